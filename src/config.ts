@@ -1,0 +1,148 @@
+/**
+ * Every environment variable deskhooks reads, with its default and meaning, parsed and
+ * validated once at start. A bad value throws a ConfigError whose message is one line
+ * naming the variable and what it accepts. Imports nothing from src.
+ */
+import { resolve } from 'node:path';
+
+export type Role = 'api' | 'worker' | 'all';
+
+export interface Config {
+  /** HTTP and websocket port */
+  readonly port: number;
+  /** listen address */
+  readonly host: string;
+  /** PostgreSQL URL; undefined: embedded PostgreSQL in dataDir */
+  readonly databaseUrl: string | undefined;
+  /** embedded database files and generated keys */
+  readonly dataDir: string;
+  /** keep the job queue in MongoDB instead of PostgreSQL */
+  readonly mongodbUrl: string | undefined;
+  readonly bootstrapAdminEmail: string | undefined;
+  readonly bootstrapAdminApiKey: string | undefined;
+  /** api: GraphQL, REST, dispatcher; worker: deliveries; all: both */
+  readonly role: Role;
+  /** ms between attempts of a failing delivery */
+  readonly retryIntervalMs: number;
+  /** ms after the first attempt after which no attempt starts */
+  readonly retryWindowMs: number;
+  /** ms for one attempt, connect to last byte */
+  readonly requestTimeoutMs: number;
+  /** webhooks may target non-public addresses */
+  readonly allowPrivateNetworks: boolean;
+  /** key that encrypts stored webhook credentials; undefined: generated into dataDir */
+  readonly secretKey: string | undefined;
+  /** deliveries one worker sends at once */
+  readonly workerConcurrency: number;
+  /** how often the recovery sweep runs (ms) */
+  readonly sweepIntervalMs: number;
+  /** log level */
+  readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** `500ms`, `2s`, `30m`, `24h`, `1d` or a bare number of milliseconds. */
+export function parseDuration(value: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'ms';
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit]!;
+  return Math.round(n * factor);
+}
+
+function duration(env: Env, name: string, fallback: string, min = 1): number {
+  const raw = env[name] ?? fallback;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms < min) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a duration: use a number with ms, s, m, h or d (e.g. 500ms, 2s, 30m, 24h)`);
+  }
+  return ms;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use true or false`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use one of ${allowed.join(', ')}`);
+  }
+  return raw as T;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL: use ${protocols[0]}//user:password@host:port/database`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => p + '//').join(' or ')}`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const retryIntervalMs = duration(env, 'DESKHOOKS_RETRY_INTERVAL', '30m');
+  const retryWindowMs = duration(env, 'DESKHOOKS_RETRY_WINDOW', '24h', 0);
+  const email = env.BOOTSTRAP_ADMIN_EMAIL || undefined;
+  const key = env.BOOTSTRAP_ADMIN_API_KEY || undefined;
+  if ((email === undefined) !== (key === undefined)) {
+    throw new ConfigError('BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_API_KEY go together: set both or neither');
+  }
+  if (email !== undefined && !/^[^\s@]+@[^\s@]+$/.test(email)) {
+    throw new ConfigError(`BOOTSTRAP_ADMIN_EMAIL=${JSON.stringify(email)} is not an email address`);
+  }
+  if (key !== undefined && key.length < 16) {
+    throw new ConfigError('BOOTSTRAP_ADMIN_API_KEY is too short: use at least 16 characters');
+  }
+  const secretKey = env.DESKHOOKS_SECRET_KEY || undefined;
+  if (secretKey !== undefined && secretKey.length < 16) {
+    throw new ConfigError('DESKHOOKS_SECRET_KEY is too short: use at least 16 characters (it is hashed into a 256-bit key)');
+  }
+  const config: Config = {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: resolve(env.DATA_DIR || './.deskhooks'),
+    mongodbUrl: url(env, 'MONGODB_URL', ['mongodb:', 'mongodb+srv:']),
+    bootstrapAdminEmail: email,
+    bootstrapAdminApiKey: key,
+    role: oneOf(env, 'DESKHOOKS_ROLE', 'all', ['api', 'worker', 'all'] as const),
+    retryIntervalMs,
+    retryWindowMs,
+    requestTimeoutMs: duration(env, 'DESKHOOKS_REQUEST_TIMEOUT', '15s'),
+    allowPrivateNetworks: boolean(env, 'DESKHOOKS_ALLOW_PRIVATE_NETWORKS', false),
+    secretKey,
+    workerConcurrency: integer(env, 'DESKHOOKS_WORKER_CONCURRENCY', 64, 1, 1000),
+    sweepIntervalMs: duration(env, 'DESKHOOKS_SWEEP_INTERVAL', '5s', 100),
+    logLevel: oneOf(env, 'DESKHOOKS_LOG_LEVEL', 'info', ['silent', 'error', 'info', 'debug'] as const),
+  };
+  return Object.freeze(config);
+}

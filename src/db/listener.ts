@@ -1,0 +1,82 @@
+/**
+ * One dedicated LISTEN connection per process, re-established after a database restart,
+ * so wake-ups and the live feed survive it. Handlers are called with the payload.
+ */
+import pg from 'pg';
+import type { Logger } from '../log.js';
+
+export type NotificationHandler = (payload: string) => void;
+
+export interface Listener {
+  on(channel: string, handler: NotificationHandler): void;
+  /** called after every (re)connect: missed notifications must be made up by the caller */
+  onReconnect(handler: () => void): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createListener(connectionString: string, log: Logger, retryMs = 1000): Listener {
+  const handlers = new Map<string, NotificationHandler[]>();
+  const reconnectHandlers: (() => void)[] = [];
+  let client: pg.Client | null = null;
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString });
+    c.on('error', (err) => {
+      log.error('database notification connection lost; reconnecting', err.message);
+      scheduleReconnect(c);
+    });
+    c.on('end', () => scheduleReconnect(c));
+    c.on('notification', (msg) => {
+      for (const h of handlers.get(msg.channel) ?? []) {
+        try {
+          h(msg.payload ?? '');
+        } catch (err) {
+          log.error(`handler for ${msg.channel} failed`, err);
+        }
+      }
+    });
+    await c.connect();
+    for (const channel of handlers.keys()) await c.query(`listen "${channel.replace(/"/g, '')}"`);
+    client = c;
+  };
+
+  const scheduleReconnect = (c: pg.Client) => {
+    if (stopped || client !== c || timer) return;
+    client = null;
+    c.end().catch(() => {});
+    const attempt = () => {
+      timer = null;
+      if (stopped) return;
+      connect()
+        .then(() => {
+          log.info('database notification connection re-established');
+          for (const h of reconnectHandlers) h();
+        })
+        .catch(() => (timer = setTimeout(attempt, retryMs)));
+    };
+    timer = setTimeout(attempt, retryMs);
+  };
+
+  return {
+    on(channel, handler) {
+      const list = handlers.get(channel) ?? [];
+      list.push(handler);
+      handlers.set(channel, list);
+      if (client && list.length === 1) void client.query(`listen "${channel.replace(/"/g, '')}"`);
+    },
+    onReconnect(handler) {
+      reconnectHandlers.push(handler);
+    },
+    start: connect,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      const c = client;
+      client = null;
+      await c?.end().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,9 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261129000000Init } from './Migration20261129000000Init.js';
+import { Migration20261129000100Notify } from './Migration20261129000100Notify.js';
+
+/** Every migration, oldest first. Add new ones at the end; never edit a released one. */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261129000000Init', class: Migration20261129000000Init },
+  { name: 'Migration20261129000100Notify', class: Migration20261129000100Notify },
+];

@@ -1,0 +1,167 @@
+/**
+ * What an attempt's result means for a delivery: the policy's decision turned into the
+ * rows to write and the events to publish (pure), and — for outcomes that touch the
+ * ticket (write-back, success comment, continuation, failure comment) — one transaction
+ * through the helpdesk services, so that nothing is half-done after a crash.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { CustomField, Delivery, DeliveryAttempt, TicketEventRecord } from '../db/entities/index.js';
+import { addPost, updateTicket } from '../helpdesk/tickets.js';
+import { systemActor } from '../helpdesk/actor.js';
+import type { DeliveryStatus } from '../db/entities/delivery.js';
+import { applyMappings, parseResponseBody } from './response.js';
+import { compileTemplate, escapeText } from './template/index.js';
+import type { AttemptRow, ClaimedDelivery, DeliveryEventMessage, DeliveryUpdate } from './store.js';
+import { insertAttempts, publishEvents, publishEventsWithEm, updateDeliveries } from './store.js';
+import type { AttemptResult, TemplateContext } from './types.js';
+
+/** What an attempt record keeps of the response body. */
+export const RECORDED_BODY_LIMIT = 64 * 1024;
+
+export type Decision = { kind: 'succeeded' } | { kind: 'retry'; at: Date } | { kind: 'failed'; reason: string };
+
+export interface Outcome {
+  delivery: ClaimedDelivery;
+  result: AttemptResult;
+  decision: Decision;
+  attempt: AttemptRow;
+  update: DeliveryUpdate;
+  events: DeliveryEventMessage[];
+}
+
+export function buildOutcome(delivery: ClaimedDelivery, result: AttemptResult, decision: Decision, now: Date): Outcome {
+  const number = delivery.attemptCount + 1;
+  const body = result.responseBody;
+  const attempt: AttemptRow = {
+    deliveryId: delivery.id,
+    number,
+    startedAt: result.startedAt,
+    durationMs: Math.max(0, Math.round(result.durationMs)),
+    statusCode: result.statusCode,
+    error: result.error,
+    responseBody: body === null ? null : body.length > RECORDED_BODY_LIMIT ? body.slice(0, RECORDED_BODY_LIMIT) : body,
+  };
+  const status: DeliveryStatus = decision.kind === 'succeeded' ? 'SUCCEEDED' : decision.kind === 'retry' ? 'RETRYING' : 'FAILED';
+  const update: DeliveryUpdate = {
+    id: delivery.id,
+    status,
+    attemptCount: number,
+    nextAttemptAt: decision.kind === 'retry' ? decision.at : null,
+    firstAttemptAt: delivery.firstAttemptAt ?? result.startedAt,
+    lastError: decision.kind === 'failed' ? decision.reason : result.error,
+    completedAt: decision.kind === 'retry' ? null : now,
+  };
+  const base = { d: delivery.id, w: delivery.webhookId, k: delivery.ticketId, at: now.toISOString() };
+  const events: DeliveryEventMessage[] = [{ ...base, t: 'ATTEMPTED', s: status, n: number }];
+  if (decision.kind === 'succeeded') events.push({ ...base, t: 'SUCCEEDED', s: status, n: null });
+  if (decision.kind === 'failed') events.push({ ...base, t: 'FAILED', s: status, n: null });
+  return { delivery, result, decision, attempt, update, events };
+}
+
+/** Outcomes that only change delivery rows can be recorded in batches. */
+export function touchesTicket(o: Outcome): boolean {
+  if (o.delivery.ticketId === null) return false;
+  return (o.decision.kind === 'succeeded' && o.delivery.needsProcessing) || o.decision.kind === 'failed';
+}
+
+/**
+ * Records a batch of outcomes in one transaction; terminal events only for deliveries
+ * that were still open (a delivery cancelled mid-attempt stays CANCELLED).
+ */
+export async function recordBatch(client: import('pg').PoolClient, outcomes: Outcome[]): Promise<void> {
+  await client.query('begin');
+  try {
+    await insertAttempts(client, outcomes.map((o) => o.attempt));
+    const updated = await updateDeliveries(client, outcomes.map((o) => o.update));
+    await publishEvents(client, outcomes.flatMap((o) => o.events.filter((e) => e.t === 'ATTEMPTED' || updated.has(e.d))));
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => {});
+    throw err;
+  }
+}
+
+interface Processing {
+  responseMappings: { path: string; target: 'CUSTOM_FIELD' | 'TEMPORARY'; field: string }[];
+  successComment: string;
+  context: TemplateContext;
+}
+
+export interface Continuation {
+  ruleId: string;
+  ruleName: string;
+  event: string | null;
+  /** index of the first action to run after the awaited delivery */
+  nextAction: number;
+  temp: Record<string, unknown>;
+}
+
+/**
+ * One outcome that touches the ticket, in one transaction: attempt row, delivery state,
+ * write-back through the helpdesk services (as the system: no dispatcher events),
+ * success or failure comment, continuation event, published events.
+ */
+export async function recordWithTicketWork(em: EntityManager, o: Outcome): Promise<void> {
+  await em.transactional(async (tem) => {
+    const publish = (events: DeliveryEventMessage[]) => publishEventsWithEm(tem, events);
+    await tem.insert(DeliveryAttempt, { ...o.attempt });
+    const { update: u } = o;
+    const changed = await tem.nativeUpdate(
+      Delivery,
+      { id: u.id, status: { $in: ['PENDING', 'RETRYING'] } },
+      { status: u.status, attemptCount: u.attemptCount, nextAttemptAt: u.nextAttemptAt, firstAttemptAt: u.firstAttemptAt, lockedUntil: null, lastError: u.lastError, completedAt: u.completedAt },
+    );
+    if (!changed) {
+      await publish(o.events.filter((e) => e.t === 'ATTEMPTED'));
+      return;
+    }
+    const delivery = await tem.findOneOrFail(Delivery, { id: o.delivery.id });
+    const ticketId = o.delivery.ticketId!;
+    const processing = delivery.processing as Processing;
+    const continuation = delivery.continuation as Continuation | null;
+    if (o.decision.kind === 'succeeded') {
+      const notes: string[] = [];
+      const parsed = parseResponseBody(o.result.responseBody ?? '', o.result.responseContentType);
+      let temp: Record<string, unknown> = {};
+      if (processing.responseMappings.length) {
+        const fields = new Map((await tem.find(CustomField, {})).map((f) => [f.key, { type: f.type, options: f.options }]));
+        const mapped = applyMappings(parsed, processing.responseMappings, fields);
+        notes.push(...mapped.notes);
+        temp = mapped.temp;
+        delivery.responseData = mapped.responseData;
+        if (Object.keys(mapped.customFields).length) {
+          try {
+            await updateTicket(tem, systemActor, ticketId, { customFields: mapped.customFields });
+          } catch (err) {
+            notes.push(`custom fields not written: ${(err as Error).message}`);
+          }
+        }
+      }
+      if (processing.successComment.trim()) {
+        const ctx: TemplateContext = {
+          ...processing.context,
+          temp: { ...processing.context.temp, ...temp },
+          response: { status: o.result.statusCode ?? 0, body: o.result.responseBody ?? '' },
+        };
+        const text = compileTemplate(processing.successComment, 'successComment').render(ctx, escapeText);
+        if (text.trim()) await addPost(tem, systemActor, ticketId, 'COMMENT', text);
+      }
+      if (continuation) {
+        tem.create(TicketEventRecord, {
+          kind: 'CONTINUATION',
+          ticketId,
+          type: continuation.event ?? 'TICKET_UPDATED',
+          payload: { ...continuation, temp: { ...continuation.temp, ...temp }, deliveryId: delivery.id },
+          createdAt: new Date(),
+        });
+      }
+      delivery.notes = [...delivery.notes, ...notes];
+    } else if (o.decision.kind === 'failed') {
+      const skipped = continuation ? ` The remaining actions of rule "${continuation.ruleName}" were not run.` : '';
+      const n = o.update.attemptCount;
+      await addPost(tem, systemActor, ticketId, 'COMMENT', `Webhook "${delivery.webhookName}" failed after ${n} attempt${n === 1 ? '' : 's'}: ${o.decision.reason}.${skipped}`);
+    }
+    await tem.flush();
+    await publish(o.events);
+  });
+}

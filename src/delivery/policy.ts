@@ -1,0 +1,71 @@
+/**
+ * The retry policy: a pure function of config and one attempt's outcome. Time comes in
+ * as arguments (never Date.now()), so 24 hours of retries are tested in milliseconds.
+ *
+ * The schedule is anchored on the first attempt (attempt n+1 is due at
+ * first + n × interval), so slow attempts or a late worker do not push later attempts
+ * out and the window bound holds exactly.
+ */
+import type { AttemptResult } from './types.js';
+
+export interface RetryPolicyConfig {
+  /** ms between attempt starts */
+  intervalMs: number;
+  /** no attempt starts later than this after the first one */
+  windowMs: number;
+}
+
+export interface DecideInput {
+  result: AttemptResult;
+  /** 1-based number of the attempt just made */
+  attemptNumber: number;
+  firstAttemptAt: Date;
+  now: Date;
+}
+
+export type Decision = { kind: 'succeeded' } | { kind: 'retry'; at: Date } | { kind: 'failed'; reason: string };
+
+export interface RetryPolicy {
+  readonly config: Readonly<RetryPolicyConfig>;
+  decide(input: DecideInput): Decision;
+}
+
+/** Failures that will fail the same way next time: final at once. */
+const FINAL_CLASSES = new Set<AttemptResult['errorClass']>(['refused_address', 'invalid_url']);
+
+/** How many attempts the config allows in all (the first one included). */
+export function maxAttempts(config: RetryPolicyConfig): number {
+  return Math.floor(config.windowMs / config.intervalMs) + 1;
+}
+
+/** `24h`, `30m`, `4s`, `1500ms`: the largest unit that divides evenly, for messages. */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+export function createRetryPolicy(config: RetryPolicyConfig): RetryPolicy {
+  const { intervalMs, windowMs } = config;
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new RangeError(`retry interval must be a positive number of ms, got ${intervalMs}`);
+  if (!Number.isFinite(windowMs) || windowMs < 0) throw new RangeError(`retry window must be zero or a positive number of ms, got ${windowMs}`);
+  const frozen = Object.freeze({ intervalMs, windowMs });
+
+  function decide({ result, attemptNumber, firstAttemptAt, now }: DecideInput): Decision {
+    if (!Number.isInteger(attemptNumber) || attemptNumber < 1) throw new RangeError(`attemptNumber must be an integer ≥ 1, got ${attemptNumber}`);
+    if (result.errorClass === 'none') return { kind: 'succeeded' };
+    const lastError = result.error ?? result.errorClass;
+    if (FINAL_CLASSES.has(result.errorClass)) return { kind: 'failed', reason: `not retried: ${lastError}` };
+
+    const offset = attemptNumber * intervalMs;
+    if (offset > windowMs) {
+      const plural = attemptNumber === 1 ? 'attempt' : 'attempts';
+      return { kind: 'failed', reason: `retry window of ${formatDuration(windowMs)} exhausted after ${attemptNumber} ${plural}; last error: ${lastError}` };
+    }
+    const due = firstAttemptAt.getTime() + offset;
+    return { kind: 'retry', at: new Date(Math.max(due, now.getTime())) };
+  }
+
+  return { config: frozen, decide };
+}

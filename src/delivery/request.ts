@@ -1,0 +1,366 @@
+/**
+ * Webhook definition + template context → the HTTP request to send. Pure: no database,
+ * no network, no clock. Also the save-time checks of a webhook definition, which render
+ * with sample values to prove the result will parse.
+ */
+import { Buffer } from 'node:buffer';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { parseMappingPath } from './response.js';
+import { sampleContext } from './sample-context.js';
+import {
+  bodyEscaper,
+  checkTemplate,
+  compileTemplate,
+  escapeHeader,
+  escapeUrl,
+  TemplateError,
+  type TemplateScope,
+} from './template/index.js';
+import type {
+  AuthType,
+  BodyFormat,
+  HttpMethod,
+  MappingTarget,
+  RenderedRequest,
+  TemplateContext,
+  WebhookDef,
+} from './types.js';
+
+/** A webhook that cannot be turned into a request. Not retryable: the next attempt would fail the same way. */
+export class RequestRenderError extends Error {
+  override name = 'RequestRenderError';
+  readonly retryable = false;
+}
+
+export interface RenderOptions {
+  /** e.g. `deskhooks/0.1.0` */
+  userAgent: string;
+}
+
+export const CONTENT_TYPES: Readonly<Record<BodyFormat, string>> = Object.freeze({
+  JSON: 'application/json; charset=utf-8',
+  XML: 'application/xml; charset=utf-8',
+  FORM: 'application/x-www-form-urlencoded',
+});
+
+/** RFC 7230 token: what a header name may be. */
+const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Header names a webhook may not set: framing and connection headers the HTTP client
+ * owns (undici refuses several), Authorization (set through `auth`, so it stays
+ * encrypted and redacted), and the delivery headers the sender adds.
+ */
+const RESERVED_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-length': 'is computed from the body',
+  host: 'is taken from the URL',
+  authorization: 'is set through auth (BASIC or BEARER), which keeps the secret encrypted',
+  'transfer-encoding': 'is managed by the HTTP client',
+  connection: 'is managed by the HTTP client',
+  'keep-alive': 'is managed by the HTTP client',
+  upgrade: 'is not supported',
+  expect: 'is not supported',
+  te: 'is managed by the HTTP client',
+  'x-deskhooks-delivery': 'is added to every request by deskhooks',
+  'x-deskhooks-attempt': 'is added to every request by deskhooks',
+});
+
+/** Control characters other than TAB: never allowed in a header value's literal text. */
+const HEADER_CONTROL = /[\u0000-\u0008\u000A-\u001F\u007F]/;
+
+function headerNameProblem(name: string): string | null {
+  if (!TOKEN_RE.test(name)) return `header name "${name}" is not a valid HTTP token (letters, digits and !#$%&'*+-.^_\`|~)`;
+  const reserved = RESERVED_HEADERS[name.toLowerCase()];
+  return reserved ? `header "${name}" ${reserved}` : null;
+}
+
+/** Compiles and renders, turning a template error into a non-retryable render error. */
+function render(source: string, scope: TemplateScope, ctx: TemplateContext, escape: (v: string) => string, what: string): string {
+  try {
+    return compileTemplate(source, scope).render(ctx, escape);
+  } catch (e) {
+    if (e instanceof TemplateError) throw new RequestRenderError(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** Appends a query string before any fragment, with `?` or `&` as needed. */
+export function appendQuery(url: string, query: string): string {
+  if (query === '') return url;
+  const hash = url.indexOf('#');
+  const base = hash === -1 ? url : url.slice(0, hash);
+  const fragment = hash === -1 ? '' : url.slice(hash);
+  const sep = !base.includes('?') ? '?' : base.endsWith('?') || base.endsWith('&') ? '' : '&';
+  return base + sep + query + fragment;
+}
+
+/** The URL as it will be requested, or why it cannot be. */
+function parseHttpUrl(url: string): URL | string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `the URL "${url}" is not an absolute URL`;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return `the URL "${url}" must use http or https, not ${parsed.protocol.replace(/:$/, '')}`;
+  }
+  return parsed;
+}
+
+function hasBody(webhook: { body?: string | null }): boolean {
+  return (webhook.body ?? '').trim() !== '';
+}
+
+/** Everything but Authorization; shared by renderRequest and previewRequest. */
+function renderWithoutAuth(webhook: WebhookDef, ctx: TemplateContext, opts: RenderOptions): RenderedRequest {
+  const { method, format } = webhook;
+  let url = render(webhook.url, 'webhook', ctx, escapeUrl, 'url');
+  let body: string | null = null;
+  if (hasBody(webhook)) {
+    if (method === 'GET' && format !== 'FORM') {
+      throw new RequestRenderError(`a GET request cannot carry a ${format} body; use FORM (sent as the query string) or another method`);
+    }
+    body = render(webhook.body, 'webhook', ctx, bodyEscaper(format), 'body');
+    if (method === 'GET') {
+      url = appendQuery(url, body);
+      body = null;
+    }
+  }
+  const parsed = parseHttpUrl(url);
+  if (typeof parsed === 'string') throw new RequestRenderError(parsed);
+
+  const headers: Record<string, string> = {};
+  if (body !== null) headers['Content-Type'] = CONTENT_TYPES[format];
+  headers['User-Agent'] = opts.userAgent;
+  for (const [i, h] of webhook.headers.entries()) {
+    const problem = headerNameProblem(h.name);
+    if (problem) throw new RequestRenderError(problem);
+    // The webhook's own header wins over a default of the same name (e.g. text/xml).
+    for (const k of Object.keys(headers)) if (k.toLowerCase() === h.name.toLowerCase()) delete headers[k];
+    // Values are escaped one by one; the whole value is cleaned again so literal text
+    // saved before validation existed cannot split the header either.
+    headers[h.name] = escapeHeader(render(h.value, 'webhook', ctx, escapeHeader, `headers[${i}].value`));
+  }
+  return { method, url: parsed.href, headers, body };
+}
+
+/** The real Authorization header value, or null for NONE. Never log or store it. */
+export function authorizationFor(auth: WebhookDef['auth']): string | null {
+  switch (auth.type) {
+    case 'NONE':
+      return null;
+    case 'BASIC':
+      if (!auth.username || auth.secret === null || auth.secret === '') {
+        throw new RequestRenderError('BASIC auth needs a username and a password');
+      }
+      return 'Basic ' + Buffer.from(`${auth.username}:${auth.secret}`, 'utf8').toString('base64');
+    case 'BEARER':
+      if (auth.secret === null || auth.secret === '') throw new RequestRenderError('BEARER auth needs a token');
+      if (HEADER_CONTROL.test(auth.secret)) throw new RequestRenderError('the BEARER token contains control characters');
+      return 'Bearer ' + auth.secret;
+  }
+}
+
+/**
+ * The request exactly as it will be sent. `request.headers` has no Authorization: it is
+ * returned apart, so the request can be stored and shown as it is.
+ * Throws RequestRenderError (not retryable) when the URL is not absolute http(s) after
+ * rendering, a GET has a JSON/XML body, a template or header name is invalid, or auth
+ * lacks its credentials.
+ */
+export function renderRequest(
+  webhook: WebhookDef,
+  ctx: TemplateContext,
+  opts: RenderOptions,
+): { request: RenderedRequest; authorization: string | null } {
+  const request = renderWithoutAuth(webhook, ctx, opts);
+  return { request, authorization: authorizationFor(webhook.auth) };
+}
+
+/** What the Authorization header shows in previews and records. */
+export function redactedAuthorization(type: AuthType): string | null {
+  return type === 'BASIC' ? 'Basic ***' : type === 'BEARER' ? 'Bearer ***' : null;
+}
+
+/**
+ * The request as renderRequest would build it, with `Authorization` in the headers and
+ * the credentials redacted (the previewWebhook query). Does not need the secret.
+ */
+export function previewRequest(webhook: WebhookDef, ctx: TemplateContext, opts: RenderOptions): RenderedRequest {
+  const request = renderWithoutAuth(webhook, ctx, opts);
+  const redacted = redactedAuthorization(webhook.auth.type);
+  if (redacted !== null) request.headers['Authorization'] = redacted;
+  return request;
+}
+
+// ---------------------------------------------------------------- response mapping paths
+
+/**
+ * `parseMappingPath(path): (string | number)[]`, throwing on bad syntax. The response
+ * module already implements the grammar it applies at delivery time; re-exporting that
+ * one function keeps save-time validation and delivery-time parsing from ever disagreeing.
+ */
+export { parseMappingPath };
+
+// ---------------------------------------------------------------- save-time validation
+
+export interface WebhookDefinitionInput {
+  method: HttpMethod;
+  url: string;
+  format: BodyFormat;
+  body?: string | null;
+  headers?: readonly { name: string; value: string }[] | null;
+  auth?: { type: AuthType; username?: string | null; hasSecret: boolean } | null;
+  responseMappings?: readonly { path: string; target: MappingTarget; field: string }[] | null;
+  successComment?: string | null;
+}
+
+/** One problem, with the GraphQL input field it concerns (`headers[1].name`). */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** Values that try to break out of every kind of escaping. */
+export const HOSTILE_VALUE = `"q' \\ \n\r\t <b>&amp;</b> ]]> \u2028\u2029 {{ ticket.id }} % & = # ? / 😀 \u0001`;
+
+/** Every open path (custom field, temporary field) a template reads gets `value`. */
+function fillOpenPaths(ctx: TemplateContext, paths: readonly string[], value: string): TemplateContext {
+  for (const p of paths) {
+    const seg = p.split('.');
+    if (seg[0] === 'temp') ctx.temp[seg[1]!] = value;
+    else if ((seg[0] === 'ticket' || seg[0] === 'parent') && seg[1] === 'custom') ctx[seg[0]]!.custom[seg[2]!] = value;
+  }
+  return ctx;
+}
+
+/** The sample context with every string replaced by `value`. */
+function uniformContext(value: string): TemplateContext {
+  const replace = (v: unknown): unknown => {
+    if (typeof v === 'string') return value;
+    if (v === null || typeof v !== 'object') return v;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replace(x)]));
+  };
+  return replace(sampleContext()) as TemplateContext;
+}
+
+/** Renderings a body must survive: sample values, all values empty, hostile values. */
+function bodyTrials(paths: readonly string[]): { label: string; ctx: TemplateContext }[] {
+  return [
+    { label: 'with sample values', ctx: fillOpenPaths(sampleContext(), paths, 'sample') },
+    { label: 'when values are empty', ctx: fillOpenPaths(uniformContext(''), paths, '') },
+    {
+      label: 'when values contain quotes, backslashes, newlines or <&>',
+      ctx: fillOpenPaths(uniformContext(HOSTILE_VALUE), paths, HOSTILE_VALUE),
+    },
+  ];
+}
+
+const xmlRootCounter = new XMLParser({ processEntities: false, ignoreDeclaration: true, ignorePiTags: true });
+
+/** Why `text` is not a well-formed XML document, or null. */
+function xmlProblem(text: string): string | null {
+  const v = XMLValidator.validate(text);
+  if (v !== true) return `${v.err.msg} (line ${v.err.line}, column ${v.err.col})`;
+  const doc = xmlRootCounter.parse(text) as Record<string, unknown>;
+  const roots = Object.keys(doc);
+  if (roots.length !== 1 || Array.isArray(doc[roots[0]!])) return 'a document must have exactly one root element';
+  return null;
+}
+
+function jsonProblem(text: string): string | null {
+  try {
+    JSON.parse(text);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function checkBody(input: WebhookDefinitionInput): string | null {
+  const source = input.body ?? '';
+  if (source.trim() === '') return null;
+  if (input.method === 'GET' && input.format !== 'FORM') {
+    return `a GET request cannot carry a ${input.format} body; use FORM (sent as the query string) or another method`;
+  }
+  const err = checkTemplate(source, 'webhook');
+  if (err) return err.message;
+  if (input.format === 'FORM') return null; // any text is a valid form body once values are encoded
+  const compiled = compileTemplate(source, 'webhook');
+  const escape = bodyEscaper(input.format);
+  for (const { label, ctx } of bodyTrials(compiled.paths)) {
+    const text = compiled.render(ctx, escape);
+    const problem = input.format === 'JSON' ? jsonProblem(text) : xmlProblem(text);
+    if (problem === null) continue;
+    const hint =
+      input.format === 'JSON'
+        ? label.startsWith('with sample')
+          ? ''
+          : '; put each tag inside a JSON string, e.g. "{{ ticket.id }}"'
+        : label.startsWith('with sample')
+          ? ''
+          : '; tags belong in element text or attribute values';
+    return `the ${input.format} body is not valid ${label}: ${problem}${hint}`;
+  }
+  return null;
+}
+
+function checkUrl(input: WebhookDefinitionInput): string | null {
+  if (input.url.trim() === '') return 'the URL is required';
+  const err = checkTemplate(input.url, 'webhook');
+  if (err) return err.message;
+  const rendered = compileTemplate(input.url, 'webhook').render(sampleContext(), escapeUrl);
+  const parsed = parseHttpUrl(rendered);
+  if (typeof parsed === 'string') {
+    return `${parsed} (rendered with sample values; values are percent-encoded, so a tag cannot supply the scheme or host)`;
+  }
+  if (parsed.username || parsed.password) return 'the URL must not contain credentials; use auth';
+  return null;
+}
+
+/**
+ * Every problem of a webhook definition, each with the input field it concerns; empty
+ * when the definition can be saved. Mapping `field`s (an existing custom field, a valid
+ * temporary name) are checked by the caller, which knows the custom fields.
+ */
+export function validateWebhookDefinition(input: WebhookDefinitionInput): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const add = (field: string, message: string | null): void => {
+    if (message !== null) problems.push({ field, message });
+  };
+
+  add('url', checkUrl(input));
+  add('body', checkBody(input));
+
+  const seen = new Set<string>();
+  for (const [i, h] of (input.headers ?? []).entries()) {
+    const lower = h.name.toLowerCase();
+    add(`headers[${i}].name`, h.name === '' ? 'the header name is required' : headerNameProblem(h.name));
+    if (h.name !== '' && seen.has(lower)) add(`headers[${i}].name`, `header "${h.name}" is given twice`);
+    seen.add(lower);
+    if (HEADER_CONTROL.test(h.value)) add(`headers[${i}].value`, 'a header value must not contain line breaks or control characters');
+    else add(`headers[${i}].value`, checkTemplate(h.value, 'webhook')?.message ?? null);
+  }
+
+  const auth = input.auth ?? { type: 'NONE' as const, username: null, hasSecret: false };
+  if (auth.type === 'BASIC') {
+    const user = auth.username ?? '';
+    if (user === '') add('auth.username', 'BASIC auth needs a username');
+    else if (user.includes(':') || HEADER_CONTROL.test(user)) add('auth.username', 'the username must not contain ":" or control characters');
+    if (!auth.hasSecret) add('auth.secret', 'BASIC auth needs a password');
+  } else if (auth.type === 'BEARER' && !auth.hasSecret) {
+    add('auth.secret', 'BEARER auth needs a token');
+  }
+
+  for (const [i, m] of (input.responseMappings ?? []).entries()) {
+    try {
+      parseMappingPath(m.path);
+    } catch (e) {
+      add(`responseMappings[${i}].path`, (e as Error).message);
+    }
+  }
+
+  add('successComment', checkTemplate(input.successComment ?? '', 'successComment')?.message ?? null);
+  return problems;
+}

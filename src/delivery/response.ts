@@ -1,0 +1,269 @@
+/**
+ * Webhook response processing, pure: parse the body by its Content-Type, then apply the
+ * webhook's response mappings (path → custom field or temporary field).
+ *
+ * The body is untrusted. XML entities from a DOCTYPE are never expanded
+ * (`processEntities: false`, no "billion laughs"); only the five predefined entities and
+ * numeric character references are decoded, by hand. Paths read own properties only
+ * and refuse prototype keys.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { convertCustomFieldValue } from '../helpdesk/custom-field-value.js';
+import type { CustomFieldType, ResponseMappingDef } from './types.js';
+
+export type ParsedKind = 'json' | 'xml' | 'form' | 'text';
+
+export interface ParsedBody {
+  kind: ParsedKind;
+  value: unknown;
+  /** set when the body did not parse as its declared type and fell back to text */
+  note?: string;
+}
+
+export type PathSegment = string | number;
+
+export interface MappingOutcome {
+  /** converted values for ticket custom fields, by field key */
+  customFields: Record<string, unknown>;
+  /** temporary fields, by name ({{ temp.<name> }}) */
+  temp: Record<string, unknown>;
+  /** every value extracted from the response, by target field, before conversion */
+  responseData: Record<string, unknown>;
+  /** one line per skipped mapping or failed conversion, for the delivery record */
+  notes: string[];
+}
+
+// ------------------------------------------------------------------ parsing
+
+const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+function decodeXmlEntities(text: string): string {
+  return text.replace(/&(?:#x([0-9a-fA-F]{1,6})|#(\d{1,7})|(lt|gt|amp|quot|apos));/g, (all, hex?: string, dec?: string, name?: string) => {
+    if (name) return XML_ENTITIES[name]!;
+    const cp = hex ? parseInt(hex, 16) : Number(dec);
+    const valid = cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+    return valid ? String.fromCodePoint(cp) : all;
+  });
+}
+
+const xmlParser = new XMLParser({
+  processEntities: false,
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false, // <sms_id>1000001</sms_id> stays the string "1000001"
+  parseAttributeValue: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true, // so the root element is the first key
+  tagValueProcessor: (_name, value) => decodeXmlEntities(value),
+  attributeValueProcessor: (_name, value) => decodeXmlEntities(value),
+});
+
+function mediaType(contentType: string | null): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function declaredKind(contentType: string | null): ParsedKind {
+  const t = mediaType(contentType);
+  if (t === 'application/json' || t === 'text/json' || t.endsWith('+json')) return 'json';
+  if (t === 'application/xml' || t === 'text/xml' || t.endsWith('+xml')) return 'xml';
+  if (t === 'application/x-www-form-urlencoded') return 'form';
+  return 'text';
+}
+
+/** Defines an own property even for a key like "__proto__" (plain assignment would set the prototype). */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function parseForm(text: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(text)) {
+    const prev = Object.hasOwn(out, k) ? out[k] : undefined;
+    // A repeated key becomes a list, like a repeated XML element.
+    setOwn(out, k, prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]);
+  }
+  return out;
+}
+
+/**
+ * CDATA is literal text, but the parser would pass it through the same entity decoder as
+ * ordinary text: escape it into ordinary text first (comments are skipped over, so a
+ * CDATA marker inside a comment is left alone).
+ */
+function cdataToText(xml: string): string {
+  return xml.replace(/<!--[\s\S]*?-->|<!\[CDATA\[([\s\S]*?)\]\]>/g, (all, cdata?: string) =>
+    cdata === undefined ? all : cdata.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'),
+  );
+}
+
+function parseXml(text: string): unknown {
+  const valid = XMLValidator.validate(text);
+  if (valid !== true) throw new Error(`${valid.err.msg} (line ${valid.err.line})`);
+  return xmlParser.parse(cdataToText(text));
+}
+
+/** Parse a response body by its Content-Type; a body that does not parse falls back to text. */
+export function parseResponseBody(text: string, contentType: string | null): ParsedBody {
+  const kind = declaredKind(contentType);
+  try {
+    switch (kind) {
+      case 'json':
+        return { kind, value: JSON.parse(text) };
+      case 'xml':
+        return { kind, value: parseXml(text) };
+      case 'form':
+        return { kind, value: parseForm(text) };
+      default:
+        return { kind: 'text', value: text };
+    }
+  } catch (err) {
+    const why = text.trim() === '' ? 'the body is empty' : (err as Error).message;
+    return { kind: 'text', value: text, note: `response declared ${mediaType(contentType)} but did not parse as ${kind.toUpperCase()} (${why}); kept as text` };
+  }
+}
+
+// ------------------------------------------------------------------ paths
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const MAX_PATH_LENGTH = 500;
+
+/**
+ * `result.message_id`, `items[0].id`, `a.b[2][0]`, `[0].id` (a top-level list) →
+ * segments. Keys are any characters but `.`, `[`, `]` and white space (so `@_code` and
+ * `#text` work). Throws an Error naming the position on bad syntax.
+ */
+export function parseMappingPath(path: string): PathSegment[] {
+  const fail = (why: string, at: number): never => {
+    throw new Error(`invalid mapping path ${JSON.stringify(path)}: ${why} at position ${at + 1}`);
+  };
+  if (typeof path !== 'string' || path.length === 0) throw new Error('invalid mapping path "": the path is empty');
+  if (path.length > MAX_PATH_LENGTH) throw new Error(`invalid mapping path: longer than ${MAX_PATH_LENGTH} characters`);
+  const out: PathSegment[] = [];
+  let i = 0;
+  let afterDot = false;
+  while (i < path.length) {
+    const c = path[i]!;
+    if (c === '[') {
+      if (afterDot) fail('"[" right after "." (write a[0], not a.[0])', i);
+      const m = /^\[(\d+)\]/.exec(path.slice(i));
+      if (!m) fail('expected an index like [0]', i);
+      const n = Number(m![1]);
+      if (!Number.isSafeInteger(n)) fail('index too large', i);
+      out.push(n);
+      i += m![0].length;
+    } else if (c === '.') {
+      if (out.length === 0 || afterDot) fail('empty key', i);
+      afterDot = true;
+      i++;
+      continue;
+    } else {
+      const m = /^[^.[\]\s]+/.exec(path.slice(i));
+      if (!m) fail(`unexpected ${JSON.stringify(c)}`, i);
+      if (out.length > 0 && !afterDot) fail('expected "." or "[" before a key', i);
+      const key = m![0];
+      if (FORBIDDEN_KEYS.has(key)) fail(`key "${key}" is not allowed`, i);
+      out.push(key);
+      i += key.length;
+    }
+    afterDot = false;
+  }
+  if (afterDot) fail('empty key', path.length - 1);
+  return out;
+}
+
+type Walk = { found: true; value: unknown } | { found: false; at: number; why: 'missing' | 'list' | 'not-list' };
+
+/** Own properties and real list indexes only: never the prototype chain, never `length`. */
+function walk(value: unknown, segments: PathSegment[]): Walk {
+  let cur = value;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    if (typeof seg === 'number') {
+      if (!Array.isArray(cur)) return { found: false, at: i, why: 'not-list' };
+      if (seg >= cur.length) return { found: false, at: i, why: 'missing' };
+      cur = cur[seg];
+    } else {
+      if (Array.isArray(cur)) return { found: false, at: i, why: 'list' };
+      if (typeof cur !== 'object' || cur === null || !Object.hasOwn(cur, seg)) return { found: false, at: i, why: 'missing' };
+      cur = (cur as Record<string, unknown>)[seg];
+    }
+  }
+  return { found: true, value: cur };
+}
+
+/** The value at `path` (a string or parsed segments), or undefined when it is not there. */
+export function getPath(value: unknown, path: string | PathSegment[]): unknown {
+  const r = walk(value, typeof path === 'string' ? parseMappingPath(path) : path);
+  return r.found ? r.value : undefined;
+}
+
+function prefixText(segments: PathSegment[], upTo: number): string {
+  return segments.slice(0, upTo).reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
+}
+
+// ------------------------------------------------------------------ mappings
+
+type Extracted = { ok: true; value: unknown } | { ok: false; note: string };
+
+/** Resolve one mapping path to a single value, with a note that says why not. */
+function extract(parsed: ParsedBody, path: string): Extracted {
+  let segments: PathSegment[];
+  try {
+    segments = parseMappingPath(path);
+  } catch (err) {
+    return { ok: false, note: (err as Error).message };
+  }
+  if (parsed.kind === 'text') return { ok: false, note: `path "${path}" not found in the response: the response is plain text` };
+  const r = walk(parsed.value, segments);
+  if (!r.found) {
+    if (r.why === 'list') return { ok: false, note: `path "${path}": "${prefixText(segments, r.at)}" is a list, add an [n] index` };
+    return { ok: false, note: `path "${path}" not found in the response` };
+  }
+  let value = r.value;
+  // An XML element with attributes is an object: its text is the scalar value
+  // (empty when it has attributes only: <status code="0"/>).
+  if (parsed.kind === 'xml' && isPlainObject(value)) {
+    if (Object.hasOwn(value, '#text')) value = value['#text'];
+    else if (Object.keys(value).every((k) => k.startsWith('@_'))) value = '';
+  }
+  if (Array.isArray(value)) return { ok: false, note: `path "${path}" is a list of ${value.length} values, add an [n] index` };
+  if (isPlainObject(value)) return { ok: false, note: `path "${path}" is an object, not a single value; map one of its fields` };
+  return { ok: true, value };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Apply mappings in order. Nothing here is fatal: a missing path, a list without an
+ * index, an unknown field or a failed conversion is skipped and noted.
+ */
+export function applyMappings(
+  parsed: ParsedBody,
+  mappings: ResponseMappingDef[],
+  customFields: Map<string, { type: CustomFieldType; options: string[] }>,
+): MappingOutcome {
+  const out: MappingOutcome = { customFields: {}, temp: {}, responseData: {}, notes: [] };
+  for (const m of mappings) {
+    const got = extract(parsed, m.path);
+    if (!got.ok) {
+      out.notes.push(got.note);
+      continue;
+    }
+    setOwn(out.responseData, m.field, got.value);
+    if (m.target === 'TEMPORARY') {
+      setOwn(out.temp, m.field, got.value);
+      continue;
+    }
+    const def = customFields.get(m.field);
+    if (!def) {
+      out.notes.push(`path "${m.path}": custom field "${m.field}" does not exist`);
+      continue;
+    }
+    const converted = convertCustomFieldValue({ key: m.field, type: def.type, options: def.options }, got.value);
+    if (converted.ok) setOwn(out.customFields, m.field, converted.value);
+    else out.notes.push(`path "${m.path}": ${converted.error}`);
+  }
+  return out;
+}

@@ -1,0 +1,264 @@
+/**
+ * RenderedRequest → AttemptResult over one pooled undici Agent. No database, never throws:
+ * every failure is classified (the class decides retry or not, see policy.ts).
+ *
+ * - The timeout covers the whole attempt, connect to last body byte (one AbortSignal per
+ *   attempt; undici's own headers/body timeouts are coarse and only kept as a backstop).
+ * - Redirects are never followed (undici 7 default; no redirect interceptor here).
+ * - At most `maxResponseBytes` of the body are read, then the stream is destroyed.
+ * - Unless private networks are allowed, every connection goes through the address guard:
+ *   IP literals are checked before connecting, names through the guarded lookup.
+ */
+import { STATUS_CODES } from 'node:http';
+import { Agent, buildConnector, request } from 'undici';
+import { REFUSED_CODE, checkHostLiteral, guardedLookup } from './address-guard.js';
+import type { AttemptResult, RenderedRequest } from './types.js';
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+export interface SenderOptions {
+  /** one attempt's whole time, connect to last byte */
+  timeoutMs: number;
+  allowPrivateNetworks: boolean;
+  /** body bytes kept; default 1 MiB */
+  maxResponseBytes?: number;
+  /** sockets per origin; default unlimited */
+  connections?: number;
+}
+
+export interface Sender {
+  /** `signal` aborting means "shutting down"; it never rejects */
+  send(req: RenderedRequest, extraHeaders: Record<string, string>, signal?: AbortSignal): Promise<AttemptResult>;
+  close(): Promise<void>;
+}
+
+type Failure = Pick<AttemptResult, 'errorClass' | 'error'>;
+
+export function createSender(opts: SenderOptions): Sender {
+  const maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const agent = new Agent({
+    pipelining: 1,
+    connections: opts.connections ?? null,
+    // Backstops only: the attempt's AbortSignal fires first and is precise.
+    headersTimeout: opts.timeoutMs + 1000,
+    bodyTimeout: opts.timeoutMs + 1000,
+    connect: connector(opts),
+  });
+
+  async function send(req: RenderedRequest, extraHeaders: Record<string, string>, signal?: AbortSignal): Promise<AttemptResult> {
+    const startedAt = new Date();
+    const t0 = performance.now();
+    let statusCode: number | null = null;
+    let responseContentType: string | null = null;
+    const done = (rest: Partial<AttemptResult>): AttemptResult => ({
+      startedAt,
+      durationMs: Math.round(performance.now() - t0),
+      statusCode,
+      error: null,
+      errorClass: 'none',
+      responseBody: null,
+      responseContentType,
+      responseTruncated: false,
+      ...rest,
+    });
+
+    const target = checkUrl(req.url, opts.allowPrivateNetworks);
+    if ('errorClass' in target) return done(target);
+    if (signal?.aborted) return done(SHUTTING_DOWN);
+
+    const abort = attemptSignal(opts.timeoutMs, signal);
+    try {
+      const res = await request(target.url, {
+        dispatcher: agent,
+        method: req.method,
+        headers: mergeHeaders(req.headers, extraHeaders),
+        body: req.body ?? undefined,
+        signal: abort.signal,
+      });
+      statusCode = res.statusCode;
+      const ct = res.headers['content-type'];
+      responseContentType = (Array.isArray(ct) ? ct[0] : ct) ?? null;
+      const body = await readCapped(res.body, maxBytes);
+      const failed = statusCode >= 400;
+      return done({
+        errorClass: failed ? 'http_status' : 'none',
+        error: failed ? `HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trimEnd() : null,
+        responseBody: body.text,
+        responseTruncated: body.truncated,
+      });
+    } catch (err) {
+      if (abort.cause() === 'shutdown') return done(SHUTTING_DOWN);
+      if (abort.cause() === 'timeout') return done({ errorClass: 'timeout', error: `timed out after ${opts.timeoutMs} ms` });
+      return done(describeError(err));
+    } finally {
+      abort.dispose();
+    }
+  }
+
+  return {
+    send,
+    close: () => agent.close(),
+  };
+}
+
+/**
+ * One attempt's signal: aborts at the deadline or when the caller's (shutdown) signal does.
+ * Not AbortSignal.any/timeout: on Node 20, AbortSignal.any keeps every combined signal
+ * alive as long as the long-lived shutdown signal (nodejs/node#55351), and a
+ * AbortSignal.timeout timer cannot be cleared when the attempt ends early.
+ */
+function attemptSignal(timeoutMs: number, caller?: AbortSignal) {
+  const controller = new AbortController();
+  let cause: 'timeout' | 'shutdown' | null = null;
+  const stop = (why: 'timeout' | 'shutdown') => {
+    cause ??= why;
+    controller.abort(new Error(why === 'timeout' ? `timed out after ${timeoutMs} ms` : 'aborted: worker shutting down'));
+  };
+  const timer = setTimeout(() => stop('timeout'), timeoutMs);
+  const onShutdown = () => stop('shutdown');
+  caller?.addEventListener('abort', onShutdown, { once: true });
+  return {
+    signal: controller.signal,
+    cause: () => cause,
+    dispose: () => {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onShutdown);
+    },
+  };
+}
+
+const SHUTTING_DOWN: Failure = { errorClass: 'network', error: 'aborted: worker shutting down' };
+
+/**
+ * The undici connector. With the guard on, IP-literal hosts are checked here (net.connect
+ * skips `lookup` for them) and names resolve through the guarded lookup, so the socket
+ * connects to the address that was checked.
+ */
+function connector(opts: SenderOptions): buildConnector.connector {
+  const base = buildConnector({
+    timeout: opts.timeoutMs + 1000,
+    ...(opts.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
+  });
+  if (opts.allowPrivateNetworks) return base;
+  return (options, callback) => {
+    const refused = checkHostLiteral(options.hostname);
+    if (refused) {
+      callback(refused, null);
+      return;
+    }
+    base(options, callback);
+  };
+}
+
+/** Parse and pre-check the URL: scheme, credentials, and IP literals (a clear error before any socket). */
+function checkUrl(raw: string, allowPrivate: boolean): { url: URL } | Failure {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    const hint = raw.trim() === '' ? 'the rendered URL is empty' : 'the rendered URL is not an absolute URL';
+    return { errorClass: 'invalid_url', error: `invalid URL: ${hint}` };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return { errorClass: 'invalid_url', error: `invalid URL: scheme "${url.protocol}" is not supported (use http or https)` };
+  }
+  if (url.username !== '' || url.password !== '') {
+    // undici would silently drop them; credentials belong in the webhook's auth setting.
+    return { errorClass: 'invalid_url', error: 'invalid URL: a user name or password in the URL is not supported; use the webhook auth setting' };
+  }
+  if (!allowPrivate) {
+    const refused = checkHostLiteral(url.hostname);
+    if (refused) return { errorClass: 'refused_address', error: refused.message };
+  }
+  return { url };
+}
+
+/** Header names are case-insensitive: extraHeaders (auth, delivery id, attempt) win over the webhook's own. */
+function mergeHeaders(base: Record<string, string>, extra: Record<string, string>): Record<string, string> {
+  const byLower = new Map<string, [string, string]>();
+  for (const [k, v] of [...Object.entries(base), ...Object.entries(extra)]) byLower.set(k.toLowerCase(), [k, v]);
+  return Object.fromEntries(byLower.values());
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, max: number): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  for await (const chunk of body) {
+    if (size + chunk.length > max) {
+      chunks.push(chunk.subarray(0, max - size));
+      truncated = true;
+      break; // ends the iterator, which destroys the stream: the rest is never read
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  if (truncated) body.destroy();
+  let buf: Buffer = Buffer.concat(chunks);
+  if (truncated) buf = dropPartialChar(buf);
+  return { text: new TextDecoder('utf-8').decode(buf), truncated };
+}
+
+/** The cut may split a multi-byte UTF-8 character: drop its leading bytes rather than emit U+FFFD. */
+function dropPartialChar(buf: Buffer): Buffer {
+  let i = buf.length - 1;
+  while (i >= 0 && buf.length - i < 4 && (buf[i]! & 0xc0) === 0x80) i--;
+  if (i < 0) return buf;
+  const lead = buf[i]!;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return buf.length - i < need ? buf.subarray(0, i) : buf;
+}
+
+interface ErrLike {
+  code?: string;
+  message?: string;
+  address?: string;
+  port?: number;
+  hostname?: string;
+  cause?: unknown;
+  errors?: unknown[];
+}
+
+/** Depth-limited search through cause / AggregateError.errors. */
+function findError(err: unknown, pred: (e: ErrLike) => boolean, depth = 0): ErrLike | null {
+  if (depth > 5 || typeof err !== 'object' || err === null) return null;
+  const e = err as ErrLike;
+  if (pred(e)) return e;
+  for (const inner of [e.cause, ...(Array.isArray(e.errors) ? e.errors : [])]) {
+    const hit = findError(inner, pred, depth + 1);
+    if (hit) return hit;
+  }
+  return null;
+}
+
+const NETWORK_PHRASES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed temporarily',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed while sending',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_CLOSED: 'connection closed',
+};
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+function describeError(err: unknown): Failure {
+  const refused = findError(err, (e) => e.code === REFUSED_CODE);
+  if (refused) return { errorClass: 'refused_address', error: refused.message ?? 'refused address' };
+  // Happy-eyeballs failures arrive as an AggregateError: the first attempt's error says most.
+  const e = findError(err, (x) => typeof x.code === 'string') ?? (err as ErrLike | null) ?? {};
+  const code = e.code ?? '';
+  if (TIMEOUT_CODES.has(code)) return { errorClass: 'timeout', error: `timed out (${code})` };
+  if (code === 'UND_ERR_INVALID_ARG') {
+    // A header or method undici refuses: it will never succeed, so it is final like a bad URL.
+    return { errorClass: 'invalid_url', error: `invalid request: ${e.message ?? code}` };
+  }
+  if (/CERT|^ERR_TLS|^ERR_SSL/.test(code)) return { errorClass: 'network', error: `TLS error: ${e.message} (${code})` };
+  const where = e.address ? ` ${e.address}${e.port ? `:${e.port}` : ''}` : e.hostname ? ` ${e.hostname}` : '';
+  const phrase = NETWORK_PHRASES[code];
+  if (phrase) return { errorClass: 'network', error: `${phrase} (${code}${where})` };
+  return { errorClass: 'network', error: `${e.message ?? String(err)}${code ? ` (${code}${where})` : ''}` };
+}

@@ -1,0 +1,193 @@
+/**
+ * Creating deliveries (render once, keep the bytes), and the delivery log's operations:
+ * test, redeliver, cancel, list, get. The send itself is the worker's.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Delivery, DeliveryAttempt, type Ticket, type Webhook } from '../db/entities/index.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import { addPost } from '../helpdesk/tickets.js';
+import { systemActor } from '../helpdesk/actor.js';
+import { badInput, notFound } from '../errors.js';
+import { buildTemplateContext, loadTicketForTemplates } from './context.js';
+import { redactedAuthorization, renderRequest, RequestRenderError } from './request.js';
+import { webhookDef, getWebhook } from './webhooks.js';
+import { publishEventsWithEm, type DeliveryEventMessage } from './store.js';
+import type { DeliveryStatus } from '../db/entities/delivery.js';
+import type { Continuation } from './outcome.js';
+
+export interface NewDelivery {
+  webhook: Webhook;
+  ticket: Ticket;
+  rule?: { id: string; name: string } | null;
+  event?: string | null;
+  temp?: Record<string, unknown>;
+  continuation?: Continuation | null;
+}
+
+export interface DeliveryService {
+  /** adds a delivery to the caller's unit of work (committed with it) */
+  prepare(em: EntityManager, input: NewDelivery): Promise<Delivery>;
+  test(em: EntityManager, webhookId: string, ticketId: string): Promise<Delivery>;
+  redeliver(em: EntityManager, deliveryId: string): Promise<Delivery>;
+  cancel(em: EntityManager, deliveryId: string): Promise<Delivery>;
+}
+
+const isUuid = (v: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+
+export async function findDelivery(em: EntityManager, id: string): Promise<Delivery | null> {
+  return isUuid(id) ? em.findOne(Delivery, { id }) : null;
+}
+
+export function createDeliveryService(box: SecretBox, userAgent: string, clock: () => Date = () => new Date()): DeliveryService {
+  const prepare = async (em: EntityManager, input: NewDelivery): Promise<Delivery> => {
+    const id = randomUUID();
+    const def = webhookDef(input.webhook, box);
+    const ctx = await buildTemplateContext(em, input.ticket, {
+      event: input.event,
+      rule: input.rule ?? null,
+      webhook: { id: def.id, name: def.name },
+      temp: input.temp,
+      now: clock(),
+    });
+    ctx.delivery = { id };
+    const now = clock();
+    const delivery = em.create(Delivery, {
+      id,
+      webhookId: def.id,
+      webhookName: def.name,
+      ticketId: input.ticket.id,
+      ruleId: input.rule?.id ?? null,
+      event: input.event ?? null,
+      status: 'PENDING',
+      request: { method: def.method, url: def.url, headers: {}, body: null },
+      processing: { responseMappings: def.responseMappings, successComment: def.successComment, context: ctx },
+      continuation: input.continuation ?? null,
+      nextAttemptAt: now,
+      createdAt: now,
+      notes: [],
+    });
+    try {
+      const { request, authorization } = renderRequest(def, ctx, { userAgent });
+      const redacted = redactedAuthorization(def.auth.type);
+      delivery.request = authorization && redacted ? { ...request, headers: { ...request.headers, Authorization: redacted } } : request;
+      delivery.authSealed = authorization ? box.seal(authorization) : null;
+    } catch (err) {
+      if (!(err instanceof RequestRenderError)) throw err;
+      // not retryable: FAILED at once, with the reason on the delivery and the ticket
+      Object.assign(delivery, { status: 'FAILED' as DeliveryStatus, nextAttemptAt: null, completedAt: now, lastError: err.message, notes: [err.message] });
+      await addPost(em, systemActor, input.ticket.id, 'COMMENT', `Webhook "${def.name}" was not sent: ${err.message}.`);
+    }
+    return delivery;
+  };
+
+  return {
+    prepare,
+
+    async test(em, webhookId, ticketId) {
+      const webhook = await getWebhook(em, webhookId, 'id');
+      const ticket = await loadTicketForTemplates(em, ticketId);
+      if (!ticket) throw badInput('ticketId', `ticket ${ticketId} not found`);
+      return em.transactional(async (tem) => {
+        const delivery = await prepare(tem, { webhook, ticket });
+        await tem.flush();
+        if (delivery.status === 'FAILED') await publishFailed(tem, delivery);
+        return delivery;
+      });
+    },
+
+    async redeliver(em, deliveryId) {
+      const original = await findDelivery(em, deliveryId);
+      if (!original) throw notFound('delivery', deliveryId, 'deliveryId');
+      if (!original.request.url || original.status === 'FAILED' && original.attemptCount === 0) {
+        throw badInput('deliveryId', 'this delivery was never sent (its request could not be rendered); fix the webhook and use testWebhook');
+      }
+      const now = clock();
+      const copy = em.create(Delivery, {
+        id: randomUUID(),
+        webhookId: original.webhookId,
+        webhookName: original.webhookName,
+        ticketId: original.ticketId,
+        ruleId: original.ruleId,
+        event: original.event,
+        status: 'PENDING',
+        request: original.request,
+        authSealed: original.authSealed,
+        processing: original.processing,
+        // the rule's remaining actions ran (or not) with the original; a re-send does not repeat them
+        continuation: null,
+        redeliveryOf: original.id,
+        nextAttemptAt: now,
+        createdAt: now,
+        notes: [],
+      });
+      await em.flush();
+      return copy;
+    },
+
+    async cancel(em, deliveryId) {
+      const delivery = await findDelivery(em, deliveryId);
+      if (!delivery) throw notFound('delivery', deliveryId, 'id');
+      if (delivery.status !== 'PENDING' && delivery.status !== 'RETRYING') {
+        throw badInput('id', `delivery ${deliveryId} is ${delivery.status} and cannot be cancelled; only PENDING or RETRYING deliveries can`);
+      }
+      const now = clock();
+      await em.transactional(async (tem) => {
+        const changed = await tem.nativeUpdate(
+          Delivery,
+          { id: deliveryId, status: { $in: ['PENDING', 'RETRYING'] } },
+          { status: 'CANCELLED', nextAttemptAt: null, completedAt: now },
+        );
+        if (!changed) throw badInput('id', `delivery ${deliveryId} finished before it could be cancelled`);
+        await publish(tem, [{ t: 'CANCELLED', d: delivery.id, w: delivery.webhookId, k: delivery.ticketId, s: 'CANCELLED', n: null, at: now.toISOString() }]);
+      });
+      await em.refresh(delivery);
+      return delivery;
+    },
+  };
+}
+
+const publish = (em: EntityManager, events: DeliveryEventMessage[]) => publishEventsWithEm(em, events);
+
+async function publishFailed(em: EntityManager, d: Delivery): Promise<void> {
+  await publish(em, [{ t: 'FAILED', d: d.id, w: d.webhookId, k: d.ticketId, s: 'FAILED', n: null, at: (d.completedAt ?? new Date()).toISOString() }]);
+}
+
+export interface DeliveryListFilter {
+  webhookId?: string | null;
+  ticketId?: string | null;
+  status?: DeliveryStatus | null;
+}
+
+/** Cursor = base64url of "createdAt|id" of the last row; newest first. */
+export async function listDeliveries(em: EntityManager, filter: DeliveryListFilter, first: number, after: string | null | undefined) {
+  if (first < 1 || first > 200) throw badInput('first', 'must be between 1 and 200');
+  const where: Record<string, unknown> = {};
+  if (filter.webhookId) where.webhookId = filter.webhookId;
+  if (filter.ticketId) where.ticketId = filter.ticketId;
+  if (filter.status) where.status = filter.status;
+  const totalCount = await em.count(Delivery, where);
+  let pageWhere = where;
+  if (after) {
+    const [at, id] = Buffer.from(after, 'base64url').toString('utf8').split('|');
+    const date = new Date(at ?? '');
+    if (!id || Number.isNaN(date.getTime()) || !isUuid(id)) throw badInput('after', 'is not a cursor returned by deliveries.pageInfo.endCursor');
+    pageWhere = { ...where, $or: [{ createdAt: { $lt: date } }, { createdAt: date, id: { $lt: id } }] };
+  }
+  const rows = await em.find(Delivery, pageWhere, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first + 1 });
+  const nodes = rows.slice(0, first);
+  const last = nodes[nodes.length - 1];
+  return {
+    nodes,
+    totalCount,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      endCursor: last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url') : null,
+    },
+  };
+}
+
+export async function attemptsOf(em: EntityManager, deliveryIds: readonly string[]): Promise<DeliveryAttempt[][]> {
+  const rows = await em.find(DeliveryAttempt, { deliveryId: { $in: [...deliveryIds] } }, { orderBy: { number: 'asc' } });
+  return deliveryIds.map((id) => rows.filter((r) => r.deliveryId === id));
+}

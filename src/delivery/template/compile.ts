@@ -1,0 +1,140 @@
+/**
+ * Compiling a template: our own scanner (scan.ts) admits only known tag paths, then Eta
+ * turns the result into a function.
+ *
+ * Eta never parses the admin's text. We hand it an AST we built (through a `processAST`
+ * plugin, Eta itself parses an empty string): literal text as string nodes, encoded so it
+ * stays a string literal in the generated JavaScript, and each tag as the interpolation
+ * `it[k]`. At render time `it` is an array of strings we have already looked up (own
+ * properties only, see lookup.ts) and escaped, so the generated code can read nothing
+ * else: not the context, not globals, not prototypes.
+ */
+import { Eta, type TemplateFunction } from 'eta/core';
+import type { TemplateContext } from '../types.js';
+import type { TemplateScope } from './catalogue.js';
+import type { Escaper } from './escape.js';
+import { lookupPath, toText } from './lookup.js';
+import { scanTemplate, TemplateError } from './scan.js';
+
+export interface CompiledTemplate {
+  readonly source: string;
+  readonly scope: TemplateScope;
+  /** the paths the template reads, aliases resolved, each once, in order of appearance */
+  readonly paths: readonly string[];
+  /**
+   * Renders with `ctx`; `escape` is applied to every value. A value renders as: strings
+   * as they are, numbers/booleans via String, a Date as ISO 8601, null/undefined/missing
+   * as '', objects and arrays as '' (a tag names a leaf, see lookup.ts).
+   */
+  render(ctx: TemplateContext, escape: Escaper): string;
+}
+
+type EtaNode = string | { t: 'i'; val: string };
+
+const eta = new Eta({
+  tags: ['{{', '}}'],
+  autoEscape: false, // values arrive escaped for their destination
+  autoFilter: false,
+  autoTrim: false, // Eta's default would eat the newline after a tag
+  rmWhitespace: false,
+  useWith: false,
+  debug: false,
+  cache: false,
+  functionHeader: '',
+  varName: 'it',
+});
+
+/**
+ * Literal text as the inside of the single-quoted JS string Eta emits
+ * (`__eta.res+='…'`): JSON.stringify escapes backslashes, control characters and lone
+ * surrogates; single quotes and U+2028/U+2029 are escaped on top.
+ */
+function literal(text: string): string {
+  return JSON.stringify(text)
+    .slice(1, -1)
+    .replace(/'/g, "\\'")
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+function build(source: string, scope: TemplateScope): CompiledTemplate {
+  const parts = scanTemplate(source, scope);
+  const paths: string[] = [];
+  const slot = new Map<string, number>();
+  const ast: EtaNode[] = parts.map((p) => {
+    if (typeof p === 'string') return literal(p);
+    let k = slot.get(p.path);
+    if (k === undefined) {
+      k = paths.push(p.path) - 1;
+      slot.set(p.path, k);
+    }
+    return { t: 'i', val: `it[${k}]` };
+  });
+  const fn: TemplateFunction = eta.withConfig({ plugins: [{ processAST: () => ast }] }).compile('');
+  const segments = paths.map((p) => p.split('.'));
+  const n = segments.length;
+  return Object.freeze({
+    source,
+    scope,
+    paths: Object.freeze(paths),
+    render(ctx: TemplateContext, escape: Escaper): string {
+      const values = new Array<string>(n);
+      for (let k = 0; k < n; k++) values[k] = escape(toText(lookupPath(ctx, segments[k]!)));
+      return fn.call(eta, values) as string;
+    },
+  });
+}
+
+/** Bounded cache by (scope, source): oldest-used entries go first. */
+export const TEMPLATE_CACHE_MAX = 5_000;
+const cache = new Map<string, CompiledTemplate>();
+
+/**
+ * Compiles `source` for `scope`, or throws a TemplateError naming the first refused tag
+ * and its line:column. Results are cached; errors are not.
+ */
+export function compileTemplate(source: string, scope: TemplateScope): CompiledTemplate {
+  const key = scope + '\u0000' + source;
+  const hit = cache.get(key);
+  if (hit) {
+    // Refresh recency: re-insert at the end of the Map's insertion order.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const compiled = build(source, scope);
+  if (cache.size >= TEMPLATE_CACHE_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(key, compiled);
+  return compiled;
+}
+
+/** The TemplateError for `source`, or null when it compiles. */
+export function checkTemplate(source: string, scope: TemplateScope): TemplateError | null {
+  try {
+    compileTemplate(source, scope);
+    return null;
+  } catch (e) {
+    if (e instanceof TemplateError) return e;
+    throw e;
+  }
+}
+
+/** Compiles (cached) and renders in one step. */
+export function renderTemplate(source: string, scope: TemplateScope, ctx: TemplateContext, escape: Escaper): string {
+  return compileTemplate(source, scope).render(ctx, escape);
+}
+
+/** The paths `source` reads (aliases resolved, each once); throws a TemplateError if it does not compile. */
+export function templateTagsUsed(source: string): readonly string[] {
+  // successComment is the widest scope: every path is known there.
+  return compileTemplate(source, 'successComment').paths;
+}
+
+/** For tests and memory pressure. */
+export function clearTemplateCache(): void {
+  cache.clear();
+}
+
+export function templateCacheSize(): number {
+  return cache.size;
+}

@@ -1,0 +1,138 @@
+/**
+ * The allow-list. Splits a template into literal text and tags, refusing anything that is
+ * not `{{ <known path> }}` or a HelpDeskEddy alias `{name}`. Runs before Eta ever sees the
+ * template: Eta only receives the result (see compile.ts), so no text an admin typed is
+ * parsed as Eta syntax or JavaScript.
+ */
+import {
+  FORBIDDEN_SEGMENTS,
+  HDE_ALIASES,
+  PATH_RE,
+  isKnownPath,
+  scopesOf,
+  type TemplateScope,
+} from './catalogue.js';
+
+/**
+ * A template refused at compile time. `tag` is the offending tag as written (`{{ x }}`,
+ * or `{{` when unclosed); `line` and `column` are 1-based, the column counted in
+ * characters (code points) and pointing at the tag's first brace.
+ */
+export class TemplateError extends Error {
+  override name = 'TemplateError';
+  constructor(
+    message: string,
+    readonly tag: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A tag found in the template, as the dotted path it reads. */
+export interface TagPart {
+  path: string;
+}
+export type Part = string | TagPart;
+
+/** 1-based line and column (in code points) of `index`. */
+export function positionOf(source: string, index: number): { line: number; column: number } {
+  const before = source.slice(0, index);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  let line = 1;
+  for (let i = before.indexOf('\n'); i !== -1; i = before.indexOf('\n', i + 1)) line++;
+  return { line, column: Array.from(before.slice(lineStart)).length + 1 };
+}
+
+const HDE_TAG = /\{([a-z_]+)\}/y;
+const MAX_SHOWN = 80;
+
+function shown(raw: string): string {
+  return raw.length > MAX_SHOWN ? raw.slice(0, MAX_SHOWN - 1) + '…' : raw;
+}
+
+function fail(source: string, index: number, raw: string, what: string, hint = ''): never {
+  const { line, column } = positionOf(source, index);
+  throw new TemplateError(`${what} at ${line}:${column}${hint}`, shown(raw), line, column);
+}
+
+const HINT = '; a tag is {{ path }}, e.g. {{ ticket.id }}';
+
+/** Why `inner` (the text between the braces) is not a plain path. */
+function whyNotAPath(inner: string): string {
+  if (inner.includes('<%') || inner.includes('%>')) return 'code is not allowed';
+  if (/^\s*[=~]/.test(inner)) return 'Eta output tags ("{{=", "{{~") are not allowed';
+  if (/^[-_]|[-_]$/.test(inner)) return 'Eta whitespace control ("{{-", "-}}") is not allowed';
+  if (inner.includes('(')) return 'function calls are not allowed';
+  if (/[[\]]/.test(inner)) return 'brackets are not allowed';
+  if (/["'`]/.test(inner)) return 'quotes are not allowed';
+  if (/[-+*/%<>=!&|?:,;^~{}]/.test(inner)) return 'operators are not allowed';
+  if (/\S\s+\S/.test(inner)) return 'a tag holds one path';
+  return 'only letters, digits, "_" and "." are allowed';
+}
+
+/** Checks one `{{ … }}` tag and returns its path, or throws a TemplateError. */
+function checkTag(source: string, index: number, raw: string, inner: string, scope: TemplateScope): string {
+  const path = inner.trim();
+  if (path === '') fail(source, index, raw, `empty tag "${shown(raw)}"`, HINT);
+  if (!PATH_RE.test(path) || /^[-_]|[-_]$/.test(inner)) {
+    fail(source, index, raw, `invalid tag "${shown(raw)}"`, `: ${whyNotAPath(inner)}${HINT}`);
+  }
+  for (const segment of path.split('.')) {
+    if (FORBIDDEN_SEGMENTS.has(segment)) fail(source, index, raw, `"${segment}" is not allowed in tag "${shown(raw)}"`);
+  }
+  if (!isKnownPath(path, scope)) {
+    const elsewhere = scopesOf(path);
+    if (elsewhere.length > 0) {
+      fail(source, index, raw, `tag "${path}" is only available in ${elsewhere.join(', ')}`);
+    }
+    fail(source, index, raw, `unknown tag "${shown(path)}"`);
+  }
+  return path;
+}
+
+/**
+ * Splits `source` into literal text and tags, checking every tag for `scope`.
+ * Literal text keeps every character: braces that do not form a tag stay literal.
+ */
+export function scanTemplate(source: string, scope: TemplateScope): Part[] {
+  const parts: Part[] = [];
+  let text = '';
+  let i = 0;
+  for (;;) {
+    const open = source.indexOf('{', i);
+    if (open === -1) {
+      text += source.slice(i);
+      break;
+    }
+    text += source.slice(i, open);
+    if (source.startsWith('{{', open)) {
+      // "{{{" would be either a literal "{" before a tag or Mustache's raw output; refuse
+      // rather than guess.
+      if (source[open + 2] === '{') fail(source, open, '{{{', 'unexpected "{{{"', HINT);
+      const close = source.indexOf('}}', open + 2);
+      const inner = close === -1 ? '' : source.slice(open + 2, close);
+      if (close === -1 || inner.includes('{{')) fail(source, open, '{{', 'unclosed tag "{{"');
+      const raw = source.slice(open, close + 2);
+      if (text) parts.push(text);
+      text = '';
+      parts.push({ path: checkTag(source, open, raw, inner, scope) });
+      i = close + 2;
+      continue;
+    }
+    HDE_TAG.lastIndex = open;
+    const m = HDE_TAG.exec(source);
+    if (m && Object.hasOwn(HDE_ALIASES, m[1]!)) {
+      if (text) parts.push(text);
+      text = '';
+      parts.push({ path: HDE_ALIASES[m[1]!]! });
+      i = open + m[0].length;
+      continue;
+    }
+    text += '{';
+    i = open + 1;
+  }
+  if (text) parts.push(text);
+  return parts;
+}

@@ -1,0 +1,139 @@
+/**
+ * Webhook definitions: validated on save (nothing is written when anything is wrong),
+ * credentials sealed at rest and never returned.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { CustomField, Webhook } from '../db/entities/index.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import { badInput, invalidInput, notFound, type FieldProblem } from '../errors.js';
+import { validateWebhookDefinition } from './request.js';
+import type { AuthType, BodyFormat, HttpMethod, MappingTarget, WebhookDef } from './types.js';
+
+export interface WebhookInput {
+  name: string;
+  method: HttpMethod;
+  url: string;
+  format: BodyFormat;
+  body?: string | null;
+  headers?: { name: string; value: string }[] | null;
+  auth?: { type: AuthType; username?: string | null; secret?: string | null } | null;
+  responseMappings?: { path: string; target: MappingTarget; field: string }[] | null;
+  successComment?: string | null;
+  enabled?: boolean | null;
+}
+
+const isId = (v: string) => /^[1-9][0-9]{0,17}$/.test(v);
+
+export async function findWebhook(em: EntityManager, id: string): Promise<Webhook | null> {
+  return isId(id) ? em.findOne(Webhook, { id }) : null;
+}
+
+export async function getWebhook(em: EntityManager, id: string, field = 'id'): Promise<Webhook> {
+  const webhook = await findWebhook(em, id);
+  if (!webhook) throw notFound('webhook', id, field);
+  return webhook;
+}
+
+export async function listWebhooks(em: EntityManager): Promise<Webhook[]> {
+  return em.find(Webhook, {}, { orderBy: { id: 'asc' } });
+}
+
+async function validate(em: EntityManager, input: WebhookInput, storedSecret: boolean): Promise<void> {
+  const problems: FieldProblem[] = [];
+  if (!input.name.trim()) problems.push({ field: 'name', message: 'must not be empty' });
+  const auth = input.auth ?? { type: 'NONE' as const };
+  const hasSecret = Boolean(auth.secret) || (auth.secret === undefined || auth.secret === null ? storedSecret : false);
+  problems.push(
+    ...validateWebhookDefinition({
+      method: input.method,
+      url: input.url,
+      format: input.format,
+      body: input.body ?? '',
+      headers: input.headers ?? [],
+      auth: { type: auth.type, username: auth.username ?? null, hasSecret },
+      responseMappings: input.responseMappings ?? [],
+      successComment: input.successComment ?? '',
+    }),
+  );
+  const mappings = input.responseMappings ?? [];
+  const fieldKeys = mappings.some((m) => m.target === 'CUSTOM_FIELD') ? new Set((await em.find(CustomField, {})).map((f) => f.key)) : new Set<string>();
+  mappings.forEach((m, i) => {
+    if (!m.field.trim()) problems.push({ field: `responseMappings[${i}].field`, message: 'must not be empty' });
+    else if (m.target === 'CUSTOM_FIELD' && !fieldKeys.has(m.field)) {
+      problems.push({ field: `responseMappings[${i}].field`, message: `unknown custom field "${m.field}"` });
+    } else if (m.target === 'TEMPORARY' && !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(m.field)) {
+      problems.push({ field: `responseMappings[${i}].field`, message: `"${m.field}" is not a valid temporary field name (letters, digits, _), used as {{ temp.${m.field} }}` });
+    }
+  });
+  if (problems.length) throw invalidInput(problems);
+}
+
+function apply(webhook: Webhook, input: WebhookInput, box: SecretBox): void {
+  const auth = input.auth ?? { type: 'NONE' as const };
+  webhook.name = input.name.trim();
+  webhook.method = input.method;
+  webhook.url = input.url.trim();
+  webhook.format = input.format;
+  webhook.body = input.body ?? '';
+  webhook.headers = (input.headers ?? []).map((h) => ({ name: h.name.trim(), value: h.value }));
+  webhook.responseMappings = (input.responseMappings ?? []).map((m) => ({ path: m.path.trim(), target: m.target, field: m.field.trim() }));
+  webhook.successComment = input.successComment ?? '';
+  webhook.enabled = input.enabled ?? true;
+  if (auth.type === 'NONE') {
+    webhook.authType = 'NONE';
+    webhook.authUsername = null;
+    webhook.authSecretSealed = null;
+  } else {
+    // a type change without a new secret would pair an old password with a new scheme
+    if (auth.type !== webhook.authType && !auth.secret && webhook.authSecretSealed) {
+      throw badInput('auth.secret', `changing auth from ${webhook.authType} to ${auth.type} needs the new secret`);
+    }
+    webhook.authType = auth.type;
+    webhook.authUsername = auth.type === 'BASIC' ? auth.username?.trim() ?? null : null;
+    if (auth.secret) webhook.authSecretSealed = box.seal(auth.secret);
+  }
+  webhook.updatedAt = new Date();
+}
+
+export async function createWebhook(em: EntityManager, box: SecretBox, input: WebhookInput): Promise<Webhook> {
+  await validate(em, input, false);
+  const webhook = em.create(Webhook, { name: input.name, method: input.method, url: input.url, format: input.format, createdAt: new Date(), updatedAt: new Date() });
+  apply(webhook, input, box);
+  await em.flush();
+  return webhook;
+}
+
+export async function updateWebhook(em: EntityManager, box: SecretBox, id: string, input: WebhookInput): Promise<Webhook> {
+  const webhook = await getWebhook(em, id);
+  const keepsSecret = Boolean(webhook.authSecretSealed) && input.auth?.type === webhook.authType;
+  await validate(em, input, keepsSecret);
+  apply(webhook, input, box);
+  await em.flush();
+  return webhook;
+}
+
+export async function deleteWebhook(em: EntityManager, id: string): Promise<boolean> {
+  const webhook = await getWebhook(em, id);
+  await em.remove(webhook).flush();
+  return true;
+}
+
+/** The definition the renderer needs, with the secret opened. Only for sending. */
+export function webhookDef(webhook: Webhook, box: SecretBox): WebhookDef {
+  return {
+    id: webhook.id,
+    name: webhook.name,
+    method: webhook.method,
+    url: webhook.url,
+    format: webhook.format,
+    body: webhook.body,
+    headers: webhook.headers,
+    auth: {
+      type: webhook.authType,
+      username: webhook.authUsername,
+      secret: webhook.authSecretSealed ? box.open(webhook.authSecretSealed) : null,
+    },
+    responseMappings: webhook.responseMappings,
+    successComment: webhook.successComment,
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * The delivery worker: claims due deliveries in batches, sends them with bounded
+ * concurrency, and records the outcomes (plain ones in batched transactions, ones that
+ * touch the ticket one by one). Woken by NOTIFY on new deliveries, by Agenda at retry
+ * times and by the recovery sweep; it never polls on its own.
+ */
+import type pg from 'pg';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { Logger } from '../log.js';
+import { claimDue, releaseClaims, type ClaimedDelivery } from './store.js';
+import { buildOutcome, recordBatch, recordWithTicketWork, touchesTicket, type Decision, type Outcome } from './outcome.js';
+import type { AttemptResult, RenderedRequest } from './types.js';
+
+export interface Sender {
+  send(req: RenderedRequest, extraHeaders: Record<string, string>, signal?: AbortSignal): Promise<AttemptResult>;
+}
+
+export interface RetryPolicy {
+  decide(input: { result: AttemptResult; attemptNumber: number; firstAttemptAt: Date; now: Date }): Decision;
+}
+
+export interface WorkerOptions {
+  pool: pg.Pool;
+  orm: MikroORM;
+  sender: Sender;
+  policy: RetryPolicy;
+  box: SecretBox;
+  log: Logger;
+  concurrency: number;
+  /** how long a claim holds before another worker may take the delivery over */
+  leaseMs: number;
+  /** called after a retry is recorded, so that a drain runs at that time */
+  scheduleRetry: (at: Date) => void;
+  clock?: () => Date;
+  /** outcomes recorded per transaction at most */
+  batchSize?: number;
+}
+
+export class DeliveryWorker {
+  private readonly clock: () => Date;
+  private inFlight = new Map<string, AbortController>();
+  private pending: Outcome[] = [];
+  private flushing: Promise<void> | null = null;
+  private draining: Promise<void> | null = null;
+  private wakeAgain = false;
+  private stopping = false;
+  private slotFreed: (() => void) | null = null;
+
+  constructor(private readonly opts: WorkerOptions) {
+    this.clock = opts.clock ?? (() => new Date());
+  }
+
+  /** Drains every due delivery; concurrent calls share one drain. */
+  wake(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (this.draining) {
+      this.wakeAgain = true;
+      return this.draining;
+    }
+    this.draining = this.drain()
+      .catch((err) => this.opts.log.error('delivery drain failed; the next wake-up retries it', err))
+      .finally(() => {
+        this.draining = null;
+        if (this.wakeAgain && !this.stopping) {
+          this.wakeAgain = false;
+          void this.wake();
+        }
+      });
+    return this.draining;
+  }
+
+  get busy(): number {
+    return this.inFlight.size;
+  }
+
+  private async drain(): Promise<void> {
+    const { concurrency } = this.opts;
+    for (;;) {
+      if (this.stopping) return;
+      const free = concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      this.wakeAgain = false;
+      const claimed = await claimDue(this.opts.pool, free, this.clock(), this.opts.leaseMs);
+      for (const d of claimed) this.start(d);
+      if (claimed.length < free && !this.wakeAgain) break;
+    }
+    // let the in-flight sends finish before declaring the drain done
+    while (this.inFlight.size && !this.stopping) await new Promise<void>((resolve) => (this.slotFreed = resolve));
+    await this.flush();
+  }
+
+  private start(d: ClaimedDelivery): void {
+    const controller = new AbortController();
+    this.inFlight.set(d.id, controller);
+    void this.attempt(d, controller.signal)
+      .catch((err) => this.opts.log.error(`delivery ${d.id}: attempt could not be recorded; it is retried when its claim expires`, err))
+      .finally(() => {
+        this.inFlight.delete(d.id);
+        const freed = this.slotFreed;
+        this.slotFreed = null;
+        freed?.();
+      });
+  }
+
+  private async attempt(d: ClaimedDelivery, signal: AbortSignal): Promise<void> {
+    const number = d.attemptCount + 1;
+    const headers: Record<string, string> = { 'X-Deskhooks-Delivery': d.id, 'X-Deskhooks-Attempt': String(number) };
+    if (d.authSealed) headers.Authorization = this.opts.box.open(d.authSealed);
+    const request = { ...d.request, headers: withoutAuthorization(d.request.headers) };
+    const result = await this.opts.sender.send(request, headers, signal);
+    if (signal.aborted) return; // shutting down: released in stop(), not counted as an attempt
+    const now = this.clock();
+    const decision = this.opts.policy.decide({ result, attemptNumber: number, firstAttemptAt: d.firstAttemptAt ?? result.startedAt, now });
+    const outcome = buildOutcome(d, result, decision, now);
+    if (touchesTicket(outcome)) {
+      await recordWithTicketWork(this.opts.orm.em.fork(), outcome);
+      this.afterRecord([outcome]);
+    } else {
+      this.pending.push(outcome);
+      if (this.pending.length >= (this.opts.batchSize ?? 200)) await this.flush();
+      else this.scheduleFlush();
+    }
+  }
+
+  private flushTimer: NodeJS.Timeout | null = null;
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    // group commit: outcomes finishing within a few ms share one transaction
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      void this.flush().catch((err) => this.opts.log.error('recording delivery outcomes failed', err));
+    }, 5);
+  }
+
+  private async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (!this.pending.length) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = (async () => {
+      const client = await this.opts.pool.connect();
+      try {
+        await recordBatch(client, batch);
+      } finally {
+        client.release();
+      }
+      this.afterRecord(batch);
+    })().finally(() => (this.flushing = null));
+    await this.flushing;
+  }
+
+  private afterRecord(outcomes: Outcome[]): void {
+    const seen = new Set<number>();
+    for (const o of outcomes) {
+      if (o.decision.kind !== 'retry') continue;
+      const second = Math.ceil(o.decision.at.getTime() / 1000);
+      if (seen.has(second)) continue;
+      seen.add(second);
+      this.opts.scheduleRetry(o.decision.at);
+    }
+  }
+
+  /**
+   * Stops claiming; in-flight attempts get `graceMs` to finish, then are aborted and
+   * their claims released so that another worker (or the next start) sends them.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.slotFreed?.();
+    const deadline = Date.now() + graceMs;
+    while (this.inFlight.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const aborted = [...this.inFlight.keys()];
+    for (const controller of this.inFlight.values()) controller.abort();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    await this.flush().catch((err) => this.opts.log.error('recording delivery outcomes at stop failed', err));
+    await releaseClaims(this.opts.pool, aborted).catch((err) => this.opts.log.error('releasing claims at stop failed', err));
+  }
+}
+
+function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== 'authorization') out[k] = v;
+  return out;
+}

@@ -1,0 +1,95 @@
+/**
+ * Runs a matched rule's actions in order, in the event's transaction, as the system
+ * (automated: no new events, so rules cannot loop). A SEND_WEBHOOK with awaitResponse
+ * stops the run; the rest continues from a CONTINUATION event once that delivery
+ * succeeded. A failing action is reported as an internal COMMENT and the run goes on.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Ticket, Webhook } from '../db/entities/index.js';
+import { systemActor } from '../helpdesk/actor.js';
+import { addPost, updateTicket, TICKET_PRIORITIES, TICKET_STATUSES } from '../helpdesk/tickets.js';
+import type { DeliveryService } from '../delivery/service.js';
+import { buildTemplateContext, loadTicketForTemplates } from '../delivery/context.js';
+import { compileTemplate, escapeText } from '../delivery/template/index.js';
+import type { ActionDef, RuleDef } from './types.js';
+import type { TicketPriority, TicketStatus } from '../db/entities/ticket.js';
+
+export interface ActionRun {
+  rule: RuleDef;
+  ticketId: string;
+  event: string | null;
+  /** index of the first action to run */
+  from: number;
+  temp: Record<string, unknown>;
+}
+
+export interface ActionRunnerDeps {
+  deliveries: DeliveryService;
+}
+
+export async function runActions(em: EntityManager, deps: ActionRunnerDeps, run: ActionRun): Promise<void> {
+  const { rule } = run;
+  for (let i = run.from; i < rule.actions.length; i++) {
+    const action = rule.actions[i]!;
+    const ticket = await loadTicketForTemplates(em, run.ticketId);
+    if (!ticket) return; // deleted meanwhile
+    try {
+      const stop = await runOne(em, deps, run, ticket, action, i);
+      if (stop) return;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      await addPost(em, systemActor, run.ticketId, 'COMMENT', `Rule "${rule.name}": action ${i + 1} (${action.type}) failed: ${reason}`);
+    }
+  }
+}
+
+/** Renders an action value against the ticket as it is now, with the run's temp fields. */
+async function renderValue(em: EntityManager, ticket: Ticket, run: ActionRun, source: string): Promise<string> {
+  const ctx = await buildTemplateContext(em, ticket, { event: run.event, rule: { id: run.rule.id, name: run.rule.name }, temp: run.temp });
+  return compileTemplate(source, 'action').render(ctx, escapeText);
+}
+
+async function runOne(em: EntityManager, deps: ActionRunnerDeps, run: ActionRun, ticket: Ticket, action: ActionDef, index: number): Promise<boolean> {
+  const value = () => renderValue(em, ticket, run, action.value ?? '');
+  switch (action.type) {
+    case 'SEND_WEBHOOK': {
+      const webhook = action.webhookId ? await em.findOne(Webhook, { id: action.webhookId }) : null;
+      if (!webhook) throw new Error(`webhook ${action.webhookId} no longer exists`);
+      if (!webhook.enabled) throw new Error(`webhook "${webhook.name}" is disabled`);
+      const continuation = action.awaitResponse && index + 1 < run.rule.actions.length
+        ? { ruleId: run.rule.id, ruleName: run.rule.name, event: run.event, nextAction: index + 1, temp: run.temp }
+        : null;
+      await deps.deliveries.prepare(em, { webhook, ticket, rule: { id: run.rule.id, name: run.rule.name }, event: run.event, temp: run.temp, continuation });
+      return continuation !== null;
+    }
+    case 'ADD_COMMENT':
+    case 'ADD_REPLY': {
+      const text = await value();
+      if (!text.trim()) throw new Error('the text rendered empty');
+      await addPost(em, systemActor, run.ticketId, action.type === 'ADD_COMMENT' ? 'COMMENT' : 'REPLY', text);
+      return false;
+    }
+    case 'SET_STATUS': {
+      const status = (await value()).trim();
+      if (!(TICKET_STATUSES as readonly string[]).includes(status)) throw new Error(`"${status}" is not a status (${TICKET_STATUSES.join(', ')})`);
+      await updateTicket(em, systemActor, run.ticketId, { status: status as TicketStatus });
+      return false;
+    }
+    case 'SET_PRIORITY': {
+      const priority = (await value()).trim();
+      if (!(TICKET_PRIORITIES as readonly string[]).includes(priority)) throw new Error(`"${priority}" is not a priority (${TICKET_PRIORITIES.join(', ')})`);
+      await updateTicket(em, systemActor, run.ticketId, { priority: priority as TicketPriority });
+      return false;
+    }
+    case 'SET_ASSIGNEE': {
+      const id = (await value()).trim();
+      await updateTicket(em, systemActor, run.ticketId, { assigneeId: id || null });
+      return false;
+    }
+    case 'SET_CUSTOM_FIELD': {
+      const raw = action.value ? await value() : null;
+      await updateTicket(em, systemActor, run.ticketId, { customFields: { [action.field!]: raw === '' ? null : raw } });
+      return false;
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The condition fields as data: how each is read from a TicketSnapshot, how its values
+ * compare, and which operators fit it. The fitting operators are derived from a few
+ * facts about the field (its kind, whether it can be empty, whether it appears in a
+ * TICKET_UPDATED change set) rather than listed per field, so a new field is one line.
+ *
+ * Change-set entries (FieldChange.field) use the same names, e.g. 'status',
+ * 'assignee.email', 'custom.order_no'.
+ */
+import { toBoolean, toNumber, toTime, type ValueKind } from './operators.js';
+import type { ConditionOperator, CustomFieldInfo, TicketSnapshot } from './types.js';
+
+export const TICKET_STATUSES = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'] as const;
+export const TICKET_PRIORITIES = ['LOW', 'NORMAL', 'HIGH', 'URGENT'] as const;
+export const USER_ROLES = ['ADMIN', 'AGENT', 'CLIENT'] as const;
+export const REPLY_AUTHORS = ['CLIENT', 'STAFF'] as const;
+
+export interface FieldDef {
+  name: string;
+  kind: ValueKind;
+  /** the only values an equality test can meet (enums, SELECT options); undefined: any */
+  values?: readonly string[];
+  /** the field can be unset, so IS_EMPTY / IS_NOT_EMPTY are meaningful */
+  nullable: boolean;
+  /** the field appears in TICKET_UPDATED change sets, so CHANGED* are meaningful */
+  changeable: boolean;
+  read(ticket: TicketSnapshot): unknown;
+}
+
+export const CUSTOM_PREFIX = 'custom.';
+
+const BUILT_IN: readonly FieldDef[] = [
+  { name: 'title', kind: 'text', nullable: false, changeable: true, read: (t) => t.title },
+  { name: 'description', kind: 'text', nullable: true, changeable: true, read: (t) => t.description },
+  { name: 'status', kind: 'enum', values: TICKET_STATUSES, nullable: false, changeable: true, read: (t) => t.status },
+  { name: 'priority', kind: 'enum', values: TICKET_PRIORITIES, nullable: false, changeable: true, read: (t) => t.priority },
+  // The requester cannot be changed through UpdateTicketInput: no CHANGED* on it.
+  { name: 'requester.email', kind: 'text', nullable: false, changeable: false, read: (t) => t.requester.email },
+  { name: 'requester.role', kind: 'enum', values: USER_ROLES, nullable: false, changeable: false, read: (t) => t.requester.role },
+  { name: 'assignee.email', kind: 'text', nullable: true, changeable: true, read: (t) => t.assignee?.email ?? null },
+  // The value is the parent's id; only its presence is meaningful to a rule.
+  { name: 'parent', kind: 'presence', nullable: true, changeable: false, read: (t) => t.parentId },
+  { name: 'lastReplyAuthor', kind: 'enum', values: REPLY_AUTHORS, nullable: true, changeable: false, read: (t) => t.lastReplyAuthor },
+];
+
+const BY_NAME: ReadonlyMap<string, FieldDef> = new Map(BUILT_IN.map((f) => [f.name, f]));
+
+export const BUILT_IN_FIELD_NAMES: readonly string[] = BUILT_IN.map((f) => f.name);
+
+function customFieldDef(key: string, info: CustomFieldInfo): FieldDef {
+  const kind: ValueKind =
+    info.type === 'NUMBER' ? 'number' : info.type === 'DATE' ? 'date' : info.type === 'BOOLEAN' ? 'boolean' : 'text';
+  return {
+    name: CUSTOM_PREFIX + key,
+    kind,
+    // A SELECT compares as text (CONTAINS fits), but equality can only meet an option.
+    values: info.type === 'SELECT' && info.options.length > 0 ? info.options : undefined,
+    nullable: true,
+    changeable: true,
+    // hasOwn: a key such as "constructor" must not read Object.prototype.
+    read: (t) => (Object.hasOwn(t.custom, key) ? t.custom[key] : null),
+  };
+}
+
+/** The field definition for a condition field name, or null if there is none (unknown, or a deleted custom field). */
+export function resolveField(name: string, customFields: ReadonlyMap<string, CustomFieldInfo>): FieldDef | null {
+  if (name.startsWith(CUSTOM_PREFIX)) {
+    const key = name.slice(CUSTOM_PREFIX.length);
+    const info = customFields.get(key);
+    return info ? customFieldDef(key, info) : null;
+  }
+  return BY_NAME.get(name) ?? null;
+}
+
+/** The operators that fit a field, in a stable order (used in error messages). */
+export function operatorsFor(field: FieldDef): ConditionOperator[] {
+  if (field.kind === 'presence') return ['IS_EMPTY', 'IS_NOT_EMPTY'];
+  const ops: ConditionOperator[] = ['EQUALS', 'NOT_EQUALS'];
+  if (field.kind === 'text') ops.push('CONTAINS', 'NOT_CONTAINS');
+  if (field.nullable) ops.push('IS_EMPTY', 'IS_NOT_EMPTY');
+  if (field.kind === 'number' || field.kind === 'date') ops.push('GREATER_THAN', 'LESS_THAN');
+  if (field.changeable) ops.push('CHANGED', 'CHANGED_TO', 'CHANGED_FROM');
+  return ops;
+}
+
+export function operatorFits(field: FieldDef, op: ConditionOperator): boolean {
+  return operatorsFor(field).includes(op);
+}
+
+/**
+ * Why a literal value cannot be one of this field's values, or null if it can. Used for
+ * condition values compared by kind and for fixed SET_CUSTOM_FIELD values.
+ */
+export function valueProblem(field: Pick<FieldDef, 'kind' | 'values'>, value: string, subject: string): string | null {
+  if (field.values && !field.values.includes(value)) {
+    return `"${value}" is not one of ${field.values.join(', ')} (${subject})`;
+  }
+  switch (field.kind) {
+    case 'number':
+      return toNumber(value) === null ? `${subject} needs a number, got "${value}"` : null;
+    case 'date':
+      return toTime(value) === null ? `${subject} needs a date (YYYY-MM-DD or ISO 8601 date-time), got "${value}"` : null;
+    case 'boolean':
+      return toBoolean(value) === null ? `${subject} needs true or false, got "${value}"` : null;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The condition operators as data (json-rules-engine style, see ARCHITECTURE.md habit 7).
+ *
+ * Each operator is a pure predicate over already-read operands; it never looks at the
+ * ticket or the rule. Which operators fit which field, and how a field is read, live in
+ * fields.ts; evaluate.ts glues the two together.
+ *
+ * Values arrive untyped (custom field values are JSON, change sets carry whatever the
+ * service recorded), so the coercions below are deliberately tolerant when *reading*
+ * (10, "10" and "10.0" are the same NUMBER) and strict about what counts as a number or
+ * a date at all (Number(" ") is 0 and Date.parse("2024-02-30") is 1 March in V8; neither
+ * must ever make a condition hold).
+ */
+import type { ConditionOperator } from './types.js';
+
+/**
+ * How a field's values compare. `text` and `enum` both compare exactly (case-sensitive);
+ * they differ only in which operators fit (enums have no CONTAINS). `presence` is a field
+ * that can only be tested for being set (parent).
+ */
+export type ValueKind = 'text' | 'enum' | 'number' | 'date' | 'boolean' | 'presence';
+
+/** The old and new value of one field in a TICKET_UPDATED change set. */
+export interface ChangeView {
+  old: unknown;
+  new: unknown;
+}
+
+export interface Operands {
+  kind: ValueKind;
+  /** the field's current value (after the change) */
+  actual: unknown;
+  /** the condition's value; null for operators that need none */
+  expected: string | null;
+  /** this field's change, or null when the event is not TICKET_UPDATED or the field did not change */
+  change: ChangeView | null;
+}
+
+export interface OperatorSpec {
+  /** the condition must carry a value */
+  needsValue: boolean;
+  /** looks at the change set instead of (only) the current value */
+  usesChanges: boolean;
+  /** compares against the value with the field's kind (so the value must parse as that kind) */
+  typedValue: boolean;
+  test(operands: Operands): boolean;
+}
+
+// ---------------------------------------------------------------- coercions
+
+/** null, undefined and '' are empty; everything else (0, false, '  ') is a value. */
+export function isEmpty(v: unknown): boolean {
+  return v === null || v === undefined || v === '';
+}
+
+/** The text form used by text comparisons; empty values read as ''. */
+export function toText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : v.toISOString();
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/** A finite number from a number or a decimal string ("10", " 10.0 ", "1e3"); otherwise null. */
+export function toNumber(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v !== 'string') return null;
+  const s = v.trim();
+  if (!DECIMAL.test(s)) return null; // refuses '', '0x10', 'Infinity', '1,5'
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
+}
+
+// YYYY-MM-DD, optionally with a time (T or space) and an offset. A date-time without an
+// offset is read as UTC so that evaluation never depends on the server's time zone.
+const ISO_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/** Milliseconds since the epoch from a Date or an ISO-8601 date / date-time string; otherwise null. */
+export function toTime(v: unknown): number | null {
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.getTime();
+  if (typeof v !== 'string') return null;
+  const m = ISO_DATE.exec(v.trim());
+  if (!m) return null;
+  const [y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone = 'Z'] = m.slice(1);
+  const year = Number(y), month = Number(mo), day = Number(d);
+  const hour = Number(h), minute = Number(mi), second = Number(s);
+  const ms = Number((frac + '000').slice(0, 3));
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  // Date.UTC rolls 2024-02-30 over into March: check the parts survived unchanged.
+  const back = new Date(utc);
+  if (
+    back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day ||
+    back.getUTCHours() !== hour || back.getUTCMinutes() !== minute || back.getUTCSeconds() !== second
+  ) {
+    return null;
+  }
+  if (zone.toUpperCase() === 'Z') return utc;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const offsetMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4));
+  return utc - sign * offsetMin * 60_000;
+}
+
+/** true/false from a boolean or the strings "true"/"false" (any case); otherwise null. */
+export function toBoolean(v: unknown): boolean | null {
+  if (typeof v === 'boolean') return v;
+  if (typeof v !== 'string') return null;
+  const s = v.trim().toLowerCase();
+  return s === 'true' ? true : s === 'false' ? false : null;
+}
+
+/**
+ * Equality by kind. Two empties are equal, an empty never equals a value. NUMBER, DATE
+ * and BOOLEAN compare parsed values ("10" == "10.0"), falling back to exact text when a
+ * side does not parse (a stored value of the wrong type still equals its own text).
+ */
+export function sameValue(kind: ValueKind, a: unknown, b: unknown): boolean {
+  if (isEmpty(a) || isEmpty(b)) return isEmpty(a) && isEmpty(b);
+  const parse = kind === 'number' ? toNumber : kind === 'date' ? toTime : kind === 'boolean' ? toBoolean : null;
+  if (parse) {
+    const pa = parse(a), pb = parse(b);
+    if (pa !== null && pb !== null) return pa === pb;
+  }
+  return toText(a) === toText(b);
+}
+
+/** -1 / 0 / 1 for NUMBER and DATE; null when either side is missing or unparsable (never matches). */
+function order(kind: ValueKind, a: unknown, b: unknown): number | null {
+  const parse = kind === 'number' ? toNumber : kind === 'date' ? toTime : null;
+  if (!parse) return null;
+  const pa = parse(a), pb = parse(b);
+  if (pa === null || pb === null) return null;
+  return Math.sign(pa - pb);
+}
+
+/** The field really changed: present in the change set with a different old and new value. */
+function changed(o: Operands): o is Operands & { change: ChangeView } {
+  return o.change !== null && !sameValue(o.kind, o.change.old, o.change.new);
+}
+
+function contains(o: Operands): boolean {
+  return toText(o.actual).toLowerCase().includes((o.expected ?? '').toLowerCase());
+}
+
+// ---------------------------------------------------------------- the table
+
+// An operator that needs a value but has none (a rule stored before validation existed)
+// never holds: a broken condition must not fire actions.
+export const OPERATORS: Readonly<Record<ConditionOperator, OperatorSpec>> = Object.freeze({
+  EQUALS: {
+    needsValue: true, usesChanges: false, typedValue: true,
+    test: (o) => o.expected !== null && sameValue(o.kind, o.actual, o.expected),
+  },
+  NOT_EQUALS: {
+    needsValue: true, usesChanges: false, typedValue: true,
+    test: (o) => o.expected !== null && !sameValue(o.kind, o.actual, o.expected),
+  },
+  CONTAINS: {
+    needsValue: true, usesChanges: false, typedValue: false,
+    test: (o) => o.expected !== null && contains(o),
+  },
+  NOT_CONTAINS: {
+    needsValue: true, usesChanges: false, typedValue: false,
+    test: (o) => o.expected !== null && !contains(o),
+  },
+  IS_EMPTY: {
+    needsValue: false, usesChanges: false, typedValue: false,
+    test: (o) => isEmpty(o.actual),
+  },
+  IS_NOT_EMPTY: {
+    needsValue: false, usesChanges: false, typedValue: false,
+    test: (o) => !isEmpty(o.actual),
+  },
+  GREATER_THAN: {
+    needsValue: true, usesChanges: false, typedValue: true,
+    test: (o) => order(o.kind, o.actual, o.expected) === 1,
+  },
+  LESS_THAN: {
+    needsValue: true, usesChanges: false, typedValue: true,
+    test: (o) => order(o.kind, o.actual, o.expected) === -1,
+  },
+  CHANGED: {
+    needsValue: false, usesChanges: true, typedValue: false,
+    test: (o) => changed(o),
+  },
+  CHANGED_TO: {
+    needsValue: true, usesChanges: true, typedValue: true,
+    test: (o) => o.expected !== null && changed(o) && sameValue(o.kind, o.change.new, o.expected),
+  },
+  CHANGED_FROM: {
+    needsValue: true, usesChanges: true, typedValue: true,
+    test: (o) => o.expected !== null && changed(o) && sameValue(o.kind, o.change.old, o.expected),
+  },
+});
+
+export const OPERATOR_NAMES = Object.keys(OPERATORS) as ConditionOperator[];
+
+export function isOperator(name: string): name is ConditionOperator {
+  return Object.hasOwn(OPERATORS, name);
+}

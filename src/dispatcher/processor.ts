@@ -1,0 +1,132 @@
+/**
+ * Drains the outbox of ticket events: claims a batch (FOR UPDATE SKIP LOCKED, with a
+ * lease so that a crashed process's events are taken over), and handles each event in
+ * its own transaction: evaluate the rules (pure), run the matched rules' actions, mark
+ * the event processed. CONTINUATION records resume a rule after an awaited delivery.
+ */
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { CustomField, Post, Rule, Ticket, TicketEventRecord } from '../db/entities/index.js';
+import type { Logger } from '../log.js';
+import type { DeliveryService } from '../delivery/service.js';
+import { evaluate } from './evaluate.js';
+import { runActions } from './actions.js';
+import { ruleDef } from './rules.js';
+import type { CustomFieldInfo, DispatchEvent, FieldChange, TicketEventType, TicketSnapshot } from './types.js';
+
+const LEASE_SECONDS = 60;
+const MAX_TRIES = 5;
+
+export interface DispatcherOptions {
+  orm: MikroORM;
+  deliveries: DeliveryService;
+  log: Logger;
+  batchSize?: number;
+}
+
+export class Dispatcher {
+  private draining: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly opts: DispatcherOptions) {}
+
+  /** Processes every pending event; concurrent calls share one drain. */
+  wake(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.draining) {
+      this.again = true;
+      return this.draining;
+    }
+    this.draining = this.drain()
+      .catch((err) => this.opts.log.error('dispatcher drain failed; the next wake-up retries it', err))
+      .finally(() => {
+        this.draining = null;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          void this.wake();
+        }
+      });
+    return this.draining;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    const limit = this.opts.batchSize ?? 100;
+    while (!this.stopped) {
+      this.again = false;
+      const em = this.opts.orm.em.fork();
+      const rows: { id: string }[] = await em.execute(
+          `with due as (
+             select id from ticket_events
+              where processed_at is null and (locked_until is null or locked_until < now())
+              order by id limit ? for update skip locked)
+           update ticket_events e set locked_until = now() + make_interval(secs => ?), tries = e.tries + 1
+             from due where e.id = due.id returning e.id`,
+          [limit, LEASE_SECONDS],
+        );
+      const ids = rows.map((r) => String(r.id));
+      ids.sort((a, b) => Number(a) - Number(b));
+      // rules and field definitions once per batch
+      const [rules, fields] = await Promise.all([
+        em.find(Rule, { enabled: true }, { orderBy: { position: 'asc', id: 'asc' } }),
+        em.find(CustomField, {}),
+      ]);
+      const ruleDefs = rules.map(ruleDef);
+      const fieldInfo = new Map<string, CustomFieldInfo>(fields.map((f) => [f.key, { type: f.type, options: f.options }]));
+      for (const id of ids) {
+        if (this.stopped) return;
+        await this.handle(id, ruleDefs, fieldInfo).catch((err) => this.opts.log.error(`ticket event ${id} failed; it is retried`, err));
+      }
+      if (ids.length < limit && !this.again) return;
+    }
+  }
+
+  private async handle(id: string, rules: ReturnType<typeof ruleDef>[], fields: Map<string, CustomFieldInfo>): Promise<void> {
+    await this.opts.orm.em.fork().transactional(async (em) => {
+      const record = await em.findOne(TicketEventRecord, { id, processedAt: null });
+      if (!record) return;
+      record.processedAt = new Date();
+      if (record.tries > MAX_TRIES) {
+        this.opts.log.error(`ticket event ${id} (${record.type} on ticket ${record.ticketId}) failed ${MAX_TRIES} times; giving up on it`);
+        return;
+      }
+      if (record.kind === 'CONTINUATION') return this.resume(em, record, rules);
+      const ticket = await em.findOne(Ticket, { id: record.ticketId }, { populate: ['requester', 'assignee'] });
+      if (!ticket) return;
+      const payload = record.payload as { changes?: FieldChange[]; postId?: string };
+      const event: DispatchEvent = { type: record.type as TicketEventType, changes: payload.changes ?? [] };
+      const snapshot = await ticketSnapshot(em, ticket);
+      for (const rule of evaluate(event, snapshot, rules, fields)) {
+        await runActions(em, { deliveries: this.opts.deliveries }, { rule, ticketId: ticket.id, event: event.type, from: 0, temp: {} });
+      }
+    });
+  }
+
+  private async resume(em: EntityManager, record: TicketEventRecord, rules: ReturnType<typeof ruleDef>[]): Promise<void> {
+    const c = record.payload as { ruleId: string; event: string | null; nextAction: number; temp: Record<string, unknown> };
+    // the rule as it is now (it may have been disabled meanwhile: then it does not go on)
+    const rule = rules.find((r) => r.id === c.ruleId);
+    if (!rule) return;
+    await runActions(em, { deliveries: this.opts.deliveries }, { rule, ticketId: record.ticketId, event: c.event, from: c.nextAction, temp: c.temp ?? {} });
+  }
+}
+
+export async function ticketSnapshot(em: EntityManager, ticket: Ticket): Promise<TicketSnapshot> {
+  const lastReply = await em.findOne(Post, { ticket: ticket.id, kind: 'REPLY' }, { orderBy: { createdAt: 'desc', id: 'desc' }, populate: ['author'] });
+  return {
+    id: ticket.id,
+    title: ticket.title,
+    description: ticket.description,
+    status: ticket.status,
+    priority: ticket.priority,
+    requester: { email: ticket.requester.email, role: ticket.requester.role },
+    assignee: ticket.assignee ? { email: ticket.assignee.email } : null,
+    parentId: ticket.parent?.id ?? null,
+    lastReplyAuthor: !lastReply ? null : lastReply.author?.role === 'CLIENT' ? 'CLIENT' : 'STAFF',
+    custom: ticket.customFields,
+  };
+}

@@ -1,0 +1,115 @@
+/** Rule definitions (ADMIN): validated on save, nothing written when anything is wrong. */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { CustomField, Rule, User, Webhook } from '../db/entities/index.js';
+import { invalidInput, notFound } from '../errors.js';
+import { compileTemplate } from '../delivery/template/index.js';
+import { validateRuleInput } from './validate-rule.js';
+import type { ActionDef, ConditionDef, MatchType, RuleDef, TicketEventType } from './types.js';
+
+export interface RuleInput {
+  name: string;
+  description?: string | null;
+  enabled?: boolean | null;
+  position?: number | null;
+  continueAfterMatch?: boolean | null;
+  events: TicketEventType[];
+  match?: MatchType | null;
+  conditions?: { field: string; operator: ConditionDef['operator']; value?: string | null }[] | null;
+  actions: { type: ActionDef['type']; webhookId?: string | null; field?: string | null; value?: string | null; awaitResponse?: boolean | null }[];
+}
+
+const isId = (v: string) => /^[1-9][0-9]{0,17}$/.test(v);
+
+/** A template's problem as one message, or null when it compiles. */
+export function templateProblem(source: string): string | null {
+  try {
+    compileTemplate(source, 'action');
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+async function validate(em: EntityManager, input: RuleInput): Promise<void> {
+  const webhookIds = input.actions.map((a) => a.webhookId).filter((id): id is string => !!id && isId(id));
+  const userIds = input.actions.filter((a) => a.type === 'SET_ASSIGNEE' && a.value && isId(a.value.trim())).map((a) => a.value!.trim());
+  const [webhooks, users, fields] = await Promise.all([
+    webhookIds.length ? em.find(Webhook, { id: { $in: webhookIds } }) : [],
+    userIds.length ? em.find(User, { id: { $in: userIds } }) : [],
+    em.find(CustomField, {}),
+  ]);
+  const problems = validateRuleInput(input, {
+    customFields: new Map(fields.map((f) => [f.key, { type: f.type, options: f.options }])),
+    webhookExists: (id) => webhooks.some((w) => w.id === id),
+    assigneeRole: (id) => users.find((u) => u.id === id)?.role ?? null,
+    checkTemplate: templateProblem,
+  });
+  if (problems.length) throw invalidInput(problems);
+}
+
+function apply(rule: Rule, input: RuleInput): void {
+  rule.name = input.name.trim();
+  rule.description = input.description ?? '';
+  rule.enabled = input.enabled ?? true;
+  rule.position = input.position ?? 0;
+  rule.continueAfterMatch = input.continueAfterMatch ?? false;
+  rule.events = [...new Set(input.events)];
+  rule.match = input.match ?? 'ALL';
+  rule.conditions = (input.conditions ?? []).map((c) => ({ field: c.field.trim(), operator: c.operator, value: c.value ?? null }));
+  rule.actions = input.actions.map((a) => ({
+    type: a.type,
+    webhookId: a.webhookId ?? null,
+    field: a.field ?? null,
+    value: a.value ?? null,
+    awaitResponse: a.type === 'SEND_WEBHOOK' && Boolean(a.awaitResponse),
+  }));
+  rule.updatedAt = new Date();
+}
+
+export async function getRule(em: EntityManager, id: string): Promise<Rule> {
+  const rule = isId(id) ? await em.findOne(Rule, { id }) : null;
+  if (!rule) throw notFound('rule', id, 'id');
+  return rule;
+}
+
+export async function listRules(em: EntityManager): Promise<Rule[]> {
+  return em.find(Rule, {}, { orderBy: { position: 'asc', id: 'asc' } });
+}
+
+export async function createRule(em: EntityManager, input: RuleInput): Promise<Rule> {
+  await validate(em, input);
+  const rule = em.create(Rule, { name: input.name, createdAt: new Date(), updatedAt: new Date() });
+  apply(rule, input);
+  await em.flush();
+  return rule;
+}
+
+export async function updateRule(em: EntityManager, id: string, input: RuleInput): Promise<Rule> {
+  const rule = await getRule(em, id);
+  await validate(em, input);
+  apply(rule, input);
+  await em.flush();
+  return rule;
+}
+
+export async function deleteRule(em: EntityManager, id: string): Promise<boolean> {
+  await em.remove(await getRule(em, id)).flush();
+  return true;
+}
+
+/** Rules that send the webhook: a webhook in use is not deleted silently. */
+export async function rulesUsingWebhook(em: EntityManager, webhookId: string): Promise<Rule[]> {
+  return (await listRules(em)).filter((r) => r.actions.some((a) => a.webhookId === webhookId));
+}
+
+export const ruleDef = (r: Rule): RuleDef => ({
+  id: r.id,
+  name: r.name,
+  enabled: r.enabled,
+  position: r.position,
+  continueAfterMatch: r.continueAfterMatch,
+  events: r.events,
+  match: r.match,
+  conditions: r.conditions,
+  actions: r.actions,
+});

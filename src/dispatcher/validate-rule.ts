@@ -1,0 +1,196 @@
+/**
+ * Save-time validation of a RuleInput: every problem at once, each naming the GraphQL
+ * input path it concerns (`conditions[1].operator`), so a UI can put the message next to
+ * the right control. Pure: whatever needs the database (webhooks, users) or the template
+ * engine comes in through ValidationContext.
+ */
+import { BUILT_IN_FIELD_NAMES, CUSTOM_PREFIX, TICKET_PRIORITIES, TICKET_STATUSES, operatorsFor, resolveField, valueProblem } from './fields.js';
+import { OPERATORS, OPERATOR_NAMES, isOperator } from './operators.js';
+import type { ActionType, CustomFieldInfo, TicketEventType } from './types.js';
+
+export interface ConditionInputLike {
+  field: string;
+  operator: string;
+  value?: string | null;
+}
+
+export interface ActionInputLike {
+  type: string;
+  webhookId?: string | null;
+  field?: string | null;
+  value?: string | null;
+  awaitResponse?: boolean | null;
+}
+
+export interface RuleInputLike {
+  name: string;
+  events: string[];
+  match?: string | null;
+  conditions?: ConditionInputLike[] | null;
+  actions: ActionInputLike[];
+}
+
+export interface ValidationContext {
+  customFields: ReadonlyMap<string, CustomFieldInfo>;
+  webhookExists: (id: string) => boolean;
+  /** the role of that user, or null if there is none */
+  assigneeRole: (id: string) => string | null;
+  /** an error message, or null if the template is valid */
+  checkTemplate: (source: string) => string | null;
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+const EVENTS: readonly TicketEventType[] = ['TICKET_CREATED', 'TICKET_UPDATED', 'REPLY_ADDED', 'COMMENT_ADDED'];
+const ACTION_TYPES: readonly ActionType[] = [
+  'SEND_WEBHOOK', 'ADD_COMMENT', 'ADD_REPLY', 'SET_STATUS', 'SET_PRIORITY', 'SET_ASSIGNEE', 'SET_CUSTOM_FIELD',
+];
+const ASSIGNABLE_ROLES = ['ADMIN', 'AGENT'];
+
+/** Only `{{ … }}` marks a template here; a fixed value is checked as the value it is. */
+const isTemplate = (v: string) => v.includes('{{');
+const blank = (v: string | null | undefined): v is null | undefined | '' => v === null || v === undefined || v === '';
+
+type Report = (field: string, message: string) => void;
+
+export function validateRuleInput(input: RuleInputLike, ctx: ValidationContext): FieldError[] {
+  const errors: FieldError[] = [];
+  const report: Report = (field, message) => errors.push({ field, message });
+
+  if (input.name.trim() === '') report('name', 'name must not be empty');
+
+  if (input.events.length === 0) report('events', 'a rule needs at least one event');
+  input.events.forEach((e, i) => {
+    if (!(EVENTS as readonly string[]).includes(e)) report(`events[${i}]`, `unknown event "${e}"; use one of ${EVENTS.join(', ')}`);
+  });
+
+  if (input.match != null && input.match !== 'ALL' && input.match !== 'ANY') {
+    report('match', `unknown match "${input.match}"; use ALL or ANY`);
+  }
+
+  (input.conditions ?? []).forEach((c, i) => validateCondition(c, `conditions[${i}]`, ctx, report));
+
+  if (input.actions.length === 0) report('actions', 'a rule needs at least one action');
+  input.actions.forEach((a, i) => validateAction(a, `actions[${i}]`, ctx, report));
+
+  return errors;
+}
+
+function validateCondition(c: ConditionInputLike, path: string, ctx: ValidationContext, report: Report): void {
+  const field = resolveField(c.field, ctx.customFields);
+  if (!field) {
+    report(`${path}.field`, c.field.startsWith(CUSTOM_PREFIX)
+      ? `custom field "${c.field.slice(CUSTOM_PREFIX.length)}" does not exist`
+      : `unknown field "${c.field}"; use one of ${BUILT_IN_FIELD_NAMES.join(', ')} or custom.<key>`);
+  }
+  if (!isOperator(c.operator)) {
+    report(`${path}.operator`, `unknown operator "${c.operator}"; use one of ${OPERATOR_NAMES.join(', ')}`);
+    return;
+  }
+  if (!field) return; // the operator and value cannot be judged without the field
+  const fits = operatorsFor(field);
+  if (!fits.includes(c.operator)) {
+    report(`${path}.operator`, `operator ${c.operator} does not fit field ${c.field}; use one of ${fits.join(', ')}`);
+    return;
+  }
+
+  const op = OPERATORS[c.operator];
+  const value = c.value ?? null;
+  if (!op.needsValue) {
+    // A stray value would be silently ignored; saying so beats a rule that surprises later.
+    if (!blank(value)) report(`${path}.value`, `operator ${c.operator} takes no value`);
+    return;
+  }
+  if (value === null) {
+    report(`${path}.value`, `operator ${c.operator} needs a value`);
+    return;
+  }
+  if (value === '') {
+    // "changed from/to nothing" (e.g. an assignee was set) is meaningful on a field that can
+    // be empty; anywhere else an empty value is a forgotten one (CONTAINS '' always holds).
+    const emptyOk = (c.operator === 'CHANGED_TO' || c.operator === 'CHANGED_FROM') && field.nullable;
+    if (!emptyOk) report(`${path}.value`, `operator ${c.operator} needs a value (IS_EMPTY / IS_NOT_EMPTY test for an empty field)`);
+    return;
+  }
+  if (op.typedValue) {
+    const problem = valueProblem(field, value, `field ${c.field}`);
+    if (problem) report(`${path}.value`, problem);
+  }
+}
+
+function validateAction(a: ActionInputLike, path: string, ctx: ValidationContext, report: Report): void {
+  if (!(ACTION_TYPES as readonly string[]).includes(a.type)) {
+    report(`${path}.type`, `unknown action type "${a.type}"; use one of ${ACTION_TYPES.join(', ')}`);
+    return;
+  }
+  const type = a.type as ActionType;
+  const value = a.value ?? null;
+
+  // Inputs an action type does not use would be silently dropped: refuse them instead.
+  if (a.awaitResponse === true && type !== 'SEND_WEBHOOK') {
+    report(`${path}.awaitResponse`, `awaitResponse applies only to SEND_WEBHOOK, not ${type}`);
+  }
+  if (!blank(a.webhookId) && type !== 'SEND_WEBHOOK') report(`${path}.webhookId`, `${type} does not use a webhook`);
+  if (!blank(a.field) && type !== 'SET_CUSTOM_FIELD') report(`${path}.field`, `${type} does not use a field`);
+
+  const template = (v: string) => {
+    const problem = ctx.checkTemplate(v);
+    if (problem) report(`${path}.value`, problem);
+  };
+
+  switch (type) {
+    case 'SEND_WEBHOOK':
+      if (blank(a.webhookId)) report(`${path}.webhookId`, 'SEND_WEBHOOK needs a webhook');
+      else if (!ctx.webhookExists(a.webhookId)) report(`${path}.webhookId`, `unknown webhook "${a.webhookId}"`);
+      if (!blank(value)) report(`${path}.value`, 'SEND_WEBHOOK does not use a value');
+      return;
+
+    case 'ADD_COMMENT':
+    case 'ADD_REPLY':
+      if (blank(value) || value.trim() === '') report(`${path}.value`, `${type} needs a non-empty text`);
+      else template(value);
+      return;
+
+    case 'SET_STATUS':
+    case 'SET_PRIORITY': {
+      const allowed: readonly string[] = type === 'SET_STATUS' ? TICKET_STATUSES : TICKET_PRIORITIES;
+      if (blank(value)) report(`${path}.value`, `${type} needs one of ${allowed.join(', ')}`);
+      else if (isTemplate(value)) template(value);
+      else if (!allowed.includes(value)) report(`${path}.value`, `${type} "${value}" is not one of ${allowed.join(', ')}`);
+      return;
+    }
+
+    case 'SET_ASSIGNEE': {
+      if (blank(value)) {
+        report(`${path}.value`, 'SET_ASSIGNEE needs a user id');
+        return;
+      }
+      if (isTemplate(value)) return template(value); // resolved when the action runs
+      const role = ctx.assigneeRole(value);
+      if (role === null) report(`${path}.value`, `SET_ASSIGNEE: unknown user "${value}"`);
+      else if (!ASSIGNABLE_ROLES.includes(role)) {
+        report(`${path}.value`, `SET_ASSIGNEE must name an AGENT or ADMIN user; user "${value}" is ${role}`);
+      }
+      return;
+    }
+
+    case 'SET_CUSTOM_FIELD': {
+      const key = a.field;
+      const info = blank(key) ? undefined : ctx.customFields.get(key);
+      if (blank(key)) report(`${path}.field`, 'SET_CUSTOM_FIELD needs a custom field key');
+      else if (!info) report(`${path}.field`, `unknown custom field "${key}"`);
+      // An empty value clears the field, which any type allows.
+      if (blank(value)) return;
+      if (isTemplate(value)) return template(value);
+      if (info) {
+        const field = resolveField(CUSTOM_PREFIX + key, ctx.customFields);
+        const problem = field && valueProblem(field, value, `custom field ${key}`);
+        if (problem) report(`${path}.value`, problem);
+      }
+      return;
+    }
+  }
+}

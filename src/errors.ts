@@ -1,0 +1,35 @@
+/**
+ * Domain errors carry a code; the GraphQL and REST layers map them in one place each
+ * (src/resolvers/errors.ts, src/rest/). `field` names the offending input field.
+ */
+export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'NOT_IMPLEMENTED' | 'CONFLICT';
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  override name = 'DomainError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+    readonly problems: FieldProblem[] = field ? [{ field, message }] : [],
+  ) {
+    super(message);
+  }
+}
+
+export const badInput = (field: string, message: string) => new DomainError('BAD_USER_INPUT', `${field}: ${message}`, field);
+
+/** Several problems at once; the message lists them all, the first names the field. */
+export function invalidInput(problems: FieldProblem[]): DomainError {
+  const message = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  return new DomainError('BAD_USER_INPUT', message, problems[0]?.field, problems);
+}
+
+export const notFound = (what: string, id: string, field?: string) => new DomainError('NOT_FOUND', `${what} ${id} not found`, field);
+export const forbidden = (message = 'your role does not allow this operation') => new DomainError('FORBIDDEN', message);
+export const unauthenticated = (message = 'missing or invalid credentials: send Authorization: Basic base64(email:apiKey) or Bearer apiKey') =>
+  new DomainError('UNAUTHENTICATED', message);

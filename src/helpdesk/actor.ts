@@ -1,0 +1,12 @@
+import type { User } from '../db/entities/index.js';
+
+/**
+ * Who makes a change. `automated` changes (rule actions, webhook write-back, API calls
+ * carrying X-Deskhooks-Delivery) raise no dispatcher events, so rules cannot loop.
+ */
+export interface Actor {
+  user: User | null;
+  automated: boolean;
+}
+
+export const systemActor: Actor = { user: null, automated: true };

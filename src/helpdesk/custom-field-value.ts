@@ -1,0 +1,91 @@
+/**
+ * Converts a raw value (API input, or a value mapped from a webhook response) to a custom
+ * field's type. Pure; shared by the ticket service and the delivery response mapping so
+ * both accept and refuse exactly the same values.
+ */
+import type { CustomFieldType } from '../delivery/types.js';
+
+export interface CustomFieldDef {
+  key: string;
+  type: CustomFieldType;
+  options: string[];
+}
+
+export type Converted = { ok: true; value: string | number | boolean | null } | { ok: false; error: string };
+
+const ok = (value: string | number | boolean | null): Converted => ({ ok: true, value });
+
+/** Quote a raw value for a message, cut short: it may be a large response fragment. */
+function show(raw: unknown): string {
+  if (Array.isArray(raw)) return 'a list';
+  if (typeof raw === 'object' && raw !== null) return 'an object';
+  const text = typeof raw === 'string' ? JSON.stringify(raw) : String(raw);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+// Plain decimal only: Number() alone would also take "0x1f", "Infinity" and "" (→ 0).
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const BOOLEANS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false };
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+// A timestamp must carry its zone: without one, its instant depends on the server's zone.
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+function realDate(y: string, m: string, d: string): boolean {
+  const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+  return date.getUTCFullYear() === Number(y) && date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d);
+}
+
+export function convertCustomFieldValue(def: CustomFieldDef, raw: unknown): Converted {
+  if (raw === null || raw === undefined) return ok(null); // clears the field
+  const fail = (why: string): Converted => ({ ok: false, error: `custom field "${def.key}" is ${def.type}: ${why}` });
+  const scalar = typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean';
+
+  switch (def.type) {
+    case 'TEXT':
+      if (typeof raw === 'number' && !Number.isFinite(raw)) return fail(`${show(raw)} is not a finite number`);
+      return scalar ? ok(String(raw)) : fail(`${show(raw)} cannot be stored as text`);
+
+    case 'NUMBER': {
+      if (typeof raw === 'number') return Number.isFinite(raw) ? ok(raw) : fail(`${show(raw)} is not a finite number`);
+      if (typeof raw === 'string' && DECIMAL.test(raw.trim())) {
+        const n = Number(raw.trim());
+        if (Number.isFinite(n)) return ok(n);
+      }
+      return fail(`${show(raw)} is not a number`);
+    }
+
+    case 'BOOLEAN': {
+      if (typeof raw === 'boolean') return ok(raw);
+      if (raw === 1 || raw === 0) return ok(raw === 1);
+      const hit = typeof raw === 'string' ? BOOLEANS[raw.trim().toLowerCase()] : undefined;
+      return hit === undefined ? fail(`${show(raw)} is not true/false (accepted: true, false, 1, 0, yes, no)`) : ok(hit);
+    }
+
+    case 'DATE': {
+      if (raw instanceof Date) return Number.isNaN(raw.getTime()) ? fail('the date is invalid') : ok(raw.toISOString());
+      const text = typeof raw === 'string' ? raw.trim() : '';
+      const m = DATE_ONLY.exec(text) ?? TIMESTAMP.exec(text);
+      if (m && realDate(m[1]!, m[2]!, m[3]!)) {
+        if (m[0].length === 10) return ok(text);
+        const t = Date.parse(text);
+        if (!Number.isNaN(t)) return ok(new Date(t).toISOString()); // one stored form: UTC ISO
+      }
+      return fail(`${show(raw)} is not a date (use YYYY-MM-DD or an ISO timestamp with a zone, e.g. 2024-05-01T10:00:00Z)`);
+    }
+
+    case 'SELECT': {
+      const text = typeof raw === 'string' ? raw : typeof raw === 'number' ? String(raw) : null;
+      if (text !== null) {
+        if (def.options.includes(text)) return ok(text);
+        if (def.options.includes(text.trim())) return ok(text.trim());
+      }
+      const allowed = def.options.length ? def.options.map((o) => JSON.stringify(o)).join(', ') : '(no options defined)';
+      return fail(`${show(raw)} is not one of ${allowed}`);
+    }
+
+    default: {
+      const never: never = def.type;
+      return { ok: false, error: `custom field "${def.key}" has an unknown type ${String(never)}` };
+    }
+  }
+}

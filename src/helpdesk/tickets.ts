@@ -1,0 +1,172 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Post, Ticket, User } from '../db/entities/index.js';
+import type { PostKind } from '../db/entities/post.js';
+import type { TicketPriority, TicketStatus } from '../db/entities/ticket.js';
+import type { FieldChange } from '../dispatcher/types.js';
+import { badInput, forbidden, invalidInput, notFound, type FieldProblem } from '../errors.js';
+import type { Actor } from './actor.js';
+import { convertCustomFieldValues, customFieldMap } from './custom-fields.js';
+import { recordTicketEvent } from './events.js';
+
+export const TICKET_STATUSES: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'];
+export const TICKET_PRIORITIES: readonly TicketPriority[] = ['LOW', 'NORMAL', 'HIGH', 'URGENT'];
+
+export interface CreateTicketInput {
+  title: string;
+  description: string;
+  priority?: TicketPriority | null;
+  status?: TicketStatus | null;
+  requesterId?: string | null;
+  assigneeId?: string | null;
+  parentId?: string | null;
+  customFields?: Record<string, unknown> | null;
+}
+
+export interface UpdateTicketInput {
+  title?: string | null;
+  description?: string | null;
+  priority?: TicketPriority | null;
+  status?: TicketStatus | null;
+  /** null clears the assignee; undefined keeps it */
+  assigneeId?: string | null;
+  customFields?: Record<string, unknown> | null;
+}
+
+const isStaff = (actor: Actor) => actor.user === null || actor.user.role !== 'CLIENT';
+const isId = (v: string) => /^[1-9][0-9]{0,17}$/.test(v);
+
+async function loadUser(em: EntityManager, id: string, field: string): Promise<User> {
+  const user = isId(id) ? await em.findOne(User, { id }) : null;
+  if (!user) throw badInput(field, `user ${id} not found`);
+  return user;
+}
+
+async function loadAssignee(em: EntityManager, id: string, field: string): Promise<User> {
+  const user = await loadUser(em, id, field);
+  if (user.role === 'CLIENT') throw badInput(field, `user ${id} is a CLIENT; tickets are assigned to AGENT or ADMIN users`);
+  return user;
+}
+
+/** A ticket the actor may see, or NOT_FOUND / FORBIDDEN. */
+export async function getTicketFor(em: EntityManager, actor: Actor, id: string, field = 'id'): Promise<Ticket> {
+  const ticket = isId(id) ? await em.findOne(Ticket, { id }, { populate: ['requester', 'assignee'] }) : null;
+  if (!ticket) throw notFound('ticket', id, field);
+  if (!isStaff(actor) && ticket.requester.id !== actor.user!.id) throw forbidden(`ticket ${id} belongs to another requester`);
+  return ticket;
+}
+
+export async function listTickets(em: EntityManager, actor: Actor, opts: { status?: TicketStatus | null; first: number; offset: number }): Promise<Ticket[]> {
+  if (opts.first < 0 || opts.first > 500) throw badInput('first', 'must be between 0 and 500');
+  if (opts.offset < 0) throw badInput('offset', 'must not be negative');
+  const where: Record<string, unknown> = {};
+  if (opts.status) where.status = opts.status;
+  if (!isStaff(actor)) where.requester = actor.user!.id;
+  return em.find(Ticket, where, { orderBy: { id: 'desc' }, limit: opts.first, offset: opts.offset, populate: ['requester', 'assignee'] });
+}
+
+export async function createTicket(em: EntityManager, actor: Actor, input: CreateTicketInput): Promise<Ticket> {
+  const problems: FieldProblem[] = [];
+  const title = input.title.trim();
+  if (!title) problems.push({ field: 'title', message: 'must not be empty' });
+  if (problems.length) throw invalidInput(problems);
+  if (!isStaff(actor)) {
+    if (input.requesterId != null && input.requesterId !== actor.user!.id) throw forbidden('a CLIENT creates tickets for itself only (requesterId)');
+    if (input.assigneeId != null || input.status != null || input.parentId != null) {
+      throw forbidden('a CLIENT cannot set assigneeId, status or parentId');
+    }
+  }
+  return em.transactional(async (tem) => {
+    const requester = input.requesterId != null ? await loadUser(tem, input.requesterId, 'requesterId') : actor.user;
+    if (!requester) throw badInput('requesterId', 'is required when the system creates a ticket');
+    const assignee = input.assigneeId != null ? await loadAssignee(tem, input.assigneeId, 'assigneeId') : null;
+    let parent: Ticket | null = null;
+    if (input.parentId != null) {
+      parent = isId(input.parentId) ? await tem.findOne(Ticket, { id: input.parentId }) : null;
+      if (!parent) throw badInput('parentId', `ticket ${input.parentId} not found`);
+    }
+    const customFields = input.customFields ? convertCustomFieldValues(await customFieldMap(tem), input.customFields, 'customFields') : {};
+    for (const key of Object.keys(customFields)) if (customFields[key] === null) delete customFields[key];
+    const now = new Date();
+    const ticket = tem.create(Ticket, {
+      title,
+      description: input.description,
+      status: input.status ?? 'OPEN',
+      priority: input.priority ?? 'NORMAL',
+      requester,
+      assignee,
+      parent,
+      customFields,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await tem.flush();
+    recordTicketEvent(tem, actor, ticket.id, 'TICKET_CREATED');
+    return ticket;
+  });
+}
+
+export async function updateTicket(em: EntityManager, actor: Actor, id: string, input: UpdateTicketInput): Promise<{ ticket: Ticket; changes: FieldChange[] }> {
+  if (!isStaff(actor)) throw forbidden('a CLIENT cannot update tickets; add a reply instead');
+  if (input.title != null && !input.title.trim()) throw badInput('title', 'must not be empty');
+  return em.transactional(async (tem) => {
+    const ticket = await tem.findOne(Ticket, { id: isId(id) ? id : '0' }, { populate: ['requester', 'assignee'], lockMode: 4 /* PESSIMISTIC_WRITE */ });
+    if (!ticket) throw notFound('ticket', id, 'id');
+    const changes: FieldChange[] = [];
+    const set = <K extends 'title' | 'description' | 'status' | 'priority'>(key: K, value: Ticket[K] | null | undefined) => {
+      if (value == null || value === ticket[key]) return;
+      changes.push({ field: key, old: ticket[key], new: value });
+      ticket[key] = value;
+    };
+    set('title', input.title?.trim());
+    set('description', input.description);
+    set('status', input.status);
+    set('priority', input.priority);
+    if (input.assigneeId !== undefined) {
+      const assignee = input.assigneeId === null ? null : await loadAssignee(tem, input.assigneeId, 'assigneeId');
+      if ((assignee?.id ?? null) !== (ticket.assignee?.id ?? null)) {
+        changes.push({ field: 'assignee.email', old: ticket.assignee?.email ?? null, new: assignee?.email ?? null });
+        ticket.assignee = assignee;
+      }
+    }
+    if (input.customFields) {
+      const converted = convertCustomFieldValues(await customFieldMap(tem), input.customFields, 'customFields');
+      const next = { ...ticket.customFields };
+      for (const [key, value] of Object.entries(converted)) {
+        const old = next[key] ?? null;
+        if (value === null) delete next[key];
+        else next[key] = value;
+        if (old !== value) changes.push({ field: `custom.${key}`, old, new: value });
+      }
+      ticket.customFields = next;
+    }
+    if (changes.length) {
+      ticket.updatedAt = new Date();
+      recordTicketEvent(tem, actor, ticket.id, 'TICKET_UPDATED', { changes });
+    }
+    await tem.flush();
+    return { ticket, changes };
+  });
+}
+
+export async function addPost(em: EntityManager, actor: Actor, ticketId: string, kind: PostKind, text: string, field = 'ticketId'): Promise<Post> {
+  if (!text.trim()) throw badInput('text', 'must not be empty');
+  if (kind === 'COMMENT' && !isStaff(actor)) throw forbidden('a CLIENT cannot add internal comments');
+  return em.transactional(async (tem) => {
+    const ticket = await getTicketFor(tem, actor, ticketId, field);
+    const post = tem.create(Post, { ticket, kind, text, author: actor.user, createdAt: new Date() });
+    ticket.updatedAt = new Date();
+    await tem.flush();
+    recordTicketEvent(tem, actor, ticket.id, kind === 'REPLY' ? 'REPLY_ADDED' : 'COMMENT_ADDED', { postId: post.id });
+    return post;
+  });
+}
+
+/** Posts of many tickets at once (DataLoader batch), oldest first; CLIENT sees REPLY only. */
+export async function postsByTicket(em: EntityManager, ticketIds: readonly string[], clientView: boolean): Promise<Post[][]> {
+  const where: Record<string, unknown> = { ticket: { $in: [...ticketIds] } };
+  if (clientView) where.kind = 'REPLY';
+  const posts = await em.find(Post, where, { orderBy: { createdAt: 'asc', id: 'asc' }, populate: ['author'] });
+  const byTicket = new Map<string, Post[]>(ticketIds.map((id) => [id, []]));
+  for (const p of posts) byTicket.get(p.ticket.id)?.push(p);
+  return ticketIds.map((id) => byTicket.get(id) ?? []);
+}

@@ -1,0 +1,92 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { User, type UserRole } from '../db/entities/user.js';
+import { badInput, forbidden, invalidInput, type FieldProblem } from '../errors.js';
+import { generateApiKey, hashApiKey } from './api-keys.js';
+
+export interface CreateUserInput {
+  name: string;
+  email: string;
+  role: UserRole;
+  phone?: string | null;
+  telegramChatId?: string | null;
+}
+
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$|^[^\s@]+@localhost$/;
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export async function createUser(em: EntityManager, input: CreateUserInput, apiKey = generateApiKey()): Promise<{ user: User; apiKey: string }> {
+  const problems: FieldProblem[] = [];
+  const name = input.name.trim();
+  const email = normaliseEmail(input.email);
+  if (!name) problems.push({ field: 'name', message: 'must not be empty' });
+  if (!EMAIL.test(email)) problems.push({ field: 'email', message: `"${input.email}" is not a valid email address` });
+  if (input.phone != null && !/^\+?[0-9 ()-]{3,32}$/.test(input.phone.trim())) {
+    problems.push({ field: 'phone', message: `"${input.phone}" is not a phone number (digits, spaces, + ( ) -)` });
+  }
+  if (problems.length) throw invalidInput(problems);
+  if (await em.count(User, { email })) throw badInput('email', `a user with email ${email} already exists`);
+  const user = em.create(User, {
+    name,
+    email,
+    role: input.role,
+    phone: input.phone?.trim() || null,
+    telegramChatId: input.telegramChatId?.trim() || null,
+    apiKeyHash: hashApiKey(apiKey),
+    createdAt: new Date(),
+  });
+  try {
+    await em.flush();
+  } catch (err) {
+    // a concurrent create with the same email lost the race against the unique index
+    if ((err as { code?: string }).code === '23505') throw badInput('email', `a user with email ${email} already exists`);
+    throw err;
+  }
+  return { user, apiKey };
+}
+
+export async function findUserByApiKey(em: EntityManager, apiKey: string): Promise<User | null> {
+  return em.findOne(User, { apiKeyHash: hashApiKey(apiKey) });
+}
+
+/** Parses `Basic base64(email:key)` or `Bearer key`; null when the header is absent or wrong. */
+export async function authenticate(em: EntityManager, authorization: string | undefined | null): Promise<User | null> {
+  if (!authorization) return null;
+  const [scheme, value] = authorization.trim().split(/\s+/, 2);
+  if (!scheme || !value) return null;
+  if (scheme.toLowerCase() === 'bearer') return findUserByApiKey(em, value);
+  if (scheme.toLowerCase() !== 'basic') return null;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  const user = await findUserByApiKey(em, decoded.slice(colon + 1));
+  return user && user.email === normaliseEmail(decoded.slice(0, colon)) ? user : null;
+}
+
+export function requireRole(user: User, ...roles: UserRole[]): void {
+  if (!roles.includes(user.role)) throw forbidden(`this operation needs the role ${roles.join(' or ')}; you are ${user.role}`);
+}
+
+export interface BootstrapResult {
+  created: boolean;
+  email?: string;
+  /** set only when the key was generated here and must be shown once */
+  generatedKey?: string;
+}
+
+/**
+ * RUNTIME.md: with BOOTSTRAP_ADMIN_EMAIL/KEY, create that ADMIN if no user has the email;
+ * with neither and no users at all, create admin@localhost and return its key to print once.
+ */
+export async function bootstrapAdmin(em: EntityManager, email: string | undefined, key: string | undefined): Promise<BootstrapResult> {
+  if (email && key) {
+    if (await em.count(User, { email: normaliseEmail(email) })) return { created: false };
+    await createUser(em, { name: 'Administrator', email, role: 'ADMIN' }, key);
+    return { created: true, email: normaliseEmail(email) };
+  }
+  if (await em.count(User, {})) return { created: false };
+  const { apiKey } = await createUser(em, { name: 'Administrator', email: 'admin@localhost', role: 'ADMIN' });
+  return { created: true, email: 'admin@localhost', generatedKey: apiKey };
+}

@@ -1,0 +1,163 @@
+/**
+ * The composition root: config → database → job engine → HTTP server. The only module
+ * that wires everything; src/cli.ts runs it as a process, the tests in-process.
+ */
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import type { Config } from './config.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded.js';
+import { openOrm, type Orm } from './db/orm.js';
+import { createListener } from './db/listener.js';
+import { createSecretBox, loadSecretKey } from './crypto/secret-box.js';
+import { createLogger, type Logger } from './log.js';
+import { bootstrapAdmin } from './helpdesk/users.js';
+import { createDeliveryService } from './delivery/service.js';
+import { createDeliveryEventHub } from './delivery/events.js';
+import { DeliveryWorker } from './delivery/worker.js';
+import { createSender } from './delivery/send.js';
+import { createRetryPolicy } from './delivery/policy.js';
+import { createJobEngine } from './delivery/jobs.js';
+import { DELIVERIES_CHANNEL, DELIVERY_EVENTS_CHANNEL } from './delivery/store.js';
+import { Dispatcher } from './dispatcher/processor.js';
+import { buildGraphQLSchema } from './resolvers/index.js';
+import { createHttpApp } from './server.js';
+import type { AppServices } from './app-services.js';
+
+export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+export interface RunningApp {
+  /** http://host:port */
+  url: string;
+  port: number;
+  databaseUrl: string;
+  services: AppServices;
+  worker: DeliveryWorker | null;
+  dispatcher: Dispatcher | null;
+  /** set when an admin was created with a generated key (print it once) */
+  bootstrap: { email?: string; generatedKey?: string; created: boolean };
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  clock?: () => Date;
+  /** time an in-flight attempt gets to finish at stop before it is released */
+  stopGraceMs?: number;
+}
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (!rowCount) await client.query(`create database "${name}"`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function startDeskhooks(config: Config, opts: StartOptions = {}): Promise<RunningApp> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const fn of cleanups.reverse()) await fn().catch((err) => log.error('during stop', err));
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    let embedded: EmbeddedServer | null = null;
+    if (!databaseUrl) {
+      log.info(`starting the embedded PostgreSQL in ${config.dataDir}`);
+      embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log: (l) => log.debug(l) });
+      cleanups.push(() => embedded!.stop());
+      databaseUrl = await ensureDatabase(embedded.url, 'deskhooks');
+    }
+    const orm: Orm = await openOrm(databaseUrl);
+    cleanups.push(() => orm.close());
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
+    // an idle client's error (a database restart) must not kill the process
+    pool.on('error', (err) => log.error('database pool error', err.message));
+    cleanups.push(() => pool.end());
+
+    const secretBox = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
+    const bootstrap = await bootstrapAdmin(orm.em.fork(), config.bootstrapAdminEmail, config.bootstrapAdminApiKey);
+
+    const runsApi = config.role !== 'worker';
+    const runsWorker = config.role !== 'api';
+    const clock = opts.clock ?? (() => new Date());
+    const deliveries = createDeliveryService(secretBox, `deskhooks/${VERSION}`, clock);
+    const deliveryEvents = createDeliveryEventHub((m, e) => log.error(m, e));
+    const listener = createListener(databaseUrl, log);
+
+    let jobsRef: { scheduleDrain(at: Date): void } | null = null;
+    const worker = runsWorker
+      ? new DeliveryWorker({
+          pool,
+          orm,
+          sender: createSender({ timeoutMs: config.requestTimeoutMs, allowPrivateNetworks: config.allowPrivateNetworks }),
+          policy: createRetryPolicy({ intervalMs: config.retryIntervalMs, windowMs: config.retryWindowMs }),
+          box: secretBox,
+          log,
+          concurrency: config.workerConcurrency,
+          leaseMs: config.requestTimeoutMs + 30_000,
+          scheduleRetry: (at) => jobsRef?.scheduleDrain(at),
+          clock,
+        })
+      : null;
+    const dispatcher = runsApi ? new Dispatcher({ orm, deliveries, log }) : null;
+
+    const jobs = await createJobEngine({
+      pool,
+      mongodbUrl: config.mongodbUrl,
+      log,
+      name: `deskhooks-${config.role}-${process.pid}`,
+      retryIntervalMs: config.retryIntervalMs,
+      sweepIntervalMs: config.sweepIntervalMs,
+      drainDeliveries: worker ? () => worker.wake() : undefined,
+      drainEvents: dispatcher ? () => dispatcher.wake() : undefined,
+    });
+    jobsRef = jobs;
+
+    if (worker) listener.on(DELIVERIES_CHANNEL, () => void worker.wake());
+    if (dispatcher) listener.on('deskhooks_ticket_events', () => void dispatcher.wake());
+    if (runsApi) listener.on(DELIVERY_EVENTS_CHANNEL, (payload) => deliveryEvents.receive(payload));
+    listener.onReconnect(() => {
+      void worker?.wake();
+      void dispatcher?.wake();
+    });
+    await listener.start();
+    cleanups.push(() => listener.stop());
+    await jobs.start();
+    cleanups.push(() => jobs.stop());
+    if (dispatcher) cleanups.push(() => dispatcher.stop());
+    if (worker) cleanups.push(() => worker.stop(opts.stopGraceMs ?? 5_000));
+
+    const services: AppServices = { config, orm, secretBox, log, deliveries, deliveryEvents, version: VERSION };
+    const schema = await buildGraphQLSchema();
+    const isReady = async () => jobs.ready && (await pool.query('select 1').then(() => true, () => false));
+    const app = await createHttpApp(services, schema, isReady, { api: runsApi });
+    const port = await app.listen(config.port, config.host);
+    cleanups.push(() => app.close());
+    // catch up on whatever was left: events and deliveries of an earlier run
+    void dispatcher?.wake();
+    void worker?.wake();
+
+    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    return {
+      url: `http://${shownHost}:${port}`,
+      port,
+      databaseUrl,
+      services,
+      worker,
+      dispatcher,
+      bootstrap,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

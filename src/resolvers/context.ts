@@ -1,0 +1,19 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { User } from '../db/entities/index.js';
+import type { Actor } from '../helpdesk/actor.js';
+import type { AppServices } from '../app-services.js';
+import type { Loaders } from './loaders.js';
+
+/** Per request (or per websocket operation): a fresh EntityManager fork and loaders. */
+export interface GraphQLContext {
+  em: EntityManager;
+  user: User | null;
+  /** the request carried X-Deskhooks-Delivery: its changes raise no dispatcher events */
+  automated: boolean;
+  loaders: Loaders;
+  services: AppServices;
+}
+
+export function actorOf(ctx: GraphQLContext): Actor {
+  return { user: ctx.user, automated: ctx.automated };
+}

@@ -1,0 +1,122 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { Delivery } from '../db/entities/index.js';
+import { attemptsOf, findDelivery, listDeliveries } from '../delivery/service.js';
+import { findWebhook } from '../delivery/webhooks.js';
+import type { DeliveryEventMessage } from '../delivery/store.js';
+import { Rule, Ticket } from '../db/entities/index.js';
+import { forbidden, notFound, unauthenticated } from '../errors.js';
+import { DeliveryEventType, DeliveryStatus, HttpMethod, TicketEvent } from '../schema/enums.js';
+import { DeliveryAttempt, DeliveryEvent, DeliveryFilter, DeliveryPage, DeliveryType } from '../schema/delivery-types.js';
+import { TicketType } from '../schema/helpdesk-types.js';
+import { RuleType } from '../schema/rule-types.js';
+import { WebhookType } from '../schema/webhook-types.js';
+import type { GraphQLContext } from './context.js';
+import { toTicket } from './mappers.js';
+import { toRule } from './rule-resolver.js';
+import { toWebhook } from './webhook-resolver.js';
+
+export const toDelivery = (d: Delivery): DeliveryType => ({
+  id: d.id,
+  webhookId: d.webhookId,
+  ticketId: d.ticketId,
+  ruleId: d.ruleId,
+  event: d.event as TicketEvent | null,
+  status: d.status as DeliveryStatus,
+  request: { ...d.request, method: d.request.method as HttpMethod },
+  attemptCount: d.attemptCount,
+  nextAttemptAt: d.status === 'PENDING' || d.status === 'RETRYING' ? d.nextAttemptAt : null,
+  responseData: d.responseData,
+  notes: d.lastError && d.status === 'FAILED' && !d.notes.includes(d.lastError) ? [...d.notes, d.lastError] : d.notes,
+  webhookName: d.webhookName,
+  redeliveryOf: d.redeliveryOf,
+  createdAt: d.createdAt,
+  completedAt: d.completedAt,
+});
+
+@Resolver(() => DeliveryType)
+export class DeliveryResolver {
+  @Authorized('ADMIN', 'AGENT')
+  @Query(() => DeliveryPage)
+  async deliveries(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('filter', () => DeliveryFilter, { nullable: true }) filter?: DeliveryFilter | null,
+    @Arg('first', () => Int, { defaultValue: 50 }) first = 50,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<DeliveryPage> {
+    const page = await listDeliveries(ctx.em, filter ?? {}, first, after);
+    return { ...page, nodes: page.nodes.map(toDelivery) };
+  }
+
+  @Authorized('ADMIN', 'AGENT')
+  @Query(() => DeliveryType, { nullable: true })
+  async delivery(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<DeliveryType | null> {
+    const d = await findDelivery(ctx.em, id);
+    return d ? toDelivery(d) : null;
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => DeliveryType, { description: 'sends the webhook for the ticket now, outside any rule, with the usual retries' })
+  async testWebhook(@Arg('id', () => ID) id: string, @Arg('ticketId', () => ID) ticketId: string, @Ctx() ctx: GraphQLContext): Promise<DeliveryType> {
+    return toDelivery(await ctx.services.deliveries.test(ctx.em, id, ticketId));
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => DeliveryType, { description: 'a new delivery of the same rendered request' })
+  async redeliver(@Arg('deliveryId', () => ID) deliveryId: string, @Ctx() ctx: GraphQLContext): Promise<DeliveryType> {
+    return toDelivery(await ctx.services.deliveries.redeliver(ctx.em, deliveryId));
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => DeliveryType)
+  async cancelDelivery(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<DeliveryType> {
+    return toDelivery(await ctx.services.deliveries.cancel(ctx.em, id));
+  }
+
+  @Subscription(() => DeliveryEvent, {
+    description: 'every state change of every delivery the caller may see, filtered',
+    subscribe: ({ args, context }) => {
+      const ctx = context as GraphQLContext;
+      if (!ctx.user) throw unauthenticated();
+      if (ctx.user.role === 'CLIENT') throw forbidden('deliveryEvents needs the role ADMIN or AGENT; you are CLIENT');
+      return ctx.services.deliveryEvents.subscribe((args.filter as DeliveryFilter | null) ?? {});
+    },
+  })
+  async deliveryEvents(
+    @Root() message: DeliveryEventMessage,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('filter', () => DeliveryFilter, { nullable: true }) _filter?: DeliveryFilter | null,
+  ): Promise<DeliveryEvent> {
+    ctx.em.clear();
+    const d = await findDelivery(ctx.em, message.d);
+    if (!d) throw notFound('delivery', message.d);
+    let attempt: DeliveryAttempt | null = null;
+    if (message.t === 'ATTEMPTED' && message.n !== null) {
+      const attempts = (await attemptsOf(ctx.em, [d.id]))[0] ?? [];
+      attempt = attempts.find((a) => a.number === message.n) ?? null;
+    }
+    return { type: message.t as DeliveryEventType, delivery: toDelivery(d), attempt, at: new Date(message.at) };
+  }
+
+  @FieldResolver(() => [DeliveryAttempt])
+  async attempts(@Root() d: DeliveryType, @Ctx() ctx: GraphQLContext): Promise<DeliveryAttempt[]> {
+    return (await attemptsOf(ctx.em, [d.id]))[0] ?? [];
+  }
+
+  @FieldResolver(() => WebhookType, { nullable: true, description: 'null once the webhook is deleted' })
+  async webhook(@Root() d: DeliveryType, @Ctx() ctx: GraphQLContext): Promise<WebhookType | null> {
+    const w = d.webhookId ? await findWebhook(ctx.em, d.webhookId) : null;
+    return w ? toWebhook(w) : null;
+  }
+
+  @FieldResolver(() => TicketType, { nullable: true })
+  async ticket(@Root() d: DeliveryType, @Ctx() ctx: GraphQLContext): Promise<TicketType | null> {
+    const t = d.ticketId ? await ctx.em.findOne(Ticket, { id: d.ticketId }) : null;
+    return t ? toTicket(t) : null;
+  }
+
+  @FieldResolver(() => RuleType, { nullable: true })
+  async rule(@Root() d: DeliveryType, @Ctx() ctx: GraphQLContext): Promise<RuleType | null> {
+    const r = d.ruleId ? await ctx.em.findOne(Rule, { id: d.ruleId }) : null;
+    return r ? toRule(r) : null;
+  }
+}

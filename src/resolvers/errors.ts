@@ -1,0 +1,28 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { DomainError } from '../errors.js';
+
+/**
+ * The one place where errors become GraphQL errors: domain errors keep their code, field
+ * and message; anything unexpected is logged and reported without internals.
+ */
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown, log: (msg: string, err: unknown) => void): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof DomainError) {
+    return {
+      message: original.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: {
+        code: original.code,
+        ...(original.field ? { field: original.field } : {}),
+        ...(original.problems.length > 1 ? { problems: original.problems } : {}),
+      },
+    };
+  }
+  const code = formatted.extensions?.code;
+  if (original && !(original instanceof GraphQLError) && (code === undefined || code === 'INTERNAL_SERVER_ERROR')) {
+    log('unexpected error in a GraphQL operation', original);
+    return { message: 'internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  }
+  return formatted;
+}

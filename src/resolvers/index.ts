@@ -1,0 +1,36 @@
+import { buildSchema } from 'type-graphql';
+import type { GraphQLSchema } from 'graphql';
+import { GraphQLDateTime } from 'graphql-scalars';
+import { authChecker } from './auth.js';
+import { UserResolver } from './user-resolver.js';
+import { PostResolver, TicketResolver } from './ticket-resolver.js';
+import { WebhookResolver } from './webhook-resolver.js';
+import { RuleActionResolver, RuleResolver } from './rule-resolver.js';
+import { DeliveryResolver } from './delivery-resolver.js';
+
+export { formatGraphQLError } from './errors.js';
+export { createLoaders } from './loaders.js';
+export { depthLimit } from './depth-limit.js';
+export type { GraphQLContext } from './context.js';
+
+/** The served schema: the contract's types, built code-first. */
+export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [UserResolver, TicketResolver, PostResolver, WebhookResolver, RuleResolver, RuleActionResolver, DeliveryResolver],
+    authChecker,
+    authMode: 'error',
+    scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
+    validate: false,
+    emitSchemaFile: false,
+    // type-graphql insists on a PubSub when a schema has subscriptions. Ours don't use
+    // topics: deliveryEvents subscribes to the cross-process DeliveryEventHub directly.
+    pubSub: {
+      publish: () => {
+        throw new Error('topic pub/sub is not used: publish delivery events through PostgreSQL NOTIFY');
+      },
+      subscribe: () => {
+        throw new Error('topic pub/sub is not used: subscribe through the DeliveryEventHub');
+      },
+    },
+  });
+}

@@ -1,0 +1,32 @@
+import DataLoader from 'dataloader';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Ticket, User } from '../db/entities/index.js';
+import { postsByTicket } from '../helpdesk/tickets.js';
+import type { PostType, TicketType, UserType } from '../schema/helpdesk-types.js';
+import { toPost, toTicket, toUser } from './mappers.js';
+
+/** Batches the N+1 lookups of a query (requesters of 50 tickets: one query). */
+export interface Loaders {
+  user: DataLoader<string, UserType | null>;
+  ticket: DataLoader<string, TicketType | null>;
+  children: DataLoader<string, TicketType[]>;
+  posts: DataLoader<string, PostType[]>;
+  replies: DataLoader<string, PostType[]>;
+}
+
+export function createLoaders(em: EntityManager): Loaders {
+  const byId = <T extends { id: string }>(ids: readonly string[], rows: T[]) => {
+    const map = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => map.get(id) ?? null);
+  };
+  return {
+    user: new DataLoader(async (ids) => byId(ids, (await em.find(User, { id: { $in: [...ids] } })).map(toUser))),
+    ticket: new DataLoader(async (ids) => byId(ids, (await em.find(Ticket, { id: { $in: [...ids] } })).map(toTicket))),
+    children: new DataLoader(async (ids) => {
+      const rows = await em.find(Ticket, { parent: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
+      return ids.map((id) => rows.filter((t) => t.parent?.id === id).map(toTicket));
+    }),
+    posts: new DataLoader(async (ids) => (await postsByTicket(em, ids, false)).map((list) => list.map(toPost))),
+    replies: new DataLoader(async (ids) => (await postsByTicket(em, ids, true)).map((list) => list.map(toPost))),
+  };
+}

@@ -1,0 +1,44 @@
+/** Entities → GraphQL object shapes. Only allow-listed fields leave the server. */
+import type { CustomField, Post, Ticket, User } from '../db/entities/index.js';
+import type { CustomFieldObject, PostType, TicketType, UserType } from '../schema/helpdesk-types.js';
+import type { CustomFieldType, PostKind, Role, TicketPriority, TicketStatus } from '../schema/enums.js';
+
+export const toUser = (u: User): UserType => ({
+  id: u.id,
+  name: u.name,
+  email: u.email,
+  role: u.role as Role,
+  phone: u.phone,
+  telegramChatId: u.telegramChatId,
+  createdAt: u.createdAt,
+});
+
+export const toTicket = (t: Ticket): TicketType => ({
+  id: t.id,
+  title: t.title,
+  description: t.description,
+  status: t.status as TicketStatus,
+  priority: t.priority as TicketPriority,
+  requesterId: t.requester.id,
+  assigneeId: t.assignee?.id ?? null,
+  parentId: t.parent?.id ?? null,
+  customFields: t.customFields,
+  createdAt: t.createdAt,
+  updatedAt: t.updatedAt,
+});
+
+export const toPost = (p: Post): PostType => ({
+  id: p.id,
+  kind: p.kind as PostKind,
+  text: p.text,
+  authorId: p.author?.id ?? null,
+  createdAt: p.createdAt,
+});
+
+export const toCustomField = (f: CustomField): CustomFieldObject => ({
+  id: f.id,
+  key: f.key,
+  name: f.name,
+  type: f.type as CustomFieldType,
+  options: f.options,
+});

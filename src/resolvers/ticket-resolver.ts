@@ -1,0 +1,107 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { addPost, createTicket, getTicketFor, listTickets, updateTicket } from '../helpdesk/tickets.js';
+import { createCustomField, listCustomFields } from '../helpdesk/custom-fields.js';
+import { CreateTicketInput, CustomFieldInput, CustomFieldObject, PostType, TicketType, UpdateTicketInput, UserType } from '../schema/helpdesk-types.js';
+import { TicketStatus } from '../schema/enums.js';
+import { actorOf, type GraphQLContext } from './context.js';
+import { toCustomField, toPost, toTicket } from './mappers.js';
+
+@Resolver(() => TicketType)
+export class TicketResolver {
+  @Authorized()
+  @Query(() => TicketType, { nullable: true })
+  async ticket(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<TicketType | null> {
+    return toTicket(await getTicketFor(ctx.em, actorOf(ctx), id));
+  }
+
+  @Authorized()
+  @Query(() => [TicketType])
+  async tickets(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('status', () => TicketStatus, { nullable: true }) status?: TicketStatus | null,
+    @Arg('first', () => Int, { defaultValue: 50 }) first = 50,
+    @Arg('offset', () => Int, { defaultValue: 0 }) offset = 0,
+  ): Promise<TicketType[]> {
+    return (await listTickets(ctx.em, actorOf(ctx), { status, first, offset })).map(toTicket);
+  }
+
+  @Authorized()
+  @Mutation(() => TicketType)
+  async createTicket(@Arg('input', () => CreateTicketInput) input: CreateTicketInput, @Ctx() ctx: GraphQLContext): Promise<TicketType> {
+    return toTicket(await createTicket(ctx.em, actorOf(ctx), input));
+  }
+
+  @Authorized('ADMIN', 'AGENT')
+  @Mutation(() => TicketType)
+  async updateTicket(
+    @Arg('id', () => ID) id: string,
+    @Arg('input', () => UpdateTicketInput) input: UpdateTicketInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<TicketType> {
+    return toTicket((await updateTicket(ctx.em, actorOf(ctx), id, input)).ticket);
+  }
+
+  @Authorized()
+  @Mutation(() => PostType)
+  async addReply(@Arg('ticketId', () => ID) ticketId: string, @Arg('text', () => String) text: string, @Ctx() ctx: GraphQLContext): Promise<PostType> {
+    return toPost(await addPost(ctx.em, actorOf(ctx), ticketId, 'REPLY', text));
+  }
+
+  @Authorized('ADMIN', 'AGENT')
+  @Mutation(() => PostType)
+  async addComment(@Arg('ticketId', () => ID) ticketId: string, @Arg('text', () => String) text: string, @Ctx() ctx: GraphQLContext): Promise<PostType> {
+    return toPost(await addPost(ctx.em, actorOf(ctx), ticketId, 'COMMENT', text));
+  }
+
+  @Authorized()
+  @Query(() => [CustomFieldObject])
+  async customFields(@Ctx() ctx: GraphQLContext): Promise<CustomFieldObject[]> {
+    return (await listCustomFields(ctx.em)).map(toCustomField);
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => CustomFieldObject)
+  async createCustomField(@Arg('input', () => CustomFieldInput) input: CustomFieldInput, @Ctx() ctx: GraphQLContext): Promise<CustomFieldObject> {
+    return toCustomField(await createCustomField(ctx.em, input));
+  }
+
+  @FieldResolver(() => UserType)
+  async requester(@Root() t: TicketType, @Ctx() ctx: GraphQLContext): Promise<UserType> {
+    return (await ctx.loaders.user.load(t.requesterId))!;
+  }
+
+  @FieldResolver(() => UserType, { nullable: true })
+  async assignee(@Root() t: TicketType, @Ctx() ctx: GraphQLContext): Promise<UserType | null> {
+    return t.assigneeId ? ctx.loaders.user.load(t.assigneeId) : null;
+  }
+
+  /** A CLIENT may see a parent or child only when it is its own ticket as well. */
+  @FieldResolver(() => TicketType, { nullable: true })
+  async parent(@Root() t: TicketType, @Ctx() ctx: GraphQLContext): Promise<TicketType | null> {
+    if (!t.parentId) return null;
+    const parent = await ctx.loaders.ticket.load(t.parentId);
+    return parent && this.visible(parent, ctx) ? parent : null;
+  }
+
+  @FieldResolver(() => [TicketType])
+  async children(@Root() t: TicketType, @Ctx() ctx: GraphQLContext): Promise<TicketType[]> {
+    return (await ctx.loaders.children.load(t.id)).filter((c) => this.visible(c, ctx));
+  }
+
+  @FieldResolver(() => [PostType], { description: 'oldest first; CLIENT callers see REPLY posts only' })
+  async posts(@Root() t: TicketType, @Ctx() ctx: GraphQLContext): Promise<PostType[]> {
+    return ctx.user?.role === 'CLIENT' ? ctx.loaders.replies.load(t.id) : ctx.loaders.posts.load(t.id);
+  }
+
+  private visible(t: TicketType, ctx: GraphQLContext): boolean {
+    return ctx.user?.role !== 'CLIENT' || t.requesterId === ctx.user.id;
+  }
+}
+
+@Resolver(() => PostType)
+export class PostResolver {
+  @FieldResolver(() => UserType, { nullable: true, description: 'null when the system wrote it (a rule action, a webhook result)' })
+  async author(@Root() p: PostType, @Ctx() ctx: GraphQLContext): Promise<UserType | null> {
+    return p.authorId ? ctx.loaders.user.load(p.authorId) : null;
+  }
+}

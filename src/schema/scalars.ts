@@ -1,0 +1,2 @@
+import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
+export { GraphQLJSON as JSONScalar, GraphQLJSONObject as JSONObjectScalar };

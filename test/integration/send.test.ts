@@ -1,0 +1,276 @@
+/**
+ * send.ts against REAL node:http servers on 127.0.0.1 (never a mocked client).
+ * Waits are on states (a request arrived, a promise settled), never on guessed sleeps.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createSender, type Sender } from '../../src/delivery/send.js';
+import type { RenderedRequest } from '../../src/delivery/types.js';
+
+interface Seen {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+interface TestServer {
+  port: number;
+  base: string;
+  seen: Seen[];
+  connections: number;
+  /** resolves with the next request's path once it has fully arrived */
+  nextRequest(): Promise<string>;
+  close(): Promise<void>;
+}
+
+const MiB = 1024 * 1024;
+
+async function startServer(): Promise<TestServer> {
+  const waiters: ((path: string) => void)[] = [];
+  const state = { seen: [] as Seen[], connections: 0 };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = req.url ?? '';
+      state.seen.push({ method: req.method ?? '', path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      waiters.shift()?.(path);
+      route(path, res);
+    });
+  });
+  server.on('connection', () => state.connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    base: `http://127.0.0.1:${port}`,
+    get seen() {
+      return state.seen;
+    },
+    get connections() {
+      return state.connections;
+    },
+    nextRequest: () => new Promise((resolve) => waiters.push(resolve)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function route(path: string, res: http.ServerResponse): void {
+  switch (path) {
+    case '/json':
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"result":{"message_id":"m-1"}}');
+      return;
+    case '/fail':
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('boom');
+      return;
+    case '/redirect':
+      res.writeHead(302, { location: '/elsewhere' }).end();
+      return;
+    case '/hang':
+      return; // never answers
+    case '/slow-body':
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial'); // ...and never ends
+      return;
+    case '/big': {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const chunk = Buffer.alloc(64 * 1024, 'a');
+      let sent = 0;
+      // Write 3 MiB honouring back-pressure; the client may hang up part way.
+      const pump = (): void => {
+        while (sent < 3 * MiB && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('error', () => {});
+      pump();
+      return;
+    }
+    case '/utf8':
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('xéééé');
+      return;
+    default:
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+  }
+}
+
+const get = (url: string): RenderedRequest => ({ method: 'GET', url, headers: {}, body: null });
+
+let server: TestServer;
+let open: Sender[] = [];
+
+function sender(opts: Partial<Parameters<typeof createSender>[0]> = {}): Sender {
+  const s = createSender({ timeoutMs: 5000, allowPrivateNetworks: true, ...opts });
+  open.push(s);
+  return s;
+}
+
+beforeAll(async () => {
+  server = await startServer();
+});
+afterEach(async () => {
+  await Promise.all(open.map((s) => s.close()));
+  open = [];
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('send: responses', () => {
+  it('200 with JSON: success, body, content type, timing', async () => {
+    const before = Date.now();
+    const r = await sender().send(get(`${server.base}/json`), {});
+    expect(r).toMatchObject({
+      statusCode: 200,
+      errorClass: 'none',
+      error: null,
+      responseBody: '{"result":{"message_id":"m-1"}}',
+      responseContentType: 'application/json',
+      responseTruncated: false,
+    });
+    expect(r.startedAt.getTime()).toBeGreaterThanOrEqual(before);
+    expect(r.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('500: http_status, the status line as error, the body kept', async () => {
+    const r = await sender().send(get(`${server.base}/fail`), {});
+    expect(r).toMatchObject({ statusCode: 500, errorClass: 'http_status', error: 'HTTP 500 Internal Server Error', responseBody: 'boom' });
+  });
+
+  it('302: success, and the Location is NOT requested', async () => {
+    const count = server.seen.length;
+    const r = await sender().send(get(`${server.base}/redirect`), {});
+    expect(r).toMatchObject({ statusCode: 302, errorClass: 'none', error: null });
+    expect(server.seen.slice(count).map((s) => s.path)).toEqual(['/redirect']);
+  });
+
+  it('reuses one pooled keep-alive connection across sends', async () => {
+    const s = sender();
+    const before = server.connections;
+    for (let i = 0; i < 6; i++) expect((await s.send(get(`${server.base}/json`), {})).errorClass).toBe('none');
+    // undici may open a second socket when a send follows the previous body's end within
+    // the same tick (the first socket is not yet marked free); after that both are reused.
+    expect(server.connections - before).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('send: what is sent', () => {
+  it('sends method, body, the request headers and extraHeaders (extra wins, case-insensitively)', async () => {
+    const req: RenderedRequest = {
+      method: 'POST',
+      url: `${server.base}/hook?x=1`,
+      headers: { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'deskhooks/0.1.0', 'X-Custom': 'v', authorization: 'should be replaced' },
+      body: '{"a":"é"}',
+    };
+    const r = await sender().send(req, { Authorization: 'Bearer t0k', 'X-Deskhooks-Delivery': 'd-1', 'X-Deskhooks-Attempt': '2' });
+    expect(r.errorClass).toBe('none');
+    const seen = server.seen.at(-1)!;
+    expect(seen).toMatchObject({ method: 'POST', path: '/hook?x=1', body: '{"a":"é"}' });
+    expect(seen.headers).toMatchObject({
+      'content-type': 'application/json; charset=utf-8',
+      'user-agent': 'deskhooks/0.1.0',
+      'x-custom': 'v',
+      authorization: 'Bearer t0k',
+      'x-deskhooks-delivery': 'd-1',
+      'x-deskhooks-attempt': '2',
+    });
+  });
+});
+
+describe('send: failures', () => {
+  it('a server that never answers: timeout after ~timeoutMs, statusCode null', async () => {
+    const arrived = server.nextRequest();
+    const r = await sender({ timeoutMs: 500 }).send(get(`${server.base}/hang`), {});
+    expect(await arrived).toBe('/hang');
+    expect(r).toMatchObject({ statusCode: null, errorClass: 'timeout', error: 'timed out after 500 ms', responseBody: null });
+    expect(r.durationMs).toBeGreaterThanOrEqual(490);
+    expect(r.durationMs).toBeLessThan(3000);
+  });
+
+  it('the timeout covers the body too (headers came, the body never ends)', async () => {
+    const r = await sender({ timeoutMs: 500 }).send(get(`${server.base}/slow-body`), {});
+    expect(r).toMatchObject({ statusCode: 200, errorClass: 'timeout', error: 'timed out after 500 ms' });
+  });
+
+  it('the caller aborting (shutdown) is reported as network "aborted"', async () => {
+    const controller = new AbortController();
+    const arrived = server.nextRequest();
+    const pending = sender().send(get(`${server.base}/hang`), {}, controller.signal);
+    await arrived;
+    controller.abort();
+    expect(await pending).toMatchObject({ statusCode: null, errorClass: 'network', error: 'aborted: worker shutting down' });
+    const early = await sender().send(get(`${server.base}/json`), {}, AbortSignal.abort());
+    expect(early.errorClass).toBe('network');
+  });
+
+  it('connection refused: network, with code and address', async () => {
+    const gone = await startServer();
+    const port = gone.port;
+    await gone.close(); // nothing listens on this port any more
+    const r = await sender().send(get(`http://127.0.0.1:${port}/`), {});
+    expect(r).toMatchObject({ statusCode: null, errorClass: 'network', error: `connection refused (ECONNREFUSED 127.0.0.1:${port})` });
+  });
+
+  it.each([
+    ['', 'invalid URL: the rendered URL is empty'],
+    ['/relative/path', 'invalid URL: the rendered URL is not an absolute URL'],
+    ['ftp://127.0.0.1/x', 'invalid URL: scheme "ftp:" is not supported (use http or https)'],
+    ['http://user:secret@127.0.0.1/x', 'invalid URL: a user name or password in the URL is not supported; use the webhook auth setting'],
+  ])('invalid URL %j → invalid_url, nothing sent', async (url, error) => {
+    const count = server.seen.length;
+    const r = await sender().send(get(url), {});
+    expect(r).toMatchObject({ statusCode: null, errorClass: 'invalid_url', error });
+    expect(server.seen.length).toBe(count);
+  });
+});
+
+describe('send: response size cap', () => {
+  it('reads at most 1 MiB of a 3 MiB body and flags it truncated', async () => {
+    const r = await sender().send(get(`${server.base}/big`), {});
+    expect(r).toMatchObject({ statusCode: 200, errorClass: 'none', responseTruncated: true });
+    expect(Buffer.byteLength(r.responseBody!)).toBe(MiB);
+    expect(r.responseBody!.length).toBeLessThanOrEqual(MiB);
+  });
+
+  it('a cut never leaves half a UTF-8 character', async () => {
+    // "xéééé": 1 + 4×2 bytes; a 4-byte cap ends inside the second "é"
+    const r = await sender({ maxResponseBytes: 4 }).send(get(`${server.base}/utf8`), {});
+    expect(r).toMatchObject({ responseBody: 'xé', responseTruncated: true });
+    const whole = await sender({ maxResponseBytes: 9 }).send(get(`${server.base}/utf8`), {});
+    expect(whole).toMatchObject({ responseBody: 'xéééé', responseTruncated: false });
+  });
+});
+
+describe('send: address guard (allowPrivateNetworks=false)', () => {
+  const hosts = ['127.0.0.1', 'localhost', '[::1]', '127.1.2.3', '2130706433', '0.0.0.0', '[::ffff:127.0.0.1]'];
+
+  it.each(hosts)('http://%s:<port>/ → refused_address, the server sees nothing', async (host) => {
+    const before = { requests: server.seen.length, connections: server.connections };
+    const r = await sender({ allowPrivateNetworks: false }).send(get(`http://${host}:${server.port}/json`), { Authorization: 'Bearer t' });
+    expect(r.statusCode).toBeNull();
+    expect(r.errorClass).toBe('refused_address');
+    expect(r.error).toMatch(/^webhook host "[^"]+" (is|resolves to [^,]+,) (a|an) .*address.*; set DESKHOOKS_ALLOW_PRIVATE_NETWORKS=true to allow it$/);
+    // Confirm the server is alive and still counting, then that nothing came from the refused send.
+    expect((await sender().send(get(`${server.base}/json`), {})).errorClass).toBe('none');
+    expect(server.seen.length).toBe(before.requests + 1);
+    expect(server.connections).toBe(before.connections + 1);
+  });
+
+  it('localhost is refused through the guarded lookup with the documented message', async () => {
+    const r = await sender({ allowPrivateNetworks: false }).send(get(`http://localhost:${server.port}/`), {});
+    expect(r.error).toMatch(/^webhook host "localhost" resolves to (127\.0\.0\.1|::1), a loopback address; set DESKHOOKS_ALLOW_PRIVATE_NETWORKS=true to allow it$/);
+  });
+
+  it('the same loopback target is reached when private networks are allowed', async () => {
+    const r = await sender({ allowPrivateNetworks: true }).send(get(`http://localhost:${server.port}/json`), {});
+    expect(r.errorClass).toBe('none');
+  });
+});

@@ -1,0 +1,397 @@
+import { describe, it, expect } from 'vitest';
+import { XMLParser } from 'fast-xml-parser';
+import {
+  renderRequest,
+  previewRequest,
+  redactedAuthorization,
+  authorizationFor,
+  appendQuery,
+  validateWebhookDefinition,
+  parseMappingPath,
+  RequestRenderError,
+  CONTENT_TYPES,
+  type WebhookDefinitionInput,
+} from '../../src/delivery/request.js';
+import { sampleContext } from '../../src/delivery/sample-context.js';
+import type { TemplateContext, WebhookDef } from '../../src/delivery/types.js';
+
+const UA = { userAgent: 'deskhooks/0.1.0' };
+const TITLE = 'He said "quotes", a back\\slash,\na newline and <b>bold</b> & ]]> 😀 \u2028 {{ ticket.id }} %41 a=b&c#d';
+
+const xml = new XMLParser({ processEntities: true, htmlEntities: true, trimValues: false, parseTagValue: false, ignoreAttributes: false });
+
+function webhook(patch: Partial<WebhookDef> = {}): WebhookDef {
+  return {
+    id: '5',
+    name: 'Test',
+    method: 'POST',
+    url: 'https://example.com/hook',
+    format: 'JSON',
+    body: '',
+    headers: [],
+    auth: { type: 'NONE', username: null, secret: null },
+    responseMappings: [],
+    successComment: '',
+    ...patch,
+  };
+}
+
+function ctx(patch: (c: TemplateContext) => void = () => {}): TemplateContext {
+  const c = sampleContext();
+  patch(c);
+  return c;
+}
+
+const withTitle = ctx((c) => (c.ticket!.title = TITLE));
+
+describe('acceptance', () => {
+  it('(a) Telegram sendMessage: JSON body parses back to the exact values', () => {
+    const { request, authorization } = renderRequest(
+      webhook({
+        url: 'https://api.telegram.org/bot123456:ABC-def_ghi/sendMessage',
+        body: '{"chat_id": "{{ assignee.telegramChatId }}", "text": "New ticket: {{ ticket.title }}"}',
+      }),
+      withTitle,
+      UA,
+    );
+    expect(request.method).toBe('POST');
+    expect(request.url).toBe('https://api.telegram.org/bot123456:ABC-def_ghi/sendMessage');
+    expect(JSON.parse(request.body!)).toEqual({ chat_id: '987654321', text: `New ticket: ${TITLE}` });
+    expect(request.headers).toEqual({ 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'deskhooks/0.1.0' });
+    expect(authorization).toBeNull();
+  });
+
+  it('(b) XML body: well-formed, parsed text equals the original', () => {
+    const { request } = renderRequest(
+      webhook({
+        format: 'XML',
+        body: '<?xml version="1.0" encoding="UTF-8"?>\n<message id="{{ ticket.id }}" title="{{ ticket.title }}">\n  <chat>{{ assignee.telegramChatId }}</chat>\n  <text>New ticket: {{ ticket.title }}</text>\n</message>',
+      }),
+      withTitle,
+      UA,
+    );
+    expect(request.headers['Content-Type']).toBe('application/xml; charset=utf-8');
+    const doc = xml.parse(request.body!) as { message: { chat: string; text: string; '@_id': string } };
+    expect(doc.message.text).toBe(`New ticket: ${TITLE}`);
+    expect(doc.message.chat).toBe('987654321');
+    expect(doc.message['@_id']).toBe('42');
+  });
+
+  const FORM_BODY = 'phone={{ requester.phone }}&message=Ticket {{ ticket.id }}: {{ ticket.title }}';
+
+  it('(c) FORM body: URLSearchParams gives back the exact values', () => {
+    const { request } = renderRequest(webhook({ format: 'FORM', body: FORM_BODY }), withTitle, UA);
+    expect(request.headers['Content-Type']).toBe('application/x-www-form-urlencoded');
+    const params = new URLSearchParams(request.body!);
+    expect([...params.keys()]).toEqual(['phone', 'message']);
+    expect(params.get('phone')).toBe('+15551234567');
+    expect(params.get('message')).toBe(`Ticket 42: ${TITLE}`);
+  });
+
+  it('(c) FORM body with GET: the values are in the query string, no body', () => {
+    const { request } = renderRequest(
+      webhook({ method: 'GET', format: 'FORM', url: 'https://sms.example.com/send?key=abc#frag', body: FORM_BODY }),
+      withTitle,
+      UA,
+    );
+    expect(request.body).toBeNull();
+    expect(request.headers['Content-Type']).toBeUndefined();
+    const url = new URL(request.url);
+    expect(url.searchParams.get('key')).toBe('abc');
+    expect(url.searchParams.get('phone')).toBe('+15551234567');
+    expect(url.searchParams.get('message')).toBe(`Ticket 42: ${TITLE}`);
+    expect(url.hash).toBe('#frag');
+  });
+
+  it('(d) {parent_ticket_id} and {{ ticket.custom.x }} in a URL are percent-encoded', () => {
+    const value = 'A/1?x=1&y #z';
+    const { request } = renderRequest(
+      webhook({ url: 'https://crm.example.com/tickets/{parent_ticket_id}/orders/{{ ticket.custom.x }}?q={{ ticket.custom.x }}' }),
+      ctx((c) => {
+        c.ticket!.custom.x = value;
+        c.parent!.id = '4/1';
+      }),
+      UA,
+    );
+    const url = new URL(request.url);
+    expect(url.host).toBe('crm.example.com');
+    const parts = url.pathname.split('/');
+    expect(parts.map(decodeURIComponent)).toEqual(['', 'tickets', '4/1', 'orders', value]);
+    expect(url.searchParams.get('q')).toBe(value);
+    expect([...url.searchParams.keys()]).toEqual(['q']);
+    expect(url.hash).toBe('');
+  });
+});
+
+describe('renderRequest', () => {
+  it('renders header values with header escaping and keeps Authorization apart', () => {
+    const { request, authorization } = renderRequest(
+      webhook({
+        body: '{"a":"b"}',
+        headers: [
+          { name: 'X-Title', value: 'T: {{ ticket.title }}' },
+          { name: 'X-Id', value: '{ticket_id}' },
+        ],
+        auth: { type: 'BEARER', username: null, secret: 's3cret' },
+      }),
+      withTitle,
+      UA,
+    );
+    expect(request.headers['X-Title']).toBe(`T: ${TITLE.replace(/\n/g, '')}`);
+    expect(request.headers['X-Id']).toBe('42');
+    expect(Object.keys(request.headers).map((k) => k.toLowerCase())).not.toContain('authorization');
+    expect(JSON.stringify(request)).not.toContain('s3cret');
+    expect(authorization).toBe('Bearer s3cret');
+  });
+
+  it.each([
+    ['\r\nX-Injected: 1', 'X-Injected: 1'],
+    ['a\u0000b\u007fc\td', 'abc\td'],
+  ])('header value %j cannot inject', (value, expected) => {
+    const { request } = renderRequest(
+      webhook({ headers: [{ name: 'X-V', value: '{{ ticket.custom.v }}' }] }),
+      ctx((c) => (c.ticket!.custom.v = value)),
+      UA,
+    );
+    expect(request.headers['X-V']).toBe(expected);
+  });
+
+  it('lets a webhook header replace a default one', () => {
+    const { request } = renderRequest(
+      webhook({ format: 'XML', body: '<a/>', headers: [{ name: 'content-type', value: 'text/xml' }, { name: 'user-agent', value: 'custom' }] }),
+      ctx(),
+      UA,
+    );
+    expect(request.headers).toEqual({ 'content-type': 'text/xml', 'user-agent': 'custom' });
+  });
+
+  it.each([
+    ['BASIC', 'user', 'pa:ss é', 'Basic ' + Buffer.from('user:pa:ss é').toString('base64')],
+    ['BEARER', null, 'tok-123', 'Bearer tok-123'],
+    ['NONE', null, null, null],
+  ] as const)('authorization %s', (type, username, secret, expected) => {
+    const { authorization } = renderRequest(webhook({ auth: { type, username, secret } }), ctx(), UA);
+    expect(authorization).toBe(expected);
+  });
+
+  it.each([
+    [{ type: 'BASIC', username: 'u', secret: null }, /needs a username and a password/],
+    [{ type: 'BASIC', username: null, secret: 'p' }, /needs a username and a password/],
+    [{ type: 'BEARER', username: null, secret: '' }, /needs a token/],
+    [{ type: 'BEARER', username: null, secret: 'a\r\nb' }, /control characters/],
+  ] as const)('authorization %j is refused', (auth, message) => {
+    expect(() => authorizationFor(auth)).toThrow(message);
+  });
+
+  it.each([
+    ['', 'POST', 'JSON'],
+    ['   \n ', 'POST', 'XML'],
+    ['', 'GET', 'JSON'],
+    ['', 'DELETE', 'FORM'],
+  ] as const)('empty body %j → null body and no Content-Type', (body, method, format) => {
+    const { request } = renderRequest(webhook({ body, method, format }), ctx(), UA);
+    expect(request.body).toBeNull();
+    expect(request.headers['Content-Type']).toBeUndefined();
+    expect(request.headers['User-Agent']).toBe('deskhooks/0.1.0');
+  });
+
+  it.each([
+    ['https://x.example/a', 'a=1', 'https://x.example/a?a=1'],
+    ['https://x.example/a?', 'a=1', 'https://x.example/a?a=1'],
+    ['https://x.example/a?b=2', 'a=1', 'https://x.example/a?b=2&a=1'],
+    ['https://x.example/a?b=2&', 'a=1', 'https://x.example/a?b=2&a=1'],
+    ['https://x.example/a#f', 'a=1', 'https://x.example/a?a=1#f'],
+    ['https://x.example/a?b#f?g', 'a=1', 'https://x.example/a?b&a=1#f?g'],
+    ['https://x.example/a', '', 'https://x.example/a'],
+  ])('appendQuery(%j, %j)', (url, query, expected) => {
+    expect(appendQuery(url, query)).toBe(expected);
+  });
+
+  it.each<[Partial<WebhookDef>, (c: TemplateContext) => void, RegExp]>([
+    [{ url: 'ftp://example.com/x' }, () => {}, /must use http or https, not ftp/],
+    [{ url: 'javascript:alert(1)' }, () => {}, /must use http or https/],
+    [{ url: '/relative/path' }, () => {}, /not an absolute URL/],
+    [{ url: '{{ ticket.custom.url }}' }, (c) => (c.ticket!.custom.url = 'https://evil.example/'), /not an absolute URL/],
+    [{ url: 'https://{{ ticket.custom.host }}/x' }, (c) => (c.ticket!.custom.host = 'a b'), /not an absolute URL/],
+    [{ method: 'GET', body: '{"a":1}', format: 'JSON' }, () => {}, /GET request cannot carry a JSON body/],
+    [{ method: 'GET', body: '<a/>', format: 'XML' }, () => {}, /GET request cannot carry a XML body/],
+    [{ url: 'https://x.example/{{ nope }}' }, () => {}, /^url: unknown tag "nope" at 1:19/],
+    [{ headers: [{ name: 'Host', value: 'x' }] }, () => {}, /header "Host" is taken from the URL/],
+    [{ headers: [{ name: 'Bad Name', value: 'x' }] }, () => {}, /not a valid HTTP token/],
+  ])('refuses %j', (patch, patchCtx, message) => {
+    let err: unknown;
+    try {
+      renderRequest(webhook(patch), ctx(patchCtx), UA);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RequestRenderError);
+    expect((err as RequestRenderError).message).toMatch(message);
+    expect((err as RequestRenderError).retryable).toBe(false);
+  });
+
+  it('a value cannot change the host', () => {
+    const { request } = renderRequest(
+      webhook({ url: 'https://api.example.com/{{ ticket.custom.p }}' }),
+      ctx((c) => (c.ticket!.custom.p = '@evil.example/../../x')),
+      UA,
+    );
+    expect(new URL(request.url).host).toBe('api.example.com');
+  });
+
+  it('is deterministic and does not mutate its inputs', () => {
+    const def = webhook({ body: '{"t":"{{ ticket.title }}"}', headers: [{ name: 'X-A', value: '{{ ticket.id }}' }] });
+    const c = ctx();
+    const before = JSON.stringify([def, c]);
+    expect(renderRequest(def, c, UA)).toEqual(renderRequest(def, c, UA));
+    expect(JSON.stringify([def, c])).toBe(before);
+  });
+});
+
+describe('preview', () => {
+  it.each([
+    ['BASIC', 'Basic ***'],
+    ['BEARER', 'Bearer ***'],
+    ['NONE', null],
+  ] as const)('redactedAuthorization(%s)', (type, expected) => {
+    expect(redactedAuthorization(type)).toBe(expected);
+  });
+
+  it('is the request as it would be sent, with the credentials redacted and no secret needed', () => {
+    const def = webhook({
+      body: '{"t":"{{ ticket.title }}"}',
+      auth: { type: 'BASIC', username: 'api', secret: null },
+    });
+    const preview = previewRequest(def, withTitle, UA);
+    const { request } = renderRequest({ ...def, auth: { ...def.auth, secret: 'pw' } }, withTitle, UA);
+    expect(preview).toEqual({ ...request, headers: { ...request.headers, Authorization: 'Basic ***' } });
+  });
+
+  it('has no Authorization without auth', () => {
+    expect(previewRequest(webhook(), ctx(), UA).headers).toEqual({ 'User-Agent': 'deskhooks/0.1.0' });
+  });
+});
+
+describe('validateWebhookDefinition', () => {
+  const valid: WebhookDefinitionInput = {
+    method: 'POST',
+    url: 'https://api.telegram.org/bot{{ ticket.custom.token }}/sendMessage',
+    format: 'JSON',
+    body: '{"chat_id": "{{ assignee.telegramChatId }}", "text": "New ticket: {{ ticket.title }} {{ temp.sms_id }}"}',
+    headers: [{ name: 'X-Request-Id', value: '{{ delivery.id }}' }],
+    auth: { type: 'NONE', username: null, hasSecret: false },
+    responseMappings: [
+      { path: 'result.message_id', target: 'TEMPORARY', field: 'message_id' },
+      { path: 'items[0].id', target: 'CUSTOM_FIELD', field: 'ext_id' },
+      { path: 'reply.message_infos.message_info.sms_id', target: 'TEMPORARY', field: 'sms_id' },
+    ],
+    successComment: 'Sent: {{ response.status }} {{ temp.message_id }}',
+  };
+
+  it('accepts a valid definition', () => {
+    expect(validateWebhookDefinition(valid)).toEqual([]);
+  });
+
+  it.each<[string, Partial<WebhookDefinitionInput>]>([
+    ['XML body', { format: 'XML', body: '<?xml version="1.0"?><m a="{{ ticket.title }}"><t>{{ ticket.title }}</t></m>' }],
+    ['FORM body', { format: 'FORM', body: 'phone={{ requester.phone }}&message=Ticket {{ ticket.id }}: {{ ticket.title }}' }],
+    ['GET with FORM', { method: 'GET', format: 'FORM', body: 'q={{ ticket.id }}' }],
+    ['GET without body', { method: 'GET', format: 'JSON', body: '' }],
+    ['BASIC with secret', { auth: { type: 'BASIC', username: 'u', hasSecret: true } }],
+    ['BEARER with secret', { auth: { type: 'BEARER', username: null, hasSecret: true } }],
+    ['optional fields omitted', { body: undefined, headers: undefined, auth: undefined, responseMappings: undefined, successComment: undefined }],
+  ])('accepts %s', (_, patch) => {
+    expect(validateWebhookDefinition({ ...valid, ...patch })).toEqual([]);
+  });
+
+  it.each<[Partial<WebhookDefinitionInput>, string, RegExp]>([
+    [{ url: '' }, 'url', /required/],
+    [{ url: 'https://x.example/{{ ticket.nope }}' }, 'url', /unknown tag "ticket.nope" at 1:19/],
+    [{ url: 'ftp://x.example/' }, 'url', /http or https/],
+    [{ url: '{{ ticket.url }}' }, 'url', /not an absolute URL.*cannot supply the scheme or host/],
+    [{ url: 'https://user:pw@x.example/' }, 'url', /credentials/],
+    [{ method: 'GET', format: 'JSON' }, 'body', /GET request cannot carry a JSON body/],
+    [{ method: 'GET', format: 'XML', body: '<a/>' }, 'body', /GET request cannot carry a XML body/],
+    [{ body: '{"a": "{{ ticket.id }}",\n"b": {{ process.env }}}' }, 'body', /invalid tag .* at 2:6|unknown tag "process.env" at 2:6/],
+    [{ body: '{"a": "{{ ticket.id }}"' }, 'body', /not valid with sample values/],
+    [{ body: '{"a": {{ ticket.id }}}' }, 'body', /not valid when values are empty.*inside a JSON string/],
+    [{ body: '{"a": "{{ ticket.title }}", "p": {{ parent.id }}}' }, 'body', /not valid when values are empty/],
+    [{ format: 'XML', body: '<a>{{ ticket.id }}</b>' }, 'body', /XML body is not valid with sample values: Expected closing tag/],
+    [{ format: 'XML', body: '<a>1</a><b>2</b>' }, 'body', /root/],
+    [{ format: 'XML', body: '<a>1</a><b/>' }, 'body', /exactly one root element/],
+    [{ format: 'XML', body: '<a>1</a><a>2</a>' }, 'body', /root/],
+    [{ format: 'XML', body: '<{{ ticket.custom.tag }}>x</{{ ticket.custom.tag }}>' }, 'body', /not valid when values are empty/],
+    [{ format: 'XML', body: '<a>{{ response.body }}</a>' }, 'body', /only available in successComment/],
+    [{ headers: [{ name: 'X-Ok', value: 'a' }, { name: 'Bad Name', value: 'b' }] }, 'headers[1].name', /not a valid HTTP token/],
+    [{ headers: [{ name: '', value: 'b' }] }, 'headers[0].name', /required/],
+    [{ headers: [{ name: 'Content-Length', value: '1' }] }, 'headers[0].name', /computed from the body/],
+    [{ headers: [{ name: 'host', value: 'x' }] }, 'headers[0].name', /taken from the URL/],
+    [{ headers: [{ name: 'Authorization', value: 'Bearer x' }] }, 'headers[0].name', /set through auth/],
+    [{ headers: [{ name: 'Transfer-Encoding', value: 'chunked' }] }, 'headers[0].name', /HTTP client/],
+    [{ headers: [{ name: 'Connection', value: 'close' }] }, 'headers[0].name', /HTTP client/],
+    [{ headers: [{ name: 'X-Deskhooks-Delivery', value: '1' }] }, 'headers[0].name', /added to every request/],
+    [{ headers: [{ name: 'X-A', value: '1' }, { name: 'x-a', value: '2' }] }, 'headers[1].name', /given twice/],
+    [{ headers: [{ name: 'X-A', value: '{{ ticket.id' }] }, 'headers[0].value', /unclosed tag "\{\{" at 1:1/],
+    [{ headers: [{ name: 'X-A', value: 'a\r\nX-B: b' }] }, 'headers[0].value', /line breaks/],
+    [{ auth: { type: 'BASIC', username: '', hasSecret: true } }, 'auth.username', /needs a username/],
+    [{ auth: { type: 'BASIC', username: 'a:b', hasSecret: true } }, 'auth.username', /must not contain ":"/],
+    [{ auth: { type: 'BASIC', username: 'u', hasSecret: false } }, 'auth.secret', /needs a password/],
+    [{ auth: { type: 'BEARER', username: null, hasSecret: false } }, 'auth.secret', /needs a token/],
+    [{ successComment: 'Done {{ response.nope }}' }, 'successComment', /unknown tag "response.nope" at 1:6/],
+    [{ successComment: '{{ ticket.constructor }}' }, 'successComment', /"constructor" is not allowed/],
+    [{ responseMappings: [{ path: 'a..b', target: 'TEMPORARY', field: 'x' }] }, 'responseMappings[0].path', /empty key/],
+    [{ responseMappings: [{ path: 'ok', target: 'TEMPORARY', field: 'x' }, { path: 'a[x]', target: 'TEMPORARY', field: 'y' }] }, 'responseMappings[1].path', /index/],
+    [{ responseMappings: [{ path: 'a.__proto__', target: 'TEMPORARY', field: 'x' }] }, 'responseMappings[0].path', /not allowed/],
+  ])('%j → %s', (patch, field, message) => {
+    const problems = validateWebhookDefinition({ ...valid, ...patch });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.field).toBe(field);
+    expect(problems[0]!.message).toMatch(message);
+  });
+
+  it('reports every problem at once', () => {
+    const problems = validateWebhookDefinition({
+      ...valid,
+      url: 'nope',
+      body: '{{ x }}',
+      headers: [{ name: 'Host', value: '{{ y }}' }],
+      auth: { type: 'BASIC', username: null, hasSecret: false },
+      responseMappings: [{ path: '', target: 'TEMPORARY', field: 't' }],
+      successComment: '{{ z }}',
+    });
+    expect(problems.map((p) => p.field)).toEqual([
+      'url',
+      'body',
+      'headers[0].name',
+      'headers[0].value',
+      'auth.username',
+      'auth.secret',
+      'responseMappings[0].path',
+      'successComment',
+    ]);
+  });
+});
+
+describe('parseMappingPath', () => {
+  it.each([
+    ['result.message_id', ['result', 'message_id']],
+    ['items[0].id', ['items', 0, 'id']],
+    ['reply.message_infos.message_info.sms_id', ['reply', 'message_infos', 'message_info', 'sms_id']],
+  ])('%s', (path, expected) => {
+    expect(parseMappingPath(path)).toEqual(expected);
+  });
+
+  it.each(['', 'a..b', 'a[', 'a[b]', '.a', 'a.'])('refuses %j', (path) => {
+    expect(() => parseMappingPath(path)).toThrow();
+  });
+});
+
+describe('content types', () => {
+  it('match the contract', () => {
+    expect(CONTENT_TYPES).toEqual({
+      JSON: 'application/json; charset=utf-8',
+      XML: 'application/xml; charset=utf-8',
+      FORM: 'application/x-www-form-urlencoded',
+    });
+  });
+});

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { applyMappings, getPath, parseMappingPath, parseResponseBody } from '../../src/delivery/response.js';
+import type { CustomFieldType, ResponseMappingDef } from '../../src/delivery/types.js';
+
+describe('parseResponseBody', () => {
+  it.each([
+    ['application/json', '{"a":1}', 'json', { a: 1 }],
+    ['application/json; charset=utf-8', '[1,2]', 'json', [1, 2]],
+    ['application/problem+json', '{"title":"x"}', 'json', { title: 'x' }],
+    ['APPLICATION/JSON', 'null', 'json', null],
+    ['application/xml', '<a>1</a>', 'xml', { a: '1' }],
+    ['text/xml; charset=utf-8', '<?xml version="1.0"?><a>1</a>', 'xml', { a: '1' }],
+    ['application/atom+xml', '<feed><id>x</id></feed>', 'xml', { feed: { id: 'x' } }],
+    ['application/x-www-form-urlencoded', 'a=1&b=two+words&c=%C3%A9', 'form', { a: '1', b: 'two words', c: 'é' }],
+    ['application/x-www-form-urlencoded', 'id=1&id=2', 'form', { id: ['1', '2'] }],
+    ['text/plain', 'OK', 'text', 'OK'],
+    ['text/html', '<p>hi</p>', 'text', '<p>hi</p>'],
+    [null, '{"a":1}', 'text', '{"a":1}'],
+  ] as const)('%s %s → %s', (ct, body, kind, value) => {
+    const r = parseResponseBody(body, ct);
+    expect(r.kind).toBe(kind);
+    expect(r.value).toEqual(value);
+    expect(r.note).toBeUndefined();
+  });
+
+  it.each([
+    ['application/json', '{"a":', 'JSON'],
+    ['application/json', '', 'JSON'],
+    ['application/xml', '<a><b></a>', 'XML'],
+    ['application/xml', 'OK', 'XML'],
+    ['text/xml', '<a>1</a><b>2</b>', 'XML'],
+  ])('%s %j does not parse → text, with a note', (ct, body, kind) => {
+    const r = parseResponseBody(body, ct);
+    expect(r).toMatchObject({ kind: 'text', value: body });
+    expect(r.note).toContain(`did not parse as ${kind}`);
+  });
+
+  it('XML: tag values stay strings, attributes get "@_", the declaration is dropped', () => {
+    const r = parseResponseBody('<?xml version="1.0" encoding="UTF-8"?><reply><result code="0">OK</result><sms_id>1000001</sms_id><flag>true</flag></reply>', 'application/xml');
+    expect(r.value).toEqual({ reply: { result: { '#text': 'OK', '@_code': '0' }, sms_id: '1000001', flag: 'true' } });
+  });
+
+  it('XML: DOCTYPE entities are not expanded; predefined and numeric entities are decoded', () => {
+    const evil = '<!DOCTYPE a [<!ENTITY x "boom"><!ENTITY y "&x;&x;&x;&x;">]><a><b>&y;</b><c>Tom &amp; Jerry &lt;3 &#233;&#x4E2D;</c></a>';
+    const r = parseResponseBody(evil, 'application/xml');
+    expect(r.kind).toBe('xml');
+    expect(getPath(r.value, 'a.b')).toBe('&y;');
+    expect(getPath(r.value, 'a.c')).toBe('Tom & Jerry <3 é中');
+  });
+
+  it('XML: CDATA is kept literally; an element with attributes only has empty text', () => {
+    const r = parseResponseBody('<r><!-- <![CDATA[ --><c><![CDATA[<b>&amp;]]></c><m>a &amp; <![CDATA[&lt;]]></m><s code="0"/></r>', 'application/xml');
+    expect(getPath(r.value, 'r.c')).toBe('<b>&amp;');
+    expect(getPath(r.value, 'r.m')).toBe('a & &lt;');
+    const out = applyMappings(r, [{ path: 'r.s', target: 'TEMPORARY', field: 's' }, { path: 'r.s.@_code', target: 'TEMPORARY', field: 'code' }], new Map());
+    expect(out.temp).toEqual({ s: '', code: '0' });
+  });
+
+  it('XML: a "__proto__" element does not pollute anything (falls back to text)', () => {
+    const r = parseResponseBody('<a><__proto__><polluted>1</polluted></__proto__></a>', 'application/xml');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(r.kind === 'text' || getPath(r.value, ['a', 'polluted']) === undefined).toBe(true);
+  });
+
+  it('form: a "__proto__" key stays an own property', () => {
+    const r = parseResponseBody('__proto__=x&a=1', 'application/x-www-form-urlencoded');
+    expect(Object.getPrototypeOf(r.value)).toBe(Object.prototype);
+    expect(Object.hasOwn(r.value as object, '__proto__')).toBe(true);
+  });
+});
+
+describe('parseMappingPath', () => {
+  it.each([
+    ['result', ['result']],
+    ['result.message_id', ['result', 'message_id']],
+    ['items[0].id', ['items', 0, 'id']],
+    ['a.b[2][0]', ['a', 'b', 2, 0]],
+    ['[0].id', [0, 'id']],
+    ['reply.result.@_code', ['reply', 'result', '@_code']],
+    ['reply.result.#text', ['reply', 'result', '#text']],
+    ['data.sms-id', ['data', 'sms-id']],
+  ])('%s → %j', (path, segments) => {
+    expect(parseMappingPath(path)).toEqual(segments);
+  });
+
+  it.each([
+    ['', /empty/],
+    ['a..b', /empty key at position 3/],
+    ['.a', /empty key at position 1/],
+    ['a.', /empty key/],
+    ['a[x]', /expected an index like \[0\] at position 2/],
+    ['a[-1]', /expected an index/],
+    ['a[0', /expected an index/],
+    ['a]', /unexpected "\]"/],
+    ['a[0]b', /expected "\." or "\[" before a key/],
+    ['a.[0]', /right after "\."/],
+    ['a b', /unexpected " "/],
+    ['__proto__.x', /key "__proto__" is not allowed/],
+    ['a.constructor', /key "constructor" is not allowed/],
+    ['a.prototype', /key "prototype" is not allowed/],
+    ['a'.repeat(501), /longer than 500/],
+  ])('%j is refused: %s', (path, message) => {
+    expect(() => parseMappingPath(path)).toThrow(message);
+  });
+});
+
+describe('getPath', () => {
+  const value = { result: { message_id: 'm1', n: 0, empty: null }, items: [{ id: 'x' }, { id: 'y' }], a: { b: [0, 1, ['deep']] } };
+  it.each([
+    ['result.message_id', 'm1'],
+    ['result.n', 0],
+    ['result.empty', null],
+    ['items[1].id', 'y'],
+    ['a.b[2][0]', 'deep'],
+    ['items[2].id', undefined],
+    ['items.length', undefined],
+    ['result.toString', undefined],
+    ['result.hasOwnProperty', undefined],
+    ['missing.x', undefined],
+    ['result[0]', undefined],
+  ])('%s → %j', (path, expected) => {
+    expect(getPath(value, path)).toEqual(expected);
+  });
+});
+
+describe('applyMappings', () => {
+  const fields = new Map<string, { type: CustomFieldType; options: string[] }>([
+    ['order_no', { type: 'NUMBER', options: [] }],
+    ['sms_status', { type: 'SELECT', options: ['OK', 'ERROR'] }],
+    ['note', { type: 'TEXT', options: [] }],
+    ['paid', { type: 'BOOLEAN', options: [] }],
+  ]);
+  const map = (path: string, field: string, target: ResponseMappingDef['target'] = 'TEMPORARY'): ResponseMappingDef => ({ path, field, target });
+
+  it('JSON: custom fields converted, temporaries kept as they are, every value in responseData', () => {
+    const parsed = parseResponseBody('{"result":{"message_id":"m-1","order":"777","paid":"yes"},"items":[{"id":5}]}', 'application/json');
+    const out = applyMappings(parsed, [map('result.message_id', 'msg'), map('result.order', 'order_no', 'CUSTOM_FIELD'), map('result.paid', 'paid', 'CUSTOM_FIELD'), map('items[0].id', 'first_id')], fields);
+    expect(out).toEqual({
+      customFields: { order_no: 777, paid: true },
+      temp: { msg: 'm-1', first_id: 5 },
+      responseData: { msg: 'm-1', order_no: '777', paid: 'yes', first_id: 5 },
+      notes: [],
+    });
+  });
+
+  it('XML: the root is the first key; an element with attributes gives its text; tag values stay strings', () => {
+    const parsed = parseResponseBody('<reply><result code="0">OK</result><sms_id>1000001</sms_id></reply>', 'text/xml');
+    const out = applyMappings(parsed, [map('reply.result', 'sms_status', 'CUSTOM_FIELD'), map('reply.sms_id', 'sms_id'), map('reply.result.@_code', 'code')], fields);
+    expect(out.customFields).toEqual({ sms_status: 'OK' });
+    expect(out.temp).toEqual({ sms_id: '1000001', code: '0' });
+    expect(out.notes).toEqual([]);
+  });
+
+  it('XML: a repeated element needs an [n] index', () => {
+    const parsed = parseResponseBody('<r><id>1</id><id>2</id><item><n>a</n></item><item><n>b</n></item></r>', 'application/xml');
+    const out = applyMappings(parsed, [map('r.id', 'id'), map('r.id[1]', 'second'), map('r.item.n', 'n'), map('r.item[1].n', 'n1')], fields);
+    expect(out.temp).toEqual({ second: '2', n1: 'b' });
+    expect(out.notes).toEqual(['path "r.id" is a list of 2 values, add an [n] index', 'path "r.item.n": "r.item" is a list, add an [n] index']);
+  });
+
+  it('missing paths, objects, unknown fields and failed conversions are noted, not fatal', () => {
+    const parsed = parseResponseBody('{"result":{"order":"abc","obj":{"a":1}}}', 'application/json');
+    const out = applyMappings(
+      parsed,
+      [map('x.y', 'a'), map('result.order', 'order_no', 'CUSTOM_FIELD'), map('result.obj', 'b'), map('result.order', 'nope', 'CUSTOM_FIELD'), map('a..b', 'c'), map('result.order', 'raw')],
+      fields,
+    );
+    expect(out.notes).toEqual([
+      'path "x.y" not found in the response',
+      'path "result.order": custom field "order_no" is NUMBER: "abc" is not a number',
+      'path "result.obj" is an object, not a single value; map one of its fields',
+      'path "result.order": custom field "nope" does not exist',
+      'invalid mapping path "a..b": empty key at position 3',
+    ]);
+    expect(out.customFields).toEqual({});
+    expect(out.temp).toEqual({ raw: 'abc' });
+    expect(out.responseData).toEqual({ order_no: 'abc', nope: 'abc', raw: 'abc' });
+  });
+
+  it('a null value clears a custom field', () => {
+    const out = applyMappings(parseResponseBody('{"n":null}', 'application/json'), [map('n', 'order_no', 'CUSTOM_FIELD')], fields);
+    expect(out.customFields).toEqual({ order_no: null });
+  });
+
+  it('form bodies map like objects; text bodies have no paths', () => {
+    const form = applyMappings(parseResponseBody('status=OK&id=9', 'application/x-www-form-urlencoded'), [map('status', 'sms_status', 'CUSTOM_FIELD'), map('id', 'id')], fields);
+    expect(form.customFields).toEqual({ sms_status: 'OK' });
+    expect(form.temp).toEqual({ id: '9' });
+    const text = applyMappings(parseResponseBody('OK', 'text/plain'), [map('status', 's')], fields);
+    expect(text.notes).toEqual(['path "status" not found in the response: the response is plain text']);
+  });
+});
