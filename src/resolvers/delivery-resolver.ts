@@ -40,7 +40,7 @@ export class DeliveryResolver {
   async deliveries(
     @Ctx() ctx: GraphQLContext,
     @Arg('filter', () => DeliveryFilter, { nullable: true }) filter?: DeliveryFilter | null,
-    @Arg('first', () => Int, { defaultValue: 50 }) first = 50,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first = 50,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<DeliveryPage> {
     const page = await listDeliveries(ctx.em, filter ?? {}, first, after);

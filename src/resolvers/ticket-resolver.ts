@@ -3,6 +3,7 @@ import { addPost, createTicket, getTicketFor, listTickets, updateTicket } from '
 import { createCustomField, listCustomFields } from '../helpdesk/custom-fields.js';
 import { CreateTicketInput, CustomFieldInput, CustomFieldObject, PostType, TicketType, UpdateTicketInput, UserType } from '../schema/helpdesk-types.js';
 import { TicketStatus } from '../schema/enums.js';
+import { GraphQLJSON } from 'graphql-scalars';
 import { actorOf, type GraphQLContext } from './context.js';
 import { toCustomField, toPost, toTicket } from './mappers.js';
 
@@ -19,8 +20,8 @@ export class TicketResolver {
   async tickets(
     @Ctx() ctx: GraphQLContext,
     @Arg('status', () => TicketStatus, { nullable: true }) status?: TicketStatus | null,
-    @Arg('first', () => Int, { defaultValue: 50 }) first = 50,
-    @Arg('offset', () => Int, { defaultValue: 0 }) offset = 0,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first = 50,
+    @Arg('offset', () => Int, { nullable: true, defaultValue: 0 }) offset = 0,
   ): Promise<TicketType[]> {
     return (await listTickets(ctx.em, actorOf(ctx), { status, first, offset })).map(toTicket);
   }
@@ -91,6 +92,11 @@ export class TicketResolver {
   @FieldResolver(() => [PostType], { description: 'oldest first; CLIENT callers see REPLY posts only' })
   async posts(@Root() t: TicketType, @Ctx() ctx: GraphQLContext): Promise<PostType[]> {
     return ctx.user?.role === 'CLIENT' ? ctx.loaders.replies.load(t.id) : ctx.loaders.posts.load(t.id);
+  }
+
+  @FieldResolver(() => GraphQLJSON, { nullable: true, description: 'the value of one custom field (null when unset)' })
+  customFieldValue(@Root() t: TicketType, @Arg('key', () => String) key: string): unknown {
+    return Object.prototype.hasOwnProperty.call(t.customFields, key) ? t.customFields[key] : null;
   }
 
   private visible(t: TicketType, ctx: GraphQLContext): boolean {

@@ -1,0 +1,163 @@
+/** Issue 2 acceptance 2–4: users, roles, tickets, posts, custom fields over GraphQL. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { basic, bearer, ADMIN_EMAIL, ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
+import {
+  AddCommentDocument, AddReplyDocument, CreateCustomFieldDocument, CreateTicketDocument, CreateUserDocument,
+  MeDocument, TicketDocument, TicketsDocument, UpdateTicketDocument, UsersDocument,
+} from '../generated/graphql.js';
+
+let app: TestApp;
+let agent: { id: string; key: string; auth: string };
+let client: { id: string; key: string; auth: string };
+let other: { id: string; key: string; auth: string };
+
+const codes = (r: { errors?: { extensions?: { code?: string } }[] }) => r.errors?.map((e) => e.extensions?.code);
+
+beforeAll(async () => {
+  app = await startTestApp();
+  const mk = async (name: string, email: string, role: 'AGENT' | 'CLIENT') => {
+    const { createUser } = await app.ok(CreateUserDocument, { input: { name, email, role, phone: '+1 555 0100', telegramChatId: '42' } });
+    return { id: createUser.user.id, key: createUser.apiKey, auth: bearer(createUser.apiKey) };
+  };
+  agent = await mk('Agent Smith', 'agent@example.com', 'AGENT');
+  client = await mk('Client One', 'client@example.com', 'CLIENT');
+  other = await mk('Client Two', 'client2@example.com', 'CLIENT');
+  await app.ok(CreateCustomFieldDocument, { input: { key: 'order_no', name: 'Order number', type: 'NUMBER' } });
+  await app.ok(CreateCustomFieldDocument, { input: { key: 'tier', name: 'Tier', type: 'SELECT', options: ['gold', 'silver'] } });
+});
+afterAll(async () => app?.stop());
+
+describe('authentication', () => {
+  it('me works with Basic email:key and with Bearer key', async () => {
+    expect((await app.ok(MeDocument, {}, basic(ADMIN_EMAIL, ADMIN_KEY))).me.email).toBe(ADMIN_EMAIL);
+    expect((await app.ok(MeDocument, {}, bearer(ADMIN_KEY))).me.role).toBe('ADMIN');
+    expect((await app.ok(MeDocument, {}, basic('CLIENT@example.com', client.key))).me.id).toBe(client.id);
+  });
+
+  it('no or wrong credentials → UNAUTHENTICATED', async () => {
+    expect(codes(await app.gql(MeDocument, {}, null))).toEqual(['UNAUTHENTICATED']);
+    expect(codes(await app.gql(MeDocument, {}, bearer('dk_wrong')))).toEqual(['UNAUTHENTICATED']);
+    expect(codes(await app.gql(MeDocument, {}, basic(ADMIN_EMAIL, client.key)))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('createUser returns a key of at least 32 bytes once; it is stored only as a hash', async () => {
+    const { createUser } = await app.ok(CreateUserDocument, { input: { name: 'Key', email: 'key@example.com', role: 'AGENT' } });
+    expect(Buffer.from(createUser.apiKey.replace(/^dk_/, ''), 'base64url').length).toBeGreaterThanOrEqual(32);
+    const rows = await app.services.orm.em.fork().getConnection().execute('select api_key_hash from users where email = ?', ['key@example.com']);
+    expect(rows[0].api_key_hash).not.toContain(createUser.apiKey);
+    expect(rows[0].api_key_hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('roles', () => {
+  it('CLIENT and AGENT get FORBIDDEN on admin operations', async () => {
+    for (const who of [client, agent]) {
+      expect(codes(await app.gql(CreateUserDocument, { input: { name: 'x', email: 'x@example.com', role: 'ADMIN' } }, who.auth))).toEqual(['FORBIDDEN']);
+      expect(codes(await app.gql(CreateCustomFieldDocument, { input: { key: 'x', name: 'x', type: 'TEXT' } }, who.auth))).toEqual(['FORBIDDEN']);
+      expect(codes(await app.gql('{ webhooks { id } }', {}, who.auth))).toEqual(['FORBIDDEN']);
+      expect(codes(await app.gql('{ rules { id } }', {}, who.auth))).toEqual(['FORBIDDEN']);
+    }
+    expect(codes(await app.gql(UsersDocument, {}, client.auth))).toEqual(['FORBIDDEN']);
+    expect((await app.ok(UsersDocument, {}, agent.auth)).users.length).toBeGreaterThan(3);
+  });
+
+  it('a CLIENT reads its own tickets and their replies only, never a COMMENT nor another requester’s ticket', async () => {
+    const mine = (await app.ok(CreateTicketDocument, { input: { title: 'Printer', description: 'jammed' } }, client.auth)).createTicket;
+    const theirs = (await app.ok(CreateTicketDocument, { input: { title: 'Other', description: 'x' } }, other.auth)).createTicket;
+    expect(mine.requester.id).toBe(client.id);
+    await app.ok(AddReplyDocument, { ticketId: mine.id, text: 'We are on it' }, agent.auth);
+    await app.ok(AddCommentDocument, { ticketId: mine.id, text: 'internal: customer is VIP' }, agent.auth);
+    await app.ok(AddReplyDocument, { ticketId: mine.id, text: 'thanks' }, client.auth);
+
+    const seen = (await app.ok(TicketDocument, { id: mine.id }, client.auth)).ticket!;
+    expect(seen.posts.map((p) => p.kind)).toEqual(['REPLY', 'REPLY']);
+    expect(JSON.stringify(seen)).not.toContain('VIP');
+    const staff = (await app.ok(TicketDocument, { id: mine.id }, agent.auth)).ticket!;
+    expect(staff.posts.map((p) => p.kind)).toEqual(['REPLY', 'COMMENT', 'REPLY']);
+
+    expect(codes(await app.gql(TicketDocument, { id: theirs.id }, client.auth))).toEqual(['FORBIDDEN']);
+    expect(codes(await app.gql(AddCommentDocument, { ticketId: mine.id, text: 'x' }, client.auth))).toEqual(['FORBIDDEN']);
+    expect(codes(await app.gql(AddReplyDocument, { ticketId: theirs.id, text: 'x' }, client.auth))).toEqual(['FORBIDDEN']);
+    const list = (await app.ok(TicketsDocument, {}, client.auth)).tickets;
+    expect(list.every((t) => t.requester.id === client.id)).toBe(true);
+    expect(list.flatMap((t) => t.posts).every((p) => p.kind === 'REPLY')).toBe(true);
+  });
+});
+
+describe('tickets', () => {
+  it('creates with custom fields and a parent, updates, adds posts, and reads all back', async () => {
+    const parent = (await app.ok(CreateTicketDocument, { input: { title: 'Parent', description: 'p', requesterId: client.id } })).createTicket;
+    const child = (
+      await app.ok(CreateTicketDocument, {
+        input: { title: 'Child', description: 'c', priority: 'HIGH', parentId: parent.id, assigneeId: agent.id, requesterId: client.id, customFields: { order_no: '777', tier: 'gold' } },
+      })
+    ).createTicket;
+    expect(child.customFields).toEqual({ order_no: 777, tier: 'gold' });
+    expect(child.parent?.id).toBe(parent.id);
+    expect(child.assignee?.id).toBe(agent.id);
+
+    const updated = (await app.ok(UpdateTicketDocument, { id: child.id, input: { status: 'IN_PROGRESS', title: 'Child 2', customFields: { order_no: 12.5, tier: null } } }, agent.auth)).updateTicket;
+    expect(updated).toMatchObject({ status: 'IN_PROGRESS', title: 'Child 2', customFields: { order_no: 12.5 } });
+    await app.ok(AddReplyDocument, { ticketId: child.id, text: 'reply' }, agent.auth);
+    await app.ok(AddCommentDocument, { ticketId: child.id, text: 'comment' }, agent.auth);
+
+    const read = (await app.ok(TicketDocument, { id: child.id })).ticket!;
+    expect(read).toMatchObject({ title: 'Child 2', status: 'IN_PROGRESS', priority: 'HIGH', parent: { id: parent.id }, requester: { id: client.id } });
+    expect(read.posts.map((p) => [p.kind, p.text, p.author?.id])).toEqual([['REPLY', 'reply', agent.id], ['COMMENT', 'comment', agent.id]]);
+    const p = (await app.ok(TicketDocument, { id: parent.id })).ticket!;
+    expect(p.children.map((c) => c.id)).toEqual([child.id]);
+  });
+
+  it('a list of 50 tickets with requesters, assignees and posts takes a handful of queries', async () => {
+    for (let i = 0; i < 50; i++) await app.ok(CreateTicketDocument, { input: { title: `bulk ${i}`, description: 'x', requesterId: client.id, assigneeId: agent.id } });
+    const knex = (app.services.orm.em.getConnection() as any).getKnex();
+    let queries = 0;
+    const count = () => void queries++;
+    knex.on('query', count);
+    const { tickets } = await app.ok(TicketsDocument, { first: 50 });
+    knex.off('query', count);
+    expect(tickets).toHaveLength(50);
+    expect(queries).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('bad input: BAD_USER_INPUT naming the field, and nothing written', () => {
+  const ticketCount = async () => Number((await app.services.orm.em.fork().getConnection().execute('select count(*)::int as n from tickets'))[0].n);
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['wrong custom field type', { title: 't', description: 'd', customFields: { order_no: 'abc' } }, 'customFields.order_no'],
+    ['unknown custom field key', { title: 't', description: 'd', customFields: { nope: 1 } }, 'customFields.nope'],
+    ['SELECT value not an option', { title: 't', description: 'd', customFields: { tier: 'bronze' } }, 'customFields.tier'],
+    ['empty title', { title: '   ', description: 'd' }, 'title'],
+    ['unknown parent', { title: 't', description: 'd', parentId: '999999' }, 'parentId'],
+    ['unknown assignee', { title: 't', description: 'd', assigneeId: '999999' }, 'assigneeId'],
+  ];
+  it.each(cases)('%s', async (_name, input, field) => {
+    const before = await ticketCount();
+    const r = await app.gql(CreateTicketDocument, { input });
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(r.errors?.[0]?.message).toContain(field);
+    expect(await ticketCount()).toBe(before);
+  });
+
+  it('invalid or duplicate email', async () => {
+    const bad = await app.gql(CreateUserDocument, { input: { name: 'n', email: 'not-an-email', role: 'AGENT' } });
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+    const dup = await app.gql(CreateUserDocument, { input: { name: 'n', email: 'AGENT@example.com', role: 'AGENT' } });
+    expect(dup.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+    expect(dup.errors?.[0]?.message).toContain('already exists');
+  });
+
+  it('a NUMBER custom field update with "abc" changes nothing', async () => {
+    const t = (await app.ok(CreateTicketDocument, { input: { title: 't', description: 'd', customFields: { order_no: 5 } } })).createTicket;
+    const r = await app.gql(UpdateTicketDocument, { id: t.id, input: { title: 'changed', customFields: { order_no: 'abc' } } });
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'customFields.order_no' });
+    const after = (await app.ok(TicketDocument, { id: t.id })).ticket!;
+    expect(after).toMatchObject({ title: 't', customFields: { order_no: 5 } });
+  });
+
+  it('a query nested too deep is refused', async () => {
+    const deep = `{ tickets { ${'children { '.repeat(12)}id${' }'.repeat(12)} } }`;
+    const r = await app.gql(deep);
+    expect(r.errors?.[0]?.message).toMatch(/nested \d+ levels deep/);
+  });
+});

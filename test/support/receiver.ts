@@ -1,0 +1,68 @@
+/**
+ * A real HTTP receiver on 127.0.0.1 for webhook tests: records every request and
+ * answers with a programmable script (status, headers, body, or never).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { waitFor } from './wait.js';
+
+export interface ReceivedRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+  at: number;
+}
+
+export type Reply =
+  | { status: number; body?: string; headers?: Record<string, string> }
+  | 'hang';
+
+export interface Receiver {
+  url: string;
+  port: number;
+  requests: ReceivedRequest[];
+  /** the next replies, in order; after them `fallback` */
+  script(...replies: Reply[]): void;
+  fallback: Reply;
+  waitForRequests(n: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
+  close(): Promise<void>;
+}
+
+export async function startReceiver(handler?: (req: ReceivedRequest) => Reply | undefined): Promise<Receiver> {
+  const queue: Reply[] = [];
+  const hanging: ServerResponse[] = [];
+  const receiver = {
+    requests: [] as ReceivedRequest[],
+    fallback: { status: 200, body: '{"ok":true}', headers: { 'content-type': 'application/json' } } as Reply,
+  } as Receiver;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r: ReceivedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      receiver.requests.push(r);
+      const reply = handler?.(r) ?? queue.shift() ?? receiver.fallback;
+      if (reply === 'hang') {
+        hanging.push(res);
+        return;
+      }
+      res.writeHead(reply.status, reply.headers ?? {});
+      res.end(reply.body ?? '');
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return Object.assign(receiver, {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    script: (...replies: Reply[]) => void queue.push(...replies),
+    waitForRequests: (n: number, timeoutMs = 15_000) =>
+      waitFor(() => receiver.requests.length >= n && receiver.requests, { timeoutMs, what: `${n} requests at the receiver (got ${receiver.requests.length})` }),
+    close: async () => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  });
+}
