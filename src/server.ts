@@ -68,6 +68,10 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
         c.extra.ctx = ctx;
         return true;
       },
+      // the same error shapes as over HTTP (codes, fields, no internals)
+      onError: (_c, _id, _payload, errors) => errors.map((e) => formatGraphQLError(e.toJSON(), e, (m, err) => log.error(m, err))),
+      onNext: (_c, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map((e) => formatGraphQLError(e.toJSON(), e, (m, err) => log.error(m, err))) } : undefined,
       context: async (c) => {
         // a fresh EntityManager per operation, the user from the connection
         const base = c.extra.ctx!;

@@ -13,6 +13,7 @@ import { STATUS_CODES } from 'node:http';
 import { Agent, buildConnector, request } from 'undici';
 import { REFUSED_CODE, checkHostLiteral, guardedLookup } from './address-guard.js';
 import type { AttemptResult, RenderedRequest } from './types.js';
+import { headerValueAsUtf8Bytes } from './template/escape.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -176,7 +177,8 @@ function checkUrl(raw: string, allowPrivate: boolean): { url: URL } | Failure {
 /** Header names are case-insensitive: extraHeaders (auth, delivery id, attempt) win over the webhook's own. */
 function mergeHeaders(base: Record<string, string>, extra: Record<string, string>): Record<string, string> {
   const byLower = new Map<string, [string, string]>();
-  for (const [k, v] of [...Object.entries(base), ...Object.entries(extra)]) byLower.set(k.toLowerCase(), [k, v]);
+  // undici refuses header values beyond Latin-1 (a Cyrillic title in a header): send their UTF-8 bytes
+  for (const [k, v] of [...Object.entries(base), ...Object.entries(extra)]) byLower.set(k.toLowerCase(), [k, headerValueAsUtf8Bytes(v)]);
   return Object.fromEntries(byLower.values());
 }
 

@@ -133,7 +133,7 @@ describe('bad input: BAD_USER_INPUT naming the field, and nothing written', () =
   ];
   it.each(cases)('%s', async (_name, input, field) => {
     const before = await ticketCount();
-    const r = await app.gql(CreateTicketDocument, { input });
+    const r = await app.gql(CreateTicketDocument, { input: input as { title: string; description: string } });
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect(r.errors?.[0]?.message).toContain(field);
     expect(await ticketCount()).toBe(before);

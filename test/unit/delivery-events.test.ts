@@ -1,0 +1,53 @@
+/** The feed hub: filters on the server side, bounded queues per subscriber. */
+import { describe, expect, it } from 'vitest';
+import { createDeliveryEventHub, matches } from '../../src/delivery/events.js';
+import type { DeliveryEventMessage } from '../../src/delivery/store.js';
+
+const ev = (n: number, over: Partial<DeliveryEventMessage> = {}): DeliveryEventMessage => ({
+  t: 'ATTEMPTED', d: `d${n}`, w: '1', k: '7', s: 'RETRYING', n, at: new Date(0).toISOString(), ...over,
+});
+
+describe('delivery event hub', () => {
+  it.each([
+    [{}, ev(1), true],
+    [{ webhookId: '1' }, ev(1), true],
+    [{ webhookId: '2' }, ev(1), false],
+    [{ ticketId: '7' }, ev(1), true],
+    [{ ticketId: '8' }, ev(1), false],
+    [{ status: 'RETRYING' }, ev(1), true],
+    [{ status: 'SUCCEEDED' }, ev(1), false],
+    [{ webhookId: '1', status: 'SUCCEEDED' }, ev(1, { s: 'SUCCEEDED' }), true],
+  ])('filter %j on %j → %s', (filter, e, expected) => {
+    expect(matches(filter, e)).toBe(expected);
+  });
+
+  it('delivers in order to each subscriber', async () => {
+    const hub = createDeliveryEventHub();
+    const s = hub.subscribe({});
+    hub.receive(JSON.stringify([ev(1), ev(2)]));
+    hub.receive(JSON.stringify([ev(3)]));
+    const got = [await s.next(), await s.next(), await s.next()].map((r) => r.value?.n);
+    expect(got).toEqual([1, 2, 3]);
+  });
+
+  it('a subscriber that does not read keeps only the newest maxQueue events and counts the rest', async () => {
+    const hub = createDeliveryEventHub();
+    const slow = hub.subscribe({}, 100);
+    const fast = hub.subscribe({});
+    const received: number[] = [];
+    const reading = (async () => {
+      for await (const e of fast) {
+        received.push(e.n!);
+        if (received.length === 5_000) break;
+      }
+    })();
+    for (let i = 0; i < 5_000; i += 50) hub.receive(JSON.stringify(Array.from({ length: 50 }, (_, j) => ev(i + j))));
+    await reading;
+    expect(received).toHaveLength(5_000);
+    expect(slow.dropped).toBe(4_900);
+    const first = await slow.next();
+    expect(first.value?.n).toBe(4_900);
+    await slow.return!();
+    expect(hub.subscriberCount).toBe(0);
+  });
+});
