@@ -1,0 +1,35 @@
+/** deskhooks as a child process, started the way `npm start` starts it. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface Child {
+  proc: ChildProcess;
+  output: () => string;
+  url: () => Promise<string>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function startChild(env: Record<string, string>): Child {
+  const proc = spawn(process.execPath, ['scripts/start.mjs'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    proc,
+    output: () => out,
+    exited,
+    url: () =>
+      waitFor(() => {
+        if (proc.exitCode !== null) throw new Error(`deskhooks exited (${proc.exitCode}): ${out}`);
+        return /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      }, { timeoutMs: 120_000, what: 'deskhooks to listen', intervalMs: 50 }),
+  };
+}
