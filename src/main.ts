@@ -102,7 +102,8 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
           box: secretBox,
           log,
           concurrency: config.workerConcurrency,
-          leaseMs: config.requestTimeoutMs + 30_000,
+          // longer than any attempt (the timeout) plus its recording; then another worker takes over
+          leaseMs: 2 * config.requestTimeoutMs + 5_000,
           scheduleRetry: (at) => jobsRef?.scheduleDrain(at),
           clock,
         })

@@ -29,6 +29,8 @@ export interface ContextExtras {
   webhook?: { id: string; name: string } | null;
   temp?: Record<string, unknown>;
   now?: Date;
+  /** only posts up to this one (the post that raised the event) count as the "last" posts */
+  asOfPostId?: string | null;
 }
 
 export async function loadTicketForTemplates(em: EntityManager, ticketId: string): Promise<Ticket | null> {
@@ -37,7 +39,8 @@ export async function loadTicketForTemplates(em: EntityManager, ticketId: string
 
 export async function buildTemplateContext(em: EntityManager, ticket: Ticket, extras: ContextExtras = {}): Promise<TemplateContext> {
   // newest first; the three "last" posts come from the newest few of each kind
-  const posts = await em.find(Post, { ticket: ticket.id }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: 50, populate: ['author'] });
+  const where = extras.asOfPostId ? { ticket: ticket.id, id: { $lte: extras.asOfPostId } } : { ticket: ticket.id };
+  const posts = await em.find(Post, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: 50, populate: ['author'] });
   return {
     ticket: ticketView(ticket),
     requester: userView(ticket.requester),

@@ -94,6 +94,8 @@ export interface Continuation {
   /** index of the first action to run after the awaited delivery */
   nextAction: number;
   temp: Record<string, unknown>;
+  /** the post that raised the event; the remaining actions render as of it too */
+  asOfPostId?: string | null;
 }
 
 /**

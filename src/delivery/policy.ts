@@ -59,12 +59,17 @@ export function createRetryPolicy(config: RetryPolicyConfig): RetryPolicy {
     if (FINAL_CLASSES.has(result.errorClass)) return { kind: 'failed', reason: `not retried: ${lastError}` };
 
     const offset = attemptNumber * intervalMs;
-    if (offset > windowMs) {
+    const due = firstAttemptAt.getTime() + offset;
+    const at = Math.max(due, now.getTime());
+    // The window bounds the real start, not only the slot: when an attempt outlasts the
+    // interval (a timeout longer than it), its slot has passed and the next attempt would
+    // start "now", which may be past the window (with 1s/4s and a 2s timeout, attempts
+    // used to start 6 s and 8 s after the first; RUNTIME.md: none later than the window).
+    if (offset > windowMs || at - firstAttemptAt.getTime() > windowMs) {
       const plural = attemptNumber === 1 ? 'attempt' : 'attempts';
       return { kind: 'failed', reason: `retry window of ${formatDuration(windowMs)} exhausted after ${attemptNumber} ${plural}; last error: ${lastError}` };
     }
-    const due = firstAttemptAt.getTime() + offset;
-    return { kind: 'retry', at: new Date(Math.max(due, now.getTime())) };
+    return { kind: 'retry', at: new Date(at) };
   }
 
   return { config: frozen, decide };

@@ -94,6 +94,20 @@ export function appendQuery(url: string, query: string): string {
   return base + sep + query + fragment;
 }
 
+/**
+ * The first "." or ".." path segment of `url` as written (also "%2e", "%2E%2e", ...), or null.
+ *
+ * Fix (issue 3 integration tests): the URL parser removes such a segment together with the
+ * one before it, and it decodes "%2e" there, so percent-encoding cannot protect it: a value
+ * ".." in `/orders/{{ ticket.custom.x }}/cancel` (a CLIENT sets custom fields and the title)
+ * sent the request to `/cancel`. Such a URL is refused like any URL that is invalid after
+ * rendering (at save time for literal text, as a non-retryable failure for values).
+ */
+function dotSegment(url: string): string | null {
+  const path = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*[^/\\?#]*([^?#]*)/.exec(url)?.[1] ?? '';
+  return path.split(/[/\\]/).find((s) => /^(?:\.|%2e){1,2}$/i.test(s)) ?? null;
+}
+
 /** The URL as it will be requested, or why it cannot be. */
 function parseHttpUrl(url: string): URL | string {
   let parsed: URL;
@@ -105,6 +119,8 @@ function parseHttpUrl(url: string): URL | string {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     return `the URL "${url}" must use http or https, not ${parsed.protocol.replace(/:$/, '')}`;
   }
+  const dot = dotSegment(url);
+  if (dot !== null) return `the URL "${url}" has a "${dot}" path segment, which would change the path it names`;
   return parsed;
 }
 

@@ -23,6 +23,8 @@ export interface NewDelivery {
   event?: string | null;
   temp?: Record<string, unknown>;
   continuation?: Continuation | null;
+  /** the post that raised the event: the request renders as of it ({answer_last} is that reply) */
+  asOfPostId?: string | null;
 }
 
 export interface DeliveryService {
@@ -49,6 +51,7 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
       webhook: { id: def.id, name: def.name },
       temp: input.temp,
       now: clock(),
+      asOfPostId: input.asOfPostId,
     });
     ctx.delivery = { id };
     const now = clock();
@@ -76,7 +79,9 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
       if (!(err instanceof RequestRenderError)) throw err;
       // not retryable: FAILED at once, with the reason on the delivery and the ticket
       Object.assign(delivery, { status: 'FAILED' as DeliveryStatus, nextAttemptAt: null, completedAt: now, lastError: err.message, notes: [err.message] });
-      await addPost(em, systemActor, input.ticket.id, 'COMMENT', `Webhook "${def.name}" was not sent: ${err.message}.`);
+      // an awaited delivery that fails here stops its rule just like a final failure (outcome.ts): say so
+      const skipped = input.continuation ? ` The remaining actions of rule "${input.continuation.ruleName}" were not run.` : '';
+      await addPost(em, systemActor, input.ticket.id, 'COMMENT', `Webhook "${def.name}" was not sent: ${err.message}.${skipped}`);
     }
     return delivery;
   };

@@ -55,6 +55,13 @@ async function validate(em: EntityManager, input: WebhookInput, storedSecret: bo
       successComment: input.successComment ?? '',
     }),
   );
+  // Fix (issue 3 integration tests): a BEARER token with CR/LF or another control character
+  // used to be saved, and then every send FAILED at render time ("the BEARER token contains
+  // control characters", request.ts authorizationFor). Refuse it at save instead; the
+  // message does not echo the token.
+  if (auth.type === 'BEARER' && auth.secret && /[\u0000-\u0008\u000A-\u001F\u007F]/.test(auth.secret)) {
+    problems.push({ field: 'auth.secret', message: 'the token must not contain line breaks or control characters' });
+  }
   const mappings = input.responseMappings ?? [];
   const fieldKeys = mappings.some((m) => m.target === 'CUSTOM_FIELD') ? new Set((await em.find(CustomField, {})).map((f) => f.key)) : new Set<string>();
   mappings.forEach((m, i) => {

@@ -56,6 +56,8 @@ export class DeliveryWorker {
     if (this.stopping) return Promise.resolve();
     if (this.draining) {
       this.wakeAgain = true;
+      // a drain waiting for in-flight sends claims again now (see drain())
+      this.signal();
       return this.draining;
     }
     this.draining = this.drain()
@@ -80,17 +82,33 @@ export class DeliveryWorker {
       if (this.stopping) return;
       const free = concurrency - this.inFlight.size;
       if (free <= 0) {
-        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        await this.changed();
         continue;
       }
       this.wakeAgain = false;
       const claimed = await claimDue(this.opts.pool, free, this.clock(), this.opts.leaseMs);
       for (const d of claimed) this.start(d);
-      if (claimed.length < free && !this.wakeAgain) break;
+      if (claimed.length >= free || this.wakeAgain) continue;
+      // Let the in-flight sends finish before declaring the drain done — but a wake-up
+      // (a new delivery, a retry's time) claims again at once. Before, it waited here for
+      // every in-flight send, so one receiver that never answers held back every other
+      // delivery's retries and new deliveries for up to DESKHOOKS_REQUEST_TIMEOUT
+      // (test/integration/delivery.test.ts saw 1 s retries start 2.4 s apart).
+      while (this.inFlight.size && !this.stopping && !this.wakeAgain) await this.changed();
+      if (!this.wakeAgain || this.stopping) break;
     }
-    // let the in-flight sends finish before declaring the drain done
-    while (this.inFlight.size && !this.stopping) await new Promise<void>((resolve) => (this.slotFreed = resolve));
     await this.flush();
+  }
+
+  /** resolves when a send finishes, a wake-up arrives, or stop() begins */
+  private changed(): Promise<void> {
+    return new Promise<void>((resolve) => (this.slotFreed = resolve));
+  }
+
+  private signal(): void {
+    const resolve = this.slotFreed;
+    this.slotFreed = null;
+    resolve?.();
   }
 
   private start(d: ClaimedDelivery): void {
@@ -100,9 +118,7 @@ export class DeliveryWorker {
       .catch((err) => this.opts.log.error(`delivery ${d.id}: attempt could not be recorded; it is retried when its claim expires`, err))
       .finally(() => {
         this.inFlight.delete(d.id);
-        const freed = this.slotFreed;
-        this.slotFreed = null;
-        freed?.();
+        this.signal();
       });
   }
 

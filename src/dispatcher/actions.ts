@@ -21,6 +21,8 @@ export interface ActionRun {
   /** index of the first action to run */
   from: number;
   temp: Record<string, unknown>;
+  /** the post that raised the event: templates see the posts up to it (see processor.ts) */
+  asOfPostId?: string | null;
 }
 
 export interface ActionRunnerDeps {
@@ -45,7 +47,7 @@ export async function runActions(em: EntityManager, deps: ActionRunnerDeps, run:
 
 /** Renders an action value against the ticket as it is now, with the run's temp fields. */
 async function renderValue(em: EntityManager, ticket: Ticket, run: ActionRun, source: string): Promise<string> {
-  const ctx = await buildTemplateContext(em, ticket, { event: run.event, rule: { id: run.rule.id, name: run.rule.name }, temp: run.temp });
+  const ctx = await buildTemplateContext(em, ticket, { event: run.event, rule: { id: run.rule.id, name: run.rule.name }, temp: run.temp, asOfPostId: run.asOfPostId });
   return compileTemplate(source, 'action').render(ctx, escapeText);
 }
 
@@ -57,9 +59,9 @@ async function runOne(em: EntityManager, deps: ActionRunnerDeps, run: ActionRun,
       if (!webhook) throw new Error(`webhook ${action.webhookId} no longer exists`);
       if (!webhook.enabled) throw new Error(`webhook "${webhook.name}" is disabled`);
       const continuation = action.awaitResponse && index + 1 < run.rule.actions.length
-        ? { ruleId: run.rule.id, ruleName: run.rule.name, event: run.event, nextAction: index + 1, temp: run.temp }
+        ? { ruleId: run.rule.id, ruleName: run.rule.name, event: run.event, nextAction: index + 1, temp: run.temp, asOfPostId: run.asOfPostId ?? null }
         : null;
-      await deps.deliveries.prepare(em, { webhook, ticket, rule: { id: run.rule.id, name: run.rule.name }, event: run.event, temp: run.temp, continuation });
+      await deps.deliveries.prepare(em, { webhook, ticket, rule: { id: run.rule.id, name: run.rule.name }, event: run.event, temp: run.temp, continuation, asOfPostId: run.asOfPostId });
       return continuation !== null;
     }
     case 'ADD_COMMENT':

@@ -99,24 +99,30 @@ export class Dispatcher {
       if (!ticket) return;
       const payload = record.payload as { changes?: FieldChange[]; postId?: string };
       const event: DispatchEvent = { type: record.type as TicketEventType, changes: payload.changes ?? [] };
-      const snapshot = await ticketSnapshot(em, ticket);
+      // Events are processed after they commit, possibly after later posts (a burst of
+      // replies): a REPLY_ADDED / COMMENT_ADDED is judged and rendered as of its own post,
+      // or an AGENT reply followed at once by a CLIENT reply would match "lastReplyAuthor
+      // EQUALS CLIENT" and both events would forward the newer reply's text.
+      const asOfPostId = payload.postId ?? null;
+      const snapshot = await ticketSnapshot(em, ticket, asOfPostId);
       for (const rule of evaluate(event, snapshot, rules, fields)) {
-        await runActions(em, { deliveries: this.opts.deliveries }, { rule, ticketId: ticket.id, event: event.type, from: 0, temp: {} });
+        await runActions(em, { deliveries: this.opts.deliveries }, { rule, ticketId: ticket.id, event: event.type, from: 0, temp: {}, asOfPostId });
       }
     });
   }
 
   private async resume(em: EntityManager, record: TicketEventRecord, rules: ReturnType<typeof ruleDef>[]): Promise<void> {
-    const c = record.payload as { ruleId: string; event: string | null; nextAction: number; temp: Record<string, unknown> };
+    const c = record.payload as { ruleId: string; event: string | null; nextAction: number; temp: Record<string, unknown>; asOfPostId?: string | null };
     // the rule as it is now (it may have been disabled meanwhile: then it does not go on)
     const rule = rules.find((r) => r.id === c.ruleId);
     if (!rule) return;
-    await runActions(em, { deliveries: this.opts.deliveries }, { rule, ticketId: record.ticketId, event: c.event, from: c.nextAction, temp: c.temp ?? {} });
+    await runActions(em, { deliveries: this.opts.deliveries }, { rule, ticketId: record.ticketId, event: c.event, from: c.nextAction, temp: c.temp ?? {}, asOfPostId: c.asOfPostId ?? null });
   }
 }
 
-export async function ticketSnapshot(em: EntityManager, ticket: Ticket): Promise<TicketSnapshot> {
-  const lastReply = await em.findOne(Post, { ticket: ticket.id, kind: 'REPLY' }, { orderBy: { createdAt: 'desc', id: 'desc' }, populate: ['author'] });
+/** `asOfPostId`: the post that raised the event; later posts are not seen (lastReplyAuthor). */
+export async function ticketSnapshot(em: EntityManager, ticket: Ticket, asOfPostId: string | null = null): Promise<TicketSnapshot> {
+  const lastReply = await em.findOne(Post, { ticket: ticket.id, kind: 'REPLY', ...(asOfPostId ? { id: { $lte: asOfPostId } } : {}) }, { orderBy: { createdAt: 'desc', id: 'desc' }, populate: ['author'] });
   return {
     id: ticket.id,
     title: ticket.title,

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { Post, Ticket, User } from '../db/entities/index.js';
 import type { PostKind } from '../db/entities/post.js';
 import type { TicketPriority, TicketStatus } from '../db/entities/ticket.js';
@@ -109,8 +109,14 @@ export async function updateTicket(em: EntityManager, actor: Actor, id: string, 
   if (!isStaff(actor)) throw forbidden('a CLIENT cannot update tickets; add a reply instead');
   if (input.title != null && !input.title.trim()) throw badInput('title', 'must not be empty');
   return em.transactional(async (tem) => {
-    const ticket = await tem.findOne(Ticket, { id: isId(id) ? id : '0' }, { populate: ['requester', 'assignee'], lockMode: 4 /* PESSIMISTIC_WRITE */ });
+    // A plain FOR UPDATE on the ticket row only, then its people. It was `lockMode: 4`,
+    // which is PESSIMISTIC_PARTIAL_WRITE (FOR UPDATE OF ticket, requester SKIP LOCKED): a
+    // ticket or requester row locked by any concurrent transaction (an insert referencing
+    // that user is enough) came back as null, "ticket N not found", and a webhook's
+    // response write-back was lost (test/integration/delivery.test.ts, items 4 and 5).
+    const ticket = await tem.findOne(Ticket, { id: isId(id) ? id : '0' }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!ticket) throw notFound('ticket', id, 'id');
+    await tem.populate(ticket, ['requester', 'assignee']);
     const changes: FieldChange[] = [];
     const set = <K extends 'title' | 'description' | 'status' | 'priority'>(key: K, value: Ticket[K] | null | undefined) => {
       if (value == null || value === ticket[key]) return;

@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphq
 import type { Webhook } from '../db/entities/index.js';
 import { createWebhook, deleteWebhook, findWebhook, getWebhook, listWebhooks, updateWebhook, webhookDef } from '../delivery/webhooks.js';
 import { buildTemplateContext, loadTicketForTemplates } from '../delivery/context.js';
-import { previewRequest } from '../delivery/request.js';
+import { previewRequest, RequestRenderError } from '../delivery/request.js';
 import { TEMPLATE_TAGS } from '../delivery/template/index.js';
 import { rulesUsingWebhook } from '../dispatcher/rules.js';
 import { badInput } from '../errors.js';
@@ -57,7 +57,16 @@ export class WebhookResolver {
     const def = webhookDef(webhook, ctx.services.secretBox);
     const templateCtx = await buildTemplateContext(ctx.em, ticket, { webhook: { id: def.id, name: def.name } });
     templateCtx.delivery = { id: '00000000-0000-0000-0000-000000000000' };
-    const preview = previewRequest(def, templateCtx, { userAgent: `deskhooks/${ctx.services.version}` });
+    let preview;
+    try {
+      preview = previewRequest(def, templateCtx, { userAgent: `deskhooks/${ctx.services.version}` });
+    } catch (err) {
+      // Fix (issue 3 integration tests): a webhook that cannot be rendered for this ticket
+      // (e.g. a value makes the URL invalid) was reported as INTERNAL_SERVER_ERROR and logged
+      // with a stack; say why, as a send would (the delivery would be FAILED with this reason).
+      if (err instanceof RequestRenderError) throw badInput('ticketId', `webhook ${id} cannot be rendered for ticket ${ticketId}: ${err.message}`);
+      throw err;
+    }
     return { ...preview, method: preview.method as HttpMethod };
   }
 

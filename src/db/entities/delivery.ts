@@ -17,17 +17,22 @@ export class Delivery {
   @PrimaryKey({ type: 'uuid' })
   id!: string;
 
-  /** null once the webhook is deleted */
-  @Property({ type: 'bigint', nullable: true, index: true })
+  /**
+   * null once the webhook is deleted.
+   * `runtimeType: 'string'` on the three nullable bigint ids: with `string | null` the
+   * decorator metadata says Object and MikroORM falls back to JS bigint, which
+   * JSON.stringify refuses (cancelDelivery failed with "Do not know how to serialize a BigInt").
+   */
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true, index: true })
   webhookId: string | null = null;
 
   @Property({ type: 'text' })
   webhookName!: string;
 
-  @Property({ type: 'bigint', nullable: true, index: true })
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true, index: true })
   ticketId: string | null = null;
 
-  @Property({ type: 'bigint', nullable: true })
+  @Property({ type: 'bigint', runtimeType: 'string', nullable: true })
   ruleId: string | null = null;
 
   @Property({ type: 'text', nullable: true })

@@ -1,0 +1,143 @@
+/**
+ * Issue 6 acceptance 3–4: one api process and two worker processes on one PostgreSQL.
+ * 500 deliveries to a healthy receiver are each attempted exactly once, and a subscriber
+ * on the api process sees all 500 SUCCEEDED events. With one worker killed (SIGKILL)
+ * mid-run, every delivery still ends SUCCEEDED (repeats allowed, none missing).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../src/db/embedded.js';
+import { createTestDatabase } from '../support/db.js';
+import { startChild, type Child } from '../support/child.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+import { waitFor } from '../support/wait.js';
+import { collect, wsClient } from '../support/ws.js';
+
+const KEY = 'scale-admin-key-0123456789abcdef';
+const AUTH = `Bearer ${KEY}`;
+const N = 500;
+
+let dataDir: string;
+let receiver: Receiver;
+const children: Child[] = [];
+
+async function start(role: 'api' | 'worker', databaseUrl: string): Promise<Child> {
+  const child = startChild({
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+    DESKHOOKS_ROLE: role,
+    DESKHOOKS_SECRET_KEY: 'scale-test-secret-key-0123456789',
+    BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com',
+    BOOTSTRAP_ADMIN_API_KEY: KEY,
+    DESKHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
+    DESKHOOKS_REQUEST_TIMEOUT: '2s',
+    DESKHOOKS_RETRY_INTERVAL: '1s',
+    DESKHOOKS_RETRY_WINDOW: '1m',
+    DESKHOOKS_SWEEP_INTERVAL: '1s',
+    DESKHOOKS_WORKER_CONCURRENCY: '16',
+  });
+  children.push(child);
+  await child.url();
+  return child;
+}
+
+async function gql(url: string, query: string, variables: Record<string, unknown> = {}) {
+  const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: AUTH }, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as { data?: any; errors?: unknown[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+/** Creates N deliveries through testWebhook, 10 at a time. */
+async function createDeliveries(url: string, webhookId: string, ticketId: string): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (next < N) {
+        next++;
+        ids.push((await gql(url, `mutation($w: ID!, $t: ID!) { testWebhook(id: $w, ticketId: $t) { id } }`, { w: webhookId, t: ticketId })).testWebhook.id);
+      }
+    }),
+  );
+  return ids;
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'deskhooks-scale-'));
+  receiver = await startReceiver();
+});
+
+afterAll(async () => {
+  for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGTERM');
+  await Promise.all(children.map((c) => c.exited));
+  await receiver?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function scenario(killOneWorker: boolean) {
+  receiver.requests.length = 0;
+  const db = await createTestDatabase('scale');
+  const api = await start('api', db);
+  const apiUrl = await api.url();
+  const workers = [await start('worker', db), await start('worker', db)];
+  const ticketId = (await gql(apiUrl, `mutation { createTicket(input: { title: "scale", description: "d" }) { id } }`)).createTicket.id;
+  const webhookId = (
+    await gql(apiUrl, `mutation($input: WebhookInput!) { createWebhook(input: $input) { id } }`, {
+      input: { name: 'scale', method: 'POST', url: `${receiver.url}/hook`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' },
+    })
+  ).createWebhook.id;
+
+  const client = wsClient(apiUrl, AUTH);
+  const feed = collect<{ deliveryEvents: { type: string; delivery: { id: string } } }>(
+    client,
+    `subscription($f: DeliveryFilter) { deliveryEvents(filter: $f) { type delivery { id } } }`,
+    { f: { webhookId, status: 'SUCCEEDED' } },
+  );
+  // the subscription is live once a marker delivery's SUCCEEDED arrives
+  const marker = (await gql(apiUrl, `mutation($w: ID!, $t: ID!) { testWebhook(id: $w, ticketId: $t) { id } }`, { w: webhookId, t: ticketId })).testWebhook.id;
+  await waitFor(() => feed.events.some((e) => e.deliveryEvents.delivery.id === marker), { what: 'the feed to be live', timeoutMs: 30_000 });
+
+  let killed = false;
+  const creating = createDeliveries(apiUrl, webhookId, ticketId);
+  if (killOneWorker) {
+    await waitFor(() => receiver.requests.length >= 120, { what: 'the run to be under way', timeoutMs: 60_000 });
+    workers[1]!.proc.kill('SIGKILL');
+    killed = (await workers[1]!.exited).signal === 'SIGKILL';
+  }
+  const ids = await creating;
+  const succeededIds = () => new Set(feed.events.filter((e) => e.deliveryEvents.type === 'SUCCEEDED').map((e) => e.deliveryEvents.delivery.id));
+  await waitFor(() => ids.every((id) => succeededIds().has(id)), { what: `all ${N} SUCCEEDED events on the feed`, timeoutMs: 90_000, intervalMs: 100 });
+  feed.dispose();
+  await client.dispose();
+
+  const counts = new Map<string, number>();
+  for (const r of receiver.requests) {
+    const id = String(r.headers['x-deskhooks-delivery']);
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  const page = await gql(apiUrl, `query($f: DeliveryFilter) { deliveries(filter: $f, first: 1) { totalCount } }`, { f: { webhookId, status: 'SUCCEEDED' } });
+  for (const c of [api, ...workers]) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGTERM');
+  await Promise.all([api, ...workers].map((c) => c.exited));
+  return { ids, counts, killed, succeededTotal: page.deliveries.totalCount };
+}
+
+describe('one api process and two workers on one PostgreSQL', () => {
+  it(`${N} deliveries: each attempted exactly once, all ${N} SUCCEEDED events reach the api’s subscriber`, async () => {
+    const { ids, counts, succeededTotal } = await scenario(false);
+    expect(ids).toHaveLength(N);
+    expect(ids.every((id) => counts.get(id) === 1)).toBe(true);
+    expect(succeededTotal).toBe(N + 1);
+  }, 240_000);
+
+  it('a worker killed with SIGKILL mid-run loses no delivery: all end SUCCEEDED', async () => {
+    const { ids, counts, killed, succeededTotal } = await scenario(true);
+    expect(killed).toBe(true);
+    expect(ids.every((id) => (counts.get(id) ?? 0) >= 1)).toBe(true);
+    expect(succeededTotal).toBe(N + 1);
+  }, 240_000);
+});
