@@ -80,11 +80,14 @@ afterAll(async () => {
 });
 
 async function scenario(killOneWorker: boolean) {
+  const T0 = Date.now();
+  const mark = (m: string) => process.env.SCALE_DEBUG && console.log(`${Date.now() - T0} ms ${m}`);
   receiver.requests.length = 0;
   const db = await createTestDatabase('scale');
   const api = await start('api', db);
   const apiUrl = await api.url();
   const workers = [await start('worker', db), await start('worker', db)];
+  mark('processes up');
   const ticketId = (await gql(apiUrl, `mutation { createTicket(input: { title: "scale", description: "d" }) { id } }`)).createTicket.id;
   const webhookId = (
     await gql(apiUrl, `mutation($input: WebhookInput!) { createWebhook(input: $input) { id } }`, {
@@ -102,6 +105,7 @@ async function scenario(killOneWorker: boolean) {
   const marker = (await gql(apiUrl, `mutation($w: ID!, $t: ID!) { testWebhook(id: $w, ticketId: $t) { id } }`, { w: webhookId, t: ticketId })).testWebhook.id;
   await waitFor(() => feed.events.some((e) => e.deliveryEvents.delivery.id === marker), { what: 'the feed to be live', timeoutMs: 30_000 });
 
+  mark('feed live');
   let killed = false;
   const creating = createDeliveries(apiUrl, webhookId, ticketId);
   if (killOneWorker) {
@@ -110,8 +114,10 @@ async function scenario(killOneWorker: boolean) {
     killed = (await workers[1]!.exited).signal === 'SIGKILL';
   }
   const ids = await creating;
+  mark(`created, ${receiver.requests.length} arrived`);
   const succeededIds = () => new Set(feed.events.filter((e) => e.deliveryEvents.type === 'SUCCEEDED').map((e) => e.deliveryEvents.delivery.id));
   await waitFor(() => ids.every((id) => succeededIds().has(id)), { what: `all ${N} SUCCEEDED events on the feed`, timeoutMs: 90_000, intervalMs: 100 });
+  mark('all succeeded');
   feed.dispose();
   await client.dispose();
 
