@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './log.js';
 import { bootstrapAdmin } from './helpdesk/users.js';
 import { createDeliveryService } from './delivery/service.js';
 import { createDeliveryEventHub } from './delivery/events.js';
+import { feedLoader } from './delivery/feed-loader.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import { createSender } from './delivery/send.js';
 import { createRetryPolicy } from './delivery/policy.js';
@@ -89,7 +90,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const runsWorker = config.role !== 'api';
     const clock = opts.clock ?? (() => new Date());
     const deliveries = createDeliveryService(secretBox, `deskhooks/${VERSION}`, clock);
-    const deliveryEvents = createDeliveryEventHub((m, e) => log.error(m, e));
+    const deliveryEvents = createDeliveryEventHub(feedLoader(orm), (m, e) => log.error(m, e));
     const listener = createListener(databaseUrl, log);
 
     let jobsRef: { scheduleDrain(at: Date): void } | null = null;

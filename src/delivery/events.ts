@@ -3,8 +3,26 @@
  * state only); every API process LISTENs and fans them out to its subscribers, each
  * with its own bounded queue: a subscriber that does not read loses its oldest events
  * (and is told how many), it never slows deliveries or other subscribers down.
+ *
+ * Each notification's events are loaded once, in one batch (the delivery and attempt
+ * rows as they were just written), whatever the number of subscribers: serving the feed
+ * costs a few queries per notification, not per event and subscriber.
  */
 import type { DeliveryEventMessage } from './store.js';
+
+/** An event with what subscribers need of it, loaded once for all of them. */
+export interface DeliveryFeedItem<D = unknown, A = unknown> {
+  message: DeliveryEventMessage;
+  /** null when the delivery is gone */
+  delivery: D | null;
+  /** ATTEMPTED: the attempt that just finished */
+  attempt: A | null;
+}
+
+export type FeedLoader = (messages: DeliveryEventMessage[]) => Promise<DeliveryFeedItem[]>;
+
+/** For tests and for processes without a database: no rows, just the messages. */
+export const messagesOnly: FeedLoader = async (messages) => messages.map((message) => ({ message, delivery: null, attempt: null }));
 
 export interface DeliveryEventFilter {
   webhookId?: string | null;
@@ -14,12 +32,12 @@ export interface DeliveryEventFilter {
 
 export interface DeliveryEventHub {
   /** feeds a NOTIFY payload (a JSON array of messages) to the subscribers */
-  receive(payload: string): void;
+  receive(payload: string): Promise<void>;
   subscribe(filter: DeliveryEventFilter, maxQueue?: number): DeliverySubscription;
   readonly subscriberCount: number;
 }
 
-export interface DeliverySubscription extends AsyncIterableIterator<DeliveryEventMessage> {
+export interface DeliverySubscription extends AsyncIterableIterator<DeliveryFeedItem> {
   /** events dropped because the subscriber did not keep up */
   readonly dropped: number;
 }
@@ -28,20 +46,30 @@ export function matches(filter: DeliveryEventFilter, e: DeliveryEventMessage): b
   return (!filter.webhookId || filter.webhookId === e.w) && (!filter.ticketId || filter.ticketId === e.k) && (!filter.status || filter.status === e.s);
 }
 
-export function createDeliveryEventHub(onError: (msg: string, err: unknown) => void = () => {}): DeliveryEventHub {
+export function createDeliveryEventHub(load: FeedLoader = messagesOnly, onError: (msg: string, err: unknown) => void = () => {}): DeliveryEventHub {
   const subscribers = new Set<Subscriber>();
+  // notifications are handled one after another, so each delivery's events stay in order
+  let chain: Promise<void> = Promise.resolve();
+
+  const handle = async (payload: string) => {
+    if (!subscribers.size) return;
+    let events: DeliveryEventMessage[];
+    try {
+      events = JSON.parse(payload) as DeliveryEventMessage[];
+    } catch (err) {
+      onError('unreadable delivery event notification', err);
+      return;
+    }
+    const wanted = events.filter((e) => [...subscribers].some((s) => matches(s.filter, e)));
+    if (!wanted.length) return;
+    const items = await load(wanted);
+    for (const item of items) for (const s of subscribers) if (matches(s.filter, item.message)) s.push(item);
+  };
 
   return {
     receive(payload) {
-      if (!subscribers.size) return;
-      let events: DeliveryEventMessage[];
-      try {
-        events = JSON.parse(payload) as DeliveryEventMessage[];
-      } catch (err) {
-        onError('unreadable delivery event notification', err);
-        return;
-      }
-      for (const e of events) for (const s of subscribers) if (matches(s.filter, e)) s.push(e);
+      chain = chain.then(() => handle(payload)).catch((err) => onError('loading delivery events for the feed failed', err));
+      return chain;
     },
     subscribe(filter, maxQueue = 10_000) {
       const s = new Subscriber(filter, maxQueue, () => subscribers.delete(s));
@@ -55,9 +83,9 @@ export function createDeliveryEventHub(onError: (msg: string, err: unknown) => v
 }
 
 class Subscriber implements DeliverySubscription {
-  private queue: DeliveryEventMessage[] = [];
+  private queue: DeliveryFeedItem[] = [];
   private head = 0;
-  private waiting: ((r: IteratorResult<DeliveryEventMessage>) => void) | null = null;
+  private waiting: ((r: IteratorResult<DeliveryFeedItem>) => void) | null = null;
   private closed = false;
   dropped = 0;
 
@@ -67,7 +95,7 @@ class Subscriber implements DeliverySubscription {
     private readonly onClose: () => void,
   ) {}
 
-  push(e: DeliveryEventMessage): void {
+  push(e: DeliveryFeedItem): void {
     if (this.closed) return;
     if (this.waiting) {
       const w = this.waiting;
@@ -86,13 +114,13 @@ class Subscriber implements DeliverySubscription {
     }
   }
 
-  next(): Promise<IteratorResult<DeliveryEventMessage>> {
+  next(): Promise<IteratorResult<DeliveryFeedItem>> {
     if (this.head < this.queue.length) return Promise.resolve({ value: this.queue[this.head++]!, done: false });
     if (this.closed) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiting = resolve));
   }
 
-  return(): Promise<IteratorResult<DeliveryEventMessage>> {
+  return(): Promise<IteratorResult<DeliveryFeedItem>> {
     this.closed = true;
     this.queue = [];
     this.head = 0;

@@ -4,7 +4,7 @@
  * (measured to cap at ~500/s). The job store is PostgreSQL, or MongoDB with MONGODB_URL.
  *
  * Jobs:
- * - deliveries.drain (one-off, at a retry time; one per second at most): wakes a worker.
+ * - deliveries.drain (one-off, at a retry time; one per slice of min(1 s, processEvery)): wakes a worker.
  * - deliveries.sweep (every DESKHOOKS_SWEEP_INTERVAL): wakes a worker, which also takes
  *   over deliveries whose claim expired (a worker killed mid-attempt).
  * - dispatcher.sweep (every DESKHOOKS_SWEEP_INTERVAL): processes ticket events left over.
@@ -54,11 +54,19 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
   const agenda = new Agenda({ backend, name: opts.name, processEvery, defaultLockLifetime: 60_000 });
   agenda.on('error', (err: Error) => log.error('job engine error', err.message));
   let ready = false;
+  // retry drains are bucketed per slice (see scheduleDrain); saves already made are skipped
+  const slice = Math.min(1000, processEvery);
+  const scheduled = new Set<string>();
 
   if (opts.drainDeliveries) {
     const drain = opts.drainDeliveries;
-    agenda.define('deliveries.drain', async () => drain(), { removeOnComplete: true, concurrency: 4 });
-    agenda.define('deliveries.sweep', async () => drain(), { concurrency: 1 });
+    // The jobs wake the worker and end; they do not wait for its drain (which logs its own
+    // errors). Awaiting it kept all 4 drain slots and the sweep busy while a drain waited
+    // on a receiver that does not answer, so later retry wake-ups were not run at all and
+    // retries started up to seconds late (test/integration/delivery.test.ts).
+    const wake = async () => void drain();
+    agenda.define('deliveries.drain', wake, { removeOnComplete: true, concurrency: 4 });
+    agenda.define('deliveries.sweep', wake, { concurrency: 1 });
   }
   if (opts.drainEvents) {
     const drain = opts.drainEvents;
@@ -77,11 +85,20 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
       ready = true;
     },
     scheduleDrain(at) {
-      const key = String(Math.ceil(at.getTime() / 1000));
+      // One drain per slice of `slice` ms, run at the END of the slice, so that every retry
+      // in it is due when it runs. It used to be one per second run at the time of the
+      // first retry scheduled in that second (insertOnly keeps the first): a retry earlier
+      // in the same second then waited for that later time or the sweep, up to 1 s late
+      // (test/integration/delivery.test.ts saw 1 s retries start 1.8 s apart).
+      const end = Math.ceil(at.getTime() / slice) * slice;
+      const key = String(end);
+      if (scheduled.has(key)) return;
+      scheduled.add(key);
+      if (scheduled.size > 10_000) scheduled.clear(); // a cache of saves to skip, not the truth: unique() is
       agenda
         .create('deliveries.drain', { at: key })
         .unique({ 'data.at': key }, { insertOnly: true })
-        .schedule(at)
+        .schedule(new Date(end))
         .save()
         .catch((err: Error) => log.error('could not schedule a retry drain; the sweep picks the delivery up', err.message));
     },

@@ -171,12 +171,15 @@ export class DeliveryWorker {
   }
 
   private afterRecord(outcomes: Outcome[]): void {
+    // every distinct time: scheduleRetry buckets them itself (jobs.ts). Deduplicating per
+    // second here kept only the first retry's time of each second, so the others could be
+    // picked up late.
     const seen = new Set<number>();
     for (const o of outcomes) {
       if (o.decision.kind !== 'retry') continue;
-      const second = Math.ceil(o.decision.at.getTime() / 1000);
-      if (seen.has(second)) continue;
-      seen.add(second);
+      const t = o.decision.at.getTime();
+      if (seen.has(t)) continue;
+      seen.add(t);
       this.opts.scheduleRetry(o.decision.at);
     }
   }

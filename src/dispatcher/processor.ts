@@ -97,14 +97,15 @@ export class Dispatcher {
       if (record.kind === 'CONTINUATION') return this.resume(em, record, rules);
       const ticket = await em.findOne(Ticket, { id: record.ticketId }, { populate: ['requester', 'assignee'] });
       if (!ticket) return;
-      const payload = record.payload as { changes?: FieldChange[]; postId?: string };
+      const payload = record.payload as { changes?: FieldChange[]; postId?: string; ticket?: Omit<TicketSnapshot, 'lastReplyAuthor'> };
       const event: DispatchEvent = { type: record.type as TicketEventType, changes: payload.changes ?? [] };
-      // Events are processed after they commit, possibly after later posts (a burst of
-      // replies): a REPLY_ADDED / COMMENT_ADDED is judged and rendered as of its own post,
-      // or an AGENT reply followed at once by a CLIENT reply would match "lastReplyAuthor
-      // EQUALS CLIENT" and both events would forward the newer reply's text.
+      // Events are processed after they commit, possibly after later changes and posts:
+      // conditions see the ticket as recorded with the event (helpdesk/events.ts), and a
+      // REPLY_ADDED / COMMENT_ADDED is judged and rendered as of its own post — or an AGENT
+      // reply followed at once by a CLIENT reply would match "lastReplyAuthor EQUALS
+      // CLIENT" and both events would forward the newer reply's text.
       const asOfPostId = payload.postId ?? null;
-      const snapshot = await ticketSnapshot(em, ticket, asOfPostId);
+      const snapshot = await ticketSnapshot(em, ticket, asOfPostId, payload.ticket);
       for (const rule of evaluate(event, snapshot, rules, fields)) {
         await runActions(em, { deliveries: this.opts.deliveries }, { rule, ticketId: ticket.id, event: event.type, from: 0, temp: {}, asOfPostId });
       }
@@ -120,9 +121,19 @@ export class Dispatcher {
   }
 }
 
-/** `asOfPostId`: the post that raised the event; later posts are not seen (lastReplyAuthor). */
-export async function ticketSnapshot(em: EntityManager, ticket: Ticket, asOfPostId: string | null = null): Promise<TicketSnapshot> {
+/**
+ * `asOfPostId`: the post that raised the event; later posts are not seen (lastReplyAuthor).
+ * `recorded`: the ticket's fields as recorded with the event; without it, as they are now.
+ */
+export async function ticketSnapshot(
+  em: EntityManager,
+  ticket: Ticket,
+  asOfPostId: string | null = null,
+  recorded?: Omit<TicketSnapshot, 'lastReplyAuthor'>,
+): Promise<TicketSnapshot> {
   const lastReply = await em.findOne(Post, { ticket: ticket.id, kind: 'REPLY', ...(asOfPostId ? { id: { $lte: asOfPostId } } : {}) }, { orderBy: { createdAt: 'desc', id: 'desc' }, populate: ['author'] });
+  const lastReplyAuthor = !lastReply ? null : lastReply.author?.role === 'CLIENT' ? 'CLIENT' : 'STAFF';
+  if (recorded) return { ...recorded, lastReplyAuthor };
   return {
     id: ticket.id,
     title: ticket.title,
@@ -132,7 +143,7 @@ export async function ticketSnapshot(em: EntityManager, ticket: Ticket, asOfPost
     requester: { email: ticket.requester.email, role: ticket.requester.role },
     assignee: ticket.assignee ? { email: ticket.assignee.email } : null,
     parentId: ticket.parent?.id ?? null,
-    lastReplyAuthor: !lastReply ? null : lastReply.author?.role === 'CLIENT' ? 'CLIENT' : 'STAFF',
+    lastReplyAuthor,
     custom: ticket.customFields,
   };
 }

@@ -1,12 +1,37 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { TicketEventRecord } from '../db/entities/index.js';
-import type { FieldChange, TicketEventType } from '../dispatcher/types.js';
+import { TicketEventRecord, type Ticket } from '../db/entities/index.js';
+import type { FieldChange, TicketEventType, TicketSnapshot } from '../dispatcher/types.js';
 import type { Actor } from './actor.js';
+
+/** The ticket's fields as conditions read them, at the moment of the event. */
+export type TicketState = Omit<TicketSnapshot, 'lastReplyAuthor'>;
 
 export interface TicketEventPayload {
   changes: FieldChange[];
   actorId: string | null;
   postId?: string;
+  /** the ticket when the event happened (absent in events recorded by older versions) */
+  ticket?: TicketState;
+}
+
+/**
+ * Why the state is recorded with the event: the dispatcher processes events after they
+ * commit, seconds later under load, so a ticket created LOW and raised to URGENT in the
+ * meantime would otherwise match "TICKET_CREATED with priority EQUALS URGENT" (and one
+ * created URGENT and lowered would not). Requester and assignee must be loaded.
+ */
+export function ticketState(t: Ticket): TicketState {
+  return {
+    id: t.id,
+    title: t.title,
+    description: t.description,
+    status: t.status,
+    priority: t.priority,
+    requester: { email: t.requester.email, role: t.requester.role },
+    assignee: t.assignee ? { email: t.assignee.email } : null,
+    parentId: t.parent?.id ?? null,
+    custom: { ...t.customFields },
+  };
 }
 
 /**

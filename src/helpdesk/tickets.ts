@@ -6,7 +6,7 @@ import type { FieldChange } from '../dispatcher/types.js';
 import { badInput, forbidden, invalidInput, notFound, type FieldProblem } from '../errors.js';
 import type { Actor } from './actor.js';
 import { convertCustomFieldValues, customFieldMap } from './custom-fields.js';
-import { recordTicketEvent } from './events.js';
+import { recordTicketEvent, ticketState } from './events.js';
 
 export const TICKET_STATUSES: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'];
 export const TICKET_PRIORITIES: readonly TicketPriority[] = ['LOW', 'NORMAL', 'HIGH', 'URGENT'];
@@ -100,7 +100,7 @@ export async function createTicket(em: EntityManager, actor: Actor, input: Creat
       updatedAt: now,
     });
     await tem.flush();
-    recordTicketEvent(tem, actor, ticket.id, 'TICKET_CREATED');
+    recordTicketEvent(tem, actor, ticket.id, 'TICKET_CREATED', { ticket: ticketState(ticket) });
     return ticket;
   });
 }
@@ -147,7 +147,7 @@ export async function updateTicket(em: EntityManager, actor: Actor, id: string, 
     }
     if (changes.length) {
       ticket.updatedAt = new Date();
-      recordTicketEvent(tem, actor, ticket.id, 'TICKET_UPDATED', { changes });
+      recordTicketEvent(tem, actor, ticket.id, 'TICKET_UPDATED', { changes, ticket: ticketState(ticket) });
     }
     await tem.flush();
     return { ticket, changes };
@@ -162,7 +162,7 @@ export async function addPost(em: EntityManager, actor: Actor, ticketId: string,
     const post = tem.create(Post, { ticket, kind, text, author: actor.user, createdAt: new Date() });
     ticket.updatedAt = new Date();
     await tem.flush();
-    recordTicketEvent(tem, actor, ticket.id, kind === 'REPLY' ? 'REPLY_ADDED' : 'COMMENT_ADDED', { postId: post.id });
+    recordTicketEvent(tem, actor, ticket.id, kind === 'REPLY' ? 'REPLY_ADDED' : 'COMMENT_ADDED', { postId: post.id, ticket: ticketState(ticket) });
     return post;
   });
 }

@@ -1,8 +1,8 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import type { Delivery } from '../db/entities/index.js';
+import type { Delivery, DeliveryAttempt as DeliveryAttemptRow } from '../db/entities/index.js';
 import { attemptsOf, findDelivery, listDeliveries } from '../delivery/service.js';
 import { findWebhook } from '../delivery/webhooks.js';
-import type { DeliveryEventMessage } from '../delivery/store.js';
+import type { DeliveryFeedItem } from '../delivery/events.js';
 import { Rule, Ticket } from '../db/entities/index.js';
 import { forbidden, notFound, unauthenticated } from '../errors.js';
 import { DeliveryEventType, DeliveryStatus, HttpMethod, TicketEvent } from '../schema/enums.js';
@@ -81,20 +81,14 @@ export class DeliveryResolver {
       return ctx.services.deliveryEvents.subscribe((args.filter as DeliveryFilter | null) ?? {});
     },
   })
-  async deliveryEvents(
-    @Root() message: DeliveryEventMessage,
-    @Ctx() ctx: GraphQLContext,
+  deliveryEvents(
+    @Root() item: DeliveryFeedItem<Delivery, DeliveryAttemptRow>,
     @Arg('filter', () => DeliveryFilter, { nullable: true }) _filter?: DeliveryFilter | null,
-  ): Promise<DeliveryEvent> {
-    ctx.em.clear();
-    const d = await findDelivery(ctx.em, message.d);
-    if (!d) throw notFound('delivery', message.d);
-    let attempt: DeliveryAttempt | null = null;
-    if (message.t === 'ATTEMPTED' && message.n !== null) {
-      const attempts = (await attemptsOf(ctx.em, [d.id]))[0] ?? [];
-      attempt = attempts.find((a) => a.number === message.n) ?? null;
-    }
-    return { type: message.t as DeliveryEventType, delivery: toDelivery(d), attempt, at: new Date(message.at) };
+  ): DeliveryEvent {
+    // the rows were loaded once for every subscriber when the notification arrived
+    const { message } = item;
+    if (!item.delivery) throw notFound('delivery', message.d);
+    return { type: message.t as DeliveryEventType, delivery: toDelivery(item.delivery), attempt: item.attempt, at: new Date(message.at) };
   }
 
   @FieldResolver(() => [DeliveryAttempt])

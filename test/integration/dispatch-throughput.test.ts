@@ -60,8 +60,11 @@ it(`${TICKETS} tickets matching one SEND_WEBHOOK rule → ${TICKETS} deliveries 
   }, { timeoutMs: 30_000, what: 'the outbox and the delivery queue to drain' });
 
   const seconds = (lastArrival - started) / 1000;
+  const [{ dispatched }] = await conn.execute(`select max(processed_at) as dispatched from ticket_events`);
+  const since = (t: number) => `${((t - started) / 1000).toFixed(2)} s`;
   console.log(
-    `[dispatch-throughput] ${TICKETS} tickets (concurrency ${CONCURRENCY}): mutations ${((mutationsDone - started) / 1000).toFixed(2)} s, ` +
+    `[dispatch-throughput] ${TICKETS} tickets (concurrency ${CONCURRENCY}): last mutation answered at ${since(mutationsDone)}, ` +
+      `last event dispatched at ${since(new Date(dispatched).getTime())}, ` +
       `first mutation → last arrival ${seconds.toFixed(2)} s (${(TICKETS / seconds).toFixed(0)} tickets/s end to end)`,
   );
 

@@ -252,6 +252,29 @@ describe('seed 3: a client reply in a sub-ticket becomes a comment on the parent
     expect(watched(parent.id).map((r) => JSON.parse(r.body).event)).toEqual(['COMMENT_ADDED', 'COMMENT_ADDED']);
     expect(watch.requests).toHaveLength(2);
   });
+
+  it('the same with a JSON body: {"text": …} posted as the AGENT becomes the parent’s comment', async () => {
+    const hook = await createWebhook({
+      name: 'Comment on parent (JSON)',
+      method: 'POST',
+      url: `${app.url}/api/v2/tickets/{parent_ticket_id}/comments/`,
+      format: 'JSON',
+      body: '{"text": "{{ requester.name }}: {{ lastReply.text }}"}',
+      auth: { type: 'BASIC', username: agent.email, secret: agent.key },
+    });
+    await createRule({
+      name: 'Sub-ticket client reply to parent (JSON)',
+      events: ['REPLY_ADDED'],
+      conditions: [{ field: 'parent', operator: 'IS_NOT_EMPTY' }, { field: 'lastReplyAuthor', operator: 'EQUALS', value: 'CLIENT' }],
+      actions: [{ type: 'SEND_WEBHOOK', webhookId: hook }],
+    });
+    const parent = await createTicket({ title: 'Parent (JSON)', requesterId: client.id });
+    const child = await createTicket({ title: 'Sub-ticket (JSON)', requesterId: client.id, parentId: parent.id });
+    await app.ok(RlAddReplyDocument, { ticketId: child.id, text: 'quotes " and \\ and\nnew line' }, client.auth);
+    await waitFor(async () => (await comments(parent.id)).length > 0, { what: 'the comment on the parent' });
+    await settled();
+    expect((await comments(parent.id)).map((p) => [p.text, p.author?.id])).toEqual([['Client One: quotes " and \\ and\nnew line', agent.id]]);
+  });
 });
 
 /**
@@ -274,7 +297,7 @@ async function withDispatcherHeld(during: () => Promise<void>): Promise<void> {
   }
 }
 
-describe('events are evaluated as of the post that raised them', () => {
+describe('events are judged as they happened, not as the ticket is when the dispatcher gets to them', () => {
   it('an AGENT reply followed at once by a CLIENT reply sends one webhook; two quick CLIENT replies forward each its own text', async () => {
     const hook = await createWebhook({
       name: 'Forward reply',
@@ -316,6 +339,20 @@ describe('events are evaluated as of the post that raised them', () => {
     await settled();
     expect(watch.requests.map((r) => JSON.parse(r.body).text).sort()).toEqual(['client: first', 'client: second']);
     expect(watch.requests.map((r) => JSON.parse(r.body).last).sort()).toEqual(['client: first', 'client: second']);
+  });
+
+  it('TICKET_CREATED is judged on the ticket as created: created LOW and raised to URGENT at once → no "URGENT on creation" webhook; created URGENT and lowered → sent', async () => {
+    await createRule(watchRule('Urgent on creation', { events: ['TICKET_CREATED'], conditions: [{ field: 'priority', operator: 'EQUALS', value: 'URGENT' }] }));
+    let low = '', urgent = '';
+    await withDispatcherHeld(async () => {
+      low = (await createTicket({ title: 'created low', priority: 'LOW' })).id;
+      await app.ok(RlUpdateTicketDocument, { id: low, input: { priority: 'URGENT' } });
+      urgent = (await createTicket({ title: 'created urgent', priority: 'URGENT' })).id;
+      await app.ok(RlUpdateTicketDocument, { id: urgent, input: { priority: 'LOW' } });
+    });
+    await watch.waitForRequests(1);
+    await settled();
+    expect(watch.requests.map((r) => JSON.parse(r.body))).toEqual([{ ticket: urgent, event: 'TICKET_CREATED', rule: 'Urgent on creation' }]);
   });
 });
 

@@ -21,12 +21,28 @@ describe('delivery event hub', () => {
     expect(matches(filter, e)).toBe(expected);
   });
 
+  it('loads each notification once for all subscribers, and only the events someone wants', async () => {
+    const loaded: number[][] = [];
+    const hub = createDeliveryEventHub(async (messages) => {
+      loaded.push(messages.map((m) => m.n!));
+      return messages.map((message) => ({ message, delivery: { id: message.d }, attempt: null }));
+    });
+    await hub.receive(JSON.stringify([ev(1)]));
+    expect(loaded).toEqual([]); // nobody listens: nothing loaded
+    const a = hub.subscribe({ webhookId: '1' });
+    const b = hub.subscribe({});
+    await hub.receive(JSON.stringify([ev(2), ev(3, { w: '9' })]));
+    expect(loaded).toEqual([[2, 3]]);
+    expect((await a.next()).value?.message.n).toBe(2);
+    expect([(await b.next()).value?.message.n, (await b.next()).value?.message.n]).toEqual([2, 3]);
+  });
+
   it('delivers in order to each subscriber', async () => {
     const hub = createDeliveryEventHub();
     const s = hub.subscribe({});
-    hub.receive(JSON.stringify([ev(1), ev(2)]));
-    hub.receive(JSON.stringify([ev(3)]));
-    const got = [await s.next(), await s.next(), await s.next()].map((r) => r.value?.n);
+    void hub.receive(JSON.stringify([ev(1), ev(2)]));
+    void hub.receive(JSON.stringify([ev(3)]));
+    const got = [await s.next(), await s.next(), await s.next()].map((r) => r.value?.message.n);
     expect(got).toEqual([1, 2, 3]);
   });
 
@@ -37,16 +53,16 @@ describe('delivery event hub', () => {
     const received: number[] = [];
     const reading = (async () => {
       for await (const e of fast) {
-        received.push(e.n!);
+        received.push(e.message.n!);
         if (received.length === 5_000) break;
       }
     })();
-    for (let i = 0; i < 5_000; i += 50) hub.receive(JSON.stringify(Array.from({ length: 50 }, (_, j) => ev(i + j))));
+    for (let i = 0; i < 5_000; i += 50) await hub.receive(JSON.stringify(Array.from({ length: 50 }, (_, j) => ev(i + j))));
     await reading;
     expect(received).toHaveLength(5_000);
     expect(slow.dropped).toBe(4_900);
     const first = await slow.next();
-    expect(first.value?.n).toBe(4_900);
+    expect(first.value?.message.n).toBe(4_900);
     await slow.return!();
     expect(hub.subscriberCount).toBe(0);
   });

@@ -1,0 +1,64 @@
+/**
+ * A PostgreSQL restart does not kill deskhooks: /healthz reports 503 while the database
+ * is away and 200 again after, the API answers, and the live feed's LISTEN connection
+ * comes back (a delivery made after the restart wakes the worker and succeeds).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+import { waitFor } from '../support/wait.js';
+
+let dir: string;
+let port: number;
+let pg: EmbeddedServer;
+let app: TestApp;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'deskhooks-restart-'));
+  port = await freePort();
+  pg = await startEmbeddedPostgres({ dataDir: dir, port });
+  app = await startTestApp({}, pg.url);
+  receiver = await startReceiver();
+}, 60_000);
+
+afterAll(async () => {
+  await app?.stop();
+  await pg?.stop();
+  await receiver?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const health = () => fetch(`${app.url}/healthz`).then((r) => r.status);
+
+describe('PostgreSQL restart', () => {
+  it('the process survives, reports unavailable meanwhile, and works again after', async () => {
+    const ticketId = (await app.ok(`mutation { createTicket(input: { title: "before", description: "d" }) { id } }`)).createTicket.id;
+    const webhookId = (
+      await app.ok(`mutation($input: WebhookInput!) { createWebhook(input: $input) { id } }`, {
+        input: { name: 'r', method: 'POST', url: `${receiver.url}/r`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' },
+      })
+    ).createWebhook.id;
+    expect(await health()).toBe(200);
+
+    await pg.stop();
+    await waitFor(async () => (await health()) === 503, { what: '/healthz to report 503', timeoutMs: 20_000 });
+    const during = await app.gql(`{ me { id } }`);
+    expect(during.errors?.length).toBeGreaterThan(0);
+
+    pg = await startEmbeddedPostgres({ dataDir: dir, port });
+    await waitFor(async () => (await health()) === 200, { what: '/healthz to report 200 again', timeoutMs: 30_000 });
+    await waitFor(async () => !(await app.gql(`{ me { id } }`)).errors, { what: 'the API to answer again', timeoutMs: 30_000 });
+
+    const id = (await app.ok(`mutation($w: ID!, $t: ID!) { testWebhook(id: $w, ticketId: $t) { id } }`, { w: webhookId, t: ticketId })).testWebhook.id;
+    await waitFor(async () => (await app.ok(`query($id: ID!) { delivery(id: $id) { status } }`, { id })).delivery.status === 'SUCCEEDED', {
+      what: 'a delivery after the restart to succeed',
+      timeoutMs: 20_000,
+    });
+    expect(receiver.requests.at(-1)?.headers['x-deskhooks-delivery']).toBe(id);
+  }, 120_000);
+});
