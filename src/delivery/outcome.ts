@@ -5,7 +5,7 @@
  * through the helpdesk services, so that nothing is half-done after a crash.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { CustomField, Delivery, DeliveryAttempt, TicketEventRecord } from '../db/entities/index.js';
+import { CustomField, Delivery, DeliveryAttempt, Ticket, TicketEventRecord } from '../db/entities/index.js';
 import { addPost, updateTicket } from '../helpdesk/tickets.js';
 import { systemActor } from '../helpdesk/actor.js';
 import type { DeliveryStatus } from '../db/entities/delivery.js';
@@ -140,9 +140,13 @@ export async function recordWithTicketWork(em: EntityManager, o: Outcome): Promi
         }
       }
       if (processing.successComment.trim()) {
+        // the context the request was rendered with, but ticket.custom as written back just now
+        const current = await tem.findOne(Ticket, { id: ticketId });
+        const base = processing.context;
         const ctx: TemplateContext = {
-          ...processing.context,
-          temp: { ...processing.context.temp, ...temp },
+          ...base,
+          ticket: base.ticket && current ? { ...base.ticket, custom: { ...current.customFields } } : base.ticket,
+          temp: { ...base.temp, ...temp },
           response: { status: o.result.statusCode ?? 0, body: o.result.responseBody ?? '' },
         };
         const text = compileTemplate(processing.successComment, 'successComment').render(ctx, escapeText);

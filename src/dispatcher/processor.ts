@@ -21,6 +21,8 @@ export interface DispatcherOptions {
   deliveries: DeliveryService;
   log: Logger;
   batchSize?: number;
+  /** tickets whose events are handled at once (each ticket's events stay in order) */
+  concurrency?: number;
 }
 
 export class Dispatcher {
@@ -59,17 +61,22 @@ export class Dispatcher {
     while (!this.stopped) {
       this.again = false;
       const em = this.opts.orm.em.fork();
-      const rows: { id: string }[] = await em.execute(
+      const rows: { id: string; ticket_id: string }[] = await em.execute(
           `with due as (
              select id from ticket_events
               where processed_at is null and (locked_until is null or locked_until < now())
               order by id limit ? for update skip locked)
            update ticket_events e set locked_until = now() + make_interval(secs => ?), tries = e.tries + 1
-             from due where e.id = due.id returning e.id`,
+             from due where e.id = due.id returning e.id, e.ticket_id`,
           [limit, LEASE_SECONDS],
         );
-      const ids = rows.map((r) => String(r.id));
-      ids.sort((a, b) => Number(a) - Number(b));
+      // one queue per ticket, in event order; tickets are handled side by side
+      const byTicket = new Map<string, string[]>();
+      for (const r of [...rows].sort((a, b) => Number(a.id) - Number(b.id))) {
+        const queue = byTicket.get(String(r.ticket_id)) ?? [];
+        queue.push(String(r.id));
+        byTicket.set(String(r.ticket_id), queue);
+      }
       // rules and field definitions once per batch
       const [rules, fields] = await Promise.all([
         em.find(Rule, { enabled: true }, { orderBy: { position: 'asc', id: 'asc' } }),
@@ -77,11 +84,17 @@ export class Dispatcher {
       ]);
       const ruleDefs = rules.map(ruleDef);
       const fieldInfo = new Map<string, CustomFieldInfo>(fields.map((f) => [f.key, { type: f.type, options: f.options }]));
-      for (const id of ids) {
-        if (this.stopped) return;
-        await this.handle(id, ruleDefs, fieldInfo).catch((err) => this.opts.log.error(`ticket event ${id} failed; it is retried`, err));
-      }
-      if (ids.length < limit && !this.again) return;
+      const queues = [...byTicket.values()];
+      const lanes = Array.from({ length: Math.min(this.opts.concurrency ?? 6, queues.length) }, async () => {
+        for (let queue = queues.shift(); queue; queue = queues.shift()) {
+          for (const id of queue) {
+            if (this.stopped) return;
+            await this.handle(id, ruleDefs, fieldInfo).catch((err) => this.opts.log.error(`ticket event ${id} failed; it is retried`, err));
+          }
+        }
+      });
+      await Promise.all(lanes);
+      if (rows.length < limit && !this.again) return;
     }
   }
 

@@ -174,10 +174,11 @@ describe.concurrent('issue 4: deliveries through the API against real receivers'
       expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(r.headers['user-agent']).toMatch(/^deskhooks\/\d+\.\d+\.\d+/);
     }
-    // as the receiver saw them: request n arrives (n-1) s after the first, plus pickup latency
+    // as the receiver saw them: request n arrives (n-1) s after the first, give or take the
+    // first request's connection set-up (later ones reuse the connection) and pickup latency
     const arrivals = rx.requests.map((r) => r.at - rx.requests[0]!.at);
     arrivals.forEach((o, i) => {
-      expect(o, `request ${i + 1} offset`).toBeGreaterThanOrEqual(i * INTERVAL - 50);
+      expect(o, `request ${i + 1} offset`).toBeGreaterThanOrEqual(i * INTERVAL - 250);
       expect(o, `request ${i + 1} offset`).toBeLessThanOrEqual(i * INTERVAL + PICKUP_SLACK);
     });
     timings.item1 = { attemptOffsetsMs: offsets(d), receiverGapsMs: gaps(rx.requests.map((r) => r.at)) };

@@ -4,7 +4,7 @@
  * HTTP receivers on 127.0.0.1 — including this server's own REST subset as a receiver.
  *
  * Rules are global, so every test deletes all rules afterwards (after everything it
- * caused has been processed), and rule conditions carry a per-test title marker.
+ * caused has been processed); where a test needs it, conditions carry a title marker.
  * "Nothing happened" is proven by waiting until the outbox and the delivery queue are
  * both empty (`settled`), never by sleeping.
  */

@@ -1,6 +1,7 @@
 /** Issue 2 acceptance 2–4: users, roles, tickets, posts, custom fields over GraphQL. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, bearer, ADMIN_EMAIL, ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
+import { waitFor } from '../support/wait.js';
 import {
   AddCommentDocument, AddReplyDocument, CreateCustomFieldDocument, CreateTicketDocument, CreateUserDocument,
   MeDocument, TicketDocument, TicketsDocument, UpdateTicketDocument, UsersDocument,
@@ -110,6 +111,11 @@ describe('tickets', () => {
 
   it('a list of 50 tickets with requesters, assignees and posts takes a handful of queries', async () => {
     for (let i = 0; i < 50; i++) await app.ok(CreateTicketDocument, { input: { title: `bulk ${i}`, description: 'x', requesterId: client.id, assigneeId: agent.id } });
+    // the in-process dispatcher shares the connection pool: let it finish the 50 events first
+    await waitFor(async () => {
+      const [row] = await app.services.orm.em.fork().getConnection().execute('select count(*)::int as n from ticket_events where processed_at is null');
+      return row.n === 0;
+    }, { what: 'the dispatcher to be idle' });
     const knex = (app.services.orm.em.getConnection() as any).getKnex();
     let queries = 0;
     const count = () => void queries++;
