@@ -65,12 +65,12 @@ async function run() {
 }
 
 /** A graphql-ws subscriber that stops reading its socket right after subscribing. */
-async function stalledSubscriber(pause = true, selection = 'type at delivery { id status request { url body headers } } attempt { number statusCode }') {
+async function stalledSubscriber(pause = true, selection = 'type at delivery { id status request { url body headers } } attempt { number statusCode }', args = '') {
   const ws = new WebSocket(`${app.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
   await new Promise((r) => ws.once('open', r));
   ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${KEY}` } }));
   await new Promise((r) => ws.once('message', r));
-  ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription { deliveryEvents { ${selection} } }` } }));
+  ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription { deliveryEvents${args} { ${selection} } }` } }));
   while (app.services.deliveryEvents.subscriberCount < 1) await sleep(5);
   if (pause) ws._socket.pause();
   return ws;
@@ -82,6 +82,10 @@ if (process.env.FEED_DEBUG) {
   const r = await stalledSubscriber(false);
   console.log('reading subscriber', Math.round(await run()));
   r.terminate();
+  await sleep(500);
+  const x = await stalledSubscriber(true, 'type', '(filter: { webhookId: "999" })');
+  console.log('stalled, matching nothing', Math.round(await run()));
+  x.terminate();
   await sleep(500);
   const m = await stalledSubscriber(true, 'type');
   console.log('stalled, minimal selection', Math.round(await run()));

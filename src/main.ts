@@ -90,7 +90,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const runsWorker = config.role !== 'api';
     const clock = opts.clock ?? (() => new Date());
     const deliveries = createDeliveryService(secretBox, `deskhooks/${VERSION}`, clock);
-    const deliveryEvents = createDeliveryEventHub(feedLoader(orm), (m, e) => log.error(m, e));
+    const deliveryEvents = createDeliveryEventHub(feedLoader(pool), (m, e) => log.error(m, e));
     const listener = createListener(databaseUrl, log);
 
     let jobsRef: { scheduleDrain(at: Date): void } | null = null;

@@ -1,26 +1,46 @@
 /**
- * Loads what the live feed shows for a batch of events: the delivery rows and, for
- * ATTEMPTED events, the attempt rows — two queries per notification.
+ * Loads what the live feed shows for a batch of events: the delivery rows (without the
+ * bulky columns the feed never shows: the template context, the continuation) and, for
+ * ATTEMPTED events, the attempt rows — two plain queries per notification, no ORM
+ * hydration: the feed must stay cheap next to the deliveries it reports on.
  */
-import type { MikroORM } from '@mikro-orm/postgresql';
-import { Delivery, DeliveryAttempt } from '../db/entities/index.js';
+import type pg from 'pg';
+import type { Delivery, DeliveryAttempt } from '../db/entities/index.js';
 import type { DeliveryFeedItem, FeedLoader } from './events.js';
 
-export function feedLoader(orm: MikroORM): FeedLoader {
+/** The Delivery fields the API shows, as a plain object. */
+export type DeliveryRow = Pick<
+  Delivery,
+  'id' | 'webhookId' | 'webhookName' | 'ticketId' | 'ruleId' | 'event' | 'status' | 'request' | 'attemptCount' | 'nextAttemptAt' | 'responseData' | 'notes' | 'lastError' | 'redeliveryOf' | 'createdAt' | 'completedAt'
+>;
+export type AttemptRow = Pick<DeliveryAttempt, 'number' | 'startedAt' | 'durationMs' | 'statusCode' | 'error' | 'responseBody'>;
+
+export function feedLoader(pool: pg.Pool): FeedLoader {
   return async (messages) => {
-    const em = orm.em.fork();
     const ids = [...new Set(messages.map((m) => m.d))];
-    const attempted = messages.filter((m) => m.t === 'ATTEMPTED' && m.n !== null);
+    const attempted = [...new Set(messages.filter((m) => m.t === 'ATTEMPTED' && m.n !== null).map((m) => m.d))];
     const [deliveries, attempts] = await Promise.all([
-      em.find(Delivery, { id: { $in: ids } }),
-      attempted.length ? em.find(DeliveryAttempt, { deliveryId: { $in: [...new Set(attempted.map((m) => m.d))] } }) : Promise.resolve([]),
+      pool.query(
+        `select id, webhook_id::text as "webhookId", webhook_name as "webhookName", ticket_id::text as "ticketId", rule_id::text as "ruleId",
+                event, status, request, attempt_count as "attemptCount", next_attempt_at as "nextAttemptAt", response_data as "responseData",
+                notes, last_error as "lastError", redelivery_of as "redeliveryOf", created_at as "createdAt", completed_at as "completedAt"
+           from deliveries where id = any($1::uuid[])`,
+        [ids],
+      ),
+      attempted.length
+        ? pool.query(
+            `select delivery_id as "deliveryId", number, started_at as "startedAt", duration_ms as "durationMs", status_code as "statusCode", error, response_body as "responseBody"
+               from delivery_attempts where delivery_id = any($1::uuid[])`,
+            [attempted],
+          )
+        : Promise.resolve({ rows: [] as (AttemptRow & { deliveryId: string })[] }),
     ]);
-    const byId = new Map(deliveries.map((d) => [d.id, d]));
+    const byId = new Map<string, DeliveryRow>(deliveries.rows.map((d: DeliveryRow) => [d.id, d]));
     return messages.map(
-      (message): DeliveryFeedItem => ({
+      (message): DeliveryFeedItem<DeliveryRow, AttemptRow> => ({
         message,
         delivery: byId.get(message.d) ?? null,
-        attempt: message.t === 'ATTEMPTED' ? attempts.find((a) => a.deliveryId === message.d && a.number === message.n) ?? null : null,
+        attempt: message.t === 'ATTEMPTED' ? (attempts.rows as (AttemptRow & { deliveryId: string })[]).find((a) => a.deliveryId === message.d && a.number === message.n) ?? null : null,
       }),
     );
   };

@@ -1,8 +1,8 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import type { Delivery, DeliveryAttempt as DeliveryAttemptRow } from '../db/entities/index.js';
 import { attemptsOf, findDelivery, listDeliveries } from '../delivery/service.js';
 import { findWebhook } from '../delivery/webhooks.js';
 import type { DeliveryFeedItem } from '../delivery/events.js';
+import type { AttemptRow, DeliveryRow } from '../delivery/feed-loader.js';
 import { Rule, Ticket } from '../db/entities/index.js';
 import { forbidden, notFound, unauthenticated } from '../errors.js';
 import { DeliveryEventType, DeliveryStatus, HttpMethod, TicketEvent } from '../schema/enums.js';
@@ -15,7 +15,7 @@ import { toTicket } from './mappers.js';
 import { toRule } from './rule-resolver.js';
 import { toWebhook } from './webhook-resolver.js';
 
-export const toDelivery = (d: Delivery): DeliveryType => ({
+export const toDelivery = (d: DeliveryRow): DeliveryType => ({
   id: d.id,
   webhookId: d.webhookId,
   ticketId: d.ticketId,
@@ -82,7 +82,7 @@ export class DeliveryResolver {
     },
   })
   deliveryEvents(
-    @Root() item: DeliveryFeedItem<Delivery, DeliveryAttemptRow>,
+    @Root() item: DeliveryFeedItem<DeliveryRow, AttemptRow>,
     @Arg('filter', () => DeliveryFilter, { nullable: true }) _filter?: DeliveryFilter | null,
   ): DeliveryEvent {
     // the rows were loaded once for every subscriber when the notification arrived
