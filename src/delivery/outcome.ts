@@ -24,7 +24,8 @@ export interface Outcome {
   delivery: ClaimedDelivery;
   result: AttemptResult;
   decision: Decision;
-  attempt: AttemptRow;
+  /** null when no attempt was made (the window had passed when it was due) */
+  attempt: AttemptRow | null;
   update: DeliveryUpdate;
   events: DeliveryEventMessage[];
 }
@@ -58,6 +59,22 @@ export function buildOutcome(delivery: ClaimedDelivery, result: AttemptResult, d
   return { delivery, result, decision, attempt, update, events };
 }
 
+/**
+ * A due retry found after its window had passed (the server was down when it was due):
+ * FAILED without another attempt.
+ */
+export function expiredOutcome(delivery: ClaimedDelivery, windowMs: number, now: Date): Outcome {
+  const reason = `retry window of ${Math.round(windowMs / 1000)} s passed before attempt ${delivery.attemptCount + 1} could start (the service was not running when it was due); last error: ${delivery.lastError ?? 'unknown'}`;
+  return {
+    delivery,
+    result: { startedAt: now, durationMs: 0, statusCode: null, error: reason, errorClass: 'network', responseBody: null, responseContentType: null, responseTruncated: false },
+    decision: { kind: 'failed', reason },
+    attempt: null,
+    update: { id: delivery.id, status: 'FAILED', attemptCount: delivery.attemptCount, nextAttemptAt: null, firstAttemptAt: delivery.firstAttemptAt ?? now, lastError: reason, completedAt: now },
+    events: [{ t: 'FAILED', d: delivery.id, w: delivery.webhookId, k: delivery.ticketId, s: 'FAILED', n: null, at: now.toISOString() }],
+  };
+}
+
 /** Outcomes that only change delivery rows can be recorded in batches. */
 export function touchesTicket(o: Outcome): boolean {
   if (o.delivery.ticketId === null) return false;
@@ -71,7 +88,7 @@ export function touchesTicket(o: Outcome): boolean {
 export async function recordBatch(client: import('pg').PoolClient, outcomes: Outcome[]): Promise<void> {
   await client.query('begin');
   try {
-    await insertAttempts(client, outcomes.map((o) => o.attempt));
+    await insertAttempts(client, outcomes.flatMap((o) => (o.attempt ? [o.attempt] : [])));
     const updated = await updateDeliveries(client, outcomes.map((o) => o.update));
     await publishEvents(client, outcomes.flatMap((o) => o.events.filter((e) => e.t === 'ATTEMPTED' || updated.has(e.d))));
     await client.query('commit');
@@ -106,7 +123,7 @@ export interface Continuation {
 export async function recordWithTicketWork(em: EntityManager, o: Outcome): Promise<void> {
   await em.transactional(async (tem) => {
     const publish = (events: DeliveryEventMessage[]) => publishEventsWithEm(tem, events);
-    await tem.insert(DeliveryAttempt, { ...o.attempt });
+    if (o.attempt) await tem.insert(DeliveryAttempt, { ...o.attempt });
     const { update: u } = o;
     const changed = await tem.nativeUpdate(
       Delivery,

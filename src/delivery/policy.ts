@@ -28,6 +28,12 @@ export type Decision = { kind: 'succeeded' } | { kind: 'retry'; at: Date } | { k
 export interface RetryPolicy {
   readonly config: Readonly<RetryPolicyConfig>;
   decide(input: DecideInput): Decision;
+  /**
+   * Whether an attempt that is due may still start now. After downtime a retry can be
+   * picked up long after its slot; RUNTIME.md allows no attempt later than the window
+   * after the first. One interval of grace covers ordinary pickup latency.
+   */
+  mayStart(firstAttemptAt: Date | null, now: Date): boolean;
 }
 
 /** Failures that will fail the same way next time: final at once. */
@@ -72,5 +78,8 @@ export function createRetryPolicy(config: RetryPolicyConfig): RetryPolicy {
     return { kind: 'retry', at: new Date(at) };
   }
 
-  return { config: frozen, decide };
+  const mayStart = (firstAttemptAt: Date | null, now: Date): boolean =>
+    firstAttemptAt === null || now.getTime() - firstAttemptAt.getTime() <= windowMs + intervalMs;
+
+  return { config: frozen, decide, mayStart };
 }

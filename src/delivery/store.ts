@@ -21,6 +21,7 @@ export interface ClaimedDelivery {
   authSealed: string | null;
   attemptCount: number;
   firstAttemptAt: Date | null;
+  lastError: string | null;
   /** true when success needs ticket work (mappings, comment, continuation) */
   needsProcessing: boolean;
 }
@@ -70,7 +71,7 @@ export async function claimDue(db: Queryable, limit: number, now: Date, leaseMs:
      )
      update deliveries d set locked_until = $2::timestamptz + make_interval(secs => $3::double precision / 1000)
        from due where d.id = due.id
-     returning d.id, d.webhook_id, d.webhook_name, d.ticket_id, d.status, d.request, d.auth_sealed, d.attempt_count, d.first_attempt_at,
+     returning d.id, d.webhook_id, d.webhook_name, d.ticket_id, d.status, d.request, d.auth_sealed, d.attempt_count, d.first_attempt_at, d.last_error,
        (d.continuation is not null or d.processing->>'successComment' <> '' or jsonb_array_length(d.processing->'responseMappings') > 0) as needs_processing`,
     [limit, now, leaseMs],
   );
@@ -84,6 +85,7 @@ export async function claimDue(db: Queryable, limit: number, now: Date, leaseMs:
     authSealed: r.auth_sealed,
     attemptCount: r.attempt_count,
     firstAttemptAt: r.first_attempt_at,
+    lastError: r.last_error,
     needsProcessing: r.needs_processing,
   }));
 }

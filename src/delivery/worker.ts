@@ -9,7 +9,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../log.js';
 import { claimDue, releaseClaims, type ClaimedDelivery } from './store.js';
-import { buildOutcome, recordBatch, recordWithTicketWork, touchesTicket, type Decision, type Outcome } from './outcome.js';
+import { buildOutcome, expiredOutcome, recordBatch, recordWithTicketWork, touchesTicket, type Decision, type Outcome } from './outcome.js';
 import type { AttemptResult, RenderedRequest } from './types.js';
 
 export interface Sender {
@@ -17,7 +17,9 @@ export interface Sender {
 }
 
 export interface RetryPolicy {
+  readonly config: { readonly windowMs: number };
   decide(input: { result: AttemptResult; attemptNumber: number; firstAttemptAt: Date; now: Date }): Decision;
+  mayStart(firstAttemptAt: Date | null, now: Date): boolean;
 }
 
 export interface WorkerOptions {
@@ -123,6 +125,9 @@ export class DeliveryWorker {
   }
 
   private async attempt(d: ClaimedDelivery, signal: AbortSignal): Promise<void> {
+    if (!this.opts.policy.mayStart(d.firstAttemptAt, this.clock())) {
+      return this.record(expiredOutcome(d, this.opts.policy.config.windowMs, this.clock()));
+    }
     const number = d.attemptCount + 1;
     const headers: Record<string, string> = { 'X-Deskhooks-Delivery': d.id, 'X-Deskhooks-Attempt': String(number) };
     if (d.authSealed) headers.Authorization = this.opts.box.open(d.authSealed);
@@ -131,7 +136,10 @@ export class DeliveryWorker {
     if (signal.aborted) return; // shutting down: released in stop(), not counted as an attempt
     const now = this.clock();
     const decision = this.opts.policy.decide({ result, attemptNumber: number, firstAttemptAt: d.firstAttemptAt ?? result.startedAt, now });
-    const outcome = buildOutcome(d, result, decision, now);
+    await this.record(buildOutcome(d, result, decision, now));
+  }
+
+  private async record(outcome: Outcome): Promise<void> {
     if (touchesTicket(outcome)) {
       await recordWithTicketWork(this.opts.orm.em.fork(), outcome);
       this.afterRecord([outcome]);

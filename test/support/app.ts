@@ -31,7 +31,7 @@ export interface TestApp extends RunningApp {
 export const bearer = (key: string) => `Bearer ${key}`;
 export const basic = (email: string, key: string) => `Basic ${Buffer.from(`${email}:${key}`).toString('base64')}`;
 
-export async function startTestApp(env: Record<string, string> = {}, databaseUrl?: string): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, databaseUrl?: string, opts: { clock?: () => Date } = {}): Promise<TestApp> {
   const config = loadConfig({
     DATABASE_URL: databaseUrl ?? (await createTestDatabase()),
     DATA_DIR: mkdtempSync(join(tmpdir(), 'deskhooks-test-')),
@@ -47,7 +47,7 @@ export async function startTestApp(env: Record<string, string> = {}, databaseUrl
     DESKHOOKS_LOG_LEVEL: process.env.DESKHOOKS_TEST_LOG ?? 'error',
     ...env,
   });
-  const app = await startDeskhooks(config, { log: createLogger(config.logLevel), stopGraceMs: 500 });
+  const app = await startDeskhooks(config, { log: createLogger(config.logLevel), stopGraceMs: 500, clock: opts.clock });
   const adminAuth = bearer(ADMIN_KEY);
   const gql: TestApp['gql'] = async (query, variables, auth = adminAuth, headers = {}) => {
     const res = await fetch(`${app.url}/graphql`, {

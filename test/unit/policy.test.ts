@@ -135,3 +135,18 @@ describe('config and input checks', () => {
     expect(formatDuration(ms)).toBe(text);
   });
 });
+
+describe('mayStart: no attempt later than the window (plus one interval of pickup grace)', () => {
+  const policy = createRetryPolicy({ intervalMs: 1_000, windowMs: 4_000 });
+  const first = new Date(0);
+  it.each([
+    [null, 999_999, true],
+    [first, 0, true],
+    [first, 4_000, true],
+    [first, 5_000, true],
+    [first, 5_001, false],
+    [first, 60_000, false],
+  ] as const)('first %s, now +%i ms → %s', (firstAt, now, expected) => {
+    expect(policy.mayStart(firstAt, new Date(now))).toBe(expected);
+  });
+});

@@ -1,0 +1,70 @@
+/**
+ * No attempt starts later than the retry window after the first (RUNTIME.md), even when
+ * the service was not running at the retry's time: the clock is injected and moved past
+ * the window, as after a long outage.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+import { waitFor } from '../support/wait.js';
+
+let app: TestApp;
+let receiver: Receiver;
+let offsetMs = 0;
+const clock = () => new Date(Date.now() + offsetMs);
+
+beforeAll(async () => {
+  // a long interval, so that only the moved clock makes the retry due
+  app = await startTestApp({ DESKHOOKS_RETRY_INTERVAL: '1m', DESKHOOKS_RETRY_WINDOW: '5m' }, undefined, { clock });
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  await app?.stop();
+  await receiver?.close();
+});
+
+describe('retry window after an outage', () => {
+  it('a retry found due after its window is FAILED without another attempt, with a comment', async () => {
+    receiver.fallback = { status: 503 };
+    const ticketId = (await app.ok(`mutation { createTicket(input: { title: "outage", description: "d" }) { id } }`)).createTicket.id;
+    const webhookId = (
+      await app.ok(`mutation($input: WebhookInput!) { createWebhook(input: $input) { id } }`, {
+        input: { name: 'Outage CRM', method: 'POST', url: `${receiver.url}/o`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' },
+      })
+    ).createWebhook.id;
+    const id = (await app.ok(`mutation($w: ID!, $t: ID!) { testWebhook(id: $w, ticketId: $t) { id } }`, { w: webhookId, t: ticketId })).testWebhook.id;
+    const status = async () => (await app.ok(`query($id: ID!) { delivery(id: $id) { status attemptCount } }`, { id })).delivery;
+    await waitFor(async () => (await status()).status === 'RETRYING', { what: 'RETRYING after the first attempt' });
+
+    offsetMs = 7 * 60_000; // as if the service had been down for 7 minutes: past the 5 m window (+1 m grace)
+    await app.worker!.wake();
+    const d = await waitFor(async () => {
+      const s = await status();
+      return s.status === 'FAILED' && s;
+    }, { what: 'FAILED' });
+    expect(d.attemptCount).toBe(1);
+    expect(receiver.requests).toHaveLength(1);
+    const posts = (await app.ok(`query($id: ID!) { ticket(id: $id) { posts { kind text } } }`, { id: ticketId })).ticket.posts;
+    expect(posts.map((p: { text: string }) => p.text).join('\n')).toMatch(/Webhook "Outage CRM" failed after 1 attempt: retry window of 300 s passed/);
+  });
+
+  it('within the window (plus one interval of pickup grace) the retry is attempted', async () => {
+    offsetMs = 0;
+    receiver.requests.length = 0;
+    receiver.fallback = { status: 503 };
+    const ticketId = (await app.ok(`mutation { createTicket(input: { title: "ok", description: "d" }) { id } }`)).createTicket.id;
+    const webhookId = (
+      await app.ok(`mutation($input: WebhookInput!) { createWebhook(input: $input) { id } }`, {
+        input: { name: 'Late', method: 'POST', url: `${receiver.url}/l`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' },
+      })
+    ).createWebhook.id;
+    const id = (await app.ok(`mutation($w: ID!, $t: ID!) { testWebhook(id: $w, ticketId: $t) { id } }`, { w: webhookId, t: ticketId })).testWebhook.id;
+    await receiver.waitForRequests(1);
+    await waitFor(async () => (await app.ok(`query($id: ID!) { delivery(id: $id) { status } }`, { id })).delivery.status === 'RETRYING', { what: 'RETRYING' });
+    receiver.fallback = { status: 200 };
+    offsetMs = 70_000; // the slot at +1 m has passed, 70 s is inside the window
+    await app.worker!.wake();
+    await receiver.waitForRequests(2);
+    await waitFor(async () => (await app.ok(`query($id: ID!) { delivery(id: $id) { status } }`, { id })).delivery.status === 'SUCCEEDED', { what: 'SUCCEEDED' });
+  });
+});
