@@ -63,9 +63,14 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
 
 export async function startDeskhooks(config: Config, opts: StartOptions = {}): Promise<RunningApp> {
   const log = opts.log ?? createLogger(config.logLevel);
-  const cleanups: (() => Promise<unknown>)[] = [];
+  // stopped in reverse order of start: HTTP first, the database last
+  const cleanups: [string, () => Promise<unknown>][] = [];
+  const onStop = (name: string, fn: () => Promise<unknown>) => cleanups.push([name, fn]);
   const stopAll = async () => {
-    for (const fn of cleanups.reverse()) await fn().catch((err) => log.error('during stop', err));
+    for (const [name, fn] of cleanups.reverse()) {
+      log.debug(`stopping: ${name}`);
+      await fn().catch((err) => log.error(`while stopping ${name}`, err));
+    }
   };
   try {
     let databaseUrl = config.databaseUrl;
@@ -73,15 +78,15 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     if (!databaseUrl) {
       log.info(`starting the embedded PostgreSQL in ${config.dataDir}`);
       embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log: (l) => log.debug(l) });
-      cleanups.push(() => embedded!.stop());
+      onStop('embedded PostgreSQL', () => embedded!.stop());
       databaseUrl = await ensureDatabase(embedded.url, 'deskhooks');
     }
     const orm: Orm = await openOrm(databaseUrl);
-    cleanups.push(() => orm.close());
+    onStop('ORM', () => orm.close());
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
     // an idle client's error (a database restart) must not kill the process
     pool.on('error', (err) => log.error('database pool error', err.message));
-    cleanups.push(() => pool.end());
+    onStop('database pool', () => pool.end());
 
     const secretBox = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
     const bootstrap = await bootstrapAdmin(orm.em.fork(), config.bootstrapAdminEmail, config.bootstrapAdminApiKey);
@@ -131,18 +136,18 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       void dispatcher?.wake();
     });
     await listener.start();
-    cleanups.push(() => listener.stop());
+    onStop('notification listener', () => listener.stop());
     await jobs.start();
-    cleanups.push(() => jobs.stop());
-    if (dispatcher) cleanups.push(() => dispatcher.stop());
-    if (worker) cleanups.push(() => worker.stop(opts.stopGraceMs ?? 5_000));
+    onStop('job engine', () => jobs.stop());
+    if (dispatcher) onStop('dispatcher', () => dispatcher.stop());
+    if (worker) onStop('delivery worker', () => worker.stop(opts.stopGraceMs ?? 5_000));
 
     const services: AppServices = { config, orm, secretBox, log, deliveries, deliveryEvents, version: VERSION };
     const schema = await buildGraphQLSchema();
     const isReady = async () => jobs.ready && (await pool.query('select 1').then(() => true, () => false));
     const app = await createHttpApp(services, schema, isReady, { api: runsApi });
     const port = await app.listen(config.port, config.host);
-    cleanups.push(() => app.close());
+    onStop('HTTP server', () => app.close());
     // catch up on whatever was left: events and deliveries of an earlier run
     void dispatcher?.wake();
     void worker?.wake();

@@ -87,11 +87,13 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
     validationRules: [depthLimit(12)],
     parseOptions: { maxTokens: 10_000 },
     introspection: true,
+    // src/cli.ts owns the signals and stops everything in order
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, (m, e) => log.error(m, e)),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      { async serverWillStart() { return { async drainServer() { log.debug('closing websockets'); await wsCleanup.dispose(); log.debug('websockets closed'); } }; } },
     ],
   });
   await apollo.start();
@@ -117,7 +119,9 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
     server,
     listen: (port, host) => listen(server, port, host),
     close: async () => {
+      log.debug('stopping Apollo');
       await apollo.stop();
+      log.debug('Apollo stopped');
       server.closeAllConnections?.();
     },
   };
