@@ -81,15 +81,26 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       onStop('embedded PostgreSQL', () => embedded!.stop());
       databaseUrl = await ensureDatabase(embedded.url, 'deskhooks');
     }
-    const orm: Orm = await openOrm(databaseUrl);
-    onStop('ORM', () => orm.close());
+    // Several processes may start at once on an empty database (scaling out): migrations
+    // and the bootstrap admin run under an advisory lock, one process after the other.
+    const startLock = new pg.Client({ connectionString: databaseUrl });
+    await startLock.connect();
+    let orm: Orm;
+    let bootstrap: Awaited<ReturnType<typeof bootstrapAdmin>>;
+    try {
+      await startLock.query(`select pg_advisory_lock(hashtext('deskhooks:start'))`);
+      orm = await openOrm(databaseUrl);
+      onStop('ORM', () => orm.close());
+      bootstrap = await bootstrapAdmin(orm.em.fork(), config.bootstrapAdminEmail, config.bootstrapAdminApiKey);
+    } finally {
+      await startLock.end().catch(() => {}); // ending the session releases the lock
+    }
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
     // an idle client's error (a database restart) must not kill the process
     pool.on('error', (err) => log.error('database pool error', err.message));
     onStop('database pool', () => pool.end());
 
     const secretBox = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
-    const bootstrap = await bootstrapAdmin(orm.em.fork(), config.bootstrapAdminEmail, config.bootstrapAdminApiKey);
 
     const runsApi = config.role !== 'worker';
     const runsWorker = config.role !== 'api';
@@ -140,14 +151,14 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     await jobs.start();
     onStop('job engine', () => jobs.stop());
     if (dispatcher) onStop('dispatcher', () => dispatcher.stop());
-    if (worker) onStop('delivery worker', () => worker.stop(opts.stopGraceMs ?? 5_000));
 
     const services: AppServices = { config, orm, secretBox, log, deliveries, deliveryEvents, version: VERSION };
     const schema = await buildGraphQLSchema();
     const isReady = async () => jobs.ready && (await pool.query('select 1').then(() => true, () => false));
     const app = await createHttpApp(services, schema, isReady, { api: runsApi });
     const port = await app.listen(config.port, config.host);
-    onStop('HTTP server', () => app.close());
+    // side by side, so that the stop stays within 10 s: requests get 3 s, attempts 5 s
+    onStop('HTTP server and delivery worker', () => Promise.all([app.close(), worker?.stop(opts.stopGraceMs ?? 5_000)]));
     // catch up on whatever was left: events and deliveries of an earlier run
     void dispatcher?.wake();
     void worker?.wake();

@@ -89,10 +89,14 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
     introspection: true,
     // src/cli.ts owns the signals and stops everything in order
     stopOnTerminationSignals: false,
+    // credentials travel in the Authorization header, never in cookies: no CSRF to guard
+    // against, and RUNTIME.md promises GET /graphql for queries
+    csrfPrevention: false,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, (m, e) => log.error(m, e)),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      // in-flight requests get 3 s at stop, so that the whole stop stays under 10 s
+      ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: 3_000 }),
       { async serverWillStart() { return { async drainServer() { log.debug('closing websockets'); await wsCleanup.dispose(); log.debug('websockets closed'); } }; } },
     ],
   });
@@ -107,6 +111,12 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
     }),
   );
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    // body-parser: unreadable JSON or form bodies, too large, wrong charset
+    const status = (err as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json({ error: { code: 'BAD_USER_INPUT', message: `the request body could not be read: ${(err as Error).message}` } });
+      return;
+    }
     if (err instanceof DomainError) {
       res.status(400).json({ error: { code: err.code, message: err.message, field: err.field } });
       return;

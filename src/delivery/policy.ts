@@ -31,7 +31,7 @@ export interface RetryPolicy {
   /**
    * Whether an attempt that is due may still start now. After downtime a retry can be
    * picked up long after its slot; RUNTIME.md allows no attempt later than the window
-   * after the first. One interval of grace covers ordinary pickup latency.
+   * after the first. A grace of one interval, 5 s at most, covers ordinary pickup latency.
    */
   mayStart(firstAttemptAt: Date | null, now: Date): boolean;
 }
@@ -78,8 +78,10 @@ export function createRetryPolicy(config: RetryPolicyConfig): RetryPolicy {
     return { kind: 'retry', at: new Date(at) };
   }
 
+  // pickup latency (Agenda's polling, a busy worker) is seconds at most
+  const graceMs = Math.min(intervalMs, 5_000);
   const mayStart = (firstAttemptAt: Date | null, now: Date): boolean =>
-    firstAttemptAt === null || now.getTime() - firstAttemptAt.getTime() <= windowMs + intervalMs;
+    firstAttemptAt === null || now.getTime() - firstAttemptAt.getTime() <= windowMs + graceMs;
 
   return { config: frozen, decide, mayStart };
 }

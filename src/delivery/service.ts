@@ -82,6 +82,9 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
       // an awaited delivery that fails here stops its rule just like a final failure (outcome.ts): say so
       const skipped = input.continuation ? ` The remaining actions of rule "${input.continuation.ruleName}" were not run.` : '';
       await addPost(em, systemActor, input.ticket.id, 'COMMENT', `Webhook "${def.name}" was not sent: ${err.message}.${skipped}`);
+      // inserted first (its QUEUED event), then FAILED on the feed, in the caller's transaction
+      await em.flush();
+      await publishFailed(em, delivery);
     }
     return delivery;
   };
@@ -96,7 +99,6 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
       return em.transactional(async (tem) => {
         const delivery = await prepare(tem, { webhook, ticket });
         await tem.flush();
-        if (delivery.status === 'FAILED') await publishFailed(tem, delivery);
         return delivery;
       });
     },
@@ -168,6 +170,10 @@ export interface DeliveryListFilter {
 export async function listDeliveries(em: EntityManager, filter: DeliveryListFilter, first: number, after: string | null | undefined) {
   if (first < 1 || first > 200) throw badInput('first', 'must be between 1 and 200');
   const where: Record<string, unknown> = {};
+  for (const key of ['webhookId', 'ticketId'] as const) {
+    const id = filter[key];
+    if (id && !/^[1-9][0-9]{0,17}$/.test(id)) throw badInput(`filter.${key}`, `"${id}" is not an id`);
+  }
   if (filter.webhookId) where.webhookId = filter.webhookId;
   if (filter.ticketId) where.ticketId = filter.ticketId;
   if (filter.status) where.status = filter.status;

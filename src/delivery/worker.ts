@@ -9,7 +9,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../log.js';
 import { claimDue, releaseClaims, type ClaimedDelivery } from './store.js';
-import { buildOutcome, expiredOutcome, recordBatch, recordWithTicketWork, touchesTicket, type Decision, type Outcome } from './outcome.js';
+import { buildOutcome, expiredOutcome, failedWithoutAttempt, recordBatch, recordWithTicketWork, touchesTicket, type Decision, type Outcome } from './outcome.js';
 import type { AttemptResult, RenderedRequest } from './types.js';
 
 export interface Sender {
@@ -130,7 +130,15 @@ export class DeliveryWorker {
     }
     const number = d.attemptCount + 1;
     const headers: Record<string, string> = { 'X-Deskhooks-Delivery': d.id, 'X-Deskhooks-Attempt': String(number) };
-    if (d.authSealed) headers.Authorization = this.opts.box.open(d.authSealed);
+    if (d.authSealed) {
+      try {
+        headers.Authorization = this.opts.box.open(d.authSealed);
+      } catch (err) {
+        // another DESKHOOKS_SECRET_KEY sealed it: no later try can do better, so fail it
+        // now rather than let the claim expire and the delivery loop unattempted forever
+        return this.record(failedWithoutAttempt(d, `not sent: ${(err as Error).message}`, this.clock()));
+      }
+    }
     const request = { ...d.request, headers: withoutAuthorization(d.request.headers) };
     const result = await this.opts.sender.send(request, headers, signal);
     if (signal.aborted) return; // shutting down: released in stop(), not counted as an attempt

@@ -4,7 +4,7 @@
  * its own transaction: evaluate the rules (pure), run the matched rules' actions, mark
  * the event processed. CONTINUATION records resume a rule after an awaited delivery.
  */
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
 import { CustomField, Post, Rule, Ticket, TicketEventRecord } from '../db/entities/index.js';
 import type { Logger } from '../log.js';
 import type { DeliveryService } from '../delivery/service.js';
@@ -100,7 +100,9 @@ export class Dispatcher {
 
   private async handle(id: string, rules: ReturnType<typeof ruleDef>[], fields: Map<string, CustomFieldInfo>): Promise<void> {
     await this.opts.orm.em.fork().transactional(async (em) => {
-      const record = await em.findOne(TicketEventRecord, { id, processedAt: null });
+      // locked: a second process that took the event over after an expired lease waits
+      // here and then finds it processed, instead of running its rules twice
+      const record = await em.findOne(TicketEventRecord, { id, processedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!record) return;
       record.processedAt = new Date();
       if (record.tries > MAX_TRIES) {

@@ -66,8 +66,12 @@ function apply(rule: Rule, input: RuleInput): void {
   rule.updatedAt = new Date();
 }
 
+export async function findRule(em: EntityManager, id: string): Promise<Rule | null> {
+  return isId(id) ? em.findOne(Rule, { id }) : null;
+}
+
 export async function getRule(em: EntityManager, id: string): Promise<Rule> {
-  const rule = isId(id) ? await em.findOne(Rule, { id }) : null;
+  const rule = await findRule(em, id);
   if (!rule) throw notFound('rule', id, 'id');
   return rule;
 }

@@ -11,6 +11,7 @@ import { TicketType } from '../schema/helpdesk-types.js';
 import { RuleType } from '../schema/rule-types.js';
 import { WebhookType } from '../schema/webhook-types.js';
 import type { GraphQLContext } from './context.js';
+import { createLoaders } from './loaders.js';
 import { toTicket } from './mappers.js';
 import { toRule } from './rule-resolver.js';
 import { toWebhook } from './webhook-resolver.js';
@@ -83,8 +84,14 @@ export class DeliveryResolver {
   })
   deliveryEvents(
     @Root() item: DeliveryFeedItem<DeliveryRow, AttemptRow>,
+    @Ctx() ctx: GraphQLContext,
     @Arg('filter', () => DeliveryFilter, { nullable: true }) _filter?: DeliveryFilter | null,
   ): DeliveryEvent {
+    // graphql-ws builds the context once per subscription: nested fields (ticket, rule…)
+    // get a fresh EntityManager and loaders per event, or they would show stale rows
+    // from the identity map and grow it for as long as the subscription lives
+    ctx.em = ctx.services.orm.em.fork();
+    ctx.loaders = createLoaders(ctx.em);
     // the rows were loaded once for every subscriber when the notification arrived
     const { message } = item;
     if (!item.delivery) throw notFound('delivery', message.d);
@@ -96,8 +103,9 @@ export class DeliveryResolver {
     return (await attemptsOf(ctx.em, [d.id]))[0] ?? [];
   }
 
-  @FieldResolver(() => WebhookType, { nullable: true, description: 'null once the webhook is deleted' })
+  @FieldResolver(() => WebhookType, { nullable: true, description: 'null once the webhook is deleted; webhook definitions are shown to ADMIN callers only (null for AGENT)' })
   async webhook(@Root() d: DeliveryType, @Ctx() ctx: GraphQLContext): Promise<WebhookType | null> {
+    if (ctx.user?.role !== 'ADMIN') return null;
     const w = d.webhookId ? await findWebhook(ctx.em, d.webhookId) : null;
     return w ? toWebhook(w) : null;
   }
@@ -108,8 +116,9 @@ export class DeliveryResolver {
     return t ? toTicket(t) : null;
   }
 
-  @FieldResolver(() => RuleType, { nullable: true })
+  @FieldResolver(() => RuleType, { nullable: true, description: 'rule definitions are shown to ADMIN callers only (null for AGENT)' })
   async rule(@Root() d: DeliveryType, @Ctx() ctx: GraphQLContext): Promise<RuleType | null> {
+    if (ctx.user?.role !== 'ADMIN') return null;
     const r = d.ruleId ? await ctx.em.findOne(Rule, { id: d.ruleId }) : null;
     return r ? toRule(r) : null;
   }

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Rule } from '../db/entities/index.js';
-import { createRule, deleteRule, getRule, listRules, updateRule } from '../dispatcher/rules.js';
+import { createRule, deleteRule, findRule, listRules, updateRule } from '../dispatcher/rules.js';
 import { findWebhook } from '../delivery/webhooks.js';
 import { ActionType, ConditionOperator, MatchType, TicketEvent } from '../schema/enums.js';
 import { RuleAction, RuleInput, RuleType } from '../schema/rule-types.js';
@@ -34,7 +34,8 @@ export class RuleResolver {
   @Authorized('ADMIN')
   @Query(() => RuleType, { nullable: true })
   async rule(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<RuleType | null> {
-    return toRule(await getRule(ctx.em, id));
+    const r = await findRule(ctx.em, id);
+    return r ? toRule(r) : null;
   }
 
   @Authorized('ADMIN')
@@ -60,7 +61,7 @@ export class RuleResolver {
 export class RuleActionResolver {
   @FieldResolver(() => WebhookType, { nullable: true, description: 'SEND_WEBHOOK' })
   async webhook(@Root() a: RuleAction, @Ctx() ctx: GraphQLContext): Promise<WebhookType | null> {
-    if (!a.webhookId) return null;
+    if (!a.webhookId || ctx.user?.role !== 'ADMIN') return null;
     const w = await findWebhook(ctx.em, a.webhookId);
     return w ? toWebhook(w) : null;
   }

@@ -3,6 +3,7 @@ import { addPost, createTicket, getTicketFor, listTickets, updateTicket } from '
 import { createCustomField, listCustomFields } from '../helpdesk/custom-fields.js';
 import { CreateTicketInput, CustomFieldInput, CustomFieldObject, PostType, TicketType, UpdateTicketInput, UserType } from '../schema/helpdesk-types.js';
 import { TicketStatus } from '../schema/enums.js';
+import { DomainError } from '../errors.js';
 import { GraphQLJSON } from 'graphql-scalars';
 import { actorOf, type GraphQLContext } from './context.js';
 import { toCustomField, toPost, toTicket } from './mappers.js';
@@ -12,7 +13,13 @@ export class TicketResolver {
   @Authorized()
   @Query(() => TicketType, { nullable: true })
   async ticket(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<TicketType | null> {
-    return toTicket(await getTicketFor(ctx.em, actorOf(ctx), id));
+    try {
+      return toTicket(await getTicketFor(ctx.em, actorOf(ctx), id));
+    } catch (err) {
+      // nullable in the contract: an unknown ticket is null; another requester's is FORBIDDEN
+      if (err instanceof DomainError && err.code === 'NOT_FOUND') return null;
+      throw err;
+    }
   }
 
   @Authorized()

@@ -5,11 +5,11 @@
  */
 import express, { type Request, type Response, type NextFunction } from 'express';
 import type { AppServices } from '../app-services.js';
-import { DomainError, unauthenticated } from '../errors.js';
+import { badInput, DomainError, forbidden, unauthenticated } from '../errors.js';
 import { authenticate } from '../helpdesk/users.js';
 import { addPost, getTicketFor } from '../helpdesk/tickets.js';
 import type { Actor } from '../helpdesk/actor.js';
-import type { Post, Ticket } from '../db/entities/index.js';
+import { User, type Post, type Ticket } from '../db/entities/index.js';
 
 const STATUS_FOR: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, NOT_IMPLEMENTED: 501 };
 
@@ -68,7 +68,19 @@ export function createRestRouter(services: AppServices): express.Router {
   };
 
   router.get('/tickets/:id', route(async (req, actor, em) => ticketJson(await getTicketFor(em, actor, String(req.params.id)))));
-  router.post('/tickets/:id/comments', route(async (req, actor, em) => postJson(await addPost(em, actor, String(req.params.id), 'COMMENT', text(req), 'id'))));
-  router.post('/tickets/:id/posts', route(async (req, actor, em) => postJson(await addPost(em, actor, String(req.params.id), 'REPLY', text(req), 'id'))));
+  /** The optional `user_id`: staff may post as another user (an integration posting for an agent). */
+  const author = async (req: Request, actor: Actor, em: ReturnType<typeof services.orm.em.fork>): Promise<Actor> => {
+    const raw = ((req.body ?? {}) as Record<string, unknown>).user_id;
+    if (raw === undefined || raw === null || raw === '') return actor;
+    const id = String(raw);
+    if (id === actor.user?.id) return actor;
+    if (actor.user?.role === 'CLIENT') throw forbidden('a CLIENT posts as itself only (user_id)');
+    const user = /^[1-9][0-9]{0,17}$/.test(id) ? await em.findOne(User, { id }) : null;
+    if (!user) throw badInput('user_id', `user ${id} not found`);
+    return { user, automated: actor.automated };
+  };
+
+  router.post('/tickets/:id/comments', route(async (req, actor, em) => postJson(await addPost(em, await author(req, actor, em), String(req.params.id), 'COMMENT', text(req), 'id'))));
+  router.post('/tickets/:id/posts', route(async (req, actor, em) => postJson(await addPost(em, await author(req, actor, em), String(req.params.id), 'REPLY', text(req), 'id'))));
   return router;
 }

@@ -136,7 +136,7 @@ describe('config and input checks', () => {
   });
 });
 
-describe('mayStart: no attempt later than the window (plus one interval of pickup grace)', () => {
+describe('mayStart: no attempt later than the window (plus a pickup grace of one interval, 5 s at most)', () => {
   const policy = createRetryPolicy({ intervalMs: 1_000, windowMs: 4_000 });
   const first = new Date(0);
   it.each([
@@ -148,5 +148,18 @@ describe('mayStart: no attempt later than the window (plus one interval of picku
     [first, 60_000, false],
   ] as const)('first %s, now +%i ms → %s', (firstAt, now, expected) => {
     expect(policy.mayStart(firstAt, new Date(now))).toBe(expected);
+  });
+});
+
+describe('mayStart with the default 30 m / 24 h: the grace is 5 s, not an interval', () => {
+  const policy = createRetryPolicy({ intervalMs: 30 * 60_000, windowMs: 24 * 3_600_000 });
+  const first = new Date(0);
+  it.each([
+    [24 * 3_600_000, true],
+    [24 * 3_600_000 + 5_000, true],
+    [24 * 3_600_000 + 5_001, false],
+    [24 * 3_600_000 + 10 * 60_000, false],
+  ] as const)('now +%i ms → %s', (now, expected) => {
+    expect(policy.mayStart(first, new Date(now))).toBe(expected);
   });
 });
