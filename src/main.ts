@@ -95,7 +95,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     } finally {
       await startLock.end().catch(() => {}); // ending the session releases the lock
     }
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 20 });
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 20, connectionTimeoutMillis: 10_000, keepAlive: true });
     // an idle client's error (a database restart) must not kill the process
     pool.on('error', (err) => log.error('database pool error', err.message));
     onStop('database pool', () => pool.end());
@@ -154,7 +154,8 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
 
     const services: AppServices = { config, orm, secretBox, log, deliveries, deliveryEvents, version: VERSION };
     const schema = await buildGraphQLSchema();
-    const isReady = async () => jobs.ready && (await pool.query('select 1').then(() => true, () => false));
+    // ready: the job engine runs, the database answers, and wake-ups / the live feed are heard
+    const isReady = async () => jobs.ready && listener.connected && (await pool.query('select 1').then(() => true, () => false));
     const app = await createHttpApp(services, schema, isReady, { api: runsApi });
     const port = await app.listen(config.port, config.host);
     // side by side, so that the stop stays within 10 s: requests get 3 s, attempts 5 s

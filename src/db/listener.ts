@@ -13,6 +13,8 @@ export interface Listener {
   onReconnect(handler: () => void): void;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** false while the connection is down: notifications sent meanwhile are lost (NOTIFY is not durable) */
+  readonly connected: boolean;
 }
 
 export function createListener(connectionString: string, log: Logger, retryMs = 1000): Listener {
@@ -23,7 +25,8 @@ export function createListener(connectionString: string, log: Logger, retryMs = 
   let timer: NodeJS.Timeout | null = null;
 
   const connect = async (): Promise<void> => {
-    const c = new pg.Client({ connectionString });
+    // bounded: a connection attempt made while the server restarts can otherwise hang forever
+    const c = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000, keepAlive: true });
     c.on('error', (err) => {
       log.error('database notification connection lost; reconnecting', err.message);
       scheduleReconnect(c);
@@ -71,6 +74,9 @@ export function createListener(connectionString: string, log: Logger, retryMs = 
       reconnectHandlers.push(handler);
     },
     start: connect,
+    get connected() {
+      return client !== null;
+    },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

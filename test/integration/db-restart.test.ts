@@ -11,6 +11,7 @@ import { freePort, startEmbeddedPostgres, type EmbeddedServer } from '../../src/
 import { startTestApp, type TestApp } from '../support/app.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { waitFor } from '../support/wait.js';
+import { collect, wsClient } from '../support/ws.js';
 
 let dir: string;
 let port: number;
@@ -54,11 +55,18 @@ describe('PostgreSQL restart', () => {
     await waitFor(async () => (await health()) === 200, { what: '/healthz to report 200 again', timeoutMs: 30_000 });
     await waitFor(async () => !(await app.gql(`{ me { id } }`)).errors, { what: 'the API to answer again', timeoutMs: 30_000 });
 
+    // the live feed's LISTEN connection is back: a subscriber sees the new delivery succeed
+    const client = wsClient(app.url, app.adminAuth);
+    const feed = collect<{ deliveryEvents: { type: string; delivery: { id: string } } }>(client, `subscription { deliveryEvents { type delivery { id } } }`);
+    await waitFor(() => app.services.deliveryEvents.subscriberCount >= 1, { what: 'the subscription' });
     const id = (await app.ok(`mutation($w: ID!, $t: ID!) { testWebhook(id: $w, ticketId: $t) { id } }`, { w: webhookId, t: ticketId })).testWebhook.id;
-    await waitFor(async () => (await app.ok(`query($id: ID!) { delivery(id: $id) { status } }`, { id })).delivery.status === 'SUCCEEDED', {
-      what: 'a delivery after the restart to succeed',
+    await waitFor(() => feed.events.some((e) => e.deliveryEvents.delivery.id === id && e.deliveryEvents.type === 'SUCCEEDED'), {
+      what: `SUCCEEDED on the feed after the restart (feed: ${JSON.stringify(feed.events)} errors: ${JSON.stringify(feed.errors)})`,
       timeoutMs: 20_000,
     });
+    feed.dispose();
+    await client.dispose();
+    expect((await app.ok(`query($id: ID!) { delivery(id: $id) { status } }`, { id })).delivery.status).toBe('SUCCEEDED');
     expect(receiver.requests.at(-1)?.headers['x-deskhooks-delivery']).toBe(id);
   }, 120_000);
 });

@@ -1,0 +1,79 @@
+/** HTTP edges: GET /graphql, unreadable bodies, the REST subset's shapes and user_id. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { basic, ADMIN_EMAIL, ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
+
+let app: TestApp;
+let agent: { id: string; key: string };
+let ticketId: string;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  const { createUser } = await app.ok(`mutation { createUser(input: { name: "Rest Agent", email: "rest@example.com", role: AGENT }) { apiKey user { id } } }`);
+  agent = { id: createUser.user.id, key: createUser.apiKey };
+  ticketId = (await app.ok(`mutation { createTicket(input: { title: "rest", description: "d" }) { id } }`)).createTicket.id;
+});
+afterAll(async () => app?.stop());
+
+describe('GraphQL over HTTP', () => {
+  it('GET /graphql answers queries (RUNTIME.md), with the Authorization header', async () => {
+    const res = await fetch(`${app.url}/graphql?query=${encodeURIComponent('{ me { email } }')}`, { headers: { authorization: app.adminAuth } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { me: { email: ADMIN_EMAIL } } });
+  });
+
+  it('an unreadable JSON body is a 400 with a clear message, not a server error', async () => {
+    const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: app.adminAuth }, body: '{"query": ' });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(await res.json())).toMatch(/could not be read/);
+  });
+
+  it('a filter id that is not an id is BAD_USER_INPUT naming it', async () => {
+    const r = await app.gql(`{ deliveries(filter: { ticketId: "abc" }) { totalCount } }`);
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.ticketId' });
+  });
+
+  it('ticket(id) and rule(id) are null for unknown ids (nullable in the contract)', async () => {
+    expect((await app.ok(`{ ticket(id: "999999") { id } rule(id: "999999") { id } }`))).toEqual({ ticket: null, rule: null });
+  });
+});
+
+describe('REST subset', () => {
+  const rest = (path: string, init: RequestInit & { auth?: string } = {}) =>
+    fetch(`${app.url}/api/v2${path}`, { ...init, headers: { authorization: init.auth ?? basic(ADMIN_EMAIL, ADMIN_KEY), ...(init.headers ?? {}) } });
+
+  it('GET /tickets/{id}/ → {"data": {ticket}}', async () => {
+    const res = await rest(`/tickets/${ticketId}/`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.data).toMatchObject({ id: Number(ticketId), title: 'rest', status: 'OPEN' });
+  });
+
+  it('POST /comments/ with a form body → an internal COMMENT; user_id posts as that user', async () => {
+    const res = await rest(`/tickets/${ticketId}/comments/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ text: 'from a form & more', user_id: agent.id }).toString(),
+    });
+    expect(res.status).toBe(200);
+    const { data } = (await res.json()) as any;
+    expect(data).toMatchObject({ type: 'comment', text: 'from a form & more', user_id: Number(agent.id) });
+    const posts = (await app.ok(`query($id: ID!) { ticket(id: $id) { posts { kind text author { id } } } }`, { id: ticketId })).ticket.posts;
+    expect(posts.at(-1)).toEqual({ kind: 'COMMENT', text: 'from a form & more', author: { id: agent.id } });
+  });
+
+  it('POST /posts/ with JSON → a public REPLY', async () => {
+    const res = await rest(`/tickets/${ticketId}/posts/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hello' }) });
+    expect(((await res.json()) as any).data).toMatchObject({ type: 'post', text: 'hello' });
+  });
+
+  it('errors: 401 without credentials, 404 for an unknown ticket, 400 for an empty text or an unknown user_id, 400 for unreadable JSON', async () => {
+    expect((await rest(`/tickets/${ticketId}/`, { auth: '' })).status).toBe(401);
+    expect((await rest(`/tickets/999999/`)).status).toBe(404);
+    const empty = await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text": ""}' });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as any).errors[0]).toMatchObject({ code: 'BAD_USER_INPUT', field: 'text' });
+    const unknownUser = await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text": "x", "user_id": 999999}' });
+    expect(((await unknownUser.json()) as any).errors[0]).toMatchObject({ code: 'BAD_USER_INPUT', field: 'user_id' });
+    expect((await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text": ' })).status).toBe(400);
+  });
+});
