@@ -12,6 +12,7 @@ import { evaluate } from './evaluate.js';
 import { runActions } from './actions.js';
 import { ruleDef } from './rules.js';
 import type { CustomFieldInfo, DispatchEvent, FieldChange, TicketEventType, TicketSnapshot } from './types.js';
+import { ticketState, type TicketState } from '../helpdesk/events.js';
 
 const LEASE_SECONDS = 60;
 const MAX_TRIES = 5;
@@ -144,21 +145,9 @@ export async function ticketSnapshot(
   em: EntityManager,
   ticket: Ticket,
   asOfPostId: string | null = null,
-  recorded?: Omit<TicketSnapshot, 'lastReplyAuthor'>,
+  recorded?: TicketState,
 ): Promise<TicketSnapshot> {
   const lastReply = await em.findOne(Post, { ticket: ticket.id, kind: 'REPLY', ...(asOfPostId ? { id: { $lte: asOfPostId } } : {}) }, { orderBy: { createdAt: 'desc', id: 'desc' }, populate: ['author'] });
   const lastReplyAuthor = !lastReply ? null : lastReply.author?.role === 'CLIENT' ? 'CLIENT' : 'STAFF';
-  if (recorded) return { ...recorded, lastReplyAuthor };
-  return {
-    id: ticket.id,
-    title: ticket.title,
-    description: ticket.description,
-    status: ticket.status,
-    priority: ticket.priority,
-    requester: { email: ticket.requester.email, role: ticket.requester.role },
-    assignee: ticket.assignee ? { email: ticket.assignee.email } : null,
-    parentId: ticket.parent?.id ?? null,
-    lastReplyAuthor,
-    custom: ticket.customFields,
-  };
+  return { ...(recorded ?? ticketState(ticket)), lastReplyAuthor };
 }
