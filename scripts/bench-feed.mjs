@@ -8,7 +8,11 @@
  *      10 s (it receives nothing during the run; the server must not buffer without bound
  *      nor slow the workers).
  *
- *   npm run build && node scripts/bench-feed.mjs [--n=2000] [--json]
+ * With --split, this process runs DESKHOOKS_ROLE=api (GraphQL, the feed) and a second
+ * process runs DESKHOOKS_ROLE=worker, as "Scaling out" in the README describes: the feed's
+ * cost then lands on the api process, not on the sends.
+ *
+ *   npm run build && node scripts/bench-feed.mjs [--n=2000] [--split] [--json]
  */
 import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,10 +24,13 @@ import { loadConfig } from '../dist/config.js';
 import { startDeskhooks } from '../dist/main.js';
 import { startEmbeddedPostgres } from '../dist/db/embedded.js';
 import pg from 'pg';
+import { spawn } from 'node:child_process';
+import { freePort } from '../dist/db/embedded.js';
 
 const args = process.argv.slice(2);
 const N = Number(args.find((a) => a.startsWith('--n='))?.split('=')[1] ?? 2000);
 const asJson = args.includes('--json');
+const split = args.includes('--split');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const dir = mkdtempSync(join(tmpdir(), 'deskhooks-feed-'));
@@ -33,12 +40,23 @@ await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
 const target = `http://127.0.0.1:${receiver.address().port}/hook`;
 
 const KEY = 'feed-bench-admin-key-0123456789';
-const config = loadConfig({
-  DATABASE_URL: embedded.url, DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1',
-  BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_API_KEY: KEY,
+const env = {
+  DATABASE_URL: embedded.url, DATA_DIR: dir, HOST: '127.0.0.1',
+  BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_API_KEY: KEY, DESKHOOKS_SECRET_KEY: 'feed-bench-secret-0123456789',
   DESKHOOKS_ALLOW_PRIVATE_NETWORKS: 'true', DESKHOOKS_LOG_LEVEL: 'error',
-});
+};
+const config = loadConfig({ ...env, PORT: '0', DESKHOOKS_ROLE: split ? 'api' : 'all' });
 const app = await startDeskhooks(config);
+let workerProc = null;
+if (split) {
+  workerProc = spawn(process.execPath, [new URL('../dist/cli.js', import.meta.url).pathname], {
+    env: { ...process.env, ...env, PORT: String(await freePort()), DESKHOOKS_ROLE: 'worker', DESKHOOKS_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  workerProc.stdout.on('data', (d) => (out += d));
+  while (!/listening on/.test(out)) await sleep(50);
+}
 const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 4 });
 const gql = async (query, variables = {}) => {
   const r = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: JSON.stringify({ query, variables }) });
@@ -99,9 +117,13 @@ const memory = process.memoryUsage().rss;
 while (performance.now() - stallStart < 10_000) await sleep(50);
 ws.terminate();
 
-const result = { deliveries: N, msWithoutSubscriber: Math.round(without), msWithStalledSubscriber: Math.round(withStalled), ratio: +(withStalled / without).toFixed(2), rssMiB: Math.round(memory / 2 ** 20) };
+const result = { topology: split ? 'api process + worker process' : 'one process (DESKHOOKS_ROLE=all)', deliveries: N, msWithoutSubscriber: Math.round(without), msWithStalledSubscriber: Math.round(withStalled), ratio: +(withStalled / without).toFixed(2), rssMiB: Math.round(memory / 2 ** 20) };
 if (asJson) console.log(JSON.stringify(result));
-else console.log(`${N} deliveries: ${result.msWithoutSubscriber} ms without a subscriber, ${result.msWithStalledSubscriber} ms with a subscriber that reads nothing (×${result.ratio}); RSS ${result.rssMiB} MiB`);
+else console.log(`${result.topology}, ${N} deliveries: ${result.msWithoutSubscriber} ms without a subscriber, ${result.msWithStalledSubscriber} ms with a subscriber that reads nothing (×${result.ratio}); RSS ${result.rssMiB} MiB`);
+if (workerProc) {
+  workerProc.kill('SIGTERM');
+  await new Promise((r) => workerProc.once('exit', r));
+}
 await pool.end();
 await app.stop();
 receiver.close();

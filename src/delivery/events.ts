@@ -2,11 +2,14 @@
  * The live delivery feed. Workers publish state changes with NOTIFY (identifiers and
  * state only); every API process LISTENs and fans them out to its subscribers, each
  * with its own bounded queue: a subscriber that does not read loses its oldest events
- * (and is told how many), it never slows deliveries or other subscribers down.
+ * (and is told how many) instead of growing memory or holding other subscribers back.
+ * Serving a subscriber still costs CPU (a GraphQL execution and a websocket write per
+ * event) until its socket buffers fill: scripts/bench-feed.mjs measures what that costs
+ * the sends.
  *
- * Each notification's events are loaded once, in one batch (the delivery and attempt
- * rows as they were just written), whatever the number of subscribers: serving the feed
- * costs a few queries per notification, not per event and subscriber.
+ * Events are loaded in batches (the delivery and attempt rows as they were just written),
+ * whatever the number of subscribers: the notifications of 10 ms share two queries, so
+ * serving the feed costs a few queries per burst, not per event and subscriber.
  */
 import type { DeliveryEventMessage } from './store.js';
 
@@ -46,30 +49,63 @@ export function matches(filter: DeliveryEventFilter, e: DeliveryEventMessage): b
   return (!filter.webhookId || filter.webhookId === e.w) && (!filter.ticketId || filter.ticketId === e.k) && (!filter.status || filter.status === e.s);
 }
 
-export function createDeliveryEventHub(load: FeedLoader = messagesOnly, onError: (msg: string, err: unknown) => void = () => {}): DeliveryEventHub {
-  const subscribers = new Set<Subscriber>();
-  // notifications are handled one after another, so each delivery's events stay in order
-  let chain: Promise<void> = Promise.resolve();
+export interface HubOptions {
+  /** events from notifications arriving within this many ms are loaded together */
+  batchMs?: number;
+  /** …up to this many events per load */
+  maxBatch?: number;
+}
 
-  const handle = async (payload: string) => {
+export function createDeliveryEventHub(
+  load: FeedLoader = messagesOnly,
+  onError: (msg: string, err: unknown) => void = () => {},
+  { batchMs = 10, maxBatch = 1_000 }: HubOptions = {},
+): DeliveryEventHub {
+  const subscribers = new Set<Subscriber>();
+  // batches are handled one after another, so each delivery's events stay in order
+  let chain: Promise<void> = Promise.resolve();
+  // events waiting to be loaded: a burst of notifications costs one load, not one each
+  let pending: DeliveryEventMessage[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let flushed: Promise<void> | null = null;
+  let resolveFlushed: () => void = () => {};
+
+  const deliver = async (events: DeliveryEventMessage[]) => {
     if (!subscribers.size) return;
-    let events: DeliveryEventMessage[];
-    try {
-      events = JSON.parse(payload) as DeliveryEventMessage[];
-    } catch (err) {
-      onError('unreadable delivery event notification', err);
-      return;
-    }
-    const wanted = events.filter((e) => [...subscribers].some((s) => matches(s.filter, e)));
-    if (!wanted.length) return;
-    const items = await load(wanted);
+    const items = await load(events);
     for (const item of items) for (const s of subscribers) if (matches(s.filter, item.message)) s.push(item);
+  };
+
+  const flush = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const batch = pending;
+    const done = resolveFlushed;
+    pending = [];
+    flushed = null;
+    chain = chain
+      .then(() => deliver(batch))
+      .catch((err) => onError('loading delivery events for the feed failed', err))
+      .finally(done);
   };
 
   return {
     receive(payload) {
-      chain = chain.then(() => handle(payload)).catch((err) => onError('loading delivery events for the feed failed', err));
-      return chain;
+      if (!subscribers.size) return Promise.resolve();
+      let events: DeliveryEventMessage[];
+      try {
+        events = JSON.parse(payload) as DeliveryEventMessage[];
+      } catch (err) {
+        onError('unreadable delivery event notification', err);
+        return Promise.resolve();
+      }
+      const wanted = events.filter((e) => [...subscribers].some((s) => matches(s.filter, e)));
+      if (!wanted.length) return flushed ?? Promise.resolve();
+      pending.push(...wanted);
+      const mine = (flushed ??= new Promise<void>((resolve) => (resolveFlushed = resolve)));
+      if (pending.length >= maxBatch) flush();
+      else timer ??= setTimeout(flush, batchMs);
+      return mine;
     },
     subscribe(filter, maxQueue = 10_000) {
       const s = new Subscriber(filter, maxQueue, () => subscribers.delete(s));
