@@ -15,6 +15,7 @@ import { authenticate } from './helpdesk/users.js';
 import { createLoaders, depthLimit, formatGraphQLError, type GraphQLContext } from './resolvers/index.js';
 import { DomainError } from './errors.js';
 import { createRestRouter } from './rest/router.js';
+import { attachFlowGate } from './ws-flow.js';
 
 export interface HttpApp {
   server: Server;
@@ -65,7 +66,7 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
         const auth = c.connectionParams?.authorization;
         const ctx = await contextFor(typeof auth === 'string' ? auth : undefined, false);
         if (!ctx.user) return false;
-        c.extra.ctx = ctx;
+        c.extra.ctx = { ...ctx, flow: attachFlowGate(c.extra.socket) };
         return true;
       },
       // the same error shapes as over HTTP (codes, fields, no internals)

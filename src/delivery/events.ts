@@ -20,6 +20,8 @@ export interface DeliveryFeedItem<D = unknown, A = unknown> {
   delivery: D | null;
   /** ATTEMPTED: the attempt that just finished */
   attempt: A | null;
+  /** not loaded yet: queued for a subscriber whose client is not reading */
+  unloaded?: boolean;
 }
 
 export type FeedLoader = (messages: DeliveryEventMessage[]) => Promise<DeliveryFeedItem[]>;
@@ -36,7 +38,8 @@ export interface DeliveryEventFilter {
 export interface DeliveryEventHub {
   /** feeds a NOTIFY payload (a JSON array of messages) to the subscribers */
   receive(payload: string): Promise<void>;
-  subscribe(filter: DeliveryEventFilter, maxQueue?: number): DeliverySubscription;
+  /** `gate`: the connection's flow control; while closed, events wait in the bounded queue */
+  subscribe(filter: DeliveryEventFilter, maxQueue?: number, gate?: { readonly open: boolean; wait(): Promise<void> }): DeliverySubscription;
   readonly subscriberCount: number;
 }
 
@@ -72,8 +75,21 @@ export function createDeliveryEventHub(
 
   const deliver = async (events: DeliveryEventMessage[]) => {
     if (!subscribers.size) return;
-    const items = await load(events);
-    for (const item of items) for (const s of subscribers) if (matches(s.filter, item.message)) s.push(item);
+    // a subscriber whose client is not reading gets the events unloaded: nothing is
+    // spent on them unless it reads again (then they are loaded in batches)
+    const all = [...subscribers];
+    const gated = all.filter((s) => s.gated);
+    const open = all.filter((s) => !s.gated);
+    for (const message of events) {
+      const targets = gated.filter((s) => matches(s.filter, message));
+      if (!targets.length) continue;
+      const item: DeliveryFeedItem = { message, delivery: null, attempt: null, unloaded: true };
+      for (const s of targets) s.push(item);
+    }
+    const wanted = events.filter((e) => open.some((s) => matches(s.filter, e)));
+    if (!wanted.length) return;
+    const items = await load(wanted);
+    for (const item of items) for (const s of open) if (matches(s.filter, item.message)) s.push(item);
   };
 
   const flush = (): void => {
@@ -107,8 +123,8 @@ export function createDeliveryEventHub(
       else timer ??= setTimeout(flush, batchMs);
       return mine;
     },
-    subscribe(filter, maxQueue = 10_000) {
-      const s = new Subscriber(filter, maxQueue, () => subscribers.delete(s));
+    subscribe(filter, maxQueue = 10_000, gate) {
+      const s = new Subscriber(filter, maxQueue, () => subscribers.delete(s), load, gate);
       subscribers.add(s);
       return s;
     },
@@ -129,16 +145,16 @@ class Subscriber implements DeliverySubscription {
     readonly filter: DeliveryEventFilter,
     private readonly maxQueue: number,
     private readonly onClose: () => void,
+    private readonly load: FeedLoader,
+    private readonly gate?: { readonly open: boolean; wait(): Promise<void> },
   ) {}
+
+  get gated(): boolean {
+    return this.gate !== undefined && !this.gate.open;
+  }
 
   push(e: DeliveryFeedItem): void {
     if (this.closed) return;
-    if (this.waiting) {
-      const w = this.waiting;
-      this.waiting = null;
-      w({ value: e, done: false });
-      return;
-    }
     if (this.queue.length - this.head >= this.maxQueue) {
       this.head++;
       this.dropped++;
@@ -148,12 +164,52 @@ class Subscriber implements DeliverySubscription {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
+    this.feedWaiter();
   }
 
-  next(): Promise<IteratorResult<DeliveryFeedItem>> {
-    if (this.head < this.queue.length) return Promise.resolve({ value: this.queue[this.head++]!, done: false });
-    if (this.closed) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiting = resolve));
+  private gatePending = false;
+
+  /** Hands the oldest queued event to a waiting next(). */
+  private feedWaiter(): void {
+    if (!this.waiting || this.head >= this.queue.length) return;
+    const w = this.waiting;
+    this.waiting = null;
+    void this.next().then(w);
+  }
+
+  async next(): Promise<IteratorResult<DeliveryFeedItem>> {
+    for (;;) {
+      // a client that has not read what it was sent gets nothing new until it does
+      if (this.gate && !this.gate.open) await this.gate.wait();
+      if (this.head >= this.queue.length) {
+        if (this.closed) return { value: undefined, done: true };
+        return new Promise((resolve) => (this.waiting = resolve));
+      }
+      const item = this.queue[this.head]!;
+      if (item.unloaded) {
+        await this.loadQueued();
+        continue; // the head may have moved meanwhile (drops)
+      }
+      this.head++;
+      return { value: item, done: false };
+    }
+  }
+
+  /** Loads the unloaded events at the head of the queue, up to 500, in one batch. */
+  private async loadQueued(): Promise<void> {
+    const batch: DeliveryFeedItem[] = [];
+    for (let i = this.head; i < this.queue.length && batch.length < 500; i++) {
+      const item = this.queue[i]!;
+      if (item.unloaded) batch.push(item);
+    }
+    let loaded: DeliveryFeedItem[];
+    try {
+      loaded = await this.load(batch.map((b) => b.message));
+    } catch {
+      loaded = batch.map((b) => ({ message: b.message, delivery: null, attempt: null })); // shown as "delivery not found"
+    }
+    // in place: the same objects may sit in other gated subscribers' queues
+    batch.forEach((b, i) => Object.assign(b, loaded[i], { unloaded: false }));
   }
 
   return(): Promise<IteratorResult<DeliveryFeedItem>> {

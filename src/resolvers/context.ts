@@ -3,6 +3,7 @@ import type { User } from '../db/entities/index.js';
 import type { Actor } from '../helpdesk/actor.js';
 import type { AppServices } from '../app-services.js';
 import type { Loaders } from './loaders.js';
+import type { FlowGate } from '../ws-flow.js';
 
 /** Per request (or per websocket operation): a fresh EntityManager fork and loaders. */
 export interface GraphQLContext {
@@ -12,6 +13,8 @@ export interface GraphQLContext {
   automated: boolean;
   loaders: Loaders;
   services: AppServices;
+  /** websocket operations: the connection's flow control (src/ws-flow.ts) */
+  flow?: FlowGate;
 }
 
 export function actorOf(ctx: GraphQLContext): Actor {

@@ -79,7 +79,7 @@ export class DeliveryResolver {
       const ctx = context as GraphQLContext;
       if (!ctx.user) throw unauthenticated();
       if (ctx.user.role === 'CLIENT') throw forbidden('deliveryEvents needs the role ADMIN or AGENT; you are CLIENT');
-      return ctx.services.deliveryEvents.subscribe((args.filter as DeliveryFilter | null) ?? {});
+      return ctx.services.deliveryEvents.subscribe((args.filter as DeliveryFilter | null) ?? {}, undefined, ctx.flow);
     },
   })
   deliveryEvents(

@@ -67,3 +67,30 @@ describe('delivery event hub', () => {
     expect(hub.subscriberCount).toBe(0);
   });
 });
+
+describe('a subscriber whose client is not reading (its flow gate is closed)', () => {
+  it('costs no loads while gated; on reading again its queued events are loaded in one batch, in order', async () => {
+    const loads: number[][] = [];
+    const hub = createDeliveryEventHub(async (messages) => {
+      loads.push(messages.map((m) => m.n!));
+      return messages.map((message) => ({ message, delivery: { id: message.d }, attempt: null }));
+    }, undefined, { batchMs: 0 });
+    let open = false;
+    let reopen: () => void = () => {};
+    const gate = { get open() { return open; }, wait: () => (open ? Promise.resolve() : new Promise<void>((r) => (reopen = r))) };
+    const stalled = hub.subscribe({}, 100, gate);
+    const pending = stalled.next(); // waits at the gate
+    for (let i = 0; i < 300; i += 50) await hub.receive(JSON.stringify(Array.from({ length: 50 }, (_, j) => ev(i + j))));
+    expect(loads).toEqual([]);
+    expect(stalled.dropped).toBe(200);
+    open = true;
+    reopen();
+    const first = await pending;
+    expect(first.value?.message.n).toBe(200);
+    expect(first.value?.delivery).toEqual({ id: 'd200' });
+    expect(loads).toEqual([Array.from({ length: 100 }, (_, i) => 200 + i)]);
+    const second = await stalled.next();
+    expect(second.value?.message.n).toBe(201);
+    expect(loads).toHaveLength(1);
+  });
+});
