@@ -3,9 +3,9 @@
  * state only); every API process LISTENs and fans them out to its subscribers, each
  * with its own bounded queue: a subscriber that does not read loses its oldest events
  * (and is told how many) instead of growing memory or holding other subscribers back.
- * Serving a subscriber still costs CPU (a GraphQL execution and a websocket write per
- * event) until its socket buffers fill: scripts/bench-feed.mjs measures what that costs
- * the sends.
+ * With the connection's flow gate (src/ws-flow.ts) closed, a subscriber's events are
+ * queued unloaded: a client that stops reading costs nothing until it reads again
+ * (scripts/bench-feed.mjs measures it).
  *
  * Events are loaded in batches (the delivery and attempt rows as they were just written),
  * whatever the number of subscribers: the notifications of 10 ms share two queries, so
