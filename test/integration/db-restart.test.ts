@@ -12,6 +12,7 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { waitFor } from '../support/wait.js';
 import { collect, wsClient } from '../support/ws.js';
+import { createTicket, createWebhook, deliveryStatus, jsonHook, testWebhook } from '../support/fixtures.js';
 
 let dir: string;
 let port: number;
@@ -38,12 +39,8 @@ const health = () => fetch(`${app.url}/healthz`).then((r) => r.status);
 
 describe('PostgreSQL restart', () => {
   it('the process survives, reports unavailable meanwhile, and works again after', async () => {
-    const ticketId = (await app.ok(`mutation { createTicket(input: { title: "before", description: "d" }) { id } }`)).createTicket.id;
-    const webhookId = (
-      await app.ok(`mutation($input: WebhookInput!) { createWebhook(input: $input) { id } }`, {
-        input: { name: 'r', method: 'POST', url: `${receiver.url}/r`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' },
-      })
-    ).createWebhook.id;
+    const ticketId = await createTicket(app, 'before');
+    const webhookId = await createWebhook(app, jsonHook('r', `${receiver.url}/r`));
     expect(await health()).toBe(200);
 
     await pg.stop();
@@ -59,14 +56,14 @@ describe('PostgreSQL restart', () => {
     const client = wsClient(app.url, app.adminAuth);
     const feed = collect<{ deliveryEvents: { type: string; delivery: { id: string } } }>(client, `subscription { deliveryEvents { type delivery { id } } }`);
     await waitFor(() => app.services.deliveryEvents.subscriberCount >= 1, { what: 'the subscription' });
-    const id = (await app.ok(`mutation($w: ID!, $t: ID!) { testWebhook(id: $w, ticketId: $t) { id } }`, { w: webhookId, t: ticketId })).testWebhook.id;
+    const id = await testWebhook(app, webhookId, ticketId);
     await waitFor(() => feed.events.some((e) => e.deliveryEvents.delivery.id === id && e.deliveryEvents.type === 'SUCCEEDED'), {
       what: `SUCCEEDED on the feed after the restart (feed: ${JSON.stringify(feed.events)} errors: ${JSON.stringify(feed.errors)})`,
       timeoutMs: 20_000,
     });
     feed.dispose();
     await client.dispose();
-    expect((await app.ok(`query($id: ID!) { delivery(id: $id) { status } }`, { id })).delivery.status).toBe('SUCCEEDED');
+    expect((await deliveryStatus(app, id)).status).toBe('SUCCEEDED');
     expect(receiver.requests.at(-1)?.headers['x-deskhooks-delivery']).toBe(id);
   }, 120_000);
 });

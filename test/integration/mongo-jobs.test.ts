@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { waitFor } from '../support/wait.js';
+import { createTicket, createWebhook, jsonHook, testWebhook } from '../support/fixtures.js';
 
 const mongodbUrl = process.env.MONGODB_URL;
 let app: TestApp | undefined;
@@ -21,13 +22,9 @@ describe.skipIf(!mongodbUrl)('job store in MongoDB (skipped: MONGODB_URL is not 
     app = await startTestApp({ MONGODB_URL: mongodbUrl! });
     receiver = await startReceiver();
     receiver.script({ status: 500 }, { status: 200 });
-    const ticketId = (await app.ok(`mutation { createTicket(input: { title: "m", description: "d" }) { id } }`)).createTicket.id;
-    const webhookId = (
-      await app.ok(`mutation($input: WebhookInput!) { createWebhook(input: $input) { id } }`, {
-        input: { name: 'm', method: 'POST', url: `${receiver.url}/m`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' },
-      })
-    ).createWebhook.id;
-    const id = (await app.ok(`mutation($w: ID!, $t: ID!) { testWebhook(id: $w, ticketId: $t) { id } }`, { w: webhookId, t: ticketId })).testWebhook.id;
+    const ticketId = await createTicket(app, 'm');
+    const webhookId = await createWebhook(app, jsonHook('m', `${receiver.url}/m`));
+    const id = await testWebhook(app, webhookId, ticketId);
     const d = await waitFor(async () => {
       const r = (await app!.ok(`query($id: ID!) { delivery(id: $id) { status attempts { statusCode } } }`, { id })).delivery;
       return r.status === 'SUCCEEDED' && r;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { waitFor } from '../support/wait.js';
+import { createTicket, createWebhook, deliveryStatus, jsonHook, testWebhook } from '../support/fixtures.js';
 
 let app: TestApp;
 let receiver: Receiver;
@@ -26,14 +27,10 @@ afterAll(async () => {
 describe('retry window after an outage', () => {
   it('a retry found due after its window is FAILED without another attempt, with a comment', async () => {
     receiver.fallback = { status: 503 };
-    const ticketId = (await app.ok(`mutation { createTicket(input: { title: "outage", description: "d" }) { id } }`)).createTicket.id;
-    const webhookId = (
-      await app.ok(`mutation($input: WebhookInput!) { createWebhook(input: $input) { id } }`, {
-        input: { name: 'Outage CRM', method: 'POST', url: `${receiver.url}/o`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' },
-      })
-    ).createWebhook.id;
-    const id = (await app.ok(`mutation($w: ID!, $t: ID!) { testWebhook(id: $w, ticketId: $t) { id } }`, { w: webhookId, t: ticketId })).testWebhook.id;
-    const status = async () => (await app.ok(`query($id: ID!) { delivery(id: $id) { status attemptCount } }`, { id })).delivery;
+    const ticketId = await createTicket(app, 'outage');
+    const webhookId = await createWebhook(app, jsonHook('Outage CRM', `${receiver.url}/o`));
+    const id = await testWebhook(app, webhookId, ticketId);
+    const status = () => deliveryStatus(app, id);
     await waitFor(async () => (await status()).status === 'RETRYING', { what: 'RETRYING after the first attempt' });
 
     offsetMs = 6 * 60_000; // as if the service had been down for 6 minutes: past the 5 m window (+5 s grace)
@@ -52,19 +49,15 @@ describe('retry window after an outage', () => {
     offsetMs = 0;
     receiver.requests.length = 0;
     receiver.fallback = { status: 503 };
-    const ticketId = (await app.ok(`mutation { createTicket(input: { title: "ok", description: "d" }) { id } }`)).createTicket.id;
-    const webhookId = (
-      await app.ok(`mutation($input: WebhookInput!) { createWebhook(input: $input) { id } }`, {
-        input: { name: 'Late', method: 'POST', url: `${receiver.url}/l`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' },
-      })
-    ).createWebhook.id;
-    const id = (await app.ok(`mutation($w: ID!, $t: ID!) { testWebhook(id: $w, ticketId: $t) { id } }`, { w: webhookId, t: ticketId })).testWebhook.id;
+    const ticketId = await createTicket(app, 'ok');
+    const webhookId = await createWebhook(app, jsonHook('Late', `${receiver.url}/l`));
+    const id = await testWebhook(app, webhookId, ticketId);
     await receiver.waitForRequests(1);
-    await waitFor(async () => (await app.ok(`query($id: ID!) { delivery(id: $id) { status } }`, { id })).delivery.status === 'RETRYING', { what: 'RETRYING' });
+    await waitFor(async () => (await deliveryStatus(app, id)).status === 'RETRYING', { what: 'RETRYING' });
     receiver.fallback = { status: 200 };
     offsetMs = 70_000; // the slot at +1 m has passed, 70 s is inside the window
     await app.worker!.wake();
     await receiver.waitForRequests(2);
-    await waitFor(async () => (await app.ok(`query($id: ID!) { delivery(id: $id) { status } }`, { id })).delivery.status === 'SUCCEEDED', { what: 'SUCCEEDED' });
+    await waitFor(async () => (await deliveryStatus(app, id)).status === 'SUCCEEDED', { what: 'SUCCEEDED' });
   });
 });
