@@ -167,8 +167,6 @@ class Subscriber implements DeliverySubscription {
     this.feedWaiter();
   }
 
-  private gatePending = false;
-
   /** Hands the oldest queued event to a waiting next(). */
   private feedWaiter(): void {
     if (!this.waiting || this.head >= this.queue.length) return;

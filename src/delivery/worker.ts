@@ -217,9 +217,14 @@ export class DeliveryWorker {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
-    this.slotFreed?.();
-    const deadline = Date.now() + graceMs;
-    while (this.inFlight.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.signal(); // a drain waiting for slots sees `stopping` and ends
+    // wait for the in-flight attempts to finish (each one signals), up to the grace
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    let over = false;
+    void graceOver.then(() => (over = true));
+    while (this.inFlight.size && !over) await Promise.race([this.changed(), graceOver]);
+    clearTimeout(timer);
     const aborted = [...this.inFlight.keys()];
     for (const controller of this.inFlight.values()) controller.abort();
     if (this.flushTimer) clearTimeout(this.flushTimer);

@@ -1,9 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { attemptsOf, findDelivery, listDeliveries } from '../delivery/service.js';
-import { findWebhook } from '../delivery/webhooks.js';
+import { findDelivery, listDeliveries } from '../delivery/service.js';
 import type { DeliveryFeedItem } from '../delivery/events.js';
 import type { AttemptRow, DeliveryRow } from '../delivery/feed-loader.js';
-import { Rule, Ticket } from '../db/entities/index.js';
 import { forbidden, notFound, unauthenticated } from '../errors.js';
 import { DeliveryEventType, DeliveryStatus, HttpMethod, TicketEvent } from '../schema/enums.js';
 import { DeliveryAttempt, DeliveryEvent, DeliveryFilter, DeliveryPage, DeliveryType } from '../schema/delivery-types.js';
@@ -12,7 +10,6 @@ import { RuleType } from '../schema/rule-types.js';
 import { WebhookType } from '../schema/webhook-types.js';
 import type { GraphQLContext } from './context.js';
 import { createLoaders } from './loaders.js';
-import { toTicket } from './mappers.js';
 import { toRule } from './rule-resolver.js';
 import { toWebhook } from './webhook-resolver.js';
 
@@ -100,26 +97,25 @@ export class DeliveryResolver {
 
   @FieldResolver(() => [DeliveryAttempt])
   async attempts(@Root() d: DeliveryType, @Ctx() ctx: GraphQLContext): Promise<DeliveryAttempt[]> {
-    return (await attemptsOf(ctx.em, [d.id]))[0] ?? [];
+    return ctx.loaders.attempts.load(d.id);
   }
 
   @FieldResolver(() => WebhookType, { nullable: true, description: 'null once the webhook is deleted; webhook definitions are shown to ADMIN callers only (null for AGENT)' })
   async webhook(@Root() d: DeliveryType, @Ctx() ctx: GraphQLContext): Promise<WebhookType | null> {
     if (ctx.user?.role !== 'ADMIN') return null;
-    const w = d.webhookId ? await findWebhook(ctx.em, d.webhookId) : null;
+    const w = d.webhookId ? await ctx.loaders.webhook.load(d.webhookId) : null;
     return w ? toWebhook(w) : null;
   }
 
   @FieldResolver(() => TicketType, { nullable: true })
   async ticket(@Root() d: DeliveryType, @Ctx() ctx: GraphQLContext): Promise<TicketType | null> {
-    const t = d.ticketId ? await ctx.em.findOne(Ticket, { id: d.ticketId }) : null;
-    return t ? toTicket(t) : null;
+    return d.ticketId ? ctx.loaders.ticket.load(d.ticketId) : null;
   }
 
   @FieldResolver(() => RuleType, { nullable: true, description: 'rule definitions are shown to ADMIN callers only (null for AGENT)' })
   async rule(@Root() d: DeliveryType, @Ctx() ctx: GraphQLContext): Promise<RuleType | null> {
     if (ctx.user?.role !== 'ADMIN') return null;
-    const r = d.ruleId ? await ctx.em.findOne(Rule, { id: d.ruleId }) : null;
+    const r = d.ruleId ? await ctx.loaders.rule.load(d.ruleId) : null;
     return r ? toRule(r) : null;
   }
 }

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Ticket, User } from '../db/entities/index.js';
+import { Rule, Ticket, User, Webhook, type DeliveryAttempt } from '../db/entities/index.js';
+import { attemptsOf } from '../delivery/service.js';
 import { postsByTicket } from '../helpdesk/tickets.js';
 import type { PostType, TicketType, UserType } from '../schema/helpdesk-types.js';
 import { toPost, toTicket, toUser } from './mappers.js';
@@ -12,6 +13,10 @@ export interface Loaders {
   children: DataLoader<string, TicketType[]>;
   posts: DataLoader<string, PostType[]>;
   replies: DataLoader<string, PostType[]>;
+  /** the delivery log: attempts, webhooks and rules of a page of deliveries */
+  attempts: DataLoader<string, DeliveryAttempt[]>;
+  webhook: DataLoader<string, Webhook | null>;
+  rule: DataLoader<string, Rule | null>;
 }
 
 export function createLoaders(em: EntityManager): Loaders {
@@ -28,5 +33,8 @@ export function createLoaders(em: EntityManager): Loaders {
     }),
     posts: new DataLoader(async (ids) => (await postsByTicket(em, ids, false)).map((list) => list.map(toPost))),
     replies: new DataLoader(async (ids) => (await postsByTicket(em, ids, true)).map((list) => list.map(toPost))),
+    attempts: new DataLoader((ids) => attemptsOf(em, ids)),
+    webhook: new DataLoader(async (ids) => byId(ids, await em.find(Webhook, { id: { $in: [...ids] } }))),
+    rule: new DataLoader(async (ids) => byId(ids, await em.find(Rule, { id: { $in: [...ids] } }))),
   };
 }

@@ -1,6 +1,9 @@
 /** HTTP edges: GET /graphql, unreadable bodies, the REST subset's shapes and user_id. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, ADMIN_EMAIL, ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
+import { startReceiver } from '../support/receiver.js';
+import { waitFor } from '../support/wait.js';
+import { createWebhook, jsonHook, testWebhook } from '../support/fixtures.js';
 
 let app: TestApp;
 let agent: { id: string; key: string };
@@ -30,6 +33,26 @@ describe('GraphQL over HTTP', () => {
   it('a filter id that is not an id is BAD_USER_INPUT naming it', async () => {
     const r = await app.gql(`{ deliveries(filter: { ticketId: "abc" }) { totalCount } }`);
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.ticketId' });
+  });
+
+  it('a page of 20 deliveries with attempts, webhook, ticket and rule takes a handful of queries', async () => {
+    const receiver = await startReceiver();
+    try {
+      const webhookId = await createWebhook(app, jsonHook('log', `${receiver.url}/log`));
+      for (let i = 0; i < 20; i++) await testWebhook(app, webhookId, ticketId);
+      await waitFor(async () => (await app.ok(`{ deliveries(filter: { status: SUCCEEDED }) { totalCount } }`)).deliveries.totalCount === 20, { what: '20 deliveries to succeed' });
+      const knex = (app.services.orm.em.getConnection() as any).getKnex();
+      let queries = 0;
+      const count = () => void queries++;
+      knex.on('query', count);
+      const page = await app.ok(`{ deliveries(first: 20) { nodes { id attempts { number statusCode } webhook { id } ticket { id } rule { id } } } }`);
+      knex.off('query', count);
+      expect(page.deliveries.nodes).toHaveLength(20);
+      expect(page.deliveries.nodes.every((n: any) => n.attempts.length === 1 && n.webhook.id === webhookId && n.ticket.id === ticketId)).toBe(true);
+      expect(queries).toBeLessThanOrEqual(8);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('ticket(id) and rule(id) are null for unknown ids (nullable in the contract)', async () => {
