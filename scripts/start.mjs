@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: compile when dist/ is missing or older than a source file, then run.
+// package.json execs this script, so that npm's own process forwards SIGTERM/SIGINT to it
+// and exits only once the server has stopped; src/launcher.ts covers npm being killed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -156,7 +156,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const schema = await buildGraphQLSchema();
     // ready: the job engine runs, the database answers, and wake-ups / the live feed are heard
     const isReady = async () => jobs.ready && listener.connected && (await pool.query('select 1').then(() => true, () => false));
-    const app = await createHttpApp(services, schema, isReady, { api: runsApi });
+    const app = await createHttpApp(services, schema, isReady, { api: runsApi, notifications: listener });
     const port = await app.listen(config.port, config.host);
     // side by side, so that the stop stays within 10 s: requests get 3 s, attempts 5 s
     onStop('HTTP server and delivery worker', () => Promise.all([app.close(), worker?.stop(opts.stopGraceMs ?? 5_000)]));

@@ -9,13 +9,18 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { specifiedRules, validate, type GraphQLSchema } from 'graphql';
+import { GraphQLError, execute, subscribe, type GraphQLSchema } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
 import type { AppServices } from './app-services.js';
-import { authenticate } from './helpdesk/users.js';
-import { createLoaders, depthLimit, formatGraphQLError, type GraphQLContext } from './resolvers/index.js';
-import { DomainError } from './errors.js';
+import { API_KEY_ROTATED_CHANNEL, authenticate } from './helpdesk/users.js';
+import { User } from './db/entities/index.js';
+import type { Listener } from './db/listener.js';
+import { GRAPHQL_LIMITS, checkSource, costLimitError, createLoaders, formatGraphQLError, limitError, limitRules, prepareOperation, textInputGuardPlugin, withTextInputGuard, type GraphQLContext } from './resolvers/index.js';
+import { DomainError, forbidden } from './errors.js';
 import { createRestRouter } from './rest/router.js';
+import { isAttemptInFlight } from './delivery/store.js';
 import { attachFlowGate } from './ws-flow.js';
+import { KEY_ROTATED_CLOSE_CODE, createWsSessions } from './ws-sessions.js';
 
 export interface HttpApp {
   server: Server;
@@ -28,6 +33,8 @@ export const DELIVERY_HEADER = 'x-deskhooks-delivery';
 export interface HttpAppOptions {
   /** false for a worker-only process: /healthz only */
   api: boolean;
+  /** the process's LISTEN connection: key rotations in any process close this one's websockets */
+  notifications?: Pick<Listener, 'on' | 'onReconnect'>;
 }
 
 export async function createHttpApp(services: AppServices, schema: GraphQLSchema, isReady: () => Promise<boolean>, opts: HttpAppOptions = { api: true }): Promise<HttpApp> {
@@ -56,37 +63,94 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
     };
   }
 
-  const wss = new WebSocketServer({ server, path: '/graphql' });
-  const wsCleanup = useServer<Record<string, unknown>, { ctx?: GraphQLContext }>(
+  // maxPayload: a larger message closes the socket (1009) before it is buffered or parsed;
+  // graphql-ws parses connection_init before onConnect checks the key
+  const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: GRAPHQL_LIMITS.maxMessageBytes });
+  // A client breaking the protocol (a message over maxPayload, invalid UTF-8 …): ws has
+  // already closed the socket with the matching code (1009, 1007 …); graphql-ws would
+  // print each such error to stderr as an internal one.
+  wss.on('connection', (socket) => {
+    const emit = socket.emit.bind(socket);
+    socket.emit = ((event: string | symbol, ...args: unknown[]) => {
+      const code = (args[0] as { code?: unknown } | undefined)?.code;
+      if (event === 'error' && typeof code === 'string' && code.startsWith('WS_ERR_')) {
+        log.debug(`websocket closed for a protocol error: ${code}`);
+        return true;
+      }
+      return emit(event, ...args);
+    }) as typeof socket.emit;
+  });
+  const sessions = createWsSessions();
+  // closes the connections made with a key that is no longer the user's (rotated, or the user is gone)
+  const revokeStale = async (userIds: string[]) => {
+    const open = new Set(sessions.userIds());
+    const ids = userIds.filter((id) => open.has(id));
+    if (!ids.length) return;
+    const users = await services.orm.em.fork().find(User, { id: { $in: ids } });
+    const current = new Map(users.map((u) => [u.id, u.apiKeyHash]));
+    for (const id of ids) sessions.revoke(id, current.get(id) ?? null);
+  };
+  const revokeLogged = (userIds: string[]) => void revokeStale(userIds).catch((err) => log.error('closing websockets of a rotated key failed', err));
+  opts.notifications?.on(API_KEY_ROTATED_CHANNEL, (userId) => revokeLogged([userId]));
+  // a rotation NOTIFY sent while the connection was down is lost: check every open connection
+  opts.notifications?.onReconnect(() => revokeLogged(sessions.userIds()));
+
+  const wsCleanup = useServer<Record<string, unknown>, { ctx?: GraphQLContext; keyHash?: string }>(
     {
       schema,
-      validate: (schema, document) => validate(schema, document, [...specifiedRules, depthLimit(12)]),
+      // U+0000 / lone surrogates in any string: refused before execution, as over HTTP
+      execute: withTextInputGuard(execute),
+      subscribe: withTextInputGuard(subscribe),
       // Refuse the connection outright without valid credentials (graphql-ws closes with 4403).
       onConnect: async (c) => {
         const auth = c.connectionParams?.authorization;
         const ctx = await contextFor(typeof auth === 'string' ? auth : undefined, false);
         if (!ctx.user) return false;
         c.extra.ctx = { ...ctx, flow: attachFlowGate(c.extra.socket) };
+        c.extra.keyHash = ctx.user.apiKeyHash;
+        sessions.add(c.extra.socket, ctx.user);
         return true;
+      },
+      // Our parse, limits and validation (graphql-ws's own `validate` would not apply the
+      // limits), then a fresh EntityManager and the user as it is now for each operation.
+      onSubscribe: async (c, _id, payload) => {
+        // c.subscriptions already holds this operation
+        if (Object.keys(c.subscriptions).length > GRAPHQL_LIMITS.maxSubscriptionsPerConnection) {
+          const n = GRAPHQL_LIMITS.maxSubscriptionsPerConnection;
+          return [limitError(`at most ${n} subscriptions may be open on one connection (the subscription limit is ${n}); complete one first`, 'subscribe')];
+        }
+        const prepared = prepareOperation(schema, payload.query, payload.variables, payload.operationName);
+        if (prepared.errors) return [...prepared.errors];
+        const base = c.extra.ctx!;
+        const em = services.orm.em.fork();
+        const user = await em.findOne(User, { id: base.user!.id });
+        if (!user || user.apiKeyHash !== c.extra.keyHash) {
+          // rotated while the NOTIFY was missed
+          c.extra.socket.close(KEY_ROTATED_CLOSE_CODE, 'Forbidden: the API key of this connection was rotated');
+          return [new GraphQLError('the API key of this connection was rotated', { originalError: forbidden('the API key of this connection was rotated') })];
+        }
+        return {
+          schema,
+          document: prepared.document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: { ...base, user, em, loaders: createLoaders(em) } satisfies GraphQLContext,
+        };
       },
       // the same error shapes as over HTTP (codes, fields, no internals)
       onError: (_c, _id, _payload, errors) => errors.map((e) => formatGraphQLError(e.toJSON(), e, (m, err) => log.error(m, err))),
       onNext: (_c, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => formatGraphQLError(e.toJSON(), e, (m, err) => log.error(m, err))) } : undefined,
-      context: async (c) => {
-        // a fresh EntityManager per operation, the user from the connection
-        const base = c.extra.ctx!;
-        const em = services.orm.em.fork();
-        return { ...base, em, loaders: createLoaders(em) };
-      },
     },
     wss,
   );
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    validationRules: [depthLimit(12)],
-    parseOptions: { maxTokens: 10_000 },
+    // the same limits as the websocket: checkSource runs first (below); these repeat its
+    // rules for whatever reaches Apollo another way, and the cost needs the variables
+    validationRules: limitRules,
+    parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens },
     introspection: true,
     // src/cli.ts owns the signals and stops everything in order
     stopOnTerminationSignals: false,
@@ -96,6 +160,8 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, (m, e) => log.error(m, e)),
     plugins: [
+      textInputGuardPlugin<GraphQLContext>(),
+      costLimitPlugin(schema),
       // in-flight requests get 3 s at stop, so that the whole stop stays under 10 s
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: 3_000 }),
       { async serverWillStart() { return { async drainServer() { log.debug('closing websockets'); await wsCleanup.dispose(); log.debug('websockets closed'); } }; } },
@@ -107,8 +173,19 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
+    // a document over a limit is refused before graphql-js's own rules (some are quadratic) see it
+    (req, res, next) => {
+      const query = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
+      const refused = typeof query === 'string' ? checkSource(schema, query) : [];
+      if (!refused.length) return next();
+      res.status(400).json({ errors: refused.map((e) => formatGraphQLError(e.toJSON(), e, (m, err) => log.error(m, err))) });
+    },
     expressMiddleware(apollo, {
-      context: async ({ req }) => contextFor(req.headers.authorization, req.headers[DELIVERY_HEADER] !== undefined),
+      // X-Deskhooks-Delivery silences events only when it comes from that attempt's receiver
+      context: async ({ req }) => {
+        const header = req.headers[DELIVERY_HEADER];
+        return contextFor(req.headers.authorization, typeof header === 'string' && (await isAttemptInFlight(services.orm.em.fork(), header)));
+      },
     }),
   );
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
@@ -134,6 +211,21 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
       await apollo.stop();
       log.debug('Apollo stopped');
       server.closeAllConnections?.();
+    },
+  };
+}
+
+/** Refuses, once the operation is known, one that would fetch more objects than the cost limit. */
+function costLimitPlugin(schema: GraphQLSchema): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, request, operation }) {
+          if (!operation) return; // Apollo reports the unknown operation
+          const refused = costLimitError(schema, document, request.variables, operation.name?.value);
+          if (refused) throw refused;
+        },
+      };
     },
   };
 }

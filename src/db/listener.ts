@@ -68,7 +68,8 @@ export function createListener(connectionString: string, log: Logger, retryMs = 
       const list = handlers.get(channel) ?? [];
       list.push(handler);
       handlers.set(channel, list);
-      if (client && list.length === 1) void client.query(`listen "${channel.replace(/"/g, '')}"`);
+      // a failed LISTEN is retried with the others when the connection is re-established
+      if (client && list.length === 1) client.query(`listen "${channel.replace(/"/g, '')}"`).catch((err) => log.error(`listen ${channel} failed`, err.message));
     },
     onReconnect(handler) {
       reconnectHandlers.push(handler);

@@ -14,9 +14,17 @@ import { compileTemplate, escapeText } from './template/index.js';
 import type { AttemptRow, ClaimedDelivery, DeliveryEventMessage, DeliveryUpdate } from './store.js';
 import { insertAttempts, publishEvents, publishEventsWithEm, updateDeliveries } from './store.js';
 import type { AttemptResult, TemplateContext } from './types.js';
+import { cutText, storableText, storableValue } from './storable.js';
+import { describeError } from '../log-redact.js';
 
 /** What an attempt record keeps of the response body. */
 export const RECORDED_BODY_LIMIT = 64 * 1024;
+
+/** A success comment longer than this is cut (as long as a post the API accepts). */
+export const COMMENT_LIMIT = 100_000;
+
+/** How much of a recording error an outcome recorded without its response keeps. */
+const RECORDING_ERROR_LIMIT = 500;
 
 export type Decision = { kind: 'succeeded' } | { kind: 'retry'; at: Date } | { kind: 'failed'; reason: string };
 
@@ -30,6 +38,9 @@ export interface Outcome {
   events: DeliveryEventMessage[];
 }
 
+/** Text as it is recorded: storable (storable.ts), null kept. */
+const storable = (text: string | null): string | null => (text === null ? null : storableText(text));
+
 export function buildOutcome(delivery: ClaimedDelivery, result: AttemptResult, decision: Decision, now: Date): Outcome {
   const number = delivery.attemptCount + 1;
   const body = result.responseBody;
@@ -39,8 +50,8 @@ export function buildOutcome(delivery: ClaimedDelivery, result: AttemptResult, d
     startedAt: result.startedAt,
     durationMs: Math.max(0, Math.round(result.durationMs)),
     statusCode: result.statusCode,
-    error: result.error,
-    responseBody: body === null ? null : body.length > RECORDED_BODY_LIMIT ? body.slice(0, RECORDED_BODY_LIMIT) : body,
+    error: storable(result.error),
+    responseBody: body === null ? null : storableText(cutText(body, RECORDED_BODY_LIMIT)),
   };
   const status: DeliveryStatus = decision.kind === 'succeeded' ? 'SUCCEEDED' : decision.kind === 'retry' ? 'RETRYING' : 'FAILED';
   const update: DeliveryUpdate = {
@@ -49,7 +60,7 @@ export function buildOutcome(delivery: ClaimedDelivery, result: AttemptResult, d
     attemptCount: number,
     nextAttemptAt: decision.kind === 'retry' ? decision.at : null,
     firstAttemptAt: delivery.firstAttemptAt ?? result.startedAt,
-    lastError: decision.kind === 'failed' ? decision.reason : result.error,
+    lastError: storable(decision.kind === 'failed' ? decision.reason : result.error),
     completedAt: decision.kind === 'retry' ? null : now,
   };
   const base = { d: delivery.id, w: delivery.webhookId, k: delivery.ticketId, at: now.toISOString() };
@@ -64,12 +75,14 @@ export function buildOutcome(delivery: ClaimedDelivery, result: AttemptResult, d
  * FAILED without another attempt.
  */
 export function expiredOutcome(delivery: ClaimedDelivery, windowMs: number, now: Date): Outcome {
-  const reason = `retry window of ${Math.round(windowMs / 1000)} s passed before attempt ${delivery.attemptCount + 1} could start (the service was not running when it was due); last error: ${delivery.lastError ?? 'unknown'}`;
+  const why = delivery.attemptCount === 0 ? 'an earlier try was sent but its outcome could not be recorded, or the service stopped during it' : 'the service was not running when it was due';
+  const reason = `retry window of ${Math.round(windowMs / 1000)} s passed before attempt ${delivery.attemptCount + 1} could start (${why}); last error: ${delivery.lastError ?? 'unknown'}`;
   return failedWithoutAttempt(delivery, reason, now);
 }
 
 /** FAILED without sending (nothing could change on a later try): no attempt row. */
-export function failedWithoutAttempt(delivery: ClaimedDelivery, reason: string, now: Date): Outcome {
+export function failedWithoutAttempt(delivery: ClaimedDelivery, failure: string, now: Date): Outcome {
+  const reason = storableText(failure);
   return {
     delivery,
     result: { startedAt: now, durationMs: 0, statusCode: null, error: reason, errorClass: 'network', responseBody: null, responseContentType: null, responseTruncated: false },
@@ -79,6 +92,36 @@ export function failedWithoutAttempt(delivery: ClaimedDelivery, reason: string, 
     events: [{ t: 'FAILED', d: delivery.id, w: delivery.webhookId, k: delivery.ticketId, s: 'FAILED', n: null, at: now.toISOString() }],
   };
 }
+
+/**
+ * The outcome reduced to what can always be stored, after `err` kept it from being
+ * recorded: the same decision, attempt number and times, no response body; the attempt's
+ * error and a note on the delivery say why. `withAttempt: false` leaves out the attempt
+ * row too (the delivery's state alone). Recording this instead means a delivery is never
+ * sent again as the same attempt because its answer could not be stored.
+ */
+export function minimalOutcome(o: Outcome, err: unknown, withAttempt = true): Outcome {
+  const why = `outcome could not be recorded: ${recordingError(err)}`;
+  const attempt = withAttempt && o.attempt ? { ...o.attempt, responseBody: null, error: joined(o.attempt.error, why) } : null;
+  const lastError = o.update.lastError === null ? null : cutText(o.update.lastError, RECORDING_ERROR_LIMIT);
+  return { ...o, attempt, update: { ...o.update, lastError, note: joined(o.update.note ?? null, why) } };
+}
+
+/** The outcome with a note for the delivery (ticket work that could not be done). */
+export function withNote(o: Outcome, note: string): Outcome {
+  return { ...o, update: { ...o.update, note: storableText(note) } };
+}
+
+/**
+ * An error as a recorded text: storable, short, and redacted like a log line (a database
+ * error keeps its message, SQLSTATE and the statement's shape, never the values — e.g. the
+ * very answer that could not be stored).
+ */
+export function recordingError(err: unknown): string {
+  return storableText(cutText(describeError(err, { stack: false }), RECORDING_ERROR_LIMIT));
+}
+
+const joined = (a: string | null, b: string) => (a ? `${cutText(a, RECORDING_ERROR_LIMIT)}; ${b}` : b);
 
 /** Outcomes that only change delivery rows can be recorded in batches. */
 export function touchesTicket(o: Outcome): boolean {
@@ -145,11 +188,13 @@ export async function recordWithTicketWork(em: EntityManager, o: Outcome): Promi
     const continuation = delivery.continuation as Continuation | null;
     if (o.decision.kind === 'succeeded') {
       const notes: string[] = [];
-      const parsed = parseResponseBody(o.result.responseBody ?? '', o.result.responseContentType);
+      // the answer and everything made from it is stored: each value storable (storable.ts)
+      const body = storableText(o.result.responseBody ?? '');
+      const parsed = parseResponseBody(body, o.result.responseContentType);
       let temp: Record<string, unknown> = {};
       if (processing.responseMappings.length) {
         const fields = new Map((await tem.find(CustomField, {})).map((f) => [f.key, { type: f.type, options: f.options }]));
-        const mapped = applyMappings(parsed, processing.responseMappings, fields);
+        const mapped = storableValue(applyMappings(parsed, processing.responseMappings, fields));
         notes.push(...mapped.notes);
         temp = mapped.temp;
         delivery.responseData = mapped.responseData;
@@ -169,9 +214,11 @@ export async function recordWithTicketWork(em: EntityManager, o: Outcome): Promi
           ...base,
           ticket: base.ticket && current ? { ...base.ticket, custom: { ...current.customFields } } : base.ticket,
           temp: { ...base.temp, ...temp },
-          response: { status: o.result.statusCode ?? 0, body: o.result.responseBody ?? '' },
+          response: { status: o.result.statusCode ?? 0, body },
         };
-        const text = compileTemplate(processing.successComment, 'successComment').render(ctx, escapeText);
+        const rendered = storableText(compileTemplate(processing.successComment, 'successComment').render(ctx, escapeText));
+        const text = cutText(rendered, COMMENT_LIMIT);
+        if (text.length < rendered.length) notes.push(`success comment cut to ${COMMENT_LIMIT} characters (it had ${rendered.length})`);
         if (text.trim()) await addPost(tem, systemActor, ticketId, 'COMMENT', text);
       }
       if (continuation) {
@@ -183,11 +230,12 @@ export async function recordWithTicketWork(em: EntityManager, o: Outcome): Promi
           createdAt: new Date(),
         });
       }
-      delivery.notes = [...delivery.notes, ...notes];
+      delivery.notes = [...delivery.notes, ...notes.map(storableText)];
     } else if (o.decision.kind === 'failed') {
       const skipped = continuation ? ` The remaining actions of rule "${continuation.ruleName}" were not run.` : '';
       const n = o.update.attemptCount;
-      await addPost(tem, systemActor, ticketId, 'COMMENT', `Webhook "${delivery.webhookName}" failed after ${n} attempt${n === 1 ? '' : 's'}: ${o.decision.reason}.${skipped}`);
+      const reason = storableText(cutText(o.decision.reason, COMMENT_LIMIT / 2));
+      await addPost(tem, systemActor, ticketId, 'COMMENT', `Webhook "${delivery.webhookName}" failed after ${n} attempt${n === 1 ? '' : 's'}: ${reason}.${skipped}`);
     }
     await tem.flush();
     await publish(o.events);

@@ -14,6 +14,7 @@ import {
   escapeHeader,
   escapeUrl,
   TemplateError,
+  textBeforeFirstTag,
   type TemplateScope,
 } from './template/index.js';
 import type {
@@ -30,7 +31,14 @@ import type {
 export class RequestRenderError extends Error {
   override name = 'RequestRenderError';
   readonly retryable = false;
+  /** the webhook field at fault when the definition itself is (`url`) */
+  constructor(message: string, readonly field?: string) {
+    super(message);
+  }
 }
+
+/** What a secret header's value shows in previews and delivery records. */
+export const REDACTED = '***';
 
 export interface RenderOptions {
   /** e.g. `deskhooks/0.1.0` */
@@ -108,6 +116,33 @@ function dotSegment(url: string): string | null {
   return path.split(/[/\\]/).find((s) => /^(?:\.|%2e){1,2}$/i.test(s)) ?? null;
 }
 
+/**
+ * Why a URL template lets a value decide where the request goes, or null. Every tag must
+ * come after the end of `scheme://host:port`, i.e. after the "/", "?" or "#" that ends
+ * the authority: a value next to the host (`https://hooks.example.com{{ x }}/` with x =
+ * `.attacker.example`), in the port, in userinfo, or a URL that is a tag, would move the
+ * request, with its credentials, to another host. Percent-encoding does not prevent it:
+ * letters, digits, "." and "-" stay as they are. A template that does not compile passes:
+ * its TemplateError is reported where it is compiled.
+ */
+export function urlTagProblem(source: string): string | null {
+  let first: ReturnType<typeof textBeforeFirstTag>;
+  try {
+    first = textBeforeFirstTag(source, 'webhook');
+  } catch (e) {
+    if (e instanceof TemplateError) return null;
+    throw e;
+  }
+  if (first === null) return null;
+  // as the URL parser reads it: leading C0 controls and spaces dropped, tabs and newlines removed
+  const text = first.text.replace(/^[\u0000-\u0020]+/, '').replace(/[\t\n\r]/g, '');
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:[/\\]{2}[^/\\?#]+[/\\?#]/.test(text)) return null;
+  return (
+    `a tag at ${first.line}:${first.column} comes before the end of scheme://host:port; the scheme, host and port must be literal text ` +
+    'followed by "/", "?" or "#" before any tag, e.g. https://hooks.example.com/orders/{{ ticket.id }}'
+  );
+}
+
 /** The URL as it will be requested, or why it cannot be. */
 function parseHttpUrl(url: string): URL | string {
   let parsed: URL;
@@ -131,6 +166,8 @@ function hasBody(webhook: { body?: string | null }): boolean {
 /** Everything but Authorization; shared by renderRequest and previewRequest. */
 function renderWithoutAuth(webhook: WebhookDef, ctx: TemplateContext, opts: RenderOptions): RenderedRequest {
   const { method, format } = webhook;
+  const tagProblem = urlTagProblem(webhook.url);
+  if (tagProblem) throw new RequestRenderError(`url: ${tagProblem}`, 'url');
   let url = render(webhook.url, 'webhook', ctx, escapeUrl, 'url');
   let body: string | null = null;
   if (hasBody(webhook)) {
@@ -154,9 +191,10 @@ function renderWithoutAuth(webhook: WebhookDef, ctx: TemplateContext, opts: Rend
     if (problem) throw new RequestRenderError(problem);
     // The webhook's own header wins over a default of the same name (e.g. text/xml).
     for (const k of Object.keys(headers)) if (k.toLowerCase() === h.name.toLowerCase()) delete headers[k];
+    // A secret header's value is a credential: never in the request that is stored or shown.
     // Values are escaped one by one; the whole value is cleaned again so literal text
     // saved before validation existed cannot split the header either.
-    headers[h.name] = escapeHeader(render(h.value, 'webhook', ctx, escapeHeader, `headers[${i}].value`));
+    headers[h.name] = h.secret ? REDACTED : escapeHeader(render(h.value, 'webhook', ctx, escapeHeader, `headers[${i}].value`));
   }
   return { method, url: parsed.href, headers, body };
 }
@@ -179,19 +217,23 @@ export function authorizationFor(auth: WebhookDef['auth']): string | null {
 }
 
 /**
- * The request exactly as it will be sent. `request.headers` has no Authorization: it is
- * returned apart, so the request can be stored and shown as it is.
+ * The request exactly as it will be sent, apart from the credentials: `request.headers`
+ * has no Authorization and shows secret headers as `***`, so the request can be stored
+ * and shown as it is. `authorization` and `secretHeaders` (name → real value) are
+ * returned apart, to be sealed and added at send time.
  * Throws RequestRenderError (not retryable) when the URL is not absolute http(s) after
- * rendering, a GET has a JSON/XML body, a template or header name is invalid, or auth
- * lacks its credentials.
+ * rendering or has a tag before the end of its host, a GET has a JSON/XML body, a
+ * template or header name is invalid, or auth lacks its credentials.
  */
 export function renderRequest(
   webhook: WebhookDef,
   ctx: TemplateContext,
   opts: RenderOptions,
-): { request: RenderedRequest; authorization: string | null } {
+): { request: RenderedRequest; authorization: string | null; secretHeaders: Record<string, string> } {
   const request = renderWithoutAuth(webhook, ctx, opts);
-  return { request, authorization: authorizationFor(webhook.auth) };
+  const secretHeaders: Record<string, string> = {};
+  for (const h of webhook.headers) if (h.secret) secretHeaders[h.name] = escapeHeader(h.value);
+  return { request, authorization: authorizationFor(webhook.auth), secretHeaders };
 }
 
 /** What the Authorization header shows in previews and records. */
@@ -201,7 +243,7 @@ export function redactedAuthorization(type: AuthType): string | null {
 
 /**
  * The request as renderRequest would build it, with `Authorization` in the headers and
- * the credentials redacted (the previewWebhook query). Does not need the secret.
+ * the credentials redacted (the previewWebhook query). Does not need the secrets.
  */
 export function previewRequest(webhook: WebhookDef, ctx: TemplateContext, opts: RenderOptions): RenderedRequest {
   const request = renderWithoutAuth(webhook, ctx, opts);
@@ -226,7 +268,8 @@ export interface WebhookDefinitionInput {
   url: string;
   format: BodyFormat;
   body?: string | null;
-  headers?: readonly { name: string; value: string }[] | null;
+  /** a secret header's value is a credential sent as written, not a template; '' when the stored one is kept */
+  headers?: readonly { name: string; value: string; secret?: boolean | null }[] | null;
   auth?: { type: AuthType; username?: string | null; hasSecret: boolean } | null;
   responseMappings?: readonly { path: string; target: MappingTarget; field: string }[] | null;
   successComment?: string | null;
@@ -326,6 +369,8 @@ function checkUrl(input: WebhookDefinitionInput): string | null {
   if (input.url.trim() === '') return 'the URL is required';
   const err = checkTemplate(input.url, 'webhook');
   if (err) return err.message;
+  const tagProblem = urlTagProblem(input.url);
+  if (tagProblem) return tagProblem;
   const rendered = compileTemplate(input.url, 'webhook').render(sampleContext(), escapeUrl);
   const parsed = parseHttpUrl(rendered);
   if (typeof parsed === 'string') {
@@ -356,7 +401,7 @@ export function validateWebhookDefinition(input: WebhookDefinitionInput): FieldP
     if (h.name !== '' && seen.has(lower)) add(`headers[${i}].name`, `header "${h.name}" is given twice`);
     seen.add(lower);
     if (HEADER_CONTROL.test(h.value)) add(`headers[${i}].value`, 'a header value must not contain line breaks or control characters');
-    else add(`headers[${i}].value`, checkTemplate(h.value, 'webhook')?.message ?? null);
+    else if (!h.secret) add(`headers[${i}].value`, checkTemplate(h.value, 'webhook')?.message ?? null);
   }
 
   const auth = input.auth ?? { type: 'NONE' as const, username: null, hasSecret: false };

@@ -10,6 +10,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { convertCustomFieldValue } from '../helpdesk/custom-field-value.js';
 import type { CustomFieldType, ResponseMappingDef } from './types.js';
+import { storableText, storableValue } from './storable.js';
 
 export type ParsedKind = 'json' | 'xml' | 'form' | 'text';
 
@@ -102,23 +103,29 @@ function parseXml(text: string): unknown {
   return xmlParser.parse(cdataToText(text));
 }
 
-/** Parse a response body by its Content-Type; a body that does not parse falls back to text. */
-export function parseResponseBody(text: string, contentType: string | null): ParsedBody {
+/**
+ * Parse a response body by its Content-Type; a body that does not parse falls back to
+ * text. Every string of the result is storable (storable.ts): a JSON "\u0000" or a lone
+ * "\ud800" escape, a form's %00, a NUL in the body are U+FFFD in the parsed value.
+ */
+export function parseResponseBody(body: string, contentType: string | null): ParsedBody {
+  const text = storableText(body);
   const kind = declaredKind(contentType);
   try {
     switch (kind) {
       case 'json':
-        return { kind, value: JSON.parse(text) };
+        return { kind, value: storableValue(JSON.parse(text)) };
       case 'xml':
-        return { kind, value: parseXml(text) };
+        return { kind, value: storableValue(parseXml(text)) };
       case 'form':
-        return { kind, value: parseForm(text) };
+        return { kind, value: storableValue(parseForm(text)) };
       default:
         return { kind: 'text', value: text };
     }
   } catch (err) {
     const why = text.trim() === '' ? 'the body is empty' : (err as Error).message;
-    return { kind: 'text', value: text, note: `response declared ${mediaType(contentType)} but did not parse as ${kind.toUpperCase()} (${why}); kept as text` };
+    const note = `response declared ${mediaType(contentType)} but did not parse as ${kind.toUpperCase()} (${why}); kept as text`;
+    return { kind: 'text', value: text, note: storableText(note) };
   }
 }
 

@@ -6,6 +6,8 @@
  *   attempt; undici's own headers/body timeouts are coarse and only kept as a backstop).
  * - Redirects are never followed (undici 7 default; no redirect interceptor here).
  * - At most `maxResponseBytes` of the body are read, then the stream is destroyed.
+ * - Whatever the answer holds comes out storable (storable.ts): the body is decoded as
+ *   UTF-8 with invalid bytes and U+0000 as U+FFFD; so are its Content-Type and errors.
  * - Unless private networks are allowed, every connection goes through the address guard:
  *   IP literals are checked before connecting, names through the guarded lookup.
  */
@@ -14,6 +16,7 @@ import { Agent, buildConnector, request } from 'undici';
 import { REFUSED_CODE, checkHostLiteral, guardedLookup } from './address-guard.js';
 import type { AttemptResult, RenderedRequest } from './types.js';
 import { headerValueAsUtf8Bytes } from './template/escape.js';
+import { storableFromBytes, storableText } from './storable.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -51,17 +54,23 @@ export function createSender(opts: SenderOptions): Sender {
     const t0 = performance.now();
     let statusCode: number | null = null;
     let responseContentType: string | null = null;
-    const done = (rest: Partial<AttemptResult>): AttemptResult => ({
-      startedAt,
-      durationMs: Math.round(performance.now() - t0),
-      statusCode,
-      error: null,
-      errorClass: 'none',
-      responseBody: null,
-      responseContentType,
-      responseTruncated: false,
-      ...rest,
-    });
+    const done = (rest: Partial<AttemptResult>): AttemptResult => {
+      const result: AttemptResult = {
+        startedAt,
+        durationMs: Math.round(performance.now() - t0),
+        statusCode,
+        error: null,
+        errorClass: 'none',
+        responseBody: null,
+        responseContentType,
+        responseTruncated: false,
+        ...rest,
+      };
+      // an error message may quote the answer (a parser error, a header)
+      if (result.error !== null) result.error = storableText(result.error);
+      if (result.responseContentType !== null) result.responseContentType = storableText(result.responseContentType);
+      return result;
+    };
 
     const target = checkUrl(req.url, opts.allowPrivateNetworks);
     if ('errorClass' in target) return done(target);
@@ -198,7 +207,7 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, 
   if (truncated) body.destroy();
   let buf: Buffer = Buffer.concat(chunks);
   if (truncated) buf = dropPartialChar(buf);
-  return { text: new TextDecoder('utf-8').decode(buf), truncated };
+  return { text: storableFromBytes(buf), truncated };
 }
 
 /** The cut may split a multi-byte UTF-8 character: drop its leading bytes rather than emit U+FFFD. */

@@ -10,7 +10,8 @@ import { addPost } from '../helpdesk/tickets.js';
 import { systemActor } from '../helpdesk/actor.js';
 import { badInput, notFound } from '../errors.js';
 import { buildTemplateContext, loadTicketForTemplates } from './context.js';
-import { redactedAuthorization, renderRequest, RequestRenderError } from './request.js';
+import { redactedAuthorization, renderRequest, RequestRenderError, urlTagProblem } from './request.js';
+import { sealCredentials } from './credentials.js';
 import { webhookDef, getWebhook } from './webhooks.js';
 import { publishEventsWithEm, type DeliveryEventMessage } from './store.js';
 import type { DeliveryStatus } from '../db/entities/delivery.js';
@@ -71,10 +72,10 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
       notes: [],
     });
     try {
-      const { request, authorization } = renderRequest(def, ctx, { userAgent });
+      const { request, authorization, secretHeaders } = renderRequest(def, ctx, { userAgent });
       const redacted = redactedAuthorization(def.auth.type);
       delivery.request = authorization && redacted ? { ...request, headers: { ...request.headers, Authorization: redacted } } : request;
-      delivery.authSealed = authorization ? box.seal(authorization) : null;
+      delivery.authSealed = sealCredentials(box, authorization ? { ...secretHeaders, Authorization: authorization } : secretHeaders);
     } catch (err) {
       if (!(err instanceof RequestRenderError)) throw err;
       // not retryable: FAILED at once, with the reason on the delivery and the ticket
@@ -94,6 +95,9 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
 
     async test(em, webhookId, ticketId) {
       const webhook = await getWebhook(em, webhookId, 'id');
+      // a definition saved before URLs were checked for tags next to the host: refused, not sent
+      const tagProblem = urlTagProblem(webhook.url);
+      if (tagProblem) throw badInput('url', `webhook ${webhookId} cannot be sent: ${tagProblem}`);
       const ticket = await loadTicketForTemplates(em, ticketId);
       if (!ticket) throw badInput('ticketId', `ticket ${ticketId} not found`);
       return em.transactional(async (tem) => {

@@ -20,6 +20,7 @@ export interface ClaimedDelivery {
   request: RenderedRequest;
   authSealed: string | null;
   attemptCount: number;
+  /** as it was before this claim: null when this is the first attempt (see claimDue) */
   firstAttemptAt: Date | null;
   lastError: string | null;
   /** true when success needs ticket work (mappings, comment, continuation) */
@@ -55,23 +56,34 @@ export interface DeliveryUpdate {
   firstAttemptAt: Date;
   lastError: string | null;
   completedAt: Date | null;
+  /** appended to the delivery's notes */
+  note?: string | null;
 }
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
+/**
+ * Claims up to `limit` due deliveries for `leaseMs`. A delivery claimed for its first
+ * attempt gets `first_attempt_at` = now in the same statement, before anything is sent:
+ * its retry window runs from here even if no outcome of it can ever be recorded (the
+ * claim then expires, and once the window has passed the next claim fails it unsent).
+ * The rows come back with `firstAttemptAt` as it was before the claim (null for a first
+ * attempt), so that the recorded first attempt starts when it was sent.
+ */
 export async function claimDue(db: Queryable, limit: number, now: Date, leaseMs: number): Promise<ClaimedDelivery[]> {
   const { rows } = await db.query(
     `with due as (
-       select id from deliveries
+       select id, first_attempt_at from deliveries
         where status in ('PENDING', 'RETRYING') and next_attempt_at <= $2
           and (locked_until is null or locked_until < $2)
         order by next_attempt_at
         limit $1
         for update skip locked
      )
-     update deliveries d set locked_until = $2::timestamptz + make_interval(secs => $3::double precision / 1000)
+     update deliveries d set locked_until = $2::timestamptz + make_interval(secs => $3::double precision / 1000),
+            first_attempt_at = coalesce(d.first_attempt_at, $2::timestamptz)
        from due where d.id = due.id
-     returning d.id, d.webhook_id, d.webhook_name, d.ticket_id, d.status, d.request, d.auth_sealed, d.attempt_count, d.first_attempt_at, d.last_error,
+     returning d.id, d.webhook_id, d.webhook_name, d.ticket_id, d.status, d.request, d.auth_sealed, d.attempt_count, due.first_attempt_at, d.last_error,
        (d.continuation is not null or d.processing->>'successComment' <> '' or jsonb_array_length(d.processing->'responseMappings') > 0) as needs_processing`,
     [limit, now, leaseMs],
   );
@@ -90,9 +102,18 @@ export async function claimDue(db: Queryable, limit: number, now: Date, leaseMs:
   }));
 }
 
-/** Gives claims back without counting an attempt (shutdown). */
+/**
+ * Gives claims back without counting an attempt (shutdown). An aborted first attempt
+ * does not start the retry window: its claim's `first_attempt_at` is cleared.
+ */
 export async function releaseClaims(db: Queryable, ids: string[]): Promise<void> {
-  if (ids.length) await db.query(`update deliveries set locked_until = null where id = any($1::uuid[])`, [ids]);
+  if (!ids.length) return;
+  await db.query(
+    `update deliveries set locked_until = null,
+            first_attempt_at = case when attempt_count = 0 and status in ('PENDING', 'RETRYING') then null else first_attempt_at end
+      where id = any($1::uuid[])`,
+    [ids],
+  );
 }
 
 export async function insertAttempts(db: Queryable, attempts: AttemptRow[]): Promise<void> {
@@ -116,15 +137,18 @@ export async function insertAttempts(db: Queryable, attempts: AttemptRow[]): Pro
 /**
  * Applies the updates to deliveries still PENDING/RETRYING (a delivery cancelled while
  * its attempt ran stays CANCELLED). Returns the ids that were updated.
+ * `first_attempt_at` takes the update's value: the first attempt's real start replaces
+ * the claim's time (claimDue).
  */
 export async function updateDeliveries(db: Queryable, updates: DeliveryUpdate[]): Promise<Set<string>> {
   if (!updates.length) return new Set();
   const { rows } = await db.query(
     `update deliveries d set status = u.status, attempt_count = u.n, next_attempt_at = u.next,
-            first_attempt_at = coalesce(d.first_attempt_at, u.first), locked_until = null,
-            last_error = u.err, completed_at = u.completed
-       from unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::timestamptz[])
-            as u(id, status, n, next, first, err, completed)
+            first_attempt_at = u.first, locked_until = null,
+            last_error = u.err, completed_at = u.completed,
+            notes = case when u.note is null then d.notes else d.notes || jsonb_build_array(u.note) end
+       from unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::timestamptz[], $8::text[])
+            as u(id, status, n, next, first, err, completed, note)
       where d.id = u.id and d.status in ('PENDING', 'RETRYING')
       returning d.id`,
     [
@@ -135,6 +159,7 @@ export async function updateDeliveries(db: Queryable, updates: DeliveryUpdate[])
       updates.map((u) => u.firstAttemptAt),
       updates.map((u) => u.lastError),
       updates.map((u) => u.completedAt),
+      updates.map((u) => u.note ?? null),
     ],
   );
   return new Set(rows.map((r) => r.id as string));
@@ -175,4 +200,20 @@ export async function publishEventsWithEm(em: { execute(sql: string, params: unk
 export async function nextDueAt(db: Queryable): Promise<Date | null> {
   const { rows } = await db.query(`select min(next_attempt_at) as at from deliveries where status in ('PENDING', 'RETRYING')`);
   return rows[0]?.at ?? null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether `id` names a delivery being attempted at this moment: claimed by a worker of
+ * any process (claimDue: PENDING or RETRYING with a claim that has not expired). Only
+ * then does an incoming request carrying `X-Deskhooks-Delivery: <id>` come from that
+ * attempt's receiver (the seed's sub-ticket commenting on its parent). Anything that is
+ * not a delivery id is simply not in flight. One primary-key lookup.
+ */
+export async function isAttemptInFlight(em: { execute(sql: string, params: unknown[]): Promise<unknown> }, id: string | undefined): Promise<boolean> {
+  const value = id?.trim();
+  if (!value || !UUID.test(value)) return false;
+  const rows = (await em.execute(`select 1 from deliveries where id = ? and status in ('PENDING', 'RETRYING') and locked_until > now()`, [value])) as unknown[];
+  return rows.length > 0;
 }

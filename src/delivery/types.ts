@@ -15,6 +15,24 @@ export interface ResponseMappingDef {
   field: string;
 }
 
+/**
+ * A webhook header as stored. A secret one (a credential such as X-Api-Key) keeps its value
+ * sealed with the SecretBox in `sealed`; its `value` is empty.
+ */
+export interface StoredHeader {
+  name: string;
+  value: string;
+  secret?: boolean;
+  sealed?: string;
+}
+
+/** A webhook header as the renderer sees it: a secret one carries its opened value, sent as written (not a template). */
+export interface HeaderDef {
+  name: string;
+  value: string;
+  secret?: boolean;
+}
+
 /** A webhook definition as the delivery code sees it (secret already decrypted where needed). */
 export interface WebhookDef {
   id: string;
@@ -23,7 +41,7 @@ export interface WebhookDef {
   url: string;
   format: BodyFormat;
   body: string;
-  headers: { name: string; value: string }[];
+  headers: HeaderDef[];
   auth: { type: AuthType; username: string | null; secret: string | null };
   responseMappings: ResponseMappingDef[];
   successComment: string;

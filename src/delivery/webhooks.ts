@@ -1,13 +1,14 @@
 /**
  * Webhook definitions: validated on save (nothing is written when anything is wrong),
- * credentials sealed at rest and never returned.
+ * credentials (auth secrets, secret header values) sealed at rest and never returned.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CustomField, Webhook } from '../db/entities/index.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { badInput, invalidInput, notFound, type FieldProblem } from '../errors.js';
+import { checkText, TEXT_LIMITS } from '../helpdesk/text-input.js';
 import { validateWebhookDefinition } from './request.js';
-import type { AuthType, BodyFormat, HttpMethod, MappingTarget, WebhookDef } from './types.js';
+import type { AuthType, BodyFormat, HttpMethod, MappingTarget, StoredHeader, WebhookDef } from './types.js';
 
 export interface WebhookInput {
   name: string;
@@ -15,7 +16,8 @@ export interface WebhookInput {
   url: string;
   format: BodyFormat;
   body?: string | null;
-  headers?: { name: string; value: string }[] | null;
+  /** secret: the value is a credential, sealed and never returned; '' on update keeps the stored one */
+  headers?: { name: string; value: string; secret?: boolean | null }[] | null;
   auth?: { type: AuthType; username?: string | null; secret?: string | null } | null;
   responseMappings?: { path: string; target: MappingTarget; field: string }[] | null;
   successComment?: string | null;
@@ -38,9 +40,42 @@ export async function listWebhooks(em: EntityManager): Promise<Webhook[]> {
   return em.find(Webhook, {}, { orderBy: { id: 'asc' } });
 }
 
-async function validate(em: EntityManager, input: WebhookInput, storedSecret: boolean): Promise<void> {
+/** The stored secret header that an empty value on update keeps, matched by name. */
+function storedSecretHeader(stored: readonly StoredHeader[], name: string): StoredHeader | undefined {
+  const lower = name.trim().toLowerCase();
+  return stored.find((h) => h.secret && h.sealed && h.name.toLowerCase() === lower);
+}
+
+/** Length limits and unstorable characters, every text field; nothing else is checked when one fails. */
+function textProblems(input: WebhookInput): FieldProblem[] {
+  const { name, line, text } = TEXT_LIMITS;
   const problems: FieldProblem[] = [];
+  checkText(problems, 'name', input.name, name);
+  checkText(problems, 'url', input.url, line);
+  checkText(problems, 'body', input.body, text);
+  (input.headers ?? []).forEach((h, i) => {
+    checkText(problems, `headers[${i}].name`, h.name, name);
+    checkText(problems, `headers[${i}].value`, h.value, line);
+  });
+  checkText(problems, 'auth.username', input.auth?.username, name);
+  checkText(problems, 'auth.secret', input.auth?.secret, line);
+  (input.responseMappings ?? []).forEach((m, i) => {
+    checkText(problems, `responseMappings[${i}].path`, m.path, line);
+    checkText(problems, `responseMappings[${i}].field`, m.field, name);
+  });
+  checkText(problems, 'successComment', input.successComment, text);
+  return problems;
+}
+
+async function validate(em: EntityManager, input: WebhookInput, storedSecret: boolean, storedHeaders: readonly StoredHeader[] = []): Promise<void> {
+  const problems = textProblems(input);
+  if (problems.length) throw invalidInput(problems);
   if (!input.name.trim()) problems.push({ field: 'name', message: 'must not be empty' });
+  (input.headers ?? []).forEach((h, i) => {
+    if (h.secret && h.value === '' && !storedSecretHeader(storedHeaders, h.name)) {
+      problems.push({ field: `headers[${i}].value`, message: `the secret header "${h.name.trim()}" needs a value (an empty value keeps the stored one of that name on update)` });
+    }
+  });
   const auth = input.auth ?? { type: 'NONE' as const };
   const hasSecret = Boolean(auth.secret) || (auth.secret === undefined || auth.secret === null ? storedSecret : false);
   problems.push(
@@ -82,7 +117,13 @@ function apply(webhook: Webhook, input: WebhookInput, box: SecretBox): void {
   webhook.url = input.url.trim();
   webhook.format = input.format;
   webhook.body = input.body ?? '';
-  webhook.headers = (input.headers ?? []).map((h) => ({ name: h.name.trim(), value: h.value }));
+  const storedHeaders = webhook.headers;
+  webhook.headers = (input.headers ?? []).map((h): StoredHeader => {
+    const name = h.name.trim();
+    if (!h.secret) return { name, value: h.value };
+    const sealed = h.value !== '' ? box.seal(h.value) : storedSecretHeader(storedHeaders, name)!.sealed!;
+    return { name, value: '', secret: true, sealed };
+  });
   webhook.responseMappings = (input.responseMappings ?? []).map((m) => ({ path: m.path.trim(), target: m.target, field: m.field.trim() }));
   webhook.successComment = input.successComment ?? '';
   webhook.enabled = input.enabled ?? true;
@@ -113,7 +154,7 @@ export async function createWebhook(em: EntityManager, box: SecretBox, input: We
 export async function updateWebhook(em: EntityManager, box: SecretBox, id: string, input: WebhookInput): Promise<Webhook> {
   const webhook = await getWebhook(em, id);
   const keepsSecret = Boolean(webhook.authSecretSealed) && input.auth?.type === webhook.authType;
-  await validate(em, input, keepsSecret);
+  await validate(em, input, keepsSecret, webhook.headers);
   apply(webhook, input, box);
   await em.flush();
   return webhook;
@@ -125,7 +166,7 @@ export async function deleteWebhook(em: EntityManager, id: string): Promise<bool
   return true;
 }
 
-/** The definition the renderer needs, with the secret opened. Only for sending. */
+/** The definition the renderer needs, with the secrets opened. Only for sending and previews (which redact them). */
 export function webhookDef(webhook: Webhook, box: SecretBox): WebhookDef {
   return {
     id: webhook.id,
@@ -134,7 +175,7 @@ export function webhookDef(webhook: Webhook, box: SecretBox): WebhookDef {
     url: webhook.url,
     format: webhook.format,
     body: webhook.body,
-    headers: webhook.headers,
+    headers: webhook.headers.map((h) => (h.secret ? { name: h.name, value: h.sealed ? box.open(h.sealed) : '', secret: true } : { name: h.name, value: h.value })),
     auth: {
       type: webhook.authType,
       username: webhook.authUsername,

@@ -1,7 +1,8 @@
 /**
  * The delivery worker: claims due deliveries in batches, sends them with bounded
  * concurrency, and records the outcomes (plain ones in batched transactions, ones that
- * touch the ticket one by one). Woken by NOTIFY on new deliveries, by Agenda at retry
+ * touch the ticket one by one; recorder.ts keeps one that cannot be stored from holding
+ * back the others). Woken by NOTIFY on new deliveries, by Agenda at retry
  * times and by the recovery sweep; it never polls on its own.
  */
 import type pg from 'pg';
@@ -9,8 +10,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Logger } from '../log.js';
 import { claimDue, releaseClaims, type ClaimedDelivery } from './store.js';
-import { buildOutcome, expiredOutcome, failedWithoutAttempt, recordBatch, recordWithTicketWork, touchesTicket, type Decision, type Outcome } from './outcome.js';
+import { buildOutcome, expiredOutcome, failedWithoutAttempt, touchesTicket, type Decision, type Outcome } from './outcome.js';
+import { recordOutcomeWithTicketWork, recordOutcomes } from './recorder.js';
 import type { AttemptResult, RenderedRequest } from './types.js';
+import { openCredentials } from './credentials.js';
 
 export interface Sender {
   send(req: RenderedRequest, extraHeaders: Record<string, string>, signal?: AbortSignal): Promise<AttemptResult>;
@@ -128,7 +131,7 @@ export class DeliveryWorker {
     const controller = new AbortController();
     this.inFlight.set(d.id, controller);
     void this.attempt(d, controller.signal)
-      .catch((err) => this.opts.log.error(`delivery ${d.id}: attempt could not be recorded; it is retried when its claim expires`, err))
+      .catch((err) => this.opts.log.error(`delivery ${d.id}: attempt failed unrecorded; its claim expires, its retry window still runs`, err))
       .finally(() => {
         this.inFlight.delete(d.id);
         this.signal();
@@ -143,7 +146,8 @@ export class DeliveryWorker {
     const headers: Record<string, string> = { 'X-Deskhooks-Delivery': d.id, 'X-Deskhooks-Attempt': String(number) };
     if (d.authSealed) {
       try {
-        headers.Authorization = this.opts.box.open(d.authSealed);
+        // Authorization and secret headers, redacted in the stored request
+        Object.assign(headers, openCredentials(this.opts.box, d.authSealed));
       } catch (err) {
         // another DESKHOOKS_SECRET_KEY sealed it: no later try can do better, so fail it
         // now rather than let the claim expire and the delivery loop unattempted forever
@@ -160,8 +164,7 @@ export class DeliveryWorker {
 
   private async record(outcome: Outcome): Promise<void> {
     if (touchesTicket(outcome)) {
-      await recordWithTicketWork(this.opts.orm.em.fork(), outcome);
-      this.afterRecord([outcome]);
+      if (await recordOutcomeWithTicketWork(() => this.opts.orm.em.fork(), this.opts.pool, outcome, this.opts.log)) this.afterRecord([outcome]);
     } else {
       this.pending.push(outcome);
       if (this.pending.length >= (this.opts.batchSize ?? 200)) await this.flush();
@@ -186,13 +189,7 @@ export class DeliveryWorker {
     const batch = this.pending;
     this.pending = [];
     this.flushing = (async () => {
-      const client = await this.opts.pool.connect();
-      try {
-        await recordBatch(client, batch);
-      } finally {
-        client.release();
-      }
-      this.afterRecord(batch);
+      this.afterRecord(await recordOutcomes(this.opts.pool, batch, this.opts.log));
     })().finally(() => (this.flushing = null));
     await this.flushing;
   }

@@ -12,6 +12,7 @@ import type { DeliveryService } from '../delivery/service.js';
 import { buildTemplateContext, loadTicketForTemplates } from '../delivery/context.js';
 import { compileTemplate, escapeText } from '../delivery/template/index.js';
 import type { ActionDef, RuleDef } from './types.js';
+import { describeError, isDatabaseError } from '../log-redact.js';
 import type { TicketPriority, TicketStatus } from '../db/entities/ticket.js';
 
 export interface ActionRun {
@@ -39,7 +40,8 @@ export async function runActions(em: EntityManager, deps: ActionRunnerDeps, run:
       const stop = await runOne(em, deps, run, ticket, action, i);
       if (stop) return;
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
+      // a database error is described by its shape (its message would hold the statement's values)
+      const reason = isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err);
       await addPost(em, systemActor, run.ticketId, 'COMMENT', `Rule "${rule.name}": action ${i + 1} (${action.type}) failed: ${reason}`);
     }
   }

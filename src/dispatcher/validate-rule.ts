@@ -7,6 +7,7 @@
 import { BUILT_IN_FIELD_NAMES, CUSTOM_PREFIX, TICKET_PRIORITIES, TICKET_STATUSES, operatorsFor, resolveField, valueProblem } from './fields.js';
 import { OPERATORS, OPERATOR_NAMES, isOperator } from './operators.js';
 import type { ActionType, CustomFieldInfo, TicketEventType } from './types.js';
+import { checkText, TEXT_LIMITS } from '../helpdesk/text-input.js';
 
 export interface ConditionInputLike {
   field: string;
@@ -24,6 +25,7 @@ export interface ActionInputLike {
 
 export interface RuleInputLike {
   name: string;
+  description?: string | null;
   events: string[];
   match?: string | null;
   conditions?: ConditionInputLike[] | null;
@@ -56,8 +58,27 @@ const blank = (v: string | null | undefined): v is null | undefined | '' => v ==
 
 type Report = (field: string, message: string) => void;
 
-export function validateRuleInput(input: RuleInputLike, ctx: ValidationContext): FieldError[] {
+/** Length limits and unstorable characters of every text field. */
+function textErrors(input: RuleInputLike): FieldError[] {
+  const { name, line, text } = TEXT_LIMITS;
   const errors: FieldError[] = [];
+  checkText(errors, 'name', input.name, name);
+  checkText(errors, 'description', input.description, text);
+  (input.conditions ?? []).forEach((c, i) => {
+    checkText(errors, `conditions[${i}].field`, c.field, name);
+    checkText(errors, `conditions[${i}].value`, c.value, line);
+  });
+  input.actions.forEach((a, i) => {
+    checkText(errors, `actions[${i}].field`, a.field, name);
+    checkText(errors, `actions[${i}].value`, a.value, text);
+  });
+  return errors;
+}
+
+export function validateRuleInput(input: RuleInputLike, ctx: ValidationContext): FieldError[] {
+  // nothing else is judged on text that is too long or cannot be stored
+  const errors = textErrors(input);
+  if (errors.length) return errors;
   const report: Report = (field, message) => errors.push({ field, message });
 
   if (input.name.trim() === '') report('name', 'name must not be empty');

@@ -2,7 +2,8 @@ import type { User } from '../db/entities/index.js';
 
 /**
  * Who makes a change. `automated` changes (rule actions, webhook write-back, API calls
- * carrying X-Deskhooks-Delivery) raise no dispatcher events, so rules cannot loop.
+ * whose X-Deskhooks-Delivery names a delivery being attempted) raise no dispatcher
+ * events, so rules cannot loop.
  */
 export interface Actor {
   user: User | null;

@@ -3,18 +3,30 @@ import { CustomField } from '../db/entities/index.js';
 import type { CustomFieldType } from '../delivery/types.js';
 import { badInput, invalidInput, type FieldProblem } from '../errors.js';
 import { convertCustomFieldValue } from './custom-field-value.js';
+import { checkText, TEXT_LIMITS } from './text-input.js';
 
 export interface CustomFieldInput {
   key: string;
   name: string;
   type: CustomFieldType;
   options?: string[] | null;
+  /** default false */
+  clientVisible?: boolean | null;
+  /** default false; implies clientVisible */
+  clientWritable?: boolean | null;
 }
+
+/** Who sets custom-field values: staff and the system set every field, a CLIENT only clientWritable ones. */
+export type CustomFieldWriter = 'staff' | 'client';
 
 const KEY = /^[a-z][a-z0-9_]{0,63}$/;
 
 export async function createCustomField(em: EntityManager, input: CustomFieldInput): Promise<CustomField> {
   const problems: FieldProblem[] = [];
+  checkText(problems, 'key', input.key, TEXT_LIMITS.name);
+  checkText(problems, 'name', input.name, TEXT_LIMITS.name);
+  (input.options ?? []).forEach((o, i) => checkText(problems, `options[${i}]`, o, TEXT_LIMITS.name));
+  if (problems.length) throw invalidInput(problems);
   if (!KEY.test(input.key)) problems.push({ field: 'key', message: `"${input.key}" is not a valid key: lower-case letters, digits and _, starting with a letter (it is used in tags as ticket.custom.<key>)` });
   if (!input.name.trim()) problems.push({ field: 'name', message: 'must not be empty' });
   const options = (input.options ?? []).map((o) => o.trim());
@@ -22,24 +34,45 @@ export async function createCustomField(em: EntityManager, input: CustomFieldInp
   if (input.type !== 'SELECT' && options.length > 0) problems.push({ field: 'options', message: `only SELECT fields take options, not ${input.type}` });
   if (options.some((o) => !o)) problems.push({ field: 'options', message: 'options must not be empty' });
   if (new Set(options).size !== options.length) problems.push({ field: 'options', message: 'options must be distinct' });
+  const clientWritable = input.clientWritable ?? false;
+  if (clientWritable && input.clientVisible === false) problems.push({ field: 'clientVisible', message: 'a clientWritable field is clientVisible: a CLIENT sees what it may set' });
+  const clientVisible = input.clientVisible ?? clientWritable;
   if (problems.length) throw invalidInput(problems);
   if (await em.count(CustomField, { key: input.key })) throw badInput('key', `a custom field with key "${input.key}" already exists`);
-  const field = em.create(CustomField, { key: input.key, name: input.name.trim(), type: input.type, options, createdAt: new Date() });
+  const field = em.create(CustomField, { key: input.key, name: input.name.trim(), type: input.type, options, clientVisible, clientWritable, createdAt: new Date() });
   await em.flush();
   return field;
 }
 
-export async function listCustomFields(em: EntityManager): Promise<CustomField[]> {
-  return em.find(CustomField, {}, { orderBy: { id: 'asc' } });
-}
-
-export async function customFieldMap(em: EntityManager): Promise<Map<string, CustomField>> {
-  return new Map((await listCustomFields(em)).map((f) => [f.key, f]));
+/** The field definitions; a CLIENT is shown the clientVisible ones only. */
+export async function listCustomFields(em: EntityManager, reader: CustomFieldWriter = 'staff'): Promise<CustomField[]> {
+  return em.find(CustomField, reader === 'client' ? { clientVisible: true } : {}, { orderBy: { id: 'asc' } });
 }
 
 /**
- * Validates and converts custom-field values on write. `fieldPrefix` names the input
- * field in errors (e.g. `customFields`). A null value clears the field.
+ * The fields the writer may set, by key. For a CLIENT an internal field is absent, so
+ * setting it is refused exactly like an unknown key, and errors list no internal keys.
+ */
+export async function customFieldMap(em: EntityManager, writer: CustomFieldWriter = 'staff'): Promise<Map<string, CustomField>> {
+  const fields = await em.find(CustomField, writer === 'client' ? { clientWritable: true } : {}, { orderBy: { id: 'asc' } });
+  return new Map(fields.map((f) => [f.key, f]));
+}
+
+/** The keys of the fields a CLIENT sees. */
+export async function clientVisibleKeys(em: EntityManager): Promise<Set<string>> {
+  const fields = await em.find(CustomField, { clientVisible: true }, { fields: ['key'] });
+  return new Set(fields.map((f) => f.key));
+}
+
+/** The values a CLIENT sees: those of clientVisible fields only. */
+export function clientVisibleValues(values: Record<string, unknown>, visible: ReadonlySet<string>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([key]) => visible.has(key)));
+}
+
+/**
+ * Validates and converts custom-field values on write. `defs` are the fields the writer
+ * may set (customFieldMap); `fieldPrefix` names the input field in errors (e.g.
+ * `customFields`). A null value clears the field.
  */
 export function convertCustomFieldValues(
   defs: Map<string, CustomField>,
@@ -49,14 +82,16 @@ export function convertCustomFieldValues(
   const problems: FieldProblem[] = [];
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(values)) {
+    if (!checkText(problems, fieldPrefix, key, TEXT_LIMITS.name)) continue;
     const def = defs.get(key);
     if (!def) {
-      problems.push({ field: `${fieldPrefix}.${key}`, message: `unknown custom field "${key}"${defs.size ? ` (known: ${[...defs.keys()].join(', ')})` : ' (no custom fields are defined)'}` });
+      problems.push({ field: `${fieldPrefix}.${key}`, message: `unknown custom field "${key}"${defs.size ? ` (known: ${[...defs.keys()].join(', ')})` : ' (there are none to set)'}` });
       continue;
     }
     const converted = convertCustomFieldValue({ key: def.key, type: def.type, options: def.options }, raw);
     if (converted.ok) out[key] = converted.value;
     else problems.push({ field: `${fieldPrefix}.${key}`, message: converted.error });
+    if (converted.ok && typeof converted.value === 'string') checkText(problems, `${fieldPrefix}.${key}`, converted.value, TEXT_LIMITS.text);
   }
   if (problems.length) throw invalidInput(problems);
   return out;

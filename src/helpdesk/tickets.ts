@@ -7,6 +7,7 @@ import { badInput, forbidden, invalidInput, notFound, type FieldProblem } from '
 import type { Actor } from './actor.js';
 import { convertCustomFieldValues, customFieldMap } from './custom-fields.js';
 import { recordTicketEvent, ticketState } from './events.js';
+import { checkText, requireText, TEXT_LIMITS } from './text-input.js';
 
 export const TICKET_STATUSES: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'];
 export const TICKET_PRIORITIES: readonly TicketPriority[] = ['LOW', 'NORMAL', 'HIGH', 'URGENT'];
@@ -47,11 +48,14 @@ async function loadAssignee(em: EntityManager, id: string, field: string): Promi
   return user;
 }
 
-/** A ticket the actor may see, or NOT_FOUND / FORBIDDEN. */
+/**
+ * A ticket the actor may see. A CLIENT sees its own tickets only: another requester's
+ * ticket is NOT_FOUND, the same answer as for a ticket that does not exist.
+ */
 export async function getTicketFor(em: EntityManager, actor: Actor, id: string, field = 'id'): Promise<Ticket> {
-  const ticket = isId(id) ? await em.findOne(Ticket, { id }, { populate: ['requester', 'assignee'] }) : null;
+  const where = isStaff(actor) ? { id } : { id, requester: actor.user!.id };
+  const ticket = isId(id) ? await em.findOne(Ticket, where, { populate: ['requester', 'assignee'] }) : null;
   if (!ticket) throw notFound('ticket', id, field);
-  if (!isStaff(actor) && ticket.requester.id !== actor.user!.id) throw forbidden(`ticket ${id} belongs to another requester`);
   return ticket;
 }
 
@@ -67,7 +71,8 @@ export async function listTickets(em: EntityManager, actor: Actor, opts: { statu
 export async function createTicket(em: EntityManager, actor: Actor, input: CreateTicketInput): Promise<Ticket> {
   const problems: FieldProblem[] = [];
   const title = input.title.trim();
-  if (!title) problems.push({ field: 'title', message: 'must not be empty' });
+  if (checkText(problems, 'title', input.title, TEXT_LIMITS.title) && !title) problems.push({ field: 'title', message: 'must not be empty' });
+  checkText(problems, 'description', input.description, TEXT_LIMITS.text);
   if (problems.length) throw invalidInput(problems);
   if (!isStaff(actor)) {
     if (input.requesterId != null && input.requesterId !== actor.user!.id) throw forbidden('a CLIENT creates tickets for itself only (requesterId)');
@@ -84,7 +89,8 @@ export async function createTicket(em: EntityManager, actor: Actor, input: Creat
       parent = isId(input.parentId) ? await tem.findOne(Ticket, { id: input.parentId }) : null;
       if (!parent) throw badInput('parentId', `ticket ${input.parentId} not found`);
     }
-    const customFields = input.customFields ? convertCustomFieldValues(await customFieldMap(tem), input.customFields, 'customFields') : {};
+    // a CLIENT sets clientWritable fields only
+    const customFields = input.customFields ? convertCustomFieldValues(await customFieldMap(tem, isStaff(actor) ? 'staff' : 'client'), input.customFields, 'customFields') : {};
     for (const key of Object.keys(customFields)) if (customFields[key] === null) delete customFields[key];
     const now = new Date();
     const ticket = tem.create(Ticket, {
@@ -107,7 +113,10 @@ export async function createTicket(em: EntityManager, actor: Actor, input: Creat
 
 export async function updateTicket(em: EntityManager, actor: Actor, id: string, input: UpdateTicketInput): Promise<{ ticket: Ticket; changes: FieldChange[] }> {
   if (!isStaff(actor)) throw forbidden('a CLIENT cannot update tickets; add a reply instead');
-  if (input.title != null && !input.title.trim()) throw badInput('title', 'must not be empty');
+  const problems: FieldProblem[] = [];
+  if (checkText(problems, 'title', input.title, TEXT_LIMITS.title) && input.title != null && !input.title.trim()) problems.push({ field: 'title', message: 'must not be empty' });
+  checkText(problems, 'description', input.description, TEXT_LIMITS.text);
+  if (problems.length) throw invalidInput(problems);
   return em.transactional(async (tem) => {
     // A plain FOR UPDATE on the ticket row only, then its people. It was `lockMode: 4`,
     // which is PESSIMISTIC_PARTIAL_WRITE (FOR UPDATE OF ticket, requester SKIP LOCKED): a
@@ -155,6 +164,8 @@ export async function updateTicket(em: EntityManager, actor: Actor, id: string, 
 }
 
 export async function addPost(em: EntityManager, actor: Actor, ticketId: string, kind: PostKind, text: string, field = 'ticketId'): Promise<Post> {
+  // a caller's text has its limit; the system's own comments (webhook results) do not
+  if (actor.user) requireText('text', text, TEXT_LIMITS.text);
   if (!text.trim()) throw badInput('text', 'must not be empty');
   if (kind === 'COMMENT' && !isStaff(actor)) throw forbidden('a CLIENT cannot add internal comments');
   return em.transactional(async (tem) => {

@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { User, type UserRole } from '../db/entities/user.js';
-import { badInput, forbidden, invalidInput, type FieldProblem } from '../errors.js';
+import { badInput, forbidden, invalidInput, notFound, type FieldProblem } from '../errors.js';
 import { generateApiKey, hashApiKey } from './api-keys.js';
+import { checkText, TEXT_LIMITS } from './text-input.js';
 
 export interface CreateUserInput {
   name: string;
@@ -19,6 +20,12 @@ export function normaliseEmail(email: string): string {
 
 export async function createUser(em: EntityManager, input: CreateUserInput, apiKey = generateApiKey()): Promise<{ user: User; apiKey: string }> {
   const problems: FieldProblem[] = [];
+  // limits first: the patterns below never see oversized text
+  checkText(problems, 'name', input.name, TEXT_LIMITS.name);
+  checkText(problems, 'email', input.email, TEXT_LIMITS.email);
+  checkText(problems, 'phone', input.phone, TEXT_LIMITS.name);
+  checkText(problems, 'telegramChatId', input.telegramChatId, TEXT_LIMITS.name);
+  if (problems.length) throw invalidInput(problems);
   const name = input.name.trim();
   const email = normaliseEmail(input.email);
   if (!name) problems.push({ field: 'name', message: 'must not be empty' });
@@ -49,6 +56,29 @@ export async function createUser(em: EntityManager, input: CreateUserInput, apiK
 
 export async function findUserByApiKey(em: EntityManager, apiKey: string): Promise<User | null> {
   return em.findOne(User, { apiKeyHash: hashApiKey(apiKey) });
+}
+
+/** NOTIFY channel of key rotations; the payload is the user's id. */
+export const API_KEY_ROTATED_CHANNEL = 'deskhooks_api_key_rotated';
+
+/**
+ * A new key for `userId` (default: the caller; another user's: ADMIN only). The old key
+ * stops working when this commits; the NOTIFY in the same transaction tells every process
+ * to close the websockets made with it.
+ */
+export async function rotateApiKey(em: EntityManager, caller: User, userId?: string | null): Promise<{ user: User; apiKey: string }> {
+  const targetId = userId ?? caller.id;
+  if (targetId !== caller.id) requireRole(caller, 'ADMIN');
+  const apiKey = generateApiKey();
+  const user = await em.transactional(async (tem) => {
+    const found = /^[1-9][0-9]{0,17}$/.test(targetId) ? await tem.findOne(User, { id: targetId }) : null;
+    if (!found) throw notFound('user', targetId, 'userId');
+    found.apiKeyHash = hashApiKey(apiKey);
+    await tem.flush();
+    await tem.execute('select pg_notify(?, ?)', [API_KEY_ROTATED_CHANNEL, found.id]);
+    return found;
+  });
+  return { user, apiKey };
 }
 
 /** Parses `Basic base64(email:key)` or `Bearer key`; null when the header is absent or wrong. */

@@ -9,7 +9,7 @@ import type { FlowGate } from '../ws-flow.js';
 export interface GraphQLContext {
   em: EntityManager;
   user: User | null;
-  /** the request carried X-Deskhooks-Delivery: its changes raise no dispatcher events */
+  /** the request came from the receiver of a delivery being attempted (X-Deskhooks-Delivery): its changes raise no dispatcher events */
   automated: boolean;
   loaders: Loaders;
   services: AppServices;

@@ -21,7 +21,8 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   }
   const code = formatted.extensions?.code;
   if (original && !(original instanceof GraphQLError) && (code === undefined || code === 'INTERNAL_SERVER_ERROR')) {
-    log('unexpected error in a GraphQL operation', original);
+    // the error itself is written through the logger's redaction (src/log-redact.ts)
+    log(`unexpected error in a GraphQL operation${formatted.path ? ` at ${formatted.path.join('.')}` : ''}`, original);
     return { message: 'internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   }
   return formatted;

@@ -7,16 +7,18 @@ import { PostResolver, TicketResolver } from './ticket-resolver.js';
 import { WebhookResolver } from './webhook-resolver.js';
 import { RuleActionResolver, RuleResolver } from './rule-resolver.js';
 import { DeliveryResolver } from './delivery-resolver.js';
+import { ApiKeyResolver } from './api-key-resolver.js';
 
 export { formatGraphQLError } from './errors.js';
 export { createLoaders } from './loaders.js';
-export { depthLimit } from './depth-limit.js';
+export { GRAPHQL_LIMITS, checkSource, costLimitError, limitError, limitRules, prepareOperation } from './limits.js';
+export { textInputGuardPlugin, withTextInputGuard } from './text-input-guard.js';
 export type { GraphQLContext } from './context.js';
 
 /** The served schema: the contract's types, built code-first. */
 export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [UserResolver, TicketResolver, PostResolver, WebhookResolver, RuleResolver, RuleActionResolver, DeliveryResolver],
+    resolvers: [UserResolver, TicketResolver, PostResolver, WebhookResolver, RuleResolver, RuleActionResolver, DeliveryResolver, ApiKeyResolver],
     authChecker,
     authMode: 'error',
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],

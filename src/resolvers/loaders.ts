@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Rule, Ticket, User, Webhook, type DeliveryAttempt } from '../db/entities/index.js';
 import { attemptsOf } from '../delivery/service.js';
 import { postsByTicket } from '../helpdesk/tickets.js';
+import { clientVisibleKeys } from '../helpdesk/custom-fields.js';
 import type { PostType, TicketType, UserType } from '../schema/helpdesk-types.js';
 import { toPost, toTicket, toUser } from './mappers.js';
 
@@ -17,6 +18,8 @@ export interface Loaders {
   attempts: DataLoader<string, DeliveryAttempt[]>;
   webhook: DataLoader<string, Webhook | null>;
   rule: DataLoader<string, Rule | null>;
+  /** the keys of the custom fields a CLIENT sees: one query per request, when asked */
+  clientVisibleKeys(): Promise<ReadonlySet<string>>;
 }
 
 export function createLoaders(em: EntityManager): Loaders {
@@ -24,6 +27,7 @@ export function createLoaders(em: EntityManager): Loaders {
     const map = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => map.get(id) ?? null);
   };
+  let visibleKeys: Promise<ReadonlySet<string>> | undefined;
   return {
     user: new DataLoader(async (ids) => byId(ids, (await em.find(User, { id: { $in: [...ids] } })).map(toUser))),
     ticket: new DataLoader(async (ids) => byId(ids, (await em.find(Ticket, { id: { $in: [...ids] } })).map(toTicket))),
@@ -36,5 +40,6 @@ export function createLoaders(em: EntityManager): Loaders {
     attempts: new DataLoader((ids) => attemptsOf(em, ids)),
     webhook: new DataLoader(async (ids) => byId(ids, await em.find(Webhook, { id: { $in: [...ids] } }))),
     rule: new DataLoader(async (ids) => byId(ids, await em.find(Rule, { id: { $in: [...ids] } }))),
+    clientVisibleKeys: () => (visibleKeys ??= clientVisibleKeys(em)),
   };
 }

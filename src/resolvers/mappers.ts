@@ -13,6 +13,15 @@ export const toUser = (u: User): UserType => ({
   createdAt: u.createdAt,
 });
 
+/**
+ * The user as `viewer` may see it: staff see everyone in full, a CLIENT sees itself in
+ * full and anyone else as id, name and role (no email, phone or Telegram chat id).
+ */
+export function userFor(viewer: Pick<User, 'id' | 'role'> | null, u: UserType): UserType {
+  if (viewer && (viewer.role !== 'CLIENT' || viewer.id === u.id)) return u;
+  return { ...u, email: null, phone: null, telegramChatId: null };
+}
+
 export const toTicket = (t: Ticket): TicketType => ({
   id: t.id,
   title: t.title,
@@ -41,4 +50,6 @@ export const toCustomField = (f: CustomField): CustomFieldObject => ({
   name: f.name,
   type: f.type as CustomFieldType,
   options: f.options,
+  clientVisible: f.clientVisible,
+  clientWritable: f.clientWritable,
 });

@@ -1,12 +1,14 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { addPost, createTicket, getTicketFor, listTickets, updateTicket } from '../helpdesk/tickets.js';
-import { createCustomField, listCustomFields } from '../helpdesk/custom-fields.js';
+import { clientVisibleValues, createCustomField, listCustomFields } from '../helpdesk/custom-fields.js';
 import { CreateTicketInput, CustomFieldInput, CustomFieldObject, PostType, TicketType, UpdateTicketInput, UserType } from '../schema/helpdesk-types.js';
 import { TicketStatus } from '../schema/enums.js';
 import { DomainError } from '../errors.js';
-import { GraphQLJSON } from 'graphql-scalars';
+import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { actorOf, type GraphQLContext } from './context.js';
-import { toCustomField, toPost, toTicket } from './mappers.js';
+import { toCustomField, toPost, toTicket, userFor } from './mappers.js';
+
+const isClient = (ctx: GraphQLContext) => ctx.user?.role === 'CLIENT';
 
 @Resolver(() => TicketType)
 export class TicketResolver {
@@ -16,8 +18,10 @@ export class TicketResolver {
     try {
       return toTicket(await getTicketFor(ctx.em, actorOf(ctx), id));
     } catch (err) {
-      // nullable in the contract: an unknown ticket is null; another requester's is FORBIDDEN
-      if (err instanceof DomainError && err.code === 'NOT_FOUND') return null;
+      // Staff: an unknown ticket is null (nullable in the contract). A CLIENT gets
+      // NOT_FOUND both for a missing ticket and for another requester's, so that it
+      // cannot tell which ticket ids exist.
+      if (err instanceof DomainError && err.code === 'NOT_FOUND' && !isClient(ctx)) return null;
       throw err;
     }
   }
@@ -64,7 +68,7 @@ export class TicketResolver {
   @Authorized()
   @Query(() => [CustomFieldObject])
   async customFields(@Ctx() ctx: GraphQLContext): Promise<CustomFieldObject[]> {
-    return (await listCustomFields(ctx.em)).map(toCustomField);
+    return (await listCustomFields(ctx.em, isClient(ctx) ? 'client' : 'staff')).map(toCustomField);
   }
 
   @Authorized('ADMIN')
@@ -75,12 +79,19 @@ export class TicketResolver {
 
   @FieldResolver(() => UserType)
   async requester(@Root() t: TicketType, @Ctx() ctx: GraphQLContext): Promise<UserType> {
-    return (await ctx.loaders.user.load(t.requesterId))!;
+    return userFor(ctx.user, (await ctx.loaders.user.load(t.requesterId))!);
   }
 
   @FieldResolver(() => UserType, { nullable: true })
   async assignee(@Root() t: TicketType, @Ctx() ctx: GraphQLContext): Promise<UserType | null> {
-    return t.assigneeId ? ctx.loaders.user.load(t.assigneeId) : null;
+    const u = t.assigneeId ? await ctx.loaders.user.load(t.assigneeId) : null;
+    return u ? userFor(ctx.user, u) : null;
+  }
+
+  /** A CLIENT sees the values of clientVisible fields only. */
+  @FieldResolver(() => GraphQLJSONObject, { name: 'customFields', description: 'values keyed by CustomField.key' })
+  async customFieldValues(@Root() t: TicketType, @Ctx() ctx: GraphQLContext): Promise<Record<string, unknown>> {
+    return isClient(ctx) ? clientVisibleValues(t.customFields, await ctx.loaders.clientVisibleKeys()) : t.customFields;
   }
 
   /** A CLIENT may see a parent or child only when it is its own ticket as well. */
@@ -102,12 +113,14 @@ export class TicketResolver {
   }
 
   @FieldResolver(() => GraphQLJSON, { nullable: true, description: 'the value of one custom field (null when unset)' })
-  customFieldValue(@Root() t: TicketType, @Arg('key', () => String) key: string): unknown {
-    return Object.prototype.hasOwnProperty.call(t.customFields, key) ? t.customFields[key] : null;
+  async customFieldValue(@Root() t: TicketType, @Arg('key', () => String) key: string, @Ctx() ctx: GraphQLContext): Promise<unknown> {
+    if (!Object.prototype.hasOwnProperty.call(t.customFields, key)) return null;
+    if (isClient(ctx) && !(await ctx.loaders.clientVisibleKeys()).has(key)) return null;
+    return t.customFields[key];
   }
 
   private visible(t: TicketType, ctx: GraphQLContext): boolean {
-    return ctx.user?.role !== 'CLIENT' || t.requesterId === ctx.user.id;
+    return !isClient(ctx) || t.requesterId === ctx.user!.id;
   }
 }
 
@@ -115,6 +128,7 @@ export class TicketResolver {
 export class PostResolver {
   @FieldResolver(() => UserType, { nullable: true, description: 'null when the system wrote it (a rule action, a webhook result)' })
   async author(@Root() p: PostType, @Ctx() ctx: GraphQLContext): Promise<UserType | null> {
-    return p.authorId ? ctx.loaders.user.load(p.authorId) : null;
+    const u = p.authorId ? await ctx.loaders.user.load(p.authorId) : null;
+    return u ? userFor(ctx.user, u) : null;
   }
 }

@@ -17,7 +17,8 @@ export const toWebhook = (w: Webhook): WebhookType => ({
   url: w.url,
   format: w.format as BodyFormat,
   body: w.body,
-  headers: w.headers,
+  // write-only secret header values
+  headers: w.headers.map((h) => ({ name: h.name, value: h.secret ? '' : h.value, secret: Boolean(h.secret) })),
   // write-only credentials: only whether one is stored
   auth: { type: w.authType as AuthType, username: w.authUsername, secretSet: w.authSecretSealed !== null },
   responseMappings: w.responseMappings.map((m) => ({ ...m, target: m.target as MappingTarget })),
@@ -64,7 +65,8 @@ export class WebhookResolver {
       // Fix (issue 3 integration tests): a webhook that cannot be rendered for this ticket
       // (e.g. a value makes the URL invalid) was reported as INTERNAL_SERVER_ERROR and logged
       // with a stack; say why, as a send would (the delivery would be FAILED with this reason).
-      if (err instanceof RequestRenderError) throw badInput('ticketId', `webhook ${id} cannot be rendered for ticket ${ticketId}: ${err.message}`);
+      // a definition at fault whatever the ticket (a tag next to the host) names its field
+      if (err instanceof RequestRenderError) throw badInput(err.field ?? 'ticketId', `webhook ${id} cannot be rendered for ticket ${ticketId}: ${err.message}`);
       throw err;
     }
     return { ...preview, method: preview.method as HttpMethod };

@@ -7,13 +7,22 @@ import express, { type Request, type Response, type NextFunction } from 'express
 import type { AppServices } from '../app-services.js';
 import { badInput, DomainError, forbidden, unauthenticated } from '../errors.js';
 import { authenticate } from '../helpdesk/users.js';
+import { findUnstorable } from '../helpdesk/text-input.js';
 import { addPost, getTicketFor } from '../helpdesk/tickets.js';
+import { clientVisibleKeys, clientVisibleValues } from '../helpdesk/custom-fields.js';
 import type { Actor } from '../helpdesk/actor.js';
+import { isAttemptInFlight } from '../delivery/store.js';
 import { User, type Post, type Ticket } from '../db/entities/index.js';
 
 const STATUS_FOR: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, NOT_IMPLEMENTED: 501 };
 
-function ticketJson(t: Ticket) {
+/**
+ * The ticket as `viewer` may see it. A CLIENT only ever gets its own tickets, so the
+ * requester's email is its own; its custom fields are the clientVisible ones
+ * (`visibleKeys`, null for staff: every field).
+ */
+function ticketJson(t: Ticket, viewer: User, visibleKeys: ReadonlySet<string> | null) {
+  const client = viewer.role === 'CLIENT';
   return {
     id: Number(t.id),
     title: t.title,
@@ -21,10 +30,10 @@ function ticketJson(t: Ticket) {
     status: t.status,
     priority: t.priority,
     user_id: Number(t.requester.id),
-    user_email: t.requester.email,
+    user_email: client && t.requester.id !== viewer.id ? null : t.requester.email,
     owner_id: t.assignee ? Number(t.assignee.id) : null,
     parent_id: t.parent ? Number(t.parent.id) : null,
-    custom_fields: t.customFields,
+    custom_fields: visibleKeys ? clientVisibleValues(t.customFields, visibleKeys) : t.customFields,
     date_created: t.createdAt.toISOString(),
     date_updated: t.updatedAt.toISOString(),
   };
@@ -51,7 +60,12 @@ export function createRestRouter(services: AppServices): express.Router {
       const em = services.orm.em.fork();
       const user = await authenticate(em, req.headers.authorization);
       if (!user) throw unauthenticated();
-      const actor: Actor = { user, automated: req.headers['x-deskhooks-delivery'] !== undefined };
+      // U+0000 or a lone surrogate anywhere in the request: refused before anything runs
+      const unstorable = findUnstorable(req.body) ?? findUnstorable(req.query);
+      if (unstorable) throw badInput(unstorable.field, unstorable.message);
+      // X-Deskhooks-Delivery silences events only when it comes from that attempt's receiver
+      const header = req.headers['x-deskhooks-delivery'];
+      const actor: Actor = { user, automated: typeof header === 'string' && (await isAttemptInFlight(em, header)) };
       res.json({ data: await handler(req, actor, em) });
     } catch (err) {
       if (err instanceof DomainError) {
@@ -67,16 +81,26 @@ export function createRestRouter(services: AppServices): express.Router {
     return typeof body.text === 'string' ? body.text : '';
   };
 
-  router.get('/tickets/:id', route(async (req, actor, em) => ticketJson(await getTicketFor(em, actor, String(req.params.id)))));
-  /** The optional `user_id`: staff may post as another user (an integration posting for an agent). */
+  router.get(
+    '/tickets/:id',
+    route(async (req, actor, em) => {
+      const ticket = await getTicketFor(em, actor, String(req.params.id));
+      return ticketJson(ticket, actor.user!, actor.user!.role === 'CLIENT' ? await clientVisibleKeys(em) : null);
+    }),
+  );
+  /**
+   * The optional `user_id`: an ADMIN may post as a staff user (an integration posting for
+   * an agent). Anyone else sending it is refused, whichever user it names.
+   */
   const author = async (req: Request, actor: Actor, em: ReturnType<typeof services.orm.em.fork>): Promise<Actor> => {
     const raw = ((req.body ?? {}) as Record<string, unknown>).user_id;
     if (raw === undefined || raw === null || raw === '') return actor;
-    const id = String(raw);
-    if (id === actor.user?.id) return actor;
-    if (actor.user?.role === 'CLIENT') throw forbidden('a CLIENT posts as itself only (user_id)');
-    const user = /^[1-9][0-9]{0,17}$/.test(id) ? await em.findOne(User, { id }) : null;
+    if (actor.user?.role !== 'ADMIN') throw forbidden(`only an ADMIN may post as another user (user_id); you are ${actor.user?.role}`);
+    const id = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
+    if (!/^[1-9][0-9]{0,17}$/.test(id)) throw badInput('user_id', 'must be the id of an ADMIN or AGENT user');
+    const user = await em.findOne(User, { id });
     if (!user) throw badInput('user_id', `user ${id} not found`);
+    if (user.role === 'CLIENT') throw badInput('user_id', `user ${id} is a CLIENT; posts are made as an ADMIN or AGENT`);
     return { user, automated: actor.automated };
   };
 

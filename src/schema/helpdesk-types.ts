@@ -2,11 +2,12 @@ import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { CustomFieldType, PostKind, Role, TicketPriority, TicketStatus } from './enums.js';
 
+/** A CLIENT reading any user other than itself gets id, name and role: email, phone and telegramChatId are null. */
 @ObjectType('User')
 export class UserType {
   @Field(() => ID) id!: string;
   @Field(() => String) name!: string;
-  @Field(() => String) email!: string;
+  @Field(() => String, { nullable: true }) email!: string | null;
   @Field(() => Role) role!: Role;
   @Field(() => String, { nullable: true }) phone!: string | null;
   @Field(() => String, { nullable: true }) telegramChatId!: string | null;
@@ -48,7 +49,8 @@ export class TicketType {
   requesterId!: string;
   assigneeId!: string | null;
   parentId!: string | null;
-  @Field(() => GraphQLJSONObject, { description: 'values keyed by CustomField.key' }) customFields!: Record<string, unknown>;
+  /** every stored value; TicketResolver.customFields shows a CLIENT the clientVisible ones */
+  customFields!: Record<string, unknown>;
   @Field(() => Date) createdAt!: Date;
   @Field(() => Date) updatedAt!: Date;
 }
@@ -83,6 +85,8 @@ export class CustomFieldObject {
   @Field(() => String) name!: string;
   @Field(() => CustomFieldType) type!: CustomFieldType;
   @Field(() => [String]) options!: string[];
+  @Field(() => Boolean) clientVisible!: boolean;
+  @Field(() => Boolean) clientWritable!: boolean;
 }
 
 @InputType()
@@ -91,4 +95,6 @@ export class CustomFieldInput {
   @Field(() => String) name!: string;
   @Field(() => CustomFieldType) type!: CustomFieldType;
   @Field(() => [String], { nullable: true }) options?: string[] | null;
+  @Field(() => Boolean, { nullable: true, description: 'default false' }) clientVisible?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: 'default false; implies clientVisible' }) clientWritable?: boolean | null;
 }

@@ -12,7 +12,9 @@ export class WebhookAuth {
 @ObjectType()
 export class HeaderTemplate {
   @Field(() => String) name!: string;
-  @Field(() => String) value!: string;
+  @Field(() => String, { description: 'a template; the empty string for a secret header' }) value!: string;
+  @Field(() => Boolean, { description: 'a credential (X-Api-Key, X-Auth-Token): stored encrypted, never returned, shown as *** in previews and the delivery log' })
+  secret!: boolean;
 }
 
 @ObjectType({ description: 'Takes the value at `path` in the parsed response (JSON, XML or form) and writes it to a ticket custom field (key) or a temporary field (name).' })
@@ -43,7 +45,9 @@ export class WebhookType {
 @InputType()
 export class HeaderInput {
   @Field(() => String) name!: string;
-  @Field(() => String) value!: string;
+  @Field(() => String, { description: 'a template; for a secret header the credential, sent as written' }) value!: string;
+  @Field(() => Boolean, { nullable: true, description: 'default false. For a secret header an empty value on update keeps the stored one; value reads back as the empty string' })
+  secret?: boolean | null;
 }
 
 @InputType()

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/db/embedded.js';
-import { startChild, type Child } from '../support/child.js';
+import { gqlAt, startChild, type Child } from '../support/child.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { waitFor } from '../support/wait.js';
 
@@ -18,16 +18,7 @@ let receiver: Receiver;
 let child: Child | undefined;
 let env: Record<string, string>;
 
-async function gql(url: string, key: string, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = gqlAt;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'deskhooks-e2e-'));

@@ -581,15 +581,15 @@ describe.concurrent('issue 4: deliveries through the API against real receivers'
 
   it('a URL that is invalid after rendering → FAILED at once, never sent, never retried', async ({ expect }) => {
     const rx = await receiver();
-    // saved: with sample values the port renders empty (a valid URL); this ticket's does not
-    const wh = await webhook({ name: 'Bad port', method: 'POST', url: `http://127.0.0.1:{{ ticket.custom.port }}/x`, format: 'JSON', body: '{"id": "{{ ticket.id }}"}' });
-    const t = await ticket('Bad port', { port: 'not-a-port' });
+    // saved: with sample values the segment renders empty (a valid URL); this ticket's ".." would climb out of /orders
+    const wh = await webhook({ name: 'Bad segment', method: 'POST', url: `${rx.url}/orders/{{ ticket.custom.route }}/x`, format: 'JSON', body: '{"id": "{{ ticket.id }}"}' });
+    const t = await ticket('Bad segment', { route: '..' });
     const d = await send(wh.id, t);
     expect(d).toMatchObject({ status: 'FAILED', attemptCount: 0, attempts: [], nextAttemptAt: null });
     expect(d.completedAt).not.toBeNull();
-    expect((await extras(d.id)).notes.join('\n')).toContain('http://127.0.0.1:not-a-port/x');
+    expect((await extras(d.id)).notes.join('\n')).toContain(`${rx.url}/orders/../x`);
     const comments = (await posts(t)).posts.filter((p) => p.kind === 'COMMENT');
-    expect(comments.map((c) => c.text)).toEqual([expect.stringContaining('Webhook "Bad port" was not sent')]);
+    expect(comments.map((c) => c.text)).toEqual([expect.stringContaining('Webhook "Bad segment" was not sent')]);
     // nothing is due: a marker that retries twice ends well after any first slot
     const { done } = await marker(2, 'after render failure');
     expect(at(done.completedAt!)).toBeGreaterThan(at(d.createdAt) + INTERVAL + PICKUP_SLACK);

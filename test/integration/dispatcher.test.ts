@@ -533,15 +533,16 @@ describe('awaitResponse', () => {
   });
 
   it('if the awaited webhook cannot even be rendered (invalid URL), the later actions do not run and the comment says so', async () => {
-    await createRule(crmRule(await crmWebhook('http://127.0.0.1:{{ ticket.custom.port }}/deals')));
-    const t = await createTicket({ title: '[crm] unrenderable', customFields: { port: 'not-a-port' } });
+    // ".." from the ticket would climb out of /deals: the URL is refused after rendering
+    await createRule(crmRule(await crmWebhook('http://127.0.0.1:1/deals/{{ ticket.custom.port }}/x')));
+    const t = await createTicket({ title: '[crm] unrenderable', customFields: { port: '..' } });
     await waitFor(async () => (await comments(t.id)).length > 0, { what: 'the failure comment' });
     await settled();
     expect((await deliveriesOf(t.id)).nodes.map((d) => d.status)).toEqual(['FAILED']);
-    expect((await getTicket(t.id)).customFields).toEqual({ port: 'not-a-port' });
+    expect((await getTicket(t.id)).customFields).toEqual({ port: '..' });
     const texts = (await comments(t.id)).map((p) => p.text);
     expect(texts).toHaveLength(1);
-    expect(texts[0]).toMatch(/^Webhook "CRM" was not sent: .*not an absolute URL.*The remaining actions of rule "CRM deal" were not run\.$/s);
+    expect(texts[0]).toMatch(/^Webhook "CRM" was not sent: .*has a "\.\." path segment.*The remaining actions of rule "CRM deal" were not run\.$/s);
   });
 });
 

@@ -10,7 +10,8 @@ let agent: { id: string; key: string };
 let ticketId: string;
 
 beforeAll(async () => {
-  app = await startTestApp();
+  // no periodic sweep: the query count below must see this request's queries only
+  app = await startTestApp({ DESKHOOKS_SWEEP_INTERVAL: '1h' });
   const { createUser } = await app.ok(`mutation { createUser(input: { name: "Rest Agent", email: "rest@example.com", role: AGENT }) { apiKey user { id } } }`);
   agent = { id: createUser.user.id, key: createUser.apiKey };
   ticketId = (await app.ok(`mutation { createTicket(input: { title: "rest", description: "d" }) { id } }`)).createTicket.id;

@@ -33,3 +33,15 @@ export function startChild(env: Record<string, string>): Child {
       }, { timeoutMs: 120_000, what: 'deskhooks to listen', intervalMs: 50 }),
   };
 }
+
+/** One GraphQL call to a deskhooks at `url` with a Bearer key; throws on errors, returns data. */
+export async function gqlAt(url: string, key: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: any; errors?: unknown[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}

@@ -14,7 +14,7 @@ export interface ReceivedRequest {
 }
 
 export type Reply =
-  | { status: number; body?: string; headers?: Record<string, string> }
+  | { status: number; body?: string | Buffer; headers?: Record<string, string> }
   | 'hang';
 
 export interface Receiver {
@@ -28,7 +28,12 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(handler?: (req: ReceivedRequest) => Reply | undefined): Promise<Receiver> {
+/**
+ * `handler` may answer a request itself (undefined: the script, then `fallback`); a
+ * promise answers when it settles, e.g. after the receiver called deskhooks back while
+ * the delivery is being attempted (a rejection answers 500).
+ */
+export async function startReceiver(handler?: (req: ReceivedRequest) => Reply | undefined | Promise<Reply | undefined>): Promise<Receiver> {
   const queue: Reply[] = [];
   const hanging: ServerResponse[] = [];
   const receiver = {
@@ -41,13 +46,23 @@ export async function startReceiver(handler?: (req: ReceivedRequest) => Reply | 
     req.on('end', () => {
       const r: ReceivedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
       receiver.requests.push(r);
-      const reply = handler?.(r) ?? queue.shift() ?? receiver.fallback;
-      if (reply === 'hang') {
-        hanging.push(res);
+      const answer = (reply: Reply) => {
+        if (reply === 'hang') {
+          hanging.push(res);
+          return;
+        }
+        res.writeHead(reply.status, reply.headers ?? {});
+        res.end(reply.body ?? '');
+      };
+      const own = handler?.(r);
+      if (own instanceof Promise) {
+        own.then(
+          (reply) => answer(reply ?? queue.shift() ?? receiver.fallback),
+          (err) => answer({ status: 500, body: String(err) }),
+        );
         return;
       }
-      res.writeHead(reply.status, reply.headers ?? {});
-      res.end(reply.body ?? '');
+      answer(own ?? queue.shift() ?? receiver.fallback);
     });
   });
   server.keepAliveTimeout = 1000;

@@ -10,8 +10,11 @@ import {
   parseMappingPath,
   RequestRenderError,
   CONTENT_TYPES,
+  urlTagProblem,
   type WebhookDefinitionInput,
 } from '../../src/delivery/request.js';
+import { openCredentials, sealCredentials } from '../../src/delivery/credentials.js';
+import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { sampleContext } from '../../src/delivery/sample-context.js';
 import type { TemplateContext, WebhookDef } from '../../src/delivery/types.js';
 
@@ -211,8 +214,9 @@ describe('renderRequest', () => {
     [{ url: 'ftp://example.com/x' }, () => {}, /must use http or https, not ftp/],
     [{ url: 'javascript:alert(1)' }, () => {}, /must use http or https/],
     [{ url: '/relative/path' }, () => {}, /not an absolute URL/],
-    [{ url: '{{ ticket.custom.url }}' }, (c) => (c.ticket!.custom.url = 'https://evil.example/'), /not an absolute URL/],
-    [{ url: 'https://{{ ticket.custom.host }}/x' }, (c) => (c.ticket!.custom.host = 'a b'), /not an absolute URL/],
+    // saved before tags next to the host were refused: never rendered
+    [{ url: '{{ ticket.custom.url }}' }, (c) => (c.ticket!.custom.url = 'https://evil.example/'), /^url: a tag at 1:1 comes before the end of scheme:\/\/host:port/],
+    [{ url: 'https://{{ ticket.custom.host }}/x' }, (c) => (c.ticket!.custom.host = 'a b'), /^url: a tag at 1:9 comes before the end of scheme:\/\/host:port/],
     [{ method: 'GET', body: '{"a":1}', format: 'JSON' }, () => {}, /GET request cannot carry a JSON body/],
     [{ method: 'GET', body: '<a/>', format: 'XML' }, () => {}, /GET request cannot carry a XML body/],
     [{ url: 'https://x.example/{{ nope }}' }, () => {}, /^url: unknown tag "nope" at 1:19/],
@@ -308,7 +312,7 @@ describe('validateWebhookDefinition', () => {
     [{ url: '' }, 'url', /required/],
     [{ url: 'https://x.example/{{ ticket.nope }}' }, 'url', /unknown tag "ticket.nope" at 1:19/],
     [{ url: 'ftp://x.example/' }, 'url', /http or https/],
-    [{ url: '{{ ticket.url }}' }, 'url', /not an absolute URL.*cannot supply the scheme or host/],
+    [{ url: '{{ ticket.url }}' }, 'url', /a tag at 1:1 comes before the end of scheme:\/\/host:port/],
     [{ url: 'https://user:pw@x.example/' }, 'url', /credentials/],
     [{ method: 'GET', format: 'JSON' }, 'body', /GET request cannot carry a JSON body/],
     [{ method: 'GET', format: 'XML', body: '<a/>' }, 'body', /GET request cannot carry a XML body/],
@@ -393,5 +397,103 @@ describe('content types', () => {
       XML: 'application/xml; charset=utf-8',
       FORM: 'application/x-www-form-urlencoded',
     });
+  });
+});
+
+describe('tags before the end of scheme://host:port (item 7)', () => {
+  it.each([
+    'https://hooks.example.com{{ ticket.custom.order_no }}/notify',
+    'https://hooks.example.com{ticket_id}/notify',
+    'https://{{ requester.name }}@hooks.example.com/x',
+    'https://user{parent_ticket_id}@hooks.example.com/x',
+    '{{ ticket.custom.url }}',
+    '{ticket_id}',
+    'https://{{ ticket.custom.host }}/x',
+    'https://hooks.example.com:{{ ticket.id }}/x',
+    'http{{ ticket.id }}://hooks.example.com/x',
+    'https:{{ ticket.custom.x }}',
+    'https:/{{ ticket.custom.x }}/x',
+    'https:///{{ ticket.custom.x }}/x',
+    'https://hooks.example.com\n{{ ticket.custom.x }}/x',
+    'https://hooks.example.com\t/{{ ticket.custom.x }}',
+    '  https://hooks.example.com{{ ticket.custom.x }}/',
+  ])('refuses %j', (url) => {
+    if (url === 'https://hooks.example.com\t/{{ ticket.custom.x }}') {
+      // the URL parser removes the tab: the "/" still ends the host
+      expect(urlTagProblem(url)).toBeNull();
+      return;
+    }
+    expect(urlTagProblem(url)).toMatch(/comes before the end of scheme:\/\/host:port/);
+    expect(validateWebhookDefinition({ method: 'POST', url, format: 'JSON' }).map((p) => p.field)).toContain('url');
+  });
+
+  it.each([
+    'https://hooks.example.com/notify',
+    'https://hooks.example.com/{{ ticket.custom.order_no }}/notify',
+    'https://hooks.example.com?x={{ ticket.id }}',
+    'https://hooks.example.com#{ticket_id}',
+    'https://hooks.example.com:8443/t/{ticket_id}?p={parent_ticket_id}',
+    'http://[::1]:8080/{{ ticket.id }}',
+    'https://hooks.example.com\\{{ ticket.id }}',
+    'https://api.telegram.org/bot{{ ticket.custom.token }}/sendMessage',
+    'https://hooks.example.com/a{b}c',
+  ])('accepts %j', (url) => {
+    expect(urlTagProblem(url)).toBeNull();
+  });
+
+  it('the position names the first tag; a value next to the host is not rendered at send time', () => {
+    expect(urlTagProblem('https://a.example{{ ticket.id }}/')).toMatch(/^a tag at 1:18 /);
+    const def = webhook({ url: 'https://hooks.example.com{{ ticket.custom.order_no }}/notify' });
+    const c = ctx((x) => (x.ticket!.custom.order_no = '.attacker.example'));
+    let err: unknown;
+    try {
+      renderRequest(def, c, UA);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RequestRenderError);
+    expect((err as RequestRenderError).field).toBe('url');
+    expect(() => previewRequest(def, c, UA)).toThrow(RequestRenderError);
+  });
+});
+
+describe('secret headers (item 10)', () => {
+  const KEY = 'k3y-{{ nope }}-{ticket_id}-S3CR3T';
+  const def = webhook({ headers: [{ name: 'X-Api-Key', value: KEY, secret: true }, { name: 'X-Plain', value: '{{ ticket.id }}' }], auth: { type: 'BEARER', username: null, secret: 'tok' } });
+
+  it('are *** in the request and the preview; the real value, as written, comes apart', () => {
+    const { request, authorization, secretHeaders } = renderRequest(def, ctx(), UA);
+    expect(request.headers['X-Api-Key']).toBe('***');
+    expect(request.headers['X-Plain']).toBe(sampleContext().ticket!.id);
+    expect(secretHeaders).toEqual({ 'X-Api-Key': KEY });
+    expect(authorization).toBe('Bearer tok');
+    expect(JSON.stringify(request)).not.toContain('S3CR3T');
+    const preview = previewRequest(def, ctx(), UA);
+    expect(preview.headers).toMatchObject({ 'X-Api-Key': '***', Authorization: 'Bearer ***' });
+    expect(JSON.stringify(preview)).not.toContain('S3CR3T');
+  });
+
+  it('a secret value is not a template (its braces are not checked), but control characters are refused without echoing it', () => {
+    const base = { method: 'POST' as const, url: 'https://x.example/', format: 'JSON' as const };
+    expect(validateWebhookDefinition({ ...base, headers: [{ name: 'X-Api-Key', value: KEY, secret: true }] })).toEqual([]);
+    expect(validateWebhookDefinition({ ...base, headers: [{ name: 'X-Api-Key', value: KEY }] }).map((p) => p.field)).toEqual(['headers[0].value']);
+    const bad = validateWebhookDefinition({ ...base, headers: [{ name: 'X-Api-Key', value: 'S3CR3T\r\nX: y', secret: true }] });
+    expect(bad.map((p) => p.field)).toEqual(['headers[0].value']);
+    expect(JSON.stringify(bad)).not.toContain('S3CR3T');
+  });
+
+  it('credentials are sealed together and opened at send time; a bare sealed Authorization (older deliveries) still opens', () => {
+    const box = createSecretBox(Buffer.alloc(32, 7));
+    const sealed = sealCredentials(box, { 'X-Api-Key': KEY, Authorization: 'Bearer tok' })!;
+    expect(sealed).not.toContain('S3CR3T');
+    expect(openCredentials(box, sealed)).toEqual({ 'X-Api-Key': KEY, Authorization: 'Bearer tok' });
+    expect(openCredentials(box, box.seal('Basic dTpw'))).toEqual({ Authorization: 'Basic dTpw' });
+    expect(sealCredentials(box, {})).toBeNull();
+    expect(() => openCredentials(box, box.seal('{"broken S3CR3T'))).toThrow(/not a header map/);
+    try {
+      openCredentials(box, box.seal('{"broken S3CR3T'));
+    } catch (e) {
+      expect((e as Error).message).not.toContain('S3CR3T');
+    }
   });
 });

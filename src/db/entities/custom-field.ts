@@ -3,7 +3,7 @@ import type { CustomFieldType } from '../../delivery/types.js';
 
 @Entity({ tableName: 'custom_fields' })
 export class CustomField {
-  [OptionalProps]?: 'options' | 'createdAt';
+  [OptionalProps]?: 'options' | 'clientVisible' | 'clientWritable' | 'createdAt';
 
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
@@ -19,6 +19,14 @@ export class CustomField {
 
   @Property({ type: 'json' })
   options: string[] = [];
+
+  /** a CLIENT sees the value on its tickets; otherwise the field is internal */
+  @Property({ type: 'boolean', default: false })
+  clientVisible = false;
+
+  /** a CLIENT may set the value (implies clientVisible) */
+  @Property({ type: 'boolean', default: false })
+  clientWritable = false;
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();

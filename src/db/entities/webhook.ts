@@ -1,5 +1,5 @@
 import { OptionalProps, Entity, PrimaryKey, Property } from '@mikro-orm/core';
-import type { AuthType, BodyFormat, HttpMethod, ResponseMappingDef } from '../../delivery/types.js';
+import type { AuthType, BodyFormat, HttpMethod, ResponseMappingDef, StoredHeader } from '../../delivery/types.js';
 
 @Entity({ tableName: 'webhooks' })
 export class Webhook {
@@ -25,8 +25,9 @@ export class Webhook {
   @Property({ type: 'text' })
   body = '';
 
+  /** secret headers' values are sealed (StoredHeader.sealed), never returned */
   @Property({ type: 'json' })
-  headers: { name: string; value: string }[] = [];
+  headers: StoredHeader[] = [];
 
   @Property({ type: 'text' })
   authType: AuthType = 'NONE';

@@ -16,7 +16,7 @@ export {
   TEMPLATE_CACHE_MAX,
   type CompiledTemplate,
 } from './compile.js';
-export { TemplateError } from './scan.js';
+export { TemplateError, textBeforeFirstTag } from './scan.js';
 export {
   ESCAPERS,
   bodyEscaper,

@@ -136,3 +136,15 @@ export function scanTemplate(source: string, scope: TemplateScope): Part[] {
   if (text) parts.push(text);
   return parts;
 }
+
+/**
+ * The literal text before the first tag of `source` and that tag's 1-based position, or
+ * null when `source` has no tag. Throws a TemplateError like scanTemplate.
+ */
+export function textBeforeFirstTag(source: string, scope: TemplateScope): { text: string; line: number; column: number } | null {
+  const parts = scanTemplate(source, scope);
+  const first = parts.findIndex((p) => typeof p !== 'string');
+  if (first === -1) return null;
+  const text = parts.slice(0, first).join('');
+  return { text, ...positionOf(source, text.length) };
+}

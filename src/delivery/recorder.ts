@@ -1,0 +1,111 @@
+/**
+ * Recording outcomes so that one that cannot be stored never rolls back, holds back or
+ * re-sends the others. A batch is one transaction; when it fails, each outcome is
+ * recorded on its own, and an outcome that still fails is recorded reduced
+ * (minimalOutcome: no response body, then no attempt row) rather than left to its
+ * claim's expiry, which would send it again as the same attempt. An outcome with ticket
+ * work whose transaction fails is recorded the same way, with a note that the ticket
+ * work was not done. What even that cannot record is logged: its claim expires, and its
+ * retry window (started at the claim, store.ts claimDue) still closes.
+ */
+import type pg from 'pg';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from '../log.js';
+import { minimalOutcome, recordBatch, recordingError, recordWithTicketWork, withNote, type Outcome } from './outcome.js';
+
+/** Errors after which the same transaction may well succeed when run again. */
+const TRANSIENT_CODES = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+const isTransient = (err: unknown) => TRANSIENT_CODES.has((err as { code?: string } | null)?.code ?? '');
+
+/**
+ * The database is out of reach (not this row's fault): no outcome can be recorded now, so
+ * none is tried one by one. SQLSTATE classes 08 and 57P (connection, shutdown), Node's
+ * socket errors, pg's errors for a closed connection.
+ */
+function connectionLost(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (/^(08|57P)/.test(code) || /^E[A-Z]+$/.test(code)) return true;
+  return typeof e?.message === 'string' && /connection terminated|not queryable|connection error/i.test(e.message);
+}
+
+/**
+ * Records the outcomes; returns those recorded (fully or reduced). Throws when the
+ * database cannot be reached (then nothing was recorded).
+ */
+export async function recordOutcomes(pool: pg.Pool, outcomes: Outcome[], log: Logger): Promise<Outcome[]> {
+  if (!outcomes.length) return [];
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    try {
+      await recordBatch(client, outcomes);
+      return outcomes;
+    } catch (err) {
+      if (connectionLost(err)) throw err;
+      if (outcomes.length > 1) log.error(`recording ${outcomes.length} delivery outcomes together failed; recording each on its own`, err);
+      else return (await recordAlone(client, outcomes[0]!, log, err)) ? outcomes : [];
+    }
+    const recorded: Outcome[] = [];
+    for (const o of outcomes) if (await recordAlone(client, o, log)) recorded.push(o);
+    return recorded;
+  } catch (err) {
+    broken = true;
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/**
+ * Records an outcome that touches the ticket (write-back, comments, continuation) in one
+ * transaction; if that cannot be done, the delivery's own state, with a note saying what
+ * was not done. Returns whether anything was recorded.
+ */
+export async function recordOutcomeWithTicketWork(em: () => EntityManager, pool: pg.Pool, o: Outcome, log: Logger): Promise<boolean> {
+  let failure: unknown;
+  for (let run = 1; run <= 2; run++) {
+    try {
+      await recordWithTicketWork(em(), o);
+      return true;
+    } catch (err) {
+      if (connectionLost(err)) throw err;
+      failure = err;
+      if (!isTransient(err)) break;
+    }
+  }
+  log.error(`delivery ${o.delivery.id}: the ticket work of its outcome failed; recording the delivery's state without it`, failure);
+  const recorded = await recordOutcomes(pool, [withNote(o, ticketWorkNote(o, failure))], log);
+  return recorded.length > 0;
+}
+
+function ticketWorkNote(o: Outcome, err: unknown): string {
+  const why = recordingError(err);
+  if (o.decision.kind !== 'succeeded') return `the failure comment could not be written to the ticket: ${why}`;
+  return `the answer could not be applied to the ticket (no custom field, comment or rule continuation was written): ${why}`;
+}
+
+/** One outcome in its own transactions: as it is, then reduced. */
+async function recordAlone(client: pg.PoolClient, o: Outcome, log: Logger, batchError?: unknown): Promise<boolean> {
+  let failure = batchError;
+  // as it is (unless the batch of this one outcome already failed), then without the
+  // response body, then the delivery's state alone
+  const candidates: ((err: unknown) => Outcome)[] = [
+    ...(batchError === undefined ? [() => o] : []),
+    (err) => minimalOutcome(o, err, true),
+    (err) => minimalOutcome(o, err, false),
+  ];
+  for (const candidate of candidates) {
+    try {
+      await recordBatch(client, [candidate(failure)]);
+      if (failure !== undefined) log.error(`delivery ${o.delivery.id}: its outcome was recorded without its response: ${recordingError(failure)}`);
+      return true;
+    } catch (err) {
+      failure = err;
+      if (connectionLost(err)) throw err;
+    }
+  }
+  log.error(`delivery ${o.delivery.id}: its outcome could not be recorded; its claim expires and its retry window still closes`, failure);
+  return false;
+}

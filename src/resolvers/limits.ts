@@ -1,0 +1,274 @@
+/**
+ * The GraphQL limits, the same on both ways in: HTTP (Apollo, src/server.ts) and the
+ * websocket (graphql-ws). Each refusal is BAD_USER_INPUT with a message naming the limit.
+ *
+ * Order matters: the cheap, linear checks (tokens while parsing, then depth and repeated
+ * fields) run before graphql-js's own rules, some of which are quadratic in repeated
+ * fields; the cost needs the variables and runs last, once the operation is known.
+ */
+import {
+  GraphQLError,
+  Kind,
+  getNamedType,
+  getNullableType,
+  isCompositeType,
+  isListType,
+  isObjectType,
+  parse,
+  specifiedRules,
+  validate,
+  type ASTNode,
+  type ASTVisitor,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { createRequire } from 'node:module';
+import type { ComplexityEstimator, getComplexity as GetComplexity } from 'graphql-query-complexity';
+import { DomainError } from '../errors.js';
+
+// its CommonJS build, which loads the same graphql instance as Apollo and type-graphql
+// (its ESM build may be handed graphql's ESM build: "another module or realm")
+const { getComplexity } = createRequire(import.meta.url)('graphql-query-complexity') as { getComplexity: typeof GetComplexity };
+
+export const GRAPHQL_LIMITS = {
+  /** lexical tokens in one document */
+  maxTokens: 10_000,
+  /** nested selection levels; introspection fields are exempt (graphql-js bounds them: MaxIntrospectionDepthRule) */
+  maxDepth: 12,
+  /** aliased or repeated fields at the root of an operation, and in the whole document */
+  maxRepeatedFields: 100,
+  /** objects an operation may fetch: lists count their `first` argument, or UNBOUNDED_LIST_SIZE */
+  maxCost: 10_000,
+  /** websocket: operations in progress on one connection (subscriptions, and queries while they run) */
+  maxSubscriptionsPerConnection: 20,
+  /** websocket: one message, in bytes; larger ones close the socket with 1009 */
+  maxMessageBytes: 1024 * 1024,
+} as const;
+
+/** The length assumed for a list without a `first` argument (children, posts, attempts, users …). */
+export const UNBOUNDED_LIST_SIZE = 10;
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** A refusal: a GraphQL error whose original error is the domain error formatGraphQLError maps. */
+export function limitError(message: string, field: string | undefined = 'query'): GraphQLError {
+  const domain = field ? new DomainError('BAD_USER_INPUT', `${field}: ${message}`, field) : new DomainError('BAD_USER_INPUT', message);
+  return new GraphQLError(domain.message, { originalError: domain, extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}), http: { status: 400 } } });
+}
+
+/** Parses with the token limit; a syntax error is thrown as graphql-js reports it. */
+export function parseDocument(source: string): DocumentNode {
+  try {
+    return parse(source, { maxTokens: GRAPHQL_LIMITS.maxTokens });
+  } catch (err) {
+    // graphql-js reports the token limit as a syntax error ("Document contains more that N tokens")
+    if (err instanceof GraphQLError && /contains more th(?:an|at) \d+ tokens/.test(err.message)) {
+      throw limitError(`the document has more than ${fmt(GRAPHQL_LIMITS.maxTokens)} tokens; the token limit is ${fmt(GRAPHQL_LIMITS.maxTokens)}`);
+    }
+    throw err;
+  }
+}
+
+/** Depth of a selection set, not descending into introspection fields; fragments are measured once. */
+function depthMeter(fragments: Map<string, FragmentDefinitionNode>) {
+  const memo = new Map<string, number>();
+  const depthOf = (set: SelectionSetNode | undefined): number => {
+    if (!set) return 0;
+    let deepest = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) deepest = Math.max(deepest, 1 + (sel.name.value.startsWith('__') ? 0 : depthOf(sel.selectionSet)));
+      else if (sel.kind === Kind.INLINE_FRAGMENT) deepest = Math.max(deepest, depthOf(sel.selectionSet));
+      else deepest = Math.max(deepest, fragmentDepth(sel.name.value));
+    }
+    return deepest;
+  };
+  const fragmentDepth = (name: string): number => {
+    const known = memo.get(name);
+    if (known !== undefined) return known;
+    memo.set(name, 0); // a cycle counts nothing here; NoFragmentCyclesRule refuses it
+    const depth = depthOf(fragments.get(name)?.selectionSet);
+    memo.set(name, depth);
+    return depth;
+  };
+  return depthOf;
+}
+
+/** Refuses operations nested deeper than `max` selection levels (introspection fields exempt). */
+export function depthLimit(max: number): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => {
+    const depthOf = depthMeter(fragmentsOf(context.getDocument()));
+    return {
+      OperationDefinition(node) {
+        const depth = depthOf(node.selectionSet);
+        if (depth > max) context.reportError(asValidationError(limitError(`the operation is nested ${depth} levels deep; the depth limit is ${max}`), node));
+      },
+    };
+  };
+}
+
+/**
+ * Refuses more than `max` aliased or repeated fields at the root of an operation, or in
+ * the whole document (every selection set, fragments expanded where they are spread):
+ * 60,000 aliases of one field are as many resolver calls, and graphql-js compares
+ * repeated fields pairwise while validating (up to ~0.5 s for one 10,000-token document).
+ */
+export function repeatedFieldsLimit(max: number): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => {
+    const fragments = fragmentsOf(context.getDocument());
+    // per fragment: its fields (a spread twice counts twice) and the names it selects without alias
+    const memo = new Map<string, { total: number; plain: Set<string> }>();
+    const fieldsOf = (set: SelectionSetNode | undefined, into: { total: number; plain: Set<string> }) => {
+      for (const sel of set?.selections ?? []) {
+        if (sel.kind === Kind.FIELD) {
+          into.total += 1;
+          if (!sel.alias) into.plain.add(sel.name.value);
+        } else if (sel.kind === Kind.INLINE_FRAGMENT) fieldsOf(sel.selectionSet, into);
+        else {
+          const f = fragmentFields(sel.name.value);
+          into.total += f.total;
+          for (const name of f.plain) into.plain.add(name);
+        }
+      }
+      return into;
+    };
+    const fragmentFields = (name: string) => {
+      const known = memo.get(name);
+      if (known) return known;
+      memo.set(name, { total: 0, plain: new Set() }); // cycles: refused by NoFragmentCyclesRule
+      const f = fieldsOf(fragments.get(name)?.selectionSet, { total: 0, plain: new Set() });
+      memo.set(name, f);
+      return f;
+    };
+    // every field beyond the first plain occurrence of each name is aliased or repeated
+    const repeatedIn = (set: SelectionSetNode) => {
+      const f = fieldsOf(set, { total: 0, plain: new Set() });
+      return f.total - f.plain.size;
+    };
+    const count = (n: number) => (n > 1e9 ? 'over a billion' : fmt(n));
+    let inDocument = 0;
+    let refused = false;
+    return {
+      OperationDefinition(node) {
+        const repeated = repeatedIn(node.selectionSet);
+        inDocument += repeated;
+        if (repeated > max) {
+          refused = true;
+          context.reportError(asValidationError(limitError(`${count(repeated)} aliased or repeated root-level fields; the limit is ${max}`), node));
+        }
+      },
+      Field(node) {
+        if (node.selectionSet) inDocument += repeatedIn(node.selectionSet);
+      },
+      Document: {
+        leave(node) {
+          if (!refused && inDocument > max) {
+            context.reportError(asValidationError(limitError(`${count(inDocument)} aliased or repeated fields in the document; the limit is ${max}`), node));
+          }
+        },
+      },
+    };
+  };
+}
+
+/** The rules our limits add to graphql-js's; Apollo gets them as validationRules. */
+export const limitRules: ValidationRule[] = [depthLimit(GRAPHQL_LIMITS.maxDepth), repeatedFieldsLimit(GRAPHQL_LIMITS.maxRepeatedFields)];
+
+/** Our limits alone (linear in the document); empty when it is within them. */
+export function checkLimits(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] {
+  return validate(schema, document, limitRules);
+}
+
+/** Limits first, then graphql-js's rules (what graphql-ws would run), for the websocket. */
+export function validateDocument(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] {
+  const refused = checkLimits(schema, document);
+  return refused.length ? refused : validate(schema, document, specifiedRules);
+}
+
+/**
+ * Objects fetched: an object field counts 1 (times its list length) plus what it selects;
+ * scalars count nothing. A list's length is its `first` argument (defaults applied), or
+ * UNBOUNDED_LIST_SIZE; a page field with `first` (DeliveryPage) multiplies its selection
+ * by `first` (its pageInfo too: an overestimate by at most `first`). Introspection counts
+ * nothing: graphql-js's MaxIntrospectionDepthRule bounds it.
+ */
+const objectsFetched: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+  if (field.name.startsWith('__')) return 0;
+  if (!isCompositeType(getNamedType(field.type))) return 0;
+  const first = typeof args.first === 'number' ? Math.max(0, args.first) : undefined;
+  if (isListType(getNullableType(field.type))) {
+    // a page's nodes: one each here, the page field multiplies by its `first`
+    const pageNodes = field.name === 'nodes' && isObjectType(type) && 'pageInfo' in type.getFields();
+    return (pageNodes ? 1 : first ?? UNBOUNDED_LIST_SIZE) * (1 + childComplexity);
+  }
+  if (first !== undefined) return 1 + first * childComplexity;
+  return 1 + childComplexity;
+};
+
+/** The estimated number of objects the operation fetches; null when the variables do not fit (execution reports that). */
+export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): number | null {
+  try {
+    return getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [objectsFetched] });
+  } catch (err) {
+    // the library's bound on fragment expansion (10,000 selections): far beyond any cost we accept
+    if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) return Number.POSITIVE_INFINITY;
+    return null;
+  }
+}
+
+/** The cost-limit refusal for this operation, or null when it is within the limit. */
+export function costLimitError(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): GraphQLError | null {
+  const cost = operationCost(schema, document, variables, operationName);
+  if (cost === null || cost <= GRAPHQL_LIMITS.maxCost) return null;
+  const estimate = Number.isFinite(cost) ? `up to ${fmt(cost)} objects` : 'more objects than can be counted';
+  return limitError(
+    `the operation would fetch ${estimate}; the cost limit is ${fmt(GRAPHQL_LIMITS.maxCost)} (a list counts its first argument, or ${UNBOUNDED_LIST_SIZE} when it has none): ask for fewer`,
+  );
+}
+
+/**
+ * Our limits on a document's text, before anything else looks at it: empty when it is
+ * within them, or when it does not parse at all (the caller reports syntax errors).
+ */
+export function checkSource(schema: GraphQLSchema, source: string): readonly GraphQLError[] {
+  let document: DocumentNode;
+  try {
+    document = parseDocument(source);
+  } catch (err) {
+    if (err instanceof GraphQLError && err.originalError instanceof DomainError) return [err];
+    return [];
+  }
+  return checkLimits(schema, document);
+}
+
+export type PreparedOperation = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
+
+/** Parse, limits, graphql-js validation and cost: the websocket's whole check of one operation. */
+export function prepareOperation(schema: GraphQLSchema, source: unknown, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): PreparedOperation {
+  if (typeof source !== 'string') return { errors: [limitError('must be a GraphQL document (a string)')] };
+  let document: DocumentNode;
+  try {
+    document = parseDocument(source);
+  } catch (err) {
+    if (err instanceof GraphQLError) return { errors: [err] };
+    throw err;
+  }
+  const invalid = validateDocument(schema, document);
+  if (invalid.length) return { errors: invalid };
+  const tooCostly = costLimitError(schema, document, variables, operationName);
+  return tooCostly ? { errors: [tooCostly] } : { document };
+}
+
+function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  return fragments;
+}
+
+/** The limit error located at `node`, keeping the domain error formatGraphQLError maps. */
+function asValidationError(error: GraphQLError, node: ASTNode): GraphQLError {
+  return new GraphQLError(error.message, { nodes: [node], originalError: error.originalError, extensions: error.extensions });
+}

@@ -1,0 +1,292 @@
+/**
+ * Hostile text in every text input (issue 9, item 8): U+0000, a lone surrogate and text
+ * over its limit, in each field of each GraphQL operation and of the REST subset. Each is
+ * BAD_USER_INPUT naming the field (never INTERNAL_SERVER_ERROR), and nothing is written:
+ * every table's rows read the same before and after. The cases come from one table.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, startTestApp, type TestApp } from '../support/app.js';
+import { wsClient } from '../support/ws.js';
+import { hostileTally } from './tally.js';
+
+const tally = hostileTally('inputs');
+
+let app: TestApp;
+let ticketId: string;
+let webhookId: string;
+let ruleId: string;
+let clientAuth: string;
+
+const sql = async <T = any>(query: string, params: unknown[] = []): Promise<T[]> => app.services.orm.em.fork().getConnection().execute(query, params);
+
+/** What is compared of each table's rows: all of it, but the dispatcher's bookkeeping on events. */
+const TABLES: Record<string, string> = {
+  users: 'x::text',
+  tickets: 'x::text',
+  posts: 'x::text',
+  custom_fields: 'x::text',
+  webhooks: 'x::text',
+  rules: 'x::text',
+  deliveries: 'x::text',
+  delivery_attempts: 'x::text',
+  ticket_events: '(x.id, x.kind, x.ticket_id, x.type, x.payload)::text',
+};
+/** Every row of every table, as one fingerprint per table: a refused request leaves each as it was. */
+const everything = async () =>
+  (await sql(`select ${Object.entries(TABLES).map(([t, row]) => `(select count(*)::int || ':' || coalesce(md5(string_agg(${row}, '|' order by ${row})), '') from "${t}" x) as "${t}"`).join(', ')}`))[0];
+
+const LIMIT = { title: 1_000, text: 100_000, name: 200, email: 254, line: 8_000 };
+
+type Kind = 'NUL' | 'lone surrogate' | 'over limit';
+const hostile = (kind: Kind, limit: number | undefined): string | null => {
+  if (kind === 'NUL') return 'before\u0000after';
+  if (kind === 'lone surrogate') return 'before\uD83Dafter';
+  return limit === undefined ? null : 'x'.repeat(limit + 1);
+};
+
+interface GqlCase {
+  name: string;
+  query: string;
+  /** the variables with `v` (the hostile text) in the field under test */
+  vars: (v: string) => Record<string, unknown>;
+  field: string;
+  /** characters allowed; undefined: no length limit of its own (ids, cursors) */
+  limit?: number;
+  auth?: () => string;
+  /** the refusal comes from the service alone for length: a read or a write */
+  write?: boolean;
+}
+
+const CREATE_TICKET = `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`;
+const UPDATE_TICKET = `mutation($id: ID!, $i: UpdateTicketInput!) { updateTicket(id: $id, input: $i) { id } }`;
+const CREATE_USER = `mutation($i: CreateUserInput!) { createUser(input: $i) { apiKey } }`;
+const CREATE_FIELD = `mutation($i: CustomFieldInput!) { createCustomField(input: $i) { id } }`;
+const CREATE_WEBHOOK = `mutation($i: WebhookInput!) { createWebhook(input: $i) { id } }`;
+const UPDATE_WEBHOOK = `mutation($id: ID!, $i: WebhookInput!) { updateWebhook(id: $id, input: $i) { id } }`;
+const CREATE_RULE = `mutation($i: RuleInput!) { createRule(input: $i) { id } }`;
+const UPDATE_RULE = `mutation($id: ID!, $i: RuleInput!) { updateRule(id: $id, input: $i) { id } }`;
+
+let seq = 0;
+const unique = () => `u${++seq}`;
+const ticketInput = (over: Record<string, unknown>) => ({ title: 'a title', description: 'a description', ...over });
+const userInput = (over: Record<string, unknown>) => ({ name: 'Someone', email: `${unique()}@example.com`, role: 'AGENT', ...over });
+const hookInput = (over: Record<string, unknown>) => ({ name: 'hook', method: 'POST', url: 'https://hooks.example.com/in', format: 'JSON', body: '{"id": "{{ ticket.id }}"}', ...over });
+const ruleInput = (over: Record<string, unknown>) => ({ name: 'rule', events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'hello' }], ...over });
+
+const webhookCases = (op: 'create' | 'update'): GqlCase[] => {
+  const query = op === 'create' ? CREATE_WEBHOOK : UPDATE_WEBHOOK;
+  const vars = (input: Record<string, unknown>) => (op === 'create' ? { i: hookInput(input) } : { id: webhookId, i: hookInput(input) });
+  const c = (field: string, limit: number, input: (v: string) => Record<string, unknown>): GqlCase => ({ name: `${op}Webhook ${field}`, query, vars: (v) => vars(input(v)), field, limit, write: true });
+  return [
+    c('name', LIMIT.name, (v) => ({ name: v })),
+    c('url', LIMIT.line, (v) => ({ url: v })),
+    c('body', LIMIT.text, (v) => ({ body: v })),
+    c('headers[0].name', LIMIT.name, (v) => ({ headers: [{ name: v, value: 'x' }] })),
+    c('headers[1].value', LIMIT.line, (v) => ({ headers: [{ name: 'X-A', value: 'a' }, { name: 'X-B', value: v }] })),
+    c('headers[0].value', LIMIT.line, (v) => ({ headers: [{ name: 'X-Api-Key', value: v, secret: true }] })),
+    c('auth.username', LIMIT.name, (v) => ({ auth: { type: 'BASIC', username: v, secret: 'pw' } })),
+    c('auth.secret', LIMIT.line, (v) => ({ auth: { type: 'BEARER', secret: v } })),
+    c('responseMappings[0].path', LIMIT.line, (v) => ({ responseMappings: [{ path: v, target: 'TEMPORARY', field: 'x' }] })),
+    c('responseMappings[0].field', LIMIT.name, (v) => ({ responseMappings: [{ path: 'a.b', target: 'TEMPORARY', field: v }] })),
+    c('successComment', LIMIT.text, (v) => ({ successComment: v })),
+  ];
+};
+
+const ruleCases = (op: 'create' | 'update'): GqlCase[] => {
+  const query = op === 'create' ? CREATE_RULE : UPDATE_RULE;
+  const vars = (input: Record<string, unknown>) => (op === 'create' ? { i: ruleInput(input) } : { id: ruleId, i: ruleInput(input) });
+  const c = (field: string, limit: number, input: (v: string) => Record<string, unknown>): GqlCase => ({ name: `${op}Rule ${field}`, query, vars: (v) => vars(input(v)), field, limit, write: true });
+  return [
+    c('name', LIMIT.name, (v) => ({ name: v })),
+    c('description', LIMIT.text, (v) => ({ description: v })),
+    c('conditions[0].field', LIMIT.name, (v) => ({ conditions: [{ field: v, operator: 'EQUALS', value: 'x' }] })),
+    c('conditions[0].value', LIMIT.line, (v) => ({ conditions: [{ field: 'title', operator: 'CONTAINS', value: v }] })),
+    c('actions[0].value', LIMIT.text, (v) => ({ actions: [{ type: 'ADD_REPLY', value: v }] })),
+    c('actions[0].field', LIMIT.name, (v) => ({ actions: [{ type: 'SET_CUSTOM_FIELD', field: v, value: 'x' }] })),
+  ];
+};
+
+const GQL_CASES: GqlCase[] = [
+  // tickets and posts
+  { name: 'createTicket title', query: CREATE_TICKET, vars: (v) => ({ i: ticketInput({ title: v }) }), field: 'title', limit: LIMIT.title, write: true },
+  { name: 'createTicket title (CLIENT)', query: CREATE_TICKET, vars: (v) => ({ i: ticketInput({ title: v }) }), field: 'title', limit: LIMIT.title, write: true, auth: () => clientAuth },
+  { name: 'createTicket description', query: CREATE_TICKET, vars: (v) => ({ i: ticketInput({ description: v }) }), field: 'description', limit: LIMIT.text, write: true },
+  { name: 'createTicket custom field value', query: CREATE_TICKET, vars: (v) => ({ i: ticketInput({ customFields: { note: v } }) }), field: 'customFields.note', limit: LIMIT.text, write: true },
+  { name: 'createTicket custom field key', query: CREATE_TICKET, vars: (v) => ({ i: ticketInput({ customFields: { [v]: 'x' } }) }), field: 'customFields', limit: LIMIT.name, write: true },
+  {
+    name: 'createTicket title as an inline literal',
+    query: '',
+    vars: () => ({}),
+    field: 'title',
+    limit: LIMIT.title,
+    write: true,
+  },
+  { name: 'updateTicket title', query: UPDATE_TICKET, vars: (v) => ({ id: ticketId, i: { title: v } }), field: 'title', limit: LIMIT.title, write: true },
+  { name: 'updateTicket description', query: UPDATE_TICKET, vars: (v) => ({ id: ticketId, i: { description: v } }), field: 'description', limit: LIMIT.text, write: true },
+  { name: 'updateTicket custom field value', query: UPDATE_TICKET, vars: (v) => ({ id: ticketId, i: { customFields: { note: v } } }), field: 'customFields.note', limit: LIMIT.text, write: true },
+  { name: 'addReply text', query: `mutation($t: ID!, $v: String!) { addReply(ticketId: $t, text: $v) { id } }`, vars: (v) => ({ t: ticketId, v }), field: 'text', limit: LIMIT.text, write: true },
+  { name: 'addReply text (CLIENT)', query: `mutation($t: ID!, $v: String!) { addReply(ticketId: $t, text: $v) { id } }`, vars: (v) => ({ t: ticketId, v }), field: 'text', limit: LIMIT.text, write: true, auth: () => clientAuth },
+  { name: 'addComment text', query: `mutation($t: ID!, $v: String!) { addComment(ticketId: $t, text: $v) { id } }`, vars: (v) => ({ t: ticketId, v }), field: 'text', limit: LIMIT.text, write: true },
+  { name: 'addComment ticketId', query: `mutation($t: ID!) { addComment(ticketId: $t, text: "x") { id } }`, vars: (v) => ({ t: v }), field: 'ticketId', write: true },
+  // users
+  { name: 'createUser name', query: CREATE_USER, vars: (v) => ({ i: userInput({ name: v }) }), field: 'name', limit: LIMIT.name, write: true },
+  { name: 'createUser email', query: CREATE_USER, vars: (v) => ({ i: userInput({ email: v }) }), field: 'email', limit: LIMIT.email, write: true },
+  { name: 'createUser phone', query: CREATE_USER, vars: (v) => ({ i: userInput({ phone: v }) }), field: 'phone', limit: LIMIT.name, write: true },
+  { name: 'createUser telegramChatId', query: CREATE_USER, vars: (v) => ({ i: userInput({ telegramChatId: v }) }), field: 'telegramChatId', limit: LIMIT.name, write: true },
+  // custom fields
+  { name: 'createCustomField key', query: CREATE_FIELD, vars: (v) => ({ i: { key: v, name: 'n', type: 'TEXT' } }), field: 'key', limit: LIMIT.name, write: true },
+  { name: 'createCustomField name', query: CREATE_FIELD, vars: (v) => ({ i: { key: unique(), name: v, type: 'TEXT' } }), field: 'name', limit: LIMIT.name, write: true },
+  { name: 'createCustomField option', query: CREATE_FIELD, vars: (v) => ({ i: { key: unique(), name: 'n', type: 'SELECT', options: ['a', v] } }), field: 'options[1]', limit: LIMIT.name, write: true },
+  // webhooks and rules
+  ...webhookCases('create'),
+  ...webhookCases('update'),
+  ...ruleCases('create'),
+  ...ruleCases('update'),
+  // ids, filters, cursors: no length limit of their own, still refused before anything runs
+  { name: 'testWebhook ticketId', query: `mutation($w: ID!, $v: ID!) { testWebhook(id: $w, ticketId: $v) { id } }`, vars: (v) => ({ w: webhookId, v }), field: 'ticketId', write: true },
+  { name: 'redeliver deliveryId', query: `mutation($v: ID!) { redeliver(deliveryId: $v) { id } }`, vars: (v) => ({ v }), field: 'deliveryId', write: true },
+  { name: 'cancelDelivery id', query: `mutation($v: ID!) { cancelDelivery(id: $v) { id } }`, vars: (v) => ({ v }), field: 'id', write: true },
+  { name: 'deleteWebhook id', query: `mutation($v: ID!) { deleteWebhook(id: $v) }`, vars: (v) => ({ v }), field: 'id', write: true },
+  { name: 'deleteRule id', query: `mutation($v: ID!) { deleteRule(id: $v) }`, vars: (v) => ({ v }), field: 'id', write: true },
+  { name: 'deliveries filter', query: `query($v: ID) { deliveries(filter: { ticketId: $v }) { totalCount } }`, vars: (v) => ({ v }), field: 'filter.ticketId' },
+  { name: 'deliveries cursor', query: `query($v: String) { deliveries(after: $v) { totalCount } }`, vars: (v) => ({ v }), field: 'after' },
+  { name: 'ticket id', query: `query($v: ID!) { ticket(id: $v) { id } }`, vars: (v) => ({ v }), field: 'id' },
+  { name: 'previewWebhook ticketId', query: `query($w: ID!, $v: ID!) { previewWebhook(id: $w, ticketId: $v) { url } }`, vars: (v) => ({ w: webhookId, v }), field: 'ticketId' },
+  { name: 'customFieldValue key', query: `query($t: ID!, $v: String!) { ticket(id: $t) { customFieldValue(key: $v) } }`, vars: (v) => ({ t: ticketId, v }), field: 'key' },
+  { name: 'an unused variable', query: `mutation($t: ID!) { addReply(ticketId: $t, text: "fine") { id } }`, vars: (v) => ({ t: ticketId, extra: v }), field: '$extra', write: true },
+];
+
+/** A GraphQL string literal for `v` (JSON's escapes are GraphQL's). */
+const literal = (v: string) => JSON.stringify(v);
+
+async function expectRefused(r: { errors?: { message: string; extensions?: { code?: string; field?: string } }[] }, field: string, what: string): Promise<void> {
+  expect(r.errors?.length, `${what}: refused`).toBeGreaterThan(0);
+  expect(r.errors![0]!.extensions, `${what}: ${r.errors![0]!.message.slice(0, 200)}`).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  expect(r.errors![0]!.message).not.toBe('internal server error');
+}
+
+beforeAll(async () => {
+  app = await startTestApp();
+  await app.ok(CREATE_FIELD, { i: { key: 'note', name: 'Note', type: 'TEXT', clientVisible: true, clientWritable: true } });
+  ticketId = (await app.ok(CREATE_TICKET, { i: ticketInput({ customFields: { note: 'first' } }) })).createTicket.id;
+  webhookId = (await app.ok(CREATE_WEBHOOK, { i: hookInput({}) })).createWebhook.id;
+  ruleId = (await app.ok(CREATE_RULE, { i: ruleInput({ enabled: false }) })).createRule.id;
+  const client = (await app.ok(`mutation { createUser(input: { name: "Client", email: "client@example.com", role: CLIENT }) { apiKey } }`)).createUser;
+  clientAuth = bearer(client.apiKey);
+  // the client's own ticket, so that its posts reach the service
+  ticketId = (await app.ok(CREATE_TICKET, { i: ticketInput({ customFields: { note: 'first' } }) }, clientAuth)).createTicket.id;
+});
+afterAll(async () => app?.stop());
+
+describe('GraphQL: every text input refuses U+0000, lone surrogates and text over its limit, naming the field; nothing is written', () => {
+  const KINDS: Kind[] = ['NUL', 'lone surrogate', 'over limit'];
+  const rows = GQL_CASES.flatMap((c) => KINDS.filter((k) => hostile(k, c.limit) !== null).map((k) => [`${c.name}: ${k}`, c, k] as const));
+
+  it.each(rows)('%s', async (_, c, kind) => {
+    const v = hostile(kind, c.limit)!;
+    // an inline literal cannot hold a lone surrogate (a GraphQL syntax error, refused by the parser)
+    if (c.query === '' && kind === 'lone surrogate') return;
+    const run = async () => {
+      const r =
+        c.query === ''
+          ? await app.gql(`mutation { createTicket(input: { title: ${literal(v)}, description: "d" }) { id } }`)
+          : await app.gql(c.query, c.vars(v), c.auth?.() ?? app.adminAuth);
+      await expectRefused(r, c.field, `${c.name} (${kind})`);
+    };
+    await tally.unchanged(everything, run, `${c.name} (${kind})`);
+  });
+
+  it('over HTTP the whole request is refused with status 400 before anything runs, even its other mutations', async () => {
+    await tally.unchanged(everything, async () => {
+      const res = await fetch(`${app.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: app.adminAuth },
+        body: JSON.stringify({ query: `mutation($t: ID!, $v: String!) { ok: addReply(ticketId: $t, text: "fine") { id } bad: addReply(ticketId: $t, text: $v) { id } }`, variables: { t: ticketId, v: '\u0000' } }),
+      });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { data?: unknown; errors: { extensions: Record<string, unknown> }[] };
+      expect(body.data).toBeUndefined();
+      expect(body.errors[0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'text' });
+    });
+  });
+
+  it('the limits are limits: text of exactly the limit is accepted', async () => {
+    const t = (await app.ok(CREATE_TICKET, { i: ticketInput({ title: 'x'.repeat(LIMIT.title), description: 'y'.repeat(LIMIT.text) }) })).createTicket.id;
+    const reply = (await app.ok(`mutation($t: ID!, $v: String!) { addReply(ticketId: $t, text: $v) { text } }`, { t, v: '😀'.repeat(LIMIT.text) })).addReply;
+    expect([...reply.text].length).toBe(LIMIT.text);
+    const user = await app.gql(CREATE_USER, { i: userInput({ name: 'n'.repeat(LIMIT.name) }) });
+    expect(user.errors).toBeUndefined();
+    tally.tried(3);
+  });
+
+  it('a surrogate pair (an emoji) is text like any other', async () => {
+    const t = (await app.ok(CREATE_TICKET, { i: ticketInput({ title: 'printer 😀 \uD83D\uDE00' }) })).createTicket.id;
+    expect((await app.ok(`query($t: ID!) { ticket(id: $t) { title } }`, { t })).ticket.title).toBe('printer 😀 😀');
+    tally.tried();
+  });
+
+  it('over the websocket: a mutation with U+0000 is refused the same way; nothing is written', async () => {
+    const ws = wsClient(app.url, app.adminAuth);
+    try {
+      for (const [query, variables, field] of [
+        [`mutation($v: String!) { addReply(ticketId: "${ticketId}", text: $v) { id } }`, { v: 'a\u0000b' }, 'text'],
+        [`mutation { createTicket(input: { title: "a\\u0000b", description: "d" }) { id } }`, {}, 'title'],
+        [`mutation($t: ID!) { addReply(ticketId: $t, text: "fine") { id } }`, { t: ticketId, extra: 'x\u0000' }, '$extra'],
+        [`subscription($v: ID) { deliveryEvents(filter: { ticketId: $v }) { type } }`, { v: '1\uDFFF' }, 'filter.ticketId'],
+      ] as const) {
+        await tally.unchanged(everything, async () => {
+          let unsubscribe = () => {};
+          const result = await new Promise<{ errors?: { extensions?: Record<string, unknown> }[] }>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`no answer within 5 s to ${query}`)), 5_000);
+            const done = (f: () => void) => { clearTimeout(timer); f(); };
+            unsubscribe = ws.subscribe({ query, variables }, { next: (r) => done(() => resolve(r as never)), error: (e) => done(() => reject(e)), complete: () => {} });
+          }).finally(() => unsubscribe());
+          expect(result.errors?.[0]?.extensions, query).toMatchObject({ code: 'BAD_USER_INPUT', field });
+        }, `ws ${query}`);
+      }
+    } finally {
+      await ws.dispose();
+    }
+  });
+});
+
+describe('REST: the text of a post, user_id and any other field refuse U+0000 and lone surrogates; text over its limit is refused; nothing is written', () => {
+  async function rest(path: string, body: string, contentType: string, auth = app.adminAuth) {
+    const res = await fetch(`${app.url}/api/v2${path}`, { method: body ? 'POST' : 'GET', headers: { authorization: auth, 'content-type': contentType }, body: body || undefined });
+    return { status: res.status, body: (await res.json()) as { errors?: { code: string; field: string | null }[] } };
+  }
+  const json = (o: unknown) => JSON.stringify(o);
+  const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
+  const JSON_T = 'application/json';
+  const FORM_T = 'application/x-www-form-urlencoded';
+
+  const cases: [string, () => [string, string, string], string][] = [];
+  for (const kind of ['comments', 'posts'] as const) {
+    cases.push(
+      [`${kind}: JSON text with U+0000`, () => [`/tickets/${ticketId}/${kind}/`, json({ text: 'a\u0000b' }), JSON_T], 'text'],
+      [`${kind}: JSON text with a lone surrogate`, () => [`/tickets/${ticketId}/${kind}/`, json({ text: 'a\uDC00b' }), JSON_T], 'text'],
+      [`${kind}: JSON text over the limit`, () => [`/tickets/${ticketId}/${kind}/`, json({ text: 'x'.repeat(LIMIT.text + 1) }), JSON_T], 'text'],
+      [`${kind}: form text with %00`, () => [`/tickets/${ticketId}/${kind}/`, form({ text: 'a\u0000b' }), FORM_T], 'text'],
+      [`${kind}: form text over the limit`, () => [`/tickets/${ticketId}/${kind}/`, form({ text: 'x'.repeat(LIMIT.text + 1) }), FORM_T], 'text'],
+      [`${kind}: user_id with U+0000`, () => [`/tickets/${ticketId}/${kind}/`, json({ text: 'fine', user_id: '1\u0000' }), JSON_T], 'user_id'],
+      [`${kind}: an extra field with a lone surrogate`, () => [`/tickets/${ticketId}/${kind}/`, json({ text: 'fine', extra: { deep: ['\uD800'] } }), JSON_T], 'extra.deep[0]'],
+      [`${kind}: the query string with %00`, () => [`/tickets/${ticketId}/${kind}/?x=%00`, json({ text: 'fine' }), JSON_T], 'x'],
+    );
+  }
+  cases.push([`ticket: the query string with %00`, () => [`/tickets/${ticketId}/?q=a%00`, '', JSON_T], 'q']);
+
+  it.each(cases)('%s', async (name, req, field) => {
+    await tally.unchanged(everything, async () => {
+      const [path, body, type] = req();
+      const r = await rest(path, body, type);
+      expect(r.status, name).toBe(400);
+      expect(r.body.errors?.[0], name).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }, name);
+  });
+
+  it('text of exactly the limit is accepted, from a CLIENT too', async () => {
+    const r = await rest(`/tickets/${ticketId}/posts/`, json({ text: 'x'.repeat(LIMIT.text) }), JSON_T, clientAuth);
+    expect(r.status).toBe(200);
+    tally.tried();
+  });
+});

@@ -1,0 +1,34 @@
+/** The cost model of src/resolvers/limits.ts as a table: objects an operation may fetch. */
+import { describe, expect, it } from 'vitest';
+import { buildSchema, parse } from 'graphql';
+import { readFileSync } from 'node:fs';
+import { operationCost, GRAPHQL_LIMITS } from '../../src/resolvers/limits.js';
+
+const schema = buildSchema(readFileSync(new URL('../../src/schema/contract.graphql', import.meta.url), 'utf8'));
+
+const CASES: [string, string, Record<string, unknown>, number][] = [
+  ['scalars cost nothing', '{ me { id name } }', {}, 1],
+  ['a list counts its first argument', '{ tickets(first: 500) { id } }', {}, 500],
+  ['the default of first applies', '{ tickets { id } }', {}, 50],
+  ['first from a variable', 'query($n: Int) { tickets(first: $n) { id } }', { n: 7 }, 7],
+  ['a list without first counts 10', '{ users { id } }', {}, 10],
+  ['nested lists multiply', '{ tickets(first: 100) { requester { id } posts { author { id } } } }', {}, 100 * (1 + 1 + 10 * 2)],
+  ['a page multiplies its nodes by first', '{ deliveries(first: 200) { nodes { id webhook { id } } totalCount } }', {}, 1 + 200 * 2],
+  ['aliases add up', '{ a: tickets(first: 10) { id } b: tickets(first: 20) { id } }', {}, 30],
+  ['a skipped field costs nothing', 'query($s: Boolean!) { tickets(first: 500) @skip(if: $s) { id } me { id } }', { s: true }, 1],
+  ['fragments count where they are spread', '{ tickets(first: 10) { ...T } } fragment T on Ticket { children { id } }', {}, 10 * (1 + 10)],
+  ['introspection counts nothing', '{ __schema { types { name fields { name } } } }', {}, 0],
+];
+
+describe('operation cost', () => {
+  for (const [name, query, variables, cost] of CASES) {
+    it(name, () => expect(operationCost(schema, parse(query), variables, undefined)).toBe(cost));
+  }
+  it('the limit sits between a page of 500 with posts and one with posts and their authors', () => {
+    expect(operationCost(schema, parse('{ tickets(first: 500) { posts { id } } }'), {}, undefined)).toBeLessThanOrEqual(GRAPHQL_LIMITS.maxCost);
+    expect(operationCost(schema, parse('{ tickets(first: 500) { posts { author { id } } } }'), {}, undefined)).toBeGreaterThan(GRAPHQL_LIMITS.maxCost);
+  });
+  it('variables that do not fit leave the verdict to execution', () => {
+    expect(operationCost(schema, parse('query($n: Int!) { tickets(first: $n) { id } }'), {}, undefined)).toBeNull();
+  });
+});
