@@ -10,9 +10,9 @@
  *
  * Each loop stops after `seconds` or `max` iterations, whichever comes first.
  */
-import { compileTemplate, escapeJson } from '../dist/delivery/template/index.js';
+import { compileTemplate, escapeJson } from '../dist/templates/index.js';
 import { renderRequest } from '../dist/delivery/request.js';
-import { sampleContext } from '../dist/delivery/sample-context.js';
+import { sampleContext } from '../dist/templates/sample-context.js';
 
 const args = process.argv.slice(2);
 const asJson = args.includes('--json');

@@ -3,11 +3,10 @@
  * composition root) and handed down. Interfaces only, so tests can build their own.
  */
 import type { Config } from './config.js';
-import type { Orm } from './db/orm.js';
-import type { SecretBox } from './crypto/secret-box.js';
+import type { Orm } from './db/index.js';
+import type { SecretBox } from './crypto/index.js';
 import type { Logger } from './log.js';
-import type { DeliveryService } from './delivery/service.js';
-import type { DeliveryEventHub } from './delivery/events.js';
+import type { DeliveryService, DeliveryEventHub } from './delivery/index.js';
 
 export interface AppServices {
   config: Config;

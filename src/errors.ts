@@ -2,12 +2,9 @@
  * Domain errors carry a code; the GraphQL and REST layers map them in one place each
  * (src/resolvers/errors.ts, src/rest/). `field` names the offending input field.
  */
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'NOT_IMPLEMENTED' | 'CONFLICT';
+import type { FieldProblem } from './domain/index.js';
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'NOT_IMPLEMENTED' | 'CONFLICT';
 
 export class DomainError extends Error {
   override name = 'DomainError';

@@ -6,23 +6,24 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Config } from './config.js';
-import { startEmbeddedPostgres, type EmbeddedServer } from './db/embedded.js';
-import { openOrm, type Orm } from './db/orm.js';
-import { createListener } from './db/listener.js';
-import { createSecretBox, loadSecretKey } from './crypto/secret-box.js';
+import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener } from './db/index.js';
+import { createSecretBox, loadSecretKey } from './crypto/index.js';
 import { createLogger, type Logger } from './log.js';
-import { bootstrapAdmin } from './helpdesk/users.js';
-import { createDeliveryService } from './delivery/service.js';
-import { createDeliveryEventHub } from './delivery/events.js';
-import { feedLoader } from './delivery/feed-loader.js';
-import { DeliveryWorker } from './delivery/worker.js';
-import { createSender } from './delivery/send.js';
-import { createRetryPolicy } from './delivery/policy.js';
-import { createJobEngine } from './delivery/jobs.js';
-import { DELIVERIES_CHANNEL, DELIVERY_EVENTS_CHANNEL } from './delivery/store.js';
-import { Dispatcher } from './dispatcher/processor.js';
+import { bootstrapAdmin } from './helpdesk/index.js';
+import {
+  createDeliveryService,
+  createDeliveryEventHub,
+  feedLoader,
+  DeliveryWorker,
+  createSender,
+  createRetryPolicy,
+  createJobEngine,
+  DELIVERIES_CHANNEL,
+  DELIVERY_EVENTS_CHANNEL,
+} from './delivery/index.js';
+import { Dispatcher } from './dispatcher/index.js';
 import { buildGraphQLSchema } from './resolvers/index.js';
-import { createHttpApp } from './server.js';
+import { createHttpApp } from './http/index.js';
 import type { AppServices } from './app-services.js';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;

@@ -8,7 +8,7 @@
  * that is not a JSON object (deliveries sealed before secret headers existed) is the bare
  * Authorization value.
  */
-import type { SecretBox } from '../crypto/secret-box.js';
+import type { SecretBox } from '../crypto/index.js';
 
 /** null when there is nothing to seal. */
 export function sealCredentials(box: SecretBox, headers: Record<string, string>): string | null {

@@ -3,7 +3,7 @@
  * state only); every API process LISTENs and fans them out to its subscribers, each
  * with its own bounded queue: a subscriber that does not read loses its oldest events
  * (and is told how many) instead of growing memory or holding other subscribers back.
- * With the connection's flow gate (src/ws-flow.ts) closed, a subscriber's events are
+ * With the connection's flow gate (src/http/ws-flow.ts) closed, a subscriber's events are
  * queued unloaded: a client that stops reading costs nothing until it reads again
  * (scripts/bench-feed.mjs measures it).
  *
@@ -11,7 +11,7 @@
  * whatever the number of subscribers: the notifications of 10 ms share two queries, so
  * serving the feed costs a few queries per burst, not per event and subscriber.
  */
-import type { DeliveryEventMessage } from './store.js';
+import type { DeliveryEventMessage } from '../domain/index.js';
 
 /** An event with what subscribers need of it, loaded once for all of them. */
 export interface DeliveryFeedItem<D = unknown, A = unknown> {
@@ -35,11 +35,18 @@ export interface DeliveryEventFilter {
   status?: string | null;
 }
 
+/** A connection's flow control (src/http/ws-flow.ts): closed while the client has not read what was sent. */
+export interface FlowGate {
+  readonly open: boolean;
+  /** resolves once the gate is open (or the socket closed) */
+  wait(): Promise<void>;
+}
+
 export interface DeliveryEventHub {
   /** feeds a NOTIFY payload (a JSON array of messages) to the subscribers */
   receive(payload: string): Promise<void>;
   /** `gate`: the connection's flow control; while closed, events wait in the bounded queue */
-  subscribe(filter: DeliveryEventFilter, maxQueue?: number, gate?: { readonly open: boolean; wait(): Promise<void> }): DeliverySubscription;
+  subscribe(filter: DeliveryEventFilter, maxQueue?: number, gate?: FlowGate): DeliverySubscription;
   readonly subscriberCount: number;
 }
 
@@ -146,7 +153,7 @@ class Subscriber implements DeliverySubscription {
     private readonly maxQueue: number,
     private readonly onClose: () => void,
     private readonly load: FeedLoader,
-    private readonly gate?: { readonly open: boolean; wait(): Promise<void> },
+    private readonly gate?: FlowGate,
   ) {}
 
   get gated(): boolean {

@@ -5,7 +5,7 @@
  * hydration: the feed must stay cheap next to the deliveries it reports on.
  */
 import type pg from 'pg';
-import type { Delivery, DeliveryAttempt } from '../db/entities/index.js';
+import type { Delivery, DeliveryAttempt } from '../db/index.js';
 import type { DeliveryFeedItem, FeedLoader } from './events.js';
 
 /** The Delivery fields the API shows, as a plain object. */

@@ -5,15 +5,14 @@
  * through the helpdesk services, so that nothing is half-done after a crash.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { CustomField, Delivery, DeliveryAttempt, Ticket, TicketEventRecord } from '../db/entities/index.js';
-import { addPost, updateTicket } from '../helpdesk/tickets.js';
-import { systemActor } from '../helpdesk/actor.js';
-import type { DeliveryStatus } from '../db/entities/delivery.js';
+import { CustomField, Delivery, DeliveryAttempt, Ticket, TicketEventRecord } from '../db/index.js';
+import { addPost, updateTicket, systemActor } from '../helpdesk/index.js';
+import type { Continuation, Decision, DeliveryEventMessage, DeliveryStatus, MappingTarget } from '../domain/index.js';
 import { applyMappings, parseResponseBody } from './response.js';
-import { compileTemplate, escapeText } from './template/index.js';
-import type { AttemptRow, ClaimedDelivery, DeliveryEventMessage, DeliveryUpdate } from './store.js';
+import { compileTemplate, escapeText, type TemplateContext } from '../templates/index.js';
+import type { AttemptRow, ClaimedDelivery, DeliveryUpdate } from './store.js';
 import { insertAttempts, publishEvents, publishEventsWithEm, updateDeliveries } from './store.js';
-import type { AttemptResult, TemplateContext } from './types.js';
+import type { AttemptResult } from './types.js';
 import { cutText, storableText, storableValue } from './storable.js';
 import { describeError } from '../log-redact.js';
 
@@ -25,8 +24,6 @@ export const COMMENT_LIMIT = 100_000;
 
 /** How much of a recording error an outcome recorded without its response keeps. */
 const RECORDING_ERROR_LIMIT = 500;
-
-export type Decision = { kind: 'succeeded' } | { kind: 'retry'; at: Date } | { kind: 'failed'; reason: string };
 
 export interface Outcome {
   delivery: ClaimedDelivery;
@@ -147,20 +144,9 @@ export async function recordBatch(client: import('pg').PoolClient, outcomes: Out
 }
 
 interface Processing {
-  responseMappings: { path: string; target: 'CUSTOM_FIELD' | 'TEMPORARY'; field: string }[];
+  responseMappings: { path: string; target: MappingTarget; field: string }[];
   successComment: string;
   context: TemplateContext;
-}
-
-export interface Continuation {
-  ruleId: string;
-  ruleName: string;
-  event: string | null;
-  /** index of the first action to run after the awaited delivery */
-  nextAction: number;
-  temp: Record<string, unknown>;
-  /** the post that raised the event; the remaining actions render as of it too */
-  asOfPostId?: string | null;
 }
 
 /**

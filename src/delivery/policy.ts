@@ -6,6 +6,7 @@
  * first + n × interval), so slow attempts or a late worker do not push later attempts
  * out and the window bound holds exactly.
  */
+import type { Decision } from '../domain/index.js';
 import type { AttemptResult } from './types.js';
 
 export interface RetryPolicyConfig {
@@ -22,8 +23,6 @@ export interface DecideInput {
   firstAttemptAt: Date;
   now: Date;
 }
-
-export type Decision = { kind: 'succeeded' } | { kind: 'retry'; at: Date } | { kind: 'failed'; reason: string };
 
 export interface RetryPolicy {
   readonly config: Readonly<RetryPolicyConfig>;

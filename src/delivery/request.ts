@@ -5,8 +5,8 @@
  */
 import { Buffer } from 'node:buffer';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { AuthType, BodyFormat, FieldProblem, HttpMethod, MappingTarget, RenderedRequest } from '../domain/index.js';
 import { parseMappingPath } from './response.js';
-import { sampleContext } from './sample-context.js';
 import {
   bodyEscaper,
   checkTemplate,
@@ -15,17 +15,11 @@ import {
   escapeUrl,
   TemplateError,
   textBeforeFirstTag,
+  sampleContext,
+  type TemplateContext,
   type TemplateScope,
-} from './template/index.js';
-import type {
-  AuthType,
-  BodyFormat,
-  HttpMethod,
-  MappingTarget,
-  RenderedRequest,
-  TemplateContext,
-  WebhookDef,
-} from './types.js';
+} from '../templates/index.js';
+import type { WebhookDef } from './types.js';
 
 /** A webhook that cannot be turned into a request. Not retryable: the next attempt would fail the same way. */
 export class RequestRenderError extends Error {
@@ -273,12 +267,6 @@ export interface WebhookDefinitionInput {
   auth?: { type: AuthType; username?: string | null; hasSecret: boolean } | null;
   responseMappings?: readonly { path: string; target: MappingTarget; field: string }[] | null;
   successComment?: string | null;
-}
-
-/** One problem, with the GraphQL input field it concerns (`headers[1].name`). */
-export interface FieldProblem {
-  field: string;
-  message: string;
 }
 
 /** Values that try to break out of every kind of escaping. */

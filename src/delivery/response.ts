@@ -8,8 +8,8 @@
  * and refuse prototype keys.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { convertCustomFieldValue } from '../helpdesk/custom-field-value.js';
-import type { CustomFieldType, ResponseMappingDef } from './types.js';
+import { convertCustomFieldValue } from '../helpdesk/index.js';
+import type { CustomFieldType, ResponseMappingDef } from '../domain/index.js';
 import { storableText, storableValue } from './storable.js';
 
 export type ParsedKind = 'json' | 'xml' | 'form' | 'text';

@@ -14,8 +14,9 @@
 import { STATUS_CODES } from 'node:http';
 import { Agent, buildConnector, request } from 'undici';
 import { REFUSED_CODE, checkHostLiteral, guardedLookup } from './address-guard.js';
-import type { AttemptResult, RenderedRequest } from './types.js';
-import { headerValueAsUtf8Bytes } from './template/escape.js';
+import type { AttemptResult } from './types.js';
+import type { RenderedRequest } from '../domain/index.js';
+import { headerValueAsUtf8Bytes } from '../templates/index.js';
 import { storableFromBytes, storableText } from './storable.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;

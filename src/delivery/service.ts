@@ -4,24 +4,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Delivery, DeliveryAttempt, type Ticket, type Webhook } from '../db/entities/index.js';
-import type { SecretBox } from '../crypto/secret-box.js';
-import { addPost } from '../helpdesk/tickets.js';
-import { systemActor } from '../helpdesk/actor.js';
+import { Delivery, DeliveryAttempt, type Ticket, type Webhook } from '../db/index.js';
+import type { SecretBox } from '../crypto/index.js';
+import { addPost, systemActor } from '../helpdesk/index.js';
 import { badInput, notFound } from '../errors.js';
-import { buildTemplateContext, loadTicketForTemplates } from './context.js';
+import { buildTemplateContext, loadTicketForTemplates } from '../templates/index.js';
 import { redactedAuthorization, renderRequest, RequestRenderError, urlTagProblem } from './request.js';
 import { sealCredentials } from './credentials.js';
 import { webhookDef, getWebhook } from './webhooks.js';
-import { publishEventsWithEm, type DeliveryEventMessage } from './store.js';
-import type { DeliveryStatus } from '../db/entities/delivery.js';
-import type { Continuation } from './outcome.js';
+import { publishEventsWithEm } from './store.js';
+import type { Continuation, DeliveryEventMessage, DeliveryStatus, TicketEventType } from '../domain/index.js';
 
 export interface NewDelivery {
   webhook: Webhook;
   ticket: Ticket;
   rule?: { id: string; name: string } | null;
-  event?: string | null;
+  event?: TicketEventType | null;
   temp?: Record<string, unknown>;
   continuation?: Continuation | null;
   /** the post that raised the event: the request renders as of it ({answer_last} is that reply) */

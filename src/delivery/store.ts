@@ -5,8 +5,7 @@
  * per delivery is bound at ~500/s; batches are not.
  */
 import type pg from 'pg';
-import type { RenderedRequest } from './types.js';
-import type { DeliveryStatus } from '../db/entities/delivery.js';
+import type { DeliveryEventMessage, DeliveryStatus, RenderedRequest } from '../domain/index.js';
 
 export const DELIVERY_EVENTS_CHANNEL = 'deskhooks_delivery_events';
 export const DELIVERIES_CHANNEL = 'deskhooks_deliveries';
@@ -25,17 +24,6 @@ export interface ClaimedDelivery {
   lastError: string | null;
   /** true when success needs ticket work (mappings, comment, continuation) */
   needsProcessing: boolean;
-}
-
-/** A state change as published on the feed: identifiers and state only. */
-export interface DeliveryEventMessage {
-  t: 'QUEUED' | 'ATTEMPTED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
-  d: string;
-  w: string | null;
-  k: string | null;
-  s: DeliveryStatus;
-  n: number | null;
-  at: string;
 }
 
 export interface AttemptRow {

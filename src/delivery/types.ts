@@ -1,30 +1,5 @@
-/**
- * Types shared by the delivery modules. Pure data: no ORM entities, no classes.
- * The enums mirror the GraphQL contract (schema.graphql) by value.
- */
-
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-export type BodyFormat = 'JSON' | 'XML' | 'FORM';
-export type AuthType = 'NONE' | 'BASIC' | 'BEARER';
-export type MappingTarget = 'CUSTOM_FIELD' | 'TEMPORARY';
-export type CustomFieldType = 'TEXT' | 'NUMBER' | 'BOOLEAN' | 'DATE' | 'SELECT';
-
-export interface ResponseMappingDef {
-  path: string;
-  target: MappingTarget;
-  field: string;
-}
-
-/**
- * A webhook header as stored. A secret one (a credential such as X-Api-Key) keeps its value
- * sealed with the SecretBox in `sealed`; its `value` is empty.
- */
-export interface StoredHeader {
-  name: string;
-  value: string;
-  secret?: boolean;
-  sealed?: string;
-}
+/** Types shared by the delivery modules. Pure data: no ORM entities, no classes. */
+import type { AuthType, BodyFormat, HttpMethod, ResponseMappingDef } from '../domain/index.js';
 
 /** A webhook header as the renderer sees it: a secret one carries its opened value, sent as written (not a template). */
 export interface HeaderDef {
@@ -45,65 +20,6 @@ export interface WebhookDef {
   auth: { type: AuthType; username: string | null; secret: string | null };
   responseMappings: ResponseMappingDef[];
   successComment: string;
-}
-
-/** Plain user snapshot given to templates. */
-export interface UserView {
-  id: string;
-  name: string;
-  email: string;
-  role: string;
-  phone: string | null;
-  telegramChatId: string | null;
-}
-
-export interface PostView {
-  id: string;
-  kind: 'REPLY' | 'COMMENT';
-  text: string;
-  createdAt: string;
-  author: UserView | null;
-}
-
-export interface TicketView {
-  id: string;
-  title: string;
-  description: string;
-  status: string;
-  priority: string;
-  createdAt: string;
-  updatedAt: string;
-  url?: string;
-  custom: Record<string, unknown>;
-}
-
-/**
- * The allow-listed object templates are rendered against. Built from the ticket by the
- * caller; never contains ORM entities or functions.
- */
-export interface TemplateContext {
-  ticket: TicketView | null;
-  requester: UserView | null;
-  assignee: UserView | null;
-  parent: TicketView | null;
-  lastReply: PostView | null;
-  lastComment: PostView | null;
-  lastPost: PostView | null;
-  event: { type: string } | null;
-  rule: { id: string; name: string } | null;
-  webhook: { id: string; name: string } | null;
-  delivery: { id: string } | null;
-  temp: Record<string, unknown>;
-  response: { status: number; body: string } | null;
-  now: string;
-}
-
-/** A request exactly as it will be sent. `headers` exclude Authorization (see auth). */
-export interface RenderedRequest {
-  method: HttpMethod;
-  url: string;
-  headers: Record<string, string>;
-  body: string | null;
 }
 
 /** The outcome of one HTTP attempt. */

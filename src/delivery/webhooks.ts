@@ -3,12 +3,13 @@
  * credentials (auth secrets, secret header values) sealed at rest and never returned.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { CustomField, Webhook } from '../db/entities/index.js';
-import type { SecretBox } from '../crypto/secret-box.js';
-import { badInput, invalidInput, notFound, type FieldProblem } from '../errors.js';
-import { checkText, TEXT_LIMITS } from '../helpdesk/text-input.js';
+import { CustomField, Webhook } from '../db/index.js';
+import type { SecretBox } from '../crypto/index.js';
+import { badInput, invalidInput, notFound } from '../errors.js';
+import type { AuthType, BodyFormat, FieldProblem, HttpMethod, MappingTarget, StoredHeader } from '../domain/index.js';
+import { checkText, TEXT_LIMITS } from '../helpdesk/index.js';
 import { validateWebhookDefinition } from './request.js';
-import type { AuthType, BodyFormat, HttpMethod, MappingTarget, StoredHeader, WebhookDef } from './types.js';
+import type { WebhookDef } from './types.js';
 
 export interface WebhookInput {
   name: string;

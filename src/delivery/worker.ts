@@ -7,12 +7,13 @@
  */
 import type pg from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { SecretBox } from '../crypto/secret-box.js';
+import type { SecretBox } from '../crypto/index.js';
 import type { Logger } from '../log.js';
 import { claimDue, releaseClaims, type ClaimedDelivery } from './store.js';
-import { buildOutcome, expiredOutcome, failedWithoutAttempt, touchesTicket, type Decision, type Outcome } from './outcome.js';
+import { buildOutcome, expiredOutcome, failedWithoutAttempt, touchesTicket, type Outcome } from './outcome.js';
+import type { Decision, RenderedRequest } from '../domain/index.js';
 import { recordOutcomeWithTicketWork, recordOutcomes } from './recorder.js';
-import type { AttemptResult, RenderedRequest } from './types.js';
+import type { AttemptResult } from './types.js';
 import { openCredentials } from './credentials.js';
 
 export interface Sender {

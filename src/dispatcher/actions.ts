@@ -5,20 +5,18 @@
  * succeeded. A failing action is reported as an internal COMMENT and the run goes on.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Ticket, Webhook } from '../db/entities/index.js';
-import { systemActor } from '../helpdesk/actor.js';
-import { addPost, updateTicket, TICKET_PRIORITIES, TICKET_STATUSES } from '../helpdesk/tickets.js';
-import type { DeliveryService } from '../delivery/service.js';
-import { buildTemplateContext, loadTicketForTemplates } from '../delivery/context.js';
-import { compileTemplate, escapeText } from '../delivery/template/index.js';
-import type { ActionDef, RuleDef } from './types.js';
+import { Ticket, Webhook } from '../db/index.js';
+import { systemActor, addPost, updateTicket } from '../helpdesk/index.js';
+import { isOneOf, TICKET_PRIORITIES, TICKET_STATUSES, type ActionDef, type TicketEventType } from '../domain/index.js';
+import type { DeliveryService } from '../delivery/index.js';
+import { buildTemplateContext, loadTicketForTemplates, compileTemplate, escapeText } from '../templates/index.js';
+import type { RuleDef } from './types.js';
 import { describeError, isDatabaseError } from '../log-redact.js';
-import type { TicketPriority, TicketStatus } from '../db/entities/ticket.js';
 
 export interface ActionRun {
   rule: RuleDef;
   ticketId: string;
-  event: string | null;
+  event: TicketEventType | null;
   /** index of the first action to run */
   from: number;
   temp: Record<string, unknown>;
@@ -75,14 +73,14 @@ async function runOne(em: EntityManager, deps: ActionRunnerDeps, run: ActionRun,
     }
     case 'SET_STATUS': {
       const status = (await value()).trim();
-      if (!(TICKET_STATUSES as readonly string[]).includes(status)) throw new Error(`"${status}" is not a status (${TICKET_STATUSES.join(', ')})`);
-      await updateTicket(em, systemActor, run.ticketId, { status: status as TicketStatus });
+      if (!isOneOf(TICKET_STATUSES, status)) throw new Error(`"${status}" is not a status (${TICKET_STATUSES.join(', ')})`);
+      await updateTicket(em, systemActor, run.ticketId, { status });
       return false;
     }
     case 'SET_PRIORITY': {
       const priority = (await value()).trim();
-      if (!(TICKET_PRIORITIES as readonly string[]).includes(priority)) throw new Error(`"${priority}" is not a priority (${TICKET_PRIORITIES.join(', ')})`);
-      await updateTicket(em, systemActor, run.ticketId, { priority: priority as TicketPriority });
+      if (!isOneOf(TICKET_PRIORITIES, priority)) throw new Error(`"${priority}" is not a priority (${TICKET_PRIORITIES.join(', ')})`);
+      await updateTicket(em, systemActor, run.ticketId, { priority });
       return false;
     }
     case 'SET_ASSIGNEE': {

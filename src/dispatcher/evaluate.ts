@@ -5,7 +5,8 @@
  */
 import { operatorFits, resolveField } from './fields.js';
 import { OPERATORS, isOperator, type ChangeView } from './operators.js';
-import type { ConditionDef, CustomFieldInfo, DispatchEvent, RuleDef, TicketSnapshot } from './types.js';
+import type { ConditionDef, TicketSnapshot } from '../domain/index.js';
+import type { CustomFieldInfo, DispatchEvent, RuleDef } from './types.js';
 
 /**
  * Whether one condition holds. A condition that no longer makes sense — its custom field

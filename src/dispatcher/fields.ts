@@ -8,12 +8,15 @@
  * 'assignee.email', 'custom.order_no'.
  */
 import { toBoolean, toNumber, toTime, type ValueKind } from './operators.js';
-import type { ConditionOperator, CustomFieldInfo, TicketSnapshot } from './types.js';
-
-export const TICKET_STATUSES = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'] as const;
-export const TICKET_PRIORITIES = ['LOW', 'NORMAL', 'HIGH', 'URGENT'] as const;
-export const USER_ROLES = ['ADMIN', 'AGENT', 'CLIENT'] as const;
-export const REPLY_AUTHORS = ['CLIENT', 'STAFF'] as const;
+import {
+  REPLY_AUTHORS,
+  ROLES,
+  TICKET_PRIORITIES,
+  TICKET_STATUSES,
+  type ConditionOperator,
+  type TicketSnapshot,
+} from '../domain/index.js';
+import type { CustomFieldInfo } from './types.js';
 
 export interface FieldDef {
   name: string;
@@ -36,7 +39,7 @@ const BUILT_IN: readonly FieldDef[] = [
   { name: 'priority', kind: 'enum', values: TICKET_PRIORITIES, nullable: false, changeable: true, read: (t) => t.priority },
   // The requester cannot be changed through UpdateTicketInput: no CHANGED* on it.
   { name: 'requester.email', kind: 'text', nullable: false, changeable: false, read: (t) => t.requester.email },
-  { name: 'requester.role', kind: 'enum', values: USER_ROLES, nullable: false, changeable: false, read: (t) => t.requester.role },
+  { name: 'requester.role', kind: 'enum', values: ROLES, nullable: false, changeable: false, read: (t) => t.requester.role },
   { name: 'assignee.email', kind: 'text', nullable: true, changeable: true, read: (t) => t.assignee?.email ?? null },
   // The value is the parent's id; only its presence is meaningful to a rule.
   { name: 'parent', kind: 'presence', nullable: true, changeable: false, read: (t) => t.parentId },

@@ -11,7 +11,7 @@
  * a date at all (Number(" ") is 0 and Date.parse("2024-02-30") is 1 March in V8; neither
  * must ever make a condition hold).
  */
-import type { ConditionOperator } from './types.js';
+import { CONDITION_OPERATORS, type ConditionOperator } from '../domain/index.js';
 
 /**
  * How a field's values compare. `text` and `enum` both compare exactly (case-sensitive);
@@ -201,7 +201,7 @@ export const OPERATORS: Readonly<Record<ConditionOperator, OperatorSpec>> = Obje
   },
 });
 
-export const OPERATOR_NAMES = Object.keys(OPERATORS) as ConditionOperator[];
+export const OPERATOR_NAMES: readonly ConditionOperator[] = CONDITION_OPERATORS;
 
 export function isOperator(name: string): name is ConditionOperator {
   return Object.hasOwn(OPERATORS, name);

@@ -5,14 +5,15 @@
  * the event processed. CONTINUATION records resume a rule after an awaited delivery.
  */
 import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgresql';
-import { CustomField, Post, Rule, Ticket, TicketEventRecord } from '../db/entities/index.js';
+import { CustomField, Post, Rule, Ticket, TicketEventRecord } from '../db/index.js';
 import type { Logger } from '../log.js';
-import type { DeliveryService } from '../delivery/service.js';
+import type { DeliveryService } from '../delivery/index.js';
 import { evaluate } from './evaluate.js';
 import { runActions } from './actions.js';
 import { ruleDef } from './rules.js';
-import type { CustomFieldInfo, DispatchEvent, FieldChange, TicketEventType, TicketSnapshot } from './types.js';
-import { ticketState, type TicketState } from '../helpdesk/events.js';
+import type { CustomFieldInfo, DispatchEvent } from './types.js';
+import type { Continuation, FieldChange, TicketSnapshot } from '../domain/index.js';
+import { ticketState, type TicketState } from '../helpdesk/index.js';
 
 const LEASE_SECONDS = 60;
 const MAX_TRIES = 5;
@@ -114,7 +115,7 @@ export class Dispatcher {
       const ticket = await em.findOne(Ticket, { id: record.ticketId }, { populate: ['requester', 'assignee'] });
       if (!ticket) return;
       const payload = record.payload as { changes?: FieldChange[]; postId?: string; ticket?: Omit<TicketSnapshot, 'lastReplyAuthor'> };
-      const event: DispatchEvent = { type: record.type as TicketEventType, changes: payload.changes ?? [] };
+      const event: DispatchEvent = { type: record.type, changes: payload.changes ?? [] };
       // Events are processed after they commit, possibly after later changes and posts:
       // conditions see the ticket as recorded with the event (helpdesk/events.ts), and a
       // REPLY_ADDED / COMMENT_ADDED is judged and rendered as of its own post — or an AGENT
@@ -129,7 +130,7 @@ export class Dispatcher {
   }
 
   private async resume(em: EntityManager, record: TicketEventRecord, rules: ReturnType<typeof ruleDef>[]): Promise<void> {
-    const c = record.payload as { ruleId: string; event: string | null; nextAction: number; temp: Record<string, unknown>; asOfPostId?: string | null };
+    const c = record.payload as Continuation;
     // the rule as it is now (it may have been disabled meanwhile: then it does not go on)
     const rule = rules.find((r) => r.id === c.ruleId);
     if (!rule) return;

@@ -1,10 +1,11 @@
 /** Rule definitions (ADMIN): validated on save, nothing written when anything is wrong. */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { CustomField, Rule, User, Webhook } from '../db/entities/index.js';
+import { CustomField, Rule, User, Webhook } from '../db/index.js';
 import { invalidInput, notFound } from '../errors.js';
-import { compileTemplate } from '../delivery/template/index.js';
+import { compileTemplate } from '../templates/index.js';
 import { validateRuleInput } from './validate-rule.js';
-import type { ActionDef, ConditionDef, MatchType, RuleDef, TicketEventType } from './types.js';
+import type { ActionDef, ConditionDef, MatchType, TicketEventType } from '../domain/index.js';
+import type { RuleDef } from './types.js';
 
 export interface RuleInput {
   name: string;

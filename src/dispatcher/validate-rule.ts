@@ -4,10 +4,11 @@
  * the right control. Pure: whatever needs the database (webhooks, users) or the template
  * engine comes in through ValidationContext.
  */
-import { BUILT_IN_FIELD_NAMES, CUSTOM_PREFIX, TICKET_PRIORITIES, TICKET_STATUSES, operatorsFor, resolveField, valueProblem } from './fields.js';
+import { BUILT_IN_FIELD_NAMES, CUSTOM_PREFIX, operatorsFor, resolveField, valueProblem } from './fields.js';
 import { OPERATORS, OPERATOR_NAMES, isOperator } from './operators.js';
-import type { ActionType, CustomFieldInfo, TicketEventType } from './types.js';
-import { checkText, TEXT_LIMITS } from '../helpdesk/text-input.js';
+import { ACTION_TYPES, isOneOf, TICKET_EVENT_TYPES, TICKET_PRIORITIES, TICKET_STATUSES } from '../domain/index.js';
+import type { CustomFieldInfo } from './types.js';
+import { checkText, TEXT_LIMITS } from '../helpdesk/index.js';
 
 export interface ConditionInputLike {
   field: string;
@@ -46,10 +47,6 @@ export interface FieldError {
   message: string;
 }
 
-const EVENTS: readonly TicketEventType[] = ['TICKET_CREATED', 'TICKET_UPDATED', 'REPLY_ADDED', 'COMMENT_ADDED'];
-const ACTION_TYPES: readonly ActionType[] = [
-  'SEND_WEBHOOK', 'ADD_COMMENT', 'ADD_REPLY', 'SET_STATUS', 'SET_PRIORITY', 'SET_ASSIGNEE', 'SET_CUSTOM_FIELD',
-];
 const ASSIGNABLE_ROLES = ['ADMIN', 'AGENT'];
 
 /** Only `{{ … }}` marks a template here; a fixed value is checked as the value it is. */
@@ -85,7 +82,7 @@ export function validateRuleInput(input: RuleInputLike, ctx: ValidationContext):
 
   if (input.events.length === 0) report('events', 'a rule needs at least one event');
   input.events.forEach((e, i) => {
-    if (!(EVENTS as readonly string[]).includes(e)) report(`events[${i}]`, `unknown event "${e}"; use one of ${EVENTS.join(', ')}`);
+    if (!isOneOf(TICKET_EVENT_TYPES, e)) report(`events[${i}]`, `unknown event "${e}"; use one of ${TICKET_EVENT_TYPES.join(', ')}`);
   });
 
   if (input.match != null && input.match !== 'ALL' && input.match !== 'ANY') {
@@ -143,11 +140,11 @@ function validateCondition(c: ConditionInputLike, path: string, ctx: ValidationC
 }
 
 function validateAction(a: ActionInputLike, path: string, ctx: ValidationContext, report: Report): void {
-  if (!(ACTION_TYPES as readonly string[]).includes(a.type)) {
-    report(`${path}.type`, `unknown action type "${a.type}"; use one of ${ACTION_TYPES.join(', ')}`);
+  const type = a.type;
+  if (!isOneOf(ACTION_TYPES, type)) {
+    report(`${path}.type`, `unknown action type "${type}"; use one of ${ACTION_TYPES.join(', ')}`);
     return;
   }
-  const type = a.type as ActionType;
   const value = a.value ?? null;
 
   // Inputs an action type does not use would be silently dropped: refuse them instead.

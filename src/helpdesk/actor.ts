@@ -1,4 +1,4 @@
-import type { User } from '../db/entities/index.js';
+import type { User } from '../db/index.js';
 
 /**
  * Who makes a change. `automated` changes (rule actions, webhook write-back, API calls

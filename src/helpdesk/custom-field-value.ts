@@ -3,7 +3,7 @@
  * field's type. Pure; shared by the ticket service and the delivery response mapping so
  * both accept and refuse exactly the same values.
  */
-import type { CustomFieldType } from '../delivery/types.js';
+import type { CustomFieldType } from '../domain/index.js';
 
 export interface CustomFieldDef {
   key: string;

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { CustomField } from '../db/entities/index.js';
-import type { CustomFieldType } from '../delivery/types.js';
-import { badInput, invalidInput, type FieldProblem } from '../errors.js';
+import { CustomField } from '../db/index.js';
+import type { CustomFieldType, FieldProblem } from '../domain/index.js';
+import { badInput, invalidInput } from '../errors.js';
 import { convertCustomFieldValue } from './custom-field-value.js';
 import { checkText, TEXT_LIMITS } from './text-input.js';
 

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { TicketEventRecord, type Ticket } from '../db/entities/index.js';
-import type { FieldChange, TicketEventType, TicketSnapshot } from '../dispatcher/types.js';
+import { TicketEventRecord, type Ticket } from '../db/index.js';
+import type { FieldChange, TicketEventType, TicketSnapshot } from '../domain/index.js';
 import type { Actor } from './actor.js';
 
 /** The ticket's fields as conditions read them, at the moment of the event. */

@@ -6,7 +6,8 @@
  * refuse unstorable characters in any string of a request before anything runs, and the
  * services check each field against its limit, naming the field.
  */
-import { badInput, type FieldProblem } from '../errors.js';
+import { badInput } from '../errors.js';
+import type { FieldProblem } from '../domain/index.js';
 
 /** Characters at most (code points), per kind of field. */
 export const TEXT_LIMITS = Object.freeze({

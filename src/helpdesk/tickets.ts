@@ -1,16 +1,11 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { Post, Ticket, User } from '../db/entities/index.js';
-import type { PostKind } from '../db/entities/post.js';
-import type { TicketPriority, TicketStatus } from '../db/entities/ticket.js';
-import type { FieldChange } from '../dispatcher/types.js';
-import { badInput, forbidden, invalidInput, notFound, type FieldProblem } from '../errors.js';
+import { Post, Ticket, User } from '../db/index.js';
+import type { FieldChange, FieldProblem, PostKind, TicketPriority, TicketStatus } from '../domain/index.js';
+import { badInput, forbidden, invalidInput, notFound } from '../errors.js';
 import type { Actor } from './actor.js';
 import { convertCustomFieldValues, customFieldMap } from './custom-fields.js';
 import { recordTicketEvent, ticketState } from './events.js';
 import { checkText, requireText, TEXT_LIMITS } from './text-input.js';
-
-export const TICKET_STATUSES: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'];
-export const TICKET_PRIORITIES: readonly TicketPriority[] = ['LOW', 'NORMAL', 'HIGH', 'URGENT'];
 
 export interface CreateTicketInput {
   title: string;

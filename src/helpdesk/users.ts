@@ -1,13 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { User, type UserRole } from '../db/entities/user.js';
-import { badInput, forbidden, invalidInput, notFound, type FieldProblem } from '../errors.js';
+import { User } from '../db/index.js';
+import type { FieldProblem, Role } from '../domain/index.js';
+import { badInput, forbidden, invalidInput, notFound } from '../errors.js';
 import { generateApiKey, hashApiKey } from './api-keys.js';
 import { checkText, TEXT_LIMITS } from './text-input.js';
 
 export interface CreateUserInput {
   name: string;
   email: string;
-  role: UserRole;
+  role: Role;
   phone?: string | null;
   telegramChatId?: string | null;
 }
@@ -95,7 +96,7 @@ export async function authenticate(em: EntityManager, authorization: string | un
   return user && user.email === normaliseEmail(decoded.slice(0, colon)) ? user : null;
 }
 
-export function requireRole(user: User, ...roles: UserRole[]): void {
+export function requireRole(user: User, ...roles: Role[]): void {
   if (!roles.includes(user.role)) throw forbidden(`this operation needs the role ${roles.join(' or ')}; you are ${user.role}`);
 }
 

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { rotateApiKey } from '../helpdesk/users.js';
-import { UserWithApiKey } from '../schema/helpdesk-types.js';
+import { rotateApiKey } from '../helpdesk/index.js';
+import { UserWithApiKey } from '../schema/index.js';
 import { currentUser } from './auth.js';
 import type { GraphQLContext } from './context.js';
 import { toUser } from './mappers.js';

@@ -1,5 +1,5 @@
 import type { AuthChecker } from 'type-graphql';
-import type { User } from '../db/entities/index.js';
+import type { User } from '../db/index.js';
 import { forbidden, unauthenticated } from '../errors.js';
 import type { GraphQLContext } from './context.js';
 

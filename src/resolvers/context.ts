@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { User } from '../db/entities/index.js';
-import type { Actor } from '../helpdesk/actor.js';
+import type { User } from '../db/index.js';
+import type { Actor } from '../helpdesk/index.js';
 import type { AppServices } from '../app-services.js';
 import type { Loaders } from './loaders.js';
-import type { FlowGate } from '../ws-flow.js';
+import type { FlowGate } from '../delivery/index.js';
 
 /** Per request (or per websocket operation): a fresh EntityManager fork and loaders. */
 export interface GraphQLContext {
@@ -13,7 +13,7 @@ export interface GraphQLContext {
   automated: boolean;
   loaders: Loaders;
   services: AppServices;
-  /** websocket operations: the connection's flow control (src/ws-flow.ts) */
+  /** websocket operations: the connection's flow control (src/http/ws-flow.ts) */
   flow?: FlowGate;
 }
 

@@ -1,13 +1,16 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { findDelivery, listDeliveries } from '../delivery/service.js';
-import type { DeliveryFeedItem } from '../delivery/events.js';
-import type { AttemptRow, DeliveryRow } from '../delivery/feed-loader.js';
+import { findDelivery, listDeliveries, type DeliveryFeedItem, type AttemptRow, type DeliveryRow } from '../delivery/index.js';
 import { forbidden, notFound, unauthenticated } from '../errors.js';
-import { DeliveryEventType, DeliveryStatus, HttpMethod, TicketEvent } from '../schema/enums.js';
-import { DeliveryAttempt, DeliveryEvent, DeliveryFilter, DeliveryPage, DeliveryType } from '../schema/delivery-types.js';
-import { TicketType } from '../schema/helpdesk-types.js';
-import { RuleType } from '../schema/rule-types.js';
-import { WebhookType } from '../schema/webhook-types.js';
+import {
+  DeliveryAttempt,
+  DeliveryEvent,
+  DeliveryFilter,
+  DeliveryPage,
+  DeliveryType,
+  TicketType,
+  RuleType,
+  WebhookType,
+} from '../schema/index.js';
 import type { GraphQLContext } from './context.js';
 import { createLoaders } from './loaders.js';
 import { toRule } from './rule-resolver.js';
@@ -18,9 +21,9 @@ export const toDelivery = (d: DeliveryRow): DeliveryType => ({
   webhookId: d.webhookId,
   ticketId: d.ticketId,
   ruleId: d.ruleId,
-  event: d.event as TicketEvent | null,
-  status: d.status as DeliveryStatus,
-  request: { ...d.request, method: d.request.method as HttpMethod },
+  event: d.event,
+  status: d.status,
+  request: { ...d.request },
   attemptCount: d.attemptCount,
   nextAttemptAt: d.status === 'PENDING' || d.status === 'RETRYING' ? d.nextAttemptAt : null,
   responseData: d.responseData,
@@ -92,7 +95,7 @@ export class DeliveryResolver {
     // the rows were loaded once for every subscriber when the notification arrived
     const { message } = item;
     if (!item.delivery) throw notFound('delivery', message.d);
-    return { type: message.t as DeliveryEventType, delivery: toDelivery(item.delivery), attempt: item.attempt, at: new Date(message.at) };
+    return { type: message.t, delivery: toDelivery(item.delivery), attempt: item.attempt, at: new Date(message.at) };
   }
 
   @FieldResolver(() => [DeliveryAttempt])

@@ -1,5 +1,5 @@
 /**
- * The GraphQL limits, the same on both ways in: HTTP (Apollo, src/server.ts) and the
+ * The GraphQL limits, the same on both ways in: HTTP (Apollo, src/http/server.ts) and the
  * websocket (graphql-ws). Each refusal is BAD_USER_INPUT with a message naming the limit.
  *
  * Order matters: the cheap, linear checks (tokens while parsing, then depth and repeated

@@ -1,10 +1,9 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Rule, Ticket, User, Webhook, type DeliveryAttempt } from '../db/entities/index.js';
-import { attemptsOf } from '../delivery/service.js';
-import { postsByTicket } from '../helpdesk/tickets.js';
-import { clientVisibleKeys } from '../helpdesk/custom-fields.js';
-import type { PostType, TicketType, UserType } from '../schema/helpdesk-types.js';
+import { Rule, Ticket, User, Webhook, type DeliveryAttempt } from '../db/index.js';
+import { attemptsOf } from '../delivery/index.js';
+import { postsByTicket, clientVisibleKeys } from '../helpdesk/index.js';
+import type { PostType, TicketType, UserType } from '../schema/index.js';
 import { toPost, toTicket, toUser } from './mappers.js';
 
 /** Batches the N+1 lookups of a query (requesters of 50 tickets: one query). */

@@ -1,13 +1,12 @@
 /** Entities → GraphQL object shapes. Only allow-listed fields leave the server. */
-import type { CustomField, Post, Ticket, User } from '../db/entities/index.js';
-import type { CustomFieldObject, PostType, TicketType, UserType } from '../schema/helpdesk-types.js';
-import type { CustomFieldType, PostKind, Role, TicketPriority, TicketStatus } from '../schema/enums.js';
+import type { CustomField, Post, Ticket, User } from '../db/index.js';
+import type { CustomFieldObject, PostType, TicketType, UserType } from '../schema/index.js';
 
 export const toUser = (u: User): UserType => ({
   id: u.id,
   name: u.name,
   email: u.email,
-  role: u.role as Role,
+  role: u.role,
   phone: u.phone,
   telegramChatId: u.telegramChatId,
   createdAt: u.createdAt,
@@ -26,8 +25,8 @@ export const toTicket = (t: Ticket): TicketType => ({
   id: t.id,
   title: t.title,
   description: t.description,
-  status: t.status as TicketStatus,
-  priority: t.priority as TicketPriority,
+  status: t.status,
+  priority: t.priority,
   requesterId: t.requester.id,
   assigneeId: t.assignee?.id ?? null,
   parentId: t.parent?.id ?? null,
@@ -38,7 +37,7 @@ export const toTicket = (t: Ticket): TicketType => ({
 
 export const toPost = (p: Post): PostType => ({
   id: p.id,
-  kind: p.kind as PostKind,
+  kind: p.kind,
   text: p.text,
   authorId: p.author?.id ?? null,
   createdAt: p.createdAt,
@@ -48,7 +47,7 @@ export const toCustomField = (f: CustomField): CustomFieldObject => ({
   id: f.id,
   key: f.key,
   name: f.name,
-  type: f.type as CustomFieldType,
+  type: f.type,
   options: f.options,
   clientVisible: f.clientVisible,
   clientWritable: f.clientWritable,

@@ -1,10 +1,8 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Rule } from '../db/entities/index.js';
-import { createRule, deleteRule, findRule, listRules, updateRule } from '../dispatcher/rules.js';
-import { findWebhook } from '../delivery/webhooks.js';
-import { ActionType, ConditionOperator, MatchType, TicketEvent } from '../schema/enums.js';
-import { RuleAction, RuleInput, RuleType } from '../schema/rule-types.js';
-import { WebhookType } from '../schema/webhook-types.js';
+import type { Rule } from '../db/index.js';
+import { createRule, deleteRule, findRule, listRules, updateRule } from '../dispatcher/index.js';
+import { findWebhook } from '../delivery/index.js';
+import { RuleAction, RuleInput, RuleType, WebhookType } from '../schema/index.js';
 import type { GraphQLContext } from './context.js';
 import { toWebhook } from './webhook-resolver.js';
 
@@ -15,10 +13,10 @@ export const toRule = (r: Rule): RuleType => ({
   enabled: r.enabled,
   position: r.position,
   continueAfterMatch: r.continueAfterMatch,
-  events: r.events as TicketEvent[],
-  match: r.match as MatchType,
-  conditions: r.conditions.map((c) => ({ field: c.field, operator: c.operator as ConditionOperator, value: c.value })),
-  actions: r.actions.map((a) => ({ type: a.type as ActionType, webhookId: a.webhookId, field: a.field, value: a.value, awaitResponse: a.awaitResponse })),
+  events: r.events,
+  match: r.match,
+  conditions: r.conditions.map((c) => ({ field: c.field, operator: c.operator, value: c.value })),
+  actions: r.actions.map((a) => ({ type: a.type, webhookId: a.webhookId, field: a.field, value: a.value, awaitResponse: a.awaitResponse })),
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });

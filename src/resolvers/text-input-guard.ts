@@ -7,8 +7,9 @@
  */
 import { BREAK, GraphQLError, Kind, visit, type DocumentNode, type ExecutionArgs, type ExecutionResult, type ValueNode } from 'graphql';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { badInput, type FieldProblem } from '../errors.js';
-import { findUnstorable, unstorableProblem } from '../helpdesk/text-input.js';
+import { badInput } from '../errors.js';
+import type { FieldProblem } from '../domain/index.js';
+import { findUnstorable, unstorableProblem } from '../helpdesk/index.js';
 
 const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
 

@@ -1,8 +1,24 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { addPost, createTicket, getTicketFor, listTickets, updateTicket } from '../helpdesk/tickets.js';
-import { clientVisibleValues, createCustomField, listCustomFields } from '../helpdesk/custom-fields.js';
-import { CreateTicketInput, CustomFieldInput, CustomFieldObject, PostType, TicketType, UpdateTicketInput, UserType } from '../schema/helpdesk-types.js';
-import { TicketStatus } from '../schema/enums.js';
+import {
+  addPost,
+  createTicket,
+  getTicketFor,
+  listTickets,
+  updateTicket,
+  clientVisibleValues,
+  createCustomField,
+  listCustomFields,
+} from '../helpdesk/index.js';
+import {
+  CreateTicketInput,
+  CustomFieldInput,
+  CustomFieldObject,
+  PostType,
+  TicketType,
+  UpdateTicketInput,
+  UserType,
+  TicketStatus,
+} from '../schema/index.js';
 import { DomainError } from '../errors.js';
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { actorOf, type GraphQLContext } from './context.js';

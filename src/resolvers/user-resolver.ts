@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import { User } from '../db/entities/index.js';
-import { createUser } from '../helpdesk/users.js';
-import { CreateUserInput, UserType, UserWithApiKey } from '../schema/helpdesk-types.js';
+import { User } from '../db/index.js';
+import { createUser } from '../helpdesk/index.js';
+import { CreateUserInput, UserType, UserWithApiKey } from '../schema/index.js';
 import { currentUser } from './auth.js';
 import type { GraphQLContext } from './context.js';
 import { toUser } from './mappers.js';

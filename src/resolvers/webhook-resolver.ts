@@ -1,27 +1,34 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import type { Webhook } from '../db/entities/index.js';
-import { createWebhook, deleteWebhook, findWebhook, getWebhook, listWebhooks, updateWebhook, webhookDef } from '../delivery/webhooks.js';
-import { buildTemplateContext, loadTicketForTemplates } from '../delivery/context.js';
-import { previewRequest, RequestRenderError } from '../delivery/request.js';
-import { TEMPLATE_TAGS } from '../delivery/template/index.js';
-import { rulesUsingWebhook } from '../dispatcher/rules.js';
+import type { Webhook } from '../db/index.js';
+import {
+  createWebhook,
+  deleteWebhook,
+  findWebhook,
+  getWebhook,
+  listWebhooks,
+  updateWebhook,
+  webhookDef,
+  previewRequest,
+  RequestRenderError,
+} from '../delivery/index.js';
+import { buildTemplateContext, loadTicketForTemplates, TEMPLATE_TAGS } from '../templates/index.js';
+import { rulesUsingWebhook } from '../dispatcher/index.js';
 import { badInput } from '../errors.js';
-import { AuthType, BodyFormat, HttpMethod, MappingTarget } from '../schema/enums.js';
-import { RenderedRequestType, TemplateTag, WebhookInput, WebhookType } from '../schema/webhook-types.js';
+import { RenderedRequestType, TemplateTag, WebhookInput, WebhookType } from '../schema/index.js';
 import type { GraphQLContext } from './context.js';
 
 export const toWebhook = (w: Webhook): WebhookType => ({
   id: w.id,
   name: w.name,
-  method: w.method as HttpMethod,
+  method: w.method,
   url: w.url,
-  format: w.format as BodyFormat,
+  format: w.format,
   body: w.body,
   // write-only secret header values
   headers: w.headers.map((h) => ({ name: h.name, value: h.secret ? '' : h.value, secret: Boolean(h.secret) })),
   // write-only credentials: only whether one is stored
-  auth: { type: w.authType as AuthType, username: w.authUsername, secretSet: w.authSecretSealed !== null },
-  responseMappings: w.responseMappings.map((m) => ({ ...m, target: m.target as MappingTarget })),
+  auth: { type: w.authType, username: w.authUsername, secretSet: w.authSecretSealed !== null },
+  responseMappings: w.responseMappings.map((m) => ({ ...m })),
   successComment: w.successComment,
   enabled: w.enabled,
   createdAt: w.createdAt,
@@ -69,7 +76,7 @@ export class WebhookResolver {
       if (err instanceof RequestRenderError) throw badInput(err.field ?? 'ticketId', `webhook ${id} cannot be rendered for ticket ${ticketId}: ${err.message}`);
       throw err;
     }
-    return { ...preview, method: preview.method as HttpMethod };
+    return preview;
   }
 
   @Authorized('ADMIN')

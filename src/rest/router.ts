@@ -6,13 +6,17 @@
 import express, { type Request, type Response, type NextFunction } from 'express';
 import type { AppServices } from '../app-services.js';
 import { badInput, DomainError, forbidden, unauthenticated } from '../errors.js';
-import { authenticate } from '../helpdesk/users.js';
-import { findUnstorable } from '../helpdesk/text-input.js';
-import { addPost, getTicketFor } from '../helpdesk/tickets.js';
-import { clientVisibleKeys, clientVisibleValues } from '../helpdesk/custom-fields.js';
-import type { Actor } from '../helpdesk/actor.js';
-import { isAttemptInFlight } from '../delivery/store.js';
-import { User, type Post, type Ticket } from '../db/entities/index.js';
+import {
+  authenticate,
+  findUnstorable,
+  addPost,
+  getTicketFor,
+  clientVisibleKeys,
+  clientVisibleValues,
+  type Actor,
+} from '../helpdesk/index.js';
+import { isAttemptInFlight } from '../delivery/index.js';
+import { User, type Post, type Ticket } from '../db/index.js';
 
 const STATUS_FOR: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, NOT_IMPLEMENTED: 501 };
 

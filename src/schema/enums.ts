@@ -1,28 +1,46 @@
+/**
+ * The contract's GraphQL enums, derived from the const arrays of src/domain: each enum
+ * object maps a value to itself, and its TypeScript type is the domain's union, so the
+ * domain, the entities and the schema spell every enum the same way.
+ */
 import { registerEnumType } from 'type-graphql';
+import * as domain from '../domain/index.js';
 
-// TypeScript enums whose values equal their names, as the contract's GraphQL enums.
-export enum Role { ADMIN = 'ADMIN', AGENT = 'AGENT', CLIENT = 'CLIENT' }
-export enum TicketStatus { OPEN = 'OPEN', IN_PROGRESS = 'IN_PROGRESS', WAITING = 'WAITING', RESOLVED = 'RESOLVED', CLOSED = 'CLOSED' }
-export enum TicketPriority { LOW = 'LOW', NORMAL = 'NORMAL', HIGH = 'HIGH', URGENT = 'URGENT' }
-export enum PostKind { REPLY = 'REPLY', COMMENT = 'COMMENT' }
-export enum CustomFieldType { TEXT = 'TEXT', NUMBER = 'NUMBER', BOOLEAN = 'BOOLEAN', DATE = 'DATE', SELECT = 'SELECT' }
-export enum HttpMethod { GET = 'GET', POST = 'POST', PUT = 'PUT', PATCH = 'PATCH', DELETE = 'DELETE' }
-export enum BodyFormat { JSON = 'JSON', XML = 'XML', FORM = 'FORM' }
-export enum AuthType { NONE = 'NONE', BASIC = 'BASIC', BEARER = 'BEARER' }
-export enum MappingTarget { CUSTOM_FIELD = 'CUSTOM_FIELD', TEMPORARY = 'TEMPORARY' }
-export enum TicketEvent { TICKET_CREATED = 'TICKET_CREATED', TICKET_UPDATED = 'TICKET_UPDATED', REPLY_ADDED = 'REPLY_ADDED', COMMENT_ADDED = 'COMMENT_ADDED' }
-export enum MatchType { ALL = 'ALL', ANY = 'ANY' }
-export enum ConditionOperator {
-  EQUALS = 'EQUALS', NOT_EQUALS = 'NOT_EQUALS', CONTAINS = 'CONTAINS', NOT_CONTAINS = 'NOT_CONTAINS',
-  IS_EMPTY = 'IS_EMPTY', IS_NOT_EMPTY = 'IS_NOT_EMPTY', GREATER_THAN = 'GREATER_THAN', LESS_THAN = 'LESS_THAN',
-  CHANGED = 'CHANGED', CHANGED_TO = 'CHANGED_TO', CHANGED_FROM = 'CHANGED_FROM',
+/** `['A', 'B']` → `{ A: 'A', B: 'B' }`, in the array's order (the order of the enum's values). */
+function enumOf<const T extends readonly string[]>(values: T): { readonly [K in T[number]]: K } {
+  return Object.freeze(Object.fromEntries(values.map((v) => [v, v]))) as { readonly [K in T[number]]: K };
 }
-export enum ActionType {
-  SEND_WEBHOOK = 'SEND_WEBHOOK', ADD_COMMENT = 'ADD_COMMENT', ADD_REPLY = 'ADD_REPLY', SET_STATUS = 'SET_STATUS',
-  SET_PRIORITY = 'SET_PRIORITY', SET_ASSIGNEE = 'SET_ASSIGNEE', SET_CUSTOM_FIELD = 'SET_CUSTOM_FIELD',
-}
-export enum DeliveryStatus { PENDING = 'PENDING', RETRYING = 'RETRYING', SUCCEEDED = 'SUCCEEDED', FAILED = 'FAILED', CANCELLED = 'CANCELLED' }
-export enum DeliveryEventType { QUEUED = 'QUEUED', ATTEMPTED = 'ATTEMPTED', SUCCEEDED = 'SUCCEEDED', FAILED = 'FAILED', CANCELLED = 'CANCELLED' }
+
+export const Role = enumOf(domain.ROLES);
+export type Role = domain.Role;
+export const TicketStatus = enumOf(domain.TICKET_STATUSES);
+export type TicketStatus = domain.TicketStatus;
+export const TicketPriority = enumOf(domain.TICKET_PRIORITIES);
+export type TicketPriority = domain.TicketPriority;
+export const PostKind = enumOf(domain.POST_KINDS);
+export type PostKind = domain.PostKind;
+export const CustomFieldType = enumOf(domain.CUSTOM_FIELD_TYPES);
+export type CustomFieldType = domain.CustomFieldType;
+export const HttpMethod = enumOf(domain.HTTP_METHODS);
+export type HttpMethod = domain.HttpMethod;
+export const BodyFormat = enumOf(domain.BODY_FORMATS);
+export type BodyFormat = domain.BodyFormat;
+export const AuthType = enumOf(domain.AUTH_TYPES);
+export type AuthType = domain.AuthType;
+export const MappingTarget = enumOf(domain.MAPPING_TARGETS);
+export type MappingTarget = domain.MappingTarget;
+export const TicketEvent = enumOf(domain.TICKET_EVENT_TYPES);
+export type TicketEvent = domain.TicketEventType;
+export const MatchType = enumOf(domain.MATCH_TYPES);
+export type MatchType = domain.MatchType;
+export const ConditionOperator = enumOf(domain.CONDITION_OPERATORS);
+export type ConditionOperator = domain.ConditionOperator;
+export const ActionType = enumOf(domain.ACTION_TYPES);
+export type ActionType = domain.ActionType;
+export const DeliveryStatus = enumOf(domain.DELIVERY_STATUSES);
+export type DeliveryStatus = domain.DeliveryStatus;
+export const DeliveryEventType = enumOf(domain.DELIVERY_EVENT_TYPES);
+export type DeliveryEventType = domain.DeliveryEventType;
 
 registerEnumType(Role, { name: 'Role' });
 registerEnumType(TicketStatus, { name: 'TicketStatus' });

@@ -13,7 +13,7 @@ import { startTestApp, bearer, type GraphQLResult, type TestApp } from '../suppo
 import { openRawWs, type ProtocolMessage, type RawWs } from '../support/raw-ws.js';
 import { waitFor } from '../support/wait.js';
 import { hostileTally } from './tally.js';
-import { attachFlowGate } from '../../src/ws-flow.js';
+import { attachFlowGate } from '../../src/http/ws-flow.js';
 
 const tally = hostileTally('graphql-limits');
 

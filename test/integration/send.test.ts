@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSender, type Sender } from '../../src/delivery/send.js';
-import type { RenderedRequest } from '../../src/delivery/types.js';
+import type { RenderedRequest } from '../../src/domain/index.js';
 
 interface Seen {
   method: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { convertCustomFieldValue } from '../../src/helpdesk/custom-field-value.js';
-import type { CustomFieldType } from '../../src/delivery/types.js';
+import type { CustomFieldType } from '../../src/domain/index.js';
 
 const def = (type: CustomFieldType, key = 'order_no', options: string[] = []) => ({ key, type, options });
 

@@ -1,7 +1,7 @@
 /** The feed hub: filters on the server side, bounded queues per subscriber. */
 import { describe, expect, it } from 'vitest';
 import { createDeliveryEventHub, matches } from '../../src/delivery/events.js';
-import type { DeliveryEventMessage } from '../../src/delivery/store.js';
+import type { DeliveryEventMessage } from '../../src/domain/index.js';
 
 const ev = (n: number, over: Partial<DeliveryEventMessage> = {}): DeliveryEventMessage => ({
   t: 'ATTEMPTED', d: `d${n}`, w: '1', k: '7', s: 'RETRYING', n, at: new Date(0).toISOString(), ...over,

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { conditionHolds, evaluate } from '../../src/dispatcher/evaluate.js';
 import { toTime } from '../../src/dispatcher/operators.js';
-import type {
-  ConditionDef, ConditionOperator, CustomFieldInfo, DispatchEvent, FieldChange, RuleDef, TicketEventType, TicketSnapshot,
-} from '../../src/dispatcher/types.js';
+import type { ConditionDef, ConditionOperator, FieldChange, TicketEventType, TicketSnapshot } from '../../src/domain/index.js';
+import type { CustomFieldInfo, DispatchEvent, RuleDef } from '../../src/dispatcher/types.js';
 
 const customFields = new Map<string, CustomFieldInfo>([
   ['order_no', { type: 'TEXT', options: [] }],

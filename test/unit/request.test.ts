@@ -15,8 +15,9 @@ import {
 } from '../../src/delivery/request.js';
 import { openCredentials, sealCredentials } from '../../src/delivery/credentials.js';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
-import { sampleContext } from '../../src/delivery/sample-context.js';
-import type { TemplateContext, WebhookDef } from '../../src/delivery/types.js';
+import { sampleContext } from '../../src/templates/sample-context.js';
+import type { TemplateContext } from '../../src/templates/index.js';
+import type { WebhookDef } from '../../src/delivery/types.js';
 
 const UA = { userAgent: 'deskhooks/0.1.0' };
 const TITLE = 'He said "quotes", a back\\slash,\na newline and <b>bold</b> & ]]> 😀 \u2028 {{ ticket.id }} %41 a=b&c#d';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyMappings, getPath, parseMappingPath, parseResponseBody } from '../../src/delivery/response.js';
-import type { CustomFieldType, ResponseMappingDef } from '../../src/delivery/types.js';
+import type { CustomFieldType, ResponseMappingDef } from '../../src/domain/index.js';
 
 describe('parseResponseBody', () => {
   it.each([

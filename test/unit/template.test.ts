@@ -20,9 +20,9 @@ import {
   escapeXml,
   headerValueAsUtf8Bytes,
   type TemplateScope,
-} from '../../src/delivery/template/index.js';
-import { sampleContext } from '../../src/delivery/sample-context.js';
-import type { TemplateContext } from '../../src/delivery/types.js';
+  type TemplateContext,
+} from '../../src/templates/index.js';
+import { sampleContext } from '../../src/templates/sample-context.js';
 
 /** Values that try to break out of every kind of escaping (all valid XML 1.0 characters). */
 const HOSTILE: string[] = [

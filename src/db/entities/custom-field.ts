@@ -1,5 +1,5 @@
 import { OptionalProps, Entity, PrimaryKey, Property } from '@mikro-orm/core';
-import type { CustomFieldType } from '../../delivery/types.js';
+import type { CustomFieldType } from '../../domain/index.js';
 
 @Entity({ tableName: 'custom_fields' })
 export class CustomField {

@@ -1,7 +1,5 @@
 import { OptionalProps, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
-import type { RenderedRequest } from '../../delivery/types.js';
-
-export type DeliveryStatus = 'PENDING' | 'RETRYING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+import type { DeliveryStatus, MappingTarget, RenderedRequest, TicketEventType } from '../../domain/index.js';
 
 /**
  * One send of a rendered request, with its retries. The request is rendered once, when
@@ -36,7 +34,7 @@ export class Delivery {
   ruleId: string | null = null;
 
   @Property({ type: 'text', nullable: true })
-  event: string | null = null;
+  event: TicketEventType | null = null;
 
   @Property({ type: 'text', index: true })
   status: DeliveryStatus = 'PENDING';
@@ -78,7 +76,7 @@ export class Delivery {
 
   /** mappings and success comment template, captured with the request */
   @Property({ type: 'json' })
-  processing!: { responseMappings: { path: string; target: 'CUSTOM_FIELD' | 'TEMPORARY'; field: string }[]; successComment: string; context: unknown };
+  processing!: { responseMappings: { path: string; target: MappingTarget; field: string }[]; successComment: string; context: unknown };
 
   @Property({ type: 'uuid', nullable: true })
   redeliveryOf: string | null = null;

@@ -1,9 +1,7 @@
 import { OptionalProps, Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 import { User } from './user.js';
-import type { Ticket } from './ticket.js';
-import { Ticket as TicketEntity } from './ticket.js';
-
-export type PostKind = 'REPLY' | 'COMMENT';
+import { type Ticket, Ticket as TicketEntity } from './ticket.js';
+import type { PostKind } from '../../domain/index.js';
 
 @Entity({ tableName: 'posts' })
 @Index({ properties: ['ticket', 'createdAt'] })

@@ -1,5 +1,5 @@
 import { OptionalProps, Entity, PrimaryKey, Property } from '@mikro-orm/core';
-import type { ActionDef, ConditionDef, MatchType, TicketEventType } from '../../dispatcher/types.js';
+import type { ActionDef, ConditionDef, MatchType, TicketEventType } from '../../domain/index.js';
 
 @Entity({ tableName: 'rules' })
 export class Rule {

@@ -1,4 +1,5 @@
 import { OptionalProps, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import type { TicketEventType } from '../../domain/index.js';
 
 /**
  * The dispatcher's outbox: written in the same transaction as the change that raised
@@ -21,7 +22,7 @@ export class TicketEventRecord {
   ticketId!: string;
 
   @Property({ type: 'text' })
-  type!: string;
+  type!: TicketEventType;
 
   @Property({ type: 'json' })
   payload: unknown = {};

@@ -1,9 +1,7 @@
 import { OptionalProps, Collection, Entity, Index, ManyToOne, OneToMany, PrimaryKey, Property } from '@mikro-orm/core';
 import { User } from './user.js';
 import { Post } from './post.js';
-
-export type TicketStatus = 'OPEN' | 'IN_PROGRESS' | 'WAITING' | 'RESOLVED' | 'CLOSED';
-export type TicketPriority = 'LOW' | 'NORMAL' | 'HIGH' | 'URGENT';
+import type { TicketPriority, TicketStatus } from '../../domain/index.js';
 
 @Entity({ tableName: 'tickets' })
 export class Ticket {

@@ -1,6 +1,5 @@
 import { OptionalProps, Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
-
-export type UserRole = 'ADMIN' | 'AGENT' | 'CLIENT';
+import { ROLES, type Role } from '../../domain/index.js';
 
 @Entity({ tableName: 'users' })
 export class User {
@@ -16,8 +15,8 @@ export class User {
   @Property({ type: 'text', unique: true })
   email!: string;
 
-  @Enum({ items: ['ADMIN', 'AGENT', 'CLIENT'], nativeEnumName: undefined, type: 'text' })
-  role!: UserRole;
+  @Enum({ items: [...ROLES], nativeEnumName: undefined, type: 'text' })
+  role!: Role;
 
   @Property({ type: 'text', nullable: true })
   phone: string | null = null;

@@ -1,5 +1,5 @@
 import { OptionalProps, Entity, PrimaryKey, Property } from '@mikro-orm/core';
-import type { AuthType, BodyFormat, HttpMethod, ResponseMappingDef, StoredHeader } from '../../delivery/types.js';
+import type { AuthType, BodyFormat, HttpMethod, ResponseMappingDef, StoredHeader } from '../../domain/index.js';
 
 @Entity({ tableName: 'webhooks' })
 export class Webhook {
@@ -35,7 +35,7 @@ export class Webhook {
   @Property({ type: 'text', nullable: true })
   authUsername: string | null = null;
 
-  /** AES-256-GCM sealed password or token (see src/db/secret-box.ts); never returned */
+  /** AES-256-GCM sealed password or token (see src/crypto/secret-box.ts); never returned */
   @Property({ type: 'text', nullable: true, hidden: true })
   authSecretSealed: string | null = null;
 

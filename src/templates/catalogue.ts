@@ -1,10 +1,10 @@
 /**
  * The tag catalogue: every path a template may name, written from TemplateContext
- * (src/delivery/types.ts). It is the allow-list the compiler checks tags against and what
+ * (types.ts). It is the allow-list the compiler checks tags against and what
  * the `templateTags` query returns. Examples are read from sampleContext(), so the
  * catalogue and the sample values cannot drift apart.
  */
-import { sampleContext } from '../sample-context.js';
+import { sampleContext } from './sample-context.js';
 import { lookupPath, toText } from './lookup.js';
 
 /** Where a template is used; decides which roots it may read. */

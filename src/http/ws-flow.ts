@@ -12,12 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
-
-export interface FlowGate {
-  readonly open: boolean;
-  /** resolves once the gate is open (or the socket closed) */
-  wait(): Promise<void>;
-}
+import type { FlowGate } from '../delivery/index.js';
 
 export function attachFlowGate(socket: WebSocket, budgetBytes = 256 * 1024): FlowGate {
   /** bytes handed to the socket, and how many of them the client has shown it read */

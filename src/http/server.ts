@@ -11,14 +11,25 @@ import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, execute, subscribe, type GraphQLSchema } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { AppServices } from './app-services.js';
-import { API_KEY_ROTATED_CHANNEL, authenticate } from './helpdesk/users.js';
-import { User } from './db/entities/index.js';
-import type { Listener } from './db/listener.js';
-import { GRAPHQL_LIMITS, checkSource, costLimitError, createLoaders, formatGraphQLError, limitError, limitRules, prepareOperation, textInputGuardPlugin, withTextInputGuard, type GraphQLContext } from './resolvers/index.js';
-import { DomainError, forbidden } from './errors.js';
-import { createRestRouter } from './rest/router.js';
-import { isAttemptInFlight } from './delivery/store.js';
+import type { AppServices } from '../app-services.js';
+import { API_KEY_ROTATED_CHANNEL, authenticate } from '../helpdesk/index.js';
+import { User, type Listener } from '../db/index.js';
+import {
+  GRAPHQL_LIMITS,
+  checkSource,
+  costLimitError,
+  createLoaders,
+  formatGraphQLError,
+  limitError,
+  limitRules,
+  prepareOperation,
+  textInputGuardPlugin,
+  withTextInputGuard,
+  type GraphQLContext,
+} from '../resolvers/index.js';
+import { DomainError, forbidden } from '../errors.js';
+import { createRestRouter } from '../rest/index.js';
+import { isAttemptInFlight } from '../delivery/index.js';
 import { attachFlowGate } from './ws-flow.js';
 import { KEY_ROTATED_CLOSE_CODE, createWsSessions } from './ws-sessions.js';
 

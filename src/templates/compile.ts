@@ -10,7 +10,7 @@
  * else: not the context, not globals, not prototypes.
  */
 import { Eta, type TemplateFunction } from 'eta/core';
-import type { TemplateContext } from '../types.js';
+import type { TemplateContext } from './types.js';
 import type { TemplateScope } from './catalogue.js';
 import type { Escaper } from './escape.js';
 import { lookupPath, toText } from './lookup.js';

@@ -1,4 +1,12 @@
-/** Public surface of the template modules. */
+/**
+ * Templates: the allow-listed context (types.ts, built by context.ts), the tag catalogue,
+ * the scanner that admits only known tags, compilation through Eta, and escaping by
+ * destination. Used by delivery (requests, success comments), the dispatcher (action
+ * values) and the resolvers (tag list, previews).
+ */
+export type { TemplateContext, TicketView, UserView, PostView } from './types.js';
+export { buildTemplateContext, loadTicketForTemplates, ticketView, userView, type ContextExtras } from './context.js';
+export { sampleContext } from './sample-context.js';
 export {
   TEMPLATE_TAGS,
   HDE_ALIASES,

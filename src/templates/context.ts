@@ -3,7 +3,7 @@
  * never see ORM entities). One query for the ticket with its people, one for its posts.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Post, Ticket, type User } from '../db/entities/index.js';
+import { Post, Ticket, type User } from '../db/index.js';
 import type { PostView, TemplateContext, TicketView, UserView } from './types.js';
 
 export const userView = (u: User | null | undefined): UserView | null =>

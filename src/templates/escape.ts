@@ -5,7 +5,7 @@
  * Escapers take the value's text and return the text to insert.
  */
 import { Buffer } from 'node:buffer';
-import type { BodyFormat } from '../types.js';
+import type { BodyFormat } from '../domain/index.js';
 
 export type Escaper = (value: string) => string;
 export type Destination = 'url' | 'json' | 'xml' | 'form' | 'header' | 'text';

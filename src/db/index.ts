@@ -1,0 +1,5 @@
+/** The database: entities, the ORM with its committed migrations, embedded PostgreSQL, the LISTEN connection. */
+export * from './entities/index.js';
+export { openOrm, ormOptions, type Orm } from './orm.js';
+export { createListener, type Listener, type NotificationHandler } from './listener.js';
+export { freePort, startEmbeddedPostgres, type EmbeddedOptions, type EmbeddedServer } from './embedded.js';

@@ -1,0 +1,49 @@
+/**
+ * Ticket events: what the helpdesk records in its outbox when a ticket changes, and what
+ * the dispatcher evaluates rules against.
+ */
+
+/** The events ('mandatory conditions') a rule listens to. */
+export const TICKET_EVENT_TYPES = ['TICKET_CREATED', 'TICKET_UPDATED', 'REPLY_ADDED', 'COMMENT_ADDED'] as const;
+export type TicketEventType = (typeof TICKET_EVENT_TYPES)[number];
+
+/** One changed field of a TICKET_UPDATED event; field names as in ConditionDef.field. */
+export interface FieldChange {
+  field: string;
+  old: unknown;
+  new: unknown;
+}
+
+/** Who wrote the newest REPLY of a ticket, as conditions read it. */
+export const REPLY_AUTHORS = ['CLIENT', 'STAFF'] as const;
+export type ReplyAuthor = (typeof REPLY_AUTHORS)[number];
+
+/** The ticket as conditions see it, after the change. */
+export interface TicketSnapshot {
+  id: string;
+  title: string;
+  description: string;
+  status: string;
+  priority: string;
+  requester: { email: string; role: string };
+  assignee: { email: string } | null;
+  parentId: string | null;
+  /** role of the author of the newest REPLY: 'CLIENT' or 'STAFF'; null with no replies */
+  lastReplyAuthor: ReplyAuthor | null;
+  custom: Record<string, unknown>;
+}
+
+/**
+ * The rest of a rule's actions after a SEND_WEBHOOK with awaitResponse: stored with the
+ * delivery, and recorded as a CONTINUATION event once that delivery succeeded.
+ */
+export interface Continuation {
+  ruleId: string;
+  ruleName: string;
+  event: TicketEventType | null;
+  /** index of the first action to run after the awaited delivery */
+  nextAction: number;
+  temp: Record<string, unknown>;
+  /** the post that raised the event; the remaining actions render as of it too */
+  asOfPostId?: string | null;
+}

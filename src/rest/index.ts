@@ -1,0 +1,1 @@
+export { createRestRouter } from './router.js';
