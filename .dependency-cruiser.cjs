@@ -14,6 +14,8 @@
  *   helpdesk    src/helpdesk/                 tickets, posts, users, custom fields, the event outbox
  *   templates   src/templates/                scan, compile, escape, tag catalogue, template context
  *   db          src/db/                       entities, migrations, embedded PostgreSQL, LISTEN
+ *   queue       src/queue/                    what both work queues share: batch claim with a lease,
+ *                                             wake/drain loop, job engine (Agenda); knows neither queue
  *   base        src/crypto/, config, log, log-redact, errors, launcher
  *   domain      src/domain/                   the shared vocabulary: plain types and const arrays
  *
@@ -32,6 +34,7 @@ const LAYERS = [
   ['helpdesk', '^src/helpdesk/'],
   ['templates', '^src/templates/'],
   ['db', '^src/db/'],
+  ['queue', '^src/queue/'],
   ['base', '^src/(crypto/|(config|log|log-redact|errors|launcher)\\.ts$)'],
   ['domain', '^src/domain/'],
 ];

@@ -30,6 +30,7 @@ import { openOrm } from '../dist/db/orm.js';
 import { createSender } from '../dist/delivery/send.js';
 import { createRetryPolicy } from '../dist/delivery/policy.js';
 import { DeliveryWorker } from '../dist/delivery/worker.js';
+import { createWorkerStore } from '../dist/delivery/recorder.js';
 import { createSecretBox } from '../dist/crypto/secret-box.js';
 import { createLogger } from '../dist/log.js';
 import { createListener } from '../dist/db/listener.js';
@@ -131,8 +132,7 @@ const pool = new pg.Pool({ connectionString: url, max: 10 });
 pool.on('error', () => {});
 const log = createLogger('error');
 const worker = new DeliveryWorker({
-  pool,
-  orm,
+  store: createWorkerStore(pool, orm, log),
   sender: createSender({ timeoutMs: 15_000, allowPrivateNetworks: true, connections: CONCURRENCY }),
   policy: createRetryPolicy({ intervalMs: 30 * 60_000, windowMs: 24 * 3_600_000 }),
   box: createSecretBox(Buffer.alloc(32, 1)),

@@ -1,20 +1,25 @@
 /**
- * What resolvers and REST handlers need beyond the request: built once in main.ts (the
- * composition root) and handed down. Interfaces only, so tests can build their own.
+ * What resolvers and REST handlers are handed: the services, each built once in main.ts
+ * (the composition root). A handler checks roles, calls one service method and maps the
+ * result; the rules live in the services. Interfaces only, so tests can build their own.
  */
 import type { Config } from './config.js';
 import type { Orm } from './db/index.js';
-import type { SecretBox } from './crypto/index.js';
 import type { Logger } from './log.js';
-import type { DeliveryService, DeliveryEventHub } from './delivery/index.js';
+import type { CustomFieldService, TicketService, UserService } from './helpdesk/index.js';
+import type { DeliveryService, DeliveryEventHub, WebhookService } from './delivery/index.js';
+import type { RuleService } from './dispatcher/index.js';
 
 export interface AppServices {
   config: Config;
+  /** a fresh EntityManager fork per request and per websocket operation */
   orm: Orm;
-  secretBox: SecretBox;
   log: Logger;
+  users: UserService;
+  tickets: TicketService;
+  customFields: CustomFieldService;
+  webhooks: WebhookService;
+  rules: RuleService;
   deliveries: DeliveryService;
   deliveryEvents: DeliveryEventHub;
-  /** version for User-Agent: deskhooks/<version> */
-  version: string;
 }

@@ -9,22 +9,28 @@ import type { Config } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener } from './db/index.js';
 import { createSecretBox, loadSecretKey } from './crypto/index.js';
 import { createLogger, type Logger } from './log.js';
-import { bootstrapAdmin } from './helpdesk/index.js';
+import { bootstrapAdmin, createCustomFieldService, createTicketService, createUserService } from './helpdesk/index.js';
 import {
   createDeliveryService,
+  createWebhookService,
+  isAttemptInFlight,
   createDeliveryEventHub,
   feedLoader,
   DeliveryWorker,
   createSender,
   createRetryPolicy,
-  createJobEngine,
+  createWorkerStore,
   DELIVERIES_CHANNEL,
   DELIVERY_EVENTS_CHANNEL,
 } from './delivery/index.js';
-import { Dispatcher } from './dispatcher/index.js';
+import { Dispatcher, createRuleService, outboxStore, ruleEvents } from './dispatcher/index.js';
+import { createJobEngine } from './queue/index.js';
 import { buildGraphQLSchema } from './resolvers/index.js';
 import { createHttpApp } from './http/index.js';
 import type { AppServices } from './app-services.js';
+
+/** The one-off job that wakes the delivery worker at a retry's time. */
+const DELIVERIES_DRAIN_JOB = 'deliveries.drain';
 
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -102,6 +108,12 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     onStop('database pool', () => pool.end());
 
     const secretBox = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
+    // the services resolvers and REST are handed (src/app-services.ts); deliveries below
+    const users = createUserService({ attemptInFlight: isAttemptInFlight });
+    const tickets = createTicketService();
+    const customFields = createCustomFieldService();
+    const rules = createRuleService();
+    const webhooks = createWebhookService({ box: secretBox, userAgent: `deskhooks/${VERSION}`, rulesUsing: rules.usingWebhook });
 
     const runsApi = config.role !== 'worker';
     const runsWorker = config.role !== 'api';
@@ -110,11 +122,18 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const deliveryEvents = createDeliveryEventHub(feedLoader(pool), (m, e) => log.error(m, e));
     const listener = createListener(databaseUrl, log);
 
-    let jobsRef: { scheduleDrain(at: Date): void } | null = null;
+    // The job engine first: the worker hands it its retry times, and its jobs wake the engines.
+    const jobs = await createJobEngine({
+      pool,
+      mongodbUrl: config.mongodbUrl,
+      log,
+      name: `deskhooks-${config.role}-${process.pid}`,
+      // a retry is picked up within a quarter of the retry interval of its time
+      pickupMs: config.retryIntervalMs / 4,
+    });
     const worker = runsWorker
       ? new DeliveryWorker({
-          pool,
-          orm,
+          store: createWorkerStore(pool, orm, log),
           sender: createSender({ timeoutMs: config.requestTimeoutMs, allowPrivateNetworks: config.allowPrivateNetworks }),
           policy: createRetryPolicy({ intervalMs: config.retryIntervalMs, windowMs: config.retryWindowMs }),
           box: secretBox,
@@ -122,23 +141,27 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
           concurrency: config.workerConcurrency,
           // longer than any attempt (the timeout) plus its recording; then another worker takes over
           leaseMs: 2 * config.requestTimeoutMs + 5_000,
-          scheduleRetry: (at) => jobsRef?.scheduleDrain(at),
+          scheduleRetry: (at) => jobs.runAt(DELIVERIES_DRAIN_JOB, at),
           clock,
         })
       : null;
-    const dispatcher = runsApi ? new Dispatcher({ orm, deliveries, log }) : null;
-
-    const jobs = await createJobEngine({
-      pool,
-      mongodbUrl: config.mongodbUrl,
-      log,
-      name: `deskhooks-${config.role}-${process.pid}`,
-      retryIntervalMs: config.retryIntervalMs,
-      sweepIntervalMs: config.sweepIntervalMs,
-      drainDeliveries: worker ? () => worker.wake() : undefined,
-      drainEvents: dispatcher ? () => dispatcher.wake() : undefined,
-    });
-    jobsRef = jobs;
+    const dispatcher = runsApi
+      ? new Dispatcher({ outbox: outboxStore(pool), events: ruleEvents({ orm, deliveries, log, clock }), log, clock })
+      : null;
+    if (worker) {
+      // the jobs wake the worker and end: its drain logs its own errors, and a job slot held
+      // by a drain waiting on a silent receiver would hold back the next retry's wake-up
+      const wake = () => void worker.wake();
+      jobs.define(DELIVERIES_DRAIN_JOB, wake, { concurrency: 4, oneOff: true });
+      // also takes over the deliveries whose claim expired (a worker killed mid-attempt)
+      jobs.define('deliveries.sweep', wake);
+      jobs.every('deliveries.sweep', config.sweepIntervalMs);
+    }
+    if (dispatcher) {
+      // the ticket events left over (a lost notification, a process that died)
+      jobs.define('dispatcher.sweep', () => dispatcher.wake());
+      jobs.every('dispatcher.sweep', config.sweepIntervalMs);
+    }
 
     if (worker) listener.on(DELIVERIES_CHANNEL, () => void worker.wake());
     if (dispatcher) listener.on('deskhooks_ticket_events', () => void dispatcher.wake());
@@ -153,7 +176,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     onStop('job engine', () => jobs.stop());
     if (dispatcher) onStop('dispatcher', () => dispatcher.stop());
 
-    const services: AppServices = { config, orm, secretBox, log, deliveries, deliveryEvents, version: VERSION };
+    const services: AppServices = { config, orm, log, users, tickets, customFields, webhooks, rules, deliveries, deliveryEvents };
     const schema = await buildGraphQLSchema();
     // ready: the job engine runs, the database answers, and wake-ups / the live feed are heard
     const isReady = async () => jobs.ready && listener.connected && (await pool.query('select 1').then(() => true, () => false));

@@ -1,8 +1,11 @@
 /**
  * Delivery: a webhook and a ticket become a rendered request (request.ts), sent with
- * undici behind the address guard (send.ts), judged by the retry policy (policy.ts),
- * recorded in batches (store.ts, outcome.ts, recorder.ts) by the worker (worker.ts),
- * answered back onto the ticket (response.ts), and published on the live feed (events.ts).
+ * undici behind the address guard (send.ts), judged by the retry policy (policy.ts) into
+ * an outcome (outcome.ts), recorded in batches by the worker (worker.ts, recorder.ts)
+ * through the one owner of delivery rows and their feed messages (store.ts), answered
+ * back onto the ticket (response.ts, write-back.ts), and published on the live feed (events.ts).
+ * Webhook definitions are saved, deleted and previewed by the webhook service (webhooks.ts);
+ * view.ts says what a delivery shows its readers beyond its columns.
  */
 export type { AttemptResult, HeaderDef, WebhookDef } from './types.js';
 export { checkHostLiteral, classifyAddress, createGuardedLookup, guardedLookup, REFUSED_CODE, RefusedAddressError, type AddressClass } from './address-guard.js';
@@ -20,7 +23,6 @@ export {
   type HubOptions,
 } from './events.js';
 export { feedLoader, type AttemptRow, type DeliveryRow } from './feed-loader.js';
-export { createJobEngine, type JobEngine, type JobEngineOptions } from './jobs.js';
 export { createRetryPolicy, formatDuration, maxAttempts, type DecideInput, type RetryPolicy, type RetryPolicyConfig } from './policy.js';
 export {
   authorizationFor,
@@ -46,6 +48,18 @@ export {
   type NewDelivery,
 } from './service.js';
 export { cutText, isStorableText, storableFromBytes, storableText, storableValue } from './storable.js';
-export { DELIVERIES_CHANNEL, DELIVERY_EVENTS_CHANNEL, eventPayloads, isAttemptInFlight } from './store.js';
-export { createWebhook, deleteWebhook, findWebhook, getWebhook, listWebhooks, updateWebhook, webhookDef, type WebhookInput } from './webhooks.js';
-export { DeliveryWorker, type WorkerOptions } from './worker.js';
+export { DELIVERIES_CHANNEL, DELIVERY_EVENTS_CHANNEL, eventPayloads, feedMessages, isAttemptInFlight, type Transition } from './store.js';
+export { createWorkerStore } from './recorder.js';
+export {
+  createWebhookService,
+  findWebhook,
+  getWebhook,
+  PREVIEW_DELIVERY_ID,
+  webhookDef,
+  type RulesUsingWebhook,
+  type WebhookInput,
+  type WebhookService,
+  type WebhookServiceDeps,
+} from './webhooks.js';
+export { deliveryView, type DeliveryView, type DeliveryViewInput } from './view.js';
+export { DeliveryWorker, type WorkerOptions, type WorkerStore } from './worker.js';

@@ -1,19 +1,13 @@
 /**
- * What an attempt's result means for a delivery: the policy's decision turned into the
- * rows to write and the events to publish (pure), and — for outcomes that touch the
- * ticket (write-back, success comment, continuation, failure comment) — one transaction
- * through the helpdesk services, so that nothing is half-done after a crash.
+ * What an attempt's result means for its delivery, decided without touching anything:
+ * the retry policy's decision turned into the rows to write and the feed messages to
+ * publish (the transition of store.ts). Recording it is the store's (store.ts), with
+ * recorder.ts's fallbacks; the ticket's side of a final outcome is write-back.ts's.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { CustomField, Delivery, DeliveryAttempt, Ticket, TicketEventRecord } from '../db/index.js';
-import { addPost, updateTicket, systemActor } from '../helpdesk/index.js';
-import type { Continuation, Decision, DeliveryEventMessage, DeliveryStatus, MappingTarget } from '../domain/index.js';
-import { applyMappings, parseResponseBody } from './response.js';
-import { compileTemplate, escapeText, type TemplateContext } from '../templates/index.js';
-import type { AttemptRow, ClaimedDelivery, DeliveryUpdate } from './store.js';
-import { insertAttempts, publishEvents, publishEventsWithEm, updateDeliveries } from './store.js';
+import type { Decision } from '../domain/index.js';
+import { feedMessages, statusAfter, type AttemptRow, type ClaimedDelivery, type DeliveryUpdate, type OutcomeRows } from './store.js';
 import type { AttemptResult } from './types.js';
-import { cutText, storableText, storableValue } from './storable.js';
+import { cutText, storableText } from './storable.js';
 import { describeError } from '../log-redact.js';
 
 /** What an attempt record keeps of the response body. */
@@ -25,14 +19,13 @@ export const COMMENT_LIMIT = 100_000;
 /** How much of a recording error an outcome recorded without its response keeps. */
 const RECORDING_ERROR_LIMIT = 500;
 
-export interface Outcome {
+export interface Outcome extends OutcomeRows {
   delivery: ClaimedDelivery;
   result: AttemptResult;
   decision: Decision;
   /** null when no attempt was made (the window had passed when it was due) */
   attempt: AttemptRow | null;
   update: DeliveryUpdate;
-  events: DeliveryEventMessage[];
 }
 
 /** Text as it is recorded: storable (storable.ts), null kept. */
@@ -50,7 +43,7 @@ export function buildOutcome(delivery: ClaimedDelivery, result: AttemptResult, d
     error: storable(result.error),
     responseBody: body === null ? null : storableText(cutText(body, RECORDED_BODY_LIMIT)),
   };
-  const status: DeliveryStatus = decision.kind === 'succeeded' ? 'SUCCEEDED' : decision.kind === 'retry' ? 'RETRYING' : 'FAILED';
+  const status = statusAfter(decision);
   const update: DeliveryUpdate = {
     id: delivery.id,
     status,
@@ -60,11 +53,7 @@ export function buildOutcome(delivery: ClaimedDelivery, result: AttemptResult, d
     lastError: storable(decision.kind === 'failed' ? decision.reason : result.error),
     completedAt: decision.kind === 'retry' ? null : now,
   };
-  const base = { d: delivery.id, w: delivery.webhookId, k: delivery.ticketId, at: now.toISOString() };
-  const events: DeliveryEventMessage[] = [{ ...base, t: 'ATTEMPTED', s: status, n: number }];
-  if (decision.kind === 'succeeded') events.push({ ...base, t: 'SUCCEEDED', s: status, n: null });
-  if (decision.kind === 'failed') events.push({ ...base, t: 'FAILED', s: status, n: null });
-  return { delivery, result, decision, attempt, update, events };
+  return { delivery, result, decision, attempt, update, events: feedMessages(delivery, { kind: 'attempted', attempt: number, status }, now) };
 }
 
 /**
@@ -86,7 +75,7 @@ export function failedWithoutAttempt(delivery: ClaimedDelivery, failure: string,
     decision: { kind: 'failed', reason },
     attempt: null,
     update: { id: delivery.id, status: 'FAILED', attemptCount: delivery.attemptCount, nextAttemptAt: null, firstAttemptAt: delivery.firstAttemptAt ?? now, lastError: reason, completedAt: now },
-    events: [{ t: 'FAILED', d: delivery.id, w: delivery.webhookId, k: delivery.ticketId, s: 'FAILED', n: null, at: now.toISOString() }],
+    events: feedMessages(delivery, { kind: 'failed' }, now),
   };
 }
 
@@ -124,106 +113,4 @@ const joined = (a: string | null, b: string) => (a ? `${cutText(a, RECORDING_ERR
 export function touchesTicket(o: Outcome): boolean {
   if (o.delivery.ticketId === null) return false;
   return (o.decision.kind === 'succeeded' && o.delivery.needsProcessing) || o.decision.kind === 'failed';
-}
-
-/**
- * Records a batch of outcomes in one transaction; terminal events only for deliveries
- * that were still open (a delivery cancelled mid-attempt stays CANCELLED).
- */
-export async function recordBatch(client: import('pg').PoolClient, outcomes: Outcome[]): Promise<void> {
-  await client.query('begin');
-  try {
-    await insertAttempts(client, outcomes.flatMap((o) => (o.attempt ? [o.attempt] : [])));
-    const updated = await updateDeliveries(client, outcomes.map((o) => o.update));
-    await publishEvents(client, outcomes.flatMap((o) => o.events.filter((e) => e.t === 'ATTEMPTED' || updated.has(e.d))));
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  }
-}
-
-interface Processing {
-  responseMappings: { path: string; target: MappingTarget; field: string }[];
-  successComment: string;
-  context: TemplateContext;
-}
-
-/**
- * One outcome that touches the ticket, in one transaction: attempt row, delivery state,
- * write-back through the helpdesk services (as the system: no dispatcher events),
- * success or failure comment, continuation event, published events.
- */
-export async function recordWithTicketWork(em: EntityManager, o: Outcome): Promise<void> {
-  await em.transactional(async (tem) => {
-    const publish = (events: DeliveryEventMessage[]) => publishEventsWithEm(tem, events);
-    if (o.attempt) await tem.insert(DeliveryAttempt, { ...o.attempt });
-    const { update: u } = o;
-    const changed = await tem.nativeUpdate(
-      Delivery,
-      { id: u.id, status: { $in: ['PENDING', 'RETRYING'] } },
-      { status: u.status, attemptCount: u.attemptCount, nextAttemptAt: u.nextAttemptAt, firstAttemptAt: u.firstAttemptAt, lockedUntil: null, lastError: u.lastError, completedAt: u.completedAt },
-    );
-    if (!changed) {
-      await publish(o.events.filter((e) => e.t === 'ATTEMPTED'));
-      return;
-    }
-    const delivery = await tem.findOneOrFail(Delivery, { id: o.delivery.id });
-    const ticketId = o.delivery.ticketId!;
-    const processing = delivery.processing as Processing;
-    const continuation = delivery.continuation as Continuation | null;
-    if (o.decision.kind === 'succeeded') {
-      const notes: string[] = [];
-      // the answer and everything made from it is stored: each value storable (storable.ts)
-      const body = storableText(o.result.responseBody ?? '');
-      const parsed = parseResponseBody(body, o.result.responseContentType);
-      let temp: Record<string, unknown> = {};
-      if (processing.responseMappings.length) {
-        const fields = new Map((await tem.find(CustomField, {})).map((f) => [f.key, { type: f.type, options: f.options }]));
-        const mapped = storableValue(applyMappings(parsed, processing.responseMappings, fields));
-        notes.push(...mapped.notes);
-        temp = mapped.temp;
-        delivery.responseData = mapped.responseData;
-        if (Object.keys(mapped.customFields).length) {
-          try {
-            await updateTicket(tem, systemActor, ticketId, { customFields: mapped.customFields });
-          } catch (err) {
-            notes.push(`custom fields not written: ${(err as Error).message}`);
-          }
-        }
-      }
-      if (processing.successComment.trim()) {
-        // the context the request was rendered with, but ticket.custom as written back just now
-        const current = await tem.findOne(Ticket, { id: ticketId });
-        const base = processing.context;
-        const ctx: TemplateContext = {
-          ...base,
-          ticket: base.ticket && current ? { ...base.ticket, custom: { ...current.customFields } } : base.ticket,
-          temp: { ...base.temp, ...temp },
-          response: { status: o.result.statusCode ?? 0, body },
-        };
-        const rendered = storableText(compileTemplate(processing.successComment, 'successComment').render(ctx, escapeText));
-        const text = cutText(rendered, COMMENT_LIMIT);
-        if (text.length < rendered.length) notes.push(`success comment cut to ${COMMENT_LIMIT} characters (it had ${rendered.length})`);
-        if (text.trim()) await addPost(tem, systemActor, ticketId, 'COMMENT', text);
-      }
-      if (continuation) {
-        tem.create(TicketEventRecord, {
-          kind: 'CONTINUATION',
-          ticketId,
-          type: continuation.event ?? 'TICKET_UPDATED',
-          payload: { ...continuation, temp: { ...continuation.temp, ...temp }, deliveryId: delivery.id },
-          createdAt: new Date(),
-        });
-      }
-      delivery.notes = [...delivery.notes, ...notes.map(storableText)];
-    } else if (o.decision.kind === 'failed') {
-      const skipped = continuation ? ` The remaining actions of rule "${continuation.ruleName}" were not run.` : '';
-      const n = o.update.attemptCount;
-      const reason = storableText(cutText(o.decision.reason, COMMENT_LIMIT / 2));
-      await addPost(tem, systemActor, ticketId, 'COMMENT', `Webhook "${delivery.webhookName}" failed after ${n} attempt${n === 1 ? '' : 's'}: ${reason}.${skipped}`);
-    }
-    await tem.flush();
-    await publish(o.events);
-  });
 }

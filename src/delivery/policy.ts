@@ -28,9 +28,9 @@ export interface RetryPolicy {
   readonly config: Readonly<RetryPolicyConfig>;
   decide(input: DecideInput): Decision;
   /**
-   * Whether an attempt that is due may still start now. After downtime a retry can be
-   * picked up long after its slot; RUNTIME.md allows no attempt later than the window
-   * after the first. A grace of one interval, 5 s at most, covers ordinary pickup latency.
+   * Whether an attempt that is due may still start now: no attempt starts later than the
+   * window after the first, however late it is picked up (after downtime, long after its
+   * slot). A grace of one interval, 5 s at most, covers ordinary pickup latency.
    */
   mayStart(firstAttemptAt: Date | null, now: Date): boolean;
 }
@@ -68,8 +68,7 @@ export function createRetryPolicy(config: RetryPolicyConfig): RetryPolicy {
     const at = Math.max(due, now.getTime());
     // The window bounds the real start, not only the slot: when an attempt outlasts the
     // interval (a timeout longer than it), its slot has passed and the next attempt would
-    // start "now", which may be past the window (with 1s/4s and a 2s timeout, attempts
-    // used to start 6 s and 8 s after the first; RUNTIME.md: none later than the window).
+    // start now, which may be past the window; then this attempt is the last.
     if (offset > windowMs || at - firstAttemptAt.getTime() > windowMs) {
       const plural = attemptNumber === 1 ? 'attempt' : 'attempts';
       return { kind: 'failed', reason: `retry window of ${formatDuration(windowMs)} exhausted after ${attemptNumber} ${plural}; last error: ${lastError}` };

@@ -9,9 +9,22 @@
  * retry window (started at the claim, store.ts claimDue) still closes.
  */
 import type pg from 'pg';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../log.js';
-import { minimalOutcome, recordBatch, recordingError, recordWithTicketWork, withNote, type Outcome } from './outcome.js';
+import { minimalOutcome, recordingError, withNote, type Outcome } from './outcome.js';
+import { claimDue, recordBatch, releaseClaims } from './store.js';
+import { recordWithTicketWork } from './write-back.js';
+import type { WorkerStore } from './worker.js';
+
+/** The worker's store on the database: claims and releases (store.ts), recording with the fallbacks below. */
+export function createWorkerStore(pool: pg.Pool, orm: MikroORM, log: Logger): WorkerStore {
+  return {
+    claim: (limit, now, leaseMs) => claimDue(pool, limit, now, leaseMs),
+    release: (ids) => releaseClaims(pool, ids),
+    record: (outcomes) => recordOutcomes(pool, outcomes, log),
+    recordWithTicketWork: (outcome) => recordOutcomeWithTicketWork(() => orm.em.fork(), pool, outcome, log),
+  };
+}
 
 /** Errors after which the same transaction may well succeed when run again. */
 const TRANSIENT_CODES = new Set(['40001', '40P01']); // serialization failure, deadlock

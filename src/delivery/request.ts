@@ -99,11 +99,11 @@ export function appendQuery(url: string, query: string): string {
 /**
  * The first "." or ".." path segment of `url` as written (also "%2e", "%2E%2e", ...), or null.
  *
- * Fix (issue 3 integration tests): the URL parser removes such a segment together with the
- * one before it, and it decodes "%2e" there, so percent-encoding cannot protect it: a value
- * ".." in `/orders/{{ ticket.custom.x }}/cancel` (a CLIENT sets custom fields and the title)
- * sent the request to `/cancel`. Such a URL is refused like any URL that is invalid after
- * rendering (at save time for literal text, as a non-retryable failure for values).
+ * The URL parser removes such a segment together with the one before it, and decodes
+ * "%2e" there, so percent-encoding cannot protect it: a value ".." in
+ * `/orders/{{ ticket.custom.x }}/cancel` would send the request to `/cancel`. Such a URL is
+ * refused like any URL that is invalid after rendering (at save time for literal text, as
+ * a non-retryable failure for values).
  */
 function dotSegment(url: string): string | null {
   const path = /^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*[^/\\?#]*([^?#]*)/.exec(url)?.[1] ?? '';

@@ -1,6 +1,7 @@
 /**
  * Creating deliveries (render once, keep the bytes), and the delivery log's operations:
- * test, redeliver, cancel, list, get. The send itself is the worker's.
+ * test, redeliver, cancel, list, get. Every row change goes through the store (store.ts);
+ * the send itself is the worker's.
  */
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -12,8 +13,8 @@ import { buildTemplateContext, loadTicketForTemplates } from '../templates/index
 import { redactedAuthorization, renderRequest, RequestRenderError, urlTagProblem } from './request.js';
 import { sealCredentials } from './credentials.js';
 import { webhookDef, getWebhook } from './webhooks.js';
-import { publishEventsWithEm } from './store.js';
-import type { Continuation, DeliveryEventMessage, DeliveryStatus, TicketEventType } from '../domain/index.js';
+import { cancelDelivery, failUnsendable, queueDelivery, sqlOf } from './store.js';
+import { isOpenDelivery, type Continuation, type DeliveryStatus, type TicketEventType } from '../domain/index.js';
 
 export interface NewDelivery {
   webhook: Webhook;
@@ -54,21 +55,17 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
     });
     ctx.delivery = { id };
     const now = clock();
-    const delivery = em.create(Delivery, {
+    const delivery = queueDelivery(em, {
       id,
       webhookId: def.id,
       webhookName: def.name,
       ticketId: input.ticket.id,
       ruleId: input.rule?.id ?? null,
       event: input.event ?? null,
-      status: 'PENDING',
       request: { method: def.method, url: def.url, headers: {}, body: null },
       processing: { responseMappings: def.responseMappings, successComment: def.successComment, context: ctx },
       continuation: input.continuation ?? null,
-      nextAttemptAt: now,
-      createdAt: now,
-      notes: [],
-    });
+    }, now);
     try {
       const { request, authorization, secretHeaders } = renderRequest(def, ctx, { userAgent });
       const redacted = redactedAuthorization(def.auth.type);
@@ -76,14 +73,11 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
       delivery.authSealed = sealCredentials(box, authorization ? { ...secretHeaders, Authorization: authorization } : secretHeaders);
     } catch (err) {
       if (!(err instanceof RequestRenderError)) throw err;
-      // not retryable: FAILED at once, with the reason on the delivery and the ticket
-      Object.assign(delivery, { status: 'FAILED' as DeliveryStatus, nextAttemptAt: null, completedAt: now, lastError: err.message, notes: [err.message] });
-      // an awaited delivery that fails here stops its rule just like a final failure (outcome.ts): say so
+      // not retryable: FAILED at once, with the reason on the delivery and the ticket; an
+      // awaited delivery that fails here stops its rule just like a final failure (write-back.ts)
       const skipped = input.continuation ? ` The remaining actions of rule "${input.continuation.ruleName}" were not run.` : '';
       await addPost(em, systemActor, input.ticket.id, 'COMMENT', `Webhook "${def.name}" was not sent: ${err.message}.${skipped}`);
-      // inserted first (its QUEUED event), then FAILED on the feed, in the caller's transaction
-      await em.flush();
-      await publishFailed(em, delivery);
+      await failUnsendable(em, delivery, err.message, now);
     }
     return delivery;
   };
@@ -111,25 +105,20 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
       if (!original.request.url || original.status === 'FAILED' && original.attemptCount === 0) {
         throw badInput('deliveryId', 'this delivery was never sent (its request could not be rendered); fix the webhook and use testWebhook');
       }
-      const now = clock();
-      const copy = em.create(Delivery, {
+      const copy = queueDelivery(em, {
         id: randomUUID(),
         webhookId: original.webhookId,
         webhookName: original.webhookName,
         ticketId: original.ticketId,
         ruleId: original.ruleId,
         event: original.event,
-        status: 'PENDING',
         request: original.request,
         authSealed: original.authSealed,
         processing: original.processing,
         // the rule's remaining actions ran (or not) with the original; a re-send does not repeat them
         continuation: null,
         redeliveryOf: original.id,
-        nextAttemptAt: now,
-        createdAt: now,
-        notes: [],
-      });
+      }, clock());
       await em.flush();
       return copy;
     },
@@ -137,29 +126,16 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
     async cancel(em, deliveryId) {
       const delivery = await findDelivery(em, deliveryId);
       if (!delivery) throw notFound('delivery', deliveryId, 'id');
-      if (delivery.status !== 'PENDING' && delivery.status !== 'RETRYING') {
+      if (!isOpenDelivery(delivery.status)) {
         throw badInput('id', `delivery ${deliveryId} is ${delivery.status} and cannot be cancelled; only PENDING or RETRYING deliveries can`);
       }
       const now = clock();
-      await em.transactional(async (tem) => {
-        const changed = await tem.nativeUpdate(
-          Delivery,
-          { id: deliveryId, status: { $in: ['PENDING', 'RETRYING'] } },
-          { status: 'CANCELLED', nextAttemptAt: null, completedAt: now },
-        );
-        if (!changed) throw badInput('id', `delivery ${deliveryId} finished before it could be cancelled`);
-        await publish(tem, [{ t: 'CANCELLED', d: delivery.id, w: delivery.webhookId, k: delivery.ticketId, s: 'CANCELLED', n: null, at: now.toISOString() }]);
-      });
+      const changed = await em.transactional((tem) => cancelDelivery(sqlOf(tem), delivery.id, now));
+      if (!changed) throw badInput('id', `delivery ${deliveryId} finished before it could be cancelled`);
       await em.refresh(delivery);
       return delivery;
     },
   };
-}
-
-const publish = (em: EntityManager, events: DeliveryEventMessage[]) => publishEventsWithEm(em, events);
-
-async function publishFailed(em: EntityManager, d: Delivery): Promise<void> {
-  await publish(em, [{ t: 'FAILED', d: d.id, w: d.webhookId, k: d.ticketId, s: 'FAILED', n: null, at: (d.completedAt ?? new Date()).toISOString() }]);
 }
 
 export interface DeliveryListFilter {

@@ -1,20 +1,85 @@
 /**
- * The delivery hot path in SQL (no ORM): claim due deliveries in batches with
- * FOR UPDATE SKIP LOCKED, record attempts and state changes in one statement per batch,
- * and publish their events in the same transaction. Measured (ARCHITECTURE.md): one job
- * per delivery is bound at ~500/s; batches are not.
+ * The one owner of delivery rows: every change of a delivery row is made here, as a
+ * transition of one state machine, and publishes its feed message here, in the same
+ * transaction (NOTIFY is delivered at commit, so the feed never shows a change that was
+ * rolled back).
+ *
+ *   insert ──────────────▶ PENDING                    QUEUED (by the insert trigger, below)
+ *   insert, unrenderable ─▶ FAILED                     QUEUED, FAILED
+ *   PENDING | RETRYING ─── attempt ──▶ RETRYING | SUCCEEDED | FAILED
+ *                                                      ATTEMPTED (+ SUCCEEDED or FAILED)
+ *   PENDING | RETRYING ─── fail unsent ──▶ FAILED      FAILED (window passed, unreadable credentials)
+ *   PENDING | RETRYING ─── cancel ──▶ CANCELLED        CANCELLED
+ *
+ * PENDING and RETRYING are the open states (src/domain): only they are claimed, and a
+ * transition out of them applies only to a row still open (a delivery cancelled while
+ * its attempt ran stays CANCELLED; its attempt is recorded, ATTEMPTED published, nothing
+ * else).
+ *
+ * QUEUED alone is published by the database: the statement trigger `deliveries_notify`
+ * (src/db/migrations/Migration20261129000100Notify.ts) sends it with the workers'
+ * wake-up, in the inserting transaction, for every inserted row whatever made the insert
+ * (the caller's unit of work flushed when it chooses, a batch), in the message shape of
+ * feedMessages(). Nothing here publishes QUEUED.
+ *
+ * The worker's path is plain SQL in batches: one claim statement per batch (src/queue),
+ * one transaction per batch of outcomes. Writes made inside a MikroORM transaction (the
+ * ticket write-back, cancel) run the same statements through sqlOf(em).
  */
 import type pg from 'pg';
-import type { DeliveryEventMessage, DeliveryStatus, RenderedRequest } from '../domain/index.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Delivery } from '../db/index.js';
+import { defineClaim, type Queryable } from '../queue/index.js';
+import { OPEN_DELIVERY_STATUSES, type Continuation, type Decision, type DeliveryEventMessage, type DeliveryStatus, type MappingTarget, type RenderedRequest } from '../domain/index.js';
+import type { TemplateContext } from '../templates/index.js';
+
+export type { Queryable } from '../queue/index.js';
 
 export const DELIVERY_EVENTS_CHANNEL = 'deskhooks_delivery_events';
 export const DELIVERIES_CHANNEL = 'deskhooks_deliveries';
 
-export interface ClaimedDelivery {
+// ---------------------------------------------------------------- the state machine
+
+/** The open states (src/domain) in SQL, as the partial index deliveries_due_idx has them, so that the claim uses it. */
+const OPEN = `status in (${OPEN_DELIVERY_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
+/** The state an attempt leaves its delivery in. */
+export function statusAfter(decision: Decision): DeliveryStatus {
+  return decision.kind === 'succeeded' ? 'SUCCEEDED' : decision.kind === 'retry' ? 'RETRYING' : 'FAILED';
+}
+
+/** A transition out of an open state, as the feed tells it. */
+export type Transition =
+  | { kind: 'attempted'; attempt: number; status: DeliveryStatus }
+  | { kind: 'failed' }
+  | { kind: 'cancelled' };
+
+export interface DeliveryIds {
   id: string;
   webhookId: string | null;
-  webhookName: string;
   ticketId: string | null;
+}
+
+/** The feed messages of a transition: identifiers and state only. */
+export function feedMessages(row: DeliveryIds, t: Transition, at: Date): DeliveryEventMessage[] {
+  const base = { d: row.id, w: row.webhookId, k: row.ticketId, at: at.toISOString() };
+  switch (t.kind) {
+    case 'attempted': {
+      const out: DeliveryEventMessage[] = [{ ...base, t: 'ATTEMPTED', s: t.status, n: t.attempt }];
+      if (t.status === 'SUCCEEDED' || t.status === 'FAILED') out.push({ ...base, t: t.status, s: t.status, n: null });
+      return out;
+    }
+    case 'failed':
+      return [{ ...base, t: 'FAILED', s: 'FAILED', n: null }];
+    case 'cancelled':
+      return [{ ...base, t: 'CANCELLED', s: 'CANCELLED', n: null }];
+  }
+}
+
+// ---------------------------------------------------------------- rows
+
+export interface ClaimedDelivery extends DeliveryIds {
+  webhookName: string;
   status: DeliveryStatus;
   request: RenderedRequest;
   authSealed: string | null;
@@ -48,7 +113,21 @@ export interface DeliveryUpdate {
   note?: string | null;
 }
 
-type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+/** What recording one outcome writes: its attempt row (if one was made), the delivery's new state, its feed messages. */
+export interface OutcomeRows {
+  attempt: AttemptRow | null;
+  update: DeliveryUpdate;
+  events: DeliveryEventMessage[];
+}
+
+/** What a success does to the ticket, stored with the delivery when it was queued. */
+export interface Processing {
+  responseMappings: { path: string; target: MappingTarget; field: string }[];
+  successComment: string;
+  context: TemplateContext;
+}
+
+// ---------------------------------------------------------------- the worker's path
 
 /**
  * Claims up to `limit` due deliveries for `leaseMs`. A delivery claimed for its first
@@ -58,24 +137,17 @@ type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
  * The rows come back with `firstAttemptAt` as it was before the claim (null for a first
  * attempt), so that the recorded first attempt starts when it was sent.
  */
-export async function claimDue(db: Queryable, limit: number, now: Date, leaseMs: number): Promise<ClaimedDelivery[]> {
-  const { rows } = await db.query(
-    `with due as (
-       select id, first_attempt_at from deliveries
-        where status in ('PENDING', 'RETRYING') and next_attempt_at <= $2
-          and (locked_until is null or locked_until < $2)
-        order by next_attempt_at
-        limit $1
-        for update skip locked
-     )
-     update deliveries d set locked_until = $2::timestamptz + make_interval(secs => $3::double precision / 1000),
-            first_attempt_at = coalesce(d.first_attempt_at, $2::timestamptz)
-       from due where d.id = due.id
-     returning d.id, d.webhook_id, d.webhook_name, d.ticket_id, d.status, d.request, d.auth_sealed, d.attempt_count, due.first_attempt_at, d.last_error,
-       (d.continuation is not null or d.processing->>'successComment' <> '' or jsonb_array_length(d.processing->'responseMappings') > 0) as needs_processing`,
-    [limit, now, leaseMs],
-  );
-  return rows.map((r) => ({
+export const claimDue = defineClaim<ClaimedDelivery>(
+  {
+    table: 'deliveries',
+    ready: `${OPEN} and next_attempt_at <= $2`,
+    orderBy: 'next_attempt_at',
+    set: 'first_attempt_at = coalesce(t.first_attempt_at, $2::timestamptz)',
+    before: ['first_attempt_at'],
+    returning: `t.id, t.webhook_id, t.webhook_name, t.ticket_id, t.status, t.request, t.auth_sealed, t.attempt_count, due.first_attempt_at, t.last_error,
+       (t.continuation is not null or t.processing->>'successComment' <> '' or jsonb_array_length(t.processing->'responseMappings') > 0) as needs_processing`,
+  },
+  (r) => ({
     id: r.id,
     webhookId: r.webhook_id,
     webhookName: r.webhook_name,
@@ -87,8 +159,8 @@ export async function claimDue(db: Queryable, limit: number, now: Date, leaseMs:
     firstAttemptAt: r.first_attempt_at,
     lastError: r.last_error,
     needsProcessing: r.needs_processing,
-  }));
-}
+  }),
+);
 
 /**
  * Gives claims back without counting an attempt (shutdown). An aborted first attempt
@@ -98,13 +170,13 @@ export async function releaseClaims(db: Queryable, ids: string[]): Promise<void>
   if (!ids.length) return;
   await db.query(
     `update deliveries set locked_until = null,
-            first_attempt_at = case when attempt_count = 0 and status in ('PENDING', 'RETRYING') then null else first_attempt_at end
+            first_attempt_at = case when attempt_count = 0 and ${OPEN} then null else first_attempt_at end
       where id = any($1::uuid[])`,
     [ids],
   );
 }
 
-export async function insertAttempts(db: Queryable, attempts: AttemptRow[]): Promise<void> {
+async function insertAttempts(db: Queryable, attempts: AttemptRow[]): Promise<void> {
   if (!attempts.length) return;
   await db.query(
     `insert into delivery_attempts (delivery_id, number, started_at, duration_ms, status_code, error, response_body)
@@ -123,12 +195,11 @@ export async function insertAttempts(db: Queryable, attempts: AttemptRow[]): Pro
 }
 
 /**
- * Applies the updates to deliveries still PENDING/RETRYING (a delivery cancelled while
- * its attempt ran stays CANCELLED). Returns the ids that were updated.
+ * Applies the updates to deliveries still open; returns the ids that were updated.
  * `first_attempt_at` takes the update's value: the first attempt's real start replaces
  * the claim's time (claimDue).
  */
-export async function updateDeliveries(db: Queryable, updates: DeliveryUpdate[]): Promise<Set<string>> {
+async function updateDeliveries(db: Queryable, updates: DeliveryUpdate[]): Promise<Set<string>> {
   if (!updates.length) return new Set();
   const { rows } = await db.query(
     `update deliveries d set status = u.status, attempt_count = u.n, next_attempt_at = u.next,
@@ -137,7 +208,7 @@ export async function updateDeliveries(db: Queryable, updates: DeliveryUpdate[])
             notes = case when u.note is null then d.notes else d.notes || jsonb_build_array(u.note) end
        from unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::timestamptz[], $8::text[])
             as u(id, status, n, next, first, err, completed, note)
-      where d.id = u.id and d.status in ('PENDING', 'RETRYING')
+      where d.id = u.id and d.${OPEN}
       returning d.id`,
     [
       updates.map((u) => u.id),
@@ -153,9 +224,104 @@ export async function updateDeliveries(db: Queryable, updates: DeliveryUpdate[])
   return new Set(rows.map((r) => r.id as string));
 }
 
+/**
+ * Records outcomes: attempt rows, the deliveries' new states, their feed messages —
+ * ATTEMPTED always, the state's own message only for deliveries that were still open.
+ * Returns the ids whose state changed. Runs in the caller's transaction.
+ */
+export async function writeOutcomes(db: Queryable, outcomes: OutcomeRows[]): Promise<Set<string>> {
+  await insertAttempts(db, outcomes.flatMap((o) => (o.attempt ? [o.attempt] : [])));
+  const updated = await updateDeliveries(db, outcomes.map((o) => o.update));
+  await publish(db, outcomes.flatMap((o) => o.events.filter((e) => e.t === 'ATTEMPTED' || updated.has(e.d))));
+  return updated;
+}
+
+/** writeOutcomes in one transaction of its own. */
+export async function recordBatch(client: pg.PoolClient, outcomes: OutcomeRows[]): Promise<void> {
+  await client.query('begin');
+  try {
+    await writeOutcomes(client, outcomes);
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => {});
+    throw err;
+  }
+}
+
+/** What the ticket write-back of a delivery needs (stored when it was queued). */
+export async function ticketWorkOf(db: Queryable, id: string): Promise<{ webhookName: string; processing: Processing; continuation: Continuation | null }> {
+  const { rows } = await db.query(`select webhook_name, processing, continuation from deliveries where id = $1`, [id]);
+  const r = rows[0];
+  if (!r) throw new Error(`delivery ${id} not found`);
+  return { webhookName: r.webhook_name, processing: r.processing, continuation: r.continuation };
+}
+
+/** Stores what a success made of the answer (`responseData` when mappings ran) and appends notes. */
+export async function annotate(db: Queryable, id: string, { responseData, notes }: { responseData?: unknown; notes: string[] }): Promise<void> {
+  if (responseData === undefined && !notes.length) return;
+  await db.query(
+    `update deliveries set response_data = case when $2::boolean then $3::jsonb else response_data end, notes = notes || $4::jsonb where id = $1`,
+    [id, responseData !== undefined, JSON.stringify(responseData ?? null), JSON.stringify(notes)],
+  );
+}
+
+// ---------------------------------------------------------------- the service's path
+
+type DeliveryFields = Pick<Delivery, 'id' | 'webhookId' | 'webhookName' | 'ticketId' | 'ruleId' | 'event' | 'request' | 'processing' | 'continuation'> &
+  Partial<Pick<Delivery, 'authSealed' | 'redeliveryOf'>>;
+
+/** A new delivery in the caller's unit of work (inserted with it): PENDING, due now. */
+export function queueDelivery(em: EntityManager, fields: DeliveryFields, now: Date): Delivery {
+  return em.create(Delivery, { ...fields, status: 'PENDING', nextAttemptAt: now, createdAt: now, notes: [] });
+}
+
+/**
+ * A delivery queued in this unit of work whose request cannot be sent (it cannot be
+ * rendered): FAILED with the reason, inserted now (its QUEUED message first), then FAILED
+ * published — all in the caller's transaction.
+ */
+export async function failUnsendable(em: EntityManager, delivery: Delivery, reason: string, now: Date): Promise<void> {
+  Object.assign(delivery, { status: 'FAILED' as DeliveryStatus, nextAttemptAt: null, completedAt: now, lastError: reason, notes: [reason] });
+  await em.flush();
+  await publish(sqlOf(em), feedMessages(delivery, { kind: 'failed' }, now));
+}
+
+/** Cancels a delivery still open; returns false when it no longer was. */
+export async function cancelDelivery(db: Queryable, id: string, now: Date): Promise<boolean> {
+  const { rows } = await db.query(
+    `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = $2
+      where id = $1 and ${OPEN}
+      returning id, webhook_id::text as "webhookId", ticket_id::text as "ticketId"`,
+    [id, now],
+  );
+  if (!rows[0]) return false;
+  await publish(db, feedMessages(rows[0], { kind: 'cancelled' }, now));
+  return true;
+}
+
+// ---------------------------------------------------------------- reads
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether `id` names a delivery being attempted at this moment: claimed by a worker of
+ * any process (open, with a claim that has not expired). Only then does an incoming
+ * request carrying `X-Deskhooks-Delivery: <id>` come from that attempt's receiver (the
+ * seed's sub-ticket commenting on its parent). Anything that is not a delivery id is
+ * simply not in flight. One primary-key lookup.
+ */
+export async function isAttemptInFlight(em: EntityManager, id: string | undefined): Promise<boolean> {
+  const value = id?.trim();
+  if (!value || !UUID.test(value)) return false;
+  const { rows } = await sqlOf(em).query(`select 1 from deliveries where id = $1 and ${OPEN} and locked_until > now()`, [value]);
+  return rows.length > 0;
+}
+
+// ---------------------------------------------------------------- the feed
+
 const MAX_PAYLOAD = 7_800;
 
-/** Events as JSON-array payloads, each under NOTIFY's 8,000-byte limit. */
+/** Messages as JSON-array payloads, each under NOTIFY's 8,000-byte limit. */
 export function eventPayloads(events: DeliveryEventMessage[]): string[] {
   const payloads: string[] = [];
   let chunk: string[] = [];
@@ -174,34 +340,30 @@ export function eventPayloads(events: DeliveryEventMessage[]): string[] {
   return payloads;
 }
 
-export async function publishEvents(db: Queryable, events: DeliveryEventMessage[]): Promise<void> {
+async function publish(db: Queryable, events: DeliveryEventMessage[]): Promise<void> {
   if (!events.length) return;
   await db.query(`select pg_notify($1, p) from unnest($2::text[]) p`, [DELIVERY_EVENTS_CHANNEL, eventPayloads(events)]);
 }
 
-/** The same through a MikroORM EntityManager (inside its transaction, when it has one). */
-export async function publishEventsWithEm(em: { execute(sql: string, params: unknown[]): Promise<unknown> }, events: DeliveryEventMessage[]): Promise<void> {
-  for (const payload of eventPayloads(events)) await em.execute('select pg_notify(?, ?)', [DELIVERY_EVENTS_CHANNEL, payload]);
-}
-
-/** The earliest time a delivery is due, for scheduling the next drain. */
-export async function nextDueAt(db: Queryable): Promise<Date | null> {
-  const { rows } = await db.query(`select min(next_attempt_at) as at from deliveries where status in ('PENDING', 'RETRYING')`);
-  return rows[0]?.at ?? null;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// ---------------------------------------------------------------- MikroORM
 
 /**
- * Whether `id` names a delivery being attempted at this moment: claimed by a worker of
- * any process (claimDue: PENDING or RETRYING with a claim that has not expired). Only
- * then does an incoming request carrying `X-Deskhooks-Delivery: <id>` come from that
- * attempt's receiver (the seed's sub-ticket commenting on its parent). Anything that is
- * not a delivery id is simply not in flight. One primary-key lookup.
+ * The store's statements through a MikroORM EntityManager: in its transaction when it
+ * has one, with real parameters (`$n` becomes knex's `?`).
  */
-export async function isAttemptInFlight(em: { execute(sql: string, params: unknown[]): Promise<unknown> }, id: string | undefined): Promise<boolean> {
-  const value = id?.trim();
-  if (!value || !UUID.test(value)) return false;
-  const rows = (await em.execute(`select 1 from deliveries where id = ? and status in ('PENDING', 'RETRYING') and locked_until > now()`, [value])) as unknown[];
-  return rows.length > 0;
+export function sqlOf(em: EntityManager): Queryable {
+  return {
+    async query(text, values = []) {
+      const ordered: unknown[] = [];
+      const sql = text.replace(/\$(\d+)/g, (_, n: string) => {
+        ordered.push(values[Number(n) - 1]);
+        return '?';
+      });
+      const query = em.getKnex().raw(sql, ordered as never[]);
+      const trx = em.getTransactionContext();
+      if (trx) query.transacting(trx);
+      const res = (await query) as { rows: any[] };
+      return { rows: res.rows };
+    },
+  };
 }

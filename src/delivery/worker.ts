@@ -2,17 +2,16 @@
  * The delivery worker: claims due deliveries in batches, sends them with bounded
  * concurrency, and records the outcomes (plain ones in batched transactions, ones that
  * touch the ticket one by one; recorder.ts keeps one that cannot be stored from holding
- * back the others). Woken by NOTIFY on new deliveries, by Agenda at retry
- * times and by the recovery sweep; it never polls on its own.
+ * back the others). It never polls: it drains when woken (src/queue/drain.ts) — by a
+ * notification of new deliveries, by the job engine at retry times, by the sweep that
+ * takes over expired claims. Time comes from its clock, rows from its store.
  */
-import type pg from 'pg';
-import type { MikroORM } from '@mikro-orm/postgresql';
 import type { SecretBox } from '../crypto/index.js';
 import type { Logger } from '../log.js';
-import { claimDue, releaseClaims, type ClaimedDelivery } from './store.js';
+import { DrainLoop } from '../queue/index.js';
+import type { ClaimedDelivery } from './store.js';
 import { buildOutcome, expiredOutcome, failedWithoutAttempt, touchesTicket, type Outcome } from './outcome.js';
 import type { Decision, RenderedRequest } from '../domain/index.js';
-import { recordOutcomeWithTicketWork, recordOutcomes } from './recorder.js';
 import type { AttemptResult } from './types.js';
 import { openCredentials } from './credentials.js';
 
@@ -26,9 +25,20 @@ export interface RetryPolicy {
   mayStart(firstAttemptAt: Date | null, now: Date): boolean;
 }
 
+/** What the worker needs of the delivery rows (recorder.ts createWorkerStore on the database). */
+export interface WorkerStore {
+  /** claims up to `limit` due deliveries until `now + leaseMs` */
+  claim(limit: number, now: Date, leaseMs: number): Promise<ClaimedDelivery[]>;
+  /** gives claims back without counting an attempt */
+  release(ids: string[]): Promise<void>;
+  /** records outcomes that change delivery rows only; returns those recorded */
+  record(outcomes: Outcome[]): Promise<Outcome[]>;
+  /** records an outcome with its ticket work; returns whether anything was recorded */
+  recordWithTicketWork(outcome: Outcome): Promise<boolean>;
+}
+
 export interface WorkerOptions {
-  pool: pg.Pool;
-  orm: MikroORM;
+  store: WorkerStore;
   sender: Sender;
   policy: RetryPolicy;
   box: SecretBox;
@@ -36,7 +46,7 @@ export interface WorkerOptions {
   concurrency: number;
   /** how long a claim holds before another worker may take the delivery over */
   leaseMs: number;
-  /** called after a retry is recorded, so that a drain runs at that time */
+  /** called with each retry time recorded, so that a drain runs at that time */
   scheduleRetry: (at: Date) => void;
   clock?: () => Date;
   /** outcomes recorded per transaction at most */
@@ -45,37 +55,20 @@ export interface WorkerOptions {
 
 export class DeliveryWorker {
   private readonly clock: () => Date;
+  private readonly loop: DrainLoop;
   private inFlight = new Map<string, AbortController>();
   private pending: Outcome[] = [];
   private flushing: Promise<void> | null = null;
-  private draining: Promise<void> | null = null;
-  private wakeAgain = false;
-  private stopping = false;
-  private slotFreed: (() => void) | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: WorkerOptions) {
     this.clock = opts.clock ?? (() => new Date());
+    this.loop = new DrainLoop(() => this.drain(), (err) => opts.log.error('delivery drain failed; the next wake-up retries it', err));
   }
 
   /** Drains every due delivery; concurrent calls share one drain. */
   wake(): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    if (this.draining) {
-      this.wakeAgain = true;
-      // a drain waiting for in-flight sends claims again now (see drain())
-      this.signal();
-      return this.draining;
-    }
-    this.draining = this.drain()
-      .catch((err) => this.opts.log.error('delivery drain failed; the next wake-up retries it', err))
-      .finally(() => {
-        this.draining = null;
-        if (this.wakeAgain && !this.stopping) {
-          this.wakeAgain = false;
-          void this.wake();
-        }
-      });
-    return this.draining;
+    return this.loop.wake();
   }
 
   get busy(): number {
@@ -83,49 +76,38 @@ export class DeliveryWorker {
   }
 
   private async drain(): Promise<void> {
-    const { concurrency } = this.opts;
+    const { concurrency, store } = this.opts;
+    const loop = this.loop;
     // under load, claim in batches of a quarter of the slots rather than one query per
     // freed slot: fewer claim queries compete with the sends for the database
     const minClaim = Math.max(1, Math.floor(concurrency / 4));
     for (;;) {
-      if (this.stopping) return;
+      if (loop.stopping) return;
       const free = concurrency - this.inFlight.size;
       if (free <= 0) {
-        await this.changed();
+        await loop.changed();
         continue;
       }
       // gather freed slots for up to 5 ms (never longer: sends stuck on a silent receiver
       // must not hold the others back), then claim them in one query
       const deadline = Date.now() + 5;
-      while (concurrency - this.inFlight.size < minClaim && this.inFlight.size > 0 && !this.stopping && Date.now() < deadline) {
-        await Promise.race([this.changed(), new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now())))]);
+      while (concurrency - this.inFlight.size < minClaim && this.inFlight.size > 0 && !loop.stopping && Date.now() < deadline) {
+        await Promise.race([loop.changed(), new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now())))]);
       }
-      if (this.stopping) return;
-      this.wakeAgain = false;
+      if (loop.stopping) return;
+      loop.takeWake();
       const slots = concurrency - this.inFlight.size;
-      const claimed = await claimDue(this.opts.pool, slots, this.clock(), this.opts.leaseMs);
+      const claimed = await store.claim(slots, this.clock(), this.opts.leaseMs);
+      if (loop.stopping) return store.release(claimed.map((d) => d.id)); // stop() began meanwhile: not started
       for (const d of claimed) this.start(d);
-      if (claimed.length >= slots || this.wakeAgain) continue;
-      // Let the in-flight sends finish before declaring the drain done — but a wake-up
-      // (a new delivery, a retry's time) claims again at once. Before, it waited here for
-      // every in-flight send, so one receiver that never answers held back every other
-      // delivery's retries and new deliveries for up to DESKHOOKS_REQUEST_TIMEOUT
-      // (test/integration/delivery.test.ts saw 1 s retries start 2.4 s apart).
-      while (this.inFlight.size && !this.stopping && !this.wakeAgain) await this.changed();
-      if (!this.wakeAgain || this.stopping) break;
+      if (claimed.length >= slots || loop.woken) continue;
+      // The drain is done once its in-flight sends have finished; a wake-up meanwhile (a
+      // new delivery, a retry's time) claims again at once, so a receiver that never
+      // answers holds back no other delivery.
+      while (this.inFlight.size && !loop.stopping && !loop.woken) await loop.changed();
+      if (!loop.woken || loop.stopping) break;
     }
     await this.flush();
-  }
-
-  /** resolves when a send finishes, a wake-up arrives, or stop() begins */
-  private changed(): Promise<void> {
-    return new Promise<void>((resolve) => (this.slotFreed = resolve));
-  }
-
-  private signal(): void {
-    const resolve = this.slotFreed;
-    this.slotFreed = null;
-    resolve?.();
   }
 
   private start(d: ClaimedDelivery): void {
@@ -135,7 +117,7 @@ export class DeliveryWorker {
       .catch((err) => this.opts.log.error(`delivery ${d.id}: attempt failed unrecorded; its claim expires, its retry window still runs`, err))
       .finally(() => {
         this.inFlight.delete(d.id);
-        this.signal();
+        this.loop.signal();
       });
   }
 
@@ -165,15 +147,13 @@ export class DeliveryWorker {
 
   private async record(outcome: Outcome): Promise<void> {
     if (touchesTicket(outcome)) {
-      if (await recordOutcomeWithTicketWork(() => this.opts.orm.em.fork(), this.opts.pool, outcome, this.opts.log)) this.afterRecord([outcome]);
+      if (await this.opts.store.recordWithTicketWork(outcome)) this.afterRecord([outcome]);
     } else {
       this.pending.push(outcome);
       if (this.pending.length >= (this.opts.batchSize ?? 200)) await this.flush();
       else this.scheduleFlush();
     }
   }
-
-  private flushTimer: NodeJS.Timeout | null = null;
 
   private scheduleFlush(): void {
     if (this.flushTimer) return;
@@ -190,15 +170,13 @@ export class DeliveryWorker {
     const batch = this.pending;
     this.pending = [];
     this.flushing = (async () => {
-      this.afterRecord(await recordOutcomes(this.opts.pool, batch, this.opts.log));
+      this.afterRecord(await this.opts.store.record(batch));
     })().finally(() => (this.flushing = null));
     await this.flushing;
   }
 
   private afterRecord(outcomes: Outcome[]): void {
-    // every distinct time: scheduleRetry buckets them itself (jobs.ts). Deduplicating per
-    // second here kept only the first retry's time of each second, so the others could be
-    // picked up late.
+    // each distinct retry time as it is: the job engine groups them (src/queue/jobs.ts runAt)
     const seen = new Set<number>();
     for (const o of outcomes) {
       if (o.decision.kind !== 'retry') continue;
@@ -212,22 +190,23 @@ export class DeliveryWorker {
   /**
    * Stops claiming; in-flight attempts get `graceMs` to finish, then are aborted and
    * their claims released so that another worker (or the next start) sends them.
+   * Resolves when the outcomes are recorded, the claims released and the drain ended.
    */
   async stop(graceMs: number): Promise<void> {
-    this.stopping = true;
-    this.signal(); // a drain waiting for slots sees `stopping` and ends
+    const drained = this.loop.stop(); // a drain waiting for slots sees `stopping` and ends
     // wait for the in-flight attempts to finish (each one signals), up to the grace
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
     let over = false;
     void graceOver.then(() => (over = true));
-    while (this.inFlight.size && !over) await Promise.race([this.changed(), graceOver]);
+    while (this.inFlight.size && !over) await Promise.race([this.loop.changed(), graceOver]);
     clearTimeout(timer);
     const aborted = [...this.inFlight.keys()];
     for (const controller of this.inFlight.values()) controller.abort();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     await this.flush().catch((err) => this.opts.log.error('recording delivery outcomes at stop failed', err));
-    await releaseClaims(this.opts.pool, aborted).catch((err) => this.opts.log.error('releasing claims at stop failed', err));
+    await this.opts.store.release(aborted).catch((err) => this.opts.log.error('releasing claims at stop failed', err));
+    await drained;
   }
 }
 

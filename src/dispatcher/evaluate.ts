@@ -1,6 +1,6 @@
 /**
  * Pure evaluation: event + ticket + rules → the rules to execute, in order. It does not
- * run actions, touch the database or read the clock (ARCHITECTURE.md habit 7), so it is
+ * run actions, touch the database or read the clock, so it is
  * tested as tables and the action runner decides what executing means.
  */
 import { operatorFits, resolveField } from './fields.js';

@@ -1,5 +1,5 @@
 /**
- * The condition operators as data (json-rules-engine style, see ARCHITECTURE.md habit 7).
+ * The condition operators as data (json-rules-engine style).
  *
  * Each operator is a pure predicate over already-read operands; it never looks at the
  * ticket or the rule. Which operators fit which field, and how a field is read, live in

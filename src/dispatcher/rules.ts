@@ -67,21 +67,21 @@ function apply(rule: Rule, input: RuleInput): void {
   rule.updatedAt = new Date();
 }
 
-export async function findRule(em: EntityManager, id: string): Promise<Rule | null> {
+async function findRule(em: EntityManager, id: string): Promise<Rule | null> {
   return isId(id) ? em.findOne(Rule, { id }) : null;
 }
 
-export async function getRule(em: EntityManager, id: string): Promise<Rule> {
+async function getRule(em: EntityManager, id: string): Promise<Rule> {
   const rule = await findRule(em, id);
   if (!rule) throw notFound('rule', id, 'id');
   return rule;
 }
 
-export async function listRules(em: EntityManager): Promise<Rule[]> {
+async function listRules(em: EntityManager): Promise<Rule[]> {
   return em.find(Rule, {}, { orderBy: { position: 'asc', id: 'asc' } });
 }
 
-export async function createRule(em: EntityManager, input: RuleInput): Promise<Rule> {
+async function createRule(em: EntityManager, input: RuleInput): Promise<Rule> {
   await validate(em, input);
   const rule = em.create(Rule, { name: input.name, createdAt: new Date(), updatedAt: new Date() });
   apply(rule, input);
@@ -89,7 +89,7 @@ export async function createRule(em: EntityManager, input: RuleInput): Promise<R
   return rule;
 }
 
-export async function updateRule(em: EntityManager, id: string, input: RuleInput): Promise<Rule> {
+async function updateRule(em: EntityManager, id: string, input: RuleInput): Promise<Rule> {
   const rule = await getRule(em, id);
   await validate(em, input);
   apply(rule, input);
@@ -97,14 +97,37 @@ export async function updateRule(em: EntityManager, id: string, input: RuleInput
   return rule;
 }
 
-export async function deleteRule(em: EntityManager, id: string): Promise<boolean> {
+async function deleteRule(em: EntityManager, id: string): Promise<boolean> {
   await em.remove(await getRule(em, id)).flush();
   return true;
 }
 
-/** Rules that send the webhook: a webhook in use is not deleted silently. */
-export async function rulesUsingWebhook(em: EntityManager, webhookId: string): Promise<Rule[]> {
+/** Rules that send the webhook, in position order. */
+async function rulesUsingWebhook(em: EntityManager, webhookId: string): Promise<Rule[]> {
   return (await listRules(em)).filter((r) => r.actions.some((a) => a.webhookId === webhookId));
+}
+
+/** Rule definitions (ADMIN: the resolvers check the role), in position order. */
+export interface RuleService {
+  list(em: EntityManager): Promise<Rule[]>;
+  find(em: EntityManager, id: string): Promise<Rule | null>;
+  create(em: EntityManager, input: RuleInput): Promise<Rule>;
+  /** Replaces the definition. */
+  update(em: EntityManager, id: string, input: RuleInput): Promise<Rule>;
+  delete(em: EntityManager, id: string): Promise<boolean>;
+  /** The rules whose actions send the webhook (a webhook in use is not deleted). */
+  usingWebhook(em: EntityManager, webhookId: string): Promise<Rule[]>;
+}
+
+export function createRuleService(): RuleService {
+  return {
+    list: listRules,
+    find: findRule,
+    create: createRule,
+    update: updateRule,
+    delete: deleteRule,
+    usingWebhook: rulesUsingWebhook,
+  };
 }
 
 export const ruleDef = (r: Rule): RuleDef => ({

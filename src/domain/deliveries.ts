@@ -2,6 +2,11 @@
 export const DELIVERY_STATUSES = ['PENDING', 'RETRYING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+/** The open states: an attempt is due or running (src/delivery/store.ts owns the transitions). */
+export const OPEN_DELIVERY_STATUSES = ['PENDING', 'RETRYING'] as const satisfies readonly DeliveryStatus[];
+
+export const isOpenDelivery = (status: DeliveryStatus): boolean => (OPEN_DELIVERY_STATUSES as readonly DeliveryStatus[]).includes(status);
+
 /** What happened to a delivery, as the live feed (`deliveryEvents`) tells it. */
 export const DELIVERY_EVENT_TYPES = ['QUEUED', 'ATTEMPTED', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type DeliveryEventType = (typeof DELIVERY_EVENT_TYPES)[number];

@@ -4,6 +4,7 @@ import type { CustomFieldType, FieldProblem } from '../domain/index.js';
 import { badInput, invalidInput } from '../errors.js';
 import { convertCustomFieldValue } from './custom-field-value.js';
 import { checkText, TEXT_LIMITS } from './text-input.js';
+import type { Actor } from './actor.js';
 
 export interface CustomFieldInput {
   key: string;
@@ -95,4 +96,21 @@ export function convertCustomFieldValues(
   }
   if (problems.length) throw invalidInput(problems);
   return out;
+}
+
+/** Custom field definitions: ADMIN creates them (the resolvers check the role), every caller lists what it may see. */
+export interface CustomFieldService {
+  /** The definitions the actor sees: a CLIENT the clientVisible ones only. */
+  list(em: EntityManager, actor: Actor): Promise<CustomField[]>;
+  create(em: EntityManager, input: CustomFieldInput): Promise<CustomField>;
+  /** The keys of the fields a CLIENT sees. */
+  clientVisibleKeys(em: EntityManager): Promise<Set<string>>;
+}
+
+export function createCustomFieldService(): CustomFieldService {
+  return {
+    list: (em, actor) => listCustomFields(em, actor.user?.role === 'CLIENT' ? 'client' : 'staff'),
+    create: createCustomField,
+    clientVisibleKeys,
+  };
 }

@@ -1,9 +1,9 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { Post, Ticket, User } from '../db/index.js';
 import type { FieldChange, FieldProblem, PostKind, TicketPriority, TicketStatus } from '../domain/index.js';
-import { badInput, forbidden, invalidInput, notFound } from '../errors.js';
+import { badInput, DomainError, forbidden, invalidInput, notFound } from '../errors.js';
 import type { Actor } from './actor.js';
-import { convertCustomFieldValues, customFieldMap } from './custom-fields.js';
+import { clientVisibleKeys, clientVisibleValues, convertCustomFieldValues, customFieldMap } from './custom-fields.js';
 import { recordTicketEvent, ticketState } from './events.js';
 import { checkText, requireText, TEXT_LIMITS } from './text-input.js';
 
@@ -113,11 +113,10 @@ export async function updateTicket(em: EntityManager, actor: Actor, id: string, 
   checkText(problems, 'description', input.description, TEXT_LIMITS.text);
   if (problems.length) throw invalidInput(problems);
   return em.transactional(async (tem) => {
-    // A plain FOR UPDATE on the ticket row only, then its people. It was `lockMode: 4`,
-    // which is PESSIMISTIC_PARTIAL_WRITE (FOR UPDATE OF ticket, requester SKIP LOCKED): a
-    // ticket or requester row locked by any concurrent transaction (an insert referencing
-    // that user is enough) came back as null, "ticket N not found", and a webhook's
-    // response write-back was lost (test/integration/delivery.test.ts, items 4 and 5).
+    // A plain FOR UPDATE on the ticket row alone, then its people in a second read: a
+    // lock that skips locked rows or covers the requester too would report a ticket as
+    // not found while any concurrent transaction holds its row or its requester's (an
+    // insert referencing that user is enough), and a webhook's write-back would be lost.
     const ticket = await tem.findOne(Ticket, { id: isId(id) ? id : '0' }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!ticket) throw notFound('ticket', id, 'id');
     await tem.populate(ticket, ['requester', 'assignee']);
@@ -181,4 +180,78 @@ export async function postsByTicket(em: EntityManager, ticketIds: readonly strin
   const byTicket = new Map<string, Post[]>(ticketIds.map((id) => [id, []]));
   for (const p of posts) byTicket.get(p.ticket.id)?.push(p);
   return ticketIds.map((id) => byTicket.get(id) ?? []);
+}
+
+export interface NewPost {
+  ticketId: string;
+  kind: PostKind;
+  text: string;
+  /** post as this ADMIN or AGENT user instead of the caller (ADMIN callers only); null or absent: as the caller */
+  authorId?: string | null;
+}
+
+/** The names the caller's API gives the input fields, for errors (GraphQL: ticketId, authorId). */
+export interface PostFieldNames {
+  ticketId?: string;
+  authorId?: string;
+}
+
+/**
+ * The actor a post is written as. An ADMIN may post as a staff user (an integration
+ * posting for an agent); anyone else naming a user is refused, whichever user it names.
+ */
+async function postingAs(em: EntityManager, actor: Actor, authorId: string | null | undefined, field: string): Promise<Actor> {
+  if (authorId == null) return actor;
+  if (actor.user?.role !== 'ADMIN') throw forbidden(`only an ADMIN may post as another user (${field}); you are ${actor.user?.role}`);
+  if (!isId(authorId)) throw badInput(field, 'must be the id of an ADMIN or AGENT user');
+  const user = await em.findOne(User, { id: authorId });
+  if (!user) throw badInput(field, `user ${authorId} not found`);
+  if (user.role === 'CLIENT') throw badInput(field, `user ${authorId} is a CLIENT; posts are made as an ADMIN or AGENT`);
+  return { user, automated: actor.automated };
+}
+
+/** Tickets and posts as callers see and change them; every method applies the actor's visibility and rights. */
+export interface TicketService {
+  /** A ticket the actor may see; NOT_FOUND otherwise (see getTicketFor). */
+  get(em: EntityManager, actor: Actor, id: string, field?: string): Promise<Ticket>;
+  /**
+   * Staff: null for an unknown ticket. A CLIENT: NOT_FOUND both for a missing ticket and
+   * for another requester's, so that it cannot tell which ticket ids exist.
+   */
+  find(em: EntityManager, actor: Actor, id: string): Promise<Ticket | null>;
+  /** The ticket and the custom-field values the actor sees: a CLIENT those of clientVisible fields only. */
+  getWithFields(em: EntityManager, actor: Actor, id: string, field?: string): Promise<{ ticket: Ticket; customFields: Record<string, unknown> }>;
+  list(em: EntityManager, actor: Actor, opts: { status?: TicketStatus | null; first: number; offset: number }): Promise<Ticket[]>;
+  create(em: EntityManager, actor: Actor, input: CreateTicketInput): Promise<Ticket>;
+  update(em: EntityManager, actor: Actor, id: string, input: UpdateTicketInput): Promise<{ ticket: Ticket; changes: FieldChange[] }>;
+  addPost(em: EntityManager, actor: Actor, post: NewPost, fields?: PostFieldNames): Promise<Post>;
+  /** Posts of many tickets at once, oldest first; `clientView`: REPLY posts only. */
+  postsOf(em: EntityManager, ticketIds: readonly string[], clientView: boolean): Promise<Post[][]>;
+}
+
+export function createTicketService(): TicketService {
+  return {
+    get: getTicketFor,
+    async find(em, actor, id) {
+      try {
+        return await getTicketFor(em, actor, id);
+      } catch (err) {
+        if (err instanceof DomainError && err.code === 'NOT_FOUND' && isStaff(actor)) return null;
+        throw err;
+      }
+    },
+    async getWithFields(em, actor, id, field) {
+      const ticket = await getTicketFor(em, actor, id, field);
+      const customFields = isStaff(actor) ? ticket.customFields : clientVisibleValues(ticket.customFields, await clientVisibleKeys(em));
+      return { ticket, customFields };
+    },
+    list: listTickets,
+    create: createTicket,
+    update: updateTicket,
+    async addPost(em, actor, post, fields = {}) {
+      const author = await postingAs(em, actor, post.authorId, fields.authorId ?? 'authorId');
+      return addPost(em, author, post.ticketId, post.kind, post.text, fields.ticketId ?? 'ticketId');
+    },
+    postsOf: postsByTicket,
+  };
 }

@@ -4,6 +4,7 @@ import type { FieldProblem, Role } from '../domain/index.js';
 import { badInput, forbidden, invalidInput, notFound } from '../errors.js';
 import { generateApiKey, hashApiKey } from './api-keys.js';
 import { checkText, TEXT_LIMITS } from './text-input.js';
+import type { Actor } from './actor.js';
 
 export interface CreateUserInput {
   name: string;
@@ -108,8 +109,9 @@ export interface BootstrapResult {
 }
 
 /**
- * RUNTIME.md: with BOOTSTRAP_ADMIN_EMAIL/KEY, create that ADMIN if no user has the email;
- * with neither and no users at all, create admin@localhost and return its key to print once.
+ * With BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_API_KEY, create that ADMIN if no user has
+ * the email; with neither and no users at all, create admin@localhost and return its key
+ * to print once.
  */
 export async function bootstrapAdmin(em: EntityManager, email: string | undefined, key: string | undefined): Promise<BootstrapResult> {
   if (email && key) {
@@ -120,4 +122,40 @@ export async function bootstrapAdmin(em: EntityManager, email: string | undefine
   if (await em.count(User, {})) return { created: false };
   const { apiKey } = await createUser(em, { name: 'Administrator', email: 'admin@localhost', role: 'ADMIN' });
   return { created: true, email: 'admin@localhost', generatedKey: apiKey };
+}
+
+export interface UserServiceDeps {
+  /**
+   * Whether `deliveryId` names a delivery whose attempt is in flight now: a request
+   * carrying it comes from that attempt's receiver (src/delivery's isAttemptInFlight).
+   */
+  attemptInFlight(em: EntityManager, deliveryId: string): Promise<boolean>;
+}
+
+/** Users and their keys: who calls, who exists, new users, new keys. */
+export interface UserService {
+  /**
+   * The caller of a request: the user its Authorization header names (null when absent
+   * or wrong), and `automated` when X-Deskhooks-Delivery (`deliveryId`) names a delivery
+   * whose attempt is in flight, so that its receiver's changes raise no events. Any other
+   * value of the header, from anyone, is ignored.
+   */
+  identify(em: EntityManager, authorization: string | undefined | null, deliveryId?: string | null): Promise<Actor>;
+  list(em: EntityManager): Promise<User[]>;
+  create(em: EntityManager, input: CreateUserInput): Promise<{ user: User; apiKey: string }>;
+  /** See rotateApiKey. */
+  rotateKey(em: EntityManager, caller: User, userId?: string | null): Promise<{ user: User; apiKey: string }>;
+}
+
+export function createUserService(deps: UserServiceDeps): UserService {
+  return {
+    async identify(em, authorization, deliveryId) {
+      const user = await authenticate(em, authorization);
+      const automated = user !== null && typeof deliveryId === 'string' && (await deps.attemptInFlight(em, deliveryId));
+      return { user, automated };
+    },
+    list: (em) => em.find(User, {}, { orderBy: { id: 'asc' } }),
+    create: (em, input) => createUser(em, input),
+    rotateKey: rotateApiKey,
+  };
 }

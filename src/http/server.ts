@@ -12,7 +12,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, execute, subscribe, type GraphQLSchema } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { AppServices } from '../app-services.js';
-import { API_KEY_ROTATED_CHANNEL, authenticate } from '../helpdesk/index.js';
+import { API_KEY_ROTATED_CHANNEL } from '../helpdesk/index.js';
 import { User, type Listener } from '../db/index.js';
 import {
   GRAPHQL_LIMITS,
@@ -29,7 +29,6 @@ import {
 } from '../resolvers/index.js';
 import { DomainError, forbidden } from '../errors.js';
 import { createRestRouter } from '../rest/index.js';
-import { isAttemptInFlight } from '../delivery/index.js';
 import { attachFlowGate } from './ws-flow.js';
 import { KEY_ROTATED_CLOSE_CODE, createWsSessions } from './ws-sessions.js';
 
@@ -53,10 +52,11 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
   const server = createServer(app);
   const { log } = services;
 
-  const contextFor = async (authorization: string | undefined, automated: boolean): Promise<GraphQLContext> => {
+  /** The caller and a fresh EntityManager; `deliveryId`: the request's X-Deskhooks-Delivery (see UserService.identify). */
+  const contextFor = async (authorization: string | undefined, deliveryId?: string): Promise<GraphQLContext> => {
     const em = services.orm.em.fork();
-    const user = await authenticate(em, authorization);
-    return { em, user, automated, loaders: createLoaders(em), services };
+    const { user, automated } = await services.users.identify(em, authorization, deliveryId);
+    return { em, user, automated, loaders: createLoaders(em, services), services };
   };
 
   app.get('/healthz', async (_req, res) => {
@@ -115,7 +115,7 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
       // Refuse the connection outright without valid credentials (graphql-ws closes with 4403).
       onConnect: async (c) => {
         const auth = c.connectionParams?.authorization;
-        const ctx = await contextFor(typeof auth === 'string' ? auth : undefined, false);
+        const ctx = await contextFor(typeof auth === 'string' ? auth : undefined);
         if (!ctx.user) return false;
         c.extra.ctx = { ...ctx, flow: attachFlowGate(c.extra.socket) };
         c.extra.keyHash = ctx.user.apiKeyHash;
@@ -145,7 +145,7 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
           document: prepared.document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: { ...base, user, em, loaders: createLoaders(em) } satisfies GraphQLContext,
+          contextValue: { ...base, user, em, loaders: createLoaders(em, services) } satisfies GraphQLContext,
         };
       },
       // the same error shapes as over HTTP (codes, fields, no internals)
@@ -166,7 +166,7 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
     // src/cli.ts owns the signals and stops everything in order
     stopOnTerminationSignals: false,
     // credentials travel in the Authorization header, never in cookies: no CSRF to guard
-    // against, and RUNTIME.md promises GET /graphql for queries
+    // against, and GET /graphql answers queries (README, Endpoints)
     csrfPrevention: false,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, (m, e) => log.error(m, e)),
@@ -192,10 +192,9 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
       res.status(400).json({ errors: refused.map((e) => formatGraphQLError(e.toJSON(), e, (m, err) => log.error(m, err))) });
     },
     expressMiddleware(apollo, {
-      // X-Deskhooks-Delivery silences events only when it comes from that attempt's receiver
       context: async ({ req }) => {
         const header = req.headers[DELIVERY_HEADER];
-        return contextFor(req.headers.authorization, typeof header === 'string' && (await isAttemptInFlight(services.orm.em.fork(), header)));
+        return contextFor(req.headers.authorization, typeof header === 'string' ? header : undefined);
       },
     }),
   );

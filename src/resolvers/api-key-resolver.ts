@@ -1,5 +1,4 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { rotateApiKey } from '../helpdesk/index.js';
 import { UserWithApiKey } from '../schema/index.js';
 import { currentUser } from './auth.js';
 import type { GraphQLContext } from './context.js';
@@ -12,7 +11,7 @@ export class ApiKeyResolver {
     description: 'a new key for the user (default: the caller; another user: ADMIN only); the old key stops working at once, open websocket connections made with it are closed',
   })
   async rotateApiKey(@Arg('userId', () => ID, { nullable: true }) userId: string | null | undefined, @Ctx() ctx: GraphQLContext): Promise<UserWithApiKey> {
-    const { user, apiKey } = await rotateApiKey(ctx.em, currentUser(ctx), userId);
+    const { user, apiKey } = await ctx.services.users.rotateKey(ctx.em, currentUser(ctx), userId);
     return { user: toUser(user), apiKey };
   }
 }

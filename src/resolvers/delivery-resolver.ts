@@ -13,26 +13,7 @@ import {
 } from '../schema/index.js';
 import type { GraphQLContext } from './context.js';
 import { createLoaders } from './loaders.js';
-import { toRule } from './rule-resolver.js';
-import { toWebhook } from './webhook-resolver.js';
-
-export const toDelivery = (d: DeliveryRow): DeliveryType => ({
-  id: d.id,
-  webhookId: d.webhookId,
-  ticketId: d.ticketId,
-  ruleId: d.ruleId,
-  event: d.event,
-  status: d.status,
-  request: { ...d.request },
-  attemptCount: d.attemptCount,
-  nextAttemptAt: d.status === 'PENDING' || d.status === 'RETRYING' ? d.nextAttemptAt : null,
-  responseData: d.responseData,
-  notes: d.lastError && d.status === 'FAILED' && !d.notes.includes(d.lastError) ? [...d.notes, d.lastError] : d.notes,
-  webhookName: d.webhookName,
-  redeliveryOf: d.redeliveryOf,
-  createdAt: d.createdAt,
-  completedAt: d.completedAt,
-});
+import { toDelivery, toRule, toWebhook } from './mappers.js';
 
 @Resolver(() => DeliveryType)
 export class DeliveryResolver {
@@ -91,7 +72,7 @@ export class DeliveryResolver {
     // get a fresh EntityManager and loaders per event, or they would show stale rows
     // from the identity map and grow it for as long as the subscription lives
     ctx.em = ctx.services.orm.em.fork();
-    ctx.loaders = createLoaders(ctx.em);
+    ctx.loaders = createLoaders(ctx.em, ctx.services);
     // the rows were loaded once for every subscriber when the notification arrived
     const { message } = item;
     if (!item.delivery) throw notFound('delivery', message.d);

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Rule, Ticket, User, Webhook, type DeliveryAttempt } from '../db/index.js';
 import { attemptsOf } from '../delivery/index.js';
-import { postsByTicket, clientVisibleKeys } from '../helpdesk/index.js';
+import type { AppServices } from '../app-services.js';
 import type { PostType, TicketType, UserType } from '../schema/index.js';
 import { toPost, toTicket, toUser } from './mappers.js';
 
@@ -21,7 +21,10 @@ export interface Loaders {
   clientVisibleKeys(): Promise<ReadonlySet<string>>;
 }
 
-export function createLoaders(em: EntityManager): Loaders {
+const isId = (v: string) => /^[1-9][0-9]{0,17}$/.test(v);
+
+export function createLoaders(em: EntityManager, services: Pick<AppServices, 'tickets' | 'customFields'>): Loaders {
+  const { tickets, customFields } = services;
   const byId = <T extends { id: string }>(ids: readonly string[], rows: T[]) => {
     const map = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => map.get(id) ?? null);
@@ -34,11 +37,12 @@ export function createLoaders(em: EntityManager): Loaders {
       const rows = await em.find(Ticket, { parent: { $in: [...ids] } }, { orderBy: { id: 'asc' } });
       return ids.map((id) => rows.filter((t) => t.parent?.id === id).map(toTicket));
     }),
-    posts: new DataLoader(async (ids) => (await postsByTicket(em, ids, false)).map((list) => list.map(toPost))),
-    replies: new DataLoader(async (ids) => (await postsByTicket(em, ids, true)).map((list) => list.map(toPost))),
+    posts: new DataLoader(async (ids) => (await tickets.postsOf(em, ids, false)).map((list) => list.map(toPost))),
+    replies: new DataLoader(async (ids) => (await tickets.postsOf(em, ids, true)).map((list) => list.map(toPost))),
     attempts: new DataLoader((ids) => attemptsOf(em, ids)),
-    webhook: new DataLoader(async (ids) => byId(ids, await em.find(Webhook, { id: { $in: [...ids] } }))),
-    rule: new DataLoader(async (ids) => byId(ids, await em.find(Rule, { id: { $in: [...ids] } }))),
-    clientVisibleKeys: () => (visibleKeys ??= clientVisibleKeys(em)),
+    // ids stored in JSON (rule actions) are checked at save; the filter keeps a bad one from failing the batch
+    webhook: new DataLoader(async (ids) => byId(ids, await em.find(Webhook, { id: { $in: ids.filter(isId) } }))),
+    rule: new DataLoader(async (ids) => byId(ids, await em.find(Rule, { id: { $in: ids.filter(isId) } }))),
+    clientVisibleKeys: () => (visibleKeys ??= customFields.clientVisibleKeys(em)),
   };
 }

@@ -1,6 +1,7 @@
 /** Entities → GraphQL object shapes. Only allow-listed fields leave the server. */
-import type { CustomField, Post, Ticket, User } from '../db/index.js';
-import type { CustomFieldObject, PostType, TicketType, UserType } from '../schema/index.js';
+import type { CustomField, Post, Rule, Ticket, User, Webhook } from '../db/index.js';
+import { deliveryView, type DeliveryRow } from '../delivery/index.js';
+import type { CustomFieldObject, DeliveryType, PostType, RuleType, TicketType, UserType, WebhookType } from '../schema/index.js';
 
 export const toUser = (u: User): UserType => ({
   id: u.id,
@@ -51,4 +52,55 @@ export const toCustomField = (f: CustomField): CustomFieldObject => ({
   options: f.options,
   clientVisible: f.clientVisible,
   clientWritable: f.clientWritable,
+});
+
+export const toWebhook = (w: Webhook): WebhookType => ({
+  id: w.id,
+  name: w.name,
+  method: w.method,
+  url: w.url,
+  format: w.format,
+  body: w.body,
+  // write-only secret header values
+  headers: w.headers.map((h) => ({ name: h.name, value: h.secret ? '' : h.value, secret: Boolean(h.secret) })),
+  // write-only credentials: only whether one is stored
+  auth: { type: w.authType, username: w.authUsername, secretSet: w.authSecretSealed !== null },
+  responseMappings: w.responseMappings.map((m) => ({ ...m })),
+  successComment: w.successComment,
+  enabled: w.enabled,
+  createdAt: w.createdAt,
+  updatedAt: w.updatedAt,
+});
+
+export const toRule = (r: Rule): RuleType => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  enabled: r.enabled,
+  position: r.position,
+  continueAfterMatch: r.continueAfterMatch,
+  events: r.events,
+  match: r.match,
+  conditions: r.conditions.map((c) => ({ field: c.field, operator: c.operator, value: c.value })),
+  actions: r.actions.map((a) => ({ type: a.type, webhookId: a.webhookId, field: a.field, value: a.value, awaitResponse: a.awaitResponse })),
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+/** A delivery entity or feed row; what it shows beyond its columns is deliveryView's. */
+export const toDelivery = (d: DeliveryRow): DeliveryType => ({
+  id: d.id,
+  webhookId: d.webhookId,
+  ticketId: d.ticketId,
+  ruleId: d.ruleId,
+  event: d.event,
+  status: d.status,
+  request: { ...d.request },
+  attemptCount: d.attemptCount,
+  responseData: d.responseData,
+  webhookName: d.webhookName,
+  redeliveryOf: d.redeliveryOf,
+  createdAt: d.createdAt,
+  completedAt: d.completedAt,
+  ...deliveryView(d),
 });

@@ -1,14 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import {
-  addPost,
-  createTicket,
-  getTicketFor,
-  listTickets,
-  updateTicket,
-  clientVisibleValues,
-  createCustomField,
-  listCustomFields,
-} from '../helpdesk/index.js';
+import { clientVisibleValues } from '../helpdesk/index.js';
 import {
   CreateTicketInput,
   CustomFieldInput,
@@ -19,7 +10,6 @@ import {
   UserType,
   TicketStatus,
 } from '../schema/index.js';
-import { DomainError } from '../errors.js';
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { actorOf, type GraphQLContext } from './context.js';
 import { toCustomField, toPost, toTicket, userFor } from './mappers.js';
@@ -31,15 +21,8 @@ export class TicketResolver {
   @Authorized()
   @Query(() => TicketType, { nullable: true })
   async ticket(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<TicketType | null> {
-    try {
-      return toTicket(await getTicketFor(ctx.em, actorOf(ctx), id));
-    } catch (err) {
-      // Staff: an unknown ticket is null (nullable in the contract). A CLIENT gets
-      // NOT_FOUND both for a missing ticket and for another requester's, so that it
-      // cannot tell which ticket ids exist.
-      if (err instanceof DomainError && err.code === 'NOT_FOUND' && !isClient(ctx)) return null;
-      throw err;
-    }
+    const t = await ctx.services.tickets.find(ctx.em, actorOf(ctx), id);
+    return t ? toTicket(t) : null;
   }
 
   @Authorized()
@@ -50,13 +33,13 @@ export class TicketResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first = 50,
     @Arg('offset', () => Int, { nullable: true, defaultValue: 0 }) offset = 0,
   ): Promise<TicketType[]> {
-    return (await listTickets(ctx.em, actorOf(ctx), { status, first, offset })).map(toTicket);
+    return (await ctx.services.tickets.list(ctx.em, actorOf(ctx), { status, first, offset })).map(toTicket);
   }
 
   @Authorized()
   @Mutation(() => TicketType)
   async createTicket(@Arg('input', () => CreateTicketInput) input: CreateTicketInput, @Ctx() ctx: GraphQLContext): Promise<TicketType> {
-    return toTicket(await createTicket(ctx.em, actorOf(ctx), input));
+    return toTicket(await ctx.services.tickets.create(ctx.em, actorOf(ctx), input));
   }
 
   @Authorized('ADMIN', 'AGENT')
@@ -66,31 +49,31 @@ export class TicketResolver {
     @Arg('input', () => UpdateTicketInput) input: UpdateTicketInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<TicketType> {
-    return toTicket((await updateTicket(ctx.em, actorOf(ctx), id, input)).ticket);
+    return toTicket((await ctx.services.tickets.update(ctx.em, actorOf(ctx), id, input)).ticket);
   }
 
   @Authorized()
   @Mutation(() => PostType)
   async addReply(@Arg('ticketId', () => ID) ticketId: string, @Arg('text', () => String) text: string, @Ctx() ctx: GraphQLContext): Promise<PostType> {
-    return toPost(await addPost(ctx.em, actorOf(ctx), ticketId, 'REPLY', text));
+    return toPost(await ctx.services.tickets.addPost(ctx.em, actorOf(ctx), { ticketId, kind: 'REPLY', text }));
   }
 
   @Authorized('ADMIN', 'AGENT')
   @Mutation(() => PostType)
   async addComment(@Arg('ticketId', () => ID) ticketId: string, @Arg('text', () => String) text: string, @Ctx() ctx: GraphQLContext): Promise<PostType> {
-    return toPost(await addPost(ctx.em, actorOf(ctx), ticketId, 'COMMENT', text));
+    return toPost(await ctx.services.tickets.addPost(ctx.em, actorOf(ctx), { ticketId, kind: 'COMMENT', text }));
   }
 
   @Authorized()
   @Query(() => [CustomFieldObject])
   async customFields(@Ctx() ctx: GraphQLContext): Promise<CustomFieldObject[]> {
-    return (await listCustomFields(ctx.em, isClient(ctx) ? 'client' : 'staff')).map(toCustomField);
+    return (await ctx.services.customFields.list(ctx.em, actorOf(ctx))).map(toCustomField);
   }
 
   @Authorized('ADMIN')
   @Mutation(() => CustomFieldObject)
   async createCustomField(@Arg('input', () => CustomFieldInput) input: CustomFieldInput, @Ctx() ctx: GraphQLContext): Promise<CustomFieldObject> {
-    return toCustomField(await createCustomField(ctx.em, input));
+    return toCustomField(await ctx.services.customFields.create(ctx.em, input));
   }
 
   @FieldResolver(() => UserType)

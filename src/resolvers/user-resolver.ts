@@ -1,6 +1,4 @@
 import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import { User } from '../db/index.js';
-import { createUser } from '../helpdesk/index.js';
 import { CreateUserInput, UserType, UserWithApiKey } from '../schema/index.js';
 import { currentUser } from './auth.js';
 import type { GraphQLContext } from './context.js';
@@ -17,13 +15,13 @@ export class UserResolver {
   @Authorized('ADMIN', 'AGENT')
   @Query(() => [UserType])
   async users(@Ctx() ctx: GraphQLContext): Promise<UserType[]> {
-    return (await ctx.em.find(User, {}, { orderBy: { id: 'asc' } })).map(toUser);
+    return (await ctx.services.users.list(ctx.em)).map(toUser);
   }
 
   @Authorized('ADMIN')
   @Mutation(() => UserWithApiKey)
   async createUser(@Arg('input', () => CreateUserInput) input: CreateUserInput, @Ctx() ctx: GraphQLContext): Promise<UserWithApiKey> {
-    const { user, apiKey } = await createUser(ctx.em, input);
+    const { user, apiKey } = await ctx.services.users.create(ctx.em, input);
     return { user: toUser(user), apiKey };
   }
 }

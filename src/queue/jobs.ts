@@ -1,0 +1,103 @@
+/**
+ * The job engine (Agenda): durable timing for the work queues — a wake-up at a given
+ * time (a retry), and sweeps at a fixed interval that take over work left by a process
+ * that died (an expired claim, an event whose lease ran out). It carries no work itself:
+ * one job per delivery is measured to cap at ~500/s, so jobs only wake the queues, which
+ * claim their rows in batches. The job store is PostgreSQL, or MongoDB with MONGODB_URL.
+ * It knows no queue: the composition root (src/main.ts) defines the jobs.
+ */
+import { Agenda } from 'agenda';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import type pg from 'pg';
+import type { Logger } from '../log.js';
+
+export interface JobEngineOptions {
+  pool: pg.Pool;
+  mongodbUrl?: string;
+  log: Logger;
+  /** this process, as the job store records who locked a job */
+  name: string;
+  /** a timed wake-up runs at most this late (Agenda's processEvery, kept within 100 ms … 5 s) */
+  pickupMs: number;
+}
+
+export interface JobOptions {
+  /** runs of this job at once in this process */
+  concurrency?: number;
+  /** a one-off job (runAt): its record is deleted once it ran */
+  oneOff?: boolean;
+}
+
+export interface JobEngine {
+  /** What runs for `name` (define before start()). A job's run ends when `run` resolves. */
+  define(name: string, run: () => Promise<void> | void, opts?: JobOptions): void;
+  /** Runs `name` every `intervalMs` (whole seconds), from start() on, once at a time across processes. */
+  every(name: string, intervalMs: number): void;
+  /**
+   * Runs `name` once at `at` or up to one slice later: the times within a slice share one
+   * run, at the end of the slice, so every time in it is reached when it runs. The job
+   * store keeps one run per slice whatever the number of processes.
+   */
+  runAt(name: string, at: Date): void;
+  start(): Promise<void>;
+  readonly ready: boolean;
+  stop(): Promise<void>;
+}
+
+export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine> {
+  const { log } = opts;
+  let backend: ConstructorParameters<typeof Agenda>[0]['backend'];
+  if (opts.mongodbUrl) {
+    const { MongoBackend } = await import('@agendajs/mongo-backend');
+    backend = new MongoBackend({ address: opts.mongodbUrl, collection: 'deskhooks_jobs' });
+  } else {
+    const pgBackend = new PostgresBackend({ pool: opts.pool, tableName: 'agenda_jobs', channelName: 'agenda_jobs' });
+    // without a listener, an error on Agenda's LISTEN connection (a database restart) kills the process
+    (pgBackend.notificationChannel as unknown as NodeJS.EventEmitter | undefined)?.on?.('error', (err: Error) =>
+      log.error('job engine notification channel error (it reconnects)', err.message),
+    );
+    backend = pgBackend;
+  }
+  const processEvery = Math.min(5_000, Math.max(100, Math.floor(opts.pickupMs)));
+  const agenda = new Agenda({ backend, name: opts.name, processEvery, defaultLockLifetime: 60_000 });
+  agenda.on('error', (err: Error) => log.error('job engine error', err.message));
+  let ready = false;
+  const repeating: [string, number][] = [];
+  const slice = Math.min(1000, processEvery);
+  // the slices already saved by this process: a cache of saves to skip, not the truth (unique() is)
+  const scheduled = new Set<string>();
+
+  return {
+    get ready() {
+      return ready;
+    },
+    define(name, run, { concurrency = 1, oneOff = false } = {}) {
+      agenda.define(name, async () => void (await run()), { concurrency, ...(oneOff ? { removeOnComplete: true } : {}) });
+    },
+    every(name, intervalMs) {
+      repeating.push([name, intervalMs]);
+    },
+    runAt(name, at) {
+      const end = Math.ceil(at.getTime() / slice) * slice;
+      const key = String(end);
+      if (scheduled.has(`${name}@${key}`)) return;
+      scheduled.add(`${name}@${key}`);
+      if (scheduled.size > 10_000) scheduled.clear();
+      agenda
+        .create(name, { at: key })
+        .unique({ 'data.at': key }, { insertOnly: true })
+        .schedule(new Date(end))
+        .save()
+        .catch((err: Error) => log.error(`could not schedule ${name}; the sweep does its work`, err.message));
+    },
+    async start() {
+      await agenda.start();
+      for (const [name, ms] of repeating) await agenda.every(`${Math.max(1, Math.round(ms / 1000))} seconds`, name, {}, { skipImmediate: false });
+      ready = true;
+    },
+    async stop() {
+      ready = false;
+      await agenda.stop(false).catch((err: Error) => log.error('stopping the job engine', err.message));
+    },
+  };
+}

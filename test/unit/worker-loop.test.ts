@@ -1,0 +1,314 @@
+/**
+ * The delivery worker's loop on a fake clock, an in-memory store with the claim's lease
+ * rules (store.ts claimDue) and a sender the test answers for: concurrency, retries at
+ * their time, lease expiry, a wake-up while draining, stop during a drain.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DeliveryWorker, type WorkerStore } from '../../src/delivery/worker.js';
+import { createRetryPolicy } from '../../src/delivery/policy.js';
+import type { ClaimedDelivery } from '../../src/delivery/store.js';
+import type { Outcome } from '../../src/delivery/outcome.js';
+import type { AttemptResult } from '../../src/delivery/types.js';
+import { createSecretBox } from '../../src/crypto/index.js';
+import { isOpenDelivery, type DeliveryStatus, type RenderedRequest } from '../../src/domain/index.js';
+import type { Logger } from '../../src/log.js';
+import { waitFor } from '../support/wait.js';
+
+const MINUTE = 60_000;
+const LEASE = 30_000;
+
+class FakeClock {
+  t = Date.UTC(2030, 0, 1);
+  now = () => new Date(this.t);
+  advance(ms: number) {
+    this.t += ms;
+  }
+}
+
+interface Row {
+  id: string;
+  status: DeliveryStatus;
+  due: number | null;
+  lockedUntil: number | null;
+  attemptCount: number;
+  firstAttemptAt: number | null;
+  ticketId: string | null;
+  needsProcessing: boolean;
+}
+
+const isOpen = isOpenDelivery;
+
+/** The store's rules in memory: open and due, not claimed or claim expired (strictly before now), oldest due first. */
+class FakeStore implements WorkerStore {
+  rows = new Map<string, Row>();
+  claims: { at: number; ids: string[] }[] = [];
+  released: string[] = [];
+  recorded: Outcome[] = [];
+  withTicketWork: Outcome[] = [];
+
+  add(id: string, due: number, over: Partial<Row> = {}): void {
+    this.rows.set(id, { id, status: 'PENDING', due, lockedUntil: null, attemptCount: 0, firstAttemptAt: null, ticketId: null, needsProcessing: false, ...over });
+  }
+
+  async claim(limit: number, now: Date, leaseMs: number): Promise<ClaimedDelivery[]> {
+    const t = now.getTime();
+    const ready = [...this.rows.values()]
+      .filter((r) => isOpen(r.status) && r.due !== null && r.due <= t && (r.lockedUntil === null || r.lockedUntil < t))
+      .sort((a, b) => a.due! - b.due!)
+      .slice(0, limit);
+    const claimed = ready.map((r): ClaimedDelivery => {
+      const before = r.firstAttemptAt;
+      r.lockedUntil = t + leaseMs;
+      r.firstAttemptAt ??= t;
+      return {
+        id: r.id, webhookId: '1', webhookName: 'W', ticketId: r.ticketId, status: r.status,
+        request: { method: 'POST', url: `http://receiver.test/${r.id}`, headers: {}, body: '{}' } as RenderedRequest,
+        authSealed: null, attemptCount: r.attemptCount, firstAttemptAt: before === null ? null : new Date(before),
+        lastError: null, needsProcessing: r.needsProcessing,
+      };
+    });
+    this.claims.push({ at: t, ids: claimed.map((d) => d.id) });
+    return claimed;
+  }
+
+  async release(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      const r = this.rows.get(id)!;
+      r.lockedUntil = null;
+      if (r.attemptCount === 0) r.firstAttemptAt = null;
+    }
+    this.released.push(...ids);
+  }
+
+  async record(outcomes: Outcome[]): Promise<Outcome[]> {
+    for (const o of outcomes) this.apply(o);
+    this.recorded.push(...outcomes);
+    return outcomes;
+  }
+
+  async recordWithTicketWork(o: Outcome): Promise<boolean> {
+    this.apply(o);
+    this.withTicketWork.push(o);
+    return true;
+  }
+
+  private apply(o: Outcome): void {
+    const r = this.rows.get(o.update.id)!;
+    if (!isOpen(r.status)) return;
+    Object.assign(r, {
+      status: o.update.status,
+      attemptCount: o.update.attemptCount,
+      due: o.update.nextAttemptAt?.getTime() ?? null,
+      lockedUntil: null,
+      firstAttemptAt: o.update.firstAttemptAt.getTime(),
+    });
+  }
+
+  status(id: string): DeliveryStatus {
+    return this.rows.get(id)!.status;
+  }
+}
+
+/** Answers 200 at once, or what the test set for a delivery; a held send waits for finish() or its abort. */
+class FakeSender {
+  sent: { id: string; attempt: number }[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  answers = new Map<string, number>();
+  private held = new Map<string, (status: number) => void>();
+  private holding = new Set<string>();
+
+  constructor(private readonly clock: FakeClock) {}
+
+  hold(id: string): void {
+    this.holding.add(id);
+  }
+
+  finish(id: string, status = 200): void {
+    this.holding.delete(id);
+    this.held.get(id)?.(status);
+  }
+
+  isHeld(id: string): boolean {
+    return this.held.has(id);
+  }
+
+  async send(_req: RenderedRequest, headers: Record<string, string>, signal?: AbortSignal): Promise<AttemptResult> {
+    const id = headers['X-Deskhooks-Delivery']!;
+    this.sent.push({ id, attempt: Number(headers['X-Deskhooks-Attempt']) });
+    const startedAt = this.clock.now();
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      let status = this.answers.get(id) ?? 200;
+      if (this.holding.has(id)) {
+        status = await new Promise<number>((resolve) => {
+          this.held.set(id, resolve);
+          signal?.addEventListener('abort', () => resolve(0));
+        });
+        this.held.delete(id);
+      } else {
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      const ok = status >= 200 && status < 300;
+      return {
+        startedAt, durationMs: 1, statusCode: status || null, error: ok ? null : `HTTP ${status}`,
+        errorClass: ok ? 'none' : status ? 'http_status' : 'network', responseBody: '', responseContentType: null, responseTruncated: false,
+      };
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+const errors: string[] = [];
+const log: Logger = { info: () => {}, debug: () => {}, error: (m) => void errors.push(m) };
+
+const workers: DeliveryWorker[] = [];
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.stop(10)));
+  errors.length = 0;
+});
+
+function worker(store: FakeStore, sender: FakeSender, clock: FakeClock, over: { concurrency?: number; retries?: Date[] } = {}): DeliveryWorker {
+  const w = new DeliveryWorker({
+    store,
+    sender,
+    policy: createRetryPolicy({ intervalMs: MINUTE, windowMs: 5 * MINUTE }),
+    box: createSecretBox(Buffer.alloc(32, 1)),
+    log,
+    concurrency: over.concurrency ?? 4,
+    leaseMs: LEASE,
+    scheduleRetry: (at) => over.retries?.push(at),
+    clock: clock.now,
+  });
+  workers.push(w);
+  return w;
+}
+
+describe('delivery worker loop', () => {
+  it('sends every due delivery once, never more than its concurrency at a time, and records each', async () => {
+    const clock = new FakeClock();
+    const store = new FakeStore();
+    const sender = new FakeSender(clock);
+    for (let i = 0; i < 20; i++) store.add(`d${i}`, clock.t - i);
+    store.add('later', clock.t + 1);
+    await worker(store, sender, clock, { concurrency: 3 }).wake();
+    await waitFor(() => store.recorded.length === 20, { timeoutMs: 5_000, what: '20 outcomes recorded' });
+    expect(sender.maxInFlight).toBeLessThanOrEqual(3);
+    expect(sender.sent.map((s) => s.id).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `d${i}`).sort());
+    expect([...store.rows.values()].filter((r) => r.status === 'SUCCEEDED')).toHaveLength(20);
+    expect(store.status('later')).toBe('PENDING'); // not due on this clock
+  });
+
+  it('a retry is handed to scheduleRetry and sent when the clock reaches it, not before', async () => {
+    const clock = new FakeClock();
+    const store = new FakeStore();
+    const sender = new FakeSender(clock);
+    const retries: Date[] = [];
+    const w = worker(store, sender, clock, { retries });
+    const first = clock.t;
+    store.add('d', first);
+    sender.answers.set('d', 503);
+    await w.wake();
+    await waitFor(() => store.status('d') === 'RETRYING', { timeoutMs: 5_000, what: 'RETRYING' });
+    expect(retries.map((d) => d.getTime())).toEqual([first + MINUTE]);
+
+    clock.advance(MINUTE - 1);
+    await w.wake();
+    expect(sender.sent).toHaveLength(1);
+
+    sender.answers.set('d', 200);
+    clock.advance(1);
+    await w.wake();
+    await waitFor(() => store.status('d') === 'SUCCEEDED', { timeoutMs: 5_000, what: 'SUCCEEDED' });
+    expect(sender.sent).toEqual([{ id: 'd', attempt: 1 }, { id: 'd', attempt: 2 }]);
+  });
+
+  it('lease expiry: a claim whose worker never finishes holds until its lease ends, then another worker takes the delivery over', async () => {
+    const clock = new FakeClock();
+    const store = new FakeStore();
+    const stuck = new FakeSender(clock);
+    const healthy = new FakeSender(clock);
+    store.add('d', clock.t);
+    stuck.hold('d');
+    void worker(store, stuck, clock).wake();
+    await waitFor(() => stuck.isHeld('d'), { timeoutMs: 5_000, what: 'the first worker to send' });
+
+    const other = worker(store, healthy, clock);
+    clock.advance(LEASE);
+    await other.wake(); // the lease ends strictly after claim time + lease
+    expect(healthy.sent).toEqual([]);
+
+    clock.advance(1);
+    await other.wake();
+    await waitFor(() => store.status('d') === 'SUCCEEDED', { timeoutMs: 5_000, what: 'the delivery taken over' });
+    expect(healthy.sent).toEqual([{ id: 'd', attempt: 1 }]);
+  });
+
+  it('a wake-up while draining claims at once: a send that does not finish holds back no other delivery', async () => {
+    const clock = new FakeClock();
+    const store = new FakeStore();
+    const sender = new FakeSender(clock);
+    const w = worker(store, sender, clock);
+    store.add('silent', clock.t);
+    sender.hold('silent');
+    const drain = w.wake();
+    await waitFor(() => sender.isHeld('silent'), { timeoutMs: 5_000, what: 'the silent send' });
+
+    store.add('next', clock.t);
+    expect(w.wake()).toBe(drain); // one drain; the wake-up is handed to it
+    await waitFor(() => store.status('next') === 'SUCCEEDED', { timeoutMs: 5_000, what: 'the next delivery sent while the first hangs' });
+    expect(w.busy).toBe(1);
+    expect(store.status('silent')).toBe('PENDING');
+
+    sender.finish('silent');
+    await drain;
+    await waitFor(() => store.status('silent') === 'SUCCEEDED', { timeoutMs: 5_000, what: 'the silent one recorded' });
+  });
+
+  it('stop during a drain: nothing is claimed after it, a send finishing within the grace is recorded, the rest are aborted and released', async () => {
+    const clock = new FakeClock();
+    const store = new FakeStore();
+    const sender = new FakeSender(clock);
+    const w = new DeliveryWorker({
+      store, sender, policy: createRetryPolicy({ intervalMs: MINUTE, windowMs: 5 * MINUTE }), box: createSecretBox(Buffer.alloc(32, 1)),
+      log, concurrency: 2, leaseMs: LEASE, scheduleRetry: () => {}, clock: clock.now,
+    });
+    for (const id of ['a', 'b', 'c']) {
+      store.add(id, clock.t);
+      sender.hold(id);
+    }
+    void w.wake();
+    await waitFor(() => sender.isHeld('a') && sender.isHeld('b'), { timeoutMs: 5_000, what: 'two sends in flight' });
+    const claimsBefore = store.claims.length;
+
+    const stopped = w.stop(200);
+    sender.finish('b');
+    await stopped;
+
+    expect(store.status('b')).toBe('SUCCEEDED');
+    expect(store.released).toEqual(['a']);
+    expect(store.rows.get('a')).toMatchObject({ status: 'PENDING', lockedUntil: null, firstAttemptAt: null, attemptCount: 0 });
+    expect(sender.sent.map((s) => s.id)).not.toContain('c');
+    await w.wake();
+    expect(store.claims.length).toBe(claimsBefore);
+    expect(errors).toEqual([]);
+  });
+
+  it('an outcome with ticket work is recorded on its own; the others in batches', async () => {
+    const clock = new FakeClock();
+    const store = new FakeStore();
+    const sender = new FakeSender(clock);
+    store.add('plain', clock.t);
+    store.add('mapped', clock.t, { ticketId: '7', needsProcessing: true });
+    store.add('final', clock.t, { ticketId: '7' });
+    // the window is over before 'final' could be retried: FAILED now, which the ticket is told about
+    store.rows.get('final')!.firstAttemptAt = clock.t - 10 * MINUTE;
+    await worker(store, sender, clock).wake();
+    await waitFor(() => store.recorded.length + store.withTicketWork.length === 3, { timeoutMs: 5_000, what: 'three outcomes' });
+    expect(store.recorded.map((o) => o.delivery.id)).toEqual(['plain']);
+    expect(store.withTicketWork.map((o) => [o.delivery.id, o.update.status]).sort()).toEqual([['final', 'FAILED'], ['mapped', 'SUCCEEDED']]);
+    expect(sender.sent.map((s) => s.id)).not.toContain('final'); // due after its window: failed unsent
+  });
+});
