@@ -13,6 +13,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // concurrent tests each hold an app of their own (test/support/fixtures.ts): three at a
+    // time keep the waits overlapped without more apps than two cores serve
+    maxConcurrency: 3,
     fileParallelism: true,
   },
 });

@@ -5,12 +5,11 @@
  * SIGTERM exits 0 within 10 s.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { freePort } from '../../src/db/embedded.js';
 import { gqlAt, startChild, type Child } from '../support/child.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
+import { tempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 
 let dataDir: string;
@@ -21,7 +20,7 @@ let env: Record<string, string>;
 const gql = gqlAt;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'deskhooks-e2e-'));
+  dataDir = tempDir('e2e').path;
   receiver = await startReceiver();
   env = {
     DATA_DIR: dataDir,

@@ -7,13 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/db/embedded.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
+import { tempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 import { gqlAt } from '../support/child.js';
 
@@ -135,7 +135,7 @@ async function start(group = false): Promise<{ s: NpmStart; tree: Map<number, st
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'deskhooks-stop-'));
+  dataDir = tempDir('stop').path;
   port = await freePort();
   receiver = await startReceiver(() => new Promise((resolve) => (release = () => resolve({ status: 200, body: 'ok' }))));
   env = {

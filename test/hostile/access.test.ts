@@ -1,5 +1,5 @@
 /**
- * Hostile callers against access rules (issue 9, items 4, 5, 6 and 9):
+ * Hostile callers against access rules:
  * - X-Deskhooks-Delivery silences events only for the receiver of a delivery being
  *   attempted; from a CLIENT (or anyone) afterwards, made up or garbage, it is ignored;
  * - REST `user_id` is for ADMIN callers only and names staff;
@@ -9,9 +9,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, bearer, startTestApp, type TestApp } from '../support/app.js';
+import { basic, startTestApp, type TestApp } from '../support/app.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { waitFor } from '../support/wait.js';
+import { addComment, addReply, createTicket, createUser, settled } from '../support/fixtures.js';
 import { hostileTally } from './tally.js';
 
 const tally = hostileTally('access');
@@ -46,29 +47,12 @@ async function rest(path: string, opts: { auth?: string; method?: string; body?:
 /** Posts, events and tickets: what a refused request must leave as it was. */
 const writes = async () => (await sql(`select (select count(*) from posts)::int as posts, (select count(*) from ticket_events)::int as events, (select count(*) from tickets)::int as tickets, (select coalesce(jsonb_agg(custom_fields order by id), '[]') from tickets) as fields`))[0];
 
-/** Outbox and delivery queue both empty: nothing is left to happen. */
-async function settled(): Promise<void> {
-  await waitFor(async () => {
-    const [row] = await sql(
-      `select (select count(*) from ticket_events where processed_at is null)::int as events,
-              (select count(*) from deliveries where status in ('PENDING', 'RETRYING'))::int as deliveries`,
-    );
-    return row.events === 0 && row.deliveries === 0;
-  }, { timeoutMs: 20_000, what: 'the dispatcher and the delivery worker to be idle' });
-}
-
-const createTicket = async (input: Record<string, unknown>, auth = app.adminAuth): Promise<string> =>
-  (await app.ok(`mutation($input: CreateTicketInput!) { createTicket(input: $input) { id } }`, { input: { description: 'd', ...input } }, auth)).createTicket.id;
-const addReply = async (ticketId: string, text: string, auth: string) => (await app.ok(`mutation($t: ID!, $x: String!) { addReply(ticketId: $t, text: $x) { id } }`, { t: ticketId, x: text }, auth)).addReply.id as string;
-const addComment = async (ticketId: string, text: string, auth = app.adminAuth) => (await app.ok(`mutation($t: ID!, $x: String!) { addComment(ticketId: $t, text: $x) { id } }`, { t: ticketId, x: text }, auth)).addComment.id as string;
 const eventsOfPost = async (postId: string) => (await sql(`select type from ticket_events where payload->>'postId' = ?`, [String(postId)])).map((r) => r.type as string);
 
 beforeAll(async () => {
   app = await startTestApp();
-  const mk = async (name: string, email: string, role: 'AGENT' | 'CLIENT', phone: string, chat: string): Promise<Who> => {
-    const { createUser } = await app.ok(`mutation($input: CreateUserInput!) { createUser(input: $input) { apiKey user { id } } }`, { input: { name, email, role, phone, telegramChatId: chat } });
-    return { id: createUser.user.id, email, key: createUser.apiKey, auth: bearer(createUser.apiKey), phone, chat };
-  };
+  const mk = async (name: string, email: string, role: 'AGENT' | 'CLIENT', phone: string, chat: string): Promise<Who> =>
+    ({ ...(await createUser(app, { name, email, role, phone, telegramChatId: chat })), phone, chat });
   agent = await mk('Agent Smith', 'agent.smith@staff.example', 'AGENT', '+1 555 0101', '700100200');
   client = await mk('Client One', 'client.one@example.com', 'CLIENT', '+1 555 0199', '800100300');
   other = await mk('Client Two', 'client.two@example.com', 'CLIENT', '+1 555 0177', '900100400');
@@ -108,7 +92,7 @@ describe('X-Deskhooks-Delivery silences events only for the receiver of a delive
     });
   });
   afterAll(async () => {
-    await settled();
+    await settled(app);
     for (const r of (await app.ok(`{ rules { id } }`)).rules) await app.ok(`mutation($id: ID!) { deleteRule(id: $id) }`, { id: r.id });
     await rx?.close();
   });
@@ -116,11 +100,11 @@ describe('X-Deskhooks-Delivery silences events only for the receiver of a delive
   const ruleNotes = async (ticketId: string) => (await sql(`select count(*)::int as n from posts where ticket_id = ? and text like 'rule saw %'`, [ticketId]))[0].n as number;
 
   it('the receiver’s comments on the parent (REST and GraphQL) raise no event; the same header from a CLIENT afterwards, made up or garbage raises events and rules run', async () => {
-    const parent = await createTicket({ title: 'Parent [watched]', requesterId: client.id });
-    const child = await createTicket({ title: 'Sub-ticket', requesterId: client.id, parentId: parent });
-    await addReply(child, 'It fails at 10:00', client.auth);
+    const parent = await createTicket(app, { title: 'Parent [watched]', requesterId: client.id });
+    const child = await createTicket(app, { title: 'Sub-ticket', requesterId: client.id, parentId: parent });
+    await addReply(app, child, 'It fails at 10:00', client.auth);
     await waitFor(() => forwarded.length === 1, { what: 'the receiver to forward the reply' });
-    await settled();
+    await settled(app);
 
     const [f] = forwarded;
     expect(f).toMatchObject({ rest: 200 });
@@ -154,7 +138,7 @@ describe('X-Deskhooks-Delivery silences events only for the receiver of a delive
 
     for (const postId of raised) expect(await eventsOfPost(postId), `post ${postId}`).toHaveLength(1);
     await waitFor(async () => (await ruleNotes(parent)) === raised.length, { what: `${raised.length} rule notes on the parent` });
-    await settled();
+    await settled(app);
     expect(await ruleNotes(parent)).toBe(raised.length);
   });
 });
@@ -162,7 +146,7 @@ describe('X-Deskhooks-Delivery silences events only for the receiver of a delive
 describe('REST user_id: ADMIN callers only, naming staff', () => {
   let ticket: string;
   beforeAll(async () => {
-    ticket = await createTicket({ title: 'impersonation target', requesterId: client.id });
+    ticket = await createTicket(app, { title: 'impersonation target', requesterId: client.id });
   });
 
   const post = (kind: 'comments' | 'posts', auth: string, userId: unknown) => rest(`/tickets/${ticket}/${kind}/`, { method: 'POST', auth, body: { text: 'as someone else', user_id: userId } });
@@ -212,8 +196,8 @@ describe('a CLIENT cannot tell another requester’s ticket from a missing one',
   const missing = '999999999';
 
   beforeAll(async () => {
-    mine = await createTicket({ title: 'mine' }, client.auth);
-    theirs = await createTicket({ title: 'theirs' }, other.auth);
+    mine = await createTicket(app, { title: 'mine' }, client.auth);
+    theirs = await createTicket(app, { title: 'theirs' }, other.auth);
   });
 
   /** the answer with the ticket id written as <id>, so that two answers can be compared */
@@ -290,12 +274,12 @@ describe('what a CLIENT sees of staff and of custom fields', () => {
     expect((await app.ok(field, { input: { key: 'sms_id', name: 'SMS id (webhook result)', type: 'TEXT' } })).createCustomField).toEqual({ key: 'sms_id', clientVisible: false, clientWritable: false });
     expect((await app.ok(field, { input: { key: 'eta', name: 'Expected on', type: 'TEXT', clientVisible: true } })).createCustomField).toEqual({ key: 'eta', clientVisible: true, clientWritable: false });
     expect((await app.ok(field, { input: { key: 'order_no', name: 'Order number', type: 'TEXT', clientWritable: true } })).createCustomField).toEqual({ key: 'order_no', clientVisible: true, clientWritable: true });
-    ticket = await createTicket({ title: 'with staff', requesterId: client.id, assigneeId: agent.id, customFields: { sms_id: internalValue, eta: 'tomorrow', order_no: 'A-1' } });
-    child = await createTicket({ title: 'child with staff', requesterId: client.id, assigneeId: agent.id, parentId: ticket, customFields: { sms_id: internalValue } });
-    await addReply(ticket, 'an agent answers', agent.auth);
-    await addReply(child, 'an agent answers the child', agent.auth);
-    await addComment(ticket, 'internal note by the admin');
-    await addReply(ticket, 'the client answers', client.auth);
+    ticket = await createTicket(app, { title: 'with staff', requesterId: client.id, assigneeId: agent.id, customFields: { sms_id: internalValue, eta: 'tomorrow', order_no: 'A-1' } });
+    child = await createTicket(app, { title: 'child with staff', requesterId: client.id, assigneeId: agent.id, parentId: ticket, customFields: { sms_id: internalValue } });
+    await addReply(app, ticket, 'an agent answers', agent.auth);
+    await addReply(app, child, 'an agent answers the child', agent.auth);
+    await addComment(app, ticket, 'internal note by the admin');
+    await addReply(app, ticket, 'the client answers', client.auth);
   });
 
   const secrets = () => [agent.email, agent.phone, agent.chat, 'admin@example.com', internalValue, 'sms_id', other.email];

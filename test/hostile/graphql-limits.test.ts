@@ -1,5 +1,5 @@
 /**
- * Issue 9 item 3 (and 2): the same GraphQL limits over HTTP and over the websocket —
+ * The same GraphQL limits over HTTP and over the websocket —
  * tokens, depth (the standard introspection query allowed), aliased or repeated fields,
  * cost — at most 20 subscriptions per connection, websocket messages ≤ 1 MiB, and a flow
  * gate that only the pong answering our ping reopens.

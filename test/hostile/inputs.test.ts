@@ -1,5 +1,5 @@
 /**
- * Hostile text in every text input (issue 9, item 8): U+0000, a lone surrogate and text
+ * Hostile text in every text input: U+0000, a lone surrogate and text
  * over its limit, in each field of each GraphQL operation and of the REST subset. Each is
  * BAD_USER_INPUT naming the field (never INTERNAL_SERVER_ERROR), and nothing is written:
  * every table's rows read the same before and after. The cases come from one table.

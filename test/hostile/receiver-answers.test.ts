@@ -1,5 +1,5 @@
 /**
- * Hostile receivers (issue 9, item 1; RUNTIME.md "hardening"): answers whose bytes
+ * Hostile receivers: answers whose bytes
  * PostgreSQL cannot store as they are (U+0000, invalid UTF-8, lone surrogates in JSON
  * escapes) in bodies, parsed values and headers, through every place an answer is
  * stored (attempt rows, responseData, notes, custom fields, temporary fields, success
@@ -15,6 +15,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase } from '../support/db.js';
 import { startReceiver, type Receiver, type ReceivedRequest, type Reply } from '../support/receiver.js';
 import { waitFor } from '../support/wait.js';
 import { createTicket, createWebhook, testWebhook } from '../support/fixtures.js';
@@ -452,7 +453,9 @@ async function startGate(n: number, body: (path: string) => string): Promise<{ u
 
 describe('the retry window starts when the first attempt is claimed', () => {
   it('first_attempt_at is written before the request goes out, and cleared when a stop aborts that first attempt', async () => {
-    const own = await startTestApp();
+    // a database of the test's own: it is read after the app has stopped
+    const database = await createTestDatabase();
+    const own = await startTestApp({}, { databaseUrl: database.url });
     const ownDb = new pg.Pool({ connectionString: own.databaseUrl, max: 1 });
     let stopped = false;
     try {
@@ -471,6 +474,7 @@ describe('the retry window starts when the first attempt is claimed', () => {
     } finally {
       if (!stopped) await own.stop();
       await ownDb.end();
+      await database.drop();
     }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Hostile webhook definitions (issue 9, items 7 and 10):
+ * Hostile webhook definitions:
  * - a tag before the end of scheme://host:port (next to the host, in the port, in
  *   userinfo, a URL that is a tag; `{{ }}` and HelpDeskEddy `{tags}`) is refused at save
  *   with field `url`; one saved before is refused by previewWebhook and testWebhook and
@@ -76,7 +76,7 @@ afterAll(async () => {
   vi.restoreAllMocks();
 });
 
-describe('item 7: no tag before the end of scheme://host:port', () => {
+describe('no tag before the end of scheme://host:port', () => {
   const HOST_TAGS = [
     'https://hooks.example.com{{ ticket.custom.order_no }}/notify',
     'https://hooks.example.com{{ticket.custom.order_no}}',
@@ -157,7 +157,7 @@ describe('item 7: no tag before the end of scheme://host:port', () => {
   });
 });
 
-describe('item 10: secret headers', () => {
+describe('secret headers', () => {
   let id: string;
 
   it('are stored sealed and never returned: value reads back as the empty string', async () => {

@@ -1,17 +1,16 @@
 /**
- * Issue 9 item 2, acceptance: the server's memory stays under 400 MiB RSS while 50
+ * The server's memory stays under 400 MiB RSS while 50
  * clients each send a websocket message over 1 MiB before authenticating (graphql-ws
  * parses connection_init before onConnect checks the key). Measured on a real server
  * process (`node scripts/start.mjs`, as `npm start` runs it): VmRSS of its process tree
  * sampled from /proc while the messages arrive, and the peak (VmHWM, reset first).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { freePort } from '../../src/db/embedded.js';
-import { createTestDatabase } from '../support/db.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { tempDir, type TempDir } from '../support/temp.js';
 import { startChild, type Child } from '../support/child.js';
 import { hostileTally } from './tally.js';
 
@@ -24,7 +23,8 @@ const LIMIT_KIB = 400 * 1024;
 
 let child: Child | undefined;
 let url: string;
-let dataDir: string;
+let dataDir: TempDir | undefined;
+let database: TestDatabase | undefined;
 
 const kib = (status: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
 
@@ -58,10 +58,11 @@ function sumKib(pids: number[], field: 'VmRSS' | 'VmHWM'): number {
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'deskhooks-wsmem-'));
+  dataDir = tempDir('wsmem');
+  database = await createTestDatabase();
   child = startChild({
-    DATABASE_URL: await createTestDatabase(),
-    DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir.path,
     PORT: String(await freePort()),
     HOST: '127.0.0.1',
     BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com',
@@ -75,7 +76,8 @@ afterAll(async () => {
     child.proc.kill('SIGTERM');
     await child.exited;
   }
-  rmSync(dataDir, { recursive: true, force: true });
+  await database?.drop();
+  dataDir?.remove();
 });
 
 describe('50 clients each sending an 8 MiB message before authenticating', () => {

@@ -4,12 +4,11 @@
  * comes back (a delivery made after the restart wakes the worker and succeeds).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { freePort, startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
+import { tempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 import { collect, wsClient } from '../support/ws.js';
 import { createTicket, createWebhook, deliveryStatus, jsonHook, testWebhook } from '../support/fixtures.js';
@@ -21,10 +20,10 @@ let app: TestApp;
 let receiver: Receiver;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'deskhooks-restart-'));
+  dir = tempDir('restart').path;
   port = await freePort();
   pg = await startEmbeddedPostgres({ dataDir: dir, port });
-  app = await startTestApp({}, pg.url);
+  app = await startTestApp({}, { databaseUrl: pg.url });
   receiver = await startReceiver();
 }, 60_000);
 

@@ -1,5 +1,5 @@
 /**
- * Issue 5 acceptance 9 (throughput): 1,000 tickets created over GraphQL, each matching
+ * Dispatcher throughput: 1,000 tickets created over GraphQL, each matching
  * one SEND_WEBHOOK rule → exactly 1,000 deliveries and 1,000 requests at a real receiver:
  * none lost, none doubled. Prints the time from the first mutation to the last arrival.
  *

@@ -1,161 +1,135 @@
 /**
- * Issue 5 acceptance, end to end: rules created over GraphQL, tickets changed over
- * GraphQL (and the REST subset), the in-process dispatcher and delivery worker, and real
- * HTTP receivers on 127.0.0.1 — including this server's own REST subset as a receiver.
+ * The dispatcher end to end: rules created over GraphQL, tickets changed over GraphQL
+ * (and the REST subset), the in-process dispatcher and delivery worker, and real HTTP
+ * receivers on 127.0.0.1 — including this server's own REST subset as a receiver.
  *
- * Rules are global, so every test deletes all rules afterwards (after everything it
- * caused has been processed); where a test needs it, conditions carry a title marker.
- * "Nothing happened" is proven by waiting until the outbox and the delivery queue are
- * both empty (`settled`), never by sleeping.
+ * Every test has a deskhooks, a database and receivers of its own (test/support/fixtures.ts),
+ * so the tests run concurrently and none sees another's rules. "Nothing happened" is
+ * proven by waiting until the outbox and the delivery queue are both empty (`settled`),
+ * never by sleeping.
  */
-import http from 'node:http';
 import pg from 'pg';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { basic, bearer, startTestApp, type TestApp } from '../support/app.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { describe, expect } from 'vitest';
+import { basic } from '../support/app.js';
 import { waitFor } from '../support/wait.js';
 import {
-  RlAddCommentDocument, RlAddReplyDocument, RlCreateCustomFieldDocument, RlCreateRuleDocument, RlCreateTicketDocument,
-  RlCreateUserDocument, RlCreateWebhookDocument, RlDeleteRuleDocument, RlDeliveriesDocument, RlRulesDocument,
-  RlTicketDocument, RlUpdateRuleDocument, RlUpdateTicketDocument,
-  type CreateTicketInput, type RuleInput, type WebhookInput,
-} from '../generated/graphql.js';
-
-let app: TestApp;
-let tg: Receiver; // Telegram Bot API look-alike
-let sms: Receiver; // SMS gateway: FORM in, XML out
-let crm: Receiver; // CRM: JSON in, JSON out
-let watch: Receiver; // a plain receiver that tells whether a rule fired
-let failing: Receiver; // always 500
-let agent: { id: string; email: string; key: string; auth: string };
-let client: { id: string; email: string; key: string; auth: string };
-let watchHook: string;
+  addComment, addReply, comments, createCustomFields, createRule, createTicket, createUser, createWebhook, getTicket,
+  retryUntilFinal, settled, test, updateTicket,
+  type Receiver, type TestApp, type TestUser,
+} from '../support/fixtures.js';
+import { RlCreateRuleDocument, RlDeliveriesDocument, RlRulesDocument, RlUpdateRuleDocument, type RuleInput, type UpdateTicketInput } from '../generated/graphql.js';
 
 const AGENT_CHAT_ID = '700100200';
 const CLIENT_PHONE = '+1 555 0199';
 const TG_TOKEN = '123456:AAE-xyz_Secret';
 
-type Who = typeof agent;
-
 const codes = (r: { errors?: { extensions?: { code?: string } }[] }) => r.errors?.map((e) => e.extensions?.code);
+const deliveriesOf = async (app: TestApp, ticketId: string) => (await app.ok(RlDeliveriesDocument, { filter: { ticketId }, first: 50 })).deliveries;
+/** requests at the watch receiver for this ticket */
+const watched = (watch: Receiver, ticketId: string) => watch.requests.filter((r) => JSON.parse(r.body).ticket === ticketId);
 
-/** Outbox and delivery queue both empty, seen in one snapshot: nothing is left to happen. */
-async function settled(): Promise<void> {
-  const conn = app.services.orm.em.fork().getConnection();
-  await waitFor(async () => {
-    const [row] = await conn.execute(
-      `select (select count(*) from ticket_events where processed_at is null)::int as events,
-              (select count(*) from deliveries where status in ('PENDING', 'RETRYING'))::int as deliveries`,
-    );
-    return row.events === 0 && row.deliveries === 0;
-  }, { timeoutMs: 20_000, what: 'the dispatcher and the delivery worker to be idle' });
+interface DispatcherFixtures {
+  /** with the custom fields the rules below write */
+  app: TestApp;
+  agent: TestUser;
+  client: TestUser;
+  /** Telegram Bot API look-alike */
+  tg: Receiver;
+  /** SMS gateway: FORM in, XML out */
+  sms: Receiver;
+  /** CRM: JSON in, JSON out */
+  crm: Receiver;
+  /** a plain receiver that tells whether a rule fired */
+  watch: Receiver;
+  /** always 500 */
+  failing: Receiver;
+  /** a rule whose action sends the event to `watch` with the ticket id, the event and the rule name */
+  watchRule: (name: string, extra: Partial<RuleInput> & Pick<RuleInput, 'events'>) => RuleInput;
 }
 
-const createRule = async (input: RuleInput) => (await app.ok(RlCreateRuleDocument, { input })).createRule;
-const createWebhook = async (input: WebhookInput) => (await app.ok(RlCreateWebhookDocument, { input })).createWebhook.id;
-const createTicket = async (input: Omit<CreateTicketInput, 'description'>, auth?: string) =>
-  (await app.ok(RlCreateTicketDocument, { input: { description: 'd', ...input } }, auth)).createTicket;
-const getTicket = async (id: string) => (await app.ok(RlTicketDocument, { id })).ticket!;
-const comments = async (id: string) => (await getTicket(id)).posts.filter((p) => p.kind === 'COMMENT');
-const deliveriesOf = async (ticketId: string) => (await app.ok(RlDeliveriesDocument, { filter: { ticketId }, first: 50 })).deliveries;
-/** requests at the watch receiver for this ticket */
-const watched = (ticketId: string) => watch.requests.filter((r) => JSON.parse(r.body).ticket === ticketId);
-
-/** A watch rule: the event reaches `watch` with the ticket id, the event and the rule name. */
-const watchRule = (name: string, extra: Partial<RuleInput> & Pick<RuleInput, 'events'>): RuleInput => ({
-  name,
-  actions: [{ type: 'SEND_WEBHOOK', webhookId: watchHook }],
-  ...extra,
+const it = test.extend<DispatcherFixtures>({
+  app: async ({ startApp, clock }, use) => {
+    const app = await startApp({}, { clock: clock.now });
+    await createCustomFields(app, [
+      { key: 'sms_id', name: 'SMS id', type: 'TEXT' },
+      { key: 'deal_url', name: 'CRM deal', type: 'TEXT' },
+      { key: 'amount', name: 'Amount', type: 'NUMBER' },
+      { key: 'port', name: 'Port', type: 'TEXT' },
+    ]);
+    await use(app);
+  },
+  agent: async ({ app }, use) => use(await createUser(app, { name: 'Agent Smith', email: 'agent@example.com', role: 'AGENT', telegramChatId: AGENT_CHAT_ID })),
+  client: async ({ app }, use) => use(await createUser(app, { name: 'Client One', email: 'client@example.com', role: 'CLIENT', phone: CLIENT_PHONE })),
+  tg: async ({ startReceiver }, use) => {
+    const tg = await startReceiver();
+    tg.fallback = { status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true,"result":{"message_id":17}}' };
+    await use(tg);
+  },
+  sms: async ({ startReceiver }, use) => {
+    const sms = await startReceiver();
+    sms.fallback = {
+      status: 200,
+      headers: { 'content-type': 'text/xml; charset=utf-8' },
+      body: '<?xml version="1.0" encoding="UTF-8"?>\n<reply><result><sms_id>1000001</sms_id><status>queued</status></result></reply>',
+    };
+    await use(sms);
+  },
+  crm: async ({ startReceiver }, use) => {
+    const crm = await startReceiver();
+    crm.fallback = { status: 201, headers: { 'content-type': 'application/json' }, body: '{"result":{"id":"D-4711","stage":"new"}}' };
+    await use(crm);
+  },
+  watch: async ({ startReceiver }, use) => use(await startReceiver()),
+  failing: async ({ startReceiver }, use) => use(await startReceiver(() => ({ status: 500, body: 'gateway down' }))),
+  watchRule: async ({ app, watch }, use) => {
+    const webhookId = await createWebhook(app, {
+      name: 'Watch',
+      method: 'POST',
+      url: `${watch.url}/hook`,
+      format: 'JSON',
+      body: '{"ticket": "{{ ticket.id }}", "event": "{{ event.type }}", "rule": "{{ rule.name }}"}',
+    });
+    await use((name, extra) => ({ name, actions: [{ type: 'SEND_WEBHOOK', webhookId }], ...extra }));
+  },
 });
-
-beforeAll(async () => {
-  [app, tg, sms, crm, watch, failing] = await Promise.all([
-    startTestApp(),
-    startReceiver(),
-    startReceiver(),
-    startReceiver(),
-    startReceiver(),
-    startReceiver(() => ({ status: 500, body: 'gateway down' })),
-  ]);
-  tg.fallback = { status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true,"result":{"message_id":17}}' };
-  sms.fallback = {
-    status: 200,
-    headers: { 'content-type': 'text/xml; charset=utf-8' },
-    body: '<?xml version="1.0" encoding="UTF-8"?>\n<reply><result><sms_id>1000001</sms_id><status>queued</status></result></reply>',
-  };
-  crm.fallback = { status: 201, headers: { 'content-type': 'application/json' }, body: '{"result":{"id":"D-4711","stage":"new"}}' };
-
-  const mk = async (name: string, email: string, role: 'AGENT' | 'CLIENT', extra: { telegramChatId?: string; phone?: string }): Promise<Who> => {
-    const { createUser } = await app.ok(RlCreateUserDocument, { input: { name, email, role, ...extra } });
-    return { id: createUser.user.id, email, key: createUser.apiKey, auth: bearer(createUser.apiKey) };
-  };
-  agent = await mk('Agent Smith', 'agent@example.com', 'AGENT', { telegramChatId: AGENT_CHAT_ID });
-  client = await mk('Client One', 'client@example.com', 'CLIENT', { phone: CLIENT_PHONE });
-  for (const input of [
-    { key: 'sms_id', name: 'SMS id', type: 'TEXT' as const },
-    { key: 'deal_url', name: 'CRM deal', type: 'TEXT' as const },
-    { key: 'amount', name: 'Amount', type: 'NUMBER' as const },
-    { key: 'port', name: 'Port', type: 'TEXT' as const },
-  ]) await app.ok(RlCreateCustomFieldDocument, { input });
-  watchHook = await createWebhook({
-    name: 'Watch',
-    method: 'POST',
-    url: `${watch.url}/hook`,
-    format: 'JSON',
-    body: '{"ticket": "{{ ticket.id }}", "event": "{{ event.type }}", "rule": "{{ rule.name }}"}',
-  });
-});
-
-afterEach(async () => {
-  await settled();
-  for (const r of (await app.ok(RlRulesDocument)).rules) await app.ok(RlDeleteRuleDocument, { id: r.id });
-  for (const r of [tg, sms, crm, watch, failing]) r.requests.length = 0;
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await Promise.all([tg, sms, crm, watch, failing].map((r) => r?.close()));
-});
-
-describe('seed 1: Telegram message for URGENT tickets', () => {
-  it('an URGENT ticket sends sendMessage with the assignee’s chat_id and the title; a LOW one sends nothing; the delivery records rule and event', async () => {
-    const hook = await createWebhook({
+describe.concurrent('a Telegram message for URGENT tickets', () => {
+  it('an URGENT ticket sends sendMessage with the assignee’s chat_id and the title; a LOW one sends nothing; the delivery records rule and event', async ({ app, tg, agent }) => {
+    const hook = await createWebhook(app, {
       name: 'Telegram',
       method: 'POST',
       url: `${tg.url}/bot${TG_TOKEN}/sendMessage`,
       format: 'JSON',
       body: '{"chat_id": "{{ assignee.telegramChatId }}", "text": "URGENT #{{ ticket.id }}: {{ ticket.title }}"}',
     });
-    const rule = await createRule({
+    const rule = await createRule(app, {
       name: 'Urgent to Telegram',
       events: ['TICKET_CREATED'],
       conditions: [{ field: 'priority', operator: 'EQUALS', value: 'URGENT' }],
       actions: [{ type: 'SEND_WEBHOOK', webhookId: hook }],
     });
 
-    const low = await createTicket({ title: 'Printer is slow', priority: 'LOW', assigneeId: agent.id });
-    const urgent = await createTicket({ title: 'Server "db-1" is down \\ help', priority: 'URGENT', assigneeId: agent.id });
+    const low = await createTicket(app, { title: 'Printer is slow', priority: 'LOW', assigneeId: agent.id });
+    const urgent = await createTicket(app, { title: 'Server "db-1" is down \\ help', priority: 'URGENT', assigneeId: agent.id });
     const [req] = await tg.waitForRequests(1);
-    await settled();
+    await settled(app);
 
     expect(tg.requests).toHaveLength(1);
     expect(req!.method).toBe('POST');
     expect(req!.url).toBe(`/bot${TG_TOKEN}/sendMessage`);
     expect(req!.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(JSON.parse(req!.body)).toEqual({ chat_id: AGENT_CHAT_ID, text: `URGENT #${urgent.id}: Server "db-1" is down \\ help` });
+    expect(JSON.parse(req!.body)).toEqual({ chat_id: AGENT_CHAT_ID, text: `URGENT #${urgent}: Server "db-1" is down \\ help` });
 
-    expect((await deliveriesOf(low.id)).totalCount).toBe(0);
-    const { nodes } = await deliveriesOf(urgent.id);
+    expect((await deliveriesOf(app, low)).totalCount).toBe(0);
+    const { nodes } = await deliveriesOf(app, urgent);
     expect(nodes).toHaveLength(1);
     expect(nodes[0]).toMatchObject({ status: 'SUCCEEDED', event: 'TICKET_CREATED', rule: { id: rule.id, name: 'Urgent to Telegram' }, webhook: { id: hook } });
     expect(req!.headers['x-deskhooks-delivery']).toBe(nodes[0]!.id);
   });
 });
 
-describe('seed 2: SMS gateway (FORM request, XML answer)', () => {
-  it('maps reply.result.sms_id into a custom field and writes the successComment', async () => {
-    const hook = await createWebhook({
+describe.concurrent('an SMS gateway (FORM request, XML answer)', () => {
+  it('maps reply.result.sms_id into a custom field and writes the successComment', async ({ app, sms, client }) => {
+    const hook = await createWebhook(app, {
       name: 'SMS gateway',
       method: 'POST',
       url: `${sms.url}/api/send`,
@@ -168,36 +142,36 @@ describe('seed 2: SMS gateway (FORM request, XML answer)', () => {
       ],
       successComment: 'SMS {{ temp.sms }} {{ temp.sms_status }} (HTTP {{ response.status }})',
     });
-    const rule = await createRule({
+    const rule = await createRule(app, {
       name: 'SMS on new ticket',
       events: ['TICKET_CREATED'],
       conditions: [{ field: 'title', operator: 'CONTAINS', value: '[sms]' }],
       actions: [{ type: 'SEND_WEBHOOK', webhookId: hook }],
     });
 
-    const t = await createTicket({ title: '[sms] Fish & chips = 5€' }, client.auth);
+    const t = await createTicket(app, { title: '[sms] Fish & chips = 5€' }, client.auth);
     const [req] = await sms.waitForRequests(1);
     expect(req!.headers['content-type']).toBe('application/x-www-form-urlencoded');
     const form = new URLSearchParams(req!.body);
     expect([...form.keys()]).toEqual(['to', 'text']);
     expect(form.get('to')).toBe(CLIENT_PHONE);
-    expect(form.get('text')).toBe(`Ticket ${t.id}: [sms] Fish & chips = 5€`);
+    expect(form.get('text')).toBe(`Ticket ${t}: [sms] Fish & chips = 5€`);
 
-    await waitFor(async () => (await comments(t.id)).length > 0, { what: 'the success comment' });
-    await settled();
-    const ticket = await getTicket(t.id);
+    await waitFor(async () => (await comments(app, t)).length > 0, { what: 'the success comment' });
+    await settled(app);
+    const ticket = await getTicket(app, t);
     expect(ticket.customFields).toEqual({ sms_id: '1000001' });
     expect(ticket.posts).toEqual([expect.objectContaining({ kind: 'COMMENT', text: 'SMS 1000001 queued (HTTP 200)', author: null })]);
-    const { nodes } = await deliveriesOf(t.id);
+    const { nodes } = await deliveriesOf(app, t);
     expect(nodes).toHaveLength(1);
     expect(nodes[0]).toMatchObject({ status: 'SUCCEEDED', event: 'TICKET_CREATED', rule: { id: rule.id } });
     expect(nodes[0]!.responseData).toMatchObject({ sms_id: '1000001', sms: '1000001', sms_status: 'queued' });
   });
 });
 
-describe('seed 3: a client reply in a sub-ticket becomes a comment on the parent (REST subset)', () => {
-  it('CLIENT reply → one internal COMMENT on the parent; AGENT reply → nothing; the webhook’s comment raises no COMMENT_ADDED, a human one does', async () => {
-    const hook = await createWebhook({
+describe.concurrent('a client reply in a sub-ticket becomes a comment on the parent (REST subset)', () => {
+  it('CLIENT reply → one internal COMMENT on the parent; AGENT reply → nothing; the webhook’s comment raises no COMMENT_ADDED, a human one does', async ({ app, agent, client, watch, watchRule }) => {
+    const hook = await createWebhook(app, {
       name: 'Comment on parent',
       method: 'POST',
       url: `${app.url}/api/v2/tickets/{parent_ticket_id}/comments/`,
@@ -205,7 +179,7 @@ describe('seed 3: a client reply in a sub-ticket becomes a comment on the parent
       body: 'text=Client wrote in #{ticket_id}: {answer_last}',
       auth: { type: 'BASIC', username: agent.email, secret: agent.key },
     });
-    await createRule({
+    await createRule(app, {
       name: 'Sub-ticket client reply to parent',
       events: ['REPLY_ADDED'],
       match: 'ALL',
@@ -216,45 +190,45 @@ describe('seed 3: a client reply in a sub-ticket becomes a comment on the parent
       actions: [{ type: 'SEND_WEBHOOK', webhookId: hook }],
     });
     // listens on the parent: must stay silent for the webhook's comment
-    await createRule(watchRule('Comment on a top-level ticket', { events: ['COMMENT_ADDED'], conditions: [{ field: 'parent', operator: 'IS_EMPTY' }] }));
+    await createRule(app, watchRule('Comment on a top-level ticket', { events: ['COMMENT_ADDED'], conditions: [{ field: 'parent', operator: 'IS_EMPTY' }] }));
 
-    const parent = await createTicket({ title: 'Parent', requesterId: client.id });
-    const child = await createTicket({ title: 'Sub-ticket', requesterId: client.id, parentId: parent.id });
+    const parent = await createTicket(app, { title: 'Parent', requesterId: client.id });
+    const child = await createTicket(app, { title: 'Sub-ticket', requesterId: client.id, parentId: parent });
 
-    await app.ok(RlAddReplyDocument, { ticketId: child.id, text: 'agent asks for details' }, agent.auth);
-    await app.ok(RlAddReplyDocument, { ticketId: child.id, text: 'It fails at 10:00 & again at 11:00' }, client.auth);
-    await waitFor(async () => (await comments(parent.id)).length > 0, { what: 'the comment on the parent' });
-    await settled();
+    await addReply(app, child, 'agent asks for details', agent.auth);
+    await addReply(app, child, 'It fails at 10:00 & again at 11:00', client.auth);
+    await waitFor(async () => (await comments(app, parent)).length > 0, { what: 'the comment on the parent' });
+    await settled(app);
 
-    const onParent = await comments(parent.id);
+    const onParent = await comments(app, parent);
     expect(onParent).toEqual([
-      expect.objectContaining({ kind: 'COMMENT', text: `Client wrote in #${child.id}: It fails at 10:00 & again at 11:00`, author: { id: agent.id, email: agent.email } }),
+      expect.objectContaining({ kind: 'COMMENT', text: `Client wrote in #${child}: It fails at 10:00 & again at 11:00`, author: { id: agent.id, email: agent.email } }),
     ]);
-    expect(await comments(child.id)).toEqual([]); // no failure comment on the sub-ticket
-    const { nodes } = await deliveriesOf(child.id);
+    expect(await comments(app, child)).toEqual([]); // no failure comment on the sub-ticket
+    const { nodes } = await deliveriesOf(app, child);
     expect(nodes).toHaveLength(1); // the AGENT reply sent nothing
     expect(nodes[0]).toMatchObject({ status: 'SUCCEEDED', event: 'REPLY_ADDED' });
-    expect(nodes[0]!.request.url).toBe(`${app.url}/api/v2/tickets/${parent.id}/comments/`);
+    expect(nodes[0]!.request.url).toBe(`${app.url}/api/v2/tickets/${parent}/comments/`);
     expect(JSON.stringify(nodes[0]!.request)).not.toContain(agent.key);
     expect(watch.requests).toHaveLength(0); // the webhook's comment raised no COMMENT_ADDED
 
     // a human comment on the parent does raise COMMENT_ADDED — over GraphQL and over REST
-    await app.ok(RlAddCommentDocument, { ticketId: parent.id, text: 'human note' }, agent.auth);
+    await addComment(app, parent, 'human note', agent.auth);
     await watch.waitForRequests(1);
-    const res = await fetch(`${app.url}/api/v2/tickets/${parent.id}/comments/`, {
+    const res = await fetch(`${app.url}/api/v2/tickets/${parent}/comments/`, {
       method: 'POST',
       headers: { authorization: basic(agent.email, agent.key), 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'human note over REST' }),
     });
     expect(res.status).toBe(200);
     await watch.waitForRequests(2);
-    await settled();
-    expect(watched(parent.id).map((r) => JSON.parse(r.body).event)).toEqual(['COMMENT_ADDED', 'COMMENT_ADDED']);
+    await settled(app);
+    expect(watched(watch, parent).map((r) => JSON.parse(r.body).event)).toEqual(['COMMENT_ADDED', 'COMMENT_ADDED']);
     expect(watch.requests).toHaveLength(2);
   });
 
-  it('the same with a JSON body: {"text": …} posted as the AGENT becomes the parent’s comment', async () => {
-    const hook = await createWebhook({
+  it('the same with a JSON body: {"text": …} posted as the AGENT becomes the parent’s comment', async ({ app, agent, client }) => {
+    const hook = await createWebhook(app, {
       name: 'Comment on parent (JSON)',
       method: 'POST',
       url: `${app.url}/api/v2/tickets/{parent_ticket_id}/comments/`,
@@ -262,18 +236,18 @@ describe('seed 3: a client reply in a sub-ticket becomes a comment on the parent
       body: '{"text": "{{ requester.name }}: {{ lastReply.text }}"}',
       auth: { type: 'BASIC', username: agent.email, secret: agent.key },
     });
-    await createRule({
+    await createRule(app, {
       name: 'Sub-ticket client reply to parent (JSON)',
       events: ['REPLY_ADDED'],
       conditions: [{ field: 'parent', operator: 'IS_NOT_EMPTY' }, { field: 'lastReplyAuthor', operator: 'EQUALS', value: 'CLIENT' }],
       actions: [{ type: 'SEND_WEBHOOK', webhookId: hook }],
     });
-    const parent = await createTicket({ title: 'Parent (JSON)', requesterId: client.id });
-    const child = await createTicket({ title: 'Sub-ticket (JSON)', requesterId: client.id, parentId: parent.id });
-    await app.ok(RlAddReplyDocument, { ticketId: child.id, text: 'quotes " and \\ and\nnew line' }, client.auth);
-    await waitFor(async () => (await comments(parent.id)).length > 0, { what: 'the comment on the parent' });
-    await settled();
-    expect((await comments(parent.id)).map((p) => [p.text, p.author?.id])).toEqual([['Client One: quotes " and \\ and\nnew line', agent.id]]);
+    const parent = await createTicket(app, { title: 'Parent (JSON)', requesterId: client.id });
+    const child = await createTicket(app, { title: 'Sub-ticket (JSON)', requesterId: client.id, parentId: parent });
+    await addReply(app, child, 'quotes " and \\ and\nnew line', client.auth);
+    await waitFor(async () => (await comments(app, parent)).length > 0, { what: 'the comment on the parent' });
+    await settled(app);
+    expect((await comments(app, parent)).map((p) => [p.text, p.author?.id])).toEqual([['Client One: quotes " and \\ and\nnew line', agent.id]]);
   });
 });
 
@@ -283,8 +257,8 @@ describe('seed 3: a client reply in a sub-ticket becomes a comment on the parent
  * evaluated only after all of them are committed — the race between a burst of replies
  * and the dispatcher, made deterministic.
  */
-async function withDispatcherHeld(during: () => Promise<void>): Promise<void> {
-  await settled();
+async function withDispatcherHeld(app: TestApp, during: () => Promise<void>): Promise<void> {
+  await settled(app);
   const lock = new pg.Client({ connectionString: app.databaseUrl });
   await lock.connect();
   try {
@@ -297,16 +271,16 @@ async function withDispatcherHeld(during: () => Promise<void>): Promise<void> {
   }
 }
 
-describe('events are judged as they happened, not as the ticket is when the dispatcher gets to them', () => {
-  it('an AGENT reply followed at once by a CLIENT reply sends one webhook; two quick CLIENT replies forward each its own text', async () => {
-    const hook = await createWebhook({
+describe.concurrent('events are judged as they happened, not as the ticket is when the dispatcher gets to them', () => {
+  it('an AGENT reply followed at once by a CLIENT reply sends one webhook; two quick CLIENT replies forward each its own text', async ({ app, agent, client, watch }) => {
+    const hook = await createWebhook(app, {
       name: 'Forward reply',
       method: 'POST',
       url: `${watch.url}/forward`,
       format: 'JSON',
       body: '{"ticket": "{{ ticket.id }}", "text": "{answer_last}", "author": "{{ lastReply.author.email }}", "last": "{{ lastPost.text }}"}',
     });
-    await createRule({
+    await createRule(app, {
       name: 'Client replies in sub-tickets',
       events: ['REPLY_ADDED'],
       conditions: [
@@ -315,151 +289,125 @@ describe('events are judged as they happened, not as the ticket is when the disp
       ],
       actions: [{ type: 'SEND_WEBHOOK', webhookId: hook }],
     });
-    const parent = await createTicket({ title: 'Parent', requesterId: client.id });
-    const child = await createTicket({ title: 'Sub-ticket', requesterId: client.id, parentId: parent.id });
+    const parent = await createTicket(app, { title: 'Parent', requesterId: client.id });
+    const child = await createTicket(app, { title: 'Sub-ticket', requesterId: client.id, parentId: parent });
 
-    await withDispatcherHeld(async () => {
-      await app.ok(RlAddReplyDocument, { ticketId: child.id, text: 'agent: which version?' }, agent.auth);
-      await app.ok(RlAddReplyDocument, { ticketId: child.id, text: 'client: version 2' }, client.auth);
+    await withDispatcherHeld(app, async () => {
+      await addReply(app, child, 'agent: which version?', agent.auth);
+      await addReply(app, child, 'client: version 2', client.auth);
     });
     await watch.waitForRequests(1);
-    await settled();
+    await settled(app);
     expect(watch.requests.map((r) => JSON.parse(r.body))).toEqual([
-      { ticket: child.id, text: 'client: version 2', author: client.email, last: 'client: version 2' },
+      { ticket: child, text: 'client: version 2', author: client.email, last: 'client: version 2' },
     ]);
-    expect((await deliveriesOf(child.id)).totalCount).toBe(1);
+    expect((await deliveriesOf(app, child)).totalCount).toBe(1);
 
     watch.requests.length = 0;
-    await withDispatcherHeld(async () => {
-      await app.ok(RlAddReplyDocument, { ticketId: child.id, text: 'client: first' }, client.auth);
-      await app.ok(RlAddReplyDocument, { ticketId: child.id, text: 'client: second' }, client.auth);
-      await app.ok(RlAddCommentDocument, { ticketId: child.id, text: 'agent note after both' }, agent.auth);
+    await withDispatcherHeld(app, async () => {
+      await addReply(app, child, 'client: first', client.auth);
+      await addReply(app, child, 'client: second', client.auth);
+      await addComment(app, child, 'agent note after both', agent.auth);
     });
     await watch.waitForRequests(2);
-    await settled();
+    await settled(app);
     expect(watch.requests.map((r) => JSON.parse(r.body).text).sort()).toEqual(['client: first', 'client: second']);
     expect(watch.requests.map((r) => JSON.parse(r.body).last).sort()).toEqual(['client: first', 'client: second']);
   });
 
-  it('TICKET_CREATED is judged on the ticket as created: created LOW and raised to URGENT at once → no "URGENT on creation" webhook; created URGENT and lowered → sent', async () => {
-    await createRule(watchRule('Urgent on creation', { events: ['TICKET_CREATED'], conditions: [{ field: 'priority', operator: 'EQUALS', value: 'URGENT' }] }));
+  it('TICKET_CREATED is judged on the ticket as created: created LOW and raised to URGENT at once → no "URGENT on creation" webhook; created URGENT and lowered → sent', async ({ app, watch, watchRule }) => {
+    await createRule(app, watchRule('Urgent on creation', { events: ['TICKET_CREATED'], conditions: [{ field: 'priority', operator: 'EQUALS', value: 'URGENT' }] }));
     let low = '', urgent = '';
-    await withDispatcherHeld(async () => {
-      low = (await createTicket({ title: 'created low', priority: 'LOW' })).id;
-      await app.ok(RlUpdateTicketDocument, { id: low, input: { priority: 'URGENT' } });
-      urgent = (await createTicket({ title: 'created urgent', priority: 'URGENT' })).id;
-      await app.ok(RlUpdateTicketDocument, { id: urgent, input: { priority: 'LOW' } });
+    await withDispatcherHeld(app, async () => {
+      low = await createTicket(app, { title: 'created low', priority: 'LOW' });
+      await updateTicket(app, low, { priority: 'URGENT' });
+      urgent = await createTicket(app, { title: 'created urgent', priority: 'URGENT' });
+      await updateTicket(app, urgent, { priority: 'LOW' });
     });
     await watch.waitForRequests(1);
-    await settled();
+    await settled(app);
     expect(watch.requests.map((r) => JSON.parse(r.body))).toEqual([{ ticket: urgent, event: 'TICKET_CREATED', rule: 'Urgent on creation' }]);
   });
 });
 
-describe('which rules run', () => {
-  it('two rules match the same event: only the first by position runs; with continueAfterMatch both run, in position order', async () => {
+describe.concurrent('which rules run', () => {
+  it('two rules match the same event: only the first by position runs; with continueAfterMatch both run, in position order', async ({ app }) => {
     // created second-first, so that position (not creation order) has to decide
-    await createRule({ name: 'second', position: 2, events: ['TICKET_CREATED'], conditions: [{ field: 'title', operator: 'CONTAINS', value: '[pair]' }], actions: [{ type: 'ADD_COMMENT', value: 'second ran' }] });
+    await createRule(app, { name: 'second', position: 2, events: ['TICKET_CREATED'], conditions: [{ field: 'title', operator: 'CONTAINS', value: '[pair]' }], actions: [{ type: 'ADD_COMMENT', value: 'second ran' }] });
     const first: RuleInput = { name: 'first', position: 1, events: ['TICKET_CREATED'], conditions: [{ field: 'title', operator: 'CONTAINS', value: '[pair]' }], actions: [{ type: 'ADD_COMMENT', value: 'first ran' }] };
-    const firstRule = await createRule(first);
+    const firstRule = await createRule(app, first);
 
-    const a = await createTicket({ title: '[pair] a' });
-    await settled();
-    expect((await comments(a.id)).map((p) => p.text)).toEqual(['first ran']);
+    const a = await createTicket(app, { title: '[pair] a' });
+    await settled(app);
+    expect((await comments(app, a)).map((p) => p.text)).toEqual(['first ran']);
 
     await app.ok(RlUpdateRuleDocument, { id: firstRule.id, input: { ...first, continueAfterMatch: true } });
-    const b = await createTicket({ title: '[pair] b' });
-    await settled();
-    expect((await comments(b.id)).map((p) => p.text)).toEqual(['first ran', 'second ran']);
+    const b = await createTicket(app, { title: '[pair] b' });
+    await settled(app);
+    expect((await comments(app, b)).map((p) => p.text)).toEqual(['first ran', 'second ran']);
   });
 
-  it('ANY matches when a single condition holds (and not when none does); ALL needs every one', async () => {
+  it('ANY matches when a single condition holds (and not when none does); ALL needs every one', async ({ app }) => {
     const conditions: RuleInput['conditions'] = [
       { field: 'priority', operator: 'EQUALS', value: 'HIGH' },
       { field: 'title', operator: 'CONTAINS', value: '[vip]' },
     ];
-    await createRule({ name: 'any', position: 1, continueAfterMatch: true, events: ['TICKET_CREATED'], match: 'ANY', conditions, actions: [{ type: 'ADD_COMMENT', value: 'ANY held' }] });
-    await createRule({ name: 'all', position: 2, events: ['TICKET_CREATED'], match: 'ALL', conditions, actions: [{ type: 'ADD_COMMENT', value: 'ALL held' }] });
+    await createRule(app, { name: 'any', position: 1, continueAfterMatch: true, events: ['TICKET_CREATED'], match: 'ANY', conditions, actions: [{ type: 'ADD_COMMENT', value: 'ANY held' }] });
+    await createRule(app, { name: 'all', position: 2, events: ['TICKET_CREATED'], match: 'ALL', conditions, actions: [{ type: 'ADD_COMMENT', value: 'ALL held' }] });
 
-    const high = await createTicket({ title: 'only priority', priority: 'HIGH' });
-    const vip = await createTicket({ title: 'only title [vip]', priority: 'LOW' });
-    const both = await createTicket({ title: 'both [vip]', priority: 'HIGH' });
-    const none = await createTicket({ title: 'neither', priority: 'NORMAL' });
-    await settled();
-    expect((await comments(high.id)).map((p) => p.text)).toEqual(['ANY held']);
-    expect((await comments(vip.id)).map((p) => p.text)).toEqual(['ANY held']);
-    expect((await comments(both.id)).map((p) => p.text)).toEqual(['ANY held', 'ALL held']);
-    expect(await comments(none.id)).toEqual([]);
+    const high = await createTicket(app, { title: 'only priority', priority: 'HIGH' });
+    const vip = await createTicket(app, { title: 'only title [vip]', priority: 'LOW' });
+    const both = await createTicket(app, { title: 'both [vip]', priority: 'HIGH' });
+    const none = await createTicket(app, { title: 'neither', priority: 'NORMAL' });
+    await settled(app);
+    expect((await comments(app, high)).map((p) => p.text)).toEqual(['ANY held']);
+    expect((await comments(app, vip)).map((p) => p.text)).toEqual(['ANY held']);
+    expect((await comments(app, both)).map((p) => p.text)).toEqual(['ANY held', 'ALL held']);
+    expect(await comments(app, none)).toEqual([]);
   });
 
-  it('a disabled rule never runs, nor does it stop the rules after it', async () => {
+  it('a disabled rule never runs, nor does it stop the rules after it', async ({ app }) => {
     const base = { events: ['TICKET_CREATED'] as RuleInput['events'], conditions: [{ field: 'title', operator: 'CONTAINS' as const, value: '[dis]' }] };
-    const disabled = await createRule({ ...base, name: 'disabled', enabled: false, position: 1, actions: [{ type: 'ADD_COMMENT', value: 'disabled ran' }] });
+    const disabled = await createRule(app, { ...base, name: 'disabled', enabled: false, position: 1, actions: [{ type: 'ADD_COMMENT', value: 'disabled ran' }] });
     expect(disabled.enabled).toBe(false);
-    await createRule({ ...base, name: 'enabled', position: 2, actions: [{ type: 'ADD_COMMENT', value: 'enabled ran' }] });
-    const t = await createTicket({ title: '[dis] x' });
-    await settled();
-    expect((await comments(t.id)).map((p) => p.text)).toEqual(['enabled ran']);
+    await createRule(app, { ...base, name: 'enabled', position: 2, actions: [{ type: 'ADD_COMMENT', value: 'enabled ran' }] });
+    const t = await createTicket(app, { title: '[dis] x' });
+    await settled(app);
+    expect((await comments(app, t)).map((p) => p.text)).toEqual(['enabled ran']);
   });
 });
 
-describe('TICKET_UPDATED with status CHANGED_TO RESOLVED', () => {
-  it('fires on the change to RESOLVED only: not on a title change, not on a repeated update to the same status', async () => {
-    await createRule(watchRule('Resolved', { events: ['TICKET_UPDATED'], conditions: [{ field: 'status', operator: 'CHANGED_TO', value: 'RESOLVED' }] }));
-    const t = await createTicket({ title: 'to resolve' });
-    const update = (input: Record<string, unknown>) => app.ok(RlUpdateTicketDocument, { id: t.id, input }, agent.auth);
+describe.concurrent('TICKET_UPDATED with status CHANGED_TO RESOLVED', () => {
+  it('fires on the change to RESOLVED only: not on a title change, not on a repeated update to the same status', async ({ app, agent, watch, watchRule }) => {
+    await createRule(app, watchRule('Resolved', { events: ['TICKET_UPDATED'], conditions: [{ field: 'status', operator: 'CHANGED_TO', value: 'RESOLVED' }] }));
+    const t = await createTicket(app, { title: 'to resolve' });
+    const update = (input: UpdateTicketInput) => updateTicket(app, t, input, agent.auth);
 
     await update({ title: 'to resolve (renamed)' });
     await update({ status: 'IN_PROGRESS' });
-    await settled();
-    expect(watched(t.id)).toHaveLength(0);
+    await settled(app);
+    expect(watched(watch, t)).toHaveLength(0);
 
     await update({ status: 'RESOLVED' });
     await watch.waitForRequests(1);
     await update({ status: 'RESOLVED' }); // no change: no event
     await update({ title: 'renamed while resolved' }); // status EQUALS RESOLVED would hold here; CHANGED_TO must not
     await update({ status: 'RESOLVED', priority: 'HIGH' }); // a change, but not of the status
-    await settled();
-    expect(watched(t.id)).toHaveLength(1);
+    await settled(app);
+    expect(watched(watch, t)).toHaveLength(1);
 
     await update({ status: 'OPEN' });
     await update({ status: 'RESOLVED' });
     await watch.waitForRequests(2);
-    await settled();
-    expect(watched(t.id).map((r) => JSON.parse(r.body))).toEqual([
-      { ticket: t.id, event: 'TICKET_UPDATED', rule: 'Resolved' },
-      { ticket: t.id, event: 'TICKET_UPDATED', rule: 'Resolved' },
+    await settled(app);
+    expect(watched(watch, t).map((r) => JSON.parse(r.body))).toEqual([
+      { ticket: t, event: 'TICKET_UPDATED', rule: 'Resolved' },
+      { ticket: t, event: 'TICKET_UPDATED', rule: 'Resolved' },
     ]);
   });
 });
 
-/** A receiver whose answers wait until the test releases them. */
-async function startGatedReceiver(body: string) {
-  const seen: string[] = [];
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  const server = http.createServer((req, res) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => {
-      seen.push(data);
-      void released.then(() => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    release,
-    close: () => new Promise<void>((r) => {
-      release();
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
-}
-
-describe('awaitResponse', () => {
+describe.concurrent('awaitResponse', () => {
   const crmRule = (webhookId: string): RuleInput => ({
     name: 'CRM deal',
     events: ['TICKET_CREATED'],
@@ -470,7 +418,7 @@ describe('awaitResponse', () => {
       { type: 'ADD_COMMENT', value: 'Deal {{ temp.deal }}: {{ ticket.custom.deal_url }}' },
     ],
   });
-  const crmWebhook = (url: string) => createWebhook({
+  const crmWebhook = (app: TestApp, url: string) => createWebhook(app, {
     name: 'CRM',
     method: 'POST',
     url,
@@ -479,76 +427,77 @@ describe('awaitResponse', () => {
     responseMappings: [{ path: 'result.id', target: 'TEMPORARY', field: 'deal' }],
   });
 
-  it('the actions after an awaited SEND_WEBHOOK wait for its response and use the mapped temp value', async () => {
-    const gate = await startGatedReceiver('{"result":{"id":"D-4711"}}');
-    try {
-      await createRule(crmRule(await crmWebhook(`${gate.url}/deals`)));
-      const t = await createTicket({ title: '[crm] new lead' });
-      await waitFor(() => gate.seen.length === 1, { what: 'the CRM request' });
-      expect(JSON.parse(gate.seen[0]!)).toEqual({ ticket: t.id, title: '[crm] new lead' });
-      // the event is processed (the delivery exists), yet nothing after the webhook ran
-      const [row] = await app.services.orm.em.fork().getConnection().execute(
-        `select count(*)::int as n from ticket_events where ticket_id = ? and processed_at is null`, [t.id]);
-      expect(row.n).toBe(0);
-      let ticket = await getTicket(t.id);
-      expect(ticket.customFields).toEqual({});
-      expect(ticket.posts).toEqual([]);
+  it('the actions after an awaited SEND_WEBHOOK wait for its response and use the mapped temp value', async ({ app, startReceiver }) => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    // answers only once the test releases it
+    const gate = await startReceiver(() => released.then(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"result":{"id":"D-4711"}}' })));
+    await createRule(app, crmRule(await crmWebhook(app, `${gate.url}/deals`)));
+    const t = await createTicket(app, { title: '[crm] new lead' });
+    const [req] = await gate.waitForRequests(1);
+    expect(JSON.parse(req!.body)).toEqual({ ticket: t, title: '[crm] new lead' });
+    // the event is processed (the delivery exists), yet nothing after the webhook ran
+    const [row] = await app.services.orm.em.fork().getConnection().execute(
+      `select count(*)::int as n from ticket_events where ticket_id = ? and processed_at is null`, [t]);
+    expect(row.n).toBe(0);
+    let ticket = await getTicket(app, t);
+    expect(ticket.customFields).toEqual({});
+    expect(ticket.posts).toEqual([]);
 
-      gate.release();
-      await waitFor(async () => (await comments(t.id)).length > 0, { what: 'the continuation' });
-      await settled();
-      ticket = await getTicket(t.id);
-      expect(ticket.customFields).toEqual({ deal_url: 'https://crm.example/deals/D-4711' });
-      expect(ticket.posts.map((p) => [p.kind, p.text, p.author])).toEqual([['COMMENT', 'Deal D-4711: https://crm.example/deals/D-4711', null]]);
-    } finally {
-      await gate.close();
-    }
+    release();
+    await waitFor(async () => (await comments(app, t)).length > 0, { what: 'the continuation' });
+    await settled(app);
+    ticket = await getTicket(app, t);
+    expect(ticket.customFields).toEqual({ deal_url: 'https://crm.example/deals/D-4711' });
+    expect(ticket.posts.map((p) => [p.kind, p.text, p.author])).toEqual([['COMMENT', 'Deal D-4711: https://crm.example/deals/D-4711', null]]);
   });
 
-  it('the same with a real JSON receiver: both later actions applied once, and the delivery records the temp value', async () => {
-    await createRule(crmRule(await crmWebhook(`${crm.url}/deals`)));
-    const t = await createTicket({ title: '[crm] second lead' });
-    await waitFor(async () => (await comments(t.id)).length > 0, { what: 'the continuation' });
-    await settled();
-    const ticket = await getTicket(t.id);
+  it('the same with a real JSON receiver: both later actions applied once, and the delivery records the temp value', async ({ app, crm }) => {
+    await createRule(app, crmRule(await crmWebhook(app, `${crm.url}/deals`)));
+    const t = await createTicket(app, { title: '[crm] second lead' });
+    await waitFor(async () => (await comments(app, t)).length > 0, { what: 'the continuation' });
+    await settled(app);
+    const ticket = await getTicket(app, t);
     expect(ticket.customFields).toEqual({ deal_url: 'https://crm.example/deals/D-4711' });
-    expect((await comments(t.id)).map((p) => p.text)).toEqual(['Deal D-4711: https://crm.example/deals/D-4711']);
+    expect((await comments(app, t)).map((p) => p.text)).toEqual(['Deal D-4711: https://crm.example/deals/D-4711']);
     expect(crm.requests).toHaveLength(1);
-    const { nodes } = await deliveriesOf(t.id);
+    const { nodes } = await deliveriesOf(app, t);
     expect(nodes).toHaveLength(1);
     expect(nodes[0]).toMatchObject({ status: 'SUCCEEDED', responseData: { deal: 'D-4711' } });
   });
 
-  it('if the awaited delivery finally fails, the later actions do not run and the failure comment says so', async () => {
-    await createRule(crmRule(await crmWebhook(`${failing.url}/deals`)));
-    const t = await createTicket({ title: '[crm] doomed lead' });
-    await waitFor(async () => (await deliveriesOf(t.id)).nodes[0]?.status === 'FAILED', { timeoutMs: 20_000, what: 'the delivery to fail' });
-    await settled();
-    expect(failing.requests.length).toBeGreaterThanOrEqual(2); // retried before giving up
-    const ticket = await getTicket(t.id);
+  it('if the awaited delivery finally fails, the later actions do not run and the failure comment says so', async ({ app, clock, failing }) => {
+    await createRule(app, crmRule(await crmWebhook(app, `${failing.url}/deals`)));
+    const t = await createTicket(app, { title: '[crm] doomed lead' });
+    const id = await waitFor(async () => (await deliveriesOf(app, t)).nodes[0]?.id, { what: 'the delivery' });
+    // the clock moves to each retry: 1 m apart, a 4 m window → 5 attempts
+    expect(await retryUntilFinal(app, clock, id)).toMatchObject({ status: 'FAILED', attemptCount: 5 });
+    await settled(app);
+    expect(failing.requests).toHaveLength(5);
+    const ticket = await getTicket(app, t);
     expect(ticket.customFields).toEqual({});
-    const texts = (await comments(t.id)).map((p) => p.text);
+    const texts = (await comments(app, t)).map((p) => p.text);
     expect(texts).toHaveLength(1);
     expect(texts[0]).toMatch(/^Webhook "CRM" failed after \d+ attempts: .*500.*The remaining actions of rule "CRM deal" were not run\.$/s);
   });
 
-  it('if the awaited webhook cannot even be rendered (invalid URL), the later actions do not run and the comment says so', async () => {
+  it('if the awaited webhook cannot even be rendered (invalid URL), the later actions do not run and the comment says so', async ({ app }) => {
     // ".." from the ticket would climb out of /deals: the URL is refused after rendering
-    await createRule(crmRule(await crmWebhook('http://127.0.0.1:1/deals/{{ ticket.custom.port }}/x')));
-    const t = await createTicket({ title: '[crm] unrenderable', customFields: { port: '..' } });
-    await waitFor(async () => (await comments(t.id)).length > 0, { what: 'the failure comment' });
-    await settled();
-    expect((await deliveriesOf(t.id)).nodes.map((d) => d.status)).toEqual(['FAILED']);
-    expect((await getTicket(t.id)).customFields).toEqual({ port: '..' });
-    const texts = (await comments(t.id)).map((p) => p.text);
+    await createRule(app, crmRule(await crmWebhook(app, 'http://127.0.0.1:1/deals/{{ ticket.custom.port }}/x')));
+    const t = await createTicket(app, { title: '[crm] unrenderable', customFields: { port: '..' } });
+    await waitFor(async () => (await comments(app, t)).length > 0, { what: 'the failure comment' });
+    await settled(app);
+    expect((await deliveriesOf(app, t)).nodes.map((d) => d.status)).toEqual(['FAILED']);
+    expect((await getTicket(app, t)).customFields).toEqual({ port: '..' });
+    const texts = (await comments(app, t)).map((p) => p.text);
     expect(texts).toHaveLength(1);
     expect(texts[0]).toMatch(/^Webhook "CRM" was not sent: .*has a "\.\." path segment.*The remaining actions of rule "CRM deal" were not run\.$/s);
   });
 });
 
-describe('changes made by rules raise no events', () => {
-  it('a rule that sets the priority raises no TICKET_UPDATED, its comment no COMMENT_ADDED; the same changes by a person do', async () => {
-    await createRule({
+describe.concurrent('changes made by rules raise no events', () => {
+  it('a rule that sets the priority raises no TICKET_UPDATED, its comment no COMMENT_ADDED; the same changes by a person do', async ({ app, agent, watch, watchRule }) => {
+    await createRule(app, {
       name: 'Escalate',
       position: 1,
       events: ['TICKET_CREATED'],
@@ -558,28 +507,28 @@ describe('changes made by rules raise no events', () => {
         { type: 'ADD_COMMENT', value: 'Escalated to {{ ticket.priority }}' },
       ],
     });
-    await createRule(watchRule('Any update', { position: 2, events: ['TICKET_UPDATED'] }));
-    await createRule(watchRule('Any comment', { position: 3, events: ['COMMENT_ADDED'] }));
+    await createRule(app, watchRule('Any update', { position: 2, events: ['TICKET_UPDATED'] }));
+    await createRule(app, watchRule('Any comment', { position: 3, events: ['COMMENT_ADDED'] }));
 
-    const t = await createTicket({ title: '[quiet] please', priority: 'LOW' });
-    await waitFor(async () => (await comments(t.id)).length > 0, { what: 'the rule’s comment' });
-    await settled();
-    const ticket = await getTicket(t.id);
+    const t = await createTicket(app, { title: '[quiet] please', priority: 'LOW' });
+    await waitFor(async () => (await comments(app, t)).length > 0, { what: 'the rule’s comment' });
+    await settled(app);
+    const ticket = await getTicket(app, t);
     expect(ticket.priority).toBe('HIGH');
     // the actions run in order: the comment sees the priority the action before set
     expect(ticket.posts.map((p) => [p.kind, p.text, p.author])).toEqual([['COMMENT', 'Escalated to HIGH', null]]);
     expect(watch.requests).toHaveLength(0);
 
     // the watch rules do fire for a person's change and comment
-    await app.ok(RlUpdateTicketDocument, { id: t.id, input: { priority: 'URGENT' } }, agent.auth);
-    await app.ok(RlAddCommentDocument, { ticketId: t.id, text: 'a person comments' }, agent.auth);
+    await updateTicket(app, t, { priority: 'URGENT' }, agent.auth);
+    await addComment(app, t, 'a person comments', agent.auth);
     await watch.waitForRequests(2);
-    await settled();
-    expect(watched(t.id).map((r) => JSON.parse(r.body).rule).sort()).toEqual(['Any comment', 'Any update']);
+    await settled(app);
+    expect(watched(watch, t).map((r) => JSON.parse(r.body).rule).sort()).toEqual(['Any comment', 'Any update']);
   });
 });
 
-describe('invalid rules are refused', () => {
+describe.concurrent('invalid rules are refused', () => {
   const valid: RuleInput = { name: 'ok', events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'hi' }] };
   const cases: [string, Partial<RuleInput>, string, RegExp][] = [
     ['unknown webhook', { actions: [{ type: 'SEND_WEBHOOK', webhookId: '999999' }] }, 'actions[0].webhookId', /unknown webhook "999999"/],
@@ -593,7 +542,7 @@ describe('invalid rules are refused', () => {
     ['value that does not fit a NUMBER field', { actions: [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: 'lots' }] }, 'actions[0].value', /needs a number/],
   ];
 
-  it.each(cases)('%s → BAD_USER_INPUT naming the field, nothing saved', async (_name, patch, field, message) => {
+  it.for(cases)('%s → BAD_USER_INPUT naming the field, nothing saved', async ([_name, patch, field, message], { app }) => {
     const before = (await app.ok(RlRulesDocument)).rules;
     const r = await app.gql(RlCreateRuleDocument, { input: { ...valid, name: `bad ${_name}`, ...patch } });
     expect(codes(r)).toEqual(['BAD_USER_INPUT']);
@@ -603,7 +552,7 @@ describe('invalid rules are refused', () => {
     expect((await app.ok(RlRulesDocument)).rules).toEqual(before);
   });
 
-  it('an enum value outside the schema (events, operator) → BAD_USER_INPUT naming the input path, nothing saved', async () => {
+  it('an enum value outside the schema (events, operator) → BAD_USER_INPUT naming the input path, nothing saved', async ({ app }) => {
     const r = await app.gql(RlCreateRuleDocument, { input: { ...valid, events: ['TICKET_EXPLODED'] } } as never);
     expect(codes(r)).toEqual(['BAD_USER_INPUT']);
     expect(r.errors![0]!.message).toMatch(/input\.events\[0\].*TICKET_EXPLODED|TICKET_EXPLODED.*input\.events\[0\]/);
@@ -613,15 +562,15 @@ describe('invalid rules are refused', () => {
     expect((await app.ok(RlRulesDocument)).rules).toEqual([]);
   });
 
-  it('an invalid update leaves the rule as it was', async () => {
-    const rule = await createRule({ ...valid, name: 'keep me' });
+  it('an invalid update leaves the rule as it was', async ({ app }) => {
+    const rule = await createRule(app, { ...valid, name: 'keep me' });
     const r = await app.gql(RlUpdateRuleDocument, { id: rule.id, input: { ...valid, name: 'changed', actions: [{ type: 'SET_PRIORITY', value: 'SUPER' }] } });
     expect(codes(r)).toEqual(['BAD_USER_INPUT']);
     expect(r.errors![0]!.extensions!.field).toBe('actions[0].value');
     expect((await app.ok(RlRulesDocument)).rules).toEqual([{ id: rule.id, name: 'keep me' }]);
   });
 
-  it('CLIENT and AGENT → FORBIDDEN, nothing saved', async () => {
+  it('CLIENT and AGENT → FORBIDDEN, nothing saved', async ({ app, client, agent }) => {
     for (const who of [client, agent]) {
       expect(codes(await app.gql(RlCreateRuleDocument, { input: valid }, who.auth))).toEqual(['FORBIDDEN']);
     }
@@ -629,9 +578,9 @@ describe('invalid rules are refused', () => {
   });
 });
 
-describe('a failing action', () => {
-  it('is reported as an internal COMMENT naming rule and action, and the later actions still run', async () => {
-    await createRule({
+describe.concurrent('a failing action', () => {
+  it('is reported as an internal COMMENT naming rule and action, and the later actions still run', async ({ app }) => {
+    await createRule(app, {
       name: 'Amount from title',
       events: ['TICKET_CREATED'],
       conditions: [{ field: 'title', operator: 'CONTAINS', value: '[amount]' }],
@@ -640,10 +589,10 @@ describe('a failing action', () => {
         { type: 'ADD_COMMENT', value: 'after the failure' },
       ],
     });
-    const t = await createTicket({ title: '[amount] lots' });
-    await waitFor(async () => (await comments(t.id)).length >= 2, { what: 'two comments' });
-    await settled();
-    const ticket = await getTicket(t.id);
+    const t = await createTicket(app, { title: '[amount] lots' });
+    await waitFor(async () => (await comments(app, t)).length >= 2, { what: 'two comments' });
+    await settled(app);
+    const ticket = await getTicket(app, t);
     expect(ticket.customFields).toEqual({});
     const texts = ticket.posts.map((p) => [p.kind, p.text, p.author]);
     expect(texts).toHaveLength(2);

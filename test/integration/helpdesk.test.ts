@@ -1,4 +1,4 @@
-/** Issue 2 acceptance 2–4: users, roles, tickets, posts, custom fields over GraphQL. */
+/** The helpdesk over GraphQL: users, roles, tickets, posts, custom fields. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, bearer, ADMIN_EMAIL, ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
 import { waitFor } from '../support/wait.js';

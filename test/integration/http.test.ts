@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(async () => app?.stop());
 
 describe('GraphQL over HTTP', () => {
-  it('GET /graphql answers queries (RUNTIME.md), with the Authorization header', async () => {
+  it('GET /graphql answers queries, with the Authorization header', async () => {
     const res = await fetch(`${app.url}/graphql?query=${encodeURIComponent('{ me { email } }')}`, { headers: { authorization: app.adminAuth } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ data: { me: { email: ADMIN_EMAIL } } });

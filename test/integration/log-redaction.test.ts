@@ -5,16 +5,12 @@
  * PostgreSQL refuse rows that GraphQL and REST would otherwise store.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { startDeskhooks, type RunningApp } from '../../src/main.js';
 import { User } from '../../src/db/entities/index.js';
-import { createTestDatabase } from '../support/db.js';
-import { ADMIN_EMAIL, ADMIN_KEY, basic, bearer } from '../support/app.js';
+import { ADMIN_EMAIL, ADMIN_KEY, basic, startTestApp, type TestApp } from '../support/app.js';
+import { createTicket } from '../support/fixtures.js';
+import { FxCreateTicketDocument, FxCreateUserDocument } from '../generated/graphql.js';
 
 const MARK = 'SECRET-MARK';
 const TICKET_TEXT = `${MARK} Jane Roe cannot log in since her divorce`;
@@ -22,19 +18,10 @@ const EMAIL = 'jane.roe@private.example';
 const PHONE = '+1 555 0199';
 const VALUES = [MARK, 'Jane Roe', 'divorce', EMAIL, 'jane.roe', PHONE, '555 0199'];
 
-let app: RunningApp;
+let app: TestApp;
 let databaseUrl: string;
 const lines: string[] = [];
 const consoleLines: string[] = [];
-
-async function gql(query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(`${app.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: bearer(ADMIN_KEY) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
-}
 
 /** what the log holds: the logger's lines and anything written to the console meanwhile */
 function logged(): string {
@@ -48,18 +35,9 @@ function expectNoValues(text: string) {
 }
 
 beforeAll(async () => {
-  databaseUrl = await createTestDatabase();
-  const config = loadConfig({
-    DATABASE_URL: databaseUrl,
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'deskhooks-test-')),
-    PORT: '0',
-    HOST: '127.0.0.1',
-    BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
-    BOOTSTRAP_ADMIN_API_KEY: ADMIN_KEY,
-    DESKHOOKS_LOG_LEVEL: 'debug',
-  });
   const capture = (line: string) => void lines.push(line);
-  app = await startDeskhooks(config, { log: createLogger('debug', 'deskhooks', { out: capture, err: capture }), stopGraceMs: 500 });
+  app = await startTestApp({ DESKHOOKS_LOG_LEVEL: 'debug' }, { log: createLogger('debug', 'deskhooks', { out: capture, err: capture }) });
+  databaseUrl = app.databaseUrl;
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -80,7 +58,7 @@ afterAll(async () => {
 describe('an unexpected database error in the log', () => {
   it('GraphQL createTicket refused by PostgreSQL: INTERNAL_SERVER_ERROR, the log has the shape and no ticket text', async () => {
     lines.length = 0;
-    const r = await gql(`mutation($t: String!, $d: String!) { createTicket(input: { title: $t, description: $d }) { id } }`, { t: `About ${EMAIL}`, d: TICKET_TEXT });
+    const r = await app.gql(FxCreateTicketDocument, { input: { title: `About ${EMAIL}`, description: TICKET_TEXT } });
     expect(r.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
     expect(r.errors?.[0]?.message).toBe('internal server error');
     const text = logged();
@@ -92,9 +70,7 @@ describe('an unexpected database error in the log', () => {
 
   it('GraphQL createUser refused: the e-mail, name and phone stay out of the log', async () => {
     lines.length = 0;
-    const r = await gql(`mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } } }`, {
-      input: { name: 'Jane Roe', email: EMAIL, role: 'CLIENT', phone: PHONE },
-    });
+    const r = await app.gql(FxCreateUserDocument, { input: { name: 'Jane Roe', email: EMAIL, role: 'CLIENT', phone: PHONE } });
     expect(r.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
     const text = logged();
     expect(text).toContain('constraint test_no_private_emails');
@@ -103,7 +79,7 @@ describe('an unexpected database error in the log', () => {
   });
 
   it('REST comment refused: the express error handler logs the shape, not the text', async () => {
-    const ticketId = (await gql(`mutation { createTicket(input: { title: "plain", description: "plain" }) { id } }`)).data!.createTicket.id;
+    const ticketId = await createTicket(app, { title: 'plain', description: 'plain' });
     lines.length = 0;
     const res = await fetch(`${app.url}/api/v2/tickets/${ticketId}/comments/`, {
       method: 'POST',

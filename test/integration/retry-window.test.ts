@@ -1,63 +1,44 @@
 /**
- * No attempt starts later than the retry window after the first (RUNTIME.md), even when
- * the service was not running at the retry's time: the clock is injected and moved past
- * the window, as after a long outage.
+ * No attempt starts later than the retry window after the first, even when the service
+ * was not running at the retry's time: the clock is moved past the window, as after a
+ * long outage, and the retry found due then fails without being sent.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
-import { waitFor } from '../support/wait.js';
-import { createTicket, createWebhook, deliveryStatus, jsonHook, testWebhook } from '../support/fixtures.js';
+import { describe, expect } from 'vitest';
+import { comments, createTicket, createWebhook, deliveryReaches, drainWorker, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
 
-let app: TestApp;
-let receiver: Receiver;
-let offsetMs = 0;
-const clock = () => new Date(Date.now() + offsetMs);
-
-beforeAll(async () => {
-  // a long interval, so that only the moved clock makes the retry due
-  app = await startTestApp({ DESKHOOKS_RETRY_INTERVAL: '1m', DESKHOOKS_RETRY_WINDOW: '5m' }, undefined, { clock });
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await app?.stop();
-  await receiver?.close();
+// a long interval, so that only the moved clock makes the retry due
+const it = test.extend<{ app: TestApp }>({
+  app: async ({ startApp, clock }, use) => use(await startApp({ DESKHOOKS_RETRY_INTERVAL: '1m', DESKHOOKS_RETRY_WINDOW: '5m' }, { clock: clock.now })),
 });
 
-describe('retry window after an outage', () => {
-  it('a retry found due after its window is FAILED without another attempt, with a comment', async () => {
+describe.concurrent('a retry found due after an outage', () => {
+  it('after its window: FAILED without another attempt, with a comment', async ({ app, clock, startReceiver }) => {
+    const receiver = await startReceiver();
     receiver.fallback = { status: 503 };
     const ticketId = await createTicket(app, 'outage');
-    const webhookId = await createWebhook(app, jsonHook('Outage CRM', `${receiver.url}/o`));
-    const id = await testWebhook(app, webhookId, ticketId);
-    const status = () => deliveryStatus(app, id);
-    await waitFor(async () => (await status()).status === 'RETRYING', { what: 'RETRYING after the first attempt' });
+    const id = await testWebhook(app, await createWebhook(app, jsonHook('Outage CRM', `${receiver.url}/o`)), ticketId);
+    await deliveryReaches(app, id, 'RETRYING');
 
-    offsetMs = 6 * 60_000; // as if the service had been down for 6 minutes: past the 5 m window (+5 s grace)
-    await app.worker!.wake();
-    const d = await waitFor(async () => {
-      const s = await status();
-      return s.status === 'FAILED' && s;
-    }, { what: 'FAILED' });
+    clock.advance(6 * 60_000); // as if the service had been down for 6 minutes: past the 5 m window (+5 s grace)
+    await drainWorker(app);
+    const d = await deliveryReaches(app, id, 'FAILED');
     expect(d.attemptCount).toBe(1);
     expect(receiver.requests).toHaveLength(1);
-    const posts = (await app.ok(`query($id: ID!) { ticket(id: $id) { posts { kind text } } }`, { id: ticketId })).ticket.posts;
-    expect(posts.map((p: { text: string }) => p.text).join('\n')).toMatch(/Webhook "Outage CRM" failed after 1 attempt: retry window of 300 s passed/);
+    expect((await comments(app, ticketId)).map((p) => p.text).join('\n')).toMatch(/Webhook "Outage CRM" failed after 1 attempt: retry window of 300 s passed/);
   });
 
-  it('within the window the late retry is attempted', async () => {
-    offsetMs = 0;
-    receiver.requests.length = 0;
-    receiver.fallback = { status: 503 };
+  it('within its window: attempted late, and SUCCEEDED', async ({ app, clock, startReceiver }) => {
+    const receiver = await startReceiver();
+    receiver.script({ status: 503 });
     const ticketId = await createTicket(app, 'ok');
-    const webhookId = await createWebhook(app, jsonHook('Late', `${receiver.url}/l`));
-    const id = await testWebhook(app, webhookId, ticketId);
-    await receiver.waitForRequests(1);
-    await waitFor(async () => (await deliveryStatus(app, id)).status === 'RETRYING', { what: 'RETRYING' });
-    receiver.fallback = { status: 200 };
-    offsetMs = 70_000; // the slot at +1 m has passed, 70 s is inside the window
-    await app.worker!.wake();
-    await receiver.waitForRequests(2);
-    await waitFor(async () => (await deliveryStatus(app, id)).status === 'SUCCEEDED', { what: 'SUCCEEDED' });
+    const id = await testWebhook(app, await createWebhook(app, jsonHook('Late', `${receiver.url}/l`)), ticketId);
+    await deliveryReaches(app, id, 'RETRYING');
+
+    clock.advance(70_000); // the slot at +1 m has passed, 70 s is inside the window
+    await drainWorker(app);
+    const d = await deliveryReaches(app, id, 'SUCCEEDED');
+    expect(d.attemptCount).toBe(2);
+    expect(receiver.requests.map((r) => r.headers['x-deskhooks-attempt'])).toEqual(['1', '2']);
+    expect(await comments(app, ticketId)).toEqual([]);
   });
 });

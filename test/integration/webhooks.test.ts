@@ -1,5 +1,5 @@
 /**
- * Issue 3 acceptance through the real GraphQL API: webhook definitions (ADMIN only,
+ * Webhooks through the real GraphQL API: definitions (ADMIN only,
  * validated on save, credentials write-only and sealed), safe templates (values escaped
  * for where they land, anything but a known tag refused), previews, and real sends via
  * testWebhook to a local receiver. The app logs at debug level; every console line of the
@@ -100,9 +100,9 @@ afterAll(async () => {
   vi.restoreAllMocks();
 });
 
-// ---------------------------------------------------------------- acceptance 1–4
+// ---------------------------------------------------------------- values arrive exact in every format
 
-describe('acceptance 1: Telegram sendMessage with a hostile title', () => {
+describe('Telegram sendMessage with a hostile title', () => {
   const telegram = (url: string): WebhookInput => ({
     name: 'Telegram',
     method: 'POST',
@@ -138,7 +138,7 @@ describe('acceptance 1: Telegram sendMessage with a hostile title', () => {
   });
 });
 
-describe('acceptance 2: XML body', () => {
+describe('an XML body', () => {
   it('is well-formed and its text equals the original title, in the preview and on the wire', async () => {
     const w = await create(
       base({
@@ -165,7 +165,7 @@ describe('acceptance 2: XML body', () => {
   });
 });
 
-describe('acceptance 3: FORM body', () => {
+describe('a FORM body', () => {
   const FORM = 'phone={{ requester.phone }}&message=Ticket {{ ticket.id }}: {{ ticket.title }}';
   const checkParams = (params: URLSearchParams, extra: [string, string][] = []) => {
     // the title's "&" and "=" add no field
@@ -198,7 +198,7 @@ describe('acceptance 3: FORM body', () => {
   });
 });
 
-describe('acceptance 4: tags in the URL are percent-encoded', () => {
+describe('tags in the URL are percent-encoded', () => {
   it('{parent_ticket_id} and {{ ticket.custom.x }} decode back exactly and cannot change the URL structure', async () => {
     const w = await create(base({ method: 'DELETE', url: `${receiver.url}/tickets/{parent_ticket_id}/orders/{{ ticket.custom.x }}?x={{ ticket.custom.x }}&t={ticket_id}` }));
     const check = (raw: string) => {
@@ -258,9 +258,9 @@ describe('acceptance 4: tags in the URL are percent-encoded', () => {
   });
 });
 
-// ---------------------------------------------------------------- acceptance 5
+// ---------------------------------------------------------------- templates
 
-describe('acceptance 5: templates are data', () => {
+describe('templates are data', () => {
   /** body layout: the payload starts at line 2, column 12 */
   const jsonBody = (payload: string) => `{\n  "text": "${payload}"\n}`;
   const injections: { name: string; payload: string; shows: string; at?: number }[] = [
@@ -494,7 +494,7 @@ describe('templateTags', () => {
   });
 });
 
-// ---------------------------------------------------------------- credentials (acceptance 6)
+// ---------------------------------------------------------------- credentials
 
 describe('credentials are write-only and sealed at rest', () => {
   const sealedOf = async (id: string) => (await sql('select auth_secret_sealed as s from webhooks where id = ?', [id]))[0].s as string | null;

@@ -48,8 +48,8 @@ function ctx(patch: (c: TemplateContext) => void = () => {}): TemplateContext {
 
 const withTitle = ctx((c) => (c.ticket!.title = TITLE));
 
-describe('acceptance', () => {
-  it('(a) Telegram sendMessage: JSON body parses back to the exact values', () => {
+describe('values keep their meaning in every format', () => {
+  it('Telegram sendMessage: JSON body parses back to the exact values', () => {
     const { request, authorization } = renderRequest(
       webhook({
         url: 'https://api.telegram.org/bot123456:ABC-def_ghi/sendMessage',
@@ -65,7 +65,7 @@ describe('acceptance', () => {
     expect(authorization).toBeNull();
   });
 
-  it('(b) XML body: well-formed, parsed text equals the original', () => {
+  it('XML body: well-formed, parsed text equals the original', () => {
     const { request } = renderRequest(
       webhook({
         format: 'XML',
@@ -83,7 +83,7 @@ describe('acceptance', () => {
 
   const FORM_BODY = 'phone={{ requester.phone }}&message=Ticket {{ ticket.id }}: {{ ticket.title }}';
 
-  it('(c) FORM body: URLSearchParams gives back the exact values', () => {
+  it('FORM body: URLSearchParams gives back the exact values', () => {
     const { request } = renderRequest(webhook({ format: 'FORM', body: FORM_BODY }), withTitle, UA);
     expect(request.headers['Content-Type']).toBe('application/x-www-form-urlencoded');
     const params = new URLSearchParams(request.body!);
@@ -92,7 +92,7 @@ describe('acceptance', () => {
     expect(params.get('message')).toBe(`Ticket 42: ${TITLE}`);
   });
 
-  it('(c) FORM body with GET: the values are in the query string, no body', () => {
+  it('FORM body with GET: the values are in the query string, no body', () => {
     const { request } = renderRequest(
       webhook({ method: 'GET', format: 'FORM', url: 'https://sms.example.com/send?key=abc#frag', body: FORM_BODY }),
       withTitle,
@@ -107,7 +107,7 @@ describe('acceptance', () => {
     expect(url.hash).toBe('#frag');
   });
 
-  it('(d) {parent_ticket_id} and {{ ticket.custom.x }} in a URL are percent-encoded', () => {
+  it('{parent_ticket_id} and {{ ticket.custom.x }} in a URL are percent-encoded', () => {
     const value = 'A/1?x=1&y #z';
     const { request } = renderRequest(
       webhook({ url: 'https://crm.example.com/tickets/{parent_ticket_id}/orders/{{ ticket.custom.x }}?q={{ ticket.custom.x }}' }),
@@ -401,7 +401,7 @@ describe('content types', () => {
   });
 });
 
-describe('tags before the end of scheme://host:port (item 7)', () => {
+describe('tags before the end of scheme://host:port', () => {
   it.each([
     'https://hooks.example.com{{ ticket.custom.order_no }}/notify',
     'https://hooks.example.com{ticket_id}/notify',
@@ -458,7 +458,7 @@ describe('tags before the end of scheme://host:port (item 7)', () => {
   });
 });
 
-describe('secret headers (item 10)', () => {
+describe('secret headers', () => {
   const KEY = 'k3y-{{ nope }}-{ticket_id}-S3CR3T';
   const def = webhook({ headers: [{ name: 'X-Api-Key', value: KEY, secret: true }, { name: 'X-Plain', value: '{{ ticket.id }}' }], auth: { type: 'BEARER', username: null, secret: 'tok' } });
 
