@@ -46,9 +46,12 @@ const hostile = (kind: Kind, limit: number | undefined): string | null => {
 
 interface GqlCase {
   name: string;
-  query: string;
-  /** the variables with `v` (the hostile text) in the field under test */
+  /** the operation, or one built around `v` (the hostile text) */
+  query: string | ((v: string) => string);
+  /** the variables with `v` in the field under test */
   vars: (v: string) => Record<string, unknown>;
+  /** the kinds of hostile text tried; default all */
+  kinds?: Kind[];
   field: string;
   /** characters allowed; undefined: no length limit of its own (ids, cursors) */
   limit?: number;
@@ -66,6 +69,9 @@ const UPDATE_WEBHOOK = `mutation($id: ID!, $i: WebhookInput!) { updateWebhook(id
 const CREATE_RULE = `mutation($i: RuleInput!) { createRule(input: $i) { id } }`;
 const UPDATE_RULE = `mutation($id: ID!, $i: RuleInput!) { updateRule(id: $id, input: $i) { id } }`;
 
+/** A GraphQL string literal for `v` (JSON's escapes are GraphQL's). */
+const literal = (v: string) => JSON.stringify(v);
+
 let seq = 0;
 const unique = () => `u${++seq}`;
 const ticketInput = (over: Record<string, unknown>) => ({ title: 'a title', description: 'a description', ...over });
@@ -73,38 +79,44 @@ const userInput = (over: Record<string, unknown>) => ({ name: 'Someone', email: 
 const hookInput = (over: Record<string, unknown>) => ({ name: 'hook', method: 'POST', url: 'https://hooks.example.com/in', format: 'JSON', body: '{"id": "{{ ticket.id }}"}', ...over });
 const ruleInput = (over: Record<string, unknown>) => ({ name: 'rule', events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'hello' }], ...over });
 
-const webhookCases = (op: 'create' | 'update'): GqlCase[] => {
-  const query = op === 'create' ? CREATE_WEBHOOK : UPDATE_WEBHOOK;
-  const vars = (input: Record<string, unknown>) => (op === 'create' ? { i: hookInput(input) } : { id: webhookId, i: hookInput(input) });
-  const c = (field: string, limit: number, input: (v: string) => Record<string, unknown>): GqlCase => ({ name: `${op}Webhook ${field}`, query, vars: (v) => vars(input(v)), field, limit, write: true });
-  return [
-    c('name', LIMIT.name, (v) => ({ name: v })),
-    c('url', LIMIT.line, (v) => ({ url: v })),
-    c('body', LIMIT.text, (v) => ({ body: v })),
-    c('headers[0].name', LIMIT.name, (v) => ({ headers: [{ name: v, value: 'x' }] })),
-    c('headers[1].value', LIMIT.line, (v) => ({ headers: [{ name: 'X-A', value: 'a' }, { name: 'X-B', value: v }] })),
-    c('headers[0].value', LIMIT.line, (v) => ({ headers: [{ name: 'X-Api-Key', value: v, secret: true }] })),
-    c('auth.username', LIMIT.name, (v) => ({ auth: { type: 'BASIC', username: v, secret: 'pw' } })),
-    c('auth.secret', LIMIT.line, (v) => ({ auth: { type: 'BEARER', secret: v } })),
-    c('responseMappings[0].path', LIMIT.line, (v) => ({ responseMappings: [{ path: v, target: 'TEMPORARY', field: 'x' }] })),
-    c('responseMappings[0].field', LIMIT.name, (v) => ({ responseMappings: [{ path: 'a.b', target: 'TEMPORARY', field: v }] })),
-    c('successComment', LIMIT.text, (v) => ({ successComment: v })),
-  ];
-};
+/** [field, limit, the input with `v` in that field] */
+type FieldCase = [string, number, (v: string) => Record<string, unknown>];
 
-const ruleCases = (op: 'create' | 'update'): GqlCase[] => {
-  const query = op === 'create' ? CREATE_RULE : UPDATE_RULE;
-  const vars = (input: Record<string, unknown>) => (op === 'create' ? { i: ruleInput(input) } : { id: ruleId, i: ruleInput(input) });
-  const c = (field: string, limit: number, input: (v: string) => Record<string, unknown>): GqlCase => ({ name: `${op}Rule ${field}`, query, vars: (v) => vars(input(v)), field, limit, write: true });
-  return [
-    c('name', LIMIT.name, (v) => ({ name: v })),
-    c('description', LIMIT.text, (v) => ({ description: v })),
-    c('conditions[0].field', LIMIT.name, (v) => ({ conditions: [{ field: v, operator: 'EQUALS', value: 'x' }] })),
-    c('conditions[0].value', LIMIT.line, (v) => ({ conditions: [{ field: 'title', operator: 'CONTAINS', value: v }] })),
-    c('actions[0].value', LIMIT.text, (v) => ({ actions: [{ type: 'ADD_REPLY', value: v }] })),
-    c('actions[0].field', LIMIT.name, (v) => ({ actions: [{ type: 'SET_CUSTOM_FIELD', field: v, value: 'x' }] })),
-  ];
-};
+const WEBHOOK_FIELDS: FieldCase[] = [
+  ['name', LIMIT.name, (v) => ({ name: v })],
+  ['url', LIMIT.line, (v) => ({ url: v })],
+  ['body', LIMIT.text, (v) => ({ body: v })],
+  ['headers[0].name', LIMIT.name, (v) => ({ headers: [{ name: v, value: 'x' }] })],
+  ['headers[1].value', LIMIT.line, (v) => ({ headers: [{ name: 'X-A', value: 'a' }, { name: 'X-B', value: v }] })],
+  ['headers[0].value', LIMIT.line, (v) => ({ headers: [{ name: 'X-Api-Key', value: v, secret: true }] })],
+  ['auth.username', LIMIT.name, (v) => ({ auth: { type: 'BASIC', username: v, secret: 'pw' } })],
+  ['auth.secret', LIMIT.line, (v) => ({ auth: { type: 'BEARER', secret: v } })],
+  ['responseMappings[0].path', LIMIT.line, (v) => ({ responseMappings: [{ path: v, target: 'TEMPORARY', field: 'x' }] })],
+  ['responseMappings[0].field', LIMIT.name, (v) => ({ responseMappings: [{ path: 'a.b', target: 'TEMPORARY', field: v }] })],
+  ['successComment', LIMIT.text, (v) => ({ successComment: v })],
+];
+
+const RULE_FIELDS: FieldCase[] = [
+  ['name', LIMIT.name, (v) => ({ name: v })],
+  ['description', LIMIT.text, (v) => ({ description: v })],
+  ['conditions[0].field', LIMIT.name, (v) => ({ conditions: [{ field: v, operator: 'EQUALS', value: 'x' }] })],
+  ['conditions[0].value', LIMIT.line, (v) => ({ conditions: [{ field: 'title', operator: 'CONTAINS', value: v }] })],
+  ['actions[0].value', LIMIT.text, (v) => ({ actions: [{ type: 'ADD_REPLY', value: v }] })],
+  ['actions[0].field', LIMIT.name, (v) => ({ actions: [{ type: 'SET_CUSTOM_FIELD', field: v, value: 'x' }] })],
+];
+
+/** createX and updateX of a definition, each field of it. */
+const definitionCases = (entity: string, mutations: { create: string; update: string }, input: (over: Record<string, unknown>) => Record<string, unknown>, id: () => string, fields: FieldCase[]): GqlCase[] =>
+  (['create', 'update'] as const).flatMap((op) =>
+    fields.map(([field, limit, over]): GqlCase => ({
+      name: `${op}${entity} ${field}`,
+      query: mutations[op],
+      vars: (v) => (op === 'create' ? { i: input(over(v)) } : { id: id(), i: input(over(v)) }),
+      field,
+      limit,
+      write: true,
+    })),
+  );
 
 const GQL_CASES: GqlCase[] = [
   // tickets and posts
@@ -115,8 +127,10 @@ const GQL_CASES: GqlCase[] = [
   { name: 'createTicket custom field key', query: CREATE_TICKET, vars: (v) => ({ i: ticketInput({ customFields: { [v]: 'x' } }) }), field: 'customFields', limit: LIMIT.name, write: true },
   {
     name: 'createTicket title as an inline literal',
-    query: '',
+    query: (v) => `mutation { createTicket(input: { title: ${literal(v)}, description: "d" }) { id } }`,
     vars: () => ({}),
+    // an inline literal cannot hold a lone surrogate (a GraphQL syntax error, refused by the parser)
+    kinds: ['NUL', 'over limit'],
     field: 'title',
     limit: LIMIT.title,
     write: true,
@@ -138,10 +152,8 @@ const GQL_CASES: GqlCase[] = [
   { name: 'createCustomField name', query: CREATE_FIELD, vars: (v) => ({ i: { key: unique(), name: v, type: 'TEXT' } }), field: 'name', limit: LIMIT.name, write: true },
   { name: 'createCustomField option', query: CREATE_FIELD, vars: (v) => ({ i: { key: unique(), name: 'n', type: 'SELECT', options: ['a', v] } }), field: 'options[1]', limit: LIMIT.name, write: true },
   // webhooks and rules
-  ...webhookCases('create'),
-  ...webhookCases('update'),
-  ...ruleCases('create'),
-  ...ruleCases('update'),
+  ...definitionCases('Webhook', { create: CREATE_WEBHOOK, update: UPDATE_WEBHOOK }, hookInput, () => webhookId, WEBHOOK_FIELDS),
+  ...definitionCases('Rule', { create: CREATE_RULE, update: UPDATE_RULE }, ruleInput, () => ruleId, RULE_FIELDS),
   // ids, filters, cursors: no length limit of their own, still refused before anything runs
   { name: 'testWebhook ticketId', query: `mutation($w: ID!, $v: ID!) { testWebhook(id: $w, ticketId: $v) { id } }`, vars: (v) => ({ w: webhookId, v }), field: 'ticketId', write: true },
   { name: 'redeliver deliveryId', query: `mutation($v: ID!) { redeliver(deliveryId: $v) { id } }`, vars: (v) => ({ v }), field: 'deliveryId', write: true },
@@ -155,9 +167,6 @@ const GQL_CASES: GqlCase[] = [
   { name: 'customFieldValue key', query: `query($t: ID!, $v: String!) { ticket(id: $t) { customFieldValue(key: $v) } }`, vars: (v) => ({ t: ticketId, v }), field: 'key' },
   { name: 'an unused variable', query: `mutation($t: ID!) { addReply(ticketId: $t, text: "fine") { id } }`, vars: (v) => ({ t: ticketId, extra: v }), field: '$extra', write: true },
 ];
-
-/** A GraphQL string literal for `v` (JSON's escapes are GraphQL's). */
-const literal = (v: string) => JSON.stringify(v);
 
 async function expectRefused(r: { errors?: { message: string; extensions?: { code?: string; field?: string } }[] }, field: string, what: string): Promise<void> {
   expect(r.errors?.length, `${what}: refused`).toBeGreaterThan(0);
@@ -180,20 +189,12 @@ afterAll(async () => app?.stop());
 
 describe('GraphQL: every text input refuses U+0000, lone surrogates and text over its limit, naming the field; nothing is written', () => {
   const KINDS: Kind[] = ['NUL', 'lone surrogate', 'over limit'];
-  const rows = GQL_CASES.flatMap((c) => KINDS.filter((k) => hostile(k, c.limit) !== null).map((k) => [`${c.name}: ${k}`, c, k] as const));
+  const rows = GQL_CASES.flatMap((c) => (c.kinds ?? KINDS).filter((k) => hostile(k, c.limit) !== null).map((k) => [`${c.name}: ${k}`, c, k] as const));
 
   it.each(rows)('%s', async (_, c, kind) => {
     const v = hostile(kind, c.limit)!;
-    // an inline literal cannot hold a lone surrogate (a GraphQL syntax error, refused by the parser)
-    if (c.query === '' && kind === 'lone surrogate') return;
-    const run = async () => {
-      const r =
-        c.query === ''
-          ? await app.gql(`mutation { createTicket(input: { title: ${literal(v)}, description: "d" }) { id } }`)
-          : await app.gql(c.query, c.vars(v), c.auth?.() ?? app.adminAuth);
-      await expectRefused(r, c.field, `${c.name} (${kind})`);
-    };
-    await tally.unchanged(everything, run, `${c.name} (${kind})`);
+    const query = typeof c.query === 'string' ? c.query : c.query(v);
+    await tally.unchanged(everything, async () => expectRefused(await app.gql(query, c.vars(v), c.auth?.() ?? app.adminAuth), c.field, `${c.name} (${kind})`), `${c.name} (${kind})`);
   });
 
   it('over HTTP the whole request is refused with status 400 before anything runs, even its other mutations', async () => {
@@ -225,25 +226,26 @@ describe('GraphQL: every text input refuses U+0000, lone surrogates and text ove
     tally.tried();
   });
 
-  it('over the websocket: a mutation with U+0000 is refused the same way; nothing is written', async () => {
+  /** [what, the operation and its variables for the client's ticket `t`, the field named] */
+  const WS_CASES: [string, (t: string) => [string, Record<string, unknown>], string][] = [
+    ['addReply text with U+0000', (t) => [`mutation($v: String!) { addReply(ticketId: "${t}", text: $v) { id } }`, { v: 'a\u0000b' }], 'text'],
+    ['createTicket title with \\u0000 inline', () => [`mutation { createTicket(input: { title: "a\\u0000b", description: "d" }) { id } }`, {}], 'title'],
+    ['an unused variable with U+0000', (t) => [`mutation($t: ID!) { addReply(ticketId: $t, text: "fine") { id } }`, { t, extra: 'x\u0000' }], '$extra'],
+    ['a subscription filter with a lone surrogate', () => [`subscription($v: ID) { deliveryEvents(filter: { ticketId: $v }) { type } }`, { v: '1\uDFFF' }], 'filter.ticketId'],
+  ];
+  it.each(WS_CASES)('over the websocket: %s is refused the same way; nothing is written', async (_what, op, field) => {
+    const [query, variables] = op(ticketId);
     const ws = wsClient(app.url, app.adminAuth);
     try {
-      for (const [query, variables, field] of [
-        [`mutation($v: String!) { addReply(ticketId: "${ticketId}", text: $v) { id } }`, { v: 'a\u0000b' }, 'text'],
-        [`mutation { createTicket(input: { title: "a\\u0000b", description: "d" }) { id } }`, {}, 'title'],
-        [`mutation($t: ID!) { addReply(ticketId: $t, text: "fine") { id } }`, { t: ticketId, extra: 'x\u0000' }, '$extra'],
-        [`subscription($v: ID) { deliveryEvents(filter: { ticketId: $v }) { type } }`, { v: '1\uDFFF' }, 'filter.ticketId'],
-      ] as const) {
-        await tally.unchanged(everything, async () => {
-          let unsubscribe = () => {};
-          const result = await new Promise<{ errors?: { extensions?: Record<string, unknown> }[] }>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`no answer within 5 s to ${query}`)), 5_000);
-            const done = (f: () => void) => { clearTimeout(timer); f(); };
-            unsubscribe = ws.subscribe({ query, variables }, { next: (r) => done(() => resolve(r as never)), error: (e) => done(() => reject(e)), complete: () => {} });
-          }).finally(() => unsubscribe());
-          expect(result.errors?.[0]?.extensions, query).toMatchObject({ code: 'BAD_USER_INPUT', field });
-        }, `ws ${query}`);
-      }
+      await tally.unchanged(everything, async () => {
+        let unsubscribe = () => {};
+        const result = await new Promise<{ errors?: { extensions?: Record<string, unknown> }[] }>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no answer within 5 s to ${query}`)), 5_000);
+          const done = (f: () => void) => { clearTimeout(timer); f(); };
+          unsubscribe = ws.subscribe({ query, variables }, { next: (r) => done(() => resolve(r as never)), error: (e) => done(() => reject(e)), complete: () => {} });
+        }).finally(() => unsubscribe());
+        expect(result.errors?.[0]?.extensions, query).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      }, `ws ${query}`);
     } finally {
       await ws.dispose();
     }
@@ -260,20 +262,23 @@ describe('REST: the text of a post, user_id and any other field refuse U+0000 an
   const JSON_T = 'application/json';
   const FORM_T = 'application/x-www-form-urlencoded';
 
-  const cases: [string, () => [string, string, string], string][] = [];
-  for (const kind of ['comments', 'posts'] as const) {
-    cases.push(
-      [`${kind}: JSON text with U+0000`, () => [`/tickets/${ticketId}/${kind}/`, json({ text: 'a\u0000b' }), JSON_T], 'text'],
-      [`${kind}: JSON text with a lone surrogate`, () => [`/tickets/${ticketId}/${kind}/`, json({ text: 'a\uDC00b' }), JSON_T], 'text'],
-      [`${kind}: JSON text over the limit`, () => [`/tickets/${ticketId}/${kind}/`, json({ text: 'x'.repeat(LIMIT.text + 1) }), JSON_T], 'text'],
-      [`${kind}: form text with %00`, () => [`/tickets/${ticketId}/${kind}/`, form({ text: 'a\u0000b' }), FORM_T], 'text'],
-      [`${kind}: form text over the limit`, () => [`/tickets/${ticketId}/${kind}/`, form({ text: 'x'.repeat(LIMIT.text + 1) }), FORM_T], 'text'],
-      [`${kind}: user_id with U+0000`, () => [`/tickets/${ticketId}/${kind}/`, json({ text: 'fine', user_id: '1\u0000' }), JSON_T], 'user_id'],
-      [`${kind}: an extra field with a lone surrogate`, () => [`/tickets/${ticketId}/${kind}/`, json({ text: 'fine', extra: { deep: ['\uD800'] } }), JSON_T], 'extra.deep[0]'],
-      [`${kind}: the query string with %00`, () => [`/tickets/${ticketId}/${kind}/?x=%00`, json({ text: 'fine' }), JSON_T], 'x'],
-    );
-  }
-  cases.push([`ticket: the query string with %00`, () => [`/tickets/${ticketId}/?q=a%00`, '', JSON_T], 'q']);
+  /** [what, the request to a post path (path, body, content type), the field named] */
+  const POST_CASES: [string, (path: string) => [string, string, string], string][] = [
+    ['JSON text with U+0000', (p) => [p, json({ text: 'a\u0000b' }), JSON_T], 'text'],
+    ['JSON text with a lone surrogate', (p) => [p, json({ text: 'a\uDC00b' }), JSON_T], 'text'],
+    ['JSON text over the limit', (p) => [p, json({ text: 'x'.repeat(LIMIT.text + 1) }), JSON_T], 'text'],
+    ['form text with %00', (p) => [p, form({ text: 'a\u0000b' }), FORM_T], 'text'],
+    ['form text over the limit', (p) => [p, form({ text: 'x'.repeat(LIMIT.text + 1) }), FORM_T], 'text'],
+    ['user_id with U+0000', (p) => [p, json({ text: 'fine', user_id: '1\u0000' }), JSON_T], 'user_id'],
+    ['an extra field with a lone surrogate', (p) => [p, json({ text: 'fine', extra: { deep: ['\uD800'] } }), JSON_T], 'extra.deep[0]'],
+    ['the query string with %00', (p) => [`${p}?x=%00`, json({ text: 'fine' }), JSON_T], 'x'],
+  ];
+  const cases: [string, () => [string, string, string], string][] = [
+    ...(['comments', 'posts'] as const).flatMap((kind) =>
+      POST_CASES.map(([what, req, field]): [string, () => [string, string, string], string] => [`${kind}: ${what}`, () => req(`/tickets/${ticketId}/${kind}/`), field]),
+    ),
+    ['ticket: the query string with %00', () => [`/tickets/${ticketId}/?q=a%00`, '', JSON_T], 'q'],
+  ];
 
   it.each(cases)('%s', async (name, req, field) => {
     await tally.unchanged(everything, async () => {

@@ -1,47 +1,66 @@
-/** The helpdesk over GraphQL: users, roles, tickets, posts, custom fields. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, bearer, ADMIN_EMAIL, ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
+/**
+ * The helpdesk over GraphQL: users, roles, tickets, posts, custom fields. Each test has a
+ * deskhooks and a database of its own (test/support/fixtures.ts); `fields` adds two custom
+ * fields, `desk` an agent and two clients as well.
+ */
+import { describe, expect } from 'vitest';
+import { basic, bearer, ADMIN_EMAIL, ADMIN_KEY, type TestApp } from '../support/app.js';
 import { waitFor } from '../support/wait.js';
+import { test } from '../support/fixtures.js';
 import {
   AddCommentDocument, AddReplyDocument, CreateCustomFieldDocument, CreateTicketDocument, CreateUserDocument,
   MeDocument, TicketDocument, TicketsDocument, UpdateTicketDocument, UsersDocument,
 } from '../generated/graphql.js';
 
-let app: TestApp;
-let agent: { id: string; key: string; auth: string };
-let client: { id: string; key: string; auth: string };
-let other: { id: string; key: string; auth: string };
+interface User {
+  id: string;
+  key: string;
+  auth: string;
+}
+
+interface Desk {
+  app: TestApp;
+  agent: User;
+  client: User;
+  /** a second client */
+  other: User;
+}
+
+const it = test.extend<{ fields: TestApp; desk: Desk }>({
+  /** the app, with the custom fields order_no (NUMBER) and tier (SELECT gold | silver) */
+  fields: async ({ app }, use) => {
+    await app.ok(CreateCustomFieldDocument, { input: { key: 'order_no', name: 'Order number', type: 'NUMBER' } });
+    await app.ok(CreateCustomFieldDocument, { input: { key: 'tier', name: 'Tier', type: 'SELECT', options: ['gold', 'silver'] } });
+    await use(app);
+  },
+  desk: async ({ fields: app }, use) => {
+    const mk = async (name: string, email: string, role: 'AGENT' | 'CLIENT'): Promise<User> => {
+      const { createUser } = await app.ok(CreateUserDocument, { input: { name, email, role, phone: '+1 555 0100', telegramChatId: '42' } });
+      return { id: createUser.user.id, key: createUser.apiKey, auth: bearer(createUser.apiKey) };
+    };
+    const agent = await mk('Agent Smith', 'agent@example.com', 'AGENT');
+    const client = await mk('Client One', 'client@example.com', 'CLIENT');
+    const other = await mk('Client Two', 'client2@example.com', 'CLIENT');
+    await use({ app, agent, client, other });
+  },
+});
 
 const codes = (r: { errors?: { extensions?: { code?: string } }[] }) => r.errors?.map((e) => e.extensions?.code);
 
-beforeAll(async () => {
-  app = await startTestApp();
-  const mk = async (name: string, email: string, role: 'AGENT' | 'CLIENT') => {
-    const { createUser } = await app.ok(CreateUserDocument, { input: { name, email, role, phone: '+1 555 0100', telegramChatId: '42' } });
-    return { id: createUser.user.id, key: createUser.apiKey, auth: bearer(createUser.apiKey) };
-  };
-  agent = await mk('Agent Smith', 'agent@example.com', 'AGENT');
-  client = await mk('Client One', 'client@example.com', 'CLIENT');
-  other = await mk('Client Two', 'client2@example.com', 'CLIENT');
-  await app.ok(CreateCustomFieldDocument, { input: { key: 'order_no', name: 'Order number', type: 'NUMBER' } });
-  await app.ok(CreateCustomFieldDocument, { input: { key: 'tier', name: 'Tier', type: 'SELECT', options: ['gold', 'silver'] } });
-});
-afterAll(async () => app?.stop());
-
 describe('authentication', () => {
-  it('me works with Basic email:key and with Bearer key', async () => {
+  it('me works with Basic email:key and with Bearer key', async ({ desk: { app, client } }) => {
     expect((await app.ok(MeDocument, {}, basic(ADMIN_EMAIL, ADMIN_KEY))).me.email).toBe(ADMIN_EMAIL);
     expect((await app.ok(MeDocument, {}, bearer(ADMIN_KEY))).me.role).toBe('ADMIN');
     expect((await app.ok(MeDocument, {}, basic('CLIENT@example.com', client.key))).me.id).toBe(client.id);
   });
 
-  it('no or wrong credentials → UNAUTHENTICATED', async () => {
+  it('no or wrong credentials → UNAUTHENTICATED', async ({ desk: { app, client } }) => {
     expect(codes(await app.gql(MeDocument, {}, null))).toEqual(['UNAUTHENTICATED']);
     expect(codes(await app.gql(MeDocument, {}, bearer('dk_wrong')))).toEqual(['UNAUTHENTICATED']);
     expect(codes(await app.gql(MeDocument, {}, basic(ADMIN_EMAIL, client.key)))).toEqual(['UNAUTHENTICATED']);
   });
 
-  it('createUser returns a key of at least 32 bytes once; it is stored only as a hash', async () => {
+  it('createUser returns a key of at least 32 bytes once; it is stored only as a hash', async ({ app }) => {
     const { createUser } = await app.ok(CreateUserDocument, { input: { name: 'Key', email: 'key@example.com', role: 'AGENT' } });
     expect(Buffer.from(createUser.apiKey.replace(/^dk_/, ''), 'base64url').length).toBeGreaterThanOrEqual(32);
     const rows = await app.services.orm.em.fork().getConnection().execute('select api_key_hash from users where email = ?', ['key@example.com']);
@@ -51,7 +70,7 @@ describe('authentication', () => {
 });
 
 describe('roles', () => {
-  it('CLIENT and AGENT get FORBIDDEN on admin operations', async () => {
+  it('CLIENT and AGENT get FORBIDDEN on admin operations', async ({ desk: { app, agent, client } }) => {
     for (const who of [client, agent]) {
       expect(codes(await app.gql(CreateUserDocument, { input: { name: 'x', email: 'x@example.com', role: 'ADMIN' } }, who.auth))).toEqual(['FORBIDDEN']);
       expect(codes(await app.gql(CreateCustomFieldDocument, { input: { key: 'x', name: 'x', type: 'TEXT' } }, who.auth))).toEqual(['FORBIDDEN']);
@@ -62,7 +81,7 @@ describe('roles', () => {
     expect((await app.ok(UsersDocument, {}, agent.auth)).users.length).toBeGreaterThan(3);
   });
 
-  it('a CLIENT reads its own tickets and their replies only, never a COMMENT nor another requester’s ticket', async () => {
+  it('a CLIENT reads its own tickets and their replies only, never a COMMENT nor another requester’s ticket', async ({ desk: { app, agent, client, other } }) => {
     const mine = (await app.ok(CreateTicketDocument, { input: { title: 'Printer', description: 'jammed' } }, client.auth)).createTicket;
     const theirs = (await app.ok(CreateTicketDocument, { input: { title: 'Other', description: 'x' } }, other.auth)).createTicket;
     expect(mine.requester.id).toBe(client.id);
@@ -87,7 +106,7 @@ describe('roles', () => {
 });
 
 describe('tickets', () => {
-  it('creates with custom fields and a parent, updates, adds posts, and reads all back', async () => {
+  it('creates with custom fields and a parent, updates, adds posts, and reads all back', async ({ desk: { app, agent, client } }) => {
     const parent = (await app.ok(CreateTicketDocument, { input: { title: 'Parent', description: 'p', requesterId: client.id } })).createTicket;
     const child = (
       await app.ok(CreateTicketDocument, {
@@ -110,7 +129,7 @@ describe('tickets', () => {
     expect(p.children.map((c) => c.id)).toEqual([child.id]);
   });
 
-  it('a list of 50 tickets with requesters, assignees and posts takes a handful of queries', async () => {
+  it('a list of 50 tickets with requesters, assignees and posts takes a handful of queries', async ({ desk: { app, agent, client } }) => {
     for (let i = 0; i < 50; i++) await app.ok(CreateTicketDocument, { input: { title: `bulk ${i}`, description: 'x', requesterId: client.id, assigneeId: agent.id } });
     // the in-process dispatcher shares the connection pool: let it finish the 50 events first
     await waitFor(async () => {
@@ -129,7 +148,7 @@ describe('tickets', () => {
 });
 
 describe('bad input: BAD_USER_INPUT naming the field, and nothing written', () => {
-  const ticketCount = async () => Number((await app.services.orm.em.fork().getConnection().execute('select count(*)::int as n from tickets'))[0].n);
+  const ticketCount = async (app: TestApp) => Number((await app.services.orm.em.fork().getConnection().execute('select count(*)::int as n from tickets'))[0].n);
   const cases: [string, Record<string, unknown>, string][] = [
     ['wrong custom field type', { title: 't', description: 'd', customFields: { order_no: 'abc' } }, 'customFields.order_no'],
     ['unknown custom field key', { title: 't', description: 'd', customFields: { nope: 1 } }, 'customFields.nope'],
@@ -138,15 +157,15 @@ describe('bad input: BAD_USER_INPUT naming the field, and nothing written', () =
     ['unknown parent', { title: 't', description: 'd', parentId: '999999' }, 'parentId'],
     ['unknown assignee', { title: 't', description: 'd', assigneeId: '999999' }, 'assigneeId'],
   ];
-  it.each(cases)('%s', async (_name, input, field) => {
-    const before = await ticketCount();
+  it.for(cases)('%s', async ([_name, input, field], { fields: app }) => {
+    const before = await ticketCount(app);
     const r = await app.gql(CreateTicketDocument, { input: input as { title: string; description: string } });
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect(r.errors?.[0]?.message).toContain(field);
-    expect(await ticketCount()).toBe(before);
+    expect(await ticketCount(app)).toBe(before);
   });
 
-  it('invalid or duplicate email', async () => {
+  it('invalid or duplicate email', async ({ desk: { app } }) => {
     const bad = await app.gql(CreateUserDocument, { input: { name: 'n', email: 'not-an-email', role: 'AGENT' } });
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
     const dup = await app.gql(CreateUserDocument, { input: { name: 'n', email: 'AGENT@example.com', role: 'AGENT' } });
@@ -154,7 +173,7 @@ describe('bad input: BAD_USER_INPUT naming the field, and nothing written', () =
     expect(dup.errors?.[0]?.message).toContain('already exists');
   });
 
-  it('a NUMBER custom field update with "abc" changes nothing', async () => {
+  it('a NUMBER custom field update with "abc" changes nothing', async ({ fields: app }) => {
     const t = (await app.ok(CreateTicketDocument, { input: { title: 't', description: 'd', customFields: { order_no: 5 } } })).createTicket;
     const r = await app.gql(UpdateTicketDocument, { id: t.id, input: { title: 'changed', customFields: { order_no: 'abc' } } });
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'customFields.order_no' });
@@ -162,7 +181,7 @@ describe('bad input: BAD_USER_INPUT naming the field, and nothing written', () =
     expect(after).toMatchObject({ title: 't', customFields: { order_no: 5 } });
   });
 
-  it('a query nested too deep is refused', async () => {
+  it('a query nested too deep is refused', async ({ app }) => {
     const deep = `{ tickets { ${'children { '.repeat(12)}id${' }'.repeat(12)} } }`;
     const r = await app.gql(deep);
     expect(r.errors?.[0]?.message).toMatch(/nested \d+ levels deep/);

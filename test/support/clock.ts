@@ -24,3 +24,26 @@ export function testClock(): TestClock {
     },
   };
 }
+
+/**
+ * A clock that stands still until the test moves it, for units given a `clock` option (the
+ * delivery worker, the dispatcher): a lease or a retry time is reached by advance(), never
+ * by waiting.
+ */
+export interface ManualClock {
+  /** the time it reads, in ms */
+  t: number;
+  now: () => Date;
+  advance(ms: number): void;
+}
+
+export function manualClock(start = Date.UTC(2030, 0, 1)): ManualClock {
+  const clock: ManualClock = {
+    t: start,
+    now: () => new Date(clock.t),
+    advance(ms) {
+      clock.t += ms;
+    },
+  };
+  return clock;
+}

@@ -1,5 +1,5 @@
 /**
- * The delivery worker's loop on a fake clock, an in-memory store with the claim's lease
+ * The delivery worker's loop on a manual clock (test/support/clock.ts), an in-memory store with the claim's lease
  * rules (store.ts claimDue) and a sender the test answers for: concurrency, retries at
  * their time, lease expiry, a wake-up while draining, stop during a drain.
  */
@@ -12,18 +12,11 @@ import type { AttemptResult } from '../../src/delivery/types.js';
 import { createSecretBox } from '../../src/crypto/index.js';
 import { isOpenDelivery, type DeliveryStatus, type RenderedRequest } from '../../src/domain/index.js';
 import type { Logger } from '../../src/log.js';
+import { manualClock, type ManualClock } from '../support/clock.js';
 import { waitFor } from '../support/wait.js';
 
 const MINUTE = 60_000;
 const LEASE = 30_000;
-
-class FakeClock {
-  t = Date.UTC(2030, 0, 1);
-  now = () => new Date(this.t);
-  advance(ms: number) {
-    this.t += ms;
-  }
-}
 
 interface Row {
   id: string;
@@ -118,7 +111,7 @@ class FakeSender {
   private held = new Map<string, (status: number) => void>();
   private holding = new Set<string>();
 
-  constructor(private readonly clock: FakeClock) {}
+  constructor(private readonly clock: ManualClock) {}
 
   hold(id: string): void {
     this.holding.add(id);
@@ -170,7 +163,7 @@ afterEach(async () => {
   errors.length = 0;
 });
 
-function worker(store: FakeStore, sender: FakeSender, clock: FakeClock, over: { concurrency?: number; retries?: Date[] } = {}): DeliveryWorker {
+function worker(store: FakeStore, sender: FakeSender, clock: ManualClock, over: { concurrency?: number; retries?: Date[] } = {}): DeliveryWorker {
   const w = new DeliveryWorker({
     store,
     sender,
@@ -188,7 +181,7 @@ function worker(store: FakeStore, sender: FakeSender, clock: FakeClock, over: { 
 
 describe('delivery worker loop', () => {
   it('sends every due delivery once, never more than its concurrency at a time, and records each', async () => {
-    const clock = new FakeClock();
+    const clock = manualClock();
     const store = new FakeStore();
     const sender = new FakeSender(clock);
     for (let i = 0; i < 20; i++) store.add(`d${i}`, clock.t - i);
@@ -202,7 +195,7 @@ describe('delivery worker loop', () => {
   });
 
   it('a retry is handed to scheduleRetry and sent when the clock reaches it, not before', async () => {
-    const clock = new FakeClock();
+    const clock = manualClock();
     const store = new FakeStore();
     const sender = new FakeSender(clock);
     const retries: Date[] = [];
@@ -226,7 +219,7 @@ describe('delivery worker loop', () => {
   });
 
   it('lease expiry: a claim whose worker never finishes holds until its lease ends, then another worker takes the delivery over', async () => {
-    const clock = new FakeClock();
+    const clock = manualClock();
     const store = new FakeStore();
     const stuck = new FakeSender(clock);
     const healthy = new FakeSender(clock);
@@ -247,7 +240,7 @@ describe('delivery worker loop', () => {
   });
 
   it('a wake-up while draining claims at once: a send that does not finish holds back no other delivery', async () => {
-    const clock = new FakeClock();
+    const clock = manualClock();
     const store = new FakeStore();
     const sender = new FakeSender(clock);
     const w = worker(store, sender, clock);
@@ -268,7 +261,7 @@ describe('delivery worker loop', () => {
   });
 
   it('stop during a drain: nothing is claimed after it, a send finishing within the grace is recorded, the rest are aborted and released', async () => {
-    const clock = new FakeClock();
+    const clock = manualClock();
     const store = new FakeStore();
     const sender = new FakeSender(clock);
     const w = new DeliveryWorker({
@@ -283,7 +276,7 @@ describe('delivery worker loop', () => {
     await waitFor(() => sender.isHeld('a') && sender.isHeld('b'), { timeoutMs: 5_000, what: 'two sends in flight' });
     const claimsBefore = store.claims.length;
 
-    const stopped = w.stop(200);
+    const stopped = w.stop(50); // 'b' finishes within it, 'a' never does
     sender.finish('b');
     await stopped;
 
@@ -297,7 +290,7 @@ describe('delivery worker loop', () => {
   });
 
   it('an outcome with ticket work is recorded on its own; the others in batches', async () => {
-    const clock = new FakeClock();
+    const clock = manualClock();
     const store = new FakeStore();
     const sender = new FakeSender(clock);
     store.add('plain', clock.t);

@@ -1,0 +1,185 @@
+/**
+ * The job engine (src/queue/jobs.ts) on its PostgreSQL job store, as the composition root
+ * uses it: a one-off wake-up at a time (runAt), a repeating sweep (every), stop(), and
+ * two processes on one job store. Each test has a database of its own; the engines pick up
+ * work every 100 ms, so a wake-up's slice is 100 ms and a repeat is the shortest Agenda
+ * allows, 1 s.
+ */
+import pg from 'pg';
+import { describe, expect, it as base } from 'vitest';
+import { createJobEngine, type JobEngine } from '../../src/queue/index.js';
+import type { Logger } from '../../src/log.js';
+import { createTestDatabase } from '../support/db.js';
+import { waitFor } from '../support/wait.js';
+
+const PICKUP_MS = 100;
+
+interface Engines {
+  pool: pg.Pool;
+  /**
+   * A job engine on the test's database with the jobs `setup` defines, started; stopped
+   * when the test ends. `errors` collects what the engines logged.
+   */
+  engine(name: string, setup: (engine: JobEngine) => void): Promise<JobEngine>;
+  errors: string[];
+  /** the job store's records of `name` */
+  records(name: string): Promise<{ data: { at?: string } | null; fail_reason: string | null; fail_count: number | null }[]>;
+}
+
+const it = base.extend<{ jobs: Engines }>({
+  jobs: async ({}, use) => {
+    const database = await createTestDatabase();
+    const pool = new pg.Pool({ connectionString: database.url, max: 6 });
+    pool.on('error', () => {});
+    const started: JobEngine[] = [];
+    const errors: string[] = [];
+    const log: Logger = { info: () => {}, debug: () => {}, error: (m, e) => void errors.push(`${m}${e ? `: ${String((e as Error).message ?? e)}` : ''}`) };
+    try {
+      await use({
+        pool,
+        errors,
+        // one after the other: engines whose job store connects at the same moment may fail
+        // to set up its schema ("tuple concurrently updated")
+        engine: async (name, setup) => {
+          const engine = await createJobEngine({ pool, log, name, pickupMs: PICKUP_MS });
+          started.push(engine);
+          setup(engine);
+          await engine.start();
+          return engine;
+        },
+        records: async (name) => (await pool.query(`select data, fail_reason, fail_count from agenda_jobs where name = $1`, [name])).rows,
+      });
+    } finally {
+      await Promise.all(started.map((e) => e.stop()));
+      await pool.end();
+      await database.drop();
+    }
+  },
+});
+
+/** Runs of a job, by engine, with their start times; `hold` keeps each run going that long. */
+function recorder(hold = 0) {
+  const runs: { by: string; at: number }[] = [];
+  let active = 0;
+  let maxActive = 0;
+  return {
+    runs,
+    get maxActive() {
+      return maxActive;
+    },
+    run: (by: string) => async () => {
+      runs.push({ by, at: Date.now() });
+      active++;
+      maxActive = Math.max(maxActive, active);
+      try {
+        if (hold) await new Promise((r) => setTimeout(r, hold));
+      } finally {
+        active--;
+      }
+    },
+  };
+}
+
+/** A time `ms` or more from now, in the middle of a pickup slice (so that +30 ms stays in it). */
+const midSlice = (ms: number) => new Date(Math.ceil((Date.now() + ms) / PICKUP_MS) * PICKUP_MS + PICKUP_MS / 2);
+
+describe.concurrent('job engine (PostgreSQL job store)', () => {
+  it('runAt: one run, not before the time asked, at the end of its slice; times within one slice share it, also with another process', async ({ jobs }) => {
+    const wake = recorder();
+    const a = await jobs.engine('a', (e) => e.define('wake', wake.run('a'), { oneOff: true }));
+    const b = await jobs.engine('b', (e) => e.define('wake', wake.run('b'), { oneOff: true }));
+    expect([a.ready, b.ready]).toEqual([true, true]);
+
+    const at = midSlice(400);
+    const sliceEnd = at.getTime() + PICKUP_MS / 2;
+    a.runAt('wake', at);
+    a.runAt('wake', new Date(at.getTime() + 30));
+    await waitFor(async () => (await jobs.records('wake')).length === 1, { what: 'the wake-up saved' });
+    // another process asks for the same time once it is saved (two saves at the same moment
+    // may both insert: the job store's unique check is a select, then an insert)
+    b.runAt('wake', at);
+    await waitFor(() => wake.runs.length > 0, { what: 'the wake-up to run' });
+    expect(wake.runs[0]!.at).toBeGreaterThanOrEqual(sliceEnd);
+    // a one-off: its record is deleted once it ran, so nothing is left that could run again
+    await waitFor(async () => (await jobs.records('wake')).length === 0, { what: 'the one-off record deleted' });
+    expect(wake.runs).toHaveLength(1);
+    expect(jobs.errors).toEqual([]);
+  });
+
+  it('runAt: times in different slices are separate runs, each at its own time', async ({ jobs }) => {
+    const wake = recorder();
+    const engine = await jobs.engine('a', (e) => e.define('wake', wake.run('a'), { oneOff: true }));
+    const first = midSlice(300);
+    const second = new Date(first.getTime() + 3 * PICKUP_MS);
+    engine.runAt('wake', second);
+    engine.runAt('wake', first);
+    await waitFor(async () => wake.runs.length === 2 && (await jobs.records('wake')).length === 0, { what: 'two runs, their records deleted' });
+    expect(wake.runs[0]!.at).toBeGreaterThanOrEqual(first.getTime());
+    expect(wake.runs[1]!.at).toBeGreaterThanOrEqual(second.getTime());
+    expect(jobs.errors).toEqual([]);
+  });
+
+  it('every: runs at start and again each interval, one run at a time across processes', async ({ jobs }) => {
+    // each run outlasts a pickup, so that a second process taking it meanwhile would overlap
+    const sweep = recorder(3 * PICKUP_MS);
+    const startedAt = Date.now();
+    for (const by of ['a', 'b']) {
+      await jobs.engine(by, (e) => {
+        e.define('sweep', sweep.run(by));
+        e.every('sweep', 1_000);
+      });
+    }
+    await waitFor(() => sweep.runs.length >= 3, { what: 'three runs of the sweep' });
+    expect(sweep.runs[0]!.at - startedAt).toBeLessThan(1_000); // from start() on, not an interval later
+    expect(sweep.maxActive).toBe(1);
+    expect(await jobs.records('sweep')).toHaveLength(1); // one schedule, whatever the number of processes
+    const gaps = sweep.runs.slice(1).map((r, i) => r.at - sweep.runs[i]!.at);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1_000 - PICKUP_MS);
+    expect(jobs.errors).toEqual([]);
+  });
+
+  it('a failing job does not stop the engine: the failure is kept in the job store, the job runs again, and other jobs run', async ({ jobs }) => {
+    let failures = 0;
+    const wake = recorder();
+    const engine = await jobs.engine('a', (e) => {
+      e.define('broken', () => {
+        failures++;
+        throw new Error('the sweep broke');
+      });
+      e.every('broken', 1_000);
+      e.define('wake', wake.run('a'), { oneOff: true });
+    });
+    await waitFor(() => failures >= 1, { what: 'the broken job to run' });
+    engine.runAt('wake', new Date());
+    await waitFor(() => wake.runs.length === 1, { what: 'another job to run after the failure' });
+    await waitFor(() => failures >= 2, { what: 'the broken job to run again' });
+    expect(engine.ready).toBe(true);
+    const [record] = await jobs.records('broken');
+    expect(record).toMatchObject({ fail_reason: 'the sweep broke' });
+    expect(record!.fail_count).toBeGreaterThanOrEqual(1);
+  });
+
+  it('stop(): not ready, and no run after it; a wake-up it had scheduled runs in another process', async ({ jobs }) => {
+    const sweep = recorder();
+    const wake = recorder();
+    const jobsOf = (by: string) => (e: JobEngine) => {
+      e.define('sweep', sweep.run(by));
+      e.every('sweep', 1_000);
+      e.define('wake', wake.run(by), { oneOff: true });
+    };
+    const a = await jobs.engine('a', jobsOf('a'));
+    await waitFor(() => sweep.runs.length >= 1, { what: 'the first run of the sweep' });
+    a.runAt('wake', midSlice(1_500));
+    await waitFor(async () => (await jobs.records('wake')).length === 1, { what: 'the wake-up saved' });
+    await a.stop();
+    expect(a.ready).toBe(false);
+    const runsBeforeStop = sweep.runs.length;
+
+    // another process with the same jobs: it takes both over
+    await jobs.engine('b', jobsOf('b'));
+    await waitFor(() => wake.runs.length === 1 && sweep.runs.filter((r) => r.by === 'b').length >= 2, { what: 'the wake-up and two sweeps in b' });
+    expect(wake.runs.map((r) => r.by)).toEqual(['b']);
+    expect(sweep.runs.slice(runsBeforeStop).map((r) => r.by)).toEqual(sweep.runs.slice(runsBeforeStop).map(() => 'b'));
+    expect(jobs.errors).toEqual([]);
+  });
+});
