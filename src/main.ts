@@ -23,7 +23,7 @@ import {
   DELIVERIES_CHANNEL,
   DELIVERY_EVENTS_CHANNEL,
 } from './delivery/index.js';
-import { Dispatcher, createRuleService, outboxStore, ruleEvents } from './dispatcher/index.js';
+import { batchEventHandler, createDefinitionCache, createRuleService, DEFINITIONS_CHANNEL, Dispatcher, outboxStore } from './dispatcher/index.js';
 import { createJobEngine } from './queue/index.js';
 import { buildGraphQLSchema } from './resolvers/index.js';
 import { createHttpApp } from './http/index.js';
@@ -145,8 +145,9 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
           clock,
         })
       : null;
+    const definitions = createDefinitionCache((w) => deliveries.webhookDef(w));
     const dispatcher = runsApi
-      ? new Dispatcher({ outbox: outboxStore(pool), events: ruleEvents({ orm, deliveries, log, clock }), log, clock })
+      ? new Dispatcher({ outbox: outboxStore(pool), events: batchEventHandler({ orm, deliveries, definitions, log, clock }), log, clock })
       : null;
     if (worker) {
       // the jobs wake the worker and end: its drain logs its own errors, and a job slot held
@@ -164,7 +165,10 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     }
 
     if (worker) listener.on(DELIVERIES_CHANNEL, () => void worker.wake());
-    if (dispatcher) listener.on('deskhooks_ticket_events', () => void dispatcher.wake());
+    if (dispatcher) {
+      listener.on(DEFINITIONS_CHANNEL, () => definitions.invalidate());
+      listener.on('deskhooks_ticket_events', () => void dispatcher.wake());
+    }
     if (runsApi) listener.on(DELIVERY_EVENTS_CHANNEL, (payload) => deliveryEvents.receive(payload));
     listener.onReconnect(() => {
       void worker?.wake();

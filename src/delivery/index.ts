@@ -44,7 +44,9 @@ export {
   findDelivery,
   listDeliveries,
   type DeliveryListFilter,
+  type DeliveryDraft,
   type DeliveryService,
+  type DraftInput,
   type NewDelivery,
 } from './service.js';
 export { cutText, isStorableText, storableFromBytes, storableText, storableValue } from './storable.js';

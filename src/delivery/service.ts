@@ -5,15 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Delivery, DeliveryAttempt, type Ticket, type Webhook } from '../db/index.js';
+import { Delivery, DeliveryAttempt, sqlOf, type Ticket, type Webhook } from '../db/index.js';
 import type { SecretBox } from '../crypto/index.js';
 import { addPost, systemActor } from '../helpdesk/index.js';
 import { badInput, notFound } from '../errors.js';
-import { buildTemplateContext, loadTicketForTemplates } from '../templates/index.js';
+import { buildTemplateContext, loadTicketForTemplates, type TemplateContext } from '../templates/index.js';
 import { redactedAuthorization, renderRequest, RequestRenderError, urlTagProblem } from './request.js';
 import { sealCredentials } from './credentials.js';
 import { webhookDef, getWebhook } from './webhooks.js';
-import { cancelDelivery, failUnsendable, queueDelivery, sqlOf } from './store.js';
+import { cancelDelivery, failUnsendable, insertDeliveries, queueDelivery, type DeliveryFields, type NewDeliveryRow, type Queryable } from './store.js';
+import type { WebhookDef } from './types.js';
 import { isOpenDelivery, type Continuation, type DeliveryStatus, type TicketEventType } from '../domain/index.js';
 
 export interface NewDelivery {
@@ -27,9 +28,30 @@ export interface NewDelivery {
   asOfPostId?: string | null;
 }
 
+/** A delivery to render: the webhook, and the ticket's context as of the event (webhook, delivery and now are set by the draft). */
+export interface DraftInput {
+  webhook: WebhookDef;
+  ticketId: string;
+  context: TemplateContext;
+  rule?: { id: string; name: string } | null;
+  event?: TicketEventType | null;
+  continuation?: Continuation | null;
+}
+
+export interface DeliveryDraft extends NewDeliveryRow {
+  /** the internal comment an unsendable delivery leaves on its ticket */
+  ticketComment: string | null;
+}
+
 export interface DeliveryService {
   /** adds a delivery to the caller's unit of work (committed with it) */
   prepare(em: EntityManager, input: NewDelivery): Promise<Delivery>;
+  /** Renders a delivery-to-be from a loaded context; writes nothing (insertDrafts does, many at once). */
+  draft(input: DraftInput): DeliveryDraft;
+  /** Inserts drafts in one statement in the caller's transaction; unsendable ones are FAILED at once (their ticketComment is the caller's to post). */
+  insertDrafts(db: Queryable, drafts: readonly DeliveryDraft[]): Promise<void>;
+  /** The definition a send uses, its secrets opened. */
+  webhookDef(webhook: Webhook): WebhookDef;
   test(em: EntityManager, webhookId: string, ticketId: string): Promise<Delivery>;
   redeliver(em: EntityManager, deliveryId: string): Promise<Delivery>;
   cancel(em: EntityManager, deliveryId: string): Promise<Delivery>;
@@ -42,48 +64,54 @@ export async function findDelivery(em: EntityManager, id: string): Promise<Deliv
 }
 
 export function createDeliveryService(box: SecretBox, userAgent: string, clock: () => Date = () => new Date()): DeliveryService {
-  const prepare = async (em: EntityManager, input: NewDelivery): Promise<Delivery> => {
+  const draft = (input: DraftInput): DeliveryDraft => {
     const id = randomUUID();
-    const def = webhookDef(input.webhook, box);
-    const ctx = await buildTemplateContext(em, input.ticket, {
-      event: input.event,
-      rule: input.rule ?? null,
-      webhook: { id: def.id, name: def.name },
-      temp: input.temp,
-      now: clock(),
-      asOfPostId: input.asOfPostId,
-    });
-    ctx.delivery = { id };
-    const now = clock();
-    const delivery = queueDelivery(em, {
+    const def = input.webhook;
+    const createdAt = clock();
+    const ctx: TemplateContext = { ...input.context, webhook: { id: def.id, name: def.name }, delivery: { id }, now: createdAt.toISOString() };
+    const fields: DeliveryFields = {
       id,
       webhookId: def.id,
       webhookName: def.name,
-      ticketId: input.ticket.id,
+      ticketId: input.ticketId,
       ruleId: input.rule?.id ?? null,
       event: input.event ?? null,
       request: { method: def.method, url: def.url, headers: {}, body: null },
       processing: { responseMappings: def.responseMappings, successComment: def.successComment, context: ctx },
       continuation: input.continuation ?? null,
-    }, now);
+    };
     try {
       const { request, authorization, secretHeaders } = renderRequest(def, ctx, { userAgent });
       const redacted = redactedAuthorization(def.auth.type);
-      delivery.request = authorization && redacted ? { ...request, headers: { ...request.headers, Authorization: redacted } } : request;
-      delivery.authSealed = sealCredentials(box, authorization ? { ...secretHeaders, Authorization: authorization } : secretHeaders);
+      fields.request = authorization && redacted ? { ...request, headers: { ...request.headers, Authorization: redacted } } : request;
+      fields.authSealed = sealCredentials(box, authorization ? { ...secretHeaders, Authorization: authorization } : secretHeaders);
+      return { fields, createdAt, failure: null, ticketComment: null };
     } catch (err) {
       if (!(err instanceof RequestRenderError)) throw err;
       // not retryable: FAILED at once, with the reason on the delivery and the ticket; an
       // awaited delivery that fails here stops its rule just like a final failure (write-back.ts)
       const skipped = input.continuation ? ` The remaining actions of rule "${input.continuation.ruleName}" were not run.` : '';
-      await addPost(em, systemActor, input.ticket.id, 'COMMENT', `Webhook "${def.name}" was not sent: ${err.message}.${skipped}`);
-      await failUnsendable(em, delivery, err.message, now);
+      return { fields, createdAt, failure: err.message, ticketComment: `Webhook "${def.name}" was not sent: ${err.message}.${skipped}` };
+    }
+  };
+
+  const prepare = async (em: EntityManager, input: NewDelivery): Promise<Delivery> => {
+    const def = webhookDef(input.webhook, box);
+    const context = await buildTemplateContext(em, input.ticket, { event: input.event, rule: input.rule ?? null, temp: input.temp, asOfPostId: input.asOfPostId });
+    const d = draft({ webhook: def, ticketId: input.ticket.id, context, rule: input.rule, event: input.event, continuation: input.continuation });
+    const delivery = queueDelivery(em, d.fields, d.createdAt);
+    if (d.failure) {
+      await addPost(em, systemActor, input.ticket.id, 'COMMENT', d.ticketComment!);
+      await failUnsendable(em, delivery, d.failure, d.createdAt);
     }
     return delivery;
   };
 
   return {
     prepare,
+    draft,
+    webhookDef: (webhook) => webhookDef(webhook, box),
+    insertDrafts: (db, drafts) => insertDeliveries(db, drafts),
 
     async test(em, webhookId, ticketId) {
       const webhook = await getWebhook(em, webhookId, 'id');

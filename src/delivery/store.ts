@@ -28,7 +28,7 @@
  */
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Delivery } from '../db/index.js';
+import { Delivery, sqlOf } from '../db/index.js';
 import { defineClaim, type Queryable } from '../queue/index.js';
 import { OPEN_DELIVERY_STATUSES, type Continuation, type Decision, type DeliveryEventMessage, type DeliveryStatus, type MappingTarget, type RenderedRequest } from '../domain/index.js';
 import type { TemplateContext } from '../templates/index.js';
@@ -267,7 +267,7 @@ export async function annotate(db: Queryable, id: string, { responseData, notes 
 
 // ---------------------------------------------------------------- the service's path
 
-type DeliveryFields = Pick<Delivery, 'id' | 'webhookId' | 'webhookName' | 'ticketId' | 'ruleId' | 'event' | 'request' | 'processing' | 'continuation'> &
+export type DeliveryFields = Pick<Delivery, 'id' | 'webhookId' | 'webhookName' | 'ticketId' | 'ruleId' | 'event' | 'request' | 'processing' | 'continuation'> &
   Partial<Pick<Delivery, 'authSealed' | 'redeliveryOf'>>;
 
 /** A new delivery in the caller's unit of work (inserted with it): PENDING, due now. */
@@ -284,6 +284,53 @@ export async function failUnsendable(em: EntityManager, delivery: Delivery, reas
   Object.assign(delivery, { status: 'FAILED' as DeliveryStatus, nextAttemptAt: null, completedAt: now, lastError: reason, notes: [reason] });
   await em.flush();
   await publish(sqlOf(em), feedMessages(delivery, { kind: 'failed' }, now));
+}
+
+/** A delivery to insert: queued (PENDING, due at its creation) or, with `failure`, FAILED at once. */
+export interface NewDeliveryRow {
+  fields: DeliveryFields;
+  createdAt: Date;
+  /** why its request cannot be sent (it cannot be rendered) */
+  failure: string | null;
+}
+
+/**
+ * Inserts many deliveries in one statement, in the caller's transaction: the insert
+ * trigger publishes their QUEUED messages and wakes the workers at commit; the FAILED
+ * ones are published here, after their QUEUED.
+ */
+export async function insertDeliveries(db: Queryable, rows: readonly NewDeliveryRow[]): Promise<void> {
+  if (!rows.length) return;
+  const records = rows.map(({ fields: f, createdAt, failure }) => ({
+    id: f.id,
+    webhook_id: f.webhookId,
+    webhook_name: f.webhookName,
+    ticket_id: f.ticketId,
+    rule_id: f.ruleId,
+    event: f.event,
+    status: failure ? 'FAILED' : 'PENDING',
+    request: f.request,
+    auth_sealed: f.authSealed ?? null,
+    next_attempt_at: failure ? null : createdAt,
+    completed_at: failure ? createdAt : null,
+    last_error: failure,
+    notes: failure ? [failure] : [],
+    continuation: f.continuation ?? null,
+    processing: f.processing,
+    redelivery_of: f.redeliveryOf ?? null,
+    created_at: createdAt,
+  }));
+  await db.query(
+    `insert into deliveries (id, webhook_id, webhook_name, ticket_id, rule_id, event, status, request, auth_sealed, next_attempt_at, completed_at,
+                             last_error, notes, continuation, processing, redelivery_of, created_at)
+     select id, webhook_id, webhook_name, ticket_id, rule_id, event, status, request, auth_sealed, next_attempt_at, completed_at,
+            last_error, notes, continuation, processing, redelivery_of, created_at
+       from jsonb_to_recordset($1::jsonb) as r(id uuid, webhook_id bigint, webhook_name text, ticket_id bigint, rule_id bigint, event text,
+            status text, request jsonb, auth_sealed text, next_attempt_at timestamptz, completed_at timestamptz, last_error text, notes jsonb,
+            continuation jsonb, processing jsonb, redelivery_of uuid, created_at timestamptz)`,
+    [JSON.stringify(records)],
+  );
+  await publish(db, rows.filter((r) => r.failure).flatMap((r) => feedMessages(r.fields, { kind: 'failed' }, r.createdAt)));
 }
 
 /** Cancels a delivery still open; returns false when it no longer was. */
@@ -343,27 +390,4 @@ export function eventPayloads(events: DeliveryEventMessage[]): string[] {
 async function publish(db: Queryable, events: DeliveryEventMessage[]): Promise<void> {
   if (!events.length) return;
   await db.query(`select pg_notify($1, p) from unnest($2::text[]) p`, [DELIVERY_EVENTS_CHANNEL, eventPayloads(events)]);
-}
-
-// ---------------------------------------------------------------- MikroORM
-
-/**
- * The store's statements through a MikroORM EntityManager: in its transaction when it
- * has one, with real parameters (`$n` becomes knex's `?`).
- */
-export function sqlOf(em: EntityManager): Queryable {
-  return {
-    async query(text, values = []) {
-      const ordered: unknown[] = [];
-      const sql = text.replace(/\$(\d+)/g, (_, n: string) => {
-        ordered.push(values[Number(n) - 1]);
-        return '?';
-      });
-      const query = em.getKnex().raw(sql, ordered as never[]);
-      const trx = em.getTransactionContext();
-      if (trx) query.transacting(trx);
-      const res = (await query) as { rows: any[] };
-      return { rows: res.rows };
-    },
-  };
 }

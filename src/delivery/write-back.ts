@@ -12,7 +12,8 @@ import { CustomField, Ticket, TicketEventRecord } from '../db/index.js';
 import { addPost, updateTicket, systemActor } from '../helpdesk/index.js';
 import { compileTemplate, escapeText, type TemplateContext } from '../templates/index.js';
 import { applyMappings, parseResponseBody } from './response.js';
-import { annotate, sqlOf, ticketWorkOf, writeOutcomes } from './store.js';
+import { annotate, ticketWorkOf, writeOutcomes } from './store.js';
+import { sqlOf } from '../db/index.js';
 import { COMMENT_LIMIT, type Outcome } from './outcome.js';
 import { cutText, storableText, storableValue } from './storable.js';
 

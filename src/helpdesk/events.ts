@@ -1,10 +1,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { TicketEventRecord, type Ticket } from '../db/index.js';
+import { TicketEventRecord, type Ticket, type User } from '../db/index.js';
 import type { FieldChange, TicketEventType, TicketSnapshot } from '../domain/index.js';
 import type { Actor } from './actor.js';
 
 /** The ticket's fields as conditions read them, at the moment of the event. */
 export type TicketState = Omit<TicketSnapshot, 'lastReplyAuthor'>;
+
+/** What ticketState reads of a ticket (an entity, or one about to be inserted). */
+export type TicketFields = Pick<Ticket, 'id' | 'title' | 'description' | 'status' | 'priority' | 'customFields'> & {
+  requester: Pick<User, 'email' | 'role'>;
+  assignee: Pick<User, 'email'> | null;
+  parent: { id: string } | null;
+};
 
 export interface TicketEventPayload {
   changes: FieldChange[];
@@ -20,7 +27,7 @@ export interface TicketEventPayload {
  * meantime would otherwise match "TICKET_CREATED with priority EQUALS URGENT" (and one
  * created URGENT and lowered would not). Requester and assignee must be loaded.
  */
-export function ticketState(t: Ticket): TicketState {
+export function ticketState(t: TicketFields): TicketState {
   return {
     id: t.id,
     title: t.title,
@@ -39,7 +46,11 @@ export function ticketState(t: Ticket): TicketState {
  * (the outbox). Automated changes raise nothing.
  */
 export function recordTicketEvent(em: EntityManager, actor: Actor, ticketId: string, type: TicketEventType, extra: Partial<TicketEventPayload> = {}): void {
-  if (actor.automated) return;
-  const payload: TicketEventPayload = { changes: [], actorId: actor.user?.id ?? null, ...extra };
-  em.create(TicketEventRecord, { kind: 'EVENT', ticketId, type, payload, createdAt: new Date() });
+  const payload = ticketEventPayload(actor, extra);
+  if (payload) em.create(TicketEventRecord, { kind: 'EVENT', ticketId, type, payload, createdAt: new Date() });
+}
+
+/** The payload of the actor's event; null for automated changes, which raise none. */
+export function ticketEventPayload(actor: Actor, extra: Partial<TicketEventPayload> = {}): TicketEventPayload | null {
+  return actor.automated ? null : { changes: [], actorId: actor.user?.id ?? null, ...extra };
 }

@@ -1,10 +1,10 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { Post, Ticket, User } from '../db/index.js';
+import { Post, sqlOf, Ticket, User } from '../db/index.js';
 import type { FieldChange, FieldProblem, PostKind, TicketPriority, TicketStatus } from '../domain/index.js';
 import { badInput, DomainError, forbidden, invalidInput, notFound } from '../errors.js';
 import type { Actor } from './actor.js';
 import { clientVisibleKeys, clientVisibleValues, convertCustomFieldValues, customFieldMap } from './custom-fields.js';
-import { recordTicketEvent, ticketState } from './events.js';
+import { recordTicketEvent, ticketEventPayload, ticketState } from './events.js';
 import { checkText, requireText, TEXT_LIMITS } from './text-input.js';
 
 export interface CreateTicketInput {
@@ -75,35 +75,34 @@ export async function createTicket(em: EntityManager, actor: Actor, input: Creat
       throw forbidden('a CLIENT cannot set assigneeId, status or parentId');
     }
   }
-  return em.transactional(async (tem) => {
-    const requester = input.requesterId != null ? await loadUser(tem, input.requesterId, 'requesterId') : actor.user;
-    if (!requester) throw badInput('requesterId', 'is required when the system creates a ticket');
-    const assignee = input.assigneeId != null ? await loadAssignee(tem, input.assigneeId, 'assigneeId') : null;
-    let parent: Ticket | null = null;
-    if (input.parentId != null) {
-      parent = isId(input.parentId) ? await tem.findOne(Ticket, { id: input.parentId }) : null;
-      if (!parent) throw badInput('parentId', `ticket ${input.parentId} not found`);
-    }
-    // a CLIENT sets clientWritable fields only
-    const customFields = input.customFields ? convertCustomFieldValues(await customFieldMap(tem, isStaff(actor) ? 'staff' : 'client'), input.customFields, 'customFields') : {};
-    for (const key of Object.keys(customFields)) if (customFields[key] === null) delete customFields[key];
-    const now = new Date();
-    const ticket = tem.create(Ticket, {
-      title,
-      description: input.description,
-      status: input.status ?? 'OPEN',
-      priority: input.priority ?? 'NORMAL',
-      requester,
-      assignee,
-      parent,
-      customFields,
-      createdAt: now,
-      updatedAt: now,
-    });
-    await tem.flush();
-    recordTicketEvent(tem, actor, ticket.id, 'TICKET_CREATED', { ticket: ticketState(ticket) });
-    return ticket;
-  });
+  const requester = input.requesterId != null ? await loadUser(em, input.requesterId, 'requesterId') : actor.user;
+  if (!requester) throw badInput('requesterId', 'is required when the system creates a ticket');
+  const assignee = input.assigneeId != null ? await loadAssignee(em, input.assigneeId, 'assigneeId') : null;
+  let parent: Ticket | null = null;
+  if (input.parentId != null) {
+    parent = isId(input.parentId) ? await em.findOne(Ticket, { id: input.parentId }) : null;
+    if (!parent) throw badInput('parentId', `ticket ${input.parentId} not found`);
+  }
+  // a CLIENT sets clientWritable fields only
+  const customFields = input.customFields ? convertCustomFieldValues(await customFieldMap(em, isStaff(actor) ? 'staff' : 'client'), input.customFields, 'customFields') : {};
+  for (const key of Object.keys(customFields)) if (customFields[key] === null) delete customFields[key];
+  const fields = { id: '', title, description: input.description, status: input.status ?? 'OPEN', priority: input.priority ?? 'NORMAL', customFields, requester, assignee, parent };
+  const payload = ticketEventPayload(actor, { ticket: ticketState(fields) });
+  // the ticket and its TICKET_CREATED (the outbox) in one statement: one round trip, atomic
+  const { rows } = await sqlOf(em).query(
+    `with t as (
+       insert into tickets (title, description, status, priority, requester_id, assignee_id, parent_id, custom_fields, created_at, updated_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $9)
+       returning *
+     ), e as (
+       insert into ticket_events (kind, ticket_id, type, payload, created_at)
+       select 'EVENT', t.id, 'TICKET_CREATED', jsonb_set($10::jsonb, '{ticket,id}', to_jsonb(t.id::text)), $9
+         from t where $10::jsonb is not null
+     )
+     select * from t`,
+    [fields.title, fields.description, fields.status, fields.priority, requester.id, assignee?.id ?? null, parent?.id ?? null, JSON.stringify(customFields), new Date(), payload && JSON.stringify(payload)],
+  );
+  return em.map(Ticket, rows[0]);
 }
 
 export async function updateTicket(em: EntityManager, actor: Actor, id: string, input: UpdateTicketInput): Promise<{ ticket: Ticket; changes: FieldChange[] }> {

@@ -1,9 +1,13 @@
 /**
  * Builds the allow-listed, plain TemplateContext from the database (habit 8: templates
- * never see ORM entities). One query for the ticket with its people, one for its posts.
+ * never see ORM entities). Set-based: the tickets of a whole batch in one query, the
+ * "last" posts of every (ticket, as-of post) pair in another; `contextFrom` assembles
+ * one context from them without touching the database.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Post, Ticket, type User } from '../db/index.js';
+import { sqlOf, Ticket, type User } from '../db/index.js';
+import type { Queryable } from '../queue/index.js';
+import type { PostKind } from '../domain/index.js';
 import type { PostView, TemplateContext, TicketView, UserView } from './types.js';
 
 export const userView = (u: User | null | undefined): UserView | null =>
@@ -20,8 +24,23 @@ export const ticketView = (t: Ticket): TicketView => ({
   custom: { ...t.customFields },
 });
 
-const postView = (p: Post | undefined): PostView | null =>
-  p ? { id: p.id, kind: p.kind, text: p.text, createdAt: p.createdAt.toISOString(), author: userView(p.author) } : null;
+/** A ticket with the people and parent templates show. */
+export interface TemplateTicket {
+  ticket: TicketView;
+  requester: UserView | null;
+  assignee: UserView | null;
+  parent: TicketView | null;
+  parentId: string | null;
+}
+
+/** The newest REPLY, COMMENT and post of a ticket, up to a post. */
+export interface LastPosts {
+  lastReply: PostView | null;
+  lastComment: PostView | null;
+  lastPost: PostView | null;
+}
+
+export const NO_POSTS: LastPosts = { lastReply: null, lastComment: null, lastPost: null };
 
 export interface ContextExtras {
   event?: string | null;
@@ -33,22 +52,85 @@ export interface ContextExtras {
   asOfPostId?: string | null;
 }
 
-export async function loadTicketForTemplates(em: EntityManager, ticketId: string): Promise<Ticket | null> {
-  return em.findOne(Ticket, { id: ticketId }, { populate: ['requester', 'assignee', 'parent'] });
+const iso = (v: Date | string) => new Date(v).toISOString();
+
+const USER_COLUMNS = (a: string) =>
+  `case when ${a}.id is null then null else json_build_object('id', ${a}.id::text, 'name', ${a}.name, 'email', ${a}.email, 'role', ${a}.role, 'phone', ${a}.phone, 'telegramChatId', ${a}.telegram_chat_id) end`;
+
+const TICKET_COLUMNS = (a: string) =>
+  `json_build_object('id', ${a}.id::text, 'title', ${a}.title, 'description', ${a}.description, 'status', ${a}.status, 'priority', ${a}.priority, 'createdAt', ${a}.created_at, 'updatedAt', ${a}.updated_at, 'custom', ${a}.custom_fields)`;
+
+const toTicketView = (j: any): TicketView => ({ ...j, createdAt: iso(j.createdAt), updatedAt: iso(j.updatedAt), custom: { ...(j.custom ?? {}) } });
+
+/** The tickets (with requester, assignee and parent) of many ids in one query; missing ids are absent. */
+export async function loadTemplateTickets(db: Queryable, ids: readonly string[]): Promise<Map<string, TemplateTicket>> {
+  const out = new Map<string, TemplateTicket>();
+  if (!ids.length) return out;
+  const { rows } = await db.query(
+    `select t.id::text as id, ${TICKET_COLUMNS('t')} as ticket, ${USER_COLUMNS('r')} as requester, ${USER_COLUMNS('a')} as assignee,
+            case when p.id is null then null else ${TICKET_COLUMNS('p')} end as parent, t.parent_id::text as parent_id
+       from tickets t
+       join users r on r.id = t.requester_id
+       left join users a on a.id = t.assignee_id
+       left join tickets p on p.id = t.parent_id
+      where t.id = any($1::bigint[])`,
+    [[...new Set(ids)]],
+  );
+  for (const r of rows) {
+    out.set(r.id, {
+      ticket: toTicketView(r.ticket),
+      requester: r.requester,
+      assignee: r.assignee,
+      parent: r.parent ? toTicketView(r.parent) : null,
+      parentId: r.parent_id,
+    });
+  }
+  return out;
 }
 
-export async function buildTemplateContext(em: EntityManager, ticket: Ticket, extras: ContextExtras = {}): Promise<TemplateContext> {
-  // newest first; the three "last" posts come from the newest few of each kind
-  const where = extras.asOfPostId ? { ticket: ticket.id, id: { $lte: extras.asOfPostId } } : { ticket: ticket.id };
-  const posts = await em.find(Post, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: 50, populate: ['author'] });
+/** Key of a (ticket, as-of post) pair in the map loadLastPosts returns. */
+export const lastPostsKey = (ticketId: string, asOfPostId: string | null | undefined) => `${ticketId}:${asOfPostId ?? ''}`;
+
+/**
+ * The last posts of every (ticket, as-of post) pair in one query: newest by creation time
+ * (then id) among the ticket's posts up to the as-of post (all posts without one).
+ */
+export async function loadLastPosts(db: Queryable, pairs: readonly { ticketId: string; asOfPostId?: string | null }[]): Promise<Map<string, LastPosts>> {
+  const out = new Map<string, LastPosts>();
+  const unique = new Map(pairs.map((p) => [lastPostsKey(p.ticketId, p.asOfPostId), p]));
+  if (!unique.size) return out;
+  const list = [...unique.values()];
+  const { rows } = await db.query(
+    `select k.ticket_id::text as ticket_id, k.as_of::text as as_of, p.slot, p.id::text as id, p.kind, p.text, p.created_at, ${USER_COLUMNS('u')} as author
+       from unnest($1::bigint[], $2::bigint[]) as k(ticket_id, as_of)
+       cross join lateral (
+         (select 'lastReply' as slot, * from posts where ticket_id = k.ticket_id and kind = 'REPLY' and (k.as_of is null or id <= k.as_of) order by created_at desc, id desc limit 1)
+         union all
+         (select 'lastComment', * from posts where ticket_id = k.ticket_id and kind = 'COMMENT' and (k.as_of is null or id <= k.as_of) order by created_at desc, id desc limit 1)
+         union all
+         (select 'lastPost', * from posts where ticket_id = k.ticket_id and (k.as_of is null or id <= k.as_of) order by created_at desc, id desc limit 1)
+       ) p
+       left join users u on u.id = p.author_id`,
+    [list.map((p) => p.ticketId), list.map((p) => p.asOfPostId ?? null)],
+  );
+  for (const p of list) out.set(lastPostsKey(p.ticketId, p.asOfPostId), { ...NO_POSTS });
+  for (const r of rows) {
+    const posts = out.get(lastPostsKey(r.ticket_id, r.as_of))!;
+    posts[r.slot as keyof LastPosts] = { id: r.id, kind: r.kind as PostKind, text: r.text, createdAt: iso(r.created_at), author: r.author };
+  }
+  return out;
+}
+
+/** One context from loaded parts; reads neither the database nor the clock (`now` defaults to the call time). */
+export function contextFrom(t: TemplateTicket, posts: LastPosts, extras: ContextExtras = {}): TemplateContext {
   return {
-    ticket: ticketView(ticket),
-    requester: userView(ticket.requester),
-    assignee: userView(ticket.assignee),
-    parent: ticket.parent ? ticketView(ticket.parent) : null,
-    lastReply: postView(posts.find((p) => p.kind === 'REPLY')),
-    lastComment: postView(posts.find((p) => p.kind === 'COMMENT')),
-    lastPost: postView(posts[0]),
+    ticket: { ...t.ticket, custom: { ...t.ticket.custom } },
+    requester: t.requester,
+    assignee: t.assignee,
+    parent: t.parent,
+    lastReply: posts.lastReply,
+    lastComment: posts.lastComment,
+    lastPost: posts.lastPost,
     event: extras.event ? { type: extras.event } : null,
     rule: extras.rule ?? null,
     webhook: extras.webhook ?? null,
@@ -57,4 +139,21 @@ export async function buildTemplateContext(em: EntityManager, ticket: Ticket, ex
     response: null,
     now: (extras.now ?? new Date()).toISOString(),
   };
+}
+
+export async function loadTicketForTemplates(em: EntityManager, ticketId: string): Promise<Ticket | null> {
+  return em.findOne(Ticket, { id: ticketId }, { populate: ['requester', 'assignee', 'parent'] });
+}
+
+/** The context of one ticket entity (requester, assignee and parent loaded), its posts read as of `extras.asOfPostId`. */
+export async function buildTemplateContext(em: EntityManager, ticket: Ticket, extras: ContextExtras = {}): Promise<TemplateContext> {
+  const posts = (await loadLastPosts(sqlOf(em), [{ ticketId: ticket.id, asOfPostId: extras.asOfPostId }])).get(lastPostsKey(ticket.id, extras.asOfPostId)) ?? NO_POSTS;
+  const t: TemplateTicket = {
+    ticket: ticketView(ticket),
+    requester: userView(ticket.requester),
+    assignee: userView(ticket.assignee),
+    parent: ticket.parent ? ticketView(ticket.parent) : null,
+    parentId: ticket.parent?.id ?? null,
+  };
+  return contextFrom(t, posts, extras);
 }

@@ -5,7 +5,20 @@
  * values) and the resolvers (tag list, previews).
  */
 export type { TemplateContext, TicketView, UserView, PostView } from './types.js';
-export { buildTemplateContext, loadTicketForTemplates, ticketView, userView, type ContextExtras } from './context.js';
+export {
+  buildTemplateContext,
+  contextFrom,
+  lastPostsKey,
+  loadLastPosts,
+  loadTemplateTickets,
+  loadTicketForTemplates,
+  NO_POSTS,
+  ticketView,
+  userView,
+  type ContextExtras,
+  type LastPosts,
+  type TemplateTicket,
+} from './context.js';
 export { sampleContext } from './sample-context.js';
 export {
   TEMPLATE_TAGS,

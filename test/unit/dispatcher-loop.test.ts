@@ -1,22 +1,19 @@
 /**
- * The dispatcher's loop on a fake clock, an in-memory outbox with the claim's lease rules
- * (src/queue/claim.ts) and a handler the test controls: order per ticket, batches, lease
- * expiry, a wake-up while draining, stop during a drain, a failing drain.
+ * The dispatcher's loop on a manual clock, an in-memory outbox with the claim's lease rules
+ * (src/queue/claim.ts) and a batch handler the test controls: batches in id order, lease
+ * expiry, a wake-up while draining, stop during a drain, a failing batch, a failing drain,
+ * events left waiting. Only the public loop is tested here (wake, stop, the OutboxStore and
+ * EventHandler interfaces); what a batch does with the rules is test/integration/dispatcher.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Dispatcher, type ClaimedEvent, type EventHandler, type OutboxStore } from '../../src/dispatcher/processor.js';
+import { Dispatcher, type ClaimedEvent, type EventHandler, type HandledBatch, type OutboxStore } from '../../src/dispatcher/processor.js';
 import type { Logger } from '../../src/log.js';
+import { manualClock, type ManualClock } from '../support/clock.js';
 import { waitFor } from '../support/wait.js';
 
 const LEASE = 60_000;
-
-class FakeClock {
-  t = Date.UTC(2030, 0, 1);
-  now = () => new Date(this.t);
-  advance(ms: number) {
-    this.t += ms;
-  }
-}
+/** how long the handler keeps an event that waits for an earlier one (as src/dispatcher/batch.ts does) */
+const WAIT = 1_000;
 
 interface Event {
   id: number;
@@ -47,8 +44,7 @@ class FakeOutbox implements OutboxStore {
       e.tries++;
     }
     this.claims.push(rows.map((e) => String(e.id)));
-    // handed over out of order: the dispatcher sorts them
-    return rows.map((e) => ({ id: String(e.id), ticketId: e.ticketId })).reverse();
+    return rows.map((e) => ({ id: String(e.id), ticketId: e.ticketId }));
   }
 
   get(id: number | string): Event {
@@ -56,46 +52,54 @@ class FakeOutbox implements OutboxStore {
   }
 }
 
-/** Marks an event processed when handled, as the real handler does in its transaction; can hold or fail an event. */
+/** Marks a batch's events processed, as the real handler does in its transaction; can hold, fail, or leave events waiting. */
 class FakeHandler implements EventHandler {
+  batches: string[][] = [];
   handled: string[] = [];
-  batches = 0;
-  active = 0;
-  maxActive = 0;
-  failing = new Set<string>();
-  private holding = new Set<string>();
-  private held = new Map<string, () => void>();
+  fail = false;
+  /** events answered as waiting (not processed) the next time they come */
+  waitOnce = new Set<string>();
+  private holdNext = false;
+  private held: (() => void) | null = null;
 
-  constructor(private readonly outbox: FakeOutbox) {}
+  constructor(
+    private readonly outbox: FakeOutbox,
+    private readonly clock: ManualClock,
+  ) {}
 
-  hold(id: number): void {
-    this.holding.add(String(id));
+  /** the next batch waits for release() */
+  hold(): void {
+    this.holdNext = true;
   }
 
-  release(id: number): void {
-    this.holding.delete(String(id));
-    this.held.get(String(id))?.();
+  release(): void {
+    this.held?.();
   }
 
-  isHeld(id: number): boolean {
-    return this.held.has(String(id));
+  get isHeld(): boolean {
+    return this.held !== null;
   }
 
-  async begin() {
-    this.batches++;
-    return async (id: string) => {
-      this.active++;
-      this.maxActive = Math.max(this.maxActive, this.active);
-      try {
-        if (this.holding.has(id)) await new Promise<void>((resolve) => this.held.set(id, resolve));
-        else await new Promise((r) => setTimeout(r, 1));
-        if (this.failing.has(id)) throw new Error(`rule failed on ${id}`);
-        this.handled.push(id);
-        this.outbox.get(id).processed = true;
-      } finally {
-        this.active--;
+  async handle(events: ClaimedEvent[]): Promise<HandledBatch> {
+    const ids = events.map((e) => e.id);
+    this.batches.push(ids);
+    if (this.holdNext) {
+      this.holdNext = false;
+      await new Promise<void>((resolve) => (this.held = resolve));
+      this.held = null;
+    }
+    if (this.fail) throw new Error('the batch failed');
+    let waiting = 0;
+    for (const id of ids) {
+      if (this.waitOnce.delete(id)) {
+        this.outbox.get(id).lockedUntil = this.clock.t + WAIT;
+        waiting++;
+        continue;
       }
-    };
+      this.handled.push(id);
+      this.outbox.get(id).processed = true;
+    }
+    return { waiting };
   }
 }
 
@@ -108,114 +112,108 @@ afterEach(async () => {
   errors.length = 0;
 });
 
-function dispatcher(outbox: FakeOutbox, handler: FakeHandler, clock: FakeClock, batchSize = 100): Dispatcher {
-  const d = new Dispatcher({ outbox, events: handler, log, clock: clock.now, batchSize, concurrency: 3, leaseMs: LEASE });
+function setup(opts: { batchSize?: number; retryWaitingMs?: number } = {}): { clock: ManualClock; outbox: FakeOutbox; handler: FakeHandler; d: Dispatcher } {
+  const clock = manualClock();
+  const outbox = new FakeOutbox();
+  const handler = new FakeHandler(outbox, clock);
+  const d = new Dispatcher({ outbox, events: handler, log, clock: clock.now, batchSize: opts.batchSize ?? 100, leaseMs: LEASE, retryWaitingMs: opts.retryWaitingMs });
   dispatchers.push(d);
-  return d;
+  return { clock, outbox, handler, d };
 }
 
-const byTicket = (outbox: FakeOutbox, handled: string[]) => {
-  const out: Record<string, number[]> = {};
-  for (const id of handled) (out[outbox.get(id).ticketId] ??= []).push(Number(id));
-  return out;
-};
+const ids = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
 
 describe('dispatcher loop', () => {
-  it('handles every event once, in batches, each ticket’s events in order and tickets side by side', async () => {
-    const clock = new FakeClock();
-    const outbox = new FakeOutbox();
-    const handler = new FakeHandler(outbox);
+  it('one wake-up handles every event once, in batches of the batch size, each in id order', async () => {
+    const { outbox, handler, d } = setup({ batchSize: 5 });
     for (let i = 0; i < 4; i++) for (const t of ['a', 'b', 'c', 'd']) outbox.add(t);
-    await dispatcher(outbox, handler, clock, 5).wake();
-    expect(handler.handled.sort((x, y) => Number(x) - Number(y))).toEqual(Array.from({ length: 16 }, (_, i) => String(i + 1)));
-    const order = byTicket(outbox, handler.handled);
-    for (const ids of Object.values(order)) expect(ids).toEqual([...ids].sort((x, y) => x - y));
-    expect(outbox.claims.map((c) => c.length)).toEqual([5, 5, 5, 1]);
-    expect(handler.batches).toBe(4);
-    expect(handler.maxActive).toBeGreaterThan(1);
-    expect(handler.maxActive).toBeLessThanOrEqual(3);
+    await d.wake();
+    expect(handler.batches).toEqual([ids(1, 5), ids(6, 10), ids(11, 15), ids(16, 16)]);
+    expect(handler.handled).toEqual(ids(1, 16));
+    expect(outbox.events.every((e) => e.processed && e.tries === 1)).toBe(true);
   });
 
-  it('a claim with nothing in it loads no rules', async () => {
-    const outbox = new FakeOutbox();
-    const handler = new FakeHandler(outbox);
-    await dispatcher(outbox, handler, new FakeClock()).wake();
+  it('a claim with nothing in it hands the handler nothing', async () => {
+    const { outbox, handler, d } = setup();
+    await d.wake();
     expect(outbox.claims).toEqual([[]]);
-    expect(handler.batches).toBe(0);
+    expect(handler.batches).toEqual([]);
   });
 
   it('a wake-up while draining is not lost: the event it announces is handled by the same drain', async () => {
-    const clock = new FakeClock();
-    const outbox = new FakeOutbox();
-    const handler = new FakeHandler(outbox);
-    const d = dispatcher(outbox, handler, clock);
+    const { outbox, handler, d } = setup();
     outbox.add('a');
-    handler.hold(1);
+    handler.hold();
     const drain = d.wake();
-    await waitFor(() => handler.isHeld(1), { timeoutMs: 5_000, what: 'event 1 being handled' });
+    await waitFor(() => handler.isHeld, { timeoutMs: 5_000, what: 'the first batch being handled' });
     outbox.add('b'); // committed after the drain's claim
     expect(d.wake()).toBe(drain);
-    handler.release(1);
+    handler.release();
     await drain;
-    expect(handler.handled).toEqual(['1', '2']);
+    expect(handler.batches).toEqual([['1'], ['2']]);
     expect(outbox.claims).toEqual([['1'], ['2']]);
   });
 
-  it('lease expiry: an event that failed is claimed again only once its lease ran out', async () => {
-    const clock = new FakeClock();
-    const outbox = new FakeOutbox();
-    const handler = new FakeHandler(outbox);
-    const d = dispatcher(outbox, handler, clock);
-    outbox.add('a');
-    handler.failing.add('1');
+  it('lease expiry: the events of a batch that failed are claimed again only once their lease ran out', async () => {
+    const { clock, outbox, handler, d } = setup();
+    outbox.add('a', 2);
+    handler.fail = true;
     await d.wake();
-    expect(errors).toEqual(['ticket event 1 failed; it is retried']);
+    expect(errors).toEqual(['a batch of 2 ticket events failed; its events are retried when their lease ends']);
 
-    handler.failing.clear();
+    handler.fail = false;
     clock.advance(LEASE);
     await d.wake();
     expect(handler.handled).toEqual([]);
 
     clock.advance(1);
     await d.wake();
-    expect(handler.handled).toEqual(['1']);
-    expect(outbox.get(1).tries).toBe(2);
+    expect(handler.handled).toEqual(['1', '2']);
+    expect(outbox.events.map((e) => e.tries)).toEqual([2, 2]);
   });
 
-  it('stop during a drain: the event being handled finishes, no other starts, and no drain after it', async () => {
-    const clock = new FakeClock();
-    const outbox = new FakeOutbox();
-    const handler = new FakeHandler(outbox);
-    const d = dispatcher(outbox, handler, clock);
+  it('stop during a drain: the batch being handled finishes, no other is claimed, and no drain after it', async () => {
+    const { outbox, handler, d } = setup({ batchSize: 1 });
     outbox.add('a', 3);
-    handler.hold(1);
+    handler.hold();
     void d.wake();
-    await waitFor(() => handler.isHeld(1), { timeoutMs: 5_000, what: 'event 1 being handled' });
+    await waitFor(() => handler.isHeld, { timeoutMs: 5_000, what: 'the first batch being handled' });
 
     let stopped = false;
     const stopping = d.stop().then(() => (stopped = true));
     await new Promise((r) => setImmediate(r));
-    expect(stopped).toBe(false); // waits for the event being handled
-    handler.release(1);
+    expect(stopped).toBe(false); // waits for the batch being handled
+    handler.release();
     await stopping;
     expect(handler.handled).toEqual(['1']);
+    expect(outbox.claims).toEqual([['1']]);
 
     outbox.add('b');
     await d.wake();
     expect(outbox.claims).toHaveLength(1);
-    expect(outbox.get(2)).toMatchObject({ processed: false, tries: 1 }); // claimed, left to its lease
+    expect(outbox.events.filter((e) => !e.processed).map((e) => e.tries)).toEqual([0, 0, 0]);
   });
 
-  it('a failing drain is reported and the next wake-up drains again', async () => {
-    const clock = new FakeClock();
-    const outbox = new FakeOutbox();
-    const handler = new FakeHandler(outbox);
-    const d = dispatcher(outbox, handler, clock);
+  it('a failing drain (the claim) is reported and the next wake-up drains again', async () => {
+    const { outbox, handler, d } = setup();
     outbox.add('a');
     outbox.failNext = true;
     await d.wake();
     expect(errors).toEqual(['dispatcher drain failed; the next wake-up retries it']);
     await d.wake();
     expect(handler.handled).toEqual(['1']);
+  });
+
+  it('events left waiting for an earlier event are drained again without a wake-up', async () => {
+    const { clock, outbox, handler, d } = setup({ retryWaitingMs: 20 });
+    outbox.add('a', 2);
+    handler.waitOnce.add('2');
+    await d.wake();
+    expect(handler.handled).toEqual(['1']);
+    // the handler keeps the waiting event for WAIT; the dispatcher drains again on its own
+    clock.advance(WAIT + 1);
+    await waitFor(() => handler.handled.length === 2, { timeoutMs: 5_000, what: 'the waiting event handled' });
+    expect(handler.handled).toEqual(['1', '2']);
+    expect(errors).toEqual([]);
   });
 });

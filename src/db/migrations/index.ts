@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261129000000Init } from './Migration20261129000000Init.js';
 import { Migration20261129000100Notify } from './Migration20261129000100Notify.js';
 import { Migration20261130000100CustomFieldClientAccess } from './Migration20261130000100CustomFieldClientAccess.js';
+import { Migration20261130000200DispatchDefinitions } from './Migration20261130000200DispatchDefinitions.js';
 
 /** Every migration, oldest first. Add new ones at the end; never edit a released one. */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261129000000Init', class: Migration20261129000000Init },
   { name: 'Migration20261129000100Notify', class: Migration20261129000100Notify },
   { name: 'Migration20261130000100CustomFieldClientAccess', class: Migration20261130000100CustomFieldClientAccess },
+  { name: 'Migration20261130000200DispatchDefinitions', class: Migration20261130000200DispatchDefinitions },
 ];

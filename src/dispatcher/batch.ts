@@ -1,0 +1,353 @@
+/**
+ * Handles a claimed batch of ticket events set-based, in one transaction:
+ *
+ *  1. mark the batch's events processed, which locks them (a process that took them over
+ *     after an expired lease waits here, then finds them processed), and read the
+ *     definitions' version;
+ *  2. load everything the batch needs in two queries: its tickets with their people, and
+ *     the last posts of each (ticket, post that raised the event) pair;
+ *  3. judge each event purely (evaluate.ts) against the ticket as recorded with it;
+ *  4. run the matched rules' actions in event order: sending webhooks and adding posts are
+ *     buffered and written with one statement per table at the end; an action that changes
+ *     ticket fields runs through the helpdesk (actions.ts) after the buffer is written, and
+ *     the ticket's later events in the batch then run that way too, so each sees the
+ *     changes of the ones before;
+ *  5. commit: the events' mark and everything they caused, or nothing.
+ *
+ * Each ticket's events run in id order. An event whose ticket has an earlier unprocessed
+ * event outside the batch (claimed by another process) waits for it: its lease is
+ * shortened and it comes back in a later batch. Actions that fail become internal
+ * comments and the other actions and events go on; a batch that fails as a whole (a
+ * database error) is handled again one event per transaction, so one bad event cannot
+ * hold back the others.
+ */
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { sqlOf } from '../db/index.js';
+import type { Queryable } from '../queue/index.js';
+import type { Logger } from '../log.js';
+import type { DeliveryDraft, DeliveryService } from '../delivery/index.js';
+import {
+  compileTemplate,
+  contextFrom,
+  escapeText,
+  lastPostsKey,
+  loadLastPosts,
+  loadTemplateTickets,
+  NO_POSTS,
+  type LastPosts,
+  type PostView,
+  type TemplateContext,
+  type TemplateTicket,
+} from '../templates/index.js';
+import type { Continuation, FieldChange, PostKind, TicketEventType, TicketSnapshot } from '../domain/index.js';
+import type { TicketState } from '../helpdesk/index.js';
+import { describeError, isDatabaseError } from '../log-redact.js';
+import { evaluate } from './evaluate.js';
+import { runActions, type ActionRun } from './actions.js';
+import type { DefinitionCache, Definitions } from './definitions.js';
+import type { ClaimedEvent, EventHandler, HandledBatch } from './processor.js';
+
+/** An event handled this often without being marked processed is given up (logged). */
+export const MAX_TRIES = 5;
+
+/** How soon an event waiting for an earlier event of its ticket is claimable again. */
+export const WAIT_FOR_EARLIER_MS = 1_000;
+
+/** The actions a batch runs from its buffer; any other action runs through the helpdesk. */
+const BUFFERED_ACTIONS = new Set(['SEND_WEBHOOK', 'ADD_COMMENT', 'ADD_REPLY']);
+
+export interface BatchHandlerOptions {
+  orm: MikroORM;
+  deliveries: DeliveryService;
+  definitions: DefinitionCache;
+  log: Logger;
+  clock?: () => Date;
+}
+
+interface EventRow {
+  id: string;
+  kind: 'EVENT' | 'CONTINUATION';
+  ticket_id: string;
+  type: TicketEventType;
+  payload: any;
+  tries: number;
+  version: string;
+}
+
+interface EventPayload {
+  changes?: FieldChange[];
+  postId?: string;
+  ticket?: TicketState;
+}
+
+export function batchEventHandler(opts: BatchHandlerOptions): EventHandler {
+  const clock = opts.clock ?? (() => new Date());
+  return {
+    async handle(events) {
+      try {
+        return await handleBatch(opts, clock, events);
+      } catch (err) {
+        if (events.length === 1) throw err;
+        opts.log.error(`a batch of ${events.length} ticket events failed; handling them one at a time`, err);
+        const handled: HandledBatch = { waiting: 0 };
+        for (const event of events) {
+          try {
+            handled.waiting += (await handleBatch(opts, clock, [event])).waiting;
+          } catch (e) {
+            opts.log.error(`ticket event ${event.id} failed; it is retried`, e);
+          }
+        }
+        return handled;
+      }
+    },
+  };
+}
+
+async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed: readonly ClaimedEvent[]): Promise<HandledBatch> {
+  return opts.orm.em.fork().transactional(async (em) => {
+    const db = sqlOf(em);
+    const ids = claimed.map((e) => e.id);
+    const now = clock();
+    // Marks the events processed first: the update locks them (a process that took them
+    // over after an expired lease waits here, then finds them processed) and the mark
+    // commits with everything they cause. An event waits while an earlier event of its
+    // ticket, outside the batch, is unprocessed.
+    const { rows } = await db.query(
+      `with batch as (
+         update ticket_events t set processed_at = $2, locked_until = null
+          where t.id = any($1::bigint[]) and t.processed_at is null
+            and not exists (select 1 from ticket_events e
+                             where e.ticket_id = t.ticket_id and e.processed_at is null and e.id < t.id and e.id <> all($1::bigint[]))
+          returning t.id, t.kind, t.ticket_id, t.type, t.payload, t.tries
+       )
+       select b.id::text as id, b.kind, b.ticket_id::text as ticket_id, b.type, b.payload, b.tries,
+              (select version::text from dispatch_definitions where id = 1) as version
+         from batch b
+        order by b.id`,
+      [ids, now],
+    );
+    const events = rows as EventRow[];
+    let waiting = 0;
+    if (events.length < ids.length) {
+      const taken = new Set(events.map((e) => e.id));
+      const rest = ids.filter((id) => !taken.has(id));
+      const { rows: held } = await db.query(
+        `update ticket_events set locked_until = $2 where id = any($1::bigint[]) and processed_at is null returning id`,
+        [rest, new Date(now.getTime() + WAIT_FOR_EARLIER_MS)],
+      );
+      waiting = held.length;
+    }
+    const work: EventRow[] = [];
+    for (const e of events) {
+      if (e.tries > MAX_TRIES) opts.log.error(`ticket event ${e.id} (${e.type} on ticket ${e.ticket_id}) failed ${MAX_TRIES} times; giving up on it`);
+      else work.push(e);
+    }
+    if (work.length) {
+      const defs = await opts.definitions.get(em, events[0]!.version);
+      // an event no enabled rule listens to needs nothing loaded: it is only marked
+      const listened = new Set(defs.rules.flatMap((r) => r.events));
+      const relevant = work.filter((e) => e.kind === 'CONTINUATION' || listened.has(e.type));
+      if (relevant.length) {
+        const run = new BatchRun(opts, db, defs, clock);
+        await run.load(relevant);
+        for (const e of relevant) await run.event(em, e);
+        await run.flush();
+      }
+    }
+    return { waiting };
+  });
+}
+
+/** A ticket as the batch sees it: loaded once, with the posts the batch added to it. */
+interface TicketInBatch {
+  loaded: TemplateTicket;
+  /** posts added by this batch, oldest first (newer than every loaded post) */
+  added: PostView[];
+  /** changed through the helpdesk in this batch: its later events run that way too */
+  changedFields: boolean;
+}
+
+interface BufferedPost {
+  id: string;
+  ticketId: string;
+  kind: PostKind;
+  text: string;
+  createdAt: Date;
+}
+
+const asOfOf = (e: EventRow): string | null =>
+  e.kind === 'CONTINUATION' ? ((e.payload as Continuation).asOfPostId ?? null) : ((e.payload as EventPayload).postId ?? null);
+
+class BatchRun {
+  private readonly tickets = new Map<string, TicketInBatch>();
+  private lastPosts = new Map<string, LastPosts>();
+  private posts: BufferedPost[] = [];
+  private drafts: DeliveryDraft[] = [];
+  private touched = new Map<string, Date>();
+  private reservedPostIds: string[] = [];
+
+  constructor(
+    private readonly opts: BatchHandlerOptions,
+    private readonly db: Queryable,
+    private readonly defs: Definitions,
+    private readonly clock: () => Date,
+  ) {}
+
+  async load(events: readonly EventRow[]): Promise<void> {
+    const [tickets, lastPosts] = await Promise.all([
+      loadTemplateTickets(this.db, events.map((e) => e.ticket_id)),
+      loadLastPosts(this.db, events.map((e) => ({ ticketId: e.ticket_id, asOfPostId: asOfOf(e) }))),
+    ]);
+    for (const [id, loaded] of tickets) this.tickets.set(id, { loaded, added: [], changedFields: false });
+    this.lastPosts = lastPosts;
+  }
+
+  async event(em: Parameters<typeof runActions>[0], e: EventRow): Promise<void> {
+    const ticket = this.tickets.get(e.ticket_id);
+    if (!ticket) return; // deleted meanwhile
+    const asOfPostId = asOfOf(e);
+    const runs = this.runsOf(e, ticket, asOfPostId);
+    if (!runs.length) return;
+    const buffered = !ticket.changedFields && runs.every((r) => r.rule.actions.slice(r.from).every((a) => BUFFERED_ACTIONS.has(a.type)));
+    if (buffered) {
+      for (const r of runs) await this.runBuffered(ticket, r);
+      return;
+    }
+    // through the helpdesk, which reads the database: it must see what the batch wrote so far
+    await this.flush();
+    for (const r of runs) await runActions(em, { deliveries: this.opts.deliveries }, r);
+    await em.flush();
+    ticket.changedFields = true;
+  }
+
+  /** The rule runs an event starts: the matched rules, or the rest of an awaited rule. */
+  private runsOf(e: EventRow, ticket: TicketInBatch, asOfPostId: string | null): ActionRun[] {
+    if (e.kind === 'CONTINUATION') {
+      const c = e.payload as Continuation;
+      // the rule as it is now (it may have been disabled meanwhile: then it does not go on)
+      const rule = this.defs.rules.find((r) => r.id === c.ruleId);
+      return rule ? [{ rule, ticketId: e.ticket_id, event: c.event, from: c.nextAction, temp: c.temp ?? {}, asOfPostId: c.asOfPostId ?? null }] : [];
+    }
+    const payload = e.payload as EventPayload;
+    const event = { type: e.type, changes: payload.changes ?? [] };
+    // Events are processed after they commit, possibly after later changes and posts:
+    // conditions see the ticket as recorded with the event (helpdesk/events.ts), and a
+    // REPLY_ADDED / COMMENT_ADDED is judged and rendered as of its own post.
+    const lastReply = this.postsOf(ticket, asOfPostId).lastReply;
+    const snapshot: TicketSnapshot = {
+      ...(payload.ticket ?? stateOf(ticket.loaded)),
+      lastReplyAuthor: !lastReply ? null : lastReply.author?.role === 'CLIENT' ? 'CLIENT' : 'STAFF',
+    };
+    return evaluate(event, snapshot, this.defs.rules, this.defs.fields).map((rule) => ({ rule, ticketId: e.ticket_id, event: e.type, from: 0, temp: {}, asOfPostId }));
+  }
+
+  /** The last posts as of the event's post; without one, the batch's own posts are the newest. */
+  private postsOf(ticket: TicketInBatch, asOfPostId: string | null): LastPosts {
+    const loaded = this.lastPosts.get(lastPostsKey(ticket.loaded.ticket.id, asOfPostId)) ?? NO_POSTS;
+    if (asOfPostId || !ticket.added.length) return loaded;
+    const newest = (kind: PostKind) => ticket.added.findLast((p) => p.kind === kind);
+    return {
+      lastReply: newest('REPLY') ?? loaded.lastReply,
+      lastComment: newest('COMMENT') ?? loaded.lastComment,
+      lastPost: ticket.added.at(-1)!,
+    };
+  }
+
+  private context(ticket: TicketInBatch, run: ActionRun): TemplateContext {
+    return contextFrom(ticket.loaded, this.postsOf(ticket, run.asOfPostId ?? null), {
+      event: run.event,
+      rule: { id: run.rule.id, name: run.rule.name },
+      temp: run.temp,
+      now: this.clock(),
+    });
+  }
+
+  /** actions.ts's rules, on the batch's buffer: a failing action is a comment and the run goes on. */
+  private async runBuffered(ticket: TicketInBatch, run: ActionRun): Promise<void> {
+    const { rule } = run;
+    for (let i = run.from; i < rule.actions.length; i++) {
+      const action = rule.actions[i]!;
+      try {
+        if (action.type === 'SEND_WEBHOOK') {
+          const webhook = action.webhookId ? this.defs.webhooks.get(action.webhookId) : undefined;
+          if (!webhook) throw new Error(`webhook ${action.webhookId} no longer exists`);
+          if (!webhook.enabled) throw new Error(`webhook "${webhook.def.name}" is disabled`);
+          const continuation: Continuation | null = action.awaitResponse && i + 1 < rule.actions.length
+            ? { ruleId: rule.id, ruleName: rule.name, event: run.event, nextAction: i + 1, temp: run.temp, asOfPostId: run.asOfPostId ?? null }
+            : null;
+          const draft = this.opts.deliveries.draft({
+            webhook: webhook.def,
+            ticketId: run.ticketId,
+            context: this.context(ticket, run),
+            rule: { id: rule.id, name: rule.name },
+            event: run.event,
+            continuation,
+          });
+          this.drafts.push(draft);
+          if (draft.ticketComment) await this.addPost(ticket, 'COMMENT', draft.ticketComment);
+          if (continuation) return;
+        } else {
+          const text = compileTemplate(action.value ?? '', 'action').render(this.context(ticket, run), escapeText);
+          if (!text.trim()) throw new Error('the text rendered empty');
+          await this.addPost(ticket, action.type === 'ADD_REPLY' ? 'REPLY' : 'COMMENT', text);
+        }
+      } catch (err) {
+        const reason = isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err);
+        await this.addPost(ticket, 'COMMENT', `Rule "${rule.name}": action ${i + 1} (${action.type}) failed: ${reason}`);
+      }
+    }
+  }
+
+  /**
+   * A post by the system (it raises no event), written at flush. Its id is taken from the
+   * posts' sequence now, so that templates rendered later in the batch can show it.
+   */
+  private async addPost(ticket: TicketInBatch, kind: PostKind, text: string): Promise<void> {
+    if (!this.reservedPostIds.length) {
+      const { rows } = await this.db.query(`select nextval('posts_id_seq')::text as id from generate_series(1, 16)`);
+      this.reservedPostIds = rows.map((r) => r.id as string);
+    }
+    const id = this.reservedPostIds.shift()!;
+    const createdAt = this.clock();
+    ticket.added.push({ id, kind, text, createdAt: createdAt.toISOString(), author: null });
+    ticket.loaded = { ...ticket.loaded, ticket: { ...ticket.loaded.ticket, updatedAt: createdAt.toISOString() } };
+    this.touched.set(ticket.loaded.ticket.id, createdAt);
+    this.posts.push({ id, ticketId: ticket.loaded.ticket.id, kind, text, createdAt });
+  }
+
+  /** Writes the buffer: posts, the tickets' updatedAt, deliveries — one statement each. */
+  async flush(): Promise<void> {
+    if (this.posts.length) {
+      const p = this.posts;
+      await this.db.query(
+        `insert into posts (id, ticket_id, kind, text, author_id, created_at)
+         select * from unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])`,
+        [p.map((x) => x.id), p.map((x) => x.ticketId), p.map((x) => x.kind), p.map((x) => x.text), p.map(() => null), p.map((x) => x.createdAt)],
+      );
+      const touched = [...this.touched];
+      await this.db.query(
+        `update tickets t set updated_at = v.at from unnest($1::bigint[], $2::timestamptz[]) as v(id, at) where t.id = v.id and t.updated_at < v.at`,
+        [touched.map(([id]) => id), touched.map(([, at]) => at)],
+      );
+      this.posts = [];
+      this.touched = new Map();
+    }
+    await this.opts.deliveries.insertDrafts(this.db, this.drafts);
+    this.drafts = [];
+  }
+}
+
+/** The ticket's fields as conditions read them, from its loaded view (for events recorded without them). */
+function stateOf(t: TemplateTicket): TicketState {
+  return {
+    id: t.ticket.id,
+    title: t.ticket.title,
+    description: t.ticket.description,
+    status: t.ticket.status as TicketState['status'],
+    priority: t.ticket.priority as TicketState['priority'],
+    requester: { email: t.requester?.email ?? '', role: t.requester?.role ?? 'CLIENT' },
+    assignee: t.assignee ? { email: t.assignee.email } : null,
+    parentId: t.parentId,
+    custom: { ...t.ticket.custom },
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * The dispatcher's set-based batch (src/dispatcher/batch.ts) on a real database: events
+ * recorded while the app's own dispatcher is paused are handed to a dispatcher of the
+ * test's in one batch, so what the batch guarantees is seen on purpose, not by timing:
+ * each ticket's events in order (and seeing the changes of the ones before), a failing
+ * event not holding back the others, definitions edited while a batch runs.
+ */
+import { describe, expect } from 'vitest';
+import pg from 'pg';
+import { sqlOf } from '../../src/db/index.js';
+import { batchEventHandler, createDefinitionCache, Dispatcher, MAX_TRIES, outboxStore, type EventHandler } from '../../src/dispatcher/index.js';
+import type { Logger } from '../../src/log.js';
+import { testClock, type TestClock } from '../support/clock.js';
+import { waitFor } from '../support/wait.js';
+import { addReply, comments, createRule, createTicket, createWebhook, jsonHook, test, updateTicket, type TestApp } from '../support/fixtures.js';
+import { RlUpdateRuleDocument } from '../generated/graphql.js';
+
+/** the apps of this file: their own dispatcher is stopped by each test (never handed to another file) */
+const PAUSED = { DESKHOOKS_SWEEP_INTERVAL: '1h' };
+
+interface ManualDispatcher {
+  dispatcher: Dispatcher;
+  /** the size of each batch handed to the handler */
+  batches: number[];
+  errors: string[];
+}
+
+/** Stops the app's dispatcher (events stay in the outbox) and gives one the test wakes. */
+async function pauseDispatching(app: TestApp, clock: TestClock = testClock()): Promise<ManualDispatcher> {
+  await app.dispatcher!.stop();
+  const { orm, deliveries } = app.services;
+  const errors: string[] = [];
+  const log: Logger = { info: () => {}, debug: () => {}, error: (m) => void errors.push(m) };
+  const handler = batchEventHandler({ orm, deliveries, definitions: createDefinitionCache((w) => deliveries.webhookDef(w)), log, clock: clock.now });
+  const batches: number[] = [];
+  const counting: EventHandler = { handle: (events) => (batches.push(events.length), handler.handle(events)) };
+  const dispatcher = new Dispatcher({ outbox: outboxStore(sqlOf(orm.em.fork())), events: counting, log, clock: clock.now, batchSize: 100 });
+  return { dispatcher, batches, errors };
+}
+
+const sql = async (app: TestApp, text: string, values: unknown[] = []) => sqlOf(app.services.orm.em.fork()).query(text, values);
+const texts = async (app: TestApp, id: string) => (await comments(app, id)).map((c) => c.text);
+
+describe('a batch of ticket events', () => {
+  test('runs each ticket’s events in order, each seeing the changes made by the ones before', async ({ startApp }) => {
+    const app = await startApp(PAUSED);
+    const manual = await pauseDispatching(app);
+    try {
+      // TICKET_UPDATED changes a field (through the helpdesk); the reply after it must see it
+      await createRule(app, {
+        name: 'on update',
+        events: ['TICKET_UPDATED'],
+        actions: [{ type: 'SET_STATUS', value: 'WAITING' }, { type: 'ADD_COMMENT', value: 'updated: {{ ticket.priority }} {{ ticket.status }}' }],
+      });
+      await createRule(app, {
+        name: 'note',
+        position: 1,
+        events: ['TICKET_CREATED', 'REPLY_ADDED'],
+        actions: [{ type: 'ADD_COMMENT', value: '{{ event.type }}: {{ ticket.status }} / {{ lastReply.text }} / {{ lastComment.text }}' }],
+      });
+      const tickets = [];
+      for (let i = 1; i <= 3; i++) {
+        const id = await createTicket(app, `ticket ${i}`);
+        await updateTicket(app, id, { priority: 'HIGH' });
+        await addReply(app, id, `reply ${i}`);
+        tickets.push(id);
+      }
+      await manual.dispatcher.wake();
+      expect(manual.batches).toEqual([9]);
+      for (const [i, id] of tickets.entries()) {
+        expect(await texts(app, id)).toEqual([
+          // rendered as the ticket is when it runs; the reply already exists then
+          `TICKET_CREATED: OPEN / reply ${i + 1} / `,
+          'updated: HIGH WAITING',
+          // judged and rendered as of its own post: the comments of the batch came after it
+          `REPLY_ADDED: WAITING / reply ${i + 1} / `,
+        ]);
+      }
+      expect(manual.errors).toEqual([]);
+    } finally {
+      await manual.dispatcher.stop();
+    }
+  });
+
+  test('an event whose actions fail, and an event that cannot be handled at all, do not hold back the others', async ({ startApp, startReceiver }) => {
+    const app = await startApp(PAUSED);
+    const clock = testClock();
+    const manual = await pauseDispatching(app, clock);
+    try {
+      const receiver = await startReceiver();
+      const off = await createWebhook(app, { ...jsonHook('switched off', `${receiver.url}/off`), enabled: false });
+      const on = await createWebhook(app, jsonHook('on', `${receiver.url}/on`));
+      await createRule(app, {
+        name: 'to the switched-off one',
+        events: ['TICKET_CREATED'],
+        conditions: [{ field: 'title', operator: 'CONTAINS', value: 'off' }],
+        actions: [{ type: 'SEND_WEBHOOK', webhookId: off }, { type: 'ADD_COMMENT', value: 'went on after the failure' }],
+      });
+      await createRule(app, { name: 'to the live one', position: 1, events: ['TICKET_CREATED'], actions: [{ type: 'SEND_WEBHOOK', webhookId: on }] });
+      await createRule(app, { name: 'priority changed', position: 2, events: ['TICKET_UPDATED'], conditions: [{ field: 'priority', operator: 'CHANGED' }], actions: [{ type: 'ADD_COMMENT', value: 'changed' }] });
+
+      const failing = await createTicket(app, 'send off');
+      // an event no rule can be judged on (its changes are not a list): evaluation throws
+      const broken = await createTicket(app, 'broken');
+      await sql(app, `update ticket_events set processed_at = now() where ticket_id = $1`, [broken]);
+      const [{ id: poison }] = (await sql(app, `insert into ticket_events (kind, ticket_id, type, payload, created_at) values ('EVENT', $1, 'TICKET_UPDATED', '{"changes": 5}', now()) returning id::text as id`, [broken])).rows;
+      const fine = await createTicket(app, 'fine');
+
+      await manual.dispatcher.wake();
+      expect(manual.batches).toEqual([3]);
+      expect(await texts(app, failing)).toEqual([
+        'Rule "to the switched-off one": action 1 (SEND_WEBHOOK) failed: webhook "switched off" is disabled',
+        'went on after the failure',
+      ]);
+      const [request] = await receiver.waitForRequests(1);
+      expect(JSON.parse(request!.body)).toEqual({ t: fine });
+      const state = async () => (await sql(app, `select processed_at is not null as processed, tries from ticket_events where id = $1`, [poison])).rows[0];
+      expect(await state()).toEqual({ processed: false, tries: 1 });
+      expect((await sql(app, `select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n).toBe(1);
+      expect(manual.errors.some((m) => m.includes(`ticket event ${poison} failed`))).toBe(true);
+
+      // tried again each time its lease runs out, then given up (logged), and nothing else was repeated
+      for (let i = 0; i < MAX_TRIES; i++) {
+        clock.advance(61_000);
+        await manual.dispatcher.wake();
+      }
+      expect(await state()).toEqual({ processed: true, tries: MAX_TRIES + 1 });
+      expect(manual.errors.some((m) => m.includes(`ticket event ${poison} (TICKET_UPDATED on ticket ${broken}) failed ${MAX_TRIES} times; giving up`))).toBe(true);
+      expect(await texts(app, failing)).toHaveLength(2);
+      expect((await sql(app, `select count(*)::int as n from deliveries`)).rows[0].n).toBe(1);
+    } finally {
+      await manual.dispatcher.stop();
+    }
+  });
+
+  test('a rule edited while a batch runs: the batch keeps the definitions it started with, the next batch has the new ones', async ({ startApp }) => {
+    const app = await startApp(PAUSED);
+    const manual = await pauseDispatching(app);
+    const blocker = new pg.Client({ connectionString: app.databaseUrl });
+    await blocker.connect();
+    try {
+      const rule = await createRule(app, {
+        name: 'raise',
+        events: ['TICKET_CREATED'],
+        actions: [{ type: 'SET_PRIORITY', value: 'HIGH' }, { type: 'ADD_COMMENT', value: 'version 1' }],
+      });
+      const first = await createTicket(app, 'first');
+      // the batch's SET_PRIORITY waits for this lock on the ticket's row
+      await blocker.query('begin');
+      await blocker.query('select id from tickets where id = $1 for update', [first]);
+      const running = manual.dispatcher.wake();
+      await waitFor(async () => (await sql(app, `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%tickets%'`)).rows[0].n > 0, { what: 'the batch to wait on the ticket' });
+
+      // the edit does not wait for the batch
+      await app.ok(RlUpdateRuleDocument, {
+        id: rule.id,
+        input: { name: 'raise', events: ['TICKET_CREATED'], actions: [{ type: 'SET_PRIORITY', value: 'HIGH' }, { type: 'ADD_COMMENT', value: 'version 2' }] },
+      });
+      const second = await createTicket(app, 'second');
+      await blocker.query('commit');
+      await running;
+      await manual.dispatcher.wake();
+
+      expect(await texts(app, first)).toEqual(['version 1']);
+      expect(await texts(app, second)).toEqual(['version 2']);
+      expect(manual.batches).toEqual([1, 1]);
+    } finally {
+      await blocker.end();
+      await manual.dispatcher.stop();
+    }
+  });
+});
