@@ -272,6 +272,8 @@ interface DatabaseErrorLike {
   column?: unknown;
   dataType?: unknown;
   constraint?: unknown;
+  /** the statement's text with `$n` parameters, where the query path attached it */
+  statement?: unknown;
 }
 
 /** A PostgreSQL error as pg reports it, or as MikroORM wraps it (DriverException). */
@@ -287,7 +289,10 @@ function name(value: unknown): string | null {
 }
 
 function describeDatabaseError(err: DatabaseErrorLike, className: string): string {
-  const { statement, message } = splitStatement(withoutDetail(typeof err.message === 'string' ? err.message : '', err));
+  const split = splitStatement(withoutDetail(typeof err.message === 'string' ? err.message : '', err));
+  const { message } = split;
+  // knex puts the statement in the message; plain pg queries get it attached (src/db/sql.ts)
+  const statement = split.statement ?? (typeof err.statement === 'string' ? err.statement : null);
   const condition = CONDITIONS[err.code];
   const about = [
     ['table', [name(err.schema), name(err.table)].filter(Boolean).join('.')],

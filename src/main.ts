@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Config } from './config.js';
-import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener } from './db/index.js';
+import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, withStatementOnError } from './db/index.js';
 import { createSecretBox, loadSecretKey } from './crypto/index.js';
 import { createLogger, type Logger } from './log.js';
 import { bootstrapAdmin, createCustomFieldService, createTicketService, createUserService } from './helpdesk/index.js';
@@ -110,7 +110,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const secretBox = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
     // the services resolvers and REST are handed (src/app-services.ts); deliveries below
     const users = createUserService({ attemptInFlight: isAttemptInFlight });
-    const tickets = createTicketService();
+    const tickets = createTicketService({ db: withStatementOnError(pool) });
     const customFields = createCustomFieldService();
     const rules = createRuleService();
     const webhooks = createWebhookService({ box: secretBox, userAgent: `deskhooks/${VERSION}`, rulesUsing: rules.usingWebhook });
@@ -147,7 +147,12 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       : null;
     const definitions = createDefinitionCache((w) => deliveries.webhookDef(w));
     const dispatcher = runsApi
-      ? new Dispatcher({ outbox: outboxStore(pool), events: batchEventHandler({ orm, deliveries, definitions, log, clock }), log, clock })
+      ? new Dispatcher({
+          outbox: outboxStore(pool),
+          events: batchEventHandler({ orm, deliveries, definitions, log, clock, deliveriesQueued: () => void worker?.wake() }),
+          log,
+          clock,
+        })
       : null;
     if (worker) {
       // the jobs wake the worker and end: its drain logs its own errors, and a job slot held

@@ -22,3 +22,20 @@ export function sqlOf(em: EntityManager): Queryable {
     },
   };
 }
+
+/**
+ * A pool (or client) whose failed statements carry their text as `statement` (parameters
+ * are `$n`, so it holds no values): the log shows which statement failed (src/log-redact.ts).
+ */
+export function withStatementOnError(db: Queryable): Queryable {
+  return {
+    async query(text, values) {
+      try {
+        return await db.query(text, values);
+      } catch (err) {
+        if (err && typeof err === 'object') Object.defineProperty(err, 'statement', { value: text, enumerable: false, configurable: true });
+        throw err;
+      }
+    },
+  };
+}

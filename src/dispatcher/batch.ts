@@ -62,6 +62,8 @@ export interface BatchHandlerOptions {
   definitions: DefinitionCache;
   log: Logger;
   clock?: () => Date;
+  /** called once a batch that queued deliveries has committed (the worker of this process starts at once; others hear the NOTIFY) */
+  deliveriesQueued?: () => void;
 }
 
 interface EventRow {
@@ -104,6 +106,12 @@ export function batchEventHandler(opts: BatchHandlerOptions): EventHandler {
 }
 
 async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed: readonly ClaimedEvent[]): Promise<HandledBatch> {
+  const handled = await inTransaction(opts, clock, claimed);
+  if (handled.queued) opts.deliveriesQueued?.();
+  return { waiting: handled.waiting };
+}
+
+async function inTransaction(opts: BatchHandlerOptions, clock: () => Date, claimed: readonly ClaimedEvent[]): Promise<HandledBatch & { queued: number }> {
   return opts.orm.em.fork().transactional(async (em) => {
     const db = sqlOf(em);
     const ids = claimed.map((e) => e.id);
@@ -142,6 +150,7 @@ async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed
       if (e.tries > MAX_TRIES) opts.log.error(`ticket event ${e.id} (${e.type} on ticket ${e.ticket_id}) failed ${MAX_TRIES} times; giving up on it`);
       else work.push(e);
     }
+    let queued = 0;
     if (work.length) {
       const defs = await opts.definitions.get(em, events[0]!.version);
       // an event no enabled rule listens to needs nothing loaded: it is only marked
@@ -152,9 +161,10 @@ async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed
         await run.load(relevant);
         for (const e of relevant) await run.event(em, e);
         await run.flush();
+        queued = run.queued;
       }
     }
-    return { waiting };
+    return { waiting, queued };
   });
 }
 
@@ -185,6 +195,8 @@ class BatchRun {
   private drafts: DeliveryDraft[] = [];
   private touched = new Map<string, Date>();
   private reservedPostIds: string[] = [];
+  /** deliveries written so far */
+  queued = 0;
 
   constructor(
     private readonly opts: BatchHandlerOptions,
@@ -333,6 +345,7 @@ class BatchRun {
       this.touched = new Map();
     }
     await this.opts.deliveries.insertDrafts(this.db, this.drafts);
+    this.queued += this.drafts.length;
     this.drafts = [];
   }
 }

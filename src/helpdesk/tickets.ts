@@ -1,5 +1,6 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { Post, sqlOf, Ticket, User } from '../db/index.js';
+import type { Queryable } from '../queue/index.js';
 import type { FieldChange, FieldProblem, PostKind, TicketPriority, TicketStatus } from '../domain/index.js';
 import { badInput, DomainError, forbidden, invalidInput, notFound } from '../errors.js';
 import type { Actor } from './actor.js';
@@ -63,7 +64,7 @@ export async function listTickets(em: EntityManager, actor: Actor, opts: { statu
   return em.find(Ticket, where, { orderBy: { id: 'desc' }, limit: opts.first, offset: opts.offset, populate: ['requester', 'assignee'] });
 }
 
-export async function createTicket(em: EntityManager, actor: Actor, input: CreateTicketInput): Promise<Ticket> {
+export async function createTicket(em: EntityManager, actor: Actor, input: CreateTicketInput, db: Queryable = sqlOf(em)): Promise<Ticket> {
   const problems: FieldProblem[] = [];
   const title = input.title.trim();
   if (checkText(problems, 'title', input.title, TEXT_LIMITS.title) && !title) problems.push({ field: 'title', message: 'must not be empty' });
@@ -89,7 +90,7 @@ export async function createTicket(em: EntityManager, actor: Actor, input: Creat
   const fields = { id: '', title, description: input.description, status: input.status ?? 'OPEN', priority: input.priority ?? 'NORMAL', customFields, requester, assignee, parent };
   const payload = ticketEventPayload(actor, { ticket: ticketState(fields) });
   // the ticket and its TICKET_CREATED (the outbox) in one statement: one round trip, atomic
-  const { rows } = await sqlOf(em).query(
+  const { rows } = await db.query(
     `with t as (
        insert into tickets (title, description, status, priority, requester_id, assignee_id, parent_id, custom_fields, created_at, updated_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $9)
@@ -102,7 +103,9 @@ export async function createTicket(em: EntityManager, actor: Actor, input: Creat
      select * from t`,
     [fields.title, fields.description, fields.status, fields.priority, requester.id, assignee?.id ?? null, parent?.id ?? null, JSON.stringify(customFields), new Date(), payload && JSON.stringify(payload)],
   );
-  return em.map(Ticket, rows[0]);
+  const row = rows[0];
+  // the ticket as inserted, not tracked by `em` (nothing more is written through it)
+  return Object.assign(new Ticket(), { ...fields, id: String(row.id), createdAt: row.created_at, updatedAt: row.updated_at });
 }
 
 export async function updateTicket(em: EntityManager, actor: Actor, id: string, input: UpdateTicketInput): Promise<{ ticket: Ticket; changes: FieldChange[] }> {
@@ -228,7 +231,12 @@ export interface TicketService {
   postsOf(em: EntityManager, ticketIds: readonly string[], clientView: boolean): Promise<Post[][]>;
 }
 
-export function createTicketService(): TicketService {
+export interface TicketServiceDeps {
+  /** the connection pool single statements go through (faster than the ORM's) */
+  db: Queryable;
+}
+
+export function createTicketService(deps: TicketServiceDeps): TicketService {
   return {
     get: getTicketFor,
     async find(em, actor, id) {
@@ -245,7 +253,7 @@ export function createTicketService(): TicketService {
       return { ticket, customFields };
     },
     list: listTickets,
-    create: createTicket,
+    create: (em, actor, input) => createTicket(em, actor, input, deps.db),
     update: updateTicket,
     async addPost(em, actor, post, fields = {}) {
       const author = await postingAs(em, actor, post.authorId, fields.authorId ?? 'authorId');

@@ -234,6 +234,22 @@ export function costLimitError(schema: GraphQLSchema, document: DocumentNode, va
  * within them, or when it does not parse at all (the caller reports syntax errors).
  */
 export function checkSource(schema: GraphQLSchema, source: string): readonly GraphQLError[] {
+  // clients send the same few documents again and again: one that passed is not parsed again
+  if (withinLimits.has(source)) return [];
+  const errors = checkSourceUncached(schema, source);
+  if (!errors.length && source.length <= MAX_REMEMBERED_SOURCE) {
+    if (withinLimits.size >= MAX_REMEMBERED_SOURCES) withinLimits.clear();
+    withinLimits.add(source);
+  }
+  return errors;
+}
+
+/** Documents known to be within the limits (the schema is fixed for the process). */
+const withinLimits = new Set<string>();
+const MAX_REMEMBERED_SOURCES = 1_000;
+const MAX_REMEMBERED_SOURCE = 16 * 1024;
+
+function checkSourceUncached(schema: GraphQLSchema, source: string): readonly GraphQLError[] {
   let document: DocumentNode;
   try {
     document = parseDocument(source);
