@@ -8,7 +8,7 @@
  */
 import { Agenda } from 'agenda';
 import { PostgresBackend } from '@agendajs/postgres-backend';
-import type pg from 'pg';
+import pg from 'pg';
 import type { Logger } from '../log.js';
 
 export interface JobEngineOptions {
@@ -59,8 +59,15 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
     backend = pgBackend;
   }
   const processEvery = Math.min(5_000, Math.max(100, Math.floor(opts.pickupMs)));
-  const agenda = new Agenda({ backend, name: opts.name, processEvery, defaultLockLifetime: 60_000 });
-  agenda.on('error', (err: Error) => log.error('job engine error', err.message));
+  const connect = async () => {
+    const agenda = new Agenda({ backend, name: opts.name, processEvery, defaultLockLifetime: 60_000 });
+    agenda.on('error', (err: Error) => log.error('job engine error', err.message));
+    await agenda.ready;
+    return agenda;
+  };
+  // Agenda sets up its table as it connects; processes starting at once on one database
+  // would do it side by side and fail ("tuple concurrently updated"): one at a time
+  const agenda = opts.mongodbUrl ? await connect() : await oneAtATime(opts.pool, 'deskhooks:job-store', connect);
   let ready = false;
   const repeating: [string, number][] = [];
   const slice = Math.min(1000, processEvery);
@@ -100,4 +107,20 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
       await agenda.stop(false).catch((err: Error) => log.error('stopping the job engine', err.message));
     },
   };
+}
+
+/**
+ * Runs `fn` holding a PostgreSQL advisory lock on `key`, on a connection of its own (not one
+ * of the pool's, which `fn` may need all of); released however `fn` ends.
+ */
+async function oneAtATime<T>(pool: pg.Pool, key: string, fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client(pool.options);
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock(hashtext($1))', [key]);
+    return await fn();
+  } finally {
+    // ending the session releases the lock
+    await client.end().catch(() => {});
+  }
 }

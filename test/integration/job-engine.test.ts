@@ -38,8 +38,6 @@ const it = base.extend<{ jobs: Engines }>({
       await use({
         pool,
         errors,
-        // one after the other: engines whose job store connects at the same moment may fail
-        // to set up its schema ("tuple concurrently updated")
         engine: async (name, setup) => {
           const engine = await createJobEngine({ pool, log, name, pickupMs: PICKUP_MS });
           started.push(engine);
@@ -157,6 +155,12 @@ describe.concurrent('job engine (PostgreSQL job store)', () => {
     const [record] = await jobs.records('broken');
     expect(record).toMatchObject({ fail_reason: 'the sweep broke' });
     expect(record!.fail_count).toBeGreaterThanOrEqual(1);
+  });
+
+  it('processes starting at once on one database all start (the job store is set up one at a time)', async ({ jobs }) => {
+    const engines = await Promise.all([1, 2, 3].map((n) => jobs.engine(`starter-${n}`, (e) => e.define('noop', () => {}))));
+    expect(engines.map((e) => e.ready)).toEqual([true, true, true]);
+    expect(jobs.errors).toEqual([]);
   });
 
   it('stop(): not ready, and no run after it; a wake-up it had scheduled runs in another process', async ({ jobs }) => {
