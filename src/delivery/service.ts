@@ -52,6 +52,11 @@ export interface DeliveryService {
   insertDrafts(db: Queryable, drafts: readonly DeliveryDraft[]): Promise<void>;
   /** The definition a send uses, its secrets opened. */
   webhookDef(webhook: Webhook): WebhookDef;
+  /** The delivery log, newest first (see listDeliveries). */
+  list(em: EntityManager, filter: DeliveryListFilter, first: number, after: string | null | undefined): ReturnType<typeof listDeliveries>;
+  find(em: EntityManager, id: string): Promise<Delivery | null>;
+  /** Attempts of many deliveries at once (a DataLoader batch), oldest first. */
+  attemptsOf(em: EntityManager, deliveryIds: readonly string[]): Promise<DeliveryAttempt[][]>;
   test(em: EntityManager, webhookId: string, ticketId: string): Promise<Delivery>;
   redeliver(em: EntityManager, deliveryId: string): Promise<Delivery>;
   cancel(em: EntityManager, deliveryId: string): Promise<Delivery>;
@@ -112,6 +117,9 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
     draft,
     webhookDef: (webhook) => webhookDef(webhook, box),
     insertDrafts: (db, drafts) => insertDeliveries(db, drafts),
+    list: listDeliveries,
+    find: findDelivery,
+    attemptsOf,
 
     async test(em, webhookId, ticketId) {
       const webhook = await getWebhook(em, webhookId, 'id');

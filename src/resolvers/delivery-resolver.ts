@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { findDelivery, listDeliveries, type DeliveryFeedItem, type AttemptRow, type DeliveryRow } from '../delivery/index.js';
+import type { DeliveryFeedItem, AttemptRow, DeliveryRow } from '../delivery/index.js';
 import { forbidden, notFound, unauthenticated } from '../errors.js';
 import {
   DeliveryAttempt,
@@ -25,14 +25,14 @@ export class DeliveryResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first = 50,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<DeliveryPage> {
-    const page = await listDeliveries(ctx.em, filter ?? {}, first, after);
+    const page = await ctx.services.deliveries.list(ctx.em, filter ?? {}, first, after);
     return { ...page, nodes: page.nodes.map(toDelivery) };
   }
 
   @Authorized('ADMIN', 'AGENT')
   @Query(() => DeliveryType, { nullable: true })
   async delivery(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<DeliveryType | null> {
-    const d = await findDelivery(ctx.em, id);
+    const d = await ctx.services.deliveries.find(ctx.em, id);
     return d ? toDelivery(d) : null;
   }
 

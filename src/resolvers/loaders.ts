@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Rule, Ticket, User, Webhook, type DeliveryAttempt } from '../db/index.js';
-import { attemptsOf } from '../delivery/index.js';
 import type { AppServices } from '../app-services.js';
 import type { PostType, TicketType, UserType } from '../schema/index.js';
 import { toPost, toTicket, toUser } from './mappers.js';
@@ -23,7 +22,7 @@ export interface Loaders {
 
 const isId = (v: string) => /^[1-9][0-9]{0,17}$/.test(v);
 
-export function createLoaders(em: EntityManager, services: Pick<AppServices, 'tickets' | 'customFields'>): Loaders {
+export function createLoaders(em: EntityManager, services: Pick<AppServices, 'tickets' | 'customFields' | 'deliveries'>): Loaders {
   const { tickets, customFields } = services;
   const byId = <T extends { id: string }>(ids: readonly string[], rows: T[]) => {
     const map = new Map(rows.map((r) => [r.id, r]));
@@ -39,7 +38,7 @@ export function createLoaders(em: EntityManager, services: Pick<AppServices, 'ti
     }),
     posts: new DataLoader(async (ids) => (await tickets.postsOf(em, ids, false)).map((list) => list.map(toPost))),
     replies: new DataLoader(async (ids) => (await tickets.postsOf(em, ids, true)).map((list) => list.map(toPost))),
-    attempts: new DataLoader((ids) => attemptsOf(em, ids)),
+    attempts: new DataLoader((ids) => services.deliveries.attemptsOf(em, ids)),
     // ids stored in JSON (rule actions) are checked at save; the filter keeps a bad one from failing the batch
     webhook: new DataLoader(async (ids) => byId(ids, await em.find(Webhook, { id: { $in: ids.filter(isId) } }))),
     rule: new DataLoader(async (ids) => byId(ids, await em.find(Rule, { id: { $in: ids.filter(isId) } }))),
