@@ -140,7 +140,8 @@ async function inTransaction(opts: BatchHandlerOptions, clock: () => Date, claim
       const taken = new Set(events.map((e) => e.id));
       const rest = ids.filter((id) => !taken.has(id));
       const { rows: held } = await db.query(
-        `update ticket_events set locked_until = $2 where id = any($1::bigint[]) and processed_at is null returning id`,
+        // waiting is not a try: the claim's count is taken back
+        `update ticket_events set locked_until = $2, tries = greatest(tries - 1, 0) where id = any($1::bigint[]) and processed_at is null returning id`,
         [rest, new Date(now.getTime() + WAIT_FOR_EARLIER_MS)],
       );
       waiting = held.length;

@@ -82,7 +82,7 @@ describe('a batch of ticket events', () => {
     }
   });
 
-  test('an event whose actions fail, and an event that cannot be handled at all, do not hold back the others', async ({ startApp, startReceiver }) => {
+  test('an event whose actions fail, and an event that cannot be handled at all, do not hold back the others; its ticket’s next event waits for it', async ({ startApp, startReceiver }) => {
     const app = await startApp(PAUSED);
     const clock = testClock();
     const manual = await pauseDispatching(app, clock);
@@ -98,16 +98,19 @@ describe('a batch of ticket events', () => {
       });
       await createRule(app, { name: 'to the live one', position: 1, events: ['TICKET_CREATED'], actions: [{ type: 'SEND_WEBHOOK', webhookId: on }] });
       await createRule(app, { name: 'priority changed', position: 2, events: ['TICKET_UPDATED'], conditions: [{ field: 'priority', operator: 'CHANGED' }], actions: [{ type: 'ADD_COMMENT', value: 'changed' }] });
+      await createRule(app, { name: 'replies', position: 3, events: ['REPLY_ADDED'], actions: [{ type: 'ADD_COMMENT', value: 'reply seen' }] });
 
       const failing = await createTicket(app, 'send off');
       // an event no rule can be judged on (its changes are not a list): evaluation throws
       const broken = await createTicket(app, 'broken');
       await sql(app, `update ticket_events set processed_at = now() where ticket_id = $1`, [broken]);
       const [{ id: poison }] = (await sql(app, `insert into ticket_events (kind, ticket_id, type, payload, created_at) values ('EVENT', $1, 'TICKET_UPDATED', '{"changes": 5}', now()) returning id::text as id`, [broken])).rows;
+      // the broken ticket's next event waits for it, however long that takes
+      await addReply(app, broken, 'after the broken event');
       const fine = await createTicket(app, 'fine');
 
       await manual.dispatcher.wake();
-      expect(manual.batches).toEqual([3]);
+      expect(manual.batches).toEqual([4]);
       expect(await texts(app, failing)).toEqual([
         'Rule "to the switched-off one": action 1 (SEND_WEBHOOK) failed: webhook "switched off" is disabled',
         'went on after the failure',
@@ -116,7 +119,8 @@ describe('a batch of ticket events', () => {
       expect(JSON.parse(request!.body)).toEqual({ t: fine });
       const state = async () => (await sql(app, `select processed_at is not null as processed, tries from ticket_events where id = $1`, [poison])).rows[0];
       expect(await state()).toEqual({ processed: false, tries: 1 });
-      expect((await sql(app, `select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n).toBe(1);
+      expect((await sql(app, `select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n).toBe(2);
+      expect(await texts(app, broken)).toEqual([]);
       expect(manual.errors.some((m) => m.includes(`ticket event ${poison} failed`))).toBe(true);
 
       // tried again each time its lease runs out, then given up (logged), and nothing else was repeated
@@ -126,6 +130,9 @@ describe('a batch of ticket events', () => {
       }
       expect(await state()).toEqual({ processed: true, tries: MAX_TRIES + 1 });
       expect(manual.errors.some((m) => m.includes(`ticket event ${poison} (TICKET_UPDATED on ticket ${broken}) failed ${MAX_TRIES} times; giving up`))).toBe(true);
+      // then the event behind it ran, once (waiting was not counted as tries)
+      expect(await texts(app, broken)).toEqual(['reply seen']);
+      expect((await sql(app, `select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n).toBe(0);
       expect(await texts(app, failing)).toHaveLength(2);
       expect((await sql(app, `select count(*)::int as n from deliveries`)).rows[0].n).toBe(1);
     } finally {
