@@ -35,8 +35,10 @@ export interface JobEngine {
   every(name: string, intervalMs: number): void;
   /**
    * Runs `name` once at `at` or up to one slice later: the times within a slice share one
-   * run, at the end of the slice, so every time in it is reached when it runs. The job
-   * store keeps one run per slice whatever the number of processes.
+   * run, at the end of the slice, so every time in it is reached when it runs. A slice
+   * is saved once by this process, and once in the job store when processes save it one
+   * after the other; two processes saving the same slice at the same moment may both
+   * insert it (the store checks, then inserts), which makes a second, harmless wake-up.
    */
   runAt(name: string, at: Date): void;
   start(): Promise<void>;
