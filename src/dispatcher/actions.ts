@@ -7,7 +7,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Ticket, Webhook } from '../db/index.js';
 import { systemActor, addPost, updateTicket } from '../helpdesk/index.js';
-import { isOneOf, TICKET_PRIORITIES, TICKET_STATUSES, type ActionDef, type TicketEventType } from '../domain/index.js';
+import { isOneOf, TICKET_PRIORITIES, TICKET_STATUSES, type ActionDef, type Continuation, type TicketEventType } from '../domain/index.js';
 import type { DeliveryService } from '../delivery/index.js';
 import { buildTemplateContext, loadTicketForTemplates, compileTemplate, escapeText } from '../templates/index.js';
 import type { RuleDef } from './types.js';
@@ -38,11 +38,24 @@ export async function runActions(em: EntityManager, deps: ActionRunnerDeps, run:
       const stop = await runOne(em, deps, run, ticket, action, i);
       if (stop) return;
     } catch (err) {
-      // a database error is described by its shape (its message would hold the statement's values)
-      const reason = isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err);
-      await addPost(em, systemActor, run.ticketId, 'COMMENT', `Rule "${rule.name}": action ${i + 1} (${action.type}) failed: ${reason}`);
+      await addPost(em, systemActor, run.ticketId, 'COMMENT', actionFailure(run, i, err));
     }
   }
+}
+
+/** The internal comment a failed action leaves on its ticket. */
+export function actionFailure(run: ActionRun, index: number, err: unknown): string {
+  // a database error is described by its shape (its message would hold the statement's values)
+  const reason = isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err);
+  return `Rule "${run.rule.name}": action ${index + 1} (${run.rule.actions[index]!.type}) failed: ${reason}`;
+}
+
+/** What runs after the SEND_WEBHOOK at `index` once its delivery succeeded; null when nothing waits for it. */
+export function continuationAfter(run: ActionRun, index: number): Continuation | null {
+  const action = run.rule.actions[index]!;
+  return action.awaitResponse && index + 1 < run.rule.actions.length
+    ? { ruleId: run.rule.id, ruleName: run.rule.name, event: run.event, nextAction: index + 1, temp: run.temp, asOfPostId: run.asOfPostId ?? null }
+    : null;
 }
 
 /** Renders an action value against the ticket as it is now, with the run's temp fields. */
@@ -58,9 +71,7 @@ async function runOne(em: EntityManager, deps: ActionRunnerDeps, run: ActionRun,
       const webhook = action.webhookId ? await em.findOne(Webhook, { id: action.webhookId }) : null;
       if (!webhook) throw new Error(`webhook ${action.webhookId} no longer exists`);
       if (!webhook.enabled) throw new Error(`webhook "${webhook.name}" is disabled`);
-      const continuation = action.awaitResponse && index + 1 < run.rule.actions.length
-        ? { ruleId: run.rule.id, ruleName: run.rule.name, event: run.event, nextAction: index + 1, temp: run.temp, asOfPostId: run.asOfPostId ?? null }
-        : null;
+      const continuation = continuationAfter(run, index);
       await deps.deliveries.prepare(em, { webhook, ticket, rule: { id: run.rule.id, name: run.rule.name }, event: run.event, temp: run.temp, continuation, asOfPostId: run.asOfPostId });
       return continuation !== null;
     }

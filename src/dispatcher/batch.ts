@@ -41,9 +41,8 @@ import {
 } from '../templates/index.js';
 import type { Continuation, FieldChange, PostKind, TicketEventType, TicketSnapshot } from '../domain/index.js';
 import type { TicketState } from '../helpdesk/index.js';
-import { describeError, isDatabaseError } from '../log-redact.js';
 import { evaluate } from './evaluate.js';
-import { runActions, type ActionRun } from './actions.js';
+import { actionFailure, continuationAfter, runActions, type ActionRun } from './actions.js';
 import type { DefinitionCache, Definitions } from './definitions.js';
 import type { ClaimedEvent, EventHandler, HandledBatch } from './processor.js';
 
@@ -285,9 +284,7 @@ class BatchRun {
           const webhook = action.webhookId ? this.defs.webhooks.get(action.webhookId) : undefined;
           if (!webhook) throw new Error(`webhook ${action.webhookId} no longer exists`);
           if (!webhook.enabled) throw new Error(`webhook "${webhook.def.name}" is disabled`);
-          const continuation: Continuation | null = action.awaitResponse && i + 1 < rule.actions.length
-            ? { ruleId: rule.id, ruleName: rule.name, event: run.event, nextAction: i + 1, temp: run.temp, asOfPostId: run.asOfPostId ?? null }
-            : null;
+          const continuation = continuationAfter(run, i);
           const draft = this.opts.deliveries.draft({
             webhook: webhook.def,
             ticketId: run.ticketId,
@@ -305,8 +302,7 @@ class BatchRun {
           await this.addPost(ticket, action.type === 'ADD_REPLY' ? 'REPLY' : 'COMMENT', text);
         }
       } catch (err) {
-        const reason = isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err);
-        await this.addPost(ticket, 'COMMENT', `Rule "${rule.name}": action ${i + 1} (${action.type}) failed: ${reason}`);
+        await this.addPost(ticket, 'COMMENT', actionFailure(run, i, err));
       }
     }
   }
