@@ -111,6 +111,9 @@ export class DeliveryWorker {
   }
 
   private start(d: ClaimedDelivery): void {
+    // claimed again while its attempt still runs here (its lease ran out by the clock):
+    // one attempt of a delivery at a time; the running one records the outcome
+    if (this.inFlight.has(d.id)) return;
     const controller = new AbortController();
     this.inFlight.set(d.id, controller);
     void this.attempt(d, controller.signal)

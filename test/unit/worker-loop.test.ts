@@ -239,6 +239,25 @@ describe('delivery worker loop', () => {
     expect(healthy.sent).toEqual([{ id: 'd', attempt: 1 }]);
   });
 
+  it('a delivery claimed again while its attempt still runs in this worker (its lease ran out by the clock) is not attempted twice at once', async () => {
+    const clock = manualClock();
+    const store = new FakeStore();
+    const sender = new FakeSender(clock);
+    store.add('d', clock.t);
+    sender.hold('d');
+    const w = worker(store, sender, clock);
+    const drained = w.wake();
+    await waitFor(() => sender.isHeld('d'), { timeoutMs: 5_000, what: 'the first attempt to be sent' });
+    clock.advance(LEASE + 1);
+    void w.wake(); // the running drain claims again: the lease has run out by the clock
+    await waitFor(() => store.claims.some((c) => c.ids.includes('d') && c.at === clock.t), { timeoutMs: 5_000, what: 'the second claim of d' });
+    expect(store.claims.filter((c) => c.ids.includes('d'))).toHaveLength(2);
+    sender.finish('d');
+    await drained;
+    await waitFor(() => store.status('d') === 'SUCCEEDED', { timeoutMs: 5_000, what: 'the attempt to be recorded' });
+    expect(sender.sent).toEqual([{ id: 'd', attempt: 1 }]);
+  });
+
   it('a wake-up while draining claims at once: a send that does not finish holds back no other delivery', async () => {
     const clock = manualClock();
     const store = new FakeStore();
