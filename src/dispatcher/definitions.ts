@@ -40,7 +40,6 @@ export interface DefinitionCache {
 /** `openWebhook` turns a stored webhook into what a send uses (its secrets opened). */
 export function createDefinitionCache(openWebhook: (w: Webhook) => WebhookDef): DefinitionCache {
   let cached: Definitions | null = null;
-  let loading: { version: string; promise: Promise<Definitions> } | null = null;
 
   const load = async (em: EntityManager, version: string): Promise<Definitions> => {
     const [rules, fields] = await Promise.all([em.find(Rule, { enabled: true }), em.find(CustomField, {})]);
@@ -55,29 +54,14 @@ export function createDefinitionCache(openWebhook: (w: Webhook) => WebhookDef): 
     };
   };
 
+  // one drain loop per process asks, one batch at a time: no loads run side by side
   return {
     async get(em, version) {
-      if (cached?.version === version) return cached;
-      if (loading?.version !== version) {
-        const promise = load(em, version);
-        loading = { version, promise };
-        promise.then(
-          (defs) => {
-            if (loading?.promise === promise) {
-              cached = defs;
-              loading = null;
-            }
-          },
-          () => {
-            if (loading?.promise === promise) loading = null;
-          },
-        );
-      }
-      return loading.promise;
+      if (cached?.version !== version) cached = await load(em, version);
+      return cached;
     },
     invalidate() {
       cached = null;
-      loading = null;
     },
   };
 }

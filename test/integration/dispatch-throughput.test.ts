@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
-import { waitFor } from '../support/wait.js';
+import { settled } from '../support/fixtures.js';
 import { RlCreateRuleDocument, RlCreateTicketDocument, RlCreateWebhookDocument } from '../generated/graphql.js';
 
 const TICKETS = 1_000;
@@ -52,14 +52,8 @@ it(`${TICKETS} tickets matching one SEND_WEBHOOK rule → ${TICKETS} deliveries 
   const lastArrival = Math.max(...receiver.requests.map((r) => r.at));
 
   // nothing is left to happen: outbox processed, no delivery open
+  await settled(app, 30_000);
   const conn = app.services.orm.em.fork().getConnection();
-  await waitFor(async () => {
-    const [row] = await conn.execute(
-      `select (select count(*) from ticket_events where processed_at is null)::int as events,
-              (select count(*) from deliveries where status in ('PENDING', 'RETRYING'))::int as open`,
-    );
-    return row.events === 0 && row.open === 0;
-  }, { timeoutMs: 30_000, what: 'the outbox and the delivery queue to drain' });
 
   const seconds = (lastArrival - started) / 1000;
   const [{ dispatched }] = await conn.execute(`select max(processed_at) as dispatched from ticket_events`);
