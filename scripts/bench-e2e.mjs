@@ -113,11 +113,14 @@ async function forkServer(script, env = {}) {
   return { child, port: first.port };
 }
 
+/** BENCH_NODE_ARGS (space-separated) are given to each deskhooks process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p` to see where time goes. */
+const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+
 /** `node dist/cli.js` as users start it; resolves once it logs where it listens. */
 async function startDeskhooks(databaseUrl, role, name) {
   const port = await freePort();
   const child = track(
-    spawn(process.execPath, [here('../dist/cli.js')], {
+    spawn(process.execPath, [...nodeArgs, here('../dist/cli.js')], {
       env: {
         ...process.env,
         DATABASE_URL: databaseUrl,

@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Config } from './config.js';
-import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, withStatementOnError } from './db/index.js';
+import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, poolTransactions, prepareStatementsOf, withStatementOnError } from './db/index.js';
 import { createSecretBox, loadSecretKey } from './crypto/index.js';
 import { createLogger, type Logger } from './log.js';
 import { bootstrapAdmin, createCustomFieldService, createTicketService, createUserService } from './helpdesk/index.js';
@@ -105,11 +105,12 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 20, connectionTimeoutMillis: 10_000, keepAlive: true });
     // an idle client's error (a database restart) must not kill the process
     pool.on('error', (err) => log.error('database pool error', err.message));
+    prepareStatementsOf(pool);
     onStop('database pool', () => pool.end());
 
     const secretBox = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
     // the services resolvers and REST are handed (src/app-services.ts); deliveries below
-    const users = createUserService({ attemptInFlight: isAttemptInFlight });
+    const users = createUserService({ db: withStatementOnError(pool), attemptInFlight: isAttemptInFlight });
     const tickets = createTicketService({ db: withStatementOnError(pool) });
     const customFields = createCustomFieldService();
     const rules = createRuleService();
@@ -149,7 +150,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const dispatcher = runsApi
       ? new Dispatcher({
           outbox: outboxStore(pool),
-          events: batchEventHandler({ orm, deliveries, definitions, log, clock, deliveriesQueued: () => void worker?.wake() }),
+          events: batchEventHandler({ orm, transactions: poolTransactions(pool), deliveries, definitions, log, clock, deliveriesQueued: () => void worker?.wake() }),
           log,
           clock,
         })

@@ -357,10 +357,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * seed's sub-ticket commenting on its parent). Anything that is not a delivery id is
  * simply not in flight. One primary-key lookup.
  */
-export async function isAttemptInFlight(em: EntityManager, id: string | undefined): Promise<boolean> {
+export async function isAttemptInFlight(db: Queryable, id: string | undefined): Promise<boolean> {
   const value = id?.trim();
   if (!value || !UUID.test(value)) return false;
-  const { rows } = await sqlOf(em).query(`select 1 from deliveries where id = $1 and ${OPEN} and locked_until > now()`, [value]);
+  const { rows } = await db.query(`select 1 from deliveries where id = $1 and ${OPEN} and locked_until > now()`, [value]);
   return rows.length > 0;
 }
 

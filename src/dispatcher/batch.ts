@@ -20,10 +20,16 @@
  * comments and the other actions and events go on; a batch that fails as a whole (a
  * database error) is handled again one event per transaction, so one bad event cannot
  * hold back the others.
+ *
+ * The transaction runs on a plain connection of the pool (`transactions`) when the
+ * definitions of its version are cached and every action it runs is buffered; otherwise
+ * (or when that is found out midway: it rolls back) it runs through an EntityManager, which
+ * loads the definitions and runs the helpdesk's actions.
  */
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { sqlOf } from '../db/index.js';
 import type { Queryable } from '../queue/index.js';
+import type { Transactions } from '../db/index.js';
 import type { Logger } from '../log.js';
 import type { DeliveryDraft, DeliveryService } from '../delivery/index.js';
 import {
@@ -57,6 +63,8 @@ const BUFFERED_ACTIONS = new Set(['SEND_WEBHOOK', 'ADD_COMMENT', 'ADD_REPLY']);
 
 export interface BatchHandlerOptions {
   orm: MikroORM;
+  /** transactions on a plain connection; without them every batch runs through the ORM */
+  transactions?: Transactions;
   deliveries: DeliveryService;
   definitions: DefinitionCache;
   log: Logger;
@@ -104,68 +112,86 @@ export function batchEventHandler(opts: BatchHandlerOptions): EventHandler {
   };
 }
 
+/** Thrown inside a plain transaction that turns out to need an EntityManager: it rolls back and the batch runs through the ORM. */
+class NeedsEntityManager extends Error {}
+
 async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed: readonly ClaimedEvent[]): Promise<HandledBatch> {
-  const handled = await inTransaction(opts, clock, claimed);
+  let handled: BatchOutcome | null = null;
+  if (opts.transactions) {
+    handled = await opts.transactions((db) => runBatch(opts, clock, claimed, db, null)).catch((err) => {
+      if (err instanceof NeedsEntityManager) return null;
+      throw err;
+    });
+  }
+  handled ??= await opts.orm.em.fork().transactional((em) => runBatch(opts, clock, claimed, sqlOf(em), em));
+  for (const line of handled.givenUp) opts.log.error(line);
   if (handled.queued) opts.deliveriesQueued?.();
   return { waiting: handled.waiting };
 }
 
-async function inTransaction(opts: BatchHandlerOptions, clock: () => Date, claimed: readonly ClaimedEvent[]): Promise<HandledBatch & { queued: number }> {
-  return opts.orm.em.fork().transactional(async (em) => {
-    const db = sqlOf(em);
-    const ids = claimed.map((e) => e.id);
-    const now = clock();
-    // Marks the events processed first: the update locks them (a process that took them
-    // over after an expired lease waits here, then finds them processed) and the mark
-    // commits with everything they cause. An event waits while an earlier event of its
-    // ticket, outside the batch, is unprocessed.
-    const { rows } = await db.query(
-      `with batch as (
-         update ticket_events t set processed_at = $2, locked_until = null
-          where t.id = any($1::bigint[]) and t.processed_at is null
-            and not exists (select 1 from ticket_events e
-                             where e.ticket_id = t.ticket_id and e.processed_at is null and e.id < t.id and e.id <> all($1::bigint[]))
-          returning t.id, t.kind, t.ticket_id, t.type, t.payload, t.tries
-       )
-       select b.id::text as id, b.kind, b.ticket_id::text as ticket_id, b.type, b.payload, b.tries,
-              (select version::text from dispatch_definitions where id = 1) as version
-         from batch b
-        order by b.id`,
-      [ids, now],
+interface BatchOutcome extends HandledBatch {
+  queued: number;
+  /** log lines of events given up (written once the batch committed) */
+  givenUp: string[];
+}
+
+/** The batch in the transaction of `db`; `em` (on the same transaction) runs what is not buffered, or null: NeedsEntityManager then. */
+async function runBatch(opts: BatchHandlerOptions, clock: () => Date, claimed: readonly ClaimedEvent[], db: Queryable, em: EntityManager | null): Promise<BatchOutcome> {
+  const ids = claimed.map((e) => e.id);
+  const now = clock();
+  // Marks the events processed first: the update locks them (a process that took them
+  // over after an expired lease waits here, then finds them processed) and the mark
+  // commits with everything they cause. An event waits while an earlier event of its
+  // ticket, outside the batch, is unprocessed.
+  const { rows } = await db.query(
+    `with batch as (
+       update ticket_events t set processed_at = $2, locked_until = null
+        where t.id = any($1::bigint[]) and t.processed_at is null
+          and not exists (select 1 from ticket_events e
+                           where e.ticket_id = t.ticket_id and e.processed_at is null and e.id < t.id and e.id <> all($1::bigint[]))
+        returning t.id, t.kind, t.ticket_id, t.type, t.payload, t.tries
+     )
+     select b.id::text as id, b.kind, b.ticket_id::text as ticket_id, b.type, b.payload, b.tries,
+            (select version::text from dispatch_definitions where id = 1) as version
+       from batch b
+      order by b.id`,
+    [ids, now],
+  );
+  const events = rows as EventRow[];
+  let waiting = 0;
+  if (events.length < ids.length) {
+    const taken = new Set(events.map((e) => e.id));
+    const rest = ids.filter((id) => !taken.has(id));
+    const { rows: held } = await db.query(
+      // waiting is not a try: the claim's count is taken back
+      `update ticket_events set locked_until = $2, tries = greatest(tries - 1, 0) where id = any($1::bigint[]) and processed_at is null returning id`,
+      [rest, new Date(now.getTime() + WAIT_FOR_EARLIER_MS)],
     );
-    const events = rows as EventRow[];
-    let waiting = 0;
-    if (events.length < ids.length) {
-      const taken = new Set(events.map((e) => e.id));
-      const rest = ids.filter((id) => !taken.has(id));
-      const { rows: held } = await db.query(
-        // waiting is not a try: the claim's count is taken back
-        `update ticket_events set locked_until = $2, tries = greatest(tries - 1, 0) where id = any($1::bigint[]) and processed_at is null returning id`,
-        [rest, new Date(now.getTime() + WAIT_FOR_EARLIER_MS)],
-      );
-      waiting = held.length;
+    waiting = held.length;
+  }
+  const work: EventRow[] = [];
+  const givenUp: string[] = [];
+  for (const e of events) {
+    if (e.tries > MAX_TRIES) givenUp.push(`ticket event ${e.id} (${e.type} on ticket ${e.ticket_id}) failed ${MAX_TRIES} times; giving up on it`);
+    else work.push(e);
+  }
+  let queued = 0;
+  if (work.length) {
+    const version = events[0]!.version;
+    const defs = em ? await opts.definitions.get(em, version) : opts.definitions.cached(version);
+    if (!defs) throw new NeedsEntityManager();
+    // an event no enabled rule listens to needs nothing loaded: it is only marked
+    const listened = new Set(defs.rules.flatMap((r) => r.events));
+    const relevant = work.filter((e) => e.kind === 'CONTINUATION' || listened.has(e.type));
+    if (relevant.length) {
+      const run = new BatchRun(opts, db, defs, clock);
+      await run.load(relevant);
+      for (const e of relevant) await run.event(em, e);
+      await run.flush();
+      queued = run.queued;
     }
-    const work: EventRow[] = [];
-    for (const e of events) {
-      if (e.tries > MAX_TRIES) opts.log.error(`ticket event ${e.id} (${e.type} on ticket ${e.ticket_id}) failed ${MAX_TRIES} times; giving up on it`);
-      else work.push(e);
-    }
-    let queued = 0;
-    if (work.length) {
-      const defs = await opts.definitions.get(em, events[0]!.version);
-      // an event no enabled rule listens to needs nothing loaded: it is only marked
-      const listened = new Set(defs.rules.flatMap((r) => r.events));
-      const relevant = work.filter((e) => e.kind === 'CONTINUATION' || listened.has(e.type));
-      if (relevant.length) {
-        const run = new BatchRun(opts, db, defs, clock);
-        await run.load(relevant);
-        for (const e of relevant) await run.event(em, e);
-        await run.flush();
-        queued = run.queued;
-      }
-    }
-    return { waiting, queued };
-  });
+  }
+  return { waiting, queued, givenUp };
 }
 
 /** A ticket as the batch sees it: loaded once, with the posts the batch added to it. */
@@ -214,7 +240,7 @@ class BatchRun {
     this.lastPosts = lastPosts;
   }
 
-  async event(em: Parameters<typeof runActions>[0], e: EventRow): Promise<void> {
+  async event(em: EntityManager | null, e: EventRow): Promise<void> {
     const ticket = this.tickets.get(e.ticket_id);
     if (!ticket) return; // deleted meanwhile
     const asOfPostId = asOfOf(e);
@@ -225,6 +251,7 @@ class BatchRun {
       for (const r of runs) await this.runBuffered(ticket, r);
       return;
     }
+    if (!em) throw new NeedsEntityManager();
     // through the helpdesk, which reads the database: it must see what the batch wrote so far
     await this.flush();
     for (const r of runs) await runActions(em, { deliveries: this.opts.deliveries }, r);

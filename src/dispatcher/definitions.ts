@@ -34,6 +34,8 @@ export interface Definitions {
 export interface DefinitionCache {
   /** the definitions at `version`, loaded through `em` when the cache holds another */
   get(em: EntityManager, version: string): Promise<Definitions>;
+  /** the definitions at `version` when the cache holds them, else null */
+  cached(version: string): Definitions | null;
   invalidate(): void;
 }
 
@@ -60,6 +62,7 @@ export function createDefinitionCache(openWebhook: (w: Webhook) => WebhookDef): 
       if (cached?.version !== version) cached = await load(em, version);
       return cached;
     },
+    cached: (version) => (cached?.version === version ? cached : null),
     invalidate() {
       cached = null;
     },

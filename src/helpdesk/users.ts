@@ -5,6 +5,7 @@ import { badInput, forbidden, invalidInput, notFound } from '../errors.js';
 import { generateApiKey, hashApiKey } from './api-keys.js';
 import { checkText, TEXT_LIMITS } from './text-input.js';
 import type { Actor } from './actor.js';
+import type { Queryable } from '../queue/index.js';
 
 export interface CreateUserInput {
   name: string;
@@ -56,8 +57,28 @@ export async function createUser(em: EntityManager, input: CreateUserInput, apiK
   return { user, apiKey };
 }
 
-export async function findUserByApiKey(em: EntityManager, apiKey: string): Promise<User | null> {
-  return em.findOne(User, { apiKeyHash: hashApiKey(apiKey) });
+/**
+ * The user whose key this is, read with one indexed statement (every request pays it).
+ * The entity is not managed by any EntityManager: a request's own merges it (see
+ * resolvers/context.ts).
+ */
+export async function findUserByApiKey(db: Queryable, apiKey: string): Promise<User | null> {
+  const { rows } = await db.query(
+    `select id::text as id, name, email, role, phone, telegram_chat_id, api_key_hash, created_at from users where api_key_hash = $1`,
+    [hashApiKey(apiKey)],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return Object.assign(new User(), {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    role: row.role,
+    phone: row.phone,
+    telegramChatId: row.telegram_chat_id,
+    apiKeyHash: row.api_key_hash,
+    createdAt: row.created_at,
+  });
 }
 
 /** NOTIFY channel of key rotations; the payload is the user's id. */
@@ -84,16 +105,16 @@ export async function rotateApiKey(em: EntityManager, caller: User, userId?: str
 }
 
 /** Parses `Basic base64(email:key)` or `Bearer key`; null when the header is absent or wrong. */
-export async function authenticate(em: EntityManager, authorization: string | undefined | null): Promise<User | null> {
+export async function authenticate(db: Queryable, authorization: string | undefined | null): Promise<User | null> {
   if (!authorization) return null;
   const [scheme, value] = authorization.trim().split(/\s+/, 2);
   if (!scheme || !value) return null;
-  if (scheme.toLowerCase() === 'bearer') return findUserByApiKey(em, value);
+  if (scheme.toLowerCase() === 'bearer') return findUserByApiKey(db, value);
   if (scheme.toLowerCase() !== 'basic') return null;
   const decoded = Buffer.from(value, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return null;
-  const user = await findUserByApiKey(em, decoded.slice(colon + 1));
+  const user = await findUserByApiKey(db, decoded.slice(colon + 1));
   return user && user.email === normaliseEmail(decoded.slice(0, colon)) ? user : null;
 }
 
@@ -125,11 +146,13 @@ export async function bootstrapAdmin(em: EntityManager, email: string | undefine
 }
 
 export interface UserServiceDeps {
+  /** the pool every request's identification reads */
+  db: Queryable;
   /**
    * Whether `deliveryId` names a delivery whose attempt is in flight now: a request
    * carrying it comes from that attempt's receiver (src/delivery's isAttemptInFlight).
    */
-  attemptInFlight(em: EntityManager, deliveryId: string): Promise<boolean>;
+  attemptInFlight(db: Queryable, deliveryId: string): Promise<boolean>;
 }
 
 /** Users and their keys: who calls, who exists, new users, new keys. */
@@ -140,7 +163,7 @@ export interface UserService {
    * whose attempt is in flight, so that its receiver's changes raise no events. Any other
    * value of the header, from anyone, is ignored.
    */
-  identify(em: EntityManager, authorization: string | undefined | null, deliveryId?: string | null): Promise<Actor>;
+  identify(authorization: string | undefined | null, deliveryId?: string | null): Promise<Actor>;
   list(em: EntityManager): Promise<User[]>;
   create(em: EntityManager, input: CreateUserInput): Promise<{ user: User; apiKey: string }>;
   /** See rotateApiKey. */
@@ -149,9 +172,9 @@ export interface UserService {
 
 export function createUserService(deps: UserServiceDeps): UserService {
   return {
-    async identify(em, authorization, deliveryId) {
-      const user = await authenticate(em, authorization);
-      const automated = user !== null && typeof deliveryId === 'string' && (await deps.attemptInFlight(em, deliveryId));
+    async identify(authorization, deliveryId) {
+      const user = await authenticate(deps.db, authorization);
+      const automated = user !== null && typeof deliveryId === 'string' && (await deps.attemptInFlight(deps.db, deliveryId));
       return { user, automated };
     },
     list: (em) => em.find(User, {}, { orderBy: { id: 'asc' } }),

@@ -23,6 +23,7 @@ import {
   limitError,
   limitRules,
   prepareOperation,
+  requestContext,
   textInputGuardPlugin,
   withTextInputGuard,
   type GraphQLContext,
@@ -52,12 +53,9 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
   const server = createServer(app);
   const { log } = services;
 
-  /** The caller and a fresh EntityManager; `deliveryId`: the request's X-Deskhooks-Delivery (see UserService.identify). */
-  const contextFor = async (authorization: string | undefined, deliveryId?: string): Promise<GraphQLContext> => {
-    const em = services.orm.em.fork();
-    const { user, automated } = await services.users.identify(em, authorization, deliveryId);
-    return { em, user, automated, loaders: createLoaders(em, services), services };
-  };
+  /** The caller and, when a resolver needs one, a fresh EntityManager; `deliveryId`: the request's X-Deskhooks-Delivery (see UserService.identify). */
+  const contextFor = async (authorization: string | undefined, deliveryId?: string): Promise<GraphQLContext> =>
+    requestContext(services, await services.users.identify(authorization, deliveryId));
 
   app.get('/healthz', async (_req, res) => {
     const ok = await isReady().catch(() => false);

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { User } from '../db/index.js';
 import type { Actor } from '../helpdesk/index.js';
 import type { AppServices } from '../app-services.js';
-import type { Loaders } from './loaders.js';
+import { createLoaders, type Loaders } from './loaders.js';
 import type { FlowGate } from '../delivery/index.js';
 
 /** Per request (or per websocket operation): a fresh EntityManager fork and loaders. */
@@ -15,6 +15,30 @@ export interface GraphQLContext {
   services: AppServices;
   /** websocket operations: the connection's flow control (src/http/ws-flow.ts) */
   flow?: FlowGate;
+}
+
+/**
+ * A request's context. Its EntityManager is forked, and the caller merged into it, when a
+ * resolver first needs one: a request served by plain SQL (createTicket) never pays for it.
+ */
+export function requestContext(services: AppServices, actor: Actor): GraphQLContext {
+  let em: EntityManager | undefined;
+  let loaders: Loaders | undefined;
+  return {
+    user: actor.user,
+    automated: actor.automated,
+    services,
+    get em() {
+      if (!em) {
+        em = services.orm.em.fork();
+        if (actor.user) em.merge(actor.user);
+      }
+      return em;
+    },
+    get loaders() {
+      return (loaders ??= createLoaders(this.em, services));
+    },
+  };
 }
 
 export function actorOf(ctx: GraphQLContext): Actor {

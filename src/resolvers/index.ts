@@ -13,7 +13,7 @@ export { formatGraphQLError } from './errors.js';
 export { createLoaders } from './loaders.js';
 export { GRAPHQL_LIMITS, checkSource, costLimitError, limitError, limitRules, prepareOperation } from './limits.js';
 export { textInputGuardPlugin, withTextInputGuard } from './text-input-guard.js';
-export type { GraphQLContext } from './context.js';
+export { requestContext, type GraphQLContext } from './context.js';
 
 /** The served schema: the contract's types, built code-first. */
 export async function buildGraphQLSchema(): Promise<GraphQLSchema> {

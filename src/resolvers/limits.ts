@@ -17,6 +17,7 @@ import {
   parse,
   specifiedRules,
   validate,
+  visit,
   type ASTNode,
   type ASTVisitor,
   type DocumentNode,
@@ -208,8 +209,47 @@ const objectsFetched: ComplexityEstimator = ({ type, field, args, childComplexit
   return 1 + childComplexity;
 };
 
-/** The estimated number of objects the operation fetches; null when the variables do not fit (execution reports that). */
+/**
+ * The estimated number of objects the operation fetches; null when the variables do not
+ * fit (execution reports that). A document whose variables cannot change the estimate
+ * (none is a `first` or a directive's argument) is estimated once per operation name.
+ */
 export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): number | null {
+  if (costReadsVariables(document)) return estimateCost(schema, document, variables, operationName);
+  let costs = knownCosts.get(document);
+  if (!costs) knownCosts.set(document, (costs = new Map()));
+  const key = operationName ?? '';
+  if (costs.has(key)) return costs.get(key)!;
+  const cost = estimateCost(schema, document, variables, operationName);
+  // null: these variables did not fit; the next request's may
+  if (cost !== null) costs.set(key, cost);
+  return cost;
+}
+
+/** Costs of parsed documents (Apollo and graphql-ws reuse a document for the same text). */
+const knownCosts = new WeakMap<DocumentNode, Map<string, number>>();
+const readsVariables = new WeakMap<DocumentNode, boolean>();
+
+/** Whether a variable is a `first` argument or a directive's argument (@include/@skip) anywhere in the document. */
+function costReadsVariables(document: DocumentNode): boolean {
+  let reads = readsVariables.get(document);
+  if (reads === undefined) {
+    reads = false;
+    const hasVariable = (node: ASTNode) => {
+      let found = false;
+      visit(node, { Variable: () => void (found = true) });
+      return found;
+    };
+    visit(document, {
+      Argument: (arg) => void (arg.name.value === 'first' && hasVariable(arg.value) && (reads = true)),
+      Directive: (d) => void ((d.arguments ?? []).some((a) => hasVariable(a.value)) && (reads = true)),
+    });
+    readsVariables.set(document, reads);
+  }
+  return reads;
+}
+
+function estimateCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): number | null {
   try {
     return getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [objectsFetched] });
   } catch (err) {

@@ -52,10 +52,11 @@ export function createRestRouter(services: AppServices): express.Router {
   type Handler = (req: Request, actor: Actor, em: ReturnType<typeof services.orm.em.fork>) => Promise<unknown>;
   const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const em = services.orm.em.fork();
       const header = req.headers['x-deskhooks-delivery'];
-      const actor = await services.users.identify(em, req.headers.authorization, typeof header === 'string' ? header : undefined);
+      const actor = await services.users.identify(req.headers.authorization, typeof header === 'string' ? header : undefined);
       if (!actor.user) throw unauthenticated();
+      const em = services.orm.em.fork();
+      em.merge(actor.user);
       // U+0000 or a lone surrogate anywhere in the request: refused before anything runs
       const unstorable = findUnstorable(req.body) ?? findUnstorable(req.query);
       if (unstorable) throw badInput(unstorable.field, unstorable.message);

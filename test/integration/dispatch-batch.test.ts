@@ -7,12 +7,12 @@
  */
 import { describe, expect } from 'vitest';
 import pg from 'pg';
-import { sqlOf } from '../../src/db/index.js';
+import { poolTransactions, prepareStatementsOf, sqlOf } from '../../src/db/index.js';
 import { batchEventHandler, createDefinitionCache, Dispatcher, MAX_TRIES, outboxStore, type EventHandler } from '../../src/dispatcher/index.js';
 import type { Logger } from '../../src/log.js';
 import { testClock, type TestClock } from '../support/clock.js';
 import { waitFor } from '../support/wait.js';
-import { addReply, comments, createRule, createTicket, createWebhook, jsonHook, test, updateTicket, type TestApp } from '../support/fixtures.js';
+import { addReply, comments, createRule, createTicket, createWebhook, getTicket, jsonHook, test, updateTicket, type TestApp } from '../support/fixtures.js';
 import { RlUpdateRuleDocument } from '../generated/graphql.js';
 
 /** the apps of this file: their own dispatcher is stopped by each test (never handed to another file) */
@@ -23,6 +23,9 @@ interface ManualDispatcher {
   /** the size of each batch handed to the handler */
   batches: number[];
   errors: string[];
+  /** transactions committed on the plain connection (the rest ran through the ORM) */
+  plainCommits: () => number;
+  stop(): Promise<void>;
 }
 
 /** Stops the app's dispatcher (events stay in the outbox) and gives one the test wakes. */
@@ -31,11 +34,30 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock()): P
   const { orm, deliveries } = app.services;
   const errors: string[] = [];
   const log: Logger = { info: () => {}, debug: () => {}, error: (m) => void errors.push(m) };
-  const handler = batchEventHandler({ orm, deliveries, definitions: createDefinitionCache((w) => deliveries.webhookDef(w)), log, clock: clock.now });
+  // as the app runs it: plain transactions on a pool of prepared statements
+  const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 2 });
+  prepareStatementsOf(pool);
+  const plain = poolTransactions(pool);
+  let plainCommits = 0;
+  const transactions: typeof plain = async (work) => {
+    const result = await plain(work);
+    plainCommits++;
+    return result;
+  };
+  const handler = batchEventHandler({ orm, transactions, deliveries, definitions: createDefinitionCache((w) => deliveries.webhookDef(w)), log, clock: clock.now });
   const batches: number[] = [];
   const counting: EventHandler = { handle: (events) => (batches.push(events.length), handler.handle(events)) };
   const dispatcher = new Dispatcher({ outbox: outboxStore(sqlOf(orm.em.fork())), events: counting, log, clock: clock.now, batchSize: 100 });
-  return { dispatcher, batches, errors };
+  return {
+    dispatcher,
+    batches,
+    errors,
+    plainCommits: () => plainCommits,
+    stop: async () => {
+      await dispatcher.stop();
+      await pool.end();
+    },
+  };
 }
 
 const sql = async (app: TestApp, text: string, values: unknown[] = []) => sqlOf(app.services.orm.em.fork()).query(text, values);
@@ -77,8 +99,10 @@ describe('a batch of ticket events', () => {
         ]);
       }
       expect(manual.errors).toEqual([]);
+      // SET_STATUS runs through the helpdesk: the batch ran through the ORM
+      expect(manual.plainCommits()).toBe(0);
     } finally {
-      await manual.dispatcher.stop();
+      await manual.stop();
     }
   });
 
@@ -135,8 +159,49 @@ describe('a batch of ticket events', () => {
       expect((await sql(app, `select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n).toBe(0);
       expect(await texts(app, failing)).toHaveLength(2);
       expect((await sql(app, `select count(*)::int as n from deliveries`)).rows[0].n).toBe(1);
+      // its actions are all buffered: once the definitions were cached, batches ran on the plain connection
+      expect(manual.plainCommits()).toBeGreaterThan(0);
     } finally {
-      await manual.dispatcher.stop();
+      await manual.stop();
+    }
+  });
+
+  test('with its definitions cached, a batch of buffered actions runs on a plain connection; one that needs the helpdesk rolls back and runs through the ORM, once', async ({ startApp }) => {
+    const app = await startApp(PAUSED);
+    const manual = await pauseDispatching(app);
+    try {
+      await createRule(app, { name: 'note', position: 5, events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'seen {{ ticket.title }}' }] });
+      const wakeFor = async (title: string) => {
+        const id = await createTicket(app, title);
+        await manual.dispatcher.wake();
+        return id;
+      };
+      // the first batch at a version loads the definitions through the ORM
+      const first = await wakeFor('first');
+      expect(manual.plainCommits()).toBe(0);
+      const second = await wakeFor('second');
+      expect(manual.plainCommits()).toBe(1);
+
+      await createRule(app, {
+        name: 'raise',
+        position: 1,
+        continueAfterMatch: true,
+        events: ['TICKET_CREATED'],
+        conditions: [{ field: 'title', operator: 'CONTAINS', value: 'urgent' }],
+        actions: [{ type: 'SET_PRIORITY', value: 'HIGH' }, { type: 'ADD_COMMENT', value: 'raised' }],
+      });
+      const third = await wakeFor('calm'); // the new version, loaded through the ORM
+      const plainBefore = manual.plainCommits();
+      const urgent = await wakeFor('urgent');
+      // began on the plain connection, met SET_PRIORITY, rolled back: nothing of that try is left
+      expect(manual.plainCommits()).toBe(plainBefore);
+      expect(await texts(app, urgent)).toEqual(['raised', 'seen urgent']);
+      expect((await getTicket(app, urgent)).priority).toBe('HIGH');
+      for (const [id, title] of [[first, 'first'], [second, 'second'], [third, 'calm']]) expect(await texts(app, id!)).toEqual([`seen ${title}`]);
+      expect(manual.batches).toEqual([1, 1, 1, 1]);
+      expect(manual.errors).toEqual([]);
+    } finally {
+      await manual.stop();
     }
   });
 
@@ -173,7 +238,7 @@ describe('a batch of ticket events', () => {
       expect(manual.batches).toEqual([1, 1]);
     } finally {
       await blocker.end();
-      await manual.dispatcher.stop();
+      await manual.stop();
     }
   });
 });

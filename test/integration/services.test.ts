@@ -12,7 +12,7 @@ import { createUserService, type Actor } from '../../src/helpdesk/index.js';
 import { createWebhookService, type WebhookInput } from '../../src/delivery/index.js';
 import { createSecretBox } from '../../src/crypto/index.js';
 import { DomainError } from '../../src/errors.js';
-import { User } from '../../src/db/index.js';
+import { User, sqlOf } from '../../src/db/index.js';
 
 let app: TestApp;
 let admin: User;
@@ -53,7 +53,7 @@ const hook = (over: Partial<WebhookInput> = {}): WebhookInput => ({
 beforeAll(async () => {
   app = await startTestApp();
   const { users } = app.services;
-  admin = (await users.identify(em(), bearer(ADMIN_KEY))).user!;
+  admin = (await users.identify(bearer(ADMIN_KEY))).user!;
   agent = (await users.create(em(), { name: 'Agent', email: 'svc-agent@example.com', role: 'AGENT' })).user;
   const made = await users.create(em(), { name: 'Client', email: 'svc-client@example.com', role: 'CLIENT' });
   client = made.user;
@@ -68,16 +68,16 @@ afterAll(async () => {
 describe('UserService', () => {
   it('identify: the user the header names; automated only for a known caller whose delivery header is in flight', async () => {
     const asked: string[] = [];
-    const users = createUserService({ attemptInFlight: async (_em, id) => (asked.push(id), id === 'in-flight') });
-    expect(await users.identify(em(), bearer(clientKey))).toMatchObject({ user: { id: client.id }, automated: false });
-    expect(await users.identify(em(), bearer(clientKey), 'in-flight')).toMatchObject({ user: { id: client.id }, automated: true });
-    expect(await users.identify(em(), bearer(clientKey), 'finished')).toMatchObject({ automated: false });
+    const users = createUserService({ db: sqlOf(em()), attemptInFlight: async (_db, id) => (asked.push(id), id === 'in-flight') });
+    expect(await users.identify(bearer(clientKey))).toMatchObject({ user: { id: client.id }, automated: false });
+    expect(await users.identify(bearer(clientKey), 'in-flight')).toMatchObject({ user: { id: client.id }, automated: true });
+    expect(await users.identify(bearer(clientKey), 'finished')).toMatchObject({ automated: false });
     const basic = `Basic ${Buffer.from(`svc-client@example.com:${clientKey}`).toString('base64')}`;
-    expect((await users.identify(em(), basic)).user?.id).toBe(client.id);
+    expect((await users.identify(basic)).user?.id).toBe(client.id);
     // no caller: no user, never automated, and the delivery is not even looked up
     asked.length = 0;
-    expect(await users.identify(em(), 'Bearer not-a-key', 'in-flight')).toEqual({ user: null, automated: false });
-    expect(await users.identify(em(), undefined, 'in-flight')).toEqual({ user: null, automated: false });
+    expect(await users.identify('Bearer not-a-key', 'in-flight')).toEqual({ user: null, automated: false });
+    expect(await users.identify(undefined, 'in-flight')).toEqual({ user: null, automated: false });
     expect(asked).toEqual([]);
   });
 
@@ -93,8 +93,8 @@ describe('UserService', () => {
     const made = await users.create(em(), { name: 'Rotating', email: 'svc-rotate@example.com', role: 'AGENT' });
     expect(await refusal(users.rotateKey(em(), agent, made.user.id))).toMatchObject({ code: 'FORBIDDEN' });
     const { apiKey } = await users.rotateKey(em(), made.user, null);
-    expect((await users.identify(em(), bearer(made.apiKey))).user).toBeNull();
-    expect((await users.identify(em(), bearer(apiKey))).user?.id).toBe(made.user.id);
+    expect((await users.identify(bearer(made.apiKey))).user).toBeNull();
+    expect((await users.identify(bearer(apiKey))).user?.id).toBe(made.user.id);
   });
 });
 

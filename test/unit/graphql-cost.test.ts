@@ -28,6 +28,17 @@ describe('operation cost', () => {
     expect(operationCost(schema, parse('{ tickets(first: 500) { posts { id } } }'), {}, undefined)).toBeLessThanOrEqual(GRAPHQL_LIMITS.maxCost);
     expect(operationCost(schema, parse('{ tickets(first: 500) { posts { author { id } } } }'), {}, undefined)).toBeGreaterThan(GRAPHQL_LIMITS.maxCost);
   });
+  it('one parsed document asked again with other variables: estimated again where a variable is a first or a directive argument', () => {
+    const paged = parse('query($n: Int) { tickets(first: $n) { id } }');
+    expect([7, 300, 7].map((n) => operationCost(schema, paged, { n }, undefined))).toEqual([7, 300, 7]);
+    const included = parse('query($p: Boolean!) { tickets(first: 100) { id posts @include(if: $p) { id } } }');
+    expect([false, true, false].map((p) => operationCost(schema, included, { p }, undefined))).toEqual([100, 100 * (1 + 10), 100]);
+    // input variables do not change the estimate; a first fit decides for the next ones
+    const create = parse('mutation($i: CreateTicketInput!) { createTicket(input: $i) { id requester { id } } }');
+    expect(operationCost(schema, create, {}, undefined)).toBeNull();
+    expect(operationCost(schema, create, { i: { title: 'a', description: 'b' } }, undefined)).toBe(2);
+    expect(operationCost(schema, create, { i: { title: 'c', description: 'd' } }, undefined)).toBe(2);
+  });
   it('variables that do not fit leave the verdict to execution', () => {
     expect(operationCost(schema, parse('query($n: Int!) { tickets(first: $n) { id } }'), {}, undefined)).toBeNull();
   });
