@@ -64,7 +64,12 @@ export async function listTickets(em: EntityManager, actor: Actor, opts: { statu
   return em.find(Ticket, where, { orderBy: { id: 'desc' }, limit: opts.first, offset: opts.offset, populate: ['requester', 'assignee'] });
 }
 
-export async function createTicket(em: EntityManager, actor: Actor, input: CreateTicketInput, db: Queryable = sqlOf(em)): Promise<Ticket> {
+/**
+ * `emOf`: the request's EntityManager, or how to get it: it is asked for only when the
+ * input names other rows (requester, assignee, parent) or custom fields.
+ */
+export async function createTicket(emOf: EntityManager | (() => EntityManager), actor: Actor, input: CreateTicketInput, db?: Queryable): Promise<Ticket> {
+  const em = () => (typeof emOf === 'function' ? emOf() : emOf);
   const problems: FieldProblem[] = [];
   const title = input.title.trim();
   if (checkText(problems, 'title', input.title, TEXT_LIMITS.title) && !title) problems.push({ field: 'title', message: 'must not be empty' });
@@ -76,21 +81,21 @@ export async function createTicket(em: EntityManager, actor: Actor, input: Creat
       throw forbidden('a CLIENT cannot set assigneeId, status or parentId');
     }
   }
-  const requester = input.requesterId != null ? await loadUser(em, input.requesterId, 'requesterId') : actor.user;
+  const requester = input.requesterId != null ? await loadUser(em(), input.requesterId, 'requesterId') : actor.user;
   if (!requester) throw badInput('requesterId', 'is required when the system creates a ticket');
-  const assignee = input.assigneeId != null ? await loadAssignee(em, input.assigneeId, 'assigneeId') : null;
+  const assignee = input.assigneeId != null ? await loadAssignee(em(), input.assigneeId, 'assigneeId') : null;
   let parent: Ticket | null = null;
   if (input.parentId != null) {
-    parent = isId(input.parentId) ? await em.findOne(Ticket, { id: input.parentId }) : null;
+    parent = isId(input.parentId) ? await em().findOne(Ticket, { id: input.parentId }) : null;
     if (!parent) throw badInput('parentId', `ticket ${input.parentId} not found`);
   }
   // a CLIENT sets clientWritable fields only
-  const customFields = input.customFields ? convertCustomFieldValues(await customFieldMap(em, isStaff(actor) ? 'staff' : 'client'), input.customFields, 'customFields') : {};
+  const customFields = input.customFields ? convertCustomFieldValues(await customFieldMap(em(), isStaff(actor) ? 'staff' : 'client'), input.customFields, 'customFields') : {};
   for (const key of Object.keys(customFields)) if (customFields[key] === null) delete customFields[key];
   const fields = { id: '', title, description: input.description, status: input.status ?? 'OPEN', priority: input.priority ?? 'NORMAL', customFields, requester, assignee, parent };
   const payload = ticketEventPayload(actor, { ticket: ticketState(fields) });
   // the ticket and its TICKET_CREATED (the outbox) in one statement: one round trip, atomic
-  const { rows } = await db.query(
+  const { rows } = await (db ?? sqlOf(em())).query(
     `with t as (
        insert into tickets (title, description, status, priority, requester_id, assignee_id, parent_id, custom_fields, created_at, updated_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $9)
@@ -224,7 +229,8 @@ export interface TicketService {
   /** The ticket and the custom-field values the actor sees: a CLIENT those of clientVisible fields only. */
   getWithFields(em: EntityManager, actor: Actor, id: string, field?: string): Promise<{ ticket: Ticket; customFields: Record<string, unknown> }>;
   list(em: EntityManager, actor: Actor, opts: { status?: TicketStatus | null; first: number; offset: number }): Promise<Ticket[]>;
-  create(em: EntityManager, actor: Actor, input: CreateTicketInput): Promise<Ticket>;
+  /** See createTicket (`em` may be a function that gives it). */
+  create(em: EntityManager | (() => EntityManager), actor: Actor, input: CreateTicketInput): Promise<Ticket>;
   update(em: EntityManager, actor: Actor, id: string, input: UpdateTicketInput): Promise<{ ticket: Ticket; changes: FieldChange[] }>;
   addPost(em: EntityManager, actor: Actor, post: NewPost, fields?: PostFieldNames): Promise<Post>;
   /** Posts of many tickets at once, oldest first; `clientView`: REPLY posts only. */

@@ -115,7 +115,8 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
         const auth = c.connectionParams?.authorization;
         const ctx = await contextFor(typeof auth === 'string' ? auth : undefined);
         if (!ctx.user) return false;
-        c.extra.ctx = { ...ctx, flow: attachFlowGate(c.extra.socket) };
+        ctx.flow = attachFlowGate(c.extra.socket);
+        c.extra.ctx = ctx;
         c.extra.keyHash = ctx.user.apiKeyHash;
         sessions.add(c.extra.socket, ctx.user);
         return true;
@@ -143,7 +144,7 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
           document: prepared.document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: { ...base, user, em, loaders: createLoaders(em, services) } satisfies GraphQLContext,
+          contextValue: { services, user, automated: base.automated, flow: base.flow, em, loaders: createLoaders(em, services) } satisfies GraphQLContext,
         };
       },
       // the same error shapes as over HTTP (codes, fields, no internals)

@@ -19,26 +19,39 @@ export interface GraphQLContext {
 
 /**
  * A request's context. Its EntityManager is forked, and the caller merged into it, when a
- * resolver first needs one: a request served by plain SQL (createTicket) never pays for it.
+ * resolver first needs one: a request served by plain SQL (createTicket) never pays for
+ * it. The lazy members are getters of the class, not own properties: Apollo copies the
+ * context's own properties for each operation, which would call own getters at once.
  */
+class RequestContext implements GraphQLContext {
+  private forked?: EntityManager;
+  private made?: Loaders;
+  readonly user: User | null;
+  readonly automated: boolean;
+
+  constructor(
+    readonly services: AppServices,
+    actor: Actor,
+  ) {
+    this.user = actor.user;
+    this.automated = actor.automated;
+  }
+
+  get em(): EntityManager {
+    if (!this.forked) {
+      this.forked = this.services.orm.em.fork();
+      if (this.user) this.forked.merge(this.user);
+    }
+    return this.forked;
+  }
+
+  get loaders(): Loaders {
+    return (this.made ??= createLoaders(this.em, this.services));
+  }
+}
+
 export function requestContext(services: AppServices, actor: Actor): GraphQLContext {
-  let em: EntityManager | undefined;
-  let loaders: Loaders | undefined;
-  return {
-    user: actor.user,
-    automated: actor.automated,
-    services,
-    get em() {
-      if (!em) {
-        em = services.orm.em.fork();
-        if (actor.user) em.merge(actor.user);
-      }
-      return em;
-    },
-    get loaders() {
-      return (loaders ??= createLoaders(this.em, services));
-    },
-  };
+  return new RequestContext(services, actor);
 }
 
 export function actorOf(ctx: GraphQLContext): Actor {

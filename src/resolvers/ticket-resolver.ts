@@ -39,7 +39,7 @@ export class TicketResolver {
   @Authorized()
   @Mutation(() => TicketType)
   async createTicket(@Arg('input', () => CreateTicketInput) input: CreateTicketInput, @Ctx() ctx: GraphQLContext): Promise<TicketType> {
-    return toTicket(await ctx.services.tickets.create(ctx.em, actorOf(ctx), input));
+    return toTicket(await ctx.services.tickets.create(() => ctx.em, actorOf(ctx), input));
   }
 
   @Authorized('ADMIN', 'AGENT')

@@ -1,4 +1,5 @@
 /** HTTP edges: GET /graphql, unreadable bodies, the REST subset's shapes and user_id. */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, ADMIN_EMAIL, ADMIN_KEY, startTestApp, type TestApp } from '../support/app.js';
 import { startReceiver } from '../support/receiver.js';
@@ -53,6 +54,32 @@ describe('GraphQL over HTTP', () => {
       expect(queries).toBeLessThanOrEqual(8);
     } finally {
       await receiver.close();
+    }
+  });
+
+  it('createTicket without references to other rows never forks an EntityManager; with a requesterId it does, and the ticket names it', async () => {
+    const { orm } = app.services;
+    // the dispatcher forks one for the first batch at a definitions version: that batch first
+    await app.ok(`mutation { createTicket(input: { title: "warm-up", description: "d" }) { id } }`);
+    const db = new pg.Client({ connectionString: app.databaseUrl });
+    await db.connect();
+    const unprocessed = async () => (await db.query(`select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n;
+    await waitFor(async () => (await unprocessed()) === 0, { what: 'the warm-up event to be processed' });
+    const fork = orm.em.fork.bind(orm.em);
+    let forks = 0;
+    orm.em.fork = ((...args: Parameters<typeof fork>) => (forks++, fork(...args))) as typeof orm.em.fork;
+    try {
+      for (let i = 0; i < 3; i++) await app.ok(`mutation { createTicket(input: { title: "plain ${i}", description: "d" }) { id title status } }`);
+      await waitFor(async () => (await unprocessed()) === 0, { what: 'their events to be processed' });
+      expect(forks).toBe(0);
+      const me = (await app.ok(`{ me { id } }`)).me.id;
+      forks = 0;
+      const made = await app.ok(`mutation($r: ID) { createTicket(input: { title: "named", description: "d", requesterId: $r }) { id requester { id } } }`, { r: me });
+      expect(made.createTicket.requester.id).toBe(me);
+      expect(forks).toBeGreaterThan(0);
+    } finally {
+      orm.em.fork = fork;
+      await db.end();
     }
   });
 
