@@ -2,7 +2,14 @@
  * `npm start`: reads the environment, starts deskhooks, prints where it listens (and a
  * generated admin key, once), and stops cleanly within 10 s on SIGTERM, SIGINT or SIGHUP,
  * or when the `npm start` command that ran it is gone (src/launcher.ts).
+ *
+ * With DESKHOOKS_ROLE=all (the default) the delivery worker runs in a worker thread of
+ * its own, as a `worker` role on the same database: HTTP, GraphQL and the dispatcher on
+ * the main thread, sending on a second core (DESKHOOKS_DELIVERY_THREAD=false keeps both
+ * on one thread). The main thread owns the process: it starts the thread once it has
+ * started itself, stops it first, and stops the process if the thread fails.
  */
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, redactConsole } from './log.js';
 import { describeError, isDatabaseError } from './log-redact.js';
@@ -68,8 +75,15 @@ async function run(): Promise<void> {
     stop('unhandled promise rejection', 1);
   });
 
-  const app = await startDeskhooks(config, { log, stopGraceMs: 5_000 });
+  const inThread = config.role === 'all' && config.deliveryThread;
+  let stopThread = async () => {};
+  const app = await startDeskhooks(config, { log, stopGraceMs: 5_000, worker: !inThread, stopAlongside: () => stopThread() });
   state.app = app;
+  if (inThread) {
+    const thread = startDeliveryThread(app.databaseUrl, (reason) => stop(reason, 1));
+    stopThread = thread.stop;
+    await thread.started.catch(() => {}); // a failure has asked for the stop
+  }
   if (state.stopCode !== null) return void finish(app, state.stopCode);
   if (app.bootstrap.generatedKey) {
     console.log(
@@ -85,10 +99,65 @@ async function run(): Promise<void> {
   } else if (app.bootstrap.created) {
     log.info(`created the administrator ${app.bootstrap.email} with BOOTSTRAP_ADMIN_API_KEY`);
   }
-  log.info(`role ${config.role}; listening on ${app.url}${config.role === 'worker' ? ' (/healthz)' : ' (GraphQL at /graphql, websocket subscriptions at /graphql, /healthz, REST at /api/v2)'}`);
+  log.info(`role ${config.role}${inThread ? ' (deliveries in a thread of their own)' : ''}; listening on ${app.url}${config.role === 'worker' ? ' (/healthz)' : ' (GraphQL at /graphql, websocket subscriptions at /graphql, /healthz, REST at /api/v2)'}`);
 }
 
-run().catch((err) => {
+/** Messages between the main thread and the delivery thread. */
+type ToThread = 'stop';
+type FromThread = 'started';
+
+/**
+ * Starts this file again as the delivery thread on `databaseUrl` (the main thread's, an
+ * embedded one included). `failed` is called when it fails or exits unasked.
+ */
+function startDeliveryThread(databaseUrl: string, failed: (reason: string) => void): { started: Promise<void>; stop: () => Promise<void> } {
+  const thread = new Worker(new URL(import.meta.url), { workerData: { databaseUrl } });
+  let stopping = false;
+  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  const started = new Promise<void>((resolve, reject) => {
+    thread.on('message', (m: FromThread) => m === 'started' && resolve());
+    thread.once('error', (err) => {
+      reject(err);
+      failed(`the delivery thread failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    thread.once('exit', (code) => {
+      reject(new Error(`the delivery thread exited (code ${code})`));
+      if (!stopping) failed(`the delivery thread exited (code ${code})`);
+    });
+  });
+  return {
+    started,
+    async stop() {
+      stopping = true;
+      thread.postMessage('stop' satisfies ToThread);
+      await exited;
+    },
+  };
+}
+
+/** The delivery thread: the `worker` role without HTTP, stopped by the main thread. */
+async function runDeliveryThread(databaseUrl: string): Promise<void> {
+  const config = loadConfig({ ...process.env, DESKHOOKS_ROLE: 'worker', DATABASE_URL: databaseUrl });
+  redactConsole();
+  const log = createLogger(config.logLevel);
+  const app = await startDeskhooks(config, { log, stopGraceMs: 5_000, http: false });
+  parentPort!.on('message', (m: ToThread) => {
+    if (m !== 'stop') return;
+    void app
+      .stop()
+      .catch((err) => log.error('the delivery thread did not stop cleanly', err))
+      // Agenda and pg leave timers behind after stop(): end the thread explicitly
+      .finally(() => process.exit(0));
+  });
+  parentPort!.postMessage('started' satisfies FromThread);
+}
+
+if (!isMainThread) {
+  runDeliveryThread((workerData as { databaseUrl: string }).databaseUrl).catch((err) => {
+    process.stderr.write(`deskhooks: the delivery thread could not start: ${isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+} else run().catch((err) => {
   // a database error quotes values; anything else that stops the start is the operator's to read
   process.stderr.write(`deskhooks: could not start: ${isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

@@ -22,6 +22,8 @@ export interface Config {
   readonly bootstrapAdminApiKey: string | undefined;
   /** api: GraphQL, REST, dispatcher; worker: deliveries; all: both */
   readonly role: Role;
+  /** role all under `npm start`: the deliveries run in a thread of their own (a second core) */
+  readonly deliveryThread: boolean;
   /** ms between attempts of a failing delivery */
   readonly retryIntervalMs: number;
   /** ms after the first attempt after which no attempt starts */
@@ -139,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     retryWindowMs,
     requestTimeoutMs: duration(env, 'DESKHOOKS_REQUEST_TIMEOUT', '15s'),
     allowPrivateNetworks: boolean(env, 'DESKHOOKS_ALLOW_PRIVATE_NETWORKS', false),
+    deliveryThread: boolean(env, 'DESKHOOKS_DELIVERY_THREAD', true),
     secretKey,
     workerConcurrency: integer(env, 'DESKHOOKS_WORKER_CONCURRENCY', 64, 1, 1000),
     sweepIntervalMs: duration(env, 'DESKHOOKS_SWEEP_INTERVAL', '5s', 100),

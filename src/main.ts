@@ -52,6 +52,12 @@ export interface StartOptions {
   clock?: () => Date;
   /** time an in-flight attempt gets to finish at stop before it is released */
   stopGraceMs?: number;
+  /** false: role all without its delivery worker (src/cli.ts runs it in a thread) */
+  worker?: boolean;
+  /** false: no HTTP server (a delivery thread: the process's main thread serves HTTP) */
+  http?: boolean;
+  /** stopped side by side with the HTTP server and the worker, before anything they use (src/cli.ts's delivery thread) */
+  stopAlongside?: () => Promise<void>;
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
@@ -117,7 +123,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const webhooks = createWebhookService({ box: secretBox, userAgent: `deskhooks/${VERSION}`, rulesUsing: rules.usingWebhook });
 
     const runsApi = config.role !== 'worker';
-    const runsWorker = config.role !== 'api';
+    const runsWorker = config.role !== 'api' && opts.worker !== false;
     const clock = opts.clock ?? (() => new Date());
     const deliveries = createDeliveryService(secretBox, `deskhooks/${VERSION}`, clock);
     const deliveryEvents = createDeliveryEventHub(feedLoader(pool), (m, e) => log.error(m, e));
@@ -190,10 +196,10 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const schema = await buildGraphQLSchema();
     // ready: the job engine runs, the database answers, and wake-ups / the live feed are heard
     const isReady = async () => jobs.ready && listener.connected && (await pool.query('select 1').then(() => true, () => false));
-    const app = await createHttpApp(services, schema, isReady, { api: runsApi, notifications: listener });
-    const port = await app.listen(config.port, config.host);
+    const app = opts.http === false ? null : await createHttpApp(services, schema, isReady, { api: runsApi, notifications: listener });
+    const port = app ? await app.listen(config.port, config.host) : 0;
     // side by side, so that the stop stays within 10 s: requests get 3 s, attempts 5 s
-    onStop('HTTP server and delivery worker', () => Promise.all([app.close(), worker?.stop(opts.stopGraceMs ?? 5_000)]));
+    onStop('HTTP server and delivery worker', () => Promise.all([app?.close(), worker?.stop(opts.stopGraceMs ?? 5_000), opts.stopAlongside?.()]));
     // catch up on whatever was left: events and deliveries of an earlier run
     void dispatcher?.wake();
     void worker?.wake();
