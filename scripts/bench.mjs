@@ -14,6 +14,9 @@
  *   npm run bench                 human-readable report
  *   npm run bench -- --json       one JSON object
  *   options: --n=5000 --agenda-n=2000 --seconds=10 --concurrency=64
+ *   --signing=on|off: the deliveries belong to one webhook (maxConcurrency 1000, no rate
+ *   limit) that signs every attempt (Standard Webhooks) or not; compare the two drains.
+ *   Without it the deliveries belong to no webhook.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +38,7 @@ import { createSecretBox } from '../dist/crypto/secret-box.js';
 import { createLogger } from '../dist/log.js';
 import { createListener } from '../dist/db/listener.js';
 import { DELIVERIES_CHANNEL } from '../dist/delivery/store.js';
+import { newSigningSecret } from '../dist/delivery/signing.js';
 
 const args = process.argv.slice(2);
 const asJson = args.includes('--json');
@@ -46,6 +50,8 @@ const N = opt('n', 5000);
 const AGENDA_N = opt('agenda-n', 2000);
 const SECONDS = opt('seconds', 10);
 const CONCURRENCY = opt('concurrency', 64);
+const SIGNING = args.find((x) => x.startsWith('--signing='))?.split('=')[1] ?? null;
+if (SIGNING !== null && SIGNING !== 'on' && SIGNING !== 'off') throw new Error('--signing takes on or off');
 const say = (...m) => !asJson && console.log(...m);
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -131,11 +137,18 @@ const orm = await openOrm(url, { pool: { min: 0, max: 4 } });
 const pool = new pg.Pool({ connectionString: url, max: 10 });
 pool.on('error', () => {});
 const log = createLogger('error');
+const box = createSecretBox(Buffer.alloc(32, 1));
+// --signing: one webhook owns the deliveries, its limits out of the way
+const webhookId = SIGNING === null ? null : (await pool.query(
+  `insert into webhooks (name, method, url, format, headers, response_mappings, created_at, updated_at, signing_enabled, signing_secret_sealed, max_concurrency)
+   values ('bench', 'POST', $1, 'JSON', '[]', '[]', now(), now(), $2, $3, 1000) returning id::text as id`,
+  [target, SIGNING === 'on', box.seal(newSigningSecret())],
+)).rows[0].id;
 const worker = new DeliveryWorker({
   store: createWorkerStore(pool, orm, log),
   sender: createSender({ timeoutMs: 15_000, allowPrivateNetworks: true, connections: CONCURRENCY }),
   policy: createRetryPolicy({ intervalMs: 30 * 60_000, windowMs: 24 * 3_600_000 }),
-  box: createSecretBox(Buffer.alloc(32, 1)),
+  box,
   log,
   concurrency: CONCURRENCY,
   leaseMs: 60_000,
@@ -152,10 +165,10 @@ async function enqueue(count) {
   const t = String(now());
   const request = JSON.stringify({ method: 'POST', url: target, headers: { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'deskhooks/bench', 'X-Bench-Enqueued': t }, body: '{"text":"hello"}' });
   await pool.query(
-    `insert into deliveries (id, webhook_name, status, request, processing, notes, next_attempt_at, created_at, attempt_count)
-     select id, 'bench', 'PENDING', $2::jsonb, '{"responseMappings":[],"successComment":"","context":{}}'::jsonb, '[]'::jsonb, now(), now(), 0
+    `insert into deliveries (id, webhook_id, webhook_name, status, request, processing, notes, next_attempt_at, created_at, attempt_count)
+     select id, $3::bigint, 'bench', 'PENDING', $2::jsonb, '{"responseMappings":[],"successComment":"","context":{}}'::jsonb, '[]'::jsonb, now(), now(), 0
        from unnest($1::uuid[]) id`,
-    [ids, request],
+    [ids, request, webhookId],
   );
   return ids;
 }
@@ -211,7 +224,7 @@ async function offered(perSecond, seconds) {
 }
 
 // ---------------------------------------------------------------- run
-say(`deskhooks delivery benchmark — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, worker concurrency ${CONCURRENCY}`);
+say(`deskhooks delivery benchmark — ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, worker concurrency ${CONCURRENCY}${SIGNING === null ? '' : `, one webhook, signing ${SIGNING}`}`);
 const rawUndiciPerSec = await rawUndici(N);
 say(`1. raw undici POST:                 ${rawUndiciPerSec.toFixed(0)} requests/s (${N} requests)`);
 const ag = await agendaPerJob(AGENDA_N);
@@ -236,6 +249,7 @@ const result = {
   overload: { offeredPerSec: overloadRate, completingPerSec: Math.round(ov.completedPerSecDuringLoad), fractionOfDrain: +(ov.completedPerSecDuringLoad / d.rate).toFixed(2), arrived: ov.arrived, offered: ov.offered },
   cores: cpus().length,
   node: process.version,
+  ...(SIGNING === null ? {} : { signing: SIGNING }),
 };
 if (asJson) console.log(JSON.stringify(result));
 

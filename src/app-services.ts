@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import type { Orm } from './db/index.js';
 import type { Logger } from './log.js';
 import type { CustomFieldService, TicketService, UserService } from './helpdesk/index.js';
-import type { DeliveryService, DeliveryEventHub, WebhookService } from './delivery/index.js';
+import type { DeliveryService, DeliveryEventHub, WebhookHealthService, WebhookService } from './delivery/index.js';
 import type { RuleService } from './dispatcher/index.js';
 
 export interface AppServices {
@@ -22,4 +22,6 @@ export interface AppServices {
   rules: RuleService;
   deliveries: DeliveryService;
   deliveryEvents: DeliveryEventHub;
+  /** Webhook.health and Webhook.stats */
+  webhookHealth: WebhookHealthService;
 }

@@ -38,6 +38,8 @@ export interface Config {
   readonly workerConcurrency: number;
   /** how often the recovery sweep runs (ms) */
   readonly sweepIntervalMs: number;
+  /** how often an open breaker sends a webhook's oldest held delivery as a probe (ms) */
+  readonly breakerProbeIntervalMs: number;
   /** log level */
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
 }
@@ -145,6 +147,7 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey,
     workerConcurrency: integer(env, 'DESKHOOKS_WORKER_CONCURRENCY', 64, 1, 1000),
     sweepIntervalMs: duration(env, 'DESKHOOKS_SWEEP_INTERVAL', '5s', 100),
+    breakerProbeIntervalMs: duration(env, 'DESKHOOKS_BREAKER_PROBE_INTERVAL', '30s', 100),
     logLevel: oneOf(env, 'DESKHOOKS_LOG_LEVEL', 'info', ['silent', 'error', 'info', 'debug'] as const),
   };
   return Object.freeze(config);

@@ -20,6 +20,7 @@ import {
   createSender,
   createRetryPolicy,
   createWorkerStore,
+  createWebhookHealthService,
   DELIVERIES_CHANNEL,
   DELIVERY_EVENTS_CHANNEL,
 } from './delivery/index.js';
@@ -120,7 +121,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const tickets = createTicketService({ db: withStatementOnError(pool) });
     const customFields = createCustomFieldService();
     const rules = createRuleService();
-    const webhooks = createWebhookService({ box: secretBox, userAgent: `deskhooks/${VERSION}`, rulesUsing: rules.usingWebhook });
+    const webhooks = createWebhookService({ box: secretBox, userAgent: `deskhooks/${VERSION}`, rulesUsing: rules.usingWebhook, clock: opts.clock });
 
     const runsApi = config.role !== 'worker';
     const runsWorker = config.role !== 'api' && opts.worker !== false;
@@ -140,7 +141,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     });
     const worker = runsWorker
       ? new DeliveryWorker({
-          store: createWorkerStore(pool, orm, log),
+          store: createWorkerStore(pool, orm, log, { probeIntervalMs: config.breakerProbeIntervalMs, retryWindowMs: config.retryWindowMs }),
           sender: createSender({ timeoutMs: config.requestTimeoutMs, allowPrivateNetworks: config.allowPrivateNetworks }),
           policy: createRetryPolicy({ intervalMs: config.retryIntervalMs, windowMs: config.retryWindowMs }),
           box: secretBox,
@@ -192,7 +193,8 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     onStop('job engine', () => jobs.stop());
     if (dispatcher) onStop('dispatcher', () => dispatcher.stop());
 
-    const services: AppServices = { config, orm, log, users, tickets, customFields, webhooks, rules, deliveries, deliveryEvents };
+    const webhookHealth = createWebhookHealthService(withStatementOnError(pool), clock);
+    const services: AppServices = { config, orm, log, users, tickets, customFields, webhooks, rules, deliveries, deliveryEvents, webhookHealth };
     const schema = await buildGraphQLSchema();
     // ready: the job engine runs, the database answers, and wake-ups / the live feed are heard
     const isReady = async () => jobs.ready && listener.connected && (await pool.query('select 1').then(() => true, () => false));

@@ -1,6 +1,8 @@
 /**
  * Delivery: a webhook and a ticket become a rendered request (request.ts), sent with
- * undici behind the address guard (send.ts), judged by the retry policy (policy.ts) into
+ * undici behind the address guard (send.ts) and signed per attempt (signing.ts, with the
+ * webhook's secrets and success rule read at send time by send-policy.ts), judged by its
+ * success rule (success-rule.ts) and the retry policy (policy.ts) into
  * an outcome (outcome.ts), recorded in batches by the worker (worker.ts, recorder.ts)
  * through the one owner of delivery rows and their feed messages (store.ts), answered
  * back onto the ticket (response.ts, write-back.ts), and published on the live feed (events.ts).
@@ -23,7 +25,7 @@ export {
   type HubOptions,
 } from './events.js';
 export { feedLoader, type AttemptRow, type DeliveryRow } from './feed-loader.js';
-export { createRetryPolicy, formatDuration, maxAttempts, type DecideInput, type RetryPolicy, type RetryPolicyConfig } from './policy.js';
+export { createRetryPolicy, formatDuration, maxAttempts, retryAfterTime, type DecideInput, type RetryPolicy, type RetryPolicyConfig } from './policy.js';
 export {
   authorizationFor,
   previewRequest,
@@ -52,16 +54,20 @@ export {
 export { cutText, isStorableText, storableFromBytes, storableText, storableValue } from './storable.js';
 export { DELIVERIES_CHANNEL, DELIVERY_EVENTS_CHANNEL, eventPayloads, feedMessages, isAttemptInFlight, type Transition } from './store.js';
 export { createWorkerStore } from './recorder.js';
+export { createWebhookHealthService, STATS_MAX_HOURS, type StatsBucketView, type WebhookHealthService, type WebhookHealthView, type WebhookStatsView } from './health.js';
 export {
   createWebhookService,
   findWebhook,
   getWebhook,
   PREVIEW_DELIVERY_ID,
   webhookDef,
+  webhookOffMessage,
   type RulesUsingWebhook,
   type WebhookInput,
   type WebhookService,
   type WebhookServiceDeps,
 } from './webhooks.js';
+export { judgeAnswer, parseStatuses, successRuleOf, successRuleProblems, type SuccessRuleInput } from './success-rule.js';
+export { newSigningSecret, signatureHeaders, signingKey, SIGNING_SECRET_PREFIX } from './signing.js';
 export { deliveryView, type DeliveryView, type DeliveryViewInput } from './view.js';
 export { DeliveryWorker, type WorkerOptions, type WorkerStore } from './worker.js';

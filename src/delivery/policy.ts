@@ -4,7 +4,10 @@
  *
  * The schedule is anchored on the first attempt (attempt n+1 is due at
  * first + n × interval), so slow attempts or a late worker do not push later attempts
- * out and the window bound holds exactly.
+ * out and the window bound holds exactly. A 429 or 503 with Retry-After moves the next
+ * attempt to the time it names (at least 1 s; past the window: this attempt is the last).
+ * A failure the success rule made final (`rejected`) and a 410 Gone end the delivery at
+ * once; a 410 also asks for the webhook to be switched off (Decision.switchOff).
  */
 import type { Decision } from '../domain/index.js';
 import type { AttemptResult } from './types.js';
@@ -51,6 +54,32 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
+/** HTTP dates (RFC 9110 5.6.7): IMF-fixdate, the obsolete RFC 850 and asctime forms. */
+const HTTP_DATE = [
+  /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/,
+];
+
+/** The shortest wait a Retry-After may ask for. */
+export const MIN_RETRY_AFTER_MS = 1000;
+
+/**
+ * The time a Retry-After header names (delay-seconds or an HTTP date), at least
+ * MIN_RETRY_AFTER_MS after `now`; null when absent or unreadable.
+ */
+export function retryAfterTime(header: string | null, now: Date): Date | null {
+  const value = header?.trim() ?? '';
+  if (value === '') return null;
+  let at: number;
+  if (/^\d+$/.test(value)) at = now.getTime() + Math.min(Number(value), 10 * 365 * 86_400) * 1000;
+  else if (HTTP_DATE.some((re) => re.test(value))) {
+    at = Date.parse(/GMT$/.test(value) ? value : `${value} GMT`);
+    if (Number.isNaN(at)) return null;
+  } else return null;
+  return new Date(Math.max(at, now.getTime() + MIN_RETRY_AFTER_MS));
+}
+
 export function createRetryPolicy(config: RetryPolicyConfig): RetryPolicy {
   const { intervalMs, windowMs } = config;
   if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new RangeError(`retry interval must be a positive number of ms, got ${intervalMs}`);
@@ -61,7 +90,23 @@ export function createRetryPolicy(config: RetryPolicyConfig): RetryPolicy {
     if (!Number.isInteger(attemptNumber) || attemptNumber < 1) throw new RangeError(`attemptNumber must be an integer ≥ 1, got ${attemptNumber}`);
     if (result.errorClass === 'none') return { kind: 'succeeded' };
     const lastError = result.error ?? result.errorClass;
+    if (result.statusCode === 410) {
+      return { kind: 'failed', reason: `not retried: ${lastError}; the receiver says the endpoint is gone, so the webhook was switched off`, switchOff: 'the receiver answered HTTP 410 Gone' };
+    }
+    if (result.errorClass === 'rejected') return { kind: 'failed', reason: lastError };
     if (FINAL_CLASSES.has(result.errorClass)) return { kind: 'failed', reason: `not retried: ${lastError}` };
+
+    const asked = result.statusCode === 429 || result.statusCode === 503 ? retryAfterTime(result.retryAfter ?? null, now) : null;
+    if (asked !== null) {
+      // the receiver names the next attempt's time (sooner or later than the schedule's)
+      if (asked.getTime() - firstAttemptAt.getTime() > windowMs) {
+        return {
+          kind: 'failed',
+          reason: `Retry-After asks for the next attempt at ${asked.toISOString()}, past the retry window of ${formatDuration(windowMs)} (it ends at ${new Date(firstAttemptAt.getTime() + windowMs).toISOString()}); last error: ${lastError}`,
+        };
+      }
+      return { kind: 'retry', at: asked };
+    }
 
     const offset = attemptNumber * intervalMs;
     const due = firstAttemptAt.getTime() + offset;

@@ -12,18 +12,44 @@ import type pg from 'pg';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../log.js';
 import { minimalOutcome, recordingError, withNote, type Outcome } from './outcome.js';
-import { claimDue, recordBatch, releaseClaims } from './store.js';
+import { recordBatch, releaseClaims, switchOffWebhook } from './store.js';
+import { createClaimer, type SchedulingConfig } from './scheduling.js';
+import { loadSendPolicies } from './send-policy.js';
 import { recordWithTicketWork } from './write-back.js';
 import type { WorkerStore } from './worker.js';
 
-/** The worker's store on the database: claims and releases (store.ts), recording with the fallbacks below. */
-export function createWorkerStore(pool: pg.Pool, orm: MikroORM, log: Logger): WorkerStore {
+/** Without a configuration: a probe every 30 s, switched off after 24 h open. */
+const DEFAULT_SCHEDULING: SchedulingConfig = { probeIntervalMs: 30_000, retryWindowMs: 24 * 3_600_000 };
+
+/**
+ * The worker's store on the database: claims within the webhooks' limits (scheduling.ts),
+ * releases (store.ts), recording with the fallbacks below.
+ */
+export function createWorkerStore(pool: pg.Pool, orm: MikroORM, log: Logger, scheduling: SchedulingConfig = DEFAULT_SCHEDULING): WorkerStore {
   return {
-    claim: (limit, now, leaseMs) => claimDue(pool, limit, now, leaseMs),
+    claim: createClaimer(pool, scheduling),
     release: (ids) => releaseClaims(pool, ids),
     record: (outcomes) => recordOutcomes(pool, outcomes, log),
     recordWithTicketWork: (outcome) => recordOutcomeWithTicketWork(() => orm.em.fork(), pool, outcome, log),
+    policies: (webhookIds) => loadSendPolicies(pool, webhookIds),
+    switchOff: (webhookId, exceptId, reason, now) => inTransaction(pool, (client) => switchOffWebhook(client, webhookId, exceptId, reason, now)),
   };
+}
+
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('begin');
+    const out = await work(client);
+    await client.query('commit');
+    return out;
+  } catch (err) {
+    await client.query('rollback').catch(() => (broken = true));
+    throw err;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** Errors after which the same transaction may well succeed when run again. */

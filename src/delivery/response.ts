@@ -238,6 +238,28 @@ function extract(parsed: ParsedBody, path: string): Extracted {
   return { ok: true, value };
 }
 
+/**
+ * The value at `path` in a parsed answer, as a success rule reads it: an XML element with
+ * attributes reads as its text (empty when it has attributes only). Not found when the
+ * path does not parse or leads nowhere.
+ */
+export function resolvePath(parsed: ParsedBody, path: string): { found: true; value: unknown } | { found: false } {
+  let segments: PathSegment[];
+  try {
+    segments = parseMappingPath(path);
+  } catch {
+    return { found: false };
+  }
+  const r = walk(parsed.value, segments);
+  if (!r.found) return { found: false };
+  let value = r.value;
+  if (parsed.kind === 'xml' && isPlainObject(value)) {
+    if (Object.hasOwn(value, '#text')) value = value['#text'];
+    else if (Object.keys(value).every((k) => k.startsWith('@_'))) value = '';
+  }
+  return { found: true, value };
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -89,6 +89,7 @@ export function createSender(opts: SenderOptions): Sender {
       statusCode = res.statusCode;
       const ct = res.headers['content-type'];
       responseContentType = (Array.isArray(ct) ? ct[0] : ct) ?? null;
+      const retryAfter = res.headers['retry-after'];
       const body = await readCapped(res.body, maxBytes);
       const failed = statusCode >= 400;
       return done({
@@ -96,6 +97,7 @@ export function createSender(opts: SenderOptions): Sender {
         error: failed ? `HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trimEnd() : null,
         responseBody: body.text,
         responseTruncated: body.truncated,
+        retryAfter: (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
       });
     } catch (err) {
       if (abort.cause() === 'shutdown') return done(SHUTTING_DOWN);

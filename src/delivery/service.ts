@@ -12,7 +12,7 @@ import { badInput, notFound } from '../errors.js';
 import { buildTemplateContext, loadTicketForTemplates, type TemplateContext } from '../templates/index.js';
 import { redactedAuthorization, renderRequest, RequestRenderError, urlTagProblem } from './request.js';
 import { sealCredentials } from './credentials.js';
-import { webhookDef, getWebhook } from './webhooks.js';
+import { findWebhook, getWebhook, webhookDef, webhookOffMessage } from './webhooks.js';
 import { cancelDelivery, failUnsendable, insertDeliveries, queueDelivery, type DeliveryFields, type NewDeliveryRow, type Queryable } from './store.js';
 import type { WebhookDef } from './types.js';
 import { isOpenDelivery, type Continuation, type DeliveryStatus, type TicketEventType } from '../domain/index.js';
@@ -123,6 +123,7 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
 
     async test(em, webhookId, ticketId) {
       const webhook = await getWebhook(em, webhookId, 'id');
+      if (!webhook.enabled) throw badInput('id', `${webhookOffMessage(webhook)}: it gets no new deliveries`);
       // a definition saved before URLs were checked for tags next to the host: refused, not sent
       const tagProblem = urlTagProblem(webhook.url);
       if (tagProblem) throw badInput('url', `webhook ${webhookId} cannot be sent: ${tagProblem}`);
@@ -141,6 +142,8 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
       if (!original.request.url || original.status === 'FAILED' && original.attemptCount === 0) {
         throw badInput('deliveryId', 'this delivery was never sent (its request could not be rendered); fix the webhook and use testWebhook');
       }
+      const webhook = original.webhookId ? await findWebhook(em, original.webhookId) : null;
+      if (webhook && !webhook.enabled) throw badInput('deliveryId', `${webhookOffMessage(webhook)}: it gets no new deliveries`);
       const copy = queueDelivery(em, {
         id: randomUUID(),
         webhookId: original.webhookId,

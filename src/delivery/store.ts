@@ -32,6 +32,7 @@ import { Delivery, sqlOf } from '../db/index.js';
 import { defineClaim, type Queryable } from '../queue/index.js';
 import { OPEN_DELIVERY_STATUSES, type Continuation, type Decision, type DeliveryEventMessage, type DeliveryStatus, type MappingTarget, type RenderedRequest } from '../domain/index.js';
 import type { TemplateContext } from '../templates/index.js';
+import { recordBreakerAttempts, type BreakerAttempt } from './breaker.js';
 
 export type { Queryable } from '../queue/index.js';
 
@@ -89,6 +90,8 @@ export interface ClaimedDelivery extends DeliveryIds {
   lastError: string | null;
   /** true when success needs ticket work (mappings, comment, continuation) */
   needsProcessing: boolean;
+  /** claimed as its webhook's breaker probe (src/delivery/scheduling.ts) */
+  probe?: boolean;
 }
 
 export interface AttemptRow {
@@ -118,6 +121,8 @@ export interface OutcomeRows {
   attempt: AttemptRow | null;
   update: DeliveryUpdate;
   events: DeliveryEventMessage[];
+  /** the claimed delivery: whether it went as its webhook's breaker probe */
+  delivery?: { probe?: boolean };
 }
 
 /** What a success does to the ticket, stored with the delivery when it was queued. */
@@ -128,6 +133,10 @@ export interface Processing {
 }
 
 // ---------------------------------------------------------------- the worker's path
+
+/** What a claim returns of a row (claimed as `t`, its columns before the claim as `due`), as claimedFromRow reads it. */
+export const CLAIMED_COLUMNS = `t.id, t.webhook_id, t.webhook_name, t.ticket_id, t.status, t.request, t.auth_sealed, t.attempt_count, due.first_attempt_at, t.last_error,
+       (t.continuation is not null or t.processing->>'successComment' <> '' or jsonb_array_length(t.processing->'responseMappings') > 0) as needs_processing`;
 
 /**
  * Claims up to `limit` due deliveries for `leaseMs`. A delivery claimed for its first
@@ -144,10 +153,13 @@ export const claimDue = defineClaim<ClaimedDelivery>(
     orderBy: 'next_attempt_at',
     set: 'first_attempt_at = coalesce(t.first_attempt_at, $2::timestamptz)',
     before: ['first_attempt_at'],
-    returning: `t.id, t.webhook_id, t.webhook_name, t.ticket_id, t.status, t.request, t.auth_sealed, t.attempt_count, due.first_attempt_at, t.last_error,
-       (t.continuation is not null or t.processing->>'successComment' <> '' or jsonb_array_length(t.processing->'responseMappings') > 0) as needs_processing`,
+    returning: CLAIMED_COLUMNS,
   },
-  (r) => ({
+  (r) => claimedFromRow(r),
+);
+
+export function claimedFromRow(r: any): ClaimedDelivery {
+  return {
     id: r.id,
     webhookId: r.webhook_id,
     webhookName: r.webhook_name,
@@ -159,8 +171,8 @@ export const claimDue = defineClaim<ClaimedDelivery>(
     firstAttemptAt: r.first_attempt_at,
     lastError: r.last_error,
     needsProcessing: r.needs_processing,
-  }),
-);
+  };
+}
 
 /**
  * Gives claims back without counting an attempt (shutdown). An aborted first attempt
@@ -176,11 +188,17 @@ export async function releaseClaims(db: Queryable, ids: string[]): Promise<void>
   );
 }
 
-async function insertAttempts(db: Queryable, attempts: AttemptRow[]): Promise<void> {
+/**
+ * Attempt rows, each with its delivery's webhook and whether it succeeded (what
+ * Webhook.health and Webhook.stats count, src/delivery/health.ts).
+ */
+async function insertAttempts(db: Queryable, attempts: (AttemptRow & { succeeded: boolean })[]): Promise<void> {
   if (!attempts.length) return;
   await db.query(
-    `insert into delivery_attempts (delivery_id, number, started_at, duration_ms, status_code, error, response_body)
-     select * from unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[])
+    `insert into delivery_attempts (delivery_id, number, started_at, duration_ms, status_code, error, response_body, succeeded, webhook_id)
+     select u.*, (select d.webhook_id from deliveries d where d.id = u.delivery_id)
+       from unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[], $8::boolean[])
+            as u(delivery_id, number, started_at, duration_ms, status_code, error, response_body, succeeded)
      on conflict (delivery_id, number) do nothing`,
     [
       attempts.map((a) => a.deliveryId),
@@ -190,6 +208,7 @@ async function insertAttempts(db: Queryable, attempts: AttemptRow[]): Promise<vo
       attempts.map((a) => a.statusCode),
       attempts.map((a) => a.error),
       attempts.map((a) => a.responseBody),
+      attempts.map((a) => a.succeeded),
     ],
   );
 }
@@ -230,10 +249,27 @@ async function updateDeliveries(db: Queryable, updates: DeliveryUpdate[]): Promi
  * Returns the ids whose state changed. Runs in the caller's transaction.
  */
 export async function writeOutcomes(db: Queryable, outcomes: OutcomeRows[]): Promise<Set<string>> {
-  await insertAttempts(db, outcomes.flatMap((o) => (o.attempt ? [o.attempt] : [])));
+  // an attempt succeeded when it leaves its delivery SUCCEEDED (statusAfter: the policy's decision)
+  await insertAttempts(db, outcomes.flatMap((o) => (o.attempt ? [{ ...o.attempt, succeeded: o.update.status === 'SUCCEEDED' }] : [])));
   const updated = await updateDeliveries(db, outcomes.map((o) => o.update));
+  await recordBreakerAttempts(db, breakerAttempts(outcomes), outcomeTime(outcomes));
   await publish(db, outcomes.flatMap((o) => o.events.filter((e) => e.t === 'ATTEMPTED' || updated.has(e.d))));
   return updated;
+}
+
+/** The attempts of webhooks' deliveries, as the breaker (breaker.ts) judges them. */
+function breakerAttempts(outcomes: OutcomeRows[]): BreakerAttempt[] {
+  return outcomes.flatMap((o) => {
+    const webhookId = o.events[0]?.w;
+    if (!o.attempt || !webhookId) return [];
+    return [{ deliveryId: o.attempt.deliveryId, webhookId, succeeded: o.update.status === 'SUCCEEDED', probe: o.delivery?.probe === true }];
+  });
+}
+
+/** When the outcomes were decided (their feed messages' time, from the worker's clock). */
+function outcomeTime(outcomes: OutcomeRows[]): Date {
+  const at = outcomes.flatMap((o) => o.events.map((e) => Date.parse(e.at)));
+  return at.length ? new Date(Math.max(...at)) : new Date();
 }
 
 /** writeOutcomes in one transaction of its own. */
@@ -344,6 +380,23 @@ export async function cancelDelivery(db: Queryable, id: string, now: Date): Prom
   if (!rows[0]) return false;
   await publish(db, feedMessages(rows[0], { kind: 'cancelled' }, now));
   return true;
+}
+
+/**
+ * Switches a webhook off (its receiver is gone) and cancels its open deliveries but
+ * `exceptId` (the one whose outcome says so, recorded by its own transition), with their
+ * feed messages, in one transaction of the caller's. Returns how many were cancelled.
+ */
+export async function switchOffWebhook(db: Queryable, webhookId: string, exceptId: string, reason: string, now: Date): Promise<number> {
+  await db.query(`update webhooks set enabled = false, disabled_reason = $2, disabled_at = $3 where id = $1`, [webhookId, reason, now]);
+  const { rows } = await db.query(
+    `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = $3
+      where webhook_id = $1 and id <> $2 and ${OPEN}
+      returning id, webhook_id::text as "webhookId", ticket_id::text as "ticketId"`,
+    [webhookId, exceptId, now],
+  );
+  await publish(db, rows.flatMap((r) => feedMessages(r, { kind: 'cancelled' }, now)));
+  return rows.length;
 }
 
 // ---------------------------------------------------------------- reads

@@ -30,11 +30,13 @@ export interface AttemptResult {
   statusCode: number | null;
   /** null on success; a human-readable reason otherwise */
   error: string | null;
-  /** how the attempt failed, for the retry policy */
-  errorClass: 'none' | 'http_status' | 'timeout' | 'network' | 'refused_address' | 'invalid_url';
+  /** how the attempt failed, for the retry policy; `rejected`: the success rule failed it with onFailure FAIL (final) */
+  errorClass: 'none' | 'http_status' | 'rejected' | 'timeout' | 'network' | 'refused_address' | 'invalid_url';
   /** body as text, at most the read cap (1 MiB) */
   responseBody: string | null;
   responseContentType: string | null;
   /** true when the body was longer than the cap and was cut */
   responseTruncated: boolean;
+  /** the answer's Retry-After header as sent (seconds or an HTTP date), if any */
+  retryAfter?: string | null;
 }

@@ -1,13 +1,21 @@
 /**
  * Webhook definitions: validated on save (nothing is written when anything is wrong),
- * credentials (auth secrets, secret header values) sealed at rest and never returned;
- * deleted only when no rule sends them; previewed for a ticket without being sent.
+ * credentials (auth secrets, secret header values, signing secrets) sealed at rest and
+ * never returned (a signing secret once, by rotateSigningSecret); the delivery policy
+ * (signing, success rule, ordering, limits) kept by an update that omits it; deleted only
+ * when no rule sends them; previewed for a ticket without being sent; switched back on
+ * (breaker closed) by enableWebhook.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { CustomField, Webhook } from '../db/index.js';
+import { CustomField, sqlOf, Webhook } from '../db/index.js';
 import type { SecretBox } from '../crypto/index.js';
 import { badInput, invalidInput, notFound } from '../errors.js';
-import type { AuthType, BodyFormat, FieldProblem, HttpMethod, MappingTarget, RenderedRequest, StoredHeader } from '../domain/index.js';
+import {
+  MAX_CONCURRENCY_RANGE, PREVIOUS_SECRET_VALID_MS, RATE_LIMIT_RANGE,
+  type AuthType, type BodyFormat, type DeliveryOrdering, type FieldProblem, type HttpMethod, type MappingTarget, type RenderedRequest, type StoredHeader,
+} from '../domain/index.js';
+import { newSigningSecret } from './signing.js';
+import { successRuleOf, successRuleProblems, type SuccessRuleInput } from './success-rule.js';
 import { checkText, TEXT_LIMITS } from '../helpdesk/index.js';
 import { buildTemplateContext, loadTicketForTemplates } from '../templates/index.js';
 import { previewRequest, RequestRenderError, validateWebhookDefinition } from './request.js';
@@ -25,6 +33,14 @@ export interface WebhookInput {
   responseMappings?: { path: string; target: MappingTarget; field: string }[] | null;
   successComment?: string | null;
   enabled?: boolean | null;
+  /** the delivery policy: omitted (or null, but rateLimitPerSecond) on update keeps the stored value */
+  signing?: boolean | null;
+  /** null resets it to the default rule */
+  successRule?: SuccessRuleInput | null;
+  ordering?: DeliveryOrdering | null;
+  maxConcurrency?: number | null;
+  /** null: no limit */
+  rateLimitPerSecond?: number | null;
 }
 
 const isId = (v: string) => /^[1-9][0-9]{0,17}$/.test(v);
@@ -67,6 +83,10 @@ function textProblems(input: WebhookInput): FieldProblem[] {
     checkText(problems, `responseMappings[${i}].field`, m.field, name);
   });
   checkText(problems, 'successComment', input.successComment, text);
+  const rule = input.successRule;
+  checkText(problems, 'successRule.statuses', rule?.statuses, line);
+  checkText(problems, 'successRule.path', rule?.path, line);
+  checkText(problems, 'successRule.value', rule?.value, line);
   return problems;
 }
 
@@ -98,6 +118,14 @@ async function validate(em: EntityManager, input: WebhookInput, storedSecret: bo
   if (auth.type === 'BEARER' && auth.secret && /[\u0000-\u0008\u000A-\u001F\u007F]/.test(auth.secret)) {
     problems.push({ field: 'auth.secret', message: 'the token must not contain line breaks or control characters' });
   }
+  if (input.successRule) problems.push(...successRuleProblems(input.successRule));
+  const { maxConcurrency: mc, rateLimitPerSecond: rate } = input;
+  if (mc !== undefined && mc !== null && !(Number.isInteger(mc) && mc >= MAX_CONCURRENCY_RANGE.min && mc <= MAX_CONCURRENCY_RANGE.max)) {
+    problems.push({ field: 'maxConcurrency', message: `must be a whole number from ${MAX_CONCURRENCY_RANGE.min} to ${MAX_CONCURRENCY_RANGE.max}` });
+  }
+  if (rate !== undefined && rate !== null && !(Number.isFinite(rate) && rate >= RATE_LIMIT_RANGE.min && rate <= RATE_LIMIT_RANGE.max)) {
+    problems.push({ field: 'rateLimitPerSecond', message: `must be from ${RATE_LIMIT_RANGE.min} to ${RATE_LIMIT_RANGE.max} attempts per second (null: no limit)` });
+  }
   const mappings = input.responseMappings ?? [];
   const fieldKeys = mappings.some((m) => m.target === 'CUSTOM_FIELD') ? new Set((await em.find(CustomField, {})).map((f) => f.key)) : new Set<string>();
   mappings.forEach((m, i) => {
@@ -128,6 +156,17 @@ function apply(webhook: Webhook, input: WebhookInput, box: SecretBox): void {
   webhook.responseMappings = (input.responseMappings ?? []).map((m) => ({ path: m.path.trim(), target: m.target, field: m.field.trim() }));
   webhook.successComment = input.successComment ?? '';
   webhook.enabled = input.enabled ?? true;
+  // switched back on by its definition: the system's reason no longer holds
+  if (webhook.enabled) {
+    webhook.disabledReason = null;
+    webhook.disabledAt = null;
+  }
+  // the policy: an omitted field keeps the stored value (the entity's default on create)
+  if (input.signing !== undefined && input.signing !== null) webhook.signingEnabled = input.signing;
+  if (input.successRule !== undefined) webhook.successRule = input.successRule === null ? null : successRuleOf(input.successRule);
+  if (input.ordering !== undefined && input.ordering !== null) webhook.ordering = input.ordering;
+  if (input.maxConcurrency !== undefined && input.maxConcurrency !== null) webhook.maxConcurrency = input.maxConcurrency;
+  if (input.rateLimitPerSecond !== undefined) webhook.rateLimitPerSecond = input.rateLimitPerSecond;
   if (auth.type === 'NONE') {
     webhook.authType = 'NONE';
     webhook.authUsername = null;
@@ -159,6 +198,50 @@ async function updateWebhook(em: EntityManager, box: SecretBox, id: string, inpu
   apply(webhook, input, box);
   await em.flush();
   return webhook;
+}
+
+/**
+ * A new signing secret, returned once and sealed at rest; the one it replaces keeps
+ * signing, as the second signature, for PREVIOUS_SECRET_VALID_MS.
+ */
+async function rotateSigningSecret(em: EntityManager, box: SecretBox, id: string, now: Date): Promise<{ secret: string; previousSecretValidUntil: Date | null }> {
+  const webhook = await getWebhook(em, id, 'webhookId');
+  const secret = newSigningSecret();
+  if (webhook.signingSecretSealed) {
+    webhook.signingPreviousSecretSealed = webhook.signingSecretSealed;
+    webhook.signingPreviousValidUntil = new Date(now.getTime() + PREVIOUS_SECRET_VALID_MS);
+  } else {
+    webhook.signingPreviousSecretSealed = null;
+    webhook.signingPreviousValidUntil = null;
+  }
+  webhook.signingSecretSealed = box.seal(secret);
+  webhook.updatedAt = now;
+  await em.flush();
+  return { secret, previousSecretValidUntil: webhook.signingPreviousValidUntil };
+}
+
+/** Switches a webhook on, clears the system's reason and closes its breaker, in one transaction. */
+async function enableWebhook(em: EntityManager, id: string, now: Date): Promise<Webhook> {
+  return em.transactional(async (tem) => {
+    const webhook = await getWebhook(tem, id);
+    webhook.enabled = true;
+    webhook.disabledReason = null;
+    webhook.disabledAt = null;
+    webhook.updatedAt = now;
+    await tem.flush();
+    // the breaker's state (webhook_states, src/delivery/scheduling.ts) as a closed one's; the rate limit's bucket is kept
+    await sqlOf(tem).query(
+      `insert into webhook_states (webhook_id) values ($1)
+       on conflict (webhook_id) do update set breaker = 'CLOSED', opened_at = null, window_started_at = null, next_probe_at = null, probe_delivery_id = null`,
+      [webhook.id],
+    );
+    return webhook;
+  });
+}
+
+/** Why a webhook gets no new deliveries, for the comment a rule's SEND_WEBHOOK leaves and for refusals. */
+export function webhookOffMessage(webhook: { name: string; disabledReason?: string | null }): string {
+  return `webhook "${webhook.name}" is disabled${webhook.disabledReason ? ` (switched off by deskhooks: ${webhook.disabledReason}; enableWebhook switches it back on)` : ''}`;
 }
 
 /** The rules whose actions send a webhook (the dispatcher's rule service answers it). */
@@ -204,6 +287,7 @@ export interface WebhookServiceDeps {
   /** User-Agent of previews: the one sends carry */
   userAgent: string;
   rulesUsing: RulesUsingWebhook;
+  clock?: () => Date;
 }
 
 /** Webhook definitions (ADMIN: the resolvers check the role). */
@@ -216,10 +300,17 @@ export interface WebhookService {
   /** Refused while a rule sends the webhook. */
   delete(em: EntityManager, id: string): Promise<boolean>;
   preview(em: EntityManager, id: string, ticketId: string): Promise<RenderedRequest>;
+  /** a new signing secret, returned this once */
+  rotateSigningSecret(em: EntityManager, id: string): Promise<{ secret: string; previousSecretValidUntil: Date | null }>;
+  /** switched on, the system's reason cleared, the breaker closed */
+  enable(em: EntityManager, id: string): Promise<Webhook>;
+  /** the service's clock (whether a rotated-out secret still co-signs) */
+  now(): Date;
 }
 
 export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
   const { box, userAgent, rulesUsing } = deps;
+  const clock = deps.clock ?? (() => new Date());
   return {
     list: listWebhooks,
     find: findWebhook,
@@ -227,6 +318,9 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     update: (em, id, input) => updateWebhook(em, box, id, input),
     delete: (em, id) => deleteWebhook(em, rulesUsing, id),
     preview: (em, id, ticketId) => previewWebhook(em, box, userAgent, id, ticketId),
+    rotateSigningSecret: (em, id) => rotateSigningSecret(em, box, id, clock()),
+    enable: (em, id) => enableWebhook(em, id, clock()),
+    now: clock,
   };
 }
 

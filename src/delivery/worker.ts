@@ -14,6 +14,9 @@ import { buildOutcome, expiredOutcome, failedWithoutAttempt, touchesTicket, type
 import type { Decision, RenderedRequest } from '../domain/index.js';
 import type { AttemptResult } from './types.js';
 import { openCredentials } from './credentials.js';
+import { policyBatcher, signingKeysOpener, type SendPolicy } from './send-policy.js';
+import { signatureHeaders } from './signing.js';
+import { judgeAnswer } from './success-rule.js';
 
 export interface Sender {
   send(req: RenderedRequest, extraHeaders: Record<string, string>, signal?: AbortSignal): Promise<AttemptResult>;
@@ -25,16 +28,33 @@ export interface RetryPolicy {
   mayStart(firstAttemptAt: Date | null, now: Date): boolean;
 }
 
+/** A claim's deliveries, with when deliveries held by a webhook's limits may go (scheduling.ts). */
+export interface ClaimBatch {
+  deliveries: ClaimedDelivery[];
+  /** the earliest time a held delivery may go (a rate limit's next token, a breaker's probe) */
+  wakeAt?: Date | null;
+  /** webhook state changes made by the claim, for the log */
+  notes?: string[];
+}
+
 /** What the worker needs of the delivery rows (recorder.ts createWorkerStore on the database). */
 export interface WorkerStore {
-  /** claims up to `limit` due deliveries until `now + leaseMs` */
-  claim(limit: number, now: Date, leaseMs: number): Promise<ClaimedDelivery[]>;
+  /**
+   * claims up to `limit` due deliveries until `now + leaseMs`, within every webhook's
+   * limits; `finished`: claimed deliveries whose attempt has ended, its outcome not yet
+   * recorded (no longer in flight)
+   */
+  claim(limit: number, now: Date, leaseMs: number, finished?: string[]): Promise<ClaimedDelivery[] | ClaimBatch>;
   /** gives claims back without counting an attempt */
   release(ids: string[]): Promise<void>;
   /** records outcomes that change delivery rows only; returns those recorded */
   record(outcomes: Outcome[]): Promise<Outcome[]>;
   /** records an outcome with its ticket work; returns whether anything was recorded */
   recordWithTicketWork(outcome: Outcome): Promise<boolean>;
+  /** the webhooks' signing secrets and success rules (send-policy.ts); absent: none (default rule, unsigned) */
+  policies?(webhookIds: string[]): Promise<Map<string, SendPolicy>>;
+  /** switches a gone webhook off and cancels its other open deliveries (store.ts switchOffWebhook) */
+  switchOff?(webhookId: string, exceptId: string, reason: string, now: Date): Promise<number>;
 }
 
 export interface WorkerOptions {
@@ -58,11 +78,18 @@ export class DeliveryWorker {
   private readonly loop: DrainLoop;
   private inFlight = new Map<string, AbortController>();
   private pending: Outcome[] = [];
+  private recording: Outcome[] = [];
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
+  private wakeTimer: { at: number; timer: NodeJS.Timeout } | null = null;
+  private readonly policyOf: (webhookId: string | null) => Promise<SendPolicy | null>;
+  private readonly signingKeys: ReturnType<typeof signingKeysOpener>;
 
   constructor(private readonly opts: WorkerOptions) {
     this.clock = opts.clock ?? (() => new Date());
+    const { store } = opts;
+    this.policyOf = policyBatcher((ids) => (store.policies ? store.policies(ids) : Promise.resolve(new Map())));
+    this.signingKeys = signingKeysOpener(opts.box);
     this.loop = new DrainLoop(() => this.drain(), (err) => opts.log.error('delivery drain failed; the next wake-up retries it', err));
   }
 
@@ -97,7 +124,13 @@ export class DeliveryWorker {
       if (loop.stopping) return;
       loop.takeWake();
       const slots = concurrency - this.inFlight.size;
-      const claimed = await store.claim(slots, this.clock(), this.opts.leaseMs);
+      const now = this.clock();
+      const batch = await store.claim(slots, now, this.opts.leaseMs, this.finishedIds());
+      const claimed = Array.isArray(batch) ? batch : batch.deliveries;
+      if (!Array.isArray(batch)) {
+        for (const note of batch.notes ?? []) this.opts.log.info(note);
+        if (batch.wakeAt) this.wakeAt(batch.wakeAt, now);
+      }
       if (loop.stopping) return store.release(claimed.map((d) => d.id)); // stop() began meanwhile: not started
       for (const d of claimed) this.start(d);
       if (claimed.length >= slots || loop.woken) continue;
@@ -128,24 +161,32 @@ export class DeliveryWorker {
     if (!this.opts.policy.mayStart(d.firstAttemptAt, this.clock())) {
       return this.record(expiredOutcome(d, this.opts.policy.config.windowMs, this.clock()));
     }
+    // the webhook's signing secrets and success rule as they are now
+    const policy = await this.policyOf(d.webhookId);
     const number = d.attemptCount + 1;
     const headers: Record<string, string> = { 'X-Deskhooks-Delivery': d.id, 'X-Deskhooks-Attempt': String(number) };
-    if (d.authSealed) {
-      try {
-        // Authorization and secret headers, redacted in the stored request
-        Object.assign(headers, openCredentials(this.opts.box, d.authSealed));
-      } catch (err) {
-        // another DESKHOOKS_SECRET_KEY sealed it: no later try can do better, so fail it
-        // now rather than let the claim expire and the delivery loop unattempted forever
-        return this.record(failedWithoutAttempt(d, `not sent: ${(err as Error).message}`, this.clock()));
-      }
-    }
     const request = { ...d.request, headers: withoutAuthorization(d.request.headers) };
-    const result = await this.opts.sender.send(request, headers, signal);
+    try {
+      // Authorization and secret headers, redacted in the stored request
+      if (d.authSealed) Object.assign(headers, openCredentials(this.opts.box, d.authSealed));
+      // Standard Webhooks: signed per attempt over the exact body sent, never stored
+      const signedAt = this.clock();
+      const keys = this.signingKeys(policy, signedAt);
+      if (keys.length) Object.assign(headers, signatureHeaders(d.id, signedAt, request.body, keys));
+    } catch (err) {
+      // another DESKHOOKS_SECRET_KEY sealed it: no later try can do better, so fail it
+      // now rather than let the claim expire and the delivery loop unattempted forever
+      return this.record(failedWithoutAttempt(d, `not sent: ${(err as Error).message}`, this.clock()));
+    }
+    const sent = await this.opts.sender.send(request, headers, signal);
     if (signal.aborted) return; // shutting down: released in stop(), not counted as an attempt
+    const result = judgeAnswer(sent, policy?.successRule ?? null);
     const now = this.clock();
     const decision = this.opts.policy.decide({ result, attemptNumber: number, firstAttemptAt: d.firstAttemptAt ?? result.startedAt, now });
     await this.record(buildOutcome(d, result, decision, now));
+    if (decision.kind === 'failed' && decision.switchOff && d.webhookId && this.opts.store.switchOff) {
+      await this.opts.store.switchOff(d.webhookId, d.id, decision.switchOff, now);
+    }
   }
 
   private async record(outcome: Outcome): Promise<void> {
@@ -167,18 +208,47 @@ export class DeliveryWorker {
     }, 5);
   }
 
+  /** the deliveries whose attempt has ended and whose outcome waits to be recorded, or is being recorded */
+  private finishedIds(): string[] {
+    if (!this.pending.length && !this.recording.length) return [];
+    return [...this.pending, ...this.recording].map((o) => o.delivery.id);
+  }
+
   private async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
     if (!this.pending.length) return;
     const batch = this.pending;
     this.pending = [];
+    this.recording = batch;
     this.flushing = (async () => {
       this.afterRecord(await this.opts.store.record(batch));
-    })().finally(() => (this.flushing = null));
+    })().finally(() => {
+      this.flushing = null;
+      this.recording = [];
+    });
     await this.flushing;
   }
 
+  /**
+   * Claims again at `at` (by the clock; `now` is the clock's time), when deliveries held
+   * by a webhook's limits may go. One timer, the earliest; the sweep covers a stopped one.
+   */
+  private wakeAt(at: Date, now: Date): void {
+    const due = Date.now() + Math.max(0, at.getTime() - now.getTime());
+    if (this.wakeTimer && this.wakeTimer.at <= due) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
+    const timer = setTimeout(() => {
+      this.wakeTimer = null;
+      void this.wake();
+    }, due - Date.now());
+    timer.unref();
+    this.wakeTimer = { at: due, timer };
+  }
+
   private afterRecord(outcomes: Outcome[]): void {
+    // a webhook's recorded attempt frees one of its slots or lets its ticket's next delivery
+    // go (PER_TICKET): the deliveries held for that are claimed again now
+    if (outcomes.some((o) => o.delivery.webhookId !== null)) void this.wake();
     // each distinct retry time as it is: the job engine groups them (src/queue/jobs.ts runAt)
     const seen = new Set<number>();
     for (const o of outcomes) {
@@ -207,6 +277,7 @@ export class DeliveryWorker {
     const aborted = [...this.inFlight.keys()];
     for (const controller of this.inFlight.values()) controller.abort();
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
     await this.flush().catch((err) => this.opts.log.error('recording delivery outcomes at stop failed', err));
     await this.opts.store.release(aborted).catch((err) => this.opts.log.error('releasing claims at stop failed', err));
     await drained;

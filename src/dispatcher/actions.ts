@@ -8,7 +8,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Ticket, Webhook } from '../db/index.js';
 import { systemActor, addPost, updateTicket } from '../helpdesk/index.js';
 import { isOneOf, TICKET_PRIORITIES, TICKET_STATUSES, type ActionDef, type Continuation, type TicketEventType } from '../domain/index.js';
-import type { DeliveryService } from '../delivery/index.js';
+import { webhookOffMessage, type DeliveryService } from '../delivery/index.js';
 import { buildTemplateContext, loadTicketForTemplates, compileTemplate, escapeText } from '../templates/index.js';
 import type { RuleDef } from './types.js';
 import { describeError, isDatabaseError } from '../log-redact.js';
@@ -70,7 +70,7 @@ async function runOne(em: EntityManager, deps: ActionRunnerDeps, run: ActionRun,
     case 'SEND_WEBHOOK': {
       const webhook = action.webhookId ? await em.findOne(Webhook, { id: action.webhookId }) : null;
       if (!webhook) throw new Error(`webhook ${action.webhookId} no longer exists`);
-      if (!webhook.enabled) throw new Error(`webhook "${webhook.name}" is disabled`);
+      if (!webhook.enabled) throw new Error(webhookOffMessage(webhook));
       const continuation = continuationAfter(run, index);
       await deps.deliveries.prepare(em, { webhook, ticket, rule: { id: run.rule.id, name: run.rule.name }, event: run.event, temp: run.temp, continuation, asOfPostId: run.asOfPostId });
       return continuation !== null;

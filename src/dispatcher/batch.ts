@@ -31,7 +31,7 @@ import { sqlOf } from '../db/index.js';
 import type { Queryable } from '../queue/index.js';
 import type { Transactions } from '../db/index.js';
 import type { Logger } from '../log.js';
-import type { DeliveryDraft, DeliveryService } from '../delivery/index.js';
+import { webhookOffMessage, type DeliveryDraft, type DeliveryService } from '../delivery/index.js';
 import {
   compileTemplate,
   contextFrom,
@@ -310,7 +310,7 @@ class BatchRun {
         if (action.type === 'SEND_WEBHOOK') {
           const webhook = action.webhookId ? this.defs.webhooks.get(action.webhookId) : undefined;
           if (!webhook) throw new Error(`webhook ${action.webhookId} no longer exists`);
-          if (!webhook.enabled) throw new Error(`webhook "${webhook.def.name}" is disabled`);
+          if (!webhook.enabled) throw new Error(webhookOffMessage({ name: webhook.def.name, disabledReason: webhook.disabledReason }));
           const continuation = continuationAfter(run, i);
           const draft = this.opts.deliveries.draft({
             webhook: webhook.def,

@@ -20,6 +20,8 @@ export const DEFINITIONS_CHANNEL = 'deskhooks_definitions';
 export interface SendableWebhook {
   def: WebhookDef;
   enabled: boolean;
+  /** why the system switched it off, if it did */
+  disabledReason: string | null;
 }
 
 export interface Definitions {
@@ -52,7 +54,7 @@ export function createDefinitionCache(openWebhook: (w: Webhook) => WebhookDef): 
       version,
       rules: ruleDefs,
       fields: new Map(fields.map((f) => [f.key, { type: f.type, options: f.options }])),
-      webhooks: new Map(webhooks.map((w) => [w.id, { def: openWebhook(w), enabled: w.enabled }])),
+      webhooks: new Map(webhooks.map((w) => [w.id, { def: openWebhook(w), enabled: w.enabled, disabledReason: w.disabledReason }])),
     };
   };
 

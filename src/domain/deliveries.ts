@@ -27,5 +27,8 @@ export interface DeliveryEventMessage {
   at: string;
 }
 
-/** What the retry policy makes of an attempt. */
-export type Decision = { kind: 'succeeded' } | { kind: 'retry'; at: Date } | { kind: 'failed'; reason: string };
+/**
+ * What the retry policy makes of an attempt. `switchOff`: the receiver is gone (410): the
+ * webhook is switched off with this reason and its other open deliveries cancelled.
+ */
+export type Decision = { kind: 'succeeded' } | { kind: 'retry'; at: Date } | { kind: 'failed'; reason: string; switchOff?: string };

@@ -8,5 +8,6 @@ export * from './events.js';
 export * from './rules.js';
 export * from './webhooks.js';
 export * from './deliveries.js';
+export * from './breaker.js';
 export * from './problems.js';
 export * from './one-of.js';

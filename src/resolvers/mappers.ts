@@ -1,6 +1,7 @@
 /** Entities → GraphQL object shapes. Only allow-listed fields leave the server. */
 import type { CustomField, Post, Rule, Ticket, User, Webhook } from '../db/index.js';
 import { deliveryView, type DeliveryRow } from '../delivery/index.js';
+import { DEFAULT_SUCCESS_RULE } from '../domain/index.js';
 import type { CustomFieldObject, DeliveryType, PostType, RuleType, TicketType, UserType, WebhookType } from '../schema/index.js';
 
 export const toUser = (u: User): UserType => ({
@@ -54,7 +55,8 @@ export const toCustomField = (f: CustomField): CustomFieldObject => ({
   clientWritable: f.clientWritable,
 });
 
-export const toWebhook = (w: Webhook): WebhookType => ({
+/** `now`: the time that decides whether the previous signing secret still co-signs. */
+export const toWebhook = (w: Webhook, now: Date = new Date()): WebhookType => ({
   id: w.id,
   name: w.name,
   method: w.method,
@@ -70,6 +72,16 @@ export const toWebhook = (w: Webhook): WebhookType => ({
   enabled: w.enabled,
   createdAt: w.createdAt,
   updatedAt: w.updatedAt,
+  // write-only secret: only whether one is stored, and until when the previous one co-signs
+  signing: {
+    enabled: w.signingEnabled,
+    secretSet: w.signingSecretSealed !== null,
+    previousSecretValidUntil: w.signingPreviousSecretSealed && w.signingPreviousValidUntil && w.signingPreviousValidUntil.getTime() > now.getTime() ? w.signingPreviousValidUntil : null,
+  },
+  successRule: { ...(w.successRule ?? DEFAULT_SUCCESS_RULE) },
+  ordering: w.ordering,
+  maxConcurrency: w.maxConcurrency,
+  rateLimitPerSecond: w.rateLimitPerSecond,
 });
 
 export const toRule = (r: Rule): RuleType => ({

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { TEMPLATE_TAGS } from '../templates/index.js';
-import { RenderedRequestType, TemplateTag, WebhookInput, WebhookType } from '../schema/index.js';
+import { RenderedRequestType, SigningSecret, TemplateTag, WebhookInput, WebhookType } from '../schema/index.js';
 import type { GraphQLContext } from './context.js';
 import { toWebhook } from './mappers.js';
 
@@ -9,14 +9,14 @@ export class WebhookResolver {
   @Authorized('ADMIN')
   @Query(() => [WebhookType])
   async webhooks(@Ctx() ctx: GraphQLContext): Promise<WebhookType[]> {
-    return (await ctx.services.webhooks.list(ctx.em)).map(toWebhook);
+    return (await ctx.services.webhooks.list(ctx.em)).map((w) => toWebhook(w, ctx.services.webhooks.now()));
   }
 
   @Authorized('ADMIN')
   @Query(() => WebhookType, { nullable: true })
   async webhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<WebhookType | null> {
     const w = await ctx.services.webhooks.find(ctx.em, id);
-    return w ? toWebhook(w) : null;
+    return w ? toWebhook(w, ctx.services.webhooks.now()) : null;
   }
 
   @Authorized('ADMIN')
@@ -35,13 +35,25 @@ export class WebhookResolver {
   @Authorized('ADMIN')
   @Mutation(() => WebhookType)
   async createWebhook(@Arg('input', () => WebhookInput) input: WebhookInput, @Ctx() ctx: GraphQLContext): Promise<WebhookType> {
-    return toWebhook(await ctx.services.webhooks.create(ctx.em, input));
+    return toWebhook(await ctx.services.webhooks.create(ctx.em, input), ctx.services.webhooks.now());
   }
 
   @Authorized('ADMIN')
   @Mutation(() => WebhookType, { description: 'replaces the definition; an omitted auth.secret keeps the stored one' })
   async updateWebhook(@Arg('id', () => ID) id: string, @Arg('input', () => WebhookInput) input: WebhookInput, @Ctx() ctx: GraphQLContext): Promise<WebhookType> {
-    return toWebhook(await ctx.services.webhooks.update(ctx.em, id, input));
+    return toWebhook(await ctx.services.webhooks.update(ctx.em, id, input), ctx.services.webhooks.now());
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => SigningSecret, { description: 'a new signing secret, returned once; the previous one keeps signing as a second signature for 24 h' })
+  async rotateSigningSecret(@Arg('webhookId', () => ID) webhookId: string, @Ctx() ctx: GraphQLContext): Promise<SigningSecret> {
+    return ctx.services.webhooks.rotateSigningSecret(ctx.em, webhookId);
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => WebhookType, { description: 'switches a webhook that the system disabled (or an admin) back on and closes its breaker' })
+  async enableWebhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<WebhookType> {
+    return toWebhook(await ctx.services.webhooks.enable(ctx.em, id), ctx.services.webhooks.now());
   }
 
   @Authorized('ADMIN')

@@ -41,6 +41,10 @@ export const DeliveryStatus = enumOf(domain.DELIVERY_STATUSES);
 export type DeliveryStatus = domain.DeliveryStatus;
 export const DeliveryEventType = enumOf(domain.DELIVERY_EVENT_TYPES);
 export type DeliveryEventType = domain.DeliveryEventType;
+export const SuccessFailureAction = enumOf(domain.SUCCESS_FAILURE_ACTIONS);
+export type SuccessFailureAction = domain.SuccessFailureAction;
+export const DeliveryOrdering = enumOf(domain.DELIVERY_ORDERINGS);
+export type DeliveryOrdering = domain.DeliveryOrdering;
 
 registerEnumType(Role, { name: 'Role' });
 registerEnumType(TicketStatus, { name: 'TicketStatus' });
@@ -57,3 +61,11 @@ registerEnumType(ConditionOperator, { name: 'ConditionOperator' });
 registerEnumType(ActionType, { name: 'ActionType' });
 registerEnumType(DeliveryStatus, { name: 'DeliveryStatus' });
 registerEnumType(DeliveryEventType, { name: 'DeliveryEventType' });
+registerEnumType(SuccessFailureAction, { name: 'SuccessFailureAction' });
+registerEnumType(DeliveryOrdering, {
+  name: 'DeliveryOrdering',
+  valuesConfig: {
+    NONE: { description: 'deliveries are independent (default)' },
+    PER_TICKET: { description: 'deliveries of this webhook for one ticket are sent one at a time in creation order; the next waits until the previous one is final' },
+  },
+});

@@ -2,5 +2,6 @@
 export * from './enums.js';
 export * from './helpdesk-types.js';
 export * from './webhook-types.js';
+export * from './webhook-health-types.js';
 export * from './rule-types.js';
 export * from './delivery-types.js';

@@ -1,6 +1,41 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { AuthType, BodyFormat, HttpMethod, MappingTarget } from './enums.js';
+import { AuthType, BodyFormat, ConditionOperator, DeliveryOrdering, HttpMethod, MappingTarget, SuccessFailureAction } from './enums.js';
+
+@ObjectType({ description: 'Standard Webhooks (standardwebhooks.com) signing of every request of this webhook.' })
+export class WebhookSigning {
+  @Field(() => Boolean) enabled!: boolean;
+  @Field(() => Boolean, { description: 'a signing secret exists (it is never returned after rotateSigningSecret)' }) secretSet!: boolean;
+  @Field(() => Date, { nullable: true, description: 'after a rotation the previous secret also signs every request until this time (24 h)' })
+  previousSecretValidUntil!: Date | null;
+}
+
+@ObjectType({ description: 'Returned once by rotateSigningSecret.' })
+export class SigningSecret {
+  @Field(() => String, { description: 'whsec_<base64 of 32 random bytes>' }) secret!: string;
+  @Field(() => Date, { nullable: true }) previousSecretValidUntil!: Date | null;
+}
+
+@ObjectType({ description: 'When an answer counts as success. Default: statuses 200-399 and no body check.' })
+export class SuccessRule {
+  @Field(() => String, { description: 'comma-separated codes and ranges, e.g. "200-299" or "200,201,204"' }) statuses!: string;
+  @Field(() => String, { nullable: true, description: 'optional: a response path (the syntax of ResponseMapping.path) whose value must satisfy operator/value' })
+  path!: string | null;
+  @Field(() => ConditionOperator, { nullable: true, description: 'EQUALS NOT_EQUALS CONTAINS NOT_CONTAINS IS_EMPTY IS_NOT_EMPTY GREATER_THAN LESS_THAN' })
+  operator!: ConditionOperator | null;
+  @Field(() => String, { nullable: true }) value!: string | null;
+  @Field(() => SuccessFailureAction, { description: 'what a status outside statuses or a failed check does: RETRY (like a 5xx) or FAIL at once (a rejected SMS should not be resent)' })
+  onFailure!: SuccessFailureAction;
+}
+
+@InputType()
+export class SuccessRuleInput {
+  @Field(() => String, { nullable: true }) statuses?: string | null;
+  @Field(() => String, { nullable: true }) path?: string | null;
+  @Field(() => ConditionOperator, { nullable: true }) operator?: ConditionOperator | null;
+  @Field(() => String, { nullable: true }) value?: string | null;
+  @Field(() => SuccessFailureAction, { nullable: true }) onFailure?: SuccessFailureAction | null;
+}
 
 @ObjectType({ description: 'Credentials are write-only: the API never returns a password or token.' })
 export class WebhookAuth {
@@ -40,6 +75,11 @@ export class WebhookType {
   @Field(() => Boolean) enabled!: boolean;
   @Field(() => Date) createdAt!: Date;
   @Field(() => Date) updatedAt!: Date;
+  @Field(() => WebhookSigning) signing!: WebhookSigning;
+  @Field(() => SuccessRule) successRule!: SuccessRule;
+  @Field(() => DeliveryOrdering) ordering!: DeliveryOrdering;
+  @Field(() => Int, { description: 'attempts of this webhook in flight at once, across all workers (default 10)' }) maxConcurrency!: number;
+  @Field(() => Float, { nullable: true, description: 'attempts started per second at most; null: no limit' }) rateLimitPerSecond!: number | null;
 }
 
 @InputType()
@@ -77,6 +117,12 @@ export class WebhookInput {
   @Field(() => [ResponseMappingInput], { nullable: true }) responseMappings?: ResponseMappingInput[] | null;
   @Field(() => String, { nullable: true }) successComment?: string | null;
   @Field(() => Boolean, { nullable: true }) enabled?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: 'default false (omitted on update: kept); signing starts once rotateSigningSecret has created a secret' })
+  signing?: boolean | null;
+  @Field(() => SuccessRuleInput, { nullable: true }) successRule?: SuccessRuleInput | null;
+  @Field(() => DeliveryOrdering, { nullable: true }) ordering?: DeliveryOrdering | null;
+  @Field(() => Int, { nullable: true }) maxConcurrency?: number | null;
+  @Field(() => Float, { nullable: true }) rateLimitPerSecond?: number | null;
 }
 
 @ObjectType('RenderedRequest', { description: 'A request exactly as it would be sent, with credentials redacted.' })

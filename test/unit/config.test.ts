@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       secretKey: undefined,
       workerConcurrency: 64,
       sweepIntervalMs: 5_000,
+      breakerProbeIntervalMs: 30_000,
       logLevel: 'info',
     } satisfies Config);
   });

@@ -1,9 +1,11 @@
 import { OptionalProps, Entity, PrimaryKey, Property } from '@mikro-orm/core';
-import type { AuthType, BodyFormat, HttpMethod, ResponseMappingDef, StoredHeader } from '../../domain/index.js';
+import type { AuthType, BodyFormat, DeliveryOrdering, HttpMethod, ResponseMappingDef, StoredHeader, SuccessRuleDef } from '../../domain/index.js';
 
 @Entity({ tableName: 'webhooks' })
 export class Webhook {
-  [OptionalProps]?: 'body' | 'headers' | 'authType' | 'authUsername' | 'authSecretSealed' | 'responseMappings' | 'successComment' | 'enabled' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'body' | 'headers' | 'authType' | 'authUsername' | 'authSecretSealed' | 'responseMappings' | 'successComment' | 'enabled' | 'createdAt' | 'updatedAt'
+    | 'signingEnabled' | 'signingSecretSealed' | 'signingPreviousSecretSealed' | 'signingPreviousValidUntil' | 'successRule' | 'ordering'
+    | 'maxConcurrency' | 'rateLimitPerSecond' | 'disabledReason' | 'disabledAt';
 
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
@@ -47,6 +49,42 @@ export class Webhook {
 
   @Property({ type: 'boolean' })
   enabled = true;
+
+  /** Standard Webhooks signing: on once a secret exists and this is true */
+  @Property({ type: 'boolean' })
+  signingEnabled = false;
+
+  /** the sealed `whsec_…` secret (src/crypto/secret-box.ts); never returned after rotateSigningSecret */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  signingSecretSealed: string | null = null;
+
+  /** the secret before the last rotation: a second signature until signingPreviousValidUntil */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  signingPreviousSecretSealed: string | null = null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  signingPreviousValidUntil: Date | null = null;
+
+  /** null: DEFAULT_SUCCESS_RULE */
+  @Property({ type: 'json', nullable: true })
+  successRule: SuccessRuleDef | null = null;
+
+  @Property({ type: 'text' })
+  ordering: DeliveryOrdering = 'NONE';
+
+  @Property({ type: 'integer' })
+  maxConcurrency = 10;
+
+  /** null: no limit */
+  @Property({ type: 'double', nullable: true, runtimeType: 'number' })
+  rateLimitPerSecond: number | null = null;
+
+  /** why the system switched the webhook off (410 Gone, a breaker open for a whole retry window); null otherwise */
+  @Property({ type: 'text', nullable: true })
+  disabledReason: string | null = null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  disabledAt: Date | null = null;
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();

@@ -3,6 +3,9 @@ import { Migration20261129000000Init } from './Migration20261129000000Init.js';
 import { Migration20261129000100Notify } from './Migration20261129000100Notify.js';
 import { Migration20261130000100CustomFieldClientAccess } from './Migration20261130000100CustomFieldClientAccess.js';
 import { Migration20261130000200DispatchDefinitions } from './Migration20261130000200DispatchDefinitions.js';
+import { Migration20261130000300WebhookPolicy } from './Migration20261130000300WebhookPolicy.js';
+import { Migration20261130000400WebhookState } from './Migration20261130000400WebhookState.js';
+import { Migration20261130000500WebhookStats } from './Migration20261130000500WebhookStats.js';
 
 /** Every migration, oldest first. Add new ones at the end; never edit a released one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -10,4 +13,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261129000100Notify', class: Migration20261129000100Notify },
   { name: 'Migration20261130000100CustomFieldClientAccess', class: Migration20261130000100CustomFieldClientAccess },
   { name: 'Migration20261130000200DispatchDefinitions', class: Migration20261130000200DispatchDefinitions },
+  { name: 'Migration20261130000300WebhookPolicy', class: Migration20261130000300WebhookPolicy },
+  { name: 'Migration20261130000400WebhookState', class: Migration20261130000400WebhookState },
+  { name: 'Migration20261130000500WebhookStats', class: Migration20261130000500WebhookStats },
 ];

@@ -1,0 +1,322 @@
+/**
+ * Which due deliveries a worker may claim: every webhook's limits hold across all worker
+ * processes, with PostgreSQL as the one shared state (never a count kept by a process).
+ *
+ * - Isolation: at most `webhooks.max_concurrency` attempts of a webhook in flight (claimed,
+ *   lease not expired, outcome not recorded: `locked_until > now`, less those the claiming
+ *   worker reports ended but not yet recorded), and at most
+ *   `rate_limit_per_second` started per second, from a token bucket holding at most
+ *   max(1, rate) tokens (webhook_states.tokens / tokens_at). A webhook's due deliveries
+ *   beyond its limits stay where they are; the other webhooks' are claimed past them.
+ * - PER_TICKET ordering: a delivery of such a webhook for a ticket is claimed only when no
+ *   earlier (deliveries.seq) delivery of the webhook for that ticket is open, whether that
+ *   one is in flight, waiting for its retry or held.
+ * - Breaker (OPEN or HALF_OPEN, recorded by breaker.ts): the webhook's due deliveries are
+ *   held, neither claimed nor charged an attempt. Every `probeIntervalMs` after opening
+ *   (or the last probe) its oldest held delivery is claimed as the probe (HALF_OPEN). A
+ *   breaker open for a whole retry window switches the webhook off.
+ *
+ * One claim is one transaction: it locks the webhook_states rows of the webhooks with
+ * claimable due deliveries, in webhook id order, then claims in a second statement, whose
+ * snapshot (READ COMMITTED) sees every claim that held those locks before. So claims for
+ * one webhook follow one another in every process, and the in-flight count each one sees
+ * includes the others'. The recording of outcomes (breaker.ts) locks the same rows in the
+ * same order. Deliveries without a webhook (it was deleted) have no limits.
+ */
+import type pg from 'pg';
+import { OPEN_DELIVERY_STATUSES } from '../domain/index.js';
+import { defineClaim } from '../queue/index.js';
+import { CLAIMED_COLUMNS, claimedFromRow, switchOffWebhook, type ClaimedDelivery } from './store.js';
+
+const OPEN = `status in (${OPEN_DELIVERY_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
+/** Nothing is cancelled by this id: a breaker's switch-off leaves every open delivery of the webhook CANCELLED. */
+const NO_DELIVERY = '00000000-0000-0000-0000-000000000000';
+
+export interface SchedulingConfig {
+  /** how often an open breaker lets its oldest held delivery go as a probe */
+  probeIntervalMs: number;
+  /** a breaker open this long switches its webhook off */
+  retryWindowMs: number;
+}
+
+export interface ClaimResult {
+  deliveries: ClaimedDelivery[];
+  /** the earliest time held deliveries may go (a rate limit's next token, a breaker's next probe); null: none waits for a time */
+  wakeAt: Date | null;
+  /** what changed a webhook's state, for the log */
+  notes: string[];
+}
+
+/** A webhook with claimable due deliveries, its state row locked. */
+interface LockedState {
+  webhook_id: string;
+  breaker: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+  opened_at: Date | null;
+  next_probe_at: Date | null;
+  tokens: number | null;
+  tokens_at: Date | null;
+  max_concurrency: number;
+  rate_limit_per_second: number | null;
+  ordering: string;
+  enabled: boolean;
+}
+
+/** What one webhook may start in this claim. */
+export interface Allowance {
+  webhookId: string;
+  /** starts allowed by the rate limit (and the claim's size); the in-flight limit is applied in SQL */
+  starts: number;
+  maxInFlight: number;
+  perTicket: boolean;
+  probe: boolean;
+  /** the bucket's tokens at `now` before this claim (null: no rate limit) */
+  tokens: number | null;
+}
+
+export interface Verdict {
+  allowance: Allowance | null;
+  wakeAt: Date | null;
+  switchOff: string | null;
+}
+
+/** What a webhook may start now, from its locked state; pure. */
+export function allowanceOf(s: LockedState, limit: number, now: Date, config: SchedulingConfig): Verdict {
+  const t = now.getTime();
+  let wakeAt: Date | null = null;
+  let probe = false;
+  if (s.breaker !== 'CLOSED') {
+    if (!s.enabled) return { allowance: null, wakeAt: null, switchOff: null };
+    const openedAt = s.opened_at?.getTime() ?? t;
+    if (t - openedAt >= config.retryWindowMs) {
+      return {
+        allowance: null,
+        wakeAt: null,
+        switchOff: `its breaker stayed open for a whole retry window (${Math.round(config.retryWindowMs / 1000)} s) since ${new Date(openedAt).toISOString()}`,
+      };
+    }
+    const probeAt = s.next_probe_at?.getTime() ?? openedAt + config.probeIntervalMs;
+    if (t < probeAt) return { allowance: null, wakeAt: new Date(probeAt), switchOff: null };
+    probe = true;
+  }
+  let starts = probe ? 1 : limit;
+  let tokens: number | null = null;
+  const rate = s.rate_limit_per_second;
+  if (rate !== null && rate > 0) {
+    const cap = Math.max(1, rate);
+    const elapsed = s.tokens_at ? Math.max(0, t - s.tokens_at.getTime()) / 1000 : Infinity;
+    tokens = s.tokens === null ? cap : Math.min(cap, s.tokens + rate * elapsed);
+    starts = Math.min(starts, Math.floor(tokens + 1e-9));
+    if (starts <= 0) wakeAt = new Date(t + Math.ceil(((1 - tokens) / rate) * 1000));
+  }
+  return {
+    allowance: { webhookId: s.webhook_id, starts: Math.max(0, starts), maxInFlight: s.max_concurrency, perTicket: s.ordering === 'PER_TICKET', probe, tokens },
+    wakeAt,
+    switchOff: null,
+  };
+}
+
+// the webhooks with a due delivery that no live claim holds, their state rows locked in id order
+const LOCK_SQL = `select s.webhook_id, s.breaker, s.opened_at, s.next_probe_at, s.tokens, s.tokens_at,
+         w.max_concurrency, w.rate_limit_per_second, w.ordering, w.enabled
+    from webhook_states s join webhooks w on w.id = s.webhook_id
+   where exists (select 1 from deliveries d
+                  where d.webhook_id = s.webhook_id and d.${OPEN} and d.next_attempt_at <= $1
+                    and (d.locked_until is null or d.locked_until < $1))
+   order by s.webhook_id
+     for update of s`;
+
+// an earlier delivery of the same webhook for the same ticket is still open (PER_TICKET)
+const EARLIER_OPEN = `select 1 from deliveries e where e.ticket_id = d.ticket_id and e.webhook_id = d.webhook_id and e.${OPEN} and e.seq < d.seq`;
+
+// $1 limit, $2 now, $3 lease ms; per webhook: $4 id, $5 starts, $6 max in flight, $7 per ticket, $8 probe,
+// $10 tokens before the claim (null: no rate limit); $9 the claimer's deliveries whose attempt has ended
+// (not in flight, though not yet recorded); $11 the probe interval in ms. The states it changes: tokens
+// spent, a probe sent (HALF_OPEN)
+const CLAIM_SQL = `with allow as (
+       select l.webhook_id, l.per_ticket, l.probe,
+              greatest(0, least(l.starts, l.max_in_flight - (select count(*)::int from deliveries x
+                                                              where x.webhook_id = l.webhook_id and x.locked_until > $2 and x.id <> all($9::uuid[])))) as n
+         from unnest($4::bigint[], $5::int[], $6::int[], $7::boolean[], $8::boolean[]) as l(webhook_id, starts, max_in_flight, per_ticket, probe)
+     ), free as (
+       select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe from deliveries d
+        where d.webhook_id is null and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
+        order by d.next_attempt_at, d.seq limit $1
+          for update skip locked
+     ), limited as (
+       select c.* from allow a cross join lateral (
+         select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe from deliveries d
+          where d.webhook_id = a.webhook_id and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
+            and (not a.per_ticket or d.ticket_id is null or not exists (${EARLIER_OPEN}))
+          order by d.next_attempt_at, d.seq limit a.n
+            for update skip locked) c
+        where a.n > 0 and not a.probe
+     ), probes as (
+       select c.* from allow a cross join lateral (
+         select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, true as probe from deliveries d
+          where d.webhook_id = a.webhook_id and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
+            and (not a.per_ticket or d.ticket_id is null or not exists (${EARLIER_OPEN}))
+          order by d.seq limit 1
+            for update skip locked) c
+        where a.n > 0 and a.probe
+     ), due as (
+       select * from free union all select * from limited union all select * from probes
+     ), pick as (
+       select * from due order by next_attempt_at, seq limit $1
+     ), claimed as (
+       update deliveries t set locked_until = $2::timestamptz + make_interval(secs => $3::double precision / 1000),
+              first_attempt_at = coalesce(t.first_attempt_at, $2::timestamptz)
+         from pick due where t.id = due.id
+       returning ${CLAIMED_COLUMNS}, due.probe, due.next_attempt_at as due_at, due.seq
+     ), spent as (
+       select c.webhook_id, count(*)::int as n, (array_agg(c.id) filter (where c.probe))[1] as probe_id
+         from claimed c where c.webhook_id is not null group by c.webhook_id
+     ), states as (
+       update webhook_states s
+          set tokens = case when l.tokens is null then s.tokens else l.tokens - sp.n end,
+              tokens_at = case when l.tokens is null then s.tokens_at else $2::timestamptz end,
+              breaker = case when sp.probe_id is null then s.breaker else 'HALF_OPEN' end,
+              probe_delivery_id = coalesce(sp.probe_id, s.probe_delivery_id),
+              next_probe_at = case when sp.probe_id is null then s.next_probe_at else $2::timestamptz + make_interval(secs => $11::double precision / 1000) end
+         from spent sp join unnest($4::bigint[], $10::double precision[]) as l(webhook_id, tokens) on l.webhook_id = sp.webhook_id
+        where s.webhook_id = sp.webhook_id and (l.tokens is not null or sp.probe_id is not null)
+     )
+     select * from claimed`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A value as an SQL literal; only what the claim passes (numbers, dates, booleans, ids), checked. */
+function literal(v: unknown): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
+    return String(v);
+  }
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v instanceof Date) return `'${v.toISOString()}'`;
+  if (typeof v === 'string' && (/^\d+$/.test(v) || UUID.test(v))) return `'${v}'`;
+  if (Array.isArray(v)) return `'{${v.map((e) => (e === null ? 'NULL' : literal(e).replace(/'/g, ''))).join(',')}}'`;
+  throw new Error(`not a claim parameter: ${typeof v}`);
+}
+
+/**
+ * The statement with its parameters written in, so that it goes in one simple-protocol
+ * round trip with `begin`.
+ */
+export function inlined(sql: string, values: unknown[]): string {
+  return sql.replace(/\$(\d+)/g, (_, n: string) => {
+    const i = Number(n) - 1;
+    if (i >= values.length) throw new Error(`no value for $${n}`);
+    return literal(values[i]);
+  });
+}
+
+/** Deliveries without a webhook (it was deleted): no limits, one statement. */
+const claimFree = defineClaim<ClaimedDelivery>(
+  {
+    table: 'deliveries',
+    ready: `webhook_id is null and ${OPEN} and next_attempt_at <= $2`,
+    orderBy: 'next_attempt_at, seq',
+    set: 'first_attempt_at = coalesce(t.first_attempt_at, $2::timestamptz)',
+    before: ['first_attempt_at'],
+    returning: CLAIMED_COLUMNS,
+  },
+  (r) => claimedFromRow(r),
+);
+
+/** Claims of deliveries without a webhook in a row at most, before a claim for every webhook (createClaimer). */
+const FREE_RUN = 8;
+
+/**
+ * Claims as claimWithinLimits does (one transaction, two round trips). While deliveries
+ * without a webhook fill whole claims (a backlog of them), up to FREE_RUN claims in a row
+ * take only them, in one statement; then, or once they no longer fill a claim, the next
+ * claim is claimWithinLimits's, for every webhook.
+ */
+export function createClaimer(pool: pg.Pool, config: SchedulingConfig) {
+  let freeRun = 0;
+  return async (limit: number, now: Date, leaseMs: number, finished: string[] = []): Promise<ClaimResult> => {
+    if (freeRun > 0 && freeRun < FREE_RUN) {
+      const free = await claimFree(pool, limit, now, leaseMs);
+      if (free.length >= limit) {
+        freeRun++;
+        return { deliveries: free, wakeAt: null, notes: [] };
+      }
+      freeRun = 0;
+      const rest = await claimWithinLimits(pool, limit - free.length, now, leaseMs, config, finished);
+      return { ...rest, deliveries: [...free, ...rest.deliveries] };
+    }
+    const result = await claimWithinLimits(pool, limit, now, leaseMs, config, finished);
+    freeRun = result.deliveries.length >= limit && result.deliveries.every((d) => d.webhookId === null) ? 1 : 0;
+    return result;
+  };
+}
+
+/**
+ * Claims up to `limit` due deliveries for `leaseMs` within every webhook's limits (see
+ * above), oldest due first (ties in creation order). A delivery claimed for its first
+ * attempt gets `first_attempt_at` = now, as store.ts claimDue describes.
+ */
+export async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseMs: number, config: SchedulingConfig, finished: string[] = []): Promise<ClaimResult> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    // one round trip to begin and lock (the claim is a prepared statement: planned once per connection)
+    const [, locked] = (await client.query(`begin; ${inlined(LOCK_SQL, [now])}`)) as unknown as pg.QueryResult<LockedState>[];
+    const states = locked!.rows;
+    const allowances: Allowance[] = [];
+    const notes: string[] = [];
+    let wakeAt: Date | null = null;
+    for (const s of states) {
+      const v = allowanceOf(s, limit, now, config);
+      if (v.wakeAt && (!wakeAt || v.wakeAt < wakeAt)) wakeAt = v.wakeAt;
+      if (v.switchOff) {
+        const cancelled = await switchOffWebhook(client, s.webhook_id, NO_DELIVERY, v.switchOff, now);
+        notes.push(`webhook ${s.webhook_id} switched off: ${v.switchOff}; ${cancelled} open deliveries cancelled`);
+      }
+      if (v.allowance && (v.allowance.starts > 0 || v.allowance.probe)) allowances.push(v.allowance);
+    }
+    const claimValues = [
+      limit,
+      now,
+      leaseMs,
+      allowances.map((a) => a.webhookId),
+      allowances.map((a) => a.starts),
+      allowances.map((a) => a.maxInFlight),
+      allowances.map((a) => a.perTicket),
+      allowances.map((a) => a.probe),
+      finished.filter((id) => UUID.test(id)),
+      allowances.map((a) => a.tokens),
+      config.probeIntervalMs,
+    ];
+    const claimed = await client.query({ name: 'deskhooks-claim', text: CLAIM_SQL, values: claimValues });
+    await client.query('commit');
+    const deliveries = claimed!.rows
+      .sort((a, b) => a.due_at - b.due_at || Number(a.seq) - Number(b.seq))
+      .map((r) => ({ ...claimedFromRow(r), probe: r.probe === true }));
+    const started = new Map<string, number>();
+    for (const d of deliveries) {
+      if (d.webhookId === null) continue;
+      started.set(d.webhookId, (started.get(d.webhookId) ?? 0) + 1);
+      if (d.probe) notes.push(`webhook ${d.webhookId}: breaker HALF_OPEN, delivery ${d.id} goes as the probe`);
+    }
+    for (const a of allowances) {
+      // a rate-limited webhook that spent its tokens: its next one comes at
+      if (a.tokens === null || a.probe) continue;
+      const left = a.tokens - (started.get(a.webhookId) ?? 0);
+      const rate = states.find((s) => s.webhook_id === a.webhookId)!.rate_limit_per_second!;
+      if (left < 1 && started.get(a.webhookId) === a.starts) {
+        const at = new Date(now.getTime() + Math.ceil(((1 - left) / rate) * 1000));
+        if (!wakeAt || at < wakeAt) wakeAt = at;
+      }
+    }
+    return { deliveries, wakeAt, notes };
+  } catch (err) {
+    await client.query('rollback').catch(() => {
+      broken = true;
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}

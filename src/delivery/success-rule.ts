@@ -1,0 +1,187 @@
+/**
+ * A webhook's success rule, pure: when an answer counts as success. The status must be
+ * in `statuses` (codes 100–599 and ranges `low-high`, comma-separated) and, when `path`
+ * is set, the parsed answer's value there (response.ts: JSON, XML, form) must satisfy
+ * `operator`/`value`, compared as text (JSON `true` is "true", numbers in their shortest
+ * form), GREATER_THAN and LESS_THAN as numbers. Checked at save (successRuleProblems) and
+ * applied to each answer (judgeAnswer), whose failure names what was expected and found.
+ */
+import { STATUS_CODES } from 'node:http';
+import { CONDITION_OPERATORS, DEFAULT_SUCCESS_RULE, SUCCESS_FAILURE_ACTIONS, type ConditionOperator, type FieldProblem, type SuccessFailureAction, type SuccessRuleDef } from '../domain/index.js';
+import { parseMappingPath, parseResponseBody, resolvePath } from './response.js';
+import type { AttemptResult } from './types.js';
+
+/** The operators a success rule's path check may use, and whether each needs a value. */
+const CHECK_OPERATORS: Readonly<Partial<Record<ConditionOperator, boolean>>> = Object.freeze({
+  EQUALS: true,
+  NOT_EQUALS: true,
+  CONTAINS: true,
+  NOT_CONTAINS: true,
+  IS_EMPTY: false,
+  IS_NOT_EMPTY: false,
+  GREATER_THAN: true,
+  LESS_THAN: true,
+});
+
+const MAX_STATUSES_LENGTH = 500;
+
+/** "200-299,304" → [[200, 299], [304, 304]]; throws an Error saying what is wrong. */
+export function parseStatuses(text: string): [number, number][] {
+  if (text.length > MAX_STATUSES_LENGTH) throw new Error(`longer than ${MAX_STATUSES_LENGTH} characters`);
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.length === 1 && parts[0] === '') throw new Error('at least one status code or range is needed, e.g. "200-299"');
+  const code = (s: string, whole: string): number => {
+    if (!/^\d{3}$/.test(s)) throw new Error(`"${whole}" is not a status code (100-599) or a range like 200-299`);
+    const n = Number(s);
+    if (n < 100 || n > 599) throw new Error(`${n} is not a status code (100-599)`);
+    return n;
+  };
+  return parts.map((part) => {
+    if (part === '') throw new Error('an empty entry (write codes and ranges separated by commas, e.g. "200,201,204")');
+    const m = /^(\S+?)\s*-\s*(\S+)$/.exec(part);
+    if (!m) return [code(part, part), code(part, part)] as [number, number];
+    const low = code(m[1]!, part);
+    const high = code(m[2]!, part);
+    if (low > high) throw new Error(`the range ${part} has its low end above its high end`);
+    return [low, high] as [number, number];
+  });
+}
+
+/** The success rule as the input gives it (every part optional). */
+export interface SuccessRuleInput {
+  statuses?: string | null;
+  path?: string | null;
+  operator?: ConditionOperator | null;
+  value?: string | null;
+  onFailure?: SuccessFailureAction | null;
+}
+
+/** The rule to store: omitted parts take the defaults (statuses 200-399, RETRY), blank path none. */
+export function successRuleOf(input: SuccessRuleInput): SuccessRuleDef {
+  const path = input.path?.trim() ? input.path.trim() : null;
+  return {
+    statuses: input.statuses?.trim() || DEFAULT_SUCCESS_RULE.statuses,
+    path,
+    operator: path ? input.operator ?? null : null,
+    value: path && input.operator && CHECK_OPERATORS[input.operator] ? input.value ?? null : null,
+    onFailure: input.onFailure ?? DEFAULT_SUCCESS_RULE.onFailure,
+  };
+}
+
+/** Every problem of a success rule, each naming its field (`successRule.statuses`). */
+export function successRuleProblems(input: SuccessRuleInput, prefix = 'successRule'): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const add = (field: string, message: string) => problems.push({ field: `${prefix}.${field}`, message });
+  if (input.statuses !== undefined && input.statuses !== null && input.statuses.trim() !== '') {
+    try {
+      parseStatuses(input.statuses);
+    } catch (e) {
+      add('statuses', (e as Error).message);
+    }
+  }
+  if (input.onFailure && !SUCCESS_FAILURE_ACTIONS.includes(input.onFailure)) add('onFailure', `must be one of ${SUCCESS_FAILURE_ACTIONS.join(', ')}`);
+  const path = input.path?.trim() ?? '';
+  const op = input.operator ?? null;
+  if (path === '') {
+    if (op) add('path', `operator ${op} needs a path to check`);
+    return problems;
+  }
+  try {
+    parseMappingPath(path);
+  } catch (e) {
+    add('path', (e as Error).message);
+  }
+  if (!op) {
+    add('operator', `a path needs an operator (${Object.keys(CHECK_OPERATORS).join(', ')})`);
+  } else if (!CONDITION_OPERATORS.includes(op) || CHECK_OPERATORS[op] === undefined) {
+    add('operator', `${op} cannot check an answer; use one of ${Object.keys(CHECK_OPERATORS).join(', ')}`);
+  } else if (CHECK_OPERATORS[op] && (input.value === undefined || input.value === null)) {
+    add('value', `operator ${op} needs a value`);
+  } else if ((op === 'GREATER_THAN' || op === 'LESS_THAN') && toNumber(input.value ?? '') === null) {
+    add('value', `operator ${op} compares numbers: "${input.value}" is not a number`);
+  }
+  return problems;
+}
+
+/** A value of the parsed answer as text: JSON true is "true", numbers in their shortest form, nothing is "". */
+function asText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
+}
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
+function toNumber(s: string): number | null {
+  const t = s.trim();
+  if (!DECIMAL.test(t)) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** Whether `found` (undefined: the path is not in the answer) satisfies the check. */
+function holds(op: ConditionOperator, found: string | undefined, expected: string): boolean {
+  const text = found ?? '';
+  switch (op) {
+    case 'EQUALS':
+      return found !== undefined && text === expected;
+    case 'NOT_EQUALS':
+      return text !== expected;
+    case 'CONTAINS':
+      return found !== undefined && text.includes(expected);
+    case 'NOT_CONTAINS':
+      return !text.includes(expected);
+    case 'IS_EMPTY':
+      return text === '';
+    case 'IS_NOT_EMPTY':
+      return text !== '';
+    case 'GREATER_THAN':
+    case 'LESS_THAN': {
+      const a = toNumber(text);
+      const b = toNumber(expected);
+      if (a === null || b === null) return false;
+      return op === 'GREATER_THAN' ? a > b : a < b;
+    }
+    default:
+      return false;
+  }
+}
+
+const quoted = (s: string, max = 200) => JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s);
+
+/**
+ * The attempt's result judged by the rule (null: the default rule). An answer whose status
+ * is outside `statuses`, or whose path check fails, is a failure whose error says what was
+ * expected and found: class `http_status` (retried like a 5xx) with onFailure RETRY,
+ * `rejected` (final) with FAIL. A status inside `statuses` whose check holds is a success
+ * whatever its code. Results without an answer (timeouts, network errors) are unchanged.
+ */
+export function judgeAnswer(result: AttemptResult, rule: SuccessRuleDef | null): AttemptResult {
+  if (result.statusCode === null) return result;
+  const r = rule ?? DEFAULT_SUCCESS_RULE;
+  const status = result.statusCode;
+  const failed = (error: string): AttemptResult => ({ ...result, errorClass: r.onFailure === 'FAIL' ? 'rejected' : 'http_status', error });
+  let ranges: [number, number][];
+  try {
+    ranges = parseStatuses(r.statuses);
+  } catch {
+    ranges = parseStatuses(DEFAULT_SUCCESS_RULE.statuses);
+  }
+  if (!ranges.some(([low, high]) => status >= low && status <= high)) {
+    const name = `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
+    return failed(rule ? `${name} (expected status ${r.statuses})` : name);
+  }
+  if (r.path && r.operator) {
+    const parsed = parseResponseBody(result.responseBody ?? '', result.responseContentType);
+    const got = parsed.kind === 'text' ? { found: false as const } : resolvePath(parsed, r.path);
+    const found = got.found ? asText(got.value) : undefined;
+    const expected = r.value ?? '';
+    if (!holds(r.operator, found, expected)) {
+      const want = CHECK_OPERATORS[r.operator] ? `${r.operator} ${quoted(expected)}` : r.operator;
+      const what = found === undefined ? `not found in the ${parsed.kind === 'text' ? 'answer (it is not JSON, XML or form data)' : 'answer'}` : `is ${quoted(found)}`;
+      return failed(`HTTP ${status}: response path ${r.path} ${what}, expected ${want}`);
+    }
+  }
+  return { ...result, errorClass: 'none', error: null };
+}

@@ -1,0 +1,89 @@
+/**
+ * The breaker (RUNTIME.md "delivery-policy"): at least 10 attempts within 5 minutes, at
+ * least 70 % failed → OPEN, and the webhook's due deliveries are held (no attempt made or
+ * counted); every DESKHOOKS_BREAKER_PROBE_INTERVAL the oldest held delivery goes as a
+ * probe; a failed probe keeps it OPEN, a successful one closes it and the held deliveries
+ * go in creation order; open for a whole retry window → the webhook is switched off.
+ * Retries a minute apart in a four-minute window, by the test's clock.
+ */
+import { describe, expect } from 'vitest';
+import { createTicket, createWebhook, deliveryReaches, deliveryStatus, drainWorker, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
+
+const it = test;
+
+const health = async (app: TestApp, id: string) =>
+  (await app.ok<{ webhook: { enabled: boolean; health: { breaker: string; openedAt: string | null; disabledReason: string | null } } }>(
+    `query ($id: ID!) { webhook(id: $id) { enabled health { breaker openedAt disabledReason } } }`,
+    { id },
+  )).webhook;
+
+const deliveryIds = (requests: { headers: Record<string, unknown> }[]) => requests.map((r) => r.headers['x-deskhooks-delivery']);
+
+/** Ten failed attempts (one each of ten deliveries, one at a time); returns the deliveries, RETRYING. */
+async function tenFailures(app: TestApp, webhookId: string, ticketId: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    const id = await testWebhook(app, webhookId, ticketId);
+    await deliveryReaches(app, id, 'RETRYING');
+    ids.push(id);
+    // nine failures of nine attempts are not enough
+    if (i === 8) expect((await health(app, webhookId)).health.breaker).toBe('CLOSED');
+  }
+  return ids;
+}
+
+describe.concurrent('breaker', () => {
+  it('opens, holds, probes (failed: stays open), closes on a successful probe and releases the held deliveries in creation order', async ({ app, clock, startReceiver }) => {
+    const receiver = await startReceiver();
+    receiver.fallback = { status: 500 };
+    // one at a time: the receiver sees the order in which they are sent
+    const webhookId = await createWebhook(app, { ...jsonHook('Flaky', `${receiver.url}/f`), maxConcurrency: 1 });
+    const ticketId = await createTicket(app, 'breaker');
+    const failed = await tenFailures(app, webhookId, ticketId);
+    expect((await health(app, webhookId)).health).toMatchObject({ breaker: 'OPEN' });
+
+    // held: neither attempted nor counted
+    const held = [await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId)];
+    await drainWorker(app);
+    for (const id of held) expect(await deliveryStatus(app, id)).toMatchObject({ status: 'PENDING', attemptCount: 0 });
+    expect(receiver.requests).toHaveLength(10);
+
+    // a probe interval later: the oldest held delivery goes, fails, the breaker stays open
+    clock.advance(30_000);
+    await drainWorker(app);
+    await deliveryReaches(app, held[0]!, 'RETRYING');
+    expect(deliveryIds(receiver.requests)).toEqual([...failed, held[0]]);
+    expect((await health(app, webhookId)).health.breaker).toBe('OPEN');
+    await drainWorker(app);
+    for (const id of held.slice(1)) expect(await deliveryStatus(app, id)).toMatchObject({ status: 'PENDING', attemptCount: 0 });
+
+    // a minute after the first attempts, every delivery is due (retries are anchored on the
+    // first attempt): the oldest goes as the next probe and succeeds; closed, and every held
+    // delivery goes, in creation order
+    receiver.fallback = { status: 200, body: 'ok' };
+    clock.advance(30_000);
+    await drainWorker(app);
+    for (const id of [...failed, ...held]) await deliveryReaches(app, id, 'SUCCEEDED');
+    expect((await health(app, webhookId)).health).toMatchObject({ breaker: 'CLOSED', openedAt: null });
+    expect(deliveryIds(receiver.requests)).toEqual([...failed, held[0], ...failed, ...held]);
+  });
+
+  it('open for a whole retry window: the webhook is switched off, saying why, and its held deliveries are cancelled', async ({ app, clock, startReceiver }) => {
+    const receiver = await startReceiver();
+    receiver.fallback = { status: 503 };
+    const webhookId = await createWebhook(app, jsonHook('Gone quiet', `${receiver.url}/q`));
+    const ticketId = await createTicket(app, 'switch-off');
+    const failed = await tenFailures(app, webhookId, ticketId);
+    expect((await health(app, webhookId)).health.breaker).toBe('OPEN');
+    const heldId = await testWebhook(app, webhookId, ticketId);
+
+    clock.advance(4 * 60_000 + 1_000); // the four-minute window, open all along
+    await drainWorker(app);
+    const after = await health(app, webhookId);
+    expect(after.enabled).toBe(false);
+    expect(after.health.disabledReason).toMatch(/breaker stayed open for a whole retry window \(240 s\)/);
+    for (const id of [...failed, heldId]) await deliveryReaches(app, id, 'CANCELLED');
+    expect(await deliveryStatus(app, heldId)).toMatchObject({ attemptCount: 0 });
+    expect(receiver.requests).toHaveLength(10);
+  });
+});

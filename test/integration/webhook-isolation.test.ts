@@ -1,0 +1,112 @@
+/**
+ * Per-webhook isolation across worker processes (RUNTIME.md "delivery-policy"): at most
+ * `maxConcurrency` attempts of a webhook in flight and at most `rateLimitPerSecond` started,
+ * whichever worker claims them (two deskhooks instances on one database, each with its
+ * own pool and worker), and a webhook whose receiver hangs keeps no slot of another's.
+ */
+import { describe, expect } from 'vitest';
+import { createTicket, createWebhook, deliveryReaches, drainWorker, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
+import type { Reply } from '../support/receiver.js';
+import { waitFor } from '../support/wait.js';
+
+const it = test;
+
+async function openCount(app: TestApp, webhookId: string): Promise<{ pending: number; inFlight: number }> {
+  const [row]: any[] = await app.services.orm.em.fork().getConnection().execute(
+    `select count(*) filter (where status = 'PENDING' and attempt_count = 0 and locked_until is null)::int as pending,
+            count(*) filter (where locked_until > now())::int as "inFlight"
+       from deliveries where webhook_id = ?`,
+    [webhookId],
+  );
+  return row;
+}
+
+describe.concurrent('isolation', () => {
+  it('two workers keep one webhook to maxConcurrency 2: never 3 attempts in flight at the receiver', async ({ startApp, startReceiver, clock }) => {
+    // attempts held by the receiver must not time out meanwhile
+    const env = { DESKHOOKS_REQUEST_TIMEOUT: '60s' };
+    const app = await startApp(env, { clock: clock.now });
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let hold = true;
+    const held: (() => void)[] = [];
+    const receiver = await startReceiver(
+      () =>
+        new Promise<Reply>((resolve) => {
+          inFlight++;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          const answer = () => {
+            inFlight--;
+            resolve({ status: 200, body: 'ok' });
+          };
+          if (hold) held.push(answer);
+          else setImmediate(answer);
+        }),
+    );
+    const webhookId = await createWebhook(app, { ...jsonHook('Two slots', `${receiver.url}/two`), maxConcurrency: 2 });
+    const ticketId = await createTicket(app, 'two slots');
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await testWebhook(app, webhookId, ticketId));
+    await receiver.waitForRequests(2);
+
+    // a second worker on the same database: its claims see the first one's attempts in flight
+    const other = await startApp({ ...env, DESKHOOKS_ROLE: 'worker' }, { databaseUrl: app.databaseUrl, clock: clock.now });
+    await Promise.race([other.worker!.wake(), receiver.waitForRequests(3)]);
+    expect(receiver.requests).toHaveLength(2);
+    expect(await openCount(app, webhookId)).toEqual({ pending: 4, inFlight: 2 });
+
+    // answered from now on; more deliveries while both workers claim
+    hold = false;
+    for (const answer of held.splice(0)) answer();
+    for (let i = 0; i < 6; i++) ids.push(await testWebhook(app, webhookId, ticketId));
+    for (const id of ids) await deliveryReaches(app, id, 'SUCCEEDED');
+    expect(receiver.requests).toHaveLength(12);
+    expect(new Set(receiver.requests.map((r) => r.headers['x-deskhooks-delivery'])).size).toBe(12);
+    expect(maxInFlight).toBe(2);
+  });
+
+  it('two workers share one rate limit: with 0.01 per second, one attempt per 100 s of the clock', async ({ app, startApp, startReceiver, clock }) => {
+    const receiver = await startReceiver();
+    const webhookId = await createWebhook(app, { ...jsonHook('Slow lane', `${receiver.url}/slow`), rateLimitPerSecond: 0.01 });
+    const ticketId = await createTicket(app, 'rate');
+    const ids = [await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId)];
+    await deliveryReaches(app, ids[0]!, 'SUCCEEDED');
+    const other = await startApp({ DESKHOOKS_ROLE: 'worker' }, { databaseUrl: app.databaseUrl, clock: clock.now });
+    await drainWorker(other);
+    await drainWorker(app);
+    expect(receiver.requests).toHaveLength(1);
+    expect(await openCount(app, webhookId)).toEqual({ pending: 2, inFlight: 0 });
+
+    clock.advance(100_000); // one token
+    await drainWorker(other);
+    await drainWorker(app);
+    await deliveryReaches(app, ids[1]!, 'SUCCEEDED');
+    expect(receiver.requests).toHaveLength(2);
+    expect(await openCount(app, webhookId)).toEqual({ pending: 1, inFlight: 0 });
+
+    clock.advance(100_000);
+    await drainWorker(app);
+    await drainWorker(other);
+    await deliveryReaches(app, ids[2]!, 'SUCCEEDED');
+    expect(receiver.requests.map((r) => r.headers['x-deskhooks-delivery'])).toEqual(ids);
+  });
+
+  it('a webhook whose receiver hangs holds at most its maxConcurrency of a worker’s slots: another webhook’s deliveries go', async ({ startApp, startReceiver }) => {
+    // 12 slots, attempts that would hang for a minute: without the limit, the hanging webhook's 30 deliveries take every slot
+    const app = await startApp({ DESKHOOKS_WORKER_CONCURRENCY: '12', DESKHOOKS_REQUEST_TIMEOUT: '60s' });
+    const hanging = await startReceiver();
+    hanging.fallback = 'hang';
+    const fine = await startReceiver();
+    const hangingId = await createWebhook(app, jsonHook('Hangs', `${hanging.url}/h`));
+    const fineId = await createWebhook(app, jsonHook('Fine', `${fine.url}/f`));
+    const ticketId = await createTicket(app, 'isolation');
+    for (let i = 0; i < 30; i++) await testWebhook(app, hangingId, ticketId);
+    await hanging.waitForRequests(10);
+    const fineIds: string[] = [];
+    for (let i = 0; i < 5; i++) fineIds.push(await testWebhook(app, fineId, ticketId));
+    for (const id of fineIds) await deliveryReaches(app, id, 'SUCCEEDED');
+    expect(hanging.requests).toHaveLength(10);
+    expect(await openCount(app, hangingId)).toEqual({ pending: 20, inFlight: 10 });
+    await waitFor(() => app.worker!.busy === 10, { what: 'the worker to hold only the hanging webhook’s 10 attempts' });
+  });
+});

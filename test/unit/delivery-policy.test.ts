@@ -1,0 +1,196 @@
+/**
+ * The per-attempt delivery policy, pure: success rules (statuses, path checks, save-time
+ * problems), Retry-After and 410 in the retry policy, Standard Webhooks signatures as the
+ * `standardwebhooks` package verifies them.
+ */
+import { describe, expect, it } from 'vitest';
+import { Webhook as Verifier } from 'standardwebhooks';
+import { createRetryPolicy, retryAfterTime } from '../../src/delivery/policy.js';
+import { judgeAnswer, parseStatuses, successRuleOf, successRuleProblems } from '../../src/delivery/success-rule.js';
+import { newSigningSecret, signatureHeaders, signingKey } from '../../src/delivery/signing.js';
+import type { AttemptResult } from '../../src/delivery/types.js';
+import type { SuccessRuleDef } from '../../src/domain/index.js';
+
+const now = new Date('2026-11-30T10:00:00.000Z');
+
+function answer(statusCode: number, body = '', contentType: string | null = null, retryAfter: string | null = null): AttemptResult {
+  return {
+    startedAt: now,
+    durationMs: 5,
+    statusCode,
+    error: statusCode >= 400 ? `HTTP ${statusCode}` : null,
+    errorClass: statusCode >= 400 ? 'http_status' : 'none',
+    responseBody: body,
+    responseContentType: contentType,
+    responseTruncated: false,
+    retryAfter,
+  };
+}
+
+const rule = (r: Partial<SuccessRuleDef>): SuccessRuleDef => successRuleOf(r);
+
+describe('success rule statuses', () => {
+  it.each([
+    ['200-299', [[200, 299]]],
+    ['200,201,204', [[200, 200], [201, 201], [204, 204]]],
+    [' 200 - 204 , 304 ', [[200, 204], [304, 304]]],
+    ['100-599', [[100, 599]]],
+  ])('%j parses', (text, ranges) => expect(parseStatuses(text)).toEqual(ranges));
+
+  it.each([
+    ['', /at least one/],
+    ['99', /not a status code/],
+    ['600', /not a status code/],
+    ['2xx', /not a status code/],
+    ['299-200', /low end above its high end/],
+    ['200,,201', /empty entry/],
+    ['200-', /not a status code/],
+  ])('%j is refused', (text, message) => expect(() => parseStatuses(text)).toThrow(message));
+});
+
+describe('success rule problems at save, each naming the nested field', () => {
+  it.each([
+    [{ statuses: '700' }, 'successRule.statuses'],
+    [{ statuses: '300-200' }, 'successRule.statuses'],
+    [{ path: 'reply..result', operator: 'EQUALS', value: 'OK' }, 'successRule.path'],
+    [{ path: 'reply.result' }, 'successRule.operator'],
+    [{ path: 'reply.result', operator: 'CHANGED' }, 'successRule.operator'],
+    [{ path: 'reply.result', operator: 'CHANGED_TO', value: 'OK' }, 'successRule.operator'],
+    [{ path: 'reply.result', operator: 'CHANGED_FROM', value: 'OK' }, 'successRule.operator'],
+    [{ path: 'reply.result', operator: 'EQUALS' }, 'successRule.value'],
+    [{ path: 'reply.result', operator: 'CONTAINS' }, 'successRule.value'],
+    [{ path: 'n', operator: 'GREATER_THAN' }, 'successRule.value'],
+    [{ path: 'n', operator: 'LESS_THAN', value: 'ten' }, 'successRule.value'],
+    [{ operator: 'EQUALS', value: 'OK' }, 'successRule.path'],
+  ] as const)('%j → %s', (input, field) => {
+    expect(successRuleProblems(input).map((p) => p.field)).toEqual([field]);
+  });
+
+  it.each([{}, { statuses: '200' }, { path: 'a', operator: 'IS_EMPTY' }, { path: 'a[0].b', operator: 'IS_NOT_EMPTY' }, { path: 'a', operator: 'EQUALS', value: '' }, { path: 'n', operator: 'GREATER_THAN', value: '2.5' }] as const)(
+    '%j is fine',
+    (input) => expect(successRuleProblems(input)).toEqual([]),
+  );
+
+  it('defaults: statuses 200-399, RETRY; an operator without a value keeps none', () => {
+    expect(successRuleOf({})).toEqual({ statuses: '200-399', path: null, operator: null, value: null, onFailure: 'RETRY' });
+    expect(successRuleOf({ path: 'a', operator: 'IS_EMPTY', value: 'x' })).toMatchObject({ path: 'a', operator: 'IS_EMPTY', value: null });
+  });
+});
+
+describe('judging an answer', () => {
+  const sms = rule({ statuses: '200', path: 'reply.result', operator: 'EQUALS', value: 'OK', onFailure: 'FAIL' });
+  const xml = (result: string) => `<?xml version="1.0"?><reply><result>${result}</result><code>0</code></reply>`;
+
+  it('the default rule: 2xx and 3xx succeed, 4xx and 5xx are retried as before', () => {
+    expect(judgeAnswer(answer(204), null)).toMatchObject({ errorClass: 'none', error: null });
+    expect(judgeAnswer(answer(302), null)).toMatchObject({ errorClass: 'none' });
+    expect(judgeAnswer(answer(500), null)).toMatchObject({ errorClass: 'http_status', error: 'HTTP 500 Internal Server Error' });
+  });
+
+  it('statuses decide, whatever the code: 404 may succeed, 201 may fail', () => {
+    expect(judgeAnswer(answer(404), rule({ statuses: '200,404' }))).toMatchObject({ errorClass: 'none', error: null });
+    expect(judgeAnswer(answer(201), rule({ statuses: '200' }))).toMatchObject({ errorClass: 'http_status', error: 'HTTP 201 Created (expected status 200)' });
+    expect(judgeAnswer(answer(201), rule({ statuses: '200', onFailure: 'FAIL' }))).toMatchObject({ errorClass: 'rejected' });
+  });
+
+  it('the SMS example: 200 with reply.result OK succeeds, anything else is rejected naming path, found and expected', () => {
+    expect(judgeAnswer(answer(200, xml('OK'), 'text/xml'), sms)).toMatchObject({ errorClass: 'none' });
+    expect(judgeAnswer(answer(200, xml('ERROR'), 'text/xml; charset=utf-8'), sms)).toMatchObject({
+      errorClass: 'rejected',
+      error: 'HTTP 200: response path reply.result is "ERROR", expected EQUALS "OK"',
+    });
+    expect(judgeAnswer(answer(200, '<reply><code>1</code></reply>', 'application/xml'), sms).error).toBe('HTTP 200: response path reply.result not found in the answer, expected EQUALS "OK"');
+    expect(judgeAnswer(answer(200, 'OK', 'text/plain'), sms).error).toMatch(/not found in the answer \(it is not JSON, XML or form data\)/);
+    // an attribute-carrying element reads as its text
+    expect(judgeAnswer(answer(200, '<reply><result code="0">OK</result></reply>', 'text/xml'), sms)).toMatchObject({ errorClass: 'none' });
+  });
+
+  it('values compare as text (JSON true is "true", numbers shortest), GREATER_THAN/LESS_THAN as numbers; JSON and form answers', () => {
+    const json = (v: unknown) => answer(200, JSON.stringify({ data: { v } }), 'application/json');
+    const check = (operator: SuccessRuleDef['operator'], value: string | null) => rule({ path: 'data.v', operator, value });
+    expect(judgeAnswer(json(true), check('EQUALS', 'true')).errorClass).toBe('none');
+    expect(judgeAnswer(json(1.50), check('EQUALS', '1.5')).errorClass).toBe('none');
+    expect(judgeAnswer(json(10), check('GREATER_THAN', '9')).errorClass).toBe('none');
+    expect(judgeAnswer(json('10'), check('LESS_THAN', '9')).error).toBe('HTTP 200: response path data.v is "10", expected LESS_THAN "9"');
+    expect(judgeAnswer(json('abc'), check('GREATER_THAN', '1')).errorClass).toBe('http_status');
+    expect(judgeAnswer(json('queued ok'), check('CONTAINS', 'ok')).errorClass).toBe('none');
+    expect(judgeAnswer(json('failed'), check('NOT_CONTAINS', 'fail')).errorClass).toBe('http_status');
+    expect(judgeAnswer(json(''), check('IS_EMPTY', null)).errorClass).toBe('none');
+    expect(judgeAnswer(json(null), check('IS_NOT_EMPTY', null)).error).toBe('HTTP 200: response path data.v is "", expected IS_NOT_EMPTY');
+    expect(judgeAnswer(json('x'), check('NOT_EQUALS', 'y')).errorClass).toBe('none');
+    const form = answer(200, 'status=queued&id=7', 'application/x-www-form-urlencoded');
+    expect(judgeAnswer(form, rule({ path: 'status', operator: 'EQUALS', value: 'queued' })).errorClass).toBe('none');
+  });
+
+  it('no answer (timeout, network error): unchanged', () => {
+    const timeout: AttemptResult = { ...answer(200), statusCode: null, errorClass: 'timeout', error: 'timed out' };
+    expect(judgeAnswer(timeout, sms)).toBe(timeout);
+  });
+});
+
+describe('the retry policy with Retry-After, rejections and 410', () => {
+  const policy = createRetryPolicy({ intervalMs: 60_000, windowMs: 600_000 });
+  const first = now;
+  const decide = (result: AttemptResult, attemptNumber = 1, at = now) => policy.decide({ result, attemptNumber, firstAttemptAt: first, now: at });
+
+  it('Retry-After in seconds or as an HTTP date, sooner or later than the schedule, at least 1 s', () => {
+    expect(decide(answer(429, '', null, '5'))).toEqual({ kind: 'retry', at: new Date(now.getTime() + 5_000) });
+    expect(decide(answer(503, '', null, '300'))).toEqual({ kind: 'retry', at: new Date(now.getTime() + 300_000) });
+    expect(decide(answer(503, '', null, new Date(now.getTime() + 120_000).toUTCString()))).toEqual({ kind: 'retry', at: new Date(now.getTime() + 120_000) });
+    expect(decide(answer(429, '', null, '0'))).toEqual({ kind: 'retry', at: new Date(now.getTime() + 1_000) });
+    expect(decide(answer(429, '', null, 'Thu, 01 Jan 2000 00:00:00 GMT'))).toEqual({ kind: 'retry', at: new Date(now.getTime() + 1_000) });
+  });
+
+  it('Retry-After only on 429 and 503; unreadable ones fall back to the schedule', () => {
+    expect(decide(answer(500, '', null, '5'))).toEqual({ kind: 'retry', at: new Date(now.getTime() + 60_000) });
+    expect(decide(answer(429, '', null, 'soon-ish 5'))).toEqual({ kind: 'retry', at: new Date(now.getTime() + 60_000) });
+    expect(decide(answer(429, '', null, '-5'))).toEqual({ kind: 'retry', at: new Date(now.getTime() + 60_000) });
+    expect(retryAfterTime(null, now)).toBeNull();
+    expect(retryAfterTime('Sunday, 30-Nov-26 10:02:00 GMT', now)).toEqual(new Date(now.getTime() + 120_000));
+    expect(retryAfterTime('Mon Nov 30 10:02:00 2026', now)).toEqual(new Date(now.getTime() + 120_000));
+  });
+
+  it('a Retry-After past the window: FAILED after this attempt, saying so', () => {
+    const d = decide(answer(503, '', null, '601'));
+    expect(d.kind).toBe('failed');
+    expect(d.kind === 'failed' && d.reason).toMatch(/^Retry-After asks for the next attempt at 2026-11-30T10:10:01.000Z, past the retry window of 10m \(it ends at 2026-11-30T10:10:00.000Z\); last error: HTTP 503/);
+    expect(decide(answer(503, '', null, '600'))).toEqual({ kind: 'retry', at: new Date(now.getTime() + 600_000) });
+  });
+
+  it('a rejected answer (onFailure FAIL) is final at once with its error', () => {
+    expect(decide({ ...answer(200), errorClass: 'rejected', error: 'HTTP 200: response path a is "x", expected EQUALS "y"' })).toEqual({
+      kind: 'failed',
+      reason: 'HTTP 200: response path a is "x", expected EQUALS "y"',
+    });
+  });
+
+  it('410 Gone: final at once, and the webhook is to be switched off', () => {
+    const d = decide(answer(410));
+    expect(d).toMatchObject({ kind: 'failed', switchOff: 'the receiver answered HTTP 410 Gone' });
+    expect(decide(judgeAnswer(answer(410), rule({ statuses: '200,410' })))).toEqual({ kind: 'succeeded' });
+  });
+});
+
+describe('Standard Webhooks signatures', () => {
+  it('a secret is whsec_ and 32 random bytes in base64', () => {
+    const s = newSigningSecret();
+    expect(s).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(signingKey(s)).toHaveLength(32);
+    expect(newSigningSecret()).not.toBe(s);
+  });
+
+  it('the standardwebhooks package verifies with the current and, during a rotation, the previous secret', () => {
+    const current = newSigningSecret();
+    const previous = newSigningSecret();
+    const body = '{"text":"Привет 😀"}';
+    const at = new Date();
+    const headers = signatureHeaders('d-1', at, body, [signingKey(current), signingKey(previous)]);
+    expect(headers['webhook-id']).toBe('d-1');
+    expect(headers['webhook-timestamp']).toBe(String(Math.floor(at.getTime() / 1000)));
+    expect(headers['webhook-signature']).toMatch(/^v1,\S+ v1,\S+$/);
+    expect(new Verifier(current).verify(body, headers)).toEqual({ text: 'Привет 😀' });
+    expect(new Verifier(previous).verify(body, headers)).toEqual({ text: 'Привет 😀' });
+    expect(() => new Verifier(newSigningSecret()).verify(body, headers)).toThrow();
+    expect(() => new Verifier(current).verify(`${body} `, headers)).toThrow();
+  });
+});
