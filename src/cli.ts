@@ -9,9 +9,9 @@
  * on one thread). The main thread owns the process: it starts the thread once it has
  * started itself, stops it first, and stops the process if the thread fails.
  */
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger, redactConsole } from './log.js';
+import { createLogger, redactConsole, type Logger } from './log.js';
 import { describeError, isDatabaseError } from './log-redact.js';
 import { launcherChain, watchLauncher } from './launcher.js';
 import { startDeskhooks, type RunningApp } from './main.js';
@@ -76,14 +76,12 @@ async function run(): Promise<void> {
   });
 
   const inThread = config.role === 'all' && config.deliveryThread;
-  let stopThread = async () => {};
-  const app = await startDeskhooks(config, { log, stopGraceMs: 5_000, worker: !inThread, stopAlongside: () => stopThread() });
+  // created first, so that it loads its modules while the main thread starts
+  const thread = inThread ? startDeliveryThread(log, (reason) => stop(reason, 1)) : null;
+  const app = await startDeskhooks(config, { log, stopGraceMs: 5_000, worker: !inThread, stopAlongside: async () => thread?.stop() });
   state.app = app;
-  if (inThread) {
-    const thread = startDeliveryThread(app.databaseUrl, (reason) => stop(reason, 1));
-    stopThread = thread.stop;
-    await thread.started.catch(() => {}); // a failure has asked for the stop
-  }
+  // it catches up on due deliveries when it has started (a worker's start drains)
+  thread?.run(app.databaseUrl);
   if (state.stopCode !== null) return void finish(app, state.stopCode);
   if (app.bootstrap.generatedKey) {
     console.log(
@@ -103,30 +101,23 @@ async function run(): Promise<void> {
 }
 
 /** Messages between the main thread and the delivery thread. */
-type ToThread = 'stop';
+type ToThread = { run: string } | 'stop';
 type FromThread = 'started';
 
 /**
- * Starts this file again as the delivery thread on `databaseUrl` (the main thread's, an
- * embedded one included). `failed` is called when it fails or exits unasked.
+ * Starts this file again as the delivery thread; `run(databaseUrl)` starts its worker on
+ * the main thread's database (an embedded one included). `failed` is called when it fails
+ * or exits unasked.
  */
-function startDeliveryThread(databaseUrl: string, failed: (reason: string) => void): { started: Promise<void>; stop: () => Promise<void> } {
-  const thread = new Worker(new URL(import.meta.url), { workerData: { databaseUrl } });
+function startDeliveryThread(log: Logger, failed: (reason: string) => void): { run: (databaseUrl: string) => void; stop: () => Promise<void> } {
+  const thread = new Worker(new URL(import.meta.url));
   let stopping = false;
   const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
-  const started = new Promise<void>((resolve, reject) => {
-    thread.on('message', (m: FromThread) => m === 'started' && resolve());
-    thread.once('error', (err) => {
-      reject(err);
-      failed(`the delivery thread failed: ${err instanceof Error ? err.message : String(err)}`);
-    });
-    thread.once('exit', (code) => {
-      reject(new Error(`the delivery thread exited (code ${code})`));
-      if (!stopping) failed(`the delivery thread exited (code ${code})`);
-    });
-  });
+  thread.on('message', (m: FromThread) => m === 'started' && log.info('delivery thread started'));
+  thread.once('error', (err) => failed(`the delivery thread failed: ${err instanceof Error ? err.message : String(err)}`));
+  thread.once('exit', (code) => !stopping && failed(`the delivery thread exited (code ${code})`));
   return {
-    started,
+    run: (databaseUrl) => thread.postMessage({ run: databaseUrl } satisfies ToThread),
     async stop() {
       stopping = true;
       thread.postMessage('stop' satisfies ToThread);
@@ -135,29 +126,37 @@ function startDeliveryThread(databaseUrl: string, failed: (reason: string) => vo
   };
 }
 
-/** The delivery thread: the `worker` role without HTTP, stopped by the main thread. */
-async function runDeliveryThread(databaseUrl: string): Promise<void> {
-  const config = loadConfig({ ...process.env, DESKHOOKS_ROLE: 'worker', DATABASE_URL: databaseUrl });
-  redactConsole();
-  const log = createLogger(config.logLevel);
-  const app = await startDeskhooks(config, { log, stopGraceMs: 5_000, http: false });
+/** The delivery thread: the `worker` role without HTTP, started and stopped by the main thread. */
+function deliveryThread(): void {
+  let app: RunningApp | null = null;
+  let starting: Promise<void> | null = null;
+  let log: Logger | null = null;
+  const fail = (err: unknown) => {
+    process.stderr.write(`deskhooks: the delivery thread failed: ${isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  };
   parentPort!.on('message', (m: ToThread) => {
-    if (m !== 'stop') return;
-    void app
-      .stop()
-      .catch((err) => log.error('the delivery thread did not stop cleanly', err))
-      // Agenda and pg leave timers behind after stop(): end the thread explicitly
+    if (m !== 'stop') {
+      starting ??= (async () => {
+        const config = loadConfig({ ...process.env, DESKHOOKS_ROLE: 'worker', DATABASE_URL: m.run });
+        redactConsole();
+        log = createLogger(config.logLevel);
+        app = await startDeskhooks(config, { log, stopGraceMs: 5_000, http: false });
+        parentPort!.postMessage('started' satisfies FromThread);
+      })();
+      starting.catch(fail);
+      return;
+    }
+    // a stop during the start waits for it; Agenda and pg leave timers behind: end the thread explicitly
+    void (starting ?? Promise.resolve())
+      .then(() => app?.stop())
+      .catch((err) => log?.error('the delivery thread did not stop cleanly', err))
       .finally(() => process.exit(0));
   });
-  parentPort!.postMessage('started' satisfies FromThread);
 }
 
-if (!isMainThread) {
-  runDeliveryThread((workerData as { databaseUrl: string }).databaseUrl).catch((err) => {
-    process.stderr.write(`deskhooks: the delivery thread could not start: ${isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
-} else run().catch((err) => {
+if (!isMainThread) deliveryThread();
+else run().catch((err) => {
   // a database error quotes values; anything else that stops the start is the operator's to read
   process.stderr.write(`deskhooks: could not start: ${isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
