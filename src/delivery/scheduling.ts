@@ -85,8 +85,10 @@ export function allowanceOf(s: LockedState, limit: number, now: Date, config: Sc
   const t = now.getTime();
   let wakeAt: Date | null = null;
   let probe = false;
+  // a switched-off webhook's open deliveries go as a closed breaker lets them (switching off
+  // stops new deliveries only): an open one keeps probing, and after a whole retry window
+  // switches the webhook off for good, which cancels what it holds
   if (s.breaker !== 'CLOSED') {
-    if (!s.enabled) return { allowance: null, wakeAt: null, switchOff: null };
     const openedAt = s.opened_at?.getTime() ?? t;
     if (t - openedAt >= config.retryWindowMs) {
       return {

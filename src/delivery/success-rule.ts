@@ -155,10 +155,12 @@ const quoted = (s: string, max = 200) => JSON.stringify(s.length > max ? `${s.sl
  * is outside `statuses`, or whose path check fails, is a failure whose error says what was
  * expected and found: class `http_status` (retried like a 5xx) with onFailure RETRY,
  * `rejected` (final) with FAIL. A status inside `statuses` whose check holds is a success
- * whatever its code. Results without an answer (timeouts, network errors) are unchanged.
+ * whatever its code. Only a whole answer is judged (the transport's class `none` or
+ * `http_status`): any other result is unchanged, including one whose status arrived but
+ * whose body was cut off by a timeout or a reset connection.
  */
 export function judgeAnswer(result: AttemptResult, rule: SuccessRuleDef | null): AttemptResult {
-  if (result.statusCode === null) return result;
+  if (result.statusCode === null || (result.errorClass !== 'none' && result.errorClass !== 'http_status')) return result;
   const r = rule ?? DEFAULT_SUCCESS_RULE;
   const status = result.statusCode;
   const failed = (error: string): AttemptResult => ({ ...result, errorClass: r.onFailure === 'FAIL' ? 'rejected' : 'http_status', error });

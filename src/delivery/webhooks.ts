@@ -7,6 +7,7 @@
  * (breaker closed) by enableWebhook.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Queryable } from '../queue/index.js';
 import { CustomField, sqlOf, Webhook } from '../db/index.js';
 import type { SecretBox } from '../crypto/index.js';
 import { badInput, invalidInput, notFound } from '../errors.js';
@@ -191,13 +192,40 @@ async function createWebhook(em: EntityManager, box: SecretBox, input: WebhookIn
   return webhook;
 }
 
-async function updateWebhook(em: EntityManager, box: SecretBox, id: string, input: WebhookInput): Promise<Webhook> {
+async function updateWebhook(em: EntityManager, box: SecretBox, id: string, input: WebhookInput, now: Date): Promise<Webhook> {
   const webhook = await getWebhook(em, id);
   const keepsSecret = Boolean(webhook.authSecretSealed) && input.auth?.type === webhook.authType;
   await validate(em, input, keepsSecret, webhook.headers);
+  const wasOff = !webhook.enabled;
   apply(webhook, input, box);
-  await em.flush();
+  // switched back on by its definition: as enableWebhook, with its breaker closed
+  if (!wasOff || !webhook.enabled) {
+    await em.flush();
+    return webhook;
+  }
+  await em.begin();
+  try {
+    await closeBreaker(sqlOf(em), webhook.id, now);
+    await em.flush();
+    await em.commit();
+  } catch (err) {
+    await em.rollback();
+    throw err;
+  }
   return webhook;
+}
+
+/**
+ * Closes a webhook's breaker and starts its window anew (failures from before do not
+ * count): the state of src/delivery/scheduling.ts as a closed one's; the rate limit's
+ * bucket is kept. Locks the state row before the webhook's, in the claim's order.
+ */
+async function closeBreaker(db: Queryable, webhookId: string, now: Date): Promise<void> {
+  await db.query(
+    `insert into webhook_states (webhook_id, window_started_at) values ($1, $2)
+     on conflict (webhook_id) do update set breaker = 'CLOSED', opened_at = null, window_started_at = $2, next_probe_at = null, probe_delivery_id = null`,
+    [webhookId, now],
+  );
 }
 
 /**
@@ -224,17 +252,12 @@ async function rotateSigningSecret(em: EntityManager, box: SecretBox, id: string
 async function enableWebhook(em: EntityManager, id: string, now: Date): Promise<Webhook> {
   return em.transactional(async (tem) => {
     const webhook = await getWebhook(tem, id);
+    await closeBreaker(sqlOf(tem), webhook.id, now);
     webhook.enabled = true;
     webhook.disabledReason = null;
     webhook.disabledAt = null;
     webhook.updatedAt = now;
     await tem.flush();
-    // the breaker's state (webhook_states, src/delivery/scheduling.ts) as a closed one's; the rate limit's bucket is kept
-    await sqlOf(tem).query(
-      `insert into webhook_states (webhook_id) values ($1)
-       on conflict (webhook_id) do update set breaker = 'CLOSED', opened_at = null, window_started_at = null, next_probe_at = null, probe_delivery_id = null`,
-      [webhook.id],
-    );
     return webhook;
   });
 }
@@ -315,7 +338,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     list: listWebhooks,
     find: findWebhook,
     create: (em, input) => createWebhook(em, box, input),
-    update: (em, id, input) => updateWebhook(em, box, id, input),
+    update: (em, id, input) => updateWebhook(em, box, id, input, clock()),
     delete: (em, id) => deleteWebhook(em, rulesUsing, id),
     preview: (em, id, ticketId) => previewWebhook(em, box, userAgent, id, ticketId),
     rotateSigningSecret: (em, id) => rotateSigningSecret(em, box, id, clock()),

@@ -7,6 +7,7 @@
  * Retries a minute apart in a four-minute window, by the test's clock.
  */
 import { describe, expect } from 'vitest';
+import { DpUpdateWebhookDocument } from '../generated/graphql.js';
 import { createTicket, createWebhook, deliveryReaches, deliveryStatus, drainWorker, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
 
 const it = test;
@@ -85,5 +86,33 @@ describe.concurrent('breaker', () => {
     for (const id of [...failed, heldId]) await deliveryReaches(app, id, 'CANCELLED');
     expect(await deliveryStatus(app, heldId)).toMatchObject({ attemptCount: 0 });
     expect(receiver.requests).toHaveLength(10);
+
+    // switched back on by its definition (updateWebhook, enabled omitted): as enableWebhook,
+    // its breaker closes with a new window, so that the next delivery goes
+    receiver.fallback = { status: 200, body: 'ok' };
+    await app.ok(DpUpdateWebhookDocument, { id: webhookId, input: jsonHook('Gone quiet', `${receiver.url}/q`) });
+    expect(await health(app, webhookId)).toMatchObject({ enabled: true, health: { breaker: 'CLOSED', disabledReason: null } });
+    const next = await testWebhook(app, webhookId, ticketId);
+    await drainWorker(app);
+    await deliveryReaches(app, next, 'SUCCEEDED');
+    expect((await health(app, webhookId)).enabled).toBe(true);
+  });
+
+  it('switched off by an admin while its breaker is open: its held deliveries are not stranded — they probe, and after the window they are cancelled', async ({ app, clock, startReceiver }) => {
+    const receiver = await startReceiver();
+    receiver.fallback = { status: 503 };
+    const webhookId = await createWebhook(app, jsonHook('Paused', `${receiver.url}/p`));
+    const ticketId = await createTicket(app, 'paused');
+    await tenFailures(app, webhookId, ticketId);
+    const heldId = await testWebhook(app, webhookId, ticketId);
+    await app.ok(DpUpdateWebhookDocument, { id: webhookId, input: { ...jsonHook('Paused', `${receiver.url}/p`), enabled: false } });
+    expect((await health(app, webhookId)).health.breaker).toBe('OPEN');
+
+    clock.advance(30_000); // a probe interval: the held delivery goes as the probe
+    await drainWorker(app);
+    await deliveryReaches(app, heldId, 'RETRYING');
+    clock.advance(4 * 60_000);
+    await drainWorker(app);
+    await deliveryReaches(app, heldId, 'CANCELLED');
   });
 });

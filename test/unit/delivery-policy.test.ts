@@ -126,6 +126,17 @@ describe('judging an answer', () => {
     const timeout: AttemptResult = { ...answer(200), statusCode: null, errorClass: 'timeout', error: 'timed out' };
     expect(judgeAnswer(timeout, sms)).toBe(timeout);
   });
+
+  it('an answer cut off after its status (body timed out, connection reset): unchanged, never judged a success', () => {
+    const cut = (errorClass: AttemptResult['errorClass'], error: string, body: string): AttemptResult => ({ ...answer(200, body, 'text/xml'), errorClass, error });
+    const timedOut = cut('timeout', 'timed out after 2000 ms', '<reply><result>OK</result>');
+    const reset = cut('network', 'connection reset (ECONNRESET)', '<reply><result>O');
+    for (const r of [null, sms, rule({ statuses: '200' })]) {
+      expect(judgeAnswer(timedOut, r)).toBe(timedOut);
+      expect(judgeAnswer(reset, r)).toBe(reset);
+    }
+    expect(judgeAnswer(cut('network', 'connection closed by the server (UND_ERR_SOCKET)', ''), null)).toMatchObject({ errorClass: 'network', statusCode: 200 });
+  });
 });
 
 describe('the retry policy with Retry-After, rejections and 410', () => {
