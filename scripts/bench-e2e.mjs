@@ -32,6 +32,7 @@
  *   npm run bench:e2e                 human-readable report
  *   npm run bench:e2e -- --json       one JSON object on stdout
  *   options: --seconds=10 --clients=32 --events=20000 --warmup=2 --wait=60 (s, bound on each wait)
+ *            --max-concurrency=N: the bench webhook's maxConcurrency (default: the webhook default, 10)
  */
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -55,6 +56,8 @@ const CLIENTS = Math.round(opt('clients', 32));
 const EVENTS = Math.round(opt('events', 20_000));
 const WARMUP = opt('warmup', 2);
 const WAIT_MS = opt('wait', 60) * 1000;
+// the bench webhook's maxConcurrency (delivery-policy); default: the contract's default (10)
+const MAX_CONCURRENCY = args.some((x) => x.startsWith('--max-concurrency=')) ? Math.round(opt('max-concurrency', 10)) : null;
 const say = (...m) => !asJson && console.log(...m);
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -269,7 +272,7 @@ const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 10
 /** The bench's webhook and its 10 rules: the first nine are false for its LOW tickets titled "bench ticket". */
 async function setUpRules(client, target) {
   const { createWebhook } = await client.call('mutation($i: WebhookInput!) { createWebhook(input: $i) { id } }', {
-    i: { name: 'bench receiver', method: 'POST', url: target, format: 'JSON', body: '{"id": "{{ ticket.id }}"}' },
+    i: { name: 'bench receiver', method: 'POST', url: target, format: 'JSON', body: '{"id": "{{ ticket.id }}"}', ...(MAX_CONCURRENCY ? { maxConcurrency: MAX_CONCURRENCY } : {}) },
   });
   const never = [
     { field: 'priority', operator: 'EQUALS', value: 'URGENT' },

@@ -24,8 +24,9 @@
  * same order. Deliveries without a webhook (it was deleted) have no limits.
  */
 import type pg from 'pg';
-import { OPEN_DELIVERY_STATUSES } from '../domain/index.js';
+import { OPEN_DELIVERY_STATUSES, type SuccessRuleDef } from '../domain/index.js';
 import { defineClaim } from '../queue/index.js';
+import { SEND_POLICY_COLUMNS, sendPolicyOf, type SendPolicy } from './send-policy.js';
 import { CLAIMED_COLUMNS, claimedFromRow, switchOffWebhook, type ClaimedDelivery } from './store.js';
 
 const OPEN = `status in (${OPEN_DELIVERY_STATUSES.map((s) => `'${s}'`).join(', ')})`;
@@ -46,6 +47,8 @@ export interface ClaimResult {
   wakeAt: Date | null;
   /** what changed a webhook's state, for the log */
   notes: string[];
+  /** the send-time policies of the claimed deliveries' webhooks, read in the claim */
+  policies?: Map<string, SendPolicy>;
 }
 
 /** A webhook with claimable due deliveries, its state row locked. */
@@ -60,6 +63,11 @@ interface LockedState {
   rate_limit_per_second: number | null;
   ordering: string;
   enabled: boolean;
+  signing_enabled: boolean;
+  signing_secret_sealed: string | null;
+  signing_previous_secret_sealed: string | null;
+  signing_previous_valid_until: Date | null;
+  success_rule: SuccessRuleDef | null;
 }
 
 /** What one webhook may start in this claim. */
@@ -119,8 +127,9 @@ export function allowanceOf(s: LockedState, limit: number, now: Date, config: Sc
 }
 
 // the webhooks with a due delivery that no live claim holds, their state rows locked in id order
+// (and their send-time policies, so that the attempts need no read of their own)
 const LOCK_SQL = `select s.webhook_id, s.breaker, s.opened_at, s.next_probe_at, s.tokens, s.tokens_at,
-         w.max_concurrency, w.rate_limit_per_second, w.ordering, w.enabled
+         w.max_concurrency, w.rate_limit_per_second, w.ordering, w.enabled, ${SEND_POLICY_COLUMNS.split(', ').map((c) => `w.${c}`).join(', ')}
     from webhook_states s join webhooks w on w.id = s.webhook_id
    where exists (select 1 from deliveries d
                   where d.webhook_id = s.webhook_id and d.${OPEN} and d.next_attempt_at <= $1
@@ -312,7 +321,7 @@ export async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date,
         if (!wakeAt || at < wakeAt) wakeAt = at;
       }
     }
-    return { deliveries, wakeAt, notes };
+    return { deliveries, wakeAt, notes, policies: new Map(states.map((s) => [s.webhook_id, sendPolicyOf(s)])) };
   } catch (err) {
     await client.query('rollback').catch(() => {
       broken = true;

@@ -23,22 +23,23 @@ export interface SendPolicy {
 export async function loadSendPolicies(db: Queryable, webhookIds: readonly string[]): Promise<Map<string, SendPolicy>> {
   if (!webhookIds.length) return new Map();
   const { rows } = await db.query(
-    `select id::text as id, signing_enabled, signing_secret_sealed, signing_previous_secret_sealed, signing_previous_valid_until, success_rule
-       from webhooks where id = any($1::bigint[])`,
+    `select id::text as id, ${SEND_POLICY_COLUMNS} from webhooks where id = any($1::bigint[])`,
     [webhookIds],
   );
-  return new Map(
-    rows.map((r) => [
-      r.id as string,
-      {
-        signingEnabled: r.signing_enabled,
-        signingSecretSealed: r.signing_secret_sealed,
-        signingPreviousSecretSealed: r.signing_previous_secret_sealed,
-        signingPreviousValidUntil: r.signing_previous_valid_until,
-        successRule: r.success_rule,
-      },
-    ]),
-  );
+  return new Map(rows.map((r) => [r.id as string, sendPolicyOf(r)]));
+}
+
+/** The columns of a webhooks row that make its send-time policy. */
+export const SEND_POLICY_COLUMNS = 'signing_enabled, signing_secret_sealed, signing_previous_secret_sealed, signing_previous_valid_until, success_rule';
+
+export function sendPolicyOf(r: { signing_enabled: boolean; signing_secret_sealed: string | null; signing_previous_secret_sealed: string | null; signing_previous_valid_until: Date | null; success_rule: SuccessRuleDef | null }): SendPolicy {
+  return {
+    signingEnabled: r.signing_enabled,
+    signingSecretSealed: r.signing_secret_sealed,
+    signingPreviousSecretSealed: r.signing_previous_secret_sealed,
+    signingPreviousValidUntil: r.signing_previous_valid_until,
+    successRule: r.success_rule,
+  };
 }
 
 /**

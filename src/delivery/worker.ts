@@ -35,6 +35,8 @@ export interface ClaimBatch {
   wakeAt?: Date | null;
   /** webhook state changes made by the claim, for the log */
   notes?: string[];
+  /** the send-time policies of the deliveries' webhooks, when the claim read them (else read before the attempts) */
+  policies?: Map<string, SendPolicy>;
 }
 
 /** What the worker needs of the delivery rows (recorder.ts createWorkerStore on the database). */
@@ -132,7 +134,8 @@ export class DeliveryWorker {
         if (batch.wakeAt) this.wakeAt(batch.wakeAt, now);
       }
       if (loop.stopping) return store.release(claimed.map((d) => d.id)); // stop() began meanwhile: not started
-      for (const d of claimed) this.start(d);
+      const policies = Array.isArray(batch) ? undefined : batch.policies;
+      for (const d of claimed) this.start(d, policies && d.webhookId !== null ? (policies.get(d.webhookId) ?? null) : undefined);
       if (claimed.length >= slots || loop.woken) continue;
       // The drain is done once its in-flight sends have finished; a wake-up meanwhile (a
       // new delivery, a retry's time) claims again at once, so a receiver that never
@@ -143,13 +146,14 @@ export class DeliveryWorker {
     await this.flush();
   }
 
-  private start(d: ClaimedDelivery): void {
+  /** `policy`: its webhook's send-time policy as the claim read it; undefined: read before the attempt */
+  private start(d: ClaimedDelivery, policy?: SendPolicy | null): void {
     // claimed again while its attempt still runs here (its lease ran out by the clock):
     // one attempt of a delivery at a time; the running one records the outcome
     if (this.inFlight.has(d.id)) return;
     const controller = new AbortController();
     this.inFlight.set(d.id, controller);
-    void this.attempt(d, controller.signal)
+    void this.attempt(d, controller.signal, policy)
       .catch((err) => this.opts.log.error(`delivery ${d.id}: attempt failed unrecorded; its claim expires, its retry window still runs`, err))
       .finally(() => {
         this.inFlight.delete(d.id);
@@ -157,12 +161,12 @@ export class DeliveryWorker {
       });
   }
 
-  private async attempt(d: ClaimedDelivery, signal: AbortSignal): Promise<void> {
+  private async attempt(d: ClaimedDelivery, signal: AbortSignal, known?: SendPolicy | null): Promise<void> {
     if (!this.opts.policy.mayStart(d.firstAttemptAt, this.clock())) {
       return this.record(expiredOutcome(d, this.opts.policy.config.windowMs, this.clock()));
     }
     // the webhook's signing secrets and success rule as they are now
-    const policy = await this.policyOf(d.webhookId);
+    const policy = known !== undefined ? known : await this.policyOf(d.webhookId);
     const number = d.attemptCount + 1;
     const headers: Record<string, string> = { 'X-Deskhooks-Delivery': d.id, 'X-Deskhooks-Attempt': String(number) };
     const request = { ...d.request, headers: withoutAuthorization(d.request.headers) };
