@@ -17,5 +17,8 @@ export default defineConfig({
     // time keep the waits overlapped without more apps than two cores serve
     maxConcurrency: 3,
     fileParallelism: true,
+    // two files at a time (vitest's default is one fewer than the cores: one here); most
+    // tests wait on receivers, timers and PostgreSQL rather than compute
+    maxWorkers: 2,
   },
 });
