@@ -335,12 +335,15 @@ async function deskhooksPart(adminUrl, target) {
     const arrived = await waitArrivals(ids);
     if (arrived < ids.length) failures.push(`deskhooks closed loop: ${ids.length - arrived} of ${ids.length} tickets' requests had not arrived ${WAIT_MS / 1000} s after the last answer`);
     const lastArrival = ids.reduce((m, id) => Math.max(m, arrivals.get(id) ?? m), run.t0);
+    // the webhook's breaker and recent failures after the closed loop (the report shows them)
+    const health = (await client.call('{ webhooks { health { breaker recentAttempts recentFailureRate } } }')).webhooks[0]?.health ?? null;
     const closed = {
       mutationsPerSec: run.perSec,
       count: ids.length,
       arrived,
       arrivalsPerSec: arrived / ((lastArrival - run.t0) / 1000),
       backlogDrainMs: Math.max(0, lastArrival - run.lastAnswered),
+      health,
     };
 
     const rate = run.perSec / 2;
@@ -512,6 +515,7 @@ try {
   say(`   mutations      ${c1.mutationsPerSec.toFixed(0)}/s = ${ratio(c1.mutationsPerSec, a.perSec)} anchor        (target ≥ 0.70×)`);
   say(`   arrivals       ${c1.arrivalsPerSec.toFixed(0)}/s = ${ratio(c1.arrivalsPerSec, c1.mutationsPerSec)} mutations     (target ≥ 0.95×; ${c1.arrived}/${c1.count} arrived, counted from the first mutation sent to the last arrival)`);
   say(`   backlog drain  ${c1.backlogDrainMs.toFixed(0)} ms from the last answer to the last arrival   (target ≤ 1000 ms)`);
+  if (c1.health) say(`   the webhook after the closed loop: breaker ${c1.health.breaker}, ${c1.health.recentAttempts} attempts in 5 min, ${(100 * c1.health.recentFailureRate).toFixed(1)} % failed`);
   const o = b.open;
   say(`   open loop at ${o.rate.toFixed(0)}/s for ${SECONDS} s, mutation answered → request arrived (${o.arrived}/${o.answered} arrived, ${o.offered} offered):`);
   const ms = (x) => (x === undefined ? '–' : x.toFixed(1));
