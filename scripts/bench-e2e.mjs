@@ -42,25 +42,15 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { startEmbeddedPostgres, freePort } from '../dist/db/embedded.js';
+import { asJson, now, opt, pct, say, sleep, text } from './bench-cli.mjs';
 
-const args = process.argv.slice(2);
-const asJson = args.includes('--json');
-const opt = (name, fallback) => {
-  const a = args.find((x) => x.startsWith(`--${name}=`));
-  const n = a ? Number(a.split('=')[1]) : fallback;
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
-  return n;
-};
 const SECONDS = opt('seconds', 10);
 const CLIENTS = Math.round(opt('clients', 32));
 const EVENTS = Math.round(opt('events', 20_000));
 const WARMUP = opt('warmup', 2);
 const WAIT_MS = opt('wait', 60) * 1000;
 // the bench webhook's maxConcurrency (delivery-policy); default: the contract's default (10)
-const MAX_CONCURRENCY = args.some((x) => x.startsWith('--max-concurrency=')) ? Math.round(opt('max-concurrency', 10)) : null;
-const say = (...m) => !asJson && console.log(...m);
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const MAX_CONCURRENCY = text('max-concurrency') === undefined ? null : Math.round(opt('max-concurrency', 10));
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const KEY = 'bench-e2e-admin-key-0123456789';
 const failures = [];
@@ -267,7 +257,6 @@ async function waitArrivals(ids, timeoutMs = WAIT_MS) {
   }
 }
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** The bench's webhook and its 10 rules: the first nine are false for its LOW tickets titled "bench ticket". */
 async function setUpRules(client, target) {

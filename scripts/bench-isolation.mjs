@@ -37,22 +37,13 @@ import { createSecretBox } from '../dist/crypto/secret-box.js';
 import { createLogger } from '../dist/log.js';
 import { createListener } from '../dist/db/listener.js';
 import { DELIVERIES_CHANNEL } from '../dist/delivery/store.js';
+import { asJson, now, opt, pct, say, sleep } from './bench-cli.mjs';
 
-const args = process.argv.slice(2);
-const asJson = args.includes('--json');
-const opt = (name, fallback) => {
-  const a = args.find((x) => x.startsWith(`--${name}=`));
-  return a ? Number(a.split('=')[1]) : fallback;
-};
 const N = opt('n', 5000);
 const RATE = opt('rate', 500);
 const CONCURRENCY = opt('concurrency', 64);
 const TIMEOUT_MS = opt('timeout-ms', 2000);
 const ROUNDS = opt('rounds', 3);
-const say = (...m) => !asJson && console.log(...m);
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 // ---------------------------------------------------------------- set-up
 const dir = mkdtempSync(join(tmpdir(), 'deskhooks-bench-isolation-'));
@@ -100,10 +91,10 @@ const hooks = await pool.query(
 );
 const [hookA, hookB] = hooks.rows.map((r) => r.id);
 // B may use every slot of the worker; A keeps the default maxConcurrency (10)
-await pool.query(`update webhooks set max_concurrency = $2 where id = $1`, [hookB, CONCURRENCY]).catch(() => {}); // (no such column before isolation)
+await pool.query(`update webhooks set max_concurrency = $2 where id = $1`, [hookB, CONCURRENCY]);
 
 const worker = new DeliveryWorker({
-  store: createWorkerStore(pool, orm, log, { probeIntervalMs: 30_000, retryWindowMs: 24 * 3_600_000 }),
+  store: createWorkerStore(pool, orm, log),
   sender: createSender({ timeoutMs: TIMEOUT_MS, allowPrivateNetworks: true, connections: CONCURRENCY }),
   policy: createRetryPolicy({ intervalMs: 30 * 60_000, windowMs: 24 * 3_600_000 }),
   box: createSecretBox(Buffer.alloc(32, 1)),
@@ -154,7 +145,7 @@ const waitArrivals = async (n, timeoutMs) => {
 /** A fresh start for A: its open deliveries cancelled, its breaker closed, nothing of it in flight. */
 async function resetA() {
   await pool.query(`update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = now() where webhook_id = $1 and status in ('PENDING', 'RETRYING')`, [hookA]);
-  await pool.query(`update webhook_states set breaker = 'CLOSED', opened_at = null, next_probe_at = null, probe_delivery_id = null, window_started_at = now() where webhook_id = $1`, [hookA]).catch(() => {});
+  await pool.query(`update webhook_states set breaker = 'CLOSED', opened_at = null, next_probe_at = null, probe_delivery_id = null, window_started_at = now() where webhook_id = $1`, [hookA]);
   const deadline = Date.now() + 3 * TIMEOUT_MS;
   while (worker.busy > 0 && Date.now() < deadline) await sleep(20);
 }

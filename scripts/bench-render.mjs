@@ -13,15 +13,8 @@
 import { compileTemplate, escapeJson } from '../dist/templates/index.js';
 import { renderRequest } from '../dist/delivery/request.js';
 import { sampleContext } from '../dist/templates/sample-context.js';
+import { asJson, opt } from './bench-cli.mjs';
 
-const args = process.argv.slice(2);
-const asJson = args.includes('--json');
-const opt = (name, fallback) => {
-  const a = args.find((x) => x.startsWith(`--${name}=`));
-  const n = a ? Number(a.split('=')[1]) : fallback;
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
-  return n;
-};
 const seconds = opt('seconds', 3);
 const maxIterations = opt('max', 20_000_000);
 

@@ -32,16 +32,10 @@ import { loadConfig } from '../dist/config.js';
 import { startDeskhooks } from '../dist/main.js';
 import { startEmbeddedPostgres } from '../dist/db/embedded.js';
 import { createWebhookHealthService } from '../dist/delivery/index.js';
+import { asJson, opt, say } from './bench-cli.mjs';
 
-const args = process.argv.slice(2);
-const asJson = args.includes('--json');
-const opt = (name, fallback) => {
-  const a = args.find((x) => x.startsWith(`--${name}=`));
-  return a ? Number(a.split('=')[1]) : fallback;
-};
 const ATTEMPTS = opt('attempts', 1_000_000);
 const RUNS = opt('runs', 20);
-const say = (...m) => !asJson && console.log(...m);
 const giveUp = setTimeout(() => {
   console.error('bench-stats: gave up after 15 minutes');
   process.exit(1);

@@ -39,22 +39,14 @@ import { createLogger } from '../dist/log.js';
 import { createListener } from '../dist/db/listener.js';
 import { DELIVERIES_CHANNEL } from '../dist/delivery/store.js';
 import { newSigningSecret } from '../dist/delivery/signing.js';
+import { asJson, now, opt, pct, say, sleep, text } from './bench-cli.mjs';
 
-const args = process.argv.slice(2);
-const asJson = args.includes('--json');
-const opt = (name, fallback) => {
-  const a = args.find((x) => x.startsWith(`--${name}=`));
-  return a ? Number(a.split('=')[1]) : fallback;
-};
 const N = opt('n', 5000);
 const AGENDA_N = opt('agenda-n', 2000);
 const SECONDS = opt('seconds', 10);
 const CONCURRENCY = opt('concurrency', 64);
-const SIGNING = args.find((x) => x.startsWith('--signing='))?.split('=')[1] ?? null;
+const SIGNING = text('signing') ?? null;
 if (SIGNING !== null && SIGNING !== 'on' && SIGNING !== 'off') throw new Error('--signing takes on or off');
-const say = (...m) => !asJson && console.log(...m);
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- set-up
 const dir = mkdtempSync(join(tmpdir(), 'deskhooks-bench-'));
@@ -85,7 +77,6 @@ const waitArrivals = async (n, timeoutMs) => {
     await sleep(20);
   }
 };
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 // ---------------------------------------------------------------- 1. raw undici
 async function rawUndici(n) {

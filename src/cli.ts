@@ -100,6 +100,11 @@ async function run(): Promise<void> {
   log.info(`role ${config.role}${inThread ? ' (deliveries in a thread of their own)' : ''}; listening on ${app.url}${config.role === 'worker' ? ' (/healthz)' : ' (GraphQL at /graphql, websocket subscriptions at /graphql, /healthz, REST at /api/v2)'}`);
 }
 
+/** What stopped a start, for the operator: a database error quotes values, so only its shape is shown. */
+function startFailure(err: unknown): string {
+  return isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err);
+}
+
 /** Messages between the main thread and the delivery thread. */
 type ToThread = { run: string } | 'stop';
 type FromThread = 'started';
@@ -132,7 +137,7 @@ function deliveryThread(): void {
   let starting: Promise<void> | null = null;
   let log: Logger | null = null;
   const fail = (err: unknown) => {
-    process.stderr.write(`deskhooks: the delivery thread failed: ${isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`deskhooks: the delivery thread failed: ${startFailure(err)}\n`);
     process.exit(1);
   };
   parentPort!.on('message', (m: ToThread) => {
@@ -157,7 +162,6 @@ function deliveryThread(): void {
 
 if (!isMainThread) deliveryThread();
 else run().catch((err) => {
-  // a database error quotes values; anything else that stops the start is the operator's to read
-  process.stderr.write(`deskhooks: could not start: ${isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`deskhooks: could not start: ${startFailure(err)}\n`);
   process.exit(1);
 });

@@ -1,13 +1,16 @@
 /**
- * Plain SQL through a MikroORM EntityManager: in its transaction when it has one, with
- * pg's `$n` parameters (turned into knex's `?`, so statements must not use `?` operators).
- * Arrays bind as PostgreSQL arrays.
+ * Plain SQL: through a MikroORM EntityManager (sqlOf), on the pool's connections
+ * (prepared statements, transactions), with failed statements named in the log.
  */
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type pg from 'pg';
 import type { Queryable } from '../queue/index.js';
 
+/**
+ * Through `em`: in its transaction when it has one, with pg's `$n` parameters (turned into
+ * knex's `?`, so statements must not use `?` operators). Arrays bind as PostgreSQL arrays.
+ */
 export function sqlOf(em: EntityManager): Queryable {
   return {
     async query(text, values = []) {
@@ -45,8 +48,7 @@ export function withStatementOnError(db: Queryable): Queryable {
 /**
  * Every parameterised statement the pool's connections run becomes a named prepared
  * statement of that connection: PostgreSQL parses and plans it once per connection
- * instead of at every call (the hot statements are a few fixed texts; half of their
- * server time was parsing and planning). A statement with parameters is always a single
+ * instead of at every call (the hot statements are a few fixed texts). A statement with parameters is always a single
  * one, so the rule is safe for any text; at most `maxTexts` distinct texts are named per
  * process, so that generated texts cannot grow the connections' statement caches without
  * bound (the rest run unnamed, as before).

@@ -11,15 +11,16 @@
  *   are made due at this moment, so that they go in creation order (the claim's tie
  *   order); failure → OPEN, the next probe at the time the claim set.
  */
-import { BREAKER_WINDOW_MS, OPEN_DELIVERY_STATUSES } from '../domain/index.js';
+import { BREAKER_WINDOW_MS } from '../domain/index.js';
 import type { Queryable } from '../queue/index.js';
+import { OPEN } from './open-sql.js';
 
-export const BREAKER_MIN_ATTEMPTS = 10;
-export const BREAKER_FAILURE_RATIO = 0.7;
+const BREAKER_MIN_ATTEMPTS = 10;
+const BREAKER_FAILURE_RATIO = 0.7;
 /** the most attempts of a window the opening check counts */
 const WINDOW_SAMPLE = 20_000;
 
-const OPEN = `status in (${OPEN_DELIVERY_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
 
 /** An attempt as the breaker sees it. */
 export interface BreakerAttempt {

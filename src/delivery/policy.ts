@@ -62,7 +62,7 @@ const HTTP_DATE = [
 ];
 
 /** The shortest wait a Retry-After may ask for. */
-export const MIN_RETRY_AFTER_MS = 1000;
+const MIN_RETRY_AFTER_MS = 1000;
 
 /**
  * The time a Retry-After header names (delay-seconds or an HTTP date), at least

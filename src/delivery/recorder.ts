@@ -6,15 +6,15 @@
  * claim's expiry, which would send it again as the same attempt. An outcome with ticket
  * work whose transaction fails is recorded the same way, with a note that the ticket
  * work was not done. What even that cannot record is logged: its claim expires, and its
- * retry window (started at the claim, store.ts claimDue) still closes.
+ * retry window (started at the claim, scheduling.ts) still closes.
  */
 import type pg from 'pg';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { poolTransactions } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { minimalOutcome, recordingError, withNote, type Outcome } from './outcome.js';
 import { recordBatch, releaseClaims, switchOffWebhook } from './store.js';
 import { createClaimer, type SchedulingConfig } from './scheduling.js';
-import { loadSendPolicies } from './send-policy.js';
 import { recordWithTicketWork } from './write-back.js';
 import type { WorkerStore } from './worker.js';
 
@@ -31,25 +31,8 @@ export function createWorkerStore(pool: pg.Pool, orm: MikroORM, log: Logger, sch
     release: (ids) => releaseClaims(pool, ids),
     record: (outcomes) => recordOutcomes(pool, outcomes, log),
     recordWithTicketWork: (outcome) => recordOutcomeWithTicketWork(() => orm.em.fork(), pool, outcome, log),
-    policies: (webhookIds) => loadSendPolicies(pool, webhookIds),
-    switchOff: (webhookId, exceptId, reason, now) => inTransaction(pool, (client) => switchOffWebhook(client, webhookId, exceptId, reason, now)),
+    switchOff: (webhookId, exceptId, reason, now) => poolTransactions(pool)((db) => switchOffWebhook(db, webhookId, exceptId, reason, now)),
   };
-}
-
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('begin');
-    const out = await work(client);
-    await client.query('commit');
-    return out;
-  } catch (err) {
-    await client.query('rollback').catch(() => (broken = true));
-    throw err;
-  } finally {
-    client.release(broken);
-  }
 }
 
 /** Errors after which the same transaction may well succeed when run again. */

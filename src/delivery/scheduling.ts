@@ -24,12 +24,13 @@
  * same order. Deliveries without a webhook (it was deleted) have no limits.
  */
 import type pg from 'pg';
-import { OPEN_DELIVERY_STATUSES, type SuccessRuleDef } from '../domain/index.js';
+import type { SuccessRuleDef } from '../domain/index.js';
 import { defineClaim } from '../queue/index.js';
 import { SEND_POLICY_COLUMNS, sendPolicyOf, type SendPolicy } from './send-policy.js';
 import { CLAIMED_COLUMNS, claimedFromRow, switchOffWebhook, type ClaimedDelivery } from './store.js';
+import { OPEN } from './open-sql.js';
 
-const OPEN = `status in (${OPEN_DELIVERY_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
 
 /** Nothing is cancelled by this id: a breaker's switch-off leaves every open delivery of the webhook CANCELLED. */
 const NO_DELIVERY = '00000000-0000-0000-0000-000000000000';
@@ -71,7 +72,7 @@ interface LockedState {
 }
 
 /** What one webhook may start in this claim. */
-export interface Allowance {
+interface Allowance {
   webhookId: string;
   /** starts allowed by the rate limit (and the claim's size); the in-flight limit is applied in SQL */
   starts: number;
@@ -82,14 +83,14 @@ export interface Allowance {
   tokens: number | null;
 }
 
-export interface Verdict {
+interface Verdict {
   allowance: Allowance | null;
   wakeAt: Date | null;
   switchOff: string | null;
 }
 
 /** What a webhook may start now, from its locked state; pure. */
-export function allowanceOf(s: LockedState, limit: number, now: Date, config: SchedulingConfig): Verdict {
+function allowanceOf(s: LockedState, limit: number, now: Date, config: SchedulingConfig): Verdict {
   const t = now.getTime();
   let wakeAt: Date | null = null;
   let probe = false;
@@ -214,7 +215,7 @@ function literal(v: unknown): string {
  * The statement with its parameters written in, so that it goes in one simple-protocol
  * round trip with `begin`.
  */
-export function inlined(sql: string, values: unknown[]): string {
+function inlined(sql: string, values: unknown[]): string {
   return sql.replace(/\$(\d+)/g, (_, n: string) => {
     const i = Number(n) - 1;
     if (i >= values.length) throw new Error(`no value for $${n}`);
@@ -266,9 +267,13 @@ export function createClaimer(pool: pg.Pool, config: SchedulingConfig) {
 /**
  * Claims up to `limit` due deliveries for `leaseMs` within every webhook's limits (see
  * above), oldest due first (ties in creation order). A delivery claimed for its first
- * attempt gets `first_attempt_at` = now, as store.ts claimDue describes.
+ * attempt gets `first_attempt_at` = now in the same statement, before anything is sent:
+ * its retry window runs from here even if no outcome of it can ever be recorded (the
+ * claim then expires, and once the window has passed the next claim fails it unsent).
+ * The rows come back with `firstAttemptAt` as it was before the claim (null for a first
+ * attempt), so that the recorded first attempt starts when it was sent.
  */
-export async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseMs: number, config: SchedulingConfig, finished: string[] = []): Promise<ClaimResult> {
+async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseMs: number, config: SchedulingConfig, finished: string[] = []): Promise<ClaimResult> {
   const client = await pool.connect();
   let broken = false;
   try {

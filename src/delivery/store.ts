@@ -29,10 +29,11 @@
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Delivery, sqlOf } from '../db/index.js';
-import { defineClaim, type Queryable } from '../queue/index.js';
-import { OPEN_DELIVERY_STATUSES, type Continuation, type Decision, type DeliveryEventMessage, type DeliveryStatus, type MappingTarget, type RenderedRequest } from '../domain/index.js';
+import type { Queryable } from '../queue/index.js';
+import { type Continuation, type Decision, type DeliveryEventMessage, type DeliveryStatus, type MappingTarget, type RenderedRequest } from '../domain/index.js';
 import type { TemplateContext } from '../templates/index.js';
 import { recordBreakerAttempts, type BreakerAttempt } from './breaker.js';
+import { OPEN } from './open-sql.js';
 
 export type { Queryable } from '../queue/index.js';
 
@@ -42,7 +43,7 @@ export const DELIVERIES_CHANNEL = 'deskhooks_deliveries';
 // ---------------------------------------------------------------- the state machine
 
 /** The open states (src/domain) in SQL, as the partial index deliveries_due_idx has them, so that the claim uses it. */
-const OPEN = `status in (${OPEN_DELIVERY_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
 
 /** The state an attempt leaves its delivery in. */
 export function statusAfter(decision: Decision): DeliveryStatus {
@@ -85,7 +86,7 @@ export interface ClaimedDelivery extends DeliveryIds {
   request: RenderedRequest;
   authSealed: string | null;
   attemptCount: number;
-  /** as it was before this claim: null when this is the first attempt (see claimDue) */
+  /** as it was before this claim: null when this is the first attempt (see scheduling.ts) */
   firstAttemptAt: Date | null;
   lastError: string | null;
   /** true when success needs ticket work (mappings, comment, continuation) */
@@ -137,26 +138,6 @@ export interface Processing {
 /** What a claim returns of a row (claimed as `t`, its columns before the claim as `due`), as claimedFromRow reads it. */
 export const CLAIMED_COLUMNS = `t.id, t.webhook_id, t.webhook_name, t.ticket_id, t.status, t.request, t.auth_sealed, t.attempt_count, due.first_attempt_at, t.last_error,
        (t.continuation is not null or t.processing->>'successComment' <> '' or jsonb_array_length(t.processing->'responseMappings') > 0) as needs_processing`;
-
-/**
- * Claims up to `limit` due deliveries for `leaseMs`. A delivery claimed for its first
- * attempt gets `first_attempt_at` = now in the same statement, before anything is sent:
- * its retry window runs from here even if no outcome of it can ever be recorded (the
- * claim then expires, and once the window has passed the next claim fails it unsent).
- * The rows come back with `firstAttemptAt` as it was before the claim (null for a first
- * attempt), so that the recorded first attempt starts when it was sent.
- */
-export const claimDue = defineClaim<ClaimedDelivery>(
-  {
-    table: 'deliveries',
-    ready: `${OPEN} and next_attempt_at <= $2`,
-    orderBy: 'next_attempt_at',
-    set: 'first_attempt_at = coalesce(t.first_attempt_at, $2::timestamptz)',
-    before: ['first_attempt_at'],
-    returning: CLAIMED_COLUMNS,
-  },
-  (r) => claimedFromRow(r),
-);
 
 export function claimedFromRow(r: any): ClaimedDelivery {
   return {
@@ -216,7 +197,7 @@ async function insertAttempts(db: Queryable, attempts: (AttemptRow & { succeeded
 /**
  * Applies the updates to deliveries still open; returns the ids that were updated.
  * `first_attempt_at` takes the update's value: the first attempt's real start replaces
- * the claim's time (claimDue).
+ * the claim's time (scheduling.ts).
  */
 async function updateDeliveries(db: Queryable, updates: DeliveryUpdate[]): Promise<Set<string>> {
   if (!updates.length) return new Set();

@@ -14,7 +14,7 @@ import { buildOutcome, expiredOutcome, failedWithoutAttempt, touchesTicket, type
 import type { Decision, RenderedRequest } from '../domain/index.js';
 import type { AttemptResult } from './types.js';
 import { openCredentials } from './credentials.js';
-import { policyBatcher, signingKeysOpener, type SendPolicy } from './send-policy.js';
+import { signingKeysOpener, type SendPolicy } from './send-policy.js';
 import { signatureHeaders } from './signing.js';
 import { judgeAnswer } from './success-rule.js';
 
@@ -35,7 +35,7 @@ export interface ClaimBatch {
   wakeAt?: Date | null;
   /** webhook state changes made by the claim, for the log */
   notes?: string[];
-  /** the send-time policies of the deliveries' webhooks, when the claim read them (else read before the attempts) */
+  /** the send-time policies (signing secrets, success rule) of the deliveries' webhooks; absent: unsigned, the default rule */
   policies?: Map<string, SendPolicy>;
 }
 
@@ -53,8 +53,6 @@ export interface WorkerStore {
   record(outcomes: Outcome[]): Promise<Outcome[]>;
   /** records an outcome with its ticket work; returns whether anything was recorded */
   recordWithTicketWork(outcome: Outcome): Promise<boolean>;
-  /** the webhooks' signing secrets and success rules (send-policy.ts); absent: none (default rule, unsigned) */
-  policies?(webhookIds: string[]): Promise<Map<string, SendPolicy>>;
   /** switches a gone webhook off and cancels its other open deliveries (store.ts switchOffWebhook) */
   switchOff?(webhookId: string, exceptId: string, reason: string, now: Date): Promise<number>;
 }
@@ -84,13 +82,10 @@ export class DeliveryWorker {
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private wakeTimer: { at: number; timer: NodeJS.Timeout } | null = null;
-  private readonly policyOf: (webhookId: string | null) => Promise<SendPolicy | null>;
   private readonly signingKeys: ReturnType<typeof signingKeysOpener>;
 
   constructor(private readonly opts: WorkerOptions) {
     this.clock = opts.clock ?? (() => new Date());
-    const { store } = opts;
-    this.policyOf = policyBatcher((ids) => (store.policies ? store.policies(ids) : Promise.resolve(new Map())));
     this.signingKeys = signingKeysOpener(opts.box);
     this.loop = new DrainLoop(() => this.drain(), (err) => opts.log.error('delivery drain failed; the next wake-up retries it', err));
   }
@@ -135,7 +130,7 @@ export class DeliveryWorker {
       }
       if (loop.stopping) return store.release(claimed.map((d) => d.id)); // stop() began meanwhile: not started
       const policies = Array.isArray(batch) ? undefined : batch.policies;
-      for (const d of claimed) this.start(d, policies && d.webhookId !== null ? (policies.get(d.webhookId) ?? null) : undefined);
+      for (const d of claimed) this.start(d, d.webhookId === null ? null : (policies?.get(d.webhookId) ?? null));
       if (claimed.length >= slots || loop.woken) continue;
       // The drain is done once its in-flight sends have finished; a wake-up meanwhile (a
       // new delivery, a retry's time) claims again at once, so a receiver that never
@@ -146,8 +141,8 @@ export class DeliveryWorker {
     await this.flush();
   }
 
-  /** `policy`: its webhook's send-time policy as the claim read it; undefined: read before the attempt */
-  private start(d: ClaimedDelivery, policy?: SendPolicy | null): void {
+  /** `policy`: its webhook's send-time policy as the claim read it */
+  private start(d: ClaimedDelivery, policy: SendPolicy | null): void {
     // claimed again while its attempt still runs here (its lease ran out by the clock):
     // one attempt of a delivery at a time; the running one records the outcome
     if (this.inFlight.has(d.id)) return;
@@ -161,12 +156,10 @@ export class DeliveryWorker {
       });
   }
 
-  private async attempt(d: ClaimedDelivery, signal: AbortSignal, known?: SendPolicy | null): Promise<void> {
+  private async attempt(d: ClaimedDelivery, signal: AbortSignal, policy: SendPolicy | null): Promise<void> {
     if (!this.opts.policy.mayStart(d.firstAttemptAt, this.clock())) {
       return this.record(expiredOutcome(d, this.opts.policy.config.windowMs, this.clock()));
     }
-    // the webhook's signing secrets and success rule as they are now
-    const policy = known !== undefined ? known : await this.policyOf(d.webhookId);
     const number = d.attemptCount + 1;
     const headers: Record<string, string> = { 'X-Deskhooks-Delivery': d.id, 'X-Deskhooks-Attempt': String(number) };
     const request = { ...d.request, headers: withoutAuthorization(d.request.headers) };

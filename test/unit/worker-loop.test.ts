@@ -1,6 +1,6 @@
 /**
  * The delivery worker's loop on a manual clock (test/support/clock.ts), an in-memory store with the claim's lease
- * rules (store.ts claimDue) and a sender the test answers for: concurrency, retries at
+ * rules (scheduling.ts) and a sender the test answers for: concurrency, retries at
  * their time, lease expiry, a wake-up while draining, stop during a drain.
  */
 import { afterEach, describe, expect, it } from 'vitest';
