@@ -46,6 +46,8 @@ export interface ClaimResult {
   deliveries: ClaimedDelivery[];
   /** the earliest time held deliveries may go (a rate limit's next token, a breaker's next probe); null: none waits for a time */
   wakeAt: Date | null;
+  /** a webhook's in-flight limit held back some of its due deliveries: when one of its attempts ends, claim again */
+  heldByInFlight: boolean;
   /** what changed a webhook's state, for the log */
   notes: string[];
   /** the send-time policies of the claimed deliveries' webhooks, read in the claim */
@@ -146,7 +148,7 @@ const EARLIER_OPEN = `select 1 from deliveries e where e.ticket_id = d.ticket_id
 // (not in flight, though not yet recorded); $11 the probe interval in ms. The states it changes: tokens
 // spent, a probe sent (HALF_OPEN)
 const CLAIM_SQL = `with allow as (
-       select l.webhook_id, l.per_ticket, l.probe,
+       select l.webhook_id, l.per_ticket, l.probe, l.starts,
               greatest(0, least(l.starts, l.max_in_flight - (select count(*)::int from deliveries x
                                                               where x.webhook_id = l.webhook_id and x.locked_until > $2 and x.id <> all($9::uuid[])))) as n
          from unnest($4::bigint[], $5::int[], $6::int[], $7::boolean[], $8::boolean[]) as l(webhook_id, starts, max_in_flight, per_ticket, probe)
@@ -193,7 +195,10 @@ const CLAIM_SQL = `with allow as (
          from spent sp join unnest($4::bigint[], $10::double precision[]) as l(webhook_id, tokens) on l.webhook_id = sp.webhook_id
         where s.webhook_id = sp.webhook_id and (l.tokens is not null or sp.probe_id is not null)
      )
-     select * from claimed`;
+     -- one row even when nothing is claimed: held tells whether a webhook's in-flight limit held
+     -- back some of its due deliveries (LOCK_SQL found one unclaimed), so a slot freed claims again
+     select c.*, h.held from (select coalesce(bool_or(a.n < a.starts), false) as held from allow a) h
+       left join claimed c on true`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -252,7 +257,7 @@ export function createClaimer(pool: pg.Pool, config: SchedulingConfig) {
       const free = await claimFree(pool, limit, now, leaseMs);
       if (free.length >= limit) {
         freeRun++;
-        return { deliveries: free, wakeAt: null, notes: [] };
+        return { deliveries: free, wakeAt: null, heldByInFlight: false, notes: [] };
       }
       freeRun = 0;
       const rest = await claimWithinLimits(pool, limit - free.length, now, leaseMs, config, finished);
@@ -307,7 +312,9 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
     ];
     const claimed = await client.query({ name: 'deskhooks-claim', text: CLAIM_SQL, values: claimValues });
     await client.query('commit');
-    const deliveries = claimed!.rows
+    const heldByInFlight = claimed.rows[0]?.held === true;
+    const deliveries = claimed.rows
+      .filter((r) => r.id !== null)
       .sort((a, b) => a.due_at - b.due_at || Number(a.seq) - Number(b.seq))
       .map((r) => ({ ...claimedFromRow(r), probe: r.probe === true }));
     const started = new Map<string, number>();
@@ -326,7 +333,7 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
         if (!wakeAt || at < wakeAt) wakeAt = at;
       }
     }
-    return { deliveries, wakeAt, notes, policies: new Map(states.map((s) => [s.webhook_id, sendPolicyOf(s)])) };
+    return { deliveries, wakeAt, heldByInFlight, notes, policies: new Map(states.map((s) => [s.webhook_id, sendPolicyOf(s)])) };
   } catch (err) {
     await client.query('rollback').catch(() => {
       broken = true;

@@ -33,6 +33,8 @@ export interface ClaimBatch {
   deliveries: ClaimedDelivery[];
   /** the earliest time a held delivery may go (a rate limit's next token, a breaker's probe) */
   wakeAt?: Date | null;
+  /** a webhook's in-flight limit held back some of its due deliveries: an attempt ending frees a slot to claim */
+  heldByInFlight?: boolean;
   /** webhook state changes made by the claim, for the log */
   notes?: string[];
   /** the send-time policies (signing secrets, success rule) of the deliveries' webhooks; absent: unsigned, the default rule */
@@ -132,6 +134,12 @@ export class DeliveryWorker {
       const policies = Array.isArray(batch) ? undefined : batch.policies;
       for (const d of claimed) this.start(d, d.webhookId === null ? null : (policies?.get(d.webhookId) ?? null));
       if (claimed.length >= slots || loop.woken) continue;
+      if (!Array.isArray(batch) && batch.heldByInFlight && this.inFlight.size) {
+        // an attempt ending frees its webhook a slot (the claim counts it out through
+        // finishedIds before its outcome is recorded): claim again then, not after them all
+        await loop.changed();
+        continue;
+      }
       // The drain is done once its in-flight sends have finished; a wake-up meanwhile (a
       // new delivery, a retry's time) claims again at once, so a receiver that never
       // answers holds back no other delivery.

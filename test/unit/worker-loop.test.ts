@@ -279,6 +279,50 @@ describe('delivery worker loop', () => {
     await waitFor(() => store.status('silent') === 'SUCCEEDED', { timeoutMs: 5_000, what: 'the silent one recorded' });
   });
 
+  it("a webhook at its in-flight limit: an attempt ending claims its next delivery before the outcome is recorded, not after every attempt", async () => {
+    const clock = manualClock();
+    /** the webhook's in-flight limit as scheduling.ts counts it: claimed, less those the worker reports ended */
+    class LimitedStore extends FakeStore {
+      limit = 2;
+      recordGate: Promise<void> | null = null;
+      finishedSeen: string[][] = [];
+      override async claim(limit: number, now: Date, leaseMs: number, finished: string[] = []) {
+        this.finishedSeen.push(finished);
+        const t = now.getTime();
+        const inFlight = [...this.rows.values()].filter((r) => r.lockedUntil !== null && r.lockedUntil > t && !finished.includes(r.id)).length;
+        const room = Math.max(0, this.limit - inFlight);
+        const deliveries = await super.claim(Math.min(limit, room), now, leaseMs);
+        const due = [...this.rows.values()].some((r) => isOpen(r.status) && r.due !== null && r.due <= t && (r.lockedUntil === null || r.lockedUntil < t));
+        return { deliveries, heldByInFlight: due && room < limit };
+      }
+      override async record(outcomes: Outcome[]): Promise<Outcome[]> {
+        await this.recordGate;
+        return super.record(outcomes);
+      }
+    }
+    const store = new LimitedStore();
+    const sender = new FakeSender(clock);
+    for (const id of ['a', 'b', 'c']) store.add(id, clock.t);
+    sender.hold('a');
+    sender.hold('b');
+    let openGate!: () => void;
+    store.recordGate = new Promise<void>((r) => (openGate = r));
+    void worker(store, sender, clock, { concurrency: 8 }).wake();
+    try {
+      await waitFor(() => sender.isHeld('a') && sender.isHeld('b'), { timeoutMs: 5_000, what: 'two attempts in flight' });
+      expect(sender.sent.map((s) => s.id)).not.toContain('c'); // held by the limit of 2
+
+      sender.finish('a'); // its outcome waits for the record gate: not recorded yet
+      await waitFor(() => sender.sent.some((s) => s.id === 'c'), { timeoutMs: 5_000, what: "'c' sent in the slot 'a' freed" });
+      expect(store.recorded).toEqual([]);
+      expect(store.finishedSeen.at(-1)).toEqual(['a']);
+    } finally {
+      sender.finish('b');
+      openGate();
+    }
+    await waitFor(() => store.recorded.length === 3, { timeoutMs: 5_000, what: 'three outcomes' });
+  });
+
   it('stop during a drain: nothing is claimed after it, a send finishing within the grace is recorded, the rest are aborted and released', async () => {
     const clock = manualClock();
     const store = new FakeStore();
