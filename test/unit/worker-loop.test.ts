@@ -4,7 +4,7 @@
  * their time, lease expiry, a wake-up while draining, stop during a drain.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeliveryWorker, type WorkerStore } from '../../src/delivery/worker.js';
+import { DeliveryWorker, type ClaimBatch, type WorkerStore } from '../../src/delivery/worker.js';
 import { createRetryPolicy } from '../../src/delivery/policy.js';
 import type { ClaimedDelivery } from '../../src/delivery/store.js';
 import type { Outcome } from '../../src/delivery/outcome.js';
@@ -43,7 +43,7 @@ class FakeStore implements WorkerStore {
     this.rows.set(id, { id, status: 'PENDING', due, lockedUntil: null, attemptCount: 0, firstAttemptAt: null, ticketId: null, needsProcessing: false, ...over });
   }
 
-  async claim(limit: number, now: Date, leaseMs: number): Promise<ClaimedDelivery[]> {
+  async claim(limit: number, now: Date, leaseMs: number, _finished?: string[]): Promise<ClaimedDelivery[] | ClaimBatch> {
     const t = now.getTime();
     const ready = [...this.rows.values()]
       .filter((r) => isOpen(r.status) && r.due !== null && r.due <= t && (r.lockedUntil === null || r.lockedUntil < t))
@@ -291,7 +291,7 @@ describe('delivery worker loop', () => {
         const t = now.getTime();
         const inFlight = [...this.rows.values()].filter((r) => r.lockedUntil !== null && r.lockedUntil > t && !finished.includes(r.id)).length;
         const room = Math.max(0, this.limit - inFlight);
-        const deliveries = await super.claim(Math.min(limit, room), now, leaseMs);
+        const deliveries = (await super.claim(Math.min(limit, room), now, leaseMs)) as ClaimedDelivery[];
         const due = [...this.rows.values()].some((r) => isOpen(r.status) && r.due !== null && r.due <= t && (r.lockedUntil === null || r.lockedUntil < t));
         return { deliveries, heldByInFlight: due && room < limit };
       }
