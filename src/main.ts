@@ -24,7 +24,7 @@ import {
   DELIVERIES_CHANNEL,
   DELIVERY_EVENTS_CHANNEL,
 } from './delivery/index.js';
-import { batchEventHandler, createDefinitionCache, createRuleService, DEFINITIONS_CHANNEL, Dispatcher, outboxStore } from './dispatcher/index.js';
+import { batchEventHandler, createDefinitionCache, createRuleService, DEFINITIONS_CHANNEL, Dispatcher, outboxStore, TimerLoop, TIMERS_CHANNEL } from './dispatcher/index.js';
 import { createJobEngine } from './queue/index.js';
 import { buildGraphQLSchema } from './resolvers/index.js';
 import { createHttpApp } from './http/index.js';
@@ -162,6 +162,8 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
           clock,
         })
       : null;
+    // the TIMER rules' timers fire where the dispatcher runs; several processes share them (timers.ts)
+    const timers = dispatcher ? new TimerLoop({ db: withStatementOnError(pool), log, clock, raised: () => void dispatcher.wake() }) : null;
     if (worker) {
       // the jobs wake the worker and end: its drain logs its own errors, and a job slot held
       // by a drain waiting on a silent receiver would hold back the next retry's wake-up
@@ -182,16 +184,19 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       listener.on(DEFINITIONS_CHANNEL, () => definitions.invalidate());
       listener.on('deskhooks_ticket_events', () => void dispatcher.wake());
     }
+    if (timers) listener.on(TIMERS_CHANNEL, () => void timers.wake());
     if (runsApi) listener.on(DELIVERY_EVENTS_CHANNEL, (payload) => deliveryEvents.receive(payload));
     listener.onReconnect(() => {
       void worker?.wake();
       void dispatcher?.wake();
+      void timers?.wake();
     });
     await listener.start();
     onStop('notification listener', () => listener.stop());
     await jobs.start();
     onStop('job engine', () => jobs.stop());
     if (dispatcher) onStop('dispatcher', () => dispatcher.stop());
+    if (timers) onStop('timers', () => timers.stop());
 
     const webhookHealth = createWebhookHealthService(withStatementOnError(pool), clock);
     const services: AppServices = { config, orm, log, users, tickets, customFields, webhooks, rules, deliveries, deliveryEvents, webhookHealth };
@@ -202,8 +207,9 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const port = app ? await app.listen(config.port, config.host) : 0;
     // side by side, so that the stop stays within 10 s: requests get 3 s, attempts 5 s
     onStop('HTTP server and delivery worker', () => Promise.all([app?.close(), worker?.stop(opts.stopGraceMs ?? 5_000), opts.stopAlongside?.()]));
-    // catch up on whatever was left: events and deliveries of an earlier run
+    // catch up on whatever was left: events and deliveries of an earlier run, timers that came due meanwhile
     void dispatcher?.wake();
+    void timers?.wake();
     void worker?.wake();
 
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;

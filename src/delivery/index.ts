@@ -44,13 +44,19 @@ export {
   attemptsOf,
   createDeliveryService,
   findDelivery,
+  deliveriesOfTickets,
   listDeliveries,
-  type DeliveryListFilter,
+  listStatements,
   type DeliveryDraft,
+  type DeliveryPageResult,
   type DeliveryService,
   type DraftInput,
   type NewDelivery,
+  type TicketDeliveryPage,
 } from './service.js';
+export { filterCondition, filterSql, MAX_SEARCH_LENGTH, substringPattern, type DeliveryListFilter } from './filter.js';
+export { BULK_LIMIT, type BulkResult } from './bulk.js';
+export { createSearchWindows, rarestWindow, type SearchWindows } from './search-window.js';
 export { cutText, isStorableText, storableFromBytes, storableText, storableValue } from './storable.js';
 export { DELIVERIES_CHANNEL, DELIVERY_EVENTS_CHANNEL, eventPayloads, feedMessages, isAttemptInFlight, type Transition } from './store.js';
 export { createWorkerStore } from './recorder.js';

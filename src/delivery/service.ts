@@ -15,7 +15,10 @@ import { sealCredentials } from './credentials.js';
 import { findWebhook, getWebhook, webhookDef, webhookOffMessage } from './webhooks.js';
 import { cancelDelivery, failUnsendable, insertDeliveries, queueDelivery, type DeliveryFields, type NewDeliveryRow, type Queryable } from './store.js';
 import type { WebhookDef } from './types.js';
-import { isOpenDelivery, type Continuation, type DeliveryStatus, type TicketEventType } from '../domain/index.js';
+import { isOpenDelivery, type Continuation, type TicketEventType } from '../domain/index.js';
+import { filterSql, type DeliveryListFilter } from './filter.js';
+import { createSearchWindows, type SearchWindows } from './search-window.js';
+import { cancelMany, redeliverMany, type BulkResult } from './bulk.js';
 
 export interface NewDelivery {
   webhook: Webhook;
@@ -53,13 +56,19 @@ export interface DeliveryService {
   /** The definition a send uses, its secrets opened. */
   webhookDef(webhook: Webhook): WebhookDef;
   /** The delivery log, newest first (see listDeliveries). */
-  list(em: EntityManager, filter: DeliveryListFilter, first: number, after: string | null | undefined): ReturnType<typeof listDeliveries>;
+  list(em: EntityManager, filter: DeliveryListFilter, first: number, after: string | null | undefined): Promise<DeliveryPageResult>;
+  /** Pages of many tickets' deliveries at once (a DataLoader batch; see deliveriesOfTickets). */
+  ofTickets(em: EntityManager, ticketIds: readonly string[], first: number, after: string | null | undefined): Promise<TicketDeliveryPage[]>;
   find(em: EntityManager, id: string): Promise<Delivery | null>;
   /** Attempts of many deliveries at once (a DataLoader batch), oldest first. */
   attemptsOf(em: EntityManager, deliveryIds: readonly string[]): Promise<DeliveryAttempt[][]>;
   test(em: EntityManager, webhookId: string, ticketId: string): Promise<Delivery>;
   redeliver(em: EntityManager, deliveryId: string): Promise<Delivery>;
   cancel(em: EntityManager, deliveryId: string): Promise<Delivery>;
+  /** A redelivery of every final delivery the filter matches, or (dryRun) their count (bulk.ts). */
+  redeliverMany(em: EntityManager, filter: DeliveryListFilter, dryRun: boolean): Promise<BulkResult>;
+  /** Cancels every open delivery the filter matches, or (dryRun) counts them (bulk.ts). */
+  cancelMany(em: EntityManager, filter: DeliveryListFilter, dryRun: boolean): Promise<BulkResult>;
 }
 
 const isUuid = (v: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
@@ -69,6 +78,8 @@ export async function findDelivery(em: EntityManager, id: string): Promise<Deliv
 }
 
 export function createDeliveryService(box: SecretBox, userAgent: string, clock: () => Date = () => new Date()): DeliveryService {
+  // which part of a search the trigram index looks up, from a sample of this database's deliveries
+  const windows = createSearchWindows();
   const draft = (input: DraftInput): DeliveryDraft => {
     const id = randomUUID();
     const def = input.webhook;
@@ -117,7 +128,10 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
     draft,
     webhookDef: (webhook) => webhookDef(webhook, box),
     insertDrafts: (db, drafts) => insertDeliveries(db, drafts),
-    list: listDeliveries,
+    list: (em, filter, first, after) => listDeliveries(em, filter, first, after, windows),
+    ofTickets: deliveriesOfTickets,
+    redeliverMany: (em, filter, dryRun) => redeliverMany(em, filter, dryRun, clock()),
+    cancelMany: (em, filter, dryRun) => cancelMany(em, filter, dryRun, clock()),
     find: findDelivery,
     attemptsOf,
 
@@ -177,42 +191,139 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
   };
 }
 
-export interface DeliveryListFilter {
-  webhookId?: string | null;
-  ticketId?: string | null;
-  status?: DeliveryStatus | null;
+/** A page of the delivery log, newest first; `count` counts every delivery the filter matches (a query of its own, run when asked). */
+export interface DeliveryPageResult {
+  nodes: Delivery[];
+  count: () => Promise<number>;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
-/** Cursor = base64url of "createdAt|id" of the last row; newest first. */
-export async function listDeliveries(em: EntityManager, filter: DeliveryListFilter, first: number, after: string | null | undefined) {
-  if (first < 1 || first > 200) throw badInput('first', 'must be between 1 and 200');
-  const where: Record<string, unknown> = {};
-  for (const key of ['webhookId', 'ticketId'] as const) {
-    const id = filter[key];
-    if (id && !/^[1-9][0-9]{0,17}$/.test(id)) throw badInput(`filter.${key}`, `"${id}" is not an id`);
-  }
-  if (filter.webhookId) where.webhookId = filter.webhookId;
-  if (filter.ticketId) where.ticketId = filter.ticketId;
-  if (filter.status) where.status = filter.status;
-  const totalCount = await em.count(Delivery, where);
-  let pageWhere = where;
+/** Cursor = base64url of "createdAt|id" of the last row of a page (newest first). */
+function parseCursor(after: string): { at: Date; id: string } {
+  const [at, id] = Buffer.from(after, 'base64url').toString('utf8').split('|');
+  const date = new Date(at ?? '');
+  if (!id || Number.isNaN(date.getTime()) || !isUuid(id)) throw badInput('after', 'is not a cursor returned by deliveries.pageInfo.endCursor');
+  return { at: date, id };
+}
+
+const cursorOf = (d: Delivery) => Buffer.from(`${d.createdAt.toISOString()}|${d.id}`).toString('base64url');
+
+function checkFirst(first: number): void {
+  if (!Number.isInteger(first) || first < 1 || first > 200) throw badInput('first', 'must be between 1 and 200');
+}
+
+/** The deliveries of `ids`, in that order. */
+async function deliveriesIn(em: EntityManager, ids: string[]): Promise<Delivery[]> {
+  if (!ids.length) return [];
+  const rows = new Map((await em.find(Delivery, { id: { $in: ids } })).map((d) => [d.id, d]));
+  return ids.flatMap((id) => rows.get(id) ?? []);
+}
+
+/**
+ * The delivery log's statement parts for a filter. A search pages on the deliveries'
+ * texts (delivery_texts, which carry created_at), so that PostgreSQL may answer it either
+ * from the trigram index (a rare text: its matches, sorted) or by walking the newest
+ * first until a page is full (a common one).
+ */
+function logQuery(filter: DeliveryListFilter, indexText?: string) {
+  const params: unknown[] = [];
+  const { where, textWhere } = filterSql(filter, params, indexText);
+  return {
+    params,
+    from: textWhere ? `delivery_texts t join deliveries d on d.id = t.delivery_id` : `deliveries d`,
+    matching: textWhere ? `${where} and ${textWhere}` : where,
+    /** the page's order: created_at, id */
+    order: textWhere ? ['t.created_at', 't.delivery_id'] : ['d.created_at', 'd.id'],
+  };
+}
+
+/** The statements listDeliveries runs for a first page (benchmarks explain them). */
+export function listStatements(filter: DeliveryListFilter, first: number, indexText?: string): { page: [string, unknown[]]; count: [string, unknown[]] } {
+  const { params, from, matching, order: [at, id] } = logQuery(filter, indexText);
+  return {
+    page: [`select ${id} as id from ${from} where ${matching} order by ${at} desc, ${id} desc limit $${params.length + 1}`, [...params, first + 1]],
+    count: [`select count(*)::int as n from ${from} where ${matching}`, params],
+  };
+}
+
+/**
+ * The delivery log, newest first (created_at, id), `first` after the cursor `after`: the
+ * ids by one statement on the filter's indexes (filter.ts, logQuery), then their rows.
+ */
+export async function listDeliveries(
+  em: EntityManager,
+  filter: DeliveryListFilter,
+  first: number,
+  after: string | null | undefined,
+  windows: SearchWindows = createSearchWindows(),
+): Promise<DeliveryPageResult> {
+  checkFirst(first);
+  const db = sqlOf(em);
+  const indexText = filter.search ? await windows.windowOf(db, filter.search) : undefined;
+  const { params, from, matching, order: [at, id] } = logQuery(filter, indexText);
+  const pageParams = [...params];
+  let page = matching;
   if (after) {
-    const [at, id] = Buffer.from(after, 'base64url').toString('utf8').split('|');
-    const date = new Date(at ?? '');
-    if (!id || Number.isNaN(date.getTime()) || !isUuid(id)) throw badInput('after', 'is not a cursor returned by deliveries.pageInfo.endCursor');
-    pageWhere = { ...where, $or: [{ createdAt: { $lt: date } }, { createdAt: date, id: { $lt: id } }] };
+    const cursor = parseCursor(after);
+    pageParams.push(cursor.at, cursor.id);
+    page += ` and (${at}, ${id}) < ($${pageParams.length - 1}::timestamptz, $${pageParams.length}::uuid)`;
   }
-  const rows = await em.find(Delivery, pageWhere, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: first + 1 });
-  const nodes = rows.slice(0, first);
-  const last = nodes[nodes.length - 1];
+  pageParams.push(first + 1);
+  const { rows } = await db.query(`select ${id} as id from ${from} where ${page} order by ${at} desc, ${id} desc limit $${pageParams.length}`, pageParams);
+  const nodes = await deliveriesIn(em, rows.slice(0, first).map((r) => r.id as string));
+  let counted: Promise<number> | undefined;
   return {
     nodes,
-    totalCount,
-    pageInfo: {
-      hasNextPage: rows.length > first,
-      endCursor: last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url') : null,
-    },
+    count: () => (counted ??= db.query(`select count(*)::int as n from ${from} where ${matching}`, params).then((r) => r.rows[0].n as number)),
+    pageInfo: { hasNextPage: rows.length > first, endCursor: nodes.length ? cursorOf(nodes[nodes.length - 1]!) : null },
   };
+}
+
+/** A page of one ticket's deliveries (Ticket.deliveries). */
+export interface TicketDeliveryPage {
+  nodes: Delivery[];
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+/**
+ * The deliveries of many tickets at once (a DataLoader batch), each newest first, `first`
+ * after `after`: two statements whatever the number of tickets (a page per ticket by a
+ * lateral join on the (ticket_id, created_at, id) index, and the counts), then the rows.
+ */
+export async function deliveriesOfTickets(em: EntityManager, ticketIds: readonly string[], first: number, after: string | null | undefined): Promise<TicketDeliveryPage[]> {
+  checkFirst(first);
+  const ids = ticketIds.filter((id) => /^[1-9][0-9]{0,17}$/.test(id));
+  const params: unknown[] = [ids, first + 1];
+  let cursor = '';
+  if (after) {
+    const c = parseCursor(after);
+    params.push(c.at, c.id);
+    cursor = ` and (d.created_at, d.id) < ($3::timestamptz, $4::uuid)`;
+  }
+  const db = sqlOf(em);
+  const [pages, counts] = await Promise.all([
+    db.query(
+      `select p.id, t.id::text as ticket_id from unnest($1::bigint[]) as t(id)
+         cross join lateral (select d.id from deliveries d where d.ticket_id = t.id${cursor} order by d.created_at desc, d.id desc limit $2) p`,
+      params,
+    ),
+    db.query(`select ticket_id::text as ticket_id, count(*)::int as n from deliveries where ticket_id = any($1::bigint[]) group by ticket_id`, [ids]),
+  ]);
+  const byTicket = new Map<string, string[]>();
+  for (const r of pages.rows) byTicket.set(r.ticket_id, [...(byTicket.get(r.ticket_id) ?? []), r.id]);
+  const rows = await deliveriesIn(em, [...byTicket.values()].flatMap((list) => list.slice(0, first)));
+  const byId = new Map(rows.map((d) => [d.id, d]));
+  const total = new Map(counts.rows.map((r) => [r.ticket_id as string, r.n as number]));
+  return ticketIds.map((ticketId) => {
+    const list = byTicket.get(ticketId) ?? [];
+    const nodes = list.slice(0, first).flatMap((id) => byId.get(id) ?? []);
+    return {
+      nodes,
+      totalCount: total.get(ticketId) ?? 0,
+      pageInfo: { hasNextPage: list.length > first, endCursor: nodes.length ? cursorOf(nodes[nodes.length - 1]!) : null },
+    };
+  });
 }
 
 export async function attemptsOf(em: EntityManager, deliveryIds: readonly string[]): Promise<DeliveryAttempt[][]> {

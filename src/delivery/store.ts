@@ -20,7 +20,10 @@
  * (src/db/migrations/Migration20261129000100Notify.ts) sends it with the workers'
  * wake-up, in the inserting transaction, for every inserted row whatever made the insert
  * (the caller's unit of work flushed when it chooses, a batch), in the message shape of
- * feedMessages(). Nothing here publishes QUEUED.
+ * feedMessages(). Nothing here publishes QUEUED. Another statement trigger,
+ * `deliveries_texts` (src/db/migrations/Migration20261130000700DeliverySearch.ts), makes
+ * every inserted delivery's row of searchable texts; its last answer is written with the
+ * attempt (insertAttempts).
  *
  * The worker's path is plain SQL in batches: one claim statement per batch (src/queue),
  * one transaction per batch of outcomes. Writes made inside a MikroORM transaction (the
@@ -171,16 +174,21 @@ export async function releaseClaims(db: Queryable, ids: string[]): Promise<void>
 
 /**
  * Attempt rows, each with its delivery's webhook and whether it succeeded (what
- * Webhook.health and Webhook.stats count, src/delivery/health.ts).
+ * Webhook.health and Webhook.stats count, src/delivery/health.ts); the body of an answer
+ * becomes its delivery's `last_response` in delivery_texts (what the log's `search`
+ * reads, filter.ts). One statement.
  */
 async function insertAttempts(db: Queryable, attempts: (AttemptRow & { succeeded: boolean })[]): Promise<void> {
   if (!attempts.length) return;
   await db.query(
-    `insert into delivery_attempts (delivery_id, number, started_at, duration_ms, status_code, error, response_body, succeeded, webhook_id)
-     select u.*, (select d.webhook_id from deliveries d where d.id = u.delivery_id)
-       from unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[], $8::boolean[])
-            as u(delivery_id, number, started_at, duration_ms, status_code, error, response_body, succeeded)
-     on conflict (delivery_id, number) do nothing`,
+    `with inserted as (
+       insert into delivery_attempts (delivery_id, number, started_at, duration_ms, status_code, error, response_body, succeeded, webhook_id)
+       select u.*, (select d.webhook_id from deliveries d where d.id = u.delivery_id)
+         from unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[], $8::boolean[])
+              as u(delivery_id, number, started_at, duration_ms, status_code, error, response_body, succeeded)
+       on conflict (delivery_id, number) do nothing
+       returning delivery_id, response_body)
+     update delivery_texts t set last_response = i.response_body from inserted i where t.delivery_id = i.delivery_id and i.response_body is not null`,
     [
       attempts.map((a) => a.deliveryId),
       attempts.map((a) => a.number),
@@ -375,6 +383,58 @@ export async function switchOffWebhook(db: Queryable, webhookId: string, exceptI
       where webhook_id = $1 and id <> $2 and ${OPEN}
       returning id, webhook_id::text as "webhookId", ticket_id::text as "ticketId"`,
     [webhookId, exceptId, now],
+  );
+  await publish(db, rows.flatMap((r) => feedMessages(r, { kind: 'cancelled' }, now)));
+  return rows.length;
+}
+
+// ---------------------------------------------------------------- bulk runs (bulk.ts)
+
+/** The deliveries a bulk run acts on: a condition on `deliveries d` and its `$n` parameters. */
+export interface RowSelection {
+  where: string;
+  params: unknown[];
+}
+
+/**
+ * A redelivery of every delivery `selection` picks, inserted by one statement in the
+ * caller's transaction in the originals' creation order (so PER_TICKET ordering sends
+ * them in it). Each is a new PENDING delivery, due now, carrying its original's webhook,
+ * ticket, rule, event, rendered request, credentials and response processing, but not
+ * its continuation (as a single redelivery, service.ts). The insert trigger publishes
+ * their QUEUED messages and wakes the workers at commit. Returns how many were queued.
+ */
+export async function redeliverSelected(db: Queryable, selection: RowSelection, now: Date): Promise<number> {
+  const at = `$${selection.params.length + 1}::timestamptz`;
+  const { rows } = await db.query(
+    `with queued as (
+       insert into deliveries (id, webhook_id, webhook_name, ticket_id, rule_id, event, status, request, auth_sealed, next_attempt_at,
+                               notes, continuation, processing, redelivery_of, created_at)
+       select gen_random_uuid(), d.webhook_id, d.webhook_name, d.ticket_id, d.rule_id, d.event, 'PENDING', d.request, d.auth_sealed, ${at},
+              '[]'::jsonb, null, d.processing, d.id, ${at}
+         from deliveries d
+        where ${selection.where}
+        order by d.created_at, d.seq, d.id
+       returning 1)
+     select count(*)::int as n from queued`,
+    [...selection.params, now],
+  );
+  return rows[0].n as number;
+}
+
+/**
+ * Cancels every delivery `selection` picks that is still open, by one statement in the
+ * caller's transaction, with their CANCELLED messages. Returns how many were cancelled.
+ * The ids are picked first (an array), then updated by primary key: whatever the
+ * statistics say (rows inserted a moment ago), no join of the selection with the table.
+ */
+export async function cancelSelected(db: Queryable, selection: RowSelection, now: Date): Promise<number> {
+  const at = `$${selection.params.length + 1}::timestamptz`;
+  const { rows } = await db.query(
+    `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = ${at}
+      where id = any(array(select d.id from deliveries d where ${selection.where})) and ${OPEN}
+      returning id, webhook_id::text as "webhookId", ticket_id::text as "ticketId"`,
+    [...selection.params, now],
   );
   await publish(db, rows.flatMap((r) => feedMessages(r, { kind: 'cancelled' }, now)));
   return rows.length;

@@ -5,7 +5,8 @@
  *     after an expired lease waits here, then finds them processed), and read the
  *     definitions' version;
  *  2. load everything the batch needs in two queries: its tickets with their people, and
- *     the last posts of each (ticket, post that raised the event) pair;
+ *     the last posts of each (ticket, post that raised the event) pair (and a third when a
+ *     rule has a time condition: the ticket's clocks as of each event, clocks.ts);
  *  3. judge each event purely (evaluate.ts) against the ticket as recorded with it;
  *  4. run the matched rules' actions in event order: sending webhooks and adding posts are
  *     buffered and written with one statement per table at the end; an action that changes
@@ -45,9 +46,11 @@ import {
   type TemplateContext,
   type TemplateTicket,
 } from '../templates/index.js';
-import type { Continuation, FieldChange, PostKind, TicketEventType, TicketSnapshot } from '../domain/index.js';
+import type { Continuation, FieldChange, PostKind, TicketClocks, TicketEventType, TicketSnapshot } from '../domain/index.js';
 import type { TicketState } from '../helpdesk/index.js';
 import { evaluate } from './evaluate.js';
+import { loadClocks } from './clocks.js';
+import { isTimeField } from './fields.js';
 import { actionFailure, continuationAfter, runActions, type ActionRun } from './actions.js';
 import type { DefinitionCache, Definitions } from './definitions.js';
 import type { ClaimedEvent, EventHandler, HandledBatch } from './processor.js';
@@ -80,6 +83,7 @@ interface EventRow {
   type: TicketEventType;
   payload: any;
   tries: number;
+  created_at: Date;
   version: string;
 }
 
@@ -87,6 +91,8 @@ interface EventPayload {
   changes?: FieldChange[];
   postId?: string;
   ticket?: TicketState;
+  /** TIMER: the rule whose timer raised it */
+  ruleId?: string;
 }
 
 export function batchEventHandler(opts: BatchHandlerOptions): EventHandler {
@@ -149,9 +155,9 @@ async function runBatch(opts: BatchHandlerOptions, clock: () => Date, claimed: r
         where t.id = any($1::bigint[]) and t.processed_at is null
           and not exists (select 1 from ticket_events e
                            where e.ticket_id = t.ticket_id and e.processed_at is null and e.id < t.id and e.id <> all($1::bigint[]))
-        returning t.id, t.kind, t.ticket_id, t.type, t.payload, t.tries
+        returning t.id, t.kind, t.ticket_id, t.type, t.payload, t.tries, t.created_at
      )
-     select b.id::text as id, b.kind, b.ticket_id::text as ticket_id, b.type, b.payload, b.tries,
+     select b.id::text as id, b.kind, b.ticket_id::text as ticket_id, b.type, b.payload, b.tries, b.created_at,
             (select version::text from dispatch_definitions where id = 1) as version
        from batch b
       order by b.id`,
@@ -217,6 +223,8 @@ const asOfOf = (e: EventRow): string | null =>
 class BatchRun {
   private readonly tickets = new Map<string, TicketInBatch>();
   private lastPosts = new Map<string, LastPosts>();
+  /** the clocks time conditions read, by event id (only when a rule has a time condition) */
+  private clocks = new Map<string, TicketClocks>();
   private posts: BufferedPost[] = [];
   private drafts: DeliveryDraft[] = [];
   private touched = new Map<string, Date>();
@@ -238,6 +246,11 @@ class BatchRun {
     ]);
     for (const [id, loaded] of tickets) this.tickets.set(id, { loaded, added: [], changedFields: false });
     this.lastPosts = lastPosts;
+    if (this.defs.rules.some((r) => r.conditions.some((c) => isTimeField(c.field)))) {
+      // a TIMER is judged as of its handling, any other event as of itself
+      const now = this.clock();
+      this.clocks = await loadClocks(this.db, events.filter((e) => e.kind === 'EVENT').map((e) => ({ key: e.id, ticketId: e.ticket_id, at: e.type === 'TIMER' ? now : new Date(e.created_at) })));
+    }
   }
 
   async event(em: EntityManager | null, e: EventRow): Promise<void> {
@@ -268,7 +281,7 @@ class BatchRun {
       return rule ? [{ rule, ticketId: e.ticket_id, event: c.event, from: c.nextAction, temp: c.temp ?? {}, asOfPostId: c.asOfPostId ?? null }] : [];
     }
     const payload = e.payload as EventPayload;
-    const event = { type: e.type, changes: payload.changes ?? [] };
+    const event = { type: e.type, changes: payload.changes ?? [], ruleId: payload.ruleId };
     // Events are processed after they commit, possibly after later changes and posts:
     // conditions see the ticket as recorded with the event (helpdesk/events.ts), and a
     // REPLY_ADDED / COMMENT_ADDED is judged and rendered as of its own post.
@@ -276,6 +289,7 @@ class BatchRun {
     const snapshot: TicketSnapshot = {
       ...(payload.ticket ?? stateOf(ticket.loaded)),
       lastReplyAuthor: !lastReply ? null : lastReply.author?.role === 'CLIENT' ? 'CLIENT' : 'STAFF',
+      clocks: this.clocks.get(e.id),
     };
     return evaluate(event, snapshot, this.defs.rules, this.defs.fields).map((rule) => ({ rule, ticketId: e.ticket_id, event: e.type, from: 0, temp: {}, asOfPostId }));
   }

@@ -70,6 +70,8 @@ export function compareRules(a: RuleDef, b: RuleDef): number {
  * The rules to execute for this event, in execution order. The first matching rule is
  * executed; the next rules are checked only while each matched rule has
  * continueAfterMatch, so evaluation stops after the first matched rule without it.
+ * A TIMER event belongs to the rule whose timer raised it: only that rule is judged (its
+ * conditions again, as of the firing), and never for a CLOSED ticket.
  */
 export function evaluate(
   event: DispatchEvent,
@@ -77,6 +79,10 @@ export function evaluate(
   rules: RuleDef[],
   customFields: ReadonlyMap<string, CustomFieldInfo>,
 ): RuleDef[] {
+  if (event.type === 'TIMER') {
+    const rule = rules.find((r) => r.id === event.ruleId);
+    return rule && ticket.status !== 'CLOSED' && ruleMatches(rule, event, ticket, customFields) ? [rule] : [];
+  }
   const selected: RuleDef[] = [];
   for (const rule of [...rules].sort(compareRules)) {
     if (!ruleMatches(rule, event, ticket, customFields)) continue;

@@ -6,14 +6,22 @@
  *
  * Change-set entries (FieldChange.field) use the same names, e.g. 'status',
  * 'assignee.email', 'custom.order_no'.
+ *
+ * The time fields (timeSince*) read how long one of the ticket's clocks has run
+ * (TicketSnapshot.clocks); a TIMER rule's due times are planned from the same clocks
+ * (timers.ts). This list is also what `ruleFields` shows rule editors.
  */
-import { toBoolean, toNumber, toTime, type ValueKind } from './operators.js';
+
+/** A field's type as rule editors see it (`ruleFields`). */
+export type RuleFieldType = 'TEXT' | 'NUMBER' | 'BOOLEAN' | 'DATE' | 'SELECT' | 'ENUM' | 'DURATION' | 'ROLE';
+import { toBoolean, toDuration, toNumber, toTime, type ValueKind } from './operators.js';
 import {
   REPLY_AUTHORS,
   ROLES,
   TICKET_PRIORITIES,
   TICKET_STATUSES,
   type ConditionOperator,
+  type TicketClock,
   type TicketSnapshot,
 } from '../domain/index.js';
 import type { CustomFieldInfo } from './types.js';
@@ -21,6 +29,10 @@ import type { CustomFieldInfo } from './types.js';
 export interface FieldDef {
   name: string;
   kind: ValueKind;
+  type: RuleFieldType;
+  description: string;
+  /** time fields: the clock whose running time the field reads */
+  clock?: TicketClock;
   /** the only values an equality test can meet (enums, SELECT options); undefined: any */
   values?: readonly string[];
   /** the field can be unset, so IS_EMPTY / IS_NOT_EMPTY are meaningful */
@@ -32,18 +44,30 @@ export interface FieldDef {
 
 export const CUSTOM_PREFIX = 'custom.';
 
+/** A time field: how long `clock` has run at the snapshot's moment (null without clocks). */
+const timeField = (name: string, clock: TicketClock, description: string): FieldDef => ({
+  name, kind: 'duration', type: 'DURATION', description, clock, nullable: false, changeable: false,
+  read: (t) => (t.clocks ? t.clocks.now - t.clocks[clock] : null),
+});
+
 const BUILT_IN: readonly FieldDef[] = [
-  { name: 'title', kind: 'text', nullable: false, changeable: true, read: (t) => t.title },
-  { name: 'description', kind: 'text', nullable: true, changeable: true, read: (t) => t.description },
-  { name: 'status', kind: 'enum', values: TICKET_STATUSES, nullable: false, changeable: true, read: (t) => t.status },
-  { name: 'priority', kind: 'enum', values: TICKET_PRIORITIES, nullable: false, changeable: true, read: (t) => t.priority },
+  { name: 'title', kind: 'text', type: 'TEXT', description: 'the ticket title', nullable: false, changeable: true, read: (t) => t.title },
+  { name: 'description', kind: 'text', type: 'TEXT', description: 'the ticket description', nullable: true, changeable: true, read: (t) => t.description },
+  { name: 'status', kind: 'enum', type: 'ENUM', description: 'the ticket status', values: TICKET_STATUSES, nullable: false, changeable: true, read: (t) => t.status },
+  { name: 'priority', kind: 'enum', type: 'ENUM', description: 'the ticket priority', values: TICKET_PRIORITIES, nullable: false, changeable: true, read: (t) => t.priority },
   // The requester cannot be changed through UpdateTicketInput: no CHANGED* on it.
-  { name: 'requester.email', kind: 'text', nullable: false, changeable: false, read: (t) => t.requester.email },
-  { name: 'requester.role', kind: 'enum', values: ROLES, nullable: false, changeable: false, read: (t) => t.requester.role },
-  { name: 'assignee.email', kind: 'text', nullable: true, changeable: true, read: (t) => t.assignee?.email ?? null },
+  { name: 'requester.email', kind: 'text', type: 'TEXT', description: "the requester's email", nullable: false, changeable: false, read: (t) => t.requester.email },
+  { name: 'requester.role', kind: 'enum', type: 'ROLE', description: "the requester's role", values: ROLES, nullable: false, changeable: false, read: (t) => t.requester.role },
+  { name: 'assignee.email', kind: 'text', type: 'TEXT', description: "the assignee's email (empty: unassigned)", nullable: true, changeable: true, read: (t) => t.assignee?.email ?? null },
   // The value is the parent's id; only its presence is meaningful to a rule.
-  { name: 'parent', kind: 'presence', nullable: true, changeable: false, read: (t) => t.parentId },
-  { name: 'lastReplyAuthor', kind: 'enum', values: REPLY_AUTHORS, nullable: true, changeable: false, read: (t) => t.lastReplyAuthor },
+  { name: 'parent', kind: 'presence', type: 'TEXT', description: 'the parent ticket: only whether there is one', nullable: true, changeable: false, read: (t) => t.parentId },
+  { name: 'lastReplyAuthor', kind: 'enum', type: 'ENUM', description: 'who wrote the newest reply: CLIENT or STAFF (empty: no replies)', values: REPLY_AUTHORS, nullable: true, changeable: false, read: (t) => t.lastReplyAuthor },
+  timeField('timeSinceCreated', 'created', 'time since the ticket was created; a duration: 45s, 30m, 2h, 3d or bare minutes'),
+  timeField('timeSinceUpdated', 'updated', 'time since a person last changed the ticket or posted on it (rule actions and webhook results do not count)'),
+  timeField('timeSinceLastReply', 'lastReply', 'time since the newest reply (no reply: since creation)'),
+  timeField('timeSinceLastClientReply', 'lastClientReply', "time since the newest client's reply (none: since creation)"),
+  timeField('timeSinceLastStaffReply', 'lastStaffReply', 'time since the newest staff or system reply (none: since creation)'),
+  timeField('timeSinceLastComment', 'lastComment', 'time since the newest internal comment (none: since creation)'),
 ];
 
 const BY_NAME: ReadonlyMap<string, FieldDef> = new Map(BUILT_IN.map((f) => [f.name, f]));
@@ -56,6 +80,8 @@ function customFieldDef(key: string, info: CustomFieldInfo): FieldDef {
   return {
     name: CUSTOM_PREFIX + key,
     kind,
+    type: info.type,
+    description: `custom field ${key} (${info.type})`,
     // A SELECT compares as text (CONTAINS fits), but equality can only meet an option.
     values: info.type === 'SELECT' && info.options.length > 0 ? info.options : undefined,
     nullable: true,
@@ -76,8 +102,9 @@ export function resolveField(name: string, customFields: ReadonlyMap<string, Cus
 }
 
 /** The operators that fit a field, in a stable order (used in error messages). */
-export function operatorsFor(field: FieldDef): ConditionOperator[] {
+export function operatorsFor(field: Pick<FieldDef, 'kind' | 'nullable' | 'changeable'>): ConditionOperator[] {
   if (field.kind === 'presence') return ['IS_EMPTY', 'IS_NOT_EMPTY'];
+  if (field.kind === 'duration') return ['GREATER_THAN', 'LESS_THAN'];
   const ops: ConditionOperator[] = ['EQUALS', 'NOT_EQUALS'];
   if (field.kind === 'text') ops.push('CONTAINS', 'NOT_CONTAINS');
   if (field.nullable) ops.push('IS_EMPTY', 'IS_NOT_EMPTY');
@@ -105,7 +132,36 @@ export function valueProblem(field: Pick<FieldDef, 'kind' | 'values'>, value: st
       return toTime(value) === null ? `${subject} needs a date (YYYY-MM-DD or ISO 8601 date-time), got "${value}"` : null;
     case 'boolean':
       return toBoolean(value) === null ? `${subject} needs true or false, got "${value}"` : null;
+    case 'duration':
+      return toDuration(value) === null ? `${subject} needs a duration: a positive whole number with s, m, h or d (45s, 30m, 2h, 3d) or a bare number of minutes, got "${value}"` : null;
     default:
       return null;
   }
+}
+
+/** The time fields' clocks by field name (the fields a TIMER rule's due times come from). */
+export const TIME_FIELD_CLOCKS: ReadonlyMap<string, TicketClock> = new Map(BUILT_IN.filter((f) => f.clock).map((f) => [f.name, f.clock!]));
+
+export const isTimeField = (name: string): boolean => TIME_FIELD_CLOCKS.has(name);
+
+/** A condition field as rule editors see it (`ruleFields`). */
+export interface RuleFieldInfo {
+  name: string;
+  type: RuleFieldType;
+  description: string;
+  operators: ConditionOperator[];
+  /** the values of SELECT, ENUM and ROLE fields */
+  options: string[];
+}
+
+/** Every condition field — built-in, then the custom fields by key — with its operators. */
+export function ruleFields(customFields: ReadonlyMap<string, CustomFieldInfo>): RuleFieldInfo[] {
+  const custom = [...customFields.keys()].sort().map((key) => customFieldDef(key, customFields.get(key)!));
+  return [...BUILT_IN, ...custom].map((f) => ({
+    name: f.name,
+    type: f.type,
+    description: f.description,
+    operators: operatorsFor(f),
+    options: f.type === 'SELECT' || f.type === 'ENUM' || f.type === 'ROLE' ? [...(f.values ?? [])] : [],
+  }));
 }

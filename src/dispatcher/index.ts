@@ -9,3 +9,4 @@ export * from './actions.js';
 export * from './processor.js';
 export * from './definitions.js';
 export * from './batch.js';
+export * from './timers.js';

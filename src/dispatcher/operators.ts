@@ -16,9 +16,10 @@ import { CONDITION_OPERATORS, type ConditionOperator } from '../domain/index.js'
 /**
  * How a field's values compare. `text` and `enum` both compare exactly (case-sensitive);
  * they differ only in which operators fit (enums have no CONTAINS). `presence` is a field
- * that can only be tested for being set (parent).
+ * that can only be tested for being set (parent). A `duration` is the time a clock has run,
+ * read in ms and compared with a duration value (`45s`, `30m`, `2h`, `3d`, bare minutes).
  */
-export type ValueKind = 'text' | 'enum' | 'number' | 'date' | 'boolean' | 'presence';
+export type ValueKind = 'text' | 'enum' | 'number' | 'date' | 'boolean' | 'presence' | 'duration';
 
 /** The old and new value of one field in a TICKET_UPDATED change set. */
 export interface ChangeView {
@@ -109,6 +110,21 @@ export function toTime(v: unknown): number | null {
   return utc - sign * offsetMin * 60_000;
 }
 
+const DURATION = /^([1-9][0-9]{0,8})([smhd]?)$/;
+const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, '': 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Milliseconds from a duration: a positive whole number with a unit (`45s`, `30m`, `2h`,
+ * `3d`) or a bare positive whole number of minutes (`15`); a number is read as ms (a
+ * clock's elapsed time). Anything else (0, `1.5h`, `-3m`, `3 h`, `3H`) is null.
+ */
+export function toDuration(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v !== 'string') return null;
+  const m = DURATION.exec(v);
+  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : null;
+}
+
 /** true/false from a boolean or the strings "true"/"false" (any case); otherwise null. */
 export function toBoolean(v: unknown): boolean | null {
   if (typeof v === 'boolean') return v;
@@ -134,7 +150,7 @@ export function sameValue(kind: ValueKind, a: unknown, b: unknown): boolean {
 
 /** -1 / 0 / 1 for NUMBER and DATE; null when either side is missing or unparsable (never matches). */
 function order(kind: ValueKind, a: unknown, b: unknown): number | null {
-  const parse = kind === 'number' ? toNumber : kind === 'date' ? toTime : null;
+  const parse = kind === 'number' ? toNumber : kind === 'date' ? toTime : kind === 'duration' ? toDuration : null;
   if (!parse) return null;
   const pa = parse(a), pb = parse(b);
   if (pa === null || pb === null) return null;

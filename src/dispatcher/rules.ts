@@ -1,11 +1,13 @@
 /** Rule definitions (ADMIN): validated on save, nothing written when anything is wrong. */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { CustomField, Rule, User, Webhook } from '../db/index.js';
+import { CustomField, Rule, sqlOf, User, Webhook } from '../db/index.js';
 import { invalidInput, notFound } from '../errors.js';
 import { compileTemplate } from '../templates/index.js';
 import { validateRuleInput } from './validate-rule.js';
 import type { ActionDef, ConditionDef, MatchType, TicketEventType } from '../domain/index.js';
 import type { RuleDef } from './types.js';
+import { syncRuleTimers } from './timers.js';
+import { ruleFields, type RuleFieldInfo } from './fields.js';
 
 export interface RuleInput {
   name: string;
@@ -81,20 +83,28 @@ async function listRules(em: EntityManager): Promise<Rule[]> {
   return em.find(Rule, {}, { orderBy: { position: 'asc', id: 'asc' } });
 }
 
+/** The rule and its timers' plan (timers.ts) commit together. */
 async function createRule(em: EntityManager, input: RuleInput): Promise<Rule> {
   await validate(em, input);
-  const rule = em.create(Rule, { name: input.name, createdAt: new Date(), updatedAt: new Date() });
-  apply(rule, input);
-  await em.flush();
-  return rule;
+  return em.transactional(async (tem) => {
+    const rule = tem.create(Rule, { name: input.name, createdAt: new Date(), updatedAt: new Date() });
+    apply(rule, input);
+    await tem.flush();
+    await syncRuleTimers(sqlOf(tem), ruleDef(rule));
+    return rule;
+  });
 }
 
 async function updateRule(em: EntityManager, id: string, input: RuleInput): Promise<Rule> {
-  const rule = await getRule(em, id);
+  await getRule(em, id); // an unknown id is NOT_FOUND before the input is judged
   await validate(em, input);
-  apply(rule, input);
-  await em.flush();
-  return rule;
+  return em.transactional(async (tem) => {
+    const rule = await getRule(tem, id);
+    apply(rule, input);
+    await tem.flush();
+    await syncRuleTimers(sqlOf(tem), ruleDef(rule));
+    return rule;
+  });
 }
 
 async function deleteRule(em: EntityManager, id: string): Promise<boolean> {
@@ -117,6 +127,8 @@ export interface RuleService {
   delete(em: EntityManager, id: string): Promise<boolean>;
   /** The rules whose actions send the webhook (a webhook in use is not deleted). */
   usingWebhook(em: EntityManager, webhookId: string): Promise<Rule[]>;
+  /** Every condition field with its type and operators, custom fields included (for rule editors). */
+  fields(em: EntityManager): Promise<RuleFieldInfo[]>;
 }
 
 export function createRuleService(): RuleService {
@@ -127,6 +139,10 @@ export function createRuleService(): RuleService {
     update: updateRule,
     delete: deleteRule,
     usingWebhook: rulesUsingWebhook,
+    async fields(em) {
+      const fields = await em.find(CustomField, {});
+      return ruleFields(new Map(fields.map((f) => [f.key, { type: f.type, options: f.options }])));
+    },
   };
 }
 

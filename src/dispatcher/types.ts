@@ -21,4 +21,6 @@ export interface CustomFieldInfo {
 export interface DispatchEvent {
   type: TicketEventType;
   changes: FieldChange[];
+  /** TIMER: the rule whose timer raised it (the only rule it is judged against) */
+  ruleId?: string;
 }

@@ -4,7 +4,7 @@
  * the right control. Pure: whatever needs the database (webhooks, users) or the template
  * engine comes in through ValidationContext.
  */
-import { BUILT_IN_FIELD_NAMES, CUSTOM_PREFIX, operatorsFor, resolveField, valueProblem } from './fields.js';
+import { BUILT_IN_FIELD_NAMES, CUSTOM_PREFIX, isTimeField, operatorsFor, resolveField, valueProblem, TIME_FIELD_CLOCKS } from './fields.js';
 import { OPERATORS, OPERATOR_NAMES, isOperator } from './operators.js';
 import { ACTION_TYPES, isOneOf, TICKET_EVENT_TYPES, TICKET_PRIORITIES, TICKET_STATUSES } from '../domain/index.js';
 import type { CustomFieldInfo } from './types.js';
@@ -90,6 +90,10 @@ export function validateRuleInput(input: RuleInputLike, ctx: ValidationContext):
   }
 
   (input.conditions ?? []).forEach((c, i) => validateCondition(c, `conditions[${i}]`, ctx, report));
+  // a TIMER fires when time makes the conditions true: only a "more than" time condition becomes true by waiting
+  if (input.events.includes('TIMER') && !(input.conditions ?? []).some((c) => isTimeField(c.field) && c.operator === 'GREATER_THAN')) {
+    report('conditions', `a TIMER rule needs at least one GREATER_THAN condition on a time field (${[...TIME_FIELD_CLOCKS.keys()].join(', ')})`);
+  }
 
   if (input.actions.length === 0) report('actions', 'a rule needs at least one action');
   input.actions.forEach((a, i) => validateAction(a, `actions[${i}]`, ctx, report));

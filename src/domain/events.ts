@@ -3,8 +3,12 @@
  * the dispatcher evaluates rules against.
  */
 
-/** The events ('mandatory conditions') a rule listens to. */
-export const TICKET_EVENT_TYPES = ['TICKET_CREATED', 'TICKET_UPDATED', 'REPLY_ADDED', 'COMMENT_ADDED'] as const;
+/**
+ * The events ('mandatory conditions') a rule listens to. TIMER is raised by the timers of
+ * one rule (its time conditions became true through the passing of time) and belongs to
+ * that rule alone.
+ */
+export const TICKET_EVENT_TYPES = ['TICKET_CREATED', 'TICKET_UPDATED', 'REPLY_ADDED', 'COMMENT_ADDED', 'TIMER'] as const;
 export type TicketEventType = (typeof TICKET_EVENT_TYPES)[number];
 
 /** One changed field of a TICKET_UPDATED event; field names as in ConditionDef.field. */
@@ -31,7 +35,26 @@ export interface TicketSnapshot {
   /** role of the author of the newest REPLY: 'CLIENT' or 'STAFF'; null with no replies */
   lastReplyAuthor: ReplyAuthor | null;
   custom: Record<string, unknown>;
+  /** the clocks time conditions measure; absent: time conditions never hold */
+  clocks?: TicketClocks;
 }
+
+/**
+ * When each clock of a ticket started (ms since the epoch), and the moment conditions are
+ * judged at (`now`: the event's time, or the firing time of a TIMER). A clock with no such
+ * post yet runs from the ticket's creation; `updated` restarts on changes made by people.
+ */
+export interface TicketClocks {
+  now: number;
+  created: number;
+  updated: number;
+  lastReply: number;
+  lastClientReply: number;
+  lastStaffReply: number;
+  lastComment: number;
+}
+
+export type TicketClock = Exclude<keyof TicketClocks, 'now'>;
 
 /**
  * The rest of a rule's actions after a SEND_WEBHOOK with awaitResponse: stored with the

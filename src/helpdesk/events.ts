@@ -4,7 +4,7 @@ import type { FieldChange, TicketEventType, TicketSnapshot } from '../domain/ind
 import type { Actor } from './actor.js';
 
 /** The ticket's fields as conditions read them, at the moment of the event. */
-export type TicketState = Omit<TicketSnapshot, 'lastReplyAuthor'>;
+export type TicketState = Omit<TicketSnapshot, 'lastReplyAuthor' | 'clocks'>;
 
 /** What ticketState reads of a ticket (an entity, or one about to be inserted). */
 export type TicketFields = Pick<Ticket, 'id' | 'title' | 'description' | 'status' | 'priority' | 'customFields'> & {

@@ -1,7 +1,8 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { DeliveryFeedItem, AttemptRow, DeliveryRow } from '../delivery/index.js';
-import { forbidden, notFound, unauthenticated } from '../errors.js';
+import { badInput, forbidden, notFound, unauthenticated } from '../errors.js';
 import {
+  BulkResult,
   DeliveryAttempt,
   DeliveryEvent,
   DeliveryFilter,
@@ -27,6 +28,28 @@ export class DeliveryResolver {
   ): Promise<DeliveryPage> {
     const page = await ctx.services.deliveries.list(ctx.em, filter ?? {}, first, after);
     return { ...page, nodes: page.nodes.map(toDelivery) };
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => BulkResult, {
+    description: 'a new delivery of each final (SUCCEEDED, FAILED or CANCELLED) delivery the filter matches; dryRun (the default) only counts them. At most 10,000 at once',
+  })
+  async redeliverMany(
+    @Arg('filter', () => DeliveryFilter) filter: DeliveryFilter,
+    @Arg('dryRun', () => Boolean, { nullable: true, defaultValue: true }) dryRun: boolean | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<BulkResult> {
+    return ctx.services.deliveries.redeliverMany(ctx.em, filter, dryRun !== false);
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => BulkResult, { description: 'cancels every PENDING or RETRYING delivery the filter matches' })
+  async cancelMany(
+    @Arg('filter', () => DeliveryFilter) filter: DeliveryFilter,
+    @Arg('dryRun', () => Boolean, { nullable: true, defaultValue: true }) dryRun: boolean | null,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<BulkResult> {
+    return ctx.services.deliveries.cancelMany(ctx.em, filter, dryRun !== false);
   }
 
   @Authorized('ADMIN', 'AGENT')
@@ -60,7 +83,12 @@ export class DeliveryResolver {
       const ctx = context as GraphQLContext;
       if (!ctx.user) throw unauthenticated();
       if (ctx.user.role === 'CLIENT') throw forbidden('deliveryEvents needs the role ADMIN or AGENT; you are CLIENT');
-      return ctx.services.deliveryEvents.subscribe((args.filter as DeliveryFilter | null) ?? {}, undefined, ctx.flow);
+      // the feed's messages carry identifiers and state only (src/delivery/events.ts)
+      const filter = args.filter as DeliveryFilter | null;
+      for (const key of ['ruleId', 'since', 'until', 'search'] as const) {
+        if (filter?.[key] != null) throw badInput(`filter.${key}`, 'filters deliveries, redeliverMany and cancelMany; deliveryEvents filters by webhookId, ticketId and status');
+      }
+      return ctx.services.deliveryEvents.subscribe(filter ?? {}, undefined, ctx.flow);
     },
   })
   deliveryEvents(
@@ -101,5 +129,31 @@ export class DeliveryResolver {
     if (ctx.user?.role !== 'ADMIN') return null;
     const r = d.ruleId ? await ctx.loaders.rule.load(d.ruleId) : null;
     return r ? toRule(r) : null;
+  }
+}
+
+@Resolver(() => DeliveryPage)
+export class DeliveryPageResolver {
+  /** counted only when asked for: with a search that matches many deliveries, the count costs more than the page */
+  @FieldResolver(() => Int)
+  async totalCount(@Root() page: DeliveryPage): Promise<number> {
+    return page.count();
+  }
+}
+
+const EMPTY_PAGE: DeliveryPage = { nodes: [], count: async () => 0, pageInfo: { hasNextPage: false, endCursor: null } };
+
+@Resolver(() => TicketType)
+export class TicketDeliveriesResolver {
+  @FieldResolver(() => DeliveryPage, { description: 'the deliveries made for this ticket, newest first (ADMIN and AGENT; empty for CLIENT)' })
+  async deliveries(
+    @Root() t: TicketType,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first = 20,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<DeliveryPage> {
+    if (ctx.user?.role !== 'ADMIN' && ctx.user?.role !== 'AGENT') return EMPTY_PAGE;
+    const page = await ctx.loaders.ticketDeliveries.load({ ticketId: t.id, first: first ?? 20, after: after ?? null });
+    return { nodes: page.nodes.map(toDelivery), count: async () => page.totalCount, pageInfo: page.pageInfo };
   }
 }

@@ -7,7 +7,7 @@ import { PostResolver, TicketResolver } from './ticket-resolver.js';
 import { WebhookResolver } from './webhook-resolver.js';
 import { WebhookHealthResolver } from './webhook-health-resolver.js';
 import { RuleActionResolver, RuleResolver } from './rule-resolver.js';
-import { DeliveryResolver } from './delivery-resolver.js';
+import { DeliveryPageResolver, DeliveryResolver, TicketDeliveriesResolver } from './delivery-resolver.js';
 import { ApiKeyResolver } from './api-key-resolver.js';
 
 export { formatGraphQLError } from './errors.js';
@@ -19,7 +19,7 @@ export { requestContext, type GraphQLContext } from './context.js';
 /** The served schema: the contract's types, built code-first. */
 export async function buildGraphQLSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [UserResolver, TicketResolver, PostResolver, WebhookResolver, WebhookHealthResolver, RuleResolver, RuleActionResolver, DeliveryResolver, ApiKeyResolver],
+    resolvers: [UserResolver, TicketResolver, PostResolver, WebhookResolver, WebhookHealthResolver, RuleResolver, RuleActionResolver, DeliveryResolver, DeliveryPageResolver, TicketDeliveriesResolver, ApiKeyResolver],
     authChecker,
     authMode: 'error',
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Rule, Ticket, User, Webhook, type DeliveryAttempt } from '../db/index.js';
 import type { AppServices } from '../app-services.js';
+import type { TicketDeliveryPage } from '../delivery/index.js';
 import type { PostType, TicketType, UserType } from '../schema/index.js';
 import { toPost, toTicket, toUser } from './mappers.js';
 
@@ -16,8 +17,16 @@ export interface Loaders {
   attempts: DataLoader<string, DeliveryAttempt[]>;
   webhook: DataLoader<string, Webhook | null>;
   rule: DataLoader<string, Rule | null>;
+  /** Ticket.deliveries: the pages of a list of tickets, one batch per (first, after) */
+  ticketDeliveries: DataLoader<TicketDeliveriesKey, TicketDeliveryPage, string>;
   /** the keys of the custom fields a CLIENT sees: one query per request, when asked */
   clientVisibleKeys(): Promise<ReadonlySet<string>>;
+}
+
+export interface TicketDeliveriesKey {
+  ticketId: string;
+  first: number;
+  after: string | null;
 }
 
 const isId = (v: string) => /^[1-9][0-9]{0,17}$/.test(v);
@@ -42,6 +51,23 @@ export function createLoaders(em: EntityManager, services: Pick<AppServices, 'ti
     // ids stored in JSON (rule actions) are checked at save; the filter keeps a bad one from failing the batch
     webhook: new DataLoader(async (ids) => byId(ids, await em.find(Webhook, { id: { $in: ids.filter(isId) } }))),
     rule: new DataLoader(async (ids) => byId(ids, await em.find(Rule, { id: { $in: ids.filter(isId) } }))),
+    ticketDeliveries: new DataLoader(
+      async (keys) => {
+        const groups = new Map<string, TicketDeliveriesKey[]>();
+        for (const k of keys) {
+          const page = JSON.stringify([k.first, k.after]);
+          groups.set(page, [...(groups.get(page) ?? []), k]);
+        }
+        const pages = new Map<TicketDeliveriesKey, TicketDeliveryPage>();
+        for (const group of groups.values()) {
+          const { first, after } = group[0]!;
+          const result = await services.deliveries.ofTickets(em, group.map((k) => k.ticketId), first, after);
+          group.forEach((k, i) => pages.set(k, result[i]!));
+        }
+        return keys.map((k) => pages.get(k)!);
+      },
+      { cacheKeyFn: (k) => JSON.stringify([k.ticketId, k.first, k.after]) },
+    ),
     clientVisibleKeys: () => (visibleKeys ??= customFields.clientVisibleKeys(em)),
   };
 }

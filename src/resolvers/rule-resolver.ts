@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { RuleAction, RuleInput, RuleType, WebhookType } from '../schema/index.js';
+import { RuleAction, RuleField, RuleInput, RuleType, WebhookType } from '../schema/index.js';
 import type { GraphQLContext } from './context.js';
 import { toRule, toWebhook } from './mappers.js';
 
@@ -16,6 +16,13 @@ export class RuleResolver {
   async rule(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<RuleType | null> {
     const r = await ctx.services.rules.find(ctx.em, id);
     return r ? toRule(r) : null;
+  }
+
+  /** ADMIN and AGENT: the fields a rule editor offers (custom field keys and options, which staff see on tickets anyway). */
+  @Authorized('ADMIN', 'AGENT')
+  @Query(() => [RuleField])
+  async ruleFields(@Ctx() ctx: GraphQLContext): Promise<RuleField[]> {
+    return ctx.services.rules.fields(ctx.em);
   }
 
   @Authorized('ADMIN')

@@ -41,6 +41,17 @@ export class DeliveryFilter {
   @Field(() => ID, { nullable: true }) webhookId?: string | null;
   @Field(() => ID, { nullable: true }) ticketId?: string | null;
   @Field(() => DeliveryStatus, { nullable: true }) status?: DeliveryStatus | null;
+  @Field(() => ID, { nullable: true }) ruleId?: string | null;
+  @Field(() => Date, { nullable: true, description: 'created at or after' }) since?: Date | null;
+  @Field(() => Date, { nullable: true, description: 'created before' }) until?: Date | null;
+  @Field(() => String, { nullable: true, description: 'case-insensitive substring of the rendered URL or body, or of the last response body' })
+  search?: string | null;
+}
+
+@ObjectType()
+export class BulkResult {
+  @Field(() => Int, { description: 'deliveries the filter matches' }) matched!: number;
+  @Field(() => Int, { description: 'new deliveries created (0 for a dry run)' }) queued!: number;
 }
 
 @ObjectType()
@@ -53,7 +64,8 @@ export class PageInfo {
 export class DeliveryPage {
   @Field(() => [DeliveryType]) nodes!: DeliveryType[];
   @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => Int) totalCount!: number;
+  /** every delivery the filter matches, counted when totalCount is asked for (DeliveryPageResolver) */
+  count!: () => Promise<number>;
 }
 
 @ObjectType()

@@ -55,7 +55,11 @@ registerEnumType(HttpMethod, { name: 'HttpMethod' });
 registerEnumType(BodyFormat, { name: 'BodyFormat' });
 registerEnumType(AuthType, { name: 'AuthType' });
 registerEnumType(MappingTarget, { name: 'MappingTarget' });
-registerEnumType(TicketEvent, { name: 'TicketEvent', description: "The events ('mandatory conditions') a rule listens to." });
+registerEnumType(TicketEvent, {
+  name: 'TicketEvent',
+  description: "The events ('mandatory conditions') a rule listens to.",
+  valuesConfig: { TIMER: { description: "fires when a rule's time condition (timeSince*) becomes true for a ticket; once per rule, ticket and start of that clock" } },
+});
 registerEnumType(MatchType, { name: 'MatchType', description: 'ALL: every condition must hold. ANY: at least one must hold. No conditions: the rule matches its events.' });
 registerEnumType(ConditionOperator, { name: 'ConditionOperator' });
 registerEnumType(ActionType, { name: 'ActionType' });

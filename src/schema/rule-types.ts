@@ -37,6 +37,15 @@ export class RuleType {
   @Field(() => Date) updatedAt!: Date;
 }
 
+@ObjectType({ description: 'A condition field for rule editors: name as used in Condition.field, e.g. priority, custom.order_no, timeSinceLastReply.' })
+export class RuleField {
+  @Field(() => String) name!: string;
+  @Field(() => String, { description: 'TEXT, NUMBER, BOOLEAN, DATE, SELECT, ENUM, DURATION or ROLE' }) type!: string;
+  @Field(() => String) description!: string;
+  @Field(() => [ConditionOperator]) operators!: ConditionOperator[];
+  @Field(() => [String], { description: 'allowed values for SELECT, ENUM and ROLE fields' }) options!: string[];
+}
+
 @InputType()
 export class ConditionInput {
   @Field(() => String) field!: string;

@@ -14,7 +14,7 @@ const copy = fileURLToPath(new URL('../../src/schema/contract.graphql', import.m
 const sharedDir = fileURLToPath(new URL('../../../shared/contract/', import.meta.url));
 
 /** Sections of schema-additions.graphql that are part of the contract. */
-const LANDED_SECTIONS = ['hardening', 'delivery-policy'];
+const LANDED_SECTIONS = ['hardening', 'delivery-policy', 'timers-and-bulk'];
 
 /** The CHANGEs to schema.graphql that landed sections make (each one marked CHANGE in the additions). */
 const CHANGES: Record<string, [RegExp, string][]> = {

@@ -6,6 +6,8 @@ import { Migration20261130000200DispatchDefinitions } from './Migration202611300
 import { Migration20261130000300WebhookPolicy } from './Migration20261130000300WebhookPolicy.js';
 import { Migration20261130000400WebhookState } from './Migration20261130000400WebhookState.js';
 import { Migration20261130000500WebhookStats } from './Migration20261130000500WebhookStats.js';
+import { Migration20261130000600RuleTimers } from './Migration20261130000600RuleTimers.js';
+import { Migration20261130000700DeliverySearch } from './Migration20261130000700DeliverySearch.js';
 
 /** Every migration, oldest first. Add new ones at the end; never edit a released one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -16,4 +18,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130000300WebhookPolicy', class: Migration20261130000300WebhookPolicy },
   { name: 'Migration20261130000400WebhookState', class: Migration20261130000400WebhookState },
   { name: 'Migration20261130000500WebhookStats', class: Migration20261130000500WebhookStats },
+  { name: 'Migration20261130000600RuleTimers', class: Migration20261130000600RuleTimers },
+  { name: 'Migration20261130000700DeliverySearch', class: Migration20261130000700DeliverySearch },
 ];

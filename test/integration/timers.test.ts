@@ -1,0 +1,206 @@
+/**
+ * TIMER rules in real time, shortened through durations in seconds: the timers are planned
+ * in PostgreSQL, fired by the timer loop of every app on the database, and handled by the
+ * dispatcher like any event. Each scenario has apps and a database of its own, so they run
+ * concurrently; "fired once" is read from the outbox and the timers' rows once everything
+ * is processed, never by sleeping.
+ */
+import { describe, expect } from 'vitest';
+import { createTestDatabase } from '../support/db.js';
+import { waitFor } from '../support/wait.js';
+import {
+  addComment, addReply, comments, createRule, createTicket, createUser, createWebhook, jsonHook, settled, test, updateTicket,
+  type Receiver, type TestApp,
+} from '../support/fixtures.js';
+import { RlUpdateRuleDocument, type RuleInput, type TicketEvent } from '../generated/graphql.js';
+
+const TIMER = 'TIMER' as TicketEvent;
+
+const noReplyRule = (webhookId: string, after = '3s'): RuleInput => ({
+  name: `No reply for ${after}`,
+  events: [TIMER],
+  conditions: [{ field: 'timeSinceLastReply', operator: 'GREATER_THAN', value: after }],
+  actions: [
+    { type: 'ADD_COMMENT', value: 'No reply for {{ ticket.id }} yet' },
+    { type: 'SEND_WEBHOOK', webhookId },
+  ],
+});
+
+async function query<T = any>(app: TestApp, sql: string, values: unknown[] = []): Promise<T[]> {
+  return (await app.services.orm.em.fork().getConnection().execute(sql, values)) as T[];
+}
+
+/** The TIMER events raised for the ticket. */
+const timerEvents = (app: TestApp, ticketId: string) =>
+  query<{ rule_id: string; due_at: string }>(app, `select payload->>'ruleId' as rule_id, payload->>'dueAt' as due_at from ticket_events where type = 'TIMER' and ticket_id = ? order by id`, [ticketId]);
+
+/** A row's time in ms (timestamps come back as text from the ORM's connection). */
+const msOf = async (app: TestApp, sql: string, values: unknown[]) => Number((await query<{ ms: number }>(app, sql.replace('$time', '(extract(epoch from created_at) * 1000)::float8 as ms'), values))[0]!.ms);
+const postTime = (app: TestApp, postId: string) => msOf(app, `select $time from posts where id = ?`, [postId]);
+const ticketTime = (app: TestApp, ticketId: string) => msOf(app, `select $time from tickets where id = ?`, [ticketId]);
+
+/** Waits for the ticket's n-th internal comment; returns its time (ms). */
+async function nthComment(app: TestApp, ticketId: string, n: number, timeoutMs = 12_000): Promise<number> {
+  const found = await waitFor(async () => (await comments(app, ticketId)).length >= n, { timeoutMs, what: `comment ${n} on ticket ${ticketId}` });
+  expect(found).toBe(true);
+  const rows = await query<{ ms: number }>(app, `select (extract(epoch from created_at) * 1000)::float8 as ms from posts where ticket_id = ? and kind = 'COMMENT' order by id`, [ticketId]);
+  return Number(rows[n - 1]!.ms);
+}
+
+const hooksFor = (rx: Receiver, ticketId: string) => rx.requests.filter((r) => JSON.parse(r.body).t === ticketId);
+
+describe.concurrent('TIMER rules', () => {
+  test('no reply for 3 s → comment and webhook: once per reply, 3–8 s after it, re-armed by a new reply, never for a CLOSED ticket', async ({ app, startReceiver }) => {
+    const rx = await startReceiver();
+    const hook = await createWebhook(app, jsonHook('crm', rx.url));
+    const closed = await createTicket(app, 'closed before its timer');
+    await updateTicket(app, closed, { status: 'CLOSED' });
+    const rule = await createRule(app, noReplyRule(hook));
+    const ticket = await createTicket(app, 'waiting for an answer');
+    const firstReply = await postTime(app, await addReply(app, ticket, 'hello?'));
+
+    const firstFire = await nthComment(app, ticket, 1);
+    expect(firstFire - firstReply).toBeGreaterThanOrEqual(3_000);
+    expect(firstFire - firstReply).toBeLessThan(8_000);
+    await rx.waitForRequests(1);
+    expect(hooksFor(rx, ticket)).toHaveLength(1);
+
+    // a new reply restarts the clock: the rule fires again, 3 s after it
+    const secondReply = await postTime(app, await addReply(app, ticket, 'still there?'));
+    const secondFire = await nthComment(app, ticket, 2);
+    expect(secondFire - secondReply).toBeGreaterThanOrEqual(3_000);
+    expect(secondFire - secondReply).toBeLessThan(8_000);
+    await waitFor(() => hooksFor(rx, ticket).length === 2, { what: 'the second webhook' });
+
+    await settled(app);
+    // once per clock start: two TIMER events in all, the timer spent; none for the CLOSED ticket
+    const events = await timerEvents(app, ticket);
+    expect(events.map((e) => e.rule_id)).toEqual([rule.id, rule.id]);
+    expect(await query(app, `select due_at, fired_start = clock_start as spent from rule_timers where ticket_id = ?`, [ticket])).toEqual([{ due_at: null, spent: true }]);
+    expect(await timerEvents(app, closed)).toEqual([]);
+    expect(await comments(app, closed)).toEqual([]);
+    expect(hooksFor(rx, closed)).toEqual([]);
+  });
+
+  test('a rule saved when its condition already holds fires at the save; changing it re-plans, disabling it stops its timers', async ({ app }) => {
+    const old = await createTicket(app, 'old enough');
+    const created = await ticketTime(app, old);
+    await waitFor(() => Date.now() > created + 1_200, { what: 'the ticket to be older than 1 s' });
+    const input: RuleInput = { name: 'Old', events: [TIMER], conditions: [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '1s' }], actions: [{ type: 'ADD_COMMENT', value: 'old' }] };
+    const saved = Date.now();
+    const rule = await createRule(app, input);
+    expect(await nthComment(app, old, 1) - saved).toBeLessThan(5_000);
+
+    // a longer duration re-plans the open tickets (a clock start fired for stays spent)
+    const fresh = await createTicket(app, 'fresh');
+    await app.ok(RlUpdateRuleDocument, { id: rule.id, input: { ...input, conditions: [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '1h' }] } });
+    const [row] = await query<{ ms: number }>(app, `select (extract(epoch from r.due_at - t.created_at) * 1000)::float8 as ms from rule_timers r join tickets t on t.id = r.ticket_id where r.ticket_id = ?`, [fresh]);
+    expect(Number(row!.ms)).toBe(3_600_000);
+    expect(await query(app, `select due_at from rule_timers where ticket_id = ?`, [old])).toEqual([{ due_at: null }]);
+
+    await app.ok(RlUpdateRuleDocument, { id: rule.id, input: { ...input, enabled: false } });
+    expect(await query(app, `select count(*)::int as n from rule_timers where due_at is not null`)).toEqual([{ n: 0 }]);
+    await settled(app);
+    expect(await timerEvents(app, old)).toHaveLength(1);
+    expect(await timerEvents(app, fresh)).toHaveLength(0);
+    // deleting the rule deletes its timers
+    await app.ok(`mutation($id: ID!) { deleteRule(id: $id) }`, { id: rule.id });
+    expect(await query(app, `select count(*)::int as n from rule_timers`)).toEqual([{ n: 0 }]);
+  });
+
+  test('a due time that passed while deskhooks was stopped fires at the next start', async ({ startApp, startReceiver }) => {
+    const db = await createTestDatabase();
+    try {
+      const rx = await startReceiver();
+      const first = await startApp({}, { databaseUrl: db.url });
+      const hook = await createWebhook(first, jsonHook('crm', rx.url));
+      await createRule(first, noReplyRule(hook, '2s'));
+      const ticket = await createTicket(first, 'asked just before the stop');
+      const reply = await postTime(first, await addReply(first, ticket, 'anyone?'));
+      await first.stop();
+      await waitFor(() => Date.now() > reply + 2_500, { what: 'the due time to pass while stopped' });
+
+      const started = Date.now();
+      const second = await startApp({}, { databaseUrl: db.url });
+      const fired = await nthComment(second, ticket, 1);
+      expect(fired - started).toBeLessThan(10_000);
+      await waitFor(() => hooksFor(rx, ticket).length === 1, { what: 'the webhook' });
+      await settled(second);
+      expect(await timerEvents(second, ticket)).toHaveLength(1);
+      await second.stop();
+    } finally {
+      await db.drop();
+    }
+  });
+
+  test('with two processes on one database, each timer fires once', async ({ app, startApp, startReceiver }) => {
+    const other = await startApp({}, { databaseUrl: app.databaseUrl });
+    const rx = await startReceiver();
+    const hook = await createWebhook(app, jsonHook('crm', rx.url));
+    const rule = await createRule(app, {
+      name: 'Created 2 s ago', events: [TIMER],
+      conditions: [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '2s' }],
+      actions: [{ type: 'ADD_COMMENT', value: 'two seconds' }, { type: 'SEND_WEBHOOK', webhookId: hook }],
+    });
+    const tickets = await Promise.all(Array.from({ length: 30 }, (_, i) => createTicket(i % 2 ? app : other, `t${i}`)));
+    await rx.waitForRequests(tickets.length, 15_000);
+    await settled(app);
+    const rows = await query<{ ticket_id: string; n: number; comments: number }>(app,
+      `select t.id::text as ticket_id,
+              (select count(*) from ticket_events e where e.ticket_id = t.id and e.type = 'TIMER' and e.payload->>'ruleId' = ?)::int as n,
+              (select count(*) from posts p where p.ticket_id = t.id and p.kind = 'COMMENT')::int as comments
+         from tickets t order by t.id`, [rule.id]);
+    expect(rows).toHaveLength(tickets.length);
+    for (const r of rows) expect(r).toMatchObject({ n: 1, comments: 1 });
+    expect(rx.requests).toHaveLength(tickets.length);
+  });
+
+  test("a rule's own reply (no event) restarts the reply clock: the timer is re-planned in the post's transaction", async ({ app }) => {
+    await createRule(app, { name: 'Nudge', events: [TIMER], conditions: [{ field: 'timeSinceLastReply', operator: 'GREATER_THAN', value: '1h' }], actions: [{ type: 'ADD_COMMENT', value: 'nudge' }] });
+    await createRule(app, { name: 'Answer notes', events: ['COMMENT_ADDED'], actions: [{ type: 'ADD_REPLY', value: 'We are on it' }] });
+    const ticket = await createTicket(app, 'noted');
+    const clockStart = async () => (await query<{ ms: number }>(app, `select (extract(epoch from clock_start) * 1000)::float8 as ms from rule_timers where ticket_id = ?`, [ticket]))[0]?.ms;
+    expect(Number(await clockStart())).toBe(await ticketTime(app, ticket));
+    await addComment(app, ticket, 'a note');
+    const reply = await waitFor(async () => (await query<{ id: string }>(app, `select id::text as id from posts where ticket_id = ? and kind = 'REPLY'`, [ticket]))[0], { what: "the rule's reply" });
+    expect(Number(await clockStart())).toBe(await postTime(app, reply.id));
+  });
+
+  test('time conditions are validated at save and listed by ruleFields (ADMIN and AGENT)', async ({ app }) => {
+    const bad = await app.gql(`mutation { createRule(input: { name: "x", events: [REPLY_ADDED], conditions: [{ field: "timeSinceLastReply", operator: GREATER_THAN, value: "1.5h" }], actions: [{ type: ADD_COMMENT, value: "y" }] }) { id } }`);
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'conditions[0].value' });
+    const noTime = await app.gql(`mutation { createRule(input: { name: "x", events: [TIMER], conditions: [{ field: "status", operator: EQUALS, value: "OPEN" }], actions: [{ type: ADD_COMMENT, value: "y" }] }) { id } }`);
+    expect(noTime.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'conditions' });
+    expect(await query(app, `select count(*)::int as n from rules`)).toEqual([{ n: 0 }]);
+
+    const agent = await createUser(app, { name: 'Agent', email: 'agent@example.com', role: 'AGENT' });
+    const client = await createUser(app, { name: 'Client', email: 'client@example.com', role: 'CLIENT' });
+    const fieldsQuery = `{ ruleFields { name type description operators options } }`;
+    const { ruleFields } = await app.ok<{ ruleFields: { name: string; type: string; operators: string[]; options: string[] }[] }>(fieldsQuery, {}, agent.auth);
+    expect(ruleFields.find((f) => f.name === 'timeSinceLastReply')).toMatchObject({ type: 'DURATION', operators: ['GREATER_THAN', 'LESS_THAN'] });
+    expect(ruleFields.find((f) => f.name === 'requester.role')).toMatchObject({ type: 'ROLE', options: ['ADMIN', 'AGENT', 'CLIENT'] });
+    expect((await app.gql(fieldsQuery, {}, client.auth)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  test('on other events, time conditions are judged as of the event', async ({ app }) => {
+    await createRule(app, {
+      name: 'Late answer', events: ['REPLY_ADDED'],
+      conditions: [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '1s' }],
+      actions: [{ type: 'ADD_COMMENT', value: 'late' }],
+    });
+    const ticket = await createTicket(app, 'quick and slow');
+    const created = await ticketTime(app, ticket);
+    await waitFor(() => Date.now() > created + 1_200, { what: 'the ticket to be older than 1 s' });
+    // a reply made 0.1 s after the creation whose event is handled only now (as under load): not late
+    const early = new Date(created + 100);
+    await query(app, `with p as (insert into posts (ticket_id, kind, text, author_id, created_at) values (?, 'REPLY', 'at once', null, ?) returning id)
+                      insert into ticket_events (kind, ticket_id, type, payload, created_at)
+                      select 'EVENT', ?, 'REPLY_ADDED', jsonb_build_object('changes', '[]'::jsonb, 'actorId', null, 'postId', p.id::text), ? from p`, [ticket, early, ticket, early]);
+    await settled(app);
+    expect(await comments(app, ticket)).toEqual([]);
+    await addReply(app, ticket, 'later');
+    await nthComment(app, ticket, 1);
+    await settled(app);
+    expect((await comments(app, ticket)).map((c) => c.text)).toEqual(['late']);
+  });
+});
