@@ -4,6 +4,7 @@
  * naming the variable and what it accepts. Imports nothing from src.
  */
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -40,6 +41,8 @@ export interface Config {
   readonly sweepIntervalMs: number;
   /** how often an open breaker sends a webhook's oldest held delivery as a probe (ms) */
   readonly breakerProbeIntervalMs: number;
+  /** the built admin console the api role serves at `/` (web/dist, made by `npm run build:web`) */
+  readonly consoleDir: string;
   /** log level */
   readonly logLevel: 'silent' | 'error' | 'info' | 'debug';
 }
@@ -148,6 +151,8 @@ export function loadConfig(env: Env = process.env): Config {
     workerConcurrency: integer(env, 'DESKHOOKS_WORKER_CONCURRENCY', 64, 1, 1000),
     sweepIntervalMs: duration(env, 'DESKHOOKS_SWEEP_INTERVAL', '5s', 100),
     breakerProbeIntervalMs: duration(env, 'DESKHOOKS_BREAKER_PROBE_INTERVAL', '30s', 100),
+    // src/config.ts and dist/config.js both lie one folder below the package's root
+    consoleDir: resolve(env.DESKHOOKS_CONSOLE_DIR || fileURLToPath(new URL('../web/dist', import.meta.url))),
     logLevel: oneOf(env, 'DESKHOOKS_LOG_LEVEL', 'info', ['silent', 'error', 'info', 'debug'] as const),
   };
   return Object.freeze(config);

@@ -289,20 +289,59 @@ export const PREVIEW_DELIVERY_ID = '00000000-0000-0000-0000-000000000000';
  * cannot be rendered for it is BAD_USER_INPUT with the reason a send would record; the
  * field is the definition's at fault when it fails whatever the ticket (a tag next to
  * the URL's host), else ticketId.
+ *
+ * With `draft`, the definition as an editor holds it, unsaved, is rendered instead of the
+ * stored one (`id` then optional: a new webhook has none); its templates are checked as a
+ * save checks them, the rest of a save's checks (name, mappings, secrets) are left to the
+ * save. Previews need no secret: they are redacted.
  */
-async function previewWebhook(em: EntityManager, box: SecretBox, userAgent: string, id: string, ticketId: string): Promise<RenderedRequest> {
-  const webhook = await getWebhook(em, id, 'id');
+async function previewWebhook(em: EntityManager, box: SecretBox, userAgent: string, id: string | null, ticketId: string, draft?: WebhookInput | null): Promise<RenderedRequest> {
+  if (!id && !draft) throw badInput('id', 'give the id of the webhook, or its definition as input');
+  const webhook = id ? await getWebhook(em, id, 'id') : null;
   const ticket = isId(ticketId) ? await loadTicketForTemplates(em, ticketId) : null;
   if (!ticket) throw badInput('ticketId', `ticket ${ticketId} not found`);
-  const def = webhookDef(webhook, box);
+  // a new webhook has no id yet: {{ webhook.id }} previews as 0
+  const def = draft ? draftDef(draft, webhook?.id ?? '0') : webhookDef(webhook!, box);
   const ctx = await buildTemplateContext(em, ticket, { webhook: { id: def.id, name: def.name } });
   ctx.delivery = { id: PREVIEW_DELIVERY_ID };
+  const what = id ? `webhook ${id}` : 'the webhook';
   try {
     return previewRequest(def, ctx, { userAgent });
   } catch (err) {
-    if (err instanceof RequestRenderError) throw badInput(err.field ?? 'ticketId', `webhook ${id} cannot be rendered for ticket ${ticketId}: ${err.message}`);
+    if (err instanceof RequestRenderError) throw badInput(err.field ?? 'ticketId', `${what} cannot be rendered for ticket ${ticketId}: ${err.message}`);
     throw err;
   }
+}
+
+/** An unsaved definition to preview, refused (naming the field) where a save would refuse its templates. */
+function draftDef(input: WebhookInput, id: string): WebhookDef {
+  const auth = input.auth ?? { type: 'NONE' as const };
+  const problems = [
+    ...textProblems(input),
+    ...validateWebhookDefinition({
+      method: input.method,
+      url: input.url,
+      format: input.format,
+      body: input.body ?? '',
+      headers: input.headers ?? [],
+      auth: { type: auth.type, username: auth.username ?? null, hasSecret: true },
+      responseMappings: [],
+      successComment: input.successComment ?? '',
+    }).filter((p) => !p.field.startsWith('auth.')),
+  ];
+  if (problems.length) throw invalidInput(problems);
+  return {
+    id,
+    name: input.name.trim(),
+    method: input.method,
+    url: input.url.trim(),
+    format: input.format,
+    body: input.body ?? '',
+    headers: (input.headers ?? []).map((h) => (h.secret ? { name: h.name.trim(), value: '', secret: true } : { name: h.name.trim(), value: h.value })),
+    auth: { type: auth.type, username: auth.type === 'BASIC' ? (auth.username?.trim() ?? null) : null, secret: null },
+    responseMappings: [],
+    successComment: input.successComment ?? '',
+  };
 }
 
 export interface WebhookServiceDeps {
@@ -322,7 +361,8 @@ export interface WebhookService {
   update(em: EntityManager, id: string, input: WebhookInput): Promise<Webhook>;
   /** Refused while a rule sends the webhook. */
   delete(em: EntityManager, id: string): Promise<boolean>;
-  preview(em: EntityManager, id: string, ticketId: string): Promise<RenderedRequest>;
+  /** the stored webhook's request for the ticket, or with `draft` that unsaved definition's (previewWebhook) */
+  preview(em: EntityManager, id: string | null, ticketId: string, draft?: WebhookInput | null): Promise<RenderedRequest>;
   /** a new signing secret, returned this once */
   rotateSigningSecret(em: EntityManager, id: string): Promise<{ secret: string; previousSecretValidUntil: Date | null }>;
   /** switched on, the system's reason cleared, the breaker closed */
@@ -340,7 +380,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     create: (em, input) => createWebhook(em, box, input),
     update: (em, id, input) => updateWebhook(em, box, id, input, clock()),
     delete: (em, id) => deleteWebhook(em, rulesUsing, id),
-    preview: (em, id, ticketId) => previewWebhook(em, box, userAgent, id, ticketId),
+    preview: (em, id, ticketId, draft) => previewWebhook(em, box, userAgent, id, ticketId, draft),
     rotateSigningSecret: (em, id) => rotateSigningSecret(em, box, id, clock()),
     enable: (em, id) => enableWebhook(em, id, clock()),
     now: clock,

@@ -1,12 +1,14 @@
 /**
  * One HTTP server: GraphQL over HTTP (Apollo Server 5 on express 5), GraphQL
- * subscriptions over graphql-ws on the same path, /healthz and the REST subset.
+ * subscriptions over graphql-ws on the same path, /healthz, the REST subset and the admin
+ * console (./console.ts).
  */
 import express from 'express';
 import { createServer, type Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, execute, subscribe, type GraphQLSchema } from 'graphql';
@@ -30,6 +32,7 @@ import {
 } from '../resolvers/index.js';
 import { DomainError, forbidden } from '../errors.js';
 import { createRestRouter } from '../rest/index.js';
+import { consoleRouter, explorerRedirect } from './console.js';
 import { attachFlowGate } from './ws-flow.js';
 import { KEY_ROTATED_CLOSE_CODE, createWsSessions } from './ws-sessions.js';
 
@@ -172,6 +175,8 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
     plugins: [
       textInputGuardPlugin<GraphQLContext>(),
       costLimitPlugin(schema),
+      // the explorer is the console's GraphiQL (/explorer), bundled: no landing page loading Apollo's from a CDN
+      ApolloServerPluginLandingPageDisabled(),
       // in-flight requests get 3 s at stop, so that the whole stop stays under 10 s
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: 3_000 }),
       { async serverWillStart() { return { async drainServer() { log.debug('closing websockets'); await wsCleanup.dispose(); log.debug('websockets closed'); } }; } },
@@ -180,6 +185,7 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
   await apollo.start();
 
   app.use('/api/v2', createRestRouter(services));
+  app.get('/graphql', explorerRedirect);
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
@@ -197,6 +203,8 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
       },
     }),
   );
+  // the admin console: its files, and index.html for the client-side routes
+  app.use(consoleRouter(services.config.consoleDir));
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     // body-parser: unreadable JSON or form bodies, too large, wrong charset
     const status = (err as { status?: number }).status;

@@ -27,8 +27,14 @@ export class WebhookResolver {
 
   @Authorized('ADMIN')
   @Query(() => RenderedRequestType, { description: 'renders the webhook for the ticket without sending it' })
-  async previewWebhook(@Arg('id', () => ID) id: string, @Arg('ticketId', () => ID) ticketId: string, @Ctx() ctx: GraphQLContext): Promise<RenderedRequestType> {
-    const { method, url, headers, body } = await ctx.services.webhooks.preview(ctx.em, id, ticketId);
+  async previewWebhook(
+    @Arg('id', () => ID, { nullable: true, description: 'the stored webhook; with input optional (a new webhook has none)' }) id: string | null | undefined,
+    @Arg('ticketId', () => ID) ticketId: string,
+    @Arg('input', () => WebhookInput, { nullable: true, description: 'an unsaved definition to render instead of the stored one (an editor\'s preview); its templates are checked as a save checks them' })
+    input: WebhookInput | null | undefined,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<RenderedRequestType> {
+    const { method, url, headers, body } = await ctx.services.webhooks.preview(ctx.em, id ?? null, ticketId, input ?? null);
     return { method, url, headers, body };
   }
 

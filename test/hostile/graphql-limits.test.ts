@@ -54,6 +54,9 @@ const REFUSED: { name: string; query: string; variables?: Record<string, unknown
 /** within every limit: must work on both paths */
 const ACCEPTED: { name: string; query: string; variables?: Record<string, unknown>; check: (data: any) => void }[] = [
   { name: 'the standard introspection query (13 levels)', query: getIntrospectionQuery(), check: (d) => expect(d.__schema.types.length).toBeGreaterThan(20) },
+  // GraphiQL 5's (@graphiql/react's schema store: input-value deprecation, the schema's description)
+  { name: "GraphiQL's introspection query", query: getIntrospectionQuery({ inputValueDeprecation: true, schemaDescription: true }), check: (d) => expect(d.__schema.types.some((t: { name: string }) => t.name === 'Webhook')).toBe(true) },
+  { name: 'the introspection query with every option of graphql-js', query: getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true }), check: (d) => expect(d.__schema.directives.length).toBeGreaterThan(3) },
   { name: '12 levels deep', query: nested(12), check: (d) => expect(d.ticket).toEqual({ parent: null }) },
   { name: '100 repeated root fields', query: `{ ${repeat(101, () => 'me { id }')} }`, check: (d) => expect(d.me.id).toBeTruthy() },
   { name: 'a page of 500 with posts', query: `query($n: Int) { tickets(first: $n) { id posts { id } } }`, variables: { n: 500 }, check: (d) => expect(Array.isArray(d.tickets)).toBe(true) },

@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       workerConcurrency: 64,
       sweepIntervalMs: 5_000,
       breakerProbeIntervalMs: 30_000,
+      consoleDir: resolve('web/dist'),
       logLevel: 'info',
     } satisfies Config);
   });
@@ -49,6 +50,8 @@ describe('loadConfig', () => {
     ['DATA_DIR', '/var/lib/deskhooks', 'dataDir', '/var/lib/deskhooks'],
     ['DATA_DIR', 'relative/data', 'dataDir', resolve('relative/data')],
     ['DATA_DIR', '', 'dataDir', resolve('./.deskhooks')],
+    ['DESKHOOKS_CONSOLE_DIR', '/srv/console', 'consoleDir', '/srv/console'],
+    ['DESKHOOKS_CONSOLE_DIR', 'build/web', 'consoleDir', resolve('build/web')],
     ['MONGODB_URL', 'mongodb://mongo:27017/jobs', 'mongodbUrl', 'mongodb://mongo:27017/jobs'],
     ['MONGODB_URL', 'mongodb+srv://cluster.example/jobs', 'mongodbUrl', 'mongodb+srv://cluster.example/jobs'],
     ['MONGODB_URL', '', 'mongodbUrl', undefined],

@@ -1,0 +1,131 @@
+/**
+ * The console's doors: sign-in (mouse and keyboard only), a refused key, a CLIENT key, the
+ * navigation each role gets, sign-out, and the explorer running a query with the signed-in key.
+ */
+import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { ADMIN_EMAIL } from '../support/app.js';
+
+/** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
+const BROWSER_TEST_MS = 90_000;
+
+test(
+  'sign in: a wrong key is an alert, a CLIENT key is told the console is for staff, an ADMIN gets every screen; the key lasts the tab; sign out',
+  async ({ page, app, keys, offHost }) => {
+    await page.goto('/');
+    const key = page.getByLabel('API key');
+    await key.fill('not-a-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/not accepted/);
+    expect(await key.getAttribute('aria-invalid')).toBe('true');
+    expect(await runAxe(page)).toEqual([]);
+
+    await key.fill(keys.client);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/console is for staff/);
+    expect(await page.getByRole('navigation').count()).toBe(0);
+
+    await key.fill(keys.admin);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const nav = page.getByRole('navigation', { name: 'Console' });
+    for (const name of ['Webhooks', 'Rules', 'Deliveries', 'Tickets', 'Explorer']) await nav.getByRole('link', { name, exact: true }).waitFor();
+    // an ADMIN lands on the webhooks
+    await page.getByRole('heading', { level: 1, name: 'Webhooks' }).waitFor();
+    expect(await page.getByRole('main').count()).toBe(1);
+    expect(await page.getByText(ADMIN_EMAIL).count()).toBe(1);
+
+    // the key is kept for the tab: a reload stays signed in
+    await page.reload();
+    await nav.getByRole('link', { name: 'Rules', exact: true }).waitFor();
+    expect(await page.evaluate(() => Object.keys((globalThis as unknown as { localStorage: object }).localStorage).length)).toBe(0);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').waitFor();
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('deskhooks.apiKey'),
+      ),
+    ).toBeNull();
+    await page.reload();
+    await page.getByLabel('API key').waitFor();
+    expect(offHost).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'keyboard only: Tab to the field, type the key, Enter signs in; the navigation is reachable with Tab',
+  async ({ page, app, keys }) => {
+    await page.goto('/');
+    await page.getByLabel('API key').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe(
+      'api-key',
+    );
+    await page.keyboard.type(keys.admin);
+    await page.keyboard.press('Enter');
+    await page.getByRole('link', { name: 'Deliveries', exact: true }).waitFor();
+    // focus lands on the first screen's heading; Tab goes on into the screen, Shift+Tab back to the navigation
+    const focused = async () =>
+      page.evaluate(() => {
+        const el = (globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string | null } | null } }).document.activeElement;
+        return `${el?.tagName.toLowerCase()}:${el?.textContent?.trim()}`;
+      });
+    await page.getByRole('heading', { level: 1, name: 'Webhooks' }).waitFor();
+    await expect.poll(focused).toBe('h1:Webhooks');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('a:New webhook');
+    const back: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('Shift+Tab');
+      back.push(await focused());
+    }
+    expect(back).toEqual(['button:Sign out', 'a:Explorer', 'a:Tickets']);
+    // Enter on a focused link opens the screen and moves focus to its heading
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
+    await expect.poll(focused).toBe('h1:Tickets');
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'an AGENT sees deliveries, tickets and the explorer, and no webhook or rule editor',
+  async ({ page, app, keys }) => {
+    await signIn(page, app.url, keys.agent);
+    const nav = page.getByRole('navigation', { name: 'Console' });
+    await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
+    const links = await nav.getByRole('link').allTextContents();
+    expect(links).toEqual(['Deliveries', 'Tickets', 'Explorer']);
+    expect(await runAxe(page)).toEqual([]);
+
+    // the editors' addresses do not open an editor either
+    await page.goto('/webhooks/new');
+    await page.getByRole('heading', { level: 1, name: 'Admins only' }).waitFor();
+    expect(await page.getByLabel('Body').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Save' }).count()).toBe(0);
+    await page.goto('/rules/new');
+    await page.getByRole('heading', { level: 1, name: 'Admins only' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Add condition' }).count()).toBe(0);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  "the explorer runs { me { email } } with the signed-in key, from the console's own assets",
+  async ({ page, app, keys, offHost }) => {
+    await signIn(page, app.url, keys.admin);
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Explorer', exact: true }).click();
+    const editor = page.locator('.graphiql-query-editor .monaco-editor textarea').first();
+    await editor.waitFor({ state: 'attached', timeout: 20_000 });
+    await page.locator('.graphiql-query-editor .view-lines').first().click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText('{ me { email } }');
+    await page.getByRole('button', { name: /Execute query/ }).click();
+    const result = page.locator('.graphiql-response .view-lines');
+    await expect.poll(async () => (await result.textContent())?.replace(/\s+/g, ' '), { timeout: 10_000 }).toContain(`"email": "${ADMIN_EMAIL}"`);
+    expect(await runAxe(page)).toEqual([]);
+    expect(offHost).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);

@@ -1,0 +1,124 @@
+/**
+ * Deliveries in the browser: a ticket created through the API shows up in "Live deliveries"
+ * within 2 s without a reload and goes on to SUCCEEDED; its page shows the request with the
+ * credentials redacted and the attempts; "Redeliver" sends it again; "Cancel delivery" asks
+ * for "Confirm"; the log filters; the ticket page lists its posts and deliveries.
+ */
+import type { Page, WebSocket } from 'playwright-core';
+import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { addComment, createRule, createTicket, createWebhook, deliveryReaches } from '../support/fixtures.js';
+import { waitFor } from '../support/wait.js';
+
+/** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
+const BROWSER_TEST_MS = 90_000;
+
+/** Resolves once the page has sent a graphql-ws subscribe message (the live feed is listening); rejects after 20 s. */
+function subscribed(page: Page): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the page opened no subscription within 20 s')), 20_000);
+    const watch = (ws: WebSocket) =>
+      ws.on('framesent', (f) => {
+        if (typeof f.payload === 'string' && f.payload.includes('"type":"subscribe"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    page.on('websocket', watch);
+  });
+}
+
+test(
+  'live deliveries, the delivery page, Redeliver and Cancel delivery, the log and the ticket page',
+  async ({ page, app, keys, startReceiver, offHost }) => {
+    const receiver = await startReceiver();
+    const SECRET = 'tok-never-shown-0123';
+    const webhookId = await createWebhook(app, {
+      name: 'Helpdesk CRM',
+      method: 'POST',
+      url: `${receiver.url}/in`,
+      format: 'JSON',
+      body: '{"ticket": "{{ ticket.id }}"}',
+      auth: { type: 'BEARER', secret: SECRET },
+    });
+    await createRule(app, { name: 'To CRM', events: ['TICKET_CREATED'], actions: [{ type: 'SEND_WEBHOOK', webhookId }] });
+    receiver.fallback = { status: 200, body: '{"crm":{"id":77,"ok":true}}', headers: { 'content-type': 'application/json' } };
+
+    const listening = subscribed(page);
+    listening.catch(() => undefined); // awaited below, after the sign-in
+    await signIn(page, app.url, keys.admin, '/deliveries');
+    await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
+    await listening;
+    const live = page.getByRole('region', { name: 'Live deliveries' });
+
+    const created = Date.now();
+    const ticketId = await createTicket(app, 'Live one');
+    const entry = live.getByRole('link').filter({ hasText: `#${ticketId}` });
+    await entry.waitFor({ timeout: 2_000 });
+    expect(Date.now() - created).toBeLessThan(2_000);
+    expect(await entry.textContent()).toContain('Helpdesk CRM');
+    await expect.poll(() => entry.textContent(), { timeout: 15_000 }).toContain('SUCCEEDED');
+    expect(await runAxe(page)).toEqual([]);
+
+    // the delivery page: request with the credentials redacted, the attempt with its pretty-printed JSON answer
+    await entry.click();
+    await page.getByRole('heading', { level: 1, name: /^Delivery / }).waitFor();
+    const firstId = new URL(page.url()).pathname.split('/').pop()!;
+    const request = page.getByRole('region', { name: 'Request' });
+    await expect.poll(() => request.textContent()).toContain('Authorization: Bearer ***');
+    expect(await request.textContent()).toContain(`"ticket": "${ticketId}"`);
+    expect(await page.content()).not.toContain(SECRET);
+    const attempts = page.getByRole('region', { name: 'Attempts' });
+    expect(await attempts.getByRole('heading', { name: 'Attempt 1' }).count()).toBe(1);
+    expect(await attempts.textContent()).toContain('200');
+    expect(await attempts.getByLabel('Response body of attempt 1').textContent()).toBe('{\n  "crm": {\n    "id": 77,\n    "ok": true\n  }\n}');
+    expect(await page.getByRole('button', { name: 'Cancel delivery' }).count()).toBe(0);
+    expect(await runAxe(page)).toEqual([]);
+
+    // Redeliver: no confirmation, a new delivery of the same request
+    await page.getByRole('button', { name: 'Redeliver' }).click();
+    await page.waitForURL((u) => u.pathname.startsWith('/deliveries/') && !u.pathname.endsWith(firstId));
+    const secondId = new URL(page.url()).pathname.split('/').pop()!;
+    await deliveryReaches(app, secondId, 'SUCCEEDED');
+    await receiver.waitForRequests(2);
+    expect(receiver.requests[1]!.body).toBe(receiver.requests[0]!.body);
+    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/Redelivered/);
+
+    // a delivery still being retried can be cancelled, after "Confirm"
+    receiver.fallback = { status: 503 };
+    const failingTicket = await createTicket(app, 'Will be cancelled');
+    const pending = await waitFor(async () => {
+      const d = (await app.ok('query ($t: ID) { deliveries(filter: { ticketId: $t }) { nodes { id status } } }', { t: failingTicket })).deliveries.nodes[0];
+      return d?.status === 'RETRYING' && d;
+    });
+    await page.goto(`/deliveries/${pending.id}`);
+    await page.getByRole('button', { name: 'Cancel delivery' }).click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await deliveryReaches(app, pending.id, 'CANCELLED');
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Delivery cancelled.');
+    await expect.poll(() => page.getByRole('button', { name: 'Cancel delivery' }).count()).toBe(0);
+
+    // the log, filtered by status (the filters live in the address)
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Deliveries', exact: true }).click();
+    await page.getByLabel('Status', { exact: true }).selectOption('CANCELLED');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL((u) => u.search === '?status=CANCELLED');
+    const log = page.getByRole('table');
+    await expect.poll(() => log.getByRole('row').count()).toBe(2);
+    expect(await log.textContent()).toContain(`#${failingTicket}`);
+
+    // tickets: the list, then the ticket page with its posts and its deliveries
+    await addComment(app, ticketId, 'Checked by the console test');
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Tickets', exact: true }).click();
+    await page.getByRole('link', { name: `#${ticketId} Live one` }).click();
+    await page.getByRole('heading', { level: 1, name: `#${ticketId} Live one` }).waitFor();
+    await expect.poll(() => page.getByRole('region', { name: 'Posts' }).textContent()).toContain('Checked by the console test');
+    const ticketDeliveries = page.getByRole('region', { name: 'Deliveries' });
+    await expect.poll(() => ticketDeliveries.getByRole('link').count()).toBe(2);
+    expect(await runAxe(page)).toEqual([]);
+    await page.goto('/tickets');
+    await page.getByRole('link', { name: `#${ticketId} Live one` }).waitFor();
+    expect(await runAxe(page)).toEqual([]);
+    expect(offHost).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);

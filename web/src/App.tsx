@@ -1,0 +1,176 @@
+/**
+ * The console: sign-in, then the role's screens under one navigation. ADMIN sees every
+ * screen; AGENT sees deliveries, tickets and the explorer (the server refuses it the
+ * definitions anyway); CLIENT keys are refused at sign-in.
+ */
+import { Suspense, lazy, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { Provider } from 'urql';
+import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
+import { createSession } from './client';
+import { whoAmI, type Me } from './me';
+import { clearKey, storeKey, storedKey } from './session';
+import { SignIn } from './screens/SignIn';
+import { Webhooks } from './screens/Webhooks';
+import { WebhookEditor } from './screens/WebhookEditor';
+import { Rules } from './screens/Rules';
+import { RuleEditor } from './screens/RuleEditor';
+import { Deliveries } from './screens/Deliveries';
+import { DeliveryPage } from './screens/Delivery';
+import { Tickets } from './screens/Tickets';
+import { TicketPage } from './screens/Ticket';
+import { Loading, PageHeader } from './components/ui';
+
+// GraphiQL and Monaco: a chunk of their own, fetched only when the explorer opens
+const Explorer = lazy(() => import('./screens/Explorer'));
+
+interface Signed {
+  key: string;
+  me: Me;
+}
+
+export function App() {
+  const [signed, setSigned] = useState<Signed | null>(null);
+  const [checking, setChecking] = useState(() => storedKey() !== null);
+
+  // a key kept from earlier in this tab: checked again (it may have been rotated)
+  useEffect(() => {
+    const key = storedKey();
+    if (!key) return;
+    let live = true;
+    void whoAmI(key).then((r) => {
+      if (!live) return;
+      if (r.ok) setSigned({ key, me: r.me });
+      else clearKey();
+      setChecking(false);
+    });
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  if (checking) {
+    return (
+      <main id="main">
+        <Loading what="your session" />
+      </main>
+    );
+  }
+  if (!signed) {
+    return (
+      <SignIn
+        onSignedIn={(key, me) => {
+          storeKey(key);
+          setSigned({ key, me });
+        }}
+      />
+    );
+  }
+  return (
+    <Console
+      key={signed.key}
+      signed={signed}
+      onSignOut={() => {
+        clearKey();
+        setSigned(null);
+      }}
+    />
+  );
+}
+
+function Console({ signed, onSignOut }: { signed: Signed; onSignOut: () => void }) {
+  const session = useMemo(() => createSession(signed.key), [signed.key]);
+  useEffect(() => () => session.dispose(), [session]);
+  const admin = signed.me.role === 'ADMIN';
+  const [location] = useLocation();
+  const main = useRef<HTMLElement>(null);
+  const first = useRef(true);
+
+  // after a navigation, focus goes to the new screen's heading (or main) for keyboard and screen reader users
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const heading = document.getElementById('page-title');
+    (heading ?? main.current)?.focus();
+  }, [location]);
+
+  const links: { href: string; label: string; show: boolean }[] = [
+    { href: '/webhooks', label: 'Webhooks', show: admin },
+    { href: '/rules', label: 'Rules', show: admin },
+    { href: '/deliveries', label: 'Deliveries', show: true },
+    { href: '/tickets', label: 'Tickets', show: true },
+    { href: '/explorer', label: 'Explorer', show: true },
+  ];
+
+  return (
+    <Provider value={session.client}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <span className="brand">deskhooks</span>
+        <nav aria-label="Console">
+          <ul>
+            {links
+              .filter((l) => l.show)
+              .map((l) => (
+                <li key={l.href}>
+                  <Link href={l.href} aria-current={location === l.href || location.startsWith(`${l.href}/`) ? 'page' : undefined}>
+                    {l.label}
+                  </Link>
+                </li>
+              ))}
+          </ul>
+        </nav>
+        <span className="who">
+          {signed.me.email ?? signed.me.name} <span className="muted">({signed.me.role.toLowerCase()})</span>
+        </span>
+        <button type="button" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" ref={main} tabIndex={-1} className={location.startsWith('/explorer') ? 'explorer-main' : undefined}>
+        {/* keyed by id: another webhook, rule, delivery or ticket is a fresh screen, not the last one's state */}
+        <Switch>
+          <Route path="/">{admin ? <Redirect to="/webhooks" replace /> : <Redirect to="/deliveries" replace />}</Route>
+          <Route path="/webhooks">{admin ? <Webhooks /> : <AdminOnly />}</Route>
+          <Route path="/webhooks/new">{admin ? <WebhookEditor key="new" id={null} /> : <AdminOnly />}</Route>
+          <Route path="/webhooks/:id">{(p) => (admin ? <WebhookEditor key={p.id} id={p.id} /> : <AdminOnly />)}</Route>
+          <Route path="/rules">{admin ? <Rules /> : <AdminOnly />}</Route>
+          <Route path="/rules/new">{admin ? <RuleEditor key="new" id={null} /> : <AdminOnly />}</Route>
+          <Route path="/rules/:id">{(p) => (admin ? <RuleEditor key={p.id} id={p.id} /> : <AdminOnly />)}</Route>
+          <Route path="/deliveries">
+            <Deliveries admin={admin} />
+          </Route>
+          <Route path="/deliveries/:id">{(p) => <DeliveryPage key={p.id} id={p.id} admin={admin} />}</Route>
+          <Route path="/tickets">
+            <Tickets />
+          </Route>
+          <Route path="/tickets/:id">{(p) => <TicketPage key={p.id} id={p.id} />}</Route>
+          <Route path="/explorer">
+            <Suspense fallback={<Loading what="the explorer" />}>
+              <Explorer apiKey={signed.key} />
+            </Suspense>
+          </Route>
+          <Route>
+            <Message title="Not found">There is no screen at this address.</Message>
+          </Route>
+        </Switch>
+      </main>
+    </Provider>
+  );
+}
+
+function AdminOnly() {
+  return <Message title="Admins only">Webhooks and rules are managed by admins. Your role can see deliveries and tickets.</Message>;
+}
+
+function Message({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <>
+      <PageHeader title={title} />
+      <p>{children}</p>
+    </>
+  );
+}

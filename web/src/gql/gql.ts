@@ -1,0 +1,178 @@
+/* eslint-disable */
+import * as types from './graphql';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {\n    deliveries(filter: $filter, first: $first, after: $after) {\n      nodes {\n        id\n        status\n        event\n        attemptCount\n        createdAt\n        completedAt\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n          title\n        }\n        request {\n          method\n          url\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n      totalCount\n    }\n  }\n": typeof types.ConsoleDeliveriesDocument,
+    "\n  query ConsoleWebhookNames {\n    webhooks {\n      id\n      name\n    }\n  }\n": typeof types.ConsoleWebhookNamesDocument,
+    "\n  subscription ConsoleLiveDeliveries {\n    deliveryEvents {\n      type\n      at\n      delivery {\n        id\n        status\n        attemptCount\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n        }\n        request {\n          method\n          url\n        }\n      }\n    }\n  }\n": typeof types.ConsoleLiveDeliveriesDocument,
+    "\n  query ConsoleDelivery($id: ID!) {\n    delivery(id: $id) {\n      id\n      status\n      event\n      attemptCount\n      nextAttemptAt\n      createdAt\n      completedAt\n      responseData\n      webhook {\n        id\n        name\n      }\n      ticket {\n        id\n        title\n      }\n      rule {\n        id\n        name\n      }\n      request {\n        method\n        url\n        headers\n        body\n      }\n      attempts {\n        number\n        startedAt\n        durationMs\n        statusCode\n        error\n        responseBody\n      }\n    }\n  }\n": typeof types.ConsoleDeliveryDocument,
+    "\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n": typeof types.ConsoleDeliveryChangesDocument,
+    "\n  mutation ConsoleRedeliver($id: ID!) {\n    redeliver(deliveryId: $id) {\n      id\n    }\n  }\n": typeof types.ConsoleRedeliverDocument,
+    "\n  mutation ConsoleCancelDelivery($id: ID!) {\n    cancelDelivery(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.ConsoleCancelDeliveryDocument,
+    "\n  query ConsoleRule($id: ID!) {\n    rule(id: $id) {\n      id\n      name\n      description\n      enabled\n      position\n      continueAfterMatch\n      events\n      match\n      conditions {\n        field\n        operator\n        value\n      }\n      actions {\n        type\n        webhook {\n          id\n          name\n        }\n        field\n        value\n        awaitResponse\n      }\n    }\n  }\n": typeof types.ConsoleRuleDocument,
+    "\n  query ConsoleRuleEditorSupport {\n    webhooks {\n      id\n      name\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n    events: __type(name: \"TicketEvent\") {\n      enumValues {\n        name\n      }\n    }\n  }\n": typeof types.ConsoleRuleEditorSupportDocument,
+    "\n  query ConsoleRuleFields {\n    ruleFields {\n      name\n      type\n      description\n      operators\n      options\n    }\n  }\n": typeof types.ConsoleRuleFieldsDocument,
+    "\n  mutation ConsoleCreateRule($input: RuleInput!) {\n    createRule(input: $input) {\n      id\n    }\n  }\n": typeof types.ConsoleCreateRuleDocument,
+    "\n  mutation ConsoleSaveRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n    }\n  }\n": typeof types.ConsoleSaveRuleDocument,
+    "\n  query ConsoleRules {\n    rules {\n      id\n      name\n      description\n      enabled\n      position\n      continueAfterMatch\n      events\n      match\n      conditions {\n        field\n        operator\n        value\n      }\n      actions {\n        type\n        webhook {\n          id\n          name\n        }\n        field\n        value\n        awaitResponse\n      }\n    }\n  }\n": typeof types.ConsoleRulesDocument,
+    "\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n      enabled\n      position\n    }\n  }\n": typeof types.ConsoleUpdateRuleDocument,
+    "\n  query ConsoleTicket($id: ID!) {\n    ticket(id: $id) {\n      id\n      title\n      description\n      status\n      priority\n      customFields\n      createdAt\n      updatedAt\n      requester {\n        id\n        name\n        email\n      }\n      assignee {\n        id\n        name\n      }\n      parent {\n        id\n        title\n      }\n      posts {\n        id\n        kind\n        text\n        createdAt\n        author {\n          id\n          name\n        }\n      }\n    }\n  }\n": typeof types.ConsoleTicketDocument,
+    "\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n": typeof types.ConsoleTicketDeliveriesDocument,
+    "\n  query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {\n    tickets(status: $status, first: $first, offset: $offset) {\n      id\n      title\n      status\n      priority\n      updatedAt\n      requester {\n        id\n        name\n      }\n      assignee {\n        id\n        name\n      }\n    }\n  }\n": typeof types.ConsoleTicketsDocument,
+    "\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      id\n      name\n      method\n      url\n      format\n      body\n      headers {\n        name\n        value\n        secret\n      }\n      auth {\n        type\n        username\n        secretSet\n      }\n      responseMappings {\n        path\n        target\n        field\n      }\n      successComment\n      enabled\n    }\n  }\n": typeof types.ConsoleWebhookDocument,
+    "\n  query ConsoleWebhookEditorSupport {\n    templateTags {\n      name\n      description\n      example\n    }\n    tickets(first: 50) {\n      id\n      title\n    }\n  }\n": typeof types.ConsoleWebhookEditorSupportDocument,
+    "\n  mutation ConsoleCreateWebhook($input: WebhookInput!) {\n    createWebhook(input: $input) {\n      id\n    }\n  }\n": typeof types.ConsoleCreateWebhookDocument,
+    "\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      id\n      auth {\n        type\n        username\n        secretSet\n      }\n      headers {\n        name\n        value\n        secret\n      }\n    }\n  }\n": typeof types.ConsoleUpdateWebhookDocument,
+    "\n  mutation ConsoleTestWebhook($id: ID!, $ticketId: ID!) {\n    testWebhook(id: $id, ticketId: $ticketId) {\n      id\n      status\n    }\n  }\n": typeof types.ConsoleTestWebhookDocument,
+    "\n  query ConsoleWebhooks {\n    webhooks {\n      id\n      name\n      method\n      url\n      enabled\n      health {\n        breaker\n        recentAttempts\n        recentFailureRate\n        disabledReason\n      }\n      stats(hours: 24) {\n        succeeded\n        failed\n        successRate\n        buckets {\n          start\n          succeeded\n          failed\n        }\n      }\n    }\n  }\n": typeof types.ConsoleWebhooksDocument,
+};
+const documents: Documents = {
+    "\n  query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {\n    deliveries(filter: $filter, first: $first, after: $after) {\n      nodes {\n        id\n        status\n        event\n        attemptCount\n        createdAt\n        completedAt\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n          title\n        }\n        request {\n          method\n          url\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n      totalCount\n    }\n  }\n": types.ConsoleDeliveriesDocument,
+    "\n  query ConsoleWebhookNames {\n    webhooks {\n      id\n      name\n    }\n  }\n": types.ConsoleWebhookNamesDocument,
+    "\n  subscription ConsoleLiveDeliveries {\n    deliveryEvents {\n      type\n      at\n      delivery {\n        id\n        status\n        attemptCount\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n        }\n        request {\n          method\n          url\n        }\n      }\n    }\n  }\n": types.ConsoleLiveDeliveriesDocument,
+    "\n  query ConsoleDelivery($id: ID!) {\n    delivery(id: $id) {\n      id\n      status\n      event\n      attemptCount\n      nextAttemptAt\n      createdAt\n      completedAt\n      responseData\n      webhook {\n        id\n        name\n      }\n      ticket {\n        id\n        title\n      }\n      rule {\n        id\n        name\n      }\n      request {\n        method\n        url\n        headers\n        body\n      }\n      attempts {\n        number\n        startedAt\n        durationMs\n        statusCode\n        error\n        responseBody\n      }\n    }\n  }\n": types.ConsoleDeliveryDocument,
+    "\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n": types.ConsoleDeliveryChangesDocument,
+    "\n  mutation ConsoleRedeliver($id: ID!) {\n    redeliver(deliveryId: $id) {\n      id\n    }\n  }\n": types.ConsoleRedeliverDocument,
+    "\n  mutation ConsoleCancelDelivery($id: ID!) {\n    cancelDelivery(id: $id) {\n      id\n      status\n    }\n  }\n": types.ConsoleCancelDeliveryDocument,
+    "\n  query ConsoleRule($id: ID!) {\n    rule(id: $id) {\n      id\n      name\n      description\n      enabled\n      position\n      continueAfterMatch\n      events\n      match\n      conditions {\n        field\n        operator\n        value\n      }\n      actions {\n        type\n        webhook {\n          id\n          name\n        }\n        field\n        value\n        awaitResponse\n      }\n    }\n  }\n": types.ConsoleRuleDocument,
+    "\n  query ConsoleRuleEditorSupport {\n    webhooks {\n      id\n      name\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n    events: __type(name: \"TicketEvent\") {\n      enumValues {\n        name\n      }\n    }\n  }\n": types.ConsoleRuleEditorSupportDocument,
+    "\n  query ConsoleRuleFields {\n    ruleFields {\n      name\n      type\n      description\n      operators\n      options\n    }\n  }\n": types.ConsoleRuleFieldsDocument,
+    "\n  mutation ConsoleCreateRule($input: RuleInput!) {\n    createRule(input: $input) {\n      id\n    }\n  }\n": types.ConsoleCreateRuleDocument,
+    "\n  mutation ConsoleSaveRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n    }\n  }\n": types.ConsoleSaveRuleDocument,
+    "\n  query ConsoleRules {\n    rules {\n      id\n      name\n      description\n      enabled\n      position\n      continueAfterMatch\n      events\n      match\n      conditions {\n        field\n        operator\n        value\n      }\n      actions {\n        type\n        webhook {\n          id\n          name\n        }\n        field\n        value\n        awaitResponse\n      }\n    }\n  }\n": types.ConsoleRulesDocument,
+    "\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n      enabled\n      position\n    }\n  }\n": types.ConsoleUpdateRuleDocument,
+    "\n  query ConsoleTicket($id: ID!) {\n    ticket(id: $id) {\n      id\n      title\n      description\n      status\n      priority\n      customFields\n      createdAt\n      updatedAt\n      requester {\n        id\n        name\n        email\n      }\n      assignee {\n        id\n        name\n      }\n      parent {\n        id\n        title\n      }\n      posts {\n        id\n        kind\n        text\n        createdAt\n        author {\n          id\n          name\n        }\n      }\n    }\n  }\n": types.ConsoleTicketDocument,
+    "\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n": types.ConsoleTicketDeliveriesDocument,
+    "\n  query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {\n    tickets(status: $status, first: $first, offset: $offset) {\n      id\n      title\n      status\n      priority\n      updatedAt\n      requester {\n        id\n        name\n      }\n      assignee {\n        id\n        name\n      }\n    }\n  }\n": types.ConsoleTicketsDocument,
+    "\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      id\n      name\n      method\n      url\n      format\n      body\n      headers {\n        name\n        value\n        secret\n      }\n      auth {\n        type\n        username\n        secretSet\n      }\n      responseMappings {\n        path\n        target\n        field\n      }\n      successComment\n      enabled\n    }\n  }\n": types.ConsoleWebhookDocument,
+    "\n  query ConsoleWebhookEditorSupport {\n    templateTags {\n      name\n      description\n      example\n    }\n    tickets(first: 50) {\n      id\n      title\n    }\n  }\n": types.ConsoleWebhookEditorSupportDocument,
+    "\n  mutation ConsoleCreateWebhook($input: WebhookInput!) {\n    createWebhook(input: $input) {\n      id\n    }\n  }\n": types.ConsoleCreateWebhookDocument,
+    "\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      id\n      auth {\n        type\n        username\n        secretSet\n      }\n      headers {\n        name\n        value\n        secret\n      }\n    }\n  }\n": types.ConsoleUpdateWebhookDocument,
+    "\n  mutation ConsoleTestWebhook($id: ID!, $ticketId: ID!) {\n    testWebhook(id: $id, ticketId: $ticketId) {\n      id\n      status\n    }\n  }\n": types.ConsoleTestWebhookDocument,
+    "\n  query ConsoleWebhooks {\n    webhooks {\n      id\n      name\n      method\n      url\n      enabled\n      health {\n        breaker\n        recentAttempts\n        recentFailureRate\n        disabledReason\n      }\n      stats(hours: 24) {\n        succeeded\n        failed\n        successRate\n        buckets {\n          start\n          succeeded\n          failed\n        }\n      }\n    }\n  }\n": types.ConsoleWebhooksDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {\n    deliveries(filter: $filter, first: $first, after: $after) {\n      nodes {\n        id\n        status\n        event\n        attemptCount\n        createdAt\n        completedAt\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n          title\n        }\n        request {\n          method\n          url\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n      totalCount\n    }\n  }\n"): (typeof documents)["\n  query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {\n    deliveries(filter: $filter, first: $first, after: $after) {\n      nodes {\n        id\n        status\n        event\n        attemptCount\n        createdAt\n        completedAt\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n          title\n        }\n        request {\n          method\n          url\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n      totalCount\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleWebhookNames {\n    webhooks {\n      id\n      name\n    }\n  }\n"): (typeof documents)["\n  query ConsoleWebhookNames {\n    webhooks {\n      id\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ConsoleLiveDeliveries {\n    deliveryEvents {\n      type\n      at\n      delivery {\n        id\n        status\n        attemptCount\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n        }\n        request {\n          method\n          url\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription ConsoleLiveDeliveries {\n    deliveryEvents {\n      type\n      at\n      delivery {\n        id\n        status\n        attemptCount\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n        }\n        request {\n          method\n          url\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleDelivery($id: ID!) {\n    delivery(id: $id) {\n      id\n      status\n      event\n      attemptCount\n      nextAttemptAt\n      createdAt\n      completedAt\n      responseData\n      webhook {\n        id\n        name\n      }\n      ticket {\n        id\n        title\n      }\n      rule {\n        id\n        name\n      }\n      request {\n        method\n        url\n        headers\n        body\n      }\n      attempts {\n        number\n        startedAt\n        durationMs\n        statusCode\n        error\n        responseBody\n      }\n    }\n  }\n"): (typeof documents)["\n  query ConsoleDelivery($id: ID!) {\n    delivery(id: $id) {\n      id\n      status\n      event\n      attemptCount\n      nextAttemptAt\n      createdAt\n      completedAt\n      responseData\n      webhook {\n        id\n        name\n      }\n      ticket {\n        id\n        title\n      }\n      rule {\n        id\n        name\n      }\n      request {\n        method\n        url\n        headers\n        body\n      }\n      attempts {\n        number\n        startedAt\n        durationMs\n        statusCode\n        error\n        responseBody\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleRedeliver($id: ID!) {\n    redeliver(deliveryId: $id) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleRedeliver($id: ID!) {\n    redeliver(deliveryId: $id) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleCancelDelivery($id: ID!) {\n    cancelDelivery(id: $id) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleCancelDelivery($id: ID!) {\n    cancelDelivery(id: $id) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleRule($id: ID!) {\n    rule(id: $id) {\n      id\n      name\n      description\n      enabled\n      position\n      continueAfterMatch\n      events\n      match\n      conditions {\n        field\n        operator\n        value\n      }\n      actions {\n        type\n        webhook {\n          id\n          name\n        }\n        field\n        value\n        awaitResponse\n      }\n    }\n  }\n"): (typeof documents)["\n  query ConsoleRule($id: ID!) {\n    rule(id: $id) {\n      id\n      name\n      description\n      enabled\n      position\n      continueAfterMatch\n      events\n      match\n      conditions {\n        field\n        operator\n        value\n      }\n      actions {\n        type\n        webhook {\n          id\n          name\n        }\n        field\n        value\n        awaitResponse\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleRuleEditorSupport {\n    webhooks {\n      id\n      name\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n    events: __type(name: \"TicketEvent\") {\n      enumValues {\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  query ConsoleRuleEditorSupport {\n    webhooks {\n      id\n      name\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n    events: __type(name: \"TicketEvent\") {\n      enumValues {\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleRuleFields {\n    ruleFields {\n      name\n      type\n      description\n      operators\n      options\n    }\n  }\n"): (typeof documents)["\n  query ConsoleRuleFields {\n    ruleFields {\n      name\n      type\n      description\n      operators\n      options\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleCreateRule($input: RuleInput!) {\n    createRule(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleCreateRule($input: RuleInput!) {\n    createRule(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleSaveRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleSaveRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleRules {\n    rules {\n      id\n      name\n      description\n      enabled\n      position\n      continueAfterMatch\n      events\n      match\n      conditions {\n        field\n        operator\n        value\n      }\n      actions {\n        type\n        webhook {\n          id\n          name\n        }\n        field\n        value\n        awaitResponse\n      }\n    }\n  }\n"): (typeof documents)["\n  query ConsoleRules {\n    rules {\n      id\n      name\n      description\n      enabled\n      position\n      continueAfterMatch\n      events\n      match\n      conditions {\n        field\n        operator\n        value\n      }\n      actions {\n        type\n        webhook {\n          id\n          name\n        }\n        field\n        value\n        awaitResponse\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n      enabled\n      position\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n      enabled\n      position\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleTicket($id: ID!) {\n    ticket(id: $id) {\n      id\n      title\n      description\n      status\n      priority\n      customFields\n      createdAt\n      updatedAt\n      requester {\n        id\n        name\n        email\n      }\n      assignee {\n        id\n        name\n      }\n      parent {\n        id\n        title\n      }\n      posts {\n        id\n        kind\n        text\n        createdAt\n        author {\n          id\n          name\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ConsoleTicket($id: ID!) {\n    ticket(id: $id) {\n      id\n      title\n      description\n      status\n      priority\n      customFields\n      createdAt\n      updatedAt\n      requester {\n        id\n        name\n        email\n      }\n      assignee {\n        id\n        name\n      }\n      parent {\n        id\n        title\n      }\n      posts {\n        id\n        kind\n        text\n        createdAt\n        author {\n          id\n          name\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n"): (typeof documents)["\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {\n    tickets(status: $status, first: $first, offset: $offset) {\n      id\n      title\n      status\n      priority\n      updatedAt\n      requester {\n        id\n        name\n      }\n      assignee {\n        id\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {\n    tickets(status: $status, first: $first, offset: $offset) {\n      id\n      title\n      status\n      priority\n      updatedAt\n      requester {\n        id\n        name\n      }\n      assignee {\n        id\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      id\n      name\n      method\n      url\n      format\n      body\n      headers {\n        name\n        value\n        secret\n      }\n      auth {\n        type\n        username\n        secretSet\n      }\n      responseMappings {\n        path\n        target\n        field\n      }\n      successComment\n      enabled\n    }\n  }\n"): (typeof documents)["\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      id\n      name\n      method\n      url\n      format\n      body\n      headers {\n        name\n        value\n        secret\n      }\n      auth {\n        type\n        username\n        secretSet\n      }\n      responseMappings {\n        path\n        target\n        field\n      }\n      successComment\n      enabled\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleWebhookEditorSupport {\n    templateTags {\n      name\n      description\n      example\n    }\n    tickets(first: 50) {\n      id\n      title\n    }\n  }\n"): (typeof documents)["\n  query ConsoleWebhookEditorSupport {\n    templateTags {\n      name\n      description\n      example\n    }\n    tickets(first: 50) {\n      id\n      title\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleCreateWebhook($input: WebhookInput!) {\n    createWebhook(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleCreateWebhook($input: WebhookInput!) {\n    createWebhook(input: $input) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      id\n      auth {\n        type\n        username\n        secretSet\n      }\n      headers {\n        name\n        value\n        secret\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      id\n      auth {\n        type\n        username\n        secretSet\n      }\n      headers {\n        name\n        value\n        secret\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleTestWebhook($id: ID!, $ticketId: ID!) {\n    testWebhook(id: $id, ticketId: $ticketId) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleTestWebhook($id: ID!, $ticketId: ID!) {\n    testWebhook(id: $id, ticketId: $ticketId) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleWebhooks {\n    webhooks {\n      id\n      name\n      method\n      url\n      enabled\n      health {\n        breaker\n        recentAttempts\n        recentFailureRate\n        disabledReason\n      }\n      stats(hours: 24) {\n        succeeded\n        failed\n        successRate\n        buckets {\n          start\n          succeeded\n          failed\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ConsoleWebhooks {\n    webhooks {\n      id\n      name\n      method\n      url\n      enabled\n      health {\n        breaker\n        recentAttempts\n        recentFailureRate\n        disabledReason\n      }\n      stats(hours: 24) {\n        succeeded\n        failed\n        successRate\n        buckets {\n          start\n          succeeded\n          failed\n        }\n      }\n    }\n  }\n"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

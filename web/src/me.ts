@@ -1,0 +1,35 @@
+/** Who a key belongs to: checked once at sign-in (and on reload) before the console opens. */
+import { GRAPHQL_PATH, authorization } from './session';
+
+export interface Me {
+  id: string;
+  name: string;
+  email: string | null;
+  role: 'ADMIN' | 'AGENT' | 'CLIENT';
+}
+
+export type MeResult = { ok: true; me: Me } | { ok: false; reason: 'refused' | 'client' | 'unreachable'; message: string };
+
+export async function whoAmI(key: string): Promise<MeResult> {
+  let res: Response;
+  try {
+    res = await fetch(GRAPHQL_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: authorization(key) },
+      body: JSON.stringify({ query: '{ me { id name email role } }' }),
+    });
+  } catch {
+    return { ok: false, reason: 'unreachable', message: 'The server could not be reached. Check the connection and try again.' };
+  }
+  const body = (await res.json().catch(() => null)) as { data?: { me?: Me } | null } | null;
+  const me = body?.data?.me;
+  if (!me) return { ok: false, reason: 'refused', message: 'That API key was not accepted. Check it and try again.' };
+  if (me.role === 'CLIENT') {
+    return {
+      ok: false,
+      reason: 'client',
+      message: 'This console is for staff (admins and agents). A client key cannot sign in here; use the helpdesk API instead.',
+    };
+  }
+  return { ok: true, me };
+}

@@ -1,0 +1,274 @@
+/**
+ * One delivery: the request as sent (credentials redacted by the server), the attempt
+ * timeline, the response data, "Redeliver" and "Cancel delivery" (confirmed). Its state
+ * changes arrive through deliveryEvents.
+ */
+import { useRef, useState } from 'react';
+import { useMutation, useQuery, useSubscription } from 'urql';
+import { Link, useLocation } from 'wouter';
+import { graphql } from '../gql';
+import { DateTime, DeliveryStatusBadge, Loading, PageHeader, QueryError, prettyBody } from '../components/ui';
+import { webhookLabel } from './Deliveries';
+import { eventText } from './Rules';
+import { setFlash, takeFlash } from '../flash';
+
+const DeliveryQuery = graphql(`
+  query ConsoleDelivery($id: ID!) {
+    delivery(id: $id) {
+      id
+      status
+      event
+      attemptCount
+      nextAttemptAt
+      createdAt
+      completedAt
+      responseData
+      webhook {
+        id
+        name
+      }
+      ticket {
+        id
+        title
+      }
+      rule {
+        id
+        name
+      }
+      request {
+        method
+        url
+        headers
+        body
+      }
+      attempts {
+        number
+        startedAt
+        durationMs
+        statusCode
+        error
+        responseBody
+      }
+    }
+  }
+`);
+
+const DeliveryChanges = graphql(`
+  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {
+    deliveryEvents(filter: $filter) {
+      type
+      delivery {
+        id
+        status
+      }
+    }
+  }
+`);
+
+const Redeliver = graphql(`
+  mutation ConsoleRedeliver($id: ID!) {
+    redeliver(deliveryId: $id) {
+      id
+    }
+  }
+`);
+
+const CancelDelivery = graphql(`
+  mutation ConsoleCancelDelivery($id: ID!) {
+    cancelDelivery(id: $id) {
+      id
+      status
+    }
+  }
+`);
+
+const FINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+/** `admin`: Redeliver and Cancel delivery are the admin's (the server refuses them to agents). */
+export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
+  const [, navigate] = useLocation();
+  const [{ data, fetching, error }, refetch] = useQuery({ query: DeliveryQuery, variables: { id }, requestPolicy: 'network-only' });
+  // a change of this delivery (the filter cannot name one delivery: its ticket's, then matched by id)
+  const ticketId = data?.delivery?.ticket?.id;
+  useSubscription(
+    { query: DeliveryChanges, variables: { filter: ticketId ? { ticketId } : null }, pause: !data?.delivery },
+    (_prev: number | undefined, ev) => {
+      if (ev.deliveryEvents.delivery.id === id) refetch({ requestPolicy: 'network-only' });
+      return 0;
+    },
+  );
+  const [, redeliver] = useMutation(Redeliver);
+  const [, cancel] = useMutation(CancelDelivery);
+  const [status, setStatus] = useState<string | null>(() => takeFlash());
+  const [problem, setProblem] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const cancelButton = useRef<HTMLButtonElement>(null);
+
+  const d = data?.delivery;
+  if (fetching && !d) return <Loading what="the delivery" />;
+  if (!d) {
+    return (
+      <>
+        <PageHeader title="Delivery not found" />
+        <QueryError error={error} />
+        <p>
+          There is no delivery {id}. <Link href="/deliveries">Back to deliveries</Link>
+        </p>
+      </>
+    );
+  }
+
+  async function doRedeliver() {
+    setProblem(null);
+    const r = await redeliver({ id });
+    if (r.error) {
+      setProblem(`Not redelivered: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
+      return;
+    }
+    setFlash(`Redelivered as a new delivery of delivery ${id.slice(0, 8)}.`);
+    navigate(`/deliveries/${r.data!.redeliver.id}`);
+  }
+
+  async function doCancel() {
+    setProblem(null);
+    const r = await cancel({ id });
+    setConfirming(false);
+    if (r.error) {
+      setProblem(`Not cancelled: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
+      return;
+    }
+    setStatus('Delivery cancelled.');
+    refetch({ requestPolicy: 'network-only' });
+  }
+
+  const headers = Object.entries(d.request.headers);
+
+  return (
+    <>
+      <PageHeader title={`Delivery ${d.id.slice(0, 8)}`}>
+        <Link href="/deliveries">All deliveries</Link>
+      </PageHeader>
+      <dl className="facts">
+        <dt>Status</dt>
+        <dd>
+          <DeliveryStatusBadge status={d.status} />
+          {d.nextAttemptAt && !FINAL.includes(d.status) ? (
+            <span className="muted">
+              {' '}
+              next attempt <DateTime value={d.nextAttemptAt} />
+            </span>
+          ) : null}
+        </dd>
+        <dt>Webhook</dt>
+        <dd>{d.webhook ? <Link href={`/webhooks/${d.webhook.id}`}>{d.webhook.name}</Link> : webhookLabel(d)}</dd>
+        <dt>Ticket</dt>
+        <dd>{d.ticket ? <Link href={`/tickets/${d.ticket.id}`}>{`#${d.ticket.id} ${d.ticket.title}`}</Link> : '—'}</dd>
+        <dt>Rule</dt>
+        <dd>{d.rule ? admin ? <Link href={`/rules/${d.rule.id}`}>{d.rule.name}</Link> : d.rule.name : 'none (a test or a redelivery)'}</dd>
+        <dt>Event</dt>
+        <dd>{d.event ? eventText(d.event) : '—'}</dd>
+        <dt>Created</dt>
+        <dd>
+          <DateTime value={d.createdAt} />
+        </dd>
+        <dt>Completed</dt>
+        <dd>
+          <DateTime value={d.completedAt} />
+        </dd>
+      </dl>
+
+      {admin ? (
+        <div className="actions">
+          <button type="button" onClick={doRedeliver}>
+            Redeliver
+          </button>
+          {!FINAL.includes(d.status) ? (
+            confirming ? (
+              <span role="group" aria-label="Cancel this delivery?" className="confirm">
+                <span>Cancel this delivery? Its remaining attempts are dropped.</span>
+                <button type="button" className="danger" onClick={doCancel} autoFocus>
+                  Confirm
+                </button>
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() => {
+                    setConfirming(false);
+                    setTimeout(() => cancelButton.current?.focus(), 0);
+                  }}
+                >
+                  Keep it
+                </button>
+              </span>
+            ) : (
+              <button type="button" className="secondary" ref={cancelButton} onClick={() => setConfirming(true)}>
+                Cancel delivery
+              </button>
+            )
+          ) : null}
+        </div>
+      ) : null}
+      {problem ? (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      ) : null}
+      <p role="status" className="status">
+        {status}
+      </p>
+
+      <section aria-labelledby="request-heading">
+        <h2 id="request-heading">Request</h2>
+        <pre className="request" tabIndex={0} aria-label="Request as sent">
+          {`${d.request.method} ${d.request.url}\n`}
+          {headers.map(([k, v]) => `${k}: ${String(v)}`).join('\n')}
+          {d.request.body ? `\n\n${prettyBody(d.request.body)}` : ''}
+        </pre>
+      </section>
+
+      <section aria-labelledby="attempts-heading">
+        <h2 id="attempts-heading">Attempts</h2>
+        {d.attempts.length === 0 ? <p className="muted">Not tried yet.</p> : null}
+        <ol className="timeline">
+          {d.attempts.map((a) => (
+            <li key={a.number}>
+              <h3>Attempt {a.number}</h3>
+              <dl className="facts">
+                <dt>Started</dt>
+                <dd>
+                  <DateTime value={a.startedAt} />
+                </dd>
+                <dt>Duration</dt>
+                <dd>{a.durationMs} ms</dd>
+                <dt>Status code</dt>
+                <dd>{a.statusCode ?? 'no response'}</dd>
+                {a.error ? (
+                  <>
+                    <dt>Error</dt>
+                    <dd className="error-text">{a.error}</dd>
+                  </>
+                ) : null}
+              </dl>
+              {a.responseBody ? (
+                <pre className="response" tabIndex={0} aria-label={`Response body of attempt ${a.number}`}>
+                  {prettyBody(a.responseBody)}
+                </pre>
+              ) : null}
+            </li>
+          ))}
+        </ol>
+      </section>
+
+      <section aria-labelledby="data-heading">
+        <h2 id="data-heading">Response data</h2>
+        {d.responseData && Object.keys(d.responseData).length ? (
+          <pre tabIndex={0} aria-label="Response data">
+            {JSON.stringify(d.responseData, null, 2)}
+          </pre>
+        ) : (
+          <p className="muted">No values taken from the response.</p>
+        )}
+      </section>
+    </>
+  );
+}

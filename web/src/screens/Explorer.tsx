@@ -1,0 +1,104 @@
+/**
+ * GraphiQL 5 with the signed-in key: queries and mutations over HTTP with the
+ * Authorization header, subscriptions over graphql-ws with the key in connectionParams.
+ * Monaco's workers are bundled by Vite (graphiql/setup-workers/vite): nothing comes from
+ * another host. This module is its own chunk, loaded when the explorer opens.
+ */
+import 'graphiql/setup-workers/vite';
+// graphiql/style.css would add its web fonts (Roboto, Fira Code) inlined, ~330 KB gzip: the
+// same styles without them, the editors in the system's fonts
+import '@graphiql/react/style.css';
+import '@graphiql/plugin-doc-explorer/style.css';
+import '@graphiql/plugin-history/style.css';
+import 'graphiql/graphiql.css';
+import { useEffect, useMemo, useRef } from 'react';
+import { GraphiQL } from 'graphiql';
+import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { createClient } from 'graphql-ws';
+import { GRAPHQL_PATH, authorization, wsUrl } from '../session';
+import { usePageTitle } from '../components/ui';
+
+/** GraphiQL's tabs, history and editor state stay in this tab's session, apart from any other app on the host. */
+function sessionStore(): Storage {
+  const prefix = 'deskhooks.graphiql:';
+  return {
+    get length() {
+      return Object.keys(sessionStorage).filter((k) => k.startsWith(prefix)).length;
+    },
+    clear: () =>
+      Object.keys(sessionStorage)
+        .filter((k) => k.startsWith(prefix))
+        .forEach((k) => sessionStorage.removeItem(k)),
+    getItem: (k) => sessionStorage.getItem(prefix + k),
+    setItem: (k, v) => sessionStorage.setItem(prefix + k, v),
+    removeItem: (k) => sessionStorage.removeItem(prefix + k),
+    key: (i) =>
+      Object.keys(sessionStorage)
+        .filter((k) => k.startsWith(prefix))
+        [i]?.slice(prefix.length) ?? null,
+  };
+}
+
+const DEFAULT_QUERY = `# Runs with your API key: Ctrl+Enter or the run button.
+{
+  me {
+    email
+    role
+  }
+}
+`;
+
+export default function Explorer({ apiKey }: { apiKey: string }) {
+  usePageTitle('Explorer');
+  const fetcher = useMemo(() => {
+    const auth = authorization(apiKey);
+    const url = new URL(GRAPHQL_PATH, location.href).toString();
+    return createGraphiQLFetcher({
+      url,
+      headers: { authorization: auth },
+      wsClient: createClient({ url: wsUrl(), connectionParams: { authorization: auth }, lazy: true }),
+    });
+  }, [apiKey]);
+  const storage = useMemo(sessionStore, []);
+  const container = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const root = container.current;
+    if (!root) return;
+    fixTabRoles(root);
+    const observer = new MutationObserver(() => fixTabRoles(root));
+    observer.observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ['role', 'aria-selected'] });
+    return () => observer.disconnect();
+  }, []);
+  return (
+    <div className="explorer" ref={container}>
+      <h1 className="visually-hidden" id="page-title" tabIndex={-1}>
+        Explorer
+      </h1>
+      <GraphiQL fetcher={fetcher} defaultQuery={DEFAULT_QUERY} storage={storage} shouldPersistHeaders={false}>
+        <GraphiQL.Logo>
+          <span className="explorer-logo">deskhooks explorer</span>
+        </GraphiQL.Logo>
+      </GraphiQL>
+    </div>
+  );
+}
+
+/**
+ * GraphiQL renders each operation tab as an <li role="tab"> around its buttons (interactive
+ * controls nested in a tab, which screen readers cannot reach). The tab role and its state
+ * move to the tab's own button; the <li> becomes presentation.
+ */
+function fixTabRoles(root: HTMLElement): void {
+  for (const li of root.querySelectorAll<HTMLElement>('li.graphiql-tab[role="tab"]')) {
+    const button = li.querySelector<HTMLElement>('.graphiql-tab-button');
+    if (!button) continue;
+    li.setAttribute('role', 'presentation');
+    button.setAttribute('role', 'tab');
+  }
+  for (const li of root.querySelectorAll<HTMLElement>('li.graphiql-tab[role="presentation"]')) {
+    const button = li.querySelector<HTMLElement>('.graphiql-tab-button');
+    const selected = li.getAttribute('aria-selected') ?? String(li.classList.contains('graphiql-tab-active'));
+    if (button && button.getAttribute('aria-selected') !== selected) button.setAttribute('aria-selected', selected);
+    if (li.hasAttribute('aria-selected')) li.removeAttribute('aria-selected');
+  }
+}

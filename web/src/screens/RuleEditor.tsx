@@ -1,0 +1,583 @@
+/**
+ * Creates or edits a rule: events, match, conditions whose field, operator and value pickers
+ * come from ruleFields, and actions (SEND_WEBHOOK with its webhook and "Await response").
+ */
+import { useEffect, useState, type FormEvent } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { Link, useLocation } from 'wouter';
+import { graphql } from '../gql';
+import type { ActionType, ConditionOperator, MatchType, TicketEvent } from '../gql/graphql';
+import { fieldProblems, type GraphQLErrorShape } from '../client';
+import { Loading, PageHeader, QueryError } from '../components/ui';
+import { FieldError, describedBy, fieldId } from '../components/Field';
+import { NO_VALUE_OPERATORS, formOf, ruleInput, type RuleActionRow, type RuleForm } from '../rules';
+import { RulesQuery, eventText } from './Rules';
+import { setFlash, takeFlash } from '../flash';
+
+const RuleQuery = graphql(`
+  query ConsoleRule($id: ID!) {
+    rule(id: $id) {
+      id
+      name
+      description
+      enabled
+      position
+      continueAfterMatch
+      events
+      match
+      conditions {
+        field
+        operator
+        value
+      }
+      actions {
+        type
+        webhook {
+          id
+          name
+        }
+        field
+        value
+        awaitResponse
+      }
+    }
+  }
+`);
+
+const RuleSupportQuery = graphql(`
+  query ConsoleRuleEditorSupport {
+    webhooks {
+      id
+      name
+    }
+    users {
+      id
+      name
+      email
+      role
+    }
+    customFields {
+      key
+      name
+      type
+      options
+    }
+    events: __type(name: "TicketEvent") {
+      enumValues {
+        name
+      }
+    }
+  }
+`);
+
+const RuleFieldsQuery = graphql(`
+  query ConsoleRuleFields {
+    ruleFields {
+      name
+      type
+      description
+      operators
+      options
+    }
+  }
+`);
+
+const CreateRule = graphql(`
+  mutation ConsoleCreateRule($input: RuleInput!) {
+    createRule(input: $input) {
+      id
+    }
+  }
+`);
+
+const UpdateRule = graphql(`
+  mutation ConsoleSaveRule($id: ID!, $input: RuleInput!) {
+    updateRule(id: $id, input: $input) {
+      id
+    }
+  }
+`);
+
+const ALL_OPERATORS: ConditionOperator[] = [
+  'EQUALS',
+  'NOT_EQUALS',
+  'CONTAINS',
+  'NOT_CONTAINS',
+  'IS_EMPTY',
+  'IS_NOT_EMPTY',
+  'GREATER_THAN',
+  'LESS_THAN',
+  'CHANGED',
+  'CHANGED_TO',
+  'CHANGED_FROM',
+];
+const OPERATOR_TEXT: Record<ConditionOperator, string> = {
+  EQUALS: 'equals',
+  NOT_EQUALS: 'does not equal',
+  CONTAINS: 'contains',
+  NOT_CONTAINS: 'does not contain',
+  IS_EMPTY: 'is empty',
+  IS_NOT_EMPTY: 'is not empty',
+  GREATER_THAN: 'is greater than',
+  LESS_THAN: 'is less than',
+  CHANGED: 'changed',
+  CHANGED_TO: 'changed to',
+  CHANGED_FROM: 'changed from',
+};
+const ACTION_TEXT: Record<ActionType, string> = {
+  SEND_WEBHOOK: 'Send webhook',
+  ADD_COMMENT: 'Add internal comment',
+  ADD_REPLY: 'Add reply',
+  SET_STATUS: 'Set status',
+  SET_PRIORITY: 'Set priority',
+  SET_ASSIGNEE: 'Set assignee',
+  SET_CUSTOM_FIELD: 'Set custom field',
+};
+const STATUSES = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'];
+const PRIORITIES = ['LOW', 'NORMAL', 'HIGH', 'URGENT'];
+const BASE_EVENTS: TicketEvent[] = ['TICKET_CREATED', 'TICKET_UPDATED', 'REPLY_ADDED', 'COMMENT_ADDED'];
+
+const NEW_ACTION: RuleActionRow = { type: 'SEND_WEBHOOK', webhookId: '', field: '', value: '', awaitResponse: false };
+const EMPTY: RuleForm = {
+  name: '',
+  description: '',
+  enabled: true,
+  position: 0,
+  continueAfterMatch: false,
+  events: [],
+  match: 'ALL',
+  conditions: [],
+  actions: [NEW_ACTION],
+};
+
+const P = 'rule';
+
+export function RuleEditor({ id }: { id: string | null }) {
+  const [, navigate] = useLocation();
+  const [stored] = useQuery({ query: RuleQuery, variables: { id: id ?? '' }, pause: !id, requestPolicy: 'network-only' });
+  const [support] = useQuery({ query: RuleSupportQuery });
+  const [fields] = useQuery({ query: RuleFieldsQuery });
+  const [all] = useQuery({ query: RulesQuery, pause: id !== null });
+  const [, create] = useMutation(CreateRule);
+  const [, update] = useMutation(UpdateRule);
+
+  const [form, setForm] = useState<RuleForm>(EMPTY);
+  const [loaded, setLoaded] = useState(id === null);
+  const [errors, setErrors] = useState<Map<string, string>>(new Map());
+  const [formError, setFormError] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(() => takeFlash());
+  const [saving, setSaving] = useState(false);
+
+  const rule = stored.data?.rule;
+  useEffect(() => {
+    if (!rule || loaded) return;
+    setForm(formOf(rule));
+    setLoaded(true);
+  }, [rule, loaded]);
+
+  const ruleFields = fields.data?.ruleFields ?? null;
+  const fieldInfo = (name: string) => ruleFields?.find((f) => f.name === name);
+  const events = support.data?.events?.enumValues?.map((v) => v.name as TicketEvent) ?? BASE_EVENTS;
+  const webhooks = support.data?.webhooks ?? [];
+  const staff = (support.data?.users ?? []).filter((u) => u.role !== 'CLIENT');
+  const customFields = support.data?.customFields ?? [];
+
+  const set = <K extends keyof RuleForm>(key: K, value: RuleForm[K]) => setForm((f) => ({ ...f, [key]: value }));
+  const setCondition = (i: number, patch: Partial<RuleForm['conditions'][number]>) =>
+    setForm((f) => ({ ...f, conditions: f.conditions.map((c, j) => (j === i ? { ...c, ...patch } : c)) }));
+  const setAction = (i: number, patch: Partial<RuleActionRow>) =>
+    setForm((f) => ({ ...f, actions: f.actions.map((a, j) => (j === i ? { ...a, ...patch } : a)) }));
+
+  function addCondition() {
+    const first = ruleFields?.[0];
+    setForm((f) => ({ ...f, conditions: [...f.conditions, { field: first?.name ?? '', operator: first?.operators[0] ?? 'EQUALS', value: '' }] }));
+    const n = form.conditions.length;
+    setTimeout(() => document.getElementById(fieldId(P, `conditions[${n}].field`))?.focus(), 0);
+  }
+
+  function addAction() {
+    setForm((f) => ({ ...f, actions: [...f.actions, NEW_ACTION] }));
+    const n = form.actions.length;
+    setTimeout(() => document.getElementById(fieldId(P, `actions[${n}].type`))?.focus(), 0);
+  }
+
+  async function save(e: FormEvent) {
+    e.preventDefault();
+    setSaving(true);
+    setStatus(null);
+    setFormError(null);
+    // a new rule goes to the end of the order
+    const position = id ? form.position : Math.max(0, ...(all.data?.rules ?? []).map((r) => r.position)) + 1;
+    const input = ruleInput({ ...form, position });
+    const result = id ? await update({ id, input }) : await create({ input });
+    setSaving(false);
+    if (result.error) {
+      const problems = fieldProblems(result.error.graphQLErrors as readonly GraphQLErrorShape[]);
+      setErrors(problems);
+      const unplaced = [...problems.keys()].filter((f) => !document.getElementById(fieldId(P, f)));
+      setFormError(
+        [
+          `The rule was not saved: ${problems.size || 1} ${problems.size === 1 ? 'problem' : 'problems'}.`,
+          ...unplaced.map((f) => `${f}: ${problems.get(f)}`),
+          problems.size ? null : (result.error.graphQLErrors[0]?.message ?? result.error.message),
+        ]
+          .filter(Boolean)
+          .join(' '),
+      );
+      const first = [...problems.keys()].map((f) => document.getElementById(fieldId(P, f))).find(Boolean);
+      setTimeout(() => first?.focus(), 0);
+      return;
+    }
+    setErrors(new Map());
+    if (!id) {
+      setFlash('Rule created.');
+      navigate(`/rules/${(result.data as { createRule: { id: string } }).createRule.id}`, { replace: true });
+      return;
+    }
+    setStatus('Rule saved.');
+  }
+
+  if (id && stored.fetching && !rule) return <Loading what="the rule" />;
+  if (id && stored.data && !rule) {
+    return (
+      <>
+        <PageHeader title="Rule not found" />
+        <p>
+          There is no rule {id}. <Link href="/rules">Back to rules</Link>
+        </p>
+      </>
+    );
+  }
+
+  const err = (field: string) => errors.get(field);
+  const fid = (field: string) => fieldId(P, field);
+
+  return (
+    <>
+      <PageHeader title={id ? `Rule: ${rule?.name ?? ''}` : 'New rule'}>
+        <Link href="/rules">All rules</Link>
+      </PageHeader>
+      <QueryError error={stored.error ?? support.error} />
+      <form className="editor" onSubmit={save} noValidate aria-label="Rule">
+        <div role="alert" className="error">
+          {formError}
+        </div>
+        <div className="field">
+          <label htmlFor={fid('name')}>Name</label>
+          <input {...describedBy(fid('name'), err('name'))} value={form.name} onChange={(e) => set('name', e.target.value)} />
+          <FieldError id={fid('name')} error={err('name')} />
+        </div>
+        <div className="field">
+          <label htmlFor={fid('description')}>Description</label>
+          <textarea
+            {...describedBy(fid('description'), err('description'))}
+            rows={2}
+            value={form.description}
+            onChange={(e) => set('description', e.target.value)}
+          />
+          <FieldError id={fid('description')} error={err('description')} />
+        </div>
+        <div className="row">
+          <div className="field check">
+            <input id={fid('enabled')} type="checkbox" checked={form.enabled} onChange={(e) => set('enabled', e.target.checked)} />
+            <label htmlFor={fid('enabled')}>Enabled</label>
+          </div>
+          <div className="field check">
+            <input
+              id={fid('continueAfterMatch')}
+              type="checkbox"
+              checked={form.continueAfterMatch}
+              onChange={(e) => set('continueAfterMatch', e.target.checked)}
+            />
+            <label htmlFor={fid('continueAfterMatch')}>Continue with the next rules after a match</label>
+          </div>
+        </div>
+
+        <fieldset {...describedBy(fid('events'), err('events'))}>
+          <legend>Events</legend>
+          <div className="row">
+            {events.map((ev) => (
+              <div className="field check" key={ev}>
+                <input
+                  id={fid(`event-${ev}`)}
+                  type="checkbox"
+                  checked={form.events.includes(ev)}
+                  onChange={(e) => set('events', e.target.checked ? [...form.events, ev] : form.events.filter((x) => x !== ev))}
+                />
+                <label htmlFor={fid(`event-${ev}`)}>{eventText(ev)}</label>
+              </div>
+            ))}
+          </div>
+          <FieldError id={fid('events')} error={err('events')} />
+        </fieldset>
+
+        <fieldset>
+          <legend>Conditions</legend>
+          <div className="field">
+            <label htmlFor={fid('match')}>Match</label>
+            <select {...describedBy(fid('match'), err('match'))} value={form.match} onChange={(e) => set('match', e.target.value as MatchType)}>
+              <option value="ALL">All conditions</option>
+              <option value="ANY">Any condition</option>
+            </select>
+          </div>
+          {fields.error && form.conditions.length ? (
+            <p className="hint" id={`${P}-fields-unavailable`}>
+              This server does not list the condition fields: type a field name such as priority, status, requester.email or custom.&lt;key&gt;.
+            </p>
+          ) : null}
+          {form.conditions.length === 0 ? <p className="muted">No conditions: the rule matches its events.</p> : null}
+          {form.conditions.map((c, i) => {
+            const info = fieldInfo(c.field);
+            const operators = info?.operators ?? ALL_OPERATORS;
+            const fId = fid(`conditions[${i}].field`);
+            const oId = fid(`conditions[${i}].operator`);
+            const vId = fid(`conditions[${i}].value`);
+            const descId = `${fId}-description`;
+            const needsValue = !NO_VALUE_OPERATORS.includes(c.operator);
+            return (
+              <fieldset key={i} className="row condition">
+                <legend>Condition {i + 1}</legend>
+                <div className="field">
+                  <label htmlFor={fId}>Field</label>
+                  {ruleFields ? (
+                    <select
+                      {...describedBy(fId, err(`conditions[${i}].field`), info && descId)}
+                      value={c.field}
+                      onChange={(e) => {
+                        const next = fieldInfo(e.target.value);
+                        setCondition(i, {
+                          field: e.target.value,
+                          operator: next?.operators.includes(c.operator) ? c.operator : (next?.operators[0] ?? 'EQUALS'),
+                          value: '',
+                        });
+                      }}
+                    >
+                      {ruleFields.some((f) => f.name === c.field) ? null : <option value={c.field}>{c.field || 'Choose a field'}</option>}
+                      {ruleFields.map((f) => (
+                        <option key={f.name} value={f.name}>
+                          {f.name}
+                        </option>
+                      ))}
+                    </select>
+                  ) : (
+                    <input
+                      {...describedBy(fId, err(`conditions[${i}].field`))}
+                      value={c.field}
+                      onChange={(e) => setCondition(i, { field: e.target.value })}
+                      spellCheck={false}
+                    />
+                  )}
+                  {info ? (
+                    <span id={descId} className="hint">
+                      {info.description}
+                    </span>
+                  ) : null}
+                  <FieldError id={fId} error={err(`conditions[${i}].field`)} />
+                </div>
+                <div className="field">
+                  <label htmlFor={oId}>Operator</label>
+                  <select
+                    {...describedBy(oId, err(`conditions[${i}].operator`))}
+                    value={c.operator}
+                    onChange={(e) => setCondition(i, { operator: e.target.value as ConditionOperator })}
+                  >
+                    {operators.includes(c.operator) ? null : <option value={c.operator}>{OPERATOR_TEXT[c.operator]}</option>}
+                    {operators.map((o) => (
+                      <option key={o} value={o}>
+                        {OPERATOR_TEXT[o]}
+                      </option>
+                    ))}
+                  </select>
+                  <FieldError id={oId} error={err(`conditions[${i}].operator`)} />
+                </div>
+                {needsValue ? (
+                  <div className="field grow">
+                    <label htmlFor={vId}>Value</label>
+                    {info && info.options.length ? (
+                      <select {...describedBy(vId, err(`conditions[${i}].value`))} value={c.value} onChange={(e) => setCondition(i, { value: e.target.value })}>
+                        <option value="">Choose a value</option>
+                        {info.options.map((o) => (
+                          <option key={o}>{o}</option>
+                        ))}
+                      </select>
+                    ) : (
+                      <input
+                        {...describedBy(vId, err(`conditions[${i}].value`))}
+                        value={c.value}
+                        onChange={(e) => setCondition(i, { value: e.target.value })}
+                      />
+                    )}
+                    <FieldError id={vId} error={err(`conditions[${i}].value`)} />
+                  </div>
+                ) : null}
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() =>
+                    set(
+                      'conditions',
+                      form.conditions.filter((_, j) => j !== i),
+                    )
+                  }
+                >
+                  Remove condition {i + 1}
+                </button>
+              </fieldset>
+            );
+          })}
+          <button type="button" className="secondary" onClick={addCondition}>
+            Add condition
+          </button>
+        </fieldset>
+
+        <fieldset {...describedBy(fid('actions'), err('actions'))}>
+          <legend>Actions</legend>
+          {form.actions.map((a, i) => {
+            const tId = fid(`actions[${i}].type`);
+            const wId = fid(`actions[${i}].webhookId`);
+            const fId = fid(`actions[${i}].field`);
+            const vId = fid(`actions[${i}].value`);
+            const aId = fid(`actions[${i}].awaitResponse`);
+            const valueField = (label: string, control: 'text' | 'textarea' | string[]) => (
+              <div className="field grow">
+                <label htmlFor={vId}>{label}</label>
+                {control === 'textarea' ? (
+                  <textarea
+                    {...describedBy(vId, err(`actions[${i}].value`))}
+                    rows={2}
+                    value={a.value}
+                    onChange={(e) => setAction(i, { value: e.target.value })}
+                  />
+                ) : control === 'text' ? (
+                  <input {...describedBy(vId, err(`actions[${i}].value`))} value={a.value} onChange={(e) => setAction(i, { value: e.target.value })} />
+                ) : (
+                  <select {...describedBy(vId, err(`actions[${i}].value`))} value={a.value} onChange={(e) => setAction(i, { value: e.target.value })}>
+                    <option value="">Choose</option>
+                    {control.map((o) => (
+                      <option key={o}>{o}</option>
+                    ))}
+                  </select>
+                )}
+                <FieldError id={vId} error={err(`actions[${i}].value`)} />
+              </div>
+            );
+            return (
+              <fieldset key={i} className="row action">
+                <legend>Action {i + 1}</legend>
+                <div className="field">
+                  <label htmlFor={tId}>Action</label>
+                  <select
+                    {...describedBy(tId, err(`actions[${i}].type`))}
+                    value={a.type}
+                    onChange={(e) => setAction(i, { ...NEW_ACTION, type: e.target.value as ActionType })}
+                  >
+                    {(Object.keys(ACTION_TEXT) as ActionType[]).map((t) => (
+                      <option key={t} value={t}>
+                        {ACTION_TEXT[t]}
+                      </option>
+                    ))}
+                  </select>
+                  <FieldError id={tId} error={err(`actions[${i}].type`)} />
+                </div>
+                {a.type === 'SEND_WEBHOOK' ? (
+                  <>
+                    <div className="field">
+                      <label htmlFor={wId}>Webhook</label>
+                      <select
+                        {...describedBy(wId, err(`actions[${i}].webhookId`))}
+                        value={a.webhookId}
+                        onChange={(e) => setAction(i, { webhookId: e.target.value })}
+                      >
+                        <option value="">Choose a webhook</option>
+                        {webhooks.map((w) => (
+                          <option key={w.id} value={w.id}>
+                            {w.name}
+                          </option>
+                        ))}
+                      </select>
+                      <FieldError id={wId} error={err(`actions[${i}].webhookId`)} />
+                    </div>
+                    <div className="field check">
+                      <input
+                        id={aId}
+                        type="checkbox"
+                        checked={a.awaitResponse}
+                        onChange={(e) => setAction(i, { awaitResponse: e.target.checked })}
+                        aria-describedby={`${aId}-hint`}
+                      />
+                      <label htmlFor={aId}>Await response</label>
+                      <span id={`${aId}-hint`} className="hint">
+                        The next actions run once this delivery has succeeded and can use its temporary fields.
+                      </span>
+                    </div>
+                  </>
+                ) : null}
+                {a.type === 'ADD_COMMENT' || a.type === 'ADD_REPLY' ? valueField('Text', 'textarea') : null}
+                {a.type === 'SET_STATUS' ? valueField('Status', STATUSES) : null}
+                {a.type === 'SET_PRIORITY' ? valueField('Priority', PRIORITIES) : null}
+                {a.type === 'SET_ASSIGNEE' ? (
+                  <div className="field grow">
+                    <label htmlFor={vId}>Assignee</label>
+                    <select {...describedBy(vId, err(`actions[${i}].value`))} value={a.value} onChange={(e) => setAction(i, { value: e.target.value })}>
+                      <option value="">Choose a staff member</option>
+                      {staff.map((u) => (
+                        <option key={u.id} value={u.id}>
+                          {u.name} ({u.email ?? u.role.toLowerCase()})
+                        </option>
+                      ))}
+                    </select>
+                    <FieldError id={vId} error={err(`actions[${i}].value`)} />
+                  </div>
+                ) : null}
+                {a.type === 'SET_CUSTOM_FIELD' ? (
+                  <>
+                    <div className="field">
+                      <label htmlFor={fId}>Custom field key</label>
+                      <select {...describedBy(fId, err(`actions[${i}].field`))} value={a.field} onChange={(e) => setAction(i, { field: e.target.value })}>
+                        <option value="">Choose a custom field</option>
+                        {customFields.map((f) => (
+                          <option key={f.key} value={f.key}>
+                            {f.name} ({f.key})
+                          </option>
+                        ))}
+                      </select>
+                      <FieldError id={fId} error={err(`actions[${i}].field`)} />
+                    </div>
+                    {valueField('Value', 'text')}
+                  </>
+                ) : null}
+                {form.actions.length > 1 ? (
+                  <button
+                    type="button"
+                    className="secondary"
+                    onClick={() =>
+                      set(
+                        'actions',
+                        form.actions.filter((_, j) => j !== i),
+                      )
+                    }
+                  >
+                    Remove action {i + 1}
+                  </button>
+                ) : null}
+              </fieldset>
+            );
+          })}
+          <button type="button" className="secondary" onClick={addAction}>
+            Add action
+          </button>
+          <FieldError id={fid('actions')} error={err('actions')} />
+        </fieldset>
+
+        <div className="actions">
+          <button type="submit" disabled={saving}>
+            Save
+          </button>
+        </div>
+        <div role="status" className="status">
+          {status}
+        </div>
+      </form>
+    </>
+  );
+}

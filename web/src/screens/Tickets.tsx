@@ -1,0 +1,102 @@
+import { useQuery } from 'urql';
+import { Link, useLocation, useSearch } from 'wouter';
+import { graphql } from '../gql';
+import type { TicketStatus } from '../gql/graphql';
+import { DateTime, Loading, PageHeader, QueryError } from '../components/ui';
+
+const TicketsQuery = graphql(`
+  query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {
+    tickets(status: $status, first: $first, offset: $offset) {
+      id
+      title
+      status
+      priority
+      updatedAt
+      requester {
+        id
+        name
+      }
+      assignee {
+        id
+        name
+      }
+    }
+  }
+`);
+
+const STATUSES: TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'];
+const PAGE_SIZE = 50;
+
+export function Tickets() {
+  const params = new URLSearchParams(useSearch());
+  const [, navigate] = useLocation();
+  const status = (params.get('status') as TicketStatus | null) || undefined;
+  const offset = Math.max(0, Number(params.get('offset') ?? 0) || 0);
+  const [{ data, fetching, error }] = useQuery({ query: TicketsQuery, variables: { status, first: PAGE_SIZE, offset } });
+  const go = (next: { status?: string; offset?: number }) => {
+    const q = new URLSearchParams();
+    const s = next.status ?? status ?? '';
+    if (s) q.set('status', s);
+    if (next.offset) q.set('offset', String(next.offset));
+    navigate(`/tickets${q.size ? `?${q}` : ''}`);
+  };
+  const tickets = data?.tickets ?? [];
+  return (
+    <>
+      <PageHeader title="Tickets" />
+      <div className="filters row">
+        <div className="field">
+          <label htmlFor="ticket-status">Status</label>
+          <select id="ticket-status" value={status ?? ''} onChange={(e) => go({ status: e.target.value, offset: 0 })}>
+            <option value="">Any status</option>
+            {STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <QueryError error={error} />
+      {fetching && !data ? <Loading what="tickets" /> : null}
+      {data && tickets.length === 0 ? <p>No tickets.</p> : null}
+      {tickets.length ? (
+        <table>
+          <caption className="visually-hidden">Tickets</caption>
+          <thead>
+            <tr>
+              <th scope="col">Ticket</th>
+              <th scope="col">Status</th>
+              <th scope="col">Priority</th>
+              <th scope="col">Requester</th>
+              <th scope="col">Assignee</th>
+              <th scope="col">Updated</th>
+            </tr>
+          </thead>
+          <tbody>
+            {tickets.map((t) => (
+              <tr key={t.id}>
+                <th scope="row">
+                  <Link href={`/tickets/${t.id}`}>{`#${t.id} ${t.title}`}</Link>
+                </th>
+                <td>{t.status}</td>
+                <td>{t.priority}</td>
+                <td>{t.requester.name}</td>
+                <td>{t.assignee?.name ?? <span className="muted">unassigned</span>}</td>
+                <td>
+                  <DateTime value={t.updatedAt} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <nav aria-label="Ticket pages" className="pager">
+        <button type="button" className="secondary" disabled={offset === 0} onClick={() => go({ offset: Math.max(0, offset - PAGE_SIZE) })}>
+          Previous page
+        </button>
+        <button type="button" className="secondary" disabled={tickets.length < PAGE_SIZE} onClick={() => go({ offset: offset + PAGE_SIZE })}>
+          Next page
+        </button>
+      </nav>
+    </>
+  );
+}
