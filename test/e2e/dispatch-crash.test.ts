@@ -62,12 +62,13 @@ it('a process killed mid-batch: its work is rolled back, taken over after the le
     await child.exited;
   });
   // the child's batch has handled the first ticket's event and waits on the second ticket
-  // (read outside the blocker's transaction: a transaction sees one snapshot of pg_stat_activity)
+  // (read outside the blocker's transaction: a transaction sees one snapshot of pg_stat_activity;
+  // in this test's database only: other test files share the PostgreSQL server)
   const observer = new pg.Client({ connectionString: db.url });
   await observer.connect();
   cleanups.push(() => observer.end());
   const waiting = async () =>
-    Number((await observer.query(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%tickets%'`)).rows[0].n);
+    Number((await observer.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%tickets%'`)).rows[0].n);
   await waitFor(async () => (await waiting()) > 0, { what: 'the child’s batch to wait on the locked ticket', timeoutMs: 60_000 }).catch((err) => {
     throw new Error(`${err.message}\n${child.output()}`);
   });
