@@ -26,13 +26,8 @@
  *   options: --deliveries=1000000 --runs=15
  * Bounded: gives up after 15 minutes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { loadConfig } from '../dist/config.js';
-import { startDeskhooks } from '../dist/main.js';
-import { startEmbeddedPostgres } from '../dist/db/embedded.js';
+import { cpus, loadavg } from 'node:os';
+import { startBenchApp } from './bench-app.mjs';
 import { createSearchWindows, listStatements } from '../dist/delivery/index.js';
 import { asJson, opt, say } from './bench-cli.mjs';
 
@@ -45,27 +40,7 @@ const giveUp = setTimeout(() => {
 giveUp.unref();
 
 // ---------------------------------------------------------------- set-up
-const dir = mkdtempSync(join(tmpdir(), 'deskhooks-bench-search-'));
-let embedded = null;
-let databaseUrl = process.env.BENCH_DATABASE_URL;
-if (!databaseUrl) {
-  embedded = await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
-  databaseUrl = embedded.url;
-}
-const KEY = 'search-bench-admin-key-0123456789';
-const config = loadConfig({
-  DATABASE_URL: databaseUrl, DATA_DIR: dir, HOST: '127.0.0.1', PORT: '0', DESKHOOKS_ROLE: 'api',
-  BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_API_KEY: KEY, DESKHOOKS_SECRET_KEY: 'search-bench-secret-0123456789',
-  DESKHOOKS_LOG_LEVEL: 'error',
-});
-const app = await startDeskhooks(config);
-const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 2 });
-const gql = async (query, variables = {}) => {
-  const r = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: JSON.stringify({ query, variables }) });
-  const body = await r.json();
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-};
+const { app, pool, gql, stop } = await startBenchApp('search');
 const hooks = [];
 for (let i = 0; i < 5; i++) {
   hooks.push((await gql(`mutation($i: WebhookInput!) { createWebhook(input: $i) { id } }`, {
@@ -223,8 +198,5 @@ else {
   for (const [name, b] of Object.entries(bulk)) say(`  ${name.padEnd(20)} matched ${b.matched}, queued ${b.queued}: ${b.ms} ms`);
 }
 
-await pool.end();
-await app.stop();
-await embedded?.stop();
-rmSync(dir, { recursive: true, force: true });
+await stop();
 process.exit(0);

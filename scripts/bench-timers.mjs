@@ -27,13 +27,8 @@
  *   options: --tickets=100000 --rules=5 --age=3600 --margin=45 --window=60
  * Bounded: gives up after 10 minutes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { loadConfig } from '../dist/config.js';
-import { startDeskhooks } from '../dist/main.js';
-import { startEmbeddedPostgres } from '../dist/db/embedded.js';
+import { cpus, loadavg } from 'node:os';
+import { startBenchApp } from './bench-app.mjs';
 import { asJson, now, opt, pct, say, sleep } from './bench-cli.mjs';
 
 const TICKETS = opt('tickets', 100_000);
@@ -48,27 +43,7 @@ const giveUp = setTimeout(() => {
 }, 10 * 60_000);
 giveUp.unref();
 
-const dir = mkdtempSync(join(tmpdir(), 'deskhooks-bench-timers-'));
-let embedded = null;
-let databaseUrl = process.env.BENCH_DATABASE_URL;
-if (!databaseUrl) {
-  embedded = await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
-  databaseUrl = embedded.url;
-}
-const KEY = 'timers-bench-admin-key-0123456789';
-const config = loadConfig({
-  DATABASE_URL: databaseUrl, DATA_DIR: dir, HOST: '127.0.0.1', PORT: '0', DESKHOOKS_ROLE: 'api',
-  BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_API_KEY: KEY, DESKHOOKS_SECRET_KEY: 'timers-bench-secret-0123456789',
-  DESKHOOKS_LOG_LEVEL: 'error',
-});
-const app = await startDeskhooks(config);
-const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 2 });
-const gql = async (query, variables = {}) => {
-  const r = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: JSON.stringify({ query, variables }) });
-  const body = await r.json();
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-};
+const { app, pool, gql, stop } = await startBenchApp('timers');
 
 // ---------------------------------------------------------------- set-up
 const t0 = Date.now();
@@ -149,8 +124,5 @@ if (asJson) console.log(JSON.stringify(result));
 say(`fired ${raised}/${expected} due in the window (${duplicates} fired twice); within 5 s of due: ${(result.firedWithin5sShare * 100).toFixed(2)} %; late p50 ${result.p50LateMs} ms, p99 ${result.p99LateMs} ms, max ${result.maxLateMs} ms`);
 say(`${unjudged} TIMER events not yet judged by the dispatcher at the end; load average ${result.loadavg.join(' ')} on ${result.cpus} CPUs`);
 
-await pool.end();
-await app.stop();
-await embedded?.stop();
-rmSync(dir, { recursive: true, force: true });
+await stop();
 process.exit(raised >= expected && duplicates === 0 ? 0 : 1);
