@@ -5,6 +5,7 @@
  * concurrently; "fired once" is read from the outbox and the timers' rows once everything
  * is processed, never by sleeping.
  */
+import pg from 'pg';
 import { describe, expect } from 'vitest';
 import { createTestDatabase } from '../support/db.js';
 import { waitFor } from '../support/wait.js';
@@ -202,5 +203,36 @@ describe.concurrent('TIMER rules', () => {
     await nthComment(app, ticket, 1);
     await settled(app);
     expect((await comments(app, ticket)).map((c) => c.text)).toEqual(['late']);
+  });
+
+  test('deskhooks_timers is notified when a due time is planned, never by a statement that sets none (a timer loop is not woken by its own firing)', async ({ app }) => {
+    const listener = new pg.Client({ connectionString: app.databaseUrl });
+    const writer = new pg.Client({ connectionString: app.databaseUrl });
+    await Promise.all([listener.connect(), writer.connect()]);
+    try {
+      const heard: string[] = [];
+      listener.on('notification', (n) => heard.push(n.channel === 'deskhooks_timers' ? 'timers' : n.payload!));
+      await listener.query('listen deskhooks_timers; listen deskhooks_test_mark');
+      // notifications arrive in commit order: whatever `sql` notified comes before its mark
+      let marks = 0;
+      const heardFor = async (sql: string): Promise<string[]> => {
+        const from = heard.length;
+        await writer.query(sql);
+        const mark = `mark ${++marks}`;
+        await writer.query(`select pg_notify('deskhooks_test_mark', $1)`, [mark]);
+        expect(await waitFor(() => heard.includes(mark), { what: mark })).toBe(true);
+        return heard.slice(from, heard.indexOf(mark));
+      };
+      // a timer of no rule and no ticket, due in an hour: no loop fires it during the test
+      const due = `rule_id = 900000001 and ticket_id = 900000001`;
+      expect(await heardFor(`insert into rule_timers (rule_id, ticket_id, due_at, clock_start) values (900000001, 900000001, now() + interval '1 hour', now())`)).toEqual(['timers']);
+      expect(await heardFor(`update rule_timers set due_at = now() + interval '2 hours' where ${due}`)).toEqual(['timers']);
+      // what the timer loop's firing does: clears due times (here none is due, as in most of its runs)
+      expect(await heardFor(`update rule_timers set due_at = null where due_at < now() - interval '1 day'`)).toEqual([]);
+      expect(await heardFor(`update rule_timers set due_at = null where ${due}`)).toEqual([]);
+      expect(await heardFor(`insert into rule_timers (rule_id, ticket_id, due_at, clock_start) values (900000002, 900000002, null, now())`)).toEqual([]);
+    } finally {
+      await Promise.all([listener.end(), writer.end()]);
+    }
   });
 });
