@@ -37,7 +37,20 @@ export interface EmbeddedOptions {
   dataDir: string;
   port?: number;
   log?: (line: string) => void;
+  /** server settings over QUEUE_SETTINGS (`-c name=value`) */
+  settings?: Record<string, string>;
 }
+
+/**
+ * Settings of the embedded server for deskhooks' queue tables (outbox, deliveries), whose
+ * rows are updated at every claim and attempt: autovacuum looks at each database every
+ * 5 s instead of every minute, so that dead row versions (and stale planner statistics of
+ * a table that just grew from nothing) do not pile up for a minute under a burst; the
+ * claims' index scans walk them. The tables' own thresholds are in
+ * Migration20261130000900QueueUpkeep. An external PostgreSQL is tuned by its operator
+ * (README, Scaling out).
+ */
+export const QUEUE_SETTINGS: Readonly<Record<string, string>> = { autovacuum_naptime: '5s' };
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -85,7 +98,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   } else {
     await stopOrphanedPostmaster(clusterDir, log);
   }
-  const postmaster = await startPostmaster(clusterDir, port, asRoot, log);
+  const postmaster = await startPostmaster(clusterDir, port, asRoot, log, { ...QUEUE_SETTINGS, ...opts.settings });
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
@@ -115,10 +128,11 @@ function postgresUser(): { uid: number; gid: number } {
   }
 }
 
-async function startPostmaster(clusterDir: string, port: number, asRoot: boolean, log: (line: string) => void): Promise<ChildProcess> {
+async function startPostmaster(clusterDir: string, port: number, asRoot: boolean, log: (line: string) => void, settings: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(postgresBinary(), ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200',
     // no DETAIL/CONTEXT lines and no failed statements in the server log: they quote values
-    '-c', 'log_error_verbosity=terse', '-c', 'log_min_error_statement=panic'], {
+    '-c', 'log_error_verbosity=terse', '-c', 'log_min_error_statement=panic',
+    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])], {
     ...(asRoot ? postgresUser() : {}),
     detached: platform() !== 'win32',
     stdio: ['ignore', 'pipe', 'pipe'],

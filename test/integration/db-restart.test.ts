@@ -65,4 +65,12 @@ describe('PostgreSQL restart', () => {
     expect((await deliveryStatus(app, id)).status).toBe('SUCCEEDED');
     expect(receiver.requests.at(-1)?.headers['x-deskhooks-delivery']).toBe(id);
   }, 120_000);
+
+  it("runs with the queue tables' upkeep: autovacuum every 5 s, and the tables' own thresholds", async () => {
+    const rows = async (sql: string) => (await app.services.orm.em.fork().getConnection().execute(sql)) as Record<string, unknown>[];
+    expect(await rows(`select current_setting('autovacuum_naptime') as naptime`)).toEqual([{ naptime: '5s' }]);
+    const options = await rows(`select relname, reloptions from pg_class where relname in ('deliveries', 'delivery_texts', 'ticket_events', 'rule_timers') order by relname`);
+    expect(options.map((r) => r.relname)).toEqual(['deliveries', 'delivery_texts', 'rule_timers', 'ticket_events']);
+    for (const r of options) expect(r.reloptions).toEqual(expect.arrayContaining(['autovacuum_vacuum_scale_factor=0.01', 'autovacuum_analyze_scale_factor=0.02']));
+  });
 });

@@ -35,7 +35,9 @@ export async function setup(project: TestProject): Promise<void> {
   runDir = mkdtempSync(join(tmpdir(), 'deskhooks-test-'));
   adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
-    server = await startEmbeddedPostgres({ dataDir: join(runDir, 'pg'), log: () => {} });
+    // autovacuum at PostgreSQL's pace: the suite's hundreds of small databases would each be
+    // visited every 5 s (QUEUE_SETTINGS), at a cost the suite's CPU budget has no room for
+    server = await startEmbeddedPostgres({ dataDir: join(runDir, 'pg'), log: () => {}, settings: { autovacuum_naptime: '60s' } });
     adminUrl = server.url;
   }
   // names of this run's databases: another run on the same server never sees them

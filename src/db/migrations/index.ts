@@ -9,6 +9,7 @@ import { Migration20261130000500WebhookStats } from './Migration20261130000500We
 import { Migration20261130000600RuleTimers } from './Migration20261130000600RuleTimers.js';
 import { Migration20261130000700DeliverySearch } from './Migration20261130000700DeliverySearch.js';
 import { Migration20261130000800TimerNotifyOnDue } from './Migration20261130000800TimerNotifyOnDue.js';
+import { Migration20261130000900QueueUpkeep } from './Migration20261130000900QueueUpkeep.js';
 
 /** Every migration, oldest first. Add new ones at the end; never edit a released one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130000600RuleTimers', class: Migration20261130000600RuleTimers },
   { name: 'Migration20261130000700DeliverySearch', class: Migration20261130000700DeliverySearch },
   { name: 'Migration20261130000800TimerNotifyOnDue', class: Migration20261130000800TimerNotifyOnDue },
+  { name: 'Migration20261130000900QueueUpkeep', class: Migration20261130000900QueueUpkeep },
 ];
