@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Config } from './config.js';
-import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, poolTransactions, prepareStatementsOf, withStatementOnError } from './db/index.js';
+import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, poolTransactions, prepareStatementsOf, reportConnectionErrors, withStatementOnError } from './db/index.js';
 import { createSecretBox, loadSecretKey } from './crypto/index.js';
 import { createLogger, type Logger } from './log.js';
 import { bootstrapAdmin, createCustomFieldService, createTicketService, createUserService } from './helpdesk/index.js';
@@ -110,8 +110,8 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       await startLock.end().catch(() => {}); // ending the session releases the lock
     }
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 20, connectionTimeoutMillis: 10_000, keepAlive: true });
-    // an idle client's error (a database restart) must not kill the process
-    pool.on('error', (err) => log.error('database pool error', err.message));
+    // a connection's error (a database restart) must not kill the process
+    reportConnectionErrors(pool, (err) => log.error('database connection error', err.message));
     prepareStatementsOf(pool);
     onStop('database pool', () => pool.end());
 

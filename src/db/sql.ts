@@ -96,3 +96,16 @@ export function poolTransactions(pool: pg.Pool): Transactions {
     }
   };
 }
+
+/**
+ * A connection error must never end the process. pg-pool listens for errors of idle
+ * connections only (`pool.on('error')`); a connection a caller holds between two
+ * statements (a transaction waiting on other work) emits its error with no listener —
+ * an uncaught exception — when the database restarts or its session is terminated. Every
+ * connection gets a listener of its own: the error is reported, and the holder's next
+ * statement fails as it would anyway.
+ */
+export function reportConnectionErrors(pool: pg.Pool, report: (err: Error) => void): void {
+  pool.on('error', report);
+  pool.on('connect', (client) => void client.on('error', report));
+}
