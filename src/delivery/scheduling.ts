@@ -228,6 +228,12 @@ function inlined(sql: string, values: unknown[]): string {
   });
 }
 
+/** The claim's parameter types, for its SQL-level prepared statement. */
+const CLAIM_PARAM_TYPES = ['int', 'timestamptz', 'double precision', 'bigint[]', 'int[]', 'int[]', 'boolean[]', 'boolean[]', 'uuid[]', 'double precision[]', 'double precision'];
+const CLAIM_STATEMENT = 'deskhooks_claim';
+/** Connections whose session has the claim prepared (PREPARE lasts as long as the session). */
+const claimPrepared = new WeakSet<pg.PoolClient>();
+
 /** Deliveries without a webhook (it was deleted): no limits, one statement. */
 const claimFree = defineClaim<ClaimedDelivery>(
   {
@@ -282,9 +288,14 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
   const client = await pool.connect();
   let broken = false;
   try {
-    // one round trip to begin and lock (the claim is a prepared statement: planned once per connection)
-    const [, locked] = (await client.query(`begin; ${inlined(LOCK_SQL, [now])}`)) as unknown as pg.QueryResult<LockedState>[];
-    const states = locked!.rows;
+    // Two round trips in all, in the simple protocol with the values written in: begin and
+    // lock (and, once per connection, prepare the claim: planned once per session), then
+    // execute the claim and commit. After a failed statement PostgreSQL runs none of the
+    // rest of a round trip's statements, so a claim that fails is never committed.
+    const prepare = claimPrepared.has(client) ? '' : `prepare ${CLAIM_STATEMENT}(${CLAIM_PARAM_TYPES.join(', ')}) as ${CLAIM_SQL};`;
+    const begun = (await client.query(`begin; ${prepare} ${inlined(LOCK_SQL, [now])}`)) as unknown as pg.QueryResult<LockedState>[];
+    if (prepare) claimPrepared.add(client);
+    const states = begun.at(-1)!.rows;
     const allowances: Allowance[] = [];
     const notes: string[] = [];
     let wakeAt: Date | null = null;
@@ -310,8 +321,7 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
       allowances.map((a) => a.tokens),
       config.probeIntervalMs,
     ];
-    const claimed = await client.query({ name: 'deskhooks-claim', text: CLAIM_SQL, values: claimValues });
-    await client.query('commit');
+    const [claimed] = (await client.query(`execute ${CLAIM_STATEMENT}(${claimValues.map(literal).join(', ')}); commit`)) as unknown as pg.QueryResult[];
     const heldByInFlight = claimed.rows[0]?.held === true;
     const deliveries = claimed.rows
       .filter((r) => r.id !== null)
