@@ -23,6 +23,7 @@ import {
   createWebhookHealthService,
   DELIVERIES_CHANNEL,
   DELIVERY_EVENTS_CHANNEL,
+  DeliveryTextIndexer,
 } from './delivery/index.js';
 import { batchEventHandler, createDefinitionCache, createRuleService, DEFINITIONS_CHANNEL, Dispatcher, outboxStore, TimerLoop, TIMERS_CHANNEL } from './dispatcher/index.js';
 import { createJobEngine } from './queue/index.js';
@@ -139,6 +140,8 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       // a retry is picked up within a quarter of the retry interval of its time
       pickupMs: config.retryIntervalMs / 4,
     });
+    // the search texts of deliveries are written where deliveries are sent (text-indexer.ts)
+    const textIndexer = runsWorker ? new DeliveryTextIndexer({ db: withStatementOnError(pool), log }) : null;
     const worker = runsWorker
       ? new DeliveryWorker({
           store: createWorkerStore(pool, orm, log, { probeIntervalMs: config.breakerProbeIntervalMs, retryWindowMs: config.retryWindowMs }),
@@ -150,6 +153,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
           // longer than any attempt (the timeout) plus its recording; then another worker takes over
           leaseMs: 2 * config.requestTimeoutMs + 5_000,
           scheduleRetry: (at) => jobs.runAt(DELIVERIES_DRAIN_JOB, at),
+          recorded: () => textIndexer?.wake(),
           clock,
         })
       : null;
@@ -169,8 +173,12 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       // by a drain waiting on a silent receiver would hold back the next retry's wake-up
       const wake = () => void worker.wake();
       jobs.define(DELIVERIES_DRAIN_JOB, wake, { concurrency: 4, oneOff: true });
-      // also takes over the deliveries whose claim expired (a worker killed mid-attempt)
-      jobs.define('deliveries.sweep', wake);
+      // also takes over the deliveries whose claim expired (a worker killed mid-attempt), and
+      // writes the search texts left over (a process that stopped before its indexer ran)
+      jobs.define('deliveries.sweep', () => {
+        wake();
+        textIndexer?.wake();
+      });
       jobs.every('deliveries.sweep', config.sweepIntervalMs);
     }
     if (dispatcher) {
@@ -179,7 +187,12 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       jobs.every('dispatcher.sweep', config.sweepIntervalMs);
     }
 
-    if (worker) listener.on(DELIVERIES_CHANNEL, () => void worker.wake());
+    if (worker) {
+      listener.on(DELIVERIES_CHANNEL, () => {
+        void worker.wake();
+        textIndexer?.wake();
+      });
+    }
     if (dispatcher) {
       listener.on(DEFINITIONS_CHANNEL, () => definitions.invalidate());
       listener.on('deskhooks_ticket_events', () => void dispatcher.wake());
@@ -188,6 +201,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     if (runsApi) listener.on(DELIVERY_EVENTS_CHANNEL, (payload) => deliveryEvents.receive(payload));
     listener.onReconnect(() => {
       void worker?.wake();
+      textIndexer?.wake();
       void dispatcher?.wake();
       void timers?.wake();
     });
@@ -197,6 +211,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     onStop('job engine', () => jobs.stop());
     if (dispatcher) onStop('dispatcher', () => dispatcher.stop());
     if (timers) onStop('timers', () => timers.stop());
+    if (textIndexer) onStop('search text indexer', () => textIndexer.stop());
 
     const webhookHealth = createWebhookHealthService(withStatementOnError(pool), clock);
     const services: AppServices = { config, orm, log, users, tickets, customFields, webhooks, rules, deliveries, deliveryEvents, webhookHealth };
@@ -211,6 +226,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     void dispatcher?.wake();
     void timers?.wake();
     void worker?.wake();
+    textIndexer?.wake();
 
     const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
     return {

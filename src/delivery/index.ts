@@ -77,3 +77,4 @@ export { judgeAnswer, parseStatuses, successRuleOf, successRuleProblems, type Su
 export { newSigningSecret, signatureHeaders, signingKey, SIGNING_SECRET_PREFIX } from './signing.js';
 export { deliveryView, type DeliveryView, type DeliveryViewInput } from './view.js';
 export { DeliveryWorker, type WorkerOptions, type WorkerStore } from './worker.js';
+export { DeliveryTextIndexer, indexDeliveryTexts, type TextIndexerOptions } from './text-indexer.js';

@@ -174,9 +174,9 @@ export async function releaseClaims(db: Queryable, ids: string[]): Promise<void>
 
 /**
  * Attempt rows, each with its delivery's webhook and whether it succeeded (what
- * Webhook.health and Webhook.stats count, src/delivery/health.ts); the body of an answer
- * becomes its delivery's `last_response` in delivery_texts (what the log's `search`
- * reads, filter.ts). One statement.
+ * Webhook.health and Webhook.stats count, src/delivery/health.ts); a delivery that got an
+ * answer is queued for the text indexer (text-indexer.ts), which makes the answer its
+ * `last_response` for the log's `search` (filter.ts). One statement.
  */
 async function insertAttempts(db: Queryable, attempts: (AttemptRow & { succeeded: boolean })[]): Promise<void> {
   if (!attempts.length) return;
@@ -188,7 +188,7 @@ async function insertAttempts(db: Queryable, attempts: (AttemptRow & { succeeded
               as u(delivery_id, number, started_at, duration_ms, status_code, error, response_body, succeeded)
        on conflict (delivery_id, number) do nothing
        returning delivery_id, response_body)
-     update delivery_texts t set last_response = i.response_body from inserted i where t.delivery_id = i.delivery_id and i.response_body is not null`,
+     insert into delivery_text_queue (delivery_id) select i.delivery_id from inserted i where i.response_body is not null`,
     [
       attempts.map((a) => a.deliveryId),
       attempts.map((a) => a.number),

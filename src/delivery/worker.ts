@@ -73,6 +73,8 @@ export interface WorkerOptions {
   clock?: () => Date;
   /** outcomes recorded per transaction at most */
   batchSize?: number;
+  /** called after outcomes were recorded */
+  recorded?: () => void;
 }
 
 export class DeliveryWorker {
@@ -251,6 +253,7 @@ export class DeliveryWorker {
   }
 
   private afterRecord(outcomes: Outcome[]): void {
+    this.opts.recorded?.();
     // a webhook's recorded attempt frees one of its slots or lets its ticket's next delivery
     // go (PER_TICKET): the deliveries held for that are claimed again now
     if (outcomes.some((o) => o.delivery.webhookId !== null)) void this.wake();

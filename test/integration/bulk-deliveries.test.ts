@@ -10,7 +10,7 @@ import { describe, expect } from 'vitest';
 import pg from 'pg';
 import { waitFor } from '../support/wait.js';
 import { collect, wsClient } from '../support/ws.js';
-import { createRule, createTicket, createUser, createWebhook, deliveryReaches, drainWorker, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
+import { createRule, createTicket, createUser, createWebhook, deliveryReaches, drainWorker, jsonHook, settled, test, testWebhook, type TestApp } from '../support/fixtures.js';
 import {
   BkCancelManyDocument, BkDeliveriesDocument, BkRedeliverManyDefaultDocument, BkRedeliverManyDocument, BkTicketDeliveriesDocument,
   BkTicketsDeliveriesDocument, type DeliveryFilter, type WebhookInput,
@@ -185,6 +185,7 @@ describe.concurrent('bulk operations on the delivery log', () => {
     clock.set(t0 + 120_000);
     const b1 = await testWebhook(app, beta, t);
     for (const id of [fromRule, a1, b1]) await deliveryReaches(app, id, 'SUCCEEDED');
+    await settled(app); // searchable once the indexer has written their texts and answers
 
     expect(await ids(app, { ruleId: rule.id })).toEqual([fromRule]);
     const iso = (ms: number) => new Date(ms).toISOString();

@@ -270,7 +270,7 @@ export async function deliveryReaches(app: TestApp, id: string, ...statuses: str
 }
 
 /**
- * Outbox and delivery queue both empty, seen in one snapshot: everything the test caused
+ * Outbox, delivery queue and search text queue empty, seen in one snapshot: everything the test caused
  * has been processed. Proves "nothing happened" without sleeping.
  */
 export async function settled(app: TestApp, timeoutMs = 20_000): Promise<void> {
@@ -278,10 +278,11 @@ export async function settled(app: TestApp, timeoutMs = 20_000): Promise<void> {
   await waitFor(async () => {
     const [row] = await conn.execute(
       `select (select count(*) from ticket_events where processed_at is null)::int as events,
-              (select count(*) from deliveries where status in ('PENDING', 'RETRYING'))::int as deliveries`,
+              (select count(*) from deliveries where status in ('PENDING', 'RETRYING'))::int as deliveries,
+              (select count(*) from delivery_text_queue)::int as texts`,
     );
-    return row.events === 0 && row.deliveries === 0;
-  }, { timeoutMs, what: 'the dispatcher and the delivery worker to be idle' });
+    return row.events === 0 && row.deliveries === 0 && row.texts === 0;
+  }, { timeoutMs, what: 'the dispatcher, the delivery worker and the search text indexer to be idle' });
 }
 
 /** Wakes the app's worker until a drain has claimed with the clock as it is now. */
