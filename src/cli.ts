@@ -78,7 +78,7 @@ async function run(): Promise<void> {
   const inThread = config.role === 'all' && config.deliveryThread;
   // created first, so that it loads its modules while the main thread starts
   const thread = inThread ? startDeliveryThread(log, (reason) => stop(reason, 1)) : null;
-  const app = await startDeskhooks(config, { log, stopGraceMs: 5_000, worker: !inThread, stopAlongside: async () => thread?.stop() });
+  const app = await startDeskhooks(config, { log, stopGraceMs: 5_000, worker: !inThread, stopAlongside: async () => thread?.stop(), deliveriesQueued: () => thread?.wake() });
   state.app = app;
   // it catches up on due deliveries when it has started (a worker's start drains)
   thread?.run(app.databaseUrl);
@@ -106,7 +106,7 @@ function startFailure(err: unknown): string {
 }
 
 /** Messages between the main thread and the delivery thread. */
-type ToThread = { run: string } | 'stop';
+type ToThread = { run: string } | 'wake' | 'stop';
 type FromThread = 'started';
 
 /**
@@ -114,7 +114,7 @@ type FromThread = 'started';
  * the main thread's database (an embedded one included). `failed` is called when it fails
  * or exits unasked.
  */
-function startDeliveryThread(log: Logger, failed: (reason: string) => void): { run: (databaseUrl: string) => void; stop: () => Promise<void> } {
+function startDeliveryThread(log: Logger, failed: (reason: string) => void): { run: (databaseUrl: string) => void; wake: () => void; stop: () => Promise<void> } {
   const thread = new Worker(new URL(import.meta.url));
   let stopping = false;
   const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
@@ -123,6 +123,8 @@ function startDeliveryThread(log: Logger, failed: (reason: string) => void): { r
   thread.once('exit', (code) => !stopping && failed(`the delivery thread exited (code ${code})`));
   return {
     run: (databaseUrl) => thread.postMessage({ run: databaseUrl } satisfies ToThread),
+    // new deliveries: its worker claims them now (a wake-up before it runs is not needed: it drains at start)
+    wake: () => !stopping && thread.postMessage('wake' satisfies ToThread),
     async stop() {
       stopping = true;
       thread.postMessage('stop' satisfies ToThread);
@@ -141,6 +143,10 @@ function deliveryThread(): void {
     process.exit(1);
   };
   parentPort!.on('message', (m: ToThread) => {
+    if (m === 'wake') {
+      void app?.worker?.wake();
+      return;
+    }
     if (m !== 'stop') {
       starting ??= (async () => {
         const config = loadConfig({ ...process.env, DESKHOOKS_ROLE: 'worker', DATABASE_URL: m.run });

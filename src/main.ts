@@ -60,6 +60,12 @@ export interface StartOptions {
   http?: boolean;
   /** stopped side by side with the HTTP server and the worker, before anything they use (src/cli.ts's delivery thread) */
   stopAlongside?: () => Promise<void>;
+  /**
+   * Called when this process's dispatcher has committed new deliveries, for a delivery
+   * worker outside it (src/cli.ts's delivery thread): woken at once, not a notification's
+   * round trip through PostgreSQL later (other processes still hear that one)
+   */
+  deliveriesQueued?: () => void;
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
@@ -161,7 +167,10 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const dispatcher = runsApi
       ? new Dispatcher({
           outbox: outboxStore(pool),
-          events: batchEventHandler({ orm, transactions: poolTransactions(pool), deliveries, definitions, log, clock, deliveriesQueued: () => void worker?.wake() }),
+          events: batchEventHandler({ orm, transactions: poolTransactions(pool), deliveries, definitions, log, clock, deliveriesQueued: () => {
+            void worker?.wake();
+            opts.deliveriesQueued?.();
+          } }),
           log,
           clock,
         })
