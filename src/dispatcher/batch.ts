@@ -38,8 +38,7 @@ import {
   contextFrom,
   escapeText,
   lastPostsKey,
-  loadLastPosts,
-  loadTemplateTickets,
+  loadTicketsAndLastPosts,
   NO_POSTS,
   type LastPosts,
   type PostView,
@@ -240,10 +239,11 @@ class BatchRun {
   ) {}
 
   async load(events: readonly EventRow[]): Promise<void> {
-    const [tickets, lastPosts] = await Promise.all([
-      loadTemplateTickets(this.db, events.map((e) => e.ticket_id)),
-      loadLastPosts(this.db, events.map((e) => ({ ticketId: e.ticket_id, asOfPostId: asOfOf(e) }))),
-    ]);
+    const { tickets, lastPosts } = await loadTicketsAndLastPosts(
+      this.db,
+      events.map((e) => e.ticket_id),
+      events.map((e) => ({ ticketId: e.ticket_id, asOfPostId: asOfOf(e) })),
+    );
     for (const [id, loaded] of tickets) this.tickets.set(id, { loaded, added: [], changedFields: false });
     this.lastPosts = lastPosts;
     if (this.defs.rules.some((r) => r.conditions.some((c) => isTimeField(c.field)))) {

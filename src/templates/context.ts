@@ -62,20 +62,18 @@ const TICKET_COLUMNS = (a: string) =>
 
 const toTicketView = (j: any): TicketView => ({ ...j, createdAt: iso(j.createdAt), updatedAt: iso(j.updatedAt), custom: { ...(j.custom ?? {}) } });
 
-/** The tickets (with requester, assignee and parent) of many ids in one query; missing ids are absent. */
-export async function loadTemplateTickets(db: Queryable, ids: readonly string[]): Promise<Map<string, TemplateTicket>> {
+/** The tickets (with requester, assignee and parent) of the ids in the bigint[] parameter `ids`. */
+const templateTicketsSql = (ids: string) =>
+  `select t.id::text as id, ${TICKET_COLUMNS('t')} as ticket, ${USER_COLUMNS('r')} as requester, ${USER_COLUMNS('a')} as assignee,
+          case when p.id is null then null else ${TICKET_COLUMNS('p')} end as parent, t.parent_id::text as parent_id
+     from tickets t
+     join users r on r.id = t.requester_id
+     left join users a on a.id = t.assignee_id
+     left join tickets p on p.id = t.parent_id
+    where t.id = any(${ids}::bigint[])`;
+
+function templateTicketsOf(rows: any[]): Map<string, TemplateTicket> {
   const out = new Map<string, TemplateTicket>();
-  if (!ids.length) return out;
-  const { rows } = await db.query(
-    `select t.id::text as id, ${TICKET_COLUMNS('t')} as ticket, ${USER_COLUMNS('r')} as requester, ${USER_COLUMNS('a')} as assignee,
-            case when p.id is null then null else ${TICKET_COLUMNS('p')} end as parent, t.parent_id::text as parent_id
-       from tickets t
-       join users r on r.id = t.requester_id
-       left join users a on a.id = t.assignee_id
-       left join tickets p on p.id = t.parent_id
-      where t.id = any($1::bigint[])`,
-    [[...new Set(ids)]],
-  );
   for (const r of rows) {
     out.set(r.id, {
       ticket: toTicketView(r.ticket),
@@ -91,34 +89,58 @@ export async function loadTemplateTickets(db: Queryable, ids: readonly string[])
 /** Key of a (ticket, as-of post) pair in the map loadLastPosts returns. */
 export const lastPostsKey = (ticketId: string, asOfPostId: string | null | undefined) => `${ticketId}:${asOfPostId ?? ''}`;
 
+type PostsPair = { ticketId: string; asOfPostId?: string | null };
+
 /**
- * The last posts of every (ticket, as-of post) pair in one query: newest by creation time
- * (then id) among the ticket's posts up to the as-of post (all posts without one).
+ * The last posts of every (ticket, as-of post) pair of the bigint[] parameters `tickets`
+ * and `asOf`: newest by creation time (then id) among the ticket's posts up to the as-of
+ * post (all posts without one).
  */
-export async function loadLastPosts(db: Queryable, pairs: readonly { ticketId: string; asOfPostId?: string | null }[]): Promise<Map<string, LastPosts>> {
+const lastPostsSql = (tickets: string, asOf: string) =>
+  `select k.ticket_id::text as ticket_id, k.as_of::text as as_of, p.slot, p.id::text as id, p.kind, p.text, p.created_at, ${USER_COLUMNS('u')} as author
+     from unnest(${tickets}::bigint[], ${asOf}::bigint[]) as k(ticket_id, as_of)
+     cross join lateral (
+       (select 'lastReply' as slot, * from posts where ticket_id = k.ticket_id and kind = 'REPLY' and (k.as_of is null or id <= k.as_of) order by created_at desc, id desc limit 1)
+       union all
+       (select 'lastComment', * from posts where ticket_id = k.ticket_id and kind = 'COMMENT' and (k.as_of is null or id <= k.as_of) order by created_at desc, id desc limit 1)
+       union all
+       (select 'lastPost', * from posts where ticket_id = k.ticket_id and (k.as_of is null or id <= k.as_of) order by created_at desc, id desc limit 1)
+     ) p
+     left join users u on u.id = p.author_id`;
+
+const uniquePairs = (pairs: readonly PostsPair[]) => [...new Map(pairs.map((p) => [lastPostsKey(p.ticketId, p.asOfPostId), p])).values()];
+
+function lastPostsOf(list: readonly PostsPair[], rows: any[]): Map<string, LastPosts> {
   const out = new Map<string, LastPosts>();
-  const unique = new Map(pairs.map((p) => [lastPostsKey(p.ticketId, p.asOfPostId), p]));
-  if (!unique.size) return out;
-  const list = [...unique.values()];
-  const { rows } = await db.query(
-    `select k.ticket_id::text as ticket_id, k.as_of::text as as_of, p.slot, p.id::text as id, p.kind, p.text, p.created_at, ${USER_COLUMNS('u')} as author
-       from unnest($1::bigint[], $2::bigint[]) as k(ticket_id, as_of)
-       cross join lateral (
-         (select 'lastReply' as slot, * from posts where ticket_id = k.ticket_id and kind = 'REPLY' and (k.as_of is null or id <= k.as_of) order by created_at desc, id desc limit 1)
-         union all
-         (select 'lastComment', * from posts where ticket_id = k.ticket_id and kind = 'COMMENT' and (k.as_of is null or id <= k.as_of) order by created_at desc, id desc limit 1)
-         union all
-         (select 'lastPost', * from posts where ticket_id = k.ticket_id and (k.as_of is null or id <= k.as_of) order by created_at desc, id desc limit 1)
-       ) p
-       left join users u on u.id = p.author_id`,
-    [list.map((p) => p.ticketId), list.map((p) => p.asOfPostId ?? null)],
-  );
   for (const p of list) out.set(lastPostsKey(p.ticketId, p.asOfPostId), { ...NO_POSTS });
   for (const r of rows) {
     const posts = out.get(lastPostsKey(r.ticket_id, r.as_of))!;
     posts[r.slot as keyof LastPosts] = { id: r.id, kind: r.kind as PostKind, text: r.text, createdAt: iso(r.created_at), author: r.author };
   }
   return out;
+}
+
+/** The last posts of every (ticket, as-of post) pair in one query (lastPostsSql). */
+export async function loadLastPosts(db: Queryable, pairs: readonly PostsPair[]): Promise<Map<string, LastPosts>> {
+  const list = uniquePairs(pairs);
+  if (!list.length) return new Map();
+  const { rows } = await db.query(lastPostsSql('$1', '$2'), [list.map((p) => p.ticketId), list.map((p) => p.asOfPostId ?? null)]);
+  return lastPostsOf(list, rows);
+}
+
+/** The tickets (with requester, assignee and parent; missing ids are absent) and the last posts of `pairs` (as loadLastPosts), in one round trip: the dispatcher's batch. */
+export async function loadTicketsAndLastPosts(
+  db: Queryable,
+  ticketIds: readonly string[],
+  pairs: readonly PostsPair[],
+): Promise<{ tickets: Map<string, TemplateTicket>; lastPosts: Map<string, LastPosts> }> {
+  const list = uniquePairs(pairs);
+  const { rows } = await db.query(
+    `select (select coalesce(json_agg(x), '[]'::json) from (${templateTicketsSql('$1')}) x) as tickets,
+            (select coalesce(json_agg(y), '[]'::json) from (${lastPostsSql('$2', '$3')}) y) as posts`,
+    [[...new Set(ticketIds)], list.map((p) => p.ticketId), list.map((p) => p.asOfPostId ?? null)],
+  );
+  return { tickets: templateTicketsOf(rows[0].tickets), lastPosts: lastPostsOf(list, rows[0].posts) };
 }
 
 /** One context from loaded parts; reads neither the database nor the clock (`now` defaults to the call time). */

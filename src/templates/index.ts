@@ -10,7 +10,7 @@ export {
   contextFrom,
   lastPostsKey,
   loadLastPosts,
-  loadTemplateTickets,
+  loadTicketsAndLastPosts,
   loadTicketForTemplates,
   NO_POSTS,
   ticketView,
