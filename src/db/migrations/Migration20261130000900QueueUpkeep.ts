@@ -6,8 +6,9 @@ import { Migration } from '@mikro-orm/migrations';
  * leave in their indexes (and plan from the tables' statistics). PostgreSQL's defaults wait
  * for 20 % of a table to be dead (10 % changed for statistics): 200,000 versions in a log
  * of a million deliveries. Here a table is vacuumed once 200 versions plus 1 % of it are
- * dead, and analysed once 200 rows plus 2 % changed, however large it grows. How often autovacuum looks
- * is the server's `autovacuum_naptime` (src/db/embedded.ts for the embedded server).
+ * dead, and analysed once 200 rows plus 2 % changed, however large it grows. How often
+ * autovacuum looks is the server's `autovacuum_naptime` (src/db/embedded.ts for the
+ * embedded server).
  */
 const QUEUE_TABLES = ['deliveries', 'delivery_texts', 'ticket_events', 'rule_timers'];
 
