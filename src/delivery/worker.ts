@@ -153,9 +153,10 @@ export class DeliveryWorker {
 
   /** `policy`: its webhook's send-time policy as the claim read it */
   private start(d: ClaimedDelivery, policy: SendPolicy | null): void {
-    // claimed again while its attempt still runs here (its lease ran out by the clock):
-    // one attempt of a delivery at a time; the running one records the outcome
-    if (this.inFlight.has(d.id)) return;
+    // claimed again while its attempt still runs here, or after it ended while its outcome
+    // waits to be recorded (its lease ran out by the clock): one attempt of a delivery at a
+    // time; the outcome being recorded decides what comes next
+    if (this.inFlight.has(d.id) || this.awaitsRecording(d.id)) return;
     const controller = new AbortController();
     this.inFlight.set(d.id, controller);
     void this.attempt(d, controller.signal, policy)
@@ -213,6 +214,10 @@ export class DeliveryWorker {
       this.flushTimer = null;
       void this.flush().catch((err) => this.opts.log.error('recording delivery outcomes failed', err));
     }, 5);
+  }
+
+  private awaitsRecording(id: string): boolean {
+    return this.pending.some((o) => o.delivery.id === id) || this.recording.some((o) => o.delivery.id === id);
   }
 
   /** the deliveries whose attempt has ended and whose outcome waits to be recorded, or is being recorded */

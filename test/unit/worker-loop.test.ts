@@ -258,6 +258,40 @@ describe('delivery worker loop', () => {
     expect(sender.sent).toEqual([{ id: 'd', attempt: 1 }]);
   });
 
+  it('a delivery claimed again after its attempt ended, while its outcome waits to be recorded (its lease ran out by the clock), is not attempted again', async () => {
+    const clock = manualClock();
+    class GatedStore extends FakeStore {
+      recordGate: Promise<void> | null = null;
+      override async record(outcomes: Outcome[]): Promise<Outcome[]> {
+        await this.recordGate;
+        return super.record(outcomes);
+      }
+    }
+    const store = new GatedStore();
+    let openGate!: () => void;
+    store.recordGate = new Promise<void>((r) => (openGate = r));
+    const sender = new FakeSender(clock);
+    store.add('d', clock.t);
+    store.add('slow', clock.t);
+    sender.hold('slow'); // keeps the drain running
+    const w = worker(store, sender, clock);
+    void w.wake();
+    try {
+      await waitFor(() => sender.isHeld('slow') && sender.sent.some((s) => s.id === 'd') && w.busy === 1, { timeoutMs: 5_000, what: "d's attempt to end, its outcome not recorded" });
+      clock.advance(LEASE + 1);
+      void w.wake(); // the running drain claims again: d's lease has run out by the clock
+      await waitFor(() => store.claims.some((c) => c.ids.includes('d') && c.at === clock.t), { timeoutMs: 5_000, what: 'the second claim of d' });
+      // the drain starts what a claim returned in the microtasks after it: by the next macrotask
+      await new Promise((r) => setImmediate(r));
+      expect(w.busy).toBe(1); // only 'slow': d is not started again
+    } finally {
+      openGate();
+      sender.finish('slow');
+    }
+    await waitFor(() => store.status('d') === 'SUCCEEDED', { timeoutMs: 5_000, what: "d's outcome to be recorded" });
+    expect(sender.sent.filter((s) => s.id === 'd')).toEqual([{ id: 'd', attempt: 1 }]);
+  });
+
   it('a wake-up while draining claims at once: a send that does not finish holds back no other delivery', async () => {
     const clock = manualClock();
     const store = new FakeStore();
