@@ -106,6 +106,15 @@ test(
     await page.goto('/rules/new');
     await page.getByRole('heading', { level: 1, name: 'Admins only' }).waitFor();
     expect(await page.getByRole('button', { name: 'Add condition' }).count()).toBe(0);
+
+    // an address that names nothing says so and leads back to its list
+    await page.goto('/tickets/999999999');
+    await page.getByRole('heading', { level: 1, name: 'Ticket not found' }).waitFor();
+    await page.getByRole('link', { name: 'Back to tickets' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
+    await page.goto('/deliveries/00000000-0000-4000-8000-000000000000');
+    await page.getByRole('heading', { level: 1, name: 'Delivery not found' }).waitFor();
+    expect(await page.getByText('There is no delivery 00000000-0000-4000-8000-000000000000.').count()).toBe(1);
   },
   BROWSER_TEST_MS,
 );

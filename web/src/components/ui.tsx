@@ -1,6 +1,7 @@
 /** Small shared pieces: page titles, loading and error states, dates, status text. */
 import { useEffect, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
+import { Link } from 'wouter';
 
 /** Sets document.title for the screen. */
 export function usePageTitle(title: string): void {
@@ -36,6 +37,19 @@ export function QueryError({ error }: { error: CombinedError | undefined }) {
     <p role="alert" className="error">
       {message}
     </p>
+  );
+}
+
+/** The page of an id that names nothing: its title, the query's error if any, and the way back to the list. */
+export function NotFound({ kind, id, list, listName, error }: { kind: string; id: string; list: string; listName: string; error?: CombinedError }) {
+  return (
+    <>
+      <PageHeader title={`${kind[0]!.toUpperCase()}${kind.slice(1)} not found`} />
+      <QueryError error={error} />
+      <p>
+        There is no {kind} {id}. <Link href={list}>Back to {listName}</Link>
+      </p>
+    </>
   );
 }
 

@@ -7,7 +7,7 @@ import { useRef, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
-import { DateTime, DeliveryStatusBadge, Loading, PageHeader, QueryError, prettyBody } from '../components/ui';
+import { DateTime, DeliveryStatusBadge, Loading, NotFound, PageHeader, prettyBody } from '../components/ui';
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
 import { setFlash, takeFlash } from '../flash';
@@ -107,15 +107,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   const d = data?.delivery;
   if (fetching && !d) return <Loading what="the delivery" />;
   if (!d) {
-    return (
-      <>
-        <PageHeader title="Delivery not found" />
-        <QueryError error={error} />
-        <p>
-          There is no delivery {id}. <Link href="/deliveries">Back to deliveries</Link>
-        </p>
-      </>
-    );
+    return <NotFound kind="delivery" id={id} list="/deliveries" listName="deliveries" error={error} />;
   }
 
   async function doRedeliver() {

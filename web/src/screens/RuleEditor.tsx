@@ -8,7 +8,7 @@ import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
 import type { ActionType, ConditionOperator, MatchType, TicketEvent } from '../gql/graphql';
 import { fieldProblems, type GraphQLErrorShape } from '../client';
-import { Loading, PageHeader, QueryError } from '../components/ui';
+import { Loading, NotFound, PageHeader, QueryError } from '../components/ui';
 import { FieldError, describedBy, fieldId } from '../components/Field';
 import { NO_VALUE_OPERATORS, formOf, ruleInput, type RuleActionRow, type RuleForm } from '../rules';
 import { RulesQuery, eventText } from './Rules';
@@ -239,14 +239,7 @@ export function RuleEditor({ id }: { id: string | null }) {
 
   if (id && stored.fetching && !rule) return <Loading what="the rule" />;
   if (id && stored.data && !rule) {
-    return (
-      <>
-        <PageHeader title="Rule not found" />
-        <p>
-          There is no rule {id}. <Link href="/rules">Back to rules</Link>
-        </p>
-      </>
-    );
+    return <NotFound kind="rule" id={id} list="/rules" listName="rules" />;
   }
 
   const err = (field: string) => errors.get(field);

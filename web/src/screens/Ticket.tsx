@@ -3,7 +3,7 @@ import { Fragment } from 'react';
 import { useQuery } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
-import { DateTime, DeliveryStatusBadge, Loading, PageHeader, QueryError } from '../components/ui';
+import { DateTime, DeliveryStatusBadge, Loading, NotFound, PageHeader, QueryError } from '../components/ui';
 import { webhookLabel } from './Deliveries';
 
 const TicketQuery = graphql(`
@@ -71,15 +71,7 @@ export function TicketPage({ id }: { id: string }) {
   const t = data?.ticket;
   if (fetching && !t) return <Loading what="the ticket" />;
   if (!t) {
-    return (
-      <>
-        <PageHeader title="Ticket not found" />
-        <QueryError error={error} />
-        <p>
-          There is no ticket {id}. <Link href="/tickets">Back to tickets</Link>
-        </p>
-      </>
-    );
+    return <NotFound kind="ticket" id={id} list="/tickets" listName="tickets" error={error} />;
   }
   const custom = Object.entries(t.customFields);
   const page = deliveries.data?.deliveries;

@@ -9,7 +9,7 @@ import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
 import type { AuthType, BodyFormat, HttpMethod, MappingTarget, WebhookInput } from '../gql/graphql';
 import { fieldProblems, type GraphQLErrorShape } from '../client';
-import { DeliveryStatusBadge, Loading, PageHeader, QueryError } from '../components/ui';
+import { DeliveryStatusBadge, Loading, NotFound, PageHeader, QueryError } from '../components/ui';
 import { FieldError, describedBy, fieldId } from '../components/Field';
 import { TagCatalogue, tagSnippet, type Tag } from '../components/TagCatalogue';
 import { takeFlash, setFlash } from '../flash';
@@ -365,14 +365,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
 
   if (id && stored.fetching && !webhook) return <Loading what="the webhook" />;
   if (id && stored.data && !webhook) {
-    return (
-      <>
-        <PageHeader title="Webhook not found" />
-        <p>
-          There is no webhook {id}. <Link href="/webhooks">Back to webhooks</Link>
-        </p>
-      </>
-    );
+    return <NotFound kind="webhook" id={id} list="/webhooks" listName="webhooks" />;
   }
 
   const err = (field: string) => errors.get(field);
