@@ -14,10 +14,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // the files of a worker share its module graph: the app's modules (type-graphql, Apollo,
-    // MikroORM) are imported once per worker instead of once per file (imports 13 s instead of
-    // 132 s; the suite 235 s instead of 353 s on two cores). Each test file sets up what it
-    // uses (its apps, databases and receivers from test/support) and leaves no module state
-    // behind that another reads.
+    // MikroORM) are imported once per worker, not once per file. Each test file sets up what
+    // it uses (its apps, databases and receivers from test/support) and leaves no module
+    // state behind that another reads.
     isolate: false,
     // concurrent tests each hold an app of their own (test/support/fixtures.ts): three at a
     // time keep the waits overlapped without more apps than two cores serve

@@ -13,7 +13,7 @@
  * - A failed run is reported; the queue keeps its rows for the next wake-up.
  */
 import type { Logger } from '../log.js';
-import type { Queryable } from '../queue/index.js';
+import { DrainLoop, type Queryable } from '../queue/index.js';
 
 const INDEX_SQL = `with picked as (
     select id, delivery_id from delivery_text_queue order by id limit $1 for update skip locked
@@ -47,48 +47,36 @@ export interface TextIndexerOptions {
 }
 
 export class DeliveryTextIndexer {
+  private readonly loop: DrainLoop;
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
 
-  constructor(private readonly opts: TextIndexerOptions) {}
+  constructor(private readonly opts: TextIndexerOptions) {
+    this.loop = new DrainLoop(() => this.drain(), (err) => opts.log.error("writing the deliveries' search texts failed; the next wake-up retries", err));
+  }
 
-  /** Runs the indexer `delayMs` from now, unless a run is already due. */
+  /** Drains the queue `delayMs` from now (wake-ups meanwhile join that drain, or the one running). */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) return;
+    if (this.timer || this.loop.stopping) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.running = this.run().finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+      void this.loop.wake();
     }, this.opts.delayMs ?? 200);
     this.timer.unref();
   }
 
-  /** No run starts after this; resolves once the running one has ended. */
-  async stop(): Promise<void> {
-    this.stopped = true;
+  /** No drain starts after this; resolves once the running one has ended. */
+  stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.running;
+    return this.loop.stop();
   }
 
-  private async run(): Promise<void> {
+  private async drain(): Promise<void> {
     const limit = this.opts.batchSize ?? 1_000;
-    try {
-      while (!this.stopped && (await indexDeliveryTexts(this.opts.db, limit)) >= limit);
-    } catch (err) {
-      this.opts.log.error('writing the deliveries\' search texts failed; the next wake-up retries', err);
+    for (;;) {
+      this.loop.takeWake();
+      const taken = await indexDeliveryTexts(this.opts.db, limit);
+      if (this.loop.stopping || (taken < limit && !this.loop.woken)) return;
     }
   }
 }

@@ -4,9 +4,8 @@ import { Migration } from '@mikro-orm/migrations';
  * The delivery log's search texts (`delivery_texts`, Migration20261130000700DeliverySearch)
  * are written by an indexer (src/delivery/text-indexer.ts), not in the transactions that
  * create deliveries and record their answers: those write one row to
- * `delivery_text_queue` instead. Trigram-indexing a delivery's texts was the largest part
- * of the dispatcher's insert, and merging the GIN index's pending list when it fills
- * (hundreds of milliseconds) happened inside whichever of those transactions filled it.
+ * `delivery_text_queue` instead, so that trigram indexing (and the GIN index's merges of
+ * its pending list, hundreds of milliseconds when it fills) never runs inside them.
  *
  * - `delivery_text_queue`: a delivery whose texts are to be (re)written, in arrival order
  *   (a delivery may be queued more than once: nothing ever waits on a unique key there).
