@@ -125,12 +125,13 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const secretBox = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
     // the services resolvers and REST are handed (src/app-services.ts); deliveries below
     const users = createUserService({ db: withStatementOnError(pool), attemptInFlight: isAttemptInFlight });
-    const tickets = createTicketService({ db: withStatementOnError(pool) });
+    const runsApi = config.role !== 'worker';
+    // tickets created here go to this process's dispatcher (created below) without a NOTIFY
+    const tickets = createTicketService({ db: withStatementOnError(pool), dispatchHere: runsApi ? () => dispatcher?.wakeIfRunning() ?? false : undefined });
     const customFields = createCustomFieldService();
     const rules = createRuleService();
     const webhooks = createWebhookService({ box: secretBox, userAgent: `deskhooks/${VERSION}`, rulesUsing: rules.usingWebhook, clock: opts.clock });
 
-    const runsApi = config.role !== 'worker';
     const runsWorker = config.role !== 'api' && opts.worker !== false;
     const clock = opts.clock ?? (() => new Date());
     const deliveries = createDeliveryService(secretBox, `deskhooks/${VERSION}`, clock);

@@ -72,6 +72,13 @@ export class Dispatcher {
     return this.loop.wake();
   }
 
+  /** Wakes it unless it is stopping; tells whether it was woken (it takes work). */
+  wakeIfRunning(): boolean {
+    if (this.loop.stopping) return false;
+    void this.wake();
+    return true;
+  }
+
   /** No event is started after this; resolves when the running drain has ended. */
   stop(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);

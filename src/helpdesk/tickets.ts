@@ -66,9 +66,16 @@ export async function listTickets(em: EntityManager, actor: Actor, opts: { statu
 
 /**
  * `emOf`: the request's EntityManager, or how to get it: it is asked for only when the
- * input names other rows (requester, assignee, parent) or custom fields.
+ * input names other rows (requester, assignee, parent) or custom fields. `dispatchHere`:
+ * see TicketServiceDeps (it needs `db` to be a pool: the statement is its own transaction).
  */
-export async function createTicket(emOf: EntityManager | (() => EntityManager), actor: Actor, input: CreateTicketInput, db?: Queryable): Promise<Ticket> {
+export async function createTicket(
+  emOf: EntityManager | (() => EntityManager),
+  actor: Actor,
+  input: CreateTicketInput,
+  db?: Queryable,
+  dispatchHere?: () => boolean,
+): Promise<Ticket> {
   const em = () => (typeof emOf === 'function' ? emOf() : emOf);
   const problems: FieldProblem[] = [];
   const title = input.title.trim();
@@ -94,8 +101,13 @@ export async function createTicket(emOf: EntityManager | (() => EntityManager), 
   for (const key of Object.keys(customFields)) if (customFields[key] === null) delete customFields[key];
   const fields = { id: '', title, description: input.description, status: input.status ?? 'OPEN', priority: input.priority ?? 'NORMAL', customFields, requester, assignee, parent };
   const payload = ticketEventPayload(actor, { ticket: ticketState(fields) });
-  // the ticket and its TICKET_CREATED (the outbox) in one statement: one round trip, atomic
-  const { rows } = await (db ?? sqlOf(em())).query(
+  // The ticket and its TICKET_CREATED (the outbox) in one statement: one round trip, atomic.
+  // Handed to this process's dispatcher, the event is inserted without the notification
+  // (Migration20261130001100EventsWokenHere; the setting lasts as long as the statement's
+  // transaction).
+  const wokenHere = dispatchHere !== undefined && db !== undefined;
+  const sql = db ?? sqlOf(em());
+  const { rows } = await sql.query(
     `with t as (
        insert into tickets (title, description, status, priority, requester_id, assignee_id, parent_id, custom_fields, created_at, updated_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $9)
@@ -103,11 +115,13 @@ export async function createTicket(emOf: EntityManager | (() => EntityManager), 
      ), e as (
        insert into ticket_events (kind, ticket_id, type, payload, created_at)
        select 'EVENT', t.id, 'TICKET_CREATED', jsonb_set($10::jsonb, '{ticket,id}', to_jsonb(t.id::text)), $9
-         from t where $10::jsonb is not null
+         from t where $10::jsonb is not null and set_config('deskhooks.events_woken_here', $11, true) is not null
      )
      select * from t`,
-    [fields.title, fields.description, fields.status, fields.priority, requester.id, assignee?.id ?? null, parent?.id ?? null, JSON.stringify(customFields), new Date(), payload && JSON.stringify(payload)],
+    [fields.title, fields.description, fields.status, fields.priority, requester.id, assignee?.id ?? null, parent?.id ?? null, JSON.stringify(customFields), new Date(), payload && JSON.stringify(payload), wokenHere ? 'on' : 'off'],
   );
+  // committed: the dispatcher here takes the event, or (it is stopping) every process hears of it
+  if (wokenHere && payload && !dispatchHere()) await sql.query(`select pg_notify('deskhooks_ticket_events', '')`);
   const row = rows[0];
   // the ticket as inserted, not tracked by `em` (nothing more is written through it)
   return Object.assign(new Ticket(), { ...fields, id: String(row.id), createdAt: row.created_at, updatedAt: row.updated_at });
@@ -240,6 +254,14 @@ export interface TicketService {
 export interface TicketServiceDeps {
   /** the connection pool single statements go through (faster than the ORM's) */
   db: Queryable;
+  /**
+   * The dispatcher of this process, when it runs one: wakes it and tells whether it takes
+   * work (false once it stops). A ticket created here is handed to it directly after the
+   * commit, without the notification that wakes the dispatchers of every process: one
+   * NOTIFY per ticket queues the commits on the notification lock and wakes every
+   * listening connection of the database. Refused, the event is notified after all.
+   */
+  dispatchHere?: () => boolean;
 }
 
 export function createTicketService(deps: TicketServiceDeps): TicketService {
@@ -259,7 +281,7 @@ export function createTicketService(deps: TicketServiceDeps): TicketService {
       return { ticket, customFields };
     },
     list: listTickets,
-    create: (em, actor, input) => createTicket(em, actor, input, deps.db),
+    create: (em, actor, input) => createTicket(em, actor, input, deps.db, deps.dispatchHere),
     update: updateTicket,
     async addPost(em, actor, post, fields = {}) {
       const author = await postingAs(em, actor, post.authorId, fields.authorId ?? 'authorId');

@@ -11,6 +11,7 @@ import { Migration20261130000700DeliverySearch } from './Migration20261130000700
 import { Migration20261130000800TimerNotifyOnDue } from './Migration20261130000800TimerNotifyOnDue.js';
 import { Migration20261130000900QueueUpkeep } from './Migration20261130000900QueueUpkeep.js';
 import { Migration20261130001000DeferredSearchTexts } from './Migration20261130001000DeferredSearchTexts.js';
+import { Migration20261130001100EventsWokenHere } from './Migration20261130001100EventsWokenHere.js';
 
 /** Every migration, oldest first. Add new ones at the end; never edit a released one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130000800TimerNotifyOnDue', class: Migration20261130000800TimerNotifyOnDue },
   { name: 'Migration20261130000900QueueUpkeep', class: Migration20261130000900QueueUpkeep },
   { name: 'Migration20261130001000DeferredSearchTexts', class: Migration20261130001000DeferredSearchTexts },
+  { name: 'Migration20261130001100EventsWokenHere', class: Migration20261130001100EventsWokenHere },
 ];

@@ -1,0 +1,89 @@
+/**
+ * A ticket created through the API is handed to the dispatcher of the process that
+ * created it, without the `deskhooks_ticket_events` notification (one per ticket would
+ * queue the commits on the notification lock and wake every listening connection). Other
+ * writers of ticket events still notify, and so does createTicket once that dispatcher
+ * stops: then another process dispatches the ticket.
+ *
+ * The apps sweep once an hour, so only a wake-up can dispatch a ticket during a test. What
+ * was notified is read with a marker notification: notifications arrive in commit order.
+ */
+import pg from 'pg';
+import { describe, expect } from 'vitest';
+import { startTestApp } from '../support/app.js';
+import { waitFor } from '../support/wait.js';
+import { addReply, createRule, createTicket, createWebhook, jsonHook, test, type Receiver, type TestApp } from '../support/fixtures.js';
+import type { TicketEvent } from '../generated/graphql.js';
+
+const NO_SWEEP = { DESKHOOKS_SWEEP_INTERVAL: '1h' };
+
+/** Listens on deskhooks_ticket_events; `during(fn)` tells how often it was notified by what fn committed. */
+async function ticketEventsListener(databaseUrl: string) {
+  const listener = new pg.Client({ connectionString: databaseUrl });
+  await listener.connect();
+  const heard: string[] = [];
+  listener.on('notification', (n) => heard.push(n.channel === 'deskhooks_ticket_events' ? 'ticket_events' : n.payload!));
+  await listener.query('listen deskhooks_ticket_events; listen deskhooks_test_mark');
+  let marks = 0;
+  return {
+    async during<T>(fn: () => Promise<T>): Promise<{ value: T; notified: string[] }> {
+      const from = heard.length;
+      const value = await fn();
+      const mark = `mark ${++marks}`;
+      await listener.query(`select pg_notify('deskhooks_test_mark', $1)`, [mark]);
+      await waitFor(() => heard.includes(mark), { what: mark });
+      return { value, notified: heard.slice(from, heard.indexOf(mark)) };
+    },
+    end: () => listener.end(),
+  };
+}
+
+async function watchNewTickets(app: TestApp, watch: Receiver): Promise<void> {
+  const hook = await createWebhook(app, jsonHook('watch', watch.url));
+  await createRule(app, { name: 'new tickets', events: ['TICKET_CREATED' as TicketEvent], conditions: [], actions: [{ type: 'SEND_WEBHOOK', webhookId: hook }] });
+}
+
+const arrived = (watch: Receiver, ticketId: string) =>
+  waitFor(() => watch.requests.some((r) => JSON.parse(r.body).t === ticketId), { what: `ticket ${ticketId}'s request at the receiver` });
+
+describe('ticket events woken in this process', () => {
+  test('a ticket created here is dispatched here with no notification; a reply still notifies', async ({ startApp, startReceiver }) => {
+    const app = await startApp(NO_SWEEP);
+    const watch = await startReceiver();
+    await watchNewTickets(app, watch);
+    const events = await ticketEventsListener(app.databaseUrl);
+    try {
+      let ticket = '';
+      // two in a row: the second is not the app's sweep at start
+      for (const title of ['first', 'second']) {
+        const created = await events.during(() => createTicket(app, title));
+        expect(created.notified).toEqual([]);
+        ticket = created.value;
+        await arrived(watch, ticket);
+      }
+      expect((await events.during(() => addReply(app, ticket, 'a reply'))).notified).toEqual(['ticket_events']);
+    } finally {
+      await events.end();
+    }
+  });
+
+  test('once its dispatcher stops, createTicket notifies, and another process dispatches the ticket', async ({ startReceiver }) => {
+    const app = await startTestApp(NO_SWEEP);
+    let other: TestApp | null = null;
+    let events: Awaited<ReturnType<typeof ticketEventsListener>> | null = null;
+    try {
+      other = await startTestApp(NO_SWEEP, { databaseUrl: app.databaseUrl });
+      const watch = await startReceiver();
+      await watchNewTickets(app, watch);
+      events = await ticketEventsListener(app.databaseUrl);
+      await app.dispatcher!.stop();
+      const created = await events.during(() => createTicket(app, 'while stopping'));
+      expect(created.notified).toEqual(['ticket_events']);
+      await arrived(watch, created.value);
+    } finally {
+      await events?.end();
+      await other?.stop();
+      await app.stop();
+    }
+  });
+});
