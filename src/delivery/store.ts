@@ -178,28 +178,35 @@ export async function releaseClaims(db: Queryable, ids: string[]): Promise<void>
  * answer is queued for the text indexer (text-indexer.ts), which makes the answer its
  * `last_response` for the log's `search` (filter.ts). One statement.
  */
-async function insertAttempts(db: Queryable, attempts: (AttemptRow & { succeeded: boolean })[]): Promise<void> {
-  if (!attempts.length) return;
-  await db.query(
-    `with inserted as (
+const INSERT_ATTEMPTS = `inserted as (
        insert into delivery_attempts (delivery_id, number, started_at, duration_ms, status_code, error, response_body, succeeded, webhook_id)
        select u.*, (select d.webhook_id from deliveries d where d.id = u.delivery_id)
          from unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[], $8::boolean[])
               as u(delivery_id, number, started_at, duration_ms, status_code, error, response_body, succeeded)
        on conflict (delivery_id, number) do nothing
-       returning delivery_id, response_body)
+       returning delivery_id, response_body)`;
+
+async function insertAttempts(db: Queryable, attempts: (AttemptRow & { succeeded: boolean })[]): Promise<void> {
+  if (!attempts.length) return;
+  await db.query(
+    `with ${INSERT_ATTEMPTS}
      insert into delivery_text_queue (delivery_id) select i.delivery_id from inserted i where i.response_body is not null`,
-    [
-      attempts.map((a) => a.deliveryId),
-      attempts.map((a) => a.number),
-      attempts.map((a) => a.startedAt),
-      attempts.map((a) => a.durationMs),
-      attempts.map((a) => a.statusCode),
-      attempts.map((a) => a.error),
-      attempts.map((a) => a.responseBody),
-      attempts.map((a) => a.succeeded),
-    ],
+    attemptValues(attempts),
   );
+}
+
+/** insertAttempts's $1..$8 */
+function attemptValues(attempts: (AttemptRow & { succeeded: boolean })[]): unknown[] {
+  return [
+    attempts.map((a) => a.deliveryId),
+    attempts.map((a) => a.number),
+    attempts.map((a) => a.startedAt),
+    attempts.map((a) => a.durationMs),
+    attempts.map((a) => a.statusCode),
+    attempts.map((a) => a.error),
+    attempts.map((a) => a.responseBody),
+    attempts.map((a) => a.succeeded),
+  ];
 }
 
 /**
@@ -209,27 +216,34 @@ async function insertAttempts(db: Queryable, attempts: (AttemptRow & { succeeded
  */
 async function updateDeliveries(db: Queryable, updates: DeliveryUpdate[]): Promise<Set<string>> {
   if (!updates.length) return new Set();
-  const { rows } = await db.query(
-    `update deliveries d set status = u.status, attempt_count = u.n, next_attempt_at = u.next,
+  const { rows } = await db.query(updateDeliveriesSql(1), updateValues(updates));
+  return new Set(rows.map((r) => r.id as string));
+}
+
+/** The update of updateDeliveries, its parameters numbered from $`from`. */
+const updateDeliveriesSql = (from: number) => {
+  const $ = (i: number) => `$${from + i}`;
+  return `update deliveries d set status = u.status, attempt_count = u.n, next_attempt_at = u.next,
             first_attempt_at = u.first, locked_until = null,
             last_error = u.err, completed_at = u.completed,
             notes = case when u.note is null then d.notes else d.notes || jsonb_build_array(u.note) end
-       from unnest($1::uuid[], $2::text[], $3::int[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::timestamptz[], $8::text[])
+       from unnest(${$(0)}::uuid[], ${$(1)}::text[], ${$(2)}::int[], ${$(3)}::timestamptz[], ${$(4)}::timestamptz[], ${$(5)}::text[], ${$(6)}::timestamptz[], ${$(7)}::text[])
             as u(id, status, n, next, first, err, completed, note)
       where d.id = u.id and d.${OPEN}
-      returning d.id`,
-    [
-      updates.map((u) => u.id),
-      updates.map((u) => u.status),
-      updates.map((u) => u.attemptCount),
-      updates.map((u) => u.nextAttemptAt),
-      updates.map((u) => u.firstAttemptAt),
-      updates.map((u) => u.lastError),
-      updates.map((u) => u.completedAt),
-      updates.map((u) => u.note ?? null),
-    ],
-  );
-  return new Set(rows.map((r) => r.id as string));
+      returning d.id`;
+};
+
+function updateValues(updates: DeliveryUpdate[]): unknown[] {
+  return [
+    updates.map((u) => u.id),
+    updates.map((u) => u.status),
+    updates.map((u) => u.attemptCount),
+    updates.map((u) => u.nextAttemptAt),
+    updates.map((u) => u.firstAttemptAt),
+    updates.map((u) => u.lastError),
+    updates.map((u) => u.completedAt),
+    updates.map((u) => u.note ?? null),
+  ];
 }
 
 /**
@@ -261,8 +275,34 @@ function outcomeTime(outcomes: OutcomeRows[]): Date {
   return at.length ? new Date(Math.max(...at)) : new Date();
 }
 
-/** writeOutcomes in one transaction of its own. */
+/**
+ * writeOutcomes in one statement, for outcomes the breaker has nothing to judge (no probe,
+ * no failed attempt; recordBreakerAttempts would do nothing): the attempts, the states and
+ * the feed messages. A chunk of messages carrying the state message of a delivery that
+ * was no longer open is not sent by the statement: it is sent afterwards without that
+ * message (so rare — cancelled while in flight — that it costs nothing).
+ */
+async function writeOutcomesAtOnce(db: Queryable, outcomes: OutcomeRows[]): Promise<void> {
+  const attempts = outcomes.flatMap((o) => (o.attempt ? [{ ...o.attempt, succeeded: o.update.status === 'SUCCEEDED' }] : []));
+  const chunks = eventChunks(outcomes.flatMap((o) => o.events));
+  const { rows } = await db.query(
+    `with ${INSERT_ATTEMPTS},
+     queued as (insert into delivery_text_queue (delivery_id) select i.delivery_id from inserted i where i.response_body is not null),
+     updated as (${updateDeliveriesSql(9)}),
+     published as (
+       select pg_notify($17, m.payload) from unnest($18::text[], $19::text[]) as m(payload, states)
+        where m.states = '{}' or m.states::uuid[] <@ array(select id from updated))
+     select array(select id::text from updated) as updated, (select count(*) from published)::int as published`,
+    [...attemptValues(attempts), ...updateValues(outcomes.map((o) => o.update)), DELIVERY_EVENTS_CHANNEL, chunks.map((c) => c.payload), chunks.map((c) => `{${c.states.join(',')}}`)],
+  );
+  const updated = new Set<string>(rows[0].updated);
+  const held = chunks.filter((c) => c.states.some((id) => !updated.has(id)));
+  if (held.length) await publish(db, held.flatMap((c) => c.events.filter((e) => e.t === 'ATTEMPTED' || updated.has(e.d))));
+}
+
+/** writeOutcomes in one transaction of its own (one statement when the breaker has nothing to judge). */
 export async function recordBatch(client: pg.PoolClient, outcomes: OutcomeRows[]): Promise<void> {
+  if (breakerAttempts(outcomes).every((a) => a.succeeded && !a.probe)) return writeOutcomesAtOnce(client, outcomes);
   await client.query('begin');
   try {
     await writeOutcomes(client, outcomes);
@@ -464,21 +504,37 @@ const MAX_PAYLOAD = 7_800;
 
 /** Messages as JSON-array payloads, each under NOTIFY's 8,000-byte limit. */
 export function eventPayloads(events: DeliveryEventMessage[]): string[] {
-  const payloads: string[] = [];
-  let chunk: string[] = [];
+  return eventChunks(events).map((c) => c.payload);
+}
+
+interface EventChunk {
+  payload: string;
+  events: DeliveryEventMessage[];
+  /** the deliveries whose state message (any but ATTEMPTED) it carries */
+  states: string[];
+}
+
+/** Messages in order, in payloads under NOTIFY's 8,000-byte limit. */
+function eventChunks(events: DeliveryEventMessage[]): EventChunk[] {
+  const chunks: EventChunk[] = [];
+  let json: string[] = [];
+  let chunk: DeliveryEventMessage[] = [];
   let size = 2;
+  const close = () => {
+    chunks.push({ payload: `[${json.join(',')}]`, events: chunk, states: [...new Set(chunk.filter((e) => e.t !== 'ATTEMPTED').map((e) => e.d))] });
+    json = [];
+    chunk = [];
+    size = 2;
+  };
   for (const e of events) {
-    const json = JSON.stringify(e);
-    if (chunk.length && size + json.length + 1 > MAX_PAYLOAD) {
-      payloads.push(`[${chunk.join(',')}]`);
-      chunk = [];
-      size = 2;
-    }
-    chunk.push(json);
-    size += json.length + 1;
+    const text = JSON.stringify(e);
+    if (json.length && size + text.length + 1 > MAX_PAYLOAD) close();
+    json.push(text);
+    chunk.push(e);
+    size += text.length + 1;
   }
-  if (chunk.length) payloads.push(`[${chunk.join(',')}]`);
-  return payloads;
+  if (json.length) close();
+  return chunks;
 }
 
 async function publish(db: Queryable, events: DeliveryEventMessage[]): Promise<void> {

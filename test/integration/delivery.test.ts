@@ -8,10 +8,11 @@
  * Every test has a deskhooks, a database and receivers of its own, so the tests run
  * concurrently (the file is bound by the longest one, not their sum).
  */
+import pg from 'pg';
 import { describe, expect } from 'vitest';
 import type { TestClock } from '../support/clock.js';
 import { waitFor } from '../support/wait.js';
-import { createCustomFields, drainWorker, test, type Receiver, type TestApp } from '../support/fixtures.js';
+import { createCustomFields, drainWorker, settled, test, type Receiver, type TestApp } from '../support/fixtures.js';
 import {
   DlCancelDeliveryDocument, DlCreateTicketDocument, DlCreateWebhookDocument,
   DlDeliveriesDocument, DlDeliveryDocument, DlPreviewWebhookDocument, DlRedeliverDocument, DlTestWebhookDocument,
@@ -570,6 +571,42 @@ describe.concurrent('deliveries through the API against real receivers', () => {
     const r = await app.gql(DlCancelDeliveryDocument, { id: done.id });
     expect(codes(r)).toEqual(['BAD_USER_INPUT']);
     expect(r.errors?.[0]?.message).toContain('SUCCEEDED');
+  });
+
+  it('cancelled while its attempt is in flight: the 200 that comes back is an attempt, the delivery stays CANCELLED, the feed has ATTEMPTED and no SUCCEEDED', async ({ api, startReceiver }) => {
+    const { app, webhook, ticket, send, delivery } = api;
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const rx = await startReceiver(async () => {
+      await answered;
+      return { status: 200, body: 'late but fine' };
+    });
+    const wh = await webhook({ name: 'Slow', method: 'POST', url: `${rx.url}/slow`, format: 'JSON', body: '{"id": "{{ ticket.id }}"}' });
+    const feed = new pg.Client({ connectionString: app.databaseUrl });
+    await feed.connect();
+    try {
+      const kinds: string[] = [];
+      let id = '';
+      feed.on('notification', (n) => {
+        for (const m of JSON.parse(n.payload!) as { t: string; d: string }[]) if (m.d === id) kinds.push(m.t);
+      });
+      await feed.query('listen deskhooks_delivery_events');
+      id = (await send(wh.id, await ticket('Cancelled in flight'))).id;
+      await rx.waitForRequests(1);
+      expect((await app.ok(DlCancelDeliveryDocument, { id })).cancelDelivery.status).toBe('CANCELLED');
+      answer();
+      const attempted = await waitFor(async () => {
+        const d = await delivery(id);
+        return d.attempts.length === 1 && d;
+      }, { what: `the attempt of delivery ${id}` });
+      expect(attempted).toMatchObject({ status: 'CANCELLED', attemptCount: 0, nextAttemptAt: null });
+      expect(attempted.attempts[0]).toMatchObject({ number: 1, statusCode: 200 });
+      await waitFor(() => kinds.includes('ATTEMPTED'), { what: 'ATTEMPTED in the feed' });
+      await settled(app);
+      expect(kinds).toEqual(['CANCELLED', 'ATTEMPTED']);
+    } finally {
+      await feed.end();
+    }
   });
 
   it('a URL that is invalid after rendering → FAILED at once, never sent, never retried', async ({ api, clock, startReceiver }) => {
