@@ -45,9 +45,6 @@ export const DELIVERIES_CHANNEL = 'deskhooks_deliveries';
 
 // ---------------------------------------------------------------- the state machine
 
-/** The open states (src/domain) in SQL, as the partial index deliveries_due_idx has them, so that the claim uses it. */
-
-
 /** The state an attempt leaves its delivery in. */
 export function statusAfter(decision: Decision): DeliveryStatus {
   return decision.kind === 'succeeded' ? 'SUCCEEDED' : decision.kind === 'retry' ? 'RETRYING' : 'FAILED';

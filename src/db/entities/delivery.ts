@@ -7,7 +7,6 @@ import type { DeliveryStatus, MappingTarget, RenderedRequest, TicketEventType } 
  * hot path (claim, record) uses SQL in src/delivery/store.ts; this entity serves reads.
  */
 @Entity({ tableName: 'deliveries' })
-@Index({ name: 'deliveries_due_idx', expression: `create index "deliveries_due_idx" on "deliveries" ("next_attempt_at") where "status" in ('PENDING','RETRYING')` })
 @Index({ properties: ['createdAt', 'id'] })
 export class Delivery {
   [OptionalProps]?: 'webhookId' | 'ticketId' | 'ruleId' | 'event' | 'status' | 'authSealed' | 'attemptCount' | 'nextAttemptAt' | 'firstAttemptAt' | 'lockedUntil' | 'responseData' | 'notes' | 'lastError' | 'continuation' | 'redeliveryOf' | 'createdAt' | 'completedAt';

@@ -12,6 +12,7 @@ import { Migration20261130000800TimerNotifyOnDue } from './Migration202611300008
 import { Migration20261130000900QueueUpkeep } from './Migration20261130000900QueueUpkeep.js';
 import { Migration20261130001000DeferredSearchTexts } from './Migration20261130001000DeferredSearchTexts.js';
 import { Migration20261130001100EventsWokenHere } from './Migration20261130001100EventsWokenHere.js';
+import { Migration20261130001200DropDueIndex } from './Migration20261130001200DropDueIndex.js';
 
 /** Every migration, oldest first. Add new ones at the end; never edit a released one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -28,4 +29,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130000900QueueUpkeep', class: Migration20261130000900QueueUpkeep },
   { name: 'Migration20261130001000DeferredSearchTexts', class: Migration20261130001000DeferredSearchTexts },
   { name: 'Migration20261130001100EventsWokenHere', class: Migration20261130001100EventsWokenHere },
+  { name: 'Migration20261130001200DropDueIndex', class: Migration20261130001200DropDueIndex },
 ];
