@@ -1,5 +1,6 @@
 /**
  * Scaling out: one api process and two worker processes on one PostgreSQL.
+ * 500 tickets created over the API, each sending a webhook by a TICKET_CREATED rule: the
  * 500 deliveries to a healthy receiver are each attempted exactly once, and a subscriber
  * on the api process sees all 500 SUCCEEDED events. With one worker killed (SIGKILL)
  * mid-run, every delivery still ends SUCCEEDED (repeats allowed, none missing).
@@ -51,15 +52,15 @@ async function gql(url: string, query: string, variables: Record<string, unknown
   return body.data;
 }
 
-/** Creates N deliveries through testWebhook, 10 at a time. */
-async function createDeliveries(url: string, webhookId: string, ticketId: string): Promise<string[]> {
+/** Creates N tickets, 10 at a time; returns their ids. */
+async function createTickets(url: string): Promise<string[]> {
   const ids: string[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: 10 }, async () => {
       while (next < N) {
         next++;
-        ids.push((await gql(url, `mutation($w: ID!, $t: ID!) { testWebhook(id: $w, ticketId: $t) { id } }`, { w: webhookId, t: ticketId })).testWebhook.id);
+        ids.push((await gql(url, `mutation($t: String!) { createTicket(input: { title: $t, description: "d" }) { id } }`, { t: `scale ${next}` })).createTicket.id);
       }
     }),
   );
@@ -89,7 +90,7 @@ async function scenario(killOneWorker: boolean) {
   const db = database.url;
   const api = await start('api', db);
   const apiUrl = await api.url();
-  const workers = [await start('worker', db), await start('worker', db)];
+  const workers = await Promise.all([start('worker', db), start('worker', db)]);
   mark('processes up');
   const ticketId = (await gql(apiUrl, `mutation { createTicket(input: { title: "scale", description: "d" }) { id } }`)).createTicket.id;
   const webhookId = (
@@ -109,18 +110,25 @@ async function scenario(killOneWorker: boolean) {
   await waitFor(() => feed.events.some((e) => e.deliveryEvents.delivery.id === marker), { what: 'the feed to be live', timeoutMs: 30_000 });
 
   mark('feed live');
+  await gql(apiUrl, `mutation($input: RuleInput!) { createRule(input: $input) { id } }`, {
+    input: { name: 'every new ticket', events: ['TICKET_CREATED'], conditions: [], actions: [{ type: 'SEND_WEBHOOK', webhookId }] },
+  });
   let killed = false;
-  const creating = createDeliveries(apiUrl, webhookId, ticketId);
+  let arrivedAtKill = 0;
+  const creating = createTickets(apiUrl);
   if (killOneWorker) {
-    await waitFor(() => receiver.requests.length >= 120, { what: 'the run to be under way', timeoutMs: 60_000 });
+    await waitFor(() => receiver.requests.length >= 120, { what: 'the run to be under way', timeoutMs: 60_000, intervalMs: 5 });
     workers[1]!.proc.kill('SIGKILL');
+    arrivedAtKill = receiver.requests.length;
     killed = (await workers[1]!.exited).signal === 'SIGKILL';
   }
-  const ids = await creating;
+  const tickets = await creating;
   mark(`created, ${receiver.requests.length} arrived`);
-  const succeededIds = () => new Set(feed.events.filter((e) => e.deliveryEvents.type === 'SUCCEEDED').map((e) => e.deliveryEvents.delivery.id));
-  await waitFor(() => ids.every((id) => succeededIds().has(id)), { what: `all ${N} SUCCEEDED events on the feed`, timeoutMs: 90_000, intervalMs: 100 });
+  const succeededIds = () => new Set(feed.events.filter((e) => e.deliveryEvents.type === 'SUCCEEDED' && e.deliveryEvents.delivery.id !== marker).map((e) => e.deliveryEvents.delivery.id));
+  await waitFor(() => succeededIds().size >= N, { what: `${N} SUCCEEDED events on the feed`, timeoutMs: 90_000, intervalMs: 100 });
   mark('all succeeded');
+  const ids = [...succeededIds()];
+  const ticketsReached = new Set(receiver.requests.map((r) => JSON.parse(r.body).t as string));
   feed.dispose();
   await client.dispose();
 
@@ -132,20 +140,25 @@ async function scenario(killOneWorker: boolean) {
   const page = await gql(apiUrl, `query($f: DeliveryFilter) { deliveries(filter: $f, first: 1) { totalCount } }`, { f: { webhookId, status: 'SUCCEEDED' } });
   for (const c of [api, ...workers]) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGTERM');
   await Promise.all([api, ...workers].map((c) => c.exited));
-  return { ids, counts, killed, succeededTotal: page.deliveries.totalCount };
+  return { ids, counts, killed, arrivedAtKill, allTicketsReached: tickets.length === N && tickets.every((t) => ticketsReached.has(t)), succeededTotal: page.deliveries.totalCount };
 }
 
 describe('one api process and two workers on one PostgreSQL', () => {
   it(`${N} deliveries: each attempted exactly once, all ${N} SUCCEEDED events reach the api’s subscriber`, async () => {
-    const { ids, counts, succeededTotal } = await scenario(false);
+    const { ids, counts, allTicketsReached, succeededTotal } = await scenario(false);
     expect(ids).toHaveLength(N);
+    expect(allTicketsReached).toBe(true);
     expect(ids.every((id) => counts.get(id) === 1)).toBe(true);
     expect(succeededTotal).toBe(N + 1);
   }, 240_000);
 
   it('a worker killed with SIGKILL mid-run loses no delivery: all end SUCCEEDED', async () => {
-    const { ids, counts, killed, succeededTotal } = await scenario(true);
+    const { ids, counts, killed, arrivedAtKill, allTicketsReached, succeededTotal } = await scenario(true);
     expect(killed).toBe(true);
+    expect(ids).toHaveLength(N);
+    expect(allTicketsReached).toBe(true);
+    // mid-run: most deliveries were still to come (the marker is one of the requests)
+    expect(arrivedAtKill).toBeLessThan(N / 2);
     expect(ids.every((id) => (counts.get(id) ?? 0) >= 1)).toBe(true);
     expect(succeededTotal).toBe(N + 1);
   }, 240_000);
