@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, poolTransactions, prepareStatementsOf, reportConnectionErrors, withStatementOnError } from './db/index.js';
 import { createSecretBox, loadSecretKey } from './crypto/index.js';
 import { createLogger, type Logger } from './log.js';
-import { bootstrapAdmin, createCustomFieldService, createTicketService, createUserService } from './helpdesk/index.js';
+import { announceTicketEvents, bootstrapAdmin, createCustomFieldService, createTicketService, createUserService, TICKET_EVENTS_CHANNEL } from './helpdesk/index.js';
 import {
   createDeliveryService,
   createWebhookService,
@@ -126,8 +126,14 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     // the services resolvers and REST are handed (src/app-services.ts); deliveries below
     const users = createUserService({ db: withStatementOnError(pool), attemptInFlight: isAttemptInFlight });
     const runsApi = config.role !== 'worker';
-    // tickets created here go to this process's dispatcher (created below) without a NOTIFY
-    const tickets = createTicketService({ db: withStatementOnError(pool), dispatchHere: runsApi ? () => dispatcher?.wakeIfRunning() ?? false : undefined });
+    // Tickets created here go to this process's dispatcher (created below) without a NOTIFY;
+    // once it stops, the other processes are told.
+    let dispatcherHere: Dispatcher | null = null;
+    const dispatchHere = () => {
+      if (dispatcherHere?.wakeIfRunning()) return;
+      announceTicketEvents(pool).catch((err) => log.error('could not wake the dispatchers of the other processes; their sweep finds the event', err));
+    };
+    const tickets = createTicketService({ db: withStatementOnError(pool), dispatchHere: runsApi ? dispatchHere : undefined });
     const customFields = createCustomFieldService();
     const rules = createRuleService();
     const webhooks = createWebhookService({ box: secretBox, userAgent: `deskhooks/${VERSION}`, rulesUsing: rules.usingWebhook, clock: opts.clock });
@@ -176,6 +182,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
           clock,
         })
       : null;
+    dispatcherHere = dispatcher;
     // the TIMER rules' timers fire where the dispatcher runs; several processes share them (timers.ts)
     const timers = dispatcher ? new TimerLoop({ db: withStatementOnError(pool), log, clock, raised: () => void dispatcher.wake() }) : null;
     if (worker) {
@@ -205,7 +212,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     }
     if (dispatcher) {
       listener.on(DEFINITIONS_CHANNEL, () => definitions.invalidate());
-      listener.on('deskhooks_ticket_events', () => void dispatcher.wake());
+      listener.on(TICKET_EVENTS_CHANNEL, () => void dispatcher.wake());
     }
     if (timers) listener.on(TIMERS_CHANNEL, () => void timers.wake());
     if (runsApi) listener.on(DELIVERY_EVENTS_CHANNEL, (payload) => deliveryEvents.receive(payload));
@@ -219,7 +226,10 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     onStop('notification listener', () => listener.stop());
     await jobs.start();
     onStop('job engine', () => jobs.stop());
-    if (dispatcher) onStop('dispatcher', () => dispatcher.stop());
+    if (dispatcher) {
+      // a wake-up it took while stopping is the other processes' to answer
+      onStop('dispatcher', () => dispatcher.stop().then(() => announceTicketEvents(pool).catch((err) => log.error('could not wake the dispatchers of the other processes', err))));
+    }
     if (timers) onStop('timers', () => timers.stop());
     if (textIndexer) onStop('search text indexer', () => textIndexer.stop());
 

@@ -38,11 +38,16 @@ export interface BreakerChange {
   released?: number;
 }
 
+/** Whether recordBreakerAttempts has anything to judge: a probe's outcome or a failed attempt. */
+export function breakerHasWork(attempts: BreakerAttempt[]): boolean {
+  return attempts.some((a) => a.probe || !a.succeeded);
+}
+
 /** Moves the breakers of the recorded attempts' webhooks; runs in the recording transaction. */
 export async function recordBreakerAttempts(db: Queryable, attempts: BreakerAttempt[], now: Date): Promise<BreakerChange[]> {
+  if (!breakerHasWork(attempts)) return [];
   const probes = attempts.filter((a) => a.probe);
   const failing = [...new Set(attempts.filter((a) => !a.succeeded && !a.probe).map((a) => a.webhookId))];
-  if (!probes.length && !failing.length) return [];
   const ids = [...new Set([...probes.map((a) => a.webhookId), ...failing])].sort((a, b) => Number(a) - Number(b));
   // the same lock order as the claim's (webhook id): no deadlock between them
   await db.query(`select 1 from webhook_states where webhook_id = any($1::bigint[]) order by webhook_id for update`, [ids]);

@@ -35,7 +35,7 @@ import { Delivery, sqlOf } from '../db/index.js';
 import type { Queryable } from '../queue/index.js';
 import { type Continuation, type Decision, type DeliveryEventMessage, type DeliveryStatus, type MappingTarget, type RenderedRequest } from '../domain/index.js';
 import type { TemplateContext } from '../templates/index.js';
-import { recordBreakerAttempts, type BreakerAttempt } from './breaker.js';
+import { breakerHasWork, recordBreakerAttempts, type BreakerAttempt } from './breaker.js';
 import { OPEN } from './open-sql.js';
 
 export type { Queryable } from '../queue/index.js';
@@ -249,13 +249,18 @@ function updateValues(updates: DeliveryUpdate[]): unknown[] {
  * Returns the ids whose state changed. Runs in the caller's transaction.
  */
 export async function writeOutcomes(db: Queryable, outcomes: OutcomeRows[]): Promise<Set<string>> {
-  // an attempt succeeded when it leaves its delivery SUCCEEDED (statusAfter: the policy's decision)
-  await insertAttempts(db, outcomes.flatMap((o) => (o.attempt ? [{ ...o.attempt, succeeded: o.update.status === 'SUCCEEDED' }] : [])));
+  await insertAttempts(db, attemptsOf(outcomes));
   const updated = await updateDeliveries(db, outcomes.map((o) => o.update));
   await recordBreakerAttempts(db, breakerAttempts(outcomes), outcomeTime(outcomes));
-  await publish(db, outcomes.flatMap((o) => o.events.filter((e) => e.t === 'ATTEMPTED' || updated.has(e.d))));
+  await publish(db, outcomes.flatMap((o) => o.events.filter((e) => !isStateMessage(e) || updated.has(e.d))));
   return updated;
 }
+
+/** The attempt rows of outcomes; an attempt succeeded when it leaves its delivery SUCCEEDED (statusAfter: the policy's decision). */
+const attemptsOf = (outcomes: OutcomeRows[]) => outcomes.flatMap((o) => (o.attempt ? [{ ...o.attempt, succeeded: o.update.status === 'SUCCEEDED' }] : []));
+
+/** A message of a delivery's state (any but ATTEMPTED): published only if the delivery was still open and took the new state. */
+const isStateMessage = (e: DeliveryEventMessage) => e.t !== 'ATTEMPTED';
 
 /** The attempts of webhooks' deliveries, as the breaker (breaker.ts) judges them. */
 function breakerAttempts(outcomes: OutcomeRows[]): BreakerAttempt[] {
@@ -273,33 +278,39 @@ function outcomeTime(outcomes: OutcomeRows[]): Date {
 }
 
 /**
- * writeOutcomes in one statement, for outcomes the breaker has nothing to judge (no probe,
- * no failed attempt; recordBreakerAttempts would do nothing): the attempts, the states and
- * the feed messages. A chunk of messages carrying the state message of a delivery that
- * was no longer open is not sent by the statement: it is sent afterwards without that
- * message (so rare — cancelled while in flight — that it costs nothing).
+ * writeOutcomes in one statement, for outcomes the breaker has nothing to judge (a probe's
+ * outcome or a failed attempt make it the transaction above): the attempts, the states
+ * and the feed messages, in order, each state message only if its delivery took the state.
+ * Chunks are cut in advance; leaving messages out only shrinks them.
  */
 async function writeOutcomesAtOnce(db: Queryable, outcomes: OutcomeRows[]): Promise<void> {
-  const attempts = outcomes.flatMap((o) => (o.attempt ? [{ ...o.attempt, succeeded: o.update.status === 'SUCCEEDED' }] : []));
-  const chunks = eventChunks(outcomes.flatMap((o) => o.events));
-  const { rows } = await db.query(
+  const messages = eventChunks(outcomes.flatMap((o) => o.events)).flatMap((c, chunk) => c.events.map((e, i) => ({ e, json: c.json[i]!, chunk })));
+  await db.query(
     `with ${INSERT_ATTEMPTS},
      queued as (insert into delivery_text_queue (delivery_id) select i.delivery_id from inserted i where i.response_body is not null),
      updated as (${updateDeliveriesSql(9)}),
      published as (
-       select pg_notify($17, m.payload) from unnest($18::text[], $19::text[]) as m(payload, states)
-        where m.states = '{}' or m.states::uuid[] <@ array(select id from updated))
-     select array(select id::text from updated) as updated, (select count(*) from published)::int as published`,
-    [...attemptValues(attempts), ...updateValues(outcomes.map((o) => o.update)), DELIVERY_EVENTS_CHANNEL, chunks.map((c) => c.payload), chunks.map((c) => `{${c.states.join(',')}}`)],
+       select pg_notify($17, c.payload) from (
+         select m.chunk, '[' || string_agg(m.json, ',' order by m.i) || ']' as payload
+           from unnest($18::text[], $19::uuid[], $20::boolean[], $21::int[]) with ordinality as m(json, d, state, chunk, i)
+          where not m.state or m.d in (select id from updated)
+          group by m.chunk order by m.chunk) c)
+     select count(*)::int as published from published`,
+    [
+      ...attemptValues(attemptsOf(outcomes)),
+      ...updateValues(outcomes.map((o) => o.update)),
+      DELIVERY_EVENTS_CHANNEL,
+      messages.map((m) => m.json),
+      messages.map((m) => m.e.d),
+      messages.map((m) => isStateMessage(m.e)),
+      messages.map((m) => m.chunk),
+    ],
   );
-  const updated = new Set<string>(rows[0].updated);
-  const held = chunks.filter((c) => c.states.some((id) => !updated.has(id)));
-  if (held.length) await publish(db, held.flatMap((c) => c.events.filter((e) => e.t === 'ATTEMPTED' || updated.has(e.d))));
 }
 
 /** writeOutcomes in one transaction of its own (one statement when the breaker has nothing to judge). */
 export async function recordBatch(client: pg.PoolClient, outcomes: OutcomeRows[]): Promise<void> {
-  if (breakerAttempts(outcomes).every((a) => a.succeeded && !a.probe)) return writeOutcomesAtOnce(client, outcomes);
+  if (!breakerHasWork(breakerAttempts(outcomes))) return writeOutcomesAtOnce(client, outcomes);
   await client.query('begin');
   try {
     await writeOutcomes(client, outcomes);
@@ -501,36 +512,26 @@ const MAX_PAYLOAD = 7_800;
 
 /** Messages as JSON-array payloads, each under NOTIFY's 8,000-byte limit. */
 export function eventPayloads(events: DeliveryEventMessage[]): string[] {
-  return eventChunks(events).map((c) => c.payload);
+  return eventChunks(events).map((c) => `[${c.json.join(',')}]`);
 }
 
-interface EventChunk {
-  payload: string;
-  events: DeliveryEventMessage[];
-  /** the deliveries whose state message (any but ATTEMPTED) it carries */
-  states: string[];
-}
-
-/** Messages in order, in payloads under NOTIFY's 8,000-byte limit. */
-function eventChunks(events: DeliveryEventMessage[]): EventChunk[] {
-  const chunks: EventChunk[] = [];
-  let json: string[] = [];
-  let chunk: DeliveryEventMessage[] = [];
+/** Messages in order, cut into chunks whose JSON array stays under NOTIFY's 8,000-byte limit. */
+function eventChunks(events: DeliveryEventMessage[]): { events: DeliveryEventMessage[]; json: string[] }[] {
+  const chunks: { events: DeliveryEventMessage[]; json: string[] }[] = [];
+  let chunk = { events: [] as DeliveryEventMessage[], json: [] as string[] };
   let size = 2;
-  const close = () => {
-    chunks.push({ payload: `[${json.join(',')}]`, events: chunk, states: [...new Set(chunk.filter((e) => e.t !== 'ATTEMPTED').map((e) => e.d))] });
-    json = [];
-    chunk = [];
-    size = 2;
-  };
   for (const e of events) {
     const text = JSON.stringify(e);
-    if (json.length && size + text.length + 1 > MAX_PAYLOAD) close();
-    json.push(text);
-    chunk.push(e);
+    if (chunk.json.length && size + text.length + 1 > MAX_PAYLOAD) {
+      chunks.push(chunk);
+      chunk = { events: [], json: [] };
+      size = 2;
+    }
+    chunk.events.push(e);
+    chunk.json.push(text);
     size += text.length + 1;
   }
-  if (json.length) close();
+  if (chunk.json.length) chunks.push(chunk);
   return chunks;
 }
 

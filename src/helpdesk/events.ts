@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { TicketEventRecord, type Ticket, type User } from '../db/index.js';
 import type { FieldChange, TicketEventType, TicketSnapshot } from '../domain/index.js';
+import type { Queryable } from '../queue/index.js';
 import type { Actor } from './actor.js';
 
 /** The ticket's fields as conditions read them, at the moment of the event. */
@@ -53,4 +54,12 @@ export function recordTicketEvent(em: EntityManager, actor: Actor, ticketId: str
 /** The payload of the actor's event; null for automated changes, which raise none. */
 export function ticketEventPayload(actor: Actor, extra: Partial<TicketEventPayload> = {}): TicketEventPayload | null {
   return actor.automated ? null : { changes: [], actorId: actor.user?.id ?? null, ...extra };
+}
+
+/** The channel the ticket_events trigger notifies: it wakes the dispatchers of every process. */
+export const TICKET_EVENTS_CHANNEL = 'deskhooks_ticket_events';
+
+/** Wakes the dispatchers of every process (events committed without the trigger's notification). */
+export async function announceTicketEvents(db: Queryable): Promise<void> {
+  await db.query(`select pg_notify($1, '')`, [TICKET_EVENTS_CHANNEL]);
 }

@@ -74,7 +74,7 @@ export async function createTicket(
   actor: Actor,
   input: CreateTicketInput,
   db?: Queryable,
-  dispatchHere?: () => boolean,
+  dispatchHere?: () => void,
 ): Promise<Ticket> {
   const em = () => (typeof emOf === 'function' ? emOf() : emOf);
   const problems: FieldProblem[] = [];
@@ -120,8 +120,7 @@ export async function createTicket(
      select * from t`,
     [fields.title, fields.description, fields.status, fields.priority, requester.id, assignee?.id ?? null, parent?.id ?? null, JSON.stringify(customFields), new Date(), payload && JSON.stringify(payload), wokenHere ? 'on' : 'off'],
   );
-  // committed: the dispatcher here takes the event, or (it is stopping) every process hears of it
-  if (wokenHere && payload && !dispatchHere()) await sql.query(`select pg_notify('deskhooks_ticket_events', '')`);
+  if (wokenHere && payload) dispatchHere();
   const row = rows[0];
   // the ticket as inserted, not tracked by `em` (nothing more is written through it)
   return Object.assign(new Ticket(), { ...fields, id: String(row.id), createdAt: row.created_at, updatedAt: row.updated_at });
@@ -255,13 +254,14 @@ export interface TicketServiceDeps {
   /** the connection pool single statements go through (faster than the ORM's) */
   db: Queryable;
   /**
-   * The dispatcher of this process, when it runs one: wakes it and tells whether it takes
-   * work (false once it stops). A ticket created here is handed to it directly after the
-   * commit, without the notification that wakes the dispatchers of every process: one
+   * Hands committed ticket events to the dispatcher of this process, when it runs one (if
+   * it is stopping, it has the other processes told). A ticket created here is then
+   * inserted without the notification that wakes the dispatchers of every process: one
    * NOTIFY per ticket queues the commits on the notification lock and wakes every
-   * listening connection of the database. Refused, the event is notified after all.
+   * listening connection of the database. `db` must be a pool: the insert is a
+   * transaction of its own, so its setting that silences the trigger ends with it.
    */
-  dispatchHere?: () => boolean;
+  dispatchHere?: () => void;
 }
 
 export function createTicketService(deps: TicketServiceDeps): TicketService {

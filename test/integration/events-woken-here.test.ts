@@ -11,6 +11,7 @@
 import pg from 'pg';
 import { describe, expect } from 'vitest';
 import { startTestApp } from '../support/app.js';
+import { createTestDatabase } from '../support/db.js';
 import { waitFor } from '../support/wait.js';
 import { addReply, createRule, createTicket, createWebhook, jsonHook, test, type Receiver, type TestApp } from '../support/fixtures.js';
 import type { TicketEvent } from '../generated/graphql.js';
@@ -67,23 +68,27 @@ describe('ticket events woken in this process', () => {
     }
   });
 
-  test('once its dispatcher stops, createTicket notifies, and another process dispatches the ticket', async ({ startReceiver }) => {
-    const app = await startTestApp(NO_SWEEP);
-    let other: TestApp | null = null;
+  test('once its dispatcher stops, createTicket notifies and another process dispatches the ticket; a process that stops notifies once', async ({ startReceiver }) => {
+    const database = await createTestDatabase();
+    const apps: TestApp[] = [];
     let events: Awaited<ReturnType<typeof ticketEventsListener>> | null = null;
     try {
-      other = await startTestApp(NO_SWEEP, { databaseUrl: app.databaseUrl });
+      const app = await startTestApp(NO_SWEEP, { databaseUrl: database.url });
+      apps.push(app);
+      apps.push(await startTestApp(NO_SWEEP, { databaseUrl: database.url }));
       const watch = await startReceiver();
       await watchNewTickets(app, watch);
-      events = await ticketEventsListener(app.databaseUrl);
+      events = await ticketEventsListener(database.url);
       await app.dispatcher!.stop();
       const created = await events.during(() => createTicket(app, 'while stopping'));
       expect(created.notified).toEqual(['ticket_events']);
       await arrived(watch, created.value);
+      // an event its dispatcher was woken for but had not claimed when it stopped is the others'
+      expect((await events.during(() => app.stop())).notified).toEqual(['ticket_events']);
     } finally {
       await events?.end();
-      await other?.stop();
-      await app.stop();
+      for (const app of apps.reverse()) await app.stop();
+      await database.drop();
     }
   });
 });

@@ -1,0 +1,97 @@
+/**
+ * Recording a batch of delivery outcomes (src/delivery/store.ts recordBatch) on a migrated
+ * database of its own, without an app: what the attempts, the deliveries' states and the
+ * live feed's notifications hold afterwards.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DELIVERY_EVENTS_CHANNEL, feedMessages, recordBatch, type OutcomeRows } from '../../src/delivery/store.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { waitFor } from '../support/wait.js';
+
+let database: TestDatabase;
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: database.url, max: 2 });
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await database?.drop();
+});
+
+/** Open deliveries without webhook or ticket, claimed (in flight). */
+async function inFlight(n: number): Promise<string[]> {
+  const ids = Array.from({ length: n }, () => randomUUID());
+  await pool.query(
+    `insert into deliveries (id, webhook_name, request, notes, processing, status, next_attempt_at, locked_until, created_at)
+     select id, 'hook', '{}', '[]', '{}', 'PENDING', now(), now() + interval '1 minute', now() from unnest($1::uuid[]) as id`,
+    [ids],
+  );
+  return ids;
+}
+
+/** The feed messages notified while `fn` runs, in the order they arrive (commit order), read up to a marker. */
+async function feedDuring(fn: () => Promise<void>): Promise<{ payloads: number; messages: unknown[] }> {
+  const listener = new pg.Client({ connectionString: database.url });
+  await listener.connect();
+  try {
+    const payloads: string[] = [];
+    let marked = false;
+    listener.on('notification', (n) => (n.channel === DELIVERY_EVENTS_CHANNEL ? payloads.push(n.payload!) : (marked = true)));
+    await listener.query(`listen ${DELIVERY_EVENTS_CHANNEL}; listen deskhooks_test_mark`);
+    await fn();
+    await pool.query(`select pg_notify('deskhooks_test_mark', '')`);
+    await waitFor(() => marked, { what: 'the marker notification' });
+    return { payloads: payloads.length, messages: payloads.flatMap((p) => JSON.parse(p) as unknown[]) };
+  } finally {
+    await listener.end();
+  }
+}
+
+const succeeded = (id: string, at: Date): OutcomeRows => ({
+  attempt: { deliveryId: id, number: 1, startedAt: at, durationMs: 5, statusCode: 200, error: null, responseBody: `ok ${id}` },
+  update: { id, status: 'SUCCEEDED', attemptCount: 1, nextAttemptAt: null, firstAttemptAt: at, lastError: null, completedAt: at },
+  events: feedMessages({ id, webhookId: null, ticketId: null }, { kind: 'attempted', attempt: 1, status: 'SUCCEEDED' }, at),
+});
+
+describe('recording a batch of successes', () => {
+  it('over several notification chunks, one delivery cancelled while in flight: every message in order, but not the cancelled one’s SUCCEEDED', async () => {
+    const ids = await inFlight(120);
+    const cancelled = ids[3]!; // in the first chunk: its chunk must not come later than the others
+    await pool.query(`update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = now() where id = $1`, [cancelled]);
+    const at = new Date();
+    const outcomes = ids.map((id) => succeeded(id, at));
+    const textsQueued = async () => (await pool.query(`select count(*)::int as n from delivery_text_queue where delivery_id = any($1::uuid[])`, [ids])).rows[0].n as number;
+    const queuedBefore = await textsQueued();
+
+    const feed = await feedDuring(async () => {
+      const client = await pool.connect();
+      try {
+        await recordBatch(client, outcomes);
+      } finally {
+        client.release();
+      }
+    });
+
+    expect(feed.payloads).toBeGreaterThan(2);
+    const expected = outcomes.flatMap((o) => o.events).filter((e) => !(e.d === cancelled && e.t === 'SUCCEEDED'));
+    expect(feed.messages).toEqual(JSON.parse(JSON.stringify(expected)));
+
+    const { rows } = await pool.query(
+      `select d.status, count(*)::int as n, count(a.*)::int as attempts, count(*) filter (where d.locked_until is null)::int as released
+         from deliveries d left join delivery_attempts a on a.delivery_id = d.id where d.id = any($1::uuid[]) group by d.status order by d.status`,
+      [ids],
+    );
+    // the cancelled delivery keeps its state (and its claim, which the sweep ends); its attempt was made, so it is recorded
+    expect(rows).toEqual([
+      { status: 'CANCELLED', n: 1, attempts: 1, released: 0 },
+      { status: 'SUCCEEDED', n: 119, attempts: 119, released: 119 },
+    ]);
+    // every answer is queued for the search texts (text-indexer.ts)
+    expect((await textsQueued()) - queuedBefore).toBe(120);
+  });
+});
