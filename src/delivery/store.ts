@@ -278,10 +278,10 @@ function outcomeTime(outcomes: OutcomeRows[]): Date {
 }
 
 /**
- * writeOutcomes in one statement, for outcomes the breaker has nothing to judge (a probe's
- * outcome or a failed attempt make it the transaction above): the attempts, the states
- * and the feed messages, in order, each state message only if its delivery took the state.
- * Chunks are cut in advance; leaving messages out only shrinks them.
+ * writeOutcomes in one statement, for outcomes the breaker has nothing to judge (a batch
+ * with a probe's outcome or a failed attempt goes through writeOutcomes in a transaction):
+ * the attempts, the states and the feed messages, in order, each state message only if its
+ * delivery took the state. Chunks are cut in advance; leaving messages out only shrinks them.
  */
 async function writeOutcomesAtOnce(db: Queryable, outcomes: OutcomeRows[]): Promise<void> {
   const messages = eventChunks(outcomes.flatMap((o) => o.events)).flatMap((c, chunk) => c.events.map((e, i) => ({ e, json: c.json[i]!, chunk })));
