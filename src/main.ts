@@ -129,9 +129,9 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     // Tickets created here go to this process's dispatcher (created below) without a NOTIFY;
     // once it stops, the other processes are told.
     let dispatcherHere: Dispatcher | null = null;
-    const dispatchHere = () => {
+    const dispatchHere = async () => {
       if (dispatcherHere?.wakeIfRunning()) return;
-      announceTicketEvents(pool).catch((err) => log.error('could not wake the dispatchers of the other processes; their sweep finds the event', err));
+      await announceTicketEvents(pool).catch((err) => log.error('could not wake the dispatchers of the other processes; their sweep finds the event', err));
     };
     const tickets = createTicketService({ db: withStatementOnError(pool), dispatchHere: runsApi ? dispatchHere : undefined });
     const customFields = createCustomFieldService();

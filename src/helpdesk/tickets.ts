@@ -74,7 +74,7 @@ export async function createTicket(
   actor: Actor,
   input: CreateTicketInput,
   db?: Queryable,
-  dispatchHere?: () => void,
+  dispatchHere?: () => Promise<void>,
 ): Promise<Ticket> {
   const em = () => (typeof emOf === 'function' ? emOf() : emOf);
   const problems: FieldProblem[] = [];
@@ -120,7 +120,7 @@ export async function createTicket(
      select * from t`,
     [fields.title, fields.description, fields.status, fields.priority, requester.id, assignee?.id ?? null, parent?.id ?? null, JSON.stringify(customFields), new Date(), payload && JSON.stringify(payload), wokenHere ? 'on' : 'off'],
   );
-  if (wokenHere && payload) dispatchHere();
+  if (wokenHere && payload) await dispatchHere();
   const row = rows[0];
   // the ticket as inserted, not tracked by `em` (nothing more is written through it)
   return Object.assign(new Ticket(), { ...fields, id: String(row.id), createdAt: row.created_at, updatedAt: row.updated_at });
@@ -255,13 +255,14 @@ export interface TicketServiceDeps {
   db: Queryable;
   /**
    * Hands committed ticket events to the dispatcher of this process, when it runs one (if
-   * it is stopping, it has the other processes told). A ticket created here is then
+   * it is stopping, it has the other processes told before it resolves; it never throws:
+   * the events are committed, and the sweep finds them). A ticket created here is then
    * inserted without the notification that wakes the dispatchers of every process: one
    * NOTIFY per ticket queues the commits on the notification lock and wakes every
    * listening connection of the database. `db` must be a pool: the insert is a
    * transaction of its own, so its setting that silences the trigger ends with it.
    */
-  dispatchHere?: () => void;
+  dispatchHere?: () => Promise<void>;
 }
 
 export function createTicketService(deps: TicketServiceDeps): TicketService {
