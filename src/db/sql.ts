@@ -75,16 +75,49 @@ export function prepareStatementsOf(pool: pg.Pool, maxTexts = 500): void {
   });
 }
 
-/** Runs `work` in a transaction on one connection: committed when it resolves, rolled back when it throws. */
-export type Transactions = <T>(work: (db: Queryable) => Promise<T>) => Promise<T>;
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A value as an SQL literal: numbers, dates, booleans, ids (digits or a UUID) and arrays of them, checked; anything else throws. */
+export function sqlLiteral(v: unknown): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
+    return String(v);
+  }
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (v instanceof Date) return `'${v.toISOString()}'`;
+  if (typeof v === 'string' && (/^\d+$/.test(v) || UUID_PATTERN.test(v))) return `'${v}'`;
+  if (Array.isArray(v)) return `'{${v.map((e) => (e === null ? 'NULL' : sqlLiteral(e).replace(/'/g, ''))).join(',')}}'`;
+  throw new Error(`not a value to write into SQL: ${typeof v}`);
+}
+
+/**
+ * The statement with its parameters written in (sqlLiteral), so that it can go in one
+ * simple-protocol round trip with other statements (`begin`, `commit`).
+ */
+export function withLiterals(sql: string, values: unknown[]): string {
+  return sql.replace(/\$(\d+)/g, (_, n: string) => {
+    const i = Number(n) - 1;
+    if (i >= values.length) throw new Error(`no value for $${n}`);
+    return sqlLiteral(values[i]);
+  });
+}
+
+/**
+ * Runs `work` in a transaction on one connection: committed when it resolves, rolled back
+ * when it throws. `withBegin`: a statement without parameters (withLiterals) sent in the
+ * same round trip as `begin`; its result is handed to `work`.
+ */
+export type Transactions = <T>(work: (db: Queryable, begun?: pg.QueryResult) => Promise<T>, withBegin?: string) => Promise<T>;
 
 export function poolTransactions(pool: pg.Pool): Transactions {
-  return async (work) => {
+  return async (work, withBegin) => {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('begin');
-      const result = await work(withStatementOnError(client));
+      // after a failed statement PostgreSQL runs none of the rest of the round trip's statements
+      const begun = withBegin ? ((await client.query(`begin; ${withBegin}`)) as unknown as pg.QueryResult[])[1] : await client.query('begin').then(() => undefined);
+      const result = await work(withStatementOnError(client), begun);
       await client.query('commit');
       return result;
     } catch (err) {

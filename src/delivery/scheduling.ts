@@ -25,6 +25,7 @@
  */
 import type pg from 'pg';
 import type { SuccessRuleDef } from '../domain/index.js';
+import { sqlLiteral, UUID_PATTERN, withLiterals } from '../db/index.js';
 import { defineClaim } from '../queue/index.js';
 import { SEND_POLICY_COLUMNS, sendPolicyOf, type SendPolicy } from './send-policy.js';
 import { CLAIMED_COLUMNS, claimedFromRow, switchOffWebhook, type ClaimedDelivery } from './store.js';
@@ -200,34 +201,6 @@ const CLAIM_SQL = `with allow as (
      select c.*, h.held from (select coalesce(bool_or(a.n < a.starts), false) as held from allow a) h
        left join claimed c on true`;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** A value as an SQL literal; only what the claim passes (numbers, dates, booleans, ids), checked. */
-function literal(v: unknown): string {
-  if (v === null) return 'NULL';
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new Error(`not a finite number: ${v}`);
-    return String(v);
-  }
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (v instanceof Date) return `'${v.toISOString()}'`;
-  if (typeof v === 'string' && (/^\d+$/.test(v) || UUID.test(v))) return `'${v}'`;
-  if (Array.isArray(v)) return `'{${v.map((e) => (e === null ? 'NULL' : literal(e).replace(/'/g, ''))).join(',')}}'`;
-  throw new Error(`not a claim parameter: ${typeof v}`);
-}
-
-/**
- * The statement with its parameters written in, so that it goes in one simple-protocol
- * round trip with `begin`.
- */
-function inlined(sql: string, values: unknown[]): string {
-  return sql.replace(/\$(\d+)/g, (_, n: string) => {
-    const i = Number(n) - 1;
-    if (i >= values.length) throw new Error(`no value for $${n}`);
-    return literal(values[i]);
-  });
-}
-
 /** The claim's parameter types, for its SQL-level prepared statement. */
 const CLAIM_PARAM_TYPES = ['int', 'timestamptz', 'double precision', 'bigint[]', 'int[]', 'int[]', 'boolean[]', 'boolean[]', 'uuid[]', 'double precision[]', 'double precision'];
 const CLAIM_STATEMENT = 'deskhooks_claim';
@@ -293,7 +266,7 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
     // execute the claim and commit. After a failed statement PostgreSQL runs none of the
     // rest of a round trip's statements, so a claim that fails is never committed.
     const prepare = claimPrepared.has(client) ? '' : `prepare ${CLAIM_STATEMENT}(${CLAIM_PARAM_TYPES.join(', ')}) as ${CLAIM_SQL};`;
-    const begun = (await client.query(`begin; ${prepare} ${inlined(LOCK_SQL, [now])}`)) as unknown as pg.QueryResult<LockedState>[];
+    const begun = (await client.query(`begin; ${prepare} ${withLiterals(LOCK_SQL, [now])}`)) as unknown as pg.QueryResult<LockedState>[];
     if (prepare) claimPrepared.add(client);
     const states = begun.at(-1)!.rows;
     const allowances: Allowance[] = [];
@@ -317,11 +290,11 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
       allowances.map((a) => a.maxInFlight),
       allowances.map((a) => a.perTicket),
       allowances.map((a) => a.probe),
-      finished.filter((id) => UUID.test(id)),
+      finished.filter((id) => UUID_PATTERN.test(id)),
       allowances.map((a) => a.tokens),
       config.probeIntervalMs,
     ];
-    const [claimed] = (await client.query(`execute ${CLAIM_STATEMENT}(${claimValues.map(literal).join(', ')}); commit`)) as unknown as pg.QueryResult[];
+    const [claimed] = (await client.query(`execute ${CLAIM_STATEMENT}(${claimValues.map(sqlLiteral).join(', ')}); commit`)) as unknown as pg.QueryResult[];
     const heldByInFlight = claimed.rows[0]?.held === true;
     const deliveries = claimed.rows
       .filter((r) => r.id !== null)

@@ -28,7 +28,7 @@
  * loads the definitions and runs the helpdesk's actions.
  */
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { sqlOf } from '../db/index.js';
+import { sqlOf, withLiterals } from '../db/index.js';
 import type { Queryable } from '../queue/index.js';
 import type { Transactions } from '../db/index.js';
 import type { Logger } from '../log.js';
@@ -122,13 +122,16 @@ class NeedsEntityManager extends Error {}
 
 async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed: readonly ClaimedEvent[]): Promise<HandledBatch> {
   let handled: BatchOutcome | null = null;
+  const now = clock();
+  const mark: Mark = { ids: claimed.map((e) => e.id), now };
   if (opts.transactions) {
-    handled = await opts.transactions((db) => runBatch(opts, clock, claimed, db, null)).catch((err) => {
+    // the mark goes with `begin`, in one round trip
+    handled = await opts.transactions((db, marked) => runBatch(opts, clock, mark, db, null, marked?.rows as EventRow[] | undefined), withLiterals(MARK_SQL, [mark.ids, now])).catch((err) => {
       if (err instanceof NeedsEntityManager) return null;
       throw err;
     });
   }
-  handled ??= await opts.orm.em.fork().transactional((em) => runBatch(opts, clock, claimed, sqlOf(em), em));
+  handled ??= await opts.orm.em.fork().transactional((em) => runBatch(opts, clock, mark, sqlOf(em), em));
   for (const line of handled.givenUp) opts.log.error(line);
   if (handled.queued) opts.deliveriesQueued?.();
   return { waiting: handled.waiting };
@@ -140,16 +143,13 @@ interface BatchOutcome extends HandledBatch {
   givenUp: string[];
 }
 
-/** The batch in the transaction of `db`; `em` (on the same transaction) runs what is not buffered, or null: NeedsEntityManager then. */
-async function runBatch(opts: BatchHandlerOptions, clock: () => Date, claimed: readonly ClaimedEvent[], db: Queryable, em: EntityManager | null): Promise<BatchOutcome> {
-  const ids = claimed.map((e) => e.id);
-  const now = clock();
-  // Marks the events processed first: the update locks them (a process that took them
-  // over after an expired lease waits here, then finds them processed) and the mark
-  // commits with everything they cause. An event waits while an earlier event of its
-  // ticket, outside the batch, is unprocessed.
-  const { rows } = await db.query(
-    `with batch as (
+/**
+ * Marks the events ($1) processed at $2; returns them with the definitions' version. The
+ * update locks them (a process that took them over after an expired lease waits here,
+ * then finds them processed) and the mark commits with everything they cause. An event
+ * waits while an earlier event of its ticket, outside the batch, is unprocessed.
+ */
+const MARK_SQL = `with batch as (
        update ticket_events t set processed_at = $2, locked_until = null
         where t.id = any($1::bigint[]) and t.processed_at is null
           and not exists (select 1 from ticket_events e
@@ -159,10 +159,21 @@ async function runBatch(opts: BatchHandlerOptions, clock: () => Date, claimed: r
      select b.id::text as id, b.kind, b.ticket_id::text as ticket_id, b.type, b.payload, b.tries, b.created_at,
             (select version::text from dispatch_definitions where id = 1) as version
        from batch b
-      order by b.id`,
-    [ids, now],
-  );
-  const events = rows as EventRow[];
+      order by b.id`;
+
+/** The claimed events and the time they are marked processed. */
+interface Mark {
+  ids: string[];
+  now: Date;
+}
+
+/**
+ * The batch in the transaction of `db`; `em` (on the same transaction) runs what is not
+ * buffered, or null: NeedsEntityManager then. `marked`: MARK_SQL's rows when the mark
+ * already ran in this transaction.
+ */
+async function runBatch(opts: BatchHandlerOptions, clock: () => Date, { ids, now }: Mark, db: Queryable, em: EntityManager | null, marked?: EventRow[]): Promise<BatchOutcome> {
+  const events = marked ?? ((await db.query(MARK_SQL, [ids, now])).rows as EventRow[]);
   let waiting = 0;
   if (events.length < ids.length) {
     const taken = new Set(events.map((e) => e.id));

@@ -39,8 +39,8 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock()): P
   prepareStatementsOf(pool);
   const plain = poolTransactions(pool);
   let plainCommits = 0;
-  const transactions: typeof plain = async (work) => {
-    const result = await plain(work);
+  const transactions: typeof plain = async (work, withBegin) => {
+    const result = await plain(work, withBegin);
     plainCommits++;
     return result;
   };
