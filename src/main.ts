@@ -126,14 +126,6 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     // the services resolvers and REST are handed (src/app-services.ts); deliveries below
     const users = createUserService({ db: withStatementOnError(pool), attemptInFlight: isAttemptInFlight });
     const runsApi = config.role !== 'worker';
-    // Tickets created here go to this process's dispatcher (created below) without a NOTIFY;
-    // once it stops, the other processes are told.
-    let dispatcherHere: Dispatcher | null = null;
-    const dispatchHere = async () => {
-      if (dispatcherHere?.wakeIfRunning()) return;
-      await announceTicketEvents(pool).catch((err) => log.error('could not wake the dispatchers of the other processes; their sweep finds the event', err));
-    };
-    const tickets = createTicketService({ db: withStatementOnError(pool), dispatchHere: runsApi ? dispatchHere : undefined });
     const customFields = createCustomFieldService();
     const rules = createRuleService();
     const webhooks = createWebhookService({ box: secretBox, userAgent: `deskhooks/${VERSION}`, rulesUsing: rules.usingWebhook, clock: opts.clock });
@@ -182,7 +174,19 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
           clock,
         })
       : null;
-    dispatcherHere = dispatcher;
+    // Ticket events committed without a NOTIFY (the dispatcher here takes them) are announced
+    // to the other processes' dispatchers when this one no longer takes work; a failure is
+    // logged, their sweep finds the events.
+    const announceElsewhere = () => announceTicketEvents(pool).catch((err) => log.error('could not wake the dispatchers of the other processes; their sweep finds the events', err));
+    // tickets created here go to this process's dispatcher without a NOTIFY
+    const tickets = createTicketService({
+      db: withStatementOnError(pool),
+      dispatchHere: dispatcher
+        ? async () => {
+            if (!dispatcher.wakeIfRunning()) await announceElsewhere();
+          }
+        : undefined,
+    });
     // the TIMER rules' timers fire where the dispatcher runs; several processes share them (timers.ts)
     const timers = dispatcher ? new TimerLoop({ db: withStatementOnError(pool), log, clock, raised: () => void dispatcher.wake() }) : null;
     if (worker) {
@@ -228,7 +232,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     onStop('job engine', () => jobs.stop());
     if (dispatcher) {
       // a wake-up it took while stopping is the other processes' to answer
-      onStop('dispatcher', () => dispatcher.stop().then(() => announceTicketEvents(pool).catch((err) => log.error('could not wake the dispatchers of the other processes', err))));
+      onStop('dispatcher', () => dispatcher.stop().then(announceElsewhere));
     }
     if (timers) onStop('timers', () => timers.stop());
     if (textIndexer) onStop('search text indexer', () => textIndexer.stop());

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Delivery, DeliveryAttempt, sqlOf, type Ticket, type Webhook } from '../db/index.js';
+import { Delivery, DeliveryAttempt, sqlOf, UUID_PATTERN, type Ticket, type Webhook } from '../db/index.js';
 import type { SecretBox } from '../crypto/index.js';
 import { addPost, systemActor } from '../helpdesk/index.js';
 import { badInput, notFound } from '../errors.js';
@@ -71,7 +71,7 @@ export interface DeliveryService {
   cancelMany(em: EntityManager, filter: DeliveryListFilter, dryRun: boolean): Promise<BulkResult>;
 }
 
-const isUuid = (v: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+const isUuid = (v: string) => UUID_PATTERN.test(v);
 
 export async function findDelivery(em: EntityManager, id: string): Promise<Delivery | null> {
   return isUuid(id) ? em.findOne(Delivery, { id }) : null;

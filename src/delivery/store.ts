@@ -31,7 +31,7 @@
  */
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Delivery, sqlOf } from '../db/index.js';
+import { Delivery, sqlOf, UUID_PATTERN } from '../db/index.js';
 import type { Queryable } from '../queue/index.js';
 import { type Continuation, type Decision, type DeliveryEventMessage, type DeliveryStatus, type MappingTarget, type RenderedRequest } from '../domain/index.js';
 import type { TemplateContext } from '../templates/index.js';
@@ -490,7 +490,6 @@ export async function cancelSelected(db: Queryable, selection: RowSelection, now
 
 // ---------------------------------------------------------------- reads
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Whether `id` names a delivery being attempted at this moment: claimed by a worker of
@@ -501,7 +500,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export async function isAttemptInFlight(db: Queryable, id: string | undefined): Promise<boolean> {
   const value = id?.trim();
-  if (!value || !UUID.test(value)) return false;
+  if (!value || !UUID_PATTERN.test(value)) return false;
   const { rows } = await db.query(`select 1 from deliveries where id = $1 and ${OPEN} and locked_until > now()`, [value]);
   return rows.length > 0;
 }
