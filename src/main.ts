@@ -144,6 +144,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       name: `deskhooks-${config.role}-${process.pid}`,
       // a retry is picked up within a quarter of the retry interval of its time
       pickupMs: config.retryIntervalMs / 4,
+      listener,
     });
     // the search texts of deliveries are written where deliveries are sent (text-indexer.ts)
     const textIndexer = runsWorker ? new DeliveryTextIndexer({ db: withStatementOnError(pool), log }) : null;

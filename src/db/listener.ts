@@ -41,8 +41,16 @@ export function createListener(connectionString: string, log: Logger, retryMs = 
         }
       }
     });
-    await c.connect();
-    for (const channel of handlers.keys()) await c.query(`listen "${channel.replace(/"/g, '')}"`);
+    try {
+      await c.connect();
+      for (const channel of handlers.keys()) await c.query(`listen "${channel.replace(/"/g, '')}"`);
+    } catch (err) {
+      // a connection that cannot listen is closed, not left open beside its replacement
+      c.end().catch(() => {});
+      throw err;
+    }
+    // stopped meanwhile: nothing would close it
+    if (stopped) return void (await c.end().catch(() => {}));
     client = c;
   };
 

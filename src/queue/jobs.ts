@@ -10,6 +10,7 @@ import { Agenda } from 'agenda';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import pg from 'pg';
 import type { Logger } from '../log.js';
+import { ListenerJobNotifications, type NotificationSource } from './job-notifications.js';
 
 export interface JobEngineOptions {
   pool: pg.Pool;
@@ -19,6 +20,11 @@ export interface JobEngineOptions {
   name: string;
   /** a timed wake-up runs at most this late (Agenda's processEvery, kept within 100 ms … 5 s) */
   pickupMs: number;
+  /**
+   * the process's LISTEN connection, for the PostgreSQL job store: a job saved in another
+   * process runs at once; without it, at the next pickup
+   */
+  listener?: NotificationSource;
 }
 
 export interface JobOptions {
@@ -46,23 +52,27 @@ export interface JobEngine {
   stop(): Promise<void>;
 }
 
+/** the channel of the job store's notifications, as @agendajs/postgres-backend names it */
+const JOBS_CHANNEL = 'agenda_jobs';
+
 export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine> {
   const { log } = opts;
   let backend: ConstructorParameters<typeof Agenda>[0]['backend'];
+  let notificationChannel: ListenerJobNotifications | undefined;
   if (opts.mongodbUrl) {
     const { MongoBackend } = await import('@agendajs/mongo-backend');
     backend = new MongoBackend({ address: opts.mongodbUrl, collection: 'deskhooks_jobs' });
   } else {
-    const pgBackend = new PostgresBackend({ pool: opts.pool, tableName: 'agenda_jobs', channelName: 'agenda_jobs' });
-    // without a listener, an error on Agenda's LISTEN connection (a database restart) kills the process
-    (pgBackend.notificationChannel as unknown as NodeJS.EventEmitter | undefined)?.on?.('error', (err: Error) =>
-      log.error('job engine notification channel error (it reconnects)', err.message),
-    );
-    backend = pgBackend;
+    // the backend's own notification channel can leak a pool connection (job-notifications.ts)
+    backend = new PostgresBackend({ pool: opts.pool, tableName: 'agenda_jobs', channelName: JOBS_CHANNEL, disableNotifications: true });
+    if (opts.listener) {
+      notificationChannel = new ListenerJobNotifications(opts.listener, opts.pool, JOBS_CHANNEL);
+      notificationChannel.on('error', (err: Error) => log.error('job engine notification error', err.message));
+    }
   }
   const processEvery = Math.min(5_000, Math.max(100, Math.floor(opts.pickupMs)));
   const connect = async () => {
-    const agenda = new Agenda({ backend, name: opts.name, processEvery, defaultLockLifetime: 60_000 });
+    const agenda = new Agenda({ backend, notificationChannel, name: opts.name, processEvery, defaultLockLifetime: 60_000 });
     agenda.on('error', (err: Error) => log.error('job engine error', err.message));
     await agenda.ready;
     return agenda;

@@ -3,11 +3,13 @@
  * uses it: a one-off wake-up at a time (runAt), a repeating sweep (every), stop(), and
  * two processes on one job store. Each test has a database of its own; the engines pick up
  * work every 100 ms, so a wake-up's slice is 100 ms and a repeat is the shortest Agenda
- * allows, 1 s.
+ * allows, 1 s. The last test's engine picks up every 5 s and hears saved jobs on the
+ * process's LISTEN connection.
  */
 import pg from 'pg';
 import { describe, expect, it as base } from 'vitest';
 import { createJobEngine, type JobEngine } from '../../src/queue/index.js';
+import { createListener } from '../../src/db/listener.js';
 import type { Logger } from '../../src/log.js';
 import { createTestDatabase } from '../support/db.js';
 import { waitFor } from '../support/wait.js';
@@ -16,6 +18,8 @@ const PICKUP_MS = 100;
 
 interface Engines {
   pool: pg.Pool;
+  /** the test's database */
+  url: string;
   /**
    * A job engine on the test's database with the jobs `setup` defines, started; stopped
    * when the test ends. `errors` collects what the engines logged.
@@ -37,6 +41,7 @@ const it = base.extend<{ jobs: Engines }>({
     try {
       await use({
         pool,
+        url: database.url,
         errors,
         engine: async (name, setup) => {
           const engine = await createJobEngine({ pool, log, name, pickupMs: PICKUP_MS });
@@ -188,4 +193,30 @@ describe.concurrent('job engine (PostgreSQL job store)', () => {
     expect(sweep.runs.slice(runsBeforeStop).map((r) => r.by)).toEqual(sweep.runs.slice(runsBeforeStop).map(() => 'b'));
     expect(jobs.errors).toEqual([]);
   });
+});
+
+it("with the process's listener: a wake-up saved for now runs at once, not at the engine's next pickup", async ({ jobs }) => {
+  const pickupMs = 5_000;
+  const log: Logger = { info: () => {}, debug: () => {}, error: (m) => void jobs.errors.push(m) };
+  const listener = createListener(jobs.url, log);
+  await listener.start();
+  try {
+    const wake = recorder();
+    const engine = await createJobEngine({ pool: jobs.pool, log, name: 'heard', pickupMs, listener });
+    try {
+      engine.define('wake', wake.run('heard'), { oneOff: true });
+      await engine.start();
+      // the engine's first pickup ran at its start; its next one is pickupMs later
+      const savedAt = Date.now();
+      engine.runAt('wake', new Date());
+      await waitFor(() => wake.runs.length === 1, { what: 'the wake-up to run', timeoutMs: 2 * pickupMs });
+      // at the end of its one-second slice, heard on the channel; a pickup would be seconds later
+      expect(wake.runs[0]!.at - savedAt).toBeLessThan(pickupMs - 2_000);
+      expect(jobs.errors).toEqual([]);
+    } finally {
+      await engine.stop();
+    }
+  } finally {
+    await listener.stop();
+  }
 });

@@ -1,0 +1,70 @@
+/**
+ * A TCP proxy on 127.0.0.1 in front of a PostgreSQL server that can drop a connection the
+ * moment its client sends a given statement: a database that goes away between a
+ * connection's start and its first statement, at a chosen place instead of by luck.
+ */
+import net from 'node:net';
+
+export interface PgProxy {
+  /** `url` with the proxy's host and port */
+  urlFor(url: string): string;
+  /**
+   * Drops the next `times` connections whose client sends a statement containing one of
+   * `texts` (as sent, case included), before the server sees it.
+   */
+  dropOn(texts: string[], times: number): void;
+  /** how many connections dropOn has dropped */
+  readonly dropped: number;
+  close(): Promise<void>;
+}
+
+export async function startPgProxy(target: string): Promise<PgProxy> {
+  const upstream = new URL(target);
+  const sockets = new Set<net.Socket>();
+  let patterns: Buffer[] = [];
+  let left = 0;
+  let dropped = 0;
+  const server = net.createServer((client) => {
+    const server = net.connect(Number(upstream.port), upstream.hostname);
+    for (const s of [client, server]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+    }
+    client.on('close', () => server.destroy());
+    server.on('close', () => client.destroy());
+    server.on('data', (chunk) => client.write(chunk));
+    client.on('data', (chunk: Buffer) => {
+      if (left > 0 && patterns.some((p) => chunk.includes(p))) {
+        left--;
+        dropped++;
+        client.destroy();
+        server.destroy();
+        return;
+      }
+      server.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    urlFor(url) {
+      const u = new URL(url);
+      u.hostname = '127.0.0.1';
+      u.port = String(port);
+      return u.toString();
+    },
+    dropOn(texts, times) {
+      patterns = texts.map((t) => Buffer.from(t));
+      left = times;
+    },
+    get dropped() {
+      return dropped;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
