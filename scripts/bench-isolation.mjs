@@ -19,15 +19,10 @@
  *   npm run bench:isolation -- --json       one JSON object
  *   options: --n=5000 --rate=500 --concurrency=64 --timeout-ms=2000 --rounds=3
  */
-import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../dist/db/embedded.js';
 import { openOrm } from '../dist/db/orm.js';
 import { createSender } from '../dist/delivery/send.js';
 import { createRetryPolicy } from '../dist/delivery/policy.js';
@@ -37,6 +32,7 @@ import { createSecretBox } from '../dist/crypto/secret-box.js';
 import { createLogger } from '../dist/log.js';
 import { createListener } from '../dist/db/listener.js';
 import { DELIVERIES_CHANNEL } from '../dist/delivery/store.js';
+import { benchDatabase, forkReceiver } from './bench-db.mjs';
 import { asJson, now, opt, pct, say, sleep } from './bench-cli.mjs';
 
 const N = opt('n', 5000);
@@ -46,26 +42,13 @@ const TIMEOUT_MS = opt('timeout-ms', 2000);
 const ROUNDS = opt('rounds', 3);
 
 // ---------------------------------------------------------------- set-up
-const dir = mkdtempSync(join(tmpdir(), 'deskhooks-bench-isolation-'));
-let embedded = null;
-let adminUrl = process.env.BENCH_DATABASE_URL;
-if (!adminUrl) {
-  embedded = await startEmbeddedPostgres({ dataDir: dir });
-  adminUrl = embedded.url;
-}
-const admin = new pg.Client({ connectionString: adminUrl });
-await admin.connect();
-const dbName = `bench_isolation_${Date.now()}`;
-await admin.query(`create database ${dbName}`);
-await admin.end();
-const dbUrl = new URL(adminUrl);
-dbUrl.pathname = `/${dbName}`;
-const url = dbUrl.toString();
+const database = await benchDatabase('isolation');
+const url = database.url;
 
 // B: answers at once, in its own process (scripts/bench-receiver.mjs)
-const receiverProc = fork(fileURLToPath(new URL('./bench-receiver.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-const ask = (msg) => new Promise((resolve) => { receiverProc.once('message', resolve); receiverProc.send(msg); });
-const { port: portB } = await new Promise((resolve) => receiverProc.once('message', resolve));
+const receiver = await forkReceiver();
+const { ask } = receiver;
+const portB = receiver.port;
 // A: never answers (its requests end when the sender's timeout aborts them)
 let arrivedA = 0;
 const silent = createServer((req) => {
@@ -237,7 +220,6 @@ await pool.end();
 await orm.close();
 silent.closeAllConnections();
 silent.close();
-receiverProc.send('exit');
-await embedded?.stop();
-rmSync(dir, { recursive: true, force: true });
+receiver.exit();
+await database.stop();
 process.exit(0);

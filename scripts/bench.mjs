@@ -18,17 +18,12 @@
  *   limit) that signs every attempt (Standard Webhooks) or not; compare the two drains.
  *   Without it the deliveries belong to no webhook.
  */
-import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Agent, request } from 'undici';
 import { Agenda } from 'agenda';
 import { PostgresBackend } from '@agendajs/postgres-backend';
-import { startEmbeddedPostgres } from '../dist/db/embedded.js';
 import { openOrm } from '../dist/db/orm.js';
 import { createSender } from '../dist/delivery/send.js';
 import { createRetryPolicy } from '../dist/delivery/policy.js';
@@ -39,6 +34,7 @@ import { createLogger } from '../dist/log.js';
 import { createListener } from '../dist/db/listener.js';
 import { DELIVERIES_CHANNEL } from '../dist/delivery/store.js';
 import { newSigningSecret } from '../dist/delivery/signing.js';
+import { benchDatabase, forkReceiver } from './bench-db.mjs';
 import { asJson, now, opt, pct, say, sleep, text } from './bench-cli.mjs';
 
 const N = opt('n', 5000);
@@ -49,25 +45,12 @@ const SIGNING = text('signing') ?? null;
 if (SIGNING !== null && SIGNING !== 'on' && SIGNING !== 'off') throw new Error('--signing takes on or off');
 
 // ---------------------------------------------------------------- set-up
-const dir = mkdtempSync(join(tmpdir(), 'deskhooks-bench-'));
-let embedded = null;
-let adminUrl = process.env.BENCH_DATABASE_URL;
-if (!adminUrl) {
-  embedded = await startEmbeddedPostgres({ dataDir: dir });
-  adminUrl = embedded.url;
-}
-const admin = new pg.Client({ connectionString: adminUrl });
-await admin.connect();
-const dbName = `bench_${Date.now()}`;
-await admin.query(`create database ${dbName}`);
-await admin.end();
-const dbUrl = new URL(adminUrl);
-dbUrl.pathname = `/${dbName}`;
-const url = dbUrl.toString();
+const database = await benchDatabase('main');
+const url = database.url;
 
-const receiverProc = fork(fileURLToPath(new URL('./bench-receiver.mjs', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-const ask = (msg) => new Promise((resolve) => { receiverProc.once('message', resolve); receiverProc.send(msg); });
-const { port } = await new Promise((resolve) => receiverProc.once('message', resolve));
+const receiver = await forkReceiver();
+const { ask } = receiver;
+const port = receiver.port;
 const target = `http://127.0.0.1:${port}/hook`;
 const waitArrivals = async (n, timeoutMs) => {
   const deadline = Date.now() + timeoutMs;
@@ -248,7 +231,6 @@ await worker.stop(1000);
 await listener.stop();
 await pool.end();
 await orm.close();
-receiverProc.send('exit'); // it closes and exits; no answer to wait for
-await embedded?.stop();
-rmSync(dir, { recursive: true, force: true });
+receiver.exit();
+await database.stop();
 process.exit(0);
