@@ -1,11 +1,14 @@
 /**
  * The process's LISTEN connection (src/db/listener.ts) leaves no session open when it
- * cannot listen. (Its reconnects after a restart: db-restart.test.ts, lost-listen.test.ts.)
+ * cannot listen, or when it is stopped while it reconnects. (Its reconnects after a
+ * restart: db-restart.test.ts, lost-listen.test.ts.)
  */
 import pg from 'pg';
 import { expect, it } from 'vitest';
 import { createListener } from '../../src/db/listener.js';
 import { createTestDatabase } from '../support/db.js';
+import { startPgProxy } from '../support/pg-proxy.js';
+import { waitFor } from '../support/wait.js';
 
 const quiet = { info: () => {}, debug: () => {}, error: () => {} };
 
@@ -25,6 +28,35 @@ it('a LISTEN the server refuses: start fails, and its connection is closed', asy
     expect(await others()).toBe(0);
   } finally {
     await observer.end();
+    await db.drop();
+  }
+});
+
+it('stopped while it reconnects: the connection it was opening is closed once it opens', async () => {
+  const db = await createTestDatabase();
+  const proxy = await startPgProxy(db.url);
+  const observer = new pg.Client({ connectionString: db.url });
+  await observer.connect();
+  const sessions = async () => (await observer.query(`select count(*)::int as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db.name])).rows[0].n as number;
+  try {
+    const listener = createListener(proxy.urlFor(db.url), quiet, 20);
+    listener.on('somewhere', () => {});
+    await listener.start();
+    // the server ends its session; the connection that replaces it waits at the proxy
+    proxy.hold();
+    await observer.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db.name]);
+    await waitFor(() => !listener.connected, { what: 'the listener to notice' });
+    await waitFor(() => proxy.waiting > 0, { what: 'its new connection to reach the proxy' });
+    await listener.stop();
+    const listens = proxy.count('listen "');
+    proxy.release();
+    // the connection opens and listens, then sees the stop and closes
+    await waitFor(() => listens() === 1, { what: 'the held connection to listen' });
+    await waitFor(async () => (await sessions()) === 0, { what: 'no session left (the server notices a closed one a moment later)', timeoutMs: 5_000 });
+    expect(listener.connected).toBe(false);
+  } finally {
+    await observer.end();
+    await proxy.close();
     await db.drop();
   }
 });

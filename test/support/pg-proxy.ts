@@ -15,6 +15,13 @@ export interface PgProxy {
   dropOn(texts: string[], times: number): void;
   /** how many connections dropOn has dropped */
   readonly dropped: number;
+  /** new connections wait, unanswered, until release() (a server slow to accept them) */
+  hold(): void;
+  release(): void;
+  /** connections waiting for release() */
+  readonly waiting: number;
+  /** how many times a client sends a statement containing `text` from now on (as sent, case included) */
+  count(text: string): () => number;
   close(): Promise<void>;
 }
 
@@ -24,7 +31,22 @@ export async function startPgProxy(target: string): Promise<PgProxy> {
   let patterns: Buffer[] = [];
   let left = 0;
   let dropped = 0;
-  const server = net.createServer((client) => {
+  let held: (() => void)[] | null = null;
+  const counted: { text: Buffer; n: number }[] = [];
+  const proxy = net.createServer((client) => {
+    if (held) {
+      client.pause();
+      client.on('error', () => {});
+      sockets.add(client);
+      held.push(() => {
+        forward(client);
+        client.resume();
+      });
+      return;
+    }
+    forward(client);
+  });
+  const forward = (client: net.Socket) => {
     const server = net.connect(Number(upstream.port), upstream.hostname);
     for (const s of [client, server]) {
       sockets.add(s);
@@ -35,6 +57,7 @@ export async function startPgProxy(target: string): Promise<PgProxy> {
     server.on('close', () => client.destroy());
     server.on('data', (chunk) => client.write(chunk));
     client.on('data', (chunk: Buffer) => {
+      for (const c of counted) if (chunk.includes(c.text)) c.n++;
       if (left > 0 && patterns.some((p) => chunk.includes(p))) {
         left--;
         dropped++;
@@ -44,9 +67,9 @@ export async function startPgProxy(target: string): Promise<PgProxy> {
       }
       server.write(chunk);
     });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
+  };
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const port = (proxy.address() as net.AddressInfo).port;
   return {
     urlFor(url) {
       const u = new URL(url);
@@ -61,10 +84,26 @@ export async function startPgProxy(target: string): Promise<PgProxy> {
     get dropped() {
       return dropped;
     },
+    hold() {
+      held ??= [];
+    },
+    release() {
+      const waiting = held ?? [];
+      held = null;
+      for (const go of waiting) go();
+    },
+    get waiting() {
+      return held?.length ?? 0;
+    },
+    count(text) {
+      const c = { text: Buffer.from(text), n: 0 };
+      counted.push(c);
+      return () => c.n;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
-        server.close(() => resolve());
+        proxy.close(() => resolve());
       }),
   };
 }
