@@ -21,8 +21,8 @@ export interface JobEngineOptions {
   /** a timed wake-up runs at most this late (Agenda's processEvery, kept within 100 ms … 5 s) */
   pickupMs: number;
   /**
-   * the process's LISTEN connection, for the PostgreSQL job store: a job saved in another
-   * process runs at once; without it, at the next pickup
+   * the process's LISTEN connection, for the PostgreSQL job store: a job saved for now by
+   * any process runs at once; without it, at the next pickup
    */
   listener?: NotificationSource;
 }
