@@ -1,5 +1,35 @@
 /** Rules as the console edits them, and their RuleInput (updateRule replaces the whole definition). */
+import { graphql } from './gql';
 import type { ActionType, ConditionOperator, MatchType, RuleInput, TicketEvent } from './gql/graphql';
+
+/** A rule's whole definition as the list and the editor read it (what formOf needs, with the names they show). */
+export const RuleDefinition = graphql(`
+  fragment ConsoleRuleDefinition on Rule {
+    id
+    name
+    description
+    enabled
+    position
+    continueAfterMatch
+    events
+    match
+    conditions {
+      field
+      operator
+      value
+    }
+    actions {
+      type
+      webhook {
+        id
+        name
+      }
+      field
+      value
+      awaitResponse
+    }
+  }
+`);
 
 export interface RuleActionRow {
   type: ActionType;

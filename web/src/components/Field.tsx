@@ -1,5 +1,5 @@
 /** A labelled control with its error (from the server's extensions.field) linked by aria-describedby. */
-import type { ReactNode } from 'react';
+import type { InputHTMLAttributes, ReactNode } from 'react';
 
 /** The element id of an input field named as the server names it (`url`, `headers[0].value`, `conditions[1].field`). */
 export const fieldId = (prefix: string, field: string) => `${prefix}-${field.replace(/[^a-zA-Z0-9]+/g, '-')}`;
@@ -20,13 +20,73 @@ export function FieldError({ id, error }: { id: string; error: string | undefine
   );
 }
 
-export function Field({ id, label, error, hint, children }: { id: string; label: string; error?: string; hint?: ReactNode; children: ReactNode }) {
+/**
+ * A control with its label before it and its error after it; `grow` lets it take the row's
+ * remaining width. `hint` stands between the control and the error: give it an id that the
+ * control's describedBy names.
+ */
+export function Field({
+  id,
+  label,
+  error,
+  hint,
+  grow,
+  children,
+}: {
+  id: string;
+  label: string;
+  error?: string;
+  hint?: ReactNode;
+  grow?: boolean;
+  children: ReactNode;
+}) {
   return (
-    <div className="field">
+    <div className={grow ? 'field grow' : 'field'}>
       <label htmlFor={id}>{label}</label>
       {children}
-      {hint ? <div className="hint">{hint}</div> : null}
+      {hint}
       <FieldError id={id} error={error} />
     </div>
+  );
+}
+
+type InputFieldProps = { id: string; label: string; error?: string; hint?: ReactNode; grow?: boolean; alsoDescribedBy?: string | false } & Omit<
+  InputHTMLAttributes<HTMLInputElement>,
+  'id'
+>;
+
+/** A Field whose control is an input, tied to its error and to `alsoDescribedBy` (a hint's id, when it is shown); the rest are the input's. */
+export function InputField({ id, label, error, hint, grow, alsoDescribedBy, ...input }: InputFieldProps) {
+  return (
+    <Field id={id} label={label} error={error} hint={hint} grow={grow}>
+      <input {...describedBy(id, error, alsoDescribedBy)} {...input} />
+    </Field>
+  );
+}
+
+/** A Field whose control picks one of `options`, each shown as it is named (an enum's values). */
+export function SelectField<Option extends string>({
+  id,
+  label,
+  error,
+  value,
+  options,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  error?: string;
+  value: Option;
+  options: readonly Option[];
+  onChange: (value: Option) => void;
+}) {
+  return (
+    <Field id={id} label={label} error={error}>
+      <select {...describedBy(id, error)} value={value} onChange={(e) => onChange(e.target.value as Option)}>
+        {options.map((o) => (
+          <option key={o}>{o}</option>
+        ))}
+      </select>
+    </Field>
   );
 }

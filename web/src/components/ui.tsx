@@ -1,4 +1,4 @@
-/** Small shared pieces: page titles, loading and error states, dates, status text. */
+/** Small shared pieces: page titles, loading and error states, action outcomes, tables, dates, status text. */
 import { useEffect, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { Link } from 'wouter';
@@ -50,6 +50,52 @@ export function NotFound({ kind, id, list, listName, error }: { kind: string; id
         There is no {kind} {id}. <Link href={list}>Back to {listName}</Link>
       </p>
     </>
+  );
+}
+
+/** A list page's header with its "New …" button (a link styled as a button). */
+export function ListHeader({ title, newHref, newLabel }: { title: string; newHref: string; newLabel: string }) {
+  return (
+    <PageHeader title={title}>
+      <Link href={newHref} className="button">
+        {newLabel}
+      </Link>
+    </PageHeader>
+  );
+}
+
+/** The outcome of an action on the page: its problem as an alert, what it did as a status (kept in the page, so it is announced). */
+export function ActionOutcome({ problem, status }: { problem: string | null; status: string | null }) {
+  return (
+    <>
+      {problem ? (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      ) : null}
+      <p role="status" className="status">
+        {status}
+      </p>
+    </>
+  );
+}
+
+/** A table with a caption for assistive technology only and a header cell per column; the rows are the children. */
+export function Table({ caption, columns, children }: { caption: string; columns: readonly string[]; children: ReactNode }) {
+  return (
+    <table>
+      <caption className="visually-hidden">{caption}</caption>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th key={c} scope="col">
+              {c}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
   );
 }
 

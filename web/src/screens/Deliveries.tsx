@@ -7,7 +7,7 @@ import { useQuery, useSubscription } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { DeliveryStatus } from '../gql/graphql';
-import { DateTime, DeliveryStatusBadge, Loading, PageHeader, QueryError } from '../components/ui';
+import { DateTime, DeliveryStatusBadge, Loading, PageHeader, QueryError, Table } from '../components/ui';
 
 const DeliveriesQuery = graphql(`
   query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {
@@ -224,37 +224,24 @@ export function Deliveries({ admin }: { admin: boolean }) {
                 : `Showing ${firstShown}–${firstShown + data.nodes.length - 1} of ${data.totalCount} deliveries, newest first.`}
             </p>
             {data.nodes.length ? (
-              <table>
-                <caption className="visually-hidden">Deliveries, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Delivery</th>
-                    <th scope="col">Webhook</th>
-                    <th scope="col">Ticket</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Attempts</th>
-                    <th scope="col">Created</th>
+              <Table caption="Deliveries, newest first" columns={['Delivery', 'Webhook', 'Ticket', 'Status', 'Attempts', 'Created']}>
+                {data.nodes.map((d) => (
+                  <tr key={d.id}>
+                    <th scope="row">
+                      <Link href={`/deliveries/${d.id}`}>Delivery {d.id.slice(0, 8)}</Link>
+                    </th>
+                    <td>{webhookLabel(d)}</td>
+                    <td>{d.ticket ? <Link href={`/tickets/${d.ticket.id}`}>#{d.ticket.id}</Link> : <span className="muted">—</span>}</td>
+                    <td>
+                      <DeliveryStatusBadge status={d.status} />
+                    </td>
+                    <td>{d.attemptCount}</td>
+                    <td>
+                      <DateTime value={d.createdAt} />
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {data.nodes.map((d) => (
-                    <tr key={d.id}>
-                      <th scope="row">
-                        <Link href={`/deliveries/${d.id}`}>Delivery {d.id.slice(0, 8)}</Link>
-                      </th>
-                      <td>{webhookLabel(d)}</td>
-                      <td>{d.ticket ? <Link href={`/tickets/${d.ticket.id}`}>#{d.ticket.id}</Link> : <span className="muted">—</span>}</td>
-                      <td>
-                        <DeliveryStatusBadge status={d.status} />
-                      </td>
-                      <td>{d.attemptCount}</td>
-                      <td>
-                        <DateTime value={d.createdAt} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                ))}
+              </Table>
             ) : null}
             <nav aria-label="Delivery pages" className="pager">
               <button

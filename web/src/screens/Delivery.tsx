@@ -7,7 +7,7 @@ import { useRef, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
-import { DateTime, DeliveryStatusBadge, Loading, NotFound, PageHeader, prettyBody } from '../components/ui';
+import { ActionOutcome, DateTime, DeliveryStatusBadge, Loading, NotFound, PageHeader, prettyBody } from '../components/ui';
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
 import { setFlash, takeFlash } from '../flash';
@@ -200,14 +200,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
           ) : null}
         </div>
       ) : null}
-      {problem ? (
-        <p role="alert" className="error">
-          {problem}
-        </p>
-      ) : null}
-      <p role="status" className="status">
-        {status}
-      </p>
+      <ActionOutcome problem={problem} status={status} />
 
       <section aria-labelledby="request-heading">
         <h2 id="request-heading">Request</h2>

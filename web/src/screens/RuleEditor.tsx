@@ -2,44 +2,19 @@
  * Creates or edits a rule: events, match, conditions whose field, operator and value pickers
  * come from ruleFields, and actions (SEND_WEBHOOK with its webhook and "Await response").
  */
-import { useEffect, useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
 import type { ActionType, ConditionOperator, MatchType, TicketEvent } from '../gql/graphql';
-import { fieldProblems, type GraphQLErrorShape } from '../client';
-import { Loading, NotFound, PageHeader, QueryError } from '../components/ui';
-import { FieldError, describedBy, fieldId } from '../components/Field';
+import { Field, FieldError, InputField, describedBy } from '../components/Field';
+import { EditorForm, EditorHeader, RemoveRowButton, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { NO_VALUE_OPERATORS, formOf, ruleInput, type RuleActionRow, type RuleForm } from '../rules';
-import { RulesQuery, eventText } from './Rules';
-import { setFlash, takeFlash } from '../flash';
+import { RulesQuery, SaveRule, eventText } from './Rules';
 
 const RuleQuery = graphql(`
   query ConsoleRule($id: ID!) {
     rule(id: $id) {
-      id
-      name
-      description
-      enabled
-      position
-      continueAfterMatch
-      events
-      match
-      conditions {
-        field
-        operator
-        value
-      }
-      actions {
-        type
-        webhook {
-          id
-          name
-        }
-        field
-        value
-        awaitResponse
-      }
+      ...ConsoleRuleDefinition
     }
   }
 `);
@@ -85,14 +60,6 @@ const RuleFieldsQuery = graphql(`
 const CreateRule = graphql(`
   mutation ConsoleCreateRule($input: RuleInput!) {
     createRule(input: $input) {
-      id
-    }
-  }
-`);
-
-const UpdateRule = graphql(`
-  mutation ConsoleSaveRule($id: ID!, $input: RuleInput!) {
-    updateRule(id: $id, input: $input) {
       id
     }
   }
@@ -150,30 +117,19 @@ const EMPTY: RuleForm = {
   actions: [NEW_ACTION],
 };
 
-const P = 'rule';
+const saveSummary = (n: number) => `The rule was not saved: ${n || 1} ${n === 1 ? 'problem' : 'problems'}.`;
 
 export function RuleEditor({ id }: { id: string | null }) {
-  const [, navigate] = useLocation();
   const [stored] = useQuery({ query: RuleQuery, variables: { id: id ?? '' }, pause: !id, requestPolicy: 'network-only' });
   const [support] = useQuery({ query: RuleSupportQuery });
   const [fields] = useQuery({ query: RuleFieldsQuery });
   const [all] = useQuery({ query: RulesQuery, pause: id !== null });
   const [, create] = useMutation(CreateRule);
-  const [, update] = useMutation(UpdateRule);
-
-  const [form, setForm] = useState<RuleForm>(EMPTY);
-  const [loaded, setLoaded] = useState(id === null);
-  const [errors, setErrors] = useState<Map<string, string>>(new Map());
-  const [formError, setFormError] = useState<string | null>(null);
-  const [status, setStatus] = useState<string | null>(() => takeFlash());
-  const [saving, setSaving] = useState(false);
+  const [, update] = useMutation(SaveRule);
 
   const rule = stored.data?.rule;
-  useEffect(() => {
-    if (!rule || loaded) return;
-    setForm(formOf(rule));
-    setLoaded(true);
-  }, [rule, loaded]);
+  const editor = useDefinitionEditor({ noun: 'rule', id, stored: rule, empty: EMPTY, formOf, summary: saveSummary });
+  const { form, setForm, set, fid, err, formError, status, saving } = editor;
 
   const ruleFields = fields.data?.ruleFields ?? null;
   const fieldInfo = (name: string) => ruleFields?.find((f) => f.name === name);
@@ -182,94 +138,49 @@ export function RuleEditor({ id }: { id: string | null }) {
   const staff = (support.data?.users ?? []).filter((u) => u.role !== 'CLIENT');
   const customFields = support.data?.customFields ?? [];
 
-  const set = <K extends keyof RuleForm>(key: K, value: RuleForm[K]) => setForm((f) => ({ ...f, [key]: value }));
-  const setCondition = (i: number, patch: Partial<RuleForm['conditions'][number]>) =>
-    setForm((f) => ({ ...f, conditions: f.conditions.map((c, j) => (j === i ? { ...c, ...patch } : c)) }));
-  const setAction = (i: number, patch: Partial<RuleActionRow>) =>
-    setForm((f) => ({ ...f, actions: f.actions.map((a, j) => (j === i ? { ...a, ...patch } : a)) }));
+  const setCondition = (i: number, patch: Partial<RuleForm['conditions'][number]>) => setForm((f) => ({ ...f, conditions: patchRow(f.conditions, i, patch) }));
+  const setAction = (i: number, patch: Partial<RuleActionRow>) => setForm((f) => ({ ...f, actions: patchRow(f.actions, i, patch) }));
 
   function addCondition() {
     const first = ruleFields?.[0];
     setForm((f) => ({ ...f, conditions: [...f.conditions, { field: first?.name ?? '', operator: first?.operators[0] ?? 'EQUALS', value: '' }] }));
     const n = form.conditions.length;
-    setTimeout(() => document.getElementById(fieldId(P, `conditions[${n}].field`))?.focus(), 0);
+    setTimeout(() => document.getElementById(fid(`conditions[${n}].field`))?.focus(), 0);
   }
 
   function addAction() {
     setForm((f) => ({ ...f, actions: [...f.actions, NEW_ACTION] }));
     const n = form.actions.length;
-    setTimeout(() => document.getElementById(fieldId(P, `actions[${n}].type`))?.focus(), 0);
+    setTimeout(() => document.getElementById(fid(`actions[${n}].type`))?.focus(), 0);
   }
 
   async function save(e: FormEvent) {
-    e.preventDefault();
-    setSaving(true);
-    setStatus(null);
-    setFormError(null);
     // a new rule goes to the end of the order
     const position = id ? form.position : Math.max(0, ...(all.data?.rules ?? []).map((r) => r.position)) + 1;
     const input = ruleInput({ ...form, position });
-    const result = id ? await update({ id, input }) : await create({ input });
-    setSaving(false);
-    if (result.error) {
-      const problems = fieldProblems(result.error.graphQLErrors as readonly GraphQLErrorShape[]);
-      setErrors(problems);
-      const unplaced = [...problems.keys()].filter((f) => !document.getElementById(fieldId(P, f)));
-      setFormError(
-        [
-          `The rule was not saved: ${problems.size || 1} ${problems.size === 1 ? 'problem' : 'problems'}.`,
-          ...unplaced.map((f) => `${f}: ${problems.get(f)}`),
-          problems.size ? null : (result.error.graphQLErrors[0]?.message ?? result.error.message),
-        ]
-          .filter(Boolean)
-          .join(' '),
-      );
-      const first = [...problems.keys()].map((f) => document.getElementById(fieldId(P, f))).find(Boolean);
-      setTimeout(() => first?.focus(), 0);
-      return;
-    }
-    setErrors(new Map());
-    if (!id) {
-      setFlash('Rule created.');
-      navigate(`/rules/${(result.data as { createRule: { id: string } }).createRule.id}`, { replace: true });
-      return;
-    }
-    setStatus('Rule saved.');
+    await editor.save(e, {
+      create: () => create({ input }),
+      createdId: (data) => data.createRule.id,
+      update: (id) => update({ id, input }),
+    });
   }
 
-  if (id && stored.fetching && !rule) return <Loading what="the rule" />;
-  if (id && stored.data && !rule) {
-    return <NotFound kind="rule" id={id} list="/rules" listName="rules" />;
-  }
-
-  const err = (field: string) => errors.get(field);
-  const fid = (field: string) => fieldId(P, field);
+  const unavailable = editor.unavailable(stored);
+  if (unavailable) return unavailable;
 
   return (
     <>
-      <PageHeader title={id ? `Rule: ${rule?.name ?? ''}` : 'New rule'}>
-        <Link href="/rules">All rules</Link>
-      </PageHeader>
-      <QueryError error={stored.error ?? support.error} />
-      <form className="editor" onSubmit={save} noValidate aria-label="Rule">
-        <div role="alert" className="error">
-          {formError}
-        </div>
-        <div className="field">
-          <label htmlFor={fid('name')}>Name</label>
-          <input {...describedBy(fid('name'), err('name'))} value={form.name} onChange={(e) => set('name', e.target.value)} />
-          <FieldError id={fid('name')} error={err('name')} />
-        </div>
-        <div className="field">
-          <label htmlFor={fid('description')}>Description</label>
+      <EditorHeader noun="rule" id={id} name={rule?.name} error={stored.error ?? support.error} />
+      <EditorForm noun="rule" error={formError} onSubmit={save}>
+        <InputField id={fid('name')} label="Name" error={err('name')} value={form.name} onChange={(e) => set('name', e.target.value)} />
+        <Field id={fid('description')} label="Description" error={err('description')}>
           <textarea
             {...describedBy(fid('description'), err('description'))}
             rows={2}
             value={form.description}
             onChange={(e) => set('description', e.target.value)}
           />
-          <FieldError id={fid('description')} error={err('description')} />
-        </div>
+        </Field>
         <div className="row">
           <div className="field check">
             <input id={fid('enabled')} type="checkbox" checked={form.enabled} onChange={(e) => set('enabled', e.target.checked)} />
@@ -314,7 +225,7 @@ export function RuleEditor({ id }: { id: string | null }) {
             </select>
           </div>
           {fields.error && form.conditions.length ? (
-            <p className="hint" id={`${P}-fields-unavailable`}>
+            <p className="hint" id={fid('fields-unavailable')}>
               This server does not list the condition fields: type a field name such as priority, status, requester.email or custom.&lt;key&gt;.
             </p>
           ) : null}
@@ -330,8 +241,18 @@ export function RuleEditor({ id }: { id: string | null }) {
             return (
               <fieldset key={i} className="row condition">
                 <legend>Condition {i + 1}</legend>
-                <div className="field">
-                  <label htmlFor={fId}>Field</label>
+                <Field
+                  id={fId}
+                  label="Field"
+                  error={err(`conditions[${i}].field`)}
+                  hint={
+                    info ? (
+                      <span id={descId} className="hint">
+                        {info.description}
+                      </span>
+                    ) : null
+                  }
+                >
                   {ruleFields ? (
                     <select
                       {...describedBy(fId, err(`conditions[${i}].field`), info && descId)}
@@ -360,15 +281,8 @@ export function RuleEditor({ id }: { id: string | null }) {
                       spellCheck={false}
                     />
                   )}
-                  {info ? (
-                    <span id={descId} className="hint">
-                      {info.description}
-                    </span>
-                  ) : null}
-                  <FieldError id={fId} error={err(`conditions[${i}].field`)} />
-                </div>
-                <div className="field">
-                  <label htmlFor={oId}>Operator</label>
+                </Field>
+                <Field id={oId} label="Operator" error={err(`conditions[${i}].operator`)}>
                   <select
                     {...describedBy(oId, err(`conditions[${i}].operator`))}
                     value={c.operator}
@@ -381,11 +295,9 @@ export function RuleEditor({ id }: { id: string | null }) {
                       </option>
                     ))}
                   </select>
-                  <FieldError id={oId} error={err(`conditions[${i}].operator`)} />
-                </div>
+                </Field>
                 {needsValue ? (
-                  <div className="field grow">
-                    <label htmlFor={vId}>Value</label>
+                  <Field id={vId} label="Value" error={err(`conditions[${i}].value`)} grow>
                     {info && info.options.length ? (
                       <select {...describedBy(vId, err(`conditions[${i}].value`))} value={c.value} onChange={(e) => setCondition(i, { value: e.target.value })}>
                         <option value="">Choose a value</option>
@@ -400,21 +312,9 @@ export function RuleEditor({ id }: { id: string | null }) {
                         onChange={(e) => setCondition(i, { value: e.target.value })}
                       />
                     )}
-                    <FieldError id={vId} error={err(`conditions[${i}].value`)} />
-                  </div>
+                  </Field>
                 ) : null}
-                <button
-                  type="button"
-                  className="secondary"
-                  onClick={() =>
-                    set(
-                      'conditions',
-                      form.conditions.filter((_, j) => j !== i),
-                    )
-                  }
-                >
-                  Remove condition {i + 1}
-                </button>
+                <RemoveRowButton label={`Remove condition ${i + 1}`} onRemove={() => set('conditions', withoutRow(form.conditions, i))} />
               </fieldset>
             );
           })}
@@ -432,8 +332,7 @@ export function RuleEditor({ id }: { id: string | null }) {
             const vId = fid(`actions[${i}].value`);
             const aId = fid(`actions[${i}].awaitResponse`);
             const valueField = (label: string, control: 'text' | 'textarea' | string[]) => (
-              <div className="field grow">
-                <label htmlFor={vId}>{label}</label>
+              <Field id={vId} label={label} error={err(`actions[${i}].value`)} grow>
                 {control === 'textarea' ? (
                   <textarea
                     {...describedBy(vId, err(`actions[${i}].value`))}
@@ -451,14 +350,12 @@ export function RuleEditor({ id }: { id: string | null }) {
                     ))}
                   </select>
                 )}
-                <FieldError id={vId} error={err(`actions[${i}].value`)} />
-              </div>
+              </Field>
             );
             return (
               <fieldset key={i} className="row action">
                 <legend>Action {i + 1}</legend>
-                <div className="field">
-                  <label htmlFor={tId}>Action</label>
+                <Field id={tId} label="Action" error={err(`actions[${i}].type`)}>
                   <select
                     {...describedBy(tId, err(`actions[${i}].type`))}
                     value={a.type}
@@ -470,12 +367,10 @@ export function RuleEditor({ id }: { id: string | null }) {
                       </option>
                     ))}
                   </select>
-                  <FieldError id={tId} error={err(`actions[${i}].type`)} />
-                </div>
+                </Field>
                 {a.type === 'SEND_WEBHOOK' ? (
                   <>
-                    <div className="field">
-                      <label htmlFor={wId}>Webhook</label>
+                    <Field id={wId} label="Webhook" error={err(`actions[${i}].webhookId`)}>
                       <select
                         {...describedBy(wId, err(`actions[${i}].webhookId`))}
                         value={a.webhookId}
@@ -488,8 +383,7 @@ export function RuleEditor({ id }: { id: string | null }) {
                           </option>
                         ))}
                       </select>
-                      <FieldError id={wId} error={err(`actions[${i}].webhookId`)} />
-                    </div>
+                    </Field>
                     <div className="field check">
                       <input
                         id={aId}
@@ -509,8 +403,7 @@ export function RuleEditor({ id }: { id: string | null }) {
                 {a.type === 'SET_STATUS' ? valueField('Status', STATUSES) : null}
                 {a.type === 'SET_PRIORITY' ? valueField('Priority', PRIORITIES) : null}
                 {a.type === 'SET_ASSIGNEE' ? (
-                  <div className="field grow">
-                    <label htmlFor={vId}>Assignee</label>
+                  <Field id={vId} label="Assignee" error={err(`actions[${i}].value`)} grow>
                     <select {...describedBy(vId, err(`actions[${i}].value`))} value={a.value} onChange={(e) => setAction(i, { value: e.target.value })}>
                       <option value="">Choose a staff member</option>
                       {staff.map((u) => (
@@ -519,13 +412,11 @@ export function RuleEditor({ id }: { id: string | null }) {
                         </option>
                       ))}
                     </select>
-                    <FieldError id={vId} error={err(`actions[${i}].value`)} />
-                  </div>
+                  </Field>
                 ) : null}
                 {a.type === 'SET_CUSTOM_FIELD' ? (
                   <>
-                    <div className="field">
-                      <label htmlFor={fId}>Custom field key</label>
+                    <Field id={fId} label="Custom field key" error={err(`actions[${i}].field`)}>
                       <select {...describedBy(fId, err(`actions[${i}].field`))} value={a.field} onChange={(e) => setAction(i, { field: e.target.value })}>
                         <option value="">Choose a custom field</option>
                         {customFields.map((f) => (
@@ -534,24 +425,12 @@ export function RuleEditor({ id }: { id: string | null }) {
                           </option>
                         ))}
                       </select>
-                      <FieldError id={fId} error={err(`actions[${i}].field`)} />
-                    </div>
+                    </Field>
                     {valueField('Value', 'text')}
                   </>
                 ) : null}
                 {form.actions.length > 1 ? (
-                  <button
-                    type="button"
-                    className="secondary"
-                    onClick={() =>
-                      set(
-                        'actions',
-                        form.actions.filter((_, j) => j !== i),
-                      )
-                    }
-                  >
-                    Remove action {i + 1}
-                  </button>
+                  <RemoveRowButton label={`Remove action ${i + 1}`} onRemove={() => set('actions', withoutRow(form.actions, i))} />
                 ) : null}
               </fieldset>
             );
@@ -570,7 +449,7 @@ export function RuleEditor({ id }: { id: string | null }) {
         <div role="status" className="status">
           {status}
         </div>
-      </form>
+      </EditorForm>
     </>
   );
 }

@@ -3,35 +3,13 @@ import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
-import { Loading, PageHeader, QueryError } from '../components/ui';
+import { ActionOutcome, ListHeader, Loading, QueryError } from '../components/ui';
 import { formOf, ruleInput } from '../rules';
 
 export const RulesQuery = graphql(`
   query ConsoleRules {
     rules {
-      id
-      name
-      description
-      enabled
-      position
-      continueAfterMatch
-      events
-      match
-      conditions {
-        field
-        operator
-        value
-      }
-      actions {
-        type
-        webhook {
-          id
-          name
-        }
-        field
-        value
-        awaitResponse
-      }
+      ...ConsoleRuleDefinition
     }
   }
 `);
@@ -101,23 +79,12 @@ export function Rules() {
 
   return (
     <>
-      <PageHeader title="Rules">
-        <Link href="/rules/new" className="button">
-          New rule
-        </Link>
-      </PageHeader>
+      <ListHeader title="Rules" newHref="/rules/new" newLabel="New rule" />
       <p className="muted">
         The dispatcher checks the rules from the top; the first that matches runs, and the next ones only when it continues after a match.
       </p>
       <QueryError error={error} />
-      {problem ? (
-        <p role="alert" className="error">
-          {problem}
-        </p>
-      ) : null}
-      <p role="status" className="status">
-        {status}
-      </p>
+      <ActionOutcome problem={problem} status={status} />
       {fetching && !data ? <Loading what="rules" /> : null}
       {data && rules.length === 0 ? <p>No rules yet. Create one with “New rule”.</p> : null}
       <ol className="rule-list" aria-label="Rules in order">

@@ -2,7 +2,7 @@ import { useQuery } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { TicketStatus } from '../gql/graphql';
-import { DateTime, Loading, PageHeader, QueryError } from '../components/ui';
+import { DateTime, Loading, PageHeader, QueryError, Table } from '../components/ui';
 
 const TicketsQuery = graphql(`
   query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {
@@ -59,35 +59,22 @@ export function Tickets() {
       {fetching && !data ? <Loading what="tickets" /> : null}
       {data && tickets.length === 0 ? <p>No tickets.</p> : null}
       {tickets.length ? (
-        <table>
-          <caption className="visually-hidden">Tickets</caption>
-          <thead>
-            <tr>
-              <th scope="col">Ticket</th>
-              <th scope="col">Status</th>
-              <th scope="col">Priority</th>
-              <th scope="col">Requester</th>
-              <th scope="col">Assignee</th>
-              <th scope="col">Updated</th>
+        <Table caption="Tickets" columns={['Ticket', 'Status', 'Priority', 'Requester', 'Assignee', 'Updated']}>
+          {tickets.map((t) => (
+            <tr key={t.id}>
+              <th scope="row">
+                <Link href={`/tickets/${t.id}`}>{`#${t.id} ${t.title}`}</Link>
+              </th>
+              <td>{t.status}</td>
+              <td>{t.priority}</td>
+              <td>{t.requester.name}</td>
+              <td>{t.assignee?.name ?? <span className="muted">unassigned</span>}</td>
+              <td>
+                <DateTime value={t.updatedAt} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {tickets.map((t) => (
-              <tr key={t.id}>
-                <th scope="row">
-                  <Link href={`/tickets/${t.id}`}>{`#${t.id} ${t.title}`}</Link>
-                </th>
-                <td>{t.status}</td>
-                <td>{t.priority}</td>
-                <td>{t.requester.name}</td>
-                <td>{t.assignee?.name ?? <span className="muted">unassigned</span>}</td>
-                <td>
-                  <DateTime value={t.updatedAt} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       ) : null}
       <nav aria-label="Ticket pages" className="pager">
         <button type="button" className="secondary" disabled={offset === 0} onClick={() => go({ offset: Math.max(0, offset - PAGE_SIZE) })}>

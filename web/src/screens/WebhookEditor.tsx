@@ -5,14 +5,13 @@
  */
 import { useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
-import { Link, useLocation } from 'wouter';
+import { Link } from 'wouter';
 import { graphql } from '../gql';
-import type { AuthType, BodyFormat, HttpMethod, MappingTarget, WebhookInput } from '../gql/graphql';
-import { fieldProblems, type GraphQLErrorShape } from '../client';
-import { DeliveryStatusBadge, Loading, NotFound, PageHeader, QueryError } from '../components/ui';
-import { FieldError, describedBy, fieldId } from '../components/Field';
+import type { AuthType, BodyFormat, ConsoleWebhookQuery, HttpMethod, MappingTarget, WebhookInput } from '../gql/graphql';
+import { DeliveryStatusBadge } from '../components/ui';
+import { Field, InputField, SelectField, describedBy } from '../components/Field';
+import { EditorForm, EditorHeader, RemoveRowButton, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { TagCatalogue, tagSnippet, type Tag } from '../components/TagCatalogue';
-import { takeFlash, setFlash } from '../flash';
 
 const WebhookQuery = graphql(`
   query ConsoleWebhook($id: ID!) {
@@ -192,10 +191,28 @@ function previewInput(f: Form): WebhookInput {
   };
 }
 
-const P = 'webhook';
+/** The stored definition as the form shows it (secrets stay write-only: never shown). */
+function formOf(webhook: NonNullable<ConsoleWebhookQuery['webhook']>): Form {
+  return {
+    name: webhook.name,
+    method: webhook.method,
+    url: webhook.url,
+    format: webhook.format,
+    body: webhook.body,
+    headers: webhook.headers.map((h) => ({ name: h.name, value: h.value, secret: h.secret, stored: h.secret })),
+    authType: webhook.auth.type,
+    username: webhook.auth.username ?? '',
+    secret: '',
+    secretSet: webhook.auth.secretSet,
+    responseMappings: webhook.responseMappings.map((m) => ({ path: m.path, target: m.target, field: m.field })),
+    successComment: webhook.successComment,
+    enabled: webhook.enabled,
+  };
+}
+
+const saveSummary = (n: number) => `The webhook was not saved: ${n} ${n === 1 ? 'field needs' : 'fields need'} attention.`;
 
 export function WebhookEditor({ id }: { id: string | null }) {
-  const [, navigate] = useLocation();
   const client = useClient();
   const [stored] = useQuery({ query: WebhookQuery, variables: { id: id ?? '' }, pause: !id, requestPolicy: 'network-only' });
   const [support] = useQuery({ query: EditorSupportQuery });
@@ -203,41 +220,16 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const [, update] = useMutation(UpdateWebhook);
   const [, test] = useMutation(TestWebhook);
 
-  const [form, setForm] = useState<Form>(EMPTY);
-  const [loaded, setLoaded] = useState(id === null);
-  const [errors, setErrors] = useState<Map<string, string>>(new Map());
-  const [formError, setFormError] = useState<string | null>(null);
-  const [status, setStatus] = useState<string | null>(() => takeFlash());
+  const webhook = stored.data?.webhook;
+  const editor = useDefinitionEditor({ noun: 'webhook', id, stored: webhook, empty: EMPTY, formOf, summary: saveSummary });
+  const { form, setForm, set, loaded, fid, err, formError, setFormError, status, setStatus, saving } = editor;
   const [testDelivery, setTestDelivery] = useState<{ id: string; status: string } | null>(null);
-  const [saving, setSaving] = useState(false);
   const [ticketId, setTicketId] = useState('');
   const [preview, setPreview] = useState<{ request?: Preview; error?: string; loading: boolean }>({ loading: false });
 
   const lastTemplate = useRef<{ key: TemplateKey; el: HTMLInputElement | HTMLTextAreaElement } | null>(null);
   const [target, setTarget] = useState<TemplateKey>('body');
   const pendingCaret = useRef<{ el: HTMLInputElement | HTMLTextAreaElement; pos: number } | null>(null);
-
-  // the stored definition fills the form once (secrets stay write-only: never shown)
-  const webhook = stored.data?.webhook;
-  useEffect(() => {
-    if (!webhook || loaded) return;
-    setForm({
-      name: webhook.name,
-      method: webhook.method,
-      url: webhook.url,
-      format: webhook.format,
-      body: webhook.body,
-      headers: webhook.headers.map((h) => ({ name: h.name, value: h.value, secret: h.secret, stored: h.secret })),
-      authType: webhook.auth.type,
-      username: webhook.auth.username ?? '',
-      secret: '',
-      secretSet: webhook.auth.secretSet,
-      responseMappings: webhook.responseMappings.map((m) => ({ path: m.path, target: m.target, field: m.field })),
-      successComment: webhook.successComment,
-      enabled: webhook.enabled,
-    });
-    setLoaded(true);
-  }, [webhook, loaded]);
 
   const tickets = support.data?.tickets ?? [];
   useEffect(() => {
@@ -271,8 +263,6 @@ export function WebhookEditor({ id }: { id: string | null }) {
     caret.el.setSelectionRange(caret.pos, caret.pos);
   });
 
-  const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
-
   function templateProps(key: TemplateKey) {
     return {
       onFocus: (e: { currentTarget: HTMLInputElement | HTMLTextAreaElement }) => {
@@ -290,7 +280,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
   function withTemplate(f: Form, key: TemplateKey, value: string): Form {
     if (key.startsWith('headers.')) {
       const i = Number(key.split('.')[1]);
-      return { ...f, headers: f.headers.map((h, j) => (j === i ? { ...h, value } : h)) };
+      return { ...f, headers: patchRow(f.headers, i, { value }) };
     }
     return { ...f, [key]: value };
   }
@@ -298,7 +288,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
   function insertTag(tag: Tag) {
     const last = lastTemplate.current;
     const key = last?.key ?? 'body';
-    const el = last?.el ?? (document.getElementById(fieldId(P, 'body')) as HTMLTextAreaElement | null);
+    const el = last?.el ?? (document.getElementById(fid('body')) as HTMLTextAreaElement | null);
     if (!el) return;
     const current = templateValue(form, key);
     const start = el.selectionStart ?? current.length;
@@ -309,46 +299,20 @@ export function WebhookEditor({ id }: { id: string | null }) {
   }
 
   async function save(e: FormEvent) {
-    e.preventDefault();
-    setSaving(true);
-    setStatus(null);
-    setFormError(null);
     const input = toInput(form);
-    const result = id ? await update({ id, input }) : await create({ input });
-    setSaving(false);
-    if (result.error) {
-      const problems = fieldProblems(result.error.graphQLErrors as readonly GraphQLErrorShape[]);
-      setErrors(problems);
-      const unplaced = [...problems.keys()].filter((f) => !document.getElementById(fieldId(P, f)));
-      const general = result.error.graphQLErrors.length ? (problems.size ? null : result.error.graphQLErrors[0]!.message) : result.error.message;
-      setFormError(
-        [
-          `The webhook was not saved: ${problems.size} ${problems.size === 1 ? 'field needs' : 'fields need'} attention.`,
-          ...unplaced.map((f) => `${f}: ${problems.get(f)}`),
-          general,
-        ]
-          .filter(Boolean)
-          .join(' '),
-      );
-      // the first field named goes into focus, its message read with it
-      const first = [...problems.keys()].map((f) => document.getElementById(fieldId(P, f))).find(Boolean);
-      setTimeout(() => first?.focus(), 0);
-      return;
-    }
-    setErrors(new Map());
-    if (!id) {
-      setFlash('Webhook created.');
-      navigate(`/webhooks/${(result.data as { createWebhook: { id: string } }).createWebhook.id}`, { replace: true });
-      return;
-    }
-    const saved = (result.data as { updateWebhook: { auth: { secretSet: boolean } } }).updateWebhook;
+    const saved = await editor.save(e, {
+      create: () => create({ input }),
+      createdId: (data) => data.createWebhook.id,
+      update: (id) => update({ id, input }),
+    });
+    if (!saved) return;
+    // the secrets are stored now: their fields empty again, "stored" where the server keeps one
     setForm((f) => ({
       ...f,
       secret: '',
-      secretSet: saved.auth.secretSet,
+      secretSet: saved.updateWebhook.auth.secretSet,
       headers: f.headers.map((h) => ({ ...h, value: h.secret ? '' : h.value, stored: h.secret })),
     }));
-    setStatus('Webhook saved.');
   }
 
   async function sendTest() {
@@ -363,65 +327,33 @@ export function WebhookEditor({ id }: { id: string | null }) {
     setStatus('Test delivery queued.');
   }
 
-  if (id && stored.fetching && !webhook) return <Loading what="the webhook" />;
-  if (id && stored.data && !webhook) {
-    return <NotFound kind="webhook" id={id} list="/webhooks" listName="webhooks" />;
-  }
+  const unavailable = editor.unavailable(stored);
+  if (unavailable) return unavailable;
 
-  const err = (field: string) => errors.get(field);
-  const fid = (field: string) => fieldId(P, field);
   const secretLabel = form.authType === 'BASIC' ? 'Password' : 'Token';
 
   return (
     <>
-      <PageHeader title={id ? `Webhook: ${webhook?.name ?? ''}` : 'New webhook'}>
-        <Link href="/webhooks">All webhooks</Link>
-      </PageHeader>
-      <QueryError error={stored.error ?? support.error} />
+      <EditorHeader noun="webhook" id={id} name={webhook?.name} error={stored.error ?? support.error} />
       <div className="editor-layout">
-        <form className="editor" onSubmit={save} noValidate aria-label="Webhook">
-          <div role="alert" className="error">
-            {formError}
-          </div>
-          <div className="field">
-            <label htmlFor={fid('name')}>Name</label>
-            <input {...describedBy(fid('name'), err('name'))} value={form.name} onChange={(e) => set('name', e.target.value)} required />
-            <FieldError id={fid('name')} error={err('name')} />
-          </div>
+        <EditorForm noun="webhook" error={formError} onSubmit={save}>
+          <InputField id={fid('name')} label="Name" error={err('name')} value={form.name} onChange={(e) => set('name', e.target.value)} required />
           <div className="row">
-            <div className="field">
-              <label htmlFor={fid('method')}>Method</label>
-              <select {...describedBy(fid('method'), err('method'))} value={form.method} onChange={(e) => set('method', e.target.value as HttpMethod)}>
-                {METHODS.map((m) => (
-                  <option key={m}>{m}</option>
-                ))}
-              </select>
-              <FieldError id={fid('method')} error={err('method')} />
-            </div>
-            <div className="field grow">
-              <label htmlFor={fid('url')}>URL</label>
-              <input
-                {...describedBy(fid('url'), err('url'))}
-                {...templateProps('url')}
-                value={form.url}
-                onChange={(e) => set('url', e.target.value)}
-                spellCheck={false}
-                required
-              />
-              <FieldError id={fid('url')} error={err('url')} />
-            </div>
+            <SelectField id={fid('method')} label="Method" error={err('method')} value={form.method} options={METHODS} onChange={(m) => set('method', m)} />
+            <InputField
+              id={fid('url')}
+              label="URL"
+              error={err('url')}
+              grow
+              {...templateProps('url')}
+              value={form.url}
+              onChange={(e) => set('url', e.target.value)}
+              spellCheck={false}
+              required
+            />
           </div>
-          <div className="field">
-            <label htmlFor={fid('format')}>Format</label>
-            <select {...describedBy(fid('format'), err('format'))} value={form.format} onChange={(e) => set('format', e.target.value as BodyFormat)}>
-              {FORMATS.map((m) => (
-                <option key={m}>{m}</option>
-              ))}
-            </select>
-            <FieldError id={fid('format')} error={err('format')} />
-          </div>
-          <div className="field">
-            <label htmlFor={fid('body')}>Body</label>
+          <SelectField id={fid('format')} label="Format" error={err('format')} value={form.format} options={FORMATS} onChange={(f) => set('format', f)} />
+          <Field id={fid('body')} label="Body" error={err('body')}>
             <textarea
               {...describedBy(fid('body'), err('body'))}
               {...templateProps('body')}
@@ -430,8 +362,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
               value={form.body}
               onChange={(e) => set('body', e.target.value)}
             />
-            <FieldError id={fid('body')} error={err('body')} />
-          </div>
+          </Field>
 
           <fieldset>
             <legend>Headers</legend>
@@ -441,41 +372,37 @@ export function WebhookEditor({ id }: { id: string | null }) {
               const nameId = fid(`headers[${i}].name`);
               const valueId = fid(`headers[${i}].value`);
               const storedId = `${valueId}-stored`;
-              const setHeader = (patch: Partial<HeaderRow>) =>
-                set(
-                  'headers',
-                  form.headers.map((x, j) => (j === i ? { ...x, ...patch } : x)),
-                );
+              const setHeader = (patch: Partial<HeaderRow>) => set('headers', patchRow(form.headers, i, patch));
               return (
                 <div className="row header-row" key={i}>
-                  <div className="field">
-                    <label htmlFor={nameId}>Header {n} name</label>
-                    <input
-                      {...describedBy(nameId, err(`headers[${i}].name`))}
-                      value={h.name}
-                      onChange={(e) => setHeader({ name: e.target.value })}
-                      spellCheck={false}
-                    />
-                    <FieldError id={nameId} error={err(`headers[${i}].name`)} />
-                  </div>
-                  <div className="field grow">
-                    <label htmlFor={valueId}>Header {n} value</label>
-                    <input
-                      {...describedBy(valueId, err(`headers[${i}].value`), h.secret && h.stored && storedId)}
-                      {...(h.secret ? {} : templateProps(`headers.${i}`))}
-                      type={h.secret ? 'password' : 'text'}
-                      autoComplete="off"
-                      value={h.value}
-                      onChange={(e) => setHeader({ value: e.target.value })}
-                      spellCheck={false}
-                    />
-                    {h.secret && h.stored ? (
-                      <span id={storedId} className="hint">
-                        stored — leave empty to keep it
-                      </span>
-                    ) : null}
-                    <FieldError id={valueId} error={err(`headers[${i}].value`)} />
-                  </div>
+                  <InputField
+                    id={nameId}
+                    label={`Header ${n} name`}
+                    error={err(`headers[${i}].name`)}
+                    value={h.name}
+                    onChange={(e) => setHeader({ name: e.target.value })}
+                    spellCheck={false}
+                  />
+                  <InputField
+                    id={valueId}
+                    label={`Header ${n} value`}
+                    error={err(`headers[${i}].value`)}
+                    grow
+                    hint={
+                      h.secret && h.stored ? (
+                        <span id={storedId} className="hint">
+                          stored — leave empty to keep it
+                        </span>
+                      ) : null
+                    }
+                    alsoDescribedBy={h.secret && h.stored && storedId}
+                    {...(h.secret ? {} : templateProps(`headers.${i}`))}
+                    type={h.secret ? 'password' : 'text'}
+                    autoComplete="off"
+                    value={h.value}
+                    onChange={(e) => setHeader({ value: e.target.value })}
+                    spellCheck={false}
+                  />
                   <div className="field check">
                     <input
                       id={`${valueId}-secret`}
@@ -485,18 +412,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                     />
                     <label htmlFor={`${valueId}-secret`}>Header {n} is secret</label>
                   </div>
-                  <button
-                    type="button"
-                    className="secondary"
-                    onClick={() =>
-                      set(
-                        'headers',
-                        form.headers.filter((_, j) => j !== i),
-                      )
-                    }
-                  >
-                    Remove header {n}
-                  </button>
+                  <RemoveRowButton label={`Remove header ${n}`} onRemove={() => set('headers', withoutRow(form.headers, i))} />
                 </div>
               );
             })}
@@ -511,44 +427,41 @@ export function WebhookEditor({ id }: { id: string | null }) {
 
           <fieldset>
             <legend>Authentication</legend>
-            <div className="field">
-              <label htmlFor={fid('auth.type')}>Auth type</label>
+            <Field id={fid('auth.type')} label="Auth type" error={err('auth.type')}>
               <select {...describedBy(fid('auth.type'), err('auth.type'))} value={form.authType} onChange={(e) => set('authType', e.target.value as AuthType)}>
                 <option value="NONE">None</option>
                 <option value="BASIC">Basic</option>
                 <option value="BEARER">Bearer token</option>
               </select>
-              <FieldError id={fid('auth.type')} error={err('auth.type')} />
-            </div>
+            </Field>
             {form.authType === 'BASIC' ? (
-              <div className="field">
-                <label htmlFor={fid('auth.username')}>Username</label>
-                <input
-                  {...describedBy(fid('auth.username'), err('auth.username'))}
-                  value={form.username}
-                  onChange={(e) => set('username', e.target.value)}
-                  autoComplete="off"
-                />
-                <FieldError id={fid('auth.username')} error={err('auth.username')} />
-              </div>
+              <InputField
+                id={fid('auth.username')}
+                label="Username"
+                error={err('auth.username')}
+                value={form.username}
+                onChange={(e) => set('username', e.target.value)}
+                autoComplete="off"
+              />
             ) : null}
             {form.authType !== 'NONE' ? (
-              <div className="field">
-                <label htmlFor={fid('auth.secret')}>{secretLabel}</label>
-                <input
-                  {...describedBy(fid('auth.secret'), err('auth.secret'), form.secretSet && `${fid('auth.secret')}-stored`)}
-                  type="password"
-                  autoComplete="new-password"
-                  value={form.secret}
-                  onChange={(e) => set('secret', e.target.value)}
-                />
-                {form.secretSet ? (
-                  <span id={`${fid('auth.secret')}-stored`} className="hint">
-                    stored — write-only; leave empty to keep it
-                  </span>
-                ) : null}
-                <FieldError id={fid('auth.secret')} error={err('auth.secret')} />
-              </div>
+              <InputField
+                id={fid('auth.secret')}
+                label={secretLabel}
+                error={err('auth.secret')}
+                hint={
+                  form.secretSet ? (
+                    <span id={`${fid('auth.secret')}-stored`} className="hint">
+                      stored — write-only; leave empty to keep it
+                    </span>
+                  ) : null
+                }
+                alsoDescribedBy={form.secretSet && `${fid('auth.secret')}-stored`}
+                type="password"
+                autoComplete="new-password"
+                value={form.secret}
+                onChange={(e) => set('secret', e.target.value)}
+              />
             ) : null}
           </fieldset>
 
@@ -557,26 +470,21 @@ export function WebhookEditor({ id }: { id: string | null }) {
             {form.responseMappings.length === 0 ? <p className="muted">No values taken from the response.</p> : null}
             {form.responseMappings.map((m, i) => {
               const n = i + 1;
-              const setMapping = (patch: Partial<MappingRow>) =>
-                set(
-                  'responseMappings',
-                  form.responseMappings.map((x, j) => (j === i ? { ...x, ...patch } : x)),
-                );
+              const setMapping = (patch: Partial<MappingRow>) => set('responseMappings', patchRow(form.responseMappings, i, patch));
               const pathId = fid(`responseMappings[${i}].path`);
               const targetId = fid(`responseMappings[${i}].target`);
               const fieldKey = fid(`responseMappings[${i}].field`);
               return (
                 <div className="row" key={i}>
-                  <div className="field grow">
-                    <label htmlFor={pathId}>Mapping {n} response path</label>
-                    <input
-                      {...describedBy(pathId, err(`responseMappings[${i}].path`))}
-                      value={m.path}
-                      onChange={(e) => setMapping({ path: e.target.value })}
-                      spellCheck={false}
-                    />
-                    <FieldError id={pathId} error={err(`responseMappings[${i}].path`)} />
-                  </div>
+                  <InputField
+                    id={pathId}
+                    label={`Mapping ${n} response path`}
+                    error={err(`responseMappings[${i}].path`)}
+                    grow
+                    value={m.path}
+                    onChange={(e) => setMapping({ path: e.target.value })}
+                    spellCheck={false}
+                  />
                   <div className="field">
                     <label htmlFor={targetId}>Mapping {n} target</label>
                     <select
@@ -588,28 +496,15 @@ export function WebhookEditor({ id }: { id: string | null }) {
                       <option value="TEMPORARY">Temporary field</option>
                     </select>
                   </div>
-                  <div className="field">
-                    <label htmlFor={fieldKey}>Mapping {n} field</label>
-                    <input
-                      {...describedBy(fieldKey, err(`responseMappings[${i}].field`))}
-                      value={m.field}
-                      onChange={(e) => setMapping({ field: e.target.value })}
-                      spellCheck={false}
-                    />
-                    <FieldError id={fieldKey} error={err(`responseMappings[${i}].field`)} />
-                  </div>
-                  <button
-                    type="button"
-                    className="secondary"
-                    onClick={() =>
-                      set(
-                        'responseMappings',
-                        form.responseMappings.filter((_, j) => j !== i),
-                      )
-                    }
-                  >
-                    Remove mapping {n}
-                  </button>
+                  <InputField
+                    id={fieldKey}
+                    label={`Mapping ${n} field`}
+                    error={err(`responseMappings[${i}].field`)}
+                    value={m.field}
+                    onChange={(e) => setMapping({ field: e.target.value })}
+                    spellCheck={false}
+                  />
+                  <RemoveRowButton label={`Remove mapping ${n}`} onRemove={() => set('responseMappings', withoutRow(form.responseMappings, i))} />
                 </div>
               );
             })}
@@ -622,8 +517,16 @@ export function WebhookEditor({ id }: { id: string | null }) {
             </button>
           </fieldset>
 
-          <div className="field">
-            <label htmlFor={fid('successComment')}>Success comment</label>
+          <Field
+            id={fid('successComment')}
+            label="Success comment"
+            error={err('successComment')}
+            hint={
+              <span id={`${fid('successComment')}-hint`} className="hint">
+                An internal comment written on the ticket after a successful delivery; empty for none.
+              </span>
+            }
+          >
             <textarea
               {...describedBy(fid('successComment'), err('successComment'), `${fid('successComment')}-hint`)}
               {...templateProps('successComment')}
@@ -631,11 +534,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
               value={form.successComment}
               onChange={(e) => set('successComment', e.target.value)}
             />
-            <span id={`${fid('successComment')}-hint`} className="hint">
-              An internal comment written on the ticket after a successful delivery; empty for none.
-            </span>
-            <FieldError id={fid('successComment')} error={err('successComment')} />
-          </div>
+          </Field>
           <div className="field check">
             <input id={fid('enabled')} type="checkbox" checked={form.enabled} onChange={(e) => set('enabled', e.target.checked)} />
             <label htmlFor={fid('enabled')}>Enabled</label>
@@ -663,7 +562,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
               </>
             ) : null}
           </div>
-        </form>
+        </EditorForm>
 
         <div className="editor-side">
           <TagCatalogue tags={support.data?.templateTags ?? []} target={templateLabel(target)} onInsert={insertTag} />

@@ -1,0 +1,179 @@
+/**
+ * What the webhook and rule editors share: the form filled once from the stored definition,
+ * the save (a refused one puts each problem next to the field the server names), the page's
+ * frame, and the rows of list fields (headers, mappings, conditions, actions).
+ */
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import type { CombinedError } from 'urql';
+import { Link, useLocation } from 'wouter';
+import { fieldProblems, type GraphQLErrorShape } from '../client';
+import { setFlash, takeFlash } from '../flash';
+import { fieldId } from './Field';
+import { Loading, NotFound, PageHeader, QueryError } from './ui';
+
+/** The kinds of definition the console edits; each lists at `/${noun}s`, and its form's element ids start with the noun. */
+export type DefinitionNoun = 'webhook' | 'rule';
+
+const capitalized = (noun: DefinitionNoun) => `${noun[0]!.toUpperCase()}${noun.slice(1)}`;
+
+/** What a create or update mutation answers (urql's OperationResult, as far as the save reads it). */
+interface SaveResult<Data> {
+  data?: Data;
+  error?: CombinedError;
+}
+
+/**
+ * The state of a definition's editor. `stored` is the definition read by its id (undefined
+ * while it loads, and for a new one); `formOf` turns it into the form, once.
+ * `summary` opens the form's alert when a save is refused, from the number of fields named.
+ */
+export function useDefinitionEditor<Stored, Form>({
+  noun,
+  id,
+  stored,
+  empty,
+  formOf,
+  summary,
+}: {
+  noun: DefinitionNoun;
+  id: string | null;
+  stored: Stored | null | undefined;
+  empty: Form;
+  formOf: (stored: Stored) => Form;
+  summary: (fieldsNamed: number) => string;
+}) {
+  const [, navigate] = useLocation();
+  const [form, setForm] = useState<Form>(empty);
+  const [loaded, setLoaded] = useState(id === null);
+  const [errors, setErrors] = useState<Map<string, string>>(new Map());
+  const [formError, setFormError] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(() => takeFlash());
+  const [saving, setSaving] = useState(false);
+
+  // the stored definition fills the form once
+  useEffect(() => {
+    if (!stored || loaded) return;
+    setForm(formOf(stored));
+    setLoaded(true);
+  }, [stored, loaded, formOf]);
+
+  const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
+  const fid = (field: string) => fieldId(noun, field);
+  const err = (field: string) => errors.get(field);
+
+  function refused(error: CombinedError) {
+    const problems = fieldProblems(error.graphQLErrors as readonly GraphQLErrorShape[]);
+    setErrors(problems);
+    const fieldElement = (field: string) => document.getElementById(fid(field));
+    const unplaced = [...problems.keys()].filter((f) => !fieldElement(f));
+    setFormError(
+      [summary(problems.size), ...unplaced.map((f) => `${f}: ${problems.get(f)}`), problems.size ? null : (error.graphQLErrors[0]?.message ?? error.message)]
+        .filter(Boolean)
+        .join(' '),
+    );
+    // the first field named goes into focus, its message read with it
+    const first = [...problems.keys()].map(fieldElement).find(Boolean);
+    setTimeout(() => first?.focus(), 0);
+  }
+
+  /**
+   * The form's submit: `create` for a new definition (whose page then opens, saying it was
+   * created), else `update`. Answers the update's data once saved; null when refused or created.
+   */
+  async function save<Created, Updated>(
+    e: FormEvent,
+    {
+      create,
+      createdId,
+      update,
+    }: { create: () => Promise<SaveResult<Created>>; createdId: (data: Created) => string; update: (id: string) => Promise<SaveResult<Updated>> },
+  ): Promise<Updated | null> {
+    e.preventDefault();
+    setSaving(true);
+    setStatus(null);
+    setFormError(null);
+    const result: SaveResult<Created | Updated> = id ? await update(id) : await create();
+    setSaving(false);
+    if (result.error) {
+      refused(result.error);
+      return null;
+    }
+    setErrors(new Map());
+    if (!id) {
+      setFlash(`${capitalized(noun)} created.`);
+      navigate(`/${noun}s/${createdId(result.data as Created)}`, { replace: true });
+      return null;
+    }
+    setStatus(`${capitalized(noun)} saved.`);
+    return result.data as Updated;
+  }
+
+  /** In place of the editor: the loading state while the stored definition loads, the not-found page when its id names none. */
+  function unavailable(query: { fetching: boolean; data?: unknown }): ReactNode {
+    if (!id || stored) return null;
+    if (query.fetching) return <Loading what={`the ${noun}`} />;
+    if (query.data) return <NotFound kind={noun} id={id} list={`/${noun}s`} listName={`${noun}s`} />;
+    return null;
+  }
+
+  return { form, setForm, set, loaded, fid, err, formError, setFormError, status, setStatus, saving, save, unavailable };
+}
+
+/** The editor's title ("New rule", "Rule: name"), the way back to the list, and the error of the queries it reads. */
+export function EditorHeader({
+  noun,
+  id,
+  name,
+  error,
+}: {
+  noun: DefinitionNoun;
+  id: string | null;
+  name: string | undefined;
+  error: CombinedError | undefined;
+}) {
+  return (
+    <>
+      <PageHeader title={id ? `${capitalized(noun)}: ${name ?? ''}` : `New ${noun}`}>
+        <Link href={`/${noun}s`}>All {noun}s</Link>
+      </PageHeader>
+      <QueryError error={error} />
+    </>
+  );
+}
+
+/** The editor's form, named by its kind, with the alert that says why a save was refused. */
+export function EditorForm({
+  noun,
+  error,
+  onSubmit,
+  children,
+}: {
+  noun: DefinitionNoun;
+  error: string | null;
+  onSubmit: (e: FormEvent) => void;
+  children: ReactNode;
+}) {
+  return (
+    <form className="editor" onSubmit={onSubmit} noValidate aria-label={capitalized(noun)}>
+      <div role="alert" className="error">
+        {error}
+      </div>
+      {children}
+    </form>
+  );
+}
+
+/** The list with row i changed by `patch`. */
+export const patchRow = <Row,>(rows: readonly Row[], i: number, patch: Partial<Row>): Row[] => rows.map((r, j) => (j === i ? { ...r, ...patch } : r));
+
+/** The list without row i. */
+export const withoutRow = <Row,>(rows: readonly Row[], i: number): Row[] => rows.filter((_, j) => j !== i);
+
+/** The button that removes a row of a list field, named with the row ("Remove header 2"). */
+export function RemoveRowButton({ label, onRemove }: { label: string; onRemove: () => void }) {
+  return (
+    <button type="button" className="secondary" onClick={onRemove}>
+      {label}
+    </button>
+  );
+}
