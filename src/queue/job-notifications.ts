@@ -1,10 +1,10 @@
 /**
  * The job engine's notifications (a job saved in one process is run at once by whichever
  * process hears it first) on the process's one LISTEN connection (src/db/listener.ts),
- * which reconnects on its own. @agendajs/postgres-backend's channel holds a pool
- * connection for its LISTEN instead, and keeps it checked out for good when the database
- * drops it between the checkout and the LISTEN: the pool's end then waits forever, and
- * so does the process's stop. Same channel name and payload as that channel.
+ * which reconnects on its own. The rule: the job engine borrows no pool connection for
+ * longer than a statement (@agendajs/postgres-backend's channel would hold one for its
+ * LISTEN, and the pool's end waits for it). Same channel name and payload as that
+ * channel, so processes with either understand each other.
  */
 import { BaseNotificationChannel, toJobId, type JobNotification } from 'agenda';
 import type pg from 'pg';

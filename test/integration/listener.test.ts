@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { expect, it } from 'vitest';
 import { createListener } from '../../src/db/listener.js';
-import { createTestDatabase } from '../support/db.js';
+import { createTestDatabase, sessionsOn } from '../support/db.js';
 import { startPgProxy } from '../support/pg-proxy.js';
 import { waitFor } from '../support/wait.js';
 
@@ -22,9 +22,8 @@ it('a LISTEN the server refuses: start fails, and its connection is closed', asy
     listener.on('"', () => {});
     await expect(listener.start()).rejects.toThrow(/zero-length delimited identifier/);
     await listener.stop();
-    const others = async () => (await observer.query(`select count(*)::int as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db.name])).rows[0].n;
-    // the server notices a closed session a moment later
-    for (let i = 0; i < 100 && (await others()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const others = async () => (await sessionsOn(observer, db.name)).length;
+    await waitFor(async () => (await others()) === 0, { what: 'no session left (the server notices a closed one a moment later)', timeoutMs: 2_000 });
     expect(await others()).toBe(0);
   } finally {
     await observer.end();
@@ -37,7 +36,7 @@ it('stopped while it reconnects: the connection it was opening is closed once it
   const proxy = await startPgProxy(db.url);
   const observer = new pg.Client({ connectionString: db.url });
   await observer.connect();
-  const sessions = async () => (await observer.query(`select count(*)::int as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db.name])).rows[0].n as number;
+  const sessions = async () => (await sessionsOn(observer, db.name)).length;
   try {
     const listener = createListener(proxy.urlFor(db.url), quiet, 20);
     listener.on('somewhere', () => {});

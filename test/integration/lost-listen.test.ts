@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, sessionsOn, type TestDatabase } from '../support/db.js';
 import { startPgProxy, type PgProxy } from '../support/pg-proxy.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { waitFor } from '../support/wait.js';
@@ -33,8 +33,7 @@ it('connections dropped as they send their LISTEN: the process listens again, an
   // straight to the server, not through the proxy
   observer = new pg.Client({ connectionString: db.url });
   await observer.connect();
-  const sessions = async (extra = 'true') =>
-    (await observer!.query(`select pid, query from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and ${extra}`, [db!.name])).rows as { pid: number; query: string }[];
+  const sessions = (where?: string) => sessionsOn(observer!, db!.name, where);
   const listening = () => sessions(`query ilike 'listen %'`);
 
   await waitFor(async () => (await listening()).length > 0, { what: 'a session that listens' });

@@ -42,3 +42,12 @@ export async function createTestDatabase(opts: { empty?: boolean } = {}): Promis
     drop: () => (dropped ??= admin(async (c) => void (await c.query(`drop database if exists "${name}" with (force)`)))),
   };
 }
+
+/**
+ * The sessions on `database` other than `observer`'s own (a client connected straight to
+ * the server), matching the SQL condition `where` on pg_stat_activity's columns.
+ */
+export async function sessionsOn(observer: pg.Client, database: string, where = 'true'): Promise<{ pid: number; query: string }[]> {
+  const { rows } = await observer.query(`select pid, query from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and (${where})`, [database]);
+  return rows;
+}
