@@ -21,7 +21,8 @@
  * snapshot (READ COMMITTED) sees every claim that held those locks before. So claims for
  * one webhook follow one another in every process, and the in-flight count each one sees
  * includes the others'. The recording of outcomes (breaker.ts) locks the same rows in the
- * same order. Deliveries without a webhook (it was deleted) have no limits.
+ * same order. Deliveries without a webhook (it was deleted) have no limits. Deliveries are
+ * locked FOR NO KEY UPDATE, as src/queue/claim.ts says why.
  */
 import type pg from 'pg';
 import type { SuccessRuleDef } from '../domain/index.js';
@@ -157,14 +158,14 @@ const CLAIM_SQL = `with allow as (
        select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe from deliveries d
         where d.webhook_id is null and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
         order by d.next_attempt_at, d.seq limit $1
-          for update skip locked
+          for no key update skip locked
      ), limited as (
        select c.* from allow a cross join lateral (
          select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe from deliveries d
           where d.webhook_id = a.webhook_id and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
             and (not a.per_ticket or d.ticket_id is null or not exists (${EARLIER_OPEN}))
           order by d.next_attempt_at, d.seq limit a.n
-            for update skip locked) c
+            for no key update skip locked) c
         where a.n > 0 and not a.probe
      ), probes as (
        select c.* from allow a cross join lateral (
@@ -172,7 +173,7 @@ const CLAIM_SQL = `with allow as (
           where d.webhook_id = a.webhook_id and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
             and (not a.per_ticket or d.ticket_id is null or not exists (${EARLIER_OPEN}))
           order by d.seq limit 1
-            for update skip locked) c
+            for no key update skip locked) c
         where a.n > 0 and a.probe
      ), due as (
        select * from free union all select * from limited union all select * from probes

@@ -1,7 +1,10 @@
 /**
  * The batch claim both work queues use (deliveries, ticket events): up to `limit` ready
- * rows, oldest first, taken with FOR UPDATE SKIP LOCKED so that processes never wait on
- * each other, and leased until `now + leaseMs`. A row whose lease has run out is ready
+ * rows, oldest first, taken with FOR NO KEY UPDATE SKIP LOCKED so that processes never
+ * wait on each other, and leased until `now + leaseMs`. NO KEY UPDATE, not UPDATE: a
+ * transaction inserting a row that references a ready row (a foreign-key check holds KEY
+ * SHARE on it until that transaction ends) must not hide it from the claim, whose wake-up
+ * would be spent; two claims still exclude each other. A row whose lease has run out is ready
  * again: that is how the work of a process that died is taken over. One statement per
  * batch, never one per row (one query per row is what bounds Agenda at ~500 jobs/s).
  *
@@ -35,7 +38,7 @@ export function defineClaim<R>(spec: ClaimSpec, toRow: (row: any) => R): Claim<R
           and (locked_until is null or locked_until < $2)
         order by ${spec.orderBy}
         limit $1
-        for update skip locked
+        for no key update skip locked
      )
      update ${spec.table} t set locked_until = $2::timestamptz + make_interval(secs => $3::double precision / 1000)${spec.set ? `, ${spec.set}` : ''}
        from due where t.id = due.id

@@ -42,7 +42,10 @@ describe('GraphQL over HTTP', () => {
     try {
       const webhookId = await createWebhook(app, jsonHook('log', `${receiver.url}/log`));
       for (let i = 0; i < 20; i++) await testWebhook(app, webhookId, ticketId);
-      await waitFor(async () => (await app.ok(`{ deliveries(filter: { status: SUCCEEDED }) { totalCount } }`)).deliveries.totalCount === 20, { what: '20 deliveries to succeed' });
+      await waitFor(async () => (await app.ok(`{ deliveries(filter: { status: SUCCEEDED }) { totalCount } }`)).deliveries.totalCount === 20, { what: '20 deliveries to succeed' }).catch(async (err) => {
+        const { deliveries } = await app.ok(`{ deliveries(first: 20) { nodes { id status attempts { number statusCode error } } } }`);
+        throw new Error(`${(err as Error).message}; deliveries: ${JSON.stringify(deliveries.nodes)}`);
+      });
       const knex = (app.services.orm.em.getConnection() as any).getKnex();
       let queries = 0;
       const count = () => void queries++;

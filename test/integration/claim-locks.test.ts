@@ -1,0 +1,63 @@
+/**
+ * A claim is not held off by a transaction that writes a row referencing the claimed one.
+ * Inserting a row with a foreign key takes a KEY SHARE lock on the referenced row until its
+ * transaction ends (the search-text indexer writes delivery_texts for new deliveries right
+ * as the worker claims them). A claim taken FOR UPDATE SKIP LOCKED skipped such a row, and
+ * with its wake-up spent, a due delivery waited for the next sweep; FOR NO KEY UPDATE does
+ * not conflict with KEY SHARE, while two claims still exclude each other.
+ */
+import pg from 'pg';
+import { describe, expect } from 'vitest';
+import { createClaimer } from '../../src/delivery/scheduling.js';
+import { outboxStore } from '../../src/dispatcher/index.js';
+import { createTicket, createWebhook, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
+
+const SCHEDULING = { probeIntervalMs: 30_000, retryWindowMs: 3_600_000 };
+
+/** a transaction of its own holding a KEY SHARE lock on the row, as a foreign-key check does */
+async function keyShareLock(app: TestApp, table: string, id: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: app.databaseUrl });
+  await c.connect();
+  await c.query('begin');
+  await c.query(`select 1 from ${table} where id = $1 for key share`, [id]);
+  return c;
+}
+
+describe('claims and the locks of referencing rows', () => {
+  test('a due delivery whose row a referencing insert holds is claimed; a second claim does not take it again', async ({ startApp, startReceiver }) => {
+    const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1h' });
+    await app.worker!.stop(0); // the test claims
+    const receiver = await startReceiver();
+    const webhookId = await createWebhook(app, jsonHook('r', `${receiver.url}/r`));
+    const id = await testWebhook(app, webhookId, await createTicket(app, 't'));
+    const lock = await keyShareLock(app, 'deliveries', id);
+    const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 2 });
+    try {
+      const claim = createClaimer(pool, SCHEDULING);
+      const first = await claim(10, new Date(), 60_000);
+      expect(first.deliveries.map((d) => d.id)).toEqual([id]);
+      expect((await claim(10, new Date(), 60_000)).deliveries).toEqual([]);
+    } finally {
+      await lock.query('rollback');
+      await lock.end();
+      await pool.end();
+    }
+  });
+
+  test('a ticket event whose row another transaction holds KEY SHARE is claimed by the dispatcher', async ({ startApp }) => {
+    const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1h' });
+    await app.dispatcher!.stop(); // the test claims
+    await createTicket(app, 't');
+    const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 2 });
+    const [event] = (await pool.query(`select id::text as id from ticket_events where processed_at is null`)).rows;
+    const lock = await keyShareLock(app, 'ticket_events', event.id);
+    try {
+      const claimed = await outboxStore(pool).claim(10, new Date(), 60_000);
+      expect(claimed.map((e) => e.id)).toEqual([event.id]);
+    } finally {
+      await lock.query('rollback');
+      await lock.end();
+      await pool.end();
+    }
+  });
+});
