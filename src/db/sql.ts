@@ -142,3 +142,15 @@ export function reportConnectionErrors(pool: pg.Pool, report: (err: Error) => vo
   pool.on('error', report);
   pool.on('connect', (client) => void client.on('error', report));
 }
+
+/**
+ * The database is out of reach (not the statement's fault): running other statements one
+ * by one cannot do better now. SQLSTATE classes 08 and 57P (connection, shutdown), Node's
+ * socket errors, pg's errors for a closed connection, pg-pool's connect timeout.
+ */
+export function connectionLost(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (/^(08|57P)/.test(code) || /^E[A-Z]+$/.test(code)) return true;
+  return typeof e?.message === 'string' && /connection terminated|not queryable|connection error|timeout exceeded when trying to connect/i.test(e.message);
+}

@@ -10,7 +10,7 @@
  */
 import type pg from 'pg';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { poolTransactions } from '../db/index.js';
+import { connectionLost, poolTransactions } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { minimalOutcome, recordingError, withNote, type Outcome } from './outcome.js';
 import { recordBatch, releaseClaims, switchOffWebhook } from './store.js';
@@ -39,18 +39,6 @@ export function createWorkerStore(pool: pg.Pool, orm: MikroORM, log: Logger, sch
 const TRANSIENT_CODES = new Set(['40001', '40P01']); // serialization failure, deadlock
 
 const isTransient = (err: unknown) => TRANSIENT_CODES.has((err as { code?: string } | null)?.code ?? '');
-
-/**
- * The database is out of reach (not this row's fault): no outcome can be recorded now, so
- * none is tried one by one. SQLSTATE classes 08 and 57P (connection, shutdown), Node's
- * socket errors, pg's errors for a closed connection.
- */
-function connectionLost(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  const code = typeof e?.code === 'string' ? e.code : '';
-  if (/^(08|57P)/.test(code) || /^E[A-Z]+$/.test(code)) return true;
-  return typeof e?.message === 'string' && /connection terminated|not queryable|connection error/i.test(e.message);
-}
 
 /**
  * Records the outcomes; returns those recorded (fully or reduced). Throws when the

@@ -20,7 +20,8 @@
  * shortened and it comes back in a later batch. Actions that fail become internal
  * comments and the other actions and events go on; a batch that fails as a whole (a
  * database error) is handled again one event per transaction, so one bad event cannot
- * hold back the others.
+ * hold back the others — unless the database is out of reach: then the batch fails as a
+ * whole (the dispatcher takes it again once the database answers, processor.ts).
  *
  * The transaction runs on a plain connection of the pool (`transactions`) when the
  * definitions of its version are cached and every action it runs is buffered; otherwise
@@ -28,7 +29,7 @@
  * loads the definitions and runs the helpdesk's actions.
  */
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { sqlOf, withLiterals } from '../db/index.js';
+import { connectionLost, sqlOf, withLiterals } from '../db/index.js';
 import type { Queryable } from '../queue/index.js';
 import type { Transactions } from '../db/index.js';
 import type { Logger } from '../log.js';
@@ -101,13 +102,16 @@ export function batchEventHandler(opts: BatchHandlerOptions): EventHandler {
       try {
         return await handleBatch(opts, clock, events);
       } catch (err) {
-        if (events.length === 1) throw err;
+        // the database out of reach is no event's fault: one at a time would only wait for
+        // a connection once per event
+        if (events.length === 1 || connectionLost(err)) throw err;
         opts.log.error(`a batch of ${events.length} ticket events failed; handling them one at a time`, err);
         const handled: HandledBatch = { waiting: 0 };
         for (const event of events) {
           try {
             handled.waiting += (await handleBatch(opts, clock, [event])).waiting;
           } catch (e) {
+            if (connectionLost(e)) throw e;
             opts.log.error(`ticket event ${event.id} failed; it is retried`, e);
           }
         }

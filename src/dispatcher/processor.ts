@@ -1,11 +1,12 @@
 /**
  * The dispatcher drains the outbox of ticket events (src/helpdesk/events.ts): it claims a
- * batch with the claim helper of src/queue (FOR UPDATE SKIP LOCKED, with a lease so that
+ * batch with the claim helper of src/queue (FOR NO KEY UPDATE SKIP LOCKED, with a lease so that
  * a process that died has its events taken over) and hands it to the event handler, which
  * handles the whole batch in one transaction (batch.ts). Like the delivery worker it
  * never polls: it drains when woken (src/queue/drain.ts).
  */
 import type { Logger } from '../log.js';
+import { connectionLost } from '../db/index.js';
 import { defineClaim, DrainLoop, type Queryable } from '../queue/index.js';
 
 export interface ClaimedEvent {
@@ -17,6 +18,8 @@ export interface ClaimedEvent {
 export interface OutboxStore {
   /** claims up to `limit` unprocessed events until `now + leaseMs`, counting a try for each */
   claim(limit: number, now: Date, leaseMs: number): Promise<ClaimedEvent[]>;
+  /** gives back the claims of these events (those still unprocessed): claimable at once, their try not counted */
+  release(ids: string[]): Promise<void>;
 }
 
 const claimEvents = defineClaim<ClaimedEvent>(
@@ -30,8 +33,14 @@ const claimEvents = defineClaim<ClaimedEvent>(
   (r) => ({ id: String(r.id), ticketId: String(r.ticket_id) }),
 );
 
+const RELEASE_SQL = `update ticket_events set locked_until = null, tries = greatest(tries - 1, 0)
+  where id = any($1::bigint[]) and processed_at is null`;
+
 export function outboxStore(db: Queryable): OutboxStore {
-  return { claim: (limit, now, leaseMs) => claimEvents(db, limit, now, leaseMs) };
+  return {
+    claim: (limit, now, leaseMs) => claimEvents(db, limit, now, leaseMs),
+    release: async (ids) => void (await db.query(RELEASE_SQL, [ids])),
+  };
 }
 
 /** What handling a batch left for later. */
@@ -61,6 +70,8 @@ export class Dispatcher {
   private readonly clock: () => Date;
   private readonly loop: DrainLoop;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** events of batches that failed because the database was out of reach: given back at the next drain */
+  private readonly toRelease = new Set<string>();
 
   constructor(private readonly opts: DispatcherOptions) {
     this.clock = opts.clock ?? (() => new Date());
@@ -87,21 +98,42 @@ export class Dispatcher {
   }
 
   private async drain(): Promise<void> {
-    const { outbox, events, log } = this.opts;
+    const { outbox, events } = this.opts;
     const limit = this.opts.batchSize ?? 500;
     const loop = this.loop;
     while (!loop.stopping) {
       loop.takeWake();
+      if (this.toRelease.size) {
+        // throws while the database is still away: kept for the drain after
+        const ids = [...this.toRelease];
+        await outbox.release(ids);
+        for (const id of ids) this.toRelease.delete(id);
+      }
       const batch = await outbox.claim(limit, this.clock(), this.opts.leaseMs ?? 60_000);
       if (batch.length) {
-        const handled = await events.handle(batch).catch((err) => {
-          log.error(`a batch of ${batch.length} ticket events failed; its events are retried when their lease ends`, err);
-          return { waiting: 0 };
-        });
-        if (handled.waiting) this.drainAgainSoon();
+        const handled = await events.handle(batch).catch((err) => this.failed(batch, err));
+        if (handled.waiting || this.toRelease.size) this.drainAgainSoon();
+        // the database is out of reach: the drain soon after (or the one the listener's
+        // reconnection wakes) goes on
+        if (this.toRelease.size) return;
       }
       if (batch.length < limit && !loop.woken) return;
     }
+  }
+
+  /**
+   * A failed batch's events are retried when their lease ends (an event that fails every
+   * time is tried every lease, not in a tight loop), unless the database was out of reach:
+   * no fault of theirs, so they are given back at the next drain.
+   */
+  private failed(batch: ClaimedEvent[], err: unknown): HandledBatch {
+    if (!connectionLost(err)) {
+      this.opts.log.error(`a batch of ${batch.length} ticket events failed; its events are retried when their lease ends`, err);
+    } else {
+      this.opts.log.error(`a batch of ${batch.length} ticket events failed: the database is out of reach; they are taken again once it answers`, err);
+      for (const e of batch) this.toRelease.add(e.id);
+    }
+    return { waiting: 0 };
   }
 
   private drainAgainSoon(): void {

@@ -7,10 +7,11 @@
  */
 import { describe, expect } from 'vitest';
 import pg from 'pg';
-import { poolTransactions, prepareStatementsOf, sqlOf } from '../../src/db/index.js';
+import { poolTransactions, prepareStatementsOf, reportConnectionErrors, sqlOf } from '../../src/db/index.js';
 import { batchEventHandler, createDefinitionCache, Dispatcher, MAX_TRIES, outboxStore, type EventHandler } from '../../src/dispatcher/index.js';
 import type { Logger } from '../../src/log.js';
 import { testClock, type TestClock } from '../support/clock.js';
+import { startPgProxy } from '../support/pg-proxy.js';
 import { waitFor } from '../support/wait.js';
 import { addReply, comments, createRule, createTicket, createWebhook, getTicket, jsonHook, test, updateTicket, type TestApp } from '../support/fixtures.js';
 import { RlUpdateRuleDocument } from '../generated/graphql.js';
@@ -29,13 +30,15 @@ interface ManualDispatcher {
 }
 
 /** Stops the app's dispatcher (events stay in the outbox) and gives one the test wakes. */
-async function pauseDispatching(app: TestApp, clock: TestClock = testClock()): Promise<ManualDispatcher> {
+async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), opts: { poolUrl?: string; retryWaitingMs?: number } = {}): Promise<ManualDispatcher> {
   await app.dispatcher!.stop();
   const { orm, deliveries } = app.services;
   const errors: string[] = [];
   const log: Logger = { info: () => {}, debug: () => {}, error: (m) => void errors.push(m) };
   // as the app runs it: plain transactions on a pool of prepared statements
-  const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 2 });
+  const pool = new pg.Pool({ connectionString: opts.poolUrl ?? app.databaseUrl, max: 2, connectionTimeoutMillis: 1_000 });
+  // as the app does: a connection lost while a batch holds it is reported, not thrown
+  reportConnectionErrors(pool, () => {});
   prepareStatementsOf(pool);
   const plain = poolTransactions(pool);
   let plainCommits = 0;
@@ -47,7 +50,7 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock()): P
   const handler = batchEventHandler({ orm, transactions, deliveries, definitions: createDefinitionCache((w) => deliveries.webhookDef(w)), log, clock: clock.now });
   const batches: number[] = [];
   const counting: EventHandler = { handle: (events) => (batches.push(events.length), handler.handle(events)) };
-  const dispatcher = new Dispatcher({ outbox: outboxStore(sqlOf(orm.em.fork())), events: counting, log, clock: clock.now, batchSize: 100 });
+  const dispatcher = new Dispatcher({ outbox: outboxStore(sqlOf(orm.em.fork())), events: counting, log, clock: clock.now, batchSize: 100, retryWaitingMs: opts.retryWaitingMs });
   return {
     dispatcher,
     batches,
@@ -202,6 +205,50 @@ describe('a batch of ticket events', () => {
       expect(manual.errors).toEqual([]);
     } finally {
       await manual.stop();
+    }
+  });
+
+  test('the database out of reach mid-batch: the batch fails as a whole (not one event at a time), and its events are taken again as soon as it answers, their try not counted', async ({ startApp }) => {
+    const app = await startApp(PAUSED);
+    const proxy = await startPgProxy(app.databaseUrl);
+    const manual = await pauseDispatching(app, testClock(), { poolUrl: proxy.urlFor(app.databaseUrl), retryWaitingMs: 50 });
+    try {
+      await createRule(app, { name: 'note', events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'seen {{ ticket.title }}' }] });
+      const ids = [await createTicket(app, 'a'), await createTicket(app, 'b'), await createTicket(app, 'c')];
+      // the connection goes away as the batch's transaction begins
+      proxy.dropOn(['begin'], 1);
+      await manual.dispatcher.wake();
+      expect(proxy.dropped).toBe(1);
+      await waitFor(async () => (await sql(app, `select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n === 0, { what: 'the events handled after the drop' });
+      expect(manual.errors).toEqual(['a batch of 3 ticket events failed: the database is out of reach; they are taken again once it answers']);
+      expect(manual.batches).toEqual([3, 3]);
+      expect((await sql(app, `select tries from ticket_events order by id`)).rows.map((r) => r.tries)).toEqual([1, 1, 1]);
+      for (const [i, id] of ids.entries()) expect(await texts(app, id)).toEqual([`seen ${'abc'[i]}`]);
+    } finally {
+      await manual.stop();
+      await proxy.close();
+    }
+  });
+
+  test('a database that does not answer: the batch waits for one connection, not one per event', async ({ startApp }) => {
+    const app = await startApp(PAUSED);
+    const proxy = await startPgProxy(app.databaseUrl);
+    // no drain soon after: the test looks at the one batch
+    const manual = await pauseDispatching(app, testClock(), { poolUrl: proxy.urlFor(app.databaseUrl), retryWaitingMs: 60_000 });
+    try {
+      for (const t of ['a', 'b', 'c', 'd']) await createTicket(app, t);
+      proxy.hold();
+      await manual.dispatcher.wake();
+      expect(manual.errors).toEqual(['a batch of 4 ticket events failed: the database is out of reach; they are taken again once it answers']);
+      // one connection asked for (and given up after the pool's timeout), not one more per event
+      expect(proxy.waiting).toBe(1);
+      proxy.release();
+      await manual.dispatcher.wake();
+      expect((await sql(app, `select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n).toBe(0);
+    } finally {
+      proxy.release();
+      await manual.stop();
+      await proxy.close();
     }
   });
 

@@ -47,6 +47,17 @@ class FakeOutbox implements OutboxStore {
     return rows.map((e) => ({ id: String(e.id), ticketId: e.ticketId }));
   }
 
+  releases: string[][] = [];
+
+  async release(ids: string[]): Promise<void> {
+    this.releases.push(ids);
+    for (const e of this.events) {
+      if (!ids.includes(String(e.id)) || e.processed) continue;
+      e.lockedUntil = null;
+      e.tries = Math.max(0, e.tries - 1);
+    }
+  }
+
   get(id: number | string): Event {
     return this.events.find((e) => e.id === Number(id))!;
   }
@@ -57,6 +68,8 @@ class FakeHandler implements EventHandler {
   batches: string[][] = [];
   handled: string[] = [];
   fail = false;
+  /** thrown by the next batch */
+  failOnce: Error | null = null;
   /** events answered as waiting (not processed) the next time they come */
   waitOnce = new Set<string>();
   private holdNext = false;
@@ -89,6 +102,11 @@ class FakeHandler implements EventHandler {
       this.held = null;
     }
     if (this.fail) throw new Error('the batch failed');
+    if (this.failOnce) {
+      const err = this.failOnce;
+      this.failOnce = null;
+      throw err;
+    }
     let waiting = 0;
     for (const id of ids) {
       if (this.waitOnce.delete(id)) {
@@ -170,6 +188,36 @@ describe('dispatcher loop', () => {
     await d.wake();
     expect(handler.handled).toEqual(['1', '2']);
     expect(outbox.events.map((e) => e.tries)).toEqual([2, 2]);
+  });
+
+  it('a batch that failed because the database was out of reach: its events are given back and taken again soon, their try not counted', async () => {
+    const { outbox, handler, d } = setup({ retryWaitingMs: 20 });
+    outbox.add('a', 2);
+    handler.failOnce = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    await d.wake();
+    expect(errors).toEqual(['a batch of 2 ticket events failed: the database is out of reach; they are taken again once it answers']);
+    // no wake-up and no time passing on the clock: the drain soon after gives them back and takes them
+    await waitFor(() => handler.handled.length === 2, { timeoutMs: 5_000, what: 'the events handled again' });
+    expect(outbox.releases).toEqual([['1', '2']]);
+    expect(handler.batches).toEqual([['1', '2'], ['1', '2']]);
+    expect(outbox.events.map((e) => e.tries)).toEqual([1, 1]);
+  });
+
+  it('the give-back fails while the database is still away: kept, and done by the drain after', async () => {
+    const { outbox, handler, d } = setup({ retryWaitingMs: 60_000 });
+    outbox.add('a', 1);
+    handler.failOnce = new Error('timeout exceeded when trying to connect');
+    await d.wake();
+    const release = outbox.release.bind(outbox);
+    outbox.release = async () => {
+      throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+    };
+    await d.wake();
+    expect(errors.at(-1)).toBe('dispatcher drain failed; the next wake-up retries it');
+    outbox.release = release;
+    await d.wake();
+    expect(handler.handled).toEqual(['1']);
+    expect(outbox.releases).toEqual([['1']]);
   });
 
   it('stop during a drain: the batch being handled finishes, no other is claimed, and no drain after it', async () => {
