@@ -86,6 +86,7 @@ export class DeliveryWorker {
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private wakeTimer: { at: number; timer: NodeJS.Timeout } | null = null;
+  private retakeTimer: NodeJS.Timeout | null = null;
   private readonly signingKeys: ReturnType<typeof signingKeysOpener>;
 
   constructor(private readonly opts: WorkerOptions) {
@@ -160,7 +161,10 @@ export class DeliveryWorker {
     const controller = new AbortController();
     this.inFlight.set(d.id, controller);
     void this.attempt(d, controller.signal, policy)
-      .catch((err) => this.opts.log.error(`delivery ${d.id}: attempt failed unrecorded; its claim expires, its retry window still runs`, err))
+      .catch((err) => {
+        this.opts.log.error(`delivery ${d.id}: attempt failed unrecorded; its claim expires, its retry window still runs`, err);
+        this.retakeAfterLease();
+      })
       .finally(() => {
         this.inFlight.delete(d.id);
         this.loop.signal();
@@ -200,6 +204,7 @@ export class DeliveryWorker {
   private async record(outcome: Outcome): Promise<void> {
     if (touchesTicket(outcome)) {
       if (await this.opts.store.recordWithTicketWork(outcome)) this.afterRecord([outcome]);
+      else this.retakeAfterLease();
     } else {
       this.pending.push(outcome);
       if (this.pending.length >= (this.opts.batchSize ?? 200)) await this.flush();
@@ -233,7 +238,13 @@ export class DeliveryWorker {
     this.pending = [];
     this.recording = batch;
     this.flushing = (async () => {
-      this.afterRecord(await this.opts.store.record(batch));
+      let recorded: Outcome[] = [];
+      try {
+        recorded = await this.opts.store.record(batch);
+      } finally {
+        if (recorded.length < batch.length) this.retakeAfterLease();
+      }
+      this.afterRecord(recorded);
     })().finally(() => {
       this.flushing = null;
       this.recording = [];
@@ -255,6 +266,23 @@ export class DeliveryWorker {
     }, due - Date.now());
     timer.unref();
     this.wakeTimer = { at: due, timer };
+  }
+
+  /**
+   * Deliveries whose outcome could not be recorded keep their claim until its lease ends;
+   * then they are claimed again (their attempt was not recorded, so it is made again). A
+   * drain is due then, whatever else wakes the worker: after an outage the sweep's job may
+   * itself wait for its lock. One timer, for the latest such claim (the earlier ones have
+   * expired by then too).
+   */
+  private retakeAfterLease(): void {
+    if (this.loop.stopping) return;
+    if (this.retakeTimer) clearTimeout(this.retakeTimer);
+    this.retakeTimer = setTimeout(() => {
+      this.retakeTimer = null;
+      void this.wake();
+    }, this.opts.leaseMs + 100);
+    this.retakeTimer.unref();
   }
 
   private afterRecord(outcomes: Outcome[]): void {
@@ -291,6 +319,7 @@ export class DeliveryWorker {
     for (const controller of this.inFlight.values()) controller.abort();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
+    if (this.retakeTimer) clearTimeout(this.retakeTimer);
     await this.flush().catch((err) => this.opts.log.error('recording delivery outcomes at stop failed', err));
     await this.opts.store.release(aborted).catch((err) => this.opts.log.error('releasing claims at stop failed', err));
     await drained;

@@ -73,7 +73,14 @@ class FakeStore implements WorkerStore {
     this.released.push(...ids);
   }
 
+  /** the next record() fails as when the database is out of reach */
+  failRecord = false;
+
   async record(outcomes: Outcome[]): Promise<Outcome[]> {
+    if (this.failRecord) {
+      this.failRecord = false;
+      throw Object.assign(new Error('Connection terminated unexpectedly'), { code: undefined });
+    }
     for (const o of outcomes) this.apply(o);
     this.recorded.push(...outcomes);
     return outcomes;
@@ -163,7 +170,7 @@ afterEach(async () => {
   errors.length = 0;
 });
 
-function worker(store: FakeStore, sender: FakeSender, clock: ManualClock, over: { concurrency?: number; retries?: Date[] } = {}): DeliveryWorker {
+function worker(store: FakeStore, sender: FakeSender, clock: ManualClock, over: { concurrency?: number; retries?: Date[]; leaseMs?: number } = {}): DeliveryWorker {
   const w = new DeliveryWorker({
     store,
     sender,
@@ -171,7 +178,7 @@ function worker(store: FakeStore, sender: FakeSender, clock: ManualClock, over: 
     box: createSecretBox(Buffer.alloc(32, 1)),
     log,
     concurrency: over.concurrency ?? 4,
-    leaseMs: LEASE,
+    leaseMs: over.leaseMs ?? LEASE,
     scheduleRetry: (at) => over.retries?.push(at),
     clock: clock.now,
   });
@@ -237,6 +244,23 @@ describe('delivery worker loop', () => {
     await other.wake();
     await waitFor(() => store.status('d') === 'SUCCEEDED', { timeoutMs: 5_000, what: 'the delivery taken over' });
     expect(healthy.sent).toEqual([{ id: 'd', attempt: 1 }]);
+  });
+
+  it('an outcome that could not be recorded (the database out of reach): claimed again by this worker once its lease ends, without another wake-up', async () => {
+    const clock = manualClock();
+    const store = new FakeStore();
+    const sender = new FakeSender(clock);
+    const lease = 50;
+    const w = worker(store, sender, clock, { leaseMs: lease });
+    store.add('d', clock.t);
+    store.failRecord = true;
+    await w.wake();
+    await waitFor(() => sender.sent.length === 1 && !store.failRecord, { timeoutMs: 5_000, what: 'the attempt and its failed recording' });
+    expect(store.status('d')).toBe('PENDING');
+    clock.advance(lease + 1); // its claim has expired by the store's clock
+    await waitFor(() => store.status('d') === 'SUCCEEDED', { timeoutMs: 5_000, what: 'the delivery claimed again' });
+    // its first attempt was never recorded: made again as attempt 1
+    expect(sender.sent).toEqual([{ id: 'd', attempt: 1 }, { id: 'd', attempt: 1 }]);
   });
 
   it('a delivery claimed again while its attempt still runs in this worker (its lease ran out by the clock) is not attempted twice at once', async () => {
