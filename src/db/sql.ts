@@ -146,7 +146,9 @@ export function reportConnectionErrors(pool: pg.Pool, report: (err: Error) => vo
 /**
  * The database is out of reach (not the statement's fault): running other statements one
  * by one cannot do better now. SQLSTATE classes 08 and 57P (connection, shutdown), Node's
- * socket errors, pg's errors for a closed connection, pg-pool's connect timeout.
+ * socket errors, pg's errors for a closed connection or a connect that timed out, and
+ * pg-pool's timeout waiting for a connection (every one of the pool's is taken: each
+ * statement run one by one would wait as long again).
  */
 export function connectionLost(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;

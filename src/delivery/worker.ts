@@ -86,7 +86,7 @@ export class DeliveryWorker {
   private flushing: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private wakeTimer: { at: number; timer: NodeJS.Timeout } | null = null;
-  private retakeTimer: NodeJS.Timeout | null = null;
+  private retake: { timer: NodeJS.Timeout; latest: number } | null = null;
   private readonly signingKeys: ReturnType<typeof signingKeysOpener>;
 
   constructor(private readonly opts: WorkerOptions) {
@@ -272,17 +272,29 @@ export class DeliveryWorker {
    * Deliveries whose outcome could not be recorded keep their claim until its lease ends;
    * then they are claimed again (their attempt was not recorded, so it is made again). A
    * drain is due then, whatever else wakes the worker: after an outage the sweep's job may
-   * itself wait for its lock. One timer, for the latest such claim (the earlier ones have
-   * expired by then too).
+   * itself wait for its lock. One timer: at the earliest such lease end, then again at the
+   * latest one that came meanwhile.
    */
   private retakeAfterLease(): void {
     if (this.loop.stopping) return;
-    if (this.retakeTimer) clearTimeout(this.retakeTimer);
-    this.retakeTimer = setTimeout(() => {
-      this.retakeTimer = null;
-      void this.wake();
-    }, this.opts.leaseMs + 100);
-    this.retakeTimer.unref();
+    const due = Date.now() + this.opts.leaseMs + 100;
+    if (this.retake) {
+      this.retake.latest = Math.max(this.retake.latest, due);
+      return;
+    }
+    const arm = (at: number) => {
+      const timer = setTimeout(() => {
+        const latest = this.retake?.latest ?? at;
+        this.retake = null;
+        void this.wake();
+        if (latest > at && !this.loop.stopping) {
+          this.retake = { timer: arm(latest), latest };
+        }
+      }, Math.max(1, at - Date.now()));
+      timer.unref();
+      return timer;
+    };
+    this.retake = { timer: arm(due), latest: due };
   }
 
   private afterRecord(outcomes: Outcome[]): void {
@@ -319,7 +331,7 @@ export class DeliveryWorker {
     for (const controller of this.inFlight.values()) controller.abort();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
-    if (this.retakeTimer) clearTimeout(this.retakeTimer);
+    if (this.retake) clearTimeout(this.retake.timer);
     await this.flush().catch((err) => this.opts.log.error('recording delivery outcomes at stop failed', err));
     await this.opts.store.release(aborted).catch((err) => this.opts.log.error('releasing claims at stop failed', err));
     await drained;

@@ -12,14 +12,20 @@ import { defineClaim, DrainLoop, type Queryable } from '../queue/index.js';
 export interface ClaimedEvent {
   id: string;
   ticketId: string;
+  /** the end of this claim's lease */
+  lockedUntil: Date;
 }
 
 /** What the dispatcher needs of the outbox. */
 export interface OutboxStore {
   /** claims up to `limit` unprocessed events until `now + leaseMs`, counting a try for each */
   claim(limit: number, now: Date, leaseMs: number): Promise<ClaimedEvent[]>;
-  /** gives back the claims of these events (those still unprocessed): claimable at once, their try not counted */
-  release(ids: string[]): Promise<void>;
+  /**
+   * Gives back these claims: each event still unprocessed and still under this claim (same
+   * lease end; not taken over meanwhile) is claimable at once. Its try stays counted, so
+   * that an event whose batch breaks the connection each time is still given up.
+   */
+  release(claims: ClaimedEvent[]): Promise<void>;
 }
 
 const claimEvents = defineClaim<ClaimedEvent>(
@@ -28,18 +34,21 @@ const claimEvents = defineClaim<ClaimedEvent>(
     ready: 'processed_at is null',
     orderBy: 'id',
     set: 'tries = t.tries + 1',
-    returning: 't.id, t.ticket_id',
+    returning: 't.id, t.ticket_id, t.locked_until',
   },
-  (r) => ({ id: String(r.id), ticketId: String(r.ticket_id) }),
+  (r) => ({ id: String(r.id), ticketId: String(r.ticket_id), lockedUntil: r.locked_until as Date }),
 );
 
-const RELEASE_SQL = `update ticket_events set locked_until = null, tries = greatest(tries - 1, 0)
-  where id = any($1::bigint[]) and processed_at is null`;
+// rows another transaction holds (a batch that took them over) are left alone, not waited for
+const RELEASE_SQL = `update ticket_events t set locked_until = null
+  where t.id in (select e.id from ticket_events e join unnest($1::bigint[], $2::timestamptz[]) c(id, until) on e.id = c.id
+                  where e.locked_until = c.until and e.processed_at is null
+                    for no key update skip locked)`;
 
 export function outboxStore(db: Queryable): OutboxStore {
   return {
     claim: (limit, now, leaseMs) => claimEvents(db, limit, now, leaseMs),
-    release: async (ids) => void (await db.query(RELEASE_SQL, [ids])),
+    release: async (claims) => void (await db.query(RELEASE_SQL, [claims.map((c) => c.id), claims.map((c) => c.lockedUntil)])),
   };
 }
 
@@ -70,8 +79,8 @@ export class Dispatcher {
   private readonly clock: () => Date;
   private readonly loop: DrainLoop;
   private retryTimer: NodeJS.Timeout | null = null;
-  /** events of batches that failed because the database was out of reach: given back at the next drain */
-  private readonly toRelease = new Set<string>();
+  /** claims of batches that failed because the database was out of reach: given back at the next drain */
+  private readonly toRelease = new Map<string, ClaimedEvent>();
 
   constructor(private readonly opts: DispatcherOptions) {
     this.clock = opts.clock ?? (() => new Date());
@@ -105,9 +114,9 @@ export class Dispatcher {
       loop.takeWake();
       if (this.toRelease.size) {
         // throws while the database is still away: kept for the drain after
-        const ids = [...this.toRelease];
-        await outbox.release(ids);
-        for (const id of ids) this.toRelease.delete(id);
+        const claims = [...this.toRelease.values()];
+        await outbox.release(claims);
+        for (const c of claims) this.toRelease.delete(c.id);
       }
       const batch = await outbox.claim(limit, this.clock(), this.opts.leaseMs ?? 60_000);
       if (batch.length) {
@@ -124,14 +133,15 @@ export class Dispatcher {
   /**
    * A failed batch's events are retried when their lease ends (an event that fails every
    * time is tried every lease, not in a tight loop), unless the database was out of reach:
-   * no fault of theirs, so they are given back at the next drain.
+   * then they are given back at the next drain (their tries still count: an event that
+   * breaks the connection itself is given up after MAX_TRIES, batch.ts).
    */
   private failed(batch: ClaimedEvent[], err: unknown): HandledBatch {
     if (!connectionLost(err)) {
       this.opts.log.error(`a batch of ${batch.length} ticket events failed; its events are retried when their lease ends`, err);
     } else {
       this.opts.log.error(`a batch of ${batch.length} ticket events failed: the database is out of reach; they are taken again once it answers`, err);
-      for (const e of batch) this.toRelease.add(e.id);
+      for (const e of batch) this.toRelease.set(e.id, e);
     }
     return { waiting: 0 };
   }

@@ -44,17 +44,17 @@ class FakeOutbox implements OutboxStore {
       e.tries++;
     }
     this.claims.push(rows.map((e) => String(e.id)));
-    return rows.map((e) => ({ id: String(e.id), ticketId: e.ticketId }));
+    return rows.map((e) => ({ id: String(e.id), ticketId: e.ticketId, lockedUntil: new Date(e.lockedUntil!) }));
   }
 
   releases: string[][] = [];
 
-  async release(ids: string[]): Promise<void> {
-    this.releases.push(ids);
-    for (const e of this.events) {
-      if (!ids.includes(String(e.id)) || e.processed) continue;
-      e.lockedUntil = null;
-      e.tries = Math.max(0, e.tries - 1);
+  async release(claims: ClaimedEvent[]): Promise<void> {
+    this.releases.push(claims.map((c) => c.id));
+    for (const c of claims) {
+      const e = this.get(c.id);
+      // as the statement: only an unprocessed event still under that claim
+      if (!e.processed && e.lockedUntil === c.lockedUntil.getTime()) e.lockedUntil = null;
     }
   }
 
@@ -190,7 +190,7 @@ describe('dispatcher loop', () => {
     expect(outbox.events.map((e) => e.tries)).toEqual([2, 2]);
   });
 
-  it('a batch that failed because the database was out of reach: its events are given back and taken again soon, their try not counted', async () => {
+  it('a batch that failed because the database was out of reach: its events are given back and taken again soon, each try counted', async () => {
     const { outbox, handler, d } = setup({ retryWaitingMs: 20 });
     outbox.add('a', 2);
     handler.failOnce = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
@@ -200,7 +200,22 @@ describe('dispatcher loop', () => {
     await waitFor(() => handler.handled.length === 2, { timeoutMs: 5_000, what: 'the events handled again' });
     expect(outbox.releases).toEqual([['1', '2']]);
     expect(handler.batches).toEqual([['1', '2'], ['1', '2']]);
-    expect(outbox.events.map((e) => e.tries)).toEqual([1, 1]);
+    expect(outbox.events.map((e) => e.tries)).toEqual([2, 2]);
+  });
+
+  it('a claim taken over meanwhile (its lease ended while the database was away) is not given back', async () => {
+    const { clock, outbox, handler, d } = setup({ retryWaitingMs: 60_000 });
+    outbox.add('a', 1);
+    handler.failOnce = Object.assign(new Error('connection terminated'), { code: '57P01' });
+    await d.wake();
+    // another process claims the event after the lease
+    clock.advance(LEASE + 1);
+    const theirs = clock.t + LEASE;
+    outbox.get(1).lockedUntil = theirs;
+    await d.wake();
+    expect(outbox.releases).toEqual([['1']]);
+    expect(outbox.get(1).lockedUntil).toBe(theirs);
+    expect(handler.batches).toEqual([['1']]);
   });
 
   it('the give-back fails while the database is still away: kept, and done by the drain after', async () => {
