@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Config } from './config.js';
-import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, endPool, poolTransactions, prepareStatementsOf, reportConnectionErrors, trackConnections, withStatementOnError } from './db/index.js';
+import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, withStatementOnError } from './db/index.js';
 import { createSecretBox, loadSecretKey } from './crypto/index.js';
 import { createLogger, type Logger } from './log.js';
 import { announceTicketEvents, bootstrapAdmin, createCustomFieldService, createTicketService, createUserService, TICKET_EVENTS_CHANNEL } from './helpdesk/index.js';
@@ -119,9 +119,8 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 20, connectionTimeoutMillis: 10_000, keepAlive: true });
     // a connection's error (a database restart) must not kill the process
     reportConnectionErrors(pool, (err) => log.error('database connection error', err.message));
-    trackConnections(pool);
     prepareStatementsOf(pool);
-    onStop('database pool', () => endPool(pool));
+    onStop('database pool', poolEnd(pool));
 
     const secretBox = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
     // the services resolvers and REST are handed (src/app-services.ts); deliveries below

@@ -143,34 +143,28 @@ export function reportConnectionErrors(pool: pg.Pool, report: (err: Error) => vo
   pool.on('connect', (client) => void client.on('error', report));
 }
 
-const openConnections = new WeakMap<pg.Pool, Set<pg.PoolClient>>();
-
-/** Keeps count of the pool's open connections, for endPool. */
-export function trackConnections(pool: pg.Pool): void {
+/**
+ * The pool's end, to call instead of `pool.end()` (from before its first connection): it
+ * resolves once the pool's connections have closed, within `boundMs`. pg-pool's end()
+ * resolves as soon as it has asked them to close, and a database stopped right after (the
+ * embedded one, at the process's stop) would terminate them first, an error for each.
+ */
+export function poolEnd(pool: pg.Pool, boundMs = 3_000): () => Promise<void> {
   const open = new Set<pg.PoolClient>();
-  openConnections.set(pool, open);
   pool.on('connect', (client) => {
     open.add(client);
     client.once('end', () => open.delete(client));
   });
-}
-
-/**
- * Ends the pool and resolves once its connections have closed (tracked by
- * trackConnections), within `boundMs`. pg-pool's end() resolves as soon as it has asked
- * them to close: a database stopped right after (the embedded one, at the process's stop)
- * would terminate them first, an error for each in the log.
- */
-export async function endPool(pool: pg.Pool, boundMs = 3_000): Promise<void> {
-  await pool.end();
-  const open = [...(openConnections.get(pool) ?? [])];
-  if (!open.length) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all(open.map((c) => new Promise((resolve) => c.once('end', resolve)))),
-    new Promise((resolve) => (timer = setTimeout(resolve, boundMs))),
-  ]);
-  clearTimeout(timer);
+  return async () => {
+    await pool.end();
+    if (!open.size) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...open].map((c) => new Promise((resolve) => c.once('end', resolve)))),
+      new Promise((resolve) => (timer = setTimeout(resolve, boundMs))),
+    ]);
+    clearTimeout(timer);
+  };
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * The dispatcher drains the outbox of ticket events (src/helpdesk/events.ts): it claims a
- * batch with the claim helper of src/queue (FOR NO KEY UPDATE SKIP LOCKED, with a lease so that
- * a process that died has its events taken over) and hands it to the event handler, which
- * handles the whole batch in one transaction (batch.ts). Like the delivery worker it
+ * batch with the claim helper of src/queue (FOR NO KEY UPDATE SKIP LOCKED, with a lease so
+ * that a process that died has its events taken over) and hands it to the event handler,
+ * which handles the whole batch in one transaction (batch.ts). Like the delivery worker it
  * never polls: it drains when woken (src/queue/drain.ts).
  */
 import type { Logger } from '../log.js';

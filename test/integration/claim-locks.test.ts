@@ -1,10 +1,8 @@
 /**
- * A claim is not held off by a transaction that writes a row referencing the claimed one.
- * Inserting a row with a foreign key takes a KEY SHARE lock on the referenced row until its
- * transaction ends (the search-text indexer writes delivery_texts for new deliveries right
- * as the worker claims them). A claim taken FOR UPDATE SKIP LOCKED skipped such a row, and
- * with its wake-up spent, a due delivery waited for the next sweep; FOR NO KEY UPDATE does
- * not conflict with KEY SHARE, while two claims still exclude each other.
+ * The claims of both work queues (src/queue/claim.ts, src/delivery/scheduling.ts) take a
+ * ready row even while another transaction writes a row referencing it (a foreign-key check
+ * holds KEY SHARE on it until that transaction ends: the search-text indexer writes
+ * delivery_texts for new deliveries), and never a row another claim holds.
  */
 import pg from 'pg';
 import { describe, expect } from 'vitest';

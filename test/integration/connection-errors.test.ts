@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { endPool, reportConnectionErrors, trackConnections } from '../../src/db/index.js';
+import { poolEnd, reportConnectionErrors } from '../../src/db/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { waitFor } from '../support/wait.js';
 
@@ -46,14 +46,14 @@ describe('connection errors of a pool', () => {
     }
   });
 
-  it('endPool resolves once every connection of the pool has closed, not when they were only asked to (a database stopped right after would terminate them: an error each)', async () => {
+  it('poolEnd resolves once every connection of the pool has closed, not when they were only asked to (a database stopped right after would terminate them: an error each)', async () => {
     const pool = new pg.Pool({ connectionString: db.url, max: 3 });
-    trackConnections(pool);
+    const end = poolEnd(pool);
     const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
     let closed = 0;
     for (const c of clients) c.once('end', () => closed++);
     for (const c of clients) c.release();
-    await endPool(pool);
+    await end();
     expect(closed).toBe(3);
   });
 });

@@ -11,7 +11,7 @@ import { poolTransactions, prepareStatementsOf, reportConnectionErrors, sqlOf } 
 import { batchEventHandler, createDefinitionCache, Dispatcher, MAX_TRIES, outboxStore, type EventHandler } from '../../src/dispatcher/index.js';
 import type { Logger } from '../../src/log.js';
 import { testClock, type TestClock } from '../support/clock.js';
-import { startPgProxy } from '../support/pg-proxy.js';
+import { startPgProxy, type PgProxy } from '../support/pg-proxy.js';
 import { waitFor } from '../support/wait.js';
 import { addReply, comments, createRule, createTicket, createWebhook, getTicket, jsonHook, test, updateTicket, type TestApp } from '../support/fixtures.js';
 import { RlUpdateRuleDocument } from '../generated/graphql.js';
@@ -26,17 +26,27 @@ interface ManualDispatcher {
   errors: string[];
   /** transactions committed on the plain connection (the rest ran through the ORM) */
   plainCommits: () => number;
+  /** with `behindProxy`: the proxy between the handler's transactions and the database */
+  proxy: PgProxy | null;
   stop(): Promise<void>;
 }
 
+interface PauseOptions {
+  /** the handler's transactions go through a TCP proxy (pg-proxy.ts), on a pool that waits this long for a connection */
+  behindProxy?: { connectTimeoutMs: number };
+  /** how soon the dispatcher drains again on its own (processor.ts) */
+  retryWaitingMs?: number;
+}
+
 /** Stops the app's dispatcher (events stay in the outbox) and gives one the test wakes. */
-async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), opts: { poolUrl?: string; connectTimeoutMs?: number; retryWaitingMs?: number } = {}): Promise<ManualDispatcher> {
+async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), opts: PauseOptions = {}): Promise<ManualDispatcher> {
   await app.dispatcher!.stop();
+  const proxy = opts.behindProxy ? await startPgProxy(app.databaseUrl) : null;
   const { orm, deliveries } = app.services;
   const errors: string[] = [];
   const log: Logger = { info: () => {}, debug: () => {}, error: (m) => void errors.push(m) };
   // as the app runs it: plain transactions on a pool of prepared statements
-  const pool = new pg.Pool({ connectionString: opts.poolUrl ?? app.databaseUrl, max: 2, connectionTimeoutMillis: opts.connectTimeoutMs });
+  const pool = new pg.Pool({ connectionString: proxy?.urlFor(app.databaseUrl) ?? app.databaseUrl, max: 2, connectionTimeoutMillis: opts.behindProxy?.connectTimeoutMs });
   // as the app does: a connection lost while a batch holds it is reported, not thrown
   reportConnectionErrors(pool, () => {});
   prepareStatementsOf(pool);
@@ -56,14 +66,18 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), op
     batches,
     errors,
     plainCommits: () => plainCommits,
+    proxy,
     stop: async () => {
+      proxy?.release();
       await dispatcher.stop();
       await pool.end();
+      await proxy?.close();
     },
   };
 }
 
 const sql = async (app: TestApp, text: string, values: unknown[] = []) => sqlOf(app.services.orm.em.fork()).query(text, values);
+const unprocessedEvents = async (app: TestApp): Promise<number> => (await sql(app, `select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n;
 const texts = async (app: TestApp, id: string) => (await comments(app, id)).map((c) => c.text);
 
 describe('a batch of ticket events', () => {
@@ -146,7 +160,7 @@ describe('a batch of ticket events', () => {
       expect(JSON.parse(request!.body)).toEqual({ t: fine });
       const state = async () => (await sql(app, `select processed_at is not null as processed, tries from ticket_events where id = $1`, [poison])).rows[0];
       expect(await state()).toEqual({ processed: false, tries: 1 });
-      expect((await sql(app, `select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n).toBe(2);
+      expect((await unprocessedEvents(app))).toBe(2);
       expect(await texts(app, broken)).toEqual([]);
       expect(manual.errors.some((m) => m.includes(`ticket event ${poison} failed`))).toBe(true);
 
@@ -159,7 +173,7 @@ describe('a batch of ticket events', () => {
       expect(manual.errors.some((m) => m.includes(`ticket event ${poison} (TICKET_UPDATED on ticket ${broken}) failed ${MAX_TRIES} times; giving up`))).toBe(true);
       // then the event behind it ran, once (waiting was not counted as tries)
       expect(await texts(app, broken)).toEqual(['reply seen']);
-      expect((await sql(app, `select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n).toBe(0);
+      expect((await unprocessedEvents(app))).toBe(0);
       expect(await texts(app, failing)).toHaveLength(2);
       expect((await sql(app, `select count(*)::int as n from deliveries`)).rows[0].n).toBe(1);
       // its actions are all buffered: once the definitions were cached, batches ran on the plain connection
@@ -210,8 +224,8 @@ describe('a batch of ticket events', () => {
 
   test('the database out of reach mid-batch: the batch fails as a whole (not one event at a time), and its events are taken again as soon as it answers', async ({ startApp }) => {
     const app = await startApp(PAUSED);
-    const proxy = await startPgProxy(app.databaseUrl);
-    const manual = await pauseDispatching(app, testClock(), { poolUrl: proxy.urlFor(app.databaseUrl), connectTimeoutMs: 5_000, retryWaitingMs: 50 });
+    const manual = await pauseDispatching(app, testClock(), { behindProxy: { connectTimeoutMs: 5_000 }, retryWaitingMs: 50 });
+    const proxy = manual.proxy!;
     try {
       await createRule(app, { name: 'note', events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'seen {{ ticket.title }}' }] });
       const ids = [await createTicket(app, 'a'), await createTicket(app, 'b'), await createTicket(app, 'c')];
@@ -219,7 +233,7 @@ describe('a batch of ticket events', () => {
       proxy.dropOn(['begin'], 1);
       await manual.dispatcher.wake();
       expect(proxy.dropped).toBe(1);
-      await waitFor(async () => (await sql(app, `select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n === 0, { what: 'the events handled after the drop' });
+      await waitFor(async () => (await unprocessedEvents(app)) === 0, { what: 'the events handled after the drop' });
       expect(manual.errors).toEqual(['a batch of 3 ticket events failed: the database is out of reach; they are taken again once it answers']);
       expect(manual.batches).toEqual([3, 3]);
       // claimed twice each (the tries count: an event that breaks the connection itself is given up)
@@ -227,15 +241,14 @@ describe('a batch of ticket events', () => {
       for (const [i, id] of ids.entries()) expect(await texts(app, id)).toEqual([`seen ${'abc'[i]}`]);
     } finally {
       await manual.stop();
-      await proxy.close();
     }
   });
 
   test('a database that does not answer: the batch waits for one connection, not one per event', async ({ startApp }) => {
     const app = await startApp(PAUSED);
-    const proxy = await startPgProxy(app.databaseUrl);
     // no drain soon after: the test looks at the one batch
-    const manual = await pauseDispatching(app, testClock(), { poolUrl: proxy.urlFor(app.databaseUrl), connectTimeoutMs: 1_000, retryWaitingMs: 60_000 });
+    const manual = await pauseDispatching(app, testClock(), { behindProxy: { connectTimeoutMs: 1_000 }, retryWaitingMs: 60_000 });
+    const proxy = manual.proxy!;
     try {
       for (const t of ['a', 'b', 'c', 'd']) await createTicket(app, t);
       proxy.hold();
@@ -245,11 +258,9 @@ describe('a batch of ticket events', () => {
       expect(proxy.waiting).toBe(1);
       proxy.release();
       await manual.dispatcher.wake();
-      expect((await sql(app, `select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n).toBe(0);
+      expect((await unprocessedEvents(app))).toBe(0);
     } finally {
-      proxy.release();
       await manual.stop();
-      await proxy.close();
     }
   });
 

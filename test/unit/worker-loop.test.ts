@@ -79,7 +79,7 @@ class FakeStore implements WorkerStore {
   async record(outcomes: Outcome[]): Promise<Outcome[]> {
     if (this.failRecord) {
       this.failRecord = false;
-      throw Object.assign(new Error('Connection terminated unexpectedly'), { code: undefined });
+      throw new Error('Connection terminated unexpectedly');
     }
     for (const o of outcomes) this.apply(o);
     this.recorded.push(...outcomes);
