@@ -209,18 +209,19 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       jobs.every('dispatcher.sweep', config.sweepIntervalMs);
     }
 
+    // registered before the listener starts: it listens on them as it connects
     if (worker) {
-      listener.on(DELIVERIES_CHANNEL, () => {
+      void listener.on(DELIVERIES_CHANNEL, () => {
         void worker.wake();
         textIndexer?.wake();
       });
     }
     if (dispatcher) {
-      listener.on(DEFINITIONS_CHANNEL, () => definitions.invalidate());
-      listener.on(TICKET_EVENTS_CHANNEL, () => void dispatcher.wake());
+      void listener.on(DEFINITIONS_CHANNEL, () => definitions.invalidate());
+      void listener.on(TICKET_EVENTS_CHANNEL, () => void dispatcher.wake());
     }
-    if (timers) listener.on(TIMERS_CHANNEL, () => void timers.wake());
-    if (runsApi) listener.on(DELIVERY_EVENTS_CHANNEL, (payload) => deliveryEvents.receive(payload));
+    if (timers) void listener.on(TIMERS_CHANNEL, () => void timers.wake());
+    if (runsApi) void listener.on(DELIVERY_EVENTS_CHANNEL, (payload) => deliveryEvents.receive(payload));
     listener.onReconnect(() => {
       void worker?.wake();
       textIndexer?.wake();

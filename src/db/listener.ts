@@ -8,7 +8,12 @@ import type { Logger } from '../log.js';
 export type NotificationHandler = (payload: string) => void;
 
 export interface Listener {
-  on(channel: string, handler: NotificationHandler): void;
+  /**
+   * Calls `handler` with every notification on `channel`. Resolves once the connection
+   * listens on it (at once while it is down: it listens when it is back), so that a
+   * notification sent after that is heard.
+   */
+  on(channel: string, handler: NotificationHandler): Promise<void>;
   /** called after every (re)connect: missed notifications must be made up by the caller */
   onReconnect(handler: () => void): void;
   start(): Promise<void>;
@@ -72,12 +77,12 @@ export function createListener(connectionString: string, log: Logger, retryMs = 
   };
 
   return {
-    on(channel, handler) {
+    async on(channel, handler) {
       const list = handlers.get(channel) ?? [];
       list.push(handler);
       handlers.set(channel, list);
       // a failed LISTEN is retried with the others when the connection is re-established
-      if (client && list.length === 1) client.query(`listen "${channel.replace(/"/g, '')}"`).catch((err) => log.error(`listen ${channel} failed`, err.message));
+      if (client && list.length === 1) await client.query(`listen "${channel.replace(/"/g, '')}"`).catch((err: Error) => log.error(`listen ${channel} failed`, err.message));
     },
     onReconnect(handler) {
       reconnectHandlers.push(handler);

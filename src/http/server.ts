@@ -103,7 +103,7 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
     for (const id of ids) sessions.revoke(id, current.get(id) ?? null);
   };
   const revokeLogged = (userIds: string[]) => void revokeStale(userIds).catch((err) => log.error('closing websockets of a rotated key failed', err));
-  opts.notifications?.on(API_KEY_ROTATED_CHANNEL, (userId) => revokeLogged([userId]));
+  await opts.notifications?.on(API_KEY_ROTATED_CHANNEL, (userId) => revokeLogged([userId]));
   // a rotation NOTIFY sent while the connection was down is lost: check every open connection
   opts.notifications?.onReconnect(() => revokeLogged(sessions.userIds()));
 

@@ -11,8 +11,8 @@ import type pg from 'pg';
 
 /** the process's LISTEN connection, as the job engine uses it (src/db/listener.ts is one) */
 export interface NotificationSource {
-  /** calls `handler` with the payload of every notification on `channel`, across reconnects */
-  on(channel: string, handler: (payload: string) => void): void;
+  /** calls `handler` with the payload of every notification on `channel`, across reconnects; resolves once it listens */
+  on(channel: string, handler: (payload: string) => void): Promise<void>;
 }
 
 export class ListenerJobNotifications extends BaseNotificationChannel {
@@ -30,7 +30,8 @@ export class ListenerJobNotifications extends BaseNotificationChannel {
   async connect(): Promise<void> {
     if (!this.listening) {
       this.listening = true;
-      this.listener.on(this.config.channelName, (payload) => this.received(payload));
+      // a job saved once connect() has resolved is heard
+      await this.listener.on(this.config.channelName, (payload) => this.received(payload));
     }
     this.setState('connected');
   }

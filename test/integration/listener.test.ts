@@ -1,6 +1,7 @@
 /**
  * The process's LISTEN connection (src/db/listener.ts) leaves no session open when it
- * cannot listen, or when it is stopped while it reconnects. (Its reconnects after a
+ * cannot listen, or when it is stopped while it reconnects; a channel added while it is
+ * connected is listened on when on() resolves. (Its reconnects after a
  * restart: db-restart.test.ts, lost-listen.test.ts.)
  */
 import pg from 'pg';
@@ -55,6 +56,35 @@ it('stopped while it reconnects: the connection it was opening is closed once it
     expect(listener.connected).toBe(false);
   } finally {
     await observer.end();
+    await proxy.close();
+    await db.drop();
+  }
+});
+
+it('a channel added while connected: on() resolves once the server listens on it, and a notification sent then is heard', async () => {
+  const db = await createTestDatabase();
+  const proxy = await startPgProxy(db.url);
+  const notifier = new pg.Client({ connectionString: db.url });
+  await notifier.connect();
+  const listener = createListener(proxy.urlFor(db.url), quiet);
+  try {
+    await listener.start();
+    const heard: string[] = [];
+    // the LISTEN waits at the proxy: on() must not have resolved meanwhile
+    proxy.stall(['listen "later"']);
+    const sent = proxy.count('listen "later"');
+    let listening = false;
+    const added = listener.on('later', (p) => heard.push(p)).then(() => (listening = true));
+    await waitFor(() => sent() === 1, { what: 'the LISTEN to reach the proxy' });
+    expect(listening).toBe(false);
+    proxy.unstall();
+    await added;
+    await notifier.query(`select pg_notify('later', 'after on()')`);
+    await waitFor(() => heard.length === 1, { what: 'the notification sent after on() resolved' });
+    expect(heard).toEqual(['after on()']);
+  } finally {
+    await listener.stop();
+    await notifier.end();
     await proxy.close();
     await db.drop();
   }

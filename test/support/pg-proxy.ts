@@ -13,6 +13,12 @@ export interface PgProxy {
    * `texts` (as sent, case included), before the server sees it.
    */
   dropOn(texts: string[], times: number): void;
+  /**
+   * What a client sends that contains one of `texts` (as sent, case included) is held
+   * back from the server, with what the client sends after it, until unstall().
+   */
+  stall(texts: string[]): void;
+  unstall(): void;
   /** how many connections dropOn has dropped */
   readonly dropped: number;
   /** new connections wait, unanswered, until release() (a server slow to accept them) */
@@ -33,6 +39,8 @@ export async function startPgProxy(target: string): Promise<PgProxy> {
   let dropped = 0;
   let held: (() => void)[] | null = null;
   const counted: { text: Buffer; n: number }[] = [];
+  let stallOn: Buffer[] = [];
+  let stalled: (() => void)[] | null = null;
   const proxy = net.createServer((client) => {
     if (held) {
       client.pause();
@@ -65,6 +73,10 @@ export async function startPgProxy(target: string): Promise<PgProxy> {
         server.destroy();
         return;
       }
+      if (stalled || stallOn.some((p) => chunk.includes(p))) {
+        (stalled ??= []).push(() => server.write(chunk));
+        return;
+      }
       server.write(chunk);
     });
   };
@@ -80,6 +92,15 @@ export async function startPgProxy(target: string): Promise<PgProxy> {
     dropOn(texts, times) {
       patterns = texts.map((t) => Buffer.from(t));
       left = times;
+    },
+    stall(texts) {
+      stallOn = texts.map((t) => Buffer.from(t));
+    },
+    unstall() {
+      stallOn = [];
+      const held = stalled ?? [];
+      stalled = null;
+      for (const go of held) go();
     },
     get dropped() {
       return dropped;
