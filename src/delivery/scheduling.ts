@@ -197,9 +197,13 @@ const CLAIM_SQL = `with allow as (
          from spent sp join unnest($4::bigint[], $10::double precision[]) as l(webhook_id, tokens) on l.webhook_id = sp.webhook_id
         where s.webhook_id = sp.webhook_id and (l.tokens is not null or sp.probe_id is not null)
      )
-     -- one row even when nothing is claimed: held tells whether a webhook's in-flight limit held
-     -- back some of its due deliveries (LOCK_SQL found one unclaimed), so a slot freed claims again
-     select c.*, h.held from (select coalesce(bool_or(a.n < a.starts), false) as held from allow a) h
+     -- one row even when nothing is claimed: held tells whether a webhook's in-flight limit may
+     -- have held back some of its due deliveries (LOCK_SQL found one unclaimed), so that a slot
+     -- freed claims again: its limit cut the claim (n < starts) and the claim took all it allowed
+     -- (fewer: it took every due one)
+     select c.*, h.held
+       from (select coalesce(bool_or(a.n < a.starts and (select count(*) from claimed x where x.webhook_id = a.webhook_id) >= a.n), false) as held
+               from allow a) h
        left join claimed c on true`;
 
 /** The claim's parameter types, for its SQL-level prepared statement. */

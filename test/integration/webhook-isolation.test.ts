@@ -4,7 +4,9 @@
  * whichever worker claims them (two deskhooks instances on one database, each with its
  * own pool and worker), and a webhook whose receiver hangs keeps no slot of another's.
  */
+import pg from 'pg';
 import { describe, expect } from 'vitest';
+import { createClaimer } from '../../src/delivery/scheduling.js';
 import { createTicket, createWebhook, deliveryReaches, drainWorker, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
 import type { Reply } from '../support/receiver.js';
 import { waitFor } from '../support/wait.js';
@@ -108,5 +110,29 @@ describe.concurrent('isolation', () => {
     expect(hanging.requests).toHaveLength(10);
     expect(await openCount(app, hangingId)).toEqual({ pending: 20, inFlight: 10 });
     await waitFor(() => app.worker!.busy === 10, { what: 'the worker to hold only the hanging webhook’s 10 attempts' });
+  });
+
+  it('a claim tells that a webhook’s limit held deliveries back only when it did: not when it took every due one', async ({ startApp, startReceiver }) => {
+    // held makes the worker claim again as each attempt ends; claims that find nothing cost the database
+    const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1h' });
+    await app.worker!.stop(0); // the test claims
+    const receiver = await startReceiver();
+    const webhookId = await createWebhook(app, { ...jsonHook('Three slots', `${receiver.url}/three`), maxConcurrency: 3 });
+    const ticketId = await createTicket(app, 'held');
+    const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 1 });
+    try {
+      const claim = createClaimer(pool, { probeIntervalMs: 30_000, retryWindowMs: 3_600_000 });
+      const first = [await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId)];
+      const all = await claim(10, new Date(), 60_000);
+      expect({ claimed: all.deliveries.map((d) => d.id), held: all.heldByInFlight }).toEqual({ claimed: first, held: false });
+
+      const more = [await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId)];
+      const cut = await claim(10, new Date(), 60_000);
+      expect({ claimed: cut.deliveries.map((d) => d.id), held: cut.heldByInFlight }).toEqual({ claimed: [more[0]], held: true });
+      const full = await claim(10, new Date(), 60_000);
+      expect({ claimed: full.deliveries.map((d) => d.id), held: full.heldByInFlight }).toEqual({ claimed: [], held: true });
+    } finally {
+      await pool.end();
+    }
   });
 });
