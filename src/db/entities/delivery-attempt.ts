@@ -1,8 +1,8 @@
-import { OptionalProps, Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { OptionalProps, Entity, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 
 /** One immutable row per attempt. */
 @Entity({ tableName: 'delivery_attempts' })
-@Index({ properties: ['deliveryId', 'number'] })
+@Unique({ properties: ['deliveryId', 'number'] })
 export class DeliveryAttempt {
   [OptionalProps]?: 'statusCode' | 'error' | 'responseBody';
 

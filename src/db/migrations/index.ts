@@ -13,6 +13,7 @@ import { Migration20261130000900QueueUpkeep } from './Migration20261130000900Que
 import { Migration20261130001000DeferredSearchTexts } from './Migration20261130001000DeferredSearchTexts.js';
 import { Migration20261130001100EventsWokenHere } from './Migration20261130001100EventsWokenHere.js';
 import { Migration20261130001200DropDueIndex } from './Migration20261130001200DropDueIndex.js';
+import { Migration20261201000000DropDuplicateAttemptIndex } from './Migration20261201000000DropDuplicateAttemptIndex.js';
 
 /** Every migration, oldest first. Add new ones at the end; never edit a released one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -30,4 +31,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130001000DeferredSearchTexts', class: Migration20261130001000DeferredSearchTexts },
   { name: 'Migration20261130001100EventsWokenHere', class: Migration20261130001100EventsWokenHere },
   { name: 'Migration20261130001200DropDueIndex', class: Migration20261130001200DropDueIndex },
+  { name: 'Migration20261201000000DropDuplicateAttemptIndex', class: Migration20261201000000DropDuplicateAttemptIndex },
 ];
