@@ -33,6 +33,9 @@
  *   npm run bench:e2e -- --json       one JSON object on stdout
  *   options: --seconds=10 --clients=32 --events=20000 --warmup=2 --wait=60 (s, bound on each wait)
  *            --max-concurrency=N: the bench webhook's maxConcurrency (default: the webhook default, 10)
+ *            --cpu: where the closed loops' CPU went (Linux /proc; scripts/bench-cpu.mjs), in ms per
+ *                   mutation by process (the server and its threads, PostgreSQL, the receiver, this
+ *                   script as the load generator, the rest of the machine); in the JSON as cpuMsPerMutation
  */
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,7 +45,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { startEmbeddedPostgres, freePort } from '../dist/db/embedded.js';
-import { asJson, now, opt, pct, say, sleep, text } from './bench-cli.mjs';
+import { asJson, flag, now, opt, pct, say, sleep, text } from './bench-cli.mjs';
+import { cpuPerUnit, cpuSnapshot, describeCpu } from './bench-cpu.mjs';
 
 const SECONDS = opt('seconds', 10);
 const CLIENTS = Math.round(opt('clients', 32));
@@ -50,6 +54,7 @@ const EVENTS = Math.round(opt('events', 20_000));
 const WARMUP = opt('warmup', 2);
 const WAIT_MS = opt('wait', 60) * 1000;
 // the bench webhook's maxConcurrency (delivery-policy); default: the contract's default (10)
+const CPU = flag('cpu');
 const MAX_CONCURRENCY = text('max-concurrency') === undefined ? null : Math.round(opt('max-concurrency', 10));
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const KEY = 'bench-e2e-admin-key-0123456789';
@@ -180,6 +185,14 @@ function graphql(origin, connections) {
   };
 }
 
+/** closedLoop, and with --cpu the CPU it cost per mutation (cpuPerUnit) with `server`'s threads. */
+async function measuredClosedLoop(client, server) {
+  const roles = { server, receiver: receiver.child.pid, loadGenerator: process.pid };
+  const before = CPU ? cpuSnapshot([server]) : null;
+  const run = await closedLoop(client, SECONDS);
+  return { ...run, cpu: CPU ? cpuPerUnit(before, cpuSnapshot([server]), run.records.length, roles) : null };
+}
+
 /** CLIENTS clients, each sending its next createTicket when the previous one answered. */
 async function closedLoop(client, seconds, clients = CLIENTS) {
   const records = [];
@@ -297,9 +310,9 @@ async function anchorPart(adminUrl) {
   const client = graphql(`http://127.0.0.1:${anchor.port}`, CLIENTS);
   try {
     await closedLoop(client, WARMUP);
-    const run = await closedLoop(client, SECONDS);
+    const run = await measuredClosedLoop(client, anchor.child.pid);
     if (run.errors) failures.push(`anchor: ${run.errors} createTicket errors (last: ${run.lastError?.message})`);
-    return { perSec: run.perSec, count: run.records.length };
+    return { perSec: run.perSec, count: run.records.length, cpu: run.cpu };
   } finally {
     await client.close();
     anchor.child.send('exit');
@@ -318,7 +331,7 @@ async function deskhooksPart(adminUrl, target) {
     const warm = await closedLoop(client, WARMUP);
     await waitArrivals(warm.records.map((r) => r.id));
 
-    const run = await closedLoop(client, SECONDS);
+    const run = await measuredClosedLoop(client, app.child.pid);
     if (run.errors) failures.push(`deskhooks closed loop: ${run.errors} createTicket errors (last: ${run.lastError?.message})`);
     const ids = run.records.map((r) => r.id);
     const arrived = await waitArrivals(ids);
@@ -333,6 +346,7 @@ async function deskhooksPart(adminUrl, target) {
       arrivalsPerSec: arrived / ((lastArrival - run.t0) / 1000),
       backlogDrainMs: Math.max(0, lastArrival - run.lastAnswered),
       health,
+      cpu: run.cpu,
     };
 
     const rate = run.perSec / 2;
@@ -505,6 +519,11 @@ try {
   say(`   arrivals       ${c1.arrivalsPerSec.toFixed(0)}/s = ${ratio(c1.arrivalsPerSec, c1.mutationsPerSec)} mutations     (target ≥ 0.95×; ${c1.arrived}/${c1.count} arrived, counted from the first mutation sent to the last arrival)`);
   say(`   backlog drain  ${c1.backlogDrainMs.toFixed(0)} ms from the last answer to the last arrival   (target ≤ 1000 ms)`);
   if (c1.health) say(`   the webhook after the closed loop: breaker ${c1.health.breaker}, ${c1.health.recentAttempts} attempts in 5 min, ${(100 * c1.health.recentFailureRate).toFixed(1)} % failed`);
+  if (CPU) {
+    say(`   CPU per mutation in the closed loops (ms; the anchor's path has no rules and no deliveries):`);
+    say(`     anchor     ${describeCpu(a.cpu)}`);
+    say(`     deskhooks  ${describeCpu(c1.cpu)}`);
+  }
   const o = b.open;
   say(`   open loop at ${o.rate.toFixed(0)}/s for ${SECONDS} s, mutation answered → request arrived (${o.arrived}/${o.answered} arrived, ${o.offered} offered):`);
   const ms = (x) => (x === undefined ? '–' : x.toFixed(1));
@@ -524,6 +543,7 @@ try {
     p95Ms: o.p95 === undefined ? null : +o.p95.toFixed(1),
     p99Ms: o.p99 === undefined ? null : +o.p99.toFixed(1),
     eventsPerSec: Math.round(c.perSec),
+    ...(CPU ? { cpuMsPerMutation: { anchor: a.cpu, deskhooks: c1.cpu } } : {}),
   };
 } catch (err) {
   failures.push(`the run stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
