@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Config } from './config.js';
-import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, withStatementOnError } from './db/index.js';
+import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, withStatementOnError, SESSION_SETTINGS } from './db/index.js';
 import { createSecretBox, loadSecretKey } from './crypto/index.js';
 import { createLogger, type Logger } from './log.js';
 import { announceTicketEvents, bootstrapAdmin, createCustomFieldService, createTicketService, createUserService, TICKET_EVENTS_CHANNEL } from './helpdesk/index.js';
@@ -116,7 +116,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     } finally {
       await startLock.end().catch(() => {}); // ending the session releases the lock
     }
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 20, connectionTimeoutMillis: 10_000, keepAlive: true });
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 20, connectionTimeoutMillis: 10_000, keepAlive: true, ...SESSION_SETTINGS });
     // a connection's error (a database restart) must not kill the process
     reportConnectionErrors(pool, (err) => log.error('database connection error', err.message));
     prepareStatementsOf(pool);

@@ -6,6 +6,7 @@ import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { ENTITIES } from './entities/index.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { SESSION_SETTINGS } from './session-settings.js';
 
 export type Orm = MikroORM;
 
@@ -19,6 +20,7 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
     allowGlobalContext: false,
     forceUtcTimezone: true,
     pool: { min: 0, max: 10 },
+    driverOptions: { connection: { ...SESSION_SETTINGS } },
     ...extra,
   };
 }
