@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-const TICKS_PER_SECOND = 100; // USER_HZ, the unit of /proc's utime and stime on Linux
+const TICKS_PER_SECOND = 100; // USER_HZ, the unit of /proc's utime and stime: 100 on Linux's architectures
 
 /** { comm, cpuSeconds } of /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat; null when gone */
 function readStat(path) {
@@ -56,6 +56,7 @@ const spent = (before, after, key) => Math.max(0, (after.get(key)?.cpuSeconds ??
  * `roles` names processes ({ server: pid, receiver: pid, ... }); PostgreSQL is every
  * process named postgres; `other` is the rest of the machine. The server's threads: its
  * main thread and the others (worker threads, garbage collection, compilation), busiest first.
+ * A process that ended between the snapshots is not counted (the benchmarks' keep theirs).
  */
 export function cpuPerUnit(before, after, count, roles) {
   if (!before || !after || count <= 0) return null;

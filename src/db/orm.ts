@@ -20,8 +20,9 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
     allowGlobalContext: false,
     forceUtcTimezone: true,
     pool: { min: 0, max: 10 },
-    driverOptions: { connection: { ...SESSION_SETTINGS } },
     ...extra,
+    // the sessions' settings whatever else a caller's driverOptions set
+    driverOptions: { ...extra.driverOptions, connection: { ...extra.driverOptions?.connection, ...SESSION_SETTINGS } },
   };
 }
 

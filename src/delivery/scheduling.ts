@@ -202,8 +202,8 @@ const CLAIM_SQL = `with allow as (
      -- freed claims again: its limit cut the claim (n < starts) and the claim took all it allowed
      -- (fewer: it took every due one)
      select c.*, h.held
-       from (select coalesce(bool_or(a.n < a.starts and (select count(*) from claimed x where x.webhook_id = a.webhook_id) >= a.n), false) as held
-               from allow a) h
+       from (select coalesce(bool_or(a.n < a.starts and coalesce(sp.n, 0) >= a.n), false) as held
+               from allow a left join spent sp on sp.webhook_id = a.webhook_id) h
        left join claimed c on true`;
 
 /** The claim's parameter types, for its SQL-level prepared statement. */

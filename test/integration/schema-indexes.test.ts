@@ -1,7 +1,7 @@
 /**
  * Every index of the migrated schema has a job of its own: no two indexes of a table cover
- * the same columns (or expressions) in the same order, with the same operator classes and
- * the same predicate. Each index is written at every insert, and at every update that
+ * the same columns (or expressions) in the same order, with the same operator classes,
+ * orderings, collations, included columns and predicate. Each index is written at every insert, and at every update that
  * moves the row: a repeated one costs every write and serves no read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ describe('the schema’s indexes', () => {
          join pg_class c on c.oid = x.indrelid
          join pg_namespace s on s.oid = c.relnamespace
         where s.nspname = current_schema()
-        group by c.relname, i.relam, x.indkey::text, x.indclass::text,
+        group by c.relname, i.relam, x.indkey::text, x.indnkeyatts, x.indclass::text, x.indoption::text, x.indcollation::text,
                  coalesce(pg_get_expr(x.indexprs, x.indrelid), ''), coalesce(pg_get_expr(x.indpred, x.indrelid), '')
        having count(*) > 1
         order by 1`,
