@@ -15,16 +15,35 @@ export interface NotificationSource {
   on(channel: string, handler: (payload: string) => void): Promise<void>;
 }
 
+/**
+ * A notification of a job due later is handed to the job engine again once its time has
+ * come. Agenda locks such a job at once and runs it from a timer it sets once per job; a
+ * timer firing a moment early (Node's timers count from the event loop's cached time,
+ * which a long task leaves behind) finds the job not yet due and leaves it to the next
+ * pickup, up to `pickupMs` late. Handed over again when the clock has reached its time,
+ * the job engine looks at its queue and runs it. Jobs due later than `pickupMs` are left
+ * to the pickups (which lock them only when they are that near).
+ */
+export interface RedeliveryOptions {
+  pickupMs: number;
+  /** the clock (tests) */
+  now?: () => number;
+}
+
 export class ListenerJobNotifications extends BaseNotificationChannel {
   private listening = false;
+  private readonly redeliveries = new Set<NodeJS.Timeout>();
+  private readonly now: () => number;
 
   constructor(
     private readonly listener: NotificationSource,
     private readonly pool: pg.Pool,
     channelName: string,
+    private readonly redelivery: RedeliveryOptions,
   ) {
     // the listener reconnects; a notification missed meanwhile waits for the next poll
     super({ channelName, reconnect: { enabled: false } });
+    this.now = redelivery.now ?? Date.now;
   }
 
   async connect(): Promise<void> {
@@ -38,6 +57,8 @@ export class ListenerJobNotifications extends BaseNotificationChannel {
 
   async disconnect(): Promise<void> {
     this.setState('disconnected');
+    for (const t of this.redeliveries) clearTimeout(t);
+    this.redeliveries.clear();
   }
 
   async publish(n: JobNotification): Promise<void> {
@@ -69,6 +90,24 @@ export class ListenerJobNotifications extends BaseNotificationChannel {
       this.emit('error', new Error(`unreadable job notification: ${(err as Error).message}`));
       return;
     }
+    this.deliver(n);
+    const wait = n.nextRunAt ? n.nextRunAt.getTime() - this.now() : 0;
+    if (n.nextRunAt && wait > 0 && wait <= this.redelivery.pickupMs) this.redeliverAt(n, n.nextRunAt.getTime());
+  }
+
+  private deliver(n: JobNotification): void {
     this.notifyHandlers(n).catch((err: Error) => this.emit('error', err));
+  }
+
+  /** hands `n` over again once the clock has reached `at` (a timer that fires early waits on) */
+  private redeliverAt(n: JobNotification, at: number): void {
+    const timer = setTimeout(() => {
+      this.redeliveries.delete(timer);
+      if (this.state !== 'connected') return;
+      if (this.now() < at) return this.redeliverAt(n, at);
+      this.deliver(n);
+    }, Math.max(1, at - this.now() + 1));
+    timer.unref();
+    this.redeliveries.add(timer);
   }
 }

@@ -57,6 +57,7 @@ const JOBS_CHANNEL = 'agenda_jobs';
 
 export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine> {
   const { log } = opts;
+  const processEvery = Math.min(5_000, Math.max(100, Math.floor(opts.pickupMs)));
   let backend: ConstructorParameters<typeof Agenda>[0]['backend'];
   let notificationChannel: ListenerJobNotifications | undefined;
   if (opts.mongodbUrl) {
@@ -66,11 +67,10 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
     // the backend's own notification channel can leak a pool connection (job-notifications.ts)
     backend = new PostgresBackend({ pool: opts.pool, tableName: 'agenda_jobs', channelName: JOBS_CHANNEL, disableNotifications: true });
     if (opts.listener) {
-      notificationChannel = new ListenerJobNotifications(opts.listener, opts.pool, JOBS_CHANNEL);
+      notificationChannel = new ListenerJobNotifications(opts.listener, opts.pool, JOBS_CHANNEL, { pickupMs: processEvery });
       notificationChannel.on('error', (err: Error) => log.error('job engine notification error', err.message));
     }
   }
-  const processEvery = Math.min(5_000, Math.max(100, Math.floor(opts.pickupMs)));
   const connect = async () => {
     const agenda = new Agenda({ backend, notificationChannel, name: opts.name, processEvery, defaultLockLifetime: 60_000 });
     agenda.on('error', (err: Error) => log.error('job engine error', err.message));
