@@ -15,21 +15,23 @@ export interface NotificationSource {
   on(channel: string, handler: (payload: string) => void): Promise<void>;
 }
 
-/**
- * A notification of a job due later is handed to the job engine again once its time has
- * come. Agenda locks such a job at once and runs it from a timer it sets once per job; a
- * timer firing a moment early (Node's timers count from the event loop's cached time,
- * which a long task leaves behind) finds the job not yet due and leaves it to the next
- * pickup, up to `pickupMs` late. Handed over again when the clock has reached its time,
- * the job engine looks at its queue and runs it. Jobs due later than `pickupMs` are left
- * to the pickups (which lock them only when they are that near).
- */
+/** When notifications of jobs due later are handed over again (ListenerJobNotifications). */
 export interface RedeliveryOptions {
+  /** the job engine's pickup interval: jobs due later than this are left to the pickups */
   pickupMs: number;
   /** the clock (tests) */
   now?: () => number;
 }
 
+/**
+ * A notification of a job due later (within `pickupMs`) is handed to the job engine
+ * again once its time has come. Agenda locks such a job at once and runs it from a timer
+ * it sets once per job; a timer firing a moment early (Node's timers count from the event
+ * loop's cached time, which a long task leaves behind) finds the job not yet due and
+ * leaves it to the next pickup, up to `pickupMs` late. Handed over again when the clock
+ * has reached its time, the job engine looks at its queue and runs it. Jobs due later are
+ * left to the pickups, which lock them only when they are that near.
+ */
 export class ListenerJobNotifications extends BaseNotificationChannel {
   private listening = false;
   private readonly redeliveries = new Set<NodeJS.Timeout>();
