@@ -93,8 +93,9 @@ export class ListenerJobNotifications extends BaseNotificationChannel {
       return;
     }
     this.deliver(n);
-    const wait = n.nextRunAt ? n.nextRunAt.getTime() - this.now() : 0;
-    if (n.nextRunAt && wait > 0 && wait <= this.redelivery.pickupMs) this.redeliverAt(n, n.nextRunAt.getTime());
+    const at = n.nextRunAt?.getTime() ?? 0;
+    const wait = at - this.now();
+    if (wait > 0 && wait <= this.redelivery.pickupMs) this.redeliverAt(n, at);
   }
 
   private deliver(n: JobNotification): void {

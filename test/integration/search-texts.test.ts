@@ -8,20 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { indexDeliveryTexts } from '../../src/delivery/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { connectTestDatabase } from '../support/db.js';
 
-let db: TestDatabase;
+let database: Awaited<ReturnType<typeof connectTestDatabase>>;
 let client: pg.Client;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  client = new pg.Client({ connectionString: db.url });
-  await client.connect();
+  database = await connectTestDatabase();
+  client = database.client;
 });
 
 afterAll(async () => {
-  await client?.end();
-  await db?.drop();
+  await database?.close();
 });
 
 /** A delivery row as the dispatcher writes it (final, so that nothing would send it). */

@@ -51,3 +51,18 @@ export async function sessionsOn(observer: pg.Client, database: string, where = 
   const { rows } = await observer.query(`select pid, query from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and (${where})`, [database]);
   return rows;
 }
+
+/** A test database (createTestDatabase) and a client connected to it; `close()` ends the client and drops the database. */
+export async function connectTestDatabase(opts: { empty?: boolean } = {}): Promise<{ db: TestDatabase; client: pg.Client; close(): Promise<void> }> {
+  const db = await createTestDatabase(opts);
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  return {
+    db,
+    client,
+    close: async () => {
+      await client.end().catch(() => {});
+      await db.drop();
+    },
+  };
+}

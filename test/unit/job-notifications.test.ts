@@ -3,13 +3,12 @@
  * is handed to the job engine twice — at once, and again once the clock has reached the
  * job's time (the engine then runs a job its own early-firing timer left waiting). A timer
  * that fires before that time by the clock waits on; a job due later than the pickup
- * interval is handed over once; a disconnect drops what waits.
+ * interval is handed over once; a disconnect drops what waits. On vitest's fake timers.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type pg from 'pg';
 import type { JobNotification } from 'agenda';
 import { ListenerJobNotifications, type NotificationSource } from '../../src/queue/job-notifications.js';
-import { waitFor } from '../support/wait.js';
 
 class FakeSource implements NotificationSource {
   handler: ((payload: string) => void) | null = null;
@@ -22,16 +21,18 @@ class FakeSource implements NotificationSource {
 }
 
 const channels: ListenerJobNotifications[] = [];
+beforeEach(() => void vi.useFakeTimers());
 afterEach(async () => {
   await Promise.all(channels.splice(0).map((c) => c.disconnect()));
+  vi.useRealTimers();
 });
 
 /**
- * A channel, the times it handed notifications over, and its clock: at `speed` times real
- * time (at half speed a timer set for the clock's 60 ms fires when the clock shows 30: early
- * by the clock, as a timer counted from a stale loop time is).
+ * A channel, the times it handed notifications over, and its clock: at `speed` times the
+ * timers' time (at half speed a timer set for the clock's 60 ms fires when the clock shows
+ * 30: early by the clock, as a timer counted from a stale loop time is).
  */
-async function channel(speed: number): Promise<{ source: FakeSource; handed: { at: number; nextRunAt: number | null }[]; now: () => number }> {
+async function channel(speed: number): Promise<{ source: FakeSource; handed: { at: number; nextRunAt: number | null }[]; now: () => number; disconnect: () => Promise<void> }> {
   const source = new FakeSource();
   const t0 = Date.now();
   const now = () => t0 + (Date.now() - t0) * speed;
@@ -40,7 +41,7 @@ async function channel(speed: number): Promise<{ source: FakeSource; handed: { a
   const handed: { at: number; nextRunAt: number | null }[] = [];
   c.subscribe(async (n: JobNotification) => void handed.push({ at: now(), nextRunAt: n.nextRunAt?.getTime() ?? null }));
   await c.connect();
-  return { source, handed, now };
+  return { source, handed, now, disconnect: () => c.disconnect() };
 }
 
 describe('job notifications handed to the job engine', () => {
@@ -49,21 +50,24 @@ describe('job notifications handed to the job engine', () => {
     const due = now() + 60;
     source.send(due);
     expect(handed).toHaveLength(1);
-    await waitFor(() => handed.length === 2, { timeoutMs: 2_000, what: 'the second hand-over' });
+    await vi.advanceTimersByTimeAsync(61); // the first timer: the clock shows 30 of the 60
+    expect(handed).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(handed).toHaveLength(2);
     expect(handed[1]!.at).toBeGreaterThanOrEqual(due);
     expect(handed[1]!.nextRunAt).toBe(due);
   });
 
   it('a job due now, or later than the pickup interval, is handed over once; a disconnect drops a hand-over that waits', async () => {
-    const { source, handed, now } = await channel(1);
+    const { source, handed, now, disconnect } = await channel(1);
     source.send(null);
     source.send(now() - 5);
     source.send(now() + 5_000);
     expect(handed).toHaveLength(3);
     source.send(now() + 100);
     expect(handed).toHaveLength(4);
-    await channels[0]!.disconnect();
-    await new Promise((r) => setTimeout(r, 300));
+    await disconnect();
+    await vi.advanceTimersByTimeAsync(10_000);
     expect(handed).toHaveLength(4);
   });
 });
