@@ -93,7 +93,9 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
       ruleId: input.rule?.id ?? null,
       event: input.event ?? null,
       request: { method: def.method, url: def.url, headers: {}, body: null },
-      processing: { responseMappings: def.responseMappings, successComment: def.successComment, context: ctx },
+      // the context is kept only for what renders from it after the answer (the success
+      // comment): most webhooks have none, and the row is written three times per attempt
+      processing: { responseMappings: def.responseMappings, successComment: def.successComment, context: def.successComment.trim() ? ctx : null },
       continuation: input.continuation ?? null,
     };
     try {

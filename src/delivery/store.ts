@@ -130,7 +130,8 @@ export interface OutcomeRows {
 export interface Processing {
   responseMappings: { path: string; target: MappingTarget; field: string }[];
   successComment: string;
-  context: TemplateContext;
+  /** the context the request was rendered with; null when there is no success comment to render from it */
+  context: TemplateContext | null;
 }
 
 // ---------------------------------------------------------------- the worker's path

@@ -50,10 +50,12 @@ export async function recordWithTicketWork(em: EntityManager, o: Outcome): Promi
           }
         }
       }
-      if (processing.successComment.trim()) {
+      // (a delivery with a success comment carries the context its request was rendered with)
+      const base = processing.successComment.trim() ? processing.context : null;
+      if (processing.successComment.trim() && !base) notes.push('success comment not written: the delivery has no template context');
+      if (base) {
         // the context the request was rendered with, but ticket.custom as written back just now
         const current = await tem.findOne(Ticket, { id: ticketId });
-        const base = processing.context;
         const ctx: TemplateContext = {
           ...base,
           ticket: base.ticket && current ? { ...base.ticket, custom: { ...current.customFields } } : base.ticket,

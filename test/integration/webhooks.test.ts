@@ -389,6 +389,15 @@ describe('templates are data', () => {
     const comments = await sql("select text from posts where ticket_id = ? and kind = 'COMMENT' order by id desc limit 1", [ticketId]);
     expect(comments[0].text).toBe('done <%= 7*7 %> ${x} 200');
   });
+
+  it('a delivery keeps the template context only when a success comment renders from it', async ({ wh: { receiver, base, create, sql }, desk: { ticketId, send } }) => {
+    const contextOf = async (id: string) => (await sql("select processing->'context' as c from deliveries where id = ?", [id]))[0].c as Record<string, unknown> | null;
+    const plain = await create(base({ name: 'no comment', url: `${receiver.url}/plain`, successComment: ' ' }));
+    expect(await contextOf((await send(plain.id)).created.id)).toBeNull();
+    const commented = await create(base({ name: 'commented', url: `${receiver.url}/commented`, successComment: 'sent for {{ ticket.title }}' }));
+    const { created } = await send(commented.id);
+    expect(await contextOf(created.id)).toMatchObject({ ticket: { id: ticketId }, webhook: { name: 'commented' } });
+  });
 });
 
 // ---------------------------------------------------------------- validation
