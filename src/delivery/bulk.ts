@@ -5,8 +5,8 @@
  * number of deliveries, and every delivery it makes or cancels shows on the live feed.
  *
  * - redeliverMany: final deliveries that were sent (SUCCEEDED, FAILED or CANCELLED; a
- *   FAILED delivery without an attempt never had a sendable request, and is not counted,
- *   as `redeliver` refuses it). Each redelivery is an ordinary new delivery of its
+ *   FAILED delivery without an attempt never had a sendable request, and a deleted
+ *   webhook's delivery goes nowhere again: neither is counted, as `redeliver` refuses them). Each redelivery is an ordinary new delivery of its
  *   webhook: its breaker, isolation limits and ordering apply when the workers claim it.
  *   Deliveries of a switched-off webhook are refused (BAD_USER_INPUT naming it), dry
  *   run included, since the run would be refused.
@@ -32,10 +32,14 @@ export interface BulkResult {
   queued: number;
 }
 
-/** final, and sent at least once (a FAILED delivery without an attempt could not be rendered) */
-const REDELIVERABLE = `d.status in ('SUCCEEDED', 'FAILED', 'CANCELLED') and not (d.status = 'FAILED' and d.attempt_count = 0) and coalesce(d.request->>'url', '') <> ''`;
+/**
+ * final, sent at least once (a FAILED delivery without an attempt could not be rendered),
+ * and of a webhook that still exists (a deleted one gets no new deliveries, as `redeliver` says)
+ */
+const REDELIVERABLE = `d.status in ('SUCCEEDED', 'FAILED', 'CANCELLED') and not (d.status = 'FAILED' and d.attempt_count = 0) and coalesce(d.request->>'url', '') <> ''
+  and d.webhook_id is not null`;
 
-/** a delivery whose webhook is switched off (deleted webhooks' deliveries are sent as stored) */
+/** a delivery whose webhook is switched off */
 const WEBHOOK_OFF = `exists (select 1 from webhooks w where w.id = d.webhook_id and not w.enabled)`;
 
 function selection(filter: DeliveryListFilter, eligible: string): RowSelection {

@@ -158,7 +158,9 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
       if (!original.request.url || original.status === 'FAILED' && original.attemptCount === 0) {
         throw badInput('deliveryId', 'this delivery was never sent (its request could not be rendered); fix the webhook and use testWebhook');
       }
-      const webhook = original.webhookId ? await findWebhook(em, original.webhookId) : null;
+      // a deleted webhook calls no one again (webhooks.ts deleteWebhook)
+      if (!original.webhookId) throw badInput('deliveryId', `its webhook "${original.webhookName}" was deleted, and a deleted webhook gets no new deliveries; create a webhook and use testWebhook`);
+      const webhook = await findWebhook(em, original.webhookId);
       if (webhook && !webhook.enabled) throw badInput('deliveryId', `${webhookOffMessage(webhook)}: it gets no new deliveries`);
       const copy = queueDelivery(em, {
         id: randomUUID(),

@@ -427,11 +427,20 @@ export async function cancelDelivery(db: Queryable, id: string, now: Date): Prom
  */
 export async function switchOffWebhook(db: Queryable, webhookId: string, exceptId: string, reason: string, now: Date): Promise<number> {
   await db.query(`update webhooks set enabled = false, disabled_reason = $2, disabled_at = $3 where id = $1`, [webhookId, reason, now]);
+  return cancelWebhookDeliveries(db, webhookId, now, { exceptId });
+}
+
+/**
+ * Cancels the open deliveries of a webhook (but `exceptId`), with their feed messages and,
+ * given, a note on each, in the caller's transaction. Returns how many were cancelled.
+ */
+export async function cancelWebhookDeliveries(db: Queryable, webhookId: string, now: Date, { exceptId = null, note = null }: { exceptId?: string | null; note?: string | null } = {}): Promise<number> {
   const { rows } = await db.query(
-    `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = $3
-      where webhook_id = $1 and id <> $2 and ${OPEN}
+    `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = $3,
+            notes = case when $4::text is null then notes else notes || jsonb_build_array($4::text) end
+      where webhook_id = $1 and id is distinct from $2::uuid and ${OPEN}
       returning id, webhook_id::text as "webhookId", ticket_id::text as "ticketId"`,
-    [webhookId, exceptId, now],
+    [webhookId, exceptId, now, note],
   );
   await publish(db, rows.flatMap((r) => feedMessages(r, { kind: 'cancelled' }, now)));
   return rows.length;

@@ -16,6 +16,7 @@ import {
   type AuthType, type BodyFormat, type DeliveryOrdering, type FieldProblem, type HttpMethod, type MappingTarget, type RenderedRequest, type StoredHeader,
 } from '../domain/index.js';
 import { newSigningSecret } from './signing.js';
+import { cancelWebhookDeliveries } from './store.js';
 import { successRuleOf, successRuleProblems, type SuccessRuleInput } from './success-rule.js';
 import { checkText, TEXT_LIMITS } from '../helpdesk/index.js';
 import { buildTemplateContext, loadTicketForTemplates } from '../templates/index.js';
@@ -270,14 +271,23 @@ export function webhookOffMessage(webhook: { name: string; disabledReason?: stri
 /** The rules whose actions send a webhook (the dispatcher's rule service answers it). */
 export type RulesUsingWebhook = (em: EntityManager, webhookId: string) => Promise<{ id: string; name: string }[]>;
 
-/** A webhook that a rule sends is not deleted: the rule would fail at its next match. */
-async function deleteWebhook(em: EntityManager, rulesUsing: RulesUsingWebhook, id: string): Promise<boolean> {
+/**
+ * A webhook that a rule sends is not deleted: the rule would fail at its next match. A
+ * deleted webhook calls no one again: its open deliveries (retries, held ones) are
+ * cancelled with it, in one transaction, and its deliveries are not redelivered (service.ts,
+ * bulk.ts) — deleting is how an admin stops a compromised endpoint or token.
+ */
+async function deleteWebhook(em: EntityManager, rulesUsing: RulesUsingWebhook, id: string, now: Date): Promise<boolean> {
   const users = await rulesUsing(em, id);
   if (users.length) {
     const many = users.length > 1;
     throw badInput('id', `webhook ${id} is used by rule${many ? 's' : ''} ${users.map((r) => `"${r.name}" (${r.id})`).join(', ')}; change or delete ${many ? 'them' : 'it'} first`);
   }
-  await em.remove(await getWebhook(em, id)).flush();
+  await em.transactional(async (tem) => {
+    const webhook = await getWebhook(tem, id);
+    await cancelWebhookDeliveries(sqlOf(tem), webhook.id, now, { note: `cancelled: its webhook "${webhook.name}" was deleted` });
+    await tem.remove(webhook).flush();
+  });
   return true;
 }
 
@@ -379,7 +389,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     find: findWebhook,
     create: (em, input) => createWebhook(em, box, input),
     update: (em, id, input) => updateWebhook(em, box, id, input, clock()),
-    delete: (em, id) => deleteWebhook(em, rulesUsing, id),
+    delete: (em, id) => deleteWebhook(em, rulesUsing, id, clock()),
     preview: (em, id, ticketId, draft) => previewWebhook(em, box, userAgent, id, ticketId, draft),
     rotateSigningSecret: (em, id) => rotateSigningSecret(em, box, id, clock()),
     enable: (em, id) => enableWebhook(em, id, clock()),

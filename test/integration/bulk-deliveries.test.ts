@@ -140,14 +140,15 @@ describe.concurrent('bulk operations on the delivery log', () => {
 
   it('more than 10,000 eligible: BAD_USER_INPUT with the count, nothing done; 10,000 are cancelled by one run', async ({ app }) => {
     const base = Date.parse('2030-06-01T00:00:00Z');
-    // 10,001 FAILED and 10,001 PENDING (due in a year) deliveries of a deleted webhook, one a second
+    // 10,001 FAILED and 10,001 PENDING (due in a year) deliveries of a webhook, one a second
+    const hook = await createWebhook(app, { name: 'Many', method: 'POST', url: 'http://127.0.0.1:9/x', format: 'JSON', body: '{}' });
     await withDb(app, (db) => db.query(
-      `insert into deliveries (id, webhook_name, status, request, attempt_count, next_attempt_at, notes, processing, created_at)
-       select gen_random_uuid(), 'Gone', s.status, '{"method":"POST","url":"http://127.0.0.1:9/x","headers":{},"body":"{}"}', s.n,
+      `insert into deliveries (id, webhook_id, webhook_name, status, request, attempt_count, next_attempt_at, notes, processing, created_at)
+       select gen_random_uuid(), $2::bigint, 'Many', s.status, '{"method":"POST","url":"http://127.0.0.1:9/x","headers":{},"body":"{}"}', s.n,
               case when s.status = 'PENDING' then now() + interval '1 year' end, '[]',
               '{"responseMappings":[],"successComment":"","context":{}}', $1::timestamptz + g * interval '1 second'
          from generate_series(1, 10001) g, (values ('FAILED', 1), ('PENDING', 0)) as s(status, n)`,
-      [new Date(base)],
+      [new Date(base), hook],
     ));
     const before = await count(app, {});
     for (const dryRun of [true, false]) {
@@ -236,6 +237,29 @@ describe.concurrent('bulk operations on the delivery log', () => {
     expect(await count(app, {})).toBe(2);
     expect((await app.ok(BkRedeliverManyDocument, { filter: { webhookId: on }, dryRun: false })).redeliverMany).toEqual({ matched: 1, queued: 1 });
     expect(await count(app, {})).toBe(3);
+  });
+
+  it('a deleted webhook calls no one again: its retrying delivery is cancelled with a note, never retried, and not redelivered, alone or in bulk', async ({ app, clock, startReceiver }) => {
+    const receiver = await startReceiver(() => ({ status: 500, body: 'down' }));
+    const hook = await createWebhook(app, { ...jsonHook('Leaked', `${receiver.url}/leaked`), auth: { type: 'BEARER', secret: 'leaked-token-0123' } });
+    const kept = await createWebhook(app, jsonHook('Kept', `${receiver.url}/kept`));
+    const ticket = await createTicket(app, 'compromised endpoint');
+    const retrying = await testWebhook(app, hook, ticket);
+    await deliveryReaches(app, retrying, 'RETRYING');
+    await deliveryReaches(app, await testWebhook(app, kept, ticket), 'RETRYING');
+    expect(await app.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook })).toEqual({ deleteWebhook: true });
+    const d = (await app.ok(`query ($id: ID!) { delivery(id: $id) { status notes webhook { id } } }`, { id: retrying })).delivery;
+    expect(d).toEqual({ status: 'CANCELLED', notes: ['cancelled: its webhook "Leaked" was deleted'], webhook: null });
+    // the retry time comes: only the other webhook's delivery is attempted again
+    clock.advance(61_000); // the test apps retry every minute (fixtures.ts CLOCK_DRIVEN)
+    await drainWorker(app);
+    await waitFor(() => receiver.requests.filter((r) => r.url === '/kept').length === 2, { what: 'the kept webhook retried' });
+    expect(receiver.requests.filter((r) => r.url === '/leaked')).toHaveLength(1);
+    const refused = problem(await app.gql(`mutation ($id: ID!) { redeliver(deliveryId: $id) { id } }`, { id: retrying }));
+    expect(refused).toMatchObject({ code: 'BAD_USER_INPUT', field: 'deliveryId' });
+    expect(refused?.message).toMatch(/webhook "Leaked" was deleted/);
+    expect((await app.ok(BkRedeliverManyDocument, { filter: { ticketId: ticket, status: 'CANCELLED' }, dryRun: true })).redeliverMany).toEqual({ matched: 0, queued: 0 });
+    expect(receiver.requests.filter((r) => r.url === '/leaked')).toHaveLength(1);
   });
 
   it('Ticket.deliveries: newest first with paging for ADMIN and AGENT, batched over a list of tickets; an empty page for a CLIENT; deliveryEvents refuses the log-only filters', async ({ app, clock, startReceiver }) => {
