@@ -6,7 +6,7 @@
  * when no rule sends them; previewed for a ticket without being sent; switched back on
  * (breaker closed) by enableWebhook.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import type { Queryable } from '../queue/index.js';
 import { CustomField, sqlOf, Webhook } from '../db/index.js';
 import type { SecretBox } from '../crypto/index.js';
@@ -234,19 +234,24 @@ async function closeBreaker(db: Queryable, webhookId: string, now: Date): Promis
  * signing, as the second signature, for PREVIOUS_SECRET_VALID_MS.
  */
 async function rotateSigningSecret(em: EntityManager, box: SecretBox, id: string, now: Date): Promise<{ secret: string; previousSecretValidUntil: Date | null }> {
-  const webhook = await getWebhook(em, id, 'webhookId');
-  const secret = newSigningSecret();
-  if (webhook.signingSecretSealed) {
-    webhook.signingPreviousSecretSealed = webhook.signingSecretSealed;
-    webhook.signingPreviousValidUntil = new Date(now.getTime() + PREVIOUS_SECRET_VALID_MS);
-  } else {
-    webhook.signingPreviousSecretSealed = null;
-    webhook.signingPreviousValidUntil = null;
-  }
-  webhook.signingSecretSealed = box.seal(secret);
-  webhook.updatedAt = now;
-  await em.flush();
-  return { secret, previousSecretValidUntil: webhook.signingPreviousValidUntil };
+  // the webhook's row is locked for the rotation: rotations at once (a double click) follow
+  // one another, each making the secret it finds the previous one (the last two returned sign)
+  return em.transactional(async (tem) => {
+    const webhook = isId(id) ? await tem.findOne(Webhook, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
+    if (!webhook) throw notFound('webhook', id, 'webhookId');
+    const secret = newSigningSecret();
+    if (webhook.signingSecretSealed) {
+      webhook.signingPreviousSecretSealed = webhook.signingSecretSealed;
+      webhook.signingPreviousValidUntil = new Date(now.getTime() + PREVIOUS_SECRET_VALID_MS);
+    } else {
+      webhook.signingPreviousSecretSealed = null;
+      webhook.signingPreviousValidUntil = null;
+    }
+    webhook.signingSecretSealed = box.seal(secret);
+    webhook.updatedAt = now;
+    await tem.flush();
+    return { secret, previousSecretValidUntil: webhook.signingPreviousValidUntil };
+  });
 }
 
 /** Switches a webhook on, clears the system's reason and closes its breaker, in one transaction. */

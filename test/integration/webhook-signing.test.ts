@@ -133,6 +133,26 @@ describe.concurrent('signing webhooks (Standard Webhooks v1)', () => {
     expect((await app.ok(DpWebhookDocument, { id: webhook.id })).webhook?.signing).toEqual({ enabled: true, secretSet: true, previousSecretValidUntil: null });
   });
 
+  it('rotations at once (a double click) follow one another: one creates the first secret, the last two returned both sign', async ({ app, startReceiver }) => {
+    const receiver = await startReceiver();
+    const webhook = await createSigned(app, { ...jsonHook('Clicked twice', `${receiver.url}/r`), signing: true });
+    const rotations = await Promise.all(Array.from({ length: 8 }, () => rotate(app, webhook.id)));
+    expect(rotations.filter((r) => r.previousSecretValidUntil === null)).toHaveLength(1);
+    await testWebhook(app, webhook.id, await createTicket(app, 'double click'));
+    const [sent] = await receiver.waitForRequests(1);
+    const signing = rotations.filter((r) => {
+      try {
+        new Verifier(r.secret).verify(sent!.body, signed(sent!));
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    // the current secret and the one it replaced (each rotation saw the one before it)
+    expect(signing).toHaveLength(2);
+    expect(String(sent!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+  });
+
   it('no signing headers without signing: off by default, on without a secret, and turned off (the secret survives and signs again when turned on)', async ({ app, startReceiver }) => {
     const receiver = await startReceiver();
     const ticketId = await createTicket(app, 'unsigned');
