@@ -10,3 +10,9 @@ export type PostKind = (typeof POST_KINDS)[number];
 
 export const CUSTOM_FIELD_TYPES = ['TEXT', 'NUMBER', 'BOOLEAN', 'DATE', 'SELECT'] as const;
 export type CustomFieldType = (typeof CUSTOM_FIELD_TYPES)[number];
+
+/**
+ * Path segments that lead to JavaScript internals on ordinary objects: refused in tags
+ * (src/templates/scan.ts), and so as custom field keys, which are tag segments (ticket.custom.<key>).
+ */
+export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['constructor', '__proto__', 'prototype']);

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CustomField } from '../db/index.js';
-import type { CustomFieldType, FieldProblem } from '../domain/index.js';
+import { FORBIDDEN_SEGMENTS, type CustomFieldType, type FieldProblem } from '../domain/index.js';
 import { badInput, invalidInput } from '../errors.js';
 import { convertCustomFieldValue } from './custom-field-value.js';
 import { checkText, TEXT_LIMITS } from './text-input.js';
@@ -29,6 +29,7 @@ export async function createCustomField(em: EntityManager, input: CustomFieldInp
   (input.options ?? []).forEach((o, i) => checkText(problems, `options[${i}]`, o, TEXT_LIMITS.name));
   if (problems.length) throw invalidInput(problems);
   if (!KEY.test(input.key)) problems.push({ field: 'key', message: `"${input.key}" is not a valid key: lower-case letters, digits and _, starting with a letter (it is used in tags as ticket.custom.<key>)` });
+  else if (FORBIDDEN_SEGMENTS.has(input.key)) problems.push({ field: 'key', message: `"${input.key}" cannot be a key: tags refuse it (it names JavaScript internals), so ticket.custom.${input.key} could never be used; choose another` });
   if (!input.name.trim()) problems.push({ field: 'name', message: 'must not be empty' });
   const options = (input.options ?? []).map((o) => o.trim());
   if (input.type === 'SELECT' && options.length === 0) problems.push({ field: 'options', message: 'a SELECT field needs at least one option' });

@@ -6,6 +6,7 @@
  */
 import { sampleContext } from './sample-context.js';
 import { lookupPath, toText } from './lookup.js';
+import { FORBIDDEN_SEGMENTS } from '../domain/index.js';
 
 /** Where a template is used; decides which roots it may read. */
 export type TemplateScope = 'webhook' | 'successComment' | 'action';
@@ -22,11 +23,11 @@ export const PATH_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
 export const KEY_RE = /^[A-Za-z0-9_]+$/;
 
 /**
- * Segments that lead to JavaScript internals on ordinary objects. The render-time lookup
- * reads own properties only, so they could not reach anything anyway; refusing them at
- * save time keeps "templates are data" obvious and tells the admin why.
+ * Segments that lead to JavaScript internals on ordinary objects (src/domain). The
+ * render-time lookup reads own properties only, so they could not reach anything anyway;
+ * refusing them at save time keeps "templates are data" obvious and tells the admin why.
  */
-export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['constructor', '__proto__', 'prototype']);
+export { FORBIDDEN_SEGMENTS };
 
 interface Entry {
   path: string;

@@ -173,6 +173,17 @@ describe('bad input: BAD_USER_INPUT naming the field, and nothing written', () =
     expect(dup.errors?.[0]?.message).toContain('already exists');
   });
 
+  it('a custom field key that tags refuse (constructor, prototype) is refused at creation, naming key; nothing written', async ({ app }) => {
+    const fieldCount = async () => Number((await app.services.orm.em.fork().getConnection().execute('select count(*)::int as n from custom_fields'))[0].n);
+    const before = await fieldCount();
+    for (const key of ['constructor', 'prototype']) {
+      const r = await app.gql(CreateCustomFieldDocument, { input: { key, name: key, type: 'TEXT' } });
+      expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'key' });
+      expect(r.errors?.[0]?.message).toContain(`ticket.custom.${key} could never be used`);
+    }
+    expect(await fieldCount()).toBe(before);
+  });
+
   it('a NUMBER custom field update with "abc" changes nothing', async ({ fields: app }) => {
     const t = (await app.ok(CreateTicketDocument, { input: { title: 't', description: 'd', customFields: { order_no: 5 } } })).createTicket;
     const r = await app.gql(UpdateTicketDocument, { id: t.id, input: { title: 'changed', customFields: { order_no: 'abc' } } });
