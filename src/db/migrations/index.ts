@@ -14,6 +14,7 @@ import { Migration20261130001000DeferredSearchTexts } from './Migration202611300
 import { Migration20261130001100EventsWokenHere } from './Migration20261130001100EventsWokenHere.js';
 import { Migration20261130001200DropDueIndex } from './Migration20261130001200DropDueIndex.js';
 import { Migration20261201000000DropDuplicateAttemptIndex } from './Migration20261201000000DropDuplicateAttemptIndex.js';
+import { Migration20261201000100TimersOnStatus } from './Migration20261201000100TimersOnStatus.js';
 
 /** Every migration, oldest first. Add new ones at the end; never edit a released one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -32,4 +33,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130001100EventsWokenHere', class: Migration20261130001100EventsWokenHere },
   { name: 'Migration20261130001200DropDueIndex', class: Migration20261130001200DropDueIndex },
   { name: 'Migration20261201000000DropDuplicateAttemptIndex', class: Migration20261201000000DropDuplicateAttemptIndex },
+  { name: 'Migration20261201000100TimersOnStatus', class: Migration20261201000100TimersOnStatus },
 ];
