@@ -1,8 +1,9 @@
 /**
  * The template tags (templateTags), searchable; each tag is a button named by its path
  * that inserts `{{ path }}` (an alias `{name}` as written) into the last focused template field.
+ * The list is one Tab stop: the arrow keys, Home and End move between its tags (roving tabindex).
  */
-import { useId, useMemo, useState } from 'react';
+import { useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 
 export interface Tag {
   name: string;
@@ -21,6 +22,29 @@ export function TagCatalogue({ tags, target, onInsert }: { tags: readonly Tag[];
     const q = search.trim().toLowerCase();
     return q ? tags.filter((t) => t.name.toLowerCase().includes(q) || t.description.toLowerCase().includes(q)) : tags;
   }, [tags, search]);
+  // the tag that takes the list's one Tab stop: the one used or moved to last, else the first shown
+  const [current, setCurrent] = useState<string | null>(null);
+  const active = shown.some((t) => t.name === current) ? current : (shown[0]?.name ?? null);
+  const listRef = useRef<HTMLUListElement>(null);
+
+  function onKeyDown(e: KeyboardEvent<HTMLUListElement>) {
+    const i = shown.findIndex((t) => t.name === active);
+    const last = shown.length - 1;
+    const next =
+      e.key === 'ArrowDown' || e.key === 'ArrowRight'
+        ? Math.min(i + 1, last)
+        : e.key === 'ArrowUp' || e.key === 'ArrowLeft'
+          ? Math.max(i - 1, 0)
+          : e.key === 'Home'
+            ? 0
+            : e.key === 'End'
+              ? last
+              : null;
+    if (next === null || next < 0) return;
+    e.preventDefault();
+    setCurrent(shown[next]!.name);
+    listRef.current?.querySelectorAll<HTMLButtonElement>('button.tag')[next]?.focus();
+  }
   return (
     <section className="tags" aria-labelledby={`${listId}-h`}>
       <h2 id={`${listId}-h`}>Template tags</h2>
@@ -32,12 +56,25 @@ export function TagCatalogue({ tags, target, onInsert }: { tags: readonly Tag[];
       <p role="status" className="visually-hidden">
         {shown.length} tags
       </p>
-      <ul id={listId} aria-label="Tags" className="tag-list">
+      <p id={`${listId}-keys`} className="hint">
+        In the list, the arrow keys, Home and End move between tags; Enter inserts one.
+      </p>
+      <ul id={listId} ref={listRef} aria-label="Tags" aria-describedby={`${listId}-keys`} className="tag-list" onKeyDown={onKeyDown}>
         {shown.map((t, i) => {
           const descId = `${listId}-${i}`;
           return (
             <li key={t.name}>
-              <button type="button" className="tag" aria-describedby={descId} onClick={() => onInsert(t)}>
+              <button
+                type="button"
+                className="tag"
+                tabIndex={t.name === active ? 0 : -1}
+                aria-describedby={descId}
+                onFocus={() => setCurrent(t.name)}
+                onClick={() => {
+                  setCurrent(t.name);
+                  onInsert(t);
+                }}
+              >
                 {t.name}
               </button>
               <span id={descId} className="muted">

@@ -169,11 +169,35 @@ export const patchRow = <Row,>(rows: readonly Row[], i: number, patch: Partial<R
 /** The list without row i. */
 export const withoutRow = <Row,>(rows: readonly Row[], i: number): Row[] => rows.filter((_, j) => j !== i);
 
-/** The button that removes a row of a list field, named with the row ("Remove header 2"). */
-export function RemoveRowButton({ label, onRemove }: { label: string; onRemove: () => void }) {
+/**
+ * The button that removes a row of a list field, named with the row ("Remove header 2").
+ * `list` names the list field; its "Add …" button carries `{...addRowProps(list)}`. Focus then
+ * goes to the remove button of the row that took the removed one's place, else of the row
+ * before it, else (no row left with one) to the "Add …" button.
+ */
+export function RemoveRowButton({ label, list, onRemove }: { label: string; list: string; onRemove: () => void }) {
   return (
-    <button type="button" className="secondary" onClick={onRemove}>
+    <button
+      type="button"
+      className="secondary"
+      data-remove-row={list}
+      onClick={(e) => {
+        const form = e.currentTarget.form ?? document;
+        const buttons = () => [...form.querySelectorAll<HTMLElement>(`[data-remove-row="${list}"]`)];
+        const i = buttons().indexOf(e.currentTarget);
+        onRemove();
+        // after React has rendered the shorter list (an event's updates are committed when it ends)
+        setTimeout(() => {
+          const left = buttons();
+          const next = left[i] ?? left[i - 1] ?? form.querySelector<HTMLElement>(`[data-add-row="${list}"]`);
+          next?.focus();
+        }, 0);
+      }}
+    >
       {label}
     </button>
   );
 }
+
+/** Marks a list field's "Add …" button, where focus goes when its last removable row is removed. */
+export const addRowProps = (list: string) => ({ 'data-add-row': list });

@@ -7,7 +7,7 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { ActionType, ConditionOperator, MatchType, TicketEvent } from '../gql/graphql';
 import { Field, FieldError, InputField, describedBy } from '../components/Field';
-import { EditorForm, EditorHeader, RemoveRowButton, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
+import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { NO_VALUE_OPERATORS, formOf, ruleInput, type RuleActionRow, type RuleForm } from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
 
@@ -314,11 +314,11 @@ export function RuleEditor({ id }: { id: string | null }) {
                     )}
                   </Field>
                 ) : null}
-                <RemoveRowButton label={`Remove condition ${i + 1}`} onRemove={() => set('conditions', withoutRow(form.conditions, i))} />
+                <RemoveRowButton label={`Remove condition ${i + 1}`} list="conditions" onRemove={() => set('conditions', withoutRow(form.conditions, i))} />
               </fieldset>
             );
           })}
-          <button type="button" className="secondary" onClick={addCondition}>
+          <button type="button" className="secondary" {...addRowProps('conditions')} onClick={addCondition}>
             Add condition
           </button>
         </fieldset>
@@ -430,12 +430,12 @@ export function RuleEditor({ id }: { id: string | null }) {
                   </>
                 ) : null}
                 {form.actions.length > 1 ? (
-                  <RemoveRowButton label={`Remove action ${i + 1}`} onRemove={() => set('actions', withoutRow(form.actions, i))} />
+                  <RemoveRowButton label={`Remove action ${i + 1}`} list="actions" onRemove={() => set('actions', withoutRow(form.actions, i))} />
                 ) : null}
               </fieldset>
             );
           })}
-          <button type="button" className="secondary" onClick={addAction}>
+          <button type="button" className="secondary" {...addRowProps('actions')} onClick={addAction}>
             Add action
           </button>
           <FieldError id={fid('actions')} error={err('actions')} />

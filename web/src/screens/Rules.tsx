@@ -1,5 +1,5 @@
 /** The rules in the order the dispatcher checks them, with up/down reordering and an enable switch. */
-import { useState } from 'react';
+import { Fragment, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
@@ -33,6 +33,9 @@ const EVENT_TEXT: Record<string, string> = {
 };
 export const eventText = (e: string) => EVENT_TEXT[e] ?? e;
 
+type RuleControl = 'up' | 'down' | 'switch';
+const controlId = (ruleId: string, control: RuleControl) => (control === 'switch' ? `enabled-${ruleId}` : `move-${ruleId}-${control}`);
+
 export function Rules() {
   const [{ data, fetching, error }, refetch] = useQuery({ query: RulesQuery });
   const [, save] = useMutation(SaveRule);
@@ -41,12 +44,32 @@ export function Rules() {
   const [busy, setBusy] = useState(false);
   const rules = data?.rules ?? [];
 
+  /**
+   * The control a move or a switch was used with gets focus back once the write is done (it
+   * is disabled while the write runs) and again when the list is read back in its new order;
+   * a move button that is now disabled (the rule at the top or bottom) hands focus to the
+   * rule's other move button. `settled` says when the list read back shows the change.
+   */
+  const refocus = useRef<{ ruleId: string; control: RuleControl; settled: (rs: typeof rules) => boolean } | null>(null);
+  useEffect(() => {
+    const want = refocus.current;
+    if (!want || busy) return;
+    const byId = (control: RuleControl) => document.getElementById(controlId(want.ruleId, control)) as HTMLButtonElement | HTMLInputElement | null;
+    const used = byId(want.control);
+    const other = want.control === 'up' ? 'down' : want.control === 'down' ? 'up' : null;
+    const target = used && used.disabled && other ? byId(other) : used;
+    if (target && document.activeElement !== target) target.focus();
+    if (want.settled(rules)) refocus.current = null;
+  });
+
   async function write(updates: { id: string; input: ReturnType<typeof ruleInput> }[], done: string) {
     setBusy(true);
     setProblem(null);
     for (const u of updates) {
       const r = await save(u);
       if (r.error) {
+        // nothing changed: focus goes back once, whatever the list reads
+        if (refocus.current) refocus.current = { ...refocus.current, settled: () => true };
         setBusy(false);
         setProblem(r.error.graphQLErrors[0]?.message ?? r.error.message);
         refetch({ requestPolicy: 'network-only' });
@@ -58,6 +81,12 @@ export function Rules() {
     refetch({ requestPolicy: 'network-only' });
   }
 
+  /** Focus returns to `control` of rule `ruleId` after the write (see `refocus`). */
+  function keepFocus(ruleId: string, control: RuleControl, settled: (rs: typeof rules) => boolean) {
+    // only the control that had focus gets it back
+    refocus.current = document.activeElement?.id === controlId(ruleId, control) ? { ruleId, control, settled } : null;
+  }
+
   /** Moves rule i by one place; every rule gets its place as its position, so equal positions cannot tie. */
   function move(i: number, by: -1 | 1) {
     const order = [...rules];
@@ -67,13 +96,13 @@ export function Rules() {
       .map((rule, k) => ({ rule, position: k + 1 }))
       .filter(({ rule, position }) => rule.position !== position)
       .map(({ rule, position }) => ({ id: rule.id, input: ruleInput({ ...formOf(rule), position }) }));
-    void write(updates, `${r!.name} moved ${by < 0 ? 'up' : 'down'} to place ${i + by + 1}.`).then(() => {
-      document.getElementById(`move-${r!.id}-${by < 0 ? 'up' : 'down'}`)?.focus();
-    });
+    keepFocus(r!.id, by < 0 ? 'up' : 'down', (rs) => rs[i + by]?.id === r!.id);
+    void write(updates, `${r!.name} moved ${by < 0 ? 'up' : 'down'} to place ${i + by + 1}.`);
   }
 
   function toggle(i: number) {
     const rule = rules[i]!;
+    keepFocus(rule.id, 'switch', (rs) => rs.find((x) => x.id === rule.id)?.enabled === !rule.enabled);
     void write([{ id: rule.id, input: ruleInput({ ...formOf(rule), enabled: !rule.enabled }) }], `${rule.name} ${rule.enabled ? 'disabled' : 'enabled'}.`);
   }
 
@@ -91,22 +120,33 @@ export function Rules() {
         {rules.map((r, i) => (
           <li key={r.id} className="rule-item">
             <div className="rule-main">
-              <Link href={`/rules/${r.id}`}>{r.name}</Link>
+              <Link href={`/rules/${r.id}`}>
+                <bdi>{r.name}</bdi>
+              </Link>
               <div className="muted">
                 On {r.events.map(eventText).join(', ')} · {r.conditions.length} {r.conditions.length === 1 ? 'condition' : 'conditions'} ·{' '}
-                {r.actions
-                  .map((a) => (a.type === 'SEND_WEBHOOK' ? `send ${a.webhook?.name ?? 'webhook'}` : a.type.toLowerCase().replace(/_/g, ' ')))
-                  .join(', ')}
+                {r.actions.map((a, k) => (
+                  <Fragment key={k}>
+                    {k ? ', ' : ''}
+                    {a.type === 'SEND_WEBHOOK' ? (
+                      <>
+                        send <bdi>{a.webhook?.name ?? 'webhook'}</bdi>
+                      </>
+                    ) : (
+                      a.type.toLowerCase().replace(/_/g, ' ')
+                    )}
+                  </Fragment>
+                ))}
                 {r.continueAfterMatch ? ' · continues after a match' : ''}
               </div>
             </div>
             <label className="switch">
-              <input type="checkbox" role="switch" checked={r.enabled} disabled={busy} onChange={() => toggle(i)} aria-label={`${r.name} enabled`} />
+              <input id={controlId(r.id, 'switch')} type="checkbox" role="switch" checked={r.enabled} disabled={busy} onChange={() => toggle(i)} aria-label={`${r.name} enabled`} />
               <span aria-hidden="true">{r.enabled ? 'On' : 'Off'}</span>
             </label>
             <button
               type="button"
-              id={`move-${r.id}-up`}
+              id={controlId(r.id, 'up')}
               className="secondary"
               disabled={busy || i === 0}
               onClick={() => move(i, -1)}
@@ -116,7 +156,7 @@ export function Rules() {
             </button>
             <button
               type="button"
-              id={`move-${r.id}-down`}
+              id={controlId(r.id, 'down')}
               className="secondary"
               disabled={busy || i === rules.length - 1}
               onClick={() => move(i, 1)}

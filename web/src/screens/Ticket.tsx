@@ -87,16 +87,18 @@ export function TicketPage({ id }: { id: string }) {
         <dd>{t.priority}</dd>
         <dt>Requester</dt>
         <dd>
-          {t.requester.name}
+          <bdi>{t.requester.name}</bdi>
           {t.requester.email ? ` <${t.requester.email}>` : ''}
         </dd>
         <dt>Assignee</dt>
-        <dd>{t.assignee?.name ?? 'unassigned'}</dd>
+        <dd>{t.assignee ? <bdi>{t.assignee.name}</bdi> : 'unassigned'}</dd>
         {t.parent ? (
           <>
             <dt>Parent</dt>
             <dd>
-              <Link href={`/tickets/${t.parent.id}`}>{`#${t.parent.id} ${t.parent.title}`}</Link>
+              <Link href={`/tickets/${t.parent.id}`}>
+                #{t.parent.id} <bdi>{t.parent.title}</bdi>
+              </Link>
             </dd>
           </>
         ) : null}
@@ -122,7 +124,9 @@ export function TicketPage({ id }: { id: string }) {
           {t.posts.map((p) => (
             <li key={p.id} className={p.kind === 'COMMENT' ? 'post comment' : 'post'}>
               <p className="post-meta">
-                <strong>{p.author?.name ?? 'System'}</strong> · {p.kind === 'COMMENT' ? 'internal comment' : 'reply'} · <DateTime value={p.createdAt} />
+                <strong>
+                  <bdi>{p.author?.name ?? 'System'}</bdi>
+                </strong> · {p.kind === 'COMMENT' ? 'internal comment' : 'reply'} · <DateTime value={p.createdAt} />
               </p>
               <p className="prewrap">{p.text}</p>
             </li>
@@ -138,7 +142,7 @@ export function TicketPage({ id }: { id: string }) {
             {page.nodes.map((d) => (
               <li key={d.id}>
                 <Link href={`/deliveries/${d.id}`}>
-                  {webhookLabel(d)} <DeliveryStatusBadge status={d.status} />
+                  <bdi>{webhookLabel(d)}</bdi> <DeliveryStatusBadge status={d.status} />
                 </Link>{' '}
                 <span className="muted">
                   {d.attemptCount} {d.attemptCount === 1 ? 'attempt' : 'attempts'} · <DateTime value={d.createdAt} />

@@ -59,22 +59,28 @@ export function Tickets() {
       {fetching && !data ? <Loading what="tickets" /> : null}
       {data && tickets.length === 0 ? <p>No tickets.</p> : null}
       {tickets.length ? (
-        <Table caption="Tickets" columns={['Ticket', 'Status', 'Priority', 'Requester', 'Assignee', 'Updated']}>
-          {tickets.map((t) => (
-            <tr key={t.id}>
-              <th scope="row">
-                <Link href={`/tickets/${t.id}`}>{`#${t.id} ${t.title}`}</Link>
-              </th>
-              <td>{t.status}</td>
-              <td>{t.priority}</td>
-              <td>{t.requester.name}</td>
-              <td>{t.assignee?.name ?? <span className="muted">unassigned</span>}</td>
-              <td>
-                <DateTime value={t.updatedAt} />
-              </td>
-            </tr>
-          ))}
-        </Table>
+        <div className="table-scroll" role="region" aria-label="Tickets table" tabIndex={0}>
+          <Table caption="Tickets" columns={['Ticket', 'Status', 'Priority', 'Requester', 'Assignee', 'Updated']}>
+            {tickets.map((t) => (
+              <tr key={t.id}>
+                <th scope="row">
+                  <Link href={`/tickets/${t.id}`}>
+                    #{t.id} <bdi>{t.title}</bdi>
+                  </Link>
+                </th>
+                <td>{t.status}</td>
+                <td>{t.priority}</td>
+                <td>
+                  <bdi>{t.requester.name}</bdi>
+                </td>
+                <td>{t.assignee ? <bdi>{t.assignee.name}</bdi> : <span className="muted">unassigned</span>}</td>
+                <td>
+                  <DateTime value={t.updatedAt} />
+                </td>
+              </tr>
+            ))}
+          </Table>
+        </div>
       ) : null}
       <nav aria-label="Ticket pages" className="pager">
         <button type="button" className="secondary" disabled={offset === 0} onClick={() => go({ offset: Math.max(0, offset - PAGE_SIZE) })}>

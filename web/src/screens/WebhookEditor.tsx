@@ -10,7 +10,7 @@ import { graphql } from '../gql';
 import type { AuthType, BodyFormat, ConsoleWebhookQuery, HttpMethod, MappingTarget, WebhookInput } from '../gql/graphql';
 import { DeliveryStatusBadge } from '../components/ui';
 import { Field, InputField, SelectField, describedBy } from '../components/Field';
-import { EditorForm, EditorHeader, RemoveRowButton, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
+import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { TagCatalogue, tagSnippet, type Tag } from '../components/TagCatalogue';
 
 const WebhookQuery = graphql(`
@@ -98,9 +98,23 @@ const TestWebhook = graphql(`
  */
 const PREVIEW_QUERY = `
   query ConsolePreviewWebhook($id: ID, $ticketId: ID!, $input: WebhookInput) {
+    ticket(id: $ticketId) { id title }
     previewWebhook(id: $id, ticketId: $ticketId, input: $input) { method url headers body }
   }
 `;
+
+/** The status of the test delivery, read again until it is final (TEST_POLL_MS apart, for at most TEST_FOLLOW_MS). */
+const TEST_DELIVERY_QUERY = `
+  query ConsoleTestDelivery($id: ID!) {
+    delivery(id: $id) { id status }
+  }
+`;
+const TEST_POLL_MS = 1000;
+const TEST_FOLLOW_MS = 120_000;
+const FINAL_STATUSES = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+
+/** A ticket number as typed: digits only (the preview and Send test read that ticket). */
+const TICKET_NUMBER = /^[1-9][0-9]*$/;
 
 interface Preview {
   method: string;
@@ -133,7 +147,9 @@ interface Form {
   authType: AuthType;
   username: string;
   secret: string;
+  /** whether the server keeps a secret, and for which auth type: it is kept only while that type stays selected */
   secretSet: boolean;
+  storedAuthType: AuthType;
   responseMappings: MappingRow[];
   successComment: string;
   enabled: boolean;
@@ -150,11 +166,13 @@ const EMPTY: Form = {
   username: '',
   secret: '',
   secretSet: false,
+  storedAuthType: 'NONE',
   responseMappings: [],
   successComment: '',
   enabled: true,
 };
 
+const AUTH_TEXT: Record<AuthType, string> = { NONE: 'None', BASIC: 'Basic', BEARER: 'Bearer token' };
 const METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const FORMATS: BodyFormat[] = ['JSON', 'XML', 'FORM'];
 
@@ -204,6 +222,7 @@ function formOf(webhook: NonNullable<ConsoleWebhookQuery['webhook']>): Form {
     username: webhook.auth.username ?? '',
     secret: '',
     secretSet: webhook.auth.secretSet,
+    storedAuthType: webhook.auth.type,
     responseMappings: webhook.responseMappings.map((m) => ({ path: m.path, target: m.target, field: m.field })),
     successComment: webhook.successComment,
     enabled: webhook.enabled,
@@ -224,8 +243,15 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const editor = useDefinitionEditor({ noun: 'webhook', id, stored: webhook, empty: EMPTY, formOf, summary: saveSummary });
   const { form, setForm, set, loaded, fid, err, formError, setFormError, status, setStatus, saving } = editor;
   const [testDelivery, setTestDelivery] = useState<{ id: string; status: string } | null>(null);
-  const [ticketId, setTicketId] = useState('');
-  const [preview, setPreview] = useState<{ request?: Preview; error?: string; loading: boolean }>({ loading: false });
+  const [testing, setTesting] = useState(false);
+  const testingRef = useRef(false);
+  // the ticket the preview and Send test use, by its number: any ticket, the newest suggested
+  const [ticketText, setTicketText] = useState('');
+  const ticketTouched = useRef(false);
+  const ticketId = TICKET_NUMBER.test(ticketText.trim()) ? ticketText.trim() : '';
+  const [preview, setPreview] = useState<{ request?: Preview; ticket?: { id: string; title: string } | null; error?: string; loading: boolean }>({
+    loading: false,
+  });
 
   const lastTemplate = useRef<{ key: TemplateKey; el: HTMLInputElement | HTMLTextAreaElement } | null>(null);
   const [target, setTarget] = useState<TemplateKey>('body');
@@ -233,23 +259,62 @@ export function WebhookEditor({ id }: { id: string | null }) {
 
   const tickets = support.data?.tickets ?? [];
   useEffect(() => {
-    if (!ticketId && tickets.length) setTicketId(tickets[0]!.id);
-  }, [tickets, ticketId]);
+    if (!ticketTouched.current && !ticketText && tickets.length) setTicketText(tickets[0]!.id);
+  }, [tickets, ticketText]);
+  const ticketError =
+    ticketText.trim() && !ticketId
+      ? 'Enter a ticket number (digits only), for example 12.'
+      : ticketId && preview.ticket === null && !preview.loading
+        ? `There is no ticket ${ticketId}.`
+        : undefined;
+
+  // the test delivery's status as it changes: read again until it is final, for a bounded time
+  const followedId = testDelivery?.id;
+  useEffect(() => {
+    if (!followedId) return;
+    const until = Date.now() + TEST_FOLLOW_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const poll = () => {
+      timer = setTimeout(() => {
+        void client
+          .query<{ delivery: { id: string; status: string } | null }>(TEST_DELIVERY_QUERY, { id: followedId }, { requestPolicy: 'network-only' })
+          .toPromise()
+          .then((r) => {
+            if (stopped) return;
+            const status = r.data?.delivery?.status;
+            if (status) setTestDelivery((d) => (d && d.id === followedId ? { ...d, status } : d));
+            if (!(status && FINAL_STATUSES.has(status)) && Date.now() < until) poll();
+          });
+      }, TEST_POLL_MS);
+    };
+    poll();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [client, followedId]);
 
   // the preview follows the form, 300 ms after the last change; an older answer never replaces a newer one
   const previewSeq = useRef(0);
   useEffect(() => {
-    if (!loaded || !ticketId) return;
+    if (!loaded || !ticketId) {
+      previewSeq.current++;
+      setPreview({ loading: false });
+      return;
+    }
     const seq = ++previewSeq.current;
     setPreview((p) => ({ ...p, loading: true }));
     const timer = setTimeout(() => {
       void client
-        .query<{ previewWebhook: Preview }>(PREVIEW_QUERY, { id, ticketId, input: previewInput(form) }, { requestPolicy: 'network-only' })
+        .query<{ ticket: { id: string; title: string } | null; previewWebhook: Preview | null }>(PREVIEW_QUERY, { id, ticketId, input: previewInput(form) }, { requestPolicy: 'network-only' })
         .toPromise()
         .then((r) => {
           if (seq !== previewSeq.current) return;
-          if (r.data?.previewWebhook) setPreview({ request: r.data.previewWebhook, loading: false });
-          else setPreview({ error: r.error?.graphQLErrors[0]?.message ?? r.error?.message ?? 'The preview failed.', loading: false });
+          const ticket = r.data ? r.data.ticket : undefined;
+          if (ticket === null) setPreview({ ticket, loading: false });
+          else if (r.data?.previewWebhook) setPreview({ request: r.data.previewWebhook, ticket, loading: false });
+          else setPreview({ ticket, error: r.error?.graphQLErrors[0]?.message ?? r.error?.message ?? 'The preview failed.', loading: false });
         });
     }, 300);
     return () => clearTimeout(timer);
@@ -311,14 +376,22 @@ export function WebhookEditor({ id }: { id: string | null }) {
       ...f,
       secret: '',
       secretSet: saved.updateWebhook.auth.secretSet,
+      storedAuthType: saved.updateWebhook.auth.type,
       headers: f.headers.map((h) => ({ ...h, value: h.secret ? '' : h.value, stored: h.secret })),
     }));
   }
 
+  /** One test delivery per press: the button is disabled ("Sending…") until the server has answered. */
   async function sendTest() {
-    if (!id || !ticketId) return;
+    if (!id || !ticketId || testingRef.current) return;
+    testingRef.current = true;
+    setTesting(true);
     setStatus(null);
+    setFormError(null);
+    setTestDelivery(null);
     const r = await test({ id, ticketId });
+    testingRef.current = false;
+    setTesting(false);
     if (r.error) {
       setFormError(`The test was not sent: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
       return;
@@ -331,6 +404,8 @@ export function WebhookEditor({ id }: { id: string | null }) {
   if (unavailable) return unavailable;
 
   const secretLabel = form.authType === 'BASIC' ? 'Password' : 'Token';
+  // a stored secret belongs to the stored auth type: after a switch a new one is needed
+  const secretKept = form.secretSet && form.authType === form.storedAuthType;
 
   return (
     <>
@@ -412,13 +487,14 @@ export function WebhookEditor({ id }: { id: string | null }) {
                     />
                     <label htmlFor={`${valueId}-secret`}>Header {n} is secret</label>
                   </div>
-                  <RemoveRowButton label={`Remove header ${n}`} onRemove={() => set('headers', withoutRow(form.headers, i))} />
+                  <RemoveRowButton label={`Remove header ${n}`} list="headers" onRemove={() => set('headers', withoutRow(form.headers, i))} />
                 </div>
               );
             })}
             <button
               type="button"
               className="secondary"
+              {...addRowProps('headers')}
               onClick={() => set('headers', [...form.headers, { name: '', value: '', secret: false, stored: false }])}
             >
               Add header
@@ -429,9 +505,11 @@ export function WebhookEditor({ id }: { id: string | null }) {
             <legend>Authentication</legend>
             <Field id={fid('auth.type')} label="Auth type" error={err('auth.type')}>
               <select {...describedBy(fid('auth.type'), err('auth.type'))} value={form.authType} onChange={(e) => set('authType', e.target.value as AuthType)}>
-                <option value="NONE">None</option>
-                <option value="BASIC">Basic</option>
-                <option value="BEARER">Bearer token</option>
+                {(Object.keys(AUTH_TEXT) as AuthType[]).map((t) => (
+                  <option key={t} value={t}>
+                    {AUTH_TEXT[t]}
+                  </option>
+                ))}
               </select>
             </Field>
             {form.authType === 'BASIC' ? (
@@ -450,9 +528,13 @@ export function WebhookEditor({ id }: { id: string | null }) {
                 label={secretLabel}
                 error={err('auth.secret')}
                 hint={
-                  form.secretSet ? (
+                  secretKept ? (
                     <span id={`${fid('auth.secret')}-stored`} className="hint">
                       stored — write-only; leave empty to keep it
+                    </span>
+                  ) : form.secretSet ? (
+                    <span id={`${fid('auth.secret')}-stored`} className="hint">
+                      required: the stored secret belongs to {AUTH_TEXT[form.storedAuthType]} and is not kept for another auth type
                     </span>
                   ) : null
                 }
@@ -504,13 +586,14 @@ export function WebhookEditor({ id }: { id: string | null }) {
                     onChange={(e) => setMapping({ field: e.target.value })}
                     spellCheck={false}
                   />
-                  <RemoveRowButton label={`Remove mapping ${n}`} onRemove={() => set('responseMappings', withoutRow(form.responseMappings, i))} />
+                  <RemoveRowButton label={`Remove mapping ${n}`} list="responseMappings" onRemove={() => set('responseMappings', withoutRow(form.responseMappings, i))} />
                 </div>
               );
             })}
             <button
               type="button"
               className="secondary"
+              {...addRowProps('responseMappings')}
               onClick={() => set('responseMappings', [...form.responseMappings, { path: '', target: 'CUSTOM_FIELD', field: '' }])}
             >
               Add mapping
@@ -544,8 +627,14 @@ export function WebhookEditor({ id }: { id: string | null }) {
             <button type="submit" disabled={saving}>
               Save
             </button>
-            <button type="button" className="secondary" onClick={sendTest} disabled={!id || !ticketId} aria-describedby={id ? undefined : 'send-test-hint'}>
-              Send test
+            <button
+              type="button"
+              className="secondary"
+              onClick={sendTest}
+              disabled={!id || !ticketId || testing}
+              aria-describedby={id ? undefined : 'send-test-hint'}
+            >
+              {testing ? 'Sending…' : 'Send test'}
             </button>
             {id ? null : (
               <span id="send-test-hint" className="hint">
@@ -565,21 +654,39 @@ export function WebhookEditor({ id }: { id: string | null }) {
         </EditorForm>
 
         <div className="editor-side">
-          <TagCatalogue tags={support.data?.templateTags ?? []} target={templateLabel(target)} onInsert={insertTag} />
-          <div className="field">
-            <label htmlFor="preview-ticket">Ticket</label>
-            <select id="preview-ticket" value={ticketId} onChange={(e) => setTicketId(e.target.value)}>
-              {tickets.length === 0 ? <option value="">No tickets yet</option> : null}
+          <Field
+            id="preview-ticket"
+            label="Ticket"
+            error={ticketError}
+            hint={
+              <span id="preview-ticket-hint" className="hint">
+                {preview.ticket && preview.ticket.id === ticketId ? <bdi>{`#${preview.ticket.id} ${preview.ticket.title}`}</bdi> : 'The number of the ticket to preview and test with.'}
+              </span>
+            }
+          >
+            <input
+              {...describedBy('preview-ticket', ticketError, 'preview-ticket-hint')}
+              type="text"
+              inputMode="numeric"
+              autoComplete="off"
+              list="preview-ticket-suggestions"
+              value={ticketText}
+              onChange={(e) => {
+                ticketTouched.current = true;
+                setTicketText(e.target.value);
+              }}
+            />
+            <datalist id="preview-ticket-suggestions">
               {tickets.map((t) => (
                 <option key={t.id} value={t.id}>
-                  #{t.id} {t.title}
+                  {`#${t.id} ${t.title}`}
                 </option>
               ))}
-            </select>
-          </div>
+            </datalist>
+          </Field>
           <section className="preview" aria-labelledby="preview-heading" aria-busy={preview.loading}>
             <h2 id="preview-heading">Preview</h2>
-            {!ticketId ? <p className="muted">Create a ticket to preview the request for it.</p> : null}
+            {!ticketId ? <p className="muted">{tickets.length ? 'Enter a ticket number to preview the request for it.' : 'Create a ticket to preview the request for it.'}</p> : null}
             {preview.error ? <p className="field-error">{preview.error}</p> : null}
             {preview.request && !preview.error ? (
               <pre className="request" data-testid="preview-request">
@@ -591,6 +698,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
               </pre>
             ) : null}
           </section>
+          <TagCatalogue tags={support.data?.templateTags ?? []} target={templateLabel(target)} onInsert={insertTag} />
         </div>
       </div>
     </>

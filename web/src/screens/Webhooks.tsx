@@ -31,7 +31,17 @@ const WebhooksQuery = graphql(`
   }
 `);
 
-const BREAKER_TEXT = { CLOSED: 'Healthy', OPEN: 'Breaker open', HALF_OPEN: 'Recovering' } as const;
+/** The circuit breaker's state, by itself: a closed breaker says nothing about whether attempts succeed. */
+const BREAKER_TEXT = { CLOSED: 'Breaker closed', OPEN: 'Breaker open (sending paused)', HALF_OPEN: 'Breaker half-open (trying again)' } as const;
+
+/** How the recent attempts went (the health's 5-minute window), stated apart from the breaker. */
+function recentText(attempts: number, failureRate: number): string {
+  if (attempts === 0) return 'no attempts in the last 5 min';
+  const failed = Math.round(failureRate * 100);
+  const of = `${attempts} ${attempts === 1 ? 'attempt' : 'attempts'} in the last 5 min`;
+  if (failed === 0) return `all ${of} succeeded`;
+  return `${failed}% of ${of} failed`;
+}
 
 export function Webhooks() {
   const [{ data, fetching, error }] = useQuery({ query: WebhooksQuery });
@@ -42,33 +52,41 @@ export function Webhooks() {
       {fetching && !data ? <Loading what="webhooks" /> : null}
       {data && data.webhooks.length === 0 ? <p>No webhooks yet. Create one with “New webhook”.</p> : null}
       {data && data.webhooks.length > 0 ? (
-        <Table caption="Webhooks" columns={['Name', 'Request', 'State', 'Health', 'Last 24 h']}>
-          {data.webhooks.map((w) => {
-            const s = w.stats;
-            const rate = s.successRate === null || s.successRate === undefined ? 'no attempts' : `${Math.round(s.successRate * 100)}% of attempts succeeded`;
-            return (
-              <tr key={w.id}>
-                <th scope="row">
-                  <Link href={`/webhooks/${w.id}`}>{w.name}</Link>
-                </th>
-                <td>
-                  <code>
-                    {w.method} {w.url}
-                  </code>
-                </td>
-                <td>{w.enabled ? 'Enabled' : 'Disabled'}</td>
-                <td>
-                  {BREAKER_TEXT[w.health.breaker]}
-                  {w.health.recentAttempts > 0 ? <span className="muted"> · {Math.round(w.health.recentFailureRate * 100)}% failing (5 min)</span> : null}
-                  {w.health.disabledReason ? <div className="muted">Disabled: {w.health.disabledReason}</div> : null}
-                </td>
-                <td>
-                  <Sparkline buckets={s.buckets} label={`Last 24 hours: ${s.succeeded} succeeded, ${s.failed} failed, ${rate}`} />
-                </td>
-              </tr>
-            );
-          })}
-        </Table>
+        <div className="table-scroll" role="region" aria-label="Webhooks table" tabIndex={0}>
+          <Table caption="Webhooks" columns={['Name', 'Request', 'State', 'Health', 'Last 24 h']}>
+            {data.webhooks.map((w) => {
+              const s = w.stats;
+              const rate = s.successRate === null || s.successRate === undefined ? 'no attempts' : `${Math.round(s.successRate * 100)}% of attempts succeeded`;
+              return (
+                <tr key={w.id}>
+                  <th scope="row">
+                    <Link href={`/webhooks/${w.id}`}>
+                      <bdi>{w.name}</bdi>
+                    </Link>
+                  </th>
+                  <td>
+                    <code>
+                      {w.method} {w.url}
+                    </code>
+                  </td>
+                  <td>{w.enabled ? 'Enabled' : 'Disabled'}</td>
+                  <td>
+                    {BREAKER_TEXT[w.health.breaker]}
+                    <span className="muted"> · {recentText(w.health.recentAttempts, w.health.recentFailureRate)}</span>
+                    {w.health.disabledReason ? (
+                      <div className="muted">
+                        Disabled: <bdi>{w.health.disabledReason}</bdi>
+                      </div>
+                    ) : null}
+                  </td>
+                  <td>
+                    <Sparkline buckets={s.buckets} label={`Last 24 hours: ${s.succeeded} succeeded, ${s.failed} failed, ${rate}`} />
+                  </td>
+                </tr>
+              );
+            })}
+          </Table>
+        </div>
       ) : null}
     </>
   );

@@ -1,0 +1,225 @@
+/**
+ * The editors and definition lists under pressure: a double-clicked "Send test" (one delivery,
+ * its outcome shown live), a ticket older than the newest 50 picked by number, an auth type
+ * switched away from a stored secret, the tag catalogue as one Tab stop, focus after removing
+ * a row, moving a rule or switching it (keyboard only), health wording that does not
+ * contradict itself, names with bidi controls isolated, and a 390 px wide window with long data.
+ */
+import type { Page } from 'playwright-core';
+import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
+
+/** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
+const BROWSER_TEST_MS = 120_000;
+
+/** The focused element's accessible name as the tests name controls (aria-label, else its text). */
+const focused = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent ?? '');
+
+/** The page's width as laid out: more than the window means the page scrolls sideways. */
+const pageWidth = (page: Page) => page.evaluate(() => document.scrollingElement!.scrollWidth);
+
+/** The text of the element(s) aria-describedby names. */
+async function description(page: Page, label: string): Promise<string> {
+  const ids = (await page.getByLabel(label, { exact: true }).getAttribute('aria-describedby'))?.split(/\s+/) ?? [];
+  const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).textContent()));
+  return texts.join(' ');
+}
+
+test(
+  'webhook editor: a double-clicked Send test sends once and shows its outcome, any ticket by number, auth switch, one Tab stop for the tags, focus after removing a header',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver((req) => (req.url.startsWith('/fail') ? { status: 500, body: 'no' } : undefined));
+    const oldest = await createTicket(app, 'The oldest ticket');
+    for (let i = 0; i < 50; i++) await createTicket(app, `Newer ticket ${i}`);
+    const newest = await createTicket(app, `A very long title ${'with many words '.repeat(20)}end`);
+    const hook = await createWebhook(app, {
+      ...jsonHook('Token hook', `${receiver.url}/ok`),
+      body: '{"title": "{{ ticket.title }}"}',
+      auth: { type: 'BEARER', secret: 'stored-token' },
+    });
+
+    await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Token hook' }).waitFor();
+    const ticket = page.getByLabel('Ticket', { exact: true });
+    const preview = page.getByRole('region', { name: 'Preview' });
+    await expect.poll(() => ticket.inputValue()).toBe(newest);
+
+    // #5: a ticket older than the newest 50, by its number; the newest are suggestions
+    expect(await page.locator('#preview-ticket-suggestions option').count()).toBe(50);
+    await ticket.fill('abc');
+    await expect.poll(() => ticket.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(page, 'Ticket')).toMatch(/ticket number/);
+    expect(await page.getByRole('button', { name: 'Send test' }).isDisabled()).toBe(true);
+    await ticket.fill(oldest);
+    await expect.poll(() => preview.textContent()).toContain('{"title": "The oldest ticket"}');
+    expect(await ticket.getAttribute('aria-invalid')).toBeNull();
+    expect(await description(page, 'Ticket')).toContain(`#${oldest} The oldest ticket`);
+
+    // #4 and #7: a double click is one test delivery; the status line follows it to SUCCEEDED
+    await page.getByRole('button', { name: 'Send test' }).dblclick();
+    const status = page.getByRole('status').filter({ hasText: 'Test delivery queued.' });
+    await status.getByRole('link', { name: 'Open the test delivery' }).waitFor();
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toContain('SUCCEEDED');
+    const sent = await app.ok('query ($w: ID) { deliveries(filter: { webhookId: $w }) { totalCount } }', { w: hook });
+    expect(sent.deliveries.totalCount).toBe(1);
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0]!.body).toBe('{"title": "The oldest ticket"}');
+    expect(await page.getByRole('button', { name: 'Send test' }).isEnabled()).toBe(true);
+
+    // #8: the stored token is kept only while its type stays selected
+    const authType = page.getByLabel('Auth type', { exact: true });
+    expect(await description(page, 'Token')).toContain('leave empty to keep it');
+    await authType.selectOption('BASIC');
+    await page.getByLabel('Username', { exact: true }).fill('user');
+    expect(await description(page, 'Password')).not.toMatch(/leave empty|keep it/);
+    expect(await description(page, 'Password')).toMatch(/required/);
+    await authType.selectOption('BEARER');
+    expect(await description(page, 'Token')).toContain('leave empty to keep it');
+
+    // #12: the tag catalogue is one Tab stop; arrows, Home and End move in it
+    const tags = page.getByRole('list', { name: 'Tags' });
+    await tags.getByRole('button').first().waitFor();
+    const tagCount = await tags.getByRole('button').count();
+    expect(tagCount).toBeGreaterThan(3);
+    await page.getByLabel('Search tags').focus();
+    await page.keyboard.press('Tab');
+    const first = await focused(page);
+    expect(await tags.getByRole('button').first().textContent()).toBe(first);
+    await page.keyboard.press('ArrowDown');
+    expect(await focused(page)).toBe(await tags.getByRole('button').nth(1).textContent());
+    await page.keyboard.press('End');
+    expect(await focused(page)).toBe(await tags.getByRole('button').last().textContent());
+    await page.keyboard.press('Home');
+    expect(await focused(page)).toBe(first);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.closest('ul')?.getAttribute('aria-label') ?? null)).toBeNull();
+    await page.keyboard.press('Shift+Tab');
+    expect(await focused(page)).toBe(first);
+
+    // #11: removing a row moves focus to the next row's remove button, the previous one's, then "Add header"
+    const addHeader = page.getByRole('button', { name: 'Add header' });
+    await addHeader.click();
+    await addHeader.click();
+    await page.getByRole('button', { name: 'Remove header 1' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('button', { name: /^Remove header/ }).count()).toBe(1);
+    await expect.poll(() => focused(page)).toBe('Remove header 1');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('button', { name: /^Remove header/ }).count()).toBe(0);
+    await expect.poll(() => focused(page)).toBe('Add header');
+    expect(await runAxe(page)).toEqual([]);
+
+    // #13: at 390 px the editor fits the window, with a long ticket title among the suggestions
+    await page.setViewportSize({ width: 390, height: 844 });
+    await ticket.fill(newest);
+    await expect.poll(() => preview.textContent()).toContain('with many words');
+    expect(await pageWidth(page)).toBeLessThanOrEqual(390);
+    const save = await page.getByRole('button', { name: 'Save' }).boundingBox();
+    expect(save!.x + save!.width).toBeLessThanOrEqual(390);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'lists: health wording, bidi names isolated, long names within the window; rules moved and switched by keyboard keep focus; removing a condition moves focus',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver(() => ({ status: 500, body: 'down' }));
+    const ticketId = await createTicket(app, 'For the failing hook');
+    const failing = await createWebhook(app, jsonHook('Failing hook', `${receiver.url}/fail`));
+    const delivery = await testWebhook(app, failing, ticketId);
+    await deliveryReaches(app, delivery, 'RETRYING', 'FAILED');
+    const longName = `Unbroken${'x'.repeat(160)}`;
+    const longHook = await createWebhook(app, jsonHook(longName, `${receiver.url}/${'p'.repeat(200)}`));
+    await testWebhook(app, longHook, ticketId);
+    await createWebhook(app, jsonHook('Billing \u202Egnitset', `${receiver.url}/b`));
+    for (const [position, name] of ['Rule A', 'Rule B', 'Rule C'].entries()) {
+      await createRule(app, {
+        name,
+        position: position + 1,
+        events: ['TICKET_CREATED'],
+        conditions: [
+          { field: 'priority', operator: 'EQUALS', value: 'URGENT' },
+          { field: 'priority', operator: 'EQUALS', value: 'HIGH' },
+        ],
+        actions: [{ type: 'ADD_COMMENT', value: 'x' }],
+      });
+    }
+
+    // #15: a closed breaker with failing attempts is not called healthy
+    await signIn(page, app.url, keys.admin, '/webhooks');
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Failing hook' }) });
+    await row.waitFor();
+    const health = await row.getByRole('cell').nth(2).textContent();
+    expect(health).not.toMatch(/healthy/i);
+    expect(health).toMatch(/100% of 1 attempt .*failed/);
+
+    // #14: names are isolated (their bidi controls reorder nothing around them), the live feed's too
+    const billing = page.getByRole('link', { name: /Billing/ });
+    expect(await billing.evaluate((a) => getComputedStyle(a.querySelector('bdi') ?? a).unicodeBidi)).toBe('isolate');
+    expect(
+      await page.evaluate(() => {
+        const span = document.createElement('span');
+        span.className = 'live-webhook';
+        document.body.append(span);
+        const bidi = getComputedStyle(span).unicodeBidi;
+        span.remove();
+        return bidi;
+      }),
+    ).toBe('isolate');
+
+    // #13: a long unbroken name stays within the window at 1280 and at 390 px (the table scrolls in its own region)
+    expect(await pageWidth(page)).toBeLessThanOrEqual(1280);
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await pageWidth(page)).toBeLessThanOrEqual(390);
+    expect(await page.getByRole('region', { name: 'Webhooks table' }).getAttribute('tabindex')).toBe('0');
+    expect(await runAxe(page)).toEqual([]);
+    await page.getByRole('link', { name: longName }).click();
+    await page.getByRole('heading', { level: 1, name: `Webhook: ${longName}` }).waitFor();
+    expect(await pageWidth(page)).toBeLessThanOrEqual(390);
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Deliveries', exact: true }).click();
+    await page.getByRole('table').getByRole('cell', { name: longName }).first().waitFor();
+    expect(await pageWidth(page)).toBeLessThanOrEqual(390);
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Tickets', exact: true }).click();
+    await page.getByRole('link', { name: `#${ticketId} For the failing hook` }).waitFor();
+    expect(await pageWidth(page)).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // #10: keyboard only; focus stays on the control used, or the moved rule's other move button
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Rules', exact: true }).click();
+    const list = page.getByRole('list', { name: 'Rules in order' });
+    await expect.poll(() => list.getByRole('link').allTextContents()).toEqual(['Rule A', 'Rule B', 'Rule C']);
+    await page.getByRole('button', { name: 'Move Rule B down' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => list.getByRole('link').allTextContents()).toEqual(['Rule A', 'Rule C', 'Rule B']);
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Rule B moved down');
+    // Rule B is last now: its "down" is disabled, so its "up" has focus
+    await expect.poll(() => focused(page)).toBe('Move Rule B up');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => list.getByRole('link').allTextContents()).toEqual(['Rule A', 'Rule B', 'Rule C']);
+    await expect.poll(() => page.getByRole('button', { name: 'Move Rule B up' }).isEnabled()).toBe(true);
+    await expect.poll(() => focused(page)).toBe('Move Rule B up');
+    await page.keyboard.press('Shift+Tab');
+    expect(await focused(page)).toBe('Rule B enabled');
+    await page.keyboard.press('Space');
+    await expect.poll(() => page.getByRole('switch', { name: 'Rule B enabled' }).isChecked()).toBe(false);
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Rule B disabled.');
+    await expect.poll(() => page.getByRole('switch', { name: 'Rule B enabled' }).isEnabled()).toBe(true);
+    await expect.poll(() => focused(page)).toBe('Rule B enabled');
+    expect(await runAxe(page)).toEqual([]);
+    await page.keyboard.press('Space');
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Rule B enabled.');
+    await expect.poll(() => focused(page)).toBe('Rule B enabled');
+
+    // #11: removing a condition moves focus to the next condition's remove button, then to "Add condition"
+    await page.getByRole('link', { name: 'Rule A' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Rule: Rule A' }).waitFor();
+    await page.getByRole('button', { name: 'Remove condition 1' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('button', { name: /^Remove condition/ }).count()).toBe(1);
+    await expect.poll(() => focused(page)).toBe('Remove condition 1');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('button', { name: /^Remove condition/ }).count()).toBe(0);
+    await expect.poll(() => focused(page)).toBe('Add condition');
+  },
+  BROWSER_TEST_MS,
+);
