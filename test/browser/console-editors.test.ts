@@ -9,14 +9,17 @@ import type { Page } from 'playwright-core';
 import { expect, runAxe, signIn, test } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 
+/** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
+type Dom = { document: any; getComputedStyle(el: unknown): { unicodeBidi: string } };
+
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 120_000;
 
 /** The focused element's accessible name as the tests name controls (aria-label, else its text). */
-const focused = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent ?? '');
+const focused = (page: Page) => page.evaluate(() => (globalThis as unknown as Dom).document.activeElement?.getAttribute('aria-label') ?? (globalThis as unknown as Dom).document.activeElement?.textContent ?? '');
 
 /** The page's width as laid out: more than the window means the page scrolls sideways. */
-const pageWidth = (page: Page) => page.evaluate(() => document.scrollingElement!.scrollWidth);
+const pageWidth = (page: Page) => page.evaluate(() => (globalThis as unknown as Dom).document.scrollingElement!.scrollWidth);
 
 /** The text of the element(s) aria-describedby names. */
 async function description(page: Page, label: string): Promise<string> {
@@ -92,7 +95,7 @@ test(
     await page.keyboard.press('Home');
     expect(await focused(page)).toBe(first);
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.closest('ul')?.getAttribute('aria-label') ?? null)).toBeNull();
+    expect(await page.evaluate(() => (globalThis as unknown as Dom).document.activeElement?.closest('ul')?.getAttribute('aria-label') ?? null)).toBeNull();
     await page.keyboard.press('Shift+Tab');
     expect(await focused(page)).toBe(first);
 
@@ -155,13 +158,13 @@ test(
 
     // #14: names are isolated (their bidi controls reorder nothing around them), the live feed's too
     const billing = page.getByRole('link', { name: /Billing/ });
-    expect(await billing.evaluate((a) => getComputedStyle(a.querySelector('bdi') ?? a).unicodeBidi)).toBe('isolate');
+    expect(await billing.evaluate((a) => (globalThis as unknown as Dom).getComputedStyle(a.querySelector('bdi') ?? a).unicodeBidi)).toBe('isolate');
     expect(
       await page.evaluate(() => {
-        const span = document.createElement('span');
+        const span = (globalThis as unknown as Dom).document.createElement('span');
         span.className = 'live-webhook';
-        document.body.append(span);
-        const bidi = getComputedStyle(span).unicodeBidi;
+        (globalThis as unknown as Dom).document.body.append(span);
+        const bidi = (globalThis as unknown as Dom).getComputedStyle(span).unicodeBidi;
         span.remove();
         return bidi;
       }),
