@@ -1,5 +1,5 @@
 /** Small shared pieces: page titles, loading and error states, action outcomes, tables, dates, status text. */
-import { useEffect, type ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { Link } from 'wouter';
 
@@ -12,9 +12,14 @@ export function usePageTitle(title: string): void {
 
 export function PageHeader({ title, children }: { title: string; children?: ReactNode }) {
   usePageTitle(title);
+  const heading = useRef<HTMLHeadingElement>(null);
+  // a screen whose heading comes after its data: a navigation focused <main> meanwhile, and the heading takes that focus when it appears
+  useEffect(() => {
+    if (document.activeElement?.id === 'main') heading.current?.focus();
+  }, []);
   return (
     <div className="page-header">
-      <h1 tabIndex={-1} id="page-title">
+      <h1 tabIndex={-1} id="page-title" ref={heading}>
         {title}
       </h1>
       {children ? <div className="page-actions">{children}</div> : null}
@@ -64,7 +69,11 @@ export function ListHeader({ title, newHref, newLabel }: { title: string; newHre
   );
 }
 
-/** The outcome of an action on the page: its problem as an alert, what it did as a status (kept in the page, so it is announced). */
+/**
+ * The outcome of an action on the page: its problem as an alert, what it did as a status. The
+ * status region is always in the page and never hidden (a hidden region is not in the
+ * accessibility tree), so that a message put into it later is announced.
+ */
 export function ActionOutcome({ problem, status }: { problem: string | null; status: string | null }) {
   return (
     <>
@@ -73,9 +82,7 @@ export function ActionOutcome({ problem, status }: { problem: string | null; sta
           {problem}
         </p>
       ) : null}
-      <p role="status" className="status">
-        {status}
-      </p>
+      <div role="status">{status ? <p className="status">{status}</p> : null}</div>
     </>
   );
 }
@@ -123,47 +130,120 @@ export function DeliveryStatusBadge({ status }: { status: string }) {
   );
 }
 
-/** Pretty-prints a JSON or XML body; anything else is shown as it came. */
-export function prettyBody(body: string | null | undefined): string {
+/**
+ * A body for reading: JSON and XML re-indented, anything else (HTML, text, a form, a body that
+ * does not parse, e.g. a truncated one) exactly as it came. Re-indenting copies every token
+ * verbatim — numbers, strings with their escapes, duplicate keys, tags, text — and changes only
+ * the whitespace between tokens. `contentType` (a Content-Type, when known) decides which it
+ * is; without one, a body that parses as JSON is JSON and one with an XML declaration is XML.
+ */
+export function prettyBody(body: string | null | undefined, contentType?: string | null): string {
   if (!body) return '';
-  const text = body.trim();
-  if (text.startsWith('{') || text.startsWith('[')) {
-    try {
-      return JSON.stringify(JSON.parse(text), null, 2);
-    } catch {
-      return body;
-    }
-  }
-  if (text.startsWith('<')) return prettyXml(text);
-  return body;
+  const kind = bodyKind(body, contentType);
+  const pretty = kind === 'json' ? reindentJson(body) : kind === 'xml' ? reindentXml(body) : null;
+  return pretty ?? body;
 }
 
-function prettyXml(xml: string): string {
-  const tokens = xml.replace(/>\s+</g, '><').match(/<[^>]+>|[^<]+/g) ?? [];
-  const indent = (n: number) => '  '.repeat(n);
+/** The value of the header `name` (any case) in a request's headers. */
+export function headerValue(headers: Record<string, unknown>, name: string): string | undefined {
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : String(headers[key]);
+}
+
+function bodyKind(body: string, contentType: string | null | undefined): 'json' | 'xml' | 'raw' {
+  if (contentType) {
+    const mime = contentType.split(';')[0]!.trim().toLowerCase();
+    if (mime === 'application/json' || mime.endsWith('+json')) return 'json';
+    if (mime === 'application/xml' || mime === 'text/xml' || mime.endsWith('+xml')) return 'xml';
+    return 'raw';
+  }
+  const start = body.trimStart();
+  if (start.startsWith('{') || start.startsWith('[')) return 'json';
+  if (start.startsWith('<?xml')) return 'xml';
+  return 'raw';
+}
+
+const indent = (n: number) => '  '.repeat(n);
+
+// one JSON token after optional JSON whitespace: punctuation, a string (escapes as written), a number or a literal
+const JSON_TOKEN = /[ \t\n\r]*([{}[\],:]|"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/y;
+
+/** JSON laid out as JSON.stringify(…, null, 2) lays it out, each token as written; null when it is not JSON. */
+function reindentJson(text: string): string | null {
+  const tokens: string[] = [];
+  JSON_TOKEN.lastIndex = 0;
+  let end = 0;
+  for (let m = JSON_TOKEN.exec(text); m; m = JSON_TOKEN.exec(text)) {
+    tokens.push(m[1]!);
+    end = JSON_TOKEN.lastIndex;
+  }
+  if (/[^ \t\n\r]/.test(text.slice(end))) return null;
+  const out: string[] = [];
+  let i = 0;
+  const value = (depth: number): boolean => {
+    const t = tokens[i++];
+    if (t === '{' || t === '[') {
+      const close = t === '{' ? '}' : ']';
+      if (tokens[i] === close) {
+        i++;
+        out.push(t + close);
+        return true;
+      }
+      out.push(t);
+      for (;;) {
+        out.push(`\n${indent(depth + 1)}`);
+        if (t === '{') {
+          const key = tokens[i++];
+          if (!key?.startsWith('"') || tokens[i++] !== ':') return false;
+          out.push(key, ': ');
+        }
+        if (!value(depth + 1)) return false;
+        const next = tokens[i++];
+        if (next === close) {
+          out.push(`\n${indent(depth)}${close}`);
+          return true;
+        }
+        if (next !== ',') return false;
+        out.push(',');
+      }
+    }
+    if (t === undefined || '{}[],:'.includes(t)) return false;
+    out.push(t);
+    return true;
+  };
+  return value(0) && i === tokens.length ? out.join('') : null;
+}
+
+// one XML token: a comment, CDATA, a processing instruction or declaration, a tag (quoted attribute values may hold '>'), text, or a lone '<'
+const XML_TOKEN = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<![^>]*>|<\/[^>]*>|<(?:[^>"']|"[^"]*"|'[^']*')*>|[^<]+|</g;
+
+/** XML with an element per line, indented by depth; whitespace-only text between tokens dropped, everything else as written. */
+function reindentXml(xml: string): string {
+  const tokens = (xml.match(XML_TOKEN) ?? []).filter((t) => t.trim() !== '');
+  const isOpen = (t: string | undefined) => t !== undefined && /^<[^/!?]/.test(t) && !t.endsWith('/>') && t.length > 1;
+  const isClose = (t: string | undefined) => t?.startsWith('</') ?? false;
+  const isText = (t: string | undefined) => t !== undefined && (!t.startsWith('<') || t === '<' || t.startsWith('<![CDATA['));
   const lines: string[] = [];
   let depth = 0;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    const next = tokens[i + 1];
-    if (t.startsWith('</')) {
+    if (isClose(t)) {
       depth = Math.max(0, depth - 1);
       lines.push(indent(depth) + t);
-    } else if (t.startsWith('<') && !/^<[?!]/.test(t) && !t.endsWith('/>')) {
-      const after = tokens[i + 2];
-      if (next !== undefined && !next.startsWith('<') && after?.startsWith('</')) {
+    } else if (isOpen(t)) {
+      if (isText(tokens[i + 1]) && isClose(tokens[i + 2])) {
         // <a>text</a> stays on one line
-        lines.push(indent(depth) + t + next + after);
+        lines.push(indent(depth) + t + tokens[i + 1] + tokens[i + 2]);
         i += 2;
-      } else if (next?.startsWith('</')) {
-        lines.push(indent(depth) + t + next);
+      } else if (isClose(tokens[i + 1])) {
+        lines.push(indent(depth) + t + tokens[i + 1]);
         i += 1;
       } else {
         lines.push(indent(depth) + t);
         depth++;
       }
     } else {
-      lines.push(indent(depth) + t.trim());
+      lines.push(indent(depth) + t);
     }
   }
   return lines.join('\n');

@@ -1,6 +1,9 @@
 /**
- * The delivery log (filters in the address, cursor paging) and "Live deliveries": every new
- * delivery and state change as deliveryEvents reports it, without reloading.
+ * The delivery log and "Live deliveries": every new delivery and state change as
+ * deliveryEvents reports it, without reloading. The log's filters and its page live in the
+ * address (`?webhook=&ticket=&status=` and `after=<cursor>&from=<position>`), so Back,
+ * Forward, reload and a shared link show the same list, position text and filter controls;
+ * the cursors of the pages before (for "Previous page") ride in the history entry's state.
  */
 import { useState, type FormEvent } from 'react';
 import { useQuery, useSubscription } from 'urql';
@@ -8,6 +11,10 @@ import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { DeliveryStatus } from '../gql/graphql';
 import { DateTime, DeliveryStatusBadge, Loading, PageHeader, QueryError, Table } from '../components/ui';
+import { flushSync } from 'react-dom';
+import { useHistoryState } from 'wouter/use-browser-location';
+import { fieldProblems } from '../client';
+import { FieldError, describedBy } from '../components/Field';
 
 const DeliveriesQuery = graphql(`
   query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {
@@ -79,6 +86,37 @@ const STATUSES: DeliveryStatus[] = ['PENDING', 'RETRYING', 'SUCCEEDED', 'FAILED'
 const PAGE_SIZE = 25;
 const LIVE_LIMIT = 50;
 
+type FilterControl = 'webhook' | 'ticket' | 'status';
+type FilterValues = Record<FilterControl, string>;
+type FilterProblems = Partial<Record<FilterControl, string>>;
+
+const CONTROL_IDS: Record<FilterControl, string> = { webhook: 'filter-webhook', ticket: 'filter-ticket', status: 'filter-status' };
+const PROBLEM_TEXT: Record<FilterControl, string> = {
+  webhook: 'Choose a webhook from the list.',
+  ticket: 'Ticket number must be a whole number, such as 42.',
+  status: 'Choose a status from the list.',
+};
+/** the API's names of the filter's fields, for its field errors */
+const API_FIELDS: Record<string, FilterControl> = { 'filter.webhookId': 'webhook', 'filter.ticketId': 'ticket', 'filter.status': 'status' };
+
+/** history.state of a log page: the cursors of the pages before it (null for the first page), oldest first */
+interface PagingState {
+  before?: (string | null)[];
+}
+
+/** The filter values that cannot be sent (checked before the API sees them): a ticket number is a whole number, "#42" meaning 42. */
+function filterProblems(values: FilterValues): FilterProblems {
+  const problems: FilterProblems = {};
+  if (values.ticket.trim() && !/^#?\d+$/.test(values.ticket.trim())) problems.ticket = PROBLEM_TEXT.ticket;
+  if (values.status && !STATUSES.includes(values.status as DeliveryStatus)) problems.status = PROBLEM_TEXT.status;
+  return problems;
+}
+
+/** A 1-based position from the address, or null when it is not one. */
+function position(value: string | null): number | null {
+  return value && /^[1-9]\d*$/.test(value) ? Number(value) : null;
+}
+
 interface LiveEntry {
   id: string;
   status: DeliveryStatus;
@@ -102,16 +140,21 @@ export function Deliveries({ admin }: { admin: boolean }) {
   const search = useSearch();
   const [, navigate] = useLocation();
   const params = new URLSearchParams(search);
+  const inAddress: FilterValues = { webhook: params.get('webhook') ?? '', ticket: params.get('ticket') ?? '', status: params.get('status') ?? '' };
+  const addressProblems = filterProblems(inAddress);
   const filter = {
-    webhookId: params.get('webhook') || undefined,
-    ticketId: params.get('ticket') || undefined,
-    status: (params.get('status') as DeliveryStatus | null) || undefined,
+    webhookId: inAddress.webhook || undefined,
+    ticketId: inAddress.ticket.trim().replace(/^#/, '') || undefined,
+    status: (inAddress.status as DeliveryStatus) || undefined,
   };
-  // the cursors of the pages before this one, for "Previous page"
-  const [cursors, setCursors] = useState<(string | null)[]>([]);
   const after = params.get('after');
+  const from = after ? position(params.get('from')) : 1;
+  const before = useHistoryState<PagingState | null>()?.before ?? [];
 
-  const [log, refetch] = useQuery({ query: DeliveriesQuery, variables: { filter, first: PAGE_SIZE, after } });
+  // an address with a filter the API would refuse is not asked for: its problem is shown at the control
+  const unsendable = Object.keys(addressProblems).length > 0;
+  const variables = { filter, first: PAGE_SIZE, after };
+  const [log, refetch] = useQuery({ query: DeliveriesQuery, variables, pause: unsendable });
   const [names] = useQuery({ query: WebhookNamesQuery, pause: !admin });
 
   const [live] = useSubscription({ query: LiveDeliveries }, (entries: LiveEntry[] = [], event): LiveEntry[] => {
@@ -131,28 +174,57 @@ export function Deliveries({ admin }: { admin: boolean }) {
     return next;
   });
 
-  const [draft, setDraft] = useState({ webhook: filter.webhookId ?? '', ticket: filter.ticketId ?? '', status: filter.status ?? '' });
+  // the form's values follow the address: set from it whenever it changes (Back, Forward, a link), edited in between
+  const [form, setForm] = useState<{ search: string; values: FilterValues; problems: FilterProblems | null }>({ search, values: inAddress, problems: null });
+  if (form.search !== search) setForm({ search, values: inAddress, problems: null });
+  const draft = form.values;
+  const edit = (control: FilterControl, value: string) =>
+    setForm((f) => ({ ...f, values: { ...f.values, [control]: value }, problems: f.problems && { ...f.problems, [control]: undefined } }));
+
+  // the problems shown at the controls: the form's (after Apply), else the address's, else the API's field errors in plain words
+  const apiProblems: FilterProblems = {};
+  for (const field of fieldProblems(log.error?.graphQLErrors).keys()) {
+    const control = API_FIELDS[field];
+    if (control) apiProblems[control] = PROBLEM_TEXT[control];
+  }
+  const problems: FilterProblems = form.problems ?? { ...apiProblems, ...addressProblems };
+  const apiMapped = Object.keys(apiProblems).length > 0;
 
   function apply(e: FormEvent) {
     e.preventDefault();
+    const found = filterProblems(draft);
+    const bad = (Object.keys(CONTROL_IDS) as FilterControl[]).find((c) => found[c]);
+    if (bad) {
+      // shown at the control, then focus goes to it (its message is read as its description)
+      flushSync(() => setForm((f) => ({ ...f, problems: found })));
+      document.getElementById(CONTROL_IDS[bad])?.focus();
+      return;
+    }
     const q = new URLSearchParams();
     if (draft.webhook) q.set('webhook', draft.webhook);
-    if (draft.ticket.trim()) q.set('ticket', draft.ticket.trim());
+    if (draft.ticket.trim()) q.set('ticket', draft.ticket.trim().replace(/^#/, ''));
     if (draft.status) q.set('status', draft.status);
-    setCursors([]);
+    setForm((f) => ({ ...f, problems: null }));
     navigate(`/deliveries${q.size ? `?${q}` : ''}`);
   }
 
-  function page(to: string | null, back: boolean) {
+  /** Another page of the same filters: its cursor and position in the address, the cursors before it in the entry's state. */
+  function page(to: string | null, at: number | null, earlier: (string | null)[]) {
     const q = new URLSearchParams(search);
+    q.delete('after');
+    q.delete('from');
     if (to) q.set('after', to);
-    else q.delete('after');
-    setCursors((c) => (back ? c.slice(0, -1) : [...c, after]));
-    navigate(`/deliveries${q.size ? `?${q}` : ''}`);
+    if (to && at !== null) q.set('from', String(at));
+    navigate(`/deliveries${q.size ? `?${q}` : ''}`, { state: { before: earlier } satisfies PagingState });
   }
 
-  const data = log.data?.deliveries;
-  const firstShown = cursors.length * PAGE_SIZE + 1;
+  // the list shown is the address's: while another page or filter loads, the last one's rows are not shown under this one's position
+  const current = !unsendable && JSON.stringify(log.operation?.variables) === JSON.stringify(variables);
+  const data = current ? log.data?.deliveries : undefined;
+  // "Previous page" needs the cursor of the page before; an address opened without it (a shared link) goes back to the first page
+  const previousKnown = after !== null && from !== null && before.length > 0 && before.length === (from - 1) / PAGE_SIZE;
+  const goPrevious = () => (previousKnown ? page(before[before.length - 1]!, from! - PAGE_SIZE, before.slice(0, -1)) : page(null, 1, []));
+  const goNext = () => data && page(data.pageInfo.endCursor ?? null, from === null ? null : from + data.nodes.length, from === null ? [] : [...before, after]);
 
   return (
     <>
@@ -186,7 +258,7 @@ export function Deliveries({ admin }: { admin: boolean }) {
           {admin ? (
             <div className="field">
               <label htmlFor="filter-webhook">Webhook</label>
-              <select id="filter-webhook" value={draft.webhook} onChange={(e) => setDraft({ ...draft, webhook: e.target.value })}>
+              <select {...describedBy(CONTROL_IDS.webhook, problems.webhook)} value={draft.webhook} onChange={(e) => edit('webhook', e.target.value)}>
                 <option value="">All webhooks</option>
                 {(names.data?.webhooks ?? []).map((w) => (
                   <option key={w.id} value={w.id}>
@@ -194,34 +266,46 @@ export function Deliveries({ admin }: { admin: boolean }) {
                   </option>
                 ))}
               </select>
+              <FieldError id={CONTROL_IDS.webhook} error={problems.webhook} />
             </div>
           ) : null}
           <div className="field">
             <label htmlFor="filter-ticket">Ticket number</label>
-            <input id="filter-ticket" inputMode="numeric" value={draft.ticket} onChange={(e) => setDraft({ ...draft, ticket: e.target.value })} size={8} />
+            <input
+              {...describedBy(CONTROL_IDS.ticket, problems.ticket)}
+              inputMode="numeric"
+              value={draft.ticket}
+              onChange={(e) => edit('ticket', e.target.value)}
+              size={8}
+            />
+            <FieldError id={CONTROL_IDS.ticket} error={problems.ticket} />
           </div>
           <div className="field">
             <label htmlFor="filter-status">Status</label>
-            <select id="filter-status" value={draft.status} onChange={(e) => setDraft({ ...draft, status: e.target.value as DeliveryStatus })}>
+            <select {...describedBy(CONTROL_IDS.status, problems.status)} value={draft.status} onChange={(e) => edit('status', e.target.value)}>
               <option value="">Any status</option>
               {STATUSES.map((s) => (
                 <option key={s}>{s}</option>
               ))}
             </select>
+            <FieldError id={CONTROL_IDS.status} error={problems.status} />
           </div>
           <button type="submit">Apply filters</button>
           <button type="button" className="secondary" onClick={() => refetch({ requestPolicy: 'network-only' })}>
             Refresh
           </button>
         </form>
-        <QueryError error={log.error} />
-        {log.fetching && !data ? <Loading what="deliveries" /> : null}
+        {apiMapped ? null : <QueryError error={log.error} />}
+        {!data && !unsendable && !log.error ? <Loading what="deliveries" /> : null}
+        {unsendable || apiMapped ? <p className="muted">Correct the filter to see deliveries.</p> : null}
         {data ? (
           <>
             <p role="status" className="muted">
               {data.totalCount === 0
                 ? 'No deliveries match.'
-                : `Showing ${firstShown}–${firstShown + data.nodes.length - 1} of ${data.totalCount} deliveries, newest first.`}
+                : from === null
+                  ? `Showing ${data.nodes.length} of ${data.totalCount} deliveries (a later page), newest first.`
+                  : `Showing ${from}–${from + data.nodes.length - 1} of ${data.totalCount} deliveries, newest first.`}
             </p>
             {data.nodes.length ? (
               <Table caption="Deliveries, newest first" columns={['Delivery', 'Webhook', 'Ticket', 'Status', 'Attempts', 'Created']}>
@@ -244,15 +328,10 @@ export function Deliveries({ admin }: { admin: boolean }) {
               </Table>
             ) : null}
             <nav aria-label="Delivery pages" className="pager">
-              <button
-                type="button"
-                className="secondary"
-                disabled={cursors.length === 0 && !after}
-                onClick={() => page(cursors[cursors.length - 1] ?? null, true)}
-              >
-                Previous page
+              <button type="button" className="secondary" disabled={!after} onClick={goPrevious}>
+                {after && !previousKnown && from !== PAGE_SIZE + 1 ? 'First page' : 'Previous page'}
               </button>
-              <button type="button" className="secondary" disabled={!data.pageInfo.hasNextPage} onClick={() => page(data.pageInfo.endCursor ?? null, false)}>
+              <button type="button" className="secondary" disabled={!data.pageInfo.hasNextPage} onClick={goNext}>
                 Next page
               </button>
             </nav>

@@ -3,11 +3,11 @@
  * timeline, the response data, "Redeliver" and "Cancel delivery" (confirmed). Its state
  * changes arrive through deliveryEvents.
  */
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
-import { ActionOutcome, DateTime, DeliveryStatusBadge, Loading, NotFound, PageHeader, prettyBody } from '../components/ui';
+import { ActionOutcome, DateTime, DeliveryStatusBadge, Loading, NotFound, PageHeader, headerValue, prettyBody } from '../components/ui';
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
 import { setFlash, takeFlash } from '../flash';
@@ -99,10 +99,40 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   );
   const [, redeliver] = useMutation(Redeliver);
   const [, cancel] = useMutation(CancelDelivery);
-  const [status, setStatus] = useState<string | null>(() => takeFlash());
+  const [status, setStatus] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
   const cancelButton = useRef<HTMLButtonElement>(null);
+  const statusFact = useRef<HTMLElement>(null);
+  // one request per action: a second click while it runs does nothing (the ref sees it before a render does)
+  const running = useRef(false);
+  const [busy, setBusy] = useState<'redeliver' | 'cancel' | null>(null);
+  // where focus goes once the page shows the action's outcome
+  const [focusNext, setFocusNext] = useState<'cancel-button' | 'status' | null>(null);
+  // the message carried from the last page (Redeliver's): put into the status region after that region is on the page, so that it is announced
+  const [flash, setPendingFlash] = useState(takeFlash);
+  const loaded = !!data?.delivery;
+  const [answered, setAnswered] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!loaded || !flash) return;
+    const timer = setTimeout(() => {
+      setStatus(flash);
+      setPendingFlash(null);
+    }, 100);
+    return () => clearTimeout(timer);
+  }, [loaded, flash]);
+
+  useEffect(() => {
+    if (focusNext === 'cancel-button' && cancelButton.current) {
+      cancelButton.current.focus();
+      setFocusNext(null);
+    } else if (focusNext === 'status' && statusFact.current) {
+      // the confirmation is gone with the delivery cancelled: focus its status, which now says so
+      statusFact.current.focus();
+      setFocusNext(null);
+    }
+  });
 
   const d = data?.delivery;
   if (fetching && !d) return <Loading what="the delivery" />;
@@ -110,10 +140,24 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
     return <NotFound kind="delivery" id={id} list="/deliveries" listName="deliveries" error={error} />;
   }
 
+  function start(action: 'redeliver' | 'cancel'): boolean {
+    if (running.current) return false;
+    running.current = true;
+    setBusy(action);
+    return true;
+  }
+
+  function done() {
+    running.current = false;
+    setBusy(null);
+  }
+
   async function doRedeliver() {
+    if (!start('redeliver')) return;
     setProblem(null);
     const r = await redeliver({ id });
     if (r.error) {
+      done();
       setProblem(`Not redelivered: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
       return;
     }
@@ -121,19 +165,40 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
     navigate(`/deliveries/${r.data!.redeliver.id}`);
   }
 
+  /** Confirm: "Cancelling…" while it runs, then focus goes to the delivery's status, which then says CANCELLED. */
   async function doCancel() {
+    if (!start('cancel')) return;
     setProblem(null);
     const r = await cancel({ id });
+    done();
     setConfirming(false);
     if (r.error) {
+      setFocusNext('cancel-button');
       setProblem(`Not cancelled: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
-      return;
+    } else {
+      setAnswered(r.data!.cancelDelivery.status);
+      setFocusNext('status');
+      setStatus('Delivery cancelled.');
     }
-    setStatus('Delivery cancelled.');
     refetch({ requestPolicy: 'network-only' });
   }
 
+  /** Keep it, or Escape in the confirmation: back to "Cancel delivery". */
+  function keep() {
+    if (running.current) return;
+    setConfirming(false);
+    setFocusNext('cancel-button');
+  }
+
+  function onConfirmKey(e: KeyboardEvent) {
+    if (e.key !== 'Escape') return;
+    e.preventDefault();
+    keep();
+  }
+
   const headers = Object.entries(d.request.headers);
+  // the status cancelDelivery answered, shown until the page's own query has caught up
+  const statusNow = answered && !FINAL.includes(d.status) ? answered : d.status;
 
   return (
     <>
@@ -142,9 +207,9 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
       </PageHeader>
       <dl className="facts">
         <dt>Status</dt>
-        <dd>
-          <DeliveryStatusBadge status={d.status} />
-          {d.nextAttemptAt && !FINAL.includes(d.status) ? (
+        <dd ref={statusFact} tabIndex={-1}>
+          <DeliveryStatusBadge status={statusNow} />
+          {d.nextAttemptAt && !FINAL.includes(statusNow) ? (
             <span className="muted">
               {' '}
               next attempt <DateTime value={d.nextAttemptAt} />
@@ -171,24 +236,18 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
 
       {admin ? (
         <div className="actions">
-          <button type="button" onClick={doRedeliver}>
-            Redeliver
+          {/* aria-disabled, not disabled, while it runs: a disabled button would drop the keyboard focus */}
+          <button type="button" onClick={doRedeliver} aria-disabled={busy === 'redeliver' || undefined}>
+            {busy === 'redeliver' ? 'Redelivering…' : 'Redeliver'}
           </button>
-          {!FINAL.includes(d.status) ? (
+          {!FINAL.includes(statusNow) ? (
             confirming ? (
-              <span role="group" aria-label="Cancel this delivery?" className="confirm">
+              <span role="group" aria-label="Cancel this delivery?" className="confirm" onKeyDown={onConfirmKey}>
                 <span>Cancel this delivery? Its remaining attempts are dropped.</span>
-                <button type="button" className="danger" onClick={doCancel} autoFocus>
-                  Confirm
+                <button type="button" className="danger" onClick={doCancel} aria-disabled={busy === 'cancel' || undefined} autoFocus>
+                  {busy === 'cancel' ? 'Cancelling…' : 'Confirm'}
                 </button>
-                <button
-                  type="button"
-                  className="secondary"
-                  onClick={() => {
-                    setConfirming(false);
-                    setTimeout(() => cancelButton.current?.focus(), 0);
-                  }}
-                >
+                <button type="button" className="secondary" onClick={keep} aria-disabled={busy === 'cancel' || undefined}>
                   Keep it
                 </button>
               </span>
@@ -207,7 +266,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
         <pre className="request" tabIndex={0} aria-label="Request as sent">
           {`${d.request.method} ${d.request.url}\n`}
           {headers.map(([k, v]) => `${k}: ${String(v)}`).join('\n')}
-          {d.request.body ? `\n\n${prettyBody(d.request.body)}` : ''}
+          {d.request.body ? `\n\n${prettyBody(d.request.body, headerValue(d.request.headers, 'content-type') ?? null)}` : ''}
         </pre>
       </section>
 

@@ -1,0 +1,276 @@
+/**
+ * The delivery page and the delivery log, in detail: the request and response panes show the
+ * bodies as sent and received (re-indenting changes whitespace only; HTML is shown as it came);
+ * Redeliver and Confirm send one request however often they are pressed, with focus and
+ * announcements a keyboard user can follow; the log's position text, page and filter controls
+ * follow the address through Back, Forward and reload, and a bad filter is shown at its field.
+ */
+import type { Page, Request } from 'playwright-core';
+import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { createTicket, createWebhook, deliveryReaches, testWebhook } from '../support/fixtures.js';
+
+/** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
+const BROWSER_TEST_MS = 90_000;
+
+/** JSON text without the whitespace outside its strings (the strings, escapes included, as written). */
+function squeezeJson(text: string): string {
+  return text.replace(/("(?:[^"\\]|\\.)*")|\s+/g, (_m, str: string | undefined) => str ?? '');
+}
+
+/** The page's globals these tests use (typed here by hand: this file compiles for Node). */
+interface PageNode {
+  nodeType: number;
+  tagName: string;
+  id: string;
+  textContent: string | null;
+  matches(selector: string): boolean;
+  querySelectorAll(selector: string): ArrayLike<PageNode>;
+}
+interface PageGlobals {
+  document: { activeElement: PageNode | null; body: PageNode };
+  getComputedStyle(e: PageNode): { display: string };
+  MutationObserver: new (callback: (records: { addedNodes: ArrayLike<PageNode> }[]) => void) => { observe(target: PageNode, options: object): void };
+  __firstStatus: WeakMap<PageNode, { text: string; display: string }>;
+  __pwned?: unknown;
+}
+
+/** What has focus: its tag, its id and its text. */
+function focused(page: Page) {
+  return page.evaluate(() => {
+    const e = (globalThis as unknown as PageGlobals).document.activeElement;
+    return { tag: e?.tagName.toLowerCase() ?? '', id: e?.id ?? '', text: e?.textContent?.trim() ?? '' };
+  });
+}
+
+/** Holds the page's GraphQL requests of `operation` until `release` is called; counts them. */
+async function holdOperation(page: Page, operation: string) {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const seen: Request[] = [];
+  await page.route('**/graphql', async (route) => {
+    if (route.request().postData()?.includes(operation)) {
+      seen.push(route.request());
+      await held;
+    }
+    await route.fallback();
+  });
+  return { seen, release };
+}
+
+const deliveryCount = async (app: { ok: (q: string) => Promise<any> }) => (await app.ok('{ deliveries(first: 1) { totalCount } }')).deliveries.totalCount as number;
+
+test(
+  'the request and response panes change no value: big numbers, decimals, escapes, duplicate keys as sent; HTML as received',
+  async ({ page, app, keys, startReceiver }) => {
+    const HTML = '<script>window.__pwned = 1</script><b>hi</b>\n  <p>two</p>';
+    // /echo answers JSON with the request's own body, /html answers HTML
+    const receiver = await startReceiver((req) =>
+      req.url === '/html'
+        ? { status: 200, body: HTML, headers: { 'content-type': 'text/html' } }
+        : { status: 200, body: req.body, headers: { 'content-type': 'application/json' } },
+    );
+    const jsonBody = '{"order": 12345678901234567890, "price": 1.10, "big": 1e3, "name": "caf\\u00e9 \\"x\\"", "dup": 1, "dup": 2, "list": [-0.0, 2.50, {}], "t": "{{ ticket.id }}"}';
+    const jsonHook = await createWebhook(app, { name: 'Exact JSON', method: 'POST', url: `${receiver.url}/echo`, format: 'JSON', body: jsonBody });
+    const xmlHook = await createWebhook(app, {
+      name: 'XML in, HTML back',
+      method: 'POST',
+      url: `${receiver.url}/html`,
+      format: 'XML',
+      body: '<?xml version="1.0"?><order id="a&gt;b"><n>12345678901234567890</n><price>1.10</price><note><![CDATA[<x> & y]]></note></order>',
+    });
+    const ticket = await createTicket(app, 'Exact bodies');
+    const jsonDelivery = await testWebhook(app, jsonHook, ticket);
+    const xmlDelivery = await testWebhook(app, xmlHook, ticket);
+    await deliveryReaches(app, jsonDelivery, 'SUCCEEDED');
+    await deliveryReaches(app, xmlDelivery, 'SUCCEEDED');
+    const sent = (path: string) => receiver.requests.find((r) => r.url === path)!.body;
+
+    await signIn(page, app.url, keys.admin, `/deliveries/${jsonDelivery}`);
+    const requestPane = page.getByLabel('Request as sent');
+    const responsePane = page.getByLabel('Response body of attempt 1');
+    await responsePane.waitFor();
+    const shownRequest = (await requestPane.textContent())!.split('\n\n').slice(1).join('\n\n');
+    expect(sent('/echo')).toContain('12345678901234567890');
+    // the pane, with its layout whitespace gone, is the body the receiver got, with its whitespace outside strings gone
+    expect(squeezeJson(shownRequest)).toBe(squeezeJson(sent('/echo')));
+    expect(shownRequest).toContain('"order": 12345678901234567890');
+    expect(shownRequest).toContain('"price": 1.10');
+    expect(shownRequest).toContain('"big": 1e3');
+    expect(shownRequest).toContain('"name": "caf\\u00e9 \\"x\\""');
+    expect(shownRequest.match(/"dup"/g)).toHaveLength(2);
+    expect(squeezeJson((await responsePane.textContent())!)).toBe(squeezeJson(sent('/echo')));
+    expect(await responsePane.textContent()).toContain('"list": [\n    -0.0,\n    2.50,\n    {}\n  ]');
+
+    // XML sent (content type application/xml): re-indented, every tag, value and entity as written; the HTML answer exactly as it came
+    await page.goto(`/deliveries/${xmlDelivery}`);
+    await responsePane.waitFor();
+    const shownXml = (await requestPane.textContent())!.split('\n\n').slice(1).join('\n\n');
+    expect(shownXml.replace(/\s+/g, '')).toBe(sent('/html').replace(/\s+/g, ''));
+    expect(shownXml).toContain('\n  <n>12345678901234567890</n>');
+    expect(shownXml).toContain('<note><![CDATA[<x> & y]]></note>');
+    expect(await responsePane.textContent()).toBe(HTML);
+    expect(await page.evaluate(() => '__pwned' in globalThis)).toBe(false);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'Redeliver and Confirm: one request per action however often pressed; Escape, focus and the announced outcome by keyboard',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver((req) => (req.url === '/down' ? { status: 503 } : undefined));
+    const ok = await createWebhook(app, { name: 'Answers', method: 'POST', url: `${receiver.url}/ok`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' });
+    const down = await createWebhook(app, { name: 'Down', method: 'POST', url: `${receiver.url}/down`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' });
+    const ticket = await createTicket(app, 'Actions');
+    const done = await testWebhook(app, ok, ticket);
+    const open = await testWebhook(app, down, ticket);
+    await deliveryReaches(app, done, 'SUCCEEDED');
+    await deliveryReaches(app, open, 'RETRYING');
+
+    await signIn(page, app.url, keys.admin, `/deliveries/${done}`);
+    await page.getByRole('heading', { level: 1, name: `Delivery ${done.slice(0, 8)}` }).waitFor();
+    // the content and display each status region had when it came into the page (a region inserted with its text, or hidden, is not announced)
+    await page.evaluate(() => {
+      const win = globalThis as unknown as PageGlobals;
+      const first = (win.__firstStatus = new WeakMap());
+      new win.MutationObserver((records) => {
+        for (const r of Array.from(records))
+          for (const n of Array.from(r.addedNodes)) {
+            if (n.nodeType !== 1) continue;
+            for (const e of [n, ...Array.from(n.querySelectorAll('[role=status]'))]) {
+              if (e.matches('[role=status]') && !first.has(e)) first.set(e, { text: e.textContent ?? '', display: win.getComputedStyle(e).display });
+            }
+          }
+      }).observe(win.document.body, { childList: true, subtree: true });
+    });
+
+    // a double click on Redeliver: one request (the button says it is running and refuses the second), one new delivery
+    const before = await deliveryCount(app);
+    const redeliver = await holdOperation(page, 'ConsoleRedeliver');
+    await page.getByRole('button', { name: 'Redeliver' }).dblclick();
+    const running = page.getByRole('button', { name: 'Redelivering…' });
+    await expect.poll(() => running.getAttribute('aria-disabled')).toBe('true');
+    redeliver.release();
+    await page.waitForURL((u) => u.pathname.startsWith('/deliveries/') && !u.pathname.endsWith(done));
+    const copy = new URL(page.url()).pathname.split('/').pop()!;
+    expect(redeliver.seen).toHaveLength(1);
+    expect(await deliveryCount(app)).toBe(before + 1);
+    await page.unroute('**/graphql');
+
+    // the new page: its heading takes focus once it renders; the flash goes into a status region that was there (empty) before
+    await expect.poll(() => focused(page)).toEqual({ tag: 'h1', id: 'page-title', text: `Delivery ${copy.slice(0, 8)}` });
+    const status = page.getByRole('status').filter({ hasText: 'Redelivered' });
+    await expect.poll(() => status.textContent()).toMatch(/^Redelivered as a new delivery of delivery /);
+    const arrived = await status.evaluate((e) => (globalThis as unknown as PageGlobals).__firstStatus.get(e as unknown as PageNode));
+    expect(arrived?.text).toBe('');
+    // a hidden region (display: none) is not in the accessibility tree: it must be shown while empty
+    expect(arrived?.display).not.toBe('none');
+
+    // Cancel delivery by keyboard: Enter opens the confirmation on Confirm, Escape closes it back onto "Cancel delivery"
+    await page.goto(`/deliveries/${open}`);
+    const cancelButton = page.getByRole('button', { name: 'Cancel delivery' });
+    await cancelButton.focus();
+    await page.keyboard.press('Enter');
+    const confirmGroup = page.getByRole('group', { name: 'Cancel this delivery?' });
+    await confirmGroup.waitFor();
+    await expect.poll(async () => (await focused(page)).text).toBe('Confirm');
+    await page.keyboard.press('Escape');
+    await confirmGroup.waitFor({ state: 'detached' });
+    await expect.poll(async () => (await focused(page)).text).toBe('Cancel delivery');
+
+    // Enter twice on Confirm: one request; it says "Cancelling…" and keeps focus meanwhile; then focus is on the status, now CANCELLED
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await focused(page)).text).toBe('Confirm');
+    const cancel = await holdOperation(page, 'ConsoleCancelDelivery');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await focused(page)).text).toBe('Cancelling…');
+    await page.keyboard.press('Enter');
+    cancel.release();
+    await deliveryReaches(app, open, 'CANCELLED');
+    await expect.poll(() => focused(page)).toEqual({ tag: 'dd', id: '', text: 'CANCELLED' });
+    expect(cancel.seen).toHaveLength(1);
+    expect(await page.getByRole('status').filter({ hasText: 'Delivery cancelled.' }).count()).toBe(1);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'the log: position text and page follow the address through Back, Forward and reload; filter controls follow it; a bad ticket number is shown at its field',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, { name: 'Paged', method: 'POST', url: `${receiver.url}/in`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' });
+    const ticket = await createTicket(app, 'Many deliveries');
+    for (let i = 0; i < 30; i++) await testWebhook(app, hook, ticket);
+
+    await signIn(page, app.url, keys.admin, '/deliveries');
+    const log = page.getByRole('region', { name: 'Log' });
+    const position = log.getByRole('status');
+    const rows = () => log.getByRole('row').count();
+    await expect.poll(() => position.textContent()).toBe('Showing 1–25 of 30 deliveries, newest first.');
+    const firstPage = await log.getByRole('rowheader').allTextContents();
+
+    // while the next page loads, the last page's rows are not shown under its position
+    const next = await holdOperation(page, 'ConsoleDeliveries');
+    await log.getByRole('button', { name: 'Next page' }).click();
+    await expect.poll(() => position.textContent()).toBe('Loading deliveries…');
+    expect(await rows()).toBe(0);
+    next.release();
+    await expect.poll(() => position.textContent()).toBe('Showing 26–30 of 30 deliveries, newest first.');
+    await page.unroute('**/graphql');
+    expect(await rows()).toBe(6);
+    expect(new URL(page.url()).searchParams.get('from')).toBe('26');
+    await page.goBack();
+    await expect.poll(() => position.textContent()).toBe('Showing 1–25 of 30 deliveries, newest first.');
+    expect(await log.getByRole('rowheader').allTextContents()).toEqual(firstPage);
+    await page.goForward();
+    await expect.poll(() => position.textContent()).toBe('Showing 26–30 of 30 deliveries, newest first.');
+    await page.reload();
+    await expect.poll(() => position.textContent()).toBe('Showing 26–30 of 30 deliveries, newest first.');
+    expect(await rows()).toBe(6);
+    await log.getByRole('button', { name: 'Previous page' }).click();
+    await expect.poll(() => position.textContent()).toBe('Showing 1–25 of 30 deliveries, newest first.');
+    expect(await log.getByRole('rowheader').allTextContents()).toEqual(firstPage);
+    expect(await log.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+
+    // the Status select shows the address's filter after Back, not the value applied since
+    await page.goto('/deliveries?status=SUCCEEDED');
+    const statusSelect = page.getByLabel('Status', { exact: true });
+    await expect.poll(() => statusSelect.inputValue()).toBe('SUCCEEDED');
+    await statusSelect.selectOption('FAILED');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL((u) => u.search === '?status=FAILED');
+    await expect.poll(() => position.textContent()).toBe('No deliveries match.');
+    await page.goBack();
+    await page.waitForURL((u) => u.search === '?status=SUCCEEDED');
+    await expect.poll(() => statusSelect.inputValue()).toBe('SUCCEEDED');
+    await expect.poll(() => position.textContent()).toMatch(/^Showing 1–\d+ of \d+ deliveries/);
+
+    // a ticket number that is not one: the message at the field, the field invalid and focused; no API wording, nothing sent
+    const ticketField = page.getByLabel('Ticket number');
+    await ticketField.fill('abc');
+    await ticketField.press('Enter');
+    await expect.poll(() => ticketField.getAttribute('aria-invalid')).toBe('true');
+    const describedBy = (await ticketField.getAttribute('aria-describedby'))!;
+    expect(await page.locator(`[id="${describedBy}"]`).textContent()).toBe('Ticket number must be a whole number, such as 42.');
+    expect((await focused(page)).id).toBe('filter-ticket');
+    expect(new URL(page.url()).search).toBe('?status=SUCCEEDED');
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await ticketField.fill(`#${ticket}`);
+    await ticketField.press('Enter');
+    await page.waitForURL((u) => u.searchParams.get('ticket') === ticket);
+    expect(await ticketField.getAttribute('aria-invalid')).toBe(null);
+
+    // the same from the address, and the API's own field error (a webhook id that is not one) at its control in plain words
+    await page.goto('/deliveries?ticket=abc');
+    await expect.poll(() => ticketField.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByText('Ticket number must be a whole number, such as 42.').count()).toBe(1);
+    await page.goto('/deliveries?webhook=abc');
+    const webhookSelect = page.getByLabel('Webhook', { exact: true });
+    await expect.poll(() => webhookSelect.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByText('Choose a webhook from the list.').count()).toBe(1);
+    expect(await page.content()).not.toContain('is not an id');
+    expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
