@@ -205,19 +205,25 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
   );
   // the admin console: its files, and index.html for the client-side routes
   app.use(consoleRouter(services.config.consoleDir));
-  app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  app.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    // in the shape of the endpoint's other errors: GraphQL's {errors: [{message, extensions}]}
+    // on /graphql, the REST subset's {errors: [{code, message, field}]} elsewhere
+    const fail = (status: number, code: string, message: string, field: string | null = null) =>
+      res.status(status).json({
+        errors: [req.path.startsWith('/graphql') ? { message, extensions: field ? { code, field } : { code } } : { code, message, field }],
+      });
     // body-parser: unreadable JSON or form bodies, too large, wrong charset
     const status = (err as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      res.status(status).json({ error: { code: 'BAD_USER_INPUT', message: `the request body could not be read: ${(err as Error).message}` } });
+      fail(status, 'BAD_USER_INPUT', `the request body could not be read: ${(err as Error).message}`);
       return;
     }
     if (err instanceof DomainError) {
-      res.status(400).json({ error: { code: err.code, message: err.message, field: err.field } });
+      fail(400, err.code, err.message, err.field ?? null);
       return;
     }
     log.error('unexpected HTTP error', err);
-    res.status(500).json({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'internal server error' } });
+    fail(500, 'INTERNAL_SERVER_ERROR', 'internal server error');
   });
 
   return {

@@ -70,9 +70,12 @@ export function createRestRouter(services: AppServices): express.Router {
     }
   };
 
+  /** The body's `text`: absent is empty (refused as such); any other type than a string is refused as one. */
   const text = (req: Request): string => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    return typeof body.text === 'string' ? body.text : '';
+    const value = ((req.body ?? {}) as Record<string, unknown>).text;
+    if (value === undefined || value === null) return '';
+    if (typeof value !== 'string') throw badInput('text', `must be a string, not ${Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`}`);
+    return value;
   };
 
   router.get(

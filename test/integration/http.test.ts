@@ -29,7 +29,11 @@ describe('GraphQL over HTTP', () => {
   it('an unreadable JSON body is a 400 with a clear message, not a server error', async () => {
     const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: app.adminAuth }, body: '{"query": ' });
     expect(res.status).toBe(400);
-    expect(JSON.stringify(await res.json())).toMatch(/could not be read/);
+    // as GraphQL clients read errors: an errors list with extensions.code
+    const body = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
+    expect(body.errors[0]!.message).toMatch(/could not be read/);
   });
 
   it('a filter id that is not an id is BAD_USER_INPUT naming it', async () => {
@@ -128,6 +132,16 @@ describe('REST subset', () => {
     expect(((await empty.json()) as any).errors[0]).toMatchObject({ code: 'BAD_USER_INPUT', field: 'text' });
     const unknownUser = await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text": "x", "user_id": 999999}' });
     expect(((await unknownUser.json()) as any).errors[0]).toMatchObject({ code: 'BAD_USER_INPUT', field: 'user_id' });
-    expect((await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text": ' })).status).toBe(400);
+    const unreadable = await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text": ' });
+    expect(unreadable.status).toBe(400);
+    // the REST subset's one error shape, whatever refused the request
+    const [problem] = ((await unreadable.json()) as any).errors;
+    expect(problem).toMatchObject({ code: 'BAD_USER_INPUT', field: null });
+    expect(problem.message).toMatch(/could not be read/);
+    for (const [text, says] of [[12345, 'a number'], [['hello'], 'a list'], [{ a: 1 }, 'an object']] as const) {
+      const typed = await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+      expect(typed.status).toBe(400);
+      expect(((await typed.json()) as any).errors[0]).toEqual({ code: 'BAD_USER_INPUT', field: 'text', message: `text: must be a string, not ${says}` });
+    }
   });
 });
