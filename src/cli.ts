@@ -10,7 +10,7 @@
  * started itself, stops it first, and stops the process if the thread fails.
  */
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { checkListenHost, ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, redactConsole, type Logger } from './log.js';
 import { describeError, isDatabaseError } from './log-redact.js';
 import { launcherChain, watchLauncher } from './launcher.js';
@@ -26,6 +26,7 @@ async function run(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
+    await checkListenHost(config.host);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`deskhooks: configuration error: ${err.message}`);

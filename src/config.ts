@@ -3,6 +3,7 @@
  * validated once at start. A bad value throws a ConfigError whose message is one line
  * naming the variable and what it accepts. Imports nothing from src.
  */
+import { createServer, isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -135,7 +136,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const config: Config = {
     port: integer(env, 'PORT', 4000, 0, 65535),
-    host: env.HOST || '0.0.0.0',
+    host: listenHost(env),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: resolve(env.DATA_DIR || './.deskhooks'),
     mongodbUrl: url(env, 'MONGODB_URL', ['mongodb:', 'mongodb+srv:']),
@@ -156,4 +157,29 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'DESKHOOKS_LOG_LEVEL', 'info', ['silent', 'error', 'info', 'debug'] as const),
   };
   return Object.freeze(config);
+}
+
+const HOST_ACCEPTS = 'use an address of this machine or a name that resolves to one, e.g. 0.0.0.0 (every IPv4 address), :: (every address) or 127.0.0.1 (this machine only)';
+
+/** HOST: an IP address or a host name (letters, digits and hyphens in dot-separated labels, not all digits). */
+function listenHost(env: Env): string {
+  const host = env.HOST || '0.0.0.0';
+  const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
+  const labels = host.split('.');
+  const name = host.length <= 253 && labels.every((l) => label.test(l)) && !labels.every((l) => /^[0-9]+$/.test(l));
+  if (!isIP(host) && !name) throw new ConfigError(`HOST=${JSON.stringify(host)} is not valid: ${HOST_ACCEPTS}`);
+  return host;
+}
+
+/**
+ * Whether this machine can listen on `host` (any port): a name that does not resolve, or
+ * an address that is not this machine's, throws a ConfigError naming HOST — checked at
+ * start, before anything else starts.
+ */
+export function checkListenHost(host: string): Promise<void> {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => fail(new ConfigError(`HOST=${JSON.stringify(host)} cannot be listened on (${err.code ?? err.message}): ${HOST_ACCEPTS}`)));
+    probe.listen(0, host, () => probe.close(() => done()));
+  });
 }

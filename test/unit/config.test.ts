@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseDuration, type Config } from '../../src/config.js';
+import { checkListenHost, ConfigError, loadConfig, parseDuration, type Config } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('with no variable set: every default', () => {
@@ -57,6 +57,11 @@ describe('loadConfig', () => {
     ['MONGODB_URL', '', 'mongodbUrl', undefined],
     ['DESKHOOKS_ROLE', 'api', 'role', 'api'],
     ['DESKHOOKS_ROLE', 'worker', 'role', 'worker'],
+    ['HOST', '127.0.0.1', 'host', '127.0.0.1'],
+    ['HOST', '::', 'host', '::'],
+    ['HOST', 'localhost', 'host', 'localhost'],
+    ['HOST', 'helpdesk-1.internal', 'host', 'helpdesk-1.internal'],
+    ['HOST', '', 'host', '0.0.0.0'],
     ['DESKHOOKS_ROLE', 'all', 'role', 'all'],
     ['DESKHOOKS_ROLE', '', 'role', 'all'],
     ['DESKHOOKS_RETRY_INTERVAL', '1500ms', 'retryIntervalMs', 1500],
@@ -101,6 +106,9 @@ describe('loadConfig', () => {
   });
 
   const refused: [variable: string, value: string, message: RegExp][] = [
+    ['HOST', '999.1.1.1', /^HOST="999.1.1.1" is not valid: use an address of this machine or a name that resolves to one, e\.g\. 0\.0\.0\.0/],
+    ['HOST', 'two words', /^HOST="two words" is not valid/],
+    ['HOST', 'http://localhost', /^HOST="http:\/\/localhost" is not valid/],
     ['PORT', '65536', /^PORT="65536" is not valid: use a whole number from 0 to 65535$/],
     ['PORT', '-1', /^PORT="-1" is not valid: use a whole number from 0 to 65535$/],
     ['PORT', '80.5', /^PORT="80.5" is not valid/],
@@ -167,5 +175,15 @@ describe('parseDuration', () => {
 
   it.each(['', 's', '2 days', '1w', '-1s', '1e3', '2S'])('%j → undefined', (value) => {
     expect(parseDuration(value)).toBeUndefined();
+  });
+});
+
+describe('checkListenHost', () => {
+  it('an address of this machine can be listened on; another machine\'s address is a ConfigError naming HOST', async () => {
+    await expect(checkListenHost('127.0.0.1')).resolves.toBeUndefined();
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine: EADDRNOTAVAIL, without any name lookup
+    const refused = checkListenHost('192.0.2.1');
+    await expect(refused).rejects.toBeInstanceOf(ConfigError);
+    await expect(refused).rejects.toThrow(/^HOST="192\.0\.2\.1" cannot be listened on \(EADDRNOTAVAIL\): use an address of this machine/);
   });
 });
