@@ -3,13 +3,14 @@
  * screen; AGENT sees deliveries, tickets and the explorer (the server refuses it the
  * definitions anyway); CLIENT keys are refused at sign-in.
  */
-import { Suspense, lazy, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { Provider } from 'urql';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
-import { createSession } from './client';
+import { KEY_REFUSED_MESSAGE, createSession, type Session } from './client';
+import { clearFlash } from './flash';
 import { whoAmI, type Me } from './me';
-import { clearKey, storeKey, storedKey } from './session';
-import { SignIn } from './screens/SignIn';
+import { clearSession, storeKey, storedKey } from './session';
+import { SignIn, type SignInNotice } from './screens/SignIn';
 import { Webhooks } from './screens/Webhooks';
 import { WebhookEditor } from './screens/WebhookEditor';
 import { Rules } from './screens/Rules';
@@ -28,9 +29,14 @@ interface Signed {
   me: Me;
 }
 
+const SIGNED_OUT: SignInNotice = { text: 'You are signed out. Your API key was removed from this browser tab.', urgent: false };
+const KEY_REFUSED: SignInNotice = { text: KEY_REFUSED_MESSAGE, urgent: true };
+
 export function App() {
   const [signed, setSigned] = useState<Signed | null>(null);
   const [checking, setChecking] = useState(() => storedKey() !== null);
+  // why the sign-in form shows again: signed out, or the key no longer accepted
+  const [notice, setNotice] = useState<SignInNotice | null>(null);
 
   // a key kept from earlier in this tab: checked again (it may have been rotated)
   useEffect(() => {
@@ -40,12 +46,23 @@ export function App() {
     void whoAmI(key).then((r) => {
       if (!live) return;
       if (r.ok) setSigned({ key, me: r.me });
-      else clearKey();
+      else {
+        clearSession();
+        setNotice(r.reason === 'refused' ? KEY_REFUSED : { text: r.message, urgent: true });
+      }
       setChecking(false);
     });
     return () => {
       live = false;
     };
+  }, []);
+
+  // the end of a session: nothing of it stays in the tab (its connections close as the console unmounts)
+  const end = useCallback((why: SignInNotice) => {
+    clearSession();
+    clearFlash();
+    setSigned(null);
+    setNotice(why);
   }, []);
 
   if (checking) {
@@ -58,28 +75,30 @@ export function App() {
   if (!signed) {
     return (
       <SignIn
+        notice={notice}
         onSignedIn={(key, me) => {
           storeKey(key);
+          setNotice(null);
           setSigned({ key, me });
         }}
       />
     );
   }
-  return (
-    <Console
-      key={signed.key}
-      signed={signed}
-      onSignOut={() => {
-        clearKey();
-        setSigned(null);
-      }}
-    />
-  );
+  return <Console key={signed.key} signed={signed} onSignOut={() => end(SIGNED_OUT)} onKeyRefused={() => end(KEY_REFUSED)} />;
 }
 
-function Console({ signed, onSignOut }: { signed: Signed; onSignOut: () => void }) {
-  const session = useMemo(() => createSession(signed.key), [signed.key]);
-  useEffect(() => () => session.dispose(), [session]);
+function Console({ signed, onSignOut, onKeyRefused }: { signed: Signed; onSignOut: () => void; onKeyRefused: () => void }) {
+  // created and disposed by an effect (not useMemo): StrictMode's second run gets a session of its own
+  const [session, setSession] = useState<Session | null>(null);
+  const refusedRef = useRef(onKeyRefused);
+  useEffect(() => {
+    refusedRef.current = onKeyRefused;
+  });
+  useEffect(() => {
+    const s = createSession(signed.key, () => refusedRef.current());
+    setSession(s);
+    return () => s.dispose();
+  }, [signed.key]);
   const admin = signed.me.role === 'ADMIN';
   const [location] = useLocation();
   const main = useRef<HTMLElement>(null);
@@ -103,6 +122,13 @@ function Console({ signed, onSignOut }: { signed: Signed; onSignOut: () => void 
     { href: '/explorer', label: 'Explorer', show: true },
   ];
 
+  if (!session) {
+    return (
+      <main id="main">
+        <Loading what="your session" />
+      </main>
+    );
+  }
   return (
     <Provider value={session.client}>
       <a className="skip-link" href="#main">
@@ -126,7 +152,14 @@ function Console({ signed, onSignOut }: { signed: Signed; onSignOut: () => void 
         <span className="who">
           {signed.me.email ?? signed.me.name} <span className="muted">({signed.me.role.toLowerCase()})</span>
         </span>
-        <button type="button" onClick={onSignOut}>
+        <button
+          type="button"
+          onClick={() => {
+            // ended before the tab is cleared: nothing of it is written back meanwhile
+            session.dispose();
+            onSignOut();
+          }}
+        >
           Sign out
         </button>
       </header>
@@ -150,7 +183,7 @@ function Console({ signed, onSignOut }: { signed: Signed; onSignOut: () => void 
           <Route path="/tickets/:id">{(p) => <TicketPage key={p.id} id={p.id} />}</Route>
           <Route path="/explorer">
             <Suspense fallback={<Loading what="the explorer" />}>
-              <Explorer apiKey={signed.key} />
+              <Explorer />
             </Suspense>
           </Route>
           <Route>

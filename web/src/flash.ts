@@ -10,3 +10,8 @@ export function takeFlash(): string | null {
   pending = null;
   return m;
 }
+
+/** Drops a message not shown yet (the session ended: it was meant for the one who acted). */
+export function clearFlash(): void {
+  pending = null;
+}

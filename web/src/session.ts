@@ -1,8 +1,11 @@
 /**
  * The signed-in API key, kept in sessionStorage: it lasts as long as the browser tab and
- * is never written anywhere else (no cookie, no localStorage).
+ * is never written anywhere else (no cookie, no localStorage). Everything else the console
+ * keeps for the signed-in user (the explorer's tabs and history) is under the same prefix,
+ * and goes with the key at sign-out.
  */
-const STORAGE_KEY = 'deskhooks.apiKey';
+const PREFIX = 'deskhooks.';
+const STORAGE_KEY = `${PREFIX}apiKey`;
 
 export function storedKey(): string | null {
   try {
@@ -16,8 +19,13 @@ export function storeKey(key: string): void {
   sessionStorage.setItem(STORAGE_KEY, key);
 }
 
-export function clearKey(): void {
-  sessionStorage.removeItem(STORAGE_KEY);
+/** Removes the key and whatever else the console kept for the user in this tab. */
+export function clearSession(): void {
+  try {
+    for (const k of Object.keys(sessionStorage)) if (k.startsWith(PREFIX)) sessionStorage.removeItem(k);
+  } catch {
+    // no storage: nothing kept
+  }
 }
 
 /** The Authorization header value for a key (the server also accepts Basic email:key). */

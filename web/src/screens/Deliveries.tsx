@@ -10,6 +10,7 @@ import { useQuery, useSubscription } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { DeliveryStatus } from '../gql/graphql';
+import { useLiveFeed } from '../client';
 import { DateTime, DeliveryStatusBadge, Loading, PageHeader, QueryError, Table } from '../components/ui';
 import { flushSync } from 'react-dom';
 import { useHistoryState } from 'wouter/use-browser-location';
@@ -157,7 +158,7 @@ export function Deliveries({ admin }: { admin: boolean }) {
   const [log, refetch] = useQuery({ query: DeliveriesQuery, variables, pause: unsendable });
   const [names] = useQuery({ query: WebhookNamesQuery, pause: !admin });
 
-  const [live] = useSubscription({ query: LiveDeliveries }, (entries: LiveEntry[] = [], event): LiveEntry[] => {
+  const [live, resubscribe] = useSubscription({ query: LiveDeliveries }, (entries: LiveEntry[] = [], event): LiveEntry[] => {
     const d = event.deliveryEvents.delivery;
     const entry: LiveEntry = {
       id: d.id,
@@ -173,6 +174,8 @@ export function Deliveries({ admin }: { admin: boolean }) {
     next[i] = entry;
     return next;
   });
+  // while the feed was away the log is what shows the deliveries it missed
+  const feed = useLiveFeed(live.error, () => refetch({ requestPolicy: 'network-only' }), () => resubscribe());
 
   // the form's values follow the address: set from it whenever it changes (Back, Forward, a link), edited in between
   const [form, setForm] = useState<{ search: string; values: FilterValues; problems: FilterProblems | null }>({ search, values: inAddress, problems: null });
@@ -231,10 +234,13 @@ export function Deliveries({ admin }: { admin: boolean }) {
       <PageHeader title="Deliveries" />
       <section aria-labelledby="live-heading" className="live">
         <h2 id="live-heading">Live deliveries</h2>
-        {live.error ? (
-          <p role="alert" className="error">
-            The live feed stopped: {live.error.graphQLErrors[0]?.message ?? live.error.message}
-          </p>
+        <p aria-live="polite" className={feed.stopped ? 'error live-state' : 'muted live-state'}>
+          {feed.message}
+        </p>
+        {feed.stopped ? (
+          <button type="button" onClick={feed.reconnect}>
+            Reconnect
+          </button>
         ) : null}
         <ol aria-live="polite" aria-relevant="additions text" className="live-list">
           {(live.data ?? []).map((e) => (
@@ -249,7 +255,7 @@ export function Deliveries({ admin }: { admin: boolean }) {
             </li>
           ))}
         </ol>
-        {(live.data ?? []).length === 0 ? <p className="muted">Waiting for deliveries…</p> : null}
+        {(live.data ?? []).length === 0 && !feed.stopped ? <p className="muted">Waiting for deliveries…</p> : null}
       </section>
 
       <section aria-labelledby="log-heading">
@@ -308,24 +314,26 @@ export function Deliveries({ admin }: { admin: boolean }) {
                   : `Showing ${from}–${from + data.nodes.length - 1} of ${data.totalCount} deliveries, newest first.`}
             </p>
             {data.nodes.length ? (
-              <Table caption="Deliveries, newest first" columns={['Delivery', 'Webhook', 'Ticket', 'Status', 'Attempts', 'Created']}>
-                {data.nodes.map((d) => (
-                  <tr key={d.id}>
-                    <th scope="row">
-                      <Link href={`/deliveries/${d.id}`}>Delivery {d.id.slice(0, 8)}</Link>
-                    </th>
-                    <td>{webhookLabel(d)}</td>
-                    <td>{d.ticket ? <Link href={`/tickets/${d.ticket.id}`}>#{d.ticket.id}</Link> : <span className="muted">—</span>}</td>
-                    <td>
-                      <DeliveryStatusBadge status={d.status} />
-                    </td>
-                    <td>{d.attemptCount}</td>
-                    <td>
-                      <DateTime value={d.createdAt} />
-                    </td>
-                  </tr>
-                ))}
-              </Table>
+              <div className="table-scroll" role="region" aria-label="Deliveries table" tabIndex={0}>
+                <Table caption="Deliveries, newest first" columns={['Delivery', 'Webhook', 'Ticket', 'Status', 'Attempts', 'Created']}>
+                  {data.nodes.map((d) => (
+                    <tr key={d.id}>
+                      <th scope="row">
+                        <Link href={`/deliveries/${d.id}`}>Delivery {d.id.slice(0, 8)}</Link>
+                      </th>
+                      <td>{webhookLabel(d)}</td>
+                      <td>{d.ticket ? <Link href={`/tickets/${d.ticket.id}`}>#{d.ticket.id}</Link> : <span className="muted">—</span>}</td>
+                      <td>
+                        <DeliveryStatusBadge status={d.status} />
+                      </td>
+                      <td>{d.attemptCount}</td>
+                      <td>
+                        <DateTime value={d.createdAt} />
+                      </td>
+                    </tr>
+                  ))}
+                </Table>
+              </div>
             ) : null}
             <nav aria-label="Delivery pages" className="pager">
               <button type="button" className="secondary" disabled={!after} onClick={goPrevious}>

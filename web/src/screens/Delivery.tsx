@@ -11,6 +11,7 @@ import { ActionOutcome, DateTime, DeliveryStatusBadge, Loading, NotFound, PageHe
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
 import { setFlash, takeFlash } from '../flash';
+import { useLiveFeed } from '../client';
 
 const DeliveryQuery = graphql(`
   query ConsoleDelivery($id: ID!) {
@@ -90,13 +91,14 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   const [{ data, fetching, error }, refetch] = useQuery({ query: DeliveryQuery, variables: { id }, requestPolicy: 'network-only' });
   // a change of this delivery (the filter cannot name one delivery: its ticket's, then matched by id)
   const ticketId = data?.delivery?.ticket?.id;
-  useSubscription(
+  const [changes, resubscribe] = useSubscription(
     { query: DeliveryChanges, variables: { filter: ticketId ? { ticketId } : null }, pause: !data?.delivery },
     (_prev: number | undefined, ev) => {
       if (ev.deliveryEvents.delivery.id === id) refetch({ requestPolicy: 'network-only' });
       return 0;
     },
   );
+  const feed = useLiveFeed(changes.error, () => refetch({ requestPolicy: 'network-only' }), () => resubscribe());
   const [, redeliver] = useMutation(Redeliver);
   const [, cancel] = useMutation(CancelDelivery);
   const [status, setStatus] = useState<string | null>(null);
@@ -233,6 +235,14 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
           <DateTime value={d.completedAt} />
         </dd>
       </dl>
+      <p aria-live="polite" className={feed.stopped ? 'error live-state' : 'muted live-state'}>
+        {feed.message}
+      </p>
+      {feed.stopped ? (
+        <button type="button" onClick={feed.reconnect}>
+          Reconnect
+        </button>
+      ) : null}
 
       {admin ? (
         <div className="actions">

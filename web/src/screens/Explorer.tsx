@@ -1,6 +1,7 @@
 /**
  * GraphiQL 5 with the signed-in key: queries and mutations over HTTP with the
- * Authorization header, subscriptions over graphql-ws with the key in connectionParams.
+ * Authorization header, subscriptions over graphql-ws with the key in connectionParams,
+ * both through the session (client.ts): an answer refusing the key ends it.
  * Monaco's workers are bundled by Vite (graphiql/setup-workers/vite): nothing comes from
  * another host. This module is its own chunk, loaded when the explorer opens.
  */
@@ -11,15 +12,19 @@ import '@graphiql/react/style.css';
 import '@graphiql/plugin-doc-explorer/style.css';
 import '@graphiql/plugin-history/style.css';
 import 'graphiql/graphiql.css';
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { GraphiQL } from 'graphiql';
-import { createGraphiQLFetcher } from '@graphiql/toolkit';
-import { createClient } from 'graphql-ws';
-import { GRAPHQL_PATH, authorization, wsUrl } from '../session';
-import { usePageTitle } from '../components/ui';
+import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
+import { useSession, type Session } from '../client';
+import { GRAPHQL_PATH } from '../session';
+import { Loading, usePageTitle } from '../components/ui';
 
-/** GraphiQL's tabs, history and editor state stay in this tab's session, apart from any other app on the host. */
-function sessionStore(): Storage {
+/**
+ * GraphiQL's tabs, history and editor state stay in this tab's session, apart from any other
+ * app on the host, and only while the session lasts: GraphiQL writes some of them a moment
+ * after a change, which must not bring them back after sign-out cleared them.
+ */
+function sessionStore(session: Session): Storage {
   const prefix = 'deskhooks.graphiql:';
   return {
     get length() {
@@ -30,7 +35,9 @@ function sessionStore(): Storage {
         .filter((k) => k.startsWith(prefix))
         .forEach((k) => sessionStorage.removeItem(k)),
     getItem: (k) => sessionStorage.getItem(prefix + k),
-    setItem: (k, v) => sessionStorage.setItem(prefix + k, v),
+    setItem: (k, v) => {
+      if (!session.ended) sessionStorage.setItem(prefix + k, v);
+    },
     removeItem: (k) => sessionStorage.removeItem(prefix + k),
     key: (i) =>
       Object.keys(sessionStorage)
@@ -48,18 +55,19 @@ const DEFAULT_QUERY = `# Runs with your API key: Ctrl+Enter or the run button.
 }
 `;
 
-export default function Explorer({ apiKey }: { apiKey: string }) {
+export default function Explorer() {
   usePageTitle('Explorer');
-  const fetcher = useMemo(() => {
-    const auth = authorization(apiKey);
+  const session = useSession();
+  // a websocket client of this screen's own, opened and closed with it (an effect, not useMemo:
+  // StrictMode's second run gets one of its own); the session closes it too if it ends first
+  const [fetcher, setFetcher] = useState<Fetcher | null>(null);
+  useEffect(() => {
+    const socket = session.openSocket();
     const url = new URL(GRAPHQL_PATH, location.href).toString();
-    return createGraphiQLFetcher({
-      url,
-      headers: { authorization: auth },
-      wsClient: createClient({ url: wsUrl(), connectionParams: { authorization: auth }, lazy: true }),
-    });
-  }, [apiKey]);
-  const storage = useMemo(sessionStore, []);
+    setFetcher(() => createGraphiQLFetcher({ url, fetch: session.fetch, wsClient: socket.client }));
+    return () => socket.dispose();
+  }, [session]);
+  const storage = useMemo(() => sessionStore(session), [session]);
   const container = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const root = container.current;
@@ -74,11 +82,15 @@ export default function Explorer({ apiKey }: { apiKey: string }) {
       <h1 className="visually-hidden" id="page-title" tabIndex={-1}>
         Explorer
       </h1>
-      <GraphiQL fetcher={fetcher} defaultQuery={DEFAULT_QUERY} storage={storage} shouldPersistHeaders={false}>
-        <GraphiQL.Logo>
-          <span className="explorer-logo">deskhooks explorer</span>
-        </GraphiQL.Logo>
-      </GraphiQL>
+      {fetcher ? (
+        <GraphiQL fetcher={fetcher} defaultQuery={DEFAULT_QUERY} storage={storage} shouldPersistHeaders={false}>
+          <GraphiQL.Logo>
+            <span className="explorer-logo">deskhooks explorer</span>
+          </GraphiQL.Logo>
+        </GraphiQL>
+      ) : (
+        <Loading what="the explorer" />
+      )}
     </div>
   );
 }

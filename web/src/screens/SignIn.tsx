@@ -1,17 +1,31 @@
-import { useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { whoAmI, type Me } from '../me';
 import { usePageTitle } from '../components/ui';
 
-export function SignIn({ onSignedIn }: { onSignedIn: (key: string, me: Me) => void }) {
+/** Why the form shows again after a session: `urgent` (an alert) when the user did not choose it. */
+export interface SignInNotice {
+  text: string;
+  urgent: boolean;
+}
+
+/** `notice`: the form follows a session that ended; focus starts in the API key field, which the notice describes. */
+export function SignIn({ onSignedIn, notice = null }: { onSignedIn: (key: string, me: Me) => void; notice?: SignInNotice | null }) {
   usePageTitle('Sign in');
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const [shown, setShown] = useState(notice);
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const errorId = useId();
+  const noticeId = useId();
+
+  useEffect(() => {
+    if (notice) input.current?.focus();
+  }, [notice]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    setShown(null);
     const value = key.trim();
     if (!value) {
       setError('Enter your API key.');
@@ -30,10 +44,17 @@ export function SignIn({ onSignedIn }: { onSignedIn: (key: string, me: Me) => vo
     input.current?.focus();
   }
 
+  const urgent = shown?.urgent ? shown.text : null;
+  const describedBy = [error || urgent ? errorId : null, shown && !shown.urgent ? noticeId : null].filter(Boolean).join(' ');
   return (
     <main id="main" className="signin">
       <h1>deskhooks console</h1>
       <p>Sign in with your staff API key. It is kept for this browser tab only.</p>
+      {shown && !shown.urgent ? (
+        <p id={noticeId} role="status">
+          {shown.text}
+        </p>
+      ) : null}
       <form onSubmit={submit} noValidate>
         <label htmlFor="api-key">API key</label>
         <input
@@ -45,13 +66,13 @@ export function SignIn({ onSignedIn }: { onSignedIn: (key: string, me: Me) => vo
           value={key}
           onChange={(e) => setKey(e.target.value)}
           aria-invalid={error ? true : undefined}
-          aria-describedby={error ? errorId : undefined}
+          aria-describedby={describedBy || undefined}
         />
         <button type="submit" disabled={busy}>
           Sign in
         </button>
         <div id={errorId} role="alert" className="error">
-          {error}
+          {error ?? urgent}
         </div>
       </form>
     </main>
