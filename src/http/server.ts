@@ -175,6 +175,7 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
     plugins: [
       textInputGuardPlugin<GraphQLContext>(),
       costLimitPlugin(schema),
+      subscriptionsOverWebsocketPlugin(),
       // the explorer is the console's GraphiQL (/explorer), bundled: no landing page loading Apollo's from a CDN
       ApolloServerPluginLandingPageDisabled(),
       // in-flight requests get 3 s at stop, so that the whole stop stays under 10 s
@@ -247,6 +248,22 @@ function costLimitPlugin(schema: GraphQLSchema): ApolloServerPlugin<GraphQLConte
           if (!operation) return; // Apollo reports the unknown operation
           const refused = costLimitError(schema, document, request.variables, operation.name?.value);
           if (refused) throw refused;
+        },
+      };
+    },
+  };
+}
+
+/** A subscription sent over HTTP is refused, saying where subscriptions run (they stream: the websocket). */
+function subscriptionsOverWebsocketPlugin(): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation !== 'subscription') return;
+          throw new GraphQLError('subscriptions run over the websocket at /graphql (protocol graphql-transport-ws), not over HTTP', {
+            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+          });
         },
       };
     },

@@ -36,6 +36,14 @@ describe('GraphQL over HTTP', () => {
     expect(body.errors[0]!.message).toMatch(/could not be read/);
   });
 
+  it('a subscription over HTTP is a 400 saying subscriptions run over the websocket, not a server error', async () => {
+    const res = await fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: app.adminAuth }, body: JSON.stringify({ query: 'subscription { deliveryEvents { type } }' }) });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors.map((e) => e.extensions.code)).toEqual(['BAD_REQUEST']);
+    expect(body.errors[0]!.message).toMatch(/subscriptions run over the websocket at \/graphql/);
+  });
+
   it('a filter id that is not an id is BAD_USER_INPUT naming it', async () => {
     const r = await app.gql(`{ deliveries(filter: { ticketId: "abc" }) { totalCount } }`);
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.ticketId' });
