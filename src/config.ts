@@ -34,6 +34,8 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** webhooks may target non-public addresses */
   readonly allowPrivateNetworks: boolean;
+  /** where people reach this deskhooks (its console), without a trailing slash: templates link tickets as <publicUrl>/tickets/<id>; undefined: ticket.url is empty */
+  readonly publicUrl: string | undefined;
   /** key that encrypts stored webhook credentials; undefined: generated into dataDir */
   readonly secretKey: string | undefined;
   /** deliveries one worker sends at once */
@@ -147,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
     retryWindowMs,
     requestTimeoutMs: duration(env, 'DESKHOOKS_REQUEST_TIMEOUT', '15s'),
     allowPrivateNetworks: boolean(env, 'DESKHOOKS_ALLOW_PRIVATE_NETWORKS', false),
+    publicUrl: publicUrl(env),
     deliveryThread: boolean(env, 'DESKHOOKS_DELIVERY_THREAD', true),
     secretKey,
     workerConcurrency: integer(env, 'DESKHOOKS_WORKER_CONCURRENCY', 64, 1, 1000),
@@ -157,6 +160,22 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'DESKHOOKS_LOG_LEVEL', 'info', ['silent', 'error', 'info', 'debug'] as const),
   };
   return Object.freeze(config);
+}
+
+/** DESKHOOKS_PUBLIC_URL: an http(s) URL without query or fragment; kept without its trailing slashes. */
+function publicUrl(env: Env): string | undefined {
+  const raw = env.DESKHOOKS_PUBLIC_URL?.trim();
+  if (!raw) return undefined;
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    // refused below
+  }
+  if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.search || parsed.hash || parsed.username || parsed.password) {
+    throw new ConfigError(`DESKHOOKS_PUBLIC_URL=${JSON.stringify(raw)} is not valid: use the http(s) address people open deskhooks at, e.g. https://helpdesk.example.com`);
+  }
+  return parsed.href.replace(/\/+$/, '');
 }
 
 const HOST_ACCEPTS = 'use an address of this machine or a name that resolves to one, e.g. 0.0.0.0 (every IPv4 address), :: (every address) or 127.0.0.1 (this machine only)';

@@ -128,11 +128,11 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const runsApi = config.role !== 'worker';
     const customFields = createCustomFieldService();
     const rules = createRuleService();
-    const webhooks = createWebhookService({ box: secretBox, userAgent: `deskhooks/${VERSION}`, rulesUsing: rules.usingWebhook, clock: opts.clock });
+    const webhooks = createWebhookService({ box: secretBox, userAgent: `deskhooks/${VERSION}`, rulesUsing: rules.usingWebhook, clock: opts.clock, publicUrl: config.publicUrl });
 
     const runsWorker = config.role !== 'api' && opts.worker !== false;
     const clock = opts.clock ?? (() => new Date());
-    const deliveries = createDeliveryService(secretBox, `deskhooks/${VERSION}`, clock);
+    const deliveries = createDeliveryService(secretBox, `deskhooks/${VERSION}`, clock, config.publicUrl ?? null);
     const deliveryEvents = createDeliveryEventHub(feedLoader(pool), (m, e) => log.error(m, e));
     const listener = createListener(databaseUrl, log);
 

@@ -47,6 +47,8 @@ export interface DeliveryDraft extends NewDeliveryRow {
 }
 
 export interface DeliveryService {
+  /** where tickets are linked in the templates it renders (and the dispatcher's: contextFrom's publicUrl) */
+  readonly publicUrl: string | null;
   /** adds a delivery to the caller's unit of work (committed with it) */
   prepare(em: EntityManager, input: NewDelivery): Promise<Delivery>;
   /** Renders a delivery-to-be from a loaded context; writes nothing (insertDrafts does, many at once). */
@@ -77,7 +79,8 @@ export async function findDelivery(em: EntityManager, id: string): Promise<Deliv
   return isUuid(id) ? em.findOne(Delivery, { id }) : null;
 }
 
-export function createDeliveryService(box: SecretBox, userAgent: string, clock: () => Date = () => new Date()): DeliveryService {
+/** `publicUrl`: where tickets are linked in templates (config publicUrl; ticket.url, parent.url). */
+export function createDeliveryService(box: SecretBox, userAgent: string, clock: () => Date = () => new Date(), publicUrl: string | null = null): DeliveryService {
   // which part of a search the trigram index looks up, from a sample of this database's deliveries
   const windows = createSearchWindows();
   const draft = (input: DraftInput): DeliveryDraft => {
@@ -115,7 +118,7 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
 
   const prepare = async (em: EntityManager, input: NewDelivery): Promise<Delivery> => {
     const def = webhookDef(input.webhook, box);
-    const context = await buildTemplateContext(em, input.ticket, { event: input.event, rule: input.rule ?? null, temp: input.temp, asOfPostId: input.asOfPostId });
+    const context = await buildTemplateContext(em, input.ticket, { event: input.event, rule: input.rule ?? null, temp: input.temp, asOfPostId: input.asOfPostId, publicUrl });
     const d = draft({ webhook: def, ticketId: input.ticket.id, context, rule: input.rule, event: input.event, continuation: input.continuation });
     const delivery = queueDelivery(em, d.fields, d.createdAt);
     if (d.failure) {
@@ -126,6 +129,7 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
   };
 
   return {
+    publicUrl,
     prepare,
     draft,
     webhookDef: (webhook) => webhookDef(webhook, box),

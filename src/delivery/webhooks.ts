@@ -310,14 +310,14 @@ export const PREVIEW_DELIVERY_ID = '00000000-0000-0000-0000-000000000000';
  * save checks them, the rest of a save's checks (name, mappings, secrets) are left to the
  * save. Previews need no secret: they are redacted.
  */
-async function previewWebhook(em: EntityManager, box: SecretBox, userAgent: string, id: string | null, ticketId: string, draft?: WebhookInput | null): Promise<RenderedRequest> {
+async function previewWebhook(em: EntityManager, box: SecretBox, userAgent: string, publicUrl: string | null, id: string | null, ticketId: string, draft?: WebhookInput | null): Promise<RenderedRequest> {
   if (!id && !draft) throw badInput('id', 'give the id of the webhook, or its definition as input');
   const webhook = id ? await getWebhook(em, id, 'id') : null;
   const ticket = isId(ticketId) ? await loadTicketForTemplates(em, ticketId) : null;
   if (!ticket) throw badInput('ticketId', `ticket ${ticketId} not found`);
   // a new webhook has no id yet: {{ webhook.id }} previews as 0
   const def = draft ? draftDef(draft, webhook?.id ?? '0') : webhookDef(webhook!, box);
-  const ctx = await buildTemplateContext(em, ticket, { webhook: { id: def.id, name: def.name } });
+  const ctx = await buildTemplateContext(em, ticket, { webhook: { id: def.id, name: def.name }, publicUrl });
   ctx.delivery = { id: PREVIEW_DELIVERY_ID };
   const what = id ? `webhook ${id}` : 'the webhook';
   try {
@@ -365,6 +365,8 @@ export interface WebhookServiceDeps {
   userAgent: string;
   rulesUsing: RulesUsingWebhook;
   clock?: () => Date;
+  /** where tickets are linked in templates (config publicUrl) */
+  publicUrl?: string | null;
 }
 
 /** Webhook definitions (ADMIN: the resolvers check the role). */
@@ -395,7 +397,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     create: (em, input) => createWebhook(em, box, input),
     update: (em, id, input) => updateWebhook(em, box, id, input, clock()),
     delete: (em, id) => deleteWebhook(em, rulesUsing, id, clock()),
-    preview: (em, id, ticketId, draft) => previewWebhook(em, box, userAgent, id, ticketId, draft),
+    preview: (em, id, ticketId, draft) => previewWebhook(em, box, userAgent, deps.publicUrl ?? null, id, ticketId, draft),
     rotateSigningSecret: (em, id) => rotateSigningSecret(em, box, id, clock()),
     enable: (em, id) => enableWebhook(em, id, clock()),
     now: clock,

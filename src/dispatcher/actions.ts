@@ -59,13 +59,13 @@ export function continuationAfter(run: ActionRun, index: number): Continuation |
 }
 
 /** Renders an action value against the ticket as it is now, with the run's temp fields. */
-async function renderValue(em: EntityManager, ticket: Ticket, run: ActionRun, source: string): Promise<string> {
-  const ctx = await buildTemplateContext(em, ticket, { event: run.event, rule: { id: run.rule.id, name: run.rule.name }, temp: run.temp, asOfPostId: run.asOfPostId });
+async function renderValue(em: EntityManager, deps: ActionRunnerDeps, ticket: Ticket, run: ActionRun, source: string): Promise<string> {
+  const ctx = await buildTemplateContext(em, ticket, { event: run.event, rule: { id: run.rule.id, name: run.rule.name }, temp: run.temp, asOfPostId: run.asOfPostId, publicUrl: deps.deliveries.publicUrl });
   return compileTemplate(source, 'action').render(ctx, escapeText);
 }
 
 async function runOne(em: EntityManager, deps: ActionRunnerDeps, run: ActionRun, ticket: Ticket, action: ActionDef, index: number): Promise<boolean> {
-  const value = () => renderValue(em, ticket, run, action.value ?? '');
+  const value = () => renderValue(em, deps, ticket, run, action.value ?? '');
   switch (action.type) {
     case 'SEND_WEBHOOK': {
       const webhook = action.webhookId ? await em.findOne(Webhook, { id: action.webhookId }) : null;

@@ -327,6 +327,7 @@ class BatchRun {
       rule: { id: run.rule.id, name: run.rule.name },
       temp: run.temp,
       now: this.clock(),
+      publicUrl: this.opts.deliveries.publicUrl,
     });
   }
 

@@ -53,7 +53,7 @@ const ticket = (root: string, what: string): Entry[] => [
   { path: `${root}.priority`, description: `${what}: priority` },
   { path: `${root}.createdAt`, description: `${what}: creation time (ISO 8601, UTC)` },
   { path: `${root}.updatedAt`, description: `${what}: time of the last change (ISO 8601, UTC)` },
-  { path: `${root}.url`, description: `${what}: link to the ticket; empty if not configured` },
+  { path: `${root}.url`, description: `${what}: link to the ticket, DESKHOOKS_PUBLIC_URL/tickets/<id>; empty if that is not configured` },
   {
     path: `${root}.custom.<key>`,
     description: `${what}: the custom field with this key, e.g. {{ ${root}.custom.order_no }}`,

@@ -50,6 +50,8 @@ export interface ContextExtras {
   now?: Date;
   /** only posts up to this one (the post that raised the event) count as the "last" posts */
   asOfPostId?: string | null;
+  /** where tickets are linked (config publicUrl): ticket.url and parent.url are <publicUrl>/tickets/<id>; without it, empty */
+  publicUrl?: string | null;
 }
 
 const iso = (v: Date | string) => new Date(v).toISOString();
@@ -143,13 +145,16 @@ export async function loadTicketsAndLastPosts(
   return { tickets: templateTicketsOf(rows[0].tickets), lastPosts: lastPostsOf(list, rows[0].posts) };
 }
 
+/** The ticket with its link (its page in the console) when deskhooks knows where it is reached. */
+const linked = (ticket: TicketView, publicUrl: string | null | undefined): TicketView => (publicUrl ? { ...ticket, url: `${publicUrl}/tickets/${ticket.id}` } : ticket);
+
 /** One context from loaded parts; reads neither the database nor the clock (`now` defaults to the call time). */
 export function contextFrom(t: TemplateTicket, posts: LastPosts, extras: ContextExtras = {}): TemplateContext {
   return {
-    ticket: { ...t.ticket, custom: { ...t.ticket.custom } },
+    ticket: linked({ ...t.ticket, custom: { ...t.ticket.custom } }, extras.publicUrl),
     requester: t.requester,
     assignee: t.assignee,
-    parent: t.parent,
+    parent: t.parent ? linked(t.parent, extras.publicUrl) : null,
     lastReply: posts.lastReply,
     lastComment: posts.lastComment,
     lastPost: posts.lastPost,

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { describe, expect } from 'vitest';
 import type { TestClock } from '../support/clock.js';
 import { waitFor } from '../support/wait.js';
-import { createCustomFields, drainWorker, settled, test, type Receiver, type TestApp } from '../support/fixtures.js';
+import { comments, createCustomFields, createRule, createTicket, createWebhook, drainWorker, settled, test, testWebhook, type Receiver, type TestApp } from '../support/fixtures.js';
 import {
   DlCancelDeliveryDocument, DlCreateTicketDocument, DlCreateWebhookDocument,
   DlDeliveriesDocument, DlDeliveryDocument, DlPreviewWebhookDocument, DlRedeliverDocument, DlTestWebhookDocument,
@@ -275,6 +275,29 @@ describe.concurrent('deliveries through the API against real receivers', () => {
     const slowDone = await until(slowD.id);
     expect(slowDone.attempts.map((x) => [x.number, x.statusCode])).toEqual([[1, 200]]);
     expect(slow.requests).toHaveLength(1);
+  });
+
+  it('{{ ticket.url }} and {{ parent.url }} link the tickets at DESKHOOKS_PUBLIC_URL, in previews, sends, rule sends and rule comments; empty without it', async ({ startApp, startReceiver }) => {
+    const rx = await startReceiver();
+    const body = '{"u": "{{ ticket.url }}", "p": "{{ parent.url }}"}';
+    for (const [env, base] of [[{ DESKHOOKS_PUBLIC_URL: 'https://desk.example.com/' }, 'https://desk.example.com'], [{}, null]] as const) {
+      const app = await startApp(env);
+      const hook = await createWebhook(app, { name: 'links', method: 'POST', url: `${rx.url}/links`, format: 'JSON', body });
+      await createRule(app, { name: 'link it', events: ['TICKET_CREATED'], conditions: [{ field: 'title', operator: 'CONTAINS', value: 'child' }], actions: [{ type: 'SEND_WEBHOOK', webhookId: hook }, { type: 'ADD_COMMENT', value: 'see {{ ticket.url }}' }] });
+      const parent = await createTicket(app, 'parent');
+      const child = await createTicket(app, { title: 'child', parentId: parent });
+      const want = { u: base ? `${base}/tickets/${child}` : '', p: base ? `${base}/tickets/${parent}` : '' };
+      const preview = (await app.ok(`query ($id: ID!, $t: ID!) { previewWebhook(id: $id, ticketId: $t) { body } }`, { id: hook, t: child })).previewWebhook;
+      expect(JSON.parse(preview.body)).toEqual(want);
+      await testWebhook(app, hook, child);
+      const sent = await waitFor(() => {
+        const mine = rx.requests.filter((r) => JSON.parse(r.body).u === want.u && r.url === '/links');
+        return mine.length >= 2 && mine;
+      }, { what: 'the rule send and the test send' });
+      for (const r of sent) expect(JSON.parse(r.body)).toEqual(want);
+      await waitFor(async () => (await comments(app, child)).some((c) => c.text === `see ${want.u}`), { what: 'the rule comment with the link' });
+      rx.requests.length = 0;
+    }
   });
 
   it('JSON result.message_id → NUMBER field 777 and a success comment with temp and response.status', async ({ api: { webhook, ticket, send, until, posts, extras }, startReceiver }) => {
