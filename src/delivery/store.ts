@@ -13,8 +13,8 @@
  *
  * PENDING and RETRYING are the open states (src/domain): only they are claimed, and a
  * transition out of them applies only to a row still open (a delivery cancelled while
- * its attempt ran stays CANCELLED; its attempt is recorded, ATTEMPTED published, nothing
- * else).
+ * its attempt ran stays CANCELLED; its attempt is recorded and counted, its claim ends,
+ * ATTEMPTED is published, nothing else).
  *
  * QUEUED alone is published by the database: the statement trigger `deliveries_notify`
  * (src/db/migrations/Migration20261129000100Notify.ts) sends it with the workers'
@@ -215,8 +215,19 @@ function attemptValues(attempts: (AttemptRow & { succeeded: boolean })[]): unkno
 async function updateDeliveries(db: Queryable, updates: DeliveryUpdate[]): Promise<Set<string>> {
   if (!updates.length) return new Set();
   const { rows } = await db.query(updateDeliveriesSql(1), updateValues(updates));
+  await db.query(countClosedAttemptsSql('$1', '$2'), [updates.map((u) => u.id), updates.map((u) => u.attemptCount)]);
   return new Set(rows.map((r) => r.id as string));
 }
+
+/**
+ * For the updates' deliveries that were no longer open (cancelled while their attempt
+ * ran): the attempt is counted and the claim ends (it no longer holds a slot of its
+ * webhook); nothing else changes. `ids` and `attempts` name the uuid[] and int[] parameters.
+ */
+const countClosedAttemptsSql = (ids: string, attempts: string) =>
+  `update deliveries d set attempt_count = greatest(d.attempt_count, u.n), locked_until = null
+     from unnest(${ids}::uuid[], ${attempts}::int[]) as u(id, n)
+    where d.id = u.id and not d.${OPEN} and (d.attempt_count < u.n or d.locked_until is not null)`;
 
 /** The update of updateDeliveries, its parameters numbered from $`from`. */
 const updateDeliveriesSql = (from: number) => {
@@ -290,6 +301,7 @@ async function writeOutcomesAtOnce(db: Queryable, outcomes: OutcomeRows[]): Prom
     `with ${INSERT_ATTEMPTS},
      queued as (insert into delivery_text_queue (delivery_id) select i.delivery_id from inserted i where i.response_body is not null),
      updated as (${updateDeliveriesSql(9)}),
+     closed as (${countClosedAttemptsSql('$9', '$11')}),
      published as (
        select pg_notify($17, c.payload) from (
          select m.chunk, '[' || string_agg(m.json, ',' order by m.i) || ']' as payload

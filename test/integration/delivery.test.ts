@@ -596,7 +596,7 @@ describe.concurrent('deliveries through the API against real receivers', () => {
     expect(r.errors?.[0]?.message).toContain('SUCCEEDED');
   });
 
-  it('cancelled while its attempt is in flight: the 200 that comes back is an attempt, the delivery stays CANCELLED, the feed has ATTEMPTED and no SUCCEEDED', async ({ api, startReceiver }) => {
+  it('cancelled while its attempt is in flight: the 200 that comes back is an attempt (counted, its claim ended), the delivery stays CANCELLED, the feed has ATTEMPTED and no SUCCEEDED', async ({ api, startReceiver }) => {
     const { app, webhook, ticket, send, delivery } = api;
     let answer!: () => void;
     const answered = new Promise<void>((resolve) => (answer = resolve));
@@ -622,8 +622,10 @@ describe.concurrent('deliveries through the API against real receivers', () => {
         const d = await delivery(id);
         return d.attempts.length === 1 && d;
       }, { what: `the attempt of delivery ${id}` });
-      expect(attempted).toMatchObject({ status: 'CANCELLED', attemptCount: 0, nextAttemptAt: null });
+      // the attempt counts, and its claim ends: it holds no slot of its webhook any more
+      expect(attempted).toMatchObject({ status: 'CANCELLED', attemptCount: 1, nextAttemptAt: null });
       expect(attempted.attempts[0]).toMatchObject({ number: 1, statusCode: 200 });
+      expect((await feed.query('select locked_until from deliveries where id = $1', [id])).rows).toEqual([{ locked_until: null }]);
       await waitFor(() => kinds.includes('ATTEMPTED'), { what: 'ATTEMPTED in the feed' });
       await settled(app);
       expect(kinds).toEqual(['CANCELLED', 'ATTEMPTED']);

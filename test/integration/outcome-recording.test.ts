@@ -86,9 +86,9 @@ describe('recording a batch of successes', () => {
          from deliveries d left join delivery_attempts a on a.delivery_id = d.id where d.id = any($1::uuid[]) group by d.status order by d.status`,
       [ids],
     );
-    // the cancelled delivery keeps its state (and its claim, which the sweep ends); its attempt was made, so it is recorded
+    // the cancelled delivery keeps its state; its attempt was made, so it is recorded and counted, and its claim ends
     expect(rows).toEqual([
-      { status: 'CANCELLED', n: 1, attempts: 1, released: 0 },
+      { status: 'CANCELLED', n: 1, attempts: 1, released: 1 },
       { status: 'SUCCEEDED', n: 119, attempts: 119, released: 119 },
     ]);
     // every answer is queued for the search texts (text-indexer.ts)
