@@ -103,6 +103,28 @@ function parseXml(text: string): unknown {
   return xmlParser.parse(cdataToText(text));
 }
 
+// one JSON token after optional white space: a string (its escapes as written), a number, or anything else up to the next of those
+const JSON_TOKEN = /[ \t\n\r]*(?:("(?:[^"\\]|\\.)*")|(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)|([^" \t\n\r\d-]+|.))/gy;
+
+/**
+ * JSON.parse, but an integer a JavaScript number cannot hold exactly (beyond 2^53: a
+ * 64-bit id) becomes the string of its digits, so that a mapping or a success rule sees
+ * the id the receiver sent, not a neighbour (12345678901234567890 read as …567000).
+ */
+export function parseJson(text: string): unknown {
+  let unsafe = false;
+  let out = '';
+  JSON_TOKEN.lastIndex = 0;
+  for (let m = JSON_TOKEN.exec(text); m; m = JSON_TOKEN.exec(text)) {
+    const number = m[2];
+    if (number !== undefined && /^-?\d+$/.test(number) && !Number.isSafeInteger(Number(number))) {
+      unsafe = true;
+      out += m[0].slice(0, m[0].length - number.length) + `"${number}"`;
+    } else out += m[0];
+  }
+  return JSON.parse(unsafe ? out : text);
+}
+
 /**
  * Parse a response body by its Content-Type; a body that does not parse falls back to
  * text. Every string of the result is storable (storable.ts): a JSON "\u0000" or a lone
@@ -114,7 +136,7 @@ export function parseResponseBody(body: string, contentType: string | null): Par
   try {
     switch (kind) {
       case 'json':
-        return { kind, value: storableValue(JSON.parse(text)) };
+        return { kind, value: storableValue(parseJson(text)) };
       case 'xml':
         return { kind, value: storableValue(parseXml(text)) };
       case 'form':

@@ -35,6 +35,16 @@ describe('parseResponseBody', () => {
     expect(r.note).toContain(`did not parse as ${kind}`);
   });
 
+  it('JSON: an integer beyond 2^53 keeps its digits (as text); safe numbers, strings and duplicate keys as JSON.parse reads them', () => {
+    const body = '{"result":{"message_id":12345678901234567890,"neg":-9007199254740993,"safe":9007199254740991,"f":1.10,"s":"12345678901234567890 \\"q\\" 99999999999999999999"},"d":1,"d":2}';
+    expect(parseResponseBody(body, 'application/json').value).toEqual({
+      result: { message_id: '12345678901234567890', neg: '-9007199254740993', safe: 9007199254740991, f: 1.1, s: '12345678901234567890 "q" 99999999999999999999' },
+      d: 2,
+    });
+    const out = applyMappings(parseResponseBody(body, 'application/json'), [{ path: 'result.message_id', target: 'CUSTOM_FIELD', field: 'note' }], new Map([['note', { type: 'TEXT' as CustomFieldType, options: [] }]]));
+    expect(out.customFields).toEqual({ note: '12345678901234567890' });
+  });
+
   it('XML: tag values stay strings, attributes get "@_", the declaration is dropped', () => {
     const r = parseResponseBody('<?xml version="1.0" encoding="UTF-8"?><reply><result code="0">OK</result><sms_id>1000001</sms_id><flag>true</flag></reply>', 'application/xml');
     expect(r.value).toEqual({ reply: { result: { '#text': 'OK', '@_code': '0' }, sms_id: '1000001', flag: 'true' } });
