@@ -19,7 +19,7 @@ import { newSigningSecret } from './signing.js';
 import { cancelWebhookDeliveries } from './store.js';
 import { successRuleOf, successRuleProblems, type SuccessRuleInput } from './success-rule.js';
 import { checkText, TEXT_LIMITS } from '../helpdesk/index.js';
-import { buildTemplateContext, loadTicketForTemplates } from '../templates/index.js';
+import { buildTemplateContext, loadTicketForTemplates, unknownCustomFieldTag } from '../templates/index.js';
 import { previewRequest, RequestRenderError, validateWebhookDefinition } from './request.js';
 import type { WebhookDef } from './types.js';
 
@@ -129,7 +129,19 @@ async function validate(em: EntityManager, input: WebhookInput, storedSecret: bo
     problems.push({ field: 'rateLimitPerSecond', message: `must be from ${RATE_LIMIT_RANGE.min} to ${RATE_LIMIT_RANGE.max} attempts per second (null: no limit)` });
   }
   const mappings = input.responseMappings ?? [];
-  const fieldKeys = mappings.some((m) => m.target === 'CUSTOM_FIELD') ? new Set((await em.find(CustomField, {})).map((f) => f.key)) : new Set<string>();
+  const fieldKeys = new Set((await em.find(CustomField, {}, { fields: ['key'] })).map((f) => f.key));
+  // a tag naming a custom field names one that exists (the field whose problem it is reports it once)
+  const templates: [string, string][] = [
+    ['url', input.url],
+    ['body', input.body ?? ''],
+    ...(input.headers ?? []).flatMap((h, i): [string, string][] => (h.secret ? [] : [[`headers[${i}].value`, h.value]])),
+    ['successComment', input.successComment ?? ''],
+  ];
+  for (const [field, source] of templates) {
+    if (problems.some((p) => p.field === field)) continue;
+    const unknown = unknownCustomFieldTag(source, fieldKeys);
+    if (unknown) problems.push({ field, message: unknown });
+  }
   mappings.forEach((m, i) => {
     if (!m.field.trim()) problems.push({ field: `responseMappings[${i}].field`, message: 'must not be empty' });
     else if (m.target === 'CUSTOM_FIELD' && !fieldKeys.has(m.field)) {

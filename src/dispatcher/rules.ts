@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CustomField, Rule, sqlOf, User, Webhook } from '../db/index.js';
 import { invalidInput, notFound } from '../errors.js';
-import { compileTemplate } from '../templates/index.js';
+import { compileTemplate, unknownCustomFieldTag } from '../templates/index.js';
 import { validateRuleInput } from './validate-rule.js';
 import type { ActionDef, ConditionDef, MatchType, TicketEventType } from '../domain/index.js';
 import type { RuleDef } from './types.js';
@@ -45,7 +45,8 @@ async function validate(em: EntityManager, input: RuleInput): Promise<void> {
     customFields: new Map(fields.map((f) => [f.key, { type: f.type, options: f.options }])),
     webhookExists: (id) => webhooks.some((w) => w.id === id),
     assigneeRole: (id) => users.find((u) => u.id === id)?.role ?? null,
-    checkTemplate: templateProblem,
+    // a tag naming a custom field names one that exists, as a condition's field does
+    checkTemplate: (source) => templateProblem(source) ?? unknownCustomFieldTag(source, new Set(fields.map((f) => f.key))),
   });
   if (problems.length) throw invalidInput(problems);
 }

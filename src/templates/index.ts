@@ -38,6 +38,7 @@ export {
   type CompiledTemplate,
 } from './compile.js';
 export { TemplateError, textBeforeFirstTag } from './scan.js';
+export { unknownCustomFieldTag } from './custom-tags.js';
 export {
   ESCAPERS,
   bodyEscaper,

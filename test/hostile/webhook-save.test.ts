@@ -249,3 +249,28 @@ describe('secret headers', () => {
     tally.tried(2);
   });
 });
+
+describe('tags naming custom fields', () => {
+  it('a tag naming a custom field that does not exist is refused at save (webhook fields and rule actions), naming the field, the tag and its place; nothing is written', async () => {
+    await app.gql(`mutation { createCustomField(input: { key: "order_no", name: "Order", type: NUMBER }) { id } }`);
+    const before = (await webhookRows()).length;
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ body: '{"o": "{{ ticket.custom.ordr_no }}"}' }, 'body', /unknown custom field "ordr_no" in tag "\{\{ ticket\.custom\.ordr_no \}\}" at 1:8 \(known: (.*, )?order_no/],
+      [{ url: `${rx.url}/in?p={{ parent.custom.nope }}` }, 'url', /unknown custom field "nope" in tag "\{\{ parent\.custom\.nope \}\}"/],
+      [{ headers: [{ name: 'X-Order', value: '{{ticket.custom.typo}}', secret: false }] }, 'headers[0].value', /unknown custom field "typo"/],
+      [{ successComment: 'line 1\nsent {{ ticket.custom.ordr_no }}' }, 'successComment', /at 2:6/],
+    ];
+    for (const [over, field, message] of cases) {
+      const r = await createWebhook(hook(over));
+      expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(r.errors?.[0]?.message).toMatch(message);
+    }
+    expect(await webhookRows()).toHaveLength(before);
+    const saved = await createWebhook(hook({ body: '{"o": "{{ ticket.custom.order_no }}", "p": "{{ parent.custom.order_no }}"}' }));
+    expect(saved.errors).toBeUndefined();
+
+    const rule = await app.gql(`mutation { createRule(input: { name: "typo", events: [TICKET_CREATED], actions: [{ type: ADD_COMMENT, value: "order {{ ticket.custom.ordr_no }}" }] }) { id } }`);
+    expect(rule.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'actions[0].value' });
+    expect(rule.errors?.[0]?.message).toMatch(/unknown custom field "ordr_no"/);
+  });
+});
