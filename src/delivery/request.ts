@@ -8,14 +8,19 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { AuthType, BodyFormat, FieldProblem, HttpMethod, MappingTarget, RenderedRequest } from '../domain/index.js';
 import { parseMappingPath } from './response.js';
 import {
+  bodyCdataEscaper,
   bodyEscaper,
   checkTemplate,
   compileTemplate,
+  escapeForm,
   escapeHeader,
   escapeUrl,
+  positionOf,
+  scanTemplate,
   TemplateError,
   textBeforeFirstTag,
   sampleContext,
+  type Part,
   type TemplateContext,
   type TemplateScope,
 } from '../templates/index.js';
@@ -65,6 +70,9 @@ const RESERVED_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   te: 'is managed by the HTTP client',
   'x-deskhooks-delivery': 'is added to every request by deskhooks',
   'x-deskhooks-attempt': 'is added to every request by deskhooks',
+  'webhook-id': 'is a signing header, added by deskhooks when signing is on',
+  'webhook-timestamp': 'is a signing header, added by deskhooks when signing is on',
+  'webhook-signature': 'is a signing header, added by deskhooks when signing is on',
 });
 
 /** Control characters other than TAB: never allowed in a header value's literal text. */
@@ -77,13 +85,105 @@ function headerNameProblem(name: string): string | null {
 }
 
 /** Compiles and renders, turning a template error into a non-retryable render error. */
-function render(source: string, scope: TemplateScope, ctx: TemplateContext, escape: (v: string) => string, what: string): string {
+function render(
+  source: string,
+  scope: TemplateScope,
+  ctx: TemplateContext,
+  escape: (v: string) => string,
+  what: string,
+  cdataEscape?: (v: string) => string,
+): string {
   try {
-    return compileTemplate(source, scope).render(ctx, escape);
+    return compileTemplate(source, scope).render(ctx, escape, cdataEscape);
   } catch (e) {
     if (e instanceof TemplateError) throw new RequestRenderError(`${what}: ${e.message}`);
     throw e;
   }
+}
+
+// ---------------------------------------------------------------- FORM bodies
+
+/** The literal text of a FORM body that stays as written: the separators, `+` and valid percent-escapes. */
+const FORM_KEPT = /[A-Za-z0-9*\-._&=+]|%[0-9A-Fa-f]{2}/y;
+
+/**
+ * Literal FORM text as application/x-www-form-urlencoded: `&`, `=`, `+`, valid
+ * percent-escapes and the characters the encoding leaves alone stay; any other character
+ * (a space, `:`, `#`, a stray `%`, non-ASCII) is form-encoded like a value, so
+ * `message=Ticket {{ ticket.id }}` is sent as `message=Ticket+42`.
+ */
+function encodeFormLiteral(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    FORM_KEPT.lastIndex = i;
+    const kept = FORM_KEPT.exec(text);
+    if (kept) {
+      out += kept[0];
+      i += kept[0].length;
+      continue;
+    }
+    const ch = String.fromCodePoint(text.codePointAt(i)!);
+    out += escapeForm(ch);
+    i += ch.length;
+  }
+  return out;
+}
+
+/**
+ * A FORM body template with its literal text form-encoded (encodeFormLiteral) and its
+ * tags as written. Throws a TemplateError like compileTemplate.
+ */
+function formTemplate(source: string): string {
+  return scanTemplate(source, 'webhook')
+    .map((p) => (typeof p === 'string' ? encodeFormLiteral(p) : p.raw))
+    .join('');
+}
+
+/**
+ * Why a FORM body template is not `name=value` pairs joined by `&`, with the 1-based
+ * position, or null. Checked on the literal text (a tag's value is form-encoded, so it
+ * adds neither `&` nor `=`): every pair has an `=` and a name before it (literal text or
+ * a tag), and every `%` starts a percent-escape of two hex digits. Other characters in the
+ * literal text are form-encoded when sent (encodeFormLiteral).
+ */
+function formProblem(source: string, parts: readonly Part[]): string | null {
+  const at = (index: number): string => {
+    const { line, column } = positionOf(source, index);
+    return `${line}:${column}`;
+  };
+  // the body as a sequence of literal characters (with their index) and tags
+  const items: { ch: string | null; index: number }[] = [];
+  let offset = 0;
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      for (let k = 0; k < p.length; k++) items.push({ ch: p[k]!, index: offset + k });
+      offset += p.length;
+    } else {
+      items.push({ ch: null, index: p.index });
+      offset = p.index + p.raw.length;
+    }
+  }
+  const hint = '; a FORM body is name=value pairs joined by "&", e.g. phone={{ requester.phone }}&text={{ ticket.title }}';
+  let start = 0;
+  for (let end = 0; end <= items.length; end++) {
+    if (end < items.length && items[end]!.ch !== '&') continue;
+    const pair = items.slice(start, end);
+    const where = pair[0]?.index ?? (end < items.length ? items[end]!.index : source.length);
+    if (pair.length === 0) return `the FORM body has an empty pair at ${at(where)}${hint}`;
+    const eq = pair.findIndex((x) => x.ch === '=');
+    if (eq === -1) return `the FORM body has a pair without "=" at ${at(where)}${hint}`;
+    if (eq === 0) return `the FORM body has a pair with an empty name at ${at(where)}${hint}`;
+    for (let k = 0; k < pair.length; k++) {
+      if (pair[k]!.ch !== '%') continue;
+      const hex = pair.slice(k + 1, k + 3).map((x) => x.ch ?? '').join('');
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) {
+        return `the FORM body has "%" without two hex digits after it at ${at(pair[k]!.index)}; write a literal "%" as %25${hint}`;
+      }
+    }
+    start = end + 1;
+  }
+  return null;
 }
 
 /** Appends a query string before any fragment, with `?` or `&` as needed. */
@@ -168,7 +268,18 @@ function renderWithoutAuth(webhook: WebhookDef, ctx: TemplateContext, opts: Rend
     if (method === 'GET' && format !== 'FORM') {
       throw new RequestRenderError(`a GET request cannot carry a ${format} body; use FORM (sent as the query string) or another method`);
     }
-    body = render(webhook.body, 'webhook', ctx, bodyEscaper(format), 'body');
+    if (format === 'FORM') {
+      let source: string;
+      try {
+        source = formTemplate(webhook.body);
+      } catch (e) {
+        if (e instanceof TemplateError) throw new RequestRenderError(`body: ${e.message}`);
+        throw e;
+      }
+      body = render(source, 'webhook', ctx, bodyEscaper(format), 'body');
+    } else {
+      body = render(webhook.body, 'webhook', ctx, bodyEscaper(format), 'body', bodyCdataEscaper(format));
+    }
     if (method === 'GET') {
       url = appendQuery(url, body);
       body = null;
@@ -269,8 +380,11 @@ export interface WebhookDefinitionInput {
   successComment?: string | null;
 }
 
-/** Values that try to break out of every kind of escaping. */
-export const HOSTILE_VALUE = `"q' \\ \n\r\t <b>&amp;</b> ]]> \u2028\u2029 {{ ticket.id }} % & = # ? / 😀 \u0001`;
+/**
+ * Values that try to break out of every kind of escaping (`--` and `]]>` for XML comments
+ * and CDATA sections, a trailing `]` for the end of a CDATA section).
+ */
+export const HOSTILE_VALUE = `"q' \\ \n\r\t <b>&amp;</b> ]]> -- \u2028\u2029 {{ ticket.id }} % & = # ? / 😀 \u0001 ]`;
 
 /** Every open path (custom field, temporary field) a template reads gets `value`. */
 function fillOpenPaths(ctx: TemplateContext, paths: readonly string[], value: string): TemplateContext {
@@ -298,7 +412,7 @@ function bodyTrials(paths: readonly string[]): { label: string; ctx: TemplateCon
     { label: 'with sample values', ctx: fillOpenPaths(sampleContext(), paths, 'sample') },
     { label: 'when values are empty', ctx: fillOpenPaths(uniformContext(''), paths, '') },
     {
-      label: 'when values contain quotes, backslashes, newlines or <&>',
+      label: 'when values contain quotes, backslashes, newlines, <&>, -- or ]]>',
       ctx: fillOpenPaths(uniformContext(HOSTILE_VALUE), paths, HOSTILE_VALUE),
     },
   ];
@@ -306,10 +420,39 @@ function bodyTrials(paths: readonly string[]): { label: string; ctx: TemplateCon
 
 const xmlRootCounter = new XMLParser({ processEntities: false, ignoreDeclaration: true, ignorePiTags: true });
 
+/**
+ * Why a comment of `text` is not well-formed XML, or null: a comment cannot hold `--`
+ * nor end with `-` (XMLValidator lets both through). CDATA sections are skipped.
+ */
+function xmlCommentProblem(text: string): string | null {
+  let i = 0;
+  for (;;) {
+    const comment = text.indexOf('<!--', i);
+    const cdata = text.indexOf('<![CDATA[', i);
+    if (comment === -1) return null;
+    if (cdata !== -1 && cdata < comment) {
+      const end = text.indexOf(']]>', cdata + 9);
+      if (end === -1) return null;
+      i = end + 3;
+      continue;
+    }
+    const end = text.indexOf('-->', comment + 4);
+    if (end === -1) return null;
+    const inner = text.slice(comment + 4, end);
+    if (inner.includes('--') || inner.endsWith('-')) {
+      const { line, column } = positionOf(text, comment);
+      return `a comment must not contain "--" nor end with "-" (line ${line}, column ${column})`;
+    }
+    i = end + 3;
+  }
+}
+
 /** Why `text` is not a well-formed XML document, or null. */
 function xmlProblem(text: string): string | null {
   const v = XMLValidator.validate(text);
   if (v !== true) return `${v.err.msg} (line ${v.err.line}, column ${v.err.col})`;
+  const comment = xmlCommentProblem(text);
+  if (comment !== null) return comment;
   const doc = xmlRootCounter.parse(text) as Record<string, unknown>;
   const roots = Object.keys(doc);
   if (roots.length !== 1 || Array.isArray(doc[roots[0]!])) return 'a document must have exactly one root element';
@@ -333,11 +476,21 @@ function checkBody(input: WebhookDefinitionInput): string | null {
   }
   const err = checkTemplate(source, 'webhook');
   if (err) return err.message;
-  if (input.format === 'FORM') return null; // any text is a valid form body once values are encoded
+  const parts = scanTemplate(source, 'webhook');
+  if (input.format === 'FORM') return formProblem(source, parts);
+  if (input.format === 'XML') {
+    // a comment has no escaping: a value with "--" or a trailing "-" would end it badly
+    for (const p of parts) {
+      if (typeof p === 'string' || p.xml !== 'comment') continue;
+      const { line, column } = positionOf(source, p.index);
+      return `tag "${p.raw}" at ${line}:${column} is inside an XML comment, where a value cannot be escaped; put it in element text, an attribute value or a CDATA section`;
+    }
+  }
   const compiled = compileTemplate(source, 'webhook');
   const escape = bodyEscaper(input.format);
+  const cdataEscape = bodyCdataEscaper(input.format);
   for (const { label, ctx } of bodyTrials(compiled.paths)) {
-    const text = compiled.render(ctx, escape);
+    const text = compiled.render(ctx, escape, cdataEscape);
     const problem = input.format === 'JSON' ? jsonProblem(text) : xmlProblem(text);
     if (problem === null) continue;
     const hint =
@@ -347,7 +500,7 @@ function checkBody(input: WebhookDefinitionInput): string | null {
           : '; put each tag inside a JSON string, e.g. "{{ ticket.id }}"'
         : label.startsWith('with sample')
           ? ''
-          : '; tags belong in element text or attribute values';
+          : '; tags belong in element text, attribute values or CDATA sections';
     return `the ${input.format} body is not valid ${label}: ${problem}${hint}`;
   }
   return null;

@@ -22,11 +22,12 @@ export interface CompiledTemplate {
   /** the paths the template reads, aliases resolved, each once, in order of appearance */
   readonly paths: readonly string[];
   /**
-   * Renders with `ctx`; `escape` is applied to every value. A value renders as: strings
+   * Renders with `ctx`; `escape` is applied to every value, `cdataEscape` (default
+   * `escape`) instead to a tag inside an XML CDATA section. A value renders as: strings
    * as they are, numbers/booleans via String, a Date as ISO 8601, null/undefined/missing
    * as '', objects and arrays as '' (a tag names a leaf, see lookup.ts).
    */
-  render(ctx: TemplateContext, escape: Escaper): string;
+  render(ctx: TemplateContext, escape: Escaper, cdataEscape?: Escaper): string;
 }
 
 type EtaNode = string | { t: 'i'; val: string };
@@ -60,26 +61,35 @@ function literal(text: string): string {
 function build(source: string, scope: TemplateScope): CompiledTemplate {
   const parts = scanTemplate(source, scope);
   const paths: string[] = [];
+  const seen = new Set<string>();
+  // one value per path and escaping (in a CDATA section or not)
+  const slots: { segments: string[]; cdata: boolean }[] = [];
   const slot = new Map<string, number>();
   const ast: EtaNode[] = parts.map((p) => {
     if (typeof p === 'string') return literal(p);
-    let k = slot.get(p.path);
+    if (!seen.has(p.path)) paths.push(p.path);
+    seen.add(p.path);
+    const cdata = p.xml === 'cdata';
+    const key = (cdata ? 'c' : 'v') + p.path;
+    let k = slot.get(key);
     if (k === undefined) {
-      k = paths.push(p.path) - 1;
-      slot.set(p.path, k);
+      k = slots.push({ segments: p.path.split('.'), cdata }) - 1;
+      slot.set(key, k);
     }
     return { t: 'i', val: `it[${k}]` };
   });
   const fn: TemplateFunction = eta.withConfig({ plugins: [{ processAST: () => ast }] }).compile('');
-  const segments = paths.map((p) => p.split('.'));
-  const n = segments.length;
+  const n = slots.length;
   return Object.freeze({
     source,
     scope,
     paths: Object.freeze(paths),
-    render(ctx: TemplateContext, escape: Escaper): string {
+    render(ctx: TemplateContext, escape: Escaper, cdataEscape: Escaper = escape): string {
       const values = new Array<string>(n);
-      for (let k = 0; k < n; k++) values[k] = escape(toText(lookupPath(ctx, segments[k]!)));
+      for (let k = 0; k < n; k++) {
+        const { segments, cdata } = slots[k]!;
+        values[k] = (cdata ? cdataEscape : escape)(toText(lookupPath(ctx, segments)));
+      }
       return fn.call(eta, values) as string;
     },
   });

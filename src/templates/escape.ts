@@ -8,7 +8,7 @@ import { Buffer } from 'node:buffer';
 import type { BodyFormat } from '../domain/index.js';
 
 export type Escaper = (value: string) => string;
-export type Destination = 'url' | 'json' | 'xml' | 'form' | 'header' | 'text';
+export type Destination = 'url' | 'json' | 'xml' | 'xmlCdata' | 'form' | 'header' | 'text';
 
 /** Lone surrogates → U+FFFD, as URLSearchParams and TextEncoder do (encodeURIComponent would throw). */
 const HAS_LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -48,6 +48,25 @@ const XML_INVALID = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
  */
 export const escapeXml: Escaper = (v) => v.replace(XML_INVALID, '').replace(/[&<>"'\r]/g, (c) => XML_ENTITIES[c]!);
 
+const CDATA_BREAK = ']]><![CDATA[';
+
+/**
+ * Text inside an XML CDATA section, read there without entity decoding: nothing is
+ * entity-escaped, and a CDATA section cannot hold `]]>`, so every `]]>` is split over two
+ * sections (`]]]]><![CDATA[>`). A CR goes out as `&#13;` between two sections (a raw CR
+ * would be read as LF). A value that starts with `]` or `>`, or ends with `]`, gets a
+ * section break on that side, so it cannot form `]]>` with the literal text next to it.
+ */
+export const escapeXmlCdata: Escaper = (v) => {
+  let s = v
+    .replace(XML_INVALID, '')
+    .replace(/]]>/g, ']]' + CDATA_BREAK + '>')
+    .replace(/\r/g, ']]>&#13;<![CDATA[');
+  if (/^[\]>]/.test(s)) s = CDATA_BREAK + s;
+  if (s.endsWith(']')) s += CDATA_BREAK;
+  return s;
+};
+
 /**
  * application/x-www-form-urlencoded exactly as URLSearchParams serialises it: only
  * alphanumerics and `*-._` stay, space becomes `+`, the rest is percent-encoded UTF-8.
@@ -81,12 +100,16 @@ export const ESCAPERS: Readonly<Record<Destination, Escaper>> = Object.freeze({
   url: escapeUrl,
   json: escapeJson,
   xml: escapeXml,
+  xmlCdata: escapeXmlCdata,
   form: escapeForm,
   header: escapeHeader,
   text: escapeText,
 });
 
-/** The escaper for a webhook body of this format. */
+/**
+ * The escaper for a webhook body of this format. A tag inside an XML CDATA section uses
+ * escapeXmlCdata instead (see bodyCdataEscaper).
+ */
 export function bodyEscaper(format: BodyFormat): Escaper {
   switch (format) {
     case 'JSON':
@@ -96,4 +119,9 @@ export function bodyEscaper(format: BodyFormat): Escaper {
     case 'FORM':
       return escapeForm;
   }
+}
+
+/** The escaper for a tag inside a CDATA section of a body of this format (only XML has them). */
+export function bodyCdataEscaper(format: BodyFormat): Escaper {
+  return format === 'XML' ? escapeXmlCdata : bodyEscaper(format);
 }

@@ -37,14 +37,16 @@ export {
   TEMPLATE_CACHE_MAX,
   type CompiledTemplate,
 } from './compile.js';
-export { TemplateError, textBeforeFirstTag } from './scan.js';
+export { TemplateError, textBeforeFirstTag, scanTemplate, positionOf, type Part, type TagPart, type XmlPosition } from './scan.js';
 export { unknownCustomFieldTag } from './custom-tags.js';
 export {
   ESCAPERS,
   bodyEscaper,
+  bodyCdataEscaper,
   escapeUrl,
   escapeJson,
   escapeXml,
+  escapeXmlCdata,
   escapeForm,
   escapeHeader,
   escapeText,

@@ -30,9 +30,21 @@ export class TemplateError extends Error {
   }
 }
 
-/** A tag found in the template, as the dotted path it reads. */
+/**
+ * Where a tag stands if the template is read as XML: in a comment (`<!-- … -->`), in a
+ * CDATA section (`<![CDATA[ … ]]>`) or anywhere else. Decided from the literal text
+ * before the tag; only an XML body makes use of it.
+ */
+export type XmlPosition = 'comment' | 'cdata' | 'other';
+
+/** A tag found in the template: the dotted path it reads, as written at `index`. */
 export interface TagPart {
   path: string;
+  /** the tag as written, e.g. `{{ ticket.id }}` or `{ticket_id}` */
+  raw: string;
+  /** where the tag starts in the source (UTF-16 index) */
+  index: number;
+  xml: XmlPosition;
 }
 export type Part = string | TagPart;
 
@@ -92,6 +104,34 @@ function checkTag(source: string, index: number, raw: string, inner: string, sco
   return path;
 }
 
+/** What opens and what closes an XML comment and a CDATA section. */
+const XML_SECTIONS: readonly { position: Exclude<XmlPosition, 'other'>; open: string; close: string }[] = [
+  { position: 'comment', open: '<!--', close: '-->' },
+  { position: 'cdata', open: '<![CDATA[', close: ']]>' },
+];
+
+/** The XML position after the literal `text`, starting in `position`. */
+function xmlPositionAfter(text: string, position: XmlPosition): XmlPosition {
+  let at = 0;
+  for (;;) {
+    const inside = XML_SECTIONS.find((s) => s.position === position);
+    if (inside) {
+      const end = text.indexOf(inside.close, at);
+      if (end === -1) return position;
+      at = end + inside.close.length;
+      position = 'other';
+    }
+    let next: { index: number; section: (typeof XML_SECTIONS)[number] } | null = null;
+    for (const section of XML_SECTIONS) {
+      const index = text.indexOf(section.open, at);
+      if (index !== -1 && (next === null || index < next.index)) next = { index, section };
+    }
+    if (next === null) return 'other';
+    at = next.index + next.section.open.length;
+    position = next.section.position;
+  }
+}
+
 /**
  * Splits `source` into literal text and tags, checking every tag for `scope`.
  * Literal text keeps every character: braces that do not form a tag stay literal.
@@ -100,6 +140,14 @@ export function scanTemplate(source: string, scope: TemplateScope): Part[] {
   const parts: Part[] = [];
   let text = '';
   let i = 0;
+  // the XML position after the literal text of the parts pushed so far
+  let xml: XmlPosition = 'other';
+  const pushText = (): void => {
+    if (!text) return;
+    parts.push(text);
+    xml = xmlPositionAfter(text, xml);
+    text = '';
+  };
   for (;;) {
     const open = source.indexOf('{', i);
     if (open === -1) {
@@ -115,25 +163,24 @@ export function scanTemplate(source: string, scope: TemplateScope): Part[] {
       const inner = close === -1 ? '' : source.slice(open + 2, close);
       if (close === -1 || inner.includes('{{')) fail(source, open, '{{', 'unclosed tag "{{"');
       const raw = source.slice(open, close + 2);
-      if (text) parts.push(text);
-      text = '';
-      parts.push({ path: checkTag(source, open, raw, inner, scope) });
+      const path = checkTag(source, open, raw, inner, scope);
+      pushText();
+      parts.push({ path, raw, index: open, xml });
       i = close + 2;
       continue;
     }
     HDE_TAG.lastIndex = open;
     const m = HDE_TAG.exec(source);
     if (m && Object.hasOwn(HDE_ALIASES, m[1]!)) {
-      if (text) parts.push(text);
-      text = '';
-      parts.push({ path: HDE_ALIASES[m[1]!]! });
+      pushText();
+      parts.push({ path: HDE_ALIASES[m[1]!]!, raw: m[0], index: open, xml });
       i = open + m[0].length;
       continue;
     }
     text += '{';
     i = open + 1;
   }
-  if (text) parts.push(text);
+  pushText();
   return parts;
 }
 

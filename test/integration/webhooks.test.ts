@@ -209,6 +209,20 @@ describe('an XML body', () => {
     expect(received.headers['content-type']).toBe('application/xml; charset=utf-8');
     check(received.body);
   });
+
+  it('inside a CDATA section a value is not entity-escaped and "]]>" is split: the receiver reads the exact title', async ({ wh: { app, receiver, base, create }, desk: { preview, send } }) => {
+    const title = 'Tom -- <b>urgent</b> & co ]]> end]';
+    const tid = (await app.ok(WhCreateTicketDocument, { input: { title, description: 'd' } })).createTicket.id;
+    const w = await create(base({ format: 'XML', url: `${receiver.url}/xml`, body: '<message><text><![CDATA[{{ ticket.title }}]]></text><id>{ticket_id}</id></message>' }));
+    const parser = new XMLParser({ parseTagValue: false, trimValues: false, processEntities: true });
+    const check = (xml: string) => {
+      expect(XMLValidator.validate(xml)).toBe(true);
+      expect(xml).toContain('<![CDATA[Tom -- <b>urgent</b> & co ]]]]><![CDATA[> end]');
+      expect(parser.parse(xml)).toEqual({ message: { text: title, id: tid } });
+    };
+    check((await preview(w.id, tid)).body!);
+    check((await send(w.id, tid)).received.body);
+  });
 });
 
 describe('a FORM body', () => {
@@ -223,6 +237,8 @@ describe('a FORM body', () => {
     const p = await preview(w.id);
     expect(p.headers).toMatchObject({ 'Content-Type': 'application/x-www-form-urlencoded' });
     checkParams(ticketId, new URLSearchParams(p.body!));
+    // the literal text is form-encoded too: no raw space or ":" goes out
+    expect(p.body).toMatch(/^[A-Za-z0-9*\-._%+=&]*$/);
     const { received } = await send(w.id);
     expect(received.headers['content-type']).toBe('application/x-www-form-urlencoded');
     checkParams(ticketId, new URLSearchParams(received.body));
@@ -241,6 +257,14 @@ describe('a FORM body', () => {
     expect(received.method).toBe('GET');
     expect(received.body).toBe('');
     checkParams(ticketId, new URL(received.url, receiver.url).searchParams, [['key', 'abc']]);
+  });
+
+  it('GET: a "#" in the literal text stays in the value instead of starting a fragment', async ({ wh: { receiver, base, create }, desk: { ticketId, preview, send } }) => {
+    const w = await create(base({ method: 'GET', format: 'FORM', url: `${receiver.url}/sms`, body: 'text=Client wrote in #{ticket_id}: ok&n=1' }));
+    const expected = [['text', `Client wrote in #${ticketId}: ok`], ['n', '1']];
+    expect([...new URL((await preview(w.id)).url).searchParams]).toEqual(expected);
+    const { received } = await send(w.id);
+    expect([...new URL(received.url, receiver.url).searchParams]).toEqual(expected);
   });
 });
 
@@ -414,9 +438,19 @@ describe('saved only when valid: BAD_USER_INPUT naming the field, nothing saved'
     ['JSON body with a bare tag (breaks when the value is empty)', { body: '{"id": {{ ticket.id }}}' }, 'body', /inside a JSON string/],
     ['XML body that is not well-formed', { format: 'XML', body: '<a><b></a>' }, 'body', /XML body is not valid/],
     ['XML body with two roots', { format: 'XML', body: '<a/><b/>' }, 'body'],
+    ['XML body with a tag inside a comment', { format: 'XML', body: '<a>\n  <!-- {{ ticket.title }} --></a>' }, 'body', /tag "\{\{ ticket.title \}\}" at 2:8 is inside an XML comment/],
+    ['XML body with "--" inside a comment', { format: 'XML', body: '<a><!-- a -- b --></a>' }, 'body', /a comment must not contain "--"/],
+    ['FORM body that is not name=value pairs', { format: 'FORM', body: 'hello world' }, 'body', /FORM body has a pair without "=" at 1:1/],
+    ['FORM body with an invalid percent-escape', { format: 'FORM', body: 'a=x y&b=%zz' }, 'body', /"%" without two hex digits after it at 1:9/],
+    ['FORM body with an empty name', { format: 'FORM', body: '=x&&b' }, 'body', /FORM body has a pair with an empty name at 1:1/],
+    ['FORM body with an empty pair', { format: 'FORM', body: 'a=1&&b=2' }, 'body', /FORM body has an empty pair at 1:5/],
+    ['GET FORM body with an invalid percent-escape', { method: 'GET', format: 'FORM', body: 'q={{ ticket.id }}&b=%zz' }, 'body', /"%" without two hex digits after it at 1:21/],
     ['GET with a JSON body', { method: 'GET', body: '{"a": "b"}' }, 'body', /GET request cannot carry a JSON body/],
     ['GET with an XML body', { method: 'GET', format: 'XML', body: '<a>b</a>' }, 'body', /GET request cannot carry a XML body/],
     ['header name with a space', { headers: [{ name: 'Bad Name', value: 'x' }] }, 'headers[0].name'],
+    ['webhook-id header', { headers: [{ name: 'webhook-id', value: 'fixed-id' }] }, 'headers[0].name', /"webhook-id" is a signing header/],
+    ['webhook-timestamp header with signing on', { signing: true, headers: [{ name: 'X-Ok', value: 'x' }, { name: 'Webhook-Timestamp', value: '1' }] }, 'headers[1].name', /signing header/],
+    ['webhook-signature header with signing off', { signing: false, headers: [{ name: 'WEBHOOK-SIGNATURE', value: 'v1,Zm9yZ2Vk' }] }, 'headers[0].name', /signing header/],
     ['Authorization header', { headers: [{ name: 'X-Ok', value: 'x' }, { name: 'authorization', value: 'Bearer x' }] }, 'headers[1].name', /set through auth/],
     ['empty header name', { headers: [{ name: '', value: 'x' }] }, 'headers[0].name'],
     ['header given twice', { headers: [{ name: 'X-A', value: '1' }, { name: 'x-a', value: '2' }] }, 'headers[1].name', /twice/],

@@ -81,7 +81,21 @@ describe('values keep their meaning in every format', () => {
     expect(doc.message['@_id']).toBe('42');
   });
 
+  it('XML body: a tag inside a CDATA section is not entity-escaped; "]]>" in the value is split', () => {
+    const { request } = renderRequest(webhook({ format: 'XML', body: '<m><t><![CDATA[{{ ticket.title }}]]></t><a>{{ ticket.title }}</a></m>' }), withTitle, UA);
+    expect(request.body).toContain('<![CDATA[He said "quotes", a back\\slash,\na newline and <b>bold</b> & ]]]]><![CDATA[> 😀');
+    const doc = xml.parse(request.body!) as { m: { t: string; a: string } };
+    expect(doc.m.t).toBe(TITLE);
+    expect(doc.m.a).toBe(TITLE);
+  });
+
   const FORM_BODY = 'phone={{ requester.phone }}&message=Ticket {{ ticket.id }}: {{ ticket.title }}';
+
+  it('FORM body: literal text is form-encoded too, "&", "=", "+" and percent-escapes stay', () => {
+    const { request } = renderRequest(webhook({ format: 'FORM', body: 'text=Ticket #{ticket_id}: é ok&a+b=1%2B1' }), ctx(), UA);
+    expect(request.body).toBe('text=Ticket+%2342%3A+%C3%A9+ok&a+b=1%2B1');
+    expect([...new URLSearchParams(request.body!)]).toEqual([['text', 'Ticket #42: é ok'], ['a b', '1+1']]);
+  });
 
   it('FORM body: URLSearchParams gives back the exact values', () => {
     const { request } = renderRequest(webhook({ format: 'FORM', body: FORM_BODY }), withTitle, UA);
@@ -301,6 +315,8 @@ describe('validateWebhookDefinition', () => {
     ['XML body', { format: 'XML', body: '<?xml version="1.0"?><m a="{{ ticket.title }}"><t>{{ ticket.title }}</t></m>' }],
     ['FORM body', { format: 'FORM', body: 'phone={{ requester.phone }}&message=Ticket {{ ticket.id }}: {{ ticket.title }}' }],
     ['GET with FORM', { method: 'GET', format: 'FORM', body: 'q={{ ticket.id }}' }],
+    ['FORM body with tags in names, "+", percent-escapes and "=" in a value', { format: 'FORM', body: '{{ temp.k }}=1&a+b=%41%2b&c=x=y&{ticket_id}=' }],
+    ['XML body with a tag inside a CDATA section', { format: 'XML', body: '<a><![CDATA[{{ ticket.title }}]]><!-- a note --></a>' }],
     ['GET without body', { method: 'GET', format: 'JSON', body: '' }],
     ['BASIC with secret', { auth: { type: 'BASIC', username: 'u', hasSecret: true } }],
     ['BEARER with secret', { auth: { type: 'BEARER', username: null, hasSecret: true } }],
@@ -335,6 +351,21 @@ describe('validateWebhookDefinition', () => {
     [{ headers: [{ name: 'Transfer-Encoding', value: 'chunked' }] }, 'headers[0].name', /HTTP client/],
     [{ headers: [{ name: 'Connection', value: 'close' }] }, 'headers[0].name', /HTTP client/],
     [{ headers: [{ name: 'X-Deskhooks-Delivery', value: '1' }] }, 'headers[0].name', /added to every request/],
+    [{ headers: [{ name: 'webhook-id', value: 'fixed' }] }, 'headers[0].name', /"webhook-id" is a signing header/],
+    [{ headers: [{ name: 'X-Ok', value: 'a' }, { name: 'Webhook-Timestamp', value: '1' }] }, 'headers[1].name', /"Webhook-Timestamp" is a signing header/],
+    [{ headers: [{ name: 'WEBHOOK-SIGNATURE', value: 'v1,Zm9yZ2Vk' }] }, 'headers[0].name', /signing header/],
+    [{ format: 'XML', body: '<a>\n  <!-- {{ ticket.title }} --></a>' }, 'body', /tag "\{\{ ticket.title \}\}" at 2:8 is inside an XML comment/],
+    [{ format: 'XML', body: '<a><!-- {ticket_id} --></a>' }, 'body', /tag "\{ticket_id\}" at 1:9 is inside an XML comment/],
+    [{ format: 'XML', body: '<a><!-- a -- b --></a>' }, 'body', /XML body is not valid with sample values: a comment must not contain "--"/],
+    [{ format: 'XML', body: '<a><!-- a ---></a>' }, 'body', /a comment must not contain "--" nor end with "-"/],
+    [{ format: 'FORM', body: 'hello world' }, 'body', /FORM body has a pair without "=" at 1:1/],
+    [{ format: 'FORM', body: 'a=x y&b=%zz' }, 'body', /"%" without two hex digits after it at 1:9/],
+    [{ format: 'FORM', body: '=x&&b' }, 'body', /FORM body has a pair with an empty name at 1:1/],
+    [{ format: 'FORM', body: 'a=1&&b=2' }, 'body', /FORM body has an empty pair at 1:5/],
+    [{ format: 'FORM', body: 'a=1&' }, 'body', /FORM body has an empty pair at 1:5/],
+    [{ format: 'FORM', body: 'a={{ ticket.id }}&\nb' }, 'body', /FORM body has a pair without "=" at 1:19/],
+    [{ format: 'FORM', body: 'a=%{{ ticket.id }}' }, 'body', /"%" without two hex digits after it at 1:3/],
+    [{ method: 'GET', format: 'FORM', body: 'q=100%' }, 'body', /"%" without two hex digits after it at 1:6/],
     [{ headers: [{ name: 'X-A', value: '1' }, { name: 'x-a', value: '2' }] }, 'headers[1].name', /given twice/],
     [{ headers: [{ name: 'X-A', value: '{{ ticket.id' }] }, 'headers[0].value', /unclosed tag "\{\{" at 1:1/],
     [{ headers: [{ name: 'X-A', value: 'a\r\nX-B: b' }] }, 'headers[0].value', /line breaks/],

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import {
   TEMPLATE_TAGS,
   HDE_ALIASES,
@@ -18,6 +18,7 @@ import {
   escapeJson,
   escapeUrl,
   escapeXml,
+  escapeXmlCdata,
   headerValueAsUtf8Bytes,
   type TemplateScope,
   type TemplateContext,
@@ -270,6 +271,23 @@ describe('escapers round-trip hostile values', () => {
     const doc = xml.parse(`<r a="${escapeXml(v)}"><t>${escapeXml(v)}</t></r>`) as { r: { t: string; '@_a'?: string } };
     expect(doc.r.t).toBe(v);
     if (!/[\t\n]/.test(v)) expect(doc.r['@_a'] ?? '').toBe(v);
+  });
+
+  // literal text around the value inside the section, chosen to form "]]>" with its ends
+  const CDATA_AROUND: [string, string][] = [['', ''], ['x]', ''], ['x]]', ''], ['', '>y'], ['', ']>y'], ['a', 'b']];
+  it.each(HOSTILE)('xml inside a CDATA section %j: no entity escaping, "]]>" split', (v) => {
+    const out = escapeXmlCdata(v);
+    if (!/[\r\]>]/.test(v)) expect(out).toBe(v);
+    for (const [before, after] of CDATA_AROUND) {
+      const text = `<r><![CDATA[${before}${out}${after}]]></r>`;
+      expect(XMLValidator.validate(text), text).toBe(true);
+      expect((xml.parse(text) as { r?: string }).r ?? '', text).toBe(before + v + after);
+    }
+  });
+
+  it('xml inside a CDATA section: the receiver reads <, & and ]]> as they are', () => {
+    expect(escapeXmlCdata('Tom -- <b>urgent</b> & co')).toBe('Tom -- <b>urgent</b> & co');
+    expect(escapeXmlCdata('a]]>b')).toBe('a]]]]><![CDATA[>b');
   });
 
   it.each(HOSTILE)('form %j', (v) => {
