@@ -2,6 +2,7 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { Link } from 'wouter';
+import type { LiveFeedState } from '../client';
 
 /** Sets document.title for the screen. */
 export function usePageTitle(title: string): void {
@@ -66,6 +67,22 @@ export function ListHeader({ title, newHref, newLabel }: { title: string; newHre
         {newLabel}
       </Link>
     </PageHeader>
+  );
+}
+
+/** What a screen's live updates are doing (client.ts useLiveFeed), announced; Reconnect once they stopped. */
+export function LiveFeedStatus({ feed }: { feed: LiveFeedState }) {
+  return (
+    <>
+      <p aria-live="polite" className={feed.stopped ? 'error live-state' : 'muted live-state'}>
+        {feed.message}
+      </p>
+      {feed.stopped ? (
+        <button type="button" onClick={feed.reconnect}>
+          Reconnect
+        </button>
+      ) : null}
+    </>
   );
 }
 

@@ -11,7 +11,7 @@ import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { DeliveryStatus } from '../gql/graphql';
 import { useLiveFeed } from '../client';
-import { DateTime, DeliveryStatusBadge, Loading, PageHeader, QueryError, Table } from '../components/ui';
+import { DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, PageHeader, QueryError, Table } from '../components/ui';
 import { flushSync } from 'react-dom';
 import { useHistoryState } from 'wouter/use-browser-location';
 import { fieldProblems } from '../client';
@@ -234,14 +234,7 @@ export function Deliveries({ admin }: { admin: boolean }) {
       <PageHeader title="Deliveries" />
       <section aria-labelledby="live-heading" className="live">
         <h2 id="live-heading">Live deliveries</h2>
-        <p aria-live="polite" className={feed.stopped ? 'error live-state' : 'muted live-state'}>
-          {feed.message}
-        </p>
-        {feed.stopped ? (
-          <button type="button" onClick={feed.reconnect}>
-            Reconnect
-          </button>
-        ) : null}
+        <LiveFeedStatus feed={feed} />
         <ol aria-live="polite" aria-relevant="additions text" className="live-list">
           {(live.data ?? []).map((e) => (
             <li key={e.id}>

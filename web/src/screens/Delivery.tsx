@@ -7,7 +7,7 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
-import { ActionOutcome, DateTime, DeliveryStatusBadge, Loading, NotFound, PageHeader, headerValue, prettyBody } from '../components/ui';
+import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, headerValue, prettyBody } from '../components/ui';
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
 import { setFlash, takeFlash } from '../flash';
@@ -235,14 +235,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
           <DateTime value={d.completedAt} />
         </dd>
       </dl>
-      <p aria-live="polite" className={feed.stopped ? 'error live-state' : 'muted live-state'}>
-        {feed.message}
-      </p>
-      {feed.stopped ? (
-        <button type="button" onClick={feed.reconnect}>
-          Reconnect
-        </button>
-      ) : null}
+      <LiveFeedStatus feed={feed} />
 
       {admin ? (
         <div className="actions">
