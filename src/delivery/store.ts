@@ -215,19 +215,26 @@ function attemptValues(attempts: (AttemptRow & { succeeded: boolean })[]): unkno
 async function updateDeliveries(db: Queryable, updates: DeliveryUpdate[]): Promise<Set<string>> {
   if (!updates.length) return new Set();
   const { rows } = await db.query(updateDeliveriesSql(1), updateValues(updates));
-  await db.query(countClosedAttemptsSql('$1', '$2'), [updates.map((u) => u.id), updates.map((u) => u.attemptCount)]);
-  return new Set(rows.map((r) => r.id as string));
+  const updated = new Set(rows.map((r) => r.id as string));
+  await countClosedAttempts(db, updates.filter((u) => !updated.has(u.id)));
+  return updated;
 }
 
 /**
- * For the updates' deliveries that were no longer open (cancelled while their attempt
- * ran): the attempt is counted and the claim ends (it no longer holds a slot of its
- * webhook); nothing else changes. `ids` and `attempts` name the uuid[] and int[] parameters.
+ * For deliveries the update of their outcome found no longer open (cancelled while their
+ * attempt ran): the attempt is counted and the claim ends (it no longer holds a slot of
+ * its webhook); nothing else changes. A statement of its own, after the update: that one
+ * may have waited for the cancel, and only a later statement's snapshot sees it.
  */
-const countClosedAttemptsSql = (ids: string, attempts: string) =>
-  `update deliveries d set attempt_count = greatest(d.attempt_count, u.n), locked_until = null
-     from unnest(${ids}::uuid[], ${attempts}::int[]) as u(id, n)
-    where d.id = u.id and not d.${OPEN} and (d.attempt_count < u.n or d.locked_until is not null)`;
+async function countClosedAttempts(db: Queryable, updates: readonly DeliveryUpdate[]): Promise<void> {
+  if (!updates.length) return;
+  await db.query(
+    `update deliveries d set attempt_count = greatest(d.attempt_count, u.n), locked_until = null
+       from unnest($1::uuid[], $2::int[]) as u(id, n)
+      where d.id = u.id and not d.${OPEN} and (d.attempt_count < u.n or d.locked_until is not null)`,
+    [updates.map((u) => u.id), updates.map((u) => u.attemptCount)],
+  );
+}
 
 /** The update of updateDeliveries, its parameters numbered from $`from`. */
 const updateDeliveriesSql = (from: number) => {
@@ -297,18 +304,17 @@ function outcomeTime(outcomes: OutcomeRows[]): Date {
  */
 async function writeOutcomesAtOnce(db: Queryable, outcomes: OutcomeRows[]): Promise<void> {
   const messages = eventChunks(outcomes.flatMap((o) => o.events)).flatMap((c, chunk) => c.events.map((e, i) => ({ e, json: c.json[i]!, chunk })));
-  await db.query(
+  const { rows } = await db.query(
     `with ${INSERT_ATTEMPTS},
      queued as (insert into delivery_text_queue (delivery_id) select i.delivery_id from inserted i where i.response_body is not null),
      updated as (${updateDeliveriesSql(9)}),
-     closed as (${countClosedAttemptsSql('$9', '$11')}),
      published as (
        select pg_notify($17, c.payload) from (
          select m.chunk, '[' || string_agg(m.json, ',' order by m.i) || ']' as payload
            from unnest($18::text[], $19::uuid[], $20::boolean[], $21::int[]) with ordinality as m(json, d, state, chunk, i)
           where not m.state or m.d in (select id from updated)
           group by m.chunk order by m.chunk) c)
-     select count(*)::int as published from published`,
+     select (select count(*)::int from published) as published, coalesce((select array_agg(id) from updated), '{}') as updated`,
     [
       ...attemptValues(attemptsOf(outcomes)),
       ...updateValues(outcomes.map((o) => o.update)),
@@ -319,6 +325,9 @@ async function writeOutcomesAtOnce(db: Queryable, outcomes: OutcomeRows[]): Prom
       messages.map((m) => m.chunk),
     ],
   );
+  // the outcomes whose delivery was no longer open (the common case: none)
+  const updated = new Set<string>(rows[0].updated);
+  await countClosedAttempts(db, outcomes.map((o) => o.update).filter((u) => !updated.has(u.id)));
 }
 
 /** writeOutcomes in one transaction of its own (one statement when the breaker has nothing to judge). */

@@ -94,4 +94,25 @@ describe('recording a batch of successes', () => {
     // every answer is queued for the search texts (text-indexer.ts)
     expect((await textsQueued()) - queuedBefore).toBe(120);
   });
+
+  it('a cancel committed while the recording waits for its row: the attempt is counted and the claim ends', async () => {
+    const [id] = await inFlight(1);
+    const canceller = new pg.Client({ connectionString: database.url });
+    const watcher = new pg.Client({ connectionString: database.url });
+    await Promise.all([canceller.connect(), watcher.connect()]);
+    try {
+      await canceller.query('begin');
+      await canceller.query(`update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = now() where id = $1`, [id]);
+      const client = await pool.connect();
+      const recording = recordBatch(client, [succeeded(id!, new Date())]).finally(() => client.release());
+      // the recording's update waits for the cancel's row lock; then the cancel commits
+      await waitFor(async () => (await watcher.query(`select count(*)::int as n from pg_locks where not granted`)).rows[0].n > 0, { what: 'the recording to wait for the row' });
+      await canceller.query('commit');
+      await recording;
+      const { rows } = await watcher.query(`select status, attempt_count, locked_until from deliveries where id = $1`, [id]);
+      expect(rows).toEqual([{ status: 'CANCELLED', attempt_count: 1, locked_until: null }]);
+    } finally {
+      await Promise.all([canceller.end(), watcher.end()]);
+    }
+  });
 });
