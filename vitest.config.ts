@@ -21,6 +21,9 @@ export default defineConfig({
     // concurrent tests each hold an app of their own (test/support/fixtures.ts): three at a
     // time keep the waits overlapped without more apps than two cores serve
     maxConcurrency: 3,
+    // expect.poll waits for a state (a page's, a database's) as long as a loaded machine may
+    // need, not vitest's default second
+    expect: { poll: { timeout: 15_000 } },
     fileParallelism: true,
     // two files at a time (vitest's default is one fewer than the cores: one here); most
     // tests wait on receivers, timers and PostgreSQL rather than compute

@@ -295,13 +295,18 @@ export type RulesUsingWebhook = (em: EntityManager, webhookId: string) => Promis
  * bulk.ts) — deleting is how an admin stops a compromised endpoint or token.
  */
 async function deleteWebhook(em: EntityManager, rulesUsing: RulesUsingWebhook, id: string, now: Date): Promise<boolean> {
-  const users = await rulesUsing(em, id);
-  if (users.length) {
-    const many = users.length > 1;
-    throw badInput('id', `webhook ${id} is used by rule${many ? 's' : ''} ${users.map((r) => `"${r.name}" (${r.id})`).join(', ')}; change or delete ${many ? 'them' : 'it'} first`);
-  }
   await em.transactional(async (tem) => {
-    const webhook = await getWebhook(tem, id);
+    // the claims' lock order (scheduling.ts): the webhook's state row, then the webhook row,
+    // whose lock makes a delivery being inserted for it wait (its foreign key check), so
+    // that every delivery of the webhook is in the cancel below, none is left without it
+    if (isId(id)) await sqlOf(tem).query(`select 1 from webhook_states where webhook_id = $1 for update`, [id]);
+    const webhook = isId(id) ? await tem.findOne(Webhook, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
+    if (!webhook) throw notFound('webhook', id, 'id');
+    const users = await rulesUsing(tem, id);
+    if (users.length) {
+      const many = users.length > 1;
+      throw badInput('id', `webhook ${id} is used by rule${many ? 's' : ''} ${users.map((r) => `"${r.name}" (${r.id})`).join(', ')}; change or delete ${many ? 'them' : 'it'} first`);
+    }
     await cancelWebhookDeliveries(sqlOf(tem), webhook.id, now, { note: `cancelled: its webhook "${webhook.name}" was deleted` });
     await tem.remove(webhook).flush();
   });

@@ -5,10 +5,11 @@
  * - Plan: a TIMER rule's due time for a ticket is when its GREATER_THAN time conditions
  *   become true: the latest of them (ALL) or the earliest (ANY), from the ticket's clocks
  *   (fields.ts names them). Saving a rule plans it over every open ticket in one
- *   set-based statement, in the save's transaction (`syncRuleTimers`); a new post or a
- *   person's change re-plans the ticket's timers in its own transaction (triggers), so a
- *   restarted clock re-arms the timer. A timer is never due again for the clock start it
- *   fired for, and never for a CLOSED ticket.
+ *   set-based statement, in the save's transaction (`syncRuleTimers`); a new post, a
+ *   person's change and a status change into or out of CLOSED (by anyone, rule actions
+ *   included) re-plan the ticket's timers in its own transaction (triggers), so a restarted
+ *   clock re-arms the timer and a reopened ticket's timer is due again. A timer is never
+ *   due again for the clock start it fired for, and never for a CLOSED ticket.
  * - Fire: `TimerLoop` sleeps until the nearest due time (woken earlier by the
  *   `deskhooks_timers` notification when a nearer one is planned), then claims the due
  *   timers with FOR UPDATE SKIP LOCKED and, in the same statement, marks them fired and
@@ -73,8 +74,8 @@ export async function syncRuleTimers(db: Queryable, rule: Pick<RuleDef, 'id' | '
 
 /**
  * Claims up to $2 timers due before $1 (the oldest first), marks them fired and raises a
- * TIMER event for each, in one statement. A timer of a ticket CLOSED meanwhile (by a rule
- * action, which plans nothing) or gone is stopped without firing.
+ * TIMER event for each, in one statement. A timer whose ticket is CLOSED or gone by then
+ * is stopped without firing.
  */
 const FIRE_SQL = `with due as (
     select r.rule_id, r.ticket_id, r.due_at from rule_timers r

@@ -7,6 +7,7 @@
  * Every test has a deskhooks and a database of its own, so the tests run concurrently.
  */
 import { describe, expect } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { waitFor } from '../support/wait.js';
 import { collect, wsClient } from '../support/ws.js';
@@ -260,6 +261,31 @@ describe.concurrent('bulk operations on the delivery log', () => {
     expect(refused?.message).toMatch(/webhook "Leaked" was deleted/);
     expect((await app.ok(BkRedeliverManyDocument, { filter: { ticketId: ticket, status: 'CANCELLED' }, dryRun: true })).redeliverMany).toEqual({ matched: 0, queued: 0 });
     expect(receiver.requests.filter((r) => r.url === '/leaked')).toHaveLength(1);
+  });
+
+  it('a delivery being inserted while its webhook is deleted is cancelled with the others, never left open without its webhook', async ({ app, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, jsonHook('Racing', `${receiver.url}/racing`));
+    const id = randomUUID();
+    const inserting = new pg.Client({ connectionString: app.databaseUrl });
+    await inserting.connect();
+    try {
+      // an insert not yet committed (a redelivery, a rule's batch): its foreign key check holds the webhook row
+      await inserting.query('begin');
+      await inserting.query(
+        `insert into deliveries (id, webhook_id, webhook_name, status, request, next_attempt_at, notes, processing, created_at)
+         values ($1, $2, 'Racing', 'PENDING', '{"method":"POST","url":"http://127.0.0.1:9/x","headers":{},"body":"{}"}', now() + interval '1 hour', '[]', '{"responseMappings":[],"successComment":"","context":null}', now())`,
+        [id, hook],
+      );
+      const deleting = app.ok(`mutation ($id: ID!) { deleteWebhook(id: $id) }`, { id: hook });
+      await withDb(app, (db) => waitFor(async () => (await db.query(`select count(*)::int as n from pg_locks where not granted`)).rows[0].n > 0, { what: 'the delete to wait for the insert' }));
+      await inserting.query('commit');
+      expect(await deleting).toEqual({ deleteWebhook: true });
+    } finally {
+      await inserting.end();
+    }
+    const [row] = await withDb(app, async (db) => (await db.query(`select status, notes, webhook_id from deliveries where id = $1`, [id])).rows);
+    expect(row).toEqual({ status: 'CANCELLED', notes: ['cancelled: its webhook "Racing" was deleted'], webhook_id: null });
   });
 
   it('Ticket.deliveries: newest first with paging for ADMIN and AGENT, batched over a list of tickets; an empty page for a CLIENT; deliveryEvents refuses the log-only filters', async ({ app, clock, startReceiver }) => {

@@ -15,6 +15,7 @@ import { Migration20261130001100EventsWokenHere } from './Migration2026113000110
 import { Migration20261130001200DropDueIndex } from './Migration20261130001200DropDueIndex.js';
 import { Migration20261201000000DropDuplicateAttemptIndex } from './Migration20261201000000DropDuplicateAttemptIndex.js';
 import { Migration20261201000100TimersOnStatus } from './Migration20261201000100TimersOnStatus.js';
+import { Migration20261201000200CancelDeletedWebhookDeliveries } from './Migration20261201000200CancelDeletedWebhookDeliveries.js';
 
 /** Every migration, oldest first. Add new ones at the end; never edit a released one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -34,4 +35,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130001200DropDueIndex', class: Migration20261130001200DropDueIndex },
   { name: 'Migration20261201000000DropDuplicateAttemptIndex', class: Migration20261201000000DropDuplicateAttemptIndex },
   { name: 'Migration20261201000100TimersOnStatus', class: Migration20261201000100TimersOnStatus },
+  { name: 'Migration20261201000200CancelDeletedWebhookDeliveries', class: Migration20261201000200CancelDeletedWebhookDeliveries },
 ];
