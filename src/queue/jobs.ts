@@ -72,7 +72,10 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
     }
   }
   const connect = async () => {
-    const agenda = new Agenda({ backend, notificationChannel, name: opts.name, processEvery, defaultLockLifetime: 60_000 });
+    // every job here is a wake-up that returns at once: a lock outlives a pickup (a job is
+    // locked up to a pickup ahead of its time) by a margin, and no more — the lock of a
+    // process that died (a repeating sweep's included) frees its job seconds later
+    const agenda = new Agenda({ backend, notificationChannel, name: opts.name, processEvery, defaultLockLifetime: 2 * processEvery + 5_000 });
     agenda.on('error', (err: Error) => log.error('job engine error', err.message));
     await agenda.ready;
     return agenda;

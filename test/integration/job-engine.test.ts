@@ -143,6 +143,22 @@ describe.concurrent('job engine (PostgreSQL job store)', () => {
     expect(jobs.errors).toEqual([]);
   });
 
+  it('a repeating job locked by a process that died runs again once its lock expires: seconds, not a minute (its runs are wake-ups)', async ({ jobs }) => {
+    const sweep = recorder();
+    await jobs.engine('a', (e) => {
+      e.define('orphaned', sweep.run('a'));
+      e.every('orphaned', 1_000);
+    });
+    await waitFor(() => sweep.runs.length >= 1, { what: 'a first run' });
+    // as a killed process leaves it: due now, locked, never unlocked
+    await jobs.pool.query(`update agenda_jobs set locked_at = now(), next_run_at = now(), last_modified_by = 'dead' where name = 'orphaned'`);
+    const lockedAt = Date.now();
+    const before = sweep.runs.length;
+    await waitFor(() => sweep.runs.length > before, { what: 'a run after the dead lock expired', timeoutMs: 20_000 });
+    // the lock lifetime is 2 pickups + 5 s here (jobs.ts); Agenda's default would be 10 minutes, ours was 60 s
+    expect(Date.now() - lockedAt).toBeLessThan(5_000 + 2 * PICKUP_MS + 2_000);
+  });
+
   it('a failing job does not stop the engine: the failure is kept in the job store, the job runs again, and other jobs run', async ({ jobs }) => {
     let failures = 0;
     const wake = recorder();
