@@ -152,9 +152,9 @@ test(
     await signIn(page, app.url, keys.admin, '/webhooks');
     const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Failing hook' }) });
     await row.waitFor();
-    const health = await row.getByRole('cell').nth(2).textContent();
-    expect(health).not.toMatch(/healthy/i);
-    expect(health).toMatch(/100% of 1 attempt .*failed/);
+    const health = row.getByRole('cell').nth(2);
+    await expect.poll(() => health.textContent()).toMatch(/100% of 1 attempt .*failed/);
+    expect(await health.textContent()).not.toMatch(/healthy/i);
 
     // #14: names are isolated (their bidi controls reorder nothing around them), the live feed's too
     const billing = page.getByRole('link', { name: /Billing/ });
