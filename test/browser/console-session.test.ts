@@ -10,6 +10,8 @@ import type { Page, WebSocket } from 'playwright-core';
 import { expect, runAxe, signIn, test } from '../support/browser.js';
 import { bearer, type TestApp } from '../support/app.js';
 import { createRule, createTicket, createUser, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
+import { collect, wsClient } from '../support/ws.js';
+import { waitFor } from '../support/wait.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 120_000;
@@ -55,9 +57,24 @@ async function runInExplorer(page: Page, query: string): Promise<void> {
   await page.keyboard.press('Control+Enter');
 }
 
-/** A delivery the API reports as finished: its events have all been sent to the subscribers. */
+/**
+ * A delivery that finished, its SUCCEEDED seen by a subscriber of the test's own: by then
+ * a socket of the page still subscribed would have had it too (a count taken after this
+ * one compares like with like).
+ */
 async function deliver(app: TestApp, webhookId: string, ticketId: string): Promise<void> {
-  await deliveryReaches(app, await testWebhook(app, webhookId, ticketId), 'SUCCEEDED');
+  const before = app.services.deliveryEvents.subscriberCount;
+  const client = wsClient(app.url, app.adminAuth);
+  const feed = collect<{ deliveryEvents: { type: string; delivery: { id: string } } }>(client, 'subscription { deliveryEvents { type delivery { id } } }');
+  try {
+    await waitFor(() => app.services.deliveryEvents.subscriberCount > before, { what: "the test's own subscription" });
+    const id = await testWebhook(app, webhookId, ticketId);
+    await deliveryReaches(app, id, 'SUCCEEDED');
+    await waitFor(() => feed.events.some((e) => e.deliveryEvents.type === 'SUCCEEDED' && e.deliveryEvents.delivery.id === id), { what: `SUCCEEDED of ${id} on the test's feed` });
+  } finally {
+    feed.dispose();
+    await client.dispose();
+  }
 }
 
 const focusedId = (page: Page) => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id);
