@@ -154,7 +154,7 @@ test(
     const copy = new URL(page.url()).pathname.split('/').pop()!;
     expect(redeliver.seen).toHaveLength(1);
     expect(await deliveryCount(app)).toBe(before + 1);
-    await page.unroute('**/graphql');
+    await page.unrouteAll({ behavior: 'wait' }); // once the handlers running have passed their requests on
 
     // the new page: its heading takes focus once it renders; the flash goes into a status region that was there (empty) before
     await expect.poll(() => focused(page)).toEqual({ tag: 'h1', id: 'page-title', text: `Delivery ${copy.slice(0, 8)}` });
@@ -188,6 +188,7 @@ test(
     await deliveryReaches(app, open, 'CANCELLED');
     await expect.poll(() => focused(page)).toEqual({ tag: 'dd', id: '', text: 'CANCELLED' });
     expect(cancel.seen).toHaveLength(1);
+    await page.unrouteAll({ behavior: 'wait' });
     expect(await page.getByRole('status').filter({ hasText: 'Delivery cancelled.' }).count()).toBe(1);
     expect(await page.getByRole('alert').count()).toBe(0);
     expect(await runAxe(page)).toEqual([]);
@@ -220,7 +221,7 @@ test(
     expect(await rows()).toBe(0);
     next.release();
     await expect.poll(() => position.textContent()).toBe('Showing 26–30 of 30 deliveries, newest first.');
-    await page.unroute('**/graphql');
+    await page.unrouteAll({ behavior: 'wait' }); // once the handlers running have passed their requests on
     expect(await rows()).toBe(6);
     expect(new URL(page.url()).searchParams.get('from')).toBe('26');
     await page.goBack();
