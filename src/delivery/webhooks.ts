@@ -51,6 +51,16 @@ export async function findWebhook(em: EntityManager, id: string): Promise<Webhoo
   return isId(id) ? em.findOne(Webhook, { id }) : null;
 }
 
+/**
+ * The webhook, its row locked until the caller's transaction (`em`'s) ends and read as
+ * it is after any change committed before the lock; NOT_FOUND naming `field` if there is none.
+ */
+async function lockWebhook(em: EntityManager, id: string, field: string): Promise<Webhook> {
+  const webhook = isId(id) ? await em.findOne(Webhook, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
+  if (!webhook) throw notFound('webhook', id, field);
+  return webhook;
+}
+
 export async function getWebhook(em: EntityManager, id: string, field = 'id'): Promise<Webhook> {
   const webhook = await findWebhook(em, id);
   if (!webhook) throw notFound('webhook', id, field);
@@ -249,8 +259,7 @@ async function rotateSigningSecret(em: EntityManager, box: SecretBox, id: string
   // the webhook's row is locked for the rotation: rotations at once (a double click) follow
   // one another, each making the secret it finds the previous one (the last two returned sign)
   return em.transactional(async (tem) => {
-    const webhook = isId(id) ? await tem.findOne(Webhook, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
-    if (!webhook) throw notFound('webhook', id, 'webhookId');
+    const webhook = await lockWebhook(tem, id, 'webhookId');
     const secret = newSigningSecret();
     if (webhook.signingSecretSealed) {
       webhook.signingPreviousSecretSealed = webhook.signingSecretSealed;
@@ -300,8 +309,7 @@ async function deleteWebhook(em: EntityManager, rulesUsing: RulesUsingWebhook, i
     // whose lock makes a delivery being inserted for it wait (its foreign key check), so
     // that every delivery of the webhook is in the cancel below, none is left without it
     if (isId(id)) await sqlOf(tem).query(`select 1 from webhook_states where webhook_id = $1 for update`, [id]);
-    const webhook = isId(id) ? await tem.findOne(Webhook, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true }) : null;
-    if (!webhook) throw notFound('webhook', id, 'id');
+    const webhook = await lockWebhook(tem, id, 'id');
     const users = await rulesUsing(tem, id);
     if (users.length) {
       const many = users.length > 1;

@@ -41,12 +41,13 @@ async function validate(em: EntityManager, input: RuleInput): Promise<void> {
     userIds.length ? em.find(User, { id: { $in: userIds } }) : [],
     em.find(CustomField, {}),
   ]);
+  const fieldKeys = new Set(fields.map((f) => f.key));
   const problems = validateRuleInput(input, {
     customFields: new Map(fields.map((f) => [f.key, { type: f.type, options: f.options }])),
     webhookExists: (id) => webhooks.some((w) => w.id === id),
     assigneeRole: (id) => users.find((u) => u.id === id)?.role ?? null,
     // a tag naming a custom field names one that exists, as a condition's field does
-    checkTemplate: (source) => templateProblem(source) ?? unknownCustomFieldTag(source, new Set(fields.map((f) => f.key))),
+    checkTemplate: (source) => templateProblem(source) ?? unknownCustomFieldTag(source, fieldKeys),
   });
   if (problems.length) throw invalidInput(problems);
 }
