@@ -155,7 +155,7 @@ describe.concurrent('job engine (PostgreSQL job store)', () => {
     const lockedAt = Date.now();
     const before = sweep.runs.length;
     await waitFor(() => sweep.runs.length > before, { what: 'a run after the dead lock expired', timeoutMs: 20_000 });
-    // the lock lifetime is 2 pickups + 5 s here (jobs.ts); Agenda's default would be 10 minutes, ours was 60 s
+    // a job's lock lasts two pickups plus 5 s (jobs.ts)
     expect(Date.now() - lockedAt).toBeLessThan(5_000 + 2 * PICKUP_MS + 2_000);
   });
 
