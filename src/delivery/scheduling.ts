@@ -209,7 +209,8 @@ const CLAIM_SQL = `with allow as (
 /** The claim's parameter types, for its SQL-level prepared statement. */
 const CLAIM_PARAM_TYPES = ['int', 'timestamptz', 'double precision', 'bigint[]', 'int[]', 'int[]', 'boolean[]', 'boolean[]', 'uuid[]', 'double precision[]', 'double precision'];
 const CLAIM_STATEMENT = 'deskhooks_claim';
-/** Connections whose session has the claim prepared (PREPARE lasts as long as the session). */
+const LOCK_STATEMENT = 'deskhooks_claim_lock';
+/** Connections whose session has the lock and the claim prepared (PREPARE lasts as long as the session). */
 const claimPrepared = new WeakSet<pg.PoolClient>();
 
 /** Deliveries without a webhook (it was deleted): no limits, one statement. */
@@ -267,11 +268,17 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
   let broken = false;
   try {
     // Two round trips in all, in the simple protocol with the values written in: begin and
-    // lock (and, once per connection, prepare the claim: planned once per session), then
-    // execute the claim and commit. After a failed statement PostgreSQL runs none of the
-    // rest of a round trip's statements, so a claim that fails is never committed.
-    const prepare = claimPrepared.has(client) ? '' : `prepare ${CLAIM_STATEMENT}(${CLAIM_PARAM_TYPES.join(', ')}) as ${CLAIM_SQL};`;
-    const begun = (await client.query(`begin; ${prepare} ${withLiterals(LOCK_SQL, [now])}`)) as unknown as pg.QueryResult<LockedState>[];
+    // lock (and, once per connection, prepare the lock and the claim), then execute the
+    // claim and commit. Both run their generic plan, made once per connection: PostgreSQL
+    // would otherwise plan them again for every claim's values (a custom plan), which cost
+    // as much CPU as running them (their shape does not depend on the values: index scans
+    // by webhook and due time, bounded by the claim's limit). After a failed statement
+    // PostgreSQL runs none of the rest of a round trip's statements, so a claim that fails
+    // is never committed.
+    const prepare = claimPrepared.has(client)
+      ? ''
+      : `prepare ${LOCK_STATEMENT}(timestamptz) as ${LOCK_SQL}; prepare ${CLAIM_STATEMENT}(${CLAIM_PARAM_TYPES.join(', ')}) as ${CLAIM_SQL};`;
+    const begun = (await client.query(`begin; set local plan_cache_mode = force_generic_plan; ${prepare} execute ${LOCK_STATEMENT}(${sqlLiteral(now)})`)) as unknown as pg.QueryResult<LockedState>[];
     if (prepare) claimPrepared.add(client);
     const states = begun.at(-1)!.rows;
     const allowances: Allowance[] = [];

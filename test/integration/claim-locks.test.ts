@@ -62,4 +62,30 @@ describe('claims and the locks of referencing rows', () => {
       await pool.end();
     }
   });
+
+  test("a connection plans the claim's statements once: the claims after its first reuse that plan", async ({ startApp, startReceiver }) => {
+    const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1h' });
+    await app.worker!.stop(0); // the test claims
+    const receiver = await startReceiver();
+    const webhookId = await createWebhook(app, jsonHook('r', `${receiver.url}/r`));
+    const ticketId = await createTicket(app, 't');
+    const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 1 });
+    try {
+      const claim = createClaimer(pool, SCHEDULING);
+      const claimed: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const id = await testWebhook(app, webhookId, ticketId);
+        claimed.push(...(await claim(10, new Date(), 60_000)).deliveries.map((d) => d.id));
+        expect(claimed).toContain(id);
+      }
+      // planning per execution (a custom plan) cost the claim as much as running it
+      const { rows } = await pool.query(`select name, generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where name like 'deskhooks_claim%' order by name`);
+      expect(rows).toEqual([
+        { name: 'deskhooks_claim', generic: 8, custom: 0 },
+        { name: 'deskhooks_claim_lock', generic: 8, custom: 0 },
+      ]);
+    } finally {
+      await pool.end();
+    }
+  });
 });
