@@ -9,7 +9,10 @@
  *   `delayMs` after a wake-up (new deliveries, recorded answers, the periodic sweep), and
  *   goes on while whole batches come.
  * - Several processes may index at once: each takes queued rows with SKIP LOCKED, and a
- *   text never goes back to an older answer (`last_response_number`).
+ *   text never goes back to an older answer (`last_response_number`). A delivery queued
+ *   twice (created, then answered) may be in two processes' batches at once: each batch
+ *   writes its texts in delivery id order, so that two batches lock their common rows in
+ *   the same order and never deadlock.
  * - A failed run is reported; the queue keeps its rows for the next wake-up.
  */
 import type { Logger } from '../log.js';
@@ -26,6 +29,7 @@ const INDEX_SQL = `with picked as (
       left join lateral (select x.response_body, x.number from delivery_attempts x
                           where x.delivery_id = d.id and x.response_body is not null order by x.number desc limit 1) a on true
      where d.id in (select delivery_id from gone)
+     order by d.id
     on conflict (delivery_id) do update set last_response = excluded.last_response, last_response_number = excluded.last_response_number
      where excluded.last_response_number > coalesce(t.last_response_number, 0)
   )

@@ -92,4 +92,28 @@ describe('search texts', () => {
     expect(await indexDeliveryTexts(client, 2)).toBe(0);
     for (const id of ids) expect(await textOf(id)).not.toBeNull();
   });
+
+  it('a batch writes its texts in delivery id order, whatever the order they were queued in (two batches sharing deliveries lock them in one order)', async () => {
+    const ids = [];
+    for (let i = 0; i < 20; i++) ids.push(await insertDelivery(client, `https://crm.example.com/order/${i}`, `o${i}`));
+    await drainQueue();
+    // answered in the reverse of their id order: queued in that order
+    const reversed = [...ids].sort().reverse();
+    for (const id of reversed) {
+      await attempt(id, 1, `answer ${id}`);
+      await queue(id);
+    }
+    // every row the indexer writes fires BEFORE INSERT first (an existing row's then takes the ON CONFLICT update)
+    await client.query(`create temporary table written (n serial, delivery_id uuid)`);
+    await client.query(`create function pg_temp.log_written() returns trigger language plpgsql as $$
+      begin insert into written (delivery_id) values (new.delivery_id); return new; end $$`);
+    await client.query(`create trigger log_written before insert on delivery_texts for each row execute function pg_temp.log_written()`);
+    try {
+      await drainQueue();
+      const written = (await client.query(`select delivery_id::text as id from written order by n`)).rows.map((r) => r.id as string);
+      expect(written).toEqual([...ids].sort());
+    } finally {
+      await client.query(`drop trigger log_written on delivery_texts`);
+    }
+  });
 });
