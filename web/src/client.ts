@@ -29,7 +29,7 @@ const retryDelayMs = (retries: number) => Math.min(500 * 2 ** retries, 15_000) +
 
 export interface Session {
   client: Client;
-  /** fetch with the session's key (unless the request names its own Authorization) that notices a refused key */
+  /** the explorer's fetch: the session's key (unless the request names its own Authorization), and a refused key noticed in the answer */
   fetch: typeof fetch;
   /** a websocket client of its own with the session's key and retries (the explorer's); closed at dispose() at the latest */
   openSocket(): SessionSocket;
@@ -132,12 +132,19 @@ export function createSession(key: string, onRefused: () => void): Session {
     });
   let ws = liveSocket();
 
-  const sessionFetch: typeof fetch = async (input, init) => {
+  const withKey = (init: RequestInit | undefined): Headers => {
     const headers = new Headers(init?.headers);
     if (!headers.has('authorization')) headers.set('authorization', auth);
+    return headers;
+  };
+  // the screens' requests: a refused key is seen in their results (mapExchange below)
+  const screensFetch: typeof fetch = (input, init) => fetch(input, { ...init, headers: withKey(init) });
+  // the explorer's: GraphiQL shows the answer as it is, so the answer is read here
+  const explorerFetch: typeof fetch = async (input, init) => {
+    const headers = withKey(init);
     const res = await fetch(input, { ...init, headers });
     // a request with another key (typed into the explorer) says nothing about this session's;
-    // read before the caller gets the answer (urql aborts the request once it has its result)
+    // read before the caller gets the answer
     if (headers.get('authorization') === auth) {
       const body = (await res.clone().json().catch(() => null)) as { errors?: { extensions?: Record<string, unknown> }[] } | null;
       if (body?.errors?.some(isRefusedKeyError)) refused();
@@ -149,13 +156,14 @@ export function createSession(key: string, onRefused: () => void): Session {
     url: GRAPHQL_PATH,
     preferGetMethod: false,
     requestPolicy: 'cache-and-network',
-    fetch: sessionFetch,
+    fetch: screensFetch,
     exchanges: [
       cacheExchange,
-      // the session is ending (sessionFetch saw it): the screen shows words, not the API's message, meanwhile
+      // a refused key ends the session; the screen shows words, not the API's message, meanwhile
       mapExchange({
         onResult(result) {
           if (!result.error?.graphQLErrors.some(isRefusedKeyError)) return;
+          refused();
           const graphQLErrors = [{ message: KEY_REFUSED_MESSAGE, extensions: { code: 'UNAUTHENTICATED' } }];
           return { ...result, error: new CombinedError({ graphQLErrors, response: result.error.response }) };
         },
@@ -177,7 +185,7 @@ export function createSession(key: string, onRefused: () => void): Session {
 
   const session: Session = {
     client,
-    fetch: sessionFetch,
+    fetch: explorerFetch,
     openSocket: () => openSocket(),
     live: {
       get down() {
