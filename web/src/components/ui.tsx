@@ -1,5 +1,5 @@
 /** Small shared pieces: page titles, loading and error states, action outcomes, tables, dates, status text. */
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { Link } from 'wouter';
 import type { LiveFeedState } from '../client';
@@ -101,6 +101,50 @@ export function ActionOutcome({ problem, status }: { problem: string | null; sta
       ) : null}
       <div role="status">{status ? <p className="status">{status}</p> : null}</div>
     </>
+  );
+}
+
+/**
+ * An action asked again before it is done (Cancel delivery, Delete rule): a group named by the
+ * question, what the action does, "Confirm" (focused when it opens; "busyLabel" while the action
+ * runs, aria-disabled rather than disabled so that it keeps the focus) and `keepLabel`. Escape
+ * anywhere in it is `onKeep`; the caller puts focus back on the button that opened it.
+ */
+export function Confirmation({
+  question,
+  detail,
+  busy,
+  busyLabel,
+  keepLabel = 'Keep it',
+  onConfirm,
+  onKeep,
+}: {
+  question: string;
+  detail: string;
+  busy: boolean;
+  busyLabel: string;
+  keepLabel?: string;
+  onConfirm: () => void;
+  onKeep: () => void;
+}) {
+  const detailId = useId();
+  function onKeyDown(e: KeyboardEvent) {
+    if (e.key !== 'Escape') return;
+    e.preventDefault();
+    onKeep();
+  }
+  return (
+    <span role="group" aria-label={question} aria-describedby={detailId} className="confirm" onKeyDown={onKeyDown}>
+      <span>
+        {question} <span id={detailId}>{detail}</span>
+      </span>
+      <button type="button" className="danger" onClick={onConfirm} aria-disabled={busy || undefined} autoFocus>
+        {busy ? busyLabel : 'Confirm'}
+      </button>
+      <button type="button" className="secondary" onClick={onKeep} aria-disabled={busy || undefined}>
+        {keepLabel}
+      </button>
+    </span>
   );
 }
 

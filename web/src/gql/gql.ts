@@ -26,10 +26,15 @@ type Documents = {
     "\n  query ConsoleRuleEditorSupport {\n    webhooks {\n      id\n      name\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n    events: __type(name: \"TicketEvent\") {\n      enumValues {\n        name\n      }\n    }\n  }\n": typeof types.ConsoleRuleEditorSupportDocument,
     "\n  query ConsoleRuleFields {\n    ruleFields {\n      name\n      type\n      description\n      operators\n      options\n    }\n  }\n": typeof types.ConsoleRuleFieldsDocument,
     "\n  mutation ConsoleCreateRule($input: RuleInput!) {\n    createRule(input: $input) {\n      id\n    }\n  }\n": typeof types.ConsoleCreateRuleDocument,
+    "\n  mutation ConsoleDeleteRule($id: ID!) {\n    deleteRule(id: $id)\n  }\n": typeof types.ConsoleDeleteRuleDocument,
     "\n  query ConsoleRules {\n    rules {\n      ...ConsoleRuleDefinition\n    }\n  }\n": typeof types.ConsoleRulesDocument,
     "\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n      enabled\n      position\n    }\n  }\n": typeof types.ConsoleUpdateRuleDocument,
     "\n  query ConsoleTicket($id: ID!) {\n    ticket(id: $id) {\n      id\n      title\n      description\n      status\n      priority\n      customFields\n      createdAt\n      updatedAt\n      requester {\n        id\n        name\n        email\n      }\n      assignee {\n        id\n        name\n      }\n      parent {\n        id\n        title\n      }\n      posts {\n        id\n        kind\n        text\n        createdAt\n        author {\n          id\n          name\n        }\n      }\n    }\n  }\n": typeof types.ConsoleTicketDocument,
     "\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n": typeof types.ConsoleTicketDeliveriesDocument,
+    "\n  subscription ConsoleTicketDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n": typeof types.ConsoleTicketDeliveryChangesDocument,
+    "\n  mutation ConsoleAddReply($ticketId: ID!, $text: String!) {\n    addReply(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n": typeof types.ConsoleAddReplyDocument,
+    "\n  mutation ConsoleAddComment($ticketId: ID!, $text: String!) {\n    addComment(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n": typeof types.ConsoleAddCommentDocument,
+    "\n  mutation ConsoleUpdateTicket($id: ID!, $input: UpdateTicketInput!) {\n    updateTicket(id: $id, input: $input) {\n      id\n      status\n      priority\n      updatedAt\n    }\n  }\n": typeof types.ConsoleUpdateTicketDocument,
     "\n  query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {\n    tickets(status: $status, first: $first, offset: $offset) {\n      id\n      title\n      status\n      priority\n      updatedAt\n      requester {\n        id\n        name\n      }\n      assignee {\n        id\n        name\n      }\n    }\n  }\n": typeof types.ConsoleTicketsDocument,
     "\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      id\n      name\n      method\n      url\n      format\n      body\n      headers {\n        name\n        value\n        secret\n      }\n      auth {\n        type\n        username\n        secretSet\n      }\n      responseMappings {\n        path\n        target\n        field\n      }\n      successComment\n      enabled\n    }\n  }\n": typeof types.ConsoleWebhookDocument,
     "\n  query ConsoleWebhookEditorSupport {\n    templateTags {\n      name\n      description\n      example\n    }\n    tickets(first: 50) {\n      id\n      title\n    }\n  }\n": typeof types.ConsoleWebhookEditorSupportDocument,
@@ -51,10 +56,15 @@ const documents: Documents = {
     "\n  query ConsoleRuleEditorSupport {\n    webhooks {\n      id\n      name\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n    events: __type(name: \"TicketEvent\") {\n      enumValues {\n        name\n      }\n    }\n  }\n": types.ConsoleRuleEditorSupportDocument,
     "\n  query ConsoleRuleFields {\n    ruleFields {\n      name\n      type\n      description\n      operators\n      options\n    }\n  }\n": types.ConsoleRuleFieldsDocument,
     "\n  mutation ConsoleCreateRule($input: RuleInput!) {\n    createRule(input: $input) {\n      id\n    }\n  }\n": types.ConsoleCreateRuleDocument,
+    "\n  mutation ConsoleDeleteRule($id: ID!) {\n    deleteRule(id: $id)\n  }\n": types.ConsoleDeleteRuleDocument,
     "\n  query ConsoleRules {\n    rules {\n      ...ConsoleRuleDefinition\n    }\n  }\n": types.ConsoleRulesDocument,
     "\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n      enabled\n      position\n    }\n  }\n": types.ConsoleUpdateRuleDocument,
     "\n  query ConsoleTicket($id: ID!) {\n    ticket(id: $id) {\n      id\n      title\n      description\n      status\n      priority\n      customFields\n      createdAt\n      updatedAt\n      requester {\n        id\n        name\n        email\n      }\n      assignee {\n        id\n        name\n      }\n      parent {\n        id\n        title\n      }\n      posts {\n        id\n        kind\n        text\n        createdAt\n        author {\n          id\n          name\n        }\n      }\n    }\n  }\n": types.ConsoleTicketDocument,
     "\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n": types.ConsoleTicketDeliveriesDocument,
+    "\n  subscription ConsoleTicketDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n": types.ConsoleTicketDeliveryChangesDocument,
+    "\n  mutation ConsoleAddReply($ticketId: ID!, $text: String!) {\n    addReply(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n": types.ConsoleAddReplyDocument,
+    "\n  mutation ConsoleAddComment($ticketId: ID!, $text: String!) {\n    addComment(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n": types.ConsoleAddCommentDocument,
+    "\n  mutation ConsoleUpdateTicket($id: ID!, $input: UpdateTicketInput!) {\n    updateTicket(id: $id, input: $input) {\n      id\n      status\n      priority\n      updatedAt\n    }\n  }\n": types.ConsoleUpdateTicketDocument,
     "\n  query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {\n    tickets(status: $status, first: $first, offset: $offset) {\n      id\n      title\n      status\n      priority\n      updatedAt\n      requester {\n        id\n        name\n      }\n      assignee {\n        id\n        name\n      }\n    }\n  }\n": types.ConsoleTicketsDocument,
     "\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      id\n      name\n      method\n      url\n      format\n      body\n      headers {\n        name\n        value\n        secret\n      }\n      auth {\n        type\n        username\n        secretSet\n      }\n      responseMappings {\n        path\n        target\n        field\n      }\n      successComment\n      enabled\n    }\n  }\n": types.ConsoleWebhookDocument,
     "\n  query ConsoleWebhookEditorSupport {\n    templateTags {\n      name\n      description\n      example\n    }\n    tickets(first: 50) {\n      id\n      title\n    }\n  }\n": types.ConsoleWebhookEditorSupportDocument,
@@ -129,6 +139,10 @@ export function graphql(source: "\n  mutation ConsoleCreateRule($input: RuleInpu
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation ConsoleDeleteRule($id: ID!) {\n    deleteRule(id: $id)\n  }\n"): (typeof documents)["\n  mutation ConsoleDeleteRule($id: ID!) {\n    deleteRule(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query ConsoleRules {\n    rules {\n      ...ConsoleRuleDefinition\n    }\n  }\n"): (typeof documents)["\n  query ConsoleRules {\n    rules {\n      ...ConsoleRuleDefinition\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -142,6 +156,22 @@ export function graphql(source: "\n  query ConsoleTicket($id: ID!) {\n    ticket
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n"): (typeof documents)["\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ConsoleTicketDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription ConsoleTicketDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleAddReply($ticketId: ID!, $text: String!) {\n    addReply(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleAddReply($ticketId: ID!, $text: String!) {\n    addReply(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleAddComment($ticketId: ID!, $text: String!) {\n    addComment(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleAddComment($ticketId: ID!, $text: String!) {\n    addComment(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleUpdateTicket($id: ID!, $input: UpdateTicketInput!) {\n    updateTicket(id: $id, input: $input) {\n      id\n      status\n      priority\n      updatedAt\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleUpdateTicket($id: ID!, $input: UpdateTicketInput!) {\n    updateTicket(id: $id, input: $input) {\n      id\n      status\n      priority\n      updatedAt\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -3,11 +3,11 @@
  * timeline, the response data, "Redeliver" and "Cancel delivery" (confirmed). Its state
  * changes arrive through deliveryEvents.
  */
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
-import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, headerValue, prettyBody } from '../components/ui';
+import { ActionOutcome, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, headerValue, prettyBody } from '../components/ui';
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
 import { setFlash, takeFlash } from '../flash';
@@ -192,12 +192,6 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
     setFocusNext('cancel-button');
   }
 
-  function onConfirmKey(e: KeyboardEvent) {
-    if (e.key !== 'Escape') return;
-    e.preventDefault();
-    keep();
-  }
-
   const headers = Object.entries(d.request.headers);
   // the status cancelDelivery answered, shown until the page's own query has caught up
   const statusNow = answered && !FINAL.includes(d.status) ? answered : d.status;
@@ -245,15 +239,14 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
           </button>
           {!FINAL.includes(statusNow) ? (
             confirming ? (
-              <span role="group" aria-label="Cancel this delivery?" className="confirm" onKeyDown={onConfirmKey}>
-                <span>Cancel this delivery? Its remaining attempts are dropped.</span>
-                <button type="button" className="danger" onClick={doCancel} aria-disabled={busy === 'cancel' || undefined} autoFocus>
-                  {busy === 'cancel' ? 'Cancelling…' : 'Confirm'}
-                </button>
-                <button type="button" className="secondary" onClick={keep} aria-disabled={busy === 'cancel' || undefined}>
-                  Keep it
-                </button>
-              </span>
+              <Confirmation
+                question="Cancel this delivery?"
+                detail="Its remaining attempts are dropped."
+                busy={busy === 'cancel'}
+                busyLabel="Cancelling…"
+                onConfirm={doCancel}
+                onKeep={keep}
+              />
             ) : (
               <button type="button" className="secondary" ref={cancelButton} onClick={() => setConfirming(true)}>
                 Cancel delivery

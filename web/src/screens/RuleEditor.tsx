@@ -1,15 +1,19 @@
 /**
  * Creates or edits a rule: events, match, conditions whose field, operator and value pickers
  * come from ruleFields, and actions (SEND_WEBHOOK with its webhook and "Await response").
+ * A saved rule can be deleted (confirmed), after which the list opens, saying so.
  */
-import type { FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
+import { useLocation } from 'wouter';
 import { graphql } from '../gql';
 import type { ActionType, ConditionOperator, MatchType, TicketEvent } from '../gql/graphql';
 import { Field, FieldError, InputField, describedBy } from '../components/Field';
 import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { NO_VALUE_OPERATORS, formOf, ruleInput, type RuleActionRow, type RuleForm } from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
+import { Confirmation } from '../components/ui';
+import { setFlash } from '../flash';
 
 const RuleQuery = graphql(`
   query ConsoleRule($id: ID!) {
@@ -64,6 +68,21 @@ const CreateRule = graphql(`
     }
   }
 `);
+
+const DeleteRule = graphql(`
+  mutation ConsoleDeleteRule($id: ID!) {
+    deleteRule(id: $id)
+  }
+`);
+
+/**
+ * What deleting a rule does (src/dispatcher/rules.ts, the foreign keys of rule_timers and
+ * deliveries): its timers go with it; its deliveries stay, without the link to it; one still
+ * being sent is sent, but a CONTINUATION no longer finds the rule, so the actions after an
+ * awaited response do not run.
+ */
+const DELETE_RULE_DETAIL =
+  'It stops running at once and its waiting timers are dropped. Deliveries it already made stay in the delivery log, no longer linked to a rule; a delivery still being sent is still sent, but the actions of this rule waiting for its response will not run.';
 
 const ALL_OPERATORS: ConditionOperator[] = [
   'EQUALS',
@@ -126,10 +145,52 @@ export function RuleEditor({ id }: { id: string | null }) {
   const [all] = useQuery({ query: RulesQuery, pause: id !== null });
   const [, create] = useMutation(CreateRule);
   const [, update] = useMutation(SaveRule);
+  const [, remove] = useMutation(DeleteRule);
+  const [, navigate] = useLocation();
 
   const rule = stored.data?.rule;
   const editor = useDefinitionEditor({ noun: 'rule', id, stored: rule, empty: EMPTY, formOf, summary: saveSummary });
   const { form, setForm, set, fid, err, formError, status, saving } = editor;
+
+  // Delete rule: confirmed; one request however often Confirm is pressed (the ref sees a second press before a render does)
+  const [confirmingDelete, setConfirmingDelete] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const deletingNow = useRef(false);
+  const [deleteProblem, setDeleteProblem] = useState<string | null>(null);
+  const deleteButton = useRef<HTMLButtonElement>(null);
+  const [focusDelete, setFocusDelete] = useState(false);
+  useEffect(() => {
+    if (focusDelete && deleteButton.current) {
+      deleteButton.current.focus();
+      setFocusDelete(false);
+    }
+  });
+
+  async function deleteRule() {
+    if (!id || deletingNow.current) return;
+    deletingNow.current = true;
+    setDeleting(true);
+    setDeleteProblem(null);
+    // the lists and the rule read before are stale now (the answer, a Boolean, names no type)
+    const r = await remove({ id }, { additionalTypenames: ['Rule'] });
+    deletingNow.current = false;
+    setDeleting(false);
+    if (r.error) {
+      setConfirmingDelete(false);
+      setFocusDelete(true);
+      setDeleteProblem(`The rule was not deleted: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
+      return;
+    }
+    setFlash(`Rule “${rule?.name ?? form.name}” deleted.`);
+    navigate('/rules');
+  }
+
+  /** Keep it, or Escape in the confirmation: back to "Delete rule". */
+  function keepRule() {
+    if (deletingNow.current) return;
+    setConfirmingDelete(false);
+    setFocusDelete(true);
+  }
 
   const ruleFields = fields.data?.ruleFields ?? null;
   const fieldInfo = (name: string) => ruleFields?.find((f) => f.name === name);
@@ -445,7 +506,28 @@ export function RuleEditor({ id }: { id: string | null }) {
           <button type="submit" disabled={saving}>
             Save
           </button>
+          {id ? (
+            confirmingDelete ? (
+              <Confirmation
+                question="Delete this rule?"
+                detail={DELETE_RULE_DETAIL}
+                busy={deleting}
+                busyLabel="Deleting…"
+                onConfirm={deleteRule}
+                onKeep={keepRule}
+              />
+            ) : (
+              <button type="button" className="secondary" ref={deleteButton} onClick={() => setConfirmingDelete(true)}>
+                Delete rule
+              </button>
+            )
+          ) : null}
         </div>
+        {deleteProblem ? (
+          <p role="alert" className="error">
+            {deleteProblem}
+          </p>
+        ) : null}
         <div role="status" className="status">
           {status}
         </div>

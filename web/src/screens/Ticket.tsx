@@ -1,9 +1,17 @@
-/** A ticket with its conversation (replies and internal comments) and the deliveries made for it. */
-import { Fragment } from 'react';
-import { useQuery } from 'urql';
+/**
+ * A ticket with its conversation (replies and internal comments) and the deliveries made for
+ * it, which follow deliveryEvents. Staff act on it here: a reply (the client sees it) or an
+ * internal comment, and its status and priority — the events the dispatcher's rules run on
+ * (REPLY_ADDED, COMMENT_ADDED, TICKET_UPDATED), whose deliveries then appear in the list.
+ */
+import { Fragment, useRef, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
-import { DateTime, DeliveryStatusBadge, Loading, NotFound, PageHeader, QueryError } from '../components/ui';
+import type { TicketPriority, TicketStatus } from '../gql/graphql';
+import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, QueryError } from '../components/ui';
+import { FieldError, describedBy } from '../components/Field';
+import { fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
 
 const TicketQuery = graphql(`
@@ -65,9 +73,75 @@ const TicketDeliveriesQuery = graphql(`
   }
 `);
 
+const TicketDeliveryChanges = graphql(`
+  subscription ConsoleTicketDeliveryChanges($filter: DeliveryFilter) {
+    deliveryEvents(filter: $filter) {
+      type
+      delivery {
+        id
+        status
+      }
+    }
+  }
+`);
+
+const AddReply = graphql(`
+  mutation ConsoleAddReply($ticketId: ID!, $text: String!) {
+    addReply(ticketId: $ticketId, text: $text) {
+      id
+    }
+  }
+`);
+
+const AddComment = graphql(`
+  mutation ConsoleAddComment($ticketId: ID!, $text: String!) {
+    addComment(ticketId: $ticketId, text: $text) {
+      id
+    }
+  }
+`);
+
+const UpdateTicket = graphql(`
+  mutation ConsoleUpdateTicket($id: ID!, $input: UpdateTicketInput!) {
+    updateTicket(id: $id, input: $input) {
+      id
+      status
+      priority
+      updatedAt
+    }
+  }
+`);
+
+const STATUSES: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'];
+const PRIORITIES: readonly TicketPriority[] = ['LOW', 'NORMAL', 'HIGH', 'URGENT'];
+
+const errorText = (e: { graphQLErrors: readonly { message: string }[]; message: string }) => e.graphQLErrors[0]?.message ?? e.message;
+
+/** A field's problem as the API words it ("must not be empty") made a sentence about the field. */
+const fieldSentence = (field: string, message: string) => (/^[a-z]/.test(message) ? `${field} ${message.replace(/\.?$/, '.')}` : message);
+
 export function TicketPage({ id }: { id: string }) {
-  const [{ data, fetching, error }] = useQuery({ query: TicketQuery, variables: { id } });
-  const [deliveries] = useQuery({ query: TicketDeliveriesQuery, variables: { ticketId: id } });
+  const [{ data, fetching, error }, refetchTicket] = useQuery({ query: TicketQuery, variables: { id } });
+  const [deliveries, refetchDeliveries] = useQuery({ query: TicketDeliveriesQuery, variables: { ticketId: id } });
+  const loaded = !!data?.ticket;
+  // the deliveries of this ticket as they are queued and sent (the ones its replies, comments and changes cause included);
+  // a finished one may have written to the ticket (a comment, custom fields): the ticket is read again too
+  const [changes, resubscribe] = useSubscription(
+    { query: TicketDeliveryChanges, variables: { filter: { ticketId: id } }, pause: !loaded },
+    (_prev: number | undefined, ev) => {
+      refetchDeliveries({ requestPolicy: 'network-only' });
+      if (ev.deliveryEvents.type !== 'QUEUED' && ev.deliveryEvents.type !== 'ATTEMPTED') refetchTicket({ requestPolicy: 'network-only' });
+      return 0;
+    },
+  );
+  const feed = useLiveFeed(
+    changes.error,
+    () => {
+      refetchTicket({ requestPolicy: 'network-only' });
+      refetchDeliveries({ requestPolicy: 'network-only' });
+    },
+    () => resubscribe(),
+  );
   const t = data?.ticket;
   if (fetching && !t) return <Loading what="the ticket" />;
   if (!t) {
@@ -133,8 +207,11 @@ export function TicketPage({ id }: { id: string }) {
           ))}
         </ol>
       </section>
+      <PostForm ticketId={t.id} onPosted={() => refetchTicket({ requestPolicy: 'network-only' })} />
+      <TicketChangeForm ticket={t} onSaved={() => refetchTicket({ requestPolicy: 'network-only' })} />
       <section aria-labelledby="ticket-deliveries-heading">
         <h2 id="ticket-deliveries-heading">Deliveries</h2>
+        <LiveFeedStatus feed={feed} />
         <QueryError error={deliveries.error} />
         {page && page.nodes.length === 0 ? <p className="muted">No deliveries for this ticket.</p> : null}
         {page && page.nodes.length ? (
@@ -154,5 +231,185 @@ export function TicketPage({ id }: { id: string }) {
         {page && page.totalCount > page.nodes.length ? <Link href={`/deliveries?ticket=${t.id}`}>All {page.totalCount} deliveries of this ticket</Link> : null}
       </section>
     </>
+  );
+}
+
+/** One request at a time: `start` answers false while one runs (a ref sees a second press before a render does). */
+function useOneAtATime<Action extends string>() {
+  const running = useRef(false);
+  const [busy, setBusy] = useState<Action | null>(null);
+  return {
+    busy,
+    start(action: Action): boolean {
+      if (running.current) return false;
+      running.current = true;
+      setBusy(action);
+      return true;
+    },
+    done() {
+      running.current = false;
+      setBusy(null);
+    },
+  };
+}
+
+/** A reply (sent to the client) or an internal comment (staff only), from one text field. */
+function PostForm({ ticketId, onPosted }: { ticketId: string; onPosted: () => void }) {
+  const [, addReply] = useMutation(AddReply);
+  const [, addComment] = useMutation(AddComment);
+  const [text, setText] = useState('');
+  const [textError, setTextError] = useState<string | undefined>();
+  const [problem, setProblem] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const { busy, start, done } = useOneAtATime<'reply' | 'comment'>();
+  const field = useRef<HTMLTextAreaElement>(null);
+  const textId = 'post-text';
+  const hintId = 'post-text-hint';
+
+  async function post(kind: 'reply' | 'comment', e?: FormEvent) {
+    e?.preventDefault();
+    if (busy) return;
+    setProblem(null);
+    setStatus(null);
+    if (!text.trim()) {
+      // the API refuses it too (field `text`): said here, nothing sent
+      setTextError(`Write the ${kind === 'reply' ? 'reply' : 'internal comment'} first: the text must not be empty.`);
+      field.current?.focus();
+      return;
+    }
+    if (!start(kind)) return;
+    const r = kind === 'reply' ? await addReply({ ticketId, text }) : await addComment({ ticketId, text });
+    done();
+    if (r.error) {
+      const atText = fieldProblems(r.error.graphQLErrors as readonly GraphQLErrorShape[]).get('text');
+      if (atText) {
+        setTextError(fieldSentence('The text', atText));
+        field.current?.focus();
+      } else {
+        setProblem(`Not ${kind === 'reply' ? 'sent' : 'added'}: ${errorText(r.error)}`);
+      }
+      return;
+    }
+    setTextError(undefined);
+    setText('');
+    setStatus(kind === 'reply' ? 'Reply sent: the client can see it.' : 'Internal comment added: only staff can see it.');
+    onPosted();
+  }
+
+  return (
+    <section aria-labelledby="post-heading">
+      <h2 id="post-heading">Reply or comment</h2>
+      <form className="editor" noValidate onSubmit={(e) => void post('reply', e)}>
+        <div className="field">
+          <label htmlFor={textId}>Reply</label>
+          <textarea
+            ref={field}
+            {...describedBy(textId, textError, hintId)}
+            rows={4}
+            value={text}
+            onChange={(e) => {
+              setText(e.target.value);
+              if (textError) setTextError(undefined);
+            }}
+          />
+          <span id={hintId} className="hint">
+            “Send reply” posts it to the client (the requester sees it); “Add internal comment” keeps it among staff.
+          </span>
+          <FieldError id={textId} error={textError} />
+        </div>
+        <div className="actions">
+          {/* aria-disabled, not disabled, while it runs: a disabled button would drop the keyboard focus */}
+          <button type="submit" aria-disabled={busy !== null || undefined}>
+            {busy === 'reply' ? 'Sending…' : 'Send reply'}
+          </button>
+          <button type="button" className="secondary" aria-disabled={busy !== null || undefined} onClick={() => void post('comment')}>
+            {busy === 'comment' ? 'Adding…' : 'Add internal comment'}
+          </button>
+        </div>
+        <ActionOutcome problem={problem} status={status} />
+      </form>
+    </section>
+  );
+}
+
+/** The ticket's status and priority; only what changed is sent. */
+function TicketChangeForm({ ticket, onSaved }: { ticket: { id: string; status: TicketStatus; priority: TicketPriority }; onSaved: () => void }) {
+  const [, update] = useMutation(UpdateTicket);
+  // what the selects show: the ticket's values until changed here
+  const [draft, setDraft] = useState<{ status?: TicketStatus; priority?: TicketPriority }>({});
+  const [errors, setErrors] = useState<Map<string, string>>(new Map());
+  const [problem, setProblem] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const { busy, start, done } = useOneAtATime<'save'>();
+  const statusValue = draft.status ?? ticket.status;
+  const priorityValue = draft.priority ?? ticket.priority;
+
+  async function save(e: FormEvent) {
+    e.preventDefault();
+    if (busy) return;
+    setProblem(null);
+    setStatus(null);
+    const input: { status?: TicketStatus; priority?: TicketPriority } = {};
+    if (statusValue !== ticket.status) input.status = statusValue;
+    if (priorityValue !== ticket.priority) input.priority = priorityValue;
+    if (!input.status && !input.priority) {
+      setStatus('Nothing to save: the status and priority are as they were.');
+      return;
+    }
+    if (!start('save')) return;
+    const r = await update({ id: ticket.id, input });
+    done();
+    if (r.error) {
+      const problems = fieldProblems(r.error.graphQLErrors as readonly GraphQLErrorShape[]);
+      setErrors(problems);
+      const placed = ['status', 'priority'].filter((f) => problems.has(f));
+      if (placed.length) document.getElementById(`ticket-${placed[0]}`)?.focus();
+      else setProblem(`Not saved: ${errorText(r.error)}`);
+      return;
+    }
+    setErrors(new Map());
+    setDraft({});
+    const saved = r.data!.updateTicket;
+    setStatus(`Saved: status ${saved.status}, priority ${saved.priority}.`);
+    onSaved();
+  }
+
+  const err = (f: string) => (errors.has(f) ? fieldSentence(f === 'status' ? 'The status' : 'The priority', errors.get(f)!) : undefined);
+  return (
+    <section aria-labelledby="change-heading">
+      <h2 id="change-heading">Status and priority</h2>
+      <form className="editor" noValidate onSubmit={(e) => void save(e)}>
+        <div className="row">
+          <div className="field">
+            <label htmlFor="ticket-status">Status</label>
+            <select {...describedBy('ticket-status', err('status'))} value={statusValue} onChange={(e) => setDraft((d) => ({ ...d, status: e.target.value as TicketStatus }))}>
+              {STATUSES.map((s) => (
+                <option key={s}>{s}</option>
+              ))}
+            </select>
+            <FieldError id="ticket-status" error={err('status')} />
+          </div>
+          <div className="field">
+            <label htmlFor="ticket-priority">Priority</label>
+            <select
+              {...describedBy('ticket-priority', err('priority'))}
+              value={priorityValue}
+              onChange={(e) => setDraft((d) => ({ ...d, priority: e.target.value as TicketPriority }))}
+            >
+              {PRIORITIES.map((p) => (
+                <option key={p}>{p}</option>
+              ))}
+            </select>
+            <FieldError id="ticket-priority" error={err('priority')} />
+          </div>
+        </div>
+        <div className="actions">
+          <button type="submit" aria-disabled={busy !== null || undefined}>
+            {busy ? 'Saving…' : 'Save'}
+          </button>
+        </div>
+        <ActionOutcome problem={problem} status={status} />
+      </form>
+    </section>
   );
 }

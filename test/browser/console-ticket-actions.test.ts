@@ -1,0 +1,223 @@
+/**
+ * Acting from the console: deleting a rule from its editor (confirmed; Escape keeps it), and on
+ * a ticket's page an agent's reply and internal comment (an empty text refused at its field,
+ * nothing sent) and a status change whose rule's delivery then shows in the ticket's deliveries.
+ */
+import type { Page, Request } from 'playwright-core';
+import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { createRule, createTicket, createWebhook, getTicket, jsonHook } from '../support/fixtures.js';
+
+/** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
+const BROWSER_TEST_MS = 90_000;
+
+/** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
+type Dom = { document: { activeElement: { tagName: string; id: string; textContent: string | null } | null } };
+
+/** What has focus: its tag, its id and its text. */
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    const e = (globalThis as unknown as Dom).document.activeElement;
+    return { tag: e?.tagName.toLowerCase() ?? '', id: e?.id ?? '', text: e?.textContent?.trim() ?? '' };
+  });
+
+/** Holds the page's GraphQL requests of `operation` until `release` is called; counts them. */
+async function holdOperation(page: Page, operation: string) {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const seen: Request[] = [];
+  await page.route('**/graphql', async (route) => {
+    if (route.request().postData()?.includes(operation)) {
+      seen.push(route.request());
+      await held;
+    }
+    await route.fallback();
+  });
+  return { seen, release };
+}
+
+/** Every GraphQL operation the page sends, by name, from now on. */
+function sentOperations(page: Page): string[] {
+  const names: string[] = [];
+  page.on('request', (r) => {
+    if (!r.url().endsWith('/graphql') || r.method() !== 'POST') return;
+    const name = /(?:query|mutation|subscription)\s+(\w+)/.exec(r.postData() ?? '')?.[1];
+    if (name) names.push(name);
+  });
+  return names;
+}
+
+/** The text of the element(s) the control's aria-describedby names. */
+async function description(page: Page, label: string): Promise<string> {
+  const ids = (await page.getByLabel(label, { exact: true }).getAttribute('aria-describedby'))?.split(/\s+/) ?? [];
+  const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).textContent()));
+  return texts.join(' ');
+}
+
+const ruleNames = async (app: { ok: (q: string) => Promise<any> }) => ((await app.ok('{ rules { name } }')).rules as { name: string }[]).map((r) => r.name);
+
+test(
+  'deleting a rule: the confirmation says what happens; Escape deletes nothing and gives focus back; Confirm deletes it once and the list says so',
+  async ({ page, app, keys }) => {
+    const rule = (name: string, position: number) =>
+      createRule(app, { name, position, events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'x' }] });
+    await rule('Keep me', 1);
+    const doomed = await rule('Delete me', 2);
+
+    await signIn(page, app.url, keys.admin, `/rules/${doomed.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Rule: Delete me' }).waitFor();
+    const deleteButton = page.getByRole('button', { name: 'Delete rule' });
+    const confirmGroup = page.getByRole('group', { name: 'Delete this rule?' });
+
+    // Enter opens the confirmation on Confirm; it tells what stays and what goes
+    await deleteButton.focus();
+    await page.keyboard.press('Enter');
+    await confirmGroup.waitFor();
+    await expect.poll(async () => (await focused(page)).text).toBe('Confirm');
+    const said = (await confirmGroup.textContent())!;
+    expect(said).toContain('waiting timers are dropped');
+    expect(said).toContain('Deliveries it already made stay in the delivery log');
+    expect(said).toContain('will not run');
+    expect(await runAxe(page)).toEqual([]);
+
+    // Escape: closed, focus back on "Delete rule", nothing deleted; "Keep it" the same
+    await page.keyboard.press('Escape');
+    await confirmGroup.waitFor({ state: 'detached' });
+    await expect.poll(async () => (await focused(page)).text).toBe('Delete rule');
+    await deleteButton.click();
+    await confirmGroup.getByRole('button', { name: 'Keep it' }).click();
+    await confirmGroup.waitFor({ state: 'detached' });
+    await expect.poll(async () => (await focused(page)).text).toBe('Delete rule');
+    expect(await ruleNames(app)).toEqual(['Keep me', 'Delete me']);
+
+    // Enter three times on Confirm: one request ("Deleting…" meanwhile, focus kept), then the list, saying so
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await focused(page)).text).toBe('Confirm');
+    const del = await holdOperation(page, 'ConsoleDeleteRule');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await focused(page)).text).toBe('Deleting…');
+    await page.keyboard.press('Enter');
+    del.release();
+    await page.waitForURL((u) => u.pathname === '/rules');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'deleted' }).textContent()).toBe('Rule “Delete me” deleted.');
+    await page.unrouteAll({ behavior: 'wait' });
+    expect(del.seen).toHaveLength(1);
+    const list = page.getByRole('list', { name: 'Rules in order' });
+    await list.getByRole('link', { name: 'Keep me' }).waitFor();
+    await expect.poll(() => list.getByRole('link', { name: 'Delete me' }).count()).toBe(0);
+    expect(await ruleNames(app)).toEqual(['Keep me']);
+    expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'ticket page: an agent sends a reply and adds an internal comment, one request per press; an empty text is refused at its field and nothing is sent',
+  async ({ page, app, keys }) => {
+    const ticket = await createTicket(app, 'Printer on fire');
+    await signIn(page, app.url, keys.agent, `/tickets/${ticket}`);
+    await page.getByRole('heading', { level: 1, name: `#${ticket} Printer on fire` }).waitFor();
+    const sent = sentOperations(page);
+    const text = page.getByLabel('Reply', { exact: true });
+    const posts = page.getByRole('region', { name: 'Posts' }).getByRole('listitem');
+    // which one the client sees is said at the field
+    expect(await description(page, 'Reply')).toMatch(/requester sees it.*among staff/);
+
+    // empty, then blank: the message at the field, the field invalid and focused; nothing sent
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await expect.poll(() => text.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(page, 'Reply')).toContain('Write the reply first: the text must not be empty.');
+    expect((await focused(page)).id).toBe('post-text');
+    await text.fill('   ');
+    await page.getByRole('button', { name: 'Add internal comment' }).click();
+    await expect.poll(() => description(page, 'Reply')).toContain('Write the internal comment first: the text must not be empty.');
+    expect(await text.getAttribute('aria-invalid')).toBe('true');
+    expect(sent.filter((n) => n === 'ConsoleAddReply' || n === 'ConsoleAddComment')).toEqual([]);
+    expect((await getTicket(app, ticket)).posts).toEqual([]);
+    expect(await runAxe(page)).toEqual([]);
+
+    // a reply, the button double-clicked: one request, "Sending…" meanwhile; it shows as a reply
+    await text.fill('We are on our way.');
+    expect(await text.getAttribute('aria-invalid')).toBeNull();
+    const reply = await holdOperation(page, 'ConsoleAddReply');
+    await page.getByRole('button', { name: 'Send reply' }).dblclick();
+    const sending = page.getByRole('button', { name: 'Sending…' });
+    await expect.poll(() => sending.getAttribute('aria-disabled')).toBe('true');
+    reply.release();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Reply sent' }).textContent()).toBe('Reply sent: the client can see it.');
+    await page.unrouteAll({ behavior: 'wait' });
+    expect(reply.seen).toHaveLength(1);
+    await expect.poll(() => posts.count()).toBe(1);
+    expect(await posts.nth(0).textContent()).toMatch(/Agent · reply · .*We are on our way\./);
+    expect(await text.inputValue()).toBe('');
+
+    // an internal comment by Enter on its button
+    await text.fill('Fire brigade called.');
+    await page.getByRole('button', { name: 'Add internal comment' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'comment added' }).textContent()).toBe('Internal comment added: only staff can see it.');
+    await expect.poll(() => posts.count()).toBe(2);
+    expect(await posts.nth(1).textContent()).toMatch(/Agent · internal comment · .*Fire brigade called\./);
+
+    const stored = (await getTicket(app, ticket)).posts;
+    expect(stored.map((p) => ({ kind: p.kind, text: p.text, by: p.author?.email }))).toEqual([
+      { kind: 'REPLY', text: 'We are on our way.', by: 'agent@example.com' },
+      { kind: 'COMMENT', text: 'Fire brigade called.', by: 'agent@example.com' },
+    ]);
+    expect(sent.filter((n) => n === 'ConsoleAddReply' || n === 'ConsoleAddComment')).toEqual(['ConsoleAddReply', 'ConsoleAddComment']);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  "ticket page: an agent's status change fires the TICKET_UPDATED rule, whose delivery appears in the ticket's deliveries",
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, jsonHook('Resolved hook', `${receiver.url}/resolved`));
+    await createRule(app, {
+      name: 'Tell when resolved',
+      events: ['TICKET_UPDATED'],
+      conditions: [{ field: 'status', operator: 'CHANGED_TO', value: 'RESOLVED' }],
+      actions: [{ type: 'SEND_WEBHOOK', webhookId: hook }],
+    });
+    const ticket = await createTicket(app, 'Broken login');
+
+    await signIn(page, app.url, keys.agent, `/tickets/${ticket}`);
+    const deliveries = page.getByRole('region', { name: 'Deliveries' });
+    await deliveries.getByText('No deliveries for this ticket.').waitFor();
+    const status = page.getByLabel('Status', { exact: true });
+    const priority = page.getByLabel('Priority', { exact: true });
+    expect(await status.inputValue()).toBe('OPEN');
+    expect(await priority.inputValue()).toBe('NORMAL');
+
+    // Save with nothing changed sends nothing
+    const sent = sentOperations(page);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Nothing to save' }).waitFor();
+    expect(sent).not.toContain('ConsoleUpdateTicket');
+
+    // RESOLVED and HIGH: saved, one request, the page's facts follow; the rule's delivery is listed, then SUCCEEDED
+    await status.selectOption('RESOLVED');
+    await priority.selectOption('HIGH');
+    const save = await holdOperation(page, 'ConsoleUpdateTicket');
+    await page.getByRole('button', { name: 'Save' }).dblclick();
+    await expect.poll(() => page.getByRole('button', { name: 'Saving…' }).getAttribute('aria-disabled')).toBe('true');
+    save.release();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).textContent()).toBe('Saved: status RESOLVED, priority HIGH.');
+    await page.unrouteAll({ behavior: 'wait' });
+    expect(save.seen).toHaveLength(1);
+    const facts = page.locator('dl.facts');
+    await expect.poll(() => facts.textContent()).toMatch(/StatusRESOLVEDPriorityHIGH/);
+    expect(await getTicket(app, ticket)).toMatchObject({ status: 'RESOLVED', priority: 'HIGH' });
+
+    // an agent is not shown webhook definitions: the delivery is named by its URL's host
+    const listed = deliveries.getByRole('link', { name: new RegExp(`^${new URL(receiver.url).host.replace(/\./g, '\\.')}`) });
+    await listed.waitFor({ timeout: 20_000 });
+    await expect.poll(() => listed.textContent(), { timeout: 20_000 }).toContain('SUCCEEDED');
+    expect(receiver.requests.map((r) => r.url)).toEqual(['/resolved']);
+    expect(await deliveries.getByRole('link').count()).toBe(1);
+    expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
