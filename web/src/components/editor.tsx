@@ -7,7 +7,7 @@ import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { fieldProblems, type GraphQLErrorShape } from '../client';
-import { setFlash, takeFlash } from '../flash';
+import { setFlash, useFlash } from '../flash';
 import { fieldId } from './Field';
 import { Loading, NotFound, PageHeader, QueryError } from './ui';
 
@@ -47,8 +47,10 @@ export function useDefinitionEditor<Stored, Form>({
   const [loaded, setLoaded] = useState(id === null);
   const [errors, setErrors] = useState<Map<string, string>>(new Map());
   const [formError, setFormError] = useState<string | null>(null);
-  const [status, setStatus] = useState<string | null>(() => takeFlash());
+  const [status, setStatus] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  // the message carried from the last page ("Webhook created."), once the definition is shown
+  useFlash(setStatus, loaded);
 
   // the stored definition fills the form once
   useEffect(() => {
@@ -62,12 +64,16 @@ export function useDefinitionEditor<Stored, Form>({
   const err = (field: string) => errors.get(field);
 
   function refused(error: CombinedError) {
-    const problems = fieldProblems(error.graphQLErrors as readonly GraphQLErrorShape[]);
+    showProblems(fieldProblems(error.graphQLErrors as readonly GraphQLErrorShape[]), error.graphQLErrors[0]?.message ?? error.message);
+  }
+
+  /** Each problem next to the field it names (the rest, or `message` when none, in the form's alert); focus on the first field named. */
+  function showProblems(problems: Map<string, string>, message = '') {
     setErrors(problems);
     const fieldElement = (field: string) => document.getElementById(fid(field));
     const unplaced = [...problems.keys()].filter((f) => !fieldElement(f));
     setFormError(
-      [summary(problems.size), ...unplaced.map((f) => `${f}: ${problems.get(f)}`), problems.size ? null : (error.graphQLErrors[0]?.message ?? error.message)]
+      [summary(problems.size), ...unplaced.map((f) => `${f}: ${problems.get(f)}`), problems.size ? null : message]
         .filter(Boolean)
         .join(' '),
     );
@@ -86,9 +92,22 @@ export function useDefinitionEditor<Stored, Form>({
       create,
       createdId,
       update,
-    }: { create: () => Promise<SaveResult<Created>>; createdId: (data: Created) => string; update: (id: string) => Promise<SaveResult<Updated>> },
+      check,
+    }: {
+      create: () => Promise<SaveResult<Created>>;
+      createdId: (data: Created) => string;
+      update: (id: string) => Promise<SaveResult<Updated>>;
+      /** problems found before sending (a value the API's types cannot carry), by field */
+      check?: () => Map<string, string>;
+    },
   ): Promise<Updated | null> {
     e.preventDefault();
+    const local = check?.();
+    if (local?.size) {
+      setStatus(null);
+      showProblems(local);
+      return null;
+    }
     setSaving(true);
     setStatus(null);
     setFormError(null);

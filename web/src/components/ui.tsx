@@ -1,5 +1,5 @@
 /** Small shared pieces: page titles, loading and error states, action outcomes, tables, dates, status text. */
-import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { Link } from 'wouter';
 import type { LiveFeedState } from '../client';
@@ -116,12 +116,15 @@ export function Confirmation({
   busy,
   busyLabel,
   keepLabel = 'Keep it',
+  danger = true,
   onConfirm,
   onKeep,
 }: {
   question: string;
-  detail: string;
+  detail?: string;
   busy: boolean;
+  /** Confirm looks dangerous (deleting, cancelling); false for an action that loses nothing */
+  danger?: boolean;
   busyLabel: string;
   keepLabel?: string;
   onConfirm: () => void;
@@ -134,11 +137,11 @@ export function Confirmation({
     onKeep();
   }
   return (
-    <span role="group" aria-label={question} aria-describedby={detailId} className="confirm" onKeyDown={onKeyDown}>
+    <span role="group" aria-label={question} aria-describedby={detail ? detailId : undefined} className="confirm" onKeyDown={onKeyDown}>
       <span>
-        {question} <span id={detailId}>{detail}</span>
+        {question} {detail ? <span id={detailId}>{detail}</span> : null}
       </span>
-      <button type="button" className="danger" onClick={onConfirm} aria-disabled={busy || undefined} autoFocus>
+      <button type="button" className={danger ? 'danger' : undefined} onClick={onConfirm} aria-disabled={busy || undefined} autoFocus>
         {busy ? busyLabel : 'Confirm'}
       </button>
       <button type="button" className="secondary" onClick={onKeep} aria-disabled={busy || undefined}>
@@ -146,6 +149,75 @@ export function Confirmation({
       </button>
     </span>
   );
+}
+
+/**
+ * A button `label` whose action is confirmed in place (Confirmation): "Confirm" takes focus;
+ * Escape or "Keep it" closes it and focus goes back to the button. `onConfirm` runs once per
+ * press ("busyLabel" while it runs); it answers 'trigger' to have focus back on the button (a
+ * refusal), 'done' when it has put focus where the outcome is (or left the page).
+ */
+export function ConfirmAction({
+  label,
+  question,
+  detail,
+  busyLabel,
+  onConfirm,
+  danger = true,
+}: {
+  label: string;
+  question: string;
+  detail?: string;
+  busyLabel: string;
+  onConfirm: () => Promise<'trigger' | 'done'>;
+  danger?: boolean;
+}) {
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  // a second press before the next render is seen here, not in `busy`
+  const running = useRef(false);
+  const trigger = useRef<HTMLButtonElement>(null);
+  const [focusTrigger, setFocusTrigger] = useState(false);
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
+  useEffect(() => {
+    if (focusTrigger && trigger.current) {
+      trigger.current.focus();
+      setFocusTrigger(false);
+    }
+  });
+
+  async function confirm() {
+    if (running.current) return;
+    running.current = true;
+    setBusy(true);
+    const next = await onConfirm();
+    running.current = false;
+    if (!mounted.current) return;
+    setBusy(false);
+    setConfirming(false);
+    if (next === 'trigger') setFocusTrigger(true);
+  }
+
+  function keep() {
+    if (running.current) return;
+    setConfirming(false);
+    setFocusTrigger(true);
+  }
+
+  if (!confirming) {
+    return (
+      <button type="button" className="secondary" ref={trigger} onClick={() => setConfirming(true)}>
+        {label}
+      </button>
+    );
+  }
+  return <Confirmation question={question} detail={detail} busy={busy} busyLabel={busyLabel} danger={danger} onConfirm={() => void confirm()} onKeep={keep} />;
 }
 
 /** A table with a caption for assistive technology only and a header cell per column; the rows are the children. */

@@ -10,7 +10,7 @@ import { graphql } from '../gql';
 import { ActionOutcome, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, headerValue, prettyBody } from '../components/ui';
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
-import { setFlash, takeFlash } from '../flash';
+import { setFlash, useFlash } from '../flash';
 import { useLiveFeed } from '../client';
 
 const DeliveryQuery = graphql(`
@@ -111,19 +111,10 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   const [busy, setBusy] = useState<'redeliver' | 'cancel' | null>(null);
   // where focus goes once the page shows the action's outcome
   const [focusNext, setFocusNext] = useState<'cancel-button' | 'status' | null>(null);
-  // the message carried from the last page (Redeliver's): put into the status region after that region is on the page, so that it is announced
-  const [flash, setPendingFlash] = useState(takeFlash);
   const loaded = !!data?.delivery;
+  // the message carried from the last page (Redeliver's), into the status region once the delivery is shown
+  useFlash(setStatus, loaded);
   const [answered, setAnswered] = useState<string | null>(null);
-
-  useEffect(() => {
-    if (!loaded || !flash) return;
-    const timer = setTimeout(() => {
-      setStatus(flash);
-      setPendingFlash(null);
-    }, 100);
-    return () => clearTimeout(timer);
-  }, [loaded, flash]);
 
   useEffect(() => {
     if (focusNext === 'cancel-button' && cancelButton.current) {

@@ -3,7 +3,7 @@
  * come from ruleFields, and actions (SEND_WEBHOOK with its webhook and "Await response").
  * A saved rule can be deleted (confirmed), after which the list opens, saying so.
  */
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { useLocation } from 'wouter';
 import { graphql } from '../gql';
@@ -12,7 +12,7 @@ import { Field, FieldError, InputField, describedBy } from '../components/Field'
 import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { NO_VALUE_OPERATORS, formOf, ruleInput, type RuleActionRow, type RuleForm } from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
-import { Confirmation } from '../components/ui';
+import { ConfirmAction } from '../components/ui';
 import { setFlash } from '../flash';
 
 const RuleQuery = graphql(`
@@ -152,44 +152,20 @@ export function RuleEditor({ id }: { id: string | null }) {
   const editor = useDefinitionEditor({ noun: 'rule', id, stored: rule, empty: EMPTY, formOf, summary: saveSummary });
   const { form, setForm, set, fid, err, formError, status, saving } = editor;
 
-  // Delete rule: confirmed; one request however often Confirm is pressed (the ref sees a second press before a render does)
-  const [confirmingDelete, setConfirmingDelete] = useState(false);
-  const [deleting, setDeleting] = useState(false);
-  const deletingNow = useRef(false);
+  // Delete rule (ConfirmAction: confirmed, one request per press)
   const [deleteProblem, setDeleteProblem] = useState<string | null>(null);
-  const deleteButton = useRef<HTMLButtonElement>(null);
-  const [focusDelete, setFocusDelete] = useState(false);
-  useEffect(() => {
-    if (focusDelete && deleteButton.current) {
-      deleteButton.current.focus();
-      setFocusDelete(false);
-    }
-  });
-
-  async function deleteRule() {
-    if (!id || deletingNow.current) return;
-    deletingNow.current = true;
-    setDeleting(true);
+  async function deleteRule(): Promise<'trigger' | 'done'> {
+    if (!id) return 'trigger';
     setDeleteProblem(null);
     // the lists and the rule read before are stale now (the answer, a Boolean, names no type)
     const r = await remove({ id }, { additionalTypenames: ['Rule'] });
-    deletingNow.current = false;
-    setDeleting(false);
     if (r.error) {
-      setConfirmingDelete(false);
-      setFocusDelete(true);
       setDeleteProblem(`The rule was not deleted: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
-      return;
+      return 'trigger';
     }
     setFlash(`Rule “${rule?.name ?? form.name}” deleted.`);
     navigate('/rules');
-  }
-
-  /** Keep it, or Escape in the confirmation: back to "Delete rule". */
-  function keepRule() {
-    if (deletingNow.current) return;
-    setConfirmingDelete(false);
-    setFocusDelete(true);
+    return 'done';
   }
 
   const ruleFields = fields.data?.ruleFields ?? null;
@@ -506,22 +482,7 @@ export function RuleEditor({ id }: { id: string | null }) {
           <button type="submit" disabled={saving}>
             Save
           </button>
-          {id ? (
-            confirmingDelete ? (
-              <Confirmation
-                question="Delete this rule?"
-                detail={DELETE_RULE_DETAIL}
-                busy={deleting}
-                busyLabel="Deleting…"
-                onConfirm={deleteRule}
-                onKeep={keepRule}
-              />
-            ) : (
-              <button type="button" className="secondary" ref={deleteButton} onClick={() => setConfirmingDelete(true)}>
-                Delete rule
-              </button>
-            )
-          ) : null}
+          {id ? <ConfirmAction label="Delete rule" question="Delete this rule?" detail={DELETE_RULE_DETAIL} busyLabel="Deleting…" onConfirm={deleteRule} /> : null}
         </div>
         {deleteProblem ? (
           <p role="alert" className="error">

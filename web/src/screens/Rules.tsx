@@ -5,7 +5,7 @@ import { Link } from 'wouter';
 import { graphql } from '../gql';
 import { ActionOutcome, ListHeader, Loading, QueryError } from '../components/ui';
 import { formOf, ruleInput } from '../rules';
-import { takeFlash } from '../flash';
+import { useFlash } from '../flash';
 
 export const RulesQuery = graphql(`
   query ConsoleRules {
@@ -44,16 +44,8 @@ export function Rules() {
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const rules = data?.rules ?? [];
-  // the message carried from the last page (a rule deleted): put into the status region once that region is on the page, so that it is announced
-  const [flash, setPendingFlash] = useState(takeFlash);
-  useEffect(() => {
-    if (!flash) return;
-    const timer = setTimeout(() => {
-      setStatus(flash);
-      setPendingFlash(null);
-    }, 100);
-    return () => clearTimeout(timer);
-  }, [flash]);
+  // the message carried from the last page (a rule deleted)
+  useFlash(setStatus);
 
   /**
    * The control a move or a switch was used with gets focus back once the write is done (it

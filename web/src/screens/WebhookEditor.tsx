@@ -5,10 +5,21 @@
  */
 import { useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
-import { Link } from 'wouter';
+import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
-import type { AuthType, BodyFormat, ConsoleWebhookQuery, HttpMethod, MappingTarget, WebhookInput } from '../gql/graphql';
-import { DeliveryStatusBadge } from '../components/ui';
+import type {
+  AuthType,
+  BodyFormat,
+  ConditionOperator,
+  ConsoleWebhookQuery,
+  DeliveryOrdering,
+  HttpMethod,
+  MappingTarget,
+  SuccessFailureAction,
+  WebhookInput,
+} from '../gql/graphql';
+import { ConfirmAction, DateTime, DeliveryStatusBadge } from '../components/ui';
+import { setFlash } from '../flash';
 import { Field, InputField, SelectField, describedBy } from '../components/Field';
 import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { TagCatalogue, tagSnippet, type Tag } from '../components/TagCatalogue';
@@ -39,6 +50,25 @@ const WebhookQuery = graphql(`
       }
       successComment
       enabled
+      signing {
+        enabled
+        secretSet
+        previousSecretValidUntil
+      }
+      successRule {
+        statuses
+        path
+        operator
+        value
+        onFailure
+      }
+      ordering
+      maxConcurrency
+      rateLimitPerSecond
+      health {
+        disabledReason
+        disabledAt
+      }
     }
   }
 `);
@@ -79,7 +109,55 @@ const UpdateWebhook = graphql(`
         value
         secret
       }
+      enabled
+      signing {
+        enabled
+        secretSet
+        previousSecretValidUntil
+      }
+      successRule {
+        statuses
+        path
+        operator
+        value
+        onFailure
+      }
+      ordering
+      maxConcurrency
+      rateLimitPerSecond
+      health {
+        disabledReason
+        disabledAt
+      }
     }
+  }
+`);
+
+const RotateSigningSecret = graphql(`
+  mutation ConsoleRotateSigningSecret($webhookId: ID!) {
+    rotateSigningSecret(webhookId: $webhookId) {
+      secret
+      previousSecretValidUntil
+    }
+  }
+`);
+
+const EnableWebhook = graphql(`
+  mutation ConsoleEnableWebhook($id: ID!) {
+    enableWebhook(id: $id) {
+      id
+      enabled
+      health {
+        disabledReason
+        disabledAt
+      }
+    }
+  }
+`);
+
+const DeleteWebhook = graphql(`
+  mutation ConsoleDeleteWebhook($id: ID!) {
+    deleteWebhook(id: $id)
   }
 `);
 
@@ -153,6 +231,20 @@ interface Form {
   responseMappings: MappingRow[];
   successComment: string;
   enabled: boolean;
+  /** the delivery policy; the numbers as typed (checked before sending) */
+  signing: boolean;
+  statuses: string;
+  successPath: string;
+  successOperator: ConditionOperator | '';
+  successValue: string;
+  onFailure: SuccessFailureAction;
+  ordering: DeliveryOrdering;
+  maxConcurrency: string;
+  rateLimit: string;
+  /** stored state shown with the form, not sent: a signing secret exists; why the system switched the webhook off */
+  signingSecretSet: boolean;
+  disabledReason: string | null;
+  disabledAt: string | null;
 }
 
 const EMPTY: Form = {
@@ -170,7 +262,62 @@ const EMPTY: Form = {
   responseMappings: [],
   successComment: '',
   enabled: true,
+  signing: false,
+  statuses: '200-399',
+  successPath: '',
+  successOperator: '',
+  successValue: '',
+  onFailure: 'RETRY',
+  ordering: 'NONE',
+  maxConcurrency: '10',
+  rateLimit: '',
+  signingSecretSet: false,
+  disabledReason: null,
+  disabledAt: null,
 };
+
+/** The operators a success rule's response check may use (the server's CHECK_OPERATORS), and whether each compares with a value. */
+const CHECK_OPERATORS: readonly [ConditionOperator, string, boolean][] = [
+  ['EQUALS', 'equals', true],
+  ['NOT_EQUALS', 'does not equal', true],
+  ['CONTAINS', 'contains', true],
+  ['NOT_CONTAINS', 'does not contain', true],
+  ['IS_EMPTY', 'is empty', false],
+  ['IS_NOT_EMPTY', 'is not empty', false],
+  ['GREATER_THAN', 'is greater than', true],
+  ['LESS_THAN', 'is less than', true],
+];
+const ORDERING_TEXT: Record<DeliveryOrdering, string> = { NONE: 'Independent', PER_TICKET: 'One at a time per ticket' };
+const ON_FAILURE_TEXT: Record<SuccessFailureAction, string> = { RETRY: 'Retry', FAIL: 'Fail' };
+const WHOLE = /^[0-9]+$/;
+const DECIMAL = /^(?:[0-9]+\.?[0-9]*|\.[0-9]+)$/;
+
+/** The policy fields as the form shows them, from the stored webhook (or a save's answer). */
+type PolicySource = Pick<NonNullable<ConsoleWebhookQuery['webhook']>, 'signing' | 'successRule' | 'ordering' | 'maxConcurrency' | 'rateLimitPerSecond' | 'health'>;
+function policyOf(w: PolicySource) {
+  return {
+    signing: w.signing.enabled,
+    statuses: w.successRule.statuses,
+    successPath: w.successRule.path ?? '',
+    successOperator: w.successRule.operator ?? '',
+    successValue: w.successRule.value ?? '',
+    onFailure: w.successRule.onFailure,
+    ordering: w.ordering,
+    maxConcurrency: String(w.maxConcurrency),
+    rateLimit: w.rateLimitPerSecond === null || w.rateLimitPerSecond === undefined ? '' : String(w.rateLimitPerSecond),
+    signingSecretSet: w.signing.secretSet,
+    disabledReason: w.health.disabledReason ?? null,
+    disabledAt: w.health.disabledAt ?? null,
+  } satisfies Partial<Form>;
+}
+
+/** What the API's types cannot carry, found before sending: the numbers typed. */
+function policyProblems(f: Form): Map<string, string> {
+  const problems = new Map<string, string>();
+  if (!WHOLE.test(f.maxConcurrency.trim())) problems.set('maxConcurrency', 'must be a whole number from 1 to 1000');
+  if (f.rateLimit.trim() && !DECIMAL.test(f.rateLimit.trim())) problems.set('rateLimitPerSecond', 'must be a number of attempts per second (empty: no limit)');
+  return problems;
+}
 
 const AUTH_TEXT: Record<AuthType, string> = { NONE: 'None', BASIC: 'Basic', BEARER: 'Bearer token' };
 const METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -196,12 +343,25 @@ function toInput(f: Form): WebhookInput {
     responseMappings: f.responseMappings.map((m) => ({ path: m.path, target: m.target, field: m.field })),
     successComment: f.successComment,
     enabled: f.enabled,
+    signing: f.signing,
+    successRule: {
+      statuses: f.statuses,
+      path: f.successPath.trim() ? f.successPath : null,
+      operator: f.successOperator || null,
+      value: f.successOperator && CHECK_OPERATORS.find(([op]) => op === f.successOperator)?.[2] ? f.successValue : null,
+      onFailure: f.onFailure,
+    },
+    ordering: f.ordering,
+    // checked by policyProblems before a save; the preview sends what parses
+    maxConcurrency: WHOLE.test(f.maxConcurrency.trim()) ? Number(f.maxConcurrency.trim()) : null,
+    rateLimitPerSecond: f.rateLimit.trim() && DECIMAL.test(f.rateLimit.trim()) ? Number(f.rateLimit.trim()) : null,
   };
 }
 
 /** The definition for the preview: without its secrets (a preview redacts them; they are sent only by Save). */
 function previewInput(f: Form): WebhookInput {
-  const input = toInput(f);
+  // the delivery policy does not change the request: left out (a half-typed one is no preview error)
+  const { signing: _signing, successRule: _rule, ordering: _ordering, maxConcurrency: _mc, rateLimitPerSecond: _rate, ...input } = toInput(f);
   return {
     ...input,
     headers: input.headers?.map((h) => (h.secret ? { ...h, value: '' } : h)),
@@ -226,6 +386,7 @@ function formOf(webhook: NonNullable<ConsoleWebhookQuery['webhook']>): Form {
     responseMappings: webhook.responseMappings.map((m) => ({ path: m.path, target: m.target, field: m.field })),
     successComment: webhook.successComment,
     enabled: webhook.enabled,
+    ...policyOf(webhook),
   };
 }
 
@@ -238,6 +399,10 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const [, create] = useMutation(CreateWebhook);
   const [, update] = useMutation(UpdateWebhook);
   const [, test] = useMutation(TestWebhook);
+  const [, rotate] = useMutation(RotateSigningSecret);
+  const [, enable] = useMutation(EnableWebhook);
+  const [, remove] = useMutation(DeleteWebhook);
+  const [, navigate] = useLocation();
 
   const webhook = stored.data?.webhook;
   const editor = useDefinitionEditor({ noun: 'webhook', id, stored: webhook, empty: EMPTY, formOf, summary: saveSummary });
@@ -251,6 +416,22 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const ticketId = TICKET_NUMBER.test(ticketText.trim()) ? ticketText.trim() : '';
   const [preview, setPreview] = useState<{ request?: Preview; ticket?: { id: string; title: string } | null; error?: string; loading: boolean }>({
     loading: false,
+  });
+
+  // the signing secret of a rotation on this page: shown this once, gone with the page
+  const [newSecret, setNewSecret] = useState<{ secret: string; previousSecretValidUntil: string | null } | null>(null);
+  const [signingStatus, setSigningStatus] = useState<string | null>(null);
+  const [signingProblem, setSigningProblem] = useState<string | null>(null);
+  const secretField = useRef<HTMLInputElement>(null);
+  const [focusSecret, setFocusSecret] = useState(false);
+  const [enabling, setEnabling] = useState(false);
+  const [deleteProblem, setDeleteProblem] = useState<string | null>(null);
+  useEffect(() => {
+    if (focusSecret && secretField.current) {
+      secretField.current.focus();
+      secretField.current.select();
+      setFocusSecret(false);
+    }
   });
 
   const lastTemplate = useRef<{ key: TemplateKey; el: HTMLInputElement | HTMLTextAreaElement } | null>(null);
@@ -369,11 +550,15 @@ export function WebhookEditor({ id }: { id: string | null }) {
       create: () => create({ input }),
       createdId: (data) => data.createWebhook.id,
       update: (id) => update({ id, input }),
+      check: () => policyProblems(form),
     });
     if (!saved) return;
-    // the secrets are stored now: their fields empty again, "stored" where the server keeps one
+    // the secrets are stored now: their fields empty again, "stored" where the server keeps one;
+    // the policy as stored (an empty status list is the default's)
     setForm((f) => ({
       ...f,
+      ...policyOf(saved.updateWebhook),
+      enabled: saved.updateWebhook.enabled,
       secret: '',
       secretSet: saved.updateWebhook.auth.secretSet,
       storedAuthType: saved.updateWebhook.auth.type,
@@ -400,6 +585,68 @@ export function WebhookEditor({ id }: { id: string | null }) {
     setStatus('Test delivery queued.');
   }
 
+  /** Rotate signing secret, confirmed: the new secret shown once, in focus to be copied. */
+  async function rotateSecret(): Promise<'trigger' | 'done'> {
+    if (!id) return 'trigger';
+    setSigningProblem(null);
+    setSigningStatus(null);
+    const r = await rotate({ webhookId: id });
+    if (r.error) {
+      setSigningProblem(`The secret was not rotated: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
+      return 'trigger';
+    }
+    setNewSecret(r.data!.rotateSigningSecret);
+    setForm((f) => ({ ...f, signingSecretSet: true }));
+    setSigningStatus('A new signing secret was created. Copy it now: it will not be shown again.');
+    setFocusSecret(true);
+    return 'done';
+  }
+
+  async function copySecret() {
+    if (!newSecret) return;
+    try {
+      await navigator.clipboard.writeText(newSecret.secret);
+      setSigningStatus('The signing secret was copied.');
+    } catch {
+      // no clipboard access: the secret is selected, for the keyboard's copy
+      secretField.current?.focus();
+      secretField.current?.select();
+      setSigningStatus('The secret could not be copied: it is selected, copy it with the keyboard.');
+    }
+  }
+
+  /** Enable webhook: switched back on, its breaker closed; focus goes to "Enabled", now checked. */
+  async function enableHook() {
+    if (!id || enabling) return;
+    setEnabling(true);
+    setFormError(null);
+    setStatus(null);
+    const r = await enable({ id });
+    setEnabling(false);
+    if (r.error) {
+      setFormError(`The webhook was not enabled: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
+      return;
+    }
+    const w = r.data!.enableWebhook;
+    setForm((f) => ({ ...f, enabled: w.enabled, disabledReason: w.health.disabledReason ?? null, disabledAt: w.health.disabledAt ?? null }));
+    setStatus('Webhook enabled: it gets deliveries again.');
+    setTimeout(() => document.getElementById(fid('enabled'))?.focus(), 0);
+  }
+
+  /** Delete webhook, confirmed: back to the list, which says so; a refusal (rules send it) stays here as an alert. */
+  async function deleteHook(): Promise<'trigger' | 'done'> {
+    if (!id) return 'trigger';
+    setDeleteProblem(null);
+    const r = await remove({ id }, { additionalTypenames: ['Webhook'] });
+    if (r.error) {
+      setDeleteProblem(`The webhook was not deleted: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
+      return 'trigger';
+    }
+    setFlash(`Webhook “${webhook?.name ?? form.name}” deleted.`);
+    navigate('/webhooks');
+    return 'done';
+  }
+
   const unavailable = editor.unavailable(stored);
   if (unavailable) return unavailable;
 
@@ -412,6 +659,23 @@ export function WebhookEditor({ id }: { id: string | null }) {
       <EditorHeader noun="webhook" id={id} name={webhook?.name} error={stored.error ?? support.error} />
       <div className="editor-layout">
         <EditorForm noun="webhook" error={formError} onSubmit={save}>
+          {form.disabledReason ? (
+            <div className="switched-off">
+              <p id="webhook-switched-off">
+                <strong>Switched off by deskhooks</strong>
+                {form.disabledAt ? (
+                  <>
+                    {' '}
+                    on <DateTime value={form.disabledAt} />
+                  </>
+                ) : null}
+                : <bdi>{form.disabledReason}</bdi>. It gets no deliveries until it is enabled.
+              </p>
+              <button type="button" onClick={enableHook} aria-describedby="webhook-switched-off" aria-disabled={enabling || undefined}>
+                {enabling ? 'Enabling…' : 'Enable webhook'}
+              </button>
+            </div>
+          ) : null}
           <InputField id={fid('name')} label="Name" error={err('name')} value={form.name} onChange={(e) => set('name', e.target.value)} required />
           <div className="row">
             <SelectField id={fid('method')} label="Method" error={err('method')} value={form.method} options={METHODS} onChange={(m) => set('method', m)} />
@@ -600,6 +864,203 @@ export function WebhookEditor({ id }: { id: string | null }) {
             </button>
           </fieldset>
 
+          <fieldset>
+            <legend>Delivery policy</legend>
+            <div className="row">
+              <InputField
+                id={fid('maxConcurrency')}
+                label="Max concurrency"
+                error={err('maxConcurrency')}
+                hint={
+                  <span id={`${fid('maxConcurrency')}-hint`} className="hint">
+                    Attempts in flight at once, 1–1000 (default 10).
+                  </span>
+                }
+                alsoDescribedBy={`${fid('maxConcurrency')}-hint`}
+                type="text"
+                inputMode="numeric"
+                autoComplete="off"
+                value={form.maxConcurrency}
+                onChange={(e) => set('maxConcurrency', e.target.value)}
+              />
+              <InputField
+                id={fid('rateLimitPerSecond')}
+                label="Rate limit per second"
+                error={err('rateLimitPerSecond')}
+                hint={
+                  <span id={`${fid('rateLimitPerSecond')}-hint`} className="hint">
+                    Attempts started per second at most; empty for no limit.
+                  </span>
+                }
+                alsoDescribedBy={`${fid('rateLimitPerSecond')}-hint`}
+                type="text"
+                inputMode="decimal"
+                autoComplete="off"
+                value={form.rateLimit}
+                onChange={(e) => set('rateLimit', e.target.value)}
+              />
+              <Field id={fid('ordering')} label="Ordering" error={err('ordering')}>
+                <select {...describedBy(fid('ordering'), err('ordering'))} value={form.ordering} onChange={(e) => set('ordering', e.target.value as DeliveryOrdering)}>
+                  {(Object.keys(ORDERING_TEXT) as DeliveryOrdering[]).map((o) => (
+                    <option key={o} value={o}>
+                      {ORDERING_TEXT[o]}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+            </div>
+            <fieldset>
+              <legend>Success rule</legend>
+              <InputField
+                id={fid('successRule.statuses')}
+                label="Success statuses"
+                error={err('successRule.statuses')}
+                hint={
+                  <span id={`${fid('successRule.statuses')}-hint`} className="hint">
+                    Status codes and ranges, comma-separated, e.g. 200-299,304.
+                  </span>
+                }
+                alsoDescribedBy={`${fid('successRule.statuses')}-hint`}
+                autoComplete="off"
+                spellCheck={false}
+                value={form.statuses}
+                onChange={(e) => set('statuses', e.target.value)}
+              />
+              <div className="row">
+                <InputField
+                  id={fid('successRule.path')}
+                  label="Response path"
+                  error={err('successRule.path')}
+                  grow
+                  hint={
+                    <span id={`${fid('successRule.path')}-hint`} className="hint">
+                      Optional: a value of the response to check, e.g. data.status.
+                    </span>
+                  }
+                  alsoDescribedBy={`${fid('successRule.path')}-hint`}
+                  autoComplete="off"
+                  spellCheck={false}
+                  value={form.successPath}
+                  onChange={(e) => set('successPath', e.target.value)}
+                />
+                <Field id={fid('successRule.operator')} label="Operator" error={err('successRule.operator')}>
+                  <select
+                    {...describedBy(fid('successRule.operator'), err('successRule.operator'))}
+                    value={form.successOperator}
+                    onChange={(e) => set('successOperator', e.target.value as ConditionOperator | '')}
+                  >
+                    <option value="">No check</option>
+                    {CHECK_OPERATORS.map(([op, text]) => (
+                      <option key={op} value={op}>
+                        {text}
+                      </option>
+                    ))}
+                  </select>
+                </Field>
+                {CHECK_OPERATORS.find(([op]) => op === form.successOperator)?.[2] ? (
+                  <InputField
+                    id={fid('successRule.value')}
+                    label="Value"
+                    error={err('successRule.value')}
+                    autoComplete="off"
+                    value={form.successValue}
+                    onChange={(e) => set('successValue', e.target.value)}
+                  />
+                ) : null}
+              </div>
+              <Field id={fid('successRule.onFailure')} label="On failure" error={err('successRule.onFailure')}>
+                <select
+                  {...describedBy(fid('successRule.onFailure'), err('successRule.onFailure'), `${fid('successRule.onFailure')}-hint`)}
+                  value={form.onFailure}
+                  onChange={(e) => set('onFailure', e.target.value as SuccessFailureAction)}
+                >
+                  {(Object.keys(ON_FAILURE_TEXT) as SuccessFailureAction[]).map((a) => (
+                    <option key={a} value={a}>
+                      {ON_FAILURE_TEXT[a]}
+                    </option>
+                  ))}
+                </select>
+                <span id={`${fid('successRule.onFailure')}-hint`} className="hint">
+                  What an answer outside the rule does: retry it like a 5xx, or fail the delivery at once.
+                </span>
+              </Field>
+            </fieldset>
+            <fieldset>
+              <legend>Signing</legend>
+              <div className="field check">
+                <input
+                  id={fid('signing')}
+                  type="checkbox"
+                  checked={form.signing}
+                  onChange={(e) => set('signing', e.target.checked)}
+                  aria-describedby="signing-secret-state"
+                />
+                <label htmlFor={fid('signing')}>Sign requests</label>
+              </div>
+              <p id="signing-secret-state" className="hint">
+                {form.signingSecretSet
+                  ? 'Secret set: requests are signed (Standard Webhooks) while “Sign requests” is on.'
+                  : id
+                    ? 'No secret yet: requests are signed once “Rotate signing secret” has created one.'
+                    : 'No secret yet: save the webhook, then create one with “Rotate signing secret”.'}
+              </p>
+              {id ? (
+                <ConfirmAction
+                  label="Rotate signing secret"
+                  question={form.signingSecretSet ? 'Create a new signing secret?' : 'Create a signing secret?'}
+                  detail={form.signingSecretSet ? 'The current one keeps signing, as a second signature, for 24 hours.' : undefined}
+                  busyLabel="Rotating…"
+                  onConfirm={rotateSecret}
+                  danger={false}
+                />
+              ) : null}
+              {signingProblem ? (
+                <p role="alert" className="error">
+                  {signingProblem}
+                </p>
+              ) : null}
+              {/* always in the page, never hidden: a message put into it later is announced */}
+              <div role="status">{signingStatus ? <p className="status">{signingStatus}</p> : null}</div>
+              {newSecret ? (
+                <div className="secret-once">
+                  <div className="row">
+                    <Field
+                      id="signing-secret-new"
+                      label="New signing secret"
+                      grow
+                      hint={
+                        <span id="signing-secret-new-note" className="hint">
+                          Shown this once: it will not be shown again.{' '}
+                          {newSecret.previousSecretValidUntil ? (
+                            <>
+                              The previous secret keeps signing too until <DateTime value={newSecret.previousSecretValidUntil} />.
+                            </>
+                          ) : (
+                            'There was no previous secret.'
+                          )}
+                        </span>
+                      }
+                    >
+                      <input
+                        id="signing-secret-new"
+                        ref={secretField}
+                        type="text"
+                        readOnly
+                        spellCheck={false}
+                        autoComplete="off"
+                        value={newSecret.secret}
+                        aria-describedby="signing-secret-new-note"
+                      />
+                    </Field>
+                    <button type="button" className="secondary" onClick={copySecret}>
+                      Copy
+                    </button>
+                  </div>
+                </div>
+              ) : null}
+            </fieldset>
+          </fieldset>
+
           <Field
             id={fid('successComment')}
             label="Success comment"
@@ -641,7 +1102,21 @@ export function WebhookEditor({ id }: { id: string | null }) {
                 Save the webhook first to send a test.
               </span>
             )}
+            {id ? (
+              <ConfirmAction
+                label="Delete webhook"
+                question="Delete this webhook?"
+                detail="Its open deliveries are cancelled; the deliveries already made stay in the log."
+                busyLabel="Deleting…"
+                onConfirm={deleteHook}
+              />
+            ) : null}
           </div>
+          {deleteProblem ? (
+            <p role="alert" className="error">
+              {deleteProblem}
+            </p>
+          ) : null}
           <div role="status" className="status">
             {status}
             {testDelivery ? (

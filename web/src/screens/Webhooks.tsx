@@ -1,7 +1,9 @@
+import { useState } from 'react';
 import { useQuery } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
-import { ListHeader, Loading, QueryError, Sparkline, Table } from '../components/ui';
+import { useFlash } from '../flash';
+import { ActionOutcome, ListHeader, Loading, QueryError, Sparkline, Table } from '../components/ui';
 
 const WebhooksQuery = graphql(`
   query ConsoleWebhooks {
@@ -45,9 +47,13 @@ function recentText(attempts: number, failureRate: number): string {
 
 export function Webhooks() {
   const [{ data, fetching, error }] = useQuery({ query: WebhooksQuery });
+  const [status, setStatus] = useState<string | null>(null);
+  // the message carried from the last page (a webhook deleted)
+  useFlash(setStatus);
   return (
     <>
       <ListHeader title="Webhooks" newHref="/webhooks/new" newLabel="New webhook" />
+      <ActionOutcome problem={null} status={status} />
       <QueryError error={error} />
       {fetching && !data ? <Loading what="webhooks" /> : null}
       {data && data.webhooks.length === 0 ? <p>No webhooks yet. Create one with “New webhook”.</p> : null}
@@ -69,15 +75,20 @@ export function Webhooks() {
                       {w.method} {w.url}
                     </code>
                   </td>
-                  <td>{w.enabled ? 'Enabled' : 'Disabled'}</td>
+                  <td>
+                    {w.enabled ? (
+                      'Enabled'
+                    ) : w.health.disabledReason ? (
+                      <>
+                        Disabled by deskhooks: <bdi>{w.health.disabledReason}</bdi>
+                      </>
+                    ) : (
+                      'Disabled'
+                    )}
+                  </td>
                   <td>
                     {BREAKER_TEXT[w.health.breaker]}
                     <span className="muted"> · {recentText(w.health.recentAttempts, w.health.recentFailureRate)}</span>
-                    {w.health.disabledReason ? (
-                      <div className="muted">
-                        Disabled: <bdi>{w.health.disabledReason}</bdi>
-                      </div>
-                    ) : null}
                   </td>
                   <td>
                     <Sparkline buckets={s.buckets} label={`Last 24 hours: ${s.succeeded} succeeded, ${s.failed} failed, ${rate}`} />

@@ -1,0 +1,257 @@
+/**
+ * The webhook editor's delivery policy, signing secret, re-enable and delete in the browser:
+ * the policy saved with the definition (and a bad value refused next to its field, nothing
+ * stored), a rotated secret shown once, a webhook the system switched off (410 Gone) shown
+ * with its reason and enabled again, and a delete refused while a rule sends the webhook.
+ */
+import type { Locator, Page } from 'playwright-core';
+import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
+import { waitFor } from '../support/wait.js';
+
+/** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
+const BROWSER_TEST_MS = 60_000;
+
+/** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
+type Dom = { document: any };
+
+/** The focused element's accessible name as the tests name controls (aria-label, else its text), or its id. */
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    const el = (globalThis as unknown as Dom).document.activeElement;
+    return el?.getAttribute('aria-label') ?? (el?.tagName === 'INPUT' ? `#${el.id}` : (el?.textContent ?? ''));
+  });
+
+/** The text of the element(s) aria-describedby names. */
+async function description(page: Page, control: Locator): Promise<string> {
+  const ids = (await control.getAttribute('aria-describedby'))?.split(/\s+/) ?? [];
+  const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).textContent()));
+  return texts.join(' ');
+}
+
+const POLICY = `query ($id: ID!) {
+  webhook(id: $id) {
+    enabled
+    signing { enabled secretSet previousSecretValidUntil }
+    successRule { statuses path operator value onFailure }
+    ordering maxConcurrency rateLimitPerSecond
+    health { disabledReason }
+  }
+}`;
+
+test(
+  'delivery policy through the form: saved with the definition; a bad value is refused next to its field and nothing is stored',
+  async ({ page, app, keys }) => {
+    const id = await createWebhook(app, jsonHook('Policy hook', 'http://127.0.0.1:9/p'));
+    const policy = async () => (await app.ok(POLICY, { id })).webhook;
+    await signIn(page, app.url, keys.admin, `/webhooks/${id}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Policy hook' }).waitFor();
+    const group = page.getByRole('group', { name: 'Delivery policy' });
+    await group.waitFor();
+    const maxConcurrency = group.getByLabel('Max concurrency', { exact: true });
+    const rate = group.getByLabel('Rate limit per second', { exact: true });
+    const statuses = group.getByLabel('Success statuses', { exact: true });
+    // the stored defaults
+    expect(await maxConcurrency.inputValue()).toBe('10');
+    expect(await rate.inputValue()).toBe('');
+    expect(await statuses.inputValue()).toBe('200-399');
+    expect(await group.getByLabel('Ordering', { exact: true }).inputValue()).toBe('NONE');
+    expect(await group.getByRole('checkbox', { name: 'Sign requests' }).isChecked()).toBe(false);
+
+    await maxConcurrency.fill('3');
+    await rate.fill('2.5');
+    await group.getByLabel('Ordering', { exact: true }).selectOption({ label: 'One at a time per ticket' });
+    await statuses.fill('200,201');
+    await group.getByLabel('Response path', { exact: true }).fill('data.ok');
+    await group.getByLabel('Operator', { exact: true }).selectOption('EQUALS');
+    await group.getByLabel('Value', { exact: true }).fill('true');
+    await group.getByLabel('On failure', { exact: true }).selectOption({ label: 'Fail' });
+    await group.getByRole('checkbox', { name: 'Sign requests' }).check();
+    expect(await runAxe(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Webhook saved.' }).count()).toBe(1);
+    const stored = {
+      enabled: true,
+      signing: { enabled: true, secretSet: false, previousSecretValidUntil: null },
+      successRule: { statuses: '200,201', path: 'data.ok', operator: 'EQUALS', value: 'true', onFailure: 'FAIL' },
+      ordering: 'PER_TICKET',
+      maxConcurrency: 3,
+      rateLimitPerSecond: 2.5,
+      health: { disabledReason: null },
+    };
+    expect(await policy()).toEqual(stored);
+
+    // statuses that are no status codes: refused by the server, the message next to the field
+    await statuses.fill('abc');
+    await maxConcurrency.fill('5');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => statuses.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(page, statuses)).toMatch(/"abc" is not a status code/);
+    expect(await statuses.evaluate((el) => el.nextElementSibling?.nextElementSibling?.id)).toBe((await statuses.getAttribute('aria-describedby'))?.split(' ')[0]);
+    expect(await page.getByRole('alert').first().textContent()).toMatch(/not saved/);
+    await expect.poll(() => focused(page)).toBe(`#${await statuses.getAttribute('id')}`);
+    expect(await runAxe(page)).toEqual([]);
+    expect(await policy()).toEqual(stored);
+
+    // a concurrency of 0: refused, next to Max concurrency; the statuses' error is gone
+    await statuses.fill('200-299');
+    await maxConcurrency.fill('0');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => maxConcurrency.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(page, maxConcurrency)).toMatch(/whole number from 1 to 1000/);
+    expect(await statuses.getAttribute('aria-invalid')).toBeNull();
+    expect(await policy()).toEqual(stored);
+
+    // an empty rate limit is no limit
+    await maxConcurrency.fill('4');
+    await rate.fill('');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Webhook saved.' }).count()).toBe(1);
+    expect(await maxConcurrency.getAttribute('aria-invalid')).toBeNull();
+    const saved = await policy();
+    expect(saved).toMatchObject({ maxConcurrency: 4, rateLimitPerSecond: null, successRule: { statuses: '200-299' } });
+
+    // a fraction the API's Int cannot carry: refused before sending, next to Max concurrency
+    await maxConcurrency.fill('1.5');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => maxConcurrency.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(page, maxConcurrency)).toMatch(/whole number/);
+    expect(await page.getByRole('status').filter({ hasText: 'Webhook saved.' }).count()).toBe(0);
+    expect(await policy()).toEqual(saved);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'rotate signing secret: confirmed (Escape cancels), the whsec_ secret shown once with Copy, after a reload only "Secret set"',
+  async ({ page, app, keys }) => {
+    const id = await createWebhook(app, jsonHook('Signed hook', 'http://127.0.0.1:9/s'));
+    await signIn(page, app.url, keys.admin, `/webhooks/${id}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Signed hook' }).waitFor();
+    const rotateButton = page.getByRole('button', { name: 'Rotate signing secret' });
+    expect(await page.locator('#signing-secret-state').textContent()).toMatch(/No secret yet/);
+
+    // Escape in the confirmation: nothing rotated, focus back on the button
+    await rotateButton.click();
+    const confirm = page.getByRole('group', { name: /Create a signing secret/ });
+    await expect.poll(() => focused(page)).toBe('Confirm');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => confirm.count()).toBe(0);
+    await expect.poll(() => focused(page)).toBe('Rotate signing secret');
+    expect((await app.ok(POLICY, { id })).webhook.signing.secretSet).toBe(false);
+
+    await rotateButton.click();
+    await confirm.getByRole('button', { name: 'Confirm' }).click();
+    const secretField = page.getByRole('textbox', { name: 'New signing secret' });
+    await secretField.waitFor();
+    const secret = await secretField.inputValue();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    expect(await secretField.getAttribute('readonly')).not.toBeNull();
+    await expect.poll(() => focused(page)).toBe('#signing-secret-new');
+    expect(await description(page, secretField)).toMatch(/will not be shown again/);
+    expect(await page.getByRole('status').filter({ hasText: 'A new signing secret was created' }).count()).toBe(1);
+    expect(await page.locator('#signing-secret-state').textContent()).toMatch(/Secret set/);
+    await page.getByRole('button', { name: 'Copy', exact: true }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: /copied|copy it with the keyboard/ }).count()).toBe(1);
+    expect(await runAxe(page)).toEqual([]);
+
+    // a second rotation: the previous secret keeps signing until the time shown
+    await rotateButton.click();
+    await page.getByRole('group', { name: /Create a new signing secret/ }).getByRole('button', { name: 'Confirm' }).click();
+    await expect.poll(() => secretField.inputValue()).not.toBe(secret);
+    const second = await secretField.inputValue();
+    expect(second).toMatch(/^whsec_/);
+    expect(await description(page, secretField)).toMatch(/previous secret keeps signing too until/);
+    const stored = (await app.ok(POLICY, { id })).webhook.signing;
+    expect(stored.secretSet).toBe(true);
+    expect(stored.previousSecretValidUntil).not.toBeNull();
+
+    // never again: not after a reload, nowhere in the page
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Signed hook' }).waitFor();
+    await expect.poll(() => page.locator('#signing-secret-state').textContent()).toMatch(/Secret set/);
+    expect(await secretField.count()).toBe(0);
+    const html = await page.content();
+    expect(html).not.toContain(second);
+    expect(html).not.toContain('whsec_');
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'a webhook switched off by the system (410 Gone): the reason in the list and the editor, "Enable webhook" switches it back on',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    receiver.script({ status: 410 });
+    const id = await createWebhook(app, jsonHook('Gone hook', `${receiver.url}/gone`));
+    const ticketId = await createTicket(app, 'gone');
+    await deliveryReaches(app, await testWebhook(app, id, ticketId), 'FAILED');
+    const reason = await waitFor(async () => (await app.ok(POLICY, { id })).webhook.health.disabledReason as string | null, { what: 'the webhook to be switched off' });
+    expect(reason).toMatch(/410 Gone/);
+
+    await signIn(page, app.url, keys.admin, '/webhooks');
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Gone hook' }) });
+    await row.waitFor();
+    const stateColumn = (await page.getByRole('columnheader').allTextContents()).indexOf('State');
+    expect(await row.getByRole('cell').nth(stateColumn - 1).textContent()).toBe(`Disabled by deskhooks: ${reason}`);
+
+    await row.getByRole('link', { name: 'Gone hook' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Gone hook' }).waitFor();
+    const enableButton = page.getByRole('button', { name: 'Enable webhook' });
+    await enableButton.waitFor();
+    expect(await description(page, enableButton)).toContain(reason!);
+    expect(await page.getByRole('checkbox', { name: 'Enabled', exact: true }).isChecked()).toBe(false);
+    expect(await runAxe(page)).toEqual([]);
+
+    await enableButton.click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Webhook enabled' }).count()).toBe(1);
+    expect(await enableButton.count()).toBe(0);
+    expect(await page.getByRole('checkbox', { name: 'Enabled', exact: true }).isChecked()).toBe(true);
+    await expect.poll(() => focused(page)).toBe('#webhook-enabled');
+    expect((await app.ok(POLICY, { id })).webhook).toMatchObject({ enabled: true, health: { disabledReason: null } });
+
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Webhooks', exact: true }).click();
+    await expect.poll(async () => row.getByRole('cell').nth(stateColumn - 1).textContent()).toBe('Enabled');
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'delete webhook: Escape cancels; refused while a rule sends it (the alert names the rule, nothing deleted); after the rule is gone, deleted and back to the list',
+  async ({ page, app, keys }) => {
+    const id = await createWebhook(app, jsonHook('Doomed hook', 'http://127.0.0.1:9/d'));
+    const rule = await createRule(app, { name: 'Sends the doomed hook', events: ['TICKET_CREATED'], actions: [{ type: 'SEND_WEBHOOK', webhookId: id }] });
+    const stored = async () => (await app.ok('query ($id: ID!) { webhook(id: $id) { id } }', { id })).webhook;
+    await signIn(page, app.url, keys.admin, `/webhooks/${id}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Doomed hook' }).waitFor();
+    const deleteButton = page.getByRole('button', { name: 'Delete webhook' });
+    const confirm = page.getByRole('group', { name: /Delete this webhook/ });
+
+    await deleteButton.click();
+    await expect.poll(() => focused(page)).toBe('Confirm');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => confirm.count()).toBe(0);
+    await expect.poll(() => focused(page)).toBe('Delete webhook');
+
+    await deleteButton.click();
+    expect(await runAxe(page)).toEqual([]);
+    await confirm.getByRole('button', { name: 'Confirm' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'not deleted' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('"Sends the doomed hook"');
+    await expect.poll(() => focused(page)).toBe('Delete webhook');
+    expect(await stored()).toEqual({ id });
+    expect(new URL(page.url()).pathname).toBe(`/webhooks/${id}`);
+
+    await app.ok('mutation ($id: ID!) { deleteRule(id: $id) }', { id: rule.id });
+    await deleteButton.click();
+    await confirm.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Webhooks' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/webhooks');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Webhook “Doomed hook” deleted.' }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Doomed hook' }).count()).toBe(0);
+    expect(await stored()).toBeNull();
+    expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
