@@ -1,15 +1,21 @@
 /**
  * The delivery log and "Live deliveries": every new delivery and state change as
  * deliveryEvents reports it, without reloading. The log's filters and its page live in the
- * address (`?webhook=&ticket=&status=` and `after=<cursor>&from=<position>`), so Back,
- * Forward, reload and a shared link show the same list, position text and filter controls;
- * the cursors of the pages before (for "Previous page") ride in the history entry's state.
+ * address (`?webhook=&ticket=&status=&rule=&since=&until=&search=` and
+ * `after=<cursor>&from=<position>`), so Back, Forward, reload and a shared link show the same
+ * list, position text and filter controls; the cursors of the pages before (for "Previous
+ * page") ride in the history entry's state. From and To are entered in the browser's time
+ * zone and kept in the address as instants (ISO 8601, UTC), so a shared link means the same
+ * moments wherever it is opened.
+ *
+ * For an admin, "Redeliver matching…" and "Cancel matching…" act on the log's applied filter
+ * (BulkActions): a dry run counts first, Confirm runs it.
  */
-import { useState, type FormEvent } from 'react';
-import { useQuery, useSubscription } from 'urql';
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
-import type { DeliveryStatus } from '../gql/graphql';
+import type { DeliveryFilter, DeliveryStatus } from '../gql/graphql';
 import { useLiveFeed } from '../client';
 import { DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, PageHeader, QueryError, Table } from '../components/ui';
 import { flushSync } from 'react-dom';
@@ -58,6 +64,33 @@ const WebhookNamesQuery = graphql(`
   }
 `);
 
+const RuleNamesQuery = graphql(`
+  query ConsoleRuleNames {
+    rules {
+      id
+      name
+    }
+  }
+`);
+
+const RedeliverMany = graphql(`
+  mutation ConsoleRedeliverMany($filter: DeliveryFilter!, $dryRun: Boolean!) {
+    redeliverMany(filter: $filter, dryRun: $dryRun) {
+      matched
+      queued
+    }
+  }
+`);
+
+const CancelMany = graphql(`
+  mutation ConsoleCancelMany($filter: DeliveryFilter!, $dryRun: Boolean!) {
+    cancelMany(filter: $filter, dryRun: $dryRun) {
+      matched
+      queued
+    }
+  }
+`);
+
 const LiveDeliveries = graphql(`
   subscription ConsoleLiveDeliveries {
     deliveryEvents {
@@ -87,30 +120,117 @@ const STATUSES: DeliveryStatus[] = ['PENDING', 'RETRYING', 'SUCCEEDED', 'FAILED'
 const PAGE_SIZE = 25;
 const LIVE_LIMIT = 50;
 
-type FilterControl = 'webhook' | 'ticket' | 'status';
+type FilterControl = 'webhook' | 'rule' | 'ticket' | 'status' | 'since' | 'until' | 'search';
+/** the controls' values: as in the address, except From and To, which the form holds as its datetime-local inputs do (local time) */
 type FilterValues = Record<FilterControl, string>;
 type FilterProblems = Partial<Record<FilterControl, string>>;
 
-const CONTROL_IDS: Record<FilterControl, string> = { webhook: 'filter-webhook', ticket: 'filter-ticket', status: 'filter-status' };
+/** the controls in the form's order: the first with a problem takes the focus */
+const CONTROLS: FilterControl[] = ['webhook', 'rule', 'ticket', 'status', 'since', 'until', 'search'];
+const CONTROL_IDS: Record<FilterControl, string> = {
+  webhook: 'filter-webhook',
+  rule: 'filter-rule',
+  ticket: 'filter-ticket',
+  status: 'filter-status',
+  since: 'filter-since',
+  until: 'filter-until',
+  search: 'filter-search',
+};
+/** the longest search the API takes (src/delivery/filter.ts MAX_SEARCH_LENGTH) */
+const MAX_SEARCH = 1000;
+/** what the API's trigram index needs of a search: three letters or digits in a row (src/delivery/filter.ts) */
+const SEARCH_RUN = /[\p{L}\p{N}]{3}/u;
 const PROBLEM_TEXT: Record<FilterControl, string> = {
   webhook: 'Choose a webhook from the list.',
+  rule: 'Choose a rule from the list.',
   ticket: 'Ticket number must be a whole number, such as 42.',
   status: 'Choose a status from the list.',
+  since: 'Enter a full date and time.',
+  until: 'Enter a full date and time.',
+  search: 'Search needs at least three letters or digits in a row, such as inv.',
 };
+const UNTIL_BEFORE_SINCE = 'To must be later than From.';
+const SEARCH_TOO_LONG = `Search can be at most ${MAX_SEARCH.toLocaleString('en-US')} characters.`;
 /** the API's names of the filter's fields, for its field errors */
-const API_FIELDS: Record<string, FilterControl> = { 'filter.webhookId': 'webhook', 'filter.ticketId': 'ticket', 'filter.status': 'status' };
+const API_FIELDS: Record<string, FilterControl> = {
+  'filter.webhookId': 'webhook',
+  'filter.ruleId': 'rule',
+  'filter.ticketId': 'ticket',
+  'filter.status': 'status',
+  'filter.since': 'since',
+  'filter.until': 'until',
+  'filter.search': 'search',
+};
 
 /** history.state of a log page: the cursors of the pages before it (null for the first page), oldest first */
 interface PagingState {
   before?: (string | null)[];
 }
 
-/** The filter values that cannot be sent (checked before the API sees them): a ticket number is a whole number, "#42" meaning 42. */
-function filterProblems(values: FilterValues): FilterProblems {
+const ID = /^[1-9]\d{0,17}$/;
+
+/** An instant from the address (ISO 8601), or null when it is not one. */
+function fromAddress(value: string): Date | null {
+  const t = Date.parse(value);
+  return /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(t) ? new Date(t) : null;
+}
+
+/** The instant a datetime-local value names in the browser's time zone, or null when it names none. */
+function fromLocal(value: string): Date | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(value)) return null;
+  const d = new Date(value); // a date and time without an offset: local time
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** An instant as a datetime-local value in the browser's time zone (seconds only when there are some); '' for none. */
+function toLocal(at: Date | null): string {
+  if (!at) return '';
+  const p = (n: number) => String(n).padStart(2, '0');
+  const base = `${at.getFullYear()}-${p(at.getMonth() + 1)}-${p(at.getDate())}T${p(at.getHours())}:${p(at.getMinutes())}`;
+  return at.getSeconds() || at.getMilliseconds() ? `${base}:${p(at.getSeconds())}` : base;
+}
+
+/**
+ * The filter the values make, and the values that cannot be sent (checked before the API sees
+ * them): a ticket number is a whole number ("#42" meaning 42), a rule an id, From and To dates
+ * and times with To later than From, a search something the API's index can look up.
+ * `instant` reads From and To (the address's form or the inputs').
+ */
+function readFilter(values: FilterValues, instant: (value: string) => Date | null): { filter: DeliveryFilter; problems: FilterProblems } {
   const problems: FilterProblems = {};
+  const ticket = values.ticket.trim().replace(/^#/, '');
   if (values.ticket.trim() && !/^#?\d+$/.test(values.ticket.trim())) problems.ticket = PROBLEM_TEXT.ticket;
   if (values.status && !STATUSES.includes(values.status as DeliveryStatus)) problems.status = PROBLEM_TEXT.status;
-  return problems;
+  if (values.rule && !ID.test(values.rule)) problems.rule = PROBLEM_TEXT.rule;
+  const since = values.since ? instant(values.since) : null;
+  const until = values.until ? instant(values.until) : null;
+  if (values.since && !since) problems.since = PROBLEM_TEXT.since;
+  if (values.until && !until) problems.until = PROBLEM_TEXT.until;
+  if (since && until && until.getTime() <= since.getTime()) problems.until = UNTIL_BEFORE_SINCE;
+  const search = values.search.trim() ? values.search : '';
+  if (search.length > MAX_SEARCH) problems.search = SEARCH_TOO_LONG;
+  else if (search && !SEARCH_RUN.test(search)) problems.search = PROBLEM_TEXT.search;
+  const filter: DeliveryFilter = {
+    webhookId: values.webhook || undefined,
+    ruleId: values.rule || undefined,
+    ticketId: ticket || undefined,
+    status: (values.status as DeliveryStatus) || undefined,
+    since: since?.toISOString(),
+    until: until?.toISOString(),
+    search: search || undefined,
+  };
+  return { filter, problems };
+}
+
+/** The address's filter values (From and To as the instants written there). */
+function addressValues(params: URLSearchParams): FilterValues {
+  const get = (name: string) => params.get(name) ?? '';
+  return { webhook: get('webhook'), rule: get('rule'), ticket: get('ticket'), status: get('status'), since: get('since'), until: get('until'), search: get('search') };
+}
+
+/** The form's values for the address's: From and To in local time (empty when the address's is not a date). */
+function formValues(address: FilterValues): FilterValues {
+  return { ...address, since: toLocal(fromAddress(address.since)), until: toLocal(fromAddress(address.until)) };
 }
 
 /** A 1-based position from the address, or null when it is not one. */
@@ -141,13 +261,8 @@ export function Deliveries({ admin }: { admin: boolean }) {
   const search = useSearch();
   const [, navigate] = useLocation();
   const params = new URLSearchParams(search);
-  const inAddress: FilterValues = { webhook: params.get('webhook') ?? '', ticket: params.get('ticket') ?? '', status: params.get('status') ?? '' };
-  const addressProblems = filterProblems(inAddress);
-  const filter = {
-    webhookId: inAddress.webhook || undefined,
-    ticketId: inAddress.ticket.trim().replace(/^#/, '') || undefined,
-    status: (inAddress.status as DeliveryStatus) || undefined,
-  };
+  const inAddress = addressValues(params);
+  const { filter, problems: addressProblems } = readFilter(inAddress, fromAddress);
   const after = params.get('after');
   const from = after ? position(params.get('from')) : 1;
   const before = useHistoryState<PagingState | null>()?.before ?? [];
@@ -157,6 +272,8 @@ export function Deliveries({ admin }: { admin: boolean }) {
   const variables = { filter, first: PAGE_SIZE, after };
   const [log, refetch] = useQuery({ query: DeliveriesQuery, variables, pause: unsendable });
   const [names] = useQuery({ query: WebhookNamesQuery, pause: !admin });
+  // rules are the admin's to read (the API refuses `rules` to an agent): an agent sees the Rule control only for a rule the address names
+  const [rules] = useQuery({ query: RuleNamesQuery, pause: !admin });
 
   const [live, resubscribe] = useSubscription({ query: LiveDeliveries }, (entries: LiveEntry[] = [], event): LiveEntry[] => {
     const d = event.deliveryEvents.delivery;
@@ -178,8 +295,8 @@ export function Deliveries({ admin }: { admin: boolean }) {
   const feed = useLiveFeed(live.error, () => refetch({ requestPolicy: 'network-only' }), () => resubscribe());
 
   // the form's values follow the address: set from it whenever it changes (Back, Forward, a link), edited in between
-  const [form, setForm] = useState<{ search: string; values: FilterValues; problems: FilterProblems | null }>({ search, values: inAddress, problems: null });
-  if (form.search !== search) setForm({ search, values: inAddress, problems: null });
+  const [form, setForm] = useState<{ search: string; values: FilterValues; problems: FilterProblems | null }>(() => ({ search, values: formValues(inAddress), problems: null }));
+  if (form.search !== search) setForm({ search, values: formValues(inAddress), problems: null });
   const draft = form.values;
   const edit = (control: FilterControl, value: string) =>
     setForm((f) => ({ ...f, values: { ...f.values, [control]: value }, problems: f.problems && { ...f.problems, [control]: undefined } }));
@@ -188,15 +305,20 @@ export function Deliveries({ admin }: { admin: boolean }) {
   const apiProblems: FilterProblems = {};
   for (const field of fieldProblems(log.error?.graphQLErrors).keys()) {
     const control = API_FIELDS[field];
-    if (control) apiProblems[control] = PROBLEM_TEXT[control];
+    if (control) apiProblems[control] = control === 'until' && filter.since && filter.until ? UNTIL_BEFORE_SINCE : PROBLEM_TEXT[control];
   }
   const problems: FilterProblems = form.problems ?? { ...apiProblems, ...addressProblems };
   const apiMapped = Object.keys(apiProblems).length > 0;
 
   function apply(e: FormEvent) {
     e.preventDefault();
-    const found = filterProblems(draft);
-    const bad = (Object.keys(CONTROL_IDS) as FilterControl[]).find((c) => found[c]);
+    const { filter: wanted, problems: found } = readFilter(draft, fromLocal);
+    // a date and time half typed in: the input's value is empty, its validity says so
+    for (const c of ['since', 'until'] as const) {
+      const input = document.getElementById(CONTROL_IDS[c]) as HTMLInputElement | null;
+      if (input?.validity.badInput) found[c] = PROBLEM_TEXT[c];
+    }
+    const bad = CONTROLS.find((c) => found[c]);
     if (bad) {
       // shown at the control, then focus goes to it (its message is read as its description)
       flushSync(() => setForm((f) => ({ ...f, problems: found })));
@@ -204,9 +326,13 @@ export function Deliveries({ admin }: { admin: boolean }) {
       return;
     }
     const q = new URLSearchParams();
-    if (draft.webhook) q.set('webhook', draft.webhook);
-    if (draft.ticket.trim()) q.set('ticket', draft.ticket.trim().replace(/^#/, ''));
-    if (draft.status) q.set('status', draft.status);
+    if (wanted.webhookId) q.set('webhook', String(wanted.webhookId));
+    if (wanted.ruleId) q.set('rule', String(wanted.ruleId));
+    if (wanted.ticketId) q.set('ticket', String(wanted.ticketId));
+    if (wanted.status) q.set('status', wanted.status);
+    if (wanted.since) q.set('since', wanted.since);
+    if (wanted.until) q.set('until', wanted.until);
+    if (wanted.search) q.set('search', wanted.search);
     setForm((f) => ({ ...f, problems: null }));
     navigate(`/deliveries${q.size ? `?${q}` : ''}`);
   }
@@ -220,6 +346,11 @@ export function Deliveries({ admin }: { admin: boolean }) {
     if (to && at !== null) q.set('from', String(at));
     navigate(`/deliveries${q.size ? `?${q}` : ''}`, { state: { before: earlier } satisfies PagingState });
   }
+
+  // the rules to choose from; a rule the address names that is not among them (deleted, or an agent's link) by its id
+  const ruleOptions = [...(rules.data?.rules ?? [])];
+  if (draft.rule && !ruleOptions.some((r) => r.id === draft.rule)) ruleOptions.push({ id: draft.rule, name: `Rule ${draft.rule}` });
+  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
   // the list shown is the address's: while another page or filter loads, the last one's rows are not shown under this one's position
   const current = !unsendable && JSON.stringify(log.operation?.variables) === JSON.stringify(variables);
@@ -253,7 +384,7 @@ export function Deliveries({ admin }: { admin: boolean }) {
 
       <section aria-labelledby="log-heading">
         <h2 id="log-heading">Log</h2>
-        <form className="filters row" onSubmit={apply} aria-label="Filter deliveries">
+        <form className="filters row" onSubmit={apply} aria-label="Filter deliveries" noValidate>
           {admin ? (
             <div className="field">
               <label htmlFor="filter-webhook">Webhook</label>
@@ -266,6 +397,20 @@ export function Deliveries({ admin }: { admin: boolean }) {
                 ))}
               </select>
               <FieldError id={CONTROL_IDS.webhook} error={problems.webhook} />
+            </div>
+          ) : null}
+          {admin || draft.rule ? (
+            <div className="field">
+              <label htmlFor="filter-rule">Rule</label>
+              <select {...describedBy(CONTROL_IDS.rule, problems.rule)} value={draft.rule} onChange={(e) => edit('rule', e.target.value)}>
+                <option value="">All rules</option>
+                {ruleOptions.map((r) => (
+                  <option key={r.id} value={r.id}>
+                    {r.name}
+                  </option>
+                ))}
+              </select>
+              <FieldError id={CONTROL_IDS.rule} error={problems.rule} />
             </div>
           ) : null}
           <div className="field">
@@ -289,11 +434,57 @@ export function Deliveries({ admin }: { admin: boolean }) {
             </select>
             <FieldError id={CONTROL_IDS.status} error={problems.status} />
           </div>
+          <div className="field">
+            <label htmlFor="filter-since">From</label>
+            <input
+              {...describedBy(CONTROL_IDS.since, problems.since, 'filter-time-hint')}
+              type="datetime-local"
+              step={1}
+              value={draft.since}
+              onChange={(e) => edit('since', e.target.value)}
+            />
+            <FieldError id={CONTROL_IDS.since} error={problems.since} />
+          </div>
+          <div className="field">
+            <label htmlFor="filter-until">To</label>
+            <input
+              {...describedBy(CONTROL_IDS.until, problems.until, 'filter-time-hint')}
+              type="datetime-local"
+              step={1}
+              value={draft.until}
+              onChange={(e) => edit('until', e.target.value)}
+            />
+            <FieldError id={CONTROL_IDS.until} error={problems.until} />
+          </div>
+          <div className="field">
+            <label htmlFor="filter-search">Search</label>
+            <input
+              {...describedBy(CONTROL_IDS.search, problems.search, 'filter-search-hint')}
+              type="search"
+              maxLength={MAX_SEARCH}
+              value={draft.search}
+              onChange={(e) => edit('search', e.target.value)}
+            />
+            <FieldError id={CONTROL_IDS.search} error={problems.search} />
+          </div>
           <button type="submit">Apply filters</button>
           <button type="button" className="secondary" onClick={() => refetch({ requestPolicy: 'network-only' })}>
             Refresh
           </button>
         </form>
+        <p className="hint">
+          <span id="filter-time-hint">From and To are in your time zone ({timeZone}); From is included, To is not.</span>{' '}
+          <span id="filter-search-hint">Search finds text in the request's URL or body, or in the last response.</span>
+        </p>
+        {admin ? (
+          <BulkActions
+            filter={unsendable ? null : filter}
+            address={search}
+            matching={data?.totalCount ?? null}
+            describe={describeFilter(filter, names.data?.webhooks ?? [], ruleOptions)}
+            onDone={() => refetch({ requestPolicy: 'network-only' })}
+          />
+        ) : null}
         {apiMapped ? null : <QueryError error={log.error} />}
         {!data && !unsendable && !log.error ? <Loading what="deliveries" /> : null}
         {unsendable || apiMapped ? <p className="muted">Correct the filter to see deliveries.</p> : null}
@@ -340,5 +531,203 @@ export function Deliveries({ admin }: { admin: boolean }) {
         ) : null}
       </section>
     </>
+  );
+}
+
+const plural = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+
+/** The applied filter in words, for the confirmation ("webhook Down, status FAILED"); empty for none. */
+function describeFilter(filter: DeliveryFilter, webhooks: readonly { id: string; name: string }[], rules: readonly { id: string; name: string }[]): string {
+  const parts: string[] = [];
+  if (filter.webhookId) parts.push(`webhook ${webhooks.find((w) => w.id === filter.webhookId)?.name ?? filter.webhookId}`);
+  if (filter.ruleId) parts.push(`rule ${rules.find((r) => r.id === filter.ruleId)?.name ?? filter.ruleId}`);
+  if (filter.ticketId) parts.push(`ticket #${filter.ticketId}`);
+  if (filter.status) parts.push(`status ${filter.status}`);
+  if (filter.since) parts.push(`from ${dateTimeText(filter.since)}`);
+  if (filter.until) parts.push(`to ${dateTimeText(filter.until)}`);
+  if (filter.search) parts.push(`text "${filter.search}"`);
+  return parts.join(', ');
+}
+
+const dateTimeText = (iso: string) => new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso));
+
+type BulkAction = 'redeliver' | 'cancel';
+
+/** A dry run's answer, waiting for Confirm: the filter it counted (the one Confirm sends) and the address it was counted for. */
+interface Counted {
+  action: BulkAction;
+  filter: DeliveryFilter;
+  address: string;
+  matched: number;
+  /** the log's count of the same filter, when it was shown */
+  matching: number | null;
+  describe: string;
+}
+
+/**
+ * "Redeliver matching…" and "Cancel matching…" for the log's applied filter (`filter`; null
+ * while the address's filter has a problem). A press runs the dry run and shows its count
+ * with Confirm and a way back (its button or Escape); Confirm runs it, announces what it did
+ * and refreshes the log (`onDone`). One request at a time: a press while one runs does nothing.
+ *
+ * A bulk run needs at least one filter: with none it would act on the whole log, which is
+ * never what a press next to the filters means (and past 10,000 deliveries the API refuses it
+ * anyway); the buttons are replaced by a note saying so until a filter is applied.
+ */
+function BulkActions({
+  filter,
+  address,
+  matching,
+  describe,
+  onDone,
+}: {
+  filter: DeliveryFilter | null;
+  address: string;
+  matching: number | null;
+  describe: string;
+  onDone: () => void;
+}) {
+  const [, redeliverMany] = useMutation(RedeliverMany);
+  const [, cancelMany] = useMutation(CancelMany);
+  const [counted, setCounted] = useState<Counted | null>(null);
+  const [busy, setBusy] = useState<{ action: BulkAction; dryRun: boolean } | null>(null);
+  const running = useRef(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const buttons = { redeliver: useRef<HTMLButtonElement>(null), cancel: useRef<HTMLButtonElement>(null) };
+  const [focusNext, setFocusNext] = useState<BulkAction | null>(null);
+  const questionId = useId();
+
+  useEffect(() => {
+    if (focusNext && buttons[focusNext].current) {
+      buttons[focusNext].current.focus();
+      setFocusNext(null);
+    }
+  });
+
+  // a count is for the filter it was made for: another filter in the address (Apply, Back) drops it
+  // (the log's count of the filter, once known: the log may still be loading when the button is pressed)
+  const shown = counted && counted.address === address ? { ...counted, matching: matching ?? counted.matching } : null;
+  const hasFilter = !!filter && Object.values(filter).some((v) => v !== undefined && v !== null && v !== '');
+
+  async function run(action: BulkAction, f: DeliveryFilter, dryRun: boolean) {
+    const r = action === 'redeliver' ? await redeliverMany({ filter: f, dryRun }) : await cancelMany({ filter: f, dryRun });
+    const result = r.data ? ('redeliverMany' in r.data ? r.data.redeliverMany : r.data.cancelMany) : null;
+    return { error: r.error ? (r.error.graphQLErrors[0]?.message ?? r.error.message) : null, result };
+  }
+
+  /** "Redeliver matching…" / "Cancel matching…": the dry run, then its count with Confirm. */
+  async function count(action: BulkAction) {
+    if (running.current || !filter || !hasFilter) return;
+    running.current = true;
+    setBusy({ action, dryRun: true });
+    setProblem(null);
+    setStatus(null);
+    setCounted(null);
+    const { error, result } = await run(action, filter, true);
+    running.current = false;
+    setBusy(null);
+    if (error || !result) {
+      setProblem(`Not counted: ${error ?? 'no answer'}`);
+      return;
+    }
+    setCounted({ action, filter, address, matched: result.matched, matching, describe });
+  }
+
+  /** Confirm: the run itself, its outcome announced, the log refreshed, focus back on the action's button. */
+  async function confirm() {
+    if (running.current || !shown || shown.matched === 0) return;
+    running.current = true;
+    setBusy({ action: shown.action, dryRun: false });
+    const { error, result } = await run(shown.action, shown.filter, false);
+    running.current = false;
+    setBusy(null);
+    setCounted(null);
+    setFocusNext(shown.action);
+    if (error || !result) {
+      setProblem(`${shown.action === 'redeliver' ? 'Not redelivered' : 'Not cancelled'}: ${error ?? 'no answer'}`);
+    } else {
+      setStatus(
+        shown.action === 'redeliver'
+          ? `Queued ${plural(result.queued, 'new delivery', 'new deliveries')}.`
+          : `Cancelled ${plural(result.queued, 'delivery', 'deliveries')}.`,
+      );
+    }
+    onDone();
+  }
+
+  /** Back out (its button, or Escape in the confirmation): nothing is done, focus returns to the action's button. */
+  function back() {
+    if (running.current || !shown) return;
+    setCounted(null);
+    setFocusNext(shown.action);
+  }
+
+  function onConfirmKey(e: KeyboardEvent) {
+    if (e.key !== 'Escape') return;
+    e.preventDefault();
+    back();
+  }
+
+  const question = (c: Counted): string => {
+    const match = c.matching === null ? '' : `${plural(c.matching, 'delivery matches', 'deliveries match')}; `;
+    if (c.action === 'redeliver') {
+      return c.matched === 0
+        ? `${match}none can be redelivered (only finished deliveries that were sent are).`
+        : `${match}${c.matched.toLocaleString()} will be redelivered as ${c.matched === 1 ? 'a new delivery' : 'new deliveries'}.`;
+    }
+    return c.matched === 0
+      ? `${match}none is pending or retrying, so none can be cancelled.`
+      : `${match}${plural(c.matched, 'open one (pending or retrying)', 'open ones (pending or retrying)')} will be cancelled.`;
+  };
+
+  const label = { redeliver: 'Redeliver matching…', cancel: 'Cancel matching…' };
+  const busyLabel = (a: BulkAction) => (busy?.action === a && busy.dryRun ? 'Counting…' : label[a]);
+
+  return (
+    <div className="bulk" role="group" aria-label="Act on matching deliveries">
+      {hasFilter ? (
+        <div className="actions">
+          {/* aria-disabled, not disabled, while a run is on: a disabled button would drop the keyboard focus */}
+          {(['redeliver', 'cancel'] as const).map((a) => (
+            <button
+              key={a}
+              type="button"
+              className="secondary"
+              ref={buttons[a]}
+              onClick={() => void count(a)}
+              aria-disabled={busy !== null || undefined}
+              aria-expanded={shown?.action === a}
+            >
+              {busyLabel(a)}
+            </button>
+          ))}
+        </div>
+      ) : filter ? (
+        <p className="muted">Apply at least one filter to redeliver or cancel the deliveries it matches.</p>
+      ) : null}
+      {shown ? (
+        <div role="group" aria-labelledby={questionId} className="confirm" onKeyDown={onConfirmKey}>
+          <span id={questionId}>
+            {shown.action === 'redeliver' ? 'Redeliver' : 'Cancel'} deliveries matching {shown.describe}: {question(shown)}
+          </span>
+          {shown.matched > 0 ? (
+            <button type="button" className="danger" onClick={() => void confirm()} aria-disabled={busy !== null || undefined} autoFocus>
+              {busy ? (shown.action === 'redeliver' ? 'Redelivering…' : 'Cancelling…') : 'Confirm'}
+            </button>
+          ) : null}
+          <button type="button" className="secondary" onClick={back} aria-disabled={busy !== null || undefined} autoFocus={shown.matched === 0}>
+            {shown.action === 'redeliver' ? 'Cancel' : 'Keep them'}
+          </button>
+        </div>
+      ) : null}
+      {problem ? (
+        <p role="alert" className="error">
+          {problem}
+        </p>
+      ) : null}
+      {/* a live region without role=status: the log's position text is the log's status */}
+      <div aria-live="polite">{status ? <p className="status">{status}</p> : null}</div>
+    </div>
   );
 }
