@@ -5,27 +5,13 @@
  * Confirm acts on exactly what was counted, once however often pressed, and Escape backs out.
  */
 import type { Page, Request } from 'playwright-core';
-import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { expect, runAxe, signIn, test, holdOperation } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, settled, testWebhook } from '../support/fixtures.js';
 import type { TestApp } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 90_000;
 
-/** Holds the page's GraphQL requests of `operation` until `release` is called; lists them. */
-async function holdOperation(page: Page, operation: string) {
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  const seen: Request[] = [];
-  await page.route('**/graphql', async (route) => {
-    if (route.request().postData()?.includes(`mutation ${operation}(`)) {
-      seen.push(route.request());
-      await held;
-    }
-    await route.fallback();
-  });
-  return { seen, release };
-}
 
 /** The page's requests of the GraphQL operation `operation`, as they are sent. */
 function watchOperation(page: Page, operation: string): Request[] {

@@ -5,18 +5,12 @@
  * reordered and switched off in the list.
  */
 import type { Locator, Page } from 'playwright-core';
-import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { expect, runAxe, signIn, test, description } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, jsonHook } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 90_000;
 
-/** The element(s) aria-describedby names, as text. */
-async function description(page: Page, control: Locator): Promise<string> {
-  const ids = (await control.getAttribute('aria-describedby'))?.split(/\s+/) ?? [];
-  const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).textContent()));
-  return texts.join(' ');
-}
 
 test(
   'a webhook through the form: tags inserted at the caret, the preview following the typing, a template error next to Body, then saved and tested',
@@ -63,7 +57,7 @@ test(
     await body.fill('{\n  "x": "{{ ticket.nope }}"\n}');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => body.getAttribute('aria-invalid')).toBe('true');
-    const error = await description(page, body);
+    const error = await description(body);
     expect(error).toMatch(/ticket\.nope/);
     expect(error).toMatch(/2:\d+/);
     // next to the field: in the same field group, right after it

@@ -6,7 +6,7 @@
  * follow the address through Back, Forward and reload, and a bad filter is shown at its field.
  */
 import type { Page, Request } from 'playwright-core';
-import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { expect, runAxe, signIn, test, holdOperation } from '../support/browser.js';
 import { createTicket, createWebhook, deliveryReaches, testWebhook } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
@@ -42,20 +42,6 @@ function focused(page: Page) {
   });
 }
 
-/** Holds the page's GraphQL requests of `operation` until `release` is called; counts them. */
-async function holdOperation(page: Page, operation: string) {
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  const seen: Request[] = [];
-  await page.route('**/graphql', async (route) => {
-    if (route.request().postData()?.includes(operation)) {
-      seen.push(route.request());
-      await held;
-    }
-    await route.fallback();
-  });
-  return { seen, release };
-}
 
 const deliveryCount = async (app: { ok: (q: string) => Promise<any> }) => (await app.ok('{ deliveries(first: 1) { totalCount } }')).deliveries.totalCount as number;
 

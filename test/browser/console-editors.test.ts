@@ -6,7 +6,7 @@
  * contradict itself, names with bidi controls isolated, and a 390 px wide window with long data.
  */
 import type { Page } from 'playwright-core';
-import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { expect, runAxe, signIn, test, description } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 
 /** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
@@ -36,12 +36,6 @@ async function removeTwoRowsByKeyboard(page: Page, noun: string): Promise<void> 
 
 const pageWidth = (page: Page) => page.evaluate(() => (globalThis as unknown as Dom).document.scrollingElement!.scrollWidth);
 
-/** The text of the element(s) aria-describedby names. */
-async function description(page: Page, label: string): Promise<string> {
-  const ids = (await page.getByLabel(label, { exact: true }).getAttribute('aria-describedby'))?.split(/\s+/) ?? [];
-  const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).textContent()));
-  return texts.join(' ');
-}
 
 test(
   'webhook editor: a double-clicked Send test sends once and shows its outcome, any ticket by number, auth switch, one Tab stop for the tags, focus after removing a header',
@@ -66,12 +60,12 @@ test(
     expect(await page.locator('#preview-ticket-suggestions option').count()).toBe(50);
     await ticket.fill('abc');
     await expect.poll(() => ticket.getAttribute('aria-invalid')).toBe('true');
-    expect(await description(page, 'Ticket')).toMatch(/ticket number/);
+    expect(await description(page.getByLabel('Ticket', { exact: true }))).toMatch(/ticket number/);
     expect(await page.getByRole('button', { name: 'Send test' }).isDisabled()).toBe(true);
     await ticket.fill(oldest);
     await expect.poll(() => preview.textContent()).toContain('{"title": "The oldest ticket"}');
     expect(await ticket.getAttribute('aria-invalid')).toBeNull();
-    expect(await description(page, 'Ticket')).toContain(`#${oldest} The oldest ticket`);
+    expect(await description(page.getByLabel('Ticket', { exact: true }))).toContain(`#${oldest} The oldest ticket`);
 
     // #4 and #7: a double click is one test delivery; the status line follows it to SUCCEEDED
     await page.getByRole('button', { name: 'Send test' }).dblclick();
@@ -86,13 +80,13 @@ test(
 
     // #8: the stored token is kept only while its type stays selected
     const authType = page.getByLabel('Auth type', { exact: true });
-    expect(await description(page, 'Token')).toContain('leave empty to keep it');
+    expect(await description(page.getByLabel('Token', { exact: true }))).toContain('leave empty to keep it');
     await authType.selectOption('BASIC');
     await page.getByLabel('Username', { exact: true }).fill('user');
-    expect(await description(page, 'Password')).not.toMatch(/leave empty|keep it/);
-    expect(await description(page, 'Password')).toMatch(/required/);
+    expect(await description(page.getByLabel('Password', { exact: true }))).not.toMatch(/leave empty|keep it/);
+    expect(await description(page.getByLabel('Password', { exact: true }))).toMatch(/required/);
     await authType.selectOption('BEARER');
-    expect(await description(page, 'Token')).toContain('leave empty to keep it');
+    expect(await description(page.getByLabel('Token', { exact: true }))).toContain('leave empty to keep it');
 
     // #12: the tag catalogue is one Tab stop; arrows, Home and End move in it
     const tags = page.getByRole('list', { name: 'Tags' });

@@ -4,7 +4,7 @@
  * nothing sent) and a status change whose rule's delivery then shows in the ticket's deliveries.
  */
 import type { Page, Request } from 'playwright-core';
-import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { expect, runAxe, signIn, test, holdOperation, description } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, getTicket, jsonHook } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
@@ -20,20 +20,6 @@ const focused = (page: Page) =>
     return { tag: e?.tagName.toLowerCase() ?? '', id: e?.id ?? '', text: e?.textContent?.trim() ?? '' };
   });
 
-/** Holds the page's GraphQL requests of `operation` until `release` is called; counts them. */
-async function holdOperation(page: Page, operation: string) {
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  const seen: Request[] = [];
-  await page.route('**/graphql', async (route) => {
-    if (route.request().postData()?.includes(operation)) {
-      seen.push(route.request());
-      await held;
-    }
-    await route.fallback();
-  });
-  return { seen, release };
-}
 
 /** Every GraphQL operation the page sends, by name, from now on. */
 function sentOperations(page: Page): string[] {
@@ -46,12 +32,6 @@ function sentOperations(page: Page): string[] {
   return names;
 }
 
-/** The text of the element(s) the control's aria-describedby names. */
-async function description(page: Page, label: string): Promise<string> {
-  const ids = (await page.getByLabel(label, { exact: true }).getAttribute('aria-describedby'))?.split(/\s+/) ?? [];
-  const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).textContent()));
-  return texts.join(' ');
-}
 
 const ruleNames = async (app: { ok: (q: string) => Promise<any> }) => ((await app.ok('{ rules { name } }')).rules as { name: string }[]).map((r) => r.name);
 
@@ -120,16 +100,16 @@ test(
     const text = page.getByLabel('Reply', { exact: true });
     const posts = page.getByRole('region', { name: 'Posts' }).getByRole('listitem');
     // which one the client sees is said at the field
-    expect(await description(page, 'Reply')).toMatch(/requester sees it.*among staff/);
+    expect(await description(page.getByLabel('Reply', { exact: true }))).toMatch(/requester sees it.*among staff/);
 
     // empty, then blank: the message at the field, the field invalid and focused; nothing sent
     await page.getByRole('button', { name: 'Send reply' }).click();
     await expect.poll(() => text.getAttribute('aria-invalid')).toBe('true');
-    expect(await description(page, 'Reply')).toContain('Write the reply first: the text must not be empty.');
+    expect(await description(page.getByLabel('Reply', { exact: true }))).toContain('Write the reply first: the text must not be empty.');
     expect((await focused(page)).id).toBe('post-text');
     await text.fill('   ');
     await page.getByRole('button', { name: 'Add internal comment' }).click();
-    await expect.poll(() => description(page, 'Reply')).toContain('Write the internal comment first: the text must not be empty.');
+    await expect.poll(() => description(page.getByLabel('Reply', { exact: true }))).toContain('Write the internal comment first: the text must not be empty.');
     expect(await text.getAttribute('aria-invalid')).toBe('true');
     expect(sent.filter((n) => n === 'ConsoleAddReply' || n === 'ConsoleAddComment')).toEqual([]);
     expect((await getTicket(app, ticket)).posts).toEqual([]);

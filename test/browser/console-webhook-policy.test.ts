@@ -5,7 +5,7 @@
  * with its reason and enabled again, and a delete refused while a rule sends the webhook.
  */
 import type { Locator, Page } from 'playwright-core';
-import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { expect, runAxe, signIn, test, description } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
 
@@ -22,12 +22,6 @@ const focused = (page: Page) =>
     return el?.getAttribute('aria-label') ?? (el?.tagName === 'INPUT' ? `#${el.id}` : (el?.textContent ?? ''));
   });
 
-/** The text of the element(s) aria-describedby names. */
-async function description(page: Page, control: Locator): Promise<string> {
-  const ids = (await control.getAttribute('aria-describedby'))?.split(/\s+/) ?? [];
-  const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).textContent()));
-  return texts.join(' ');
-}
 
 const POLICY = `query ($id: ID!) {
   webhook(id: $id) {
@@ -86,7 +80,7 @@ test(
     await maxConcurrency.fill('5');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => statuses.getAttribute('aria-invalid')).toBe('true');
-    expect(await description(page, statuses)).toMatch(/"abc" is not a status code/);
+    expect(await description(statuses)).toMatch(/"abc" is not a status code/);
     expect(await statuses.evaluate((el) => el.nextElementSibling?.nextElementSibling?.id)).toBe((await statuses.getAttribute('aria-describedby'))?.split(' ')[0]);
     expect(await page.getByRole('alert').first().textContent()).toMatch(/not saved/);
     await expect.poll(() => focused(page)).toBe(`#${await statuses.getAttribute('id')}`);
@@ -98,7 +92,7 @@ test(
     await maxConcurrency.fill('0');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => maxConcurrency.getAttribute('aria-invalid')).toBe('true');
-    expect(await description(page, maxConcurrency)).toMatch(/whole number from 1 to 1000/);
+    expect(await description(maxConcurrency)).toMatch(/whole number from 1 to 1000/);
     expect(await statuses.getAttribute('aria-invalid')).toBeNull();
     expect(await policy()).toEqual(stored);
 
@@ -115,7 +109,7 @@ test(
     await maxConcurrency.fill('1.5');
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => maxConcurrency.getAttribute('aria-invalid')).toBe('true');
-    expect(await description(page, maxConcurrency)).toMatch(/whole number/);
+    expect(await description(maxConcurrency)).toMatch(/whole number/);
     expect(await page.getByRole('status').filter({ hasText: 'Webhook saved.' }).count()).toBe(0);
     expect(await policy()).toEqual(saved);
   },
@@ -148,7 +142,7 @@ test(
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     expect(await secretField.getAttribute('readonly')).not.toBeNull();
     await expect.poll(() => focused(page)).toBe('#signing-secret-new');
-    expect(await description(page, secretField)).toMatch(/will not be shown again/);
+    expect(await description(secretField)).toMatch(/will not be shown again/);
     expect(await page.getByRole('status').filter({ hasText: 'A new signing secret was created' }).count()).toBe(1);
     expect(await page.locator('#signing-secret-state').textContent()).toMatch(/Secret set/);
     await page.getByRole('button', { name: 'Copy', exact: true }).click();
@@ -161,7 +155,7 @@ test(
     await expect.poll(() => secretField.inputValue()).not.toBe(secret);
     const second = await secretField.inputValue();
     expect(second).toMatch(/^whsec_/);
-    expect(await description(page, secretField)).toMatch(/previous secret keeps signing too until/);
+    expect(await description(secretField)).toMatch(/previous secret keeps signing too until/);
     const stored = (await app.ok(POLICY, { id })).webhook.signing;
     expect(stored.secretSet).toBe(true);
     expect(stored.previousSecretValidUntil).not.toBeNull();
@@ -199,7 +193,7 @@ test(
     await page.getByRole('heading', { level: 1, name: 'Webhook: Gone hook' }).waitFor();
     const enableButton = page.getByRole('button', { name: 'Enable webhook' });
     await enableButton.waitFor();
-    expect(await description(page, enableButton)).toContain(reason!);
+    expect(await description(enableButton)).toContain(reason!);
     expect(await page.getByRole('checkbox', { name: 'Enabled', exact: true }).isChecked()).toBe(false);
     expect(await runAxe(page)).toEqual([]);
 

@@ -23,7 +23,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page, type Request } from 'playwright-core';
 import { test as base, createUser } from './fixtures.js';
 import { ADMIN_KEY } from './app.js';
 
@@ -163,4 +163,31 @@ export async function runAxe(page: Page, selector?: string): Promise<AxeViolatio
     }));
   }, selector);
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/** The text of the element(s) a control's aria-describedby names (its hint, its error). */
+export async function description(control: Locator): Promise<string> {
+  const ids = (await control.getAttribute('aria-describedby'))?.split(/\s+/) ?? [];
+  const texts = await Promise.all(ids.map((id) => control.page().locator(`[id="${id}"]`).textContent()));
+  return texts.join(' ');
+}
+
+/**
+ * Holds the page's GraphQL requests of the operation named `operation` (e.g. ConsoleRedeliver:
+ * not ConsoleRedeliverMany) until `release` is called; lists them. A test's busy states and
+ * second presses are seen while the request is held.
+ */
+export async function holdOperation(page: Page, operation: string): Promise<{ seen: Request[]; release: () => void }> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const seen: Request[] = [];
+  const named = new RegExp(`(?:query|mutation|subscription)\\s+${operation}\\b`);
+  await page.route('**/graphql', async (route) => {
+    if (named.test(route.request().postData() ?? '')) {
+      seen.push(route.request());
+      await held;
+    }
+    await route.fallback();
+  });
+  return { seen, release };
 }
