@@ -24,6 +24,32 @@ import { Field, InputField, SelectField, describedBy } from '../components/Field
 import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { TagCatalogue, tagSnippet, type Tag } from '../components/TagCatalogue';
 
+/** The delivery policy and the state shown with it, as the editor reads it and a save answers it. */
+graphql(`
+  fragment ConsoleWebhookPolicy on Webhook {
+    enabled
+    signing {
+      enabled
+      secretSet
+      previousSecretValidUntil
+    }
+    successRule {
+      statuses
+      path
+      operator
+      value
+      onFailure
+    }
+    ordering
+    maxConcurrency
+    rateLimitPerSecond
+    health {
+      disabledReason
+      disabledAt
+    }
+  }
+`);
+
 const WebhookQuery = graphql(`
   query ConsoleWebhook($id: ID!) {
     webhook(id: $id) {
@@ -49,26 +75,7 @@ const WebhookQuery = graphql(`
         field
       }
       successComment
-      enabled
-      signing {
-        enabled
-        secretSet
-        previousSecretValidUntil
-      }
-      successRule {
-        statuses
-        path
-        operator
-        value
-        onFailure
-      }
-      ordering
-      maxConcurrency
-      rateLimitPerSecond
-      health {
-        disabledReason
-        disabledAt
-      }
+      ...ConsoleWebhookPolicy
     }
   }
 `);
@@ -109,26 +116,7 @@ const UpdateWebhook = graphql(`
         value
         secret
       }
-      enabled
-      signing {
-        enabled
-        secretSet
-        previousSecretValidUntil
-      }
-      successRule {
-        statuses
-        path
-        operator
-        value
-        onFailure
-      }
-      ordering
-      maxConcurrency
-      rateLimitPerSecond
-      health {
-        disabledReason
-        disabledAt
-      }
+      ...ConsoleWebhookPolicy
     }
   }
 `);
