@@ -266,6 +266,7 @@ export function createClaimer(pool: pg.Pool, config: SchedulingConfig) {
 async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseMs: number, config: SchedulingConfig, finished: string[] = []): Promise<ClaimResult> {
   const client = await pool.connect();
   let broken = false;
+  let preparing = false;
   try {
     // Two round trips in all, in the simple protocol with the values written in: begin and
     // lock (and, once per connection, prepare the lock and the claim), then execute the
@@ -278,7 +279,12 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
     const prepare = claimPrepared.has(client)
       ? ''
       : `prepare ${LOCK_STATEMENT}(timestamptz) as ${LOCK_SQL}; prepare ${CLAIM_STATEMENT}(${CLAIM_PARAM_TYPES.join(', ')}) as ${CLAIM_SQL};`;
+    // PREPARE is not undone by a rollback: a first round trip that fails leaves the session
+    // with some of the statements prepared or none, unknown which; the connection is then
+    // closed rather than given back (the next claim would fail with "already exists")
+    preparing = prepare !== '';
     const begun = (await client.query(`begin; set local plan_cache_mode = force_generic_plan; ${prepare} execute ${LOCK_STATEMENT}(${sqlLiteral(now)})`)) as unknown as pg.QueryResult<LockedState>[];
+    preparing = false;
     if (prepare) claimPrepared.add(client);
     const states = begun.at(-1)!.rows;
     const allowances: Allowance[] = [];
@@ -333,6 +339,7 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
     await client.query('rollback').catch(() => {
       broken = true;
     });
+    if (preparing) broken = true;
     throw err;
   } finally {
     client.release(broken);

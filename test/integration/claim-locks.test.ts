@@ -88,4 +88,28 @@ describe('claims and the locks of referencing rows', () => {
       await pool.end();
     }
   });
+
+  test('a claim that fails in its first round trip (the lock timed out) leaves no connection that cannot claim again', async ({ startApp }) => {
+    const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1h' });
+    await app.worker!.stop(0); // the test claims
+    const webhookId = await createWebhook(app, jsonHook('r', 'http://127.0.0.1:9/r'));
+    const ticketId = await createTicket(app, 't');
+    const id = await testWebhook(app, webhookId, ticketId);
+    // the webhook's state row held, as a claim or a recording elsewhere holds it
+    const holder = new pg.Client({ connectionString: app.databaseUrl });
+    await holder.connect();
+    await holder.query('begin');
+    await holder.query('select 1 from webhook_states where webhook_id = $1 for update', [webhookId]);
+    const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 1, options: '-c lock_timeout=200' });
+    try {
+      const claim = createClaimer(pool, SCHEDULING);
+      await expect(claim(10, new Date(), 60_000)).rejects.toThrow(/lock timeout/);
+      await holder.query('rollback');
+      // the first claim prepared its statements in the session it failed in
+      expect((await claim(10, new Date(), 60_000)).deliveries.map((d) => d.id)).toEqual([id]);
+    } finally {
+      await holder.end();
+      await pool.end();
+    }
+  });
 });
