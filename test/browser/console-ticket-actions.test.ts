@@ -5,7 +5,7 @@
  */
 import type { Page, Request } from 'playwright-core';
 import { expect, runAxe, signIn, test, holdOperation, description } from '../support/browser.js';
-import { createRule, createTicket, createWebhook, getTicket, jsonHook } from '../support/fixtures.js';
+import { createRule, createTicket, createWebhook, deliveryReaches, getTicket, jsonHook, testWebhook } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 90_000;
@@ -32,6 +32,9 @@ function sentOperations(page: Page): string[] {
   return names;
 }
 
+
+/** requestAnimationFrame inside page.evaluate (this file is compiled without the DOM library) */
+type Raf = { requestAnimationFrame(f: () => void): number };
 
 const ruleNames = async (app: { ok: (q: string) => Promise<any> }) => ((await app.ok('{ rules { name } }')).rules as { name: string }[]).map((r) => r.name);
 
@@ -86,6 +89,24 @@ test(
     await expect.poll(() => list.getByRole('link', { name: 'Delete me' }).count()).toBe(0);
     expect(await ruleNames(app)).toEqual(['Keep me']);
     expect(await runAxe(page)).toEqual([]);
+
+    // a delete answered after the user went elsewhere leaves them there
+    const later = await rule('Delete me later', 2);
+    await page.goto(`${app.url}/rules/${later.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Rule: Delete me later' }).waitFor();
+    const held = await holdOperation(page, 'ConsoleDeleteRule');
+    await deleteButton.click();
+    await confirmGroup.getByRole('button', { name: 'Confirm' }).click();
+    await expect.poll(() => held.seen.length).toBe(1);
+    await page.getByRole('navigation').getByRole('link', { name: 'Tickets', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
+    held.release();
+    await (await held.seen[0]!.response())!.finished();
+    // the page has read the answer and painted after it
+    await page.evaluate(() => new Promise<void>((done) => (globalThis as unknown as Raf).requestAnimationFrame(() => (globalThis as unknown as Raf).requestAnimationFrame(done))));
+    expect(await ruleNames(app)).toEqual(['Keep me']);
+    expect(new URL(page.url()).pathname).toBe('/tickets');
+    await page.unrouteAll({ behavior: 'wait' });
   },
   BROWSER_TEST_MS,
 );
@@ -122,13 +143,15 @@ test(
     await page.getByRole('button', { name: 'Send reply' }).dblclick();
     const sending = page.getByRole('button', { name: 'Sending…' });
     await expect.poll(() => sending.getAttribute('aria-disabled')).toBe('true');
+    // typed on while it is sent: kept when the answer comes
+    await text.fill('We are on our way. And typed while it was sent.');
     reply.release();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Reply sent' }).textContent()).toBe('Reply sent: the client can see it.');
     await page.unrouteAll({ behavior: 'wait' });
     expect(reply.seen).toHaveLength(1);
     await expect.poll(() => posts.count()).toBe(1);
     expect(await posts.nth(0).textContent()).toMatch(/Agent · reply · .*We are on our way\./);
-    expect(await text.inputValue()).toBe('');
+    expect(await text.inputValue()).toBe('We are on our way. And typed while it was sent.');
 
     // an internal comment by Enter on its button
     await text.fill('Fire brigade called.');
@@ -137,6 +160,8 @@ test(
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'comment added' }).textContent()).toBe('Internal comment added: only staff can see it.');
     await expect.poll(() => posts.count()).toBe(2);
     expect(await posts.nth(1).textContent()).toMatch(/Agent · internal comment · .*Fire brigade called\./);
+    // sent as it was: emptied for the next one
+    expect(await text.inputValue()).toBe('');
 
     const stored = (await getTicket(app, ticket)).posts;
     expect(stored.map((p) => ({ kind: p.kind, text: p.text, by: p.author?.email }))).toEqual([
@@ -198,6 +223,31 @@ test(
     expect(receiver.requests.map((r) => r.url)).toEqual(['/resolved']);
     expect(await deliveries.getByRole('link').count()).toBe(1);
     expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  "ticket page: a burst of the ticket's deliveries reloads its list at most once per 300 ms, and the list ends complete",
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, jsonHook('Burst hook', `${receiver.url}/burst`));
+    const ticket = await createTicket(app, 'Busy ticket');
+    await signIn(page, app.url, keys.admin, `/tickets/${ticket}`);
+    const deliveries = page.getByRole('region', { name: 'Deliveries' });
+    await deliveries.getByText('No deliveries for this ticket.').waitFor();
+    const reloads: number[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/graphql') && /query ConsoleTicketDeliveries\b/.test(r.postData() ?? '')) reloads.push(Date.now());
+    });
+    const made: string[] = [];
+    for (let i = 0; i < 12; i++) made.push(await testWebhook(app, hook, ticket));
+    for (const id of made) await deliveryReaches(app, id, 'SUCCEEDED');
+    await expect.poll(() => deliveries.getByText('SUCCEEDED', { exact: true }).count(), { timeout: 20_000 }).toBe(12);
+    // 12 deliveries, 3 events each (queued, attempted, succeeded): reloads a window apart, not one per event
+    expect(reloads.length).toBeGreaterThan(0);
+    const gaps = reloads.slice(1).map((t, i) => t - reloads[i]!);
+    expect(gaps.filter((g) => g < 250)).toEqual([]);
   },
   BROWSER_TEST_MS,
 );

@@ -5,7 +5,7 @@
  * with its reason and enabled again, and a delete refused while a rule sends the webhook.
  */
 import type { Locator, Page } from 'playwright-core';
-import { expect, runAxe, signIn, test, description } from '../support/browser.js';
+import { expect, runAxe, signIn, test, description, holdOperation } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
 
@@ -13,7 +13,7 @@ import { waitFor } from '../support/wait.js';
 const BROWSER_TEST_MS = 60_000;
 
 /** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
-type Dom = { document: any };
+type Dom = { document: any; requestAnimationFrame(f: () => void): number };
 
 /** The focused element's accessible name as the tests name controls (aria-label, else its text), or its id. */
 const focused = (page: Page) =>
@@ -22,6 +22,15 @@ const focused = (page: Page) =>
     return el?.getAttribute('aria-label') ?? (el?.tagName === 'INPUT' ? `#${el.id}` : (el?.textContent ?? ''));
   });
 
+
+/** The page's updateWebhook requests from now on. */
+function sentSaves(page: Page): string[] {
+  const sent: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('/graphql') && /mutation ConsoleUpdateWebhook\b/.test(r.postData() ?? '')) sent.push(r.postData()!);
+  });
+  return sent;
+}
 
 const POLICY = `query ($id: ID!) {
   webhook(id: $id) {
@@ -111,6 +120,29 @@ test(
     await expect.poll(() => maxConcurrency.getAttribute('aria-invalid')).toBe('true');
     expect(await description(maxConcurrency)).toMatch(/whole number/);
     expect(await page.getByRole('status').filter({ hasText: 'Webhook saved.' }).count()).toBe(0);
+    expect(await policy()).toEqual(saved);
+
+    // numbers beyond the API's bounds (and beyond GraphQL's Int): refused before sending, next to their fields
+    const sent = sentSaves(page);
+    await maxConcurrency.fill('99999999999');
+    await rate.fill('20000');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => rate.getAttribute('aria-invalid')).toBe('true');
+    expect(await maxConcurrency.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(maxConcurrency)).toMatch(/from 1 to 1000/);
+    expect(await description(rate)).toMatch(/from 0.01 to 10,000/);
+    expect(await page.getByRole('alert').first().textContent()).toMatch(/2 fields need attention/);
+    expect(sent).toEqual([]);
+
+    // a check operator that compares, its Value left empty: the API's refusal next to Value, nothing stored
+    await maxConcurrency.fill('4');
+    await rate.fill('');
+    const value = group.getByLabel('Value', { exact: true });
+    await value.fill('');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => value.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(value)).toMatch(/value/i);
+    expect(sent).toHaveLength(1);
     expect(await policy()).toEqual(saved);
   },
   BROWSER_TEST_MS,
@@ -246,6 +278,41 @@ test(
     expect(await page.getByRole('link', { name: 'Doomed hook' }).count()).toBe(0);
     expect(await stored()).toBeNull();
     expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'a stale editor: a save that leaves Enabled alone keeps the webhook switched off as it is now; a delete answered after the user left leaves them where they went',
+  async ({ page, app, keys }) => {
+    const id = await createWebhook(app, jsonHook('Stale hook', 'http://127.0.0.1:9/st'));
+    const input = jsonHook('Stale hook', 'http://127.0.0.1:9/st');
+    await signIn(page, app.url, keys.admin, `/webhooks/${id}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Stale hook' }).waitFor();
+    expect(await page.getByLabel('Enabled', { exact: true }).isChecked()).toBe(true);
+    // switched off elsewhere (another admin, or the system) while this editor is open
+    await app.ok('mutation ($id: ID!, $input: WebhookInput!) { updateWebhook(id: $id, input: $input) { id } }', { id, input: { ...input, enabled: false } });
+    await page.getByLabel('Name', { exact: true }).fill('Stale hook, renamed');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Webhook saved.' }).count()).toBe(1);
+    expect((await app.ok('query ($id: ID!) { webhook(id: $id) { name enabled } }', { id })).webhook).toEqual({ name: 'Stale hook, renamed', enabled: false });
+    expect(await page.getByLabel('Enabled', { exact: true }).isChecked()).toBe(false);
+
+    // Delete confirmed, then the user goes to the deliveries before the answer comes
+    const held = await holdOperation(page, 'ConsoleDeleteWebhook');
+    await page.getByRole('button', { name: 'Delete webhook' }).click();
+    await page.getByRole('group', { name: /Delete this webhook/ }).getByRole('button', { name: 'Confirm' }).click();
+    await expect.poll(() => held.seen.length).toBe(1);
+    await page.getByRole('navigation').getByRole('link', { name: 'Deliveries', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
+    held.release();
+    await (await held.seen[0]!.response())!.finished();
+    // the page has read the answer and painted after it
+    await page.evaluate(() => new Promise<void>((done) => (globalThis as unknown as Dom).requestAnimationFrame(() => (globalThis as unknown as Dom).requestAnimationFrame(done))));
+    expect((await app.ok('query ($id: ID!) { webhook(id: $id) { id } }', { id })).webhook).toBeNull();
+    expect(new URL(page.url()).pathname).toBe('/deliveries');
+    expect(await page.getByRole('heading', { level: 1, name: 'Deliveries' }).count()).toBe(1);
+    await page.unrouteAll({ behavior: 'wait' });
   },
   BROWSER_TEST_MS,
 );

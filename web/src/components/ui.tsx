@@ -151,6 +151,18 @@ export function Confirmation({
   );
 }
 
+/** `.current` is true while the component is on the page: an answer that arrives after the user has left it changes nothing there. */
+export function useMounted(): { readonly current: boolean } {
+  const mounted = useRef(true);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+  return mounted;
+}
+
 /**
  * A button `label` whose action is confirmed in place (Confirmation): "Confirm" takes focus;
  * Escape or "Keep it" closes it and focus goes back to the button. `onConfirm` runs once per
@@ -178,13 +190,7 @@ export function ConfirmAction({
   const running = useRef(false);
   const trigger = useRef<HTMLButtonElement>(null);
   const [focusTrigger, setFocusTrigger] = useState(false);
-  const mounted = useRef(true);
-  useEffect(
-    () => () => {
-      mounted.current = false;
-    },
-    [],
-  );
+  const mounted = useMounted();
   useEffect(() => {
     if (focusTrigger && trigger.current) {
       trigger.current.focus();

@@ -19,6 +19,7 @@ type Documents = {
     "\n  query ConsoleWebhookNames {\n    webhooks {\n      id\n      name\n    }\n  }\n": typeof types.ConsoleWebhookNamesDocument,
     "\n  query ConsoleRuleNames {\n    rules {\n      id\n      name\n    }\n  }\n": typeof types.ConsoleRuleNamesDocument,
     "\n  mutation ConsoleRedeliverMany($filter: DeliveryFilter!, $dryRun: Boolean!) {\n    redeliverMany(filter: $filter, dryRun: $dryRun) {\n      matched\n      queued\n    }\n  }\n": typeof types.ConsoleRedeliverManyDocument,
+    "\n  query ConsoleNewestMatching($filter: DeliveryFilter) {\n    deliveries(filter: $filter, first: 1) {\n      nodes {\n        id\n        createdAt\n      }\n    }\n  }\n": typeof types.ConsoleNewestMatchingDocument,
     "\n  mutation ConsoleCancelMany($filter: DeliveryFilter!, $dryRun: Boolean!) {\n    cancelMany(filter: $filter, dryRun: $dryRun) {\n      matched\n      queued\n    }\n  }\n": typeof types.ConsoleCancelManyDocument,
     "\n  subscription ConsoleLiveDeliveries {\n    deliveryEvents {\n      type\n      at\n      delivery {\n        id\n        status\n        attemptCount\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n        }\n        request {\n          method\n          url\n        }\n      }\n    }\n  }\n": typeof types.ConsoleLiveDeliveriesDocument,
     "\n  query ConsoleDelivery($id: ID!) {\n    delivery(id: $id) {\n      id\n      status\n      event\n      attemptCount\n      nextAttemptAt\n      createdAt\n      completedAt\n      responseData\n      webhook {\n        id\n        name\n      }\n      ticket {\n        id\n        title\n      }\n      rule {\n        id\n        name\n      }\n      request {\n        method\n        url\n        headers\n        body\n      }\n      attempts {\n        number\n        startedAt\n        durationMs\n        statusCode\n        error\n        responseBody\n      }\n    }\n  }\n": typeof types.ConsoleDeliveryDocument,
@@ -44,6 +45,7 @@ type Documents = {
     "\n  query ConsoleWebhookEditorSupport {\n    templateTags {\n      name\n      description\n      example\n    }\n    tickets(first: 50) {\n      id\n      title\n    }\n  }\n": typeof types.ConsoleWebhookEditorSupportDocument,
     "\n  mutation ConsoleCreateWebhook($input: WebhookInput!) {\n    createWebhook(input: $input) {\n      id\n    }\n  }\n": typeof types.ConsoleCreateWebhookDocument,
     "\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      id\n      auth {\n        type\n        username\n        secretSet\n      }\n      headers {\n        name\n        value\n        secret\n      }\n      ...ConsoleWebhookPolicy\n    }\n  }\n": typeof types.ConsoleUpdateWebhookDocument,
+    "\n  query ConsoleWebhookEnabled($id: ID!) {\n    webhook(id: $id) {\n      id\n      enabled\n    }\n  }\n": typeof types.ConsoleWebhookEnabledDocument,
     "\n  mutation ConsoleRotateSigningSecret($webhookId: ID!) {\n    rotateSigningSecret(webhookId: $webhookId) {\n      secret\n      previousSecretValidUntil\n    }\n  }\n": typeof types.ConsoleRotateSigningSecretDocument,
     "\n  mutation ConsoleEnableWebhook($id: ID!) {\n    enableWebhook(id: $id) {\n      id\n      enabled\n      health {\n        disabledReason\n        disabledAt\n      }\n    }\n  }\n": typeof types.ConsoleEnableWebhookDocument,
     "\n  mutation ConsoleDeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n": typeof types.ConsoleDeleteWebhookDocument,
@@ -56,6 +58,7 @@ const documents: Documents = {
     "\n  query ConsoleWebhookNames {\n    webhooks {\n      id\n      name\n    }\n  }\n": types.ConsoleWebhookNamesDocument,
     "\n  query ConsoleRuleNames {\n    rules {\n      id\n      name\n    }\n  }\n": types.ConsoleRuleNamesDocument,
     "\n  mutation ConsoleRedeliverMany($filter: DeliveryFilter!, $dryRun: Boolean!) {\n    redeliverMany(filter: $filter, dryRun: $dryRun) {\n      matched\n      queued\n    }\n  }\n": types.ConsoleRedeliverManyDocument,
+    "\n  query ConsoleNewestMatching($filter: DeliveryFilter) {\n    deliveries(filter: $filter, first: 1) {\n      nodes {\n        id\n        createdAt\n      }\n    }\n  }\n": types.ConsoleNewestMatchingDocument,
     "\n  mutation ConsoleCancelMany($filter: DeliveryFilter!, $dryRun: Boolean!) {\n    cancelMany(filter: $filter, dryRun: $dryRun) {\n      matched\n      queued\n    }\n  }\n": types.ConsoleCancelManyDocument,
     "\n  subscription ConsoleLiveDeliveries {\n    deliveryEvents {\n      type\n      at\n      delivery {\n        id\n        status\n        attemptCount\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n        }\n        request {\n          method\n          url\n        }\n      }\n    }\n  }\n": types.ConsoleLiveDeliveriesDocument,
     "\n  query ConsoleDelivery($id: ID!) {\n    delivery(id: $id) {\n      id\n      status\n      event\n      attemptCount\n      nextAttemptAt\n      createdAt\n      completedAt\n      responseData\n      webhook {\n        id\n        name\n      }\n      ticket {\n        id\n        title\n      }\n      rule {\n        id\n        name\n      }\n      request {\n        method\n        url\n        headers\n        body\n      }\n      attempts {\n        number\n        startedAt\n        durationMs\n        statusCode\n        error\n        responseBody\n      }\n    }\n  }\n": types.ConsoleDeliveryDocument,
@@ -81,6 +84,7 @@ const documents: Documents = {
     "\n  query ConsoleWebhookEditorSupport {\n    templateTags {\n      name\n      description\n      example\n    }\n    tickets(first: 50) {\n      id\n      title\n    }\n  }\n": types.ConsoleWebhookEditorSupportDocument,
     "\n  mutation ConsoleCreateWebhook($input: WebhookInput!) {\n    createWebhook(input: $input) {\n      id\n    }\n  }\n": types.ConsoleCreateWebhookDocument,
     "\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      id\n      auth {\n        type\n        username\n        secretSet\n      }\n      headers {\n        name\n        value\n        secret\n      }\n      ...ConsoleWebhookPolicy\n    }\n  }\n": types.ConsoleUpdateWebhookDocument,
+    "\n  query ConsoleWebhookEnabled($id: ID!) {\n    webhook(id: $id) {\n      id\n      enabled\n    }\n  }\n": types.ConsoleWebhookEnabledDocument,
     "\n  mutation ConsoleRotateSigningSecret($webhookId: ID!) {\n    rotateSigningSecret(webhookId: $webhookId) {\n      secret\n      previousSecretValidUntil\n    }\n  }\n": types.ConsoleRotateSigningSecretDocument,
     "\n  mutation ConsoleEnableWebhook($id: ID!) {\n    enableWebhook(id: $id) {\n      id\n      enabled\n      health {\n        disabledReason\n        disabledAt\n      }\n    }\n  }\n": types.ConsoleEnableWebhookDocument,
     "\n  mutation ConsoleDeleteWebhook($id: ID!) {\n    deleteWebhook(id: $id)\n  }\n": types.ConsoleDeleteWebhookDocument,
@@ -122,6 +126,10 @@ export function graphql(source: "\n  query ConsoleRuleNames {\n    rules {\n    
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ConsoleRedeliverMany($filter: DeliveryFilter!, $dryRun: Boolean!) {\n    redeliverMany(filter: $filter, dryRun: $dryRun) {\n      matched\n      queued\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleRedeliverMany($filter: DeliveryFilter!, $dryRun: Boolean!) {\n    redeliverMany(filter: $filter, dryRun: $dryRun) {\n      matched\n      queued\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleNewestMatching($filter: DeliveryFilter) {\n    deliveries(filter: $filter, first: 1) {\n      nodes {\n        id\n        createdAt\n      }\n    }\n  }\n"): (typeof documents)["\n  query ConsoleNewestMatching($filter: DeliveryFilter) {\n    deliveries(filter: $filter, first: 1) {\n      nodes {\n        id\n        createdAt\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -222,6 +230,10 @@ export function graphql(source: "\n  mutation ConsoleCreateWebhook($input: Webho
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      id\n      auth {\n        type\n        username\n        secretSet\n      }\n      headers {\n        name\n        value\n        secret\n      }\n      ...ConsoleWebhookPolicy\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      id\n      auth {\n        type\n        username\n        secretSet\n      }\n      headers {\n        name\n        value\n        secret\n      }\n      ...ConsoleWebhookPolicy\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleWebhookEnabled($id: ID!) {\n    webhook(id: $id) {\n      id\n      enabled\n    }\n  }\n"): (typeof documents)["\n  query ConsoleWebhookEnabled($id: ID!) {\n    webhook(id: $id) {\n      id\n      enabled\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

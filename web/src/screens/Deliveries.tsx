@@ -12,7 +12,7 @@
  * (BulkActions): a dry run counts first, Confirm runs it.
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { useMutation, useQuery, useSubscription } from 'urql';
+import { useClient, useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { DeliveryFilter, DeliveryStatus } from '../gql/graphql';
@@ -78,6 +78,18 @@ const RedeliverMany = graphql(`
     redeliverMany(filter: $filter, dryRun: $dryRun) {
       matched
       queued
+    }
+  }
+`);
+
+/** The newest delivery a filter matches now: a bulk action counts, and then acts on, the deliveries created until then. */
+const NewestMatching = graphql(`
+  query ConsoleNewestMatching($filter: DeliveryFilter) {
+    deliveries(filter: $filter, first: 1) {
+      nodes {
+        id
+        createdAt
+      }
     }
   }
 `);
@@ -175,11 +187,32 @@ function fromAddress(value: string): Date | null {
   return /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(t) ? new Date(t) : null;
 }
 
-/** The instant a datetime-local value names in the browser's time zone, or null when it names none. */
+const HOUR_MS = 3_600_000;
+const localTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** The instant a datetime-local value names in the browser's time zone, or null when it names none (localTimeProblem says why). */
 function fromLocal(value: string): Date | null {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(value)) return null;
+  return localTimeProblem(value) ? null : new Date(value);
+}
+
+/**
+ * Why a datetime-local value names no one instant in the browser's time zone: not a full date
+ * and time; a time the clocks skipped (moving forward: the Date would be another time); a time
+ * they showed twice (moving back: an hour either way reads the same). Undefined when it names one.
+ */
+function localTimeProblem(value: string): string | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?$/.exec(value);
+  if (!m) return PROBLEM_TEXT.since;
   const d = new Date(value); // a date and time without an offset: local time
-  return Number.isNaN(d.getTime()) ? null : d;
+  if (Number.isNaN(d.getTime())) return PROBLEM_TEXT.since;
+  const wall = m.slice(1, 7).map((n) => Number(n ?? 0));
+  const reads = (at: Date) => [at.getFullYear(), at.getMonth() + 1, at.getDate(), at.getHours(), at.getMinutes(), at.getSeconds()].every((n, i) => n === wall[i]);
+  const shown = value.replace('T', ' ');
+  if (!reads(d)) return `${shown} does not exist in your time zone (${localTimeZone()}): the clocks skip it. Enter another time.`;
+  if (reads(new Date(d.getTime() - HOUR_MS)) || reads(new Date(d.getTime() + HOUR_MS))) {
+    return `${shown} happens twice in your time zone (${localTimeZone()}): the clocks go back over it. Enter another time.`;
+  }
+  return undefined;
 }
 
 /** An instant as a datetime-local value in the browser's time zone (seconds only when there are some); '' for none. */
@@ -194,9 +227,13 @@ function toLocal(at: Date | null): string {
  * The filter the values make, and the values that cannot be sent (checked before the API sees
  * them): a ticket number is a whole number ("#42" meaning 42), a rule an id, From and To dates
  * and times with To later than From, a search something the API's index can look up.
- * `instant` reads From and To (the address's form or the inputs').
+ * `instant` reads From and To (the address's form or the inputs'); `instantProblem` says why one named no instant.
  */
-function readFilter(values: FilterValues, instant: (value: string) => Date | null): { filter: DeliveryFilter; problems: FilterProblems } {
+function readFilter(
+  values: FilterValues,
+  instant: (value: string) => Date | null,
+  instantProblem?: (value: string) => string | undefined,
+): { filter: DeliveryFilter; problems: FilterProblems } {
   const problems: FilterProblems = {};
   const ticket = values.ticket.trim().replace(/^#/, '');
   if (values.ticket.trim() && !/^#?\d+$/.test(values.ticket.trim())) problems.ticket = PROBLEM_TEXT.ticket;
@@ -204,8 +241,8 @@ function readFilter(values: FilterValues, instant: (value: string) => Date | nul
   if (values.rule && !ID.test(values.rule)) problems.rule = PROBLEM_TEXT.rule;
   const since = values.since ? instant(values.since) : null;
   const until = values.until ? instant(values.until) : null;
-  if (values.since && !since) problems.since = PROBLEM_TEXT.since;
-  if (values.until && !until) problems.until = PROBLEM_TEXT.until;
+  if (values.since && !since) problems.since = instantProblem?.(values.since) ?? PROBLEM_TEXT.since;
+  if (values.until && !until) problems.until = instantProblem?.(values.until) ?? PROBLEM_TEXT.until;
   if (since && until && until.getTime() <= since.getTime()) problems.until = UNTIL_BEFORE_SINCE;
   const search = values.search.trim() ? values.search : '';
   if (search.length > MAX_SEARCH) problems.search = SEARCH_TOO_LONG;
@@ -312,7 +349,7 @@ export function Deliveries({ admin }: { admin: boolean }) {
 
   function apply(e: FormEvent) {
     e.preventDefault();
-    const { filter: wanted, problems: found } = readFilter(draft, fromLocal);
+    const { filter: wanted, problems: found } = readFilter(draft, fromLocal, localTimeProblem);
     // a date and time half typed in: the input's value is empty, its validity says so
     for (const c of ['since', 'until'] as const) {
       const input = document.getElementById(CONTROL_IDS[c]) as HTMLInputElement | null;
@@ -350,7 +387,7 @@ export function Deliveries({ admin }: { admin: boolean }) {
   // the rules to choose from; a rule the address names that is not among them (deleted, or an agent's link) by its id
   const ruleOptions = [...(rules.data?.rules ?? [])];
   if (draft.rule && !ruleOptions.some((r) => r.id === draft.rule)) ruleOptions.push({ id: draft.rule, name: `Rule ${draft.rule}` });
-  const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const timeZone = localTimeZone();
 
   // the list shown is the address's: while another page or filter loads, the last one's rows are not shown under this one's position
   const current = !unsendable && JSON.stringify(log.operation?.variables) === JSON.stringify(variables);
@@ -554,6 +591,16 @@ const dateTimeText = (iso: string) => new Intl.DateTimeFormat(undefined, { dateS
 type BulkAction = 'redeliver' | 'cancel';
 
 /** A dry run's answer, waiting for Confirm: the filter it counted (the one Confirm sends) and the address it was counted for. */
+/** `filter` limited to the deliveries created until `newest` (the creation time of the newest one it matches; null: it matches none). */
+function pinnedFilter(filter: DeliveryFilter, newest: string | null): DeliveryFilter {
+  if (newest === null) return filter;
+  const cutoff = new Date(Date.parse(newest) + 1).toISOString();
+  const until = filter.until && Date.parse(filter.until) < Date.parse(cutoff) ? filter.until : cutoff;
+  return { ...filter, until };
+}
+
+const LATER_LEFT_OUT = ' Deliveries made after this count are left out.';
+
 interface Counted {
   action: BulkAction;
   filter: DeliveryFilter;
@@ -587,6 +634,7 @@ function BulkActions({
   describe: string;
   onDone: () => void;
 }) {
+  const client = useClient();
   const [, redeliverMany] = useMutation(RedeliverMany);
   const [, cancelMany] = useMutation(CancelMany);
   const [counted, setCounted] = useState<Counted | null>(null);
@@ -624,14 +672,25 @@ function BulkActions({
     setProblem(null);
     setStatus(null);
     setCounted(null);
-    const { error, result } = await run(action, filter, true);
+    // Confirm acts on what is counted here: the filter pinned to the deliveries created until now
+    // (by the server's clock: the newest one's creation), not on those that keep coming meanwhile
+    const newest = await client.query(NewestMatching, { filter }, { requestPolicy: 'network-only' }).toPromise();
+    const pinned = newest.error ? null : pinnedFilter(filter, newest.data?.deliveries.nodes[0]?.createdAt ?? null);
+    if (pinned && !newest.data?.deliveries.nodes.length) {
+      // it matches none: nothing to count, nor to act on
+      running.current = false;
+      setBusy(null);
+      setCounted({ action, filter: pinned, address, matched: 0, matching, describe });
+      return;
+    }
+    const { error, result } = pinned ? await run(action, pinned, true) : { error: newest.error!.graphQLErrors[0]?.message ?? newest.error!.message, result: null };
     running.current = false;
     setBusy(null);
-    if (error || !result) {
+    if (error || !result || !pinned) {
       setProblem(`Not counted: ${error ?? 'no answer'}`);
       return;
     }
-    setCounted({ action, filter, address, matched: result.matched, matching, describe });
+    setCounted({ action, filter: pinned, address, matched: result.matched, matching, describe });
   }
 
   /** Confirm: the run itself, its outcome announced, the log refreshed, focus back on the action's button. */
@@ -674,11 +733,11 @@ function BulkActions({
     if (c.action === 'redeliver') {
       return c.matched === 0
         ? `${match}none can be redelivered (only finished deliveries that were sent are).`
-        : `${match}${c.matched.toLocaleString()} will be redelivered as ${c.matched === 1 ? 'a new delivery' : 'new deliveries'}.`;
+        : `${match}${c.matched.toLocaleString()} will be redelivered as ${c.matched === 1 ? 'a new delivery' : 'new deliveries'}.${LATER_LEFT_OUT}`;
     }
     return c.matched === 0
       ? `${match}none is pending or retrying, so none can be cancelled.`
-      : `${match}${plural(c.matched, 'open one (pending or retrying)', 'open ones (pending or retrying)')} will be cancelled.`;
+      : `${match}${plural(c.matched, 'open one (pending or retrying)', 'open ones (pending or retrying)')} will be cancelled.${LATER_LEFT_OUT}`;
   };
 
   const label = { redeliver: 'Redeliver matching…', cancel: 'Cancel matching…' };

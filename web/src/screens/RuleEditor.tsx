@@ -12,7 +12,7 @@ import { Field, FieldError, InputField, describedBy } from '../components/Field'
 import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { NO_VALUE_OPERATORS, formOf, ruleInput, type RuleActionRow, type RuleForm } from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
-import { ConfirmAction } from '../components/ui';
+import { ConfirmAction, useMounted } from '../components/ui';
 import { setFlash } from '../flash';
 
 const RuleQuery = graphql(`
@@ -136,7 +136,7 @@ const EMPTY: RuleForm = {
   actions: [NEW_ACTION],
 };
 
-const saveSummary = (n: number) => `The rule was not saved: ${n || 1} ${n === 1 ? 'problem' : 'problems'}.`;
+const saveSummary = (n: number) => (n ? `The rule was not saved: ${n} ${n === 1 ? 'problem' : 'problems'}.` : 'The rule was not saved:');
 
 export function RuleEditor({ id }: { id: string | null }) {
   const [stored] = useQuery({ query: RuleQuery, variables: { id: id ?? '' }, pause: !id, requestPolicy: 'network-only' });
@@ -154,6 +154,7 @@ export function RuleEditor({ id }: { id: string | null }) {
 
   // Delete rule (ConfirmAction: confirmed, one request per press)
   const [deleteProblem, setDeleteProblem] = useState<string | null>(null);
+  const mounted = useMounted();
   async function deleteRule(): Promise<'trigger' | 'done'> {
     if (!id) return 'trigger';
     setDeleteProblem(null);
@@ -163,6 +164,8 @@ export function RuleEditor({ id }: { id: string | null }) {
       setDeleteProblem(`The rule was not deleted: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
       return 'trigger';
     }
+    // the user may have gone elsewhere meanwhile: not pulled back to the list
+    if (!mounted.current) return 'done';
     setFlash(`Rule “${rule?.name ?? form.name}” deleted.`);
     navigate('/rules');
     return 'done';

@@ -4,7 +4,7 @@
  * internal comment, and its status and priority — the events the dispatcher's rules run on
  * (REPLY_ADDED, COMMENT_ADDED, TICKET_UPDATED), whose deliveries then appear in the list.
  */
-import { Fragment, useRef, useState, type FormEvent } from 'react';
+import { Fragment, useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
@@ -126,11 +126,14 @@ export function TicketPage({ id }: { id: string }) {
   const loaded = !!data?.ticket;
   // the deliveries of this ticket as they are queued and sent (the ones its replies, comments and changes cause included);
   // a finished one may have written to the ticket (a comment, custom fields): the ticket is read again too
+  const reload = useCoalesced(RELOAD_MS, (ticketToo: boolean) => {
+    refetchDeliveries({ requestPolicy: 'network-only' });
+    if (ticketToo) refetchTicket({ requestPolicy: 'network-only' });
+  });
   const [changes, resubscribe] = useSubscription(
     { query: TicketDeliveryChanges, variables: { filter: { ticketId: id } }, pause: !loaded },
     (_prev: number | undefined, ev) => {
-      refetchDeliveries({ requestPolicy: 'network-only' });
-      if (ev.deliveryEvents.type !== 'QUEUED' && ev.deliveryEvents.type !== 'ATTEMPTED') refetchTicket({ requestPolicy: 'network-only' });
+      reload(ev.deliveryEvents.type !== 'QUEUED' && ev.deliveryEvents.type !== 'ATTEMPTED');
       return 0;
     },
   );
@@ -234,6 +237,35 @@ export function TicketPage({ id }: { id: string }) {
   );
 }
 
+/** A burst of a ticket's delivery events (a bulk redelivery) reloads its lists once per this many ms, not once per event. */
+const RELOAD_MS = 300;
+
+/**
+ * `run` at most once per `ms`: the first call runs it `ms` later, the calls meanwhile join
+ * that run (their flags or'ed). Nothing runs after the component has left the page.
+ */
+function useCoalesced(ms: number, run: (flag: boolean) => void): (flag: boolean) => void {
+  const latest = useRef(run);
+  latest.current = run;
+  const pending = useRef<{ timer: ReturnType<typeof setTimeout>; flag: boolean } | null>(null);
+  useEffect(() => () => clearTimeout(pending.current?.timer), []);
+  return useCallback(
+    (flag: boolean) => {
+      if (pending.current) {
+        pending.current.flag ||= flag;
+        return;
+      }
+      const timer = setTimeout(() => {
+        const f = pending.current?.flag ?? flag;
+        pending.current = null;
+        latest.current(f);
+      }, ms);
+      pending.current = { timer, flag };
+    },
+    [ms],
+  );
+}
+
 /** One request at a time: `start` answers false while one runs (a ref sees a second press before a render does). */
 function useOneAtATime<Action extends string>() {
   const running = useRef(false);
@@ -278,7 +310,8 @@ function PostForm({ ticketId, onPosted }: { ticketId: string; onPosted: () => vo
       return;
     }
     if (!start(kind)) return;
-    const r = kind === 'reply' ? await addReply({ ticketId, text }) : await addComment({ ticketId, text });
+    const sent = text;
+    const r = kind === 'reply' ? await addReply({ ticketId, text: sent }) : await addComment({ ticketId, text: sent });
     done();
     if (r.error) {
       const atText = fieldProblems(r.error.graphQLErrors as readonly GraphQLErrorShape[]).get('text');
@@ -291,7 +324,8 @@ function PostForm({ ticketId, onPosted }: { ticketId: string; onPosted: () => vo
       return;
     }
     setTextError(undefined);
-    setText('');
+    // emptied for the next one, unless more was typed while it was sent
+    setText((now) => (now === sent ? '' : now));
     setStatus(kind === 'reply' ? 'Reply sent: the client can see it.' : 'Internal comment added: only staff can see it.');
     onPosted();
   }

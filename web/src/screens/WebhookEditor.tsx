@@ -18,7 +18,7 @@ import type {
   SuccessFailureAction,
   WebhookInput,
 } from '../gql/graphql';
-import { ConfirmAction, DateTime, DeliveryStatusBadge } from '../components/ui';
+import { ConfirmAction, DateTime, DeliveryStatusBadge, useMounted } from '../components/ui';
 import { setFlash } from '../flash';
 import { Field, InputField, SelectField, describedBy } from '../components/Field';
 import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
@@ -117,6 +117,15 @@ const UpdateWebhook = graphql(`
         secret
       }
       ...ConsoleWebhookPolicy
+    }
+  }
+`);
+
+const WebhookEnabledQuery = graphql(`
+  query ConsoleWebhookEnabled($id: ID!) {
+    webhook(id: $id) {
+      id
+      enabled
     }
   }
 `);
@@ -231,6 +240,8 @@ interface Form {
   rateLimit: string;
   /** stored state shown with the form, not sent: a signing secret exists; why the system switched the webhook off */
   signingSecretSet: boolean;
+  /** `enabled` as last read from the server: a save that leaves the switch alone sends the server's value then, not this */
+  storedEnabled: boolean;
   disabledReason: string | null;
   disabledAt: string | null;
 }
@@ -260,6 +271,7 @@ const EMPTY: Form = {
   maxConcurrency: '10',
   rateLimit: '',
   signingSecretSet: false,
+  storedEnabled: true,
   disabledReason: null,
   disabledAt: null,
 };
@@ -278,6 +290,9 @@ const CHECK_OPERATORS: readonly [ConditionOperator, string, boolean][] = [
 const ORDERING_TEXT: Record<DeliveryOrdering, string> = { NONE: 'Independent', PER_TICKET: 'One at a time per ticket' };
 const ON_FAILURE_TEXT: Record<SuccessFailureAction, string> = { RETRY: 'Retry', FAIL: 'Fail' };
 const WHOLE = /^[0-9]+$/;
+/** the API's bounds (src/domain/webhooks.ts: MAX_CONCURRENCY_RANGE, RATE_LIMIT_RANGE), checked before sending */
+const MAX_CONCURRENCY = { min: 1, max: 1000 };
+const RATE_LIMIT = { min: 0.01, max: 10_000 };
 const DECIMAL = /^(?:[0-9]+\.?[0-9]*|\.[0-9]+)$/;
 
 /** The policy fields as the form shows them, from the stored webhook (or a save's answer). */
@@ -302,8 +317,15 @@ function policyOf(w: PolicySource) {
 /** What the API's types cannot carry, found before sending: the numbers typed. */
 function policyProblems(f: Form): Map<string, string> {
   const problems = new Map<string, string>();
-  if (!WHOLE.test(f.maxConcurrency.trim())) problems.set('maxConcurrency', 'must be a whole number from 1 to 1000');
-  if (f.rateLimit.trim() && !DECIMAL.test(f.rateLimit.trim())) problems.set('rateLimitPerSecond', 'must be a number of attempts per second (empty: no limit)');
+  const concurrency = f.maxConcurrency.trim();
+  // a number beyond GraphQL's Int (or a float's range) could not even be sent as typed
+  if (!WHOLE.test(concurrency) || Number(concurrency) < MAX_CONCURRENCY.min || Number(concurrency) > MAX_CONCURRENCY.max) {
+    problems.set('maxConcurrency', `must be a whole number from ${MAX_CONCURRENCY.min} to ${MAX_CONCURRENCY.max}`);
+  }
+  const rate = f.rateLimit.trim();
+  if (rate && (!DECIMAL.test(rate) || Number(rate) < RATE_LIMIT.min || Number(rate) > RATE_LIMIT.max)) {
+    problems.set('rateLimitPerSecond', `must be from ${RATE_LIMIT.min} to ${RATE_LIMIT.max.toLocaleString('en')} attempts per second (empty: no limit)`);
+  }
   return problems;
 }
 
@@ -336,7 +358,8 @@ function toInput(f: Form): WebhookInput {
       statuses: f.statuses,
       path: f.successPath.trim() ? f.successPath : null,
       operator: f.successOperator || null,
-      value: f.successOperator && CHECK_OPERATORS.find(([op]) => op === f.successOperator)?.[2] ? f.successValue : null,
+      // an operator that compares with a value, and no value: null, which the API refuses naming successRule.value
+      value: f.successOperator && CHECK_OPERATORS.find(([op]) => op === f.successOperator)?.[2] && f.successValue !== '' ? f.successValue : null,
       onFailure: f.onFailure,
     },
     ordering: f.ordering,
@@ -374,11 +397,12 @@ function formOf(webhook: NonNullable<ConsoleWebhookQuery['webhook']>): Form {
     responseMappings: webhook.responseMappings.map((m) => ({ path: m.path, target: m.target, field: m.field })),
     successComment: webhook.successComment,
     enabled: webhook.enabled,
+    storedEnabled: webhook.enabled,
     ...policyOf(webhook),
   };
 }
 
-const saveSummary = (n: number) => `The webhook was not saved: ${n} ${n === 1 ? 'field needs' : 'fields need'} attention.`;
+const saveSummary = (n: number) => (n ? `The webhook was not saved: ${n} ${n === 1 ? 'field needs' : 'fields need'} attention.` : 'The webhook was not saved:');
 
 export function WebhookEditor({ id }: { id: string | null }) {
   const client = useClient();
@@ -532,12 +556,22 @@ export function WebhookEditor({ id }: { id: string | null }) {
     pendingCaret.current = { el, pos: start + snippet.length };
   }
 
+  /**
+   * Whether the webhook is enabled now, as the server has it: the system may have switched it
+   * off (410 Gone, a breaker open for a whole retry window) since the form was read, and a
+   * save that did not touch the switch must not switch it back on.
+   */
+  async function enabledNow(id: string): Promise<boolean> {
+    const r = await client.query(WebhookEnabledQuery, { id }, { requestPolicy: 'network-only' }).toPromise();
+    return r.data?.webhook?.enabled ?? form.enabled;
+  }
+
   async function save(e: FormEvent) {
     const input = toInput(form);
     const saved = await editor.save(e, {
       create: () => create({ input }),
       createdId: (data) => data.createWebhook.id,
-      update: (id) => update({ id, input }),
+      update: async (id) => update({ id, input: { ...input, enabled: form.enabled === form.storedEnabled ? await enabledNow(id) : form.enabled } }),
       check: () => policyProblems(form),
     });
     if (!saved) return;
@@ -547,6 +581,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
       ...f,
       ...policyOf(saved.updateWebhook),
       enabled: saved.updateWebhook.enabled,
+      storedEnabled: saved.updateWebhook.enabled,
       secret: '',
       secretSet: saved.updateWebhook.auth.secretSet,
       storedAuthType: saved.updateWebhook.auth.type,
@@ -616,11 +651,12 @@ export function WebhookEditor({ id }: { id: string | null }) {
       return;
     }
     const w = r.data!.enableWebhook;
-    setForm((f) => ({ ...f, enabled: w.enabled, disabledReason: w.health.disabledReason ?? null, disabledAt: w.health.disabledAt ?? null }));
+    setForm((f) => ({ ...f, enabled: w.enabled, storedEnabled: w.enabled, disabledReason: w.health.disabledReason ?? null, disabledAt: w.health.disabledAt ?? null }));
     setStatus('Webhook enabled: it gets deliveries again.');
     setTimeout(() => document.getElementById(fid('enabled'))?.focus(), 0);
   }
 
+  const mounted = useMounted();
   /** Delete webhook, confirmed: back to the list, which says so; a refusal (rules send it) stays here as an alert. */
   async function deleteHook(): Promise<'trigger' | 'done'> {
     if (!id) return 'trigger';
@@ -630,6 +666,8 @@ export function WebhookEditor({ id }: { id: string | null }) {
       setDeleteProblem(`The webhook was not deleted: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
       return 'trigger';
     }
+    // the user may have gone elsewhere meanwhile: not pulled back to the list
+    if (!mounted.current) return 'done';
     setFlash(`Webhook “${webhook?.name ?? form.name}” deleted.`);
     navigate('/webhooks');
     return 'done';
