@@ -590,7 +590,6 @@ const dateTimeText = (iso: string) => new Intl.DateTimeFormat(undefined, { dateS
 
 type BulkAction = 'redeliver' | 'cancel';
 
-/** A dry run's answer, waiting for Confirm: the filter it counted (the one Confirm sends) and the address it was counted for. */
 /** `filter` limited to the deliveries created until `newest` (the creation time of the newest one it matches; null: it matches none). */
 function pinnedFilter(filter: DeliveryFilter, newest: string | null): DeliveryFilter {
   if (newest === null) return filter;
@@ -601,6 +600,7 @@ function pinnedFilter(filter: DeliveryFilter, newest: string | null): DeliveryFi
 
 const LATER_LEFT_OUT = ' Deliveries made after this count are left out.';
 
+/** A dry run's answer, waiting for Confirm: the filter it counted (the one Confirm sends) and the address it was counted for. */
 interface Counted {
   action: BulkAction;
   filter: DeliveryFilter;

@@ -248,7 +248,13 @@ function useCoalesced(ms: number, run: (flag: boolean) => void): (flag: boolean)
   const latest = useRef(run);
   latest.current = run;
   const pending = useRef<{ timer: ReturnType<typeof setTimeout>; flag: boolean } | null>(null);
-  useEffect(() => () => clearTimeout(pending.current?.timer), []);
+  useEffect(
+    () => () => {
+      clearTimeout(pending.current?.timer);
+      pending.current = null;
+    },
+    [],
+  );
   return useCallback(
     (flag: boolean) => {
       if (pending.current) {
