@@ -102,8 +102,9 @@ describe.concurrent('TIMER rules', () => {
   test('a rule saved when its condition already holds fires at the save; changing it re-plans, disabling it stops its timers', async ({ app }) => {
     const old = await createTicket(app, 'old enough');
     const created = await ticketTime(app, old);
-    await waitFor(() => Date.now() > created + 1_200, { what: 'the ticket to be older than 1 s' });
-    const input: RuleInput = { name: 'Old', events: [TIMER], conditions: [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '1s' }], actions: [{ type: 'ADD_COMMENT', value: 'old' }] };
+    // 3 s: the ticket created below under this rule must still be waiting when the rule is changed (a loaded database's calls take seconds)
+    await waitFor(() => Date.now() > created + 3_200, { what: 'the ticket to be older than 3 s' });
+    const input: RuleInput = { name: 'Old', events: [TIMER], conditions: [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '3s' }], actions: [{ type: 'ADD_COMMENT', value: 'old' }] };
     const saved = Date.now();
     const rule = await createRule(app, input);
     expect(await nthComment(app, old, 1) - saved).toBeLessThan(5_000);
