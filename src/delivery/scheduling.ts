@@ -26,7 +26,7 @@
  */
 import type pg from 'pg';
 import type { SuccessRuleDef } from '../domain/index.js';
-import { sqlLiteral, UUID_PATTERN, withLiterals } from '../db/index.js';
+import { sqlLiteral, UUID_PATTERN } from '../db/index.js';
 import { defineClaim } from '../queue/index.js';
 import { SEND_POLICY_COLUMNS, sendPolicyOf, type SendPolicy } from './send-policy.js';
 import { CLAIMED_COLUMNS, claimedFromRow, switchOffWebhook, type ClaimedDelivery } from './store.js';
