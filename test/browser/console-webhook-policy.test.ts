@@ -298,6 +298,18 @@ test(
     expect((await app.ok('query ($id: ID!) { webhook(id: $id) { name enabled } }', { id })).webhook).toEqual({ name: 'Stale hook, renamed', enabled: false });
     expect(await page.getByLabel('Enabled', { exact: true }).isChecked()).toBe(false);
 
+    // a refusal that names no field (the webhook is gone meanwhile): the API's words, no count of fields
+    const other = await createWebhook(app, jsonHook('Gone meanwhile', 'http://127.0.0.1:9/gm'));
+    await page.goto(`${app.url}/webhooks/${other}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Gone meanwhile' }).waitFor();
+    await app.ok('mutation ($id: ID!) { deleteWebhook(id: $id) }', { id: other });
+    await page.getByRole('button', { name: 'Save' }).click();
+    const refused = page.getByRole('alert').filter({ hasText: 'not saved' });
+    await refused.waitFor();
+    expect(await refused.textContent()).toBe(`The webhook was not saved: webhook ${other} not found`);
+    await page.goto(`${app.url}/webhooks/${id}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Stale hook, renamed' }).waitFor();
+
     // Delete confirmed, then the user goes to the deliveries before the answer comes
     const held = await holdOperation(page, 'ConsoleDeleteWebhook');
     await page.getByRole('button', { name: 'Delete webhook' }).click();

@@ -72,8 +72,11 @@ export function useDefinitionEditor<Stored, Form>({
     setErrors(problems);
     const fieldElement = (field: string) => document.getElementById(fid(field));
     const unplaced = [...problems.keys()].filter((f) => !fieldElement(f));
+    // the count is of the fields shown with their message; the others are said here, the
+    // definition's own `id` (the mutation's argument: "webhook 7 not found") without its name
+    const said = (f: string) => (f === 'id' ? problems.get(f) : `${f}: ${problems.get(f)}`);
     setFormError(
-      [summary(problems.size), ...unplaced.map((f) => `${f}: ${problems.get(f)}`), problems.size ? null : message]
+      [summary(problems.size - unplaced.length), ...unplaced.map(said), problems.size ? null : message]
         .filter(Boolean)
         .join(' '),
     );
