@@ -131,7 +131,7 @@ test(
 
     // a double click on Redeliver: one request (the button says it is running and refuses the second), one new delivery
     const before = await deliveryCount(app);
-    const redeliver = await holdOperation(page, 'ConsoleRedeliver');
+    const redeliver = holdOperation(page, 'ConsoleRedeliver');
     await page.getByRole('button', { name: 'Redeliver' }).dblclick();
     const running = page.getByRole('button', { name: 'Redelivering…' });
     await expect.poll(() => running.getAttribute('aria-disabled')).toBe('true');
@@ -140,7 +140,6 @@ test(
     const copy = new URL(page.url()).pathname.split('/').pop()!;
     expect(redeliver.seen).toHaveLength(1);
     expect(await deliveryCount(app)).toBe(before + 1);
-    await page.unrouteAll({ behavior: 'wait' }); // once the handlers running have passed their requests on
 
     // the new page: its heading takes focus once it renders; the flash goes into a status region that was there (empty) before
     await expect.poll(() => focused(page)).toEqual({ tag: 'h1', id: 'page-title', text: `Delivery ${copy.slice(0, 8)}` });
@@ -166,7 +165,7 @@ test(
     // Enter twice on Confirm: one request; it says "Cancelling…" and keeps focus meanwhile; then focus is on the status, now CANCELLED
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await focused(page)).text).toBe('Confirm');
-    const cancel = await holdOperation(page, 'ConsoleCancelDelivery');
+    const cancel = holdOperation(page, 'ConsoleCancelDelivery');
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await focused(page)).text).toBe('Cancelling…');
     await page.keyboard.press('Enter');
@@ -174,7 +173,6 @@ test(
     await deliveryReaches(app, open, 'CANCELLED');
     await expect.poll(() => focused(page)).toEqual({ tag: 'dd', id: '', text: 'CANCELLED' });
     expect(cancel.seen).toHaveLength(1);
-    await page.unrouteAll({ behavior: 'wait' });
     expect(await page.getByRole('status').filter({ hasText: 'Delivery cancelled.' }).count()).toBe(1);
     expect(await page.getByRole('alert').count()).toBe(0);
     expect(await runAxe(page)).toEqual([]);
@@ -201,13 +199,12 @@ test(
     const firstPage = await log.getByRole('rowheader').allTextContents();
 
     // while the next page loads, the last page's rows are not shown under its position
-    const next = await holdOperation(page, 'ConsoleDeliveries');
+    const next = holdOperation(page, 'ConsoleDeliveries');
     await log.getByRole('button', { name: 'Next page' }).click();
     await expect.poll(() => position.textContent()).toBe('Loading deliveries…');
     expect(await rows()).toBe(0);
     next.release();
     await expect.poll(() => position.textContent()).toBe('Showing 26–30 of 30 deliveries, newest first.');
-    await page.unrouteAll({ behavior: 'wait' }); // once the handlers running have passed their requests on
     expect(await rows()).toBe(6);
     expect(new URL(page.url()).searchParams.get('from')).toBe('26');
     await page.goBack();

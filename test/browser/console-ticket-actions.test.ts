@@ -75,14 +75,13 @@ test(
     // Enter three times on Confirm: one request ("Deleting…" meanwhile, focus kept), then the list, saying so
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await focused(page)).text).toBe('Confirm');
-    const del = await holdOperation(page, 'ConsoleDeleteRule');
+    const del = holdOperation(page, 'ConsoleDeleteRule');
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await focused(page)).text).toBe('Deleting…');
     await page.keyboard.press('Enter');
     del.release();
     await page.waitForURL((u) => u.pathname === '/rules');
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'deleted' }).textContent()).toBe('Rule “Delete me” deleted.');
-    await page.unrouteAll({ behavior: 'wait' });
     expect(del.seen).toHaveLength(1);
     const list = page.getByRole('list', { name: 'Rules in order' });
     await list.getByRole('link', { name: 'Keep me' }).waitFor();
@@ -94,7 +93,7 @@ test(
     const later = await rule('Delete me later', 2);
     await page.goto(`${app.url}/rules/${later.id}`);
     await page.getByRole('heading', { level: 1, name: 'Rule: Delete me later' }).waitFor();
-    const held = await holdOperation(page, 'ConsoleDeleteRule');
+    const held = holdOperation(page, 'ConsoleDeleteRule');
     await deleteButton.click();
     await confirmGroup.getByRole('button', { name: 'Confirm' }).click();
     await expect.poll(() => held.seen.length).toBe(1);
@@ -106,7 +105,6 @@ test(
     await page.evaluate(() => new Promise<void>((done) => (globalThis as unknown as Raf).requestAnimationFrame(() => (globalThis as unknown as Raf).requestAnimationFrame(done))));
     expect(await ruleNames(app)).toEqual(['Keep me']);
     expect(new URL(page.url()).pathname).toBe('/tickets');
-    await page.unrouteAll({ behavior: 'wait' });
   },
   BROWSER_TEST_MS,
 );
@@ -139,7 +137,7 @@ test(
     // a reply, the button double-clicked: one request, "Sending…" meanwhile; it shows as a reply
     await text.fill('We are on our way.');
     expect(await text.getAttribute('aria-invalid')).toBeNull();
-    const reply = await holdOperation(page, 'ConsoleAddReply');
+    const reply = holdOperation(page, 'ConsoleAddReply');
     await page.getByRole('button', { name: 'Send reply' }).dblclick();
     const sending = page.getByRole('button', { name: 'Sending…' });
     await expect.poll(() => sending.getAttribute('aria-disabled')).toBe('true');
@@ -147,7 +145,6 @@ test(
     await text.fill('We are on our way. And typed while it was sent.');
     reply.release();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Reply sent' }).textContent()).toBe('Reply sent: the client can see it.');
-    await page.unrouteAll({ behavior: 'wait' });
     expect(reply.seen).toHaveLength(1);
     await expect.poll(() => posts.count()).toBe(1);
     expect(await posts.nth(0).textContent()).toMatch(/Agent · reply · .*We are on our way\./);
@@ -205,12 +202,11 @@ test(
     // RESOLVED and HIGH: saved, one request, the page's facts follow; the rule's delivery is listed, then SUCCEEDED
     await status.selectOption('RESOLVED');
     await priority.selectOption('HIGH');
-    const save = await holdOperation(page, 'ConsoleUpdateTicket');
+    const save = holdOperation(page, 'ConsoleUpdateTicket');
     await page.getByRole('button', { name: 'Save' }).dblclick();
     await expect.poll(() => page.getByRole('button', { name: 'Saving…' }).getAttribute('aria-disabled')).toBe('true');
     save.release();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).textContent()).toBe('Saved: status RESOLVED, priority HIGH.');
-    await page.unrouteAll({ behavior: 'wait' });
     expect(save.seen).toHaveLength(1);
     const facts = page.locator('dl.facts');
     await expect.poll(() => facts.textContent()).toMatch(/StatusRESOLVEDPriorityHIGH/);

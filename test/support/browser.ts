@@ -23,7 +23,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Locator, type Page, type Request } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page, type Request } from 'playwright-core';
 import { test as base, createUser } from './fixtures.js';
 import { ADMIN_KEY } from './app.js';
 
@@ -95,16 +95,22 @@ export const test = base.extend<BrowserFixtures & { launched: Browser | string; 
   page: async ({ built: _built, browser, app, offHost }, use) => {
     const context = await browser.newContext({ baseURL: app.url });
     const own = new URL(app.url).host;
-    // a request a test's own page route already settled (one that held it, then let it go) is
-    // passed on to this handler too at times: it is left as it was, not settled twice
-    const settled = (err: Error) => {
-      if (!/Route is already handled/.test(err.message)) throw err;
-    };
-    await context.route('**/*', (route) => {
+    // the context's one route: every request is settled here once (holdOperation's holds included)
+    const holds: Hold[] = [];
+    holdsOf.set(context, holds);
+    await context.route('**/*', async (route) => {
       const url = new URL(route.request().url());
-      if (url.host === own || url.protocol === 'data:' || url.protocol === 'blob:') return route.continue().catch(settled);
+      if (url.host === own || url.protocol === 'data:' || url.protocol === 'blob:') {
+        const body = route.request().postData() ?? '';
+        for (const hold of holds) {
+          if (!hold.named.test(body)) continue;
+          hold.seen.push(route.request());
+          await hold.held;
+        }
+        return route.continue();
+      }
       offHost.push(url.href);
-      return route.abort('blockedbyclient').catch(settled);
+      return route.abort('blockedbyclient');
     });
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
@@ -172,22 +178,26 @@ export async function description(control: Locator): Promise<string> {
   return texts.join(' ');
 }
 
+interface Hold {
+  named: RegExp;
+  seen: Request[];
+  held: Promise<void>;
+}
+/** the holds of the `page` fixture's contexts, which their one route applies */
+const holdsOf = new WeakMap<BrowserContext, Hold[]>();
+
 /**
  * Holds the page's GraphQL requests of the operation named `operation` (e.g. ConsoleRedeliver:
- * not ConsoleRedeliverMany) until `release` is called; lists them. A test's busy states and
- * second presses are seen while the request is held.
+ * not ConsoleRedeliverMany) until `release` is called, and lists them (also those made after,
+ * for as long as the page lives). A test's busy states and second presses are seen while the
+ * request is held. Only for the `page` fixture's page: its context's route applies the hold.
  */
-export async function holdOperation(page: Page, operation: string): Promise<{ seen: Request[]; release: () => void }> {
+export function holdOperation(page: Page, operation: string): { seen: Request[]; release: () => void } {
+  const holds = holdsOf.get(page.context());
+  if (!holds) throw new Error("holdOperation: not the page fixture's page");
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
-  const seen: Request[] = [];
-  const named = new RegExp(`(?:query|mutation|subscription)\\s+${operation}\\b`);
-  await page.route('**/graphql', async (route) => {
-    if (named.test(route.request().postData() ?? '')) {
-      seen.push(route.request());
-      await held;
-    }
-    await route.fallback();
-  });
-  return { seen, release };
+  const hold: Hold = { named: new RegExp(`(?:query|mutation|subscription)\\s+${operation}\\b`), seen: [], held };
+  holds.push(hold);
+  return { seen: hold.seen, release };
 }
