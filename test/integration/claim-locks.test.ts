@@ -78,7 +78,7 @@ describe('claims and the locks of referencing rows', () => {
         claimed.push(...(await claim(10, new Date(), 60_000)).deliveries.map((d) => d.id));
         expect(claimed).toContain(id);
       }
-      // planning per execution (a custom plan) cost the claim as much as running it
+      // every claim ran the plan its connection made once (generic), none a plan made for its values (custom)
       const { rows } = await pool.query(`select name, generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where name like 'deskhooks_claim%' order by name`);
       expect(rows).toEqual([
         { name: 'deskhooks_claim', generic: 8, custom: 0 },
