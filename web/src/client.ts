@@ -282,6 +282,9 @@ export interface GraphQLErrorShape {
   extensions?: { code?: string; field?: string; problems?: { field: string; message: string }[] };
 }
 
+/** What a refused operation's answer says: its first GraphQL error's message, else the network's. */
+export const errorText = (error: CombinedError): string => error.graphQLErrors[0]?.message ?? error.message;
+
 /** Field → message for the problems of a refused input (extensions.field / extensions.problems), `input.` prefixes dropped. */
 export function fieldProblems(errors: readonly GraphQLErrorShape[] | undefined): Map<string, string> {
   const out = new Map<string, string>();

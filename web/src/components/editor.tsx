@@ -6,10 +6,10 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { Link, useLocation } from 'wouter';
-import { fieldProblems, type GraphQLErrorShape } from '../client';
+import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
 import { setFlash, useFlash } from '../flash';
 import { fieldId } from './Field';
-import { Loading, NotFound, PageHeader, QueryError } from './ui';
+import { Loading, NotFound, PageHeader, QueryError, useMounted } from './ui';
 
 /** The kinds of definition the console edits; each lists at `/${noun}s`, and its form's element ids start with the noun. */
 export type DefinitionNoun = 'webhook' | 'rule';
@@ -25,7 +25,7 @@ interface SaveResult<Data> {
 /**
  * The state of a definition's editor. `stored` is the definition read by its id (undefined
  * while it loads, and for a new one); `formOf` turns it into the form, once.
- * `summary` opens the form's alert when a save is refused, from the number of fields named.
+ * `summary` opens the form's alert when a save is refused with problems at some of its fields, from their number.
  */
 export function useDefinitionEditor<Stored, Form>({
   noun,
@@ -49,6 +49,8 @@ export function useDefinitionEditor<Stored, Form>({
   const [formError, setFormError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  const [removeProblem, setRemoveProblem] = useState<string | null>(null);
+  const mounted = useMounted();
   // the message carried from the last page ("Webhook created."), once the definition is shown
   useFlash(setStatus, loaded);
 
@@ -64,7 +66,7 @@ export function useDefinitionEditor<Stored, Form>({
   const err = (field: string) => errors.get(field);
 
   function refused(error: CombinedError) {
-    showProblems(fieldProblems(error.graphQLErrors as readonly GraphQLErrorShape[]), error.graphQLErrors[0]?.message ?? error.message);
+    showProblems(fieldProblems(error.graphQLErrors as readonly GraphQLErrorShape[]), errorText(error));
   }
 
   /** Each problem next to the field it names (the rest, or `message` when none, in the form's alert); focus on the first field named. */
@@ -75,8 +77,9 @@ export function useDefinitionEditor<Stored, Form>({
     // the count is of the fields shown with their message; the others are said here, the
     // definition's own `id` (the mutation's argument: "webhook 7 not found") without its name
     const said = (f: string) => (f === 'id' ? problems.get(f) : `${f}: ${problems.get(f)}`);
+    const placed = problems.size - unplaced.length;
     setFormError(
-      [summary(problems.size - unplaced.length), ...unplaced.map(said), problems.size ? null : message]
+      [placed ? summary(placed) : `The ${noun} was not saved:`, ...unplaced.map(said), problems.size ? null : message]
         .filter(Boolean)
         .join(' '),
     );
@@ -138,7 +141,25 @@ export function useDefinitionEditor<Stored, Form>({
     return null;
   }
 
-  return { form, setForm, set, loaded, fid, err, formError, setFormError, status, setStatus, saving, save, unavailable };
+  /**
+   * Deletes the definition (ConfirmAction's `onConfirm`): on success back to the list, which
+   * says so, unless the user has left the editor meanwhile; a refusal stays here as
+   * `removeProblem`, focus back on the button. The mutation names the type whose reads are stale.
+   */
+  async function remove(run: () => Promise<{ error?: CombinedError }>, name: string): Promise<'trigger' | 'done'> {
+    setRemoveProblem(null);
+    const r = await run();
+    if (r.error) {
+      setRemoveProblem(`The ${noun} was not deleted: ${errorText(r.error)}`);
+      return 'trigger';
+    }
+    if (!mounted.current) return 'done';
+    setFlash(`${capitalized(noun)} “${name}” deleted.`);
+    navigate(`/${noun}s`);
+    return 'done';
+  }
+
+  return { form, setForm, set, loaded, fid, err, formError, setFormError, status, setStatus, saving, save, remove, removeProblem, unavailable };
 }
 
 /** The editor's title ("New rule", "Rule: name"), the way back to the list, and the error of the queries it reads. */

@@ -151,6 +151,27 @@ export function Confirmation({
   );
 }
 
+/** One request at a time: `start` answers false while one runs (a ref sees a second press before a render does); `busy` names the one running. */
+export function useOneAtATime<Action extends string>() {
+  const running = useRef(false);
+  const [busy, setBusy] = useState<Action | null>(null);
+  return {
+    busy,
+    start(action: Action): boolean {
+      if (running.current) return false;
+      running.current = true;
+      setBusy(action);
+      return true;
+    },
+    done() {
+      running.current = false;
+      setBusy(null);
+    },
+    /** true from `start` to `done`, before the render that shows it */
+    running: () => running.current,
+  };
+}
+
 /** `.current` is true while the component is on the page: an answer that arrives after the user has left it changes nothing there. */
 export function useMounted(): { readonly current: boolean } {
   const mounted = useRef(true);
@@ -185,9 +206,7 @@ export function ConfirmAction({
   danger?: boolean;
 }) {
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  // a second press before the next render is seen here, not in `busy`
-  const running = useRef(false);
+  const { busy, start, done, running } = useOneAtATime<'confirm'>();
   const trigger = useRef<HTMLButtonElement>(null);
   const [focusTrigger, setFocusTrigger] = useState(false);
   const mounted = useMounted();
@@ -199,19 +218,16 @@ export function ConfirmAction({
   });
 
   async function confirm() {
-    if (running.current) return;
-    running.current = true;
-    setBusy(true);
+    if (!start('confirm')) return;
     const next = await onConfirm();
-    running.current = false;
     if (!mounted.current) return;
-    setBusy(false);
+    done();
     setConfirming(false);
     if (next === 'trigger') setFocusTrigger(true);
   }
 
   function keep() {
-    if (running.current) return;
+    if (running()) return;
     setConfirming(false);
     setFocusTrigger(true);
   }
@@ -223,7 +239,7 @@ export function ConfirmAction({
       </button>
     );
   }
-  return <Confirmation question={question} detail={detail} busy={busy} busyLabel={busyLabel} danger={danger} onConfirm={() => void confirm()} onKeep={keep} />;
+  return <Confirmation question={question} detail={detail} busy={busy !== null} busyLabel={busyLabel} danger={danger} onConfirm={() => void confirm()} onKeep={keep} />;
 }
 
 /** A table with a caption for assistive technology only and a header cell per column; the rows are the children. */
@@ -246,10 +262,12 @@ export function Table({ caption, columns, children }: { caption: string; columns
 }
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+/** An ISO instant as the console writes dates and times (the browser's locale and time zone). */
+export const dateTimeText = (iso: string) => dateFormat.format(new Date(iso));
 
 export function DateTime({ value }: { value: string | null | undefined }) {
   if (!value) return <span className="muted">—</span>;
-  return <time dateTime={value}>{dateFormat.format(new Date(value))}</time>;
+  return <time dateTime={value}>{dateTimeText(value)}</time>;
 }
 
 const STATUS_TEXT: Record<string, string> = {

@@ -16,11 +16,10 @@ import { useClient, useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { DeliveryFilter, DeliveryStatus } from '../gql/graphql';
-import { useLiveFeed } from '../client';
-import { DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, PageHeader, QueryError, Table } from '../components/ui';
+import { errorText, fieldProblems, useLiveFeed } from '../client';
+import { DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, PageHeader, QueryError, Table, dateTimeText } from '../components/ui';
 import { flushSync } from 'react-dom';
 import { useHistoryState } from 'wouter/use-browser-location';
-import { fieldProblems } from '../client';
 import { FieldError, describedBy } from '../components/Field';
 
 const DeliveriesQuery = graphql(`
@@ -342,7 +341,7 @@ export function Deliveries({ admin }: { admin: boolean }) {
   const apiProblems: FilterProblems = {};
   for (const field of fieldProblems(log.error?.graphQLErrors).keys()) {
     const control = API_FIELDS[field];
-    if (control) apiProblems[control] = control === 'until' && filter.since && filter.until ? UNTIL_BEFORE_SINCE : PROBLEM_TEXT[control];
+    if (control) apiProblems[control] = PROBLEM_TEXT[control];
   }
   const problems: FilterProblems = form.problems ?? { ...apiProblems, ...addressProblems };
   const apiMapped = Object.keys(apiProblems).length > 0;
@@ -586,8 +585,6 @@ function describeFilter(filter: DeliveryFilter, webhooks: readonly { id: string;
   return parts.join(', ');
 }
 
-const dateTimeText = (iso: string) => new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso));
-
 type BulkAction = 'redeliver' | 'cancel';
 
 /** `filter` limited to the deliveries created until `newest` (the creation time of the newest one it matches; null: it matches none). */
@@ -661,7 +658,7 @@ function BulkActions({
   async function run(action: BulkAction, f: DeliveryFilter, dryRun: boolean) {
     const r = action === 'redeliver' ? await redeliverMany({ filter: f, dryRun }) : await cancelMany({ filter: f, dryRun });
     const result = r.data ? ('redeliverMany' in r.data ? r.data.redeliverMany : r.data.cancelMany) : null;
-    return { error: r.error ? (r.error.graphQLErrors[0]?.message ?? r.error.message) : null, result };
+    return { error: r.error ? errorText(r.error) : null, result };
   }
 
   /** "Redeliver matching…" / "Cancel matching…": the dry run, then its count with Confirm. */
@@ -683,7 +680,7 @@ function BulkActions({
       setCounted({ action, filter: pinned, address, matched: 0, matching, describe });
       return;
     }
-    const { error, result } = pinned ? await run(action, pinned, true) : { error: newest.error!.graphQLErrors[0]?.message ?? newest.error!.message, result: null };
+    const { error, result } = pinned ? await run(action, pinned, true) : { error: errorText(newest.error!), result: null };
     running.current = false;
     setBusy(null);
     if (error || !result || !pinned) {

@@ -11,7 +11,7 @@ import { ActionOutcome, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedSta
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
 import { setFlash, useFlash } from '../flash';
-import { useLiveFeed } from '../client';
+import { errorText, useLiveFeed } from '../client';
 
 const DeliveryQuery = graphql(`
   query ConsoleDelivery($id: ID!) {
@@ -151,7 +151,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
     const r = await redeliver({ id });
     if (r.error) {
       done();
-      setProblem(`Not redelivered: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
+      setProblem(`Not redelivered: ${errorText(r.error)}`);
       return;
     }
     setFlash(`Redelivered as a new delivery of delivery ${id.slice(0, 8)}.`);
@@ -167,7 +167,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
     setConfirming(false);
     if (r.error) {
       setFocusNext('cancel-button');
-      setProblem(`Not cancelled: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
+      setProblem(`Not cancelled: ${errorText(r.error)}`);
     } else {
       setAnswered(r.data!.cancelDelivery.status);
       setFocusNext('status');

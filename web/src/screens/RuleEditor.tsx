@@ -3,17 +3,15 @@
  * come from ruleFields, and actions (SEND_WEBHOOK with its webhook and "Await response").
  * A saved rule can be deleted (confirmed), after which the list opens, saying so.
  */
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { useLocation } from 'wouter';
 import { graphql } from '../gql';
 import type { ActionType, ConditionOperator, MatchType, TicketEvent } from '../gql/graphql';
 import { Field, FieldError, InputField, describedBy } from '../components/Field';
 import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { NO_VALUE_OPERATORS, formOf, ruleInput, type RuleActionRow, type RuleForm } from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
-import { ConfirmAction, useMounted } from '../components/ui';
-import { setFlash } from '../flash';
+import { ConfirmAction } from '../components/ui';
 
 const RuleQuery = graphql(`
   query ConsoleRule($id: ID!) {
@@ -136,7 +134,7 @@ const EMPTY: RuleForm = {
   actions: [NEW_ACTION],
 };
 
-const saveSummary = (n: number) => (n ? `The rule was not saved: ${n} ${n === 1 ? 'problem' : 'problems'}.` : 'The rule was not saved:');
+const saveSummary = (n: number) => `The rule was not saved: ${n} ${n === 1 ? 'problem' : 'problems'}.`;
 
 export function RuleEditor({ id }: { id: string | null }) {
   const [stored] = useQuery({ query: RuleQuery, variables: { id: id ?? '' }, pause: !id, requestPolicy: 'network-only' });
@@ -146,30 +144,13 @@ export function RuleEditor({ id }: { id: string | null }) {
   const [, create] = useMutation(CreateRule);
   const [, update] = useMutation(SaveRule);
   const [, remove] = useMutation(DeleteRule);
-  const [, navigate] = useLocation();
 
   const rule = stored.data?.rule;
   const editor = useDefinitionEditor({ noun: 'rule', id, stored: rule, empty: EMPTY, formOf, summary: saveSummary });
   const { form, setForm, set, fid, err, formError, status, saving } = editor;
 
-  // Delete rule (ConfirmAction: confirmed, one request per press)
-  const [deleteProblem, setDeleteProblem] = useState<string | null>(null);
-  const mounted = useMounted();
-  async function deleteRule(): Promise<'trigger' | 'done'> {
-    if (!id) return 'trigger';
-    setDeleteProblem(null);
-    // the lists and the rule read before are stale now (the answer, a Boolean, names no type)
-    const r = await remove({ id }, { additionalTypenames: ['Rule'] });
-    if (r.error) {
-      setDeleteProblem(`The rule was not deleted: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
-      return 'trigger';
-    }
-    // the user may have gone elsewhere meanwhile: not pulled back to the list
-    if (!mounted.current) return 'done';
-    setFlash(`Rule “${rule?.name ?? form.name}” deleted.`);
-    navigate('/rules');
-    return 'done';
-  }
+  // Delete rule: the lists and the rule read before are stale after it (the answer, a Boolean, names no type)
+  const deleteRule = () => editor.remove(() => remove({ id: id! }, { additionalTypenames: ['Rule'] }), rule?.name ?? form.name);
 
   const ruleFields = fields.data?.ruleFields ?? null;
   const fieldInfo = (name: string) => ruleFields?.find((f) => f.name === name);
@@ -487,9 +468,9 @@ export function RuleEditor({ id }: { id: string | null }) {
           </button>
           {id ? <ConfirmAction label="Delete rule" question="Delete this rule?" detail={DELETE_RULE_DETAIL} busyLabel="Deleting…" onConfirm={deleteRule} /> : null}
         </div>
-        {deleteProblem ? (
+        {editor.removeProblem ? (
           <p role="alert" className="error">
-            {deleteProblem}
+            {editor.removeProblem}
           </p>
         ) : null}
         <div role="status" className="status">

@@ -2,6 +2,7 @@
 import { Fragment, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { Link } from 'wouter';
+import { errorText } from '../client';
 import { graphql } from '../gql';
 import { ActionOutcome, ListHeader, Loading, QueryError } from '../components/ui';
 import { formOf, ruleInput } from '../rules';
@@ -74,7 +75,7 @@ export function Rules() {
         // nothing changed: focus goes back once, whatever the list reads
         if (refocus.current) refocus.current = { ...refocus.current, settled: () => true };
         setBusy(false);
-        setProblem(r.error.graphQLErrors[0]?.message ?? r.error.message);
+        setProblem(errorText(r.error));
         refetch({ requestPolicy: 'network-only' });
         return;
       }

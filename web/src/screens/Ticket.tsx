@@ -4,14 +4,14 @@
  * internal comment, and its status and priority — the events the dispatcher's rules run on
  * (REPLY_ADDED, COMMENT_ADDED, TICKET_UPDATED), whose deliveries then appear in the list.
  */
-import { Fragment, useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { Fragment, useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
 import type { TicketPriority, TicketStatus } from '../gql/graphql';
-import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, QueryError } from '../components/ui';
+import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, QueryError, useOneAtATime } from '../components/ui';
 import { FieldError, describedBy } from '../components/Field';
-import { fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
+import { errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
 
 const TicketQuery = graphql(`
@@ -115,7 +115,6 @@ const UpdateTicket = graphql(`
 const STATUSES: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'];
 const PRIORITIES: readonly TicketPriority[] = ['LOW', 'NORMAL', 'HIGH', 'URGENT'];
 
-const errorText = (e: { graphQLErrors: readonly { message: string }[]; message: string }) => e.graphQLErrors[0]?.message ?? e.message;
 
 /** A field's problem as the API words it ("must not be empty") made a sentence about the field. */
 const fieldSentence = (field: string, message: string) => (/^[a-z]/.test(message) ? `${field} ${message.replace(/\.?$/, '.')}` : message);
@@ -126,10 +125,11 @@ export function TicketPage({ id }: { id: string }) {
   const loaded = !!data?.ticket;
   // the deliveries of this ticket as they are queued and sent (the ones its replies, comments and changes cause included);
   // a finished one may have written to the ticket (a comment, custom fields): the ticket is read again too
-  const reload = useCoalesced(RELOAD_MS, (ticketToo: boolean) => {
+  const reloadNow = (ticketToo: boolean) => {
     refetchDeliveries({ requestPolicy: 'network-only' });
     if (ticketToo) refetchTicket({ requestPolicy: 'network-only' });
-  });
+  };
+  const reload = useCoalesced(RELOAD_MS, reloadNow);
   const [changes, resubscribe] = useSubscription(
     { query: TicketDeliveryChanges, variables: { filter: { ticketId: id } }, pause: !loaded },
     (_prev: number | undefined, ev) => {
@@ -137,14 +137,7 @@ export function TicketPage({ id }: { id: string }) {
       return 0;
     },
   );
-  const feed = useLiveFeed(
-    changes.error,
-    () => {
-      refetchTicket({ requestPolicy: 'network-only' });
-      refetchDeliveries({ requestPolicy: 'network-only' });
-    },
-    () => resubscribe(),
-  );
+  const feed = useLiveFeed(changes.error, () => reloadNow(true), () => resubscribe());
   const t = data?.ticket;
   if (fetching && !t) return <Loading what="the ticket" />;
   if (!t) {
@@ -210,8 +203,8 @@ export function TicketPage({ id }: { id: string }) {
           ))}
         </ol>
       </section>
-      <PostForm ticketId={t.id} onPosted={() => refetchTicket({ requestPolicy: 'network-only' })} />
-      <TicketChangeForm ticket={t} onSaved={() => refetchTicket({ requestPolicy: 'network-only' })} />
+      <PostForm ticketId={t.id} />
+      <TicketChangeForm ticket={t} />
       <section aria-labelledby="ticket-deliveries-heading">
         <h2 id="ticket-deliveries-heading">Deliveries</h2>
         <LiveFeedStatus feed={feed} />
@@ -255,44 +248,22 @@ function useCoalesced(ms: number, run: (flag: boolean) => void): (flag: boolean)
     },
     [],
   );
-  return useCallback(
-    (flag: boolean) => {
-      if (pending.current) {
-        pending.current.flag ||= flag;
-        return;
-      }
-      const timer = setTimeout(() => {
-        const f = pending.current?.flag ?? flag;
-        pending.current = null;
-        latest.current(f);
-      }, ms);
-      pending.current = { timer, flag };
-    },
-    [ms],
-  );
-}
-
-/** One request at a time: `start` answers false while one runs (a ref sees a second press before a render does). */
-function useOneAtATime<Action extends string>() {
-  const running = useRef(false);
-  const [busy, setBusy] = useState<Action | null>(null);
-  return {
-    busy,
-    start(action: Action): boolean {
-      if (running.current) return false;
-      running.current = true;
-      setBusy(action);
-      return true;
-    },
-    done() {
-      running.current = false;
-      setBusy(null);
-    },
+  return (flag: boolean) => {
+    if (pending.current) {
+      pending.current.flag ||= flag;
+      return;
+    }
+    const timer = setTimeout(() => {
+      const joined = pending.current!.flag;
+      pending.current = null;
+      latest.current(joined);
+    }, ms);
+    pending.current = { timer, flag };
   };
 }
 
 /** A reply (sent to the client) or an internal comment (staff only), from one text field. */
-function PostForm({ ticketId, onPosted }: { ticketId: string; onPosted: () => void }) {
+function PostForm({ ticketId }: { ticketId: string }) {
   const [, addReply] = useMutation(AddReply);
   const [, addComment] = useMutation(AddComment);
   const [text, setText] = useState('');
@@ -317,7 +288,9 @@ function PostForm({ ticketId, onPosted }: { ticketId: string; onPosted: () => vo
     }
     if (!start(kind)) return;
     const sent = text;
-    const r = kind === 'reply' ? await addReply({ ticketId, text: sent }) : await addComment({ ticketId, text: sent });
+    // the ticket's page reads its posts again (the answer, a Post, may name no type the page has read yet)
+    const refresh = { additionalTypenames: ['Ticket'] };
+    const r = kind === 'reply' ? await addReply({ ticketId, text: sent }, refresh) : await addComment({ ticketId, text: sent }, refresh);
     done();
     if (r.error) {
       const atText = fieldProblems(r.error.graphQLErrors as readonly GraphQLErrorShape[]).get('text');
@@ -333,7 +306,6 @@ function PostForm({ ticketId, onPosted }: { ticketId: string; onPosted: () => vo
     // emptied for the next one, unless more was typed while it was sent
     setText((now) => (now === sent ? '' : now));
     setStatus(kind === 'reply' ? 'Reply sent: the client can see it.' : 'Internal comment added: only staff can see it.');
-    onPosted();
   }
 
   return (
@@ -372,8 +344,8 @@ function PostForm({ ticketId, onPosted }: { ticketId: string; onPosted: () => vo
   );
 }
 
-/** The ticket's status and priority; only what changed is sent. */
-function TicketChangeForm({ ticket, onSaved }: { ticket: { id: string; status: TicketStatus; priority: TicketPriority }; onSaved: () => void }) {
+/** The ticket's status and priority; only what changed is sent (the answer, the Ticket, refreshes the page's reads of it). */
+function TicketChangeForm({ ticket }: { ticket: { id: string; status: TicketStatus; priority: TicketPriority } }) {
   const [, update] = useMutation(UpdateTicket);
   // what the selects show: the ticket's values until changed here
   const [draft, setDraft] = useState<{ status?: TicketStatus; priority?: TicketPriority }>({});
@@ -411,7 +383,6 @@ function TicketChangeForm({ ticket, onSaved }: { ticket: { id: string; status: T
     setDraft({});
     const saved = r.data!.updateTicket;
     setStatus(`Saved: status ${saved.status}, priority ${saved.priority}.`);
-    onSaved();
   }
 
   const err = (f: string) => (errors.has(f) ? fieldSentence(f === 'status' ? 'The status' : 'The priority', errors.get(f)!) : undefined);

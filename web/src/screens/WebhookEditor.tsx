@@ -5,7 +5,8 @@
  */
 import { useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
-import { Link, useLocation } from 'wouter';
+import { Link } from 'wouter';
+import { errorText } from '../client';
 import { graphql } from '../gql';
 import type {
   AuthType,
@@ -18,8 +19,7 @@ import type {
   SuccessFailureAction,
   WebhookInput,
 } from '../gql/graphql';
-import { ConfirmAction, DateTime, DeliveryStatusBadge, useMounted } from '../components/ui';
-import { setFlash } from '../flash';
+import { ActionOutcome, ConfirmAction, DateTime, DeliveryStatusBadge, useOneAtATime } from '../components/ui';
 import { Field, InputField, SelectField, describedBy } from '../components/Field';
 import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { TagCatalogue, tagSnippet, type Tag } from '../components/TagCatalogue';
@@ -402,7 +402,7 @@ function formOf(webhook: NonNullable<ConsoleWebhookQuery['webhook']>): Form {
   };
 }
 
-const saveSummary = (n: number) => (n ? `The webhook was not saved: ${n} ${n === 1 ? 'field needs' : 'fields need'} attention.` : 'The webhook was not saved:');
+const saveSummary = (n: number) => `The webhook was not saved: ${n} ${n === 1 ? 'field needs' : 'fields need'} attention.`;
 
 export function WebhookEditor({ id }: { id: string | null }) {
   const client = useClient();
@@ -414,7 +414,6 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const [, rotate] = useMutation(RotateSigningSecret);
   const [, enable] = useMutation(EnableWebhook);
   const [, remove] = useMutation(DeleteWebhook);
-  const [, navigate] = useLocation();
 
   const webhook = stored.data?.webhook;
   const editor = useDefinitionEditor({ noun: 'webhook', id, stored: webhook, empty: EMPTY, formOf, summary: saveSummary });
@@ -436,8 +435,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const [signingProblem, setSigningProblem] = useState<string | null>(null);
   const secretField = useRef<HTMLInputElement>(null);
   const [focusSecret, setFocusSecret] = useState(false);
-  const [enabling, setEnabling] = useState(false);
-  const [deleteProblem, setDeleteProblem] = useState<string | null>(null);
+  const enabling = useOneAtATime<'enable'>();
   useEffect(() => {
     if (focusSecret && secretField.current) {
       secretField.current.focus();
@@ -601,7 +599,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
     testingRef.current = false;
     setTesting(false);
     if (r.error) {
-      setFormError(`The test was not sent: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
+      setFormError(`The test was not sent: ${errorText(r.error)}`);
       return;
     }
     setTestDelivery(r.data!.testWebhook);
@@ -615,7 +613,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
     setSigningStatus(null);
     const r = await rotate({ webhookId: id });
     if (r.error) {
-      setSigningProblem(`The secret was not rotated: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
+      setSigningProblem(`The secret was not rotated: ${errorText(r.error)}`);
       return 'trigger';
     }
     setNewSecret(r.data!.rotateSigningSecret);
@@ -640,14 +638,13 @@ export function WebhookEditor({ id }: { id: string | null }) {
 
   /** Enable webhook: switched back on, its breaker closed; focus goes to "Enabled", now checked. */
   async function enableHook() {
-    if (!id || enabling) return;
-    setEnabling(true);
+    if (!id || !enabling.start('enable')) return;
     setFormError(null);
     setStatus(null);
     const r = await enable({ id });
-    setEnabling(false);
+    enabling.done();
     if (r.error) {
-      setFormError(`The webhook was not enabled: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
+      setFormError(`The webhook was not enabled: ${errorText(r.error)}`);
       return;
     }
     const w = r.data!.enableWebhook;
@@ -656,22 +653,8 @@ export function WebhookEditor({ id }: { id: string | null }) {
     setTimeout(() => document.getElementById(fid('enabled'))?.focus(), 0);
   }
 
-  const mounted = useMounted();
-  /** Delete webhook, confirmed: back to the list, which says so; a refusal (rules send it) stays here as an alert. */
-  async function deleteHook(): Promise<'trigger' | 'done'> {
-    if (!id) return 'trigger';
-    setDeleteProblem(null);
-    const r = await remove({ id }, { additionalTypenames: ['Webhook'] });
-    if (r.error) {
-      setDeleteProblem(`The webhook was not deleted: ${r.error.graphQLErrors[0]?.message ?? r.error.message}`);
-      return 'trigger';
-    }
-    // the user may have gone elsewhere meanwhile: not pulled back to the list
-    if (!mounted.current) return 'done';
-    setFlash(`Webhook “${webhook?.name ?? form.name}” deleted.`);
-    navigate('/webhooks');
-    return 'done';
-  }
+  /** Delete webhook, confirmed; a refusal (rules send it) names the rules. */
+  const deleteHook = () => editor.remove(() => remove({ id: id! }, { additionalTypenames: ['Webhook'] }), webhook?.name ?? form.name);
 
   const unavailable = editor.unavailable(stored);
   if (unavailable) return unavailable;
@@ -697,8 +680,8 @@ export function WebhookEditor({ id }: { id: string | null }) {
                 ) : null}
                 : <bdi>{form.disabledReason}</bdi>. It gets no deliveries until it is enabled.
               </p>
-              <button type="button" onClick={enableHook} aria-describedby="webhook-switched-off" aria-disabled={enabling || undefined}>
-                {enabling ? 'Enabling…' : 'Enable webhook'}
+              <button type="button" onClick={enableHook} aria-describedby="webhook-switched-off" aria-disabled={enabling.busy !== null || undefined}>
+                {enabling.busy ? 'Enabling…' : 'Enable webhook'}
               </button>
             </div>
           ) : null}
@@ -1040,13 +1023,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                   danger={false}
                 />
               ) : null}
-              {signingProblem ? (
-                <p role="alert" className="error">
-                  {signingProblem}
-                </p>
-              ) : null}
-              {/* always in the page, never hidden: a message put into it later is announced */}
-              <div role="status">{signingStatus ? <p className="status">{signingStatus}</p> : null}</div>
+              <ActionOutcome problem={signingProblem} status={signingStatus} />
               {newSecret ? (
                 <div className="secret-once">
                   <div className="row">
@@ -1138,9 +1115,9 @@ export function WebhookEditor({ id }: { id: string | null }) {
               />
             ) : null}
           </div>
-          {deleteProblem ? (
+          {editor.removeProblem ? (
             <p role="alert" className="error">
-              {deleteProblem}
+              {editor.removeProblem}
             </p>
           ) : null}
           <div role="status" className="status">
