@@ -229,8 +229,13 @@ test(
     expect(await page.getByRole('checkbox', { name: 'Enabled', exact: true }).isChecked()).toBe(false);
     expect(await runAxe(page)).toEqual([]);
 
-    await enableButton.click();
+    // a double press: one request ("Enabling…" meanwhile)
+    const enabling = holdOperation(page, 'ConsoleEnableWebhook');
+    await enableButton.dblclick();
+    await page.getByRole('button', { name: 'Enabling…' }).waitFor();
+    enabling.release();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Webhook enabled' }).count()).toBe(1);
+    expect(enabling.seen).toHaveLength(1);
     expect(await enableButton.count()).toBe(0);
     expect(await page.getByRole('checkbox', { name: 'Enabled', exact: true }).isChecked()).toBe(true);
     await expect.poll(() => focused(page)).toBe('#webhook-enabled');
