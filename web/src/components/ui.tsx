@@ -172,6 +172,23 @@ export function useOneAtATime<Action extends string>() {
   };
 }
 
+/**
+ * Focus for an element that the next renders show (an outcome, the button back after a
+ * confirmation): `focusAfterRender(get)` focuses `get()` after the first render in which it
+ * is on the page (`select`: its text selected too).
+ */
+export function useFocusAfterRender(): (get: () => HTMLElement | null | undefined, opts?: { select?: boolean }) => void {
+  const [target, setTarget] = useState<{ get: () => HTMLElement | null | undefined; select: boolean } | null>(null);
+  useEffect(() => {
+    const el = target?.get();
+    if (!el) return;
+    el.focus();
+    if (target!.select && el instanceof HTMLInputElement) el.select();
+    setTarget(null);
+  });
+  return (get, opts) => setTarget({ get, select: opts?.select ?? false });
+}
+
 /** `.current` is true while the component is on the page: an answer that arrives after the user has left it changes nothing there. */
 export function useMounted(): { readonly current: boolean } {
   const mounted = useRef(true);
@@ -208,14 +225,8 @@ export function ConfirmAction({
   const [confirming, setConfirming] = useState(false);
   const { busy, start, done, running } = useOneAtATime<'confirm'>();
   const trigger = useRef<HTMLButtonElement>(null);
-  const [focusTrigger, setFocusTrigger] = useState(false);
+  const focusAfterRender = useFocusAfterRender();
   const mounted = useMounted();
-  useEffect(() => {
-    if (focusTrigger && trigger.current) {
-      trigger.current.focus();
-      setFocusTrigger(false);
-    }
-  });
 
   async function confirm() {
     if (!start('confirm')) return;
@@ -223,13 +234,13 @@ export function ConfirmAction({
     if (!mounted.current) return;
     done();
     setConfirming(false);
-    if (next === 'trigger') setFocusTrigger(true);
+    if (next === 'trigger') focusAfterRender(() => trigger.current);
   }
 
   function keep() {
     if (running()) return;
     setConfirming(false);
-    setFocusTrigger(true);
+    focusAfterRender(() => trigger.current);
   }
 
   if (!confirming) {

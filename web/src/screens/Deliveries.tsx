@@ -11,13 +11,13 @@
  * For an admin, "Redeliver matching…" and "Cancel matching…" act on the log's applied filter
  * (BulkActions): a dry run counts first, Confirm runs it.
  */
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useClient, useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { DeliveryFilter, DeliveryStatus } from '../gql/graphql';
 import { errorText, fieldProblems, useLiveFeed } from '../client';
-import { DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, PageHeader, QueryError, Table, dateTimeText } from '../components/ui';
+import { DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, PageHeader, QueryError, Table, dateTimeText, useFocusAfterRender } from '../components/ui';
 import { flushSync } from 'react-dom';
 import { useHistoryState } from 'wouter/use-browser-location';
 import { FieldError, describedBy } from '../components/Field';
@@ -640,15 +640,8 @@ function BulkActions({
   const [problem, setProblem] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const buttons = { redeliver: useRef<HTMLButtonElement>(null), cancel: useRef<HTMLButtonElement>(null) };
-  const [focusNext, setFocusNext] = useState<BulkAction | null>(null);
+  const focusAfterRender = useFocusAfterRender();
   const questionId = useId();
-
-  useEffect(() => {
-    if (focusNext && buttons[focusNext].current) {
-      buttons[focusNext].current.focus();
-      setFocusNext(null);
-    }
-  });
 
   // a count is for the filter it was made for: another filter in the address (Apply, Back) drops it
   // (the log's count of the filter, once known: the log may still be loading when the button is pressed)
@@ -699,7 +692,7 @@ function BulkActions({
     running.current = false;
     setBusy(null);
     setCounted(null);
-    setFocusNext(shown.action);
+    focusAfterRender(() => buttons[shown.action].current);
     if (error || !result) {
       setProblem(`${shown.action === 'redeliver' ? 'Not redelivered' : 'Not cancelled'}: ${error ?? 'no answer'}`);
     } else {
@@ -716,7 +709,7 @@ function BulkActions({
   function back() {
     if (running.current || !shown) return;
     setCounted(null);
-    setFocusNext(shown.action);
+    focusAfterRender(() => buttons[shown.action].current);
   }
 
   function onConfirmKey(e: KeyboardEvent) {

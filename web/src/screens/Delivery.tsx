@@ -3,11 +3,11 @@
  * timeline, the response data, "Redeliver" and "Cancel delivery" (confirmed). Its state
  * changes arrive through deliveryEvents.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
-import { ActionOutcome, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, headerValue, prettyBody } from '../components/ui';
+import { ActionOutcome, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, headerValue, prettyBody, useFocusAfterRender } from '../components/ui';
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
 import { setFlash, useFlash } from '../flash';
@@ -109,23 +109,12 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   // one request per action: a second click while it runs does nothing (the ref sees it before a render does)
   const running = useRef(false);
   const [busy, setBusy] = useState<'redeliver' | 'cancel' | null>(null);
-  // where focus goes once the page shows the action's outcome
-  const [focusNext, setFocusNext] = useState<'cancel-button' | 'status' | null>(null);
+  // focus where the page shows the action's outcome, once it does
+  const focusAfterRender = useFocusAfterRender();
   const loaded = !!data?.delivery;
   // the message carried from the last page (Redeliver's), into the status region once the delivery is shown
   useFlash(setStatus, loaded);
   const [answered, setAnswered] = useState<string | null>(null);
-
-  useEffect(() => {
-    if (focusNext === 'cancel-button' && cancelButton.current) {
-      cancelButton.current.focus();
-      setFocusNext(null);
-    } else if (focusNext === 'status' && statusFact.current) {
-      // the confirmation is gone with the delivery cancelled: focus its status, which now says so
-      statusFact.current.focus();
-      setFocusNext(null);
-    }
-  });
 
   const d = data?.delivery;
   if (fetching && !d) return <Loading what="the delivery" />;
@@ -166,11 +155,11 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
     done();
     setConfirming(false);
     if (r.error) {
-      setFocusNext('cancel-button');
+      focusAfterRender(() => cancelButton.current);
       setProblem(`Not cancelled: ${errorText(r.error)}`);
     } else {
       setAnswered(r.data!.cancelDelivery.status);
-      setFocusNext('status');
+      focusAfterRender(() => statusFact.current); // the confirmation is gone with the delivery cancelled: its status now says so
       setStatus('Delivery cancelled.');
     }
     refetch({ requestPolicy: 'network-only' });
@@ -180,7 +169,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   function keep() {
     if (running.current) return;
     setConfirming(false);
-    setFocusNext('cancel-button');
+    focusAfterRender(() => cancelButton.current);
   }
 
   const headers = Object.entries(d.request.headers);

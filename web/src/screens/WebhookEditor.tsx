@@ -19,7 +19,7 @@ import type {
   SuccessFailureAction,
   WebhookInput,
 } from '../gql/graphql';
-import { ActionOutcome, ConfirmAction, DateTime, DeliveryStatusBadge, useOneAtATime } from '../components/ui';
+import { ActionOutcome, ConfirmAction, DateTime, DeliveryStatusBadge, useFocusAfterRender, useOneAtATime } from '../components/ui';
 import { Field, InputField, SelectField, describedBy } from '../components/Field';
 import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { TagCatalogue, tagSnippet, type Tag } from '../components/TagCatalogue';
@@ -434,15 +434,8 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const [signingStatus, setSigningStatus] = useState<string | null>(null);
   const [signingProblem, setSigningProblem] = useState<string | null>(null);
   const secretField = useRef<HTMLInputElement>(null);
-  const [focusSecret, setFocusSecret] = useState(false);
+  const focusAfterRender = useFocusAfterRender();
   const enabling = useOneAtATime<'enable'>();
-  useEffect(() => {
-    if (focusSecret && secretField.current) {
-      secretField.current.focus();
-      secretField.current.select();
-      setFocusSecret(false);
-    }
-  });
 
   const lastTemplate = useRef<{ key: TemplateKey; el: HTMLInputElement | HTMLTextAreaElement } | null>(null);
   const [target, setTarget] = useState<TemplateKey>('body');
@@ -619,7 +612,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
     setNewSecret(r.data!.rotateSigningSecret);
     setForm((f) => ({ ...f, signingSecretSet: true }));
     setSigningStatus('A new signing secret was created. Copy it now: it will not be shown again.');
-    setFocusSecret(true);
+    focusAfterRender(() => secretField.current, { select: true });
     return 'done';
   }
 
@@ -650,7 +643,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
     const w = r.data!.enableWebhook;
     setForm((f) => ({ ...f, enabled: w.enabled, storedEnabled: w.enabled, disabledReason: w.health.disabledReason ?? null, disabledAt: w.health.disabledAt ?? null }));
     setStatus('Webhook enabled: it gets deliveries again.');
-    setTimeout(() => document.getElementById(fid('enabled'))?.focus(), 0);
+    focusAfterRender(() => document.getElementById(fid('enabled')));
   }
 
   /** Delete webhook, confirmed; a refusal (rules send it) names the rules. */
