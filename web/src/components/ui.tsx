@@ -108,7 +108,8 @@ export function ActionOutcome({ problem, status }: { problem: string | null; sta
  * An action asked again before it is done (Cancel delivery, Delete rule): a group named by the
  * question, what the action does, "Confirm" (focused when it opens; "busyLabel" while the action
  * runs, aria-disabled rather than disabled so that it keeps the focus) and `keepLabel`. Escape
- * anywhere in it is `onKeep`; the caller puts focus back on the button that opened it.
+ * anywhere in it is `onKeep`; the caller puts focus back on the button that opened it. Without
+ * `canConfirm` (nothing to act on) there is no Confirm, and `keepLabel` takes the focus.
  */
 export function Confirmation({
   question,
@@ -117,12 +118,14 @@ export function Confirmation({
   busyLabel,
   keepLabel = 'Keep it',
   danger = true,
+  canConfirm = true,
   onConfirm,
   onKeep,
 }: {
   question: string;
   detail?: string;
   busy: boolean;
+  canConfirm?: boolean;
   /** Confirm looks dangerous (deleting, cancelling); false for an action that loses nothing */
   danger?: boolean;
   busyLabel: string;
@@ -130,6 +133,7 @@ export function Confirmation({
   onConfirm: () => void;
   onKeep: () => void;
 }) {
+  const questionId = useId();
   const detailId = useId();
   function onKeyDown(e: KeyboardEvent) {
     if (e.key !== 'Escape') return;
@@ -137,14 +141,16 @@ export function Confirmation({
     onKeep();
   }
   return (
-    <span role="group" aria-label={question} aria-describedby={detail ? detailId : undefined} className="confirm" onKeyDown={onKeyDown}>
+    <span role="group" aria-labelledby={questionId} aria-describedby={detail ? detailId : undefined} className="confirm" onKeyDown={onKeyDown}>
       <span>
-        {question} {detail ? <span id={detailId}>{detail}</span> : null}
+        <span id={questionId}>{question}</span> {detail ? <span id={detailId}>{detail}</span> : null}
       </span>
-      <button type="button" className={danger ? 'danger' : undefined} onClick={onConfirm} aria-disabled={busy || undefined} autoFocus>
-        {busy ? busyLabel : 'Confirm'}
-      </button>
-      <button type="button" className="secondary" onClick={onKeep} aria-disabled={busy || undefined}>
+      {canConfirm ? (
+        <button type="button" className={danger ? 'danger' : undefined} onClick={onConfirm} aria-disabled={busy || undefined} autoFocus>
+          {busy ? busyLabel : 'Confirm'}
+        </button>
+      ) : null}
+      <button type="button" className="secondary" onClick={onKeep} aria-disabled={busy || undefined} autoFocus={!canConfirm}>
         {keepLabel}
       </button>
     </span>

@@ -11,13 +11,13 @@
  * For an admin, "Redeliver matching…" and "Cancel matching…" act on the log's applied filter
  * (BulkActions): a dry run counts first, Confirm runs it.
  */
-import { useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { useClient, useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { DeliveryFilter, DeliveryStatus } from '../gql/graphql';
 import { errorText, fieldProblems, useLiveFeed } from '../client';
-import { DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, PageHeader, QueryError, Table, dateTimeText, useFocusAfterRender } from '../components/ui';
+import { Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, PageHeader, QueryError, Table, dateTimeText, useFocusAfterRender } from '../components/ui';
 import { flushSync } from 'react-dom';
 import { useHistoryState } from 'wouter/use-browser-location';
 import { FieldError, describedBy } from '../components/Field';
@@ -641,7 +641,6 @@ function BulkActions({
   const [status, setStatus] = useState<string | null>(null);
   const buttons = { redeliver: useRef<HTMLButtonElement>(null), cancel: useRef<HTMLButtonElement>(null) };
   const focusAfterRender = useFocusAfterRender();
-  const questionId = useId();
 
   // a count is for the filter it was made for: another filter in the address (Apply, Back) drops it
   // (the log's count of the filter, once known: the log may still be loading when the button is pressed)
@@ -712,12 +711,6 @@ function BulkActions({
     focusAfterRender(() => buttons[shown.action].current);
   }
 
-  function onConfirmKey(e: KeyboardEvent) {
-    if (e.key !== 'Escape') return;
-    e.preventDefault();
-    back();
-  }
-
   const question = (c: Counted): string => {
     const match = c.matching === null ? '' : `${plural(c.matching, 'delivery matches', 'deliveries match')}; `;
     if (c.action === 'redeliver') {
@@ -734,7 +727,7 @@ function BulkActions({
   const busyLabel = (a: BulkAction) => (busy?.action === a && busy.dryRun ? 'Counting…' : label[a]);
 
   return (
-    <div className="bulk" role="group" aria-label="Act on matching deliveries">
+    <div role="group" aria-label="Act on matching deliveries">
       {hasFilter ? (
         <div className="actions">
           {/* aria-disabled, not disabled, while a run is on: a disabled button would drop the keyboard focus */}
@@ -756,19 +749,15 @@ function BulkActions({
         <p className="muted">Apply at least one filter to redeliver or cancel the deliveries it matches.</p>
       ) : null}
       {shown ? (
-        <div role="group" aria-labelledby={questionId} className="confirm" onKeyDown={onConfirmKey}>
-          <span id={questionId}>
-            {shown.action === 'redeliver' ? 'Redeliver' : 'Cancel'} deliveries matching {shown.describe}: {question(shown)}
-          </span>
-          {shown.matched > 0 ? (
-            <button type="button" className="danger" onClick={() => void confirm()} aria-disabled={busy !== null || undefined} autoFocus>
-              {busy ? (shown.action === 'redeliver' ? 'Redelivering…' : 'Cancelling…') : 'Confirm'}
-            </button>
-          ) : null}
-          <button type="button" className="secondary" onClick={back} aria-disabled={busy !== null || undefined} autoFocus={shown.matched === 0}>
-            {shown.action === 'redeliver' ? 'Cancel' : 'Keep them'}
-          </button>
-        </div>
+        <Confirmation
+          question={`${shown.action === 'redeliver' ? 'Redeliver' : 'Cancel'} deliveries matching ${shown.describe}: ${question(shown)}`}
+          busy={busy !== null}
+          busyLabel={shown.action === 'redeliver' ? 'Redelivering…' : 'Cancelling…'}
+          keepLabel={shown.action === 'redeliver' ? 'Cancel' : 'Keep them'}
+          canConfirm={shown.matched > 0}
+          onConfirm={() => void confirm()}
+          onKeep={back}
+        />
       ) : null}
       {problem ? (
         <p role="alert" className="error">
