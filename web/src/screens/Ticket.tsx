@@ -10,7 +10,7 @@ import { Link } from 'wouter';
 import { graphql } from '../gql';
 import type { TicketPriority, TicketStatus } from '../gql/graphql';
 import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, QueryError, useOneAtATime } from '../components/ui';
-import { FieldError, describedBy } from '../components/Field';
+import { Field, SelectField, describedBy } from '../components/Field';
 import { errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
 
@@ -312,8 +312,16 @@ function PostForm({ ticketId }: { ticketId: string }) {
     <section aria-labelledby="post-heading">
       <h2 id="post-heading">Reply or comment</h2>
       <form className="editor" noValidate onSubmit={(e) => void post('reply', e)}>
-        <div className="field">
-          <label htmlFor={textId}>Reply</label>
+        <Field
+          id={textId}
+          label="Reply"
+          error={textError}
+          hint={
+            <span id={hintId} className="hint">
+              “Send reply” posts it to the client (the requester sees it); “Add internal comment” keeps it among staff.
+            </span>
+          }
+        >
           <textarea
             ref={field}
             {...describedBy(textId, textError, hintId)}
@@ -324,11 +332,7 @@ function PostForm({ ticketId }: { ticketId: string }) {
               if (textError) setTextError(undefined);
             }}
           />
-          <span id={hintId} className="hint">
-            “Send reply” posts it to the client (the requester sees it); “Add internal comment” keeps it among staff.
-          </span>
-          <FieldError id={textId} error={textError} />
-        </div>
+        </Field>
         <div className="actions">
           {/* aria-disabled, not disabled, while it runs: a disabled button would drop the keyboard focus */}
           <button type="submit" aria-disabled={busy !== null || undefined}>
@@ -391,28 +395,15 @@ function TicketChangeForm({ ticket }: { ticket: { id: string; status: TicketStat
       <h2 id="change-heading">Status and priority</h2>
       <form className="editor" noValidate onSubmit={(e) => void save(e)}>
         <div className="row">
-          <div className="field">
-            <label htmlFor="ticket-status">Status</label>
-            <select {...describedBy('ticket-status', err('status'))} value={statusValue} onChange={(e) => setDraft((d) => ({ ...d, status: e.target.value as TicketStatus }))}>
-              {STATUSES.map((s) => (
-                <option key={s}>{s}</option>
-              ))}
-            </select>
-            <FieldError id="ticket-status" error={err('status')} />
-          </div>
-          <div className="field">
-            <label htmlFor="ticket-priority">Priority</label>
-            <select
-              {...describedBy('ticket-priority', err('priority'))}
-              value={priorityValue}
-              onChange={(e) => setDraft((d) => ({ ...d, priority: e.target.value as TicketPriority }))}
-            >
-              {PRIORITIES.map((p) => (
-                <option key={p}>{p}</option>
-              ))}
-            </select>
-            <FieldError id="ticket-priority" error={err('priority')} />
-          </div>
+          <SelectField id="ticket-status" label="Status" error={err('status')} value={statusValue} options={STATUSES} onChange={(status) => setDraft((d) => ({ ...d, status }))} />
+          <SelectField
+            id="ticket-priority"
+            label="Priority"
+            error={err('priority')}
+            value={priorityValue}
+            options={PRIORITIES}
+            onChange={(priority) => setDraft((d) => ({ ...d, priority }))}
+          />
         </div>
         <div className="actions">
           <button type="submit" aria-disabled={busy !== null || undefined}>
