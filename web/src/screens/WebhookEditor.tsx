@@ -287,6 +287,8 @@ const CHECK_OPERATORS: readonly [ConditionOperator, string, boolean][] = [
   ['GREATER_THAN', 'is greater than', true],
   ['LESS_THAN', 'is less than', true],
 ];
+/** The check operator compares the response's value with a value given (EQUALS, CONTAINS, …; not IS_EMPTY). */
+const comparesWithValue = (op: ConditionOperator | '') => CHECK_OPERATORS.find(([o]) => o === op)?.[2] === true;
 const ORDERING_TEXT: Record<DeliveryOrdering, string> = { NONE: 'Independent', PER_TICKET: 'One at a time per ticket' };
 const ON_FAILURE_TEXT: Record<SuccessFailureAction, string> = { RETRY: 'Retry', FAIL: 'Fail' };
 const WHOLE = /^[0-9]+$/;
@@ -359,7 +361,7 @@ function toInput(f: Form): WebhookInput {
       path: f.successPath.trim() ? f.successPath : null,
       operator: f.successOperator || null,
       // an operator that compares with a value, and no value: null, which the API refuses naming successRule.value
-      value: f.successOperator && CHECK_OPERATORS.find(([op]) => op === f.successOperator)?.[2] && f.successValue !== '' ? f.successValue : null,
+      value: comparesWithValue(f.successOperator) && f.successValue !== '' ? f.successValue : null,
       onFailure: f.onFailure,
     },
     ordering: f.ordering,
@@ -959,7 +961,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                     ))}
                   </select>
                 </Field>
-                {CHECK_OPERATORS.find(([op]) => op === form.successOperator)?.[2] ? (
+                {comparesWithValue(form.successOperator) ? (
                   <InputField
                     id={fid('successRule.value')}
                     label="Value"
