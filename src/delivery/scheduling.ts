@@ -145,14 +145,19 @@ const LOCK_SQL = `select s.webhook_id, s.breaker, s.opened_at, s.next_probe_at, 
 // an earlier delivery of the same webhook for the same ticket is still open (PER_TICKET)
 const EARLIER_OPEN = `select 1 from deliveries e where e.ticket_id = d.ticket_id and e.webhook_id = d.webhook_id and e.${OPEN} and e.seq < d.seq`;
 
+// The in-flight count stops at the limit and walks deliveries_claimed_idx in its order: a
+// plain index scan, which marks the entries of dead row versions (claims since recorded) as
+// it passes them, so that the next claim skips them; a bitmap scan would visit their heap
+// pages again at every claim until a vacuum.
 // $1 limit, $2 now, $3 lease ms; per webhook: $4 id, $5 starts, $6 max in flight, $7 per ticket, $8 probe,
 // $10 tokens before the claim (null: no rate limit); $9 the claimer's deliveries whose attempt has ended
 // (not in flight, though not yet recorded); $11 the probe interval in ms. The states it changes: tokens
 // spent, a probe sent (HALF_OPEN)
 const CLAIM_SQL = `with allow as (
        select l.webhook_id, l.per_ticket, l.probe, l.starts,
-              greatest(0, least(l.starts, l.max_in_flight - (select count(*)::int from deliveries x
-                                                              where x.webhook_id = l.webhook_id and x.locked_until > $2 and x.id <> all($9::uuid[])))) as n
+              greatest(0, least(l.starts, l.max_in_flight - (select count(*)::int from (select from deliveries x
+                                                              where x.webhook_id = l.webhook_id and x.locked_until > $2 and x.id <> all($9::uuid[])
+                                                              order by x.webhook_id, x.locked_until limit l.max_in_flight) x))) as n
          from unnest($4::bigint[], $5::int[], $6::int[], $7::boolean[], $8::boolean[]) as l(webhook_id, starts, max_in_flight, per_ticket, probe)
      ), free as (
        select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe from deliveries d
