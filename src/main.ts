@@ -24,6 +24,7 @@ import {
   DELIVERIES_CHANNEL,
   DELIVERY_EVENTS_CHANNEL,
   DeliveryTextIndexer,
+  releaseWaitingTurns,
 } from './delivery/index.js';
 import { batchEventHandler, createDefinitionCache, createRuleService, DEFINITIONS_CHANNEL, Dispatcher, outboxStore, TimerLoop, TIMERS_CHANNEL } from './dispatcher/index.js';
 import { createJobEngine } from './queue/index.js';
@@ -197,7 +198,9 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       jobs.define(DELIVERIES_DRAIN_JOB, wake, { concurrency: 4, oneOff: true });
       // also takes over the deliveries whose claim expired (a worker killed mid-attempt), and
       // writes the search texts left over (a process that stopped before its indexer ran)
-      jobs.define('deliveries.sweep', () => {
+      jobs.define('deliveries.sweep', async () => {
+        // and gives PER_TICKET deliveries the turn their triggers could not give (store.ts)
+        await releaseWaitingTurns(pool).catch((err) => log.error('giving waiting PER_TICKET deliveries their turn failed; the next sweep tries again', err));
         wake();
         textIndexer?.wake();
       });

@@ -70,7 +70,7 @@ export async function recordBreakerAttempts(db: Queryable, attempts: BreakerAtte
     if (closed.length) {
       const { rows: held } = await db.query(
         `update deliveries set next_attempt_at = $2
-          where webhook_id = any($1::bigint[]) and ${OPEN} and next_attempt_at <= $2 and (locked_until is null or locked_until < $2)
+          where webhook_id = any($1::bigint[]) and ${OPEN} and not awaits_turn and next_attempt_at <= $2 and (locked_until is null or locked_until < $2)
           returning webhook_id::text as id`,
         [closed, now],
       );

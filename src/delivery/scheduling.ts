@@ -10,7 +10,9 @@
  *   beyond its limits stay where they are; the other webhooks' are claimed past them.
  * - PER_TICKET ordering: a delivery of such a webhook for a ticket is claimed only when no
  *   earlier (deliveries.seq) delivery of the webhook for that ticket is open, whether that
- *   one is in flight, waiting for its retry or held.
+ *   one is in flight, waiting for its retry or held. One born behind an open one waits for
+ *   its turn out of the due index (awaits_turn; Migration20261201000300DeliveryTurns), so
+ *   that a ticket's blocked chain costs the claims nothing.
  * - Breaker (OPEN or HALF_OPEN, recorded by breaker.ts): the webhook's due deliveries are
  *   held, neither claimed nor charged an attempt. Every `probeIntervalMs` after opening
  *   (or the last probe) its oldest held delivery is claimed as the probe (HALF_OPEN). A
@@ -137,12 +139,15 @@ const LOCK_SQL = `select s.webhook_id, s.breaker, s.opened_at, s.next_probe_at, 
          w.max_concurrency, w.rate_limit_per_second, w.ordering, w.enabled, ${SEND_POLICY_COLUMNS.split(', ').map((c) => `w.${c}`).join(', ')}
     from webhook_states s join webhooks w on w.id = s.webhook_id
    where exists (select 1 from deliveries d
-                  where d.webhook_id = s.webhook_id and d.${OPEN} and d.next_attempt_at <= $1
+                  where d.webhook_id = s.webhook_id and d.${OPEN} and not d.awaits_turn and d.next_attempt_at <= $1
                     and (d.locked_until is null or d.locked_until < $1))
    order by s.webhook_id
      for update of s`;
 
-// an earlier delivery of the same webhook for the same ticket is still open (PER_TICKET)
+// an earlier delivery of the same webhook for the same ticket is still open (PER_TICKET).
+// Deliveries born behind one wait out of the due index (awaits_turn, given the turn by a
+// trigger: Migration20261201000300DeliveryTurns); this test keeps the order whatever the
+// flag says (a delivery of a webhook made PER_TICKET while it was open)
 const EARLIER_OPEN = `select 1 from deliveries e where e.ticket_id = d.ticket_id and e.webhook_id = d.webhook_id and e.${OPEN} and e.seq < d.seq`;
 
 // The in-flight count stops at the limit and walks deliveries_claimed_idx in its order: a
@@ -167,7 +172,7 @@ const CLAIM_SQL = `with allow as (
      ), limited as (
        select c.* from allow a cross join lateral (
          select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe from deliveries d
-          where d.webhook_id = a.webhook_id and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
+          where d.webhook_id = a.webhook_id and d.${OPEN} and not d.awaits_turn and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
             and (not a.per_ticket or d.ticket_id is null or not exists (${EARLIER_OPEN}))
           order by d.next_attempt_at, d.seq limit a.n
             for no key update skip locked) c
@@ -175,7 +180,7 @@ const CLAIM_SQL = `with allow as (
      ), probes as (
        select c.* from allow a cross join lateral (
          select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, true as probe from deliveries d
-          where d.webhook_id = a.webhook_id and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
+          where d.webhook_id = a.webhook_id and d.${OPEN} and not d.awaits_turn and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
             and (not a.per_ticket or d.ticket_id is null or not exists (${EARLIER_OPEN}))
           order by d.seq limit 1
             for no key update skip locked) c

@@ -428,6 +428,38 @@ export async function insertDeliveries(db: Queryable, rows: readonly NewDelivery
   await publish(db, rows.filter((r) => r.failure).flatMap((r) => feedMessages(r.fields, { kind: 'failed' }, r.createdAt)));
 }
 
+/**
+ * A webhook's ordering changed: its open deliveries for tickets are marked for the new one,
+ * in the caller's transaction. PER_TICKET: each gives the turn to the next of its ticket
+ * when it is final (Migration20261201000300DeliveryTurns); the claim keeps their order
+ * meanwhile. Not PER_TICKET: none waits for its turn any longer.
+ */
+export async function markDeliveryOrdering(db: Queryable, webhookId: string, perTicket: boolean): Promise<void> {
+  await db.query(
+    `update deliveries set per_ticket = $2, awaits_turn = false
+      where webhook_id = $1 and ticket_id is not null and ${OPEN} and (per_ticket <> $2 or awaits_turn)`,
+    [webhookId, perTicket],
+  );
+}
+
+/**
+ * The sweep's part of PER_TICKET turns: a delivery waiting for its turn with no earlier
+ * open delivery of its ticket and webhook gets it. The triggers give each turn as the
+ * earlier delivery becomes final; this covers one they could not see (a webhook's ordering
+ * changed while a delivery of it was inserted). Returns how many got their turn.
+ */
+export async function releaseWaitingTurns(db: Queryable): Promise<number> {
+  const { rows } = await db.query(
+    `update deliveries d set awaits_turn = false
+       from (select distinct on (ticket_id, webhook_id) id, ticket_id, webhook_id, seq from deliveries
+              where awaits_turn and ${OPEN} order by ticket_id, webhook_id, seq) w
+      where d.id = w.id
+        and not exists (select 1 from deliveries e where e.ticket_id = w.ticket_id and e.webhook_id = w.webhook_id and e.${OPEN} and e.seq < w.seq)
+      returning d.id`,
+  );
+  return rows.length;
+}
+
 /** Cancels a delivery still open; returns false when it no longer was. */
 export async function cancelDelivery(db: Queryable, id: string, now: Date): Promise<boolean> {
   const { rows } = await db.query(

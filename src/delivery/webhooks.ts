@@ -16,7 +16,7 @@ import {
   type AuthType, type BodyFormat, type DeliveryOrdering, type FieldProblem, type HttpMethod, type MappingTarget, type RenderedRequest, type StoredHeader,
 } from '../domain/index.js';
 import { newSigningSecret } from './signing.js';
-import { cancelWebhookDeliveries } from './store.js';
+import { cancelWebhookDeliveries, markDeliveryOrdering } from './store.js';
 import { successRuleOf, successRuleProblems, type SuccessRuleInput } from './success-rule.js';
 import { checkText, TEXT_LIMITS } from '../helpdesk/index.js';
 import { buildTemplateContext, loadTicketForTemplates, unknownCustomFieldTag } from '../templates/index.js';
@@ -220,15 +220,19 @@ async function updateWebhook(em: EntityManager, box: SecretBox, id: string, inpu
   const keepsSecret = Boolean(webhook.authSecretSealed) && input.auth?.type === webhook.authType;
   await validate(em, input, keepsSecret, webhook.headers);
   const wasOff = !webhook.enabled;
+  const orderingBefore = webhook.ordering;
   apply(webhook, input, box);
   // switched back on by its definition: as enableWebhook, with its breaker closed
-  if (!wasOff || !webhook.enabled) {
+  const switchedOn = wasOff && webhook.enabled;
+  const reordered = webhook.ordering !== orderingBefore;
+  if (!switchedOn && !reordered) {
     await em.flush();
     return webhook;
   }
   await em.begin();
   try {
-    await closeBreaker(sqlOf(em), webhook.id, now);
+    if (switchedOn) await closeBreaker(sqlOf(em), webhook.id, now);
+    if (reordered) await markDeliveryOrdering(sqlOf(em), webhook.id, webhook.ordering === 'PER_TICKET');
     await em.flush();
     await em.commit();
   } catch (err) {

@@ -16,6 +16,7 @@ import { Migration20261130001200DropDueIndex } from './Migration20261130001200Dr
 import { Migration20261201000000DropDuplicateAttemptIndex } from './Migration20261201000000DropDuplicateAttemptIndex.js';
 import { Migration20261201000100TimersOnStatus } from './Migration20261201000100TimersOnStatus.js';
 import { Migration20261201000200CancelDeletedWebhookDeliveries } from './Migration20261201000200CancelDeletedWebhookDeliveries.js';
+import { Migration20261201000300DeliveryTurns } from './Migration20261201000300DeliveryTurns.js';
 
 /** Every migration, oldest first. Add new ones at the end; never edit a released one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -36,4 +37,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201000000DropDuplicateAttemptIndex', class: Migration20261201000000DropDuplicateAttemptIndex },
   { name: 'Migration20261201000100TimersOnStatus', class: Migration20261201000100TimersOnStatus },
   { name: 'Migration20261201000200CancelDeletedWebhookDeliveries', class: Migration20261201000200CancelDeletedWebhookDeliveries },
+  { name: 'Migration20261201000300DeliveryTurns', class: Migration20261201000300DeliveryTurns },
 ];
