@@ -20,7 +20,7 @@ import { errorText, fieldProblems, useLiveFeed } from '../client';
 import { Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, PageHeader, QueryError, Table, dateTimeText, useFocusAfterRender } from '../components/ui';
 import { flushSync } from 'react-dom';
 import { useHistoryState } from 'wouter/use-browser-location';
-import { FieldError, describedBy } from '../components/Field';
+import { Field, InputField, describedBy } from '../components/Field';
 
 const DeliveriesQuery = graphql(`
   query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {
@@ -138,15 +138,10 @@ type FilterProblems = Partial<Record<FilterControl, string>>;
 
 /** the controls in the form's order: the first with a problem takes the focus */
 const CONTROLS: FilterControl[] = ['webhook', 'rule', 'ticket', 'status', 'since', 'until', 'search'];
-const CONTROL_IDS: Record<FilterControl, string> = {
-  webhook: 'filter-webhook',
-  rule: 'filter-rule',
-  ticket: 'filter-ticket',
-  status: 'filter-status',
-  since: 'filter-since',
-  until: 'filter-until',
-  search: 'filter-search',
-};
+/** the element id of a filter control */
+const controlId = (c: FilterControl) => `filter-${c}`;
+const TIME_HINT = 'filter-time-hint';
+const SEARCH_HINT = 'filter-search-hint';
 /** the longest search the API takes (src/delivery/filter.ts MAX_SEARCH_LENGTH) */
 const MAX_SEARCH = 1000;
 /** what the API's trigram index needs of a search: three letters or digits in a row (src/delivery/filter.ts) */
@@ -351,14 +346,14 @@ export function Deliveries({ admin }: { admin: boolean }) {
     const { filter: wanted, problems: found } = readFilter(draft, fromLocal, localTimeProblem);
     // a date and time half typed in: the input's value is empty, its validity says so
     for (const c of ['since', 'until'] as const) {
-      const input = document.getElementById(CONTROL_IDS[c]) as HTMLInputElement | null;
+      const input = document.getElementById(controlId(c)) as HTMLInputElement | null;
       if (input?.validity.badInput) found[c] = PROBLEM_TEXT[c];
     }
     const bad = CONTROLS.find((c) => found[c]);
     if (bad) {
       // shown at the control, then focus goes to it (its message is read as its description)
       flushSync(() => setForm((f) => ({ ...f, problems: found })));
-      document.getElementById(CONTROL_IDS[bad])?.focus();
+      document.getElementById(controlId(bad))?.focus();
       return;
     }
     const q = new URLSearchParams();
@@ -422,9 +417,8 @@ export function Deliveries({ admin }: { admin: boolean }) {
         <h2 id="log-heading">Log</h2>
         <form className="filters row" onSubmit={apply} aria-label="Filter deliveries" noValidate>
           {admin ? (
-            <div className="field">
-              <label htmlFor="filter-webhook">Webhook</label>
-              <select {...describedBy(CONTROL_IDS.webhook, problems.webhook)} value={draft.webhook} onChange={(e) => edit('webhook', e.target.value)}>
+            <Field id={controlId('webhook')} label="Webhook" error={problems.webhook}>
+              <select {...describedBy(controlId('webhook'), problems.webhook)} value={draft.webhook} onChange={(e) => edit('webhook', e.target.value)}>
                 <option value="">All webhooks</option>
                 {(names.data?.webhooks ?? []).map((w) => (
                   <option key={w.id} value={w.id}>
@@ -432,13 +426,11 @@ export function Deliveries({ admin }: { admin: boolean }) {
                   </option>
                 ))}
               </select>
-              <FieldError id={CONTROL_IDS.webhook} error={problems.webhook} />
-            </div>
+            </Field>
           ) : null}
           {admin || draft.rule ? (
-            <div className="field">
-              <label htmlFor="filter-rule">Rule</label>
-              <select {...describedBy(CONTROL_IDS.rule, problems.rule)} value={draft.rule} onChange={(e) => edit('rule', e.target.value)}>
+            <Field id={controlId('rule')} label="Rule" error={problems.rule}>
+              <select {...describedBy(controlId('rule'), problems.rule)} value={draft.rule} onChange={(e) => edit('rule', e.target.value)}>
                 <option value="">All rules</option>
                 {ruleOptions.map((r) => (
                   <option key={r.id} value={r.id}>
@@ -446,71 +438,55 @@ export function Deliveries({ admin }: { admin: boolean }) {
                   </option>
                 ))}
               </select>
-              <FieldError id={CONTROL_IDS.rule} error={problems.rule} />
-            </div>
+            </Field>
           ) : null}
-          <div className="field">
-            <label htmlFor="filter-ticket">Ticket number</label>
-            <input
-              {...describedBy(CONTROL_IDS.ticket, problems.ticket)}
-              inputMode="numeric"
-              value={draft.ticket}
-              onChange={(e) => edit('ticket', e.target.value)}
-              size={8}
-            />
-            <FieldError id={CONTROL_IDS.ticket} error={problems.ticket} />
-          </div>
-          <div className="field">
-            <label htmlFor="filter-status">Status</label>
-            <select {...describedBy(CONTROL_IDS.status, problems.status)} value={draft.status} onChange={(e) => edit('status', e.target.value)}>
+          <InputField id={controlId('ticket')} label="Ticket number" error={problems.ticket} inputMode="numeric" value={draft.ticket} onChange={(e) => edit('ticket', e.target.value)} size={8} />
+          <Field id={controlId('status')} label="Status" error={problems.status}>
+            <select {...describedBy(controlId('status'), problems.status)} value={draft.status} onChange={(e) => edit('status', e.target.value)}>
               <option value="">Any status</option>
               {STATUSES.map((s) => (
                 <option key={s}>{s}</option>
               ))}
             </select>
-            <FieldError id={CONTROL_IDS.status} error={problems.status} />
-          </div>
-          <div className="field">
-            <label htmlFor="filter-since">From</label>
-            <input
-              {...describedBy(CONTROL_IDS.since, problems.since, 'filter-time-hint')}
-              type="datetime-local"
-              step={1}
-              value={draft.since}
-              onChange={(e) => edit('since', e.target.value)}
-            />
-            <FieldError id={CONTROL_IDS.since} error={problems.since} />
-          </div>
-          <div className="field">
-            <label htmlFor="filter-until">To</label>
-            <input
-              {...describedBy(CONTROL_IDS.until, problems.until, 'filter-time-hint')}
-              type="datetime-local"
-              step={1}
-              value={draft.until}
-              onChange={(e) => edit('until', e.target.value)}
-            />
-            <FieldError id={CONTROL_IDS.until} error={problems.until} />
-          </div>
-          <div className="field">
-            <label htmlFor="filter-search">Search</label>
-            <input
-              {...describedBy(CONTROL_IDS.search, problems.search, 'filter-search-hint')}
-              type="search"
-              maxLength={MAX_SEARCH}
-              value={draft.search}
-              onChange={(e) => edit('search', e.target.value)}
-            />
-            <FieldError id={CONTROL_IDS.search} error={problems.search} />
-          </div>
+          </Field>
+          <InputField
+            id={controlId('since')}
+            label="From"
+            error={problems.since}
+            alsoDescribedBy={TIME_HINT}
+            type="datetime-local"
+            step={1}
+            value={draft.since}
+            onChange={(e) => edit('since', e.target.value)}
+          />
+          <InputField
+            id={controlId('until')}
+            label="To"
+            error={problems.until}
+            alsoDescribedBy={TIME_HINT}
+            type="datetime-local"
+            step={1}
+            value={draft.until}
+            onChange={(e) => edit('until', e.target.value)}
+          />
+          <InputField
+            id={controlId('search')}
+            label="Search"
+            error={problems.search}
+            alsoDescribedBy={SEARCH_HINT}
+            type="search"
+            maxLength={MAX_SEARCH}
+            value={draft.search}
+            onChange={(e) => edit('search', e.target.value)}
+          />
           <button type="submit">Apply filters</button>
           <button type="button" className="secondary" onClick={() => refetch({ requestPolicy: 'network-only' })}>
             Refresh
           </button>
         </form>
         <p className="hint">
-          <span id="filter-time-hint">From and To are in your time zone ({timeZone}); From is included, To is not.</span>{' '}
-          <span id="filter-search-hint">Search finds text in the request's URL or body, or in the last response.</span>
+          <span id={TIME_HINT}>From and To are in your time zone ({timeZone}); From is included, To is not.</span>{' '}
+          <span id={SEARCH_HINT}>Search finds text in the request's URL or body, or in the last response.</span>
         </p>
         {admin ? (
           <BulkActions
