@@ -17,7 +17,7 @@ import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { DeliveryFilter, DeliveryStatus } from '../gql/graphql';
 import { errorText, fieldProblems, useLiveFeed } from '../client';
-import { Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, PageHeader, QueryError, Table, dateTimeText, useFocusAfterRender } from '../components/ui';
+import { Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, PageHeader, QueryError, Table, dateTimeText, useFocusAfterRender, useOneAtATime } from '../components/ui';
 import { flushSync } from 'react-dom';
 import { useHistoryState } from 'wouter/use-browser-location';
 import { Field, InputField, describedBy } from '../components/Field';
@@ -611,8 +611,8 @@ function BulkActions({
   const [, redeliverMany] = useMutation(RedeliverMany);
   const [, cancelMany] = useMutation(CancelMany);
   const [counted, setCounted] = useState<Counted | null>(null);
-  const [busy, setBusy] = useState<{ action: BulkAction; dryRun: boolean } | null>(null);
-  const running = useRef(false);
+  // one request at a time: the dry run (`count`) or the run itself (`run`) of an action
+  const work = useOneAtATime<`${BulkAction}:${'count' | 'run'}`>();
   const [problem, setProblem] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const buttons = { redeliver: useRef<HTMLButtonElement>(null), cancel: useRef<HTMLButtonElement>(null) };
@@ -631,9 +631,7 @@ function BulkActions({
 
   /** "Redeliver matching…" / "Cancel matching…": the dry run, then its count with Confirm. */
   async function count(action: BulkAction) {
-    if (running.current || !filter || !hasFilter) return;
-    running.current = true;
-    setBusy({ action, dryRun: true });
+    if (!filter || !hasFilter || !work.start(`${action}:count`)) return;
     setProblem(null);
     setStatus(null);
     setCounted(null);
@@ -643,14 +641,12 @@ function BulkActions({
     const pinned = newest.error ? null : pinnedFilter(filter, newest.data?.deliveries.nodes[0]?.createdAt ?? null);
     if (pinned && !newest.data?.deliveries.nodes.length) {
       // it matches none: nothing to count, nor to act on
-      running.current = false;
-      setBusy(null);
+      work.done();
       setCounted({ action, filter: pinned, address, matched: 0, matching, describe });
       return;
     }
     const { error, result } = pinned ? await run(action, pinned, true) : { error: errorText(newest.error!), result: null };
-    running.current = false;
-    setBusy(null);
+    work.done();
     if (error || !result || !pinned) {
       setProblem(`Not counted: ${error ?? 'no answer'}`);
       return;
@@ -660,12 +656,9 @@ function BulkActions({
 
   /** Confirm: the run itself, its outcome announced, the log refreshed, focus back on the action's button. */
   async function confirm() {
-    if (running.current || !shown || shown.matched === 0) return;
-    running.current = true;
-    setBusy({ action: shown.action, dryRun: false });
+    if (!shown || shown.matched === 0 || !work.start(`${shown.action}:run`)) return;
     const { error, result } = await run(shown.action, shown.filter, false);
-    running.current = false;
-    setBusy(null);
+    work.done();
     setCounted(null);
     focusAfterRender(() => buttons[shown.action].current);
     if (error || !result) {
@@ -682,7 +675,7 @@ function BulkActions({
 
   /** Back out (its button, or Escape in the confirmation): nothing is done, focus returns to the action's button. */
   function back() {
-    if (running.current || !shown) return;
+    if (work.running() || !shown) return;
     setCounted(null);
     focusAfterRender(() => buttons[shown.action].current);
   }
@@ -700,7 +693,7 @@ function BulkActions({
   };
 
   const label = { redeliver: 'Redeliver matching…', cancel: 'Cancel matching…' };
-  const busyLabel = (a: BulkAction) => (busy?.action === a && busy.dryRun ? 'Counting…' : label[a]);
+  const busyLabel = (a: BulkAction) => (work.busy === `${a}:count` ? 'Counting…' : label[a]);
 
   return (
     <div role="group" aria-label="Act on matching deliveries">
@@ -714,7 +707,7 @@ function BulkActions({
               className="secondary"
               ref={buttons[a]}
               onClick={() => void count(a)}
-              aria-disabled={busy !== null || undefined}
+              aria-disabled={work.busy !== null || undefined}
               aria-expanded={shown?.action === a}
             >
               {busyLabel(a)}
@@ -727,7 +720,7 @@ function BulkActions({
       {shown ? (
         <Confirmation
           question={`${shown.action === 'redeliver' ? 'Redeliver' : 'Cancel'} deliveries matching ${shown.describe}: ${question(shown)}`}
-          busy={busy !== null}
+          busy={work.busy !== null}
           busyLabel={shown.action === 'redeliver' ? 'Redelivering…' : 'Cancelling…'}
           keepLabel={shown.action === 'redeliver' ? 'Cancel' : 'Keep them'}
           canConfirm={shown.matched > 0}
