@@ -50,16 +50,33 @@ export function Field({
   );
 }
 
-type InputFieldProps = { id: string; label: string; error?: string; hint?: ReactNode; grow?: boolean; alsoDescribedBy?: string | false } & Omit<
+/** The element id of the hint of the control `id`. */
+export const hintId = (id: string) => `${id}-hint`;
+
+/** The hint of the control `of`, under it; name hintId(of) in the control's describedBy. */
+export function Hint({ of, children }: { of: string; children: ReactNode }) {
+  return (
+    <span id={hintId(of)} className="hint">
+      {children}
+    </span>
+  );
+}
+
+type InputFieldProps = { id: string; label: string; error?: string; hint?: ReactNode; grow?: boolean; alsoDescribedBy?: string } & Omit<
   InputHTMLAttributes<HTMLInputElement>,
   'id'
 >;
 
-/** A Field whose control is an input, tied to its error and to `alsoDescribedBy` (a hint's id, when it is shown); the rest are the input's. */
+/**
+ * A Field whose control is an input, tied to its error, to its `hint` (a text under it,
+ * when given) and to `alsoDescribedBy` (a hint shared with other controls); the rest are
+ * the input's.
+ */
 export function InputField({ id, label, error, hint, grow, alsoDescribedBy, ...input }: InputFieldProps) {
+  const shown = hint !== undefined && hint !== null && hint !== false;
   return (
-    <Field id={id} label={label} error={error} hint={hint} grow={grow}>
-      <input {...describedBy(id, error, alsoDescribedBy)} {...input} />
+    <Field id={id} label={label} error={error} hint={shown ? <Hint of={id}>{hint}</Hint> : null} grow={grow}>
+      <input {...describedBy(id, error, shown && hintId(id), alsoDescribedBy)} {...input} />
     </Field>
   );
 }

@@ -20,7 +20,7 @@ import type {
   WebhookInput,
 } from '../gql/graphql';
 import { ActionOutcome, ConfirmAction, DateTime, DeliveryStatusBadge, useFocusAfterRender, useOneAtATime } from '../components/ui';
-import { Field, InputField, SelectField, describedBy } from '../components/Field';
+import { Field, Hint, InputField, SelectField, describedBy, hintId } from '../components/Field';
 import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { TagCatalogue, tagSnippet, type Tag } from '../components/TagCatalogue';
 
@@ -714,7 +714,6 @@ export function WebhookEditor({ id }: { id: string | null }) {
               const n = i + 1;
               const nameId = fid(`headers[${i}].name`);
               const valueId = fid(`headers[${i}].value`);
-              const storedId = `${valueId}-stored`;
               const setHeader = (patch: Partial<HeaderRow>) => set('headers', patchRow(form.headers, i, patch));
               return (
                 <div className="row header-row" key={i}>
@@ -731,14 +730,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                     label={`Header ${n} value`}
                     error={err(`headers[${i}].value`)}
                     grow
-                    hint={
-                      h.secret && h.stored ? (
-                        <span id={storedId} className="hint">
-                          stored — leave empty to keep it
-                        </span>
-                      ) : null
-                    }
-                    alsoDescribedBy={h.secret && h.stored && storedId}
+                    hint={h.secret && h.stored ? 'stored — leave empty to keep it' : null}
                     {...(h.secret ? {} : templateProps(`headers.${i}`))}
                     type={h.secret ? 'password' : 'text'}
                     autoComplete="off"
@@ -796,17 +788,12 @@ export function WebhookEditor({ id }: { id: string | null }) {
                 label={secretLabel}
                 error={err('auth.secret')}
                 hint={
-                  secretKept ? (
-                    <span id={`${fid('auth.secret')}-stored`} className="hint">
-                      stored — write-only; leave empty to keep it
-                    </span>
-                  ) : form.secretSet ? (
-                    <span id={`${fid('auth.secret')}-stored`} className="hint">
-                      required: the stored secret belongs to {AUTH_TEXT[form.storedAuthType]} and is not kept for another auth type
-                    </span>
-                  ) : null
+                  secretKept
+                    ? 'stored — write-only; leave empty to keep it'
+                    : form.secretSet
+                      ? `required: the stored secret belongs to ${AUTH_TEXT[form.storedAuthType]} and is not kept for another auth type`
+                      : null
                 }
-                alsoDescribedBy={form.secretSet && `${fid('auth.secret')}-stored`}
                 type="password"
                 autoComplete="new-password"
                 value={form.secret}
@@ -875,12 +862,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                 id={fid('maxConcurrency')}
                 label="Max concurrency"
                 error={err('maxConcurrency')}
-                hint={
-                  <span id={`${fid('maxConcurrency')}-hint`} className="hint">
-                    Attempts in flight at once, 1–1000 (default 10).
-                  </span>
-                }
-                alsoDescribedBy={`${fid('maxConcurrency')}-hint`}
+                hint="Attempts in flight at once, 1–1000 (default 10)."
                 type="text"
                 inputMode="numeric"
                 autoComplete="off"
@@ -891,12 +873,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                 id={fid('rateLimitPerSecond')}
                 label="Rate limit per second"
                 error={err('rateLimitPerSecond')}
-                hint={
-                  <span id={`${fid('rateLimitPerSecond')}-hint`} className="hint">
-                    Attempts started per second at most; empty for no limit.
-                  </span>
-                }
-                alsoDescribedBy={`${fid('rateLimitPerSecond')}-hint`}
+                hint="Attempts started per second at most; empty for no limit."
                 type="text"
                 inputMode="decimal"
                 autoComplete="off"
@@ -919,12 +896,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                 id={fid('successRule.statuses')}
                 label="Success statuses"
                 error={err('successRule.statuses')}
-                hint={
-                  <span id={`${fid('successRule.statuses')}-hint`} className="hint">
-                    Status codes and ranges, comma-separated, e.g. 200-299,304.
-                  </span>
-                }
-                alsoDescribedBy={`${fid('successRule.statuses')}-hint`}
+                hint="Status codes and ranges, comma-separated, e.g. 200-299,304."
                 autoComplete="off"
                 spellCheck={false}
                 value={form.statuses}
@@ -936,12 +908,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                   label="Response path"
                   error={err('successRule.path')}
                   grow
-                  hint={
-                    <span id={`${fid('successRule.path')}-hint`} className="hint">
-                      Optional: a value of the response to check, e.g. data.status.
-                    </span>
-                  }
-                  alsoDescribedBy={`${fid('successRule.path')}-hint`}
+                  hint="Optional: a value of the response to check, e.g. data.status."
                   autoComplete="off"
                   spellCheck={false}
                   value={form.successPath}
@@ -974,7 +941,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
               </div>
               <Field id={fid('successRule.onFailure')} label="On failure" error={err('successRule.onFailure')}>
                 <select
-                  {...describedBy(fid('successRule.onFailure'), err('successRule.onFailure'), `${fid('successRule.onFailure')}-hint`)}
+                  {...describedBy(fid('successRule.onFailure'), err('successRule.onFailure'), hintId(fid('successRule.onFailure')))}
                   value={form.onFailure}
                   onChange={(e) => set('onFailure', e.target.value as SuccessFailureAction)}
                 >
@@ -984,9 +951,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                     </option>
                   ))}
                 </select>
-                <span id={`${fid('successRule.onFailure')}-hint`} className="hint">
-                  What an answer outside the rule does: retry it like a 5xx, or fail the delivery at once.
-                </span>
+                <Hint of={fid('successRule.onFailure')}>What an answer outside the rule does: retry it like a 5xx, or fail the delivery at once.</Hint>
               </Field>
             </fieldset>
             <fieldset>
@@ -1063,14 +1028,10 @@ export function WebhookEditor({ id }: { id: string | null }) {
             id={fid('successComment')}
             label="Success comment"
             error={err('successComment')}
-            hint={
-              <span id={`${fid('successComment')}-hint`} className="hint">
-                An internal comment written on the ticket after a successful delivery; empty for none.
-              </span>
-            }
+            hint={<Hint of={fid('successComment')}>An internal comment written on the ticket after a successful delivery; empty for none.</Hint>}
           >
             <textarea
-              {...describedBy(fid('successComment'), err('successComment'), `${fid('successComment')}-hint`)}
+              {...describedBy(fid('successComment'), err('successComment'), hintId(fid('successComment')))}
               {...templateProps('successComment')}
               rows={3}
               value={form.successComment}
@@ -1132,13 +1093,13 @@ export function WebhookEditor({ id }: { id: string | null }) {
             label="Ticket"
             error={ticketError}
             hint={
-              <span id="preview-ticket-hint" className="hint">
+              <Hint of="preview-ticket">
                 {preview.ticket && preview.ticket.id === ticketId ? <bdi>{`#${preview.ticket.id} ${preview.ticket.title}`}</bdi> : 'The number of the ticket to preview and test with.'}
-              </span>
+              </Hint>
             }
           >
             <input
-              {...describedBy('preview-ticket', ticketError, 'preview-ticket-hint')}
+              {...describedBy('preview-ticket', ticketError, hintId('preview-ticket'))}
               type="text"
               inputMode="numeric"
               autoComplete="off"
