@@ -49,13 +49,18 @@ export async function recordOutcomes(pool: pg.Pool, outcomes: Outcome[], log: Lo
   const client = await pool.connect();
   let broken = false;
   try {
-    try {
-      await recordBatch(client, outcomes);
-      return outcomes;
-    } catch (err) {
-      if (connectionLost(err)) throw err;
-      if (outcomes.length > 1) log.error(`recording ${outcomes.length} delivery outcomes together failed; recording each on its own`, err);
-      else return (await recordAlone(client, outcomes[0]!, log, err)) ? outcomes : [];
+    // a deadlock or a serialization failure is no fault of the outcomes: the batch runs again as it is
+    for (let run = 1; ; run++) {
+      try {
+        await recordBatch(client, outcomes);
+        return outcomes;
+      } catch (err) {
+        if (connectionLost(err)) throw err;
+        if (run < 2 && isTransient(err)) continue;
+        if (outcomes.length > 1) log.error(`recording ${outcomes.length} delivery outcomes together failed; recording each on its own`, err);
+        else return (await recordAlone(client, outcomes[0]!, log, err)) ? outcomes : [];
+        break;
+      }
     }
     const recorded: Outcome[] = [];
     for (const o of outcomes) if (await recordAlone(client, o, log)) recorded.push(o);

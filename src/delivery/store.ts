@@ -443,21 +443,32 @@ export async function markDeliveryOrdering(db: Queryable, webhookId: string, per
 }
 
 /**
- * The sweep's part of PER_TICKET turns: a delivery waiting for its turn with no earlier
- * open delivery of its ticket and webhook gets it. The triggers give each turn as the
- * earlier delivery becomes final; this covers one they could not see (a webhook's ordering
- * changed while a delivery of it was inserted). Returns how many got their turn.
+ * The sweep's part of PER_TICKET turns (Migration20261201000300DeliveryTurns): a delivery
+ * waiting for its turn gets it when no earlier delivery of its ticket and webhook is open,
+ * or when its webhook is no longer PER_TICKET. The triggers give each turn as the earlier
+ * delivery becomes final; this gives those they could not (an insert under way as the turn
+ * was passed, a webhook's ordering changed under an insert). Returns how many got their turn.
  */
 export async function releaseWaitingTurns(db: Queryable): Promise<number> {
   const { rows } = await db.query(
-    `update deliveries d set awaits_turn = false
-       from (select distinct on (ticket_id, webhook_id) id, ticket_id, webhook_id, seq from deliveries
-              where awaits_turn and ${OPEN} order by ticket_id, webhook_id, seq) w
-      where d.id = w.id
-        and not exists (select 1 from deliveries e where e.ticket_id = w.ticket_id and e.webhook_id = w.webhook_id and e.${OPEN} and e.seq < w.seq)
-      returning d.id`,
+    `with unordered as (
+       update deliveries d set awaits_turn = false, per_ticket = false
+         from webhooks w
+        where d.awaits_turn and d.${OPEN} and w.id = d.webhook_id and w.ordering <> 'PER_TICKET'
+       returning d.id
+     ), first_waiting as (
+       select distinct on (webhook_id, ticket_id) id, ticket_id, webhook_id, seq from deliveries
+        where awaits_turn and ${OPEN} order by webhook_id, ticket_id, seq
+     ), turned as (
+       update deliveries d set awaits_turn = false
+         from first_waiting f
+        where d.id = f.id and d.id not in (select id from unordered)
+          and not exists (select 1 from deliveries e where e.ticket_id = f.ticket_id and e.webhook_id = f.webhook_id and e.${OPEN} and e.seq < f.seq)
+       returning d.id
+     )
+     select (select count(*) from unordered)::int + (select count(*) from turned)::int as n`,
   );
-  return rows.length;
+  return rows[0].n as number;
 }
 
 /** Cancels a delivery still open; returns false when it no longer was. */

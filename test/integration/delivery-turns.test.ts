@@ -2,8 +2,9 @@
  * PER_TICKET turns (Migration20261201000300DeliveryTurns): a delivery of a PER_TICKET
  * webhook born behind an open one of its ticket waits for its turn out of the claim's way
  * (awaits_turn), and gets the turn when every earlier one of its ticket and webhook is
- * final — by the insert and finish triggers, whatever order two transactions meet in, by
- * a change of the webhook's ordering, or by the sweep.
+ * final — by the insert and finish triggers, by a change of the webhook's ordering, or,
+ * for what two transactions at once could not see of each other, by the sweep. The
+ * triggers never wait for a lock, whatever the order of the other locks around them.
  */
 import pg from 'pg';
 import { describe, expect } from 'vitest';
@@ -32,12 +33,13 @@ async function connect(app: TestApp): Promise<pg.Client> {
   return c;
 }
 
-/** resolves once `session` waits for an advisory lock (its turn trigger blocked by the other transaction) */
-async function advisoryWait(db: pg.Pool, session: pg.Client): Promise<void> {
+/** BatchRun.flush's touch of the tickets it posted on; addPost's ticket.updatedAt (write-back.ts) */
+const TOUCH_TICKET = `update tickets set updated_at = now() where id = $1`;
+
+/** resolves once `session` waits for a lock */
+async function blocked(db: pg.Pool, session: pg.Client): Promise<void> {
   const pid = (session as unknown as { processID: number }).processID;
-  await waitFor(async () => (await db.query(`select 1 from pg_locks where locktype = 'advisory' and not granted and pid = $1`, [pid])).rows.length > 0, {
-    what: `session ${pid} to wait for a turn's advisory lock`,
-  });
+  await waitFor(async () => (await db.query(`select 1 from pg_locks where not granted and pid = $1`, [pid])).rows.length > 0, { what: `session ${pid} to wait for a lock` });
 }
 
 describe.concurrent('PER_TICKET turns', () => {
@@ -86,31 +88,30 @@ describe.concurrent('PER_TICKET turns', () => {
     }
   });
 
-  it('an insert behind an open delivery and that delivery becoming final, at once: the turn is not lost, whichever goes first', async ({ startApp }) => {
+  it('an insert behind an open delivery and that delivery becoming final, at once: neither waits, and the turn is not lost, whichever goes first', async ({ startApp }) => {
     const { app, webhookId, ticketId, pool } = await setUp(startApp);
     const inserter = await connect(app);
     const finisher = await connect(app);
     try {
-      // the insert first: its transaction is open when the earlier one becomes final
+      // the insert first: its transaction is open when the earlier one becomes final, whose
+      // trigger cannot see it; the sweep gives it the turn
       const head = await testWebhook(app, webhookId, ticketId);
       await inserter.query('begin');
       const [first] = (await inserter.query(INSERT_COPY, [head, 1])).rows.map((r) => r.id as string);
       await finisher.query('begin');
-      const finishing = finisher.query(FINISH, [head]);
-      await advisoryWait(pool, finisher);
+      await finisher.query(FINISH, [head]);
       await inserter.query('commit');
-      await finishing;
       await finisher.query('commit');
+      expect(await waiting(pool, [first!])).toEqual([true]);
+      expect(await releaseWaitingTurns(pool)).toBe(1);
       expect(await waiting(pool, [first!])).toEqual([false]);
 
-      // the earlier one becomes final first: the insert, its transaction open meanwhile, sees it final
+      // the earlier one becomes final first: the insert, meanwhile, finds the turn being passed and is born with it
       await finisher.query('begin');
       await finisher.query(FINISH, [first]);
       await inserter.query('begin');
-      const inserting = inserter.query(INSERT_COPY, [first, 1]);
-      await advisoryWait(pool, inserter);
+      const [second] = (await inserter.query(INSERT_COPY, [first, 1])).rows.map((r) => r.id as string);
       await finisher.query('commit');
-      const [second] = (await inserting).rows.map((r) => r.id as string);
       await inserter.query('commit');
       expect(await waiting(pool, [second!])).toEqual([false]);
     } finally {
@@ -159,6 +160,113 @@ describe.concurrent('PER_TICKET turns', () => {
       expect(await waiting(pool, chain)).toEqual([false, false, true]);
       expect(await releaseWaitingTurns(pool)).toBe(0);
     } finally {
+      await pool.end();
+    }
+  });
+
+  // The turn triggers never wait for a lock: waiting deadlocked with the row locks that the
+  // dispatcher, the recorder and bulk cancels take in their own orders (found by review).
+  it('a dispatcher batch (ticket touched, delivery inserted) and a recorder with ticket work (delivery final, then the ticket) in opposite orders: no deadlock', async ({ startApp }) => {
+    const { app, webhookId, ticketId, pool } = await setUp(startApp);
+    const dispatcher = await connect(app);
+    const recorder = await connect(app);
+    try {
+      const head = await testWebhook(app, webhookId, ticketId);
+      await dispatcher.query('begin');
+      await dispatcher.query(TOUCH_TICKET, [ticketId]);
+      await recorder.query('begin');
+      await recorder.query(FINISH, [head]); // passes the turn: the pair's lock, exclusive
+      // the insert finds the turn being passed: it does not wait, and is born with the turn
+      const [late] = (await dispatcher.query(INSERT_COPY, [head, 1])).rows.map((r) => r.id as string);
+      const commenting = recorder.query(TOUCH_TICKET, [ticketId]);
+      await blocked(pool, recorder);
+      await dispatcher.query('commit');
+      await commenting;
+      await recorder.query('commit');
+      expect(await waiting(pool, [late!])).toEqual([false]);
+    } finally {
+      for (const c of [dispatcher, recorder]) await c.end();
+      await pool.end();
+    }
+  });
+
+  it('an insert for tickets 2 then 1 and a recording that finishes the heads of tickets 1 then 2: no deadlock; the turn the recording could not pass goes at the sweep', async ({ startApp }) => {
+    const { app, webhookId, pool } = await setUp(startApp);
+    const dispatcher = await connect(app);
+    const recorder = await connect(app);
+    try {
+      const [t1, t2] = [await createTicket(app, 'one'), await createTicket(app, 'two')];
+      const [a1, a2] = [await testWebhook(app, webhookId, t1), await testWebhook(app, webhookId, t2)];
+      await dispatcher.query('begin');
+      const [behind2] = (await dispatcher.query(INSERT_COPY, [a2, 1])).rows.map((r) => r.id as string); // waits behind a2
+      await recorder.query('begin');
+      await recorder.query(FINISH, [a1]);
+      await recorder.query(FINISH, [a2]); // an insert of its pair is under way: what it cannot see is the sweep's
+      const [behind1] = (await dispatcher.query(INSERT_COPY, [a1, 1])).rows.map((r) => r.id as string); // a1's turn being passed: born with the turn
+      await recorder.query('commit');
+      await dispatcher.query('commit');
+      expect(await waiting(pool, [behind2!, behind1!])).toEqual([true, false]);
+      expect(await releaseWaitingTurns(pool)).toBe(1);
+      expect(await waiting(pool, [behind2!, behind1!])).toEqual([false, false]);
+    } finally {
+      for (const c of [dispatcher, recorder]) await c.end();
+      await pool.end();
+    }
+  });
+
+  it('a bulk cancel holding a waiting delivery while the head before it becomes final: no deadlock; the turn neither could see goes at the sweep', async ({ startApp }) => {
+    const { app, webhookId, ticketId, pool } = await setUp(startApp);
+    const bulk = await connect(app);
+    const recorder = await connect(app);
+    const holder = await connect(app);
+    try {
+      const [head, next, last] = [await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId)];
+      // another delivery in the cancel's selection, after `next` in its scan, held for a
+      // moment by a third session: the cancel has updated `next` and waits
+      const other = await testWebhook(app, await createWebhook(app, jsonHook('Any order', 'http://127.0.0.1:9/u')), ticketId);
+      await holder.query('begin');
+      await holder.query(`select 1 from deliveries where id = $1 for no key update`, [other]);
+      await bulk.query('begin');
+      await bulk.query('set local enable_indexscan = off; set local enable_bitmapscan = off'); // heap order: next, then other
+      const cancelling = bulk.query(
+        `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = now()
+          where id = any(array(select d.id from deliveries d where d.id = any($1::uuid[]))) and status in ('PENDING','RETRYING')`,
+        [[next, other]],
+      );
+      await blocked(pool, bulk);
+      await recorder.query('begin');
+      await recorder.query(FINISH, [head]); // `next`, its successor, is the cancel's: skipped, not waited for
+      await holder.query('commit');
+      await cancelling;
+      await bulk.query('commit');
+      await recorder.query('commit');
+      expect(await waiting(pool, [last!])).toEqual([true]); // the cancel's turn saw the head still open
+      expect(await releaseWaitingTurns(pool)).toBe(1);
+      expect(await waiting(pool, [last!])).toEqual([false]);
+    } finally {
+      for (const c of [bulk, recorder, holder]) await c.end();
+      await pool.end();
+    }
+  });
+
+  it('a delivery inserted while its webhook is made NONE: the sweep gives it the turn though the head before it stays open', async ({ startApp }) => {
+    const { app, webhookId, ticketId, pool } = await setUp(startApp);
+    const inserter = await connect(app);
+    try {
+      const head = await testWebhook(app, webhookId, ticketId);
+      await inserter.query('begin');
+      const [late] = (await inserter.query(INSERT_COPY, [head, 1])).rows.map((r) => r.id as string);
+      await app.ok(`mutation ($id: ID!, $input: WebhookInput!) { updateWebhook(id: $id, input: $input) { id } }`, {
+        id: webhookId,
+        input: { ...jsonHook('In order', 'http://127.0.0.1:9/t'), ordering: 'NONE' },
+      });
+      await inserter.query('commit');
+      expect(await waiting(pool, [late!])).toEqual([true]);
+      expect(await releaseWaitingTurns(pool)).toBe(1);
+      expect(await waiting(pool, [late!])).toEqual([false]);
+      expect(await waiting(pool, [head])).toEqual([false]);
+    } finally {
+      await inserter.end();
       await pool.end();
     }
   });

@@ -7,6 +7,9 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_EVENTS_CHANNEL, feedMessages, recordBatch, type OutcomeRows } from '../../src/delivery/store.js';
+import { buildOutcome } from '../../src/delivery/outcome.js';
+import { recordOutcomes } from '../../src/delivery/recorder.js';
+import { createLogger } from '../../src/log.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { waitFor } from '../support/wait.js';
 
@@ -113,6 +116,34 @@ describe('recording a batch of successes', () => {
       expect(rows).toEqual([{ status: 'CANCELLED', attempt_count: 1, locked_until: null }]);
     } finally {
       await Promise.all([canceller.end(), watcher.end()]);
+    }
+  });
+});
+
+describe('recording outcomes that meet a transient failure', () => {
+  it('a deadlock on the first try: the batch is recorded again as it is, the response kept, and the failure is not logged as the outcomes’ fault', async () => {
+    const [id] = await inFlight(1);
+    // the attempts' insert fails once with a deadlock, as another transaction's lock order would make it
+    await pool.query(`create sequence test_deadlock_once;
+      create function test_deadlock_once() returns trigger language plpgsql as $$
+      begin
+        if nextval('test_deadlock_once') = 1 then raise exception 'deadlock detected' using errcode = '40P01'; end if;
+        return new;
+      end $$;
+      create trigger test_deadlock_once before insert on delivery_attempts for each row execute function test_deadlock_once()`);
+    const errors: string[] = [];
+    const log = { ...createLogger('error'), error: (m: string) => void errors.push(m) };
+    try {
+      const at = new Date();
+      const claimed = { id: id!, webhookId: null, webhookName: 'hook', ticketId: null, status: 'PENDING' as const, request: { method: 'POST' as const, url: 'http://127.0.0.1:9/', headers: {}, body: '' }, authSealed: null, attemptCount: 0, firstAttemptAt: null, lastError: null, needsProcessing: false };
+      const result = { startedAt: at, durationMs: 3, statusCode: 200, responseBody: 'the answer', error: null, headers: {} };
+      const outcome = buildOutcome(claimed, result as never, { kind: 'succeeded' }, at);
+      expect(await recordOutcomes(pool, [outcome], log as never)).toHaveLength(1);
+      const { rows } = await pool.query(`select d.status, a.response_body from deliveries d join delivery_attempts a on a.delivery_id = d.id where d.id = $1`, [id]);
+      expect(rows).toEqual([{ status: 'SUCCEEDED', response_body: 'the answer' }]);
+      expect(errors).toEqual([]);
+    } finally {
+      await pool.query(`drop trigger test_deadlock_once on delivery_attempts; drop function test_deadlock_once(); drop sequence test_deadlock_once`);
     }
   });
 });

@@ -59,3 +59,33 @@ describe('Migration20261201000100TimersOnStatus', () => {
     });
   });
 });
+
+describe('Migration20261201000300DeliveryTurns', () => {
+  it('marks the open chains of PER_TICKET webhooks: the earliest open one has the turn, the later ones wait and get it in order', async () => {
+    await migratedTo('Migration20261201000200CancelDeletedWebhookDeliveries', async (sql, rest) => {
+      const [user] = await sql(`insert into users (name, email, role, api_key_hash, created_at) values ('a', 'a@example.com', 'ADMIN', 'x', now()) returning id`);
+      const [ticket] = await sql(`insert into tickets (title, description, status, priority, requester_id, custom_fields, created_at, updated_at) values ('t', 'd', 'OPEN', 'LOW', ?, '{}', now(), now()) returning id`, [user.id]);
+      await sql(`insert into webhooks (id, name, method, url, format, headers, response_mappings, ordering, created_at, updated_at) values (7, 'ordered', 'POST', 'http://x', 'JSON', '[]', '[]', 'PER_TICKET', now(), now())`);
+      await sql(`insert into webhooks (id, name, method, url, format, headers, response_mappings, created_at, updated_at) values (8, 'any', 'POST', 'http://x', 'JSON', '[]', '[]', now(), now())`);
+      const rows: [string, number, string][] = [
+        [randomUUID(), 7, 'SUCCEEDED'],
+        [randomUUID(), 7, 'RETRYING'],
+        [randomUUID(), 7, 'PENDING'],
+        [randomUUID(), 7, 'PENDING'],
+        [randomUUID(), 8, 'PENDING'],
+        [randomUUID(), 8, 'PENDING'],
+      ];
+      for (const [id, webhookId, status] of rows) {
+        await sql(`insert into deliveries (id, webhook_id, webhook_name, ticket_id, status, request, processing, notes, next_attempt_at, created_at) values (?, ?, 'w', ?, ?, '{}', '{}', '[]', now(), now())`, [id, webhookId, ticket.id, status]);
+      }
+      await rest();
+      const flags = async () => {
+        const got = await sql(`select id, per_ticket, awaits_turn from deliveries`);
+        return rows.map(([id]) => got.find((r) => r.id === id)).map((r) => [r.per_ticket, r.awaits_turn]);
+      };
+      expect(await flags()).toEqual([[false, false], [true, false], [true, true], [true, true], [false, false], [false, false]]);
+      await sql(`update deliveries set status = 'FAILED', next_attempt_at = null, completed_at = now() where id = ?`, [rows[1]![0]]);
+      expect((await flags()).slice(1, 4)).toEqual([[true, false], [true, false], [true, true]]);
+    });
+  });
+});
