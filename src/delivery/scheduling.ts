@@ -27,7 +27,7 @@
  * locked FOR NO KEY UPDATE, as src/queue/claim.ts says why.
  */
 import type pg from 'pg';
-import type { SuccessRuleDef } from '../domain/index.js';
+import type { AuthType, StoredHeader, SuccessRuleDef } from '../domain/index.js';
 import { sqlLiteral, UUID_PATTERN } from '../db/index.js';
 import { defineClaim } from '../queue/index.js';
 import { SEND_POLICY_COLUMNS, sendPolicyOf, type SendPolicy } from './send-policy.js';
@@ -70,6 +70,10 @@ interface LockedState {
   rate_limit_per_second: number | null;
   ordering: string;
   enabled: boolean;
+  auth_type: AuthType;
+  auth_username: string | null;
+  auth_secret_sealed: string | null;
+  headers: StoredHeader[] | null;
   signing_enabled: boolean;
   signing_secret_sealed: string | null;
   signing_previous_secret_sealed: string | null;

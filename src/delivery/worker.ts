@@ -14,7 +14,8 @@ import { buildOutcome, expiredOutcome, failedWithoutAttempt, touchesTicket, type
 import type { Decision, RenderedRequest } from '../domain/index.js';
 import type { AttemptResult } from './types.js';
 import { openCredentials } from './credentials.js';
-import { signingKeysOpener, type SendPolicy } from './send-policy.js';
+import { REDACTED } from './request.js';
+import { credentialsOpener, signingKeysOpener, type SendPolicy } from './send-policy.js';
 import { signatureHeaders } from './signing.js';
 import { judgeAnswer } from './success-rule.js';
 
@@ -88,10 +89,12 @@ export class DeliveryWorker {
   private wakeTimer: { at: number; timer: NodeJS.Timeout } | null = null;
   private retake: { timer: NodeJS.Timeout; latest: number } | null = null;
   private readonly signingKeys: ReturnType<typeof signingKeysOpener>;
+  private readonly credentials: ReturnType<typeof credentialsOpener>;
 
   constructor(private readonly opts: WorkerOptions) {
     this.clock = opts.clock ?? (() => new Date());
     this.signingKeys = signingKeysOpener(opts.box);
+    this.credentials = credentialsOpener(opts.box);
     this.loop = new DrainLoop(() => this.drain(), (err) => opts.log.error('delivery drain failed; the next wake-up retries it', err));
   }
 
@@ -177,10 +180,14 @@ export class DeliveryWorker {
     }
     const number = d.attemptCount + 1;
     const headers: Record<string, string> = { 'X-Deskhooks-Delivery': d.id, 'X-Deskhooks-Attempt': String(number) };
-    const request = { ...d.request, headers: withoutAuthorization(d.request.headers) };
+    let request = d.request;
     try {
-      // Authorization and secret headers, redacted in the stored request
-      if (d.authSealed) Object.assign(headers, openCredentials(this.opts.box, d.authSealed));
+      // Authorization and the secret headers: the webhook's as they are now (a delivery of a
+      // deleted webhook: those it was queued with). The stored request shows the ones it was
+      // queued with, redacted (request.ts): those are replaced by the ones sent.
+      const credentials = policy ? this.credentials(policy) : d.authSealed ? openCredentials(this.opts.box, d.authSealed) : {};
+      request = { ...d.request, headers: withoutCredentials(d.request.headers, Object.keys(credentials)) };
+      Object.assign(headers, credentials);
       // Standard Webhooks: signed per attempt over the exact body sent, never stored
       const signedAt = this.clock();
       const keys = this.signingKeys(policy, signedAt);
@@ -338,8 +345,10 @@ export class DeliveryWorker {
   }
 }
 
-function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
+/** A stored request's headers without its credentials (Authorization, the redacted secret headers) nor those named `sent` (in any case). */
+function withoutCredentials(headers: Record<string, string>, sent: string[]): Record<string, string> {
+  const dropped = new Set(['authorization', ...sent.map((n) => n.toLowerCase())]);
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== 'authorization') out[k] = v;
+  for (const [k, v] of Object.entries(headers)) if (v !== REDACTED && !dropped.has(k.toLowerCase())) out[k] = v;
   return out;
 }

@@ -445,6 +445,37 @@ describe.concurrent('deliveries through the API against real receivers', () => {
     }
   });
 
+  it('a token or secret header replaced in updateWebhook is what the next attempt and a redelivery send; a secret header removed is not sent, not even redacted', async ({ api, clock, startReceiver }) => {
+    const { app, webhook, ticket, send, until } = api;
+    const rx = await startReceiver();
+    rx.script({ status: 401 }); // the token has expired: retried
+    const input = (token: string, headers: { name: string; value: string; secret?: boolean }[]): WebhookInput => ({
+      name: 'CRM', method: 'POST', url: `${rx.url}/crm`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}', headers, auth: { type: 'BEARER', secret: token },
+    });
+    const wh = await webhook(input('tok-OLD', [{ name: 'X-Api-Key', value: 'key-OLD', secret: true }, { name: 'X-Gone', value: 'gone-value', secret: true }, { name: 'X-Plain', value: 'plain' }]));
+    const t = await ticket('Token expired');
+    const sent = await send(wh.id, t);
+    await rx.waitForRequests(1);
+    await app.ok(`mutation ($id: ID!, $input: WebhookInput!) { updateWebhook(id: $id, input: $input) { id } }`, {
+      id: wh.id,
+      input: input('tok-NEW', [{ name: 'X-Api-Key', value: 'key-NEW', secret: true }, { name: 'X-Plain', value: 'plain' }]),
+    });
+    await serveRetry(api, clock, rx, sent.id, 1);
+    expect((await until(sent.id)).status).toBe('SUCCEEDED');
+    const redelivered = await until((await app.ok(DlRedeliverDocument, { deliveryId: sent.id })).redeliver.id);
+    expect(redelivered.status).toBe('SUCCEEDED');
+
+    const seen = rx.requests.map((r) => ({ authorization: r.headers.authorization, key: r.headers['x-api-key'], gone: r.headers['x-gone'], plain: r.headers['x-plain'] }));
+    expect(seen).toEqual([
+      { authorization: 'Bearer tok-OLD', key: 'key-OLD', gone: 'gone-value', plain: 'plain' },
+      { authorization: 'Bearer tok-NEW', key: 'key-NEW', gone: undefined, plain: 'plain' },
+      { authorization: 'Bearer tok-NEW', key: 'key-NEW', gone: undefined, plain: 'plain' },
+    ]);
+    for (const r of rx.requests) expect(Object.values(r.headers)).not.toContain('***');
+    // the log shows the request as it was queued, its credentials redacted
+    expect(redelivered.request.headers).toMatchObject({ Authorization: 'Bearer ***', 'X-Api-Key': '***', 'X-Gone': '***', 'X-Plain': 'plain' });
+  });
+
   it('with DESKHOOKS_ALLOW_PRIVATE_NETWORKS=false, local addresses → FAILED at once, nothing reaches the receiver', async ({ startApp, startReceiver, api: { webhook, send, until, ticket } }) => {
     const strict = deliveryApi(await startApp({ DESKHOOKS_ALLOW_PRIVATE_NETWORKS: 'false' }));
     const rx = await startReceiver();
