@@ -471,10 +471,20 @@ export async function releaseWaitingTurns(db: Queryable): Promise<number> {
   return rows[0].n as number;
 }
 
+/**
+ * SQL: the notes of a delivery cancelled at `now` (an SQL expression): with a note when an
+ * attempt of it is being sent (its claim is live), whose answer is still recorded but
+ * leads nowhere.
+ */
+const cancelNotes = (now: string) =>
+  `case when locked_until > ${now}
+        then notes || jsonb_build_array('cancelled while attempt ' || (attempt_count + 1) || ' was being sent: its answer is recorded, and nothing follows from it (no retry, no ticket update, no rule continuation)')
+        else notes end`;
+
 /** Cancels a delivery still open; returns false when it no longer was. */
 export async function cancelDelivery(db: Queryable, id: string, now: Date): Promise<boolean> {
   const { rows } = await db.query(
-    `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = $2
+    `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = $2, notes = ${cancelNotes('$2')}
       where id = $1 and ${OPEN}
       returning id, webhook_id::text as "webhookId", ticket_id::text as "ticketId"`,
     [id, now],
@@ -501,7 +511,7 @@ export async function switchOffWebhook(db: Queryable, webhookId: string, exceptI
 export async function cancelWebhookDeliveries(db: Queryable, webhookId: string, now: Date, { exceptId = null, note = null }: { exceptId?: string | null; note?: string | null } = {}): Promise<number> {
   const { rows } = await db.query(
     `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = $3,
-            notes = case when $4::text is null then notes else notes || jsonb_build_array($4::text) end
+            notes = case when $4::text is null then ${cancelNotes('$3')} else ${cancelNotes('$3')} || jsonb_build_array($4::text) end
       where webhook_id = $1 and id is distinct from $2::uuid and ${OPEN}
       returning id, webhook_id::text as "webhookId", ticket_id::text as "ticketId"`,
     [webhookId, exceptId, now, note],
@@ -553,7 +563,7 @@ export async function redeliverSelected(db: Queryable, selection: RowSelection, 
 export async function cancelSelected(db: Queryable, selection: RowSelection, now: Date): Promise<number> {
   const at = `$${selection.params.length + 1}::timestamptz`;
   const { rows } = await db.query(
-    `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = ${at}
+    `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = ${at}, notes = ${cancelNotes(at)}
       where id = any(array(select d.id from deliveries d where ${selection.where})) and ${OPEN}
       returning id, webhook_id::text as "webhookId", ticket_id::text as "ticketId"`,
     [...selection.params, now],

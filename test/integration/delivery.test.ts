@@ -610,6 +610,7 @@ describe.concurrent('deliveries through the API against real receivers', () => {
     const cancelled = (await app.ok(DlCancelDeliveryDocument, { id: queued.id })).cancelDelivery;
     expect(cancelled).toMatchObject({ id: queued.id, status: 'CANCELLED', attemptCount: 1, nextAttemptAt: null });
     expect(cancelled.completedAt).not.toBeNull();
+    expect((await api.extras(queued.id)).notes).toEqual([]); // no attempt was being sent
     expect(rx.requests).toHaveLength(1);
 
     // the clock past the cancelled delivery's next three slots: nothing is sent
@@ -628,7 +629,7 @@ describe.concurrent('deliveries through the API against real receivers', () => {
   });
 
   it('cancelled while its attempt is in flight: the 200 that comes back is an attempt (counted, its claim ended), the delivery stays CANCELLED, the feed has ATTEMPTED and no SUCCEEDED', async ({ api, startReceiver }) => {
-    const { app, webhook, ticket, send, delivery } = api;
+    const { app, webhook, ticket, send, delivery, extras } = api;
     let answer!: () => void;
     const answered = new Promise<void>((resolve) => (answer = resolve));
     const rx = await startReceiver(async () => {
@@ -648,6 +649,10 @@ describe.concurrent('deliveries through the API against real receivers', () => {
       id = (await send(wh.id, await ticket('Cancelled in flight'))).id;
       await rx.waitForRequests(1);
       expect((await app.ok(DlCancelDeliveryDocument, { id })).cancelDelivery.status).toBe('CANCELLED');
+      // the delivery says what becomes of the attempt being sent
+      expect((await extras(id)).notes).toEqual([
+        'cancelled while attempt 1 was being sent: its answer is recorded, and nothing follows from it (no retry, no ticket update, no rule continuation)',
+      ]);
       answer();
       await waitFor(async () => (await delivery(id)).attempts.length === 1, { what: `the attempt of delivery ${id}` });
       // read again once the attempt is there: a read may see the row before the recording and its attempts after
