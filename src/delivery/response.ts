@@ -315,8 +315,9 @@ export function applyMappings(
       continue;
     }
     const converted = convertCustomFieldValue({ key: m.field, type: def.type, options: def.options }, got.value);
+    // a value a NUMBER field cannot hold exactly (a 64-bit id) is not written, never rounded
     if (converted.ok) setOwn(out.customFields, m.field, converted.value);
-    else out.notes.push(`path "${m.path}": ${converted.error}`);
+    else out.notes.push(`path "${m.path}": ${converted.error}${converted.inexact ? '; map it into a TEXT field instead' : ''}`);
   }
   return out;
 }

@@ -11,3 +11,4 @@ export * from './deliveries.js';
 export * from './breaker.js';
 export * from './problems.js';
 export * from './one-of.js';
+export * from './decimal.js';

@@ -3,7 +3,7 @@
  * field's type. Pure; shared by the ticket service and the delivery response mapping so
  * both accept and refuse exactly the same values.
  */
-import type { CustomFieldType } from '../domain/index.js';
+import { canonicalDecimal, type CustomFieldType } from '../domain/index.js';
 
 export interface CustomFieldDef {
   key: string;
@@ -11,7 +11,8 @@ export interface CustomFieldDef {
   options: string[];
 }
 
-export type Converted = { ok: true; value: string | number | boolean | null } | { ok: false; error: string };
+/** `inexact`: a NUMBER refused because a number cannot hold it exactly (a TEXT field could). */
+export type Converted = { ok: true; value: string | number | boolean | null } | { ok: false; error: string; inexact?: true };
 
 const ok = (value: string | number | boolean | null): Converted => ({ ok: true, value });
 
@@ -30,6 +31,22 @@ const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 // A timestamp must carry its zone: without one, its instant depends on the server's zone.
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
+/**
+ * What a NUMBER field holds exactly. Its value is a JavaScript number, an IEEE double:
+ * stored in the tickets' jsonb column, read back by node-postgres through JSON.parse,
+ * served by the JSONObject scalar and compared by rule conditions as a number. So a value
+ * is taken only when that double is the number written: its magnitude at most
+ * Number.MAX_SAFE_INTEGER (2^53 - 1; beyond it doubles skip integers, so 9007199254740993
+ * and 12345678901234567890 would become neighbours) and its digits read back the same from
+ * the double's shortest form ("1.50", "1e3" and "0.1" do; "0.1000000000000000055" does
+ * not). Anything else is refused, never rounded: a TEXT field keeps it exactly.
+ */
+const NUMBER_LIMIT = Number.MAX_SAFE_INTEGER;
+
+function holdsExactly(text: string, n: number): boolean {
+  return Math.abs(n) <= NUMBER_LIMIT && canonicalDecimal(text) === canonicalDecimal(String(n));
+}
+
 function realDate(y: string, m: string, d: string): boolean {
   const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
   return date.getUTCFullYear() === Number(y) && date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d);
@@ -46,10 +63,18 @@ export function convertCustomFieldValue(def: CustomFieldDef, raw: unknown): Conv
       return scalar ? ok(String(raw)) : fail(`${show(raw)} cannot be stored as text`);
 
     case 'NUMBER': {
-      if (typeof raw === 'number') return Number.isFinite(raw) ? ok(raw) : fail(`${show(raw)} is not a finite number`);
+      const inexact = (): Converted => ({
+        ok: false,
+        error: `custom field "${def.key}" is NUMBER: ${show(raw)} cannot be stored exactly as a number (it holds integers within ±${NUMBER_LIMIT} and decimals of about 15 significant digits)`,
+        inexact: true,
+      });
+      if (typeof raw === 'number') {
+        if (!Number.isFinite(raw)) return fail(`${show(raw)} is not a finite number`);
+        return Math.abs(raw) <= NUMBER_LIMIT ? ok(raw) : inexact();
+      }
       if (typeof raw === 'string' && DECIMAL.test(raw.trim())) {
         const n = Number(raw.trim());
-        if (Number.isFinite(n)) return ok(n);
+        if (Number.isFinite(n)) return holdsExactly(raw.trim(), n) ? ok(n) : inexact();
       }
       return fail(`${show(raw)} is not a number`);
     }

@@ -77,6 +77,42 @@ describe('convertCustomFieldValue: refused values', () => {
     if (!r.ok) expect(r.error).toContain(message);
   });
 
+  // A NUMBER field holds a double: a value is taken only when that double is the number
+  // written (magnitude within 2^53 - 1, digits that read back the same), never rounded.
+  it.each([
+    // raw, stored value
+    ['9007199254740991', 9007199254740991],
+    ['-9007199254740991', -9007199254740991],
+    [9007199254740991, 9007199254740991],
+    ['0.1', 0.1],
+    ['1.50', 1.5],
+    ['0.30000000000000004', 0.30000000000000004],
+    ['1e-7', 1e-7],
+    ['12.5e2', 1250],
+    ['-0', -0],
+  ] as const)('NUMBER %j is held exactly → %j', (raw, value) => {
+    expect(convertCustomFieldValue(def('NUMBER'), raw)).toEqual({ ok: true, value });
+  });
+
+  it.each([
+    '12345678901234567890', // a 64-bit id: would be 12345678901234567000
+    '-12345678901234567890',
+    '9007199254740992', // 2^53: its neighbour 2^53 + 1 reads the same
+    '9007199254740993',
+    '1e20',
+    '9007199254740990.5',
+    '0.1000000000000000055511151231257827',
+    '3.14159265358979323846',
+    2 ** 53,
+    1e20,
+  ] as const)('NUMBER %j cannot be held exactly: refused, saying so', (raw) => {
+    expect(convertCustomFieldValue(def('NUMBER'), raw)).toEqual({
+      ok: false,
+      inexact: true,
+      error: `custom field "order_no" is NUMBER: ${typeof raw === 'string' ? JSON.stringify(raw) : String(raw)} cannot be stored exactly as a number (it holds integers within ±9007199254740991 and decimals of about 15 significant digits)`,
+    });
+  });
+
   it('SELECT refuses a value that is not an option and lists the options', () => {
     const r = convertCustomFieldValue(def('SELECT', 'channel', ['sms', 'email']), 'fax');
     expect(r).toEqual({ ok: false, error: 'custom field "channel" is SELECT: "fax" is not one of "sms", "email"' });

@@ -168,6 +168,33 @@ describe('applyMappings', () => {
     expect(out.notes).toEqual(['path "r.id" is a list of 2 values, add an [n] index', 'path "r.item.n": "r.item" is a list, add an [n] index']);
   });
 
+  it.each([
+    // body, content type, path, stored in the NUMBER field or undefined (not written, noted)
+    ['{"result":{"message_id":12345678901234567890}}', 'application/json', 'result.message_id', undefined],
+    ['{"result":{"message_id":-9007199254740993}}', 'application/json', 'result.message_id', undefined],
+    ['{"result":{"message_id":"0.1000000000000000055"}}', 'application/json', 'result.message_id', undefined],
+    ['<result><message_id>12345678901234567890</message_id></result>', 'text/xml', 'result.message_id', undefined],
+    ['message_id=9007199254740992', 'application/x-www-form-urlencoded', 'message_id', undefined],
+    ['{"result":{"message_id":9007199254740991}}', 'application/json', 'result.message_id', 9007199254740991],
+    ['{"result":{"message_id":"12.50"}}', 'application/json', 'result.message_id', 12.5],
+    ['<result><message_id>777</message_id></result>', 'text/xml', 'result.message_id', 777],
+  ] as const)('a NUMBER field takes only what it holds exactly, a TEXT field every digit: %s → %j', (body, contentType, path, stored) => {
+    const parsed = parseResponseBody(body, contentType);
+    const raw = getPath(parsed.value, path);
+    const out = applyMappings(parsed, [map(path, 'order_no', 'CUSTOM_FIELD'), map(path, 'note', 'CUSTOM_FIELD')], fields);
+    expect(out.responseData).toEqual({ order_no: raw, note: raw });
+    expect(out.customFields.note).toBe(String(raw));
+    if (stored === undefined) {
+      expect(out.customFields).not.toHaveProperty('order_no');
+      expect(out.notes).toEqual([
+        `path "${path}": custom field "order_no" is NUMBER: ${JSON.stringify(raw)} cannot be stored exactly as a number (it holds integers within ±9007199254740991 and decimals of about 15 significant digits); map it into a TEXT field instead`,
+      ]);
+    } else {
+      expect(out.customFields.order_no).toBe(stored);
+      expect(out.notes).toEqual([]);
+    }
+  });
+
   it('missing paths, objects, unknown fields and failed conversions are noted, not fatal', () => {
     const parsed = parseResponseBody('{"result":{"order":"abc","obj":{"a":1}}}', 'application/json');
     const out = applyMappings(
