@@ -3,11 +3,12 @@
  * in `statuses` (codes 100–599 and ranges `low-high`, comma-separated) and, when `path`
  * is set, the parsed answer's value there (response.ts: JSON, XML, form) must satisfy
  * `operator`/`value`, compared as text (JSON `true` is "true", numbers in their shortest
- * form), GREATER_THAN and LESS_THAN as numbers. Checked at save (successRuleProblems) and
+ * form), GREATER_THAN and LESS_THAN as numbers (exactly, as the decimals written: a 64-bit
+ * id is not rounded to a double). Checked at save (successRuleProblems) and
  * applied to each answer (judgeAnswer), whose failure names what was expected and found.
  */
 import { STATUS_CODES } from 'node:http';
-import { CONDITION_OPERATORS, DEFAULT_SUCCESS_RULE, SUCCESS_FAILURE_ACTIONS, type ConditionOperator, type FieldProblem, type SuccessFailureAction, type SuccessRuleDef } from '../domain/index.js';
+import { CONDITION_OPERATORS, DEFAULT_SUCCESS_RULE, compareDecimals, DECIMAL_TEXT, SUCCESS_FAILURE_ACTIONS, type ConditionOperator, type FieldProblem, type SuccessFailureAction, type SuccessRuleDef } from '../domain/index.js';
 import { parseMappingPath, parseResponseBody, resolvePath } from './response.js';
 import type { AttemptResult } from './types.js';
 
@@ -111,11 +112,9 @@ function asText(v: unknown): string {
   return JSON.stringify(v);
 }
 
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
-
 function toNumber(s: string): number | null {
   const t = s.trim();
-  if (!DECIMAL.test(t)) return null;
+  if (!DECIMAL_TEXT.test(t)) return null;
   const n = Number(t);
   return Number.isFinite(n) ? n : null;
 }
@@ -138,10 +137,12 @@ function holds(op: ConditionOperator, found: string | undefined, expected: strin
       return text !== '';
     case 'GREATER_THAN':
     case 'LESS_THAN': {
-      const a = toNumber(text);
-      const b = toNumber(expected);
-      if (a === null || b === null) return false;
-      return op === 'GREATER_THAN' ? a > b : a < b;
+      // Both sides must be numbers a double can read (as before: "abc", "1e999" never hold),
+      // but they are compared as the decimals written, digit by digit, never as doubles:
+      // 12345678901234567890 is GREATER_THAN 12345678901234567889, though both are the
+      // same double.
+      if (toNumber(text) === null || toNumber(expected) === null) return false;
+      return compareDecimals(text, expected) === (op === 'GREATER_THAN' ? 1 : -1);
     }
     default:
       return false;

@@ -139,6 +139,40 @@ describe('judging an answer', () => {
   });
 });
 
+describe('GREATER_THAN and LESS_THAN compare the decimals written, exactly', () => {
+  const json = (body: string) => answer(200, body, 'application/json');
+  it.each([
+    // the answer (JSON), operator, the rule's value, holds
+    ['{"result":{"message_id":12345678901234567890}}', 'GREATER_THAN', '12345678901234567889', true],
+    ['{"result":{"message_id":12345678901234567890}}', 'LESS_THAN', '12345678901234567891', true],
+    ['{"result":{"message_id":12345678901234567890}}', 'GREATER_THAN', '12345678901234567890', false],
+    ['{"result":{"message_id":12345678901234567890}}', 'LESS_THAN', '12345678901234567890', false],
+    ['{"result":{"message_id":12345678901234567889}}', 'GREATER_THAN', '12345678901234567890', false],
+    ['{"result":{"message_id":-12345678901234567890}}', 'LESS_THAN', '-12345678901234567889', true],
+    ['{"result":{"message_id":"9007199254740993"}}', 'GREATER_THAN', '9007199254740992', true],
+    ['{"result":{"message_id":"0.10000000000000000001"}}', 'GREATER_THAN', '0.1', true],
+    ['{"result":{"message_id":"1.2345678901234567890e19"}}', 'LESS_THAN', '12345678901234567891', true],
+    ['{"result":{"message_id":"1.2345678901234567890e19"}}', 'GREATER_THAN', '12345678901234567889.5', true],
+    // as before: numbers of any form, both sides; anything else never holds
+    ['{"result":{"message_id":10}}', 'GREATER_THAN', '9', true],
+    ['{"result":{"message_id":"10"}}', 'LESS_THAN', '9', false],
+    ['{"result":{"message_id":" 2.50 "}}', 'GREATER_THAN', '2.5', false],
+    ['{"result":{"message_id":"2.5"}}', 'LESS_THAN', '+2.51', true],
+    ['{"result":{"message_id":"-0"}}', 'LESS_THAN', '0', false],
+    ['{"result":{"message_id":1e21}}', 'GREATER_THAN', '999999999999999999999', true],
+    ['{"result":{"message_id":"1e3"}}', 'GREATER_THAN', '999.999', true],
+    ['{"result":{"message_id":".5"}}', 'LESS_THAN', '0.6', true],
+    ['{"result":{"message_id":"1e999"}}', 'GREATER_THAN', '1', false],
+    ['{"result":{"message_id":"abc"}}', 'GREATER_THAN', '1', false],
+    ['{"result":{"message_id":"0x10"}}', 'GREATER_THAN', '1', false],
+    ['{"result":{"message_id":""}}', 'LESS_THAN', '1', false],
+    ['{"result":{}}', 'LESS_THAN', '1', false],
+  ] as const)('%s %s %s → %s', (body, operator, value, holds) => {
+    const judged = judgeAnswer(json(body), rule({ path: 'result.message_id', operator, value }));
+    expect(judged.errorClass).toBe(holds ? 'none' : 'http_status');
+  });
+});
+
 describe('the retry policy with Retry-After, rejections and 410', () => {
   const policy = createRetryPolicy({ intervalMs: 60_000, windowMs: 600_000 });
   const first = now;
