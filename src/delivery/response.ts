@@ -204,12 +204,26 @@ export function parseMappingPath(path: string): PathSegment[] {
 
 type Walk = { found: true; value: unknown } | { found: false; at: number; why: 'missing' | 'list' | 'not-list' };
 
-/** Own properties and real list indexes only: never the prototype chain, never `length`. */
-function walk(value: unknown, segments: PathSegment[]): Walk {
+/**
+ * Own properties and real list indexes only: never the prototype chain, never `length`.
+ *
+ * `xml`: an element that occurs once is not a list in the parsed answer, but the same
+ * element repeated is, so `message_info[0]` reads the element whether the answer has one
+ * or several (an SMS gateway answers one per recipient); `[n]` with n > 0 on a single
+ * element is not found, like any index past the end. The document itself is not an
+ * element: a leading `[0]` stays strict. JSON and form answers stay strict: a list and a
+ * single value are different things there, and the contract (RUNTIME.md: "dot-separated
+ * keys with `[n]` indexes") gives XML alone this reading.
+ */
+function walk(value: unknown, segments: PathSegment[], xml = false): Walk {
   let cur = value;
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     if (typeof seg === 'number') {
+      if (xml && i > 0 && !Array.isArray(cur)) {
+        if (seg > 0) return { found: false, at: i, why: 'missing' };
+        continue; // [0] of the single element is the element
+      }
       if (!Array.isArray(cur)) return { found: false, at: i, why: 'not-list' };
       if (seg >= cur.length) return { found: false, at: i, why: 'missing' };
       cur = cur[seg];
@@ -245,7 +259,7 @@ function extract(parsed: ParsedBody, path: string): Extracted {
     return { ok: false, note: (err as Error).message };
   }
   if (parsed.kind === 'text') return { ok: false, note: `path "${path}" not found in the response: the response is plain text` };
-  const r = walk(parsed.value, segments);
+  const r = walk(parsed.value, segments, parsed.kind === 'xml');
   if (!r.found) {
     if (r.why === 'list') return { ok: false, note: `path "${path}": "${prefixText(segments, r.at)}" is a list, add an [n] index` };
     return { ok: false, note: `path "${path}" not found in the response` };
@@ -274,7 +288,7 @@ export function resolvePath(parsed: ParsedBody, path: string): { found: true; va
   } catch {
     return { found: false };
   }
-  const r = walk(parsed.value, segments);
+  const r = walk(parsed.value, segments, parsed.kind === 'xml');
   if (!r.found) return { found: false };
   let value = r.value;
   if (parsed.kind === 'xml' && isPlainObject(value)) {

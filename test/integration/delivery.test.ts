@@ -381,6 +381,37 @@ describe.concurrent('deliveries through the API against real receivers', () => {
     expect(after.posts.map((p) => p.text)).toEqual(['SMS gateway: OK']);
   });
 
+  it('SMS-gateway XML with one <message_info>: [0] reads it; a 64-bit id is not written into a NUMBER field (noted, field unchanged), a TEXT field keeps it exactly', async ({ api: { webhook, ticket, send, until, posts, extras }, startReceiver }) => {
+    const rx = await startReceiver();
+    rx.script({
+      status: 200,
+      headers: { 'content-type': 'text/xml; charset=utf-8' },
+      body: '<reply><result>OK</result><message_infos><message_info><sms_id>12345678901234567890</sms_id></message_info></message_infos></reply>',
+    });
+    const path = 'reply.message_infos.message_info[0].sms_id';
+    const wh = await webhook({
+      name: 'SMS gateway, one recipient',
+      method: 'POST',
+      url: `${rx.url}/sms/send`,
+      format: 'XML',
+      body: '<request><text>{{ ticket.title }}</text></request>',
+      responseMappings: [
+        { path, target: 'CUSTOM_FIELD', field: 'message_id' },
+        { path, target: 'CUSTOM_FIELD', field: 'sms_id' },
+      ],
+      successRule: { statuses: '200', path, operator: 'GREATER_THAN', value: '12345678901234567889', onFailure: 'FAIL' },
+    });
+    const t = await ticket('One recipient', { message_id: 5 });
+    const d = await until((await send(wh.id, t)).id);
+    expect(d.status).toBe('SUCCEEDED');
+    expect(d.responseData).toEqual({ message_id: '12345678901234567890', sms_id: '12345678901234567890' });
+    const after = await posts(t);
+    expect(after.customFields).toEqual({ message_id: 5, sms_id: '12345678901234567890' });
+    expect((await extras(d.id)).notes).toEqual([
+      `path "${path}": custom field "message_id" is NUMBER: "12345678901234567890" cannot be stored exactly as a number (it holds integers within ±9007199254740991 and decimals of about 15 significant digits); map it into a TEXT field instead`,
+    ]);
+  });
+
   it('BASIC and BEARER credentials arrive in Authorization and appear in no record or API result; header templates arrive rendered', async ({ api, clock, startReceiver }) => {
     const { app, webhook, ticket, send, until, posts } = api;
     const password = 'pa55:w0rd-BASIC-s3cret';

@@ -173,6 +173,24 @@ describe('GREATER_THAN and LESS_THAN compare the decimals written, exactly', () 
   });
 });
 
+describe('a success rule path reads an XML answer as a mapping does: [0] of a single element is the element', () => {
+  const one = '<reply><message_infos><message_info><sms_id>111</sms_id></message_info></message_infos></reply>';
+  const two = '<reply><message_infos><message_info><sms_id>111</sms_id></message_info><message_info><sms_id>222</sms_id></message_info></message_infos></reply>';
+  it.each([
+    // body, content type, path, found (or undefined: not found)
+    [one, 'text/xml', 'reply.message_infos.message_info[0].sms_id', '111'],
+    [two, 'text/xml', 'reply.message_infos.message_info[0].sms_id', '111'],
+    [two, 'text/xml', 'reply.message_infos.message_info[1].sms_id', '222'],
+    [one, 'text/xml', 'reply.message_infos.message_info[1].sms_id', undefined],
+    [one, 'text/xml', 'reply.message_infos.message_info.sms_id', '111'],
+    ['{"reply":{"message_info":{"sms_id":"111"}}}', 'application/json', 'reply.message_info[0].sms_id', undefined],
+  ] as const)('%s (%s): %s → %j', (body, contentType, path, found) => {
+    const judged = judgeAnswer(answer(200, body, contentType), rule({ path, operator: 'EQUALS', value: '111' }));
+    if (found === '111') expect(judged).toMatchObject({ errorClass: 'none', error: null });
+    else expect(judged.error).toBe(`HTTP 200: response path ${path} ${found === undefined ? 'not found in the answer' : `is "${found}"`}, expected EQUALS "111"`);
+  });
+});
+
 describe('the retry policy with Retry-After, rejections and 410', () => {
   const policy = createRetryPolicy({ intervalMs: 60_000, windowMs: 600_000 });
   const first = now;

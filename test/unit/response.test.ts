@@ -169,6 +169,33 @@ describe('applyMappings', () => {
   });
 
   it.each([
+    // body, content type, path, value found or the note
+    ['<r><m><id>111</id></m></r>', 'text/xml', 'r.m[0].id', '111'],
+    ['<r><m><id>111</id></m><m><id>222</id></m></r>', 'text/xml', 'r.m[0].id', '111'],
+    ['<r><m><id>111</id></m><m><id>222</id></m></r>', 'text/xml', 'r.m[1].id', '222'],
+    ['<r><m><id>111</id></m></r>', 'text/xml', 'r.m[1].id', 'path "r.m[1].id" not found in the response'],
+    ['<r><m><id>111</id></m></r>', 'text/xml', 'r.m.id[0]', '111'],
+    ['<r><m><id>111</id></m></r>', 'text/xml', 'r.m[0][0].id', '111'],
+    ['<r><m code="7">x</m></r>', 'text/xml', 'r.m[0]', 'x'],
+    ['<r><m code="7">x</m></r>', 'text/xml', 'r.m[0].@_code', '7'],
+    ['<r><m><id>111</id></m><m><id>222</id></m></r>', 'text/xml', 'r.m.id', 'path "r.m.id": "r.m" is a list, add an [n] index'],
+    ['<r><m><id>111</id></m></r>', 'text/xml', '[0].r.m.id', 'path "[0].r.m.id" not found in the response'], // the document is not an element
+    // JSON and form answers stay strict: one value is not a list
+    ['{"r":{"m":{"id":111}}}', 'application/json', 'r.m[0].id', 'path "r.m[0].id" not found in the response'],
+    ['{"r":{"m":[{"id":111}]}}', 'application/json', 'r.m[0].id', 111],
+    ['id=5', 'application/x-www-form-urlencoded', 'id[0]', 'path "id[0]" not found in the response'],
+  ] as const)('%s (%s): %s → %j', (body, contentType, path, expected) => {
+    const out = applyMappings(parseResponseBody(body, contentType), [map(path, 'v')], fields);
+    if (typeof expected === 'string' && expected.startsWith('path ')) {
+      expect(out.notes).toEqual([expected]);
+      expect(out.temp).toEqual({});
+    } else {
+      expect(out.notes).toEqual([]);
+      expect(out.temp).toEqual({ v: expected });
+    }
+  });
+
+  it.each([
     // body, content type, path, stored in the NUMBER field or undefined (not written, noted)
     ['{"result":{"message_id":12345678901234567890}}', 'application/json', 'result.message_id', undefined],
     ['{"result":{"message_id":-9007199254740993}}', 'application/json', 'result.message_id', undefined],
