@@ -53,6 +53,8 @@ export function buildOutcome(delivery: ClaimedDelivery, result: AttemptResult, d
     lastError: storable(decision.kind === 'failed' ? decision.reason : result.error),
     completedAt: decision.kind === 'retry' ? null : now,
   };
+  // what could not be made of the answer is a note on the delivery, naming its attempt
+  if (result.responseNote) update.note = storableText(`attempt ${number}: ${result.responseNote}`);
   return { delivery, result, decision, attempt, update, events: feedMessages(delivery, { kind: 'attempted', attempt: number, status }, now) };
 }
 

@@ -5,9 +5,13 @@
  * - The timeout covers the whole attempt, connect to last body byte (one AbortSignal per
  *   attempt; undici's own headers/body timeouts are coarse and only kept as a backstop).
  * - Redirects are never followed (undici 7 default; no redirect interceptor here).
- * - At most `maxResponseBytes` of the body are read, then the stream is destroyed.
- * - Whatever the answer holds comes out storable (storable.ts): the body is decoded as
- *   UTF-8 with invalid bytes and U+0000 as U+FFFD; so are its Content-Type and errors.
+ * - At most `maxResponseBytes` of the body are read, then the stream is destroyed; a
+ *   compressed body is decompressed as it arrives and the cap counts its decompressed
+ *   bytes (answer-body.ts). One that cannot be is kept as it came, with a note saying why.
+ * - The body is read in its own encoding (charset.ts: a BOM, the Content-Type's charset,
+ *   an XML declaration's, else UTF-8).
+ * - Whatever the answer holds comes out storable (storable.ts): invalid bytes and U+0000
+ *   become U+FFFD in the body, as they do in its Content-Type and errors.
  * - Unless private networks are allowed, every connection goes through the address guard:
  *   IP literals are checked before connecting, names through the guarded lookup.
  */
@@ -17,7 +21,9 @@ import { REFUSED_CODE, checkHostLiteral, guardedLookup } from './address-guard.j
 import type { AttemptResult } from './types.js';
 import type { RenderedRequest } from '../domain/index.js';
 import { headerValueAsUtf8Bytes } from '../templates/index.js';
-import { storableFromBytes, storableText } from './storable.js';
+import { storableText } from './storable.js';
+import { readAnswerBody } from './answer-body.js';
+import { answerText } from './charset.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -67,8 +73,9 @@ export function createSender(opts: SenderOptions): Sender {
         responseTruncated: false,
         ...rest,
       };
-      // an error message may quote the answer (a parser error, a header)
+      // an error message or a note may quote the answer (a parser error, a header)
       if (result.error !== null) result.error = storableText(result.error);
+      if (result.responseNote) result.responseNote = storableText(result.responseNote);
       if (result.responseContentType !== null) result.responseContentType = storableText(result.responseContentType);
       return result;
     };
@@ -90,13 +97,15 @@ export function createSender(opts: SenderOptions): Sender {
       const ct = res.headers['content-type'];
       responseContentType = (Array.isArray(ct) ? ct[0] : ct) ?? null;
       const retryAfter = res.headers['retry-after'];
-      const body = await readCapped(res.body, maxBytes);
+      const encoding = res.headers['content-encoding'];
+      const body = await readAnswerBody(res.body, (Array.isArray(encoding) ? encoding.join(', ') : encoding) ?? null, maxBytes);
       const failed = statusCode >= 400;
       return done({
         errorClass: failed ? 'http_status' : 'none',
         error: failed ? `HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trimEnd() : null,
-        responseBody: body.text,
+        responseBody: answerText(body.bytes, responseContentType, body.truncated),
         responseTruncated: body.truncated,
+        responseNote: body.problem,
         retryAfter: (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
       });
     } catch (err) {
@@ -192,35 +201,6 @@ function mergeHeaders(base: Record<string, string>, extra: Record<string, string
   // undici refuses header values beyond Latin-1 (a Cyrillic title in a header): send their UTF-8 bytes
   for (const [k, v] of [...Object.entries(base), ...Object.entries(extra)]) byLower.set(k.toLowerCase(), [k, headerValueAsUtf8Bytes(v)]);
   return Object.fromEntries(byLower.values());
-}
-
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, max: number): Promise<{ text: string; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let truncated = false;
-  for await (const chunk of body) {
-    if (size + chunk.length > max) {
-      chunks.push(chunk.subarray(0, max - size));
-      truncated = true;
-      break; // ends the iterator, which destroys the stream: the rest is never read
-    }
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  if (truncated) body.destroy();
-  let buf: Buffer = Buffer.concat(chunks);
-  if (truncated) buf = dropPartialChar(buf);
-  return { text: storableFromBytes(buf), truncated };
-}
-
-/** The cut may split a multi-byte UTF-8 character: drop its leading bytes rather than emit U+FFFD. */
-function dropPartialChar(buf: Buffer): Buffer {
-  let i = buf.length - 1;
-  while (i >= 0 && buf.length - i < 4 && (buf[i]! & 0xc0) === 0x80) i--;
-  if (i < 0) return buf;
-  const lead = buf[i]!;
-  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-  return buf.length - i < need ? buf.subarray(0, i) : buf;
 }
 
 interface ErrLike {

@@ -37,6 +37,12 @@ export interface AttemptResult {
   responseContentType: string | null;
   /** true when the body was longer than the cap and was cut */
   responseTruncated: boolean;
+  /**
+   * what could not be made of the body, in words for the user (a compressed body that
+   * could not be decompressed, kept as it came); recorded as a note on the delivery, it
+   * never fails the attempt
+   */
+  responseNote?: string | null;
   /** the answer's Retry-After header as sent (seconds or an HTTP date), if any */
   retryAfter?: string | null;
 }

@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createGzip, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSender, type Sender } from '../../src/delivery/send.js';
 import type { RenderedRequest } from '../../src/domain/index.js';
@@ -97,10 +98,51 @@ function route(path: string, res: http.ServerResponse): void {
     case '/utf8':
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('xéééé');
       return;
+    case '/xml-1251':
+      // the encoding declared only in the XML prolog, as SMS gateways do
+      res.writeHead(200, { 'content-type': 'text/xml' }).end(SMS_REPLY_1251);
+      return;
+    case '/json-latin1':
+      res.writeHead(200, { 'content-type': 'application/json; charset=iso-8859-1' }).end(Buffer.from('{"name":"é"}', 'latin1'));
+      return;
+    case '/gzip':
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync('{"result":{"message_id":"m-1","text":"Доставлено"}}'));
+      return;
+    case '/gzip-corrupt':
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end('{"result":"not compressed"}');
+      return;
+    case '/gzip-bomb': {
+      // 'a' × 4 GiB, gzipped as it is sent (about 4 MiB on the wire): sent until the client hangs up
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' });
+      const gzip = createGzip();
+      gzip.pipe(res);
+      const chunk = Buffer.alloc(1024 * 1024, 'a');
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 4096 * MiB && !res.destroyed) {
+          sent += chunk.length;
+          if (!gzip.write(chunk)) return void gzip.once('drain', pump);
+        }
+        gzip.end();
+      };
+      res.on('close', () => {
+        bomb.stoppedAt = sent;
+        gzip.destroy();
+      });
+      res.on('error', () => {});
+      pump();
+      return;
+    }
     default:
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
   }
 }
+
+const SMS_REPLY = '<?xml version="1.0" encoding="windows-1251"?><reply><result>Доставлено</result></reply>';
+/** windows-1251: А..я are 0xC0..0xFF */
+const SMS_REPLY_1251 = Buffer.from([...SMS_REPLY].map((c) => (c >= 'А' && c <= 'я' ? c.charCodeAt(0) - 0x350 : c.charCodeAt(0))));
+/** how much of the bomb was written when the client hung up */
+const bomb = { stoppedAt: -1 };
 
 const get = (url: string): RenderedRequest => ({ method: 'GET', url, headers: {}, body: null });
 
@@ -246,6 +288,44 @@ describe('send: response size cap', () => {
     expect(r).toMatchObject({ responseBody: 'xé', responseTruncated: true });
     const whole = await sender({ maxResponseBytes: 9 }).send(get(`${server.base}/utf8`), {});
     expect(whole).toMatchObject({ responseBody: 'xéééé', responseTruncated: false });
+  });
+});
+
+describe("send: the answer's encoding and compression", () => {
+  it('a windows-1251 XML answer declared only in its prolog is read as windows-1251', async () => {
+    const r = await sender().send(get(`${server.base}/xml-1251`), {});
+    expect(r).toMatchObject({ statusCode: 200, errorClass: 'none', responseBody: SMS_REPLY, responseContentType: 'text/xml', responseTruncated: false });
+  });
+
+  it('an iso-8859-1 JSON answer declared in its Content-Type is read as iso-8859-1', async () => {
+    const r = await sender().send(get(`${server.base}/json-latin1`), {});
+    expect(r).toMatchObject({ statusCode: 200, errorClass: 'none', responseBody: '{"name":"é"}' });
+  });
+
+  it('a gzip answer is decompressed (deskhooks sent no Accept-Encoding)', async () => {
+    const r = await sender().send(get(`${server.base}/gzip`), {});
+    expect(server.seen.at(-1)!.headers['accept-encoding']).toBeUndefined();
+    expect(r).toMatchObject({ statusCode: 200, errorClass: 'none', error: null, responseBody: '{"result":{"message_id":"m-1","text":"Доставлено"}}', responseTruncated: false });
+    expect(r.responseNote ?? null).toBeNull();
+  });
+
+  it('a gzip bomb stops at the cap of decompressed bytes, truncated, and the rest is not read', async () => {
+    const r = await sender().send(get(`${server.base}/gzip-bomb`), {});
+    expect(r).toMatchObject({ statusCode: 200, errorClass: 'none', responseTruncated: true });
+    expect(r.responseBody).toBe('a'.repeat(MiB));
+    await expect.poll(() => bomb.stoppedAt).toBeGreaterThanOrEqual(0);
+    expect(bomb.stoppedAt).toBeLessThan(4096 * MiB);
+  });
+
+  it('a gzip answer that does not decompress: kept as it came, the status decides, a note says why', async () => {
+    const r = await sender().send(get(`${server.base}/gzip-corrupt`), {});
+    expect(r).toMatchObject({
+      statusCode: 200,
+      errorClass: 'none',
+      error: null,
+      responseBody: '{"result":"not compressed"}',
+      responseNote: 'answer body not decompressed: it is not valid gzip (incorrect header check); it is kept as it came',
+    });
   });
 });
 

@@ -120,6 +120,14 @@ describe('buildOutcome: result + decision → state, attempt, events', () => {
     expect(body.attempt!.responseBody).toMatch(/^a.b$/);
   });
 
+  it("what could not be made of the answer is a note on the delivery naming the attempt; the attempt's outcome is the status's", () => {
+    const note = 'answer body not decompressed: it is not valid gzip (incorrect header check); it is kept as it came';
+    const o = buildOutcome(claimed({ attemptCount: 1 }), result({ responseNote: note }), succeeded, NOW);
+    expect(o.update).toMatchObject({ status: 'SUCCEEDED', lastError: null, note: `attempt 2: ${note}` });
+    expect(o.attempt!.error).toBeNull();
+    expect(buildOutcome(claimed(), result(), succeeded, NOW).update.note).toBeUndefined();
+  });
+
   it('a negative or fractional duration is recorded as whole milliseconds, never below 0', () => {
     expect(buildOutcome(claimed(), result({ durationMs: -3 }), succeeded, NOW).attempt!.durationMs).toBe(0);
     expect(buildOutcome(claimed(), result({ durationMs: 12.6 }), succeeded, NOW).attempt!.durationMs).toBe(13);

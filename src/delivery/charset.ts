@@ -1,0 +1,96 @@
+/**
+ * An answer's bytes as text, in the encoding they were written in. The encoding is the
+ * first of these that the platform's TextDecoder knows (Node with full ICU knows
+ * windows-1251, koi8-r, iso-8859-*, utf-16le, shift_jis, …):
+ *
+ * 1. a byte order mark (UTF-8, UTF-16LE, UTF-16BE): the bytes' own mark wins over any
+ *    label, as in browsers;
+ * 2. the `charset` parameter of the Content-Type;
+ * 3. for an XML answer (a Content-Type naming xml, or a body starting with `<?xml`), the
+ *    encoding of its XML declaration — SMS gateways often declare windows-1251 only there.
+ *    A declaration that reads as ASCII is not UTF-16, whatever it says;
+ * 4. UTF-8.
+ *
+ * An unknown or unsupported label is passed over, never an error. Bytes invalid in the
+ * encoding become U+FFFD, and the text comes out storable (storable.ts). Pure.
+ */
+import { storableText } from './storable.js';
+
+const BOMS: [number[], string][] = [
+  [[0xef, 0xbb, 0xbf], 'utf-8'],
+  [[0xff, 0xfe], 'utf-16le'],
+  [[0xfe, 0xff], 'utf-16be'],
+];
+
+/** The TextDecoder encoding for `label`, or null when the platform does not know it. */
+function knownEncoding(label: string): string | null {
+  try {
+    return new TextDecoder(label).encoding;
+  } catch {
+    return null; // RangeError: unknown, or one TextDecoder refuses ("replacement", "x-user-defined")
+  }
+}
+
+function bomEncoding(bytes: Uint8Array): string | null {
+  for (const [mark, encoding] of BOMS) if (mark.every((b, i) => bytes[i] === b)) return encoding;
+  return null;
+}
+
+/** The `charset` parameter of a Content-Type, unquoted; null when there is none. */
+export function charsetParameter(contentType: string | null): string | null {
+  for (const param of (contentType ?? '').split(';').slice(1)) {
+    const eq = param.indexOf('=');
+    if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    const value = param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').trim();
+    return value === '' ? null : value;
+  }
+  return null;
+}
+
+// the declaration is ASCII in every encoding a label can name (UTF-16 has its BOM, rule 1)
+const XML_DECLARATION = /^<\?xml\s[^?>]*?\bencoding\s*=\s*(["'])([A-Za-z][A-Za-z0-9._:-]*)\1/;
+/** a declaration is short; more is never read */
+const DECLARATION_BYTES = 256;
+
+/** The encoding named by an XML declaration at the start of `bytes`; null when there is none. */
+export function xmlDeclaredEncoding(bytes: Uint8Array): string | null {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, DECLARATION_BYTES)).toString('latin1');
+  return XML_DECLARATION.exec(head)?.[2] ?? null;
+}
+
+function isXml(contentType: string | null, bytes: Uint8Array): boolean {
+  const mediaType = (contentType ?? '').split(';')[0]!.toLowerCase();
+  return mediaType.includes('xml') || xmlDeclaredStart(bytes);
+}
+
+function xmlDeclaredStart(bytes: Uint8Array): boolean {
+  return [...'<?xml'].every((c, i) => bytes[i] === c.charCodeAt(0));
+}
+
+/** The TextDecoder encoding an answer's bytes are read in (the rules above). */
+export function answerEncoding(bytes: Uint8Array, contentType: string | null): string {
+  const bom = bomEncoding(bytes);
+  if (bom) return bom;
+  const charset = charsetParameter(contentType);
+  const declared = charset === null ? null : knownEncoding(charset);
+  if (declared) return declared;
+  if (isXml(contentType, bytes)) {
+    const label = xmlDeclaredEncoding(bytes);
+    const named = label === null ? null : knownEncoding(label);
+    if (named && !named.startsWith('utf-16')) return named;
+  }
+  return 'utf-8';
+}
+
+/**
+ * An answer's bytes as storable text, in their encoding. `cut`: the bytes are the first
+ * part of a longer body (the read cap), which may end inside a character; that part
+ * character is left out rather than read as U+FFFD (decoding as a stream that never
+ * ends holds it back, in any encoding: UTF-8, UTF-16's odd byte or lone high surrogate,
+ * a two-byte Shift_JIS character).
+ */
+export function answerText(bytes: Uint8Array, contentType: string | null, cut = false): string {
+  // ignoreBOM false (the default): the encoding's own BOM is not part of the text
+  const decoder = new TextDecoder(answerEncoding(bytes, contentType));
+  return storableText(decoder.decode(bytes, { stream: cut }));
+}
