@@ -57,7 +57,7 @@ export {
 export { filterCondition, filterSql, MAX_SEARCH_LENGTH, substringPattern, type DeliveryListFilter } from './filter.js';
 export { BULK_LIMIT, type BulkResult } from './bulk.js';
 export { createSearchWindows, rarestWindow, type SearchWindows } from './search-window.js';
-export { cutText, isStorableText, storableFromBytes, storableText, storableValue } from './storable.js';
+export { cutText, isStorableText, storableText, storableValue } from './storable.js';
 export { DELIVERIES_CHANNEL, DELIVERY_EVENTS_CHANNEL, eventPayloads, feedMessages, isAttemptInFlight, releaseWaitingTurns, type Transition } from './store.js';
 export { createWorkerStore } from './recorder.js';
 export { createWebhookHealthService, STATS_MAX_HOURS, type StatsBucketView, type WebhookHealthService, type WebhookHealthView, type WebhookStatsView } from './health.js';

@@ -25,13 +25,6 @@ export function isStorableText(text: string): boolean {
   return (text as string & WellFormed).isWellFormed() && !text.includes('\u0000');
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
-
-/** Bytes read as UTF-8: invalid sequences → U+FFFD (never an error), then storable. */
-export function storableFromBytes(bytes: Uint8Array): string {
-  return storableText(decoder.decode(bytes));
-}
-
 /**
  * At most `max` UTF-16 units of `text`, never ending in half of a surrogate pair (the
  * half would be a lone surrogate).

@@ -4,7 +4,8 @@
  * (response.ts), the recorded outcome (outcome.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { cutText, isStorableText, storableFromBytes, storableText, storableValue } from '../../src/delivery/storable.js';
+import { cutText, isStorableText, storableText, storableValue } from '../../src/delivery/storable.js';
+import { answerText } from '../../src/delivery/charset.js';
 import { parseResponseBody } from '../../src/delivery/response.js';
 import { buildOutcome, minimalOutcome, recordingError, RECORDED_BODY_LIMIT } from '../../src/delivery/outcome.js';
 import type { ClaimedDelivery } from '../../src/delivery/store.js';
@@ -37,7 +38,7 @@ describe('storableText', () => {
   });
 });
 
-describe('storableFromBytes', () => {
+describe('an answer without a charset, read as UTF-8 and made storable', () => {
   it.each([
     ['a cut two-byte sequence', [0x61, 0xc3, 0x28], `a${R}(`],
     ['0xFF', [0xff], R],
@@ -47,7 +48,7 @@ describe('storableFromBytes', () => {
     ['a truncated four-byte sequence at the end', [0x61, 0xf0, 0x9f, 0x98], `a${R}`],
     ['valid UTF-8', [...Buffer.from('Привет 😀')], 'Привет 😀'],
   ])('%s', (_name, bytes, text) => {
-    expect(storableFromBytes(Uint8Array.from(bytes))).toBe(text);
+    expect(answerText(Uint8Array.from(bytes), null)).toBe(text);
   });
 });
 
