@@ -27,10 +27,9 @@
  * locked FOR NO KEY UPDATE, as src/queue/claim.ts says why.
  */
 import type pg from 'pg';
-import type { AuthType, StoredHeader, SuccessRuleDef } from '../domain/index.js';
 import { sqlLiteral, UUID_PATTERN } from '../db/index.js';
 import { defineClaim } from '../queue/index.js';
-import { SEND_POLICY_COLUMNS, sendPolicyOf, type SendPolicy } from './send-policy.js';
+import { SEND_POLICY_COLUMNS, sendPolicyOf, type SendPolicy, type SendPolicyRow } from './send-policy.js';
 import { CLAIMED_COLUMNS, claimedFromRow, switchOffWebhook, type ClaimedDelivery } from './store.js';
 import { OPEN } from './open-sql.js';
 
@@ -58,8 +57,8 @@ export interface ClaimResult {
   policies?: Map<string, SendPolicy>;
 }
 
-/** A webhook with claimable due deliveries, its state row locked. */
-interface LockedState {
+/** A webhook with claimable due deliveries, its state row locked, with its send-time policy. */
+interface LockedState extends SendPolicyRow {
   webhook_id: string;
   breaker: 'CLOSED' | 'OPEN' | 'HALF_OPEN';
   opened_at: Date | null;
@@ -70,15 +69,6 @@ interface LockedState {
   rate_limit_per_second: number | null;
   ordering: string;
   enabled: boolean;
-  auth_type: AuthType;
-  auth_username: string | null;
-  auth_secret_sealed: string | null;
-  headers: StoredHeader[] | null;
-  signing_enabled: boolean;
-  signing_secret_sealed: string | null;
-  signing_previous_secret_sealed: string | null;
-  signing_previous_valid_until: Date | null;
-  success_rule: SuccessRuleDef | null;
 }
 
 /** What one webhook may start in this claim. */

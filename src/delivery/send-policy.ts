@@ -30,7 +30,8 @@ export interface SendPolicy {
 export const SEND_POLICY_COLUMNS =
   'auth_type, auth_username, auth_secret_sealed, headers, signing_enabled, signing_secret_sealed, signing_previous_secret_sealed, signing_previous_valid_until, success_rule';
 
-export function sendPolicyOf(r: {
+/** Those columns as a query returns them. */
+export interface SendPolicyRow {
   auth_type: AuthType;
   auth_username: string | null;
   auth_secret_sealed: string | null;
@@ -40,7 +41,9 @@ export function sendPolicyOf(r: {
   signing_previous_secret_sealed: string | null;
   signing_previous_valid_until: Date | null;
   success_rule: SuccessRuleDef | null;
-}): SendPolicy {
+}
+
+export function sendPolicyOf(r: SendPolicyRow): SendPolicy {
   return {
     authType: r.auth_type,
     authUsername: r.auth_username,
