@@ -3,7 +3,7 @@
  * the save (a refused one puts each problem next to the field the server names), the page's
  * frame, and the rows of list fields (headers, mappings, conditions, actions).
  */
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
@@ -26,6 +26,8 @@ interface SaveResult<Data> {
  * The state of a definition's editor. `stored` is the definition read by its id (undefined
  * while it loads, and for a new one); `formOf` turns it into the form, once.
  * `summary` opens the form's alert when a save is refused with problems at some of its fields, from their number.
+ * `elementIds` names the element of a field the server names that is not the form's own
+ * (Send test's `ticketId`: the ticket picker beside the form).
  */
 export function useDefinitionEditor<Stored, Form>({
   noun,
@@ -34,6 +36,7 @@ export function useDefinitionEditor<Stored, Form>({
   empty,
   formOf,
   summary,
+  elementIds = {},
 }: {
   noun: DefinitionNoun;
   id: string | null;
@@ -41,6 +44,7 @@ export function useDefinitionEditor<Stored, Form>({
   empty: Form;
   formOf: (stored: Stored) => Form;
   summary: (fieldsNamed: number) => string;
+  elementIds?: Readonly<Record<string, string>>;
 }) {
   const [, navigate] = useLocation();
   const [form, setForm] = useState<Form>(empty);
@@ -49,6 +53,8 @@ export function useDefinitionEditor<Stored, Form>({
   const [formError, setFormError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  // a second submit while one runs does nothing (Save stays focusable, aria-disabled, while busy)
+  const savingNow = useRef(false);
   const [removeProblem, setRemoveProblem] = useState<string | null>(null);
   const mounted = useMounted();
   // the message carried from the last page ("Webhook created."), once the definition is shown
@@ -64,28 +70,45 @@ export function useDefinitionEditor<Stored, Form>({
   const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
   const fid = (field: string) => fieldId(noun, field);
   const err = (field: string) => errors.get(field);
+  /** Drops the problems shown at `field` and at the fields under it (`conditions[0]`: its field, operator and value). */
+  const clearErrors = (field: string) =>
+    setErrors((current) => {
+      const left = new Map([...current].filter(([f]) => f !== field && !f.startsWith(`${field}.`) && !f.startsWith(`${field}[`)));
+      return left.size === current.size ? current : left;
+    });
 
-  function refused(error: CombinedError) {
-    showProblems(fieldProblems(error.graphQLErrors as readonly GraphQLErrorShape[]), errorText(error));
+  /**
+   * A refused operation: its problems shown as a refused save's are (showProblems), the alert
+   * opened by `lead` ("The test was not sent:") and `count` when it is not a save's.
+   */
+  function refused(error: CombinedError, opts?: { lead: string; count: (n: number) => string }) {
+    showProblems(fieldProblems(error.graphQLErrors as readonly GraphQLErrorShape[]), errorText(error), opts);
   }
 
-  /** Each problem next to the field it names (the rest, or `message` when none, in the form's alert); focus on the first field named. */
-  function showProblems(problems: Map<string, string>, message = '') {
+  /**
+   * Each problem next to the field it names (the rest, or `message` when none, in the form's
+   * alert, which counts them all); focus on the first field named (in a group, a fieldset: its
+   * first control).
+   */
+  function showProblems(problems: Map<string, string>, message = '', opts?: { lead: string; count: (n: number) => string }) {
     setErrors(problems);
-    const fieldElement = (field: string) => document.getElementById(fid(field));
+    const fieldElement = (field: string) => document.getElementById(elementIds[field] ?? fid(field));
     const unplaced = [...problems.keys()].filter((f) => !fieldElement(f));
-    // the count is of the fields shown with their message; the others are said here, the
-    // definition's own `id` (the mutation's argument: "webhook 7 not found") without its name
+    // the others are said here, the definition's own `id` (the mutation's argument: "webhook 7
+    // not found") without its name and uncounted: it is no field needing attention
     const said = (f: string) => (f === 'id' ? problems.get(f) : `${f}: ${problems.get(f)}`);
     const placed = problems.size - unplaced.length;
+    const counted = [...problems.keys()].filter((f) => f !== 'id').length;
+    const lead = opts?.lead ?? `The ${noun} was not saved:`;
     setFormError(
-      [placed ? summary(placed) : `The ${noun} was not saved:`, ...unplaced.map(said), problems.size ? null : message]
+      [placed ? (opts ? `${lead} ${opts.count(counted)}` : summary(counted)) : lead, ...unplaced.map(said), problems.size ? null : message]
         .filter(Boolean)
         .join(' '),
     );
     // the first field named goes into focus, its message read with it
     const first = [...problems.keys()].map(fieldElement).find(Boolean);
-    setTimeout(() => first?.focus(), 0);
+    const control = first instanceof HTMLFieldSetElement ? first.querySelector<HTMLElement>('input, select, textarea, button') : first;
+    setTimeout(() => control?.focus(), 0);
   }
 
   /**
@@ -108,17 +131,24 @@ export function useDefinitionEditor<Stored, Form>({
     },
   ): Promise<Updated | null> {
     e.preventDefault();
+    if (savingNow.current) return null;
     const local = check?.();
     if (local?.size) {
       setStatus(null);
       showProblems(local);
       return null;
     }
+    savingNow.current = true;
     setSaving(true);
     setStatus(null);
     setFormError(null);
-    const result: SaveResult<Created | Updated> = id ? await update(id) : await create();
-    setSaving(false);
+    let result: SaveResult<Created | Updated>;
+    try {
+      result = id ? await update(id) : await create();
+    } finally {
+      savingNow.current = false;
+      setSaving(false);
+    }
     if (result.error) {
       refused(result.error);
       return null;
@@ -159,7 +189,25 @@ export function useDefinitionEditor<Stored, Form>({
     return 'done';
   }
 
-  return { form, setForm, set, loaded, fid, err, formError, setFormError, status, setStatus, saving, save, remove, removeProblem, unavailable };
+  return {
+    form,
+    setForm,
+    set,
+    loaded,
+    fid,
+    err,
+    clearErrors,
+    refused,
+    formError,
+    setFormError,
+    status,
+    setStatus,
+    saving,
+    save,
+    remove,
+    removeProblem,
+    unavailable,
+  };
 }
 
 /** The editor's title ("New rule", "Rule: name"), the way back to the list, and the error of the queries it reads. */
