@@ -160,6 +160,11 @@ export function RuleEditor({ id }: { id: string | null }) {
   const customFields = support.data?.customFields ?? [];
 
   const setCondition = (i: number, patch: Partial<RuleForm['conditions'][number]>) => setForm((f) => ({ ...f, conditions: patchRow(f.conditions, i, patch) }));
+  /** A condition whose field or operator changes is another condition: the problems shown at it (its value's too) were of the one before. */
+  const changeCondition = (i: number, patch: Partial<RuleForm['conditions'][number]>) => {
+    editor.clearErrors(`conditions[${i}]`);
+    setCondition(i, patch);
+  };
   const setAction = (i: number, patch: Partial<RuleActionRow>) => setForm((f) => ({ ...f, actions: patchRow(f.actions, i, patch) }));
 
   function addCondition() {
@@ -236,7 +241,8 @@ export function RuleEditor({ id }: { id: string | null }) {
           <FieldError id={fid('events')} error={err('events')} />
         </fieldset>
 
-        <fieldset>
+        {/* the problems of the conditions as a whole (a TIMER rule without a time condition) are the group's */}
+        <fieldset {...describedBy(fid('conditions'), err('conditions'))}>
           <legend>Conditions</legend>
           <div className="field">
             <label htmlFor={fid('match')}>Match</label>
@@ -280,7 +286,7 @@ export function RuleEditor({ id }: { id: string | null }) {
                       value={c.field}
                       onChange={(e) => {
                         const next = fieldInfo(e.target.value);
-                        setCondition(i, {
+                        changeCondition(i, {
                           field: e.target.value,
                           operator: next?.operators.includes(c.operator) ? c.operator : (next?.operators[0] ?? 'EQUALS'),
                           value: '',
@@ -298,7 +304,7 @@ export function RuleEditor({ id }: { id: string | null }) {
                     <input
                       {...describedBy(fId, err(`conditions[${i}].field`))}
                       value={c.field}
-                      onChange={(e) => setCondition(i, { field: e.target.value })}
+                      onChange={(e) => changeCondition(i, { field: e.target.value })}
                       spellCheck={false}
                     />
                   )}
@@ -307,7 +313,7 @@ export function RuleEditor({ id }: { id: string | null }) {
                   <select
                     {...describedBy(oId, err(`conditions[${i}].operator`))}
                     value={c.operator}
-                    onChange={(e) => setCondition(i, { operator: e.target.value as ConditionOperator })}
+                    onChange={(e) => changeCondition(i, { operator: e.target.value as ConditionOperator })}
                   >
                     {operators.includes(c.operator) ? null : <option value={c.operator}>{OPERATOR_TEXT[c.operator]}</option>}
                     {operators.map((o) => (
@@ -342,6 +348,7 @@ export function RuleEditor({ id }: { id: string | null }) {
           <button type="button" className="secondary" {...addRowProps('conditions')} onClick={addCondition}>
             Add condition
           </button>
+          <FieldError id={fid('conditions')} error={err('conditions')} />
         </fieldset>
 
         <fieldset {...describedBy(fid('actions'), err('actions'))}>
@@ -463,7 +470,8 @@ export function RuleEditor({ id }: { id: string | null }) {
         </fieldset>
 
         <div className="actions">
-          <button type="submit" disabled={saving}>
+          {/* busy, not disabled: a disabled button would drop the keyboard's focus (a second press is ignored) */}
+          <button type="submit" aria-disabled={saving || undefined}>
             Save
           </button>
           {id ? <ConfirmAction label="Delete rule" question="Delete this rule?" detail={DELETE_RULE_DETAIL} busyLabel="Deleting…" onConfirm={deleteRule} /> : null}
