@@ -404,7 +404,10 @@ function formOf(webhook: NonNullable<ConsoleWebhookQuery['webhook']>): Form {
   };
 }
 
-const saveSummary = (n: number) => `The webhook was not saved: ${n} ${n === 1 ? 'field needs' : 'fields need'} attention.`;
+const fieldsNeedAttention = (n: number) => `${n} ${n === 1 ? 'field needs' : 'fields need'} attention.`;
+const saveSummary = (n: number) => `The webhook was not saved: ${fieldsNeedAttention(n)}`;
+/** Send test's arguments that the server may name in a refusal, by the element that takes them: the ticket picker beside the form. */
+const TEST_FIELDS = { ticketId: 'preview-ticket' };
 
 export function WebhookEditor({ id }: { id: string | null }) {
   const client = useClient();
@@ -418,7 +421,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const [, remove] = useMutation(DeleteWebhook);
 
   const webhook = stored.data?.webhook;
-  const editor = useDefinitionEditor({ noun: 'webhook', id, stored: webhook, empty: EMPTY, formOf, summary: saveSummary });
+  const editor = useDefinitionEditor({ noun: 'webhook', id, stored: webhook, empty: EMPTY, formOf, summary: saveSummary, elementIds: TEST_FIELDS });
   const { form, setForm, set, loaded, fid, err, formError, setFormError, status, setStatus, saving } = editor;
   const [testDelivery, setTestDelivery] = useState<{ id: string; status: string } | null>(null);
   const [testing, setTesting] = useState(false);
@@ -447,12 +450,12 @@ export function WebhookEditor({ id }: { id: string | null }) {
   useEffect(() => {
     if (!ticketTouched.current && !ticketText && tickets.length) setTicketText(tickets[0]!.id);
   }, [tickets, ticketText]);
+  // Send test's refusal naming the ticket (cleared when another number is typed)
   const ticketError =
     ticketText.trim() && !ticketId
       ? 'Enter a ticket number (digits only), for example 12.'
-      : ticketId && preview.ticket === null && !preview.loading
-        ? `There is no ticket ${ticketId}.`
-        : undefined;
+      : (err('ticketId') ??
+        (ticketId && preview.ticket === null && !preview.loading ? `There is no ticket ${ticketId}.` : undefined));
 
   // the test delivery's status as it changes: read again until it is final, for a bounded time
   const followedId = testDelivery?.id;
@@ -582,7 +585,11 @@ export function WebhookEditor({ id }: { id: string | null }) {
     }));
   }
 
-  /** One test delivery per press: the button is disabled ("Sending…") until the server has answered. */
+  /**
+   * One test delivery per press: the button is busy ("Sending…", aria-disabled: it keeps the
+   * focus) until the server has answered, and says so in the status region; a refusal naming a
+   * field (the ticket) is shown and focused there, as a refused save's.
+   */
   async function sendTest() {
     if (!id || !ticketId || testingRef.current) return;
     testingRef.current = true;
@@ -594,7 +601,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
     testingRef.current = false;
     setTesting(false);
     if (r.error) {
-      setFormError(`The test was not sent: ${errorText(r.error)}`);
+      editor.refused(r.error, { lead: 'The test was not sent:', count: fieldsNeedAttention });
       return;
     }
     setTestDelivery(r.data!.testWebhook);
@@ -1044,14 +1051,16 @@ export function WebhookEditor({ id }: { id: string | null }) {
           </div>
 
           <div className="actions">
-            <button type="submit" disabled={saving}>
+            {/* busy, not disabled: a disabled button would drop the keyboard's focus (a second press is ignored) */}
+            <button type="submit" aria-disabled={saving || undefined}>
               Save
             </button>
             <button
               type="button"
               className="secondary"
               onClick={sendTest}
-              disabled={!id || !ticketId || testing}
+              disabled={!id || !ticketId}
+              aria-disabled={testing || undefined}
               aria-describedby={id ? undefined : 'send-test-hint'}
             >
               {testing ? 'Sending…' : 'Send test'}
@@ -1107,6 +1116,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
               value={ticketText}
               onChange={(e) => {
                 ticketTouched.current = true;
+                editor.clearErrors('ticketId');
                 setTicketText(e.target.value);
               }}
             />
