@@ -6,8 +6,8 @@
  * contradict itself, names with bidi controls isolated, and a 390 px wide window with long data.
  */
 import type { Page } from 'playwright-core';
-import { expect, runAxe, signIn, test, description } from '../support/browser.js';
-import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
+import { expect, runAxe, signIn, test, description, holdOperation } from '../support/browser.js';
+import { createCustomFields, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 
 /** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
 type Dom = { document: any; getComputedStyle(el: unknown): { unicodeBidi: string } };
@@ -18,7 +18,9 @@ const BROWSER_TEST_MS = 120_000;
 /** The focused element's accessible name as the tests name controls (aria-label, else its text). */
 const focused = (page: Page) => page.evaluate(() => (globalThis as unknown as Dom).document.activeElement?.getAttribute('aria-label') ?? (globalThis as unknown as Dom).document.activeElement?.textContent ?? '');
 
-/** The page's width as laid out: more than the window means the page scrolls sideways. */
+/** The focused element's id ('' for <body>, which a disabled or replaced control leaves focus on). */
+const focusedId = (page: Page) => page.evaluate(() => (globalThis as unknown as Dom).document.activeElement?.id ?? '');
+
 /**
  * With two rows of `noun` (header, condition…), Enter on "Remove <noun> 1" twice: focus goes
  * to the remaining row's remove button, then to "Add <noun>".
@@ -34,6 +36,7 @@ async function removeTwoRowsByKeyboard(page: Page, noun: string): Promise<void> 
   await expect.poll(() => focused(page)).toBe(`Add ${noun}`);
 }
 
+/** The page's width as laid out: more than the window means the page scrolls sideways. */
 const pageWidth = (page: Page) => page.evaluate(() => (globalThis as unknown as Dom).document.scrollingElement!.scrollWidth);
 
 
@@ -122,6 +125,128 @@ test(
     expect(await pageWidth(page)).toBeLessThanOrEqual(390);
     const save = await page.getByRole('button', { name: 'Save' }).boundingBox();
     expect(save!.x + save!.width).toBeLessThanOrEqual(390);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'webhook editor by keyboard: Save and Send test keep focus while busy and after; a refused save focuses its field; an unknown ticket is marked at Ticket, focused',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const ticketId = await createTicket(app, 'Keyboard ticket');
+    const hook = await createWebhook(app, jsonHook('Keyboard hook', `${receiver.url}/ok`));
+    await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Keyboard hook' }).waitFor();
+    const ticket = page.getByLabel('Ticket', { exact: true });
+    await expect.poll(() => ticket.inputValue()).toBe(ticketId);
+    const save = page.getByRole('button', { name: 'Save' });
+    const status = page.getByRole('status').filter({ hasText: /saved|queued/ });
+
+    // a successful save: focus stays on Save, busy (aria-disabled) while it runs; a second Enter sends nothing
+    const updates = holdOperation(page, 'ConsoleUpdateWebhook');
+    await save.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => updates.seen.length).toBe(1);
+    expect(await save.getAttribute('aria-disabled')).toBe('true');
+    expect(await focused(page)).toBe('Save');
+    await page.keyboard.press('Enter');
+    updates.release();
+    await expect.poll(() => status.textContent()).toBe('Webhook saved.');
+    expect(await focused(page)).toBe('Save');
+    expect(updates.seen).toHaveLength(1);
+    expect(await save.getAttribute('aria-disabled')).toBeNull();
+
+    // a refused save: focus on the field the server names
+    const name = page.getByLabel('Name', { exact: true });
+    await name.fill(' ');
+    await save.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => name.getAttribute('aria-invalid')).toBe('true');
+    await expect.poll(() => focusedId(page)).toBe('webhook-name');
+    await name.fill('Keyboard hook');
+
+    // Send test: focus stays on the button ("Sending…" while busy), the outcome in the status region
+    const sendTest = page.getByRole('button', { name: 'Send test' });
+    const tests = holdOperation(page, 'ConsoleTestWebhook');
+    await sendTest.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => tests.seen.length).toBe(1);
+    await expect.poll(() => focused(page)).toBe('Sending…');
+    tests.release();
+    await expect.poll(() => status.textContent()).toContain('Test delivery queued.');
+    await expect.poll(() => focused(page)).toBe('Send test');
+    await receiver.waitForRequests(1);
+
+    // a ticket that does not exist: Ticket is invalid, says why, and has focus; typing another ticket clears it
+    await ticket.fill('99999');
+    await sendTest.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => ticket.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(ticket)).toContain('ticket 99999 not found');
+    await expect.poll(() => focusedId(page)).toBe('preview-ticket');
+    expect(await page.getByRole('alert').first().textContent()).toMatch(/test was not sent/);
+    await ticket.fill(ticketId);
+    await expect.poll(() => description(ticket)).toContain(`#${ticketId} Keyboard ticket`);
+    expect(await ticket.getAttribute('aria-invalid')).toBeNull();
+    expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'rule editor: Save keeps focus; a TIMER rule without a time condition is told at Conditions and counted; a condition’s errors go when its field or operator changes',
+  async ({ page, app, keys }) => {
+    await createCustomFields(app, [{ key: 'order_no', name: 'Order number', type: 'NUMBER' }]);
+    const rule = await createRule(app, { name: 'Timer rule', events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'x' }] });
+    await signIn(page, app.url, keys.admin, `/rules/${rule.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Rule: Timer rule' }).waitFor();
+    const save = page.getByRole('button', { name: 'Save' });
+    const alert = page.getByRole('form', { name: 'Rule' }).getByRole('alert').first();
+
+    // an existing rule saved by keyboard: focus stays on Save
+    const updates = holdOperation(page, 'ConsoleUpdateRule');
+    await save.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => updates.seen.length).toBe(1);
+    expect(await focused(page)).toBe('Save');
+    await page.keyboard.press('Enter');
+    updates.release();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Rule saved.' }).count()).toBe(1);
+    expect(await focused(page)).toBe('Save');
+    expect(updates.seen).toHaveLength(1);
+
+    // two problems: the value next to Value (focused), the TIMER one at the Conditions group
+    await page.getByRole('checkbox', { name: 'Timer', exact: true }).check();
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    const conditions = page.getByRole('group', { name: 'Conditions', exact: true });
+    const condition = conditions.getByRole('group', { name: 'Condition 1' });
+    await condition.getByLabel('Field', { exact: true }).selectOption('custom.order_no');
+    const value = condition.getByLabel('Value', { exact: true });
+    await value.fill('abc');
+    await save.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => alert.textContent()).toBe('The rule was not saved: 2 problems.');
+    expect(await value.getAttribute('aria-invalid')).toBe('true');
+    await expect.poll(() => focusedId(page)).toBe('rule-conditions-0-value');
+    expect(await description(conditions)).toMatch(/a TIMER rule needs at least one GREATER_THAN condition/);
+    expect(await runAxe(page)).toEqual([]);
+
+    // a value's error goes when the condition's field changes, and when its operator does
+    await page.getByRole('checkbox', { name: 'Timer', exact: true }).uncheck();
+    await value.fill('1e400');
+    await save.click();
+    await expect.poll(() => alert.textContent()).toBe('The rule was not saved: 1 problem.');
+    await expect.poll(() => description(value)).toMatch(/\S/);
+    expect(await value.getAttribute('aria-invalid')).toBe('true');
+    await condition.getByLabel('Field', { exact: true }).selectOption('title');
+    await expect.poll(() => value.getAttribute('aria-invalid')).toBeNull();
+    expect(await value.getAttribute('aria-describedby')).toBeNull();
+    await condition.getByLabel('Field', { exact: true }).selectOption('custom.order_no');
+    await value.fill('1e400');
+    await save.click();
+    await expect.poll(() => value.getAttribute('aria-invalid')).toBe('true');
+    await condition.getByLabel('Operator', { exact: true }).selectOption('LESS_THAN');
+    await expect.poll(() => value.getAttribute('aria-invalid')).toBeNull();
   },
   BROWSER_TEST_MS,
 );
