@@ -181,7 +181,7 @@ test(
 );
 
 test(
-  'the log: position text and page follow the address through Back, Forward and reload; filter controls follow it; a bad ticket number is shown at its field',
+  'the log: position text and page follow the address through Back, Forward and reload; the paging button pressed keeps focus; filter controls follow it; a bad ticket number is shown at its field',
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const hook = await createWebhook(app, { name: 'Paged', method: 'POST', url: `${receiver.url}/in`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' });
@@ -219,6 +219,20 @@ test(
     await expect.poll(() => position.textContent()).toBe('Showing 1–25 of 30 deliveries, newest first.');
     expect(await log.getByRole('rowheader').allTextContents()).toEqual(firstPage);
     expect(await log.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+
+    // by keyboard: the paging button pressed keeps the focus while the page loads and after it (the new position is announced by the status)
+    await log.getByRole('button', { name: 'Next page' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => position.textContent()).toBe('Showing 26–30 of 30 deliveries, newest first.');
+    expect((await focused(page)).text).toBe('Next page');
+    expect(await log.getByRole('button', { name: 'Next page' }).getAttribute('aria-disabled')).toBe('true');
+    await page.keyboard.press('Enter'); // the last page: nothing happens
+    await page.keyboard.press('Shift+Tab');
+    expect((await focused(page)).text).toBe('Previous page');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => position.textContent()).toBe('Showing 1–25 of 30 deliveries, newest first.');
+    expect((await focused(page)).text).toBe('Previous page');
+    expect(new URL(page.url()).searchParams.get('from')).toBe(null);
 
     // the Status select shows the address's filter after Back, not the value applied since
     await page.goto('/deliveries?status=SUCCEEDED');

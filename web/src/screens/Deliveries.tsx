@@ -17,7 +17,7 @@ import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { DeliveryFilter, DeliveryStatus } from '../gql/graphql';
 import { errorText, fieldProblems, useLiveFeed } from '../client';
-import { Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, PageHeader, QueryError, Table, dateTimeText, useFocusAfterRender, useOneAtATime } from '../components/ui';
+import { Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, PageHeader, QueryError, Table, dateTimeText, useFocusAfterRender, useOneAtATime } from '../components/ui';
 import { flushSync } from 'react-dom';
 import { useHistoryState } from 'wouter/use-browser-location';
 import { Field, InputField, describedBy } from '../components/Field';
@@ -498,18 +498,20 @@ export function Deliveries({ admin }: { admin: boolean }) {
           />
         ) : null}
         {apiMapped ? null : <QueryError error={log.error} />}
-        {!data && !unsendable && !log.error ? <Loading what="deliveries" /> : null}
         {unsendable || apiMapped ? <p className="muted">Correct the filter to see deliveries.</p> : null}
-        {data ? (
+        {unsendable || apiMapped || (log.error && !data) ? null : (
           <>
+            {/* one status for the log, kept on the page while another page loads: its new position is announced */}
             <p role="status" className="muted">
-              {data.totalCount === 0
-                ? 'No deliveries match.'
-                : from === null
-                  ? `Showing ${data.nodes.length} of ${data.totalCount} deliveries (a later page), newest first.`
-                  : `Showing ${from}–${from + data.nodes.length - 1} of ${data.totalCount} deliveries, newest first.`}
+              {!data
+                ? 'Loading deliveries…'
+                : data.totalCount === 0
+                  ? 'No deliveries match.'
+                  : from === null
+                    ? `Showing ${data.nodes.length} of ${data.totalCount} deliveries (a later page), newest first.`
+                    : `Showing ${from}–${from + data.nodes.length - 1} of ${data.totalCount} deliveries, newest first.`}
             </p>
-            {data.nodes.length ? (
+            {data?.nodes.length ? (
               <div className="table-scroll" role="region" aria-label="Deliveries table" tabIndex={0}>
                 <Table caption="Deliveries, newest first" columns={['Delivery', 'Webhook', 'Ticket', 'Status', 'Attempts', 'Created']}>
                   {data.nodes.map((d) => (
@@ -531,16 +533,17 @@ export function Deliveries({ admin }: { admin: boolean }) {
                 </Table>
               </div>
             ) : null}
+            {/* on the page while the next page loads, its buttons aria-disabled rather than disabled: the button pressed keeps the keyboard focus */}
             <nav aria-label="Delivery pages" className="pager">
-              <button type="button" className="secondary" disabled={!after} onClick={goPrevious}>
+              <button type="button" className="secondary" aria-disabled={!data || !after || undefined} onClick={() => data && after && goPrevious()}>
                 {after && !previousKnown && from !== PAGE_SIZE + 1 ? 'First page' : 'Previous page'}
               </button>
-              <button type="button" className="secondary" disabled={!data.pageInfo.hasNextPage} onClick={goNext}>
+              <button type="button" className="secondary" aria-disabled={!data?.pageInfo.hasNextPage || undefined} onClick={() => data?.pageInfo.hasNextPage && goNext()}>
                 Next page
               </button>
             </nav>
           </>
-        ) : null}
+        )}
       </section>
     </>
   );

@@ -82,11 +82,17 @@ export function Tickets() {
           </Table>
         </div>
       ) : null}
+      {/* aria-disabled rather than disabled: the button pressed keeps the keyboard focus on the first or last page */}
       <nav aria-label="Ticket pages" className="pager">
-        <button type="button" className="secondary" disabled={offset === 0} onClick={() => go({ offset: Math.max(0, offset - PAGE_SIZE) })}>
+        <button type="button" className="secondary" aria-disabled={offset === 0 || undefined} onClick={() => offset > 0 && go({ offset: Math.max(0, offset - PAGE_SIZE) })}>
           Previous page
         </button>
-        <button type="button" className="secondary" disabled={tickets.length < PAGE_SIZE} onClick={() => go({ offset: offset + PAGE_SIZE })}>
+        <button
+          type="button"
+          className="secondary"
+          aria-disabled={tickets.length < PAGE_SIZE || undefined}
+          onClick={() => tickets.length >= PAGE_SIZE && go({ offset: offset + PAGE_SIZE })}
+        >
           Next page
         </button>
       </nav>
