@@ -247,3 +247,37 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  'rules list: switching a rule deleted in another tab says so in words, reloads the list and puts focus on the rule now in its place',
+  async ({ page, app, keys }) => {
+    const made: string[] = [];
+    for (const [position, name] of ['Rule A', 'Rule B', 'Rule C'].entries()) {
+      made.push((await createRule(app, { name, position: position + 1, events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'x' }] })).id);
+    }
+    await signIn(page, app.url, keys.admin, '/rules');
+    const list = page.getByRole('list', { name: 'Rules in order' });
+    await expect.poll(() => list.getByRole('link').allTextContents()).toEqual(['Rule A', 'Rule B', 'Rule C']);
+
+    // Rule B goes (another tab, another admin); here it is still listed, and its switch is used by keyboard
+    await app.ok('mutation ($id: ID!) { deleteRule(id: $id) }', { id: made[1] });
+    await page.getByRole('switch', { name: 'Rule B enabled' }).focus();
+    await page.keyboard.press('Space');
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Rule “Rule B” no longer exists (it was deleted elsewhere); the list was reloaded.');
+    await expect.poll(() => list.getByRole('link').allTextContents()).toEqual(['Rule A', 'Rule C']);
+    await expect.poll(async () => (await focused(page)).id).toBe(`enabled-${made[2]}`);
+    expect(await page.content()).not.toMatch(/not found/);
+    expect(await ruleNames(app)).toEqual(['Rule A', 'Rule C']);
+
+    // the last rule moved by keyboard after it is gone: focus on the rule before it
+    await app.ok('mutation ($id: ID!) { deleteRule(id: $id) }', { id: made[2] });
+    await page.getByRole('button', { name: 'Move Rule C up' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Rule “Rule C” no longer exists (it was deleted elsewhere); the list was reloaded.');
+    await expect.poll(() => list.getByRole('link').allTextContents()).toEqual(['Rule A']);
+    // Rule A is alone: both its move buttons are disabled, so its switch has focus
+    await expect.poll(async () => (await focused(page)).id).toBe(`enabled-${made[0]}`);
+    expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);

@@ -66,12 +66,40 @@ export function Rules() {
     if (want.settled(rules)) refocus.current = null;
   });
 
+  /** A rule found deleted while its control had focus: once the list read back is without it, the control in its place takes focus. */
+  const vanished = useRef<{ at: number; control: RuleControl; gone: string } | null>(null);
+  useEffect(() => {
+    const g = vanished.current;
+    if (!g || fetching || rules.some((r) => r.id === g.gone)) return;
+    vanished.current = null;
+    const rule = rules[Math.min(g.at, rules.length - 1)];
+    const byId = (control: RuleControl) => (rule ? (document.getElementById(controlId(rule.id, control)) as HTMLButtonElement | HTMLInputElement | null) : null);
+    // the control used, else the rule's other move button (at the top or bottom), else its switch
+    const other: RuleControl[] = g.control === 'up' ? ['down', 'switch'] : g.control === 'down' ? ['up', 'switch'] : [];
+    const target = [g.control, ...other].map(byId).find((el) => el && !el.disabled);
+    (target ?? document.getElementById('page-title'))?.focus();
+  });
+
   async function write(updates: { id: string; input: ReturnType<typeof ruleInput> }[], done: string) {
     setBusy(true);
     setProblem(null);
+    setStatus(null);
     for (const u of updates) {
       const r = await save(u);
       if (r.error) {
+        const gone = r.error.graphQLErrors.some((e) => e.extensions?.code === 'NOT_FOUND');
+        if (gone) {
+          // deleted elsewhere (another tab, another admin): said in words, the list read again, and
+          // focus on the same control of the rule now in its place (the one before it at the end; the heading with none left)
+          const name = rules.find((x) => x.id === u.id)?.name ?? `Rule ${u.id}`;
+          const want = refocus.current;
+          refocus.current = null;
+          setBusy(false);
+          setProblem(`Rule “${name}” no longer exists (it was deleted elsewhere); the list was reloaded.`);
+          if (want) vanished.current = { at: rules.findIndex((x) => x.id === want.ruleId), control: want.control, gone: u.id };
+          refetch({ requestPolicy: 'network-only' });
+          return;
+        }
         // nothing changed: focus goes back once, whatever the list reads
         if (refocus.current) refocus.current = { ...refocus.current, settled: () => true };
         setBusy(false);
