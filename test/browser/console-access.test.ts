@@ -4,6 +4,7 @@
  */
 import { expect, runAxe, signIn, test } from '../support/browser.js';
 import { ADMIN_EMAIL } from '../support/app.js';
+import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 90_000;
@@ -89,8 +90,18 @@ test(
 );
 
 test(
-  'an AGENT sees deliveries, tickets and the explorer, and no webhook or rule editor',
-  async ({ page, app, keys }) => {
+  'an AGENT sees deliveries, tickets and the explorer, and no webhook or rule editor; a rule hidden from agents is not called none',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, jsonHook('Created hook', `${receiver.url}/created`));
+    await createRule(app, { name: 'On creation', events: ['TICKET_CREATED'], actions: [{ type: 'SEND_WEBHOOK', webhookId: hook }] });
+    const ticket = await createTicket(app, 'Ruled ticket');
+    let ruled: string | undefined;
+    await expect
+      .poll(async () => (ruled = (await app.ok('query ($t: ID) { deliveries(filter: { ticketId: $t }) { nodes { id } } }', { t: ticket })).deliveries.nodes[0]?.id), { timeout: 20_000 })
+      .toBeTruthy();
+    await deliveryReaches(app, ruled!, 'SUCCEEDED');
+
     await signIn(page, app.url, keys.agent);
     const nav = page.getByRole('navigation', { name: 'Console' });
     await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
@@ -115,6 +126,14 @@ test(
     await page.goto('/deliveries/00000000-0000-4000-8000-000000000000');
     await page.getByRole('heading', { level: 1, name: 'Delivery not found' }).waitFor();
     expect(await page.getByText('There is no delivery 00000000-0000-4000-8000-000000000000.').count()).toBe(1);
+
+    // the API hides Delivery.rule from agents: the page does not say the delivery had none
+    await page.goto(`/deliveries/${ruled}`);
+    await page.getByRole('heading', { level: 1, name: `Delivery ${ruled!.slice(0, 8)}` }).waitFor();
+    const facts = page.locator('dl.facts').first();
+    await expect.poll(() => facts.textContent()).toContain('Rulenot shown to agents');
+    expect(await facts.textContent()).not.toContain('none (a test or a redelivery)');
+    expect(await runAxe(page)).toEqual([]);
   },
   BROWSER_TEST_MS,
 );

@@ -197,7 +197,22 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
         <dt>Ticket</dt>
         <dd>{d.ticket ? <Link href={`/tickets/${d.ticket.id}`}>{`#${d.ticket.id} ${d.ticket.title}`}</Link> : '—'}</dd>
         <dt>Rule</dt>
-        <dd>{d.rule ? admin ? <Link href={`/rules/${d.rule.id}`}>{d.rule.name}</Link> : d.rule.name : 'none (a test or a redelivery)'}</dd>
+        {/* the API hides Delivery.rule from agents (null): for them its absence says nothing */}
+        <dd>
+          {d.rule ? (
+            admin ? (
+              <Link href={`/rules/${d.rule.id}`}>
+                <bdi>{d.rule.name}</bdi>
+              </Link>
+            ) : (
+              <bdi>{d.rule.name}</bdi>
+            )
+          ) : admin ? (
+            'none (a test or a redelivery)'
+          ) : (
+            <span className="muted">not shown to agents</span>
+          )}
+        </dd>
         <dt>Event</dt>
         <dd>{d.event ? eventText(d.event) : '—'}</dd>
         <dt>Created</dt>
