@@ -181,7 +181,7 @@ test(
 );
 
 test(
-  'the log: position text and page follow the address through Back, Forward and reload; the paging button pressed keeps focus; filter controls follow it; a bad ticket number is shown at its field',
+  'the log: position text and page follow the address through Back, Forward and reload; the paging button pressed keeps focus; filter controls follow it; a bad or too large ticket number is shown at its field',
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const hook = await createWebhook(app, { name: 'Paged', method: 'POST', url: `${receiver.url}/in`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' });
@@ -260,6 +260,26 @@ test(
     await ticketField.fill(`#${ticket}`);
     await ticketField.press('Enter');
     await page.waitForURL((u) => u.searchParams.get('ticket') === ticket);
+    expect(await ticketField.getAttribute('aria-invalid')).toBe(null);
+
+    // a number longer than any id (the API takes at most 18 digits): refused before it is applied, in words that are true
+    const tooLarge = 'Ticket number is too large: no ticket has it (ticket numbers have at most 18 digits).';
+    await ticketField.fill('99999999999999999999');
+    await ticketField.press('Enter');
+    await expect.poll(() => ticketField.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator(`[id="${(await ticketField.getAttribute('aria-describedby'))!}"]`).textContent()).toBe(tooLarge);
+    expect((await focused(page)).id).toBe('filter-ticket');
+    expect(new URL(page.url()).searchParams.get('ticket')).toBe(ticket);
+    await page.goto('/deliveries?ticket=99999999999999999999');
+    await expect.poll(() => ticketField.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByText(tooLarge).count()).toBe(1);
+    expect(await page.getByText('Ticket number must be a whole number, such as 42.').count()).toBe(0);
+    // 18 digits and leading zeros are numbers the API takes: applied (no ticket has it, so none match)
+    await page.goto('/deliveries');
+    await ticketField.fill('000999999999999999999');
+    await ticketField.press('Enter');
+    await page.waitForURL((u) => u.searchParams.get('ticket') === '999999999999999999');
+    await expect.poll(() => position.textContent()).toBe('No deliveries match.');
     expect(await ticketField.getAttribute('aria-invalid')).toBe(null);
 
     // the same from the address, and the API's own field error (a webhook id that is not one) at its control in plain words

@@ -156,6 +156,10 @@ const PROBLEM_TEXT: Record<FilterControl, string> = {
   search: 'Search needs at least three letters or digits in a row, such as inv.',
 };
 const UNTIL_BEFORE_SINCE = 'To must be later than From.';
+/** the most digits an id has (the API refuses a longer one as not an id): a longer ticket number names no ticket */
+const MAX_ID_DIGITS = 18;
+const TICKET_TOO_LARGE = `Ticket number is too large: no ticket has it (ticket numbers have at most ${MAX_ID_DIGITS} digits).`;
+const TICKET_ZERO = 'Ticket numbers start at 1: no ticket has number 0.';
 const SEARCH_TOO_LONG = `Search can be at most ${MAX_SEARCH.toLocaleString('en-US')} characters.`;
 /** the API's names of the filter's fields, for its field errors */
 const API_FIELDS: Record<string, FilterControl> = {
@@ -229,8 +233,12 @@ function readFilter(
   instantProblem?: (value: string) => string | undefined,
 ): { filter: DeliveryFilter; problems: FilterProblems } {
   const problems: FilterProblems = {};
-  const ticket = values.ticket.trim().replace(/^#/, '');
-  if (values.ticket.trim() && !/^#?\d+$/.test(values.ticket.trim())) problems.ticket = PROBLEM_TEXT.ticket;
+  const ticketText = values.ticket.trim();
+  // the number as the API takes it: an id of at most 18 digits, without leading zeros (src/delivery/filter.ts ID)
+  const ticket = ticketText.replace(/^#/, '').replace(/^0+(?=\d)/, '');
+  if (ticketText && !/^#?\d+$/.test(ticketText)) problems.ticket = PROBLEM_TEXT.ticket;
+  else if (ticket === '0') problems.ticket = TICKET_ZERO;
+  else if (ticket.length > MAX_ID_DIGITS) problems.ticket = TICKET_TOO_LARGE;
   if (values.status && !STATUSES.includes(values.status as DeliveryStatus)) problems.status = PROBLEM_TEXT.status;
   if (values.rule && !ID.test(values.rule)) problems.rule = PROBLEM_TEXT.rule;
   const since = values.since ? instant(values.since) : null;
