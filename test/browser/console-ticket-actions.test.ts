@@ -281,3 +281,35 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  "ticket page: changes of the ticket's deliveries (a new one, its status) are announced politely, not the whole list",
+  async ({ page, app, keys, startReceiver }) => {
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const receiver = await startReceiver(async () => {
+      await answered;
+      return { status: 200, body: 'ok' };
+    });
+    const hook = await createWebhook(app, jsonHook('Slow hook', `${receiver.url}/slow`));
+    const ticket = await createTicket(app, 'Watched ticket');
+    await signIn(page, app.url, keys.admin, `/tickets/${ticket}`);
+    const deliveries = page.getByRole('region', { name: 'Deliveries' });
+    await deliveries.getByText('No deliveries for this ticket.').waitFor();
+    const changes = deliveries.locator('#ticket-delivery-changes');
+    expect(await changes.getAttribute('aria-live')).toBe('polite');
+    expect(await changes.textContent()).toBe('');
+
+    // a new delivery (its request held at the receiver): announced as new, while the list is no live region
+    const id = await testWebhook(app, hook, ticket);
+    await receiver.waitForRequests(1);
+    await expect.poll(() => changes.textContent(), { timeout: 20_000 }).toMatch(/^New delivery to Slow hook: (PENDING|RETRYING)\.$/);
+    expect(await deliveries.getByRole('list').getAttribute('aria-live')).toBe(null);
+    // answered: its new status is announced, and only its
+    answer();
+    await deliveryReaches(app, id, 'SUCCEEDED');
+    await expect.poll(() => changes.textContent(), { timeout: 20_000 }).toBe('Delivery to Slow hook is now SUCCEEDED.');
+    expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);

@@ -138,6 +138,7 @@ export function TicketPage({ id }: { id: string }) {
     },
   );
   const feed = useLiveFeed(changes.error, () => reloadNow(true), () => resubscribe());
+  const deliveryChanges = useDeliveryChanges(deliveries.data?.deliveries.nodes);
   const t = data?.ticket;
   if (fetching && !t) return <Loading what="the ticket" />;
   if (!t) {
@@ -208,6 +209,10 @@ export function TicketPage({ id }: { id: string }) {
       <section aria-labelledby="ticket-deliveries-heading">
         <h2 id="ticket-deliveries-heading">Deliveries</h2>
         <LiveFeedStatus feed={feed} />
+        {/* what changed since the last reload (new deliveries, new statuses), announced politely; the list itself is not a live region */}
+        <p id="ticket-delivery-changes" aria-live="polite" className="visually-hidden">
+          {deliveryChanges}
+        </p>
         <QueryError error={deliveries.error} />
         {page && page.nodes.length === 0 ? <p className="muted">No deliveries for this ticket.</p> : null}
         {page && page.nodes.length ? (
@@ -228,6 +233,39 @@ export function TicketPage({ id }: { id: string }) {
       </section>
     </>
   );
+}
+
+/** More changes than this at once are summed up rather than listed one by one. */
+const CHANGES_LISTED = 3;
+
+/**
+ * What changed in a ticket's deliveries from one reload to the next, in words: a delivery new
+ * in the list, or one whose status changed. The first load, and a reload that changed nothing,
+ * say nothing new (the text stays as it was, so nothing is announced again).
+ */
+function useDeliveryChanges(nodes: readonly { id: string; status: string; webhook?: { name: string } | null; request: { url: string } }[] | undefined): string {
+  const seen = useRef<Map<string, string> | null>(null);
+  const [text, setText] = useState('');
+  useEffect(() => {
+    if (!nodes) return;
+    const before = seen.current;
+    seen.current = new Map(nodes.map((d) => [d.id, d.status]));
+    if (!before) return;
+    const added = nodes.filter((d) => !before.has(d.id));
+    const changed = nodes.filter((d) => before.has(d.id) && before.get(d.id) !== d.status);
+    if (added.length + changed.length === 0) return;
+    if (added.length + changed.length > CHANGES_LISTED) {
+      const parts = [];
+      if (added.length) parts.push(`${added.length} new ${added.length === 1 ? 'delivery' : 'deliveries'}`);
+      if (changed.length) parts.push(`${changed.length} ${changed.length === 1 ? 'delivery' : 'deliveries'} changed status`);
+      setText(`${parts.join(', ')}.`);
+      return;
+    }
+    setText(
+      [...added.map((d) => `New delivery to ${webhookLabel(d)}: ${d.status}.`), ...changed.map((d) => `Delivery to ${webhookLabel(d)} is now ${d.status}.`)].join(' '),
+    );
+  }, [nodes]);
+  return text;
 }
 
 /** A burst of a ticket's delivery events (a bulk redelivery) reloads its lists once per this many ms, not once per event. */
