@@ -6,7 +6,7 @@
  */
 import type { Page, WebSocket } from 'playwright-core';
 import { expect, runAxe, signIn, test } from '../support/browser.js';
-import { addComment, createRule, createTicket, createWebhook, deliveryReaches } from '../support/fixtures.js';
+import { addComment, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
@@ -119,6 +119,67 @@ test(
     await page.getByRole('link', { name: `#${ticketId} Live one` }).waitFor();
     expect(await runAxe(page)).toEqual([]);
     expect(offHost).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
+
+/** The browser's globals these checks use (this file compiles for Node). */
+interface NarrowDom {
+  document: { scrollingElement: { scrollWidth: number }; createRange(): { selectNodeContents(n: unknown): void; setStart(n: unknown, o: number): void; setEnd(n: unknown, o: number): void; getClientRects(): Iterable<{ top: number; width: number }> }; createTreeWalker(root: unknown, what: number): { nextNode(): { textContent: string | null } | null } };
+}
+
+/** The words of `region`'s table that are laid out in more than one piece (broken inside the word), with the cell's text. */
+function brokenWords(page: Page, region: string) {
+  return page.getByRole('region', { name: region }).evaluate((root) => {
+    const doc = (globalThis as unknown as NarrowDom).document;
+    const walker = doc.createTreeWalker(root, 4 /* NodeFilter.SHOW_TEXT */);
+    const broken: string[] = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const text = node.textContent ?? '';
+      for (const m of text.matchAll(/\S+/g)) {
+        const range = doc.createRange();
+        range.setStart(node, m.index!);
+        range.setEnd(node, m.index! + m[0].length);
+        // on more than one line (a word of mixed direction may be in several pieces on one line)
+        const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        if (lines.size > 1) broken.push(m[0]);
+      }
+    }
+    return broken;
+  });
+}
+
+test(
+  'at 360 px the webhooks, tickets and deliveries tables scroll sideways in their own labelled region; no word or status badge is broken',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, jsonHook('Local OK', `${receiver.url}/ok`));
+    const rtl = await createTicket(app, 'مرحبا بالعالم <img src=x> تذكرة طويلة');
+    const plain = await createTicket(app, 'Printer on fire');
+    for (const t of [rtl, plain]) await deliveryReaches(app, await testWebhook(app, hook, t), 'SUCCEEDED');
+
+    await page.setViewportSize({ width: 360, height: 800 });
+    await signIn(page, app.url, keys.admin, '/webhooks');
+    const pageWidth = () => page.evaluate(() => (globalThis as unknown as NarrowDom).document.scrollingElement.scrollWidth);
+    for (const [path, region, shown] of [
+      ['/webhooks', 'Webhooks table', 'Local OK'],
+      ['/tickets', 'Tickets table', 'Printer on fire'],
+      ['/deliveries', 'Deliveries table', 'SUCCEEDED'],
+    ] as const) {
+      await page.goto(path);
+      const table = page.getByRole('region', { name: region });
+      await table.getByText(shown).first().waitFor();
+      // the page does not scroll sideways; the table's region does, and the keyboard reaches it
+      expect(await pageWidth()).toBeLessThanOrEqual(360);
+      expect(await table.getAttribute('tabindex')).toBe('0');
+      expect(await table.evaluate((e) => (e as unknown as { scrollWidth: number; clientWidth: number }).scrollWidth > (e as unknown as { clientWidth: number }).clientWidth)).toBe(true);
+      expect(await brokenWords(page, region)).toEqual([]);
+    }
+    // the status badges are each on one line
+    const badges = page.getByRole('region', { name: 'Deliveries table' }).locator('.badge');
+    expect(await badges.count()).toBe(2);
+    for (const badge of await badges.all()) expect(await badge.evaluate((e) => (e as unknown as { getClientRects(): { length: number } }).getClientRects().length)).toBe(1);
+    expect(await runAxe(page)).toEqual([]);
   },
   BROWSER_TEST_MS,
 );

@@ -527,7 +527,9 @@ export function Deliveries({ admin }: { admin: boolean }) {
                       <th scope="row">
                         <Link href={`/deliveries/${d.id}`}>Delivery {d.id.slice(0, 8)}</Link>
                       </th>
-                      <td>{webhookLabel(d)}</td>
+                      <td>
+                        <bdi>{webhookLabel(d)}</bdi>
+                      </td>
                       <td>{d.ticket ? <Link href={`/tickets/${d.ticket.id}`}>#{d.ticket.id}</Link> : <span className="muted">—</span>}</td>
                       <td>
                         <DeliveryStatusBadge status={d.status} />
