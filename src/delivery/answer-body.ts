@@ -130,7 +130,10 @@ function readDecompressed(body: Readable, coding: Coding, max: number): Promise<
         body.destroy();
       });
       z.on('end', () => {
-        if (!settled) settle({ bytes: decompressed.bytes(), truncated: false, problem: null });
+        if (settled) return;
+        settle({ bytes: decompressed.bytes(), truncated: false, problem: null });
+        // the stream ended before the body did: what follows it is never read
+        if (!bodyEnded) body.destroy();
       });
       z.on('error', (err: Error) => {
         if (settled) return;

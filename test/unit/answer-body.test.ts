@@ -35,6 +35,19 @@ describe('readAnswerBody', () => {
     }
   });
 
+  it.each([
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)('%s: a stream that ends before the body does: the body is not read on (the connection is let go)', async (coding, compress) => {
+    const stream = new PassThrough();
+    stream.write(compress(Buffer.from('hello')));
+    stream.write(Buffer.alloc(1000, 7)); // what follows the end of the compressed stream, and more may come
+    const read = await readAnswerBody(stream, coding, 1024);
+    expect(read).toEqual({ bytes: Buffer.from('hello'), truncated: false, problem: null });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stream.destroyed).toBe(true);
+  });
+
   it.each([null, 'gzip', 'deflate', 'br', 'zstd'])('an empty body is empty (Content-Encoding %j)', async (encoding) => {
     expect(await readAnswerBody(body(Buffer.alloc(0)), encoding, 1024)).toEqual({ bytes: Buffer.alloc(0), truncated: false, problem: null });
   });
