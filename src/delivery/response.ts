@@ -9,7 +9,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { convertCustomFieldValue } from '../helpdesk/index.js';
-import type { CustomFieldType, ResponseMappingDef } from '../domain/index.js';
+import { canonicalDecimal, type CustomFieldType, type ResponseMappingDef } from '../domain/index.js';
 import { storableText, storableValue } from './storable.js';
 
 export type ParsedKind = 'json' | 'xml' | 'form' | 'text';
@@ -107,19 +107,22 @@ function parseXml(text: string): unknown {
 const JSON_TOKEN = /[ \t\n\r]*(?:("(?:[^"\\]|\\.)*")|(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)|([^" \t\n\r\d-]+|.))/gy;
 
 /**
- * JSON.parse, but an integer a JavaScript number cannot hold exactly (beyond 2^53: a
- * 64-bit id) becomes the string of its digits, so that a mapping or a success rule sees
- * the id the receiver sent, not a neighbour (12345678901234567890 read as …567000).
+ * JSON.parse, but a number a JavaScript number cannot hold exactly (an integer beyond
+ * 2^53 — a 64-bit id —, a decimal of more digits than a double keeps, one out of its
+ * range) becomes the string of its digits as written, so that a mapping or a success rule
+ * sees the value the receiver sent, not a neighbour (12345678901234567890 read as
+ * …567000, 0.10000000000000000001 as 0.1).
  */
 export function parseJson(text: string): unknown {
-  // an integer of 15 digits or fewer is always exact: most answers need no second look
-  if (!/\d{16}/.test(text)) return JSON.parse(text);
+  // a number of 15 significant digits or fewer (and no huge exponent) is always exact:
+  // most answers need no second look
+  if (!/\d(?:\.?\d){15}|[eE][+-]?\d{3}/.test(text)) return JSON.parse(text);
   let unsafe = false;
   let out = '';
   JSON_TOKEN.lastIndex = 0;
   for (let m = JSON_TOKEN.exec(text); m; m = JSON_TOKEN.exec(text)) {
     const number = m[2];
-    if (number !== undefined && /^-?\d+$/.test(number) && !Number.isSafeInteger(Number(number))) {
+    if (number !== undefined && canonicalDecimal(number) !== canonicalDecimal(String(Number(number)))) {
       unsafe = true;
       out += m[0].slice(0, m[0].length - number.length) + `"${number}"`;
     } else out += m[0];

@@ -151,6 +151,10 @@ describe('GREATER_THAN and LESS_THAN compare the decimals written, exactly', () 
     ['{"result":{"message_id":-12345678901234567890}}', 'LESS_THAN', '-12345678901234567889', true],
     ['{"result":{"message_id":"9007199254740993"}}', 'GREATER_THAN', '9007199254740992', true],
     ['{"result":{"message_id":"0.10000000000000000001"}}', 'GREATER_THAN', '0.1', true],
+    // unquoted in the JSON: read as written, not as the double JSON.parse makes of it
+    ['{"result":{"message_id":0.10000000000000000001}}', 'GREATER_THAN', '0.1', true],
+    ['{"result":{"message_id":12345678.123456789}}', 'GREATER_THAN', '12345678.12345678', true],
+    ['{"result":{"message_id":1.2345678901234567890e19}}', 'LESS_THAN', '12345678901234567891', true],
     ['{"result":{"message_id":"1.2345678901234567890e19"}}', 'LESS_THAN', '12345678901234567891', true],
     ['{"result":{"message_id":"1.2345678901234567890e19"}}', 'GREATER_THAN', '12345678901234567889.5', true],
     // as before: numbers of any form, both sides; anything else never holds

@@ -153,6 +153,15 @@ describe('applyMappings', () => {
     });
   });
 
+  it('JSON: a number a double cannot hold is read as written: a NUMBER field refuses it, a TEXT field and responseData keep it exactly', () => {
+    const parsed = parseResponseBody('{"v":0.10000000000000000001,"id":12345678901234567890,"ok":1.5,"big":1e400}', 'application/json');
+    const out = applyMappings(parsed, [map('v', 'order_no', 'CUSTOM_FIELD'), map('v', 'note', 'CUSTOM_FIELD'), map('ok', 'ok'), map('big', 'big')], fields);
+    expect(out.customFields).toEqual({ note: '0.10000000000000000001' });
+    expect(out.notes).toEqual([expect.stringContaining('map it into a TEXT field instead')]);
+    expect(out.temp).toEqual({ ok: 1.5, big: '1e400' });
+    expect((parsed as { value: unknown }).value).toMatchObject({ id: '12345678901234567890', ok: 1.5 });
+  });
+
   it('XML: the root is the first key; an element with attributes gives its text; tag values stay strings', () => {
     const parsed = parseResponseBody('<reply><result code="0">OK</result><sms_id>1000001</sms_id></reply>', 'text/xml');
     const out = applyMappings(parsed, [map('reply.result', 'sms_status', 'CUSTOM_FIELD'), map('reply.sms_id', 'sms_id'), map('reply.result.@_code', 'code')], fields);
