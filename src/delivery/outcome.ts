@@ -97,7 +97,7 @@ export function minimalOutcome(o: Outcome, err: unknown, withAttempt = true): Ou
 
 /** The outcome with a note for the delivery (ticket work that could not be done). */
 export function withNote(o: Outcome, note: string): Outcome {
-  return { ...o, update: { ...o.update, note: storableText(note) } };
+  return { ...o, update: { ...o.update, note: joined(o.update.note ?? null, storableText(note)) } };
 }
 
 /**

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../../src/domain/index.js';
 import type { AttemptResult } from '../../src/delivery/index.js';
-import { buildOutcome, expiredOutcome, failedWithoutAttempt, RECORDED_BODY_LIMIT, touchesTicket, type Outcome } from '../../src/delivery/outcome.js';
+import { buildOutcome, expiredOutcome, failedWithoutAttempt, RECORDED_BODY_LIMIT, touchesTicket, withNote, type Outcome } from '../../src/delivery/outcome.js';
 import type { ClaimedDelivery } from '../../src/delivery/store.js';
 
 const T0 = new Date('2025-03-01T10:00:00.000Z');
@@ -126,6 +126,8 @@ describe('buildOutcome: result + decision → state, attempt, events', () => {
     expect(o.update).toMatchObject({ status: 'SUCCEEDED', lastError: null, note: `attempt 2: ${note}` });
     expect(o.attempt!.error).toBeNull();
     expect(buildOutcome(claimed(), result(), succeeded, NOW).update.note).toBeUndefined();
+    // a note added later (the ticket work failed) comes after it, never instead
+    expect(withNote(o, 'the answer could not be applied to the ticket').update.note).toBe(`attempt 2: ${note}; the answer could not be applied to the ticket`);
   });
 
   it('a negative or fractional duration is recorded as whole milliseconds, never below 0', () => {
