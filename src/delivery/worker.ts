@@ -184,8 +184,17 @@ export class DeliveryWorker {
     try {
       // Authorization and the secret headers: the webhook's as they are now (a delivery of a
       // deleted webhook: those it was queued with). The stored request shows the ones it was
-      // queued with, redacted (request.ts): those are replaced by the ones sent.
-      const credentials = policy ? this.credentials(policy) : d.authSealed ? openCredentials(this.opts.box, d.authSealed) : {};
+      // queued with, redacted (request.ts): those are replaced by the ones sent. A header
+      // secret when queued that the webhook still has, no longer secret, keeps its queued
+      // value; one the webhook no longer has is not sent.
+      const credentials = policy ? { ...this.credentials(policy) } : d.authSealed ? openCredentials(this.opts.box, d.authSealed) : {};
+      const sent = new Set(Object.keys(credentials).map((n) => n.toLowerCase()));
+      const kept = new Set((policy?.headers ?? []).map((h) => h.name.toLowerCase()));
+      const unsent = Object.entries(d.request.headers).filter(([n, v]) => v === REDACTED && !sent.has(n.toLowerCase()) && kept.has(n.toLowerCase()));
+      if (unsent.length && d.authSealed) {
+        const queued = openCredentials(this.opts.box, d.authSealed);
+        for (const [name] of unsent) if (queued[name] !== undefined) credentials[name] = queued[name];
+      }
       request = { ...d.request, headers: withoutCredentials(d.request.headers, Object.keys(credentials)) };
       Object.assign(headers, credentials);
       // Standard Webhooks: signed per attempt over the exact body sent, never stored

@@ -483,24 +483,33 @@ describe.concurrent('deliveries through the API against real receivers', () => {
     const input = (token: string, headers: { name: string; value: string; secret?: boolean }[]): WebhookInput => ({
       name: 'CRM', method: 'POST', url: `${rx.url}/crm`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}', headers, auth: { type: 'BEARER', secret: token },
     });
-    const wh = await webhook(input('tok-OLD', [{ name: 'X-Api-Key', value: 'key-OLD', secret: true }, { name: 'X-Gone', value: 'gone-value', secret: true }, { name: 'X-Plain', value: 'plain' }]));
+    const wh = await webhook(
+      input('tok-OLD', [
+        { name: 'X-Api-Key', value: 'key-OLD', secret: true },
+        { name: 'X-Gone', value: 'gone-value', secret: true },
+        { name: 'X-Plain', value: 'plain' },
+        { name: 'X-Shown', value: 'shown-OLD', secret: true },
+      ]),
+    );
     const t = await ticket('Token expired');
     const sent = await send(wh.id, t);
     await rx.waitForRequests(1);
+    // X-Api-Key replaced, X-Gone removed, X-Shown kept but no longer secret
     await app.ok(`mutation ($id: ID!, $input: WebhookInput!) { updateWebhook(id: $id, input: $input) { id } }`, {
       id: wh.id,
-      input: input('tok-NEW', [{ name: 'X-Api-Key', value: 'key-NEW', secret: true }, { name: 'X-Plain', value: 'plain' }]),
+      input: input('tok-NEW', [{ name: 'X-Api-Key', value: 'key-NEW', secret: true }, { name: 'X-Plain', value: 'plain' }, { name: 'X-Shown', value: 'shown-NEW' }]),
     });
     await serveRetry(api, clock, rx, sent.id, 1);
     expect((await until(sent.id)).status).toBe('SUCCEEDED');
     const redelivered = await until((await app.ok(DlRedeliverDocument, { deliveryId: sent.id })).redeliver.id);
     expect(redelivered.status).toBe('SUCCEEDED');
 
-    const seen = rx.requests.map((r) => ({ authorization: r.headers.authorization, key: r.headers['x-api-key'], gone: r.headers['x-gone'], plain: r.headers['x-plain'] }));
+    const seen = rx.requests.map((r) => ({ authorization: r.headers.authorization, key: r.headers['x-api-key'], gone: r.headers['x-gone'], plain: r.headers['x-plain'], shown: r.headers['x-shown'] }));
+    // the queued delivery's X-Shown was secret when it was rendered: it keeps that value (the redelivery copies the request)
     expect(seen).toEqual([
-      { authorization: 'Bearer tok-OLD', key: 'key-OLD', gone: 'gone-value', plain: 'plain' },
-      { authorization: 'Bearer tok-NEW', key: 'key-NEW', gone: undefined, plain: 'plain' },
-      { authorization: 'Bearer tok-NEW', key: 'key-NEW', gone: undefined, plain: 'plain' },
+      { authorization: 'Bearer tok-OLD', key: 'key-OLD', gone: 'gone-value', plain: 'plain', shown: 'shown-OLD' },
+      { authorization: 'Bearer tok-NEW', key: 'key-NEW', gone: undefined, plain: 'plain', shown: 'shown-OLD' },
+      { authorization: 'Bearer tok-NEW', key: 'key-NEW', gone: undefined, plain: 'plain', shown: 'shown-OLD' },
     ]);
     for (const r of rx.requests) expect(Object.values(r.headers)).not.toContain('***');
     // the log shows the request as it was queued, its credentials redacted
