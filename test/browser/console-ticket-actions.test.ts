@@ -283,14 +283,11 @@ test(
 );
 
 test(
-  "ticket page: changes of the ticket's deliveries (a new one, its status) are announced politely, not the whole list",
+  "ticket page: changes of the ticket's deliveries (a new one, its status) are announced politely, not the whole list; the same sentence again is announced again",
   async ({ page, app, keys, startReceiver }) => {
-    let answer!: () => void;
-    const answered = new Promise<void>((resolve) => (answer = resolve));
-    const receiver = await startReceiver(async () => {
-      await answered;
-      return { status: 200, body: 'ok' };
-    });
+    // each request is held until the test answers it
+    const held: (() => void)[] = [];
+    const receiver = await startReceiver(() => new Promise((resolve) => held.push(() => resolve({ status: 200, body: 'ok' }))));
     const hook = await createWebhook(app, jsonHook('Slow hook', `${receiver.url}/slow`));
     const ticket = await createTicket(app, 'Watched ticket');
     await signIn(page, app.url, keys.admin, `/tickets/${ticket}`);
@@ -299,16 +296,30 @@ test(
     const changes = deliveries.locator('#ticket-delivery-changes');
     expect(await changes.getAttribute('aria-live')).toBe('polite');
     expect(await changes.textContent()).toBe('');
+    // every text the live region is given, in order (what a screen reader is handed)
+    await page.evaluate(() => {
+      const g = globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } }; MutationObserver: new (cb: () => void) => { observe(t: unknown, o: object): void }; __announced: string[] };
+      g.__announced = [];
+      const region = g.document.getElementById('ticket-delivery-changes');
+      new g.MutationObserver(() => {
+        if (region.textContent) g.__announced.push(region.textContent);
+      }).observe(region, { childList: true, characterData: true, subtree: true });
+    });
+    const announced = () => page.evaluate(() => (globalThis as unknown as { __announced: string[] }).__announced);
 
-    // a new delivery (its request held at the receiver): announced as new, while the list is no live region
-    const id = await testWebhook(app, hook, ticket);
-    await receiver.waitForRequests(1);
-    await expect.poll(() => changes.textContent(), { timeout: 20_000 }).toMatch(/^New delivery to Slow hook: (PENDING|RETRYING)\.$/);
-    expect(await deliveries.getByRole('list').getAttribute('aria-live')).toBe(null);
-    // answered: its new status is announced, and only its
-    answer();
-    await deliveryReaches(app, id, 'SUCCEEDED');
-    await expect.poll(() => changes.textContent(), { timeout: 20_000 }).toBe('Delivery to Slow hook is now SUCCEEDED.');
+    for (let n = 1; n <= 2; n++) {
+      // a new delivery (its request held at the receiver): announced as new, while the list is no live region
+      const id = await testWebhook(app, hook, ticket);
+      await receiver.waitForRequests(n);
+      await expect.poll(() => changes.textContent(), { timeout: 20_000 }).toMatch(/^New delivery to Slow hook: (PENDING|RETRYING)\.$/);
+      expect(await deliveries.getByRole('list').getAttribute('aria-live')).toBe(null);
+      // answered: its new status is announced, and only its
+      held.shift()!();
+      await deliveryReaches(app, id, 'SUCCEEDED');
+      await expect.poll(() => changes.textContent(), { timeout: 20_000 }).toBe('Delivery to Slow hook is now SUCCEEDED.');
+    }
+    // the second delivery's sentences are the first one's: each was handed over again
+    await expect.poll(async () => (await announced()).filter((t) => t === 'Delivery to Slow hook is now SUCCEEDED.').length, { timeout: 20_000 }).toBe(2);
     expect(await runAxe(page)).toEqual([]);
   },
   BROWSER_TEST_MS,

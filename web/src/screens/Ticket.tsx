@@ -245,7 +245,13 @@ const CHANGES_LISTED = 3;
  */
 function useDeliveryChanges(nodes: readonly { id: string; status: string; webhook?: { name: string } | null; request: { url: string } }[] | undefined): string {
   const seen = useRef<Map<string, string> | null>(null);
-  const [text, setText] = useState('');
+  const [text, setShown] = useState('');
+  // emptied first, then set on the next frame: the same sentence twice in a row (two
+  // deliveries to one webhook) is a change of the live region too, and is read out again
+  const setText = (message: string) => {
+    setShown('');
+    requestAnimationFrame(() => setShown(message));
+  };
   useEffect(() => {
     if (!nodes) return;
     const before = seen.current;
