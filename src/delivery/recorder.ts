@@ -13,7 +13,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { connectionLost, poolTransactions } from '../db/index.js';
 import type { Logger } from '../log.js';
 import { minimalOutcome, recordingError, withNote, type Outcome } from './outcome.js';
-import { recordBatch, releaseClaims, switchOffWebhook } from './store.js';
+import { OutcomesRecordedError, recordBatch, releaseClaims, switchOffWebhook } from './store.js';
 import { createClaimer, type SchedulingConfig } from './scheduling.js';
 import { recordWithTicketWork } from './write-back.js';
 import type { WorkerStore } from './worker.js';
@@ -56,6 +56,10 @@ export async function recordOutcomes(pool: pg.Pool, outcomes: Outcome[], log: Lo
         return outcomes;
       } catch (err) {
         if (connectionLost(err)) throw err;
+        if (err instanceof OutcomesRecordedError) {
+          log.error(`recording ${outcomes.length} delivery outcomes: ${err.message}`, err.failure);
+          return outcomes;
+        }
         if (run < 2 && isTransient(err)) continue;
         if (outcomes.length > 1) log.error(`recording ${outcomes.length} delivery outcomes together failed; recording each on its own`, err);
         else return (await recordAlone(client, outcomes[0]!, log, err)) ? outcomes : [];
@@ -117,6 +121,10 @@ async function recordAlone(client: pg.PoolClient, o: Outcome, log: Logger, batch
       if (failure !== undefined) log.error(`delivery ${o.delivery.id}: its outcome was recorded without its response: ${recordingError(failure)}`);
       return true;
     } catch (err) {
+      if (err instanceof OutcomesRecordedError) {
+        log.error(`delivery ${o.delivery.id}: ${err.message}`, err.failure);
+        return true;
+      }
       failure = err;
       if (connectionLost(err)) throw err;
     }

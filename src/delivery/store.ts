@@ -327,7 +327,22 @@ async function writeOutcomesAtOnce(db: Queryable, outcomes: OutcomeRows[]): Prom
   );
   // the outcomes whose delivery was no longer open (the common case: none)
   const updated = new Set<string>(rows[0].updated);
-  await countClosedAttempts(db, outcomes.map((o) => o.update).filter((u) => !updated.has(u.id)));
+  try {
+    await countClosedAttempts(db, outcomes.map((o) => o.update).filter((u) => !updated.has(u.id)));
+  } catch (err) {
+    throw new OutcomesRecordedError(err);
+  }
+}
+
+/**
+ * The outcomes were recorded (committed), but counting the attempts of deliveries
+ * cancelled while they ran failed after them: recording them again would repeat their
+ * notes and feed messages. Those deliveries are CANCELLED either way; their claims expire.
+ */
+export class OutcomesRecordedError extends Error {
+  constructor(readonly failure: unknown) {
+    super(`the outcomes were recorded, but counting the attempts of deliveries cancelled meanwhile failed: ${(failure as Error)?.message ?? String(failure)}`);
+  }
 }
 
 /** writeOutcomes in one transaction of its own (one statement when the breaker has nothing to judge). */

@@ -3,7 +3,7 @@
  * field's type. Pure; shared by the ticket service and the delivery response mapping so
  * both accept and refuse exactly the same values.
  */
-import { canonicalDecimal, type CustomFieldType } from '../domain/index.js';
+import { canonicalDecimal, DECIMAL_TEXT, type CustomFieldType } from '../domain/index.js';
 
 export interface CustomFieldDef {
   key: string;
@@ -24,8 +24,6 @@ function show(raw: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-// Plain decimal only: Number() alone would also take "0x1f", "Infinity" and "" (→ 0).
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const BOOLEANS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false };
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 // A timestamp must carry its zone: without one, its instant depends on the server's zone.
@@ -72,7 +70,8 @@ export function convertCustomFieldValue(def: CustomFieldDef, raw: unknown): Conv
         if (!Number.isFinite(raw)) return fail(`${show(raw)} is not a finite number`);
         return Math.abs(raw) <= NUMBER_LIMIT ? ok(raw) : inexact();
       }
-      if (typeof raw === 'string' && DECIMAL.test(raw.trim())) {
+      // a plain decimal only: Number() alone would also take "0x1f", "Infinity" and "" (→ 0)
+      if (typeof raw === 'string' && DECIMAL_TEXT.test(raw.trim())) {
         const n = Number(raw.trim());
         if (Number.isFinite(n)) return holdsExactly(raw.trim(), n) ? ok(n) : inexact();
       }

@@ -147,3 +147,37 @@ describe('recording outcomes that meet a transient failure', () => {
     }
   });
 });
+
+describe('recording outcomes whose after-step fails', () => {
+  it('counting the attempt of a delivery cancelled while it ran fails after the outcomes were committed: they are not recorded again (no second ATTEMPTED), and the recording says so', async () => {
+    const [id] = await inFlight(1);
+    await pool.query(`update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = now() where id = $1`, [id]);
+    // the count's update of the cancelled delivery fails once with a deadlock
+    await pool.query(`create sequence test_count_once;
+      create function test_count_once() returns trigger language plpgsql as $$
+      begin
+        if old.status = 'CANCELLED' and old.locked_until is not null and new.locked_until is null and nextval('test_count_once') = 1 then
+          raise exception 'deadlock detected' using errcode = '40P01';
+        end if;
+        return new;
+      end $$;
+      create trigger test_count_once before update on deliveries for each row execute function test_count_once()`);
+    const errors: string[] = [];
+    const log = { ...createLogger('error'), error: (m: string) => void errors.push(m) };
+    try {
+      const at = new Date();
+      const claimed = { id: id!, webhookId: null, webhookName: 'hook', ticketId: null, status: 'PENDING' as const, request: { method: 'POST' as const, url: 'http://127.0.0.1:9/', headers: {}, body: '' }, authSealed: null, attemptCount: 0, firstAttemptAt: null, lastError: null, needsProcessing: false };
+      const result = { startedAt: at, durationMs: 3, statusCode: 200, responseBody: 'late', error: null, headers: {} };
+      const outcome = buildOutcome(claimed, result as never, { kind: 'succeeded' }, at);
+      let recorded: unknown[] = [];
+      const feed = await feedDuring(async () => {
+        recorded = await recordOutcomes(pool, [outcome], log as never);
+      });
+      expect(recorded).toHaveLength(1);
+      expect(feed.messages.filter((m) => (m as { t: string }).t === 'ATTEMPTED')).toHaveLength(1);
+      expect(errors).toEqual([expect.stringContaining('the outcomes were recorded, but counting the attempts of deliveries cancelled meanwhile failed')]);
+    } finally {
+      await pool.query(`drop trigger test_count_once on deliveries; drop function test_count_once(); drop sequence test_count_once`);
+    }
+  });
+});
