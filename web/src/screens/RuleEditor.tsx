@@ -7,7 +7,7 @@ import type { FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { ActionType, ConditionOperator, MatchType, TicketEvent } from '../gql/graphql';
-import { Field, FieldError, InputField, describedBy } from '../components/Field';
+import { Field, FieldError, Hint, InputField, describedBy, hintId } from '../components/Field';
 import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
 import { NO_VALUE_OPERATORS, formOf, ruleInput, type RuleActionRow, type RuleForm } from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
@@ -263,7 +263,6 @@ export function RuleEditor({ id }: { id: string | null }) {
             const fId = fid(`conditions[${i}].field`);
             const oId = fid(`conditions[${i}].operator`);
             const vId = fid(`conditions[${i}].value`);
-            const descId = `${fId}-description`;
             const needsValue = !NO_VALUE_OPERATORS.includes(c.operator);
             return (
               <fieldset key={i} className="row condition">
@@ -272,17 +271,11 @@ export function RuleEditor({ id }: { id: string | null }) {
                   id={fId}
                   label="Field"
                   error={err(`conditions[${i}].field`)}
-                  hint={
-                    info ? (
-                      <span id={descId} className="hint">
-                        {info.description}
-                      </span>
-                    ) : null
-                  }
+                  hint={info ? <Hint of={fId}>{info.description}</Hint> : null}
                 >
                   {ruleFields ? (
                     <select
-                      {...describedBy(fId, err(`conditions[${i}].field`), info && descId)}
+                      {...describedBy(fId, err(`conditions[${i}].field`), info && hintId(fId))}
                       value={c.field}
                       onChange={(e) => {
                         const next = fieldInfo(e.target.value);
@@ -418,12 +411,10 @@ export function RuleEditor({ id }: { id: string | null }) {
                         type="checkbox"
                         checked={a.awaitResponse}
                         onChange={(e) => setAction(i, { awaitResponse: e.target.checked })}
-                        aria-describedby={`${aId}-hint`}
+                        aria-describedby={hintId(aId)}
                       />
                       <label htmlFor={aId}>Await response</label>
-                      <span id={`${aId}-hint`} className="hint">
-                        The next actions run once this delivery has succeeded and can use its temporary fields.
-                      </span>
+                      <Hint of={aId}>The next actions run once this delivery has succeeded and can use its temporary fields.</Hint>
                     </div>
                   </>
                 ) : null}

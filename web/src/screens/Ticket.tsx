@@ -10,7 +10,7 @@ import { Link } from 'wouter';
 import { graphql } from '../gql';
 import type { TicketPriority, TicketStatus } from '../gql/graphql';
 import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, QueryError, useOneAtATime } from '../components/ui';
-import { Field, SelectField, describedBy } from '../components/Field';
+import { Field, Hint, SelectField, describedBy, hintId } from '../components/Field';
 import { errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
 
@@ -317,7 +317,6 @@ function PostForm({ ticketId }: { ticketId: string }) {
   const { busy, start, done } = useOneAtATime<'reply' | 'comment'>();
   const field = useRef<HTMLTextAreaElement>(null);
   const textId = 'post-text';
-  const hintId = 'post-text-hint';
 
   async function post(kind: 'reply' | 'comment', e?: FormEvent) {
     e?.preventDefault();
@@ -360,15 +359,11 @@ function PostForm({ ticketId }: { ticketId: string }) {
           id={textId}
           label="Reply"
           error={textError}
-          hint={
-            <span id={hintId} className="hint">
-              “Send reply” posts it to the client (the requester sees it); “Add internal comment” keeps it among staff.
-            </span>
-          }
+          hint={<Hint of={textId}>“Send reply” posts it to the client (the requester sees it); “Add internal comment” keeps it among staff.</Hint>}
         >
           <textarea
             ref={field}
-            {...describedBy(textId, textError, hintId)}
+            {...describedBy(textId, textError, hintId(textId))}
             rows={4}
             value={text}
             onChange={(e) => {

@@ -999,7 +999,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                       label="New signing secret"
                       grow
                       hint={
-                        <span id="signing-secret-new-note" className="hint">
+                        <Hint of="signing-secret-new">
                           Shown this once: it will not be shown again.{' '}
                           {newSecret.previousSecretValidUntil ? (
                             <>
@@ -1008,7 +1008,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                           ) : (
                             'There was no previous secret.'
                           )}
-                        </span>
+                        </Hint>
                       }
                     >
                       <input
@@ -1019,7 +1019,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                         spellCheck={false}
                         autoComplete="off"
                         value={newSecret.secret}
-                        aria-describedby="signing-secret-new-note"
+                        aria-describedby={hintId('signing-secret-new')}
                       />
                     </Field>
                     <button type="button" className="secondary" onClick={copySecret}>
