@@ -120,6 +120,20 @@ describe('recording a batch of successes', () => {
   });
 });
 
+/** The outcome of a first attempt of an in-flight delivery without webhook or ticket, answered 200 with `body`. */
+function answered(id: string, body: string) {
+  const at = new Date();
+  const claimed = { id, webhookId: null, webhookName: 'hook', ticketId: null, status: 'PENDING' as const, request: { method: 'POST' as const, url: 'http://127.0.0.1:9/', headers: {}, body: '' }, authSealed: null, attemptCount: 0, firstAttemptAt: null, lastError: null, needsProcessing: false };
+  const result = { startedAt: at, durationMs: 3, statusCode: 200, responseBody: body, error: null, headers: {} };
+  return buildOutcome(claimed, result as never, { kind: 'succeeded' }, at);
+}
+
+/** A logger whose errors are kept in `errors`. */
+function keptErrors() {
+  const errors: string[] = [];
+  return { errors, log: { ...createLogger('error'), error: (m: string) => void errors.push(m) } as never };
+}
+
 describe('recording outcomes that meet a transient failure', () => {
   it('a deadlock on the first try: the batch is recorded again as it is, the response kept, and the failure is not logged as the outcomes’ fault', async () => {
     const [id] = await inFlight(1);
@@ -131,14 +145,9 @@ describe('recording outcomes that meet a transient failure', () => {
         return new;
       end $$;
       create trigger test_deadlock_once before insert on delivery_attempts for each row execute function test_deadlock_once()`);
-    const errors: string[] = [];
-    const log = { ...createLogger('error'), error: (m: string) => void errors.push(m) };
+    const { errors, log } = keptErrors();
     try {
-      const at = new Date();
-      const claimed = { id: id!, webhookId: null, webhookName: 'hook', ticketId: null, status: 'PENDING' as const, request: { method: 'POST' as const, url: 'http://127.0.0.1:9/', headers: {}, body: '' }, authSealed: null, attemptCount: 0, firstAttemptAt: null, lastError: null, needsProcessing: false };
-      const result = { startedAt: at, durationMs: 3, statusCode: 200, responseBody: 'the answer', error: null, headers: {} };
-      const outcome = buildOutcome(claimed, result as never, { kind: 'succeeded' }, at);
-      expect(await recordOutcomes(pool, [outcome], log as never)).toHaveLength(1);
+      expect(await recordOutcomes(pool, [answered(id!, 'the answer')], log)).toHaveLength(1);
       const { rows } = await pool.query(`select d.status, a.response_body from deliveries d join delivery_attempts a on a.delivery_id = d.id where d.id = $1`, [id]);
       expect(rows).toEqual([{ status: 'SUCCEEDED', response_body: 'the answer' }]);
       expect(errors).toEqual([]);
@@ -162,16 +171,11 @@ describe('recording outcomes whose after-step fails', () => {
         return new;
       end $$;
       create trigger test_count_once before update on deliveries for each row execute function test_count_once()`);
-    const errors: string[] = [];
-    const log = { ...createLogger('error'), error: (m: string) => void errors.push(m) };
+    const { errors, log } = keptErrors();
     try {
-      const at = new Date();
-      const claimed = { id: id!, webhookId: null, webhookName: 'hook', ticketId: null, status: 'PENDING' as const, request: { method: 'POST' as const, url: 'http://127.0.0.1:9/', headers: {}, body: '' }, authSealed: null, attemptCount: 0, firstAttemptAt: null, lastError: null, needsProcessing: false };
-      const result = { startedAt: at, durationMs: 3, statusCode: 200, responseBody: 'late', error: null, headers: {} };
-      const outcome = buildOutcome(claimed, result as never, { kind: 'succeeded' }, at);
       let recorded: unknown[] = [];
       const feed = await feedDuring(async () => {
-        recorded = await recordOutcomes(pool, [outcome], log as never);
+        recorded = await recordOutcomes(pool, [answered(id!, 'late')], log);
       });
       expect(recorded).toHaveLength(1);
       expect(feed.messages.filter((m) => (m as { t: string }).t === 'ATTEMPTED')).toHaveLength(1);
