@@ -194,7 +194,7 @@ test(
 );
 
 test(
-  'rule editor: Save keeps focus; a TIMER rule without a time condition is told at Conditions and counted; a condition’s errors go when its field or operator changes',
+  'rule editor: Save keeps focus; a TIMER rule without a time condition is told at Conditions and counted; a condition’s errors go when its field or operator changes, and follow it when a row before it is removed',
   async ({ page, app, keys }) => {
     await createCustomFields(app, [{ key: 'order_no', name: 'Order number', type: 'NUMBER' }]);
     const rule = await createRule(app, { name: 'Timer rule', events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'x' }] });
@@ -247,6 +247,21 @@ test(
     await expect.poll(() => value.getAttribute('aria-invalid')).toBe('true');
     await condition.getByLabel('Operator', { exact: true }).selectOption('LESS_THAN');
     await expect.poll(() => value.getAttribute('aria-invalid')).toBeNull();
+
+    // a refused value on condition 2; condition 1 removed: the problem follows its condition, now the first
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    const second = conditions.getByRole('group', { name: 'Condition 2' });
+    await second.getByLabel('Field', { exact: true }).selectOption('custom.order_no');
+    await second.getByLabel('Value', { exact: true }).fill('1e400');
+    await value.fill('5');
+    await save.click();
+    await expect.poll(() => second.getByLabel('Value', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await value.getAttribute('aria-invalid')).toBeNull();
+    await page.getByRole('button', { name: 'Remove condition 1' }).click();
+    await expect.poll(() => conditions.getByRole('group', { name: /^Condition / }).count()).toBe(1);
+    expect(await value.inputValue()).toBe('1e400');
+    expect(await value.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(value)).toMatch(/1e400/);
   },
   BROWSER_TEST_MS,
 );

@@ -78,6 +78,22 @@ export function useDefinitionEditor<Stored, Form>({
     });
 
   /**
+   * Row `index` of the list `list` removed: its problems go, and those of the rows after it
+   * follow their row (`conditions[3].value` becomes `conditions[2].value`).
+   */
+  const removeRowErrors = (list: string, index: number) =>
+    setErrors((current) => {
+      const next = new Map<string, string>();
+      for (const [field, message] of current) {
+        const row = field.startsWith(`${list}[`) ? /^(\d+)\](.*)$/.exec(field.slice(list.length + 1)) : null;
+        const n = row ? Number(row[1]) : -1;
+        if (!row || n < index) next.set(field, message);
+        else if (n > index) next.set(`${list}[${n - 1}]${row[2]}`, message);
+      }
+      return next;
+    });
+
+  /**
    * A refused operation: its problems shown as a refused save's are (showProblems), the alert
    * opened by `lead` ("The test was not sent:") and `count` when it is not a save's.
    */
@@ -197,6 +213,7 @@ export function useDefinitionEditor<Stored, Form>({
     fid,
     err,
     clearErrors,
+    removeRowErrors,
     refused,
     formError,
     setFormError,

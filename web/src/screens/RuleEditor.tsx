@@ -334,7 +334,10 @@ export function RuleEditor({ id }: { id: string | null }) {
                     )}
                   </Field>
                 ) : null}
-                <RemoveRowButton label={`Remove condition ${i + 1}`} list="conditions" onRemove={() => set('conditions', withoutRow(form.conditions, i))} />
+                <RemoveRowButton label={`Remove condition ${i + 1}`} list="conditions" onRemove={() => {
+                    set('conditions', withoutRow(form.conditions, i));
+                    editor.removeRowErrors('conditions', i);
+                  }} />
               </fieldset>
             );
           })}
@@ -449,7 +452,10 @@ export function RuleEditor({ id }: { id: string | null }) {
                   </>
                 ) : null}
                 {form.actions.length > 1 ? (
-                  <RemoveRowButton label={`Remove action ${i + 1}`} list="actions" onRemove={() => set('actions', withoutRow(form.actions, i))} />
+                  <RemoveRowButton label={`Remove action ${i + 1}`} list="actions" onRemove={() => {
+                    set('actions', withoutRow(form.actions, i));
+                    editor.removeRowErrors('actions', i);
+                  }} />
                 ) : null}
               </fieldset>
             );

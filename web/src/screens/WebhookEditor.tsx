@@ -754,7 +754,10 @@ export function WebhookEditor({ id }: { id: string | null }) {
                     />
                     <label htmlFor={`${valueId}-secret`}>Header {n} is secret</label>
                   </div>
-                  <RemoveRowButton label={`Remove header ${n}`} list="headers" onRemove={() => set('headers', withoutRow(form.headers, i))} />
+                  <RemoveRowButton label={`Remove header ${n}`} list="headers" onRemove={() => {
+                    set('headers', withoutRow(form.headers, i));
+                    editor.removeRowErrors('headers', i);
+                  }} />
                 </div>
               );
             })}
