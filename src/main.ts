@@ -191,7 +191,6 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     });
     // the TIMER rules' timers fire where the dispatcher runs; several processes share them (timers.ts)
     const timers = dispatcher ? new TimerLoop({ db: withStatementOnError(pool), log, clock, raised: () => void dispatcher.wake() }) : null;
-    let turnsGiven: Promise<unknown> = Promise.resolve();
     if (worker) {
       // the jobs wake the worker and end: its drain logs its own errors, and a job slot held
       // by a drain waiting on a silent receiver would hold back the next retry's wake-up
@@ -201,8 +200,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       // writes the search texts left over (a process that stopped before its indexer ran)
       jobs.define('deliveries.sweep', async () => {
         // and gives PER_TICKET deliveries the turn their triggers could not give (store.ts)
-        turnsGiven = releaseWaitingTurns(pool).catch((err) => log.error('giving waiting PER_TICKET deliveries their turn failed; the next sweep tries again', err));
-        await turnsGiven;
+        await releaseWaitingTurns(pool).catch((err) => log.error('giving waiting PER_TICKET deliveries their turn failed; the next sweep tries again', err));
         wake();
         textIndexer?.wake();
       });
@@ -236,8 +234,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     await listener.start();
     onStop('notification listener', () => listener.stop());
     await jobs.start();
-    // the job engine does not wait for its running jobs: the sweep's query ends before the pool does
-    onStop('job engine', () => jobs.stop().then(() => turnsGiven));
+    onStop('job engine', () => jobs.stop());
     if (dispatcher) {
       // a wake-up it took while stopping is the other processes' to answer
       onStop('dispatcher', () => dispatcher.stop().then(announceElsewhere));

@@ -35,7 +35,7 @@ export interface JobOptions {
 }
 
 export interface JobEngine {
-  /** What runs for `name` (define before start()). A job's run ends when `run` resolves. */
+  /** What runs for `name` (define before start()). A job's run ends when `run` resolves; stop() waits for the runs under way. */
   define(name: string, run: () => Promise<void> | void, opts?: JobOptions): void;
   /** Runs `name` every `intervalMs` (whole seconds), from start() on, once at a time across processes. */
   every(name: string, intervalMs: number): void;
@@ -88,13 +88,29 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
   const slice = Math.min(1000, processEvery);
   // the slices already saved by this process: a cache of saves to skip, not the truth (unique() is)
   const scheduled = new Set<string>();
+  // the runs under way in this process: stop() waits for them (Agenda's stop does not, and
+  // its drain() keeps the jobs locked but not started from other processes), so that none
+  // still uses what is stopped after the engine (the pool)
+  const running = new Set<Promise<void>>();
 
   return {
     get ready() {
       return ready;
     },
     define(name, run, { concurrency = 1, oneOff = false } = {}) {
-      agenda.define(name, async () => void (await run()), { concurrency, ...(oneOff ? { removeOnComplete: true } : {}) });
+      agenda.define(
+        name,
+        async () => {
+          const runs = (async () => void (await run()))();
+          running.add(runs);
+          try {
+            await runs;
+          } finally {
+            running.delete(runs);
+          }
+        },
+        { concurrency, ...(oneOff ? { removeOnComplete: true } : {}) },
+      );
     },
     every(name, intervalMs) {
       repeating.push([name, intervalMs]);
@@ -120,6 +136,7 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
     async stop() {
       ready = false;
       await agenda.stop(false).catch((err: Error) => log.error('stopping the job engine', err.message));
+      await Promise.allSettled([...running]);
     },
   };
 }

@@ -186,6 +186,36 @@ describe.concurrent('job engine (PostgreSQL job store)', () => {
     expect(jobs.errors).toEqual([]);
   });
 
+  it('stop() resolves once the runs under way have ended', async ({ jobs }) => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let started = false;
+    let ended = false;
+    const engine = await jobs.engine('a', (e) =>
+      e.define(
+        'slow',
+        async () => {
+          started = true;
+          await released;
+          ended = true;
+        },
+        { oneOff: true },
+      ),
+    );
+    engine.runAt('slow', new Date());
+    await waitFor(() => started, { what: 'the slow run to start' });
+    let stopped = false;
+    const stopping = engine.stop().then(() => (stopped = true));
+    // with nothing else to wait for (no job locked but not started), Agenda's own stop ends
+    // within a turn of the event loop; the engine's stop waits for the run whatever the time
+    await new Promise((r) => setImmediate(r));
+    expect(engine.ready).toBe(false);
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(ended).toBe(true);
+  });
+
   it('stop(): not ready, and no run after it; a wake-up it had scheduled runs in another process', async ({ jobs }) => {
     const sweep = recorder();
     const wake = recorder();
