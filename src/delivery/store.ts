@@ -526,7 +526,7 @@ export async function switchOffWebhook(db: Queryable, webhookId: string, exceptI
 export async function cancelWebhookDeliveries(db: Queryable, webhookId: string, now: Date, { exceptId = null, note = null }: { exceptId?: string | null; note?: string | null } = {}): Promise<number> {
   const { rows } = await db.query(
     `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = $3,
-            notes = case when $4::text is null then ${cancelNotes('$3')} else ${cancelNotes('$3')} || jsonb_build_array($4::text) end
+            notes = ${cancelNotes('$3')} || case when $4::text is null then '[]'::jsonb else jsonb_build_array($4::text) end
       where webhook_id = $1 and id is distinct from $2::uuid and ${OPEN}
       returning id, webhook_id::text as "webhookId", ticket_id::text as "ticketId"`,
     [webhookId, exceptId, now, note],

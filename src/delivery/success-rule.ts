@@ -137,7 +137,7 @@ function holds(op: ConditionOperator, found: string | undefined, expected: strin
       return text !== '';
     case 'GREATER_THAN':
     case 'LESS_THAN': {
-      // Both sides must be numbers a double can read (as before: "abc", "1e999" never hold),
+      // Both sides must be numbers a double can read ("abc", "1e999" never hold),
       // but they are compared as the decimals written, digit by digit, never as doubles:
       // 12345678901234567890 is GREATER_THAN 12345678901234567889, though both are the
       // same double.

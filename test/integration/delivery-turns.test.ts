@@ -164,8 +164,8 @@ describe.concurrent('PER_TICKET turns', () => {
     }
   });
 
-  // The turn triggers never wait for a lock: waiting deadlocked with the row locks that the
-  // dispatcher, the recorder and bulk cancels take in their own orders (found by review).
+  // The turn triggers never wait for a lock, whatever row locks the dispatcher, the recorder
+  // and bulk cancels hold around them, in whatever order.
   it('a dispatcher batch (ticket touched, delivery inserted) and a recorder with ticket work (delivery final, then the ticket) in opposite orders: no deadlock', async ({ startApp }) => {
     const { app, webhookId, ticketId, pool } = await setUp(startApp);
     const dispatcher = await connect(app);

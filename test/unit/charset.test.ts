@@ -47,7 +47,7 @@ describe('answerText: content types × bodies', () => {
     ['application/json', bom([0xef, 0xbb, 0xbf], utf8('{"a":"é"}')), '{"a":"é"}', 'utf-8'],
     ['application/json; charset=windows-1251', bom([0xef, 0xbb, 0xbf], utf8('"Да"')), '"Да"', 'utf-8'],
     ['text/xml', bom([0xff, 0xfe], utf16le('<?xml version="1.0" encoding="UTF-16"?><a>Да</a>')), '<?xml version="1.0" encoding="UTF-16"?><a>Да</a>', 'utf-16le'],
-    // UTF-8 as before: invalid bytes and U+0000 become U+FFFD
+    // UTF-8: invalid bytes and U+0000 become U+FFFD
     ['text/plain', Buffer.from([0x61, 0xc3, 0x28, 0x00]), `a${R}(${R}`, 'utf-8'],
     [null, Buffer.alloc(0), '', 'utf-8'],
   ] as const)('%s %j', (contentType, bytes, text, encoding) => {

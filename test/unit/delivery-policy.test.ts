@@ -157,7 +157,7 @@ describe('GREATER_THAN and LESS_THAN compare the decimals written, exactly', () 
     ['{"result":{"message_id":1.2345678901234567890e19}}', 'LESS_THAN', '12345678901234567891', true],
     ['{"result":{"message_id":"1.2345678901234567890e19"}}', 'LESS_THAN', '12345678901234567891', true],
     ['{"result":{"message_id":"1.2345678901234567890e19"}}', 'GREATER_THAN', '12345678901234567889.5', true],
-    // as before: numbers of any form, both sides; anything else never holds
+    // numbers of any form, both sides; anything else never holds
     ['{"result":{"message_id":10}}', 'GREATER_THAN', '9', true],
     ['{"result":{"message_id":"10"}}', 'LESS_THAN', '9', false],
     ['{"result":{"message_id":" 2.50 "}}', 'GREATER_THAN', '2.5', false],

@@ -4,10 +4,9 @@ import { Migration } from '@mikro-orm/migrations';
  * PER_TICKET deliveries wait for their turn out of the claim's way. A delivery inserted
  * while an earlier delivery of its webhook for its ticket is open is born `awaits_turn`:
  * it is out of deliveries_due_webhook_idx, so that a claim never walks a ticket's blocked
- * chain (before, every claim tested each blocked delivery for an earlier open one: a
- * chain of 50,000 behind a retrying one cost ~70 ms per claim, and claims serve every
- * webhook). The claim still tests the deliveries it takes (scheduling.ts EARLIER_OPEN), so
- * the flag only ever decides what a claim looks at, never the order.
+ * chain (a claim serves every webhook: what one webhook's chain costs it, all of them
+ * wait). The claim still tests the deliveries it takes (scheduling.ts EARLIER_OPEN), so the
+ * flag only ever decides what a claim looks at, never the order.
  *
  * - On insert (any path), a trigger marks a delivery of a PER_TICKET webhook for a ticket
  *   `per_ticket`, and `awaits_turn` when an earlier one of the pair (ticket, webhook) is
@@ -15,9 +14,10 @@ import { Migration } from '@mikro-orm/migrations';
  *   inserted row the highest seq, so any open one is earlier).
  * - When a `per_ticket` delivery leaves PENDING/RETRYING, a trigger gives the turn to the
  *   earliest open delivery of its pair, if that one waits.
- * - Neither trigger ever waits for a lock (waiting here deadlocked with the row locks the
- *   dispatcher, the recorder and bulk cancels take in their own orders). They meet on the
- *   pair's advisory lock, taken with a try: the insert's shared, the turn's exclusive.
+ * - Neither trigger ever waits for a lock: the dispatcher, the recorder and bulk cancels
+ *   hold row locks taken in their own orders around them, so a wait here could close a
+ *   cycle. They meet on the pair's advisory lock, taken with a try: the insert's shared,
+ *   the turn's exclusive.
  *   An insert that finds the turn being passed (not yet committed) is born with the turn;
  *   the claim keeps the order. A turn that finds an insert under way, or the next
  *   delivery's row locked (a bulk cancel, which passes the turn itself), gives what it
