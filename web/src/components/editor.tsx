@@ -93,6 +93,12 @@ export function useDefinitionEditor<Stored, Form>({
       return next;
     });
 
+  /** Removes row `index` of the form's list `key` (named as the API names it), with its problems. */
+  const removeRow = <K extends keyof Form>(key: K, index: number) => {
+    setForm((f) => ({ ...f, [key]: withoutRow(f[key] as unknown as readonly unknown[], index) }));
+    removeRowErrors(String(key), index);
+  };
+
   /**
    * A refused operation: its problems shown as a refused save's are (showProblems), the alert
    * opened by `lead` ("The test was not sent:") and `count` when it is not a save's.
@@ -213,7 +219,7 @@ export function useDefinitionEditor<Stored, Form>({
     fid,
     err,
     clearErrors,
-    removeRowErrors,
+    removeRow,
     refused,
     formError,
     setFormError,
@@ -275,7 +281,7 @@ export function EditorForm({
 export const patchRow = <Row,>(rows: readonly Row[], i: number, patch: Partial<Row>): Row[] => rows.map((r, j) => (j === i ? { ...r, ...patch } : r));
 
 /** The list without row i. */
-export const withoutRow = <Row,>(rows: readonly Row[], i: number): Row[] => rows.filter((_, j) => j !== i);
+const withoutRow = <Row,>(rows: readonly Row[], i: number): Row[] => rows.filter((_, j) => j !== i);
 
 /**
  * The button that removes a row of a list field, named with the row ("Remove header 2").

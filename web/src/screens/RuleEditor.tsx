@@ -8,7 +8,7 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { ActionType, ConditionOperator, MatchType, TicketEvent } from '../gql/graphql';
 import { Field, FieldError, Hint, InputField, describedBy, hintId } from '../components/Field';
-import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
+import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor } from '../components/editor';
 import { NO_VALUE_OPERATORS, formOf, ruleInput, type RuleActionRow, type RuleForm } from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
 import { ConfirmAction } from '../components/ui';
@@ -334,10 +334,7 @@ export function RuleEditor({ id }: { id: string | null }) {
                     )}
                   </Field>
                 ) : null}
-                <RemoveRowButton label={`Remove condition ${i + 1}`} list="conditions" onRemove={() => {
-                    set('conditions', withoutRow(form.conditions, i));
-                    editor.removeRowErrors('conditions', i);
-                  }} />
+                <RemoveRowButton label={`Remove condition ${i + 1}`} list="conditions" onRemove={() => editor.removeRow('conditions', i)} />
               </fieldset>
             );
           })}
@@ -452,10 +449,7 @@ export function RuleEditor({ id }: { id: string | null }) {
                   </>
                 ) : null}
                 {form.actions.length > 1 ? (
-                  <RemoveRowButton label={`Remove action ${i + 1}`} list="actions" onRemove={() => {
-                    set('actions', withoutRow(form.actions, i));
-                    editor.removeRowErrors('actions', i);
-                  }} />
+                  <RemoveRowButton label={`Remove action ${i + 1}`} list="actions" onRemove={() => editor.removeRow('actions', i)} />
                 ) : null}
               </fieldset>
             );

@@ -21,7 +21,7 @@ import type {
 } from '../gql/graphql';
 import { ActionOutcome, ConfirmAction, DateTime, DeliveryStatusBadge, useFocusAfterRender, useOneAtATime } from '../components/ui';
 import { Field, Hint, InputField, SelectField, describedBy, hintId } from '../components/Field';
-import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor, withoutRow } from '../components/editor';
+import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor } from '../components/editor';
 import { TagCatalogue, tagSnippet, type Tag } from '../components/TagCatalogue';
 
 /** The delivery policy and the state shown with it, as the editor reads it and a save answers it. */
@@ -754,10 +754,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                     />
                     <label htmlFor={`${valueId}-secret`}>Header {n} is secret</label>
                   </div>
-                  <RemoveRowButton label={`Remove header ${n}`} list="headers" onRemove={() => {
-                    set('headers', withoutRow(form.headers, i));
-                    editor.removeRowErrors('headers', i);
-                  }} />
+                  <RemoveRowButton label={`Remove header ${n}`} list="headers" onRemove={() => editor.removeRow('headers', i)} />
                 </div>
               );
             })}
@@ -851,7 +848,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                     onChange={(e) => setMapping({ field: e.target.value })}
                     spellCheck={false}
                   />
-                  <RemoveRowButton label={`Remove mapping ${n}`} list="responseMappings" onRemove={() => set('responseMappings', withoutRow(form.responseMappings, i))} />
+                  <RemoveRowButton label={`Remove mapping ${n}`} list="responseMappings" onRemove={() => editor.removeRow('responseMappings', i)} />
                 </div>
               );
             })}
