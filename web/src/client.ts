@@ -12,6 +12,7 @@ import { useEffect, useRef, useState } from 'react';
 import { Client, CombinedError, cacheExchange, fetchExchange, mapExchange, subscriptionExchange, useClient } from 'urql';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { GRAPHQL_PATH, authorization, wsUrl } from './session';
+import { graphql } from './gql';
 
 /** The close code the server ends a websocket with when its key is not, or no longer, the user's (src/http/ws-sessions.ts). */
 const KEY_REFUSED_CLOSE_CODE = 4403;
@@ -232,6 +233,19 @@ export interface LiveFeedState {
   stopped: boolean;
   reconnect(): void;
 }
+
+/** The deliveries' state changes (the live feed) a page follows: which delivery, its status. */
+export const DeliveryChanges = graphql(`
+  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {
+    deliveryEvents(filter: $filter) {
+      type
+      delivery {
+        id
+        status
+      }
+    }
+  }
+`);
 
 /**
  * The state of a screen's live updates (its subscription's `error`) in words: the

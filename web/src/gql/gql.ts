@@ -14,6 +14,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n": typeof types.ConsoleDeliveryChangesDocument,
     "\n  fragment ConsoleRuleDefinition on Rule {\n    id\n    name\n    description\n    enabled\n    position\n    continueAfterMatch\n    events\n    match\n    conditions {\n      field\n      operator\n      value\n    }\n    actions {\n      type\n      webhook {\n        id\n        name\n      }\n      field\n      value\n      awaitResponse\n    }\n  }\n": typeof types.ConsoleRuleDefinitionFragmentDoc,
     "\n  query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {\n    deliveries(filter: $filter, first: $first, after: $after) {\n      nodes {\n        id\n        status\n        event\n        attemptCount\n        createdAt\n        completedAt\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n          title\n        }\n        request {\n          method\n          url\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n      totalCount\n    }\n  }\n": typeof types.ConsoleDeliveriesDocument,
     "\n  query ConsoleWebhookNames {\n    webhooks {\n      id\n      name\n    }\n  }\n": typeof types.ConsoleWebhookNamesDocument,
@@ -23,7 +24,6 @@ type Documents = {
     "\n  mutation ConsoleCancelMany($filter: DeliveryFilter!, $dryRun: Boolean!) {\n    cancelMany(filter: $filter, dryRun: $dryRun) {\n      matched\n      queued\n    }\n  }\n": typeof types.ConsoleCancelManyDocument,
     "\n  subscription ConsoleLiveDeliveries {\n    deliveryEvents {\n      type\n      at\n      delivery {\n        id\n        status\n        attemptCount\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n        }\n        request {\n          method\n          url\n        }\n      }\n    }\n  }\n": typeof types.ConsoleLiveDeliveriesDocument,
     "\n  query ConsoleDelivery($id: ID!) {\n    delivery(id: $id) {\n      id\n      status\n      event\n      attemptCount\n      nextAttemptAt\n      createdAt\n      completedAt\n      responseData\n      webhook {\n        id\n        name\n      }\n      ticket {\n        id\n        title\n      }\n      rule {\n        id\n        name\n      }\n      request {\n        method\n        url\n        headers\n        body\n      }\n      attempts {\n        number\n        startedAt\n        durationMs\n        statusCode\n        error\n        responseBody\n      }\n    }\n  }\n": typeof types.ConsoleDeliveryDocument,
-    "\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n": typeof types.ConsoleDeliveryChangesDocument,
     "\n  mutation ConsoleRedeliver($id: ID!) {\n    redeliver(deliveryId: $id) {\n      id\n    }\n  }\n": typeof types.ConsoleRedeliverDocument,
     "\n  mutation ConsoleCancelDelivery($id: ID!) {\n    cancelDelivery(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.ConsoleCancelDeliveryDocument,
     "\n  query ConsoleRule($id: ID!) {\n    rule(id: $id) {\n      ...ConsoleRuleDefinition\n    }\n  }\n": typeof types.ConsoleRuleDocument,
@@ -35,7 +35,6 @@ type Documents = {
     "\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n      enabled\n      position\n    }\n  }\n": typeof types.ConsoleUpdateRuleDocument,
     "\n  query ConsoleTicket($id: ID!) {\n    ticket(id: $id) {\n      id\n      title\n      description\n      status\n      priority\n      customFields\n      createdAt\n      updatedAt\n      requester {\n        id\n        name\n        email\n      }\n      assignee {\n        id\n        name\n      }\n      parent {\n        id\n        title\n      }\n      posts {\n        id\n        kind\n        text\n        createdAt\n        author {\n          id\n          name\n        }\n      }\n    }\n  }\n": typeof types.ConsoleTicketDocument,
     "\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n": typeof types.ConsoleTicketDeliveriesDocument,
-    "\n  subscription ConsoleTicketDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n": typeof types.ConsoleTicketDeliveryChangesDocument,
     "\n  mutation ConsoleAddReply($ticketId: ID!, $text: String!) {\n    addReply(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n": typeof types.ConsoleAddReplyDocument,
     "\n  mutation ConsoleAddComment($ticketId: ID!, $text: String!) {\n    addComment(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n": typeof types.ConsoleAddCommentDocument,
     "\n  mutation ConsoleUpdateTicket($id: ID!, $input: UpdateTicketInput!) {\n    updateTicket(id: $id, input: $input) {\n      id\n      status\n      priority\n      updatedAt\n    }\n  }\n": typeof types.ConsoleUpdateTicketDocument,
@@ -53,6 +52,7 @@ type Documents = {
     "\n  query ConsoleWebhooks {\n    webhooks {\n      id\n      name\n      method\n      url\n      enabled\n      health {\n        breaker\n        recentAttempts\n        recentFailureRate\n        disabledReason\n      }\n      stats(hours: 24) {\n        succeeded\n        failed\n        successRate\n        buckets {\n          start\n          succeeded\n          failed\n        }\n      }\n    }\n  }\n": typeof types.ConsoleWebhooksDocument,
 };
 const documents: Documents = {
+    "\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n": types.ConsoleDeliveryChangesDocument,
     "\n  fragment ConsoleRuleDefinition on Rule {\n    id\n    name\n    description\n    enabled\n    position\n    continueAfterMatch\n    events\n    match\n    conditions {\n      field\n      operator\n      value\n    }\n    actions {\n      type\n      webhook {\n        id\n        name\n      }\n      field\n      value\n      awaitResponse\n    }\n  }\n": types.ConsoleRuleDefinitionFragmentDoc,
     "\n  query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {\n    deliveries(filter: $filter, first: $first, after: $after) {\n      nodes {\n        id\n        status\n        event\n        attemptCount\n        createdAt\n        completedAt\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n          title\n        }\n        request {\n          method\n          url\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n      totalCount\n    }\n  }\n": types.ConsoleDeliveriesDocument,
     "\n  query ConsoleWebhookNames {\n    webhooks {\n      id\n      name\n    }\n  }\n": types.ConsoleWebhookNamesDocument,
@@ -62,7 +62,6 @@ const documents: Documents = {
     "\n  mutation ConsoleCancelMany($filter: DeliveryFilter!, $dryRun: Boolean!) {\n    cancelMany(filter: $filter, dryRun: $dryRun) {\n      matched\n      queued\n    }\n  }\n": types.ConsoleCancelManyDocument,
     "\n  subscription ConsoleLiveDeliveries {\n    deliveryEvents {\n      type\n      at\n      delivery {\n        id\n        status\n        attemptCount\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n        }\n        request {\n          method\n          url\n        }\n      }\n    }\n  }\n": types.ConsoleLiveDeliveriesDocument,
     "\n  query ConsoleDelivery($id: ID!) {\n    delivery(id: $id) {\n      id\n      status\n      event\n      attemptCount\n      nextAttemptAt\n      createdAt\n      completedAt\n      responseData\n      webhook {\n        id\n        name\n      }\n      ticket {\n        id\n        title\n      }\n      rule {\n        id\n        name\n      }\n      request {\n        method\n        url\n        headers\n        body\n      }\n      attempts {\n        number\n        startedAt\n        durationMs\n        statusCode\n        error\n        responseBody\n      }\n    }\n  }\n": types.ConsoleDeliveryDocument,
-    "\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n": types.ConsoleDeliveryChangesDocument,
     "\n  mutation ConsoleRedeliver($id: ID!) {\n    redeliver(deliveryId: $id) {\n      id\n    }\n  }\n": types.ConsoleRedeliverDocument,
     "\n  mutation ConsoleCancelDelivery($id: ID!) {\n    cancelDelivery(id: $id) {\n      id\n      status\n    }\n  }\n": types.ConsoleCancelDeliveryDocument,
     "\n  query ConsoleRule($id: ID!) {\n    rule(id: $id) {\n      ...ConsoleRuleDefinition\n    }\n  }\n": types.ConsoleRuleDocument,
@@ -74,7 +73,6 @@ const documents: Documents = {
     "\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n      enabled\n      position\n    }\n  }\n": types.ConsoleUpdateRuleDocument,
     "\n  query ConsoleTicket($id: ID!) {\n    ticket(id: $id) {\n      id\n      title\n      description\n      status\n      priority\n      customFields\n      createdAt\n      updatedAt\n      requester {\n        id\n        name\n        email\n      }\n      assignee {\n        id\n        name\n      }\n      parent {\n        id\n        title\n      }\n      posts {\n        id\n        kind\n        text\n        createdAt\n        author {\n          id\n          name\n        }\n      }\n    }\n  }\n": types.ConsoleTicketDocument,
     "\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n": types.ConsoleTicketDeliveriesDocument,
-    "\n  subscription ConsoleTicketDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n": types.ConsoleTicketDeliveryChangesDocument,
     "\n  mutation ConsoleAddReply($ticketId: ID!, $text: String!) {\n    addReply(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n": types.ConsoleAddReplyDocument,
     "\n  mutation ConsoleAddComment($ticketId: ID!, $text: String!) {\n    addComment(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n": types.ConsoleAddCommentDocument,
     "\n  mutation ConsoleUpdateTicket($id: ID!, $input: UpdateTicketInput!) {\n    updateTicket(id: $id, input: $input) {\n      id\n      status\n      priority\n      updatedAt\n    }\n  }\n": types.ConsoleUpdateTicketDocument,
@@ -106,6 +104,10 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -142,10 +144,6 @@ export function graphql(source: "\n  subscription ConsoleLiveDeliveries {\n    d
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ConsoleDelivery($id: ID!) {\n    delivery(id: $id) {\n      id\n      status\n      event\n      attemptCount\n      nextAttemptAt\n      createdAt\n      completedAt\n      responseData\n      webhook {\n        id\n        name\n      }\n      ticket {\n        id\n        title\n      }\n      rule {\n        id\n        name\n      }\n      request {\n        method\n        url\n        headers\n        body\n      }\n      attempts {\n        number\n        startedAt\n        durationMs\n        statusCode\n        error\n        responseBody\n      }\n    }\n  }\n"): (typeof documents)["\n  query ConsoleDelivery($id: ID!) {\n    delivery(id: $id) {\n      id\n      status\n      event\n      attemptCount\n      nextAttemptAt\n      createdAt\n      completedAt\n      responseData\n      webhook {\n        id\n        name\n      }\n      ticket {\n        id\n        title\n      }\n      rule {\n        id\n        name\n      }\n      request {\n        method\n        url\n        headers\n        body\n      }\n      attempts {\n        number\n        startedAt\n        durationMs\n        statusCode\n        error\n        responseBody\n      }\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -190,10 +188,6 @@ export function graphql(source: "\n  query ConsoleTicket($id: ID!) {\n    ticket
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n"): (typeof documents)["\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  subscription ConsoleTicketDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription ConsoleTicketDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -11,7 +11,7 @@ import { ActionOutcome, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedSta
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
 import { setFlash, useFlash } from '../flash';
-import { errorText, useLiveFeed } from '../client';
+import { DeliveryChanges, errorText, useLiveFeed } from '../client';
 
 const DeliveryQuery = graphql(`
   query ConsoleDelivery($id: ID!) {
@@ -49,18 +49,6 @@ const DeliveryQuery = graphql(`
         statusCode
         error
         responseBody
-      }
-    }
-  }
-`);
-
-const DeliveryChanges = graphql(`
-  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {
-    deliveryEvents(filter: $filter) {
-      type
-      delivery {
-        id
-        status
       }
     }
   }

@@ -11,7 +11,7 @@ import { graphql } from '../gql';
 import type { TicketPriority, TicketStatus } from '../gql/graphql';
 import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, QueryError, useOneAtATime } from '../components/ui';
 import { Field, Hint, SelectField, describedBy, hintId } from '../components/Field';
-import { errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
+import { DeliveryChanges, errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
 
 const TicketQuery = graphql(`
@@ -73,18 +73,6 @@ const TicketDeliveriesQuery = graphql(`
   }
 `);
 
-const TicketDeliveryChanges = graphql(`
-  subscription ConsoleTicketDeliveryChanges($filter: DeliveryFilter) {
-    deliveryEvents(filter: $filter) {
-      type
-      delivery {
-        id
-        status
-      }
-    }
-  }
-`);
-
 const AddReply = graphql(`
   mutation ConsoleAddReply($ticketId: ID!, $text: String!) {
     addReply(ticketId: $ticketId, text: $text) {
@@ -131,7 +119,7 @@ export function TicketPage({ id }: { id: string }) {
   };
   const reload = useCoalesced(RELOAD_MS, reloadNow);
   const [changes, resubscribe] = useSubscription(
-    { query: TicketDeliveryChanges, variables: { filter: { ticketId: id } }, pause: !loaded },
+    { query: DeliveryChanges, variables: { filter: { ticketId: id } }, pause: !loaded },
     (_prev: number | undefined, ev) => {
       reload(ev.deliveryEvents.type !== 'QUEUED' && ev.deliveryEvents.type !== 'ATTEMPTED');
       return 0;
