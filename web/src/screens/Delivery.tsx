@@ -7,7 +7,7 @@ import { useRef, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
-import { ActionOutcome, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, headerValue, prettyBody, useFocusAfterRender } from '../components/ui';
+import { ActionOutcome, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, headerValue, prettyBody, useFocusAfterRender, useOneAtATime } from '../components/ui';
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
 import { setFlash, useFlash } from '../flash';
@@ -94,9 +94,8 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   const [confirming, setConfirming] = useState(false);
   const cancelButton = useRef<HTMLButtonElement>(null);
   const statusFact = useRef<HTMLElement>(null);
-  // one request per action: a second click while it runs does nothing (the ref sees it before a render does)
-  const running = useRef(false);
-  const [busy, setBusy] = useState<'redeliver' | 'cancel' | null>(null);
+  // one request per action: a second click while it runs does nothing
+  const { busy, start, done, running } = useOneAtATime<'redeliver' | 'cancel'>();
   // focus where the page shows the action's outcome, once it does
   const focusAfterRender = useFocusAfterRender();
   const loaded = !!data?.delivery;
@@ -108,18 +107,6 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   if (fetching && !d) return <Loading what="the delivery" />;
   if (!d) {
     return <NotFound kind="delivery" id={id} list="/deliveries" listName="deliveries" error={error} />;
-  }
-
-  function start(action: 'redeliver' | 'cancel'): boolean {
-    if (running.current) return false;
-    running.current = true;
-    setBusy(action);
-    return true;
-  }
-
-  function done() {
-    running.current = false;
-    setBusy(null);
   }
 
   async function doRedeliver() {
@@ -155,7 +142,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
 
   /** Keep it, or Escape in the confirmation: back to "Cancel delivery". */
   function keep() {
-    if (running.current) return;
+    if (running()) return;
     setConfirming(false);
     focusAfterRender(() => cancelButton.current);
   }

@@ -424,8 +424,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const editor = useDefinitionEditor({ noun: 'webhook', id, stored: webhook, empty: EMPTY, formOf, summary: saveSummary, elementIds: TEST_FIELDS });
   const { form, setForm, set, loaded, fid, err, formError, setFormError, status, setStatus, saving } = editor;
   const [testDelivery, setTestDelivery] = useState<{ id: string; status: string } | null>(null);
-  const [testing, setTesting] = useState(false);
-  const testingRef = useRef(false);
+  const testing = useOneAtATime<'test'>();
   // the ticket the preview and Send test use, by its number: any ticket, the newest suggested
   const [ticketText, setTicketText] = useState('');
   const ticketTouched = useRef(false);
@@ -591,15 +590,12 @@ export function WebhookEditor({ id }: { id: string | null }) {
    * field (the ticket) is shown and focused there, as a refused save's.
    */
   async function sendTest() {
-    if (!id || !ticketId || testingRef.current) return;
-    testingRef.current = true;
-    setTesting(true);
+    if (!id || !ticketId || !testing.start('test')) return;
     setStatus(null);
     setFormError(null);
     setTestDelivery(null);
     const r = await test({ id, ticketId });
-    testingRef.current = false;
-    setTesting(false);
+    testing.done();
     if (r.error) {
       editor.refused(r.error, { lead: 'The test was not sent:', count: fieldsNeedAttention });
       return;
@@ -1060,10 +1056,10 @@ export function WebhookEditor({ id }: { id: string | null }) {
               className="secondary"
               onClick={sendTest}
               disabled={!id || !ticketId}
-              aria-disabled={testing || undefined}
+              aria-disabled={testing.busy !== null || undefined}
               aria-describedby={id ? undefined : 'send-test-hint'}
             >
-              {testing ? 'Sending…' : 'Send test'}
+              {testing.busy ? 'Sending…' : 'Send test'}
             </button>
             {id ? null : (
               <span id="send-test-hint" className="hint">
