@@ -3,13 +3,13 @@
  * the save (a refused one puts each problem next to the field the server names), the page's
  * frame, and the rows of list fields (headers, mappings, conditions, actions).
  */
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
 import { setFlash, useFlash } from '../flash';
 import { fieldId } from './Field';
-import { Loading, NotFound, PageHeader, QueryError, useMounted } from './ui';
+import { Loading, NotFound, PageHeader, QueryError, useMounted, useOneAtATime } from './ui';
 
 /** The kinds of definition the console edits; each lists at `/${noun}s`, and its form's element ids start with the noun. */
 export type DefinitionNoun = 'webhook' | 'rule';
@@ -52,9 +52,8 @@ export function useDefinitionEditor<Stored, Form>({
   const [errors, setErrors] = useState<Map<string, string>>(new Map());
   const [formError, setFormError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
-  // a second submit while one runs does nothing (Save stays focusable, aria-disabled, while busy)
-  const savingNow = useRef(false);
+  // a second submit while a save runs does nothing (Save stays focusable, aria-disabled, while busy)
+  const saving = useOneAtATime<'save'>();
   const [removeProblem, setRemoveProblem] = useState<string | null>(null);
   const mounted = useMounted();
   // the message carried from the last page ("Webhook created."), once the definition is shown
@@ -153,23 +152,21 @@ export function useDefinitionEditor<Stored, Form>({
     },
   ): Promise<Updated | null> {
     e.preventDefault();
-    if (savingNow.current) return null;
+    if (saving.running()) return null;
     const local = check?.();
     if (local?.size) {
       setStatus(null);
       showProblems(local);
       return null;
     }
-    savingNow.current = true;
-    setSaving(true);
+    if (!saving.start('save')) return null;
     setStatus(null);
     setFormError(null);
     let result: SaveResult<Created | Updated>;
     try {
       result = id ? await update(id) : await create();
     } finally {
-      savingNow.current = false;
-      setSaving(false);
+      saving.done();
     }
     if (result.error) {
       refused(result.error);
@@ -225,7 +222,7 @@ export function useDefinitionEditor<Stored, Form>({
     setFormError,
     status,
     setStatus,
-    saving,
+    saving: saving.busy !== null,
     save,
     remove,
     removeProblem,
