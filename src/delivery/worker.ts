@@ -13,8 +13,7 @@ import type { ClaimedDelivery } from './store.js';
 import { buildOutcome, expiredOutcome, failedWithoutAttempt, touchesTicket, type Outcome } from './outcome.js';
 import type { Decision, RenderedRequest } from '../domain/index.js';
 import type { AttemptResult } from './types.js';
-import { openCredentials } from './credentials.js';
-import { REDACTED } from './request.js';
+import { attemptHeaders, openCredentials } from './credentials.js';
 import { credentialsOpener, signingKeysOpener, type SendPolicy } from './send-policy.js';
 import { signatureHeaders } from './signing.js';
 import { judgeAnswer } from './success-rule.js';
@@ -182,21 +181,12 @@ export class DeliveryWorker {
     const headers: Record<string, string> = { 'X-Deskhooks-Delivery': d.id, 'X-Deskhooks-Attempt': String(number) };
     let request = d.request;
     try {
-      // Authorization and the secret headers: the webhook's as they are now (a delivery of a
-      // deleted webhook: those it was queued with). The stored request shows the ones it was
-      // queued with, redacted (request.ts): those are replaced by the ones sent. A header
-      // secret when queued that the webhook still has, no longer secret, keeps its queued
-      // value; one the webhook no longer has is not sent.
-      const credentials = policy ? { ...this.credentials(policy) } : d.authSealed ? openCredentials(this.opts.box, d.authSealed) : {};
-      const sent = new Set(Object.keys(credentials).map((n) => n.toLowerCase()));
-      const kept = new Set((policy?.headers ?? []).map((h) => h.name.toLowerCase()));
-      const unsent = Object.entries(d.request.headers).filter(([n, v]) => v === REDACTED && !sent.has(n.toLowerCase()) && kept.has(n.toLowerCase()));
-      if (unsent.length && d.authSealed) {
-        const queued = openCredentials(this.opts.box, d.authSealed);
-        for (const [name] of unsent) if (queued[name] !== undefined) credentials[name] = queued[name];
-      }
-      request = { ...d.request, headers: withoutCredentials(d.request.headers, Object.keys(credentials)) };
-      Object.assign(headers, credentials);
+      // Authorization and the secret headers: the webhook's as they are now (credentials.ts)
+      const sent = attemptHeaders(d.request.headers, policy && { credentials: this.credentials(policy), headerNames: policy.headers.map((h) => h.name) }, () =>
+        d.authSealed ? openCredentials(this.opts.box, d.authSealed) : {},
+      );
+      request = { ...d.request, headers: sent.headers };
+      Object.assign(headers, sent.credentials);
       // Standard Webhooks: signed per attempt over the exact body sent, never stored
       const signedAt = this.clock();
       const keys = this.signingKeys(policy, signedAt);
@@ -352,12 +342,4 @@ export class DeliveryWorker {
     await this.opts.store.release(aborted).catch((err) => this.opts.log.error('releasing claims at stop failed', err));
     await drained;
   }
-}
-
-/** A stored request's headers without its credentials (Authorization, the redacted secret headers) nor those named `sent` (in any case). */
-function withoutCredentials(headers: Record<string, string>, sent: string[]): Record<string, string> {
-  const dropped = new Set(['authorization', ...sent.map((n) => n.toLowerCase())]);
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== REDACTED && !dropped.has(k.toLowerCase())) out[k] = v;
-  return out;
 }
