@@ -72,15 +72,6 @@ const RuleNamesQuery = graphql(`
   }
 `);
 
-const RedeliverMany = graphql(`
-  mutation ConsoleRedeliverMany($filter: DeliveryFilter!, $dryRun: Boolean!) {
-    redeliverMany(filter: $filter, dryRun: $dryRun) {
-      matched
-      queued
-    }
-  }
-`);
-
 /** The newest delivery a filter matches now: a bulk action counts, and then acts on, the deliveries created until then. */
 const NewestMatching = graphql(`
   query ConsoleNewestMatching($filter: DeliveryFilter) {
@@ -93,9 +84,19 @@ const NewestMatching = graphql(`
   }
 `);
 
+// the two bulk actions answer alike: `result`
+const RedeliverMany = graphql(`
+  mutation ConsoleRedeliverMany($filter: DeliveryFilter!, $dryRun: Boolean!) {
+    result: redeliverMany(filter: $filter, dryRun: $dryRun) {
+      matched
+      queued
+    }
+  }
+`);
+
 const CancelMany = graphql(`
   mutation ConsoleCancelMany($filter: DeliveryFilter!, $dryRun: Boolean!) {
-    cancelMany(filter: $filter, dryRun: $dryRun) {
+    result: cancelMany(filter: $filter, dryRun: $dryRun) {
       matched
       queued
     }
@@ -457,26 +458,19 @@ export function Deliveries({ admin }: { admin: boolean }) {
               ))}
             </select>
           </Field>
-          <InputField
-            id={controlId('since')}
-            label="From"
-            error={problems.since}
-            alsoDescribedBy={TIME_HINT}
-            type="datetime-local"
-            step={1}
-            value={draft.since}
-            onChange={(e) => edit('since', e.target.value)}
-          />
-          <InputField
-            id={controlId('until')}
-            label="To"
-            error={problems.until}
-            alsoDescribedBy={TIME_HINT}
-            type="datetime-local"
-            step={1}
-            value={draft.until}
-            onChange={(e) => edit('until', e.target.value)}
-          />
+          {(['since', 'until'] as const).map((c) => (
+            <InputField
+              key={c}
+              id={controlId(c)}
+              label={c === 'since' ? 'From' : 'To'}
+              error={problems[c]}
+              alsoDescribedBy={TIME_HINT}
+              type="datetime-local"
+              step={1}
+              value={draft[c]}
+              onChange={(e) => edit(c, e.target.value)}
+            />
+          ))}
           <InputField
             id={controlId('search')}
             label="Search"
@@ -638,8 +632,7 @@ function BulkActions({
 
   async function run(action: BulkAction, f: DeliveryFilter, dryRun: boolean) {
     const r = action === 'redeliver' ? await redeliverMany({ filter: f, dryRun }) : await cancelMany({ filter: f, dryRun });
-    const result = r.data ? ('redeliverMany' in r.data ? r.data.redeliverMany : r.data.cancelMany) : null;
-    return { error: r.error ? errorText(r.error) : null, result };
+    return { error: r.error ? errorText(r.error) : null, result: r.data?.result ?? null };
   }
 
   /** "Redeliver matching…" / "Cancel matching…": the dry run, then its count with Confirm. */
