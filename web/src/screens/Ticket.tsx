@@ -4,7 +4,7 @@
  * internal comment, and its status and priority — the events the dispatcher's rules run on
  * (REPLY_ADDED, COMMENT_ADDED, TICKET_UPDATED), whose deliveries then appear in the list.
  */
-import { Fragment, useEffect, useRef, useState, type FormEvent } from 'react';
+import { Fragment, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
@@ -231,15 +231,12 @@ const CHANGES_LISTED = 3;
  * in the list, or one whose status changed. The first load, and a reload that changed nothing,
  * say nothing new (the text stays as it was, so nothing is announced again).
  */
-function useDeliveryChanges(nodes: readonly { id: string; status: string; webhook?: { name: string } | null; request: { url: string } }[] | undefined): string {
+function useDeliveryChanges(nodes: readonly { id: string; status: string; webhook?: { name: string } | null; request: { url: string } }[] | undefined): ReactNode {
   const seen = useRef<Map<string, string> | null>(null);
-  const [text, setShown] = useState('');
-  // emptied first, then set on the next frame: the same sentence twice in a row (two
-  // deliveries to one webhook) is a change of the live region too, and is read out again
-  const setText = (message: string) => {
-    setShown('');
-    requestAnimationFrame(() => setShown(message));
-  };
+  // each message is a node of its own (a new key): the same sentence twice in a row (two
+  // deliveries to one webhook) is an addition to the live region too, and is read out again
+  const [shown, setShown] = useState({ text: '', key: 0 });
+  const setText = (message: string) => setShown((s) => ({ text: message, key: s.key + 1 }));
   useEffect(() => {
     if (!nodes) return;
     const before = seen.current;
@@ -259,7 +256,7 @@ function useDeliveryChanges(nodes: readonly { id: string; status: string; webhoo
       [...added.map((d) => `New delivery to ${webhookLabel(d)}: ${d.status}.`), ...changed.map((d) => `Delivery to ${webhookLabel(d)} is now ${d.status}.`)].join(' '),
     );
   }, [nodes]);
-  return text;
+  return shown.text ? <span key={shown.key}>{shown.text}</span> : null;
 }
 
 /** A burst of a ticket's delivery events (a bulk redelivery) reloads its lists once per this many ms, not once per event. */
