@@ -133,7 +133,7 @@ export function valueProblem(field: Pick<FieldDef, 'kind' | 'values'>, value: st
     case 'boolean':
       return toBoolean(value) === null ? `${subject} needs true or false, got "${value}"` : null;
     case 'duration':
-      return toDuration(value) === null ? `${subject} needs a duration: a positive whole number with s, m, h or d (45s, 30m, 2h, 3d) or a bare number of minutes, got "${value}"` : null;
+      return toDuration(value) === null ? `${subject} needs a duration: a positive whole number with s, m, h or d (45s, 30m, 2h, 3d) or a bare number of minutes, at most 36500d (100 years), got "${value}"` : null;
     default:
       return null;
   }

@@ -112,17 +112,26 @@ export function toTime(v: unknown): number | null {
 
 const DURATION = /^([1-9][0-9]{0,8})([smhd]?)$/;
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, '': 60_000, h: 3_600_000, d: 86_400_000 };
+/**
+ * The longest duration a condition may name: 100 years (36500d). A TIMER rule's due time
+ * is planned in PostgreSQL as start + duration, and a longer one (999999999d) overflows its
+ * interval and timestamp ranges: it is refused at save like any other bad duration.
+ */
+export const MAX_DURATION_MS = 36_500 * 86_400_000;
 
 /**
  * Milliseconds from a duration: a positive whole number with a unit (`45s`, `30m`, `2h`,
- * `3d`) or a bare positive whole number of minutes (`15`); a number is read as ms (a
- * clock's elapsed time). Anything else (0, `1.5h`, `-3m`, `3 h`, `3H`) is null.
+ * `3d`) or a bare positive whole number of minutes (`15`), at most MAX_DURATION_MS; a
+ * number is read as ms (a clock's elapsed time). Anything else (0, `1.5h`, `-3m`, `3 h`,
+ * `3H`, `36501d`) is null.
  */
 export function toDuration(v: unknown): number | null {
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   if (typeof v !== 'string') return null;
   const m = DURATION.exec(v);
-  return m ? Number(m[1]) * UNIT_MS[m[2]!]! : null;
+  if (!m) return null;
+  const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
+  return ms <= MAX_DURATION_MS ? ms : null;
 }
 
 /** true/false from a boolean or the strings "true"/"false" (any case); otherwise null. */

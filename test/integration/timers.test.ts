@@ -189,6 +189,10 @@ describe.concurrent('TIMER rules', () => {
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'conditions[0].value' });
     const noTime = await app.gql(`mutation { createRule(input: { name: "x", events: [TIMER], conditions: [{ field: "status", operator: EQUALS, value: "OPEN" }], actions: [{ type: ADD_COMMENT, value: "y" }] }) { id } }`);
     expect(noTime.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'conditions' });
+    // a duration no timer could be planned for (past PostgreSQL's interval and timestamp range) is an input error, not a 500
+    const huge = await app.gql(`mutation { createRule(input: { name: "x", events: [TIMER], conditions: [{ field: "timeSinceCreated", operator: GREATER_THAN, value: "999999999d" }], actions: [{ type: ADD_COMMENT, value: "y" }] }) { id } }`);
+    expect(huge.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'conditions[0].value' });
+    expect(huge.errors?.[0]?.message).toMatch(/36500d/);
     expect(await query(app, `select count(*)::int as n from rules`)).toEqual([{ n: 0 }]);
 
     const agent = await createUser(app, { name: 'Agent', email: 'agent@example.com', role: 'AGENT' });
