@@ -6,6 +6,7 @@
  */
 import { describe, expect } from 'vitest';
 import { createTicket, createWebhook, deliveryReaches, deliveryStatus, drainWorker, jsonHook, retryUntilFinal, test, testWebhook } from '../support/fixtures.js';
+import { waitFor } from '../support/wait.js';
 
 const it = test;
 
@@ -36,6 +37,26 @@ describe.concurrent('ordering PER_TICKET', () => {
     expect(receiver.requests.map((r) => r.headers['x-deskhooks-delivery'])).toEqual([first, elsewhere, first, second, third]);
   });
 
+  it('the waiting one goes at once when the earlier one is cancelled or the webhook is made NONE, not at the next sweep', async ({ startApp, startReceiver }) => {
+    // no sweep and no retry comes due while the test waits: only a wake-up can send the waiting delivery
+    const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '60s', DESKHOOKS_RETRY_INTERVAL: '60s', DESKHOOKS_RETRY_WINDOW: '10m' });
+    const receiver = await startReceiver();
+    const soon = { timeoutMs: 3_000 };
+    for (const release of ['cancel', 'NONE'] as const) {
+      const input = { ...jsonHook(`In order ${release}`, `${receiver.url}/t`), ordering: 'PER_TICKET' as const };
+      const webhookId = await createWebhook(app, input);
+      const ticketId = await createTicket(app, `turns ${release}`);
+      receiver.script({ status: 503 }); // the first attempt fails: RETRYING, its retry a minute away
+      const first = await testWebhook(app, webhookId, ticketId);
+      const second = await testWebhook(app, webhookId, ticketId);
+      await deliveryReaches(app, first, 'RETRYING');
+      expect(await deliveryStatus(app, second)).toMatchObject({ status: 'PENDING', attemptCount: 0 });
+      if (release === 'cancel') await app.ok(`mutation { cancelDelivery(id: "${first}") { id } }`);
+      else await app.ok(`mutation ($id: ID!, $input: WebhookInput!) { updateWebhook(id: $id, input: $input) { id } }`, { id: webhookId, input: { ...input, ordering: 'NONE' } });
+      await waitFor(async () => (await deliveryStatus(app, second)).status === 'SUCCEEDED', { ...soon, what: `the waiting delivery to go after ${release}` });
+    }
+  });
+
   it('a later delivery waits while the earlier one is in flight: never two of one ticket at once', async ({ startApp, startReceiver }) => {
     const env = { DESKHOOKS_REQUEST_TIMEOUT: '60s' }; // held attempts do not time out
     const app = await startApp(env);
@@ -45,11 +66,13 @@ describe.concurrent('ordering PER_TICKET', () => {
     const ticketId = await createTicket(app, 'serial');
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(await testWebhook(app, webhookId, ticketId));
-    // a second worker, idle: its drain ends at once when it claims nothing
+    // a second worker: its drain ends at once when it claims nothing; when a turn's wake-up
+    // made it claim the one in flight, its drain lasts as long as that attempt: then a second
+    // of the receiver's time shows that no other one of the ticket was sent meanwhile
     const other = await startApp({ ...env, DESKHOOKS_ROLE: 'worker' }, { databaseUrl: app.databaseUrl });
     for (let n = 1; n <= 3; n++) {
       await receiver.waitForRequests(n);
-      await Promise.race([other.worker!.wake(), receiver.waitForRequests(n + 1)]);
+      await Promise.race([other.worker!.wake(), receiver.waitForRequests(n + 1, 1_000).catch(() => undefined)]);
       expect(receiver.requests).toHaveLength(n);
       for (const id of ids.slice(n)) expect(await deliveryStatus(app, id)).toMatchObject({ status: 'PENDING', attemptCount: 0 });
       held.shift()!();

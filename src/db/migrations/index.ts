@@ -17,6 +17,7 @@ import { Migration20261201000000DropDuplicateAttemptIndex } from './Migration202
 import { Migration20261201000100TimersOnStatus } from './Migration20261201000100TimersOnStatus.js';
 import { Migration20261201000200CancelDeletedWebhookDeliveries } from './Migration20261201000200CancelDeletedWebhookDeliveries.js';
 import { Migration20261201000300DeliveryTurns } from './Migration20261201000300DeliveryTurns.js';
+import { Migration20261201000400TurnWakesWorkers } from './Migration20261201000400TurnWakesWorkers.js';
 
 /** Every migration, oldest first. Add new ones at the end; never edit a released one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -38,4 +39,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201000100TimersOnStatus', class: Migration20261201000100TimersOnStatus },
   { name: 'Migration20261201000200CancelDeletedWebhookDeliveries', class: Migration20261201000200CancelDeletedWebhookDeliveries },
   { name: 'Migration20261201000300DeliveryTurns', class: Migration20261201000300DeliveryTurns },
+  { name: 'Migration20261201000400TurnWakesWorkers', class: Migration20261201000400TurnWakesWorkers },
 ];
