@@ -27,6 +27,7 @@ export function invalidInput(problems: FieldProblem[]): DomainError {
 }
 
 export const notFound = (what: string, id: string, field?: string) => new DomainError('NOT_FOUND', `${what} ${id} not found`, field);
-export const forbidden = (message = 'your role does not allow this operation') => new DomainError('FORBIDDEN', message);
+/** A refusal by role; `field` names the input refused when the operation itself is allowed but one of its inputs is not (a CLIENT's requesterId). */
+export const forbidden = (message = 'your role does not allow this operation', field?: string) => new DomainError('FORBIDDEN', message, field);
 export const unauthenticated = (message = 'missing or invalid credentials: send Authorization: Basic base64(email:apiKey) or Bearer apiKey') =>
   new DomainError('UNAUTHENTICATED', message);

@@ -83,10 +83,9 @@ export async function createTicket(
   checkText(problems, 'description', input.description, TEXT_LIMITS.text);
   if (problems.length) throw invalidInput(problems);
   if (!isStaff(actor)) {
-    if (input.requesterId != null && input.requesterId !== actor.user!.id) throw forbidden('a CLIENT creates tickets for itself only (requesterId)');
-    if (input.assigneeId != null || input.status != null || input.parentId != null) {
-      throw forbidden('a CLIENT cannot set assigneeId, status or parentId');
-    }
+    if (input.requesterId != null && input.requesterId !== actor.user!.id) throw forbidden('requesterId: a CLIENT creates tickets for itself only', 'requesterId');
+    const staffOnly = (['assigneeId', 'status', 'parentId'] as const).find((key) => input[key] != null);
+    if (staffOnly) throw forbidden(`${staffOnly}: a CLIENT cannot set assigneeId, status or parentId`, staffOnly);
   }
   const requester = input.requesterId != null ? await loadUser(em(), input.requesterId, 'requesterId') : actor.user;
   if (!requester) throw badInput('requesterId', 'is required when the system creates a ticket');
@@ -222,7 +221,7 @@ export interface PostFieldNames {
  */
 async function postingAs(em: EntityManager, actor: Actor, authorId: string | null | undefined, field: string): Promise<Actor> {
   if (authorId == null) return actor;
-  if (actor.user?.role !== 'ADMIN') throw forbidden(`only an ADMIN may post as another user (${field}); you are ${actor.user?.role}`);
+  if (actor.user?.role !== 'ADMIN') throw forbidden(`${field}: only an ADMIN may post as another user; you are ${actor.user?.role}`, field);
   if (!isId(authorId)) throw badInput(field, 'must be the id of an ADMIN or AGENT user');
   const user = await em.findOne(User, { id: authorId });
   if (!user) throw badInput(field, `user ${authorId} not found`);

@@ -91,7 +91,7 @@ export const API_KEY_ROTATED_CHANNEL = 'deskhooks_api_key_rotated';
  */
 export async function rotateApiKey(em: EntityManager, caller: User, userId?: string | null): Promise<{ user: User; apiKey: string }> {
   const targetId = userId ?? caller.id;
-  if (targetId !== caller.id) requireRole(caller, 'ADMIN');
+  if (targetId !== caller.id && caller.role !== 'ADMIN') throw forbidden(`userId: only an ADMIN rotates another user's key; you are ${caller.role}`, 'userId');
   const apiKey = generateApiKey();
   const user = await em.transactional(async (tem) => {
     const found = /^[1-9][0-9]{0,17}$/.test(targetId) ? await tem.findOne(User, { id: targetId }) : null;
@@ -116,10 +116,6 @@ export async function authenticate(db: Queryable, authorization: string | undefi
   if (colon < 0) return null;
   const user = await findUserByApiKey(db, decoded.slice(colon + 1));
   return user && user.email === normaliseEmail(decoded.slice(0, colon)) ? user : null;
-}
-
-export function requireRole(user: User, ...roles: Role[]): void {
-  if (!roles.includes(user.role)) throw forbidden(`this operation needs the role ${roles.join(' or ')}; you are ${user.role}`);
 }
 
 export interface BootstrapResult {

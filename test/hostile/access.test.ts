@@ -157,7 +157,7 @@ describe('REST user_id: ADMIN callers only, naming staff', () => {
         await tally.unchanged(writes, async () => {
           const r = await post(kind, basic(agent.email, agent.key), target());
           expect(r.status).toBe(403);
-          expect(r.body.errors[0]).toMatchObject({ code: 'FORBIDDEN' });
+          expect(r.body.errors[0]).toMatchObject({ code: 'FORBIDDEN', field: 'user_id' }); // the refusal names the input it refuses
         }, `AGENT ${kind} user_id=${target()}`);
       }
     }
@@ -168,8 +168,24 @@ describe('REST user_id: ADMIN callers only, naming staff', () => {
       await tally.unchanged(writes, async () => {
         const r = await post('posts', basic(client.email, client.key), target);
         expect(r.status).toBe(403);
-        expect(r.body.errors[0]).toMatchObject({ code: 'FORBIDDEN' });
+        expect(r.body.errors[0]).toMatchObject({ code: 'FORBIDDEN', field: 'user_id' });
       }, `CLIENT posts user_id=${target}`);
+    }
+  });
+
+  it('a CLIENT setting what only staff set on createTicket, or another user\'s key, is FORBIDDEN naming that input; nothing is written', async () => {
+    const refusals: [string, string][] = [
+      [`mutation { createTicket(input: { title: "t", description: "d", requesterId: "${other.id}" }) { id } }`, 'requesterId'],
+      [`mutation { createTicket(input: { title: "t", description: "d", assigneeId: "${agent.id}" }) { id } }`, 'assigneeId'],
+      [`mutation { createTicket(input: { title: "t", description: "d", status: CLOSED }) { id } }`, 'status'],
+      [`mutation { createTicket(input: { title: "t", description: "d", parentId: "${ticket}" }) { id } }`, 'parentId'],
+      [`mutation { rotateApiKey(userId: "${agent.id}") { apiKey } }`, 'userId'],
+    ];
+    for (const [mutation, field] of refusals) {
+      await tally.unchanged(writes, async () => {
+        const r = await app.gql(mutation, {}, client.auth);
+        expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field });
+      }, `CLIENT ${field}`);
     }
   });
 
