@@ -335,6 +335,8 @@ export function renderRequest(
   ctx: TemplateContext,
   opts: RenderOptions,
 ): { request: RenderedRequest; authorization: string | null; secretHeaders: Record<string, string> } {
+  // never sent without the credentials it was defined with: not retryable, as no later try can open them
+  if (webhook.credentialsError) throw new RequestRenderError(webhook.credentialsError);
   const request = renderWithoutAuth(webhook, ctx, opts);
   const secretHeaders: Record<string, string> = {};
   for (const h of webhook.headers) if (h.secret) secretHeaders[h.name] = escapeHeader(h.value);

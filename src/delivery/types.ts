@@ -20,6 +20,11 @@ export interface WebhookDef {
   auth: { type: AuthType; username: string | null; secret: string | null };
   responseMappings: ResponseMappingDef[];
   successComment: string;
+  /**
+   * Set when its stored credentials cannot be opened (another DESKHOOKS_SECRET_KEY sealed
+   * them): its deliveries are FAILED at once with this reason, never sent without them.
+   */
+  credentialsError?: string;
 }
 
 /** The outcome of one HTTP attempt. */

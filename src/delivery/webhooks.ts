@@ -435,6 +435,17 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
 
 /** The definition the renderer needs, with the secrets opened. Only for sending and previews (which redact them). */
 export function webhookDef(webhook: Webhook, box: SecretBox): WebhookDef {
+  // a secret sealed under another DESKHOOKS_SECRET_KEY fails this webhook's deliveries (the
+  // reason in credentialsError), not the rule or the batch of events that sends it
+  let credentialsError: string | undefined;
+  const open = (sealed: string): string => {
+    try {
+      return box.open(sealed);
+    } catch (err) {
+      credentialsError ??= `${(err as Error).message}; re-enter the webhook's secrets`;
+      return '';
+    }
+  };
   return {
     id: webhook.id,
     name: webhook.name,
@@ -442,13 +453,14 @@ export function webhookDef(webhook: Webhook, box: SecretBox): WebhookDef {
     url: webhook.url,
     format: webhook.format,
     body: webhook.body,
-    headers: webhook.headers.map((h) => (h.secret ? { name: h.name, value: h.sealed ? box.open(h.sealed) : '', secret: true } : { name: h.name, value: h.value })),
+    headers: webhook.headers.map((h) => (h.secret ? { name: h.name, value: h.sealed ? open(h.sealed) : '', secret: true } : { name: h.name, value: h.value })),
     auth: {
       type: webhook.authType,
       username: webhook.authUsername,
-      secret: webhook.authSecretSealed ? box.open(webhook.authSecretSealed) : null,
+      secret: webhook.authSecretSealed ? open(webhook.authSecretSealed) : null,
     },
     responseMappings: webhook.responseMappings,
     successComment: webhook.successComment,
+    ...(credentialsError ? { credentialsError } : {}),
   };
 }

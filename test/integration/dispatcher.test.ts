@@ -8,12 +8,14 @@
  * proven by waiting until the outbox and the delivery queue are both empty (`settled`),
  * never by sleeping.
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { createSecretBox } from '../../src/crypto/index.js';
 import { describe, expect } from 'vitest';
 import { basic } from '../support/app.js';
 import { waitFor } from '../support/wait.js';
 import {
-  addComment, addReply, comments, createCustomFields, createRule, createTicket, createUser, createWebhook, getTicket,
+  addComment, addReply, comments, createCustomFields, createRule, createTicket, createUser, createWebhook, getTicket, jsonHook,
   retryUntilFinal, settled, test, updateTicket,
   type Receiver, type TestApp, type TestUser,
 } from '../support/fixtures.js';
@@ -600,5 +602,36 @@ describe.concurrent('a failing action', () => {
     expect(texts[0]![1]).toMatch(/^Rule "Amount from title": action 1 \(SET_CUSTOM_FIELD\) failed: .*amount.*NUMBER.*"\[amount\] lots" is not a number/);
     expect(texts[0]![2]).toBeNull();
     expect(texts[1]).toEqual(['COMMENT', 'after the failure', null]);
+  });
+});
+
+describe('credentials sealed under another DESKHOOKS_SECRET_KEY', () => {
+  // README "Rotating keys": attempts that need them fail with a clear error; nothing else stops
+  test('the rule still runs: its other actions are done and the delivery is FAILED at once saying why; testWebhook too', async ({ app, startReceiver }) => {
+    const receiver = await startReceiver();
+    const webhookId = await createWebhook(app, { ...jsonHook('Sealed elsewhere', `${receiver.url}/k`), auth: { type: 'BEARER', secret: 'token-of-the-old-key' } });
+    await createRule(app, {
+      name: 'Notify',
+      events: ['TICKET_CREATED'],
+      actions: [{ type: 'ADD_COMMENT', value: 'the rule ran' }, { type: 'SEND_WEBHOOK', webhookId }],
+    });
+    // the stored token as a process with another key sealed it
+    const otherBox = createSecretBox(createHash('sha256').update('another-secret-key-entirely', 'utf8').digest());
+    await app.services.orm.em.fork().getConnection().execute(`update webhooks set auth_secret_sealed = ? where id = ?`, [otherBox.seal('token-of-the-old-key'), webhookId]);
+
+    const ticketId = await createTicket(app, 'after the key changed');
+    const texts = await waitFor(async () => {
+      const posts = (await comments(app, ticketId)).map((p) => p.text);
+      return posts.length >= 2 && posts;
+    }, { what: "the rule's comment and the webhook's failure comment" });
+    expect(texts).toContain('the rule ran');
+    expect(texts).toContain("Webhook \"Sealed elsewhere\" was not sent: a stored credential cannot be decrypted: DESKHOOKS_SECRET_KEY differs from the key it was sealed with; re-enter the webhook's secrets.");
+    const [delivery] = (await deliveriesOf(app, ticketId)).nodes;
+    expect(delivery).toMatchObject({ status: 'FAILED', attemptCount: 0 });
+
+    const tested = await app.gql(`mutation { testWebhook(id: "${webhookId}", ticketId: "${ticketId}") { status } }`);
+    expect(tested.errors).toBeUndefined();
+    expect(tested.data.testWebhook.status).toBe('FAILED');
+    expect(receiver.requests).toHaveLength(0);
   });
 });
