@@ -74,12 +74,15 @@ export function clientVisibleValues(values: Record<string, unknown>, visible: Re
 /**
  * Validates and converts custom-field values on write. `defs` are the fields the writer
  * may set (customFieldMap); `fieldPrefix` names the input field in errors (e.g.
- * `customFields`). A null value clears the field.
+ * `customFields`). A null value clears the field. `readOnly`: keys the writer sees but may
+ * not set (a CLIENT's clientVisible fields that are not clientWritable), refused as such;
+ * any other key not in `defs` is unknown to the writer (an internal one included).
  */
 export function convertCustomFieldValues(
   defs: Map<string, CustomField>,
   values: Record<string, unknown>,
   fieldPrefix: string,
+  readOnly: ReadonlySet<string> = new Set(),
 ): Record<string, unknown> {
   const problems: FieldProblem[] = [];
   const out: Record<string, unknown> = {};
@@ -87,7 +90,9 @@ export function convertCustomFieldValues(
     if (!checkText(problems, fieldPrefix, key, TEXT_LIMITS.name)) continue;
     const def = defs.get(key);
     if (!def) {
-      problems.push({ field: `${fieldPrefix}.${key}`, message: `unknown custom field "${key}"${defs.size ? ` (known: ${[...defs.keys()].join(', ')})` : ' (there are none to set)'}` });
+      const choices = defs.size ? `${readOnly.has(key) ? 'writable' : 'known'}: ${[...defs.keys()].join(', ')}` : 'there are none to set';
+      const what = readOnly.has(key) ? `custom field "${key}" is not writable by a CLIENT` : `unknown custom field "${key}"`;
+      problems.push({ field: `${fieldPrefix}.${key}`, message: `${what} (${choices})` });
       continue;
     }
     const converted = convertCustomFieldValue({ key: def.key, type: def.type, options: def.options }, raw);

@@ -96,7 +96,9 @@ export async function createTicket(
     if (!parent) throw badInput('parentId', `ticket ${input.parentId} not found`);
   }
   // a CLIENT sets clientWritable fields only
-  const customFields = input.customFields ? convertCustomFieldValues(await customFieldMap(em(), isStaff(actor) ? 'staff' : 'client'), input.customFields, 'customFields') : {};
+  const customFields = input.customFields
+    ? convertCustomFieldValues(await customFieldMap(em(), isStaff(actor) ? 'staff' : 'client'), input.customFields, 'customFields', isStaff(actor) ? undefined : await clientVisibleKeys(em()))
+    : {};
   for (const key of Object.keys(customFields)) if (customFields[key] === null) delete customFields[key];
   const fields = { id: '', title, description: input.description, status: input.status ?? 'OPEN', priority: input.priority ?? 'NORMAL', customFields, requester, assignee, parent };
   const payload = ticketEventPayload(actor, { ticket: ticketState(fields) });

@@ -352,6 +352,9 @@ describe('what a CLIENT sees of staff and of custom fields', () => {
     }
     // an internal field is refused exactly like one that does not exist
     expect(answers.get('sms_id')).toEqual(answers.get('nope'));
+    // a field the CLIENT sees (customFields lists it) is not called unknown: it is read-only to it
+    expect(JSON.stringify(answers.get('eta'))).not.toContain('unknown');
+    expect(JSON.stringify(answers.get('eta'))).toContain('custom field \\"<key>\\" is not writable by a CLIENT (writable: order_no)');
     // updating stays staff-only, whatever the field
     await tally.unchanged(writes, async () => {
       const r = await app.gql(`mutation($id: ID!) { updateTicket(id: $id, input: { customFields: { sms_id: "forged" } }) { id } }`, { id: ticket }, client.auth);
