@@ -51,6 +51,25 @@ async function nthComment(app: TestApp, ticketId: string, n: number, timeoutMs =
 const hooksFor = (rx: Receiver, ticketId: string) => rx.requests.filter((r) => JSON.parse(r.body).t === ticketId);
 
 describe.concurrent('TIMER rules', () => {
+  test('ANY: a clock restarted by the rule\'s own action re-arms only its own condition, never the one already true (no loop)', async ({ app }) => {
+    // fires at 2 s through timeSinceCreated; its comment restarts timeSinceLastComment, whose
+    // condition is 100 minutes away: no other firing (before, it fired again at once, forever)
+    const rule = await createRule(app, {
+      name: 'Either clock', match: 'ANY', events: [TIMER],
+      conditions: [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '2s' }, { field: 'timeSinceLastComment', operator: 'GREATER_THAN', value: '100m' }],
+      actions: [{ type: 'ADD_COMMENT', value: 'either clock ran out' }],
+    });
+    const ticket = await createTicket(app, 'one firing');
+    const fired = await nthComment(app, ticket, 1);
+    await waitFor(() => Date.now() > fired + 3_000, { what: 'three seconds after the firing' });
+    await settled(app);
+    expect((await comments(app, ticket)).map((c) => c.text)).toEqual(['either clock ran out']);
+    // the restarted clock's own condition is due 100 minutes after the comment
+    const [timer] = await query<{ due: number | null }>(app, `select (extract(epoch from due_at) * 1000)::float8 as due from rule_timers where rule_id = ? and ticket_id = ?`, [rule.id, ticket]);
+    const [last] = await query<{ ms: number }>(app, `select (extract(epoch from max(created_at)) * 1000)::float8 as ms from posts where ticket_id = ? and kind = 'COMMENT'`, [ticket]);
+    expect(timer!.due).toBe(Number(last!.ms) + 100 * 60_000);
+  });
+
   test('no reply for 3 s → comment and webhook: once per reply, 3–8 s after it, re-armed by a new reply, never for a CLOSED ticket', async ({ app, startReceiver }) => {
     const rx = await startReceiver();
     const hook = await createWebhook(app, jsonHook('crm', rx.url));

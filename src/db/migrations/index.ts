@@ -18,6 +18,7 @@ import { Migration20261201000100TimersOnStatus } from './Migration20261201000100
 import { Migration20261201000200CancelDeletedWebhookDeliveries } from './Migration20261201000200CancelDeletedWebhookDeliveries.js';
 import { Migration20261201000300DeliveryTurns } from './Migration20261201000300DeliveryTurns.js';
 import { Migration20261201000400TurnWakesWorkers } from './Migration20261201000400TurnWakesWorkers.js';
+import { Migration20261201000500TimerAnyOnce } from './Migration20261201000500TimerAnyOnce.js';
 
 /** Every migration, oldest first. Add new ones at the end; never edit a released one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -40,4 +41,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201000200CancelDeletedWebhookDeliveries', class: Migration20261201000200CancelDeletedWebhookDeliveries },
   { name: 'Migration20261201000300DeliveryTurns', class: Migration20261201000300DeliveryTurns },
   { name: 'Migration20261201000400TurnWakesWorkers', class: Migration20261201000400TurnWakesWorkers },
+  { name: 'Migration20261201000500TimerAnyOnce', class: Migration20261201000500TimerAnyOnce },
 ];
