@@ -54,7 +54,7 @@ export function actionFailure(run: ActionRun, index: number, err: unknown): stri
 export function continuationAfter(run: ActionRun, index: number): Continuation | null {
   const action = run.rule.actions[index]!;
   return action.awaitResponse && index + 1 < run.rule.actions.length
-    ? { ruleId: run.rule.id, ruleName: run.rule.name, event: run.event, nextAction: index + 1, temp: run.temp, asOfPostId: run.asOfPostId ?? null }
+    ? { ruleId: run.rule.id, ruleName: run.rule.name, event: run.event, nextAction: index + 1, actions: run.rule.actions, temp: run.temp, asOfPostId: run.asOfPostId ?? null }
     : null;
 }
 

@@ -291,9 +291,11 @@ class BatchRun {
   private runsOf(e: EventRow, ticket: TicketInBatch, asOfPostId: string | null): ActionRun[] {
     if (e.kind === 'CONTINUATION') {
       const c = e.payload as Continuation;
-      // the rule as it is now (it may have been disabled meanwhile: then it does not go on)
+      // goes on only while the rule is enabled (disabled or deleted meanwhile: it stops), with
+      // the actions the run had (an edit meanwhile does not shift what comes next)
       const rule = this.defs.rules.find((r) => r.id === c.ruleId);
-      return rule ? [{ rule, ticketId: e.ticket_id, event: c.event, from: c.nextAction, temp: c.temp ?? {}, asOfPostId: c.asOfPostId ?? null }] : [];
+      const running = rule && c.actions ? { ...rule, actions: c.actions } : rule;
+      return running ? [{ rule: running, ticketId: e.ticket_id, event: c.event, from: c.nextAction, temp: c.temp ?? {}, asOfPostId: c.asOfPostId ?? null }] : [];
     }
     const payload = e.payload as EventPayload;
     const event = { type: e.type, changes: payload.changes ?? [], ruleId: payload.ruleId };

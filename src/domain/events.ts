@@ -2,6 +2,7 @@
  * Ticket events: what the helpdesk records in its outbox when a ticket changes, and what
  * the dispatcher evaluates rules against.
  */
+import type { ActionDef } from './rules.js';
 
 /**
  * The events ('mandatory conditions') a rule listens to. TIMER is raised by the timers of
@@ -66,6 +67,12 @@ export interface Continuation {
   event: TicketEventType | null;
   /** index of the first action to run after the awaited delivery */
   nextAction: number;
+  /**
+   * The rule's actions as the run had them: it goes on with those, whatever the rule was
+   * edited to meanwhile (an index into the edited list could name another action, the
+   * awaited SEND_WEBHOOK itself included). Absent in continuations stored before it existed.
+   */
+  actions?: ActionDef[];
   temp: Record<string, unknown>;
   /** the post that raised the event; the remaining actions render as of it too */
   asOfPostId?: string | null;

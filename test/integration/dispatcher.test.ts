@@ -454,6 +454,26 @@ describe.concurrent('awaitResponse', () => {
     expect(ticket.posts.map((p) => [p.kind, p.text, p.author])).toEqual([['COMMENT', 'Deal D-4711: https://crm.example/deals/D-4711', null]]);
   });
 
+  it('a rule edited while its answer is awaited: the run goes on with the actions it was running, never sending the webhook twice', async ({ app, startReceiver }) => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const gate = await startReceiver(() => released.then(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"result":{"id":"D-1"}}' })));
+    const webhookId = await crmWebhook(app, `${gate.url}/deals`);
+    const rule = await createRule(app, crmRule(webhookId));
+    const t = await createTicket(app, { title: '[crm] edited meanwhile' });
+    await gate.waitForRequests(1);
+    // an action put first while the answer is awaited: the stored position of "what comes
+    // next" (1) now names the SEND_WEBHOOK itself
+    const edited = crmRule(webhookId);
+    await app.ok(RlUpdateRuleDocument, { id: rule.id, input: { ...edited, actions: [{ type: 'SET_PRIORITY', value: 'HIGH' }, ...edited.actions] } });
+    release();
+    await waitFor(async () => (await comments(app, t)).length > 0, { what: 'the continuation' });
+    await settled(app);
+    expect(gate.requests).toHaveLength(1);
+    expect((await comments(app, t)).map((p) => p.text)).toEqual(['Deal D-1: https://crm.example/deals/D-1']);
+    expect((await deliveriesOf(app, t)).nodes).toHaveLength(1);
+  });
+
   it('the same with a real JSON receiver: both later actions applied once, and the delivery records the temp value', async ({ app, crm }) => {
     await createRule(app, crmRule(await crmWebhook(app, `${crm.url}/deals`)));
     const t = await createTicket(app, { title: '[crm] second lead' });
