@@ -363,3 +363,58 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  'unsaved changes: following a link or signing out from an edited webhook or rule asks first; Cancel keeps the edit, a saved form leaves freely',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, { ...jsonHook('Kept hook', `${receiver.url}/ok`), auth: { type: 'BEARER', secret: 'stored-token' } });
+    const rule = await createRule(app, { name: 'Kept rule', events: ['TICKET_CREATED'], conditions: [], actions: [{ type: 'ADD_COMMENT', value: 'x' }] });
+    const questions: string[] = [];
+    let accept = false;
+    page.on('dialog', (d) => {
+      questions.push(d.message());
+      void (accept ? d.accept() : d.dismiss());
+    });
+    const nav = page.getByRole('navigation', { name: 'Console' });
+
+    await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Kept hook' }).waitFor();
+    // nothing changed: the link is followed without a question
+    await nav.getByRole('link', { name: 'Rules', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Rules' }).waitFor();
+    expect(questions).toEqual([]);
+    await page.goBack();
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Kept hook' }).waitFor();
+
+    // an edit, then the navigation's link and Sign out by keyboard: asked, Cancel keeps page and edit
+    const name = page.getByLabel('Name', { exact: true });
+    await name.fill('Kept hook, renamed');
+    await nav.getByRole('link', { name: 'Deliveries', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => questions).toEqual(['Leave this page? Your changes to this webhook are not saved.']);
+    expect(new URL(page.url()).pathname).toBe(`/webhooks/${hook}`);
+    expect(await name.inputValue()).toBe('Kept hook, renamed');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => questions.length).toBe(2);
+    expect(await name.inputValue()).toBe('Kept hook, renamed');
+
+    // saved (a secret typed too, which the save empties again): leaving asks nothing
+    await page.getByLabel('Token', { exact: true }).fill('new-token');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Webhook saved.' }).count()).toBe(1);
+    await page.getByRole('link', { name: 'All webhooks' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Webhooks' }).waitFor();
+    expect(questions.length).toBe(2);
+
+    // the rule editor alike; OK leaves
+    await page.goto(`${app.url}/rules/${rule.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Rule: Kept rule' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Kept rule, renamed');
+    accept = true;
+    await page.getByRole('link', { name: 'All rules' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Rules' }).waitFor();
+    expect(questions.slice(2)).toEqual(['Leave this page? Your changes to this rule are not saved.']);
+  },
+  BROWSER_TEST_MS,
+);

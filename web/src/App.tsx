@@ -20,6 +20,7 @@ import { DeliveryPage } from './screens/Delivery';
 import { Tickets } from './screens/Tickets';
 import { TicketPage } from './screens/Ticket';
 import { Loading, PageHeader } from './components/ui';
+import { leavesPage } from './components/leave';
 
 // GraphiQL and Monaco: a chunk of their own, fetched only when the explorer opens
 const Explorer = lazy(() => import('./screens/Explorer'));
@@ -154,6 +155,7 @@ function Console({ signed, onSignOut, onKeyRefused }: { signed: Signed; onSignOu
         </span>
         <button
           type="button"
+          {...leavesPage}
           onClick={() => {
             // ended before the tab is cleared: nothing of it is written back meanwhile
             session.dispose();

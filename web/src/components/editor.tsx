@@ -3,12 +3,13 @@
  * the save (a refused one puts each problem next to the field the server names), the page's
  * frame, and the rows of list fields (headers, mappings, conditions, actions).
  */
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
 import { setFlash, useFlash } from '../flash';
 import { fieldId } from './Field';
+import { useLeaveGuard } from './leave';
 import { Loading, NotFound, PageHeader, QueryError, useMounted, useOneAtATime } from './ui';
 
 /** The kinds of definition the console edits; each lists at `/${noun}s`, and its form's element ids start with the noun. */
@@ -27,7 +28,9 @@ interface SaveResult<Data> {
  * while it loads, and for a new one); `formOf` turns it into the form, once.
  * `summary` opens the form's alert when a save is refused with problems at some of its fields, from their number.
  * `elementIds` names the element of a field the server names that is not the form's own
- * (Send test's `ticketId`: the ticket picker beside the form).
+ * (Send test's `ticketId`: the ticket picker beside the form). `unsavedOf` is what of the form
+ * a save writes (default: all of it): while it differs from what was loaded or last saved,
+ * leaving the page asks first (useLeaveGuard).
  */
 export function useDefinitionEditor<Stored, Form>({
   noun,
@@ -37,6 +40,7 @@ export function useDefinitionEditor<Stored, Form>({
   formOf,
   summary,
   elementIds = {},
+  unsavedOf = (f) => f,
 }: {
   noun: DefinitionNoun;
   id: string | null;
@@ -45,6 +49,7 @@ export function useDefinitionEditor<Stored, Form>({
   formOf: (stored: Stored) => Form;
   summary: (fieldsNamed: number) => string;
   elementIds?: Readonly<Record<string, string>>;
+  unsavedOf?: (form: Form) => unknown;
 }) {
   const [, navigate] = useLocation();
   const [form, setForm] = useState<Form>(empty);
@@ -65,6 +70,19 @@ export function useDefinitionEditor<Stored, Form>({
     setForm(formOf(stored));
     setLoaded(true);
   }, [stored, loaded, formOf]);
+
+  // what the form held when loaded or last saved (a save's own changes to it, such as the
+  // emptied secret fields, are part of it: `rebase` takes the form of the render after)
+  const baseline = useRef<string | null>(null);
+  const rebase = useRef(false);
+  const written = JSON.stringify(unsavedOf(form));
+  useEffect(() => {
+    if (!loaded || (baseline.current !== null && !rebase.current)) return;
+    baseline.current = written;
+    rebase.current = false;
+  }, [loaded, written]);
+  const dirty = loaded && !rebase.current && baseline.current !== null && written !== baseline.current;
+  useLeaveGuard(dirty, `Leave this page? Your changes to this ${noun} are not saved.`);
 
   const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
   const fid = (field: string) => fieldId(noun, field);
@@ -174,10 +192,13 @@ export function useDefinitionEditor<Stored, Form>({
     }
     setErrors(new Map());
     if (!id) {
+      // the created definition's page opens: nothing is left unsaved
+      baseline.current = written;
       setFlash(`${capitalized(noun)} created.`);
       navigate(`/${noun}s/${createdId(result.data as Created)}`, { replace: true });
       return null;
     }
+    rebase.current = true;
     setStatus(`${capitalized(noun)} saved.`);
     return result.data as Updated;
   }

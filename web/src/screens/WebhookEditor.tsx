@@ -340,6 +340,9 @@ type TemplateKey = 'url' | 'body' | 'successComment' | `headers.${number}`;
 const TEMPLATE_LABELS: Record<string, string> = { url: 'URL', body: 'Body', successComment: 'Success comment' };
 const templateLabel = (key: TemplateKey) => TEMPLATE_LABELS[key] ?? `Header ${Number(key.split('.')[1]) + 1} value`;
 
+/** What of the form a save writes: its input, "Enabled" only as a change from the stored state (Enable webhook stores it at once). */
+const unsavedOf = (f: Form) => ({ ...toInput(f), enabled: f.enabled !== f.storedEnabled });
+
 function toInput(f: Form): WebhookInput {
   return {
     name: f.name,
@@ -421,7 +424,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const [, remove] = useMutation(DeleteWebhook);
 
   const webhook = stored.data?.webhook;
-  const editor = useDefinitionEditor({ noun: 'webhook', id, stored: webhook, empty: EMPTY, formOf, summary: saveSummary, elementIds: TEST_FIELDS });
+  const editor = useDefinitionEditor({ noun: 'webhook', id, stored: webhook, empty: EMPTY, formOf, summary: saveSummary, elementIds: TEST_FIELDS, unsavedOf });
   const { form, setForm, set, loaded, fid, err, formError, setFormError, status, setStatus, saving } = editor;
   const [testDelivery, setTestDelivery] = useState<{ id: string; status: string } | null>(null);
   const testing = useOneAtATime<'test'>();
