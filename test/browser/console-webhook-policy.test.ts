@@ -332,3 +332,29 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  "a webhook's page shows its health: an open breaker (sending paused) and the recent failures; its closing is announced without a reload",
+  async ({ page, app, keys, startReceiver }) => {
+    let failing = true;
+    const receiver = await startReceiver(() => (failing ? { status: 500, body: 'down' } : undefined));
+    const id = await createWebhook(app, jsonHook('Tripped hook', `${receiver.url}/hook`));
+    const ticketId = await createTicket(app, 'trips the breaker');
+    for (let i = 0; i < 10; i++) await testWebhook(app, id, ticketId);
+    const HEALTH = 'query ($id: ID!) { webhook(id: $id) { health { breaker } } }';
+    await waitFor(async () => (await app.ok(HEALTH, { id })).webhook.health.breaker === 'OPEN', { what: 'the breaker to open', timeoutMs: 30_000 });
+
+    await signIn(page, app.url, keys.admin, `/webhooks/${id}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Tripped hook' }).waitFor();
+    const breaker = page.getByRole('status').filter({ hasText: /^Breaker/ });
+    await expect.poll(() => breaker.textContent()).toMatch(/^Breaker (open \(sending paused\)|half-open \(trying again\)) since /);
+    expect(await page.locator('.webhook-health').textContent()).toMatch(/^Health: Breaker .* · \d+% of \d+ attempts in the last 5 min failed$/);
+    expect(await runAxe(page)).toEqual([]);
+
+    // the receiver recovers and an admin elsewhere closes the breaker: the page follows and announces it
+    failing = false;
+    await app.ok('mutation ($id: ID!) { enableWebhook(id: $id) { id } }', { id });
+    await expect.poll(() => breaker.textContent(), { timeout: 25_000 }).toBe('Breaker closed');
+  },
+  BROWSER_TEST_MS,
+);

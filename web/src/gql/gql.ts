@@ -15,6 +15,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n": typeof types.ConsoleDeliveryChangesDocument,
+    "\n  query ConsoleWebhookHealth($id: ID!) {\n    webhook(id: $id) {\n      id\n      health {\n        breaker\n        openedAt\n        recentAttempts\n        recentFailureRate\n      }\n    }\n  }\n": typeof types.ConsoleWebhookHealthDocument,
     "\n  fragment ConsoleRuleDefinition on Rule {\n    id\n    name\n    description\n    enabled\n    position\n    continueAfterMatch\n    events\n    match\n    conditions {\n      field\n      operator\n      value\n    }\n    actions {\n      type\n      webhook {\n        id\n        name\n      }\n      field\n      value\n      awaitResponse\n    }\n  }\n": typeof types.ConsoleRuleDefinitionFragmentDoc,
     "\n  query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {\n    deliveries(filter: $filter, first: $first, after: $after) {\n      nodes {\n        id\n        status\n        event\n        attemptCount\n        createdAt\n        completedAt\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n          title\n        }\n        request {\n          method\n          url\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n      totalCount\n    }\n  }\n": typeof types.ConsoleDeliveriesDocument,
     "\n  query ConsoleWebhookNames {\n    webhooks {\n      id\n      name\n    }\n  }\n": typeof types.ConsoleWebhookNamesDocument,
@@ -53,6 +54,7 @@ type Documents = {
 };
 const documents: Documents = {
     "\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n": types.ConsoleDeliveryChangesDocument,
+    "\n  query ConsoleWebhookHealth($id: ID!) {\n    webhook(id: $id) {\n      id\n      health {\n        breaker\n        openedAt\n        recentAttempts\n        recentFailureRate\n      }\n    }\n  }\n": types.ConsoleWebhookHealthDocument,
     "\n  fragment ConsoleRuleDefinition on Rule {\n    id\n    name\n    description\n    enabled\n    position\n    continueAfterMatch\n    events\n    match\n    conditions {\n      field\n      operator\n      value\n    }\n    actions {\n      type\n      webhook {\n        id\n        name\n      }\n      field\n      value\n      awaitResponse\n    }\n  }\n": types.ConsoleRuleDefinitionFragmentDoc,
     "\n  query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {\n    deliveries(filter: $filter, first: $first, after: $after) {\n      nodes {\n        id\n        status\n        event\n        attemptCount\n        createdAt\n        completedAt\n        webhook {\n          id\n          name\n        }\n        ticket {\n          id\n          title\n        }\n        request {\n          method\n          url\n        }\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n      totalCount\n    }\n  }\n": types.ConsoleDeliveriesDocument,
     "\n  query ConsoleWebhookNames {\n    webhooks {\n      id\n      name\n    }\n  }\n": types.ConsoleWebhookNamesDocument,
@@ -108,6 +110,10 @@ export function graphql(source: string): unknown;
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription ConsoleDeliveryChanges($filter: DeliveryFilter) {\n    deliveryEvents(filter: $filter) {\n      type\n      delivery {\n        id\n        status\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleWebhookHealth($id: ID!) {\n    webhook(id: $id) {\n      id\n      health {\n        breaker\n        openedAt\n        recentAttempts\n        recentFailureRate\n      }\n    }\n  }\n"): (typeof documents)["\n  query ConsoleWebhookHealth($id: ID!) {\n    webhook(id: $id) {\n      id\n      health {\n        breaker\n        openedAt\n        recentAttempts\n        recentFailureRate\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -23,6 +23,7 @@ import { ActionOutcome, ConfirmAction, DateTime, DeliveryStatusBadge, useFocusAf
 import { Field, Hint, InputField, SelectField, describedBy, hintId } from '../components/Field';
 import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor } from '../components/editor';
 import { TagCatalogue, tagSnippet, type Tag } from '../components/TagCatalogue';
+import { WebhookHealthPanel } from '../components/health';
 
 /** The delivery policy and the state shown with it, as the editor reads it and a save answers it. */
 graphql(`
@@ -443,6 +444,8 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const secretField = useRef<HTMLInputElement>(null);
   const focusAfterRender = useFocusAfterRender();
   const enabling = useOneAtATime<'enable'>();
+  // the health panel reads again after what may change it (a test sent, the webhook enabled)
+  const [healthVersion, setHealthVersion] = useState(0);
 
   const lastTemplate = useRef<{ key: TemplateKey; el: HTMLInputElement | HTMLTextAreaElement } | null>(null);
   const [target, setTarget] = useState<TemplateKey>('body');
@@ -605,6 +608,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
     }
     setTestDelivery(r.data!.testWebhook);
     setStatus('Test delivery queued.');
+    setHealthVersion((v) => v + 1);
   }
 
   /** Rotate signing secret, confirmed: the new secret shown once, in focus to be copied. */
@@ -651,6 +655,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
     const w = r.data!.enableWebhook;
     setForm((f) => ({ ...f, enabled: w.enabled, storedEnabled: w.enabled, disabledReason: w.health.disabledReason ?? null, disabledAt: w.health.disabledAt ?? null }));
     setStatus('Webhook enabled: it gets deliveries again.');
+    setHealthVersion((v) => v + 1);
     focusAfterRender(() => document.getElementById(fid('enabled')));
   }
 
@@ -667,6 +672,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
   return (
     <>
       <EditorHeader noun="webhook" id={id} name={webhook?.name} error={stored.error ?? support.error} />
+      {id ? <WebhookHealthPanel id={id} version={healthVersion} /> : null}
       <div className="editor-layout">
         <EditorForm noun="webhook" error={formError} onSubmit={save}>
           {form.disabledReason ? (

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useQuery } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
+import { BREAKER_TEXT, recentText } from '../components/health';
 import { useFlash } from '../flash';
 import { ActionOutcome, ListHeader, Loading, QueryError, Sparkline, Table } from '../components/ui';
 
@@ -32,18 +33,6 @@ const WebhooksQuery = graphql(`
     }
   }
 `);
-
-/** The circuit breaker's state, by itself: a closed breaker says nothing about whether attempts succeed. */
-const BREAKER_TEXT = { CLOSED: 'Breaker closed', OPEN: 'Breaker open (sending paused)', HALF_OPEN: 'Breaker half-open (trying again)' } as const;
-
-/** How the recent attempts went (the health's 5-minute window), stated apart from the breaker. */
-function recentText(attempts: number, failureRate: number): string {
-  if (attempts === 0) return 'no attempts in the last 5 min';
-  const failed = Math.round(failureRate * 100);
-  const of = `${attempts} ${attempts === 1 ? 'attempt' : 'attempts'} in the last 5 min`;
-  if (failed === 0) return `all ${of} succeeded`;
-  return `${failed}% of ${of} failed`;
-}
 
 export function Webhooks() {
   const [{ data, fetching, error }] = useQuery({ query: WebhooksQuery });

@@ -1,0 +1,71 @@
+/** A webhook's health as the console words it: its breaker, and how its recent attempts went. */
+import { useEffect } from 'react';
+import { useQuery } from 'urql';
+import { graphql } from '../gql';
+import type { BreakerState } from '../gql/graphql';
+import { DateTime } from './ui';
+
+/** The circuit breaker's state, by itself: a closed breaker says nothing about whether attempts succeed. */
+export const BREAKER_TEXT: Record<BreakerState, string> = { CLOSED: 'Breaker closed', OPEN: 'Breaker open (sending paused)', HALF_OPEN: 'Breaker half-open (trying again)' };
+
+/** How the recent attempts went (the health's 5-minute window), stated apart from the breaker. */
+export function recentText(attempts: number, failureRate: number): string {
+  if (attempts === 0) return 'no attempts in the last 5 min';
+  const failed = Math.round(failureRate * 100);
+  const of = `${attempts} ${attempts === 1 ? 'attempt' : 'attempts'} in the last 5 min`;
+  if (failed === 0) return `all ${of} succeeded`;
+  return `${failed}% of ${of} failed`;
+}
+
+const HealthQuery = graphql(`
+  query ConsoleWebhookHealth($id: ID!) {
+    webhook(id: $id) {
+      id
+      health {
+        breaker
+        openedAt
+        recentAttempts
+        recentFailureRate
+      }
+    }
+  }
+`);
+
+/** how often the webhook page reads its health again */
+export const HEALTH_POLL_MS = 10_000;
+
+/**
+ * The health on a webhook's page, read again every HEALTH_POLL_MS and whenever `version`
+ * changes (after Send test, Enable webhook). The breaker's state is a status region: a
+ * change (opened, closed) is announced, the changing attempt counts beside it are not.
+ */
+export function WebhookHealthPanel({ id, version }: { id: string; version: number }) {
+  const [{ data }, reread] = useQuery({ query: HealthQuery, variables: { id }, requestPolicy: 'network-only' });
+  useEffect(() => {
+    if (version > 0) reread({ requestPolicy: 'network-only' });
+  }, [version, reread]);
+  useEffect(() => {
+    const timer = setInterval(() => reread({ requestPolicy: 'network-only' }), HEALTH_POLL_MS);
+    return () => clearInterval(timer);
+  }, [reread]);
+  const health = data?.webhook?.health;
+  return (
+    <p className="webhook-health">
+      <strong>Health:</strong>{' '}
+      <span role="status">
+        {health ? (
+          <>
+            {BREAKER_TEXT[health.breaker]}
+            {health.breaker !== 'CLOSED' && health.openedAt ? (
+              <>
+                {' '}
+                since <DateTime value={health.openedAt} />
+              </>
+            ) : null}
+          </>
+        ) : null}
+      </span>
+      {health ? <span className="muted"> · {recentText(health.recentAttempts, health.recentFailureRate)}</span> : null}
+    </p>
+  );
+}
