@@ -326,3 +326,37 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  "ticket page: a reply written and not sent is not lost to a link: leaving asks first, Cancel keeps the text; once sent the page leaves freely",
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const ticketId = await createTicket(app, 'Draft kept');
+    const hook = await createWebhook(app, jsonHook('Draft hook', `${receiver.url}/ok`));
+    await deliveryReaches(app, await testWebhook(app, hook, ticketId), 'SUCCEEDED');
+    const questions: string[] = [];
+    page.on('dialog', (d) => {
+      questions.push(d.message());
+      void d.dismiss();
+    });
+
+    await signIn(page, app.url, keys.agent, `/tickets/${ticketId}`);
+    await page.getByRole('heading', { level: 1, name: `#${ticketId} Draft kept` }).waitFor();
+    const text = page.getByLabel('Reply', { exact: true });
+    await text.fill('A long answer, half written');
+    // a delivery of the ticket, opened by keyboard: asked, and Cancel stays with the text
+    const deliveryLink = page.getByRole('region', { name: 'Deliveries' }).getByRole('link').first();
+    await deliveryLink.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => questions).toEqual(['Leave this page? Your reply or comment is not sent.']);
+    expect(new URL(page.url()).pathname).toBe(`/tickets/${ticketId}`);
+    expect(await text.inputValue()).toBe('A long answer, half written');
+
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Reply sent' }).count()).toBe(1);
+    await page.getByRole('link', { name: 'All tickets' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
+    expect(questions).toHaveLength(1);
+  },
+  BROWSER_TEST_MS,
+);

@@ -10,6 +10,7 @@ import { Link } from 'wouter';
 import { graphql } from '../gql';
 import type { TicketPriority, TicketStatus } from '../gql/graphql';
 import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, QueryError, useOneAtATime } from '../components/ui';
+import { useLeaveGuard } from '../components/leave';
 import { Field, Hint, SelectField, describedBy, hintId } from '../components/Field';
 import { DeliveryChanges, errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
@@ -302,6 +303,8 @@ function PostForm({ ticketId }: { ticketId: string }) {
   const { busy, start, done } = useOneAtATime<'reply' | 'comment'>();
   const field = useRef<HTMLTextAreaElement>(null);
   const textId = 'post-text';
+  // a text written and not sent yet is not lost to a link, Sign out or a reload without a question
+  useLeaveGuard(text.trim() !== '', 'Leave this page? Your reply or comment is not sent.');
 
   async function post(kind: 'reply' | 'comment', e?: FormEvent) {
     e?.preventDefault();
