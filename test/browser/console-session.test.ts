@@ -323,3 +323,36 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  'a request that gets no answer (the server unreachable) is said in words at the action, not as "[Network] Failed to fetch"; nothing is lost and the next try works',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, jsonHook('Reachable hook', `${receiver.url}/ok`));
+    const ticketId = await createTicket(app, 'Unreachable moments');
+    let down = true;
+    // the API's requests of the named operations fail as a refused connection does, until `down` is false
+    await page.route('**/graphql', (route) =>
+      down && /(?:mutation|query)\s+(ConsoleUpdateWebhook|ConsoleAddReply|ConsoleTicket)\b/.test(route.request().postData() ?? '') ? route.abort('connectionrefused') : route.fallback(),
+    );
+    const NO_ANSWER = 'the server could not be reached (it may be restarting, or the connection is down). Try again in a moment.';
+
+    await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Reachable hook' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Renamed hook');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'not saved' });
+    await expect.poll(() => alert.textContent()).toBe(`The webhook was not saved: ${NO_ANSWER}`);
+    expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('Renamed hook');
+    down = false;
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Webhook saved.' }).count()).toBe(1);
+
+    // a page whose query gets no answer says so as a sentence
+    down = true;
+    await page.goto(`${app.url}/tickets/${ticketId}`);
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toBe(`T${NO_ANSWER.slice(1)}`);
+    expect(await page.locator('main').textContent()).not.toMatch(/\[Network\]|Failed to fetch/);
+  },
+  BROWSER_TEST_MS,
+);

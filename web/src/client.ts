@@ -297,7 +297,11 @@ export interface GraphQLErrorShape {
 }
 
 /** What a refused operation's answer says: its first GraphQL error's message, else the network's. */
-export const errorText = (error: CombinedError): string => error.graphQLErrors[0]?.message ?? error.message;
+/** What a request that got no answer from the API says (urql's own text, "[Network] Failed to fetch", means nothing to a reader). */
+export const NO_ANSWER = 'the server could not be reached (it may be restarting, or the connection is down). Try again in a moment.';
+
+/** The reason of an error as the console words it: the API's message, else NO_ANSWER for a request that got no answer. */
+export const errorText = (error: CombinedError): string => error.graphQLErrors[0]?.message ?? (error.networkError ? NO_ANSWER : error.message);
 
 /** Field → message for the problems of a refused input (extensions.field / extensions.problems), `input.` prefixes dropped. */
 export function fieldProblems(errors: readonly GraphQLErrorShape[] | undefined): Map<string, string> {

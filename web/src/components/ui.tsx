@@ -2,7 +2,7 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { Link } from 'wouter';
-import type { LiveFeedState } from '../client';
+import { errorText, type LiveFeedState } from '../client';
 
 /** Sets document.title for the screen. */
 export function usePageTitle(title: string): void {
@@ -38,7 +38,8 @@ export function Loading({ what }: { what: string }) {
 
 export function QueryError({ error }: { error: CombinedError | undefined }) {
   if (!error) return null;
-  const message = error.graphQLErrors[0]?.message ?? error.networkError?.message ?? error.message;
+  const text = errorText(error);
+  const message = `${text[0]!.toUpperCase()}${text.slice(1)}`;
   return (
     <p role="alert" className="error">
       {message}

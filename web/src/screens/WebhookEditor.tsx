@@ -508,7 +508,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
           const ticket = r.data ? r.data.ticket : undefined;
           if (ticket === null) setPreview({ ticket, loading: false });
           else if (r.data?.previewWebhook) setPreview({ request: r.data.previewWebhook, ticket, loading: false });
-          else setPreview({ ticket, error: r.error?.graphQLErrors[0]?.message ?? r.error?.message ?? 'The preview failed.', loading: false });
+          else setPreview({ ticket, error: r.error?.graphQLErrors[0]?.message ?? (r.error ? `The preview failed: ${errorText(r.error)}` : 'The preview failed.'), loading: false });
         });
     }, 300);
     return () => clearTimeout(timer);
