@@ -356,3 +356,37 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  'a reload while the server answers with an error (a proxy 503, a database error) is not told the key was revoked: the key is kept and Sign in tries again',
+  async ({ page, app, keys }) => {
+    await signIn(page, app.url, keys.agent, '/deliveries');
+    await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
+    const kept = () => page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('deskhooks.apiKey'));
+
+    // the key check ({ me }) answered by a proxy whose upstream is restarting
+    let answer: { status: number; body: string } | null = { status: 503, body: '<html>Service Unavailable</html>' };
+    await page.route('**/graphql', (route) =>
+      answer && /\{\s*me\s*\{/.test(route.request().postData() ?? '') ? route.fulfill({ ...answer, contentType: answer.body.startsWith('{') ? 'application/json' : 'text/html' }) : route.fallback(),
+    );
+    await page.reload();
+    const field = page.getByLabel('API key');
+    await field.waitFor();
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toBe('The server could not check the key (HTTP 503 Service Unavailable). Try again in a moment. Your key is kept: press Sign in to try again.');
+    expect(await alert.textContent()).not.toContain(KEY_REFUSED);
+    expect(await kept()).toBe(keys.agent);
+    expect(await field.inputValue()).toBe(keys.agent);
+
+    // a database error from the API itself: not a refusal either
+    answer = { status: 200, body: JSON.stringify({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }], data: null }) };
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => alert.textContent()).toBe('The server could not check the key (an answer without the user). Try again in a moment.');
+
+    // the server is back: Sign in with the kept key opens the console
+    answer = null;
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
+  },
+  BROWSER_TEST_MS,
+);

@@ -38,6 +38,8 @@ export function App() {
   const [checking, setChecking] = useState(() => storedKey() !== null);
   // why the sign-in form shows again: signed out, or the key no longer accepted
   const [notice, setNotice] = useState<SignInNotice | null>(null);
+  // a kept key the server could not check (unreachable, an error): still in the tab, in the form for "Sign in" to try again
+  const [unchecked, setUnchecked] = useState<string | null>(null);
 
   // a key kept from earlier in this tab: checked again (it may have been rotated)
   useEffect(() => {
@@ -47,7 +49,10 @@ export function App() {
     void whoAmI(key).then((r) => {
       if (!live) return;
       if (r.ok) setSigned({ key, me: r.me });
-      else {
+      else if (r.reason === 'unreachable') {
+        setUnchecked(key);
+        setNotice({ text: `${r.message} Your key is kept: press Sign in to try again.`, urgent: true });
+      } else {
         clearSession();
         setNotice(r.reason === 'refused' ? KEY_REFUSED : { text: r.message, urgent: true });
       }
@@ -77,9 +82,11 @@ export function App() {
     return (
       <SignIn
         notice={notice}
+        initialKey={unchecked ?? ''}
         onSignedIn={(key, me) => {
           storeKey(key);
           setNotice(null);
+          setUnchecked(null);
           setSigned({ key, me });
         }}
       />

@@ -21,9 +21,17 @@ export async function whoAmI(key: string): Promise<MeResult> {
   } catch {
     return { ok: false, reason: 'unreachable', message: 'The server could not be reached. Check the connection and try again.' };
   }
-  const body = (await res.json().catch(() => null)) as { data?: { me?: Me } | null } | null;
+  const body = (await res.json().catch(() => null)) as { data?: { me?: Me } | null; errors?: { extensions?: { code?: string } }[] } | null;
   const me = body?.data?.me;
-  if (!me) return { ok: false, reason: 'refused', message: 'That API key was not accepted. Check it and try again.' };
+  // refused only when the API says so; any other answer without `me` (a proxy's 502, a database
+  // error) says nothing about the key
+  if (!me && body?.errors?.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) {
+    return { ok: false, reason: 'refused', message: 'That API key was not accepted. Check it and try again.' };
+  }
+  if (!me) {
+    const answer = res.ok ? 'an answer without the user' : `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+    return { ok: false, reason: 'unreachable', message: `The server could not check the key (${answer}). Try again in a moment.` };
+  }
   if (me.role === 'CLIENT') {
     return {
       ok: false,

@@ -8,10 +8,13 @@ export interface SignInNotice {
   urgent: boolean;
 }
 
-/** `notice`: the form follows a session that ended; focus starts in the API key field, which the notice describes. */
-export function SignIn({ onSignedIn, notice = null }: { onSignedIn: (key: string, me: Me) => void; notice?: SignInNotice | null }) {
+/**
+ * `notice`: the form follows a session that ended; focus starts in the API key field, which the
+ * notice describes. `initialKey`: a kept key the server could not check, there to try again.
+ */
+export function SignIn({ onSignedIn, notice = null, initialKey = '' }: { onSignedIn: (key: string, me: Me) => void; notice?: SignInNotice | null; initialKey?: string }) {
   usePageTitle('Sign in');
-  const [key, setKey] = useState('');
+  const [key, setKey] = useState(initialKey);
   const [error, setError] = useState<string | null>(null);
   const [shown, setShown] = useState(notice);
   const [busy, setBusy] = useState(false);
