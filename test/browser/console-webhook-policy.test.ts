@@ -358,3 +358,26 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  "a webhook's health whose reading again fails (the server restarting) keeps its last reading: the breaker's status region does not empty",
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const id = await createWebhook(app, jsonHook('Steady hook', `${receiver.url}/hook`));
+    await signIn(page, app.url, keys.admin, `/webhooks/${id}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Steady hook' }).waitFor();
+    const breaker = page.getByRole('status').filter({ hasText: /^Breaker/ });
+    await expect.poll(() => breaker.count()).toBe(1);
+    const reads: string[] = [];
+    await page.route('**/graphql', (route) => {
+      if (!/query ConsoleWebhookHealth\b/.test(route.request().postData() ?? '')) return route.fallback();
+      reads.push('failed');
+      return route.abort('connectionrefused');
+    });
+    await expect.poll(() => reads.length, { timeout: 25_000 }).toBeGreaterThan(0);
+    await page.waitForTimeout(300);
+    expect(await page.locator('.webhook-health [role="status"]').textContent()).toBe('Breaker closed');
+    expect(await page.locator('.webhook-health').textContent()).toBe('Health: Breaker closed · no attempts in the last 5 min');
+  },
+  BROWSER_TEST_MS,
+);

@@ -1,5 +1,5 @@
 /** A webhook's health as the console words it: its breaker, and how its recent attempts went. */
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { BreakerState } from '../gql/graphql';
@@ -48,7 +48,10 @@ export function WebhookHealthPanel({ id, version }: { id: string; version: numbe
     const timer = setInterval(() => reread({ requestPolicy: 'network-only' }), HEALTH_POLL_MS);
     return () => clearInterval(timer);
   }, [reread]);
-  const health = data?.webhook?.health;
+  // a read that fails (the server restarting) leaves the last reading in place: the status region does not empty and refill
+  const last = useRef(data?.webhook?.health);
+  if (data?.webhook?.health) last.current = data.webhook.health;
+  const health = last.current;
   return (
     <p className="webhook-health">
       <strong>Health:</strong>{' '}
