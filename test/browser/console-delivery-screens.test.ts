@@ -295,3 +295,26 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  'the tickets list says what it shows in a status region: a status filter or a page changed by keyboard is announced, an empty result too',
+  async ({ page, app, keys }) => {
+    for (let i = 0; i < 52; i++) await createTicket(app, `Listed ${i}`);
+    await signIn(page, app.url, keys.agent, '/tickets');
+    await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
+    const shown = page.getByRole('status');
+    await expect.poll(() => shown.textContent()).toBe('Showing tickets 1–50.');
+
+    await page.getByRole('button', { name: 'Next page' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => shown.textContent()).toBe('Showing tickets 51–52.');
+    expect((await focused(page)).text).toBe('Next page');
+
+    await page.getByLabel('Status').focus();
+    await page.keyboard.press('End');
+    await expect.poll(() => page.getByLabel('Status').inputValue()).toBe('CLOSED');
+    await expect.poll(() => shown.textContent()).toBe('No tickets with status CLOSED.');
+    expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);

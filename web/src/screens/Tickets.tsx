@@ -41,6 +41,15 @@ export function Tickets() {
     navigate(`/tickets${q.size ? `?${q}` : ''}`);
   };
   const tickets = data?.tickets ?? [];
+  const which = status ? ` with status ${status}` : '';
+  // what the list shows, in a status region: a filter or a page changed is announced
+  const shown = !data
+    ? ''
+    : tickets.length
+      ? `Showing tickets ${offset + 1}–${offset + tickets.length}${which}.`
+      : offset
+        ? `No more tickets${which}.`
+        : `No tickets${which}.`;
   return (
     <>
       <PageHeader title="Tickets" />
@@ -57,7 +66,7 @@ export function Tickets() {
       </div>
       <QueryError error={error} />
       {fetching && !data ? <Loading what="tickets" /> : null}
-      {data && tickets.length === 0 ? <p>No tickets.</p> : null}
+      <p role="status">{shown}</p>
       {tickets.length ? (
         <div className="table-scroll" role="region" aria-label="Tickets table" tabIndex={0}>
           <Table caption="Tickets" columns={['Ticket', 'Status', 'Priority', 'Requester', 'Assignee', 'Updated']}>
