@@ -183,3 +183,37 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  '"Pause live updates" (WCAG 2.2.2): by keyboard it stops the live list moving and keeps focus; pressed again it shows what came meanwhile',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const webhookId = await createWebhook(app, jsonHook('Paused hook', `${receiver.url}/in`));
+    const listening = subscribed(page);
+    listening.catch(() => undefined);
+    await signIn(page, app.url, keys.agent, '/deliveries');
+    await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
+    await listening;
+    const live = page.getByRole('region', { name: 'Live deliveries' });
+    const first = await createTicket(app, 'Before the pause');
+    await deliveryReaches(app, await testWebhook(app, webhookId, first), 'SUCCEEDED');
+    await expect.poll(() => live.getByRole('link').filter({ hasText: `#${first}` }).textContent()).toContain('SUCCEEDED');
+
+    const pause = live.getByRole('button', { name: 'Pause live updates' });
+    expect(await pause.getAttribute('aria-pressed')).toBe('false');
+    await pause.focus();
+    await page.keyboard.press('Enter');
+    expect(await pause.getAttribute('aria-pressed')).toBe('true');
+    const second = await createTicket(app, 'During the pause');
+    await deliveryReaches(app, await testWebhook(app, webhookId, second), 'SUCCEEDED');
+    await page.waitForTimeout(1_000);
+    expect(await live.getByRole('link').filter({ hasText: `#${second}` }).count()).toBe(0);
+    expect(await runAxe(page)).toEqual([]);
+
+    await page.keyboard.press('Enter');
+    expect(await pause.getAttribute('aria-pressed')).toBe('false');
+    await expect.poll(() => live.getByRole('link').filter({ hasText: `#${second}` }).textContent()).toContain('SUCCEEDED');
+    expect(await pause.evaluate((b) => b === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
+  },
+  BROWSER_TEST_MS,
+);

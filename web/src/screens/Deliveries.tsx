@@ -331,6 +331,9 @@ export function Deliveries({ admin }: { admin: boolean }) {
     next[i] = entry;
     return next;
   });
+  // "Pause live updates" (WCAG 2.2.2): the list shown stays as it was, the feed keeps counting behind it
+  const [frozen, setFrozen] = useState<LiveEntry[] | null>(null);
+  const liveEntries = frozen ?? live.data ?? [];
   // while the feed was away the log is what shows the deliveries it missed
   const feed = useLiveFeed(live.error, () => refetch({ requestPolicy: 'network-only' }), () => resubscribe());
 
@@ -406,8 +409,11 @@ export function Deliveries({ admin }: { admin: boolean }) {
       <section aria-labelledby="live-heading" className="live">
         <h2 id="live-heading">Live deliveries</h2>
         <LiveFeedStatus feed={feed} />
+        <button type="button" className="secondary" aria-pressed={frozen !== null} onClick={() => setFrozen(frozen ? null : (live.data ?? []))}>
+          Pause live updates
+        </button>
         <ol aria-live="polite" aria-relevant="additions text" className="live-list">
-          {(live.data ?? []).map((e) => (
+          {liveEntries.map((e) => (
             <li key={e.id}>
               <Link href={`/deliveries/${e.id}`}>
                 <span className="live-webhook">{e.webhook}</span> <span>{e.ticketId ? `#${e.ticketId}` : 'no ticket'}</span>{' '}
@@ -419,7 +425,8 @@ export function Deliveries({ admin }: { admin: boolean }) {
             </li>
           ))}
         </ol>
-        {(live.data ?? []).length === 0 && !feed.stopped ? <p className="muted">Waiting for deliveries…</p> : null}
+        {liveEntries.length === 0 && !feed.stopped && !frozen ? <p className="muted">Waiting for deliveries…</p> : null}
+        {frozen ? <p className="muted">Paused: the list is as it was when paused. Press the button again to follow new deliveries.</p> : null}
       </section>
 
       <section aria-labelledby="log-heading">
