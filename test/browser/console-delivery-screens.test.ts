@@ -318,3 +318,17 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  'the tickets list opened at an address with a status that is none says so in words and lists every status, not the API\'s variable error',
+  async ({ page, app, keys }) => {
+    const ticketId = await createTicket(app, 'Any status');
+    await signIn(page, app.url, keys.agent, '/tickets?status=BOGUS');
+    await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('The address names no ticket status “BOGUS”: showing tickets of any status.');
+    await page.getByRole('link', { name: `#${ticketId} Any status` }).waitFor();
+    expect(await page.locator('main').textContent()).not.toMatch(/Variable|\$status/);
+    expect(await page.getByLabel('Status').inputValue()).toBe('');
+  },
+  BROWSER_TEST_MS,
+);

@@ -30,7 +30,10 @@ const PAGE_SIZE = 50;
 export function Tickets() {
   const params = new URLSearchParams(useSearch());
   const [, navigate] = useLocation();
-  const status = (params.get('status') as TicketStatus | null) || undefined;
+  const named = params.get('status') || null;
+  // a status the address names that is none (a link edited by hand): every status, and said so, rather than the API's refusal
+  const status = STATUSES.find((s) => s === named);
+  const unknownStatus = named !== null && !status ? named : null;
   const offset = Math.max(0, Number(params.get('offset') ?? 0) || 0);
   const [{ data, fetching, error }] = useQuery({ query: TicketsQuery, variables: { status, first: PAGE_SIZE, offset } });
   const go = (next: { status?: string; offset?: number }) => {
@@ -64,6 +67,11 @@ export function Tickets() {
           </select>
         </div>
       </div>
+      {unknownStatus ? (
+        <p role="alert" className="error">
+          The address names no ticket status “<bdi>{unknownStatus}</bdi>”: showing tickets of any status.
+        </p>
+      ) : null}
       <QueryError error={error} />
       {fetching && !data ? <Loading what="tickets" /> : null}
       <p role="status">{shown}</p>
