@@ -6,7 +6,7 @@
  */
 import type { Page, WebSocket } from 'playwright-core';
 import { expect, runAxe, signIn, test } from '../support/browser.js';
-import { addComment, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
+import { addComment, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, retryUntilFinal, testWebhook } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
@@ -214,6 +214,35 @@ test(
     expect(await pause.getAttribute('aria-pressed')).toBe('false');
     await expect.poll(() => live.getByRole('link').filter({ hasText: `#${second}` }).textContent()).toContain('SUCCEEDED');
     expect(await pause.evaluate((b) => b === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  "the delivery page announces politely what changes while it is open: a new attempt's outcome and the status it leads to, not the first reading",
+  async ({ page, app, keys, startReceiver, clock }) => {
+    let answers = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // the first attempt is answered (500) once the page is open; the next succeeds (the test app retries after 1 s)
+    const receiver = await startReceiver(async () => {
+      if (answers++ > 0) return undefined;
+      await gate;
+      return { status: 500, body: 'down' };
+    });
+    const webhookId = await createWebhook(app, jsonHook('Flaky hook', `${receiver.url}/in`));
+    const ticketId = await createTicket(app, 'Watched delivery');
+    const id = await testWebhook(app, webhookId, ticketId);
+
+    await signIn(page, app.url, keys.agent, `/deliveries/${id}`);
+    await page.getByRole('heading', { level: 1, name: `Delivery ${id.slice(0, 8)}` }).waitFor();
+    const said = page.locator('p[aria-live="polite"].visually-hidden');
+    expect(await said.textContent()).toBe('');
+    release();
+    await expect.poll(() => said.textContent(), { timeout: 15_000 }).toBe('Now RETRYING. Attempt 1: HTTP 500 Internal Server Error.');
+    // the retry, served by the app's clock
+    expect((await retryUntilFinal(app, clock, id)).status).toBe('SUCCEEDED');
+    await expect.poll(() => said.textContent(), { timeout: 15_000 }).toBe('Now SUCCEEDED. Attempt 2: HTTP 200.');
   },
   BROWSER_TEST_MS,
 );

@@ -3,7 +3,7 @@
  * timeline, the response data, "Redeliver" and "Cancel delivery" (confirmed). Its state
  * changes arrive through deliveryEvents.
  */
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
@@ -73,6 +73,29 @@ const CancelDelivery = graphql(`
 
 const FINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
+/**
+ * The sentence that says what changed in the delivery since the page last read it: its status
+ * and, with a new attempt, that attempt's outcome ("Now RETRYING. Attempt 2: HTTP 500 Internal Server Error.").
+ * Empty at first; a status the user's own Cancel answered (`answered`) is said by that action.
+ */
+function useChangeSentence(d: { status: string; attempts: readonly { number: number; statusCode?: number | null; error?: string | null }[] } | null | undefined, answered: string | null): string {
+  const seen = useRef<{ status: string; attempts: number } | null>(null);
+  const [sentence, setSentence] = useState('');
+  const status = d?.status;
+  const attempts = d?.attempts.length ?? 0;
+  useEffect(() => {
+    if (!d || !status) return;
+    const before = seen.current;
+    seen.current = { status, attempts };
+    if (!before || (before.status === status && before.attempts === attempts)) return;
+    const last = attempts > before.attempts ? d.attempts[attempts - 1] : undefined;
+    const outcome = last ? ` Attempt ${last.number}: ${(last.error ?? (last.statusCode ? `HTTP ${last.statusCode}` : 'no response')).replace(/\.$/, '')}.` : '';
+    if (!outcome && status === answered) return;
+    setSentence(`Now ${status}.${outcome}`);
+  }, [d, status, attempts, answered]);
+  return sentence;
+}
+
 /** `admin`: Redeliver and Cancel delivery are the admin's (the server refuses them to agents). */
 export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   const [, navigate] = useLocation();
@@ -102,6 +125,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   // the message carried from the last page (Redeliver's), into the status region once the delivery is shown
   useFlash(setStatus, loaded);
   const [answered, setAnswered] = useState<string | null>(null);
+  const change = useChangeSentence(data?.delivery, answered);
 
   const d = data?.delivery;
   if (fetching && !d) return <Loading what="the delivery" />;
@@ -200,6 +224,10 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
         </dd>
       </dl>
       <LiveFeedStatus feed={feed} />
+      {/* what changed while the page is open (a new attempt, the status), said politely; the page's first reading is not */}
+      <p aria-live="polite" className="visually-hidden">
+        {change}
+      </p>
 
       {admin ? (
         <div className="actions">
