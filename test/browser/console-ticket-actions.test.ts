@@ -328,7 +328,7 @@ test(
 );
 
 test(
-  "ticket page: a reply written and not sent is not lost to a link: leaving asks first, Cancel keeps the text; once sent the page leaves freely",
+  "ticket page: a reply written and not sent, or a priority chosen and not saved, is not lost to a link: leaving asks first, Cancel keeps it; once sent or saved the page leaves freely",
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const ticketId = await createTicket(app, 'Draft kept');
@@ -354,9 +354,19 @@ test(
 
     await page.getByRole('button', { name: 'Send reply' }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Reply sent' }).count()).toBe(1);
+
+    // a priority chosen and not saved: asked too; saved, the page leaves freely
+    await page.getByLabel('Priority', { exact: true }).selectOption('URGENT');
+    await page.getByRole('link', { name: 'All tickets' }).click();
+    await expect.poll(() => questions.length).toBe(2);
+    expect(questions[1]).toBe('Leave this page? The status and priority you chose are not saved.');
+    expect(await page.getByLabel('Priority', { exact: true }).inputValue()).toBe('URGENT');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved: status OPEN, priority URGENT.' }).count()).toBe(1);
+
     await page.getByRole('link', { name: 'All tickets' }).click();
     await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
-    expect(questions).toHaveLength(1);
+    expect(questions).toHaveLength(2);
   },
   BROWSER_TEST_MS,
 );

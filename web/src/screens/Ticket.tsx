@@ -386,6 +386,8 @@ function TicketChangeForm({ ticket }: { ticket: { id: string; status: TicketStat
   const { busy, start, done } = useOneAtATime<'save'>();
   const statusValue = draft.status ?? ticket.status;
   const priorityValue = draft.priority ?? ticket.priority;
+  // a status or priority chosen and not saved is not lost to a link, Sign out or a reload without a question
+  useLeaveGuard(statusValue !== ticket.status || priorityValue !== ticket.priority, 'Leave this page? The status and priority you chose are not saved.');
 
   async function save(e: FormEvent) {
     e.preventDefault();
