@@ -2,7 +2,7 @@
  * The console's doors: sign-in (mouse and keyboard only), a refused key, a CLIENT key, the
  * navigation each role gets, sign-out, and the explorer running a query with the signed-in key.
  */
-import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { description, expect, runAxe, signIn, test } from '../support/browser.js';
 import { ADMIN_EMAIL } from '../support/app.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook } from '../support/fixtures.js';
 
@@ -156,4 +156,24 @@ test(
     expect(offHost).toEqual([]);
   },
   BROWSER_TEST_MS,
+);
+
+test(
+  "the explorer's editors keep Tab for indenting: how to leave them by keyboard (Ctrl+M) is on the page and describes each editor, and it works",
+  async ({ page, app, keys }) => {
+    await signIn(page, app.url, keys.agent, '/explorer');
+    const query = page.locator('.graphiql-query-editor .monaco-editor textarea').first();
+    await query.waitFor({ state: 'attached', timeout: 30_000 });
+    await expect.poll(() => description(query)).toMatch(/Tab indents: press Ctrl\+M to have Tab move the focus out of it/);
+    expect(await page.locator('#explorer-keys-hint').isVisible()).toBe(true);
+
+    await page.locator('.graphiql-query-editor .monaco-editor').first().click();
+    await page.keyboard.press('Tab');
+    expect(await query.evaluate((t) => t === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
+    await page.keyboard.press('Control+m');
+    await page.keyboard.press('Tab');
+    expect(await query.evaluate((t) => t === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(false);
+    expect(await runAxe(page)).toEqual([]);
+  },
+  120_000,
 );

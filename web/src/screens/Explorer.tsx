@@ -72,8 +72,12 @@ export default function Explorer() {
   useEffect(() => {
     const root = container.current;
     if (!root) return;
-    fixTabRoles(root);
-    const observer = new MutationObserver(() => fixTabRoles(root));
+    const fix = () => {
+      fixTabRoles(root);
+      describeEditors(root);
+    };
+    fix();
+    const observer = new MutationObserver(fix);
     observer.observe(root, { subtree: true, childList: true, attributes: true, attributeFilter: ['role', 'aria-selected'] });
     return () => observer.disconnect();
   }, []);
@@ -82,6 +86,9 @@ export default function Explorer() {
       <h1 className="visually-hidden" id="page-title" tabIndex={-1}>
         Explorer
       </h1>
+      <p id={KEYS_HINT} className="hint explorer-keys">
+        In an editor, Tab indents: press Ctrl+M to have Tab move the focus out of it instead (Ctrl+M again switches back). Ctrl+Enter runs the operation.
+      </p>
       {fetcher ? (
         <GraphiQL fetcher={fetcher} defaultQuery={DEFAULT_QUERY} storage={storage} shouldPersistHeaders={false}>
           <GraphiQL.Logo>
@@ -93,6 +100,19 @@ export default function Explorer() {
       )}
     </div>
   );
+}
+
+/** the element id of the explorer's keyboard hint (how Tab leaves an editor) */
+const KEYS_HINT = 'explorer-keys-hint';
+
+/**
+ * The editors (Monaco) keep Tab for indenting: each one's input is described by the hint that
+ * says how to leave it (Ctrl+M), so that the keyboard is never trapped without a word (WCAG 2.1.2).
+ */
+function describeEditors(root: HTMLElement): void {
+  for (const input of root.querySelectorAll<HTMLTextAreaElement>('.monaco-editor textarea')) {
+    if (input.getAttribute('aria-describedby') !== KEYS_HINT) input.setAttribute('aria-describedby', KEYS_HINT);
+  }
 }
 
 /**
