@@ -407,10 +407,14 @@ test(
     await page.getByRole('heading', { level: 1, name: 'Webhooks' }).waitFor();
     expect(questions.length).toBe(2);
 
-    // the rule editor alike; OK leaves
+    // the rule editor alike, after a save too (a save that changes nothing else in the form); OK leaves
     await page.goto(`${app.url}/rules/${rule.id}`);
     await page.getByRole('heading', { level: 1, name: 'Rule: Kept rule' }).waitFor();
-    await page.getByLabel('Name', { exact: true }).fill('Kept rule, renamed');
+    const ruleName = page.getByLabel('Name', { exact: true });
+    await ruleName.fill('Kept rule, saved');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Rule saved.' }).count()).toBe(1);
+    await ruleName.fill('Kept rule, renamed');
     accept = true;
     await page.getByRole('link', { name: 'All rules' }).click();
     await page.getByRole('heading', { level: 1, name: 'Rules' }).waitFor();

@@ -71,17 +71,17 @@ export function useDefinitionEditor<Stored, Form>({
     setLoaded(true);
   }, [stored, loaded, formOf]);
 
-  // what the form held when loaded or last saved (a save's own changes to it, such as the
-  // emptied secret fields, are part of it: `rebase` takes the form of the render after)
-  const baseline = useRef<string | null>(null);
-  const rebase = useRef(false);
+  // what the form held when loaded or last saved (`saves` counts the saves): read again in the
+  // render after a save, so that the save's own changes to the form (the emptied secret
+  // fields) are part of it
+  const [saves, setSaves] = useState(0);
+  const baseline = useRef<{ saves: number; written: string } | null>(null);
   const written = JSON.stringify(unsavedOf(form));
   useEffect(() => {
-    if (!loaded || (baseline.current !== null && !rebase.current)) return;
-    baseline.current = written;
-    rebase.current = false;
-  }, [loaded, written]);
-  const dirty = loaded && !rebase.current && baseline.current !== null && written !== baseline.current;
+    if (!loaded || (baseline.current && baseline.current.saves === saves)) return;
+    baseline.current = { saves, written };
+  }, [loaded, written, saves]);
+  const dirty = loaded && baseline.current !== null && baseline.current.saves === saves && written !== baseline.current.written;
   useLeaveGuard(dirty, `Leave this page? Your changes to this ${noun} are not saved.`);
 
   const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
@@ -192,13 +192,11 @@ export function useDefinitionEditor<Stored, Form>({
     }
     setErrors(new Map());
     if (!id) {
-      // the created definition's page opens: nothing is left unsaved
-      baseline.current = written;
       setFlash(`${capitalized(noun)} created.`);
       navigate(`/${noun}s/${createdId(result.data as Created)}`, { replace: true });
       return null;
     }
-    rebase.current = true;
+    setSaves((n) => n + 1);
     setStatus(`${capitalized(noun)} saved.`);
     return result.data as Updated;
   }
