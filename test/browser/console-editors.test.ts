@@ -422,3 +422,118 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  "unsaved changes: the browser's Back and Forward from an edited rule, webhook or a ticket's unsent reply or priority ask first; Cancel stays with the edit and the address kept, OK leaves",
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, jsonHook('Back hook', `${receiver.url}/ok`));
+    const rule = await createRule(app, { name: 'Back rule', events: ['TICKET_CREATED'], conditions: [], actions: [{ type: 'ADD_COMMENT', value: 'x' }] });
+    const ticket = await createTicket(app, 'Back ticket');
+    const questions: string[] = [];
+    let accept = false;
+    page.on('dialog', (d) => {
+      questions.push(d.message());
+      void (accept ? d.accept() : d.dismiss());
+    });
+    const path = () => new URL(page.url()).pathname;
+    const heading = (name: string) => page.getByRole('heading', { level: 1, name }).waitFor();
+
+    await signIn(page, app.url, keys.admin, '/rules');
+    await heading('Rules');
+    // no edit: Back and Forward never ask
+    await page.getByRole('link', { name: 'Back rule' }).click();
+    await heading('Rule: Back rule');
+    await page.goBack();
+    await heading('Rules');
+    await page.goForward();
+    await heading('Rule: Back rule');
+    expect(questions).toEqual([]);
+
+    // an edited rule: Back asks; Cancel stays on the editor, its address and the edit kept
+    const name = page.getByLabel('Name', { exact: true });
+    await name.fill('Back rule, renamed');
+    await page.goBack();
+    await expect.poll(() => questions).toEqual(['Leave this page? Your changes to this rule are not saved.']);
+    await expect.poll(path).toBe(`/rules/${rule.id}`);
+    await heading('Rule: Back rule');
+    expect(await name.inputValue()).toBe('Back rule, renamed');
+    // the skip link makes an entry of the same page: Back from it leaves nothing, asks nothing
+    await page.getByRole('link', { name: 'Skip to content' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => new URL(page.url()).hash).toBe('#main');
+    await page.goBack();
+    await expect.poll(() => new URL(page.url()).hash).toBe('');
+    expect(questions.length).toBe(1);
+    expect(await name.inputValue()).toBe('Back rule, renamed');
+    // Back again, OK: the list; Forward then opens the rule as saved, without a question
+    accept = true;
+    await page.goBack();
+    await heading('Rules');
+    await expect.poll(path).toBe('/rules');
+    expect(questions.length).toBe(2);
+    await page.goForward();
+    await heading('Rule: Back rule');
+    expect(path()).toBe(`/rules/${rule.id}`);
+    expect(await name.inputValue()).toBe('Back rule');
+    expect(questions.length).toBe(2);
+
+    // an edited webhook alike, Forward too: Cancel keeps it, OK goes on
+    accept = false;
+    await page.goto(`${app.url}/webhooks`);
+    await heading('Webhooks');
+    await page.getByRole('link', { name: 'Back hook' }).click();
+    await heading('Webhook: Back hook');
+    await page.getByRole('link', { name: 'All webhooks' }).click();
+    await heading('Webhooks');
+    await page.goBack();
+    await heading('Webhook: Back hook');
+    expect(questions.length).toBe(2);
+    const hookName = page.getByLabel('Name', { exact: true });
+    await hookName.fill('Back hook, renamed');
+    await page.goForward();
+    await expect.poll(() => questions.slice(2)).toEqual(['Leave this page? Your changes to this webhook are not saved.']);
+    await expect.poll(path).toBe(`/webhooks/${hook}`);
+    expect(await hookName.inputValue()).toBe('Back hook, renamed');
+    await page.goBack();
+    await expect.poll(() => questions.length).toBe(4);
+    await expect.poll(path).toBe(`/webhooks/${hook}`);
+    expect(await hookName.inputValue()).toBe('Back hook, renamed');
+    accept = true;
+    await page.goForward();
+    await heading('Webhooks');
+    expect(path()).toBe('/webhooks');
+    expect(questions.length).toBe(5);
+    await page.goBack();
+    await heading('Webhook: Back hook');
+    expect(await hookName.inputValue()).toBe('Back hook');
+
+    // a ticket's unsent reply: Back asks, Cancel keeps the text; without it (and the priority as it was) Back leaves freely
+    accept = false;
+    await page.goto(`${app.url}/tickets`);
+    await heading('Tickets');
+    await page.getByRole('link', { name: 'Back ticket' }).click();
+    await heading(`#${ticket} Back ticket`);
+    await page.getByLabel('Reply', { exact: true }).fill('Not sent yet');
+    await page.goBack();
+    await expect.poll(() => questions.slice(5)).toEqual(['Leave this page? Your reply or comment is not sent.']);
+    await expect.poll(path).toBe(`/tickets/${ticket}`);
+    expect(await page.getByLabel('Reply', { exact: true }).inputValue()).toBe('Not sent yet');
+    await page.getByLabel('Reply', { exact: true }).fill('');
+    // a priority chosen and not saved alike
+    const priority = page.getByLabel('Priority', { exact: true });
+    await priority.selectOption('URGENT');
+    await page.goBack();
+    await expect.poll(() => questions.slice(6)).toEqual(['Leave this page? The status and priority you chose are not saved.']);
+    await expect.poll(path).toBe(`/tickets/${ticket}`);
+    expect(await priority.inputValue()).toBe('URGENT');
+    await priority.selectOption('NORMAL');
+    await page.goBack();
+    await heading('Tickets');
+    expect(questions.length).toBe(7);
+    await page.goForward();
+    await heading(`#${ticket} Back ticket`);
+    expect(questions.length).toBe(7);
+  },
+  BROWSER_TEST_MS,
+);

@@ -3,12 +3,21 @@
  * gets the browser's own question (beforeunload); following a link of the console (its
  * navigation, "All webhooks", a row's link) or pressing an element marked `data-leaves-page`
  * ("Sign out") asks `question` with the browser's confirm dialog, and "Cancel" stays on the
- * page with nothing lost. A save, which makes the form clean again, leaves freely.
+ * page with nothing lost. The browser's Back and Forward ask `question` too (location.ts asks
+ * the first active guard's, leaveQuestion). A save, which makes the form clean again, leaves freely.
  */
 import { useEffect } from 'react';
 
 /** Marks a control that leaves the page when pressed (not a link): the guard asks before it acts. */
 export const leavesPage = { 'data-leaves-page': '' } as const;
+
+// the questions of the guards active now, oldest first
+const active: string[] = [];
+
+/** The question to ask before the browser's Back or Forward leaves the page; undefined while no guard is active. */
+export function leaveQuestion(): string | undefined {
+  return active[0];
+}
 
 export function useLeaveGuard(dirty: boolean, question: string): void {
   useEffect(() => {
@@ -35,9 +44,11 @@ export function useLeaveGuard(dirty: boolean, question: string): void {
       e.preventDefault();
       e.stopImmediatePropagation();
     };
+    active.push(question);
     window.addEventListener('beforeunload', beforeUnload);
     document.addEventListener('click', click, true);
     return () => {
+      active.splice(active.indexOf(question), 1);
       window.removeEventListener('beforeunload', beforeUnload);
       document.removeEventListener('click', click, true);
     };
