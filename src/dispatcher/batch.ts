@@ -273,7 +273,11 @@ class BatchRun {
     if (!ticket) return; // deleted meanwhile
     const asOfPostId = asOfOf(e);
     const runs = this.runsOf(e, ticket, asOfPostId);
-    if (!runs.length) return;
+    if (!runs.length) {
+      // an awaited answer came for a rule no longer enabled: the ticket says that its run stopped there
+      if (e.kind === 'CONTINUATION') await this.addPost(ticket, 'COMMENT', continuationStopped(e.payload as Continuation));
+      return;
+    }
     const buffered = !ticket.changedFields && runs.every((r) => r.rule.actions.slice(r.from).every((a) => BUFFERED_ACTIONS.has(a.type)));
     if (buffered) {
       for (const r of runs) await this.runBuffered(ticket, r);
@@ -404,6 +408,11 @@ class BatchRun {
     this.queued += this.drafts.length;
     this.drafts = [];
   }
+}
+
+/** The comment on a ticket whose rule was disabled or deleted while the answer of its webhook was awaited. */
+function continuationStopped(c: Continuation): string {
+  return `Rule "${c.ruleName}" was disabled or deleted while its webhook's answer was awaited: the remaining actions were not run.`;
 }
 
 /** The ticket's fields as conditions read them, from its loaded view (for events recorded without them). */

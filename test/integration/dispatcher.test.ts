@@ -474,6 +474,29 @@ describe.concurrent('awaitResponse', () => {
     expect((await deliveriesOf(app, t)).nodes).toHaveLength(1);
   });
 
+  it('a rule disabled or deleted while its answer is awaited: the rest does not run, and a comment on the ticket says so', async ({ app, startReceiver }) => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const gate = await startReceiver(() => released.then(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"result":{"id":"D-2"}}' })));
+    const webhookId = await crmWebhook(app, `${gate.url}/deals`);
+    const disabled = await createRule(app, crmRule(webhookId));
+    const deleted = await createRule(app, { ...crmRule(webhookId), name: 'CRM deal (deleted)', events: ['TICKET_UPDATED'], conditions: [] });
+    const t = await createTicket(app, { title: '[crm] stopped meanwhile' });
+    await gate.waitForRequests(1);
+    await app.ok(RlUpdateRuleDocument, { id: disabled.id, input: { ...crmRule(webhookId), enabled: false } });
+    await updateTicket(app, t, { priority: 'HIGH' });
+    await gate.waitForRequests(2);
+    await app.ok('mutation ($id: ID!) { deleteRule(id: $id) }', { id: deleted.id });
+    release();
+    await waitFor(async () => (await comments(app, t)).length >= 2, { what: 'the comments of both stopped runs' });
+    await settled(app);
+    expect((await comments(app, t)).map((p) => p.text).sort()).toEqual([
+      'Rule "CRM deal (deleted)" was disabled or deleted while its webhook\'s answer was awaited: the remaining actions were not run.',
+      'Rule "CRM deal" was disabled or deleted while its webhook\'s answer was awaited: the remaining actions were not run.',
+    ]);
+    expect((await getTicket(app, t)).customFields).toEqual({});
+  });
+
   it('the same with a real JSON receiver: both later actions applied once, and the delivery records the temp value', async ({ app, crm }) => {
     await createRule(app, crmRule(await crmWebhook(app, `${crm.url}/deals`)));
     const t = await createTicket(app, { title: '[crm] second lead' });
