@@ -496,14 +496,26 @@ const cancelNotes = (now: string) =>
         then notes || jsonb_build_array('cancelled while attempt ' || (attempt_count + 1) || ' was being sent: its answer is recorded, and nothing follows from it (no retry, no ticket update, no rule continuation)')
         else notes end`;
 
+/**
+ * SQL: cancels the open deliveries `where` picks at `now` (SQL expressions), each with its
+ * notes (cancelNotes and `extraNotes`, a jsonb expression), and leaves an internal comment on
+ * the ticket of each one a rule's run was awaiting (it carried a continuation): the rest of
+ * that rule will not run. One statement; it returns each cancelled delivery's ids.
+ */
+const cancelSql = (where: string, now: string, extraNotes = `'[]'::jsonb`) => `with cancelled as (
+       update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = ${now}, notes = ${cancelNotes(now)} || ${extraNotes}
+        where ${where} and ${OPEN}
+        returning id, webhook_id, ticket_id, webhook_name, continuation
+     ), stopped as (
+       insert into posts (ticket_id, kind, text, author_id, created_at)
+       select c.ticket_id, 'COMMENT', format('Webhook "%s" was cancelled. The remaining actions of rule "%s" were not run.', c.webhook_name, c.continuation->>'ruleName'), null, ${now}
+         from cancelled c where c.continuation is not null and c.ticket_id is not null
+     )
+     select id, webhook_id::text as "webhookId", ticket_id::text as "ticketId" from cancelled`;
+
 /** Cancels a delivery still open; returns false when it no longer was. */
 export async function cancelDelivery(db: Queryable, id: string, now: Date): Promise<boolean> {
-  const { rows } = await db.query(
-    `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = $2, notes = ${cancelNotes('$2')}
-      where id = $1 and ${OPEN}
-      returning id, webhook_id::text as "webhookId", ticket_id::text as "ticketId"`,
-    [id, now],
-  );
+  const { rows } = await db.query(cancelSql('id = $1', '$2::timestamptz'), [id, now]);
   if (!rows[0]) return false;
   await publish(db, feedMessages(rows[0], { kind: 'cancelled' }, now));
   return true;
@@ -525,10 +537,7 @@ export async function switchOffWebhook(db: Queryable, webhookId: string, exceptI
  */
 export async function cancelWebhookDeliveries(db: Queryable, webhookId: string, now: Date, { exceptId = null, note = null }: { exceptId?: string | null; note?: string | null } = {}): Promise<number> {
   const { rows } = await db.query(
-    `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = $3,
-            notes = ${cancelNotes('$3')} || case when $4::text is null then '[]'::jsonb else jsonb_build_array($4::text) end
-      where webhook_id = $1 and id is distinct from $2::uuid and ${OPEN}
-      returning id, webhook_id::text as "webhookId", ticket_id::text as "ticketId"`,
+    cancelSql('webhook_id = $1 and id is distinct from $2::uuid', '$3::timestamptz', `case when $4::text is null then '[]'::jsonb else jsonb_build_array($4::text) end`),
     [webhookId, exceptId, now, note],
   );
   await publish(db, rows.flatMap((r) => feedMessages(r, { kind: 'cancelled' }, now)));
@@ -577,12 +586,7 @@ export async function redeliverSelected(db: Queryable, selection: RowSelection, 
  */
 export async function cancelSelected(db: Queryable, selection: RowSelection, now: Date): Promise<number> {
   const at = `$${selection.params.length + 1}::timestamptz`;
-  const { rows } = await db.query(
-    `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = ${at}, notes = ${cancelNotes(at)}
-      where id = any(array(select d.id from deliveries d where ${selection.where})) and ${OPEN}
-      returning id, webhook_id::text as "webhookId", ticket_id::text as "ticketId"`,
-    [...selection.params, now],
-  );
+  const { rows } = await db.query(cancelSql(`id = any(array(select d.id from deliveries d where ${selection.where}))`, at), [...selection.params, now]);
   await publish(db, rows.flatMap((r) => feedMessages(r, { kind: 'cancelled' }, now)));
   return rows.length;
 }

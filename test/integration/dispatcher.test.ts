@@ -497,6 +497,26 @@ describe.concurrent('awaitResponse', () => {
     expect((await getTicket(app, t)).customFields).toEqual({});
   });
 
+  it('an awaited delivery cancelled (alone or in bulk): the rest does not run, and a comment on the ticket says so', async ({ app, failing }) => {
+    await createRule(app, crmRule(await crmWebhook(app, `${failing.url}/deals`)));
+    const alone = await createTicket(app, { title: '[crm] cancelled lead' });
+    const inBulk = await createTicket(app, { title: '[crm] cancelled in bulk' });
+    // waiting for its retry after a first attempt answered 500
+    const retrying = (t: string) =>
+      waitFor(async () => {
+        const d = (await deliveriesOf(app, t)).nodes[0];
+        return d?.status === 'RETRYING' ? d.id : undefined;
+      }, { what: 'a retry of the awaited delivery' });
+    await app.ok('mutation ($id: ID!) { cancelDelivery(id: $id) { id } }', { id: await retrying(alone) });
+    await retrying(inBulk);
+    await app.ok('mutation ($t: ID!) { cancelMany(filter: { ticketId: $t }, dryRun: false) { matched } }', { t: inBulk });
+    await settled(app);
+    for (const t of [alone, inBulk]) {
+      expect((await comments(app, t)).map((p) => p.text)).toEqual(['Webhook "CRM" was cancelled. The remaining actions of rule "CRM deal" were not run.']);
+      expect((await getTicket(app, t)).customFields).toEqual({});
+    }
+  });
+
   it('the same with a real JSON receiver: both later actions applied once, and the delivery records the temp value', async ({ app, crm }) => {
     await createRule(app, crmRule(await crmWebhook(app, `${crm.url}/deals`)));
     const t = await createTicket(app, { title: '[crm] second lead' });
