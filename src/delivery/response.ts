@@ -9,7 +9,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { convertCustomFieldValue } from '../helpdesk/index.js';
-import { canonicalDecimal, type CustomFieldType, type ResponseMappingDef } from '../domain/index.js';
+import { readsExactly, type CustomFieldType, type ResponseMappingDef } from '../domain/index.js';
 import { storableText, storableValue } from './storable.js';
 
 export type ParsedKind = 'json' | 'xml' | 'form' | 'text';
@@ -122,7 +122,7 @@ export function parseJson(text: string): unknown {
   JSON_TOKEN.lastIndex = 0;
   for (let m = JSON_TOKEN.exec(text); m; m = JSON_TOKEN.exec(text)) {
     const number = m[2];
-    if (number !== undefined && canonicalDecimal(number) !== canonicalDecimal(String(Number(number)))) {
+    if (number !== undefined && !readsExactly(number)) {
       unsafe = true;
       out += m[0].slice(0, m[0].length - number.length) + `"${number}"`;
     } else out += m[0];

@@ -35,6 +35,12 @@ export function canonicalDecimal(text: string): string | null {
   return d && (d.sign === 0 ? '0' : `${d.sign < 0 ? '-' : ''}0.${d.digits}e${d.exp}`);
 }
 
+/** Whether the double JavaScript reads from the decimal `text` is that number exactly (`0.1`, `1.50`, `1e3` are; `12345678901234567890`, `0.10000000000000000001` are not). */
+export function readsExactly(text: string): boolean {
+  const written = canonicalDecimal(text);
+  return written !== null && written === canonicalDecimal(String(Number(text.trim())));
+}
+
 /** -1, 0 or 1 as the decimal `a` is below, equal to or above `b`, exactly; null when either is not a plain decimal. */
 export function compareDecimals(a: string, b: string): -1 | 0 | 1 | null {
   const x = readDecimal(a);

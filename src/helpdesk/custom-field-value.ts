@@ -3,7 +3,7 @@
  * field's type. Pure; shared by the ticket service and the delivery response mapping so
  * both accept and refuse exactly the same values.
  */
-import { canonicalDecimal, DECIMAL_TEXT, type CustomFieldType } from '../domain/index.js';
+import { DECIMAL_TEXT, readsExactly, type CustomFieldType } from '../domain/index.js';
 
 export interface CustomFieldDef {
   key: string;
@@ -42,7 +42,7 @@ const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?
 const NUMBER_LIMIT = Number.MAX_SAFE_INTEGER;
 
 function holdsExactly(text: string, n: number): boolean {
-  return Math.abs(n) <= NUMBER_LIMIT && canonicalDecimal(text) === canonicalDecimal(String(n));
+  return Math.abs(n) <= NUMBER_LIMIT && readsExactly(text);
 }
 
 function realDate(y: string, m: string, d: string): boolean {

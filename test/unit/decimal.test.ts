@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalDecimal, compareDecimals } from '../../src/domain/decimal.js';
+import { canonicalDecimal, compareDecimals, readsExactly } from '../../src/domain/decimal.js';
 
 describe('compareDecimals: exact, digit by digit', () => {
   it.each([
@@ -30,5 +30,20 @@ describe('compareDecimals: exact, digit by digit', () => {
     expect(canonicalDecimal('1.50')).toBe(canonicalDecimal('15e-1'));
     expect(canonicalDecimal('12345678901234567890')).not.toBe(canonicalDecimal(String(Number('12345678901234567890'))));
     expect(canonicalDecimal('x')).toBeNull();
+  });
+});
+
+describe('readsExactly: the double read from a decimal is the number written', () => {
+  it.each([
+    ['0.1', true],
+    ['1.50', true],
+    ['1e3', true],
+    ['9007199254740993', false],
+    ['12345678901234567890', false],
+    ['0.10000000000000000001', false],
+    ['1e999', false],
+    ['abc', false],
+  ])('%s → %s', (text, exact) => {
+    expect(readsExactly(text)).toBe(exact);
   });
 });
