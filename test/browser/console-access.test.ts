@@ -2,7 +2,7 @@
  * The console's doors: sign-in (mouse and keyboard only), a refused key, a CLIENT key, the
  * navigation each role gets, sign-out, and the explorer running a query with the signed-in key.
  */
-import { description, expect, runAxe, signIn, test } from '../support/browser.js';
+import { description, expect, hasFocus, runAxe, signIn, test } from '../support/browser.js';
 import { ADMIN_EMAIL } from '../support/app.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook } from '../support/fixtures.js';
 
@@ -169,10 +169,10 @@ test(
 
     await page.locator('.graphiql-query-editor .monaco-editor').first().click();
     await page.keyboard.press('Tab');
-    expect(await query.evaluate((t) => t === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
+    expect(await hasFocus(query)).toBe(true);
     await page.keyboard.press('Control+m');
     await page.keyboard.press('Tab');
-    expect(await query.evaluate((t) => t === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(false);
+    expect(await hasFocus(query)).toBe(false);
     expect(await runAxe(page)).toEqual([]);
   },
   120_000,

@@ -5,7 +5,7 @@
  * Confirm acts on exactly what was counted, once however often pressed, and Escape backs out.
  */
 import type { Page, Request } from 'playwright-core';
-import { expect, runAxe, signIn, test, holdOperation, description } from '../support/browser.js';
+import { expect, runAxe, signIn, test, holdOperation, description, focusedId } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, settled, testWebhook } from '../support/fixtures.js';
 import type { TestApp } from '../support/fixtures.js';
 
@@ -32,7 +32,6 @@ async function deliveriesOf(app: TestApp, webhookId: string) {
 
 /** What has focus: its text. */
 const focusedText = (page: Page) => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } }).document.activeElement?.textContent?.trim() ?? '');
-const focusedId = (page: Page) => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id ?? '');
 
 test(
   'Rule and Search narrow the log and survive reload and Back; From and To are local time, To before From is shown at To; an agent gets no Rule list and no bulk actions',

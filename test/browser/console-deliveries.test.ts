@@ -5,7 +5,7 @@
  * for "Confirm"; the log filters; the ticket page lists its posts and deliveries.
  */
 import type { Page, WebSocket } from 'playwright-core';
-import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { expect, hasFocus, runAxe, signIn, test } from '../support/browser.js';
 import { addComment, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, retryUntilFinal, testWebhook } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
 
@@ -213,7 +213,7 @@ test(
     await page.keyboard.press('Enter');
     expect(await pause.getAttribute('aria-pressed')).toBe('false');
     await expect.poll(() => live.getByRole('link').filter({ hasText: `#${second}` }).textContent()).toContain('SUCCEEDED');
-    expect(await pause.evaluate((b) => b === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
+    expect(await hasFocus(pause)).toBe(true);
   },
   BROWSER_TEST_MS,
 );

@@ -6,7 +6,7 @@
  * contradict itself, names with bidi controls isolated, and a 390 px wide window with long data.
  */
 import type { Page } from 'playwright-core';
-import { expect, runAxe, signIn, test, description, holdOperation } from '../support/browser.js';
+import { expect, runAxe, signIn, test, description, focusedId, holdOperation } from '../support/browser.js';
 import { createCustomFields, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 
 /** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
@@ -17,9 +17,6 @@ const BROWSER_TEST_MS = 120_000;
 
 /** The focused element's accessible name as the tests name controls (aria-label, else its text). */
 const focused = (page: Page) => page.evaluate(() => (globalThis as unknown as Dom).document.activeElement?.getAttribute('aria-label') ?? (globalThis as unknown as Dom).document.activeElement?.textContent ?? '');
-
-/** The focused element's id ('' for <body>, which a disabled or replaced control leaves focus on). */
-const focusedId = (page: Page) => page.evaluate(() => (globalThis as unknown as Dom).document.activeElement?.id ?? '');
 
 /**
  * With two rows of `noun` (header, condition…), Enter on "Remove <noun> 1" twice: focus goes

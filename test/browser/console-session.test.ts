@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import type { Page, WebSocket } from 'playwright-core';
-import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { expect, focusedId, runAxe, signIn, test } from '../support/browser.js';
 import { bearer, type TestApp } from '../support/app.js';
 import { createRule, createTicket, createUser, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 import { collect, wsClient } from '../support/ws.js';
@@ -77,7 +77,6 @@ async function deliver(app: TestApp, webhookId: string, ticketId: string): Promi
   }
 }
 
-const focusedId = (page: Page) => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id);
 const storedKeys = (page: Page) => page.evaluate(() => Object.keys((globalThis as unknown as { sessionStorage: object }).sessionStorage));
 
 test(

@@ -178,6 +178,16 @@ export async function description(control: Locator): Promise<string> {
   return texts.join(' ');
 }
 
+/** The document inside page.evaluate (the tests are compiled without the DOM library). */
+type FocusDom = { document: { activeElement: unknown } };
+
+/** The focused element's id ('' for <body>, which a disabled or replaced control leaves focus on). */
+export const focusedId = (page: Page): Promise<string> =>
+  page.evaluate(() => ((globalThis as unknown as FocusDom).document.activeElement as { id?: string } | null)?.id ?? '');
+
+/** Whether `control` has the focus. */
+export const hasFocus = (control: Locator): Promise<boolean> => control.evaluate((e) => e === (globalThis as unknown as FocusDom).document.activeElement);
+
 interface Hold {
   named: RegExp;
   seen: Request[];
