@@ -296,9 +296,8 @@ export interface GraphQLErrorShape {
   extensions?: { code?: string; field?: string; problems?: { field: string; message: string }[] };
 }
 
-/** What a refused operation's answer says: its first GraphQL error's message, else the network's. */
 /** What a request that got no answer from the API says (urql's own text, "[Network] Failed to fetch", means nothing to a reader). */
-export const NO_ANSWER = 'the server could not be reached (it may be restarting, or the connection is down). Try again in a moment.';
+const NO_ANSWER = 'the server could not be reached (it may be restarting, or the connection is down). Try again in a moment.';
 
 /** The reason of an error as the console words it: the API's message, else NO_ANSWER for a request that got no answer. */
 export const errorText = (error: CombinedError): string => error.graphQLErrors[0]?.message ?? (error.networkError ? NO_ANSWER : error.message);
