@@ -5,7 +5,7 @@
  * for "Confirm"; the log filters; the ticket page lists its posts and deliveries.
  */
 import type { Page, WebSocket } from 'playwright-core';
-import { expect, hasFocus, runAxe, signIn, test } from '../support/browser.js';
+import { expect, hasFocus, painted, runAxe, signIn, test } from '../support/browser.js';
 import { addComment, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, retryUntilFinal, testWebhook } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
 
@@ -191,6 +191,9 @@ test(
     const webhookId = await createWebhook(app, jsonHook('Paused hook', `${receiver.url}/in`));
     const listening = subscribed(page);
     listening.catch(() => undefined);
+    // what the live feed hands the page, while the list is paused too
+    const received: string[] = [];
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => received.push(String(f.payload))));
     await signIn(page, app.url, keys.agent, '/deliveries');
     await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
     await listening;
@@ -205,8 +208,11 @@ test(
     await page.keyboard.press('Enter');
     expect(await pause.getAttribute('aria-pressed')).toBe('true');
     const second = await createTicket(app, 'During the pause');
-    await deliveryReaches(app, await testWebhook(app, webhookId, second), 'SUCCEEDED');
-    await page.waitForTimeout(1_000);
+    const secondDelivery = await testWebhook(app, webhookId, second);
+    await deliveryReaches(app, secondDelivery, 'SUCCEEDED');
+    // the page was handed the delivery's SUCCEEDED and has rendered since
+    await expect.poll(() => received.some((f) => f.includes(secondDelivery) && f.includes('"status":"SUCCEEDED"'))).toBe(true);
+    await painted(page);
     expect(await live.getByRole('link').filter({ hasText: `#${second}` }).count()).toBe(0);
     expect(await runAxe(page)).toEqual([]);
 

@@ -4,7 +4,7 @@
  * nothing sent) and a status change whose rule's delivery then shows in the ticket's deliveries.
  */
 import type { Page, Request } from 'playwright-core';
-import { expect, runAxe, signIn, test, holdOperation, description } from '../support/browser.js';
+import { expect, runAxe, signIn, test, holdOperation, description, painted } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, getTicket, jsonHook, testWebhook } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
@@ -31,10 +31,6 @@ function sentOperations(page: Page): string[] {
   });
   return names;
 }
-
-
-/** requestAnimationFrame inside page.evaluate (this file is compiled without the DOM library) */
-type Raf = { requestAnimationFrame(f: () => void): number };
 
 const ruleNames = async (app: { ok: (q: string) => Promise<any> }) => ((await app.ok('{ rules { name } }')).rules as { name: string }[]).map((r) => r.name);
 
@@ -102,7 +98,7 @@ test(
     held.release();
     await (await held.seen[0]!.response())!.finished();
     // the page has read the answer and painted after it
-    await page.evaluate(() => new Promise<void>((done) => (globalThis as unknown as Raf).requestAnimationFrame(() => (globalThis as unknown as Raf).requestAnimationFrame(done))));
+    await painted(page);
     expect(await ruleNames(app)).toEqual(['Keep me']);
     expect(new URL(page.url()).pathname).toBe('/tickets');
   },

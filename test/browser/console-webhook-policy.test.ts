@@ -5,7 +5,7 @@
  * with its reason and enabled again, and a delete refused while a rule sends the webhook.
  */
 import type { Locator, Page } from 'playwright-core';
-import { expect, runAxe, signIn, test, description, holdOperation } from '../support/browser.js';
+import { expect, runAxe, signIn, test, description, holdOperation, painted } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
 
@@ -13,7 +13,7 @@ import { waitFor } from '../support/wait.js';
 const BROWSER_TEST_MS = 60_000;
 
 /** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
-type Dom = { document: any; requestAnimationFrame(f: () => void): number };
+type Dom = { document: any };
 
 /** The focused element's accessible name as the tests name controls (aria-label, else its text), or its id. */
 const focused = (page: Page) =>
@@ -325,7 +325,7 @@ test(
     held.release();
     await (await held.seen[0]!.response())!.finished();
     // the page has read the answer and painted after it
-    await page.evaluate(() => new Promise<void>((done) => (globalThis as unknown as Dom).requestAnimationFrame(() => (globalThis as unknown as Dom).requestAnimationFrame(done))));
+    await painted(page);
     expect((await app.ok('query ($id: ID!) { webhook(id: $id) { id } }', { id })).webhook).toBeNull();
     expect(new URL(page.url()).pathname).toBe('/deliveries');
     expect(await page.getByRole('heading', { level: 1, name: 'Deliveries' }).count()).toBe(1);
@@ -369,13 +369,16 @@ test(
     const breaker = page.getByRole('status').filter({ hasText: /^Breaker/ });
     await expect.poll(() => breaker.count()).toBe(1);
     const reads: string[] = [];
+    const failed = page.waitForEvent('requestfailed', { predicate: (r) => /query ConsoleWebhookHealth\b/.test(r.postData() ?? ''), timeout: 25_000 });
     await page.route('**/graphql', (route) => {
       if (!/query ConsoleWebhookHealth\b/.test(route.request().postData() ?? '')) return route.fallback();
       reads.push('failed');
       return route.abort('connectionrefused');
     });
     await expect.poll(() => reads.length, { timeout: 25_000 }).toBeGreaterThan(0);
-    await page.waitForTimeout(300);
+    // the failed read's outcome has rendered
+    await failed;
+    await painted(page);
     expect(await page.locator('.webhook-health [role="status"]').textContent()).toBe('Breaker closed');
     expect(await page.locator('.webhook-health').textContent()).toBe('Health: Breaker closed · no attempts in the last 5 min');
   },

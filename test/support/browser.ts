@@ -180,10 +180,15 @@ export async function description(control: Locator): Promise<string> {
 
 /** The document inside page.evaluate (the tests are compiled without the DOM library). */
 type FocusDom = { document: { activeElement: unknown } };
+type Raf = { requestAnimationFrame(f: () => void): number };
 
 /** The focused element's id ('' for <body>, which a disabled or replaced control leaves focus on). */
 export const focusedId = (page: Page): Promise<string> =>
   page.evaluate(() => ((globalThis as unknown as FocusDom).document.activeElement as { id?: string } | null)?.id ?? '');
+
+/** Resolves once the page has painted twice from now: what it was handed before (an answer, a live event) has rendered. */
+export const painted = (page: Page): Promise<void> =>
+  page.evaluate(() => new Promise<void>((done) => (globalThis as unknown as Raf).requestAnimationFrame(() => (globalThis as unknown as Raf).requestAnimationFrame(done))));
 
 /** Whether `control` has the focus. */
 export const hasFocus = (control: Locator): Promise<boolean> => control.evaluate((e) => e === (globalThis as unknown as FocusDom).document.activeElement);
