@@ -6,7 +6,7 @@
  * contradict itself, names with bidi controls isolated, and a 390 px wide window with long data.
  */
 import type { Page } from 'playwright-core';
-import { expect, runAxe, signIn, test, description, focusedId, holdOperation } from '../support/browser.js';
+import { answerDialogs, expect, runAxe, signIn, test, description, focusedId, holdOperation } from '../support/browser.js';
 import { createCustomFields, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 
 /** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
@@ -367,12 +367,8 @@ test(
     const receiver = await startReceiver();
     const hook = await createWebhook(app, { ...jsonHook('Kept hook', `${receiver.url}/ok`), auth: { type: 'BEARER', secret: 'stored-token' } });
     const rule = await createRule(app, { name: 'Kept rule', events: ['TICKET_CREATED'], conditions: [], actions: [{ type: 'ADD_COMMENT', value: 'x' }] });
-    const questions: string[] = [];
-    let accept = false;
-    page.on('dialog', (d) => {
-      questions.push(d.message());
-      void (accept ? d.accept() : d.dismiss());
-    });
+    const dialogs = answerDialogs(page);
+    const { questions } = dialogs;
     const nav = page.getByRole('navigation', { name: 'Console' });
 
     await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
@@ -412,7 +408,7 @@ test(
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Rule saved.' }).count()).toBe(1);
     await ruleName.fill('Kept rule, renamed');
-    accept = true;
+    dialogs.accept = true;
     await page.getByRole('link', { name: 'All rules' }).click();
     await page.getByRole('heading', { level: 1, name: 'Rules' }).waitFor();
     expect(questions.slice(2)).toEqual(['Leave this page? Your changes to this rule are not saved.']);
@@ -427,12 +423,8 @@ test(
     const hook = await createWebhook(app, jsonHook('Back hook', `${receiver.url}/ok`));
     const rule = await createRule(app, { name: 'Back rule', events: ['TICKET_CREATED'], conditions: [], actions: [{ type: 'ADD_COMMENT', value: 'x' }] });
     const ticket = await createTicket(app, 'Back ticket');
-    const questions: string[] = [];
-    let accept = false;
-    page.on('dialog', (d) => {
-      questions.push(d.message());
-      void (accept ? d.accept() : d.dismiss());
-    });
+    const dialogs = answerDialogs(page);
+    const { questions } = dialogs;
     const path = () => new URL(page.url()).pathname;
     const heading = (name: string) => page.getByRole('heading', { level: 1, name }).waitFor();
 
@@ -464,7 +456,7 @@ test(
     expect(questions.length).toBe(1);
     expect(await name.inputValue()).toBe('Back rule, renamed');
     // Back again, OK: the list; Forward then opens the rule as saved, without a question
-    accept = true;
+    dialogs.accept = true;
     await page.goBack();
     await heading('Rules');
     await expect.poll(path).toBe('/rules');
@@ -476,7 +468,7 @@ test(
     expect(questions.length).toBe(2);
 
     // an edited webhook alike, Forward too: Cancel keeps it, OK goes on
-    accept = false;
+    dialogs.accept = false;
     await page.goto(`${app.url}/webhooks`);
     await heading('Webhooks');
     await page.getByRole('link', { name: 'Back hook' }).click();
@@ -496,7 +488,7 @@ test(
     await expect.poll(() => questions.length).toBe(4);
     await expect.poll(path).toBe(`/webhooks/${hook}`);
     expect(await hookName.inputValue()).toBe('Back hook, renamed');
-    accept = true;
+    dialogs.accept = true;
     await page.goForward();
     await heading('Webhooks');
     expect(path()).toBe('/webhooks');
@@ -506,7 +498,7 @@ test(
     expect(await hookName.inputValue()).toBe('Back hook');
 
     // a ticket's unsent reply: Back asks, Cancel keeps the text; without it (and the priority as it was) Back leaves freely
-    accept = false;
+    dialogs.accept = false;
     await page.goto(`${app.url}/tickets`);
     await heading('Tickets');
     await page.getByRole('link', { name: 'Back ticket' }).click();

@@ -4,7 +4,7 @@
  * nothing sent) and a status change whose rule's delivery then shows in the ticket's deliveries.
  */
 import type { Page, Request } from 'playwright-core';
-import { expect, runAxe, signIn, test, holdOperation, description, painted } from '../support/browser.js';
+import { answerDialogs, expect, runAxe, signIn, test, holdOperation, description, painted } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, getTicket, jsonHook, testWebhook } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
@@ -330,11 +330,8 @@ test(
     const ticketId = await createTicket(app, 'Draft kept');
     const hook = await createWebhook(app, jsonHook('Draft hook', `${receiver.url}/ok`));
     await deliveryReaches(app, await testWebhook(app, hook, ticketId), 'SUCCEEDED');
-    const questions: string[] = [];
-    page.on('dialog', (d) => {
-      questions.push(d.message());
-      void d.dismiss();
-    });
+    // every question is answered Cancel
+    const { questions } = answerDialogs(page);
 
     await signIn(page, app.url, keys.agent, `/tickets/${ticketId}`);
     await page.getByRole('heading', { level: 1, name: `#${ticketId} Draft kept` }).waitFor();

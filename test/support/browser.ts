@@ -193,6 +193,19 @@ export const painted = (page: Page): Promise<void> =>
 /** Whether `control` has the focus. */
 export const hasFocus = (control: Locator): Promise<boolean> => control.evaluate((e) => e === (globalThis as unknown as FocusDom).document.activeElement);
 
+/**
+ * Answers the page's dialogs (a leave guard's confirm, beforeunload): OK while `accept` is
+ * true, else Cancel; `questions` lists what they asked, in order.
+ */
+export function answerDialogs(page: Page): { questions: string[]; accept: boolean } {
+  const dialogs = { questions: [] as string[], accept: false };
+  page.on('dialog', (d) => {
+    dialogs.questions.push(d.message());
+    void (dialogs.accept ? d.accept() : d.dismiss());
+  });
+  return dialogs;
+}
+
 interface Hold {
   named: RegExp;
   seen: Request[];
