@@ -293,6 +293,18 @@ export function EditorForm({
   );
 }
 
+/**
+ * The editor's Save. While a save runs it is busy (aria-disabled), not disabled: a disabled
+ * button would drop the keyboard's focus; a second press is ignored by the save.
+ */
+export function SaveButton({ saving }: { saving: boolean }) {
+  return (
+    <button type="submit" aria-disabled={saving || undefined}>
+      Save
+    </button>
+  );
+}
+
 /** The list with row i changed by `patch`. */
 export const patchRow = <Row,>(rows: readonly Row[], i: number, patch: Partial<Row>): Row[] => rows.map((r, j) => (j === i ? { ...r, ...patch } : r));
 

@@ -8,7 +8,7 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { ActionType, ConditionOperator, MatchType, TicketEvent } from '../gql/graphql';
 import { Field, FieldError, Hint, InputField, describedBy, hintId } from '../components/Field';
-import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor } from '../components/editor';
+import { EditorForm, EditorHeader, RemoveRowButton, SaveButton, addRowProps, patchRow, useDefinitionEditor } from '../components/editor';
 import { NO_VALUE_OPERATORS, formOf, ruleInput, type RuleActionRow, type RuleForm } from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
 import { ConfirmAction } from '../components/ui';
@@ -461,10 +461,7 @@ export function RuleEditor({ id }: { id: string | null }) {
         </fieldset>
 
         <div className="actions">
-          {/* busy, not disabled: a disabled button would drop the keyboard's focus (a second press is ignored) */}
-          <button type="submit" aria-disabled={saving || undefined}>
-            Save
-          </button>
+          <SaveButton saving={saving} />
           {id ? <ConfirmAction label="Delete rule" question="Delete this rule?" detail={DELETE_RULE_DETAIL} busyLabel="Deleting…" onConfirm={deleteRule} /> : null}
         </div>
         {editor.removeProblem ? (

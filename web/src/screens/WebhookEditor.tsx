@@ -21,7 +21,7 @@ import type {
 } from '../gql/graphql';
 import { ActionOutcome, ConfirmAction, DateTime, DeliveryStatusBadge, useFocusAfterRender, useOneAtATime } from '../components/ui';
 import { Field, Hint, InputField, SelectField, describedBy, hintId } from '../components/Field';
-import { EditorForm, EditorHeader, RemoveRowButton, addRowProps, patchRow, useDefinitionEditor } from '../components/editor';
+import { EditorForm, EditorHeader, RemoveRowButton, SaveButton, addRowProps, patchRow, useDefinitionEditor } from '../components/editor';
 import { TagCatalogue, tagSnippet, type Tag } from '../components/TagCatalogue';
 import { WebhookHealthPanel } from '../components/health';
 
@@ -1056,10 +1056,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
           </div>
 
           <div className="actions">
-            {/* busy, not disabled: a disabled button would drop the keyboard's focus (a second press is ignored) */}
-            <button type="submit" aria-disabled={saving || undefined}>
-              Save
-            </button>
+            <SaveButton saving={saving} />
             <button
               type="button"
               className="secondary"
