@@ -177,7 +177,7 @@ export function useDefinitionEditor<Stored, Form>({
       showProblems(local);
       return null;
     }
-    if (!saving.start('save')) return null;
+    saving.start('save');
     setStatus(null);
     setFormError(null);
     let result: SaveResult<Created | Updated>;
