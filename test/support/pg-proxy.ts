@@ -33,6 +33,10 @@ export interface PgProxy {
 
 export async function startPgProxy(target: string): Promise<PgProxy> {
   const upstream = new URL(target);
+  // a host that is a folder names a Unix socket in it (the embedded server's; src/db/embedded.ts)
+  const upstreamHost = decodeURIComponent(upstream.hostname);
+  const connectUpstream = () =>
+    upstreamHost.startsWith('/') ? net.connect(`${upstreamHost}/.s.PGSQL.${upstream.port}`) : net.connect(Number(upstream.port), upstreamHost);
   const sockets = new Set<net.Socket>();
   let patterns: Buffer[] = [];
   let left = 0;
@@ -55,7 +59,7 @@ export async function startPgProxy(target: string): Promise<PgProxy> {
     forward(client);
   });
   const forward = (client: net.Socket) => {
-    const server = net.connect(Number(upstream.port), upstream.hostname);
+    const server = connectUpstream();
     for (const s of [client, server]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
