@@ -100,7 +100,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   }
   let socketDir = socketFolder(clusterDir, port);
   const start = () =>
-    startPostmaster(clusterDir, port, asRoot, log, { ...QUEUE_SETTINGS, ...(socketDir ? { unix_socket_directories: socketDir } : {}), ...opts.settings });
+    startPostmaster(clusterDir, port, asRoot, log, { ...QUEUE_SETTINGS, ...(socketDir ? { unix_socket_directories: quotedDirectory(socketDir) } : {}), ...opts.settings });
   let postmaster: ChildProcess;
   try {
     postmaster = await start();
@@ -137,6 +137,9 @@ export function socketFolder(clusterDir: string, port: number): string | null {
   if (platform() === 'win32') return null;
   return Buffer.byteLength(join(clusterDir, `.s.PGSQL.${port}`)) <= MAX_SOCKET_PATH_BYTES ? clusterDir : null;
 }
+
+/** a folder as one entry of PostgreSQL's comma-separated list of directories (a comma or space in its path included) */
+const quotedDirectory = (dir: string) => `"${dir.replaceAll('"', '""')}"`;
 
 const START_TIMEOUT_MS = 60_000;
 /** fast shutdown first (rolls back, checkpoints); immediate shutdown if that hangs */

@@ -11,11 +11,14 @@ import { freePort, socketFolder, startEmbeddedPostgres, type EmbeddedServer } fr
 import { tempDir, type TempDir } from '../support/temp.js';
 
 let dir: TempDir;
+/** a comma, a space and a double quote in the path: PostgreSQL reads its socket folders as a list */
+let dataDir: string;
 let port: number;
 let server: EmbeddedServer | null = null;
 
 beforeAll(async () => {
   dir = tempDir('socket');
+  dataDir = join(dir.path, 'data, "x"');
   port = await freePort();
 }, 60_000);
 
@@ -38,9 +41,9 @@ async function serverAddress(url: string): Promise<string | null> {
 
 describe('the embedded PostgreSQL', () => {
   it('is reached through the Unix socket in its cluster folder, with the password', async () => {
-    server = await startEmbeddedPostgres({ dataDir: dir.path, port });
+    server = await startEmbeddedPostgres({ dataDir, port });
     const url = new URL(server.url);
-    expect(decodeURIComponent(url.hostname)).toBe(join(dir.path, 'pg'));
+    expect(decodeURIComponent(url.hostname)).toBe(join(dataDir, 'pg'));
     expect(await serverAddress(server.url)).toBeNull();
     url.password = 'wrong';
     await expect(serverAddress(url.toString())).rejects.toThrow(/password authentication failed/);
@@ -50,9 +53,9 @@ describe('the embedded PostgreSQL', () => {
     await server!.stop();
     server = null;
     // something else already holds the socket's name: binding it fails, as on a file system without sockets
-    mkdirSync(join(dir.path, 'pg', `.s.PGSQL.${port}`));
+    mkdirSync(join(dataDir, 'pg', `.s.PGSQL.${port}`));
     const lines: string[] = [];
-    server = await startEmbeddedPostgres({ dataDir: dir.path, port, log: (line) => lines.push(line) });
+    server = await startEmbeddedPostgres({ dataDir, port, log: (line) => lines.push(line) });
     expect(new URL(server.url).hostname).toBe('127.0.0.1');
     expect(await serverAddress(server.url)).toBe('127.0.0.1');
     expect(lines.join('\n')).toContain('deskhooks reaches PostgreSQL on 127.0.0.1 instead');
