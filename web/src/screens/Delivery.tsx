@@ -3,11 +3,12 @@
  * timeline, the response data, "Redeliver" and "Cancel delivery" (confirmed). Its state
  * changes arrive through deliveryEvents.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
 import { ActionOutcome, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, headerValue, prettyBody, useFocusAfterRender, useOneAtATime } from '../components/ui';
+import { Announcements, useAnnouncement } from '../components/announce';
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
 import { setFlash, useFlash } from '../flash';
@@ -77,10 +78,11 @@ const FINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
  * The sentence that says what changed in the delivery since the page last read it: its status
  * and, with a new attempt, that attempt's outcome ("Now RETRYING. Attempt 2: HTTP 500 Internal Server Error.").
  * Empty at first; a status the user's own Cancel answered (`answered`) is said by that action.
+ * The live region's content: each sentence a node of its own (components/announce).
  */
-function useChangeSentence(d: { status: string; attempts: readonly { number: number; statusCode?: number | null; error?: string | null }[] } | null | undefined, answered: string | null): string {
+function useChangeSentence(d: { status: string; attempts: readonly { number: number; statusCode?: number | null; error?: string | null }[] } | null | undefined, answered: string | null): ReactNode {
   const seen = useRef<{ status: string; attempts: number } | null>(null);
-  const [sentence, setSentence] = useState('');
+  const [sentence, setSentence] = useAnnouncement();
   const status = d?.status;
   const attempts = d?.attempts.length ?? 0;
   useEffect(() => {
@@ -92,7 +94,7 @@ function useChangeSentence(d: { status: string; attempts: readonly { number: num
     const outcome = last ? ` Attempt ${last.number}: ${(last.error ?? (last.statusCode ? `HTTP ${last.statusCode}` : 'no response')).replace(/\.$/, '')}.` : '';
     if (!outcome && status === answered) return;
     setSentence(`Now ${status}.${outcome}`);
-  }, [d, status, attempts, answered]);
+  }, [d, status, attempts, answered, setSentence]);
   return sentence;
 }
 
@@ -225,9 +227,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
       </dl>
       <LiveFeedStatus feed={feed} />
       {/* what changed while the page is open (a new attempt, the status), said politely; the page's first reading is not */}
-      <p aria-live="polite" className="visually-hidden">
-        {change}
-      </p>
+      <Announcements said={change} />
 
       {admin ? (
         <div className="actions">

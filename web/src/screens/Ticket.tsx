@@ -11,6 +11,7 @@ import { graphql } from '../gql';
 import type { TicketPriority, TicketStatus } from '../gql/graphql';
 import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, QueryError, useOneAtATime } from '../components/ui';
 import { useLeaveGuard } from '../components/leave';
+import { Announcements, useAnnouncement } from '../components/announce';
 import { Field, Hint, SelectField, describedBy, hintId } from '../components/Field';
 import { DeliveryChanges, errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
@@ -199,9 +200,7 @@ export function TicketPage({ id }: { id: string }) {
         <h2 id="ticket-deliveries-heading">Deliveries</h2>
         <LiveFeedStatus feed={feed} />
         {/* what changed since the last reload (new deliveries, new statuses), announced politely; the list itself is not a live region */}
-        <p id="ticket-delivery-changes" aria-live="polite" className="visually-hidden">
-          {deliveryChanges}
-        </p>
+        <Announcements id="ticket-delivery-changes" said={deliveryChanges} />
         <QueryError error={deliveries.error} />
         {page && page.nodes.length === 0 ? <p className="muted">No deliveries for this ticket.</p> : null}
         {page && page.nodes.length ? (
@@ -234,10 +233,8 @@ const CHANGES_LISTED = 3;
  */
 function useDeliveryChanges(nodes: readonly { id: string; status: string; webhook?: { name: string } | null; request: { url: string } }[] | undefined): ReactNode {
   const seen = useRef<Map<string, string> | null>(null);
-  // each message is a node of its own (a new key): the same sentence twice in a row (two
-  // deliveries to one webhook) is an addition to the live region too, and is read out again
-  const [shown, setShown] = useState({ text: '', key: 0 });
-  const setText = (message: string) => setShown((s) => ({ text: message, key: s.key + 1 }));
+  // each message a node of its own: the same sentence twice in a row (two deliveries to one webhook) is read out again
+  const [said, setText] = useAnnouncement();
   useEffect(() => {
     if (!nodes) return;
     const before = seen.current;
@@ -256,8 +253,8 @@ function useDeliveryChanges(nodes: readonly { id: string; status: string; webhoo
     setText(
       [...added.map((d) => `New delivery to ${webhookLabel(d)}: ${d.status}.`), ...changed.map((d) => `Delivery to ${webhookLabel(d)} is now ${d.status}.`)].join(' '),
     );
-  }, [nodes]);
-  return shown.text ? <span key={shown.key}>{shown.text}</span> : null;
+  }, [nodes, setText]);
+  return said;
 }
 
 /** A burst of a ticket's delivery events (a bulk redelivery) reloads its lists once per this many ms, not once per event. */
