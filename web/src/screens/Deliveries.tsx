@@ -1,6 +1,8 @@
 /**
  * The delivery log and "Live deliveries": every new delivery and state change as
- * deliveryEvents reports it, without reloading. The log's filters and its page live in the
+ * deliveryEvents reports it, without reloading; what the live list brought is said to a screen
+ * reader as one short counted sentence at most every few seconds (useLiveChanges), the list
+ * itself being no live region. The log's filters and its page live in the
  * address (`?webhook=&ticket=&status=&rule=&since=&until=&search=` and
  * `after=<cursor>&from=<position>`), so Back, Forward, reload and a shared link show the same
  * list, position text and filter controls; the cursors of the pages before (for "Previous
@@ -11,7 +13,7 @@
  * For an admin, "Redeliver matching…" and "Cancel matching…" act on the log's applied filter
  * (BulkActions): a dry run counts first, Confirm runs it.
  */
-import { useRef, useState, type FormEvent } from 'react';
+import { useCallback, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { useClient, useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
@@ -21,6 +23,7 @@ import { Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, PageHeader
 import { flushSync } from 'react-dom';
 import { useHistoryState } from 'wouter/use-browser-location';
 import { Field, InputField, describedBy } from '../components/Field';
+import { Announcements, usePacedAnnouncements, type Pace } from '../components/announce';
 
 const DeliveriesQuery = graphql(`
   query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {
@@ -297,6 +300,92 @@ export function webhookLabel(d: { webhook?: { name: string } | null; request: { 
   }
 }
 
+/**
+ * The live list's changes are said at most once per 5 s; a burst is gathered for 1 s into one
+ * sentence (components/announce).
+ */
+const LIVE_PACE: Pace = { gatherMs: 1_000, gapMs: 5_000 };
+/** how many deliveries' last status said is remembered (the latest): an older one's next change is said as a change of a delivery not said before */
+const SAID_REMEMBERED = 1_000;
+
+const STATUS_WORD: Record<DeliveryStatus, string> = { PENDING: 'pending', RETRYING: 'retrying', SUCCEEDED: 'succeeded', FAILED: 'failed', CANCELLED: 'cancelled' };
+
+/** "(CRM, ticket #12)": which delivery, for a sentence about one. */
+const whichDelivery = (e: LiveEntry) => `(${e.webhook}, ${e.ticketId ? `ticket #${e.ticketId}` : 'no ticket'})`;
+
+/** The statuses of several deliveries counted, most first: "2 succeeded, 1 failed"; "all pending" (or "both") when they share one. */
+function statusCounts(entries: readonly LiveEntry[]): string {
+  const counts = new Map<DeliveryStatus, number>();
+  for (const e of entries) counts.set(e.status, (counts.get(e.status) ?? 0) + 1);
+  if (counts.size === 1) return `${entries.length === 2 ? 'both' : 'all'} ${STATUS_WORD[entries[0]!.status]}`;
+  return [...counts]
+    .sort(([a, m], [b, n]) => n - m || STATUSES.indexOf(a) - STATUSES.indexOf(b))
+    .map(([status, n]) => `${n.toLocaleString()} ${STATUS_WORD[status]}`)
+    .join(', ');
+}
+
+/**
+ * The sentence for the deliveries new to the list (`added`, with the status they have now) and
+ * those whose status changed (`changed`), all since the last sentence; '' for none. One
+ * delivery is named ("1 delivery now failed (CRM, ticket #12)."); more are counted ("3 new
+ * deliveries: 2 succeeded, 1 failed. 2 deliveries changed: both failed.").
+ */
+function liveSentence(added: readonly LiveEntry[], changed: readonly LiveEntry[]): string {
+  const [only] = added.length + changed.length === 1 ? [...added, ...changed] : [];
+  if (only) return added.length ? `1 new delivery: ${STATUS_WORD[only.status]} ${whichDelivery(only)}.` : `1 delivery now ${STATUS_WORD[only.status]} ${whichDelivery(only)}.`;
+  const parts: string[] = [];
+  if (added.length === 1) parts.push(`1 new delivery: ${STATUS_WORD[added[0]!.status]}.`);
+  if (added.length > 1) parts.push(`${added.length.toLocaleString()} new deliveries: ${statusCounts(added)}.`);
+  if (changed.length === 1) parts.push(`1 delivery now ${STATUS_WORD[changed[0]!.status]}.`);
+  if (changed.length > 1) parts.push(`${changed.length.toLocaleString()} deliveries changed: ${statusCounts(changed)}.`);
+  return parts.join(' ');
+}
+
+/**
+ * What the live list brought, said politely in one sentence at a time (LIVE_PACE): the
+ * deliveries new since the last sentence and those whose status changed, counted. A delivery
+ * whose status is what was last said of it is not said again (a new attempt alone is not a
+ * change); its intermediate statuses are not said either, only the one it has now.
+ *
+ * `note` takes each event of the feed, in the subscription's handler: it only records the
+ * delivery's latest state (idempotent, so the handler may run again for the same event);
+ * `due` after a render that the feed changed asks for a sentence. While `paused` nothing is
+ * said; on resume what came meanwhile is said at once in one sentence starting "Resumed." (the
+ * list has just moved: its user hears what it brought), or nothing when nothing came.
+ */
+function useLiveChanges(paused: boolean) {
+  // the deliveries changed since the last sentence, each as it is now; queued: new (its QUEUED event came)
+  const unsaid = useRef(new Map<string, { entry: LiveEntry; queued: boolean }>());
+  // the status last said of each delivery, oldest first
+  const said = useRef(new Map<string, DeliveryStatus>());
+  const compose = (resumed: boolean): string => {
+    const added: LiveEntry[] = [];
+    const changed: LiveEntry[] = [];
+    for (const [id, { entry, queued }] of unsaid.current) {
+      const before = said.current.get(id);
+      said.current.delete(id);
+      said.current.set(id, entry.status);
+      if (before === undefined && queued) added.push(entry);
+      else if (before !== entry.status) changed.push(entry);
+    }
+    unsaid.current.clear();
+    for (const id of said.current.keys()) {
+      if (said.current.size <= SAID_REMEMBERED) break;
+      said.current.delete(id);
+    }
+    const sentence = liveSentence(added, changed);
+    return sentence && resumed ? `Resumed. ${sentence}` : sentence;
+  };
+  const { said: sentence, changed } = usePacedAnnouncements(compose, LIVE_PACE, paused);
+  const note = useCallback((entry: LiveEntry, queued: boolean) => {
+    unsaid.current.set(entry.id, { entry, queued: queued || unsaid.current.get(entry.id)?.queued === true });
+  }, []);
+  const due = useCallback(() => {
+    if (unsaid.current.size) changed();
+  }, [changed]);
+  return { sentence, note, due };
+}
+
 export function Deliveries({ admin }: { admin: boolean }) {
   const search = useSearch();
   const [, navigate] = useLocation();
@@ -315,6 +404,9 @@ export function Deliveries({ admin }: { admin: boolean }) {
   // rules are the admin's to read (the API refuses `rules` to an agent): an agent sees the Rule control only for a rule the address names
   const [rules] = useQuery({ query: RuleNamesQuery, pause: !admin });
 
+  // "Pause live updates" (WCAG 2.2.2): the list shown stays as it was and nothing is said, the feed keeps counting behind it
+  const [frozen, setFrozen] = useState<LiveEntry[] | null>(null);
+  const liveChanges = useLiveChanges(frozen !== null);
   const [live, resubscribe] = useSubscription({ query: LiveDeliveries }, (entries: LiveEntry[] = [], event): LiveEntry[] => {
     const d = event.deliveryEvents.delivery;
     const entry: LiveEntry = {
@@ -325,14 +417,16 @@ export function Deliveries({ admin }: { admin: boolean }) {
       attempts: d.attemptCount,
       at: event.deliveryEvents.at,
     };
+    liveChanges.note(entry, event.deliveryEvents.type === 'QUEUED');
     const i = entries.findIndex((e) => e.id === d.id);
     if (i === -1) return [entry, ...entries].slice(0, LIVE_LIMIT);
     const next = [...entries];
     next[i] = entry;
     return next;
   });
-  // "Pause live updates" (WCAG 2.2.2): the list shown stays as it was, the feed keeps counting behind it
-  const [frozen, setFrozen] = useState<LiveEntry[] | null>(null);
+  // each change of the feed noted, its sentence is due (scheduled as the list shows it: a layout effect)
+  const { due: liveChangesDue } = liveChanges;
+  useLayoutEffect(() => liveChangesDue(), [live.data, liveChangesDue]);
   const liveEntries = frozen ?? live.data ?? [];
   // while the feed was away the log is what shows the deliveries it missed
   const feed = useLiveFeed(live.error, () => refetch({ requestPolicy: 'network-only' }), () => resubscribe());
@@ -412,7 +506,9 @@ export function Deliveries({ admin }: { admin: boolean }) {
         <button type="button" className="secondary" aria-pressed={frozen !== null} onClick={() => setFrozen(frozen ? null : (live.data ?? []))}>
           Pause live updates
         </button>
-        <ol aria-live="polite" aria-relevant="additions text" className="live-list">
+        {/* what the list brought, one counted sentence at a time; the list itself is no live region (each entry would be read out) */}
+        <Announcements id="live-delivery-changes" said={liveChanges.sentence} />
+        <ol className="live-list">
           {liveEntries.map((e) => (
             <li key={e.id}>
               <Link href={`/deliveries/${e.id}`}>
