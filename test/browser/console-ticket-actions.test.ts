@@ -4,7 +4,7 @@
  * nothing sent) and a status change whose rule's delivery then shows in the ticket's deliveries.
  */
 import type { Page, Request } from 'playwright-core';
-import { answerDialogs, expect, runAxe, signIn, test, holdOperation, description, painted } from '../support/browser.js';
+import { answerDialogs, expect, runAxe, signIn, test, holdOperation, description, painted, recordAnnouncements } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, getTicket, jsonHook, testWebhook } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
@@ -293,15 +293,7 @@ test(
     expect(await changes.getAttribute('aria-live')).toBe('polite');
     expect(await changes.textContent()).toBe('');
     // every text the live region is given, in order (what a screen reader is handed)
-    await page.evaluate(() => {
-      const g = globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } }; MutationObserver: new (cb: () => void) => { observe(t: unknown, o: object): void }; __announced: string[] };
-      g.__announced = [];
-      const region = g.document.getElementById('ticket-delivery-changes');
-      new g.MutationObserver(() => {
-        if (region.textContent) g.__announced.push(region.textContent);
-      }).observe(region, { childList: true, characterData: true, subtree: true });
-    });
-    const announced = () => page.evaluate(() => (globalThis as unknown as { __announced: string[] }).__announced);
+    const announced = await recordAnnouncements(page, 'ticket-delivery-changes');
 
     // a new delivery (its request held at the receiver): announced as new, while the list is no live region
     const first = await testWebhook(app, hook, ticket);

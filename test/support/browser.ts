@@ -190,6 +190,31 @@ export const focusedId = (page: Page): Promise<string> =>
 export const painted = (page: Page): Promise<void> =>
   page.evaluate(() => new Promise<void>((done) => (globalThis as unknown as Raf).requestAnimationFrame(() => (globalThis as unknown as Raf).requestAnimationFrame(done))));
 
+type AnnounceDom = {
+  document: { getElementById(id: string): { textContent: string | null } | null };
+  MutationObserver: new (cb: () => void) => { observe(target: unknown, options: object): void };
+  __announced?: Record<string, string[]>;
+};
+
+/**
+ * Records every text the live region `#id` is given from now on, in order: what a screen reader
+ * is handed (a sentence given twice, as a new node, is recorded twice). The function returned
+ * reads the record.
+ */
+export async function recordAnnouncements(page: Page, id: string): Promise<() => Promise<string[]>> {
+  await page.evaluate((regionId) => {
+    const g = globalThis as unknown as AnnounceDom;
+    const region = g.document.getElementById(regionId);
+    if (!region) throw new Error(`no live region #${regionId} in the page`);
+    const said: string[] = [];
+    (g.__announced ??= {})[regionId] = said;
+    new g.MutationObserver(() => {
+      if (region.textContent) said.push(region.textContent);
+    }).observe(region, { childList: true, characterData: true, subtree: true });
+  }, id);
+  return () => page.evaluate((regionId) => (globalThis as unknown as AnnounceDom).__announced![regionId]!, id);
+}
+
 /** Whether `control` has the focus. */
 export const hasFocus = (control: Locator): Promise<boolean> => control.evaluate((e) => e === (globalThis as unknown as FocusDom).document.activeElement);
 
