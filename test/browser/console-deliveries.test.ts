@@ -4,8 +4,8 @@
  * credentials redacted and the attempts; "Redeliver" sends it again; "Cancel delivery" asks
  * for "Confirm"; the log filters; the ticket page lists its posts and deliveries.
  */
-import type { Page, WebSocket } from 'playwright-core';
-import { expect, hasFocus, painted, runAxe, signIn, test } from '../support/browser.js';
+import type { Locator, Page, WebSocket } from 'playwright-core';
+import { expect, hasFocus, painted, recordAnnouncements, runAxe, signIn, test } from '../support/browser.js';
 import { addComment, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, retryUntilFinal, testWebhook } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
 
@@ -220,6 +220,143 @@ test(
     expect(await pause.getAttribute('aria-pressed')).toBe('false');
     await expect.poll(() => live.getByRole('link').filter({ hasText: `#${second}` }).textContent()).toContain('SUCCEEDED');
     expect(await hasFocus(pause)).toBe(true);
+  },
+  BROWSER_TEST_MS,
+);
+
+/** The pace of the live list's sentences (web/src/screens/Deliveries.tsx LIVE_PACE): a burst gathered this long… */
+const GATHER_MS = 1_000;
+/** …and at least this long from one sentence to the next. */
+const GAP_MS = 5_000;
+
+/** Stops the page's clock (installed before the page loaded), a second on: its timers fire only as the test moves it (page.clock.runFor). */
+async function stopClock(page: Page): Promise<void> {
+  await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 1_000);
+}
+
+/** The status badge of a delivery in "Live deliveries" ('' while it is not shown there). */
+const liveStatus = async (live: Locator, deliveryId: string) => {
+  const entry = live.locator(`a[href="/deliveries/${deliveryId}"]`);
+  return (await entry.count()) ? ((await entry.locator('.badge').textContent()) ?? '') : '';
+};
+
+test(
+  '"Live deliveries" is no live region: a burst is said as one counted sentence, later changes as others, at most one per few seconds; the same sentence again is said again',
+  async ({ page, app, keys, startReceiver, clock }) => {
+    let flaky = 0;
+    // /rejects: 422, FAILED at once (its success rule says FAIL); /flaky: 500 the first time (RETRYING until the test moves the app's clock), then 200
+    const receiver = await startReceiver((req) => (req.url === '/rejects' ? { status: 422 } : req.url === '/flaky' && flaky++ === 0 ? { status: 500, body: 'down' } : undefined));
+    const ok = await createWebhook(app, jsonHook('Burst OK', `${receiver.url}/ok`));
+    const rejects = await createWebhook(app, { ...jsonHook('Burst refused', `${receiver.url}/rejects`), successRule: { statuses: '200-299', onFailure: 'FAIL' } });
+    const flakyHook = await createWebhook(app, jsonHook('Flaky hook', `${receiver.url}/flaky`));
+    const listening = subscribed(page);
+    listening.catch(() => undefined);
+    // the page's clock, which paces the sentences, moves only when the test says so
+    await page.clock.install();
+    await signIn(page, app.url, keys.admin, '/deliveries');
+    await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
+    await listening;
+    const live = page.getByRole('region', { name: 'Live deliveries' });
+    // the list is not read out entry by entry: one polite region says what changed
+    expect(await live.getByRole('list').getAttribute('aria-live')).toBe(null);
+    const region = live.locator('#live-delivery-changes');
+    expect(await region.getAttribute('aria-live')).toBe('polite');
+    expect(await region.textContent()).toBe('');
+    await stopClock(page);
+    const announced = await recordAnnouncements(page, 'live-delivery-changes');
+
+    // a burst of three: once the list shows them all, one sentence counts them
+    const tickets = [await createTicket(app, 'Burst one'), await createTicket(app, 'Burst two'), await createTicket(app, 'Burst three')];
+    const burst = [await testWebhook(app, ok, tickets[0]!), await testWebhook(app, ok, tickets[1]!), await testWebhook(app, rejects, tickets[2]!)];
+    await expect.poll(() => Promise.all(burst.map((id) => liveStatus(live, id)))).toEqual(['SUCCEEDED', 'SUCCEEDED', 'FAILED']);
+    expect(await announced()).toEqual([]);
+    await page.clock.runFor(GATHER_MS);
+    await expect.poll(() => region.textContent()).toBe('3 new deliveries: 2 succeeded, 1 failed.');
+
+    // a later delivery: said once the gap since that sentence has passed, not before
+    const watched = await createTicket(app, 'Watched');
+    const retried = await testWebhook(app, flakyHook, watched);
+    await expect.poll(() => liveStatus(live, retried)).toBe('RETRYING');
+    await page.clock.runFor(GATHER_MS);
+    expect(await announced()).toEqual(['3 new deliveries: 2 succeeded, 1 failed.']);
+    await page.clock.runFor(GAP_MS - GATHER_MS);
+    await expect.poll(() => region.textContent()).toBe(`1 new delivery: retrying (Flaky hook, ticket #${watched}).`);
+
+    // its change of status
+    expect((await retryUntilFinal(app, clock, retried)).status).toBe('SUCCEEDED');
+    await expect.poll(() => liveStatus(live, retried)).toBe('SUCCEEDED');
+    await page.clock.runFor(GAP_MS);
+    await expect.poll(() => region.textContent()).toBe(`1 delivery now succeeded (Flaky hook, ticket #${watched}).`);
+
+    // two deliveries alike, one after the other: the same sentence is said again
+    const again = `1 new delivery: succeeded (Burst OK, ticket #${watched}).`;
+    for (const n of [1, 2]) {
+      const id = await testWebhook(app, ok, watched);
+      await expect.poll(() => liveStatus(live, id)).toBe('SUCCEEDED');
+      await page.clock.runFor(GAP_MS);
+      await expect.poll(async () => (await announced()).filter((t) => t === again).length).toBe(n);
+    }
+    expect(await announced()).toEqual([
+      '3 new deliveries: 2 succeeded, 1 failed.',
+      `1 new delivery: retrying (Flaky hook, ticket #${watched}).`,
+      `1 delivery now succeeded (Flaky hook, ticket #${watched}).`,
+      again,
+      again,
+    ]);
+    await page.clock.resume();
+    expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  '"Pause live updates": nothing is said while paused; on resume one sentence says what came meanwhile',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const webhookId = await createWebhook(app, jsonHook('Paused hook', `${receiver.url}/in`));
+    const listening = subscribed(page);
+    listening.catch(() => undefined);
+    const received: string[] = [];
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => received.push(String(f.payload))));
+    await page.clock.install();
+    await signIn(page, app.url, keys.agent, '/deliveries');
+    await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
+    await listening;
+    const live = page.getByRole('region', { name: 'Live deliveries' });
+    const region = live.locator('#live-delivery-changes');
+    await stopClock(page);
+    const announced = await recordAnnouncements(page, 'live-delivery-changes');
+    const first = await createTicket(app, 'Before the pause');
+    const firstDelivery = await testWebhook(app, webhookId, first);
+    await expect.poll(() => liveStatus(live, firstDelivery)).toBe('SUCCEEDED');
+    await page.clock.runFor(GATHER_MS);
+    // an agent, who does not see webhooks, hears the receiver's host
+    const host = new URL(receiver.url).host;
+    const before = `1 new delivery: succeeded (${host}, ticket #${first}).`;
+    await expect.poll(() => region.textContent()).toBe(before);
+
+    const pause = live.getByRole('button', { name: 'Pause live updates' });
+    await pause.focus();
+    await page.keyboard.press('Enter');
+    expect(await pause.getAttribute('aria-pressed')).toBe('true');
+    const second = await createTicket(app, 'During the pause');
+    const secondDelivery = await testWebhook(app, webhookId, second);
+    await deliveryReaches(app, secondDelivery, 'SUCCEEDED');
+    // the page was handed the delivery's SUCCEEDED and has rendered since; then its clock passes any sentence's time
+    await expect.poll(() => received.some((f) => f.includes(secondDelivery) && f.includes('"status":"SUCCEEDED"'))).toBe(true);
+    await page.clock.resume();
+    await painted(page);
+    await page.clock.fastForward(2 * GAP_MS);
+    await painted(page);
+    expect(await announced()).toEqual([before]);
+
+    await page.keyboard.press('Enter');
+    expect(await pause.getAttribute('aria-pressed')).toBe('false');
+    const resumed = `Resumed. 1 new delivery: succeeded (${host}, ticket #${second}).`;
+    await expect.poll(() => region.textContent()).toBe(resumed);
+    expect(await announced()).toEqual([before, resumed]);
+    expect(await hasFocus(pause)).toBe(true);
+    expect(await runAxe(page)).toEqual([]);
   },
   BROWSER_TEST_MS,
 );
