@@ -110,7 +110,8 @@ export function toTime(v: unknown): number | null {
   return utc - sign * offsetMin * 60_000;
 }
 
-const DURATION = /^([1-9][0-9]{0,8})([smhd]?)$/;
+// up to 10 digits: 100 years in seconds (3153600000s) is 10; the limit itself is MAX_DURATION_MS
+const DURATION = /^([1-9][0-9]{0,9})([smhd]?)$/;
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, '': 60_000, h: 3_600_000, d: 86_400_000 };
 /**
  * The longest duration a condition may name: 100 years (36500d). A TIMER rule's due time

@@ -14,8 +14,12 @@ describe('toDuration', () => {
     ['45s', 45 * S], ['30m', 30 * M], ['2h', 2 * H], ['3d', 3 * D], ['15', 15 * M], ['1', M], ['999999999s', 999_999_999 * S],
     [3_500, 3_500], // a clock's elapsed ms
     ['0', null], ['0s', null], ['-3m', null], ['1.5h', null], ['3 h', null], [' 3h', null], ['3H', null], ['03m', null],
-    ['3w', null], ['h', null], ['', null], ['1e3', null], ['1000000000s', null],
-    ['36500d', 36_500 * D], ['36501d', null], ['999999999d', null], ['999999999h', null], // at most 100 years: a timer's due time must fit PostgreSQL's ranges [null, null], [undefined, null], [Infinity, null],
+    ['3w', null], ['h', null], ['', null], ['1e3', null], ['1000000000s', 1_000_000_000 * S],
+    // at most 100 years (36500d) in any unit: a timer's due time must fit PostgreSQL's ranges
+    ['36500d', 36_500 * D], ['36501d', null], ['999999999d', null], ['999999999h', null],
+    ['876000h', 36_500 * D], ['876001h', null], ['52560000', 36_500 * D], ['52560001m', null],
+    ['3153600000s', 36_500 * D], ['3153600001s', null], ['99999999999s', null],
+    [null, null], [undefined, null], [Infinity, null],
   ];
   it.each(cases)('%j → %j', (value, ms) => expect(toDuration(value)).toBe(ms));
 });
