@@ -182,7 +182,10 @@ export function judgeAnswer(result: AttemptResult, rule: SuccessRuleDef | null):
     const expected = r.value ?? '';
     if (!holds(r.operator, found, expected)) {
       const want = CHECK_OPERATORS[r.operator] ? `${r.operator} ${quoted(expected)}` : r.operator;
-      const what = found === undefined ? `not found in the ${parsed.kind === 'text' ? 'answer (it is not JSON, XML or form data)' : 'answer'}` : `is ${quoted(found)}`;
+      // a path is read only from a body that parsed as what its Content-Type declares; when
+      // it declared JSON, XML or form data but did not parse, the error says so (parsed.note)
+      const notRead = parsed.note ?? 'it is not JSON, XML or form data';
+      const what = found === undefined ? `not found in the ${parsed.kind === 'text' ? `answer (${notRead})` : 'answer'}` : `is ${quoted(found)}`;
       return failed(`HTTP ${status}: response path ${r.path} ${what}, expected ${want}`);
     }
   }

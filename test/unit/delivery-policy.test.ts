@@ -101,6 +101,11 @@ describe('judging an answer', () => {
     });
     expect(judgeAnswer(answer(200, '<reply><code>1</code></reply>', 'application/xml'), sms).error).toBe('HTTP 200: response path reply.result not found in the answer, expected EQUALS "OK"');
     expect(judgeAnswer(answer(200, 'OK', 'text/plain'), sms).error).toMatch(/not found in the answer \(it is not JSON, XML or form data\)/);
+    // declared XML or JSON but not parsed (a DTD with entities, a trailing comma): the error says why, not "not XML"
+    const dtd = '<!DOCTYPE r [<!ENTITY f SYSTEM "file:///etc/passwd">]><reply><result>&f;</result></reply>';
+    expect(judgeAnswer(answer(200, dtd, 'application/xml'), sms).error).toMatch(/^HTTP 200: response path reply\.result not found in the answer \(response declared application\/xml but did not parse as XML \(.+\); kept as text\), expected EQUALS "OK"$/);
+    const json = rule({ statuses: '200', path: 'result', operator: 'EQUALS', value: 'OK', onFailure: 'FAIL' });
+    expect(judgeAnswer(answer(200, '{"result": "OK",}', 'application/json'), json).error).toMatch(/not found in the answer \(response declared application\/json but did not parse as JSON/);
     // an attribute-carrying element reads as its text
     expect(judgeAnswer(answer(200, '<reply><result code="0">OK</result></reply>', 'text/xml'), sms)).toMatchObject({ errorClass: 'none' });
   });
