@@ -10,6 +10,7 @@
  */
 import type { SecretBox } from '../crypto/index.js';
 import { REDACTED } from './request.js';
+import type { AttemptResult } from './types.js';
 
 /** null when there is nothing to seal. */
 export function sealCredentials(box: SecretBox, headers: Record<string, string>): string | null {
@@ -59,4 +60,38 @@ export function attemptHeaders(
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(stored)) if (v !== REDACTED && !dropped.has(k.toLowerCase())) headers[k] = v;
   return { headers, credentials };
+}
+
+/** Shorter credential texts are not looked for in answers: they would garble them and hide nothing. */
+const MIN_QUOTED_LENGTH = 4;
+
+/**
+ * The texts by which an answer may quote an attempt's credentials back (an echo service,
+ * a 401 "token … is invalid"): each value sent, of Authorization the part after the scheme
+ * (no secret: an echo reads `Bearer ***`), for Basic also the decoded password; each as it
+ * is, as in a JSON string and percent-encoded. Longest first, so a longer one goes whole.
+ */
+export function quotableCredentials(credentials: Record<string, string>): string[] {
+  const texts = new Set<string>();
+  for (const value of Object.values(credentials)) {
+    const scheme = /^(Basic|Bearer) +(\S.*)$/i.exec(value);
+    const parts = [scheme ? scheme[2]! : value];
+    if (scheme?.[1]!.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(scheme[2]!, 'base64').toString('utf8');
+      parts.push(decoded.slice(decoded.indexOf(':') + 1));
+    }
+    for (const p of parts) for (const form of [p, JSON.stringify(p).slice(1, -1), encodeURIComponent(p)]) texts.add(form);
+  }
+  return [...texts].filter((t) => t.length >= MIN_QUOTED_LENGTH).sort((a, b) => b.length - a.length);
+}
+
+/**
+ * The attempt's result with every credential text (quotableCredentials) its answer quotes
+ * replaced by REDACTED, in the body, the error and the note: what the answer holds is
+ * stored, parsed, mapped, searched and commented on, and credentials are never shown.
+ */
+export function redactAnswer(result: AttemptResult, texts: readonly string[]): AttemptResult {
+  if (!texts.length) return result;
+  const redact = (s: string | null | undefined) => (s ? texts.reduce((out, t) => out.split(t).join(REDACTED), s) : s);
+  return { ...result, responseBody: redact(result.responseBody) ?? null, error: redact(result.error) ?? null, responseNote: redact(result.responseNote) };
 }

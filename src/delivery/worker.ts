@@ -13,7 +13,7 @@ import type { ClaimedDelivery } from './store.js';
 import { buildOutcome, expiredOutcome, failedWithoutAttempt, touchesTicket, type Outcome } from './outcome.js';
 import type { Decision, RenderedRequest } from '../domain/index.js';
 import type { AttemptResult } from './types.js';
-import { attemptHeaders, openCredentials } from './credentials.js';
+import { attemptHeaders, openCredentials, quotableCredentials, redactAnswer } from './credentials.js';
 import { credentialsOpener, signingKeysOpener, type SendPolicy } from './send-policy.js';
 import { signatureHeaders } from './signing.js';
 import { judgeAnswer } from './success-rule.js';
@@ -180,6 +180,7 @@ export class DeliveryWorker {
     const number = d.attemptCount + 1;
     const headers: Record<string, string> = { 'X-Deskhooks-Delivery': d.id, 'X-Deskhooks-Attempt': String(number) };
     let request = d.request;
+    let quotable: string[] = [];
     try {
       // Authorization and the secret headers: the webhook's as they are now (credentials.ts)
       const sent = attemptHeaders(d.request.headers, policy && { credentials: this.credentials(policy), headerNames: policy.headers.map((h) => h.name) }, () =>
@@ -187,6 +188,7 @@ export class DeliveryWorker {
       );
       request = { ...d.request, headers: sent.headers };
       Object.assign(headers, sent.credentials);
+      quotable = quotableCredentials(sent.credentials);
       // Standard Webhooks: signed per attempt over the exact body sent, never stored
       const signedAt = this.clock();
       const keys = this.signingKeys(policy, signedAt);
@@ -196,7 +198,8 @@ export class DeliveryWorker {
       // now rather than let the claim expire and the delivery loop unattempted forever
       return this.record(failedWithoutAttempt(d, `not sent: ${(err as Error).message}`, this.clock()));
     }
-    const sent = await this.opts.sender.send(request, headers, signal);
+    // an answer that quotes the credentials back keeps them as *** (credentials.ts)
+    const sent = redactAnswer(await this.opts.sender.send(request, headers, signal), quotable);
     if (signal.aborted) return; // shutting down: released in stop(), not counted as an attempt
     const result = judgeAnswer(sent, policy?.successRule ?? null);
     const now = this.clock();

@@ -476,6 +476,45 @@ describe.concurrent('deliveries through the API against real receivers', () => {
     }
   });
 
+  it('an answer that quotes the credentials back (an echo, a 401 naming the token) keeps them as ***: in the log, the success comment, mappings and search', async ({ api, startReceiver }) => {
+    const { app, webhook, ticket, send, until, posts } = api;
+    const token = 'tok-ECHOED-s3cret-0123456789';
+    const apiKey = 'key-ECHOED-"quoted"-s3cret';
+    const password = 'pw-ECHOED-s3cret';
+    const basicB64 = Buffer.from(`api-user:${password}`).toString('base64');
+    // one echoes the request's headers as JSON; the other refuses naming what it got, in plain text
+    const rx = await startReceiver((r) => r.url === '/echo'
+      ? { status: 200, headers: JSON_REPLY, body: JSON.stringify({ auth: r.headers.authorization, key: r.headers['x-api-key'] }) }
+      : { status: 401, body: `bad credentials ${Buffer.from(r.headers.authorization!.slice(6), 'base64').toString('utf8')} (${r.headers.authorization}), password ${encodeURIComponent(password)}` });
+    const echo = await webhook({
+      name: 'Echo', method: 'POST', url: `${rx.url}/echo`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}',
+      headers: [{ name: 'X-Api-Key', value: apiKey, secret: true }], auth: { type: 'BEARER', secret: token },
+      responseMappings: [{ path: 'auth', target: 'TEMPORARY', field: 'auth' }],
+      successComment: 'got {{ response.body }} / {{ temp.auth }}',
+    });
+    const refusing = await webhook({ name: 'Refusing', method: 'POST', url: `${rx.url}/basic`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}', auth: { type: 'BASIC', username: 'api-user', secret: password } });
+    const t = await ticket('Echo');
+    const echoed = await until((await send(echo.id, t)).id);
+    const refused = await until((await send(refusing.id, t)).id, ['RETRYING']);
+    expect(rx.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${token}`, `Basic ${basicB64}`]);
+    expect(echoed.status).toBe('SUCCEEDED');
+    expect(JSON.parse(echoed.attempts[0]!.responseBody!)).toEqual({ auth: 'Bearer ***', key: '***' });
+    expect(refused.attempts[0]!.responseBody).toBe('bad credentials api-user:*** (Basic ***), password ***');
+    await waitFor(async () => (await posts(t)).posts.some((p) => p.text.startsWith('got ')), { what: 'the success comment' });
+    expect((await posts(t)).posts.find((p) => p.text.startsWith('got '))!.text).toBe('got {"auth":"Bearer ***","key":"***"} / Bearer ***');
+    // the search texts are written a moment later from the stored answer: the token is not found, *** is
+    const search = (text: string) => app.ok(`query ($s: String!) { deliveries(filter: { search: $s }) { nodes { id } } }`, { s: text });
+    await waitFor(async () => (await search('Bearer ***')).deliveries.nodes.length === 1, { what: 'the echoed answer to be searchable' });
+    const secrets = [token, apiKey, JSON.stringify(apiKey).slice(1, -1), password, encodeURIComponent(password), basicB64];
+    for (const s of secrets) expect((await search(s)).deliveries.nodes, s).toEqual([]);
+    const db = app.services.orm.em.fork().getConnection();
+    const rows = JSON.stringify([
+      await db.execute(`select d.*, (select json_agg(a) from delivery_attempts a where a.delivery_id = d.id) as attempts from deliveries d where d.ticket_id = ?`, [t]),
+      await db.execute('select * from posts where ticket_id = ?', [t]),
+    ]);
+    for (const s of secrets) expect(rows, 'delivery records and posts').not.toContain(s);
+  });
+
   it('a token or secret header replaced in updateWebhook is what the next attempt and a redelivery send; a secret header removed is not sent, not even redacted', async ({ api, clock, startReceiver }) => {
     const { app, webhook, ticket, send, until } = api;
     const rx = await startReceiver();
