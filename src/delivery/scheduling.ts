@@ -90,23 +90,24 @@ interface Verdict {
 }
 
 /** What a webhook may start now, from its locked state; pure. */
-function allowanceOf(s: LockedState, limit: number, now: Date, config: SchedulingConfig): Verdict {
+function allowanceOf(s: LockedState, limit: number, now: Date, config: SchedulingConfig, idle = false): Verdict {
   const t = now.getTime();
   let wakeAt: Date | null = null;
   let probe = false;
   // a switched-off webhook's open deliveries go as a closed breaker lets them (switching off
   // stops new deliveries only): an open one keeps probing, and after a whole retry window
-  // switches the webhook off for good, which cancels what it holds
+  // switches the webhook off for good, which cancels what it holds; one that sat idle (no
+  // delivery held when its probe came due: idleBreaker) was not failing, so it probes first
   if (s.breaker !== 'CLOSED') {
     const openedAt = s.opened_at?.getTime() ?? t;
-    if (t - openedAt >= config.retryWindowMs) {
+    if (t - openedAt >= config.retryWindowMs && !idle) {
       return {
         allowance: null,
         wakeAt: null,
         switchOff: `its breaker stayed open for a whole retry window (${Math.round(config.retryWindowMs / 1000)} s) since ${new Date(openedAt).toISOString()}`,
       };
     }
-    const probeAt = s.next_probe_at?.getTime() ?? openedAt + config.probeIntervalMs;
+    const probeAt = probeDueAt(s, now, config).getTime();
     if (t < probeAt) return { allowance: null, wakeAt: new Date(probeAt), switchOff: null };
     probe = true;
   }
@@ -125,6 +126,24 @@ function allowanceOf(s: LockedState, limit: number, now: Date, config: Schedulin
     wakeAt,
     switchOff: null,
   };
+}
+
+/** When an open breaker's next probe was due: as the claim set it, or one interval after opening. */
+const probeDueAt = (s: LockedState, now: Date, config: SchedulingConfig): Date =>
+  s.next_probe_at ?? new Date((s.opened_at?.getTime() ?? now.getTime()) + config.probeIntervalMs);
+
+/**
+ * Whether an open breaker sat idle: none of the webhook's open deliveries existed yet when
+ * its next probe was due (it held nothing then, so nothing was tried and failed since). A
+ * delivery still retrying from before is no idle spell. Asked only when a breaker has been
+ * open a whole retry window, before switching its webhook off.
+ */
+async function idleBreaker(client: pg.PoolClient, s: LockedState, now: Date, config: SchedulingConfig): Promise<boolean> {
+  const { rows } = await client.query(
+    `select coalesce(min(d.created_at) > $2, true) as idle from deliveries d where d.webhook_id = $1 and d.${OPEN}`,
+    [s.webhook_id, probeDueAt(s, now, config)],
+  );
+  return rows[0].idle === true;
 }
 
 // the webhooks with a due delivery that no live claim holds, their state rows locked in id order
@@ -295,7 +314,8 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
     const notes: string[] = [];
     let wakeAt: Date | null = null;
     for (const s of states) {
-      const v = allowanceOf(s, limit, now, config);
+      let v = allowanceOf(s, limit, now, config);
+      if (v.switchOff && (await idleBreaker(client, s, now, config))) v = allowanceOf(s, limit, now, config, true);
       if (v.wakeAt && (!wakeAt || v.wakeAt < wakeAt)) wakeAt = v.wakeAt;
       if (v.switchOff) {
         const cancelled = await switchOffWebhook(client, s.webhook_id, NO_DELIVERY, v.switchOff, now);

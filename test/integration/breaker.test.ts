@@ -98,6 +98,26 @@ describe.concurrent('breaker', () => {
     expect((await health(app, webhookId)).enabled).toBe(true);
   });
 
+  it('open a whole retry window with nothing to hold (its deliveries cancelled): the next delivery goes as a probe, it is not switched off unsent', async ({ app, clock, startReceiver }) => {
+    const receiver = await startReceiver();
+    receiver.fallback = { status: 503 };
+    const webhookId = await createWebhook(app, jsonHook('Quiet weekend', `${receiver.url}/w`));
+    const ticketId = await createTicket(app, 'idle');
+    await tenFailures(app, webhookId, ticketId);
+    expect((await health(app, webhookId)).health.breaker).toBe('OPEN');
+    // the admin cancels what it holds and the receiver is mended; nothing comes for longer than the window
+    await app.ok(`mutation ($f: DeliveryFilter!) { cancelMany(filter: $f, dryRun: false) { queued } }`, { f: { webhookId } });
+    receiver.fallback = { status: 200, body: 'ok' };
+    clock.advance(4 * 60_000 + 1_000);
+    await drainWorker(app);
+
+    const next = await testWebhook(app, webhookId, ticketId);
+    await drainWorker(app);
+    await deliveryReaches(app, next, 'SUCCEEDED');
+    expect(deliveryIds(receiver.requests).at(-1)).toBe(next);
+    expect(await health(app, webhookId)).toMatchObject({ enabled: true, health: { breaker: 'CLOSED', disabledReason: null } });
+  });
+
   it('switched off by an admin while its breaker is open: its held deliveries are not stranded — they probe, and after the window they are cancelled', async ({ app, clock, startReceiver }) => {
     const receiver = await startReceiver();
     receiver.fallback = { status: 503 };
