@@ -232,6 +232,8 @@ describe('GraphQL: every text input refuses U+0000, lone surrogates and text ove
     ['createTicket title with \\u0000 inline', () => [`mutation { createTicket(input: { title: "a\\u0000b", description: "d" }) { id } }`, {}], 'title'],
     ['an unused variable with U+0000', (t) => [`mutation($t: ID!) { addReply(ticketId: $t, text: "fine") { id } }`, { t, extra: 'x\u0000' }], '$extra'],
     ['a subscription filter with a lone surrogate', () => [`subscription($v: ID) { deliveryEvents(filter: { ticketId: $v }) { type } }`, { v: '1\uDFFF' }], 'filter.ticketId'],
+    ['a subscription filter whose webhookId is no id', () => [`subscription { deliveryEvents(filter: { webhookId: "abc" }) { type } }`, {}], 'filter.webhookId'],
+    ['a subscription filter whose ticketId is no id', () => [`subscription($v: ID) { deliveryEvents(filter: { ticketId: $v }) { type } }`, { v: '007' }], 'filter.ticketId'],
   ];
   it.each(WS_CASES)('over the websocket: %s is refused the same way; nothing is written', async (_what, op, field) => {
     const [query, variables] = op(ticketId);
