@@ -75,10 +75,11 @@ function duration(env: Env, name: string, fallback: string, min = 1): number {
   return ms;
 }
 
+/** Decimal digits only (spaces around them allowed): `Number()` would also read " " as 0, "0x50" as 80 and "8e3" as 8000. */
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
+  const n = /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: use a whole number from ${min} to ${max}`);
   }

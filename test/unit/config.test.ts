@@ -118,6 +118,11 @@ describe('loadConfig', () => {
     ['PORT', '-1', /^PORT="-1" is not valid: use a whole number from 0 to 65535$/],
     ['PORT', '80.5', /^PORT="80.5" is not valid/],
     ['PORT', 'http', /^PORT="http" is not valid/],
+    // only decimal digits: Number() would read these as 0, 80 and 8000
+    ['PORT', ' ', /^PORT=" " is not valid: use a whole number from 0 to 65535$/],
+    ['PORT', '0x50', /^PORT="0x50" is not valid/],
+    ['PORT', '8e3', /^PORT="8e3" is not valid/],
+    ['DESKHOOKS_WORKER_CONCURRENCY', '0b11', /^DESKHOOKS_WORKER_CONCURRENCY="0b11" is not valid/],
     ['DATABASE_URL', 'not a url', /^DATABASE_URL is not a valid URL: use postgres:\/\/user:password@host:port\/database$/],
     ['DATABASE_URL', 'mysql://db/deskhooks', /^DATABASE_URL must start with postgres:\/\/ or postgresql:\/\/$/],
     ['MONGODB_URL', 'postgres://db/jobs', /^MONGODB_URL must start with mongodb:\/\/ or mongodb\+srv:\/\/$/],
