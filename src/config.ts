@@ -133,6 +133,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (key !== undefined && key.length < 16) {
     throw new ConfigError('BOOTSTRAP_ADMIN_API_KEY is too short: use at least 16 characters');
   }
+  // the key travels in an Authorization header: `Bearer <key>` ends at the first space, and a
+  // header cannot carry control or non-ASCII characters, so such a key could never sign in
+  if (key !== undefined && !/^[\x21-\x7e]+$/.test(key)) {
+    throw new ConfigError('BOOTSTRAP_ADMIN_API_KEY has a space, a control or a non-ASCII character (a trailing newline?): use printable ASCII characters only');
+  }
   const secretKey = env.DESKHOOKS_SECRET_KEY || undefined;
   if (secretKey !== undefined && secretKey.length < 16) {
     throw new ConfigError('DESKHOOKS_SECRET_KEY is too short: use at least 16 characters (it is hashed into a 256-bit key)');

@@ -155,6 +155,10 @@ describe('loadConfig', () => {
     ['a key without an email', { BOOTSTRAP_ADMIN_API_KEY: '0123456789abcdef' }, /^BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_API_KEY go together/],
     ['an email that is not one', { BOOTSTRAP_ADMIN_EMAIL: 'admin', BOOTSTRAP_ADMIN_API_KEY: '0123456789abcdef' }, /^BOOTSTRAP_ADMIN_EMAIL="admin" is not an email address$/],
     ['a key under 16 characters', { BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_API_KEY: 'short' }, /^BOOTSTRAP_ADMIN_API_KEY is too short: use at least 16 characters$/],
+    // a key that `Authorization: Bearer <key>` cannot carry would make an admin no one can sign in as
+    ['a key with a space', { BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_API_KEY: 'my secret key 1234' }, /^BOOTSTRAP_ADMIN_API_KEY has a space, a control or a non-ASCII character/],
+    ['a key with a trailing newline', { BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_API_KEY: '0123456789abcdef\n' }, /^BOOTSTRAP_ADMIN_API_KEY has a space/],
+    ['a key with a non-ASCII character', { BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_API_KEY: '0123456789abcdéf' }, /^BOOTSTRAP_ADMIN_API_KEY has a space/],
   ];
 
   it.each(refusedTogether)('%s → ConfigError naming the variable', (_what, env, message) => {
