@@ -1,5 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { DomainError } from '../errors.js';
+import { variableErrorField } from './variable-errors.js';
 
 /**
  * The one place where errors become GraphQL errors: domain errors keep their code, field
@@ -20,6 +21,11 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     };
   }
   const code = formatted.extensions?.code;
+  if (code === 'BAD_USER_INPUT' && formatted.extensions?.field === undefined && error instanceof GraphQLError) {
+    // a variable graphql-js refused before any resolver ran: named like the resolvers' own refusals
+    const field = variableErrorField(error);
+    if (field) return { ...formatted, extensions: { ...formatted.extensions, field } };
+  }
   if (original && !(original instanceof GraphQLError) && (code === undefined || code === 'INTERNAL_SERVER_ERROR')) {
     // the error itself is written through the logger's redaction (src/log-redact.ts)
     log(`unexpected error in a GraphQL operation${formatted.path ? ` at ${formatted.path.join('.')}` : ''}`, original);

@@ -1,0 +1,39 @@
+/**
+ * A variable whose value graphql-js refuses before any resolver runs (an enum value that
+ * does not exist, a missing required field, an unknown field, a null for a non-null
+ * type) is BAD_USER_INPUT with `extensions.field` naming the input, as the resolvers'
+ * own refusals name it: `priority`, `headers[0].name`, `filter.status`. Nothing is written.
+ */
+import { expect } from 'vitest';
+import { test } from '../support/fixtures.js';
+import { hostileTally } from './tally.js';
+
+const tally = hostileTally('variable-errors');
+
+const CREATE_TICKET = `mutation($i: CreateTicketInput!) { createTicket(input: $i) { id } }`;
+const cases: [what: string, query: string, variables: Record<string, unknown>, field: string][] = [
+  ['an enum value that does not exist', CREATE_TICKET, { i: { title: 't', description: 'd', priority: 'SUPER' } }, 'priority'],
+  ['a missing required field', CREATE_TICKET, { i: { description: 'd' } }, 'title'],
+  ['an unknown field', CREATE_TICKET, { i: { title: 't', description: 'd', bogus: 1 } }, 'bogus'],
+  ['a number for a string, passed inside an input written in the operation', `mutation($t: String!) { createTicket(input: { title: $t, description: "d" }) { id } }`, { t: 5 }, 'title'],
+  [
+    'a missing field in a list item',
+    `mutation($i: WebhookInput!) { createWebhook(input: $i) { id } }`,
+    { i: { name: 'w', method: 'POST', url: 'http://127.0.0.1:9/x', format: 'JSON', headers: [{ name: 'X-A', value: 'a' }, { value: 'b' }] } },
+    'headers[1].name',
+  ],
+  ['a nested input', `mutation($i: WebhookInput!) { createWebhook(input: $i) { id } }`, { i: { name: 'w', method: 'POST', url: 'http://127.0.0.1:9/x', format: 'JSON', successRule: { onFailure: 'MAYBE' } } }, 'successRule.onFailure'],
+  ['a filter argument', `query($f: DeliveryFilter) { deliveries(filter: $f) { totalCount } }`, { f: { status: 'NOPE' } }, 'filter.status'],
+  ['a null for a non-null argument', `query($id: ID!) { ticket(id: $id) { id } }`, { id: null }, 'id'],
+  ['a variable not given', `query($id: ID!) { ticket(id: $id) { id } }`, {}, 'id'],
+];
+
+test('a refused variable names its field', async ({ app }) => {
+  const tickets = async () => (await app.services.orm.em.fork().getConnection().execute(`select count(*)::int as n from tickets`))[0].n;
+  for (const [what, query, variables, field] of cases) {
+    await tally.unchanged(tickets, async () => {
+      const r = await app.gql(query, variables);
+      expect(r.errors?.[0]?.extensions, what).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }, what);
+  }
+});
