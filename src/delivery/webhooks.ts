@@ -12,7 +12,7 @@ import { CustomField, sqlOf, Webhook } from '../db/index.js';
 import type { SecretBox } from '../crypto/index.js';
 import { badInput, invalidInput, notFound } from '../errors.js';
 import {
-  MAX_CONCURRENCY_RANGE, PREVIOUS_SECRET_VALID_MS, RATE_LIMIT_RANGE,
+  FORBIDDEN_SEGMENTS, MAX_CONCURRENCY_RANGE, PREVIOUS_SECRET_VALID_MS, RATE_LIMIT_RANGE,
   type AuthType, type BodyFormat, type DeliveryOrdering, type FieldProblem, type HttpMethod, type MappingTarget, type RenderedRequest, type StoredHeader,
 } from '../domain/index.js';
 import { newSigningSecret } from './signing.js';
@@ -158,6 +158,9 @@ async function validate(em: EntityManager, input: WebhookInput, storedSecret: bo
       problems.push({ field: `responseMappings[${i}].field`, message: `unknown custom field "${m.field}"` });
     } else if (m.target === 'TEMPORARY' && !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(m.field)) {
       problems.push({ field: `responseMappings[${i}].field`, message: `"${m.field}" is not a valid temporary field name (letters, digits, _), used as {{ temp.${m.field} }}` });
+    } else if (m.target === 'TEMPORARY' && FORBIDDEN_SEGMENTS.has(m.field)) {
+      // as for a custom field's key: a name tags refuse could never be read, and __proto__ would not even be kept
+      problems.push({ field: `responseMappings[${i}].field`, message: `"${m.field}" cannot be a temporary field name: tags refuse it (it names JavaScript internals), so {{ temp.${m.field} }} could never be used; choose another` });
     }
   });
   if (problems.length) throw invalidInput(problems);

@@ -467,6 +467,9 @@ describe('saved only when valid: BAD_USER_INPUT naming the field, nothing saved'
     ['CUSTOM_FIELD mapping to an unknown field', { responseMappings: [{ path: 'result.id', target: 'CUSTOM_FIELD', field: 'nope' }] }, 'responseMappings[0].field', /unknown custom field "nope"/],
     ['second mapping invalid temporary name', { responseMappings: [{ path: 'a', target: 'CUSTOM_FIELD', field: 'sms_id' }, { path: 'b', target: 'TEMPORARY', field: 'bad-name' }] }, 'responseMappings[1].field'],
     ['empty mapping field', { responseMappings: [{ path: 'a', target: 'TEMPORARY', field: ' ' }] }, 'responseMappings[0].field'],
+    // names tags refuse: {{ temp.constructor }} could never be used, a value under __proto__ would not be kept
+    ['temporary field named __proto__', { responseMappings: [{ path: 'a', target: 'TEMPORARY', field: '__proto__' }] }, 'responseMappings[0].field', /cannot be a temporary field name: tags refuse it/],
+    ['temporary field named constructor', { responseMappings: [{ path: 'a', target: 'TEMPORARY', field: 'ok' }, { path: 'b', target: 'TEMPORARY', field: 'constructor' }] }, 'responseMappings[1].field', /cannot be a temporary field name/],
   ];
   it.for(cases)('%s → %s', async ([_name, input, field, message], { fields: { app, base, create, webhookCount } }) => {
     // no stored secret, so an update without one is as invalid as a create
