@@ -481,11 +481,13 @@ function checkBody(input: WebhookDefinitionInput): string | null {
   const parts = scanTemplate(source, 'webhook');
   if (input.format === 'FORM') return formProblem(source, parts);
   if (input.format === 'XML') {
-    // a comment has no escaping: a value with "--" or a trailing "-" would end it badly
+    // a comment or a processing instruction has no escaping: a value with "--" would end a
+    // comment badly, and in either an escaped value reaches the receiver as entity text (&lt;)
     for (const p of parts) {
-      if (typeof p === 'string' || p.xml !== 'comment') continue;
+      if (typeof p === 'string' || (p.xml !== 'comment' && p.xml !== 'pi')) continue;
       const { line, column } = positionOf(source, p.index);
-      return `tag "${p.raw}" at ${line}:${column} is inside an XML comment, where a value cannot be escaped; put it in element text, an attribute value or a CDATA section`;
+      const where = p.xml === 'comment' ? 'an XML comment' : 'an XML processing instruction or declaration (<? … ?>)';
+      return `tag "${p.raw}" at ${line}:${column} is inside ${where}, where a value cannot be escaped; put it in element text, an attribute value or a CDATA section`;
     }
   }
   const compiled = compileTemplate(source, 'webhook');

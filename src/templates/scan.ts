@@ -32,10 +32,11 @@ export class TemplateError extends Error {
 
 /**
  * Where a tag stands if the template is read as XML: in a comment (`<!-- … -->`), in a
- * CDATA section (`<![CDATA[ … ]]>`) or anywhere else. Decided from the literal text
- * before the tag; only an XML body makes use of it.
+ * CDATA section (`<![CDATA[ … ]]>`), in a processing instruction or the XML declaration
+ * (`<? … ?>`) or anywhere else. Decided from the literal text before the tag; only an
+ * XML body makes use of it.
  */
-export type XmlPosition = 'comment' | 'cdata' | 'other';
+export type XmlPosition = 'comment' | 'cdata' | 'pi' | 'other';
 
 /** A tag found in the template: the dotted path it reads, as written at `index`. */
 export interface TagPart {
@@ -108,6 +109,7 @@ function checkTag(source: string, index: number, raw: string, inner: string, sco
 const XML_SECTIONS: readonly { position: Exclude<XmlPosition, 'other'>; open: string; close: string }[] = [
   { position: 'comment', open: '<!--', close: '-->' },
   { position: 'cdata', open: '<![CDATA[', close: ']]>' },
+  { position: 'pi', open: '<?', close: '?>' },
 ];
 
 /** The XML position after the literal `text`, starting in `position`. */

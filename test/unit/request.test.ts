@@ -356,6 +356,9 @@ describe('validateWebhookDefinition', () => {
     [{ headers: [{ name: 'WEBHOOK-SIGNATURE', value: 'v1,Zm9yZ2Vk' }] }, 'headers[0].name', /signing header/],
     [{ format: 'XML', body: '<a>\n  <!-- {{ ticket.title }} --></a>' }, 'body', /tag "\{\{ ticket.title \}\}" at 2:8 is inside an XML comment/],
     [{ format: 'XML', body: '<a><!-- {ticket_id} --></a>' }, 'body', /tag "\{ticket_id\}" at 1:9 is inside an XML comment/],
+    // a processing instruction or the declaration has no escaping either: the receiver would read "it&apos;s"
+    [{ format: 'XML', body: '<a><?note {{ ticket.title }}?></a>' }, 'body', /tag "\{\{ ticket.title \}\}" at 1:11 is inside an XML processing instruction or declaration/],
+    [{ format: 'XML', body: '<?xml version="1.0" encoding="{{ ticket.custom.order_no }}"?><a/>' }, 'body', /at 1:31 is inside an XML processing instruction/],
     [{ format: 'XML', body: '<a><!-- a -- b --></a>' }, 'body', /XML body is not valid with sample values: a comment must not contain "--"/],
     [{ format: 'XML', body: '<a><!-- a ---></a>' }, 'body', /a comment must not contain "--" nor end with "-"/],
     [{ format: 'FORM', body: 'hello world' }, 'body', /FORM body has a pair without "=" at 1:1/],
