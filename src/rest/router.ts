@@ -101,5 +101,10 @@ export function createRestRouter(services: AppServices): express.Router {
     );
   router.post('/tickets/:id/comments', post('COMMENT'));
   router.post('/tickets/:id/posts', post('REPLY'));
+  // anything else under /api/v2 is answered in the subset's error shape, not express's HTML page
+  router.use((req, res) => {
+    const message = `${req.method} /api/v2${req.path} is not part of the REST subset: GET /tickets/{id}/, POST /tickets/{id}/comments/ and POST /tickets/{id}/posts/`;
+    res.status(404).json({ errors: [{ code: 'NOT_FOUND', message, field: null }] });
+  });
   return router;
 }

@@ -132,6 +132,17 @@ describe('REST subset', () => {
     expect(((await res.json()) as any).data).toMatchObject({ type: 'post', text: 'hello' });
   });
 
+  it('a path or method outside the subset is a 404 in the subset\'s JSON error shape, not an HTML page', async () => {
+    for (const [path, method] of [['/tickets/', 'GET'], ['/nope', 'GET'], [`/tickets/${ticketId}/comments/`, 'PUT'], [`/tickets/${ticketId}/`, 'DELETE']] as const) {
+      const res = await rest(path, { method });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const [problem] = ((await res.json()) as any).errors;
+      expect(problem).toMatchObject({ code: 'NOT_FOUND', field: null });
+      expect(problem.message).toContain(`${method} /api/v2`);
+    }
+  });
+
   it('errors: 401 without credentials, 404 for an unknown ticket, 400 for an empty text or an unknown user_id, 400 for unreadable JSON', async () => {
     expect((await rest(`/tickets/${ticketId}/`, { auth: '' })).status).toBe(401);
     expect((await rest(`/tickets/999999/`)).status).toBe(404);
