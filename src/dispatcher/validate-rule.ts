@@ -78,7 +78,7 @@ export function validateRuleInput(input: RuleInputLike, ctx: ValidationContext):
   if (errors.length) return errors;
   const report: Report = (field, message) => errors.push({ field, message });
 
-  if (input.name.trim() === '') report('name', 'name must not be empty');
+  if (input.name.trim() === '') report('name', 'must not be empty');
 
   if (input.events.length === 0) report('events', 'a rule needs at least one event');
   input.events.forEach((e, i) => {

@@ -49,8 +49,9 @@ describe('validateRuleInput: the rule', () => {
   });
 
   it.each<[string, Partial<RuleInputLike>, string, RegExp]>([
-    ['empty name', { name: '' }, 'name', /empty/],
-    ['blank name', { name: '   ' }, 'name', /empty/],
+    // worded as every other field's refusal: "name: must not be empty", not "name: name must …"
+    ['empty name', { name: '' }, 'name', /^must not be empty$/],
+    ['blank name', { name: '   ' }, 'name', /^must not be empty$/],
     ['no events', { events: [] }, 'events', /at least one event/],
     ['unknown event', { events: ['TICKET_UPDATED', 'TICKET_DELETED'] }, 'events[1]', /unknown event "TICKET_DELETED"/],
     ['unknown match', { match: 'SOME' }, 'match', /ALL or ANY/],
