@@ -175,8 +175,43 @@ export function repeatedFieldsLimit(max: number): ValidationRule {
   };
 }
 
+/**
+ * Refuses an operation that selects `__schema` more than once (aliased, repeated, or
+ * through fragments). Introspection costs nothing by the cost limit and needs no key, yet
+ * each full `__schema` answer is ~100 KB built on the main thread: 40 aliases of it in one
+ * request took a second and 3.9 MB, for anyone. Every client introspects once.
+ */
+export function schemaIntrospectionLimit(): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => {
+    const fragments = fragmentsOf(context.getDocument());
+    const memo = new Map<string, number>();
+    const count = (set: SelectionSetNode | undefined): number => {
+      let n = 0;
+      for (const sel of set?.selections ?? []) {
+        if (sel.kind === Kind.FIELD) n += sel.name.value === '__schema' ? 1 : 0;
+        else if (sel.kind === Kind.INLINE_FRAGMENT) n += count(sel.selectionSet);
+        else {
+          const name = sel.name.value;
+          if (!memo.has(name)) {
+            memo.set(name, 0); // cycles: refused by NoFragmentCyclesRule
+            memo.set(name, count(fragments.get(name)?.selectionSet));
+          }
+          n += memo.get(name)!;
+        }
+      }
+      return n;
+    };
+    return {
+      OperationDefinition(node) {
+        const n = count(node.selectionSet);
+        if (n > 1) context.reportError(asValidationError(limitError(`the operation selects __schema ${n > 1e9 ? 'over a billion' : fmt(n)} times; the limit is once per operation`), node));
+      },
+    };
+  };
+}
+
 /** The rules our limits add to graphql-js's; Apollo gets them as validationRules. */
-export const limitRules: ValidationRule[] = [depthLimit(GRAPHQL_LIMITS.maxDepth), repeatedFieldsLimit(GRAPHQL_LIMITS.maxRepeatedFields)];
+export const limitRules: ValidationRule[] = [depthLimit(GRAPHQL_LIMITS.maxDepth), repeatedFieldsLimit(GRAPHQL_LIMITS.maxRepeatedFields), schemaIntrospectionLimit()];
 
 /** Our limits alone (linear in the document); empty when it is within them. */
 export function checkLimits(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] {

@@ -25,6 +25,13 @@ let agentAuth: string;
 /** `levels` selection levels through single objects (ticket → parent → …), so that only the depth counts */
 const nested = (levels: number) => `{ ticket(id: "1") { ${'parent { '.repeat(levels - 2)}id${' }'.repeat(levels - 2)} } }`;
 const repeat = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join(' ');
+/** the standard introspection query's __schema selection, aliased `n` times in one operation */
+const introspectedTimes = (n: number) => {
+  const q = getIntrospectionQuery();
+  const fragments = q.indexOf('fragment ');
+  const schema = q.slice(q.indexOf('__schema'), fragments).trim().replace(/}\s*$/, '');
+  return `{ ${repeat(n, (i) => `s${i}: ${schema}`)} } ${q.slice(fragments)}`;
+};
 
 const LIMIT = {
   tokens: /token limit is 10,000/,
@@ -32,6 +39,7 @@ const LIMIT = {
   root: /aliased or repeated root-level fields; the limit is 100/,
   document: /aliased or repeated fields in the document; the limit is 100/,
   cost: /cost limit is 10,000/,
+  schema: /selects __schema \d+ times; the limit is once per operation/,
   subscriptions: /subscription limit is 20/,
 };
 
@@ -49,6 +57,9 @@ const REFUSED: { name: string; query: string; variables?: Record<string, unknown
   { name: '30 aliases of tickets(first: 500)', query: `{ ${repeat(30, (i) => `t${i}: tickets(first: 500) { id }`)} }`, limit: LIMIT.cost },
   { name: 'nested lists under a page of 500', query: `{ tickets(first: 500) { id children { id children { id } } } }`, limit: LIMIT.cost },
   { name: 'list size from a variable', query: `query($n: Int) { tickets(first: $n) { id posts { author { id } } children { id } } }`, variables: { n: 500 }, limit: LIMIT.cost },
+  // introspection counts nothing by the cost limit and needs no key: each whole __schema is ~100 KB of work
+  { name: '40 aliases of the whole __schema', query: introspectedTimes(40), limit: LIMIT.schema },
+  { name: '__schema twice through fragment spreads', query: `{ ...S ...S } fragment S on Query { __schema { types { name } } }`, limit: LIMIT.schema },
 ];
 
 /** within every limit: must work on both paths */
