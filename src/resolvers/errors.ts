@@ -21,10 +21,11 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     };
   }
   const code = formatted.extensions?.code;
-  if (code === 'BAD_USER_INPUT' && formatted.extensions?.field === undefined && error instanceof GraphQLError) {
-    // a variable graphql-js refused before any resolver ran: named like the resolvers' own refusals
+  if ((code === 'BAD_USER_INPUT' || code === undefined) && formatted.extensions?.field === undefined && error instanceof GraphQLError) {
+    // a variable graphql-js refused before any resolver ran: named like the resolvers' own
+    // refusals; BAD_USER_INPUT over the websocket too, where no Apollo gives it a code
     const field = variableErrorField(error);
-    if (field) return { ...formatted, extensions: { ...formatted.extensions, field } };
+    if (field) return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT', field } };
   }
   if (original && !(original instanceof GraphQLError) && (code === undefined || code === 'INTERNAL_SERVER_ERROR')) {
     // the error itself is written through the logger's redaction (src/log-redact.ts)

@@ -2,10 +2,13 @@
  * A variable whose value graphql-js refuses before any resolver runs (an enum value that
  * does not exist, a missing required field, an unknown field, a null for a non-null
  * type) is BAD_USER_INPUT with `extensions.field` naming the input, as the resolvers'
- * own refusals name it: `priority`, `headers[0].name`, `filter.status`. Nothing is written.
+ * own refusals name it: `priority`, `headers[0].name`, `filter.status`, over HTTP and over
+ * the websocket alike. Nothing is written.
  */
 import { expect } from 'vitest';
 import { test } from '../support/fixtures.js';
+import { collect, wsClient } from '../support/ws.js';
+import { waitFor } from '../support/wait.js';
 import { hostileTally } from './tally.js';
 
 const tally = hostileTally('variable-errors');
@@ -36,4 +39,20 @@ test('a refused variable names its field', async ({ app }) => {
       expect(r.errors?.[0]?.extensions, what).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }, what);
   }
+});
+
+test('over the websocket too: BAD_USER_INPUT naming the field, for a subscription and a query', async ({ app }) => {
+  const client = wsClient(app.url, app.adminAuth);
+  const ops: [query: string, variables: Record<string, unknown>, field: string][] = [
+    [`subscription($f: DeliveryFilter) { deliveryEvents(filter: $f) { type } }`, { f: { status: 'NOPE' } }, 'filter.status'],
+    [`subscription($f: DeliveryFilter) { deliveryEvents(filter: $f) { type } }`, { f: { since: 'yesterday' } }, 'filter.since'],
+    [`query($id: ID!) { ticket(id: $id) { id } }`, {}, 'id'],
+  ];
+  for (const [query, variables, field] of ops) {
+    const feed = collect(client, query, variables);
+    await waitFor(() => feed.errors.length > 0 || feed.completed, { what: `the refusal of ${JSON.stringify(variables)}` });
+    expect(feed.errors, query).toMatchObject([{ extensions: { code: 'BAD_USER_INPUT', field } }]);
+    tally.tried();
+  }
+  await client.dispose();
 });
