@@ -65,6 +65,18 @@ describe.concurrent('deliveryEvents', () => {
     await client.dispose();
   });
 
+  it('a filter id no delivery can have is BAD_USER_INPUT naming the field, as for deliveries; no subscription is left', async ({ app }) => {
+    const client = wsClient(app.url, app.adminAuth);
+    for (const [filter, field] of [[{ webhookId: 'abc' }, 'filter.webhookId'], [{ ticketId: '05' }, 'filter.ticketId'], [{ webhookId: '1', ticketId: '-1' }, 'filter.ticketId']] as const) {
+      const feed = collect<FeedEvent>(client, SUBSCRIPTION, { filter });
+      await waitFor(() => feed.errors.length > 0 || feed.completed, { what: `the refusal of ${JSON.stringify(filter)}` });
+      expect(feed.errors).toMatchObject([{ extensions: { code: 'BAD_USER_INPUT', field } }]);
+      expect((await app.gql(`query($f: DeliveryFilter) { deliveries(filter: $f) { totalCount } }`, { f: filter })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+    expect(app.services.deliveryEvents.subscriberCount).toBe(0);
+    await client.dispose();
+  });
+
   it('a CLIENT gets FORBIDDEN and no events; an AGENT is allowed', async ({ app, receiver }) => {
     const ticketId = await createTicket(app, 'feed');
     const clientKey = (await createUser(app, { name: 'CLIENT', email: 'feed-client@example.com', role: 'CLIENT' })).key;
