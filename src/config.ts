@@ -56,11 +56,16 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** `500ms`, `2s`, `30m`, `24h`, `1d` or a bare number of milliseconds. */
+/**
+ * `500ms`, `2s`, `30m`, `24h`, `1d`, or `0`. A number needs its unit: a bare `30` would be
+ * read as milliseconds by one reader and as minutes by another (a rule's duration), and
+ * `DESKHOOKS_RETRY_INTERVAL=30` meant as minutes would retry every 30 ms for a day.
+ */
 export function parseDuration(value: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
   if (!m) return undefined;
   const n = Number(m[1]);
+  if (m[2] === undefined && n !== 0) return undefined;
   const unit = m[2] ?? 'ms';
   const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit]!;
   return Math.round(n * factor);
@@ -70,7 +75,7 @@ function duration(env: Env, name: string, fallback: string, min = 1): number {
   const raw = env[name] ?? fallback;
   const ms = parseDuration(raw);
   if (ms === undefined || ms < min) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a duration: use a number with ms, s, m, h or d (e.g. 500ms, 2s, 30m, 24h)`);
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a duration: use a number with its unit, ms, s, m, h or d (e.g. 500ms, 2s, 30m, 24h)`);
   }
   return ms;
 }

@@ -71,7 +71,6 @@ describe('loadConfig', () => {
     ['DESKHOOKS_RETRY_INTERVAL', '1m', 'retryIntervalMs', 60_000],
     ['DESKHOOKS_RETRY_INTERVAL', '2h', 'retryIntervalMs', 7_200_000],
     ['DESKHOOKS_RETRY_INTERVAL', '1d', 'retryIntervalMs', 86_400_000],
-    ['DESKHOOKS_RETRY_INTERVAL', '250', 'retryIntervalMs', 250],
     ['DESKHOOKS_RETRY_INTERVAL', ' 0.5s ', 'retryIntervalMs', 500],
     ['DESKHOOKS_RETRY_WINDOW', '10m', 'retryWindowMs', 600_000],
     ['DESKHOOKS_RETRY_WINDOW', '0', 'retryWindowMs', 0],
@@ -129,7 +128,10 @@ describe('loadConfig', () => {
     ['MONGODB_URL', '::', /^MONGODB_URL is not a valid URL/],
     ['DESKHOOKS_ROLE', 'both', /^DESKHOOKS_ROLE="both" is not valid: use one of api, worker, all$/],
     ['DESKHOOKS_ROLE', 'API', /^DESKHOOKS_ROLE="API" is not valid/],
-    ['DESKHOOKS_RETRY_INTERVAL', '30 minutes', /^DESKHOOKS_RETRY_INTERVAL="30 minutes" is not a duration: use a number with ms, s, m, h or d/],
+    ['DESKHOOKS_RETRY_INTERVAL', '30 minutes', /^DESKHOOKS_RETRY_INTERVAL="30 minutes" is not a duration: use a number with its unit, ms, s, m, h or d/],
+    // a bare number has no unit: 30 meant as minutes is not taken as 30 ms
+    ['DESKHOOKS_RETRY_INTERVAL', '30', /^DESKHOOKS_RETRY_INTERVAL="30" is not a duration: use a number with its unit/],
+    ['DESKHOOKS_REQUEST_TIMEOUT', '15', /^DESKHOOKS_REQUEST_TIMEOUT="15" is not a duration/],
     ['DESKHOOKS_RETRY_INTERVAL', '0', /^DESKHOOKS_RETRY_INTERVAL="0" is not a duration/],
     ['DESKHOOKS_RETRY_INTERVAL', '-5s', /^DESKHOOKS_RETRY_INTERVAL="-5s" is not a duration/],
     // an empty duration is not the default: it is refused
@@ -175,7 +177,6 @@ describe('loadConfig', () => {
 describe('parseDuration', () => {
   it.each([
     ['500ms', 500],
-    ['500', 500],
     ['2s', 2000],
     ['1.5s', 1500],
     ['30m', 1_800_000],
@@ -187,7 +188,7 @@ describe('parseDuration', () => {
     expect(parseDuration(value)).toBe(ms);
   });
 
-  it.each(['', 's', '2 days', '1w', '-1s', '1e3', '2S'])('%j → undefined', (value) => {
+  it.each(['', 's', '2 days', '1w', '-1s', '1e3', '2S', '500', '0.5'])('%j → undefined', (value) => {
     expect(parseDuration(value)).toBeUndefined();
   });
 });
