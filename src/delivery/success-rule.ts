@@ -83,8 +83,11 @@ export function successRuleProblems(input: SuccessRuleInput, prefix = 'successRu
   if (input.onFailure && !SUCCESS_FAILURE_ACTIONS.includes(input.onFailure)) add('onFailure', `must be one of ${SUCCESS_FAILURE_ACTIONS.join(', ')}`);
   const path = input.path?.trim() ?? '';
   const op = input.operator ?? null;
+  // a stray value would be silently dropped (successRuleOf): saying so beats a rule that checks less than it reads
+  const strayValue = input.value !== undefined && input.value !== null && input.value.trim() !== '';
   if (path === '') {
     if (op) add('path', `operator ${op} needs a path to check`);
+    else if (strayValue) add('value', 'a value needs a path and an operator to compare it with');
     return problems;
   }
   try {
@@ -96,6 +99,8 @@ export function successRuleProblems(input: SuccessRuleInput, prefix = 'successRu
     add('operator', `a path needs an operator (${Object.keys(CHECK_OPERATORS).join(', ')})`);
   } else if (!CONDITION_OPERATORS.includes(op) || CHECK_OPERATORS[op] === undefined) {
     add('operator', `${op} cannot check an answer; use one of ${Object.keys(CHECK_OPERATORS).join(', ')}`);
+  } else if (!CHECK_OPERATORS[op] && strayValue) {
+    add('value', `operator ${op} takes no value (it checks that the path holds nothing, or something)`);
   } else if (CHECK_OPERATORS[op] && (input.value === undefined || input.value === null)) {
     add('value', `operator ${op} needs a value`);
   } else if ((op === 'GREATER_THAN' || op === 'LESS_THAN') && toNumber(input.value ?? '') === null) {

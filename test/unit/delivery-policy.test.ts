@@ -62,11 +62,15 @@ describe('success rule problems at save, each naming the nested field', () => {
     [{ path: 'n', operator: 'GREATER_THAN' }, 'successRule.value'],
     [{ path: 'n', operator: 'LESS_THAN', value: 'ten' }, 'successRule.value'],
     [{ operator: 'EQUALS', value: 'OK' }, 'successRule.path'],
+    // a value the rule would not use is refused, not silently dropped
+    [{ path: 'reply.result', operator: 'IS_EMPTY', value: 'OK' }, 'successRule.value'],
+    [{ path: 'reply.result', operator: 'IS_NOT_EMPTY', value: '0' }, 'successRule.value'],
+    [{ value: 'OK' }, 'successRule.value'],
   ] as const)('%j → %s', (input, field) => {
     expect(successRuleProblems(input).map((p) => p.field)).toEqual([field]);
   });
 
-  it.each([{}, { statuses: '200' }, { path: 'a', operator: 'IS_EMPTY' }, { path: 'a[0].b', operator: 'IS_NOT_EMPTY' }, { path: 'a', operator: 'EQUALS', value: '' }, { path: 'n', operator: 'GREATER_THAN', value: '2.5' }] as const)(
+  it.each([{}, { statuses: '200' }, { path: 'a', operator: 'IS_EMPTY' }, { path: 'a', operator: 'IS_EMPTY', value: '' }, { path: 'a[0].b', operator: 'IS_NOT_EMPTY' }, { path: 'a', operator: 'EQUALS', value: '' }, { path: 'n', operator: 'GREATER_THAN', value: '2.5' }] as const)(
     '%j is fine',
     (input) => expect(successRuleProblems(input)).toEqual([]),
   );
