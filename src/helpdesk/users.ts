@@ -17,6 +17,9 @@ export interface CreateUserInput {
 
 const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$|^[^\s@]+@localhost$/;
 
+/** What Telegram's sendMessage takes as chat_id: a user's or group's number (groups negative), or a public @channelname. */
+const TELEGRAM_CHAT_ID = /^-?[0-9]{1,20}$|^@[A-Za-z][A-Za-z0-9_]{3,31}$/;
+
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -35,6 +38,9 @@ export async function createUser(em: EntityManager, input: CreateUserInput, apiK
   if (!EMAIL.test(email)) problems.push({ field: 'email', message: `"${input.email}" is not a valid email address` });
   if (input.phone != null && !/^\+?[0-9 ()-]{3,32}$/.test(input.phone.trim())) {
     problems.push({ field: 'phone', message: `"${input.phone}" is not a phone number (digits, spaces, + ( ) -)` });
+  }
+  if (input.telegramChatId != null && input.telegramChatId.trim() !== '' && !TELEGRAM_CHAT_ID.test(input.telegramChatId.trim())) {
+    problems.push({ field: 'telegramChatId', message: `"${input.telegramChatId}" is not a Telegram chat id (a number, -100… for a group, or @channelname)` });
   }
   if (problems.length) throw invalidInput(problems);
   if (await em.count(User, { email })) throw badInput('email', `a user with email ${email} already exists`);

@@ -69,6 +69,21 @@ describe('authentication', () => {
   });
 });
 
+describe('users', () => {
+  it('a telegramChatId is a chat number or an @channel; anything else is refused naming it, and no user is made', async ({ app }) => {
+    for (const [i, telegramChatId] of ['-1001234567890', '700100200', '@deskhooks_news'].entries()) {
+      const { createUser } = await app.ok(CreateUserDocument, { input: { name: `T${i}`, email: `t${i}@example.com`, role: 'AGENT', telegramChatId } });
+      expect(createUser.user.id).toBeTruthy();
+    }
+    for (const telegramChatId of ['123\n456', '12 34', '@ab', 'chat', '1e5']) {
+      const r = await app.gql(CreateUserDocument, { input: { name: 'Bad', email: 'bad-chat@example.com', role: 'AGENT', telegramChatId } });
+      expect(r.errors?.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', 'telegramChatId']]);
+    }
+    const emails = (await app.ok(UsersDocument, {})).users.map((u) => u.email);
+    expect(emails).not.toContain('bad-chat@example.com');
+  });
+});
+
 describe('roles', () => {
   it('CLIENT and AGENT get FORBIDDEN on admin operations', async ({ desk: { app, agent, client } }) => {
     for (const who of [client, agent]) {
