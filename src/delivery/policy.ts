@@ -7,7 +7,8 @@
  * out and the window bound holds exactly. A 429 or 503 with Retry-After moves the next
  * attempt to the time it names (at least 1 s; past the window: this attempt is the last).
  * A failure the success rule made final (`rejected`) and a 410 Gone end the delivery at
- * once; a 410 also asks for the webhook to be switched off (Decision.switchOff).
+ * once; a 410 also asks for the webhook to be switched off (Decision.switchOff), unless the
+ * success rule lists 410 among its statuses.
  */
 import type { Decision } from '../domain/index.js';
 import type { AttemptResult } from './types.js';
@@ -90,7 +91,8 @@ export function createRetryPolicy(config: RetryPolicyConfig): RetryPolicy {
     if (!Number.isInteger(attemptNumber) || attemptNumber < 1) throw new RangeError(`attemptNumber must be an integer ≥ 1, got ${attemptNumber}`);
     if (result.errorClass === 'none') return { kind: 'succeeded' };
     const lastError = result.error ?? result.errorClass;
-    if (result.statusCode === 410) {
+    // a 410 the success rule lists is an answer the admin expects (a DELETE of what is already gone): its failed check is an ordinary failure
+    if (result.statusCode === 410 && !result.statusExpected) {
       return { kind: 'failed', reason: `not retried: ${lastError}; the receiver says the endpoint is gone, so the webhook was switched off`, switchOff: 'the receiver answered HTTP 410 Gone' };
     }
     if (result.errorClass === 'rejected') return { kind: 'failed', reason: lastError };

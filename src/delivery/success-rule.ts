@@ -191,7 +191,7 @@ export function judgeAnswer(result: AttemptResult, rule: SuccessRuleDef | null):
       // it declared JSON, XML or form data but did not parse, the error says so (parsed.note)
       const notRead = parsed.note ?? 'it is not JSON, XML or form data';
       const what = found === undefined ? `not found in the ${parsed.kind === 'text' ? `answer (${notRead})` : 'answer'}` : `is ${quoted(found)}`;
-      return failed(`HTTP ${status}: response path ${r.path} ${what}, expected ${want}`);
+      return { ...failed(`HTTP ${status}: response path ${r.path} ${what}, expected ${want}`), statusExpected: true };
     }
   }
   return { ...result, errorClass: 'none', error: null };

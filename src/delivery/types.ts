@@ -50,4 +50,9 @@ export interface AttemptResult {
   responseNote?: string | null;
   /** the answer's Retry-After header as sent (seconds or an HTTP date), if any */
   retryAfter?: string | null;
+  /**
+   * true when the webhook's success rule lists this status and only its check of the body
+   * failed: the status itself was expected (a 410 listed so is no "endpoint gone")
+   */
+  statusExpected?: boolean;
 }

@@ -245,6 +245,16 @@ describe('the retry policy with Retry-After, rejections and 410', () => {
     expect(d).toMatchObject({ kind: 'failed', switchOff: 'the receiver answered HTTP 410 Gone' });
     expect(decide(judgeAnswer(answer(410), rule({ statuses: '200,410' })))).toEqual({ kind: 'succeeded' });
   });
+
+  it('a 410 the success rule lists whose body check fails: an ordinary failure (retried, or final with FAIL), the webhook not switched off', () => {
+    const listed = (onFailure: 'RETRY' | 'FAIL') => rule({ statuses: '200,410', path: 'status', operator: 'EQUALS', value: 'deleted', onFailure });
+    const gone = answer(410, '{"status":"unknown"}', 'application/json');
+    expect(decide(judgeAnswer(gone, listed('RETRY')))).toEqual({ kind: 'retry', at: new Date(now.getTime() + 60_000) });
+    const failed = decide(judgeAnswer(gone, listed('FAIL')));
+    expect(failed).toEqual({ kind: 'failed', reason: 'HTTP 410: response path status is "unknown", expected EQUALS "deleted"' });
+    // not listed: the endpoint is gone whatever the body says
+    expect(decide(judgeAnswer(gone, rule({ statuses: '200', path: 'status', operator: 'EQUALS', value: 'deleted' })))).toMatchObject({ switchOff: 'the receiver answered HTTP 410 Gone' });
+  });
 });
 
 describe('Standard Webhooks signatures', () => {
