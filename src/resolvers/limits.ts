@@ -344,13 +344,22 @@ export function prepareOperation(schema: GraphQLSchema, source: unknown, variabl
   try {
     document = parseDocument(source);
   } catch (err) {
-    if (err instanceof GraphQLError) return { errors: [err] };
+    if (err instanceof GraphQLError) return { errors: [withCode(err, 'GRAPHQL_PARSE_FAILED')] };
     throw err;
   }
   const invalid = validateDocument(schema, document);
-  if (invalid.length) return { errors: invalid };
+  if (invalid.length) return { errors: invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED')) };
   const tooCostly = costLimitError(schema, document, variables, operationName);
   return tooCostly ? { errors: [tooCostly] } : { document };
+}
+
+/**
+ * graphql-js's own refusal with the code Apollo gives it over HTTP, so that the websocket
+ * answers alike; one of our limits (its domain error inside) keeps its own.
+ */
+function withCode(error: GraphQLError, code: 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED'): GraphQLError {
+  if (error.extensions.code !== undefined || error.originalError) return error;
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
 }
 
 function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {

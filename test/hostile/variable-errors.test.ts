@@ -56,3 +56,22 @@ test('over the websocket too: BAD_USER_INPUT naming the field, for a subscriptio
   }
   await client.dispose();
 });
+
+test('over the websocket, a document graphql-js refuses has the code it has over HTTP', async ({ app }) => {
+  const client = wsClient(app.url, app.adminAuth);
+  const ops: [query: string, code: string][] = [
+    [`subscription { deliveryEvents { bogus } }`, 'GRAPHQL_VALIDATION_FAILED'],
+    [`query { tickets(status: NOPE) { id } }`, 'GRAPHQL_VALIDATION_FAILED'],
+    [`subscription { deliveryEvents {`, 'GRAPHQL_PARSE_FAILED'],
+  ];
+  for (const [query, code] of ops) {
+    const overHttp = await app.gql(query, {});
+    expect(overHttp.errors?.[0]?.extensions?.code, `${query} over HTTP`).toBe(code);
+    const feed = collect(client, query, {});
+    await waitFor(() => feed.errors.length > 0 || feed.completed, { what: `the refusal of ${query}` });
+    // refused at subscribe: the error message carries the list of errors
+    expect(feed.errors.flat(), query).toMatchObject([{ extensions: { code } }]);
+    tally.tried();
+  }
+  await client.dispose();
+});
