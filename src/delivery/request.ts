@@ -7,6 +7,7 @@ import { Buffer } from 'node:buffer';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { AuthType, BodyFormat, FieldProblem, HttpMethod, MappingTarget, RenderedRequest } from '../domain/index.js';
 import { parseMappingPath } from './response.js';
+import { xmlDeclaredEncoding } from './charset.js';
 import {
   bodyCdataEscaper,
   bodyEscaper,
@@ -488,6 +489,10 @@ function checkBody(input: WebhookDefinitionInput): string | null {
       const { line, column } = positionOf(source, p.index);
       const where = p.xml === 'comment' ? 'an XML comment' : 'an XML processing instruction or declaration (<? … ?>)';
       return `tag "${p.raw}" at ${line}:${column} is inside ${where}, where a value cannot be escaped; put it in element text, an attribute value or a CDATA section`;
+    }
+    const declared = xmlDeclaredEncoding(Buffer.from(source.replace(/^\uFEFF/, ''), 'utf8'));
+    if (declared !== null && !/^utf-?8$/i.test(declared)) {
+      return `the XML declaration says encoding="${declared}", but the body is sent in UTF-8 (Content-Type charset=utf-8), so a receiver that believes the declaration reads other characters; declare encoding="UTF-8" or leave encoding out`;
     }
   }
   const compiled = compileTemplate(source, 'webhook');

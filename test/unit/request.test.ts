@@ -316,6 +316,7 @@ describe('validateWebhookDefinition', () => {
     ['FORM body', { format: 'FORM', body: 'phone={{ requester.phone }}&message=Ticket {{ ticket.id }}: {{ ticket.title }}' }],
     ['GET with FORM', { method: 'GET', format: 'FORM', body: 'q={{ ticket.id }}' }],
     ['FORM body with tags in names, "+", percent-escapes and "=" in a value', { format: 'FORM', body: '{{ temp.k }}=1&a+b=%41%2b&c=x=y&{ticket_id}=' }],
+    ['XML body declaring UTF-8', { format: 'XML', body: '\uFEFF<?xml version="1.0" encoding="utf-8"?><a>{{ ticket.title }}</a>' }],
     ['XML body with a tag inside a CDATA section', { format: 'XML', body: '<a><![CDATA[{{ ticket.title }}]]><!-- a note --></a>' }],
     ['GET without body', { method: 'GET', format: 'JSON', body: '' }],
     ['BASIC with secret', { auth: { type: 'BASIC', username: 'u', hasSecret: true } }],
@@ -359,6 +360,9 @@ describe('validateWebhookDefinition', () => {
     // a processing instruction or the declaration has no escaping either: the receiver would read "it&apos;s"
     [{ format: 'XML', body: '<a><?note {{ ticket.title }}?></a>' }, 'body', /tag "\{\{ ticket.title \}\}" at 1:11 is inside an XML processing instruction or declaration/],
     [{ format: 'XML', body: '<?xml version="1.0" encoding="{{ ticket.custom.order_no }}"?><a/>' }, 'body', /at 1:31 is inside an XML processing instruction/],
+    // the body goes out in UTF-8: a declaration naming another encoding would have the receiver read other characters
+    [{ format: 'XML', body: '<?xml version="1.0" encoding="windows-1251"?>\n<sms>{{ ticket.title }}</sms>' }, 'body', /^the XML declaration says encoding="windows-1251", but the body is sent in UTF-8/],
+    [{ format: 'XML', body: "<?xml version='1.0' encoding='ISO-8859-1' standalone='yes'?><a/>" }, 'body', /encoding="ISO-8859-1"/],
     [{ format: 'XML', body: '<a><!-- a -- b --></a>' }, 'body', /XML body is not valid with sample values: a comment must not contain "--"/],
     [{ format: 'XML', body: '<a><!-- a ---></a>' }, 'body', /a comment must not contain "--" nor end with "-"/],
     [{ format: 'FORM', body: 'hello world' }, 'body', /FORM body has a pair without "=" at 1:1/],
