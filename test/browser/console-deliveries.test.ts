@@ -27,6 +27,23 @@ function subscribed(page: Page): Promise<void> {
   });
 }
 
+/**
+ * Signs in with `key` on /deliveries (the page's clock installed first with `pageClock`, for
+ * the tests that move it) and waits until its live feed listens. `received`: every frame the
+ * feed hands the page from then on.
+ */
+async function openLiveDeliveries(page: Page, url: string, key: string, opts: { pageClock?: boolean } = {}): Promise<{ live: Locator; received: string[] }> {
+  const listening = subscribed(page);
+  listening.catch(() => undefined); // awaited below, after the sign-in
+  const received: string[] = [];
+  page.on('websocket', (ws) => ws.on('framereceived', (f) => received.push(String(f.payload))));
+  if (opts.pageClock) await page.clock.install();
+  await signIn(page, url, key, '/deliveries');
+  await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
+  await listening;
+  return { live: page.getByRole('region', { name: 'Live deliveries' }), received };
+}
+
 test(
   'live deliveries, the delivery page, Redeliver and Cancel delivery, the log and the ticket page',
   async ({ page, app, keys, startReceiver, offHost }) => {
@@ -43,12 +60,7 @@ test(
     await createRule(app, { name: 'To CRM', events: ['TICKET_CREATED'], actions: [{ type: 'SEND_WEBHOOK', webhookId }] });
     receiver.fallback = { status: 200, body: '{"crm":{"id":77,"ok":true}}', headers: { 'content-type': 'application/json' } };
 
-    const listening = subscribed(page);
-    listening.catch(() => undefined); // awaited below, after the sign-in
-    await signIn(page, app.url, keys.admin, '/deliveries');
-    await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
-    await listening;
-    const live = page.getByRole('region', { name: 'Live deliveries' });
+    const { live } = await openLiveDeliveries(page, app.url, keys.admin);
 
     const created = Date.now();
     const ticketId = await createTicket(app, 'Live one');
@@ -189,15 +201,8 @@ test(
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const webhookId = await createWebhook(app, jsonHook('Paused hook', `${receiver.url}/in`));
-    const listening = subscribed(page);
-    listening.catch(() => undefined);
-    // what the live feed hands the page, while the list is paused too
-    const received: string[] = [];
-    page.on('websocket', (ws) => ws.on('framereceived', (f) => received.push(String(f.payload))));
-    await signIn(page, app.url, keys.agent, '/deliveries');
-    await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
-    await listening;
-    const live = page.getByRole('region', { name: 'Live deliveries' });
+    // received: what the live feed hands the page, while the list is paused too
+    const { live, received } = await openLiveDeliveries(page, app.url, keys.agent);
     const first = await createTicket(app, 'Before the pause');
     await deliveryReaches(app, await testWebhook(app, webhookId, first), 'SUCCEEDED');
     await expect.poll(() => live.getByRole('link').filter({ hasText: `#${first}` }).textContent()).toContain('SUCCEEDED');
@@ -249,14 +254,8 @@ test(
     const ok = await createWebhook(app, jsonHook('Burst OK', `${receiver.url}/ok`));
     const rejects = await createWebhook(app, { ...jsonHook('Burst refused', `${receiver.url}/rejects`), successRule: { statuses: '200-299', onFailure: 'FAIL' } });
     const flakyHook = await createWebhook(app, jsonHook('Flaky hook', `${receiver.url}/flaky`));
-    const listening = subscribed(page);
-    listening.catch(() => undefined);
     // the page's clock, which paces the sentences, moves only when the test says so
-    await page.clock.install();
-    await signIn(page, app.url, keys.admin, '/deliveries');
-    await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
-    await listening;
-    const live = page.getByRole('region', { name: 'Live deliveries' });
+    const { live } = await openLiveDeliveries(page, app.url, keys.admin, { pageClock: true });
     // the list is not read out entry by entry: one polite region says what changed
     expect(await live.getByRole('list').getAttribute('aria-live')).toBe(null);
     const region = live.locator('#live-delivery-changes');
@@ -314,15 +313,7 @@ test(
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const webhookId = await createWebhook(app, jsonHook('Paused hook', `${receiver.url}/in`));
-    const listening = subscribed(page);
-    listening.catch(() => undefined);
-    const received: string[] = [];
-    page.on('websocket', (ws) => ws.on('framereceived', (f) => received.push(String(f.payload))));
-    await page.clock.install();
-    await signIn(page, app.url, keys.agent, '/deliveries');
-    await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
-    await listening;
-    const live = page.getByRole('region', { name: 'Live deliveries' });
+    const { live, received } = await openLiveDeliveries(page, app.url, keys.agent, { pageClock: true });
     const region = live.locator('#live-delivery-changes');
     await stopClock(page);
     const announced = await recordAnnouncements(page, 'live-delivery-changes');
