@@ -12,7 +12,7 @@
  * serving the feed costs a few queries per burst, not per event and subscriber.
  */
 import type { DeliveryEventMessage, DeliveryStatus } from '../domain/index.js';
-import { filterSql } from './filter.js';
+import { checkFilterValues } from './filter.js';
 
 /** An event with what subscribers need of it, loaded once for all of them. */
 export interface DeliveryFeedItem<D = unknown, A = unknown> {
@@ -132,9 +132,8 @@ export function createDeliveryEventHub(
       return mine;
     },
     subscribe(filter, maxQueue = 10_000, gate) {
-      // its ids and status are checked as the log's filter checks them (filter.ts): one that
-      // is not an id or a status is BAD_USER_INPUT naming it, not a feed that never matches
-      filterSql({ webhookId: filter.webhookId, ticketId: filter.ticketId, status: filter.status as DeliveryStatus | null | undefined }, []);
+      // an id or status no delivery can have is BAD_USER_INPUT naming it, not a feed that never matches
+      checkFilterValues({ webhookId: filter.webhookId, ticketId: filter.ticketId, status: filter.status as DeliveryStatus | null | undefined });
       const s = new Subscriber(filter, maxQueue, () => subscribers.delete(s), load, gate);
       subscribers.add(s);
       return s;

@@ -52,26 +52,16 @@ export interface FilterSql {
 }
 
 /**
- * The filter as SQL, its values appended to `params` (as `$n` from params.length + 1
- * on). Throws BAD_USER_INPUT naming the field for a value that cannot match anything
- * sensibly.
+ * Throws BAD_USER_INPUT naming the field for an id or status no delivery can have, or a
+ * time range that holds nothing: the log's filter (filterSql) and the live feed's
+ * (deliveryEvents) are checked alike.
  */
-export function filterSql(filter: DeliveryListFilter, params: unknown[], indexText?: string): FilterSql {
-  const parts: string[] = [];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  for (const [key, column] of [['webhookId', 'webhook_id'], ['ticketId', 'ticket_id'], ['ruleId', 'rule_id']] as const) {
+export function checkFilterValues(filter: DeliveryListFilter): void {
+  for (const key of ['webhookId', 'ticketId', 'ruleId'] as const) {
     const id = filter[key];
-    if (id === null || id === undefined || id === '') continue;
-    if (!ID.test(id)) throw badInput(`filter.${key}`, `"${id}" is not an id`);
-    parts.push(`d.${column} = ${param(id)}::bigint`);
+    if (id && !ID.test(id)) throw badInput(`filter.${key}`, `"${id}" is not an id`);
   }
-  if (filter.status) {
-    if (!DELIVERY_STATUSES.includes(filter.status)) throw badInput('filter.status', `"${filter.status}" is not a delivery status`);
-    parts.push(`d.status = ${param(filter.status)}`);
-  }
+  if (filter.status && !DELIVERY_STATUSES.includes(filter.status)) throw badInput('filter.status', `"${filter.status}" is not a delivery status`);
   for (const key of ['since', 'until'] as const) {
     const at = filter[key];
     if (at && Number.isNaN(at.getTime())) throw badInput(`filter.${key}`, 'is not a date and time');
@@ -79,6 +69,25 @@ export function filterSql(filter: DeliveryListFilter, params: unknown[], indexTe
   if (filter.since && filter.until && filter.since.getTime() >= filter.until.getTime()) {
     throw badInput('filter.until', 'must be later than filter.since');
   }
+}
+
+/**
+ * The filter as SQL, its values appended to `params` (as `$n` from params.length + 1
+ * on). Throws BAD_USER_INPUT naming the field for a value that cannot match anything
+ * sensibly (checkFilterValues, and a search too long or too short for the index).
+ */
+export function filterSql(filter: DeliveryListFilter, params: unknown[], indexText?: string): FilterSql {
+  checkFilterValues(filter);
+  const parts: string[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  for (const [key, column] of [['webhookId', 'webhook_id'], ['ticketId', 'ticket_id'], ['ruleId', 'rule_id']] as const) {
+    const id = filter[key];
+    if (id) parts.push(`d.${column} = ${param(id)}::bigint`);
+  }
+  if (filter.status) parts.push(`d.status = ${param(filter.status)}`);
   if (filter.since) parts.push(`d.created_at >= ${param(filter.since)}::timestamptz`);
   if (filter.until) parts.push(`d.created_at < ${param(filter.until)}::timestamptz`);
   const search = filter.search ?? '';
