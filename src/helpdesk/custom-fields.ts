@@ -51,13 +51,26 @@ export async function listCustomFields(em: EntityManager, reader: CustomFieldWri
   return em.find(CustomField, reader === 'client' ? { clientVisible: true } : {}, { orderBy: { id: 'asc' } });
 }
 
+/** What a writer may set of the custom fields (writableCustomFields). */
+export interface WritableCustomFields {
+  /** the fields the writer may set, by key */
+  writable: Map<string, CustomField>;
+  /** the keys the writer sees but may not set: a CLIENT's clientVisible fields that are not clientWritable */
+  readOnly: ReadonlySet<string>;
+}
+
 /**
- * The fields the writer may set, by key. For a CLIENT an internal field is absent, so
- * setting it is refused exactly like an unknown key, and errors list no internal keys.
+ * The fields the writer may set, from one read of the definitions. For a CLIENT an
+ * internal field is in neither set, so setting it is refused exactly like an unknown key,
+ * and errors list no internal keys.
  */
-export async function customFieldMap(em: EntityManager, writer: CustomFieldWriter = 'staff'): Promise<Map<string, CustomField>> {
-  const fields = await em.find(CustomField, writer === 'client' ? { clientWritable: true } : {}, { orderBy: { id: 'asc' } });
-  return new Map(fields.map((f) => [f.key, f]));
+export async function writableCustomFields(em: EntityManager, writer: CustomFieldWriter = 'staff'): Promise<WritableCustomFields> {
+  const fields = await em.find(CustomField, writer === 'client' ? { clientVisible: true } : {}, { orderBy: { id: 'asc' } });
+  const mayWrite = (f: CustomField) => writer === 'staff' || f.clientWritable;
+  return {
+    writable: new Map(fields.filter(mayWrite).map((f) => [f.key, f])),
+    readOnly: new Set(fields.filter((f) => !mayWrite(f)).map((f) => f.key)),
+  };
 }
 
 /** The keys of the fields a CLIENT sees. */
@@ -72,18 +85,12 @@ export function clientVisibleValues(values: Record<string, unknown>, visible: Re
 }
 
 /**
- * Validates and converts custom-field values on write. `defs` are the fields the writer
- * may set (customFieldMap); `fieldPrefix` names the input field in errors (e.g.
- * `customFields`). A null value clears the field. `readOnly`: keys the writer sees but may
- * not set (a CLIENT's clientVisible fields that are not clientWritable), refused as such;
- * any other key not in `defs` is unknown to the writer (an internal one included).
+ * Validates and converts custom-field values on write, against what the writer may set
+ * (writableCustomFields): a read-only key is refused as such, any other key not writable is
+ * unknown to the writer (an internal one included). `fieldPrefix` names the input field in
+ * errors (e.g. `customFields`). A null value clears the field.
  */
-export function convertCustomFieldValues(
-  defs: Map<string, CustomField>,
-  values: Record<string, unknown>,
-  fieldPrefix: string,
-  readOnly: ReadonlySet<string> = new Set(),
-): Record<string, unknown> {
+export function convertCustomFieldValues({ writable: defs, readOnly }: WritableCustomFields, values: Record<string, unknown>, fieldPrefix: string): Record<string, unknown> {
   const problems: FieldProblem[] = [];
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(values)) {

@@ -4,7 +4,7 @@ import type { Queryable } from '../queue/index.js';
 import type { FieldChange, FieldProblem, PostKind, TicketPriority, TicketStatus } from '../domain/index.js';
 import { badInput, DomainError, forbidden, invalidInput, notFound } from '../errors.js';
 import type { Actor } from './actor.js';
-import { clientVisibleKeys, clientVisibleValues, convertCustomFieldValues, customFieldMap } from './custom-fields.js';
+import { clientVisibleKeys, clientVisibleValues, convertCustomFieldValues, writableCustomFields } from './custom-fields.js';
 import { recordTicketEvent, ticketEventPayload, ticketState } from './events.js';
 import { checkText, requireText, TEXT_LIMITS } from './text-input.js';
 
@@ -96,9 +96,7 @@ export async function createTicket(
     if (!parent) throw badInput('parentId', `ticket ${input.parentId} not found`);
   }
   // a CLIENT sets clientWritable fields only
-  const customFields = input.customFields
-    ? convertCustomFieldValues(await customFieldMap(em(), isStaff(actor) ? 'staff' : 'client'), input.customFields, 'customFields', isStaff(actor) ? undefined : await clientVisibleKeys(em()))
-    : {};
+  const customFields = input.customFields ? convertCustomFieldValues(await writableCustomFields(em(), isStaff(actor) ? 'staff' : 'client'), input.customFields, 'customFields') : {};
   for (const key of Object.keys(customFields)) if (customFields[key] === null) delete customFields[key];
   const fields = { id: '', title, description: input.description, status: input.status ?? 'OPEN', priority: input.priority ?? 'NORMAL', customFields, requester, assignee, parent };
   const payload = ticketEventPayload(actor, { ticket: ticketState(fields) });
@@ -159,7 +157,7 @@ export async function updateTicket(em: EntityManager, actor: Actor, id: string, 
       }
     }
     if (input.customFields) {
-      const converted = convertCustomFieldValues(await customFieldMap(tem), input.customFields, 'customFields');
+      const converted = convertCustomFieldValues(await writableCustomFields(tem), input.customFields, 'customFields');
       const next = { ...ticket.customFields };
       for (const [key, value] of Object.entries(converted)) {
         const old = next[key] ?? null;
