@@ -4,11 +4,10 @@ import { Migration } from '@mikro-orm/migrations';
  * A TIMER rule with ANY fires again only when one of its conditions becomes true again
  * through time, i.e. for a clock that restarted after the firing: after a firing
  * (`fired_start`, the latest clock start it fired for), its due time is the earliest
- * start + duration among the clocks that started since (none: no due time). Before, a
- * restart of any clock it measures re-armed the whole rule, and a condition that was
- * already true made it due at once: an ANY rule whose action restarts one of its clocks
- * (ADD_COMMENT and timeSinceLastComment) fired again and again, without end. With ALL,
- * every condition must hold, so the restarted clock's duration must pass first (as before).
+ * start + duration among the clocks that started since (none: no due time). A condition
+ * that was already true does not make it due again, so an ANY rule whose action restarts
+ * one of its clocks (ADD_COMMENT and timeSinceLastComment) fires once per duration. With
+ * ALL, every condition must hold, so the restarted clock's duration must pass first.
  */
 export class Migration20261201000500TimerAnyOnce extends Migration {
   override async up(): Promise<void> {
