@@ -7,6 +7,7 @@
 import type { Locator, Page, WebSocket } from 'playwright-core';
 import { expect, hasFocus, painted, recordAnnouncements, runAxe, signIn, test } from '../support/browser.js';
 import { addComment, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, retryUntilFinal, testWebhook } from '../support/fixtures.js';
+import type { TestApp } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
@@ -42,6 +43,23 @@ async function openLiveDeliveries(page: Page, url: string, key: string, opts: { 
   await page.getByRole('heading', { level: 1, name: 'Deliveries' }).waitFor();
   await listening;
   return { live: page.getByRole('region', { name: 'Live deliveries' }), received };
+}
+
+/**
+ * Presses "Pause live updates" by keyboard (then pressed), and has a delivery of a new ticket
+ * reach SUCCEEDED while paused: resolves once the live feed has handed that SUCCEEDED to the
+ * page (`received`, from openLiveDeliveries). The button and the paused ticket.
+ */
+async function deliverWhilePaused(page: Page, app: TestApp, live: Locator, received: readonly string[], webhookId: string): Promise<{ pause: Locator; second: string }> {
+  const pause = live.getByRole('button', { name: 'Pause live updates' });
+  await pause.focus();
+  await page.keyboard.press('Enter');
+  expect(await pause.getAttribute('aria-pressed')).toBe('true');
+  const second = await createTicket(app, 'During the pause');
+  const secondDelivery = await testWebhook(app, webhookId, second);
+  await deliveryReaches(app, secondDelivery, 'SUCCEEDED');
+  await expect.poll(() => received.some((f) => f.includes(secondDelivery) && f.includes('"status":"SUCCEEDED"'))).toBe(true);
+  return { pause, second };
 }
 
 test(
@@ -207,16 +225,9 @@ test(
     await deliveryReaches(app, await testWebhook(app, webhookId, first), 'SUCCEEDED');
     await expect.poll(() => live.getByRole('link').filter({ hasText: `#${first}` }).textContent()).toContain('SUCCEEDED');
 
-    const pause = live.getByRole('button', { name: 'Pause live updates' });
-    expect(await pause.getAttribute('aria-pressed')).toBe('false');
-    await pause.focus();
-    await page.keyboard.press('Enter');
-    expect(await pause.getAttribute('aria-pressed')).toBe('true');
-    const second = await createTicket(app, 'During the pause');
-    const secondDelivery = await testWebhook(app, webhookId, second);
-    await deliveryReaches(app, secondDelivery, 'SUCCEEDED');
-    // the page was handed the delivery's SUCCEEDED and has rendered since
-    await expect.poll(() => received.some((f) => f.includes(secondDelivery) && f.includes('"status":"SUCCEEDED"'))).toBe(true);
+    expect(await live.getByRole('button', { name: 'Pause live updates' }).getAttribute('aria-pressed')).toBe('false');
+    const { pause, second } = await deliverWhilePaused(page, app, live, received, webhookId);
+    // the page has rendered since it was handed the delivery's SUCCEEDED
     await painted(page);
     expect(await live.getByRole('link').filter({ hasText: `#${second}` }).count()).toBe(0);
     expect(await runAxe(page)).toEqual([]);
@@ -326,15 +337,8 @@ test(
     const before = `1 new delivery: succeeded (${host}, ticket #${first}).`;
     await expect.poll(() => region.textContent()).toBe(before);
 
-    const pause = live.getByRole('button', { name: 'Pause live updates' });
-    await pause.focus();
-    await page.keyboard.press('Enter');
-    expect(await pause.getAttribute('aria-pressed')).toBe('true');
-    const second = await createTicket(app, 'During the pause');
-    const secondDelivery = await testWebhook(app, webhookId, second);
-    await deliveryReaches(app, secondDelivery, 'SUCCEEDED');
-    // the page was handed the delivery's SUCCEEDED and has rendered since; then its clock passes any sentence's time
-    await expect.poll(() => received.some((f) => f.includes(secondDelivery) && f.includes('"status":"SUCCEEDED"'))).toBe(true);
+    const { pause, second } = await deliverWhilePaused(page, app, live, received, webhookId);
+    // the page has rendered since it was handed the delivery's SUCCEEDED; then its clock passes any sentence's time
     await page.clock.resume();
     await painted(page);
     await page.clock.fastForward(2 * GAP_MS);
