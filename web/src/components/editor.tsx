@@ -10,12 +10,10 @@ import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
 import { setFlash, useFlash } from '../flash';
 import { fieldId } from './Field';
 import { useLeaveGuard } from './leave';
-import { Loading, NotFound, PageHeader, QueryError, useMounted, useOneAtATime } from './ui';
+import { Loading, NotFound, PageHeader, QueryError, capitalized, useMounted, useOneAtATime } from './ui';
 
 /** The kinds of definition the console edits; each lists at `/${noun}s`, and its form's element ids start with the noun. */
 export type DefinitionNoun = 'webhook' | 'rule';
-
-const capitalized = (noun: DefinitionNoun) => `${noun[0]!.toUpperCase()}${noun.slice(1)}`;
 
 /** What a create or update mutation answers (urql's OperationResult, as far as the save reads it). */
 interface SaveResult<Data> {

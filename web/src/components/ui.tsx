@@ -36,13 +36,14 @@ export function Loading({ what }: { what: string }) {
   );
 }
 
+/** The text with its first letter a capital (a sentence's start). */
+export const capitalized = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+
 export function QueryError({ error }: { error: CombinedError | undefined }) {
   if (!error) return null;
-  const text = errorText(error);
-  const message = `${text[0]!.toUpperCase()}${text.slice(1)}`;
   return (
     <p role="alert" className="error">
-      {message}
+      {capitalized(errorText(error))}
     </p>
   );
 }
@@ -51,7 +52,7 @@ export function QueryError({ error }: { error: CombinedError | undefined }) {
 export function NotFound({ kind, id, list, listName, error }: { kind: string; id: string; list: string; listName: string; error?: CombinedError }) {
   return (
     <>
-      <PageHeader title={`${kind[0]!.toUpperCase()}${kind.slice(1)} not found`} />
+      <PageHeader title={`${capitalized(kind)} not found`} />
       <QueryError error={error} />
       <p>
         There is no {kind} {id}. <Link href={list}>Back to {listName}</Link>
