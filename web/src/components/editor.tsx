@@ -3,7 +3,7 @@
  * the save (a refused one puts each problem next to the field the server names), the page's
  * frame, and the rows of list fields (headers, mappings, conditions, actions).
  */
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
@@ -69,17 +69,14 @@ export function useDefinitionEditor<Stored, Form>({
     setLoaded(true);
   }, [stored, loaded, formOf]);
 
-  // what the form held when loaded or last saved (`saves` counts the saves): read again in the
+  // what the form held when loaded or last saved (`saves` counts the saves): taken in the
   // render after a save, so that the save's own changes to the form (the emptied secret
   // fields) are part of it
   const [saves, setSaves] = useState(0);
-  const baseline = useRef<{ saves: number; written: string } | null>(null);
   const written = JSON.stringify(unsavedOf(form));
-  useEffect(() => {
-    if (!loaded || (baseline.current && baseline.current.saves === saves)) return;
-    baseline.current = { saves, written };
-  }, [loaded, written, saves]);
-  const dirty = loaded && baseline.current !== null && baseline.current.saves === saves && written !== baseline.current.written;
+  const [baseline, setBaseline] = useState<{ saves: number; written: string } | null>(null);
+  if (loaded && baseline?.saves !== saves) setBaseline({ saves, written });
+  const dirty = baseline?.saves === saves && written !== baseline.written;
   useLeaveGuard(dirty, `Leave this page? Your changes to this ${noun} are not saved.`);
 
   const set = <K extends keyof Form>(key: K, value: Form[K]) => setForm((f) => ({ ...f, [key]: value }));
