@@ -5,6 +5,7 @@
  * load; this shows which process paid for the work. Other systems: no figures (null).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 const TICKS_PER_SECOND = 100; // USER_HZ, the unit of /proc's utime and stime: 100 on Linux's architectures
 
@@ -48,6 +49,34 @@ export function cpuSnapshot(pids = []) {
   return { processes, threads };
 }
 
+/** Busy and idle jiffies of the whole machine (/proc/stat); null off Linux. */
+function machineJiffies() {
+  if (process.platform !== 'linux') return null;
+  const [, ...v] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq] = v;
+  return { busy: user + nice + system + irq + softirq, idle: idle + iowait };
+}
+
+/**
+ * Waits until the machine has been quiet (under `belowCores` cores busy) for a whole
+ * `windowMs`, at most `maxMs`; resolves to whether it got quiet. What a part leaves behind
+ * (PostgreSQL's autovacuum, a server's background work) then does not slow the next part.
+ */
+export async function waitForQuiet({ belowCores = 0.25, windowMs = 1_000, maxMs = 30_000 } = {}) {
+  const start = Date.now();
+  let was = machineJiffies();
+  if (!was) return true;
+  while (Date.now() - start < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const is = machineJiffies();
+    const busy = is.busy - was.busy;
+    const all = busy + is.idle - was.idle;
+    was = is;
+    if (all > 0 && (busy / all) * cpus().length < belowCores) return true;
+  }
+  return false;
+}
+
 /** CPU seconds of `key` (a pid or tid) between two maps of readStat results; 0 for one that ended meanwhile */
 const spent = (before, after, key) => Math.max(0, (after.get(key)?.cpuSeconds ?? 0) - (before.get(key)?.cpuSeconds ?? 0));
 
@@ -81,6 +110,24 @@ export function cpuPerUnit(before, after, count, roles) {
     const was = before.threads.get(server) ?? new Map();
     const others = [...threads.keys()].filter((tid) => tid !== server).map((tid) => per(spent(was, threads, tid))).filter((ms) => ms > 0).sort((a, b) => b - a);
     out.serverThreads = { main: per(spent(was, threads, server)), others };
+  }
+  return out;
+}
+
+/**
+ * cpuPerUnit's results of several measured parts ([{ cpu, count }]) as one: each figure
+ * weighted by its part's count (the other threads matched busiest with busiest).
+ */
+export function mergeCpuPerUnit(parts) {
+  const measured = parts.filter((p) => p.cpu && p.count > 0);
+  if (!measured.length) return null;
+  const n = measured.reduce((sum, p) => sum + p.count, 0);
+  const weighted = (pick) => +(measured.reduce((sum, p) => sum + (pick(p.cpu) ?? 0) * p.count, 0) / n).toFixed(2);
+  const out = {};
+  for (const key of Object.keys(measured[0].cpu)) if (key !== 'serverThreads') out[key] = weighted((c) => c[key]);
+  if (measured.every((p) => p.cpu.serverThreads)) {
+    const width = Math.max(...measured.map((p) => p.cpu.serverThreads.others.length));
+    out.serverThreads = { main: weighted((c) => c.serverThreads.main), others: Array.from({ length: width }, (_, i) => weighted((c) => c.serverThreads.others[i])) };
   }
   return out;
 }
