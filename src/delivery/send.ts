@@ -111,6 +111,7 @@ export function createSender(opts: SenderOptions): Sender {
     } catch (err) {
       if (abort.cause() === 'shutdown') return done(SHUTTING_DOWN);
       if (abort.cause() === 'timeout') return done({ errorClass: 'timeout', error: `timed out after ${opts.timeoutMs} ms` });
+      if (bodilessAnswer(statusCode, err)) return done({ responseBody: '' });
       return done(describeError(err));
     } finally {
       abort.dispose();
@@ -236,6 +237,15 @@ const NETWORK_PHRASES: Record<string, string> = {
   UND_ERR_SOCKET: 'connection closed by the server',
   UND_ERR_CLOSED: 'connection closed',
 };
+
+/**
+ * A 204 or 304 has no body whatever its Content-Length says (RFC 9110 §8.6: a 304 may give
+ * the length of the representation it stands for): undici reports such a Content-Length as
+ * a mismatch after the whole answer was read, which says nothing against the answer.
+ */
+function bodilessAnswer(statusCode: number | null, err: unknown): boolean {
+  return (statusCode === 204 || statusCode === 304) && findError(err, (e) => e.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') !== null;
+}
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 

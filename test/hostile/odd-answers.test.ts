@@ -1,0 +1,75 @@
+/**
+ * Odd answers from receivers, end to end (testWebhook → worker → recorded outcome → ticket):
+ * - a 204 or 304 whose Content-Length names a body it does not carry (RFC 9110 lets a 304
+ *   give its representation's length) is a success like any 2xx/3xx, not a failed attempt;
+ * - an answer that declared JSON or XML but did not parse says so in the notes of every
+ *   mapping it could not serve, instead of calling itself plain text;
+ * - a mapped value the ticket would refuse (a text over its 100,000 characters) is skipped
+ *   with a note naming the field and the limit; the other mappings are written.
+ *
+ * Each test has an app of its own (test/support/fixtures.ts); receivers listen on 127.0.0.1.
+ */
+import net from 'node:net';
+import { describe } from 'vitest';
+import { createCustomFields, createTicket, createWebhook, deliveryReaches, getTicket, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
+import type { WebhookInput } from '../generated/graphql.js';
+
+const it = test;
+
+/** Answers every request with `answer`'s raw bytes (status line and headers included), keeping the connection open. */
+async function rawReceiver(answer: string) {
+  let requests = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let seen = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      seen = Buffer.concat([seen, chunk]);
+      const end = seen.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/content-length:\s*(\d+)/i.exec(seen.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+      if (seen.length < end + 4 + length) return;
+      seen = seen.subarray(end + 4 + length);
+      requests++;
+      socket.write(answer);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    requests: () => requests,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const DELIVERY = `query($id: ID!) { delivery(id: $id) { status attemptCount notes responseData attempts { statusCode error responseBody } } }`;
+
+/** Sends the webhook once for a new ticket; the delivery after its first attempt, and the ticket. */
+async function firstOutcome(app: TestApp, input: WebhookInput) {
+  const ticketId = await createTicket(app, 'odd answer');
+  const id = await testWebhook(app, await createWebhook(app, input), ticketId);
+  await deliveryReaches(app, id, 'RETRYING', 'SUCCEEDED', 'FAILED');
+  const { delivery } = await app.ok(DELIVERY, { id });
+  return { delivery, ticketId };
+}
+
+describe.concurrent('204 and 304 with a Content-Length', () => {
+  for (const [status, head] of [
+    ['304', 'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: 1234\r\n\r\n'],
+    ['204', 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n'],
+  ] as const) {
+    it(`${status} with a Content-Length and no body: SUCCEEDED at once, the answer empty`, async ({ app, onTestFinished, expect }) => {
+      const receiver = await rawReceiver(head);
+      onTestFinished(() => receiver.close());
+      const { delivery } = await firstOutcome(app, jsonHook(`Bodiless ${status}`, `${receiver.url}/hook`));
+      expect(delivery).toMatchObject({ status: 'SUCCEEDED', attemptCount: 1 });
+      expect(delivery.attempts).toEqual([{ statusCode: Number(status), error: null, responseBody: '' }]);
+      expect(receiver.requests()).toBe(1);
+    });
+  }
+});
