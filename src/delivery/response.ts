@@ -261,7 +261,8 @@ function extract(parsed: ParsedBody, path: string): Extracted {
   } catch (err) {
     return { ok: false, note: (err as Error).message };
   }
-  if (parsed.kind === 'text') return { ok: false, note: `path "${path}" not found in the response: the response is plain text` };
+  // an answer that declared JSON, XML or form data but did not parse says why (parsed.note)
+  if (parsed.kind === 'text') return { ok: false, note: `path "${path}" not found in the response: ${parsed.note ?? 'the response is plain text'}` };
   const r = walk(parsed.value, segments, parsed.kind === 'xml');
   if (!r.found) {
     if (r.why === 'list') return { ok: false, note: `path "${path}": "${prefixText(segments, r.at)}" is a list, add an [n] index` };

@@ -73,3 +73,20 @@ describe.concurrent('204 and 304 with a Content-Length', () => {
     });
   }
 });
+
+describe.concurrent('write-back from answers the ticket cannot take whole', () => {
+  it('an answer declared JSON or XML that does not parse: each mapping note says so and why', async ({ app, startReceiver, expect }) => {
+    const receiver = await startReceiver((req) =>
+      req.url.endsWith('/json')
+        ? { status: 200, headers: { 'content-type': 'application/json' }, body: '<reply><id>7</id></reply>' }
+        : { status: 200, headers: { 'content-type': 'application/xml' }, body: '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r><id>&x;</id></r>' },
+    );
+    const mappings = [{ path: 'r.id', target: 'TEMPORARY' as const, field: 'id' }];
+    const json = await firstOutcome(app, { ...jsonHook('Says JSON', `${receiver.url}/json`), responseMappings: mappings });
+    expect(json.delivery.status).toBe('SUCCEEDED');
+    expect(json.delivery.notes).toEqual([expect.stringMatching(/^path "r\.id" not found in the response: response declared application\/json but did not parse as JSON \(.*not valid JSON\); kept as text$/)]);
+    const xml = await firstOutcome(app, { ...jsonHook('Says XML', `${receiver.url}/xml`), responseMappings: mappings });
+    expect(xml.delivery.status).toBe('SUCCEEDED');
+    expect(xml.delivery.notes).toEqual(['path "r.id" not found in the response: response declared application/xml but did not parse as XML (External entities are not supported); kept as text']);
+  });
+});
