@@ -89,4 +89,26 @@ describe.concurrent('write-back from answers the ticket cannot take whole', () =
     expect(xml.delivery.status).toBe('SUCCEEDED');
     expect(xml.delivery.notes).toEqual(['path "r.id" not found in the response: response declared application/xml but did not parse as XML (External entities are not supported); kept as text']);
   });
+
+  it('a text over 100,000 characters for a TEXT field is not written and noted; the other mapped fields are written', async ({ app, startReceiver, expect }) => {
+    await createCustomFields(app, [
+      { key: 'wb_text', name: 'Long text', type: 'TEXT' },
+      { key: 'wb_num', name: 'A number', type: 'NUMBER' },
+      { key: 'wb_fits', name: 'Text that fits', type: 'TEXT' },
+    ]);
+    const long = 'y'.repeat(100_001);
+    const fits = 'z'.repeat(100_000);
+    const receiver = await startReceiver(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ long, n: 42, fits }) }));
+    const { delivery, ticketId } = await firstOutcome(app, {
+      ...jsonHook('Long answer', `${receiver.url}/hook`),
+      responseMappings: [
+        { path: 'long', target: 'CUSTOM_FIELD', field: 'wb_text' },
+        { path: 'n', target: 'CUSTOM_FIELD', field: 'wb_num' },
+        { path: 'fits', target: 'CUSTOM_FIELD', field: 'wb_fits' },
+      ],
+    });
+    expect(delivery.status).toBe('SUCCEEDED');
+    expect(delivery.notes).toEqual(['path "long": custom field "wb_text" not written: the value is too long: at most 100,000 characters are allowed (got 100,001)']);
+    expect((await getTicket(app, ticketId)).customFields).toEqual({ wb_num: 42, wb_fits: fits });
+  });
 });
