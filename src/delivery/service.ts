@@ -74,6 +74,8 @@ export interface DeliveryService {
 }
 
 const isUuid = (v: string) => UUID_PATTERN.test(v);
+/** a bigint id as the tables hold it: anything else names no row (and would make PostgreSQL fail the query) */
+const isId = (v: string) => /^[1-9][0-9]{0,17}$/.test(v);
 
 export async function findDelivery(em: EntityManager, id: string): Promise<Delivery | null> {
   return isUuid(id) ? em.findOne(Delivery, { id }) : null;
@@ -147,7 +149,7 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
       // a definition saved before URLs were checked for tags next to the host: refused, not sent
       const tagProblem = urlTagProblem(webhook.url);
       if (tagProblem) throw badInput('url', `webhook ${webhookId} cannot be sent: ${tagProblem}`);
-      const ticket = await loadTicketForTemplates(em, ticketId);
+      const ticket = isId(ticketId) ? await loadTicketForTemplates(em, ticketId) : null;
       if (!ticket) throw badInput('ticketId', `ticket ${ticketId} not found`);
       return em.transactional(async (tem) => {
         const delivery = await prepare(tem, { webhook, ticket });
