@@ -45,6 +45,22 @@ function postJson(p: Post) {
   };
 }
 
+const BODY_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
+
+/**
+ * A body in a format the subset does not read (text/plain, multipart, none named) is refused
+ * as such (415): left unread, it would pass for a body without `text`.
+ */
+function bodyFormat(req: Request, res: Response, next: NextFunction): void {
+  const length = req.headers['content-length'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  if (!hasBody || req.is(BODY_TYPES)) return next();
+  const type = req.headers['content-type'];
+  const given = type ? `Content-Type ${JSON.stringify(type)}` : 'no Content-Type';
+  const message = `the request body has ${given}: send JSON (application/json) or form fields (application/x-www-form-urlencoded)`;
+  res.status(415).json({ errors: [{ code: 'BAD_USER_INPUT', message, field: null }] });
+}
+
 export function createRestRouter(services: AppServices): express.Router {
   const router = express.Router({ strict: false });
   router.use(express.json({ limit: '1mb' }), express.urlencoded({ extended: false, limit: '1mb' }));
@@ -99,8 +115,8 @@ export function createRestRouter(services: AppServices): express.Router {
     route(async (req, actor, em) =>
       postJson(await services.tickets.addPost(em, actor, { ticketId: String(req.params.id), kind, text: text(req), authorId: authorId(req) }, { ticketId: 'id', authorId: 'user_id' })),
     );
-  router.post('/tickets/:id/comments', post('COMMENT'));
-  router.post('/tickets/:id/posts', post('REPLY'));
+  router.post('/tickets/:id/comments', bodyFormat, post('COMMENT'));
+  router.post('/tickets/:id/posts', bodyFormat, post('REPLY'));
   // anything else under /api/v2 is answered in the subset's error shape, not express's HTML page
   router.use((req, res) => {
     const message = `${req.method} /api/v2${req.path} is not part of the REST subset: GET /tickets/{id}/, POST /tickets/{id}/comments/ and POST /tickets/{id}/posts/`;
