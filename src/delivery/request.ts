@@ -37,6 +37,21 @@ export class RequestRenderError extends Error {
   }
 }
 
+/**
+ * The most a rendered request may carry: 1 MiB of body (UTF-8 bytes), and as many characters
+ * in its URL or in one header value, as deskhooks takes in a request and reads of an answer.
+ * Templates are short, but a tag repeated in one (a 100,000-character description a
+ * thousand times) would otherwise make a request of hundreds of megabytes, stored and sent.
+ */
+export const MAX_RENDERED_BYTES = 1024 * 1024;
+
+function checkRenderedSize(field: string, noun: string, text: string, unit: 'bytes' | 'characters'): void {
+  if (text.length * (unit === 'bytes' ? 3 : 1) <= MAX_RENDERED_BYTES) return; // a UTF-16 unit is at most 3 UTF-8 bytes
+  const size = unit === 'bytes' ? Buffer.byteLength(text, 'utf8') : text.length;
+  if (size <= MAX_RENDERED_BYTES) return;
+  throw new RequestRenderError(`${field}: the rendered ${noun} is ${size.toLocaleString('en-US')} ${unit}, over the limit of ${MAX_RENDERED_BYTES.toLocaleString('en-US')} (1 MiB): a tag repeated in the template, or a long value, makes it so`);
+}
+
 /** What a secret header's value shows in previews and delivery records. */
 export const REDACTED = '***';
 
@@ -98,6 +113,8 @@ function render(
     return compileTemplate(source, scope).render(ctx, escape, cdataEscape);
   } catch (e) {
     if (e instanceof TemplateError) throw new RequestRenderError(`${what}: ${e.message}`);
+    // a result longer than a JavaScript string can be: far over the size limit
+    if (e instanceof RangeError && /string length/i.test(e.message)) throw new RequestRenderError(`${what}: the rendered text is over the limit of ${MAX_RENDERED_BYTES.toLocaleString('en-US')} (1 MiB)`);
     throw e;
   }
 }
@@ -284,8 +301,9 @@ function renderWithoutAuth(webhook: WebhookDef, ctx: TemplateContext, opts: Rend
     if (method === 'GET') {
       url = appendQuery(url, body);
       body = null;
-    }
+    } else checkRenderedSize('body', 'body', body, 'bytes');
   }
+  checkRenderedSize('url', 'URL', url, 'characters');
   const parsed = parseHttpUrl(url);
   if (typeof parsed === 'string') throw new RequestRenderError(parsed);
 
@@ -300,7 +318,9 @@ function renderWithoutAuth(webhook: WebhookDef, ctx: TemplateContext, opts: Rend
     // A secret header's value is a credential: never in the request that is stored or shown.
     // Values are escaped one by one; the whole value is cleaned again so literal text
     // saved before validation existed cannot split the header either.
-    headers[h.name] = h.secret ? REDACTED : escapeHeader(render(h.value, 'webhook', ctx, escapeHeader, `headers[${i}].value`));
+    const value = h.secret ? REDACTED : escapeHeader(render(h.value, 'webhook', ctx, escapeHeader, `headers[${i}].value`));
+    checkRenderedSize(`headers[${i}].value`, 'header value', value, 'characters');
+    headers[h.name] = value;
   }
   return { method, url: parsed.href, headers, body };
 }
