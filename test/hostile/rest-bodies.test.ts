@@ -12,11 +12,11 @@ const it = test;
 describe('REST: a body in another format than JSON or form fields', () => {
   it('is 415 naming its Content-Type; nothing is written; JSON (with a charset) and form bodies still post', async ({ app, expect }) => {
     const ticketId = await createTicket(app, 'rest bodies');
-    const post = (path: string, body: BodyInit | undefined, contentType?: string) =>
+    const post = (path: string, body: RequestInit['body'], contentType?: string) =>
       fetch(`${app.url}/api/v2/tickets/${ticketId}/${path}/`, { method: 'POST', headers: { authorization: app.adminAuth, ...(contentType ? { 'content-type': contentType } : {}) }, body });
     const multipart = new FormData();
     multipart.set('text', 'hello');
-    const refused: [string, BodyInit, string | undefined, string][] = [
+    const refused: [string, NonNullable<RequestInit['body']>, string | undefined, string][] = [
       ['comments', 'text=hello', 'text/plain', 'Content-Type "text/plain"'],
       ['posts', '{"text": "hello"}', 'text/plain;charset=UTF-8', 'Content-Type "text/plain;charset=UTF-8"'],
       ['comments', multipart, undefined, 'Content-Type "multipart/form-data; boundary='],
