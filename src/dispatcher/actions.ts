@@ -6,7 +6,7 @@
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Ticket, Webhook } from '../db/index.js';
-import { systemActor, addPost, updateTicket } from '../helpdesk/index.js';
+import { systemActor, addPost, updateTicket, textProblem, TEXT_LIMITS } from '../helpdesk/index.js';
 import { isOneOf, TICKET_PRIORITIES, TICKET_STATUSES, type ActionDef, type Continuation, type TicketEventType } from '../domain/index.js';
 import { webhookOffMessage, type DeliveryService } from '../delivery/index.js';
 import { buildTemplateContext, loadTicketForTemplates, compileTemplate, escapeText } from '../templates/index.js';
@@ -77,8 +77,7 @@ async function runOne(em: EntityManager, deps: ActionRunnerDeps, run: ActionRun,
     }
     case 'ADD_COMMENT':
     case 'ADD_REPLY': {
-      const text = await value();
-      if (!text.trim()) throw new Error('the text rendered empty');
+      const text = postText(await value());
       await addPost(em, systemActor, run.ticketId, action.type === 'ADD_COMMENT' ? 'COMMENT' : 'REPLY', text);
       return false;
     }
@@ -105,4 +104,15 @@ async function runOne(em: EntityManager, deps: ActionRunnerDeps, run: ActionRun,
       return false;
     }
   }
+}
+
+/**
+ * The rendered text of an ADD_COMMENT or ADD_REPLY action, as a post may hold it: not empty,
+ * and within the limit every post text has (a tag repeated in the template can exceed it).
+ */
+export function postText(text: string): string {
+  if (!text.trim()) throw new Error('the text rendered empty');
+  const problem = textProblem(text, TEXT_LIMITS.text);
+  if (problem) throw new Error(`the rendered text ${problem}`);
+  return text;
 }

@@ -51,7 +51,7 @@ import type { TicketState } from '../helpdesk/index.js';
 import { evaluate } from './evaluate.js';
 import { loadClocks } from './clocks.js';
 import { isTimeField } from './fields.js';
-import { actionFailure, continuationAfter, runActions, type ActionRun } from './actions.js';
+import { actionFailure, continuationAfter, postText, runActions, type ActionRun } from './actions.js';
 import type { DefinitionCache, Definitions } from './definitions.js';
 import type { ClaimedEvent, EventHandler, HandledBatch } from './processor.js';
 
@@ -360,8 +360,7 @@ class BatchRun {
           if (draft.ticketComment) await this.addPost(ticket, 'COMMENT', draft.ticketComment);
           if (continuation) return;
         } else {
-          const text = compileTemplate(action.value ?? '', 'action').render(this.context(ticket, run), escapeText);
-          if (!text.trim()) throw new Error('the text rendered empty');
+          const text = postText(compileTemplate(action.value ?? '', 'action').render(this.context(ticket, run), escapeText));
           await this.addPost(ticket, action.type === 'ADD_REPLY' ? 'REPLY' : 'COMMENT', text);
         }
       } catch (err) {
