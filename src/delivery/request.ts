@@ -441,7 +441,9 @@ function bodyTrials(paths: readonly string[]): { label: string; ctx: TemplateCon
   ];
 }
 
-const xmlRootCounter = new XMLParser({ processEntities: false, ignoreDeclaration: true, ignorePiTags: true });
+/** How deep an XML body's elements may nest, the root counting as 1 (the parser's `maxNestedTags` counts an element's ancestors). */
+const XML_MAX_DEPTH = 100;
+const xmlRootCounter = new XMLParser({ processEntities: false, ignoreDeclaration: true, ignorePiTags: true, maxNestedTags: XML_MAX_DEPTH - 1 });
 
 /**
  * Why a comment of `text` is not well-formed XML, or null: a comment cannot hold `--`
@@ -476,7 +478,14 @@ function xmlProblem(text: string): string | null {
   if (v !== true) return `${v.err.msg} (line ${v.err.line}, column ${v.err.col})`;
   const comment = xmlCommentProblem(text);
   if (comment !== null) return comment;
-  const doc = xmlRootCounter.parse(text) as Record<string, unknown>;
+  let doc: Record<string, unknown>;
+  try {
+    doc = xmlRootCounter.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    // what the validator lets through and the parser refuses (elements nested too deep)
+    const message = (e as Error).message;
+    return /nested tags/i.test(message) ? `elements are nested more than ${XML_MAX_DEPTH} levels deep` : message;
+  }
   const roots = Object.keys(doc);
   if (roots.length !== 1 || Array.isArray(doc[roots[0]!])) return 'a document must have exactly one root element';
   return null;
