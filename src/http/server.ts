@@ -213,6 +213,11 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
       res.status(status).json({
         errors: [req.path.startsWith('/graphql') ? { message, extensions: field ? { code, field } : { code } } : { code, message, field }],
       });
+    // the router: a path parameter that is not valid percent-encoding (/api/v2/tickets/%E0%A4%A/)
+    if (err instanceof URIError) {
+      fail(400, 'BAD_USER_INPUT', `the request path could not be read: ${err.message} (not valid percent-encoded UTF-8)`);
+      return;
+    }
     // body-parser: unreadable JSON or form bodies, too large, wrong charset
     const status = (err as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
