@@ -15,7 +15,7 @@ import { sealCredentials } from './credentials.js';
 import { findWebhook, getWebhook, webhookDef, webhookOffMessage } from './webhooks.js';
 import { cancelDelivery, failUnsendable, insertDeliveries, queueDelivery, type DeliveryFields, type NewDeliveryRow, type Queryable } from './store.js';
 import type { WebhookDef } from './types.js';
-import { isOpenDelivery, type Continuation, type TicketEventType } from '../domain/index.js';
+import { isId, isOpenDelivery, type Continuation, type TicketEventType } from '../domain/index.js';
 import { filterSql, type DeliveryListFilter } from './filter.js';
 import { createSearchWindows, type SearchWindows } from './search-window.js';
 import { cancelMany, redeliverMany, type BulkResult } from './bulk.js';
@@ -74,8 +74,6 @@ export interface DeliveryService {
 }
 
 const isUuid = (v: string) => UUID_PATTERN.test(v);
-/** a bigint id as the tables hold it: anything else names no row (and would make PostgreSQL fail the query) */
-const isId = (v: string) => /^[1-9][0-9]{0,17}$/.test(v);
 
 export async function findDelivery(em: EntityManager, id: string): Promise<Delivery | null> {
   return isUuid(id) ? em.findOne(Delivery, { id }) : null;

@@ -12,7 +12,7 @@ import { CustomField, sqlOf, Webhook } from '../db/index.js';
 import type { SecretBox } from '../crypto/index.js';
 import { badInput, invalidInput, notFound } from '../errors.js';
 import {
-  FORBIDDEN_SEGMENTS, MAX_CONCURRENCY_RANGE, PREVIOUS_SECRET_VALID_MS, RATE_LIMIT_RANGE,
+  FORBIDDEN_SEGMENTS, isId, MAX_CONCURRENCY_RANGE, PREVIOUS_SECRET_VALID_MS, RATE_LIMIT_RANGE,
   type AuthType, type BodyFormat, type DeliveryOrdering, type FieldProblem, type HttpMethod, type MappingTarget, type RenderedRequest, type StoredHeader,
 } from '../domain/index.js';
 import { newSigningSecret } from './signing.js';
@@ -44,8 +44,6 @@ export interface WebhookInput {
   /** null: no limit */
   rateLimitPerSecond?: number | null;
 }
-
-const isId = (v: string) => /^[1-9][0-9]{0,17}$/.test(v);
 
 export async function findWebhook(em: EntityManager, id: string): Promise<Webhook | null> {
   return isId(id) ? em.findOne(Webhook, { id }) : null;

@@ -4,7 +4,7 @@ import { CustomField, Rule, sqlOf, User, Webhook } from '../db/index.js';
 import { invalidInput, notFound } from '../errors.js';
 import { compileTemplate, unknownCustomFieldTag } from '../templates/index.js';
 import { validateRuleInput } from './validate-rule.js';
-import type { ActionDef, ConditionDef, MatchType, TicketEventType } from '../domain/index.js';
+import { isId, type ActionDef, type ConditionDef, type MatchType, type TicketEventType } from '../domain/index.js';
 import type { RuleDef } from './types.js';
 import { syncRuleTimers } from './timers.js';
 import { ruleFields, type RuleFieldInfo } from './fields.js';
@@ -20,8 +20,6 @@ export interface RuleInput {
   conditions?: { field: string; operator: ConditionDef['operator']; value?: string | null }[] | null;
   actions: { type: ActionDef['type']; webhookId?: string | null; field?: string | null; value?: string | null; awaitResponse?: boolean | null }[];
 }
-
-const isId = (v: string) => /^[1-9][0-9]{0,17}$/.test(v);
 
 /** A template's problem as one message, or null when it compiles. */
 export function templateProblem(source: string): string | null {

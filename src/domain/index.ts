@@ -12,3 +12,4 @@ export * from './breaker.js';
 export * from './problems.js';
 export * from './one-of.js';
 export * from './decimal.js';
+export * from './ids.js';

@@ -1,7 +1,7 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { Post, sqlOf, Ticket, User } from '../db/index.js';
 import type { Queryable } from '../queue/index.js';
-import type { FieldChange, FieldProblem, PostKind, TicketPriority, TicketStatus } from '../domain/index.js';
+import { isId, type FieldChange, type FieldProblem, type PostKind, type TicketPriority, type TicketStatus } from '../domain/index.js';
 import { badInput, DomainError, forbidden, invalidInput, notFound } from '../errors.js';
 import type { Actor } from './actor.js';
 import { clientVisibleKeys, clientVisibleValues, convertCustomFieldValues, writableCustomFields } from './custom-fields.js';
@@ -30,7 +30,6 @@ export interface UpdateTicketInput {
 }
 
 const isStaff = (actor: Actor) => actor.user === null || actor.user.role !== 'CLIENT';
-const isId = (v: string) => /^[1-9][0-9]{0,17}$/.test(v);
 
 async function loadUser(em: EntityManager, id: string, field: string): Promise<User> {
   const user = isId(id) ? await em.findOne(User, { id }) : null;

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Rule, Ticket, User, Webhook, type DeliveryAttempt } from '../db/index.js';
 import type { AppServices } from '../app-services.js';
+import { isId } from '../domain/index.js';
 import type { TicketDeliveryPage } from '../delivery/index.js';
 import type { PostType, TicketType, UserType } from '../schema/index.js';
 import { toPost, toTicket, toUser } from './mappers.js';
@@ -28,8 +29,6 @@ export interface TicketDeliveriesKey {
   first: number;
   after: string | null;
 }
-
-const isId = (v: string) => /^[1-9][0-9]{0,17}$/.test(v);
 
 export function createLoaders(em: EntityManager, services: Pick<AppServices, 'tickets' | 'customFields' | 'deliveries'>): Loaders {
   const { tickets, customFields } = services;
