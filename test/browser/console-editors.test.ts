@@ -526,3 +526,44 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  'a webhook or rule that could not be read (the server answering 503) is no empty form whose Save would replace it: the error and "Try again", which opens the editor with focus on its heading',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, { ...jsonHook('Unread hook', `${receiver.url}/ok`), headers: [{ name: 'X-Kept', value: 'kept' }] });
+    const rule = await createRule(app, { name: 'Unread rule', events: ['TICKET_CREATED'], conditions: [], actions: [{ type: 'ADD_COMMENT', value: 'x' }] });
+    // the definition's read answered by a proxy whose upstream is restarting, while `down`
+    let down = true;
+    await page.route('**/graphql', (route) =>
+      down && /query (ConsoleWebhook|ConsoleRule)\b/.test(route.request().postData() ?? '')
+        ? route.fulfill({ status: 503, contentType: 'text/html', body: '<html>Service Unavailable</html>' })
+        : route.fallback(),
+    );
+
+    for (const [path, title, name] of [
+      [`/webhooks/${hook}`, `Webhook ${hook}`, 'Webhook: Unread hook'],
+      [`/rules/${rule.id}`, `Rule ${rule.id}`, 'Rule: Unread rule'],
+    ] as const) {
+      down = true;
+      if (path.startsWith('/webhooks')) await signIn(page, app.url, keys.admin, path);
+      else await page.goto(`${app.url}${path}`);
+      await page.getByRole('alert').filter({ hasText: /HTTP 503|could not be reached/ }).waitFor();
+      expect(await page.getByRole('form').count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Save' }).count()).toBe(0);
+      await page.getByRole('heading', { level: 1, name: title }).waitFor();
+
+      down = false;
+      const again = page.getByRole('button', { name: 'Try again' });
+      await again.focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name }).waitFor();
+      expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe(name.split(': ')[1]);
+      await expect.poll(() => focusedId(page)).toBe('page-title');
+      expect(await runAxe(page)).toEqual([]);
+    }
+    const stored = await app.ok('query ($id: ID!) { webhook(id: $id) { name headers { name value } } }', { id: hook });
+    expect(stored.webhook).toEqual({ name: 'Unread hook', headers: [{ name: 'X-Kept', value: 'kept' }] });
+  },
+  BROWSER_TEST_MS,
+);

@@ -137,7 +137,7 @@ const EMPTY: RuleForm = {
 const saveSummary = (n: number) => `The rule was not saved: ${n} ${n === 1 ? 'problem' : 'problems'}.`;
 
 export function RuleEditor({ id }: { id: string | null }) {
-  const [stored] = useQuery({ query: RuleQuery, variables: { id: id ?? '' }, pause: !id, requestPolicy: 'network-only' });
+  const [stored, readStored] = useQuery({ query: RuleQuery, variables: { id: id ?? '' }, pause: !id, requestPolicy: 'network-only' });
   const [support] = useQuery({ query: RuleSupportQuery });
   const [fields] = useQuery({ query: RuleFieldsQuery });
   const [all] = useQuery({ query: RulesQuery, pause: id !== null });
@@ -191,7 +191,7 @@ export function RuleEditor({ id }: { id: string | null }) {
     });
   }
 
-  const unavailable = editor.unavailable(stored);
+  const unavailable = editor.unavailable(stored, () => readStored({ requestPolicy: 'network-only' }));
   if (unavailable) return unavailable;
 
   return (

@@ -415,7 +415,7 @@ const TEST_FIELDS = { ticketId: 'preview-ticket' };
 
 export function WebhookEditor({ id }: { id: string | null }) {
   const client = useClient();
-  const [stored] = useQuery({ query: WebhookQuery, variables: { id: id ?? '' }, pause: !id, requestPolicy: 'network-only' });
+  const [stored, readStored] = useQuery({ query: WebhookQuery, variables: { id: id ?? '' }, pause: !id, requestPolicy: 'network-only' });
   const [support] = useQuery({ query: EditorSupportQuery });
   const [, create] = useMutation(CreateWebhook);
   const [, update] = useMutation(UpdateWebhook);
@@ -662,7 +662,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
   /** Delete webhook, confirmed; a refusal (rules send it) names the rules. */
   const deleteHook = () => editor.remove(() => remove({ id: id! }, { additionalTypenames: ['Webhook'] }), webhook?.name ?? form.name);
 
-  const unavailable = editor.unavailable(stored);
+  const unavailable = editor.unavailable(stored, () => readStored({ requestPolicy: 'network-only' }));
   if (unavailable) return unavailable;
 
   const secretLabel = form.authType === 'BASIC' ? 'Password' : 'Token';
