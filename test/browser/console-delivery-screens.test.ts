@@ -332,3 +332,43 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  'a ticket or a delivery whose read fails (the server answering 503) is not called "not found": the error, "Try again" by keyboard opens the page with focus on its heading',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const ticket = await createTicket(app, 'Unread ticket');
+    const hook = await createWebhook(app, { name: 'Unread hook', method: 'POST', url: `${receiver.url}/ok`, format: 'JSON', body: '{}' });
+    const delivery = await testWebhook(app, hook, ticket);
+    await deliveryReaches(app, delivery, 'SUCCEEDED');
+    // the page's read answered by a proxy whose upstream is restarting, while `down`
+    let down = true;
+    await page.route('**/graphql', (route) =>
+      down && /query (ConsoleTicket|ConsoleDelivery)\b/.test(route.request().postData() ?? '')
+        ? route.fulfill({ status: 503, contentType: 'text/html', body: '<html>Service Unavailable</html>' })
+        : route.fallback(),
+    );
+
+    for (const [path, title, heading] of [
+      [`/tickets/${ticket}`, `Ticket ${ticket}`, `#${ticket} Unread ticket`],
+      [`/deliveries/${delivery}`, `Delivery ${delivery}`, `Delivery ${delivery.slice(0, 8)}`],
+    ] as const) {
+      down = true;
+      if (path.startsWith('/tickets')) await signIn(page, app.url, keys.agent, path);
+      else await page.goto(`${app.url}${path}`);
+      await page.getByRole('alert').filter({ hasText: /HTTP 503|could not be reached/ }).waitFor();
+      const main = page.getByRole('main');
+      expect(await main.textContent()).not.toMatch(/not found|There is no/);
+      await page.getByRole('heading', { level: 1, name: title }).waitFor();
+      expect(await main.textContent()).toContain('could not be read');
+
+      down = false;
+      await page.getByRole('button', { name: 'Try again' }).focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      await expect.poll(() => page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.id)).toBe('page-title');
+      expect(await runAxe(page)).toEqual([]);
+    }
+  },
+  BROWSER_TEST_MS,
+);

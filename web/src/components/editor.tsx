@@ -198,36 +198,13 @@ export function useDefinitionEditor<Stored, Form>({
 
   /**
    * In place of the editor: the loading state while the stored definition loads, the not-found
-   * page when its id names none, and when it could not be read (an error) its error with "Try
-   * again" (`retry`), no form: a save of a form not filled from it would write over it.
+   * page when its id names none, and when it could not be read its error with "Try again"
+   * (`retry`), no form: a save of a form not filled from it would write over it.
    */
   function unavailable(query: { fetching: boolean; data?: unknown; error?: CombinedError }, retry: () => void): ReactNode {
     if (!id || stored) return null;
     if (query.fetching) return <Loading what={`the ${noun}`} />;
-    if (query.data) return <NotFound kind={noun} id={id} list={`/${noun}s`} listName={`${noun}s`} />;
-    if (query.error) {
-      return (
-        <>
-          <PageHeader title={`${capitalized(noun)} ${id}`}>
-            <Link href={`/${noun}s`}>All {noun}s</Link>
-          </PageHeader>
-          <QueryError error={query.error} />
-          <p>
-            The {noun} could not be read, so it cannot be edited now.{' '}
-            <button
-              type="button"
-              onClick={() => {
-                // the button goes with this page: focus waits on <main> for the editor's heading
-                document.getElementById('main')?.focus();
-                retry();
-              }}
-            >
-              Try again
-            </button>
-          </p>
-        </>
-      );
-    }
+    if (query.data || query.error) return <NotFound kind={noun} id={id} list={`/${noun}s`} listName={`${noun}s`} error={query.error} retry={retry} />;
     return null;
   }
 

@@ -48,14 +48,46 @@ export function QueryError({ error }: { error: CombinedError | undefined }) {
   );
 }
 
-/** The page of an id that names nothing: its title, the query's error if any, and the way back to the list. */
-export function NotFound({ kind, id, list, listName, error }: { kind: string; id: string; list: string; listName: string; error?: CombinedError }) {
+/**
+ * The page of an id that names nothing. With `error` (the read failed: the server unreachable
+ * or failing) it is not said to name nothing: the error, and "Try again" (`retry`), focus
+ * waiting on <main> for the page's heading.
+ */
+export function NotFound({
+  kind,
+  id,
+  list,
+  listName,
+  error,
+  retry,
+}: {
+  kind: string;
+  id: string;
+  list: string;
+  listName: string;
+  error?: CombinedError;
+  retry?: () => void;
+}) {
   return (
     <>
-      <PageHeader title={`${capitalized(kind)} not found`} />
+      <PageHeader title={error ? `${capitalized(kind)} ${id}` : `${capitalized(kind)} not found`} />
       <QueryError error={error} />
       <p>
-        There is no {kind} {id}. <Link href={list}>Back to {listName}</Link>
+        {error ? `The ${kind} could not be read.` : `There is no ${kind} ${id}.`}{' '}
+        {error && retry ? (
+          <>
+            <button
+              type="button"
+              onClick={() => {
+                document.getElementById('main')?.focus();
+                retry();
+              }}
+            >
+              Try again
+            </button>{' '}
+          </>
+        ) : null}
+        <Link href={list}>Back to {listName}</Link>
       </p>
     </>
   );

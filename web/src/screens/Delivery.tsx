@@ -132,7 +132,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   const d = data?.delivery;
   if (fetching && !d) return <Loading what="the delivery" />;
   if (!d) {
-    return <NotFound kind="delivery" id={id} list="/deliveries" listName="deliveries" error={error} />;
+    return <NotFound kind="delivery" id={id} list="/deliveries" listName="deliveries" error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
   }
 
   async function doRedeliver() {

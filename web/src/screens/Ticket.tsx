@@ -132,7 +132,7 @@ export function TicketPage({ id }: { id: string }) {
   const t = data?.ticket;
   if (fetching && !t) return <Loading what="the ticket" />;
   if (!t) {
-    return <NotFound kind="ticket" id={id} list="/tickets" listName="tickets" error={error} />;
+    return <NotFound kind="ticket" id={id} list="/tickets" listName="tickets" error={error} retry={() => refetchTicket({ requestPolicy: 'network-only' })} />;
   }
   const custom = Object.entries(t.customFields);
   const page = deliveries.data?.deliveries;
