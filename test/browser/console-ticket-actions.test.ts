@@ -5,7 +5,7 @@
  */
 import type { Page, Request } from 'playwright-core';
 import { answerDialogs, expect, runAxe, signIn, test, holdOperation, description, painted, recordAnnouncements } from '../support/browser.js';
-import { createRule, createTicket, createWebhook, deliveryReaches, getTicket, jsonHook, testWebhook } from '../support/fixtures.js';
+import { createCustomFields, createRule, createTicket, createWebhook, deliveryReaches, getTicket, jsonHook, testWebhook } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 90_000;
@@ -352,6 +352,27 @@ test(
     await page.getByRole('link', { name: 'All tickets' }).click();
     await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
     expect(questions).toHaveLength(2);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  "ticket page: a custom field is shown by its definition's name (bidi isolated), not by its key",
+  async ({ page, app, keys }) => {
+    await createCustomFields(app, [
+      { key: 'order_no', name: 'Order number', type: 'NUMBER' },
+      { key: 'vip', name: 'VIP customer', type: 'BOOLEAN' },
+    ]);
+    const ticket = await createTicket(app, { title: 'Custom ticket', customFields: { order_no: 1042, vip: true } });
+    await signIn(page, app.url, keys.agent, `/tickets/${ticket}`);
+    await page.getByRole('heading', { level: 1, name: `#${ticket} Custom ticket` }).waitFor();
+    const facts = page.locator('dl.facts');
+    const term = (name: string) => facts.getByRole('term').filter({ hasText: new RegExp(`^${name}$`) });
+    await term('Order number').waitFor();
+    expect(await term('Order number').locator('xpath=following-sibling::dd[1]').textContent()).toBe('1042');
+    expect(await term('VIP customer').locator('xpath=following-sibling::dd[1]').textContent()).toBe('true');
+    expect(await facts.getByRole('term').allTextContents()).not.toContain('order_no');
+    expect(await runAxe(page)).toEqual([]);
   },
   BROWSER_TEST_MS,
 );

@@ -51,6 +51,10 @@ const TicketQuery = graphql(`
         }
       }
     }
+    customFields {
+      key
+      name
+    }
   }
 `);
 
@@ -135,6 +139,8 @@ export function TicketPage({ id }: { id: string }) {
     return <NotFound kind="ticket" id={id} list="/tickets" listName="tickets" error={error} retry={() => refetchTicket({ requestPolicy: 'network-only' })} />;
   }
   const custom = Object.entries(t.customFields);
+  // a custom field is shown by the name its definition gives it (by its key when it has none)
+  const fieldNames = new Map(data?.customFields.map((f) => [f.key, f.name]));
   const page = deliveries.data?.deliveries;
   return (
     <>
@@ -165,7 +171,9 @@ export function TicketPage({ id }: { id: string }) {
         ) : null}
         {custom.map(([k, v]) => (
           <Fragment key={k}>
-            <dt>{k}</dt>
+            <dt>
+              <bdi>{fieldNames.get(k) ?? k}</bdi>
+            </dt>
             <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
           </Fragment>
         ))}
