@@ -384,3 +384,34 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  'a disabled webhook is offered no "Send test" (the API sends nothing for it): the button is disabled and says why until Enabled is saved, then it sends',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const id = await createWebhook(app, { ...jsonHook('Off hook', `${receiver.url}/ok`), enabled: false });
+    const ticketId = await createTicket(app, 'off');
+    await signIn(page, app.url, keys.admin, `/webhooks/${id}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Off hook' }).waitFor();
+    await expect.poll(() => page.getByLabel('Ticket', { exact: true }).inputValue()).toBe(ticketId);
+    const sendTest = page.getByRole('button', { name: 'Send test' });
+    expect(await sendTest.isDisabled()).toBe(true);
+    expect(await description(sendTest)).toMatch(/disabled.*enable it and save/);
+
+    // checked, not saved yet: the stored webhook is still disabled
+    const enabled = page.getByRole('checkbox', { name: 'Enabled', exact: true });
+    await enabled.check();
+    expect(await sendTest.isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Webhook saved.' }).count()).toBe(1);
+    await expect.poll(() => sendTest.isEnabled()).toBe(true);
+    expect(await sendTest.getAttribute('aria-describedby')).toBeNull();
+    expect(await runAxe(page)).toEqual([]);
+
+    await sendTest.click();
+    await page.getByRole('status').filter({ hasText: 'Test delivery queued.' }).waitFor();
+    await receiver.waitForRequests(1);
+    expect(await page.getByRole('alert').filter({ hasText: /not sent/ }).count()).toBe(0);
+  },
+  BROWSER_TEST_MS,
+);

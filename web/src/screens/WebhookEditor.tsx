@@ -595,8 +595,15 @@ export function WebhookEditor({ id }: { id: string | null }) {
    * focus) until the server has answered, and says so in the status region; a refusal naming a
    * field (the ticket) is shown and focused there, as a refused save's.
    */
+  // why Send test cannot run: the API sends nothing for a webhook not saved yet, nor for one stored disabled
+  const testBlocked = !id
+    ? 'Save the webhook first to send a test.'
+    : !form.storedEnabled
+      ? 'The webhook is disabled, and a disabled webhook sends nothing: enable it and save to send a test.'
+      : null;
+
   async function sendTest() {
-    if (!id || !ticketId || !testing.start('test')) return;
+    if (!id || testBlocked || !ticketId || !testing.start('test')) return;
     setStatus(null);
     setFormError(null);
     setTestDelivery(null);
@@ -1061,17 +1068,17 @@ export function WebhookEditor({ id }: { id: string | null }) {
               type="button"
               className="secondary"
               onClick={sendTest}
-              disabled={!id || !ticketId}
+              disabled={!!testBlocked || !ticketId}
               aria-disabled={testing.busy !== null || undefined}
-              aria-describedby={id ? undefined : 'send-test-hint'}
+              aria-describedby={testBlocked ? 'send-test-hint' : undefined}
             >
               {testing.busy ? 'Sending…' : 'Send test'}
             </button>
-            {id ? null : (
+            {testBlocked ? (
               <span id="send-test-hint" className="hint">
-                Save the webhook first to send a test.
+                {testBlocked}
               </span>
-            )}
+            ) : null}
             {id ? (
               <ConfirmAction
                 label="Delete webhook"
