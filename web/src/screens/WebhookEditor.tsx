@@ -590,11 +590,6 @@ export function WebhookEditor({ id }: { id: string | null }) {
     }));
   }
 
-  /**
-   * One test delivery per press: the button is busy ("Sending…", aria-disabled: it keeps the
-   * focus) until the server has answered, and says so in the status region; a refusal naming a
-   * field (the ticket) is shown and focused there, as a refused save's.
-   */
   // why Send test cannot run: the API sends nothing for a webhook not saved yet, nor for one stored disabled
   const testBlocked = !id
     ? 'Save the webhook first to send a test.'
@@ -602,6 +597,11 @@ export function WebhookEditor({ id }: { id: string | null }) {
       ? 'The webhook is disabled, and a disabled webhook sends nothing: enable it and save to send a test.'
       : null;
 
+  /**
+   * One test delivery per press: the button is busy ("Sending…", aria-disabled: it keeps the
+   * focus) until the server has answered, and says so in the status region; a refusal naming a
+   * field (the ticket) is shown and focused there, as a refused save's.
+   */
   async function sendTest() {
     if (!id || testBlocked || !ticketId || !testing.start('test')) return;
     setStatus(null);
