@@ -567,3 +567,37 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  'a stored secret header: its hint follows the "secret" box and the name (the server keeps the value of a secret header of that name), and a save with the box ticked again keeps the stored value',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const ticket = await createTicket(app, 'For the secret header');
+    const hook = await createWebhook(app, { ...jsonHook('Secret header hook', `${receiver.url}/ok`), headers: [{ name: 'X-Api-Key', value: 'stored-key', secret: true }] });
+
+    await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Secret header hook' }).waitFor();
+    const value = page.getByLabel('Header 1 value', { exact: true });
+    const secret = page.getByLabel('Header 1 is secret', { exact: true });
+    expect(await value.inputValue()).toBe('');
+    expect(await description(value)).toContain('stored — leave empty to keep it');
+
+    // no longer secret and empty: it says the stored value is not kept
+    await secret.uncheck();
+    expect(await description(value)).toMatch(/no longer secret: the stored value is not kept/);
+    // secret again: the stored value is kept, as the server matches it by name (case aside)
+    await secret.check();
+    expect(await description(value)).toContain('stored — leave empty to keep it');
+    await page.getByLabel('Header 1 name', { exact: true }).fill('X-Other-Key');
+    expect(await description(value)).not.toMatch(/stored|no longer secret/);
+    await page.getByLabel('Header 1 name', { exact: true }).fill('x-api-key');
+    expect(await description(value)).toContain('stored — leave empty to keep it');
+
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: /saved/i }).waitFor();
+    expect(await description(value)).toContain('stored — leave empty to keep it');
+    await deliveryReaches(app, await testWebhook(app, hook, ticket), 'SUCCEEDED');
+    expect(receiver.requests.at(-1)!.headers['x-api-key']).toBe('stored-key');
+  },
+  BROWSER_TEST_MS,
+);

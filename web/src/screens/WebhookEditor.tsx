@@ -203,8 +203,21 @@ interface HeaderRow {
   name: string;
   value: string;
   secret: boolean;
-  /** a secret header whose value the server keeps (write-only) */
-  stored: boolean;
+}
+
+/**
+ * The names (lower case) of the secret headers whose values the server keeps (write-only):
+ * on a save, a secret header of such a name with an empty value keeps the stored one, as the
+ * server matches them (by name, case aside); a header of that name that is no longer secret
+ * does not.
+ */
+const secretNames = (headers: readonly { name: string; secret: boolean }[]) => headers.filter((h) => h.secret).map((h) => h.name.trim().toLowerCase());
+
+/** What a header's value field says of the stored secret of its name, if the server keeps one. */
+function storedSecretHint(h: HeaderRow, stored: readonly string[]): string | null {
+  if (!stored.includes(h.name.trim().toLowerCase())) return null;
+  if (h.secret) return 'stored — leave empty to keep it';
+  return h.value === '' ? 'no longer secret: the stored value is not kept, and this empty value is sent; type the value, or tick "secret" again to keep the stored one' : null;
 }
 
 interface MappingRow {
@@ -220,6 +233,8 @@ interface Form {
   format: BodyFormat;
   body: string;
   headers: HeaderRow[];
+  /** secretNames of the headers as stored */
+  storedSecretHeaders: string[];
   authType: AuthType;
   username: string;
   secret: string;
@@ -254,6 +269,7 @@ const EMPTY: Form = {
   format: 'JSON',
   body: '',
   headers: [],
+  storedSecretHeaders: [],
   authType: 'NONE',
   username: '',
   secret: '',
@@ -394,7 +410,8 @@ function formOf(webhook: NonNullable<ConsoleWebhookQuery['webhook']>): Form {
     url: webhook.url,
     format: webhook.format,
     body: webhook.body,
-    headers: webhook.headers.map((h) => ({ name: h.name, value: h.value, secret: h.secret, stored: h.secret })),
+    headers: webhook.headers.map((h) => ({ name: h.name, value: h.value, secret: h.secret })),
+    storedSecretHeaders: secretNames(webhook.headers),
     authType: webhook.auth.type,
     username: webhook.auth.username ?? '',
     secret: '',
@@ -586,7 +603,8 @@ export function WebhookEditor({ id }: { id: string | null }) {
       secret: '',
       secretSet: saved.updateWebhook.auth.secretSet,
       storedAuthType: saved.updateWebhook.auth.type,
-      headers: f.headers.map((h) => ({ ...h, value: h.secret ? '' : h.value, stored: h.secret })),
+      headers: f.headers.map((h) => ({ ...h, value: h.secret ? '' : h.value })),
+      storedSecretHeaders: secretNames(f.headers),
     }));
   }
 
@@ -749,7 +767,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                     label={`Header ${n} value`}
                     error={err(`headers[${i}].value`)}
                     grow
-                    hint={h.secret && h.stored ? 'stored — leave empty to keep it' : null}
+                    hint={storedSecretHint(h, form.storedSecretHeaders)}
                     {...(h.secret ? {} : templateProps(`headers.${i}`))}
                     type={h.secret ? 'password' : 'text'}
                     autoComplete="off"
@@ -762,7 +780,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
                       id={`${valueId}-secret`}
                       type="checkbox"
                       checked={h.secret}
-                      onChange={(e) => setHeader({ secret: e.target.checked, stored: false })}
+                      onChange={(e) => setHeader({ secret: e.target.checked })}
                     />
                     <label htmlFor={`${valueId}-secret`}>Header {n} is secret</label>
                   </div>
@@ -774,7 +792,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
               type="button"
               className="secondary"
               {...addRowProps('headers')}
-              onClick={() => set('headers', [...form.headers, { name: '', value: '', secret: false, stored: false }])}
+              onClick={() => set('headers', [...form.headers, { name: '', value: '', secret: false }])}
             >
               Add header
             </button>
