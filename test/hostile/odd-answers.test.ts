@@ -1,5 +1,7 @@
 /**
  * Odd answers from receivers, end to end (testWebhook → worker → recorded outcome → ticket):
+ * - an interim 100 or 101 not asked for (undici drops the connection) is a failed attempt
+ *   whose error says so, not "connection closed by the server";
  * - a 204 or 304 whose Content-Length names a body it does not carry (RFC 9110 lets a 304
  *   give its representation's length) is a success like any 2xx/3xx, not a failed attempt;
  * - an answer that declared JSON or XML but did not parse says so in the notes of every
@@ -70,6 +72,21 @@ describe.concurrent('204 and 304 with a Content-Length', () => {
       expect(delivery).toMatchObject({ status: 'SUCCEEDED', attemptCount: 1 });
       expect(delivery.attempts).toEqual([{ statusCode: Number(status), error: null, responseBody: '' }]);
       expect(receiver.requests()).toBe(1);
+    });
+  }
+});
+
+describe.concurrent('an interim status not asked for', () => {
+  for (const [status, head] of [
+    ['100', 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'],
+    ['101', 'HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'],
+  ] as const) {
+    it(`${status} before (or instead of) the answer: a failed attempt that says so, not "connection closed"`, async ({ app, onTestFinished, expect }) => {
+      const receiver = await rawReceiver(head);
+      onTestFinished(() => receiver.close());
+      const { delivery } = await firstOutcome(app, jsonHook(`Interim ${status}`, `${receiver.url}/hook`));
+      expect(delivery).toMatchObject({ status: 'RETRYING', attemptCount: 1 });
+      expect(delivery.attempts).toEqual([{ statusCode: null, error: expect.stringMatching(/^the answer could not be read: it began with an interim status not asked for \(100 Continue, 101 Switching Protocols\)/), responseBody: null }]);
     });
   }
 });
