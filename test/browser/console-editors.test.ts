@@ -601,3 +601,46 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  "a rule whose editor could not read its lists (webhooks, staff, custom fields) shows the stored choices, not the 'Choose …' placeholders, and a save keeps them",
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, jsonHook('Listed hook', `${receiver.url}/ok`));
+    await createCustomFields(app, [{ key: 'order_no', name: 'Order', type: 'TEXT' }]);
+    const agents = await app.ok('{ users { id role } }');
+    const agent = agents.users.find((u: { role: string }) => u.role === 'AGENT')!.id as string;
+    const rule = await createRule(app, {
+      name: 'Stored choices',
+      events: ['TICKET_CREATED'],
+      conditions: [],
+      actions: [
+        { type: 'SEND_WEBHOOK', webhookId: hook },
+        { type: 'SET_ASSIGNEE', value: agent },
+        { type: 'SET_CUSTOM_FIELD', field: 'order_no', value: 'x' },
+      ],
+    });
+    await page.route('**/graphql', (route) =>
+      /query ConsoleRuleEditorSupport\b/.test(route.request().postData() ?? '')
+        ? route.fulfill({ status: 503, contentType: 'text/html', body: '<html>Service Unavailable</html>' })
+        : route.fallback(),
+    );
+
+    await signIn(page, app.url, keys.admin, `/rules/${rule.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Rule: Stored choices' }).waitFor();
+    const shown = (label: string) => page.getByLabel(label, { exact: true }).evaluate((el) => (el as unknown as { selectedOptions: { textContent: string }[] }).selectedOptions[0]!.textContent);
+    expect(await shown('Webhook')).toBe(`Webhook ${hook} (as stored)`);
+    expect(await shown('Assignee')).toBe(`User ${agent} (as stored)`);
+    expect(await shown('Custom field key')).toBe('order_no (as stored)');
+
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: /saved/i }).waitFor();
+    const stored = await app.ok('query ($id: ID!) { rule(id: $id) { actions { type webhook { id } field value } } }', { id: rule.id });
+    expect(stored.rule.actions).toEqual([
+      { type: 'SEND_WEBHOOK', webhook: { id: hook }, field: null, value: null },
+      { type: 'SET_ASSIGNEE', webhook: null, field: null, value: agent },
+      { type: 'SET_CUSTOM_FIELD', webhook: null, field: 'order_no', value: 'x' },
+    ]);
+  },
+  BROWSER_TEST_MS,
+);

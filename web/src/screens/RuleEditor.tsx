@@ -134,6 +134,15 @@ const EMPTY: RuleForm = {
   actions: [NEW_ACTION],
 };
 
+/**
+ * The option of a stored value that its list does not hold (the list is still loading or
+ * could not be read): the select shows the value the form keeps and a save sends, not its
+ * "Choose …" placeholder.
+ */
+function KeptOption({ value, listed, label }: { value: string; listed: boolean; label: string }) {
+  return value && !listed ? <option value={value}>{label}</option> : null;
+}
+
 const saveSummary = (n: number) => `The rule was not saved: ${n} ${n === 1 ? 'problem' : 'problems'}.`;
 
 export function RuleEditor({ id }: { id: string | null }) {
@@ -398,6 +407,7 @@ export function RuleEditor({ id }: { id: string | null }) {
                         onChange={(e) => setAction(i, { webhookId: e.target.value })}
                       >
                         <option value="">Choose a webhook</option>
+                        <KeptOption value={a.webhookId} listed={webhooks.some((w) => w.id === a.webhookId)} label={`Webhook ${a.webhookId} (as stored)`} />
                         {webhooks.map((w) => (
                           <option key={w.id} value={w.id}>
                             {w.name}
@@ -425,6 +435,7 @@ export function RuleEditor({ id }: { id: string | null }) {
                   <Field id={vId} label="Assignee" error={err(`actions[${i}].value`)} grow>
                     <select {...describedBy(vId, err(`actions[${i}].value`))} value={a.value} onChange={(e) => setAction(i, { value: e.target.value })}>
                       <option value="">Choose a staff member</option>
+                      <KeptOption value={a.value} listed={staff.some((u) => u.id === a.value)} label={`User ${a.value} (as stored)`} />
                       {staff.map((u) => (
                         <option key={u.id} value={u.id}>
                           {u.name} ({u.email ?? u.role.toLowerCase()})
@@ -438,6 +449,7 @@ export function RuleEditor({ id }: { id: string | null }) {
                     <Field id={fId} label="Custom field key" error={err(`actions[${i}].field`)}>
                       <select {...describedBy(fId, err(`actions[${i}].field`))} value={a.field} onChange={(e) => setAction(i, { field: e.target.value })}>
                         <option value="">Choose a custom field</option>
+                        <KeptOption value={a.field} listed={customFields.some((f) => f.key === a.field)} label={`${a.field} (as stored)`} />
                         {customFields.map((f) => (
                           <option key={f.key} value={f.key}>
                             {f.name} ({f.key})
