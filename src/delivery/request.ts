@@ -17,6 +17,7 @@ import {
   escapeHeader,
   escapeUrl,
   positionOf,
+  RenderedTooLongError,
   scanTemplate,
   TemplateError,
   textBeforeFirstTag,
@@ -110,11 +111,11 @@ function render(
   cdataEscape?: (v: string) => string,
 ): string {
   try {
-    return compileTemplate(source, scope).render(ctx, escape, cdataEscape);
+    // refused before it is built when it would be longer than a request may carry (checkRenderedSize)
+    return compileTemplate(source, scope).render(ctx, escape, cdataEscape, MAX_RENDERED_BYTES);
   } catch (e) {
     if (e instanceof TemplateError) throw new RequestRenderError(`${what}: ${e.message}`);
-    // a result longer than a JavaScript string can be: far over the size limit
-    if (e instanceof RangeError && /string length/i.test(e.message)) throw new RequestRenderError(`${what}: the rendered text is over the limit of ${MAX_RENDERED_BYTES.toLocaleString('en-US')} (1 MiB)`);
+    if (e instanceof RenderedTooLongError) throw new RequestRenderError(`${what}: ${e.message} (1 MiB): a tag repeated in the template, or a long value, makes it so`);
     throw e;
   }
 }

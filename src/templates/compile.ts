@@ -25,9 +25,18 @@ export interface CompiledTemplate {
    * Renders with `ctx`; `escape` is applied to every value, `cdataEscape` (default
    * `escape`) instead to a tag inside an XML CDATA section. A value renders as: strings
    * as they are, numbers/booleans via String, a Date as ISO 8601, null/undefined/missing
-   * as '', objects and arrays as '' (a tag names a leaf, see lookup.ts).
+   * as '', objects and arrays as '' (a tag names a leaf, see lookup.ts). With `maxLength`,
+   * a result that would be longer throws a RenderedTooLongError before it is built (a tag
+   * repeated in a template, on a long value, would otherwise build it whole first).
    */
-  render(ctx: TemplateContext, escape: Escaper, cdataEscape?: Escaper): string;
+  render(ctx: TemplateContext, escape: Escaper, cdataEscape?: Escaper, maxLength?: number): string;
+}
+
+/** A render whose result would be longer than the `maxLength` it was given. */
+export class RenderedTooLongError extends Error {
+  constructor(readonly length: number, readonly maxLength: number) {
+    super(`the rendered text would be ${length.toLocaleString('en-US')} characters, over the limit of ${maxLength.toLocaleString('en-US')}`);
+  }
 }
 
 type EtaNode = string | { t: 'i'; val: string };
@@ -63,19 +72,24 @@ function build(source: string, scope: TemplateScope): CompiledTemplate {
   const paths: string[] = [];
   const seen = new Set<string>();
   // one value per path and escaping (in a CDATA section or not)
-  const slots: { segments: string[]; cdata: boolean }[] = [];
+  const slots: { segments: string[]; cdata: boolean; uses: number }[] = [];
   const slot = new Map<string, number>();
+  let literalLength = 0;
   const ast: EtaNode[] = parts.map((p) => {
-    if (typeof p === 'string') return literal(p);
+    if (typeof p === 'string') {
+      literalLength += p.length;
+      return literal(p);
+    }
     if (!seen.has(p.path)) paths.push(p.path);
     seen.add(p.path);
     const cdata = p.xml === 'cdata';
     const key = (cdata ? 'c' : 'v') + p.path;
     let k = slot.get(key);
     if (k === undefined) {
-      k = slots.push({ segments: p.path.split('.'), cdata }) - 1;
+      k = slots.push({ segments: p.path.split('.'), cdata, uses: 0 }) - 1;
       slot.set(key, k);
     }
+    slots[k]!.uses++;
     return { t: 'i', val: `it[${k}]` };
   });
   const fn: TemplateFunction = eta.withConfig({ plugins: [{ processAST: () => ast }] }).compile('');
@@ -84,12 +98,15 @@ function build(source: string, scope: TemplateScope): CompiledTemplate {
     source,
     scope,
     paths: Object.freeze(paths),
-    render(ctx: TemplateContext, escape: Escaper, cdataEscape: Escaper = escape): string {
+    render(ctx: TemplateContext, escape: Escaper, cdataEscape: Escaper = escape, maxLength?: number): string {
       const values = new Array<string>(n);
+      let length = literalLength;
       for (let k = 0; k < n; k++) {
-        const { segments, cdata } = slots[k]!;
+        const { segments, cdata, uses } = slots[k]!;
         values[k] = (cdata ? cdataEscape : escape)(toText(lookupPath(ctx, segments)));
+        length += uses * values[k]!.length;
       }
+      if (maxLength !== undefined && length > maxLength) throw new RenderedTooLongError(length, maxLength);
       return fn.call(eta, values) as string;
     },
   });

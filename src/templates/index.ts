@@ -35,6 +35,7 @@ export {
   clearTemplateCache,
   templateCacheSize,
   TEMPLATE_CACHE_MAX,
+  RenderedTooLongError,
   type CompiledTemplate,
 } from './compile.js';
 export { TemplateError, textBeforeFirstTag, scanTemplate, positionOf, type Part, type TagPart, type XmlPosition } from './scan.js';
