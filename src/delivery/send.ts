@@ -262,10 +262,13 @@ function describeError(err: unknown): Failure {
   }
   if (/CERT|^ERR_TLS|^ERR_SSL/.test(code)) return { errorClass: 'network', error: `TLS error: ${e.message} (${code})` };
   const where = e.address ? ` ${e.address}${e.port ? `:${e.port}` : ''}` : e.hostname ? ` ${e.hostname}` : '';
-  // undici drops the connection on an interim answer it did not ask for (100 Continue, 101
-  // Switching Protocols) and on an answer that came before the request: say so, not "closed"
-  if (code === 'UND_ERR_SOCKET' && (e.message === 'bad response' || e.message === 'bad upgrade')) {
-    return { errorClass: 'network', error: `the answer could not be read: it began with an interim status not asked for (100 Continue, 101 Switching Protocols) or came before the request (${code}${where})` };
+  // undici drops the connection on a 100 Continue before the answer and on a 101 it did not
+  // ask for (RFC 9110 has clients read past a 1xx; undici does not): say so, not "closed"
+  if (code === 'UND_ERR_SOCKET' && e.message === 'bad response') {
+    return { errorClass: 'network', error: `the answer began with an interim 100 Continue, which the HTTP client (undici) does not read past; the receiver may have acted on the request (${code}${where})` };
+  }
+  if (code === 'UND_ERR_SOCKET' && e.message === 'bad upgrade') {
+    return { errorClass: 'network', error: `the receiver switched protocols (101) though no upgrade was asked for (${code}${where})` };
   }
   const phrase = NETWORK_PHRASES[code];
   if (phrase) return { errorClass: 'network', error: `${phrase} (${code}${where})` };

@@ -1,7 +1,8 @@
 /**
  * Odd answers from receivers, end to end (testWebhook → worker → recorded outcome → ticket):
- * - an interim 100 or 101 not asked for (undici drops the connection) is a failed attempt
- *   whose error says so, not "connection closed by the server";
+ * - an interim 100 Continue before the answer, or a 101 not asked for (undici drops the
+ *   connection: a known deviation from RFC 9110), is a failed attempt whose error says so,
+ *   not "connection closed by the server";
  * - a 204 or 304 whose Content-Length names a body it does not carry (RFC 9110 lets a 304
  *   give its representation's length) is a success like any 2xx/3xx, not a failed attempt;
  * - an answer that declared JSON or XML but did not parse says so in the notes of every
@@ -76,17 +77,19 @@ describe.concurrent('204 and 304 with a Content-Length', () => {
   }
 });
 
-describe.concurrent('an interim status not asked for', () => {
-  for (const [status, head] of [
-    ['100', 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'],
-    ['101', 'HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'],
+// A known deviation: RFC 9110 has a client read past a 1xx to the final answer; undici drops
+// the connection instead. The attempt fails (and is retried) with an error that says so.
+describe.concurrent('an interim status the HTTP client does not read past', () => {
+  for (const [status, head, error] of [
+    ['100', 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', /^the answer began with an interim 100 Continue, which the HTTP client \(undici\) does not read past; the receiver may have acted on the request \(UND_ERR_SOCKET/],
+    ['101', 'HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n', /^the receiver switched protocols \(101\) though no upgrade was asked for \(UND_ERR_SOCKET/],
   ] as const) {
     it(`${status} before (or instead of) the answer: a failed attempt that says so, not "connection closed"`, async ({ app, onTestFinished, expect }) => {
       const receiver = await rawReceiver(head);
       onTestFinished(() => receiver.close());
       const { delivery } = await firstOutcome(app, jsonHook(`Interim ${status}`, `${receiver.url}/hook`));
       expect(delivery).toMatchObject({ status: 'RETRYING', attemptCount: 1 });
-      expect(delivery.attempts).toEqual([{ statusCode: null, error: expect.stringMatching(/^the answer could not be read: it began with an interim status not asked for \(100 Continue, 101 Switching Protocols\)/), responseBody: null }]);
+      expect(delivery.attempts).toEqual([{ statusCode: null, error: expect.stringMatching(error), responseBody: null }]);
     });
   }
 });
