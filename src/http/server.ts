@@ -214,7 +214,7 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
         errors: [req.path.startsWith('/graphql') ? { message, extensions: field ? { code, field } : { code } } : { code, message, field }],
       });
     // the router: a path parameter that is not valid percent-encoding (/api/v2/tickets/%E0%A4%A/)
-    if (err instanceof URIError) {
+    if (err instanceof URIError && (err as { status?: number }).status === 400) {
       fail(400, 'BAD_USER_INPUT', `the request path could not be read: ${err.message} (not valid percent-encoded UTF-8)`);
       return;
     }

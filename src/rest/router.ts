@@ -47,18 +47,24 @@ function postJson(p: Post) {
 
 const BODY_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
 
+/** A body in a format the subset does not read: answered 415, in the error shape of BAD_USER_INPUT. */
+class UnreadableBodyError extends DomainError {
+  constructor(message: string) {
+    super('BAD_USER_INPUT', message);
+  }
+}
+
 /**
- * A body in a format the subset does not read (text/plain, multipart, none named) is refused
- * as such (415): left unread, it would pass for a body without `text`.
+ * Refuses a body in a format the subset does not read (text/plain, multipart, none named):
+ * left unread, it would pass for a body without `text`.
  */
-function bodyFormat(req: Request, res: Response, next: NextFunction): void {
+function requireReadableBody(req: Request): void {
   const length = req.headers['content-length'];
   const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-  if (!hasBody || req.is(BODY_TYPES)) return next();
+  if (!hasBody || req.is(BODY_TYPES)) return;
   const type = req.headers['content-type'];
   const given = type ? `Content-Type ${JSON.stringify(type)}` : 'no Content-Type';
-  const message = `the request body has ${given}: send JSON (application/json) or form fields (application/x-www-form-urlencoded)`;
-  res.status(415).json({ errors: [{ code: 'BAD_USER_INPUT', message, field: null }] });
+  throw new UnreadableBodyError(`the request body has ${given}: send JSON (application/json) or form fields (application/x-www-form-urlencoded)`);
 }
 
 export function createRestRouter(services: AppServices): express.Router {
@@ -79,7 +85,7 @@ export function createRestRouter(services: AppServices): express.Router {
       res.json({ data: await handler(req, actor, em) });
     } catch (err) {
       if (err instanceof DomainError) {
-        res.status(STATUS_FOR[err.code] ?? 400).json({ errors: [{ code: err.code, message: err.message, field: err.field ?? null }] });
+        res.status(err instanceof UnreadableBodyError ? 415 : (STATUS_FOR[err.code] ?? 400)).json({ errors: [{ code: err.code, message: err.message, field: err.field ?? null }] });
         return;
       }
       next(err);
@@ -111,12 +117,14 @@ export function createRestRouter(services: AppServices): express.Router {
     if (raw === undefined || raw === null || raw === '') return null;
     return typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
   };
+  // the caller is known before its body's format is judged (401 first, as for every request)
   const post = (kind: PostKind) =>
-    route(async (req, actor, em) =>
-      postJson(await services.tickets.addPost(em, actor, { ticketId: String(req.params.id), kind, text: text(req), authorId: authorId(req) }, { ticketId: 'id', authorId: 'user_id' })),
-    );
-  router.post('/tickets/:id/comments', bodyFormat, post('COMMENT'));
-  router.post('/tickets/:id/posts', bodyFormat, post('REPLY'));
+    route(async (req, actor, em) => {
+      requireReadableBody(req);
+      return postJson(await services.tickets.addPost(em, actor, { ticketId: String(req.params.id), kind, text: text(req), authorId: authorId(req) }, { ticketId: 'id', authorId: 'user_id' }));
+    });
+  router.post('/tickets/:id/comments', post('COMMENT'));
+  router.post('/tickets/:id/posts', post('REPLY'));
   // anything else under /api/v2 is answered in the subset's error shape, not express's HTML page
   router.use((req, res) => {
     const message = `${req.method} /api/v2${req.path} is not part of the REST subset: GET /tickets/{id}/, POST /tickets/{id}/comments/ and POST /tickets/{id}/posts/`;

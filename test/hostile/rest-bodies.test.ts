@@ -34,6 +34,9 @@ describe('REST: a body in another format than JSON or form fields', () => {
 
     expect((await post('comments', '{"text": "json"}', 'application/json; charset=utf-8')).status).toBe(200);
     expect((await post('posts', 'text=form', 'application/x-www-form-urlencoded')).status).toBe(200);
+    // the caller is known first: without credentials, 401 whatever the body's format
+    const anonymous = await fetch(`${app.url}/api/v2/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    expect(anonymous.status).toBe(401);
     // no body at all is a body without text, as before
     const empty = await post('comments', undefined);
     expect(empty.status).toBe(400);
