@@ -17,7 +17,7 @@
  * Input errors name the field as `filter.<name>`.
  */
 import { badInput } from '../errors.js';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../domain/index.js';
+import { DELIVERY_STATUSES, isId, type DeliveryStatus } from '../domain/index.js';
 
 export interface DeliveryListFilter {
   webhookId?: string | null;
@@ -35,7 +35,6 @@ export interface DeliveryListFilter {
 /** The longest search accepted (characters). */
 export const MAX_SEARCH_LENGTH = 1_000;
 
-const ID = /^[1-9][0-9]{0,17}$/;
 /** what gives a trigram index something to look up: three letters or digits in a row */
 const TRIGRAM_RUN = /[\p{L}\p{N}]{3}/u;
 
@@ -59,7 +58,7 @@ export interface FilterSql {
 export function checkFilterValues(filter: DeliveryListFilter): void {
   for (const key of ['webhookId', 'ticketId', 'ruleId'] as const) {
     const id = filter[key];
-    if (id && !ID.test(id)) throw badInput(`filter.${key}`, `"${id}" is not an id`);
+    if (id && !isId(id)) throw badInput(`filter.${key}`, `"${id}" is not an id`);
   }
   if (filter.status && !DELIVERY_STATUSES.includes(filter.status)) throw badInput('filter.status', `"${filter.status}" is not a delivery status`);
   for (const key of ['since', 'until'] as const) {

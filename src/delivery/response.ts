@@ -8,7 +8,7 @@
  * and refuse prototype keys.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { TEXT_LIMITS, convertCustomFieldValue, textProblem } from '../helpdesk/index.js';
+import { convertCustomFieldValue } from '../helpdesk/index.js';
 import { readsExactly, type CustomFieldType, type ResponseMappingDef } from '../domain/index.js';
 import { storableText, storableValue } from './storable.js';
 
@@ -332,16 +332,11 @@ export function applyMappings(
       out.notes.push(`path "${m.path}": custom field "${m.field}" does not exist`);
       continue;
     }
+    // refused as the ticket service refuses it (a text too long, a number a NUMBER field cannot
+    // hold exactly): noted and not written, never rounded or cut, and the other fields still are
     const converted = convertCustomFieldValue({ key: m.field, type: def.type, options: def.options }, got.value);
-    // a value a NUMBER field cannot hold exactly (a 64-bit id) is not written, never rounded
-    if (!converted.ok) {
-      out.notes.push(`path "${m.path}": ${converted.error}${converted.inexact ? '; map it into a TEXT field instead' : ''}`);
-      continue;
-    }
-    // a text the ticket service would refuse is skipped here, so that it does not hold back the other fields
-    const tooLong = typeof converted.value === 'string' ? textProblem(converted.value, TEXT_LIMITS.text) : null;
-    if (tooLong) out.notes.push(`path "${m.path}": custom field "${m.field}" not written: the value ${tooLong}`);
-    else setOwn(out.customFields, m.field, converted.value);
+    if (converted.ok) setOwn(out.customFields, m.field, converted.value);
+    else out.notes.push(`path "${m.path}": ${converted.error}${converted.inexact ? '; map it into a TEXT field instead' : ''}`);
   }
   return out;
 }

@@ -301,7 +301,7 @@ export interface TicketDeliveryPage {
  */
 export async function deliveriesOfTickets(em: EntityManager, ticketIds: readonly string[], first: number, after: string | null | undefined): Promise<TicketDeliveryPage[]> {
   checkFirst(first);
-  const ids = ticketIds.filter((id) => /^[1-9][0-9]{0,17}$/.test(id));
+  const ids = ticketIds.filter(isId);
   const params: unknown[] = [ids, first + 1];
   let cursor = '';
   if (after) {

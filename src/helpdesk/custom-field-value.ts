@@ -4,6 +4,7 @@
  * both accept and refuse exactly the same values.
  */
 import { DECIMAL_TEXT, readsExactly, type CustomFieldType } from '../domain/index.js';
+import { TEXT_LIMITS, textProblem } from './text-input.js';
 
 export interface CustomFieldDef {
   key: string;
@@ -56,9 +57,13 @@ export function convertCustomFieldValue(def: CustomFieldDef, raw: unknown): Conv
   const scalar = typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean';
 
   switch (def.type) {
-    case 'TEXT':
+    case 'TEXT': {
       if (typeof raw === 'number' && !Number.isFinite(raw)) return fail(`${show(raw)} is not a finite number`);
-      return scalar ? ok(String(raw)) : fail(`${show(raw)} cannot be stored as text`);
+      if (!scalar) return fail(`${show(raw)} cannot be stored as text`);
+      const text = String(raw);
+      const problem = textProblem(text, TEXT_LIMITS.text);
+      return problem ? fail(`the text ${problem}`) : ok(text);
+    }
 
     case 'NUMBER': {
       const inexact = (): Converted => ({

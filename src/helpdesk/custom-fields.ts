@@ -105,7 +105,6 @@ export function convertCustomFieldValues({ writable: defs, readOnly }: WritableC
     const converted = convertCustomFieldValue({ key: def.key, type: def.type, options: def.options }, raw);
     if (converted.ok) out[key] = converted.value;
     else problems.push({ field: `${fieldPrefix}.${key}`, message: converted.error });
-    if (converted.ok && typeof converted.value === 'string') checkText(problems, `${fieldPrefix}.${key}`, converted.value, TEXT_LIMITS.text);
   }
   if (problems.length) throw invalidInput(problems);
   return out;

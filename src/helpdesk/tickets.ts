@@ -176,7 +176,8 @@ export async function updateTicket(em: EntityManager, actor: Actor, id: string, 
 }
 
 export async function addPost(em: EntityManager, actor: Actor, ticketId: string, kind: PostKind, text: string, field = 'ticketId'): Promise<Post> {
-  // a caller's text has its limit; the system's own comments (webhook results) do not
+  // a caller's text has its limit, and so has a rule's (the dispatcher's postText); the
+  // system's own comments (webhook results, cut to the limit where they are made) are not held to it here
   if (actor.user) requireText('text', text, TEXT_LIMITS.text);
   if (!text.trim()) throw badInput('text', 'must not be empty');
   if (kind === 'COMMENT' && !isStaff(actor)) throw forbidden('a CLIENT cannot add internal comments');

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { User } from '../db/index.js';
-import type { FieldProblem, Role } from '../domain/index.js';
+import { isId, type FieldProblem, type Role } from '../domain/index.js';
 import { badInput, forbidden, invalidInput, notFound } from '../errors.js';
 import { generateApiKey, hashApiKey } from './api-keys.js';
 import { checkText, TEXT_LIMITS } from './text-input.js';
@@ -100,7 +100,7 @@ export async function rotateApiKey(em: EntityManager, caller: User, userId?: str
   if (targetId !== caller.id && caller.role !== 'ADMIN') throw forbidden(`userId: only an ADMIN rotates another user's key; you are ${caller.role}`, 'userId');
   const apiKey = generateApiKey();
   const user = await em.transactional(async (tem) => {
-    const found = /^[1-9][0-9]{0,17}$/.test(targetId) ? await tem.findOne(User, { id: targetId }) : null;
+    const found = isId(targetId) ? await tem.findOne(User, { id: targetId }) : null;
     if (!found) throw notFound('user', targetId, 'userId');
     found.apiKeyHash = hashApiKey(apiKey);
     await tem.flush();

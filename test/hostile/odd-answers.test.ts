@@ -128,7 +128,7 @@ describe.concurrent('write-back from answers the ticket cannot take whole', () =
       ],
     });
     expect(delivery.status).toBe('SUCCEEDED');
-    expect(delivery.notes).toEqual(['path "long": custom field "wb_text" not written: the value is too long: at most 100,000 characters are allowed (got 100,001)']);
+    expect(delivery.notes).toEqual(['path "long": custom field "wb_text" is TEXT: the text is too long: at most 100,000 characters are allowed (got 100,001)']);
     expect((await getTicket(app, ticketId)).customFields).toEqual({ wb_num: 42, wb_fits: fits });
   });
 });
