@@ -227,6 +227,10 @@ test(
     await enableButton.waitFor();
     expect(await description(enableButton)).toContain(reason!);
     expect(await page.getByRole('checkbox', { name: 'Enabled', exact: true }).isChecked()).toBe(false);
+    // Send test says what switches it back on: the button above, not a save
+    const sendTest = page.getByRole('button', { name: 'Send test' });
+    expect(await sendTest.isDisabled()).toBe(true);
+    expect(await description(sendTest)).toMatch(/switched the webhook off.*Enable webhook \(above\)/);
     expect(await runAxe(page)).toEqual([]);
 
     // a double press: one request ("Enabling…" meanwhile)

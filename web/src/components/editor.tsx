@@ -10,7 +10,7 @@ import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
 import { setFlash, useFlash } from '../flash';
 import { fieldId } from './Field';
 import { useLeaveGuard } from './leave';
-import { Loading, NotFound, PageHeader, QueryError, capitalized, useMounted, useOneAtATime } from './ui';
+import { Loading, UnavailablePage, PageHeader, QueryError, capitalized, useMounted, useOneAtATime } from './ui';
 
 /** The kinds of definition the console edits; each lists at `/${noun}s`, and its form's element ids start with the noun. */
 export type DefinitionNoun = 'webhook' | 'rule';
@@ -204,7 +204,7 @@ export function useDefinitionEditor<Stored, Form>({
   function unavailable(query: { fetching: boolean; data?: unknown; error?: CombinedError }, retry: () => void): ReactNode {
     if (!id || stored) return null;
     if (query.fetching) return <Loading what={`the ${noun}`} />;
-    if (query.data || query.error) return <NotFound kind={noun} id={id} list={`/${noun}s`} listName={`${noun}s`} error={query.error} retry={retry} />;
+    if (query.data || query.error) return <UnavailablePage kind={noun} id={id} list={`/${noun}s`} listName={`${noun}s`} error={query.error} retry={retry} />;
     return null;
   }
 

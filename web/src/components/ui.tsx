@@ -49,11 +49,12 @@ export function QueryError({ error }: { error: CombinedError | undefined }) {
 }
 
 /**
- * The page of an id that names nothing. With `error` (the read failed: the server unreachable
- * or failing) it is not said to name nothing: the error, and "Try again" (`retry`), focus
+ * The page in place of a ticket, delivery or definition that cannot be shown: its id names
+ * nothing ("not found"), or, with `error`, the read failed (the server unreachable or
+ * failing) and it is not said to name nothing: the error, and "Try again" (`retry`), focus
  * waiting on <main> for the page's heading.
  */
-export function NotFound({
+export function UnavailablePage({
   kind,
   id,
   list,

@@ -7,7 +7,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
-import { ActionOutcome, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, headerValue, prettyBody, useFocusAfterRender, useOneAtATime } from '../components/ui';
+import { ActionOutcome, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, UnavailablePage, PageHeader, headerValue, prettyBody, useFocusAfterRender, useOneAtATime } from '../components/ui';
 import { Announcements, useAnnouncement } from '../components/announce';
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
@@ -132,7 +132,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   const d = data?.delivery;
   if (fetching && !d) return <Loading what="the delivery" />;
   if (!d) {
-    return <NotFound kind="delivery" id={id} list="/deliveries" listName="deliveries" error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
+    return <UnavailablePage kind="delivery" id={id} list="/deliveries" listName="deliveries" error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
   }
 
   async function doRedeliver() {

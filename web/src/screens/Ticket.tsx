@@ -9,7 +9,7 @@ import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
 import type { TicketPriority, TicketStatus } from '../gql/graphql';
-import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, NotFound, PageHeader, QueryError, useOneAtATime } from '../components/ui';
+import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, UnavailablePage, PageHeader, QueryError, useOneAtATime } from '../components/ui';
 import { useLeaveGuard } from '../components/leave';
 import { Announcements, useAnnouncement } from '../components/announce';
 import { Field, Hint, SelectField, describedBy, hintId } from '../components/Field';
@@ -136,7 +136,7 @@ export function TicketPage({ id }: { id: string }) {
   const t = data?.ticket;
   if (fetching && !t) return <Loading what="the ticket" />;
   if (!t) {
-    return <NotFound kind="ticket" id={id} list="/tickets" listName="tickets" error={error} retry={() => refetchTicket({ requestPolicy: 'network-only' })} />;
+    return <UnavailablePage kind="ticket" id={id} list="/tickets" listName="tickets" error={error} retry={() => refetchTicket({ requestPolicy: 'network-only' })} />;
   }
   const custom = Object.entries(t.customFields);
   // a custom field is shown by the name its definition gives it (by its key when it has none)

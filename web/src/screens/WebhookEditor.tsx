@@ -611,9 +611,11 @@ export function WebhookEditor({ id }: { id: string | null }) {
   // why Send test cannot run: the API sends nothing for a webhook not saved yet, nor for one stored disabled
   const testBlocked = !id
     ? 'Save the webhook first to send a test.'
-    : !form.storedEnabled
-      ? 'The webhook is disabled, and a disabled webhook sends nothing: enable it and save to send a test.'
-      : null;
+    : form.storedEnabled
+      ? null
+      : form.disabledReason
+        ? 'deskhooks switched the webhook off, and a disabled webhook sends nothing: Enable webhook (above) to send a test.'
+        : 'The webhook is disabled, and a disabled webhook sends nothing: enable it and save to send a test.';
 
   /**
    * One test delivery per press: the button is busy ("Sending…", aria-disabled: it keeps the
