@@ -77,6 +77,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   }
   const clusterDir = join(opts.dataDir, 'pg');
   const passwordFile = join(opts.dataDir, 'pg-password');
+  const ownerFile = join(opts.dataDir, 'pg-owner.pid');
   const fresh = !existsSync(join(clusterDir, 'PG_VERSION'));
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('hex'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
@@ -96,7 +97,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     });
     await pg.initialise();
   } else {
-    await stopOrphanedPostmaster(clusterDir, log);
+    await stopOrphanedPostmaster(clusterDir, ownerFile, opts.dataDir, log);
   }
   let socketDir = socketFolder(clusterDir, port);
   const start = () =>
@@ -111,6 +112,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     socketDir = null;
     postmaster = await start();
   }
+  writeFileSync(ownerFile, String(process.pid));
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@${encodeURIComponent(socketDir ?? '127.0.0.1')}:${port}/postgres`,
     port,
@@ -222,18 +224,47 @@ async function stopPostmaster(child: ChildProcess): Promise<void> {
 
 /**
  * After a `kill -9` of deskhooks its PostgreSQL child lives on and holds the data
- * directory. Stop it (fast shutdown) so this start can take the cluster over.
+ * directory. Stop it (fast shutdown) so this start can take the cluster over. A server
+ * whose deskhooks process still runs is that process's database, not an orphan: this
+ * start is refused and the server left alone.
  */
-async function stopOrphanedPostmaster(clusterDir: string, log: (line: string) => void): Promise<void> {
+async function stopOrphanedPostmaster(clusterDir: string, ownerFile: string, dataDir: string, log: (line: string) => void): Promise<void> {
   const pidFile = join(clusterDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  const owner = runningOwner(pid, ownerFile);
+  if (owner !== null) {
+    throw new Error(`DATA_DIR ${dataDir} is in use by another deskhooks process (pid ${owner}, its PostgreSQL pid ${pid}): stop that one first, or give this one a DATA_DIR of its own`);
+  }
   log(`stopping the PostgreSQL (pid ${pid}) left running by an earlier deskhooks process`);
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 15_000;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (isAlive(pid)) throw new Error(`PostgreSQL pid ${pid} still holds ${clusterDir}; stop it and start again`);
+}
+
+/**
+ * The deskhooks process that started the running postmaster `pid` (recorded in
+ * `ownerFile`), while it runs; null for an orphan. Where /proc tells a process's parent,
+ * the owner runs exactly while it is still the postmaster's parent (an orphan is adopted
+ * by init or a subreaper, and a recorded pid may be reused); elsewhere, while its pid lives.
+ */
+function runningOwner(pid: number, ownerFile: string): number | null {
+  const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8').trim()) : NaN;
+  if (!Number.isInteger(owner) || owner <= 0) return null;
+  const parent = parentPid(pid);
+  if (parent !== null) return parent === owner ? owner : null;
+  return isAlive(owner) ? owner : null;
+}
+
+function parentPid(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
 }
 
 function isAlive(pid: number): boolean {
