@@ -18,6 +18,12 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * What a caller is told when the database is out of reach (stopped, restarting, unreachable):
+ * nothing was done, and the same request may be sent again once it is back.
+ */
+export const DATABASE_UNAVAILABLE = { code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable: nothing was done; try again shortly' } as const;
+
 export const badInput = (field: string, message: string) => new DomainError('BAD_USER_INPUT', `${field}: ${message}`, field);
 
 /** Several problems at once; the message lists them all, the first names the field. */

@@ -21,6 +21,7 @@ import {
   checkSource,
   costLimitError,
   createLoaders,
+  databaseOutOfReach,
   formatGraphQLError,
   limitError,
   limitRules,
@@ -30,7 +31,7 @@ import {
   withTextInputGuard,
   type GraphQLContext,
 } from '../resolvers/index.js';
-import { DomainError, forbidden } from '../errors.js';
+import { DATABASE_UNAVAILABLE, DomainError, forbidden } from '../errors.js';
 import { createRestRouter } from '../rest/index.js';
 import { consoleRouter, explorerRedirect } from './console.js';
 import { attachFlowGate } from './ws-flow.js';
@@ -226,6 +227,11 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
     }
     if (err instanceof DomainError) {
       fail(400, err.code, err.message, err.field ?? null);
+      return;
+    }
+    if (databaseOutOfReach(err)) {
+      log.error('the database is unavailable to an HTTP request', err);
+      fail(503, DATABASE_UNAVAILABLE.code, DATABASE_UNAVAILABLE.message);
       return;
     }
     log.error('unexpected HTTP error', err);

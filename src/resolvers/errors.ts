@@ -1,5 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { DomainError } from '../errors.js';
+import { DATABASE_UNAVAILABLE, DomainError } from '../errors.js';
+import { connectionLost } from '../db/index.js';
 import { variableErrorField } from './variable-errors.js';
 
 /**
@@ -28,9 +29,21 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     if (field) return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT', field } };
   }
   if (original && !(original instanceof GraphQLError) && (code === undefined || code === 'INTERNAL_SERVER_ERROR')) {
+    if (databaseOutOfReach(original)) {
+      log(`the database is unavailable to a GraphQL operation${formatted.path ? ` at ${formatted.path.join('.')}` : ''}`, original);
+      return { message: DATABASE_UNAVAILABLE.message, locations: formatted.locations, path: formatted.path, extensions: { code: DATABASE_UNAVAILABLE.code } };
+    }
     // the error itself is written through the logger's redaction (src/log-redact.ts)
     log(`unexpected error in a GraphQL operation${formatted.path ? ` at ${formatted.path.join('.')}` : ''}`, original);
     return { message: 'internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   }
   return formatted;
+}
+
+/** the database is out of reach: the error, or the driver error MikroORM wraps (`previous`) or a `cause` */
+export function databaseOutOfReach(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { previous?: unknown; cause?: unknown }).previous ?? (e as { cause?: unknown }).cause, depth++) {
+    if (connectionLost(e)) return true;
+  }
+  return false;
 }

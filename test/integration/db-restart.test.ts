@@ -1,6 +1,7 @@
 /**
  * A PostgreSQL restart does not kill deskhooks: /healthz reports 503 while the database
- * is away and 200 again after, the API answers, and the live feed's LISTEN connection
+ * is away and 200 again after, calls meanwhile are told the database is unavailable
+ * (GraphQL SERVICE_UNAVAILABLE, REST 503), the API answers after, and the live feed's LISTEN connection
  * comes back (a delivery made after the restart wakes the worker and succeeds).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,8 +45,13 @@ describe('PostgreSQL restart', () => {
 
     await pg.stop();
     await waitFor(async () => (await health()) === 503, { what: '/healthz to report 503', timeoutMs: 20_000 });
-    const during = await app.gql(`{ me { id } }`);
-    expect(during.errors?.length).toBeGreaterThan(0);
+    // every caller is told the database is away (nothing done, try again), not an internal error
+    const unavailable = { message: 'the database is unavailable: nothing was done; try again shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } };
+    expect((await app.gql(`{ me { id } }`)).errors).toEqual([expect.objectContaining(unavailable)]);
+    expect((await app.gql(`mutation { createTicket(input: { title: "during", description: "d" }) { id } }`)).errors).toEqual([expect.objectContaining(unavailable)]);
+    const rest = await fetch(`${app.url}/api/v2/tickets/${ticketId}/`, { headers: { authorization: app.adminAuth } });
+    expect(rest.status).toBe(503);
+    expect(await rest.json()).toEqual({ errors: [{ code: 'SERVICE_UNAVAILABLE', message: unavailable.message, field: null }] });
 
     pg = await startEmbeddedPostgres({ dataDir: dir, port });
     await waitFor(async () => (await health()) === 200, { what: '/healthz to report 200 again', timeoutMs: 30_000 });
