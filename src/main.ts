@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, withStatementOnError, SESSION_SETTINGS } from './db/index.js';
 import { createSecretBox, loadSecretKey } from './crypto/index.js';
 import { createLogger, type Logger } from './log.js';
+import { describeError, isDatabaseError } from './log-redact.js';
 import { announceTicketEvents, bootstrapAdmin, createCustomFieldService, createTicketService, createUserService, TICKET_EVENTS_CHANNEL } from './helpdesk/index.js';
 import {
   createDeliveryService,
@@ -69,6 +70,31 @@ export interface StartOptions {
   deliveriesQueued?: () => void;
 }
 
+/** How long a start waits for the database to accept its first connection (as the pool waits for one). */
+const START_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * The start's first connection. A database that refuses it, or does not answer within
+ * START_CONNECT_TIMEOUT_MS (a host that takes the connection and never replies), stops the
+ * start with one message naming where it was sought: DATABASE_URL's host, port and
+ * database (never its password), or the embedded server.
+ */
+async function connectAtStart(url: string, configured: boolean): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: START_CONNECT_TIMEOUT_MS });
+  try {
+    await client.connect();
+    return client;
+  } catch (err) {
+    await client.end().catch(() => {});
+    const u = new URL(url);
+    const where = `${decodeURIComponent(u.hostname)}:${u.port || '5432'}${decodeURIComponent(u.pathname)}`;
+    const what = configured ? `the database of DATABASE_URL (${where})` : `the embedded PostgreSQL (${where})`;
+    const timedOut = err instanceof Error && /timeout/i.test(err.message) && !isDatabaseError(err);
+    const reason = timedOut ? `it did not answer within ${START_CONNECT_TIMEOUT_MS / 1000} s` : isDatabaseError(err) ? describeError(err, { stack: false }) : err instanceof Error ? err.message : String(err);
+    throw new Error(`could not connect to ${what}: ${reason}`, { cause: err });
+  }
+}
+
 async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
@@ -105,8 +131,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     }
     // Several processes may start at once on an empty database (scaling out): migrations
     // and the bootstrap admin run under an advisory lock, one process after the other.
-    const startLock = new pg.Client({ connectionString: databaseUrl });
-    await startLock.connect();
+    const startLock = await connectAtStart(databaseUrl, embedded === null);
     let orm: Orm;
     let bootstrap: Awaited<ReturnType<typeof bootstrapAdmin>>;
     try {
