@@ -115,8 +115,13 @@ const RETRY_MS = 250;
 /** How soon a failed run is tried again. */
 const ERROR_RETRY_MS = 1_000;
 
-/** setTimeout's longest delay; a later due time is reached by sleeping again. */
-const MAX_SLEEP_MS = 2_147_483_647;
+/**
+ * Longest single sleep: due times are wall-clock times, setTimeout counts elapsed time. A
+ * sleep ends at least this often to read the clock again, so a clock set forward (or a
+ * host resumed from suspend, whose timers did not run meanwhile) fires what became due
+ * within this bound; waking reads only the clock, not the database.
+ */
+const CLOCK_CHECK_MS = 1_000;
 
 export class TimerLoop {
   private readonly clock: () => Date;
@@ -173,11 +178,12 @@ export class TimerLoop {
     if (at === null) return;
     // a time already passed is being fired by another process (its rows were locked): look again shortly
     const wait = at - this.clock().getTime() + 1;
-    const delay = Math.min(MAX_SLEEP_MS, wait > 0 ? wait : RETRY_MS);
+    const due = wait <= CLOCK_CHECK_MS;
     this.sleep = setTimeout(() => {
       this.sleep = null;
-      void this.wake();
-    }, delay);
+      if (due || this.clock().getTime() > at) void this.wake();
+      else this.sleepTo(at);
+    }, wait > 0 ? Math.min(wait, CLOCK_CHECK_MS) : RETRY_MS);
     this.sleep.unref();
   }
 }

@@ -68,6 +68,21 @@ describe('TimerLoop', () => {
     await loop.stop();
   });
 
+  it('a clock set forward (a host resumed from suspend) fires what came due within a second, without asking the database meanwhile', async () => {
+    let jumped = 0;
+    const clock = () => new Date(Date.now() + jumped);
+    const db = fakeDb([0, 1], [Date.now() + 2 * 3_600_000, null]);
+    const loop = new TimerLoop({ db, log, clock });
+    await loop.wake();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(db.calls).toEqual(['fire', 'next']);
+    // the wall clock moves two hours on while the sleep has counted a minute
+    jumped = 2 * 3_600_000;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(db.calls).toEqual(['fire', 'next', 'fire', 'next']);
+    await loop.stop();
+  });
+
   it('sleeps no more after stop()', async () => {
     const db = fakeDb([], [Date.now() + 1_000]);
     const loop = new TimerLoop({ db, log });
