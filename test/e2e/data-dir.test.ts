@@ -5,48 +5,24 @@
  * orphan: the next start takes it over, data kept.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/db/embedded.js';
-import { gqlAt } from '../support/child.js';
+import { gqlAt, startCli, type Child } from '../support/child.js';
 import { tempDir, type TempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const KEY = 'data-dir-admin-key-0123456789abc';
 
-interface Server {
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
 let dir: TempDir;
-const started: Server[] = [];
+const started: Child[] = [];
 
-/** deskhooks (dist/cli.js) on the test's DATA_DIR */
-async function serve(port: number): Promise<Server> {
-  const proc = spawn(process.execPath, ['dist/cli.js'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATA_DIR: dir.path, PORT: String(port), HOST: '127.0.0.1', BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_API_KEY: KEY, DESKHOOKS_DELIVERY_THREAD: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
-  const server = { proc, output: () => out, exited };
+/** deskhooks on the test's DATA_DIR */
+function serve(port: number): Child {
+  const server = startCli({ DATA_DIR: dir.path, PORT: String(port), HOST: '127.0.0.1', BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_API_KEY: KEY, DESKHOOKS_DELIVERY_THREAD: 'false' });
   started.push(server);
   return server;
 }
-
-const listening = (s: Server) =>
-  waitFor(() => {
-    if (s.proc.exitCode !== null) throw new Error(`deskhooks exited (${s.proc.exitCode}): ${s.output()}`);
-    return /listening on (http:\/\/\S+)/.exec(s.output())?.[1];
-  }, { timeoutMs: 60_000, intervalMs: 50, what: 'deskhooks to listen' });
 
 const postmasterPid = () => Number(readFileSync(join(dir.path, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
@@ -72,12 +48,12 @@ afterAll(async () => {
 });
 
 it('a second server on a running one’s DATA_DIR is refused, the first keeps its database; an orphaned one is taken over', { timeout: 90_000 }, async () => {
-  const first = await serve(await freePort());
-  const firstUrl = await listening(first);
+  const first = serve(await freePort());
+  const firstUrl = await first.url();
   const ticket = (await gqlAt(firstUrl, KEY, `mutation { createTicket(input: { title: "kept", description: "d" }) { id } }`)).createTicket.id;
   const postgres = postmasterPid();
 
-  const second = await serve(await freePort());
+  const second = serve(await freePort());
   await waitFor(() => second.proc.exitCode !== null || /listening on/.test(second.output()), { timeoutMs: 60_000, what: 'the second server to exit or listen' });
   expect(second.output()).not.toMatch(/listening on/);
   expect(second.proc.exitCode).toBe(1);
@@ -92,8 +68,8 @@ it('a second server on a running one’s DATA_DIR is refused, the first keeps it
   first.proc.kill('SIGKILL');
   await first.exited;
   expect(alive(postgres)).toBe(true);
-  const third = await serve(await freePort());
-  const thirdUrl = await listening(third);
+  const third = serve(await freePort());
+  const thirdUrl = await third.url();
   expect(alive(postgres)).toBe(false);
   expect((await gqlAt(thirdUrl, KEY, `query($id: ID!) { ticket(id: $id) { title } }`, { id: ticket })).ticket.title).toBe('kept');
   third.proc.kill('SIGTERM');

@@ -5,15 +5,13 @@
  * and never answers (a hung server, a proxy whose server is gone), within its 10 s bound.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/db/embedded.js';
+import { startCli } from '../support/child.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { tempDir, type TempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const PASSWORD = 'not-the-password-4711';
 const cleanups: (() => unknown)[] = [];
 
@@ -26,17 +24,12 @@ async function startOn(databaseUrl: string, ms: number): Promise<{ code: number 
   const dir: TempDir = tempDir('database-url');
   cleanups.push(() => dir.remove());
   const since = Date.now();
-  const proc = spawn(process.execPath, ['dist/cli.js'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: databaseUrl, DATA_DIR: dir.path, PORT: String(await freePort()), HOST: '127.0.0.1', DESKHOOKS_DELIVERY_THREAD: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const server = startCli({ DATABASE_URL: databaseUrl, DATA_DIR: dir.path, PORT: String(await freePort()), HOST: '127.0.0.1', DESKHOOKS_DELIVERY_THREAD: 'false' });
+  const { proc } = server;
   cleanups.push(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'));
-  let output = '';
-  proc.stdout!.on('data', (d) => (output += d));
-  proc.stderr!.on('data', (d) => (output += d));
-  await waitFor(() => proc.exitCode !== null || /listening on/.test(output), { timeoutMs: ms, intervalMs: 50, what: `deskhooks on ${databaseUrl} to exit (output: ${output})` });
-  return { code: proc.exitCode, output, tookMs: Date.now() - since };
+  const output = server.output;
+  await waitFor(() => proc.exitCode !== null || /listening on/.test(output()), { timeoutMs: ms, intervalMs: 50, what: `deskhooks on ${databaseUrl} to exit` });
+  return { code: proc.exitCode, output: output(), tookMs: Date.now() - since };
 }
 
 describe('an unusable DATABASE_URL', () => {

@@ -13,7 +13,16 @@ export interface Child {
 }
 
 export function startChild(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['scripts/start.mjs'], {
+  return spawnDeskhooks('scripts/start.mjs', env);
+}
+
+/** deskhooks' built server itself (`node dist/cli.js`), without the build steps of npm start: for tests of how it starts and stops */
+export function startCli(env: Record<string, string>): Child {
+  return spawnDeskhooks('dist/cli.js', env);
+}
+
+function spawnDeskhooks(script: string, env: Record<string, string>): Child {
+  const proc = spawn(process.execPath, [script], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
