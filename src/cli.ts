@@ -26,7 +26,7 @@ async function run(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
-    await checkListenHost(config.host);
+    await checkListenHost(config.host, config.port);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`deskhooks: configuration error: ${err.message}`);

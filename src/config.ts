@@ -204,12 +204,22 @@ function listenHost(env: Env): string {
 /**
  * Whether this machine can listen on `host` (any port): a name that does not resolve, or
  * an address that is not this machine's, throws a ConfigError naming HOST — checked at
- * start, before anything else starts.
+ * start, before anything else starts. With a `port` (not 0), also whether that port is
+ * free there: one another process listens on (or this user may not use) throws a
+ * ConfigError naming PORT, before the database is started or a first administrator (whose
+ * key is shown only once the server listens) is created.
  */
-export function checkListenHost(host: string): Promise<void> {
+export function checkListenHost(host: string, port = 0): Promise<void> {
   return new Promise((done, fail) => {
     const probe = createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) => fail(new ConfigError(`HOST=${JSON.stringify(host)} cannot be listened on (${err.code ?? err.message}): ${HOST_ACCEPTS}`)));
-    probe.listen(0, host, () => probe.close(() => done()));
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      if (port !== 0 && (err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
+        const why = err.code === 'EADDRINUSE' ? 'another process listens there' : 'this user may not listen on it';
+        fail(new ConfigError(`PORT=${port} cannot be listened on at ${host} (${err.code}: ${why}): stop that process or choose another PORT`));
+        return;
+      }
+      fail(new ConfigError(`HOST=${JSON.stringify(host)} cannot be listened on (${err.code ?? err.message}): ${HOST_ACCEPTS}`));
+    });
+    probe.listen(port, host, () => probe.close(() => done()));
   });
 }

@@ -1,0 +1,54 @@
+/**
+ * A PORT another process listens on stops the start before anything starts (exit 2, one
+ * line naming PORT): no embedded PostgreSQL, and no first administrator created whose key
+ * would be shown only once the server listens — the next start, on a free port, still
+ * creates it and shows its key.
+ */
+import { afterAll, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { gqlAt, startCli, type Child } from '../support/child.js';
+import { tempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
+
+const dir = tempDir('port-in-use');
+const started: Child[] = [];
+let taken: net.Server | null = null;
+
+afterAll(async () => {
+  for (const s of started) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGTERM');
+  await Promise.all(started.map((s) => s.exited));
+  taken?.close();
+  dir.remove();
+});
+
+const serve = (port: number) => {
+  const server = startCli({ DATA_DIR: dir.path, PORT: String(port), HOST: '127.0.0.1', DESKHOOKS_DELIVERY_THREAD: 'false' });
+  started.push(server);
+  return server;
+};
+
+it('a PORT in use: refused naming it before the database starts; the next start on a free port shows the first administrator’s key', { timeout: 60_000 }, async () => {
+  taken = net.createServer();
+  await new Promise<void>((resolve) => taken!.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as net.AddressInfo).port;
+
+  const refused = serve(port);
+  await waitFor(() => refused.proc.exitCode !== null || /listening on/.test(refused.output()), { timeoutMs: 30_000, what: 'the start on a taken port to end' });
+  expect(refused.proc.exitCode).toBe(2);
+  expect(refused.output()).toContain(`PORT=${port} cannot be listened on at 127.0.0.1 (EADDRINUSE: another process listens there)`);
+  expect(refused.output()).not.toMatch(/API key|WebSocket/);
+  expect(existsSync(join(dir.path, 'pg'))).toBe(false);
+
+  // the port freed, the same DATA_DIR: the first start that listens creates the administrator and shows its key
+  await new Promise((resolve) => taken!.close(resolve));
+  taken = null;
+  const server = serve(port);
+  const url = await server.url();
+  const key = /API key \(shown once, keep it\): (\S+)/.exec(server.output())?.[1];
+  expect(key).toBeDefined();
+  expect((await gqlAt(url, key!, '{ me { email } }')).me.email).toBe('admin@localhost');
+  server.proc.kill('SIGTERM');
+  expect((await server.exited).code).toBe(0);
+});
