@@ -83,7 +83,7 @@ async function run(): Promise<void> {
   state.app = app;
   // it catches up on due deliveries when it has started (a worker's start drains)
   thread?.run(app.databaseUrl);
-  if (state.stopCode !== null) return void finish(app, state.stopCode);
+  // the first administrator's key exists only in this output: shown even when a stop came while starting
   if (app.bootstrap.generatedKey) {
     console.log(
       [
@@ -98,6 +98,7 @@ async function run(): Promise<void> {
   } else if (app.bootstrap.created) {
     log.info(`created the administrator ${app.bootstrap.email} with BOOTSTRAP_ADMIN_API_KEY`);
   }
+  if (state.stopCode !== null) return void finish(app, state.stopCode);
   log.info(`role ${config.role}${inThread ? ' (deliveries in a thread of their own)' : ''}; listening on ${app.url}${config.role === 'worker' ? ' (/healthz)' : ' (GraphQL at /graphql, websocket subscriptions at /graphql, /healthz, REST at /api/v2)'}`);
 }
 
