@@ -102,6 +102,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   let socketDir = socketFolder(clusterDir, port);
   const start = () =>
     startPostmaster(clusterDir, port, asRoot, log, { ...QUEUE_SETTINGS, ...(socketDir ? { unix_socket_directories: quotedDirectory(socketDir) } : {}), ...opts.settings });
+  // this process owns the server from its start on (stopOrphanedPostmaster)
+  writeFileSync(ownerFile, String(process.pid));
   let postmaster: ChildProcess;
   try {
     postmaster = await start();
@@ -112,7 +114,6 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     socketDir = null;
     postmaster = await start();
   }
-  writeFileSync(ownerFile, String(process.pid));
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@${encodeURIComponent(socketDir ?? '127.0.0.1')}:${port}/postgres`,
     port,
