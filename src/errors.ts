@@ -19,10 +19,11 @@ export class DomainError extends Error {
 }
 
 /**
- * What a caller is told when the database is out of reach (stopped, restarting, unreachable):
- * nothing was done, and the same request may be sent again once it is back.
+ * What a caller is told when the database is out of reach (stopped, restarting, unreachable).
+ * It does not claim that nothing was done: a connection lost while a commit was answered
+ * leaves that unknown (a createTicket sent again may make a second ticket).
  */
-export const DATABASE_UNAVAILABLE = { code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable: nothing was done; try again shortly' } as const;
+export const DATABASE_UNAVAILABLE = { code: 'SERVICE_UNAVAILABLE', message: 'the database is unavailable (stopped, restarting or out of reach); try again shortly' } as const;
 
 export const badInput = (field: string, message: string) => new DomainError('BAD_USER_INPUT', `${field}: ${message}`, field);
 

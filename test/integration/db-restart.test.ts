@@ -46,7 +46,7 @@ describe('PostgreSQL restart', () => {
     await pg.stop();
     await waitFor(async () => (await health()) === 503, { what: '/healthz to report 503', timeoutMs: 20_000 });
     // every caller is told the database is away (nothing done, try again), not an internal error
-    const unavailable = { message: 'the database is unavailable: nothing was done; try again shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } };
+    const unavailable = { message: 'the database is unavailable (stopped, restarting or out of reach); try again shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } };
     expect((await app.gql(`{ me { id } }`)).errors).toEqual([expect.objectContaining(unavailable)]);
     expect((await app.gql(`mutation { createTicket(input: { title: "during", description: "d" }) { id } }`)).errors).toEqual([expect.objectContaining(unavailable)]);
     const rest = await fetch(`${app.url}/api/v2/tickets/${ticketId}/`, { headers: { authorization: app.adminAuth } });
