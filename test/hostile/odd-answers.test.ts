@@ -12,43 +12,12 @@
  *
  * Each test has an app of its own (test/support/fixtures.ts); receivers listen on 127.0.0.1.
  */
-import net from 'node:net';
 import { describe } from 'vitest';
 import { createCustomFields, createTicket, createWebhook, deliveryReaches, getTicket, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
 import type { WebhookInput } from '../generated/graphql.js';
+import { startRawReceiver } from '../support/receiver.js';
 
 const it = test;
-
-/** Answers every request with `answer`'s raw bytes (status line and headers included), keeping the connection open. */
-async function rawReceiver(answer: string) {
-  let requests = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let seen = Buffer.alloc(0);
-    socket.on('data', (chunk) => {
-      seen = Buffer.concat([seen, chunk]);
-      const end = seen.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const length = Number(/content-length:\s*(\d+)/i.exec(seen.subarray(0, end).toString('latin1'))?.[1] ?? 0);
-      if (seen.length < end + 4 + length) return;
-      seen = seen.subarray(end + 4 + length);
-      requests++;
-      socket.write(answer);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    requests: () => requests,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 const DELIVERY = `query($id: ID!) { delivery(id: $id) { status attemptCount notes responseData attempts { statusCode error responseBody } } }`;
 
@@ -67,7 +36,7 @@ describe.concurrent('204 and 304 with a Content-Length', () => {
     ['204', 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n'],
   ] as const) {
     it(`${status} with a Content-Length and no body: SUCCEEDED at once, the answer empty`, async ({ app, onTestFinished, expect }) => {
-      const receiver = await rawReceiver(head);
+      const receiver = await startRawReceiver(head);
       onTestFinished(() => receiver.close());
       const { delivery } = await firstOutcome(app, jsonHook(`Bodiless ${status}`, `${receiver.url}/hook`));
       expect(delivery).toMatchObject({ status: 'SUCCEEDED', attemptCount: 1 });
@@ -85,7 +54,7 @@ describe.concurrent('an interim status the HTTP client does not read past', () =
     ['101', 'HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n', /^the receiver switched protocols \(101\) though no upgrade was asked for \(UND_ERR_SOCKET/],
   ] as const) {
     it(`${status} before (or instead of) the answer: a failed attempt that says so, not "connection closed"`, async ({ app, onTestFinished, expect }) => {
-      const receiver = await rawReceiver(head);
+      const receiver = await startRawReceiver(head);
       onTestFinished(() => receiver.close());
       const { delivery } = await firstOutcome(app, jsonHook(`Interim ${status}`, `${receiver.url}/hook`));
       expect(delivery).toMatchObject({ status: 'RETRYING', attemptCount: 1 });

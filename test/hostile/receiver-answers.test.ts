@@ -19,7 +19,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, vi } from 'vitest';
 import { startTestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/db.js';
-import type { ReceivedRequest, Reply } from '../support/receiver.js';
+import { startRawReceiver, type ReceivedRequest, type Reply } from '../support/receiver.js';
 import type { TestClock } from '../support/clock.js';
 import { waitFor } from '../support/wait.js';
 import {
@@ -101,22 +101,9 @@ const it = test.extend<{ h: Hostile }>({
       db,
       receiver: (handler) => startReceiver(handler),
       async rawReceiver(answer) {
-        let requests = 0;
-        const server = net.createServer((socket) => {
-          let seen = Buffer.alloc(0);
-          socket.on('data', (chunk) => {
-            seen = Buffer.concat([seen, chunk]);
-            const end = seen.indexOf('\r\n\r\n');
-            if (end < 0) return;
-            const length = Number(/content-length:\s*(\d+)/i.exec(seen.subarray(0, end).toString('latin1'))?.[1] ?? 0);
-            if (seen.length < end + 4 + length) return;
-            requests++;
-            socket.end(answer);
-          });
-          socket.on('error', () => {});
-        });
-        closers.push(() => new Promise((resolve) => server.close(resolve)));
-        return { url: await listen(server), requests: () => requests };
+        const rx = await startRawReceiver(answer, { endAfterAnswer: true });
+        closers.push(rx.close);
+        return rx;
       },
       async gate(n, body) {
         const held: { path: string; res: ServerResponse }[] = [];

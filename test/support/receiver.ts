@@ -2,6 +2,7 @@
  * A real HTTP receiver on 127.0.0.1 for webhook tests: records every request and
  * answers with a programmable script (status, headers, body, or never).
  */
+import net from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { waitFor } from './wait.js';
 
@@ -80,4 +81,47 @@ export async function startReceiver(handler?: (req: ReceivedRequest) => Reply | 
       await new Promise((resolve) => server.close(resolve));
     },
   });
+}
+
+export interface RawReceiver {
+  url: string;
+  /** whole requests answered so far */
+  requests: () => number;
+  close: () => Promise<void>;
+}
+
+/**
+ * A receiver that answers each whole request (its headers, and a body of its Content-Length)
+ * with `answer`'s raw bytes, status line and headers included: answers no HTTP server library
+ * sends. With `endAfterAnswer` the connection ends after each answer; otherwise it stays open.
+ */
+export async function startRawReceiver(answer: string | Buffer, { endAfterAnswer = false } = {}): Promise<RawReceiver> {
+  let requests = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let seen = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      seen = Buffer.concat([seen, chunk]);
+      const end = seen.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/content-length:\s*(\d+)/i.exec(seen.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+      if (seen.length < end + 4 + length) return;
+      seen = seen.subarray(end + 4 + length);
+      requests++;
+      if (endAfterAnswer) socket.end(answer);
+      else socket.write(answer);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    requests: () => requests,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
