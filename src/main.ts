@@ -3,7 +3,9 @@
  * that wires everything; src/cli.ts runs it as a process, the tests in-process.
  */
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Config } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, withStatementOnError, SESSION_SETTINGS } from './db/index.js';
@@ -109,6 +111,27 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
   return url.toString();
 }
 
+/**
+ * DATA_DIR holds the embedded PostgreSQL and the generated secret key: where either is
+ * needed, the folder is made and written once before anything starts, so that one that
+ * cannot be (under a file, on a read-only file system, not this user's) is refused with a
+ * message naming DATA_DIR, not with the first file operation's error.
+ */
+function prepareDataDir(config: Config): void {
+  if (config.databaseUrl && config.secretKey) return;
+  // a name of its own: the delivery thread starts in the same process, and other processes may share DATA_DIR
+  const probe = join(config.dataDir, `.write-check-${randomUUID()}`);
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (err) {
+    // node's message, "EROFS: read-only file system, mkdir '…'", without the operation and path
+    const why = (err as Error).message.split(',')[0];
+    throw new Error(`DATA_DIR ${config.dataDir} cannot be used (${why}): set DATA_DIR to a folder this user can create and write`, { cause: err });
+  }
+}
+
 export async function startDeskhooks(config: Config, opts: StartOptions = {}): Promise<RunningApp> {
   const log = opts.log ?? createLogger(config.logLevel);
   // stopped in reverse order of start: HTTP first, the database last
@@ -121,6 +144,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     }
   };
   try {
+    prepareDataDir(config);
     let databaseUrl = config.databaseUrl;
     let embedded: EmbeddedServer | null = null;
     if (!databaseUrl) {

@@ -2,10 +2,11 @@
  * One DATA_DIR, one deskhooks: a second server started on the DATA_DIR of a running one
  * is refused, naming DATA_DIR and the running process, and leaves the running one and its
  * embedded PostgreSQL alone. The PostgreSQL of a deskhooks killed with SIGKILL is an
- * orphan: the next start takes it over, data kept.
+ * orphan: the next start takes it over, data kept. A DATA_DIR that cannot be made or written
+ * is refused naming DATA_DIR, before anything starts.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../src/db/embedded.js';
 import { gqlAt, startCli, type Child } from '../support/child.js';
@@ -74,4 +75,14 @@ it('a second server on a running one’s DATA_DIR is refused, the first keeps it
   expect((await gqlAt(thirdUrl, KEY, `query($id: ID!) { ticket(id: $id) { title } }`, { id: ticket })).ticket.title).toBe('kept');
   third.proc.kill('SIGTERM');
   expect((await third.exited).code).toBe(0);
+});
+
+it('a DATA_DIR that cannot be made or written (here: under a file) is refused naming DATA_DIR and why, before anything starts', { timeout: 30_000 }, async () => {
+  const file = join(dir.path, 'a-file');
+  writeFileSync(file, 'not a folder');
+  const server = startCli({ DATA_DIR: join(file, 'data'), PORT: String(await freePort()), HOST: '127.0.0.1', DESKHOOKS_DELIVERY_THREAD: 'false' });
+  started.push(server);
+  expect((await server.exited).code).toBe(1);
+  expect(server.output()).toContain(`DATA_DIR ${join(file, 'data')} cannot be used (ENOTDIR: not a directory): set DATA_DIR to a folder this user can create and write`);
+  expect(server.output()).not.toMatch(/starting the embedded PostgreSQL/);
 });
