@@ -72,6 +72,16 @@ export interface StartOptions {
   deliveriesQueued?: () => void;
 }
 
+/** How long /healthz waits for the database's answer to its `select 1`. */
+const HEALTH_DATABASE_MS = 2_000;
+
+/** Whether `query` answers (without an error) within `ms`. */
+function answersWithin(query: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return Promise.race([query.then(() => true, () => false), late]).finally(() => clearTimeout(timer));
+}
+
 /** How long a start waits for the database to accept its first connection (as the pool waits for one). */
 const START_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -294,8 +304,10 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const webhookHealth = createWebhookHealthService(withStatementOnError(pool), clock);
     const services: AppServices = { config, orm, log, users, tickets, customFields, webhooks, rules, deliveries, deliveryEvents, webhookHealth };
     const schema = await buildGraphQLSchema();
-    // ready: the job engine runs, the database answers, and wake-ups / the live feed are heard
-    const isReady = async () => jobs.ready && listener.connected && (await pool.query('select 1').then(() => true, () => false));
+    // ready: the job engine runs, the database answers (within HEALTH_DATABASE_MS: a database
+    // that hangs is not ready, and a load balancer's probe gets its answer), and wake-ups /
+    // the live feed are heard
+    const isReady = async () => jobs.ready && listener.connected && (await answersWithin(pool.query('select 1'), HEALTH_DATABASE_MS));
     const app = opts.http === false ? null : await createHttpApp(services, schema, isReady, { api: runsApi, notifications: listener });
     const port = app ? await app.listen(config.port, config.host) : 0;
     // side by side, so that the stop stays within 10 s: requests get 3 s, attempts 5 s
