@@ -180,3 +180,11 @@ export function connectionLost(err: unknown): boolean {
   if (/^(08|57P)/.test(code) || /^E[A-Z]+$/.test(code)) return true;
   return typeof e?.message === 'string' && /connection terminated|not queryable|connection error|timeout exceeded when trying to connect/i.test(e.message);
 }
+
+/** connectionLost, for an error as a request meets it: pg's own, or wrapped by MikroORM (`previous`) or as a `cause`. */
+export function databaseOutOfReach(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { previous?: unknown; cause?: unknown }).previous ?? (e as { cause?: unknown }).cause, depth++) {
+    if (connectionLost(e)) return true;
+  }
+  return false;
+}

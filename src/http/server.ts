@@ -15,13 +15,12 @@ import { GraphQLError, execute, subscribe, type GraphQLSchema } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { AppServices } from '../app-services.js';
 import { API_KEY_ROTATED_CHANNEL } from '../helpdesk/index.js';
-import { User, type Listener } from '../db/index.js';
+import { databaseOutOfReach, User, type Listener } from '../db/index.js';
 import {
   GRAPHQL_LIMITS,
   checkSource,
   costLimitError,
   createLoaders,
-  databaseOutOfReach,
   formatGraphQLError,
   limitError,
   limitRules,

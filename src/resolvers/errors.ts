@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { DATABASE_UNAVAILABLE, DomainError } from '../errors.js';
-import { connectionLost } from '../db/index.js';
+import { databaseOutOfReach } from '../db/index.js';
 import { variableErrorField } from './variable-errors.js';
 
 /**
@@ -38,12 +38,4 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     return { message: 'internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   }
   return formatted;
-}
-
-/** the database is out of reach: the error, or the driver error MikroORM wraps (`previous`) or a `cause` */
-export function databaseOutOfReach(err: unknown): boolean {
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { previous?: unknown; cause?: unknown }).previous ?? (e as { cause?: unknown }).cause, depth++) {
-    if (connectionLost(e)) return true;
-  }
-  return false;
 }

@@ -10,7 +10,7 @@ import { RuleActionResolver, RuleResolver } from './rule-resolver.js';
 import { DeliveryPageResolver, DeliveryResolver, TicketDeliveriesResolver } from './delivery-resolver.js';
 import { ApiKeyResolver } from './api-key-resolver.js';
 
-export { databaseOutOfReach, formatGraphQLError } from './errors.js';
+export { formatGraphQLError } from './errors.js';
 export { createLoaders } from './loaders.js';
 export { GRAPHQL_LIMITS, checkSource, costLimitError, limitError, limitRules, prepareOperation } from './limits.js';
 export { textInputGuardPlugin, withTextInputGuard } from './text-input-guard.js';
