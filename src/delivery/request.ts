@@ -45,12 +45,17 @@ export class RequestRenderError extends Error {
  * thousand times) would otherwise make a request of hundreds of megabytes, stored and sent.
  */
 export const MAX_RENDERED_BYTES = 1024 * 1024;
+const TOO_LONG_WHY = 'a tag repeated in the template, or a long value, makes it so';
 
+/**
+ * What render() cannot tell before building: a body's size in UTF-8 bytes, and a GET's URL
+ * with its FORM body appended as the query string.
+ */
 function checkRenderedSize(field: string, noun: string, text: string, unit: 'bytes' | 'characters'): void {
   if (text.length * (unit === 'bytes' ? 3 : 1) <= MAX_RENDERED_BYTES) return; // a UTF-16 unit is at most 3 UTF-8 bytes
   const size = unit === 'bytes' ? Buffer.byteLength(text, 'utf8') : text.length;
   if (size <= MAX_RENDERED_BYTES) return;
-  throw new RequestRenderError(`${field}: the rendered ${noun} is ${size.toLocaleString('en-US')} ${unit}, over the limit of ${MAX_RENDERED_BYTES.toLocaleString('en-US')} (1 MiB): a tag repeated in the template, or a long value, makes it so`);
+  throw new RequestRenderError(`${field}: the rendered ${noun} is ${size.toLocaleString('en-US')} ${unit}, over the limit of ${MAX_RENDERED_BYTES.toLocaleString('en-US')} (1 MiB): ${TOO_LONG_WHY}`);
 }
 
 /** What a secret header's value shows in previews and delivery records. */
@@ -111,11 +116,11 @@ function render(
   cdataEscape?: (v: string) => string,
 ): string {
   try {
-    // refused before it is built when it would be longer than a request may carry (checkRenderedSize)
+    // refused before it is built when it would be longer than a request may carry, in characters
     return compileTemplate(source, scope).render(ctx, escape, cdataEscape, MAX_RENDERED_BYTES);
   } catch (e) {
     if (e instanceof TemplateError) throw new RequestRenderError(`${what}: ${e.message}`);
-    if (e instanceof RenderedTooLongError) throw new RequestRenderError(`${what}: ${e.message} (1 MiB): a tag repeated in the template, or a long value, makes it so`);
+    if (e instanceof RenderedTooLongError) throw new RequestRenderError(`${what}: ${e.message} (1 MiB): ${TOO_LONG_WHY}`);
     throw e;
   }
 }
@@ -319,9 +324,8 @@ function renderWithoutAuth(webhook: WebhookDef, ctx: TemplateContext, opts: Rend
     // A secret header's value is a credential: never in the request that is stored or shown.
     // Values are escaped one by one; the whole value is cleaned again so literal text
     // saved before validation existed cannot split the header either.
-    const value = h.secret ? REDACTED : escapeHeader(render(h.value, 'webhook', ctx, escapeHeader, `headers[${i}].value`));
-    checkRenderedSize(`headers[${i}].value`, 'header value', value, 'characters');
-    headers[h.name] = value;
+    // render() bounds the value's length; escaping only takes characters out
+    headers[h.name] = h.secret ? REDACTED : escapeHeader(render(h.value, 'webhook', ctx, escapeHeader, `headers[${i}].value`));
   }
   return { method, url: parsed.href, headers, body };
 }
