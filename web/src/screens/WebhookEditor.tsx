@@ -604,7 +604,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
       secretSet: saved.updateWebhook.auth.secretSet,
       storedAuthType: saved.updateWebhook.auth.type,
       headers: f.headers.map((h) => ({ ...h, value: h.secret ? '' : h.value })),
-      storedSecretHeaders: secretNames(f.headers),
+      storedSecretHeaders: secretNames(saved.updateWebhook.headers),
     }));
   }
 
@@ -689,7 +689,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
   /** Delete webhook, confirmed; a refusal (rules send it) names the rules. */
   const deleteHook = () => editor.remove(() => remove({ id: id! }, { additionalTypenames: ['Webhook'] }), webhook?.name ?? form.name);
 
-  const unavailable = editor.unavailable(stored, () => readStored({ requestPolicy: 'network-only' }));
+  const unavailable = editor.unavailable(stored, readStored);
   if (unavailable) return unavailable;
 
   const secretLabel = form.authType === 'BASIC' ? 'Password' : 'Token';
