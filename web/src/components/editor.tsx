@@ -10,7 +10,7 @@ import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
 import { setFlash, useFlash } from '../flash';
 import { fieldId } from './Field';
 import { useLeaveGuard } from './leave';
-import { Loading, UnavailablePage, PageHeader, QueryError, capitalized, useMounted, useOneAtATime } from './ui';
+import { Loading, UnavailablePage, PageHeader, QueryError, capitalized, useMounted, useOneAtATime, type Reread } from './ui';
 
 /** The kinds of definition the console edits; each lists at `/${noun}s`, and its form's element ids start with the noun. */
 export type DefinitionNoun = 'webhook' | 'rule';
@@ -199,12 +199,12 @@ export function useDefinitionEditor<Stored, Form>({
   /**
    * In place of the editor: the loading state while the stored definition loads, the not-found
    * page when its id names none, and when it could not be read its error with "Try again"
-   * (`retry`), no form: a save of a form not filled from it would write over it.
+   * (`reread`), no form: a save of a form not filled from it would write over it.
    */
-  function unavailable(query: { fetching: boolean; data?: unknown; error?: CombinedError }, retry: () => void): ReactNode {
+  function unavailable(query: { fetching: boolean; data?: unknown; error?: CombinedError }, reread: Reread): ReactNode {
     if (!id || stored) return null;
     if (query.fetching) return <Loading what={`the ${noun}`} />;
-    if (query.data || query.error) return <UnavailablePage kind={noun} id={id} list={`/${noun}s`} listName={`${noun}s`} error={query.error} retry={retry} />;
+    if (query.data || query.error) return <UnavailablePage kind={noun} id={id} list={`/${noun}s`} listName={`${noun}s`} error={query.error} reread={reread} />;
     return null;
   }
 

@@ -48,10 +48,13 @@ export function QueryError({ error }: { error: CombinedError | undefined }) {
   );
 }
 
+/** A query's re-run (urql's): "Try again" asks the server again, not the cache. */
+export type Reread = (context: { requestPolicy: 'network-only' }) => void;
+
 /**
  * The page in place of a ticket, delivery or definition that cannot be shown: its id names
  * nothing ("not found"), or, with `error`, the read failed (the server unreachable or
- * failing) and it is not said to name nothing: the error, and "Try again" (`retry`), focus
+ * failing) and it is not said to name nothing: the error, and "Try again" (`reread`), focus
  * waiting on <main> for the page's heading.
  */
 export function UnavailablePage({
@@ -60,14 +63,14 @@ export function UnavailablePage({
   list,
   listName,
   error,
-  retry,
+  reread,
 }: {
   kind: string;
   id: string;
   list: string;
   listName: string;
   error?: CombinedError;
-  retry?: () => void;
+  reread: Reread;
 }) {
   return (
     <>
@@ -75,13 +78,13 @@ export function UnavailablePage({
       <QueryError error={error} />
       <p>
         {error ? `The ${kind} could not be read.` : `There is no ${kind} ${id}.`}{' '}
-        {error && retry ? (
+        {error ? (
           <>
             <button
               type="button"
               onClick={() => {
                 document.getElementById('main')?.focus();
-                retry();
+                reread({ requestPolicy: 'network-only' });
               }}
             >
               Try again

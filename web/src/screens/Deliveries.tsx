@@ -308,7 +308,8 @@ const LIVE_PACE: Pace = { gatherMs: 1_000, gapMs: 5_000 };
 /** how many deliveries' last status said is remembered (the latest): an older one's next change is said as a change of a delivery not said before */
 const SAID_REMEMBERED = 1_000;
 
-const STATUS_WORD: Record<DeliveryStatus, string> = { PENDING: 'pending', RETRYING: 'retrying', SUCCEEDED: 'succeeded', FAILED: 'failed', CANCELLED: 'cancelled' };
+/** a status as a sentence says it: "failed" */
+const statusWord = (status: DeliveryStatus) => status.toLowerCase();
 
 /** "(CRM, ticket #12)": which delivery, for a sentence about one. */
 const whichDelivery = (e: LiveEntry) => `(${e.webhook}, ${e.ticketId ? `ticket #${e.ticketId}` : 'no ticket'})`;
@@ -317,10 +318,10 @@ const whichDelivery = (e: LiveEntry) => `(${e.webhook}, ${e.ticketId ? `ticket #
 function statusCounts(entries: readonly LiveEntry[]): string {
   const counts = new Map<DeliveryStatus, number>();
   for (const e of entries) counts.set(e.status, (counts.get(e.status) ?? 0) + 1);
-  if (counts.size === 1) return `${entries.length === 2 ? 'both' : 'all'} ${STATUS_WORD[entries[0]!.status]}`;
+  if (counts.size === 1) return `${entries.length === 2 ? 'both' : 'all'} ${statusWord(entries[0]!.status)}`;
   return [...counts]
     .sort(([a, m], [b, n]) => n - m || STATUSES.indexOf(a) - STATUSES.indexOf(b))
-    .map(([status, n]) => `${n.toLocaleString()} ${STATUS_WORD[status]}`)
+    .map(([status, n]) => `${n.toLocaleString()} ${statusWord(status)}`)
     .join(', ');
 }
 
@@ -331,12 +332,12 @@ function statusCounts(entries: readonly LiveEntry[]): string {
  * deliveries: 2 succeeded, 1 failed. 2 deliveries changed: both failed.").
  */
 function liveSentence(added: readonly LiveEntry[], changed: readonly LiveEntry[]): string {
-  const [only] = added.length + changed.length === 1 ? [...added, ...changed] : [];
-  if (only) return added.length ? `1 new delivery: ${STATUS_WORD[only.status]} ${whichDelivery(only)}.` : `1 delivery now ${STATUS_WORD[only.status]} ${whichDelivery(only)}.`;
+  // the one delivery of a sentence about one is named
+  const which = added.length + changed.length === 1 ? ` ${whichDelivery([...added, ...changed][0]!)}` : '';
   const parts: string[] = [];
-  if (added.length === 1) parts.push(`1 new delivery: ${STATUS_WORD[added[0]!.status]}.`);
+  if (added.length === 1) parts.push(`1 new delivery: ${statusWord(added[0]!.status)}${which}.`);
   if (added.length > 1) parts.push(`${added.length.toLocaleString()} new deliveries: ${statusCounts(added)}.`);
-  if (changed.length === 1) parts.push(`1 delivery now ${STATUS_WORD[changed[0]!.status]}.`);
+  if (changed.length === 1) parts.push(`1 delivery now ${statusWord(changed[0]!.status)}${which}.`);
   if (changed.length > 1) parts.push(`${changed.length.toLocaleString()} deliveries changed: ${statusCounts(changed)}.`);
   return parts.join(' ');
 }

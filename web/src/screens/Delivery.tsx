@@ -132,7 +132,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   const d = data?.delivery;
   if (fetching && !d) return <Loading what="the delivery" />;
   if (!d) {
-    return <UnavailablePage kind="delivery" id={id} list="/deliveries" listName="deliveries" error={error} retry={() => refetch({ requestPolicy: 'network-only' })} />;
+    return <UnavailablePage kind="delivery" id={id} list="/deliveries" listName="deliveries" error={error} reread={refetch} />;
   }
 
   async function doRedeliver() {

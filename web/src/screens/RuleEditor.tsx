@@ -135,9 +135,9 @@ const EMPTY: RuleForm = {
 };
 
 /**
- * The option of a stored value that its list does not hold (the list is still loading or
- * could not be read): the select shows the value the form keeps and a save sends, not its
- * "Choose …" placeholder.
+ * The option of a value the form holds that its list does not offer (the list still loading
+ * or unread, an operator the chosen field does not take): the select shows the value the
+ * form keeps and a save sends, not its placeholder or another choice.
  */
 function KeptOption({ value, listed, label }: { value: string; listed: boolean; label: string }) {
   return value && !listed ? <option value={value}>{label}</option> : null;
@@ -200,7 +200,7 @@ export function RuleEditor({ id }: { id: string | null }) {
     });
   }
 
-  const unavailable = editor.unavailable(stored, () => readStored({ requestPolicy: 'network-only' }));
+  const unavailable = editor.unavailable(stored, readStored);
   if (unavailable) return unavailable;
 
   return (
@@ -317,7 +317,7 @@ export function RuleEditor({ id }: { id: string | null }) {
                     value={c.operator}
                     onChange={(e) => changeCondition(i, { operator: e.target.value as ConditionOperator })}
                   >
-                    {operators.includes(c.operator) ? null : <option value={c.operator}>{OPERATOR_TEXT[c.operator]}</option>}
+                    <KeptOption value={c.operator} listed={operators.includes(c.operator)} label={OPERATOR_TEXT[c.operator]} />
                     {operators.map((o) => (
                       <option key={o} value={o}>
                         {OPERATOR_TEXT[o]}

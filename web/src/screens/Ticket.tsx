@@ -136,11 +136,11 @@ export function TicketPage({ id }: { id: string }) {
   const t = data?.ticket;
   if (fetching && !t) return <Loading what="the ticket" />;
   if (!t) {
-    return <UnavailablePage kind="ticket" id={id} list="/tickets" listName="tickets" error={error} retry={() => refetchTicket({ requestPolicy: 'network-only' })} />;
+    return <UnavailablePage kind="ticket" id={id} list="/tickets" listName="tickets" error={error} reread={refetchTicket} />;
   }
   const custom = Object.entries(t.customFields);
   // a custom field is shown by the name its definition gives it (by its key when it has none)
-  const fieldNames = new Map(data?.customFields.map((f) => [f.key, f.name]));
+  const fieldNames = new Map(data!.customFields.map((f) => [f.key, f.name]));
   const page = deliveries.data?.deliveries;
   return (
     <>
