@@ -6,8 +6,8 @@
  * follow the address through Back, Forward and reload, and a bad filter is shown at its field.
  */
 import type { Page, Request } from 'playwright-core';
-import { expect, runAxe, signIn, test, holdOperation } from '../support/browser.js';
-import { createTicket, createWebhook, deliveryReaches, testWebhook } from '../support/fixtures.js';
+import { expect, failOperations, focusedId, runAxe, signIn, test, holdOperation } from '../support/browser.js';
+import { createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 90_000;
@@ -56,7 +56,7 @@ test(
         : { status: 200, body: req.body, headers: { 'content-type': 'application/json' } },
     );
     const jsonBody = '{"order": 12345678901234567890, "price": 1.10, "big": 1e3, "name": "caf\\u00e9 \\"x\\"", "dup": 1, "dup": 2, "list": [-0.0, 2.50, {}], "t": "{{ ticket.id }}"}';
-    const jsonHook = await createWebhook(app, { name: 'Exact JSON', method: 'POST', url: `${receiver.url}/echo`, format: 'JSON', body: jsonBody });
+    const exactJsonHook = await createWebhook(app, { name: 'Exact JSON', method: 'POST', url: `${receiver.url}/echo`, format: 'JSON', body: jsonBody });
     const xmlHook = await createWebhook(app, {
       name: 'XML in, HTML back',
       method: 'POST',
@@ -65,7 +65,7 @@ test(
       body: '<?xml version="1.0"?><order id="a&gt;b"><n>12345678901234567890</n><price>1.10</price><note><![CDATA[<x> & y]]></note></order>',
     });
     const ticket = await createTicket(app, 'Exact bodies');
-    const jsonDelivery = await testWebhook(app, jsonHook, ticket);
+    const jsonDelivery = await testWebhook(app, exactJsonHook, ticket);
     const xmlDelivery = await testWebhook(app, xmlHook, ticket);
     await deliveryReaches(app, jsonDelivery, 'SUCCEEDED');
     await deliveryReaches(app, xmlDelivery, 'SUCCEEDED');
@@ -338,22 +338,17 @@ test(
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const ticket = await createTicket(app, 'Unread ticket');
-    const hook = await createWebhook(app, { name: 'Unread hook', method: 'POST', url: `${receiver.url}/ok`, format: 'JSON', body: '{}' });
+    const hook = await createWebhook(app, jsonHook('Unread hook', `${receiver.url}/ok`));
     const delivery = await testWebhook(app, hook, ticket);
     await deliveryReaches(app, delivery, 'SUCCEEDED');
-    // the page's read answered by a proxy whose upstream is restarting, while `down`
-    let down = true;
-    await page.route('**/graphql', (route) =>
-      down && /query (ConsoleTicket|ConsoleDelivery)\b/.test(route.request().postData() ?? '')
-        ? route.fulfill({ status: 503, contentType: 'text/html', body: '<html>Service Unavailable</html>' })
-        : route.fallback(),
-    );
+    // the page's read answered by a proxy whose upstream is restarting, while failing
+    const read = await failOperations(page, ['ConsoleTicket', 'ConsoleDelivery']);
 
     for (const [path, title, heading] of [
       [`/tickets/${ticket}`, `Ticket ${ticket}`, `#${ticket} Unread ticket`],
       [`/deliveries/${delivery}`, `Delivery ${delivery}`, `Delivery ${delivery.slice(0, 8)}`],
     ] as const) {
-      down = true;
+      read.failing = true;
       if (path.startsWith('/tickets')) await signIn(page, app.url, keys.agent, path);
       else await page.goto(`${app.url}${path}`);
       await page.getByRole('alert').filter({ hasText: /HTTP 503|could not be reached/ }).waitFor();
@@ -362,11 +357,11 @@ test(
       await page.getByRole('heading', { level: 1, name: title }).waitFor();
       expect(await main.textContent()).toContain('could not be read');
 
-      down = false;
+      read.failing = false;
       await page.getByRole('button', { name: 'Try again' }).focus();
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { level: 1, name: heading }).waitFor();
-      await expect.poll(() => page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.id)).toBe('page-title');
+      await expect.poll(() => focusedId(page)).toBe('page-title');
       expect(await runAxe(page)).toEqual([]);
     }
   },

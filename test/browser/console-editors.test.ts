@@ -6,7 +6,7 @@
  * contradict itself, names with bidi controls isolated, and a 390 px wide window with long data.
  */
 import type { Page } from 'playwright-core';
-import { answerDialogs, expect, runAxe, signIn, test, description, focusedId, holdOperation } from '../support/browser.js';
+import { answerDialogs, expect, failOperations, runAxe, signIn, test, description, focusedId, holdOperation } from '../support/browser.js';
 import { createCustomFields, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 
 /** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
@@ -533,19 +533,14 @@ test(
     const receiver = await startReceiver();
     const hook = await createWebhook(app, { ...jsonHook('Unread hook', `${receiver.url}/ok`), headers: [{ name: 'X-Kept', value: 'kept' }] });
     const rule = await createRule(app, { name: 'Unread rule', events: ['TICKET_CREATED'], conditions: [], actions: [{ type: 'ADD_COMMENT', value: 'x' }] });
-    // the definition's read answered by a proxy whose upstream is restarting, while `down`
-    let down = true;
-    await page.route('**/graphql', (route) =>
-      down && /query (ConsoleWebhook|ConsoleRule)\b/.test(route.request().postData() ?? '')
-        ? route.fulfill({ status: 503, contentType: 'text/html', body: '<html>Service Unavailable</html>' })
-        : route.fallback(),
-    );
+    // the definition's read answered by a proxy whose upstream is restarting, while failing
+    const read = await failOperations(page, ['ConsoleWebhook', 'ConsoleRule']);
 
     for (const [path, title, name] of [
       [`/webhooks/${hook}`, `Webhook ${hook}`, 'Webhook: Unread hook'],
       [`/rules/${rule.id}`, `Rule ${rule.id}`, 'Rule: Unread rule'],
     ] as const) {
-      down = true;
+      read.failing = true;
       if (path.startsWith('/webhooks')) await signIn(page, app.url, keys.admin, path);
       else await page.goto(`${app.url}${path}`);
       await page.getByRole('alert').filter({ hasText: /HTTP 503|could not be reached/ }).waitFor();
@@ -553,7 +548,7 @@ test(
       expect(await page.getByRole('button', { name: 'Save' }).count()).toBe(0);
       await page.getByRole('heading', { level: 1, name: title }).waitFor();
 
-      down = false;
+      read.failing = false;
       const again = page.getByRole('button', { name: 'Try again' });
       await again.focus();
       await page.keyboard.press('Enter');
@@ -620,11 +615,7 @@ test(
         { type: 'SET_CUSTOM_FIELD', field: 'order_no', value: 'x' },
       ],
     });
-    await page.route('**/graphql', (route) =>
-      /query ConsoleRuleEditorSupport\b/.test(route.request().postData() ?? '')
-        ? route.fulfill({ status: 503, contentType: 'text/html', body: '<html>Service Unavailable</html>' })
-        : route.fallback(),
-    );
+    await failOperations(page, ['ConsoleRuleEditorSupport']);
 
     await signIn(page, app.url, keys.admin, `/rules/${rule.id}`);
     await page.getByRole('heading', { level: 1, name: 'Rule: Stored choices' }).waitFor();

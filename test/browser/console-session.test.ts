@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import type { Page, WebSocket } from 'playwright-core';
-import { expect, focusedId, runAxe, signIn, test } from '../support/browser.js';
+import { expect, failOperations, focusedId, runAxe, signIn, test } from '../support/browser.js';
 import { bearer, type TestApp } from '../support/app.js';
 import { createRule, createTicket, createUser, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 import { collect, wsClient } from '../support/ws.js';
@@ -329,11 +329,8 @@ test(
     const receiver = await startReceiver();
     const hook = await createWebhook(app, jsonHook('Reachable hook', `${receiver.url}/ok`));
     const ticketId = await createTicket(app, 'Unreachable moments');
-    let down = true;
-    // the API's requests of the named operations fail as a refused connection does, until `down` is false
-    await page.route('**/graphql', (route) =>
-      down && /(?:mutation|query)\s+(ConsoleUpdateWebhook|ConsoleAddReply|ConsoleTicket)\b/.test(route.request().postData() ?? '') ? route.abort('connectionrefused') : route.fallback(),
-    );
+    // the API's requests of the named operations fail as a refused connection does, while failing
+    const api = await failOperations(page, ['ConsoleUpdateWebhook', 'ConsoleAddReply', 'ConsoleTicket'], 'refused');
     const NO_ANSWER = 'the server could not be reached (it may be restarting, or the connection is down). Try again in a moment.';
 
     await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
@@ -343,12 +340,12 @@ test(
     const alert = page.getByRole('alert').filter({ hasText: 'not saved' });
     await expect.poll(() => alert.textContent()).toBe(`The webhook was not saved: ${NO_ANSWER}`);
     expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('Renamed hook');
-    down = false;
+    api.failing = false;
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Webhook saved.' }).count()).toBe(1);
 
     // a page whose query gets no answer says so as a sentence
-    down = true;
+    api.failing = true;
     await page.goto(`${app.url}/tickets/${ticketId}`);
     await expect.poll(() => page.getByRole('alert').first().textContent()).toBe(`T${NO_ANSWER.slice(1)}`);
     expect(await page.locator('main').textContent()).not.toMatch(/\[Network\]|Failed to fetch/);

@@ -371,6 +371,8 @@ test(
     await term('Order number').waitFor();
     expect(await term('Order number').locator('xpath=following-sibling::dd[1]').textContent()).toBe('1042');
     expect(await term('VIP customer').locator('xpath=following-sibling::dd[1]').textContent()).toBe('true');
+    // the admin's name for it is isolated, so that a right-to-left name cannot reorder the text around it
+    expect(await term('Order number').locator('bdi').textContent()).toBe('Order number');
     expect(await facts.getByRole('term').allTextContents()).not.toContain('order_no');
     expect(await runAxe(page)).toEqual([]);
   },

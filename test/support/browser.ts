@@ -240,6 +240,21 @@ interface Hold {
 const holdsOf = new WeakMap<BrowserContext, Hold[]>();
 
 /**
+ * While `failing` is true, the page's requests for the named GraphQL operations fail: answered
+ * as by a proxy whose upstream is down (`unavailable`: 503 with an HTML page), or refused as a
+ * connection (`refused`); other requests go on as usual. Set `failing` to false to let them by.
+ */
+export async function failOperations(page: Page, operations: readonly string[], how: 'unavailable' | 'refused' = 'unavailable'): Promise<{ failing: boolean }> {
+  const state = { failing: true };
+  const named = new RegExp(`(?:query|mutation|subscription)\\s+(?:${operations.join('|')})\\b`);
+  await page.route('**/graphql', (route) => {
+    if (!state.failing || !named.test(route.request().postData() ?? '')) return route.fallback();
+    return how === 'refused' ? route.abort('connectionrefused') : route.fulfill({ status: 503, contentType: 'text/html', body: '<html>Service Unavailable</html>' });
+  });
+  return state;
+}
+
+/**
  * Holds the page's GraphQL requests of the operation named `operation` (e.g. ConsoleRedeliver:
  * not ConsoleRedeliverMany) until `release` is called, and lists them (also those made after,
  * for as long as the page lives). A test's busy states and second presses are seen while the
