@@ -9,21 +9,17 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../src/db/embedded.js';
-import { gqlAt, startCli, type Child } from '../support/child.js';
+import { cliServers, gqlAt } from '../support/child.js';
 import { tempDir, type TempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 
 const KEY = 'data-dir-admin-key-0123456789abc';
 
 let dir: TempDir;
-const started: Child[] = [];
+const servers = cliServers();
 
 /** deskhooks on the test's DATA_DIR */
-function serve(port: number): Child {
-  const server = startCli({ DATA_DIR: dir.path, PORT: String(port), HOST: '127.0.0.1', BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_API_KEY: KEY, DESKHOOKS_DELIVERY_THREAD: 'false' });
-  started.push(server);
-  return server;
-}
+const serve = (port: number) => servers.start(dir.path, port, { BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com', BOOTSTRAP_ADMIN_API_KEY: KEY });
 
 const postmasterPid = () => Number(readFileSync(join(dir.path, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
@@ -41,8 +37,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  for (const s of started) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
-  await Promise.all(started.map((s) => s.exited));
+  await servers.stop();
   // a PostgreSQL a failed test left orphaned
   if (existsSync(join(dir.path, 'pg', 'postmaster.pid')) && alive(postmasterPid())) process.kill(postmasterPid(), 'SIGQUIT');
   dir?.remove();
@@ -80,8 +75,7 @@ it('a second server on a running one’s DATA_DIR is refused, the first keeps it
 it('a DATA_DIR that cannot be made or written (here: under a file) is refused naming DATA_DIR and why, before anything starts', { timeout: 30_000 }, async () => {
   const file = join(dir.path, 'a-file');
   writeFileSync(file, 'not a folder');
-  const server = startCli({ DATA_DIR: join(file, 'data'), PORT: String(await freePort()), HOST: '127.0.0.1', DESKHOOKS_DELIVERY_THREAD: 'false' });
-  started.push(server);
+  const server = servers.start(join(file, 'data'), await freePort());
   expect((await server.exited).code).toBe(1);
   expect(server.output()).toContain(`DATA_DIR ${join(file, 'data')} cannot be used (ENOTDIR: not a directory): set DATA_DIR to a folder this user can create and write`);
   expect(server.output()).not.toMatch(/starting the embedded PostgreSQL/);

@@ -6,24 +6,19 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
-import { gqlAt, startCli, type Child } from '../support/child.js';
+import { cliServers, gqlAt } from '../support/child.js';
 import { tempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 
 const dir = tempDir('first-start');
-const started: Child[] = [];
+const servers = cliServers();
 
 afterAll(async () => {
-  for (const s of started) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGKILL');
-  await Promise.all(started.map((s) => s.exited));
+  await servers.stop();
   dir.remove();
 });
 
-const serve = (port: number) => {
-  const server = startCli({ DATA_DIR: dir.path, PORT: String(port), HOST: '127.0.0.1', DESKHOOKS_DELIVERY_THREAD: 'false' });
-  started.push(server);
-  return server;
-};
+const serve = (port: number) => servers.start(dir.path, port);
 
 it('SIGTERM during the first start: the generated administrator’s key is printed before it stops, and works at the next start', { timeout: 60_000 }, async () => {
   const port = await freePort();

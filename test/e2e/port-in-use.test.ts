@@ -8,26 +8,21 @@ import { afterAll, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { gqlAt, startCli, type Child } from '../support/child.js';
+import { cliServers, gqlAt } from '../support/child.js';
 import { tempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 
 const dir = tempDir('port-in-use');
-const started: Child[] = [];
+const servers = cliServers('SIGTERM');
 let taken: net.Server | null = null;
 
 afterAll(async () => {
-  for (const s of started) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill('SIGTERM');
-  await Promise.all(started.map((s) => s.exited));
+  await servers.stop();
   taken?.close();
   dir.remove();
 });
 
-const serve = (port: number) => {
-  const server = startCli({ DATA_DIR: dir.path, PORT: String(port), HOST: '127.0.0.1', DESKHOOKS_DELIVERY_THREAD: 'false' });
-  started.push(server);
-  return server;
-};
+const serve = (port: number) => servers.start(dir.path, port);
 
 it('a PORT in use: refused naming it before the database starts; the next start on a free port shows the first administrator’s key', { timeout: 60_000 }, async () => {
   taken = net.createServer();

@@ -54,3 +54,23 @@ export async function gqlAt(url: string, key: string, query: string, variables: 
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
 }
+
+/**
+ * Servers of one test file: `start` runs `dist/cli.js` (startCli) on `dataDir` and `port` at
+ * 127.0.0.1 with deliveries on its main thread, `env` on top; `stop` (an afterAll) sends
+ * `signal` to those still running and waits for every one to exit.
+ */
+export function cliServers(signal: NodeJS.Signals = 'SIGKILL') {
+  const started: Child[] = [];
+  return {
+    start(dataDir: string, port: number, env: Record<string, string> = {}): Child {
+      const server = startCli({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', DESKHOOKS_DELIVERY_THREAD: 'false', ...env });
+      started.push(server);
+      return server;
+    },
+    async stop(): Promise<void> {
+      for (const s of started) if (s.proc.exitCode === null && s.proc.signalCode === null) s.proc.kill(signal);
+      await Promise.all(started.map((s) => s.exited));
+    },
+  };
+}
