@@ -76,6 +76,9 @@ export function brokenLink(chain: readonly number[], ppid: number, table: Proces
 /**
  * Calls `onGone(pid)` once, within `intervalMs`, after a process of the chain is gone.
  * Returns a function that stops watching. The timer never keeps the process alive.
+ * A signal that reached this process with the launcher's end (a closed terminal sends SIGHUP to
+ * the whole group, and npm dies of it) is handled first: the call waits for the event loop's
+ * pending I/O, where signals are read, so the stop is named after the signal.
  */
 export function watchLauncher(chain: readonly number[], onGone: (pid: number) => void, opts: { intervalMs?: number; table?: ProcessTable; ppid?: () => number } = {}): () => void {
   if (chain.length === 0) return () => {};
@@ -84,7 +87,7 @@ export function watchLauncher(chain: readonly number[], onGone: (pid: number) =>
     const gone = brokenLink(chain, ppid(), opts.table);
     if (gone === null) return;
     clearInterval(timer);
-    onGone(gone);
+    setImmediate(() => onGone(gone));
   }, opts.intervalMs ?? 200);
   timer.unref();
   return () => clearInterval(timer);

@@ -57,4 +57,29 @@ describe('watchLauncher', () => {
     expect(gone).toEqual([100]);
     stop();
   });
+
+  it('a signal that came with the launcher’s end is handled first (a closed terminal: SIGHUP to the group)', async () => {
+    const order: string[] = [];
+    const onSignal = () => order.push('signal');
+    process.on('SIGWINCH', onSignal);
+    let parent = 101;
+    const stop = watchLauncher([101], () => order.push('gone'), { intervalMs: 5, table: table({}), ppid: () => parent });
+    try {
+      // from the check phase: the loop's next timers phase finds the launcher gone, its poll phase reads the signal
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          process.kill(process.pid, 'SIGWINCH');
+          parent = 1;
+          const until = Date.now() + 30;
+          while (Date.now() < until); // both are pending once the loop turns
+          resolve();
+        }),
+      );
+      await waitFor(() => order.length === 2, { timeoutMs: 2_000, what: 'both callbacks' });
+      expect(order).toEqual(['signal', 'gone']);
+    } finally {
+      stop();
+      process.off('SIGWINCH', onSignal);
+    }
+  });
 });
