@@ -8,6 +8,7 @@ import type { Locator, Page } from 'playwright-core';
 import { expect, runAxe, signIn, test, description, holdOperation, painted } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
+import { HEALTH_POLL_MS } from '../../web/src/components/health.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 60_000;
@@ -348,6 +349,8 @@ test(
     const HEALTH = 'query ($id: ID!) { webhook(id: $id) { health { breaker } } }';
     await waitFor(async () => (await app.ok(HEALTH, { id })).webhook.health.breaker === 'OPEN', { what: 'the breaker to open', timeoutMs: 30_000 });
 
+    // the page's clock: its next health reading comes when the test moves it on
+    await page.clock.install();
     await signIn(page, app.url, keys.admin, `/webhooks/${id}`);
     await page.getByRole('heading', { level: 1, name: 'Webhook: Tripped hook' }).waitFor();
     const breaker = page.getByRole('status').filter({ hasText: /^Breaker/ });
@@ -358,7 +361,8 @@ test(
     // the receiver recovers and an admin elsewhere closes the breaker: the page follows and announces it
     failing = false;
     await app.ok('mutation ($id: ID!) { enableWebhook(id: $id) { id } }', { id });
-    await expect.poll(() => breaker.textContent(), { timeout: 25_000 }).toBe('Breaker closed');
+    await page.clock.fastForward(HEALTH_POLL_MS);
+    await expect.poll(() => breaker.textContent()).toBe('Breaker closed');
   },
   BROWSER_TEST_MS,
 );
@@ -368,18 +372,20 @@ test(
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const id = await createWebhook(app, jsonHook('Steady hook', `${receiver.url}/hook`));
+    await page.clock.install();
     await signIn(page, app.url, keys.admin, `/webhooks/${id}`);
     await page.getByRole('heading', { level: 1, name: 'Webhook: Steady hook' }).waitFor();
     const breaker = page.getByRole('status').filter({ hasText: /^Breaker/ });
     await expect.poll(() => breaker.count()).toBe(1);
     const reads: string[] = [];
-    const failed = page.waitForEvent('requestfailed', { predicate: (r) => /query ConsoleWebhookHealth\b/.test(r.postData() ?? ''), timeout: 25_000 });
+    const failed = page.waitForEvent('requestfailed', { predicate: (r) => /query ConsoleWebhookHealth\b/.test(r.postData() ?? '') });
     await page.route('**/graphql', (route) => {
       if (!/query ConsoleWebhookHealth\b/.test(route.request().postData() ?? '')) return route.fallback();
       reads.push('failed');
       return route.abort('connectionrefused');
     });
-    await expect.poll(() => reads.length, { timeout: 25_000 }).toBeGreaterThan(0);
+    await page.clock.fastForward(HEALTH_POLL_MS);
+    await expect.poll(() => reads.length).toBeGreaterThan(0);
     // the failed read's outcome has rendered
     await failed;
     await painted(page);
