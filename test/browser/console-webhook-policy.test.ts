@@ -8,7 +8,9 @@ import type { Locator, Page } from 'playwright-core';
 import { expect, runAxe, signIn, test, description, holdOperation, painted } from '../support/browser.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
-import { HEALTH_POLL_MS } from '../../web/src/components/health.js';
+
+/** How often a webhook's page reads its health again (web/src/components/health.tsx HEALTH_POLL_MS). */
+const HEALTH_POLL_MS = 10_000;
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 60_000;
