@@ -227,10 +227,11 @@ describe.concurrent('PER_TICKET turns', () => {
       await holder.query('begin');
       await holder.query(`select 1 from deliveries where id = $1 for no key update`, [other]);
       await bulk.query('begin');
-      await bulk.query('set local enable_indexscan = off; set local enable_bitmapscan = off'); // heap order: next, then other
+      // its rows locked in the order given (not the heap's, which a reused database does not keep): next, then other
       const cancelling = bulk.query(
         `update deliveries set status = 'CANCELLED', next_attempt_at = null, completed_at = now()
-          where id = any(array(select d.id from deliveries d where d.id = any($1::uuid[]))) and status in ('PENDING','RETRYING')`,
+          where id = any(array(select d.id from deliveries d where d.id = any($1::uuid[]) order by array_position($1::uuid[], d.id) for update))
+            and status in ('PENDING','RETRYING')`,
         [[next, other]],
       );
       await blocked(pool, bulk);
