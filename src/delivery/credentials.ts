@@ -66,10 +66,29 @@ export function attemptHeaders(
 const MIN_QUOTED_LENGTH = 4;
 
 /**
+ * The ways a JSON encoder may write `text` inside a string: as JSON.stringify does, and as
+ * PHP's json_encode does by default (`/` as `\/`, non-ASCII as `\u00e9`), either escape alone
+ * too (its JSON_UNESCAPED_UNICODE / JSON_UNESCAPED_SLASHES flags).
+ */
+function jsonForms(text: string): string[] {
+  const plain = JSON.stringify(text).slice(1, -1);
+  const slashes = (s: string) => s.replace(/\//g, '\\/');
+  const unicode = (s: string) => s.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return [plain, slashes(plain), unicode(plain), slashes(unicode(plain))];
+}
+
+/** Percent-encoded as encodeURIComponent and as form data write it, with upper- and lower-case hex digits. */
+function percentForms(text: string): string[] {
+  const forms = [encodeURIComponent(text), new URLSearchParams([['', text]]).toString().slice(1)];
+  return [...forms, ...forms.map((f) => f.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()))];
+}
+
+/**
  * The texts by which an answer may quote an attempt's credentials back (an echo service,
  * a 401 "token … is invalid"): each value sent, of Authorization the part after the scheme
  * (no secret: an echo reads `Bearer ***`), for Basic also the decoded password; each as it
- * is, as in a JSON string and percent-encoded. Longest first, so a longer one goes whole.
+ * is, as JSON encoders write it in a string (jsonForms) and percent-encoded (percentForms).
+ * Longest first, so a longer one goes whole.
  */
 export function quotableCredentials(credentials: Record<string, string>): string[] {
   const texts = new Set<string>();
@@ -80,7 +99,7 @@ export function quotableCredentials(credentials: Record<string, string>): string
       const decoded = Buffer.from(scheme[2]!, 'base64').toString('utf8');
       parts.push(decoded.slice(decoded.indexOf(':') + 1));
     }
-    for (const p of parts) for (const form of [p, JSON.stringify(p).slice(1, -1), encodeURIComponent(p)]) texts.add(form);
+    for (const p of parts) for (const form of [p, ...jsonForms(p), ...percentForms(p)]) texts.add(form);
   }
   return [...texts].filter((t) => t.length >= MIN_QUOTED_LENGTH).sort((a, b) => b.length - a.length);
 }

@@ -74,3 +74,40 @@ test('credentials a receiver echoes back are *** in the delivery log, the mapped
   const rows = await app.services.orm.em.fork().getConnection().execute(`select (select json_agg(a) from delivery_attempts a)::text as a, (select json_agg(d.response_data) from deliveries d)::text as d, (select json_agg(t) from delivery_texts t)::text as t`);
   expectNoSecret(rows, 'the stored rows');
 });
+
+test('credentials echoed as PHP’s json_encode writes them (\\/, \\u00e9) or percent-encoded in lower case are *** too', async ({ app, startReceiver }) => {
+  // base64-like secrets hold "/" and "+", which json_encode writes as "\/" by default; non-ASCII as "\u00e9"
+  const token = 'eyJhbGciOi/JIUzI1+NiJ9.abc/def==';
+  const password = 'pass/wörd+1';
+  const key = 'ключ/api-key';
+  const php = (value: unknown) => JSON.stringify(value).replace(/\//g, '\\/').replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // the header values as the receiver read them, decoded from their UTF-8 bytes
+  const headersOf = (h: Record<string, unknown>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Buffer.from(String(v), 'latin1').toString('utf8')]));
+  const rx = await startReceiver((req) => {
+    const headers = headersOf(req.headers);
+    const form = new URLSearchParams(headers as Record<string, string>).toString().replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase());
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: php({ headers, form }) };
+  });
+  const ticketId = await createTicket(app);
+  const secrets = [token, password, key, Buffer.from(`bob:${password}`).toString('base64')];
+  for (const auth of [{ type: 'BASIC', username: 'bob', secret: password }, { type: 'BEARER', secret: token }] as const) {
+    const webhookId = await createWebhook(app, {
+      name: `php echo ${auth.type}`,
+      method: 'POST',
+      url: `${rx.url}/echo`,
+      format: 'JSON',
+      body: '{"t": "{{ ticket.id }}"}',
+      auth,
+      headers: [{ name: 'X-Api-Key', value: key, secret: true }],
+    });
+    const id = await testWebhook(app, webhookId, ticketId);
+    await deliveryReaches(app, id, 'SUCCEEDED');
+    const body: string = (await app.ok(DELIVERY, { id })).delivery.attempts[0].responseBody;
+    // the receiver did quote them, escaped
+    expect(body).toContain('"x-api-key":"***"');
+    expect(body).toContain('x-api-key=***');
+    expect(body).toContain(auth.type === 'BASIC' ? '"authorization":"Basic ***"' : '"authorization":"Bearer ***"');
+    for (const s of secrets) for (const form of [s, php(s).slice(1, -1), encodeURIComponent(s).toLowerCase()]) expect(body, `the ${auth.type} answer must not quote ${form}`).not.toContain(form);
+    tally.tried(1);
+  }
+});
