@@ -22,6 +22,7 @@ import {
   DeliveryWorker,
   createSender,
   createRetryPolicy,
+  startDeadlineMs,
   createWorkerStore,
   createWebhookHealthService,
   DELIVERIES_CHANNEL,
@@ -210,7 +211,11 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const textIndexer = runsWorker ? new DeliveryTextIndexer({ db: withStatementOnError(pool), log }) : null;
     const worker = runsWorker
       ? new DeliveryWorker({
-          store: createWorkerStore(pool, orm, log, { probeIntervalMs: config.breakerProbeIntervalMs, retryWindowMs: config.retryWindowMs }),
+          store: createWorkerStore(pool, orm, log, {
+            probeIntervalMs: config.breakerProbeIntervalMs,
+            retryWindowMs: config.retryWindowMs,
+            startDeadlineMs: startDeadlineMs({ intervalMs: config.retryIntervalMs, windowMs: config.retryWindowMs }),
+          }),
           sender: createSender({ timeoutMs: config.requestTimeoutMs, allowPrivateNetworks: config.allowPrivateNetworks }),
           policy: createRetryPolicy({ intervalMs: config.retryIntervalMs, windowMs: config.retryWindowMs }),
           box: secretBox,

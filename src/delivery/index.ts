@@ -25,7 +25,7 @@ export {
   type HubOptions,
 } from './events.js';
 export { feedLoader, type AttemptRow, type DeliveryRow } from './feed-loader.js';
-export { createRetryPolicy, formatDuration, maxAttempts, retryAfterTime, type DecideInput, type RetryPolicy, type RetryPolicyConfig } from './policy.js';
+export { createRetryPolicy, formatDuration, maxAttempts, retryAfterTime, startDeadlineMs, type DecideInput, type RetryPolicy, type RetryPolicyConfig } from './policy.js';
 export {
   authorizationFor,
   previewRequest,

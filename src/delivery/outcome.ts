@@ -59,11 +59,16 @@ export function buildOutcome(delivery: ClaimedDelivery, result: AttemptResult, d
 }
 
 /**
- * A due retry found after its window had passed (the server was down when it was due):
- * FAILED without another attempt.
+ * A due retry found after its window had passed (the server was down when it was due, or
+ * its webhook's breaker held it): FAILED without another attempt.
  */
 export function expiredOutcome(delivery: ClaimedDelivery, windowMs: number, now: Date): Outcome {
-  const why = delivery.attemptCount === 0 ? 'an earlier try was sent but its outcome could not be recorded, or the service stopped during it' : 'the service was not running when it was due';
+  const why =
+    delivery.heldPastWindow || delivery.probe
+      ? "its webhook's breaker was open and held it"
+      : delivery.attemptCount === 0
+        ? 'an earlier try was sent but its outcome could not be recorded, or the service stopped during it'
+        : 'the service was not running when it was due';
   const reason = `retry window of ${Math.round(windowMs / 1000)} s passed before attempt ${delivery.attemptCount + 1} could start (${why}); last error: ${delivery.lastError ?? 'unknown'}`;
   return failedWithoutAttempt(delivery, reason, now);
 }

@@ -81,6 +81,15 @@ export function retryAfterTime(header: string | null, now: Date): Date | null {
   return new Date(Math.max(at, now.getTime() + MIN_RETRY_AFTER_MS));
 }
 
+/**
+ * How long after its first attempt a due attempt may still start (RetryPolicy.mayStart):
+ * the window, plus a grace of one interval, 5 s at most, for pickup latency (Agenda's
+ * polling, a busy worker), which is seconds at most.
+ */
+export function startDeadlineMs(config: RetryPolicyConfig): number {
+  return config.windowMs + Math.min(config.intervalMs, 5_000);
+}
+
 export function createRetryPolicy(config: RetryPolicyConfig): RetryPolicy {
   const { intervalMs, windowMs } = config;
   if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw new RangeError(`retry interval must be a positive number of ms, got ${intervalMs}`);
@@ -123,10 +132,9 @@ export function createRetryPolicy(config: RetryPolicyConfig): RetryPolicy {
     return { kind: 'retry', at: new Date(at) };
   }
 
-  // pickup latency (Agenda's polling, a busy worker) is seconds at most
-  const graceMs = Math.min(intervalMs, 5_000);
+  const deadlineMs = startDeadlineMs(frozen);
   const mayStart = (firstAttemptAt: Date | null, now: Date): boolean =>
-    firstAttemptAt === null || now.getTime() - firstAttemptAt.getTime() <= windowMs + graceMs;
+    firstAttemptAt === null || now.getTime() - firstAttemptAt.getTime() <= deadlineMs;
 
   return { config: frozen, decide, mayStart };
 }

@@ -15,11 +15,16 @@ import type { Logger } from '../log.js';
 import { minimalOutcome, recordingError, withNote, type Outcome } from './outcome.js';
 import { OutcomesRecordedError, recordBatch, releaseClaims, switchOffWebhook } from './store.js';
 import { createClaimer, type SchedulingConfig } from './scheduling.js';
+import { startDeadlineMs } from './policy.js';
 import { recordWithTicketWork } from './write-back.js';
 import type { WorkerStore } from './worker.js';
 
-/** Without a configuration: a probe every 30 s, switched off after 24 h open. */
-const DEFAULT_SCHEDULING: SchedulingConfig = { probeIntervalMs: 30_000, retryWindowMs: 24 * 3_600_000 };
+/** Without a configuration: a probe every 30 s, switched off after 24 h open, retries every 30 min for 24 h. */
+const DEFAULT_SCHEDULING: SchedulingConfig = {
+  probeIntervalMs: 30_000,
+  retryWindowMs: 24 * 3_600_000,
+  startDeadlineMs: startDeadlineMs({ intervalMs: 30 * 60_000, windowMs: 24 * 3_600_000 }),
+};
 
 /**
  * The worker's store on the database: claims within the webhooks' limits (scheduling.ts),

@@ -15,8 +15,11 @@
  *   that a ticket's blocked chain costs the claims nothing.
  * - Breaker (OPEN or HALF_OPEN, recorded by breaker.ts): the webhook's due deliveries are
  *   held, neither claimed nor charged an attempt. Every `probeIntervalMs` after opening
- *   (or the last probe) its oldest held delivery is claimed as the probe (HALF_OPEN). A
- *   breaker open for a whole retry window switches the webhook off.
+ *   (or the last probe) its oldest held delivery that may still start is claimed as the
+ *   probe (HALF_OPEN); with it, the held ones whose retry window has passed
+ *   (`startDeadlineMs`) are claimed to be failed unsent (the worker's mayStart), so that
+ *   none stays RETRYING past its window and none takes a probe's turn. A breaker open for
+ *   a whole retry window switches the webhook off.
  *
  * One claim is one transaction: it locks the webhook_states rows of the webhooks with
  * claimable due deliveries, in webhook id order, then claims in a second statement, whose
@@ -43,6 +46,8 @@ export interface SchedulingConfig {
   probeIntervalMs: number;
   /** a breaker open this long switches its webhook off */
   retryWindowMs: number;
+  /** no attempt starts later than this after a delivery's first (policy.ts startDeadlineMs) */
+  startDeadlineMs: number;
 }
 
 export interface ClaimResult {
@@ -157,6 +162,9 @@ const LOCK_SQL = `select s.webhook_id, s.breaker, s.opened_at, s.next_probe_at, 
    order by s.webhook_id
      for update of s`;
 
+// the first attempt before which a delivery may no longer start ($12: startDeadlineMs)
+const START_DEADLINE = `$2::timestamptz - make_interval(secs => $12::double precision / 1000)`;
+
 // an earlier delivery of the same webhook for the same ticket is still open (PER_TICKET).
 // Deliveries born behind one wait out of the due index (awaits_turn, given the turn by a
 // trigger: Migration20261201000300DeliveryTurns); this test keeps the order whatever the
@@ -169,8 +177,8 @@ const EARLIER_OPEN = `select 1 from deliveries e where e.ticket_id = d.ticket_id
 // pages again at every claim until a vacuum.
 // $1 limit, $2 now, $3 lease ms; per webhook: $4 id, $5 starts, $6 max in flight, $7 per ticket, $8 probe,
 // $10 tokens before the claim (null: no rate limit); $9 the claimer's deliveries whose attempt has ended
-// (not in flight, though not yet recorded); $11 the probe interval in ms. The states it changes: tokens
-// spent, a probe sent (HALF_OPEN)
+// (not in flight, though not yet recorded); $11 the probe interval in ms; $12 how long after its first
+// attempt a delivery may start (startDeadlineMs). The states it changes: tokens spent, a probe sent (HALF_OPEN)
 const CLAIM_SQL = `with allow as (
        select l.webhook_id, l.per_ticket, l.probe, l.starts,
               greatest(0, least(l.starts, l.max_in_flight - (select count(*)::int from (select from deliveries x
@@ -178,13 +186,13 @@ const CLAIM_SQL = `with allow as (
                                                               order by x.webhook_id, x.locked_until limit l.max_in_flight) x))) as n
          from unnest($4::bigint[], $5::int[], $6::int[], $7::boolean[], $8::boolean[]) as l(webhook_id, starts, max_in_flight, per_ticket, probe)
      ), free as (
-       select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe from deliveries d
+       select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe, false as expired from deliveries d
         where d.webhook_id is null and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
         order by d.next_attempt_at, d.seq limit $1
           for no key update skip locked
      ), limited as (
        select c.* from allow a cross join lateral (
-         select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe from deliveries d
+         select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe, false as expired from deliveries d
           where d.webhook_id = a.webhook_id and d.${OPEN} and not d.awaits_turn and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
             and (not a.per_ticket or d.ticket_id is null or not exists (${EARLIER_OPEN}))
           order by d.next_attempt_at, d.seq limit a.n
@@ -192,23 +200,33 @@ const CLAIM_SQL = `with allow as (
         where a.n > 0 and not a.probe
      ), probes as (
        select c.* from allow a cross join lateral (
-         select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, true as probe from deliveries d
+         select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, true as probe, false as expired from deliveries d
           where d.webhook_id = a.webhook_id and d.${OPEN} and not d.awaits_turn and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
             and (not a.per_ticket or d.ticket_id is null or not exists (${EARLIER_OPEN}))
+            and (d.first_attempt_at is null or d.first_attempt_at >= ${START_DEADLINE})
           order by d.seq limit 1
             for no key update skip locked) c
         where a.n > 0 and a.probe
+     ), expired as (
+       -- held past their retry window: not attempts (the worker fails them unsent), so no limit applies
+       select c.* from allow a cross join lateral (
+         select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe, true as expired from deliveries d
+          where d.webhook_id = a.webhook_id and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
+            and d.first_attempt_at < ${START_DEADLINE}
+          order by d.seq limit $1
+            for no key update skip locked) c
+        where a.probe
      ), due as (
-       select * from free union all select * from limited union all select * from probes
+       select * from free union all select * from limited union all select * from probes union all select * from expired
      ), pick as (
        select * from due order by next_attempt_at, seq limit $1
      ), claimed as (
        update deliveries t set locked_until = $2::timestamptz + make_interval(secs => $3::double precision / 1000),
               first_attempt_at = coalesce(t.first_attempt_at, $2::timestamptz)
          from pick due where t.id = due.id
-       returning ${CLAIMED_COLUMNS}, due.probe, due.next_attempt_at as due_at, due.seq
+       returning ${CLAIMED_COLUMNS}, due.probe, due.expired, due.next_attempt_at as due_at, due.seq
      ), spent as (
-       select c.webhook_id, count(*)::int as n, (array_agg(c.id) filter (where c.probe))[1] as probe_id
+       select c.webhook_id, (count(*) filter (where not c.expired))::int as n, (array_agg(c.id) filter (where c.probe))[1] as probe_id
          from claimed c where c.webhook_id is not null group by c.webhook_id
      ), states as (
        update webhook_states s
@@ -230,7 +248,7 @@ const CLAIM_SQL = `with allow as (
        left join claimed c on true`;
 
 /** The claim's parameter types, for its SQL-level prepared statement. */
-const CLAIM_PARAM_TYPES = ['int', 'timestamptz', 'double precision', 'bigint[]', 'int[]', 'int[]', 'boolean[]', 'boolean[]', 'uuid[]', 'double precision[]', 'double precision'];
+const CLAIM_PARAM_TYPES = ['int', 'timestamptz', 'double precision', 'bigint[]', 'int[]', 'int[]', 'boolean[]', 'boolean[]', 'uuid[]', 'double precision[]', 'double precision', 'double precision'];
 const CLAIM_STATEMENT = 'deskhooks_claim';
 const LOCK_STATEMENT = 'deskhooks_claim_lock';
 /** Connections whose session has the lock and the claim prepared (PREPARE lasts as long as the session). */
@@ -335,13 +353,14 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
       finished.filter((id) => UUID_PATTERN.test(id)),
       allowances.map((a) => a.tokens),
       config.probeIntervalMs,
+      config.startDeadlineMs,
     ];
     const [claimed] = (await client.query(`execute ${CLAIM_STATEMENT}(${claimValues.map(sqlLiteral).join(', ')}); commit`)) as unknown as pg.QueryResult[];
     const heldByInFlight = claimed.rows[0]?.held === true;
     const deliveries = claimed.rows
       .filter((r) => r.id !== null)
       .sort((a, b) => a.due_at - b.due_at || Number(a.seq) - Number(b.seq))
-      .map((r) => ({ ...claimedFromRow(r), probe: r.probe === true }));
+      .map((r) => ({ ...claimedFromRow(r), probe: r.probe === true, ...(r.expired === true ? { heldPastWindow: true } : {}) }));
     const started = new Map<string, number>();
     for (const d of deliveries) {
       if (d.webhookId === null) continue;

@@ -93,6 +93,8 @@ export interface ClaimedDelivery extends DeliveryIds {
   needsProcessing: boolean;
   /** claimed as its webhook's breaker probe (src/delivery/scheduling.ts) */
   probe?: boolean;
+  /** claimed, not to be attempted, because its retry window passed while its webhook's breaker held it (scheduling.ts) */
+  heldPastWindow?: boolean;
 }
 
 export interface AttemptRow {

@@ -8,7 +8,7 @@
  */
 import { describe, expect } from 'vitest';
 import { DpUpdateWebhookDocument } from '../generated/graphql.js';
-import { createTicket, createWebhook, deliveryReaches, deliveryStatus, drainWorker, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
+import { comments, createTicket, createWebhook, deliveryReaches, deliveryStatus, drainWorker, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
 
 const it = test;
 
@@ -134,5 +134,30 @@ describe.concurrent('breaker', () => {
     clock.advance(4 * 60_000);
     await drainWorker(app);
     await deliveryReaches(app, heldId, 'CANCELLED');
+  });
+
+  it('a held delivery whose retry window passes is FAILED at the next probe, saying the breaker held it; the probe goes to one that may still start', async ({ app, clock, startReceiver }) => {
+    const receiver = await startReceiver();
+    receiver.fallback = { status: 503 };
+    const webhookId = await createWebhook(app, jsonHook('Recovering', `${receiver.url}/r`));
+    const ticketId = await createTicket(app, 'held past its window');
+    const [oldest, ...others] = await tenFailures(app, webhookId, ticketId);
+    expect((await health(app, webhookId)).health.breaker).toBe('OPEN');
+    // the oldest had been retrying for 3.5 of its 4 minutes when the breaker opened: its window
+    // (and the 5 s of pickup grace) ends 35 s after its first attempt here
+    await app.services.orm.em.fork().getConnection().execute(`update deliveries set first_attempt_at = first_attempt_at - interval '210 seconds' where id = ?`, [oldest]);
+    receiver.fallback = { status: 200, body: 'ok' };
+
+    // a minute on: every delivery is due and a probe is due; the oldest may no longer start
+    clock.advance(60_000);
+    await drainWorker(app);
+    const expired = await deliveryReaches(app, oldest!, 'FAILED');
+    expect(expired.attemptCount).toBe(1);
+    const failure = (await comments(app, ticketId)).map((c) => c.text);
+    expect(failure).toEqual([expect.stringMatching(/^Webhook "Recovering" failed after 1 attempt: retry window of 240 s passed before attempt 2 could start \(its webhook's breaker was open and held it\)/)]);
+    // the probe went to the oldest that may start, and closed the breaker: the others follow
+    for (const id of others) await deliveryReaches(app, id, 'SUCCEEDED');
+    expect(deliveryIds(receiver.requests.slice(10))).toEqual(others);
+    expect((await health(app, webhookId)).health.breaker).toBe('CLOSED');
   });
 });

@@ -10,7 +10,7 @@ import { createClaimer } from '../../src/delivery/scheduling.js';
 import { outboxStore } from '../../src/dispatcher/index.js';
 import { createTicket, createWebhook, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
 
-const SCHEDULING = { probeIntervalMs: 30_000, retryWindowMs: 3_600_000 };
+const SCHEDULING = { probeIntervalMs: 30_000, retryWindowMs: 3_600_000, startDeadlineMs: 3_605_000 };
 
 /** a transaction of its own holding a row lock: KEY SHARE as a foreign-key check does, NO KEY UPDATE as a claim does */
 async function rowLock(app: TestApp, table: string, id: string, mode: 'key share' | 'no key update' = 'key share'): Promise<pg.Client> {

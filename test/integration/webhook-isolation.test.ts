@@ -121,7 +121,7 @@ describe.concurrent('isolation', () => {
     const ticketId = await createTicket(app, 'held');
     const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 1 });
     try {
-      const claim = createClaimer(pool, { probeIntervalMs: 30_000, retryWindowMs: 3_600_000 });
+      const claim = createClaimer(pool, { probeIntervalMs: 30_000, retryWindowMs: 3_600_000, startDeadlineMs: 3_605_000 });
       const first = [await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId)];
       const all = await claim(10, new Date(), 60_000);
       expect({ claimed: all.deliveries.map((d) => d.id), held: all.heldByInFlight }).toEqual({ claimed: first, held: false });
