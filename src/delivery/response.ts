@@ -134,8 +134,10 @@ export function parseJson(text: string): unknown {
  * Parse a response body by its Content-Type; a body that does not parse falls back to
  * text. Every string of the result is storable (storable.ts): a JSON "\u0000" or a lone
  * "\ud800" escape, a form's %00, a NUL in the body are U+FFFD in the parsed value.
+ * `cut`: the body is the first part of a longer answer (the sender's read cap, 1 MiB);
+ * when it does not parse, the note says so rather than quote the parser on the missing end.
  */
-export function parseResponseBody(body: string, contentType: string | null): ParsedBody {
+export function parseResponseBody(body: string, contentType: string | null, cut = false): ParsedBody {
   const text = storableText(body);
   const kind = declaredKind(contentType);
   try {
@@ -150,7 +152,12 @@ export function parseResponseBody(body: string, contentType: string | null): Par
         return { kind: 'text', value: text };
     }
   } catch (err) {
-    const why = text.trim() === '' ? 'the body is empty' : (err as Error).message;
+    const why =
+      text.trim() === ''
+        ? 'the body is empty'
+        : cut
+          ? 'the answer is longer than the 1 MiB deskhooks reads of it, and its first 1 MiB is not a whole document'
+          : (err as Error).message;
     const note = `response declared ${mediaType(contentType)} but did not parse as ${kind.toUpperCase()} (${why}); kept as text`;
     return { kind: 'text', value: text, note: storableText(note) };
   }

@@ -181,7 +181,7 @@ export function judgeAnswer(result: AttemptResult, rule: SuccessRuleDef | null):
     return failed(rule ? `${name} (expected status ${r.statuses})` : name);
   }
   if (r.path && r.operator) {
-    const parsed = parseResponseBody(result.responseBody ?? '', result.responseContentType);
+    const parsed = parseResponseBody(result.responseBody ?? '', result.responseContentType, result.responseTruncated);
     const got = parsed.kind === 'text' ? { found: false as const } : resolvePath(parsed, r.path);
     const found = got.found ? asText(got.value) : undefined;
     const expected = r.value ?? '';

@@ -33,7 +33,7 @@ export async function recordWithTicketWork(em: EntityManager, o: Outcome): Promi
       const notes: string[] = [];
       // the answer and everything made from it is stored: each value storable (storable.ts)
       const body = storableText(o.result.responseBody ?? '');
-      const parsed = parseResponseBody(body, o.result.responseContentType);
+      const parsed = parseResponseBody(body, o.result.responseContentType, o.result.responseTruncated);
       let temp: Record<string, unknown> = {};
       let responseData: unknown;
       if (processing.responseMappings.length) {

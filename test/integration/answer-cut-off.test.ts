@@ -4,6 +4,8 @@
  * resets the connection part way through the body, the attempt failed as the transport
  * says (a timeout, a reset) and is retried; the success rule never judges the partial
  * body, even one whose parsed part would satisfy the rule's path check.
+ * An answer longer than the 1 MiB read is judged on its first 1 MiB: when that does not
+ * parse, the errors and notes say it was cut, not that the receiver sent a broken document.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -83,5 +85,29 @@ describe.concurrent('an answer cut off mid-body', () => {
     expect(d.attempts).toHaveLength(1);
     expect(d.attempts[0]!.error).toMatch(/connection reset \(ECONNRESET/);
     expect(receiver.requests()).toBe(1);
+  });
+
+  it('a whole JSON answer longer than the 1 MiB read: the failed path check and the skipped mapping say it was cut there, not that the receiver sent broken JSON', async ({ app, onTestFinished }) => {
+    // valid JSON of about 2 MB whose first bytes satisfy the rule: only its first 1 MiB is read
+    const big = JSON.stringify({ ok: true, id: 7, items: Array.from({ length: 40_000 }, (_, i) => ({ i, pad: 'x'.repeat(30) })) });
+    const receiver = await rawReceiver((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(big);
+    });
+    onTestFinished(() => receiver.close());
+    const d = await firstOutcome(app, {
+      ...jsonHook('Big answer', `${receiver.url}/big`),
+      responseMappings: [{ path: 'id', target: 'TEMPORARY', field: 'id' }],
+      successRule: { statuses: '200', path: 'ok', operator: 'EQUALS', value: 'true', onFailure: 'FAIL' },
+    });
+    expect(d).toMatchObject({ status: 'FAILED', attemptCount: 1 });
+    const cut = 'the answer is longer than the 1 MiB deskhooks reads of it, and its first 1 MiB is not a whole document';
+    expect(d.attempts[0]!.error).toBe(`HTTP 200: response path ok not found in the answer (response declared application/json but did not parse as JSON (${cut}); kept as text), expected EQUALS "true"`);
+
+    // the same answer without the rule: a success, and the mapping's note says the same
+    const ok = await firstOutcome(app, { ...jsonHook('Big answer, mapped', `${receiver.url}/big`), responseMappings: [{ path: 'id', target: 'TEMPORARY', field: 'id' }] });
+    expect(ok.status).toBe('SUCCEEDED');
+    const { notes } = (await app.ok(`query ($id: ID!) { delivery(id: $id) { notes } }`, { id: ok.id })).delivery;
+    expect(notes).toEqual([`path "id" not found in the response: response declared application/json but did not parse as JSON (${cut}); kept as text`]);
   });
 });
