@@ -5,7 +5,7 @@
  * number of deliveries, and every delivery it makes or cancels shows on the live feed.
  *
  * - redeliverMany: final deliveries that were sent (SUCCEEDED, FAILED or CANCELLED; a
- *   FAILED delivery without an attempt never had a sendable request, and a deleted
+ *   FAILED delivery never claimed never had a sendable request, and a deleted
  *   webhook's delivery goes nowhere again: neither is counted, as `redeliver` refuses them). Each redelivery is an ordinary new delivery of its
  *   webhook: its breaker, isolation limits and ordering apply when the workers claim it.
  *   Deliveries of a switched-off webhook are refused (BAD_USER_INPUT naming it), dry
@@ -33,10 +33,12 @@ export interface BulkResult {
 }
 
 /**
- * final, sent at least once (a FAILED delivery without an attempt could not be rendered),
- * and of a webhook that still exists (a deleted one gets no new deliveries, as `redeliver` says)
+ * final, with a request that could be sent (a FAILED delivery never claimed could not be
+ * rendered; one claimed without a recorded attempt had its try go out unrecorded, or its
+ * credentials could not be opened), and of a webhook that still exists (a deleted one gets
+ * no new deliveries, as `redeliver` says)
  */
-const REDELIVERABLE = `d.status in ('SUCCEEDED', 'FAILED', 'CANCELLED') and not (d.status = 'FAILED' and d.attempt_count = 0) and coalesce(d.request->>'url', '') <> ''
+const REDELIVERABLE = `d.status in ('SUCCEEDED', 'FAILED', 'CANCELLED') and not (d.status = 'FAILED' and d.attempt_count = 0 and d.first_attempt_at is null) and coalesce(d.request->>'url', '') <> ''
   and d.webhook_id is not null`;
 
 /** a delivery whose webhook is switched off */

@@ -159,7 +159,9 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
     async redeliver(em, deliveryId) {
       const original = await findDelivery(em, deliveryId);
       if (!original) throw notFound('delivery', deliveryId, 'deliveryId');
-      if (!original.request.url || original.status === 'FAILED' && original.attemptCount === 0) {
+      // never claimed: its request could not be rendered (a FAILED one without an attempt that was
+      // claimed had a request: its try went out unrecorded, or its credentials could not be opened)
+      if (!original.request.url || (original.status === 'FAILED' && original.attemptCount === 0 && original.firstAttemptAt === null)) {
         throw badInput('deliveryId', 'this delivery was never sent (its request could not be rendered); fix the webhook and use testWebhook');
       }
       // a deleted webhook calls no one again (webhooks.ts deleteWebhook)

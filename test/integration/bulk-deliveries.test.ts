@@ -288,6 +288,31 @@ describe.concurrent('bulk operations on the delivery log', () => {
     expect(row).toEqual({ status: 'CANCELLED', notes: ['cancelled: its webhook "Racing" was deleted'], webhook_id: null });
   });
 
+  it('a delivery whose first try went out but was never recorded, FAILED when its window passed, is redelivered alone and in bulk: it had a request', async ({ app, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, jsonHook('CRM', `${receiver.url}/in`));
+    const sent = await testWebhook(app, hook, await createTicket(app, 'outcome lost'));
+    await deliveryReaches(app, sent, 'SUCCEEDED');
+    // as a crash during its first attempt leaves a delivery: claimed (its window started 10 minutes
+    // ago, past the fixture's 4), its attempt sent but not recorded, its claim expired
+    await withDb(app, async (db) => {
+      await db.query(`delete from delivery_attempts where delivery_id = $1`, [sent]);
+      await db.query(
+        `update deliveries set status = 'PENDING', attempt_count = 0, completed_at = null, next_attempt_at = now(), first_attempt_at = now() - interval '10 minutes', locked_until = null where id = $1`,
+        [sent],
+      );
+    });
+    await drainWorker(app);
+    expect(await deliveryReaches(app, sent, 'FAILED')).toMatchObject({ attemptCount: 0 });
+    expect(receiver.requests).toHaveLength(1);
+
+    expect(await app.ok(BkRedeliverManyDocument, { filter: { webhookId: hook }, dryRun: true })).toEqual({ redeliverMany: { matched: 1, queued: 0 } });
+    const again = await app.gql(`mutation ($id: ID!) { redeliver(deliveryId: $id) { id } }`, { id: sent });
+    expect(again.errors).toBeUndefined();
+    await deliveryReaches(app, again.data.redeliver.id, 'SUCCEEDED');
+    expect(receiver.requests.map((r) => r.body)).toEqual([receiver.requests[0]!.body, receiver.requests[0]!.body]);
+  });
+
   it('Ticket.deliveries: newest first with paging for ADMIN and AGENT, batched over a list of tickets; an empty page for a CLIENT; deliveryEvents refuses the log-only filters', async ({ app, clock, startReceiver }) => {
     const receiver = await startReceiver();
     const hook = await createWebhook(app, jsonHook('Log', `${receiver.url}/log`));
