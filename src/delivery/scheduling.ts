@@ -10,9 +10,10 @@
  *   beyond its limits stay where they are; the other webhooks' are claimed past them.
  * - PER_TICKET ordering: a delivery of such a webhook for a ticket is claimed only when no
  *   earlier (deliveries.seq) delivery of the webhook for that ticket is open, whether that
- *   one is in flight, waiting for its retry or held. One born behind an open one waits for
- *   its turn out of the due index (awaits_turn; Migration20261201000300DeliveryTurns), so
- *   that a ticket's blocked chain costs the claims nothing.
+ *   one is in flight, waiting for its retry or held, and none has an attempt in flight (one
+ *   cancelled during its attempt). One born behind an open one waits for its turn out of
+ *   the due index (awaits_turn; Migration20261201000300DeliveryTurns), so that a ticket's
+ *   blocked chain costs the claims nothing.
  * - Breaker (OPEN or HALF_OPEN, recorded by breaker.ts): the webhook's due deliveries are
  *   held, neither claimed nor charged an attempt. Every `probeIntervalMs` after opening
  *   (or the last probe) its oldest held delivery that may still start is claimed as the
@@ -165,11 +166,16 @@ const LOCK_SQL = `select s.webhook_id, s.breaker, s.opened_at, s.next_probe_at, 
 // the first attempt before which a delivery may no longer start ($12: startDeadlineMs)
 const START_DEADLINE = `$2::timestamptz - make_interval(secs => $12::double precision / 1000)`;
 
-// an earlier delivery of the same webhook for the same ticket is still open (PER_TICKET).
-// Deliveries born behind one wait out of the due index (awaits_turn, given the turn by a
-// trigger: Migration20261201000300DeliveryTurns); this test keeps the order whatever the
-// flag says (a delivery of a webhook made PER_TICKET while it was open)
+// an earlier delivery of the same webhook for the same ticket is still open (PER_TICKET),
+// or its attempt is still in flight (it was cancelled meanwhile: the request is with the
+// receiver, and its claim lasts until its outcome is recorded). Deliveries born behind an
+// open one wait out of the due index (awaits_turn, given the turn by a trigger:
+// Migration20261201000300DeliveryTurns); this test keeps the order whatever the flag says
+// (a delivery of a webhook made PER_TICKET while it was open). Two tests, so that the open
+// one is found through deliveries_open_ticket_idx.
 const EARLIER_OPEN = `select 1 from deliveries e where e.ticket_id = d.ticket_id and e.webhook_id = d.webhook_id and e.${OPEN} and e.seq < d.seq`;
+const EARLIER_IN_FLIGHT = `select 1 from deliveries e where e.ticket_id = d.ticket_id and e.webhook_id = d.webhook_id and e.locked_until > $2 and e.seq < d.seq`;
+const TURN_HELD = `(exists (${EARLIER_OPEN}) or exists (${EARLIER_IN_FLIGHT}))`;
 
 // The in-flight count stops at the limit and walks deliveries_claimed_idx in its order: a
 // plain index scan, which marks the entries of dead row versions (claims since recorded) as
@@ -194,7 +200,7 @@ const CLAIM_SQL = `with allow as (
        select c.* from allow a cross join lateral (
          select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe, false as expired from deliveries d
           where d.webhook_id = a.webhook_id and d.${OPEN} and not d.awaits_turn and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
-            and (not a.per_ticket or d.ticket_id is null or not exists (${EARLIER_OPEN}))
+            and (not a.per_ticket or d.ticket_id is null or not ${TURN_HELD})
           order by d.next_attempt_at, d.seq limit a.n
             for no key update skip locked) c
         where a.n > 0 and not a.probe
@@ -202,7 +208,7 @@ const CLAIM_SQL = `with allow as (
        select c.* from allow a cross join lateral (
          select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, true as probe, false as expired from deliveries d
           where d.webhook_id = a.webhook_id and d.${OPEN} and not d.awaits_turn and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
-            and (not a.per_ticket or d.ticket_id is null or not exists (${EARLIER_OPEN}))
+            and (not a.per_ticket or d.ticket_id is null or not ${TURN_HELD})
             and (d.first_attempt_at is null or d.first_attempt_at >= ${START_DEADLINE})
           order by d.seq limit 1
             for no key update skip locked) c

@@ -80,4 +80,31 @@ describe.concurrent('ordering PER_TICKET', () => {
     for (const id of ids) await deliveryReaches(app, id, 'SUCCEEDED');
     expect(receiver.requests.map((r) => r.headers['x-deskhooks-delivery'])).toEqual(ids);
   });
+
+  it('an earlier delivery cancelled while its attempt is in flight holds the next one until that attempt has ended: never two of one ticket at once', async ({ startApp, startReceiver }) => {
+    const env = { DESKHOOKS_REQUEST_TIMEOUT: '60s' }; // held attempts do not time out
+    const app = await startApp(env);
+    const held: (() => void)[] = [];
+    const receiver = await startReceiver(() => new Promise((resolve) => held.push(() => resolve({ status: 200, body: 'ok' }))));
+    const webhookId = await createWebhook(app, { ...jsonHook('Create, then update', `${receiver.url}/deal`), ordering: 'PER_TICKET' });
+    const ticketId = await createTicket(app, 'cancelled in flight');
+    const first = await testWebhook(app, webhookId, ticketId);
+    const second = await testWebhook(app, webhookId, ticketId);
+    await receiver.waitForRequests(1);
+    // the admin cancels the slow one: its request is already with the receiver
+    await app.ok(`mutation { cancelDelivery(id: "${first}") { id } }`);
+    const other = await startApp({ ...env, DESKHOOKS_ROLE: 'worker' }, { databaseUrl: app.databaseUrl });
+    // both workers claim (a drain lasts as long as an attempt it started; then a second of the receiver's time shows nothing else came)
+    await Promise.race([Promise.all([app.worker!.wake(), other.worker!.wake()]), receiver.waitForRequests(2, 1_000).catch(() => undefined)]);
+    expect(receiver.requests).toHaveLength(1);
+    expect(await deliveryStatus(app, second)).toMatchObject({ status: 'PENDING', attemptCount: 0 });
+
+    // the cancelled attempt's answer comes back: its claim ends, and the next one goes
+    held.shift()!();
+    await receiver.waitForRequests(2);
+    held.shift()!();
+    await deliveryReaches(app, second, 'SUCCEEDED');
+    expect(await deliveryStatus(app, first)).toMatchObject({ status: 'CANCELLED', attemptCount: 1 });
+    expect(receiver.requests.map((r) => r.headers['x-deskhooks-delivery'])).toEqual([first, second]);
+  });
 });
