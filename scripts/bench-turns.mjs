@@ -22,7 +22,7 @@ import { createClaimer } from '../dist/delivery/scheduling.js';
 
 const BLOCKED = opt('blocked', 50_000);
 const CLAIMS = opt('claims', 12);
-const SCHEDULING = { probeIntervalMs: 30_000, retryWindowMs: 86_400_000 };
+const SCHEDULING = { probeIntervalMs: 30_000, retryWindowMs: 86_400_000, startDeadlineMs: 86_405_000 };
 const REQUEST = JSON.stringify({ method: 'POST', url: 'http://127.0.0.1:9/x', headers: {}, body: '' });
 
 const database = await benchDatabase('turns');
