@@ -7,7 +7,7 @@ import { Buffer } from 'node:buffer';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { AuthType, BodyFormat, FieldProblem, HttpMethod, MappingTarget, RenderedRequest } from '../domain/index.js';
 import { parseMappingPath } from './response.js';
-import { xmlDeclaredEncoding } from './charset.js';
+import { charsetParameter, xmlDeclaredEncoding } from './charset.js';
 import {
   bodyCdataEscaper,
   bodyEscaper,
@@ -549,6 +549,18 @@ function checkBody(input: WebhookDefinitionInput): string | null {
   return null;
 }
 
+/**
+ * Why a Content-Type header of the webhook's own misstates the body, or null: the body is
+ * always sent in UTF-8 (a value from a tag included), so a charset naming another encoding
+ * (`text/xml; charset=windows-1251`) would have the receiver read other characters.
+ */
+function contentTypeProblem(name: string, value: string): string | null {
+  if (name.toLowerCase() !== 'content-type') return null;
+  const charset = charsetParameter(value);
+  if (charset === null || /^utf-?8$/i.test(charset)) return null;
+  return `the Content-Type names charset=${charset}, but the body is sent in UTF-8, so a receiver that believes it reads other characters; write charset=utf-8 or leave the charset out`;
+}
+
 function checkUrl(input: WebhookDefinitionInput): string | null {
   if (input.url.trim() === '') return 'the URL is required';
   const err = checkTemplate(input.url, 'webhook');
@@ -585,7 +597,7 @@ export function validateWebhookDefinition(input: WebhookDefinitionInput): FieldP
     if (h.name !== '' && seen.has(lower)) add(`headers[${i}].name`, `header "${h.name}" is given twice`);
     seen.add(lower);
     if (HEADER_CONTROL.test(h.value)) add(`headers[${i}].value`, 'a header value must not contain line breaks or control characters');
-    else if (!h.secret) add(`headers[${i}].value`, checkTemplate(h.value, 'webhook')?.message ?? null);
+    else if (!h.secret) add(`headers[${i}].value`, checkTemplate(h.value, 'webhook')?.message ?? contentTypeProblem(h.name, h.value));
   }
 
   const auth = input.auth ?? { type: 'NONE' as const, username: null, hasSecret: false };

@@ -317,6 +317,8 @@ describe('validateWebhookDefinition', () => {
     ['GET with FORM', { method: 'GET', format: 'FORM', body: 'q={{ ticket.id }}' }],
     ['FORM body with tags in names, "+", percent-escapes and "=" in a value', { format: 'FORM', body: '{{ temp.k }}=1&a+b=%41%2b&c=x=y&{ticket_id}=' }],
     ['XML body declaring UTF-8', { format: 'XML', body: '\uFEFF<?xml version="1.0" encoding="utf-8"?><a>{{ ticket.title }}</a>' }],
+    ['a Content-Type of its own in UTF-8 or without a charset', { format: 'XML', body: '<a>{{ ticket.title }}</a>', headers: [{ name: 'content-type', value: 'text/xml; charset="UTF-8"' }, { name: 'X-Type', value: 'text/plain; charset=koi8-r' }] }],
+    ['a Content-Type of its own without a charset', { format: 'FORM', body: 'a={{ ticket.id }}', headers: [{ name: 'Content-Type', value: 'application/x-www-form-urlencoded' }] }],
     ['XML body with a tag inside a CDATA section', { format: 'XML', body: '<a><![CDATA[{{ ticket.title }}]]><!-- a note --></a>' }],
     ['GET without body', { method: 'GET', format: 'JSON', body: '' }],
     ['BASIC with secret', { auth: { type: 'BASIC', username: 'u', hasSecret: true } }],
@@ -362,6 +364,8 @@ describe('validateWebhookDefinition', () => {
     [{ format: 'XML', body: '<?xml version="1.0" encoding="{{ ticket.custom.order_no }}"?><a/>' }, 'body', /at 1:31 is inside an XML processing instruction/],
     // the body goes out in UTF-8: a declaration naming another encoding would have the receiver read other characters
     [{ format: 'XML', body: '<?xml version="1.0" encoding="windows-1251"?>\n<sms>{{ ticket.title }}</sms>' }, 'body', /^the XML declaration says encoding="windows-1251", but the body is sent in UTF-8/],
+    [{ format: 'XML', body: '<sms>{{ ticket.title }}</sms>', headers: [{ name: 'Content-Type', value: 'text/xml; charset=windows-1251' }] }, 'headers[0].value', /^the Content-Type names charset=windows-1251, but the body is sent in UTF-8/],
+    [{ format: 'FORM', body: 'text={{ ticket.title }}', headers: [{ name: 'X-Id', value: '1' }, { name: 'CONTENT-TYPE', value: 'application/x-www-form-urlencoded;charset="cp1251"' }] }, 'headers[1].value', /charset=cp1251/],
     [{ format: 'XML', body: "<?xml version='1.0' encoding='ISO-8859-1' standalone='yes'?><a/>" }, 'body', /encoding="ISO-8859-1"/],
     [{ format: 'XML', body: '<a><!-- a -- b --></a>' }, 'body', /XML body is not valid with sample values: a comment must not contain "--"/],
     [{ format: 'XML', body: '<a><!-- a ---></a>' }, 'body', /a comment must not contain "--" nor end with "-"/],
