@@ -6,7 +6,7 @@
  * contradict itself, names with bidi controls isolated, and a 390 px wide window with long data.
  */
 import type { Page } from 'playwright-core';
-import { answerDialogs, expect, failOperations, runAxe, signIn, test, description, focusedId, holdOperation } from '../support/browser.js';
+import { answerDialogs, expect, failOperations, runAxe, signIn, test, description, focusedId, hasFocus, holdOperation } from '../support/browser.js';
 import { createCustomFields, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 
 /** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
@@ -632,6 +632,62 @@ test(
       { type: 'SET_ASSIGNEE', webhook: null, field: null, value: agent },
       { type: 'SET_CUSTOM_FIELD', webhook: null, field: 'order_no', value: 'x' },
     ]);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'a save over a change made elsewhere (another tab, another admin) is held and says so, nothing written; Save again replaces it; the tab’s own saves never count as such a change',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const input = jsonHook('Shared hook', `${receiver.url}/ok`);
+    const hook = await createWebhook(app, input);
+    const rule = await createRule(app, { name: 'Shared rule', events: ['TICKET_CREATED'], conditions: [], actions: [{ type: 'ADD_COMMENT', value: 'hi' }] });
+    // the editor form's alert (empty while there is nothing to say)
+    const alert = page.locator('form.editor > [role=alert]');
+    const save = page.getByRole('button', { name: 'Save' });
+    const saved = async () => {
+      await save.click();
+      await page.getByRole('status').filter({ hasText: /saved/i }).waitFor();
+      expect(await alert.textContent()).toBe('');
+    };
+
+    await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Shared hook' }).waitFor();
+    // saved twice in this tab: the second save replaces the first, no question asked
+    await page.getByLabel('Success comment').fill('sent');
+    await saved();
+    await page.getByLabel('Name', { exact: true }).fill('Shared hook, renamed here');
+    await saved();
+
+    // another tab changes the URL; this tab, still showing the old one, renames it again
+    await app.ok('mutation ($id: ID!, $input: WebhookInput!) { updateWebhook(id: $id, input: $input) { id } }', {
+      id: hook,
+      input: { ...input, name: 'Shared hook, renamed here', url: `${receiver.url}/elsewhere`, successComment: 'sent' },
+    });
+    await page.getByLabel('Name', { exact: true }).fill('Shared hook, third name');
+    await save.click();
+    await expect.poll(() => alert.textContent()).toMatch(/changed elsewhere .* Press Save again to replace them/);
+    expect(await hasFocus(save)).toBe(true);
+    const kept = await app.ok('query ($id: ID!) { webhook(id: $id) { name url } }', { id: hook });
+    expect(kept.webhook).toEqual({ name: 'Shared hook, renamed here', url: `${receiver.url}/elsewhere` });
+    // told once: Save again replaces it with this form
+    await saved();
+    const replaced = await app.ok('query ($id: ID!) { webhook(id: $id) { name url } }', { id: hook });
+    expect(replaced.webhook).toEqual({ name: 'Shared hook, third name', url: `${receiver.url}/ok` });
+
+    // a rule switched off in another tab is not switched back on by a stale editor's save
+    await page.goto(`/rules/${rule.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Rule: Shared rule' }).waitFor();
+    await app.ok('mutation ($id: ID!, $input: RuleInput!) { updateRule(id: $id, input: $input) { id } }', {
+      id: rule.id,
+      input: { name: 'Shared rule', enabled: false, events: ['TICKET_CREATED'], conditions: [], actions: [{ type: 'ADD_COMMENT', value: 'hi' }] },
+    });
+    await page.getByLabel('Name', { exact: true }).fill('Shared rule, renamed');
+    await save.click();
+    await expect.poll(() => alert.textContent()).toMatch(/this rule was changed elsewhere/);
+    const off = await app.ok('query ($id: ID!) { rule(id: $id) { name enabled } }', { id: rule.id });
+    expect(off.rule).toEqual({ name: 'Shared rule', enabled: false });
   },
   BROWSER_TEST_MS,
 );

@@ -3,7 +3,7 @@
  * the save (a refused one puts each problem next to the field the server names), the page's
  * frame, and the rows of list fields (headers, mappings, conditions, actions).
  */
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
@@ -28,7 +28,10 @@ interface SaveResult<Data> {
  * `elementIds` names the element of a field the server names that is not the form's own
  * (Send test's `ticketId`: the ticket picker beside the form). `unsavedOf` is what of the form
  * a save writes (default: all of it): while it differs from what was loaded or last saved,
- * leaving the page asks first (useLeaveGuard).
+ * leaving the page asks first (useLeaveGuard). `current` reads the stored definition as it is
+ * now: an update replaces the whole definition, so a save first checks that what it would
+ * replace is still what the form was filled from (or last saved); when another tab or admin
+ * changed it since, the save is held and says so, and Save pressed again replaces it.
  */
 export function useDefinitionEditor<Stored, Form>({
   noun,
@@ -39,6 +42,7 @@ export function useDefinitionEditor<Stored, Form>({
   summary,
   elementIds = {},
   unsavedOf = (f) => f,
+  current,
 }: {
   noun: DefinitionNoun;
   id: string | null;
@@ -48,6 +52,7 @@ export function useDefinitionEditor<Stored, Form>({
   summary: (fieldsNamed: number) => string;
   elementIds?: Readonly<Record<string, string>>;
   unsavedOf?: (form: Form) => unknown;
+  current?: (id: string) => Promise<Stored | null | undefined>;
 }) {
   const [, navigate] = useLocation();
   const [form, setForm] = useState<Form>(empty);
@@ -62,12 +67,19 @@ export function useDefinitionEditor<Stored, Form>({
   // the message carried from the last page ("Webhook created."), once the definition is shown
   useFlash(setStatus, loaded);
 
+  // what of the stored definition a save would replace, as the form was filled from it or last saved it
+  const storedWritten = useRef<string | null>(null);
+  const writtenOf = (s: Stored) => JSON.stringify(unsavedOf(formOf(s)));
+  // a change made elsewhere that the user was told of: Save pressed again replaces it
+  const overwrite = useRef<string | null>(null);
+
   // the stored definition fills the form once
   useEffect(() => {
     if (!stored || loaded) return;
     setForm(formOf(stored));
+    storedWritten.current = JSON.stringify(unsavedOf(formOf(stored)));
     setLoaded(true);
-  }, [stored, loaded, formOf]);
+  }, [stored, loaded, formOf, unsavedOf]);
 
   // what the form held when loaded or last saved (`saves` counts the saves): taken in the
   // render after a save, so that the save's own changes to the form (the emptied secret
@@ -155,11 +167,14 @@ export function useDefinitionEditor<Stored, Form>({
       create,
       createdId,
       update,
+      saved,
       check,
     }: {
       create: () => Promise<SaveResult<Created>>;
       createdId: (data: Created) => string;
       update: (id: string) => Promise<SaveResult<Updated>>;
+      /** the definition as the update's answer stores it (what the next save checks against) */
+      saved?: (data: Updated) => Stored;
       /** problems found before sending (a value the API's types cannot carry), by field */
       check?: () => Map<string, string>;
     },
@@ -177,6 +192,7 @@ export function useDefinitionEditor<Stored, Form>({
     setFormError(null);
     let result: SaveResult<Created | Updated>;
     try {
+      if (id && (await changedElsewhere(id))) return null;
       result = id ? await update(id) : await create();
     } finally {
       saving.done();
@@ -191,9 +207,31 @@ export function useDefinitionEditor<Stored, Form>({
       navigate(`/${noun}s/${createdId(result.data as Created)}`, { replace: true });
       return null;
     }
+    // without the answer as stored, there is nothing to check the next save against
+    storedWritten.current = saved ? writtenOf(saved(result.data as Updated)) : null;
+    overwrite.current = null;
     setSaves((n) => n + 1);
     setStatus(`${capitalized(noun)} saved.`);
     return result.data as Updated;
+  }
+
+  /**
+   * Whether the stored definition differs, in what a save writes, from what the form was filled
+   * from or last saved (another tab, another admin): then the save is held and the form's alert
+   * says so, once for that change; the next Save replaces it. A definition that cannot be read
+   * now (deleted, the server unreachable) is left to the update, which says why.
+   */
+  async function changedElsewhere(id: string): Promise<boolean> {
+    if (!current || storedWritten.current === null) return false;
+    const now = await current(id).catch(() => undefined);
+    if (!now) return false;
+    const written = writtenOf(now);
+    if (written === storedWritten.current || written === overwrite.current) return false;
+    overwrite.current = written;
+    setFormError(
+      `Not saved: this ${noun} was changed elsewhere (in another tab or by another admin) after this form was filled, and saving would replace those changes. Press Save again to replace them with this form, or reload the page to see them (your changes here are then lost).`,
+    );
+    return true;
   }
 
   /**

@@ -28,12 +28,13 @@ type Documents = {
     "\n  mutation ConsoleRedeliver($id: ID!) {\n    redeliver(deliveryId: $id) {\n      id\n    }\n  }\n": typeof types.ConsoleRedeliverDocument,
     "\n  mutation ConsoleCancelDelivery($id: ID!) {\n    cancelDelivery(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.ConsoleCancelDeliveryDocument,
     "\n  query ConsoleRule($id: ID!) {\n    rule(id: $id) {\n      ...ConsoleRuleDefinition\n    }\n  }\n": typeof types.ConsoleRuleDocument,
+    "\n  query ConsoleRuleNow($id: ID!) {\n    rule(id: $id) {\n      ...ConsoleRuleDefinition\n    }\n  }\n": typeof types.ConsoleRuleNowDocument,
     "\n  query ConsoleRuleEditorSupport {\n    webhooks {\n      id\n      name\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n    events: __type(name: \"TicketEvent\") {\n      enumValues {\n        name\n      }\n    }\n  }\n": typeof types.ConsoleRuleEditorSupportDocument,
     "\n  query ConsoleRuleFields {\n    ruleFields {\n      name\n      type\n      description\n      operators\n      options\n    }\n  }\n": typeof types.ConsoleRuleFieldsDocument,
     "\n  mutation ConsoleCreateRule($input: RuleInput!) {\n    createRule(input: $input) {\n      id\n    }\n  }\n": typeof types.ConsoleCreateRuleDocument,
     "\n  mutation ConsoleDeleteRule($id: ID!) {\n    deleteRule(id: $id)\n  }\n": typeof types.ConsoleDeleteRuleDocument,
     "\n  query ConsoleRules {\n    rules {\n      ...ConsoleRuleDefinition\n    }\n  }\n": typeof types.ConsoleRulesDocument,
-    "\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n      enabled\n      position\n    }\n  }\n": typeof types.ConsoleUpdateRuleDocument,
+    "\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      ...ConsoleRuleDefinition\n    }\n  }\n": typeof types.ConsoleUpdateRuleDocument,
     "\n  query ConsoleTicket($id: ID!) {\n    ticket(id: $id) {\n      id\n      title\n      description\n      status\n      priority\n      customFields\n      createdAt\n      updatedAt\n      requester {\n        id\n        name\n        email\n      }\n      assignee {\n        id\n        name\n      }\n      parent {\n        id\n        title\n      }\n      posts {\n        id\n        kind\n        text\n        createdAt\n        author {\n          id\n          name\n        }\n      }\n    }\n    customFields {\n      key\n      name\n    }\n  }\n": typeof types.ConsoleTicketDocument,
     "\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n": typeof types.ConsoleTicketDeliveriesDocument,
     "\n  mutation ConsoleAddReply($ticketId: ID!, $text: String!) {\n    addReply(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n": typeof types.ConsoleAddReplyDocument,
@@ -41,10 +42,12 @@ type Documents = {
     "\n  mutation ConsoleUpdateTicket($id: ID!, $input: UpdateTicketInput!) {\n    updateTicket(id: $id, input: $input) {\n      id\n      status\n      priority\n      updatedAt\n    }\n  }\n": typeof types.ConsoleUpdateTicketDocument,
     "\n  query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {\n    tickets(status: $status, first: $first, offset: $offset) {\n      id\n      title\n      status\n      priority\n      updatedAt\n      requester {\n        id\n        name\n      }\n      assignee {\n        id\n        name\n      }\n    }\n  }\n": typeof types.ConsoleTicketsDocument,
     "\n  fragment ConsoleWebhookPolicy on Webhook {\n    enabled\n    signing {\n      enabled\n      secretSet\n      previousSecretValidUntil\n    }\n    successRule {\n      statuses\n      path\n      operator\n      value\n      onFailure\n    }\n    ordering\n    maxConcurrency\n    rateLimitPerSecond\n    health {\n      disabledReason\n      disabledAt\n    }\n  }\n": typeof types.ConsoleWebhookPolicyFragmentDoc,
-    "\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      id\n      name\n      method\n      url\n      format\n      body\n      headers {\n        name\n        value\n        secret\n      }\n      auth {\n        type\n        username\n        secretSet\n      }\n      responseMappings {\n        path\n        target\n        field\n      }\n      successComment\n      ...ConsoleWebhookPolicy\n    }\n  }\n": typeof types.ConsoleWebhookDocument,
+    "\n  fragment ConsoleWebhookDefinition on Webhook {\n    id\n    name\n    method\n    url\n    format\n    body\n    headers {\n      name\n      value\n      secret\n    }\n    auth {\n      type\n      username\n      secretSet\n    }\n    responseMappings {\n      path\n      target\n      field\n    }\n    successComment\n    ...ConsoleWebhookPolicy\n  }\n": typeof types.ConsoleWebhookDefinitionFragmentDoc,
+    "\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      ...ConsoleWebhookDefinition\n    }\n  }\n": typeof types.ConsoleWebhookDocument,
+    "\n  query ConsoleWebhookNow($id: ID!) {\n    webhook(id: $id) {\n      ...ConsoleWebhookDefinition\n    }\n  }\n": typeof types.ConsoleWebhookNowDocument,
     "\n  query ConsoleWebhookEditorSupport {\n    templateTags {\n      name\n      description\n      example\n    }\n    tickets(first: 50) {\n      id\n      title\n    }\n  }\n": typeof types.ConsoleWebhookEditorSupportDocument,
     "\n  mutation ConsoleCreateWebhook($input: WebhookInput!) {\n    createWebhook(input: $input) {\n      id\n    }\n  }\n": typeof types.ConsoleCreateWebhookDocument,
-    "\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      id\n      auth {\n        type\n        username\n        secretSet\n      }\n      headers {\n        name\n        value\n        secret\n      }\n      ...ConsoleWebhookPolicy\n    }\n  }\n": typeof types.ConsoleUpdateWebhookDocument,
+    "\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      ...ConsoleWebhookDefinition\n    }\n  }\n": typeof types.ConsoleUpdateWebhookDocument,
     "\n  query ConsoleWebhookEnabled($id: ID!) {\n    webhook(id: $id) {\n      id\n      enabled\n    }\n  }\n": typeof types.ConsoleWebhookEnabledDocument,
     "\n  mutation ConsoleRotateSigningSecret($webhookId: ID!) {\n    rotateSigningSecret(webhookId: $webhookId) {\n      secret\n      previousSecretValidUntil\n    }\n  }\n": typeof types.ConsoleRotateSigningSecretDocument,
     "\n  mutation ConsoleEnableWebhook($id: ID!) {\n    enableWebhook(id: $id) {\n      id\n      enabled\n      health {\n        disabledReason\n        disabledAt\n      }\n    }\n  }\n": typeof types.ConsoleEnableWebhookDocument,
@@ -67,12 +70,13 @@ const documents: Documents = {
     "\n  mutation ConsoleRedeliver($id: ID!) {\n    redeliver(deliveryId: $id) {\n      id\n    }\n  }\n": types.ConsoleRedeliverDocument,
     "\n  mutation ConsoleCancelDelivery($id: ID!) {\n    cancelDelivery(id: $id) {\n      id\n      status\n    }\n  }\n": types.ConsoleCancelDeliveryDocument,
     "\n  query ConsoleRule($id: ID!) {\n    rule(id: $id) {\n      ...ConsoleRuleDefinition\n    }\n  }\n": types.ConsoleRuleDocument,
+    "\n  query ConsoleRuleNow($id: ID!) {\n    rule(id: $id) {\n      ...ConsoleRuleDefinition\n    }\n  }\n": types.ConsoleRuleNowDocument,
     "\n  query ConsoleRuleEditorSupport {\n    webhooks {\n      id\n      name\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n    events: __type(name: \"TicketEvent\") {\n      enumValues {\n        name\n      }\n    }\n  }\n": types.ConsoleRuleEditorSupportDocument,
     "\n  query ConsoleRuleFields {\n    ruleFields {\n      name\n      type\n      description\n      operators\n      options\n    }\n  }\n": types.ConsoleRuleFieldsDocument,
     "\n  mutation ConsoleCreateRule($input: RuleInput!) {\n    createRule(input: $input) {\n      id\n    }\n  }\n": types.ConsoleCreateRuleDocument,
     "\n  mutation ConsoleDeleteRule($id: ID!) {\n    deleteRule(id: $id)\n  }\n": types.ConsoleDeleteRuleDocument,
     "\n  query ConsoleRules {\n    rules {\n      ...ConsoleRuleDefinition\n    }\n  }\n": types.ConsoleRulesDocument,
-    "\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n      enabled\n      position\n    }\n  }\n": types.ConsoleUpdateRuleDocument,
+    "\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      ...ConsoleRuleDefinition\n    }\n  }\n": types.ConsoleUpdateRuleDocument,
     "\n  query ConsoleTicket($id: ID!) {\n    ticket(id: $id) {\n      id\n      title\n      description\n      status\n      priority\n      customFields\n      createdAt\n      updatedAt\n      requester {\n        id\n        name\n        email\n      }\n      assignee {\n        id\n        name\n      }\n      parent {\n        id\n        title\n      }\n      posts {\n        id\n        kind\n        text\n        createdAt\n        author {\n          id\n          name\n        }\n      }\n    }\n    customFields {\n      key\n      name\n    }\n  }\n": types.ConsoleTicketDocument,
     "\n  query ConsoleTicketDeliveries($ticketId: ID!) {\n    deliveries(filter: { ticketId: $ticketId }, first: 20) {\n      nodes {\n        id\n        status\n        attemptCount\n        createdAt\n        webhook {\n          id\n          name\n        }\n        request {\n          url\n        }\n      }\n      totalCount\n    }\n  }\n": types.ConsoleTicketDeliveriesDocument,
     "\n  mutation ConsoleAddReply($ticketId: ID!, $text: String!) {\n    addReply(ticketId: $ticketId, text: $text) {\n      id\n    }\n  }\n": types.ConsoleAddReplyDocument,
@@ -80,10 +84,12 @@ const documents: Documents = {
     "\n  mutation ConsoleUpdateTicket($id: ID!, $input: UpdateTicketInput!) {\n    updateTicket(id: $id, input: $input) {\n      id\n      status\n      priority\n      updatedAt\n    }\n  }\n": types.ConsoleUpdateTicketDocument,
     "\n  query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {\n    tickets(status: $status, first: $first, offset: $offset) {\n      id\n      title\n      status\n      priority\n      updatedAt\n      requester {\n        id\n        name\n      }\n      assignee {\n        id\n        name\n      }\n    }\n  }\n": types.ConsoleTicketsDocument,
     "\n  fragment ConsoleWebhookPolicy on Webhook {\n    enabled\n    signing {\n      enabled\n      secretSet\n      previousSecretValidUntil\n    }\n    successRule {\n      statuses\n      path\n      operator\n      value\n      onFailure\n    }\n    ordering\n    maxConcurrency\n    rateLimitPerSecond\n    health {\n      disabledReason\n      disabledAt\n    }\n  }\n": types.ConsoleWebhookPolicyFragmentDoc,
-    "\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      id\n      name\n      method\n      url\n      format\n      body\n      headers {\n        name\n        value\n        secret\n      }\n      auth {\n        type\n        username\n        secretSet\n      }\n      responseMappings {\n        path\n        target\n        field\n      }\n      successComment\n      ...ConsoleWebhookPolicy\n    }\n  }\n": types.ConsoleWebhookDocument,
+    "\n  fragment ConsoleWebhookDefinition on Webhook {\n    id\n    name\n    method\n    url\n    format\n    body\n    headers {\n      name\n      value\n      secret\n    }\n    auth {\n      type\n      username\n      secretSet\n    }\n    responseMappings {\n      path\n      target\n      field\n    }\n    successComment\n    ...ConsoleWebhookPolicy\n  }\n": types.ConsoleWebhookDefinitionFragmentDoc,
+    "\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      ...ConsoleWebhookDefinition\n    }\n  }\n": types.ConsoleWebhookDocument,
+    "\n  query ConsoleWebhookNow($id: ID!) {\n    webhook(id: $id) {\n      ...ConsoleWebhookDefinition\n    }\n  }\n": types.ConsoleWebhookNowDocument,
     "\n  query ConsoleWebhookEditorSupport {\n    templateTags {\n      name\n      description\n      example\n    }\n    tickets(first: 50) {\n      id\n      title\n    }\n  }\n": types.ConsoleWebhookEditorSupportDocument,
     "\n  mutation ConsoleCreateWebhook($input: WebhookInput!) {\n    createWebhook(input: $input) {\n      id\n    }\n  }\n": types.ConsoleCreateWebhookDocument,
-    "\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      id\n      auth {\n        type\n        username\n        secretSet\n      }\n      headers {\n        name\n        value\n        secret\n      }\n      ...ConsoleWebhookPolicy\n    }\n  }\n": types.ConsoleUpdateWebhookDocument,
+    "\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      ...ConsoleWebhookDefinition\n    }\n  }\n": types.ConsoleUpdateWebhookDocument,
     "\n  query ConsoleWebhookEnabled($id: ID!) {\n    webhook(id: $id) {\n      id\n      enabled\n    }\n  }\n": types.ConsoleWebhookEnabledDocument,
     "\n  mutation ConsoleRotateSigningSecret($webhookId: ID!) {\n    rotateSigningSecret(webhookId: $webhookId) {\n      secret\n      previousSecretValidUntil\n    }\n  }\n": types.ConsoleRotateSigningSecretDocument,
     "\n  mutation ConsoleEnableWebhook($id: ID!) {\n    enableWebhook(id: $id) {\n      id\n      enabled\n      health {\n        disabledReason\n        disabledAt\n      }\n    }\n  }\n": types.ConsoleEnableWebhookDocument,
@@ -165,6 +171,10 @@ export function graphql(source: "\n  query ConsoleRule($id: ID!) {\n    rule(id:
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query ConsoleRuleNow($id: ID!) {\n    rule(id: $id) {\n      ...ConsoleRuleDefinition\n    }\n  }\n"): (typeof documents)["\n  query ConsoleRuleNow($id: ID!) {\n    rule(id: $id) {\n      ...ConsoleRuleDefinition\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query ConsoleRuleEditorSupport {\n    webhooks {\n      id\n      name\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n    events: __type(name: \"TicketEvent\") {\n      enumValues {\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  query ConsoleRuleEditorSupport {\n    webhooks {\n      id\n      name\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n    events: __type(name: \"TicketEvent\") {\n      enumValues {\n        name\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -185,7 +195,7 @@ export function graphql(source: "\n  query ConsoleRules {\n    rules {\n      ..
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n      enabled\n      position\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      id\n      enabled\n      position\n    }\n  }\n"];
+export function graphql(source: "\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      ...ConsoleRuleDefinition\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {\n    updateRule(id: $id, input: $input) {\n      ...ConsoleRuleDefinition\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -217,7 +227,15 @@ export function graphql(source: "\n  fragment ConsoleWebhookPolicy on Webhook {\
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      id\n      name\n      method\n      url\n      format\n      body\n      headers {\n        name\n        value\n        secret\n      }\n      auth {\n        type\n        username\n        secretSet\n      }\n      responseMappings {\n        path\n        target\n        field\n      }\n      successComment\n      ...ConsoleWebhookPolicy\n    }\n  }\n"): (typeof documents)["\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      id\n      name\n      method\n      url\n      format\n      body\n      headers {\n        name\n        value\n        secret\n      }\n      auth {\n        type\n        username\n        secretSet\n      }\n      responseMappings {\n        path\n        target\n        field\n      }\n      successComment\n      ...ConsoleWebhookPolicy\n    }\n  }\n"];
+export function graphql(source: "\n  fragment ConsoleWebhookDefinition on Webhook {\n    id\n    name\n    method\n    url\n    format\n    body\n    headers {\n      name\n      value\n      secret\n    }\n    auth {\n      type\n      username\n      secretSet\n    }\n    responseMappings {\n      path\n      target\n      field\n    }\n    successComment\n    ...ConsoleWebhookPolicy\n  }\n"): (typeof documents)["\n  fragment ConsoleWebhookDefinition on Webhook {\n    id\n    name\n    method\n    url\n    format\n    body\n    headers {\n      name\n      value\n      secret\n    }\n    auth {\n      type\n      username\n      secretSet\n    }\n    responseMappings {\n      path\n      target\n      field\n    }\n    successComment\n    ...ConsoleWebhookPolicy\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      ...ConsoleWebhookDefinition\n    }\n  }\n"): (typeof documents)["\n  query ConsoleWebhook($id: ID!) {\n    webhook(id: $id) {\n      ...ConsoleWebhookDefinition\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleWebhookNow($id: ID!) {\n    webhook(id: $id) {\n      ...ConsoleWebhookDefinition\n    }\n  }\n"): (typeof documents)["\n  query ConsoleWebhookNow($id: ID!) {\n    webhook(id: $id) {\n      ...ConsoleWebhookDefinition\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -229,7 +247,7 @@ export function graphql(source: "\n  mutation ConsoleCreateWebhook($input: Webho
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      id\n      auth {\n        type\n        username\n        secretSet\n      }\n      headers {\n        name\n        value\n        secret\n      }\n      ...ConsoleWebhookPolicy\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      id\n      auth {\n        type\n        username\n        secretSet\n      }\n      headers {\n        name\n        value\n        secret\n      }\n      ...ConsoleWebhookPolicy\n    }\n  }\n"];
+export function graphql(source: "\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      ...ConsoleWebhookDefinition\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {\n    updateWebhook(id: $id, input: $input) {\n      ...ConsoleWebhookDefinition\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -4,7 +4,7 @@
  * A saved rule can be deleted (confirmed), after which the list opens, saying so.
  */
 import type { FormEvent } from 'react';
-import { useMutation, useQuery } from 'urql';
+import { useClient, useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { ActionType, ConditionOperator, MatchType, TicketEvent } from '../gql/graphql';
 import { Field, FieldError, Hint, InputField, describedBy, hintId } from '../components/Field';
@@ -15,6 +15,15 @@ import { ConfirmAction } from '../components/ui';
 
 const RuleQuery = graphql(`
   query ConsoleRule($id: ID!) {
+    rule(id: $id) {
+      ...ConsoleRuleDefinition
+    }
+  }
+`);
+
+/** The stored rule read again before a save (an operation of its own: its answer, even "none", does not replace the screen's). */
+const RuleNowQuery = graphql(`
+  query ConsoleRuleNow($id: ID!) {
     rule(id: $id) {
       ...ConsoleRuleDefinition
     }
@@ -155,7 +164,16 @@ export function RuleEditor({ id }: { id: string | null }) {
   const [, remove] = useMutation(DeleteRule);
 
   const rule = stored.data?.rule;
-  const editor = useDefinitionEditor({ noun: 'rule', id, stored: rule, empty: EMPTY, formOf, summary: saveSummary });
+  const client = useClient();
+  const editor = useDefinitionEditor({
+    noun: 'rule',
+    id,
+    stored: rule,
+    empty: EMPTY,
+    formOf,
+    summary: saveSummary,
+    current: async (id) => (await client.query(RuleNowQuery, { id }, { requestPolicy: 'network-only' }).toPromise()).data?.rule,
+  });
   const { form, setForm, set, fid, err, formError, status, saving } = editor;
 
   // Delete rule: the lists and the rule read before are stale after it (the answer, a Boolean, names no type)
@@ -197,6 +215,7 @@ export function RuleEditor({ id }: { id: string | null }) {
       create: () => create({ input }),
       createdId: (data) => data.createRule.id,
       update: (id) => update({ id, input }),
+      saved: (data) => data.updateRule,
     });
   }
 

@@ -19,9 +19,7 @@ export const RulesQuery = graphql(`
 export const SaveRule = graphql(`
   mutation ConsoleUpdateRule($id: ID!, $input: RuleInput!) {
     updateRule(id: $id, input: $input) {
-      id
-      enabled
-      position
+      ...ConsoleRuleDefinition
     }
   }
 `);

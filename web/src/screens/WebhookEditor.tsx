@@ -51,32 +51,48 @@ graphql(`
   }
 `);
 
+/** The stored definition as the editor reads it, and as a save answers it (what the next save checks against). */
+graphql(`
+  fragment ConsoleWebhookDefinition on Webhook {
+    id
+    name
+    method
+    url
+    format
+    body
+    headers {
+      name
+      value
+      secret
+    }
+    auth {
+      type
+      username
+      secretSet
+    }
+    responseMappings {
+      path
+      target
+      field
+    }
+    successComment
+    ...ConsoleWebhookPolicy
+  }
+`);
+
 const WebhookQuery = graphql(`
   query ConsoleWebhook($id: ID!) {
     webhook(id: $id) {
-      id
-      name
-      method
-      url
-      format
-      body
-      headers {
-        name
-        value
-        secret
-      }
-      auth {
-        type
-        username
-        secretSet
-      }
-      responseMappings {
-        path
-        target
-        field
-      }
-      successComment
-      ...ConsoleWebhookPolicy
+      ...ConsoleWebhookDefinition
+    }
+  }
+`);
+
+/** The stored definition read again before a save (an operation of its own: its answer, even "none", does not replace the screen's). */
+const WebhookNowQuery = graphql(`
+  query ConsoleWebhookNow($id: ID!) {
+    webhook(id: $id) {
+      ...ConsoleWebhookDefinition
     }
   }
 `);
@@ -106,18 +122,7 @@ const CreateWebhook = graphql(`
 const UpdateWebhook = graphql(`
   mutation ConsoleUpdateWebhook($id: ID!, $input: WebhookInput!) {
     updateWebhook(id: $id, input: $input) {
-      id
-      auth {
-        type
-        username
-        secretSet
-      }
-      headers {
-        name
-        value
-        secret
-      }
-      ...ConsoleWebhookPolicy
+      ...ConsoleWebhookDefinition
     }
   }
 `);
@@ -442,7 +447,17 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const [, remove] = useMutation(DeleteWebhook);
 
   const webhook = stored.data?.webhook;
-  const editor = useDefinitionEditor({ noun: 'webhook', id, stored: webhook, empty: EMPTY, formOf, summary: saveSummary, elementIds: TEST_FIELDS, unsavedOf });
+  const editor = useDefinitionEditor({
+    noun: 'webhook',
+    id,
+    stored: webhook,
+    empty: EMPTY,
+    formOf,
+    summary: saveSummary,
+    elementIds: TEST_FIELDS,
+    unsavedOf,
+    current: async (id) => (await client.query(WebhookNowQuery, { id }, { requestPolicy: 'network-only' }).toPromise()).data?.webhook,
+  });
   const { form, setForm, set, loaded, fid, err, formError, setFormError, status, setStatus, saving } = editor;
   const [testDelivery, setTestDelivery] = useState<{ id: string; status: string } | null>(null);
   const testing = useOneAtATime<'test'>();
@@ -590,6 +605,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
       create: () => create({ input }),
       createdId: (data) => data.createWebhook.id,
       update: async (id) => update({ id, input: { ...input, enabled: form.enabled === form.storedEnabled ? await enabledNow(id) : form.enabled } }),
+      saved: (data) => data.updateWebhook,
       check: () => policyProblems(form),
     });
     if (!saved) return;
