@@ -245,7 +245,7 @@ test(
 );
 
 test(
-  'rules list: switching a rule deleted in another tab says so in words, reloads the list and puts focus on the rule now in its place',
+  'rules list: switching a rule deleted in another tab says so in words, reloads the list and puts focus on the rule now in its place; switching one changed in another tab keeps that change',
   async ({ page, app, keys }) => {
     const made: string[] = [];
     for (const [position, name] of ['Rule A', 'Rule B', 'Rule C'].entries()) {
@@ -274,6 +274,16 @@ test(
     // Rule A is alone: both its move buttons are disabled, so its switch has focus
     await expect.poll(async () => (await focused(page)).id).toBe(`enabled-${made[0]}`);
     expect(await runAxe(page)).toEqual([]);
+
+    // Rule A's action changed elsewhere after the list was read: switching it here keeps that change
+    await app.ok('mutation ($id: ID!, $input: RuleInput!) { updateRule(id: $id, input: $input) { id } }', {
+      id: made[0],
+      input: { name: 'Rule A', position: 1, events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'changed elsewhere' }] },
+    });
+    await page.keyboard.press('Space');
+    await page.getByRole('status').filter({ hasText: 'Rule A disabled.' }).waitFor();
+    const stored = await app.ok('query ($id: ID!) { rule(id: $id) { enabled actions { value } } }', { id: made[0] });
+    expect(stored.rule).toEqual({ enabled: false, actions: [{ value: 'changed elsewhere' }] });
   },
   BROWSER_TEST_MS,
 );

@@ -1,11 +1,11 @@
 /** The rules in the order the dispatcher checks them, with up/down reordering and an enable switch. */
 import { Fragment, useEffect, useRef, useState } from 'react';
-import { useMutation, useQuery } from 'urql';
+import { useClient, useMutation, useQuery } from 'urql';
 import { Link } from 'wouter';
 import { errorText } from '../client';
 import { graphql } from '../gql';
 import { ActionOutcome, ListHeader, Loading, QueryError } from '../components/ui';
-import { formOf, ruleInput } from '../rules';
+import { formOf, ruleInput, type RuleForm } from '../rules';
 import { useFlash } from '../flash';
 
 export const RulesQuery = graphql(`
@@ -39,6 +39,7 @@ const controlId = (ruleId: string, control: RuleControl) => (control === 'switch
 export function Rules() {
   const [{ data, fetching, error }, refetch] = useQuery({ query: RulesQuery });
   const [, save] = useMutation(SaveRule);
+  const client = useClient();
   const [status, setStatus] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -78,23 +79,31 @@ export function Rules() {
     (target ?? document.getElementById('page-title'))?.focus();
   });
 
-  async function write(updates: { id: string; input: ReturnType<typeof ruleInput> }[], done: string) {
+  /**
+   * Writes each rule with its change (its place, its switch). An update replaces the whole rule:
+   * its definition is read again first, so that what another tab or admin changed in it since
+   * the list was read (its actions, its name) is kept, not replaced by the list's older copy.
+   */
+  async function write(updates: { id: string; change: Partial<RuleForm> }[], done: string) {
     setBusy(true);
     setProblem(null);
     setStatus(null);
-    for (const u of updates) {
-      const r = await save(u);
+    const fresh = (await client.query(RulesQuery, {}, { requestPolicy: 'network-only' }).toPromise()).data?.rules;
+    for (const { id, change } of updates) {
+      // a rule no longer there (deleted elsewhere) is sent as listed: the API's NOT_FOUND says so below
+      const rule = fresh?.find((x) => x.id === id) ?? rules.find((x) => x.id === id)!;
+      const r = await save({ id, input: ruleInput({ ...formOf(rule), ...change }) });
       if (r.error) {
         const gone = r.error.graphQLErrors.some((e) => e.extensions?.code === 'NOT_FOUND');
         if (gone) {
           // deleted elsewhere (another tab, another admin): said in words, the list read again, and
           // focus on the same control of the rule now in its place (the one before it at the end; the heading with none left)
-          const name = rules.find((x) => x.id === u.id)?.name ?? `Rule ${u.id}`;
+          const name = rules.find((x) => x.id === id)?.name ?? `Rule ${id}`;
           const want = refocus.current;
           refocus.current = null;
           setBusy(false);
           setProblem(`Rule “${name}” no longer exists (it was deleted elsewhere); the list was reloaded.`);
-          if (want) vanished.current = { at: rules.findIndex((x) => x.id === want.ruleId), control: want.control, gone: u.id };
+          if (want) vanished.current = { at: rules.findIndex((x) => x.id === want.ruleId), control: want.control, gone: id };
           refetch({ requestPolicy: 'network-only' });
           return;
         }
@@ -125,7 +134,7 @@ export function Rules() {
     const updates = order
       .map((rule, k) => ({ rule, position: k + 1 }))
       .filter(({ rule, position }) => rule.position !== position)
-      .map(({ rule, position }) => ({ id: rule.id, input: ruleInput({ ...formOf(rule), position }) }));
+      .map(({ rule, position }) => ({ id: rule.id, change: { position } }));
     keepFocus(r!.id, by < 0 ? 'up' : 'down', (rs) => rs[i + by]?.id === r!.id);
     void write(updates, `${r!.name} moved ${by < 0 ? 'up' : 'down'} to place ${i + by + 1}.`);
   }
@@ -133,7 +142,7 @@ export function Rules() {
   function toggle(i: number) {
     const rule = rules[i]!;
     keepFocus(rule.id, 'switch', (rs) => rs.find((x) => x.id === rule.id)?.enabled === !rule.enabled);
-    void write([{ id: rule.id, input: ruleInput({ ...formOf(rule), enabled: !rule.enabled }) }], `${rule.name} ${rule.enabled ? 'disabled' : 'enabled'}.`);
+    void write([{ id: rule.id, change: { enabled: !rule.enabled } }], `${rule.name} ${rule.enabled ? 'disabled' : 'enabled'}.`);
   }
 
   return (
