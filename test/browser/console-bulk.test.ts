@@ -34,7 +34,7 @@ async function deliveriesOf(app: TestApp, webhookId: string) {
 const focusedText = (page: Page) => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } }).document.activeElement?.textContent?.trim() ?? '');
 
 test(
-  'Rule and Search narrow the log and survive reload and Back; From and To are local time, To before From is shown at To; an agent gets no Rule list and no bulk actions',
+  'Rule and Search narrow the log and survive reload and Back; From and To are local time, To before From is shown at To; an agent gets no Rule or Webhook list and no bulk actions, but sees a rule or webhook the address narrows to',
   async ({ page, app, keys, startReceiver, browser }) => {
     const receiver = await startReceiver();
     const invoices = await createWebhook(app, { name: 'Invoices', method: 'POST', url: `${receiver.url}/invoices`, format: 'JSON', body: '{"t": "{{ ticket.id }}", "kind": "invoice-raised"}' });
@@ -175,9 +175,18 @@ test(
       expect(await agent.getByLabel('Rule', { exact: true }).inputValue()).toBe(invoiceRule.id);
       expect(await agent.getByRole('button', { name: /matching/ }).count()).toBe(0);
       expect(await agent.getByRole('alert').count()).toBe(0);
-      await agent.goto('/deliveries');
+      // a link naming a webhook (webhooks are not theirs to list either): the log says it is narrowed to it, and can be widened
+      await agent.goto(`/deliveries?webhook=${refunds}`);
+      await expect.poll(() => agentPosition.textContent()).toBe('Showing 1–2 of 2 deliveries, newest first.');
+      const agentWebhook = agent.getByLabel('Webhook', { exact: true });
+      expect(await agentWebhook.inputValue()).toBe(refunds);
+      expect(await agentWebhook.locator('option:checked').textContent()).toBe(`Webhook ${refunds}`);
+      expect(await agent.getByRole('alert').count()).toBe(0);
+      await agentWebhook.selectOption('');
+      await agent.getByRole('button', { name: 'Apply filters' }).click();
       await expect.poll(() => agentPosition.textContent()).toBe('Showing 1–5 of 5 deliveries, newest first.');
       expect(await agent.getByLabel('Rule', { exact: true }).count()).toBe(0);
+      expect(await agentWebhook.count()).toBe(0);
       expect(await agent.getByRole('alert').count()).toBe(0);
     } finally {
       await agentContext.close();

@@ -485,6 +485,10 @@ export function Deliveries({ admin }: { admin: boolean }) {
     navigate(`/deliveries${q.size ? `?${q}` : ''}`, { state: { before: earlier } satisfies PagingState });
   }
 
+  // the webhooks to choose from (an admin's to read, as rules are): one the address names that is not among them (deleted, or an agent's link) by its id,
+  // so that a log narrowed to it always shows that it is, and can be widened
+  const webhookOptions = [...(names.data?.webhooks ?? [])];
+  if (draft.webhook && !webhookOptions.some((w) => w.id === draft.webhook)) webhookOptions.push({ id: draft.webhook, name: `Webhook ${draft.webhook}` });
   // the rules to choose from; a rule the address names that is not among them (deleted, or an agent's link) by its id
   const ruleOptions = [...(rules.data?.rules ?? [])];
   if (draft.rule && !ruleOptions.some((r) => r.id === draft.rule)) ruleOptions.push({ id: draft.rule, name: `Rule ${draft.rule}` });
@@ -529,11 +533,11 @@ export function Deliveries({ admin }: { admin: boolean }) {
       <section aria-labelledby="log-heading">
         <h2 id="log-heading">Log</h2>
         <form className="filters row" onSubmit={apply} aria-label="Filter deliveries" noValidate>
-          {admin ? (
+          {admin || draft.webhook ? (
             <Field id={controlId('webhook')} label="Webhook" error={problems.webhook}>
               <select {...describedBy(controlId('webhook'), problems.webhook)} value={draft.webhook} onChange={(e) => edit('webhook', e.target.value)}>
                 <option value="">All webhooks</option>
-                {(names.data?.webhooks ?? []).map((w) => (
+                {webhookOptions.map((w) => (
                   <option key={w.id} value={w.id}>
                     {w.name}
                   </option>
@@ -599,7 +603,7 @@ export function Deliveries({ admin }: { admin: boolean }) {
             filter={unsendable ? null : filter}
             address={search}
             matching={data?.totalCount ?? null}
-            describe={describeFilter(filter, names.data?.webhooks ?? [], ruleOptions)}
+            describe={describeFilter(filter, webhookOptions, ruleOptions)}
             onDone={() => refetch({ requestPolicy: 'network-only' })}
           />
         ) : null}
