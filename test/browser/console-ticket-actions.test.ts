@@ -4,8 +4,11 @@
  * nothing sent) and a status change whose rule's delivery then shows in the ticket's deliveries.
  */
 import type { Page, Request } from 'playwright-core';
-import { answerDialogs, expect, runAxe, signIn, test, holdOperation, description, painted, recordAnnouncements } from '../support/browser.js';
-import { createCustomFields, createRule, createTicket, createWebhook, deliveryReaches, getTicket, jsonHook, testWebhook } from '../support/fixtures.js';
+import { answerDialogs, expect, failOperations, runAxe, signIn, test, holdOperation, description, painted, recordAnnouncements } from '../support/browser.js';
+import { addComment, addReply, createCustomFields, createRule, createTicket, createWebhook, deliveryReaches, getTicket, jsonHook, testWebhook, updateTicket } from '../support/fixtures.js';
+
+/** How often a ticket's page reads the ticket again (web/src/screens/Ticket.tsx TICKET_POLL_MS). */
+const TICKET_POLL_MS = 15_000;
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 90_000;
@@ -385,6 +388,42 @@ test(
     expect(await term('Order number').locator('bdi').textContent()).toBe('Order number');
     expect(await facts.getByRole('term').allTextContents()).not.toContain('order_no');
     expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  "ticket page: what others write on the ticket while it is open (another agent's reply, a comment, a status) shows without a reload; a reading that fails keeps the page and the reply being written",
+  async ({ page, app, keys }) => {
+    const ticket = await createTicket(app, 'Busy ticket');
+    // the page's clock: its next reading of the ticket comes when the test moves it on
+    await page.clock.install();
+    await signIn(page, app.url, keys.agent, `/tickets/${ticket}`);
+    await page.getByRole('heading', { level: 1, name: `#${ticket} Busy ticket` }).waitFor();
+    const posts = page.getByRole('region', { name: 'Posts' });
+    await posts.getByText('No replies or comments yet.').waitFor();
+    await page.getByLabel('Reply', { exact: true }).fill('My answer, not sent yet');
+
+    // another agent (here: the admin, through the API) replies and comments, and sets the status
+    await addReply(app, ticket, 'Answered from another tab');
+    await addComment(app, ticket, 'A note from elsewhere');
+    await updateTicket(app, ticket, { status: 'WAITING' });
+    await page.clock.fastForward(TICKET_POLL_MS);
+    await expect.poll(() => posts.getByRole('listitem').count()).toBe(2);
+    expect(await posts.textContent()).toMatch(/Answered from another tab.*A note from elsewhere/);
+    expect(await page.getByRole('definition').first().textContent()).toBe('WAITING');
+    expect(await page.getByLabel('Reply', { exact: true }).inputValue()).toBe('My answer, not sent yet');
+
+    // the server restarting: the reading fails, the page stays as it was with the reply being written
+    const failing = await failOperations(page, ['ConsoleTicket'], 'refused');
+    const failed = page.waitForEvent('requestfailed', { predicate: (r) => /query ConsoleTicket\b/.test(r.postData() ?? '') });
+    await page.clock.fastForward(TICKET_POLL_MS);
+    await failed;
+    await painted(page);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(`#${ticket} Busy ticket`);
+    expect(await posts.getByRole('listitem').count()).toBe(2);
+    expect(await page.getByLabel('Reply', { exact: true }).inputValue()).toBe('My answer, not sent yet');
+    failing.failing = false;
   },
   BROWSER_TEST_MS,
 );

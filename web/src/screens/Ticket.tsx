@@ -113,8 +113,23 @@ const PRIORITIES: readonly TicketPriority[] = ['LOW', 'NORMAL', 'HIGH', 'URGENT'
 /** A field's problem as the API words it ("must not be empty") made a sentence about the field. */
 const fieldSentence = (field: string, message: string) => (/^[a-z]/.test(message) ? `${field} ${message.replace(/\.?$/, '.')}` : message);
 
+/**
+ * How often the ticket's page reads the ticket again: what others write on it meanwhile (another
+ * agent's reply, a rule's comment, a timer's action, a status changed elsewhere) shows without a reload.
+ */
+export const TICKET_POLL_MS = 15_000;
+
 export function TicketPage({ id }: { id: string }) {
-  const [{ data, fetching, error }, refetchTicket] = useQuery({ query: TicketQuery, variables: { id } });
+  const [read, refetchTicket] = useQuery({ query: TicketQuery, variables: { id } });
+  const { fetching, error } = read;
+  // a reading again that fails (the server restarting) keeps the page as last read: the reply being written stays
+  const lastRead = useRef(read.data);
+  if (read.data?.ticket) lastRead.current = read.data;
+  const data = read.data?.ticket ? read.data : lastRead.current?.ticket ? lastRead.current : read.data;
+  useEffect(() => {
+    const timer = setInterval(() => refetchTicket({ requestPolicy: 'network-only' }), TICKET_POLL_MS);
+    return () => clearInterval(timer);
+  }, [refetchTicket]);
   const [deliveries, refetchDeliveries] = useQuery({ query: TicketDeliveriesQuery, variables: { ticketId: id } });
   const loaded = !!data?.ticket;
   // the deliveries of this ticket as they are queued and sent (the ones its replies, comments and changes cause included);
