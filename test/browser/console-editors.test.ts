@@ -6,7 +6,7 @@
  * contradict itself, names with bidi controls isolated, and a 390 px wide window with long data.
  */
 import type { Page } from 'playwright-core';
-import { answerDialogs, expect, failOperations, runAxe, signIn, test, description, focusedId, hasFocus, holdOperation } from '../support/browser.js';
+import { answerDialogs, expect, failOperations, runAxe, signIn, test, description, focusedId, hasFocus, holdOperation, painted } from '../support/browser.js';
 import { createCustomFields, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
 
 /** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
@@ -528,7 +528,7 @@ test(
 );
 
 test(
-  'a webhook or rule that could not be read (the server answering 503) is no empty form whose Save would replace it: the error and "Try again", which opens the editor with focus on its heading',
+  'a webhook or rule that could not be read (the server answering 503) is no empty form whose Save would replace it: the error and "Try again", which opens the editor with focus on its heading; a reading again after a save that fails keeps the editor',
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const hook = await createWebhook(app, { ...jsonHook('Unread hook', `${receiver.url}/ok`), headers: [{ name: 'X-Kept', value: 'kept' }] });
@@ -556,9 +556,24 @@ test(
       expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe(name.split(': ')[1]);
       await expect.poll(() => focusedId(page)).toBe('page-title');
       expect(await runAxe(page)).toEqual([]);
+
+      // saved, and the reading again that follows a save fails: the editor stays, with what is typed in it
+      read.failing = true;
+      const reread = page.waitForResponse((r) => /query (?:ConsoleWebhook|ConsoleRule)\b/.test(r.request().postData() ?? '') && r.status() === 503);
+      const typed = page.getByLabel(path.startsWith('/webhooks') ? 'Success comment' : 'Description', { exact: true });
+      await typed.fill('Saved while the server restarts');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await reread;
+      await painted(page);
+      expect(await page.getByRole('status').filter({ hasText: /saved/i }).count()).toBe(1);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(name);
+      expect(await typed.inputValue()).toBe('Saved while the server restarts');
+      await typed.fill('Typed after');
+      expect(await typed.inputValue()).toBe('Typed after');
+      read.failing = false;
     }
-    const stored = await app.ok('query ($id: ID!) { webhook(id: $id) { name headers { name value } } }', { id: hook });
-    expect(stored.webhook).toEqual({ name: 'Unread hook', headers: [{ name: 'X-Kept', value: 'kept' }] });
+    const stored = await app.ok('query ($id: ID!) { webhook(id: $id) { name successComment headers { name value } } }', { id: hook });
+    expect(stored.webhook).toEqual({ name: 'Unread hook', successComment: 'Saved while the server restarts', headers: [{ name: 'X-Kept', value: 'kept' }] });
   },
   BROWSER_TEST_MS,
 );

@@ -233,6 +233,17 @@ export function useFocusAfterRender(): (get: () => HTMLElement | null | undefine
   return (get, opts) => setTarget({ get, select: opts?.select ?? false });
 }
 
+/**
+ * What a query has read, kept through a reading again that fails (the server restarting): a
+ * screen read once stays on the page, its forms with what is typed in them, rather than turning
+ * into the "could not be read" page. `null` (there is none) is a reading, and is shown as such.
+ */
+export function useLastRead<T>(value: T | null | undefined): T | null | undefined {
+  const last = useRef(value);
+  if (value !== undefined) last.current = value;
+  return value === undefined ? last.current : value;
+}
+
 /** `.current` is true while the component is on the page: an answer that arrives after the user has left it changes nothing there. */
 export function useMounted(): { readonly current: boolean } {
   const mounted = useRef(true);

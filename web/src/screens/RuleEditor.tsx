@@ -11,7 +11,7 @@ import { Field, FieldError, Hint, InputField, describedBy, hintId } from '../com
 import { EditorForm, EditorHeader, RemoveRowButton, SaveButton, addRowProps, patchRow, useDefinitionEditor } from '../components/editor';
 import { NO_VALUE_OPERATORS, formOf, ruleInput, type RuleActionRow, type RuleForm } from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
-import { ConfirmAction } from '../components/ui';
+import { ConfirmAction, useLastRead } from '../components/ui';
 
 const RuleQuery = graphql(`
   query ConsoleRule($id: ID!) {
@@ -163,7 +163,7 @@ export function RuleEditor({ id }: { id: string | null }) {
   const [, update] = useMutation(SaveRule);
   const [, remove] = useMutation(DeleteRule);
 
-  const rule = stored.data?.rule;
+  const rule = useLastRead(stored.data?.rule);
   const client = useClient();
   const editor = useDefinitionEditor({
     noun: 'rule',

@@ -9,7 +9,7 @@ import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
 import type { TicketPriority, TicketStatus } from '../gql/graphql';
-import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, UnavailablePage, PageHeader, QueryError, useOneAtATime } from '../components/ui';
+import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, UnavailablePage, PageHeader, QueryError, useLastRead, useOneAtATime } from '../components/ui';
 import { useLeaveGuard } from '../components/leave';
 import { Announcements, useAnnouncement } from '../components/announce';
 import { Field, Hint, SelectField, describedBy, hintId } from '../components/Field';
@@ -120,12 +120,9 @@ const fieldSentence = (field: string, message: string) => (/^[a-z]/.test(message
 export const TICKET_POLL_MS = 15_000;
 
 export function TicketPage({ id }: { id: string }) {
-  const [read, refetchTicket] = useQuery({ query: TicketQuery, variables: { id } });
-  const { fetching, error } = read;
+  const [{ data: read, fetching, error }, refetchTicket] = useQuery({ query: TicketQuery, variables: { id } });
   // a reading again that fails (the server restarting) keeps the page as last read: the reply being written stays
-  const lastRead = useRef(read.data);
-  if (read.data?.ticket) lastRead.current = read.data;
-  const data = read.data?.ticket ? read.data : lastRead.current?.ticket ? lastRead.current : read.data;
+  const data = useLastRead(read);
   useEffect(() => {
     const timer = setInterval(() => refetchTicket({ requestPolicy: 'network-only' }), TICKET_POLL_MS);
     return () => clearInterval(timer);

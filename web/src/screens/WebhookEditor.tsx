@@ -19,7 +19,7 @@ import type {
   SuccessFailureAction,
   WebhookInput,
 } from '../gql/graphql';
-import { ActionOutcome, ConfirmAction, DateTime, DeliveryStatusBadge, useFocusAfterRender, useOneAtATime } from '../components/ui';
+import { ActionOutcome, ConfirmAction, DateTime, DeliveryStatusBadge, useFocusAfterRender, useLastRead, useOneAtATime } from '../components/ui';
 import { Field, Hint, InputField, SelectField, describedBy, hintId } from '../components/Field';
 import { EditorForm, EditorHeader, RemoveRowButton, SaveButton, addRowProps, patchRow, useDefinitionEditor } from '../components/editor';
 import { TagCatalogue, tagSnippet, type Tag } from '../components/TagCatalogue';
@@ -446,7 +446,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
   const [, enable] = useMutation(EnableWebhook);
   const [, remove] = useMutation(DeleteWebhook);
 
-  const webhook = stored.data?.webhook;
+  const webhook = useLastRead(stored.data?.webhook);
   const editor = useDefinitionEditor({
     noun: 'webhook',
     id,
