@@ -393,7 +393,7 @@ test(
 );
 
 test(
-  "ticket page: what others write on the ticket while it is open (another agent's reply, a comment, a status) shows without a reload; a reading that fails keeps the page and the reply being written",
+  "ticket page: what others write on the ticket while it is open (another agent's reply, a comment, a status) shows without a reload and new posts are said politely; a reading that fails keeps the page and the reply being written",
   async ({ page, app, keys }) => {
     const ticket = await createTicket(app, 'Busy ticket');
     // the page's clock: its next reading of the ticket comes when the test moves it on
@@ -403,6 +403,7 @@ test(
     const posts = page.getByRole('region', { name: 'Posts' });
     await posts.getByText('No replies or comments yet.').waitFor();
     await page.getByLabel('Reply', { exact: true }).fill('My answer, not sent yet');
+    const said = await recordAnnouncements(page, 'ticket-post-arrivals');
 
     // another agent (here: the admin, through the API) replies and comments, and sets the status
     await addReply(app, ticket, 'Answered from another tab');
@@ -413,6 +414,9 @@ test(
     expect(await posts.textContent()).toMatch(/Answered from another tab.*A note from elsewhere/);
     expect(await page.getByRole('definition').first().textContent()).toBe('WAITING');
     expect(await page.getByLabel('Reply', { exact: true }).inputValue()).toBe('My answer, not sent yet');
+    // said politely, one sentence for what came
+    const admin = (await app.ok('{ me { name } }')).me.name as string;
+    expect(await said()).toEqual([`New reply by ${admin}. New internal comment by ${admin}.`]);
 
     // the server restarting: the reading fails, the page stays as it was with the reply being written
     const failing = await failOperations(page, ['ConsoleTicket'], 'refused');
@@ -424,6 +428,14 @@ test(
     expect(await posts.getByRole('listitem').count()).toBe(2);
     expect(await page.getByLabel('Reply', { exact: true }).inputValue()).toBe('My answer, not sent yet');
     failing.failing = false;
+
+    // the page's own reply is said by its form, not again as a new post
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByRole('status').filter({ hasText: 'Reply sent' }).waitFor();
+    await expect.poll(() => posts.getByRole('listitem').count()).toBe(3);
+    await page.clock.fastForward(TICKET_POLL_MS);
+    await painted(page);
+    expect(await said()).toEqual([`New reply by ${admin}. New internal comment by ${admin}.`]);
   },
   BROWSER_TEST_MS,
 );

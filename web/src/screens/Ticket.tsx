@@ -145,6 +145,9 @@ export function TicketPage({ id }: { id: string }) {
   );
   const feed = useLiveFeed(changes.error, () => reloadNow(true), () => resubscribe());
   const deliveryChanges = useDeliveryChanges(deliveries.data?.deliveries.nodes);
+  // the posts this page sent: said by their form ("Reply sent"), not again as new posts
+  const ownPosts = useRef(new Set<string>());
+  const postArrivals = usePostArrivals(data?.ticket?.posts, ownPosts.current);
   const t = data?.ticket;
   if (fetching && !t) return <Loading what="the ticket" />;
   if (!t) {
@@ -214,7 +217,9 @@ export function TicketPage({ id }: { id: string }) {
           ))}
         </ol>
       </section>
-      <PostForm ticketId={t.id} />
+      {/* posts others wrote while the page is open, said politely; the list itself is not a live region */}
+      <Announcements id="ticket-post-arrivals" said={postArrivals} />
+      <PostForm ticketId={t.id} onPosted={(postId) => ownPosts.current.add(postId)} />
       <TicketChangeForm ticket={t} />
       <section aria-labelledby="ticket-deliveries-heading">
         <h2 id="ticket-deliveries-heading">Deliveries</h2>
@@ -277,6 +282,30 @@ function useDeliveryChanges(nodes: readonly { id: string; status: string; webhoo
   return said;
 }
 
+/**
+ * The posts new on the ticket from one reading to the next that this page did not send (another
+ * agent's reply, a rule's or a timer's comment), in words: "New reply by Ada." The first reading
+ * says nothing; more than CHANGES_LISTED at once are counted.
+ */
+function usePostArrivals(posts: readonly { id: string; kind: string; author?: { name: string } | null }[] | undefined, own: ReadonlySet<string>): ReactNode {
+  const seen = useRef<Set<string> | null>(null);
+  const [said, say] = useAnnouncement();
+  useEffect(() => {
+    if (!posts) return;
+    const before = seen.current;
+    seen.current = new Set(posts.map((p) => p.id));
+    if (!before) return;
+    const added = posts.filter((p) => !before.has(p.id) && !own.has(p.id));
+    if (added.length === 0) return;
+    if (added.length > CHANGES_LISTED) {
+      say(`${added.length} new posts.`);
+      return;
+    }
+    say(added.map((p) => `New ${p.kind === 'COMMENT' ? 'internal comment' : 'reply'} by ${p.author?.name ?? 'System'}.`).join(' '));
+  }, [posts, own, say]);
+  return said;
+}
+
 /** A burst of a ticket's delivery events (a bulk redelivery) reloads its lists once per this many ms, not once per event. */
 const RELOAD_MS = 300;
 
@@ -310,7 +339,7 @@ function useCoalesced(ms: number, run: (flag: boolean) => void): (flag: boolean)
 }
 
 /** A reply (sent to the client) or an internal comment (staff only), from one text field. */
-function PostForm({ ticketId }: { ticketId: string }) {
+function PostForm({ ticketId, onPosted }: { ticketId: string; onPosted: (postId: string) => void }) {
   const [, addReply] = useMutation(AddReply);
   const [, addComment] = useMutation(AddComment);
   const [text, setText] = useState('');
@@ -350,6 +379,7 @@ function PostForm({ ticketId }: { ticketId: string }) {
       }
       return;
     }
+    onPosted('addReply' in r.data! ? r.data.addReply.id : r.data!.addComment.id);
     setTextError(undefined);
     // emptied for the next one, unless more was typed while it was sent
     setText((now) => (now === sent ? '' : now));
