@@ -367,3 +367,30 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  'a delivery cancelled while the reading of its page again fails (the server restarting) stays on its page: CANCELLED shown and focused, not "could not be read"',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver(() => ({ status: 503 }));
+    const ticket = await createTicket(app, 'Cancelled meanwhile');
+    const down = await createWebhook(app, jsonHook('Down', `${receiver.url}/down`));
+    const delivery = await testWebhook(app, down, ticket);
+    await deliveryReaches(app, delivery, 'RETRYING');
+
+    await signIn(page, app.url, keys.admin, `/deliveries/${delivery}`);
+    const heading = `Delivery ${delivery.slice(0, 8)}`;
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+    const read = await failOperations(page, ['ConsoleDelivery']);
+    const reread = page.waitForResponse((r) => /query ConsoleDelivery\b/.test(r.request().postData() ?? '') && r.status() === 503);
+    await page.getByRole('button', { name: 'Cancel delivery' }).click();
+    await page.getByRole('group', { name: 'Cancel this delivery?' }).getByRole('button', { name: 'Confirm' }).click();
+    await reread;
+    await expect.poll(() => focused(page)).toEqual({ tag: 'dd', id: '', text: 'CANCELLED' });
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(heading);
+    expect(await page.getByRole('status').filter({ hasText: 'Delivery cancelled.' }).count()).toBe(1);
+    expect(await page.getByRole('main').textContent()).not.toContain('could not be read');
+    await deliveryReaches(app, delivery, 'CANCELLED');
+    read.failing = false;
+  },
+  BROWSER_TEST_MS,
+);

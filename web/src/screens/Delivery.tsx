@@ -7,7 +7,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
-import { ActionOutcome, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, UnavailablePage, PageHeader, headerValue, prettyBody, useFocusAfterRender, useOneAtATime } from '../components/ui';
+import { ActionOutcome, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, UnavailablePage, PageHeader, headerValue, prettyBody, useFocusAfterRender, useLastRead, useOneAtATime } from '../components/ui';
 import { Announcements, useAnnouncement } from '../components/announce';
 import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
@@ -101,7 +101,9 @@ function useChangeSentence(d: { status: string; attempts: readonly { number: num
 /** `admin`: Redeliver and Cancel delivery are the admin's (the server refuses them to agents). */
 export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   const [, navigate] = useLocation();
-  const [{ data, fetching, error }, refetch] = useQuery({ query: DeliveryQuery, variables: { id }, requestPolicy: 'network-only' });
+  const [{ data: read, fetching, error }, refetch] = useQuery({ query: DeliveryQuery, variables: { id }, requestPolicy: 'network-only' });
+  // a reading again that fails (the server restarting) keeps the page as last read, and its live feed with it
+  const data = useLastRead(read);
   // a change of this delivery (the filter cannot name one delivery: its ticket's, then matched by id)
   const ticketId = data?.delivery?.ticket?.id;
   const [changes, resubscribe] = useSubscription(
