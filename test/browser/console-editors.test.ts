@@ -191,7 +191,7 @@ test(
 );
 
 test(
-  'rule editor: Save keeps focus; a TIMER rule without a time condition is told at Conditions and counted; a condition’s errors go when its field or operator changes, and follow it when a row before it is removed',
+  'rule editor: Save keeps focus; a TIMER rule without a time condition is told at Conditions and counted; a time condition’s Value says how a duration is written; a condition’s errors go when its field or operator changes, and follow it when a row before it is removed',
   async ({ page, app, keys }) => {
     await createCustomFields(app, [{ key: 'order_no', name: 'Order number', type: 'NUMBER' }]);
     const rule = await createRule(app, { name: 'Timer rule', events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'x' }] });
@@ -238,6 +238,10 @@ test(
     await condition.getByLabel('Field', { exact: true }).selectOption('title');
     await expect.poll(() => value.getAttribute('aria-invalid')).toBeNull();
     expect(await value.getAttribute('aria-describedby')).toBeNull();
+    // a time condition's Value says how a duration is written before any save is refused
+    await condition.getByLabel('Field', { exact: true }).selectOption('timeSinceLastReply');
+    expect(await description(value)).toMatch(/^A duration: .*\(45s, 30m, 2h, 3d\), or a bare number of minutes\.$/);
+    expect(await value.getAttribute('aria-invalid')).toBeNull();
     await condition.getByLabel('Field', { exact: true }).selectOption('custom.order_no');
     await value.fill('1e400');
     await save.click();

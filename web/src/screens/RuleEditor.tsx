@@ -152,6 +152,9 @@ function KeptOption({ value, listed, label }: { value: string; listed: boolean; 
   return value && !listed ? <option value={value}>{label}</option> : null;
 }
 
+/** How a time condition's value is written (ruleFields type DURATION; src/dispatcher/fields.ts refuses anything else), said before a save is refused. */
+const DURATION_HINT = 'A duration: a positive whole number with s, m, h or d (45s, 30m, 2h, 3d), or a bare number of minutes.';
+
 const saveSummary = (n: number) => `The rule was not saved: ${n} ${n === 1 ? 'problem' : 'problems'}.`;
 
 export function RuleEditor({ id }: { id: string | null }) {
@@ -345,7 +348,13 @@ export function RuleEditor({ id }: { id: string | null }) {
                   </select>
                 </Field>
                 {needsValue ? (
-                  <Field id={vId} label="Value" error={err(`conditions[${i}].value`)} grow>
+                  <Field
+                    id={vId}
+                    label="Value"
+                    error={err(`conditions[${i}].value`)}
+                    grow
+                    hint={info?.type === 'DURATION' ? <Hint of={vId}>{DURATION_HINT}</Hint> : null}
+                  >
                     {info && info.options.length ? (
                       <select {...describedBy(vId, err(`conditions[${i}].value`))} value={c.value} onChange={(e) => setCondition(i, { value: e.target.value })}>
                         <option value="">Choose a value</option>
@@ -355,7 +364,7 @@ export function RuleEditor({ id }: { id: string | null }) {
                       </select>
                     ) : (
                       <input
-                        {...describedBy(vId, err(`conditions[${i}].value`))}
+                        {...describedBy(vId, err(`conditions[${i}].value`), info?.type === 'DURATION' && hintId(vId))}
                         value={c.value}
                         onChange={(e) => setCondition(i, { value: e.target.value })}
                       />
