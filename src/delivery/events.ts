@@ -12,7 +12,8 @@
  * serving the feed costs a few queries per burst, not per event and subscriber.
  */
 import type { DeliveryEventMessage, DeliveryStatus } from '../domain/index.js';
-import { checkFilterValues } from './filter.js';
+import { badInput } from '../errors.js';
+import { checkFilterValues, MAX_SEARCH_LENGTH } from './filter.js';
 
 /** An event with what subscribers need of it, loaded once for all of them. */
 export interface DeliveryFeedItem<D = unknown, A = unknown> {
@@ -23,17 +24,39 @@ export interface DeliveryFeedItem<D = unknown, A = unknown> {
   attempt: A | null;
   /** not loaded yet: queued for a subscriber whose client is not reading */
   unloaded?: boolean;
+  /** the body of the delivery's last answer (null: none yet); loaded only for a search, undefined otherwise */
+  lastResponse?: string | null;
 }
 
-export type FeedLoader = (messages: DeliveryEventMessage[]) => Promise<DeliveryFeedItem[]>;
+/** `lastResponse`: also load each delivery's last answer body (a subscriber searches it). */
+export type FeedLoader = (messages: DeliveryEventMessage[], opts?: { lastResponse?: boolean }) => Promise<DeliveryFeedItem[]>;
 
 /** For tests and for processes without a database: no rows, just the messages. */
 export const messagesOnly: FeedLoader = async (messages) => messages.map((message) => ({ message, delivery: null, attempt: null }));
 
+/**
+ * The feed takes the log's DeliveryFilter. webhookId, ticketId and status are judged on
+ * the message itself; ruleId, since, until and search on the delivery row the event
+ * loads (a row filter), so an event that does not pass them is loaded but never sent.
+ */
 export interface DeliveryEventFilter {
   webhookId?: string | null;
   ticketId?: string | null;
   status?: string | null;
+  ruleId?: string | null;
+  /** created at or after */
+  since?: Date | null;
+  /** created before */
+  until?: Date | null;
+  /** case-insensitive substring of the rendered URL or body, or of the last answer's body */
+  search?: string | null;
+}
+
+/** What the row filter reads of a loaded delivery (the feed loader's DeliveryRow has it). */
+interface FeedRowFacts {
+  ruleId: string | null;
+  createdAt: Date;
+  request: { url: string; body?: string | null };
 }
 
 /** A connection's flow control (src/http/ws-flow.ts): closed while the client has not read what was sent. */
@@ -58,6 +81,30 @@ export interface DeliverySubscription extends AsyncIterableIterator<DeliveryFeed
 
 export function matches(filter: DeliveryEventFilter, e: DeliveryEventMessage): boolean {
   return (!filter.webhookId || filter.webhookId === e.w) && (!filter.ticketId || filter.ticketId === e.k) && (!filter.status || filter.status === e.s);
+}
+
+const hasRowFilter = (f: DeliveryEventFilter): boolean => !!(f.ruleId || f.since || f.until || f.search);
+
+/** The row filter (ruleId, since, until, search) on a loaded event; a delivery that is gone passes none. */
+export function matchesLoaded(filter: DeliveryEventFilter, item: DeliveryFeedItem): boolean {
+  if (!hasRowFilter(filter)) return true;
+  const d = item.delivery as FeedRowFacts | null;
+  if (!d) return false;
+  if (filter.ruleId && filter.ruleId !== d.ruleId) return false;
+  const created = new Date(d.createdAt).getTime();
+  if (filter.since && created < filter.since.getTime()) return false;
+  if (filter.until && created >= filter.until.getTime()) return false;
+  if (filter.search) {
+    const needle = filter.search.toLowerCase();
+    return [d.request.url, d.request.body, item.lastResponse].some((text) => !!text && text.toLowerCase().includes(needle));
+  }
+  return true;
+}
+
+/** Throws BAD_USER_INPUT naming the field for a filter no event can pass (as the log's filter does). */
+export function checkEventFilter(filter: DeliveryEventFilter): void {
+  checkFilterValues({ ...filter, status: filter.status as DeliveryStatus | null | undefined });
+  if (filter.search && filter.search.length > MAX_SEARCH_LENGTH) throw badInput('filter.search', `is longer than ${MAX_SEARCH_LENGTH} characters`);
 }
 
 export interface HubOptions {
@@ -96,8 +143,8 @@ export function createDeliveryEventHub(
     }
     const wanted = events.filter((e) => open.some((s) => matches(s.filter, e)));
     if (!wanted.length) return;
-    const items = await load(wanted);
-    for (const item of items) for (const s of open) if (matches(s.filter, item.message)) s.push(item);
+    const items = await load(wanted, { lastResponse: open.some((s) => !!s.filter.search) });
+    for (const item of items) for (const s of open) if (matches(s.filter, item.message) && matchesLoaded(s.filter, item)) s.push(item);
   };
 
   const flush = (): void => {
@@ -133,7 +180,7 @@ export function createDeliveryEventHub(
     },
     subscribe(filter, maxQueue = 10_000, gate) {
       // an id or status no delivery can have is BAD_USER_INPUT naming it, not a feed that never matches
-      checkFilterValues({ webhookId: filter.webhookId, ticketId: filter.ticketId, status: filter.status as DeliveryStatus | null | undefined });
+      checkEventFilter(filter);
       const s = new Subscriber(filter, maxQueue, () => subscribers.delete(s), load, gate);
       subscribers.add(s);
       return s;
@@ -194,13 +241,19 @@ class Subscriber implements DeliverySubscription {
         return new Promise((resolve) => (this.waiting = resolve));
       }
       const item = this.queue[this.head]!;
-      if (item.unloaded) {
+      if (this.needsLoad(item)) {
         await this.loadQueued();
         continue; // the head may have moved meanwhile (drops)
       }
       this.head++;
+      if (!matchesLoaded(this.filter, item)) continue;
       return { value: item, done: false };
     }
+  }
+
+  /** Unloaded, or loaded (for another subscriber) without the last answer this one searches. */
+  private needsLoad(item: DeliveryFeedItem): boolean {
+    return !!item.unloaded || (!!this.filter.search && item.lastResponse === undefined);
   }
 
   /** Loads the unloaded events at the head of the queue, up to 500, in one batch. */
@@ -208,13 +261,13 @@ class Subscriber implements DeliverySubscription {
     const batch: DeliveryFeedItem[] = [];
     for (let i = this.head; i < this.queue.length && batch.length < 500; i++) {
       const item = this.queue[i]!;
-      if (item.unloaded) batch.push(item);
+      if (this.needsLoad(item)) batch.push(item);
     }
     let loaded: DeliveryFeedItem[];
     try {
-      loaded = await this.load(batch.map((b) => b.message));
+      loaded = await this.load(batch.map((b) => b.message), { lastResponse: !!this.filter.search });
     } catch {
-      loaded = batch.map((b) => ({ message: b.message, delivery: null, attempt: null })); // shown as "delivery not found"
+      loaded = batch.map((b) => ({ message: b.message, delivery: null, attempt: null, lastResponse: null })); // shown as "delivery not found"
     }
     // in place: the same objects may sit in other gated subscribers' queues
     batch.forEach((b, i) => Object.assign(b, loaded[i], { unloaded: false }));

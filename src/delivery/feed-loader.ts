@@ -2,7 +2,8 @@
  * Loads what the live feed shows for a batch of events: the delivery rows (without the
  * bulky columns the feed never shows: the template context, the continuation) and, for
  * ATTEMPTED events, the attempt rows — two plain queries per notification, no ORM
- * hydration: the feed must stay cheap next to the deliveries it reports on.
+ * hydration: the feed must stay cheap next to the deliveries it reports on. The body of
+ * each delivery's last answer is read only when a subscriber searches it.
  */
 import type pg from 'pg';
 import type { Delivery, DeliveryAttempt } from '../db/index.js';
@@ -16,14 +17,19 @@ export type DeliveryRow = Pick<
 export type AttemptRow = Pick<DeliveryAttempt, 'number' | 'startedAt' | 'durationMs' | 'statusCode' | 'error' | 'responseBody'>;
 
 export function feedLoader(pool: pg.Pool): FeedLoader {
-  return async (messages) => {
+  return async (messages, { lastResponse = false } = {}) => {
     const ids = [...new Set(messages.map((m) => m.d))];
     const attempted = [...new Set(messages.filter((m) => m.t === 'ATTEMPTED' && m.n !== null).map((m) => m.d))];
     const [deliveries, attempts] = await Promise.all([
       pool.query(
         `select id, webhook_id::text as "webhookId", webhook_name as "webhookName", ticket_id::text as "ticketId", rule_id::text as "ruleId",
                 event, status, request, attempt_count as "attemptCount", next_attempt_at as "nextAttemptAt", response_data as "responseData",
-                notes, last_error as "lastError", redelivery_of as "redeliveryOf", created_at as "createdAt", completed_at as "completedAt"
+                notes, last_error as "lastError", redelivery_of as "redeliveryOf", created_at as "createdAt", completed_at as "completedAt"${
+                  lastResponse
+                    ? `,
+                (select a.response_body from delivery_attempts a where a.delivery_id = deliveries.id order by a.number desc limit 1) as "lastResponse"`
+                    : ''
+                }
            from deliveries where id = any($1::uuid[])`,
         [ids],
       ),
@@ -35,11 +41,12 @@ export function feedLoader(pool: pg.Pool): FeedLoader {
           )
         : Promise.resolve({ rows: [] as (AttemptRow & { deliveryId: string })[] }),
     ]);
-    const byId = new Map<string, DeliveryRow>(deliveries.rows.map((d: DeliveryRow) => [d.id, d]));
+    const byId = new Map<string, DeliveryRow & { lastResponse?: string | null }>(deliveries.rows.map((d: DeliveryRow) => [d.id, d]));
     return messages.map(
       (message): DeliveryFeedItem<DeliveryRow, AttemptRow> => ({
         message,
         delivery: byId.get(message.d) ?? null,
+        ...(lastResponse ? { lastResponse: byId.get(message.d)?.lastResponse ?? null } : {}),
         attempt: message.t === 'ATTEMPTED' ? (attempts.rows as (AttemptRow & { deliveryId: string })[]).find((a) => a.deliveryId === message.d && a.number === message.n) ?? null : null,
       }),
     );

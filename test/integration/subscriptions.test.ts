@@ -3,7 +3,7 @@ import { describe, expect } from 'vitest';
 import { bearer } from '../support/app.js';
 import { collect, wsClient } from '../support/ws.js';
 import { waitFor } from '../support/wait.js';
-import { createTicket, createUser, createWebhook, deliveryReaches, retryUntilFinal, test, testWebhook, type Receiver, type TestApp } from '../support/fixtures.js';
+import { createRule, createTicket, createUser, createWebhook, deliveryReaches, retryUntilFinal, test, testWebhook, type Receiver, type TestApp } from '../support/fixtures.js';
 
 const SUBSCRIPTION = `subscription Feed($filter: DeliveryFilter) {
   deliveryEvents(filter: $filter) {
@@ -74,6 +74,70 @@ describe.concurrent('deliveryEvents', () => {
       expect((await app.gql(`query($f: DeliveryFilter) { deliveries(filter: $f) { totalCount } }`, { f: filter })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
     expect(app.services.deliveryEvents.subscriberCount).toBe(0);
+    await client.dispose();
+  });
+
+  it('takes the log\'s whole DeliveryFilter: ruleId, since/until and search (URL, body, last answer) pick the events of the deliveries they pick in the log', async ({ app, clock, receiver }) => {
+    const alpha = await hook(app, receiver, 'Alpha', '/b/alpha');
+    const plain = await hook(app, receiver, 'Plain', '/b/plain');
+    const answering = await hook(app, receiver, 'Answering', '/x/answer');
+    const rule = await createRule(app, { name: 'Ruled', events: ['TICKET_CREATED'], conditions: [{ field: 'title', operator: 'EQUALS', value: 'ruled' }], actions: [{ type: 'SEND_WEBHOOK', webhookId: plain }] });
+    const ticketId = await createTicket(app, 'feed');
+    const since = new Date(clock.now().getTime() + 3_600_000).toISOString();
+    const client = wsClient(app.url, app.adminAuth);
+    const feeds = {
+      rule: collect<FeedEvent>(client, SUBSCRIPTION, { filter: { ruleId: rule.id } }),
+      url: collect<FeedEvent>(client, SUBSCRIPTION, { filter: { search: 'ALPHA' } }),
+      answer: collect<FeedEvent>(client, SUBSCRIPTION, { filter: { search: 'answer-xyz' } }),
+      since: collect<FeedEvent>(client, SUBSCRIPTION, { filter: { since, until: new Date(clock.now().getTime() + 3 * 3_600_000).toISOString() } }),
+    };
+    await waitFor(() => app.services.deliveryEvents.subscriberCount >= 4, { what: 'the four subscriptions to be registered' });
+    const refused = collect<FeedEvent>(client, SUBSCRIPTION, { filter: { since, until: since } });
+    await waitFor(() => refused.errors.length > 0 || refused.completed, { what: 'the refusal of an empty time range' });
+    expect(refused.errors).toMatchObject([{ extensions: { code: 'BAD_USER_INPUT', field: 'filter.until' } }]);
+
+    const ruled = async () => {
+      const t = await createTicket(app, 'ruled');
+      return waitFor(async () => (await app.ok(`query($f: DeliveryFilter) { deliveries(filter: $f) { nodes { id } } }`, { f: { ticketId: t } })).deliveries.nodes[0]?.id as string | undefined, { what: 'the rule\'s delivery' });
+    };
+    const answered = async () => {
+      receiver.script({ status: 200, body: 'Answer-XYZ', headers: { 'content-type': 'text/plain' } });
+      return testWebhook(app, answering, ticketId);
+    };
+    // before the time range: each delivery goes through and is final before the next is made
+    const early = await testWebhook(app, plain, ticketId);
+    await deliveryReaches(app, early, 'SUCCEEDED');
+    clock.advance(2 * 3_600_000);
+    const made = { url: [await testWebhook(app, alpha, ticketId)], answer: [] as string[], rule: [] as string[] };
+    await deliveryReaches(app, made.url[0]!, 'SUCCEEDED');
+    made.answer.push(await answered());
+    await deliveryReaches(app, made.answer[0]!, 'SUCCEEDED');
+    made.rule.push(await ruled());
+    await deliveryReaches(app, made.rule[0]!, 'SUCCEEDED');
+    // a last matching delivery per feed: once its SUCCEEDED is there, the feed has shown everything before it
+    const finalOn = (feed: (typeof feeds)[keyof typeof feeds], id: string) =>
+      waitFor(() => feed.events.some((e) => e.deliveryEvents.delivery.id === id && e.deliveryEvents.type === 'SUCCEEDED'), { what: `delivery ${id} SUCCEEDED on the feed` });
+    made.rule.push(await ruled());
+    await finalOn(feeds.rule, made.rule[1]!);
+    made.answer.push(await answered());
+    await finalOn(feeds.answer, made.answer[1]!);
+    made.url.push(await testWebhook(app, alpha, ticketId));
+    await finalOn(feeds.url, made.url[1]!);
+    await finalOn(feeds.since, made.url[1]!);
+
+    const shown = (feed: (typeof feeds)[keyof typeof feeds]) => [...new Set(feed.events.map((e) => e.deliveryEvents.delivery.id))].sort();
+    for (const f of Object.values(feeds)) expect(f.errors).toEqual([]);
+    expect(shown(feeds.rule)).toEqual([...made.rule].sort());
+    expect(shown(feeds.url)).toEqual([...made.url].sort());
+    expect(shown(feeds.answer)).toEqual([...made.answer].sort());
+    // the answer search matches once the answer is there: every event from the attempt on
+    expect(feeds.answer.events.filter((e) => e.deliveryEvents.delivery.id === made.answer[0]).map((e) => e.deliveryEvents.type)).toEqual(expect.arrayContaining(['ATTEMPTED', 'SUCCEEDED']));
+    expect(shown(feeds.since)).toEqual([...made.url, ...made.answer, ...made.rule].sort());
+    // the log's filter picks the same deliveries
+    const logIds = async (f: Record<string, unknown>) => (await app.ok(`query($f: DeliveryFilter) { deliveries(filter: $f, first: 50) { nodes { id } } }`, { f })).deliveries.nodes.map((n: { id: string }) => n.id).sort();
+    expect(await logIds({ ruleId: rule.id })).toEqual(shown(feeds.rule));
+    expect(await logIds({ since, until: new Date(clock.now().getTime() + 3_600_000).toISOString() })).toEqual(shown(feeds.since));
+    for (const f of [...Object.values(feeds), refused]) f.dispose();
     await client.dispose();
   });
 

@@ -1,6 +1,6 @@
 /** The feed hub: filters on the server side, bounded queues per subscriber. */
 import { describe, expect, it } from 'vitest';
-import { createDeliveryEventHub, matches } from '../../src/delivery/events.js';
+import { createDeliveryEventHub, matches, matchesLoaded, type DeliveryFeedItem } from '../../src/delivery/events.js';
 import type { DeliveryEventMessage } from '../../src/domain/index.js';
 
 const ev = (n: number, over: Partial<DeliveryEventMessage> = {}): DeliveryEventMessage => ({
@@ -92,5 +92,65 @@ describe('a subscriber whose client is not reading (its flow gate is closed)', (
     const second = await stalled.next();
     expect(second.value?.message.n).toBe(201);
     expect(loads).toHaveLength(1);
+  });
+});
+
+describe('the row filter (ruleId, since, until, search): judged on the loaded delivery', () => {
+  const row = (n: number) => ({ id: `d${n}`, ruleId: n % 2 ? '5' : null, createdAt: new Date(Date.UTC(2030, 0, 1, n)), request: { url: `https://h.example/N${n}`, body: n === 3 ? '{"x":"Needle"}' : null } });
+  const item = (n: number, lastResponse?: string | null): DeliveryFeedItem => ({ message: ev(n), delivery: row(n), attempt: null, lastResponse });
+
+  it.each([
+    [{ ruleId: '5' }, item(1), true],
+    [{ ruleId: '5' }, item(2), false],
+    [{ since: new Date(Date.UTC(2030, 0, 1, 2)) }, item(2), true],
+    [{ since: new Date(Date.UTC(2030, 0, 1, 2)) }, item(1), false],
+    [{ until: new Date(Date.UTC(2030, 0, 1, 2)) }, item(1), true],
+    [{ until: new Date(Date.UTC(2030, 0, 1, 2)) }, item(2), false],
+    [{ search: 'h.example/n4' }, item(4), true],
+    [{ search: 'NEEDLE' }, item(3), true],
+    [{ search: 'needle' }, item(4, 'a needle in the answer'), true],
+    [{ search: 'needle' }, item(4, null), false],
+    [{ ruleId: '5' }, { message: ev(1), delivery: null, attempt: null }, false],
+    [{}, { message: ev(1), delivery: null, attempt: null }, true],
+  ])('%j on delivery %#', (filter, it, expected) => {
+    expect(matchesLoaded(filter, it)).toBe(expected);
+  });
+
+  it('an open subscriber gets only what passes; the last answers are loaded only while someone searches them', async () => {
+    const asked: boolean[] = [];
+    const hub = createDeliveryEventHub(async (messages, opts) => {
+      asked.push(!!opts?.lastResponse);
+      return messages.map((message) => ({ message, delivery: row(message.n!), attempt: null, ...(opts?.lastResponse ? { lastResponse: message.n === 2 ? 'the NEEDLE' : null } : {}) }));
+    }, undefined, { batchMs: 0 });
+    const byRule = hub.subscribe({ ruleId: '5' });
+    await hub.receive(JSON.stringify([ev(1), ev(2), ev(3)]));
+    const bySearch = hub.subscribe({ search: 'needle' });
+    await hub.receive(JSON.stringify([ev(4), ev(2), ev(3), ev(5)]));
+    expect(asked).toEqual([false, true]);
+    const take = async (s: typeof byRule, n: number) => { const got: number[] = []; for (let i = 0; i < n; i++) got.push((await s.next()).value!.message.n!); return got; };
+    expect(await take(byRule, 4)).toEqual([1, 3, 3, 5]);
+    expect(await take(bySearch, 2)).toEqual([2, 3]);
+  });
+
+  it('a gated subscriber loads its queued events with their last answers and skips what does not pass', async () => {
+    const asked: boolean[] = [];
+    const hub = createDeliveryEventHub(async (messages, opts) => {
+      asked.push(!!opts?.lastResponse);
+      return messages.map((message) => ({ message, delivery: row(message.n!), attempt: null, ...(opts?.lastResponse ? { lastResponse: message.n === 6 ? 'NEEDLE' : null } : {}) }));
+    }, undefined, { batchMs: 0 });
+    let open = false;
+    let reopen: () => void = () => {};
+    const gate = { get open() { return open; }, wait: () => (open ? Promise.resolve() : new Promise<void>((r) => (reopen = r))) };
+    const gated = hub.subscribe({ search: 'needle' }, 100, gate);
+    const plain = hub.subscribe({});
+    const pending = gated.next();
+    await hub.receive(JSON.stringify([ev(1), ev(3), ev(6)]));
+    expect(asked).toEqual([false]); // loaded for the open subscriber only, without answers
+    expect((await plain.next()).value?.message.n).toBe(1);
+    open = true;
+    reopen();
+    expect((await pending).value?.message.n).toBe(3);
+    expect((await gated.next()).value?.message.n).toBe(6);
+    expect(asked).toEqual([false, true]);
   });
 });
