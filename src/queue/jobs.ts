@@ -92,6 +92,12 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
   // its drain() keeps the jobs locked but not started from other processes), so that none
   // still uses what is stopped after the engine (the pool)
   const running = new Set<Promise<void>>();
+  // the wake-ups being saved: stop() waits for them, so that none is left to use the pool
+  // after it (the composition root ends the pool next); once stopped, runAt saves nothing,
+  // the delivery rows keep their due times and the sweeps (here at the next start, or in
+  // another process) find them
+  const saving = new Set<Promise<void>>();
+  let stopped = false;
 
   return {
     get ready() {
@@ -116,17 +122,23 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
       repeating.push([name, intervalMs]);
     },
     runAt(name, at) {
+      if (stopped) return;
       const end = Math.ceil(at.getTime() / slice) * slice;
       const key = String(end);
       if (scheduled.has(`${name}@${key}`)) return;
       scheduled.add(`${name}@${key}`);
       if (scheduled.size > 10_000) scheduled.clear();
-      agenda
+      const save = agenda
         .create(name, { at: key })
         .unique({ 'data.at': key }, { insertOnly: true })
         .schedule(new Date(end))
         .save()
-        .catch((err: Error) => log.error(`could not schedule ${name}; the sweep does its work`, err.message));
+        .then(
+          () => {},
+          (err: Error) => log.error(`could not schedule ${name}; the sweep does its work`, err.message),
+        )
+        .finally(() => saving.delete(save));
+      saving.add(save);
     },
     async start() {
       await agenda.start();
@@ -135,8 +147,9 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
     },
     async stop() {
       ready = false;
+      stopped = true;
       await agenda.stop(false).catch((err: Error) => log.error('stopping the job engine', err.message));
-      await Promise.allSettled([...running]);
+      await Promise.allSettled([...running, ...saving]);
     },
   };
 }

@@ -216,6 +216,17 @@ describe.concurrent('job engine (PostgreSQL job store)', () => {
     expect(ended).toBe(true);
   });
 
+  it('stop() resolves once the wake-ups being saved are saved (the pool may end right after it); runAt after stop() saves nothing', async ({ jobs }) => {
+    const engine = await jobs.engine('a', (e) => e.define('later', () => {}, { oneOff: true }));
+    engine.runAt('later', new Date(Date.now() + 60_000));
+    await engine.stop();
+    expect(await jobs.records('later')).toHaveLength(1);
+    engine.runAt('later', new Date(Date.now() + 120_000));
+    await engine.stop(); // waits for any save under way
+    expect(await jobs.records('later')).toHaveLength(1);
+    expect(jobs.errors).toEqual([]);
+  });
+
   it('stop(): not ready, and no run after it; a wake-up it had scheduled runs in another process', async ({ jobs }) => {
     const sweep = recorder();
     const wake = recorder();
