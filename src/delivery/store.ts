@@ -525,12 +525,13 @@ export async function cancelDelivery(db: Queryable, id: string, now: Date): Prom
 
 /**
  * Switches a webhook off (its receiver is gone) and cancels its open deliveries but
- * `exceptId` (the one whose outcome says so, recorded by its own transition), with their
- * feed messages, in one transaction of the caller's. Returns how many were cancelled.
+ * `exceptId` (the one whose outcome says so, recorded by its own transition), each with a
+ * note saying why, with their feed messages, in one transaction of the caller's. Returns
+ * how many were cancelled.
  */
 export async function switchOffWebhook(db: Queryable, webhookId: string, exceptId: string, reason: string, now: Date): Promise<number> {
   await db.query(`update webhooks set enabled = false, disabled_reason = $2, disabled_at = $3 where id = $1`, [webhookId, reason, now]);
-  return cancelWebhookDeliveries(db, webhookId, now, { exceptId });
+  return cancelWebhookDeliveries(db, webhookId, now, { exceptId, note: `cancelled: its webhook was switched off (${reason}); enableWebhook switches it back on, and redeliver sends this again` });
 }
 
 /**

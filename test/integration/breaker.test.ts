@@ -84,6 +84,9 @@ describe.concurrent('breaker', () => {
     expect(after.enabled).toBe(false);
     expect(after.health.disabledReason).toMatch(/breaker stayed open for a whole retry window \(240 s\)/);
     for (const id of [...failed, heldId]) await deliveryReaches(app, id, 'CANCELLED');
+    expect((await app.ok(`query($id: ID!) { delivery(id: $id) { notes } }`, { id: heldId })).delivery.notes).toEqual([
+      expect.stringMatching(/^cancelled: its webhook was switched off \(its breaker stayed open for a whole retry window \(240 s\) since \S+\); enableWebhook switches it back on, and redeliver sends this again$/),
+    ]);
     expect(await deliveryStatus(app, heldId)).toMatchObject({ attemptCount: 0 });
     expect(receiver.requests).toHaveLength(10);
 

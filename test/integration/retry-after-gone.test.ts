@@ -104,6 +104,11 @@ describe.concurrent('410 Gone', () => {
       expect(health.health.disabledReason).toBe('the receiver answered HTTP 410 Gone');
       expect(health.health.disabledAt).not.toBeNull();
       for (const id of open) expect((await deliveryReaches(app, id, 'CANCELLED')).status).toBe('CANCELLED');
+      for (const id of open) {
+        expect((await app.ok(`query($id: ID!) { delivery(id: $id) { notes } }`, { id })).delivery.notes).toContain(
+          'cancelled: its webhook was switched off (the receiver answered HTTP 410 Gone); enableWebhook switches it back on, and redeliver sends this again',
+        );
+      }
       expect((await delivery(app, untouched)).status).toBe('RETRYING');
       expect((await app.ok(DpWebhookDocument, { id: other.id })).webhook?.enabled).toBe(true);
       await waitFor(() => open.every((id) => feed.messages.some((m) => m.t === 'CANCELLED' && m.d === id && m.s === 'CANCELLED')), { what: 'CANCELLED on the feed' });
