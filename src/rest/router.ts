@@ -3,6 +3,7 @@
  * product work unchanged — e.g. a sub-ticket posting a comment to its parent. The same
  * services as GraphQL (src/app-services.ts); Basic email:apiKey (or Bearer) auth.
  */
+import { isUtf8 } from 'node:buffer';
 import express, { type Request, type Response, type NextFunction } from 'express';
 import type { AppServices } from '../app-services.js';
 import { badInput, DomainError, unauthenticated } from '../errors.js';
@@ -67,9 +68,36 @@ function requireReadableBody(req: Request): void {
   throw new UnreadableBodyError(`the request body has ${given}: send JSON (application/json) or form fields (application/x-www-form-urlencoded)`);
 }
 
+/** The raw bytes of a form body, kept by the form parser for formValueNotUtf8. */
+const FORM_BYTES = Symbol('form bytes');
+type WithFormBytes = Request & { [FORM_BYTES]?: Buffer };
+
+/**
+ * A form field whose value is not UTF-8 once percent-decoded (`text=%CF%F0%E8`, Windows-1251):
+ * the form parser would keep such a value as its percent-encoded text, and that text is not
+ * what was sent. Form fields are read as UTF-8 (a body declaring another charset is refused
+ * by the parser); a `%` not followed by two hex digits stays literal, as the parser keeps it.
+ */
+function formValueNotUtf8(body: Buffer): { field: string; message: string } | null {
+  const decode = (part: string) => Buffer.from(part.replace(/\+/g, ' ').replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+  for (const pair of body.toString('latin1').split('&')) {
+    const eq = pair.indexOf('=');
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    const value = eq < 0 ? '' : pair.slice(eq + 1);
+    if (isUtf8(decode(name)) && isUtf8(decode(value))) continue;
+    const field = isUtf8(decode(name)) ? decode(name).toString('utf8') : name;
+    const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;
+    return { field, message: `is not UTF-8 text once percent-decoded (${JSON.stringify(shown)}); send form fields in UTF-8, e.g. %D0%9F for "П"` };
+  }
+  return null;
+}
+
 export function createRestRouter(services: AppServices): express.Router {
   const router = express.Router({ strict: false });
-  router.use(express.json({ limit: '1mb' }), express.urlencoded({ extended: false, limit: '1mb' }));
+  router.use(
+    express.json({ limit: '1mb' }),
+    express.urlencoded({ extended: false, limit: '1mb', verify: (req, _res, buf) => void ((req as WithFormBytes)[FORM_BYTES] = buf) }),
+  );
 
   type Handler = (req: Request, actor: Actor, em: ReturnType<typeof services.orm.em.fork>) => Promise<unknown>;
   const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
@@ -79,8 +107,9 @@ export function createRestRouter(services: AppServices): express.Router {
       if (!actor.user) throw unauthenticated();
       const em = services.orm.em.fork();
       em.merge(actor.user);
-      // U+0000 or a lone surrogate anywhere in the request: refused before anything runs
-      const unstorable = findUnstorable(req.body) ?? findUnstorable(req.query);
+      // a form value that is not UTF-8, U+0000 or a lone surrogate anywhere in the request: refused before anything runs
+      const formBytes = (req as WithFormBytes)[FORM_BYTES];
+      const unstorable = (formBytes && formValueNotUtf8(formBytes)) || findUnstorable(req.body) || findUnstorable(req.query);
       if (unstorable) throw badInput(unstorable.field, unstorable.message);
       res.json({ data: await handler(req, actor, em) });
     } catch (err) {

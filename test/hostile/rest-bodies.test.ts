@@ -43,4 +43,23 @@ describe('REST: a body in another format than JSON or form fields', () => {
     expect(((await empty.json()) as any).errors[0]).toMatchObject({ code: 'BAD_USER_INPUT', field: 'text' });
     expect((await getTicket(app, ticketId)).posts.map((p) => p.text)).toEqual(['json', 'form']);
   });
+
+  it('a form value that is not UTF-8 once percent-decoded (Windows-1251) is BAD_USER_INPUT naming the field, not stored as its percent-encoded text; UTF-8, "+" and a literal % still post', async ({ app, expect }) => {
+    const ticketId = await createTicket(app, 'form charsets');
+    const post = (body: string | Buffer) =>
+      fetch(`${app.url}/api/v2/tickets/${ticketId}/comments/`, { method: 'POST', headers: { authorization: app.adminAuth, 'content-type': 'application/x-www-form-urlencoded' }, body });
+    for (const [body, field] of [['text=%CF%F0%E8%E2%E5%F2', 'text'], ['user_id=&text=ok%20%FF', 'text'], [Buffer.concat([Buffer.from('text='), Buffer.from([0xcf, 0xf0, 0xe8])]), 'text']] as const) {
+      const res = await post(body);
+      expect(res.status, String(body)).toBe(400);
+      const [problem] = ((await res.json()) as any).errors;
+      expect(problem).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(problem.message).toMatch(/^text: is not UTF-8 text once percent-decoded \(.*\); send form fields in UTF-8/);
+    }
+    expect((await getTicket(app, ticketId)).posts).toEqual([]);
+    for (const body of ['text=%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82', 'text=a+b', 'text=100%', Buffer.from('text=Привет', 'utf8')]) expect((await post(body)).status, String(body)).toBe(200);
+    expect((await getTicket(app, ticketId)).posts.map((p) => p.text)).toEqual(['Привет', 'a b', '100%', 'Привет']);
+    // the caller is known first: without credentials, 401 whatever the body holds
+    const anonymous = await fetch(`${app.url}/api/v2/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'text=%FF' });
+    expect(anonymous.status).toBe(401);
+  });
 });
