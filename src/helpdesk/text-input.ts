@@ -6,8 +6,21 @@
  * refuse unstorable characters in any string of a request before anything runs, and the
  * services check each field against its limit, naming the field.
  */
+import { isUtf8 } from 'node:buffer';
 import { badInput } from '../errors.js';
 import type { FieldProblem } from '../domain/index.js';
+
+/**
+ * For a JSON body parser's `verify`: refuses a body declared (or taken) as UTF-8 whose bytes
+ * are not UTF-8 (JSON text is UTF-8, RFC 8259). Read anyway, each bad byte would become
+ * U+FFFD and be stored in place of what was sent. The error's status 400 makes it an
+ * unreadable body (BAD_USER_INPUT) for the HTTP layer.
+ */
+export function requireUtf8Body(_req: unknown, _res: unknown, body: Buffer, encoding: string): void {
+  if (/^utf-?8$/i.test(encoding) && !isUtf8(body)) {
+    throw Object.assign(new Error('it is not valid UTF-8 (JSON is sent in UTF-8: check the client\'s encoding)'), { status: 400 });
+  }
+}
 
 /** Characters at most (code points), per kind of field. */
 export const TEXT_LIMITS = Object.freeze({

@@ -14,7 +14,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, execute, subscribe, type GraphQLSchema } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { AppServices } from '../app-services.js';
-import { API_KEY_ROTATED_CHANNEL } from '../helpdesk/index.js';
+import { API_KEY_ROTATED_CHANNEL, requireUtf8Body } from '../helpdesk/index.js';
 import { databaseOutOfReach, User, type Listener } from '../db/index.js';
 import {
   GRAPHQL_LIMITS,
@@ -189,7 +189,7 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
   app.get('/graphql', explorerRedirect);
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    express.json({ limit: '1mb', verify: requireUtf8Body }),
     // a document over a limit is refused before graphql-js's own rules (some are quadratic) see it
     (req, res, next) => {
       const query = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;

@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import express, { type Request, type Response, type NextFunction } from 'express';
 import type { AppServices } from '../app-services.js';
 import { badInput, DomainError, unauthenticated } from '../errors.js';
-import { findUnstorable, type Actor } from '../helpdesk/index.js';
+import { findUnstorable, requireUtf8Body, type Actor } from '../helpdesk/index.js';
 import type { PostKind } from '../domain/index.js';
 import type { Post, Ticket, User } from '../db/index.js';
 
@@ -95,7 +95,7 @@ function formValueNotUtf8(body: Buffer): { field: string; message: string } | nu
 export function createRestRouter(services: AppServices): express.Router {
   const router = express.Router({ strict: false });
   router.use(
-    express.json({ limit: '1mb' }),
+    express.json({ limit: '1mb', verify: requireUtf8Body }),
     express.urlencoded({ extended: false, limit: '1mb', verify: (req, _res, buf) => void ((req as WithFormBytes)[FORM_BYTES] = buf) }),
   );
 

@@ -211,6 +211,27 @@ describe('GraphQL: every text input refuses U+0000, lone surrogates and text ove
     });
   });
 
+  it('a JSON body whose bytes are not UTF-8 (GraphQL and REST) is refused with 400, not stored with U+FFFD in their place', async () => {
+    const latin = (json: string, raw: number[]) => Buffer.concat([Buffer.from(json.slice(0, json.indexOf('@'))), Buffer.from(raw), Buffer.from(json.slice(json.indexOf('@') + 1))]);
+    await tally.unchanged(everything, async () => {
+      const gql = await fetch(`${app.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: app.adminAuth },
+        body: latin(JSON.stringify({ query: `mutation($t: ID!, $v: String!) { addReply(ticketId: $t, text: $v) { id } }`, variables: { t: ticketId, v: '@' } }), [0xcf, 0xf0, 0xe8]),
+      });
+      expect(gql.status).toBe(400);
+      expect(((await gql.json()) as any).errors[0]).toMatchObject({ message: expect.stringContaining('is not valid UTF-8'), extensions: { code: 'BAD_USER_INPUT' } });
+      const rest = await fetch(`${app.url}/api/v2/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: app.adminAuth }, body: latin('{"text": "@"}', [0xff]) });
+      expect(rest.status).toBe(400);
+      expect(((await rest.json()) as any).errors[0]).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('is not valid UTF-8') });
+    });
+    // UTF-8 text, and JSON in another declared charset, are read as before
+    expect((await app.ok(`mutation($t: ID!, $v: String!) { addReply(ticketId: $t, text: $v) { text } }`, { t: ticketId, v: 'Привет' })).addReply.text).toBe('Привет');
+    const utf16 = await fetch(`${app.url}/api/v2/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-16', authorization: app.adminAuth }, body: Buffer.from('{"text": "Привет"}', 'utf16le') });
+    expect(utf16.status).toBe(200);
+    tally.tried(4);
+  });
+
   it('the limits are limits: text of exactly the limit is accepted', async () => {
     const t = (await app.ok(CREATE_TICKET, { i: ticketInput({ title: 'x'.repeat(LIMIT.title), description: 'y'.repeat(LIMIT.text) }) })).createTicket.id;
     const reply = (await app.ok(`mutation($t: ID!, $v: String!) { addReply(ticketId: $t, text: $v) { text } }`, { t, v: '😀'.repeat(LIMIT.text) })).addReply;
