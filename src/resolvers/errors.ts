@@ -1,7 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { DATABASE_UNAVAILABLE, DomainError } from '../errors.js';
 import { databaseOutOfReach } from '../db/index.js';
-import { variableErrorField } from './variable-errors.js';
+import { literalErrorField, variableErrorField } from './variable-errors.js';
 
 /**
  * The one place where errors become GraphQL errors: domain errors keep their code, field
@@ -27,6 +27,12 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     // refusals; BAD_USER_INPUT over the websocket too, where no Apollo gives it a code
     const field = variableErrorField(error);
     if (field) return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT', field } };
+  }
+  if (code === 'GRAPHQL_VALIDATION_FAILED' && formatted.extensions?.field === undefined && error instanceof GraphQLError) {
+    // a value written in the operation that does not fit its type: the code stays (the
+    // document is invalid), and the field is named as for a variable
+    const field = literalErrorField(error);
+    if (field) return { ...formatted, extensions: { ...formatted.extensions, field } };
   }
   if (original && !(original instanceof GraphQLError) && (code === undefined || code === 'INTERNAL_SERVER_ERROR')) {
     if (databaseOutOfReach(original)) {

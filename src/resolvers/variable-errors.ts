@@ -7,7 +7,7 @@
  * the operation; an `input` argument is left out, as resolvers name its fields alone),
  * then the path inside the value, then the missing or unknown field the message names.
  */
-import { parse, visit, type GraphQLError } from 'graphql';
+import { Kind, parse, visit, type GraphQLError, type ObjectFieldNode, type ValueNode } from 'graphql';
 
 const INVALID = /^Variable "\$(\w+)" got invalid value .*?(?: at "\w+((?:\.\w+|\[\d+\])*)")?; (?:Field "(\w+)" (?:of required type|is not defined))?/s;
 const MISSING = /^Variable "\$(\w+)" of (?:required|non-null) type /;
@@ -41,4 +41,43 @@ function passedAs(error: GraphQLError, name: string): string | undefined {
   }
   if (found === undefined) return undefined;
   return found === 'input' ? '' : found.replace(/^input\./, '');
+}
+
+/**
+ * The input field a validation error about a value written in the operation itself is
+ * about (`createTicket(input: { priority: SUPER })`, `tickets(status: NOPE)`): graphql-js
+ * names the value and its type only. Named as variableErrorField names a variable's field
+ * (`priority`, `status`, `filter.since`, `headers[0].name`); undefined for an error about
+ * anything else (an unknown field, a missing argument).
+ */
+export function literalErrorField(error: GraphQLError): string | undefined {
+  const node = error.nodes?.[0];
+  const start = node?.loc?.start;
+  const body = error.source?.body;
+  if (start === undefined || !body || !node) return undefined;
+  let found: string | undefined;
+  const walk = (value: ValueNode | ObjectFieldNode, path: string): void => {
+    if (found !== undefined) return;
+    if (value.loc?.start === start && value.kind === node.kind) {
+      // a missing required field is reported on its object: the message names the field
+      const missing = value.kind === Kind.OBJECT ? /^Field "(?:\w+\.)?(\w+)" of required type/.exec(error.message)?.[1] : undefined;
+      if (value.kind !== Kind.OBJECT || missing) found = missing ? `${path}.${missing}` : path;
+      if (found !== undefined) return;
+    }
+    if (value.kind === Kind.OBJECT_FIELD) return walk(value.value, path);
+    if (value.kind === Kind.OBJECT) for (const f of value.fields) walk(f, `${path}.${f.name.value}`);
+    if (value.kind === Kind.LIST) value.values.forEach((v, i) => walk(v, `${path}[${i}]`));
+  };
+  try {
+    visit(parse(body), {
+      Argument: (n) => {
+        walk(n.value, n.name.value);
+        return false;
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  if (found === undefined) return undefined;
+  return found.replace(/^input\./, '');
 }

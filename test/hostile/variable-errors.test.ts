@@ -75,3 +75,32 @@ test('over the websocket, a document graphql-js refuses has the code it has over
   }
   await client.dispose();
 });
+
+test('a value written in the operation that does not fit its type keeps the code GRAPHQL_VALIDATION_FAILED and names its field, over HTTP and the websocket', async ({ app }) => {
+  const literal: [query: string, field: string][] = [
+    [`mutation { createTicket(input: { title: "t", description: "d", priority: SUPER }) { id } }`, 'priority'],
+    [`mutation { createTicket(input: { description: "d" }) { id } }`, 'title'],
+    [`mutation { createTicket(input: { title: "t", description: "d", bogus: 1 }) { id } }`, 'bogus'],
+    [`mutation { createTicket(input: { title: 5, description: "d" }) { id } }`, 'title'],
+    [`mutation { createWebhook(input: { name: "w", method: POST, url: "http://127.0.0.1:9/x", format: JSON, headers: [{ name: "X-A", value: "a" }, { value: "b" }] }) { id } }`, 'headers[1].name'],
+    [`mutation { createWebhook(input: { name: "w", method: POST, url: "http://127.0.0.1:9/x", format: JSON, successRule: { onFailure: MAYBE } }) { id } }`, 'successRule.onFailure'],
+    [`query { deliveries(filter: { since: "yesterday" }) { totalCount } }`, 'filter.since'],
+    [`query { tickets(status: NOPE) { id } }`, 'status'],
+    [`query { tickets(first: 99999999999) { id } }`, 'first'],
+  ];
+  const tickets = async () => (await app.services.orm.em.fork().getConnection().execute(`select count(*)::int as n from tickets`))[0].n;
+  for (const [query, field] of literal) {
+    await tally.unchanged(tickets, async () => {
+      const r = await app.gql(query, {});
+      expect(r.errors?.[0]?.extensions, query).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED', field });
+    }, query);
+  }
+  // an error about anything but a value names no field
+  expect((await app.gql(`query { tickets { bogus } }`, {})).errors?.[0]?.extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED' });
+  const client = wsClient(app.url, app.adminAuth);
+  const feed = collect(client, `subscription { deliveryEvents(filter: { status: NOPE }) { type } }`, {});
+  await waitFor(() => feed.errors.length > 0 || feed.completed, { what: 'the refusal over the websocket' });
+  expect(feed.errors.flat()).toMatchObject([{ extensions: { code: 'GRAPHQL_VALIDATION_FAILED', field: 'filter.status' } }]);
+  tally.tried(literal.length + 2);
+  await client.dispose();
+});
