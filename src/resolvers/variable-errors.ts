@@ -47,10 +47,13 @@ function passedAs(error: GraphQLError, name: string): string | undefined {
  * The input field a validation error about a value written in the operation itself is
  * about (`createTicket(input: { priority: SUPER })`, `tickets(status: NOPE)`): graphql-js
  * names the value and its type only. Named as variableErrorField names a variable's field
- * (`priority`, `status`, `filter.since`, `headers[0].name`); undefined for an error about
- * anything else (an unknown field, a missing argument).
+ * (`priority`, `status`, `filter.since`, `headers[0].name`), as is an argument not given or
+ * not known; undefined for an error about anything else (an unknown field).
  */
 export function literalErrorField(error: GraphQLError): string | undefined {
+  // an argument not given, or one the field does not take: the message names it
+  const argument = /^Field "\w+" argument "(\w+)" of type "[^"]+" is required, but it was not provided\.$|^Unknown argument "(\w+)" on field /.exec(error.message);
+  if (argument) return argument[1] ?? argument[2];
   const node = error.nodes?.[0];
   const start = node?.loc?.start;
   const body = error.source?.body;

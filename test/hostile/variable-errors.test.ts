@@ -87,6 +87,8 @@ test('a value written in the operation that does not fit its type keeps the code
     [`query { deliveries(filter: { since: "yesterday" }) { totalCount } }`, 'filter.since'],
     [`query { tickets(status: NOPE) { id } }`, 'status'],
     [`query { tickets(first: 99999999999) { id } }`, 'first'],
+    [`query { ticket { id } }`, 'id'],
+    [`query { tickets(bogus: 1) { id } }`, 'bogus'],
   ];
   const tickets = async () => (await app.services.orm.em.fork().getConnection().execute(`select count(*)::int as n from tickets`))[0].n;
   for (const [query, field] of literal) {
