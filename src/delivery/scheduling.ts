@@ -36,6 +36,7 @@ import { defineClaim } from '../queue/index.js';
 import { SEND_POLICY_COLUMNS, sendPolicyOf, type SendPolicy, type SendPolicyRow } from './send-policy.js';
 import { CLAIMED_COLUMNS, claimedFromRow, switchOffWebhook, type ClaimedDelivery } from './store.js';
 import { OPEN } from './open-sql.js';
+import type { ReservedClaim } from './worker.js';
 
 
 
@@ -284,7 +285,8 @@ const FREE_RUN = 8;
  */
 export function createClaimer(pool: pg.Pool, config: SchedulingConfig) {
   let freeRun = 0;
-  return async (limit: number, now: Date, leaseMs: number, finished: string[] = []): Promise<ClaimResult> => {
+  return async (limit: number, now: Date, leaseMs: number, finished: string[] = [], reserved?: ReservedClaim): Promise<ClaimResult> => {
+    if (reserved) return claimWithinLimits(pool, limit, now, leaseMs, config, finished, reserved);
     if (freeRun > 0 && freeRun < FREE_RUN) {
       const free = await claimFree(pool, limit, now, leaseMs);
       if (free.length >= limit) {
@@ -303,14 +305,15 @@ export function createClaimer(pool: pg.Pool, config: SchedulingConfig) {
 
 /**
  * Claims up to `limit` due deliveries for `leaseMs` within every webhook's limits (see
- * above), oldest due first (ties in creation order). A delivery claimed for its first
+ * above), oldest due first (ties in creation order); for a worker's reserved slots
+ * (`reserved`), one each of webhooks with nothing in flight in it. A delivery claimed for its first
  * attempt gets `first_attempt_at` = now in the same statement, before anything is sent:
  * its retry window runs from here even if no outcome of it can ever be recorded (the
  * claim then expires, and once the window has passed the next claim fails it unsent).
  * The rows come back with `firstAttemptAt` as it was before the claim (null for a first
  * attempt), so that the recorded first attempt starts when it was sent.
  */
-async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseMs: number, config: SchedulingConfig, finished: string[] = []): Promise<ClaimResult> {
+async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseMs: number, config: SchedulingConfig, finished: string[] = [], reserved?: ReservedClaim): Promise<ClaimResult> {
   const client = await pool.connect();
   let broken = false;
   let preparing = false;
@@ -345,6 +348,9 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
         const cancelled = await switchOffWebhook(client, s.webhook_id, NO_DELIVERY, v.switchOff, now);
         notes.push(`webhook ${s.webhook_id} switched off: ${v.switchOff}; ${cancelled} open deliveries cancelled`);
       }
+      // a reserved slot (worker.ts reservedSlots): one delivery of a webhook with nothing in flight in the worker
+      if (v.allowance && reserved) v.allowance.starts = reserved.busy.includes(s.webhook_id) ? 0 : Math.min(v.allowance.starts, 1);
+      if (v.allowance && reserved && v.allowance.starts === 0) continue;
       if (v.allowance && (v.allowance.starts > 0 || v.allowance.probe)) allowances.push(v.allowance);
     }
     const claimValues = [

@@ -41,6 +41,22 @@ export interface ClaimBatch {
   policies?: Map<string, SendPolicy>;
 }
 
+/**
+ * A claim for the slots a worker keeps for webhooks with no attempt in flight in it: none of
+ * `busy`'s deliveries, and at most one delivery of any other webhook.
+ */
+export interface ReservedClaim {
+  busy: string[];
+}
+
+/**
+ * The slots of a worker that only webhooks with no attempt in flight in it may take: a
+ * webhook whose receiver hangs (however high its maxConcurrency), or several of them, fill
+ * the others and wait for their timeouts there, while these go on carrying other webhooks'
+ * deliveries. An eighth of the slots, none below 8.
+ */
+export const reservedSlots = (concurrency: number): number => (concurrency >= 8 ? Math.max(1, Math.floor(concurrency / 8)) : 0);
+
 /** What the worker needs of the delivery rows (recorder.ts createWorkerStore on the database). */
 export interface WorkerStore {
   /**
@@ -48,7 +64,7 @@ export interface WorkerStore {
    * limits; `finished`: claimed deliveries whose attempt has ended, its outcome not yet
    * recorded (no longer in flight)
    */
-  claim(limit: number, now: Date, leaseMs: number, finished?: string[]): Promise<ClaimedDelivery[] | ClaimBatch>;
+  claim(limit: number, now: Date, leaseMs: number, finished?: string[], reserved?: ReservedClaim): Promise<ClaimedDelivery[] | ClaimBatch>;
   /** gives claims back without counting an attempt */
   release(ids: string[]): Promise<void>;
   /** records outcomes that change delivery rows only; returns those recorded */
@@ -81,6 +97,8 @@ export class DeliveryWorker {
   private readonly clock: () => Date;
   private readonly loop: DrainLoop;
   private inFlight = new Map<string, AbortController>();
+  /** the webhook of each delivery in flight (null: its webhook was deleted) */
+  private inFlightWebhook = new Map<string, string | null>();
   private pending: Outcome[] = [];
   private recording: Outcome[] = [];
   private flushing: Promise<void> | null = null;
@@ -127,9 +145,13 @@ export class DeliveryWorker {
       }
       if (loop.stopping) return;
       loop.takeWake();
+      // the reserved slots go one each to webhooks with nothing in flight here
       const slots = concurrency - this.inFlight.size;
+      const open = slots - reservedSlots(concurrency);
+      const asked = open > 0 ? open : slots;
+      const busy = open > 0 ? undefined : { busy: [...new Set([...this.inFlightWebhook.values()].filter((w): w is string => w !== null))] };
       const now = this.clock();
-      const batch = await store.claim(slots, now, this.opts.leaseMs, this.finishedIds());
+      const batch = await store.claim(asked, now, this.opts.leaseMs, this.finishedIds(), busy);
       const claimed = Array.isArray(batch) ? batch : batch.deliveries;
       if (!Array.isArray(batch)) {
         for (const note of batch.notes ?? []) this.opts.log.info(note);
@@ -138,7 +160,7 @@ export class DeliveryWorker {
       if (loop.stopping) return store.release(claimed.map((d) => d.id)); // stop() began meanwhile: not started
       const policies = Array.isArray(batch) ? undefined : batch.policies;
       for (const d of claimed) this.start(d, d.webhookId === null ? null : (policies?.get(d.webhookId) ?? null));
-      if (claimed.length >= slots || loop.woken) continue;
+      if (claimed.length >= asked || loop.woken) continue;
       if (!Array.isArray(batch) && batch.heldByInFlight && this.inFlight.size) {
         // an attempt ending frees its webhook a slot (the claim counts it out through
         // finishedIds before its outcome is recorded): claim again then, not after them all
@@ -162,6 +184,7 @@ export class DeliveryWorker {
     if (this.inFlight.has(d.id) || this.awaitsRecording(d.id)) return;
     const controller = new AbortController();
     this.inFlight.set(d.id, controller);
+    this.inFlightWebhook.set(d.id, d.webhookId);
     void this.attempt(d, controller.signal, policy)
       .catch((err) => {
         this.opts.log.error(`delivery ${d.id}: attempt failed unrecorded; its claim expires, its retry window still runs`, err);
@@ -169,6 +192,7 @@ export class DeliveryWorker {
       })
       .finally(() => {
         this.inFlight.delete(d.id);
+        this.inFlightWebhook.delete(d.id);
         this.loop.signal();
       });
   }

@@ -112,6 +112,24 @@ describe.concurrent('isolation', () => {
     await waitFor(() => app.worker!.busy === 10, { what: 'the worker to hold only the hanging webhook’s 10 attempts' });
   });
 
+  it('a webhook whose maxConcurrency exceeds a worker’s slots, and whose receiver hangs, leaves the reserved slots (an eighth) to the other webhooks', async ({ startApp, startReceiver }) => {
+    // 16 slots, 2 of them reserved for webhooks with nothing in flight in the worker
+    const app = await startApp({ DESKHOOKS_WORKER_CONCURRENCY: '16', DESKHOOKS_REQUEST_TIMEOUT: '60s' });
+    const hanging = await startReceiver();
+    hanging.fallback = 'hang';
+    const fine = await startReceiver();
+    const hangingId = await createWebhook(app, { ...jsonHook('Hangs wide', `${hanging.url}/h`), maxConcurrency: 100 });
+    const fineId = await createWebhook(app, jsonHook('Fine', `${fine.url}/f`));
+    const ticketId = await createTicket(app, 'isolation');
+    for (let i = 0; i < 30; i++) await testWebhook(app, hangingId, ticketId);
+    await hanging.waitForRequests(14);
+    const fineIds: string[] = [];
+    for (let i = 0; i < 3; i++) fineIds.push(await testWebhook(app, fineId, ticketId));
+    for (const id of fineIds) await deliveryReaches(app, id, 'SUCCEEDED');
+    expect(hanging.requests).toHaveLength(14);
+    expect(await openCount(app, hangingId)).toEqual({ pending: 16, inFlight: 14 });
+  });
+
   it('a claim tells that a webhook’s limit held deliveries back only when it did: not when it took every due one', async ({ startApp, startReceiver }) => {
     // held makes the worker claim again as each attempt ends; claims that find nothing cost the database
     const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1h' });

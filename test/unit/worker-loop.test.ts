@@ -4,7 +4,7 @@
  * their time, lease expiry, a wake-up while draining, stop during a drain.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeliveryWorker, type ClaimBatch, type WorkerStore } from '../../src/delivery/worker.js';
+import { DeliveryWorker, type ClaimBatch, type ReservedClaim, type WorkerStore } from '../../src/delivery/worker.js';
 import { createRetryPolicy } from '../../src/delivery/policy.js';
 import type { ClaimedDelivery } from '../../src/delivery/store.js';
 import type { Outcome } from '../../src/delivery/outcome.js';
@@ -27,6 +27,8 @@ interface Row {
   firstAttemptAt: number | null;
   ticketId: string | null;
   needsProcessing: boolean;
+  /** default '1' */
+  webhookId?: string;
 }
 
 const isOpen = isOpenDelivery;
@@ -43,18 +45,21 @@ class FakeStore implements WorkerStore {
     this.rows.set(id, { id, status: 'PENDING', due, lockedUntil: null, attemptCount: 0, firstAttemptAt: null, ticketId: null, needsProcessing: false, ...over });
   }
 
-  async claim(limit: number, now: Date, leaseMs: number, _finished?: string[]): Promise<ClaimedDelivery[] | ClaimBatch> {
+  async claim(limit: number, now: Date, leaseMs: number, _finished?: string[], reserved?: ReservedClaim): Promise<ClaimedDelivery[] | ClaimBatch> {
     const t = now.getTime();
+    const taken = new Set<string>();
     const ready = [...this.rows.values()]
       .filter((r) => isOpen(r.status) && r.due !== null && r.due <= t && (r.lockedUntil === null || r.lockedUntil < t))
       .sort((a, b) => a.due! - b.due!)
+      // the reserved slots: one each of webhooks with nothing in flight in the worker (scheduling.ts)
+      .filter((r) => !reserved || (!reserved.busy.includes(r.webhookId ?? '1') && !taken.has(r.webhookId ?? '1') && taken.add(r.webhookId ?? '1')))
       .slice(0, limit);
     const claimed = ready.map((r): ClaimedDelivery => {
       const before = r.firstAttemptAt;
       r.lockedUntil = t + leaseMs;
       r.firstAttemptAt ??= t;
       return {
-        id: r.id, webhookId: '1', webhookName: 'W', ticketId: r.ticketId, status: r.status,
+        id: r.id, webhookId: r.webhookId ?? '1', webhookName: 'W', ticketId: r.ticketId, status: r.status,
         request: { method: 'POST', url: `http://receiver.test/${r.id}`, headers: {}, body: '{}' } as RenderedRequest,
         authSealed: null, attemptCount: r.attemptCount, firstAttemptAt: before === null ? null : new Date(before),
         lastError: null, needsProcessing: r.needsProcessing,
@@ -187,6 +192,29 @@ function worker(store: FakeStore, sender: FakeSender, clock: ManualClock, over: 
 }
 
 describe('delivery worker loop', () => {
+  it('a webhook whose receiver hangs fills all but the reserved slots; they carry another webhook\'s delivery meanwhile, one per webhook with nothing in flight', async () => {
+    const clock = manualClock();
+    const store = new FakeStore();
+    const sender = new FakeSender(clock);
+    for (let i = 0; i < 20; i++) {
+      store.add(`a${i}`, clock.t - 100 + i, { webhookId: 'A' });
+      sender.hold(`a${i}`);
+    }
+    const w = worker(store, sender, clock, { concurrency: 16 }); // 2 reserved slots
+    void w.wake();
+    await waitFor(() => sender.inFlight >= 14, { what: 'A to fill the open slots' });
+    store.add('b1', clock.t, { webhookId: 'B' });
+    store.add('b2', clock.t, { webhookId: 'B' });
+    store.add('c1', clock.t, { webhookId: 'C' });
+    void w.wake();
+    await waitFor(() => store.status('b1') === 'SUCCEEDED' && store.status('c1') === 'SUCCEEDED', { timeoutMs: 2_000, what: 'B and C sent past the hanging A' });
+    void w.wake();
+    await waitFor(() => store.status('b2') === 'SUCCEEDED', { timeoutMs: 2_000, what: 'B\'s second delivery in a reserved slot' });
+    expect(sender.sent.filter((s) => s.id.startsWith('a'))).toHaveLength(14);
+    expect(w.busy).toBe(14);
+    for (let i = 0; i < 20; i++) sender.finish(`a${i}`);
+  });
+
   it('sends every due delivery once, never more than its concurrency at a time, and records each', async () => {
     const clock = manualClock();
     const store = new FakeStore();
