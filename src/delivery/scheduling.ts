@@ -215,10 +215,11 @@ const CLAIM_SQL = `with allow as (
             for no key update skip locked) c
         where a.n > 0 and a.probe
      ), expired as (
-       -- held past their retry window: not attempts (the worker fails them unsent), so no limit applies
+       -- held past their retry window: not attempts (the worker fails them unsent), so no limit applies.
+       -- Read through deliveries_due_webhook_idx, as the probe is: one waiting for its turn is not held
        select c.* from allow a cross join lateral (
          select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe, true as expired from deliveries d
-          where d.webhook_id = a.webhook_id and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
+          where d.webhook_id = a.webhook_id and d.${OPEN} and not d.awaits_turn and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
             and d.first_attempt_at < ${START_DEADLINE}
           order by d.seq limit $1
             for no key update skip locked) c

@@ -2,7 +2,8 @@
  * The claims of both work queues (src/queue/claim.ts, src/delivery/scheduling.ts) take a
  * ready row even while another transaction writes a row referencing it (a foreign-key check
  * holds KEY SHARE on it until that transaction ends: the search-text indexer writes
- * delivery_texts for new deliveries), and never a row another claim holds.
+ * delivery_texts for new deliveries), and never a row another claim holds. A claim reads
+ * the deliveries of the webhooks it claims for through their indexes, not the table.
  */
 import pg from 'pg';
 import { describe, expect } from 'vitest';
@@ -112,4 +113,76 @@ describe('claims and the locks of referencing rows', () => {
       await pool.end();
     }
   });
+
+  test('a probe claim reads its webhook’s due deliveries only, not every delivery: the check for held ones past their window goes through the due index', async ({ startApp }) => {
+    const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1h' });
+    await app.worker!.stop(0); // the test claims
+    const heldId = await createWebhook(app, jsonHook('held', 'http://127.0.0.1:9/h'));
+    const otherId = await createWebhook(app, jsonHook('other', 'http://127.0.0.1:9/o'));
+    const ticketId = await createTicket(app, 't');
+    const held = await testWebhook(app, heldId, ticketId);
+    const other = await testWebhook(app, otherId, ticketId);
+    const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 1 });
+    let statement = '';
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: typeof query }).query = (...args) => {
+        if (typeof args[0] === 'string' && args[0].startsWith(`execute deskhooks_claim(`)) statement = args[0].replace(/; commit$/, '');
+        return query(...args);
+      };
+    });
+    try {
+      // the held webhook: one delivery retrying behind an open breaker whose probe is due, and 5,000 final ones;
+      // another webhook: 5,000 due; the probe claim has no business with any of those 10,000
+      await pool.query(
+        `insert into deliveries (id, webhook_id, webhook_name, ticket_id, event, status, request, next_attempt_at, first_attempt_at, attempt_count, notes, processing, created_at, completed_at)
+         select gen_random_uuid(), webhook_id, webhook_name, ticket_id, event, $3, request, $4::timestamptz, now(), 1, '[]'::jsonb, processing, now(), $5::timestamptz
+           from deliveries, generate_series(1, $2::int) where id = $1`,
+        [held, 5_000, 'SUCCEEDED', null, new Date()],
+      );
+      await pool.query(`update deliveries set next_attempt_at = now() - interval '1 minute' where id = any($1::uuid[])`, [[held, other]]);
+      await pool.query(
+        `insert into deliveries (id, webhook_id, webhook_name, ticket_id, event, status, request, next_attempt_at, notes, processing, created_at)
+         select gen_random_uuid(), webhook_id, webhook_name, ticket_id, event, 'PENDING', request, now() - interval '1 minute', '[]'::jsonb, processing, now()
+           from deliveries, generate_series(1, $2::int) where id = $1`,
+        [other, 5_000],
+      );
+      await pool.query(`update deliveries set status = 'RETRYING', attempt_count = 1, first_attempt_at = now() - interval '2 minutes' where id = $1`, [held]);
+      await pool.query('analyze deliveries');
+      const breakerOpen = `update webhook_states set breaker = 'OPEN', opened_at = now() - interval '1 minute', next_probe_at = now() - interval '1 second', probe_delivery_id = null where webhook_id = $1`;
+      await pool.query(breakerOpen, [heldId]);
+      const claim = createClaimer(pool, SCHEDULING);
+      const now = new Date();
+      expect((await claim(1, now, 60_000)).deliveries.map((d) => d.id)).toEqual([held]);
+      expect(statement).not.toBe('');
+
+      // the same claim again, its plan measured (and undone)
+      await pool.query(`update deliveries set locked_until = null where locked_until is not null`);
+      await pool.query(breakerOpen, [heldId]);
+      await pool.query('begin; set local plan_cache_mode = force_generic_plan');
+      let plan: PlanNode;
+      try {
+        plan = (await pool.query(`explain (analyze, format json) ${statement}`)).rows[0]['QUERY PLAN'][0].Plan;
+      } finally {
+        await pool.query('rollback');
+      }
+      // every row a scan of deliveries looked at: those it returned and those it passed over
+      const looked = (n: PlanNode): number =>
+        (n['Relation Name'] === 'deliveries' && n['Node Type'] !== 'ModifyTable' ? n['Actual Rows'] * n['Actual Loops'] + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0) : 0) +
+        (n.Plans ?? []).reduce((sum, p) => sum + looked(p), 0);
+      expect(looked(plan)).toBeLessThan(100);
+    } finally {
+      await pool.end();
+    }
+  });
 });
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+}
