@@ -24,7 +24,7 @@ export interface DeliveryFeedItem<D = unknown, A = unknown> {
   attempt: A | null;
   /** not loaded yet: queued for a subscriber whose client is not reading */
   unloaded?: boolean;
-  /** the body of the delivery's last answer (null: none yet); loaded only for a search, undefined otherwise */
+  /** the body of the delivery's last answer (its latest attempt that got one; null: none yet); loaded only for a search, undefined otherwise */
   lastResponse?: string | null;
 }
 

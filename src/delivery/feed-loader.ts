@@ -3,7 +3,8 @@
  * bulky columns the feed never shows: the template context, the continuation) and, for
  * ATTEMPTED events, the attempt rows — two plain queries per notification, no ORM
  * hydration: the feed must stay cheap next to the deliveries it reports on. The body of
- * each delivery's last answer is read only when a subscriber searches it.
+ * each delivery's last answer (its latest attempt that got one, as the log's search text
+ * keeps it: text-indexer.ts) is read only when a subscriber searches it.
  */
 import type pg from 'pg';
 import type { Delivery, DeliveryAttempt } from '../db/index.js';
@@ -27,7 +28,7 @@ export function feedLoader(pool: pg.Pool): FeedLoader {
                 notes, last_error as "lastError", redelivery_of as "redeliveryOf", created_at as "createdAt", completed_at as "completedAt"${
                   lastResponse
                     ? `,
-                (select a.response_body from delivery_attempts a where a.delivery_id = deliveries.id order by a.number desc limit 1) as "lastResponse"`
+                (select a.response_body from delivery_attempts a where a.delivery_id = deliveries.id and a.response_body is not null order by a.number desc limit 1) as "lastResponse"`
                     : ''
                 }
            from deliveries where id = any($1::uuid[])`,

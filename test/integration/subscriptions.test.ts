@@ -1,9 +1,12 @@
 /** The live delivery feed over graphql-ws: order, filters, authentication and roles. */
+import pg from 'pg';
 import { describe, expect } from 'vitest';
+import { feedLoader, indexDeliveryTexts } from '../../src/delivery/index.js';
+import { matchesLoaded } from '../../src/delivery/events.js';
 import { bearer } from '../support/app.js';
 import { collect, wsClient } from '../support/ws.js';
 import { waitFor } from '../support/wait.js';
-import { createRule, createTicket, createUser, createWebhook, deliveryReaches, retryUntilFinal, test, testWebhook, type Receiver, type TestApp } from '../support/fixtures.js';
+import { createRule, createTicket, createUser, createWebhook, deliveryReaches, jsonHook, retryUntilFinal, test, testWebhook, type Receiver, type TestApp } from '../support/fixtures.js';
 
 const SUBSCRIPTION = `subscription Feed($filter: DeliveryFilter) {
   deliveryEvents(filter: $filter) {
@@ -139,6 +142,31 @@ describe.concurrent('deliveryEvents', () => {
     expect(await logIds({ since, until: new Date(clock.now().getTime() + 3_600_000).toISOString() })).toEqual(shown(feeds.since));
     for (const f of [...Object.values(feeds), refused]) f.dispose();
     await client.dispose();
+  });
+
+  it('a search reads the last answer as the log does: an attempt that got none (no connection) keeps the answer before it', async ({ startApp }) => {
+    const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1h' });
+    await app.worker!.stop(0); // the test writes the attempts
+    const webhookId = await createWebhook(app, jsonHook('Answered once', 'http://127.0.0.1:9/a'));
+    const id = await testWebhook(app, webhookId, await createTicket(app, 'feed'));
+    const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 1 });
+    try {
+      await pool.query(
+        `insert into delivery_attempts (delivery_id, number, started_at, duration_ms, status_code, error, response_body, succeeded, webhook_id)
+         values ($1, 1, now(), 5, 500, 'HTTP 500', 'Answer-XYZ', false, $2), ($1, 2, now(), 5, null, 'connection refused', null, false, $2)`,
+        [id, webhookId],
+      );
+      await pool.query(`insert into delivery_text_queue (delivery_id) values ($1)`, [id]);
+      await indexDeliveryTexts(pool, 10);
+      const log = await app.ok<{ deliveries: { nodes: { id: string }[] } }>(`query { deliveries(filter: { search: "answer-xyz" }) { nodes { id } } }`);
+      expect(log.deliveries.nodes.map((n) => n.id)).toEqual([id]);
+      // the second attempt's event, loaded for a subscriber searching the answer
+      const [item] = await feedLoader(pool)([{ t: 'ATTEMPTED', d: id, w: webhookId, k: null, s: 'RETRYING', n: 2, at: new Date().toISOString() }], { lastResponse: true });
+      expect(item!.lastResponse).toBe('Answer-XYZ');
+      expect(matchesLoaded({ search: 'answer-xyz' }, item!)).toBe(true);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('a CLIENT gets FORBIDDEN and no events; an AGENT is allowed', async ({ app, receiver }) => {
