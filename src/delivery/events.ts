@@ -12,8 +12,7 @@
  * serving the feed costs a few queries per burst, not per event and subscriber.
  */
 import type { DeliveryEventMessage, DeliveryStatus } from '../domain/index.js';
-import { badInput } from '../errors.js';
-import { checkFilterValues, MAX_SEARCH_LENGTH } from './filter.js';
+import { checkFilterValues } from './filter.js';
 
 /** An event with what subscribers need of it, loaded once for all of them. */
 export interface DeliveryFeedItem<D = unknown, A = unknown> {
@@ -101,12 +100,6 @@ export function matchesLoaded(filter: DeliveryEventFilter, item: DeliveryFeedIte
   return true;
 }
 
-/** Throws BAD_USER_INPUT naming the field for a filter no event can pass (as the log's filter does). */
-export function checkEventFilter(filter: DeliveryEventFilter): void {
-  checkFilterValues({ ...filter, status: filter.status as DeliveryStatus | null | undefined });
-  if (filter.search && filter.search.length > MAX_SEARCH_LENGTH) throw badInput('filter.search', `is longer than ${MAX_SEARCH_LENGTH} characters`);
-}
-
 export interface HubOptions {
   /** events from notifications arriving within this many ms are loaded together */
   batchMs?: number;
@@ -179,8 +172,8 @@ export function createDeliveryEventHub(
       return mine;
     },
     subscribe(filter, maxQueue = 10_000, gate) {
-      // an id or status no delivery can have is BAD_USER_INPUT naming it, not a feed that never matches
-      checkEventFilter(filter);
+      // a filter no delivery can pass is BAD_USER_INPUT naming the field, as for the log, not a feed that never matches
+      checkFilterValues({ ...filter, status: filter.status as DeliveryStatus | null | undefined });
       const s = new Subscriber(filter, maxQueue, () => subscribers.delete(s), load, gate);
       subscribers.add(s);
       return s;

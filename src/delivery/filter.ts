@@ -51,9 +51,9 @@ export interface FilterSql {
 }
 
 /**
- * Throws BAD_USER_INPUT naming the field for an id or status no delivery can have, or a
- * time range that holds nothing: the log's filter (filterSql) and the live feed's
- * (deliveryEvents) are checked alike.
+ * Throws BAD_USER_INPUT naming the field for an id or status no delivery can have, a
+ * time range that holds nothing, or a search over MAX_SEARCH_LENGTH: the log's filter
+ * (filterSql) and the live feed's (deliveryEvents) are checked alike.
  */
 export function checkFilterValues(filter: DeliveryListFilter): void {
   for (const key of ['webhookId', 'ticketId', 'ruleId'] as const) {
@@ -68,6 +68,7 @@ export function checkFilterValues(filter: DeliveryListFilter): void {
   if (filter.since && filter.until && filter.since.getTime() >= filter.until.getTime()) {
     throw badInput('filter.until', 'must be later than filter.since');
   }
+  if (filter.search && filter.search.length > MAX_SEARCH_LENGTH) throw badInput('filter.search', `is longer than ${MAX_SEARCH_LENGTH} characters`);
 }
 
 /**
@@ -92,7 +93,6 @@ export function filterSql(filter: DeliveryListFilter, params: unknown[], indexTe
   const search = filter.search ?? '';
   let textWhere: string | null = null;
   if (search !== '') {
-    if (search.length > MAX_SEARCH_LENGTH) throw badInput('filter.search', `is longer than ${MAX_SEARCH_LENGTH} characters`);
     if (!TRIGRAM_RUN.test(search)) {
       throw badInput('filter.search', 'needs at least three letters or digits in a row (the search is answered from a trigram index)');
     }

@@ -116,6 +116,16 @@ describe('the row filter (ruleId, since, until, search): judged on the loaded de
     expect(matchesLoaded(filter, it)).toBe(expected);
   });
 
+  it.each([
+    [{ search: 'x'.repeat(1001) }, 'filter.search'],
+    [{ ruleId: 'abc' }, 'filter.ruleId'],
+    [{ since: new Date('2030-01-02'), until: new Date('2030-01-01') }, 'filter.until'],
+  ])('a feed filtered by %j is refused naming %s, as the log refuses it', (filter, field) => {
+    const hub = createDeliveryEventHub(async () => []);
+    expect(() => hub.subscribe(filter)).toThrow(expect.objectContaining({ code: 'BAD_USER_INPUT', field }));
+    expect(hub.subscriberCount).toBe(0);
+  });
+
   it('an open subscriber gets only what passes; the last answers are loaded only while someone searches them', async () => {
     const asked: boolean[] = [];
     const hub = createDeliveryEventHub(async (messages, opts) => {
