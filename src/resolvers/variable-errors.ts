@@ -62,10 +62,11 @@ export function literalErrorField(error: GraphQLError): string | undefined {
   const walk = (value: ValueNode | ObjectFieldNode, path: string): void => {
     if (found !== undefined) return;
     if (value.loc?.start === start && value.kind === node.kind) {
-      // a missing required field is reported on its object: the message names the field
+      // a missing required field is reported on its object, the message naming the field; any
+      // other error on an object is about the object itself (`title: { text: "t" }`)
       const missing = value.kind === Kind.OBJECT ? /^Field "(?:\w+\.)?(\w+)" of required type/.exec(error.message)?.[1] : undefined;
-      if (value.kind !== Kind.OBJECT || missing) found = missing ? `${path}.${missing}` : path;
-      if (found !== undefined) return;
+      found = missing ? `${path}.${missing}` : path;
+      return;
     }
     if (value.kind === Kind.OBJECT_FIELD) return walk(value.value, path);
     if (value.kind === Kind.OBJECT) for (const f of value.fields) walk(f, `${path}.${f.name.value}`);

@@ -82,6 +82,8 @@ test('a value written in the operation that does not fit its type keeps the code
     [`mutation { createTicket(input: { description: "d" }) { id } }`, 'title'],
     [`mutation { createTicket(input: { title: "t", description: "d", bogus: 1 }) { id } }`, 'bogus'],
     [`mutation { createTicket(input: { title: 5, description: "d" }) { id } }`, 'title'],
+    [`mutation { createTicket(input: { title: { text: "t" }, description: "d" }) { id } }`, 'title'],
+    [`query { deliveries(filter: { status: { is: FAILED } }) { totalCount } }`, 'filter.status'],
     [`mutation { createWebhook(input: { name: "w", method: POST, url: "http://127.0.0.1:9/x", format: JSON, headers: [{ name: "X-A", value: "a" }, { value: "b" }] }) { id } }`, 'headers[1].name'],
     [`mutation { createWebhook(input: { name: "w", method: POST, url: "http://127.0.0.1:9/x", format: JSON, successRule: { onFailure: MAYBE } }) { id } }`, 'successRule.onFailure'],
     [`query { deliveries(filter: { since: "yesterday" }) { totalCount } }`, 'filter.since'],
