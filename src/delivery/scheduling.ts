@@ -167,16 +167,19 @@ const LOCK_SQL = `select s.webhook_id, s.breaker, s.opened_at, s.next_probe_at, 
 // the first attempt before which a delivery may no longer start ($12: startDeadlineMs)
 const START_DEADLINE = `$2::timestamptz - make_interval(secs => $12::double precision / 1000)`;
 
-// an earlier delivery of the same webhook for the same ticket is still open (PER_TICKET),
-// or its attempt is still in flight (it was cancelled meanwhile: the request is with the
-// receiver, and its claim lasts until its outcome is recorded). Deliveries born behind an
-// open one wait out of the due index (awaits_turn, given the turn by a trigger:
-// Migration20261201000300DeliveryTurns); this test keeps the order whatever the flag says
-// (a delivery of a webhook made PER_TICKET while it was open). Two tests, so that the open
-// one is found through deliveries_open_ticket_idx.
+// PER_TICKET: an earlier delivery of the same webhook for the same ticket is still open.
+// Deliveries born behind an open one wait out of the due index (awaits_turn, given the turn
+// by a trigger: Migration20261201000300DeliveryTurns); this test keeps the order whatever the
+// flag says (a delivery of a webhook made PER_TICKET while it was open), and finds the open
+// one through deliveries_open_ticket_idx.
 const EARLIER_OPEN = `select 1 from deliveries e where e.ticket_id = d.ticket_id and e.webhook_id = d.webhook_id and e.${OPEN} and e.seq < d.seq`;
-const EARLIER_IN_FLIGHT = `select 1 from deliveries e where e.ticket_id = d.ticket_id and e.webhook_id = d.webhook_id and e.locked_until > $2 and e.seq < d.seq`;
-const TURN_HELD = `(exists (${EARLIER_OPEN}) or exists (${EARLIER_IN_FLIGHT}))`;
+// PER_TICKET: the tickets of the webhook's deliveries with an attempt in flight (one cancelled
+// during its attempt included: its request is with the receiver until its outcome is recorded),
+// read once per webhook from its claims (deliveries_claimed_idx), not from each ticket's history
+const BUSY_TICKETS = `array(select x.ticket_id from deliveries x
+                               where x.webhook_id = l.webhook_id and x.locked_until > $2 and x.id <> all($9::uuid[]) and x.ticket_id is not null)`;
+// a PER_TICKET delivery waits while its ticket has an earlier open one, or any with an attempt in flight
+const TURN_HELD = `(d.ticket_id = any(a.busy_tickets) or exists (${EARLIER_OPEN}))`;
 
 // The in-flight count stops at the limit and walks deliveries_claimed_idx in its order: a
 // plain index scan, which marks the entries of dead row versions (claims since recorded) as
@@ -190,7 +193,8 @@ const CLAIM_SQL = `with allow as (
        select l.webhook_id, l.per_ticket, l.probe, l.starts,
               greatest(0, least(l.starts, l.max_in_flight - (select count(*)::int from (select from deliveries x
                                                               where x.webhook_id = l.webhook_id and x.locked_until > $2 and x.id <> all($9::uuid[])
-                                                              order by x.webhook_id, x.locked_until limit l.max_in_flight) x))) as n
+                                                              order by x.webhook_id, x.locked_until limit l.max_in_flight) x))) as n,
+              case when l.per_ticket then ${BUSY_TICKETS} else '{}'::bigint[] end as busy_tickets
          from unnest($4::bigint[], $5::int[], $6::int[], $7::boolean[], $8::boolean[]) as l(webhook_id, starts, max_in_flight, per_ticket, probe)
      ), free as (
        select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe, false as expired from deliveries d

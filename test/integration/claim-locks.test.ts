@@ -122,15 +122,7 @@ describe('claims and the locks of referencing rows', () => {
     const ticketId = await createTicket(app, 't');
     const held = await testWebhook(app, heldId, ticketId);
     const other = await testWebhook(app, otherId, ticketId);
-    const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 1 });
-    let statement = '';
-    pool.on('connect', (client) => {
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      (client as unknown as { query: typeof query }).query = (...args) => {
-        if (typeof args[0] === 'string' && args[0].startsWith(`execute deskhooks_claim(`)) statement = args[0].replace(/; commit$/, '');
-        return query(...args);
-      };
-    });
+    const { pool, statement } = capturingPool(app);
     try {
       // the held webhook: one delivery retrying behind an open breaker whose probe is due, and 5,000 final ones;
       // another webhook: 5,000 due; the probe claim has no business with any of those 10,000
@@ -154,32 +146,102 @@ describe('claims and the locks of referencing rows', () => {
       const claim = createClaimer(pool, SCHEDULING);
       const now = new Date();
       expect((await claim(1, now, 60_000)).deliveries.map((d) => d.id)).toEqual([held]);
-      expect(statement).not.toBe('');
 
       // the same claim again, its plan measured (and undone)
       await pool.query(`update deliveries set locked_until = null where locked_until is not null`);
       await pool.query(breakerOpen, [heldId]);
-      await pool.query('begin; set local plan_cache_mode = force_generic_plan');
-      let plan: PlanNode;
-      try {
-        plan = (await pool.query(`explain (analyze, format json) ${statement}`)).rows[0]['QUERY PLAN'][0].Plan;
-      } finally {
-        await pool.query('rollback');
-      }
-      // every row a scan of deliveries looked at: those it returned and those it passed over
-      const looked = (n: PlanNode): number =>
-        (n['Relation Name'] === 'deliveries' && n['Node Type'] !== 'ModifyTable' ? n['Actual Rows'] * n['Actual Loops'] + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0) : 0) +
-        (n.Plans ?? []).reduce((sum, p) => sum + looked(p), 0);
-      expect(looked(plan)).toBeLessThan(100);
+      expect(await deliveriesLookedAt(pool, statement())).toBeLessThan(100);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  test('a PER_TICKET claim reads the webhook’s attempts in flight once, not the history of each ticket it considers', async ({ startApp }) => {
+    const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1h' });
+    await app.worker!.stop(0); // the test claims
+    const webhookId = await createWebhook(app, { ...jsonHook('ordered', 'http://127.0.0.1:9/o'), ordering: 'PER_TICKET' });
+    const ticketId = await createTicket(app, 'long history');
+    const sample = await testWebhook(app, webhookId, ticketId);
+    const { pool, statement } = capturingPool(app);
+    try {
+      const copies = (n: number, ticket: string, status: string) =>
+        pool.query(
+          `insert into deliveries (id, webhook_id, webhook_name, ticket_id, event, status, request, next_attempt_at, locked_until, notes, processing, created_at, completed_at)
+           select gen_random_uuid(), webhook_id, webhook_name, ${ticket}, event, $3, request, now(), case when $3 = 'PENDING' then now() + interval '1 hour' end,
+                  '[]'::jsonb, processing, now(), case when $3 = 'PENDING' then null else now() end
+             from deliveries, generate_series(1, $2::int) g where id = $1`,
+          [sample, n, status],
+        );
+      // this ticket's 4,000 sent deliveries; 800 other tickets, with 5 each and 3 in flight
+      await pool.query(`update deliveries set status = 'SUCCEEDED', next_attempt_at = null, completed_at = now() where id = $1`, [sample]);
+      await copies(4_000, String(ticketId), 'SUCCEEDED');
+      const { rows: others } = await pool.query(
+        `insert into tickets (title, description, requester_id, custom_fields, created_at, updated_at)
+         select title, description, requester_id, custom_fields, now(), now() from tickets, generate_series(1, 800) where id = $1 returning id::text`,
+        [ticketId],
+      );
+      const first = Number(others[0].id);
+      await copies(4_000, `${first} + g % 800`, 'SUCCEEDED');
+      await copies(3, `${first} + g`, 'PENDING');
+      await pool.query('analyze deliveries');
+      const next = await testWebhook(app, webhookId, ticketId);
+      const claim = createClaimer(pool, SCHEDULING);
+      expect((await claim(10, new Date(), 60_000)).deliveries.map((d) => d.id)).toEqual([next]);
+
+      await pool.query(`update deliveries set locked_until = null where id = $1`, [next]);
+      expect(await deliveriesLookedAt(pool, statement())).toBeLessThan(100);
     } finally {
       await pool.end();
     }
   });
 });
 
+/** A pool of one connection whose last claim statement (as the claimer sends it, its values written in) is kept. */
+function capturingPool(app: TestApp): { pool: pg.Pool; statement: () => string } {
+  const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 1 });
+  let statement = '';
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: typeof query }).query = (...args) => {
+      if (typeof args[0] === 'string' && args[0].startsWith('execute deskhooks_claim(')) statement = args[0].replace(/; commit$/, '');
+      return query(...args);
+    };
+  });
+  return {
+    pool,
+    statement: () => {
+      expect(statement).not.toBe('');
+      return statement;
+    },
+  };
+}
+
+/**
+ * Runs the claim `statement` again with its generic plan, undone, and counts the rows of
+ * deliveries its scans looked at: those they returned and those they passed over, and the
+ * entries its bitmap index scans read.
+ */
+async function deliveriesLookedAt(pool: pg.Pool, statement: string): Promise<number> {
+  await pool.query('begin; set local plan_cache_mode = force_generic_plan');
+  let plan: PlanNode;
+  try {
+    plan = (await pool.query(`explain (analyze, format json) ${statement}`)).rows[0]['QUERY PLAN'][0].Plan;
+  } finally {
+    await pool.query('rollback');
+  }
+  // a bitmap's index entries count as rows looked at, though its heap scan may fetch none of them
+  const scans = (n: PlanNode): boolean =>
+    n['Node Type'] === 'Bitmap Index Scan' ? !!n['Index Name']?.startsWith('deliveries_') : n['Relation Name'] === 'deliveries' && n['Node Type'] !== 'ModifyTable';
+  const looked = (n: PlanNode): number =>
+    (scans(n) ? n['Actual Rows'] * n['Actual Loops'] + (n['Rows Removed by Filter'] ?? 0) + (n['Rows Removed by Index Recheck'] ?? 0) : 0) +
+    (n.Plans ?? []).reduce((sum, p) => sum + looked(p), 0);
+  return looked(plan);
+}
+
 interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
+  'Index Name'?: string;
   'Actual Rows': number;
   'Actual Loops': number;
   'Rows Removed by Filter'?: number;
