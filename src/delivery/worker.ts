@@ -127,9 +127,10 @@ export class DeliveryWorker {
   private async drain(): Promise<void> {
     const { concurrency, store } = this.opts;
     const loop = this.loop;
-    // under load, claim in batches of a quarter of the slots rather than one query per
-    // freed slot: fewer claim queries compete with the sends for the database
-    const minClaim = Math.max(1, Math.floor(concurrency / 4));
+    const reserved = reservedSlots(concurrency);
+    // under load, claim in batches of a quarter of the slots any webhook may take rather than
+    // one query per freed slot: fewer claim queries compete with the sends for the database
+    const minClaim = Math.max(1, Math.floor((concurrency - reserved) / 4));
     for (;;) {
       if (loop.stopping) return;
       const free = concurrency - this.inFlight.size;
@@ -140,14 +141,14 @@ export class DeliveryWorker {
       // gather freed slots for up to 5 ms (never longer: sends stuck on a silent receiver
       // must not hold the others back), then claim them in one query
       const deadline = Date.now() + 5;
-      while (concurrency - this.inFlight.size < minClaim && this.inFlight.size > 0 && !loop.stopping && Date.now() < deadline) {
+      while (concurrency - reserved - this.inFlight.size < minClaim && this.inFlight.size > 0 && !loop.stopping && Date.now() < deadline) {
         await Promise.race([loop.changed(), new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now())))]);
       }
       if (loop.stopping) return;
       loop.takeWake();
       // the reserved slots go one each to webhooks with nothing in flight here
       const slots = concurrency - this.inFlight.size;
-      const open = slots - reservedSlots(concurrency);
+      const open = slots - reserved;
       const asked = open > 0 ? open : slots;
       const busy = open > 0 ? undefined : { busy: [...new Set([...this.inFlightWebhook.values()].filter((w): w is string => w !== null))] };
       const now = this.clock();
