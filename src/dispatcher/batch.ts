@@ -262,9 +262,11 @@ class BatchRun {
     for (const [id, loaded] of tickets) this.tickets.set(id, { loaded, added: [], changedFields: false });
     this.lastPosts = lastPosts;
     if (this.defs.rules.some((r) => r.conditions.some((c) => isTimeField(c.field)))) {
-      // a TIMER is judged as of its handling, any other event as of itself
-      const now = this.clock();
-      this.clocks = await loadClocks(this.db, events.filter((e) => e.kind === 'EVENT').map((e) => ({ key: e.id, ticketId: e.ticket_id, at: e.type === 'TIMER' ? now : new Date(e.created_at) })));
+      // a TIMER is judged as of its handling, yet never before its firing (its time, by the
+      // clock of the process that fired it, which may run ahead of this one's); any other event as of itself
+      const now = this.clock().getTime();
+      const asOf = (e: EventRow) => new Date(e.type === 'TIMER' ? Math.max(now, new Date(e.created_at).getTime()) : e.created_at);
+      this.clocks = await loadClocks(this.db, events.filter((e) => e.kind === 'EVENT').map((e) => ({ key: e.id, ticketId: e.ticket_id, at: asOf(e) })));
     }
   }
 

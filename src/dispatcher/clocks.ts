@@ -2,7 +2,7 @@
  * The clocks time conditions measure (TicketSnapshot.clocks), loaded for a batch of
  * events in one statement, each as of a moment: a ticket event as of its own time (the
  * post that raised a REPLY_ADDED is the last reply, later posts are not seen), a TIMER
- * as of its handling. The same clocks as the timers' plan
+ * as of its handling, yet never before its firing (batch.ts). The same clocks as the timers' plan
  * (src/db/migrations/Migration20261130000600RuleTimers.ts): a clock with no such post yet
  * runs from the ticket's creation; `updated` is the latest event a person raised.
  */

@@ -13,6 +13,8 @@ import {
   addComment, addReply, comments, createRule, createTicket, createUser, createWebhook, jsonHook, settled, test, updateTicket,
   type Receiver, type TestApp,
 } from '../support/fixtures.js';
+import { TimerLoop } from '../../src/dispatcher/index.js';
+import { createLogger } from '../../src/log.js';
 import { RlUpdateRuleDocument, type RuleInput, type TicketEvent } from '../generated/graphql.js';
 
 const TIMER = 'TIMER' as TicketEvent;
@@ -190,6 +192,23 @@ describe.concurrent('TIMER rules', () => {
     expect(rows).toHaveLength(tickets.length);
     for (const r of rows) expect(r).toMatchObject({ n: 1, comments: 1 });
     expect(rx.requests).toHaveLength(tickets.length);
+  });
+
+  test('a TIMER fired by a process whose clock runs ahead is judged by another as of the firing, not before it: the rule runs', async ({ app }) => {
+    await createRule(app, { name: 'An hour old', events: [TIMER], conditions: [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '1h' }], actions: [{ type: 'ADD_COMMENT', value: 'an hour' }] });
+    const ticket = await createTicket(app, 'on two hosts');
+    // another api process on a host whose clock is an hour (and a second) ahead fires the timer; this app's dispatcher handles it
+    const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 1 });
+    const ahead = new TimerLoop({ db: pool, log: createLogger('silent'), clock: () => new Date(Date.now() + 3_601_000) });
+    try {
+      await ahead.wake();
+    } finally {
+      await ahead.stop();
+      await pool.end();
+    }
+    expect(await timerEvents(app, ticket)).toHaveLength(1);
+    await settled(app);
+    expect((await comments(app, ticket)).map((c) => c.text)).toEqual(['an hour']);
   });
 
   test("a rule's own reply (no event) restarts the reply clock: the timer is re-planned in the post's transaction", async ({ app }) => {
