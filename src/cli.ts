@@ -83,15 +83,21 @@ async function run(): Promise<void> {
   state.app = app;
   // it catches up on due deliveries when it has started (a worker's start drains)
   thread?.run(app.databaseUrl);
-  // the first administrator's key exists only in this output: shown even when a stop came while starting
+  // the first administrator's key exists only in this output: shown even when a stop came while starting;
+  // a worker serves no API, so it names where the key is used instead of its own /graphql
   if (app.bootstrap.generatedKey) {
+    const key = app.bootstrap.generatedKey;
     console.log(
       [
         '',
         '  No users yet: created the administrator admin@localhost.',
-        `  API key (shown once, keep it): ${app.bootstrap.generatedKey}`,
-        `  Try: curl -s -H 'Authorization: Bearer ${app.bootstrap.generatedKey}' -H 'Content-Type: application/json' \\`,
-        `         -d '{"query":"{ me { email role } }"}' ${app.url}/graphql`,
+        `  API key (shown once, keep it): ${key}`,
+        ...(config.role === 'worker'
+          ? ['  This worker process serves only /healthz: use the key on an api process (DESKHOOKS_ROLE=api or all) on this database.']
+          : [
+              `  Try: curl -s -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\`,
+              `         -d '{"query":"{ me { email role } }"}' ${app.url}/graphql`,
+            ]),
         '',
       ].join('\n'),
     );

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { tempDir, type TempDir } from '../support/temp.js';
-import { startChild, type Child } from '../support/child.js';
+import { gqlAt, startChild, startCli, type Child } from '../support/child.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { waitFor } from '../support/wait.js';
 import { collect, wsClient } from '../support/ws.js';
@@ -162,4 +162,23 @@ describe('one api process and two workers on one PostgreSQL', () => {
     expect(ids.every((id) => (counts.get(id) ?? 0) >= 1)).toBe(true);
     expect(succeededTotal).toBe(N + 1);
   }, 240_000);
+
+  it('a worker that starts first on an empty database prints the generated key with where to use it, not a /graphql of its own; the api takes the key', async () => {
+    const database = await createTestDatabase({ empty: true });
+    databases.push(database);
+    // no BOOTSTRAP_ADMIN_*: the first start generates the administrator's key
+    const env = { DATABASE_URL: database.url, DATA_DIR: dataDir.path, HOST: '127.0.0.1', DESKHOOKS_SECRET_KEY: 'scale-test-secret-key-0123456789' };
+    const worker = startCli({ ...env, PORT: String(await freePort()), DESKHOOKS_ROLE: 'worker' });
+    children.push(worker);
+    const workerUrl = await worker.url();
+    const key = /API key \(shown once, keep it\): (\S+)/.exec(worker.output())?.[1] ?? '';
+    expect(key).toMatch(/^dk_/);
+    expect(worker.output()).not.toContain(`${workerUrl}/graphql`);
+    expect(worker.output()).toContain('This worker process serves only /healthz: use the key on an api process');
+    const api = startCli({ ...env, PORT: String(await freePort()), DESKHOOKS_ROLE: 'api' });
+    children.push(api);
+    expect((await gqlAt(await api.url(), key, '{ me { email role } }')).me).toEqual({ email: 'admin@localhost', role: 'ADMIN' });
+    for (const c of [worker, api]) c.proc.kill('SIGTERM');
+    expect((await Promise.all([worker.exited, api.exited])).map((e) => e.code)).toEqual([0, 0]);
+  }, 60_000);
 });
