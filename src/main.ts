@@ -271,8 +271,10 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       jobs.every('deliveries.sweep', config.sweepIntervalMs);
     }
     if (dispatcher) {
-      // the ticket events left over (a lost notification, a process that died)
-      jobs.define('dispatcher.sweep', () => dispatcher.wake());
+      // the ticket events left over (a lost notification, a process that died); it wakes the
+      // dispatcher and ends, as the worker's jobs do: a run held by a long drain would keep the
+      // sweep from the other processes and be cancelled by the job engine at its lock's end
+      jobs.define('dispatcher.sweep', () => void dispatcher.wake());
       jobs.every('dispatcher.sweep', config.sweepIntervalMs);
     }
 

@@ -68,6 +68,30 @@ describe('ticket events woken in this process', () => {
     }
   });
 
+  test("the sweep job wakes the dispatcher and ends: a drain held up (a long batch) keeps it running no longer, so the job engine neither holds nor cancels it", async ({ startApp }) => {
+    // sweeping every second; the job engine picks up every 250 ms (a quarter of the retry interval)
+    const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1s', DESKHOOKS_RETRY_INTERVAL: '1s' });
+    const holder = new pg.Client({ connectionString: app.databaseUrl });
+    await holder.connect();
+    try {
+      // the dispatcher's claim waits on this lock: its drain is held up as by a batch that takes long
+      await holder.query('begin; lock table ticket_events in exclusive mode');
+      const waiting = `select count(*)::int as n from pg_locks l join pg_class c on c.oid = l.relation where c.relname = 'ticket_events' and not l.granted`;
+      await waitFor(async () => (await holder.query(waiting)).rows[0].n > 0, { what: "the dispatcher's claim to wait on the lock" });
+      const heldSince = Date.now();
+      const finishedSince = async () => {
+        const { rows } = await holder.query(`select (extract(epoch from last_finished_at) * 1000)::float8 as ms from agenda_jobs where name = 'dispatcher.sweep'`);
+        return Number(rows[0]?.ms ?? 0) > heldSince + 1_500;
+      };
+      // a run started after the drain was held up has ended (the job engine would cancel a run held past its lock, here 5.5 s, and log an error)
+      expect(await waitFor(finishedSince, { what: 'a dispatcher.sweep run to end while the drain is held up', timeoutMs: 4_000 })).toBe(true);
+      expect((await holder.query(waiting)).rows[0].n).toBeGreaterThan(0);
+    } finally {
+      await holder.query('rollback').catch(() => {});
+      await holder.end();
+    }
+  });
+
   test('once its dispatcher stops, createTicket notifies and another process dispatches the ticket; a process that stops notifies once', async ({ startReceiver }) => {
     const database = await createTestDatabase();
     const apps: TestApp[] = [];
