@@ -290,6 +290,9 @@ class BatchRun {
     await this.flush();
     for (const r of runs) await runActions(em, { deliveries: this.opts.deliveries }, r);
     await em.flush();
+    // nothing loaded is kept for the next event (its actions read what they change afresh): a
+    // flush compares the entities it manages, so one per event would grow with the batch
+    em.clear();
     ticket.changedFields = true;
   }
 

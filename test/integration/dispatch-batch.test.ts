@@ -9,6 +9,7 @@ import { describe, expect } from 'vitest';
 import pg from 'pg';
 import { poolTransactions, prepareStatementsOf, reportConnectionErrors, sqlOf } from '../../src/db/index.js';
 import { batchEventHandler, createDefinitionCache, Dispatcher, MAX_TRIES, outboxStore, type EventHandler } from '../../src/dispatcher/index.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../../src/log.js';
 import { testClock, type TestClock } from '../support/clock.js';
 import { startPgProxy, type PgProxy } from '../support/pg-proxy.js';
@@ -28,6 +29,8 @@ interface ManualDispatcher {
   plainCommits: () => number;
   /** with `behindProxy`: the proxy between the handler's transactions and the database */
   proxy: PgProxy | null;
+  /** the entities a batch's EntityManager (the ORM path) holds at each of its flushes: what each flush compares */
+  managedAtFlush: number[];
   stop(): Promise<void>;
 }
 
@@ -57,7 +60,26 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), op
     plainCommits++;
     return result;
   };
-  const handler = batchEventHandler({ orm, transactions, deliveries, definitions: createDefinitionCache((w) => deliveries.webhookDef(w)), log, clock: clock.now });
+  const managedAtFlush: number[] = [];
+  const watched = {
+    em: {
+      fork: () => {
+        const fork = orm.em.fork();
+        const transactional = fork.transactional.bind(fork);
+        fork.transactional = ((work: (em: EntityManager) => Promise<unknown>) =>
+          transactional(async (em) => {
+            const flush = em.flush.bind(em);
+            em.flush = async () => {
+              await flush();
+              managedAtFlush.push(em.getUnitOfWork().getIdentityMap().values().length);
+            };
+            return work(em);
+          })) as typeof fork.transactional;
+        return fork;
+      },
+    },
+  } as unknown as typeof orm;
+  const handler = batchEventHandler({ orm: watched, transactions, deliveries, definitions: createDefinitionCache((w) => deliveries.webhookDef(w)), log, clock: clock.now });
   const batches: number[] = [];
   const counting: EventHandler = { handle: (events) => (batches.push(events.length), handler.handle(events)) };
   const dispatcher = new Dispatcher({ outbox: outboxStore(sqlOf(orm.em.fork())), events: counting, log, clock: clock.now, batchSize: 100, retryWaitingMs: opts.retryWaitingMs });
@@ -67,6 +89,7 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), op
     errors,
     plainCommits: () => plainCommits,
     proxy,
+    managedAtFlush,
     stop: async () => {
       proxy?.release();
       await dispatcher.stop();
@@ -178,6 +201,25 @@ describe('a batch of ticket events', () => {
       expect((await sql(app, `select count(*)::int as n from deliveries`)).rows[0].n).toBe(1);
       // its actions are all buffered: once the definitions were cached, batches ran on the plain connection
       expect(manual.plainCommits()).toBeGreaterThan(0);
+    } finally {
+      await manual.stop();
+    }
+  });
+
+  test('a batch of events whose actions run through the helpdesk (SET_PRIORITY) costs each event the same: its EntityManager keeps nothing from one event to the next', async ({ startApp }) => {
+    const app = await startApp(PAUSED);
+    const manual = await pauseDispatching(app);
+    try {
+      await createRule(app, { name: 'raise', events: ['TICKET_CREATED'], actions: [{ type: 'SET_PRIORITY', value: 'HIGH' }] });
+      const tickets = [];
+      for (let i = 1; i <= 12; i++) tickets.push(await createTicket(app, `ticket ${i}`));
+      await manual.dispatcher.wake();
+      expect(manual.batches).toEqual([12]);
+      for (const id of tickets) expect((await getTicket(app, id)).priority).toBe('HIGH');
+      // a flush per event (and the commit's), each comparing what that event loaded, not all the batch did before it
+      expect(manual.managedAtFlush.length).toBeGreaterThanOrEqual(12);
+      expect(Math.max(...manual.managedAtFlush)).toBe(manual.managedAtFlush[0]);
+      expect(manual.errors).toEqual([]);
     } finally {
       await manual.stop();
     }
