@@ -367,7 +367,11 @@ export class DeliveryWorker {
     if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
     if (this.retake) clearTimeout(this.retake.timer);
     await this.flush().catch((err) => this.opts.log.error('recording delivery outcomes at stop failed', err));
-    await this.opts.store.release(aborted).catch((err) => this.opts.log.error('releasing claims at stop failed', err));
+    await this.opts.store.release(aborted).then(
+      // the operator's record of what a stop cut short: those receivers may see these deliveries again
+      () => aborted.length && this.opts.log.info(`stopping: ${aborted.length} attempt${aborted.length === 1 ? '' : 's'} still in flight after ${graceMs} ms aborted and released; ${aborted.length === 1 ? 'it is' : 'they are'} sent again (a receiver may see the same X-Deskhooks-Delivery twice)`),
+      (err) => this.opts.log.error('releasing claims at stop failed', err),
+    );
     await drained;
   }
 }

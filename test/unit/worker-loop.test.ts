@@ -409,13 +409,14 @@ describe('delivery worker loop', () => {
     await waitFor(() => store.recorded.length === 3, { timeoutMs: 5_000, what: 'three outcomes' });
   });
 
-  it('stop during a drain: nothing is claimed after it, a send finishing within the grace is recorded, the rest are aborted and released', async () => {
+  it('stop during a drain: nothing is claimed after it, a send finishing within the grace is recorded, the rest are aborted and released, which the log says', async () => {
     const clock = manualClock();
     const store = new FakeStore();
     const sender = new FakeSender(clock);
+    const infos: string[] = [];
     const w = new DeliveryWorker({
       store, sender, policy: createRetryPolicy({ intervalMs: MINUTE, windowMs: 5 * MINUTE }), box: createSecretBox(Buffer.alloc(32, 1)),
-      log, concurrency: 2, leaseMs: LEASE, scheduleRetry: () => {}, clock: clock.now,
+      log: { ...log, info: (m) => void infos.push(m) }, concurrency: 2, leaseMs: LEASE, scheduleRetry: () => {}, clock: clock.now,
     });
     for (const id of ['a', 'b', 'c']) {
       store.add(id, clock.t);
@@ -436,6 +437,8 @@ describe('delivery worker loop', () => {
     await w.wake();
     expect(store.claims.length).toBe(claimsBefore);
     expect(errors).toEqual([]);
+    // the operator reads what the stop cut short
+    expect(infos).toEqual(['stopping: 1 attempt still in flight after 50 ms aborted and released; it is sent again (a receiver may see the same X-Deskhooks-Delivery twice)']);
   });
 
   it('an outcome with ticket work is recorded on its own; the others in batches', async () => {
