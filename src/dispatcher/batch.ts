@@ -53,7 +53,7 @@ import { loadClocks } from './clocks.js';
 import { isTimeField } from './fields.js';
 import { actionFailure, continuationAfter, postText, runActions, type ActionRun } from './actions.js';
 import type { DefinitionCache, Definitions } from './definitions.js';
-import type { ClaimedEvent, EventHandler, HandledBatch } from './processor.js';
+import { DispatchStopped, type ClaimedEvent, type EventHandler, type HandledBatch } from './processor.js';
 
 /** An event handled this often without being marked processed is given up (logged). */
 export const MAX_TRIES = 5;
@@ -98,20 +98,20 @@ interface EventPayload {
 export function batchEventHandler(opts: BatchHandlerOptions): EventHandler {
   const clock = opts.clock ?? (() => new Date());
   return {
-    async handle(events) {
+    async handle(events, signal) {
       try {
-        return await handleBatch(opts, clock, events);
+        return await handleBatch(opts, clock, events, signal);
       } catch (err) {
         // the database out of reach is no event's fault: one at a time would only wait for
-        // a connection once per event
-        if (events.length === 1 || connectionLost(err)) throw err;
+        // a connection once per event; a batch given up at stop is no failure
+        if (events.length === 1 || connectionLost(err) || err instanceof DispatchStopped) throw err;
         opts.log.error(`a batch of ${events.length} ticket events failed; handling them one at a time`, err);
         const handled: HandledBatch = { waiting: 0 };
         for (const event of events) {
           try {
-            handled.waiting += (await handleBatch(opts, clock, [event])).waiting;
+            handled.waiting += (await handleBatch(opts, clock, [event], signal)).waiting;
           } catch (e) {
-            if (connectionLost(e)) throw e;
+            if (connectionLost(e) || e instanceof DispatchStopped) throw e;
             opts.log.error(`ticket event ${event.id} failed; it is retried`, e);
           }
         }
@@ -124,18 +124,18 @@ export function batchEventHandler(opts: BatchHandlerOptions): EventHandler {
 /** Thrown inside a plain transaction that turns out to need an EntityManager: it rolls back and the batch runs through the ORM. */
 class NeedsEntityManager extends Error {}
 
-async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed: readonly ClaimedEvent[]): Promise<HandledBatch> {
+async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed: readonly ClaimedEvent[], signal?: AbortSignal): Promise<HandledBatch> {
   let handled: BatchOutcome | null = null;
   const now = clock();
   const mark: Mark = { ids: claimed.map((e) => e.id), now };
   if (opts.transactions) {
     // the mark goes with `begin`, in one round trip
-    handled = await opts.transactions((db, marked) => runBatch(opts, clock, mark, db, null, marked?.rows as EventRow[] | undefined), withLiterals(MARK_SQL, [mark.ids, now])).catch((err) => {
+    handled = await opts.transactions((db, marked) => runBatch(opts, clock, mark, db, null, signal, marked?.rows as EventRow[] | undefined), withLiterals(MARK_SQL, [mark.ids, now])).catch((err) => {
       if (err instanceof NeedsEntityManager) return null;
       throw err;
     });
   }
-  handled ??= await opts.orm.em.fork().transactional((em) => runBatch(opts, clock, mark, sqlOf(em), em));
+  handled ??= await opts.orm.em.fork().transactional((em) => runBatch(opts, clock, mark, sqlOf(em), em, signal));
   for (const line of handled.givenUp) opts.log.error(line);
   if (handled.queued) opts.deliveriesQueued?.();
   return { waiting: handled.waiting };
@@ -176,7 +176,7 @@ interface Mark {
  * buffered, or null: NeedsEntityManager then. `marked`: MARK_SQL's rows when the mark
  * already ran in this transaction.
  */
-async function runBatch(opts: BatchHandlerOptions, clock: () => Date, { ids, now }: Mark, db: Queryable, em: EntityManager | null, marked?: EventRow[]): Promise<BatchOutcome> {
+async function runBatch(opts: BatchHandlerOptions, clock: () => Date, { ids, now }: Mark, db: Queryable, em: EntityManager | null, signal?: AbortSignal, marked?: EventRow[]): Promise<BatchOutcome> {
   const events = marked ?? ((await db.query(MARK_SQL, [ids, now])).rows as EventRow[]);
   let waiting = 0;
   if (events.length < ids.length) {
@@ -206,7 +206,11 @@ async function runBatch(opts: BatchHandlerOptions, clock: () => Date, { ids, now
     if (relevant.length) {
       const run = new BatchRun(opts, db, defs, clock);
       await run.load(relevant);
-      for (const e of relevant) await run.event(em, e);
+      for (const e of relevant) {
+        // a stop gives the batch up (rolled back) rather than wait for the rest of it
+        if (signal?.aborted) throw new DispatchStopped();
+        await run.event(em, e);
+      }
       await run.flush();
       queued = run.queued;
     }

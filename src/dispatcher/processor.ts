@@ -58,9 +58,20 @@ export interface HandledBatch {
   waiting: number;
 }
 
-/** Handles a claimed batch (in id order); resolves once its outcome is committed. */
+/**
+ * Handles a claimed batch (in id order); resolves once its outcome is committed. Once
+ * `signal` aborts (the dispatcher stops), it starts no further event: it rolls the batch
+ * back and rejects with DispatchStopped.
+ */
 export interface EventHandler {
-  handle(events: ClaimedEvent[]): Promise<HandledBatch>;
+  handle(events: ClaimedEvent[], signal?: AbortSignal): Promise<HandledBatch>;
+}
+
+/** A batch given up because its dispatcher stops: nothing of it was kept. */
+export class DispatchStopped extends Error {
+  constructor() {
+    super('the dispatcher stops: the batch was given up and its events given back');
+  }
 }
 
 export interface DispatcherOptions {
@@ -79,6 +90,8 @@ export class Dispatcher {
   private readonly clock: () => Date;
   private readonly loop: DrainLoop;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** aborted by stop(): the running batch is given up after its event under way, so that a stop never waits for a whole batch */
+  private readonly stopping = new AbortController();
   /** claims of batches that failed because the database was out of reach: given back at the next drain */
   private readonly toRelease = new Map<string, ClaimedEvent>();
 
@@ -103,6 +116,7 @@ export class Dispatcher {
   stop(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    this.stopping.abort();
     return this.loop.stop();
   }
 
@@ -120,7 +134,7 @@ export class Dispatcher {
       }
       const batch = await outbox.claim(limit, this.clock(), this.opts.leaseMs ?? 60_000);
       if (batch.length) {
-        const handled = await events.handle(batch).catch((err) => this.failed(batch, err));
+        const handled = await events.handle(batch, this.stopping.signal).catch((err) => (err instanceof DispatchStopped ? this.givenBack(batch) : this.failed(batch, err)));
         if (handled.waiting || this.toRelease.size) this.drainAgainSoon();
         // the database is out of reach: the drain soon after (or the one the listener's
         // reconnection wakes) goes on
@@ -143,6 +157,12 @@ export class Dispatcher {
       this.opts.log.error(`a batch of ${batch.length} ticket events failed: the database is out of reach; they are taken again once it answers`, err);
       for (const e of batch) this.toRelease.set(e.id, e);
     }
+    return { waiting: 0 };
+  }
+
+  /** A batch given up by a stop: its claims are given back, so that another process takes its events at once. */
+  private async givenBack(batch: ClaimedEvent[]): Promise<HandledBatch> {
+    await this.opts.outbox.release(batch).catch((err) => this.opts.log.error(`giving back the ${batch.length} ticket events of a batch given up at stop failed; they are taken over when their lease ends`, err));
     return { waiting: 0 };
   }
 

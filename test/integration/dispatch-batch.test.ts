@@ -81,7 +81,7 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), op
   } as unknown as typeof orm;
   const handler = batchEventHandler({ orm: watched, transactions, deliveries, definitions: createDefinitionCache((w) => deliveries.webhookDef(w)), log, clock: clock.now });
   const batches: number[] = [];
-  const counting: EventHandler = { handle: (events) => (batches.push(events.length), handler.handle(events)) };
+  const counting: EventHandler = { handle: (events, signal) => (batches.push(events.length), handler.handle(events, signal)) };
   const dispatcher = new Dispatcher({ outbox: outboxStore(sqlOf(orm.em.fork())), events: counting, log, clock: clock.now, batchSize: 100, retryWaitingMs: opts.retryWaitingMs });
   return {
     dispatcher,
@@ -302,6 +302,40 @@ describe('a batch of ticket events', () => {
       await manual.dispatcher.wake();
       expect((await unprocessedEvents(app))).toBe(0);
     } finally {
+      await manual.stop();
+    }
+  });
+
+  test('a dispatcher stopping mid-batch gives the batch up after the event under way: nothing of it is kept, and its events are claimable at once (a stop stays within its deadline)', async ({ startApp }) => {
+    const app = await startApp(PAUSED);
+    const manual = await pauseDispatching(app);
+    const blocker = new pg.Client({ connectionString: app.databaseUrl });
+    await blocker.connect();
+    try {
+      await createRule(app, { name: 'raise', events: ['TICKET_CREATED'], actions: [{ type: 'SET_PRIORITY', value: 'HIGH' }, { type: 'ADD_COMMENT', value: 'raised' }] });
+      const tickets = [];
+      for (let i = 1; i <= 3; i++) tickets.push(await createTicket(app, `ticket ${i}`));
+      // the batch's second event waits for this lock on its ticket: the batch is under way when the stop comes
+      await blocker.query('begin');
+      await blocker.query('select id from tickets where id = $1 for update', [tickets[1]]);
+      const running = manual.dispatcher.wake();
+      await waitFor(async () => (await sql(app, `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%tickets%'`)).rows[0].n > 0, { what: 'the batch to wait on the second ticket' });
+      const stopped = manual.dispatcher.stop();
+      await blocker.query('commit');
+      await stopped;
+      await running;
+
+      expect(manual.batches).toEqual([3]);
+      for (const id of tickets) {
+        expect((await getTicket(app, id)).priority).not.toBe('HIGH');
+        expect(await texts(app, id)).toEqual([]);
+      }
+      const { rows } = await sql(app, `select count(*)::int as n from ticket_events where processed_at is null and (locked_until is null or locked_until < now())`);
+      expect(rows[0].n).toBe(3);
+      // given up, not failed: no try one event at a time
+      expect(manual.errors).toEqual([]);
+    } finally {
+      await blocker.end();
       await manual.stop();
     }
   });
