@@ -29,6 +29,7 @@ import {
   DELIVERY_EVENTS_CHANNEL,
   DeliveryTextIndexer,
   releaseWaitingTurns,
+  unopenableSecrets,
 } from './delivery/index.js';
 import { batchEventHandler, createDefinitionCache, createRuleService, DEFINITIONS_CHANNEL, Dispatcher, outboxStore, TimerLoop, TIMERS_CHANNEL } from './dispatcher/index.js';
 import { createJobEngine } from './queue/index.js';
@@ -184,6 +185,18 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     onStop('database pool', poolEnd(pool));
 
     const secretBox = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
+    // a key other than the one the stored secrets were sealed with is said at start (once per
+    // process: not again by the delivery thread), not only by each delivery it fails
+    if (opts.http !== false) {
+      await unopenableSecrets(pool, secretBox).then(
+        ({ unopenable, withSecrets }) =>
+          unopenable.length &&
+          log.error(
+            `DESKHOOKS_SECRET_KEY: the stored secrets of ${unopenable.length} of ${withSecrets} webhooks with secrets (ids ${unopenable.slice(0, 20).join(', ')}${unopenable.length > 20 ? ', …' : ''}) cannot be opened with this process's key (${config.secretKey ? 'DESKHOOKS_SECRET_KEY' : `generated in ${config.dataDir}`}), so their deliveries fail unsent here: give every process the same DESKHOOKS_SECRET_KEY, or re-enter those secrets after replacing it`,
+          ),
+        (err) => log.error('checking the stored secrets against DESKHOOKS_SECRET_KEY failed', err),
+      );
+    }
     // the services resolvers and REST are handed (src/app-services.ts); deliveries below
     const users = createUserService({ db: withStatementOnError(pool), attemptInFlight: isAttemptInFlight });
     const runsApi = config.role !== 'worker';

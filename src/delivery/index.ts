@@ -66,6 +66,7 @@ export {
   findWebhook,
   getWebhook,
   PREVIEW_DELIVERY_ID,
+  unopenableSecrets,
   webhookDef,
   webhookOffMessage,
   type RulesUsingWebhook,

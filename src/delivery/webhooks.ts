@@ -435,6 +435,33 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
 }
 
 /** The definition the renderer needs, with the secrets opened. Only for sending and previews (which redact them). */
+/**
+ * The webhooks whose stored secrets (auth secret, secret header values, signing secrets)
+ * this process's key cannot open: `{ unopenable, withSecrets }` webhook counts. Read once at
+ * start, so that a process given another DESKHOOKS_SECRET_KEY than the rest (or none, with a
+ * DATA_DIR of its own) says so in its log before those webhooks' deliveries fail unsent.
+ */
+export async function unopenableSecrets(db: Queryable, box: SecretBox): Promise<{ unopenable: string[]; withSecrets: number }> {
+  const { rows } = await db.query(
+    `select id::text as id,
+            array_remove(array[auth_secret_sealed, signing_secret_sealed, signing_previous_secret_sealed]
+                         || coalesce((select array_agg(h->>'sealed') from jsonb_array_elements(headers) h where h->>'sealed' is not null), '{}'), null) as sealed
+       from webhooks
+      where auth_secret_sealed is not null or signing_secret_sealed is not null or signing_previous_secret_sealed is not null
+         or exists (select 1 from jsonb_array_elements(headers) h where h->>'sealed' is not null)
+      order by id`,
+  );
+  const opens = (sealed: string) => {
+    try {
+      box.open(sealed);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return { unopenable: rows.filter((r) => !(r.sealed as string[]).every(opens)).map((r) => r.id as string), withSecrets: rows.length };
+}
+
 export function webhookDef(webhook: Webhook, box: SecretBox): WebhookDef {
   // a secret sealed under another DESKHOOKS_SECRET_KEY fails this webhook's deliveries (the
   // reason in credentialsError), not the rule or the batch of events that sends it

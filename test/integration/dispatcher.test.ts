@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { createSecretBox } from '../../src/crypto/index.js';
+import type { Logger } from '../../src/log.js';
 import { describe, expect } from 'vitest';
 import { basic } from '../support/app.js';
 import { waitFor } from '../support/wait.js';
@@ -669,6 +670,28 @@ describe.concurrent('a failing action', () => {
 });
 
 describe('credentials sealed under another DESKHOOKS_SECRET_KEY', () => {
+  test('a process whose key cannot open the stored secrets says so once at start, naming the webhooks; one with the key they were sealed with says nothing', async ({ startApp }) => {
+    const logOf = () => {
+      const errors: string[] = [];
+      return { errors, log: { info: () => {}, debug: () => {}, error: (m: string) => void errors.push(m) } satisfies Logger };
+    };
+    const KEY = { DESKHOOKS_SECRET_KEY: 'the-key-of-every-process-0123' };
+    const first = logOf();
+    const app = await startApp(KEY, { log: first.log });
+    const sealed = await createWebhook(app, { ...jsonHook('Bearer', 'http://127.0.0.1:9/x'), auth: { type: 'BEARER', secret: 'a-token' } });
+    await createWebhook(app, jsonHook('No secrets', 'http://127.0.0.1:9/y'));
+    const same = logOf();
+    await startApp(KEY, { databaseUrl: app.databaseUrl, log: same.log });
+    // a worker given no key (one generated in a DATA_DIR of its own), as on another host
+    const other = logOf();
+    await startApp({ DESKHOOKS_ROLE: 'worker' }, { databaseUrl: app.databaseUrl, log: other.log });
+    expect(first.errors).toEqual([]);
+    expect(same.errors).toEqual([]);
+    expect(other.errors).toHaveLength(1);
+    expect(other.errors[0]).toMatch(new RegExp(`^DESKHOOKS_SECRET_KEY: the stored secrets of 1 of 1 webhooks with secrets \\(ids ${sealed}\\) cannot be opened with this process's key \\(generated in .+\\), so their deliveries fail unsent here`));
+  });
+
+
   // README "Rotating keys": attempts that need them fail with a clear error; nothing else stops
   test('the rule still runs: its other actions are done and the delivery is FAILED at once saying why; testWebhook too', async ({ app, startReceiver }) => {
     const receiver = await startReceiver();
