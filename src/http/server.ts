@@ -65,6 +65,12 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', role: services.config.role });
   });
   if (!opts.api) {
+    // a client or a load balancer sent here by mistake learns where the API is
+    app.use((_req, res) => {
+      res.status(404).json({
+        errors: [{ message: 'this deskhooks process runs DESKHOOKS_ROLE=worker and serves only /healthz: GraphQL, the websocket, REST and the console are served by the api processes (DESKHOOKS_ROLE=api or all)', extensions: { code: 'NOT_FOUND' } }],
+      });
+    });
     return {
       server,
       listen: (port, host) => listen(server, port, host),

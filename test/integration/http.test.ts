@@ -103,6 +103,29 @@ describe('GraphQL over HTTP', () => {
   });
 });
 
+describe('a worker process', () => {
+  it('answers /healthz, and anything else with a JSON 404 saying the API is on the api processes (not an HTML "Cannot POST /graphql")', async () => {
+    const worker = await startTestApp({ DESKHOOKS_SWEEP_INTERVAL: '1h', DESKHOOKS_ROLE: 'worker' }, { databaseUrl: app.databaseUrl });
+    try {
+      expect(await (await fetch(`${worker.url}/healthz`)).json()).toEqual({ status: 'ok', role: 'worker' });
+      const asked = [
+        await fetch(`${worker.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ query: '{ me { id } }' }) }),
+        await fetch(`${worker.url}/api/v2/tickets/${ticketId}/`),
+        await fetch(`${worker.url}/`),
+      ];
+      for (const res of asked) {
+        expect(res.status).toBe(404);
+        expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(await res.json()).toEqual({
+          errors: [{ message: 'this deskhooks process runs DESKHOOKS_ROLE=worker and serves only /healthz: GraphQL, the websocket, REST and the console are served by the api processes (DESKHOOKS_ROLE=api or all)', extensions: { code: 'NOT_FOUND' } }],
+        });
+      }
+    } finally {
+      await worker.stop();
+    }
+  });
+});
+
 describe('REST subset', () => {
   const rest = (path: string, init: RequestInit & { auth?: string } = {}) =>
     fetch(`${app.url}/api/v2${path}`, { ...init, headers: { authorization: init.auth ?? basic(ADMIN_EMAIL, ADMIN_KEY), ...(init.headers ?? {}) } });
