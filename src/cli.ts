@@ -44,7 +44,9 @@ async function run(): Promise<void> {
     state.stopCode = exitCode;
     log.info(`${reason}: stopping`);
     const deadline = setTimeout(() => {
-      log.error(`did not stop within ${STOP_DEADLINE_MS} ms; exiting anyway (unfinished deliveries are retried after their claim expires)`);
+      // what hung, and what becomes of the work it held: not only deliveries (a dispatcher's batch waiting on a lock)
+      const part = state.app ? state.app.stopping() : 'the start';
+      log.error(`did not stop within ${STOP_DEADLINE_MS} ms${part ? ` (still stopping: ${part})` : ''}; exiting anyway: the work it had claimed (ticket events, delivery attempts) is rolled back and taken over by another process, or the next start, once its claim expires`);
       process.exit(1);
     }, STOP_DEADLINE_MS);
     deadline.unref();

@@ -53,6 +53,8 @@ export interface RunningApp {
   /** set when an admin was created with a generated key (print it once) */
   bootstrap: { email?: string; generatedKey?: string; created: boolean };
   stop(): Promise<void>;
+  /** while stop() runs: the part being stopped (for a log line when a stop overruns) */
+  stopping(): string | null;
 }
 
 export interface StartOptions {
@@ -149,11 +151,14 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
   // stopped in reverse order of start: HTTP first, the database last
   const cleanups: [string, () => Promise<unknown>][] = [];
   const onStop = (name: string, fn: () => Promise<unknown>) => cleanups.push([name, fn]);
+  let stopping: string | null = null;
   const stopAll = async () => {
     for (const [name, fn] of cleanups.reverse()) {
       log.debug(`stopping: ${name}`);
+      stopping = name;
       await fn().catch((err) => log.error(`while stopping ${name}`, err));
     }
+    stopping = null;
   };
   try {
     prepareDataDir(config);
@@ -348,6 +353,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       dispatcher,
       bootstrap,
       stop: stopAll,
+      stopping: () => stopping,
     };
   } catch (err) {
     await stopAll();

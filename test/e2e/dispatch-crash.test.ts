@@ -7,7 +7,7 @@ import { afterAll, expect, it } from 'vitest';
 import pg from 'pg';
 import { freePort } from '../../src/db/embedded.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { startChild, type Child } from '../support/child.js';
+import { startChild, startCli, type Child } from '../support/child.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { tempDir } from '../support/temp.js';
@@ -92,4 +92,37 @@ it('a process killed mid-batch: its work is rolled back, taken over after the le
   }
   const deliveries = await blocker.query(`select ticket_id::text as t, count(*)::int as n from deliveries group by ticket_id`);
   expect(deliveries.rows.map((r) => r.n)).toEqual([1, 1, 1]);
+});
+
+it('a SIGTERM while the batch waits on a lock: it exits within 10 s, its log naming what did not stop and what becomes of the work (not only deliveries)', { timeout: 60_000 }, async () => {
+  const db: TestDatabase = await createTestDatabase();
+  cleanups.push(() => db.drop());
+  const first: TestApp = await startTestApp({ DESKHOOKS_SECRET_KEY: SECRET_KEY }, { databaseUrl: db.url });
+  cleanups.push(() => first.stop());
+  await createRule(first, { name: 'triage', events: ['TICKET_CREATED'], actions: [{ type: 'SET_PRIORITY', value: 'HIGH' }] });
+  await first.dispatcher!.stop();
+  const ticket = await createTicket(first, 'locked');
+  const blocker = new pg.Client({ connectionString: db.url });
+  await blocker.connect();
+  cleanups.push(() => blocker.end());
+  await blocker.query('begin');
+  await blocker.query('select id from tickets where id = $1 for update', [ticket]);
+
+  const dataDir = tempDir('stuck-stop');
+  cleanups.push(async () => dataDir.remove());
+  const child = startCli({ DATABASE_URL: db.url, DATA_DIR: dataDir.path, PORT: String(await freePort()), HOST: '127.0.0.1', DESKHOOKS_ROLE: 'api', DESKHOOKS_SECRET_KEY: SECRET_KEY });
+  cleanups.push(async () => {
+    child.proc.kill('SIGKILL');
+    await child.exited;
+  });
+  await child.url();
+  const waiting = async () => Number((await first.services.orm.em.fork().getConnection().execute(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%tickets%'`))[0].n);
+  await waitFor(async () => (await waiting()) > 0, { what: 'the child’s batch to wait on the locked ticket', timeoutMs: 30_000 });
+  const since = Date.now();
+  child.proc.kill('SIGTERM');
+  const exited = await child.exited;
+  expect(Date.now() - since).toBeLessThan(10_000);
+  expect(exited.code).toBe(1);
+  expect(child.output()).toMatch(/did not stop within 9000 ms \(still stopping: dispatcher\); exiting anyway: the work it had claimed \(ticket events, delivery attempts\)/);
+  await blocker.query('rollback');
 });
