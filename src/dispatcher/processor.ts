@@ -23,9 +23,10 @@ export interface OutboxStore {
   /**
    * Gives back these claims: each event still unprocessed and still under this claim (same
    * lease end; not taken over meanwhile) is claimable at once. Its try stays counted, so
-   * that an event whose batch breaks the connection each time is still given up.
+   * that an event whose batch breaks the connection each time is still given up; with
+   * `untried` (a batch given up at stop, no failure) it is taken back.
    */
-  release(claims: ClaimedEvent[]): Promise<void>;
+  release(claims: ClaimedEvent[], untried?: boolean): Promise<void>;
 }
 
 const claimEvents = defineClaim<ClaimedEvent>(
@@ -40,7 +41,7 @@ const claimEvents = defineClaim<ClaimedEvent>(
 );
 
 // rows another transaction holds (a batch that took them over) are left alone, not waited for
-const RELEASE_SQL = `update ticket_events t set locked_until = null
+const RELEASE_SQL = `update ticket_events t set locked_until = null, tries = case when $3::boolean then greatest(t.tries - 1, 0) else t.tries end
   where t.id in (select e.id from ticket_events e join unnest($1::bigint[], $2::timestamptz[]) c(id, until) on e.id = c.id
                   where e.locked_until = c.until and e.processed_at is null
                     for no key update skip locked)`;
@@ -48,7 +49,7 @@ const RELEASE_SQL = `update ticket_events t set locked_until = null
 export function outboxStore(db: Queryable): OutboxStore {
   return {
     claim: (limit, now, leaseMs) => claimEvents(db, limit, now, leaseMs),
-    release: async (claims) => void (await db.query(RELEASE_SQL, [claims.map((c) => c.id), claims.map((c) => c.lockedUntil)])),
+    release: async (claims, untried = false) => void (await db.query(RELEASE_SQL, [claims.map((c) => c.id), claims.map((c) => c.lockedUntil), untried])),
   };
 }
 
@@ -160,9 +161,9 @@ export class Dispatcher {
     return { waiting: 0 };
   }
 
-  /** A batch given up by a stop: its claims are given back, so that another process takes its events at once. */
+  /** A batch given up by a stop: its claims are given back, so that another process takes its events at once; a stop is no try of theirs. */
   private async givenBack(batch: ClaimedEvent[]): Promise<HandledBatch> {
-    await this.opts.outbox.release(batch).catch((err) => this.opts.log.error(`giving back the ${batch.length} ticket events of a batch given up at stop failed; they are taken over when their lease ends`, err));
+    await this.opts.outbox.release(batch, true).catch((err) => this.opts.log.error(`giving back the ${batch.length} ticket events of a batch given up at stop failed; they are taken over when their lease ends`, err));
     return { waiting: 0 };
   }
 
