@@ -96,9 +96,8 @@ export interface WorkerOptions {
 export class DeliveryWorker {
   private readonly clock: () => Date;
   private readonly loop: DrainLoop;
-  private inFlight = new Map<string, AbortController>();
-  /** the webhook of each delivery in flight (null: its webhook was deleted) */
-  private inFlightWebhook = new Map<string, string | null>();
+  /** each delivery in flight: its abort, and its webhook (null: the webhook was deleted) */
+  private inFlight = new Map<string, { controller: AbortController; webhookId: string | null }>();
   private pending: Outcome[] = [];
   private recording: Outcome[] = [];
   private flushing: Promise<void> | null = null;
@@ -150,7 +149,7 @@ export class DeliveryWorker {
       const slots = concurrency - this.inFlight.size;
       const open = slots - reserved;
       const asked = open > 0 ? open : slots;
-      const busy = open > 0 ? undefined : { busy: [...new Set([...this.inFlightWebhook.values()].filter((w): w is string => w !== null))] };
+      const busy = open > 0 ? undefined : { busy: [...new Set([...this.inFlight.values()].flatMap((f) => (f.webhookId === null ? [] : [f.webhookId])))] };
       const now = this.clock();
       const batch = await store.claim(asked, now, this.opts.leaseMs, this.finishedIds(), busy);
       const claimed = Array.isArray(batch) ? batch : batch.deliveries;
@@ -184,8 +183,7 @@ export class DeliveryWorker {
     // time; the outcome being recorded decides what comes next
     if (this.inFlight.has(d.id) || this.awaitsRecording(d.id)) return;
     const controller = new AbortController();
-    this.inFlight.set(d.id, controller);
-    this.inFlightWebhook.set(d.id, d.webhookId);
+    this.inFlight.set(d.id, { controller, webhookId: d.webhookId });
     void this.attempt(d, controller.signal, policy)
       .catch((err) => {
         this.opts.log.error(`delivery ${d.id}: attempt failed unrecorded; its claim expires, its retry window still runs`, err);
@@ -193,7 +191,6 @@ export class DeliveryWorker {
       })
       .finally(() => {
         this.inFlight.delete(d.id);
-        this.inFlightWebhook.delete(d.id);
         this.loop.signal();
       });
   }
@@ -362,7 +359,7 @@ export class DeliveryWorker {
     while (this.inFlight.size && !over) await Promise.race([this.loop.changed(), graceOver]);
     clearTimeout(timer);
     const aborted = [...this.inFlight.keys()];
-    for (const controller of this.inFlight.values()) controller.abort();
+    for (const { controller } of this.inFlight.values()) controller.abort();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
     if (this.retake) clearTimeout(this.retake.timer);
