@@ -8,7 +8,7 @@ import pg from 'pg';
 import { freePort } from '../../src/db/embedded.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { startChild, startCli, type Child } from '../support/child.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, TICKET_LOCK_WAITERS, type TestDatabase } from '../support/db.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { tempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
@@ -68,7 +68,7 @@ it('a process killed mid-batch: its work is rolled back, taken over after the le
   await observer.connect();
   cleanups.push(() => observer.end());
   const waiting = async () =>
-    Number((await observer.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%tickets%'`)).rows[0].n);
+    Number((await observer.query(TICKET_LOCK_WAITERS)).rows[0].n);
   await waitFor(async () => (await waiting()) > 0, { what: 'the child’s batch to wait on the locked ticket', timeoutMs: 60_000 }).catch((err) => {
     throw new Error(`${err.message}\n${child.output()}`);
   });
@@ -116,7 +116,7 @@ it('a SIGTERM while the batch waits on a lock: it exits within 10 s, its log nam
     await child.exited;
   });
   await child.url();
-  const waiting = async () => Number((await first.services.orm.em.fork().getConnection().execute(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%tickets%'`))[0].n);
+  const waiting = async () => Number((await first.services.orm.em.fork().getConnection().execute(TICKET_LOCK_WAITERS))[0].n);
   await waitFor(async () => (await waiting()) > 0, { what: 'the child’s batch to wait on the locked ticket', timeoutMs: 30_000 });
   const since = Date.now();
   child.proc.kill('SIGTERM');

@@ -13,6 +13,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../../src/log.js';
 import { testClock, type TestClock } from '../support/clock.js';
 import { startPgProxy, type PgProxy } from '../support/pg-proxy.js';
+import { TICKET_LOCK_WAITERS } from '../support/db.js';
 import { waitFor } from '../support/wait.js';
 import { addReply, comments, createRule, createTicket, createWebhook, getTicket, jsonHook, test, updateTicket, type TestApp } from '../support/fixtures.js';
 import { RlUpdateRuleDocument } from '../generated/graphql.js';
@@ -319,7 +320,7 @@ describe('a batch of ticket events', () => {
       await blocker.query('begin');
       await blocker.query('select id from tickets where id = $1 for update', [tickets[1]]);
       const running = manual.dispatcher.wake();
-      await waitFor(async () => (await sql(app, `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%tickets%'`)).rows[0].n > 0, { what: 'the batch to wait on the second ticket' });
+      await waitFor(async () => (await sql(app, TICKET_LOCK_WAITERS)).rows[0].n > 0, { what: 'the batch to wait on the second ticket' });
       const stopped = manual.dispatcher.stop();
       await blocker.query('commit');
       await stopped;
@@ -357,7 +358,7 @@ describe('a batch of ticket events', () => {
       await blocker.query('begin');
       await blocker.query('select id from tickets where id = $1 for update', [first]);
       const running = manual.dispatcher.wake();
-      await waitFor(async () => (await sql(app, `select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%tickets%'`)).rows[0].n > 0, { what: 'the batch to wait on the ticket' });
+      await waitFor(async () => (await sql(app, TICKET_LOCK_WAITERS)).rows[0].n > 0, { what: 'the batch to wait on the ticket' });
 
       // the edit does not wait for the batch
       await app.ok(RlUpdateRuleDocument, {
