@@ -260,7 +260,8 @@ function runningOwner(pid: number, ownerFile: string): number | null {
   return isAlive(owner) ? owner : null;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` runs (EPERM: it runs as another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

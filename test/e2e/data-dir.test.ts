@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../src/db/embedded.js';
+import { freePort, isAlive } from '../../src/db/embedded.js';
 import { cliServers, gqlAt } from '../support/child.js';
 import { tempDir, type TempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
@@ -23,14 +23,6 @@ const serve = (port: number) => servers.start(dir.path, port, { BOOTSTRAP_ADMIN_
 
 const postmasterPid = () => Number(readFileSync(join(dir.path, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 beforeAll(() => {
   dir = tempDir('data-dir');
@@ -39,7 +31,7 @@ beforeAll(() => {
 afterAll(async () => {
   await servers.stop();
   // a PostgreSQL a failed test left orphaned
-  if (existsSync(join(dir.path, 'pg', 'postmaster.pid')) && alive(postmasterPid())) process.kill(postmasterPid(), 'SIGQUIT');
+  if (existsSync(join(dir.path, 'pg', 'postmaster.pid')) && isAlive(postmasterPid())) process.kill(postmasterPid(), 'SIGQUIT');
   dir?.remove();
 });
 
@@ -55,7 +47,7 @@ it('a second server on a running one’s DATA_DIR is refused, the first keeps it
   expect(second.proc.exitCode).toBe(1);
   expect(second.output()).toContain(`DATA_DIR ${dir.path} is in use by another deskhooks process (pid ${first.proc.pid}`);
   // the first server's PostgreSQL was left alone: it answers as before
-  expect(alive(postgres)).toBe(true);
+  expect(isAlive(postgres)).toBe(true);
   expect(postmasterPid()).toBe(postgres);
   expect((await fetch(`${firstUrl}/healthz`)).status).toBe(200);
   expect((await gqlAt(firstUrl, KEY, `query($id: ID!) { ticket(id: $id) { title } }`, { id: ticket })).ticket.title).toBe('kept');
@@ -63,10 +55,10 @@ it('a second server on a running one’s DATA_DIR is refused, the first keeps it
   // killed outright, the first leaves its PostgreSQL behind: the next start takes it over
   first.proc.kill('SIGKILL');
   await first.exited;
-  expect(alive(postgres)).toBe(true);
+  expect(isAlive(postgres)).toBe(true);
   const third = serve(await freePort());
   const thirdUrl = await third.url();
-  expect(alive(postgres)).toBe(false);
+  expect(isAlive(postgres)).toBe(false);
   expect((await gqlAt(thirdUrl, KEY, `query($id: ID!) { ticket(id: $id) { title } }`, { id: ticket })).ticket.title).toBe('kept');
   third.proc.kill('SIGTERM');
   expect((await third.exited).code).toBe(0);
