@@ -77,7 +77,7 @@ export function useDefinitionEditor<Stored, Form>({
   useEffect(() => {
     if (!stored || loaded) return;
     setForm(formOf(stored));
-    storedWritten.current = JSON.stringify(unsavedOf(formOf(stored)));
+    storedWritten.current = writtenOf(stored);
     setLoaded(true);
   }, [stored, loaded, formOf, unsavedOf]);
 
