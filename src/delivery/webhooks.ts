@@ -434,7 +434,6 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
   };
 }
 
-/** The definition the renderer needs, with the secrets opened. Only for sending and previews (which redact them). */
 /**
  * The webhooks whose stored secrets (auth secret, secret header values, signing secrets)
  * this process's key cannot open: `{ unopenable, withSecrets }` webhook counts. Read once at
@@ -462,6 +461,7 @@ export async function unopenableSecrets(db: Queryable, box: SecretBox): Promise<
   return { unopenable: rows.filter((r) => !(r.sealed as string[]).every(opens)).map((r) => r.id as string), withSecrets: rows.length };
 }
 
+/** The definition the renderer needs, with the secrets opened. Only for sending and previews (which redact them). */
 export function webhookDef(webhook: Webhook, box: SecretBox): WebhookDef {
   // a secret sealed under another DESKHOOKS_SECRET_KEY fails this webhook's deliveries (the
   // reason in credentialsError), not the rule or the batch of events that sends it
