@@ -172,7 +172,8 @@ export function useDefinitionEditor<Stored, Form>({
     }: {
       create: () => Promise<SaveResult<Created>>;
       createdId: (data: Created) => string;
-      update: (id: string) => Promise<SaveResult<Updated>>;
+      /** `now`: the stored definition as the save's check just read it (undefined: not read) */
+      update: (id: string, now?: Stored) => Promise<SaveResult<Updated>>;
       /** the definition as the update's answer stores it (what the next save checks against) */
       saved?: (data: Updated) => Stored;
       /** problems found before sending (a value the API's types cannot carry), by field */
@@ -192,8 +193,9 @@ export function useDefinitionEditor<Stored, Form>({
     setFormError(null);
     let result: SaveResult<Created | Updated>;
     try {
-      if (id && (await changedElsewhere(id))) return null;
-      result = id ? await update(id) : await create();
+      const now = id && current ? ((await current(id).catch(() => undefined)) ?? undefined) : undefined;
+      if (id && changedElsewhere(now)) return null;
+      result = id ? await update(id, now) : await create();
     } finally {
       saving.done();
     }
@@ -218,13 +220,11 @@ export function useDefinitionEditor<Stored, Form>({
   /**
    * Whether the stored definition differs, in what a save writes, from what the form was filled
    * from or last saved (another tab, another admin): then the save is held and the form's alert
-   * says so, once for that change; the next Save replaces it. A definition that cannot be read
-   * now (deleted, the server unreachable) is left to the update, which says why.
+   * says so, once for that change; the next Save replaces it. A definition that could not be
+   * read now (`now` undefined: deleted, the server unreachable) is left to the update, which says why.
    */
-  async function changedElsewhere(id: string): Promise<boolean> {
-    if (!current || storedWritten.current === null) return false;
-    const now = await current(id).catch(() => undefined);
-    if (!now) return false;
+  function changedElsewhere(now: Stored | undefined): boolean {
+    if (!now || storedWritten.current === null) return false;
     const written = writtenOf(now);
     if (written === storedWritten.current || written === overwrite.current) return false;
     overwrite.current = written;

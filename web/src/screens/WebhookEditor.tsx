@@ -590,9 +590,10 @@ export function WebhookEditor({ id }: { id: string | null }) {
   }
 
   /**
-   * Whether the webhook is enabled now, as the server has it: the system may have switched it
-   * off (410 Gone, a breaker open for a whole retry window) since the form was read, and a
-   * save that did not touch the switch must not switch it back on.
+   * Whether the webhook is enabled now, as the server has it (read here when the save's check
+   * could not read the webhook): the system may have switched it off (410 Gone, a breaker open
+   * for a whole retry window) since the form was read, and a save that did not touch the switch
+   * must not switch it back on.
    */
   async function enabledNow(id: string): Promise<boolean> {
     const r = await client.query(WebhookEnabledQuery, { id }, { requestPolicy: 'network-only' }).toPromise();
@@ -604,7 +605,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
     const saved = await editor.save(e, {
       create: () => create({ input }),
       createdId: (data) => data.createWebhook.id,
-      update: async (id) => update({ id, input: { ...input, enabled: form.enabled === form.storedEnabled ? await enabledNow(id) : form.enabled } }),
+      update: async (id, now) => update({ id, input: { ...input, enabled: form.enabled === form.storedEnabled ? (now?.enabled ?? (await enabledNow(id))) : form.enabled } }),
       saved: (data) => data.updateWebhook,
       check: () => policyProblems(form),
     });
