@@ -117,15 +117,23 @@ const fieldSentence = (field: string, message: string) => (/^[a-z]/.test(message
  * How often the ticket's page reads the ticket again: what others write on it meanwhile (another
  * agent's reply, a rule's comment, a timer's action, a status changed elsewhere) shows without a reload.
  */
-export const TICKET_POLL_MS = 15_000;
+const TICKET_POLL_MS = 15_000;
 
 export function TicketPage({ id }: { id: string }) {
   const [{ data: read, fetching, error }, refetchTicket] = useQuery({ query: TicketQuery, variables: { id } });
   // a reading again that fails (the server restarting) keeps the page as last read: the reply being written stays
   const data = useLastRead(read);
+  // a tab in the background reads nothing; shown again, it reads at once
   useEffect(() => {
-    const timer = setInterval(() => refetchTicket({ requestPolicy: 'network-only' }), TICKET_POLL_MS);
-    return () => clearInterval(timer);
+    const read = () => {
+      if (!document.hidden) refetchTicket({ requestPolicy: 'network-only' });
+    };
+    const timer = setInterval(read, TICKET_POLL_MS);
+    document.addEventListener('visibilitychange', read);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', read);
+    };
   }, [refetchTicket]);
   const [deliveries, refetchDeliveries] = useQuery({ query: TicketDeliveriesQuery, variables: { ticketId: id } });
   const loaded = !!data?.ticket;
