@@ -372,10 +372,13 @@ test(
     const ticketId = await createTicket(app, 'Watched delivery');
     const id = await testWebhook(app, webhookId, ticketId);
 
+    const subscribed = app.services.deliveryEvents.subscriberCount;
     await signIn(page, app.url, keys.agent, `/deliveries/${id}`);
     await page.getByRole('heading', { level: 1, name: `Delivery ${id.slice(0, 8)}` }).waitFor();
     const said = page.locator('p[aria-live="polite"].visually-hidden');
     expect(await said.textContent()).toBe('');
+    // the attempt is answered once the page's live feed is subscribed: a change published before that the page never hears
+    await waitFor(() => app.services.deliveryEvents.subscriberCount > subscribed, { what: "the delivery page's subscription" });
     release();
     await expect.poll(() => said.textContent(), { timeout: 15_000 }).toBe('Now RETRYING. Attempt 1: HTTP 500 Internal Server Error.');
     // the retry, served by the app's clock
