@@ -7,15 +7,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { freePort } from '../../src/db/embedded.js';
-import { startCli } from '../support/child.js';
+import { cliServers } from '../support/child.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { tempDir, type TempDir } from '../support/temp.js';
-import { waitFor } from '../support/wait.js';
 
 const PASSWORD = 'not-the-password-4711';
+const servers = cliServers();
 const cleanups: (() => unknown)[] = [];
 
 afterAll(async () => {
+  await servers.stop();
   for (const c of cleanups.reverse()) await c();
 });
 
@@ -24,12 +25,9 @@ async function startOn(databaseUrl: string, ms: number): Promise<{ code: number 
   const dir: TempDir = tempDir('database-url');
   cleanups.push(() => dir.remove());
   const since = Date.now();
-  const server = startCli({ DATABASE_URL: databaseUrl, DATA_DIR: dir.path, PORT: String(await freePort()), HOST: '127.0.0.1', DESKHOOKS_DELIVERY_THREAD: 'false' });
-  const { proc } = server;
-  cleanups.push(() => proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL'));
-  const output = server.output;
-  await waitFor(() => proc.exitCode !== null || /listening on/.test(output()), { timeoutMs: ms, intervalMs: 50, what: `deskhooks on ${databaseUrl} to exit` });
-  return { code: proc.exitCode, output: output(), tookMs: Date.now() - since };
+  const server = servers.start(dir.path, await freePort(), { DATABASE_URL: databaseUrl });
+  expect(await server.listening(ms)).toBeNull();
+  return { code: server.proc.exitCode, output: server.output(), tookMs: Date.now() - since };
 }
 
 describe('an unusable DATABASE_URL', () => {

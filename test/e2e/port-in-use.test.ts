@@ -10,7 +10,6 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { cliServers, gqlAt } from '../support/child.js';
 import { tempDir } from '../support/temp.js';
-import { waitFor } from '../support/wait.js';
 
 const dir = tempDir('port-in-use');
 const servers = cliServers('SIGTERM');
@@ -30,7 +29,7 @@ it('a PORT in use: refused naming it before the database starts; the next start 
   const port = (taken.address() as net.AddressInfo).port;
 
   const refused = serve(port);
-  await waitFor(() => refused.proc.exitCode !== null || /listening on/.test(refused.output()), { timeoutMs: 30_000, what: 'the start on a taken port to end' });
+  expect(await refused.listening(30_000)).toBeNull();
   expect(refused.proc.exitCode).toBe(2);
   expect(refused.output()).toContain(`PORT=${port} cannot be listened on at 127.0.0.1 (EADDRINUSE: another process listens there)`);
   expect(refused.output()).not.toMatch(/API key|WebSocket/);

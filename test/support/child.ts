@@ -1,13 +1,19 @@
 /** deskhooks as a child process, started the way `npm start` starts it. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './wait.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface Child {
   proc: ChildProcess;
   output: () => string;
+  /**
+   * The URL the server listens on once it says so, or null once it has exited without
+   * listening (its output then read to the end), whichever comes first; rejects after
+   * `timeoutMs` with the output so far.
+   */
+  listening: (timeoutMs?: number) => Promise<string | null>;
+  /** as `listening`, but a server that exited instead is an error carrying its output */
   url: () => Promise<string>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -28,18 +34,44 @@ function spawnDeskhooks(script: string, env: Record<string, string>): Child {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
+  const LISTENING = /listening on (http:\/\/\S+)/;
+  // stdout and stderr closed: the output is whole ('exit' may come before the last of it)
+  let closed = false;
+  const onChange = new Set<() => void>();
+  const changed = () => onChange.forEach((f) => f());
+  proc.stdout!.on('data', (d) => ((out += d), changed()));
+  proc.stderr!.on('data', (d) => ((out += d), changed()));
+  proc.on('close', () => ((closed = true), changed()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const listening = (timeoutMs = 120_000) =>
+    new Promise<string | null>((resolve, reject) => {
+      const settle = () => {
+        const url = LISTENING.exec(out)?.[1];
+        if (!url && !closed) return;
+        end();
+        resolve(url ?? null);
+      };
+      const timer = setTimeout(() => {
+        end();
+        reject(new Error(`deskhooks neither listened nor exited within ${timeoutMs} ms; its output: ${out}`));
+      }, timeoutMs);
+      const end = () => {
+        clearTimeout(timer);
+        onChange.delete(settle);
+      };
+      onChange.add(settle);
+      settle();
+    });
   return {
     proc,
     output: () => out,
     exited,
-    url: () =>
-      waitFor(() => {
-        if (proc.exitCode !== null) throw new Error(`deskhooks exited (${proc.exitCode}): ${out}`);
-        return /listening on (http:\/\/\S+)/.exec(out)?.[1];
-      }, { timeoutMs: 120_000, what: 'deskhooks to listen', intervalMs: 50 }),
+    listening,
+    url: async () => {
+      const url = await listening();
+      if (url === null) throw new Error(`deskhooks exited (${proc.exitCode ?? proc.signalCode}) without listening: ${out}`);
+      return url;
+    },
   };
 }
 
