@@ -7,8 +7,8 @@
  *    label, as in browsers;
  * 2. the `charset` parameter of the Content-Type;
  * 3. for an XML answer (a Content-Type naming xml, or a body starting with `<?xml`), the
- *    encoding of its XML declaration — SMS gateways often declare windows-1251 only there.
- *    A declaration that reads as ASCII is not UTF-16, whatever it says;
+ *    encoding of its XML declaration (white space may come before it) — SMS gateways often
+ *    declare windows-1251 only there. A declaration that reads as ASCII is not UTF-16, whatever it says;
  * 4. UTF-8.
  *
  * An unknown or unsupported label is passed over, never an error. Bytes invalid in the
@@ -47,12 +47,13 @@ export function charsetParameter(contentType: string | null): string | null {
   return null;
 }
 
-// the declaration is ASCII in every encoding a label can name (UTF-16 has its BOM, rule 1)
-const XML_DECLARATION = /^<\?xml\s[^?>]*?\bencoding\s*=\s*(["'])([A-Za-z][A-Za-z0-9._:-]*)\1/;
+// the declaration is ASCII in every encoding a label can name (UTF-16 has its BOM, rule 1);
+// white space before it (a blank line from a PHP script) does not hide it
+const XML_DECLARATION = /^[ \t\r\n]*<\?xml\s[^?>]*?\bencoding\s*=\s*(["'])([A-Za-z][A-Za-z0-9._:-]*)\1/;
 /** a declaration is short; more is never read */
 const DECLARATION_BYTES = 256;
 
-/** The encoding named by an XML declaration at the start of `bytes`; null when there is none. */
+/** The encoding named by an XML declaration at the start of `bytes` (after white space); null when there is none. */
 export function xmlDeclaredEncoding(bytes: Uint8Array): string | null {
   const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, DECLARATION_BYTES)).toString('latin1');
   return XML_DECLARATION.exec(head)?.[2] ?? null;

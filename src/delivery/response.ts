@@ -131,6 +131,16 @@ export function parseJson(text: string): unknown {
 }
 
 /**
+ * White space and byte order marks before a JSON or XML document are no part of it: PHP
+ * scripts and SMS gateways often send a blank line, spaces or a UTF-8 BOM (one the decoder
+ * did not take as the body's mark, since something came before it) ahead of `<?xml …?>`,
+ * which XML allows only at the very start.
+ */
+function withoutLeadingBlank(text: string): string {
+  return text.replace(/^[\s\uFEFF]+/, '');
+}
+
+/**
  * Parse a response body by its Content-Type; a body that does not parse falls back to
  * text. Every string of the result is storable (storable.ts): a JSON "\u0000" or a lone
  * "\ud800" escape, a form's %00, a NUL in the body are U+FFFD in the parsed value.
@@ -143,9 +153,9 @@ export function parseResponseBody(body: string, contentType: string | null, cut 
   try {
     switch (kind) {
       case 'json':
-        return { kind, value: storableValue(parseJson(text)) };
+        return { kind, value: storableValue(parseJson(withoutLeadingBlank(text))) };
       case 'xml':
-        return { kind, value: storableValue(parseXml(text)) };
+        return { kind, value: storableValue(parseXml(withoutLeadingBlank(text))) };
       case 'form':
         return { kind, value: storableValue(parseForm(text)) };
       default:

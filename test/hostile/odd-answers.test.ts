@@ -7,6 +7,8 @@
  *   give its representation's length) is a success like any 2xx/3xx, not a failed attempt;
  * - an answer that declared JSON or XML but did not parse says so in the notes of every
  *   mapping it could not serve, instead of calling itself plain text;
+ * - white space or a UTF-8 BOM before an XML answer's declaration is no part of it: the answer
+ *   parses (in the encoding its declaration names), its values are written back;
  * - a mapped value the ticket would refuse (a text over its 100,000 characters) is skipped
  *   with a note naming the field and the limit; the other mappings are written.
  *
@@ -77,6 +79,34 @@ describe.concurrent('write-back from answers the ticket cannot take whole', () =
     const xml = await firstOutcome(app, { ...jsonHook('Says XML', `${receiver.url}/xml`), responseMappings: mappings });
     expect(xml.delivery.status).toBe('SUCCEEDED');
     expect(xml.delivery.notes).toEqual(['path "r.id" not found in the response: response declared application/xml but did not parse as XML (External entities are not supported); kept as text']);
+  });
+
+  it('XML with a blank line, spaces or a UTF-8 BOM before <?xml …?>: parsed, its values written to the ticket, its success rule read', async ({ app, startReceiver, expect }) => {
+    await createCustomFields(app, [
+      { key: 'sms_id', name: 'SMS id', type: 'TEXT' },
+      { key: 'sms_result', name: 'SMS result', type: 'TEXT' },
+    ]);
+    const reply = (result: string, id: string) => `<reply><result>${result}</result><sms_id>${id}</sms_id></reply>`;
+    // windows-1251 named in the declaration only: read after the blank line too
+    const cp1251 = (text: string) => Buffer.from([...text].map((c) => (c >= 'А' && c <= 'я' ? c.charCodeAt(0) - 0x350 : c.charCodeAt(0))));
+    const receiver = await startReceiver((req) =>
+      req.url.endsWith('/bom')
+        ? { status: 200, headers: { 'content-type': 'text/xml' }, body: Buffer.concat([Buffer.from('\r\n\xEF\xBB\xBF', 'latin1'), Buffer.from(`<?xml version="1.0" encoding="utf-8"?>\n${reply('Доставлено', '1000002')}`)]) }
+        : { status: 200, headers: { 'content-type': 'text/xml' }, body: cp1251(`\r\n   <?xml version="1.0" encoding="windows-1251"?>\n${reply('Доставлено', '1000001')}`) },
+    );
+    const hook = (name: string, path: string): WebhookInput => ({
+      ...jsonHook(name, `${receiver.url}${path}`),
+      responseMappings: [
+        { path: 'reply.sms_id', target: 'CUSTOM_FIELD', field: 'sms_id' },
+        { path: 'reply.result', target: 'CUSTOM_FIELD', field: 'sms_result' },
+      ],
+      successRule: { statuses: '200', path: 'reply.result', operator: 'EQUALS', value: 'Доставлено', onFailure: 'FAIL' },
+    });
+    for (const [name, path, id] of [['Blank line first', '/blank', '1000001'], ['BOM after a line break', '/bom', '1000002']] as const) {
+      const { delivery, ticketId } = await firstOutcome(app, hook(name, path));
+      expect(delivery).toMatchObject({ status: 'SUCCEEDED', notes: [], responseData: { sms_id: id, sms_result: 'Доставлено' } });
+      expect((await getTicket(app, ticketId)).customFields).toEqual({ sms_id: id, sms_result: 'Доставлено' });
+    }
   });
 
   it('a text over 100,000 characters for a TEXT field is not written and noted; the other mapped fields are written', async ({ app, startReceiver, expect }) => {

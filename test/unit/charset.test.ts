@@ -33,6 +33,7 @@ describe('answerText: content types × bodies', () => {
     // XML: the declaration's encoding when the Content-Type names none
     ['text/xml', cp1251(`${decl1251}<reply><result>Доставлено</result></reply>`), `${decl1251}<reply><result>Доставлено</result></reply>`, 'windows-1251'],
     ['application/soap+xml', cp1251(`<?xml version='1.0' encoding='CP1251' standalone='yes'?><a>Да</a>`), `<?xml version='1.0' encoding='CP1251' standalone='yes'?><a>Да</a>`, 'windows-1251'],
+    ['text/xml; charset=', cp1251(`\r\n  ${decl1251}<a>Да</a>`), `\r\n  ${decl1251}<a>Да</a>`, 'windows-1251'],
     ['text/plain', cp1251(`${decl1251}<a>Да</a>`), `${decl1251}<a>Да</a>`, 'windows-1251'],
     [null, cp1251(`${decl1251}<a>Да</a>`), `${decl1251}<a>Да</a>`, 'windows-1251'],
     // ...but the Content-Type's charset first
@@ -91,6 +92,8 @@ describe('xmlDeclaredEncoding', () => {
     ["<?xml version='1.0' encoding = 'koi8-r' ?><a/>", 'koi8-r'],
     ['<?xml version="1.0"?><a encoding="koi8-r"/>', null],
     ['<a/>', null],
+    ['\r\n \t<?xml version="1.0" encoding="windows-1251"?><a/>', 'windows-1251'],
+    ['x<?xml version="1.0" encoding="windows-1251"?><a/>', null],
   ])('%j → %j', (xml, label) => {
     expect(xmlDeclaredEncoding(Buffer.from(xml))).toBe(label);
   });

@@ -11,6 +11,12 @@ describe('parseResponseBody', () => {
     ['application/xml', '<a>1</a>', 'xml', { a: '1' }],
     ['text/xml; charset=utf-8', '<?xml version="1.0"?><a>1</a>', 'xml', { a: '1' }],
     ['application/atom+xml', '<feed><id>x</id></feed>', 'xml', { feed: { id: 'x' } }],
+    // white space and byte order marks before the document are no part of it
+    ['text/xml', '\r\n  <?xml version="1.0"?><a>1</a>', 'xml', { a: '1' }],
+    ['text/xml', '\n\uFEFF<?xml version="1.0"?><a>1</a>', 'xml', { a: '1' }],
+    ['text/xml', '\uFEFF\n<?xml version="1.0"?><a>1</a>', 'xml', { a: '1' }],
+    ['application/json', '\uFEFF{"a":1}', 'json', { a: 1 }],
+    ['application/json', '\r\n\uFEFF {"a":12345678901234567890}', 'json', { a: '12345678901234567890' }],
     ['application/x-www-form-urlencoded', 'a=1&b=two+words&c=%C3%A9', 'form', { a: '1', b: 'two words', c: 'é' }],
     ['application/x-www-form-urlencoded', 'id=1&id=2', 'form', { id: ['1', '2'] }],
     ['text/plain', 'OK', 'text', 'OK'],
