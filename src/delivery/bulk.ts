@@ -13,6 +13,11 @@
  * - cancelMany: PENDING or RETRYING deliveries.
  *
  * More than BULK_LIMIT eligible deliveries: BAD_USER_INPUT with the count, nothing done.
+ *
+ * A run reports what its acting statement did (its RETURNING rows): the first count only
+ * refuses early (too many, a switched-off webhook), since deliveries finish, retry or are
+ * cancelled between the two statements; `matched` and `queued` are then both the rows
+ * redelivered or cancelled.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sqlOf } from '../db/index.js';
@@ -26,7 +31,7 @@ import { webhookOffMessage } from './webhooks.js';
 export const BULK_LIMIT = 10_000;
 
 export interface BulkResult {
-  /** eligible deliveries the filter matches */
+  /** eligible deliveries the filter matches (a run: those it acted on) */
   matched: number;
   /** deliveries made (redeliverMany) or cancelled (cancelMany); 0 for a dry run */
   queued: number;
@@ -76,7 +81,7 @@ export async function redeliverMany(em: EntityManager, filter: DeliveryListFilte
     if (n > BULK_LIMIT) throw tooMany(n, 'final deliveries');
     return n;
   });
-  return { matched, queued };
+  return { matched: queued, queued };
 }
 
 export async function cancelMany(em: EntityManager, filter: DeliveryListFilter, dryRun: boolean, now: Date): Promise<BulkResult> {
@@ -90,5 +95,5 @@ export async function cancelMany(em: EntityManager, filter: DeliveryListFilter, 
     if (n > BULK_LIMIT) throw tooMany(n, 'PENDING or RETRYING deliveries');
     return n;
   });
-  return { matched, queued };
+  return { matched: queued, queued };
 }

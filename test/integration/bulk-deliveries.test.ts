@@ -240,6 +240,62 @@ describe.concurrent('bulk operations on the delivery log', () => {
     expect(await count(app, {})).toBe(3);
   });
 
+  it('a run reports the deliveries it acted on, not an earlier count: one finished or switched off while the run waited is neither cancelled, redelivered nor counted', async ({ app }) => {
+    const hook = await createWebhook(app, jsonHook('Drift', 'http://127.0.0.1:9/drift'));
+    const paused = await createWebhook(app, jsonHook('Drift paused', 'http://127.0.0.1:9/paused'));
+    // 3 PENDING deliveries (due in a year) and 3 FAILED ones (2 of hook, 1 of paused), by SQL
+    const made = await withDb(app, async (db) => (await db.query(
+      `insert into deliveries (id, webhook_id, webhook_name, status, request, attempt_count, next_attempt_at, first_attempt_at, notes, processing, created_at)
+       select gen_random_uuid(), s.hook, 'Drift', s.status, '{"method":"POST","url":"http://127.0.0.1:9/drift","headers":{},"body":"{}"}', s.n,
+              case when s.status = 'PENDING' then now() + interval '1 year' end, case when s.n > 0 then now() end, '[]',
+              '{"responseMappings":[],"successComment":"","context":{}}', now() - g * interval '1 second'
+         from generate_series(1, 3) g, (values ('PENDING', 0, $1::bigint), ('FAILED', 1, $1::bigint)) as s(status, n, hook)
+       returning id, status`,
+      [hook],
+    )).rows as { id: string; status: string }[]);
+    const [finishing] = made.filter((d) => d.status === 'PENDING');
+    const [switchedOff] = made.filter((d) => d.status === 'FAILED');
+    await withDb(app, (db) => db.query(`update deliveries set webhook_id = $2 where id = $1`, [switchedOff!.id, paused]));
+
+    type Sql = [string, unknown[]];
+    /** Runs `run` while another transaction holds what `hold` takes; `change` is made and committed once the run (a query like `waits`) waits for it. */
+    const racing = async <T>(hold: Sql, change: Sql, run: () => Promise<T>, waits: string): Promise<T> => {
+      const other = new pg.Client({ connectionString: app.databaseUrl });
+      await other.connect();
+      try {
+        await other.query('begin');
+        await other.query(...hold);
+        const result = run();
+        await withDb(app, (db) => waitFor(async () => (await db.query(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike $1`, [waits])).rows[0].n > 0, { what: 'the run to wait' }));
+        await other.query(...change);
+        await other.query('commit');
+        return await result;
+      } finally {
+        await other.end();
+      }
+    };
+
+    // the PENDING delivery is being recorded as SUCCEEDED by a worker while the run cancels
+    const cancelled = await racing(
+      [`select 1 from deliveries where id = $1 for update`, [finishing!.id]],
+      [`update deliveries set status = 'SUCCEEDED', next_attempt_at = null, completed_at = now() where id = $1`, [finishing!.id]],
+      () => app.ok(BkCancelManyDocument, { filter: { webhookId: hook }, dryRun: false }),
+      '%CANCELLED%',
+    );
+    expect(cancelled.cancelMany).toEqual({ matched: 2, queued: 2 });
+    expect(await count(app, { status: 'CANCELLED' })).toBe(2);
+
+    // the paused webhook is switched off after the run counted its delivery
+    const redelivered = await racing(
+      [`lock table deliveries in share mode`, []],
+      [`update webhooks set enabled = false where id = $1`, [paused]],
+      () => app.ok(BkRedeliverManyDocument, { filter: { status: 'FAILED' }, dryRun: false }),
+      '%redelivery_of%',
+    );
+    expect(redelivered.redeliverMany).toEqual({ matched: 2, queued: 2 });
+    expect(await withDb(app, async (db) => (await db.query(`select count(*)::int as n from deliveries where redelivery_of is not null`)).rows[0].n)).toBe(2);
+  });
+
   it('a deleted webhook calls no one again: its retrying delivery is cancelled with a note, never retried, and not redelivered, alone or in bulk', async ({ app, clock, startReceiver }) => {
     const receiver = await startReceiver(() => ({ status: 500, body: 'down' }));
     const hook = await createWebhook(app, { ...jsonHook('Leaked', `${receiver.url}/leaked`), auth: { type: 'BEARER', secret: 'leaked-token-0123' } });
