@@ -490,12 +490,12 @@ export async function releaseWaitingTurns(db: Queryable): Promise<number> {
 
 /**
  * SQL: the notes of a delivery cancelled at `now` (an SQL expression): with a note when an
- * attempt of it is being sent (its claim is live), whose answer is still recorded but
- * leads nowhere.
+ * attempt of it is being sent (its claim is live): an answer to it, if one comes (the
+ * worker sending it may be stopped first), is still recorded but leads nowhere.
  */
 const cancelNotes = (now: string) =>
   `case when locked_until > ${now}
-        then notes || jsonb_build_array('cancelled while attempt ' || (attempt_count + 1) || ' was being sent: its answer is recorded, and nothing follows from it (no retry, no ticket update, no rule continuation)')
+        then notes || jsonb_build_array('cancelled while attempt ' || (attempt_count + 1) || ' was being sent: if an answer to it comes, it is recorded, and nothing follows from it (no retry, no ticket update, no rule continuation)')
         else notes end`;
 
 /**

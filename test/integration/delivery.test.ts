@@ -730,7 +730,7 @@ describe.concurrent('deliveries through the API against real receivers', () => {
       expect((await app.ok(DlCancelDeliveryDocument, { id })).cancelDelivery.status).toBe('CANCELLED');
       // the delivery says what becomes of the attempt being sent
       expect((await extras(id)).notes).toEqual([
-        'cancelled while attempt 1 was being sent: its answer is recorded, and nothing follows from it (no retry, no ticket update, no rule continuation)',
+        'cancelled while attempt 1 was being sent: if an answer to it comes, it is recorded, and nothing follows from it (no retry, no ticket update, no rule continuation)',
       ]);
       answer();
       await waitFor(async () => (await delivery(id)).attempts.length === 1, { what: `the attempt of delivery ${id}` });
