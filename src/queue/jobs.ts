@@ -71,12 +71,21 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
       notificationChannel.on('error', (err: Error) => log.error('job engine notification error', err.message));
     }
   }
+  // the names of the jobs defined here: Agenda's errors name a job only inside their message
+  const defined = new Set<string>();
+  const jobNamedIn = (message: string): string | undefined => [...defined].find((name) => message.includes(`'${name}'`));
   const connect = async () => {
     // every job here is a wake-up that returns at once: a lock outlives a pickup (a job is
     // locked up to a pickup ahead of its time) by a margin, and no more — the lock of a
     // process that died (a repeating sweep's included) frees its job seconds later
     const agenda = new Agenda({ backend, notificationChannel, name: opts.name, processEvery, defaultLockLifetime: 2 * processEvery + 5_000 });
-    agenda.on('error', (err: Error) => log.error('job engine error', err.message));
+    agenda.on('error', (err: Error) => {
+      const job = jobNamedIn(err.message);
+      // a job's name is ours, not a value: written unquoted, so that the log's redaction of
+      // quoted values (log-redact.ts) keeps it
+      if (job) log.error(`job engine error in job ${job}`, err.message.replaceAll(`'${job}'`, job));
+      else log.error('job engine error', err.message);
+    });
     await agenda.ready;
     return agenda;
   };
@@ -104,6 +113,7 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
       return ready;
     },
     define(name, run, { concurrency = 1, oneOff = false } = {}) {
+      defined.add(name);
       agenda.define(
         name,
         async () => {

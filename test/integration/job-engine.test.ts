@@ -10,7 +10,7 @@ import pg from 'pg';
 import { describe, expect, it as base } from 'vitest';
 import { createJobEngine, type JobEngine } from '../../src/queue/index.js';
 import { createListener } from '../../src/db/listener.js';
-import type { Logger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { createTestDatabase } from '../support/db.js';
 import { waitFor } from '../support/wait.js';
 
@@ -22,9 +22,9 @@ interface Engines {
   url: string;
   /**
    * A job engine on the test's database with the jobs `setup` defines, started; stopped
-   * when the test ends. `errors` collects what the engines logged.
+   * when the test ends. `errors` collects what the engines logged (unless given a `log`).
    */
-  engine(name: string, setup: (engine: JobEngine) => void): Promise<JobEngine>;
+  engine(name: string, setup: (engine: JobEngine) => void, log?: Logger): Promise<JobEngine>;
   errors: string[];
   /** the job store's records of `name` */
   records(name: string): Promise<{ data: { at?: string } | null; fail_reason: string | null; fail_count: number | null }[]>;
@@ -43,8 +43,8 @@ const it = base.extend<{ jobs: Engines }>({
         pool,
         url: database.url,
         errors,
-        engine: async (name, setup) => {
-          const engine = await createJobEngine({ pool, log, name, pickupMs: PICKUP_MS });
+        engine: async (name, setup, own) => {
+          const engine = await createJobEngine({ pool, log: own ?? log, name, pickupMs: PICKUP_MS });
           started.push(engine);
           setup(engine);
           await engine.start();
@@ -178,6 +178,22 @@ describe.concurrent('job engine (PostgreSQL job store)', () => {
     const [record] = await jobs.records('broken');
     expect(record).toMatchObject({ fail_reason: 'the sweep broke' });
     expect(record!.fail_count).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a run that outlasts its lock is cancelled by the job engine: the log line (values redacted as in production) names the job", async ({ jobs }) => {
+    const lines: string[] = [];
+    const log = createLogger('error', 'deskhooks', { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    try {
+      const engine = await jobs.engine('a', (e) => e.define('held.sweep', () => held, { oneOff: true }), log);
+      engine.runAt('held.sweep', new Date());
+      // a job's lock lasts two pickups plus 5 s (jobs.ts); the engine checks at half of it
+      const line = await waitFor(() => lines.find((l) => l.includes('execution took more than')), { what: 'the cancelled run in the log', timeoutMs: 20_000 });
+      expect(line).toMatch(/ deskhooks error job engine error in job held\.sweep: execution of held\.sweep canceled, execution took more than \d+ms\./);
+    } finally {
+      release();
+    }
   });
 
   it('processes starting at once on one database all start (the job store is set up one at a time)', async ({ jobs }) => {
