@@ -86,6 +86,10 @@ export async function createJobEngine(opts: JobEngineOptions): Promise<JobEngine
       if (job) log.error(`job engine error in job ${job}`, err.message.replaceAll(`'${job}'`, job));
       else log.error('job engine error', err.message);
     });
+    // a run of this process that threw (the jobs here catch their own errors; one that does not is named)
+    agenda.on('fail', (err: unknown, job: { attrs?: { name?: string } }, remote?: boolean) => {
+      if (!remote) log.error(`job ${job?.attrs?.name ?? '(unnamed)'} failed`, err instanceof Error ? err.message : err);
+    });
     await agenda.ready;
     return agenda;
   };

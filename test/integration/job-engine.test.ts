@@ -178,6 +178,7 @@ describe.concurrent('job engine (PostgreSQL job store)', () => {
     const [record] = await jobs.records('broken');
     expect(record).toMatchObject({ fail_reason: 'the sweep broke' });
     expect(record!.fail_count).toBeGreaterThanOrEqual(1);
+    expect(jobs.errors).toContain('job broken failed: the sweep broke');
   });
 
   it("a run that outlasts its lock is cancelled by the job engine: the log line (values redacted as in production) names the job", async ({ jobs }) => {
