@@ -4,6 +4,8 @@
  *
  * - The timeout covers the whole attempt, connect to last body byte (one AbortSignal per
  *   attempt; undici's own headers/body timeouts are coarse and only kept as a backstop).
+ *   A body that times out or is cut off after the status came fails the attempt, and its
+ *   error says the answer had begun.
  * - Redirects are never followed (undici 7 default; no redirect interceptor here).
  * - At most `maxResponseBytes` of the body are read, then the stream is destroyed; a
  *   compressed body is decompressed as it arrives and the cap counts its decompressed
@@ -110,9 +112,13 @@ export function createSender(opts: SenderOptions): Sender {
       });
     } catch (err) {
       if (abort.cause() === 'shutdown') return done(SHUTTING_DOWN);
-      if (abort.cause() === 'timeout') return done({ errorClass: 'timeout', error: `timed out after ${opts.timeoutMs} ms` });
-      if (bodilessAnswer(statusCode, err)) return done({ responseBody: '' });
-      return done(describeError(err));
+      const timedOut = abort.cause() === 'timeout';
+      if (!timedOut && bodilessAnswer(statusCode, err)) return done({ responseBody: '' });
+      const failure: Failure = timedOut ? { errorClass: 'timeout', error: `timed out after ${opts.timeoutMs} ms` } : describeError(err);
+      // the status line and headers came, the body did not end: the receiver answered, and
+      // may have acted on the request, though the attempt failed (and is retried)
+      if (statusCode === null) return done(failure);
+      return done({ ...failure, error: `${failure.error} while reading the body of the HTTP ${statusCode} answer: its status and headers had come, so the receiver may have acted on the request` });
     } finally {
       abort.dispose();
     }

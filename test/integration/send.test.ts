@@ -75,6 +75,10 @@ function route(path: string, res: http.ServerResponse): void {
       return;
     case '/hang':
       return; // never answers
+    case '/cut-body':
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '64' });
+      res.write('partial', () => res.socket?.destroy()); // ...and the connection ends there
+      return;
     case '/slow-body':
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('partial'); // ...and never ends
@@ -239,7 +243,17 @@ describe('send: failures', () => {
 
   it('the timeout covers the body too (headers came, the body never ends)', async () => {
     const r = await sender({ timeoutMs: 500 }).send(get(`${server.base}/slow-body`), {});
-    expect(r).toMatchObject({ statusCode: 200, errorClass: 'timeout', error: 'timed out after 500 ms' });
+    expect(r).toMatchObject({
+      statusCode: 200,
+      errorClass: 'timeout',
+      error: 'timed out after 500 ms while reading the body of the HTTP 200 answer: its status and headers had come, so the receiver may have acted on the request',
+    });
+  });
+
+  it('a body cut off after the status (the connection ends part way): network, the error says the answer had begun', async () => {
+    const r = await sender().send(get(`${server.base}/cut-body`), {});
+    expect(r).toMatchObject({ statusCode: 200, errorClass: 'network', responseBody: null });
+    expect(r.error).toMatch(/^connection closed by the server \(UND_ERR_SOCKET\) while reading the body of the HTTP 200 answer: its status and headers had come, so the receiver may have acted on the request$/);
   });
 
   it('the caller aborting (shutdown) is reported as network "aborted"', async () => {
