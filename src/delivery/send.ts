@@ -17,7 +17,7 @@
  * - Unless private networks are allowed, every connection goes through the address guard:
  *   IP literals are checked before connecting, names through the guarded lookup.
  */
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, maxHeaderSize } from 'node:http';
 import { Agent, buildConnector, request } from 'undici';
 import { REFUSED_CODE, checkHostLiteral, guardedLookup } from './address-guard.js';
 import type { AttemptResult } from './types.js';
@@ -275,6 +275,10 @@ function describeError(err: unknown): Failure {
   }
   if (code === 'UND_ERR_SOCKET' && e.message === 'bad upgrade') {
     return { errorClass: 'network', error: `the receiver switched protocols (101) though no upgrade was asked for (${code}${where})` };
+  }
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+    // the HTTP client reads the answer's status line and headers up to Node's limit (--max-http-header-size)
+    return { errorClass: 'network', error: `the answer's status line and headers are over the ${maxHeaderSize.toLocaleString('en-US')} bytes the HTTP client reads (${code}${where})` };
   }
   const phrase = NETWORK_PHRASES[code];
   if (phrase) return { errorClass: 'network', error: `${phrase} (${code}${where})` };

@@ -79,6 +79,9 @@ function route(path: string, res: http.ServerResponse): void {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '64' });
       res.write('partial', () => res.socket?.destroy()); // ...and the connection ends there
       return;
+    case '/huge-headers':
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-trace': 'a'.repeat(20_000) }).end('ok');
+      return;
     case '/slow-body':
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('partial'); // ...and never ends
@@ -254,6 +257,12 @@ describe('send: failures', () => {
     const r = await sender().send(get(`${server.base}/cut-body`), {});
     expect(r).toMatchObject({ statusCode: 200, errorClass: 'network', responseBody: null });
     expect(r.error).toMatch(/^connection closed by the server \(UND_ERR_SOCKET\) while reading the body of the HTTP 200 answer: its status and headers had come, so the receiver may have acted on the request$/);
+  });
+
+  it("headers over the HTTP client's limit: network, the error names the limit", async () => {
+    const r = await sender().send(get(`${server.base}/huge-headers`), {});
+    expect(r).toMatchObject({ statusCode: null, errorClass: 'network', responseBody: null });
+    expect(r.error).toBe(`the answer's status line and headers are over the ${http.maxHeaderSize.toLocaleString('en-US')} bytes the HTTP client reads (UND_ERR_HEADERS_OVERFLOW)`);
   });
 
   it('the caller aborting (shutdown) is reported as network "aborted"', async () => {
