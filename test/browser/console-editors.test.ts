@@ -217,16 +217,30 @@ test(
     await page.getByRole('button', { name: 'Add condition' }).click();
     const conditions = page.getByRole('group', { name: 'Conditions', exact: true });
     const condition = conditions.getByRole('group', { name: 'Condition 1' });
-    await condition.getByLabel('Field', { exact: true }).selectOption('custom.order_no');
+    // a custom field is offered by its label, among the custom fields
+    const fieldPicker = condition.getByLabel('Field', { exact: true });
+    expect(await fieldPicker.locator('optgroup[label="Custom fields"] option').allTextContents()).toEqual(['Order number']);
+    await fieldPicker.selectOption('custom.order_no');
+    expect(await fieldPicker.evaluate((el) => (el as unknown as { selectedOptions: { textContent: string }[] }).selectedOptions[0]!.textContent)).toBe('Order number');
     const value = condition.getByLabel('Value', { exact: true });
     await value.fill('abc');
+    const comment = page.getByRole('group', { name: 'Action 1' }).getByLabel('Text', { exact: true });
+    await comment.fill('');
     await save.focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => alert.textContent()).toBe('The rule was not saved: 2 problems.');
+    await expect.poll(() => alert.textContent()).toBe('The rule was not saved: 3 problems.');
     expect(await value.getAttribute('aria-invalid')).toBe('true');
     await expect.poll(() => focusedId(page)).toBe('rule-conditions-0-value');
-    expect(await description(conditions)).toMatch(/a TIMER rule needs at least one GREATER_THAN condition/);
+    // each problem in an admin's words, at its control: labels and the pickers' names, no API paths or enum names
+    expect(await description(value)).toBe('“abc” is not a number: Order number takes a number such as 42 or 3.5.');
+    expect(await description(conditions)).toBe(
+      'A rule run by the Timer event needs a condition “is greater than” on a time field (Time since created, Time since updated, Time since the newest reply, Time since the client’s newest reply, Time since the staff’s newest reply, Time since the newest internal comment), such as “Time since the newest reply is greater than 2h”.',
+    );
+    expect(await comment.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(comment)).toBe('Write the comment to add.');
+    expect(await page.getByRole('form', { name: 'Rule' }).innerText()).not.toMatch(/custom\.|conditions\[|actions\[|GREATER_THAN|TIMER|ADD_COMMENT/);
     expect(await runAxe(page)).toEqual([]);
+    await comment.fill('x');
 
     // a value's error goes when the condition's field changes, and when its operator does
     await page.getByRole('checkbox', { name: 'Timer', exact: true }).uncheck();

@@ -32,6 +32,7 @@ interface SaveResult<Data> {
  * now: an update replaces the whole definition, so a save first checks that what it would
  * replace is still what the form was filled from (or last saved); when another tab or admin
  * changed it since, the save is held and says so, and Save pressed again replaces it.
+ * `problemText` words a problem the server names a field for, in the form saved (default: as the server says it).
  */
 export function useDefinitionEditor<Stored, Form>({
   noun,
@@ -43,6 +44,7 @@ export function useDefinitionEditor<Stored, Form>({
   elementIds = {},
   unsavedOf = (f) => f,
   current,
+  problemText = (_field, message) => message,
 }: {
   noun: DefinitionNoun;
   id: string | null;
@@ -53,6 +55,7 @@ export function useDefinitionEditor<Stored, Form>({
   elementIds?: Readonly<Record<string, string>>;
   unsavedOf?: (form: Form) => unknown;
   current?: (id: string) => Promise<Stored | null | undefined>;
+  problemText?: (field: string, message: string, form: Form) => string;
 }) {
   const [, navigate] = useLocation();
   const [form, setForm] = useState<Form>(empty);
@@ -128,7 +131,9 @@ export function useDefinitionEditor<Stored, Form>({
    * opened by `lead` ("The test was not sent:") and `count` when it is not a save's.
    */
   function refused(error: CombinedError, opts?: { lead: string; count: (n: number) => string }) {
-    showProblems(fieldProblems(error.graphQLErrors as readonly GraphQLErrorShape[]), errorText(error), opts);
+    const problems = fieldProblems(error.graphQLErrors as readonly GraphQLErrorShape[]);
+    const worded = new Map([...problems].map(([field, message]) => [field, problemText(field, message, form)]));
+    showProblems(worded, errorText(error), opts);
   }
 
   /**

@@ -9,7 +9,18 @@ import { graphql } from '../gql';
 import type { ActionType, ConditionOperator, MatchType, TicketEvent } from '../gql/graphql';
 import { Field, FieldError, Hint, InputField, describedBy, hintId } from '../components/Field';
 import { EditorForm, EditorHeader, RemoveRowButton, SaveButton, addRowProps, patchRow, useDefinitionEditor } from '../components/editor';
-import { NO_VALUE_OPERATORS, formOf, ruleInput, type RuleActionRow, type RuleForm } from '../rules';
+import {
+  ACTION_TEXT,
+  DURATION_HINT,
+  NO_VALUE_OPERATORS,
+  OPERATOR_TEXT,
+  conditionFieldText,
+  formOf,
+  ruleInput,
+  ruleProblemText,
+  type RuleActionRow,
+  type RuleForm,
+} from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
 import { ConfirmAction, useLastRead } from '../components/ui';
 
@@ -104,28 +115,6 @@ const ALL_OPERATORS: ConditionOperator[] = [
   'CHANGED_TO',
   'CHANGED_FROM',
 ];
-const OPERATOR_TEXT: Record<ConditionOperator, string> = {
-  EQUALS: 'equals',
-  NOT_EQUALS: 'does not equal',
-  CONTAINS: 'contains',
-  NOT_CONTAINS: 'does not contain',
-  IS_EMPTY: 'is empty',
-  IS_NOT_EMPTY: 'is not empty',
-  GREATER_THAN: 'is greater than',
-  LESS_THAN: 'is less than',
-  CHANGED: 'changed',
-  CHANGED_TO: 'changed to',
-  CHANGED_FROM: 'changed from',
-};
-const ACTION_TEXT: Record<ActionType, string> = {
-  SEND_WEBHOOK: 'Send webhook',
-  ADD_COMMENT: 'Add internal comment',
-  ADD_REPLY: 'Add reply',
-  SET_STATUS: 'Set status',
-  SET_PRIORITY: 'Set priority',
-  SET_ASSIGNEE: 'Set assignee',
-  SET_CUSTOM_FIELD: 'Set custom field',
-};
 const STATUSES = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'];
 const PRIORITIES = ['LOW', 'NORMAL', 'HIGH', 'URGENT'];
 const BASE_EVENTS: TicketEvent[] = ['TICKET_CREATED', 'TICKET_UPDATED', 'REPLY_ADDED', 'COMMENT_ADDED'];
@@ -152,8 +141,21 @@ function KeptOption({ value, listed, label }: { value: string; listed: boolean; 
   return value && !listed ? <option value={value}>{label}</option> : null;
 }
 
-/** How a time condition's value is written (ruleFields type DURATION; src/dispatcher/fields.ts refuses anything else), said before a save is refused. */
-const DURATION_HINT = 'A duration: a positive whole number with s, m, h or d (45s, 30m, 2h, 3d), or a bare number of minutes.';
+
+const isCustom = (field: string) => field.startsWith('custom.');
+
+/** What kind of value a custom field holds (its ruleFields type), in words. */
+const CUSTOM_TYPE_TEXT: Readonly<Record<string, string>> = {
+  TEXT: 'text',
+  NUMBER: 'a number',
+  DATE: 'a date',
+  BOOLEAN: 'true or false',
+  SELECT: 'one of its options',
+};
+
+/** The hint under a condition's Field: ruleFields' description, a custom field's said by its kind of value. */
+const fieldHint = (info: { name: string; type: string; description: string }) =>
+  isCustom(info.name) ? `A custom field of the ticket; it holds ${CUSTOM_TYPE_TEXT[info.type] ?? 'a value'}.` : info.description;
 
 const saveSummary = (n: number) => `The rule was not saved: ${n} ${n === 1 ? 'problem' : 'problems'}.`;
 
@@ -168,6 +170,12 @@ export function RuleEditor({ id }: { id: string | null }) {
 
   const rule = useLastRead(stored.data?.rule);
   const client = useClient();
+  const ruleFields = fields.data?.ruleFields ?? null;
+  const fieldInfo = (name: string) => ruleFields?.find((f) => f.name === name);
+  const events = support.data?.events?.enumValues?.map((v) => v.name as TicketEvent) ?? BASE_EVENTS;
+  const webhooks = support.data?.webhooks ?? [];
+  const staff = (support.data?.users ?? []).filter((u) => u.role !== 'CLIENT');
+  const customFields = support.data?.customFields ?? [];
   const editor = useDefinitionEditor({
     noun: 'rule',
     id,
@@ -176,18 +184,19 @@ export function RuleEditor({ id }: { id: string | null }) {
     formOf,
     summary: saveSummary,
     current: async (id) => (await client.query(RuleNowQuery, { id }, { requestPolicy: 'network-only' }).toPromise()).data?.rule,
+    problemText: (field, message, form) =>
+      ruleProblemText(field, message, {
+        form,
+        customFields,
+        operatorsOf: (name) => fieldInfo(name)?.operators,
+        optionsOf: (name) => fieldInfo(name)?.options,
+      }),
   });
   const { form, setForm, set, fid, err, formError, status, saving } = editor;
 
   // Delete rule: the lists and the rule read before are stale after it (the answer, a Boolean, names no type)
   const deleteRule = () => editor.remove(() => remove({ id: id! }, { additionalTypenames: ['Rule'] }), rule?.name ?? form.name);
 
-  const ruleFields = fields.data?.ruleFields ?? null;
-  const fieldInfo = (name: string) => ruleFields?.find((f) => f.name === name);
-  const events = support.data?.events?.enumValues?.map((v) => v.name as TicketEvent) ?? BASE_EVENTS;
-  const webhooks = support.data?.webhooks ?? [];
-  const staff = (support.data?.users ?? []).filter((u) => u.role !== 'CLIENT');
-  const customFields = support.data?.customFields ?? [];
 
   const setCondition = (i: number, patch: Partial<RuleForm['conditions'][number]>) => setForm((f) => ({ ...f, conditions: patchRow(f.conditions, i, patch) }));
   /** A condition whose field or operator changes is another condition: the problems shown at it (its value's too) were of the one before. */
@@ -302,7 +311,7 @@ export function RuleEditor({ id }: { id: string | null }) {
                   id={fId}
                   label="Field"
                   error={err(`conditions[${i}].field`)}
-                  hint={info ? <Hint of={fId}>{info.description}</Hint> : null}
+                  hint={info ? <Hint of={fId}>{fieldHint(info)}</Hint> : null}
                 >
                   {ruleFields ? (
                     <select
@@ -317,12 +326,27 @@ export function RuleEditor({ id }: { id: string | null }) {
                         });
                       }}
                     >
-                      {ruleFields.some((f) => f.name === c.field) ? null : <option value={c.field}>{c.field || 'Choose a field'}</option>}
-                      {ruleFields.map((f) => (
-                        <option key={f.name} value={f.name}>
-                          {f.name}
-                        </option>
-                      ))}
+                      {ruleFields.some((f) => f.name === c.field) ? null : (
+                        <option value={c.field}>{c.field ? conditionFieldText(c.field, customFields) : 'Choose a field'}</option>
+                      )}
+                      {ruleFields
+                        .filter((f) => !isCustom(f.name))
+                        .map((f) => (
+                          <option key={f.name} value={f.name}>
+                            {conditionFieldText(f.name, customFields)}
+                          </option>
+                        ))}
+                      {ruleFields.some((f) => isCustom(f.name)) ? (
+                        <optgroup label="Custom fields">
+                          {ruleFields
+                            .filter((f) => isCustom(f.name))
+                            .map((f) => (
+                              <option key={f.name} value={f.name}>
+                                {conditionFieldText(f.name, customFields)}
+                              </option>
+                            ))}
+                        </optgroup>
+                      ) : null}
                     </select>
                   ) : (
                     <input
