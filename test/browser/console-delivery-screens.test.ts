@@ -6,8 +6,10 @@
  * follow the address through Back, Forward and reload, and a bad filter is shown at its field.
  */
 import type { Page, Request } from 'playwright-core';
-import { expect, failOperations, focusedId, runAxe, signIn, test, holdOperation } from '../support/browser.js';
-import { createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook } from '../support/fixtures.js';
+import { expect, failOperations, focusedId, recordAnnouncements, runAxe, signIn, test, holdConnectionAcks, holdOperation } from '../support/browser.js';
+import { createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook, type TestApp } from '../support/fixtures.js';
+import { collect, wsClient } from '../support/ws.js';
+import { waitFor } from '../support/wait.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 90_000;
@@ -390,6 +392,73 @@ test(
     expect(await page.getByRole('status').filter({ hasText: 'Delivery cancelled.' }).count()).toBe(1);
     expect(await page.getByRole('main').textContent()).not.toContain('could not be read');
     await deliveryReaches(app, delivery, 'CANCELLED');
+  },
+  BROWSER_TEST_MS,
+);
+
+/**
+ * Runs `change` and waits until its delivery event `type` has gone through the server's feed
+ * (a subscriber of the test's own has it): a page subscribing after this never hears of it.
+ */
+async function changedUnheard(app: TestApp, type: string, change: () => Promise<string>): Promise<string> {
+  const before = app.services.deliveryEvents.subscriberCount;
+  const client = wsClient(app.url, app.adminAuth);
+  const feed = collect<{ deliveryEvents: { type: string; delivery: { id: string } } }>(client, 'subscription { deliveryEvents { type delivery { id } } }');
+  try {
+    await waitFor(() => app.services.deliveryEvents.subscriberCount > before, { what: "the test's own subscription" });
+    const id = await change();
+    await waitFor(() => feed.events.some((e) => e.deliveryEvents.type === type && e.deliveryEvents.delivery.id === id), { what: `${type} of ${id} on the test's feed` });
+    return id;
+  } finally {
+    feed.dispose();
+    await client.dispose();
+  }
+}
+
+test(
+  'the delivery page and the ticket page show a change made after their first read but before their live feed reached the server, without a reload, said once',
+  async ({ page, app, keys, startReceiver }) => {
+    // 500: each delivery retries, an hour away on the app's clock, and stays RETRYING until cancelled
+    const receiver = await startReceiver(() => ({ status: 500, body: 'down' }));
+    const webhookId = await createWebhook(app, jsonHook('Failing hook', `${receiver.url}/fail`));
+    const ticketId = await createTicket(app, 'Watched ticket');
+    const first = await testWebhook(app, webhookId, ticketId);
+    const second = await testWebhook(app, webhookId, ticketId);
+    await deliveryReaches(app, first, 'RETRYING');
+    await deliveryReaches(app, second, 'RETRYING');
+    const cancel = (id: string) => changedUnheard(app, 'CANCELLED', async () => {
+      await app.ok('mutation ($id: ID!) { cancelDelivery(id: $id) { id } }', { id });
+      return id;
+    });
+    const acks = await holdConnectionAcks(page);
+
+    // the delivery page has read the delivery; it is cancelled before the page's feed is subscribed
+    let ack = acks.next();
+    await signIn(page, app.url, keys.admin, `/deliveries/${first}`);
+    await page.getByRole('heading', { level: 1, name: `Delivery ${first.slice(0, 8)}` }).waitFor();
+    await ack.held;
+    const status = page.locator('dl.facts dd').first();
+    expect(await status.textContent()).toContain('RETRYING');
+    await cancel(first);
+    ack.release();
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toContain('CANCELLED');
+    await expect.poll(() => page.locator('p[aria-live="polite"].visually-hidden').textContent()).toBe('Now CANCELLED.');
+
+    // the ticket page has read its deliveries; one is cancelled before the page's feed is subscribed
+    ack = acks.next();
+    await page.goto(`/tickets/${ticketId}`);
+    await page.getByRole('heading', { level: 1, name: `#${ticketId} Watched ticket` }).waitFor();
+    const deliveries = page.getByRole('region', { name: 'Deliveries' });
+    const cancelled = deliveries.getByRole('link', { name: /CANCELLED/ });
+    await expect.poll(() => deliveries.getByRole('link', { name: /RETRYING/ }).count()).toBe(1);
+    expect(await cancelled.count()).toBe(1);
+    await ack.held;
+    const announced = await recordAnnouncements(page, 'ticket-delivery-changes');
+    await cancel(second);
+    ack.release();
+    await expect.poll(() => cancelled.count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(announced).toHaveLength(1);
+    expect((await announced())[0]).toMatch(/^Delivery to Failing hook.* is now CANCELLED\.$/);
   },
   BROWSER_TEST_MS,
 );

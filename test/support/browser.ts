@@ -269,3 +269,41 @@ export function holdOperation(page: Page, operation: string): { seen: Request[];
   holds.push(hold);
   return { seen: hold.seen, release };
 }
+
+export interface AckHold {
+  /** resolves once the server's connection_ack is being held */
+  held: Promise<void>;
+  release(): void;
+}
+
+/**
+ * The page's websockets to /graphql pass through unchanged, except that `next()` holds the
+ * server's connection_ack of the next connection until its `release`: graphql-ws subscribes
+ * only once acknowledged, so what the test does while an ack is held reaches the server before
+ * the page's subscriptions do.
+ */
+export async function holdConnectionAcks(page: Page): Promise<{ next(): AckHold }> {
+  let armed: (AckHold & { markHeld(): void; released: Promise<void> }) | null = null;
+  await page.routeWebSocket(/\/graphql$/, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage(async (message) => {
+      const hold = armed;
+      if (hold && typeof message === 'string' && (JSON.parse(message) as { type?: string }).type === 'connection_ack') {
+        armed = null;
+        hold.markHeld();
+        await hold.released;
+      }
+      ws.send(message);
+    });
+  });
+  return {
+    next() {
+      let markHeld!: () => void;
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (markHeld = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      armed = { held, release, markHeld, released };
+      return { held, release };
+    },
+  };
+}

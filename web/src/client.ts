@@ -53,6 +53,8 @@ export interface LiveConnection {
   onChange(listener: (change: 'down' | 'back') => void): () => void;
   /** a fresh websocket client after the retries gave up (the screens then subscribe again); its connection is told as 'back' */
   restart(): void;
+  /** calls `listener` once the socket is connected (at once when it is); the answer stops waiting */
+  whenConnected(listener: () => void): () => void;
 }
 
 const isCloseEvent = (e: unknown): e is { code: number; reason: string } =>
@@ -122,11 +124,21 @@ export function createSession(key: string, onRefused: () => void): Session {
     down = change === 'down';
     for (const l of listeners) l(change);
   };
+  // whether the console's socket is connected (acknowledged), and who waits for it
+  let connected = false;
+  const connectWaiters = new Set<() => void>();
   const liveSocket = () =>
     openSocket({
       // 1000: closed on purpose (the last subscription ended)
-      closed: (code) => code !== 1000 && tell('down'),
+      closed: (code) => {
+        connected = false;
+        if (code !== 1000) tell('down');
+      },
       connected: (again) => {
+        connected = true;
+        const waiting = [...connectWaiters];
+        connectWaiters.clear();
+        for (const w of waiting) w();
         if (again || restarted) tell('back');
         restarted = false;
       },
@@ -200,8 +212,19 @@ export function createSession(key: string, onRefused: () => void): Session {
         if (ended) return;
         ws.dispose();
         down = false;
+        connected = false;
         restarted = true;
         ws = liveSocket();
+      },
+      whenConnected(listener) {
+        if (connected) {
+          let waiting = true;
+          queueMicrotask(() => waiting && listener());
+          return () => void (waiting = false);
+        }
+        const once = () => listener();
+        connectWaiters.add(once);
+        return () => void connectWaiters.delete(once);
       },
     },
     get ended() {
@@ -210,6 +233,7 @@ export function createSession(key: string, onRefused: () => void): Session {
     dispose() {
       ended = true;
       listeners.clear();
+      connectWaiters.clear();
       for (const s of [...sockets]) s.dispose();
     },
   };
@@ -248,12 +272,26 @@ export const DeliveryChanges = graphql(`
 `);
 
 /**
+ * How long after its socket is connected (or, when it already was, after it is made) a
+ * subscription is taken to have reached the server. graphql-ws acknowledges no subscribe, and
+ * its Ping is answered beside a Subscribe still being prepared, so no answer proves the server
+ * has it; the Subscribe goes out as the connection is acknowledged, and the server registers it
+ * after one read of the user (src/http/server.ts onSubscribe).
+ */
+export const SUBSCRIBE_SETTLE_MS = 1_000;
+
+/**
  * The state of a screen's live updates (its subscription's `error`) in words: the
  * connection lost and tried again, back (then `refetch` fetches what was missed), or
  * stopped (reconnect() opens a new connection and calls `resubscribe`; the error it
  * answered is not shown again).
+ *
+ * `subscribed` (for a screen that re-reads its page once its feed is live): the screen's
+ * subscription is made (not paused). What changed between the screen's first read and the
+ * moment its subscription reached the server is told by no event: `refetch` reads it once the
+ * subscription has had SUBSCRIBE_SETTLE_MS on a connected socket.
  */
-export function useLiveFeed(error: CombinedError | undefined, refetch: () => void, resubscribe: () => void): LiveFeedState {
+export function useLiveFeed(error: CombinedError | undefined, refetch: () => void, resubscribe: () => void, subscribed = false): LiveFeedState {
   const session = useSession();
   const [down, setDown] = useState(session.live.down);
   const [back, setBack] = useState(false);
@@ -271,6 +309,17 @@ export function useLiveFeed(error: CombinedError | undefined, refetch: () => voi
       }),
     [session],
   );
+  useEffect(() => {
+    if (!subscribed) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = session.live.whenConnected(() => {
+      timer = setTimeout(() => actions.current.refetch(), SUBSCRIBE_SETTLE_MS);
+    });
+    return () => {
+      stop();
+      clearTimeout(timer);
+    };
+  }, [session, subscribed]);
   const reconnect = () => {
     session.live.restart();
     setAnswered(error);

@@ -113,7 +113,8 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
       return 0;
     },
   );
-  const feed = useLiveFeed(changes.error, () => refetch({ requestPolicy: 'network-only' }), () => resubscribe());
+  // read again once the feed is live: a change made before it reached the server brings no event
+  const feed = useLiveFeed(changes.error, () => refetch({ requestPolicy: 'network-only' }), () => resubscribe(), !!data?.delivery);
   const [, redeliver] = useMutation(Redeliver);
   const [, cancel] = useMutation(CancelDelivery);
   const [status, setStatus] = useState<string | null>(null);

@@ -151,7 +151,9 @@ export function TicketPage({ id }: { id: string }) {
       return 0;
     },
   );
-  const feed = useLiveFeed(changes.error, () => reloadNow(true), () => resubscribe());
+  // read again once the feed is live (a delivery queued or sent before it reached the server brings
+  // no event) and once it is back: within the same window as the events' reloads
+  const feed = useLiveFeed(changes.error, () => reload(true), () => resubscribe(), loaded);
   const deliveryChanges = useDeliveryChanges(deliveries.data?.deliveries.nodes);
   // the posts this page sent: said by their form ("Reply sent"), not again as new posts
   const ownPosts = useRef(new Set<string>());
