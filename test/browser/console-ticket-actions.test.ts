@@ -4,7 +4,7 @@
  * nothing sent) and a status change whose rule's delivery then shows in the ticket's deliveries.
  */
 import type { Page, Request } from 'playwright-core';
-import { answerDialogs, expect, failOperations, runAxe, signIn, test, holdOperation, description, painted, recordAnnouncements } from '../support/browser.js';
+import { answerDialogs, expect, failOperations, hasFocus, runAxe, signIn, test, holdOperation, description, painted, recordAnnouncements } from '../support/browser.js';
 import { addComment, addReply, createCustomFields, createRule, createTicket, createWebhook, deliveryReaches, getTicket, jsonHook, testWebhook, updateTicket } from '../support/fixtures.js';
 
 /** How often a ticket's page reads the ticket again (web/src/screens/Ticket.tsx TICKET_POLL_MS). */
@@ -436,6 +436,62 @@ test(
     await page.clock.fastForward(TICKET_POLL_MS);
     await painted(page);
     expect(await said()).toEqual([`New reply by ${admin}. New internal comment by ${admin}.`]);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'new ticket: reached from Tickets by keyboard; a refused create is shown at the field it names with focus there; created, the ticket page opens with focus on its heading and says so',
+  async ({ page, app, keys }) => {
+    await createCustomFields(app, [{ key: 'order_no', name: 'Order number', type: 'NUMBER' }]);
+    const users = (await app.ok('{ users { id email } }')).users as { id: string; email: string }[];
+    const agent = users.find((u) => u.email === 'agent@example.com')!.id;
+    const client = users.find((u) => u.email === 'client@example.com')!.id;
+    await signIn(page, app.url, keys.agent, '/tickets');
+    await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
+    await page.getByRole('link', { name: 'New ticket' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'New ticket' }).waitFor();
+    const form = page.getByRole('form', { name: 'New ticket' });
+    const alert = form.getByRole('alert');
+    const title = form.getByLabel('Title', { exact: true });
+    const order = form.getByLabel('Order number', { exact: true });
+    const create = form.getByRole('button', { name: 'Create ticket' });
+
+    // no title: said at Title, which takes the focus; nothing is created
+    await form.getByLabel('Description', { exact: true }).fill('The printer on floor 2 is on fire.');
+    await order.fill('abc');
+    await create.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => alert.textContent()).toBe('The ticket was not created: 1 problem.');
+    await expect.poll(() => hasFocus(title)).toBe(true);
+    expect(await title.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(title)).toBe('Title must not be empty.');
+    // a custom field's problem at its own control
+    await title.fill('Printer on fire');
+    await create.click();
+    await expect.poll(() => hasFocus(order)).toBe(true);
+    expect(await description(order)).toBe('"abc" is not a number.');
+    expect(await title.getAttribute('aria-invalid')).toBeNull();
+    expect(await runAxe(page)).toEqual([]);
+    expect(await app.ok('{ tickets { id } }')).toEqual({ tickets: [] });
+
+    await order.fill('1042');
+    await form.getByLabel('Priority', { exact: true }).selectOption('URGENT');
+    await form.getByLabel('Status', { exact: true }).selectOption('IN_PROGRESS');
+    await form.getByLabel('Requester', { exact: true }).selectOption(client);
+    await form.getByLabel('Assignee', { exact: true }).selectOption(agent);
+    await create.focus();
+    await page.keyboard.press('Enter');
+    const heading = page.getByRole('heading', { level: 1, name: /^#\d+ Printer on fire$/ });
+    await heading.waitFor();
+    const id = /^#(\d+)/.exec((await heading.textContent())!)![1]!;
+    await expect.poll(() => hasFocus(heading)).toBe(true);
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'created' }).textContent()).toBe(`Ticket #${id} created.`);
+    const ticket = await getTicket(app, id);
+    expect(ticket).toMatchObject({ title: 'Printer on fire', priority: 'URGENT', status: 'IN_PROGRESS', customFields: { order_no: 1042 } });
+    const people = await app.ok('query ($id: ID!) { ticket(id: $id) { description requester { id } assignee { id } } }', { id });
+    expect(people.ticket).toEqual({ description: 'The printer on floor 2 is on fire.', requester: { id: client }, assignee: { id: agent } });
   },
   BROWSER_TEST_MS,
 );

@@ -19,6 +19,7 @@ import { Deliveries } from './screens/Deliveries';
 import { DeliveryPage } from './screens/Delivery';
 import { Tickets } from './screens/Tickets';
 import { TicketPage } from './screens/Ticket';
+import { NewTicket } from './screens/NewTicket';
 import { Loading, PageHeader } from './components/ui';
 import { leavesPage } from './components/leave';
 
@@ -188,6 +189,9 @@ function Console({ signed, onSignOut, onKeyRefused }: { signed: Signed; onSignOu
           <Route path="/deliveries/:id">{(p) => <DeliveryPage key={p.id} id={p.id} admin={admin} />}</Route>
           <Route path="/tickets">
             <Tickets />
+          </Route>
+          <Route path="/tickets/new">
+            <NewTicket />
           </Route>
           <Route path="/tickets/:id">{(p) => <TicketPage key={p.id} id={p.id} />}</Route>
           <Route path="/explorer">

@@ -27,6 +27,8 @@ type Documents = {
     "\n  query ConsoleDelivery($id: ID!) {\n    delivery(id: $id) {\n      id\n      status\n      event\n      attemptCount\n      nextAttemptAt\n      createdAt\n      completedAt\n      responseData\n      webhook {\n        id\n        name\n      }\n      ticket {\n        id\n        title\n      }\n      rule {\n        id\n        name\n      }\n      request {\n        method\n        url\n        headers\n        body\n      }\n      attempts {\n        number\n        startedAt\n        durationMs\n        statusCode\n        error\n        responseBody\n      }\n    }\n  }\n": typeof types.ConsoleDeliveryDocument,
     "\n  mutation ConsoleRedeliver($id: ID!) {\n    redeliver(deliveryId: $id) {\n      id\n    }\n  }\n": typeof types.ConsoleRedeliverDocument,
     "\n  mutation ConsoleCancelDelivery($id: ID!) {\n    cancelDelivery(id: $id) {\n      id\n      status\n    }\n  }\n": typeof types.ConsoleCancelDeliveryDocument,
+    "\n  query ConsoleNewTicketSupport {\n    me {\n      id\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n  }\n": typeof types.ConsoleNewTicketSupportDocument,
+    "\n  mutation ConsoleCreateTicket($input: CreateTicketInput!) {\n    createTicket(input: $input) {\n      id\n    }\n  }\n": typeof types.ConsoleCreateTicketDocument,
     "\n  query ConsoleRule($id: ID!) {\n    rule(id: $id) {\n      ...ConsoleRuleDefinition\n    }\n  }\n": typeof types.ConsoleRuleDocument,
     "\n  query ConsoleRuleNow($id: ID!) {\n    rule(id: $id) {\n      ...ConsoleRuleDefinition\n    }\n  }\n": typeof types.ConsoleRuleNowDocument,
     "\n  query ConsoleRuleEditorSupport {\n    webhooks {\n      id\n      name\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n    events: __type(name: \"TicketEvent\") {\n      enumValues {\n        name\n      }\n    }\n  }\n": typeof types.ConsoleRuleEditorSupportDocument,
@@ -69,6 +71,8 @@ const documents: Documents = {
     "\n  query ConsoleDelivery($id: ID!) {\n    delivery(id: $id) {\n      id\n      status\n      event\n      attemptCount\n      nextAttemptAt\n      createdAt\n      completedAt\n      responseData\n      webhook {\n        id\n        name\n      }\n      ticket {\n        id\n        title\n      }\n      rule {\n        id\n        name\n      }\n      request {\n        method\n        url\n        headers\n        body\n      }\n      attempts {\n        number\n        startedAt\n        durationMs\n        statusCode\n        error\n        responseBody\n      }\n    }\n  }\n": types.ConsoleDeliveryDocument,
     "\n  mutation ConsoleRedeliver($id: ID!) {\n    redeliver(deliveryId: $id) {\n      id\n    }\n  }\n": types.ConsoleRedeliverDocument,
     "\n  mutation ConsoleCancelDelivery($id: ID!) {\n    cancelDelivery(id: $id) {\n      id\n      status\n    }\n  }\n": types.ConsoleCancelDeliveryDocument,
+    "\n  query ConsoleNewTicketSupport {\n    me {\n      id\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n  }\n": types.ConsoleNewTicketSupportDocument,
+    "\n  mutation ConsoleCreateTicket($input: CreateTicketInput!) {\n    createTicket(input: $input) {\n      id\n    }\n  }\n": types.ConsoleCreateTicketDocument,
     "\n  query ConsoleRule($id: ID!) {\n    rule(id: $id) {\n      ...ConsoleRuleDefinition\n    }\n  }\n": types.ConsoleRuleDocument,
     "\n  query ConsoleRuleNow($id: ID!) {\n    rule(id: $id) {\n      ...ConsoleRuleDefinition\n    }\n  }\n": types.ConsoleRuleNowDocument,
     "\n  query ConsoleRuleEditorSupport {\n    webhooks {\n      id\n      name\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n    events: __type(name: \"TicketEvent\") {\n      enumValues {\n        name\n      }\n    }\n  }\n": types.ConsoleRuleEditorSupportDocument,
@@ -164,6 +168,14 @@ export function graphql(source: "\n  mutation ConsoleRedeliver($id: ID!) {\n    
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ConsoleCancelDelivery($id: ID!) {\n    cancelDelivery(id: $id) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleCancelDelivery($id: ID!) {\n    cancelDelivery(id: $id) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ConsoleNewTicketSupport {\n    me {\n      id\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n  }\n"): (typeof documents)["\n  query ConsoleNewTicketSupport {\n    me {\n      id\n    }\n    users {\n      id\n      name\n      email\n      role\n    }\n    customFields {\n      key\n      name\n      type\n      options\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConsoleCreateTicket($input: CreateTicketInput!) {\n    createTicket(input: $input) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleCreateTicket($input: CreateTicketInput!) {\n    createTicket(input: $input) {\n      id\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -15,6 +15,7 @@ import { Announcements, useAnnouncement } from '../components/announce';
 import { Field, Hint, SelectField, describedBy, hintId } from '../components/Field';
 import { DeliveryChanges, errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
+import { useFlash } from '../flash';
 
 const TicketQuery = graphql(`
   query ConsoleTicket($id: ID!) {
@@ -137,6 +138,9 @@ export function TicketPage({ id }: { id: string }) {
   }, [refetchTicket]);
   const [deliveries, refetchDeliveries] = useQuery({ query: TicketDeliveriesQuery, variables: { ticketId: id } });
   const loaded = !!data?.ticket;
+  // the message carried from the last page ("Ticket #7 created."), once the ticket is shown
+  const [flash, setFlash] = useState<string | null>(null);
+  useFlash(setFlash, loaded);
   // the deliveries of this ticket as they are queued and sent (the ones its replies, comments and changes cause included);
   // a finished one may have written to the ticket (a comment, custom fields): the ticket is read again too
   const reloadNow = (ticketToo: boolean) => {
@@ -172,6 +176,7 @@ export function TicketPage({ id }: { id: string }) {
       <PageHeader title={`#${t.id} ${t.title}`}>
         <Link href="/tickets">All tickets</Link>
       </PageHeader>
+      <div role="status">{flash ? <p className="status">{flash}</p> : null}</div>
       <dl className="facts">
         <dt>Status</dt>
         <dd>{t.status}</dd>

@@ -2,7 +2,7 @@ import { useQuery } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { TicketStatus } from '../gql/graphql';
-import { DateTime, Loading, PageHeader, QueryError, Table } from '../components/ui';
+import { DateTime, ListHeader, Loading, QueryError, Table } from '../components/ui';
 
 const TicketsQuery = graphql(`
   query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {
@@ -55,7 +55,7 @@ export function Tickets() {
         : `No tickets${which}.`;
   return (
     <>
-      <PageHeader title="Tickets" />
+      <ListHeader title="Tickets" newHref="/tickets/new" newLabel="New ticket" />
       <div className="filters row">
         <div className="field">
           <label htmlFor="ticket-status">Status</label>
