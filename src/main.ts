@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Config } from './config.js';
-import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, withStatementOnError, SESSION_SETTINGS } from './db/index.js';
+import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, statementCanceller, withStatementOnError, SESSION_SETTINGS } from './db/index.js';
 import { createSecretBox, loadSecretKey } from './crypto/index.js';
 import { createLogger, type Logger } from './log.js';
 import { describeError, isDatabaseError } from './log-redact.js';
@@ -250,7 +250,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const dispatcher = runsApi
       ? new Dispatcher({
           outbox: outboxStore(pool),
-          events: batchEventHandler({ orm, transactions: poolTransactions(pool), deliveries, definitions, log, clock, deliveriesQueued: () => {
+          events: batchEventHandler({ orm, transactions: poolTransactions(pool), cancelStatement: statementCanceller(databaseUrl), deliveries, definitions, log, clock, deliveriesQueued: () => {
             void worker?.wake();
             opts.deliveriesQueued?.();
           } }),

@@ -3,5 +3,5 @@ export * from './entities/index.js';
 export { openOrm, ormOptions, type Orm } from './orm.js';
 export { createListener, type Listener, type NotificationHandler } from './listener.js';
 export { freePort, startEmbeddedPostgres, type EmbeddedOptions, type EmbeddedServer } from './embedded.js';
-export { connectionLost, databaseOutOfReach, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, sqlLiteral, sqlOf, UUID_PATTERN, withLiterals, withStatementOnError, type Transactions } from './sql.js';
+export { cancelledOnAbort, connectionLost, databaseOutOfReach, sessionOf, statementCancelled, statementCanceller, type CancelStatement, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, sqlLiteral, sqlOf, UUID_PATTERN, withLiterals, withStatementOnError, type Transactions } from './sql.js';
 export { SESSION_SETTINGS } from './session-settings.js';

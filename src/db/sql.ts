@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type pg from 'pg';
+import pg from 'pg';
 import type { Queryable } from '../queue/index.js';
 
 /**
@@ -108,7 +108,7 @@ export function withLiterals(sql: string, values: unknown[]): string {
  * when it throws. `withBegin`: a statement without parameters (withLiterals) sent in the
  * same round trip as `begin`; its result is handed to `work`.
  */
-export type Transactions = <T>(work: (db: Queryable, begun?: pg.QueryResult) => Promise<T>, withBegin?: string) => Promise<T>;
+export type Transactions = <T>(work: (db: Queryable, begun: pg.QueryResult | undefined, session: number | null) => Promise<T>, withBegin?: string) => Promise<T>;
 
 export function poolTransactions(pool: pg.Pool): Transactions {
   return async (work, withBegin) => {
@@ -117,7 +117,7 @@ export function poolTransactions(pool: pg.Pool): Transactions {
     try {
       // after a failed statement PostgreSQL runs none of the rest of the round trip's statements
       const begun = withBegin ? ((await client.query(`begin; ${withBegin}`)) as unknown as pg.QueryResult[])[1] : await client.query('begin').then(() => undefined);
-      const result = await work(withStatementOnError(client), begun);
+      const result = await work(withStatementOnError(client), begun, sessionOf(client));
       await client.query('commit');
       return result;
     } catch (err) {
@@ -128,6 +128,61 @@ export function poolTransactions(pool: pg.Pool): Transactions {
       client.release(broken);
     }
   };
+}
+
+/** The PostgreSQL session (backend pid) of a pg connection, or null before it has started. */
+export function sessionOf(client: pg.ClientBase): number | null {
+  const pid = (client as unknown as { processID?: unknown }).processID;
+  return typeof pid === 'number' ? pid : null;
+}
+
+/** Cancels the statement a PostgreSQL session runs; resolves whether the session was there to signal. */
+export type CancelStatement = (session: number) => Promise<boolean>;
+
+/**
+ * pg_cancel_backend on a connection of its own to `url` (the pool's connections may all be
+ * taken, or waiting themselves), closed once it has answered.
+ */
+export function statementCanceller(url: string, connectTimeoutMs = 2_000): CancelStatement {
+  return async (session) => {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      return (await client.query('select pg_cancel_backend($1) as sent', [session])).rows[0].sent === true;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  };
+}
+
+/**
+ * Runs `work`, statements of a transaction on `session`. Once `signal` aborts, the
+ * statement the session runs then (one waiting on a lock) is cancelled, so that it fails
+ * at once and the transaction rolls back; `cancelled` is told the session. It settles only
+ * after the cancel has been answered: the connection, handed on after the transaction, never
+ * meets a cancel meant for this work.
+ */
+export async function cancelledOnAbort<T>(signal: AbortSignal | undefined, session: number | null, cancel: CancelStatement | undefined, cancelled: (session: number) => void, work: () => Promise<T>): Promise<T> {
+  // aborted before it starts: the work is to check the signal before its first statement
+  if (!signal || signal.aborted || session === null || !cancel) return work();
+  let sent: Promise<unknown> = Promise.resolve();
+  const onAbort = () => {
+    cancelled(session);
+    sent = cancel(session).catch(() => false);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await work();
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await sent;
+  }
+}
+
+/** The statement was cancelled (pg_cancel_backend, or a client's cancel request): SQLSTATE 57014. */
+export function statementCancelled(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '57014';
 }
 
 /**

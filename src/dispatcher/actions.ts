@@ -2,7 +2,9 @@
  * Runs a matched rule's actions in order, in the event's transaction, as the system
  * (automated: no new events, so rules cannot loop). A SEND_WEBHOOK with awaitResponse
  * stops the run; the rest continues from a CONTINUATION event once that delivery
- * succeeded. A failing action is reported as an internal COMMENT and the run goes on.
+ * succeeded. A failing action is reported as an internal COMMENT and the run goes on;
+ * once the dispatcher stops (`signal`), the run is given up instead (DispatchStopped): the
+ * stop may have cancelled the action's statement, which is no failure of the action.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Ticket, Webhook } from '../db/index.js';
@@ -12,6 +14,7 @@ import { webhookOffMessage, type DeliveryService } from '../delivery/index.js';
 import { buildTemplateContext, loadTicketForTemplates, compileTemplate, escapeText } from '../templates/index.js';
 import type { RuleDef } from './types.js';
 import { describeError, isDatabaseError } from '../log-redact.js';
+import { DispatchStopped } from './processor.js';
 
 export interface ActionRun {
   rule: RuleDef;
@@ -26,18 +29,22 @@ export interface ActionRun {
 
 export interface ActionRunnerDeps {
   deliveries: DeliveryService;
+  /** aborted when the dispatcher stops */
+  signal?: AbortSignal;
 }
 
 export async function runActions(em: EntityManager, deps: ActionRunnerDeps, run: ActionRun): Promise<void> {
   const { rule } = run;
   for (let i = run.from; i < rule.actions.length; i++) {
     const action = rule.actions[i]!;
+    if (deps.signal?.aborted) throw new DispatchStopped();
     const ticket = await loadTicketForTemplates(em, run.ticketId);
     if (!ticket) return; // deleted meanwhile
     try {
       const stop = await runOne(em, deps, run, ticket, action, i);
       if (stop) return;
     } catch (err) {
+      if (deps.signal?.aborted) throw new DispatchStopped();
       await addPost(em, systemActor, run.ticketId, 'COMMENT', actionFailure(run, i, err));
     }
   }

@@ -29,7 +29,7 @@
  * loads the definitions and runs the helpdesk's actions.
  */
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { connectionLost, sqlOf, withLiterals } from '../db/index.js';
+import { cancelledOnAbort, connectionLost, sqlOf, statementCancelled, withLiterals, type CancelStatement } from '../db/index.js';
 import type { Queryable } from '../queue/index.js';
 import type { Transactions } from '../db/index.js';
 import type { Logger } from '../log.js';
@@ -72,6 +72,12 @@ export interface BatchHandlerOptions {
   definitions: DefinitionCache;
   log: Logger;
   clock?: () => Date;
+  /**
+   * Cancels the statement of a batch's session when the dispatcher stops (one waiting on a
+   * lock another session holds): the batch rolls back at once and its events are given back.
+   * Without it a stop waits for that statement.
+   */
+  cancelStatement?: CancelStatement;
   /** called once a batch that queued deliveries has committed (the worker of this process starts at once; others hear the NOTIFY) */
   deliveriesQueued?: () => void;
 }
@@ -121,6 +127,17 @@ export function batchEventHandler(opts: BatchHandlerOptions): EventHandler {
   };
 }
 
+/** Statements on `db` once `signal` has aborted are not sent: the batch is given up (DispatchStopped) rather than wait on a lock. */
+function stopsWith(db: Queryable, signal: AbortSignal | undefined): Queryable {
+  if (!signal) return db;
+  return {
+    async query(text, values) {
+      if (signal.aborted) throw new DispatchStopped();
+      return db.query(text, values);
+    },
+  };
+}
+
 /** Thrown inside a plain transaction that turns out to need an EntityManager: it rolls back and the batch runs through the ORM. */
 class NeedsEntityManager extends Error {}
 
@@ -128,14 +145,30 @@ async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed
   let handled: BatchOutcome | null = null;
   const now = clock();
   const mark: Mark = { ids: claimed.map((e) => e.id), now };
-  if (opts.transactions) {
-    // the mark goes with `begin`, in one round trip
-    handled = await opts.transactions((db, marked) => runBatch(opts, clock, mark, db, null, signal, marked?.rows as EventRow[] | undefined), withLiterals(MARK_SQL, [mark.ids, now])).catch((err) => {
-      if (err instanceof NeedsEntityManager) return null;
-      throw err;
+  // a stop cancels the statement the batch's session runs: one waiting on a lock does not hold the stop back
+  const cancelledAtStop = (session: number) =>
+    opts.log.info(`stopping: cancelling the statement of the dispatcher's batch (PostgreSQL session ${session}); the batch rolls back and its ${claimed.length} ticket events are given back`);
+  const stoppable = <T>(session: number | null, work: () => Promise<T>) => cancelledOnAbort(signal, session, opts.cancelStatement, cancelledAtStop, work);
+  try {
+    if (opts.transactions) {
+      // the mark goes with `begin`, in one round trip
+      handled = await opts
+        .transactions((db, marked, session) => stoppable(session, () => runBatch(opts, clock, mark, stopsWith(db, signal), null, signal, marked?.rows as EventRow[] | undefined)), withLiterals(MARK_SQL, [mark.ids, now]))
+        .catch((err) => {
+          if (err instanceof NeedsEntityManager) return null;
+          throw err;
+        });
+    }
+    handled ??= await opts.orm.em.fork().transactional(async (em) => {
+      const db = stopsWith(sqlOf(em), signal);
+      const session = signal && opts.cancelStatement ? Number((await db.query('select pg_backend_pid() as pid')).rows[0].pid) : null;
+      return stoppable(session, () => runBatch(opts, clock, mark, db, em, signal));
     });
+  } catch (err) {
+    // the statement the stop cancelled: the batch was given up, no failure of its events
+    if (signal?.aborted && statementCancelled(err)) throw new DispatchStopped();
+    throw err;
   }
-  handled ??= await opts.orm.em.fork().transactional((em) => runBatch(opts, clock, mark, sqlOf(em), em, signal));
   for (const line of handled.givenUp) opts.log.error(line);
   if (handled.queued) opts.deliveriesQueued?.();
   return { waiting: handled.waiting };
@@ -204,7 +237,7 @@ async function runBatch(opts: BatchHandlerOptions, clock: () => Date, { ids, now
     const listened = new Set(defs.rules.flatMap((r) => r.events));
     const relevant = work.filter((e) => e.kind === 'CONTINUATION' || listened.has(e.type));
     if (relevant.length) {
-      const run = new BatchRun(opts, db, defs, clock);
+      const run = new BatchRun(opts, db, defs, clock, signal);
       await run.load(relevant);
       for (const e of relevant) {
         // a stop gives the batch up (rolled back) rather than wait for the rest of it
@@ -255,6 +288,7 @@ class BatchRun {
     private readonly db: Queryable,
     private readonly defs: Definitions,
     private readonly clock: () => Date,
+    private readonly signal?: AbortSignal,
   ) {}
 
   async load(events: readonly EventRow[]): Promise<void> {
@@ -292,7 +326,7 @@ class BatchRun {
     if (!em) throw new NeedsEntityManager();
     // through the helpdesk, which reads the database: it must see what the batch wrote so far
     await this.flush();
-    for (const r of runs) await runActions(em, { deliveries: this.opts.deliveries }, r);
+    for (const r of runs) await runActions(em, { deliveries: this.opts.deliveries, signal: this.signal }, r);
     await em.flush();
     // nothing loaded is kept for the next event (its actions read what they change afresh): a
     // flush compares the entities it manages, so one per event would grow with the batch

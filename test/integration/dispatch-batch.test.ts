@@ -7,7 +7,7 @@
  */
 import { describe, expect } from 'vitest';
 import pg from 'pg';
-import { poolTransactions, prepareStatementsOf, reportConnectionErrors, sqlOf } from '../../src/db/index.js';
+import { poolTransactions, prepareStatementsOf, reportConnectionErrors, sqlOf, statementCanceller } from '../../src/db/index.js';
 import { batchEventHandler, createDefinitionCache, Dispatcher, MAX_TRIES, outboxStore, type EventHandler } from '../../src/dispatcher/index.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../../src/log.js';
@@ -40,6 +40,8 @@ interface PauseOptions {
   behindProxy?: { connectTimeoutMs: number };
   /** how soon the dispatcher drains again on its own (processor.ts) */
   retryWaitingMs?: number;
+  /** a stop cancels the statement a batch runs, as the app's dispatcher does */
+  cancelAtStop?: boolean;
 }
 
 /** Stops the app's dispatcher (events stay in the outbox) and gives one the test wakes. */
@@ -80,7 +82,7 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), op
       },
     },
   } as unknown as typeof orm;
-  const handler = batchEventHandler({ orm: watched, transactions, deliveries, definitions: createDefinitionCache((w) => deliveries.webhookDef(w)), log, clock: clock.now });
+  const handler = batchEventHandler({ orm: watched, transactions, cancelStatement: opts.cancelAtStop ? statementCanceller(app.databaseUrl) : undefined, deliveries, definitions: createDefinitionCache((w) => deliveries.webhookDef(w)), log, clock: clock.now });
   const batches: number[] = [];
   const counting: EventHandler = { handle: (events, signal) => (batches.push(events.length), handler.handle(events, signal)) };
   const dispatcher = new Dispatcher({ outbox: outboxStore(sqlOf(orm.em.fork())), events: counting, log, clock: clock.now, batchSize: 100, retryWaitingMs: opts.retryWaitingMs });
@@ -336,6 +338,39 @@ describe('a batch of ticket events', () => {
       expect(rows[0].n).toBe(3);
       // given up, not failed: no try one event at a time
       expect(manual.errors).toEqual([]);
+    } finally {
+      await blocker.end();
+      await manual.stop();
+    }
+  });
+
+  test('a stop while a batch on the plain connection waits on a lock cancels its statement: the stop does not wait for the lock, nothing of the batch is kept, and its events are given back untried', async ({ startApp }) => {
+    const app = await startApp(PAUSED);
+    const manual = await pauseDispatching(app, testClock(), { cancelAtStop: true });
+    const blocker = new pg.Client({ connectionString: app.databaseUrl });
+    await blocker.connect();
+    try {
+      await createRule(app, { name: 'note', events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'seen' }] });
+      // the first batch at a version loads the definitions through the ORM; the next runs on the plain connection
+      await createTicket(app, 'first');
+      await manual.dispatcher.wake();
+      const second = await createTicket(app, 'second');
+      // the batch's comment (its foreign key on the ticket) waits for this lock
+      await blocker.query('begin');
+      await blocker.query('select id from tickets where id = $1 for update', [second]);
+      const running = manual.dispatcher.wake();
+      const plainInsertWaiting = `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'insert into posts %'`;
+      await waitFor(async () => (await sql(app, plainInsertWaiting)).rows[0].n > 0, { what: 'the plain batch to wait on the second ticket' });
+      // resolves with the lock still held
+      await manual.dispatcher.stop();
+      await running;
+
+      expect(manual.plainCommits()).toBe(0);
+      const { rows } = await sql(app, `select processed_at, locked_until, tries from ticket_events where ticket_id = $1`, [second]);
+      expect(rows).toEqual([{ processed_at: null, locked_until: null, tries: 0 }]);
+      expect(manual.errors).toEqual([]);
+      await blocker.query('rollback');
+      expect(await texts(app, second)).toEqual([]);
     } finally {
       await blocker.end();
       await manual.stop();
