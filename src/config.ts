@@ -32,6 +32,8 @@ export interface Config {
   readonly retryWindowMs: number;
   /** ms for one attempt, connect to last byte */
   readonly requestTimeoutMs: number;
+  /** ms an API request waits for the database's answer to one statement (or for a connection) before it answers SERVICE_UNAVAILABLE */
+  readonly databaseTimeoutMs: number;
   /** webhooks may target non-public addresses */
   readonly allowPrivateNetworks: boolean;
   /** where people reach this deskhooks (its console), without a trailing slash: templates link tickets as <publicUrl>/tickets/<id>; undefined: ticket.url is empty */
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     retryIntervalMs,
     retryWindowMs,
     requestTimeoutMs: duration(env, 'DESKHOOKS_REQUEST_TIMEOUT', '15s'),
+    databaseTimeoutMs: duration(env, 'DESKHOOKS_DATABASE_TIMEOUT', '15s', 100),
     allowPrivateNetworks: boolean(env, 'DESKHOOKS_ALLOW_PRIVATE_NETWORKS', false),
     publicUrl: publicUrl(env),
     deliveryThread: boolean(env, 'DESKHOOKS_DELIVERY_THREAD', true),

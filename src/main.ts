@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Config } from './config.js';
-import { startEmbeddedPostgres, type EmbeddedServer, openOrm, type Orm, createListener, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, statementCanceller, withStatementOnError, SESSION_SETTINGS } from './db/index.js';
+import { startEmbeddedPostgres, type EmbeddedServer, openOrm, openRequestOrm, type Orm, createListener, closeOnQueryTimeout, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, statementCanceller, withStatementOnError, SESSION_SETTINGS } from './db/index.js';
 import { createSecretBox, loadSecretKey } from './crypto/index.js';
 import { createLogger, type Logger } from './log.js';
 import { describeError, isDatabaseError } from './log-redact.js';
@@ -188,6 +188,24 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     reportConnectionErrors(pool, (err) => log.error('database connection error', err.message));
     prepareStatementsOf(pool);
     onStop('database pool', poolEnd(pool));
+    // API requests (and /healthz) on connections of their own, each statement answered within
+    // DESKHOOKS_DATABASE_TIMEOUT or failed as the database out of reach (SERVICE_UNAVAILABLE):
+    // a frozen database does not hold a request, and the engines' longer work is not cut
+    const requestPool = new pg.Pool({
+      connectionString: databaseUrl,
+      max: 10,
+      connectionTimeoutMillis: config.databaseTimeoutMs,
+      query_timeout: config.databaseTimeoutMs,
+      keepAlive: true,
+      ...SESSION_SETTINGS,
+    });
+    reportConnectionErrors(requestPool, (err) => log.error('database connection error', err.message));
+    requestPool.on('connect', (client) => closeOnQueryTimeout(client));
+    prepareStatementsOf(requestPool);
+    onStop('request database pool', poolEnd(requestPool));
+    // a process that serves no API (a worker, the delivery thread) has no requests for it
+    const requestOrm = opts.http === false || config.role === 'worker' ? orm : await openRequestOrm(databaseUrl, config.databaseTimeoutMs);
+    if (requestOrm !== orm) onStop('request ORM', () => requestOrm.close());
 
     const secretBox = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));
     // a key other than the one the stored secrets were sealed with is said at start (once per
@@ -203,7 +221,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       );
     }
     // the services resolvers and REST are handed (src/app-services.ts); deliveries below
-    const users = createUserService({ db: withStatementOnError(pool), attemptInFlight: isAttemptInFlight });
+    const users = createUserService({ db: withStatementOnError(requestPool), attemptInFlight: isAttemptInFlight });
     const runsApi = config.role !== 'worker';
     const customFields = createCustomFieldService();
     const rules = createRuleService();
@@ -264,7 +282,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const announceElsewhere = () => announceTicketEvents(pool).catch((err) => log.error('could not wake the dispatchers of the other processes; their sweep finds the events', err));
     // tickets created here go to this process's dispatcher without a NOTIFY
     const tickets = createTicketService({
-      db: withStatementOnError(pool),
+      db: withStatementOnError(requestPool),
       dispatchHere: dispatcher
         ? async () => {
             if (!dispatcher.wakeIfRunning()) await announceElsewhere();
@@ -326,13 +344,13 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     if (timers) onStop('timers', () => timers.stop());
     if (textIndexer) onStop('search text indexer', () => textIndexer.stop());
 
-    const webhookHealth = createWebhookHealthService(withStatementOnError(pool), clock);
-    const services: AppServices = { config, orm, log, users, tickets, customFields, webhooks, rules, deliveries, deliveryEvents, webhookHealth };
+    const webhookHealth = createWebhookHealthService(withStatementOnError(requestPool), clock);
+    const services: AppServices = { config, orm: requestOrm, log, users, tickets, customFields, webhooks, rules, deliveries, deliveryEvents, webhookHealth };
     const schema = await buildGraphQLSchema();
     // ready: the job engine runs, the database answers (within HEALTH_DATABASE_MS: a database
     // that hangs is not ready, and a load balancer's probe gets its answer), and wake-ups /
     // the live feed are heard
-    const isReady = async () => jobs.ready && listener.connected && (await answersWithin(pool.query('select 1'), HEALTH_DATABASE_MS));
+    const isReady = async () => jobs.ready && listener.connected && (await answersWithin(requestPool.query('select 1'), HEALTH_DATABASE_MS));
     const app = opts.http === false ? null : await createHttpApp(services, schema, isReady, { api: runsApi, notifications: listener });
     const port = app ? await app.listen(config.port, config.host) : 0;
     // side by side, so that the stop stays within 10 s: requests get 3 s, attempts 5 s

@@ -1,7 +1,7 @@
 /** The database: entities, the ORM with its committed migrations, embedded PostgreSQL, the LISTEN connection. */
 export * from './entities/index.js';
-export { openOrm, ormOptions, type Orm } from './orm.js';
+export { openOrm, openRequestOrm, ormOptions, type Orm } from './orm.js';
 export { createListener, type Listener, type NotificationHandler } from './listener.js';
 export { freePort, startEmbeddedPostgres, type EmbeddedOptions, type EmbeddedServer } from './embedded.js';
-export { cancelledOnAbort, connectionLost, databaseOutOfReach, sessionOf, statementCancelled, statementCanceller, type CancelStatement, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, sqlLiteral, sqlOf, UUID_PATTERN, withLiterals, withStatementOnError, type Transactions } from './sql.js';
+export { cancelledOnAbort, closeOnQueryTimeout, connectionLost, databaseOutOfReach, sessionOf, statementCancelled, statementCanceller, type CancelStatement, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, sqlLiteral, sqlOf, UUID_PATTERN, withLiterals, withStatementOnError, type Transactions } from './sql.js';
 export { SESSION_SETTINGS } from './session-settings.js';

@@ -3,10 +3,12 @@
  * src/db/migrations/index.ts and applied at start.
  */
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
+import type pg from 'pg';
 import { Migrator } from '@mikro-orm/migrations';
 import { ENTITIES } from './entities/index.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { SESSION_SETTINGS } from './session-settings.js';
+import { closeOnQueryTimeout } from './sql.js';
 
 export type Orm = MikroORM;
 
@@ -30,4 +32,27 @@ export async function openOrm(clientUrl: string, extra: Partial<Options> = {}): 
   const orm = await MikroORM.init(ormOptions(clientUrl, extra));
   await orm.getMigrator().up();
   return orm;
+}
+
+/**
+ * The ORM that API requests use, on connections of its own: a statement without an answer
+ * within `timeoutMs` (a frozen database, a network path that drops packets), a connection
+ * not made within it, or no free connection within it fails as the database out of reach,
+ * and the connection is closed (closeOnQueryTimeout). The ORM of openOrm, which migrations
+ * and the engines' batches use, has no such bound.
+ */
+export async function openRequestOrm(clientUrl: string, timeoutMs: number): Promise<Orm> {
+  return MikroORM.init(
+    ormOptions(clientUrl, {
+      pool: {
+        min: 0,
+        max: 10,
+        afterCreate: (connection: pg.Client, done: (err: Error | null, connection: pg.Client) => void) => {
+          closeOnQueryTimeout(connection);
+          done(null, connection);
+        },
+      },
+      driverOptions: { acquireConnectionTimeout: timeoutMs, connection: { query_timeout: timeoutMs, connectionTimeoutMillis: timeoutMs } },
+    }),
+  );
 }

@@ -11,7 +11,7 @@ import type { Queryable } from '../queue/index.js';
  * Through `em`: in its transaction when it has one, with pg's `$n` parameters (turned into
  * knex's `?`, so statements must not use `?` operators). Arrays bind as PostgreSQL arrays.
  */
-export function sqlOf(em: EntityManager): Queryable {
+export function sqlOf(em: EntityManager, opts: { queryTimeoutMs?: number } = {}): Queryable {
   return {
     async query(text, values = []) {
       const ordered: unknown[] = [];
@@ -20,6 +20,8 @@ export function sqlOf(em: EntityManager): Queryable {
         return '?';
       });
       const query = em.getKnex().raw(sql, ordered as never[]);
+      // pg's own bound for this statement, instead of its connection's query_timeout
+      if (opts.queryTimeoutMs) query.options({ query_timeout: opts.queryTimeoutMs });
       const trx = em.getTransactionContext();
       if (trx) query.transacting(trx);
       const res = (await query) as { rows: any[] };
@@ -130,6 +132,39 @@ export function poolTransactions(pool: pg.Pool): Transactions {
   };
 }
 
+/** pg's error for a statement without an answer within its query_timeout. */
+const QUERY_TIMED_OUT = /^Query read timeout$/;
+
+/**
+ * A connection whose statement got no answer within its query_timeout is closed. pg would
+ * keep it, the statement still under way, and queue the next statements behind it; closed,
+ * it is dropped by its pool, and the server rolls its unfinished transaction back as soon
+ * as it reads from it again (a frozen server, once it runs again).
+ */
+export function closeOnQueryTimeout(client: pg.ClientBase): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const closeIf = (err: unknown) => {
+    if (!(err instanceof Error) || !QUERY_TIMED_OUT.test(err.message)) return;
+    // ending first: the socket's close is then no error event of the connection
+    void (client as unknown as { end?: () => Promise<void> }).end?.().catch(() => {});
+    (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
+  };
+  client.query = ((...args: unknown[]) => {
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === 'function') {
+      args[last] = (err: unknown, res: unknown) => {
+        closeIf(err);
+        callback(err, res);
+      };
+      return query(...args);
+    }
+    const result = query(...args);
+    if (result instanceof Promise) result.catch(closeIf);
+    return result;
+  }) as typeof client.query;
+}
+
 /** The PostgreSQL session (backend pid) of a pg connection, or null before it has started. */
 export function sessionOf(client: pg.ClientBase): number | null {
   const pid = (client as unknown as { processID?: unknown }).processID;
@@ -225,15 +260,16 @@ export function poolEnd(pool: pg.Pool, boundMs = 3_000): () => Promise<void> {
 /**
  * The database is out of reach (not the statement's fault): running other statements one
  * by one cannot do better now. SQLSTATE classes 08 and 57P (connection, shutdown), Node's
- * socket errors, pg's errors for a closed connection or a connect that timed out, and
- * pg-pool's timeout waiting for a connection (every one of the pool's is taken: each
- * statement run one by one would wait as long again).
+ * socket errors, pg's errors for a closed connection, a connect that timed out or a statement
+ * without an answer within its query_timeout, and pg-pool's and knex's timeouts waiting for a
+ * connection (every one of the pool's is taken: each statement run one by one would wait as
+ * long again).
  */
 export function connectionLost(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : '';
   if (/^(08|57P)/.test(code) || /^E[A-Z]+$/.test(code)) return true;
-  return typeof e?.message === 'string' && /connection terminated|not queryable|connection error|timeout exceeded when trying to connect/i.test(e.message);
+  return typeof e?.message === 'string' && /connection terminated|not queryable|connection error|timeout exceeded when trying to connect|query read timeout|timeout acquiring a connection/i.test(e.message);
 }
 
 /** connectionLost, for an error as a request meets it: pg's own, or wrapped by MikroORM (`previous`) or as a `cause`. */

@@ -27,6 +27,14 @@ import { OPEN } from './open-sql.js';
 import { cancelSelected, redeliverSelected, type RowSelection } from './store.js';
 import { webhookOffMessage } from './webhooks.js';
 
+/**
+ * A bulk run's statements over a large log may take longer than a request's bound on the
+ * database (DESKHOOKS_DATABASE_TIMEOUT); each gets this bound of its own instead.
+ */
+const BULK_STATEMENT_TIMEOUT_MS = 300_000;
+
+const bulkSql = (em: EntityManager) => sqlOf(em, { queryTimeoutMs: BULK_STATEMENT_TIMEOUT_MS });
+
 /** The most deliveries one bulk run acts on. */
 export const BULK_LIMIT = 10_000;
 
@@ -59,7 +67,7 @@ const tooMany = (count: number, what: string) =>
 
 export async function redeliverMany(em: EntityManager, filter: DeliveryListFilter, dryRun: boolean, now: Date): Promise<BulkResult> {
   const picked = selection(filter, REDELIVERABLE);
-  const { rows } = await sqlOf(em).query(
+  const { rows } = await bulkSql(em).query(
     `select count(*)::int as matched,
             coalesce(array_agg(distinct d.webhook_id::text) filter (where ${WEBHOOK_OFF}), '{}') as off
        from deliveries d where ${picked.where}`,
@@ -69,7 +77,7 @@ export async function redeliverMany(em: EntityManager, filter: DeliveryListFilte
   const off = rows[0].off as string[];
   if (matched > BULK_LIMIT) throw tooMany(matched, 'final deliveries');
   if (off.length) {
-    const hooks = await sqlOf(em).query(`select id::text, name, disabled_reason as "disabledReason" from webhooks where id = any($1::bigint[]) order by id`, [off]);
+    const hooks = await bulkSql(em).query(`select id::text, name, disabled_reason as "disabledReason" from webhooks where id = any($1::bigint[]) order by id`, [off]);
     const names = hooks.rows.map((w) => `${webhookOffMessage(w)} (id ${w.id})`).join('; ');
     throw badInput('filter', `the filter matches deliveries of switched-off webhooks, which get no new deliveries: ${names}. Enable the webhook or narrow the filter (webhookId)`);
   }
@@ -77,7 +85,7 @@ export async function redeliverMany(em: EntityManager, filter: DeliveryListFilte
   // a webhook switched off since the count gets nothing
   const run = { where: `${picked.where} and not ${WEBHOOK_OFF}`, params: picked.params };
   const queued = await em.transactional(async (tem) => {
-    const n = await redeliverSelected(sqlOf(tem), run, now);
+    const n = await redeliverSelected(bulkSql(tem), run, now);
     if (n > BULK_LIMIT) throw tooMany(n, 'final deliveries');
     return n;
   });
@@ -86,12 +94,12 @@ export async function redeliverMany(em: EntityManager, filter: DeliveryListFilte
 
 export async function cancelMany(em: EntityManager, filter: DeliveryListFilter, dryRun: boolean, now: Date): Promise<BulkResult> {
   const picked = selection(filter, `d.${OPEN}`);
-  const { rows } = await sqlOf(em).query(`select count(*)::int as matched from deliveries d where ${picked.where}`, picked.params);
+  const { rows } = await bulkSql(em).query(`select count(*)::int as matched from deliveries d where ${picked.where}`, picked.params);
   const matched = rows[0].matched as number;
   if (matched > BULK_LIMIT) throw tooMany(matched, 'PENDING or RETRYING deliveries');
   if (dryRun || matched === 0) return { matched, queued: 0 };
   const queued = await em.transactional(async (tem) => {
-    const n = await cancelSelected(sqlOf(tem), picked, now);
+    const n = await cancelSelected(bulkSql(tem), picked, now);
     if (n > BULK_LIMIT) throw tooMany(n, 'PENDING or RETRYING deliveries');
     return n;
   });

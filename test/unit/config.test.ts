@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       retryIntervalMs: 30 * 60_000,
       retryWindowMs: 24 * 3_600_000,
       requestTimeoutMs: 15_000,
+      databaseTimeoutMs: 15_000,
       allowPrivateNetworks: false,
       publicUrl: undefined,
       secretKey: undefined,
@@ -75,6 +76,7 @@ describe('loadConfig', () => {
     ['DESKHOOKS_RETRY_WINDOW', '10m', 'retryWindowMs', 600_000],
     ['DESKHOOKS_RETRY_WINDOW', '0', 'retryWindowMs', 0],
     ['DESKHOOKS_REQUEST_TIMEOUT', '2s', 'requestTimeoutMs', 2000],
+    ['DESKHOOKS_DATABASE_TIMEOUT', '500ms', 'databaseTimeoutMs', 500],
     ['DESKHOOKS_ALLOW_PRIVATE_NETWORKS', 'true', 'allowPrivateNetworks', true],
     ['DESKHOOKS_ALLOW_PRIVATE_NETWORKS', 'YES', 'allowPrivateNetworks', true],
     ['DESKHOOKS_ALLOW_PRIVATE_NETWORKS', ' on ', 'allowPrivateNetworks', true],
@@ -132,6 +134,7 @@ describe('loadConfig', () => {
     // a bare number has no unit: 30 meant as minutes is not taken as 30 ms
     ['DESKHOOKS_RETRY_INTERVAL', '30', /^DESKHOOKS_RETRY_INTERVAL="30" is not a duration: use a number with its unit/],
     ['DESKHOOKS_REQUEST_TIMEOUT', '15', /^DESKHOOKS_REQUEST_TIMEOUT="15" is not a duration/],
+    ['DESKHOOKS_DATABASE_TIMEOUT', '10', /^DESKHOOKS_DATABASE_TIMEOUT="10" is not a duration/],
     ['DESKHOOKS_RETRY_INTERVAL', '0', /^DESKHOOKS_RETRY_INTERVAL="0" is not a duration/],
     ['DESKHOOKS_RETRY_INTERVAL', '-5s', /^DESKHOOKS_RETRY_INTERVAL="-5s" is not a duration/],
     // an empty duration is not the default: it is refused
