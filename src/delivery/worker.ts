@@ -272,6 +272,14 @@ export class DeliveryWorker {
       let recorded: Outcome[] = [];
       try {
         recorded = await this.opts.store.record(batch);
+      } catch (err) {
+        // their attempts were made (their receivers may have acted on them) but are not in the log
+        const ids = batch.map((o) => o.delivery.id);
+        this.opts.log.error(
+          `recording the outcomes of ${batch.length} delivery attempts failed, so they are not in the delivery log: deliveries ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''} are sent again once their claims expire (within ${Math.ceil(this.opts.leaseMs / 1000)} s)`,
+          err,
+        );
+        return;
       } finally {
         if (recorded.length < batch.length) this.retakeAfterLease();
       }

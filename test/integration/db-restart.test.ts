@@ -2,7 +2,9 @@
  * A PostgreSQL restart does not kill deskhooks: /healthz reports 503 while the database
  * is away and 200 again after, calls meanwhile are told the database is unavailable
  * (GraphQL SERVICE_UNAVAILABLE, REST 503), the API answers after, and the live feed's LISTEN connection
- * comes back (a delivery made after the restart wakes the worker and succeeds).
+ * comes back (a delivery made after the restart wakes the worker and succeeds). An attempt
+ * in flight while it restarts is not lost: its outcome could not be recorded, the log says
+ * so and what follows, and the delivery is sent again once its claim has expired.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
@@ -12,6 +14,8 @@ import { startReceiver, type Receiver } from '../support/receiver.js';
 import { tempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 import { collect, wsClient } from '../support/ws.js';
+import { testClock } from '../support/clock.js';
+import type { Logger } from '../../src/log.js';
 import { createTicket, createWebhook, deliveryStatus, jsonHook, testWebhook } from '../support/fixtures.js';
 
 let dir: string;
@@ -19,13 +23,19 @@ let port: number;
 let pg: EmbeddedServer;
 let app: TestApp;
 let receiver: Receiver;
+/** the first request to /held is answered when the test calls this; any other as scripted */
+let answerHeld: ((r: { status: number }) => void) | null = null;
+const clock = testClock();
+const logged: string[] = [];
+const log: Logger = { info: () => {}, debug: () => {}, error: (m, err) => void logged.push(`${m}${err instanceof Error ? `: ${err.message}` : ''}`) };
 
 beforeAll(async () => {
   dir = tempDir('restart').path;
   port = await freePort();
   pg = await startEmbeddedPostgres({ dataDir: dir, port });
-  app = await startTestApp({}, { databaseUrl: pg.url });
-  receiver = await startReceiver();
+  // an attempt gets 10 s: the held one outlasts the database's stop
+  app = await startTestApp({ DESKHOOKS_REQUEST_TIMEOUT: '10s', DESKHOOKS_RETRY_WINDOW: '1h' }, { databaseUrl: pg.url, clock: clock.now, log });
+  receiver = await startReceiver((req) => (req.url === '/held' && answerHeld === null ? new Promise((resolve) => (answerHeld = resolve)) : undefined));
 }, 60_000);
 
 afterAll(async () => {
@@ -70,6 +80,31 @@ describe('PostgreSQL restart', () => {
     await client.dispose();
     expect((await deliveryStatus(app, id)).status).toBe('SUCCEEDED');
     expect(receiver.requests.at(-1)?.headers['x-deskhooks-delivery']).toBe(id);
+  }, 120_000);
+
+  it('an attempt in flight while it restarts: the answer cannot be recorded, the log says the delivery is sent again, and it is, once its claim has expired', async () => {
+    const ticketId = await createTicket(app, 'in flight');
+    const webhookId = await createWebhook(app, jsonHook('held', `${receiver.url}/held`));
+    const before = receiver.requests.length;
+    const id = await testWebhook(app, webhookId, ticketId);
+    await receiver.waitForRequests(before + 1);
+    await waitFor(() => answerHeld !== null, { what: 'the attempt to wait for its answer' });
+
+    await pg.stop();
+    answerHeld!({ status: 200 });
+    const lost = () => logged.find((l) => l.includes(`deliveries ${id} are sent again once their claims expire`));
+    await waitFor(lost, { what: `the lost outcome to be logged (log: ${JSON.stringify(logged)})`, timeoutMs: 20_000 });
+    pg = await startEmbeddedPostgres({ dataDir: dir, port });
+    await waitFor(async () => (await health()) === 200, { what: '/healthz to report 200 again', timeoutMs: 30_000 });
+
+    // past the claim's lease (2 × 10 s + 5 s): the sweep takes the delivery over and sends it again, the same delivery
+    clock.advance(26_000);
+    await waitFor(async () => (await deliveryStatus(app, id)).status === 'SUCCEEDED', { what: 'the delivery to be sent again and succeed', timeoutMs: 30_000 });
+    const sent = receiver.requests.slice(before).map((r) => r.headers['x-deskhooks-delivery']);
+    expect(sent).toEqual([id, id]);
+    // the attempt whose answer was lost is not in the log; the one after is
+    expect((await deliveryStatus(app, id)).attemptCount).toBe(1);
+    expect(lost()).toMatch(/^recording the outcomes of 1 delivery attempts failed, so they are not in the delivery log: deliveries \S+ are sent again once their claims expire \(within 25 s\)/);
   }, 120_000);
 
   it("runs with the queue tables' upkeep: autovacuum every 5 s, and the tables' own thresholds", async () => {
