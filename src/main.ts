@@ -183,7 +183,10 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     } finally {
       await startLock.end().catch(() => {}); // ending the session releases the lock
     }
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 20, connectionTimeoutMillis: 10_000, keepAlive: true, ...SESSION_SETTINGS });
+    // the engines' connections (API requests have their own, below): a delivery worker's
+    // claims and outcomes take several at once; the dispatcher, timers and indexer a few
+    const runsWorker = config.role !== 'api' && opts.worker !== false;
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: runsWorker ? 20 : 10, connectionTimeoutMillis: 10_000, keepAlive: true, ...SESSION_SETTINGS });
     // a connection's error (a database restart) must not kill the process
     reportConnectionErrors(pool, (err) => log.error('database connection error', err.message));
     prepareStatementsOf(pool);
@@ -227,7 +230,6 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const rules = createRuleService();
     const webhooks = createWebhookService({ box: secretBox, userAgent: `deskhooks/${VERSION}`, rulesUsing: rules.usingWebhook, clock: opts.clock, publicUrl: config.publicUrl });
 
-    const runsWorker = config.role !== 'api' && opts.worker !== false;
     const clock = opts.clock ?? (() => new Date());
     const deliveries = createDeliveryService(secretBox, `deskhooks/${VERSION}`, clock, config.publicUrl ?? null);
     const deliveryEvents = createDeliveryEventHub(feedLoader(pool), (m, e) => log.error(m, e));
