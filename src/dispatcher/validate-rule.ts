@@ -9,6 +9,7 @@ import { OPERATORS, OPERATOR_NAMES, isOperator } from './operators.js';
 import { ACTION_TYPES, isOneOf, TICKET_EVENT_TYPES, TICKET_PRIORITIES, TICKET_STATUSES } from '../domain/index.js';
 import type { CustomFieldInfo } from './types.js';
 import { checkText, TEXT_LIMITS } from '../helpdesk/index.js';
+import { scanTemplate } from '../templates/index.js';
 
 export interface ConditionInputLike {
   field: string;
@@ -49,8 +50,15 @@ export interface FieldError {
 
 const ASSIGNABLE_ROLES = ['ADMIN', 'AGENT'];
 
-/** Only `{{ … }}` marks a template here; a fixed value is checked as the value it is. */
-const isTemplate = (v: string) => v.includes('{{');
+/**
+ * A value with a tag — `{{ path }}` or a HelpDeskEddy tag such as `{ticket_id}` — is a
+ * template, rendered when the action runs; any other value is fixed and checked as the
+ * value it is. A `{{` that is no valid tag also makes a template, refused by its check.
+ */
+function isTemplate(v: string): boolean {
+  if (v.includes('{{')) return true;
+  return scanTemplate(v, 'action').some((part) => typeof part !== 'string');
+}
 const blank = (v: string | null | undefined): v is null | undefined | '' => v === null || v === undefined || v === '';
 
 type Report = (field: string, message: string) => void;

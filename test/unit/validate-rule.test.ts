@@ -183,6 +183,11 @@ describe('validateRuleInput: actions', () => {
     [{ type: 'SET_CUSTOM_FIELD', field: 'vip', value: 'false' }],
     [{ type: 'SET_CUSTOM_FIELD', field: 'channel', value: 'Phone' }],
     [{ type: 'SET_CUSTOM_FIELD', field: 'channel', value: null }], // clears it
+    // HelpDeskEddy tags are tags too: rendered when the action runs, not taken as the value
+    [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: '{ticket_id}' }],
+    [{ type: 'SET_CUSTOM_FIELD', field: 'due', value: '{last_post_date}' }],
+    [{ type: 'SET_ASSIGNEE', value: '{last_post_user_id}' }],
+    [{ type: 'SET_STATUS', value: '{answer_last}' }],
   ])('accepts %j', (a) => {
     expect(withAction(a)).toEqual([]);
   });
@@ -223,6 +228,9 @@ describe('validateRuleInput: actions', () => {
     [{ type: 'SET_CUSTOM_FIELD', field: 'vip', value: 'maybe' }, 'actions[0].value', /needs true or false/],
     [{ type: 'SET_CUSTOM_FIELD', field: 'channel', value: 'Fax' }, 'actions[0].value', /"Fax" is not one of Email, Phone/],
     [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: '{{ bad }}' }, 'actions[0].value', /unknown tag "bad"/],
+    // braces that are no HelpDeskEddy tag are literal text: the value is fixed
+    [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: '{ticket}' }, 'actions[0].value', /needs a number, got "\{ticket\}"/],
+    [{ type: 'SET_ASSIGNEE', value: '{owner_id}' }, 'actions[0].value', /unknown user "\{owner_id\}"/],
   ])('%j → %s', (a, field, message) => {
     const errors = withAction(a);
     expect(errors).toHaveLength(1);
