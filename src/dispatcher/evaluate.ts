@@ -22,11 +22,14 @@ export function conditionHolds(
   const field = resolveField(condition.field, customFields);
   if (!field || !isOperator(condition.operator) || !operatorFits(field, condition.operator)) return false;
   const op = OPERATORS[condition.operator];
+  // an e-mail address is stored lower-cased: Ann@Example.com in a condition names ann@example.com
+  const fold = <T>(v: T): T => (field.anyCase && typeof v === 'string' ? (v.toLowerCase() as T) : v);
+  const change = op.usesChanges ? changeOf(event, condition.field) : null;
   return op.test({
     kind: field.kind,
-    actual: field.read(ticket),
-    expected: condition.value,
-    change: op.usesChanges ? changeOf(event, condition.field) : null,
+    actual: fold(field.read(ticket)),
+    expected: fold(condition.value),
+    change: change && { old: fold(change.old), new: fold(change.new) },
   });
 }
 

@@ -39,6 +39,8 @@ export interface FieldDef {
   nullable: boolean;
   /** the field appears in TICKET_UPDATED change sets, so CHANGED* are meaningful */
   changeable: boolean;
+  /** values are stored lower-cased (e-mail addresses): a condition's value compares in any case */
+  anyCase?: boolean;
   read(ticket: TicketSnapshot): unknown;
 }
 
@@ -56,9 +58,9 @@ const BUILT_IN: readonly FieldDef[] = [
   { name: 'status', kind: 'enum', type: 'ENUM', description: 'the ticket status', values: TICKET_STATUSES, nullable: false, changeable: true, read: (t) => t.status },
   { name: 'priority', kind: 'enum', type: 'ENUM', description: 'the ticket priority', values: TICKET_PRIORITIES, nullable: false, changeable: true, read: (t) => t.priority },
   // The requester cannot be changed through UpdateTicketInput: no CHANGED* on it.
-  { name: 'requester.email', kind: 'text', type: 'TEXT', description: "the requester's email", nullable: false, changeable: false, read: (t) => t.requester.email },
+  { name: 'requester.email', kind: 'text', type: 'TEXT', description: "the requester's email (any case)", nullable: false, changeable: false, anyCase: true, read: (t) => t.requester.email },
   { name: 'requester.role', kind: 'enum', type: 'ROLE', description: "the requester's role", values: ROLES, nullable: false, changeable: false, read: (t) => t.requester.role },
-  { name: 'assignee.email', kind: 'text', type: 'TEXT', description: "the assignee's email (empty: unassigned)", nullable: true, changeable: true, read: (t) => t.assignee?.email ?? null },
+  { name: 'assignee.email', kind: 'text', type: 'TEXT', description: "the assignee's email, any case (empty: unassigned)", nullable: true, changeable: true, anyCase: true, read: (t) => t.assignee?.email ?? null },
   // The value is the parent's id; only its presence is meaningful to a rule.
   { name: 'parent', kind: 'presence', type: 'TEXT', description: 'the parent ticket: only whether there is one', nullable: true, changeable: false, read: (t) => t.parentId },
   { name: 'lastReplyAuthor', kind: 'enum', type: 'ENUM', description: 'who wrote the newest reply: CLIENT or STAFF (empty: no replies)', values: REPLY_AUTHORS, nullable: true, changeable: false, read: (t) => t.lastReplyAuthor },

@@ -55,6 +55,11 @@ describe('conditionHolds: value operators', () => {
     ['title', 'NOT_EQUALS', 'printer on fire', true],
     ['requester.email', 'EQUALS', 'ann@client.example', true],
     ['assignee.email', 'EQUALS', 'bob@desk.example', true],
+    // e-mail addresses are stored lower-cased: a condition names one in any case
+    ['requester.email', 'EQUALS', 'Ann@Client.Example', true],
+    ['requester.email', 'NOT_EQUALS', 'ANN@CLIENT.EXAMPLE', false],
+    ['assignee.email', 'EQUALS', 'Bob@Desk.example', true],
+    ['assignee.email', 'EQUALS', 'Bobby@Desk.example', false],
     ['custom.order_no', 'EQUALS', 'A-100', true],
     ['custom.channel', 'EQUALS', 'Email', true],
     ['custom.channel', 'EQUALS', 'email', false],
@@ -181,6 +186,8 @@ describe('conditionHolds: change operators', () => {
     ['assignee.email', 'CHANGED_FROM', '', updated({ field: 'assignee.email', old: null, new: 'bob@desk.example' }), true],
     ['assignee.email', 'CHANGED_TO', '', updated({ field: 'assignee.email', old: 'bob@desk.example', new: null }), true],
     ['assignee.email', 'CHANGED', null, updated({ field: 'assignee.email', old: null, new: '' }), false],
+    ['assignee.email', 'CHANGED_TO', 'Bob@Desk.Example', updated({ field: 'assignee.email', old: null, new: 'bob@desk.example' }), true],
+    ['assignee.email', 'CHANGED_FROM', 'BOB@desk.example', updated({ field: 'assignee.email', old: 'bob@desk.example', new: null }), true],
     // custom fields compare by type: 10 → "10.0" is no change
     ['custom.amount', 'CHANGED', null, updated({ field: 'custom.amount', old: 10, new: '10.0' }), false],
     ['custom.amount', 'CHANGED_TO', '20', updated({ field: 'custom.amount', old: 10, new: 20 }), true],
