@@ -121,7 +121,8 @@ export function operatorFits(field: FieldDef, op: ConditionOperator): boolean {
 
 /**
  * Why a literal value cannot be one of this field's values, or null if it can. Used for
- * condition values compared by kind and for fixed SET_CUSTOM_FIELD values.
+ * condition values compared by kind (a fixed SET_CUSTOM_FIELD value is judged by the
+ * field's own conversion instead, as the action writes it).
  */
 export function valueProblem(field: Pick<FieldDef, 'kind' | 'values'>, value: string, subject: string): string | null {
   if (field.values && !field.values.includes(value)) {

@@ -8,7 +8,7 @@ import { BUILT_IN_FIELD_NAMES, CUSTOM_PREFIX, isTimeField, operatorsFor, resolve
 import { OPERATORS, OPERATOR_NAMES, isOperator } from './operators.js';
 import { ACTION_TYPES, isOneOf, TICKET_EVENT_TYPES, TICKET_PRIORITIES, TICKET_STATUSES } from '../domain/index.js';
 import type { CustomFieldInfo } from './types.js';
-import { checkText, TEXT_LIMITS } from '../helpdesk/index.js';
+import { checkText, convertCustomFieldValue, TEXT_LIMITS } from '../helpdesk/index.js';
 import { scanTemplate } from '../templates/index.js';
 
 export interface ConditionInputLike {
@@ -215,10 +215,10 @@ function validateAction(a: ActionInputLike, path: string, ctx: ValidationContext
       // An empty value clears the field, which any type allows.
       if (blank(value)) return;
       if (isTemplate(value)) return template(value);
+      // a fixed value is judged as the action will write it: by the field's own conversion
       if (info) {
-        const field = resolveField(CUSTOM_PREFIX + key, ctx.customFields);
-        const problem = field && valueProblem(field, value, `custom field ${key}`);
-        if (problem) report(`${path}.value`, problem);
+        const converted = convertCustomFieldValue({ key: key!, type: info.type, options: info.options }, value);
+        if (!converted.ok) report(`${path}.value`, converted.error);
       }
       return;
     }

@@ -605,7 +605,7 @@ describe.concurrent('invalid rules are refused', () => {
     ['template injection (unknown root)', { actions: [{ type: 'ADD_COMMENT', value: 'key: {{ process.env.DESKHOOKS_SECRET_KEY }}' }] }, 'actions[0].value', /process\.env.*1:6|1:6.*process\.env/],
     ['bad enum value', { actions: [{ type: 'SET_PRIORITY', value: 'SUPER' }] }, 'actions[0].value', /"SUPER" is not one of LOW, NORMAL, HIGH, URGENT/],
     ['bad status value', { actions: [{ type: 'SET_STATUS', value: 'DONE' }] }, 'actions[0].value', /"DONE"/],
-    ['value that does not fit a NUMBER field', { actions: [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: 'lots' }] }, 'actions[0].value', /needs a number/],
+    ['value that does not fit a NUMBER field', { actions: [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: 'lots' }] }, 'actions[0].value', /is not a number/],
   ];
 
   it.for(cases)('%s → BAD_USER_INPUT naming the field, nothing saved', async ([_name, patch, field, message], { app }) => {

@@ -181,6 +181,10 @@ describe('validateRuleInput: actions', () => {
     [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: '{{ ticket.custom.order_no }}' }],
     [{ type: 'SET_CUSTOM_FIELD', field: 'due', value: '2024-05-01' }],
     [{ type: 'SET_CUSTOM_FIELD', field: 'vip', value: 'false' }],
+    // what the field takes from the API, it takes from a rule
+    [{ type: 'SET_CUSTOM_FIELD', field: 'vip', value: 'yes' }],
+    [{ type: 'SET_CUSTOM_FIELD', field: 'vip', value: '0' }],
+    [{ type: 'SET_CUSTOM_FIELD', field: 'due', value: '2024-05-01T10:00:00+03:00' }],
     [{ type: 'SET_CUSTOM_FIELD', field: 'channel', value: 'Phone' }],
     [{ type: 'SET_CUSTOM_FIELD', field: 'channel', value: null }], // clears it
     // HelpDeskEddy tags are tags too: rendered when the action runs, not taken as the value
@@ -223,13 +227,16 @@ describe('validateRuleInput: actions', () => {
     [{ type: 'SET_CUSTOM_FIELD', value: 'x' }, 'actions[0].field', /SET_CUSTOM_FIELD needs a custom field key/],
     [{ type: 'SET_CUSTOM_FIELD', field: 'nope', value: 'x' }, 'actions[0].field', /unknown custom field "nope"/],
     [{ type: 'SET_CUSTOM_FIELD', field: 'custom.amount', value: '1' }, 'actions[0].field', /unknown custom field "custom.amount"/],
-    [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: 'lots' }, 'actions[0].value', /custom field amount needs a number, got "lots"/],
-    [{ type: 'SET_CUSTOM_FIELD', field: 'due', value: '01/05/2024' }, 'actions[0].value', /needs a date/],
-    [{ type: 'SET_CUSTOM_FIELD', field: 'vip', value: 'maybe' }, 'actions[0].value', /needs true or false/],
-    [{ type: 'SET_CUSTOM_FIELD', field: 'channel', value: 'Fax' }, 'actions[0].value', /"Fax" is not one of Email, Phone/],
+    [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: 'lots' }, 'actions[0].value', /custom field "amount" is NUMBER: "lots" is not a number/],
+    [{ type: 'SET_CUSTOM_FIELD', field: 'due', value: '01/05/2024' }, 'actions[0].value', /is not a date/],
+    [{ type: 'SET_CUSTOM_FIELD', field: 'vip', value: 'maybe' }, 'actions[0].value', /is not true\/false/],
+    [{ type: 'SET_CUSTOM_FIELD', field: 'channel', value: 'Fax' }, 'actions[0].value', /"Fax" is not one of "Email", "Phone"/],
+    // a fixed value is refused at save when the field would refuse it at every run
+    [{ type: 'SET_CUSTOM_FIELD', field: 'due', value: '2024-05-01T10:00' }, 'actions[0].value', /custom field "due" is DATE: "2024-05-01T10:00" is not a date \(use YYYY-MM-DD or an ISO timestamp with a zone/],
+    [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: '12345678901234567890' }, 'actions[0].value', /cannot be stored exactly as a number/],
     [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: '{{ bad }}' }, 'actions[0].value', /unknown tag "bad"/],
     // braces that are no HelpDeskEddy tag are literal text: the value is fixed
-    [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: '{ticket}' }, 'actions[0].value', /needs a number, got "\{ticket\}"/],
+    [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: '{ticket}' }, 'actions[0].value', /"\{ticket\}" is not a number/],
     [{ type: 'SET_ASSIGNEE', value: '{owner_id}' }, 'actions[0].value', /unknown user "\{owner_id\}"/],
   ])('%j → %s', (a, field, message) => {
     const errors = withAction(a);
