@@ -102,7 +102,9 @@ async function runOne(em: EntityManager, deps: ActionRunnerDeps, run: ActionRun,
     }
     case 'SET_ASSIGNEE': {
       const id = (await value()).trim();
-      await updateTicket(em, systemActor, run.ticketId, { assigneeId: id || null });
+      // a tag without a value (no reply yet, an empty custom field) names nobody: the assignee stays
+      if (!id) throw new Error(`the user id rendered empty from "${action.value ?? ''}", so the assignee was left as it was`);
+      await updateTicket(em, systemActor, run.ticketId, { assigneeId: id });
       return false;
     }
     case 'SET_CUSTOM_FIELD': {

@@ -667,6 +667,22 @@ describe.concurrent('a failing action', () => {
     expect(texts[0]![2]).toBeNull();
     expect(texts[1]).toEqual(['COMMENT', 'after the failure', null]);
   });
+
+  it('SET_ASSIGNEE whose tag has no value (no reply yet) leaves the assignee as it was and says so', async ({ app, agent }) => {
+    await createRule(app, {
+      name: 'Assign to the last replier',
+      events: ['TICKET_CREATED'],
+      actions: [{ type: 'SET_ASSIGNEE', value: '{{ lastReply.author.id }}' }],
+    });
+    const t = await createTicket(app, { title: 'no reply yet', assigneeId: agent.id });
+    await waitFor(async () => (await comments(app, t)).length >= 1, { what: 'the failure comment' });
+    await settled(app);
+    const { ticket } = await app.ok(`query($id: ID!) { ticket(id: $id) { assignee { id } } }`, { id: t });
+    expect(ticket.assignee).toEqual({ id: agent.id });
+    expect((await comments(app, t)).map((p) => p.text)).toEqual([
+      'Rule "Assign to the last replier": action 1 (SET_ASSIGNEE) failed: the user id rendered empty from "{{ lastReply.author.id }}", so the assignee was left as it was',
+    ]);
+  });
 });
 
 describe('credentials sealed under another DESKHOOKS_SECRET_KEY', () => {
