@@ -154,22 +154,69 @@ function encodeFormLiteral(text: string): string {
   return out;
 }
 
+/** One literal character of a FORM body (`ch`, with its index in the source) or a tag (`ch` null, `raw` as written). */
+interface FormItem {
+  ch: string | null;
+  index: number;
+  raw?: string;
+}
+
+/** A run of white space holding a line break. */
+const LINE_BREAK_RUN = /\s*[\r\n]\s*/g;
+
 /**
- * A FORM body template with its literal text form-encoded (encodeFormLiteral) and its
- * tags as written. Throws a TemplateError like compileTemplate.
+ * A FORM body as its literal characters and tags, without the line breaks that only lay
+ * it out over lines: a run of white space holding a line break at the body's start or
+ * end, or next to an `&`, belongs to no name or value (a line break in a value is
+ * written %0A). Any other character stays.
+ */
+function formItems(parts: readonly Part[]): FormItem[] {
+  const items: FormItem[] = [];
+  let offset = 0;
+  parts.forEach((p, n) => {
+    if (typeof p !== 'string') {
+      items.push({ ch: null, index: p.index, raw: p.raw });
+      offset = p.index + p.raw.length;
+      return;
+    }
+    const layout = new Array<boolean>(p.length).fill(false);
+    for (const m of p.matchAll(LINE_BREAK_RUN)) {
+      const start = m.index, end = start + m[0].length;
+      const edge = (n === 0 && start === 0) || (n === parts.length - 1 && end === p.length);
+      if (edge || p[start - 1] === '&' || p[end] === '&') layout.fill(true, start, end);
+    }
+    for (let k = 0; k < p.length; k++) if (!layout[k]) items.push({ ch: p[k]!, index: offset + k });
+    offset += p.length;
+  });
+  return items;
+}
+
+/**
+ * A FORM body template with its layout line breaks dropped (formItems), its literal text
+ * form-encoded (encodeFormLiteral) and its tags as written. Throws a TemplateError like
+ * compileTemplate.
  */
 function formTemplate(source: string): string {
-  return scanTemplate(source, 'webhook')
-    .map((p) => (typeof p === 'string' ? encodeFormLiteral(p) : p.raw))
-    .join('');
+  let out = '';
+  let text = '';
+  for (const item of formItems(scanTemplate(source, 'webhook'))) {
+    if (item.ch !== null) {
+      text += item.ch;
+      continue;
+    }
+    out += encodeFormLiteral(text) + item.raw!;
+    text = '';
+  }
+  return out + encodeFormLiteral(text);
 }
 
 /**
  * Why a FORM body template is not `name=value` pairs joined by `&`, with the 1-based
- * position, or null. Checked on the literal text (a tag's value is form-encoded, so it
- * adds neither `&` nor `=`): every pair has an `=` and a name before it (literal text or
- * a tag), and every `%` starts a percent-escape of two hex digits. Other characters in the
- * literal text are form-encoded when sent (encodeFormLiteral).
+ * position, or null. Checked on the literal text without its layout line breaks
+ * (formItems; a tag's value is form-encoded, so it adds neither `&` nor `=`): every pair
+ * has an `=` and a name before it (literal text or a tag), and every `%` starts a
+ * percent-escape of two hex digits. Other characters in the literal text are
+ * form-encoded when sent (encodeFormLiteral).
  */
 function formProblem(source: string, parts: readonly Part[]): string | null {
   const at = (index: number): string => {
@@ -177,17 +224,7 @@ function formProblem(source: string, parts: readonly Part[]): string | null {
     return `${line}:${column}`;
   };
   // the body as a sequence of literal characters (with their index) and tags
-  const items: { ch: string | null; index: number }[] = [];
-  let offset = 0;
-  for (const p of parts) {
-    if (typeof p === 'string') {
-      for (let k = 0; k < p.length; k++) items.push({ ch: p[k]!, index: offset + k });
-      offset += p.length;
-    } else {
-      items.push({ ch: null, index: p.index });
-      offset = p.index + p.raw.length;
-    }
-  }
+  const items = formItems(parts);
   const hint = '; a FORM body is name=value pairs joined by "&", e.g. phone={{ requester.phone }}&text={{ ticket.title }}';
   let start = 0;
   for (let end = 0; end <= items.length; end++) {

@@ -106,6 +106,15 @@ describe('values keep their meaning in every format', () => {
     expect(params.get('message')).toBe(`Ticket 42: ${TITLE}`);
   });
 
+  it('FORM body laid out over lines: the line breaks at its ends and around "&" belong to no name or value; one inside a value stays', () => {
+    const body = '\nphone={{ requester.phone }}&\r\n  message=Ticket {{ ticket.id }}\n&note=line 1\nline 2\n';
+    const { request } = renderRequest(webhook({ format: 'FORM', body }), ctx(), UA);
+    expect(request.body).toBe('phone=%2B15551234567&message=Ticket+42&note=line+1%0Aline+2');
+    const get = renderRequest(webhook({ method: 'GET', format: 'FORM', url: 'https://sms.example.com/send', body }), ctx(), UA).request;
+    expect([...new URL(get.url).searchParams]).toEqual([['phone', '+15551234567'], ['message', 'Ticket 42'], ['note', 'line 1\nline 2']]);
+    expect(validateWebhookDefinition({ method: 'POST', url: 'https://sms.example.com/send', format: 'FORM', body })).toEqual([]);
+  });
+
   it('FORM body with GET: the values are in the query string, no body', () => {
     const { request } = renderRequest(
       webhook({ method: 'GET', format: 'FORM', url: 'https://sms.example.com/send?key=abc#frag', body: FORM_BODY }),
@@ -374,7 +383,8 @@ describe('validateWebhookDefinition', () => {
     [{ format: 'FORM', body: '=x&&b' }, 'body', /FORM body has a pair with an empty name at 1:1/],
     [{ format: 'FORM', body: 'a=1&&b=2' }, 'body', /FORM body has an empty pair at 1:5/],
     [{ format: 'FORM', body: 'a=1&' }, 'body', /FORM body has an empty pair at 1:5/],
-    [{ format: 'FORM', body: 'a={{ ticket.id }}&\nb' }, 'body', /FORM body has a pair without "=" at 1:19/],
+    [{ format: 'FORM', body: 'a={{ ticket.id }}&\nb' }, 'body', /FORM body has a pair without "=" at 2:1/],
+    [{ format: 'FORM', body: 'a={{ ticket.id }}&\n' }, 'body', /FORM body has an empty pair at 2:1/],
     [{ format: 'FORM', body: 'a=%{{ ticket.id }}' }, 'body', /"%" without two hex digits after it at 1:3/],
     [{ method: 'GET', format: 'FORM', body: 'q=100%' }, 'body', /"%" without two hex digits after it at 1:6/],
     [{ headers: [{ name: 'X-A', value: '1' }, { name: 'x-a', value: '2' }] }, 'headers[1].name', /given twice/],
