@@ -22,8 +22,8 @@ export function conditionHolds(
   const field = resolveField(condition.field, customFields);
   if (!field || !isOperator(condition.operator) || !operatorFits(field, condition.operator)) return false;
   const op = OPERATORS[condition.operator];
-  // an e-mail address is stored lower-cased: Ann@Example.com in a condition names ann@example.com
-  const fold = <T>(v: T): T => (field.anyCase && typeof v === 'string' ? (v.toLowerCase() as T) : v);
+  // an e-mail address is stored trimmed and lower-cased: " Ann@Example.com" in a condition names ann@example.com
+  const fold = <T>(v: T): T => (field.anyCase && typeof v === 'string' ? (v.trim().toLowerCase() as T) : v);
   const change = op.usesChanges ? changeOf(event, condition.field) : null;
   return op.test({
     kind: field.kind,

@@ -39,7 +39,7 @@ export interface FieldDef {
   nullable: boolean;
   /** the field appears in TICKET_UPDATED change sets, so CHANGED* are meaningful */
   changeable: boolean;
-  /** values are stored lower-cased (e-mail addresses): a condition's value compares in any case */
+  /** values are stored trimmed and lower-cased (e-mail addresses): a condition's value compares so too */
   anyCase?: boolean;
   read(ticket: TicketSnapshot): unknown;
 }

@@ -60,6 +60,9 @@ describe('conditionHolds: value operators', () => {
     ['requester.email', 'NOT_EQUALS', 'ANN@CLIENT.EXAMPLE', false],
     ['assignee.email', 'EQUALS', 'Bob@Desk.example', true],
     ['assignee.email', 'EQUALS', 'Bobby@Desk.example', false],
+    // and trimmed: an address pasted with white space around it names the same one
+    ['requester.email', 'EQUALS', ' ann@client.example\t', true],
+    ['assignee.email', 'NOT_EQUALS', 'bob@desk.example ', false],
     ['custom.order_no', 'EQUALS', 'A-100', true],
     ['custom.channel', 'EQUALS', 'Email', true],
     ['custom.channel', 'EQUALS', 'email', false],
