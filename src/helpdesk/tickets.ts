@@ -54,13 +54,16 @@ export async function getTicketFor(em: EntityManager, actor: Actor, id: string, 
   return ticket;
 }
 
-export async function listTickets(em: EntityManager, actor: Actor, opts: { status?: TicketStatus | null; first: number; offset: number }): Promise<Ticket[]> {
-  if (opts.first < 0 || opts.first > 500) throw badInput('first', 'must be between 0 and 500');
-  if (opts.offset < 0) throw badInput('offset', 'must not be negative');
+/** A page of tickets: `first` (0–500) is 50 and `offset` 0 when absent or null, so a list is never unbounded. */
+export async function listTickets(em: EntityManager, actor: Actor, opts: { status?: TicketStatus | null; first?: number | null; offset?: number | null }): Promise<Ticket[]> {
+  const first = opts.first ?? 50;
+  const offset = opts.offset ?? 0;
+  if (first < 0 || first > 500) throw badInput('first', 'must be between 0 and 500');
+  if (offset < 0) throw badInput('offset', 'must not be negative');
   const where: Record<string, unknown> = {};
   if (opts.status) where.status = opts.status;
   if (!isStaff(actor)) where.requester = actor.user!.id;
-  return em.find(Ticket, where, { orderBy: { id: 'desc' }, limit: opts.first, offset: opts.offset, populate: ['requester', 'assignee'] });
+  return em.find(Ticket, where, { orderBy: { id: 'desc' }, limit: first, offset, populate: ['requester', 'assignee'] });
 }
 
 /**
@@ -240,7 +243,7 @@ export interface TicketService {
   find(em: EntityManager, actor: Actor, id: string): Promise<Ticket | null>;
   /** The ticket and the custom-field values the actor sees: a CLIENT those of clientVisible fields only. */
   getWithFields(em: EntityManager, actor: Actor, id: string, field?: string): Promise<{ ticket: Ticket; customFields: Record<string, unknown> }>;
-  list(em: EntityManager, actor: Actor, opts: { status?: TicketStatus | null; first: number; offset: number }): Promise<Ticket[]>;
+  list(em: EntityManager, actor: Actor, opts: { status?: TicketStatus | null; first?: number | null; offset?: number | null }): Promise<Ticket[]>;
   /** See createTicket (`em` may be a function that gives it). */
   create(em: EntityManager | (() => EntityManager), actor: Actor, input: CreateTicketInput): Promise<Ticket>;
   update(em: EntityManager, actor: Actor, id: string, input: UpdateTicketInput): Promise<{ ticket: Ticket; changes: FieldChange[] }>;

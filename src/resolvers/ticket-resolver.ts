@@ -30,8 +30,9 @@ export class TicketResolver {
   async tickets(
     @Ctx() ctx: GraphQLContext,
     @Arg('status', () => TicketStatus, { nullable: true }) status?: TicketStatus | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first = 50,
-    @Arg('offset', () => Int, { nullable: true, defaultValue: 0 }) offset = 0,
+    // an explicit null is the default too (listTickets)
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null = 50,
+    @Arg('offset', () => Int, { nullable: true, defaultValue: 0 }) offset: number | null = 0,
   ): Promise<TicketType[]> {
     return (await ctx.services.tickets.list(ctx.em, actorOf(ctx), { status, first, offset })).map(toTicket);
   }

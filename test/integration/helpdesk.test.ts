@@ -162,6 +162,20 @@ describe('tickets', () => {
   });
 });
 
+describe('paging tickets', () => {
+  it('first: null and offset: null are the defaults (50 from the start), never the whole list', async ({ app }) => {
+    await app.services.orm.em.fork().getConnection().execute(
+      `insert into tickets (title, description, status, priority, requester_id, custom_fields, created_at, updated_at)
+       select 'bulk ' || g, 'd', 'OPEN', 'NORMAL', (select min(id) from users), '{}', now(), now() from generate_series(1, 51) g`,
+    );
+    const ids = async (variables: { first?: number | null; offset?: number | null }) => (await app.ok(TicketsDocument, variables)).tickets.map((t) => Number(t.id));
+    const newest50 = Array.from({ length: 50 }, (_, i) => 51 - i);
+    expect(await ids({})).toEqual(newest50);
+    expect(await ids({ first: null, offset: null })).toEqual(newest50);
+    expect(await ids({ first: 2, offset: null })).toEqual([51, 50]);
+  });
+});
+
 describe('bad input: BAD_USER_INPUT naming the field, and nothing written', () => {
   const ticketCount = async (app: TestApp) => Number((await app.services.orm.em.fork().getConnection().execute('select count(*)::int as n from tickets'))[0].n);
   const cases: [string, Record<string, unknown>, string][] = [
