@@ -9,7 +9,7 @@ import type { AuthType, BodyFormat, FieldProblem, HttpMethod, MappingTarget, Ren
 import { parseMappingPath } from './response.js';
 import { charsetParameter, xmlDeclaredEncoding } from './charset.js';
 import {
-  bodyCdataEscaper,
+  bodyXmlEscapers,
   bodyEscaper,
   checkTemplate,
   compileTemplate,
@@ -25,6 +25,7 @@ import {
   type Part,
   type TemplateContext,
   type TemplateScope,
+  type XmlEscapers,
 } from '../templates/index.js';
 import type { WebhookDef } from './types.js';
 
@@ -113,11 +114,11 @@ function render(
   ctx: TemplateContext,
   escape: (v: string) => string,
   what: string,
-  cdataEscape?: (v: string) => string,
+  xml?: XmlEscapers,
 ): string {
   try {
     // refused before it is built when it would be longer than a request may carry, in characters
-    return compileTemplate(source, scope).render(ctx, escape, cdataEscape, MAX_RENDERED_BYTES);
+    return compileTemplate(source, scope).render(ctx, escape, xml, MAX_RENDERED_BYTES);
   } catch (e) {
     if (e instanceof TemplateError) throw new RequestRenderError(`${what}: ${e.message}`);
     if (e instanceof RenderedTooLongError) throw new RequestRenderError(`${what}: ${e.message} (1 MiB): ${TOO_LONG_WHY}`);
@@ -339,7 +340,7 @@ function renderWithoutAuth(webhook: WebhookDef, ctx: TemplateContext, opts: Rend
       }
       body = render(source, 'webhook', ctx, bodyEscaper(format), 'body');
     } else {
-      body = render(webhook.body, 'webhook', ctx, bodyEscaper(format), 'body', bodyCdataEscaper(format));
+      body = render(webhook.body, 'webhook', ctx, bodyEscaper(format), 'body', bodyXmlEscapers(format));
     }
     if (method === 'GET') {
       url = appendQuery(url, body);
@@ -568,9 +569,9 @@ function checkBody(input: WebhookDefinitionInput): string | null {
   }
   const compiled = compileTemplate(source, 'webhook');
   const escape = bodyEscaper(input.format);
-  const cdataEscape = bodyCdataEscaper(input.format);
+  const xml = bodyXmlEscapers(input.format);
   for (const { label, ctx } of bodyTrials(compiled.paths)) {
-    const text = compiled.render(ctx, escape, cdataEscape);
+    const text = compiled.render(ctx, escape, xml);
     const problem = input.format === 'JSON' ? jsonProblem(text) : xmlProblem(text);
     if (problem === null) continue;
     const hint =

@@ -12,7 +12,7 @@
 import { Eta, type TemplateFunction } from 'eta/core';
 import type { TemplateContext } from './types.js';
 import type { TemplateScope } from './catalogue.js';
-import type { Escaper } from './escape.js';
+import type { Escaper, XmlEscapers } from './escape.js';
 import { lookupPath, toText } from './lookup.js';
 import { scanTemplate, TemplateError } from './scan.js';
 
@@ -22,14 +22,15 @@ export interface CompiledTemplate {
   /** the paths the template reads, aliases resolved, each once, in order of appearance */
   readonly paths: readonly string[];
   /**
-   * Renders with `ctx`; `escape` is applied to every value, `cdataEscape` (default
-   * `escape`) instead to a tag inside an XML CDATA section. A value renders as: strings
+   * Renders with `ctx`; `escape` is applied to every value, and for a tag inside an XML
+   * CDATA section or quoted attribute value the escaper `xml` gives for that place instead
+   * (none given: `escape`). A value renders as: strings
    * as they are, numbers/booleans via String, a Date as ISO 8601, null/undefined/missing
    * as '', objects and arrays as '' (a tag names a leaf, see lookup.ts). With `maxLength`,
    * a result that would be longer throws a RenderedTooLongError before it is built (a tag
    * repeated in a template, on a long value, would otherwise build it whole first).
    */
-  render(ctx: TemplateContext, escape: Escaper, cdataEscape?: Escaper, maxLength?: number): string;
+  render(ctx: TemplateContext, escape: Escaper, xml?: XmlEscapers, maxLength?: number): string;
 }
 
 /** A render whose result would be longer than the `maxLength` it was given. */
@@ -71,8 +72,8 @@ function build(source: string, scope: TemplateScope): CompiledTemplate {
   const parts = scanTemplate(source, scope);
   const paths: string[] = [];
   const seen = new Set<string>();
-  // one value per path and escaping (in a CDATA section or not)
-  const slots: { segments: string[]; cdata: boolean; uses: number }[] = [];
+  // one value per path and escaping (in a CDATA section, in an attribute value, elsewhere)
+  const slots: { segments: string[]; place: keyof XmlEscapers | null; uses: number }[] = [];
   const slot = new Map<string, number>();
   let literalLength = 0;
   const ast: EtaNode[] = parts.map((p) => {
@@ -82,11 +83,11 @@ function build(source: string, scope: TemplateScope): CompiledTemplate {
     }
     if (!seen.has(p.path)) paths.push(p.path);
     seen.add(p.path);
-    const cdata = p.xml === 'cdata';
-    const key = (cdata ? 'c' : 'v') + p.path;
+    const place = p.xml === 'cdata' || p.xml === 'attribute' ? p.xml : null;
+    const key = `${place ?? ''}:${p.path}`;
     let k = slot.get(key);
     if (k === undefined) {
-      k = slots.push({ segments: p.path.split('.'), cdata, uses: 0 }) - 1;
+      k = slots.push({ segments: p.path.split('.'), place, uses: 0 }) - 1;
       slot.set(key, k);
     }
     slots[k]!.uses++;
@@ -98,12 +99,12 @@ function build(source: string, scope: TemplateScope): CompiledTemplate {
     source,
     scope,
     paths: Object.freeze(paths),
-    render(ctx: TemplateContext, escape: Escaper, cdataEscape: Escaper = escape, maxLength?: number): string {
+    render(ctx: TemplateContext, escape: Escaper, xml?: XmlEscapers, maxLength?: number): string {
       const values = new Array<string>(n);
       let length = literalLength;
       for (let k = 0; k < n; k++) {
-        const { segments, cdata, uses } = slots[k]!;
-        values[k] = (cdata ? cdataEscape : escape)(toText(lookupPath(ctx, segments)));
+        const { segments, place, uses } = slots[k]!;
+        values[k] = ((place && xml?.[place]) || escape)(toText(lookupPath(ctx, segments)));
         length += uses * values[k]!.length;
       }
       if (maxLength !== undefined && length > maxLength) throw new RenderedTooLongError(length, maxLength);

@@ -8,7 +8,13 @@ import { Buffer } from 'node:buffer';
 import type { BodyFormat } from '../domain/index.js';
 
 export type Escaper = (value: string) => string;
-export type Destination = 'url' | 'json' | 'xml' | 'xmlCdata' | 'form' | 'header' | 'text';
+
+/** The escapers of the places in an XML body that read a value otherwise than element text. */
+export interface XmlEscapers {
+  cdata?: Escaper;
+  attribute?: Escaper;
+}
+export type Destination = 'url' | 'json' | 'xml' | 'xmlCdata' | 'xmlAttribute' | 'form' | 'header' | 'text';
 
 /** Lone surrogates → U+FFFD, as URLSearchParams and TextEncoder do (encodeURIComponent would throw). */
 const HAS_LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -42,11 +48,17 @@ const XML_ENTITIES: Record<string, string> = {
 const XML_INVALID = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 /**
- * Text content or an attribute value in XML 1.0. `]]>` cannot occur because `>` is
- * escaped. Tabs and newlines stay as they are: they survive in element content (the
- * usual place for a tag); a parser would turn them into spaces inside an attribute.
+ * Text content in XML 1.0. `]]>` cannot occur because `>` is escaped. Tabs and newlines
+ * stay as they are: element content keeps them.
  */
 export const escapeXml: Escaper = (v) => v.replace(XML_INVALID, '').replace(/[&<>"'\r]/g, (c) => XML_ENTITIES[c]!);
+
+/**
+ * A quoted attribute value in XML 1.0: as escapeXml, and tabs and newlines as character
+ * references too, since a parser turns a raw one into a space there (attribute-value
+ * normalisation) and the value would reach the receiver changed.
+ */
+export const escapeXmlAttribute: Escaper = (v) => escapeXml(v).replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
 
 const CDATA_BREAK = ']]><![CDATA[';
 
@@ -101,14 +113,15 @@ export const ESCAPERS: Readonly<Record<Destination, Escaper>> = Object.freeze({
   json: escapeJson,
   xml: escapeXml,
   xmlCdata: escapeXmlCdata,
+  xmlAttribute: escapeXmlAttribute,
   form: escapeForm,
   header: escapeHeader,
   text: escapeText,
 });
 
 /**
- * The escaper for a webhook body of this format. A tag inside an XML CDATA section uses
- * escapeXmlCdata instead (see bodyCdataEscaper).
+ * The escaper for a webhook body of this format. A tag inside an XML CDATA section or
+ * attribute value uses another one (see bodyXmlEscapers).
  */
 export function bodyEscaper(format: BodyFormat): Escaper {
   switch (format) {
@@ -121,7 +134,7 @@ export function bodyEscaper(format: BodyFormat): Escaper {
   }
 }
 
-/** The escaper for a tag inside a CDATA section of a body of this format (only XML has them). */
-export function bodyCdataEscaper(format: BodyFormat): Escaper {
-  return format === 'XML' ? escapeXmlCdata : bodyEscaper(format);
+/** The escapers for a tag inside a CDATA section or an attribute value of a body of this format (only XML has them). */
+export function bodyXmlEscapers(format: BodyFormat): XmlEscapers | undefined {
+  return format === 'XML' ? { cdata: escapeXmlCdata, attribute: escapeXmlAttribute } : undefined;
 }

@@ -43,16 +43,18 @@ export { unknownCustomFieldTag } from './custom-tags.js';
 export {
   ESCAPERS,
   bodyEscaper,
-  bodyCdataEscaper,
+  bodyXmlEscapers,
   escapeUrl,
   escapeJson,
   escapeXml,
   escapeXmlCdata,
+  escapeXmlAttribute,
   escapeForm,
   escapeHeader,
   escapeText,
   headerValueAsUtf8Bytes,
   type Escaper,
+  type XmlEscapers,
   type Destination,
 } from './escape.js';
 export { lookupPath, toText } from './lookup.js';

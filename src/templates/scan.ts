@@ -33,10 +33,23 @@ export class TemplateError extends Error {
 /**
  * Where a tag stands if the template is read as XML: in a comment (`<!-- … -->`), in a
  * CDATA section (`<![CDATA[ … ]]>`), in a processing instruction or the XML declaration
- * (`<? … ?>`) or anywhere else. Decided from the literal text before the tag; only an
- * XML body makes use of it.
+ * (`<? … ?>`), in a quoted attribute value (`<sms text="…">`) or anywhere else. Decided
+ * from the literal text before the tag; only an XML body makes use of it.
  */
-export type XmlPosition = 'comment' | 'cdata' | 'pi' | 'other';
+export type XmlPosition = 'comment' | 'cdata' | 'pi' | 'attribute' | 'other';
+
+/** Where the literal text so far leaves an XML reader: in content, inside a tag, in a quoted attribute value, or in a section. */
+type XmlState = 'content' | 'tag' | 'attr"' | "attr'" | 'comment' | 'cdata' | 'pi';
+
+const POSITION_OF: Readonly<Record<XmlState, XmlPosition>> = {
+  content: 'other',
+  tag: 'other',
+  'attr"': 'attribute',
+  "attr'": 'attribute',
+  comment: 'comment',
+  cdata: 'cdata',
+  pi: 'pi',
+};
 
 /** A tag found in the template: the dotted path it reads, as written at `index`. */
 export interface TagPart {
@@ -105,33 +118,55 @@ function checkTag(source: string, index: number, raw: string, inner: string, sco
   return path;
 }
 
-/** What opens and what closes an XML comment and a CDATA section. */
-const XML_SECTIONS: readonly { position: Exclude<XmlPosition, 'other'>; open: string; close: string }[] = [
-  { position: 'comment', open: '<!--', close: '-->' },
-  { position: 'cdata', open: '<![CDATA[', close: ']]>' },
-  { position: 'pi', open: '<?', close: '?>' },
+/** What opens and what closes an XML comment, a CDATA section and a processing instruction. */
+const XML_SECTIONS: readonly { state: 'comment' | 'cdata' | 'pi'; open: string; close: string }[] = [
+  { state: 'comment', open: '<!--', close: '-->' },
+  { state: 'cdata', open: '<![CDATA[', close: ']]>' },
+  { state: 'pi', open: '<?', close: '?>' },
 ];
 
-/** The XML position after the literal `text`, starting in `position`. */
-function xmlPositionAfter(text: string, position: XmlPosition): XmlPosition {
+/** The XML state after the literal `text`, starting in `state`. */
+function xmlStateAfter(text: string, state: XmlState): XmlState {
   let at = 0;
-  for (;;) {
-    const inside = XML_SECTIONS.find((s) => s.position === position);
-    if (inside) {
-      const end = text.indexOf(inside.close, at);
-      if (end === -1) return position;
-      at = end + inside.close.length;
-      position = 'other';
+  while (at < text.length) {
+    switch (state) {
+      case 'comment':
+      case 'cdata':
+      case 'pi': {
+        const { close } = XML_SECTIONS.find((s) => s.state === state)!;
+        const end = text.indexOf(close, at);
+        if (end === -1) return state;
+        at = end + close.length;
+        state = 'content';
+        break;
+      }
+      case 'content': {
+        const lt = text.indexOf('<', at);
+        if (lt === -1) return state;
+        const section = XML_SECTIONS.find((s) => text.startsWith(s.open, lt));
+        state = section ? section.state : 'tag';
+        at = lt + (section ? section.open.length : 1);
+        break;
+      }
+      case 'tag': {
+        let i = at;
+        while (i < text.length && text[i] !== '"' && text[i] !== "'" && text[i] !== '>') i++;
+        if (i === text.length) return state;
+        state = text[i] === '>' ? 'content' : text[i] === '"' ? 'attr"' : "attr'";
+        at = i + 1;
+        break;
+      }
+      case 'attr"':
+      case "attr'": {
+        const end = text.indexOf(state === 'attr"' ? '"' : "'", at);
+        if (end === -1) return state;
+        state = 'tag';
+        at = end + 1;
+        break;
+      }
     }
-    let next: { index: number; section: (typeof XML_SECTIONS)[number] } | null = null;
-    for (const section of XML_SECTIONS) {
-      const index = text.indexOf(section.open, at);
-      if (index !== -1 && (next === null || index < next.index)) next = { index, section };
-    }
-    if (next === null) return 'other';
-    at = next.index + next.section.open.length;
-    position = next.section.position;
   }
+  return state;
 }
 
 /**
@@ -142,12 +177,12 @@ export function scanTemplate(source: string, scope: TemplateScope): Part[] {
   const parts: Part[] = [];
   let text = '';
   let i = 0;
-  // the XML position after the literal text of the parts pushed so far
-  let xml: XmlPosition = 'other';
+  // the XML state after the literal text of the parts pushed so far
+  let xml: XmlState = 'content';
   const pushText = (): void => {
     if (!text) return;
     parts.push(text);
-    xml = xmlPositionAfter(text, xml);
+    xml = xmlStateAfter(text, xml);
     text = '';
   };
   for (;;) {
@@ -167,7 +202,7 @@ export function scanTemplate(source: string, scope: TemplateScope): Part[] {
       const raw = source.slice(open, close + 2);
       const path = checkTag(source, open, raw, inner, scope);
       pushText();
-      parts.push({ path, raw, index: open, xml });
+      parts.push({ path, raw, index: open, xml: POSITION_OF[xml] });
       i = close + 2;
       continue;
     }
@@ -175,7 +210,7 @@ export function scanTemplate(source: string, scope: TemplateScope): Part[] {
     const m = HDE_TAG.exec(source);
     if (m && Object.hasOwn(HDE_ALIASES, m[1]!)) {
       pushText();
-      parts.push({ path: HDE_ALIASES[m[1]!]!, raw: m[0], index: open, xml });
+      parts.push({ path: HDE_ALIASES[m[1]!]!, raw: m[0], index: open, xml: POSITION_OF[xml] });
       i = open + m[0].length;
       continue;
     }

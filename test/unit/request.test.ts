@@ -81,6 +81,18 @@ describe('values keep their meaning in every format', () => {
     expect(doc.message['@_id']).toBe('42');
   });
 
+  it('XML body: in an attribute value a line break or tab goes as a character reference (a parser would read a space), in element text as it is', () => {
+    const title = 'line 1\nline 2\tend';
+    const { request } = renderRequest(
+      webhook({ format: 'XML', body: `<sms to="{{ requester.phone }}" a="1>2" text="{{ ticket.title }}" note='{{ ticket.title }}'><t>{{ ticket.title }}</t></sms>` }),
+      ctx((c) => (c.ticket!.title = title)),
+      UA,
+    );
+    expect(request.body).toBe(`<sms to="+15551234567" a="1>2" text="line 1&#10;line 2&#9;end" note='line 1&#10;line 2&#9;end'><t>line 1\nline 2\tend</t></sms>`);
+    const doc = xml.parse(request.body!) as { sms: { t: string; '@_text': string; '@_note': string } };
+    expect([doc.sms['@_text'], doc.sms['@_note'], doc.sms.t]).toEqual([title, title, title]);
+  });
+
   it('XML body: a tag inside a CDATA section is not entity-escaped; "]]>" in the value is split', () => {
     const { request } = renderRequest(webhook({ format: 'XML', body: '<m><t><![CDATA[{{ ticket.title }}]]></t><a>{{ ticket.title }}</a></m>' }), withTitle, UA);
     expect(request.body).toContain('<![CDATA[He said "quotes", a back\\slash,\na newline and <b>bold</b> & ]]]]><![CDATA[> 😀');
