@@ -98,6 +98,7 @@ export function validateRuleInput(input: RuleInputLike, ctx: ValidationContext):
   }
 
   (input.conditions ?? []).forEach((c, i) => validateCondition(c, `conditions[${i}]`, ctx, report));
+  neverRuns(input, errors, report);
   // a TIMER fires when time makes the conditions true: only a "more than" time condition becomes true by waiting
   if (input.events.includes('TIMER') && !(input.conditions ?? []).some((c) => isTimeField(c.field) && c.operator === 'GREATER_THAN')) {
     report('conditions', `a TIMER rule needs at least one GREATER_THAN condition on a time field (${[...TIME_FIELD_CLOCKS.keys()].join(', ')})`);
@@ -107,6 +108,24 @@ export function validateRuleInput(input: RuleInputLike, ctx: ValidationContext):
   input.actions.forEach((a, i) => validateAction(a, `actions[${i}]`, ctx, report));
 
   return errors;
+}
+
+/**
+ * A rule whose conditions can hold on none of its events is refused: CHANGED, CHANGED_TO
+ * and CHANGED_FROM read the change set, which only TICKET_UPDATED has, so without that
+ * event such a condition never holds (with ALL the rule never runs; with ANY, when every
+ * condition is one). Reported on the first such condition, unless it is wrong already.
+ */
+function neverRuns(input: RuleInputLike, errors: readonly FieldError[], report: Report): void {
+  const conditions = input.conditions ?? [];
+  if (input.events.length === 0 || input.events.includes('TICKET_UPDATED')) return;
+  const dead = conditions.flatMap((c, i) => (isOperator(c.operator) && OPERATORS[c.operator].usesChanges ? [i] : []));
+  const never = input.match === 'ANY' ? dead.length > 0 && dead.length === conditions.length : dead.length > 0;
+  if (!never) return;
+  const i = dead[0]!;
+  const field = `conditions[${i}].operator`;
+  if (errors.some((e) => e.field.startsWith(`conditions[${i}].`))) return;
+  report(field, `${conditions[i]!.operator} holds only on TICKET_UPDATED (the one event with a change set), and the rule listens to ${input.events.join(', ')}, so it would never run; add TICKET_UPDATED to its events, or test the value with EQUALS`);
 }
 
 function validateCondition(c: ConditionInputLike, path: string, ctx: ValidationContext, report: Report): void {

@@ -153,6 +153,24 @@ describe('validateRuleInput: conditions', () => {
     expect(errors[0]).toEqual({ field, message: expect.stringMatching(message) });
   });
 
+  it.each<[Partial<RuleInputLike>, string, RegExp]>([
+    // CHANGED* read the change set, which only TICKET_UPDATED has
+    [{ events: ['TICKET_CREATED'], conditions: [{ field: 'status', operator: 'CHANGED_TO', value: 'RESOLVED' }] }, 'conditions[0].operator',
+      /^CHANGED_TO holds only on TICKET_UPDATED .*listens to TICKET_CREATED, so it would never run; add TICKET_UPDATED to its events, or test the value with EQUALS$/],
+    [{ events: ['REPLY_ADDED', 'COMMENT_ADDED'], conditions: [{ field: 'priority', operator: 'EQUALS', value: 'HIGH' }, { field: 'status', operator: 'CHANGED' }] }, 'conditions[1].operator', /CHANGED holds only on TICKET_UPDATED .*REPLY_ADDED, COMMENT_ADDED/],
+    [{ events: ['TICKET_CREATED'], match: 'ANY', conditions: [{ field: 'status', operator: 'CHANGED' }, { field: 'priority', operator: 'CHANGED_FROM', value: 'LOW' }] }, 'conditions[0].operator', /CHANGED holds only on TICKET_UPDATED/],
+  ])('a rule whose conditions can hold on none of its events: %j → %s', (over, field, message) => {
+    expect(errorsOf(over)).toEqual([{ field, message: expect.stringMatching(message) }]);
+  });
+
+  it.each<[Partial<RuleInputLike>]>([
+    [{ events: ['TICKET_CREATED', 'TICKET_UPDATED'], conditions: [{ field: 'status', operator: 'CHANGED_TO', value: 'RESOLVED' }] }],
+    // with ANY another condition can still hold
+    [{ events: ['TICKET_CREATED'], match: 'ANY', conditions: [{ field: 'status', operator: 'CHANGED' }, { field: 'priority', operator: 'EQUALS', value: 'HIGH' }] }],
+  ])('a change condition beside a way for the rule to run is accepted: %j', (over) => {
+    expect(errorsOf(over)).toEqual([]);
+  });
+
   it('names the index of the condition', () => {
     const errors = errorsOf({
       conditions: [
