@@ -111,21 +111,55 @@ export function validateRuleInput(input: RuleInputLike, ctx: ValidationContext):
 }
 
 /**
- * A rule whose conditions can hold on none of its events is refused: CHANGED, CHANGED_TO
- * and CHANGED_FROM read the change set, which only TICKET_UPDATED has, so without that
- * event such a condition never holds (with ALL the rule never runs; with ANY, when every
- * condition is one). Reported on the first such condition, unless it is wrong already.
+ * The time fields whose clock an event starts itself. Conditions are judged as of the
+ * event, so there such a clock has run 0 s and GREATER_THAN never holds: a ticket's
+ * clocks all start at its creation, any event a person raises starts `updated`, a reply
+ * the reply clock and a comment the comment clock (clocks.ts).
+ */
+const CLOCKS_STARTED_BY: Readonly<Record<string, readonly string[]>> = {
+  TICKET_CREATED: [...TIME_FIELD_CLOCKS.keys()],
+  TICKET_UPDATED: ['timeSinceUpdated'],
+  REPLY_ADDED: ['timeSinceUpdated', 'timeSinceLastReply'],
+  COMMENT_ADDED: ['timeSinceUpdated', 'timeSinceLastComment'],
+};
+
+/** Whether condition `c` can never hold on `event`. */
+function deadOn(c: ConditionInputLike, event: string): boolean {
+  if (!isOperator(c.operator)) return false;
+  if (OPERATORS[c.operator].usesChanges) return event !== 'TICKET_UPDATED';
+  return c.operator === 'GREATER_THAN' && (CLOCKS_STARTED_BY[event] ?? []).includes(c.field);
+}
+
+/**
+ * A rule whose conditions can hold on none of its events is refused (with ALL, one such
+ * condition is enough; with ANY, all of them): CHANGED, CHANGED_TO and CHANGED_FROM read
+ * the change set, which only TICKET_UPDATED has, and a GREATER_THAN on a clock the event
+ * starts itself (CLOCKS_STARTED_BY) is judged at 0 s. Reported on the condition at fault,
+ * unless it is wrong already.
  */
 function neverRuns(input: RuleInputLike, errors: readonly FieldError[], report: Report): void {
   const conditions = input.conditions ?? [];
-  if (input.events.length === 0 || input.events.includes('TICKET_UPDATED')) return;
-  const dead = conditions.flatMap((c, i) => (isOperator(c.operator) && OPERATORS[c.operator].usesChanges ? [i] : []));
-  const never = input.match === 'ANY' ? dead.length > 0 && dead.length === conditions.length : dead.length > 0;
-  if (!never) return;
-  const i = dead[0]!;
-  const field = `conditions[${i}].operator`;
-  if (errors.some((e) => e.field.startsWith(`conditions[${i}].`))) return;
-  report(field, `${conditions[i]!.operator} holds only on TICKET_UPDATED (the one event with a change set), and the rule listens to ${input.events.join(', ')}, so it would never run; add TICKET_UPDATED to its events, or test the value with EQUALS`);
+  const events = input.events.filter((e) => isOneOf(TICKET_EVENT_TYPES, e));
+  if (events.length === 0 || conditions.length === 0) return;
+  const dead = events.map((e) => conditions.map((c) => deadOn(c, e)));
+  const runsOn = (row: boolean[]) => (input.match === 'ANY' ? row.some((d) => !d) : row.every((d) => !d));
+  if (dead.some(runsOn)) return;
+  // the condition that fails on every event (with ANY, every condition does: the first)
+  const i = conditions.findIndex((_, j) => dead.every((row) => row[j]));
+  const at = i === -1 ? 'conditions' : `conditions[${i}].operator`;
+  if (errors.some((e) => e.field.startsWith(i === -1 ? 'conditions' : `conditions[${i}].`))) return;
+  const listens = `the rule listens to ${events.join(', ')}, so it would never run`;
+  if (i === -1) {
+    const which = events.map((e, k) => `on ${e} conditions[${dead[k]!.indexOf(true)}]`).join(', ');
+    report(at, `no event of the rule lets all its conditions hold (${which} never holds), so it would never run`);
+    return;
+  }
+  const c = conditions[i]!;
+  if (OPERATORS[c.operator as keyof typeof OPERATORS].usesChanges) {
+    report(at, `${c.operator} holds only on TICKET_UPDATED (the one event with a change set), and ${listens}; add TICKET_UPDATED to its events, or test the value with EQUALS`);
+  } else {
+    report(at, `${c.field} GREATER_THAN never holds on ${events.join(', ')}: conditions are judged as of the event, which starts that clock itself, so the rule would never run; to act some time after it, listen to TIMER`);
+  }
 }
 
 function validateCondition(c: ConditionInputLike, path: string, ctx: ValidationContext, report: Report): void {

@@ -43,7 +43,40 @@ describe('validateRuleInput: time conditions', () => {
     ['timeSinceLastStaffReply', 'GREATER_THAN', '90'],
     ['timeSinceLastComment', 'GREATER_THAN', '1'],
   ])('accepts %s %s %s', (field, operator, value) => {
-    expect(validateRuleInput(timerRule([{ field, operator, value }], ['REPLY_ADDED']), ctx)).toEqual([]);
+    expect(validateRuleInput(timerRule([{ field, operator, value }], ['TICKET_UPDATED']), ctx)).toEqual([]);
+  });
+
+  // conditions are judged as of the event: a clock the event starts itself has run 0 s
+  it.each<[string, string[], 'ALL' | 'ANY']>([
+    ['timeSinceCreated', ['TICKET_CREATED'], 'ALL'],
+    ['timeSinceLastStaffReply', ['TICKET_CREATED'], 'ALL'],
+    ['timeSinceUpdated', ['TICKET_UPDATED', 'REPLY_ADDED', 'COMMENT_ADDED'], 'ALL'],
+    ['timeSinceLastReply', ['REPLY_ADDED'], 'ALL'],
+    ['timeSinceLastComment', ['COMMENT_ADDED', 'TICKET_CREATED'], 'ANY'],
+  ])('refuses %s GREATER_THAN on %j (%s): it never holds there, so the rule would never run', (field, events, match) => {
+    const errors = validateRuleInput(timerRule([{ field, operator: 'GREATER_THAN', value: '1h' }], events, match), ctx);
+    expect(errors).toEqual([{
+      field: 'conditions[0].operator',
+      message: `${field} GREATER_THAN never holds on ${events.join(', ')}: conditions are judged as of the event, which starts that clock itself, so the rule would never run; to act some time after it, listen to TIMER`,
+    }]);
+  });
+
+  it.each<[string, string[], 'ALL' | 'ANY', RuleInputLike['conditions']]>([
+    ['another event', ['TICKET_CREATED', 'REPLY_ADDED'], 'ALL', [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '1h' }]],
+    ['TIMER', ['TICKET_CREATED', 'TIMER'], 'ALL', [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '1h' }]],
+    ['a clock the event does not start', ['REPLY_ADDED'], 'ALL', [{ field: 'timeSinceLastComment', operator: 'GREATER_THAN', value: '1h' }]],
+    ['another condition of ANY', ['TICKET_CREATED'], 'ANY', [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '1h' }, { field: 'status', operator: 'EQUALS', value: 'OPEN' }]],
+    ['LESS_THAN', ['TICKET_CREATED'], 'ALL', [{ field: 'timeSinceCreated', operator: 'LESS_THAN', value: '1h' }]],
+  ])('accepts a time condition that can hold: on %s', (_label, events, match, conditions) => {
+    expect(validateRuleInput(timerRule(conditions, events, match), ctx)).toEqual([]);
+  });
+
+  it('each event failing by another condition: refused, naming them', () => {
+    const conditions = [{ field: 'timeSinceLastReply', operator: 'GREATER_THAN', value: '1h' }, { field: 'timeSinceLastComment', operator: 'GREATER_THAN', value: '1h' }];
+    expect(validateRuleInput(timerRule(conditions, ['REPLY_ADDED', 'COMMENT_ADDED']), ctx)).toEqual([{
+      field: 'conditions',
+      message: 'no event of the rule lets all its conditions hold (on REPLY_ADDED conditions[0], on COMMENT_ADDED conditions[1] never holds), so it would never run',
+    }]);
   });
 
   it.each(['0', '1.5h', '-3m', '3 h', 'soon', '3w', ''])('refuses the duration %j, naming the condition', (value) => {
