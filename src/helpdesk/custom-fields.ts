@@ -28,7 +28,8 @@ export async function createCustomField(em: EntityManager, input: CustomFieldInp
   checkText(problems, 'name', input.name, TEXT_LIMITS.name);
   (input.options ?? []).forEach((o, i) => checkText(problems, `options[${i}]`, o, TEXT_LIMITS.name));
   if (problems.length) throw invalidInput(problems);
-  if (!KEY.test(input.key)) problems.push({ field: 'key', message: `"${input.key}" is not a valid key: lower-case letters, digits and _, starting with a letter (it is used in tags as ticket.custom.<key>)` });
+  if (/^[a-z][a-z0-9_]*$/.test(input.key) && !KEY.test(input.key)) problems.push({ field: 'key', message: `is ${input.key.length} characters long: a key has at most 64 (it is used in tags as ticket.custom.<key>)` });
+  else if (!KEY.test(input.key)) problems.push({ field: 'key', message: `"${input.key}" is not a valid key: lower-case letters, digits and _, starting with a letter, at most 64 (it is used in tags as ticket.custom.<key>)` });
   else if (FORBIDDEN_SEGMENTS.has(input.key)) problems.push({ field: 'key', message: `"${input.key}" cannot be a key: tags refuse it (it names JavaScript internals), so ticket.custom.${input.key} could never be used; choose another` });
   if (!input.name.trim()) problems.push({ field: 'name', message: 'must not be empty' });
   const options = (input.options ?? []).map((o) => o.trim());

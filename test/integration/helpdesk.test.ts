@@ -213,6 +213,14 @@ describe('bad input: BAD_USER_INPUT naming the field, and nothing written', () =
     expect(await fieldCount()).toBe(before);
   });
 
+  it('a custom field key over 64 characters is refused saying so, naming key', async ({ app }) => {
+    const key = 'customer_' + 'x'.repeat(56);
+    const r = await app.gql(CreateCustomFieldDocument, { input: { key, name: 'Long', type: 'TEXT' } });
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'key' });
+    expect(r.errors?.[0]?.message).toBe('key: is 65 characters long: a key has at most 64 (it is used in tags as ticket.custom.<key>)');
+    expect((await app.ok(CreateCustomFieldDocument, { input: { key: key.slice(0, 64), name: 'Long', type: 'TEXT' } })).createCustomField.key).toBe(key.slice(0, 64));
+  });
+
   it('a NUMBER custom field update with "abc" changes nothing', async ({ fields: app }) => {
     const t = (await app.ok(CreateTicketDocument, { input: { title: 't', description: 'd', customFields: { order_no: 5 } } })).createTicket;
     const r = await app.gql(UpdateTicketDocument, { id: t.id, input: { title: 'changed', customFields: { order_no: 'abc' } } });
