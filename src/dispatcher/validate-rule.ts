@@ -6,7 +6,7 @@
  */
 import { BUILT_IN_FIELD_NAMES, CUSTOM_PREFIX, isTimeField, operatorsFor, resolveField, valueProblem, TIME_FIELD_CLOCKS } from './fields.js';
 import { OPERATORS, OPERATOR_NAMES, isOperator } from './operators.js';
-import { ACTION_TYPES, isOneOf, TICKET_EVENT_TYPES, TICKET_PRIORITIES, TICKET_STATUSES } from '../domain/index.js';
+import { ACTION_TYPES, isId, isOneOf, TICKET_EVENT_TYPES, TICKET_PRIORITIES, TICKET_STATUSES } from '../domain/index.js';
 import type { CustomFieldInfo } from './types.js';
 import { checkText, convertCustomFieldValue, TEXT_LIMITS } from '../helpdesk/index.js';
 import { scanTemplate } from '../templates/index.js';
@@ -252,7 +252,13 @@ function validateAction(a: ActionInputLike, path: string, ctx: ValidationContext
         return;
       }
       if (isTemplate(value)) return template(value); // resolved when the action runs
-      const role = ctx.assigneeRole(value);
+      // the action trims what it is given, and takes a user id only (not an e-mail address or a name)
+      const id = value.trim();
+      if (!isId(id)) {
+        report(`${path}.value`, `SET_ASSIGNEE takes the id of an AGENT or ADMIN user (a number such as 2), or a template giving one; "${value}" is no user id`);
+        return;
+      }
+      const role = ctx.assigneeRole(id);
       if (role === null) report(`${path}.value`, `SET_ASSIGNEE: unknown user "${value}"`);
       else if (!ASSIGNABLE_ROLES.includes(role)) {
         report(`${path}.value`, `SET_ASSIGNEE must name an AGENT or ADMIN user; user "${value}" is ${role}`);

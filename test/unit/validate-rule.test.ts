@@ -193,6 +193,7 @@ describe('validateRuleInput: actions', () => {
     [{ type: 'SET_PRIORITY', value: 'URGENT' }],
     [{ type: 'SET_ASSIGNEE', value: '1' }],
     [{ type: 'SET_ASSIGNEE', value: '2' }],
+    [{ type: 'SET_ASSIGNEE', value: ' 2 ' }], // trimmed, as the action trims it
     [{ type: 'SET_ASSIGNEE', value: '{{ ticket.custom.owner_id }}' }],
     [{ type: 'SET_CUSTOM_FIELD', field: 'order_no', value: 'A-{{ ticket.id }}' }],
     [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: '12.5' }],
@@ -255,7 +256,10 @@ describe('validateRuleInput: actions', () => {
     [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: '{{ bad }}' }, 'actions[0].value', /unknown tag "bad"/],
     // braces that are no HelpDeskEddy tag are literal text: the value is fixed
     [{ type: 'SET_CUSTOM_FIELD', field: 'amount', value: '{ticket}' }, 'actions[0].value', /"\{ticket\}" is not a number/],
-    [{ type: 'SET_ASSIGNEE', value: '{owner_id}' }, 'actions[0].value', /unknown user "\{owner_id\}"/],
+    [{ type: 'SET_ASSIGNEE', value: '{owner_id}' }, 'actions[0].value', /"\{owner_id\}" is no user id/],
+    // an id, not the e-mail address or name an admin may type
+    [{ type: 'SET_ASSIGNEE', value: 'agent@example.com' }, 'actions[0].value', /^SET_ASSIGNEE takes the id of an AGENT or ADMIN user \(a number such as 2\), or a template giving one; "agent@example.com" is no user id$/],
+    [{ type: 'SET_ASSIGNEE', value: 'Agent Smith' }, 'actions[0].value', /"Agent Smith" is no user id/],
   ])('%j → %s', (a, field, message) => {
     const errors = withAction(a);
     expect(errors).toHaveLength(1);
