@@ -123,18 +123,23 @@ const CLOCKS_STARTED_BY: Readonly<Record<string, readonly string[]>> = {
   COMMENT_ADDED: ['timeSinceUpdated', 'timeSinceLastComment'],
 };
 
+/** A TIMER is never raised for a CLOSED ticket (closing stops its timers): there a status of CLOSED never holds. */
+const isClosedStatus = (c: ConditionInputLike): boolean => c.field === 'status' && c.operator === 'EQUALS' && c.value === 'CLOSED';
+
 /** Whether condition `c` can never hold on `event`. */
 function deadOn(c: ConditionInputLike, event: string): boolean {
   if (!isOperator(c.operator)) return false;
   if (OPERATORS[c.operator].usesChanges) return event !== 'TICKET_UPDATED';
+  if (event === 'TIMER') return isClosedStatus(c);
   return c.operator === 'GREATER_THAN' && (CLOCKS_STARTED_BY[event] ?? []).includes(c.field);
 }
 
 /**
  * A rule whose conditions can hold on none of its events is refused (with ALL, one such
  * condition is enough; with ANY, all of them): CHANGED, CHANGED_TO and CHANGED_FROM read
- * the change set, which only TICKET_UPDATED has, and a GREATER_THAN on a clock the event
- * starts itself (CLOCKS_STARTED_BY) is judged at 0 s. Reported on the condition at fault,
+ * the change set, which only TICKET_UPDATED has, a GREATER_THAN on a clock the event
+ * starts itself (CLOCKS_STARTED_BY) is judged at 0 s, and a TIMER never comes for a CLOSED
+ * ticket. Reported on the condition at fault,
  * unless it is wrong already.
  */
 function neverRuns(input: RuleInputLike, errors: readonly FieldError[], report: Report): void {
@@ -157,6 +162,8 @@ function neverRuns(input: RuleInputLike, errors: readonly FieldError[], report: 
   const c = conditions[i]!;
   if (OPERATORS[c.operator as keyof typeof OPERATORS].usesChanges) {
     report(at, `${c.operator} holds only on TICKET_UPDATED (the one event with a change set), and ${listens}; add TICKET_UPDATED to its events, or test the value with EQUALS`);
+  } else if (isClosedStatus(c)) {
+    report(at, `a TIMER never fires for a CLOSED ticket (closing stops its timers), and ${listens}; to act some time after a ticket is closed, time it from RESOLVED, or listen to TICKET_UPDATED`);
   } else {
     report(at, `${c.field} GREATER_THAN never holds on ${events.join(', ')}: conditions are judged as of the event, which starts that clock itself, so the rule would never run; to act some time after it, listen to TIMER`);
   }

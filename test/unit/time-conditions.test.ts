@@ -71,6 +71,17 @@ describe('validateRuleInput: time conditions', () => {
     expect(validateRuleInput(timerRule(conditions, events, match), ctx)).toEqual([]);
   });
 
+  it('a TIMER rule for CLOSED tickets is refused (no TIMER comes for one); with another event it is accepted', () => {
+    const conditions = [{ field: 'timeSinceUpdated', operator: 'GREATER_THAN', value: '7d' }, { field: 'status', operator: 'EQUALS', value: 'CLOSED' }];
+    expect(validateRuleInput(timerRule(conditions), ctx)).toEqual([{
+      field: 'conditions[1].operator',
+      message: 'a TIMER never fires for a CLOSED ticket (closing stops its timers), and the rule listens to TIMER, so it would never run; to act some time after a ticket is closed, time it from RESOLVED, or listen to TICKET_UPDATED',
+    }]);
+    const closed = [{ field: 'timeSinceLastReply', operator: 'GREATER_THAN', value: '7d' }, conditions[1]!];
+    expect(validateRuleInput(timerRule(closed, ['TIMER', 'TICKET_UPDATED']), ctx)).toEqual([]);
+    expect(validateRuleInput(timerRule([conditions[0]!, { field: 'status', operator: 'EQUALS', value: 'RESOLVED' }]), ctx)).toEqual([]);
+  });
+
   it('each event failing by another condition: refused, naming them', () => {
     const conditions = [{ field: 'timeSinceLastReply', operator: 'GREATER_THAN', value: '1h' }, { field: 'timeSinceLastComment', operator: 'GREATER_THAN', value: '1h' }];
     expect(validateRuleInput(timerRule(conditions, ['REPLY_ADDED', 'COMMENT_ADDED']), ctx)).toEqual([{
