@@ -43,7 +43,13 @@ export async function createCustomField(em: EntityManager, input: CustomFieldInp
   if (problems.length) throw invalidInput(problems);
   if (await em.count(CustomField, { key: input.key })) throw badInput('key', `a custom field with key "${input.key}" already exists`);
   const field = em.create(CustomField, { key: input.key, name: input.name.trim(), type: input.type, options, clientVisible, clientWritable, createdAt: new Date() });
-  await em.flush();
+  try {
+    await em.flush();
+  } catch (err) {
+    // a create of the same key that committed after the count above (the unique index)
+    if ((err as { code?: string }).code === '23505') throw badInput('key', `a custom field with key "${input.key}" already exists`);
+    throw err;
+  }
   return field;
 }
 

@@ -4,6 +4,7 @@
  * fields, `desk` an agent and two clients as well.
  */
 import { describe, expect } from 'vitest';
+import pg from 'pg';
 import { basic, bearer, ADMIN_EMAIL, ADMIN_KEY, type TestApp } from '../support/app.js';
 import { waitFor } from '../support/wait.js';
 import { test } from '../support/fixtures.js';
@@ -219,6 +220,24 @@ describe('bad input: BAD_USER_INPUT naming the field, and nothing written', () =
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'key' });
     expect(r.errors?.[0]?.message).toBe('key: is 65 characters long: a key has at most 64 (it is used in tags as ticket.custom.<key>)');
     expect((await app.ok(CreateCustomFieldDocument, { input: { key: key.slice(0, 64), name: 'Long', type: 'TEXT' } })).createCustomField.key).toBe(key.slice(0, 64));
+  });
+
+  it('two creates of one custom field key at once: the later is told the key exists (BAD_USER_INPUT naming key), not an internal error', async ({ app }) => {
+    const first = new pg.Client({ connectionString: app.databaseUrl });
+    await first.connect();
+    try {
+      await first.query('begin');
+      await first.query(`insert into custom_fields (key, name, type, options, created_at) values ('order_no', 'Order', 'TEXT', '[]', now())`);
+      const second = app.gql(CreateCustomFieldDocument, { input: { key: 'order_no', name: 'Order', type: 'TEXT' } });
+      // the app's insert has found no such key yet, and waits on the uncommitted one
+      await waitFor(async () => (await first.query(`select count(*)::int as n from pg_locks where not granted and locktype = 'transactionid' and transactionid = pg_current_xact_id()::text::xid`)).rows[0].n === 1, { what: 'the second insert to wait' });
+      await first.query('commit');
+      const r = await second;
+      expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'key' });
+      expect(r.errors?.[0]?.message).toBe('key: a custom field with key "order_no" already exists');
+    } finally {
+      await first.end();
+    }
   });
 
   it('a NUMBER custom field update with "abc" changes nothing', async ({ fields: app }) => {
