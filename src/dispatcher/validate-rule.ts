@@ -249,7 +249,8 @@ function validateAction(a: ActionInputLike, path: string, ctx: ValidationContext
       const allowed: readonly string[] = type === 'SET_STATUS' ? TICKET_STATUSES : TICKET_PRIORITIES;
       if (blank(value)) report(`${path}.value`, `${type} needs one of ${allowed.join(', ')}`);
       else if (isTemplate(value)) template(value);
-      else if (!allowed.includes(value)) report(`${path}.value`, `${type} "${value}" is not one of ${allowed.join(', ')}`);
+      // the action trims what it is given
+      else if (!allowed.includes(value.trim())) report(`${path}.value`, `${type} "${value}" is not one of ${allowed.join(', ')}`);
       return;
     }
 

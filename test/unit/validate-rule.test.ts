@@ -191,6 +191,9 @@ describe('validateRuleInput: actions', () => {
     [{ type: 'SET_STATUS', value: 'WAITING' }],
     [{ type: 'SET_STATUS', value: '{{ ticket.custom.next_status }}' }],
     [{ type: 'SET_PRIORITY', value: 'URGENT' }],
+    // trimmed, as the action trims it (a value pasted with a space or line break)
+    [{ type: 'SET_STATUS', value: ' CLOSED\n' }],
+    [{ type: 'SET_PRIORITY', value: 'LOW ' }],
     [{ type: 'SET_ASSIGNEE', value: '1' }],
     [{ type: 'SET_ASSIGNEE', value: '2' }],
     [{ type: 'SET_ASSIGNEE', value: ' 2 ' }], // trimmed, as the action trims it
