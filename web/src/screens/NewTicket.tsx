@@ -14,6 +14,7 @@ import { useLeaveGuard } from '../components/leave';
 import { PageHeader, QueryError, useOneAtATime } from '../components/ui';
 import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
 import { setFlash } from '../flash';
+import { TICKET_PRIORITIES, TICKET_STATUSES } from '../tickets';
 
 const NewTicketSupportQuery = graphql(`
   query ConsoleNewTicketSupport {
@@ -43,8 +44,6 @@ const CreateTicket = graphql(`
   }
 `);
 
-const STATUSES: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'];
-const PRIORITIES: readonly TicketPriority[] = ['LOW', 'NORMAL', 'HIGH', 'URGENT'];
 
 interface TicketForm {
   title: string;
@@ -166,14 +165,14 @@ export function NewTicket() {
         <div className="row">
           <Field id={fid('priority')} label="Priority" error={err('priority')}>
             <select {...describedBy(fid('priority'), err('priority'))} value={form.priority} onChange={(e) => set('priority', e.target.value as TicketPriority)}>
-              {PRIORITIES.map((p) => (
+              {TICKET_PRIORITIES.map((p) => (
                 <option key={p}>{p}</option>
               ))}
             </select>
           </Field>
           <Field id={fid('status')} label="Status" error={err('status')}>
             <select {...describedBy(fid('status'), err('status'))} value={form.status} onChange={(e) => set('status', e.target.value as TicketStatus)}>
-              {STATUSES.map((s) => (
+              {TICKET_STATUSES.map((s) => (
                 <option key={s}>{s}</option>
               ))}
             </select>

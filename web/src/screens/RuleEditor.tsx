@@ -23,6 +23,7 @@ import {
 } from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
 import { ConfirmAction, useLastRead } from '../components/ui';
+import { TICKET_PRIORITIES, TICKET_STATUSES } from '../tickets';
 
 const RuleQuery = graphql(`
   query ConsoleRule($id: ID!) {
@@ -115,8 +116,6 @@ const ALL_OPERATORS: ConditionOperator[] = [
   'CHANGED_TO',
   'CHANGED_FROM',
 ];
-const STATUSES = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'];
-const PRIORITIES = ['LOW', 'NORMAL', 'HIGH', 'URGENT'];
 const BASE_EVENTS: TicketEvent[] = ['TICKET_CREATED', 'TICKET_UPDATED', 'REPLY_ADDED', 'COMMENT_ADDED'];
 
 const NEW_ACTION: RuleActionRow = { type: 'SEND_WEBHOOK', webhookId: '', field: '', value: '', awaitResponse: false };
@@ -413,7 +412,7 @@ export function RuleEditor({ id }: { id: string | null }) {
             const fId = fid(`actions[${i}].field`);
             const vId = fid(`actions[${i}].value`);
             const aId = fid(`actions[${i}].awaitResponse`);
-            const valueField = (label: string, control: 'text' | 'textarea' | string[]) => (
+            const valueField = (label: string, control: 'text' | 'textarea' | readonly string[]) => (
               <Field id={vId} label={label} error={err(`actions[${i}].value`)} grow>
                 {control === 'textarea' ? (
                   <textarea
@@ -481,8 +480,8 @@ export function RuleEditor({ id }: { id: string | null }) {
                   </>
                 ) : null}
                 {a.type === 'ADD_COMMENT' || a.type === 'ADD_REPLY' ? valueField('Text', 'textarea') : null}
-                {a.type === 'SET_STATUS' ? valueField('Status', STATUSES) : null}
-                {a.type === 'SET_PRIORITY' ? valueField('Priority', PRIORITIES) : null}
+                {a.type === 'SET_STATUS' ? valueField('Status', TICKET_STATUSES) : null}
+                {a.type === 'SET_PRIORITY' ? valueField('Priority', TICKET_PRIORITIES) : null}
                 {a.type === 'SET_ASSIGNEE' ? (
                   <Field id={vId} label="Assignee" error={err(`actions[${i}].value`)} grow>
                     <select {...describedBy(vId, err(`actions[${i}].value`))} value={a.value} onChange={(e) => setAction(i, { value: e.target.value })}>

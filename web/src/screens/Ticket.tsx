@@ -16,6 +16,7 @@ import { Field, Hint, SelectField, describedBy, hintId } from '../components/Fie
 import { DeliveryChanges, errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
 import { useFlash } from '../flash';
+import { TICKET_PRIORITIES, TICKET_STATUSES } from '../tickets';
 
 const TicketQuery = graphql(`
   query ConsoleTicket($id: ID!) {
@@ -107,8 +108,6 @@ const UpdateTicket = graphql(`
   }
 `);
 
-const STATUSES: readonly TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'];
-const PRIORITIES: readonly TicketPriority[] = ['LOW', 'NORMAL', 'HIGH', 'URGENT'];
 
 
 /** A field's problem as the API words it ("must not be empty") made a sentence about the field. */
@@ -486,13 +485,13 @@ function TicketChangeForm({ ticket }: { ticket: { id: string; status: TicketStat
       <h2 id="change-heading">Status and priority</h2>
       <form className="editor" noValidate onSubmit={(e) => void save(e)}>
         <div className="row">
-          <SelectField id="ticket-status" label="Status" error={err('status')} value={statusValue} options={STATUSES} onChange={(status) => setDraft((d) => ({ ...d, status }))} />
+          <SelectField id="ticket-status" label="Status" error={err('status')} value={statusValue} options={TICKET_STATUSES} onChange={(status) => setDraft((d) => ({ ...d, status }))} />
           <SelectField
             id="ticket-priority"
             label="Priority"
             error={err('priority')}
             value={priorityValue}
-            options={PRIORITIES}
+            options={TICKET_PRIORITIES}
             onChange={(priority) => setDraft((d) => ({ ...d, priority }))}
           />
         </div>

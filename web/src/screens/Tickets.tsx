@@ -1,8 +1,8 @@
 import { useQuery } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
-import type { TicketStatus } from '../gql/graphql';
 import { DateTime, ListHeader, Loading, QueryError, Table } from '../components/ui';
+import { TICKET_STATUSES } from '../tickets';
 
 const TicketsQuery = graphql(`
   query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {
@@ -24,7 +24,6 @@ const TicketsQuery = graphql(`
   }
 `);
 
-const STATUSES: TicketStatus[] = ['OPEN', 'IN_PROGRESS', 'WAITING', 'RESOLVED', 'CLOSED'];
 const PAGE_SIZE = 50;
 
 export function Tickets() {
@@ -32,7 +31,7 @@ export function Tickets() {
   const [, navigate] = useLocation();
   const named = params.get('status') || null;
   // a status the address names that is none (a link edited by hand): every status, and said so, rather than the API's refusal
-  const status = STATUSES.find((s) => s === named);
+  const status = TICKET_STATUSES.find((s) => s === named);
   const unknownStatus = named !== null && !status ? named : null;
   const offset = Math.max(0, Number(params.get('offset') ?? 0) || 0);
   const [{ data, fetching, error }] = useQuery({ query: TicketsQuery, variables: { status, first: PAGE_SIZE, offset } });
@@ -61,7 +60,7 @@ export function Tickets() {
           <label htmlFor="ticket-status">Status</label>
           <select id="ticket-status" value={status ?? ''} onChange={(e) => go({ status: e.target.value, offset: 0 })}>
             <option value="">Any status</option>
-            {STATUSES.map((s) => (
+            {TICKET_STATUSES.map((s) => (
               <option key={s}>{s}</option>
             ))}
           </select>
