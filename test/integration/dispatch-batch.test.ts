@@ -106,6 +106,20 @@ const sql = async (app: TestApp, text: string, values: unknown[] = []) => sqlOf(
 const unprocessedEvents = async (app: TestApp): Promise<number> => (await sql(app, `select count(*)::int as n from ticket_events where processed_at is null`)).rows[0].n;
 const texts = async (app: TestApp, id: string) => (await comments(app, id)).map((c) => c.text);
 
+/** A session of the test's own that holds a ticket's row (FOR UPDATE) until `release` ends its transaction. */
+async function ticketLocker(app: TestApp) {
+  const client = new pg.Client({ connectionString: app.databaseUrl });
+  await client.connect();
+  return {
+    async lock(ticketId: string): Promise<void> {
+      await client.query('begin');
+      await client.query('select id from tickets where id = $1 for update', [ticketId]);
+    },
+    release: () => client.query('rollback'),
+    end: () => client.end(),
+  };
+}
+
 describe('a batch of ticket events', () => {
   test('runs each ticket’s events in order, each seeing the changes made by the ones before', async ({ startApp }) => {
     const app = await startApp(PAUSED);
@@ -312,19 +326,17 @@ describe('a batch of ticket events', () => {
   test('a dispatcher stopping mid-batch gives the batch up after the event under way: nothing of it is kept, and its events are claimable at once (a stop stays within its deadline)', async ({ startApp }) => {
     const app = await startApp(PAUSED);
     const manual = await pauseDispatching(app);
-    const blocker = new pg.Client({ connectionString: app.databaseUrl });
-    await blocker.connect();
+    const blocker = await ticketLocker(app);
     try {
       await createRule(app, { name: 'raise', events: ['TICKET_CREATED'], actions: [{ type: 'SET_PRIORITY', value: 'HIGH' }, { type: 'ADD_COMMENT', value: 'raised' }] });
       const tickets = [];
       for (let i = 1; i <= 3; i++) tickets.push(await createTicket(app, `ticket ${i}`));
       // the batch's second event waits for this lock on its ticket: the batch is under way when the stop comes
-      await blocker.query('begin');
-      await blocker.query('select id from tickets where id = $1 for update', [tickets[1]]);
+      await blocker.lock(tickets[1]!);
       const running = manual.dispatcher.wake();
       await waitFor(async () => (await sql(app, TICKET_LOCK_WAITERS)).rows[0].n > 0, { what: 'the batch to wait on the second ticket' });
       const stopped = manual.dispatcher.stop();
-      await blocker.query('commit');
+      await blocker.release();
       await stopped;
       await running;
 
@@ -347,8 +359,7 @@ describe('a batch of ticket events', () => {
   test('a stop while a batch on the plain connection waits on a lock cancels its statement: the stop does not wait for the lock, nothing of the batch is kept, and its events are given back untried', async ({ startApp }) => {
     const app = await startApp(PAUSED);
     const manual = await pauseDispatching(app, testClock(), { cancelAtStop: true });
-    const blocker = new pg.Client({ connectionString: app.databaseUrl });
-    await blocker.connect();
+    const blocker = await ticketLocker(app);
     try {
       await createRule(app, { name: 'note', events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'seen' }] });
       // the first batch at a version loads the definitions through the ORM; the next runs on the plain connection
@@ -356,8 +367,7 @@ describe('a batch of ticket events', () => {
       await manual.dispatcher.wake();
       const second = await createTicket(app, 'second');
       // the batch's comment (its foreign key on the ticket) waits for this lock
-      await blocker.query('begin');
-      await blocker.query('select id from tickets where id = $1 for update', [second]);
+      await blocker.lock(second);
       const running = manual.dispatcher.wake();
       const plainInsertWaiting = `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'insert into posts %'`;
       await waitFor(async () => (await sql(app, plainInsertWaiting)).rows[0].n > 0, { what: 'the plain batch to wait on the second ticket' });
@@ -369,7 +379,7 @@ describe('a batch of ticket events', () => {
       const { rows } = await sql(app, `select processed_at, locked_until, tries from ticket_events where ticket_id = $1`, [second]);
       expect(rows).toEqual([{ processed_at: null, locked_until: null, tries: 0 }]);
       expect(manual.errors).toEqual([]);
-      await blocker.query('rollback');
+      await blocker.release();
       expect(await texts(app, second)).toEqual([]);
     } finally {
       await blocker.end();
@@ -380,8 +390,7 @@ describe('a batch of ticket events', () => {
   test('a rule edited while a batch runs: the batch keeps the definitions it started with, the next batch has the new ones', async ({ startApp }) => {
     const app = await startApp(PAUSED);
     const manual = await pauseDispatching(app);
-    const blocker = new pg.Client({ connectionString: app.databaseUrl });
-    await blocker.connect();
+    const blocker = await ticketLocker(app);
     try {
       const rule = await createRule(app, {
         name: 'raise',
@@ -390,8 +399,7 @@ describe('a batch of ticket events', () => {
       });
       const first = await createTicket(app, 'first');
       // the batch's SET_PRIORITY waits for this lock on the ticket's row
-      await blocker.query('begin');
-      await blocker.query('select id from tickets where id = $1 for update', [first]);
+      await blocker.lock(first);
       const running = manual.dispatcher.wake();
       await waitFor(async () => (await sql(app, TICKET_LOCK_WAITERS)).rows[0].n > 0, { what: 'the batch to wait on the ticket' });
 
@@ -401,7 +409,7 @@ describe('a batch of ticket events', () => {
         input: { name: 'raise', events: ['TICKET_CREATED'], actions: [{ type: 'SET_PRIORITY', value: 'HIGH' }, { type: 'ADD_COMMENT', value: 'version 2' }] },
       });
       const second = await createTicket(app, 'second');
-      await blocker.query('commit');
+      await blocker.release();
       await running;
       await manual.dispatcher.wake();
 
