@@ -9,7 +9,7 @@ import { Link, useLocation } from 'wouter';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { CreateTicketInput, TicketPriority, TicketStatus } from '../gql/graphql';
-import { Field, FieldError, InputField, describedBy, fieldId } from '../components/Field';
+import { Field, FieldError, InputField, SelectField, describedBy, fieldId } from '../components/Field';
 import { useLeaveGuard } from '../components/leave';
 import { PageHeader, QueryError, useOneAtATime } from '../components/ui';
 import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
@@ -163,20 +163,8 @@ export function NewTicket() {
           <textarea {...describedBy(fid('description'), err('description'))} rows={5} value={form.description} onChange={(e) => set('description', e.target.value)} />
         </Field>
         <div className="row">
-          <Field id={fid('priority')} label="Priority" error={err('priority')}>
-            <select {...describedBy(fid('priority'), err('priority'))} value={form.priority} onChange={(e) => set('priority', e.target.value as TicketPriority)}>
-              {TICKET_PRIORITIES.map((p) => (
-                <option key={p}>{p}</option>
-              ))}
-            </select>
-          </Field>
-          <Field id={fid('status')} label="Status" error={err('status')}>
-            <select {...describedBy(fid('status'), err('status'))} value={form.status} onChange={(e) => set('status', e.target.value as TicketStatus)}>
-              {TICKET_STATUSES.map((s) => (
-                <option key={s}>{s}</option>
-              ))}
-            </select>
-          </Field>
+          <SelectField id={fid('priority')} label="Priority" error={err('priority')} value={form.priority} options={TICKET_PRIORITIES} onChange={(p) => set('priority', p)} />
+          <SelectField id={fid('status')} label="Status" error={err('status')} value={form.status} options={TICKET_STATUSES} onChange={(st) => set('status', st)} />
         </div>
         <div className="row">
           <Field id={fid('requesterId')} label="Requester" error={err('requesterId')}>
