@@ -177,7 +177,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     let bootstrap: Awaited<ReturnType<typeof bootstrapAdmin>>;
     try {
       await startLock.query(`select pg_advisory_lock(hashtext('deskhooks:start'))`);
-      orm = await openOrm(databaseUrl);
+      orm = await openOrm(databaseUrl, {}, log);
       onStop('ORM', () => orm.close());
       bootstrap = await bootstrapAdmin(orm.em.fork(), config.bootstrapAdminEmail, config.bootstrapAdminApiKey);
     } finally {
@@ -207,7 +207,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     prepareStatementsOf(requestPool);
     onStop('request database pool', poolEnd(requestPool));
     // a process that serves no API (a worker, the delivery thread) has no requests for it
-    const requestOrm = opts.http === false || config.role === 'worker' ? orm : await openRequestOrm(databaseUrl, config.databaseTimeoutMs);
+    const requestOrm = opts.http === false || config.role === 'worker' ? orm : await openRequestOrm(databaseUrl, config.databaseTimeoutMs, log);
     if (requestOrm !== orm) onStop('request ORM', () => requestOrm.close());
 
     const secretBox = createSecretBox(loadSecretKey(config.secretKey, config.dataDir));

@@ -9,10 +9,24 @@ import { ENTITIES } from './entities/index.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { SESSION_SETTINGS } from './session-settings.js';
 import { closeOnQueryTimeout } from './sql.js';
+import type { Logger } from '../log.js';
 
 export type Orm = MikroORM;
 
-export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Options {
+/**
+ * The query builder's own messages (a connection's error during a database outage, a
+ * deprecation) in the process's log instead of bare coloured lines on stdout.
+ */
+function queryBuilderLog(log: Logger) {
+  return {
+    warn: (message: unknown) => log.error(`database (ORM): ${String(message)}`),
+    error: (message: unknown) => log.error(`database (ORM): ${String(message)}`),
+    deprecate: (message: unknown) => log.debug(`database (ORM): ${String(message)}`),
+    debug: (message: unknown) => log.debug(`database (ORM): ${String(message)}`),
+  };
+}
+
+export function ormOptions(clientUrl: string, extra: Partial<Options> = {}, log?: Logger): Options {
   return {
     clientUrl,
     entities: ENTITIES,
@@ -24,12 +38,16 @@ export function ormOptions(clientUrl: string, extra: Partial<Options> = {}): Opt
     pool: { min: 0, max: 10 },
     ...extra,
     // the sessions' settings whatever else a caller's driverOptions set
-    driverOptions: { ...extra.driverOptions, connection: { ...extra.driverOptions?.connection, ...SESSION_SETTINGS } },
+    driverOptions: {
+      ...extra.driverOptions,
+      ...(log ? { log: queryBuilderLog(log) } : {}),
+      connection: { ...extra.driverOptions?.connection, ...SESSION_SETTINGS },
+    },
   };
 }
 
-export async function openOrm(clientUrl: string, extra: Partial<Options> = {}): Promise<Orm> {
-  const orm = await MikroORM.init(ormOptions(clientUrl, extra));
+export async function openOrm(clientUrl: string, extra: Partial<Options> = {}, log?: Logger): Promise<Orm> {
+  const orm = await MikroORM.init(ormOptions(clientUrl, extra, log));
   await orm.getMigrator().up();
   return orm;
 }
@@ -41,7 +59,7 @@ export async function openOrm(clientUrl: string, extra: Partial<Options> = {}): 
  * and the connection is closed (closeOnQueryTimeout). The ORM of openOrm, which migrations
  * and the engines' batches use, has no such bound.
  */
-export async function openRequestOrm(clientUrl: string, timeoutMs: number): Promise<Orm> {
+export async function openRequestOrm(clientUrl: string, timeoutMs: number, log?: Logger): Promise<Orm> {
   return MikroORM.init(
     ormOptions(clientUrl, {
       pool: {
@@ -53,6 +71,6 @@ export async function openRequestOrm(clientUrl: string, timeoutMs: number): Prom
         },
       },
       driverOptions: { acquireConnectionTimeout: timeoutMs, connection: { query_timeout: timeoutMs, connectionTimeoutMillis: timeoutMs } },
-    }),
+    }, log),
   );
 }

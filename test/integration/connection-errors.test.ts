@@ -2,11 +2,14 @@
  * src/db/sql.ts's reportConnectionErrors: a connection whose session ends while a caller
  * holds it between two statements (a database restart, a terminated backend) reports its
  * error instead of throwing it with no listener (which would end the process), and the
- * holder's next statement fails as usual.
+ * holder's next statement fails as usual. The ORM (src/db/orm.ts) says what it finds of
+ * such a connection in the process's log.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
-import { poolEnd, reportConnectionErrors } from '../../src/db/index.js';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { ormOptions, poolEnd, reportConnectionErrors } from '../../src/db/index.js';
+import { createLogger } from '../../src/log.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { waitFor } from '../support/wait.js';
 
@@ -55,5 +58,30 @@ describe('connection errors of a pool', () => {
     for (const c of clients) c.release();
     await end();
     expect(closed).toBe(3);
+  });
+
+  it("the ORM's message about a connection ended under it (a database restart) goes to the process's log, not as a bare line on stdout", async () => {
+    const lines: string[] = [];
+    const log = createLogger('info', 'deskhooks', { out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    const stdout = vi.spyOn(console, 'log');
+    const orm = await MikroORM.init(ormOptions(db.url, { pool: { min: 0, max: 1 } }, log));
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      const connection = orm.em.getConnection();
+      const pid = (await connection.execute('select pg_backend_pid() as pid'))[0].pid as number;
+      await admin.query('select pg_terminate_backend($1)', [pid]);
+      // the pool finds the ended connection when it is next taken, says so and opens another
+      expect(
+        await waitFor(async () => (await admin.query('select count(*)::int as n from pg_stat_activity where pid = $1', [pid])).rows[0].n === 0, { what: 'the session ended' }),
+      ).toBe(true);
+      expect(await connection.execute('select 2 as n')).toEqual([{ n: 2 }]);
+      expect(lines.join('\n')).toMatch(/ error database \(ORM\): Connection Error: .*terminating connection/);
+      expect(stdout.mock.calls.flat().join('\n')).not.toMatch(/Connection Error/);
+    } finally {
+      stdout.mockRestore();
+      await admin.end();
+      await orm.close();
+    }
   });
 });
