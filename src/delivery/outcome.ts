@@ -100,6 +100,20 @@ export function minimalOutcome(o: Outcome, err: unknown, withAttempt = true): Ou
   return { ...o, attempt, update: { ...o.update, lastError, note: joined(o.update.note ?? null, why) } };
 }
 
+/**
+ * The outcome as it waits for a batched recording (no ticket work): without the answer as
+ * read (up to 1 MiB) and the rendered request (up to 1 MiB), which only ticket work reads;
+ * the attempt row keeps what the log records of the answer (RECORDED_BODY_LIMIT). So a
+ * worker's waiting outcomes hold kilobytes each, not megabytes.
+ */
+export function batchedOutcome(o: Outcome): Outcome {
+  return {
+    ...o,
+    result: { ...o.result, responseBody: null },
+    delivery: { ...o.delivery, request: { ...o.delivery.request, body: null, headers: {} } },
+  };
+}
+
 /** The outcome with a note for the delivery (ticket work that could not be done). */
 export function withNote(o: Outcome, note: string): Outcome {
   return { ...o, update: { ...o.update, note: joined(o.update.note ?? null, storableText(note)) } };

@@ -10,7 +10,7 @@ import type { SecretBox } from '../crypto/index.js';
 import type { Logger } from '../log.js';
 import { DrainLoop } from '../queue/index.js';
 import type { ClaimedDelivery } from './store.js';
-import { buildOutcome, expiredOutcome, failedWithoutAttempt, touchesTicket, type Outcome } from './outcome.js';
+import { batchedOutcome, buildOutcome, expiredOutcome, failedWithoutAttempt, touchesTicket, type Outcome } from './outcome.js';
 import type { Decision, RenderedRequest } from '../domain/index.js';
 import type { AttemptResult } from './types.js';
 import { attemptHeaders, openCredentials, quotableCredentials, redactAnswer } from './credentials.js';
@@ -237,7 +237,7 @@ export class DeliveryWorker {
       if (await this.opts.store.recordWithTicketWork(outcome)) this.afterRecord([outcome]);
       else this.retakeAfterLease();
     } else {
-      this.pending.push(outcome);
+      this.pending.push(batchedOutcome(outcome));
       if (this.pending.length >= (this.opts.batchSize ?? 200)) await this.flush();
       else this.scheduleFlush();
     }

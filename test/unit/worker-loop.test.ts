@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryWorker, type ClaimBatch, type ReservedClaim, type WorkerStore } from '../../src/delivery/worker.js';
 import { createRetryPolicy } from '../../src/delivery/policy.js';
 import type { ClaimedDelivery } from '../../src/delivery/store.js';
-import type { Outcome } from '../../src/delivery/outcome.js';
+import { RECORDED_BODY_LIMIT, type Outcome } from '../../src/delivery/outcome.js';
 import type { AttemptResult } from '../../src/delivery/types.js';
 import { createSecretBox } from '../../src/crypto/index.js';
 import { isOpenDelivery, type DeliveryStatus, type RenderedRequest } from '../../src/domain/index.js';
@@ -120,6 +120,8 @@ class FakeSender {
   inFlight = 0;
   maxInFlight = 0;
   answers = new Map<string, number>();
+  /** the answer's body per delivery (default empty) */
+  bodies = new Map<string, string>();
   private held = new Map<string, (status: number) => void>();
   private holding = new Set<string>();
 
@@ -158,7 +160,7 @@ class FakeSender {
       const ok = status >= 200 && status < 300;
       return {
         startedAt, durationMs: 1, statusCode: status || null, error: ok ? null : `HTTP ${status}`,
-        errorClass: ok ? 'none' : status ? 'http_status' : 'network', responseBody: '', responseContentType: null, responseTruncated: false,
+        errorClass: ok ? 'none' : status ? 'http_status' : 'network', responseBody: this.bodies.get(id) ?? '', responseContentType: null, responseTruncated: false,
       };
     } finally {
       this.inFlight--;
@@ -455,5 +457,24 @@ describe('delivery worker loop', () => {
     expect(store.recorded.map((o) => o.delivery.id)).toEqual(['plain']);
     expect(store.withTicketWork.map((o) => [o.delivery.id, o.update.status]).sort()).toEqual([['final', 'FAILED'], ['mapped', 'SUCCEEDED']]);
     expect(sender.sent.map((s) => s.id)).not.toContain('final'); // due after its window: failed unsent
+  });
+
+  it('an outcome waiting for its batch holds what the log records of the answer (64 KiB), not the answer as read (up to 1 MiB) nor the request', async () => {
+    const clock = manualClock();
+    const store = new FakeStore();
+    const sender = new FakeSender(clock);
+    const answer = 'a'.repeat(1024 * 1024);
+    store.add('big', clock.t);
+    store.add('mapped', clock.t, { ticketId: '7', needsProcessing: true });
+    sender.bodies.set('big', answer);
+    sender.bodies.set('mapped', answer);
+    await worker(store, sender, clock).wake();
+    await waitFor(() => store.recorded.length === 1 && store.withTicketWork.length === 1, { timeoutMs: 5_000, what: 'both outcomes recorded' });
+    const [batched] = store.recorded;
+    expect(batched!.attempt!.responseBody).toBe(answer.slice(0, RECORDED_BODY_LIMIT));
+    expect(batched!.result.responseBody).toBeNull();
+    expect(batched!.delivery.request.body).toBeNull();
+    // ticket work reads the whole answer (write-back, the success comment): it keeps it
+    expect(store.withTicketWork[0]!.result.responseBody).toBe(answer);
   });
 });
