@@ -25,6 +25,7 @@ import {
   type TicketSnapshot,
 } from '../domain/index.js';
 import type { CustomFieldInfo } from './types.js';
+import { BOOLEAN_ACCEPTED } from '../helpdesk/index.js';
 
 export interface FieldDef {
   name: string;
@@ -134,12 +135,21 @@ export function valueProblem(field: Pick<FieldDef, 'kind' | 'values'>, value: st
     case 'date':
       return toTime(value) === null ? `${subject} needs a date (YYYY-MM-DD or ISO 8601 date-time), got "${value}"` : null;
     case 'boolean':
-      return toBoolean(value) === null ? `${subject} needs true or false, got "${value}"` : null;
+      return toBoolean(value) === null ? `${subject} needs true or false (accepted: ${BOOLEAN_ACCEPTED}, any case), got "${value}"` : null;
     case 'duration':
       return toDuration(value) === null ? `${subject} needs a duration: a positive whole number with s, m, h or d (45s, 30m, 2h, 3d) or a bare number of minutes, at most 36500d (100 years), got "${value}"` : null;
     default:
       return null;
   }
+}
+
+/**
+ * A condition's value as it is stored: on a BOOLEAN field `true` or `false`, as the field
+ * holds it (`yes`, ` 1 ` and `TRUE` name the same value); on any other field as written.
+ */
+export function canonicalValue(field: Pick<FieldDef, 'kind'>, value: string): string {
+  const b = field.kind === 'boolean' ? toBoolean(value) : null;
+  return b === null ? value : String(b);
 }
 
 /** The time fields' clocks by field name (the fields a TIMER rule's due times come from). */

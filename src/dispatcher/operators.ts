@@ -12,6 +12,7 @@
  * must ever make a condition hold).
  */
 import { CONDITION_OPERATORS, type ConditionOperator } from '../domain/index.js';
+import { readBoolean } from '../helpdesk/index.js';
 
 /**
  * How a field's values compare. `text` and `enum` both compare exactly (case-sensitive);
@@ -135,13 +136,8 @@ export function toDuration(v: unknown): number | null {
   return ms <= MAX_DURATION_MS ? ms : null;
 }
 
-/** true/false from a boolean or the strings "true"/"false" (any case); otherwise null. */
-export function toBoolean(v: unknown): boolean | null {
-  if (typeof v === 'boolean') return v;
-  if (typeof v !== 'string') return null;
-  const s = v.trim().toLowerCase();
-  return s === 'true' ? true : s === 'false' ? false : null;
-}
+/** true/false from what a BOOLEAN custom field takes (its own reading: true/false, 1/0, yes/no, any case); otherwise null. */
+export const toBoolean: (v: unknown) => boolean | null = readBoolean;
 
 /**
  * Equality by kind. Two empties are equal, an empty never equals a value. NUMBER, DATE

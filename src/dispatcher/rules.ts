@@ -5,9 +5,9 @@ import { invalidInput, notFound } from '../errors.js';
 import { compileTemplate, unknownCustomFieldTag } from '../templates/index.js';
 import { validateRuleInput } from './validate-rule.js';
 import { isId, type ActionDef, type ConditionDef, type MatchType, type TicketEventType } from '../domain/index.js';
-import type { RuleDef } from './types.js';
+import type { CustomFieldInfo, RuleDef } from './types.js';
 import { syncRuleTimers } from './timers.js';
-import { ruleFields, type RuleFieldInfo } from './fields.js';
+import { canonicalValue, resolveField, ruleFields, type RuleFieldInfo } from './fields.js';
 
 export interface RuleInput {
   name: string;
@@ -31,7 +31,8 @@ export function templateProblem(source: string): string | null {
   }
 }
 
-async function validate(em: EntityManager, input: RuleInput): Promise<void> {
+/** Validates the input; returns the custom fields it was judged against. */
+async function validate(em: EntityManager, input: RuleInput): Promise<Map<string, CustomFieldInfo>> {
   const webhookIds = input.actions.map((a) => a.webhookId).filter((id): id is string => !!id && isId(id));
   const userIds = input.actions.filter((a) => a.type === 'SET_ASSIGNEE' && a.value && isId(a.value.trim())).map((a) => a.value!.trim());
   const [webhooks, users, fields] = await Promise.all([
@@ -40,17 +41,19 @@ async function validate(em: EntityManager, input: RuleInput): Promise<void> {
     em.find(CustomField, {}),
   ]);
   const fieldKeys = new Set(fields.map((f) => f.key));
+  const customFields = new Map(fields.map((f) => [f.key, { type: f.type, options: f.options }]));
   const problems = validateRuleInput(input, {
-    customFields: new Map(fields.map((f) => [f.key, { type: f.type, options: f.options }])),
+    customFields,
     webhookExists: (id) => webhooks.some((w) => w.id === id),
     assigneeRole: (id) => users.find((u) => u.id === id)?.role ?? null,
     // a tag naming a custom field names one that exists, as a condition's field does
     checkTemplate: (source) => templateProblem(source) ?? unknownCustomFieldTag(source, fieldKeys),
   });
   if (problems.length) throw invalidInput(problems);
+  return customFields;
 }
 
-function apply(rule: Rule, input: RuleInput): void {
+function apply(rule: Rule, input: RuleInput, customFields: ReadonlyMap<string, CustomFieldInfo>): void {
   rule.name = input.name.trim();
   rule.description = input.description ?? '';
   rule.enabled = input.enabled ?? true;
@@ -58,7 +61,11 @@ function apply(rule: Rule, input: RuleInput): void {
   rule.continueAfterMatch = input.continueAfterMatch ?? false;
   rule.events = [...new Set(input.events)];
   rule.match = input.match ?? 'ALL';
-  rule.conditions = (input.conditions ?? []).map((c) => ({ field: c.field.trim(), operator: c.operator, value: c.value ?? null }));
+  rule.conditions = (input.conditions ?? []).map((c) => {
+    const field = resolveField(c.field.trim(), customFields);
+    const value = c.value == null || !field ? c.value ?? null : canonicalValue(field, c.value);
+    return { field: c.field.trim(), operator: c.operator, value };
+  });
   rule.actions = input.actions.map((a) => ({
     type: a.type,
     webhookId: a.webhookId ?? null,
@@ -85,10 +92,10 @@ async function listRules(em: EntityManager): Promise<Rule[]> {
 
 /** The rule and its timers' plan (timers.ts) commit together. */
 async function createRule(em: EntityManager, input: RuleInput): Promise<Rule> {
-  await validate(em, input);
+  const customFields = await validate(em, input);
   return em.transactional(async (tem) => {
     const rule = tem.create(Rule, { name: input.name, createdAt: new Date(), updatedAt: new Date() });
-    apply(rule, input);
+    apply(rule, input, customFields);
     await tem.flush();
     await syncRuleTimers(sqlOf(tem), ruleDef(rule));
     return rule;
@@ -97,10 +104,10 @@ async function createRule(em: EntityManager, input: RuleInput): Promise<Rule> {
 
 async function updateRule(em: EntityManager, id: string, input: RuleInput): Promise<Rule> {
   await getRule(em, id); // an unknown id is NOT_FOUND before the input is judged
-  await validate(em, input);
+  const customFields = await validate(em, input);
   return em.transactional(async (tem) => {
     const rule = await getRule(tem, id);
-    apply(rule, input);
+    apply(rule, input, customFields);
     await tem.flush();
     await syncRuleTimers(sqlOf(tem), ruleDef(rule));
     return rule;

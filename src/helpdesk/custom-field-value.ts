@@ -25,7 +25,24 @@ function show(raw: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-const BOOLEANS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false };
+const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false, yes: true, no: false };
+/** What a BOOLEAN field takes, as messages list it. */
+export const BOOLEAN_ACCEPTED = 'true, false, 1, 0, yes, no';
+
+/**
+ * The value a BOOLEAN field holds for `raw`, or null when it holds none: a boolean, the
+ * numbers 1 and 0, or one of BOOLEAN_ACCEPTED as text, in any case and with white space
+ * around. The one reading of a BOOLEAN value: the field's conversion and rule conditions
+ * on the field both use it.
+ */
+export function readBoolean(raw: unknown): boolean | null {
+  if (typeof raw === 'boolean') return raw;
+  if (raw === 1 || raw === 0) return raw === 1;
+  if (typeof raw !== 'string') return null;
+  const word = raw.trim().toLowerCase();
+  // hasOwn: "constructor" or "toString" must not read Object.prototype
+  return Object.hasOwn(BOOLEANS, word) ? BOOLEANS[word]! : null;
+}
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 // A timestamp must carry its zone: without one, its instant depends on the server's zone.
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
@@ -84,10 +101,8 @@ export function convertCustomFieldValue(def: CustomFieldDef, raw: unknown): Conv
     }
 
     case 'BOOLEAN': {
-      if (typeof raw === 'boolean') return ok(raw);
-      if (raw === 1 || raw === 0) return ok(raw === 1);
-      const hit = typeof raw === 'string' ? BOOLEANS[raw.trim().toLowerCase()] : undefined;
-      return hit === undefined ? fail(`${show(raw)} is not true/false (accepted: true, false, 1, 0, yes, no)`) : ok(hit);
+      const value = readBoolean(raw);
+      return value === null ? fail(`${show(raw)} is not true/false (accepted: ${BOOLEAN_ACCEPTED})`) : ok(value);
     }
 
     case 'DATE': {

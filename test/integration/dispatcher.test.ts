@@ -380,6 +380,42 @@ describe.concurrent('which rules run', () => {
   });
 });
 
+describe.concurrent('conditions on a BOOLEAN custom field', () => {
+  it('take what the field takes (yes/no/1/0, any case, padded), stored as true/false; a bad value names conditions[n].value and lists them', async ({ app }) => {
+    await createCustomFields(app, [{ key: 'vip', name: 'VIP', type: 'BOOLEAN' }]);
+    const rule = await createRule(app, {
+      name: 'vip', events: ['TICKET_CREATED'], match: 'ANY',
+      conditions: [{ field: 'custom.vip', operator: 'EQUALS', value: ' Yes ' }, { field: 'custom.vip', operator: 'NOT_EQUALS', value: '0' }],
+      actions: [{ type: 'ADD_COMMENT', value: 'vip {{ ticket.custom.vip }}' }],
+    });
+    expect(rule.conditions.map((c) => c.value)).toEqual(['true', 'false']);
+    await app.ok(RlUpdateRuleDocument, { id: rule.id, input: {
+      name: 'vip', events: ['TICKET_CREATED'],
+      conditions: [{ field: 'custom.vip', operator: 'EQUALS', value: 'YES' }],
+      actions: [{ type: 'ADD_COMMENT', value: 'vip {{ ticket.custom.vip }}' }],
+    } });
+
+    const yes = await createTicket(app, { title: 'yes', customFields: { vip: 'yes' } });
+    const no = await createTicket(app, { title: 'no', customFields: { vip: 'no' } });
+    const unset = await createTicket(app, { title: 'unset' });
+    await settled(app);
+    expect((await comments(app, yes)).map((p) => p.text)).toEqual(['vip true']);
+    expect(await comments(app, no)).toEqual([]);
+    expect(await comments(app, unset)).toEqual([]);
+
+    const r = await app.gql(RlCreateRuleDocument, { input: {
+      name: 'bad', events: ['TICKET_CREATED'],
+      conditions: [{ field: 'priority', operator: 'EQUALS', value: 'HIGH' }, { field: 'custom.vip', operator: 'EQUALS', value: 'maybe' }],
+      actions: [{ type: 'ADD_COMMENT', value: 'x' }],
+    } });
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0]!.extensions!.field).toBe('conditions[1].value');
+    expect(r.errors![0]!.message).toMatch(/"maybe"/);
+    expect(r.errors![0]!.message).toContain('true, false, 1, 0, yes, no');
+    expect((await app.ok(RlRulesDocument)).rules.map((x) => x.name)).toEqual(['vip']);
+  });
+});
+
 describe.concurrent('TICKET_UPDATED with status CHANGED_TO RESOLVED', () => {
   it('fires on the change to RESOLVED only: not on a title change, not on a repeated update to the same status', async ({ app, agent, watch, watchRule }) => {
     await createRule(app, watchRule('Resolved', { events: ['TICKET_UPDATED'], conditions: [{ field: 'status', operator: 'CHANGED_TO', value: 'RESOLVED' }] }));

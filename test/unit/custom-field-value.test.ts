@@ -65,6 +65,9 @@ describe('convertCustomFieldValue: refused values', () => {
     ['TEXT', [1, 2], 'a list cannot be stored as text'],
     ['BOOLEAN', 'maybe', 'custom field "order_no" is BOOLEAN: "maybe" is not true/false'],
     ['BOOLEAN', 2, '2 is not true/false'],
+    // words that name Object.prototype members are no values
+    ['BOOLEAN', 'constructor', '"constructor" is not true/false'],
+    ['BOOLEAN', ' toString ', 'is not true/false'],
     ['DATE', '2024-02-30', 'custom field "order_no" is DATE: "2024-02-30" is not a date'],
     ['DATE', '2023-02-29', 'is not a date'],
     ['DATE', '01.05.2024', 'is not a date'],

@@ -75,6 +75,11 @@ describe('conditionHolds: value operators', () => {
     ['custom.vip', 'EQUALS', 'true', true],
     ['custom.vip', 'EQUALS', 'false', false],
     ['custom.vip', 'NOT_EQUALS', 'false', true],
+    // ... with the words the field itself takes
+    ['custom.vip', 'EQUALS', ' Yes ', true],
+    ['custom.vip', 'EQUALS', '1', true],
+    ['custom.vip', 'NOT_EQUALS', 'no', true],
+    ['custom.vip', 'EQUALS', '0', false],
     // DATE equality is by instant
     ['custom.due', 'EQUALS', '2024-05-01', true],
     ['custom.due', 'EQUALS', '2024-05-01T00:00:00Z', true],

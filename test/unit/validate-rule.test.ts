@@ -105,6 +105,8 @@ describe('validateRuleInput: conditions', () => {
     [{ field: 'custom.due', operator: 'LESS_THAN', value: '2024-05-01' }],
     [{ field: 'custom.due', operator: 'EQUALS', value: '2024-05-01T10:00:00+02:00' }],
     [{ field: 'custom.vip', operator: 'EQUALS', value: 'true' }],
+    [{ field: 'custom.vip', operator: 'EQUALS', value: ' Yes ' }],
+    [{ field: 'custom.vip', operator: 'CHANGED_TO', value: '0' }],
     [{ field: 'custom.channel', operator: 'EQUALS', value: 'Phone' }],
     [{ field: 'custom.channel', operator: 'CONTAINS', value: 'ph' }],
   ])('accepts %j', (c) => {
@@ -143,7 +145,7 @@ describe('validateRuleInput: conditions', () => {
     [{ field: 'custom.amount', operator: 'EQUALS', value: '0x10' }, 'conditions[0].value', /needs a number/],
     [{ field: 'custom.due', operator: 'LESS_THAN', value: 'tomorrow' }, 'conditions[0].value', /needs a date/],
     [{ field: 'custom.due', operator: 'EQUALS', value: '2024-02-30' }, 'conditions[0].value', /needs a date/],
-    [{ field: 'custom.vip', operator: 'EQUALS', value: 'yes' }, 'conditions[0].value', /needs true or false/],
+    [{ field: 'custom.vip', operator: 'EQUALS', value: 'maybe' }, 'conditions[0].value', /needs true or false \(accepted: true, false, 1, 0, yes, no, any case\), got "maybe"/],
     [{ field: 'title', operator: 'IS_EMPTY', value: 'x' }, 'conditions[0].operator', /does not fit/],
     [{ field: 'description', operator: 'IS_NOT_EMPTY', value: 'x' }, 'conditions[0].value', /takes no value/],
     [{ field: 'status', operator: 'CHANGED', value: 'OPEN' }, 'conditions[0].value', /takes no value/],
