@@ -154,6 +154,20 @@ export function sameValue(kind: ValueKind, a: unknown, b: unknown): boolean {
   return toText(a) === toText(b);
 }
 
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * The field's value as a condition's value compares with it. A DATE value without a time
+ * (`2024-05-01`) names a whole day: a timestamp (a DATE field holds either, timestamps in
+ * UTC) then compares as its date in UTC, so EQUALS holds all that day and GREATER_THAN
+ * from the next one. A value with a time compares instants.
+ */
+function asCompared(kind: ValueKind, actual: unknown, expected: string | null): unknown {
+  if (kind !== 'date' || expected === null || !DATE_ONLY.test(expected.trim())) return actual;
+  const t = toTime(actual);
+  return t === null ? actual : new Date(t).toISOString().slice(0, 10);
+}
+
 /** -1 / 0 / 1 for NUMBER and DATE; null when either side is missing or unparsable (never matches). */
 function order(kind: ValueKind, a: unknown, b: unknown): number | null {
   const parse = kind === 'number' ? toNumber : kind === 'date' ? toTime : kind === 'duration' ? toDuration : null;
@@ -179,11 +193,11 @@ function contains(o: Operands): boolean {
 export const OPERATORS: Readonly<Record<ConditionOperator, OperatorSpec>> = Object.freeze({
   EQUALS: {
     needsValue: true, usesChanges: false, typedValue: true,
-    test: (o) => o.expected !== null && sameValue(o.kind, o.actual, o.expected),
+    test: (o) => o.expected !== null && sameValue(o.kind, asCompared(o.kind, o.actual, o.expected), o.expected),
   },
   NOT_EQUALS: {
     needsValue: true, usesChanges: false, typedValue: true,
-    test: (o) => o.expected !== null && !sameValue(o.kind, o.actual, o.expected),
+    test: (o) => o.expected !== null && !sameValue(o.kind, asCompared(o.kind, o.actual, o.expected), o.expected),
   },
   CONTAINS: {
     needsValue: true, usesChanges: false, typedValue: false,
@@ -203,11 +217,11 @@ export const OPERATORS: Readonly<Record<ConditionOperator, OperatorSpec>> = Obje
   },
   GREATER_THAN: {
     needsValue: true, usesChanges: false, typedValue: true,
-    test: (o) => order(o.kind, o.actual, o.expected) === 1,
+    test: (o) => order(o.kind, asCompared(o.kind, o.actual, o.expected), o.expected) === 1,
   },
   LESS_THAN: {
     needsValue: true, usesChanges: false, typedValue: true,
-    test: (o) => order(o.kind, o.actual, o.expected) === -1,
+    test: (o) => order(o.kind, asCompared(o.kind, o.actual, o.expected), o.expected) === -1,
   },
   CHANGED: {
     needsValue: false, usesChanges: true, typedValue: false,
@@ -215,11 +229,11 @@ export const OPERATORS: Readonly<Record<ConditionOperator, OperatorSpec>> = Obje
   },
   CHANGED_TO: {
     needsValue: true, usesChanges: true, typedValue: true,
-    test: (o) => o.expected !== null && changed(o) && sameValue(o.kind, o.change.new, o.expected),
+    test: (o) => o.expected !== null && changed(o) && sameValue(o.kind, asCompared(o.kind, o.change.new, o.expected), o.expected),
   },
   CHANGED_FROM: {
     needsValue: true, usesChanges: true, typedValue: true,
-    test: (o) => o.expected !== null && changed(o) && sameValue(o.kind, o.change.old, o.expected),
+    test: (o) => o.expected !== null && changed(o) && sameValue(o.kind, asCompared(o.kind, o.change.old, o.expected), o.expected),
   },
 });
 

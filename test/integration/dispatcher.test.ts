@@ -416,6 +416,31 @@ describe.concurrent('conditions on a BOOLEAN custom field', () => {
   });
 });
 
+describe.concurrent('conditions on a DATE custom field', () => {
+  it('a date without a time names that whole day (UTC): EQUALS holds for a timestamp on it, GREATER_THAN from the next day', async ({ app }) => {
+    await createCustomFields(app, [{ key: 'due', name: 'Due', type: 'DATE' }]);
+    const operators = ['EQUALS', 'NOT_EQUALS', 'GREATER_THAN', 'LESS_THAN'] as const;
+    for (const [i, operator] of operators.entries()) {
+      await createRule(app, {
+        name: operator, position: i, continueAfterMatch: true, events: ['TICKET_CREATED'],
+        conditions: [{ field: 'custom.due', operator, value: '2024-05-01' }],
+        actions: [{ type: 'ADD_COMMENT', value: operator }],
+      });
+    }
+    const ran = async (due: string) => {
+      const t = await createTicket(app, { title: due, customFields: { due } });
+      await settled(app);
+      return (await comments(app, t)).map((p) => p.text);
+    };
+    expect(await ran('2024-05-01')).toEqual(['EQUALS']);
+    expect(await ran('2024-05-01T00:00:00Z')).toEqual(['EQUALS']);
+    expect(await ran('2024-05-01T23:59:59.999Z')).toEqual(['EQUALS']);
+    expect(await ran('2024-05-01T10:00:00+02:00')).toEqual(['EQUALS']);
+    expect(await ran('2024-05-02T00:00:00Z')).toEqual(['NOT_EQUALS', 'GREATER_THAN']);
+    expect(await ran('2024-04-30T23:59:59Z')).toEqual(['NOT_EQUALS', 'LESS_THAN']);
+  });
+});
+
 describe.concurrent('TICKET_UPDATED with status CHANGED_TO RESOLVED', () => {
   it('fires on the change to RESOLVED only: not on a title change, not on a repeated update to the same status', async ({ app, agent, watch, watchRule }) => {
     await createRule(app, watchRule('Resolved', { events: ['TICKET_UPDATED'], conditions: [{ field: 'status', operator: 'CHANGED_TO', value: 'RESOLVED' }] }));

@@ -80,7 +80,7 @@ describe('conditionHolds: value operators', () => {
     ['custom.vip', 'EQUALS', '1', true],
     ['custom.vip', 'NOT_EQUALS', 'no', true],
     ['custom.vip', 'EQUALS', '0', false],
-    // DATE equality is by instant
+    // DATE equality: a date without a time is that day
     ['custom.due', 'EQUALS', '2024-05-01', true],
     ['custom.due', 'EQUALS', '2024-05-01T00:00:00Z', true],
     ['custom.due', 'EQUALS', '2024-05-02', false],
@@ -158,6 +158,13 @@ describe('conditionHolds: reading the snapshot', () => {
     ['custom.vip', 'EQUALS', 'true', { custom: { vip: false } }, false],
     ['custom.due', 'GREATER_THAN', '2024-01-01', { custom: { due: new Date('2024-06-01T00:00:00Z') } }, true],
     ['custom.due', 'LESS_THAN', '2030-01-01', { custom: { due: '2024-02-30' } }, false], // not a date
+    // a date without a time is its whole day (UTC); a value with a time compares instants
+    ['custom.due', 'EQUALS', '2024-05-01', { custom: { due: '2024-05-01T18:30:00.000Z' } }, true],
+    ['custom.due', 'NOT_EQUALS', ' 2024-05-01 ', { custom: { due: '2024-05-01T18:30:00.000Z' } }, false],
+    ['custom.due', 'GREATER_THAN', '2024-05-01', { custom: { due: '2024-05-01T18:30:00.000Z' } }, false],
+    ['custom.due', 'LESS_THAN', '2024-05-02', { custom: { due: '2024-05-01T18:30:00.000Z' } }, true],
+    ['custom.due', 'EQUALS', '2024-05-01T00:00:00Z', { custom: { due: '2024-05-01T18:30:00.000Z' } }, false],
+    ['custom.due', 'GREATER_THAN', '2024-05-01T12:00:00Z', { custom: { due: '2024-05-01T18:30:00.000Z' } }, true],
   ])('%s %s %j on %j → %s', (field, op, value, over, expected) => {
     expect(holds(field, op, value, ticket(over))).toBe(expected);
   });
@@ -201,6 +208,8 @@ describe('conditionHolds: change operators', () => {
     ['custom.amount', 'CHANGED_TO', '20', updated({ field: 'custom.amount', old: 10, new: 20 }), true],
     ['custom.amount', 'CHANGED_FROM', '10.0', updated({ field: 'custom.amount', old: 10, new: 20 }), true],
     ['custom.order_no', 'CHANGED_TO', 'A-200', updated({ field: 'custom.order_no', old: 'A-100', new: 'A-200' }), true],
+    ['custom.due', 'CHANGED_TO', '2024-05-02', updated({ field: 'custom.due', old: '2024-05-01T10:00:00.000Z', new: '2024-05-02T09:00:00.000Z' }), true],
+    ['custom.due', 'CHANGED_FROM', '2024-05-01', updated({ field: 'custom.due', old: '2024-05-01T10:00:00.000Z', new: '2024-05-02T09:00:00.000Z' }), true],
     ['custom.order_no', 'CHANGED', null, updated({ field: 'custom.amount', old: 1, new: 2 }), false],
     // change sets only exist for TICKET_UPDATED
     ['status', 'CHANGED', null, { type: 'TICKET_CREATED', changes: [{ field: 'status', old: null, new: 'RESOLVED' }] }, false],
