@@ -218,6 +218,11 @@ function parseCursor(after: string): { at: Date; id: string } {
 
 const cursorOf = (d: Delivery) => Buffer.from(`${d.createdAt.toISOString()}|${d.id}`).toString('base64url');
 
+/** The deliveries a page of the log holds without `first` (the query's default for first, and the cost limit's count). */
+export const DELIVERY_PAGE_SIZE = 50;
+/** The deliveries a page of Ticket.deliveries holds when `first` is absent or null. */
+export const TICKET_DELIVERY_PAGE_SIZE = 20;
+
 function checkFirst(first: number): void {
   if (!Number.isInteger(first) || first < 1 || first > 200) throw badInput('first', 'must be between 1 and 200');
 }

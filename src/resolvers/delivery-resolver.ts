@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import type { DeliveryFeedItem, AttemptRow, DeliveryRow } from '../delivery/index.js';
+import { DELIVERY_PAGE_SIZE, TICKET_DELIVERY_PAGE_SIZE, type DeliveryFeedItem, type AttemptRow, type DeliveryRow } from '../delivery/index.js';
 import { forbidden, notFound, unauthenticated } from '../errors.js';
 import {
   BulkResult,
@@ -23,7 +23,7 @@ export class DeliveryResolver {
   async deliveries(
     @Ctx() ctx: GraphQLContext,
     @Arg('filter', () => DeliveryFilter, { nullable: true }) filter?: DeliveryFilter | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first = 50,
+    @Arg('first', () => Int, { nullable: true, defaultValue: DELIVERY_PAGE_SIZE }) first = DELIVERY_PAGE_SIZE,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<DeliveryPage> {
     const page = await ctx.services.deliveries.list(ctx.em, filter ?? {}, first, after);
@@ -146,11 +146,11 @@ export class TicketDeliveriesResolver {
   async deliveries(
     @Root() t: TicketType,
     @Ctx() ctx: GraphQLContext,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first = 20,
+    @Arg('first', () => Int, { nullable: true, defaultValue: TICKET_DELIVERY_PAGE_SIZE }) first: number | null = TICKET_DELIVERY_PAGE_SIZE,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<DeliveryPage> {
     if (ctx.user?.role !== 'ADMIN' && ctx.user?.role !== 'AGENT') return EMPTY_PAGE;
-    const page = await ctx.loaders.ticketDeliveries.load({ ticketId: t.id, first: first ?? 20, after: after ?? null });
+    const page = await ctx.loaders.ticketDeliveries.load({ ticketId: t.id, first: first ?? TICKET_DELIVERY_PAGE_SIZE, after: after ?? null });
     return { nodes: page.nodes.map(toDelivery), count: async () => page.totalCount, pageInfo: page.pageInfo };
   }
 }

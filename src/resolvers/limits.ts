@@ -21,7 +21,9 @@ import {
   type ASTNode,
   type ASTVisitor,
   type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLField,
   type GraphQLSchema,
   type SelectionSetNode,
   type ValidationContext,
@@ -42,7 +44,7 @@ export const GRAPHQL_LIMITS = {
   maxDepth: 12,
   /** aliased or repeated fields at the root of an operation, and in the whole document */
   maxRepeatedFields: 100,
-  /** objects an operation may fetch: lists count their `first` argument, or UNBOUNDED_LIST_SIZE */
+  /** objects an operation may fetch: lists count their `first` argument, their default page size, or UNBOUNDED_LIST_SIZE */
   maxCost: 10_000,
   /** websocket: operations in progress on one connection (subscriptions, and queries while they run) */
   maxSubscriptionsPerConnection: 20,
@@ -50,7 +52,7 @@ export const GRAPHQL_LIMITS = {
   maxMessageBytes: 1024 * 1024,
 } as const;
 
-/** The length assumed for a list without a `first` argument (children, posts, attempts, users …). */
+/** The length assumed for a list that takes no `first` argument (children, posts, attempts, users …). */
 export const UNBOUNDED_LIST_SIZE = 10;
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -225,44 +227,75 @@ export function validateDocument(schema: GraphQLSchema, document: DocumentNode):
 }
 
 /**
- * Objects fetched: an object field counts 1 (times its list length) plus what it selects;
- * scalars count nothing. A list's length is its `first` argument (defaults applied), or
- * UNBOUNDED_LIST_SIZE; a page field with `first` (DeliveryPage) multiplies its selection
- * by `first` (its pageInfo too: an overestimate by at most `first`). Introspection counts
- * nothing: graphql-js's MaxIntrospectionDepthRule bounds it.
+ * How many items a list or page field counts: its `first` argument; with none, or null, the
+ * default the field declares for `first` (the page size its resolver applies to an absent
+ * or null first: TICKET_PAGE_SIZE, DELIVERY_PAGE_SIZE …); a list that takes no `first`
+ * counts UNBOUNDED_LIST_SIZE. `defaulted` is set when the field's default was counted.
  */
-const objectsFetched: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+function itemsCounted(field: GraphQLField<unknown, unknown>, node: FieldNode, args: Record<string, unknown>): { items: number | undefined; defaulted: boolean } {
+  const declared = field.args.find((a) => a.name === 'first')?.defaultValue;
+  // graphql-js has put the default into an absent first already; a null stays null
+  if (typeof args.first === 'number') {
+    const given = (node.arguments ?? []).some((a) => a.name.value === 'first');
+    return { items: Math.max(0, args.first), defaulted: !given && args.first === declared };
+  }
+  return typeof declared === 'number' ? { items: Math.max(0, declared), defaulted: true } : { items: undefined, defaulted: false };
+}
+
+/**
+ * Objects fetched: an object field counts 1 (times its list length) plus what it selects;
+ * scalars count nothing. A list's length is itemsCounted; a page field (DeliveryPage)
+ * multiplies its selection by that (its pageInfo too: an overestimate by at most the page).
+ * Introspection counts nothing: graphql-js's MaxIntrospectionDepthRule bounds it. Each
+ * field counted at its default page size is noted in `defaults` (coordinate → size).
+ */
+const objectsFetched = (defaults: Map<string, number>): ComplexityEstimator => ({ type, field, node, args, childComplexity }) => {
   if (field.name.startsWith('__')) return 0;
   if (!isCompositeType(getNamedType(field.type))) return 0;
-  const first = typeof args.first === 'number' ? Math.max(0, args.first) : undefined;
+  const { items, defaulted } = itemsCounted(field, node, args);
+  if (defaulted) defaults.set(`${type.name}.${field.name}`, items!);
   if (isListType(getNullableType(field.type))) {
-    // a page's nodes: one each here, the page field multiplies by its `first`
+    // a page's nodes: one each here, the page field multiplies by its page size
     const pageNodes = field.name === 'nodes' && isObjectType(type) && 'pageInfo' in type.getFields();
-    return (pageNodes ? 1 : first ?? UNBOUNDED_LIST_SIZE) * (1 + childComplexity);
+    return (pageNodes ? 1 : items ?? UNBOUNDED_LIST_SIZE) * (1 + childComplexity);
   }
-  if (first !== undefined) return 1 + first * childComplexity;
+  if (items !== undefined) return 1 + items * childComplexity;
   return 1 + childComplexity;
 };
 
+/** An operation's estimated cost and the fields it counted at their default page size. */
+interface Estimate {
+  cost: number;
+  defaults: ReadonlyMap<string, number>;
+}
+
 /**
  * The estimated number of objects the operation fetches; null when the variables do not
- * fit (execution reports that). A document whose variables cannot change the estimate
- * (none is a `first` or a directive's argument) is estimated once per operation name.
+ * fit (execution reports that).
  */
 export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): number | null {
+  return estimate(schema, document, variables, operationName)?.cost ?? null;
+}
+
+/**
+ * operationCost with what it counted by default. A document whose variables cannot change
+ * the estimate (none is a `first` or a directive's argument) is estimated once per
+ * operation name.
+ */
+function estimate(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): Estimate | null {
   if (costReadsVariables(document)) return estimateCost(schema, document, variables, operationName);
   let costs = knownCosts.get(document);
   if (!costs) knownCosts.set(document, (costs = new Map()));
   const key = operationName ?? '';
   if (costs.has(key)) return costs.get(key)!;
-  const cost = estimateCost(schema, document, variables, operationName);
+  const result = estimateCost(schema, document, variables, operationName);
   // null: these variables did not fit; the next request's may
-  if (cost !== null) costs.set(key, cost);
-  return cost;
+  if (result !== null) costs.set(key, result);
+  return result;
 }
 
 /** Costs of parsed documents (Apollo and graphql-ws reuse a document for the same text). */
-const knownCosts = new WeakMap<DocumentNode, Map<string, number>>();
+const knownCosts = new WeakMap<DocumentNode, Map<string, Estimate>>();
 const readsVariables = new WeakMap<DocumentNode, boolean>();
 
 /** Whether a variable is a `first` argument or a directive's argument (@include/@skip) anywhere in the document. */
@@ -284,23 +317,28 @@ function costReadsVariables(document: DocumentNode): boolean {
   return reads;
 }
 
-function estimateCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): number | null {
+function estimateCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): Estimate | null {
+  const defaults = new Map<string, number>();
   try {
-    return getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [objectsFetched] });
+    const cost = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [objectsFetched(defaults)] });
+    return { cost, defaults };
   } catch (err) {
     // the library's bound on fragment expansion (10,000 selections): far beyond any cost we accept
-    if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) return Number.POSITIVE_INFINITY;
+    if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) return { cost: Number.POSITIVE_INFINITY, defaults };
     return null;
   }
 }
 
 /** The cost-limit refusal for this operation, or null when it is within the limit. */
 export function costLimitError(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): GraphQLError | null {
-  const cost = operationCost(schema, document, variables, operationName);
-  if (cost === null || cost <= GRAPHQL_LIMITS.maxCost) return null;
-  const estimate = Number.isFinite(cost) ? `up to ${fmt(cost)} objects` : 'more objects than can be counted';
+  const result = estimate(schema, document, variables, operationName);
+  if (result === null || result.cost <= GRAPHQL_LIMITS.maxCost) return null;
+  const estimated = Number.isFinite(result.cost) ? `up to ${fmt(result.cost)} objects` : 'more objects than can be counted';
+  const defaults = [...result.defaults].map(([coordinate, size]) => `${coordinate} ${fmt(size)}`).join(', ');
   return limitError(
-    `the operation would fetch ${estimate}; the cost limit is ${fmt(GRAPHQL_LIMITS.maxCost)} (a list counts its first argument, or ${UNBOUNDED_LIST_SIZE} when it has none): ask for fewer`,
+    `the operation would fetch ${estimated}; the cost limit is ${fmt(GRAPHQL_LIMITS.maxCost)}. A list counts its first argument, or without one (or with null) its default page size` +
+      (defaults ? ` (counted here: ${defaults})` : '') +
+      `, and a list that takes no first counts ${UNBOUNDED_LIST_SIZE}: ask for fewer`,
   );
 }
 

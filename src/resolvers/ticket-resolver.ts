@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { clientVisibleValues } from '../helpdesk/index.js';
+import { clientVisibleValues, TICKET_PAGE_SIZE } from '../helpdesk/index.js';
 import {
   CreateTicketInput,
   CustomFieldInput,
@@ -31,7 +31,7 @@ export class TicketResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('status', () => TicketStatus, { nullable: true }) status?: TicketStatus | null,
     // an explicit null is the default too (listTickets)
-    @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number | null = 50,
+    @Arg('first', () => Int, { nullable: true, defaultValue: TICKET_PAGE_SIZE }) first: number | null = TICKET_PAGE_SIZE,
     @Arg('offset', () => Int, { nullable: true, defaultValue: 0 }) offset: number | null = 0,
   ): Promise<TicketType[]> {
     return (await ctx.services.tickets.list(ctx.em, actorOf(ctx), { status, first, offset })).map(toTicket);

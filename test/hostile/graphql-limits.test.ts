@@ -33,6 +33,9 @@ const introspectedTimes = (n: number) => {
   return `{ ${repeat(n, (i) => `s${i}: ${schema}`)} } ${q.slice(fragments)}`;
 };
 
+/** a ticket's selection costing 311 objects: 1 + 10 children × (1 + 10 posts × 2 + 10 children) */
+const PER_TICKET_311 = 'children { posts { author { id } } children { id } }';
+
 const LIMIT = {
   tokens: /token limit is 10,000/,
   depth: /depth limit is 12/,
@@ -57,6 +60,10 @@ const REFUSED: { name: string; query: string; variables?: Record<string, unknown
   { name: '30 aliases of tickets(first: 500)', query: `{ ${repeat(30, (i) => `t${i}: tickets(first: 500) { id }`)} }`, limit: LIMIT.cost },
   { name: 'nested lists under a page of 500', query: `{ tickets(first: 500) { id children { id children { id } } } }`, limit: LIMIT.cost },
   { name: 'list size from a variable', query: `query($n: Int) { tickets(first: $n) { id posts { author { id } } children { id } } }`, variables: { n: 500 }, limit: LIMIT.cost },
+  // a null first is the resolver's default page (50 tickets), not a list of 10: 50 × 311, while 10 × 311 passes
+  { name: 'tickets(first: null), counted at its default page of 50', query: `{ tickets(first: null) { ${PER_TICKET_311} } }`, limit: /up to 15,550 objects; the cost limit is 10,000\. .*counted here: Query\.tickets 50\b/ },
+  { name: 'tickets(first: $n) with n null, counted at its default page of 50', query: `query($n: Int) { tickets(first: $n) { ${PER_TICKET_311} } }`, variables: { n: null }, limit: /up to 15,550 objects; .*counted here: Query\.tickets 50\b/ },
+  { name: 'tickets without first, counted at its default page of 50', query: `{ tickets { ${PER_TICKET_311} } }`, limit: /up to 15,550 objects; .*counted here: Query\.tickets 50\b/ },
   // introspection counts nothing by the cost limit and needs no key: each whole __schema is ~100 KB of work
   { name: '40 aliases of the whole __schema', query: introspectedTimes(40), limit: LIMIT.schema },
   { name: '__schema twice through fragment spreads', query: `{ ...S ...S } fragment S on Query { __schema { types { name } } }`, limit: LIMIT.schema },
@@ -70,6 +77,7 @@ const ACCEPTED: { name: string; query: string; variables?: Record<string, unknow
   { name: 'the introspection query with every option of graphql-js', query: getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true }), check: (d) => expect(d.__schema.directives.length).toBeGreaterThan(3) },
   { name: '12 levels deep', query: nested(12), check: (d) => expect(d.ticket).toEqual({ parent: null }) },
   { name: '100 repeated root fields', query: `{ ${repeat(101, () => 'me { id }')} }`, check: (d) => expect(d.me.id).toBeTruthy() },
+  { name: 'a page of 10 tickets costing 3,110', query: `{ tickets(first: 10) { ${PER_TICKET_311} } }`, check: (d) => expect(Array.isArray(d.tickets)).toBe(true) },
   { name: 'a page of 500 with posts', query: `query($n: Int) { tickets(first: $n) { id posts { id } } }`, variables: { n: 500 }, check: (d) => expect(Array.isArray(d.tickets)).toBe(true) },
 ];
 

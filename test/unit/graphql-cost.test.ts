@@ -12,6 +12,12 @@ const CASES: [string, string, Record<string, unknown>, number][] = [
   ['the default of first applies', '{ tickets { id } }', {}, 50],
   ['first from a variable', 'query($n: Int) { tickets(first: $n) { id } }', { n: 7 }, 7],
   ['a list without first counts 10', '{ users { id } }', {}, 10],
+  // a null first gets the page size the resolver gives it: the field's default for first
+  ['first: null counts the default page size', '{ tickets(first: null) { id } }', {}, 50],
+  ['a null first from a variable counts the default page size', 'query($n: Int) { tickets(first: $n) { id } }', { n: null }, 50],
+  ['an absent first variable counts the default page size', 'query($n: Int) { tickets(first: $n) { id } }', {}, 50],
+  ["a ticket's deliveries without first count its page of 20", '{ ticket(id: 1) { deliveries { nodes { id } } } }', {}, 1 + 1 + 20],
+  ["a ticket's deliveries with first: null count its page of 20", '{ ticket(id: 1) { deliveries(first: null) { nodes { id } } } }', {}, 1 + 1 + 20],
   ['nested lists multiply', '{ tickets(first: 100) { requester { id } posts { author { id } } } }', {}, 100 * (1 + 1 + 10 * 2)],
   ['a page multiplies its nodes by first', '{ deliveries(first: 200) { nodes { id webhook { id } } totalCount } }', {}, 1 + 200 * 2],
   ['aliases add up', '{ a: tickets(first: 10) { id } b: tickets(first: 20) { id } }', {}, 30],
