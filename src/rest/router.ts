@@ -68,6 +68,18 @@ function requireReadableBody(req: Request): void {
   throw new UnreadableBodyError(`the request body has ${given}: send JSON (application/json) or form fields (application/x-www-form-urlencoded)`);
 }
 
+/**
+ * Refuses a JSON body that is not an object (a list, a string, a number, null, true): the
+ * fields are read from an object, so any other would pass for a body without `text`.
+ * No body at all (req.body unset) is judged by its fields, as an empty one.
+ */
+function requireObjectBody(req: Request): void {
+  const body: unknown = req.body;
+  if (body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body))) return;
+  const is = body === null ? 'null' : Array.isArray(body) ? 'a list' : `a ${typeof body}`;
+  throw badInput('body', `must be a JSON object such as {"text": "…"}, not ${is}`);
+}
+
 /** The raw bytes of a form body, kept by the form parser for formValueNotUtf8. */
 const FORM_BYTES = Symbol('form bytes');
 type WithFormBytes = Request & { [FORM_BYTES]?: Buffer };
@@ -95,7 +107,8 @@ function formValueNotUtf8(body: Buffer): { field: string; message: string } | nu
 export function createRestRouter(services: AppServices): express.Router {
   const router = express.Router({ strict: false });
   router.use(
-    express.json({ limit: '1mb', verify: requireUtf8Body }),
+    // strict: false lets a string, a number or null through to requireObjectBody, which names the body
+    express.json({ limit: '1mb', strict: false, verify: requireUtf8Body }),
     express.urlencoded({ extended: false, limit: '1mb', verify: (req, _res, buf) => void ((req as WithFormBytes)[FORM_BYTES] = buf) }),
   );
 
@@ -150,6 +163,7 @@ export function createRestRouter(services: AppServices): express.Router {
   const post = (kind: PostKind) =>
     route(async (req, actor, em) => {
       requireReadableBody(req);
+      requireObjectBody(req);
       return postJson(await services.tickets.addPost(em, actor, { ticketId: String(req.params.id), kind, text: text(req), authorId: authorId(req) }, { ticketId: 'id', authorId: 'user_id' }));
     });
   router.post('/tickets/:id/comments', post('COMMENT'));

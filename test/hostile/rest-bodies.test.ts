@@ -44,6 +44,30 @@ describe('REST: a body in another format than JSON or form fields', () => {
     expect((await getTicket(app, ticketId)).posts.map((p) => p.text)).toEqual(['json', 'form']);
   });
 
+  it('a JSON body that is not an object (a list, a string, a number, null, true) is 400 naming the body: it must be a JSON object; nothing is written', async ({ app, expect }) => {
+    const ticketId = await createTicket(app, 'json shapes');
+    const post = (path: string, body: string, auth = app.adminAuth) =>
+      fetch(`${app.url}/api/v2/tickets/${ticketId}/${path}/`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body });
+    for (const [path, body, is] of [
+      ['comments', '[{"text": "hello"}]', 'a list'],
+      ['posts', '[]', 'a list'],
+      ['comments', '"hello"', 'a string'],
+      ['posts', '42', 'a number'],
+      ['comments', 'null', 'null'],
+      ['posts', ' true ', 'a boolean'],
+    ] as const) {
+      const res = await post(path, body);
+      expect(res.status, body).toBe(400);
+      const [problem] = ((await res.json()) as any).errors;
+      expect(problem, body).toEqual({ code: 'BAD_USER_INPUT', field: 'body', message: `body: must be a JSON object such as {"text": "…"}, not ${is}` });
+    }
+    expect((await getTicket(app, ticketId)).posts).toEqual([]);
+    // the caller is known first: without credentials, 401 whatever the body holds
+    expect((await post('comments', '"hello"', '')).status).toBe(401);
+    expect((await post('comments', '{"text": "an object"}')).status).toBe(200);
+    expect((await getTicket(app, ticketId)).posts.map((p) => p.text)).toEqual(['an object']);
+  });
+
   it('a form value that is not UTF-8 once percent-decoded (Windows-1251) is BAD_USER_INPUT naming the field, not stored as its percent-encoded text; UTF-8, "+" and a literal % still post', async ({ app, expect }) => {
     const ticketId = await createTicket(app, 'form charsets');
     const post = (body: string | Buffer) =>
