@@ -25,7 +25,7 @@ import {
   type TicketSnapshot,
 } from '../domain/index.js';
 import type { CustomFieldInfo } from './types.js';
-import { BOOLEAN_ACCEPTED } from '../helpdesk/index.js';
+import { BOOLEAN_ACCEPTED, convertCustomFieldValue, type CustomFieldDef } from '../helpdesk/index.js';
 
 export interface FieldDef {
   name: string;
@@ -42,6 +42,8 @@ export interface FieldDef {
   changeable: boolean;
   /** values are stored trimmed and lower-cased (e-mail addresses): a condition's value compares so too */
   anyCase?: boolean;
+  /** a custom field's definition: a condition's value is judged and stored by the field's own conversion */
+  custom?: CustomFieldDef;
   read(ticket: TicketSnapshot): unknown;
 }
 
@@ -89,6 +91,7 @@ function customFieldDef(key: string, info: CustomFieldInfo): FieldDef {
     values: info.type === 'SELECT' && info.options.length > 0 ? info.options : undefined,
     nullable: true,
     changeable: true,
+    custom: { key, type: info.type, options: info.options },
     // hasOwn: a key such as "constructor" must not read Object.prototype.
     read: (t) => (Object.hasOwn(t.custom, key) ? t.custom[key] : null),
   };
@@ -122,10 +125,19 @@ export function operatorFits(field: FieldDef, op: ConditionOperator): boolean {
 
 /**
  * Why a literal value cannot be one of this field's values, or null if it can. Used for
- * condition values compared by kind (a fixed SET_CUSTOM_FIELD value is judged by the
- * field's own conversion instead, as the action writes it).
+ * condition values compared by kind. On a custom field the field's own conversion judges
+ * it, as it judges the field's values everywhere (ticket input, SET_CUSTOM_FIELD, mapped
+ * answers): a condition takes exactly what the field can hold. A value that is not of the
+ * kind at all is worded as for any field (rule editors read these words); the conversion
+ * words the rest (a number it cannot hold exactly, a time without a zone).
  */
-export function valueProblem(field: Pick<FieldDef, 'kind' | 'values'>, value: string, subject: string): string | null {
+export function valueProblem(field: Pick<FieldDef, 'kind' | 'values' | 'custom'>, value: string, subject: string): string | null {
+  if (!field.custom) return kindProblem(field, value, subject);
+  const converted = convertCustomFieldValue(field.custom, value);
+  return converted.ok ? null : (kindProblem(field, value, subject) ?? converted.error);
+}
+
+function kindProblem(field: Pick<FieldDef, 'kind' | 'values'>, value: string, subject: string): string | null {
   if (field.values && !field.values.includes(value)) {
     return `"${value}" is not one of ${field.values.join(', ')} (${subject})`;
   }
@@ -144,12 +156,13 @@ export function valueProblem(field: Pick<FieldDef, 'kind' | 'values'>, value: st
 }
 
 /**
- * A condition's value as it is stored: on a BOOLEAN field `true` or `false`, as the field
- * holds it (`yes`, ` 1 ` and `TRUE` name the same value); on any other field as written.
+ * A condition's value as it is stored: on a custom field as the field holds it (its
+ * conversion: BOOLEAN `yes` is `true`, SELECT ` Email ` is `Email`, NUMBER `1e3` is
+ * `1000`, a DATE timestamp is UTC); on a built-in field as written.
  */
-export function canonicalValue(field: Pick<FieldDef, 'kind'>, value: string): string {
-  const b = field.kind === 'boolean' ? toBoolean(value) : null;
-  return b === null ? value : String(b);
+export function canonicalValue(field: Pick<FieldDef, 'custom'>, value: string): string {
+  const converted = field.custom ? convertCustomFieldValue(field.custom, value) : null;
+  return converted?.ok && converted.value !== null ? String(converted.value) : value;
 }
 
 /** The time fields' clocks by field name (the fields a TIMER rule's due times come from). */

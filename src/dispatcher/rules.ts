@@ -8,6 +8,7 @@ import { isId, type ActionDef, type ConditionDef, type MatchType, type TicketEve
 import type { CustomFieldInfo, RuleDef } from './types.js';
 import { syncRuleTimers } from './timers.js';
 import { canonicalValue, resolveField, ruleFields, type RuleFieldInfo } from './fields.js';
+import { isOperator, OPERATORS } from './operators.js';
 
 export interface RuleInput {
   name: string;
@@ -63,7 +64,9 @@ function apply(rule: Rule, input: RuleInput, customFields: ReadonlyMap<string, C
   rule.match = input.match ?? 'ALL';
   rule.conditions = (input.conditions ?? []).map((c) => {
     const field = resolveField(c.field.trim(), customFields);
-    const value = c.value == null || !field ? c.value ?? null : canonicalValue(field, c.value);
+    // a value compared as the field's type is kept as the field holds it; CONTAINS keeps its text
+    const typed = field && c.value != null && isOperator(c.operator) && OPERATORS[c.operator].typedValue;
+    const value = typed ? canonicalValue(field, c.value!) : c.value ?? null;
     return { field: c.field.trim(), operator: c.operator, value };
   });
   rule.actions = input.actions.map((a) => ({

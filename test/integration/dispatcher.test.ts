@@ -416,6 +416,42 @@ describe.concurrent('conditions on a BOOLEAN custom field', () => {
   });
 });
 
+describe.concurrent('conditions on SELECT, NUMBER and DATE custom fields', () => {
+  it("take what the field takes, judged by its conversion and stored as it holds them: a padded option, 1e3; a number it cannot hold exactly and a time without a zone are refused at conditions[n].value", async ({ app }) => {
+    await createCustomFields(app, [{ key: 'channel', name: 'Channel', type: 'SELECT', options: ['Email', 'Phone'] }, { key: 'due', name: 'Due', type: 'DATE' }]);
+    const rule = await createRule(app, {
+      name: 'typed', events: ['TICKET_CREATED'],
+      conditions: [
+        { field: 'custom.channel', operator: 'EQUALS', value: ' Email\n' },
+        { field: 'custom.amount', operator: 'EQUALS', value: ' 1e3 ' },
+        { field: 'custom.due', operator: 'LESS_THAN', value: '2024-05-01T12:00:00+02:00' },
+      ],
+      actions: [{ type: 'ADD_COMMENT', value: 'typed ran' }],
+    });
+    expect(rule.conditions.map((c) => c.value)).toEqual(['Email', '1000', '2024-05-01T10:00:00.000Z']);
+    // CONTAINS compares text: its value is kept as written
+    const contains = await createRule(app, { name: 'contains', enabled: false, events: ['TICKET_CREATED'], conditions: [{ field: 'custom.channel', operator: 'CONTAINS', value: ' mai' }], actions: [{ type: 'ADD_COMMENT', value: 'x' }] });
+    expect(contains.conditions[0]!.value).toBe(' mai');
+    const hit = await createTicket(app, { title: 'hit', customFields: { channel: 'Email', amount: 1000, due: '2024-05-01T09:59:00Z' } });
+    const miss = await createTicket(app, { title: 'miss', customFields: { channel: 'Phone', amount: 1000, due: '2024-05-01T09:59:00Z' } });
+    await settled(app);
+    expect((await comments(app, hit)).map((p) => p.text)).toEqual(['typed ran']);
+    expect(await comments(app, miss)).toEqual([]);
+
+    for (const [condition, message] of [
+      [{ field: 'custom.amount', operator: 'EQUALS', value: '9007199254740993' }, /^conditions\[1\]\.value: custom field "amount" is NUMBER: "9007199254740993" cannot be stored exactly as a number/],
+      [{ field: 'custom.due', operator: 'GREATER_THAN', value: '2024-05-01T10:00' }, /^conditions\[1\]\.value: custom field "due" is DATE: "2024-05-01T10:00" is not a date \(use YYYY-MM-DD or an ISO timestamp with a zone/],
+      [{ field: 'custom.channel', operator: 'EQUALS', value: 'email' }, /^conditions\[1\]\.value: "email" is not one of Email, Phone/],
+    ] as const) {
+      const r = await app.gql(RlCreateRuleDocument, { input: { name: 'bad', events: ['TICKET_CREATED'], conditions: [{ field: 'title', operator: 'CONTAINS', value: 'x' }, condition], actions: [{ type: 'ADD_COMMENT', value: 'x' }] } });
+      expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+      expect(r.errors![0]!.extensions!.field).toBe('conditions[1].value');
+      expect(r.errors![0]!.message).toMatch(message);
+    }
+    expect((await app.ok(RlRulesDocument)).rules.map((x) => x.name)).toEqual(['typed', 'contains']);
+  });
+});
+
 describe.concurrent('conditions on a DATE custom field', () => {
   it('a date without a time names that whole day (UTC): EQUALS holds for a timestamp on it, GREATER_THAN from the next day', async ({ app }) => {
     await createCustomFields(app, [{ key: 'due', name: 'Due', type: 'DATE' }]);

@@ -108,6 +108,8 @@ describe('validateRuleInput: conditions', () => {
     [{ field: 'custom.vip', operator: 'EQUALS', value: ' Yes ' }],
     [{ field: 'custom.vip', operator: 'CHANGED_TO', value: '0' }],
     [{ field: 'custom.channel', operator: 'EQUALS', value: 'Phone' }],
+    [{ field: 'custom.channel', operator: 'NOT_EQUALS', value: ' Phone\n' }],
+    [{ field: 'custom.amount', operator: 'EQUALS', value: ' 1e3 ' }],
     [{ field: 'custom.channel', operator: 'CONTAINS', value: 'ph' }],
   ])('accepts %j', (c) => {
     expect(withCondition(c)).toEqual([]);
@@ -140,11 +142,15 @@ describe('validateRuleInput: conditions', () => {
     [{ field: 'priority', operator: 'EQUALS', value: 'SUPER' }, 'conditions[0].value', /not one of LOW, NORMAL, HIGH, URGENT/],
     [{ field: 'requester.role', operator: 'EQUALS', value: 'OWNER' }, 'conditions[0].value', /not one of ADMIN, AGENT, CLIENT/],
     [{ field: 'lastReplyAuthor', operator: 'EQUALS', value: 'AGENT' }, 'conditions[0].value', /not one of CLIENT, STAFF/],
+    // a custom field's value is judged by the field's own conversion; one not of the kind at all is worded as for any field
     [{ field: 'custom.channel', operator: 'EQUALS', value: 'Fax' }, 'conditions[0].value', /not one of Email, Phone/],
+    [{ field: 'custom.channel', operator: 'EQUALS', value: 'email' }, 'conditions[0].value', /"email" is not one of Email, Phone/],
     [{ field: 'custom.amount', operator: 'GREATER_THAN', value: 'ten' }, 'conditions[0].value', /needs a number/],
     [{ field: 'custom.amount', operator: 'EQUALS', value: '0x10' }, 'conditions[0].value', /needs a number/],
+    [{ field: 'custom.amount', operator: 'EQUALS', value: '9007199254740993' }, 'conditions[0].value', /^custom field "amount" is NUMBER: "9007199254740993" cannot be stored exactly as a number/],
     [{ field: 'custom.due', operator: 'LESS_THAN', value: 'tomorrow' }, 'conditions[0].value', /needs a date/],
     [{ field: 'custom.due', operator: 'EQUALS', value: '2024-02-30' }, 'conditions[0].value', /needs a date/],
+    [{ field: 'custom.due', operator: 'EQUALS', value: '2024-05-01T10:00' }, 'conditions[0].value', /^custom field "due" is DATE: "2024-05-01T10:00" is not a date \(use YYYY-MM-DD or an ISO timestamp with a zone/],
     [{ field: 'custom.vip', operator: 'EQUALS', value: 'maybe' }, 'conditions[0].value', /needs true or false \(accepted: true, false, 1, 0, yes, no, any case\), got "maybe"/],
     [{ field: 'title', operator: 'IS_EMPTY', value: 'x' }, 'conditions[0].operator', /does not fit/],
     [{ field: 'description', operator: 'IS_NOT_EMPTY', value: 'x' }, 'conditions[0].value', /takes no value/],
