@@ -132,7 +132,7 @@ export function operatorFits(field: FieldDef, op: ConditionOperator): boolean {
  * words the rest (a number it cannot hold exactly, a time without a zone).
  */
 export function valueProblem(field: Pick<FieldDef, 'kind' | 'values' | 'custom'>, value: string, subject: string): string | null {
-  if (!field.custom) return kindProblem(field, value, subject);
+  if (!field.custom) return kindProblem(field, TRIMMED_KINDS.has(field.kind) ? value.trim() : value, subject);
   const converted = convertCustomFieldValue(field.custom, value);
   return converted.ok ? null : (kindProblem(field, value, subject) ?? converted.error);
 }
@@ -156,11 +156,20 @@ function kindProblem(field: Pick<FieldDef, 'kind' | 'values'>, value: string, su
 }
 
 /**
+ * The kinds whose values are names or amounts, never free text (an enum's `URGENT`, a
+ * duration's `2h`): a condition's value is judged and kept trimmed, so one pasted with a
+ * space or line break (` URGENT`, `2h\n`) names the same value, as SET_STATUS and
+ * SET_PRIORITY read theirs.
+ */
+const TRIMMED_KINDS: ReadonlySet<ValueKind> = new Set<ValueKind>(['enum', 'duration']);
+
+/**
  * A condition's value as it is stored: on a custom field as the field holds it (its
  * conversion: BOOLEAN `yes` is `true`, SELECT ` Email ` is `Email`, NUMBER `1e3` is
- * `1000`, a DATE timestamp is UTC); on a built-in field as written.
+ * `1000`, a DATE timestamp is UTC); an enum or a duration trimmed; any other as written.
  */
-export function canonicalValue(field: Pick<FieldDef, 'custom'>, value: string): string {
+export function canonicalValue(field: Pick<FieldDef, 'kind' | 'custom'>, value: string): string {
+  if (TRIMMED_KINDS.has(field.kind)) return value.trim();
   const converted = field.custom ? convertCustomFieldValue(field.custom, value) : null;
   return converted?.ok && converted.value !== null ? String(converted.value) : value;
 }

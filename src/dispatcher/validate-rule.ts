@@ -124,7 +124,7 @@ const CLOCKS_STARTED_BY: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** A TIMER is never raised for a CLOSED ticket (closing stops its timers): there a status of CLOSED never holds. */
-const isClosedStatus = (c: ConditionInputLike): boolean => c.field === 'status' && c.operator === 'EQUALS' && c.value === 'CLOSED';
+const isClosedStatus = (c: ConditionInputLike): boolean => c.field === 'status' && c.operator === 'EQUALS' && c.value?.trim() === 'CLOSED';
 
 /** Whether condition `c` can never hold on `event`. */
 function deadOn(c: ConditionInputLike, event: string): boolean {

@@ -416,6 +416,39 @@ describe.concurrent('conditions on a BOOLEAN custom field', () => {
   });
 });
 
+describe.concurrent('conditions on enums and durations pasted with white space', () => {
+  it("name the same value, judged and kept trimmed (' URGENT\\n', ' 2h '); a TIMER rule on ' CLOSED ' is refused as on CLOSED", async ({ app }) => {
+    const rule = await createRule(app, {
+      name: 'urgent', events: ['TICKET_CREATED'],
+      conditions: [{ field: 'priority', operator: 'EQUALS', value: ' URGENT\n' }, { field: 'requester.role', operator: 'NOT_EQUALS', value: 'CLIENT ' }],
+      actions: [{ type: 'ADD_COMMENT', value: 'urgent ran' }],
+    });
+    expect(rule.conditions.map((c) => c.value)).toEqual(['URGENT', 'CLIENT']);
+    const timer = await createRule(app, {
+      name: 'timer', enabled: false, events: ['TIMER'],
+      conditions: [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: ' 2h ' }],
+      actions: [{ type: 'ADD_COMMENT', value: 'late' }],
+    });
+    expect(timer.conditions[0]!.value).toBe('2h');
+
+    const urgent = await createTicket(app, { title: 'urgent', priority: 'URGENT' });
+    const low = await createTicket(app, { title: 'low', priority: 'LOW' });
+    await settled(app);
+    expect((await comments(app, urgent)).map((p) => p.text)).toEqual(['urgent ran']);
+    expect(await comments(app, low)).toEqual([]);
+
+    const r = await app.gql(RlCreateRuleDocument, { input: {
+      name: 'closed timer', events: ['TIMER'],
+      conditions: [{ field: 'status', operator: 'EQUALS', value: ' CLOSED ' }, { field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '2h' }],
+      actions: [{ type: 'ADD_COMMENT', value: 'x' }],
+    } });
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0]!.extensions!.field).toBe('conditions[0].operator');
+    expect(r.errors![0]!.message).toMatch(/a TIMER never fires for a CLOSED ticket/);
+    expect((await app.ok(RlRulesDocument)).rules.map((x) => x.name)).toEqual(['urgent', 'timer']);
+  });
+});
+
 describe.concurrent('conditions on SELECT, NUMBER and DATE custom fields', () => {
   it("take what the field takes, judged by its conversion and stored as it holds them: a padded option, 1e3; a number it cannot hold exactly and a time without a zone are refused at conditions[n].value", async ({ app }) => {
     await createCustomFields(app, [{ key: 'channel', name: 'Channel', type: 'SELECT', options: ['Email', 'Phone'] }, { key: 'due', name: 'Due', type: 'DATE' }]);
