@@ -23,10 +23,11 @@ export class DeliveryResolver {
   async deliveries(
     @Ctx() ctx: GraphQLContext,
     @Arg('filter', () => DeliveryFilter, { nullable: true }) filter?: DeliveryFilter | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: DELIVERY_PAGE_SIZE }) first = DELIVERY_PAGE_SIZE,
+    // an explicit null is the default page too, as for tickets and Ticket.deliveries
+    @Arg('first', () => Int, { nullable: true, defaultValue: DELIVERY_PAGE_SIZE }) first: number | null = DELIVERY_PAGE_SIZE,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<DeliveryPage> {
-    const page = await ctx.services.deliveries.list(ctx.em, filter ?? {}, first, after);
+    const page = await ctx.services.deliveries.list(ctx.em, filter ?? {}, first ?? DELIVERY_PAGE_SIZE, after);
     return { ...page, nodes: page.nodes.map(toDelivery) };
   }
 

@@ -369,7 +369,7 @@ describe.concurrent('bulk operations on the delivery log', () => {
     expect(receiver.requests.map((r) => r.body)).toEqual([receiver.requests[0]!.body, receiver.requests[0]!.body]);
   });
 
-  it('Ticket.deliveries: newest first with paging for ADMIN and AGENT, batched over a list of tickets; an empty page for a CLIENT', async ({ app, clock, startReceiver }) => {
+  it('Ticket.deliveries: newest first with paging for ADMIN and AGENT, batched over a list of tickets; an empty page for a CLIENT; first: null is the default page (the log\'s too)', async ({ app, clock, startReceiver }) => {
     const receiver = await startReceiver();
     const hook = await createWebhook(app, jsonHook('Log', `${receiver.url}/log`));
     const client = await createUser(app, { name: 'Client', email: 'client@example.com', role: 'CLIENT' });
@@ -391,6 +391,11 @@ describe.concurrent('bulk operations on the delivery log', () => {
     }
     const list = (await app.ok(BkTicketsDeliveriesDocument, {})).tickets;
     expect(Object.fromEntries(list.map((t) => [t.id, [t.deliveries.totalCount, t.deliveries.nodes.length]]))).toEqual({ [mine]: [3, 2], [other]: [1, 1] });
+
+    // an explicit null is the default page, as for tickets(first: null)
+    expect((await app.ok(BkTicketDeliveriesDocument, { id: mine, first: null })).ticket!.deliveries.nodes.map((n) => n.id)).toEqual([...made].reverse());
+    const log = (await app.ok(BkDeliveriesDocument, { first: null })).deliveries;
+    expect([log.totalCount, log.nodes.length, log.pageInfo.hasNextPage]).toEqual([4, 4, false]);
 
     const asClient = (await app.ok(BkTicketDeliveriesDocument, { id: mine }, client.auth)).ticket!.deliveries;
     expect(asClient).toEqual({ totalCount: 0, pageInfo: { endCursor: null, hasNextPage: false }, nodes: [] });
