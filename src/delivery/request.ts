@@ -16,13 +16,16 @@ import {
   escapeForm,
   escapeHeader,
   escapeUrl,
+  lookupPath,
   positionOf,
   RenderedTooLongError,
   scanTemplate,
   TemplateError,
   textBeforeFirstTag,
+  toText,
   sampleContext,
   type Part,
+  type TagPart,
   type TemplateContext,
   type TemplateScope,
   type XmlEscapers,
@@ -299,6 +302,67 @@ export function urlTagProblem(source: string): string | null {
   );
 }
 
+/**
+ * Why the URL template's path would get a segment that a tag left empty, or null: a segment
+ * written as tags alone (`/tickets/{{ ticket.parent_id }}/comments`, a last `/{ticket_id}`)
+ * whose values are all empty would send the request to `/tickets//comments`, which names
+ * another resource or none. Such a request is not sent (a RequestRenderError, not
+ * retryable: every attempt would go to the same wrong place). A `//` written as literal
+ * text stays as the admin wrote it, and empty values in the query or the fragment are
+ * fine. Literal tabs and line breaks do not count, as the URL parser removes them. The
+ * template's tags come after `scheme://host:port` (urlTagProblem is checked before).
+ */
+function emptyPathSegment(source: string, ctx: TemplateContext): string | null {
+  const parts = scanTemplate(source, 'webhook');
+  if (parts.every((p) => typeof p === 'string')) return null;
+  const head = typeof parts[0] === 'string' ? parts[0].replace(/[\t\n\r]/g, '') : '';
+  const authority = /^[\u0000-\u0020]*[A-Za-z][A-Za-z0-9+.-]*:[/\\]*[^/\\?#]*/.exec(head);
+  if (authority === null) return null;
+  // the path's segments as written, each with its tags and whether it has literal text
+  interface Segment { text: string; tags: TagPart[]; literal: boolean }
+  const segments: Segment[] = [];
+  let cur: Segment = { text: '', tags: [], literal: false };
+  let ended = false;
+  for (const [n, p] of parts.entries()) {
+    if (typeof p !== 'string') {
+      cur.tags.push(p);
+      cur.text += p.raw;
+      continue;
+    }
+    for (const ch of n === 0 ? head.slice(authority[0].length) : p) {
+      if (ch === '\t' || ch === '\n' || ch === '\r') continue;
+      if (ch === '?' || ch === '#') {
+        ended = true;
+        break;
+      }
+      if (ch === '/' || ch === '\\') {
+        segments.push(cur);
+        cur = { text: '', tags: [], literal: false };
+        continue;
+      }
+      cur.text += ch;
+      cur.literal = true;
+    }
+    if (ended) break;
+  }
+  segments.push(cur);
+  // segments[0] is what stands between the host and the path's first "/": nothing
+  for (const [k, seg] of segments.entries()) {
+    if (seg.tags.length === 0 || seg.literal) continue;
+    if (seg.tags.some((t) => toText(lookupPath(ctx, t.path.split('.'))) !== '')) continue;
+    const tags = seg.tags.map((t) => {
+      const { line, column } = positionOf(source, t.index);
+      return `${t.raw} (${line}:${column})`;
+    });
+    const around = segments.slice(Math.max(0, k - 1), k + 2).map((s) => s.text).join('/');
+    return (
+      `${tags.join(' and ')} rendered empty, leaving path segment ${k} ("${around}") empty; ` +
+      'the request would name another resource, so it is not sent'
+    );
+  }
+  return null;
+}
+
 /** The URL as it will be requested, or why it cannot be. */
 function parseHttpUrl(url: string): URL | string {
   let parsed: URL;
@@ -325,6 +389,8 @@ function renderWithoutAuth(webhook: WebhookDef, ctx: TemplateContext, opts: Rend
   const tagProblem = urlTagProblem(webhook.url);
   if (tagProblem) throw new RequestRenderError(`url: ${tagProblem}`, 'url');
   let url = render(webhook.url, 'webhook', ctx, escapeUrl, 'url');
+  const emptySegment = emptyPathSegment(webhook.url, ctx);
+  if (emptySegment) throw new RequestRenderError(`url: ${emptySegment}`);
   let body: string | null = null;
   if (hasBody(webhook)) {
     if (method === 'GET' && format !== 'FORM') {

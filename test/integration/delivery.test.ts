@@ -748,24 +748,33 @@ describe.concurrent('deliveries through the API against real receivers', () => {
     }
   });
 
-  it('a URL that is invalid after rendering → FAILED at once, never sent, never retried', async ({ api, clock, startReceiver }) => {
+  it('a URL that is invalid after rendering, or whose path segment a tag left empty → FAILED at once, never sent, never retried', async ({ api, clock, startReceiver }) => {
     const { app, webhook, ticket, send, extras, posts, delivery } = api;
     const rx = await startReceiver();
     // saved: with sample values the segment renders empty (a valid URL); this ticket's ".." would climb out of /orders
     const wh = await webhook({ name: 'Bad segment', method: 'POST', url: `${rx.url}/orders/{{ ticket.custom.route }}/x`, format: 'JSON', body: '{"id": "{{ ticket.id }}"}' });
+    // this ticket has no parent: /tickets//comments would name another resource
+    const toParent = await webhook({ name: 'To parent', method: 'POST', url: `${rx.url}/api/tickets/{parent_ticket_id}/comments?p={parent_ticket_id}`, format: 'JSON', body: '{"id": "{{ ticket.id }}"}' });
     const t = await ticket('Bad segment', { route: '..' });
     const d = await send(wh.id, t);
-    expect(d).toMatchObject({ status: 'FAILED', attemptCount: 0, attempts: [], nextAttemptAt: null });
-    expect(d.completedAt).not.toBeNull();
+    const e = await send(toParent.id, t);
+    for (const x of [d, e]) {
+      expect(x).toMatchObject({ status: 'FAILED', attemptCount: 0, attempts: [], nextAttemptAt: null });
+      expect(x.completedAt).not.toBeNull();
+    }
     expect((await extras(d.id)).notes.join('\n')).toContain(`${rx.url}/orders/../x`);
+    const column = `${rx.url}/api/tickets/`.length + 1;
+    const emptied = `url: {parent_ticket_id} (1:${column}) rendered empty, leaving path segment 3 ("tickets/{parent_ticket_id}/comments") empty; the request would name another resource, so it is not sent`;
+    expect((await extras(e.id)).notes).toEqual([emptied]);
     const comments = (await posts(t)).posts.filter((p) => p.kind === 'COMMENT');
-    expect(comments.map((c) => c.text)).toEqual([expect.stringContaining('Webhook "Bad segment" was not sent')]);
+    expect(comments.map((c) => c.text)).toEqual([expect.stringContaining('Webhook "Bad segment" was not sent'), `Webhook "To parent" was not sent: ${emptied}.`]);
     // nothing is due, even two intervals later
     clock.set(at(d.createdAt) + 2 * INTERVAL);
     await drainWorker(app);
-    expect(await delivery(d.id)).toMatchObject({ status: 'FAILED', attemptCount: 0 });
+    for (const x of [d, e]) expect(await delivery(x.id)).toMatchObject({ status: 'FAILED', attemptCount: 0, nextAttemptAt: null });
     expect(rx.requests).toHaveLength(0);
     // a delivery that was never sent cannot be redelivered
     expect(codes(await app.gql(DlRedeliverDocument, { deliveryId: d.id }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await app.gql(DlRedeliverDocument, { deliveryId: e.id }))).toEqual(['BAD_USER_INPUT']);
   });
 });

@@ -321,10 +321,15 @@ describe('tags in the URL are percent-encoded', () => {
     expect(r.errors?.[0]?.message).toContain('comes before the end of scheme://host:port');
   });
 
-  it('a missing value renders empty: a ticket without parent or custom field', async ({ wh: { app, receiver, base, create }, desk: { preview } }) => {
+  it('a missing value renders empty: a ticket without parent or custom field; a path segment left empty by tags alone is refused, naming the tag', async ({ wh: { app, receiver, base, create }, desk: { preview } }) => {
     const bare = (await app.ok(WhCreateTicketDocument, { input: { title: 'bare', description: 'd' } })).createTicket;
-    const w = await create(base({ url: `${receiver.url}/p/{parent_ticket_id}/x/{{ ticket.custom.x }}/a/{{ assignee.telegramChatId }}` }));
-    expect((await preview(w.id, bare.id)).url).toBe(`${receiver.url}/p//x//a/`);
+    const w = await create(base({ url: `${receiver.url}/p/p{parent_ticket_id}/x-{{ ticket.custom.x }}?a={{ assignee.telegramChatId }}` }));
+    expect((await preview(w.id, bare.id)).url).toBe(`${receiver.url}/p/p/x-?a=`);
+    const emptied = await create(base({ url: `${receiver.url}/p/{parent_ticket_id}/x` }));
+    const r = await app.gql(WhPreviewWebhookDocument, { id: emptied.id, ticketId: bare.id });
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'ticketId' });
+    expect(r.errors?.[0]?.message).toContain('{parent_ticket_id} (1:');
+    expect(r.errors?.[0]?.message).toContain('rendered empty, leaving path segment 2 ("p/{parent_ticket_id}/x") empty');
   });
 });
 

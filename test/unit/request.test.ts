@@ -279,6 +279,38 @@ describe('renderRequest', () => {
     expect(new URL(request.url).host).toBe('api.example.com');
   });
 
+  it('a path segment that tags alone leave empty is not sent, naming the tag; a literal "//", a segment with text, and empty query values are', () => {
+    const noParent = ctx((c) => {
+      c.parent = null;
+      c.ticket!.custom.x = '';
+    });
+    const refused = (url: string): string => {
+      try {
+        renderRequest(webhook({ url }), noParent, UA);
+      } catch (e) {
+        expect(e).toBeInstanceOf(RequestRenderError);
+        expect((e as RequestRenderError).retryable).toBe(false);
+        return (e as Error).message;
+      }
+      throw new Error(`${url} was rendered`);
+    };
+    expect(refused('https://x.example/api/tickets/{{ parent.id }}/comments')).toBe(
+      'url: {{ parent.id }} (1:31) rendered empty, leaving path segment 3 ("tickets/{{ parent.id }}/comments") empty; the request would name another resource, so it is not sent',
+    );
+    expect(refused('https://x.example/t/{parent_ticket_id}{{ ticket.custom.x }}?q=1')).toMatch(/^url: \{parent_ticket_id\} \(1:21\) and \{\{ ticket\.custom\.x \}\} \(1:39\) rendered empty, leaving path segment 2 \("t\/\{parent_ticket_id\}\{\{ ticket\.custom\.x \}\}"\)/);
+    expect(refused('https://x.example/{ticket_id}/{{ parent.id }}')).toContain('{{ parent.id }} (1:31) rendered empty, leaving path segment 2');
+    expect(refused('https://x.example\\a\\{{ parent.id }}\\b')).toContain('leaving path segment 2');
+    for (const [url, sent] of [
+      ['https://x.example//api/{{ ticket.id }}/c', 'https://x.example//api/42/c'],
+      ['https://x.example/api/p{{ parent.id }}/c', 'https://x.example/api/p/c'],
+      ['https://x.example/api/{{ parent.id }}{ticket_id}/c', 'https://x.example/api/42/c'],
+      ['https://x.example/api?p={{ parent.id }}&q={{ ticket.custom.x }}', 'https://x.example/api?p=&q='],
+      ['https://x.example/api#/{{ parent.id }}/', 'https://x.example/api#//'],
+    ] as const) {
+      expect(renderRequest(webhook({ url }), noParent, UA).request.url, url).toBe(sent);
+    }
+  });
+
   it('is deterministic and does not mutate its inputs', () => {
     const def = webhook({ body: '{"t":"{{ ticket.title }}"}', headers: [{ name: 'X-A', value: '{{ ticket.id }}' }] });
     const c = ctx();
