@@ -16,8 +16,17 @@
  *   become U+FFFD in the body, as they do in its Content-Type and errors.
  * - Unless private networks are allowed, every connection goes through the address guard:
  *   IP literals are checked before connecting, names through the guarded lookup.
+ * - An answer undici refuses as not HTTP/1.1 (bare LF line endings, a folded header,
+ *   Content-Length beside chunked) came after the request was sent: the receiver has it
+ *   and may have acted. undici's parser cannot be made lenient, so the bytes of the
+ *   answer are kept as they are read (answerTaps) and read again leniently
+ *   (lenient-answer.ts): its status then decides the attempt, as for any answer, with a
+ *   note saying what was malformed. Only when no status line can be read does it fail (and
+ *   is retried), its error saying the receiver got the request.
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { STATUS_CODES, maxHeaderSize } from 'node:http';
+import { Readable } from 'node:stream';
 import { Agent, buildConnector, request } from 'undici';
 import { REFUSED_CODE, checkHostLiteral, guardedLookup } from './address-guard.js';
 import type { AttemptResult } from './types.js';
@@ -26,6 +35,7 @@ import { headerValueAsUtf8Bytes } from '../templates/index.js';
 import { storableText } from './storable.js';
 import { readAnswerBody } from './answer-body.js';
 import { answerText } from './charset.js';
+import { readLenientAnswer } from './lenient-answer.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -114,6 +124,13 @@ export function createSender(opts: SenderOptions): Sender {
       if (abort.cause() === 'shutdown') return done(SHUTTING_DOWN);
       const timedOut = abort.cause() === 'timeout';
       if (!timedOut && bodilessAnswer(statusCode, err)) return done({ responseBody: '' });
+      const malformed = timedOut ? null : malformedAnswer(statusCode, err);
+      if (malformed) {
+        const read = await readMalformed(malformed.reason, malformedBytes.get(malformed.error), maxBytes);
+        statusCode = read.statusCode ?? statusCode;
+        responseContentType = read.responseContentType ?? responseContentType;
+        return done(read);
+      }
       const failure: Failure = timedOut ? { errorClass: 'timeout', error: `timed out after ${opts.timeoutMs} ms` } : describeError(err);
       // the status line and headers came, the body did not end: the receiver answered, and
       // may have acted on the request, though the attempt failed (and is retried)
@@ -161,21 +178,145 @@ const SHUTTING_DOWN: Failure = { errorClass: 'network', error: 'aborted: worker 
 /**
  * The undici connector. With the guard on, IP-literal hosts are checked here (net.connect
  * skips `lookup` for them) and names resolve through the guarded lookup, so the socket
- * connects to the address that was checked.
+ * connects to the address that was checked. Every socket's answers are tapped (tapAnswers).
  */
 function connector(opts: SenderOptions): buildConnector.connector {
   const base = buildConnector({
     timeout: opts.timeoutMs + 1000,
     ...(opts.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
   });
-  if (opts.allowPrivateNetworks) return base;
+  subscribeAnswerTaps();
   return (options, callback) => {
-    const refused = checkHostLiteral(options.hostname);
+    const refused = opts.allowPrivateNetworks ? null : checkHostLiteral(options.hostname);
     if (refused) {
       callback(refused, null);
       return;
     }
-    base(options, callback);
+    base(options, (err, socket) => {
+      if (socket) tapAnswers(socket);
+      callback(err, socket as never);
+    });
+  };
+}
+
+// ---------------------------------------------------------------- answers undici refuses
+
+/** The most of one answer a tap keeps: the body's cap and the status line and headers undici reads. */
+const TAP_MAX = DEFAULT_MAX_RESPONSE_BYTES + maxHeaderSize;
+
+/**
+ * The bytes undici has read of the answer in progress on each of our sockets, from its
+ * request's headers on (one request at a time per socket: pipelining 1), dropped once
+ * the answer ends.
+ */
+const answerTaps = new WeakMap<object, { chunks: Buffer[]; size: number }>();
+/** The socket each request of ours is being sent on. */
+const requestSockets = new WeakMap<object, object>();
+/** The bytes of the answer an undici error was raised on. */
+const malformedBytes = new WeakMap<object, Buffer>();
+
+/** Keeps what undici reads from `socket` (it reads with socket.read(); the stream is left as it is). */
+function tapAnswers(socket: { read(size?: number): unknown }): void {
+  const tap = { chunks: [] as Buffer[], size: 0 };
+  const read = socket.read;
+  socket.read = function (this: unknown, size?: number) {
+    const chunk = read.call(this, size);
+    if (Buffer.isBuffer(chunk) && tap.size < TAP_MAX) {
+      tap.chunks.push(chunk);
+      tap.size += chunk.length;
+    }
+    return chunk;
+  };
+  answerTaps.set(socket, tap);
+}
+
+let tapsSubscribed = false;
+
+/** undici's diagnostics channels say when a request goes out on a socket, when its answer ends and when it fails. */
+function subscribeAnswerTaps(): void {
+  if (tapsSubscribed) return;
+  tapsSubscribed = true;
+  const tapOf = (request: object): { chunks: Buffer[]; size: number } | undefined => {
+    const socket = requestSockets.get(request);
+    return socket ? answerTaps.get(socket) : undefined;
+  };
+  diagnosticsChannel.subscribe('undici:client:sendHeaders', (message) => {
+    const { request, socket } = message as { request: object; socket: object };
+    const tap = answerTaps.get(socket);
+    if (!tap) return;
+    tap.chunks = [];
+    tap.size = 0;
+    requestSockets.set(request, socket);
+  });
+  diagnosticsChannel.subscribe('undici:request:trailers', (message) => {
+    const tap = tapOf((message as { request: object }).request);
+    if (!tap) return;
+    tap.chunks = [];
+    tap.size = 0;
+  });
+  diagnosticsChannel.subscribe('undici:request:error', (message) => {
+    const { request, error } = message as { request: object; error: unknown };
+    const tap = tapOf(request);
+    if (tap && typeof error === 'object' && error !== null && tap.size > 0) malformedBytes.set(error, Buffer.concat(tap.chunks));
+  });
+}
+
+/**
+ * The error of an answer undici refused as not HTTP/1.1, and what it said was wrong, or
+ * null. A Content-Length mismatch before the headers were handed over is one too (undici
+ * reports Content-Length beside chunked so); after them, it is a body cut short.
+ */
+function malformedAnswer(statusCode: number | null, err: unknown): { error: object; reason: string } | null {
+  const parser = findError(err, (e) => (e as Error).name === 'HTTPParserError');
+  if (parser) return { error: parser, reason: /\((.*)\)$/.exec(parser.message ?? '')?.[1] ?? parser.message ?? 'unreadable' };
+  if (statusCode !== null) return null;
+  const mismatch = findError(err, (e) => e.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH');
+  return mismatch ? { error: mismatch, reason: 'its body does not match its Content-Length' } : null;
+}
+
+/** What is malformed in the answer's head, in words, from its bytes. */
+function malformations(head: string, headers: Record<string, string>): string[] {
+  const found: string[] = [];
+  if (/(?:^|[^\r])\n/.test(head)) found.push('lines end in a bare LF, not CRLF');
+  if (/\n[ \t]/.test(head)) found.push('a header is folded onto the next line (obs-fold)');
+  if (/\n[^:\r\n]*[ \t]:/.test(head)) found.push('a header name is followed by white space before its colon');
+  if ('content-length' in headers && /chunked/i.test(headers['transfer-encoding'] ?? '')) found.push('Content-Length is sent together with Transfer-Encoding: chunked');
+  return found;
+}
+
+/**
+ * The attempt made of an answer undici refused: read leniently, its status decides as for
+ * any answer (the note says what was malformed); without a status line it is a failed
+ * attempt whose error says the receiver got the request.
+ */
+async function readMalformed(reason: string, bytes: Buffer | undefined, maxBytes: number): Promise<Partial<AttemptResult>> {
+  const answer = bytes ? readLenientAnswer(bytes) : null;
+  if (!answer) {
+    return {
+      errorClass: 'network',
+      error: `the answer is not valid HTTP/1.1 (${reason}) and no status line could be read from it; the receiver received the request and may have acted on it`,
+    };
+  }
+  // the head ends at its first empty line
+  const ends = [bytes!.indexOf('\n\r\n'), bytes!.indexOf('\n\n')].filter((i) => i !== -1);
+  const headEnd = ends.length > 0 ? Math.min(...ends) + 1 : bytes!.length;
+  const what = malformations(bytes!.toString('latin1', 0, headEnd), answer.headers);
+  const { statusCode, headers } = answer;
+  const contentType = headers['content-type'] ?? null;
+  const read = answer.body === null ? null : await readAnswerBody(Readable.from([answer.body]), headers['content-encoding'] ?? null, maxBytes);
+  const note =
+    `the answer is not valid HTTP/1.1 (${what.length > 0 ? what.join('; ') : reason}); it was read leniently` +
+    (read === null ? `, its status ${statusCode} and headers but not its body, which had not all come when the HTTP client gave up` : '');
+  const failed = statusCode >= 400;
+  return {
+    statusCode,
+    responseContentType: contentType,
+    errorClass: failed ? 'http_status' : 'none',
+    error: failed ? `HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trimEnd() : null,
+    responseBody: read === null ? null : answerText(read.bytes, contentType, read.truncated),
+    responseTruncated: read?.truncated ?? false,
+    responseNote: read?.problem ? `${note}; ${read.problem}` : note,
+    retryAfter: headers['retry-after'] ?? null,
   };
 }
 

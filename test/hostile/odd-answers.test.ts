@@ -10,7 +10,10 @@
  * - white space or a UTF-8 BOM before an XML answer's declaration is no part of it: the answer
  *   parses (in the encoding its declaration names), its values are written back;
  * - a mapped value the ticket would refuse (a text over its 100,000 characters) is skipped
- *   with a note naming the field and the limit; the other mappings are written.
+ *   with a note naming the field and the limit; the other mappings are written;
+ * - an answer undici's strict parser refuses (bare LF line endings, a folded header,
+ *   Content-Length beside chunked) is read leniently: its status decides, a note says what
+ *   was malformed; one with no status line fails saying the receiver got the request.
  *
  * Each test has an app of its own (test/support/fixtures.ts); receivers listen on 127.0.0.1.
  */
@@ -63,6 +66,44 @@ describe.concurrent('an interim status the HTTP client does not read past', () =
       expect(delivery.attempts).toEqual([{ statusCode: null, error: expect.stringMatching(error), responseBody: null }]);
     });
   }
+});
+
+// undici's parser is strict and cannot be made lenient: such an answer is read again from its
+// bytes (src/delivery/lenient-answer.ts), so its status decides the attempt, as for any answer
+describe.concurrent('an answer that is not strict HTTP/1.1', () => {
+  it('bare LF line endings, a folded header, Content-Length beside chunked: read leniently, the status decides, a note says what was malformed; without a status line, a failed attempt saying the receiver got the request', async ({ app, onTestFinished, expect }) => {
+    await createCustomFields(app, [{ key: 'sms_id', name: 'SMS id', type: 'TEXT' }]);
+    const xml = '<reply><result>OK</result><sms_id>1000001</sms_id></reply>';
+    const cases: [name: string, answer: string, status: string, statusCode: number, note: RegExp][] = [
+      ['Bare LF', `HTTP/1.1 200 OK\nContent-Type: text/xml\nContent-Length: ${xml.length}\n\n${xml}`, 'SUCCEEDED', 200, /lines end in a bare LF, not CRLF/],
+      ['Folded header', `HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nX-Gateway: sms\r\n  v2\r\nContent-Length: ${xml.length}\r\n\r\n${xml}`, 'SUCCEEDED', 200, /a header is folded onto the next line \(obs-fold\)/],
+      ['Length and chunked', `HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n${xml.length.toString(16)}\r\n${xml}\r\n0\r\n\r\n`, 'SUCCEEDED', 200, /Content-Length is sent together with Transfer-Encoding: chunked/],
+      ['Bare LF 500', 'HTTP/1.1 500 Internal Server Error\nContent-Length: 4\n\nbusy', 'RETRYING', 500, /lines end in a bare LF, not CRLF/],
+    ];
+    for (const [name, answer, status, statusCode, note] of cases) {
+      const receiver = await startRawReceiver(answer);
+      onTestFinished(() => receiver.close());
+      const { delivery, ticketId } = await firstOutcome(app, { ...jsonHook(name, `${receiver.url}/hook`), responseMappings: [{ path: 'reply.sms_id', target: 'CUSTOM_FIELD', field: 'sms_id' }] });
+      expect(delivery, name).toMatchObject({ status, attemptCount: 1 });
+      expect(delivery.attempts[0], name).toMatchObject({ statusCode, error: statusCode === 200 ? null : 'HTTP 500 Internal Server Error' });
+      expect(delivery.notes, name).toContainEqual(expect.stringMatching(note));
+      expect(delivery.notes, name).toContainEqual(expect.stringMatching(/^attempt 1: the answer is not valid HTTP\/1\.1 \(.*\); it was read leniently$/));
+      if (statusCode === 200) {
+        expect(delivery.attempts[0]!.responseBody, name).toBe(xml);
+        expect((await getTicket(app, ticketId)).customFields, name).toEqual({ sms_id: '1000001' });
+      }
+      expect(receiver.requests(), name).toBe(1);
+    }
+    const garbage = await startRawReceiver('OK, sent\r\n\r\n');
+    onTestFinished(() => garbage.close());
+    const { delivery } = await firstOutcome(app, jsonHook('No status line', `${garbage.url}/hook`));
+    expect(delivery).toMatchObject({ status: 'RETRYING', attemptCount: 1 });
+    expect(delivery.attempts).toEqual([{
+      statusCode: null,
+      error: 'the answer is not valid HTTP/1.1 (Expected HTTP/, RTSP/ or ICE/) and no status line could be read from it; the receiver received the request and may have acted on it',
+      responseBody: null,
+    }]);
+  });
 });
 
 describe.concurrent('write-back from answers the ticket cannot take whole', () => {

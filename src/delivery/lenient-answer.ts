@@ -1,0 +1,84 @@
+/**
+ * An answer the HTTP client (undici, whose parser is strict and cannot be made lenient)
+ * refused as not HTTP/1.1, read again from its bytes as a lenient HTTP/1.1 reader would:
+ * line endings of a bare LF, header lines folded onto the next (obs-fold), spaces before a
+ * header's colon, and Content-Length beside chunked (chunked wins, RFC 9112 §6.3). Pure:
+ * bytes in, status, headers and body out.
+ *
+ * Only what had arrived when the client gave up is there: the body is null unless its end
+ * is known (its Content-Length, or the last chunk, had come).
+ */
+
+export interface LenientAnswer {
+  statusCode: number;
+  /** lower-case names; repeated headers joined with ", " */
+  headers: Record<string, string>;
+  /** null: not all of the body had come, or its end cannot be told */
+  body: Buffer | null;
+}
+
+const STATUS_LINE = /^HTTP\/\d(?:\.\d)? ([1-5]\d\d)(?:[ \t][^\r\n]*)?\r?\n/;
+
+/** Where the line that starts at `from` ends (its LF) and where the next begins, or null. */
+function lineEnd(bytes: Buffer, from: number): { end: number; next: number } | null {
+  const lf = bytes.indexOf(0x0a, from);
+  if (lf === -1) return null;
+  return { end: lf > from && bytes[lf - 1] === 0x0d ? lf - 1 : lf, next: lf + 1 };
+}
+
+/** The body of a chunked answer, or null when its last chunk had not come (or a chunk size is not hex). */
+function dechunk(bytes: Buffer, from: number): Buffer | null {
+  const parts: Buffer[] = [];
+  let at = from;
+  for (;;) {
+    const line = lineEnd(bytes, at);
+    if (line === null) return null;
+    const size = /^\s*([0-9A-Fa-f]+)\s*(?:;.*)?$/.exec(bytes.toString('latin1', at, line.end));
+    if (!size) return null;
+    const n = parseInt(size[1]!, 16);
+    if (n === 0) return Buffer.concat(parts);
+    if (line.next + n > bytes.length) return null;
+    parts.push(bytes.subarray(line.next, line.next + n));
+    at = line.next + n;
+    const after = lineEnd(bytes, at);
+    if (after === null || after.end !== at) return null;
+    at = after.next;
+  }
+}
+
+/** The answer in `bytes` (those of one answer, from its first byte), or null when it does not start with an HTTP status line. */
+export function readLenientAnswer(bytes: Buffer): LenientAnswer | null {
+  const status = STATUS_LINE.exec(bytes.toString('latin1', 0, Math.min(bytes.length, 8192)));
+  if (!status) return null;
+  const statusCode = Number(status[1]);
+  const lines: string[] = [];
+  let at = status[0].length;
+  let complete = false;
+  for (;;) {
+    const line = lineEnd(bytes, at);
+    if (line === null) break;
+    const text = bytes.toString('latin1', at, line.end);
+    at = line.next;
+    if (text === '') {
+      complete = true;
+      break;
+    }
+    // obs-fold: a line starting with a space or tab continues the header before it
+    if (/^[ \t]/.test(text) && lines.length > 0) lines[lines.length - 1] += ' ' + text.trim();
+    else lines.push(text);
+  }
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  }
+  if (!complete) return { statusCode, headers, body: null };
+  if (statusCode < 200 || statusCode === 204 || statusCode === 304) return { statusCode, headers, body: Buffer.alloc(0) };
+  if (/(?:^|,)\s*chunked\s*$/i.test(headers['transfer-encoding'] ?? '')) return { statusCode, headers, body: dechunk(bytes, at) };
+  const length = /^\d+$/.test(headers['content-length'] ?? '') ? Number(headers['content-length']) : null;
+  if (length === null || at + length > bytes.length) return { statusCode, headers, body: null };
+  return { statusCode, headers, body: bytes.subarray(at, at + length) };
+}
