@@ -59,18 +59,41 @@ export function buildOutcome(delivery: ClaimedDelivery, result: AttemptResult, d
 }
 
 /**
- * A due retry found after its window had passed (the server was down when it was due, or
- * its webhook's breaker held it): FAILED without another attempt.
+ * A due attempt found after its window had passed (the server was down when it was due, or
+ * its webhook's breaker held it): FAILED without another attempt. When an earlier claim of
+ * that attempt was never recorded (its worker stopped during it: `lostClaimUntil`, or a
+ * first attempt whose window had begun), the attempt may have reached the receiver: it is
+ * recorded as an attempt whose outcome is unknown, started when it was claimed.
+ * `leaseMs`: how long a claim lasts, to tell when the lost one was made.
  */
-export function expiredOutcome(delivery: ClaimedDelivery, windowMs: number, now: Date): Outcome {
-  const why =
-    delivery.heldPastWindow || delivery.probe
-      ? "its webhook's breaker was open and held it"
-      : delivery.attemptCount === 0
-        ? 'an earlier try was sent but its outcome could not be recorded, or the service stopped during it'
-        : 'the service was not running when it was due';
-  const reason = `retry window of ${Math.round(windowMs / 1000)} s passed before attempt ${delivery.attemptCount + 1} could start (${why}); last error: ${delivery.lastError ?? 'unknown'}`;
+export function expiredOutcome(delivery: ClaimedDelivery, windowMs: number, now: Date, leaseMs = 0): Outcome {
+  const window = `retry window of ${Math.round(windowMs / 1000)} s`;
+  const lost = delivery.lostClaimUntil ?? null;
+  if (lost !== null || (delivery.attemptCount === 0 && delivery.firstAttemptAt !== null)) {
+    return lostAttemptOutcome(delivery, window, lost, leaseMs, now);
+  }
+  const why = delivery.heldPastWindow || delivery.probe ? "its webhook's breaker was open and held it" : 'the service was not running when it was due';
+  const reason = `${window} passed before attempt ${delivery.attemptCount + 1} could start (${why}); last error: ${delivery.lastError ?? 'unknown'}`;
   return failedWithoutAttempt(delivery, reason, now);
+}
+
+/** FAILED after an attempt whose outcome is unknown (see expiredOutcome). */
+function lostAttemptOutcome(delivery: ClaimedDelivery, window: string, lost: Date | null, leaseMs: number, now: Date): Outcome {
+  const number = delivery.attemptCount + 1;
+  // the lost claim was made a lease before it ran out; a first attempt's claim began its window
+  const first = delivery.firstAttemptAt?.getTime() ?? -Infinity;
+  const claimedAt = lost !== null ? new Date(Math.max(lost.getTime() - leaseMs, first)) : (delivery.firstAttemptAt ?? now);
+  const error = `outcome unknown: the worker that claimed this attempt at ${claimedAt.toISOString()} stopped before recording its outcome, so the request may have reached the receiver`;
+  const earlier = delivery.lastError === null ? '' : `; last error before it: ${delivery.lastError}`;
+  const reason = storableText(`${window} passed before attempt ${number + 1} could start; attempt ${number}'s ${error}${earlier}`);
+  return {
+    delivery,
+    result: { startedAt: claimedAt, durationMs: 0, statusCode: null, error, errorClass: 'network', responseBody: null, responseContentType: null, responseTruncated: false },
+    decision: { kind: 'failed', reason },
+    attempt: { deliveryId: delivery.id, number, startedAt: claimedAt, durationMs: 0, statusCode: null, error, responseBody: null },
+    update: { id: delivery.id, status: 'FAILED', attemptCount: number, nextAttemptAt: null, firstAttemptAt: delivery.firstAttemptAt ?? claimedAt, lastError: reason, completedAt: now },
+    events: feedMessages(delivery, { kind: 'attempted', attempt: number, status: 'FAILED' }, now),
+  };
 }
 
 /** FAILED without sending (nothing could change on a later try): no attempt row. */

@@ -197,13 +197,13 @@ const CLAIM_SQL = `with allow as (
               case when l.per_ticket then ${BUSY_TICKETS} else '{}'::bigint[] end as busy_tickets
          from unnest($4::bigint[], $5::int[], $6::int[], $7::boolean[], $8::boolean[]) as l(webhook_id, starts, max_in_flight, per_ticket, probe)
      ), free as (
-       select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe, false as expired from deliveries d
+       select d.id, d.first_attempt_at, d.locked_until, d.next_attempt_at, d.seq, false as probe, false as expired from deliveries d
         where d.webhook_id is null and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
         order by d.next_attempt_at, d.seq limit $1
           for no key update skip locked
      ), limited as (
        select c.* from allow a cross join lateral (
-         select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe, false as expired from deliveries d
+         select d.id, d.first_attempt_at, d.locked_until, d.next_attempt_at, d.seq, false as probe, false as expired from deliveries d
           where d.webhook_id = a.webhook_id and d.${OPEN} and not d.awaits_turn and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
             and (not a.per_ticket or d.ticket_id is null or not ${TURN_HELD})
           order by d.next_attempt_at, d.seq limit a.n
@@ -211,7 +211,7 @@ const CLAIM_SQL = `with allow as (
         where a.n > 0 and not a.probe
      ), probes as (
        select c.* from allow a cross join lateral (
-         select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, true as probe, false as expired from deliveries d
+         select d.id, d.first_attempt_at, d.locked_until, d.next_attempt_at, d.seq, true as probe, false as expired from deliveries d
           where d.webhook_id = a.webhook_id and d.${OPEN} and not d.awaits_turn and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
             and (not a.per_ticket or d.ticket_id is null or not ${TURN_HELD})
             and (d.first_attempt_at is null or d.first_attempt_at >= ${START_DEADLINE})
@@ -222,7 +222,7 @@ const CLAIM_SQL = `with allow as (
        -- held past their retry window: not attempts (the worker fails them unsent), so no limit applies.
        -- Read through deliveries_due_webhook_idx, as the probe is: one waiting for its turn is not held
        select c.* from allow a cross join lateral (
-         select d.id, d.first_attempt_at, d.next_attempt_at, d.seq, false as probe, true as expired from deliveries d
+         select d.id, d.first_attempt_at, d.locked_until, d.next_attempt_at, d.seq, false as probe, true as expired from deliveries d
           where d.webhook_id = a.webhook_id and d.${OPEN} and not d.awaits_turn and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
             and d.first_attempt_at < ${START_DEADLINE}
           order by d.seq limit $1
@@ -273,7 +273,7 @@ const claimFree = defineClaim<ClaimedDelivery>(
     ready: `webhook_id is null and ${OPEN} and next_attempt_at <= $2`,
     orderBy: 'next_attempt_at, seq',
     set: 'first_attempt_at = coalesce(t.first_attempt_at, $2::timestamptz)',
-    before: ['first_attempt_at'],
+    before: ['first_attempt_at', 'locked_until'],
     returning: CLAIMED_COLUMNS,
   },
   (r) => claimedFromRow(r),

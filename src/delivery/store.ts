@@ -95,6 +95,12 @@ export interface ClaimedDelivery extends DeliveryIds {
   probe?: boolean;
   /** claimed, not to be attempted, because its retry window passed while its webhook's breaker held it (scheduling.ts) */
   heldPastWindow?: boolean;
+  /**
+   * the end of the lease of an earlier claim of this attempt that was neither recorded nor
+   * released (its worker stopped during the attempt, or its outcome could not be stored):
+   * the attempt may have been sent; null when this claim is the attempt's first
+   */
+  lostClaimUntil?: Date | null;
 }
 
 export interface AttemptRow {
@@ -140,6 +146,7 @@ export interface Processing {
 
 /** What a claim returns of a row (claimed as `t`, its columns before the claim as `due`), as claimedFromRow reads it. */
 export const CLAIMED_COLUMNS = `t.id, t.webhook_id, t.webhook_name, t.ticket_id, t.status, t.request, t.auth_sealed, t.attempt_count, due.first_attempt_at, t.last_error,
+       due.locked_until as lost_claim_until,
        (t.continuation is not null or t.processing->>'successComment' <> '' or jsonb_array_length(t.processing->'responseMappings') > 0) as needs_processing`;
 
 export function claimedFromRow(r: any): ClaimedDelivery {
@@ -155,6 +162,7 @@ export function claimedFromRow(r: any): ClaimedDelivery {
     firstAttemptAt: r.first_attempt_at,
     lastError: r.last_error,
     needsProcessing: r.needs_processing,
+    lostClaimUntil: r.lost_claim_until ?? null,
   };
 }
 

@@ -197,7 +197,7 @@ export class DeliveryWorker {
 
   private async attempt(d: ClaimedDelivery, signal: AbortSignal, policy: SendPolicy | null): Promise<void> {
     if (!this.opts.policy.mayStart(d.firstAttemptAt, this.clock())) {
-      return this.record(expiredOutcome(d, this.opts.policy.config.windowMs, this.clock()));
+      return this.record(expiredOutcome(d, this.opts.policy.config.windowMs, this.clock(), this.opts.leaseMs));
     }
     const number = d.attemptCount + 1;
     const headers: Record<string, string> = { 'X-Deskhooks-Delivery': d.id, 'X-Deskhooks-Attempt': String(number) };

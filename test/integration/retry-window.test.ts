@@ -27,6 +27,31 @@ describe.concurrent('a retry found due after an outage', () => {
     expect((await comments(app, ticketId)).map((p) => p.text).join('\n')).toMatch(/Webhook "Outage CRM" failed after 1 attempt: retry window of 300 s passed/);
   });
 
+  it('a retry whose worker stopped during it, found after its window: FAILED, that attempt on the record with an unknown outcome', async ({ app, clock, startReceiver }) => {
+    const receiver = await startReceiver();
+    receiver.fallback = { status: 503 };
+    const ticketId = await createTicket(app, 'lost retry');
+    const id = await testWebhook(app, await createWebhook(app, jsonHook('Lost retry', `${receiver.url}/r`)), ticketId);
+    await deliveryReaches(app, id, 'RETRYING');
+    // as a worker leaves it that claimed attempt 2 at its slot and was killed while sending it:
+    // claimed (its lease of 2 × 2 s + 5 s), neither recorded nor released
+    const sql = (q: string, params: unknown[]) => app.services.orm.em.fork().getConnection().execute(q, params);
+    const [{ slot }] = await sql(`update deliveries set locked_until = next_attempt_at + interval '9 seconds' where id = ? returning next_attempt_at as slot`, [id]);
+
+    clock.advance(6 * 60_000); // past the 5 m window (+5 s grace): the claim is taken over too late to send again
+    await drainWorker(app);
+    const d = await deliveryReaches(app, id, 'FAILED');
+    expect(receiver.requests).toHaveLength(1);
+    const unknown = `outcome unknown: the worker that claimed this attempt at ${new Date(slot).toISOString()} stopped before recording its outcome, so the request may have reached the receiver`;
+    const { delivery } = await app.ok(`query($id: ID!) { delivery(id: $id) { attemptCount attempts { number statusCode error startedAt } } }`, { id });
+    expect(delivery.attemptCount).toBe(2);
+    expect(delivery.attempts[1]).toEqual({ number: 2, statusCode: null, error: unknown, startedAt: new Date(slot).toISOString() });
+    const reason = `retry window of 300 s passed before attempt 3 could start; attempt 2's ${unknown}; last error before it: HTTP 503 Service Unavailable`;
+    expect((await sql('select last_error from deliveries where id = ?', [id]))[0].last_error).toBe(reason);
+    expect(d.attemptCount).toBe(2);
+    expect((await comments(app, ticketId)).map((p) => p.text)).toEqual([`Webhook "Lost retry" failed after 2 attempts: ${reason}.`]);
+  });
+
   it('within its window: attempted late, and SUCCEEDED', async ({ app, clock, startReceiver }) => {
     const receiver = await startReceiver();
     receiver.script({ status: 503 });

@@ -148,12 +148,21 @@ describe('FAILED without an attempt', () => {
       },
     ],
     [
-      'expiredOutcome of a first attempt whose outcome was never recorded',
-      expiredOutcome(claimed({ attemptCount: 0, firstAttemptAt: at(0) }), 240_000, NOW),
+      'expiredOutcome of a first attempt whose outcome was never recorded: an attempt of unknown outcome, from its claim',
+      expiredOutcome(claimed({ attemptCount: 0, firstAttemptAt: at(0), lostClaimUntil: at(9) }), 240_000, NOW, 9_000),
       {
-        status: 'FAILED', attemptCount: 0, attempt: null, nextAttemptAt: null, firstAttemptAt: at(0).toISOString(), completedAt: NOW.toISOString(),
-        lastError: 'retry window of 240 s passed before attempt 1 could start (an earlier try was sent but its outcome could not be recorded, or the service stopped during it); last error: unknown',
-        events: ['FAILED:FAILED:null'], touchesTicket: true,
+        status: 'FAILED', attemptCount: 1, attempt: 1, nextAttemptAt: null, firstAttemptAt: at(0).toISOString(), completedAt: NOW.toISOString(),
+        lastError: `retry window of 240 s passed before attempt 2 could start; attempt 1's outcome unknown: the worker that claimed this attempt at ${at(0).toISOString()} stopped before recording its outcome, so the request may have reached the receiver`,
+        events: ['ATTEMPTED:FAILED:1', 'FAILED:FAILED:null'], touchesTicket: true,
+      },
+    ],
+    [
+      'expiredOutcome of a retry whose outcome was never recorded: attempt 3 of unknown outcome, started a lease before its claim ran out',
+      expiredOutcome(claimed({ status: 'RETRYING', attemptCount: 2, firstAttemptAt: at(0), lastError: 'HTTP 503 Service Unavailable', lostClaimUntil: at(69) }), 240_000, NOW, 9_000),
+      {
+        status: 'FAILED', attemptCount: 3, attempt: 3, nextAttemptAt: null, firstAttemptAt: at(0).toISOString(), completedAt: NOW.toISOString(),
+        lastError: `retry window of 240 s passed before attempt 4 could start; attempt 3's outcome unknown: the worker that claimed this attempt at ${at(60).toISOString()} stopped before recording its outcome, so the request may have reached the receiver; last error before it: HTTP 503 Service Unavailable`,
+        events: ['ATTEMPTED:FAILED:3', 'FAILED:FAILED:null'], touchesTicket: true,
       },
     ],
     [
@@ -177,5 +186,13 @@ describe('FAILED without an attempt', () => {
   it.each(cases)('%s', (_what, outcome, expected) => {
     expect(summary(outcome)).toEqual(expected);
     expect(outcome.decision).toEqual({ kind: 'failed', reason: expected.lastError });
+  });
+
+  it('the attempt of unknown outcome is recorded as such: no status, started when it was claimed, its error says it may have been sent', () => {
+    const o = expiredOutcome(claimed({ attemptCount: 0, firstAttemptAt: at(0), lostClaimUntil: at(9) }), 240_000, NOW, 9_000);
+    expect(o.attempt).toEqual({
+      deliveryId: 'd-1', number: 1, startedAt: at(0), durationMs: 0, statusCode: null, responseBody: null,
+      error: `outcome unknown: the worker that claimed this attempt at ${at(0).toISOString()} stopped before recording its outcome, so the request may have reached the receiver`,
+    });
   });
 });
