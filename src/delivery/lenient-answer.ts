@@ -46,13 +46,28 @@ function dechunk(bytes: Buffer, from: number): Buffer | null {
   }
 }
 
-/** The answer in `bytes` (those of one answer, from its first byte), or null when it does not start with an HTTP status line. */
+/**
+ * The answer in `bytes` (those of one answer, from its first byte), or null when it does not
+ * start with an HTTP status line. Interim answers (1xx but 101) before it are read past, as
+ * RFC 9110 §15.2 has a client do; when only they had come, the last one is returned.
+ */
 export function readLenientAnswer(bytes: Buffer): LenientAnswer | null {
-  const status = STATUS_LINE.exec(bytes.toString('latin1', 0, Math.min(bytes.length, 8192)));
+  let answer = readOne(bytes, 0);
+  while (answer !== null && answer.statusCode < 200 && answer.statusCode !== 101 && answer.next < bytes.length) {
+    const final = readOne(bytes, answer.next);
+    if (final === null) break;
+    answer = final;
+  }
+  return answer && { statusCode: answer.statusCode, headers: answer.headers, body: answer.body };
+}
+
+/** One answer starting at `from`, and where the bytes after its head begin. */
+function readOne(bytes: Buffer, from: number): (LenientAnswer & { next: number }) | null {
+  const status = STATUS_LINE.exec(bytes.toString('latin1', from, Math.min(bytes.length, from + 8192)));
   if (!status) return null;
   const statusCode = Number(status[1]);
   const lines: string[] = [];
-  let at = status[0].length;
+  let at = from + status[0].length;
   let complete = false;
   for (;;) {
     const line = lineEnd(bytes, at);
@@ -75,10 +90,10 @@ export function readLenientAnswer(bytes: Buffer): LenientAnswer | null {
     const value = line.slice(colon + 1).trim();
     headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
   }
-  if (!complete) return { statusCode, headers, body: null };
-  if (statusCode < 200 || statusCode === 204 || statusCode === 304) return { statusCode, headers, body: Buffer.alloc(0) };
-  if (/(?:^|,)\s*chunked\s*$/i.test(headers['transfer-encoding'] ?? '')) return { statusCode, headers, body: dechunk(bytes, at) };
+  if (!complete) return { statusCode, headers, body: null, next: bytes.length };
+  if (statusCode < 200 || statusCode === 204 || statusCode === 304) return { statusCode, headers, body: Buffer.alloc(0), next: at };
+  if (/(?:^|,)\s*chunked\s*$/i.test(headers['transfer-encoding'] ?? '')) return { statusCode, headers, body: dechunk(bytes, at), next: at };
   const length = /^\d+$/.test(headers['content-length'] ?? '') ? Number(headers['content-length']) : null;
-  if (length === null || at + length > bytes.length) return { statusCode, headers, body: null };
-  return { statusCode, headers, body: bytes.subarray(at, at + length) };
+  if (length === null || at + length > bytes.length) return { statusCode, headers, body: null, next: at };
+  return { statusCode, headers, body: bytes.subarray(at, at + length), next: at };
 }

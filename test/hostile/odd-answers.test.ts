@@ -78,6 +78,7 @@ describe.concurrent('an answer that is not strict HTTP/1.1', () => {
       ['Bare LF', `HTTP/1.1 200 OK\nContent-Type: text/xml\nContent-Length: ${xml.length}\n\n${xml}`, 'SUCCEEDED', 200, /lines end in a bare LF, not CRLF/],
       ['Folded header', `HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nX-Gateway: sms\r\n  v2\r\nContent-Length: ${xml.length}\r\n\r\n${xml}`, 'SUCCEEDED', 200, /a header is folded onto the next line \(obs-fold\)/],
       ['Length and chunked', `HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n${xml.length.toString(16)}\r\n${xml}\r\n0\r\n\r\n`, 'SUCCEEDED', 200, /Content-Length is sent together with Transfer-Encoding: chunked/],
+      ['Interim, then bare LF', `HTTP/1.1 100 Continue\n\nHTTP/1.1 200 OK\nContent-Type: text/xml\nContent-Length: ${xml.length}\n\n${xml}`, 'SUCCEEDED', 200, /lines end in a bare LF, not CRLF/],
       ['Bare LF 500', 'HTTP/1.1 500 Internal Server Error\nContent-Length: 4\n\nbusy', 'RETRYING', 500, /lines end in a bare LF, not CRLF/],
     ];
     for (const [name, answer, status, statusCode, note] of cases) {

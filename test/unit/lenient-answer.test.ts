@@ -14,6 +14,9 @@ describe('readLenientAnswer: an answer undici refuses, read as a lenient HTTP/1.
     ['Content-Length beside chunked (chunked wins)', 'HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n3;x=y\r\n!!!\r\n0\r\n\r\n', 200, { 'content-length': '99', 'transfer-encoding': 'chunked' }, 'ok!!!'],
     ['repeated headers, joined', 'HTTP/1.1 503 Busy\nRetry-After: 5\nX-B: 1\nX-B: 2\nContent-Length: 0\n\n', 503, { 'retry-after': '5', 'x-b': '1, 2', 'content-length': '0' }, ''],
     ['a 204 carries no body', 'HTTP/1.1 204 No Content\nContent-Length: 10\n\n', 204, { 'content-length': '10' }, ''],
+    ['interim answers are read past', 'HTTP/1.1 100 Continue\n\nHTTP/1.1 103 Early Hints\nLink: </a>\n\nHTTP/1.1 200 OK\nContent-Length: 2\n\nok', 200, { 'content-length': '2' }, 'ok'],
+    ['only an interim answer had come', 'HTTP/1.1 100 Continue\n\n', 100, {}, ''],
+    ['101 is no interim answer', 'HTTP/1.1 101 Switching Protocols\nUpgrade: x\n\nHTTP/1.1 200 OK\n\n', 101, { upgrade: 'x' }, ''],
   ])('%s', (_what, text, statusCode, headers, body) => {
     expect(read(text)).toEqual({ statusCode, headers, body });
   });
