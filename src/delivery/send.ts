@@ -317,6 +317,7 @@ async function readMalformed(reason: string, bytes: Buffer | undefined, maxBytes
     responseTruncated: read?.truncated ?? false,
     responseNote: read?.problem ? `${note}; ${read.problem}` : note,
     retryAfter: headers['retry-after'] ?? null,
+    ...(read === null ? { bodyUnread: true } : {}),
   };
 }
 

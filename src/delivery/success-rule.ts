@@ -163,7 +163,8 @@ const quoted = (s: string, max = 200) => JSON.stringify(s.length > max ? `${s.sl
  * `rejected` (final) with FAIL. A status inside `statuses` whose check holds is a success
  * whatever its code. Only a whole answer is judged (the transport's class `none` or
  * `http_status`): any other result is unchanged, including one whose status arrived but
- * whose body was cut off by a timeout or a reset connection.
+ * whose body was cut off by a timeout or a reset connection. A path check of an answer
+ * whose body was not read (`bodyUnread`) is a failure of class `network`, retried.
  */
 export function judgeAnswer(result: AttemptResult, rule: SuccessRuleDef | null): AttemptResult {
   if (result.statusCode === null || (result.errorClass !== 'none' && result.errorClass !== 'http_status')) return result;
@@ -181,6 +182,10 @@ export function judgeAnswer(result: AttemptResult, rule: SuccessRuleDef | null):
     return failed(rule ? `${name} (expected status ${r.statuses})` : name);
   }
   if (r.path && r.operator) {
+    // no answer to judge: retried as an attempt without one, whatever onFailure says
+    if (result.bodyUnread) {
+      return { ...result, errorClass: 'network', error: `HTTP ${status}: its body was not read (the answer is not valid HTTP/1.1 and not all of it had come), so response path ${r.path} could not be checked` };
+    }
     const parsed = parseResponseBody(result.responseBody ?? '', result.responseContentType, result.responseTruncated);
     const got = parsed.kind === 'text' ? { found: false as const } : resolvePath(parsed, r.path);
     const found = got.found ? asText(got.value) : undefined;

@@ -55,4 +55,10 @@ export interface AttemptResult {
    * failed: the status itself was expected (a 410 listed so is no "endpoint gone")
    */
   statusExpected?: boolean;
+  /**
+   * true when the status and headers were read but not the body (an answer that is not
+   * valid HTTP/1.1, whose body had not all come when the HTTP client gave up): a success
+   * rule that reads the body cannot judge it
+   */
+  bodyUnread?: boolean;
 }

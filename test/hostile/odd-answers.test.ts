@@ -95,6 +95,17 @@ describe.concurrent('an answer that is not strict HTTP/1.1', () => {
       }
       expect(receiver.requests(), name).toBe(1);
     }
+    // the body had not all come when undici gave up: the status decides, but a success rule
+    // reading the body cannot judge it, so that attempt is retried (even with onFailure FAIL)
+    const unread = await startRawReceiver(`HTTP/1.1 200 OK\nContent-Type: text/xml\nContent-Length: 500\n\n${xml}`);
+    onTestFinished(() => unread.close());
+    const plain = await firstOutcome(app, jsonHook('Body unread', `${unread.url}/hook`));
+    expect(plain.delivery).toMatchObject({ status: 'SUCCEEDED', attemptCount: 1 });
+    expect(plain.delivery.notes).toContain('attempt 1: the answer is not valid HTTP/1.1 (lines end in a bare LF, not CRLF); it was read leniently, its status 200 and headers but not its body, which had not all come when the HTTP client gave up');
+    const ruled = await firstOutcome(app, { ...jsonHook('Body unread, rule', `${unread.url}/hook`), successRule: { statuses: '200', path: 'reply.result', operator: 'EQUALS', value: 'OK', onFailure: 'FAIL' } });
+    expect(ruled.delivery).toMatchObject({ status: 'RETRYING', attemptCount: 1 });
+    expect(ruled.delivery.attempts[0]).toMatchObject({ statusCode: 200, error: 'HTTP 200: its body was not read (the answer is not valid HTTP/1.1 and not all of it had come), so response path reply.result could not be checked' });
+
     const garbage = await startRawReceiver('OK, sent\r\n\r\n');
     onTestFinished(() => garbage.close());
     const { delivery } = await firstOutcome(app, jsonHook('No status line', `${garbage.url}/hook`));

@@ -91,6 +91,14 @@ describe('judging an answer', () => {
     expect(judgeAnswer(answer(500), null)).toMatchObject({ errorClass: 'http_status', error: 'HTTP 500 Internal Server Error' });
   });
 
+  it('an answer whose body was not read: its status decides, but a path check cannot be made and is retried, even with FAIL', () => {
+    const unread = { ...answer(200), responseBody: null, bodyUnread: true };
+    expect(judgeAnswer(unread, null)).toMatchObject({ errorClass: 'none', error: null });
+    expect(judgeAnswer(unread, rule({ statuses: '200' }))).toMatchObject({ errorClass: 'none', error: null });
+    expect(judgeAnswer(unread, sms)).toMatchObject({ errorClass: 'network', error: expect.stringMatching(/^HTTP 200: its body was not read .*, so response path reply\.result could not be checked$/) });
+    expect(judgeAnswer({ ...unread, statusCode: 502 }, sms)).toMatchObject({ errorClass: 'rejected', error: 'HTTP 502 Bad Gateway (expected status 200)' });
+  });
+
   it('statuses decide, whatever the code: 404 may succeed, 201 may fail', () => {
     expect(judgeAnswer(answer(404), rule({ statuses: '200,404' }))).toMatchObject({ errorClass: 'none', error: null });
     expect(judgeAnswer(answer(201), rule({ statuses: '200' }))).toMatchObject({ errorClass: 'http_status', error: 'HTTP 201 Created (expected status 200)' });
