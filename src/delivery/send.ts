@@ -126,7 +126,7 @@ export function createSender(opts: SenderOptions): Sender {
       if (!timedOut && bodilessAnswer(statusCode, err)) return done({ responseBody: '' });
       const malformed = timedOut ? null : malformedAnswer(statusCode, err);
       if (malformed) {
-        const read = await readMalformed(malformed.reason, malformedBytes.get(malformed.error), maxBytes);
+        const read = await readMalformed(malformed, malformedBytes.get(malformed.error), maxBytes, err);
         statusCode = read.statusCode ?? statusCode;
         responseContentType = read.responseContentType ?? responseContentType;
         return done(read);
@@ -261,15 +261,26 @@ function subscribeAnswerTaps(): void {
   });
 }
 
+/** An answer undici gave up on: its error, and what undici said was wrong. */
+interface Refused {
+  error: object;
+  reason: string;
+  /** undici dropped the connection at an interim 100 Continue it does not read past */
+  interim?: true;
+}
+
 /**
- * The error of an answer undici refused as not HTTP/1.1, and what it said was wrong, or
- * null. A Content-Length mismatch before the headers were handed over is one too (undici
- * reports Content-Length beside chunked so); after them, it is a body cut short.
+ * The error of an answer undici refused, or null: one it read as not HTTP/1.1, or one that
+ * began with an interim 100 Continue. A Content-Length mismatch before the headers were
+ * handed over is one too (undici reports Content-Length beside chunked so); after them, it
+ * is a body cut short.
  */
-function malformedAnswer(statusCode: number | null, err: unknown): { error: object; reason: string } | null {
+function malformedAnswer(statusCode: number | null, err: unknown): Refused | null {
   const parser = findError(err, (e) => (e as Error).name === 'HTTPParserError');
   if (parser) return { error: parser, reason: /\((.*)\)$/.exec(parser.message ?? '')?.[1] ?? parser.message ?? 'unreadable' };
   if (statusCode !== null) return null;
+  const interim = findError(err, (e) => e.code === 'UND_ERR_SOCKET' && e.message === 'bad response');
+  if (interim) return { error: interim, reason: 'an interim 100 Continue', interim: true };
   const mismatch = findError(err, (e) => e.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH');
   return mismatch ? { error: mismatch, reason: 'its body does not match its Content-Length' } : null;
 }
@@ -285,16 +296,20 @@ function malformations(head: string, headers: Record<string, string>): string[] 
 }
 
 /**
- * The attempt made of an answer undici refused: read leniently, its status decides as for
- * any answer (the note says what was malformed); without a status line it is a failed
- * attempt whose error says the receiver got the request.
+ * The attempt made of an answer undici refused: read leniently, the final answer's status
+ * decides as for any answer (the note says what was wrong); without one (no status line, or
+ * only an interim 1xx had come) it is a failed attempt whose error says the receiver got
+ * the request.
  */
-async function readMalformed(reason: string, bytes: Buffer | undefined, maxBytes: number): Promise<Partial<AttemptResult>> {
+async function readMalformed(refused: Refused, bytes: Buffer | undefined, maxBytes: number, err: unknown): Promise<Partial<AttemptResult>> {
   const answer = bytes ? readLenientAnswer(bytes) : null;
-  if (!answer) {
+  if (!answer || (answer.statusCode < 200 && answer.statusCode !== 101)) {
+    // the answer after an interim 100 Continue had not come when undici dropped the connection
+    if (refused.interim) return describeError(err);
+    const what = answer ? 'no final status (only an interim answer)' : 'no status line';
     return {
       errorClass: 'network',
-      error: `the answer is not valid HTTP/1.1 (${reason}) and no status line could be read from it; the receiver received the request and may have acted on it`,
+      error: `the answer is not valid HTTP/1.1 (${refused.reason}) and ${what} could be read from it; the receiver received the request and may have acted on it`,
     };
   }
   // the head ends at its first empty line
@@ -304,8 +319,12 @@ async function readMalformed(reason: string, bytes: Buffer | undefined, maxBytes
   const { statusCode, headers } = answer;
   const contentType = headers['content-type'] ?? null;
   const read = answer.body === null ? null : await readAnswerBody(Readable.from([answer.body]), headers['content-encoding'] ?? null, maxBytes);
+  const firstLine = bytes!.toString('latin1', 0, Math.max(0, bytes!.indexOf('\n'))).trim();
+  const wrong = refused.interim
+    ? `the answer began with an interim "${firstLine}", which the HTTP client (undici) does not read past`
+    : `the answer is not valid HTTP/1.1 (${what.length > 0 ? what.join('; ') : refused.reason})`;
   const note =
-    `the answer is not valid HTTP/1.1 (${what.length > 0 ? what.join('; ') : reason}); it was read leniently` +
+    `${wrong}; it was read leniently` +
     (read === null ? `, its status ${statusCode} and headers but not its body, which had not all come when the HTTP client gave up` : '');
   const failed = statusCode >= 400;
   return {

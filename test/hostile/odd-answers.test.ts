@@ -52,10 +52,12 @@ describe.concurrent('204 and 304 with a Content-Length', () => {
 });
 
 // A known deviation: RFC 9110 has a client read past a 1xx to the final answer; undici drops
-// the connection instead. The attempt fails (and is retried) with an error that says so.
+// the connection instead. The answer is read from the bytes that had come with the 100
+// (below); when the final answer had not come with it, the attempt fails (and is retried)
+// with an error that says so.
 describe.concurrent('an interim status the HTTP client does not read past', () => {
   for (const [status, head, error] of [
-    ['100', 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', /^the answer began with an interim 100 Continue, which the HTTP client \(undici\) does not read past; the receiver may have acted on the request \(UND_ERR_SOCKET/],
+    ['100', 'HTTP/1.1 100 Continue\r\n\r\n', /^the answer began with an interim 100 Continue, which the HTTP client \(undici\) does not read past; the receiver may have acted on the request \(UND_ERR_SOCKET/],
     ['101', 'HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n', /^the receiver switched protocols \(101\) though no upgrade was asked for \(UND_ERR_SOCKET/],
   ] as const) {
     it(`${status} before (or instead of) the answer: a failed attempt that says so, not "connection closed"`, async ({ app, onTestFinished, expect }) => {
@@ -79,6 +81,7 @@ describe.concurrent('an answer that is not strict HTTP/1.1', () => {
       ['Folded header', `HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nX-Gateway: sms\r\n  v2\r\nContent-Length: ${xml.length}\r\n\r\n${xml}`, 'SUCCEEDED', 200, /a header is folded onto the next line \(obs-fold\)/],
       ['Length and chunked', `HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n${xml.length.toString(16)}\r\n${xml}\r\n0\r\n\r\n`, 'SUCCEEDED', 200, /Content-Length is sent together with Transfer-Encoding: chunked/],
       ['Interim, then bare LF', `HTTP/1.1 100 Continue\n\nHTTP/1.1 200 OK\nContent-Type: text/xml\nContent-Length: ${xml.length}\n\n${xml}`, 'SUCCEEDED', 200, /lines end in a bare LF, not CRLF/],
+      ['Interim 100, then the answer', `HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: ${xml.length}\r\n\r\n${xml}`, 'SUCCEEDED', 200, /^attempt 1: the answer began with an interim "HTTP\/1\.1 100 Continue", which the HTTP client \(undici\) does not read past; it was read leniently$/],
       ['Bare LF 500', 'HTTP/1.1 500 Internal Server Error\nContent-Length: 4\n\nbusy', 'RETRYING', 500, /lines end in a bare LF, not CRLF/],
     ];
     for (const [name, answer, status, statusCode, note] of cases) {
@@ -88,7 +91,7 @@ describe.concurrent('an answer that is not strict HTTP/1.1', () => {
       expect(delivery, name).toMatchObject({ status, attemptCount: 1 });
       expect(delivery.attempts[0], name).toMatchObject({ statusCode, error: statusCode === 200 ? null : 'HTTP 500 Internal Server Error' });
       expect(delivery.notes, name).toContainEqual(expect.stringMatching(note));
-      expect(delivery.notes, name).toContainEqual(expect.stringMatching(/^attempt 1: the answer is not valid HTTP\/1\.1 \(.*\); it was read leniently$/));
+      expect(delivery.notes, name).toContainEqual(expect.stringMatching(/^attempt 1: (the answer is not valid HTTP\/1\.1 \(.*\)|the answer began with an interim .*); it was read leniently$/));
       if (statusCode === 200) {
         expect(delivery.attempts[0]!.responseBody, name).toBe(xml);
         expect((await getTicket(app, ticketId)).customFields, name).toEqual({ sms_id: '1000001' });
