@@ -201,15 +201,20 @@ function connector(opts: SenderOptions): buildConnector.connector {
 
 // ---------------------------------------------------------------- answers undici refuses
 
-/** The most of one answer a tap keeps: the body's cap and the status line and headers undici reads. */
+/** The most a tap keeps of one answer's head and the bytes read with it: the body's cap and the head's. */
 const TAP_MAX = DEFAULT_MAX_RESPONSE_BYTES + maxHeaderSize;
 
 /**
  * The bytes undici has read of the answer in progress on each of our sockets, from its
- * request's headers on (one request at a time per socket: pipelining 1), dropped once
- * the answer ends.
+ * request's headers on (one request at a time per socket: pipelining 1) until undici has
+ * read the answer's head (`on`): only an answer whose head undici refused is read again.
  */
-const answerTaps = new WeakMap<object, { chunks: Buffer[]; size: number }>();
+interface Tap {
+  chunks: Buffer[];
+  size: number;
+  on: boolean;
+}
+const answerTaps = new WeakMap<object, Tap>();
 /** The socket each request of ours is being sent on. */
 const requestSockets = new WeakMap<object, object>();
 /** The bytes of the answer an undici error was raised on. */
@@ -217,11 +222,11 @@ const malformedBytes = new WeakMap<object, Buffer>();
 
 /** Keeps what undici reads from `socket` (it reads with socket.read(); the stream is left as it is). */
 function tapAnswers(socket: { read(size?: number): unknown }): void {
-  const tap = { chunks: [] as Buffer[], size: 0 };
+  const tap: Tap = { chunks: [], size: 0, on: false };
   const read = socket.read;
   socket.read = function (this: unknown, size?: number) {
     const chunk = read.call(this, size);
-    if (Buffer.isBuffer(chunk) && tap.size < TAP_MAX) {
+    if (tap.on && Buffer.isBuffer(chunk) && tap.size < TAP_MAX) {
       tap.chunks.push(chunk);
       tap.size += chunk.length;
     }
@@ -232,28 +237,27 @@ function tapAnswers(socket: { read(size?: number): unknown }): void {
 
 let tapsSubscribed = false;
 
-/** undici's diagnostics channels say when a request goes out on a socket, when its answer ends and when it fails. */
+/** undici's diagnostics channels say when a request goes out on a socket, when its answer's head was read and when it fails. */
 function subscribeAnswerTaps(): void {
   if (tapsSubscribed) return;
   tapsSubscribed = true;
-  const tapOf = (request: object): { chunks: Buffer[]; size: number } | undefined => {
+  const tapOf = (request: object): Tap | undefined => {
     const socket = requestSockets.get(request);
     return socket ? answerTaps.get(socket) : undefined;
   };
+  const restart = (tap: Tap | undefined, on: boolean): void => {
+    if (!tap) return;
+    tap.chunks = [];
+    tap.size = 0;
+    tap.on = on;
+  };
   diagnosticsChannel.subscribe('undici:client:sendHeaders', (message) => {
     const { request, socket } = message as { request: object; socket: object };
-    const tap = answerTaps.get(socket);
-    if (!tap) return;
-    tap.chunks = [];
-    tap.size = 0;
+    if (!answerTaps.has(socket)) return;
     requestSockets.set(request, socket);
+    restart(answerTaps.get(socket), true);
   });
-  diagnosticsChannel.subscribe('undici:request:trailers', (message) => {
-    const tap = tapOf((message as { request: object }).request);
-    if (!tap) return;
-    tap.chunks = [];
-    tap.size = 0;
-  });
+  diagnosticsChannel.subscribe('undici:request:headers', (message) => restart(tapOf((message as { request: object }).request), false));
   diagnosticsChannel.subscribe('undici:request:error', (message) => {
     const { request, error } = message as { request: object; error: unknown };
     const tap = tapOf(request);
@@ -270,15 +274,16 @@ interface Refused {
 }
 
 /**
- * The error of an answer undici refused, or null: one it read as not HTTP/1.1, or one that
- * began with an interim 100 Continue. A Content-Length mismatch before the headers were
- * handed over is one too (undici reports Content-Length beside chunked so); after them, it
- * is a body cut short.
+ * The error of an answer whose head undici refused, or null: one it read as not HTTP/1.1,
+ * or one that began with an interim 100 Continue. A Content-Length mismatch before the
+ * headers were handed over is one too (undici reports Content-Length beside chunked so);
+ * after them, it is a body cut short.
  */
 function malformedAnswer(statusCode: number | null, err: unknown): Refused | null {
+  // its head was read: a body undici cannot read is one cut short (retried)
+  if (statusCode !== null) return null;
   const parser = findError(err, (e) => (e as Error).name === 'HTTPParserError');
   if (parser) return { error: parser, reason: /\((.*)\)$/.exec(parser.message ?? '')?.[1] ?? parser.message ?? 'unreadable' };
-  if (statusCode !== null) return null;
   const interim = findError(err, (e) => e.code === 'UND_ERR_SOCKET' && e.message === 'bad response');
   if (interim) return { error: interim, reason: 'an interim 100 Continue', interim: true };
   const mismatch = findError(err, (e) => e.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH');

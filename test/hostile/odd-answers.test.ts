@@ -109,6 +109,13 @@ describe.concurrent('an answer that is not strict HTTP/1.1', () => {
     expect(ruled.delivery).toMatchObject({ status: 'RETRYING', attemptCount: 1 });
     expect(ruled.delivery.attempts[0]).toMatchObject({ statusCode: 200, error: 'HTTP 200: its body was not read (the answer is not valid HTTP/1.1 and not all of it had come), so response path reply.result could not be checked' });
 
+    // a head undici read, and a body it cannot: as a body cut short, no answer (retried)
+    const badChunk = await startRawReceiver('HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n<reply/>\r\n0\r\n\r\n');
+    onTestFinished(() => badChunk.close());
+    const cut = await firstOutcome(app, jsonHook('Bad chunk', `${badChunk.url}/hook`));
+    expect(cut.delivery).toMatchObject({ status: 'RETRYING', attemptCount: 1, notes: [] });
+    expect(cut.delivery.attempts[0]).toMatchObject({ statusCode: 200, error: expect.stringMatching(/\(Invalid character in chunk size\) while reading the body of the HTTP 200 answer: its status and headers had come, so the receiver may have acted on the request$/) });
+
     const garbage = await startRawReceiver('OK, sent\r\n\r\n');
     onTestFinished(() => garbage.close());
     const { delivery } = await firstOutcome(app, jsonHook('No status line', `${garbage.url}/hook`));
