@@ -77,12 +77,25 @@ export function expiredOutcome(delivery: ClaimedDelivery, windowMs: number, now:
   return failedWithoutAttempt(delivery, reason, now);
 }
 
+/** When the lost claim of a delivery's next attempt was made: a lease before it ran out, never before the first attempt's claim. */
+function lostClaimAt(delivery: ClaimedDelivery, lost: Date | null, leaseMs: number, now: Date): Date {
+  const first = delivery.firstAttemptAt?.getTime() ?? -Infinity;
+  return lost !== null ? new Date(Math.max(lost.getTime() - leaseMs, first)) : (delivery.firstAttemptAt ?? now);
+}
+
+/**
+ * The note on a delivery whose attempt `number` is sent again after an earlier claim of it
+ * was never recorded (its worker stopped during it): the receiver may have had it twice.
+ */
+export function lostClaimNote(delivery: ClaimedDelivery, number: number, leaseMs: number): string {
+  const claimedAt = lostClaimAt(delivery, delivery.lostClaimUntil ?? null, leaseMs, new Date(0));
+  return `attempt ${number} was claimed at ${claimedAt.toISOString()} by a worker that stopped before recording its outcome, and was sent again: the receiver may have had it twice (the same X-Deskhooks-Delivery)`;
+}
+
 /** FAILED after an attempt whose outcome is unknown (see expiredOutcome). */
 function lostAttemptOutcome(delivery: ClaimedDelivery, window: string, lost: Date | null, leaseMs: number, now: Date): Outcome {
   const number = delivery.attemptCount + 1;
-  // the lost claim was made a lease before it ran out; a first attempt's claim began its window
-  const first = delivery.firstAttemptAt?.getTime() ?? -Infinity;
-  const claimedAt = lost !== null ? new Date(Math.max(lost.getTime() - leaseMs, first)) : (delivery.firstAttemptAt ?? now);
+  const claimedAt = lostClaimAt(delivery, lost, leaseMs, now);
   const error = `outcome unknown: the worker that claimed this attempt at ${claimedAt.toISOString()} stopped before recording its outcome, so the request may have reached the receiver`;
   const earlier = delivery.lastError === null ? '' : `; last error before it: ${delivery.lastError}`;
   const reason = storableText(`${window} passed before attempt ${number + 1} could start; attempt ${number}'s ${error}${earlier}`);

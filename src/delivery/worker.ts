@@ -10,7 +10,7 @@ import type { SecretBox } from '../crypto/index.js';
 import type { Logger } from '../log.js';
 import { DrainLoop } from '../queue/index.js';
 import type { ClaimedDelivery } from './store.js';
-import { batchedOutcome, buildOutcome, expiredOutcome, failedWithoutAttempt, touchesTicket, type Outcome } from './outcome.js';
+import { batchedOutcome, buildOutcome, expiredOutcome, failedWithoutAttempt, lostClaimNote, touchesTicket, withNote, type Outcome } from './outcome.js';
 import type { Decision, RenderedRequest } from '../domain/index.js';
 import type { AttemptResult } from './types.js';
 import { attemptHeaders, openCredentials, quotableCredentials, redactAnswer } from './credentials.js';
@@ -226,7 +226,9 @@ export class DeliveryWorker {
     const result = judgeAnswer(sent, policy?.successRule ?? null);
     const now = this.clock();
     const decision = this.opts.policy.decide({ result, attemptNumber: number, firstAttemptAt: d.firstAttemptAt ?? result.startedAt, now });
-    await this.record(buildOutcome(d, result, decision, now));
+    const outcome = buildOutcome(d, result, decision, now);
+    // the same attempt was claimed before and never recorded: the receiver may have had it twice
+    await this.record(d.lostClaimUntil ? withNote(outcome, lostClaimNote(d, number, this.opts.leaseMs)) : outcome);
     if (decision.kind === 'failed' && decision.switchOff && d.webhookId && this.opts.store.switchOff) {
       await this.opts.store.switchOff(d.webhookId, d.id, decision.switchOff, now);
     }

@@ -52,6 +52,27 @@ describe.concurrent('a retry found due after an outage', () => {
     expect((await comments(app, ticketId)).map((p) => p.text)).toEqual([`Webhook "Lost retry" failed after 2 attempts: ${reason}.`]);
   });
 
+  it('a retry whose worker stopped during it, taken over within its window: sent again, with a note that the receiver may have had it twice', async ({ app, clock, startReceiver }) => {
+    const receiver = await startReceiver();
+    receiver.script({ status: 503 });
+    const ticketId = await createTicket(app, 'lost retry, in time');
+    const id = await testWebhook(app, await createWebhook(app, jsonHook('Lost in time', `${receiver.url}/t`)), ticketId);
+    await deliveryReaches(app, id, 'RETRYING');
+    // a worker claimed attempt 2 at its slot and was killed while sending it (lease 2 × 2 s + 5 s)
+    const sql = (q: string, params: unknown[]) => app.services.orm.em.fork().getConnection().execute(q, params);
+    const [{ slot }] = await sql(`update deliveries set locked_until = next_attempt_at + interval '9 seconds' where id = ? returning next_attempt_at as slot`, [id]);
+
+    clock.advance(70_000); // the lease ran out at +69 s, inside the 5 m window
+    await drainWorker(app);
+    await deliveryReaches(app, id, 'SUCCEEDED');
+    const { delivery } = await app.ok(`query($id: ID!) { delivery(id: $id) { attemptCount notes } }`, { id });
+    expect(delivery).toEqual({
+      attemptCount: 2,
+      notes: [`attempt 2 was claimed at ${new Date(slot).toISOString()} by a worker that stopped before recording its outcome, and was sent again: the receiver may have had it twice (the same X-Deskhooks-Delivery)`],
+    });
+    expect(receiver.requests.map((r) => r.headers['x-deskhooks-attempt'])).toEqual(['1', '2']);
+  });
+
   it('within its window: attempted late, and SUCCEEDED', async ({ app, clock, startReceiver }) => {
     const receiver = await startReceiver();
     receiver.script({ status: 503 });
