@@ -111,13 +111,19 @@ test(
     expect(await field.evaluate((el) => el.tagName)).toBe('SELECT');
     await field.selectOption('priority');
     await page.getByLabel('Operator', { exact: true }).selectOption('EQUALS');
-    await page.getByLabel('Value', { exact: true }).selectOption('URGENT');
+    // a status or priority in words; the value saved is the enum's
+    const value = page.getByLabel('Value', { exact: true });
+    expect(await value.getByRole('option').allTextContents()).toEqual(['Choose a value', 'Low', 'Normal', 'High', 'Urgent']);
+    await value.selectOption({ label: 'Urgent' });
     await page.getByLabel('Action', { exact: true }).selectOption('SEND_WEBHOOK');
     await page.getByLabel('Webhook', { exact: true }).selectOption({ label: 'Ticket sync' });
     await page.getByRole('checkbox', { name: 'Await response' }).check();
     await page.getByRole('button', { name: 'Add action' }).click();
     await page.getByLabel('Action', { exact: true }).nth(1).selectOption('ADD_COMMENT');
     await page.getByLabel('Text', { exact: true }).fill('Sent to the CRM');
+    await page.getByRole('button', { name: 'Add action' }).click();
+    await page.getByLabel('Action', { exact: true }).nth(2).selectOption('SET_STATUS');
+    await page.getByLabel('Status', { exact: true }).selectOption({ label: 'In progress' });
     expect(await runAxe(page)).toEqual([]);
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Rule created.' }).count()).toBe(1);
@@ -138,6 +144,7 @@ test(
       actions: [
         { type: 'SEND_WEBHOOK', webhook: { id: webhookId }, awaitResponse: true },
         { type: 'ADD_COMMENT', value: 'Sent to the CRM', awaitResponse: false },
+        { type: 'SET_STATUS', value: 'IN_PROGRESS' },
       ],
     });
 

@@ -306,6 +306,10 @@ test(
     await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
     const shown = page.getByRole('status');
     await expect.poll(() => shown.textContent()).toBe('Showing tickets 1–50.');
+    // a ticket's status and priority in words, in the table and in the filter's options
+    const firstRow = page.getByRole('row').nth(1);
+    expect(await firstRow.getByRole('cell').allTextContents()).toEqual(expect.arrayContaining(['Open', 'Normal']));
+    expect(await page.getByLabel('Status').getByRole('option', { name: 'In progress', exact: true }).getAttribute('value')).toBe('IN_PROGRESS');
 
     await page.getByRole('button', { name: 'Next page' }).focus();
     await page.keyboard.press('Enter');
@@ -315,7 +319,7 @@ test(
     await page.getByLabel('Status').focus();
     await page.keyboard.press('End');
     await expect.poll(() => page.getByLabel('Status').inputValue()).toBe('CLOSED');
-    await expect.poll(() => shown.textContent()).toBe('No tickets with status CLOSED.');
+    await expect.poll(() => shown.textContent()).toBe('No tickets with status Closed.');
     expect(await runAxe(page)).toEqual([]);
   },
   BROWSER_TEST_MS,

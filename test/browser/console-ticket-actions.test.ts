@@ -191,6 +191,9 @@ test(
     const priority = page.getByLabel('Priority', { exact: true });
     expect(await status.inputValue()).toBe('OPEN');
     expect(await priority.inputValue()).toBe('NORMAL');
+    // the pickers offer the words an agent reads (the options' accessible names too) and send the enum values
+    expect(await status.getByRole('option').allTextContents()).toEqual(['Open', 'In progress', 'Waiting', 'Resolved', 'Closed']);
+    expect(await priority.getByRole('option', { name: 'Urgent', exact: true }).getAttribute('value')).toBe('URGENT');
 
     // Save with nothing changed sends nothing
     const sent = sentOperations(page);
@@ -198,17 +201,17 @@ test(
     await page.getByRole('status').filter({ hasText: 'Nothing to save' }).waitFor();
     expect(sent).not.toContain('ConsoleUpdateTicket');
 
-    // RESOLVED and HIGH: saved, one request, the page's facts follow; the rule's delivery is listed, then SUCCEEDED
-    await status.selectOption('RESOLVED');
-    await priority.selectOption('HIGH');
+    // Resolved and High: saved, one request, the page's facts follow in words; the rule's delivery is listed, then SUCCEEDED
+    await status.selectOption({ label: 'Resolved' });
+    await priority.selectOption({ label: 'High' });
     const save = holdOperation(page, 'ConsoleUpdateTicket');
     await page.getByRole('button', { name: 'Save' }).dblclick();
     await expect.poll(() => page.getByRole('button', { name: 'Saving…' }).getAttribute('aria-disabled')).toBe('true');
     save.release();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).textContent()).toBe('Saved: status RESOLVED, priority HIGH.');
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved' }).textContent()).toBe('Saved: status Resolved, priority High.');
     expect(save.seen).toHaveLength(1);
     const facts = page.locator('dl.facts');
-    await expect.poll(() => facts.textContent()).toMatch(/StatusRESOLVEDPriorityHIGH/);
+    await expect.poll(() => facts.textContent()).toMatch(/StatusResolvedPriorityHigh/);
     expect(await getTicket(app, ticket)).toMatchObject({ status: 'RESOLVED', priority: 'HIGH' });
 
     // an agent is not shown webhook definitions: the delivery is named by its URL's host
@@ -354,13 +357,13 @@ test(
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Reply sent' }).count()).toBe(1);
 
     // a priority chosen and not saved: asked too; saved, the page leaves freely
-    await page.getByLabel('Priority', { exact: true }).selectOption('URGENT');
+    await page.getByLabel('Priority', { exact: true }).selectOption({ label: 'Urgent' });
     await page.getByRole('link', { name: 'All tickets' }).click();
     await expect.poll(() => questions.length).toBe(2);
     expect(questions[1]).toBe('Leave this page? The status and priority you chose are not saved.');
     expect(await page.getByLabel('Priority', { exact: true }).inputValue()).toBe('URGENT');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved: status OPEN, priority URGENT.' }).count()).toBe(1);
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved: status Open, priority Urgent.' }).count()).toBe(1);
 
     await page.getByRole('link', { name: 'All tickets' }).click();
     await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
@@ -412,7 +415,7 @@ test(
     await page.clock.fastForward(TICKET_POLL_MS);
     await expect.poll(() => posts.getByRole('listitem').count()).toBe(2);
     expect(await posts.textContent()).toMatch(/Answered from another tab.*A note from elsewhere/);
-    expect(await page.getByRole('definition').first().textContent()).toBe('WAITING');
+    expect(await page.getByRole('definition').first().textContent()).toBe('Waiting');
     expect(await page.getByLabel('Reply', { exact: true }).inputValue()).toBe('My answer, not sent yet');
     // said politely, one sentence for what came
     const admin = (await app.ok('{ me { name } }')).me.name as string;
@@ -477,8 +480,8 @@ test(
     expect(await app.ok('{ tickets { id } }')).toEqual({ tickets: [] });
 
     await order.fill('1042');
-    await form.getByLabel('Priority', { exact: true }).selectOption('URGENT');
-    await form.getByLabel('Status', { exact: true }).selectOption('IN_PROGRESS');
+    await form.getByLabel('Priority', { exact: true }).selectOption({ label: 'Urgent' });
+    await form.getByLabel('Status', { exact: true }).selectOption({ label: 'In progress' });
     await form.getByLabel('Requester', { exact: true }).selectOption(client);
     await form.getByLabel('Assignee', { exact: true }).selectOption(agent);
     await create.focus();
@@ -488,6 +491,7 @@ test(
     const id = /^#(\d+)/.exec((await heading.textContent())!)![1]!;
     await expect.poll(() => hasFocus(heading)).toBe(true);
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'created' }).textContent()).toBe(`Ticket #${id} created.`);
+    expect(await page.locator('dl.facts').textContent()).toMatch(/StatusIn progressPriorityUrgent/);
     const ticket = await getTicket(app, id);
     expect(ticket).toMatchObject({ title: 'Printer on fire', priority: 'URGENT', status: 'IN_PROGRESS', customFields: { order_no: 1042 } });
     const people = await app.ok('query ($id: ID!) { ticket(id: $id) { description requester { id } assignee { id } } }', { id });

@@ -1,6 +1,7 @@
 /** Rules as the console edits them, and their RuleInput (updateRule replaces the whole definition). */
 import { graphql } from './gql';
 import type { ActionType, ConditionOperator, MatchType, RuleInput, TicketEvent } from './gql/graphql';
+import { conditionValueText } from './tickets';
 
 /** A rule's whole definition as the list and the editor read it (what formOf needs, with the names they show). */
 export const RuleDefinition = graphql(`
@@ -269,7 +270,7 @@ export function ruleProblemText(field: string, message: string, ctx: ProblemCont
           const empty = ctx.operatorsOf(c.field)?.includes('IS_EMPTY') ? ' (to test for an empty field, choose the operator “is empty”)' : '';
           return `Enter the value to compare ${label} with${empty}.`;
         }
-        return valueKindText(message, c.value, label, ctx.optionsOf(c.field)) ?? other();
+        return valueKindText(message, c.value, label, ctx.optionsOf(c.field)?.map((o) => conditionValueText(c.field, o))) ?? other();
       }
     }
   }

@@ -81,13 +81,14 @@ export function InputField({ id, label, error, hint, grow, alsoDescribedBy, ...i
   );
 }
 
-/** A Field whose control picks one of `options`, each shown as it is named (an enum's values). */
+/** A Field whose control picks one of `options` (an enum's values), each shown as `optionText` words it (as it is named without it). */
 export function SelectField<Option extends string>({
   id,
   label,
   error,
   value,
   options,
+  optionText = (o) => o,
   onChange,
 }: {
   id: string;
@@ -95,13 +96,16 @@ export function SelectField<Option extends string>({
   error?: string;
   value: Option;
   options: readonly Option[];
+  optionText?: (option: Option) => string;
   onChange: (value: Option) => void;
 }) {
   return (
     <Field id={id} label={label} error={error}>
       <select {...describedBy(id, error)} value={value} onChange={(e) => onChange(e.target.value as Option)}>
         {options.map((o) => (
-          <option key={o}>{o}</option>
+          <option key={o} value={o}>
+            {optionText(o)}
+          </option>
         ))}
       </select>
     </Field>

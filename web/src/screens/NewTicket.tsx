@@ -14,7 +14,7 @@ import { useLeaveGuard } from '../components/leave';
 import { PageHeader, QueryError, useOneAtATime } from '../components/ui';
 import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
 import { setFlash } from '../flash';
-import { TICKET_PRIORITIES, TICKET_STATUSES } from '../tickets';
+import { TICKET_PRIORITIES, TICKET_STATUSES, priorityText, statusText } from '../tickets';
 
 const NewTicketSupportQuery = graphql(`
   query ConsoleNewTicketSupport {
@@ -163,8 +163,8 @@ export function NewTicket() {
           <textarea {...describedBy(fid('description'), err('description'))} rows={5} value={form.description} onChange={(e) => set('description', e.target.value)} />
         </Field>
         <div className="row">
-          <SelectField id={fid('priority')} label="Priority" error={err('priority')} value={form.priority} options={TICKET_PRIORITIES} onChange={(p) => set('priority', p)} />
-          <SelectField id={fid('status')} label="Status" error={err('status')} value={form.status} options={TICKET_STATUSES} onChange={(st) => set('status', st)} />
+          <SelectField id={fid('priority')} label="Priority" error={err('priority')} value={form.priority} options={TICKET_PRIORITIES} optionText={priorityText} onChange={(p) => set('priority', p)} />
+          <SelectField id={fid('status')} label="Status" error={err('status')} value={form.status} options={TICKET_STATUSES} optionText={statusText} onChange={(st) => set('status', st)} />
         </div>
         <div className="row">
           <Field id={fid('requesterId')} label="Requester" error={err('requesterId')}>

@@ -23,7 +23,7 @@ import {
 } from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
 import { ConfirmAction, useLastRead } from '../components/ui';
-import { TICKET_PRIORITIES, TICKET_STATUSES } from '../tickets';
+import { TICKET_PRIORITIES, TICKET_STATUSES, conditionValueText, priorityText, statusText } from '../tickets';
 
 const RuleQuery = graphql(`
   query ConsoleRule($id: ID!) {
@@ -382,7 +382,9 @@ export function RuleEditor({ id }: { id: string | null }) {
                       <select {...describedBy(vId, err(`conditions[${i}].value`))} value={c.value} onChange={(e) => setCondition(i, { value: e.target.value })}>
                         <option value="">Choose a value</option>
                         {info.options.map((o) => (
-                          <option key={o}>{o}</option>
+                          <option key={o} value={o}>
+                            {conditionValueText(c.field, o)}
+                          </option>
                         ))}
                       </select>
                     ) : (
@@ -412,7 +414,7 @@ export function RuleEditor({ id }: { id: string | null }) {
             const fId = fid(`actions[${i}].field`);
             const vId = fid(`actions[${i}].value`);
             const aId = fid(`actions[${i}].awaitResponse`);
-            const valueField = (label: string, control: 'text' | 'textarea' | readonly string[]) => (
+            const valueField = (label: string, control: 'text' | 'textarea' | readonly string[], optionText: (o: string) => string = (o) => o) => (
               <Field id={vId} label={label} error={err(`actions[${i}].value`)} grow>
                 {control === 'textarea' ? (
                   <textarea
@@ -427,7 +429,9 @@ export function RuleEditor({ id }: { id: string | null }) {
                   <select {...describedBy(vId, err(`actions[${i}].value`))} value={a.value} onChange={(e) => setAction(i, { value: e.target.value })}>
                     <option value="">Choose</option>
                     {control.map((o) => (
-                      <option key={o}>{o}</option>
+                      <option key={o} value={o}>
+                        {optionText(o)}
+                      </option>
                     ))}
                   </select>
                 )}
@@ -480,8 +484,8 @@ export function RuleEditor({ id }: { id: string | null }) {
                   </>
                 ) : null}
                 {a.type === 'ADD_COMMENT' || a.type === 'ADD_REPLY' ? valueField('Text', 'textarea') : null}
-                {a.type === 'SET_STATUS' ? valueField('Status', TICKET_STATUSES) : null}
-                {a.type === 'SET_PRIORITY' ? valueField('Priority', TICKET_PRIORITIES) : null}
+                {a.type === 'SET_STATUS' ? valueField('Status', TICKET_STATUSES, statusText) : null}
+                {a.type === 'SET_PRIORITY' ? valueField('Priority', TICKET_PRIORITIES, priorityText) : null}
                 {a.type === 'SET_ASSIGNEE' ? (
                   <Field id={vId} label="Assignee" error={err(`actions[${i}].value`)} grow>
                     <select {...describedBy(vId, err(`actions[${i}].value`))} value={a.value} onChange={(e) => setAction(i, { value: e.target.value })}>

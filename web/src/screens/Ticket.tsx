@@ -16,7 +16,7 @@ import { Field, Hint, SelectField, describedBy, hintId } from '../components/Fie
 import { DeliveryChanges, errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
 import { useFlash } from '../flash';
-import { TICKET_PRIORITIES, TICKET_STATUSES } from '../tickets';
+import { TICKET_PRIORITIES, TICKET_STATUSES, priorityText, statusText } from '../tickets';
 
 const TicketQuery = graphql(`
   query ConsoleTicket($id: ID!) {
@@ -178,9 +178,9 @@ export function TicketPage({ id }: { id: string }) {
       <div role="status">{flash ? <p className="status">{flash}</p> : null}</div>
       <dl className="facts">
         <dt>Status</dt>
-        <dd>{t.status}</dd>
+        <dd>{statusText(t.status)}</dd>
         <dt>Priority</dt>
-        <dd>{t.priority}</dd>
+        <dd>{priorityText(t.priority)}</dd>
         <dt>Requester</dt>
         <dd>
           <bdi>{t.requester.name}</bdi>
@@ -476,7 +476,7 @@ function TicketChangeForm({ ticket }: { ticket: { id: string; status: TicketStat
     setErrors(new Map());
     setDraft({});
     const saved = r.data!.updateTicket;
-    setStatus(`Saved: status ${saved.status}, priority ${saved.priority}.`);
+    setStatus(`Saved: status ${statusText(saved.status)}, priority ${priorityText(saved.priority)}.`);
   }
 
   const err = (f: string) => (errors.has(f) ? fieldSentence(f === 'status' ? 'The status' : 'The priority', errors.get(f)!) : undefined);
@@ -485,13 +485,14 @@ function TicketChangeForm({ ticket }: { ticket: { id: string; status: TicketStat
       <h2 id="change-heading">Status and priority</h2>
       <form className="editor" noValidate onSubmit={(e) => void save(e)}>
         <div className="row">
-          <SelectField id="ticket-status" label="Status" error={err('status')} value={statusValue} options={TICKET_STATUSES} onChange={(status) => setDraft((d) => ({ ...d, status }))} />
+          <SelectField id="ticket-status" label="Status" error={err('status')} value={statusValue} options={TICKET_STATUSES} optionText={statusText} onChange={(status) => setDraft((d) => ({ ...d, status }))} />
           <SelectField
             id="ticket-priority"
             label="Priority"
             error={err('priority')}
             value={priorityValue}
             options={TICKET_PRIORITIES}
+            optionText={priorityText}
             onChange={(priority) => setDraft((d) => ({ ...d, priority }))}
           />
         </div>

@@ -2,7 +2,7 @@ import { useQuery } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import { DateTime, ListHeader, Loading, QueryError, Table } from '../components/ui';
-import { TICKET_STATUSES } from '../tickets';
+import { TICKET_STATUSES, priorityText, statusText } from '../tickets';
 
 const TicketsQuery = graphql(`
   query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {
@@ -43,7 +43,7 @@ export function Tickets() {
     navigate(`/tickets${q.size ? `?${q}` : ''}`);
   };
   const tickets = data?.tickets ?? [];
-  const which = status ? ` with status ${status}` : '';
+  const which = status ? ` with status ${statusText(status)}` : '';
   // what the list shows, in a status region: a filter or a page changed is announced
   const shown = !data
     ? ''
@@ -61,7 +61,9 @@ export function Tickets() {
           <select id="ticket-status" value={status ?? ''} onChange={(e) => go({ status: e.target.value, offset: 0 })}>
             <option value="">Any status</option>
             {TICKET_STATUSES.map((s) => (
-              <option key={s}>{s}</option>
+              <option key={s} value={s}>
+                {statusText(s)}
+              </option>
             ))}
           </select>
         </div>
@@ -84,8 +86,8 @@ export function Tickets() {
                     #{t.id} <bdi>{t.title}</bdi>
                   </Link>
                 </th>
-                <td>{t.status}</td>
-                <td>{t.priority}</td>
+                <td>{statusText(t.status)}</td>
+                <td>{priorityText(t.priority)}</td>
                 <td>
                   <bdi>{t.requester.name}</bdi>
                 </td>
