@@ -6,10 +6,13 @@
  * follow the address through Back, Forward and reload, and a bad filter is shown at its field.
  */
 import type { Page, Request } from 'playwright-core';
-import { expect, failOperations, focusedId, recordAnnouncements, runAxe, signIn, test, holdConnectionAcks, holdOperation } from '../support/browser.js';
+import { expect, failOperations, focusedId, painted, recordAnnouncements, runAxe, signIn, test, holdConnectionAcks, holdOperation } from '../support/browser.js';
 import { createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook, type TestApp } from '../support/fixtures.js';
 import { collect, wsClient } from '../support/ws.js';
 import { waitFor } from '../support/wait.js';
+
+/** How long the console takes a subscription to need on a connected socket to reach the server (web/src/client.ts SUBSCRIBE_SETTLE_MS). */
+const SUBSCRIBE_SETTLE_MS = 1_000;
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 90_000;
@@ -420,7 +423,7 @@ async function changedUnheard(app: TestApp, type: string, change: () => Promise<
 }
 
 test(
-  'the delivery page and the ticket page show a change made after their first read but before their live feed reached the server, without a reload, said once',
+  'the delivery page, the ticket page and the deliveries log show a change made after their first read but before their live feed reached the server, without a reload, said once; the log while paused only on resume',
   async ({ page, app, keys, startReceiver }) => {
     // 500: each delivery retries, an hour away on the app's clock, and stays RETRYING until cancelled
     const receiver = await startReceiver(() => ({ status: 500, body: 'down' }));
@@ -463,6 +466,47 @@ test(
     await expect.poll(() => cancelled.count(), { timeout: 10_000 }).toBe(2);
     await expect.poll(announced).toHaveLength(1);
     expect((await announced())[0]).toMatch(/^Delivery to Failing hook.* is now CANCELLED\.$/);
+
+    // the deliveries log has been read; a delivery is made (and attempted: no later event) before the page's feed is subscribed
+    const made = () => changedUnheard(app, 'ATTEMPTED', () => testWebhook(app, webhookId, ticketId));
+    const log = page.getByRole('region', { name: 'Log' });
+    const shown = log.getByRole('status');
+    const listed = (id: string) => log.getByRole('link', { name: `Delivery ${id.slice(0, 8)}` });
+    ack = acks.next();
+    await page.goto('/deliveries');
+    await expect.poll(() => shown.textContent()).toBe('Showing 1–2 of 2 deliveries, newest first.');
+    await ack.held;
+    const third = await made();
+    ack.release();
+    await expect.poll(() => listed(third).count(), { timeout: 10_000 }).toBe(1);
+    expect(await shown.textContent()).toBe('Showing 1–3 of 3 deliveries, newest first.');
+
+    // the same with "Pause live updates" pressed: the page's clock moves only as the test says; the log stays as it is, read once resumed
+    const feedsOnServer = (n: number) => waitFor(() => app.services.deliveryEvents.subscriberCount === n, { what: `${n} live feeds on the server` });
+    await page.clock.install();
+    ack = acks.next();
+    await page.goto('/deliveries');
+    await expect.poll(() => shown.textContent()).toBe('Showing 1–3 of 3 deliveries, newest first.');
+    const pause = page.getByRole('button', { name: 'Pause live updates' });
+    await pause.click();
+    expect(await pause.getAttribute('aria-pressed')).toBe('true');
+    await ack.held;
+    await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 1_000);
+    const fourth = await made();
+    const reads: string[] = [];
+    page.on('request', (r) => void (/query ConsoleDeliveries\b/.test(r.postData() ?? '') && reads.push(r.url())));
+    await feedsOnServer(0);
+    ack.release();
+    await feedsOnServer(1);
+    await page.clock.runFor(SUBSCRIBE_SETTLE_MS);
+    await page.clock.resume();
+    await painted(page);
+    expect(reads).toEqual([]);
+    expect(await listed(fourth).count()).toBe(0);
+    expect(await shown.textContent()).toBe('Showing 1–3 of 3 deliveries, newest first.');
+    await pause.click();
+    await expect.poll(() => listed(fourth).count(), { timeout: 10_000 }).toBe(1);
+    expect(await shown.textContent()).toBe('Showing 1–4 of 4 deliveries, newest first.');
   },
   BROWSER_TEST_MS,
 );

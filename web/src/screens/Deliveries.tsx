@@ -8,7 +8,9 @@
  * list, position text and filter controls; the cursors of the pages before (for "Previous
  * page") ride in the history entry's state. From and To are entered in the browser's time
  * zone and kept in the address as instants (ISO 8601, UTC), so a shared link means the same
- * moments wherever it is opened.
+ * moments wherever it is opened. The log is read again once the live feed has reached the
+ * server (what changed before it did brings no event) and once the feed is back after a loss;
+ * while "Pause live updates" is pressed the page stays as it is and that read waits for resume.
  *
  * For an admin, "Redeliver matching…" and "Cancel matching…" act on the log's applied filter
  * (BulkActions): a dry run counts first, Confirm runs it.
@@ -429,8 +431,29 @@ export function Deliveries({ admin }: { admin: boolean }) {
   const { due: liveChangesDue } = liveChanges;
   useLayoutEffect(() => liveChangesDue(), [live.data, liveChangesDue]);
   const liveEntries = frozen ?? live.data ?? [];
-  // while the feed was away the log is what shows the deliveries it missed
-  const feed = useLiveFeed(live.error, () => refetch({ requestPolicy: 'network-only' }), () => resubscribe());
+  // the log is read again once the feed is live (a delivery made before the feed reached the server brings no event) and once
+  // the feed is back after a loss (it shows what the feed missed); while paused the page stays as it is: the read waits for resume
+  const pausedNow = useRef(false);
+  const readHeld = useRef(false);
+  const readAgain = () => refetch({ requestPolicy: 'network-only' });
+  const feed = useLiveFeed(
+    live.error,
+    () => {
+      if (unsendable) return;
+      if (pausedNow.current) readHeld.current = true;
+      else readAgain();
+    },
+    () => resubscribe(),
+    true,
+  );
+  const togglePause = () => {
+    const pausing = frozen === null;
+    pausedNow.current = pausing;
+    setFrozen(pausing ? (live.data ?? []) : null);
+    if (pausing || !readHeld.current) return;
+    readHeld.current = false;
+    if (!unsendable) readAgain();
+  };
 
   // the form's values follow the address: set from it whenever it changes (Back, Forward, a link), edited in between
   const [form, setForm] = useState<{ search: string; values: FilterValues; problems: FilterProblems | null }>(() => ({ search, values: formValues(inAddress), problems: null }));
@@ -508,7 +531,7 @@ export function Deliveries({ admin }: { admin: boolean }) {
       <section aria-labelledby="live-heading" className="live">
         <h2 id="live-heading">Live deliveries</h2>
         <LiveFeedStatus feed={feed} />
-        <button type="button" className="secondary" aria-pressed={frozen !== null} onClick={() => setFrozen(frozen ? null : (live.data ?? []))}>
+        <button type="button" className="secondary" aria-pressed={frozen !== null} onClick={togglePause}>
           Pause live updates
         </button>
         {/* what the list brought, one counted sentence at a time; the list itself is no live region (each entry would be read out) */}
