@@ -27,6 +27,37 @@ export function useAnnouncement(): [ReactNode, (sentence: string) => void] {
   return [shown.text ? <span key={shown.key}>{shown.text}</span> : null, say];
 }
 
+/**
+ * What is new in a list, or changed, from one reading of it to the next, in words: `describe`
+ * words the items not in the reading before (`added`) and those whose `version` differs from
+ * theirs then (`changed`), each as it is now; '' says nothing. The first reading, and one that
+ * changed nothing, say nothing new (the text stays as it was, so nothing is announced again).
+ * The region's content, for Announcements.
+ */
+export function useReadingChanges<Item extends { id: string }>(
+  items: readonly Item[] | undefined,
+  version: (item: Item) => string,
+  describe: (added: readonly Item[], changed: readonly Item[]) => string,
+): ReactNode {
+  const seen = useRef<Map<string, string> | null>(null);
+  const [said, say] = useAnnouncement();
+  const latest = useRef({ version, describe });
+  latest.current = { version, describe };
+  useEffect(() => {
+    if (!items) return;
+    const { version: versionOf, describe: words } = latest.current;
+    const before = seen.current;
+    seen.current = new Map(items.map((i) => [i.id, versionOf(i)]));
+    if (!before) return;
+    const added = items.filter((i) => !before.has(i.id));
+    const changed = items.filter((i) => before.has(i.id) && before.get(i.id) !== versionOf(i));
+    if (added.length + changed.length === 0) return;
+    const text = words(added, changed);
+    if (text) say(text);
+  }, [items, say]);
+  return said;
+}
+
 export interface Pace {
   /** after a change while all was said, how long to wait for the changes that follow it (a burst) to say them together */
   gatherMs: number;

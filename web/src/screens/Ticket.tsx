@@ -11,7 +11,7 @@ import { graphql } from '../gql';
 import type { TicketPriority, TicketStatus } from '../gql/graphql';
 import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, UnavailablePage, PageHeader, QueryError, useLastRead, useOneAtATime } from '../components/ui';
 import { useLeaveGuard } from '../components/leave';
-import { Announcements, useAnnouncement } from '../components/announce';
+import { Announcements, useReadingChanges } from '../components/announce';
 import { Field, Hint, SelectField, describedBy, hintId } from '../components/Field';
 import { DeliveryChanges, errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
@@ -268,32 +268,22 @@ const CHANGES_LISTED = 3;
 /**
  * What changed in a ticket's deliveries from one reload to the next, in words: a delivery new
  * in the list, or one whose status changed. The first load, and a reload that changed nothing,
- * say nothing new (the text stays as it was, so nothing is announced again).
+ * say nothing new.
  */
 function useDeliveryChanges(nodes: readonly { id: string; status: string; webhook?: { name: string } | null; request: { url: string } }[] | undefined): ReactNode {
-  const seen = useRef<Map<string, string> | null>(null);
-  // each message a node of its own: the same sentence twice in a row (two deliveries to one webhook) is read out again
-  const [said, setText] = useAnnouncement();
-  useEffect(() => {
-    if (!nodes) return;
-    const before = seen.current;
-    seen.current = new Map(nodes.map((d) => [d.id, d.status]));
-    if (!before) return;
-    const added = nodes.filter((d) => !before.has(d.id));
-    const changed = nodes.filter((d) => before.has(d.id) && before.get(d.id) !== d.status);
-    if (added.length + changed.length === 0) return;
-    if (added.length + changed.length > CHANGES_LISTED) {
-      const parts = [];
-      if (added.length) parts.push(`${added.length} new ${added.length === 1 ? 'delivery' : 'deliveries'}`);
-      if (changed.length) parts.push(`${changed.length} ${changed.length === 1 ? 'delivery' : 'deliveries'} changed status`);
-      setText(`${parts.join(', ')}.`);
-      return;
-    }
-    setText(
-      [...added.map((d) => `New delivery to ${webhookLabel(d)}: ${d.status}.`), ...changed.map((d) => `Delivery to ${webhookLabel(d)} is now ${d.status}.`)].join(' '),
-    );
-  }, [nodes, setText]);
-  return said;
+  return useReadingChanges(
+    nodes,
+    (d) => d.status,
+    (added, changed) => {
+      if (added.length + changed.length > CHANGES_LISTED) {
+        const parts = [];
+        if (added.length) parts.push(`${added.length} new ${added.length === 1 ? 'delivery' : 'deliveries'}`);
+        if (changed.length) parts.push(`${changed.length} ${changed.length === 1 ? 'delivery' : 'deliveries'} changed status`);
+        return `${parts.join(', ')}.`;
+      }
+      return [...added.map((d) => `New delivery to ${webhookLabel(d)}: ${d.status}.`), ...changed.map((d) => `Delivery to ${webhookLabel(d)} is now ${d.status}.`)].join(' ');
+    },
+  );
 }
 
 /**
@@ -302,22 +292,16 @@ function useDeliveryChanges(nodes: readonly { id: string; status: string; webhoo
  * says nothing; more than CHANGES_LISTED at once are counted.
  */
 function usePostArrivals(posts: readonly { id: string; kind: string; author?: { name: string } | null }[] | undefined, own: ReadonlySet<string>): ReactNode {
-  const seen = useRef<Set<string> | null>(null);
-  const [said, say] = useAnnouncement();
-  useEffect(() => {
-    if (!posts) return;
-    const before = seen.current;
-    seen.current = new Set(posts.map((p) => p.id));
-    if (!before) return;
-    const added = posts.filter((p) => !before.has(p.id) && !own.has(p.id));
-    if (added.length === 0) return;
-    if (added.length > CHANGES_LISTED) {
-      say(`${added.length} new posts.`);
-      return;
-    }
-    say(added.map((p) => `New ${p.kind === 'COMMENT' ? 'internal comment' : 'reply'} by ${p.author?.name ?? 'System'}.`).join(' '));
-  }, [posts, own, say]);
-  return said;
+  return useReadingChanges(
+    posts,
+    // a post is not changed once written: only new ones are said
+    () => '',
+    (added) => {
+      const others = added.filter((p) => !own.has(p.id));
+      if (others.length > CHANGES_LISTED) return `${others.length} new posts.`;
+      return others.map((p) => `New ${p.kind === 'COMMENT' ? 'internal comment' : 'reply'} by ${p.author?.name ?? 'System'}.`).join(' ');
+    },
+  );
 }
 
 /** A burst of a ticket's delivery events (a bulk redelivery) reloads its lists once per this many ms, not once per event. */
