@@ -6,7 +6,7 @@
  */
 import type { Locator, Page, WebSocket } from 'playwright-core';
 import { expect, hasFocus, painted, recordAnnouncements, runAxe, signIn, test } from '../support/browser.js';
-import { addComment, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, retryUntilFinal, testWebhook } from '../support/fixtures.js';
+import { addComment, addReply, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, retryUntilFinal, testWebhook } from '../support/fixtures.js';
 import type { TestApp } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
 
@@ -180,7 +180,7 @@ function brokenWords(page: Page, region: string) {
 }
 
 test(
-  'at 360 px the webhooks, tickets and deliveries tables scroll sideways in their own labelled region; no word or status badge is broken',
+  'at 360 px the webhooks, tickets and deliveries tables scroll sideways in their own labelled region; no word or status badge is broken; a ticket\'s long pasted link wraps',
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const hook = await createWebhook(app, jsonHook('Local OK', `${receiver.url}/ok`));
@@ -210,6 +210,14 @@ test(
     expect(await badges.count()).toBe(2);
     for (const badge of await badges.all()) expect(await badge.evaluate((e) => (e as unknown as { getClientRects(): { length: number } }).getClientRects().length)).toBe(1);
     expect(await runAxe(page)).toEqual([]);
+
+    // a ticket's description and posts with a long unbroken text (a pasted link) wrap within the window
+    const link = `https://example.com/${'a'.repeat(300)}`;
+    const pasted = await createTicket(app, { title: 'Pasted link', description: link });
+    await addReply(app, pasted, link);
+    await page.goto(`/tickets/${pasted}`);
+    await page.getByRole('region', { name: 'Posts' }).getByText(link).waitFor();
+    expect(await pageWidth()).toBeLessThanOrEqual(360);
   },
   BROWSER_TEST_MS,
 );
