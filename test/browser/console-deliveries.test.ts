@@ -180,7 +180,7 @@ function brokenWords(page: Page, region: string) {
 }
 
 test(
-  'at 360 px the webhooks, tickets and deliveries tables scroll sideways in their own labelled region; no word or status badge is broken; a ticket\'s long pasted link wraps',
+  'at 360 px the webhooks, tickets and deliveries tables scroll sideways in their own labelled region; no word or status badge is broken; a ticket\'s long pasted link and a rule\'s long webhook name stay within the window',
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const hook = await createWebhook(app, jsonHook('Local OK', `${receiver.url}/ok`));
@@ -217,6 +217,13 @@ test(
     await addReply(app, pasted, link);
     await page.goto(`/tickets/${pasted}`);
     await page.getByRole('region', { name: 'Posts' }).getByText(link).waitFor();
+    expect(await pageWidth()).toBeLessThanOrEqual(360);
+
+    // a rule's editor whose webhook picker shows a long name stays within the window
+    const longHook = await createWebhook(app, jsonHook('A webhook with a rather long name that goes on and on', `${receiver.url}/ok`));
+    const rule = await createRule(app, { name: 'Narrow rule', events: ['TICKET_CREATED'], actions: [{ type: 'SEND_WEBHOOK', webhookId: longHook }] });
+    await page.goto(`/rules/${rule.id}`);
+    await expect.poll(() => page.getByLabel('Webhook', { exact: true }).inputValue()).toBe(longHook);
     expect(await pageWidth()).toBeLessThanOrEqual(360);
   },
   BROWSER_TEST_MS,
