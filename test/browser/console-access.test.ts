@@ -54,7 +54,7 @@ test(
 );
 
 test(
-  'keyboard only: Tab to the field, type the key, Enter signs in; the navigation is reachable with Tab',
+  "keyboard only: Tab to the field, type the key, Enter signs in (at / or at a screen's address) with focus on the screen's heading; the navigation is reachable with Tab",
   async ({ page, app, keys }) => {
     await page.goto('/');
     await page.getByLabel('API key').waitFor();
@@ -82,6 +82,13 @@ test(
     }
     expect(back).toEqual(['button:Sign out', 'a:Explorer', 'a:Tickets']);
     // Enter on a focused link opens the screen and moves focus to its heading
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
+    await expect.poll(focused).toBe('h1:Tickets');
+    // signed out and in again at this screen's address (no redirect): focus lands on its heading too
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe('api-key');
+    await page.keyboard.type(keys.admin);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
     await expect.poll(focused).toBe('h1:Tickets');

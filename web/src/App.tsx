@@ -29,6 +29,8 @@ const Explorer = lazy(() => import('./screens/Explorer'));
 interface Signed {
   key: string;
   me: Me;
+  /** signed in through the form just now (not a key kept in the tab from before a reload) */
+  byForm: boolean;
 }
 
 const SIGNED_OUT: SignInNotice = { text: 'You are signed out. Your API key was removed from this browser tab.', urgent: false };
@@ -49,7 +51,7 @@ export function App() {
     let live = true;
     void whoAmI(key).then((r) => {
       if (!live) return;
-      if (r.ok) setSigned({ key, me: r.me });
+      if (r.ok) setSigned({ key, me: r.me, byForm: false });
       else if (r.reason === 'unreachable') {
         setUnchecked(key);
         setNotice({ text: `${r.message} Your key is kept: press Sign in to try again.`, urgent: true });
@@ -88,7 +90,7 @@ export function App() {
           storeKey(key);
           setNotice(null);
           setUnchecked(null);
-          setSigned({ key, me });
+          setSigned({ key, me, byForm: true });
         }}
       />
     );
@@ -122,6 +124,13 @@ function Console({ signed, onSignOut, onKeyRefused }: { signed: Signed; onSignOu
     const heading = document.getElementById('page-title');
     (heading ?? main.current)?.focus();
   }, [location]);
+  // signed in through the form (whose field is gone): focus goes to the first screen's heading, or to main until its heading shows
+  const focusFirstScreen = useRef(signed.byForm);
+  useEffect(() => {
+    if (!session || !focusFirstScreen.current) return;
+    focusFirstScreen.current = false;
+    (document.getElementById('page-title') ?? main.current)?.focus();
+  }, [session]);
 
   const links: { href: string; label: string; show: boolean }[] = [
     { href: '/webhooks', label: 'Webhooks', show: admin },
