@@ -191,7 +191,7 @@ test(
 );
 
 test(
-  'rule editor: Save keeps focus; a TIMER rule without a time condition is told at Conditions and counted; a time condition’s Value says how a duration is written; a condition’s errors go when its field or operator changes, and follow it when a row before it is removed',
+  'rule editor: Save keeps focus; a TIMER rule without a time condition is told at Conditions and counted; a time condition’s Value says how a duration is written; a condition’s errors go when its field or operator changes, and follow it when a row before it is removed; with no webhook yet the Webhook picker says how to make one',
   async ({ page, app, keys }) => {
     await createCustomFields(app, [{ key: 'order_no', name: 'Order number', type: 'NUMBER' }]);
     const rule = await createRule(app, { name: 'Timer rule', events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'x' }] });
@@ -277,6 +277,14 @@ test(
     expect(await value.inputValue()).toBe('1e400');
     expect(await value.getAttribute('aria-invalid')).toBe('true');
     expect(await description(value)).toMatch(/1e400/);
+
+    // no webhook made yet: the Webhook picker says so and links to making one
+    await page.getByRole('button', { name: 'Add action' }).click();
+    const sending = page.getByRole('group', { name: 'Action 2' });
+    await sending.getByLabel('Action', { exact: true }).selectOption('SEND_WEBHOOK');
+    expect(await description(sending.getByLabel('Webhook', { exact: true }))).toBe('No webhooks yet: create a webhook first, then choose it here.');
+    expect(await sending.getByRole('link', { name: 'create a webhook' }).getAttribute('href')).toBe('/webhooks/new');
+    expect(await runAxe(page)).toEqual([]);
   },
   BROWSER_TEST_MS,
 );

@@ -5,6 +5,7 @@
  */
 import type { FormEvent } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
+import { Link } from 'wouter';
 import { graphql } from '../gql';
 import type { ActionType, ConditionOperator, MatchType, TicketEvent } from '../gql/graphql';
 import { Field, FieldError, Hint, InputField, describedBy, hintId } from '../components/Field';
@@ -173,6 +174,8 @@ export function RuleEditor({ id }: { id: string | null }) {
   const fieldInfo = (name: string) => ruleFields?.find((f) => f.name === name);
   const events = support.data?.events?.enumValues?.map((v) => v.name as TicketEvent) ?? BASE_EVENTS;
   const webhooks = support.data?.webhooks ?? [];
+  // a new admin's first rule: the webhook picker has nothing to offer until a webhook is made
+  const noWebhooks = support.data?.webhooks?.length === 0;
   const staff = (support.data?.users ?? []).filter((u) => u.role !== 'CLIENT');
   const customFields = support.data?.customFields ?? [];
   const editor = useDefinitionEditor({
@@ -455,9 +458,20 @@ export function RuleEditor({ id }: { id: string | null }) {
                 </Field>
                 {a.type === 'SEND_WEBHOOK' ? (
                   <>
-                    <Field id={wId} label="Webhook" error={err(`actions[${i}].webhookId`)}>
+                    <Field
+                      id={wId}
+                      label="Webhook"
+                      error={err(`actions[${i}].webhookId`)}
+                      hint={
+                        noWebhooks ? (
+                          <Hint of={wId}>
+                            No webhooks yet: <Link href="/webhooks/new">create a webhook</Link> first, then choose it here.
+                          </Hint>
+                        ) : null
+                      }
+                    >
                       <select
-                        {...describedBy(wId, err(`actions[${i}].webhookId`))}
+                        {...describedBy(wId, err(`actions[${i}].webhookId`), noWebhooks && hintId(wId))}
                         value={a.webhookId}
                         onChange={(e) => setAction(i, { webhookId: e.target.value })}
                       >
