@@ -6,7 +6,7 @@
  */
 import type { Locator, Page, WebSocket } from 'playwright-core';
 import { expect, hasFocus, painted, recordAnnouncements, runAxe, signIn, test } from '../support/browser.js';
-import { addComment, addReply, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, retryUntilFinal, testWebhook } from '../support/fixtures.js';
+import { addComment, addReply, createCustomFields, createRule, createTicket, createWebhook, deliveryReaches, jsonHook, retryUntilFinal, testWebhook } from '../support/fixtures.js';
 import type { TestApp } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
 
@@ -180,7 +180,7 @@ function brokenWords(page: Page, region: string) {
 }
 
 test(
-  'at 360 px the webhooks, tickets and deliveries tables scroll sideways in their own labelled region; no word or status badge is broken; a ticket\'s long pasted link and a rule\'s long webhook name stay within the window',
+  'at 360 px the webhooks, tickets and deliveries tables scroll sideways in their own labelled region; no word or status badge is broken; a ticket\'s long pasted link, a custom field\'s long name and value and a rule\'s long webhook name stay within the window',
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const hook = await createWebhook(app, jsonHook('Local OK', `${receiver.url}/ok`));
@@ -211,12 +211,18 @@ test(
     for (const badge of await badges.all()) expect(await badge.evaluate((e) => (e as unknown as { getClientRects(): { length: number } }).getClientRects().length)).toBe(1);
     expect(await runAxe(page)).toEqual([]);
 
-    // a ticket's description and posts with a long unbroken text (a pasted link) wrap within the window
+    // a ticket's description and posts with a long unbroken text (a pasted link) wrap within the window,
+    // and so do a custom field's long one-word name and value, on its page and in the new-ticket form
     const link = `https://example.com/${'a'.repeat(300)}`;
-    const pasted = await createTicket(app, { title: 'Pasted link', description: link });
+    const longName = 'Auftragsnummer_aus_dem_Warenwirtschaftssystem_des_Onlineshops';
+    await createCustomFields(app, [{ key: 'order_ref', name: longName, type: 'TEXT' }]);
+    const pasted = await createTicket(app, { title: 'Pasted link', description: link, customFields: { order_ref: `REF-${'7'.repeat(120)}` } });
     await addReply(app, pasted, link);
     await page.goto(`/tickets/${pasted}`);
     await page.getByRole('region', { name: 'Posts' }).getByText(link).waitFor();
+    expect(await pageWidth()).toBeLessThanOrEqual(360);
+    await page.goto('/tickets/new');
+    await page.getByLabel(longName, { exact: true }).waitFor();
     expect(await pageWidth()).toBeLessThanOrEqual(360);
 
     // a rule's editor whose webhook picker shows a long name stays within the window
