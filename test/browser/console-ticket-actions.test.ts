@@ -373,7 +373,7 @@ test(
 );
 
 test(
-  "ticket page: a custom field is shown by its definition's name (bidi isolated), not by its key",
+  "ticket page: a custom field is shown by its definition's name (bidi isolated), not by its key; a yes-or-no one as Yes or No",
   async ({ page, app, keys }) => {
     await createCustomFields(app, [
       { key: 'order_no', name: 'Order number', type: 'NUMBER' },
@@ -386,7 +386,8 @@ test(
     const term = (name: string) => facts.getByRole('term').filter({ hasText: new RegExp(`^${name}$`) });
     await term('Order number').waitFor();
     expect(await term('Order number').locator('xpath=following-sibling::dd[1]').textContent()).toBe('1042');
-    expect(await term('VIP customer').locator('xpath=following-sibling::dd[1]').textContent()).toBe('true');
+    // a yes-or-no field in the words the new-ticket form offers it in
+    expect(await term('VIP customer').locator('xpath=following-sibling::dd[1]').textContent()).toBe('Yes');
     // the admin's name for it is isolated, so that a right-to-left name cannot reorder the text around it
     expect(await term('Order number').locator('bdi').textContent()).toBe('Order number');
     expect(await facts.getByRole('term').allTextContents()).not.toContain('order_no');

@@ -203,7 +203,7 @@ export function TicketPage({ id }: { id: string }) {
             <dt>
               <bdi>{fieldNames.get(k) ?? k}</bdi>
             </dt>
-            <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+            <dd>{customValueText(v)}</dd>
           </Fragment>
         ))}
         <dt>Created</dt>
@@ -260,6 +260,12 @@ export function TicketPage({ id }: { id: string }) {
       </section>
     </>
   );
+}
+
+/** A custom field's value as the new-ticket form offers it: a yes-or-no field's Yes or No, a text as it is, a number as written. */
+function customValueText(value: unknown): string {
+  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** More changes than this at once are summed up rather than listed one by one. */
