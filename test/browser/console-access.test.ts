@@ -2,7 +2,7 @@
  * The console's doors: sign-in (mouse and keyboard only), a refused key, a CLIENT key, the
  * navigation each role gets, sign-out, and the explorer running a query with the signed-in key.
  */
-import { description, expect, hasFocus, runAxe, signIn, test } from '../support/browser.js';
+import { description, expect, hasFocus, holdOperation, runAxe, signIn, test } from '../support/browser.js';
 import { ADMIN_EMAIL } from '../support/app.js';
 import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook } from '../support/fixtures.js';
 
@@ -10,13 +10,25 @@ import { createRule, createTicket, createWebhook, deliveryReaches, jsonHook } fr
 const BROWSER_TEST_MS = 90_000;
 
 test(
-  'sign in: a wrong key is an alert, a CLIENT key is told the console is for staff, an ADMIN gets every screen; the key lasts the tab; sign out',
+  'sign in: "Signing in…" while the key is checked, focus kept, one check however often pressed; a wrong key is an alert, a CLIENT key is told the console is for staff, an ADMIN gets every screen; the key lasts the tab; sign out',
   async ({ page, app, keys, offHost }) => {
     await page.goto('/');
     const key = page.getByLabel('API key');
     await key.fill('not-a-key');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // pressed by keyboard: while the key is checked the button says so and keeps the focus; pressed again, nothing more is sent
+    const check = holdOperation(page, 'ConsoleWhoAmI');
+    const button = page.getByRole('button', { name: /^Sign(ing)? in/ });
+    await button.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => button.textContent()).toBe('Signing in…');
+    expect(await button.getAttribute('aria-disabled')).toBe('true');
+    expect(await hasFocus(button)).toBe(true);
+    await page.keyboard.press('Enter');
+    check.release();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/not accepted/);
+    expect(check.seen).toHaveLength(1);
+    expect(await button.textContent()).toBe('Sign in');
+    await expect.poll(() => hasFocus(key)).toBe(true);
     expect(await key.getAttribute('aria-invalid')).toBe('true');
     expect(await runAxe(page)).toEqual([]);
 

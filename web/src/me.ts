@@ -16,7 +16,7 @@ export async function whoAmI(key: string): Promise<MeResult> {
     res = await fetch(GRAPHQL_PATH, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: authorization(key) },
-      body: JSON.stringify({ query: '{ me { id name email role } }' }),
+      body: JSON.stringify({ query: 'query ConsoleWhoAmI { me { id name email role } }' }),
     });
   } catch {
     return { ok: false, reason: 'unreachable', message: 'The server could not be reached. Check the connection and try again.' };

@@ -28,6 +28,7 @@ export function SignIn({ onSignedIn, notice = null, initialKey = '' }: { onSigne
 
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (busy) return;
     setShown(null);
     const value = key.trim();
     if (!value) {
@@ -71,8 +72,9 @@ export function SignIn({ onSignedIn, notice = null, initialKey = '' }: { onSigne
           aria-invalid={error ? true : undefined}
           aria-describedby={describedBy || undefined}
         />
-        <button type="submit" disabled={busy}>
-          Sign in
+        {/* aria-disabled, not disabled, while the key is checked: a disabled button would drop the keyboard focus */}
+        <button type="submit" aria-disabled={busy || undefined}>
+          {busy ? 'Signing in…' : 'Sign in'}
         </button>
         <div id={errorId} role="alert" className="error">
           {error ?? urgent}
