@@ -445,7 +445,7 @@ test(
 );
 
 test(
-  'new ticket: reached from Tickets by keyboard; a refused create is shown at the field it names with focus there; created, the ticket page opens with focus on its heading and says so',
+  'new ticket: reached from Tickets by keyboard; a refused create is shown at the field it names with focus there; "Creating…" while it is created, once however often pressed; created, the ticket page opens with focus on its heading and says so',
   async ({ page, app, keys }) => {
     await createCustomFields(app, [{ key: 'order_no', name: 'Order number', type: 'NUMBER' }]);
     const users = (await app.ok('{ users { id email } }')).users as { id: string; email: string }[];
@@ -485,8 +485,15 @@ test(
     await form.getByLabel('Status', { exact: true }).selectOption({ label: 'In progress' });
     await form.getByLabel('Requester', { exact: true }).selectOption(client);
     await form.getByLabel('Assignee', { exact: true }).selectOption(agent);
+    // while it is created the button says so and keeps the focus; pressed again, one ticket all the same
+    const creating = holdOperation(page, 'ConsoleCreateTicket');
     await create.focus();
     await page.keyboard.press('Enter');
+    const busy = form.getByRole('button', { name: 'Creating…' });
+    await expect.poll(() => busy.getAttribute('aria-disabled')).toBe('true');
+    expect(await hasFocus(busy)).toBe(true);
+    await page.keyboard.press('Enter');
+    creating.release();
     const heading = page.getByRole('heading', { level: 1, name: /^#\d+ Printer on fire$/ });
     await heading.waitFor();
     const id = /^#(\d+)/.exec((await heading.textContent())!)![1]!;
@@ -495,6 +502,7 @@ test(
     expect(await page.locator('dl.facts').textContent()).toMatch(/StatusIn progressPriorityUrgent/);
     const ticket = await getTicket(app, id);
     expect(ticket).toMatchObject({ title: 'Printer on fire', priority: 'URGENT', status: 'IN_PROGRESS', customFields: { order_no: 1042 } });
+    expect(creating.seen).toHaveLength(1);
     const people = await app.ok('query ($id: ID!) { ticket(id: $id) { description requester { id } assignee { id } } }', { id });
     expect(people.ticket).toEqual({ description: 'The printer on floor 2 is on fire.', requester: { id: client }, assignee: { id: agent } });
   },

@@ -228,7 +228,7 @@ export function NewTicket() {
         ) : null}
         <div className="actions">
           <button type="submit" aria-disabled={saving.busy !== null || undefined}>
-            Create ticket
+            {saving.busy ? 'Creating…' : 'Create ticket'}
           </button>
         </div>
       </form>
