@@ -6,7 +6,7 @@
  * follow the address through Back, Forward and reload, and a bad filter is shown at its field.
  */
 import type { Page, Request } from 'playwright-core';
-import { expect, failOperations, focusedId, painted, recordAnnouncements, runAxe, signIn, test, holdConnectionAcks, holdOperation } from '../support/browser.js';
+import { expect, failOperations, focusedId, hasFocus, painted, recordAnnouncements, runAxe, signIn, test, holdConnectionAcks, holdOperation } from '../support/browser.js';
 import { createTicket, createWebhook, deliveryReaches, jsonHook, testWebhook, type TestApp } from '../support/fixtures.js';
 import { collect, wsClient } from '../support/ws.js';
 import { waitFor } from '../support/wait.js';
@@ -186,7 +186,7 @@ test(
 );
 
 test(
-  'the log: position text and page follow the address through Back, Forward and reload; the paging button pressed keeps focus; filter controls follow it; a bad or too large ticket number is shown at its field',
+  'the log: position text and page follow the address through Back, Forward and reload; the paging button pressed keeps focus; Refresh says what it found; filter controls follow it; a bad or too large ticket number is shown at its field',
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const hook = await createWebhook(app, { name: 'Paged', method: 'POST', url: `${receiver.url}/in`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' });
@@ -202,6 +202,15 @@ test(
     const rows = () => log.getByRole('row').count();
     await expect.poll(() => position.textContent()).toBe('Showing 1–25 of 30 deliveries, newest first.');
     const firstPage = await log.getByRole('rowheader').allTextContents();
+
+    // Refresh by keyboard: focus stays, and what it found is said though the list is as it was
+    const refreshed = await recordAnnouncements(page, 'log-refreshed');
+    const refresh = log.getByRole('button', { name: 'Refresh' });
+    await refresh.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(refreshed).toEqual(['Log refreshed: 30 deliveries match.']);
+    expect(await hasFocus(refresh)).toBe(true);
+    expect(await position.textContent()).toBe('Showing 1–25 of 30 deliveries, newest first.');
 
     // while the next page loads, the last page's rows are not shown under its position
     const next = holdOperation(page, 'ConsoleDeliveries');

@@ -25,7 +25,7 @@ import { Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, PageHeader
 import { flushSync } from 'react-dom';
 import { useHistoryState } from 'wouter/use-browser-location';
 import { Field, InputField, describedBy } from '../components/Field';
-import { Announcements, usePacedAnnouncements, type Pace } from '../components/announce';
+import { Announcements, useAnnouncement, usePacedAnnouncements, type Pace } from '../components/announce';
 
 const DeliveriesQuery = graphql(`
   query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {
@@ -403,6 +403,7 @@ export function Deliveries({ admin }: { admin: boolean }) {
   const unsendable = Object.keys(addressProblems).length > 0;
   const variables = { filter, first: PAGE_SIZE, after };
   const [log, refetch] = useQuery({ query: DeliveriesQuery, variables, pause: unsendable });
+  const client = useClient();
   const [names] = useQuery({ query: WebhookNamesQuery, pause: !admin });
   // rules are the admin's to read (the API refuses `rules` to an agent): an agent sees the Rule control only for a rule the address names
   const [rules] = useQuery({ query: RuleNamesQuery, pause: !admin });
@@ -446,6 +447,14 @@ export function Deliveries({ admin }: { admin: boolean }) {
     () => resubscribe(),
     true,
   );
+  // "Refresh" reads the log again (the list shown follows the answer) and says what it found
+  const [refreshed, sayRefreshed] = useAnnouncement();
+  const refresh = async () => {
+    if (unsendable) return;
+    const r = await client.query(DeliveriesQuery, variables, { requestPolicy: 'network-only' }).toPromise();
+    if (r.error) sayRefreshed(`Not refreshed: ${errorText(r.error)}`);
+    else if (r.data) sayRefreshed(`Log refreshed: ${plural(r.data.deliveries.totalCount, 'delivery matches', 'deliveries match')}.`);
+  };
   const togglePause = () => {
     const pausing = frozen === null;
     pausedNow.current = pausing;
@@ -613,9 +622,11 @@ export function Deliveries({ admin }: { admin: boolean }) {
             onChange={(e) => edit('search', e.target.value)}
           />
           <button type="submit">Apply filters</button>
-          <button type="button" className="secondary" onClick={() => refetch({ requestPolicy: 'network-only' })}>
+          <button type="button" className="secondary" onClick={() => void refresh()}>
             Refresh
           </button>
+          {/* what Refresh found, said even when the list stays as it was (its position text then does not change) */}
+          <Announcements id="log-refreshed" said={refreshed} />
         </form>
         <p className="hint">
           <span id={TIME_HINT}>From and To are in your time zone ({timeZone}); From is included, To is not.</span>{' '}
