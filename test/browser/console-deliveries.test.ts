@@ -83,8 +83,9 @@ test(
     const created = Date.now();
     const ticketId = await createTicket(app, 'Live one');
     const entry = live.getByRole('link').filter({ hasText: `#${ticketId}` });
-    await entry.waitFor({ timeout: 2_000 });
-    expect(Date.now() - created).toBeLessThan(2_000);
+    // pushed by the live feed: seconds at most on a loaded machine, where nothing polls
+    await entry.waitFor({ timeout: 5_000 });
+    expect(Date.now() - created).toBeLessThan(5_000);
     expect(await entry.textContent()).toContain('Helpdesk CRM');
     await expect.poll(() => entry.textContent(), { timeout: 15_000 }).toContain('SUCCEEDED');
     expect(await runAxe(page)).toEqual([]);
