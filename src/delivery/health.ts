@@ -45,6 +45,17 @@ export interface WebhookHealthService {
 export const STATS_MAX_HOURS = 720;
 const HOUR_MS = 3_600_000;
 
+/** Whether stats answers for a period of `hours` (1–STATS_MAX_HOURS); it refuses any other. */
+const statsHoursValid = (hours: number) => Number.isInteger(hours) && hours >= 1 && hours <= STATS_MAX_HOURS;
+
+/**
+ * The most buckets stats(hours) answers: one per clock hour overlapping the period, so one
+ * more than `hours` when the period does not start on the hour; none for hours it refuses.
+ */
+export function statsBucketLimit(hours: number): number {
+  return statsHoursValid(hours) ? hours + 1 : 0;
+}
+
 /**
  * The breaker's window: attempts started in the last 5 minutes, and since the breaker
  * last closed (a close starts a new window: webhook_states.window_started_at).
@@ -80,7 +91,7 @@ export function createWebhookHealthService(db: Queryable, clock: () => Date = ()
     },
 
     async stats(webhookId, hours, field = 'hours') {
-      if (!Number.isInteger(hours) || hours < 1 || hours > STATS_MAX_HOURS) throw badInput(field, `must be between 1 and ${STATS_MAX_HOURS}`);
+      if (!statsHoursValid(hours)) throw badInput(field, `must be between 1 and ${STATS_MAX_HOURS}`);
       const until = clock();
       const since = new Date(until.getTime() - hours * HOUR_MS);
       // the period is [since, until); buckets are the clock hours (UTC) overlapping it, each

@@ -62,7 +62,7 @@ export { createSearchWindows, rarestWindow, type SearchWindows } from './search-
 export { cutText, isStorableText, storableText, storableValue } from './storable.js';
 export { DELIVERIES_CHANNEL, DELIVERY_EVENTS_CHANNEL, eventPayloads, feedMessages, isAttemptInFlight, releaseWaitingTurns, type Transition } from './store.js';
 export { createWorkerStore } from './recorder.js';
-export { createWebhookHealthService, STATS_MAX_HOURS, type StatsBucketView, type WebhookHealthService, type WebhookHealthView, type WebhookStatsView } from './health.js';
+export { createWebhookHealthService, STATS_MAX_HOURS, statsBucketLimit, type StatsBucketView, type WebhookHealthService, type WebhookHealthView, type WebhookStatsView } from './health.js';
 export {
   createWebhookService,
   findWebhook,

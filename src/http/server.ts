@@ -20,6 +20,7 @@ import {
   GRAPHQL_LIMITS,
   checkSource,
   costLimitError,
+  costModel,
   createLoaders,
   formatGraphQLError,
   limitError,
@@ -28,6 +29,7 @@ import {
   requestContext,
   textInputGuardPlugin,
   withTextInputGuard,
+  type CostModel,
   type GraphQLContext,
 } from '../resolvers/index.js';
 import { DATABASE_UNAVAILABLE, DomainError, forbidden } from '../errors.js';
@@ -55,6 +57,8 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
   const app = express();
   const server = createServer(app);
   const { log } = services;
+  /** the list bounds the cost limit counts, from this process's configuration */
+  const costs = costModel(services.config);
 
   /** The caller and, when a resolver needs one, a fresh EntityManager; `deliveryId`: the request's X-Deskhooks-Delivery (see UserService.identify). */
   const contextFor = async (authorization: string | undefined, deliveryId?: string): Promise<GraphQLContext> =>
@@ -138,7 +142,7 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
           const n = GRAPHQL_LIMITS.maxSubscriptionsPerConnection;
           return [limitError(`at most ${n} subscriptions may be open on one connection (the subscription limit is ${n}); complete one first`, 'subscribe')];
         }
-        const prepared = prepareOperation(schema, payload.query, payload.variables, payload.operationName);
+        const prepared = prepareOperation(schema, costs, payload.query, payload.variables, payload.operationName);
         if (prepared.errors) return [...prepared.errors];
         const base = c.extra.ctx!;
         const em = services.orm.em.fork();
@@ -180,7 +184,7 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
     formatError: (formatted, error) => formatGraphQLError(formatted, error, (m, e) => log.error(m, e)),
     plugins: [
       textInputGuardPlugin<GraphQLContext>(),
-      costLimitPlugin(schema),
+      costLimitPlugin(schema, costs),
       subscriptionsOverWebsocketPlugin(),
       // the explorer is the console's GraphiQL (/explorer), bundled: no landing page loading Apollo's from a CDN
       ApolloServerPluginLandingPageDisabled(),
@@ -256,13 +260,13 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
 }
 
 /** Refuses, once the operation is known, one that would fetch more objects than the cost limit. */
-function costLimitPlugin(schema: GraphQLSchema): ApolloServerPlugin<GraphQLContext> {
+function costLimitPlugin(schema: GraphQLSchema, costs: CostModel): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request, operation }) {
           if (!operation) return; // Apollo reports the unknown operation
-          const refused = costLimitError(schema, document, request.variables, operation.name?.value);
+          const refused = costLimitError(schema, costs, document, request.variables, operation.name?.value);
           if (refused) throw refused;
         },
       };

@@ -12,7 +12,7 @@ import { ApiKeyResolver } from './api-key-resolver.js';
 
 export { formatGraphQLError } from './errors.js';
 export { createLoaders } from './loaders.js';
-export { GRAPHQL_LIMITS, checkSource, costLimitError, limitError, limitRules, prepareOperation } from './limits.js';
+export { GRAPHQL_LIMITS, checkSource, costLimitError, costModel, limitError, limitRules, prepareOperation, type CostModel } from './limits.js';
 export { textInputGuardPlugin, withTextInputGuard } from './text-input-guard.js';
 export { requestContext, type GraphQLContext } from './context.js';
 

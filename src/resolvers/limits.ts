@@ -32,6 +32,8 @@ import {
 import { createRequire } from 'node:module';
 import type { ComplexityEstimator, getComplexity as GetComplexity } from 'graphql-query-complexity';
 import { DomainError } from '../errors.js';
+import type { Config } from '../config.js';
+import { maxAttempts, statsBucketLimit } from '../delivery/index.js';
 
 // its CommonJS build, which loads the same graphql instance as Apollo and type-graphql
 // (its ESM build may be handed graphql's ESM build: "another module or realm")
@@ -44,7 +46,7 @@ export const GRAPHQL_LIMITS = {
   maxDepth: 12,
   /** aliased or repeated fields at the root of an operation, and in the whole document */
   maxRepeatedFields: 100,
-  /** objects an operation may fetch: lists count their `first` argument, their default page size, or UNBOUNDED_LIST_SIZE */
+  /** objects an operation may fetch: lists count their `first` argument, their default page size, or what they can hold (costModel, GROWING_LIST_SIZES) */
   maxCost: 10_000,
   /** websocket: operations in progress on one connection (subscriptions, and queries while they run) */
   maxSubscriptionsPerConnection: 20,
@@ -52,8 +54,31 @@ export const GRAPHQL_LIMITS = {
   maxMessageBytes: 1024 * 1024,
 } as const;
 
-/** The length assumed for a list that takes no `first` argument (children, posts, attempts, users …). */
+/**
+ * What a list that takes no `first` argument counts, by field coordinate, where nothing
+ * bounds its length: a ticket's posts and sub-tickets and the users grow with the data.
+ * Each counts a long list of its kind — a conversation of 50 posts, a ticket split into 20
+ * sub-tickets — so that one nested under a page or another list is priced as the work it
+ * can be, while one ticket with its sub-tickets and all their posts (1,000 posts) stays
+ * within the limit. Users hold no list: 100 of them bounds how often one operation reads
+ * the whole list. The definitions an admin writes (webhooks, rules, custom fields, their
+ * headers, mappings, conditions and actions) and the catalogues count UNBOUNDED_LIST_SIZE.
+ */
+export const GROWING_LIST_SIZES: Readonly<Record<string, number>> = Object.freeze({ 'Ticket.posts': 50, 'Ticket.children': 20, 'Query.users': 100 });
+
+/** What any other list that takes no `first` counts (see GROWING_LIST_SIZES). */
 export const UNBOUNDED_LIST_SIZE = 10;
+
+/** The bounds of the cost estimate that come from this process's configuration (costModel). */
+export interface CostModel {
+  /** Delivery.attempts: the most attempts the retry policy makes of one delivery */
+  readonly attempts: number;
+}
+
+/** The cost model of a process: the retry policy's attempts (the policy main.ts builds from the same config). */
+export function costModel(config: Pick<Config, 'retryIntervalMs' | 'retryWindowMs'>): CostModel {
+  return Object.freeze({ attempts: maxAttempts({ intervalMs: config.retryIntervalMs, windowMs: config.retryWindowMs }) });
+}
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -229,8 +254,8 @@ export function validateDocument(schema: GraphQLSchema, document: DocumentNode):
 /**
  * How many items a list or page field counts: its `first` argument; with none, or null, the
  * default the field declares for `first` (the page size its resolver applies to an absent
- * or null first: TICKET_PAGE_SIZE, DELIVERY_PAGE_SIZE …); a list that takes no `first`
- * counts UNBOUNDED_LIST_SIZE. `defaulted` is set when the field's default was counted.
+ * or null first: TICKET_PAGE_SIZE, DELIVERY_PAGE_SIZE …). `defaulted` is set when the
+ * field's default was counted; undefined items: the field takes no `first`.
  */
 function itemsCounted(field: GraphQLField<unknown, unknown>, node: FieldNode, args: Record<string, unknown>): { items: number | undefined; defaulted: boolean } {
   const declared = field.args.find((a) => a.name === 'first')?.defaultValue;
@@ -242,63 +267,105 @@ function itemsCounted(field: GraphQLField<unknown, unknown>, node: FieldNode, ar
   return typeof declared === 'number' ? { items: Math.max(0, declared), defaulted: true } : { items: undefined, defaulted: false };
 }
 
+/** An argument's value, or the default the field declares for it when it is null (as the resolvers read a null). */
+function argumentOrDefault(field: GraphQLField<unknown, unknown>, args: Record<string, unknown>, name: string): unknown {
+  return args[name] ?? field.args.find((a) => a.name === name)?.defaultValue;
+}
+
+/**
+ * Fields whose selection holds a list whose length is one of the field's arguments: the
+ * field multiplies its selection by that length (an overestimate by at most the length for
+ * whatever else it selects), and the list counts one each. `list` names it in the message.
+ */
+const SIZED_BY_PARENT: Readonly<Record<string, { list: string; size: (field: GraphQLField<unknown, unknown>, args: Record<string, unknown>) => number }>> = {
+  // stats(hours) answers a bucket per clock hour of the period
+  'Webhook.stats': {
+    list: 'WebhookStats.buckets',
+    size: (field, args) => {
+      const hours = argumentOrDefault(field, args, 'hours');
+      return typeof hours === 'number' ? statsBucketLimit(hours) : 0;
+    },
+  },
+};
+const LISTS_SIZED_BY_PARENT = new Set(Object.values(SIZED_BY_PARENT).map((s) => s.list));
+
+/** The arguments the estimate reads: a variable in one of them changes it. */
+const SIZE_ARGUMENTS = new Set(['first', 'hours']);
+
 /**
  * Objects fetched: an object field counts 1 (times its list length) plus what it selects;
  * scalars count nothing. A list's length is itemsCounted; a page field (DeliveryPage)
  * multiplies its selection by that (its pageInfo too: an overestimate by at most the page).
- * Introspection counts nothing: graphql-js's MaxIntrospectionDepthRule bounds it. Each
- * field counted at its default page size is noted in `defaults` (coordinate → size).
+ * A list that takes no `first` counts what it can hold: the model's bound, its parent's
+ * argument (SIZED_BY_PARENT), or GROWING_LIST_SIZES / UNBOUNDED_LIST_SIZE where nothing
+ * bounds it. Introspection counts nothing: graphql-js's MaxIntrospectionDepthRule bounds
+ * it. Each list counted at a size the caller did not give is noted in `counted`
+ * (coordinate → the largest size counted for it).
  */
-const objectsFetched = (defaults: Map<string, number>): ComplexityEstimator => ({ type, field, node, args, childComplexity }) => {
+const objectsFetched = (model: CostModel, counted: Map<string, number>): ComplexityEstimator => ({ type, field, node, args, childComplexity }) => {
   if (field.name.startsWith('__')) return 0;
   if (!isCompositeType(getNamedType(field.type))) return 0;
+  const coordinate = `${type.name}.${field.name}`;
+  const note = (at: string, n: number) => counted.set(at, Math.max(n, counted.get(at) ?? 0));
+  const sized = SIZED_BY_PARENT[coordinate];
+  if (sized) {
+    const n = sized.size(field, args);
+    note(sized.list, n);
+    return 1 + n * childComplexity;
+  }
   const { items, defaulted } = itemsCounted(field, node, args);
-  if (defaulted) defaults.set(`${type.name}.${field.name}`, items!);
+  if (defaulted) note(coordinate, items!);
   if (isListType(getNullableType(field.type))) {
-    // a page's nodes: one each here, the page field multiplies by its page size
+    // a page's nodes, and a list its parent sizes: one each here, the parent multiplies
     const pageNodes = field.name === 'nodes' && isObjectType(type) && 'pageInfo' in type.getFields();
-    return (pageNodes ? 1 : items ?? UNBOUNDED_LIST_SIZE) * (1 + childComplexity);
+    if (pageNodes || LISTS_SIZED_BY_PARENT.has(coordinate)) return 1 + childComplexity;
+    if (items !== undefined) return items * (1 + childComplexity);
+    const length = coordinate === 'Delivery.attempts' ? model.attempts : (GROWING_LIST_SIZES[coordinate] ?? UNBOUNDED_LIST_SIZE);
+    note(coordinate, length);
+    return length * (1 + childComplexity);
   }
   if (items !== undefined) return 1 + items * childComplexity;
   return 1 + childComplexity;
 };
 
-/** An operation's estimated cost and the fields it counted at their default page size. */
+/** An operation's estimated cost and the list sizes it counted that the operation did not give. */
 interface Estimate {
   cost: number;
-  defaults: ReadonlyMap<string, number>;
+  counted: ReadonlyMap<string, number>;
 }
 
 /**
  * The estimated number of objects the operation fetches; null when the variables do not
  * fit (execution reports that).
  */
-export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): number | null {
-  return estimate(schema, document, variables, operationName)?.cost ?? null;
+export function operationCost(schema: GraphQLSchema, model: CostModel, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): number | null {
+  return estimate(schema, model, document, variables, operationName)?.cost ?? null;
 }
 
 /**
- * operationCost with what it counted by default. A document whose variables cannot change
- * the estimate (none is a `first` or a directive's argument) is estimated once per
- * operation name.
+ * operationCost with what it counted. A document whose variables cannot change the
+ * estimate (none is a size argument or a directive's argument) is estimated once per
+ * operation name and model.
  */
-function estimate(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): Estimate | null {
-  if (costReadsVariables(document)) return estimateCost(schema, document, variables, operationName);
-  let costs = knownCosts.get(document);
-  if (!costs) knownCosts.set(document, (costs = new Map()));
+function estimate(schema: GraphQLSchema, model: CostModel, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): Estimate | null {
+  if (costReadsVariables(document)) return estimateCost(schema, model, document, variables, operationName);
+  let byDocument = knownCosts.get(model);
+  if (!byDocument) knownCosts.set(model, (byDocument = new WeakMap()));
+  let costs = byDocument.get(document);
+  if (!costs) byDocument.set(document, (costs = new Map()));
   const key = operationName ?? '';
   if (costs.has(key)) return costs.get(key)!;
-  const result = estimateCost(schema, document, variables, operationName);
+  const result = estimateCost(schema, model, document, variables, operationName);
   // null: these variables did not fit; the next request's may
   if (result !== null) costs.set(key, result);
   return result;
 }
 
-/** Costs of parsed documents (Apollo and graphql-ws reuse a document for the same text). */
-const knownCosts = new WeakMap<DocumentNode, Map<string, Estimate>>();
+/** Costs of parsed documents (Apollo and graphql-ws reuse a document for the same text), per model. */
+const knownCosts = new WeakMap<CostModel, WeakMap<DocumentNode, Map<string, Estimate>>>();
 const readsVariables = new WeakMap<DocumentNode, boolean>();
 
-/** Whether a variable is a `first` argument or a directive's argument (@include/@skip) anywhere in the document. */
+/** Whether a variable is a size argument (SIZE_ARGUMENTS) or a directive's argument (@include/@skip) anywhere in the document. */
 function costReadsVariables(document: DocumentNode): boolean {
   let reads = readsVariables.get(document);
   if (reads === undefined) {
@@ -309,7 +376,7 @@ function costReadsVariables(document: DocumentNode): boolean {
       return found;
     };
     visit(document, {
-      Argument: (arg) => void (arg.name.value === 'first' && hasVariable(arg.value) && (reads = true)),
+      Argument: (arg) => void (SIZE_ARGUMENTS.has(arg.name.value) && hasVariable(arg.value) && (reads = true)),
       Directive: (d) => void ((d.arguments ?? []).some((a) => hasVariable(a.value)) && (reads = true)),
     });
     readsVariables.set(document, reads);
@@ -317,28 +384,29 @@ function costReadsVariables(document: DocumentNode): boolean {
   return reads;
 }
 
-function estimateCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): Estimate | null {
-  const defaults = new Map<string, number>();
+function estimateCost(schema: GraphQLSchema, model: CostModel, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): Estimate | null {
+  const counted = new Map<string, number>();
   try {
-    const cost = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [objectsFetched(defaults)] });
-    return { cost, defaults };
+    const cost = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [objectsFetched(model, counted)] });
+    return { cost, counted };
   } catch (err) {
     // the library's bound on fragment expansion (10,000 selections): far beyond any cost we accept
-    if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) return { cost: Number.POSITIVE_INFINITY, defaults };
+    if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) return { cost: Number.POSITIVE_INFINITY, counted };
     return null;
   }
 }
 
 /** The cost-limit refusal for this operation, or null when it is within the limit. */
-export function costLimitError(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): GraphQLError | null {
-  const result = estimate(schema, document, variables, operationName);
+export function costLimitError(schema: GraphQLSchema, model: CostModel, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): GraphQLError | null {
+  const result = estimate(schema, model, document, variables, operationName);
   if (result === null || result.cost <= GRAPHQL_LIMITS.maxCost) return null;
   const estimated = Number.isFinite(result.cost) ? `up to ${fmt(result.cost)} objects` : 'more objects than can be counted';
-  const defaults = [...result.defaults].map(([coordinate, size]) => `${coordinate} ${fmt(size)}`).join(', ');
+  const counted = [...result.counted].map(([coordinate, size]) => `${coordinate} ${fmt(size)}`).join(', ');
   return limitError(
-    `the operation would fetch ${estimated}; the cost limit is ${fmt(GRAPHQL_LIMITS.maxCost)}. A list counts its first argument, or without one (or with null) its default page size` +
-      (defaults ? ` (counted here: ${defaults})` : '') +
-      `, and a list that takes no first counts ${UNBOUNDED_LIST_SIZE}: ask for fewer`,
+    `the operation would fetch ${estimated}; the cost limit is ${fmt(GRAPHQL_LIMITS.maxCost)}. A list counts its first argument, or without one (or with null) its default page size; ` +
+      'a list that takes no first counts the most it can hold, or an estimate where nothing bounds it' +
+      (counted ? ` (counted here: ${counted})` : '') +
+      ': ask for fewer',
   );
 }
 
@@ -376,7 +444,7 @@ function checkSourceUncached(schema: GraphQLSchema, source: string): readonly Gr
 export type PreparedOperation = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
 
 /** Parse, limits, graphql-js validation and cost: the websocket's whole check of one operation. */
-export function prepareOperation(schema: GraphQLSchema, source: unknown, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): PreparedOperation {
+export function prepareOperation(schema: GraphQLSchema, model: CostModel, source: unknown, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): PreparedOperation {
   if (typeof source !== 'string') return { errors: [limitError('must be a GraphQL document (a string)')] };
   let document: DocumentNode;
   try {
@@ -387,7 +455,7 @@ export function prepareOperation(schema: GraphQLSchema, source: unknown, variabl
   }
   const invalid = validateDocument(schema, document);
   if (invalid.length) return { errors: invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED')) };
-  const tooCostly = costLimitError(schema, document, variables, operationName);
+  const tooCostly = costLimitError(schema, model, document, variables, operationName);
   return tooCostly ? { errors: [tooCostly] } : { document };
 }
 

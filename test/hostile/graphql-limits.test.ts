@@ -33,8 +33,8 @@ const introspectedTimes = (n: number) => {
   return `{ ${repeat(n, (i) => `s${i}: ${schema}`)} } ${q.slice(fragments)}`;
 };
 
-/** a ticket's selection costing 311 objects: 1 + 10 children × (1 + 10 posts × 2 + 10 children) */
-const PER_TICKET_311 = 'children { posts { author { id } } children { id } }';
+/** a ticket's selection costing 231 objects: 1 + 50 posts × 2 + 50 posts + 20 sub-tickets × 4 (nothing bounds a ticket's posts or sub-tickets) */
+const PER_TICKET_231 = 'posts { author { id } } replies: posts { id } children { requester { id } assignee { id } parent { id } }';
 
 const LIMIT = {
   tokens: /token limit is 10,000/,
@@ -60,10 +60,14 @@ const REFUSED: { name: string; query: string; variables?: Record<string, unknown
   { name: '30 aliases of tickets(first: 500)', query: `{ ${repeat(30, (i) => `t${i}: tickets(first: 500) { id }`)} }`, limit: LIMIT.cost },
   { name: 'nested lists under a page of 500', query: `{ tickets(first: 500) { id children { id children { id } } } }`, limit: LIMIT.cost },
   { name: 'list size from a variable', query: `query($n: Int) { tickets(first: $n) { id posts { author { id } } children { id } } }`, variables: { n: 500 }, limit: LIMIT.cost },
-  // a null first is the resolver's default page (50 tickets), not a list of 10: 50 × 311, while 10 × 311 passes
-  { name: 'tickets(first: null), counted at its default page of 50', query: `{ tickets(first: null) { ${PER_TICKET_311} } }`, limit: /up to 15,550 objects; the cost limit is 10,000\. .*counted here: Query\.tickets 50\b/ },
-  { name: 'tickets(first: $n) with n null, counted at its default page of 50', query: `query($n: Int) { tickets(first: $n) { ${PER_TICKET_311} } }`, variables: { n: null }, limit: /up to 15,550 objects; .*counted here: Query\.tickets 50\b/ },
-  { name: 'tickets without first, counted at its default page of 50', query: `{ tickets { ${PER_TICKET_311} } }`, limit: /up to 15,550 objects; .*counted here: Query\.tickets 50\b/ },
+  // a null first is the resolver's default page (50 tickets), not a list of 10: 50 × 231, while 10 × 231 passes
+  { name: 'tickets(first: null), counted at its default page of 50', query: `{ tickets(first: null) { ${PER_TICKET_231} } }`, limit: /up to 11,550 objects; the cost limit is 10,000\. .*counted here: .*Query\.tickets 50\b/ },
+  { name: 'tickets(first: $n) with n null, counted at its default page of 50', query: `query($n: Int) { tickets(first: $n) { ${PER_TICKET_231} } }`, variables: { n: null }, limit: /up to 11,550 objects; .*counted here: .*Query\.tickets 50\b/ },
+  { name: 'tickets without first, counted at its default page of 50', query: `{ tickets { ${PER_TICKET_231} } }`, limit: /up to 11,550 objects; .*counted here: .*Query\.tickets 50\b/ },
+  // lists without first count what they can hold: a ticket's posts 100 (nothing bounds them), not 10
+  { name: 'a page of 197 tickets with their posts', query: `{ tickets(first: 197) { posts { id } } }`, limit: /up to 10,047 objects; .*counted here: Ticket\.posts 50\b/ },
+  { name: 'the posts of sub-tickets of sub-tickets under a page of 10', query: `{ tickets(first: 10) { children { children { posts { id } } } } }`, limit: /counted here: (?=.*Ticket\.children 20\b)(?=.*Ticket\.posts 50\b)/ },
+  { name: 'the users, 101 times', query: `{ ${repeat(101, (i) => `u${i}: users { id }`)} }`, limit: LIMIT.root },
   // introspection counts nothing by the cost limit and needs no key: each whole __schema is ~100 KB of work
   { name: '40 aliases of the whole __schema', query: introspectedTimes(40), limit: LIMIT.schema },
   { name: '__schema twice through fragment spreads', query: `{ ...S ...S } fragment S on Query { __schema { types { name } } }`, limit: LIMIT.schema },
@@ -77,8 +81,8 @@ const ACCEPTED: { name: string; query: string; variables?: Record<string, unknow
   { name: 'the introspection query with every option of graphql-js', query: getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true }), check: (d) => expect(d.__schema.directives.length).toBeGreaterThan(3) },
   { name: '12 levels deep', query: nested(12), check: (d) => expect(d.ticket).toEqual({ parent: null }) },
   { name: '100 repeated root fields', query: `{ ${repeat(101, () => 'me { id }')} }`, check: (d) => expect(d.me.id).toBeTruthy() },
-  { name: 'a page of 10 tickets costing 3,110', query: `{ tickets(first: 10) { ${PER_TICKET_311} } }`, check: (d) => expect(Array.isArray(d.tickets)).toBe(true) },
-  { name: 'a page of 500 with posts', query: `query($n: Int) { tickets(first: $n) { id posts { id } } }`, variables: { n: 500 }, check: (d) => expect(Array.isArray(d.tickets)).toBe(true) },
+  { name: 'a page of 10 tickets costing 2,310', query: `{ tickets(first: 10) { ${PER_TICKET_231} } }`, check: (d) => expect(Array.isArray(d.tickets)).toBe(true) },
+  { name: 'a page of 196 with posts', query: `query($n: Int) { tickets(first: $n) { id posts { id } } }`, variables: { n: 196 }, check: (d) => expect(Array.isArray(d.tickets)).toBe(true) },
 ];
 
 function expectRefused(r: GraphQLResult<unknown>, limit: RegExp) {
@@ -102,7 +106,8 @@ async function counts() {
 }
 
 beforeAll(async () => {
-  app = await startTestApp();
+  // the default retry policy (30m for 24h): a delivery's attempts count 49
+  app = await startTestApp({ DESKHOOKS_RETRY_INTERVAL: '30m', DESKHOOKS_RETRY_WINDOW: '24h' });
   db = new pg.Client({ connectionString: app.databaseUrl });
   await db.connect();
   const mk = async (email: string, role: string) =>
@@ -133,11 +138,22 @@ describe('over HTTP, as a CLIENT', () => {
     });
   }
 
-  it('a page of deliveries counts its first for its nodes (as ADMIN)', async () => {
-    const page = (nodes: string) => `{ deliveries(first: 200) { nodes { ${nodes} } pageInfo { hasNextPage } } }`;
-    expect((await app.gql(page('id attempts { number } webhook { id }'))).errors).toBeUndefined();
+  it('a page of deliveries counts its first for its nodes, and their attempts what the retry policy allows (as ADMIN)', async () => {
+    const page = (first: number, nodes: string) => `{ deliveries(first: ${first}) { nodes { ${nodes} } pageInfo { hasNextPage } } }`;
+    // 1 + 192 × (1 + 49 attempts + 1 webhook + 1 pageInfo) = 9,985; one more delivery is over the limit
+    expect((await app.gql(page(192, 'id attempts { number } webhook { id }'))).errors).toBeUndefined();
     tally.tried();
-    expectRefused(await app.gql(page('id ticket { children { children { id } } }')), LIMIT.cost);
+    expectRefused(await app.gql(page(193, 'id attempts { number } webhook { id }')), /up to 10,037 objects; .*counted here: Delivery\.attempts 49\b/);
+    tally.tried();
+    expectRefused(await app.gql(page(200, 'id ticket { children { children { id } } }')), LIMIT.cost);
+  });
+
+  it("a webhook's stats count a bucket per hour of their period (as ADMIN)", async () => {
+    const stats = (hours: number) => `{ ${repeat(13, (i) => `w${i}: webhook(id: "1") { stats(hours: ${hours}) { buckets { start } } }`)} }`;
+    // 13 × (1 + 1 + 721) = 9,399 within the limit; over it with 14
+    expect((await app.gql(stats(720))).errors).toBeUndefined();
+    tally.tried();
+    expectRefused(await app.gql(`{ a: webhooks { stats(hours: 720) { buckets { start } } } b: webhooks { stats(hours: 720) { buckets { start } } } }`), /counted here: .*WebhookStats\.buckets 721\b/);
   });
 
   it('refuses a deep query sent with GET', async () => {
