@@ -46,6 +46,26 @@ function postJson(p: Post) {
   };
 }
 
+/**
+ * An id as the subset reads it (the ticket in the path, `user_id` in a body): the subset's
+ * ids are whole numbers (its JSON gives them as numbers), and a whole number is read by its
+ * value, however it is written — a JSON number (2, 2.0) or decimal digits in a path, form
+ * field or JSON string, with spaces around them or leading zeros (" 2 ", "01"). Anything
+ * else is refused naming `field`. A number that names no row is the service's to answer.
+ */
+function restId(value: unknown, field: string, what: string): string {
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value) && value > 0) return String(value);
+    // past 2^53 a JSON number is read as a neighbour of the one sent: not an id to act on
+    if (Number.isInteger(value) && value > 0) throw badInput(field, `must be ${what} id; a JSON number past 2^53 is not read exactly: send it as a string of digits`);
+    throw badInput(field, `must be ${what} id, a positive whole number; got ${JSON.stringify(value)}`);
+  }
+  const digits = typeof value === 'string' ? /^\s*(\d+)(?:\.0*)?\s*$/.exec(value)?.[1] : undefined;
+  if (digits !== undefined && /[1-9]/.test(digits)) return digits.replace(/^0+/, '');
+  const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  throw badInput(field, `must be ${what} id, a positive whole number such as 2; got ${shown}`);
+}
+
 const BODY_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
 
 /** A body in a format the subset does not read: answered 415, in the error shape of BAD_USER_INPUT. */
@@ -145,26 +165,27 @@ export function createRestRouter(services: AppServices): express.Router {
   router.get(
     '/tickets/:id',
     route(async (req, actor, em) => {
-      const { ticket, customFields } = await services.tickets.getWithFields(em, actor, String(req.params.id), 'id');
+      const { ticket, customFields } = await services.tickets.getWithFields(em, actor, restId(req.params.id, 'id', 'a ticket'), 'id');
       return ticketJson(ticket, customFields, actor.user!);
     }),
   );
 
   /**
-   * The optional `user_id` names the staff user to post as (ADMIN callers only, checked
-   * by the service); a value that is no id at all is passed on as '' to be refused.
+   * The optional `user_id` names the staff user to post as. Only an ADMIN may send one: the
+   * service refuses anyone else (403) whatever it holds, so only an ADMIN's value is read.
    */
-  const authorId = (req: Request): string | null => {
+  const authorId = (req: Request, actor: Actor): string | null => {
     const raw = ((req.body ?? {}) as Record<string, unknown>).user_id;
     if (raw === undefined || raw === null || raw === '') return null;
-    return typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
+    if (actor.user?.role !== 'ADMIN') return String(raw);
+    return restId(raw, 'user_id', 'a user');
   };
   // the caller is known before its body's format is judged (401 first, as for every request)
   const post = (kind: PostKind) =>
     route(async (req, actor, em) => {
       requireReadableBody(req);
       requireObjectBody(req);
-      return postJson(await services.tickets.addPost(em, actor, { ticketId: String(req.params.id), kind, text: text(req), authorId: authorId(req) }, { ticketId: 'id', authorId: 'user_id' }));
+      return postJson(await services.tickets.addPost(em, actor, { ticketId: restId(req.params.id, 'id', 'a ticket'), kind, text: text(req), authorId: authorId(req, actor) }, { ticketId: 'id', authorId: 'user_id' }));
     });
   router.post('/tickets/:id/comments', post('COMMENT'));
   router.post('/tickets/:id/posts', post('REPLY'));
