@@ -228,10 +228,12 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
       fail(400, 'BAD_USER_INPUT', `the request path could not be read: ${err.message} (not valid percent-encoded UTF-8)`);
       return;
     }
-    // body-parser: unreadable JSON or form bodies, too large, wrong charset
+    // body-parser: unreadable JSON or form bodies, too large, wrong charset. The REST subset
+    // names the input at fault, here its body as a whole (as for a JSON body that is no
+    // object); a GraphQL error's field names an argument of the operation, and none is at fault
     const status = (err as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      fail(status, 'BAD_USER_INPUT', `the request body could not be read: ${(err as Error).message}`);
+      fail(status, 'BAD_USER_INPUT', `the request body could not be read: ${(err as Error).message}`, req.path.startsWith('/api/') ? 'body' : null);
       return;
     }
     if (err instanceof DomainError) {

@@ -176,10 +176,16 @@ describe('REST subset', () => {
     expect(((await unknownUser.json()) as any).errors[0]).toMatchObject({ code: 'BAD_USER_INPUT', field: 'user_id' });
     const unreadable = await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text": ' });
     expect(unreadable.status).toBe(400);
-    // the REST subset's one error shape, whatever refused the request
+    // the REST subset's one error shape, whatever refused the request, naming the body as the input at fault
     const [problem] = ((await unreadable.json()) as any).errors;
-    expect(problem).toMatchObject({ code: 'BAD_USER_INPUT', field: null });
-    expect(problem.message).toMatch(/could not be read/);
+    expect(problem).toMatchObject({ code: 'BAD_USER_INPUT', field: 'body' });
+    expect(problem.message).toMatch(/^the request body could not be read: /);
+    // so too a body that is too large or whose bytes are not UTF-8
+    for (const [body, status] of [[JSON.stringify({ text: 'x'.repeat(1024 * 1024) }), 413], [Buffer.from([0x7b, 0x22, 0x74, 0x65, 0x78, 0x74, 0x22, 0x3a, 0x22, 0xcf, 0xf0, 0x22, 0x7d]), 400]] as const) {
+      const refused = await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(refused.status).toBe(status);
+      expect(((await refused.json()) as any).errors).toEqual([{ code: 'BAD_USER_INPUT', field: 'body', message: expect.stringMatching(/^the request body could not be read: /) }]);
+    }
     for (const [text, says] of [[12345, 'a number'], [['hello'], 'a list'], [{ a: 1 }, 'an object']] as const) {
       const typed = await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
       expect(typed.status).toBe(400);
