@@ -43,6 +43,7 @@ export { createSender, DEFAULT_MAX_RESPONSE_BYTES, type Sender, type SenderOptio
 export {
   attemptsOf,
   createDeliveryService,
+  DELIVERY_PAGE_RANGE,
   DELIVERY_PAGE_SIZE,
   findDelivery,
   TICKET_DELIVERY_PAGE_SIZE,

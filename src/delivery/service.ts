@@ -223,8 +223,12 @@ export const DELIVERY_PAGE_SIZE = 50;
 /** The deliveries a page of Ticket.deliveries holds when `first` is absent or null. */
 export const TICKET_DELIVERY_PAGE_SIZE = 20;
 
+/** The `first` a page of deliveries (the log, a ticket's) takes; others are refused naming `first`. */
+export const DELIVERY_PAGE_RANGE = Object.freeze({ min: 1, max: 200 });
+
 function checkFirst(first: number): void {
-  if (!Number.isInteger(first) || first < 1 || first > 200) throw badInput('first', 'must be between 1 and 200');
+  const { min, max } = DELIVERY_PAGE_RANGE;
+  if (!Number.isInteger(first) || first < min || first > max) throw badInput('first', `must be between ${min} and ${max}`);
 }
 
 /** The deliveries of `ids`, in that order. */

@@ -57,11 +57,14 @@ export async function getTicketFor(em: EntityManager, actor: Actor, id: string, 
 /** The tickets a page holds when `first` is absent or null (the query's default for first, and the cost limit's count). */
 export const TICKET_PAGE_SIZE = 50;
 
-/** A page of tickets: `first` (0–500) is TICKET_PAGE_SIZE and `offset` 0 when absent or null, so a list is never unbounded. */
+/** The `first` a page of tickets takes (others are refused naming `first`). */
+export const TICKET_PAGE_RANGE = Object.freeze({ min: 0, max: 500 });
+
+/** A page of tickets: `first` (TICKET_PAGE_RANGE) is TICKET_PAGE_SIZE and `offset` 0 when absent or null, so a list is never unbounded. */
 export async function listTickets(em: EntityManager, actor: Actor, opts: { status?: TicketStatus | null; first?: number | null; offset?: number | null }): Promise<Ticket[]> {
   const first = opts.first ?? TICKET_PAGE_SIZE;
   const offset = opts.offset ?? 0;
-  if (first < 0 || first > 500) throw badInput('first', 'must be between 0 and 500');
+  if (first < TICKET_PAGE_RANGE.min || first > TICKET_PAGE_RANGE.max) throw badInput('first', `must be between ${TICKET_PAGE_RANGE.min} and ${TICKET_PAGE_RANGE.max}`);
   if (offset < 0) throw badInput('offset', 'must not be negative');
   const where: Record<string, unknown> = {};
   if (opts.status) where.status = opts.status;

@@ -33,7 +33,8 @@ import { createRequire } from 'node:module';
 import type { ComplexityEstimator, getComplexity as GetComplexity } from 'graphql-query-complexity';
 import { DomainError } from '../errors.js';
 import type { Config } from '../config.js';
-import { maxAttempts, statsBucketLimit } from '../delivery/index.js';
+import { DELIVERY_PAGE_RANGE, maxAttempts, statsBucketLimit } from '../delivery/index.js';
+import { TICKET_PAGE_RANGE } from '../helpdesk/index.js';
 
 // its CommonJS build, which loads the same graphql instance as Apollo and type-graphql
 // (its ESM build may be handed graphql's ESM build: "another module or realm")
@@ -252,16 +253,30 @@ export function validateDocument(schema: GraphQLSchema, document: DocumentNode):
 }
 
 /**
- * How many items a list or page field counts: its `first` argument; with none, or null, the
- * default the field declares for `first` (the page size its resolver applies to an absent
- * or null first: TICKET_PAGE_SIZE, DELIVERY_PAGE_SIZE …). `defaulted` is set when the
- * field's default was counted; undefined items: the field takes no `first`.
+ * The `first` each page field takes, as its service checks it: a page asked with another
+ * fetches nothing (the field's error names `first`), so it counts none and that error,
+ * not the cost limit, tells the caller what to change.
  */
-function itemsCounted(field: GraphQLField<unknown, unknown>, node: FieldNode, args: Record<string, unknown>): { items: number | undefined; defaulted: boolean } {
+const PAGE_RANGES: Readonly<Record<string, { min: number; max: number }>> = {
+  'Query.tickets': TICKET_PAGE_RANGE,
+  'Query.deliveries': DELIVERY_PAGE_RANGE,
+  'Ticket.deliveries': DELIVERY_PAGE_RANGE,
+};
+
+/**
+ * How many items a list or page field counts: its `first` argument (none when its service
+ * refuses it: PAGE_RANGES); with none, or null, the default the field declares for `first`
+ * (the page size its resolver applies to an absent or null first: TICKET_PAGE_SIZE,
+ * DELIVERY_PAGE_SIZE …). `defaulted` is set when the field's default was counted;
+ * undefined items: the field takes no `first`.
+ */
+function itemsCounted(coordinate: string, field: GraphQLField<unknown, unknown>, node: FieldNode, args: Record<string, unknown>): { items: number | undefined; defaulted: boolean } {
   const declared = field.args.find((a) => a.name === 'first')?.defaultValue;
   // graphql-js has put the default into an absent first already; a null stays null
   if (typeof args.first === 'number') {
     const given = (node.arguments ?? []).some((a) => a.name.value === 'first');
+    const range = PAGE_RANGES[coordinate];
+    if (range && (args.first < range.min || args.first > range.max)) return { items: 0, defaulted: false };
     return { items: Math.max(0, args.first), defaulted: !given && args.first === declared };
   }
   return typeof declared === 'number' ? { items: Math.max(0, declared), defaulted: true } : { items: undefined, defaulted: false };
@@ -313,7 +328,7 @@ const objectsFetched = (model: CostModel, counted: Map<string, number>): Complex
     note(sized.list, n);
     return 1 + n * childComplexity;
   }
-  const { items, defaulted } = itemsCounted(field, node, args);
+  const { items, defaulted } = itemsCounted(coordinate, field, node, args);
   if (defaulted) note(coordinate, items!);
   if (isListType(getNullableType(field.type))) {
     // a page's nodes, and a list its parent sizes: one each here, the parent multiplies

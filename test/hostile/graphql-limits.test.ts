@@ -220,6 +220,24 @@ describe('over the websocket, as a CLIENT', () => {
   });
 });
 
+describe('a first beyond what a page takes, over HTTP and the websocket (as ADMIN)', () => {
+  // the page's own refusal names first; the cost limit (naming the whole query) would not say what to change
+  const CASES: [string, string][] = [
+    ['{ tickets(first: 100000) { posts { author { id } } } }', 'first: must be between 0 and 500'],
+    ['{ deliveries(first: 5000) { nodes { attempts { number } webhook { id } } } }', 'first: must be between 1 and 200'],
+  ];
+  for (const [query, message] of CASES) {
+    it(`${query} is refused naming first`, async () => {
+      tally.tried();
+      const r = await app.gql(query);
+      expect(r.errors?.map((e) => [e.extensions?.code, e.extensions?.field, e.message])).toEqual([['BAD_USER_INPUT', 'first', message]]);
+      const ws = await wsOperation(app.adminAuth, query);
+      expect(ws.errors?.map((e) => [e.extensions?.code, e.extensions?.field, e.message])).toEqual([['BAD_USER_INPUT', 'first', message]]);
+      ws.ws.close();
+    });
+  }
+});
+
 describe('subscriptions per connection', () => {
   it('1000 subscriptions on one connection: 20 are served, the others refused, the connection stays', async () => {
     tally.tried();

@@ -34,6 +34,10 @@ const CASES: [string, string, Record<string, unknown>, number][] = [
   ['stats for hours the service refuses count no bucket', '{ webhook(id: 1) { stats(hours: 721) { buckets { start } } } }', {}, 1 + 1],
   ['stats hours from a variable', 'query($h: Int) { webhook(id: 1) { stats(hours: $h) { succeeded buckets { start } } } }', { h: 2 }, 1 + 1 + 3],
   ['a page multiplies its nodes by first', '{ deliveries(first: 200) { nodes { id webhook { id } } totalCount } }', {}, 1 + 200 * 2],
+  // the field refuses such a first (naming it) and fetches nothing: its error, not the cost limit's, says what to change
+  ['a first beyond what tickets take counts nothing', '{ tickets(first: 100000) { posts { author { id } } } }', {}, 0],
+  ['a first beyond what deliveries take, from a variable, counts nothing', 'query($n: Int) { deliveries(first: $n) { nodes { attempts { number } } } }', { n: 201 }, 1],
+  ["a first beyond what a ticket's deliveries take counts nothing", '{ ticket(id: 1) { deliveries(first: 201) { nodes { id } } } }', {}, 2],
   ['aliases add up', '{ a: tickets(first: 10) { id } b: tickets(first: 20) { id } }', {}, 30],
   ['a skipped field costs nothing', 'query($s: Boolean!) { tickets(first: 500) @skip(if: $s) { id } me { id } }', { s: true }, 1],
   ['fragments count where they are spread', '{ tickets(first: 10) { ...T } } fragment T on Ticket { children { id } }', {}, 10 * (1 + 20)],
