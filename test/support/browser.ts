@@ -10,7 +10,7 @@
  *
  * `test` is test/support/fixtures.ts's test (so `app`, `startApp`, `startReceiver`, `clock` are
  * there too: `app` serves the built console at `/`, the API at /graphql) plus:
- * - `browser`: one Chromium per test file (CHROMIUM_PATH, default /usr/bin/chromium);
+ * - `browser`: one Chromium per test worker, shared by its files (CHROMIUM_PATH, default /usr/bin/chromium);
  * - `page`: a page in a fresh browser context (no storage shared with other tests), closed at
  *   the end; requests to any host other than the app's that the console's Content-Security-
  *   Policy lets through (navigations) are aborted and listed in `offHost`;
@@ -74,13 +74,14 @@ export interface BrowserFixtures {
 }
 
 export const test = base.extend<BrowserFixtures & { launched: Browser | string; built: void }>({
-  // the reason as a string when the browser cannot run; the tests asking for it skip (or fail in CI)
+  // the reason as a string when the browser cannot run; the tests asking for it skip (or fail in CI).
+  // One Chromium for the test files of a worker (each test has a context of its own), closed when the worker ends
   launched: [async ({}, use) => {
     const reason = chromiumMissing();
     const browser = reason ? undefined : await launchBrowser();
     await use(browser ?? reason!);
     await browser?.close();
-  }, { scope: 'file' }],
+  }, { scope: 'worker' }],
   browser: async ({ launched, skip }, use) => {
     if (typeof launched === 'string') unavailable(launched, skip);
     await use(launched as Browser);

@@ -40,9 +40,14 @@ export interface Fixtures {
   clock: TestClock;
 }
 
-export const test = base.extend<Fixtures & { appPool: AppPool }>({
-  appPool: [async ({}, use) => {
-    const pool = new AppPool();
+export const test = base.extend<Fixtures & { appPool: AppPool; keptApps: KeptApps }>({
+  // stops, when the worker ends, the apps its files handed on (also for each test.extend of this test: one store)
+  keptApps: [async ({}, use) => {
+    await use(keptApps);
+    await keptApps.close();
+  }, { scope: 'worker' }],
+  appPool: [async ({ keptApps }, use) => {
+    const pool = new AppPool(keptApps);
     await use(pool);
     await pool.close();
   }, { scope: 'file' }],
@@ -94,13 +99,15 @@ class AppPool {
   private readonly idle = new Map<string, Pooled[]>();
   private readonly all = new Set<TestApp>();
 
+  constructor(private readonly kept: KeptApps) {}
+
   async take(env: Record<string, string>, opts: TestAppOptions): Promise<{ app: TestApp; release: (failed: boolean) => Promise<void> }> {
     if (opts.databaseUrl) {
       const app = await startTestApp(env, opts);
       return { app, release: () => app.stop() };
     }
     const key = JSON.stringify(Object.entries(env).sort()) + (opts.log ? `#log${Math.random()}` : '');
-    const pooled = this.idle.get(key)?.pop() ?? (await this.start(env, opts));
+    const pooled = this.idle.get(key)?.pop() ?? this.adopt(this.kept.take(key)) ?? (await this.start(env, opts));
     pooled.clock = opts.clock ?? realTime;
     return {
       app: pooled.app,
@@ -117,8 +124,16 @@ class AppPool {
     };
   }
 
+  /** Hands the idle apps the next files of this worker may use on to `kept`; stops the others. */
   async close(): Promise<void> {
+    for (const [key, apps] of this.idle) for (const pooled of apps) if (this.kept.keep(key, pooled)) this.all.delete(pooled.app);
+    this.idle.clear();
     await Promise.all([...this.all].map((a) => a.stop()));
+  }
+
+  private adopt(pooled: Pooled | undefined): Pooled | undefined {
+    if (pooled) this.all.add(pooled.app);
+    return pooled;
   }
 
   private async discard(pooled: Pooled): Promise<void> {
@@ -186,6 +201,37 @@ interface Pooled {
   stopped: boolean;
   reset(): Promise<void>;
 }
+
+/**
+ * The idle apps of the `app` fixture's config (CLOCK_DRIVEN, no logger of their own) that the
+ * test files of this worker hand on to the next: the files of a worker share this module
+ * (vitest.config.ts: isolate: false), and an app whose test passed has already been put back
+ * as it was at start (AppPool's reset), so a file starts on such an app as on a new one
+ * without paying for its start. At most as many as a file runs tests at once (maxConcurrency);
+ * all are stopped when the worker ends.
+ */
+class KeptApps {
+  static readonly KEY = JSON.stringify(Object.entries(CLOCK_DRIVEN).sort());
+  static readonly MAX = 3;
+  private readonly apps: Pooled[] = [];
+
+  take(key: string): Pooled | undefined {
+    return key === KeptApps.KEY ? this.apps.pop() : undefined;
+  }
+
+  /** whether it keeps `pooled` (the caller then no longer stops it) */
+  keep(key: string, pooled: Pooled): boolean {
+    if (key !== KeptApps.KEY || pooled.stopped || this.apps.length >= KeptApps.MAX) return false;
+    this.apps.push(pooled);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.apps.splice(0).map((p) => p.app.stop()));
+  }
+}
+
+const keptApps = new KeptApps();
 
 const realTime = () => new Date();
 
