@@ -36,8 +36,11 @@ export async function setup(project: TestProject): Promise<void> {
   adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     // autovacuum at PostgreSQL's pace: the suite's hundreds of small databases would each be
-    // visited every 5 s (QUEUE_SETTINGS), at a cost the suite's CPU budget has no room for
-    server = await startEmbeddedPostgres({ dataDir: join(runDir, 'pg'), log: () => {}, settings: { autovacuum_naptime: '60s' } });
+    // visited every 5 s (QUEUE_SETTINGS), at a cost the suite's CPU budget has no room for.
+    // fsync off: a commit is written to the OS, not waited for on the disk (milliseconds each,
+    // tens of thousands in a run); what a test sees is the same, and a PostgreSQL process that
+    // crashes loses nothing — only an OS crash could, and a run's cluster is thrown away at its end
+    server = await startEmbeddedPostgres({ dataDir: join(runDir, 'pg'), log: () => {}, settings: { autovacuum_naptime: '60s', fsync: 'off' } });
     adminUrl = server.url;
   }
   // names of this run's databases: another run on the same server never sees them
