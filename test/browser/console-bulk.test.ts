@@ -327,7 +327,7 @@ test(
     for (const id of later) expect((await deliveryReaches(app, id, 'RETRYING', 'CANCELLED')).status).toBe('RETRYING');
     expect((await deliveryReaches(app, done, 'SUCCEEDED')).status).toBe('SUCCEEDED');
     expect((await deliveryReaches(app, otherOpen, 'RETRYING', 'CANCELLED')).status).toBe('RETRYING');
-    await expect.poll(() => page.getByRole('region', { name: 'Log' }).getByRole('cell', { name: 'CANCELLED', exact: true }).count()).toBe(3);
+    await expect.poll(() => page.getByRole('region', { name: 'Log' }).getByRole('cell', { name: 'Cancelled', exact: true }).count()).toBe(3);
 
     // the API's refusal (a switched-off webhook's deliveries get no new ones) as an alert, nothing made
     await app.ok('mutation ($id: ID!, $input: WebhookInput!) { updateWebhook(id: $id, input: $input) { id } }', {

@@ -115,6 +115,14 @@ test(
     const value = page.getByLabel('Value', { exact: true });
     expect(await value.getByRole('option').allTextContents()).toEqual(['Choose a value', 'Low', 'Normal', 'High', 'Urgent']);
     await value.selectOption({ label: 'Urgent' });
+    // a requester's role in words too
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    const second = page.getByRole('group', { name: 'Condition 2' });
+    await second.getByLabel('Field', { exact: true }).selectOption('requester.role');
+    await second.getByLabel('Operator', { exact: true }).selectOption('EQUALS');
+    const role = second.getByLabel('Value', { exact: true });
+    expect(await role.getByRole('option').allTextContents()).toEqual(['Choose a value', 'Admin', 'Agent', 'Client']);
+    await role.selectOption({ label: 'Agent' });
     await page.getByLabel('Action', { exact: true }).selectOption('SEND_WEBHOOK');
     await page.getByLabel('Webhook', { exact: true }).selectOption({ label: 'Ticket sync' });
     await page.getByRole('checkbox', { name: 'Await response' }).check();
@@ -140,7 +148,10 @@ test(
       position: 2,
       events: ['TICKET_CREATED'],
       match: 'ANY',
-      conditions: [{ field: 'priority', operator: 'EQUALS', value: 'URGENT' }],
+      conditions: [
+        { field: 'priority', operator: 'EQUALS', value: 'URGENT' },
+        { field: 'requester.role', operator: 'EQUALS', value: 'AGENT' },
+      ],
       actions: [
         { type: 'SEND_WEBHOOK', webhook: { id: webhookId }, awaitResponse: true },
         { type: 'ADD_COMMENT', value: 'Sent to the CRM', awaitResponse: false },

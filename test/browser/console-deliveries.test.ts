@@ -1,6 +1,6 @@
 /**
  * Deliveries in the browser: a ticket created through the API shows up in "Live deliveries"
- * within 2 s without a reload and goes on to SUCCEEDED; its page shows the request with the
+ * within 2 s without a reload and goes on to Succeeded; its page shows the request with the
  * credentials redacted and the attempts; "Redeliver" sends it again; "Cancel delivery" asks
  * for "Confirm"; the log filters; the ticket page lists its posts and deliveries.
  */
@@ -87,7 +87,8 @@ test(
     await entry.waitFor({ timeout: 5_000 });
     expect(Date.now() - created).toBeLessThan(5_000);
     expect(await entry.textContent()).toContain('Helpdesk CRM');
-    await expect.poll(() => entry.textContent(), { timeout: 15_000 }).toContain('SUCCEEDED');
+    // its status in words, as a screen reader reads it
+    await expect.poll(() => entry.locator('.badge').textContent(), { timeout: 15_000 }).toBe('Succeeded');
     expect(await runAxe(page)).toEqual([]);
 
     // the delivery page: request with the credentials redacted, the attempt with its pretty-printed JSON answer
@@ -127,15 +128,20 @@ test(
     await deliveryReaches(app, pending.id, 'CANCELLED');
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Delivery cancelled.');
     await expect.poll(() => page.getByRole('button', { name: 'Cancel delivery' }).count()).toBe(0);
+    expect(await page.locator('dd .badge').textContent()).toBe('Cancelled');
 
     // the log, filtered by status (the filters live in the address)
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Deliveries', exact: true }).click();
-    await page.getByLabel('Status', { exact: true }).selectOption('CANCELLED');
+    // the statuses offered in words; the address and the API get the enum value
+    const statusFilter = page.getByLabel('Status', { exact: true });
+    expect(await statusFilter.locator('option').allTextContents()).toEqual(['Any status', 'Pending', 'Retrying', 'Succeeded', 'Failed', 'Cancelled']);
+    await statusFilter.selectOption({ label: 'Cancelled' });
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForURL((u) => u.search === '?status=CANCELLED');
     const log = page.getByRole('table');
     await expect.poll(() => log.getByRole('row').count()).toBe(2);
     expect(await log.textContent()).toContain(`#${failingTicket}`);
+    expect(await log.getByRole('cell', { name: 'Cancelled', exact: true }).count()).toBe(1);
 
     // tickets: the list, then the ticket page with its posts and its deliveries
     await addComment(app, ticketId, 'Checked by the console test');
@@ -195,7 +201,7 @@ test(
     for (const [path, region, shown] of [
       ['/webhooks', 'Webhooks table', 'Local OK'],
       ['/tickets', 'Tickets table', 'Printer on fire'],
-      ['/deliveries', 'Deliveries table', 'SUCCEEDED'],
+      ['/deliveries', 'Deliveries table', 'Succeeded'],
     ] as const) {
       await page.goto(path);
       const table = page.getByRole('region', { name: region });
@@ -245,7 +251,7 @@ test(
     const { live, received } = await openLiveDeliveries(page, app.url, keys.agent);
     const first = await createTicket(app, 'Before the pause');
     await deliveryReaches(app, await testWebhook(app, webhookId, first), 'SUCCEEDED');
-    await expect.poll(() => live.getByRole('link').filter({ hasText: `#${first}` }).textContent()).toContain('SUCCEEDED');
+    await expect.poll(() => live.getByRole('link').filter({ hasText: `#${first}` }).textContent()).toContain('Succeeded');
 
     expect(await live.getByRole('button', { name: 'Pause live updates' }).getAttribute('aria-pressed')).toBe('false');
     const { pause, second } = await deliverWhilePaused(page, app, live, received, webhookId);
@@ -256,7 +262,7 @@ test(
 
     await page.keyboard.press('Enter');
     expect(await pause.getAttribute('aria-pressed')).toBe('false');
-    await expect.poll(() => live.getByRole('link').filter({ hasText: `#${second}` }).textContent()).toContain('SUCCEEDED');
+    await expect.poll(() => live.getByRole('link').filter({ hasText: `#${second}` }).textContent()).toContain('Succeeded');
     expect(await hasFocus(pause)).toBe(true);
   },
   BROWSER_TEST_MS,
@@ -300,7 +306,7 @@ test(
     // a burst of three: once the list shows them all, one sentence counts them
     const tickets = [await createTicket(app, 'Burst one'), await createTicket(app, 'Burst two'), await createTicket(app, 'Burst three')];
     const burst = [await testWebhook(app, ok, tickets[0]!), await testWebhook(app, ok, tickets[1]!), await testWebhook(app, rejects, tickets[2]!)];
-    await expect.poll(() => Promise.all(burst.map((id) => liveStatus(live, id)))).toEqual(['SUCCEEDED', 'SUCCEEDED', 'FAILED']);
+    await expect.poll(() => Promise.all(burst.map((id) => liveStatus(live, id)))).toEqual(['Succeeded', 'Succeeded', 'Failed']);
     expect(await announced()).toEqual([]);
     await page.clock.runFor(GATHER_MS);
     await expect.poll(() => region.textContent()).toBe('3 new deliveries: 2 succeeded, 1 failed.');
@@ -308,7 +314,7 @@ test(
     // a later delivery: said once the gap since that sentence has passed, not before
     const watched = await createTicket(app, 'Watched');
     const retried = await testWebhook(app, flakyHook, watched);
-    await expect.poll(() => liveStatus(live, retried)).toBe('RETRYING');
+    await expect.poll(() => liveStatus(live, retried)).toBe('Retrying');
     await page.clock.runFor(GATHER_MS);
     expect(await announced()).toEqual(['3 new deliveries: 2 succeeded, 1 failed.']);
     await page.clock.runFor(GAP_MS - GATHER_MS);
@@ -316,7 +322,7 @@ test(
 
     // its change of status
     expect((await retryUntilFinal(app, clock, retried)).status).toBe('SUCCEEDED');
-    await expect.poll(() => liveStatus(live, retried)).toBe('SUCCEEDED');
+    await expect.poll(() => liveStatus(live, retried)).toBe('Succeeded');
     await page.clock.runFor(GAP_MS);
     await expect.poll(() => region.textContent()).toBe(`1 delivery now succeeded (Flaky hook, ticket #${watched}).`);
 
@@ -324,7 +330,7 @@ test(
     const again = `1 new delivery: succeeded (Burst OK, ticket #${watched}).`;
     for (const n of [1, 2]) {
       const id = await testWebhook(app, ok, watched);
-      await expect.poll(() => liveStatus(live, id)).toBe('SUCCEEDED');
+      await expect.poll(() => liveStatus(live, id)).toBe('Succeeded');
       await page.clock.runFor(GAP_MS);
       await expect.poll(async () => (await announced()).filter((t) => t === again).length).toBe(n);
     }
@@ -352,7 +358,7 @@ test(
     const announced = await recordAnnouncements(page, 'live-delivery-changes');
     const first = await createTicket(app, 'Before the pause');
     const firstDelivery = await testWebhook(app, webhookId, first);
-    await expect.poll(() => liveStatus(live, firstDelivery)).toBe('SUCCEEDED');
+    await expect.poll(() => liveStatus(live, firstDelivery)).toBe('Succeeded');
     await page.clock.runFor(GATHER_MS);
     // an agent, who does not see webhooks, hears the receiver's host
     const host = new URL(receiver.url).host;
@@ -402,10 +408,10 @@ test(
     // the attempt is answered once the page's live feed is subscribed: a change published before that the page never hears
     await waitFor(() => app.services.deliveryEvents.subscriberCount > subscribed, { what: "the delivery page's subscription" });
     release();
-    await expect.poll(() => said.textContent(), { timeout: 15_000 }).toBe('Now RETRYING. Attempt 1: HTTP 500 Internal Server Error.');
+    await expect.poll(() => said.textContent(), { timeout: 15_000 }).toBe('Now retrying. Attempt 1: HTTP 500 Internal Server Error.');
     // the retry, served by the app's clock
     expect((await retryUntilFinal(app, clock, id)).status).toBe('SUCCEEDED');
-    await expect.poll(() => said.textContent(), { timeout: 15_000 }).toBe('Now SUCCEEDED. Attempt 2: HTTP 200.');
+    await expect.poll(() => said.textContent(), { timeout: 15_000 }).toBe('Now succeeded. Attempt 2: HTTP 200.');
   },
   BROWSER_TEST_MS,
 );

@@ -167,7 +167,7 @@ test(
     await confirmGroup.waitFor({ state: 'detached' });
     await expect.poll(async () => (await focused(page)).text).toBe('Cancel delivery');
 
-    // Enter twice on Confirm: one request; it says "Cancelling…" and keeps focus meanwhile; then focus is on the status, now CANCELLED
+    // Enter twice on Confirm: one request; it says "Cancelling…" and keeps focus meanwhile; then focus is on the status, now Cancelled
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await focused(page)).text).toBe('Confirm');
     const cancel = holdOperation(page, 'ConsoleCancelDelivery');
@@ -176,7 +176,7 @@ test(
     await page.keyboard.press('Enter');
     cancel.release();
     await deliveryReaches(app, open, 'CANCELLED');
-    await expect.poll(() => focused(page)).toEqual({ tag: 'dd', id: '', text: 'CANCELLED' });
+    await expect.poll(() => focused(page)).toEqual({ tag: 'dd', id: '', text: 'Cancelled' });
     expect(cancel.seen).toHaveLength(1);
     expect(await page.getByRole('status').filter({ hasText: 'Delivery cancelled.' }).count()).toBe(1);
     expect(await page.getByRole('alert').count()).toBe(0);
@@ -387,7 +387,7 @@ test(
 );
 
 test(
-  'a delivery cancelled while the reading of its page again fails (the server restarting) stays on its page: CANCELLED shown and focused, not "could not be read"',
+  'a delivery cancelled while the reading of its page again fails (the server restarting) stays on its page: Cancelled shown and focused, not "could not be read"',
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver(() => ({ status: 503 }));
     const ticket = await createTicket(app, 'Cancelled meanwhile');
@@ -403,7 +403,7 @@ test(
     await page.getByRole('button', { name: 'Cancel delivery' }).click();
     await page.getByRole('group', { name: 'Cancel this delivery?' }).getByRole('button', { name: 'Confirm' }).click();
     await reread;
-    await expect.poll(() => focused(page)).toEqual({ tag: 'dd', id: '', text: 'CANCELLED' });
+    await expect.poll(() => focused(page)).toEqual({ tag: 'dd', id: '', text: 'Cancelled' });
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(heading);
     expect(await page.getByRole('status').filter({ hasText: 'Delivery cancelled.' }).count()).toBe(1);
     expect(await page.getByRole('main').textContent()).not.toContain('could not be read');
@@ -454,19 +454,19 @@ test(
     await page.getByRole('heading', { level: 1, name: `Delivery ${first.slice(0, 8)}` }).waitFor();
     await ack.held;
     const status = page.locator('dl.facts dd').first();
-    expect(await status.textContent()).toContain('RETRYING');
+    expect(await status.textContent()).toContain('Retrying');
     await cancel(first);
     ack.release();
-    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toContain('CANCELLED');
-    await expect.poll(() => page.locator('p[aria-live="polite"].visually-hidden').textContent()).toBe('Now CANCELLED.');
+    await expect.poll(() => status.textContent(), { timeout: 10_000 }).toContain('Cancelled');
+    await expect.poll(() => page.locator('p[aria-live="polite"].visually-hidden').textContent()).toBe('Now cancelled.');
 
     // the ticket page has read its deliveries; one is cancelled before the page's feed is subscribed
     ack = acks.next();
     await page.goto(`/tickets/${ticketId}`);
     await page.getByRole('heading', { level: 1, name: `#${ticketId} Watched ticket` }).waitFor();
     const deliveries = page.getByRole('region', { name: 'Deliveries' });
-    const cancelled = deliveries.getByRole('link', { name: /CANCELLED/ });
-    await expect.poll(() => deliveries.getByRole('link', { name: /RETRYING/ }).count()).toBe(1);
+    const cancelled = deliveries.getByRole('link', { name: /Cancelled/ });
+    await expect.poll(() => deliveries.getByRole('link', { name: /Retrying/ }).count()).toBe(1);
     expect(await cancelled.count()).toBe(1);
     await ack.held;
     const announced = await recordAnnouncements(page, 'ticket-delivery-changes');
@@ -474,7 +474,7 @@ test(
     ack.release();
     await expect.poll(() => cancelled.count(), { timeout: 10_000 }).toBe(2);
     await expect.poll(announced).toHaveLength(1);
-    expect((await announced())[0]).toMatch(/^Delivery to Failing hook.* is now CANCELLED\.$/);
+    expect((await announced())[0]).toMatch(/^Delivery to Failing hook.* is now cancelled\.$/);
 
     // the deliveries log has been read; a delivery is made (and attempted: no later event) before the page's feed is subscribed
     const made = () => changedUnheard(app, 'ATTEMPTED', () => testWebhook(app, webhookId, ticketId));

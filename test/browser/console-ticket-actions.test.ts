@@ -201,7 +201,7 @@ test(
     await page.getByRole('status').filter({ hasText: 'Nothing to save' }).waitFor();
     expect(sent).not.toContain('ConsoleUpdateTicket');
 
-    // Resolved and High: saved, one request, the page's facts follow in words; the rule's delivery is listed, then SUCCEEDED
+    // Resolved and High: saved, one request, the page's facts follow in words; the rule's delivery is listed, then Succeeded
     await status.selectOption({ label: 'Resolved' });
     await priority.selectOption({ label: 'High' });
     const save = holdOperation(page, 'ConsoleUpdateTicket');
@@ -217,7 +217,7 @@ test(
     // an agent is not shown webhook definitions: the delivery is named by its URL's host
     const listed = deliveries.getByRole('link', { name: new RegExp(`^${new URL(receiver.url).host.replace(/\./g, '\\.')}`) });
     await listed.waitFor({ timeout: 20_000 });
-    await expect.poll(() => listed.textContent(), { timeout: 20_000 }).toContain('SUCCEEDED');
+    await expect.poll(() => listed.locator('.badge').textContent(), { timeout: 20_000 }).toBe('Succeeded');
     expect(receiver.requests.map((r) => r.url)).toEqual(['/resolved']);
     expect(await deliveries.getByRole('link').count()).toBe(1);
     expect(await runAxe(page)).toEqual([]);
@@ -243,7 +243,7 @@ test(
     const made: string[] = [];
     for (let i = 0; i < 12; i++) made.push(await testWebhook(app, hook, ticket));
     for (const id of made) await deliveryReaches(app, id, 'SUCCEEDED');
-    await expect.poll(() => deliveries.getByText('SUCCEEDED', { exact: true }).count(), { timeout: 20_000 }).toBe(12);
+    await expect.poll(() => deliveries.getByText('Succeeded', { exact: true }).count(), { timeout: 20_000 }).toBe(12);
     // 12 deliveries, 3 events each (queued, attempted, succeeded): reloads a window apart, not one per event
     expect(reloads.length).toBeGreaterThan(0);
     reloads.sort((a, b) => a - b);
@@ -317,7 +317,7 @@ test(
     // a new delivery (its request held at the receiver): announced as new, while the list is no live region
     const first = await testWebhook(app, hook, ticket);
     await receiver.waitForRequests(1);
-    await expect.poll(() => changes.textContent(), { timeout: 20_000 }).toMatch(/^New delivery to Slow hook: (PENDING|RETRYING)\.$/);
+    await expect.poll(() => changes.textContent(), { timeout: 20_000 }).toMatch(/^New delivery to Slow hook: (pending|retrying)\.$/);
     expect(await deliveries.getByRole('list').getAttribute('aria-live')).toBe(null);
     const second = await testWebhook(app, hook, ticket);
     await receiver.waitForRequests(2);
@@ -326,9 +326,9 @@ test(
     for (const id of [first, second]) {
       held.shift()!();
       await deliveryReaches(app, id, 'SUCCEEDED');
-      await expect.poll(() => changes.textContent(), { timeout: 20_000 }).toBe('Delivery to Slow hook is now SUCCEEDED.');
+      await expect.poll(() => changes.textContent(), { timeout: 20_000 }).toBe('Delivery to Slow hook is now succeeded.');
     }
-    await expect.poll(async () => (await announced()).filter((t) => t === 'Delivery to Slow hook is now SUCCEEDED.').length, { timeout: 20_000 }).toBe(2);
+    await expect.poll(async () => (await announced()).filter((t) => t === 'Delivery to Slow hook is now succeeded.').length, { timeout: 20_000 }).toBe(2);
     expect(await runAxe(page)).toEqual([]);
   },
   BROWSER_TEST_MS,

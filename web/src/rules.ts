@@ -1,7 +1,7 @@
 /** Rules as the console edits them, and their RuleInput (updateRule replaces the whole definition). */
 import { graphql } from './gql';
 import type { ActionType, ConditionOperator, MatchType, RuleInput, TicketEvent } from './gql/graphql';
-import { conditionValueText } from './tickets';
+import { conditionValueText } from './words';
 
 /** A rule's whole definition as the list and the editor read it (what formOf needs, with the names they show). */
 export const RuleDefinition = graphql(`

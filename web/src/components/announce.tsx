@@ -4,7 +4,7 @@
  * are no live regions themselves (their every entry would be read out).
  *
  * Each sentence is rendered as a node of its own (a new key): the same sentence twice in a row
- * ("Delivery to CRM is now SUCCEEDED." for two deliveries) is an addition to the region too,
+ * ("Delivery to CRM is now succeeded." for two deliveries) is an addition to the region too,
  * and is read out again. usePacedAnnouncements paces the sentences of a screen whose changes
  * may come many a second (the live deliveries): at most one sentence per gap, summing up all
  * that came meanwhile.

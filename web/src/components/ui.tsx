@@ -3,6 +3,7 @@ import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode 
 import type { CombinedError } from 'urql';
 import { Link } from 'wouter';
 import { errorText, type LiveFeedState } from '../client';
+import { deliveryStatusText } from '../words';
 
 /** Sets document.title for the screen. */
 export function usePageTitle(title: string): void {
@@ -336,21 +337,9 @@ export function DateTime({ value }: { value: string | null | undefined }) {
   return <time dateTime={value}>{dateTimeText(value)}</time>;
 }
 
-const STATUS_TEXT: Record<string, string> = {
-  PENDING: 'Pending',
-  RETRYING: 'Retrying',
-  SUCCEEDED: 'Succeeded',
-  FAILED: 'Failed',
-  CANCELLED: 'Cancelled',
-};
-
-/** A delivery's status as text (its colour is decoration only). The enum value itself is the text. */
+/** A delivery's status in words (its colour is decoration only). */
 export function DeliveryStatusBadge({ status }: { status: string }) {
-  return (
-    <span className={`badge status-${status.toLowerCase()}`} title={STATUS_TEXT[status] ?? status}>
-      {status}
-    </span>
-  );
+  return <span className={`badge status-${status.toLowerCase()}`}>{deliveryStatusText(status)}</span>;
 }
 
 /**

@@ -26,6 +26,7 @@ import { flushSync } from 'react-dom';
 import { useHistoryState } from 'wouter/use-browser-location';
 import { Field, InputField, describedBy } from '../components/Field';
 import { Announcements, useAnnouncement, usePacedAnnouncements, type Pace } from '../components/announce';
+import { DELIVERY_STATUSES, deliveryStatusText } from '../words';
 
 const DeliveriesQuery = graphql(`
   query ConsoleDeliveries($filter: DeliveryFilter, $first: Int, $after: String) {
@@ -133,7 +134,6 @@ const LiveDeliveries = graphql(`
   }
 `);
 
-const STATUSES: DeliveryStatus[] = ['PENDING', 'RETRYING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
 const PAGE_SIZE = 25;
 const LIVE_LIMIT = 50;
 
@@ -245,7 +245,7 @@ function readFilter(
   if (ticketText && !/^#?\d+$/.test(ticketText)) problems.ticket = PROBLEM_TEXT.ticket;
   else if (ticket === '0') problems.ticket = TICKET_ZERO;
   else if (ticket.length > MAX_ID_DIGITS) problems.ticket = TICKET_TOO_LARGE;
-  if (values.status && !STATUSES.includes(values.status as DeliveryStatus)) problems.status = PROBLEM_TEXT.status;
+  if (values.status && !DELIVERY_STATUSES.includes(values.status as DeliveryStatus)) problems.status = PROBLEM_TEXT.status;
   if (values.rule && !ID.test(values.rule)) problems.rule = PROBLEM_TEXT.rule;
   const since = values.since ? instant(values.since) : null;
   const until = values.until ? instant(values.until) : null;
@@ -311,7 +311,7 @@ const LIVE_PACE: Pace = { gatherMs: 1_000, gapMs: 5_000 };
 const SAID_REMEMBERED = 1_000;
 
 /** a status as a sentence says it: "failed" */
-const statusWord = (status: DeliveryStatus) => status.toLowerCase();
+const statusWord = (status: DeliveryStatus) => deliveryStatusText(status).toLowerCase();
 
 /** "(CRM, ticket #12)": which delivery, for a sentence about one. */
 const whichDelivery = (e: LiveEntry) => `(${e.webhook}, ${e.ticketId ? `ticket #${e.ticketId}` : 'no ticket'})`;
@@ -322,7 +322,7 @@ function statusCounts(entries: readonly LiveEntry[]): string {
   for (const e of entries) counts.set(e.status, (counts.get(e.status) ?? 0) + 1);
   if (counts.size === 1) return `${entries.length === 2 ? 'both' : 'all'} ${statusWord(entries[0]!.status)}`;
   return [...counts]
-    .sort(([a, m], [b, n]) => n - m || STATUSES.indexOf(a) - STATUSES.indexOf(b))
+    .sort(([a, m], [b, n]) => n - m || DELIVERY_STATUSES.indexOf(a) - DELIVERY_STATUSES.indexOf(b))
     .map(([status, n]) => `${n.toLocaleString()} ${statusWord(status)}`)
     .join(', ');
 }
@@ -593,8 +593,10 @@ export function Deliveries({ admin }: { admin: boolean }) {
           <Field id={controlId('status')} label="Status" error={problems.status}>
             <select {...describedBy(controlId('status'), problems.status)} value={draft.status} onChange={(e) => edit('status', e.target.value)}>
               <option value="">Any status</option>
-              {STATUSES.map((s) => (
-                <option key={s}>{s}</option>
+              {DELIVERY_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {deliveryStatusText(s)}
+                </option>
               ))}
             </select>
           </Field>
@@ -697,13 +699,13 @@ export function Deliveries({ admin }: { admin: boolean }) {
 
 const plural = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
-/** The applied filter in words, for the confirmation ("webhook Down, status FAILED"); empty for none. */
+/** The applied filter in words, for the confirmation ("webhook Down, status Failed"); empty for none. */
 function describeFilter(filter: DeliveryFilter, webhooks: readonly { id: string; name: string }[], rules: readonly { id: string; name: string }[]): string {
   const parts: string[] = [];
   if (filter.webhookId) parts.push(`webhook ${webhooks.find((w) => w.id === filter.webhookId)?.name ?? filter.webhookId}`);
   if (filter.ruleId) parts.push(`rule ${rules.find((r) => r.id === filter.ruleId)?.name ?? filter.ruleId}`);
   if (filter.ticketId) parts.push(`ticket #${filter.ticketId}`);
-  if (filter.status) parts.push(`status ${filter.status}`);
+  if (filter.status) parts.push(`status ${deliveryStatusText(filter.status)}`);
   if (filter.since) parts.push(`from ${dateTimeText(filter.since)}`);
   if (filter.until) parts.push(`to ${dateTimeText(filter.until)}`);
   if (filter.search) parts.push(`text "${filter.search}"`);

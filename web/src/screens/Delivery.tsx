@@ -13,6 +13,7 @@ import { webhookLabel } from './Deliveries';
 import { eventText } from './Rules';
 import { setFlash, useFlash } from '../flash';
 import { DeliveryChanges, errorText, useLiveFeed } from '../client';
+import { deliveryStatusText } from '../words';
 
 const DeliveryQuery = graphql(`
   query ConsoleDelivery($id: ID!) {
@@ -76,7 +77,7 @@ const FINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
 /**
  * The sentence that says what changed in the delivery since the page last read it: its status
- * and, with a new attempt, that attempt's outcome ("Now RETRYING. Attempt 2: HTTP 500 Internal Server Error.").
+ * and, with a new attempt, that attempt's outcome ("Now retrying. Attempt 2: HTTP 500 Internal Server Error.").
  * Empty at first; a status the user's own Cancel answered (`answered`) is said by that action.
  * The live region's content: each sentence a node of its own (components/announce).
  */
@@ -93,7 +94,7 @@ function useChangeSentence(d: { status: string; attempts: readonly { number: num
     const last = attempts > before.attempts ? d.attempts[attempts - 1] : undefined;
     const outcome = last ? ` Attempt ${last.number}: ${(last.error ?? (last.statusCode ? `HTTP ${last.statusCode}` : 'no response')).replace(/\.$/, '')}.` : '';
     if (!outcome && status === answered) return;
-    setSentence(`Now ${status}.${outcome}`);
+    setSentence(`Now ${deliveryStatusText(status).toLowerCase()}.${outcome}`);
   }, [d, status, attempts, answered, setSentence]);
   return sentence;
 }
@@ -151,7 +152,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
     navigate(`/deliveries/${r.data!.redeliver.id}`);
   }
 
-  /** Confirm: "Cancelling…" while it runs, then focus goes to the delivery's status, which then says CANCELLED. */
+  /** Confirm: "Cancelling…" while it runs, then focus goes to the delivery's status, which then says Cancelled. */
   async function doCancel() {
     if (!start('cancel')) return;
     setProblem(null);

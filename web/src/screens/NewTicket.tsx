@@ -14,7 +14,7 @@ import { useLeaveGuard } from '../components/leave';
 import { PageHeader, QueryError, useOneAtATime } from '../components/ui';
 import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
 import { setFlash } from '../flash';
-import { TICKET_PRIORITIES, TICKET_STATUSES, priorityText, statusText } from '../tickets';
+import { TICKET_PRIORITIES, TICKET_STATUSES, priorityText, statusText } from '../words';
 
 const NewTicketSupportQuery = graphql(`
   query ConsoleNewTicketSupport {

@@ -24,7 +24,7 @@ import {
 } from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
 import { ConfirmAction, useLastRead } from '../components/ui';
-import { TICKET_PRIORITIES, TICKET_STATUSES, conditionValueText, priorityText, statusText } from '../tickets';
+import { TICKET_PRIORITIES, TICKET_STATUSES, conditionValueText, priorityText, statusText } from '../words';
 
 const RuleQuery = graphql(`
   query ConsoleRule($id: ID!) {

@@ -16,7 +16,7 @@ import { Field, Hint, SelectField, describedBy, hintId } from '../components/Fie
 import { DeliveryChanges, errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
 import { useFlash } from '../flash';
-import { TICKET_PRIORITIES, TICKET_STATUSES, priorityText, statusText } from '../tickets';
+import { TICKET_PRIORITIES, TICKET_STATUSES, deliveryStatusText, priorityText, statusText } from '../words';
 
 const TicketQuery = graphql(`
   query ConsoleTicket($id: ID!) {
@@ -287,7 +287,10 @@ function useDeliveryChanges(nodes: readonly { id: string; status: string; webhoo
         if (changed.length) parts.push(`${changed.length} ${changed.length === 1 ? 'delivery' : 'deliveries'} changed status`);
         return `${parts.join(', ')}.`;
       }
-      return [...added.map((d) => `New delivery to ${webhookLabel(d)}: ${d.status}.`), ...changed.map((d) => `Delivery to ${webhookLabel(d)} is now ${d.status}.`)].join(' ');
+      return [
+        ...added.map((d) => `New delivery to ${webhookLabel(d)}: ${deliveryStatusText(d.status).toLowerCase()}.`),
+        ...changed.map((d) => `Delivery to ${webhookLabel(d)} is now ${deliveryStatusText(d.status).toLowerCase()}.`),
+      ].join(' ');
     },
   );
 }

@@ -2,7 +2,7 @@ import { useQuery } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import { DateTime, ListHeader, Loading, QueryError, Table } from '../components/ui';
-import { TICKET_STATUSES, priorityText, statusText } from '../tickets';
+import { TICKET_STATUSES, priorityText, statusText } from '../words';
 
 const TicketsQuery = graphql(`
   query ConsoleTickets($status: TicketStatus, $first: Int, $offset: Int) {

@@ -1,0 +1,64 @@
+/**
+ * The contract's enum values the console shows, in the order it offers them, each with the
+ * words a person reads: ticket statuses and priorities, delivery statuses, roles. The console
+ * shows the words (in lists, pages, badges, pickers and messages, so screen readers read them
+ * too) and sends the enum values.
+ */
+import type { DeliveryStatus, Role, TicketPriority, TicketStatus } from './gql/graphql';
+
+/** An enum's values in the table's order, and a value in its words (a value the table does not know is shown as it is). */
+function wordsOf<Value extends string>(table: Readonly<Record<Value, string>>) {
+  return {
+    values: Object.keys(table) as readonly string[] as readonly Value[],
+    text: (value: string): string => (Object.hasOwn(table, value) ? table[value as Value] : value),
+  };
+}
+
+const TICKET_STATUS = wordsOf<TicketStatus>({
+  OPEN: 'Open',
+  IN_PROGRESS: 'In progress',
+  WAITING: 'Waiting',
+  RESOLVED: 'Resolved',
+  CLOSED: 'Closed',
+});
+const TICKET_PRIORITY = wordsOf<TicketPriority>({
+  LOW: 'Low',
+  NORMAL: 'Normal',
+  HIGH: 'High',
+  URGENT: 'Urgent',
+});
+const DELIVERY_STATUS = wordsOf<DeliveryStatus>({
+  PENDING: 'Pending',
+  RETRYING: 'Retrying',
+  SUCCEEDED: 'Succeeded',
+  FAILED: 'Failed',
+  CANCELLED: 'Cancelled',
+});
+const ROLE = wordsOf<Role>({
+  ADMIN: 'Admin',
+  AGENT: 'Agent',
+  CLIENT: 'Client',
+});
+
+export const TICKET_STATUSES = TICKET_STATUS.values;
+export const TICKET_PRIORITIES = TICKET_PRIORITY.values;
+export const DELIVERY_STATUSES = DELIVERY_STATUS.values;
+
+/** A ticket status in words ("In progress"). */
+export const statusText = TICKET_STATUS.text;
+/** A priority in words ("Urgent"). */
+export const priorityText = TICKET_PRIORITY.text;
+/** A delivery status in words ("Succeeded"). */
+export const deliveryStatusText = DELIVERY_STATUS.text;
+/** A role in words ("Agent"). */
+export const roleText = ROLE.text;
+
+/** The rule condition fields whose values are a table's, each with its words. */
+const CONDITION_VALUE_TEXT: Readonly<Record<string, (value: string) => string>> = {
+  status: statusText,
+  priority: priorityText,
+  'requester.role': roleText,
+};
+
+/** A value of the rule condition field `field` in words: a status, priority or role as above, any other as it is. */
+export const conditionValueText = (field: string, value: string): string => (Object.hasOwn(CONDITION_VALUE_TEXT, field) ? CONDITION_VALUE_TEXT[field]!(value) : value);
