@@ -6,7 +6,7 @@
  */
 import type { Locator, Page } from 'playwright-core';
 import { expect, runAxe, signIn, test, description } from '../support/browser.js';
-import { createRule, createTicket, createWebhook, jsonHook } from '../support/fixtures.js';
+import { createCustomFields, createRule, createTicket, createWebhook, jsonHook } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 90_000;
@@ -90,6 +90,7 @@ test(
   'a rule through the form: events, match, a condition from ruleFields, SEND_WEBHOOK awaiting its response; reordered and switched off in the list',
   async ({ page, app, keys }) => {
     const webhookId = await createWebhook(app, jsonHook('Ticket sync', 'http://127.0.0.1:9/sync'));
+    await createCustomFields(app, [{ key: 'vip', name: 'VIP', type: 'BOOLEAN' }]);
     const first = await createRule(app, {
       name: 'Existing rule',
       events: ['TICKET_UPDATED'],
@@ -123,6 +124,14 @@ test(
     const role = second.getByLabel('Value', { exact: true });
     expect(await role.getByRole('option').allTextContents()).toEqual(['Choose a value', 'Admin', 'Agent', 'Client']);
     await role.selectOption({ label: 'Agent' });
+    // a yes-or-no custom field: Yes or No, saved as true or false
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    const third = page.getByRole('group', { name: 'Condition 3' });
+    await third.getByLabel('Field', { exact: true }).selectOption('custom.vip');
+    expect(await description(third.getByLabel('Field', { exact: true }))).toBe('A custom field of the ticket; it holds yes or no.');
+    const yesNo = third.getByLabel('Value', { exact: true });
+    expect(await yesNo.getByRole('option').allTextContents()).toEqual(['Choose a value', 'Yes', 'No']);
+    await yesNo.selectOption({ label: 'No' });
     await page.getByLabel('Action', { exact: true }).selectOption('SEND_WEBHOOK');
     await page.getByLabel('Webhook', { exact: true }).selectOption({ label: 'Ticket sync' });
     await page.getByRole('checkbox', { name: 'Await response' }).check();
@@ -151,6 +160,7 @@ test(
       conditions: [
         { field: 'priority', operator: 'EQUALS', value: 'URGENT' },
         { field: 'requester.role', operator: 'EQUALS', value: 'AGENT' },
+        { field: 'custom.vip', operator: 'EQUALS', value: 'false' },
       ],
       actions: [
         { type: 'SEND_WEBHOOK', webhook: { id: webhookId }, awaitResponse: true },

@@ -638,24 +638,27 @@ test(
 );
 
 test(
-  "a rule whose editor could not read its lists (webhooks, staff, custom fields) shows the stored choices, not the 'Choose …' placeholders, and a save keeps them",
+  "a rule whose editor could not read its lists (webhooks, staff, custom fields, condition fields) shows the stored choices, not the 'Choose …' placeholders, and a save keeps them; a yes-or-no value written by hand is refused in the words the server accepts",
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const hook = await createWebhook(app, jsonHook('Listed hook', `${receiver.url}/ok`));
-    await createCustomFields(app, [{ key: 'order_no', name: 'Order', type: 'TEXT' }]);
+    await createCustomFields(app, [
+      { key: 'order_no', name: 'Order', type: 'TEXT' },
+      { key: 'vip', name: 'VIP', type: 'BOOLEAN' },
+    ]);
     const agents = await app.ok('{ users { id role } }');
     const agent = agents.users.find((u: { role: string }) => u.role === 'AGENT')!.id as string;
     const rule = await createRule(app, {
       name: 'Stored choices',
       events: ['TICKET_CREATED'],
-      conditions: [],
+      conditions: [{ field: 'custom.vip', operator: 'EQUALS', value: 'yes' }],
       actions: [
         { type: 'SEND_WEBHOOK', webhookId: hook },
         { type: 'SET_ASSIGNEE', value: agent },
         { type: 'SET_CUSTOM_FIELD', field: 'order_no', value: 'x' },
       ],
     });
-    await failOperations(page, ['ConsoleRuleEditorSupport']);
+    await failOperations(page, ['ConsoleRuleEditorSupport', 'ConsoleRuleFields']);
 
     await signIn(page, app.url, keys.admin, `/rules/${rule.id}`);
     await page.getByRole('heading', { level: 1, name: 'Rule: Stored choices' }).waitFor();
@@ -664,9 +667,18 @@ test(
     expect(await shown('Assignee')).toBe(`User ${agent} (as stored)`);
     expect(await shown('Custom field key')).toBe('order_no (as stored)');
 
+    // without the condition fields' list the value is written by hand: a yes-or-no field's refusal says all it takes
+    const value = page.getByRole('group', { name: 'Condition 1' }).getByLabel('Value', { exact: true });
+    expect(await value.inputValue()).toBe('true');
+    await value.fill('maybe');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => value.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(value)).toBe('“maybe” is not yes or no: custom field vip takes yes, no, true, false, 1 or 0, in any case.');
+    await value.fill('NO');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: /saved/i }).waitFor();
-    const stored = await app.ok('query ($id: ID!) { rule(id: $id) { actions { type webhook { id } field value } } }', { id: rule.id });
+    const stored = await app.ok('query ($id: ID!) { rule(id: $id) { conditions { field operator value } actions { type webhook { id } field value } } }', { id: rule.id });
+    expect(stored.rule.conditions).toEqual([{ field: 'custom.vip', operator: 'EQUALS', value: 'false' }]);
     expect(stored.rule.actions).toEqual([
       { type: 'SEND_WEBHOOK', webhook: { id: hook }, field: null, value: null },
       { type: 'SET_ASSIGNEE', webhook: null, field: null, value: agent },

@@ -226,7 +226,7 @@ function valueKindText(message: string, value: string, label: string, options: r
   }
   if (/needs a number/.test(message)) return `${quoted(value)} is not a number: ${label} takes a number such as 42 or 3.5.`;
   if (/needs a date/.test(message)) return `${quoted(value)} is not a date: write it as 2026-03-31 or 2026-03-31T14:30:00Z.`;
-  if (/needs true or false/.test(message)) return `${label} is yes or no: write true or false.`;
+  if (/needs true or false/.test(message)) return `${quoted(value)} is not yes or no: ${label} takes yes, no, true, false, 1 or 0, in any case.`;
   if (/needs a duration/.test(message)) return `${quoted(value)} is not a duration. ${DURATION_HINT}`;
   return null;
 }

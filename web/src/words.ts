@@ -1,8 +1,8 @@
 /**
  * The contract's enum values the console shows, in the order it offers them, each with the
- * words a person reads: ticket statuses and priorities, delivery statuses, roles. The console
- * shows the words (in lists, pages, badges, pickers and messages, so screen readers read them
- * too) and sends the enum values.
+ * words a person reads: ticket statuses and priorities, delivery statuses, roles, and a
+ * yes-or-no field's true and false. The console shows the words (in lists, pages, badges,
+ * pickers and messages, so screen readers read them too) and sends the enum values.
  */
 import type { DeliveryStatus, Role, TicketPriority, TicketStatus } from './gql/graphql';
 
@@ -39,10 +39,16 @@ const ROLE = wordsOf<Role>({
   AGENT: 'Agent',
   CLIENT: 'Client',
 });
+/** A yes-or-no (BOOLEAN) custom field's values as the API writes them. */
+const YES_NO = wordsOf<'true' | 'false'>({
+  true: 'Yes',
+  false: 'No',
+});
 
 export const TICKET_STATUSES = TICKET_STATUS.values;
 export const TICKET_PRIORITIES = TICKET_PRIORITY.values;
 export const DELIVERY_STATUSES = DELIVERY_STATUS.values;
+export const YES_NO_VALUES = YES_NO.values;
 
 /** A ticket status in words ("In progress"). */
 export const statusText = TICKET_STATUS.text;
@@ -52,6 +58,8 @@ export const priorityText = TICKET_PRIORITY.text;
 export const deliveryStatusText = DELIVERY_STATUS.text;
 /** A role in words ("Agent"). */
 export const roleText = ROLE.text;
+/** A yes-or-no field's value in words: "true" is "Yes", "false" is "No". */
+export const yesNoText = YES_NO.text;
 
 /** The rule condition fields whose values are a table's, each with its words. */
 const CONDITION_VALUE_TEXT: Readonly<Record<string, (value: string) => string>> = {

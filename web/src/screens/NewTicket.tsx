@@ -14,7 +14,7 @@ import { useLeaveGuard } from '../components/leave';
 import { PageHeader, QueryError, useOneAtATime } from '../components/ui';
 import { errorText, fieldProblems, type GraphQLErrorShape } from '../client';
 import { setFlash } from '../flash';
-import { TICKET_PRIORITIES, TICKET_STATUSES, priorityText, statusText } from '../words';
+import { TICKET_PRIORITIES, TICKET_STATUSES, YES_NO_VALUES, priorityText, statusText, yesNoText } from '../words';
 
 const NewTicketSupportQuery = graphql(`
   query ConsoleNewTicketSupport {
@@ -198,14 +198,14 @@ export function NewTicket() {
               const id = fid(field);
               const value = form.custom[f.key] ?? '';
               const change = (v: string) => setForm((s) => ({ ...s, custom: { ...s.custom, [f.key]: v } }));
-              const choices = f.type === 'SELECT' ? f.options : f.type === 'BOOLEAN' ? ['true', 'false'] : null;
+              const choices = f.type === 'SELECT' ? f.options : f.type === 'BOOLEAN' ? YES_NO_VALUES : null;
               return choices ? (
                 <Field key={f.key} id={id} label={f.name || f.key} error={err(field)}>
                   <select {...describedBy(id, err(field))} value={value} onChange={(e) => change(e.target.value)}>
                     <option value="">Not set</option>
                     {choices.map((o) => (
                       <option key={o} value={o}>
-                        {f.type === 'BOOLEAN' ? (o === 'true' ? 'Yes' : 'No') : o}
+                        {f.type === 'BOOLEAN' ? yesNoText(o) : o}
                       </option>
                     ))}
                   </select>

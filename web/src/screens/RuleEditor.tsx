@@ -24,7 +24,7 @@ import {
 } from '../rules';
 import { RulesQuery, SaveRule, eventText } from './Rules';
 import { ConfirmAction, useLastRead } from '../components/ui';
-import { TICKET_PRIORITIES, TICKET_STATUSES, conditionValueText, priorityText, statusText } from '../words';
+import { TICKET_PRIORITIES, TICKET_STATUSES, YES_NO_VALUES, conditionValueText, priorityText, statusText, yesNoText } from '../words';
 
 const RuleQuery = graphql(`
   query ConsoleRule($id: ID!) {
@@ -149,7 +149,7 @@ const CUSTOM_TYPE_TEXT: Readonly<Record<string, string>> = {
   TEXT: 'text',
   NUMBER: 'a number',
   DATE: 'a date',
-  BOOLEAN: 'true or false',
+  BOOLEAN: 'yes or no',
   SELECT: 'one of its options',
 };
 
@@ -306,6 +306,9 @@ export function RuleEditor({ id }: { id: string | null }) {
             const oId = fid(`conditions[${i}].operator`);
             const vId = fid(`conditions[${i}].value`);
             const needsValue = !NO_VALUE_OPERATORS.includes(c.operator);
+            // the values a condition on this field can meet, offered as a choice: its options, a yes-or-no field's Yes and No
+            const choices: readonly string[] | null = info?.options.length ? info.options : info?.type === 'BOOLEAN' ? YES_NO_VALUES : null;
+            const choiceText = (o: string) => (info?.type === 'BOOLEAN' ? yesNoText(o) : conditionValueText(c.field, o));
             return (
               <fieldset key={i} className="row condition">
                 <legend>Condition {i + 1}</legend>
@@ -381,12 +384,13 @@ export function RuleEditor({ id }: { id: string | null }) {
                     grow
                     hint={info?.type === 'DURATION' ? <Hint of={vId}>{DURATION_HINT}</Hint> : null}
                   >
-                    {info && info.options.length ? (
+                    {choices ? (
                       <select {...describedBy(vId, err(`conditions[${i}].value`))} value={c.value} onChange={(e) => setCondition(i, { value: e.target.value })}>
                         <option value="">Choose a value</option>
-                        {info.options.map((o) => (
+                        <KeptOption value={c.value} listed={choices.includes(c.value)} label={`${c.value} (as stored)`} />
+                        {choices.map((o) => (
                           <option key={o} value={o}>
-                            {conditionValueText(c.field, o)}
+                            {choiceText(o)}
                           </option>
                         ))}
                       </select>

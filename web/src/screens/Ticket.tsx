@@ -16,7 +16,7 @@ import { Field, Hint, SelectField, describedBy, hintId } from '../components/Fie
 import { DeliveryChanges, errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
 import { useFlash } from '../flash';
-import { TICKET_PRIORITIES, TICKET_STATUSES, deliveryStatusText, priorityText, statusText } from '../words';
+import { TICKET_PRIORITIES, TICKET_STATUSES, deliveryStatusText, priorityText, statusText, yesNoText } from '../words';
 
 const TicketQuery = graphql(`
   query ConsoleTicket($id: ID!) {
@@ -264,7 +264,7 @@ export function TicketPage({ id }: { id: string }) {
 
 /** A custom field's value as the new-ticket form offers it: a yes-or-no field's Yes or No, a text as it is, a number as written. */
 function customValueText(value: unknown): string {
-  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
+  if (typeof value === 'boolean') return yesNoText(String(value));
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
