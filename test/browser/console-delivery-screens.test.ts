@@ -186,7 +186,7 @@ test(
 );
 
 test(
-  'the log: position text and page follow the address through Back, Forward and reload; the paging button pressed keeps focus; Refresh says what it found; filter controls follow it; a bad or too large ticket number is shown at its field',
+  'the log: position text and page follow the address through Back, Forward and reload; the paging button pressed keeps focus, and at the first or last page says so; Refresh says what it found; filter controls follow it; a bad or too large ticket number is shown at its field',
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const hook = await createWebhook(app, { name: 'Paged', method: 'POST', url: `${receiver.url}/in`, format: 'JSON', body: '{"t": "{{ ticket.id }}"}' });
@@ -235,18 +235,26 @@ test(
     expect(await log.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
 
     // by keyboard: the paging button pressed keeps the focus while the page loads and after it (the new position is announced by the status)
+    const pageEnd = await recordAnnouncements(page, 'log-page-end');
     await log.getByRole('button', { name: 'Next page' }).focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => position.textContent()).toBe('Showing 26–30 of 30 deliveries, newest first.');
     expect((await focused(page)).text).toBe('Next page');
     expect(await log.getByRole('button', { name: 'Next page' }).getAttribute('aria-disabled')).toBe('true');
-    await page.keyboard.press('Enter'); // the last page: nothing happens
+    // the last page: pressed, it stays and says so, politely, the focus kept
+    await page.keyboard.press('Enter');
+    await expect.poll(pageEnd).toEqual(['This is the last page.']);
+    expect((await focused(page)).text).toBe('Next page');
+    expect(new URL(page.url()).searchParams.get('from')).toBe('26');
     await page.keyboard.press('Shift+Tab');
     expect((await focused(page)).text).toBe('Previous page');
     await page.keyboard.press('Enter');
     await expect.poll(() => position.textContent()).toBe('Showing 1–25 of 30 deliveries, newest first.');
     expect((await focused(page)).text).toBe('Previous page');
     expect(new URL(page.url()).searchParams.get('from')).toBe(null);
+    await page.keyboard.press('Enter');
+    await expect.poll(pageEnd).toEqual(['This is the last page.', 'This is the first page.']);
+    expect((await focused(page)).text).toBe('Previous page');
 
     // the Status select shows the address's filter after Back, not the value applied since
     await page.goto('/deliveries?status=SUCCEEDED');
@@ -311,7 +319,7 @@ test(
 );
 
 test(
-  'the tickets list says what it shows in a status region: a status filter or a page changed by keyboard is announced, an empty result too',
+  'the tickets list says what it shows in a status region: a status filter or a page changed by keyboard is announced, an empty result too; Previous or Next pressed at the first or last page says so, focus kept',
   async ({ page, app, keys }) => {
     for (let i = 0; i < 52; i++) await createTicket(app, `Listed ${i}`);
     await signIn(page, app.url, keys.agent, '/tickets');
@@ -323,10 +331,23 @@ test(
     expect(await firstRow.getByRole('cell').allTextContents()).toEqual(expect.arrayContaining(['Open', 'Normal']));
     expect(await page.getByLabel('Status').getByRole('option', { name: 'In progress', exact: true }).getAttribute('value')).toBe('IN_PROGRESS');
 
+    const pageEnd = await recordAnnouncements(page, 'ticket-page-end');
     await page.getByRole('button', { name: 'Next page' }).focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => shown.textContent()).toBe('Showing tickets 51–52.');
     expect((await focused(page)).text).toBe('Next page');
+    // pressed at the last page and at the first: each says so, politely, the focus kept
+    await page.keyboard.press('Enter');
+    await expect.poll(pageEnd).toEqual(['This is the last page.']);
+    expect((await focused(page)).text).toBe('Next page');
+    expect(await shown.textContent()).toBe('Showing tickets 51–52.');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => shown.textContent()).toBe('Showing tickets 1–50.');
+    await page.keyboard.press('Enter');
+    await expect.poll(pageEnd).toEqual(['This is the last page.', 'This is the first page.']);
+    expect((await focused(page)).text).toBe('Previous page');
+    expect(new URL(page.url()).search).toBe('');
 
     await page.getByLabel('Status').focus();
     await page.keyboard.press('End');

@@ -15,7 +15,7 @@
  * For an admin, "Redeliver matching…" and "Cancel matching…" act on the log's applied filter
  * (BulkActions): a dry run counts first, Confirm runs it.
  */
-import { useCallback, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { useClient, useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
@@ -533,6 +533,12 @@ export function Deliveries({ admin }: { admin: boolean }) {
   const previousKnown = after !== null && from !== null && before.length > 0 && before.length === (from - 1) / PAGE_SIZE;
   const goPrevious = () => (previousKnown ? page(before[before.length - 1]!, from! - PAGE_SIZE, before.slice(0, -1)) : page(null, 1, []));
   const goNext = () => data && page(data.pageInfo.endCursor ?? null, from === null ? null : from + data.nodes.length, from === null ? [] : [...before, after]);
+  // a paging button pressed at the first or last page says so (focus stays on it); while a page loads it does nothing
+  const [pageEnd, sayPageEnd] = useAnnouncement();
+  const pageKey = JSON.stringify(variables);
+  useEffect(() => sayPageEnd(''), [pageKey, sayPageEnd]);
+  const pressPrevious = () => data && (after ? goPrevious() : sayPageEnd('This is the first page.'));
+  const pressNext = () => data && (data.pageInfo.hasNextPage ? goNext() : sayPageEnd('This is the last page.'));
 
   return (
     <>
@@ -683,12 +689,13 @@ export function Deliveries({ admin }: { admin: boolean }) {
             ) : null}
             {/* on the page while the next page loads, its buttons aria-disabled rather than disabled: the button pressed keeps the keyboard focus */}
             <nav aria-label="Delivery pages" className="pager">
-              <button type="button" className="secondary" aria-disabled={!data || !after || undefined} onClick={() => data && after && goPrevious()}>
+              <button type="button" className="secondary" aria-disabled={!data || !after || undefined} onClick={pressPrevious}>
                 {after && !previousKnown && from !== PAGE_SIZE + 1 ? 'First page' : 'Previous page'}
               </button>
-              <button type="button" className="secondary" aria-disabled={!data?.pageInfo.hasNextPage || undefined} onClick={() => data?.pageInfo.hasNextPage && goNext()}>
+              <button type="button" className="secondary" aria-disabled={!data?.pageInfo.hasNextPage || undefined} onClick={pressNext}>
                 Next page
               </button>
+              <Announcements id="log-page-end" said={pageEnd} />
             </nav>
           </>
         )}

@@ -1,7 +1,9 @@
+import { useEffect } from 'react';
 import { useQuery } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import { DateTime, ListHeader, Loading, QueryError, Table } from '../components/ui';
+import { Announcements, useAnnouncement } from '../components/announce';
 import { TICKET_STATUSES, priorityText, statusText } from '../words';
 
 const TicketsQuery = graphql(`
@@ -43,6 +45,11 @@ export function Tickets() {
     navigate(`/tickets${q.size ? `?${q}` : ''}`);
   };
   const tickets = data?.tickets ?? [];
+  // a paging button pressed at the first or last page says so (focus stays on it); another page or filter says nothing of it
+  const [pageEnd, sayPageEnd] = useAnnouncement();
+  useEffect(() => sayPageEnd(''), [offset, status, sayPageEnd]);
+  const previous = () => (offset > 0 ? go({ offset: Math.max(0, offset - PAGE_SIZE) }) : sayPageEnd('This is the first page.'));
+  const next = () => (!data ? undefined : tickets.length < PAGE_SIZE ? sayPageEnd('This is the last page.') : go({ offset: offset + PAGE_SIZE }));
   const which = status ? ` with status ${statusText(status)}` : '';
   // what the list shows, in a status region: a filter or a page changed is announced
   const shown = !data
@@ -102,17 +109,13 @@ export function Tickets() {
       ) : null}
       {/* aria-disabled rather than disabled: the button pressed keeps the keyboard focus on the first or last page */}
       <nav aria-label="Ticket pages" className="pager">
-        <button type="button" className="secondary" aria-disabled={offset === 0 || undefined} onClick={() => offset > 0 && go({ offset: Math.max(0, offset - PAGE_SIZE) })}>
+        <button type="button" className="secondary" aria-disabled={offset === 0 || undefined} onClick={previous}>
           Previous page
         </button>
-        <button
-          type="button"
-          className="secondary"
-          aria-disabled={tickets.length < PAGE_SIZE || undefined}
-          onClick={() => tickets.length >= PAGE_SIZE && go({ offset: offset + PAGE_SIZE })}
-        >
+        <button type="button" className="secondary" aria-disabled={tickets.length < PAGE_SIZE || undefined} onClick={next}>
           Next page
         </button>
+        <Announcements id="ticket-page-end" said={pageEnd} />
       </nav>
     </>
   );
