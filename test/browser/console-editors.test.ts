@@ -127,7 +127,7 @@ test(
 );
 
 test(
-  'webhook editor by keyboard: Save and Send test keep focus while busy and after; a refused save focuses its field; an unknown ticket is marked at Ticket, focused',
+  'webhook editor by keyboard: Save and Send test keep focus while busy and after; a refused save focuses its field and says its problem as a sentence about it; an unknown ticket is marked at Ticket, focused',
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const ticketId = await createTicket(app, 'Keyboard ticket');
@@ -160,6 +160,8 @@ test(
     await page.keyboard.press('Enter');
     await expect.poll(() => name.getAttribute('aria-invalid')).toBe('true');
     await expect.poll(() => focusedId(page)).toBe('webhook-name');
+    // the server's "must not be empty" as a sentence about the control
+    expect(await description(name)).toBe('Name must not be empty.');
     await name.fill('Keyboard hook');
 
     // Send test: focus stays on the button ("Sending…" while busy), the outcome in the status region
@@ -179,7 +181,7 @@ test(
     await sendTest.focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => ticket.getAttribute('aria-invalid')).toBe('true');
-    expect(await description(ticket)).toContain('ticket 99999 not found');
+    expect(await description(ticket)).toContain('Ticket 99999 not found.');
     await expect.poll(() => focusedId(page)).toBe('preview-ticket');
     expect(await page.getByRole('alert').first().textContent()).toMatch(/test was not sent/);
     await ticket.fill(ticketId);

@@ -32,7 +32,8 @@ interface SaveResult<Data> {
  * now: an update replaces the whole definition, so a save first checks that what it would
  * replace is still what the form was filled from (or last saved); when another tab or admin
  * changed it since, the save is held and says so, and Save pressed again replaces it.
- * `problemText` words a problem the server names a field for, in the form saved (default: as the server says it).
+ * `problemText` words a problem the server names a field for, in the form saved (default: one
+ * shown at its control as problemSentence words it, about that control; any other as the server says it).
  */
 export function useDefinitionEditor<Stored, Form>({
   noun,
@@ -44,7 +45,7 @@ export function useDefinitionEditor<Stored, Form>({
   elementIds = {},
   unsavedOf = (f) => f,
   current,
-  problemText = (_field, message) => message,
+  problemText,
 }: {
   noun: DefinitionNoun;
   id: string | null;
@@ -132,7 +133,13 @@ export function useDefinitionEditor<Stored, Form>({
    */
   function refused(error: CombinedError, opts?: { lead: string; count: (n: number) => string }) {
     const problems = fieldProblems(error.graphQLErrors as readonly GraphQLErrorShape[]);
-    const worded = new Map([...problems].map(([field, message]) => [field, problemText(field, message, form)]));
+    // by default a problem shown at its control is a sentence about it; one said in the form's alert stays as the server says it
+    const word = (field: string, message: string) => {
+      if (problemText) return problemText(field, message, form);
+      const control = fieldElement(field);
+      return control ? problemSentence(controlLabel(control), message) : message;
+    };
+    const worded = new Map([...problems].map(([field, message]) => [field, word(field, message)]));
     showProblems(worded, errorText(error), opts);
   }
 
@@ -141,9 +148,9 @@ export function useDefinitionEditor<Stored, Form>({
    * alert, which counts them all); focus on the first field named (in a group, a fieldset: its
    * first control).
    */
+  const fieldElement = (field: string) => document.getElementById(elementIds[field] ?? fid(field));
   function showProblems(problems: Map<string, string>, message = '', opts?: { lead: string; count: (n: number) => string }) {
     setErrors(problems);
-    const fieldElement = (field: string) => document.getElementById(elementIds[field] ?? fid(field));
     const unplaced = [...problems.keys()].filter((f) => !fieldElement(f));
     // the others are said here, the definition's own `id` (the mutation's argument: "webhook 7
     // not found") without its name and uncounted: it is no field needing attention
@@ -385,3 +392,22 @@ export function RemoveRowButton({ label, list, onRemove }: { label: string; list
 
 /** Marks a list field's "Add …" button, where focus goes when its last removable row is removed. */
 export const addRowProps = (list: string) => ({ 'data-add-row': list });
+
+/** What a control is called: its label's text, a group's legend; null when it has neither. */
+function controlLabel(element: HTMLElement | null): string | null {
+  if (!element) return null;
+  const labelled = element instanceof HTMLInputElement || element instanceof HTMLSelectElement || element instanceof HTMLTextAreaElement;
+  const text = labelled ? element.labels?.[0]?.textContent : element instanceof HTMLFieldSetElement ? element.querySelector('legend')?.textContent : null;
+  return text?.trim() || null;
+}
+
+/**
+ * A problem as a sentence about the control it is shown at: one the server words as what the
+ * field must be or is ("must not be empty", "is too long: …") starts with the control's label
+ * ("Name must not be empty."); any other is its own sentence, capitalised.
+ */
+export function problemSentence(label: string | null, message: string): string {
+  const text = message.trim().replace(/\.?$/, '.');
+  if (label && /^(?:must|is|are|needs)\b/.test(text)) return `${label} ${text}`;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
