@@ -116,9 +116,11 @@ test(
     const value = page.getByLabel('Value', { exact: true });
     expect(await value.getByRole('option').allTextContents()).toEqual(['Choose a value', 'Low', 'Normal', 'High', 'Urgent']);
     await value.selectOption({ label: 'Urgent' });
-    // a requester's role in words too
+    // who wrote the newest reply, and a requester's role, in words too
     await page.getByRole('button', { name: 'Add condition' }).click();
     const second = page.getByRole('group', { name: 'Condition 2' });
+    await second.getByLabel('Field', { exact: true }).selectOption('lastReplyAuthor');
+    expect(await second.getByLabel('Value', { exact: true }).getByRole('option').allTextContents()).toEqual(['Choose a value', 'Client', 'Staff']);
     await second.getByLabel('Field', { exact: true }).selectOption('requester.role');
     await second.getByLabel('Operator', { exact: true }).selectOption('EQUALS');
     const role = second.getByLabel('Value', { exact: true });

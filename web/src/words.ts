@@ -1,7 +1,7 @@
 /**
  * The contract's enum values the console shows, in the order it offers them, each with the
- * words a person reads: ticket statuses and priorities, delivery statuses, roles, and a
- * yes-or-no field's true and false. The console shows the words (in lists, pages, badges,
+ * words a person reads: ticket statuses and priorities, delivery statuses, roles, who wrote a
+ * ticket's newest reply, and a yes-or-no field's true and false. The console shows the words (in lists, pages, badges,
  * pickers and messages, so screen readers read them too) and sends the enum values.
  */
 import type { DeliveryStatus, Role, TicketPriority, TicketStatus } from './gql/graphql';
@@ -39,6 +39,11 @@ const ROLE = wordsOf<Role>({
   AGENT: 'Agent',
   CLIENT: 'Client',
 });
+/** Who wrote a ticket's newest reply (the rule condition field lastReplyAuthor). */
+const REPLY_AUTHOR = wordsOf<'CLIENT' | 'STAFF'>({
+  CLIENT: 'Client',
+  STAFF: 'Staff',
+});
 /** A yes-or-no (BOOLEAN) custom field's values as the API writes them. */
 const YES_NO = wordsOf<'true' | 'false'>({
   true: 'Yes',
@@ -66,7 +71,8 @@ const CONDITION_VALUE_TEXT: Readonly<Record<string, (value: string) => string>> 
   status: statusText,
   priority: priorityText,
   'requester.role': roleText,
+  lastReplyAuthor: REPLY_AUTHOR.text,
 };
 
-/** A value of the rule condition field `field` in words: a status, priority or role as above, any other as it is. */
+/** A value of the rule condition field `field` in words: a status, priority, role or reply author as above, any other as it is. */
 export const conditionValueText = (field: string, value: string): string => (Object.hasOwn(CONDITION_VALUE_TEXT, field) ? CONDITION_VALUE_TEXT[field]!(value) : value);
