@@ -187,7 +187,7 @@ function brokenWords(page: Page, region: string) {
 }
 
 test(
-  'at 360 px the webhooks, tickets and deliveries tables scroll sideways in their own labelled region; no word or status badge is broken; a ticket\'s long pasted link, a custom field\'s long name and value and a rule\'s long webhook name stay within the window',
+  'at 360 px the webhooks, tickets and deliveries tables scroll sideways in their own labelled region; no word or status badge is broken; a ticket\'s long pasted link, a custom field\'s long name and value and a rule\'s long webhook name stay within the window; a check box\'s long label wraps beside it',
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const hook = await createWebhook(app, jsonHook('Local OK', `${receiver.url}/ok`));
@@ -238,6 +238,11 @@ test(
     await page.goto(`/rules/${rule.id}`);
     await expect.poll(() => page.getByLabel('Webhook', { exact: true }).inputValue()).toBe(longHook);
     expect(await pageWidth()).toBeLessThanOrEqual(360);
+    // a check box's long label wraps beside it, not onto a line of its own below it
+    const box = (await page.getByRole('checkbox', { name: 'Continue with the next rules after a match' }).boundingBox())!;
+    const label = (await page.locator('label', { hasText: 'Continue with the next rules after a match' }).boundingBox())!;
+    expect(label.y).toBeLessThan(box.y + box.height);
+    expect(label.x).toBeGreaterThan(box.x + box.width);
   },
   BROWSER_TEST_MS,
 );
