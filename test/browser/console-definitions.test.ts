@@ -120,6 +120,7 @@ test(
     await page.getByRole('button', { name: 'Add condition' }).click();
     const second = page.getByRole('group', { name: 'Condition 2' });
     await second.getByLabel('Field', { exact: true }).selectOption('lastReplyAuthor');
+    expect(await description(second.getByLabel('Field', { exact: true }))).toBe('Who wrote the newest reply: Client or Staff (empty: no replies).');
     expect(await second.getByLabel('Value', { exact: true }).getByRole('option').allTextContents()).toEqual(['Choose a value', 'Client', 'Staff']);
     await second.getByLabel('Field', { exact: true }).selectOption('requester.role');
     await second.getByLabel('Operator', { exact: true }).selectOption('EQUALS');

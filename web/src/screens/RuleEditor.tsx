@@ -153,9 +153,15 @@ const CUSTOM_TYPE_TEXT: Readonly<Record<string, string>> = {
   SELECT: 'one of its options',
 };
 
-/** The hint under a condition's Field: ruleFields' description, a custom field's said by its kind of value. */
-const fieldHint = (info: { name: string; type: string; description: string }) =>
-  isCustom(info.name) ? `A custom field of the ticket; it holds ${CUSTOM_TYPE_TEXT[info.type] ?? 'a value'}.` : info.description;
+/**
+ * The hint under a condition's Field: ruleFields' description as a sentence, the values it names
+ * in the words the Value picker offers them ("Client or Staff"); a custom field's said by its kind of value.
+ */
+function fieldHint(info: { name: string; type: string; description: string }): string {
+  if (isCustom(info.name)) return `A custom field of the ticket; it holds ${CUSTOM_TYPE_TEXT[info.type] ?? 'a value'}.`;
+  const text = info.description.trim().replace(/\b[A-Z][A-Z_]+\b/g, (value) => conditionValueText(info.name, value)).replace(/\.?$/, '.');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
 
 const saveSummary = (n: number) => `The rule was not saved: ${n} ${n === 1 ? 'problem' : 'problems'}.`;
 
