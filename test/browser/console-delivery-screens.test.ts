@@ -359,10 +359,12 @@ test(
 );
 
 test(
-  'the tickets list opened at an address with a status that is none says so in words and lists every status, not the API\'s variable error',
+  'the tickets list with no tickets yet says how to make one; opened at an address with a status that is none it says so in words and lists every status, not the API\'s variable error',
   async ({ page, app, keys }) => {
+    await signIn(page, app.url, keys.agent, '/tickets');
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('No tickets yet. Create one with “New ticket”.');
     const ticketId = await createTicket(app, 'Any status');
-    await signIn(page, app.url, keys.agent, '/tickets?status=BOGUS');
+    await page.goto('/tickets?status=BOGUS');
     await page.getByRole('heading', { level: 1, name: 'Tickets' }).waitFor();
     await expect.poll(() => page.getByRole('alert').textContent()).toBe('The address names no ticket status “BOGUS”: showing tickets of any status.');
     await page.getByRole('link', { name: `#${ticketId} Any status` }).waitFor();

@@ -58,7 +58,9 @@ export function Tickets() {
       ? `Showing tickets ${offset + 1}–${offset + tickets.length}${which}.`
       : offset
         ? `No more tickets${which}.`
-        : `No tickets${which}.`;
+        : status
+          ? `No tickets${which}.`
+          : 'No tickets yet. Create one with “New ticket”.';
   return (
     <>
       <ListHeader title="Tickets" newHref="/tickets/new" newLabel="New ticket" />
