@@ -465,6 +465,9 @@ test(
     const order = form.getByLabel('Order number', { exact: true });
     const create = form.getByRole('button', { name: 'Create ticket' });
 
+    // Title is marked required (read out as such; the form checks nothing itself, the server does)
+    expect(await title.getAttribute('required')).not.toBeNull();
+    expect(await form.getByLabel('Description', { exact: true }).getAttribute('required')).toBeNull();
     // no title: said at Title, which takes the focus; nothing is created
     await form.getByLabel('Description', { exact: true }).fill('The printer on floor 2 is on fire.');
     await order.fill('abc');

@@ -158,7 +158,7 @@ export function NewTicket() {
         <div role="alert" className="error" id={fid('alert')} tabIndex={-1}>
           {formError}
         </div>
-        <InputField id={fid('title')} label="Title" error={err('title')} value={form.title} onChange={(e) => set('title', e.target.value)} />
+        <InputField id={fid('title')} label="Title" error={err('title')} value={form.title} onChange={(e) => set('title', e.target.value)} required />
         <Field id={fid('description')} label="Description" error={err('description')}>
           <textarea {...describedBy(fid('description'), err('description'))} rows={5} value={form.description} onChange={(e) => set('description', e.target.value)} />
         </Field>
