@@ -79,6 +79,9 @@ test(
     receiver.fallback = { status: 200, body: '{"crm":{"id":77,"ok":true}}', headers: { 'content-type': 'application/json' } };
 
     const { live } = await openLiveDeliveries(page, app.url, keys.admin);
+    // before the first delivery: the waiting text, and no empty list beside it
+    await live.getByText('Waiting for deliveries…').waitFor();
+    expect(await live.getByRole('list').count()).toBe(0);
 
     const created = Date.now();
     const ticketId = await createTicket(app, 'Live one');
@@ -301,7 +304,6 @@ test(
     // the page's clock, which paces the sentences, moves only when the test says so
     const { live } = await openLiveDeliveries(page, app.url, keys.admin, { pageClock: true });
     // the list is not read out entry by entry: one polite region says what changed
-    expect(await live.getByRole('list').getAttribute('aria-live')).toBe(null);
     const region = live.locator('#live-delivery-changes');
     expect(await region.getAttribute('aria-live')).toBe('polite');
     expect(await region.textContent()).toBe('');
@@ -312,6 +314,7 @@ test(
     const tickets = [await createTicket(app, 'Burst one'), await createTicket(app, 'Burst two'), await createTicket(app, 'Burst three')];
     const burst = [await testWebhook(app, ok, tickets[0]!), await testWebhook(app, ok, tickets[1]!), await testWebhook(app, rejects, tickets[2]!)];
     await expect.poll(() => Promise.all(burst.map((id) => liveStatus(live, id)))).toEqual(['Succeeded', 'Succeeded', 'Failed']);
+    expect(await live.getByRole('list').getAttribute('aria-live')).toBe(null);
     expect(await announced()).toEqual([]);
     await page.clock.runFor(GATHER_MS);
     await expect.poll(() => region.textContent()).toBe('3 new deliveries: 2 succeeded, 1 failed.');

@@ -551,19 +551,22 @@ export function Deliveries({ admin }: { admin: boolean }) {
         </button>
         {/* what the list brought, one counted sentence at a time; the list itself is no live region (each entry would be read out) */}
         <Announcements id="live-delivery-changes" said={liveChanges.sentence} />
-        <ol className="live-list">
-          {liveEntries.map((e) => (
-            <li key={e.id}>
-              <Link href={`/deliveries/${e.id}`}>
-                <span className="live-webhook">{e.webhook}</span> <span>{e.ticketId ? `#${e.ticketId}` : 'no ticket'}</span>{' '}
-                <DeliveryStatusBadge status={e.status} />
-              </Link>{' '}
-              <span className="muted">
-                {e.attempts} {e.attempts === 1 ? 'attempt' : 'attempts'} · <DateTime value={e.at} />
-              </span>
-            </li>
-          ))}
-        </ol>
+        {/* no empty list before the first delivery: a screen reader would say "list, 0 items" beside the waiting text */}
+        {liveEntries.length > 0 ? (
+          <ol className="live-list">
+            {liveEntries.map((e) => (
+              <li key={e.id}>
+                <Link href={`/deliveries/${e.id}`}>
+                  <span className="live-webhook">{e.webhook}</span> <span>{e.ticketId ? `#${e.ticketId}` : 'no ticket'}</span>{' '}
+                  <DeliveryStatusBadge status={e.status} />
+                </Link>{' '}
+                <span className="muted">
+                  {e.attempts} {e.attempts === 1 ? 'attempt' : 'attempts'} · <DateTime value={e.at} />
+                </span>
+              </li>
+            ))}
+          </ol>
+        ) : null}
         {liveEntries.length === 0 && !feed.stopped && !frozen ? <p className="muted">Waiting for deliveries…</p> : null}
         {frozen ? <p className="muted">Paused: the list is as it was when paused. Press the button again to follow new deliveries.</p> : null}
       </section>
