@@ -190,7 +190,7 @@ function brokenWords(page: Page, region: string) {
 }
 
 test(
-  'at 360 px the webhooks, tickets and deliveries tables scroll sideways in their own labelled region; no word or status badge is broken; a ticket\'s long pasted link, a custom field\'s long name and value and a rule\'s long webhook name stay within the window; a check box\'s long label wraps beside it',
+  'at 360 px the webhooks, tickets and deliveries tables scroll sideways in their own labelled region; no word or status badge is broken; a ticket\'s long pasted link, a custom field\'s long name and value and a rule\'s long webhook name stay within the window; a check box\'s long label wraps beside it; a long answer scrolls in its own box on the delivery page',
   async ({ page, app, keys, startReceiver }) => {
     const receiver = await startReceiver();
     const hook = await createWebhook(app, jsonHook('Local OK', `${receiver.url}/ok`));
@@ -246,6 +246,18 @@ test(
     const label = (await page.locator('label', { hasText: 'Continue with the next rules after a match' }).boundingBox())!;
     expect(label.y).toBeLessThan(box.y + box.height);
     expect(label.x).toBeGreaterThan(box.x + box.width);
+
+    // a long answer on the delivery page scrolls in its own box, not the page
+    const talkative = await startReceiver(() => ({ status: 200, body: 'line of the answer\n'.repeat(3000) }));
+    const answered = await testWebhook(app, await createWebhook(app, jsonHook('Talkative', `${talkative.url}/in`)), plain);
+    await deliveryReaches(app, answered, 'SUCCEEDED');
+    await page.goto(`/deliveries/${answered}`);
+    const answer = page.getByLabel('Response body of attempt 1', { exact: true });
+    await answer.waitFor();
+    const size = await answer.evaluate((e) => ({ scroll: (e as unknown as { scrollHeight: number }).scrollHeight, client: (e as unknown as { clientHeight: number }).clientHeight }));
+    expect(size.scroll).toBeGreaterThan(size.client);
+    expect(size.client).toBeLessThan(800);
+    expect(await answer.getAttribute('tabindex')).toBe('0');
   },
   BROWSER_TEST_MS,
 );
