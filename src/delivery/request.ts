@@ -302,22 +302,29 @@ export function urlTagProblem(source: string): string | null {
   );
 }
 
+/** A path segment of a URL template written as tags alone, as a check needs it at each render. */
+interface TagOnlySegment {
+  /** its number in the path (1: the first after the host) */
+  index: number;
+  /** its tags: their paths, and how the message names them (`{{ ticket.parent_id }} (1:30)`) */
+  tags: { segments: string[]; named: string }[];
+  /** the segment with its neighbours as written, for the message */
+  around: string;
+}
+
 /**
- * Why the URL template's path would get a segment that a tag left empty, or null: a segment
- * written as tags alone (`/tickets/{{ ticket.parent_id }}/comments`, a last `/{ticket_id}`)
- * whose values are all empty would send the request to `/tickets//comments`, which names
- * another resource or none. Such a request is not sent (a RequestRenderError, not
- * retryable: every attempt would go to the same wrong place). A `//` written as literal
- * text stays as the admin wrote it, and empty values in the query or the fragment are
- * fine. Literal tabs and line breaks do not count, as the URL parser removes them. The
- * template's tags come after `scheme://host:port` (urlTagProblem is checked before).
+ * The path segments of a URL template that are written as tags alone (`/tickets/{{ ticket.parent_id }}/comments`,
+ * a last `/{ticket_id}`). A `//` written as literal text is no such segment, nor is anything
+ * in the query or the fragment; literal tabs and line breaks do not count, as the URL parser
+ * removes them. The template's tags come after `scheme://host:port` (urlTagProblem is
+ * checked before). Depends on the source alone: worked out once per template (tagOnlyCache).
  */
-function emptyPathSegment(source: string, ctx: TemplateContext): string | null {
+function tagOnlySegments(source: string): readonly TagOnlySegment[] {
   const parts = scanTemplate(source, 'webhook');
-  if (parts.every((p) => typeof p === 'string')) return null;
+  if (parts.every((p) => typeof p === 'string')) return [];
   const head = typeof parts[0] === 'string' ? parts[0].replace(/[\t\n\r]/g, '') : '';
   const authority = /^[\u0000-\u0020]*[A-Za-z][A-Za-z0-9+.-]*:[/\\]*[^/\\?#]*/.exec(head);
-  if (authority === null) return null;
+  if (authority === null) return [];
   // the path's segments as written, each with its tags and whether it has literal text
   interface Segment { text: string; tags: TagPart[]; literal: boolean }
   const segments: Segment[] = [];
@@ -347,20 +354,45 @@ function emptyPathSegment(source: string, ctx: TemplateContext): string | null {
   }
   segments.push(cur);
   // segments[0] is what stands between the host and the path's first "/": nothing
-  for (const [k, seg] of segments.entries()) {
-    if (seg.tags.length === 0 || seg.literal) continue;
-    if (seg.tags.some((t) => toText(lookupPath(ctx, t.path.split('.'))) !== '')) continue;
-    const tags = seg.tags.map((t) => {
-      const { line, column } = positionOf(source, t.index);
-      return `${t.raw} (${line}:${column})`;
-    });
-    const around = segments.slice(Math.max(0, k - 1), k + 2).map((s) => s.text).join('/');
-    return (
-      `${tags.join(' and ')} rendered empty, leaving path segment ${k} ("${around}") empty; ` +
-      'the request would name another resource, so it is not sent'
-    );
+  return segments.flatMap((seg, k) =>
+    seg.tags.length === 0 || seg.literal
+      ? []
+      : [
+          {
+            index: k,
+            tags: seg.tags.map((t) => {
+              const { line, column } = positionOf(source, t.index);
+              return { segments: t.path.split('.'), named: `${t.raw} (${line}:${column})` };
+            }),
+            around: segments.slice(Math.max(0, k - 1), k + 2).map((s) => s.text).join('/'),
+          },
+        ],
+  );
+}
+
+/** tagOnlySegments by URL template, for the renders of each delivery; emptied when it holds TAG_ONLY_CACHE_SIZE. */
+const tagOnlyCache = new Map<string, readonly TagOnlySegment[]>();
+const TAG_ONLY_CACHE_SIZE = 1_000;
+
+/**
+ * Why the URL template's path would get a segment that its tags left empty, or null: the
+ * request would go to `/tickets//comments`, which names another resource or none. Such a
+ * request is not sent (a RequestRenderError, not retryable: every attempt would go to the
+ * same wrong place); empty values elsewhere in the URL are fine (tagOnlySegments).
+ */
+function emptyPathSegment(source: string, ctx: TemplateContext): string | null {
+  let segments = tagOnlyCache.get(source);
+  if (segments === undefined) {
+    if (tagOnlyCache.size >= TAG_ONLY_CACHE_SIZE) tagOnlyCache.clear();
+    segments = tagOnlySegments(source);
+    tagOnlyCache.set(source, segments);
   }
-  return null;
+  const empty = segments.find((seg) => seg.tags.every((t) => toText(lookupPath(ctx, t.segments)) === ''));
+  if (!empty) return null;
+  return (
+    `${empty.tags.map((t) => t.named).join(' and ')} rendered empty, leaving path segment ${empty.index} ("${empty.around}") empty; ` +
+    'the request would name another resource, so it is not sent'
+  );
 }
 
 /** The URL as it will be requested, or why it cannot be. */
