@@ -337,6 +337,15 @@ export function DateTime({ value }: { value: string | null | undefined }) {
   return <time dateTime={value}>{dateTimeText(value)}</time>;
 }
 
+/** A delivery's attempts so far and a time of it, as the delivery lists show them beside its link. */
+export function AttemptsAndTime({ attempts, at }: { attempts: number; at: string | null | undefined }) {
+  return (
+    <span className="muted">
+      {attempts} {attempts === 1 ? 'attempt' : 'attempts'} · <DateTime value={at} />
+    </span>
+  );
+}
+
 /** A delivery's status in words (its colour is decoration only). */
 export function DeliveryStatusBadge({ status }: { status: string }) {
   return <span className={`badge status-${status.toLowerCase()}`}>{deliveryStatusText(status)}</span>;

@@ -21,7 +21,7 @@ import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { DeliveryFilter, DeliveryStatus } from '../gql/graphql';
 import { errorText, fieldProblems, useLiveFeed } from '../client';
-import { Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, PageHeader, QueryError, Table, dateTimeText, useFocusAfterRender, useOneAtATime } from '../components/ui';
+import { AttemptsAndTime, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, PageHeader, QueryError, Table, dateTimeText, useFocusAfterRender, useOneAtATime } from '../components/ui';
 import { flushSync } from 'react-dom';
 import { useHistoryState } from 'wouter/use-browser-location';
 import { Field, InputField, describedBy } from '../components/Field';
@@ -560,9 +560,7 @@ export function Deliveries({ admin }: { admin: boolean }) {
                   <span className="live-webhook">{e.webhook}</span> <span>{e.ticketId ? `#${e.ticketId}` : 'no ticket'}</span>{' '}
                   <DeliveryStatusBadge status={e.status} />
                 </Link>{' '}
-                <span className="muted">
-                  {e.attempts} {e.attempts === 1 ? 'attempt' : 'attempts'} · <DateTime value={e.at} />
-                </span>
+                <AttemptsAndTime attempts={e.attempts} at={e.at} />
               </li>
             ))}
           </ol>

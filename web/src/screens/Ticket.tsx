@@ -9,7 +9,7 @@ import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
 import type { TicketPriority, TicketStatus } from '../gql/graphql';
-import { ActionOutcome, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, UnavailablePage, PageHeader, QueryError, useLastRead, useOneAtATime } from '../components/ui';
+import { ActionOutcome, AttemptsAndTime, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, UnavailablePage, PageHeader, QueryError, useLastRead, useOneAtATime } from '../components/ui';
 import { useLeaveGuard } from '../components/leave';
 import { Announcements, useReadingChanges } from '../components/announce';
 import { Field, Hint, SelectField, describedBy, hintId } from '../components/Field';
@@ -249,9 +249,7 @@ export function TicketPage({ id }: { id: string }) {
                 <Link href={`/deliveries/${d.id}`}>
                   <bdi>{webhookLabel(d)}</bdi> <DeliveryStatusBadge status={d.status} />
                 </Link>{' '}
-                <span className="muted">
-                  {d.attemptCount} {d.attemptCount === 1 ? 'attempt' : 'attempts'} · <DateTime value={d.createdAt} />
-                </span>
+                <AttemptsAndTime attempts={d.attemptCount} at={d.createdAt} />
               </li>
             ))}
           </ul>
