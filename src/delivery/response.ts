@@ -141,6 +141,16 @@ function withoutLeadingBlank(text: string): string {
 }
 
 /**
+ * White space and byte order marks around form data are no part of it: a script that
+ * answers `status=OK&id=5` with `echo` ends it with a line break, which would otherwise be
+ * the end of the last value (`5\n`, then written to a field, compared by a success rule).
+ * Inside form data, white space is encoded (`+`, `%0A`): none of it is lost.
+ */
+function withoutBlankAround(text: string): string {
+  return withoutLeadingBlank(text).replace(/[\s\uFEFF]+$/, '');
+}
+
+/**
  * Parse a response body by its Content-Type; a body that does not parse falls back to
  * text. Every string of the result is storable (storable.ts): a JSON "\u0000" or a lone
  * "\ud800" escape, a form's %00, a NUL in the body are U+FFFD in the parsed value.
@@ -157,7 +167,7 @@ export function parseResponseBody(body: string, contentType: string | null, cut 
       case 'xml':
         return { kind, value: storableValue(parseXml(withoutLeadingBlank(text))) };
       case 'form':
-        return { kind, value: storableValue(parseForm(text)) };
+        return { kind, value: storableValue(parseForm(withoutBlankAround(text))) };
       default:
         return { kind: 'text', value: text };
     }

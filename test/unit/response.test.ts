@@ -19,6 +19,10 @@ describe('parseResponseBody', () => {
     ['application/json', '\r\n\uFEFF {"a":12345678901234567890}', 'json', { a: '12345678901234567890' }],
     ['application/x-www-form-urlencoded', 'a=1&b=two+words&c=%C3%A9', 'form', { a: '1', b: 'two words', c: 'é' }],
     ['application/x-www-form-urlencoded', 'id=1&id=2', 'form', { id: ['1', '2'] }],
+    // a line break (or a BOM) around form data is no part of its last (first) value; an encoded one is
+    ['application/x-www-form-urlencoded', 'status=OK&id=5\r\n', 'form', { status: 'OK', id: '5' }],
+    ['application/x-www-form-urlencoded', '\uFEFF\nstatus=OK&id=5 \n\n', 'form', { status: 'OK', id: '5' }],
+    ['application/x-www-form-urlencoded', 'text=two+lines%0A', 'form', { text: 'two lines\n' }],
     ['text/plain', 'OK', 'text', 'OK'],
     ['text/html', '<p>hi</p>', 'text', '<p>hi</p>'],
     [null, '{"a":1}', 'text', '{"a":1}'],
