@@ -54,13 +54,16 @@ export async function recordWithTicketWork(em: EntityManager, o: Outcome): Promi
       const base = processing.successComment.trim() ? processing.context : null;
       if (processing.successComment.trim() && !base) notes.push('success comment not written: the delivery has no template context');
       if (base) {
-        // the context the request was rendered with, but ticket.custom as written back just now
+        // the context the request was rendered with, but ticket.custom as written back just
+        // now, and {{ now }} the time the comment is written (the delivery's completion), not
+        // the time the request was rendered: retries and redeliveries come hours or days later
         const current = await tem.findOne(Ticket, { id: ticketId });
         const ctx: TemplateContext = {
           ...base,
           ticket: base.ticket && current ? { ...base.ticket, custom: { ...current.customFields } } : base.ticket,
           temp: { ...base.temp, ...temp },
           response: { status: o.result.statusCode ?? 0, body },
+          now: (o.update.completedAt ?? o.result.startedAt).toISOString(),
         };
         const rendered = storableText(compileTemplate(processing.successComment, 'successComment').render(ctx, escapeText));
         const text = cutText(rendered, COMMENT_LIMIT);

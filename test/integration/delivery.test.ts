@@ -327,6 +327,21 @@ describe.concurrent('deliveries through the API against real receivers', () => {
     expect((await extras(d.id)).notes).toEqual(['path "result.missing" not found in the response']);
   });
 
+  it('a success comment\'s {{ now }} is when the delivery succeeded (a retry a minute later), not when its request was rendered', async ({ api, clock, startReceiver }) => {
+    const { webhook, ticket, send, until, posts } = api;
+    const rx = await startReceiver();
+    rx.script({ status: 500, body: 'busy' }, { status: 200, body: '{"ok":true}', headers: JSON_REPLY });
+    const wh = await webhook({ name: 'Stamped', method: 'POST', url: `${rx.url}/stamp`, format: 'JSON', body: '{}', successComment: 'delivered at {{ now }}' });
+    const t = await ticket('Stamp me');
+    const queued = await send(wh.id, t);
+    await rx.waitForRequests(1);
+    await serveRetry(api, clock, rx, queued.id, 1);
+    const d = await until(queued.id);
+    expect(d.status).toBe('SUCCEEDED');
+    expect(at(d.completedAt!) - at(queued.createdAt)).toBeGreaterThanOrEqual(INTERVAL);
+    expect((await posts(t)).posts.map((p) => p.text)).toEqual([`delivered at ${new Date(d.completedAt!).toISOString()}`]);
+  });
+
   it('the write-backs of 20 deliveries finishing together all land (tickets of one requester)', async ({ api: { webhook, ticket, send, until, posts, extras }, startReceiver }) => {
     const rx = await startReceiver((r) => ({ status: 200, headers: JSON_REPLY, body: JSON.stringify({ ok: true, result: { message_id: Number(r.url.slice(1)) } }) }));
     const wh = await webhook({
