@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { TEMPLATE_TAGS } from '../templates/index.js';
+import { templateTagsWith } from '../templates/index.js';
 import { RenderedRequestType, SigningSecret, TemplateTag, WebhookInput, WebhookType } from '../schema/index.js';
-import type { GraphQLContext } from './context.js';
+import { actorOf, type GraphQLContext } from './context.js';
 import { toWebhook } from './mappers.js';
 
 @Resolver()
@@ -21,8 +21,9 @@ export class WebhookResolver {
 
   @Authorized('ADMIN')
   @Query(() => [TemplateTag])
-  templateTags(): TemplateTag[] {
-    return TEMPLATE_TAGS.map((t) => ({ name: t.name, description: t.description, example: t.example ?? null }));
+  async templateTags(@Ctx() ctx: GraphQLContext): Promise<TemplateTag[]> {
+    const fields = await ctx.services.customFields.list(ctx.em, actorOf(ctx));
+    return templateTagsWith(fields).map((t) => ({ name: t.name, description: t.description, example: t.example ?? null }));
   }
 
   @Authorized('ADMIN')

@@ -131,6 +131,30 @@ export const TEMPLATE_TAGS: readonly TemplateTagInfo[] = Object.freeze([
   })),
 ]);
 
+/** A custom field as the catalogue names it. */
+export interface CatalogueField {
+  key: string;
+  name: string;
+  type: string;
+}
+
+const CUSTOM_ENTRY = /^(ticket|parent)\.custom\.<key>$/;
+
+/**
+ * The catalogue with a tag of its own for every custom field that exists
+ * (`ticket.custom.order_no`, `parent.custom.order_no`), each after the `<key>` entry it
+ * instantiates: `<key>` only tells how the tag is written, and a template holding it as
+ * written is refused, so an admin picks the tag from the list as for any other.
+ */
+export function templateTagsWith(fields: readonly CatalogueField[]): TemplateTagInfo[] {
+  return TEMPLATE_TAGS.flatMap((tag) => {
+    const root = CUSTOM_ENTRY.exec(tag.name)?.[1];
+    if (!root) return [tag];
+    const what = root === 'ticket' ? 'Ticket' : 'Parent ticket (empty when none)';
+    return [tag, ...fields.map((f) => ({ name: `${root}.custom.${f.key}`, description: `${what}: custom field "${f.name}" (${f.type})`, example: null }))];
+  });
+}
+
 /**
  * Whether templates of `scope` may read `path`, a dotted path without braces
  * (`ticket.id`, `ticket.custom.order_no`, `temp.sms_id`).

@@ -22,10 +22,12 @@ export {
 export { sampleContext } from './sample-context.js';
 export {
   TEMPLATE_TAGS,
+  templateTagsWith,
   HDE_ALIASES,
   isKnownPath,
   type TemplateScope,
   type TemplateTagInfo,
+  type CatalogueField,
 } from './catalogue.js';
 export {
   compileTemplate,

@@ -583,6 +583,11 @@ describe('templateTags', () => {
     for (const t of tags) expect(t.description.trim().length, t.name).toBeGreaterThan(5);
     expect(byName.get('ticket.id')!.example).toBe('42');
     expect(byName.get('{parent_ticket_id}')!.description).toContain('parent.id');
+    // each custom field that exists is a tag of its own, right after the <key> entry
+    const names = tags.map((t) => t.name);
+    expect(names.slice(names.indexOf('ticket.custom.<key>'), names.indexOf('ticket.custom.<key>') + 2)).toEqual(['ticket.custom.<key>', 'ticket.custom.x']);
+    expect(names.slice(names.indexOf('parent.custom.<key>'), names.indexOf('parent.custom.<key>') + 2)).toEqual(['parent.custom.<key>', 'parent.custom.x']);
+    expect(byName.get('ticket.custom.x')!.description).toBe('Ticket: custom field "X" (TEXT)');
     expect(new Set(tags.map((t) => t.name)).size).toBe(tags.length);
     expect(codes(await app.gql(WhTemplateTagsDocument, {}, client.auth))).toEqual(['FORBIDDEN']);
   });
