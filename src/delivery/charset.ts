@@ -47,6 +47,12 @@ export function charsetParameter(contentType: string | null): string | null {
   return null;
 }
 
+/** The TextDecoder encoding the `charset` of a Content-Type names; null when it names none, or one the platform does not know. */
+export function charsetEncoding(contentType: string | null): string | null {
+  const charset = charsetParameter(contentType);
+  return charset === null ? null : knownEncoding(charset);
+}
+
 // the declaration is ASCII in every encoding a label can name (UTF-16 has its BOM, rule 1);
 // white space before it (a blank line from a PHP script) does not hide it
 const XML_DECLARATION = /^[ \t\r\n]*<\?xml\s[^?>]*?\bencoding\s*=\s*(["'])([A-Za-z][A-Za-z0-9._:-]*)\1/;
@@ -72,8 +78,7 @@ function xmlDeclaredStart(bytes: Uint8Array): boolean {
 export function answerEncoding(bytes: Uint8Array, contentType: string | null): string {
   const bom = bomEncoding(bytes);
   if (bom) return bom;
-  const charset = charsetParameter(contentType);
-  const declared = charset === null ? null : knownEncoding(charset);
+  const declared = charsetEncoding(contentType);
   if (declared) return declared;
   if (isXml(contentType, bytes)) {
     const label = xmlDeclaredEncoding(bytes);

@@ -11,6 +11,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { convertCustomFieldValue } from '../helpdesk/index.js';
 import { readsExactly, type CustomFieldType, type ResponseMappingDef } from '../domain/index.js';
 import { storableText, storableValue } from './storable.js';
+import { charsetEncoding } from './charset.js';
 
 export type ParsedKind = 'json' | 'xml' | 'form' | 'text';
 
@@ -76,9 +77,33 @@ function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-function parseForm(text: string): Record<string, unknown> {
+/**
+ * A name or value of form data: `+` is a space, and each run of percent-escapes is bytes in
+ * `encoding` (a character may take several), as application/x-www-form-urlencoded is
+ * written by a server whose pages are in that encoding (`%C4%EE` is "До" in windows-1251).
+ * A `%` without two hex digits after it stays as it is; bytes that are not text in the
+ * encoding become U+FFFD.
+ */
+function formDecode(text: string, encoding: string): string {
+  return text
+    .replace(/\+/g, ' ')
+    .replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => new TextDecoder(encoding).decode(Uint8Array.from(run.slice(1).split('%'), (hex) => parseInt(hex, 16))));
+}
+
+/** Form data as URLSearchParams reads it, its escapes decoded in `encoding` (formDecode). */
+function formPairs(text: string, encoding: string): [string, string][] {
+  return text
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq === -1 ? [formDecode(pair, encoding), ''] : [formDecode(pair.slice(0, eq), encoding), formDecode(pair.slice(eq + 1), encoding)];
+    });
+}
+
+function parseForm(text: string, encoding: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of new URLSearchParams(text)) {
+  for (const [k, v] of formPairs(text, encoding)) {
     const prev = Object.hasOwn(out, k) ? out[k] : undefined;
     // A repeated key becomes a list, like a repeated XML element.
     setOwn(out, k, prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]);
@@ -151,6 +176,16 @@ function withoutBlankAround(text: string): string {
 }
 
 /**
+ * The encoding of a form answer's percent-escapes: the charset its Content-Type names
+ * (charset.ts), else UTF-8. Not UTF-16: its escapes would be bytes of a text that is
+ * ASCII itself, which no server writes.
+ */
+function formEncoding(contentType: string | null): string {
+  const declared = charsetEncoding(contentType);
+  return declared && !declared.startsWith('utf-16') ? declared : 'utf-8';
+}
+
+/**
  * Parse a response body by its Content-Type; a body that does not parse falls back to
  * text. Every string of the result is storable (storable.ts): a JSON "\u0000" or a lone
  * "\ud800" escape, a form's %00, a NUL in the body are U+FFFD in the parsed value.
@@ -167,7 +202,7 @@ export function parseResponseBody(body: string, contentType: string | null, cut 
       case 'xml':
         return { kind, value: storableValue(parseXml(withoutLeadingBlank(text))) };
       case 'form':
-        return { kind, value: storableValue(parseForm(withoutBlankAround(text))) };
+        return { kind, value: storableValue(parseForm(withoutBlankAround(text), formEncoding(contentType))) };
       default:
         return { kind: 'text', value: text };
     }

@@ -23,6 +23,11 @@ describe('parseResponseBody', () => {
     ['application/x-www-form-urlencoded', 'status=OK&id=5\r\n', 'form', { status: 'OK', id: '5' }],
     ['application/x-www-form-urlencoded', '\uFEFF\nstatus=OK&id=5 \n\n', 'form', { status: 'OK', id: '5' }],
     ['application/x-www-form-urlencoded', 'text=two+lines%0A', 'form', { text: 'two lines\n' }],
+    // escapes are bytes in the charset the Content-Type names (a windows-1251 server's "Доставлено"), else UTF-8
+    ['application/x-www-form-urlencoded; charset=windows-1251', 'status=%C4%EE%F1%F2%E0%E2%EB%E5%ED%EE&id=5', 'form', { status: 'Доставлено', id: '5' }],
+    ['application/x-www-form-urlencoded; charset="KOI8-R"', 'text=%F0%D2%C9%D7%C5%D4+%21', 'form', { text: 'Привет !' }],
+    ['application/x-www-form-urlencoded; charset=utf-16le', 'c=%C3%A9', 'form', { c: 'é' }],
+    ['application/x-www-form-urlencoded', 'a=%E2%9C%93&b=100%&c&=x&d=%FF', 'form', { a: '✓', b: '100%', c: '', '': 'x', d: '\uFFFD' }],
     ['text/plain', 'OK', 'text', 'OK'],
     ['text/html', '<p>hi</p>', 'text', '<p>hi</p>'],
     [null, '{"a":1}', 'text', '{"a":1}'],
