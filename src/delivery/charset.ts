@@ -5,7 +5,9 @@
  *
  * 1. a byte order mark (UTF-8, UTF-16LE, UTF-16BE): the bytes' own mark wins over any
  *    label, as in browsers;
- * 2. the `charset` parameter of the Content-Type;
+ * 2. the `charset` parameter of the Content-Type — but for an XML answer whose bytes are
+ *    not UTF-8 while the charset says utf-8 (a web server's default beside a script's
+ *    windows-1251 XML), the encoding its declaration names;
  * 3. for an XML answer (a Content-Type naming xml, or a body starting with `<?xml`), the
  *    encoding of its XML declaration (white space may come before it) — SMS gateways often
  *    declare windows-1251 only there. A declaration that reads as ASCII is not UTF-16, whatever it says;
@@ -79,13 +81,29 @@ export function answerEncoding(bytes: Uint8Array, contentType: string | null): s
   const bom = bomEncoding(bytes);
   if (bom) return bom;
   const declared = charsetEncoding(contentType);
-  if (declared) return declared;
-  if (isXml(contentType, bytes)) {
-    const label = xmlDeclaredEncoding(bytes);
-    const named = label === null ? null : knownEncoding(label);
-    if (named && !named.startsWith('utf-16')) return named;
+  const named = xmlNamedEncoding(contentType, bytes);
+  // a web server's default `charset=utf-8` beside an XML answer its script wrote in the
+  // encoding its declaration names: bytes that are not UTF-8 are read as the declaration says
+  if (declared === 'utf-8' && named !== null && named !== 'utf-8' && !isUtf8(bytes)) return named;
+  return declared ?? named ?? 'utf-8';
+}
+
+/** The encoding an XML answer's declaration names (rule 3), or null. */
+function xmlNamedEncoding(contentType: string | null, bytes: Uint8Array): string | null {
+  if (!isXml(contentType, bytes)) return null;
+  const label = xmlDeclaredEncoding(bytes);
+  const named = label === null ? null : knownEncoding(label);
+  return named && !named.startsWith('utf-16') ? named : null;
+}
+
+/** Whether `bytes` are UTF-8 (an incomplete character at the end counts as such: a cut body ends so). */
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
+    return true;
+  } catch {
+    return false;
   }
-  return 'utf-8';
 }
 
 /**

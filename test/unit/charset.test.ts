@@ -38,6 +38,12 @@ describe('answerText: content types × bodies', () => {
     [null, cp1251(`${decl1251}<a>Да</a>`), `${decl1251}<a>Да</a>`, 'windows-1251'],
     // ...but the Content-Type's charset first
     ['text/xml; charset=utf-8', utf8(`${decl1251}<a>Да</a>`), `${decl1251}<a>Да</a>`, 'utf-8'],
+    // ...unless it says utf-8 and the bytes are not: a server's default charset beside a script's windows-1251 XML
+    ['text/xml; charset=utf-8', cp1251(`${decl1251}<reply><result>Доставлено</result></reply>`), `${decl1251}<reply><result>Доставлено</result></reply>`, 'windows-1251'],
+    ['application/xml;charset=UTF-8', cp1251(`\n${decl1251}<a>Да</a>`), `\n${decl1251}<a>Да</a>`, 'windows-1251'],
+    ['text/xml; charset=utf-8', cp1251('<?xml version="1.0"?><a>Да</a>'), `<?xml version="1.0"?><a>${R}${R}</a>`, 'utf-8'],
+    ['text/plain; charset=utf-8', cp1251(`<a>Да</a>`), `<a>${R}${R}</a>`, 'utf-8'],
+    ['text/xml; charset=koi8-r', Buffer.concat([Buffer.from(decl1251), Buffer.from([0xf0, 0xd2])]), `${decl1251}Пр`, 'koi8-r'],
     // a declaration that is not at the start, or names an unknown or a UTF-16 encoding: UTF-8
     ['text/plain', utf8(` ${decl1251}<a>Да</a>`), ` ${decl1251}<a>Да</a>`, 'utf-8'],
     ['text/xml', utf8('<?xml version="1.0" encoding="bogus"?><a>Да</a>'), '<?xml version="1.0" encoding="bogus"?><a>Да</a>', 'utf-8'],
