@@ -111,14 +111,25 @@ function parseForm(text: string, encoding: string): Record<string, unknown> {
   return out;
 }
 
+/** White space as character references, which the parser's trimming of text leaves alone. */
+const asReferences = (blank: string): string => [...blank].map((c) => `&#${c.charCodeAt(0)};`).join('');
+
 /**
  * CDATA is literal text, but the parser would pass it through the same entity decoder as
  * ordinary text: escape it into ordinary text first (comments are skipped over, so a
- * CDATA marker inside a comment is left alone).
+ * CDATA marker inside a comment is left alone). The parser trims text: white space at
+ * either end of a CDATA section is written as character references, so it is kept
+ * (`<text><![CDATA[  indented]]></text>` reads "  indented").
  */
 function cdataToText(xml: string): string {
   return xml.replace(/<!--[\s\S]*?-->|<!\[CDATA\[([\s\S]*?)\]\]>/g, (all, cdata?: string) =>
-    cdata === undefined ? all : cdata.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'),
+    cdata === undefined
+      ? all
+      : cdata
+          .replace(/&/g, '&amp;')
+          .replace(/</g, '&lt;')
+          .replace(/>/g, '&gt;')
+          .replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, asReferences),
   );
 }
 

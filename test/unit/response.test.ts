@@ -77,6 +77,9 @@ describe('parseResponseBody', () => {
     const r = parseResponseBody('<r><!-- <![CDATA[ --><c><![CDATA[<b>&amp;]]></c><m>a &amp; <![CDATA[&lt;]]></m><s code="0"/></r>', 'application/xml');
     expect(getPath(r.value, 'r.c')).toBe('<b>&amp;');
     expect(getPath(r.value, 'r.m')).toBe('a & &lt;');
+    // white space is trimmed from element text, not from CDATA
+    const spaced = parseResponseBody('<r><c><![CDATA[  two\n lines \n]]></c><e><![CDATA[ ]]></e><t>  text  </t></r>', 'application/xml');
+    expect([getPath(spaced.value, 'r.c'), getPath(spaced.value, 'r.e'), getPath(spaced.value, 'r.t')]).toEqual(['  two\n lines \n', ' ', 'text']);
     const out = applyMappings(r, [{ path: 'r.s', target: 'TEMPORARY', field: 's' }, { path: 'r.s.@_code', target: 'TEMPORARY', field: 'code' }], new Map());
     expect(out.temp).toEqual({ s: '', code: '0' });
   });
