@@ -18,7 +18,7 @@ export type ParsedKind = 'json' | 'xml' | 'form' | 'text';
 export interface ParsedBody {
   kind: ParsedKind;
   value: unknown;
-  /** set when the body did not parse as its declared type and fell back to text */
+  /** for a text answer, why it has no paths: it did not parse as its declared type, or it declared none of JSON, XML and form data */
   note?: string;
 }
 
@@ -186,6 +186,12 @@ function withoutBlankAround(text: string): string {
   return withoutLeadingBlank(text).replace(/[\s\uFEFF]+$/, '');
 }
 
+/** Why an answer that is text by its Content-Type has no paths, naming that Content-Type (text/html is often XML or JSON sent without its type). */
+function plainTextNote(contentType: string | null): string {
+  const type = mediaType(contentType);
+  return `the response ${type ? `is ${type}` : 'has no Content-Type'}, and paths are read only from answers whose Content-Type is JSON, XML or form data`;
+}
+
 /**
  * The encoding of a form answer's percent-escapes: the charset its Content-Type names
  * (charset.ts), else UTF-8. Not UTF-16: its escapes would be bytes of a text that is
@@ -215,7 +221,7 @@ export function parseResponseBody(body: string, contentType: string | null, cut 
       case 'form':
         return { kind, value: storableValue(parseForm(withoutBlankAround(text), formEncoding(contentType))) };
       default:
-        return { kind: 'text', value: text };
+        return { kind: 'text', value: text, note: storableText(plainTextNote(contentType)) };
     }
   } catch (err) {
     const why =
@@ -334,8 +340,8 @@ function extract(parsed: ParsedBody, path: string): Extracted {
   } catch (err) {
     return { ok: false, note: (err as Error).message };
   }
-  // an answer that declared JSON, XML or form data but did not parse says why (parsed.note)
-  if (parsed.kind === 'text') return { ok: false, note: `path "${path}" not found in the response: ${parsed.note ?? 'the response is plain text'}` };
+  // a text answer says why it is one (parsed.note): it did not parse as what it declared, or declared text
+  if (parsed.kind === 'text') return { ok: false, note: `path "${path}" not found in the response: ${parsed.note ?? 'the response is text'}` };
   const r = walk(parsed.value, segments, parsed.kind === 'xml');
   if (!r.found) {
     if (r.why === 'list') return { ok: false, note: `path "${path}": "${prefixText(segments, r.at)}" is a list, add an [n] index` };

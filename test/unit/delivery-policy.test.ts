@@ -112,7 +112,7 @@ describe('judging an answer', () => {
       error: 'HTTP 200: response path reply.result is "ERROR", expected EQUALS "OK"',
     });
     expect(judgeAnswer(answer(200, '<reply><code>1</code></reply>', 'application/xml'), sms).error).toBe('HTTP 200: response path reply.result not found in the answer, expected EQUALS "OK"');
-    expect(judgeAnswer(answer(200, 'OK', 'text/plain'), sms).error).toMatch(/not found in the answer \(it is not JSON, XML or form data\)/);
+    expect(judgeAnswer(answer(200, 'OK', 'text/plain'), sms).error).toBe('HTTP 200: response path reply.result not found in the answer (the response is text/plain, and paths are read only from answers whose Content-Type is JSON, XML or form data), expected EQUALS "OK"');
     // declared XML or JSON but not parsed (a DTD with entities, a trailing comma): the error says why, not "not XML"
     const dtd = '<!DOCTYPE r [<!ENTITY f SYSTEM "file:///etc/passwd">]><reply><result>&f;</result></reply>';
     expect(judgeAnswer(answer(200, dtd, 'application/xml'), sms).error).toMatch(/^HTTP 200: response path reply\.result not found in the answer \(response declared application\/xml but did not parse as XML \(.+\); kept as text\), expected EQUALS "OK"$/);

@@ -35,7 +35,8 @@ describe('parseResponseBody', () => {
     const r = parseResponseBody(body, ct);
     expect(r.kind).toBe(kind);
     expect(r.value).toEqual(value);
-    expect(r.note).toBeUndefined();
+    // a text answer says why it has no paths (the mapping tests below)
+    if (kind !== 'text') expect(r.note).toBeUndefined();
   });
 
   it.each([
@@ -278,6 +279,11 @@ describe('applyMappings', () => {
     expect(form.customFields).toEqual({ sms_status: 'OK' });
     expect(form.temp).toEqual({ id: '9' });
     const text = applyMappings(parseResponseBody('OK', 'text/plain'), [map('status', 's')], fields);
-    expect(text.notes).toEqual(['path "status" not found in the response: the response is plain text']);
+    expect(text.notes).toEqual(['path "status" not found in the response: the response is text/plain, and paths are read only from answers whose Content-Type is JSON, XML or form data']);
+    // XML or JSON sent as text/html, or without a type, is text: the note names what it declared
+    const html = applyMappings(parseResponseBody('<reply><id>5</id></reply>', 'text/html; charset=utf-8'), [map('reply.id', 'id')], fields);
+    expect(html.notes).toEqual(['path "reply.id" not found in the response: the response is text/html, and paths are read only from answers whose Content-Type is JSON, XML or form data']);
+    const untyped = applyMappings(parseResponseBody('{"id":5}', null), [map('id', 'id')], fields);
+    expect(untyped.notes).toEqual(['path "id" not found in the response: the response has no Content-Type, and paths are read only from answers whose Content-Type is JSON, XML or form data']);
   });
 });
