@@ -100,6 +100,30 @@ function textProblems(input: WebhookInput): FieldProblem[] {
   return problems;
 }
 
+/** The custom field keys that exist: what a tag may name (ticket.custom.<key>). */
+async function customFieldKeys(em: EntityManager): Promise<Set<string>> {
+  return new Set((await em.find(CustomField, {}, { fields: ['key'] })).map((f) => f.key));
+}
+
+/**
+ * A problem for each template of the definition with a tag naming a custom field that does
+ * not exist, as rule conditions must name one; a field that has a problem in `problems`
+ * already is passed over (it reports one).
+ */
+function unknownCustomFieldTags(input: WebhookInput, fieldKeys: ReadonlySet<string>, problems: readonly FieldProblem[]): FieldProblem[] {
+  const templates: [string, string][] = [
+    ['url', input.url],
+    ['body', input.body ?? ''],
+    ...(input.headers ?? []).flatMap((h, i): [string, string][] => (h.secret ? [] : [[`headers[${i}].value`, h.value]])),
+    ['successComment', input.successComment ?? ''],
+  ];
+  return templates.flatMap(([field, source]) => {
+    if (problems.some((p) => p.field === field)) return [];
+    const unknown = unknownCustomFieldTag(source, fieldKeys);
+    return unknown ? [{ field, message: unknown }] : [];
+  });
+}
+
 async function validate(em: EntityManager, input: WebhookInput, storedSecret: boolean, storedHeaders: readonly StoredHeader[] = []): Promise<void> {
   const problems = textProblems(input);
   if (problems.length) throw invalidInput(problems);
@@ -137,19 +161,8 @@ async function validate(em: EntityManager, input: WebhookInput, storedSecret: bo
     problems.push({ field: 'rateLimitPerSecond', message: `must be from ${RATE_LIMIT_RANGE.min} to ${RATE_LIMIT_RANGE.max} attempts per second (null: no limit)` });
   }
   const mappings = input.responseMappings ?? [];
-  const fieldKeys = new Set((await em.find(CustomField, {}, { fields: ['key'] })).map((f) => f.key));
-  // a tag naming a custom field names one that exists (the field whose problem it is reports it once)
-  const templates: [string, string][] = [
-    ['url', input.url],
-    ['body', input.body ?? ''],
-    ...(input.headers ?? []).flatMap((h, i): [string, string][] => (h.secret ? [] : [[`headers[${i}].value`, h.value]])),
-    ['successComment', input.successComment ?? ''],
-  ];
-  for (const [field, source] of templates) {
-    if (problems.some((p) => p.field === field)) continue;
-    const unknown = unknownCustomFieldTag(source, fieldKeys);
-    if (unknown) problems.push({ field, message: unknown });
-  }
+  const fieldKeys = await customFieldKeys(em);
+  problems.push(...unknownCustomFieldTags(input, fieldKeys, problems));
   mappings.forEach((m, i) => {
     if (!m.field.trim()) problems.push({ field: `responseMappings[${i}].field`, message: 'must not be empty' });
     else if (m.target === 'CUSTOM_FIELD' && !fieldKeys.has(m.field)) {
@@ -346,7 +359,7 @@ async function previewWebhook(em: EntityManager, box: SecretBox, userAgent: stri
   const ticket = isId(ticketId) ? await loadTicketForTemplates(em, ticketId) : null;
   if (!ticket) throw badInput('ticketId', `ticket ${ticketId} not found`);
   // a new webhook has no id yet: {{ webhook.id }} previews as 0
-  const def = draft ? draftDef(draft, webhook?.id ?? '0') : webhookDef(webhook!, box);
+  const def = draft ? draftDef(draft, webhook?.id ?? '0', await customFieldKeys(em)) : webhookDef(webhook!, box);
   const ctx = await buildTemplateContext(em, ticket, { webhook: { id: def.id, name: def.name }, publicUrl });
   ctx.delivery = { id: PREVIEW_DELIVERY_ID };
   const what = id ? `webhook ${id}` : 'the webhook';
@@ -358,10 +371,10 @@ async function previewWebhook(em: EntityManager, box: SecretBox, userAgent: stri
   }
 }
 
-/** An unsaved definition to preview, refused (naming the field) where a save would refuse its templates. */
-function draftDef(input: WebhookInput, id: string): WebhookDef {
+/** An unsaved definition to preview, refused (naming the field) where a save would refuse its templates (a tag naming a custom field not in `fieldKeys` included). */
+function draftDef(input: WebhookInput, id: string, fieldKeys: ReadonlySet<string>): WebhookDef {
   const auth = input.auth ?? { type: 'NONE' as const };
-  const problems = [
+  const problems: FieldProblem[] = [
     ...textProblems(input),
     ...validateWebhookDefinition({
       method: input.method,
@@ -374,6 +387,7 @@ function draftDef(input: WebhookInput, id: string): WebhookDef {
       successComment: input.successComment ?? '',
     }).filter((p) => !p.field.startsWith('auth.')),
   ];
+  problems.push(...unknownCustomFieldTags(input, fieldKeys, problems));
   if (problems.length) throw invalidInput(problems);
   return {
     id,
