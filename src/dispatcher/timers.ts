@@ -5,9 +5,10 @@
  * - Plan: a TIMER rule's due time for a ticket is when its GREATER_THAN time conditions
  *   become true: the latest of them (ALL) or the earliest (ANY), from the ticket's clocks
  *   (fields.ts names them). Saving a rule plans it over every open ticket in one
- *   set-based statement, in the save's transaction (`syncRuleTimers`); a new post, a
- *   person's change and a status change into or out of CLOSED (by anyone, rule actions
- *   included) re-plan the ticket's timers in its own transaction (triggers), so a restarted
+ *   set-based statement, in the save's transaction (`syncRuleTimers`); a new ticket (by
+ *   anyone, automated calls included), a new post, a person's change and a status change
+ *   into or out of CLOSED (by anyone, rule actions included) plan the ticket's timers in
+ *   its own transaction (triggers), so a restarted
  *   clock re-arms the timer and a reopened ticket's timer is due again. A timer is never
  *   due again for the clock start it fired for, and never for a CLOSED ticket.
  * - Fire: `TimerLoop` sleeps until the nearest due time (woken earlier by the

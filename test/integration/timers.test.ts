@@ -15,7 +15,7 @@ import {
 } from '../support/fixtures.js';
 import { TimerLoop } from '../../src/dispatcher/index.js';
 import { createLogger } from '../../src/log.js';
-import { RlUpdateRuleDocument, type RuleInput, type TicketEvent } from '../generated/graphql.js';
+import { AuCreateUrgentTicketDocument, RlUpdateRuleDocument, type RuleInput, type TicketEvent } from '../generated/graphql.js';
 
 const TIMER = 'TIMER' as TicketEvent;
 
@@ -209,6 +209,22 @@ describe.concurrent('TIMER rules', () => {
     expect(await timerEvents(app, ticket)).toHaveLength(1);
     await settled(app);
     expect((await comments(app, ticket)).map((c) => c.text)).toEqual(['an hour']);
+  });
+
+  test('a ticket created by the receiver of a delivery being attempted (no TICKET_CREATED) has its timers planned from its creation, as a person\'s has', async ({ app, startReceiver }) => {
+    await createRule(app, { name: 'An hour old', events: [TIMER], conditions: [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '1h' }], actions: [{ type: 'ADD_COMMENT', value: 'an hour' }] });
+    const create = (title: string, headers: Record<string, string> = {}) => app.gql(AuCreateUrgentTicketDocument, { title }, app.adminAuth, headers);
+    let fromReceiver: ReturnType<typeof create> | undefined;
+    const rx = await startReceiver((r) => {
+      fromReceiver = create('from a webhook', { 'X-Deskhooks-Delivery': String(r.headers['x-deskhooks-delivery']) });
+      return fromReceiver.then(() => ({ status: 200 }));
+    });
+    const hook = await createWebhook(app, jsonHook('calls back', `${rx.url}/hook`));
+    await app.ok(`mutation($w: ID!, $t: ID!) { testWebhook(id: $w, ticketId: $t) { id } }`, { w: hook, t: await createTicket(app, 'by a person') });
+    const auto = (await waitFor(() => fromReceiver)).data!.createTicket.id;
+    expect(await query(app, `select count(*)::int as n from ticket_events where ticket_id = ?`, [auto])).toEqual([{ n: 0 }]);
+    const [row] = await query<{ ms: number }>(app, `select (extract(epoch from r.due_at - t.created_at) * 1000)::float8 as ms from rule_timers r join tickets t on t.id = r.ticket_id where r.ticket_id = ?`, [auto]);
+    expect(Number(row?.ms)).toBe(3_600_000);
   });
 
   test("a rule's own reply (no event) restarts the reply clock: the timer is re-planned in the post's transaction", async ({ app }) => {

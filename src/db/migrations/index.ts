@@ -19,6 +19,7 @@ import { Migration20261201000200CancelDeletedWebhookDeliveries } from './Migrati
 import { Migration20261201000300DeliveryTurns } from './Migration20261201000300DeliveryTurns.js';
 import { Migration20261201000400TurnWakesWorkers } from './Migration20261201000400TurnWakesWorkers.js';
 import { Migration20261201000500TimerAnyOnce } from './Migration20261201000500TimerAnyOnce.js';
+import { Migration20261202000100TimersOnNewTickets } from './Migration20261202000100TimersOnNewTickets.js';
 
 /** Every migration, oldest first. Add new ones at the end; never edit a released one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -42,4 +43,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261201000300DeliveryTurns', class: Migration20261201000300DeliveryTurns },
   { name: 'Migration20261201000400TurnWakesWorkers', class: Migration20261201000400TurnWakesWorkers },
   { name: 'Migration20261201000500TimerAnyOnce', class: Migration20261201000500TimerAnyOnce },
+  { name: 'Migration20261202000100TimersOnNewTickets', class: Migration20261202000100TimersOnNewTickets },
 ];
