@@ -227,6 +227,27 @@ describe.concurrent('TIMER rules', () => {
     expect(Number(row?.ms)).toBe(3_600_000);
   });
 
+  test("README's \"No answer for 2 hours\" (in seconds): fires for a client's new ticket nobody answered and for an unanswered client reply, never once staff answered", async ({ app }) => {
+    // the example's conditions as the README writes them
+    await createRule(app, {
+      name: 'No answer for 2 s', events: [TIMER],
+      conditions: [{ field: 'timeSinceLastClientReply', operator: 'GREATER_THAN', value: '2s' }, { field: 'lastReplyAuthor', operator: 'NOT_EQUALS', value: 'STAFF' }],
+      actions: [{ type: 'ADD_COMMENT', value: 'Waiting for us' }],
+    });
+    const client = await createUser(app, { name: 'Client', email: 'waiting@example.com', role: 'CLIENT' });
+    const opened = await createTicket(app, 'opened, never answered', client.auth);
+    const replied = await createTicket(app, 'asked again', client.auth);
+    await addReply(app, replied, 'anyone?', client.auth);
+    const answered = await createTicket(app, 'answered', client.auth);
+    await addReply(app, answered, 'on it');
+    await nthComment(app, opened, 1);
+    await nthComment(app, replied, 1);
+    await settled(app);
+    expect((await comments(app, opened)).map((c) => c.text)).toEqual(['Waiting for us']);
+    expect((await comments(app, replied)).map((c) => c.text)).toEqual(['Waiting for us']);
+    expect(await comments(app, answered)).toEqual([]);
+  });
+
   test("a rule's own reply (no event) restarts the reply clock: the timer is re-planned in the post's transaction", async ({ app }) => {
     await createRule(app, { name: 'Nudge', events: [TIMER], conditions: [{ field: 'timeSinceLastReply', operator: 'GREATER_THAN', value: '1h' }], actions: [{ type: 'ADD_COMMENT', value: 'nudge' }] });
     await createRule(app, { name: 'Answer notes', events: ['COMMENT_ADDED'], actions: [{ type: 'ADD_REPLY', value: 'We are on it' }] });
