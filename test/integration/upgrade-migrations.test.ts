@@ -60,6 +60,23 @@ describe('Migration20261201000100TimersOnStatus', () => {
   });
 });
 
+describe('Migration20261202000100TimersOnNewTickets', () => {
+  it('plans the open tickets created without an event (by an automated call) before it; a CLOSED one stays unplanned', async () => {
+    await migratedTo('Migration20261201000500TimerAnyOnce', async (sql, rest) => {
+      const [user] = await sql(`insert into users (name, email, role, api_key_hash, created_at) values ('a', 'a@example.com', 'ADMIN', 'x', now()) returning id`);
+      const [rule] = await sql(`insert into rules (name, description, enabled, position, continue_after_match, events, match, conditions, actions, created_at, updated_at) values ('r', '', true, 0, false, '["TIMER"]', 'ALL', '[]', '[]', now(), now()) returning id`);
+      await sql(`insert into timer_rules (rule_id, match, clocks, millis) values (?, 'ALL', '{created}', '{3600000}')`, [rule.id]);
+      // as an automated createTicket wrote them: the ticket alone, no TICKET_CREATED, no timer
+      const insert = (status: string) => sql(`insert into tickets (title, description, status, priority, requester_id, custom_fields, created_at, updated_at) values ('t', 'd', ?, 'LOW', ?, '{}', now(), now()) returning id`, [status, user.id]);
+      const [open] = await insert('OPEN');
+      await insert('CLOSED');
+      expect(await sql(`select count(*)::int as n from rule_timers`)).toEqual([{ n: 0 }]);
+      await rest();
+      expect(await sql(`select ticket_id::text as ticket, (extract(epoch from r.due_at - t.created_at))::int as s from rule_timers r join tickets t on t.id = r.ticket_id order by ticket_id`)).toEqual([{ ticket: String(open.id), s: 3600 }]);
+    });
+  });
+});
+
 describe('Migration20261201000300DeliveryTurns', () => {
   it('marks the open chains of PER_TICKET webhooks: the earliest open one has the turn, the later ones wait and get it in order', async () => {
     await migratedTo('Migration20261201000200CancelDeletedWebhookDeliveries', async (sql, rest) => {
