@@ -8,6 +8,13 @@ import pg from 'pg';
 import type { Queryable } from '../queue/index.js';
 
 /**
+ * The bound of one set-based statement an admin's request runs over a whole table (a bulk
+ * run over the delivery log, a TIMER rule's plan over every open ticket), instead of a
+ * request's bound on the database (DESKHOOKS_DATABASE_TIMEOUT): its time grows with the data.
+ */
+export const SET_BASED_STATEMENT_TIMEOUT_MS = 300_000;
+
+/**
  * Through `em`: in its transaction when it has one, with pg's `$n` parameters (turned into
  * knex's `?`, so statements must not use `?` operators). Arrays bind as PostgreSQL arrays.
  */

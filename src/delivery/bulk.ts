@@ -20,20 +20,15 @@
  * redelivered or cancelled.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sqlOf } from '../db/index.js';
+import { SET_BASED_STATEMENT_TIMEOUT_MS, sqlOf } from '../db/index.js';
 import { badInput } from '../errors.js';
 import { filterCondition, type DeliveryListFilter } from './filter.js';
 import { OPEN } from './open-sql.js';
 import { cancelSelected, redeliverSelected, type RowSelection } from './store.js';
 import { webhookOffMessage } from './webhooks.js';
 
-/**
- * A bulk run's statements over a large log may take longer than a request's bound on the
- * database (DESKHOOKS_DATABASE_TIMEOUT); each gets this bound of its own instead.
- */
-const BULK_STATEMENT_TIMEOUT_MS = 300_000;
-
-const bulkSql = (em: EntityManager) => sqlOf(em, { queryTimeoutMs: BULK_STATEMENT_TIMEOUT_MS });
+/** A bulk run's statements over a large log each get the bound of a set-based statement, not a request's. */
+const bulkSql = (em: EntityManager) => sqlOf(em, { queryTimeoutMs: SET_BASED_STATEMENT_TIMEOUT_MS });
 
 /** The most deliveries one bulk run acts on. */
 export const BULK_LIMIT = 10_000;

@@ -1,6 +1,6 @@
 /** Rule definitions (ADMIN): validated on save, nothing written when anything is wrong. */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { CustomField, Rule, sqlOf, User, Webhook } from '../db/index.js';
+import { CustomField, Rule, SET_BASED_STATEMENT_TIMEOUT_MS, sqlOf, User, Webhook } from '../db/index.js';
 import { invalidInput, notFound } from '../errors.js';
 import { compileTemplate, unknownCustomFieldTag } from '../templates/index.js';
 import { validateRuleInput } from './validate-rule.js';
@@ -93,14 +93,19 @@ async function listRules(em: EntityManager): Promise<Rule[]> {
   return em.find(Rule, {}, { orderBy: { position: 'asc', id: 'asc' } });
 }
 
-/** The rule and its timers' plan (timers.ts) commit together. */
+/**
+ * The rule and its timers' plan (timers.ts) commit together. The plan is one statement over
+ * every open ticket: it has the bound of a set-based statement, not a request's.
+ */
+const planSql = (em: EntityManager) => sqlOf(em, { queryTimeoutMs: SET_BASED_STATEMENT_TIMEOUT_MS });
+
 async function createRule(em: EntityManager, input: RuleInput): Promise<Rule> {
   const customFields = await validate(em, input);
   return em.transactional(async (tem) => {
     const rule = tem.create(Rule, { name: input.name, createdAt: new Date(), updatedAt: new Date() });
     apply(rule, input, customFields);
     await tem.flush();
-    await syncRuleTimers(sqlOf(tem), ruleDef(rule));
+    await syncRuleTimers(planSql(tem), ruleDef(rule));
     return rule;
   });
 }
@@ -112,7 +117,7 @@ async function updateRule(em: EntityManager, id: string, input: RuleInput): Prom
     const rule = await getRule(tem, id);
     apply(rule, input, customFields);
     await tem.flush();
-    await syncRuleTimers(sqlOf(tem), ruleDef(rule));
+    await syncRuleTimers(planSql(tem), ruleDef(rule));
     return rule;
   });
 }

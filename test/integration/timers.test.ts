@@ -15,7 +15,7 @@ import {
 } from '../support/fixtures.js';
 import { TimerLoop } from '../../src/dispatcher/index.js';
 import { createLogger } from '../../src/log.js';
-import { AuCreateUrgentTicketDocument, RlUpdateRuleDocument, type RuleInput, type TicketEvent } from '../generated/graphql.js';
+import { AuCreateUrgentTicketDocument, RlCreateRuleDocument, RlUpdateRuleDocument, type RuleInput, type TicketEvent } from '../generated/graphql.js';
 
 const TIMER = 'TIMER' as TicketEvent;
 
@@ -246,6 +246,27 @@ describe.concurrent('TIMER rules', () => {
     expect((await comments(app, opened)).map((c) => c.text)).toEqual(['Waiting for us']);
     expect((await comments(app, replied)).map((c) => c.text)).toEqual(['Waiting for us']);
     expect(await comments(app, answered)).toEqual([]);
+  });
+
+  test("saving a TIMER rule plans it over every open ticket even when that takes longer than DESKHOOKS_DATABASE_TIMEOUT (a request's bound)", async ({ startApp }) => {
+    const app = await startApp({ DESKHOOKS_DATABASE_TIMEOUT: '1s' });
+    const ticket = await createTicket(app, 'open');
+    // the plan held up for 2 s, as a plan over many open tickets takes: its statement waits for the lock
+    const holder = new pg.Client({ connectionString: app.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('lock table rule_timers in share mode');
+      const saving = app.gql(RlCreateRuleDocument, { input: { name: 'A day old', events: [TIMER], conditions: [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '1d' }], actions: [{ type: 'ADD_COMMENT', value: 'a day' }] } });
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await holder.query('commit');
+      const saved = await saving;
+      expect(saved.errors).toBeUndefined();
+      const [row] = await query<{ ms: number }>(app, `select (extract(epoch from r.due_at - t.created_at) * 1000)::float8 as ms from rule_timers r join tickets t on t.id = r.ticket_id where r.ticket_id = ?`, [ticket]);
+      expect(Number(row?.ms)).toBe(86_400_000);
+    } finally {
+      await holder.end();
+    }
   });
 
   test("a rule's own reply (no event) restarts the reply clock: the timer is re-planned in the post's transaction", async ({ app }) => {
