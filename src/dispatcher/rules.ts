@@ -122,8 +122,13 @@ async function updateRule(em: EntityManager, id: string, input: RuleInput): Prom
   });
 }
 
+/** A deleted rule's timers go with it, one statement over its timers with a set-based statement's bound (as its plan). */
 async function deleteRule(em: EntityManager, id: string): Promise<boolean> {
-  await em.remove(await getRule(em, id)).flush();
+  await em.transactional(async (tem) => {
+    const rule = await getRule(tem, id);
+    await planSql(tem).query(`delete from rule_timers where rule_id = $1`, [rule.id]);
+    tem.remove(rule);
+  });
   return true;
 }
 

@@ -248,7 +248,7 @@ describe.concurrent('TIMER rules', () => {
     expect(await comments(app, answered)).toEqual([]);
   });
 
-  test("saving a TIMER rule plans it over every open ticket even when that takes longer than DESKHOOKS_DATABASE_TIMEOUT (a request's bound)", async ({ startApp }) => {
+  test("saving a TIMER rule plans it over every open ticket, and deleting it deletes its timers, even when that takes longer than DESKHOOKS_DATABASE_TIMEOUT (a request's bound)", async ({ startApp }) => {
     const app = await startApp({ DESKHOOKS_DATABASE_TIMEOUT: '1s' });
     const ticket = await createTicket(app, 'open');
     // the plan held up for 2 s, as a plan over many open tickets takes: its statement waits for the lock
@@ -264,6 +264,15 @@ describe.concurrent('TIMER rules', () => {
       expect(saved.errors).toBeUndefined();
       const [row] = await query<{ ms: number }>(app, `select (extract(epoch from r.due_at - t.created_at) * 1000)::float8 as ms from rule_timers r join tickets t on t.id = r.ticket_id where r.ticket_id = ?`, [ticket]);
       expect(Number(row?.ms)).toBe(86_400_000);
+      // deleting it deletes its timers, held up alike
+      await holder.query('begin');
+      await holder.query('lock table rule_timers in share mode');
+      const deleting = app.gql(`mutation($id: ID!) { deleteRule(id: $id) }`, { id: saved.data!.createRule.id });
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await holder.query('commit');
+      expect((await deleting).errors).toBeUndefined();
+      expect(await query(app, `select count(*)::int as n from rule_timers`)).toEqual([{ n: 0 }]);
+      expect(await query(app, `select count(*)::int as n from rules`)).toEqual([{ n: 0 }]);
     } finally {
       await holder.end();
     }
