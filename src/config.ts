@@ -73,11 +73,21 @@ export function parseDuration(value: string): number | undefined {
   return Math.round(n * factor);
 }
 
-function duration(env: Env, name: string, fallback: string, min = 1): number {
+/**
+ * The longest wait a timer can hold: Node.js (setTimeout, AbortSignal.timeout, the pg
+ * driver's query timeout) takes any longer one as 1 ms, so it would end at once.
+ */
+export const MAX_TIMER_DURATION = '24d';
+
+/** `timer`: the value is waited for with a timer, so it may not exceed MAX_TIMER_DURATION. */
+function duration(env: Env, name: string, fallback: string, min = 1, { timer = false } = {}): number {
   const raw = env[name] ?? fallback;
   const ms = parseDuration(raw);
   if (ms === undefined || ms < min) {
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a duration: use a number with its unit, ms, s, m, h or d (e.g. 500ms, 2s, 30m, 24h)`);
+  }
+  if (timer && ms > parseDuration(MAX_TIMER_DURATION)!) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is too long: use at most ${MAX_TIMER_DURATION}`);
   }
   return ms;
 }
@@ -160,8 +170,8 @@ export function loadConfig(env: Env = process.env): Config {
     role: oneOf(env, 'DESKHOOKS_ROLE', 'all', ['api', 'worker', 'all'] as const),
     retryIntervalMs,
     retryWindowMs,
-    requestTimeoutMs: duration(env, 'DESKHOOKS_REQUEST_TIMEOUT', '15s'),
-    databaseTimeoutMs: duration(env, 'DESKHOOKS_DATABASE_TIMEOUT', '15s', 100),
+    requestTimeoutMs: duration(env, 'DESKHOOKS_REQUEST_TIMEOUT', '15s', 1, { timer: true }),
+    databaseTimeoutMs: duration(env, 'DESKHOOKS_DATABASE_TIMEOUT', '15s', 100, { timer: true }),
     allowPrivateNetworks: boolean(env, 'DESKHOOKS_ALLOW_PRIVATE_NETWORKS', false),
     publicUrl: publicUrl(env),
     deliveryThread: boolean(env, 'DESKHOOKS_DELIVERY_THREAD', true),

@@ -77,6 +77,8 @@ describe('loadConfig', () => {
     ['DESKHOOKS_RETRY_WINDOW', '0', 'retryWindowMs', 0],
     ['DESKHOOKS_REQUEST_TIMEOUT', '2s', 'requestTimeoutMs', 2000],
     ['DESKHOOKS_DATABASE_TIMEOUT', '500ms', 'databaseTimeoutMs', 500],
+    ['DESKHOOKS_REQUEST_TIMEOUT', '24d', 'requestTimeoutMs', 2_073_600_000],
+    ['DESKHOOKS_DATABASE_TIMEOUT', '24d', 'databaseTimeoutMs', 2_073_600_000],
     ['DESKHOOKS_ALLOW_PRIVATE_NETWORKS', 'true', 'allowPrivateNetworks', true],
     ['DESKHOOKS_ALLOW_PRIVATE_NETWORKS', 'YES', 'allowPrivateNetworks', true],
     ['DESKHOOKS_ALLOW_PRIVATE_NETWORKS', ' on ', 'allowPrivateNetworks', true],
@@ -141,6 +143,9 @@ describe('loadConfig', () => {
     ['DESKHOOKS_RETRY_INTERVAL', '', /^DESKHOOKS_RETRY_INTERVAL="" is not a duration/],
     ['DESKHOOKS_RETRY_WINDOW', '1w', /^DESKHOOKS_RETRY_WINDOW="1w" is not a duration/],
     ['DESKHOOKS_REQUEST_TIMEOUT', '0s', /^DESKHOOKS_REQUEST_TIMEOUT="0s" is not a duration/],
+    // waited for with timers, which take anything over 2^31 - 1 ms (24.8 days) as 1 ms: every attempt or query would time out at once
+    ['DESKHOOKS_REQUEST_TIMEOUT', '30d', /^DESKHOOKS_REQUEST_TIMEOUT="30d" is too long: use at most 24d$/],
+    ['DESKHOOKS_DATABASE_TIMEOUT', '25d', /^DESKHOOKS_DATABASE_TIMEOUT="25d" is too long: use at most 24d$/],
     ['DESKHOOKS_ALLOW_PRIVATE_NETWORKS', 'maybe', /^DESKHOOKS_ALLOW_PRIVATE_NETWORKS="maybe" is not valid: use true or false$/],
     ['DESKHOOKS_SECRET_KEY', 'too-short', /^DESKHOOKS_SECRET_KEY is too short: use at least 16 characters/],
     ['DESKHOOKS_WORKER_CONCURRENCY', '0', /^DESKHOOKS_WORKER_CONCURRENCY="0" is not valid: use a whole number from 1 to 1000$/],
