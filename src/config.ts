@@ -178,7 +178,8 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey,
     workerConcurrency: integer(env, 'DESKHOOKS_WORKER_CONCURRENCY', 64, 1, 1000),
     sweepIntervalMs: duration(env, 'DESKHOOKS_SWEEP_INTERVAL', '5s', 100),
-    breakerProbeIntervalMs: duration(env, 'DESKHOOKS_BREAKER_PROBE_INTERVAL', '30s', 100),
+    // the worker waits for an open breaker's next probe with a timer
+    breakerProbeIntervalMs: duration(env, 'DESKHOOKS_BREAKER_PROBE_INTERVAL', '30s', 100, { timer: true }),
     // src/config.ts and dist/config.js both lie one folder below the package's root
     consoleDir: resolve(env.DESKHOOKS_CONSOLE_DIR || fileURLToPath(new URL('../web/dist', import.meta.url))),
     logLevel: oneOf(env, 'DESKHOOKS_LOG_LEVEL', 'info', ['silent', 'error', 'info', 'debug'] as const),
