@@ -20,7 +20,9 @@ export type AttemptRow = Pick<DeliveryAttempt, 'number' | 'startedAt' | 'duratio
 export function feedLoader(pool: pg.Pool): FeedLoader {
   return async (messages, { lastResponse = false } = {}) => {
     const ids = [...new Set(messages.map((m) => m.d))];
-    const attempted = [...new Set(messages.filter((m) => m.t === 'ATTEMPTED' && m.n !== null).map((m) => m.d))];
+    // the attempts the events report, not every attempt of their deliveries (up to the
+    // retry policy's 49, each with its 64 KiB of answer)
+    const attempted = [...new Map(messages.filter((m) => m.t === 'ATTEMPTED' && m.n !== null).map((m) => [`${m.d}/${m.n}`, m])).values()];
     const [deliveries, attempts] = await Promise.all([
       pool.query(
         `select id, webhook_id::text as "webhookId", webhook_name as "webhookName", ticket_id::text as "ticketId", rule_id::text as "ruleId",
@@ -37,18 +39,19 @@ export function feedLoader(pool: pg.Pool): FeedLoader {
       attempted.length
         ? pool.query(
             `select delivery_id as "deliveryId", number, started_at as "startedAt", duration_ms as "durationMs", status_code as "statusCode", error, response_body as "responseBody"
-               from delivery_attempts where delivery_id = any($1::uuid[])`,
-            [attempted],
+               from delivery_attempts where (delivery_id, number) in (select * from unnest($1::uuid[], $2::int[]))`,
+            [attempted.map((m) => m.d), attempted.map((m) => m.n)],
           )
         : Promise.resolve({ rows: [] as (AttemptRow & { deliveryId: string })[] }),
     ]);
     const byId = new Map<string, DeliveryRow & { lastResponse?: string | null }>(deliveries.rows.map((d: DeliveryRow) => [d.id, d]));
+    const attemptOf = new Map((attempts.rows as (AttemptRow & { deliveryId: string })[]).map((a) => [`${a.deliveryId}/${a.number}`, a]));
     return messages.map(
       (message): DeliveryFeedItem<DeliveryRow, AttemptRow> => ({
         message,
         delivery: byId.get(message.d) ?? null,
         ...(lastResponse ? { lastResponse: byId.get(message.d)?.lastResponse ?? null } : {}),
-        attempt: message.t === 'ATTEMPTED' ? (attempts.rows as (AttemptRow & { deliveryId: string })[]).find((a) => a.deliveryId === message.d && a.number === message.n) ?? null : null,
+        attempt: message.t === 'ATTEMPTED' ? attemptOf.get(`${message.d}/${message.n}`) ?? null : null,
       }),
     );
   };

@@ -169,6 +169,39 @@ describe.concurrent('deliveryEvents', () => {
     }
   });
 
+  it('an ATTEMPTED event loads the attempt it reports, not every attempt of its delivery with their answers', async ({ startApp }) => {
+    const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1h' });
+    await app.worker!.stop(0); // the test writes the attempts
+    const webhookId = await createWebhook(app, jsonHook('Failing long', 'http://127.0.0.1:9/a'));
+    const id = await testWebhook(app, webhookId, await createTicket(app, 'feed'));
+    const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 2 });
+    try {
+      // 40 failed attempts, each with an answer of 64 KiB (an error page)
+      await pool.query(
+        `insert into delivery_attempts (delivery_id, number, started_at, duration_ms, status_code, error, response_body, succeeded, webhook_id)
+         select $1, n, now(), 5, 500 + n, 'HTTP 5xx', repeat('x', 65536), false, $2 from generate_series(1, 40) n`,
+        [id, webhookId],
+      );
+      const attemptRowsRead: number[] = [];
+      const spy = {
+        query: async (text: string, values: unknown[]) => {
+          const result = await pool.query(text, values);
+          if (/from delivery_attempts where/.test(text)) attemptRowsRead.push(result.rowCount ?? 0);
+          return result;
+        },
+      } as unknown as pg.Pool;
+      const at = new Date().toISOString();
+      const items = await feedLoader(spy)([
+        { t: 'ATTEMPTED', d: id, w: webhookId, k: null, s: 'RETRYING', n: 39, at },
+        { t: 'ATTEMPTED', d: id, w: webhookId, k: null, s: 'RETRYING', n: 40, at },
+      ]);
+      expect(items.map((i) => (i.attempt as { statusCode: number } | null)?.statusCode)).toEqual([539, 540]);
+      expect(attemptRowsRead).toEqual([2]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('a CLIENT gets FORBIDDEN and no events; an AGENT is allowed', async ({ app, receiver }) => {
     const ticketId = await createTicket(app, 'feed');
     const clientKey = (await createUser(app, { name: 'CLIENT', email: 'feed-client@example.com', role: 'CLIENT' })).key;
