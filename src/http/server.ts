@@ -46,6 +46,9 @@ export interface HttpApp {
 
 export const DELIVERY_HEADER = 'x-deskhooks-delivery';
 
+/** The websocket close code "Try Again Later" (RFC 6455 registry), for a connection refused while the database is out of reach. */
+const TRY_AGAIN_LATER_CLOSE_CODE = 1013;
+
 export interface HttpAppOptions {
   /** false for a worker-only process: /healthz only */
   api: boolean;
@@ -120,13 +123,24 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
   const wsCleanup = useServer<Record<string, unknown>, { ctx?: GraphQLContext; keyHash?: string }>(
     {
       schema,
+      // an internal error closes the socket with 4500 and a fixed reason, never the error's own text
+      isProd: true,
       // U+0000 / lone surrogates in any string: refused before execution, as over HTTP
       execute: withTextInputGuard(execute),
       subscribe: withTextInputGuard(subscribe),
       // Refuse the connection outright without valid credentials (graphql-ws closes with 4403).
       onConnect: async (c) => {
         const auth = c.connectionParams?.authorization;
-        const ctx = await contextFor(typeof auth === 'string' ? auth : undefined);
+        let ctx: GraphQLContext;
+        try {
+          ctx = await contextFor(typeof auth === 'string' ? auth : undefined);
+        } catch (err) {
+          if (!databaseOutOfReach(err)) throw err;
+          log.error('the database is unavailable to a websocket connection', err);
+          // 1013 Try Again Later: clients connect again (graphql-ws's client takes 4500 as final)
+          c.extra.socket.close(TRY_AGAIN_LATER_CLOSE_CODE, DATABASE_UNAVAILABLE.message);
+          return false;
+        }
         if (!ctx.user) return false;
         ctx.flow = attachFlowGate(c.extra.socket);
         c.extra.ctx = ctx;
@@ -146,7 +160,14 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
         if (prepared.errors) return [...prepared.errors];
         const base = c.extra.ctx!;
         const em = services.orm.em.fork();
-        const user = await em.findOne(User, { id: base.user!.id });
+        let user: User | null;
+        try {
+          user = await em.findOne(User, { id: base.user!.id });
+        } catch (err) {
+          // SERVICE_UNAVAILABLE for this operation (onError formats it); the connection's others go on
+          if (databaseOutOfReach(err)) return [new GraphQLError(DATABASE_UNAVAILABLE.message, { originalError: err as Error })];
+          throw err;
+        }
         if (!user || user.apiKeyHash !== c.extra.keyHash) {
           // rotated while the NOTIFY was missed
           c.extra.socket.close(KEY_ROTATED_CLOSE_CODE, 'Forbidden: the API key of this connection was rotated');
