@@ -174,7 +174,7 @@ export function createDeliveryEventHub(
     subscribe(filter, maxQueue = 10_000, gate) {
       // a filter no delivery can pass is BAD_USER_INPUT naming the field, as for the log, not a feed that never matches
       checkFilterValues({ ...filter, status: filter.status as DeliveryStatus | null | undefined });
-      const s = new Subscriber(filter, maxQueue, () => subscribers.delete(s), load, gate);
+      const s = new Subscriber(filter, maxQueue, () => subscribers.delete(s), load, onError, gate);
       subscribers.add(s);
       return s;
     },
@@ -196,6 +196,7 @@ class Subscriber implements DeliverySubscription {
     private readonly maxQueue: number,
     private readonly onClose: () => void,
     private readonly load: FeedLoader,
+    private readonly onError: (msg: string, err: unknown) => void,
     private readonly gate?: FlowGate,
   ) {}
 
@@ -259,8 +260,14 @@ class Subscriber implements DeliverySubscription {
     let loaded: DeliveryFeedItem[];
     try {
       loaded = await this.load(batch.map((b) => b.message), { lastResponse: !!this.filter.search });
-    } catch {
-      loaded = batch.map((b) => ({ message: b.message, delivery: null, attempt: null, lastResponse: null })); // shown as "delivery not found"
+    } catch (err) {
+      // dropped, as a batch the hub cannot load for reading subscribers (deliver), not shown
+      // as deliveries that are gone; the same objects stay unloaded in other queues
+      this.onError('loading queued delivery events for the feed failed; they are dropped', err);
+      const failed = new Set(batch);
+      this.queue = this.queue.filter((item, i) => i < this.head || !failed.has(item));
+      this.dropped += batch.length;
+      return;
     }
     // in place: the same objects may sit in other gated subscribers' queues
     batch.forEach((b, i) => Object.assign(b, loaded[i], { unloaded: false }));

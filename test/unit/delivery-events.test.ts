@@ -93,6 +93,36 @@ describe('a subscriber whose client is not reading (its flow gate is closed)', (
     expect(second.value?.message.n).toBe(201);
     expect(loads).toHaveLength(1);
   });
+
+  it('queued events that cannot be loaded when it reads again (the database out of reach) are dropped and counted, not handed out as deliveries that are gone', async () => {
+    let failing = true;
+    const errors: string[] = [];
+    const hub = createDeliveryEventHub(
+      async (messages) => {
+        if (failing) throw new Error('connection terminated');
+        return messages.map((message) => ({ message, delivery: { id: message.d }, attempt: null }));
+      },
+      (msg) => errors.push(msg),
+      { batchMs: 0 },
+    );
+    let open = false;
+    let reopen: () => void = () => {};
+    const gate = { get open() { return open; }, wait: () => (open ? Promise.resolve() : new Promise<void>((r) => (reopen = r))) };
+    const stalled = hub.subscribe({}, 100, gate);
+    const pending = stalled.next();
+    await hub.receive(JSON.stringify([ev(1), ev(2), ev(3)]));
+    open = true;
+    reopen();
+    // the three cannot be loaded; the next event, loaded once the database answers, is the first handed out
+    await new Promise((r) => setTimeout(r, 10));
+    failing = false;
+    await hub.receive(JSON.stringify([ev(4)]));
+    const first = await pending;
+    expect(first.value?.message.n).toBe(4);
+    expect(first.value?.delivery).toEqual({ id: 'd4' });
+    expect(stalled.dropped).toBe(3);
+    expect(errors).toEqual(['loading queued delivery events for the feed failed; they are dropped']);
+  });
 });
 
 describe('the row filter (ruleId, since, until, search): judged on the loaded delivery', () => {
