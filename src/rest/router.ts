@@ -189,6 +189,18 @@ export function createRestRouter(services: AppServices): express.Router {
     });
   router.post('/tickets/:id/comments', post('COMMENT'));
   router.post('/tickets/:id/posts', post('REPLY'));
+  // a path of the subset asked with another method: 405 naming the methods it takes (OPTIONS: 204 with them)
+  for (const [path, allowed] of [['/tickets/:id', 'GET, HEAD'], ['/tickets/:id/comments', 'POST'], ['/tickets/:id/posts', 'POST']] as const) {
+    router.all(path, (req, res) => {
+      res.set('Allow', `${allowed}, OPTIONS`);
+      if (req.method === 'OPTIONS') {
+        res.status(204).end();
+        return;
+      }
+      const message = `${req.method} is not allowed on /api/v2${req.path}: it takes ${allowed.replace(', HEAD', '')}`;
+      res.status(405).json({ errors: [{ code: 'METHOD_NOT_ALLOWED', message, field: null }] });
+    });
+  }
   // anything else under /api/v2 is answered in the subset's error shape, not express's HTML page
   router.use((req, res) => {
     const message = `${req.method} /api/v2${req.path} is not part of the REST subset: GET /tickets/{id}/, POST /tickets/{id}/comments/ and POST /tickets/{id}/posts/`;

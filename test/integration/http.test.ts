@@ -155,8 +155,8 @@ describe('REST subset', () => {
     expect(((await res.json()) as any).data).toMatchObject({ type: 'post', text: 'hello' });
   });
 
-  it('a path or method outside the subset is a 404 in the subset\'s JSON error shape, not an HTML page', async () => {
-    for (const [path, method] of [['/tickets/', 'GET'], ['/nope', 'GET'], [`/tickets/${ticketId}/comments/`, 'PUT'], [`/tickets/${ticketId}/`, 'DELETE']] as const) {
+  it('a path outside the subset is a 404 in the subset\'s JSON error shape, not an HTML page', async () => {
+    for (const [path, method] of [['/tickets/', 'GET'], ['/nope', 'GET'], [`/tickets/${ticketId}/attachments/`, 'POST'], ['/users/1/', 'DELETE']] as const) {
       const res = await rest(path, { method });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -164,6 +164,28 @@ describe('REST subset', () => {
       expect(problem).toMatchObject({ code: 'NOT_FOUND', field: null });
       expect(problem.message).toContain(`${method} /api/v2`);
     }
+  });
+
+  it('a path of the subset asked with a method it does not take is 405 with Allow, in the subset\'s JSON error shape; OPTIONS is 204 with Allow; nothing is written', async () => {
+    for (const [path, method, allow] of [
+      [`/tickets/${ticketId}/comments/`, 'PUT', 'POST, OPTIONS'],
+      [`/tickets/${ticketId}/posts`, 'GET', 'POST, OPTIONS'],
+      [`/tickets/${ticketId}/`, 'DELETE', 'GET, HEAD, OPTIONS'],
+      [`/tickets/${ticketId}/`, 'POST', 'GET, HEAD, OPTIONS'],
+    ] as const) {
+      const res = await rest(path, { method, headers: { 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{"text": "x"}' });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const [problem] = ((await res.json()) as any).errors;
+      expect(problem).toMatchObject({ code: 'METHOD_NOT_ALLOWED', field: null });
+      expect(problem.message).toBe(`${method} is not allowed on /api/v2${path}: it takes ${allow.replace(', HEAD', '').replace(', OPTIONS', '')}`);
+    }
+    const options = await rest(`/tickets/${ticketId}/comments/`, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('POST, OPTIONS');
+    const posts = (await app.ok(`query($id: ID!) { ticket(id: $id) { posts { text } } }`, { id: ticketId })).ticket.posts as { text: string }[];
+    expect(posts.map((p) => p.text)).not.toContain('x');
   });
 
   it('errors: 401 without credentials, 404 for an unknown ticket, 400 for an empty text or an unknown user_id, 400 for unreadable JSON', async () => {
