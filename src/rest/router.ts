@@ -66,6 +66,9 @@ function restId(value: unknown, field: string, what: string): string {
   throw badInput(field, `must be ${what} id, a positive whole number such as 2; got ${shown}`);
 }
 
+/** The schemes a 401 of the subset challenges for: Basic email:apiKey (UTF-8) and Bearer apiKey. */
+const AUTH_CHALLENGES = ['Basic realm="deskhooks", charset="UTF-8"', 'Bearer realm="deskhooks"'];
+
 const BODY_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
 
 /** A body in a format the subset does not read: answered 415, in the error shape of BAD_USER_INPUT. */
@@ -147,6 +150,8 @@ export function createRestRouter(services: AppServices): express.Router {
       res.json({ data: await handler(req, actor, em) });
     } catch (err) {
       if (err instanceof DomainError) {
+        // a 401 names the schemes it takes: clients that send credentials only when challenged (curl --anyauth, urllib, .NET, Java) send them then
+        if (err.code === 'UNAUTHENTICATED') res.set('WWW-Authenticate', AUTH_CHALLENGES);
         res.status(err instanceof UnreadableBodyError ? 415 : (STATUS_FOR[err.code] ?? 400)).json({ errors: [{ code: err.code, message: err.message, field: err.field ?? null }] });
         return;
       }

@@ -188,6 +188,19 @@ describe('REST subset', () => {
     expect(posts.map((p) => p.text)).not.toContain('x');
   });
 
+  it('a 401 (no, malformed or wrong credentials) challenges for Basic and Bearer in WWW-Authenticate, so clients that send credentials only when challenged get in', async () => {
+    for (const auth of ['', 'Basic', `Basic ${Buffer.from(`${ADMIN_EMAIL}:dk_wrong`).toString('base64')}`, 'Bearer dk_wrong', 'Token abc']) {
+      const res = await rest(`/tickets/${ticketId}/`, { auth });
+      expect(res.status, auth).toBe(401);
+      expect(res.headers.get('www-authenticate'), auth).toBe('Basic realm="deskhooks", charset="UTF-8", Bearer realm="deskhooks"');
+    }
+    const posted = await rest(`/tickets/${ticketId}/comments/`, { auth: '', method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text": "x"}' });
+    expect(posted.status).toBe(401);
+    expect(posted.headers.get('www-authenticate')).toMatch(/^Basic realm="deskhooks"/);
+    // the challenge answered: Basic email:key
+    expect((await rest(`/tickets/${ticketId}/`)).status).toBe(200);
+  });
+
   it('errors: 401 without credentials, 404 for an unknown ticket, 400 for an empty text or an unknown user_id, 400 for unreadable JSON', async () => {
     expect((await rest(`/tickets/${ticketId}/`, { auth: '' })).status).toBe(401);
     expect((await rest(`/tickets/999999/`)).status).toBe(404);
