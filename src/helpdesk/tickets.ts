@@ -247,8 +247,11 @@ export interface TicketService {
    * for another requester's, so that it cannot tell which ticket ids exist.
    */
   find(em: EntityManager, actor: Actor, id: string): Promise<Ticket | null>;
-  /** The ticket and the custom-field values the actor sees: a CLIENT those of clientVisible fields only. */
-  getWithFields(em: EntityManager, actor: Actor, id: string, field?: string): Promise<{ ticket: Ticket; customFields: Record<string, unknown> }>;
+  /**
+   * The ticket with what of it the actor sees: a CLIENT the values of clientVisible fields
+   * only, and its parent's id only when the parent is its own ticket as well (null otherwise).
+   */
+  getWithFields(em: EntityManager, actor: Actor, id: string, field?: string): Promise<{ ticket: Ticket; customFields: Record<string, unknown>; parentId: string | null }>;
   list(em: EntityManager, actor: Actor, opts: { status?: TicketStatus | null; first?: number | null; offset?: number | null }): Promise<Ticket[]>;
   /** See createTicket (`em` may be a function that gives it). */
   create(em: EntityManager | (() => EntityManager), actor: Actor, input: CreateTicketInput): Promise<Ticket>;
@@ -286,8 +289,10 @@ export function createTicketService(deps: TicketServiceDeps): TicketService {
     },
     async getWithFields(em, actor, id, field) {
       const ticket = await getTicketFor(em, actor, id, field);
-      const customFields = isStaff(actor) ? ticket.customFields : clientVisibleValues(ticket.customFields, await clientVisibleKeys(em));
-      return { ticket, customFields };
+      if (isStaff(actor)) return { ticket, customFields: ticket.customFields, parentId: ticket.parent?.id ?? null };
+      const customFields = clientVisibleValues(ticket.customFields, await clientVisibleKeys(em));
+      const parent = ticket.parent && (await em.count(Ticket, { id: ticket.parent.id, requester: actor.user!.id })) ? ticket.parent.id : null;
+      return { ticket, customFields, parentId: parent };
     },
     list: listTickets,
     create: (em, actor, input) => createTicket(em, actor, input, deps.db, deps.dispatchHere),

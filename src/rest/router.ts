@@ -14,10 +14,10 @@ import type { Post, Ticket, User } from '../db/index.js';
 const STATUS_FOR: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, CONFLICT: 409, NOT_IMPLEMENTED: 501 };
 
 /**
- * The ticket as `viewer` may see it, with the custom-field values the service let it see.
- * A CLIENT only ever gets its own tickets, so the requester's email is its own.
+ * The ticket as `viewer` may see it, with the custom-field values and the parent the
+ * service let it see. A CLIENT only ever gets its own tickets, so the requester's email is its own.
  */
-function ticketJson(t: Ticket, customFields: Record<string, unknown>, viewer: User) {
+function ticketJson(t: Ticket, { customFields, parentId }: { customFields: Record<string, unknown>; parentId: string | null }, viewer: User) {
   const client = viewer.role === 'CLIENT';
   return {
     id: Number(t.id),
@@ -28,7 +28,7 @@ function ticketJson(t: Ticket, customFields: Record<string, unknown>, viewer: Us
     user_id: Number(t.requester.id),
     user_email: client && t.requester.id !== viewer.id ? null : t.requester.email,
     owner_id: t.assignee ? Number(t.assignee.id) : null,
-    parent_id: t.parent ? Number(t.parent.id) : null,
+    parent_id: parentId ? Number(parentId) : null,
     custom_fields: customFields,
     date_created: t.createdAt.toISOString(),
     date_updated: t.updatedAt.toISOString(),
@@ -170,8 +170,8 @@ export function createRestRouter(services: AppServices): express.Router {
   router.get(
     '/tickets/:id',
     route(async (req, actor, em) => {
-      const { ticket, customFields } = await services.tickets.getWithFields(em, actor, restId(req.params.id, 'id', 'a ticket'), 'id');
-      return ticketJson(ticket, customFields, actor.user!);
+      const { ticket, ...seen } = await services.tickets.getWithFields(em, actor, restId(req.params.id, 'id', 'a ticket'), 'id');
+      return ticketJson(ticket, seen, actor.user!);
     }),
   );
 

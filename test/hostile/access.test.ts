@@ -274,6 +274,20 @@ describe('a CLIENT cannot tell another requester’s ticket from a missing one',
     expect(found.sort()).toEqual(own.sort());
   });
 
+  it('a sub-ticket of its own under another requester’s ticket: the parent is null (parent_id over REST) as over GraphQL; under its own ticket, it is there', async () => {
+    const underTheirs = await createTicket(app, { title: 'split off theirs', requesterId: client.id, parentId: theirs }, agent.auth);
+    const underMine = await createTicket(app, { title: 'split off mine', requesterId: client.id, parentId: mine }, agent.auth);
+    const parentOf = async (id: string) => (await app.ok(`query($id: ID!) { ticket(id: $id) { parent { id } } }`, { id }, client.auth)).ticket.parent;
+    const restParentOf = async (id: string, auth = basic(client.email, client.key)) => (await rest(`/tickets/${id}/`, { auth })).body.data.parent_id;
+    expect(await parentOf(underTheirs)).toBeNull();
+    expect(await restParentOf(underTheirs)).toBeNull();
+    expect(await parentOf(underMine)).toEqual({ id: mine });
+    expect(await restParentOf(underMine)).toBe(Number(mine));
+    // staff see every parent
+    expect(await restParentOf(underTheirs, agent.auth)).toBe(Number(theirs));
+    tally.tried(4);
+  });
+
   it('staff still get null for a missing ticket and the ticket for any other', async () => {
     expect(await app.ok(`query($id: ID!) { ticket(id: $id) { id } }`, { id: missing }, agent.auth)).toEqual({ ticket: null });
     expect((await app.ok(`query($id: ID!) { ticket(id: $id) { id } }`, { id: theirs }, agent.auth)).ticket.id).toBe(theirs);
