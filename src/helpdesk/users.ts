@@ -110,7 +110,11 @@ export async function rotateApiKey(em: EntityManager, caller: User, userId?: str
   return { user, apiKey };
 }
 
-/** Parses `Basic base64(email:key)` or `Bearer key`; null when the header is absent or wrong. */
+/**
+ * Parses `Basic base64(email:key)` or `Bearer key`; null when the header is absent or wrong.
+ * Keys hold no whitespace: whitespace around the decoded key is not part of it (Basic
+ * credentials made with `echo email:key | base64` end in a newline).
+ */
 export async function authenticate(db: Queryable, authorization: string | undefined | null): Promise<User | null> {
   if (!authorization) return null;
   const [scheme, value] = authorization.trim().split(/\s+/, 2);
@@ -120,7 +124,7 @@ export async function authenticate(db: Queryable, authorization: string | undefi
   const decoded = Buffer.from(value, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return null;
-  const user = await findUserByApiKey(db, decoded.slice(colon + 1));
+  const user = await findUserByApiKey(db, decoded.slice(colon + 1).trim());
   return user && user.email === normaliseEmail(decoded.slice(0, colon)) ? user : null;
 }
 

@@ -55,6 +55,16 @@ describe('authentication', () => {
     expect((await app.ok(MeDocument, {}, basic('CLIENT@example.com', client.key))).me.id).toBe(client.id);
   });
 
+  it('Basic credentials with whitespace around the key (`echo email:key | base64` ends them in a newline) and a scheme in any case work, over GraphQL and REST', async ({ desk: { app, client } }) => {
+    const encoded = (raw: string) => Buffer.from(raw).toString('base64');
+    for (const auth of [`Basic ${encoded(`${ADMIN_EMAIL}:${ADMIN_KEY}\n`)}`, `basic ${encoded(`${ADMIN_EMAIL}: ${ADMIN_KEY} `)}`, `BEARER ${ADMIN_KEY}`, `  Bearer\t${ADMIN_KEY}  `]) {
+      expect((await app.ok(MeDocument, {}, auth)).me.email, auth).toBe(ADMIN_EMAIL);
+    }
+    const rest = await fetch(`${app.url}/api/v2/tickets/999999/`, { headers: { authorization: `Basic ${encoded(`client@example.com:${client.key}\r\n`)}` } });
+    // authenticated: the CLIENT is told the ticket is not found, not asked for credentials
+    expect(rest.status).toBe(404);
+  });
+
   it('no or wrong credentials → UNAUTHENTICATED', async ({ desk: { app, client } }) => {
     expect(codes(await app.gql(MeDocument, {}, null))).toEqual(['UNAUTHENTICATED']);
     expect(codes(await app.gql(MeDocument, {}, bearer('dk_wrong')))).toEqual(['UNAUTHENTICATED']);
