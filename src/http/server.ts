@@ -56,6 +56,16 @@ export interface HttpAppOptions {
   notifications?: Pick<Listener, 'on' | 'onReconnect'>;
 }
 
+/**
+ * The key of a websocket connection: connectionParams' `authorization`, its name in any case
+ * (`Authorization`, as the HTTP header is usually written), as header names are read.
+ */
+function authorizationParam(params: Record<string, unknown> | undefined): string | undefined {
+  const name = Object.keys(params ?? {}).find((k) => k.toLowerCase() === 'authorization');
+  const value = name === undefined ? undefined : params![name];
+  return typeof value === 'string' ? value : undefined;
+}
+
 export async function createHttpApp(services: AppServices, schema: GraphQLSchema, isReady: () => Promise<boolean>, opts: HttpAppOptions = { api: true }): Promise<HttpApp> {
   const app = express();
   const server = createServer(app);
@@ -130,10 +140,10 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
       subscribe: withTextInputGuard(subscribe),
       // Refuse the connection outright without valid credentials (graphql-ws closes with 4403).
       onConnect: async (c) => {
-        const auth = c.connectionParams?.authorization;
+        const auth = authorizationParam(c.connectionParams);
         let ctx: GraphQLContext;
         try {
-          ctx = await contextFor(typeof auth === 'string' ? auth : undefined);
+          ctx = await contextFor(auth);
         } catch (err) {
           if (!databaseOutOfReach(err)) throw err;
           log.error('the database is unavailable to a websocket connection', err);

@@ -3,7 +3,9 @@ import pg from 'pg';
 import { describe, expect } from 'vitest';
 import { feedLoader, indexDeliveryTexts } from '../../src/delivery/index.js';
 import { matchesLoaded } from '../../src/delivery/events.js';
-import { bearer } from '../support/app.js';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { ADMIN_EMAIL, bearer } from '../support/app.js';
 import { collect, wsClient } from '../support/ws.js';
 import { waitFor } from '../support/wait.js';
 import { createRule, createTicket, createUser, createWebhook, deliveryReaches, jsonHook, retryUntilFinal, test, testWebhook, type Receiver, type TestApp } from '../support/fixtures.js';
@@ -66,6 +68,17 @@ describe.concurrent('deliveryEvents', () => {
     const closed = feed.errors[0] as { code?: number; reason?: string };
     expect(closed.code).toBe(4403);
     await client.dispose();
+  });
+
+  it('the key is read from connectionParams.authorization whatever the case of its name (Authorization, as the header is written)', async ({ app }) => {
+    for (const name of ['authorization', 'Authorization', 'AUTHORIZATION']) {
+      const client = createClient({ url: app.url.replace(/^http/, 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: { [name]: app.adminAuth }, retryAttempts: 0, lazy: true });
+      const me = collect<{ me: { email: string } }>(client, '{ me { email } }');
+      await waitFor(() => me.events.length > 0 || me.errors.length > 0, { what: `the answer with ${name}` });
+      expect(me.errors, name).toEqual([]);
+      expect(me.events, name).toEqual([{ me: { email: ADMIN_EMAIL } }]);
+      await client.dispose();
+    }
   });
 
   it('a filter id no delivery can have is BAD_USER_INPUT naming the field, as for deliveries; no subscription is left', async ({ app }) => {
