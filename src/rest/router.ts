@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import express, { type Request, type Response, type NextFunction } from 'express';
 import type { AppServices } from '../app-services.js';
-import { badInput, DomainError, unauthenticated } from '../errors.js';
+import { badInput, DomainError, forbidden, unauthenticated } from '../errors.js';
 import { findUnstorable, requireUtf8Body, type Actor } from '../helpdesk/index.js';
 import type { PostKind } from '../domain/index.js';
 import type { Post, Ticket, User } from '../db/index.js';
@@ -68,6 +68,27 @@ function restId(value: unknown, field: string, what: string): string {
 
 /** The schemes a 401 of the subset challenges for: Basic email:apiKey (UTF-8) and Bearer apiKey. */
 const AUTH_CHALLENGES = ['Basic realm="deskhooks", charset="UTF-8"', 'Bearer realm="deskhooks"'];
+
+/**
+ * The other site whose page sent this request from a browser, or null. A browser attaches
+ * Basic credentials it remembers (a 401's challenge, a user:key@ URL) to any page's form
+ * posted here, so such a request is refused: the subset serves integrations, whose
+ * requests carry no Origin of another host (nor Sec-Fetch-Site cross-site or same-site).
+ */
+function otherSite(req: Request): string | null {
+  const site = req.headers['sec-fetch-site'];
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let host: string | null = null;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      // "null" (a sandboxed or file: page) or no URL: another site
+    }
+    if (host !== req.headers.host) return origin;
+  }
+  return site === 'cross-site' || site === 'same-site' ? `a ${site} page` : null;
+}
 
 const BODY_TYPES = ['application/json', 'application/x-www-form-urlencoded'];
 
@@ -138,6 +159,8 @@ export function createRestRouter(services: AppServices): express.Router {
   type Handler = (req: Request, actor: Actor, em: ReturnType<typeof services.orm.em.fork>) => Promise<unknown>;
   const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
     try {
+      const site = otherSite(req);
+      if (site) throw forbidden(`a browser page of another site (${site}) may not call the REST subset: it would act with the credentials the browser remembers`);
       const header = req.headers['x-deskhooks-delivery'];
       const actor = await services.users.identify(req.headers.authorization, typeof header === 'string' ? header : undefined);
       if (!actor.user) throw unauthenticated();

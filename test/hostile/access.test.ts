@@ -206,6 +206,27 @@ describe('REST user_id: ADMIN callers only, naming staff', () => {
   });
 });
 
+describe('REST: another site’s page cannot act with the credentials a browser remembers', () => {
+  it('a request from a browser page of another site (Origin of another host, "null", Sec-Fetch-Site cross-site or same-site) is 403 and writes nothing; the same origin and integrations (no Origin) still post', async () => {
+    const ticketId = await createTicket(app, 'csrf');
+    const host = new URL(app.url).host;
+    const form = (headers: Record<string, string>) =>
+      fetch(`${app.url}/api/v2/tickets/${ticketId}/comments/`, { method: 'POST', headers: { authorization: app.adminAuth, 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: 'text=pwned' });
+    const sent: Record<string, string>[] = [{ origin: 'https://evil.example' }, { origin: 'null' }, { origin: `http://${host}.evil.example` }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }];
+    for (const headers of sent) {
+      await tally.unchanged(writes, async () => {
+        const res = await form(headers);
+        expect(res.status, JSON.stringify(headers)).toBe(403);
+        expect(((await res.json()) as any).errors[0]).toMatchObject({ code: 'FORBIDDEN', field: null, message: expect.stringMatching(/^a browser page of another site \(.+\) may not call the REST subset/) });
+      }, JSON.stringify(headers));
+    }
+    const read = await fetch(`${app.url}/api/v2/tickets/${ticketId}/`, { headers: { authorization: app.adminAuth, origin: 'https://evil.example' } });
+    expect(read.status).toBe(403);
+    expect((await form({ origin: `http://${host}`, 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+    expect((await form({})).status).toBe(200);
+  });
+});
+
 describe('a CLIENT cannot tell another requester’s ticket from a missing one', () => {
   let mine: string;
   let theirs: string;
