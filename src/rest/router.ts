@@ -148,12 +148,22 @@ function formValueNotUtf8(body: Buffer): { field: string; message: string } | nu
   return null;
 }
 
+/**
+ * The form parser's `verify`: keeps the bytes for formValueNotUtf8, and refuses a form that
+ * declares another charset than UTF-8 (the parser would decode ISO-8859-1 itself, so UTF-8
+ * bytes sent under that label would be stored as mojibake: "café" as "cafÃ©").
+ */
+function readFormBytes(req: Request, _res: unknown, body: Buffer, encoding: string): void {
+  if (!/^utf-?8$/i.test(encoding)) throw Object.assign(new Error(`unsupported charset "${encoding.toUpperCase()}": send form fields in UTF-8`), { status: 415 });
+  (req as WithFormBytes)[FORM_BYTES] = body;
+}
+
 export function createRestRouter(services: AppServices): express.Router {
   const router = express.Router({ strict: false });
   router.use(
     // strict: false lets a string, a number or null through to requireObjectBody, which names the body
     express.json({ limit: '1mb', strict: false, verify: requireUtf8Body }),
-    express.urlencoded({ extended: false, limit: '1mb', verify: (req, _res, buf) => void ((req as WithFormBytes)[FORM_BYTES] = buf) }),
+    express.urlencoded({ extended: false, limit: '1mb', verify: readFormBytes }),
   );
 
   type Handler = (req: Request, actor: Actor, em: ReturnType<typeof services.orm.em.fork>) => Promise<unknown>;

@@ -68,7 +68,7 @@ describe('REST: a body in another format than JSON or form fields', () => {
     expect((await getTicket(app, ticketId)).posts.map((p) => p.text)).toEqual(['an object']);
   });
 
-  it('a form value that is not UTF-8 once percent-decoded (Windows-1251) is BAD_USER_INPUT naming the field, not stored as its percent-encoded text; UTF-8, "+" and a literal % still post', async ({ app, expect }) => {
+  it('a form value that is not UTF-8 once percent-decoded (Windows-1251) is BAD_USER_INPUT naming the field, not stored as its percent-encoded text; a form declaring another charset (ISO-8859-1 too) is 415; UTF-8, "+" and a literal % still post', async ({ app, expect }) => {
     const ticketId = await createTicket(app, 'form charsets');
     const post = (body: string | Buffer) =>
       fetch(`${app.url}/api/v2/tickets/${ticketId}/comments/`, { method: 'POST', headers: { authorization: app.adminAuth, 'content-type': 'application/x-www-form-urlencoded' }, body });
@@ -82,6 +82,17 @@ describe('REST: a body in another format than JSON or form fields', () => {
     expect((await getTicket(app, ticketId)).posts).toEqual([]);
     for (const body of ['text=%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82', 'text=a+b', 'text=100%', Buffer.from('text=Привет', 'utf8')]) expect((await post(body)).status, String(body)).toBe(200);
     expect((await getTicket(app, ticketId)).posts.map((p) => p.text)).toEqual(['Привет', 'a b', '100%', 'Привет']);
+    // a form declaring another charset than UTF-8 (ISO-8859-1 too, which the parser would decode itself) is refused, nothing written
+    for (const charset of ['ISO-8859-1', 'latin1', 'windows-1251']) {
+      for (const body of ['text=caf%C3%A9', 'text=caf%E9']) {
+        const res = await fetch(`${app.url}/api/v2/tickets/${ticketId}/comments/`, { method: 'POST', headers: { authorization: app.adminAuth, 'content-type': `application/x-www-form-urlencoded; charset=${charset}` }, body });
+        expect(res.status, `${charset} ${body}`).toBe(415);
+        expect(((await res.json()) as any).errors[0]).toMatchObject({ code: 'BAD_USER_INPUT', field: 'body', message: expect.stringMatching(/^the request body could not be read: unsupported charset "/) });
+      }
+    }
+    expect((await getTicket(app, ticketId)).posts).toHaveLength(4);
+    expect((await fetch(`${app.url}/api/v2/tickets/${ticketId}/comments/`, { method: 'POST', headers: { authorization: app.adminAuth, 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8' }, body: 'text=caf%C3%A9' })).status).toBe(200);
+    expect((await getTicket(app, ticketId)).posts.at(-1)!.text).toBe('café');
     // the caller is known first: without credentials, 401 whatever the body holds
     const anonymous = await fetch(`${app.url}/api/v2/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'text=%FF' });
     expect(anonymous.status).toBe(401);
