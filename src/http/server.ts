@@ -33,7 +33,7 @@ import {
   type GraphQLContext,
 } from '../resolvers/index.js';
 import { DATABASE_UNAVAILABLE, DomainError, forbidden } from '../errors.js';
-import { createRestRouter } from '../rest/index.js';
+import { createRestRouter, restNotFound } from '../rest/index.js';
 import { consoleRouter, explorerRedirect } from './console.js';
 import { attachFlowGate } from './ws-flow.js';
 import { KEY_ROTATED_CLOSE_CODE, createWsSessions } from './ws-sessions.js';
@@ -227,6 +227,7 @@ export async function createHttpApp(services: AppServices, schema: GraphQLSchema
   await apollo.start();
 
   app.use('/api/v2', createRestRouter(services));
+  app.use('/api', restNotFound);
   app.get('/graphql', explorerRedirect);
   app.use(
     '/graphql',

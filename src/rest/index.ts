@@ -1,1 +1,1 @@
-export { createRestRouter } from './router.js';
+export { createRestRouter, restNotFound } from './router.js';

@@ -239,10 +239,15 @@ export function createRestRouter(services: AppServices): express.Router {
       res.status(405).json({ errors: [{ code: 'METHOD_NOT_ALLOWED', message, field: null }] });
     });
   }
-  // anything else under /api/v2 is answered in the subset's error shape, not express's HTML page
-  router.use((req, res) => {
-    const message = `${req.method} /api/v2${req.path} is not part of the REST subset: GET /tickets/{id}/, POST /tickets/{id}/comments/ and POST /tickets/{id}/posts/`;
-    res.status(404).json({ errors: [{ code: 'NOT_FOUND', message, field: null }] });
-  });
+  router.use(restNotFound);
   return router;
+}
+
+/**
+ * Anything else under /api (another version, another path) is answered in the subset's
+ * error shape, naming the subset's paths, not with express's HTML page.
+ */
+export function restNotFound(req: Request, res: Response): void {
+  const message = `${req.method} ${req.baseUrl}${req.path} is not part of the REST subset: GET /api/v2/tickets/{id}/, POST /api/v2/tickets/{id}/comments/ and POST /api/v2/tickets/{id}/posts/`;
+  res.status(404).json({ errors: [{ code: 'NOT_FOUND', message, field: null }] });
 }

@@ -155,14 +155,14 @@ describe('REST subset', () => {
     expect(((await res.json()) as any).data).toMatchObject({ type: 'post', text: 'hello' });
   });
 
-  it('a path outside the subset is a 404 in the subset\'s JSON error shape, not an HTML page', async () => {
-    for (const [path, method] of [['/tickets/', 'GET'], ['/nope', 'GET'], [`/tickets/${ticketId}/attachments/`, 'POST'], ['/users/1/', 'DELETE']] as const) {
-      const res = await rest(path, { method });
+  it('a path outside the subset, under /api/v2 or any other /api path (/api/v1/…), is a 404 in the subset\'s JSON error shape naming its paths, not an HTML page', async () => {
+    for (const [path, method] of [['/v2/tickets/', 'GET'], ['/v2/nope', 'GET'], [`/v2/tickets/${ticketId}/attachments/`, 'POST'], ['/v2/users/1/', 'DELETE'], [`/v1/tickets/${ticketId}/comments/`, 'POST'], [`/tickets/${ticketId}/`, 'GET'], ['/', 'GET']] as const) {
+      const res = await fetch(`${app.url}/api${path}`, { method, headers: { authorization: basic(ADMIN_EMAIL, ADMIN_KEY) } });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       const [problem] = ((await res.json()) as any).errors;
       expect(problem).toMatchObject({ code: 'NOT_FOUND', field: null });
-      expect(problem.message).toContain(`${method} /api/v2`);
+      expect(problem.message).toBe(`${method} /api${path} is not part of the REST subset: GET /api/v2/tickets/{id}/, POST /api/v2/tickets/{id}/comments/ and POST /api/v2/tickets/{id}/posts/`);
     }
   });
 
