@@ -124,8 +124,18 @@ function toNumber(s: string): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** Whether `found` (undefined: the path is not in the answer) satisfies the check. */
-function holds(op: ConditionOperator, found: string | undefined, expected: string): boolean {
+/**
+ * Whether a value of the parsed answer holds nothing: absent, null, "", and an empty JSON
+ * list or object (`{"errors": []}` has no errors, as `<errors/>` has none in XML).
+ */
+function isEmptyValue(v: unknown): boolean {
+  if (v === null || v === undefined || v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return typeof v === 'object' && Object.keys(v).length === 0;
+}
+
+/** Whether `found` (undefined: the path is not in the answer) satisfies the check; `empty`: the value holds nothing (isEmptyValue). */
+function holds(op: ConditionOperator, found: string | undefined, expected: string, empty: boolean): boolean {
   const text = found ?? '';
   switch (op) {
     case 'EQUALS':
@@ -137,9 +147,9 @@ function holds(op: ConditionOperator, found: string | undefined, expected: strin
     case 'NOT_CONTAINS':
       return !text.includes(expected);
     case 'IS_EMPTY':
-      return text === '';
+      return empty;
     case 'IS_NOT_EMPTY':
-      return text !== '';
+      return !empty;
     case 'GREATER_THAN':
     case 'LESS_THAN': {
       // Both sides must be numbers a double can read ("abc", "1e999" never hold),
@@ -190,7 +200,7 @@ export function judgeAnswer(result: AttemptResult, rule: SuccessRuleDef | null):
     const got = parsed.kind === 'text' ? { found: false as const } : resolvePath(parsed, r.path);
     const found = got.found ? asText(got.value) : undefined;
     const expected = r.value ?? '';
-    if (!holds(r.operator, found, expected)) {
+    if (!holds(r.operator, found, expected, isEmptyValue(got.found ? got.value : undefined))) {
       const want = CHECK_OPERATORS[r.operator] ? `${r.operator} ${quoted(expected)}` : r.operator;
       // a path is read only from a body that parsed as what its Content-Type declares; when
       // it declared JSON, XML or form data but did not parse, the error says so (parsed.note)

@@ -136,6 +136,14 @@ describe('judging an answer', () => {
     expect(judgeAnswer(json(null), check('IS_NOT_EMPTY', null)).error).toBe('HTTP 200: response path data.v is "", expected IS_NOT_EMPTY');
     expect(judgeAnswer(json('x'), check('NOT_EQUALS', 'y')).errorClass).toBe('none');
     const form = answer(200, 'status=queued&id=7', 'application/x-www-form-urlencoded');
+    // an empty JSON list or object holds nothing, as an empty XML element does
+    const errors = rule({ path: 'errors', operator: 'IS_EMPTY' });
+    expect(judgeAnswer(answer(200, '{"errors": []}', 'application/json'), errors)).toMatchObject({ errorClass: 'none', error: null });
+    expect(judgeAnswer(answer(200, '{"errors": {}}', 'application/json'), errors).errorClass).toBe('none');
+    expect(judgeAnswer(answer(200, '<r><errors/></r>', 'text/xml'), rule({ path: 'r.errors', operator: 'IS_EMPTY' })).errorClass).toBe('none');
+    expect(judgeAnswer(answer(200, '{"errors": ["bad phone"]}', 'application/json'), errors).error).toBe('HTTP 200: response path errors is "[\\"bad phone\\"]", expected IS_EMPTY');
+    expect(judgeAnswer(answer(200, '{"items": []}', 'application/json'), rule({ path: 'items', operator: 'IS_NOT_EMPTY' })).error).toBe('HTTP 200: response path items is "[]", expected IS_NOT_EMPTY');
+    expect(judgeAnswer(answer(200, '{"items": [0]}', 'application/json'), rule({ path: 'items', operator: 'IS_NOT_EMPTY' })).errorClass).toBe('none');
     expect(judgeAnswer(form, rule({ path: 'status', operator: 'EQUALS', value: 'queued' })).errorClass).toBe('none');
   });
 
