@@ -4,18 +4,10 @@ import { useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { BreakerState } from '../gql/graphql';
 import { DateTime } from './ui';
+import { recentText } from './recent-attempts';
 
 /** The circuit breaker's state, by itself: a closed breaker says nothing about whether attempts succeed. */
 export const BREAKER_TEXT: Record<BreakerState, string> = { CLOSED: 'Breaker closed', OPEN: 'Breaker open (sending paused)', HALF_OPEN: 'Breaker half-open (trying again)' };
-
-/** How the recent attempts went (the health's 5-minute window), stated apart from the breaker. */
-export function recentText(attempts: number, failureRate: number): string {
-  if (attempts === 0) return 'no attempts in the last 5 min';
-  const failed = Math.round(failureRate * 100);
-  const of = `${attempts} ${attempts === 1 ? 'attempt' : 'attempts'} in the last 5 min`;
-  if (failed === 0) return `all ${of} succeeded`;
-  return `${failed}% of ${of} failed`;
-}
 
 const HealthQuery = graphql(`
   query ConsoleWebhookHealth($id: ID!) {

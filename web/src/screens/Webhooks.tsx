@@ -2,7 +2,8 @@ import { useState } from 'react';
 import { useQuery } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
-import { BREAKER_TEXT, recentText } from '../components/health';
+import { BREAKER_TEXT } from '../components/health';
+import { recentText } from '../components/recent-attempts';
 import { useFlash } from '../flash';
 import { ActionOutcome, ListHeader, Loading, QueryError, Sparkline, Table } from '../components/ui';
 
