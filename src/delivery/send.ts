@@ -17,7 +17,8 @@
  * - Unless private networks are allowed, every connection goes through the address guard:
  *   IP literals are checked before connecting, names through the guarded lookup.
  * - An answer undici refuses as not HTTP/1.1 (bare LF line endings, a folded header,
- *   Content-Length beside chunked) came after the request was sent: the receiver has it
+ *   Content-Length beside chunked), or whose status line and headers are over the client's
+ *   limit (Node's maxHeaderSize), came after the request was sent: the receiver has it
  *   and may have acted. undici's parser cannot be made lenient, so the bytes of the
  *   answer are kept as they are read (answerTaps) and read again leniently
  *   (lenient-answer.ts): its status then decides the attempt, as for any answer, with a
@@ -271,17 +272,24 @@ interface Refused {
   reason: string;
   /** undici dropped the connection at an interim 100 Continue it does not read past */
   interim?: true;
+  /** its head is over the HTTP client's limit: valid HTTP/1.1, only too long for undici */
+  overLimit?: true;
 }
+
+/** What is wrong with an answer whose head is over the HTTP client's limit (Node's --max-http-header-size). */
+const HEAD_OVER_LIMIT = `the answer's status line and headers are over the ${maxHeaderSize.toLocaleString('en-US')} bytes the HTTP client reads`;
 
 /**
  * The error of an answer whose head undici refused, or null: one it read as not HTTP/1.1,
- * or one that began with an interim 100 Continue. A Content-Length mismatch before the
- * headers were handed over is one too (undici reports Content-Length beside chunked so);
- * after them, it is a body cut short.
+ * one whose head is over its limit, or one that began with an interim 100 Continue. A
+ * Content-Length mismatch before the headers were handed over is one too (undici reports
+ * Content-Length beside chunked so); after them, it is a body cut short.
  */
 function malformedAnswer(statusCode: number | null, err: unknown): Refused | null {
   // its head was read: a body undici cannot read is one cut short (retried)
   if (statusCode !== null) return null;
+  const overflow = findError(err, (e) => e.code === 'UND_ERR_HEADERS_OVERFLOW');
+  if (overflow) return { error: overflow, reason: HEAD_OVER_LIMIT, overLimit: true };
   const parser = findError(err, (e) => (e as Error).name === 'HTTPParserError');
   if (parser) return { error: parser, reason: /\((.*)\)$/.exec(parser.message ?? '')?.[1] ?? parser.message ?? 'unreadable' };
   const interim = findError(err, (e) => e.code === 'UND_ERR_SOCKET' && e.message === 'bad response');
@@ -312,9 +320,10 @@ async function readMalformed(refused: Refused, bytes: Buffer | undefined, maxByt
     // the answer after an interim 100 Continue had not come when undici dropped the connection
     if (refused.interim) return describeError(err);
     const what = answer ? 'no final status (only an interim answer)' : 'no status line';
+    const wrong = refused.overLimit ? refused.reason : `the answer is not valid HTTP/1.1 (${refused.reason})`;
     return {
       errorClass: 'network',
-      error: `the answer is not valid HTTP/1.1 (${refused.reason}) and ${what} could be read from it; the receiver received the request and may have acted on it`,
+      error: `${wrong} and ${what} could be read from it; the receiver received the request and may have acted on it`,
     };
   }
   // the head ends at its first empty line
@@ -327,7 +336,9 @@ async function readMalformed(refused: Refused, bytes: Buffer | undefined, maxByt
   const firstLine = bytes!.toString('latin1', 0, Math.max(0, bytes!.indexOf('\n'))).trim();
   const wrong = refused.interim
     ? `the answer began with an interim "${firstLine}", which the HTTP client (undici) does not read past`
-    : `the answer is not valid HTTP/1.1 (${what.length > 0 ? what.join('; ') : refused.reason})`;
+    : refused.overLimit
+      ? refused.reason
+      : `the answer is not valid HTTP/1.1 (${what.length > 0 ? what.join('; ') : refused.reason})`;
   const note =
     `${wrong}; it was read leniently` +
     (read === null ? `, its status ${statusCode} and headers but not its body, which had not all come when the HTTP client gave up` : '');
@@ -442,10 +453,7 @@ function describeError(err: unknown): Failure {
   if (code === 'UND_ERR_SOCKET' && e.message === 'bad upgrade') {
     return { errorClass: 'network', error: `the receiver switched protocols (101) though no upgrade was asked for (${code}${where})` };
   }
-  if (code === 'UND_ERR_HEADERS_OVERFLOW') {
-    // the HTTP client reads the answer's status line and headers up to Node's limit (--max-http-header-size)
-    return { errorClass: 'network', error: `the answer's status line and headers are over the ${maxHeaderSize.toLocaleString('en-US')} bytes the HTTP client reads (${code}${where})` };
-  }
+  if (code === 'UND_ERR_HEADERS_OVERFLOW') return { errorClass: 'network', error: `${HEAD_OVER_LIMIT} (${code}${where})` };
   const phrase = NETWORK_PHRASES[code];
   if (phrase) return { errorClass: 'network', error: `${phrase} (${code}${where})` };
   return { errorClass: 'network', error: `${e.message ?? String(err)}${code ? ` (${code}${where})` : ''}` };

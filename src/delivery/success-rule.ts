@@ -194,7 +194,7 @@ export function judgeAnswer(result: AttemptResult, rule: SuccessRuleDef | null):
   if (r.path && r.operator) {
     // no answer to judge: retried as an attempt without one, whatever onFailure says
     if (result.bodyUnread) {
-      return { ...result, errorClass: 'network', error: `HTTP ${status}: its body was not read (the answer is not valid HTTP/1.1 and not all of it had come), so response path ${r.path} could not be checked` };
+      return { ...result, errorClass: 'network', error: `HTTP ${status}: its body was not read (the HTTP client refused the answer, and not all of it had come), so response path ${r.path} could not be checked` };
     }
     const parsed = parseResponseBody(result.responseBody ?? '', result.responseContentType, result.responseTruncated);
     const got = parsed.kind === 'text' ? { found: false as const } : resolvePath(parsed, r.path);

@@ -56,9 +56,9 @@ export interface AttemptResult {
    */
   statusExpected?: boolean;
   /**
-   * true when the status and headers were read but not the body (an answer that is not
-   * valid HTTP/1.1, whose body had not all come when the HTTP client gave up): a success
-   * rule that reads the body cannot judge it
+   * true when the status and headers were read but not the body (an answer the HTTP client
+   * refused — not valid HTTP/1.1, or a head over its limit — whose body had not all come
+   * when it gave up): a success rule that reads the body cannot judge it
    */
   bodyUnread?: boolean;
 }

@@ -107,7 +107,7 @@ describe.concurrent('an answer that is not strict HTTP/1.1', () => {
     expect(plain.delivery.notes).toContain('attempt 1: the answer is not valid HTTP/1.1 (lines end in a bare LF, not CRLF); it was read leniently, its status 200 and headers but not its body, which had not all come when the HTTP client gave up');
     const ruled = await firstOutcome(app, { ...jsonHook('Body unread, rule', `${unread.url}/hook`), successRule: { statuses: '200', path: 'reply.result', operator: 'EQUALS', value: 'OK', onFailure: 'FAIL' } });
     expect(ruled.delivery).toMatchObject({ status: 'RETRYING', attemptCount: 1 });
-    expect(ruled.delivery.attempts[0]).toMatchObject({ statusCode: 200, error: 'HTTP 200: its body was not read (the answer is not valid HTTP/1.1 and not all of it had come), so response path reply.result could not be checked' });
+    expect(ruled.delivery.attempts[0]).toMatchObject({ statusCode: 200, error: 'HTTP 200: its body was not read (the HTTP client refused the answer, and not all of it had come), so response path reply.result could not be checked' });
 
     // a head undici read, and a body it cannot: as a body cut short, no answer (retried)
     const badChunk = await startRawReceiver('HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n<reply/>\r\n0\r\n\r\n');
