@@ -200,7 +200,9 @@ export function judgeAnswer(result: AttemptResult, rule: SuccessRuleDef | null):
     const got = parsed.kind === 'text' ? { found: false as const } : resolvePath(parsed, r.path);
     const found = got.found ? asText(got.value) : undefined;
     const expected = r.value ?? '';
-    if (!holds(r.operator, found, expected, isEmptyValue(got.found ? got.value : undefined))) {
+    // an answer that is not JSON, XML or form data (an HTML error page) satisfies no check,
+    // not even one that a missing path would (NOT_EQUALS, NOT_CONTAINS, IS_EMPTY)
+    if (parsed.kind === 'text' || !holds(r.operator, found, expected, isEmptyValue(got.found ? got.value : undefined))) {
       const want = CHECK_OPERATORS[r.operator] ? `${r.operator} ${quoted(expected)}` : r.operator;
       // a path is read only from a body that parsed as what its Content-Type declares; when
       // it declared JSON, XML or form data but did not parse, the error says so (parsed.note)
