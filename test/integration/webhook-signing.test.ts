@@ -5,6 +5,7 @@
  * (new secret first, the previous one co-signing for 24 h). Secrets are shown once and
  * never again: not in the API, previews, stored requests, the database in clear, or logs.
  */
+import { createHmac } from 'node:crypto';
 import { describe, expect } from 'vitest';
 import { Webhook as Verifier } from 'standardwebhooks';
 import { createLogger } from '../../src/log.js';
@@ -191,6 +192,33 @@ describe.concurrent('signing webhooks (Standard Webhooks v1)', () => {
     expect(String(attempt2.headers['webhook-signature'])).toBe(`${expectedSignature(second, attempt2)} ${expectedSignature(first, attempt2)}`);
     expect(attempt2.headers['webhook-id']).toBe(attempt1!.headers['webhook-id']);
     await drainWorker(app);
+  });
+
+  it('checked as the Standard Webhooks spec says, not with a library: GET (an empty body), FORM and XML with non-ASCII text, over the bytes received', async ({ app, startReceiver }) => {
+    // the spec: base64(HMAC-SHA256(key = base64-decode(secret after "whsec_"), "{webhook-id}.{webhook-timestamp}.{raw body}"))
+    const specSignature = (secret: string, r: ReceivedRequest) => {
+      const content = Buffer.concat([Buffer.from(`${r.headers['webhook-id']}.${r.headers['webhook-timestamp']}.`), Buffer.from(r.body, 'utf8')]);
+      return `v1,${createHmac('sha256', Buffer.from(secret.split('_')[1]!, 'base64')).update(content).digest('base64')}`;
+    };
+    const receiver = await startReceiver();
+    const ticketId = await createTicket(app, 'Привет & = + % "x" <y>');
+    const hooks: WebhookInput[] = [
+      { name: 'GET', method: 'GET', url: `${receiver.url}/get`, format: 'FORM', body: 'title={{ ticket.title }}&n=1' },
+      { name: 'FORM', method: 'POST', url: `${receiver.url}/form`, format: 'FORM', body: 'title={{ ticket.title }}&n=1' },
+      { name: 'XML', method: 'PUT', url: `${receiver.url}/xml`, format: 'XML', body: '<t>{{ ticket.title }}</t>' },
+    ];
+    const secrets: string[] = [];
+    for (const input of hooks) {
+      const webhook = await createSigned(app, { ...input, signing: true });
+      secrets.push((await rotate(app, webhook.id)).secret);
+      await testWebhook(app, webhook.id, ticketId);
+    }
+    await settled(app);
+    const [get, form, xml] = ['/get', '/form', '/xml'].map((path) => receiver.requests.find((r) => r.url.startsWith(path))!);
+    expect(get!.body).toBe('');
+    expect(get!.url).toContain('%D0%9F%D1%80%D0%B8%D0%B2%D0%B5%D1%82');
+    expect(xml!.body).toBe('<t>Привет &amp; = + % &quot;x&quot; &lt;y&gt;</t>');
+    [get, form, xml].forEach((r, i) => expect(r!.headers['webhook-signature']).toBe(specSignature(secrets[i]!, r!)));
   });
 
   it('rotateSigningSecret is ADMIN only and names a missing webhook', async ({ app }) => {
