@@ -19,8 +19,9 @@
  *   (or the last probe) its oldest held delivery that may still start is claimed as the
  *   probe (HALF_OPEN); with it, the held ones whose retry window has passed
  *   (`startDeadlineMs`) are claimed to be failed unsent (the worker's mayStart), so that
- *   none stays RETRYING past its window and none takes a probe's turn. A breaker open for
- *   a whole retry window switches the webhook off.
+ *   none stays RETRYING past its window and none takes a probe's turn. One probe at a
+ *   time: while the last one's claim lasts (it is in flight), no other is claimed. A
+ *   breaker open for a whole retry window switches the webhook off.
  *
  * One claim is one transaction: it locks the webhook_states rows of the webhooks with
  * claimable due deliveries, in webhook id order, then claims in a second statement, whose
@@ -76,6 +77,8 @@ interface LockedState extends SendPolicyRow {
   rate_limit_per_second: number | null;
   ordering: string;
   enabled: boolean;
+  /** the breaker's probe is still being attempted (its claim has not ended) */
+  probe_in_flight: boolean;
 }
 
 /** What one webhook may start in this claim. */
@@ -114,6 +117,9 @@ function allowanceOf(s: LockedState, limit: number, now: Date, config: Schedulin
         switchOff: `its breaker stayed open for a whole retry window (${Math.round(config.retryWindowMs / 1000)} s) since ${new Date(openedAt).toISOString()}`,
       };
     }
+    // one probe at a time: while one is in flight no other goes, however long it takes (a
+    // request timeout longer than the probe interval); its outcome wakes the workers
+    if (s.breaker === 'HALF_OPEN' && s.probe_in_flight) return { allowance: null, wakeAt: null, switchOff: null };
     const probeAt = probeDueAt(s, now, config).getTime();
     if (t < probeAt) return { allowance: null, wakeAt: new Date(probeAt), switchOff: null };
     probe = true;
@@ -156,7 +162,8 @@ async function idleBreaker(client: pg.PoolClient, s: LockedState, now: Date, con
 // the webhooks with a due delivery that no live claim holds, their state rows locked in id order
 // (and their send-time policies, so that the attempts need no read of their own)
 const LOCK_SQL = `select s.webhook_id, s.breaker, s.opened_at, s.next_probe_at, s.tokens, s.tokens_at,
-         w.max_concurrency, w.rate_limit_per_second, w.ordering, w.enabled, ${SEND_POLICY_COLUMNS.split(', ').map((c) => `w.${c}`).join(', ')}
+         w.max_concurrency, w.rate_limit_per_second, w.ordering, w.enabled, ${SEND_POLICY_COLUMNS.split(', ').map((c) => `w.${c}`).join(', ')},
+         coalesce((select p.locked_until > $1 from deliveries p where p.id = s.probe_delivery_id), false) as probe_in_flight
     from webhook_states s join webhooks w on w.id = s.webhook_id
    where exists (select 1 from deliveries d
                   where d.webhook_id = s.webhook_id and d.${OPEN} and not d.awaits_turn and d.next_attempt_at <= $1

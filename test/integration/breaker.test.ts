@@ -8,6 +8,7 @@
  */
 import { describe, expect } from 'vitest';
 import { DpUpdateWebhookDocument } from '../generated/graphql.js';
+import { waitFor } from '../support/wait.js';
 import { comments, createTicket, createWebhook, deliveryReaches, deliveryStatus, drainWorker, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
 
 const it = test;
@@ -68,6 +69,42 @@ describe.concurrent('breaker', () => {
     expect((await health(app, webhookId)).health).toMatchObject({ breaker: 'CLOSED', openedAt: null });
     expect(deliveryIds(receiver.requests)).toEqual([...failed, held[0], ...failed, ...held]);
   });
+
+  it('one probe at a time: a probe still in flight when the next interval comes (a request timeout longer than the interval) is not joined by another; its success closes the breaker', async ({ startApp, clock, startReceiver }) => {
+    const app = await startApp({ DESKHOOKS_REQUEST_TIMEOUT: '60s' }, { clock: clock.now });
+    let answerProbe: (() => void) | null = null;
+    const receiver = await startReceiver((r) => {
+      if (r.url === '/other') return { status: 200 };
+      // the receiver is recovering: the 11th request (the probe) is answered only when the test says so
+      if (r.url !== '/slow' || receiver.requests.filter((x) => x.url === '/slow').length !== 11) return undefined;
+      return new Promise((resolve) => (answerProbe = () => resolve({ status: 200, body: 'ok' })));
+    });
+    receiver.fallback = { status: 500 };
+    const webhookId = await createWebhook(app, { ...jsonHook('Recovering slowly', `${receiver.url}/slow`), maxConcurrency: 4 });
+    const other = await createWebhook(app, jsonHook('Other', `${receiver.url}/other`));
+    const ticketId = await createTicket(app, 'one probe');
+    await tenFailures(app, webhookId, ticketId);
+    const held = [await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId)];
+
+    clock.advance(30_000);
+    void app.worker!.wake();
+    await waitFor(() => answerProbe !== null, { what: 'the probe at the receiver' });
+    expect((await health(app, webhookId)).health.breaker).toBe('HALF_OPEN');
+
+    // the next probe interval passes while the probe waits for its answer; a claim runs then
+    // (another webhook's delivery goes in it), and no second probe goes with it
+    clock.advance(31_000);
+    const otherId = await testWebhook(app, other, ticketId);
+    await deliveryReaches(app, otherId, 'SUCCEEDED');
+    expect(receiver.requests.filter((r) => r.url === '/slow')).toHaveLength(11);
+    expect((await health(app, webhookId)).health.breaker).toBe('HALF_OPEN');
+
+    // its success closes the breaker, and the held deliveries go
+    receiver.fallback = { status: 200, body: 'ok' };
+    answerProbe!();
+    for (const id of held) await deliveryReaches(app, id, 'SUCCEEDED');
+    expect((await health(app, webhookId)).health.breaker).toBe('CLOSED');
+  }, 90_000);
 
   it('open for a whole retry window: the webhook is switched off, saying why, and its held deliveries are cancelled', async ({ app, clock, startReceiver }) => {
     const receiver = await startReceiver();
