@@ -1179,7 +1179,8 @@ export function WebhookEditor({ id }: { id: string | null }) {
             {!ticketId ? <p className="muted">{tickets.length ? 'Enter a ticket number to preview the request for it.' : 'Create a ticket to preview the request for it.'}</p> : null}
             {preview.error ? <p className="field-error">{preview.error}</p> : null}
             {preview.request && !preview.error ? (
-              <pre className="request" data-testid="preview-request">
+              // a box of its own that scrolls (a long body): focusable and named, so that the keyboard scrolls it
+              <pre className="request" data-testid="preview-request" tabIndex={0} aria-label="Request preview">
                 {`${preview.request.method} ${preview.request.url}\n`}
                 {Object.entries(preview.request.headers)
                   .map(([k, v]) => `${k}: ${String(v)}`)

@@ -1,0 +1,33 @@
+/**
+ * The webhook editor by keyboard and screen reader: the preview of a long request is a box the
+ * keyboard can scroll, named.
+ */
+import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { createTicket, createWebhook } from '../support/fixtures.js';
+
+/** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
+const BROWSER_TEST_MS = 90_000;
+
+/** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
+type Dom = { document: { activeElement: { getAttribute(name: string): string | null } | null } };
+
+test(
+  'webhook editor: a long preview scrolls in its own box, which Tab reaches by its name (“Request preview”) and axe finds nothing to fault',
+  async ({ page, app, keys }) => {
+    await createTicket(app, 'Preview me');
+    const body = `{${Array.from({ length: 60 }, (_, i) => `"k${i}": "{{ ticket.title }}"`).join(', ')}}`;
+    const hook = await createWebhook(app, { name: 'Long body', method: 'POST', url: 'https://example.com/hook', format: 'JSON', body });
+
+    await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
+    const box = page.getByRole('region', { name: 'Preview' }).locator('pre');
+    await expect.poll(() => box.textContent()).toContain('"k59": "Preview me"');
+    // it is taller than its box: it scrolls
+    expect(await box.evaluate((e) => (e as unknown as { scrollHeight: number; clientHeight: number }).scrollHeight > (e as unknown as { clientHeight: number }).clientHeight)).toBe(true);
+
+    await page.getByLabel('Ticket', { exact: true }).focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as unknown as Dom).document.activeElement?.getAttribute('aria-label') ?? null)).toBe('Request preview');
+    expect(await runAxe(page, '.preview')).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
