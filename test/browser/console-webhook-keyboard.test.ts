@@ -1,8 +1,8 @@
 /**
  * The webhook editor by keyboard and screen reader: the preview of a long request is a box the
- * keyboard can scroll, named.
+ * keyboard can scroll, named; "Add header" and "Add mapping" take focus to the row they add.
  */
-import { expect, runAxe, signIn, test } from '../support/browser.js';
+import { expect, focusedId, runAxe, signIn, test } from '../support/browser.js';
 import { createTicket, createWebhook } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
@@ -28,6 +28,31 @@ test(
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => (globalThis as unknown as Dom).document.activeElement?.getAttribute('aria-label') ?? null)).toBe('Request preview');
     expect(await runAxe(page, '.preview')).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'webhook editor: Enter on “Add header” or “Add mapping” puts focus in the new row’s first field, where typing goes',
+  async ({ page, app, keys }) => {
+    const hook = await createWebhook(app, { name: 'Rows', method: 'POST', url: 'https://example.com/hook', format: 'JSON', body: '{}' });
+    await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Rows' }).waitFor();
+
+    await page.getByRole('button', { name: 'Add header' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => focusedId(page)).toBe('webhook-headers-0-name');
+    await page.getByRole('button', { name: 'Add header' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => focusedId(page)).toBe('webhook-headers-1-name');
+    await page.keyboard.type('X-Second');
+    expect(await page.getByLabel('Header 2 name', { exact: true }).inputValue()).toBe('X-Second');
+
+    await page.getByRole('button', { name: 'Add mapping' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => focusedId(page)).toBe('webhook-responseMappings-0-path');
+    await page.keyboard.type('data.id');
+    expect(await page.getByLabel('Mapping 1 response path', { exact: true }).inputValue()).toBe('data.id');
   },
   BROWSER_TEST_MS,
 );

@@ -390,6 +390,9 @@ export function RemoveRowButton({ label, list, onRemove }: { label: string; list
   );
 }
 
+/** After an "Add …" button has added a row: focus goes to the new row's first control, `id`, once it is rendered. */
+export const focusNewRow = (id: string) => setTimeout(() => document.getElementById(id)?.focus(), 0);
+
 /** Marks a list field's "Add …" button, where focus goes when its last removable row is removed. */
 export const addRowProps = (list: string) => ({ 'data-add-row': list });
 

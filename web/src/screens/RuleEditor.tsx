@@ -9,7 +9,7 @@ import { Link } from 'wouter';
 import { graphql } from '../gql';
 import type { ActionType, ConditionOperator, MatchType, TicketEvent } from '../gql/graphql';
 import { Field, FieldError, Hint, InputField, describedBy, hintId } from '../components/Field';
-import { EditorForm, EditorHeader, RemoveRowButton, SaveButton, addRowProps, patchRow, useDefinitionEditor } from '../components/editor';
+import { EditorForm, EditorHeader, RemoveRowButton, SaveButton, addRowProps, focusNewRow, patchRow, useDefinitionEditor } from '../components/editor';
 import {
   ACTION_TEXT,
   DURATION_HINT,
@@ -218,13 +218,13 @@ export function RuleEditor({ id }: { id: string | null }) {
     const first = ruleFields?.[0];
     setForm((f) => ({ ...f, conditions: [...f.conditions, { field: first?.name ?? '', operator: first?.operators[0] ?? 'EQUALS', value: '' }] }));
     const n = form.conditions.length;
-    setTimeout(() => document.getElementById(fid(`conditions[${n}].field`))?.focus(), 0);
+    focusNewRow(fid(`conditions[${n}].field`));
   }
 
   function addAction() {
     setForm((f) => ({ ...f, actions: [...f.actions, NEW_ACTION] }));
     const n = form.actions.length;
-    setTimeout(() => document.getElementById(fid(`actions[${n}].type`))?.focus(), 0);
+    focusNewRow(fid(`actions[${n}].type`));
   }
 
   async function save(e: FormEvent) {

@@ -21,7 +21,7 @@ import type {
 } from '../gql/graphql';
 import { ActionOutcome, ConfirmAction, DateTime, DeliveryStatusBadge, useFocusAfterRender, useLastRead, useOneAtATime } from '../components/ui';
 import { Field, Hint, InputField, SelectField, describedBy, hintId } from '../components/Field';
-import { EditorForm, EditorHeader, RemoveRowButton, SaveButton, addRowProps, patchRow, useDefinitionEditor } from '../components/editor';
+import { EditorForm, EditorHeader, RemoveRowButton, SaveButton, addRowProps, focusNewRow, patchRow, useDefinitionEditor } from '../components/editor';
 import { TagCatalogue, tagSnippet, type Tag } from '../components/TagCatalogue';
 import { WebhookHealthPanel } from '../components/health';
 
@@ -811,7 +811,10 @@ export function WebhookEditor({ id }: { id: string | null }) {
               type="button"
               className="secondary"
               {...addRowProps('headers')}
-              onClick={() => set('headers', [...form.headers, { name: '', value: '', secret: false }])}
+              onClick={() => {
+                set('headers', [...form.headers, { name: '', value: '', secret: false }]);
+                focusNewRow(fid(`headers[${form.headers.length}].name`));
+              }}
             >
               Add header
             </button>
@@ -905,7 +908,10 @@ export function WebhookEditor({ id }: { id: string | null }) {
               type="button"
               className="secondary"
               {...addRowProps('responseMappings')}
-              onClick={() => set('responseMappings', [...form.responseMappings, { path: '', target: 'CUSTOM_FIELD', field: '' }])}
+              onClick={() => {
+                set('responseMappings', [...form.responseMappings, { path: '', target: 'CUSTOM_FIELD', field: '' }]);
+                focusNewRow(fid(`responseMappings[${form.responseMappings.length}].path`));
+              }}
             >
               Add mapping
             </button>
