@@ -1,6 +1,7 @@
 /**
  * The webhook editor by keyboard and screen reader: the preview of a long request is a box the
- * keyboard can scroll, named; "Add header" and "Add mapping" take focus to the row they add.
+ * keyboard can scroll, named; "Add header" and "Add mapping" take focus to the row they add; a
+ * tag chosen after the header value it was meant for was removed goes into Body.
  */
 import { expect, focusedId, runAxe, signIn, test } from '../support/browser.js';
 import { createTicket, createWebhook } from '../support/fixtures.js';
@@ -53,6 +54,35 @@ test(
     await expect.poll(() => focusedId(page)).toBe('webhook-responseMappings-0-path');
     await page.keyboard.type('data.id');
     expect(await page.getByLabel('Mapping 1 response path', { exact: true }).inputValue()).toBe('data.id');
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'webhook editor: a tag chosen after the header whose value had the caret was removed goes into Body, which the catalogue names and which takes focus',
+  async ({ page, app, keys }) => {
+    const hook = await createWebhook(app, { name: 'Tags', method: 'POST', url: 'https://example.com/hook', format: 'JSON', body: '' });
+    await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Tags' }).waitFor();
+    const catalogue = page.getByRole('region', { name: 'Template tags' });
+    await catalogue.getByRole('list', { name: 'Tags' }).getByRole('button').first().waitFor();
+
+    const addHeader = page.getByRole('button', { name: 'Add header' });
+    await addHeader.click();
+    await addHeader.click();
+    await page.getByLabel('Header 2 value', { exact: true }).focus();
+    expect(await catalogue.locator('strong').textContent()).toBe('Header 2 value');
+    await page.getByRole('button', { name: 'Remove header 2' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('button', { name: /^Remove header/ }).count()).toBe(1);
+    expect(await catalogue.locator('strong').textContent()).toBe('Body');
+
+    await catalogue.getByRole('button', { name: 'ticket.title' }).focus();
+    await page.keyboard.press('Enter');
+    const body = page.getByLabel('Body', { exact: true });
+    await expect.poll(() => body.inputValue()).toBe('{{ ticket.title }}');
+    await expect.poll(() => focusedId(page)).toBe('webhook-body');
+    expect(await page.getByLabel('Header 1 value', { exact: true }).inputValue()).toBe('');
   },
   BROWSER_TEST_MS,
 );

@@ -576,8 +576,19 @@ export function WebhookEditor({ id }: { id: string | null }) {
     return { ...f, [key]: value };
   }
 
+  /**
+   * Whether the template field `key` is on the form now: a header's value is while its row is
+   * there and not secret (a removed row's field is gone; a secret value takes no tags). A tag
+   * for a field that is not goes into Body.
+   */
+  function templateShown(key: TemplateKey): boolean {
+    if (!key.startsWith('headers.')) return true;
+    const h = form.headers[Number(key.split('.')[1])];
+    return h !== undefined && !h.secret;
+  }
+
   function insertTag(tag: Tag) {
-    const last = lastTemplate.current;
+    const last = lastTemplate.current && templateShown(lastTemplate.current.key) && lastTemplate.current.el.isConnected ? lastTemplate.current : null;
     const key = last?.key ?? 'body';
     const el = last?.el ?? (document.getElementById(fid('body')) as HTMLTextAreaElement | null);
     if (!el) return;
@@ -1195,7 +1206,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
               </pre>
             ) : null}
           </section>
-          <TagCatalogue tags={support.data?.templateTags ?? []} target={templateLabel(target)} onInsert={insertTag} />
+          <TagCatalogue tags={support.data?.templateTags ?? []} target={templateLabel(templateShown(target) ? target : 'body')} onInsert={insertTag} />
         </div>
       </div>
     </>
