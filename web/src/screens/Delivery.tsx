@@ -270,25 +270,27 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
 
       <section aria-labelledby="attempts-heading">
         <h2 id="attempts-heading">Attempts</h2>
+        {/* no empty list beside the text saying so: a screen reader would add "list, 0 items" */}
         {d.attempts.length === 0 ? <p className="muted">Not tried yet.</p> : null}
-        <ol className="timeline">
-          {d.attempts.map((a) => (
-            <li key={a.number}>
-              <h3>Attempt {a.number}</h3>
-              <dl className="facts">
-                <dt>Started</dt>
-                <dd>
-                  <DateTime value={a.startedAt} />
-                </dd>
-                <dt>Duration</dt>
-                <dd>{a.durationMs} ms</dd>
-                <dt>Status code</dt>
-                <dd>{a.statusCode ?? 'no response'}</dd>
-                {a.error ? (
-                  <>
-                    <dt>Error</dt>
-                    <dd className="error-text">{a.error}</dd>
-                  </>
+        {d.attempts.length ? (
+          <ol className="timeline">
+            {d.attempts.map((a) => (
+              <li key={a.number}>
+                <h3>Attempt {a.number}</h3>
+                <dl className="facts">
+                  <dt>Started</dt>
+                  <dd>
+                    <DateTime value={a.startedAt} />
+                  </dd>
+                  <dt>Duration</dt>
+                  <dd>{a.durationMs} ms</dd>
+                  <dt>Status code</dt>
+                  <dd>{a.statusCode ?? 'no response'}</dd>
+                  {a.error ? (
+                    <>
+                      <dt>Error</dt>
+                      <dd className="error-text">{a.error}</dd>
+                    </>
                 ) : null}
               </dl>
               {a.responseBody ? (
@@ -299,6 +301,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
             </li>
           ))}
         </ol>
+        ) : null}
       </section>
 
       <section aria-labelledby="data-heading">

@@ -155,57 +155,60 @@ export function Rules() {
       <ActionOutcome problem={problem} status={status} />
       {fetching && !data ? <Loading what="rules" /> : null}
       {data && rules.length === 0 ? <p>No rules yet. Create one with “New rule”.</p> : null}
-      <ol className="rule-list" aria-label="Rules in order">
-        {rules.map((r, i) => (
-          <li key={r.id} className="rule-item">
-            <div className="rule-main">
-              <Link href={`/rules/${r.id}`}>
-                <bdi>{r.name}</bdi>
-              </Link>
-              <div className="muted">
-                On {r.events.map(eventText).join(', ')} · {r.conditions.length} {r.conditions.length === 1 ? 'condition' : 'conditions'} ·{' '}
-                {r.actions.map((a, k) => (
-                  <Fragment key={k}>
-                    {k ? ', ' : ''}
-                    {a.type === 'SEND_WEBHOOK' ? (
-                      <>
-                        send <bdi>{a.webhook?.name ?? 'webhook'}</bdi>
-                      </>
-                    ) : (
-                      a.type.toLowerCase().replace(/_/g, ' ')
-                    )}
-                  </Fragment>
-                ))}
-                {r.continueAfterMatch ? ' · continues after a match' : ''}
+      {/* no empty list beside the text saying so: a screen reader would add "list, 0 items" */}
+      {rules.length ? (
+        <ol className="rule-list" aria-label="Rules in order">
+          {rules.map((r, i) => (
+            <li key={r.id} className="rule-item">
+              <div className="rule-main">
+                <Link href={`/rules/${r.id}`}>
+                  <bdi>{r.name}</bdi>
+                </Link>
+                <div className="muted">
+                  On {r.events.map(eventText).join(', ')} · {r.conditions.length} {r.conditions.length === 1 ? 'condition' : 'conditions'} ·{' '}
+                  {r.actions.map((a, k) => (
+                    <Fragment key={k}>
+                      {k ? ', ' : ''}
+                      {a.type === 'SEND_WEBHOOK' ? (
+                        <>
+                          send <bdi>{a.webhook?.name ?? 'webhook'}</bdi>
+                        </>
+                      ) : (
+                        a.type.toLowerCase().replace(/_/g, ' ')
+                      )}
+                    </Fragment>
+                  ))}
+                  {r.continueAfterMatch ? ' · continues after a match' : ''}
+                </div>
               </div>
-            </div>
-            <label className="switch">
-              <input id={controlId(r.id, 'switch')} type="checkbox" role="switch" checked={r.enabled} disabled={busy} onChange={() => toggle(i)} aria-label={`${r.name} enabled`} />
-              <span aria-hidden="true">{r.enabled ? 'On' : 'Off'}</span>
-            </label>
-            <button
-              type="button"
-              id={controlId(r.id, 'up')}
-              className="secondary"
-              disabled={busy || i === 0}
-              onClick={() => move(i, -1)}
-              aria-label={`Move ${r.name} up`}
-            >
-              ↑
-            </button>
-            <button
-              type="button"
-              id={controlId(r.id, 'down')}
-              className="secondary"
-              disabled={busy || i === rules.length - 1}
-              onClick={() => move(i, 1)}
-              aria-label={`Move ${r.name} down`}
-            >
-              ↓
-            </button>
-          </li>
-        ))}
-      </ol>
+              <label className="switch">
+                <input id={controlId(r.id, 'switch')} type="checkbox" role="switch" checked={r.enabled} disabled={busy} onChange={() => toggle(i)} aria-label={`${r.name} enabled`} />
+                <span aria-hidden="true">{r.enabled ? 'On' : 'Off'}</span>
+              </label>
+              <button
+                type="button"
+                id={controlId(r.id, 'up')}
+                className="secondary"
+                disabled={busy || i === 0}
+                onClick={() => move(i, -1)}
+                aria-label={`Move ${r.name} up`}
+              >
+                ↑
+              </button>
+              <button
+                type="button"
+                id={controlId(r.id, 'down')}
+                className="secondary"
+                disabled={busy || i === rules.length - 1}
+                onClick={() => move(i, 1)}
+                aria-label={`Move ${r.name} down`}
+              >
+                ↓
+              </button>
+            </li>
+          ))}
+        </ol>
+      ) : null}
     </>
   );
 }

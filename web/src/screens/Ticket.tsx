@@ -217,19 +217,22 @@ export function TicketPage({ id }: { id: string }) {
       </section>
       <section aria-labelledby="posts-heading">
         <h2 id="posts-heading">Posts</h2>
+        {/* no empty list beside the text saying so: a screen reader would add "list, 0 items" */}
         {t.posts.length === 0 ? <p className="muted">No replies or comments yet.</p> : null}
-        <ol className="posts">
-          {t.posts.map((p) => (
-            <li key={p.id} className={p.kind === 'COMMENT' ? 'post comment' : 'post'}>
-              <p className="post-meta">
-                <strong>
-                  <bdi>{p.author?.name ?? 'System'}</bdi>
-                </strong> · {p.kind === 'COMMENT' ? 'internal comment' : 'reply'} · <DateTime value={p.createdAt} />
-              </p>
-              <p className="prewrap">{p.text}</p>
-            </li>
-          ))}
-        </ol>
+        {t.posts.length ? (
+          <ol className="posts">
+            {t.posts.map((p) => (
+              <li key={p.id} className={p.kind === 'COMMENT' ? 'post comment' : 'post'}>
+                <p className="post-meta">
+                  <strong>
+                    <bdi>{p.author?.name ?? 'System'}</bdi>
+                  </strong> · {p.kind === 'COMMENT' ? 'internal comment' : 'reply'} · <DateTime value={p.createdAt} />
+                </p>
+                <p className="prewrap">{p.text}</p>
+              </li>
+            ))}
+          </ol>
+        ) : null}
       </section>
       {/* posts others wrote while the page is open, said politely; the list itself is not a live region */}
       <Announcements id="ticket-post-arrivals" said={postArrivals} />
