@@ -1,7 +1,8 @@
 /**
  * The webhook editor by keyboard and screen reader: the preview of a long request is a box the
  * keyboard can scroll, named; "Add header" and "Add mapping" take focus to the row they add; a
- * tag chosen after the header value it was meant for was removed goes into Body.
+ * tag chosen after the header value it was meant for was removed goes into Body; a tag search
+ * that finds nothing says so, to the eye too.
  */
 import { expect, focusedId, runAxe, signIn, test } from '../support/browser.js';
 import { createTicket, createWebhook } from '../support/fixtures.js';
@@ -83,6 +84,28 @@ test(
     await expect.poll(() => body.inputValue()).toBe('{{ ticket.title }}');
     await expect.poll(() => focusedId(page)).toBe('webhook-body');
     expect(await page.getByLabel('Header 1 value', { exact: true }).inputValue()).toBe('');
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'tag catalogue: a search that finds no tag says so on the page and to a screen reader, with no empty list; one that finds some says how many',
+  async ({ page, app, keys }) => {
+    const hook = await createWebhook(app, { name: 'Search', method: 'POST', url: 'https://example.com/hook', format: 'JSON', body: '{}' });
+    await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
+    const catalogue = page.getByRole('region', { name: 'Template tags' });
+    const list = catalogue.getByRole('list', { name: 'Tags' });
+    await list.getByRole('button').first().waitFor();
+    const found = catalogue.getByRole('status');
+
+    await page.getByLabel('Search tags').fill('zzqx');
+    await expect.poll(() => found.textContent()).toBe('No tag matches “zzqx”.');
+    expect(await found.isVisible()).toBe(true);
+    expect(await list.count()).toBe(0);
+
+    await page.getByLabel('Search tags').fill('ticket.title');
+    await expect.poll(() => found.textContent()).toBe('1 tag matches.');
+    expect(await list.getByRole('button').allTextContents()).toEqual(['ticket.title']);
   },
   BROWSER_TEST_MS,
 );

@@ -53,38 +53,42 @@ export function TagCatalogue({ tags, target, onInsert }: { tags: readonly Tag[];
       </p>
       <label htmlFor={searchId}>Search tags</label>
       <input id={searchId} type="search" value={search} onChange={(e) => setSearch(e.target.value)} aria-controls={listId} />
-      <p role="status" className="visually-hidden">
-        {shown.length} tags
+      {/* what a search found (nothing is said before one: the tags arriving with the page are no news) */}
+      <p role="status" className={shown.length ? 'visually-hidden' : 'muted'}>
+        {!search.trim() ? '' : shown.length ? `${shown.length} ${shown.length === 1 ? 'tag matches' : 'tags match'}.` : `No tag matches “${search.trim()}”.`}
       </p>
       <p id={`${listId}-keys`} className="hint">
         In the list, the arrow keys, Home and End move between tags; Enter inserts one.
       </p>
-      <ul id={listId} ref={listRef} aria-label="Tags" aria-describedby={`${listId}-keys`} className="tag-list" onKeyDown={onKeyDown}>
-        {shown.map((t, i) => {
-          const descId = `${listId}-${i}`;
-          return (
-            <li key={t.name}>
-              <button
-                type="button"
-                className="tag"
-                tabIndex={t.name === active ? 0 : -1}
-                aria-describedby={descId}
-                onFocus={() => setCurrent(t.name)}
-                onClick={() => {
-                  setCurrent(t.name);
-                  onInsert(t);
-                }}
-              >
-                {t.name}
-              </button>
-              <span id={descId} className="muted">
-                {t.description}
-                {t.example ? ` (e.g. ${t.example})` : ''}
-              </span>
-            </li>
-          );
-        })}
-      </ul>
+      {/* no empty list under the text saying so: a screen reader would add "list, 0 items" */}
+      {shown.length ? (
+        <ul id={listId} ref={listRef} aria-label="Tags" aria-describedby={`${listId}-keys`} className="tag-list" onKeyDown={onKeyDown}>
+          {shown.map((t, i) => {
+            const descId = `${listId}-${i}`;
+            return (
+              <li key={t.name}>
+                <button
+                  type="button"
+                  className="tag"
+                  tabIndex={t.name === active ? 0 : -1}
+                  aria-describedby={descId}
+                  onFocus={() => setCurrent(t.name)}
+                  onClick={() => {
+                    setCurrent(t.name);
+                    onInsert(t);
+                  }}
+                >
+                  {t.name}
+                </button>
+                <span id={descId} className="muted">
+                  {t.description}
+                  {t.example ? ` (e.g. ${t.example})` : ''}
+                </span>
+              </li>
+            );
+          })}
+        </ul>
+      ) : null}
     </section>
   );
 }
