@@ -4,14 +4,23 @@
  * tag chosen after the header value it was meant for was removed goes into Body; a tag search
  * that finds nothing says so, to the eye too.
  */
-import { expect, focusedId, runAxe, signIn, test } from '../support/browser.js';
-import { createTicket, createWebhook } from '../support/fixtures.js';
+import type { Page } from 'playwright-core';
+import { expect, focusedId, runAxe, signIn, test, type Keys } from '../support/browser.js';
+import { createTicket, createWebhook, type TestApp } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 90_000;
 
 /** The browser's globals inside page.evaluate (this file is compiled without the DOM library). */
 type Dom = { document: { activeElement: { getAttribute(name: string): string | null } | null } };
+
+/** A webhook `name` with `body` made, its editor opened by the admin, once its heading and its tags are shown. */
+async function openNewWebhook(page: Page, app: TestApp, keys: Keys, name: string, body: string): Promise<void> {
+  const hook = await createWebhook(app, { name, method: 'POST', url: 'https://example.com/hook', format: 'JSON', body });
+  await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
+  await page.getByRole('heading', { level: 1, name: `Webhook: ${name}` }).waitFor();
+  await page.getByRole('list', { name: 'Tags' }).getByRole('button').first().waitFor();
+}
 
 test(
   'webhook editor: a long preview scrolls in its own box, which Tab reaches by its name (“Request preview”) and axe finds nothing to fault',
@@ -37,9 +46,7 @@ test(
 test(
   'webhook editor: Enter on “Add header” or “Add mapping” puts focus in the new row’s first field, where typing goes',
   async ({ page, app, keys }) => {
-    const hook = await createWebhook(app, { name: 'Rows', method: 'POST', url: 'https://example.com/hook', format: 'JSON', body: '{}' });
-    await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
-    await page.getByRole('heading', { level: 1, name: 'Webhook: Rows' }).waitFor();
+    await openNewWebhook(page, app, keys, 'Rows', '{}');
 
     await page.getByRole('button', { name: 'Add header' }).focus();
     await page.keyboard.press('Enter');
@@ -62,11 +69,8 @@ test(
 test(
   'webhook editor: a tag chosen after the header whose value had the caret was removed goes into Body, which the catalogue names and which takes focus',
   async ({ page, app, keys }) => {
-    const hook = await createWebhook(app, { name: 'Tags', method: 'POST', url: 'https://example.com/hook', format: 'JSON', body: '' });
-    await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
-    await page.getByRole('heading', { level: 1, name: 'Webhook: Tags' }).waitFor();
+    await openNewWebhook(page, app, keys, 'Tags', '');
     const catalogue = page.getByRole('region', { name: 'Template tags' });
-    await catalogue.getByRole('list', { name: 'Tags' }).getByRole('button').first().waitFor();
 
     const addHeader = page.getByRole('button', { name: 'Add header' });
     await addHeader.click();
@@ -91,11 +95,9 @@ test(
 test(
   'tag catalogue: a search that finds no tag says so on the page and to a screen reader, with no empty list; one that finds some says how many',
   async ({ page, app, keys }) => {
-    const hook = await createWebhook(app, { name: 'Search', method: 'POST', url: 'https://example.com/hook', format: 'JSON', body: '{}' });
-    await signIn(page, app.url, keys.admin, `/webhooks/${hook}`);
+    await openNewWebhook(page, app, keys, 'Search', '{}');
     const catalogue = page.getByRole('region', { name: 'Template tags' });
     const list = catalogue.getByRole('list', { name: 'Tags' });
-    await list.getByRole('button').first().waitFor();
     const found = catalogue.getByRole('status');
 
     await page.getByLabel('Search tags').fill('zzqx');
