@@ -47,7 +47,7 @@ export const GRAPHQL_LIMITS = {
   maxDepth: 12,
   /** aliased or repeated fields at the root of an operation, and in the whole document */
   maxRepeatedFields: 100,
-  /** objects an operation may fetch: lists count their `first` argument, their default page size, or what they can hold (costModel, GROWING_LIST_SIZES) */
+  /** objects an operation may fetch, or more where one delivery can hold more attempts (CostModel.maxCost): lists count their `first` argument, their default page size, or what they can hold (costModel, GROWING_LIST_SIZES) */
   maxCost: 10_000,
   /** websocket: operations in progress on one connection (subscriptions, and queries while they run) */
   maxSubscriptionsPerConnection: 20,
@@ -70,15 +70,26 @@ export const GROWING_LIST_SIZES: Readonly<Record<string, number>> = Object.freez
 /** What any other list that takes no `first` counts (see GROWING_LIST_SIZES). */
 export const UNBOUNDED_LIST_SIZE = 10;
 
+/** What the cost limit admits besides one delivery's attempts (CostModel.maxCost). */
+const BESIDE_ONE_DELIVERY = 1_000;
+
 /** The bounds of the cost estimate that come from this process's configuration (costModel). */
 export interface CostModel {
   /** Delivery.attempts: the most attempts the retry policy makes of one delivery */
   readonly attempts: number;
+  /**
+   * The objects an operation may fetch: GRAPHQL_LIMITS.maxCost, or one delivery's attempts
+   * and 1,000 objects besides where that is more, so that one delivery read with every
+   * attempt it can hold always fits, whatever the retry policy (a retry interval of seconds,
+   * as in a test setup, makes tens of thousands).
+   */
+  readonly maxCost: number;
 }
 
 /** The cost model of a process: the retry policy's attempts (the policy main.ts builds from the same config). */
 export function costModel(config: Pick<Config, 'retryIntervalMs' | 'retryWindowMs'>): CostModel {
-  return Object.freeze({ attempts: maxAttempts({ intervalMs: config.retryIntervalMs, windowMs: config.retryWindowMs }) });
+  const attempts = maxAttempts({ intervalMs: config.retryIntervalMs, windowMs: config.retryWindowMs });
+  return Object.freeze({ attempts, maxCost: Math.max(GRAPHQL_LIMITS.maxCost, attempts + BESIDE_ONE_DELIVERY) });
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -414,11 +425,11 @@ function estimateCost(schema: GraphQLSchema, model: CostModel, document: Documen
 /** The cost-limit refusal for this operation, or null when it is within the limit. */
 export function costLimitError(schema: GraphQLSchema, model: CostModel, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined): GraphQLError | null {
   const result = estimate(schema, model, document, variables, operationName);
-  if (result === null || result.cost <= GRAPHQL_LIMITS.maxCost) return null;
+  if (result === null || result.cost <= model.maxCost) return null;
   const estimated = Number.isFinite(result.cost) ? `up to ${fmt(result.cost)} objects` : 'more objects than can be counted';
   const counted = [...result.counted].map(([coordinate, size]) => `${coordinate} ${fmt(size)}`).join(', ');
   return limitError(
-    `the operation would fetch ${estimated}; the cost limit is ${fmt(GRAPHQL_LIMITS.maxCost)}. A list counts its first argument, or without one (or with null) its default page size; ` +
+    `the operation would fetch ${estimated}; the cost limit is ${fmt(model.maxCost)}. A list counts its first argument, or without one (or with null) its default page size; ` +
       'a list that takes no first counts the most it can hold, or an estimate where nothing bounds it' +
       (counted ? ` (counted here: ${counted})` : '') +
       ': ask for fewer',
