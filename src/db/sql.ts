@@ -114,8 +114,8 @@ export function withLiterals(sql: string, values: unknown[]): string {
 
 /**
  * Runs `work` in a transaction on one connection: committed when it resolves, rolled back
- * when it throws. `withBegin`: statements without parameters (withLiterals) sent in the
- * same round trip as `begin`; the last one's result is handed to `work`.
+ * when it throws. `withBegin`: a statement without parameters (withLiterals) sent in the
+ * same round trip as `begin`; its result is handed to `work`.
  */
 export type Transactions = <T>(work: (db: Queryable, begun: pg.QueryResult | undefined, session: number | null) => Promise<T>, withBegin?: string) => Promise<T>;
 
@@ -125,7 +125,7 @@ export function poolTransactions(pool: pg.Pool): Transactions {
     let broken: Error | undefined;
     try {
       // after a failed statement PostgreSQL runs none of the rest of the round trip's statements
-      const begun = withBegin ? ((await client.query(`begin; ${withBegin}`)) as unknown as pg.QueryResult[]).at(-1) : await client.query('begin').then(() => undefined);
+      const begun = withBegin ? ((await client.query(`begin; ${withBegin}`)) as unknown as pg.QueryResult[])[1] : await client.query('begin').then(() => undefined);
       const result = await work(withStatementOnError(client), begun, sessionOf(client));
       await client.query('commit');
       return result;

@@ -31,7 +31,7 @@
  */
 import type pg from 'pg';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { COMMIT_WITHOUT_WAITING, COMMITS_WITHOUT_WAITING, Delivery, sqlOf, UUID_PATTERN } from '../db/index.js';
+import { Delivery, sqlOf, UUID_PATTERN } from '../db/index.js';
 import type { Queryable } from '../queue/index.js';
 import { type Continuation, type Decision, type DeliveryEventMessage, type DeliveryStatus, type MappingTarget, type RenderedRequest } from '../domain/index.js';
 import type { TemplateContext } from '../templates/index.js';
@@ -324,8 +324,7 @@ async function writeOutcomesAtOnce(db: Queryable, outcomes: OutcomeRows[]): Prom
            from unnest($18::text[], $19::uuid[], $20::boolean[], $21::int[]) with ordinality as m(json, d, state, chunk, i)
           where not m.state or m.d in (select id from updated)
           group by m.chunk order by m.chunk) c)
-     select (select count(*)::int from published) as published, coalesce((select array_agg(id) from updated), '{}') as updated,
-            ${COMMITS_WITHOUT_WAITING} as commit_without_waiting`,
+     select (select count(*)::int from published) as published, coalesce((select array_agg(id) from updated), '{}') as updated`,
     [
       ...attemptValues(attemptsOf(outcomes)),
       ...updateValues(outcomes.map((o) => o.update)),
@@ -356,13 +355,10 @@ export class OutcomesRecordedError extends Error {
   }
 }
 
-/**
- * writeOutcomes in one transaction of its own (one statement when the breaker has nothing
- * to judge), whose commit does not wait for the disk (COMMIT_WITHOUT_WAITING).
- */
+/** writeOutcomes in one transaction of its own (one statement when the breaker has nothing to judge). */
 export async function recordBatch(client: pg.PoolClient, outcomes: OutcomeRows[]): Promise<void> {
   if (!breakerHasWork(breakerAttempts(outcomes))) return writeOutcomesAtOnce(client, outcomes);
-  await client.query(`begin; ${COMMIT_WITHOUT_WAITING}`);
+  await client.query('begin');
   try {
     await writeOutcomes(client, outcomes);
     await client.query('commit');

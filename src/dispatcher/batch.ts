@@ -29,7 +29,7 @@
  * loads the definitions and runs the helpdesk's actions.
  */
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { cancelledOnAbort, COMMIT_WITHOUT_WAITING, connectionLost, sqlOf, statementCancelled, withLiterals, type CancelStatement } from '../db/index.js';
+import { cancelledOnAbort, connectionLost, sqlOf, statementCancelled, withLiterals, type CancelStatement } from '../db/index.js';
 import type { Queryable } from '../queue/index.js';
 import type { Transactions } from '../db/index.js';
 import type { Logger } from '../log.js';
@@ -151,9 +151,9 @@ async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed
   const stoppable = <T>(session: number | null, work: () => Promise<T>) => cancelledOnAbort(signal, session, opts.cancelStatement, cancelledAtStop, work);
   try {
     if (opts.transactions) {
-      // the mark goes with `begin`, in one round trip; a batch's commit does not wait for the disk (COMMIT_WITHOUT_WAITING)
+      // the mark goes with `begin`, in one round trip
       handled = await opts
-        .transactions((db, marked, session) => stoppable(session, () => runBatch(opts, clock, mark, stopsWith(db, signal), null, signal, marked?.rows as EventRow[] | undefined)), `${COMMIT_WITHOUT_WAITING}; ${withLiterals(MARK_SQL, [mark.ids, now])}`)
+        .transactions((db, marked, session) => stoppable(session, () => runBatch(opts, clock, mark, stopsWith(db, signal), null, signal, marked?.rows as EventRow[] | undefined)), withLiterals(MARK_SQL, [mark.ids, now]))
         .catch((err) => {
           if (err instanceof NeedsEntityManager) return null;
           throw err;
@@ -161,7 +161,6 @@ async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed
     }
     handled ??= await opts.orm.em.fork().transactional(async (em) => {
       const db = stopsWith(sqlOf(em), signal);
-      await db.query(COMMIT_WITHOUT_WAITING);
       const session = signal && opts.cancelStatement ? Number((await db.query('select pg_backend_pid() as pid')).rows[0].pid) : null;
       return stoppable(session, () => runBatch(opts, clock, mark, db, em, signal));
     });
