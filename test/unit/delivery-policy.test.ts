@@ -148,7 +148,7 @@ describe('judging an answer', () => {
     // data (a proxy's HTML error page, JSON that does not parse) satisfies no check at all
     expect(judgeAnswer(answer(200, '{"ok": true}', 'application/json'), errors).errorClass).toBe('none');
     for (const check of [errors, rule({ path: 'status', operator: 'NOT_EQUALS', value: 'ERROR' }), rule({ path: 'status', operator: 'NOT_CONTAINS', value: 'fail' })]) {
-      expect(judgeAnswer(answer(200, '<html><body>502 Bad Gateway</body></html>', 'text/html'), check).error).toMatch(/^HTTP 200: response path \w+ not found in the answer \(it is not JSON, XML or form data\), expected /);
+      expect(judgeAnswer(answer(200, '<html><body>502 Bad Gateway</body></html>', 'text/html'), check).error).toMatch(/^HTTP 200: response path \w+ not found in the answer \(the response is text\/html, and paths are read only from answers whose Content-Type is JSON, XML or form data\), expected /);
       expect(judgeAnswer(answer(200, '{"status": ', 'application/json'), check).error).toMatch(/not found in the answer \(response declared application\/json but did not parse as JSON/);
     }
     expect(judgeAnswer(form, rule({ path: 'status', operator: 'EQUALS', value: 'queued' })).errorClass).toBe('none');

@@ -120,7 +120,9 @@ describe('parseResponseBody: every string of the parsed answer is storable', () 
   });
 
   it('text, and a body that does not parse: the text and the note are storable', () => {
-    expect(parseResponseBody('a\u0000', 'text/plain')).toEqual({ kind: 'text', value: `a${R}` });
+    const text = parseResponseBody('a\u0000', 'text/plain');
+    expect(text).toMatchObject({ kind: 'text', value: `a${R}` });
+    expect(isStorableText(text.note!)).toBe(true);
     const broken = parseResponseBody('{"a": \u0000\uD800', 'application/json');
     expect(broken.kind).toBe('text');
     expect(broken.value).toBe(`{"a": ${R}${R}`);
