@@ -404,7 +404,13 @@ test(
   BROWSER_TEST_MS,
 );
 
-test(
+/**
+ * `test` whose app gives an attempt 30 s (the test apps' 2 s would end an attempt the
+ * receiver holds while a loaded machine signs the page in and subscribes it).
+ */
+const heldAttemptTest = test.extend<{ app: TestApp }>({ app: async ({ startApp, clock }, use) => use(await startApp({ DESKHOOKS_REQUEST_TIMEOUT: '30s' }, { clock: clock.now })) });
+
+heldAttemptTest(
   "the delivery page announces politely what changes while it is open: a new attempt's outcome and the status it leads to, not the first reading",
   async ({ page, app, keys, startReceiver, clock }) => {
     let answers = 0;

@@ -244,11 +244,14 @@ test(
     for (let i = 0; i < 12; i++) made.push(await testWebhook(app, hook, ticket));
     for (const id of made) await deliveryReaches(app, id, 'SUCCEEDED');
     await expect.poll(() => deliveries.getByText('Succeeded', { exact: true }).count(), { timeout: 20_000 }).toBe(12);
-    // 12 deliveries, 3 events each (queued, attempted, succeeded): reloads a window apart, not one per event
+    // 12 deliveries, 3 events each (queued, attempted, succeeded): reloads a window apart, not
+    // one per event (those would go out milliseconds apart). The window's timers are 300 ms
+    // apart; a request goes out once the page has rendered after its timer, which a loaded
+    // machine delays (one reload was seen sent 108 ms late, 192 ms after the one before it)
     expect(reloads.length).toBeGreaterThan(0);
     reloads.sort((a, b) => a - b);
     const gaps = reloads.slice(1).map((t, i) => t - reloads[i]!);
-    expect(gaps.filter((g) => g < 250)).toEqual([]);
+    expect(gaps.filter((g) => g < 150)).toEqual([]);
   },
   BROWSER_TEST_MS,
 );
