@@ -248,6 +248,12 @@ describe.concurrent('TIMER rules', () => {
     expect(await comments(app, answered)).toEqual([]);
   });
 
+  /** Once a statement waits for `holder`'s lock, holds it longer than the app's 1 s DESKHOOKS_DATABASE_TIMEOUT. */
+  const heldPastTimeout = async (holder: pg.Client) => {
+    await waitFor(async () => (await holder.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows[0].n > 0, { what: 'a statement waiting for the lock' });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  };
+
   test("saving a TIMER rule plans it over every open ticket, and deleting it deletes its timers, even when that takes longer than DESKHOOKS_DATABASE_TIMEOUT (a request's bound)", async ({ startApp }) => {
     const app = await startApp({ DESKHOOKS_DATABASE_TIMEOUT: '1s' });
     const ticket = await createTicket(app, 'open');
@@ -258,7 +264,7 @@ describe.concurrent('TIMER rules', () => {
       await holder.query('begin');
       await holder.query('lock table rule_timers in share mode');
       const saving = app.gql(RlCreateRuleDocument, { input: { name: 'A day old', events: [TIMER], conditions: [{ field: 'timeSinceCreated', operator: 'GREATER_THAN', value: '1d' }], actions: [{ type: 'ADD_COMMENT', value: 'a day' }] } });
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await heldPastTimeout(holder);
       await holder.query('commit');
       const saved = await saving;
       expect(saved.errors).toBeUndefined();
@@ -268,7 +274,7 @@ describe.concurrent('TIMER rules', () => {
       await holder.query('begin');
       await holder.query('lock table rule_timers in share mode');
       const deleting = app.gql(`mutation($id: ID!) { deleteRule(id: $id) }`, { id: saved.data!.createRule.id });
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      await heldPastTimeout(holder);
       await holder.query('commit');
       expect((await deleting).errors).toBeUndefined();
       expect(await query(app, `select count(*)::int as n from rule_timers`)).toEqual([{ n: 0 }]);

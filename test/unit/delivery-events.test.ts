@@ -1,5 +1,6 @@
 /** The feed hub: filters on the server side, bounded queues per subscriber. */
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait.js';
 import { createDeliveryEventHub, matches, matchesLoaded, type DeliveryFeedItem } from '../../src/delivery/events.js';
 import type { DeliveryEventMessage } from '../../src/domain/index.js';
 
@@ -114,7 +115,7 @@ describe('a subscriber whose client is not reading (its flow gate is closed)', (
     open = true;
     reopen();
     // the three cannot be loaded; the next event, loaded once the database answers, is the first handed out
-    await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => stalled.dropped === 3, { what: 'the three queued events dropped' });
     failing = false;
     await hub.receive(JSON.stringify([ev(4)]));
     const first = await pending;
