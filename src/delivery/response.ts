@@ -79,25 +79,26 @@ function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void
 
 /**
  * A name or value of form data: `+` is a space, and each run of percent-escapes is bytes in
- * `encoding` (a character may take several), as application/x-www-form-urlencoded is
+ * the decoder's encoding (a character may take several), as application/x-www-form-urlencoded is
  * written by a server whose pages are in that encoding (`%C4%EE` is "До" in windows-1251).
  * A `%` without two hex digits after it stays as it is; bytes that are not text in the
  * encoding become U+FFFD.
  */
-function formDecode(text: string, encoding: string): string {
+function formDecode(text: string, decoder: InstanceType<typeof TextDecoder>): string {
   return text
     .replace(/\+/g, ' ')
-    .replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => new TextDecoder(encoding).decode(Uint8Array.from(run.slice(1).split('%'), (hex) => parseInt(hex, 16))));
+    .replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => decoder.decode(Uint8Array.from(run.slice(1).split('%'), (hex) => parseInt(hex, 16))));
 }
 
 /** Form data as URLSearchParams reads it, its escapes decoded in `encoding` (formDecode). */
 function formPairs(text: string, encoding: string): [string, string][] {
+  const decoder = new TextDecoder(encoding);
   return text
     .split('&')
     .filter((pair) => pair !== '')
     .map((pair) => {
       const eq = pair.indexOf('=');
-      return eq === -1 ? [formDecode(pair, encoding), ''] : [formDecode(pair.slice(0, eq), encoding), formDecode(pair.slice(eq + 1), encoding)];
+      return eq === -1 ? [formDecode(pair, decoder), ''] : [formDecode(pair.slice(0, eq), decoder), formDecode(pair.slice(eq + 1), decoder)];
     });
 }
 

@@ -139,8 +139,8 @@ describe.concurrent('job engine (PostgreSQL job store)', () => {
     expect(sweep.maxActive).toBe(1);
     expect(await jobs.records('sweep')).toHaveLength(1); // one schedule, whatever the number of processes
     const gaps = sweep.runs.slice(1).map((r, i) => r.at - sweep.runs[i]!.at);
-    // a run started late (its pickup, then a loaded event loop: 158 ms was seen) shortens the
-    // gap to the next by as much; runs once per pickup would be 300-400 ms apart (each lasts 300)
+    // a run started late (its pickup, then a loaded event loop) shortens the gap to the next
+    // by as much; runs once per pickup would be 300-400 ms apart (each lasts 300)
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1_000 - 3 * PICKUP_MS);
     expect(jobs.errors).toEqual([]);
   });
