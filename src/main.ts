@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Config } from './config.js';
-import { startEmbeddedPostgres, type EmbeddedServer, openOrm, openRequestOrm, type Orm, createListener, closeOnQueryTimeout, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, statementCanceller, withStatementOnError, SESSION_SETTINGS } from './db/index.js';
+import { startEmbeddedPostgres, type EmbeddedServer, openOrm, openRequestOrm, type Orm, createListener, closeOnQueryTimeout, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, statementCanceller, withStatementOnError, SESSION_SETTINGS, DELIVERY_SESSION_SETTINGS } from './db/index.js';
 import { createSecretBox, loadSecretKey } from './crypto/index.js';
 import { createLogger, type Logger } from './log.js';
 import { describeError, isDatabaseError } from './log-redact.js';
@@ -186,7 +186,8 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     // the engines' connections (API requests have their own, below): a delivery worker's
     // claims and outcomes take several at once; the dispatcher, timers and indexer a few
     const runsWorker = config.role !== 'api' && opts.worker !== false;
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: runsWorker ? 20 : 10, connectionTimeoutMillis: 10_000, keepAlive: true, ...SESSION_SETTINGS });
+    const settings = config.role === 'worker' ? DELIVERY_SESSION_SETTINGS : SESSION_SETTINGS;
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: runsWorker ? 20 : 10, connectionTimeoutMillis: 10_000, keepAlive: true, ...settings });
     // a connection's error (a database restart) must not kill the process
     reportConnectionErrors(pool, (err) => log.error('database connection error', err.message));
     prepareStatementsOf(pool);

@@ -12,3 +12,16 @@
  * their statements.
  */
 export const SESSION_SETTINGS = { idle_in_transaction_session_timeout: 60_000 } as const;
+
+/**
+ * The sessions of a process part that only delivers (DESKHOOKS_ROLE=worker, and the delivery
+ * thread of role `all`): SESSION_SETTINGS, and every prepared statement runs its generic
+ * plan. That part runs a few fixed statements (claims, recording outcomes, search texts, the
+ * job engine's) whose plan does not depend on their values: index scans bounded by a limit,
+ * and set-based writes over `unnest` of arrays. PostgreSQL would plan the statement that
+ * records a batch of outcomes again for every batch (its custom plan looks cheaper than the
+ * generic one only because it knows the arrays' lengths), which cost as much CPU as running it.
+ * Their partial indexes' conditions are written in the statements' text, not given as
+ * values, so generic plans use them too.
+ */
+export const DELIVERY_SESSION_SETTINGS = { ...SESSION_SETTINGS, options: '-c plan_cache_mode=force_generic_plan' } as const;

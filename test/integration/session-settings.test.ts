@@ -6,7 +6,7 @@
  */
 import { expect, it } from 'vitest';
 import pg from 'pg';
-import { openOrm, SESSION_SETTINGS } from '../../src/db/index.js';
+import { DELIVERY_SESSION_SETTINGS, openOrm, SESSION_SETTINGS } from '../../src/db/index.js';
 import { createTestDatabase } from '../support/db.js';
 
 it('a pool given SESSION_SETTINGS and the ORM’s connections have idle_in_transaction_session_timeout = 1 min', async () => {
@@ -20,6 +20,18 @@ it('a pool given SESSION_SETTINGS and the ORM’s connections have idle_in_trans
   } finally {
     await pool.end();
     await orm.close();
+    await db.drop();
+  }
+});
+
+it('a pool given DELIVERY_SESSION_SETTINGS (a process part that only delivers) runs generic plans, with the same idle timeout', async () => {
+  const db = await createTestDatabase({ empty: true });
+  const pool = new pg.Pool({ connectionString: db.url, max: 1, ...DELIVERY_SESSION_SETTINGS });
+  try {
+    expect((await pool.query('show plan_cache_mode')).rows[0]).toEqual({ plan_cache_mode: 'force_generic_plan' });
+    expect((await pool.query('show idle_in_transaction_session_timeout')).rows[0]).toEqual({ idle_in_transaction_session_timeout: '1min' });
+  } finally {
+    await pool.end();
     await db.drop();
   }
 });
