@@ -152,6 +152,76 @@ test(
 );
 
 test(
+  'a success check EQUALS "" (empty text): shown as "Empty text" ticked, saved as "" and not as no value; an empty Value unticked is still refused',
+  async ({ page, app, keys }) => {
+    const id = await createWebhook(app, { ...jsonHook('Empty check', 'http://127.0.0.1:9/e'), successRule: { path: 'error', operator: 'EQUALS', value: '' } });
+    const rule = async () => (await app.ok(POLICY, { id })).webhook.successRule;
+    const stored = { statuses: '200-399', path: 'error', operator: 'EQUALS', value: '', onFailure: 'RETRY' };
+    expect(await rule()).toEqual(stored);
+    await signIn(page, app.url, keys.admin, `/webhooks/${id}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Empty check' }).waitFor();
+    const group = page.getByRole('group', { name: 'Delivery policy' });
+    const operator = group.getByLabel('Operator', { exact: true });
+    const value = group.getByLabel('Value', { exact: true });
+    const empty = group.getByRole('checkbox', { name: 'Empty text (“”)' });
+    expect(await operator.inputValue()).toBe('EQUALS');
+    expect(await value.inputValue()).toBe('');
+
+    // a save of another field keeps the check as it is: "" is sent, not dropped to no value (which the API refuses)
+    const sent = sentSaves(page);
+    await group.getByLabel('Success statuses', { exact: true }).fill('200');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => sent.length).toBe(1);
+    expect(JSON.parse(sent[0]!).variables.input.successRule).toMatchObject({ operator: 'EQUALS', value: '' });
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Webhook saved.' }).count()).toBe(1);
+    expect(await rule()).toEqual({ ...stored, statuses: '200' });
+
+    // the stored "" shown as it is: "Empty text" ticked, the Value field holding nothing and out of use
+    expect(await empty.isChecked()).toBe(true);
+    expect(await value.inputValue()).toBe('');
+    expect(await value.isDisabled()).toBe(true);
+    expect(await description(empty)).toMatch(/empty text/);
+    expect(await runAxe(page)).toEqual([]);
+
+    // unticked with an empty Value: no value, refused next to Value, nothing stored
+    await empty.press('Space');
+    expect(await empty.isChecked()).toBe(false);
+    expect(await value.isDisabled()).toBe(false);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => value.getAttribute('aria-invalid')).toBe('true');
+    expect(await description(value)).toMatch(/needs a value/);
+    expect(await rule()).toEqual({ ...stored, statuses: '200' });
+
+    // a value typed, then "Empty text" ticked: the field shows "", and the typed value comes back when it is unticked
+    await value.fill('none');
+    await empty.check();
+    expect(await value.inputValue()).toBe('');
+    await empty.uncheck();
+    expect(await value.inputValue()).toBe('none');
+    // ticked again: "" is saved
+    await empty.check();
+    await operator.selectOption('NOT_EQUALS');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => (await rule()).operator).toBe('NOT_EQUALS');
+    expect(await rule()).toEqual({ ...stored, statuses: '200', operator: 'NOT_EQUALS' });
+
+    // a number check offers no empty text (the API compares numbers there)
+    await operator.selectOption('GREATER_THAN');
+    expect(await empty.count()).toBe(0);
+    await operator.selectOption('NOT_EQUALS');
+    await empty.check();
+
+    // after a reload: as stored
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Empty check' }).waitFor();
+    expect(await operator.inputValue()).toBe('NOT_EQUALS');
+    expect(await empty.isChecked()).toBe(true);
+    expect(await value.inputValue()).toBe('');
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
   'rotate signing secret: confirmed (Escape cancels), the whsec_ secret shown once with Copy, after a reload only "Secret set"',
   async ({ page, app, keys }) => {
     const id = await createWebhook(app, jsonHook('Signed hook', 'http://127.0.0.1:9/s'));

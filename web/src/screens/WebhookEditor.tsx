@@ -255,6 +255,8 @@ interface Form {
   successPath: string;
   successOperator: ConditionOperator | '';
   successValue: string;
+  /** the check compares with empty text (""), which an empty Value does not say: that is no value at all */
+  successValueEmpty: boolean;
   onFailure: SuccessFailureAction;
   ordering: DeliveryOrdering;
   maxConcurrency: string;
@@ -288,6 +290,7 @@ const EMPTY: Form = {
   successPath: '',
   successOperator: '',
   successValue: '',
+  successValueEmpty: false,
   onFailure: 'RETRY',
   ordering: 'NONE',
   maxConcurrency: '10',
@@ -311,6 +314,14 @@ const CHECK_OPERATORS: readonly [ConditionOperator, string, boolean][] = [
 ];
 /** The check operator compares the response's value with a value given (EQUALS, CONTAINS, …; not IS_EMPTY). */
 const comparesWithValue = (op: ConditionOperator | '') => CHECK_OPERATORS.find(([o]) => o === op)?.[2] === true;
+/** The check operator compares text, so empty text ("") is a value it can compare with (GREATER_THAN and LESS_THAN need a number). */
+const comparesText = (op: ConditionOperator | '') => comparesWithValue(op) && op !== 'GREATER_THAN' && op !== 'LESS_THAN';
+/** The value a success rule's check compares with: "" when "Empty text" is ticked, none (null) for an empty Value, which the API refuses naming successRule.value. */
+function checkValue(f: Pick<Form, 'successOperator' | 'successValue' | 'successValueEmpty'>): string | null {
+  if (!comparesWithValue(f.successOperator)) return null;
+  if (f.successValueEmpty && comparesText(f.successOperator)) return '';
+  return f.successValue !== '' ? f.successValue : null;
+}
 const ORDERING_TEXT: Record<DeliveryOrdering, string> = { NONE: 'Independent', PER_TICKET: 'One at a time per ticket' };
 const ON_FAILURE_TEXT: Record<SuccessFailureAction, string> = { RETRY: 'Retry', FAIL: 'Fail' };
 const WHOLE = /^[0-9]+$/;
@@ -328,6 +339,7 @@ function policyOf(w: PolicySource) {
     successPath: w.successRule.path ?? '',
     successOperator: w.successRule.operator ?? '',
     successValue: w.successRule.value ?? '',
+    successValueEmpty: w.successRule.value === '',
     onFailure: w.successRule.onFailure,
     ordering: w.ordering,
     maxConcurrency: String(w.maxConcurrency),
@@ -385,8 +397,7 @@ function toInput(f: Form): WebhookInput {
       statuses: f.statuses,
       path: f.successPath.trim() ? f.successPath : null,
       operator: f.successOperator || null,
-      // an operator that compares with a value, and no value: null, which the API refuses naming successRule.value
-      value: comparesWithValue(f.successOperator) && f.successValue !== '' ? f.successValue : null,
+      value: checkValue(f),
       onFailure: f.onFailure,
     },
     ordering: f.ordering,
@@ -459,6 +470,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
     current: async (id) => (await client.query(WebhookNowQuery, { id }, { requestPolicy: 'network-only' }).toPromise()).data?.webhook,
   });
   const { form, setForm, set, loaded, fid, err, formError, setFormError, status, setStatus, saving } = editor;
+  const valueIsEmptyText = form.successValueEmpty && comparesText(form.successOperator);
   const [testDelivery, setTestDelivery] = useState<{ id: string; status: string } | null>(null);
   const testing = useOneAtATime<'test'>();
   // the ticket the preview and Send test use, by its number: any ticket, the newest suggested
@@ -1007,11 +1019,28 @@ export function WebhookEditor({ id }: { id: string | null }) {
                     label="Value"
                     error={err('successRule.value')}
                     autoComplete="off"
-                    value={form.successValue}
+                    // empty text ticked: the value is "", not what the field held before (kept for when it is unticked)
+                    disabled={valueIsEmptyText}
+                    value={valueIsEmptyText ? '' : form.successValue}
                     onChange={(e) => set('successValue', e.target.value)}
                   />
                 ) : null}
               </div>
+              {comparesText(form.successOperator) ? (
+                <div className="field check">
+                  <input
+                    id={fid('successRule.valueEmpty')}
+                    type="checkbox"
+                    checked={form.successValueEmpty}
+                    onChange={(e) => set('successValueEmpty', e.target.checked)}
+                    aria-describedby={hintId(fid('successRule.valueEmpty'))}
+                  />
+                  <label htmlFor={fid('successRule.valueEmpty')}>Empty text (“”)</label>
+                  <Hint of={fid('successRule.valueEmpty')}>
+                    Compares with "", the value at the path being empty text. Unticked, an empty Value is no value at all, which a save refuses.
+                  </Hint>
+                </div>
+              ) : null}
               <Field id={fid('successRule.onFailure')} label="On failure" error={err('successRule.onFailure')}>
                 <select
                   {...describedBy(fid('successRule.onFailure'), err('successRule.onFailure'), hintId(fid('successRule.onFailure')))}
