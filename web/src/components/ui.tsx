@@ -40,17 +40,61 @@ export function Loading({ what }: { what: string }) {
 /** The text with its first letter a capital (a sentence's start). */
 export const capitalized = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 
-export function QueryError({ error }: { error: CombinedError | undefined }) {
-  if (!error) return null;
+/**
+ * A query's error, as an alert. With `reread`, "Try again" follows it: the query read again
+ * from the server (TryAgain). While a reading is under way (`fetching`) no error is shown:
+ * one that fails again is a new alert, announced again.
+ */
+export function QueryError({
+  error,
+  fetching = false,
+  reread,
+  focusAfter,
+}: {
+  error: CombinedError | undefined;
+  fetching?: boolean;
+  reread?: Reread;
+  focusAfter?: FocusAfterReread;
+}) {
+  if (!error || fetching) return null;
   return (
-    <p role="alert" className="error">
-      {capitalized(errorText(error))}
-    </p>
+    <>
+      <p role="alert" className="error">
+        {capitalized(errorText(error))}
+      </p>
+      {reread ? (
+        <p>
+          <TryAgain reread={reread} focusAfter={focusAfter} />
+        </p>
+      ) : null}
+    </>
   );
 }
 
 /** A query's re-run (urql's): "Try again" asks the server again, not the cache. */
 export type Reread = (context: { requestPolicy: 'network-only' }) => void;
+
+/**
+ * Where focus waits while "Try again" reads (the button is gone meanwhile): <main> on a page
+ * whose heading the reading replaces (PageHeader takes the focus from <main> when it shows),
+ * the page's heading on a page that keeps it (a list).
+ */
+export type FocusAfterReread = 'main' | 'page-title';
+
+/** "Try again": focus to `focusAfter` (default <main>), then the query read again from the server. */
+export function TryAgain({ reread, focusAfter = 'main' }: { reread: Reread; focusAfter?: FocusAfterReread }) {
+  return (
+    <button
+      type="button"
+      onClick={() => {
+        (document.getElementById(focusAfter) ?? document.getElementById('main'))?.focus();
+        reread({ requestPolicy: 'network-only' });
+      }}
+    >
+      Try again
+    </button>
+  );
+}
 
 /**
  * The page in place of a ticket, delivery or definition that cannot be shown: its id names
@@ -81,15 +125,7 @@ export function UnavailablePage({
         {error ? `The ${kind} could not be read.` : `There is no ${kind} ${id}.`}{' '}
         {error ? (
           <>
-            <button
-              type="button"
-              onClick={() => {
-                document.getElementById('main')?.focus();
-                reread({ requestPolicy: 'network-only' });
-              }}
-            >
-              Try again
-            </button>{' '}
+            <TryAgain reread={reread} />{' '}
           </>
         ) : null}
         <Link href={list}>Back to {listName}</Link>

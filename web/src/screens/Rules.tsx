@@ -151,7 +151,7 @@ export function Rules() {
       <p className="muted">
         The dispatcher checks the rules from the top; the first that matches runs, and the next ones only when it continues after a match.
       </p>
-      <QueryError error={error} />
+      <QueryError error={error} fetching={fetching} reread={refetch} focusAfter="page-title" />
       <ActionOutcome problem={problem} status={status} />
       {fetching && !data ? <Loading what="rules" /> : null}
       {data && rules.length === 0 ? <p>No rules yet. Create one with “New rule”.</p> : null}

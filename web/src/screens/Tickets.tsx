@@ -36,7 +36,7 @@ export function Tickets() {
   const status = TICKET_STATUSES.find((s) => s === named);
   const unknownStatus = named !== null && !status ? named : null;
   const offset = Math.max(0, Number(params.get('offset') ?? 0) || 0);
-  const [{ data, fetching, error }] = useQuery({ query: TicketsQuery, variables: { status, first: PAGE_SIZE, offset } });
+  const [{ data, fetching, error }, reread] = useQuery({ query: TicketsQuery, variables: { status, first: PAGE_SIZE, offset } });
   const go = (next: { status?: string; offset?: number }) => {
     const q = new URLSearchParams();
     const s = next.status ?? status ?? '';
@@ -82,7 +82,7 @@ export function Tickets() {
           The address names no ticket status “<bdi>{unknownStatus}</bdi>”: showing tickets of any status.
         </p>
       ) : null}
-      <QueryError error={error} />
+      <QueryError error={error} fetching={fetching} reread={reread} focusAfter="page-title" />
       {fetching && !data ? <Loading what="tickets" /> : null}
       <p role="status">{shown}</p>
       {tickets.length ? (

@@ -36,7 +36,7 @@ const WebhooksQuery = graphql(`
 `);
 
 export function Webhooks() {
-  const [{ data, fetching, error }] = useQuery({ query: WebhooksQuery });
+  const [{ data, fetching, error }, reread] = useQuery({ query: WebhooksQuery });
   const [status, setStatus] = useState<string | null>(null);
   // the message carried from the last page (a webhook deleted)
   useFlash(setStatus);
@@ -44,7 +44,7 @@ export function Webhooks() {
     <>
       <ListHeader title="Webhooks" newHref="/webhooks/new" newLabel="New webhook" />
       <ActionOutcome problem={null} status={status} />
-      <QueryError error={error} />
+      <QueryError error={error} fetching={fetching} reread={reread} focusAfter="page-title" />
       {fetching && !data ? <Loading what="webhooks" /> : null}
       {data && data.webhooks.length === 0 ? <p>No webhooks yet. Create one with “New webhook”.</p> : null}
       {data && data.webhooks.length > 0 ? (
