@@ -196,7 +196,7 @@ test(
 );
 
 test(
-  'Redeliver matching: the dry run counts, Escape backs out, Confirm makes exactly the counted deliveries, one request per press',
+  'Redeliver matching: the dry run counts, Escape and "Close" back out, Confirm makes exactly the counted deliveries, one request per press',
   async ({ page, app, keys, startReceiver }) => {
     // Rejects fails at once (its success rule says FAIL), Slow is retried (the test clock never reaches its next attempt)
     const receiver = await startReceiver((req) => (req.url === '/rejects' ? { status: 422 } : req.url === '/slow' ? { status: 503 } : undefined));
@@ -244,6 +244,16 @@ test(
     expect(sent.map(dryRunOf)).toEqual([true]);
     expect(await total()).toBe(6);
 
+    // its way back is "Close": no second "Cancel" beside "Cancel matching…" (a screen reader lists the buttons by name)
+    await redeliverButton.click();
+    await question.waitFor();
+    expect(await bulk.getByRole('button').allTextContents()).toEqual(['Redeliver matching…', 'Cancel matching…', 'Confirm', 'Close']);
+    await question.getByRole('button', { name: 'Close', exact: true }).press('Enter');
+    await expect.poll(() => question.count()).toBe(0);
+    expect(await focusedText(page)).toBe('Redeliver matching…');
+    expect(sent.map(dryRunOf)).toEqual([true, true]);
+    expect(await total()).toBe(6);
+
     // a double press of the button: one dry run, the button says it is counting
     const counting = holdOperation(page, 'ConsoleRedeliverMany');
     await redeliverButton.dblclick();
@@ -262,7 +272,7 @@ test(
     const outcome = bulk.getByText('Queued 3 new deliveries.');
     await outcome.waitFor();
     expect(await outcome.evaluate((e) => (e as unknown as { parentElement: { getAttribute(n: string): string | null } }).parentElement.getAttribute('aria-live'))).toBe('polite');
-    expect(sent.map(dryRunOf)).toEqual([true, true, false]);
+    expect(sent.map(dryRunOf)).toEqual([true, true, true, false]);
     expect(await question.count()).toBe(0);
     expect(await focusedText(page)).toBe('Redeliver matching…');
     // three new deliveries, all of the ticket (each a redelivery of one of its failed ones), none elsewhere

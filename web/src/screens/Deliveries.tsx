@@ -746,8 +746,9 @@ interface Counted {
 /**
  * "Redeliver matching…" and "Cancel matching…" for the log's applied filter (`filter`; null
  * while the address's filter has a problem). A press runs the dry run and shows its count
- * with Confirm and a way back (its button or Escape); Confirm runs it, announces what it did
- * and refreshes the log (`onDone`). One request at a time: a press while one runs does nothing.
+ * with Confirm and a way back (its button, "Close" or "Keep them", or Escape); Confirm runs
+ * it, announces what it did and refreshes the log (`onDone`). One request at a time: a press
+ * while one runs does nothing.
  *
  * A bulk run needs at least one filter: with none it would act on the whole log, which is
  * never what a press next to the filters means (and past 10,000 deliveries the API refuses it
@@ -880,7 +881,8 @@ function BulkActions({
           question={`${shown.action === 'redeliver' ? 'Redeliver' : 'Cancel'} deliveries matching ${shown.describe}: ${question(shown)}`}
           busy={work.busy !== null}
           busyLabel={shown.action === 'redeliver' ? 'Redelivering…' : 'Cancelling…'}
-          keepLabel={shown.action === 'redeliver' ? 'Cancel' : 'Keep them'}
+          // never "Cancel": it would stand beside "Cancel matching…", which means something else
+          keepLabel={shown.action === 'redeliver' ? 'Close' : 'Keep them'}
           canConfirm={shown.matched > 0}
           onConfirm={() => void confirm()}
           onKeep={back}
