@@ -368,6 +368,8 @@ function policyProblems(f: Form): Map<string, string> {
 const AUTH_TEXT: Record<AuthType, string> = { NONE: 'None', BASIC: 'Basic', BEARER: 'Bearer token' };
 const METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const FORMATS: BodyFormat[] = ['JSON', 'XML', 'FORM'];
+/** A body format as users know it; the API's value (FORM) is what is sent. */
+const FORMAT_TEXT: Record<BodyFormat, string> = { JSON: 'JSON', XML: 'XML', FORM: 'Form (x-www-form-urlencoded)' };
 
 /** Template fields: the tag catalogue inserts into the one focused last. */
 type TemplateKey = 'url' | 'body' | 'successComment' | `headers.${number}`;
@@ -774,7 +776,7 @@ export function WebhookEditor({ id }: { id: string | null }) {
               required
             />
           </div>
-          <SelectField id={fid('format')} label="Format" error={err('format')} value={form.format} options={FORMATS} onChange={(f) => set('format', f)} />
+          <SelectField id={fid('format')} label="Format" error={err('format')} value={form.format} options={FORMATS} optionText={(f) => FORMAT_TEXT[f]} onChange={(f) => set('format', f)} />
           <Field id={fid('body')} label="Body" error={err('body')}>
             <textarea
               {...describedBy(fid('body'), err('body'))}
