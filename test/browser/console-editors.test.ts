@@ -531,12 +531,12 @@ test(
     await heading('Tickets');
     await page.getByRole('link', { name: 'Back ticket' }).click();
     await heading(`#${ticket} Back ticket`);
-    await page.getByLabel('Reply', { exact: true }).fill('Not sent yet');
+    await page.getByLabel('Reply or internal comment', { exact: true }).fill('Not sent yet');
     await page.goBack();
     await expect.poll(() => questions.slice(5)).toEqual(['Leave this page? Your reply or comment is not sent.']);
     await expect.poll(path).toBe(`/tickets/${ticket}`);
-    expect(await page.getByLabel('Reply', { exact: true }).inputValue()).toBe('Not sent yet');
-    await page.getByLabel('Reply', { exact: true }).fill('');
+    expect(await page.getByLabel('Reply or internal comment', { exact: true }).inputValue()).toBe('Not sent yet');
+    await page.getByLabel('Reply or internal comment', { exact: true }).fill('');
     // a priority chosen and not saved alike
     const priority = page.getByLabel('Priority', { exact: true });
     await priority.selectOption('URGENT');

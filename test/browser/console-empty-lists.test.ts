@@ -23,7 +23,7 @@ test(
     expect(await posts.getByRole('list').count()).toBe(0);
     expect(await runAxe(page)).toEqual([]);
 
-    await page.getByLabel('Reply', { exact: true }).fill('First answer');
+    await page.getByLabel('Reply or internal comment', { exact: true }).fill('First answer');
     await page.getByRole('button', { name: 'Send reply' }).click();
     await expect.poll(() => posts.getByRole('listitem').count()).toBe(1);
     expect(await posts.getByText('No replies or comments yet.').count()).toBe(0);

@@ -115,19 +115,19 @@ test(
     await signIn(page, app.url, keys.agent, `/tickets/${ticket}`);
     await page.getByRole('heading', { level: 1, name: `#${ticket} Printer on fire` }).waitFor();
     const sent = sentOperations(page);
-    const text = page.getByLabel('Reply', { exact: true });
+    const text = page.getByLabel('Reply or internal comment', { exact: true });
     const posts = page.getByRole('region', { name: 'Posts' }).getByRole('listitem');
     // which one the client sees is said at the field
-    expect(await description(page.getByLabel('Reply', { exact: true }))).toMatch(/requester sees it.*among staff/);
+    expect(await description(page.getByLabel('Reply or internal comment', { exact: true }))).toMatch(/requester sees it.*among staff/);
 
     // empty, then blank: the message at the field, the field invalid and focused; nothing sent
     await page.getByRole('button', { name: 'Send reply' }).click();
     await expect.poll(() => text.getAttribute('aria-invalid')).toBe('true');
-    expect(await description(page.getByLabel('Reply', { exact: true }))).toContain('Write the reply first: the text must not be empty.');
+    expect(await description(page.getByLabel('Reply or internal comment', { exact: true }))).toContain('Write the reply first: the text must not be empty.');
     expect((await focused(page)).id).toBe('post-text');
     await text.fill('   ');
     await page.getByRole('button', { name: 'Add internal comment' }).click();
-    await expect.poll(() => description(page.getByLabel('Reply', { exact: true }))).toContain('Write the internal comment first: the text must not be empty.');
+    await expect.poll(() => description(page.getByLabel('Reply or internal comment', { exact: true }))).toContain('Write the internal comment first: the text must not be empty.');
     expect(await text.getAttribute('aria-invalid')).toBe('true');
     expect(sent.filter((n) => n === 'ConsoleAddReply' || n === 'ConsoleAddComment')).toEqual([]);
     expect((await getTicket(app, ticket)).posts).toEqual([]);
@@ -349,7 +349,7 @@ test(
 
     await signIn(page, app.url, keys.agent, `/tickets/${ticketId}`);
     await page.getByRole('heading', { level: 1, name: `#${ticketId} Draft kept` }).waitFor();
-    const text = page.getByLabel('Reply', { exact: true });
+    const text = page.getByLabel('Reply or internal comment', { exact: true });
     await text.fill('A long answer, half written');
     // a delivery of the ticket, opened by keyboard: asked, and Cancel stays with the text
     const deliveryLink = page.getByRole('region', { name: 'Deliveries' }).getByRole('link').first();
@@ -412,7 +412,7 @@ test(
     await page.getByRole('heading', { level: 1, name: `#${ticket} Busy ticket` }).waitFor();
     const posts = page.getByRole('region', { name: 'Posts' });
     await posts.getByText('No replies or comments yet.').waitFor();
-    await page.getByLabel('Reply', { exact: true }).fill('My answer, not sent yet');
+    await page.getByLabel('Reply or internal comment', { exact: true }).fill('My answer, not sent yet');
     const said = await recordAnnouncements(page, 'ticket-post-arrivals');
 
     // another agent (here: the admin, through the API) replies and comments, and sets the status
@@ -423,7 +423,7 @@ test(
     await expect.poll(() => posts.getByRole('listitem').count()).toBe(2);
     expect(await posts.textContent()).toMatch(/Answered from another tab.*A note from elsewhere/);
     expect(await page.getByRole('definition').first().textContent()).toBe('Waiting');
-    expect(await page.getByLabel('Reply', { exact: true }).inputValue()).toBe('My answer, not sent yet');
+    expect(await page.getByLabel('Reply or internal comment', { exact: true }).inputValue()).toBe('My answer, not sent yet');
     // said politely, one sentence for what came
     const admin = (await app.ok('{ me { name } }')).me.name as string;
     expect(await said()).toEqual([`New reply by ${admin}. New internal comment by ${admin}.`]);
@@ -436,7 +436,7 @@ test(
     await painted(page);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(`#${ticket} Busy ticket`);
     expect(await posts.getByRole('listitem').count()).toBe(2);
-    expect(await page.getByLabel('Reply', { exact: true }).inputValue()).toBe('My answer, not sent yet');
+    expect(await page.getByLabel('Reply or internal comment', { exact: true }).inputValue()).toBe('My answer, not sent yet');
     failing.failing = false;
 
     // the page's own reply is said by its form, not again as a new post

@@ -1,9 +1,11 @@
 /**
  * Words of the console as its users know them: the webhook body format FORM is offered as
- * "Form (x-www-form-urlencoded)", while the API is sent FORM as before.
+ * "Form (x-www-form-urlencoded)", while the API is sent FORM as before; the ticket's one text
+ * box, which "Send reply" sends as a reply and "Add internal comment" adds as a comment, is
+ * named for both.
  */
 import { expect, runAxe, signIn, test } from '../support/browser.js';
-import { createWebhook, jsonHook } from '../support/fixtures.js';
+import { createTicket, createWebhook, jsonHook } from '../support/fixtures.js';
 
 /** per test, with its app's start and the page's loads: room for a loaded machine (two files run at once) */
 const BROWSER_TEST_MS = 90_000;
@@ -30,6 +32,28 @@ test(
     await page.getByRole('heading', { level: 1, name: 'Webhook: Form hook' }).waitFor();
     expect(await format.inputValue()).toBe('FORM');
     expect(await format.evaluate((s) => (s as unknown as { selectedOptions: { text: string }[] }).selectedOptions[0]!.text)).toBe('Form (x-www-form-urlencoded)');
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'ticket page: the text box that a reply and an internal comment are both written in is named for both, "Reply or internal comment", not "Reply"',
+  async ({ page, app, keys }) => {
+    const ticket = await createTicket(app, 'Named box');
+    await signIn(page, app.url, keys.agent, `/tickets/${ticket}`);
+    await page.getByRole('heading', { level: 1, name: `#${ticket} Named box` }).waitFor();
+    const section = page.getByRole('region', { name: 'Reply or comment' });
+    const box = section.getByRole('textbox');
+    expect(await box.count()).toBe(1);
+    expect(await section.getByRole('textbox', { name: 'Reply or internal comment', exact: true }).count()).toBe(1);
+    expect(await section.getByRole('button').allTextContents()).toEqual(['Send reply', 'Add internal comment']);
+    expect(await page.getByLabel('Reply', { exact: true }).count()).toBe(0);
+
+    // the same box writes the comment
+    await box.fill('Staff only');
+    await section.getByRole('button', { name: 'Add internal comment' }).click();
+    await section.getByText('Internal comment added: only staff can see it.').waitFor();
+    expect(await runAxe(page)).toEqual([]);
   },
   BROWSER_TEST_MS,
 );

@@ -400,7 +400,8 @@ function PostForm({ ticketId, onPosted }: { ticketId: string; onPosted: (postId:
       <form className="editor" noValidate onSubmit={(e) => void post('reply', e)}>
         <Field
           id={textId}
-          label="Reply"
+          // one box for both: the button pressed decides whether it is sent as a reply or added as an internal comment
+          label="Reply or internal comment"
           error={textError}
           hint={<Hint of={textId}>“Send reply” posts it to the client (the requester sees it); “Add internal comment” keeps it among staff.</Hint>}
         >
