@@ -158,8 +158,19 @@ function readFormBytes(req: Request, _res: unknown, body: Buffer, encoding: stri
   (req as WithFormBytes)[FORM_BYTES] = body;
 }
 
+/**
+ * Every answer of the subset, success or error, holds tickets, users or what is known of
+ * them: no browser or proxy may keep it.
+ */
+function noStore(_req: Request, res: Response, next: NextFunction): void {
+  res.set('Cache-Control', 'no-store');
+  next();
+}
+
 export function createRestRouter(services: AppServices): express.Router {
   const router = express.Router({ strict: false });
+  // first: the errors answered further on (body parser, path decoding, the app's error handler) keep it
+  router.use(noStore);
   router.use(
     // strict: false lets a string, a number or null through to requireObjectBody, which names the body
     express.json({ limit: '1mb', strict: false, verify: requireUtf8Body }),
@@ -248,6 +259,7 @@ export function createRestRouter(services: AppServices): express.Router {
  * error shape, naming the subset's paths, not with express's HTML page.
  */
 export function restNotFound(req: Request, res: Response): void {
+  res.set('Cache-Control', 'no-store');
   const message = `${req.method} ${req.baseUrl}${req.path} is not part of the REST subset: GET /api/v2/tickets/{id}/, POST /api/v2/tickets/{id}/comments/ and POST /api/v2/tickets/{id}/posts/`;
   res.status(404).json({ errors: [{ code: 'NOT_FOUND', message, field: null }] });
 }

@@ -201,6 +201,32 @@ describe('REST subset', () => {
     expect((await rest(`/tickets/${ticketId}/`)).status).toBe(200);
   });
 
+  it('every answer under /api carries Cache-Control: no-store (tickets and users are private): success, errors of the subset, of the body parser, of the router, 404 and 405', async () => {
+    const json = { 'content-type': 'application/json' };
+    const asked: [string, Response][] = [
+      ['GET 200', await rest(`/tickets/${ticketId}/`)],
+      ['HEAD 200', await rest(`/tickets/${ticketId}/`, { method: 'HEAD' })],
+      ['POST 200', await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: json, body: '{"text": "no-store"}' })],
+      ['401', await rest(`/tickets/${ticketId}/`, { auth: '' })],
+      ['403 cross-site', await rest(`/tickets/${ticketId}/`, { headers: { origin: 'https://elsewhere.example' } })],
+      ['404 ticket', await rest('/tickets/999999/')],
+      ['400 id', await rest('/tickets/abc/')],
+      ['400 text', await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: json, body: '{"text": ""}' })],
+      ['400 unreadable JSON', await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: json, body: '{"text": ' })],
+      ['415', await rest(`/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })],
+      ['400 path', await rest('/tickets/%FF/')],
+      ['405', await rest(`/tickets/${ticketId}/`, { method: 'DELETE' })],
+      ['OPTIONS 204', await rest(`/tickets/${ticketId}/`, { method: 'OPTIONS' })],
+      ['404 /api/v2', await rest('/nope')],
+      ['404 /api/v1', await fetch(`${app.url}/api/v1/tickets/${ticketId}/`, { headers: { authorization: app.adminAuth } })],
+    ];
+    for (const [what, res] of asked) {
+      expect(res.headers.get('cache-control'), what).toBe('no-store');
+      await res.body?.cancel();
+    }
+    expect(asked.map(([what, res]) => `${what}: ${res.status}`)).toEqual(asked.map(([what]) => `${what}: ${/\d{3}/.exec(what)?.[0] ?? 200}`));
+  });
+
   it('errors: 401 without credentials, 404 for an unknown ticket, 400 for an empty text or an unknown user_id, 400 for unreadable JSON', async () => {
     expect((await rest(`/tickets/${ticketId}/`, { auth: '' })).status).toBe(401);
     expect((await rest(`/tickets/999999/`)).status).toBe(404);
