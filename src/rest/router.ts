@@ -167,24 +167,53 @@ function noStore(_req: Request, res: Response, next: NextFunction): void {
   next();
 }
 
+/** The caller, once authenticate has let the request through. */
+const ACTOR = Symbol('actor');
+type KnownActor = Actor & { user: User };
+type WithActor = Request & { [ACTOR]?: KnownActor };
+
+/** A refusal of the subset in its error shape; anything else is the app's error handler's. */
+function answerError(err: unknown, res: Response, next: NextFunction): void {
+  if (!(err instanceof DomainError)) return next(err);
+  // a 401 names the schemes it takes: clients that send credentials only when challenged (curl --anyauth, urllib, .NET, Java) send them then
+  if (err.code === 'UNAUTHENTICATED') res.set('WWW-Authenticate', AUTH_CHALLENGES);
+  res.status(err instanceof UnreadableBodyError ? 415 : (STATUS_FOR[err.code] ?? 400)).json({ errors: [{ code: err.code, message: err.message, field: err.field ?? null }] });
+}
+
 export function createRestRouter(services: AppServices): express.Router {
   const router = express.Router({ strict: false });
   // first: the errors answered further on (body parser, path decoding, the app's error handler) keep it
   router.use(noStore);
-  router.use(
-    // strict: false lets a string, a number or null through to requireObjectBody, which names the body
-    express.json({ limit: '1mb', strict: false, verify: requireUtf8Body }),
-    express.urlencoded({ extended: false, limit: '1mb', verify: readFormBytes }),
-  );
 
-  type Handler = (req: Request, actor: Actor, em: ReturnType<typeof services.orm.em.fork>) => Promise<unknown>;
-  const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
+  /**
+   * A browser page of another site is refused (403), then a caller without valid
+   * credentials (401): both before the body is read, so that only a known caller makes the
+   * server read and parse one.
+   */
+  const authenticate = async (req: Request, res: Response, next: NextFunction) => {
     try {
       const site = otherSite(req);
       if (site) throw forbidden(`a browser page of another site (${site}) may not call the REST subset: it would act with the credentials the browser remembers`);
       const header = req.headers['x-deskhooks-delivery'];
       const actor = await services.users.identify(req.headers.authorization, typeof header === 'string' ? header : undefined);
       if (!actor.user) throw unauthenticated();
+      (req as WithActor)[ACTOR] = { ...actor, user: actor.user };
+      next();
+    } catch (err) {
+      answerError(err, res, next);
+    }
+  };
+  const readBody = [
+    // strict: false lets a string, a number or null through to requireObjectBody, which names the body
+    express.json({ limit: '1mb', strict: false, verify: requireUtf8Body }),
+    express.urlencoded({ extended: false, limit: '1mb', verify: readFormBytes }),
+  ];
+
+  type Handler = (req: Request, actor: KnownActor, em: ReturnType<typeof services.orm.em.fork>) => Promise<unknown>;
+  /** The handler of an authenticated request (after authenticate, and readBody where it takes one). */
+  const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const actor = (req as WithActor)[ACTOR]!;
       const em = services.orm.em.fork();
       em.merge(actor.user);
       // a form value that is not UTF-8, U+0000 or a lone surrogate anywhere in the request: refused before anything runs
@@ -193,13 +222,7 @@ export function createRestRouter(services: AppServices): express.Router {
       if (unstorable) throw badInput(unstorable.field, unstorable.message);
       res.json({ data: await handler(req, actor, em) });
     } catch (err) {
-      if (err instanceof DomainError) {
-        // a 401 names the schemes it takes: clients that send credentials only when challenged (curl --anyauth, urllib, .NET, Java) send them then
-        if (err.code === 'UNAUTHENTICATED') res.set('WWW-Authenticate', AUTH_CHALLENGES);
-        res.status(err instanceof UnreadableBodyError ? 415 : (STATUS_FOR[err.code] ?? 400)).json({ errors: [{ code: err.code, message: err.message, field: err.field ?? null }] });
-        return;
-      }
-      next(err);
+      answerError(err, res, next);
     }
   };
 
@@ -213,9 +236,10 @@ export function createRestRouter(services: AppServices): express.Router {
 
   router.get(
     '/tickets/:id',
+    authenticate,
     route(async (req, actor, em) => {
       const { ticket, ...seen } = await services.tickets.getWithFields(em, actor, restId(req.params.id, 'id', 'a ticket'), 'id');
-      return ticketJson(ticket, seen, actor.user!);
+      return ticketJson(ticket, seen, actor.user);
     }),
   );
 
@@ -229,15 +253,18 @@ export function createRestRouter(services: AppServices): express.Router {
     if (actor.user?.role !== 'ADMIN') return String(raw);
     return restId(raw, 'user_id', 'a user');
   };
-  // the caller is known before its body's format is judged (401 first, as for every request)
-  const post = (kind: PostKind) =>
+  // the caller is known before its body is read or its format judged (401 first, as for every request)
+  const post = (kind: PostKind) => [
+    authenticate,
+    ...readBody,
     route(async (req, actor, em) => {
       requireReadableBody(req);
       requireObjectBody(req);
       return postJson(await services.tickets.addPost(em, actor, { ticketId: restId(req.params.id, 'id', 'a ticket'), kind, text: text(req), authorId: authorId(req, actor) }, { ticketId: 'id', authorId: 'user_id' }));
-    });
-  router.post('/tickets/:id/comments', post('COMMENT'));
-  router.post('/tickets/:id/posts', post('REPLY'));
+    }),
+  ];
+  router.post('/tickets/:id/comments', ...post('COMMENT'));
+  router.post('/tickets/:id/posts', ...post('REPLY'));
   // a path of the subset asked with another method: 405 naming the methods it takes (OPTIONS: 204 with them)
   for (const [path, allowed] of [['/tickets/:id', 'GET, HEAD'], ['/tickets/:id/comments', 'POST'], ['/tickets/:id/posts', 'POST']] as const) {
     router.all(path, (req, res) => {

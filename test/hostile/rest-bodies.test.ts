@@ -4,6 +4,7 @@
  * two formats it takes, and nothing is written. (Unread, such a body used to pass for one
  * without `text`: "text: must not be empty", though the caller sent a text.)
  */
+import net from 'node:net';
 import { describe } from 'vitest';
 import { createTicket, getTicket, test } from '../support/fixtures.js';
 
@@ -96,5 +97,59 @@ describe('REST: a body in another format than JSON or form fields', () => {
     // the caller is known first: without credentials, 401 whatever the body holds
     const anonymous = await fetch(`${app.url}/api/v2/tickets/${ticketId}/comments/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'text=%FF' });
     expect(anonymous.status).toBe(401);
+  });
+});
+
+/**
+ * Sends a POST's head and only the start of the body its Content-Length announces, and
+ * resolves with the answer's head: the server answers before reading the body or never.
+ */
+function postWithUnfinishedBody(url: string, path: string, headers: Record<string, string>): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname);
+    let answer = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve('no answer within 5 s');
+    }, 5_000);
+    socket.on('error', reject);
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('latin1');
+      const end = answer.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(answer.slice(0, end));
+    });
+    const head = Object.entries({ host: `${hostname}:${port}`, 'content-type': 'application/json', 'content-length': '100000', ...headers }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+    socket.write(`POST /api/v2${path} HTTP/1.1\r\n${head}\r\n{"text": "`);
+  });
+}
+
+describe('REST: credentials before the body', () => {
+  it('without valid credentials a POST is 401 with the challenge before its body is read: a body still arriving, unreadable or too large is not parsed; nothing is written', async ({ app, expect }) => {
+    const ticketId = await createTicket(app, 'credentials first');
+    const challenge = 'Basic realm="deskhooks", charset="UTF-8", Bearer realm="deskhooks"';
+    for (const auth of [{}, { authorization: 'Bearer dk_wrong' }] as Record<string, string>[]) {
+      // the body's 100,000 announced bytes never come: the answer does not wait for them
+      const head = await postWithUnfinishedBody(app.url, `/tickets/${ticketId}/comments/`, auth);
+      expect(head, JSON.stringify(auth)).toMatch(/^HTTP\/1\.1 401 /);
+      expect(head, JSON.stringify(auth)).toContain('\r\nWWW-Authenticate: Basic realm="deskhooks", charset="UTF-8"\r\nWWW-Authenticate: Bearer realm="deskhooks"');
+      const post = (body: string) => fetch(`${app.url}/api/v2/tickets/${ticketId}/posts/`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body });
+      for (const body of ['{"text": ', JSON.stringify({ text: 'x'.repeat(1024 * 1024) })]) {
+        const res = await post(body);
+        expect(res.status, `${JSON.stringify(auth)} ${body.slice(0, 12)}`).toBe(401);
+        expect(res.headers.get('www-authenticate')).toBe(challenge);
+        expect(((await res.json()) as any).errors[0]).toMatchObject({ code: 'UNAUTHENTICATED', field: null });
+      }
+    }
+    // a browser page of another site is refused before its body is read as well
+    expect(await postWithUnfinishedBody(app.url, `/tickets/${ticketId}/comments/`, { authorization: app.adminAuth, origin: 'https://elsewhere.example' })).toMatch(/^HTTP\/1\.1 403 /);
+    expect((await getTicket(app, ticketId)).posts).toEqual([]);
+    // with credentials, the same body is read and judged as before
+    const unreadable = await fetch(`${app.url}/api/v2/tickets/${ticketId}/posts/`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: app.adminAuth }, body: '{"text": ' });
+    expect(unreadable.status).toBe(400);
+    expect(((await unreadable.json()) as any).errors[0]).toMatchObject({ code: 'BAD_USER_INPUT', field: 'body' });
   });
 });
