@@ -1,5 +1,5 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { UserWithApiKey } from '../schema/index.js';
+import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { ID, UserWithApiKey } from '../schema/index.js';
 import { currentUser } from './auth.js';
 import type { GraphQLContext } from './context.js';
 import { toUser } from './mappers.js';

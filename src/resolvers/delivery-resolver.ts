@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { DELIVERY_PAGE_SIZE, TICKET_DELIVERY_PAGE_SIZE, type DeliveryFeedItem, type AttemptRow, type DeliveryRow } from '../delivery/index.js';
 import { forbidden, notFound, unauthenticated } from '../errors.js';
 import {
@@ -11,6 +11,7 @@ import {
   TicketType,
   RuleType,
   WebhookType,
+  ID,
 } from '../schema/index.js';
 import type { GraphQLContext } from './context.js';
 import { createLoaders } from './loaders.js';

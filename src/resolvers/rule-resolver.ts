@@ -1,5 +1,5 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { RuleAction, RuleField, RuleInput, RuleType, WebhookType } from '../schema/index.js';
+import { Arg, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { ID, RuleAction, RuleField, RuleInput, RuleType, WebhookType } from '../schema/index.js';
 import type { GraphQLContext } from './context.js';
 import { toRule, toWebhook } from './mappers.js';
 

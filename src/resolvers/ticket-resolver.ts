@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { clientVisibleValues, TICKET_PAGE_SIZE } from '../helpdesk/index.js';
 import {
   CreateTicketInput,
@@ -9,6 +9,7 @@ import {
   UpdateTicketInput,
   UserType,
   TicketStatus,
+  ID,
 } from '../schema/index.js';
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { actorOf, type GraphQLContext } from './context.js';

@@ -1,6 +1,6 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { templateTagsWith } from '../templates/index.js';
-import { RenderedRequestType, SigningSecret, TemplateTag, WebhookInput, WebhookType } from '../schema/index.js';
+import { ID, RenderedRequestType, SigningSecret, TemplateTag, WebhookInput, WebhookType } from '../schema/index.js';
 import { actorOf, type GraphQLContext } from './context.js';
 import { toWebhook } from './mappers.js';
 

@@ -1,4 +1,5 @@
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { ID } from './id-scalar.js';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { DeliveryEventType, DeliveryStatus, TicketEvent } from './enums.js';
 import { RenderedRequestType } from './webhook-types.js';

@@ -1,4 +1,5 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, InputType, ObjectType } from 'type-graphql';
+import { ID } from './id-scalar.js';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { CustomFieldType, PostKind, Role, TicketPriority, TicketStatus } from './enums.js';
 

@@ -1,4 +1,5 @@
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { ID } from './id-scalar.js';
 import { ActionType, ConditionOperator, MatchType, TicketEvent } from './enums.js';
 
 @ObjectType({ description: 'field: title, description, status, priority, requester.email, requester.role, assignee.email, parent (IS_EMPTY / IS_NOT_EMPTY), lastReplyAuthor (CLIENT or STAFF), custom.<key>' })

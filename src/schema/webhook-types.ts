@@ -1,4 +1,5 @@
-import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import { ID } from './id-scalar.js';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { AuthType, BodyFormat, ConditionOperator, DeliveryOrdering, HttpMethod, MappingTarget, SuccessFailureAction } from './enums.js';
 

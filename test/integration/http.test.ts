@@ -98,6 +98,24 @@ describe('GraphQL over HTTP', () => {
     }
   });
 
+  it('an ID is read without the white space around it, as the REST subset reads its ids: inline or a variable, an argument or an input field, in queries, mutations and filters', async () => {
+    const { createRule } = await app.ok(`mutation { createRule(input: { name: "ids with spaces", events: [TICKET_CREATED], conditions: [], actions: [{ type: SET_STATUS, value: "OPEN" }], enabled: false }) { id } }`);
+    const padded = (id: string) => ` \t${id}\n `;
+    // inline literals and variables, queries
+    expect(await app.ok(`{ ticket(id: " ${ticketId} ") { id } rule(id: "${createRule.id} ") { id } }`)).toEqual({ ticket: { id: ticketId }, rule: { id: createRule.id } });
+    expect(await app.ok(`query($id: ID!) { ticket(id: $id) { id title } }`, { id: padded(ticketId) })).toEqual({ ticket: { id: ticketId, title: 'rest' } });
+    // mutations and input fields
+    const { addComment } = await app.ok(`mutation($id: ID!) { addComment(ticketId: $id, text: "padded id") { id } }`, { id: padded(ticketId) });
+    expect(addComment.id).toMatch(/^\d+$/);
+    const { createTicket } = await app.ok(`mutation($parent: ID!, $agent: ID!) { createTicket(input: { title: "child", description: "d", parentId: $parent, assigneeId: $agent }) { id assignee { id } } }`, { parent: padded(ticketId), agent: padded(agent.id) });
+    expect(createTicket.assignee).toEqual({ id: agent.id });
+    expect((await app.ok(`mutation { updateTicket(id: " ${createTicket.id} ", input: { assigneeId: null }) { id assignee { id } } }`)).updateTicket).toEqual({ id: createTicket.id, assignee: null });
+    // a filter's ids: the ticket's deliveries, not "is not an id"
+    expect((await app.gql(`query($id: ID!) { deliveries(filter: { ticketId: $id }) { totalCount } }`, { id: padded(ticketId) })).errors).toBeUndefined();
+    // white space alone, or inside an id, names nothing
+    expect(await app.ok(`{ ticket(id: "  ") { id } other: ticket(id: "${ticketId.slice(0, 1)} ${ticketId.slice(1) || '0'}") { id } }`)).toEqual({ ticket: null, other: null });
+  });
+
   it('ticket(id) and rule(id) are null for unknown ids (nullable in the contract)', async () => {
     expect((await app.ok(`{ ticket(id: "999999") { id } rule(id: "999999") { id } }`))).toEqual({ ticket: null, rule: null });
   });
