@@ -59,3 +59,21 @@ export function compareDecimals(a: string, b: string): -1 | 0 | 1 | null {
   }
   return (mag * x.sign) as -1 | 0 | 1;
 }
+
+/**
+ * A finite number in plain decimal notation, never with an exponent (`1e-7` is `0.0000001`,
+ * `1e21` is `1000000000000000000000`): the digits of its shortest round-trip form (String),
+ * so the text reads back as the same double. Zero is `0` (also -0); NaN and ±Infinity stay
+ * as String writes them.
+ */
+export function plainDecimal(n: number): string {
+  const written = String(n);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(written);
+  if (!m) return written;
+  const [, sign, first, rest = '', exponent] = m;
+  const digits = first! + rest;
+  const exp = Number(exponent);
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  // String writes an exponent from 1e21 up only, far past its at most 17 digits: all are whole
+  return sign + digits + '0'.repeat(exp - rest.length);
+}

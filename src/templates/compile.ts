@@ -25,7 +25,8 @@ export interface CompiledTemplate {
    * Renders with `ctx`; `escape` is applied to every value, and for a tag inside an XML
    * CDATA section or quoted attribute value the escaper `xml` gives for that place instead
    * (none given: `escape`). A value renders as: strings
-   * as they are, numbers/booleans via String, a Date as ISO 8601, null/undefined/missing
+   * as they are, finite numbers in plain decimal notation (no exponent), booleans via
+   * String, a Date as ISO 8601, null/undefined/missing
    * as '', objects and arrays as '' (a tag names a leaf, see lookup.ts). With `maxLength`,
    * a result that would be longer throws a RenderedTooLongError before it is built (a tag
    * repeated in a template, on a long value, would otherwise build it whole first).

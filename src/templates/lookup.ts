@@ -3,6 +3,7 @@
  * time, so it alone decides what a template can reach: own properties of plain objects,
  * nothing inherited, never a function, never an object's toString().
  */
+import { plainDecimal } from '../domain/index.js';
 
 /** Follows `segments` through own properties; anything else (missing, inherited, non-object) → undefined. */
 export function lookupPath(root: unknown, segments: readonly string[]): unknown {
@@ -17,7 +18,9 @@ export function lookupPath(root: unknown, segments: readonly string[]): unknown 
 }
 
 /**
- * The text a value renders as: strings as they are, numbers/booleans/bigints via String,
+ * The text a value renders as: strings as they are, finite numbers in plain decimal
+ * notation (`0.0000001`, never `1e-7`: receivers expecting decimals refuse an exponent),
+ * booleans/bigints via String,
  * a valid Date as ISO 8601 (custom DATE fields may hold one), null/undefined as ''.
  * Objects and arrays render as '': a template names a leaf, and calling an arbitrary
  * object's toString() would run code the template author does not control.
@@ -27,6 +30,7 @@ export function toText(value: unknown): string {
     case 'string':
       return value;
     case 'number':
+      return plainDecimal(value);
     case 'boolean':
     case 'bigint':
       return String(value);

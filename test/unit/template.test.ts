@@ -224,6 +224,27 @@ describe('rendering values', () => {
     expect(render(source, ctxWith(patch))).toBe(expected);
   });
 
+  // receivers reading plain decimals refuse 1e-7 and 1e+21: a finite number renders without an exponent, exactly as the double reads back
+  it.each<[number, string]>([
+    [0.0000001, '0.0000001'],
+    [-1.5e-10, '-0.00000000015'],
+    [1.2345e-7, '0.00000012345'],
+    [0.000001, '0.000001'],
+    [1e21, '1000000000000000000000'],
+    [-1.2345e25, '-12345000000000000000000000'],
+    [123456789012345680000, '123456789012345680000'],
+    [12.5, '12.5'],
+    [-0, '0'],
+    [5e-324, `0.${'0'.repeat(323)}5`],
+    [Number.MAX_VALUE, `17976931348623157${'0'.repeat(292)}`],
+  ])('a number %s renders in plain decimal notation, in a JSON body as that JSON number', (n, expected) => {
+    const ctx = ctxWith((c) => (c.ticket!.custom.n = n));
+    expect(render('{{ ticket.custom.n }}', ctx)).toBe(expected);
+    expect(Number(expected)).toBe(n === 0 ? 0 : n);
+    const body = renderTemplate('{"n": {{ ticket.custom.n }}, "s": "{{ ticket.custom.n }}"}', 'webhook', ctx, ESCAPERS.json);
+    expect(JSON.parse(body)).toEqual({ n: n === 0 ? 0 : n, s: expected });
+  });
+
   it('applies the escaper to every value and never to literal text', () => {
     const seen: string[] = [];
     const out = renderTemplate('"{{ ticket.id }}" & {{ ticket.title }}', 'webhook', sampleContext(), (v) => {
