@@ -106,15 +106,29 @@ function isUtf8(bytes: Uint8Array): boolean {
   }
 }
 
+/** `text` without the U+0000s it ends in; a loop from the end (a regex /\u0000+$/ is quadratic in a long run of NULs that something follows). */
+function withoutTrailingNuls(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0) end--;
+  return end === text.length ? text : text.slice(0, end);
+}
+
 /**
  * An answer's bytes as storable text, in their encoding. `cut`: the bytes are the first
  * part of a longer body (the read cap), which may end inside a character; that part
  * character is left out rather than read as U+FFFD (decoding as a stream that never
  * ends holds it back, in any encoding: UTF-8, UTF-16's odd byte or lone high surrogate,
  * a two-byte Shift_JIS character).
+ *
+ * NULs at the end of a whole answer are padding, no part of it: some embedded SMS
+ * gateways answer from a fixed-size buffer, and an XML or JSON document followed by them
+ * would not parse. They are dropped once decoded (in UTF-16 a character's own byte may be
+ * 0x00), before the text is made storable (where a NUL becomes U+FFFD); a NUL anywhere else,
+ * or at the end of a cut body (the answer goes on past it), stays.
  */
 export function answerText(bytes: Uint8Array, contentType: string | null, cut = false): string {
   // ignoreBOM false (the default): the encoding's own BOM is not part of the text
   const decoder = new TextDecoder(answerEncoding(bytes, contentType));
-  return storableText(decoder.decode(bytes, { stream: cut }));
+  const text = decoder.decode(bytes, { stream: cut });
+  return storableText(cut ? text : withoutTrailingNuls(text));
 }

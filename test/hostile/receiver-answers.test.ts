@@ -178,7 +178,8 @@ afterAll(() => {
 describe.concurrent('receivers answering bytes PostgreSQL cannot store as they are', () => {
   it('200 and 500 bodies with NUL, invalid UTF-8 and surrogate bytes are recorded with U+FFFD; one request per attempt', async ({ h, expect }) => {
     const cases: { name: string; reply: Reply; body: string; status: string; attempts: number }[] = [
-      { name: 'accepted NUL', reply: { status: 200, body: 'accepted\0', headers: { 'content-type': 'text/plain' } }, body: `accepted${R}`, status: 'SUCCEEDED', attempts: 1 },
+      // (NULs a whole body ends in are padding, dropped: delivery.test.ts; these are inside)
+      { name: 'accepted NUL', reply: { status: 200, body: 'acc\0epted', headers: { 'content-type': 'text/plain' } }, body: `acc${R}epted`, status: 'SUCCEEDED', attempts: 1 },
       {
         name: 'binary 200',
         // 0xC3 0x28: a cut two-byte sequence; 0xFF: never UTF-8; 0xED 0xA0 0x80: an encoded surrogate (CESU-8)
@@ -187,8 +188,8 @@ describe.concurrent('receivers answering bytes PostgreSQL cannot store as they a
         status: 'SUCCEEDED',
         attempts: 1,
       },
-      { name: 'JSON-typed NUL', reply: { status: 200, body: '{"ok":true}\0', headers: { 'content-type': 'application/json' } }, body: `{"ok":true}${R}`, status: 'SUCCEEDED', attempts: 1 },
-      { name: 'NUL only', reply: { status: 201, body: '\0\0\0' }, body: R.repeat(3), status: 'SUCCEEDED', attempts: 1 },
+      { name: 'JSON-typed NUL', reply: { status: 200, body: '\0{"ok":true}', headers: { 'content-type': 'application/json' } }, body: `${R}{"ok":true}`, status: 'SUCCEEDED', attempts: 1 },
+      { name: 'NULs before a space', reply: { status: 201, body: '\0\0\0 ' }, body: `${R.repeat(3)} `, status: 'SUCCEEDED', attempts: 1 },
       {
         name: 'binary error page',
         reply: { status: 500, body: bytes('<h1>boom', [0x00], '</h1>', [0xff, 0xfe]), headers: { 'content-type': 'text/html' } },

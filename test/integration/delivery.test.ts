@@ -396,6 +396,30 @@ describe.concurrent('deliveries through the API against real receivers', () => {
     expect(after.posts.map((p) => p.text)).toEqual(['SMS gateway: OK']);
   });
 
+  it('SMS-gateway XML padded with trailing NUL bytes (a fixed-size answer buffer) is read as XML: its mappings find their values; the recorded answer ends where the XML does', async ({ api: { webhook, ticket, send, until, posts }, startReceiver }) => {
+    const xml = '<?xml version="1.0" encoding="utf-8"?>\n<reply><result>OK</result><sms_id>1000002</sms_id></reply>';
+    const rx = await startReceiver();
+    rx.script({ status: 200, headers: { 'content-type': 'text/xml' }, body: xml + '\u0000'.repeat(64) });
+    const wh = await webhook({
+      name: 'SMS gateway, padded answer',
+      method: 'POST',
+      url: `${rx.url}/sms/send`,
+      format: 'XML',
+      body: '<request><text>{{ ticket.title }}</text></request>',
+      responseMappings: [
+        { path: 'reply.sms_id', target: 'CUSTOM_FIELD', field: 'sms_id' },
+        { path: 'reply.result', target: 'TEMPORARY', field: 'result' },
+      ],
+      successRule: { statuses: '200', path: 'reply.result', operator: 'EQUALS', value: 'OK', onFailure: 'FAIL' },
+    });
+    const t = await ticket('Padded');
+    const d = await until((await send(wh.id, t)).id);
+    expect(d.status).toBe('SUCCEEDED');
+    expect(d.responseData).toEqual({ sms_id: '1000002', result: 'OK' });
+    expect((await posts(t)).customFields.sms_id).toBe('1000002');
+    expect(d.attempts.map((a) => a.responseBody)).toEqual([xml]);
+  });
+
   it('SMS-gateway XML with one <message_info>: [0] reads it; a 64-bit id is not written into a NUMBER field (noted, field unchanged), a TEXT field keeps it exactly', async ({ api: { webhook, ticket, send, until, posts, extras }, startReceiver }) => {
     const rx = await startReceiver();
     rx.script({

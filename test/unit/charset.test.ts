@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { answerEncoding, answerText, charsetParameter, xmlDeclaredEncoding } from '../../src/delivery/charset.js';
+import { parseResponseBody } from '../../src/delivery/response.js';
 
 const R = '\uFFFD';
 const cp1251 = (text: string) => Buffer.from(new Uint8Array([...text].map((c) => (c >= 'А' && c <= 'я' ? c.charCodeAt(0) - 0x350 : c.charCodeAt(0)))));
@@ -54,8 +55,8 @@ describe('answerText: content types × bodies', () => {
     ['application/json', bom([0xef, 0xbb, 0xbf], utf8('{"a":"é"}')), '{"a":"é"}', 'utf-8'],
     ['application/json; charset=windows-1251', bom([0xef, 0xbb, 0xbf], utf8('"Да"')), '"Да"', 'utf-8'],
     ['text/xml', bom([0xff, 0xfe], utf16le('<?xml version="1.0" encoding="UTF-16"?><a>Да</a>')), '<?xml version="1.0" encoding="UTF-16"?><a>Да</a>', 'utf-16le'],
-    // UTF-8: invalid bytes and U+0000 become U+FFFD
-    ['text/plain', Buffer.from([0x61, 0xc3, 0x28, 0x00]), `a${R}(${R}`, 'utf-8'],
+    // UTF-8: invalid bytes and U+0000 become U+FFFD (NULs the body ends in are padding: below)
+    ['text/plain', Buffer.from([0x61, 0xc3, 0x28, 0x00, 0x62]), `a${R}(${R}b`, 'utf-8'],
     [null, Buffer.alloc(0), '', 'utf-8'],
   ] as const)('%s %j', (contentType, bytes, text, encoding) => {
     expect(answerEncoding(bytes, contentType)).toBe(encoding);
@@ -77,6 +78,28 @@ describe('answerText: a body cut at the byte cap', () => {
 
   it('a body that was not cut keeps U+FFFD for its broken end', () => {
     expect(answerText(utf8('xé').subarray(0, 2), 'text/plain')).toBe(`x${R}`);
+  });
+});
+
+describe('answerText: NUL padding after the answer', () => {
+  const xml = '<?xml version="1.0"?><reply><id>5</id></reply>';
+  it.each([
+    ['UTF-8 XML', 'text/xml', Buffer.concat([utf8(xml), Buffer.alloc(40)]), xml],
+    ['UTF-8 JSON', 'application/json', Buffer.concat([utf8('{"id":5}'), Buffer.alloc(3)]), '{"id":5}'],
+    // decoded first: a UTF-16 character whose second byte is 0x00 ("5" is 35 00) stays whole
+    ['UTF-16LE, its last character ending in a 0x00 byte', 'text/xml; charset=utf-16le', Buffer.concat([utf16le('<r>5</r>5'), Buffer.alloc(6)]), '<r>5</r>5'],
+    // only trailing NULs: one at the start or inside is part of the answer (stored as U+FFFD)
+    ['NULs at the start and inside', 'text/plain', utf8('\u0000a\u0000b\u0000\u0000'), `${R}a${R}b`],
+  ])('%s: the trailing NULs are dropped', (_name, contentType, bytes, text) => {
+    expect(answerText(bytes, contentType)).toBe(text);
+  });
+
+  it('a padded XML answer parses as XML', () => {
+    expect(parseResponseBody(answerText(Buffer.concat([utf8(xml), Buffer.alloc(8)]), 'text/xml'), 'text/xml')).toEqual({ kind: 'xml', value: { reply: { id: '5' } } });
+  });
+
+  it('a body cut at the byte cap keeps its NULs: the answer goes on past them', () => {
+    expect(answerText(utf8('ab\u0000\u0000'), 'text/plain', true)).toBe(`ab${R}${R}`);
   });
 });
 
