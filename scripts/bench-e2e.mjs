@@ -40,6 +40,9 @@
  *                   mutation by process (the server and its threads, PostgreSQL, the receiver, this
  *                   script as the load generator, the rest of the machine), for deskhooks until the
  *                   loop's last request arrived; in the JSON as cpuMsPerMutation
+ *            --wal: what the closed loops wrote to PostgreSQL's write-ahead log per mutation (records,
+ *                   the most frequent kinds, bytes; scripts/bench-wal.mjs), over the same spans as --cpu;
+ *                   in the JSON as walPerMutation
  */
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -51,6 +54,7 @@ import { Pool } from 'undici';
 import { startEmbeddedPostgres, freePort } from '../dist/db/embedded.js';
 import { asJson, flag, now, opt, pct, say, sleep, text } from './bench-cli.mjs';
 import { cpuPerUnit, cpuSnapshot, describeCpu, mergeCpuPerUnit, waitForQuiet } from './bench-cpu.mjs';
+import { describeWal, mergeWalPerUnit, walPerUnit, walSnapshot } from './bench-wal.mjs';
 
 const SECONDS = opt('seconds', 10);
 const CLIENTS = Math.round(opt('clients', 32));
@@ -65,6 +69,7 @@ const RESUME_WARMUP = Math.min(2, WARMUP);
 const WAIT_MS = opt('wait', 60) * 1000;
 // the bench webhook's maxConcurrency (delivery-policy); default: the contract's default (10)
 const CPU = flag('cpu');
+const WAL = flag('wal');
 const MAX_CONCURRENCY = text('max-concurrency') === undefined ? null : Math.round(opt('max-concurrency', 10));
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const KEY = 'bench-e2e-admin-key-0123456789';
@@ -197,14 +202,20 @@ function graphql(origin, connections) {
 
 /**
  * closedLoop, and with --cpu `cpuSoFar()`: the CPU spent from the loop's start until the
- * call, per mutation of the loop (cpuPerUnit, with `server`'s threads); called once the
- * loop's work is done (for deskhooks: once its requests have arrived).
+ * call, per mutation of the loop (cpuPerUnit, with `server`'s threads), and with --wal
+ * `walSoFar()`: the WAL written meanwhile, per mutation (walPerUnit, `url` the server's
+ * database); called once the loop's work is done (for deskhooks: once its requests have arrived).
  */
-async function measuredClosedLoop(client, server, seconds = SECONDS) {
+async function measuredClosedLoop(client, server, url, seconds = SECONDS) {
   const roles = { server, receiver: receiver.child.pid, loadGenerator: process.pid };
+  const wal = WAL ? await walSnapshot(url) : null;
   const before = CPU ? cpuSnapshot([server]) : null;
   const run = await closedLoop(client, seconds);
-  return { ...run, cpuSoFar: () => (CPU ? cpuPerUnit(before, cpuSnapshot([server]), run.records.length, roles) : null) };
+  return {
+    ...run,
+    cpuSoFar: () => (CPU ? cpuPerUnit(before, cpuSnapshot([server]), run.records.length, roles) : null),
+    walSoFar: async () => (WAL ? walPerUnit(wal, await walSnapshot(url), run.records.length, 10) : null),
+  };
 }
 
 /** CLIENTS clients, each sending its next createTicket when the previous one answered. */
@@ -334,9 +345,9 @@ async function startAnchor(adminUrl) {
   const client = graphql(`http://127.0.0.1:${anchor.port}`, CLIENTS);
   const halves = [];
   const measureHalf = async () => {
-    const run = await measuredClosedLoop(client, anchor.child.pid, SECONDS / 2);
+    const run = await measuredClosedLoop(client, anchor.child.pid, url, SECONDS / 2);
     if (run.errors) failures.push(`anchor: ${run.errors} createTicket errors (last: ${run.lastError?.message})`);
-    halves.push({ perSec: run.perSec, count: run.records.length, seconds: (run.lastAnswered - run.t0) / 1000, cpu: run.cpuSoFar() });
+    halves.push({ perSec: run.perSec, count: run.records.length, seconds: (run.lastAnswered - run.t0) / 1000, cpu: run.cpuSoFar(), wal: await run.walSoFar() });
   };
   const stop = async () => {
     await client.close();
@@ -361,7 +372,7 @@ async function startAnchor(adminUrl) {
       }
       const count = halves.reduce((n, h) => n + h.count, 0);
       const seconds = halves.reduce((n, h) => n + h.seconds, 0);
-      return { perSec: count / seconds, count, halves: halves.map((h) => h.perSec), cpu: CPU ? mergeCpuPerUnit(halves) : null };
+      return { perSec: count / seconds, count, halves: halves.map((h) => h.perSec), cpu: CPU ? mergeCpuPerUnit(halves) : null, wal: WAL ? mergeWalPerUnit(halves) : null };
     },
   };
 }
@@ -379,11 +390,12 @@ async function deskhooksPart(adminUrl, target) {
     const warm = await closedLoop(client, WARMUP);
     await waitArrivals(warm.records.map((r) => r.id));
 
-    const run = await measuredClosedLoop(client, app.child.pid);
+    const run = await measuredClosedLoop(client, app.child.pid, url);
     if (run.errors) failures.push(`deskhooks closed loop: ${run.errors} createTicket errors (last: ${run.lastError?.message})`);
     const ids = run.records.map((r) => r.id);
     const arrived = await waitArrivals(ids);
     const cpu = run.cpuSoFar(); // the loop and the backlog it left
+    const wal = await run.walSoFar();
     if (arrived < ids.length) failures.push(`deskhooks closed loop: ${ids.length - arrived} of ${ids.length} tickets' requests had not arrived ${WAIT_MS / 1000} s after the last answer`);
     const lastArrival = ids.reduce((m, id) => Math.max(m, arrivals.get(id) ?? m), run.t0);
     // the webhook's breaker and recent failures after the closed loop (the report shows them)
@@ -396,6 +408,7 @@ async function deskhooksPart(adminUrl, target) {
       backlogDrainMs: Math.max(0, lastArrival - run.lastAnswered),
       health,
       cpu,
+      wal,
     };
 
     const rate = run.perSec / 2;
@@ -573,6 +586,11 @@ try {
     say(`     anchor     ${describeCpu(a.cpu)}`);
     say(`     deskhooks  ${describeCpu(c1.cpu)}`);
   }
+  if (WAL) {
+    say(`   PostgreSQL's write-ahead log per mutation in the closed loops (the same spans as CPU):`);
+    say(`     anchor     ${describeWal(a.wal)}`);
+    say(`     deskhooks  ${describeWal(c1.wal)}`);
+  }
   const o = b.open;
   say(`   open loop at ${o.rate.toFixed(0)}/s for ${SECONDS} s, mutation answered → request arrived (${o.arrived}/${o.answered} arrived, ${o.offered} offered):`);
   const ms = (x) => (x === undefined ? '–' : x.toFixed(1));
@@ -593,6 +611,7 @@ try {
     p99Ms: o.p99 === undefined ? null : +o.p99.toFixed(1),
     eventsPerSec: Math.round(c.perSec),
     ...(CPU ? { cpuMsPerMutation: { anchor: a.cpu, deskhooks: c1.cpu } } : {}),
+    ...(WAL ? { walPerMutation: { anchor: a.wal, deskhooks: c1.wal } } : {}),
   };
 } catch (err) {
   failures.push(`the run stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
