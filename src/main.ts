@@ -3,8 +3,8 @@
  * that wires everything; src/cli.ts runs it as a process, the tests in-process.
  */
 import 'reflect-metadata';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Config } from './config.js';
@@ -126,6 +126,23 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
 }
 
 /**
+ * Makes a folder and its missing parents one level at a time. Node's recursive mkdir loops
+ * for ever where a parent exists but refuses new entries with ENOENT (/proc, /sys); here
+ * that error is thrown.
+ */
+function makeFolder(path: string): void {
+  if (existsSync(path)) return;
+  const parent = dirname(path);
+  if (parent !== path) makeFolder(parent);
+  try {
+    mkdirSync(path);
+  } catch (err) {
+    // another process sharing DATA_DIR made it meanwhile
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/**
  * DATA_DIR holds the embedded PostgreSQL and the generated secret key: where either is
  * needed, the folder is made and written once before anything starts, so that one that
  * cannot be (under a file, on a read-only file system, not this user's) is refused with a
@@ -136,7 +153,7 @@ function prepareDataDir(config: Config): void {
   // a name of its own: the delivery thread starts in the same process, and other processes may share DATA_DIR
   const probe = join(config.dataDir, `.write-check-${randomUUID()}`);
   try {
-    mkdirSync(config.dataDir, { recursive: true });
+    makeFolder(config.dataDir);
     writeFileSync(probe, '');
     rmSync(probe);
   } catch (err) {

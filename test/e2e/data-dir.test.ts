@@ -70,3 +70,9 @@ it('a DATA_DIR that cannot be made or written (here: under a file) is refused na
   expect(server.output()).toContain(`DATA_DIR ${join(file, 'data')} cannot be used (ENOTDIR: not a directory): set DATA_DIR to a folder this user can create and write`);
   expect(server.output()).not.toMatch(/starting the embedded PostgreSQL/);
 });
+
+it.skipIf(!existsSync('/proc/self'))('a DATA_DIR whose parent refuses new folders (/proc) is refused naming DATA_DIR, not waited on', { timeout: 30_000 }, async () => {
+  const server = servers.start('/proc/deskhooks-data', await freePort());
+  expect((await server.exited).code).toBe(1);
+  expect(server.output()).toContain('DATA_DIR /proc/deskhooks-data cannot be used (ENOENT: no such file or directory): set DATA_DIR to a folder this user can create and write');
+});
