@@ -43,14 +43,30 @@ export function breakerHasWork(attempts: BreakerAttempt[]): boolean {
   return attempts.some((a) => a.probe || !a.succeeded);
 }
 
-/** Moves the breakers of the recorded attempts' webhooks; runs in the recording transaction. */
-export async function recordBreakerAttempts(db: Queryable, attempts: BreakerAttempt[], now: Date): Promise<BreakerChange[]> {
-  if (!breakerHasWork(attempts)) return [];
+/** The webhooks whose breakers recordBreakerAttempts moves, in webhook id order. */
+function breakerWebhooks(attempts: BreakerAttempt[]): { probes: BreakerAttempt[]; failing: string[]; ids: string[] } {
   const probes = attempts.filter((a) => a.probe);
   const failing = [...new Set(attempts.filter((a) => !a.succeeded && !a.probe).map((a) => a.webhookId))];
   const ids = [...new Set([...probes.map((a) => a.webhookId), ...failing])].sort((a, b) => Number(a) - Number(b));
-  // the same lock order as the claim's (webhook id): no deadlock between them
-  await db.query(`select 1 from webhook_states where webhook_id = any($1::bigint[]) order by webhook_id for update`, [ids]);
+  return { probes, failing, ids };
+}
+
+/**
+ * Locks the state rows of the webhooks whose breakers the attempts move, in webhook id
+ * order. The recording transaction takes them before it touches any delivery row: the lock
+ * order of the claims and of a webhook's delete or switch-off (its state row, then its
+ * deliveries), so that recording a failure while the webhook's deliveries are cancelled
+ * waits instead of deadlocking.
+ */
+export async function lockBreakerStates(db: Queryable, attempts: BreakerAttempt[]): Promise<void> {
+  if (!breakerHasWork(attempts)) return;
+  await db.query(`select 1 from webhook_states where webhook_id = any($1::bigint[]) order by webhook_id for update`, [breakerWebhooks(attempts).ids]);
+}
+
+/** Moves the breakers of the recorded attempts' webhooks; runs in the recording transaction, after lockBreakerStates. */
+export async function recordBreakerAttempts(db: Queryable, attempts: BreakerAttempt[], now: Date): Promise<BreakerChange[]> {
+  if (!breakerHasWork(attempts)) return [];
+  const { probes, failing } = breakerWebhooks(attempts);
   const changes: BreakerChange[] = [];
   if (probes.length) {
     const { rows } = await db.query(

@@ -35,7 +35,7 @@ import { Delivery, sqlOf, UUID_PATTERN } from '../db/index.js';
 import type { Queryable } from '../queue/index.js';
 import { type Continuation, type Decision, type DeliveryEventMessage, type DeliveryStatus, type MappingTarget, type RenderedRequest } from '../domain/index.js';
 import type { TemplateContext } from '../templates/index.js';
-import { breakerHasWork, recordBreakerAttempts, type BreakerAttempt } from './breaker.js';
+import { breakerHasWork, lockBreakerStates, recordBreakerAttempts, type BreakerAttempt } from './breaker.js';
 import { OPEN } from './open-sql.js';
 
 export type { Queryable } from '../queue/index.js';
@@ -278,6 +278,7 @@ function updateValues(updates: DeliveryUpdate[]): unknown[] {
  * Returns the ids whose state changed. Runs in the caller's transaction.
  */
 export async function writeOutcomes(db: Queryable, outcomes: OutcomeRows[]): Promise<Set<string>> {
+  await lockBreakerStates(db, breakerAttempts(outcomes));
   await insertAttempts(db, attemptsOf(outcomes));
   const updated = await updateDeliveries(db, outcomes.map((o) => o.update));
   await recordBreakerAttempts(db, breakerAttempts(outcomes), outcomeTime(outcomes));

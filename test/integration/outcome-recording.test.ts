@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DELIVERY_EVENTS_CHANNEL, feedMessages, recordBatch, type OutcomeRows } from '../../src/delivery/store.js';
+import { cancelWebhookDeliveries, DELIVERY_EVENTS_CHANNEL, feedMessages, recordBatch, type OutcomeRows } from '../../src/delivery/store.js';
 import { buildOutcome } from '../../src/delivery/outcome.js';
 import { recordOutcomes } from '../../src/delivery/recorder.js';
 import { createLogger } from '../../src/log.js';
@@ -153,6 +153,38 @@ describe('recording outcomes that meet a transient failure', () => {
       expect(errors).toEqual([]);
     } finally {
       await pool.query(`drop trigger test_deadlock_once on delivery_attempts; drop function test_deadlock_once(); drop sequence test_deadlock_once`);
+    }
+  });
+});
+
+describe('recording a failed attempt while its webhook is deleted', () => {
+  it('the recording takes the lock order of a webhook\'s delete and claims (its state row, then its deliveries): a delete cancelling the webhook\'s deliveries meanwhile meets no deadlock', async () => {
+    await pool.query(`insert into webhooks (id, name, method, url, format, headers, response_mappings, created_at, updated_at) values (71, 'deleted while recording', 'POST', 'http://x', 'JSON', '[]', '[]', now(), now())`);
+    const [id] = await inFlight(1);
+    await pool.query(`update deliveries set webhook_id = 71 where id = $1`, [id]);
+    const at = new Date();
+    const failed: OutcomeRows = {
+      attempt: { deliveryId: id!, number: 1, startedAt: at, durationMs: 5, statusCode: 500, error: null, responseBody: 'down' },
+      update: { id: id!, status: 'RETRYING', attemptCount: 1, nextAttemptAt: new Date(at.getTime() + 60_000), firstAttemptAt: at, lastError: 'HTTP 500', completedAt: null },
+      events: feedMessages({ id: id!, webhookId: '71', ticketId: null }, { kind: 'attempted', attempt: 1, status: 'RETRYING' }, at),
+    };
+    // the delete's first step (src/delivery/webhooks.ts deleteWebhook): the webhook's state row
+    const deleting = new pg.Client({ connectionString: database.url });
+    await deleting.connect();
+    const recorder = await pool.connect();
+    try {
+      await deleting.query(`begin; select 1 from webhook_states where webhook_id = 71 for update`);
+      const recording = recordBatch(recorder, [failed]).then(() => null, (err: Error) => err);
+      await waitFor(async () => (await pool.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows[0].n > 0, { what: 'the recording to wait for a lock' });
+      // then its cancel of the webhook's open deliveries: it must not wait on the recording's row locks
+      expect(await cancelWebhookDeliveries(deleting, '71', new Date(), { note: 'deleted' })).toBe(1);
+      await deleting.query('commit');
+      expect(await recording).toBeNull();
+      const { rows } = await pool.query(`select d.status, d.attempt_count, (select count(*)::int from delivery_attempts a where a.delivery_id = d.id) as attempts from deliveries d where d.id = $1`, [id]);
+      expect(rows).toEqual([{ status: 'CANCELLED', attempt_count: 1, attempts: 1 }]);
+    } finally {
+      recorder.release();
+      await deleting.end();
     }
   });
 });
