@@ -441,3 +441,30 @@ heldAttemptTest(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  '"Live deliveries" by keyboard: a link after "Pause live updates" skips the list (up to 50 links) to the log, whose heading takes focus and whose filters come next',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const webhookId = await createWebhook(app, jsonHook('Skipped CRM', `${receiver.url}/in`));
+    const { live } = await openLiveDeliveries(page, app.url, keys.admin);
+    // no list yet: nothing to skip
+    expect(await live.getByRole('link', { name: 'Skip the live list to the log' }).count()).toBe(0);
+    const tickets = [await createTicket(app, 'One'), await createTicket(app, 'Two'), await createTicket(app, 'Three')];
+    for (const t of tickets) await testWebhook(app, webhookId, t);
+    await expect.poll(() => live.getByRole('listitem').count()).toBe(3);
+
+    await live.getByRole('button', { name: 'Pause live updates' }).focus();
+    await page.keyboard.press('Tab');
+    const skip = live.getByRole('link', { name: 'Skip the live list to the log' });
+    expect(await hasFocus(skip)).toBe(true);
+    // in sight while focused
+    expect((await skip.boundingBox())!.width).toBeGreaterThan(20);
+    await page.keyboard.press('Enter');
+    expect(await hasFocus(page.getByRole('heading', { level: 2, name: 'Log' }))).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await hasFocus(page.getByLabel('Webhook', { exact: true }))).toBe(true);
+    expect(await runAxe(page)).toEqual([]);
+  },
+  BROWSER_TEST_MS,
+);

@@ -551,6 +551,19 @@ export function Deliveries({ admin }: { admin: boolean }) {
         </button>
         {/* what the list brought, one counted sentence at a time; the list itself is no live region (each entry would be read out) */}
         <Announcements id="live-delivery-changes" said={liveChanges.sentence} />
+        {/* the live list holds up to LIVE_LIMIT links: a keyboard user gets past them to the log in one step */}
+        {liveEntries.length > 0 ? (
+          <a
+            href="#log-heading"
+            className="skip-inline"
+            onClick={(e) => {
+              e.preventDefault();
+              document.getElementById('log-heading')?.focus();
+            }}
+          >
+            Skip the live list to the log
+          </a>
+        ) : null}
         {/* no empty list before the first delivery: a screen reader would say "list, 0 items" beside the waiting text */}
         {liveEntries.length > 0 ? (
           <ol className="live-list">
@@ -570,7 +583,9 @@ export function Deliveries({ admin }: { admin: boolean }) {
       </section>
 
       <section aria-labelledby="log-heading">
-        <h2 id="log-heading">Log</h2>
+        <h2 id="log-heading" tabIndex={-1}>
+          Log
+        </h2>
         <form className="filters row" onSubmit={apply} aria-label="Filter deliveries" noValidate>
           {admin || draft.webhook ? (
             <Field id={controlId('webhook')} label="Webhook" error={problems.webhook}>
