@@ -542,3 +542,29 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  "a time on the page says its time zone (the browser's), in its text, and is an ISO instant in its <time datetime>: the delivery page and the log",
+  async ({ browser, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, jsonHook('Zoned', `${receiver.url}/in`));
+    const id = await testWebhook(app, hook, await createTicket(app, 'Zoned ticket'));
+    await deliveryReaches(app, id, 'SUCCEEDED');
+    // India is UTC+5:30 all year (no daylight saving time)
+    const india = await browser.newContext({ baseURL: app.url, timezoneId: 'Asia/Kolkata', locale: 'en-US' });
+    try {
+      const page = await india.newPage();
+      await signIn(page, app.url, keys.admin, `/deliveries/${id}`);
+      await page.getByRole('heading', { level: 1, name: `Delivery ${id.slice(0, 8)}` }).waitFor();
+      const created = page.locator('dt:text-is("Created") + dd time');
+      expect(await created.textContent()).toMatch(/GMT\+5:30$/);
+      expect(new Date((await created.getAttribute('datetime'))!).toISOString()).toBe(await created.getAttribute('datetime'));
+      await page.getByRole('link', { name: 'All deliveries' }).click();
+      const row = page.getByRole('region', { name: 'Log' }).getByRole('row').filter({ hasText: `Delivery ${id.slice(0, 8)}` });
+      expect(await row.locator('time').textContent()).toMatch(/GMT\+5:30$/);
+    } finally {
+      await india.close();
+    }
+  },
+  BROWSER_TEST_MS,
+);

@@ -364,8 +364,9 @@ export function Table({ caption, columns, children }: { caption: string; columns
   );
 }
 
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-/** An ISO instant as the console writes dates and times (the browser's locale and time zone). */
+// timeStyle 'long' names the time zone ("10:30:00 AM GMT+5:30"): a time read by staff in other zones, or beside a UTC log, is not ambiguous
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'long' });
+/** An ISO instant as the console writes dates and times: the browser's locale and time zone, the zone named. */
 export const dateTimeText = (iso: string) => dateFormat.format(new Date(iso));
 
 export function DateTime({ value }: { value: string | null | undefined }) {
