@@ -468,3 +468,20 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  '"Live deliveries": the links to two deliveries alike (same webhook, ticket and status) have names of their own, each ending with its delivery\'s short id',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const webhookId = await createWebhook(app, jsonHook('Twin CRM', `${receiver.url}/in`));
+    const ticket = await createTicket(app, 'Twice');
+    const { live } = await openLiveDeliveries(page, app.url, keys.admin);
+    const made = [await testWebhook(app, webhookId, ticket), await testWebhook(app, webhookId, ticket)];
+    for (const id of made) await deliveryReaches(app, id, 'SUCCEEDED');
+    await expect.poll(() => live.getByRole('link', { name: /Succeeded/ }).count()).toBe(2);
+    for (const id of made) {
+      expect(await live.getByRole('link', { name: `Twin CRM #${ticket} Succeeded (delivery ${id.slice(0, 8)})`, exact: true }).count()).toBe(1);
+    }
+  },
+  BROWSER_TEST_MS,
+);

@@ -517,3 +517,24 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  "ticket page: the links to two deliveries alike (same webhook, same status) have names of their own, each ending with its delivery's short id, the name of the page it opens",
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const hook = await createWebhook(app, jsonHook('Twin hook', `${receiver.url}/twin`));
+    const ticket = await createTicket(app, 'Twice sent');
+    const made = [await testWebhook(app, hook, ticket), await testWebhook(app, hook, ticket)];
+    for (const id of made) await deliveryReaches(app, id, 'SUCCEEDED');
+    await signIn(page, app.url, keys.admin, `/tickets/${ticket}`);
+    const deliveries = page.getByRole('region', { name: 'Deliveries' });
+    await expect.poll(() => deliveries.getByRole('link', { name: /Succeeded/ }).count()).toBe(2);
+    for (const id of made) {
+      const link = deliveries.getByRole('link', { name: `Twin hook Succeeded (delivery ${id.slice(0, 8)})`, exact: true });
+      expect(await link.count()).toBe(1);
+    }
+    await deliveries.getByRole('link', { name: `Twin hook Succeeded (delivery ${made[1]!.slice(0, 8)})` }).click();
+    await page.getByRole('heading', { level: 1, name: `Delivery ${made[1]!.slice(0, 8)}` }).waitFor();
+  },
+  BROWSER_TEST_MS,
+);

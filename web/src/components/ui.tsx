@@ -383,6 +383,20 @@ export function AttemptsAndTime({ attempts, at }: { attempts: number; at: string
   );
 }
 
+/**
+ * A link to a delivery in a list of them (a ticket's, the live one): `children` say what it is
+ * (its webhook, its status), and its name ends with the delivery's short id, the name of its
+ * page, so that the links to two deliveries alike (same webhook, same status) are told apart.
+ */
+export function DeliveryLink({ id, children }: { id: string; children: ReactNode }) {
+  return (
+    <Link href={`/deliveries/${id}`}>
+      {children}
+      <span className="visually-hidden"> (delivery {id.slice(0, 8)})</span>
+    </Link>
+  );
+}
+
 /** A delivery's status in words (its colour is decoration only). */
 export function DeliveryStatusBadge({ status }: { status: string }) {
   return <span className={`badge status-${status.toLowerCase()}`}>{deliveryStatusText(status)}</span>;

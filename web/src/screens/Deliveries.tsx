@@ -21,7 +21,7 @@ import { Link, useLocation, useSearch } from 'wouter';
 import { graphql } from '../gql';
 import type { DeliveryFilter, DeliveryStatus } from '../gql/graphql';
 import { errorText, fieldProblems, useLiveFeed } from '../client';
-import { AttemptsAndTime, Confirmation, DateTime, DeliveryStatusBadge, LiveFeedStatus, PageHeader, QueryError, Table, dateTimeText, useFocusAfterRender, useOneAtATime } from '../components/ui';
+import { AttemptsAndTime, Confirmation, DateTime, DeliveryLink, DeliveryStatusBadge, LiveFeedStatus, PageHeader, QueryError, Table, dateTimeText, useFocusAfterRender, useOneAtATime } from '../components/ui';
 import { flushSync } from 'react-dom';
 import { useHistoryState } from 'wouter/use-browser-location';
 import { Field, InputField, describedBy } from '../components/Field';
@@ -569,10 +569,10 @@ export function Deliveries({ admin }: { admin: boolean }) {
           <ol className="live-list">
             {liveEntries.map((e) => (
               <li key={e.id}>
-                <Link href={`/deliveries/${e.id}`}>
+                <DeliveryLink id={e.id}>
                   <span className="live-webhook">{e.webhook}</span> <span>{e.ticketId ? `#${e.ticketId}` : 'no ticket'}</span>{' '}
                   <DeliveryStatusBadge status={e.status} />
-                </Link>{' '}
+                </DeliveryLink>{' '}
                 <AttemptsAndTime attempts={e.attempts} at={e.at} />
               </li>
             ))}

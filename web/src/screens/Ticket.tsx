@@ -9,7 +9,7 @@ import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
 import { graphql } from '../gql';
 import type { TicketPriority, TicketStatus } from '../gql/graphql';
-import { ActionOutcome, AttemptsAndTime, DateTime, DeliveryStatusBadge, LiveFeedStatus, Loading, UnavailablePage, PageHeader, QueryError, useLastRead, useOneAtATime } from '../components/ui';
+import { ActionOutcome, AttemptsAndTime, DateTime, DeliveryLink, DeliveryStatusBadge, LiveFeedStatus, Loading, UnavailablePage, PageHeader, QueryError, useLastRead, useOneAtATime } from '../components/ui';
 import { useLeaveGuard } from '../components/leave';
 import { Announcements, useReadingChanges } from '../components/announce';
 import { Field, Hint, SelectField, describedBy, hintId } from '../components/Field';
@@ -249,9 +249,9 @@ export function TicketPage({ id }: { id: string }) {
           <ul>
             {page.nodes.map((d) => (
               <li key={d.id}>
-                <Link href={`/deliveries/${d.id}`}>
+                <DeliveryLink id={d.id}>
                   <bdi>{webhookLabel(d)}</bdi> <DeliveryStatusBadge status={d.status} />
-                </Link>{' '}
+                </DeliveryLink>{' '}
                 <AttemptsAndTime attempts={d.attemptCount} at={d.createdAt} />
               </li>
             ))}
