@@ -497,3 +497,31 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  '"Send test" without a ticket to send it with (none typed, or none made yet) is disabled and says why beside it; a ticket number typed takes the reason away',
+  async ({ page, app, keys, startReceiver }) => {
+    const receiver = await startReceiver();
+    const id = await createWebhook(app, jsonHook('Lonely hook', `${receiver.url}/ok`));
+    await signIn(page, app.url, keys.admin, `/webhooks/${id}`);
+    await page.getByRole('heading', { level: 1, name: 'Webhook: Lonely hook' }).waitFor();
+    const sendTest = page.getByRole('button', { name: 'Send test' });
+    // no ticket yet
+    await expect.poll(() => description(sendTest)).toBe('Create a ticket to send a test with it.');
+    expect(await sendTest.isDisabled()).toBe(true);
+
+    const ticketId = await createTicket(app, 'Now there is one');
+    await page.reload();
+    const ticket = page.getByLabel('Ticket', { exact: true });
+    await expect.poll(() => ticket.inputValue()).toBe(ticketId);
+    expect(await sendTest.getAttribute('aria-describedby')).toBeNull();
+    await ticket.fill('');
+    expect(await sendTest.isDisabled()).toBe(true);
+    expect(await description(sendTest)).toBe('Enter a ticket number under Ticket to send a test with that ticket.');
+    expect(await runAxe(page)).toEqual([]);
+    await ticket.fill(ticketId);
+    await expect.poll(() => sendTest.isEnabled()).toBe(true);
+    expect(await sendTest.getAttribute('aria-describedby')).toBeNull();
+  },
+  BROWSER_TEST_MS,
+);

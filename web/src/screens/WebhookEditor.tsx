@@ -658,6 +658,10 @@ export function WebhookEditor({ id }: { id: string | null }) {
       : form.disabledReason
         ? 'deskhooks switched the webhook off, and a disabled webhook sends nothing: Enable webhook (above) to send a test.'
         : 'The webhook is disabled, and a disabled webhook sends nothing: enable it and save to send a test.';
+  // why Send test is off, said beside it: the webhook (above), else no ticket to send it with (once the tickets are read)
+  const testHint =
+    testBlocked ??
+    (ticketId || !support.data ? null : tickets.length ? 'Enter a ticket number under Ticket to send a test with that ticket.' : 'Create a ticket to send a test with it.');
 
   /**
    * One test delivery per press: the button is busy ("Sending…", aria-disabled: it keeps the
@@ -1155,13 +1159,13 @@ export function WebhookEditor({ id }: { id: string | null }) {
               onClick={sendTest}
               disabled={!!testBlocked || !ticketId}
               aria-disabled={testing.busy !== null || undefined}
-              aria-describedby={testBlocked ? 'send-test-hint' : undefined}
+              aria-describedby={testHint ? 'send-test-hint' : undefined}
             >
               {testing.busy ? 'Sending…' : 'Send test'}
             </button>
-            {testBlocked ? (
+            {testHint ? (
               <span id="send-test-hint" className="hint">
-                {testBlocked}
+                {testHint}
               </span>
             ) : null}
             {id ? (
