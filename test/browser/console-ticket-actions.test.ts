@@ -538,3 +538,24 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  'ticket page: "Save" pressed again with nothing changed says "Nothing to save" again (a new node in the status region, which a screen reader reads), by keyboard with focus kept',
+  async ({ page, app, keys }) => {
+    const ticket = await createTicket(app, 'Unchanged');
+    await signIn(page, app.url, keys.agent, `/tickets/${ticket}`);
+    const form = page.getByRole('region', { name: 'Status and priority' });
+    const save = form.getByRole('button', { name: 'Save' });
+    const said = form.getByRole('status');
+    await save.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => said.textContent()).toBe('Nothing to save: the status and priority are as they were.');
+    // the node saying it now, marked: a second press that changes nothing in the region is not read out again
+    await said.locator('p').evaluate((p) => ((p as unknown as { firstChild: Record<string, unknown> }).firstChild.__first = true));
+    await page.keyboard.press('Enter');
+    await expect.poll(() => said.locator('p').evaluate((p) => (p as unknown as { firstChild: Record<string, unknown> | null }).firstChild?.__first === undefined)).toBe(true);
+    expect(await said.textContent()).toBe('Nothing to save: the status and priority are as they were.');
+    expect(await hasFocus(save)).toBe(true);
+  },
+  BROWSER_TEST_MS,
+);

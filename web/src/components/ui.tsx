@@ -164,9 +164,10 @@ export function LiveFeedStatus({ feed }: { feed: LiveFeedState }) {
 /**
  * The outcome of an action on the page: its problem as an alert, what it did as a status. The
  * status region is always in the page and never hidden (a hidden region is not in the
- * accessibility tree), so that a message put into it later is announced.
+ * accessibility tree), so that a message put into it later is announced. `status` is a sentence,
+ * or useAnnouncement's node for an outcome that may repeat (a new node each time: said again).
  */
-export function ActionOutcome({ problem, status }: { problem: string | null; status: string | null }) {
+export function ActionOutcome({ problem, status }: { problem: string | null; status: ReactNode }) {
   return (
     <>
       {problem ? (

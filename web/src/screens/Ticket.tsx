@@ -11,7 +11,7 @@ import { graphql } from '../gql';
 import type { TicketPriority, TicketStatus } from '../gql/graphql';
 import { ActionOutcome, AttemptsAndTime, DateTime, DeliveryLink, DeliveryStatusBadge, LiveFeedStatus, Loading, UnavailablePage, PageHeader, QueryError, useLastRead, useOneAtATime } from '../components/ui';
 import { useLeaveGuard } from '../components/leave';
-import { Announcements, useReadingChanges } from '../components/announce';
+import { Announcements, useAnnouncement, useReadingChanges } from '../components/announce';
 import { Field, Hint, SelectField, describedBy, hintId } from '../components/Field';
 import { DeliveryChanges, errorText, fieldProblems, useLiveFeed, type GraphQLErrorShape } from '../client';
 import { webhookLabel } from './Deliveries';
@@ -438,7 +438,8 @@ function TicketChangeForm({ ticket }: { ticket: { id: string; status: TicketStat
   const [draft, setDraft] = useState<{ status?: TicketStatus; priority?: TicketPriority }>({});
   const [errors, setErrors] = useState<Map<string, string>>(new Map());
   const [problem, setProblem] = useState<string | null>(null);
-  const [status, setStatus] = useState<string | null>(null);
+  // each outcome a new node in the status region: "Nothing to save" pressed again is said again
+  const [status, say] = useAnnouncement();
   const { busy, start, done } = useOneAtATime<'save'>();
   const statusValue = draft.status ?? ticket.status;
   const priorityValue = draft.priority ?? ticket.priority;
@@ -449,12 +450,12 @@ function TicketChangeForm({ ticket }: { ticket: { id: string; status: TicketStat
     e.preventDefault();
     if (busy) return;
     setProblem(null);
-    setStatus(null);
+    say('');
     const input: { status?: TicketStatus; priority?: TicketPriority } = {};
     if (statusValue !== ticket.status) input.status = statusValue;
     if (priorityValue !== ticket.priority) input.priority = priorityValue;
     if (!input.status && !input.priority) {
-      setStatus('Nothing to save: the status and priority are as they were.');
+      say('Nothing to save: the status and priority are as they were.');
       return;
     }
     if (!start('save')) return;
@@ -471,7 +472,7 @@ function TicketChangeForm({ ticket }: { ticket: { id: string; status: TicketStat
     setErrors(new Map());
     setDraft({});
     const saved = r.data!.updateTicket;
-    setStatus(`Saved: status ${statusText(saved.status)}, priority ${priorityText(saved.priority)}.`);
+    say(`Saved: status ${statusText(saved.status)}, priority ${priorityText(saved.priority)}.`);
   }
 
   const err = (f: string) => (errors.has(f) ? fieldSentence(f === 'status' ? 'The status' : 'The priority', errors.get(f)!) : undefined);
