@@ -568,3 +568,37 @@ test(
   },
   BROWSER_TEST_MS,
 );
+
+test(
+  'a delivery made final elsewhere while "Cancel delivery" or its Confirm has the focus: the button goes and focus goes to the status, which says Cancelled (not to the page\'s body)',
+  async ({ page, app, keys, startReceiver }) => {
+    // 500: each delivery retries, an hour away on the app's clock, and stays RETRYING until cancelled
+    const receiver = await startReceiver(() => ({ status: 500, body: 'down' }));
+    const webhookId = await createWebhook(app, jsonHook('Failing hook', `${receiver.url}/fail`));
+    const ticketId = await createTicket(app, 'Watched ticket');
+    const made = [await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId)];
+    for (const id of made) await deliveryReaches(app, id, 'RETRYING');
+    const cancelElsewhere = (id: string) => app.ok('mutation ($id: ID!) { cancelDelivery(id: $id) { id } }', { id });
+
+    for (const [i, id] of made.entries()) {
+      if (i === 0) await signIn(page, app.url, keys.admin, `/deliveries/${id}`);
+      else await page.goto(`/deliveries/${id}`);
+      await page.getByRole('heading', { level: 1, name: `Delivery ${id.slice(0, 8)}` }).waitFor();
+      const status = page.locator('dl.facts dd').first();
+      const cancelButton = page.getByRole('button', { name: 'Cancel delivery' });
+      await cancelButton.focus();
+      // the first with the button focused, the second with its confirmation open (Confirm focused)
+      if (i === 1) {
+        await page.keyboard.press('Enter');
+        await expect.poll(() => hasFocus(page.getByRole('button', { name: 'Confirm' }))).toBe(true);
+      }
+      // the page's feed (or its reading again once live) brings the change
+      await page.waitForTimeout(SUBSCRIBE_SETTLE_MS);
+      await cancelElsewhere(id);
+      await expect.poll(() => status.textContent(), { timeout: 10_000 }).toContain('Cancelled');
+      expect(await page.getByRole('button', { name: /Cancel delivery|Confirm/ }).count()).toBe(0);
+      await expect.poll(() => hasFocus(status)).toBe(true);
+    }
+  },
+  BROWSER_TEST_MS,
+);

@@ -3,7 +3,7 @@
  * timeline, the response data, "Redeliver" and "Cancel delivery" (confirmed). Its state
  * changes arrive through deliveryEvents.
  */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { graphql } from '../gql';
@@ -133,6 +133,23 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   const [answered, setAnswered] = useState<string | null>(null);
   const change = useChangeSentence(data?.delivery, answered);
 
+  // "Cancel delivery" (or its confirmation) goes once the delivery is final, also by a change made
+  // elsewhere: focus that was in it goes to the status, which says what the delivery is now
+  const cancelArea = useRef<HTMLSpanElement>(null);
+  const focusInCancel = useRef(false);
+  useEffect(() => {
+    const track = (e: FocusEvent) => (focusInCancel.current = !!cancelArea.current?.contains(e.target as Node));
+    document.addEventListener('focusin', track);
+    return () => document.removeEventListener('focusin', track);
+  }, []);
+  const shownStatus = data?.delivery ? (answered && !FINAL.includes(data.delivery.status) ? answered : data.delivery.status) : null;
+  const cancellable = shownStatus !== null && !FINAL.includes(shownStatus);
+  useLayoutEffect(() => {
+    if (cancellable || !focusInCancel.current) return;
+    focusInCancel.current = false;
+    if (!document.activeElement || document.activeElement === document.body) statusFact.current?.focus();
+  }, [cancellable]);
+
   const d = data?.delivery;
   if (fetching && !d) return <Loading what="the delivery" />;
   if (!d) {
@@ -239,22 +256,24 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
           <button type="button" onClick={doRedeliver} aria-disabled={busy === 'redeliver' || undefined}>
             {busy === 'redeliver' ? 'Redelivering…' : 'Redeliver'}
           </button>
-          {!FINAL.includes(statusNow) ? (
-            confirming ? (
-              <Confirmation
-                question="Cancel this delivery?"
-                detail="Its remaining attempts are dropped."
-                busy={busy === 'cancel'}
-                busyLabel="Cancelling…"
-                onConfirm={doCancel}
-                onKeep={keep}
-              />
-            ) : (
-              <button type="button" className="secondary" ref={cancelButton} onClick={() => setConfirming(true)}>
-                Cancel delivery
-              </button>
-            )
-          ) : null}
+          <span ref={cancelArea} className="contents">
+            {!FINAL.includes(statusNow) ? (
+              confirming ? (
+                <Confirmation
+                  question="Cancel this delivery?"
+                  detail="Its remaining attempts are dropped."
+                  busy={busy === 'cancel'}
+                  busyLabel="Cancelling…"
+                  onConfirm={doCancel}
+                  onKeep={keep}
+                />
+              ) : (
+                <button type="button" className="secondary" ref={cancelButton} onClick={() => setConfirming(true)}>
+                  Cancel delivery
+                </button>
+              )
+            ) : null}
+          </span>
         </div>
       ) : null}
       <ActionOutcome problem={problem} status={status} />
