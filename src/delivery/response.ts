@@ -102,13 +102,19 @@ function formPairs(text: string, encoding: string): [string, string][] {
     });
 }
 
+/**
+ * A repeated key becomes a list, like a repeated XML element. Its values are gathered first
+ * and each list built once: an answer of a million `k=v` pairs costs linear time.
+ */
 function parseForm(text: string, encoding: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const values = new Map<string, string[]>();
   for (const [k, v] of formPairs(text, encoding)) {
-    const prev = Object.hasOwn(out, k) ? out[k] : undefined;
-    // A repeated key becomes a list, like a repeated XML element.
-    setOwn(out, k, prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]);
+    const list = values.get(k);
+    if (list) list.push(v);
+    else values.set(k, [v]);
   }
+  const out: Record<string, unknown> = {};
+  for (const [k, list] of values) setOwn(out, k, list.length === 1 ? list[0] : list);
   return out;
 }
 
