@@ -24,6 +24,13 @@
  *   (lenient-answer.ts): its status then decides the attempt, as for any answer, with a
  *   note saying what was malformed. Only when no status line can be read does it fail (and
  *   is retried), its error saying the receiver got the request.
+ * - A request that went out on a kept-alive connection which the receiver closed before one
+ *   byte of answer came (it closed the connection as idle just as the request was sent: an
+ *   idle timeout shorter than the client's, not announced) is sent once more, at once, on a
+ *   new connection (another idle one may be stale too: at most MAX_RESENDS times), within
+ *   the same attempt and its deadline, with a note saying so. The
+ *   receiver had not answered, so it most likely had not read it; it would otherwise be sent
+ *   again at the next retry anyway (delivery is at-least-once, X-Deskhooks-Delivery the same).
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { STATUS_CODES, maxHeaderSize } from 'node:http';
@@ -98,14 +105,27 @@ export function createSender(opts: SenderOptions): Sender {
     if (signal?.aborted) return done(SHUTTING_DOWN);
 
     const abort = attemptSignal(opts.timeoutMs, signal);
+    let resent: string | null = null;
     try {
-      const res = await request(target.url, {
-        dispatcher: agent,
-        method: req.method,
-        headers: mergeHeaders(req.headers, extraHeaders),
-        body: req.body ?? undefined,
-        signal: abort.signal,
-      });
+      const send = () =>
+        request(target.url, {
+          dispatcher: agent,
+          method: req.method,
+          headers: mergeHeaders(req.headers, extraHeaders),
+          body: req.body ?? undefined,
+          signal: abort.signal,
+        });
+      const sendAgainOnClose = async (resends: number): Promise<Awaited<ReturnType<typeof send>>> => {
+        try {
+          return await send();
+        } catch (err) {
+          const closed = abort.cause() === null && resends < MAX_RESENDS ? closedUnanswered(err) : null;
+          if (closed === null) throw err;
+          resent = `the receiver closed the kept-alive connection the request went out on before answering (${closed}), so the request was sent again on another connection`;
+          return sendAgainOnClose(resends + 1);
+        }
+      };
+      const res = await sendAgainOnClose(0);
       statusCode = res.statusCode;
       const ct = res.headers['content-type'];
       responseContentType = (Array.isArray(ct) ? ct[0] : ct) ?? null;
@@ -118,25 +138,25 @@ export function createSender(opts: SenderOptions): Sender {
         error: failed ? `HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trimEnd() : null,
         responseBody: answerText(body.bytes, responseContentType, body.truncated),
         responseTruncated: body.truncated,
-        responseNote: body.problem,
+        responseNote: joinNotes(resent, body.problem),
         retryAfter: (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
       });
     } catch (err) {
       if (abort.cause() === 'shutdown') return done(SHUTTING_DOWN);
       const timedOut = abort.cause() === 'timeout';
-      if (!timedOut && bodilessAnswer(statusCode, err)) return done({ responseBody: '' });
+      if (!timedOut && bodilessAnswer(statusCode, err)) return done({ responseBody: '', responseNote: resent });
       const malformed = timedOut ? null : malformedAnswer(statusCode, err);
       if (malformed) {
         const read = await readMalformed(malformed, malformedBytes.get(malformed.error), maxBytes, err);
         statusCode = read.statusCode ?? statusCode;
         responseContentType = read.responseContentType ?? responseContentType;
-        return done(read);
+        return done({ ...read, responseNote: joinNotes(resent, read.responseNote ?? null) });
       }
       const failure: Failure = timedOut ? { errorClass: 'timeout', error: `timed out after ${opts.timeoutMs} ms` } : describeError(err);
       // the status line and headers came, the body did not end: the receiver answered, and
       // may have acted on the request, though the attempt failed (and is retried)
-      if (statusCode === null) return done(failure);
-      return done({ ...failure, error: `${failure.error} while reading the body of the HTTP ${statusCode} answer: its status and headers had come, so the receiver may have acted on the request` });
+      if (statusCode === null) return done({ ...failure, responseNote: resent });
+      return done({ ...failure, responseNote: resent, error: `${failure.error} while reading the body of the HTTP ${statusCode} answer: its status and headers had come, so the receiver may have acted on the request` });
     } finally {
       abort.dispose();
     }
@@ -218,6 +238,10 @@ interface Tap {
 const answerTaps = new WeakMap<object, Tap>();
 /** The socket each request of ours is being sent on. */
 const requestSockets = new WeakMap<object, object>();
+/** How many requests each of our sockets has carried so far: more than one, it was kept alive and reused. */
+const socketRequests = new WeakMap<object, number>();
+/** Errors of requests that went out on a reused socket the receiver closed before a byte of answer came (closedUnanswered). */
+const closedBeforeAnswer = new WeakSet<object>();
 /** The bytes of the answer an undici error was raised on. */
 const malformedBytes = new WeakMap<object, Buffer>();
 
@@ -256,6 +280,7 @@ function subscribeAnswerTaps(): void {
     const { request, socket } = message as { request: object; socket: object };
     if (!answerTaps.has(socket)) return;
     requestSockets.set(request, socket);
+    socketRequests.set(socket, (socketRequests.get(socket) ?? 0) + 1);
     restart(answerTaps.get(socket), true);
   });
   diagnosticsChannel.subscribe('undici:request:headers', (message) => restart(tapOf((message as { request: object }).request), false));
@@ -263,8 +288,29 @@ function subscribeAnswerTaps(): void {
     const { request, error } = message as { request: object; error: unknown };
     const tap = tapOf(request);
     if (tap && typeof error === 'object' && error !== null && tap.size > 0) malformedBytes.set(error, Buffer.concat(tap.chunks));
+    const socket = requestSockets.get(request);
+    if (tap?.on && tap.size === 0 && socket && (socketRequests.get(socket) ?? 0) > 1 && typeof error === 'object' && error !== null) closedBeforeAnswer.add(error);
   });
 }
+
+/** How many times one attempt's request is sent again after a kept-alive connection closed under it. */
+const MAX_RESENDS = 3;
+
+/** The receiver closing (or resetting) a connection under a request. */
+const CLOSED_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/**
+ * What closed the kept-alive connection a request went out on, before one byte of its answer
+ * came (`ECONNRESET`, …), or null when the request failed otherwise: on a new connection,
+ * after an answer had begun, or not because the connection closed.
+ */
+function closedUnanswered(err: unknown): string | null {
+  const stale = findError(err, (e) => closedBeforeAnswer.has(e));
+  const closed = stale && findError(stale, (e) => CLOSED_CODES.has(e.code ?? ''));
+  return closed ? (closed.code ?? null) : null;
+}
+
+const joinNotes = (a: string | null, b: string | null): string | null => (a && b ? `${a}; ${b}` : a ?? b);
 
 /** An answer undici gave up on: its error, and what undici said was wrong. */
 interface Refused {

