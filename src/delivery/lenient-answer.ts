@@ -2,7 +2,9 @@
  * An answer the HTTP client (undici, whose parser is strict and cannot be made lenient)
  * refused as not HTTP/1.1, read again from its bytes as a lenient HTTP/1.1 reader would:
  * line endings of a bare LF, header lines folded onto the next (obs-fold), spaces before a
- * header's colon, and Content-Length beside chunked (chunked wins, RFC 9112 §6.3). Pure:
+ * header's colon, Content-Length beside chunked (chunked wins, RFC 9112 §6.3), and
+ * Content-Length given more than once with one value (`Content-Length: 8` twice, or `8, 8`:
+ * that value, RFC 9110 §8.6; different values leave the body's end unknown). Pure:
  * bytes in, status, headers and body out.
  *
  * Only what had arrived when the client gave up is there: the body is null unless its end
@@ -61,6 +63,13 @@ export function readLenientAnswer(bytes: Buffer): LenientAnswer | null {
   return answer && { statusCode: answer.statusCode, headers: answer.headers, body: answer.body };
 }
 
+/** The length a Content-Length names: one decimal value, or the same one repeated ("8, 8"); null otherwise. */
+function contentLength(value: string | undefined): number | null {
+  const values = new Set((value ?? '').split(',').map((v) => v.trim()));
+  const [only] = values;
+  return values.size === 1 && only !== undefined && /^\d+$/.test(only) ? Number(only) : null;
+}
+
 /** One answer starting at `from`, and where the bytes after its head begin. */
 function readOne(bytes: Buffer, from: number): (LenientAnswer & { next: number }) | null {
   const status = STATUS_LINE.exec(bytes.toString('latin1', from, Math.min(bytes.length, from + 8192)));
@@ -93,7 +102,7 @@ function readOne(bytes: Buffer, from: number): (LenientAnswer & { next: number }
   if (!complete) return { statusCode, headers, body: null, next: bytes.length };
   if (statusCode < 200 || statusCode === 204 || statusCode === 304) return { statusCode, headers, body: Buffer.alloc(0), next: at };
   if (/(?:^|,)\s*chunked\s*$/i.test(headers['transfer-encoding'] ?? '')) return { statusCode, headers, body: dechunk(bytes, at), next: at };
-  const length = /^\d+$/.test(headers['content-length'] ?? '') ? Number(headers['content-length']) : null;
+  const length = contentLength(headers['content-length']);
   if (length === null || at + length > bytes.length) return { statusCode, headers, body: null, next: at };
   return { statusCode, headers, body: bytes.subarray(at, at + length), next: at };
 }

@@ -351,6 +351,7 @@ function malformations(head: string, headers: Record<string, string>): string[] 
   if (/\n[ \t]/.test(head)) found.push('a header is folded onto the next line (obs-fold)');
   if (/\n[^:\r\n]*[ \t]:/.test(head)) found.push('a header name is followed by white space before its colon');
   if ('content-length' in headers && /chunked/i.test(headers['transfer-encoding'] ?? '')) found.push('Content-Length is sent together with Transfer-Encoding: chunked');
+  else if (headers['content-length']?.includes(',')) found.push('Content-Length is given more than once');
   return found;
 }
 

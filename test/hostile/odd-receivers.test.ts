@@ -5,11 +5,14 @@
  *   its values are mapped and the worker is not held up by it;
  * - a receiver that closes a kept-alive connection as the next request goes out on it (an
  *   idle timeout shorter than the client's) does not fail that delivery: the request is sent
- *   again on another connection, within the same attempt, and a note says so.
+ *   again on another connection, within the same attempt, and a note says so;
+ * - an answer with its Content-Length given twice (a proxy and the application each set it),
+ *   which undici refuses, is read leniently whole: its values are written back.
  */
 import net from 'node:net';
 import { describe } from 'vitest';
-import { createTicket, createWebhook, deliveryReaches, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
+import { createCustomFields, createTicket, createWebhook, deliveryReaches, getTicket, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
+import { startRawReceiver } from '../support/receiver.js';
 import type { WebhookInput } from '../generated/graphql.js';
 
 const it = test;
@@ -107,5 +110,24 @@ describe.concurrent('connections the receiver closes', () => {
       { delivery: ids[2], answered: false },
       { delivery: ids[2], answered: true },
     ]);
+  });
+});
+
+describe.concurrent('answers undici refuses', () => {
+  it('Content-Length given twice with the same value: the answer is read whole, its status decides, its values are written back, a note says what was malformed', async ({ app, onTestFinished, expect }) => {
+    await createCustomFields(app, [{ key: 'order_id', name: 'Order id', type: 'TEXT' }]);
+    const json = '{"order":{"id":"A-17"}}';
+    const receiver = await startRawReceiver(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\nContent-Length: ${json.length}\r\n\r\n${json}`);
+    onTestFinished(() => receiver.close());
+    const { delivery, ticketId } = await firstOutcome(app, { ...jsonHook('Twice the length', `${receiver.url}/hook`), responseMappings: [{ path: 'order.id', target: 'CUSTOM_FIELD', field: 'order_id' }] });
+    expect(delivery).toMatchObject({
+      status: 'SUCCEEDED',
+      attemptCount: 1,
+      attempts: [{ statusCode: 200, error: null }],
+      responseData: { order_id: 'A-17' },
+      notes: ['attempt 1: the answer is not valid HTTP/1.1 (Content-Length is given more than once); it was read leniently'],
+    });
+    expect((await getTicket(app, ticketId)).customFields).toEqual({ order_id: 'A-17' });
+    expect(receiver.requests()).toBe(1);
   });
 });

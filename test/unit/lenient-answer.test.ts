@@ -16,6 +16,8 @@ describe('readLenientAnswer: an answer undici refuses, read as a lenient HTTP/1.
     ['a 204 carries no body', 'HTTP/1.1 204 No Content\nContent-Length: 10\n\n', 204, { 'content-length': '10' }, ''],
     ['interim answers are read past', 'HTTP/1.1 100 Continue\n\nHTTP/1.1 103 Early Hints\nLink: </a>\n\nHTTP/1.1 200 OK\nContent-Length: 2\n\nok', 200, { 'content-length': '2' }, 'ok'],
     ['only an interim answer had come', 'HTTP/1.1 100 Continue\n\n', 100, {}, ''],
+    ['Content-Length given twice with one value', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nokEXTRA', 200, { 'content-length': '2, 2' }, 'ok'],
+    ['Content-Length listing one value twice', 'HTTP/1.1 200 OK\r\nContent-Length: 2 ,2\r\n\r\nok', 200, { 'content-length': '2 ,2' }, 'ok'],
     ['101 is no interim answer', 'HTTP/1.1 101 Switching Protocols\nUpgrade: x\n\nHTTP/1.1 200 OK\n\n', 101, { upgrade: 'x' }, ''],
   ])('%s', (_what, text, statusCode, headers, body) => {
     expect(read(text)).toEqual({ statusCode, headers, body });
@@ -26,6 +28,7 @@ describe('readLenientAnswer: an answer undici refuses, read as a lenient HTTP/1.
     ['a chunked body without its last chunk', 'HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n2\nok\n'],
     ['a chunk size that is not hex', 'HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\nzz\nok\n0\n\n'],
     ['a body read to the close of the connection', 'HTTP/1.1 200 OK\nContent-Type: text/plain\n\nok'],
+    ['Content-Length given twice with different values', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok!'],
     ['headers that had not all come', 'HTTP/1.1 200 OK\nContent-Type: text/plain\nContent-Len'],
   ])('the body is null (its end is not known): %s', (_what, text) => {
     expect(read(text)).toMatchObject({ statusCode: 200, body: null });
