@@ -338,6 +338,9 @@ function malformedAnswer(statusCode: number | null, err: unknown): Refused | nul
   if (overflow) return { error: overflow, reason: HEAD_OVER_LIMIT, overLimit: true };
   const parser = findError(err, (e) => (e as Error).name === 'HTTPParserError');
   if (parser) return { error: parser, reason: /\((.*)\)$/.exec(parser.message ?? '')?.[1] ?? parser.message ?? 'unreadable' };
+  // undici asserts a status of at least 100 where its parser reads a status line ("HTTP/1.1 000")
+  const below100 = findError(err, (e) => e.code === 'ERR_ASSERTION' && /statusCode >= 100/.test(e.message ?? ''));
+  if (below100) return { error: below100, reason: 'its status code is below 100' };
   const interim = findError(err, (e) => e.code === 'UND_ERR_SOCKET' && e.message === 'bad response');
   if (interim) return { error: interim, reason: 'an interim 100 Continue', interim: true };
   const mismatch = findError(err, (e) => e.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH');

@@ -7,7 +7,9 @@
  *   idle timeout shorter than the client's) does not fail that delivery: the request is sent
  *   again on another connection, within the same attempt, and a note says so;
  * - an answer with its Content-Length given twice (a proxy and the application each set it),
- *   which undici refuses, is read leniently whole: its values are written back.
+ *   which undici refuses, is read leniently whole: its values are written back;
+ * - a status line with a status code below 100 ("HTTP/1.1 000") is a failed attempt, retried,
+ *   whose error says what was wrong with the answer, not an internal assertion of the client.
  */
 import net from 'node:net';
 import { describe } from 'vitest';
@@ -129,5 +131,20 @@ describe.concurrent('answers undici refuses', () => {
     });
     expect((await getTicket(app, ticketId)).customFields).toEqual({ order_id: 'A-17' });
     expect(receiver.requests()).toBe(1);
+  });
+});
+
+describe.concurrent('status codes outside 100-599', () => {
+  it('a status below 100: a failed attempt, retried, whose error says the status code is below 100', async ({ app, onTestFinished, expect }) => {
+    for (const status of ['000', '099']) {
+      const receiver = await startRawReceiver(`HTTP/1.1 ${status} OK\r\nContent-Length: 2\r\n\r\nok`);
+      onTestFinished(() => receiver.close());
+      const { delivery } = await firstOutcome(app, jsonHook(`Status ${status}`, `${receiver.url}/hook`));
+      expect(delivery, status).toMatchObject({ status: 'RETRYING', attemptCount: 1 });
+      expect(delivery.attempts, status).toEqual([{
+        statusCode: null,
+        error: 'the answer is not valid HTTP/1.1 (its status code is below 100) and no status line could be read from it; the receiver received the request and may have acted on it',
+      }]);
+    }
   });
 });
