@@ -127,8 +127,7 @@ export function createSender(opts: SenderOptions): Sender {
       };
       const res = await sendAgainOnClose(0);
       statusCode = res.statusCode;
-      const ct = res.headers['content-type'];
-      responseContentType = (Array.isArray(ct) ? ct[0] : ct) ?? null;
+      responseContentType = answerContentType(res.headers['content-type']);
       const retryAfter = res.headers['retry-after'];
       const encoding = res.headers['content-encoding'];
       const body = await readAnswerBody(res.body, (Array.isArray(encoding) ? encoding.join(', ') : encoding) ?? null, maxBytes);
@@ -381,7 +380,7 @@ async function readMalformed(refused: Refused, bytes: Buffer | undefined, maxByt
   const headEnd = ends.length > 0 ? Math.min(...ends) + 1 : bytes!.length;
   const what = malformations(bytes!.toString('latin1', 0, headEnd), answer.headers);
   const { statusCode, headers } = answer;
-  const contentType = headers['content-type'] ?? null;
+  const contentType = answerContentType(headers['content-type']);
   const read = answer.body === null ? null : await readAnswerBody(Readable.from([answer.body]), headers['content-encoding'] ?? null, maxBytes);
   const firstLine = bytes!.toString('latin1', 0, Math.max(0, bytes!.indexOf('\n'))).trim();
   const wrong = refused.interim
@@ -404,6 +403,21 @@ async function readMalformed(refused: Refused, bytes: Buffer | undefined, maxByt
     retryAfter: headers['retry-after'] ?? null,
     ...(read === null ? { bodyUnread: true } : {}),
   };
+}
+
+/**
+ * The Content-Type an answer is read by. Given more than once (a proxy adding one beside the
+ * application's: two headers, or one joined with commas), the last media type wins, as
+ * browsers read it (the Fetch standard's "extract a MIME type": the wildcard is passed over);
+ * commas inside quoted parameters do not separate.
+ */
+function answerContentType(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  const types = (Array.isArray(value) ? value : [value])
+    .flatMap((v) => v.match(/(?:[^,"]|"(?:[^"\\]|\\.)*"?)+/g) ?? [])
+    .map((t) => t.trim())
+    .filter((t) => /^[^;\s]+\/[^;\s]+/.test(t) && !t.startsWith('*/*'));
+  return types.at(-1) ?? (Array.isArray(value) ? value[0] ?? null : value);
 }
 
 /** Parse and pre-check the URL: scheme, credentials, and IP literals (a clear error before any socket). */

@@ -9,7 +9,9 @@
  * - an answer with its Content-Length given twice (a proxy and the application each set it),
  *   which undici refuses, is read leniently whole: its values are written back;
  * - a status line with a status code below 100 ("HTTP/1.1 000") is a failed attempt, retried,
- *   whose error says what was wrong with the answer, not an internal assertion of the client.
+ *   whose error says what was wrong with the answer, not an internal assertion of the client;
+ * - a Content-Type given twice (a proxy adding its own beside the application's) is read as
+ *   browsers read it: the last media type wins, so a JSON answer's values are written back.
  */
 import net from 'node:net';
 import { describe } from 'vitest';
@@ -145,6 +147,21 @@ describe.concurrent('status codes outside 100-599', () => {
         statusCode: null,
         error: 'the answer is not valid HTTP/1.1 (its status code is below 100) and no status line could be read from it; the receiver received the request and may have acted on it',
       }]);
+    }
+  });
+});
+
+describe.concurrent('a Content-Type given more than once', () => {
+  it('two Content-Type headers, or one listing two types: the last wins, as browsers read it, and the JSON answer is mapped', async ({ app, onTestFinished, expect }) => {
+    const json = '{"order":{"id":"A-17"}}';
+    for (const [name, types] of [
+      ['Two headers', 'Content-Type: text/html\r\nContent-Type: application/json; charset=utf-8\r\n'],
+      ['One joined', 'Content-Type: text/html; charset="a,b", application/json\r\n'],
+    ] as const) {
+      const receiver = await startRawReceiver(`HTTP/1.1 200 OK\r\n${types}Content-Length: ${json.length}\r\n\r\n${json}`);
+      onTestFinished(() => receiver.close());
+      const { delivery } = await firstOutcome(app, { ...jsonHook(name, `${receiver.url}/hook`), responseMappings: [{ path: 'order.id', target: 'TEMPORARY', field: 'order_id' }] });
+      expect(delivery, name).toMatchObject({ status: 'SUCCEEDED', attemptCount: 1, notes: [], responseData: { order_id: 'A-17' } });
     }
   });
 });
