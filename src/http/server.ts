@@ -68,6 +68,8 @@ function authorizationParam(params: Record<string, unknown> | undefined): string
 
 export async function createHttpApp(services: AppServices, schema: GraphQLSchema, isReady: () => Promise<boolean>, opts: HttpAppOptions = { api: true }): Promise<HttpApp> {
   const app = express();
+  // no answer names the framework (X-Powered-By: Express): it only tells a scanner what to try
+  app.disable('x-powered-by');
   const server = createServer(app);
   const { log } = services;
   /** the list bounds the cost limit counts, from this process's configuration */

@@ -19,6 +19,17 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.stop());
 
+describe('every answer', () => {
+  it('names no server framework (no X-Powered-By: it tells a scanner which exploits to try): health, GraphQL, REST, the console, a 404', async () => {
+    const paths = ['/healthz', `/graphql?query=${encodeURIComponent('{ me { email } }')}`, `/api/v2/tickets/${ticketId}/`, '/', '/nowhere'];
+    for (const path of paths) {
+      const res = await fetch(`${app.url}${path}`, { headers: { authorization: app.adminAuth } });
+      expect(res.headers.get('x-powered-by'), path).toBeNull();
+      await res.body?.cancel();
+    }
+  });
+});
+
 describe('GraphQL over HTTP', () => {
   it('GET /graphql answers queries, with the Authorization header', async () => {
     const res = await fetch(`${app.url}/graphql?query=${encodeURIComponent('{ me { email } }')}`, { headers: { authorization: app.adminAuth } });
