@@ -63,6 +63,16 @@ export function readLenientAnswer(bytes: Buffer): LenientAnswer | null {
   return answer && { statusCode: answer.statusCode, headers: answer.headers, body: answer.body };
 }
 
+/**
+ * Whether the answer's headers leave the end of its body unknowable, whatever bytes come:
+ * not chunked, and a Content-Length that names no single length (different values, or not
+ * a number).
+ */
+export function bodyEndUnknowable(headers: Record<string, string>): boolean {
+  if (/(?:^|,)\s*chunked\s*$/i.test(headers['transfer-encoding'] ?? '')) return false;
+  return 'content-length' in headers && contentLength(headers['content-length']) === null;
+}
+
 /** The length a Content-Length names: one decimal value, or the same one repeated ("8, 8"); null otherwise. */
 function contentLength(value: string | undefined): number | null {
   const values = new Set((value ?? '').split(',').map((v) => v.trim()));

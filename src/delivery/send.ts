@@ -43,7 +43,7 @@ import { headerValueAsUtf8Bytes } from '../templates/index.js';
 import { storableText } from './storable.js';
 import { readAnswerBody } from './answer-body.js';
 import { answerText } from './charset.js';
-import { readLenientAnswer } from './lenient-answer.js';
+import { bodyEndUnknowable, readLenientAnswer } from './lenient-answer.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -390,7 +390,9 @@ async function readMalformed(refused: Refused, bytes: Buffer | undefined, maxByt
       : `the answer is not valid HTTP/1.1 (${what.length > 0 ? what.join('; ') : refused.reason})`;
   const note =
     `${wrong}; it was read leniently` +
-    (read === null ? `, its status ${statusCode} and headers but not its body, which had not all come when the HTTP client gave up` : '');
+    (read === null
+      ? `, its status ${statusCode} and headers but not its body, ${bodyEndUnknowable(headers) ? 'whose end cannot be told: its Content-Length names no single length' : 'which had not all come when the HTTP client gave up'}`
+      : '');
   const failed = statusCode >= 400;
   return {
     statusCode,
