@@ -69,9 +69,11 @@ export function readLenientAnswer(bytes: Buffer): LenientAnswer | null {
  * a number).
  */
 export function bodyEndUnknowable(headers: Record<string, string>): boolean {
-  if (/(?:^|,)\s*chunked\s*$/i.test(headers['transfer-encoding'] ?? '')) return false;
-  return 'content-length' in headers && contentLength(headers['content-length']) === null;
+  return !isChunked(headers) && 'content-length' in headers && contentLength(headers['content-length']) === null;
 }
+
+/** Whether the body is sent chunked (its last transfer coding; chunked wins over Content-Length, RFC 9112 §6.3). */
+const isChunked = (headers: Record<string, string>): boolean => /(?:^|,)\s*chunked\s*$/i.test(headers['transfer-encoding'] ?? '');
 
 /** The length a Content-Length names: one decimal value, or the same one repeated ("8, 8"); null otherwise. */
 function contentLength(value: string | undefined): number | null {
@@ -111,7 +113,7 @@ function readOne(bytes: Buffer, from: number): (LenientAnswer & { next: number }
   }
   if (!complete) return { statusCode, headers, body: null, next: bytes.length };
   if (statusCode < 200 || statusCode === 204 || statusCode === 304) return { statusCode, headers, body: Buffer.alloc(0), next: at };
-  if (/(?:^|,)\s*chunked\s*$/i.test(headers['transfer-encoding'] ?? '')) return { statusCode, headers, body: dechunk(bytes, at), next: at };
+  if (isChunked(headers)) return { statusCode, headers, body: dechunk(bytes, at), next: at };
   const length = contentLength(headers['content-length']);
   if (length === null || at + length > bytes.length) return { statusCode, headers, body: null, next: at };
   return { statusCode, headers, body: bytes.subarray(at, at + length), next: at };

@@ -81,6 +81,8 @@ export function createSender(opts: SenderOptions): Sender {
     const t0 = performance.now();
     let statusCode: number | null = null;
     let responseContentType: string | null = null;
+    /** the note of a request sent again after its kept-alive connection closed under it: first among the attempt's notes */
+    let resent: string | null = null;
     const done = (rest: Partial<AttemptResult>): AttemptResult => {
       const result: AttemptResult = {
         startedAt,
@@ -93,6 +95,7 @@ export function createSender(opts: SenderOptions): Sender {
         responseTruncated: false,
         ...rest,
       };
+      if (resent !== null) result.responseNote = joinNotes(resent, result.responseNote ?? null);
       // an error message or a note may quote the answer (a parser error, a header)
       if (result.error !== null) result.error = storableText(result.error);
       if (result.responseNote) result.responseNote = storableText(result.responseNote);
@@ -105,7 +108,6 @@ export function createSender(opts: SenderOptions): Sender {
     if (signal?.aborted) return done(SHUTTING_DOWN);
 
     const abort = attemptSignal(opts.timeoutMs, signal);
-    let resent: string | null = null;
     try {
       const send = () =>
         request(target.url, {
@@ -115,17 +117,17 @@ export function createSender(opts: SenderOptions): Sender {
           body: req.body ?? undefined,
           signal: abort.signal,
         });
-      const sendAgainOnClose = async (resends: number): Promise<Awaited<ReturnType<typeof send>>> => {
+      let res: Awaited<ReturnType<typeof send>>;
+      for (let resends = 0; ; resends++) {
         try {
-          return await send();
+          res = await send();
+          break;
         } catch (err) {
           const closed = abort.cause() === null && resends < MAX_RESENDS ? closedUnanswered(err) : null;
           if (closed === null) throw err;
           resent = `the receiver closed the kept-alive connection the request went out on before answering (${closed}), so the request was sent again on another connection`;
-          return sendAgainOnClose(resends + 1);
         }
-      };
-      const res = await sendAgainOnClose(0);
+      }
       statusCode = res.statusCode;
       responseContentType = answerContentType(res.headers['content-type']);
       const retryAfter = res.headers['retry-after'];
@@ -137,25 +139,25 @@ export function createSender(opts: SenderOptions): Sender {
         error: failed ? `HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trimEnd() : null,
         responseBody: answerText(body.bytes, responseContentType, body.truncated),
         responseTruncated: body.truncated,
-        responseNote: joinNotes(resent, body.problem),
+        responseNote: body.problem,
         retryAfter: (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
       });
     } catch (err) {
       if (abort.cause() === 'shutdown') return done(SHUTTING_DOWN);
       const timedOut = abort.cause() === 'timeout';
-      if (!timedOut && bodilessAnswer(statusCode, err)) return done({ responseBody: '', responseNote: resent });
+      if (!timedOut && bodilessAnswer(statusCode, err)) return done({ responseBody: '' });
       const malformed = timedOut ? null : malformedAnswer(statusCode, err);
       if (malformed) {
         const read = await readMalformed(malformed, malformedBytes.get(malformed.error), maxBytes, err);
         statusCode = read.statusCode ?? statusCode;
         responseContentType = read.responseContentType ?? responseContentType;
-        return done({ ...read, responseNote: joinNotes(resent, read.responseNote ?? null) });
+        return done(read);
       }
       const failure: Failure = timedOut ? { errorClass: 'timeout', error: `timed out after ${opts.timeoutMs} ms` } : describeError(err);
       // the status line and headers came, the body did not end: the receiver answered, and
       // may have acted on the request, though the attempt failed (and is retried)
-      if (statusCode === null) return done({ ...failure, responseNote: resent });
-      return done({ ...failure, responseNote: resent, error: `${failure.error} while reading the body of the HTTP ${statusCode} answer: its status and headers had come, so the receiver may have acted on the request` });
+      if (statusCode === null) return done(failure);
+      return done({ ...failure, error: `${failure.error} while reading the body of the HTTP ${statusCode} answer: its status and headers had come, so the receiver may have acted on the request` });
     } finally {
       abort.dispose();
     }

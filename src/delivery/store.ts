@@ -278,10 +278,11 @@ function updateValues(updates: DeliveryUpdate[]): unknown[] {
  * Returns the ids whose state changed. Runs in the caller's transaction.
  */
 export async function writeOutcomes(db: Queryable, outcomes: OutcomeRows[]): Promise<Set<string>> {
-  await lockBreakerStates(db, breakerAttempts(outcomes));
+  const judged = breakerAttempts(outcomes);
+  await lockBreakerStates(db, judged);
   await insertAttempts(db, attemptsOf(outcomes));
   const updated = await updateDeliveries(db, outcomes.map((o) => o.update));
-  await recordBreakerAttempts(db, breakerAttempts(outcomes), outcomeTime(outcomes));
+  await recordBreakerAttempts(db, judged, outcomeTime(outcomes));
   await publish(db, outcomes.flatMap((o) => o.events.filter((e) => !isStateMessage(e) || updated.has(e.d))));
   return updated;
 }

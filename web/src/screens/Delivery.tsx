@@ -142,6 +142,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
     document.addEventListener('focusin', track);
     return () => document.removeEventListener('focusin', track);
   }, []);
+  // the status cancelDelivery answered, shown until the page's own query has caught up
   const shownStatus = data?.delivery ? (answered && !FINAL.includes(data.delivery.status) ? answered : data.delivery.status) : null;
   const cancellable = shownStatus !== null && !FINAL.includes(shownStatus);
   useLayoutEffect(() => {
@@ -195,8 +196,7 @@ export function DeliveryPage({ id, admin }: { id: string; admin: boolean }) {
   }
 
   const headers = Object.entries(d.request.headers);
-  // the status cancelDelivery answered, shown until the page's own query has caught up
-  const statusNow = answered && !FINAL.includes(d.status) ? answered : d.status;
+  const statusNow = shownStatus ?? d.status;
 
   return (
     <>
