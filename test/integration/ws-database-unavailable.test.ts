@@ -48,6 +48,7 @@ it('a connection opened while the database does not answer is closed with 1013 (
   sockets.push(again);
   await again.init(bearer(ADMIN_KEY));
   again.send({ id: '1', type: 'subscribe', payload: { query: FEED } });
+  await waitFor(() => app!.services.deliveryEvents.subscriberCount === 1, { what: 'the subscription on the new connection to start' });
 }, 60_000);
 
 it('a subscription started while the database does not answer gets SERVICE_UNAVAILABLE; the connection and its other subscriptions stay', async () => {
