@@ -64,7 +64,6 @@ async function startIdleClosingReceiver() {
 
 const DELIVERY = `query($id: ID!) { delivery(id: $id) { status attemptCount notes responseData attempts { statusCode error } } }`;
 
-/** Sends the webhook once for a new ticket; the delivery after its first attempt, and the ticket. */
 /** The first outcome of a test send of a webhook made of `input`, waited for up to `waitMs` (waitFor's default bound without). */
 async function firstOutcome(app: TestApp, input: WebhookInput, waitMs?: number) {
   const ticketId = await createTicket(app, 'odd receiver');
@@ -78,7 +77,7 @@ async function firstOutcome(app: TestApp, input: WebhookInput, waitMs?: number) 
 /**
  * The bound on reading the 1 MiB form answer below: read in linear time it takes about a second
  * of one core (parsed for the success rule and again for the mappings), several times that
- * beside a whole suite on two cores; read in quadratic time it took hours.
+ * beside a whole suite on two cores; read in quadratic time it would take hours.
  */
 const LINEAR_READ_MS = 60_000;
 

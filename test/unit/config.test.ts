@@ -147,7 +147,7 @@ describe('loadConfig', () => {
     // waited for with timers, which take anything over 2^31 - 1 ms (24.8 days) as 1 ms: every attempt or query would time out at once
     ['DESKHOOKS_REQUEST_TIMEOUT', '30d', /^DESKHOOKS_REQUEST_TIMEOUT="30d" is too long: use at most 24d$/],
     ['DESKHOOKS_DATABASE_TIMEOUT', '25d', /^DESKHOOKS_DATABASE_TIMEOUT="25d" is too long: use at most 24d$/],
-    // an open breaker's next probe is waited for with a timer: over 24.8 days it fired at once, and the worker claimed again and again
+    // an open breaker's next probe is waited for with a timer: over 24.8 days it would fire at once, and the worker claim again and again
     ['DESKHOOKS_BREAKER_PROBE_INTERVAL', '30d', /^DESKHOOKS_BREAKER_PROBE_INTERVAL="30d" is too long: use at most 24d$/],
     ['DESKHOOKS_ALLOW_PRIVATE_NETWORKS', 'maybe', /^DESKHOOKS_ALLOW_PRIVATE_NETWORKS="maybe" is not valid: use true or false$/],
     ['DESKHOOKS_SECRET_KEY', 'too-short', /^DESKHOOKS_SECRET_KEY is too short: use at least 16 characters/],
