@@ -579,6 +579,12 @@ test(
     const made = [await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId)];
     for (const id of made) await deliveryReaches(app, id, 'RETRYING');
     const cancelElsewhere = (id: string) => app.ok('mutation ($id: ID!) { cancelDelivery(id: $id) { id } }', { id });
+    // the id of each ConsoleDelivery read the page sends: a page's first, then its reading again once its feed is live
+    const reads: string[] = [];
+    page.on('request', (r) => {
+      const sent = r.postData() ?? '';
+      if (/query ConsoleDelivery\(/.test(sent)) reads.push((JSON.parse(sent) as { variables: { id: string } }).variables.id);
+    });
 
     for (const [i, id] of made.entries()) {
       if (i === 0) await signIn(page, app.url, keys.admin, `/deliveries/${id}`);
@@ -592,8 +598,8 @@ test(
         await page.keyboard.press('Enter');
         await expect.poll(() => hasFocus(page.getByRole('button', { name: 'Confirm' }))).toBe(true);
       }
-      // the page's feed (or its reading again once live) brings the change
-      await page.waitForTimeout(SUBSCRIBE_SETTLE_MS);
+      // the page's feed is live (it has read the delivery again, as it does SUBSCRIBE_SETTLE_MS after its socket connects): the feed brings the change
+      await expect.poll(() => reads.filter((r) => r === id).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
       await cancelElsewhere(id);
       await expect.poll(() => status.textContent(), { timeout: 10_000 }).toContain('Cancelled');
       expect(await page.getByRole('button', { name: /Cancel delivery|Confirm/ }).count()).toBe(0);
