@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { User } from '../db/index.js';
+import { coalesced, User } from '../db/index.js';
 import { isId, type FieldProblem, type Role } from '../domain/index.js';
 import { badInput, forbidden, invalidInput, notFound } from '../errors.js';
 import { generateApiKey, hashApiKey } from './api-keys.js';
@@ -63,28 +63,38 @@ export async function createUser(em: EntityManager, input: CreateUserInput, apiK
   return { user, apiKey };
 }
 
-/**
- * The user whose key this is, read with one indexed statement (every request pays it).
- * The entity is not managed by any EntityManager: a request's own merges it (see
- * resolvers/context.ts).
- */
-export async function findUserByApiKey(db: Queryable, apiKey: string): Promise<User | null> {
+/** The users holding these key hashes, in their order (null: no user holds it); one indexed statement. */
+async function usersByKeyHash(db: Queryable, hashes: readonly string[]): Promise<(User | null)[]> {
   const { rows } = await db.query(
-    `select id::text as id, name, email, role, phone, telegram_chat_id, api_key_hash, created_at from users where api_key_hash = $1`,
-    [hashApiKey(apiKey)],
+    `select id::text as id, name, email, role, phone, telegram_chat_id, api_key_hash, created_at from users where api_key_hash = any($1::text[])`,
+    [hashes],
   );
-  const row = rows[0];
-  if (!row) return null;
-  return Object.assign(new User(), {
-    id: row.id,
-    name: row.name,
-    email: row.email,
-    role: row.role,
-    phone: row.phone,
-    telegramChatId: row.telegram_chat_id,
-    apiKeyHash: row.api_key_hash,
-    createdAt: row.created_at,
+  const byHash = new Map(rows.map((row) => [row.api_key_hash as string, row]));
+  return hashes.map((hash) => {
+    const row = byHash.get(hash);
+    if (!row) return null;
+    return Object.assign(new User(), {
+      id: row.id,
+      name: row.name,
+      email: row.email,
+      role: row.role,
+      phone: row.phone,
+      telegramChatId: row.telegram_chat_id,
+      apiKeyHash: row.api_key_hash,
+      createdAt: row.created_at,
+    });
   });
+}
+
+/**
+ * Finds the user whose key this is. Every request pays it: the lookups of concurrent
+ * requests share one statement (coalesced), each read afresh, so a rotated key stops
+ * working at once. The entities are not managed by any EntityManager: a request's own
+ * merges it (see resolvers/context.ts); each call gets its own object.
+ */
+export function userByApiKeyFinder(db: Queryable): (apiKey: string) => Promise<User | null> {
+  const byHash = coalesced((hashes: readonly string[]) => usersByKeyHash(db, hashes));
+  return (apiKey) => byHash(hashApiKey(apiKey));
 }
 
 /** NOTIFY channel of key rotations; the payload is the user's id. */
@@ -115,16 +125,16 @@ export async function rotateApiKey(em: EntityManager, caller: User, userId?: str
  * Keys hold no whitespace: whitespace around the decoded key is not part of it (Basic
  * credentials made with `echo email:key | base64` end in a newline).
  */
-export async function authenticate(db: Queryable, authorization: string | undefined | null): Promise<User | null> {
+export async function authenticate(findByKey: (apiKey: string) => Promise<User | null>, authorization: string | undefined | null): Promise<User | null> {
   if (!authorization) return null;
   const [scheme, value] = authorization.trim().split(/\s+/, 2);
   if (!scheme || !value) return null;
-  if (scheme.toLowerCase() === 'bearer') return findUserByApiKey(db, value);
+  if (scheme.toLowerCase() === 'bearer') return findByKey(value);
   if (scheme.toLowerCase() !== 'basic') return null;
   const decoded = Buffer.from(value, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return null;
-  const user = await findUserByApiKey(db, decoded.slice(colon + 1).trim());
+  const user = await findByKey(decoded.slice(colon + 1).trim());
   return user && user.email === normaliseEmail(decoded.slice(0, colon)) ? user : null;
 }
 
@@ -177,9 +187,10 @@ export interface UserService {
 }
 
 export function createUserService(deps: UserServiceDeps): UserService {
+  const findByKey = userByApiKeyFinder(deps.db);
   return {
     async identify(authorization, deliveryId) {
-      const user = await authenticate(deps.db, authorization);
+      const user = await authenticate(findByKey, authorization);
       const automated = user !== null && typeof deliveryId === 'string' && (await deps.attemptInFlight(deps.db, deliveryId));
       return { user, automated };
     },

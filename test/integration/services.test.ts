@@ -13,6 +13,7 @@ import { createWebhookService, type WebhookInput } from '../../src/delivery/inde
 import { createSecretBox } from '../../src/crypto/index.js';
 import { DomainError } from '../../src/errors.js';
 import { User, sqlOf } from '../../src/db/index.js';
+import type { Queryable } from '../../src/queue/index.js';
 
 let app: TestApp;
 let admin: User;
@@ -79,6 +80,26 @@ describe('UserService', () => {
     expect(await users.identify('Bearer not-a-key', 'in-flight')).toEqual({ user: null, automated: false });
     expect(await users.identify(undefined, 'in-flight')).toEqual({ user: null, automated: false });
     expect(asked).toEqual([]);
+  });
+
+  it('identify: the lookups of concurrent calls share one statement, each answered as if alone; a key is read afresh at every call', async () => {
+    const texts: string[] = [];
+    const db = sqlOf(em());
+    const counting: Queryable = { query: (text, values) => (texts.push(text), db.query(text, values)) };
+    const users = createUserService({ db: counting, attemptInFlight: async () => false });
+    const basic = (email: string, key: string) => `Basic ${Buffer.from(`${email}:${key}`).toString('base64')}`;
+    const headers = [bearer(ADMIN_KEY), bearer(clientKey), basic('svc-client@example.com', clientKey), basic('svc-agent@example.com', clientKey), bearer('not-a-key'), bearer(clientKey)];
+    const found = await Promise.all(headers.map((h) => users.identify(h)));
+    // another user's email with the client's key names nobody; an unknown key nobody
+    expect(found.map((a) => a.user?.id ?? null)).toEqual([admin.id, client.id, client.id, null, null, client.id]);
+    expect(found[1].user).not.toBe(found[5].user);
+    expect(texts).toHaveLength(1);
+    // nothing is kept between calls: a rotated key names nobody at the next call
+    const made = await app.services.users.create(em(), { name: 'Coalesced', email: 'svc-coalesced@example.com', role: 'AGENT' });
+    expect((await users.identify(bearer(made.apiKey))).user?.id).toBe(made.user.id);
+    await app.services.users.rotateKey(em(), made.user, null);
+    expect((await users.identify(bearer(made.apiKey))).user).toBeNull();
+    expect(texts).toHaveLength(3);
   });
 
   it('list: every user in id order; create refuses a second user with the same email', async () => {
