@@ -27,8 +27,11 @@
  * claimable due deliveries, in webhook id order, then claims in a second statement, whose
  * snapshot (READ COMMITTED) sees every claim that held those locks before. So claims for
  * one webhook follow one another in every process, and the in-flight count each one sees
- * includes the others'. The recording of outcomes (breaker.ts) locks the same rows in the
- * same order. Deliveries without a webhook (it was deleted) have no limits. Deliveries are
+ * includes the others'. When no locked webhook needs a decision of the worker's (breaker
+ * CLOSED, no rate limit: the common case), the lock, the claim and the commit go in one
+ * round trip; otherwise the worker decides each webhook's allowance between the lock and the
+ * claim. The recording of outcomes (breaker.ts) locks the same rows in the same order.
+ * Deliveries without a webhook (it was deleted) have no limits. Deliveries are
  * locked FOR NO KEY UPDATE, as src/queue/claim.ts says why.
  */
 import type pg from 'pg';
@@ -159,9 +162,12 @@ async function idleBreaker(client: pg.PoolClient, s: LockedState, now: Date, con
   return rows[0].idle === true;
 }
 
+// the name of the transaction's setting that lists the webhooks the lock statement locked
+const LOCKED_SETTING = 'deskhooks.claim_locked';
+
 // the webhooks with a due delivery that no live claim holds, their state rows locked in id order
 // (and their send-time policies, so that the attempts need no read of their own)
-const LOCK_SQL = `select s.webhook_id, s.breaker, s.opened_at, s.next_probe_at, s.tokens, s.tokens_at,
+const LOCK_SQL = `with locked as (select s.webhook_id, s.breaker, s.opened_at, s.next_probe_at, s.tokens, s.tokens_at,
          w.max_concurrency, w.rate_limit_per_second, w.ordering, w.enabled, ${SEND_POLICY_COLUMNS.split(', ').map((c) => `w.${c}`).join(', ')},
          coalesce((select p.locked_until > $1 from deliveries p where p.id = s.probe_delivery_id), false) as probe_in_flight
     from webhook_states s join webhooks w on w.id = s.webhook_id
@@ -169,7 +175,9 @@ const LOCK_SQL = `select s.webhook_id, s.breaker, s.opened_at, s.next_probe_at, 
                   where d.webhook_id = s.webhook_id and d.${OPEN} and not d.awaits_turn and d.next_attempt_at <= $1
                     and (d.locked_until is null or d.locked_until < $1))
    order by s.webhook_id
-     for update of s`;
+     for update of s)
+  select l.*, set_config('${LOCKED_SETTING}', (select coalesce(string_agg(webhook_id::text, ','), '') from locked), true) is not null as recorded
+    from locked l`;
 
 // the first attempt before which a delivery may no longer start ($12: startDeadlineMs)
 const START_DEADLINE = `$2::timestamptz - make_interval(secs => $12::double precision / 1000)`;
@@ -196,16 +204,16 @@ const TURN_HELD = `(d.ticket_id = any(a.busy_tickets) or exists (${EARLIER_OPEN}
 // $10 tokens before the claim (null: no rate limit); $9 the claimer's deliveries whose attempt has ended
 // (not in flight, though not yet recorded); $11 the probe interval in ms; $12 how long after its first
 // attempt a delivery may start (startDeadlineMs). The states it changes: tokens spent, a probe sent (HALF_OPEN)
-const CLAIM_SQL = `with allow as (
+const claimSql = (allowed: string, claims = 'true') => `with allow as (
        select l.webhook_id, l.per_ticket, l.probe, l.starts,
               greatest(0, least(l.starts, l.max_in_flight - (select count(*)::int from (select from deliveries x
                                                               where x.webhook_id = l.webhook_id and x.locked_until > $2 and x.id <> all($9::uuid[])
                                                               order by x.webhook_id, x.locked_until limit l.max_in_flight) x))) as n,
               case when l.per_ticket then ${BUSY_TICKETS} else '{}'::bigint[] end as busy_tickets
-         from unnest($4::bigint[], $5::int[], $6::int[], $7::boolean[], $8::boolean[]) as l(webhook_id, starts, max_in_flight, per_ticket, probe)
+         from ${allowed}
      ), free as (
        select d.id, d.first_attempt_at, d.locked_until, d.next_attempt_at, d.seq, false as probe, false as expired from deliveries d
-        where d.webhook_id is null and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
+        where ${claims} and d.webhook_id is null and d.${OPEN} and d.next_attempt_at <= $2 and (d.locked_until is null or d.locked_until < $2)
         order by d.next_attempt_at, d.seq limit $1
           for no key update skip locked
      ), limited as (
@@ -261,15 +269,32 @@ const CLAIM_SQL = `with allow as (
      -- have held back some of its due deliveries (LOCK_SQL found one unclaimed), so that a slot
      -- freed claims again: its limit cut the claim (n < starts) and the claim took all it allowed
      -- (fewer: it took every due one)
-     select c.*, h.held
+     select c.*, h.held, ${claims} as ran
        from (select coalesce(bool_or(a.n < a.starts and coalesce(sp.n, 0) >= a.n), false) as held
                from allow a left join spent sp on sp.webhook_id = a.webhook_id) h
        left join claimed c on true`;
+// the allowances as the worker decided them from the locked states
+const CLAIM_SQL = claimSql(`unnest($4::bigint[], $5::int[], $6::int[], $7::boolean[], $8::boolean[]) as l(webhook_id, starts, max_in_flight, per_ticket, probe)`);
+// The claim without the worker's decisions, for when every locked webhook (LOCKED_SETTING)
+// needs none: breaker CLOSED, no rate limit. Each one's allowance is then the claim's limit
+// within its in-flight limit, with its ordering. When any locked webhook needs a decision,
+// it claims nothing at all, so that the claim with decisions keeps the oldest due first
+// across every webhook (none waits behind the others' backlog).
+const LOCKED_WEBHOOKS = `string_to_array(nullif(current_setting('${LOCKED_SETTING}', true), ''), ',')::bigint[]`;
+const NEEDS_DECISION = `(s.breaker <> 'CLOSED' or coalesce(w.rate_limit_per_second > 0, false))`;
+const NONE_NEEDS_DECISION = `not exists (select 1 from webhook_states s join webhooks w on w.id = s.webhook_id where s.webhook_id = any(${LOCKED_WEBHOOKS}) and ${NEEDS_DECISION})`;
+const CLAIM_CLOSED_SQL = claimSql(
+  `(select s.webhook_id, $1::int as starts, w.max_concurrency as max_in_flight, w.ordering = 'PER_TICKET' as per_ticket, false as probe
+      from webhook_states s join webhooks w on w.id = s.webhook_id
+     where s.webhook_id = any(${LOCKED_WEBHOOKS}) and ${NONE_NEEDS_DECISION}) as l`,
+  NONE_NEEDS_DECISION,
+);
 
 /** The claim's parameter types, for its SQL-level prepared statement. */
 const CLAIM_PARAM_TYPES = ['int', 'timestamptz', 'double precision', 'bigint[]', 'int[]', 'int[]', 'boolean[]', 'boolean[]', 'uuid[]', 'double precision[]', 'double precision', 'double precision'];
 const CLAIM_STATEMENT = 'deskhooks_claim';
 const LOCK_STATEMENT = 'deskhooks_claim_lock';
+const CLAIM_CLOSED_STATEMENT = 'deskhooks_claim_closed';
 /** Connections whose session has the lock and the claim prepared (PREPARE lasts as long as the session). */
 const claimPrepared = new WeakSet<pg.PoolClient>();
 
@@ -290,7 +315,7 @@ const claimFree = defineClaim<ClaimedDelivery>(
 const FREE_RUN = 8;
 
 /**
- * Claims as claimWithinLimits does (one transaction, two round trips). While deliveries
+ * Claims as claimWithinLimits does (one transaction, one or two round trips). While deliveries
  * without a webhook fill whole claims (a backlog of them), up to FREE_RUN claims in a row
  * take only them, in one statement; then, or once they no longer fill a claim, the next
  * claim is claimWithinLimits's, for every webhook.
@@ -315,6 +340,75 @@ export function createClaimer(pool: pg.Pool, config: SchedulingConfig) {
   };
 }
 
+/** The deliveries a claim statement returned, oldest due first, and whether an in-flight limit held some back. */
+function claimedFrom(result: pg.QueryResult): { deliveries: ClaimedDelivery[]; held: boolean } {
+  const deliveries = result.rows
+    .filter((r) => r.id !== null)
+    .sort((a, b) => a.due_at - b.due_at || Number(a.seq) - Number(b.seq))
+    .map((r) => ({ ...claimedFromRow(r), probe: r.probe === true, ...(r.expired === true ? { heldPastWindow: true } : {}) }));
+  return { deliveries, held: result.rows[0]?.held === true };
+}
+
+/**
+ * The claim with the worker's decisions, in two round trips: `begin` locks the webhooks'
+ * states (`begun` is called once it did); their allowances are decided here (breakers,
+ * rate limits, reserved slots); then the claim and the commit.
+ */
+async function claimByDecisions(client: pg.PoolClient, limit: number, now: Date, leaseMs: number, config: SchedulingConfig, begin: string, finished: string[], reserved?: ReservedClaim, begun?: () => void): Promise<ClaimResult> {
+  const locked = (await client.query(begin)) as unknown as pg.QueryResult<LockedState>[];
+  begun?.();
+  const states = locked.at(-1)!.rows;
+  const allowances: Allowance[] = [];
+  const notes: string[] = [];
+  let wakeAt: Date | null = null;
+  for (const s of states) {
+    let v = allowanceOf(s, limit, now, config);
+    if (v.switchOff && (await idleBreaker(client, s, now, config))) v = allowanceOf(s, limit, now, config, true);
+    if (v.wakeAt && (!wakeAt || v.wakeAt < wakeAt)) wakeAt = v.wakeAt;
+    if (v.switchOff) {
+      const cancelled = await switchOffWebhook(client, s.webhook_id, NO_DELIVERY, v.switchOff, now);
+      notes.push(`webhook ${s.webhook_id} switched off: ${v.switchOff}; ${cancelled} open deliveries cancelled`);
+    }
+    // a reserved slot (worker.ts reservedSlots): one delivery of a webhook with nothing in flight in the worker
+    if (v.allowance && reserved) v.allowance.starts = reserved.busy.includes(s.webhook_id) ? 0 : Math.min(v.allowance.starts, 1);
+    if (v.allowance && reserved && v.allowance.starts === 0) continue;
+    if (v.allowance && (v.allowance.starts > 0 || v.allowance.probe)) allowances.push(v.allowance);
+  }
+  const claimValues = [
+    limit,
+    now,
+    leaseMs,
+    allowances.map((a) => a.webhookId),
+    allowances.map((a) => a.starts),
+    allowances.map((a) => a.maxInFlight),
+    allowances.map((a) => a.perTicket),
+    allowances.map((a) => a.probe),
+    finished,
+    allowances.map((a) => a.tokens),
+    config.probeIntervalMs,
+    config.startDeadlineMs,
+  ];
+  const [claimed] = (await client.query(`execute ${CLAIM_STATEMENT}(${claimValues.map(sqlLiteral).join(', ')}); commit`)) as unknown as pg.QueryResult[];
+  const { deliveries, held: heldByInFlight } = claimedFrom(claimed);
+  const started = new Map<string, number>();
+  for (const d of deliveries) {
+    if (d.webhookId === null) continue;
+    started.set(d.webhookId, (started.get(d.webhookId) ?? 0) + 1);
+    if (d.probe) notes.push(`webhook ${d.webhookId}: breaker HALF_OPEN, delivery ${d.id} goes as the probe`);
+  }
+  for (const a of allowances) {
+    // a rate-limited webhook that spent its tokens: its next one comes at
+    if (a.tokens === null || a.probe) continue;
+    const left = a.tokens - (started.get(a.webhookId) ?? 0);
+    const rate = states.find((s) => s.webhook_id === a.webhookId)!.rate_limit_per_second!;
+    if (left < 1 && started.get(a.webhookId) === a.starts) {
+      const at = new Date(now.getTime() + Math.ceil(((1 - left) / rate) * 1000));
+      if (!wakeAt || at < wakeAt) wakeAt = at;
+    }
+  }
+  return { deliveries, wakeAt, heldByInFlight, notes, policies: new Map(states.map((s) => [s.webhook_id, sendPolicyOf(s)])) };
+}
+
 /**
  * Claims up to `limit` due deliveries for `leaseMs` within every webhook's limits (see
  * above), oldest due first (ties in creation order); for a worker's reserved slots
@@ -330,78 +424,41 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
   let broken = false;
   let preparing = false;
   try {
-    // Two round trips in all, in the simple protocol with the values written in: begin and
-    // lock (and, once per connection, prepare the lock and the claim), then execute the
-    // claim and commit. Both run their generic plan, made once per connection: PostgreSQL
-    // would otherwise plan them again for every claim's values (a custom plan), which cost
-    // as much CPU as running them (their shape does not depend on the values: index scans
-    // by webhook and due time, bounded by the claim's limit). After a failed statement
-    // PostgreSQL runs none of the rest of a round trip's statements, so a claim that fails
-    // is never committed.
+    // In the simple protocol with the values written in. Each statement runs its generic
+    // plan, made once per connection: PostgreSQL would otherwise plan them again for every
+    // claim's values (a custom plan), which cost as much CPU as running them (their shape
+    // does not depend on the values: index scans by webhook and due time, bounded by the
+    // claim's limit). After a failed statement PostgreSQL runs none of the rest of a round
+    // trip's statements, so a claim that fails is never committed.
     const prepare = claimPrepared.has(client)
       ? ''
-      : `prepare ${LOCK_STATEMENT}(timestamptz) as ${LOCK_SQL}; prepare ${CLAIM_STATEMENT}(${CLAIM_PARAM_TYPES.join(', ')}) as ${CLAIM_SQL};`;
+      : [`${LOCK_STATEMENT}(timestamptz) as ${LOCK_SQL}`, `${CLAIM_STATEMENT}(${CLAIM_PARAM_TYPES.join(', ')}) as ${CLAIM_SQL}`, `${CLAIM_CLOSED_STATEMENT}(${CLAIM_PARAM_TYPES.join(', ')}) as ${CLAIM_CLOSED_SQL}`]
+          .map((statement) => `prepare ${statement};`)
+          .join(' ');
     // PREPARE is not undone by a rollback: a first round trip that fails leaves the session
     // with some of the statements prepared or none, unknown which; the connection is then
     // closed rather than given back (the next claim would fail with "already exists")
     preparing = prepare !== '';
-    const begun = (await client.query(`begin; set local plan_cache_mode = force_generic_plan; ${prepare} execute ${LOCK_STATEMENT}(${sqlLiteral(now)})`)) as unknown as pg.QueryResult<LockedState>[];
-    preparing = false;
-    if (prepare) claimPrepared.add(client);
-    const states = begun.at(-1)!.rows;
-    const allowances: Allowance[] = [];
-    const notes: string[] = [];
-    let wakeAt: Date | null = null;
-    for (const s of states) {
-      let v = allowanceOf(s, limit, now, config);
-      if (v.switchOff && (await idleBreaker(client, s, now, config))) v = allowanceOf(s, limit, now, config, true);
-      if (v.wakeAt && (!wakeAt || v.wakeAt < wakeAt)) wakeAt = v.wakeAt;
-      if (v.switchOff) {
-        const cancelled = await switchOffWebhook(client, s.webhook_id, NO_DELIVERY, v.switchOff, now);
-        notes.push(`webhook ${s.webhook_id} switched off: ${v.switchOff}; ${cancelled} open deliveries cancelled`);
-      }
-      // a reserved slot (worker.ts reservedSlots): one delivery of a webhook with nothing in flight in the worker
-      if (v.allowance && reserved) v.allowance.starts = reserved.busy.includes(s.webhook_id) ? 0 : Math.min(v.allowance.starts, 1);
-      if (v.allowance && reserved && v.allowance.starts === 0) continue;
-      if (v.allowance && (v.allowance.starts > 0 || v.allowance.probe)) allowances.push(v.allowance);
+    const prepared = () => {
+      preparing = false;
+      if (prepare) claimPrepared.add(client);
+    };
+    const begin = (prepareFirst: string) => `begin; set local plan_cache_mode = force_generic_plan; ${prepareFirst} execute ${LOCK_STATEMENT}(${sqlLiteral(now)})`;
+    const finishedIds = finished.filter((id) => UUID_PATTERN.test(id));
+    if (reserved) return await claimByDecisions(client, limit, now, leaseMs, config, begin(prepare), finishedIds, reserved, prepared);
+    // One round trip: lock, then claim in a second statement (its snapshot sees the claims
+    // that held the locks before), and commit, when no locked webhook needs a decision of the
+    // worker's (CLAIM_CLOSED_SQL: `ran`). When one does (its breaker, its rate limit), that
+    // claim took nothing and a second transaction claims with the decisions.
+    const closedValues = [limit, now, leaseMs, [], [], [], [], [], finishedIds, [], config.probeIntervalMs, config.startDeadlineMs];
+    const results = (await client.query(`${begin(prepare)}; execute ${CLAIM_CLOSED_STATEMENT}(${closedValues.map(sqlLiteral).join(', ')}); commit`)) as unknown as pg.QueryResult[];
+    prepared();
+    const states = results.at(-3)!.rows as LockedState[];
+    if (results.at(-2)!.rows[0].ran === true) {
+      const closed = claimedFrom(results.at(-2)!);
+      return { deliveries: closed.deliveries, wakeAt: null, heldByInFlight: closed.held, notes: [], policies: new Map(states.map((s) => [s.webhook_id, sendPolicyOf(s)])) };
     }
-    const claimValues = [
-      limit,
-      now,
-      leaseMs,
-      allowances.map((a) => a.webhookId),
-      allowances.map((a) => a.starts),
-      allowances.map((a) => a.maxInFlight),
-      allowances.map((a) => a.perTicket),
-      allowances.map((a) => a.probe),
-      finished.filter((id) => UUID_PATTERN.test(id)),
-      allowances.map((a) => a.tokens),
-      config.probeIntervalMs,
-      config.startDeadlineMs,
-    ];
-    const [claimed] = (await client.query(`execute ${CLAIM_STATEMENT}(${claimValues.map(sqlLiteral).join(', ')}); commit`)) as unknown as pg.QueryResult[];
-    const heldByInFlight = claimed.rows[0]?.held === true;
-    const deliveries = claimed.rows
-      .filter((r) => r.id !== null)
-      .sort((a, b) => a.due_at - b.due_at || Number(a.seq) - Number(b.seq))
-      .map((r) => ({ ...claimedFromRow(r), probe: r.probe === true, ...(r.expired === true ? { heldPastWindow: true } : {}) }));
-    const started = new Map<string, number>();
-    for (const d of deliveries) {
-      if (d.webhookId === null) continue;
-      started.set(d.webhookId, (started.get(d.webhookId) ?? 0) + 1);
-      if (d.probe) notes.push(`webhook ${d.webhookId}: breaker HALF_OPEN, delivery ${d.id} goes as the probe`);
-    }
-    for (const a of allowances) {
-      // a rate-limited webhook that spent its tokens: its next one comes at
-      if (a.tokens === null || a.probe) continue;
-      const left = a.tokens - (started.get(a.webhookId) ?? 0);
-      const rate = states.find((s) => s.webhook_id === a.webhookId)!.rate_limit_per_second!;
-      if (left < 1 && started.get(a.webhookId) === a.starts) {
-        const at = new Date(now.getTime() + Math.ceil(((1 - left) / rate) * 1000));
-        if (!wakeAt || at < wakeAt) wakeAt = at;
-      }
-    }
-    return { deliveries, wakeAt, heldByInFlight, notes, policies: new Map(states.map((s) => [s.webhook_id, sendPolicyOf(s)])) };
+    return await claimByDecisions(client, limit, now, leaseMs, config, begin(''), finishedIds);
   } catch (err) {
     await client.query('rollback').catch(() => {
       broken = true;

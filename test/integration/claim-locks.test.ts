@@ -81,8 +81,10 @@ describe('claims and the locks of referencing rows', () => {
       }
       // every claim ran the plan its connection made once (generic), none a plan made for its values (custom)
       const { rows } = await pool.query(`select name, generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where name like 'deskhooks_claim%' order by name`);
+      // (no breaker open, no rate limit: the claim without the worker's decisions, in the lock's round trip)
       expect(rows).toEqual([
-        { name: 'deskhooks_claim', generic: 8, custom: 0 },
+        { name: 'deskhooks_claim', generic: 0, custom: 0 },
+        { name: 'deskhooks_claim_closed', generic: 8, custom: 0 },
         { name: 'deskhooks_claim_lock', generic: 8, custom: 0 },
       ]);
     } finally {
@@ -196,33 +198,48 @@ describe('claims and the locks of referencing rows', () => {
   });
 });
 
-/** A pool of one connection whose last claim statement (as the claimer sends it, its values written in) is kept. */
-function capturingPool(app: TestApp): { pool: pg.Pool; statement: () => string } {
+/** What a claim's statement needs to run again: the statement and, before it in its transaction, the lock that sets what it reads. */
+interface CapturedClaim {
+  statement: string;
+  lock: string | null;
+}
+
+/**
+ * A pool of one connection whose last claim statement (as the claimer sends it, its values
+ * written in) is kept: the claim with the worker's decisions (its round trip of its own), or
+ * the closed claim with the lock before it (their round trip together).
+ */
+function capturingPool(app: TestApp): { pool: pg.Pool; statement: () => CapturedClaim } {
   const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 1 });
-  let statement = '';
+  let captured: CapturedClaim | null = null;
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: typeof query }).query = (...args) => {
-      if (typeof args[0] === 'string' && args[0].startsWith('execute deskhooks_claim(')) statement = args[0].replace(/; commit$/, '');
+      const text = typeof args[0] === 'string' ? args[0] : '';
+      const decided = /^(execute deskhooks_claim\(.*\)); commit$/s.exec(text);
+      const closed = /(execute deskhooks_claim_lock\([^)]*\)); (execute deskhooks_claim_closed\(.*\)); commit$/s.exec(text);
+      if (decided) captured = { statement: decided[1], lock: null };
+      else if (closed) captured = { statement: closed[2], lock: closed[1] };
       return query(...args);
     };
   });
   return {
     pool,
     statement: () => {
-      expect(statement).not.toBe('');
-      return statement;
+      expect(captured).not.toBeNull();
+      return captured!;
     },
   };
 }
 
 /**
- * Runs the claim `statement` again with its generic plan, undone, and counts the rows of
+ * Runs the claim `statement` again (after its `lock`, when it reads what the lock set) with
+ * its generic plan, undone, and counts the rows of
  * deliveries its scans looked at: those they returned and those they passed over, and the
  * entries its bitmap index scans read.
  */
-async function deliveriesLookedAt(pool: pg.Pool, statement: string): Promise<number> {
-  await pool.query('begin; set local plan_cache_mode = force_generic_plan');
+async function deliveriesLookedAt(pool: pg.Pool, { statement, lock }: CapturedClaim): Promise<number> {
+  await pool.query(`begin; set local plan_cache_mode = force_generic_plan${lock ? `; ${lock}` : ''}`);
   let plan: PlanNode;
   try {
     plan = (await pool.query(`explain (analyze, format json) ${statement}`)).rows[0]['QUERY PLAN'][0].Plan;
