@@ -92,7 +92,7 @@ async function usersByKeyHash(db: Queryable, hashes: readonly string[]): Promise
  * working at once. The entities are not managed by any EntityManager: a request's own
  * merges it (see resolvers/context.ts); each call gets its own object.
  */
-export function userByApiKeyFinder(db: Queryable): (apiKey: string) => Promise<User | null> {
+function userByApiKeyFinder(db: Queryable): (apiKey: string) => Promise<User | null> {
   const byHash = coalesced((hashes: readonly string[]) => usersByKeyHash(db, hashes));
   return (apiKey) => byHash(hashApiKey(apiKey));
 }
