@@ -33,7 +33,7 @@
  *   again at the next retry anyway (delivery is at-least-once, X-Deskhooks-Delivery the same).
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { STATUS_CODES, maxHeaderSize } from 'node:http';
+import { maxHeaderSize } from 'node:http';
 import { Readable } from 'node:stream';
 import { Agent, buildConnector, request } from 'undici';
 import { REFUSED_CODE, checkHostLiteral, guardedLookup } from './address-guard.js';
@@ -44,6 +44,7 @@ import { storableText } from './storable.js';
 import { readAnswerBody } from './answer-body.js';
 import { answerText } from './charset.js';
 import { bodyEndUnknowable, readLenientAnswer } from './lenient-answer.js';
+import { statusText } from './status-text.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -136,7 +137,7 @@ export function createSender(opts: SenderOptions): Sender {
       const failed = statusCode >= 400;
       return done({
         errorClass: failed ? 'http_status' : 'none',
-        error: failed ? `HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trimEnd() : null,
+        error: failed ? statusText(statusCode) : null,
         responseBody: answerText(body.bytes, responseContentType, body.truncated),
         responseTruncated: body.truncated,
         responseNote: body.problem,
@@ -400,7 +401,7 @@ async function readMalformed(refused: Refused, bytes: Buffer | undefined, maxByt
     statusCode,
     responseContentType: contentType,
     errorClass: failed ? 'http_status' : 'none',
-    error: failed ? `HTTP ${statusCode} ${STATUS_CODES[statusCode] ?? ''}`.trimEnd() : null,
+    error: failed ? statusText(statusCode) : null,
     responseBody: read === null ? null : answerText(read.bytes, contentType, read.truncated),
     responseTruncated: read?.truncated ?? false,
     responseNote: read?.problem ? `${note}; ${read.problem}` : note,

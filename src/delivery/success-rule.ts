@@ -7,7 +7,7 @@
  * id is not rounded to a double). Checked at save (successRuleProblems) and
  * applied to each answer (judgeAnswer), whose failure names what was expected and found.
  */
-import { STATUS_CODES } from 'node:http';
+import { statusText } from './status-text.js';
 import { CONDITION_OPERATORS, DEFAULT_SUCCESS_RULE, compareDecimals, DECIMAL_TEXT, SUCCESS_FAILURE_ACTIONS, type ConditionOperator, type FieldProblem, type SuccessFailureAction, type SuccessRuleDef } from '../domain/index.js';
 import { parseMappingPath, parseResponseBody, resolvePath } from './response.js';
 import type { AttemptResult } from './types.js';
@@ -188,7 +188,7 @@ export function judgeAnswer(result: AttemptResult, rule: SuccessRuleDef | null):
     ranges = parseStatuses(DEFAULT_SUCCESS_RULE.statuses);
   }
   if (!ranges.some(([low, high]) => status >= low && status <= high)) {
-    const name = `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
+    const name = statusText(status);
     return failed(rule ? `${name} (expected status ${r.statuses})` : name);
   }
   if (r.path && r.operator) {

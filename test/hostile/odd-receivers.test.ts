@@ -10,6 +10,7 @@
  *   which undici refuses, is read leniently whole: its values are written back;
  * - a status line with a status code below 100 ("HTTP/1.1 000") is a failed attempt, retried,
  *   whose error says what was wrong with the answer, not an internal assertion of the client;
+ *   one of 600-999 too, whose error says it is not an HTTP status code;
  * - a Content-Type given twice (a proxy adding its own beside the application's) is read as
  *   browsers read it: the last media type wins, so a JSON answer's values are written back.
  */
@@ -170,6 +171,20 @@ describe.concurrent('status codes outside 100-599', () => {
         statusCode: null,
         error: 'the answer is not valid HTTP/1.1 (its status code is below 100) and no status line could be read from it; the receiver received the request and may have acted on it',
       }]);
+    }
+  });
+
+  it('a status of 600-999: a failed attempt, retried, whose error says it is not an HTTP status code; a success rule naming statuses says so too', async ({ app, onTestFinished, expect }) => {
+    for (const [status, successRule, error] of [
+      ['600', null, 'HTTP 600 (not an HTTP status code: those are 100–599)'],
+      ['999', null, 'HTTP 999 (not an HTTP status code: those are 100–599)'],
+      ['700', { statuses: '200-299' }, 'HTTP 700 (not an HTTP status code: those are 100–599) (expected status 200-299)'],
+    ] as const) {
+      const receiver = await startRawReceiver(`HTTP/1.1 ${status} Odd\r\nContent-Length: 2\r\n\r\nok`);
+      onTestFinished(() => receiver.close());
+      const { delivery } = await firstOutcome(app, { ...jsonHook(`Status ${status}`, `${receiver.url}/hook`), ...(successRule ? { successRule } : {}) });
+      expect(delivery, status).toMatchObject({ status: 'RETRYING', attemptCount: 1 });
+      expect(delivery.attempts, status).toEqual([{ statusCode: Number(status), error }]);
     }
   });
 });
