@@ -127,6 +127,17 @@ describe('GraphQL over HTTP', () => {
     expect(await app.ok(`{ ticket(id: "  ") { id } other: ticket(id: "${ticketId.slice(0, 1)} ${ticketId.slice(1) || '0'}") { id } }`)).toEqual({ ticket: null, other: null });
   });
 
+  it('a whole-number ID is read by its value, leading zeros dropped, as the REST subset reads "02": inline or a variable, in queries, mutations and filters', async () => {
+    const zeros = `00${ticketId}`;
+    expect(await app.ok(`{ ticket(id: "${zeros}") { id } }`)).toEqual({ ticket: { id: ticketId } });
+    expect(await app.ok(`query($id: ID!) { ticket(id: $id) { id } }`, { id: ` 0${ticketId} ` })).toEqual({ ticket: { id: ticketId } });
+    const { addComment } = await app.ok(`mutation($id: ID!) { addComment(ticketId: $id, text: "zero-padded id") { id } }`, { id: zeros });
+    expect(addComment.id).toMatch(/^\d+$/);
+    expect((await app.gql(`query($id: ID!) { deliveries(filter: { ticketId: $id }) { totalCount } }`, { id: zeros })).errors).toBeUndefined();
+    // zero is no row, and an id with other characters is read as written
+    expect(await app.ok(`{ ticket(id: "000") { id } other: ticket(id: "0x${ticketId}") { id } }`)).toEqual({ ticket: null, other: null });
+  });
+
   it('ticket(id) and rule(id) are null for unknown ids (nullable in the contract)', async () => {
     expect((await app.ok(`{ ticket(id: "999999") { id } rule(id: "999999") { id } }`))).toEqual({ ticket: null, rule: null });
   });
