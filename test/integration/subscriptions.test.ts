@@ -83,7 +83,7 @@ describe.concurrent('deliveryEvents', () => {
 
   it('a filter id no delivery can have is BAD_USER_INPUT naming the field, as for deliveries; no subscription is left', async ({ app }) => {
     const client = wsClient(app.url, app.adminAuth);
-    for (const [filter, field] of [[{ webhookId: 'abc' }, 'filter.webhookId'], [{ ticketId: '05' }, 'filter.ticketId'], [{ webhookId: '1', ticketId: '-1' }, 'filter.ticketId']] as const) {
+    for (const [filter, field] of [[{ webhookId: 'abc' }, 'filter.webhookId'], [{ ticketId: '0x5' }, 'filter.ticketId'], [{ webhookId: '1', ticketId: '-1' }, 'filter.ticketId']] as const) {
       const feed = collect<FeedEvent>(client, SUBSCRIPTION, { filter });
       await waitFor(() => feed.errors.length > 0 || feed.completed, { what: `the refusal of ${JSON.stringify(filter)}` });
       expect(feed.errors).toMatchObject([{ extensions: { code: 'BAD_USER_INPUT', field } }]);
