@@ -14,11 +14,10 @@
  * - a Content-Type given twice (a proxy adding its own beside the application's) is read as
  *   browsers read it: the last media type wins, so a JSON answer's values are written back.
  */
-import net from 'node:net';
 import { describe } from 'vitest';
 import { createCustomFields, createTicket, createWebhook, deliveryReaches, deliveryStatus, getTicket, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
-import { startRawReceiver } from '../support/receiver.js';
+import { startRawReceiver, startSocketReceiver } from '../support/receiver.js';
 import type { WebhookInput } from '../generated/graphql.js';
 
 const it = test;
@@ -31,36 +30,13 @@ const it = test;
  */
 async function startIdleClosingReceiver() {
   const requests: { delivery: string; answered: boolean }[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let seen = Buffer.alloc(0);
-    let served = 0;
-    socket.on('data', (chunk) => {
-      seen = Buffer.concat([seen, chunk]);
-      const end = seen.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = seen.subarray(0, end).toString('latin1');
-      const length = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-      if (seen.length < end + 4 + length) return;
-      seen = seen.subarray(end + 4 + length);
-      const answered = served++ === 0;
-      requests.push({ delivery: /x-deskhooks-delivery:\s*(\S+)/i.exec(head)?.[1] ?? '', answered });
-      if (answered) socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}');
-      else socket.destroy();
-    });
+  const receiver = await startSocketReceiver(({ head, onConnection }, socket) => {
+    const answered = onConnection === 0;
+    requests.push({ delivery: /x-deskhooks-delivery:\s*(\S+)/i.exec(head)?.[1] ?? '', answered });
+    if (answered) socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}');
+    else socket.destroy();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/hook`,
-    requests,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+  return { ...receiver, url: `${receiver.url}/hook`, requests };
 }
 
 const DELIVERY = `query($id: ID!) { delivery(id: $id) { status attemptCount notes responseData attempts { statusCode error } } }`;

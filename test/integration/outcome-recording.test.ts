@@ -10,7 +10,7 @@ import { cancelWebhookDeliveries, DELIVERY_EVENTS_CHANNEL, feedMessages, recordB
 import { buildOutcome } from '../../src/delivery/outcome.js';
 import { recordOutcomes } from '../../src/delivery/recorder.js';
 import { createLogger } from '../../src/log.js';
-import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, LOCK_WAITERS, type TestDatabase } from '../support/db.js';
 import { waitFor } from '../support/wait.js';
 
 let database: TestDatabase;
@@ -175,7 +175,7 @@ describe('recording a failed attempt while its webhook is deleted', () => {
     try {
       await deleting.query(`begin; select 1 from webhook_states where webhook_id = 71 for update`);
       const recording = recordBatch(recorder, [failed]).then(() => null, (err: Error) => err);
-      await waitFor(async () => (await pool.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows[0].n > 0, { what: 'the recording to wait for a lock' });
+      await waitFor(async () => (await pool.query(LOCK_WAITERS)).rows[0].n > 0, { what: 'the recording to wait for a lock' });
       // then its cancel of the webhook's open deliveries: it must not wait on the recording's row locks
       expect(await cancelWebhookDeliveries(deleting, '71', new Date(), { note: 'deleted' })).toBe(1);
       await deleting.query('commit');

@@ -7,7 +7,7 @@
  */
 import pg from 'pg';
 import { describe, expect } from 'vitest';
-import { createTestDatabase } from '../support/db.js';
+import { createTestDatabase, LOCK_WAITERS } from '../support/db.js';
 import { waitFor } from '../support/wait.js';
 import {
   addComment, addReply, comments, createRule, createTicket, createUser, createWebhook, jsonHook, settled, test, updateTicket,
@@ -250,7 +250,7 @@ describe.concurrent('TIMER rules', () => {
 
   /** Once a statement waits for `holder`'s lock, holds it longer than the app's 1 s DESKHOOKS_DATABASE_TIMEOUT. */
   const heldPastTimeout = async (holder: pg.Client) => {
-    await waitFor(async () => (await holder.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).rows[0].n > 0, { what: 'a statement waiting for the lock' });
+    await waitFor(async () => (await holder.query(LOCK_WAITERS)).rows[0].n > 0, { what: 'a statement waiting for the lock' });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
   };
 

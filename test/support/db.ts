@@ -67,5 +67,7 @@ export async function connectTestDatabase(opts: { empty?: boolean } = {}): Promi
   };
 }
 
+/** SQL: how many sessions on this database wait for a lock (`n`). */
+export const LOCK_WAITERS = `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
 /** SQL: how many sessions on this database wait for a lock in a statement naming `tickets` (a dispatcher batch held up by a locked ticket). */
-export const TICKET_LOCK_WAITERS = `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%tickets%'`;
+export const TICKET_LOCK_WAITERS = `${LOCK_WAITERS} and query like '%tickets%'`;

@@ -90,38 +90,57 @@ export interface RawReceiver {
   close: () => Promise<void>;
 }
 
+/** A whole request as a raw receiver read it: its head (request line and headers, latin1), and its number on its connection (0: the first). */
+export interface RawRequest {
+  head: string;
+  onConnection: number;
+}
+
 /**
- * A receiver that answers each whole request (its headers, and a body of its Content-Length)
- * with `answer`'s raw bytes, status line and headers included: answers no HTTP server library
- * sends. With `endAfterAnswer` the connection ends after each answer; otherwise it stays open.
+ * A receiver on 127.0.0.1 below any HTTP server library: for each whole request (its head,
+ * and a body of its Content-Length) `onRequest` gets the request and its socket, to answer
+ * with any bytes, keep the connection open, end it or drop it. `url` has no path.
  */
-export async function startRawReceiver(answer: string | Buffer, { endAfterAnswer = false } = {}): Promise<RawReceiver> {
-  let requests = 0;
+export async function startSocketReceiver(onRequest: (request: RawRequest, socket: net.Socket) => void): Promise<{ url: string; close: () => Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     let seen = Buffer.alloc(0);
+    let onConnection = 0;
     socket.on('data', (chunk) => {
       seen = Buffer.concat([seen, chunk]);
       const end = seen.indexOf('\r\n\r\n');
       if (end < 0) return;
-      const length = Number(/content-length:\s*(\d+)/i.exec(seen.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+      const head = seen.subarray(0, end).toString('latin1');
+      const length = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
       if (seen.length < end + 4 + length) return;
       seen = seen.subarray(end + 4 + length);
-      requests++;
-      if (endAfterAnswer) socket.end(answer);
-      else socket.write(answer);
+      onRequest({ head, onConnection: onConnection++ }, socket);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    requests: () => requests,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/**
+ * A receiver that answers each whole request with `answer`'s raw bytes, status line and
+ * headers included: answers no HTTP server library sends. With `endAfterAnswer` the
+ * connection ends after each answer; otherwise it stays open.
+ */
+export async function startRawReceiver(answer: string | Buffer, { endAfterAnswer = false } = {}): Promise<RawReceiver> {
+  let requests = 0;
+  const receiver = await startSocketReceiver((_request, socket) => {
+    requests++;
+    if (endAfterAnswer) socket.end(answer);
+    else socket.write(answer);
+  });
+  return { ...receiver, requests: () => requests };
 }
