@@ -285,10 +285,18 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
         })
       : null;
     const definitions = createDefinitionCache((w) => deliveries.webhookDef(w));
-    const dispatcher = runsApi
+    // the dispatcher's connections pipeline (a batch's statements that need no answer in
+    // between go in one round trip: src/db/sql.ts Transactions): one for its batch, one for a claim
+    const dispatchPool = runsApi ? new pg.Pool({ connectionString: databaseUrl, max: 2, connectionTimeoutMillis: 10_000, keepAlive: true, pipeline: true, ...settings }) : null;
+    if (dispatchPool) {
+      reportConnectionErrors(dispatchPool, (err) => log.error('database connection error', err.message));
+      prepareStatementsOf(dispatchPool);
+      onStop('dispatcher database pool', poolEnd(dispatchPool));
+    }
+    const dispatcher = dispatchPool
       ? new Dispatcher({
-          outbox: outboxStore(pool),
-          events: batchEventHandler({ orm, transactions: poolTransactions(pool), cancelStatement: statementCanceller(databaseUrl), deliveries, definitions, log, clock, deliveriesQueued: () => {
+          outbox: outboxStore(dispatchPool),
+          events: batchEventHandler({ orm, transactions: poolTransactions(dispatchPool), cancelStatement: statementCanceller(databaseUrl), deliveries, definitions, log, clock, deliveriesQueued: () => {
             void worker?.wake();
             opts.deliveriesQueued?.();
           } }),

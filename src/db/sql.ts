@@ -100,35 +100,71 @@ export function sqlLiteral(v: unknown): string {
   throw new Error(`not a value to write into SQL: ${typeof v}`);
 }
 
+/** A statement and its parameters. */
+export interface Statement {
+  text: string;
+  values?: unknown[];
+}
+
 /**
- * The statement with its parameters written in (sqlLiteral), so that it can go in one
- * simple-protocol round trip with other statements (`begin`, `commit`).
+ * - `withBegin`, `withCommit`: statements that ride in the round trips a transaction makes
+ *   anyway, on a pool of pipelining connections (`pipeline: true`; elsewhere they are sent
+ *   one after the other, with the same outcome). `withBegin` go with `begin`, their results
+ *   handed to the work; `withCommit` goes with `commit`, last in the transaction (it commits
+ *   with the work or nothing does), asked for once the work is done (null: none), its
+ *   result handed to `read` once committed.
+ * - `stop`: once its signal aborts, the statement the transaction's session runs then, up
+ *   to its commit, is cancelled (cancelledOnAbort).
  */
-export function withLiterals(sql: string, values: unknown[]): string {
-  return sql.replace(/\$(\d+)/g, (_, n: string) => {
-    const i = Number(n) - 1;
-    if (i >= values.length) throw new Error(`no value for $${n}`);
-    return sqlLiteral(values[i]);
-  });
+export interface TransactionOptions {
+  withBegin?: readonly Statement[];
+  withCommit?: { statement: () => Statement | null; read: (result: pg.QueryResult) => void };
+  stop?: { signal: AbortSignal; cancel: CancelStatement; cancelled: (session: number) => void };
 }
 
 /**
  * Runs `work` in a transaction on one connection: committed when it resolves, rolled back
- * when it throws. `withBegin`: a statement without parameters (withLiterals) sent in the
- * same round trip as `begin`; its result is handed to `work`.
+ * when it throws (with everything of `options`). The statements the work sent and did
+ * not wait for are answered with the commit. The transaction commits only if every
+ * statement of it succeeded (PostgreSQL answers the commit of one in which a statement
+ * failed with ROLLBACK, and no error): it rejects with the first that failed, in the order
+ * they were sent, even one the work caught.
  */
-export type Transactions = <T>(work: (db: Queryable, begun: pg.QueryResult | undefined, session: number | null) => Promise<T>, withBegin?: string) => Promise<T>;
+export type Transactions = <T>(work: (db: Queryable, begun: readonly pg.QueryResult[], session: number | null) => Promise<T>, options?: TransactionOptions) => Promise<T>;
+
+/** Waits for every statement sent; throws the first failure in the order they were sent. */
+async function answersInOrder(sent: readonly Promise<pg.QueryResult | { rows: any[] }>[]): Promise<pg.QueryResult[]> {
+  const answers = await Promise.allSettled(sent);
+  const failed = answers.find((a) => a.status === 'rejected');
+  if (failed) throw failed.reason;
+  return answers.map((a) => (a as PromiseFulfilledResult<pg.QueryResult>).value);
+}
 
 export function poolTransactions(pool: pg.Pool): Transactions {
-  return async (work, withBegin) => {
+  return async (work, { withBegin = [], withCommit, stop } = {}) => {
     const client = await pool.connect();
     let broken: Error | undefined;
-    try {
-      // after a failed statement PostgreSQL runs none of the rest of the round trip's statements
-      const begun = withBegin ? ((await client.query(`begin; ${withBegin}`)) as unknown as pg.QueryResult[])[1] : await client.query('begin').then(() => undefined);
-      const result = await work(withStatementOnError(client), begun, sessionOf(client));
-      await client.query('commit');
+    const db = withStatementOnError(client);
+    const sent: Promise<{ rows: any[] }>[] = [];
+    const send = (s: Statement) => {
+      const answer = db.query(s.text, s.values);
+      // answered in order below; a failure is thrown from there, not left unhandled
+      answer.catch(() => {});
+      sent.push(answer);
+      return answer;
+    };
+    const run = async () => {
+      // after a failed statement PostgreSQL runs the rest of the transaction's statements as failed too
+      const begun = (await answersInOrder([client.query('begin'), ...withBegin.map(send)])).slice(1);
+      const result = await work({ query: (text, values) => send({ text, values }) }, begun, sessionOf(client));
+      const last = withCommit?.statement() ?? null;
+      const ending = [...sent, ...(last ? [send(last)] : []), client.query('commit')];
+      const answers = await answersInOrder(ending);
+      if (last) withCommit!.read(answers.at(-2)!);
       return result;
+    };
+    try {
+      return await (stop ? cancelledOnAbort(stop.signal, sessionOf(client), stop.cancel, stop.cancelled, run) : run());
     } catch (err) {
       // a connection that cannot even roll back is dropped, not handed out again
       await client.query('rollback').catch((e: Error) => (broken = e));

@@ -442,7 +442,8 @@ export async function insertDeliveries(db: Queryable, rows: readonly NewDelivery
     redelivery_of: f.redeliveryOf ?? null,
     created_at: createdAt,
   }));
-  await db.query(
+  // sent together (neither needs the other's answer); the server runs them in this order
+  const inserted = db.query(
     `insert into deliveries (id, webhook_id, webhook_name, ticket_id, rule_id, event, status, request, auth_sealed, next_attempt_at, completed_at,
                              last_error, notes, continuation, processing, redelivery_of, created_at)
      select id, webhook_id, webhook_name, ticket_id, rule_id, event, status, request, auth_sealed, next_attempt_at, completed_at,
@@ -452,7 +453,7 @@ export async function insertDeliveries(db: Queryable, rows: readonly NewDelivery
             continuation jsonb, processing jsonb, redelivery_of uuid, created_at timestamptz)`,
     [JSON.stringify(records)],
   );
-  await publish(db, rows.filter((r) => r.failure).flatMap((r) => feedMessages(r.fields, { kind: 'failed' }, r.createdAt)));
+  await Promise.all([inserted, publish(db, rows.filter((r) => r.failure).flatMap((r) => feedMessages(r.fields, { kind: 'failed' }, r.createdAt)))]);
 }
 
 /**

@@ -13,7 +13,8 @@
  *     ticket fields runs through the helpdesk (actions.ts) after the buffer is written, and
  *     the ticket's later events in the batch then run that way too, so each sees the
  *     changes of the ones before;
- *  5. commit: the events' mark and everything they caused, or nothing.
+ *  5. commit: the events' mark and everything they caused, or nothing — and, when the
+ *     dispatcher offers it, the claim of its next batch (processor.ts NextClaim).
  *
  * Each ticket's events run in id order. An event whose ticket has an earlier unprocessed
  * event outside the batch (claimed by another process) waits for it: its lease is
@@ -26,10 +27,13 @@
  * The transaction runs on a plain connection of the pool (`transactions`) when the
  * definitions of its version are cached and every action it runs is buffered; otherwise
  * (or when that is found out midway: it rolls back) it runs through an EntityManager, which
- * loads the definitions and runs the helpdesk's actions.
+ * loads the definitions and runs the helpdesk's actions. On a plain (pipelining)
+ * connection a batch of buffered actions is two round trips: `begin` with the mark and the
+ * load (what to load is known from the claim), then the buffer's writes with the next
+ * claim and `commit`.
  */
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { cancelledOnAbort, connectionLost, sqlOf, statementCancelled, withLiterals, type CancelStatement } from '../db/index.js';
+import { cancelledOnAbort, connectionLost, sqlOf, statementCancelled, type CancelStatement, type Statement } from '../db/index.js';
 import type { Queryable } from '../queue/index.js';
 import type { Transactions } from '../db/index.js';
 import type { Logger } from '../log.js';
@@ -41,7 +45,9 @@ import {
   lastPostsKey,
   loadTicketsAndLastPosts,
   NO_POSTS,
+  ticketsAndLastPostsQuery,
   type LastPosts,
+  type TicketsAndLastPosts,
   type PostView,
   type TemplateContext,
   type TemplateTicket,
@@ -53,7 +59,7 @@ import { loadClocks } from './clocks.js';
 import { isTimeField } from './fields.js';
 import { actionFailure, continuationAfter, postText, runActions, type ActionRun } from './actions.js';
 import type { DefinitionCache, Definitions } from './definitions.js';
-import { DispatchStopped, type ClaimedEvent, type EventHandler, type HandledBatch } from './processor.js';
+import { DispatchStopped, type ClaimedEvent, type EventHandler, type HandledBatch, type NextClaim } from './processor.js';
 
 /** An event handled this often without being marked processed is given up (logged). */
 export const MAX_TRIES = 5;
@@ -104,9 +110,9 @@ interface EventPayload {
 export function batchEventHandler(opts: BatchHandlerOptions): EventHandler {
   const clock = opts.clock ?? (() => new Date());
   return {
-    async handle(events, signal) {
+    async handle(events, signal, next) {
       try {
-        return await handleBatch(opts, clock, events, signal);
+        return await handleBatch(opts, clock, events, signal, next);
       } catch (err) {
         // the database out of reach is no event's fault: one at a time would only wait for
         // a connection once per event; a batch given up at stop is no failure
@@ -141,8 +147,9 @@ function stopsWith(db: Queryable, signal: AbortSignal | undefined): Queryable {
 /** Thrown inside a plain transaction that turns out to need an EntityManager: it rolls back and the batch runs through the ORM. */
 class NeedsEntityManager extends Error {}
 
-async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed: readonly ClaimedEvent[], signal?: AbortSignal): Promise<HandledBatch> {
+async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed: readonly ClaimedEvent[], signal?: AbortSignal, next?: NextClaim): Promise<HandledBatch> {
   let handled: BatchOutcome | null = null;
+  let nextClaimed: ClaimedEvent[] | undefined;
   const now = clock();
   const mark: Mark = { ids: claimed.map((e) => e.id), now };
   // a stop cancels the statement the batch's session runs: one waiting on a lock does not hold the stop back
@@ -151,9 +158,17 @@ async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed
   const stoppable = <T>(session: number | null, work: () => Promise<T>) => cancelledOnAbort(signal, session, opts.cancelStatement, cancelledAtStop, work);
   try {
     if (opts.transactions) {
-      // the mark goes with `begin`, in one round trip
+      // the mark, and the load of what the claim says the batch needs, go with `begin`; the next claim with `commit`
+      const preload = preloadOf(claimed, opts.definitions.latest());
       handled = await opts
-        .transactions((db, marked, session) => stoppable(session, () => runBatch(opts, clock, mark, stopsWith(db, signal), null, signal, marked?.rows as EventRow[] | undefined)), withLiterals(MARK_SQL, [mark.ids, now]))
+        .transactions(
+          (db, [marked, loaded]) => runBatch(opts, clock, mark, stopsWith(db, signal), null, signal, marked!.rows as EventRow[], preload && { events: preload.events, loaded: preload.read(loaded!.rows) }),
+          {
+            withBegin: [{ text: MARK_SQL, values: [mark.ids, now] }, ...(preload ? [preload.statement] : [])],
+            withCommit: next && { statement: () => next.statement(), read: (r) => void (nextClaimed = next.read(r.rows)) },
+            stop: signal && opts.cancelStatement && { signal, cancel: opts.cancelStatement, cancelled: cancelledAtStop },
+          },
+        )
         .catch((err) => {
           if (err instanceof NeedsEntityManager) return null;
           throw err;
@@ -171,7 +186,31 @@ async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed
   }
   for (const line of handled.givenUp) opts.log.error(line);
   if (handled.queued) opts.deliveriesQueued?.();
-  return { waiting: handled.waiting };
+  return { waiting: handled.waiting, next: nextClaimed };
+}
+
+/** The tickets and last posts of a batch's events, loaded before they are marked (in the mark's round trip). */
+interface Preloaded {
+  /** the events they were loaded for */
+  events: ReadonlySet<string>;
+  loaded: TicketsAndLastPosts;
+}
+
+/**
+ * The load of the claimed events' tickets and last posts, to send with the mark, from what
+ * the claim read of them: those the cached rules listen to (all of them with none cached;
+ * the batch loads again when its definitions listen to others, runBatch). Null when the
+ * claim did not read them.
+ */
+function preloadOf(claimed: readonly ClaimedEvent[], defs: Definitions | null): { statement: Statement; events: ReadonlySet<string>; read: (rows: any[]) => TicketsAndLastPosts } | null {
+  const listened = defs && new Set(defs.rules.flatMap((r) => r.events));
+  const events = claimed.filter((e) => e.seen && (!listened || e.seen.kind === 'CONTINUATION' || listened.has(e.seen.type as TicketEventType)));
+  if (!events.length) return null;
+  const query = ticketsAndLastPostsQuery(
+    events.map((e) => e.ticketId),
+    events.map((e) => ({ ticketId: e.ticketId, asOfPostId: e.seen!.asOfPostId })),
+  );
+  return { statement: { text: query.text, values: query.values }, events: new Set(events.map((e) => e.id)), read: query.read };
 }
 
 interface BatchOutcome extends HandledBatch {
@@ -209,7 +248,16 @@ interface Mark {
  * buffered, or null: NeedsEntityManager then. `marked`: MARK_SQL's rows when the mark
  * already ran in this transaction.
  */
-async function runBatch(opts: BatchHandlerOptions, clock: () => Date, { ids, now }: Mark, db: Queryable, em: EntityManager | null, signal?: AbortSignal, marked?: EventRow[]): Promise<BatchOutcome> {
+async function runBatch(
+  opts: BatchHandlerOptions,
+  clock: () => Date,
+  { ids, now }: Mark,
+  db: Queryable,
+  em: EntityManager | null,
+  signal?: AbortSignal,
+  marked?: EventRow[],
+  preloaded?: Preloaded | null,
+): Promise<BatchOutcome> {
   const events = marked ?? ((await db.query(MARK_SQL, [ids, now])).rows as EventRow[]);
   let waiting = 0;
   if (events.length < ids.length) {
@@ -238,13 +286,16 @@ async function runBatch(opts: BatchHandlerOptions, clock: () => Date, { ids, now
     const relevant = work.filter((e) => e.kind === 'CONTINUATION' || listened.has(e.type));
     if (relevant.length) {
       const run = new BatchRun(opts, db, defs, clock, signal);
-      await run.load(relevant);
+      await run.load(relevant, preloaded && relevant.every((e) => preloaded.events.has(e.id)) ? preloaded.loaded : null);
       for (const e of relevant) {
         // a stop gives the batch up (rolled back) rather than wait for the rest of it
         if (signal?.aborted) throw new DispatchStopped();
         await run.event(em, e);
       }
-      await run.flush();
+      // on a plain connection the last statements go with the commit (Transactions): sent, not waited for here
+      const written = run.flush();
+      if (em) await written;
+      else written.catch(() => {});
       queued = run.queued;
     }
   }
@@ -291,12 +342,15 @@ class BatchRun {
     private readonly signal?: AbortSignal,
   ) {}
 
-  async load(events: readonly EventRow[]): Promise<void> {
-    const { tickets, lastPosts } = await loadTicketsAndLastPosts(
-      this.db,
-      events.map((e) => e.ticket_id),
-      events.map((e) => ({ ticketId: e.ticket_id, asOfPostId: asOfOf(e) })),
-    );
+  /** `loaded`: what was loaded for these events with their mark, or null */
+  async load(events: readonly EventRow[], loaded: TicketsAndLastPosts | null): Promise<void> {
+    const { tickets, lastPosts } =
+      loaded ??
+      (await loadTicketsAndLastPosts(
+        this.db,
+        events.map((e) => e.ticket_id),
+        events.map((e) => ({ ticketId: e.ticket_id, asOfPostId: asOfOf(e) })),
+      ));
     for (const [id, loaded] of tickets) this.tickets.set(id, { loaded, added: [], changedFields: false });
     this.lastPosts = lastPosts;
     if (this.defs.rules.some((r) => r.conditions.some((c) => isTimeField(c.field)))) {
@@ -429,26 +483,35 @@ class BatchRun {
     this.posts.push({ id, ticketId: ticket.loaded.ticket.id, kind, text, createdAt });
   }
 
-  /** Writes the buffer: posts, the tickets' updatedAt, deliveries — one statement each. */
-  async flush(): Promise<void> {
+  /**
+   * Writes the buffer: posts, the tickets' updatedAt, deliveries — one statement each, sent
+   * together (none needs another's answer); resolves once they are all answered.
+   */
+  flush(): Promise<void> {
+    const sent: Promise<unknown>[] = [];
     if (this.posts.length) {
       const p = this.posts;
-      await this.db.query(
-        `insert into posts (id, ticket_id, kind, text, author_id, created_at)
-         select * from unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])`,
-        [p.map((x) => x.id), p.map((x) => x.ticketId), p.map((x) => x.kind), p.map((x) => x.text), p.map(() => null), p.map((x) => x.createdAt)],
+      sent.push(
+        this.db.query(
+          `insert into posts (id, ticket_id, kind, text, author_id, created_at)
+           select * from unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[])`,
+          [p.map((x) => x.id), p.map((x) => x.ticketId), p.map((x) => x.kind), p.map((x) => x.text), p.map(() => null), p.map((x) => x.createdAt)],
+        ),
       );
       const touched = [...this.touched];
-      await this.db.query(
-        `update tickets t set updated_at = v.at from unnest($1::bigint[], $2::timestamptz[]) as v(id, at) where t.id = v.id and t.updated_at < v.at`,
-        [touched.map(([id]) => id), touched.map(([, at]) => at)],
+      sent.push(
+        this.db.query(
+          `update tickets t set updated_at = v.at from unnest($1::bigint[], $2::timestamptz[]) as v(id, at) where t.id = v.id and t.updated_at < v.at`,
+          [touched.map(([id]) => id), touched.map(([, at]) => at)],
+        ),
       );
       this.posts = [];
       this.touched = new Map();
     }
-    await this.opts.deliveries.insertDrafts(this.db, this.drafts);
+    sent.push(this.opts.deliveries.insertDrafts(this.db, this.drafts));
     this.queued += this.drafts.length;
     this.drafts = [];
+    return Promise.all(sent).then(() => undefined);
   }
 }
 

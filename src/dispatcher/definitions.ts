@@ -38,6 +38,8 @@ export interface DefinitionCache {
   get(em: EntityManager, version: string): Promise<Definitions>;
   /** the definitions at `version` when the cache holds them, else null */
   cached(version: string): Definitions | null;
+  /** what the cache holds, of whichever version, or null */
+  latest(): Definitions | null;
   invalidate(): void;
 }
 
@@ -65,6 +67,7 @@ export function createDefinitionCache(openWebhook: (w: Webhook) => WebhookDef): 
       return cached;
     },
     cached: (version) => (cached?.version === version ? cached : null),
+    latest: () => cached,
     invalidate() {
       cached = null;
     },

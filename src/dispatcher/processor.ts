@@ -2,11 +2,12 @@
  * The dispatcher drains the outbox of ticket events (src/helpdesk/events.ts): it claims a
  * batch with the claim helper of src/queue (FOR NO KEY UPDATE SKIP LOCKED, with a lease so
  * that a process that died has its events taken over) and hands it to the event handler,
- * which handles the whole batch in one transaction (batch.ts). Like the delivery worker it
- * never polls: it drains when woken (src/queue/drain.ts).
+ * which handles the whole batch in one transaction (batch.ts) and may claim the next batch
+ * in it, with its commit (NextClaim): a drain of many batches then claims on its own once.
+ * Like the delivery worker it never polls: it drains when woken (src/queue/drain.ts).
  */
 import type { Logger } from '../log.js';
-import { connectionLost } from '../db/index.js';
+import { connectionLost, type Statement } from '../db/index.js';
 import { defineClaim, DrainLoop, type Queryable } from '../queue/index.js';
 
 export interface ClaimedEvent {
@@ -14,6 +15,11 @@ export interface ClaimedEvent {
   ticketId: string;
   /** the end of this claim's lease */
   lockedUntil: Date;
+  /**
+   * What the claim read of the event for loading its ticket in the round trip that marks it
+   * (batch.ts): its kind and type, and the post it is judged as of. Absent: loaded after the mark.
+   */
+  seen?: { kind: 'EVENT' | 'CONTINUATION'; type: string; asOfPostId: string | null };
 }
 
 /** What the dispatcher needs of the outbox. */
@@ -27,6 +33,19 @@ export interface OutboxStore {
    * `untried` (a batch given up at stop, no failure) it is taken back.
    */
   release(claims: ClaimedEvent[], untried?: boolean): Promise<void>;
+  /** the claim as a statement that rides in a batch's commit (NextClaim); its time is `now()` as it is sent */
+  nextClaim?(limit: number, leaseMs: number, now: () => Date): NextClaim;
+}
+
+/**
+ * The claim of the next batch, run last in a batch's transaction and sent with its commit:
+ * one round trip for both, and the claim commits with the batch or not at all. `statement`
+ * is asked for as the batch commits (null: none, the dispatcher stops); `read` turns the
+ * rows it returned into claims.
+ */
+export interface NextClaim {
+  statement(): Statement | null;
+  read(rows: unknown[]): ClaimedEvent[];
 }
 
 const claimEvents = defineClaim<ClaimedEvent>(
@@ -35,9 +54,15 @@ const claimEvents = defineClaim<ClaimedEvent>(
     ready: 'processed_at is null',
     orderBy: 'id',
     set: 'tries = t.tries + 1',
-    returning: 't.id, t.ticket_id, t.locked_until',
+    returning: `t.id, t.ticket_id, t.locked_until, t.kind, t.type,
+                case when t.kind = 'CONTINUATION' then t.payload->>'asOfPostId' else t.payload->>'postId' end as as_of_post_id`,
   },
-  (r) => ({ id: String(r.id), ticketId: String(r.ticket_id), lockedUntil: r.locked_until as Date }),
+  (r) => ({
+    id: String(r.id),
+    ticketId: String(r.ticket_id),
+    lockedUntil: r.locked_until as Date,
+    seen: { kind: r.kind, type: r.type, asOfPostId: r.as_of_post_id ?? null },
+  }),
 );
 
 // rows another transaction holds (a batch that took them over) are left alone, not waited for
@@ -50,6 +75,7 @@ export function outboxStore(db: Queryable): OutboxStore {
   return {
     claim: (limit, now, leaseMs) => claimEvents(db, limit, now, leaseMs),
     release: async (claims, untried = false) => void (await db.query(RELEASE_SQL, [claims.map((c) => c.id), claims.map((c) => c.lockedUntil), untried])),
+    nextClaim: (limit, leaseMs, now) => ({ statement: () => ({ text: claimEvents.sql, values: [limit, now(), leaseMs] }), read: (rows) => rows.map(claimEvents.toRow) }),
   };
 }
 
@@ -57,15 +83,17 @@ export function outboxStore(db: Queryable): OutboxStore {
 export interface HandledBatch {
   /** events that wait for an earlier event of their ticket (claimed elsewhere); they come back shortly */
   waiting: number;
+  /** the next batch, claimed with this one's commit (NextClaim); absent: not claimed */
+  next?: ClaimedEvent[];
 }
 
 /**
  * Handles a claimed batch (in id order); resolves once its outcome is committed. Once
  * `signal` aborts (the dispatcher stops), it starts no further event: it rolls the batch
- * back and rejects with DispatchStopped.
+ * back and rejects with DispatchStopped. `next`: the claim it may run with its commit.
  */
 export interface EventHandler {
-  handle(events: ClaimedEvent[], signal?: AbortSignal): Promise<HandledBatch>;
+  handle(events: ClaimedEvent[], signal?: AbortSignal, next?: NextClaim): Promise<HandledBatch>;
 }
 
 /** A batch given up because its dispatcher stops: nothing of it was kept. */
@@ -124,25 +152,60 @@ export class Dispatcher {
   private async drain(): Promise<void> {
     const { outbox, events } = this.opts;
     const limit = this.opts.batchSize ?? 500;
+    const leaseMs = this.opts.leaseMs ?? 60_000;
     const loop = this.loop;
-    while (!loop.stopping) {
-      loop.takeWake();
-      if (this.toRelease.size) {
-        // throws while the database is still away: kept for the drain after
-        const claims = [...this.toRelease.values()];
-        await outbox.release(claims);
-        for (const c of claims) this.toRelease.delete(c.id);
+    /** claimed with the last batch's commit: the wake-ups before that claim was sent are answered by it */
+    let claimedWithCommit: ClaimedEvent[] | null = null;
+    try {
+      while (!loop.stopping) {
+        if (!claimedWithCommit) loop.takeWake();
+        if (this.toRelease.size) {
+          // throws while the database is still away: kept for the drain after
+          const claims = [...this.toRelease.values()];
+          await outbox.release(claims);
+          for (const c of claims) this.toRelease.delete(c.id);
+        }
+        const batch: ClaimedEvent[] = claimedWithCommit ?? (await outbox.claim(limit, this.clock(), leaseMs));
+        claimedWithCommit = null;
+        if (batch.length) {
+          const next = this.nextClaim(limit, leaseMs);
+          const handled: HandledBatch = await events.handle(batch, this.stopping.signal, next).catch((err) => (err instanceof DispatchStopped ? this.givenBack(batch) : this.failed(batch, err)));
+          if (handled.waiting || this.toRelease.size) this.drainAgainSoon();
+          // the database is out of reach: the drain soon after (or the one the listener's
+          // reconnection wakes) goes on
+          if (this.toRelease.size) return;
+          if (handled.next) {
+            if (handled.next.length) claimedWithCommit = handled.next;
+            else if (!loop.woken) return;
+            continue;
+          }
+          // the next claim was asked for (its wake-ups taken) but did not commit: claim again
+          if (next?.asked) continue;
+        }
+        if (batch.length < limit && !loop.woken) return;
       }
-      const batch = await outbox.claim(limit, this.clock(), this.opts.leaseMs ?? 60_000);
-      if (batch.length) {
-        const handled = await events.handle(batch, this.stopping.signal).catch((err) => (err instanceof DispatchStopped ? this.givenBack(batch) : this.failed(batch, err)));
-        if (handled.waiting || this.toRelease.size) this.drainAgainSoon();
-        // the database is out of reach: the drain soon after (or the one the listener's
-        // reconnection wakes) goes on
-        if (this.toRelease.size) return;
-      }
-      if (batch.length < limit && !loop.woken) return;
+    } finally {
+      // claimed as a stop began: given back, no try of theirs
+      if (claimedWithCommit?.length) await this.givenBack(claimedWithCommit);
     }
+  }
+
+  /** The next claim a batch sends with its commit, unless the dispatcher stops by then (NextClaim). */
+  private nextClaim(limit: number, leaseMs: number): (NextClaim & { asked: boolean }) | undefined {
+    const claim = this.opts.outbox.nextClaim?.(limit, leaseMs, this.clock);
+    if (!claim) return undefined;
+    const loop = this.loop;
+    const next = {
+      asked: false,
+      statement() {
+        if (loop.stopping) return null;
+        next.asked = true;
+        loop.takeWake();
+        return claim.statement();
+      },
+      read: claim.read,
+    };
+    return next;
   }
 
   /**

@@ -28,7 +28,13 @@ export interface ClaimSpec {
   before?: string[];
 }
 
-export type Claim<R> = (db: Queryable, limit: number, now: Date, leaseMs: number) => Promise<R[]>;
+export interface Claim<R> {
+  (db: Queryable, limit: number, now: Date, leaseMs: number): Promise<R[]>;
+  /** the statement, for a caller that sends it itself (in another statement's round trip); `$1` is the limit, `$2` now, `$3` the lease in ms */
+  readonly sql: string;
+  /** a returned row as the claim hands it out */
+  readonly toRow: (row: any) => R;
+}
 
 /** Builds the claim statement once; `$1` is the limit, `$2` now, `$3` the lease in ms. */
 export function defineClaim<R>(spec: ClaimSpec, toRow: (row: any) => R): Claim<R> {
@@ -43,8 +49,9 @@ export function defineClaim<R>(spec: ClaimSpec, toRow: (row: any) => R): Claim<R
      update ${spec.table} t set locked_until = $2::timestamptz + make_interval(secs => $3::double precision / 1000)${spec.set ? `, ${spec.set}` : ''}
        from due where t.id = due.id
      returning ${spec.returning}`;
-  return async (db, limit, now, leaseMs) => {
+  const claim = async (db: Queryable, limit: number, now: Date, leaseMs: number) => {
     const { rows } = await db.query(sql, [limit, now, leaseMs]);
     return rows.map(toRow);
   };
+  return Object.assign(claim, { sql, toRow });
 }

@@ -135,14 +135,25 @@ export async function loadTicketsAndLastPosts(
   db: Queryable,
   ticketIds: readonly string[],
   pairs: readonly PostsPair[],
-): Promise<{ tickets: Map<string, TemplateTicket>; lastPosts: Map<string, LastPosts> }> {
+): Promise<TicketsAndLastPosts> {
+  const query = ticketsAndLastPostsQuery(ticketIds, pairs);
+  return query.read((await db.query(query.text, query.values)).rows);
+}
+
+export interface TicketsAndLastPosts {
+  tickets: Map<string, TemplateTicket>;
+  lastPosts: Map<string, LastPosts>;
+}
+
+/** loadTicketsAndLastPosts's statement, for a caller that sends it itself (in another statement's round trip); `read` takes its rows. */
+export function ticketsAndLastPostsQuery(ticketIds: readonly string[], pairs: readonly PostsPair[]): { text: string; values: unknown[]; read: (rows: any[]) => TicketsAndLastPosts } {
   const list = uniquePairs(pairs);
-  const { rows } = await db.query(
-    `select (select coalesce(json_agg(x), '[]'::json) from (${templateTicketsSql('$1')}) x) as tickets,
-            (select coalesce(json_agg(y), '[]'::json) from (${lastPostsSql('$2', '$3')}) y) as posts`,
-    [[...new Set(ticketIds)], list.map((p) => p.ticketId), list.map((p) => p.asOfPostId ?? null)],
-  );
-  return { tickets: templateTicketsOf(rows[0].tickets), lastPosts: lastPostsOf(list, rows[0].posts) };
+  return {
+    text: `select (select coalesce(json_agg(x), '[]'::json) from (${templateTicketsSql('$1')}) x) as tickets,
+                  (select coalesce(json_agg(y), '[]'::json) from (${lastPostsSql('$2', '$3')}) y) as posts`,
+    values: [[...new Set(ticketIds)], list.map((p) => p.ticketId), list.map((p) => p.asOfPostId ?? null)],
+    read: (rows) => ({ tickets: templateTicketsOf(rows[0].tickets), lastPosts: lastPostsOf(list, rows[0].posts) }),
+  };
 }
 
 /** The ticket with its link (its page in the console) when deskhooks knows where it is reached. */

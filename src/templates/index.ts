@@ -11,6 +11,8 @@ export {
   lastPostsKey,
   loadLastPosts,
   loadTicketsAndLastPosts,
+  ticketsAndLastPostsQuery,
+  type TicketsAndLastPosts,
   loadTicketForTemplates,
   NO_POSTS,
   ticketView,

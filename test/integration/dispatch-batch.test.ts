@@ -32,6 +32,10 @@ interface ManualDispatcher {
   proxy: PgProxy | null;
   /** the entities a batch's EntityManager (the ORM path) holds at each of its flushes: what each flush compares */
   managedAtFlush: number[];
+  /** claims sent on their own (not with a batch's commit) */
+  claims: () => number;
+  /** the statements each plain transaction's work sent itself (besides those sent with begin and commit) */
+  workStatements: string[][];
   stop(): Promise<void>;
 }
 
@@ -42,6 +46,8 @@ interface PauseOptions {
   retryWaitingMs?: number;
   /** a stop cancels the statement a batch runs, as the app's dispatcher does */
   cancelAtStop?: boolean;
+  /** events per batch at most (100) */
+  batchSize?: number;
 }
 
 /** Stops the app's dispatcher (events stay in the outbox) and gives one the test wakes. */
@@ -51,16 +57,19 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), op
   const { orm, deliveries } = app.services;
   const errors: string[] = [];
   const log: Logger = { info: () => {}, debug: () => {}, error: (m) => void errors.push(m) };
-  // as the app runs it: plain transactions on a pool of prepared statements
-  const pool = new pg.Pool({ connectionString: proxy?.urlFor(app.databaseUrl) ?? app.databaseUrl, max: 2, connectionTimeoutMillis: opts.behindProxy?.connectTimeoutMs });
+  // as the app runs it: plain transactions on a pool of pipelining connections and prepared statements
+  const pool = new pg.Pool({ connectionString: proxy?.urlFor(app.databaseUrl) ?? app.databaseUrl, max: 2, pipeline: true, connectionTimeoutMillis: opts.behindProxy?.connectTimeoutMs });
   // as the app does: a connection lost while a batch holds it is reported, not thrown
   reportConnectionErrors(pool, () => {});
   prepareStatementsOf(pool);
   const plain = poolTransactions(pool);
   let plainCommits = 0;
-  const transactions: typeof plain = async (work, withBegin) => {
-    const result = await plain(work, withBegin);
+  const workStatements: string[][] = [];
+  const transactions: typeof plain = async (work, options) => {
+    const sent: string[] = [];
+    const result = await plain((db, begun, session) => work({ query: (text, values) => (sent.push(text), db.query(text, values)) }, begun, session), options);
     plainCommits++;
+    workStatements.push(sent);
     return result;
   };
   const managedAtFlush: number[] = [];
@@ -84,8 +93,11 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), op
   } as unknown as typeof orm;
   const handler = batchEventHandler({ orm: watched, transactions, cancelStatement: opts.cancelAtStop ? statementCanceller(app.databaseUrl) : undefined, deliveries, definitions: createDefinitionCache((w) => deliveries.webhookDef(w)), log, clock: clock.now });
   const batches: number[] = [];
-  const counting: EventHandler = { handle: (events, signal) => (batches.push(events.length), handler.handle(events, signal)) };
-  const dispatcher = new Dispatcher({ outbox: outboxStore(sqlOf(orm.em.fork())), events: counting, log, clock: clock.now, batchSize: 100, retryWaitingMs: opts.retryWaitingMs });
+  const counting: EventHandler = { handle: (events, signal, next) => (batches.push(events.length), handler.handle(events, signal, next)) };
+  const outbox = outboxStore(sqlOf(orm.em.fork()));
+  let claims = 0;
+  const counted: typeof outbox = { ...outbox, claim: (...args) => (claims++, outbox.claim(...args)) };
+  const dispatcher = new Dispatcher({ outbox: counted, events: counting, log, clock: clock.now, batchSize: opts.batchSize ?? 100, retryWaitingMs: opts.retryWaitingMs });
   return {
     dispatcher,
     batches,
@@ -93,6 +105,8 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), op
     plainCommits: () => plainCommits,
     proxy,
     managedAtFlush,
+    claims: () => claims,
+    workStatements,
     stop: async () => {
       proxy?.release();
       await dispatcher.stop();
@@ -275,6 +289,36 @@ describe('a batch of ticket events', () => {
       expect((await getTicket(app, urgent)).priority).toBe('HIGH');
       for (const [id, title] of [[first, 'first'], [second, 'second'], [third, 'calm']]) expect(await texts(app, id!)).toEqual([`seen ${title}`]);
       expect(manual.batches).toEqual([1, 1, 1, 1]);
+      expect(manual.errors).toEqual([]);
+    } finally {
+      await manual.stop();
+    }
+  });
+
+  test('on a plain connection a batch is two round trips: its tickets are loaded with its mark, and the next batch is claimed with its commit', async ({ startApp }) => {
+    const app = await startApp(PAUSED);
+    const manual = await pauseDispatching(app, testClock(), { batchSize: 2 });
+    try {
+      await createRule(app, { name: 'note', events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'seen {{ ticket.title }}' }] });
+      // the first batch at a version loads the definitions through the ORM
+      await createTicket(app, 'first');
+      await manual.dispatcher.wake();
+      const titles = ['a', 'b', 'c', 'd', 'e'];
+      const ids: string[] = [];
+      for (const title of titles) ids.push(await createTicket(app, title));
+      const claimsBefore = manual.claims();
+      await manual.dispatcher.wake();
+
+      // one claim of its own; each later batch (and the last, empty, claim) rode with a commit
+      expect(manual.claims() - claimsBefore).toBe(1);
+      expect(manual.batches).toEqual([1, 2, 2, 1]);
+      for (const [i, id] of ids.entries()) expect(await texts(app, id)).toEqual([`seen ${titles[i]}`]);
+      // what the work sent itself: the posts' ids, then the buffer's writes — no load, no claim
+      for (const sent of manual.workStatements) {
+        expect(sent.map((t) => t.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual(['select nextval(\'posts_id_seq\')::text as', 'insert into posts', 'update tickets t']);
+      }
+      expect(manual.workStatements).toHaveLength(3);
+      expect(await unprocessedEvents(app)).toBe(0);
       expect(manual.errors).toEqual([]);
     } finally {
       await manual.stop();

@@ -2,11 +2,13 @@
  * src/db/sql.ts's prepareStatementsOf: a pool's parameterised statements become named
  * prepared statements of each connection (parsed and planned once), within a bound on
  * distinct texts; statements without parameters run as before. And poolTransactions's
- * statement sent with `begin`, its values written in by withLiterals.
+ * statements sent with `begin` and `commit`, their values written in by withLiterals.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { poolTransactions, prepareStatementsOf, sqlLiteral, withLiterals } from '../../src/db/index.js';
+import { poolTransactions, prepareStatementsOf, sqlLiteral } from '../../src/db/index.js';
+import { startPgProxy } from '../support/pg-proxy.js';
+import { waitFor } from '../support/wait.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 let db: TestDatabase;
@@ -57,34 +59,139 @@ describe('prepared statements of a pool', () => {
   });
 });
 
-describe('a statement sent with begin (poolTransactions withBegin)', () => {
-  it('runs in the transaction, hands its rows to the work, and commits with it', async () => {
+describe('statements sent with begin (poolTransactions withBegin)', () => {
+  it('run in the transaction, hand their results to the work in order, and commit with it', async () => {
     await pool.query('create table if not exists begun (id bigint primary key)');
-    const seen = await poolTransactions(pool)(async (tx, begun) => {
-      const inside = (await tx.query('select txid_current()::text as x')).rows[0].x as string;
-      return { begun: begun?.rows, sameTransaction: begun?.rows[0].x === inside };
-    }, `insert into begun (id) values (1) returning txid_current()::text as x`);
-    expect(seen.sameTransaction).toBe(true);
-    expect((await pool.query('select id::int from begun')).rows).toEqual([{ id: 1 }]);
+    const seen = await poolTransactions(pool)(
+      async (tx, begun) => {
+        const inside = (await tx.query('select txid_current()::text as x')).rows[0].x as string;
+        return { ids: begun.map((r) => r.rows[0].id), sameTransaction: begun.every((r) => r.rows[0].x === inside) };
+      },
+      { withBegin: [1, 2].map((id) => ({ text: 'insert into begun (id) values ($1) returning id::int, txid_current()::text as x', values: [id] })) },
+    );
+    expect(seen).toEqual({ ids: [1, 2], sameTransaction: true });
+    expect((await pool.query('select id::int from begun order by id')).rows).toEqual([{ id: 1 }, { id: 2 }]);
   });
 
-  it('a failing one rejects and leaves nothing; a later failure rolls it back; the connection goes on', async () => {
+  it('a failing one rejects and leaves nothing; a later failure rolls them back; the connection goes on', async () => {
     await pool.query('create table if not exists begun2 (id bigint primary key)');
     let ran = false;
-    await expect(poolTransactions(pool)(async () => void (ran = true), `insert into begun2 (id) values (1); select 1 / 0`)).rejects.toThrow(/division by zero/);
+    await expect(
+      poolTransactions(pool)(async () => void (ran = true), { withBegin: [{ text: 'insert into begun2 (id) values ($1)', values: [1] }, { text: 'select 1 / 0' }] }),
+    ).rejects.toThrow(/division by zero/);
     expect(ran).toBe(false);
     await expect(
-      poolTransactions(pool)(async (tx) => tx.query('select $1::int / 0 as n', [1]), withLiterals(`insert into begun2 (id) select unnest($1::bigint[])`, [['2', '3']])),
+      poolTransactions(pool)(async (tx) => tx.query('select $1::int / 0 as n', [1]), { withBegin: [{ text: 'insert into begun2 (id) select unnest($1::bigint[])', values: [['2', '3']] }] }),
     ).rejects.toThrow(/division by zero/);
     expect((await pool.query('select count(*)::int as n from begun2')).rows).toEqual([{ n: 0 }]);
     expect((await pool.query('select $1::int + 1 as n', [1])).rows).toEqual([{ n: 2 }]);
   });
 
-  it('values are written in only when they cannot carry SQL: numbers, dates, booleans, ids', () => {
-    expect(withLiterals('select $1::bigint[], $2, $3, $4, $5', [['1', '22'], new Date('2026-11-30T00:00:00Z'), true, 1.5, null])).toBe(
-      `select '{1,22}'::bigint[], '2026-11-30T00:00:00.000Z', true, 1.5, NULL`,
-    );
+  it('ids are written into SQL only when they cannot carry any: numbers, dates, booleans, ids', () => {
+    expect(['1', '22', new Date('2026-11-30T00:00:00Z'), true, 1.5, null, ['1', null]].map(sqlLiteral)).toEqual(["'1'", "'22'", "'2026-11-30T00:00:00.000Z'", 'true', '1.5', 'NULL', "'{1,NULL}'"]);
     for (const bad of ["1'; drop table begun; --", '1 or 1=1', ['1', "2'"], {}, Number.NaN]) expect(() => sqlLiteral(bad)).toThrow();
-    expect(() => withLiterals('select $2', [1])).toThrow(/no value for \$2/);
+  });
+});
+
+describe('a statement sent with commit (poolTransactions withCommit)', () => {
+  it('runs last in the transaction, commits with it, and its rows are read once committed', async () => {
+    await pool.query('create table if not exists committed1 (id bigint primary key)');
+    const seen: string[] = [];
+    let read: unknown[] = [];
+    const x = await poolTransactions(pool)(
+      async (tx) => {
+        await tx.query('insert into committed1 (id) values ($1)', [1]);
+        seen.push('work');
+        return (await tx.query('select txid_current()::text as x')).rows[0].x as string;
+      },
+      {
+        withCommit: {
+          statement: () => (seen.push('asked'), { text: 'insert into committed1 (id) values ($1) returning id::int, txid_current()::text as x', values: [2] }),
+          read: (r) => void (seen.push('read'), (read = r.rows)),
+        },
+      },
+    );
+    expect(seen).toEqual(['work', 'asked', 'read']);
+    expect(read).toEqual([{ id: 2, x }]);
+    expect((await pool.query('select id::int from committed1 order by id')).rows).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
+  it('a failing one rolls the whole transaction back and is not read; null sends a plain commit', async () => {
+    await pool.query('create table if not exists committed2 (id bigint primary key)');
+    let read = false;
+    await expect(
+      poolTransactions(pool)(async (tx) => void (await tx.query('insert into committed2 (id) values ($1)', [1])), {
+        withCommit: { statement: () => ({ text: 'insert into committed2 (id) values (1 / 0)' }), read: () => void (read = true) },
+      }),
+    ).rejects.toThrow(/division by zero/);
+    expect(read).toBe(false);
+    expect((await pool.query('select count(*)::int as n from committed2')).rows).toEqual([{ n: 0 }]);
+    await poolTransactions(pool)(async (tx) => void (await tx.query('insert into committed2 (id) values ($1)', [3])), {
+      withCommit: { statement: () => null, read: () => void (read = true) },
+    });
+    expect(read).toBe(false);
+    expect((await pool.query('select id::int from committed2')).rows).toEqual([{ id: 3 }]);
+  });
+
+  it('statements the work did not wait for are answered with the commit: one that failed rolls everything back and is what the transaction rejects with', async () => {
+    await pool.query('create table if not exists committed3 (id bigint primary key)');
+    await pool.query('insert into committed3 (id) values (9)');
+    const unanswered = (tx: { query: (t: string, v?: unknown[]) => Promise<unknown> }, ids: number[]) => {
+      for (const id of ids) void tx.query('insert into committed3 (id) values ($1)', [id]).catch(() => {});
+    };
+    await poolTransactions(pool)(async (tx) => unanswered(tx, [1, 2]));
+    expect((await pool.query('select id::int from committed3 order by id')).rows).toEqual([{ id: 1 }, { id: 2 }, { id: 9 }]);
+    // 9 exists: its insert fails, the next one fails as the transaction is aborted, and the commit is answered ROLLBACK
+    await expect(poolTransactions(pool)(async (tx) => unanswered(tx, [3, 9, 4]))).rejects.toThrow(/duplicate key/);
+    expect((await pool.query('select id::int from committed3 order by id')).rows).toEqual([{ id: 1 }, { id: 2 }, { id: 9 }]);
+  });
+
+  it('a failure the work caught and went past rolls the transaction back, and is what it rejects with', async () => {
+    await pool.query('create table if not exists committed4 (id bigint primary key)');
+    await expect(
+      poolTransactions(pool)(async (tx) => {
+        await tx.query('insert into committed4 (id) values ($1)', [1]);
+        await tx.query('select 1 / 0').catch(() => {});
+      }),
+    ).rejects.toThrow(/division by zero/);
+    expect((await pool.query('select count(*)::int as n from committed4')).rows).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('a transaction on pipelining connections', () => {
+  it('sends the statements of begin in one go, and the unanswered ones with the claim and commit: none waits for the answer before it', async () => {
+    const proxy = await startPgProxy(db.url);
+    const pipelined = new pg.Pool({ connectionString: proxy.urlFor(db.url), max: 1, pipeline: true });
+    prepareStatementsOf(pipelined);
+    try {
+      await pipelined.query('create table if not exists piped (id bigint primary key)');
+      const second = proxy.count('/* second */');
+      const commit = proxy.count('commit');
+      // what the client sends from the first statement on is held back from the server: the
+      // second can only reach the proxy if it was sent without waiting for the first's answer
+      proxy.stall(['/* first */']);
+      const begun = poolTransactions(pipelined)(async (_tx, results) => results.map((r) => r.rows[0].n), {
+        withBegin: [{ text: 'select $1::int as n /* first */', values: [1] }, { text: 'select $1::int as n /* second */', values: [2] }],
+      });
+      await waitFor(() => second() === 1, { what: 'the second statement sent while the first is unanswered' });
+      proxy.unstall();
+      expect(await begun).toEqual([1, 2]);
+
+      proxy.stall(['/* last */']);
+      let claimed: unknown[] = [];
+      const ending = poolTransactions(pipelined)(async (tx) => void tx.query('insert into piped (id) values ($1) /* last */', [1]).catch(() => {}), {
+        withCommit: { statement: () => ({ text: 'select count(*)::int as n from piped /* claim */' }), read: (r) => void (claimed = r.rows) },
+      });
+      const commitsBefore = commit();
+      await waitFor(() => commit() > commitsBefore, { what: 'the commit sent while the insert is unanswered' });
+      proxy.unstall();
+      await ending;
+      expect(claimed).toEqual([{ n: 1 }]);
+      expect((await pipelined.query('select id::int from piped')).rows).toEqual([{ id: 1 }]);
+    } finally {
+      proxy.unstall();
+      await pipelined.end();
+      await proxy.close();
+    }
   });
 });

@@ -6,7 +6,7 @@
  * EventHandler interfaces); what a batch does with the rules is test/integration/dispatcher.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Dispatcher, type ClaimedEvent, type EventHandler, type HandledBatch, type OutboxStore } from '../../src/dispatcher/processor.js';
+import { Dispatcher, type ClaimedEvent, type EventHandler, type HandledBatch, type NextClaim, type OutboxStore } from '../../src/dispatcher/processor.js';
 import type { Logger } from '../../src/log.js';
 import { manualClock, type ManualClock } from '../support/clock.js';
 import { waitFor } from '../support/wait.js';
@@ -37,24 +37,46 @@ class FakeOutbox implements OutboxStore {
       this.failNext = false;
       throw new Error('connection terminated');
     }
+    const rows = this.claimNow(limit, now, leaseMs);
+    this.claims.push(rows.map((c) => c.id));
+    return rows;
+  }
+
+  /** claims made with a batch's commit (FakeHandler.commitClaims) */
+  claimsWithCommit: string[][] = [];
+
+  nextClaim(limit: number, leaseMs: number, now: () => Date): NextClaim {
+    return {
+      statement: () => ({ text: 'the claim' }),
+      read: () => {
+        const rows = this.claimNow(limit, now(), leaseMs);
+        this.claimsWithCommit.push(rows.map((c) => c.id));
+        return rows;
+      },
+    };
+  }
+
+  private claimNow(limit: number, now: Date, leaseMs: number): ClaimedEvent[] {
     const t = now.getTime();
     const rows = this.events.filter((e) => !e.processed && (e.lockedUntil === null || e.lockedUntil < t)).slice(0, limit);
     for (const e of rows) {
       e.lockedUntil = t + leaseMs;
       e.tries++;
     }
-    this.claims.push(rows.map((e) => String(e.id)));
     return rows.map((e) => ({ id: String(e.id), ticketId: e.ticketId, lockedUntil: new Date(e.lockedUntil!) }));
   }
 
   releases: string[][] = [];
 
-  async release(claims: ClaimedEvent[]): Promise<void> {
+  async release(claims: ClaimedEvent[], untried = false): Promise<void> {
     this.releases.push(claims.map((c) => c.id));
     for (const c of claims) {
       const e = this.get(c.id);
       // as the statement: only an unprocessed event still under that claim
-      if (!e.processed && e.lockedUntil === c.lockedUntil.getTime()) e.lockedUntil = null;
+      if (!e.processed && e.lockedUntil === c.lockedUntil.getTime()) {
+        e.lockedUntil = null;
+        if (untried) e.tries--;
+      }
     }
   }
 
@@ -93,7 +115,32 @@ class FakeHandler implements EventHandler {
     return this.held !== null;
   }
 
-  async handle(events: ClaimedEvent[]): Promise<HandledBatch> {
+  /** claims the next batch with its commit when the dispatcher offers it (NextClaim), as the real handler does on a plain connection */
+  commitClaims = false;
+  /** the next commit fails after its claim was asked for */
+  failAtCommitOnce = false;
+  /** called as a batch's commit asks for its claim (before it is sent) */
+  atCommit: (() => void) | null = null;
+  /** called once a batch's commit and its claim are done */
+  afterCommit: (() => void) | null = null;
+
+  async handle(events: ClaimedEvent[], _signal?: AbortSignal, next?: NextClaim): Promise<HandledBatch> {
+    const handled = await this.handleBatch(events);
+    if (!this.commitClaims || !next) return handled;
+    this.atCommit?.();
+    const statement = next.statement();
+    if (this.failAtCommitOnce) {
+      this.failAtCommitOnce = false;
+      for (const id of this.handled.splice(-events.length)) this.outbox.get(id).processed = false;
+      throw new Error('the commit failed');
+    }
+    if (!statement) return handled;
+    const claimed = next.read([]);
+    this.afterCommit?.();
+    return { ...handled, next: claimed };
+  }
+
+  private async handleBatch(events: ClaimedEvent[]): Promise<HandledBatch> {
     const ids = events.map((e) => e.id);
     this.batches.push(ids);
     if (this.holdNext) {
@@ -278,5 +325,85 @@ describe('dispatcher loop', () => {
     await waitFor(() => handler.handled.length === 2, { timeoutMs: 5_000, what: 'the waiting event handled' });
     expect(handler.handled).toEqual(['1', '2']);
     expect(errors).toEqual([]);
+  });
+});
+
+describe('dispatcher loop, the next batch claimed with each commit', () => {
+  it('claims on its own once: every later batch, and the last empty claim, come with a commit', async () => {
+    const { outbox, handler, d } = setup({ batchSize: 2 });
+    handler.commitClaims = true;
+    outbox.add('a', 5);
+    await d.wake();
+    expect(outbox.claims).toEqual([['1', '2']]);
+    expect(outbox.claimsWithCommit).toEqual([['3', '4'], ['5'], []]);
+    expect(handler.batches).toEqual([['1', '2'], ['3', '4'], ['5']]);
+    expect(outbox.events.every((e) => e.processed && e.tries === 1)).toBe(true);
+  });
+
+  it('a wake-up before a commit sends its claim is answered by that claim; one after it, by a claim of its own', async () => {
+    const { outbox, handler, d } = setup();
+    handler.commitClaims = true;
+    outbox.add('a');
+    handler.atCommit = () => {
+      handler.atCommit = null;
+      outbox.add('b');
+      void d.wake();
+    };
+    await d.wake();
+    expect(handler.batches).toEqual([['1'], ['2']]);
+    expect(outbox.claims).toEqual([['1']]);
+    expect(outbox.claimsWithCommit).toEqual([['2'], []]);
+
+    // committed after the commit's claim read the outbox
+    outbox.add('c');
+    handler.afterCommit = () => {
+      handler.afterCommit = null;
+      outbox.add('d');
+      void d.wake();
+    };
+    await d.wake();
+    expect(handler.batches.slice(2)).toEqual([['3'], ['4']]);
+    expect(outbox.claims.slice(1)).toEqual([['3'], ['4']]);
+    expect(outbox.claimsWithCommit.slice(2)).toEqual([[], []]);
+  });
+
+  it('a stop while a batch claimed with a commit waits: it is given back untried, and never handled; a stop before the commit sends no claim', async () => {
+    const { outbox, handler, d } = setup({ batchSize: 1 });
+    handler.commitClaims = true;
+    outbox.add('a', 3);
+    handler.afterCommit = () => void d.stop();
+    await d.wake();
+    expect(handler.batches).toEqual([['1']]);
+    expect(outbox.claimsWithCommit).toEqual([['2']]);
+    expect(outbox.releases).toEqual([['2']]);
+    expect(outbox.get(2)).toMatchObject({ processed: false, lockedUntil: null, tries: 0 });
+
+    const second = setup({ batchSize: 1 });
+    second.handler.commitClaims = true;
+    second.outbox.add('a', 2);
+    second.handler.atCommit = () => void second.d.stop();
+    await second.d.wake();
+    expect(second.handler.batches).toEqual([['1']]);
+    expect(second.outbox.claimsWithCommit).toEqual([]);
+    expect(second.outbox.get(2)).toMatchObject({ processed: false, lockedUntil: null, tries: 0 });
+  });
+
+  it('a commit that failed after its claim was asked for: the drain claims again on its own, so no wake-up is lost', async () => {
+    const { clock, outbox, handler, d } = setup();
+    handler.commitClaims = true;
+    outbox.add('a');
+    handler.failAtCommitOnce = true;
+    // announced while the first batch runs: its wake-up was taken by the claim that never committed
+    handler.atCommit = () => {
+      handler.atCommit = null;
+      outbox.add('b');
+      void d.wake();
+    };
+    await d.wake();
+    expect(errors).toEqual(['a batch of 1 ticket events failed; its events are retried when their lease ends']);
+    expect(handler.handled).toEqual(['2']);
+    clock.advance(LEASE + 1);
+    await d.wake();
+    expect(handler.handled).toEqual(['2', '1']);
   });
 });
