@@ -584,7 +584,9 @@ function bodyTrials(paths: readonly string[]): { label: string; ctx: TemplateCon
 
 /** How deep an XML body's elements may nest, the root counting as 1 (the parser's `maxNestedTags` counts an element's ancestors). */
 const XML_MAX_DEPTH = 100;
-const xmlRootCounter = new XMLParser({ processEntities: false, ignoreDeclaration: true, ignorePiTags: true, maxNestedTags: XML_MAX_DEPTH - 1 });
+// every name prefixed with a character no XML name has: the parser refuses or renames some
+// (`constructor`, `toString`), and only the number of roots is read here
+const xmlRootCounter = new XMLParser({ processEntities: false, ignoreDeclaration: true, ignorePiTags: true, maxNestedTags: XML_MAX_DEPTH - 1, transformTagName: (name) => `\u0001${name}` });
 
 /**
  * Why a comment of `text` is not well-formed XML, or null: a comment cannot hold `--`

@@ -48,8 +48,24 @@ function decodeXmlEntities(text: string): string {
   });
 }
 
+/**
+ * Element names the parser refuses (a prototype key: the whole answer would fail to parse)
+ * or renames (an Object.prototype method's name: `toString` would become `__toString`).
+ * They go through it under a name no XML element can have (a control character first), and
+ * come back as the own properties they name (ownNames): `<r><constructor/><id>5</id></r>`
+ * parses, `r.id` reads 5, and nothing reaches a prototype.
+ */
+const PARSER_RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
+const CARRIED = '\u0001';
+let carried = false;
+
 const xmlParser = new XMLParser({
   processEntities: false,
+  transformTagName: (name) => {
+    if (!PARSER_RESERVED_NAMES.has(name)) return name;
+    carried = true;
+    return CARRIED + name;
+  },
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
   parseTagValue: false, // <sms_id>1000001</sms_id> stays the string "1000001"
@@ -143,7 +159,18 @@ function cdataToText(xml: string): string {
 function parseXml(text: string): unknown {
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw new Error(`${valid.err.msg} (line ${valid.err.line})`);
-  return xmlParser.parse(cdataToText(text));
+  carried = false;
+  const parsed: unknown = xmlParser.parse(cdataToText(text));
+  return carried ? ownNames(parsed) : parsed;
+}
+
+/** The parsed answer with the names carried through the parser (PARSER_RESERVED_NAMES) given back, as own properties, in their order. */
+function ownNames(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(ownNames);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) setOwn(out, key.startsWith(CARRIED) ? key.slice(CARRIED.length) : key, ownNames(v));
+  return out;
 }
 
 // one JSON token after optional white space: a string (its escapes as written), a number, or anything else up to the next of those

@@ -85,10 +85,30 @@ describe('parseResponseBody', () => {
     expect(out.temp).toEqual({ s: '', code: '0' });
   });
 
-  it('XML: a "__proto__" element does not pollute anything (falls back to text)', () => {
-    const r = parseResponseBody('<a><__proto__><polluted>1</polluted></__proto__></a>', 'application/xml');
+  it('XML: a "__proto__" element does not pollute anything: it is an own element of the answer', () => {
+    const r = parseResponseBody('<a><__proto__><polluted>1</polluted></__proto__><id>5</id></a>', 'application/xml');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(r.kind === 'text' || getPath(r.value, ['a', 'polluted']) === undefined).toBe(true);
+    expect(r.kind).toBe('xml');
+    const a = getPath(r.value, 'a') as object;
+    expect(Object.getPrototypeOf(a)).toBe(Object.prototype);
+    expect(Object.hasOwn(a, '__proto__')).toBe(true);
+    expect(getPath(r.value, ['a', 'polluted'])).toBeUndefined();
+    expect(getPath(r.value, ['a', '__proto__', 'polluted'])).toBe('1');
+    expect(getPath(r.value, 'a.id')).toBe('5');
+  });
+
+  it('XML: elements named as prototype keys and Object methods parse like any other, under their own names', () => {
+    const xml = '<r><constructor>c</constructor><prototype>p</prototype><toString>t</toString><valueOf>v</valueOf><hasOwnProperty>h</hasOwnProperty><item><toString>1</toString></item><item><toString>2</toString></item><sms_id x="1">1000001</sms_id></r>';
+    const r = parseResponseBody(xml, 'text/xml');
+    expect(r.kind).toBe('xml');
+    expect(Object.keys(getPath(r.value, 'r') as object)).toEqual(['constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'item', 'sms_id']);
+    expect(['r.toString', 'r.valueOf', 'r.hasOwnProperty', 'r.item[1].toString', 'r.sms_id.#text', 'r.sms_id.@_x'].map((p) => getPath(r.value, p))).toEqual(['t', 'v', 'h', '2', '1000001', '1']);
+    expect(getPath(r.value, ['r', 'constructor'])).toBe('c');
+    expect(getPath(r.value, ['r', 'prototype'])).toBe('p');
+    const out = applyMappings(r, [{ path: 'r.sms_id.#text', target: 'TEMPORARY', field: 'sms' }, { path: 'r.toString', target: 'TEMPORARY', field: 't' }], new Map());
+    expect(out.temp).toEqual({ sms: '1000001', t: 't' });
+    // a later answer without such names parses as before
+    expect(getPath(parseResponseBody('<r><id>7</id></r>', 'text/xml').value, 'r.id')).toBe('7');
   });
 
   it('form: a "__proto__" key stays an own property', () => {
