@@ -2,7 +2,8 @@
  * The Webhooks, Rules and Tickets lists whose reading fails (the server answering 503): the
  * error as an alert and "Try again", reached with the keyboard, which reads the list again
  * without a reload of the page; a reading that fails again is a new alert (announced again),
- * one that succeeds shows the list with focus on the page's heading.
+ * one that succeeds shows the list with focus on the page’s heading. The same for the
+ * deliveries section of a ticket, on its own heading.
  */
 import type { Page } from 'playwright-core';
 import { expect, failOperations, focusedId, runAxe, signIn, test } from '../support/browser.js';
@@ -64,6 +65,48 @@ test(
       expect(loads).toBe(loadsBefore);
       expect(await runAxe(page)).toEqual([]);
     }
+  },
+  BROWSER_TEST_MS,
+);
+
+test(
+  'a ticket whose deliveries could not be read: the error in its Deliveries section and "Try again" by Tab; failing again is a new alert; then the deliveries, focus on the section’s heading, no reload',
+  async ({ page, app, keys }) => {
+    const ticketId = await createTicket(app, 'Ticket with unread deliveries');
+    const read = await failOperations(page, ['ConsoleTicketDeliveries']);
+    let loads = 0;
+    page.on('load', () => loads++);
+    await signIn(page, app.url, keys.admin, `/tickets/${ticketId}`);
+    await page.getByRole('heading', { level: 1, name: /Ticket with unread deliveries/ }).waitFor();
+    const section = page.getByRole('region', { name: 'Deliveries' });
+    const alert = section.getByRole('alert').filter({ hasText: /HTTP 503|could not be reached/ });
+    await alert.waitFor();
+    const loadsBefore = loads;
+
+    // the ticket itself is shown: only its deliveries could not be read
+    await page.getByRole('main').getByText('Ticket with unread deliveries').first().waitFor();
+    const heading = section.getByRole('heading', { level: 2, name: 'Deliveries' });
+    await heading.focus();
+    for (let i = 0; i < 6 && (await focusedText(page)) !== 'Try again'; i++) await page.keyboard.press('Tab');
+    expect(await focusedText(page)).toBe('Try again');
+    expect(await runAxe(page)).toEqual([]);
+
+    // still failing: a new alert (said again), focus waiting on the section's heading
+    await alert.evaluate((e) => e.setAttribute('data-said', ''));
+    await page.keyboard.press('Enter');
+    await expect.poll(() => section.locator('[role="alert"]:not([data-said])').filter({ hasText: /HTTP 503|could not be reached/ }).count()).toBe(1);
+    expect(await section.locator('[role="alert"][data-said]').count()).toBe(0);
+    await expect.poll(() => focusedId(page)).toBe('ticket-deliveries-heading');
+
+    // the server back: the deliveries (none yet), the error and "Try again" gone, focus on the heading
+    read.failing = false;
+    await section.getByRole('button', { name: 'Try again' }).press('Enter');
+    await section.getByText('No deliveries for this ticket.').waitFor();
+    expect(await alert.count()).toBe(0);
+    expect(await section.getByRole('button', { name: 'Try again' }).count()).toBe(0);
+    await expect.poll(() => focusedId(page)).toBe('ticket-deliveries-heading');
+    expect(loads).toBe(loadsBefore);
+    expect(await runAxe(page)).toEqual([]);
   },
   BROWSER_TEST_MS,
 );

@@ -77,9 +77,10 @@ export type Reread = (context: { requestPolicy: 'network-only' }) => void;
 /**
  * Where focus waits while "Try again" reads (the button is gone meanwhile): <main> on a page
  * whose heading the reading replaces (PageHeader takes the focus from <main> when it shows),
- * the page's heading on a page that keeps it (a list).
+ * the page's heading on a page that keeps it (a list), or the id of a section's heading
+ * (focusable: tabIndex -1) when the section alone is read again.
  */
-export type FocusAfterReread = 'main' | 'page-title';
+export type FocusAfterReread = 'main' | 'page-title' | `${string}-heading`;
 
 /** "Try again": focus to `focusAfter` (default <main>), then the query read again from the server. */
 export function TryAgain({ reread, focusAfter = 'main' }: { reread: Reread; focusAfter?: FocusAfterReread }) {

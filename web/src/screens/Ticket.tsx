@@ -239,11 +239,13 @@ export function TicketPage({ id }: { id: string }) {
       <PostForm ticketId={t.id} onPosted={(postId) => ownPosts.current.add(postId)} />
       <TicketChangeForm ticket={t} />
       <section aria-labelledby="ticket-deliveries-heading">
-        <h2 id="ticket-deliveries-heading">Deliveries</h2>
+        <h2 id="ticket-deliveries-heading" tabIndex={-1}>
+          Deliveries
+        </h2>
         <LiveFeedStatus feed={feed} />
         {/* what changed since the last reload (new deliveries, new statuses), announced politely; the list itself is not a live region */}
         <Announcements id="ticket-delivery-changes" said={deliveryChanges} />
-        <QueryError error={deliveries.error} />
+        <QueryError error={deliveries.error} fetching={deliveries.fetching} reread={refetchDeliveries} focusAfter="ticket-deliveries-heading" />
         {page && page.nodes.length === 0 ? <p className="muted">No deliveries for this ticket.</p> : null}
         {page && page.nodes.length ? (
           <ul>
