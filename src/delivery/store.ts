@@ -421,8 +421,9 @@ export interface NewDeliveryRow {
  * trigger publishes their QUEUED messages and wakes the workers at commit; the FAILED
  * ones are published here, after their QUEUED.
  */
-export async function insertDeliveries(db: Queryable, rows: readonly NewDeliveryRow[]): Promise<void> {
-  if (!rows.length) return;
+export function insertDeliveries(db: Queryable, rows: readonly NewDeliveryRow[]): Promise<void> {
+  // sends its statements before it returns, or throws (BatchRun.flush sends writes it does not wait for)
+  if (!rows.length) return Promise.resolve();
   const records = rows.map(({ fields: f, createdAt, failure }) => ({
     id: f.id,
     webhook_id: f.webhookId,
@@ -453,7 +454,9 @@ export async function insertDeliveries(db: Queryable, rows: readonly NewDelivery
             continuation jsonb, processing jsonb, redelivery_of uuid, created_at timestamptz)`,
     [JSON.stringify(records)],
   );
-  await Promise.all([inserted, publish(db, rows.filter((r) => r.failure).flatMap((r) => feedMessages(r.fields, { kind: 'failed' }, r.createdAt)))]);
+  inserted.catch(() => {}); // answered below; a failure to publish must not leave it unhandled
+  const published = publish(db, rows.filter((r) => r.failure).flatMap((r) => feedMessages(r.fields, { kind: 'failed' }, r.createdAt)));
+  return Promise.all([inserted, published]).then(() => undefined);
 }
 
 /**
@@ -651,7 +654,8 @@ function eventChunks(events: DeliveryEventMessage[]): { events: DeliveryEventMes
   return chunks;
 }
 
-async function publish(db: Queryable, events: DeliveryEventMessage[]): Promise<void> {
-  if (!events.length) return;
-  await db.query(`select pg_notify($1, p) from unnest($2::text[]) p`, [DELIVERY_EVENTS_CHANNEL, eventPayloads(events)]);
+/** Sends its statement before it returns, or throws (insertDeliveries). */
+function publish(db: Queryable, events: DeliveryEventMessage[]): Promise<void> {
+  if (!events.length) return Promise.resolve();
+  return db.query(`select pg_notify($1, p) from unnest($2::text[]) p`, [DELIVERY_EVENTS_CHANNEL, eventPayloads(events)]).then(() => undefined);
 }

@@ -28,9 +28,9 @@
  * definitions of its version are cached and every action it runs is buffered; otherwise
  * (or when that is found out midway: it rolls back) it runs through an EntityManager, which
  * loads the definitions and runs the helpdesk's actions. On a plain (pipelining)
- * connection a batch of buffered actions is two round trips: `begin` with the mark and the
- * load (what to load is known from the claim), then the buffer's writes with the next
- * claim and `commit`.
+ * connection a batch that only sends webhooks is two round trips: `begin` with the mark and
+ * the load (what to load is known from the claim), then the buffer's writes with the next
+ * claim and `commit` (one that adds posts a third: their ids, addPost).
  */
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { cancelledOnAbort, connectionLost, sqlOf, statementCancelled, type CancelStatement, type Statement } from '../db/index.js';
@@ -133,11 +133,16 @@ export function batchEventHandler(opts: BatchHandlerOptions): EventHandler {
   };
 }
 
-/** Statements on `db` once `signal` has aborted are not sent: the batch is given up (DispatchStopped) rather than wait on a lock. */
+/**
+ * Statements on `db` once `signal` has aborted are not sent: the batch is given up
+ * (DispatchStopped) rather than wait on a lock. The refusal is thrown at the call, not
+ * later: a write sent without being waited for (BatchRun.flush) that was refused must
+ * stop the transaction before its commit is sent.
+ */
 function stopsWith(db: Queryable, signal: AbortSignal | undefined): Queryable {
   if (!signal) return db;
   return {
-    async query(text, values) {
+    query(text, values) {
       if (signal.aborted) throw new DispatchStopped();
       return db.query(text, values);
     },
@@ -154,7 +159,7 @@ async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed
   const mark: Mark = { ids: claimed.map((e) => e.id), now };
   // a stop cancels the statement the batch's session runs: one waiting on a lock does not hold the stop back
   const cancelledAtStop = (session: number) =>
-    opts.log.info(`stopping: cancelling the statement of the dispatcher's batch (PostgreSQL session ${session}); the batch rolls back and its ${claimed.length} ticket events are given back`);
+    opts.log.info(`stopping: cancelling the statement of the dispatcher's batch (PostgreSQL session ${session}); unless its commit is already under way, the batch rolls back and its ${claimed.length} ticket events are given back`);
   const stoppable = <T>(session: number | null, work: () => Promise<T>) => cancelledOnAbort(signal, session, opts.cancelStatement, cancelledAtStop, work);
   try {
     if (opts.transactions) {
@@ -198,13 +203,15 @@ interface Preloaded {
 
 /**
  * The load of the claimed events' tickets and last posts, to send with the mark, from what
- * the claim read of them: those the cached rules listen to (all of them with none cached;
- * the batch loads again when its definitions listen to others, runBatch). Null when the
- * claim did not read them.
+ * the claim read of them: those the cached rules listen to (the batch loads again when the
+ * definitions of its version listen to others, runBatch). Null when there is nothing to
+ * load that way.
  */
 function preloadOf(claimed: readonly ClaimedEvent[], defs: Definitions | null): { statement: Statement; events: ReadonlySet<string>; read: (rows: any[]) => TicketsAndLastPosts } | null {
-  const listened = defs && new Set(defs.rules.flatMap((r) => r.events));
-  const events = claimed.filter((e) => e.seen && (!listened || e.seen.kind === 'CONTINUATION' || listened.has(e.seen.type as TicketEventType)));
+  // none cached: the batch loads its definitions, and then its tickets, through the ORM
+  if (!defs) return null;
+  const listened = new Set(defs.rules.flatMap((r) => r.events));
+  const events = claimed.filter((e) => e.seen && (e.seen.kind === 'CONTINUATION' || listened.has(e.seen.type as TicketEventType)));
   if (!events.length) return null;
   const query = ticketsAndLastPostsQuery(
     events.map((e) => e.ticketId),
@@ -292,7 +299,9 @@ async function runBatch(
         if (signal?.aborted) throw new DispatchStopped();
         await run.event(em, e);
       }
-      // on a plain connection the last statements go with the commit (Transactions): sent, not waited for here
+      // on a plain connection the last statements go with the commit (Transactions): sent, not
+      // waited for here; a stop meanwhile gives the batch up before they are sent
+      if (signal?.aborted) throw new DispatchStopped();
       const written = run.flush();
       if (em) await written;
       else written.catch(() => {});
@@ -485,7 +494,9 @@ class BatchRun {
 
   /**
    * Writes the buffer: posts, the tickets' updatedAt, deliveries — one statement each, sent
-   * together (none needs another's answer); resolves once they are all answered.
+   * together (none needs another's answer); resolves once they are all answered. Each is
+   * sent before it returns, or it throws: a write that could not be sent never shows only
+   * as a rejection that a commit sent meanwhile would not wait for.
    */
   flush(): Promise<void> {
     const sent: Promise<unknown>[] = [];

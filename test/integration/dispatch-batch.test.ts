@@ -295,7 +295,7 @@ describe('a batch of ticket events', () => {
     }
   });
 
-  test('on a plain connection a batch is two round trips: its tickets are loaded with its mark, and the next batch is claimed with its commit', async ({ startApp }) => {
+  test('on a plain connection a batch’s tickets are loaded with its mark, and the next batch is claimed with its commit: the work sends only its posts’ ids and its writes', async ({ startApp }) => {
     const app = await startApp(PAUSED);
     const manual = await pauseDispatching(app, testClock(), { batchSize: 2 });
     try {
@@ -427,6 +427,37 @@ describe('a batch of ticket events', () => {
       expect(await texts(app, second)).toEqual([]);
     } finally {
       await blocker.end();
+      await manual.stop();
+    }
+  });
+
+  test('a stop as the last event of a batch on the plain connection is done: its writes are not sent, nothing of the batch is kept, and its events are given back untried', async ({ startApp }) => {
+    const app = await startApp(PAUSED);
+    const manual = await pauseDispatching(app, testClock(), { behindProxy: { connectTimeoutMs: 5_000 } });
+    try {
+      await createRule(app, { name: 'note', events: ['TICKET_CREATED'], actions: [{ type: 'ADD_COMMENT', value: 'seen' }] });
+      // the first batch at a version loads the definitions through the ORM; the next runs on the plain connection
+      await createTicket(app, 'first');
+      await manual.dispatcher.wake();
+      const plainBefore = manual.plainCommits();
+      const ticket = await createTicket(app, 'second');
+      // the ids of the batch's posts are read with the last event's comment: held until the stop has begun
+      const reserve = "nextval('posts_id_seq')";
+      const reserved = manual.proxy!.count(reserve);
+      manual.proxy!.stall([reserve]);
+      const running = manual.dispatcher.wake();
+      await waitFor(() => reserved() > 0, { what: 'the batch to ask for its posts’ ids' });
+      const stopped = manual.dispatcher.stop();
+      manual.proxy!.unstall();
+      await stopped;
+      await running;
+
+      expect(manual.plainCommits()).toBe(plainBefore);
+      const { rows } = await sql(app, `select processed_at, locked_until, tries from ticket_events where ticket_id = $1`, [ticket]);
+      expect(rows).toEqual([{ processed_at: null, locked_until: null, tries: 0 }]);
+      expect(await texts(app, ticket)).toEqual([]);
+      expect(manual.errors).toEqual([]);
+    } finally {
       await manual.stop();
     }
   });

@@ -2,7 +2,8 @@
  * src/db/sql.ts's prepareStatementsOf: a pool's parameterised statements become named
  * prepared statements of each connection (parsed and planned once), within a bound on
  * distinct texts; statements without parameters run as before. And poolTransactions's
- * statements sent with `begin` and `commit`, their values written in by withLiterals.
+ * statements sent with `begin` and `commit`, and the statements its work does not wait for,
+ * on connections that pipeline and on ones that do not.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -159,6 +160,31 @@ describe('a statement sent with commit (poolTransactions withCommit)', () => {
 });
 
 describe('a transaction on pipelining connections', () => {
+  it('a statement that fails among unanswered ones: those after it fail too, nothing is kept, and it is what the transaction rejects with', async () => {
+    const pipelined = new pg.Pool({ connectionString: db.url, max: 1, pipeline: true });
+    prepareStatementsOf(pipelined);
+    try {
+      await pipelined.query('create table if not exists piped_failing (id bigint primary key)');
+      await pipelined.query('insert into piped_failing (id) values (9)');
+      let claimed = false;
+      await expect(
+        poolTransactions(pipelined)(
+          async (tx) => {
+            for (const id of [1, 9, 2]) void tx.query('insert into piped_failing (id) values ($1)', [id]).catch(() => {});
+          },
+          { withBegin: [{ text: 'select $1::int as n', values: [1] }], withCommit: { statement: () => ({ text: 'select 1 as n' }), read: () => void (claimed = true) } },
+        ),
+      ).rejects.toThrow(/duplicate key/);
+      expect(claimed).toBe(false);
+      expect((await pipelined.query('select id::int from piped_failing order by id')).rows).toEqual([{ id: 9 }]);
+      // the connection goes on
+      await poolTransactions(pipelined)(async (tx) => void tx.query('insert into piped_failing (id) values ($1)', [3]).catch(() => {}));
+      expect((await pipelined.query('select id::int from piped_failing order by id')).rows).toEqual([{ id: 3 }, { id: 9 }]);
+    } finally {
+      await pipelined.end();
+    }
+  });
+
   it('sends the statements of begin in one go, and the unanswered ones with the claim and commit: none waits for the answer before it', async () => {
     const proxy = await startPgProxy(db.url);
     const pipelined = new pg.Pool({ connectionString: proxy.urlFor(db.url), max: 1, pipeline: true });
