@@ -28,9 +28,9 @@
  * definitions of its version are cached and every action it runs is buffered; otherwise
  * (or when that is found out midway: it rolls back) it runs through an EntityManager, which
  * loads the definitions and runs the helpdesk's actions. On a plain (pipelining)
- * connection a batch that only sends webhooks is two round trips: `begin` with the mark and
- * the load (what to load is known from the claim), then the buffer's writes with the next
- * claim and `commit` (one that adds posts a third: their ids, addPost).
+ * connection a batch of buffered actions is two round trips: `begin` with the mark, the
+ * load and ids for the posts its rules may add (what to read is known from the claim), then
+ * the buffer's writes with the next claim and `commit`.
  */
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { cancelledOnAbort, connectionLost, sqlOf, statementCancelled, type CancelStatement, type Statement } from '../db/index.js';
@@ -167,9 +167,9 @@ async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed
       const preload = preloadOf(claimed, opts.definitions.latest());
       handled = await opts
         .transactions(
-          (db, [marked, loaded]) => runBatch(opts, clock, mark, stopsWith(db, signal), null, signal, marked!.rows as EventRow[], preload && { events: preload.events, loaded: preload.read(loaded!.rows) }),
+          (db, [marked, ...preloaded]) => runBatch(opts, clock, mark, stopsWith(db, signal), null, signal, marked!.rows as EventRow[], preload?.read(preloaded)),
           {
-            withBegin: [{ text: MARK_SQL, values: [mark.ids, now] }, ...(preload ? [preload.statement] : [])],
+            withBegin: [{ text: MARK_SQL, values: [mark.ids, now] }, ...(preload?.statements ?? [])],
             withCommit: next && { statement: () => next.statement(), read: (r) => void (nextClaimed = next.read(r.rows)) },
             stop: signal && opts.cancelStatement && { signal, cancel: opts.cancelStatement, cancelled: cancelledAtStop },
           },
@@ -194,20 +194,26 @@ async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed
   return { waiting: handled.waiting, next: nextClaimed };
 }
 
-/** The tickets and last posts of a batch's events, loaded before they are marked (in the mark's round trip). */
+/** What a batch read in the mark's round trip, before its events were marked. */
 interface Preloaded {
-  /** the events they were loaded for */
+  /** the events it was read for */
   events: ReadonlySet<string>;
+  /** their tickets and last posts */
   loaded: TicketsAndLastPosts;
+  /** ids for the posts their rules add (ADD_COMMENT, ADD_REPLY), taken from the posts' sequence */
+  postIds: string[];
 }
 
+/** At most this many post ids are taken with the mark; a batch that adds more takes the rest as it goes (addPost). */
+const MAX_POST_IDS_WITH_MARK = 1_000;
+
 /**
- * The load of the claimed events' tickets and last posts, to send with the mark, from what
- * the claim read of them: those the cached rules listen to (the batch loads again when the
- * definitions of its version listen to others, runBatch). Null when there is nothing to
- * load that way.
+ * What to read with the mark, from what the claim read of the events: the tickets and last
+ * posts of those the cached rules listen to (the batch loads again when the definitions of
+ * its version listen to others, runBatch), and ids for as many posts as those rules' post
+ * actions could add. Null when there is nothing to read that way.
  */
-function preloadOf(claimed: readonly ClaimedEvent[], defs: Definitions | null): { statement: Statement; events: ReadonlySet<string>; read: (rows: any[]) => TicketsAndLastPosts } | null {
+function preloadOf(claimed: readonly ClaimedEvent[], defs: Definitions | null): { statements: Statement[]; read: (results: readonly { rows: any[] }[]) => Preloaded } | null {
   // none cached: the batch loads its definitions, and then its tickets, through the ORM
   if (!defs) return null;
   const listened = new Set(defs.rules.flatMap((r) => r.events));
@@ -217,8 +223,27 @@ function preloadOf(claimed: readonly ClaimedEvent[], defs: Definitions | null): 
     events.map((e) => e.ticketId),
     events.map((e) => ({ ticketId: e.ticketId, asOfPostId: e.seen!.asOfPostId })),
   );
-  return { statement: { text: query.text, values: query.values }, events: new Set(events.map((e) => e.id)), read: query.read };
+  // an upper bound: every rule that listens to the event matching (a continuation's posts are taken as it goes)
+  const postActions = (type: string) =>
+    defs.rules.filter((r) => r.events.includes(type as TicketEventType)).reduce((n, r) => n + r.actions.filter((a) => a.type === 'ADD_COMMENT' || a.type === 'ADD_REPLY').length, 0);
+  const posts = Math.min(
+    MAX_POST_IDS_WITH_MARK,
+    events.reduce((n, e) => n + (e.seen!.kind === 'EVENT' ? postActions(e.seen!.type) : 0), 0),
+  );
+  const statements: Statement[] = [{ text: query.text, values: query.values }];
+  if (posts) statements.push({ text: RESERVE_POST_IDS_SQL, values: [posts] });
+  return {
+    statements,
+    read: ([loaded, reserved]) => ({
+      events: new Set(events.map((e) => e.id)),
+      loaded: query.read(loaded!.rows),
+      postIds: reserved ? reserved.rows.map((r) => r.id as string) : [],
+    }),
+  };
 }
+
+/** Ids for $1 posts from the posts' sequence. */
+const RESERVE_POST_IDS_SQL = `select nextval('posts_id_seq')::text as id from generate_series(1, $1::int)`;
 
 interface BatchOutcome extends HandledBatch {
   queued: number;
@@ -292,7 +317,7 @@ async function runBatch(
     const listened = new Set(defs.rules.flatMap((r) => r.events));
     const relevant = work.filter((e) => e.kind === 'CONTINUATION' || listened.has(e.type));
     if (relevant.length) {
-      const run = new BatchRun(opts, db, defs, clock, signal);
+      const run = new BatchRun(opts, db, defs, clock, signal, preloaded?.postIds);
       await run.load(relevant, preloaded && relevant.every((e) => preloaded.events.has(e.id)) ? preloaded.loaded : null);
       for (const e of relevant) {
         // a stop gives the batch up (rolled back) rather than wait for the rest of it
@@ -339,17 +364,21 @@ class BatchRun {
   private posts: BufferedPost[] = [];
   private drafts: DeliveryDraft[] = [];
   private touched = new Map<string, Date>();
-  private reservedPostIds: string[] = [];
+  private reservedPostIds: string[];
   /** deliveries written so far */
   queued = 0;
 
+  /** `postIds`: ids already taken for the batch's posts (with its mark) */
   constructor(
     private readonly opts: BatchHandlerOptions,
     private readonly db: Queryable,
     private readonly defs: Definitions,
     private readonly clock: () => Date,
     private readonly signal?: AbortSignal,
-  ) {}
+    postIds: readonly string[] = [],
+  ) {
+    this.reservedPostIds = [...postIds];
+  }
 
   /** `loaded`: what was loaded for these events with their mark, or null */
   async load(events: readonly EventRow[], loaded: TicketsAndLastPosts | null): Promise<void> {
@@ -481,6 +510,7 @@ class BatchRun {
    */
   private async addPost(ticket: TicketInBatch, kind: PostKind, text: string): Promise<void> {
     if (!this.reservedPostIds.length) {
+      // more posts than the mark's round trip took ids for (a failed action's comment)
       const { rows } = await this.db.query(`select nextval('posts_id_seq')::text as id from generate_series(1, 16)`);
       this.reservedPostIds = rows.map((r) => r.id as string);
     }
