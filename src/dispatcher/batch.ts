@@ -204,8 +204,12 @@ interface Preloaded {
   postIds: string[];
 }
 
-/** At most this many post ids are taken with the mark; a batch that adds more takes the rest as it goes (addPost). */
-const MAX_POST_IDS_WITH_MARK = 1_000;
+/**
+ * At most this many post ids are taken with the mark (the count is an upper bound: ids not
+ * used are gaps in the posts' ids); a batch that adds more takes the rest 16 at a time as it
+ * goes (addPost).
+ */
+const MAX_POST_IDS_WITH_MARK = 64;
 
 /**
  * What to read with the mark, from what the claim read of the events: the tickets and last
