@@ -228,11 +228,14 @@ function preloadOf(claimed: readonly ClaimedEvent[], defs: Definitions | null): 
     events.map((e) => ({ ticketId: e.ticketId, asOfPostId: e.seen!.asOfPostId })),
   );
   // an upper bound: every rule that listens to the event matching (a continuation's posts are taken as it goes)
-  const postActions = (type: string) =>
-    defs.rules.filter((r) => r.events.includes(type as TicketEventType)).reduce((n, r) => n + r.actions.filter((a) => a.type === 'ADD_COMMENT' || a.type === 'ADD_REPLY').length, 0);
+  const postActions = new Map<string, number>();
+  for (const r of defs.rules) {
+    const n = r.actions.filter((a) => a.type === 'ADD_COMMENT' || a.type === 'ADD_REPLY').length;
+    for (const type of r.events) postActions.set(type, (postActions.get(type) ?? 0) + n);
+  }
   const posts = Math.min(
     MAX_POST_IDS_WITH_MARK,
-    events.reduce((n, e) => n + (e.seen!.kind === 'EVENT' ? postActions(e.seen!.type) : 0), 0),
+    events.reduce((n, e) => n + (e.seen!.kind === 'EVENT' ? (postActions.get(e.seen!.type) ?? 0) : 0), 0),
   );
   const statements: Statement[] = [{ text: query.text, values: query.values }];
   if (posts) statements.push({ text: RESERVE_POST_IDS_SQL, values: [posts] });
@@ -515,7 +518,7 @@ class BatchRun {
   private async addPost(ticket: TicketInBatch, kind: PostKind, text: string): Promise<void> {
     if (!this.reservedPostIds.length) {
       // more posts than the mark's round trip took ids for (a failed action's comment)
-      const { rows } = await this.db.query(`select nextval('posts_id_seq')::text as id from generate_series(1, 16)`);
+      const { rows } = await this.db.query(RESERVE_POST_IDS_SQL, [16]);
       this.reservedPostIds = rows.map((r) => r.id as string);
     }
     const id = this.reservedPostIds.shift()!;

@@ -441,8 +441,9 @@ describe('a batch of ticket events', () => {
       await manual.dispatcher.wake();
       const plainBefore = manual.plainCommits();
       const ticket = await createTicket(app, 'second');
-      // the id of the last event's comment is read then: held until the stop has begun
-      const reserve = "nextval('posts_id_seq')::text as id from generate_series(1, 16)";
+      // the id of the last event's comment is read then: held until the stop has begun (the
+      // statement's text goes with its first use on the connection: this is the first plain batch)
+      const reserve = "nextval('posts_id_seq')::text as id from generate_series(1, $1::int)";
       const reserved = manual.proxy!.count(reserve);
       manual.proxy!.stall([reserve]);
       const running = manual.dispatcher.wake();
