@@ -40,6 +40,18 @@ export function Loading({ what }: { what: string }) {
 /** The text with its first letter a capital (a sentence's start). */
 export const capitalized = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 
+const errorKeys = new WeakMap<object, number>();
+let lastErrorKey = 0;
+/**
+ * A key of its own for each error a reading ends with: a reading that fails again shows a
+ * new alert node (said again), even when its failure came before its reading was drawn.
+ */
+function errorKey(error: object): number {
+  let key = errorKeys.get(error);
+  if (key === undefined) errorKeys.set(error, (key = ++lastErrorKey));
+  return key;
+}
+
 /**
  * A query's error, as an alert. With `reread`, "Try again" follows it: the query read again
  * from the server (TryAgain). While a reading is under way (`fetching`) no error is shown:
@@ -59,7 +71,7 @@ export function QueryError({
   if (!error || fetching) return null;
   return (
     <>
-      <p role="alert" className="error">
+      <p role="alert" className="error" key={errorKey(error)}>
         {capitalized(errorText(error))}
       </p>
       {reread ? (
