@@ -7,6 +7,7 @@ import type { Actor } from './actor.js';
 import { clientVisibleKeys, clientVisibleValues, convertCustomFieldValues, writableCustomFields } from './custom-fields.js';
 import { recordTicketEvent, ticketEventPayload, ticketState } from './events.js';
 import { checkText, requireText, TEXT_LIMITS } from './text-input.js';
+import { insertTicket, ticketInserter, type InsertedTicket, type NewTicketRow } from './ticket-insert.js';
 
 export interface CreateTicketInput {
   title: string;
@@ -72,18 +73,18 @@ export async function listTickets(em: EntityManager, actor: Actor, opts: { statu
   return em.find(Ticket, where, { orderBy: { id: 'desc' }, limit: first, offset, populate: ['requester', 'assignee'] });
 }
 
+/** How createTicket writes: the service's coalesced insert, and its process's dispatcher (see TicketServiceDeps). */
+export interface TicketWriter {
+  insert: (row: NewTicketRow) => Promise<InsertedTicket>;
+  dispatchHere?: () => Promise<void>;
+}
+
 /**
  * `emOf`: the request's EntityManager, or how to get it: it is asked for only when the
- * input names other rows (requester, assignee, parent) or custom fields. `dispatchHere`:
- * see TicketServiceDeps (it needs `db` to be a pool: the statement is its own transaction).
+ * input names other rows (requester, assignee, parent) or custom fields. `writer`: how the
+ * ticket is inserted (absent: on its own, through `em`'s connection).
  */
-export async function createTicket(
-  emOf: EntityManager | (() => EntityManager),
-  actor: Actor,
-  input: CreateTicketInput,
-  db?: Queryable,
-  dispatchHere?: () => Promise<void>,
-): Promise<Ticket> {
+export async function createTicket(emOf: EntityManager | (() => EntityManager), actor: Actor, input: CreateTicketInput, writer?: TicketWriter): Promise<Ticket> {
   const em = () => (typeof emOf === 'function' ? emOf() : emOf);
   const problems: FieldProblem[] = [];
   const title = input.title.trim();
@@ -108,29 +109,22 @@ export async function createTicket(
   for (const key of Object.keys(customFields)) if (customFields[key] === null) delete customFields[key];
   const fields = { id: '', title, description: input.description, status: input.status ?? 'OPEN', priority: input.priority ?? 'NORMAL', customFields, requester, assignee, parent };
   const payload = ticketEventPayload(actor, { ticket: ticketState(fields) });
-  // The ticket and its TICKET_CREATED (the outbox) in one statement: one round trip, atomic.
-  // Handed to this process's dispatcher, the event is inserted without the notification
-  // (Migration20261130001100EventsWokenHere; the setting lasts as long as the statement's
-  // transaction).
-  const wokenHere = dispatchHere !== undefined && db !== undefined;
-  const sql = db ?? sqlOf(em());
-  const { rows } = await sql.query(
-    `with t as (
-       insert into tickets (title, description, status, priority, requester_id, assignee_id, parent_id, custom_fields, created_at, updated_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $9)
-       returning *
-     ), e as (
-       insert into ticket_events (kind, ticket_id, type, payload, created_at)
-       select 'EVENT', t.id, 'TICKET_CREATED', jsonb_set($10::jsonb, '{ticket,id}', to_jsonb(t.id::text)), $9
-         from t where $10::jsonb is not null and set_config('deskhooks.events_woken_here', $11, true) is not null
-     )
-     select * from t`,
-    [fields.title, fields.description, fields.status, fields.priority, requester.id, assignee?.id ?? null, parent?.id ?? null, JSON.stringify(customFields), new Date(), payload && JSON.stringify(payload), wokenHere ? 'on' : 'off'],
-  );
-  if (wokenHere && payload) await dispatchHere();
-  const row = rows[0];
+  const insert = writer?.insert ?? ((row: NewTicketRow) => insertTicket(sqlOf(em()), row));
+  const row = await insert({
+    title: fields.title,
+    description: fields.description,
+    status: fields.status,
+    priority: fields.priority,
+    requesterId: requester.id,
+    assigneeId: assignee?.id ?? null,
+    parentId: parent?.id ?? null,
+    customFields,
+    payload,
+    createdAt: new Date(),
+  });
+  if (payload && writer?.dispatchHere) await writer.dispatchHere();
   // the ticket as inserted, not tracked by `em` (nothing more is written through it)
-  return Object.assign(new Ticket(), { ...fields, id: String(row.id), createdAt: row.created_at, updatedAt: row.updated_at });
+  return Object.assign(new Ticket(), { ...fields, ...row });
 }
 
 export async function updateTicket(em: EntityManager, actor: Actor, id: string, input: UpdateTicketInput): Promise<{ ticket: Ticket; changes: FieldChange[] }> {
@@ -277,6 +271,7 @@ export interface TicketServiceDeps {
 }
 
 export function createTicketService(deps: TicketServiceDeps): TicketService {
+  const writer: TicketWriter = { insert: ticketInserter(deps.db, deps.dispatchHere !== undefined), dispatchHere: deps.dispatchHere };
   return {
     get: getTicketFor,
     async find(em, actor, id) {
@@ -295,7 +290,7 @@ export function createTicketService(deps: TicketServiceDeps): TicketService {
       return { ticket, customFields, parentId: parent };
     },
     list: listTickets,
-    create: (em, actor, input) => createTicket(em, actor, input, deps.db, deps.dispatchHere),
+    create: (em, actor, input) => createTicket(em, actor, input, writer),
     update: updateTicket,
     async addPost(em, actor, post, fields = {}) {
       const author = await postingAs(em, actor, post.authorId, fields.authorId ?? 'authorId');
