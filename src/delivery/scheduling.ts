@@ -66,6 +66,24 @@ export interface ClaimResult {
   notes: string[];
   /** the send-time policies of the claimed deliveries' webhooks, read in the claim */
   policies?: Map<string, SendPolicy>;
+  /** the webhooks whose in-flight limit held back due deliveries and whose slots may be handed over (handsOverSlots) */
+  handOver?: string[];
+}
+
+/**
+ * Whether a webhook's slot may go from an attempt ending straight to a delivery claimed for
+ * it beforehand (worker.ts, successors): its breaker is CLOSED (no probe to wait for), it
+ * has no rate limit (the tokens are spent when the successor is claimed, not when it
+ * starts) and it is UNORDERED (a successor is claimed while its predecessor is still in
+ * flight; PER_TICKET keeps a ticket's attempts one at a time).
+ */
+const handsOverSlots = (s: LockedState): boolean => s.breaker === 'CLOSED' && !(s.rate_limit_per_second !== null && s.rate_limit_per_second > 0) && s.ordering !== 'PER_TICKET';
+
+/** The webhooks of `held` (their in-flight limit cut the claim) whose slots may be handed over. */
+function handOverOf(states: LockedState[], held: string[]): string[] {
+  if (!held.length) return [];
+  const eligible = new Set(states.filter(handsOverSlots).map((s) => String(s.webhook_id)));
+  return held.filter((id) => eligible.has(id));
 }
 
 /** A webhook with claimable due deliveries, its state row locked, with its send-time policy. */
@@ -269,8 +287,10 @@ const claimSql = (allowed: string, claims = 'true') => `with allow as (
      -- have held back some of its due deliveries (LOCK_SQL found one unclaimed), so that a slot
      -- freed claims again: its limit cut the claim (n < starts) and the claim took all it allowed
      -- (fewer: it took every due one)
-     select c.*, h.held, ${claims} as ran
-       from (select coalesce(bool_or(a.n < a.starts and coalesce(sp.n, 0) >= a.n), false) as held
+     select c.*, h.held, h.held_webhooks, ${claims} as ran
+       from (select coalesce(bool_or(a.n < a.starts and coalesce(sp.n, 0) >= a.n), false) as held,
+                    array(select a2.webhook_id::text from allow a2 left join spent sp2 on sp2.webhook_id = a2.webhook_id
+                           where a2.n < a2.starts and coalesce(sp2.n, 0) >= a2.n) as held_webhooks
                from allow a left join spent sp on sp.webhook_id = a.webhook_id) h
        left join claimed c on true`;
 // the allowances as the worker decided them from the locked states
@@ -341,12 +361,12 @@ export function createClaimer(pool: pg.Pool, config: SchedulingConfig) {
 }
 
 /** The deliveries a claim statement returned, oldest due first, and whether an in-flight limit held some back. */
-function claimedFrom(result: pg.QueryResult): { deliveries: ClaimedDelivery[]; held: boolean } {
+function claimedFrom(result: pg.QueryResult): { deliveries: ClaimedDelivery[]; held: boolean; heldWebhooks: string[] } {
   const deliveries = result.rows
     .filter((r) => r.id !== null)
     .sort((a, b) => a.due_at - b.due_at || Number(a.seq) - Number(b.seq))
     .map((r) => ({ ...claimedFromRow(r), probe: r.probe === true, ...(r.expired === true ? { heldPastWindow: true } : {}) }));
-  return { deliveries, held: result.rows[0]?.held === true };
+  return { deliveries, held: result.rows[0]?.held === true, heldWebhooks: (result.rows[0]?.held_webhooks as string[] | undefined) ?? [] };
 }
 
 /**
@@ -389,7 +409,7 @@ async function claimByDecisions(client: pg.PoolClient, limit: number, now: Date,
     config.startDeadlineMs,
   ];
   const [claimed] = (await client.query(`execute ${CLAIM_STATEMENT}(${claimValues.map(sqlLiteral).join(', ')}); commit`)) as unknown as pg.QueryResult[];
-  const { deliveries, held: heldByInFlight } = claimedFrom(claimed);
+  const { deliveries, held: heldByInFlight, heldWebhooks } = claimedFrom(claimed);
   const started = new Map<string, number>();
   for (const d of deliveries) {
     if (d.webhookId === null) continue;
@@ -406,7 +426,7 @@ async function claimByDecisions(client: pg.PoolClient, limit: number, now: Date,
       if (!wakeAt || at < wakeAt) wakeAt = at;
     }
   }
-  return { deliveries, wakeAt, heldByInFlight, notes, policies: new Map(states.map((s) => [s.webhook_id, sendPolicyOf(s)])) };
+  return { deliveries, wakeAt, heldByInFlight, notes, policies: new Map(states.map((s) => [s.webhook_id, sendPolicyOf(s)])), handOver: reserved ? [] : handOverOf(states, heldWebhooks) };
 }
 
 /**
@@ -456,7 +476,14 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
     const states = results.at(-3)!.rows as LockedState[];
     if (results.at(-2)!.rows[0].ran === true) {
       const closed = claimedFrom(results.at(-2)!);
-      return { deliveries: closed.deliveries, wakeAt: null, heldByInFlight: closed.held, notes: [], policies: new Map(states.map((s) => [s.webhook_id, sendPolicyOf(s)])) };
+      return {
+        deliveries: closed.deliveries,
+        wakeAt: null,
+        heldByInFlight: closed.held,
+        notes: [],
+        policies: new Map(states.map((s) => [s.webhook_id, sendPolicyOf(s)])),
+        handOver: handOverOf(states, closed.heldWebhooks),
+      };
     }
     return await claimByDecisions(client, limit, now, leaseMs, config, begin(''), finishedIds);
   } catch (err) {

@@ -39,6 +39,11 @@ export interface ClaimBatch {
   notes?: string[];
   /** the send-time policies (signing secrets, success rule) of the deliveries' webhooks; absent: unsigned, the default rule */
   policies?: Map<string, SendPolicy>;
+  /**
+   * the webhooks whose in-flight limit held back due deliveries and whose slots may go
+   * straight from an attempt ending to a successor (scheduling.ts handsOverSlots)
+   */
+  handOver?: string[];
 }
 
 /**
@@ -47,6 +52,34 @@ export interface ClaimBatch {
  */
 export interface ReservedClaim {
   busy: string[];
+}
+
+/**
+ * How long a successor waits for its predecessor's attempt to end before it is given back,
+ * and how young an attempt must be to get one: a receiver slower than this gains nothing
+ * from the claim saved, and a hanging one holds no claims beyond its own attempts.
+ */
+export const SUCCESSOR_WAIT_MS = 1_000;
+
+/** A claimed delivery not yet started: it waits for its predecessor's attempt to end, or for a free slot. */
+interface Waiting {
+  d: ClaimedDelivery;
+  policy: SendPolicy | null;
+  /** a successor's give-back after SUCCESSOR_WAIT_MS */
+  timer?: NodeJS.Timeout;
+}
+
+/** An attempt in flight: its abort, its webhook (null: the webhook was deleted), the delivery that takes its slot when it ends. */
+interface Running {
+  controller: AbortController;
+  webhookId: string | null;
+  /** performance.now() at its start */
+  startedAt: number;
+  successor?: Waiting;
+  /** its successor was given back (it waited too long): it gets no other */
+  handedBack?: boolean;
+  /** its outcome was not a success: its successor is given back, not started (the breaker decides at the next claim) */
+  failed?: boolean;
 }
 
 /**
@@ -91,13 +124,22 @@ export interface WorkerOptions {
   batchSize?: number;
   /** called after outcomes were recorded */
   recorded?: () => void;
+  /** how long a successor waits for its predecessor's attempt (default SUCCESSOR_WAIT_MS) */
+  successorWaitMs?: number;
 }
 
 export class DeliveryWorker {
   private readonly clock: () => Date;
   private readonly loop: DrainLoop;
-  /** each delivery in flight: its abort, and its webhook (null: the webhook was deleted) */
-  private inFlight = new Map<string, { controller: AbortController; webhookId: string | null }>();
+  private readonly successorWaitMs: number;
+  /** each delivery in flight */
+  private inFlight = new Map<string, Running>();
+  /** claimed with every slot of this worker taken: started, oldest claim first, as attempts end */
+  private queued: Waiting[] = [];
+  /** successors not started because a stop began: given back by stop() */
+  private unstarted: string[] = [];
+  /** the webhooks whose slots the last claim found full, and which hand slots over (ClaimBatch.handOver) */
+  private handOver = new Set<string>();
   private pending: Outcome[] = [];
   private recording: Outcome[] = [];
   private flushing: Promise<void> | null = null;
@@ -109,6 +151,7 @@ export class DeliveryWorker {
 
   constructor(private readonly opts: WorkerOptions) {
     this.clock = opts.clock ?? (() => new Date());
+    this.successorWaitMs = opts.successorWaitMs ?? SUCCESSOR_WAIT_MS;
     this.signingKeys = signingKeysOpener(opts.box);
     this.credentials = credentialsOpener(opts.box);
     this.loop = new DrainLoop(() => this.drain(), (err) => opts.log.error('delivery drain failed; the next wake-up retries it', err));
@@ -132,7 +175,7 @@ export class DeliveryWorker {
     const minClaim = Math.max(1, Math.floor((concurrency - reserved) / 4));
     for (;;) {
       if (loop.stopping) return;
-      const free = concurrency - this.inFlight.size;
+      const free = concurrency - this.inFlight.size - this.queued.length;
       if (free <= 0) {
         await loop.changed();
         continue;
@@ -146,21 +189,26 @@ export class DeliveryWorker {
       if (loop.stopping) return;
       loop.takeWake();
       // the reserved slots go one each to webhooks with nothing in flight here
-      const slots = concurrency - this.inFlight.size;
+      const slots = concurrency - this.inFlight.size - this.queued.length;
       const open = slots - reserved;
-      const asked = open > 0 ? open : slots;
       const busy = open > 0 ? undefined : { busy: [...new Set([...this.inFlight.values()].flatMap((f) => (f.webhookId === null ? [] : [f.webhookId])))] };
+      // a webhook whose slots are all taken: a successor is claimed now for each of its
+      // attempts in flight here, to start the moment that attempt ends (no claim between)
+      const handing = open > 0 ? this.predecessors() : [];
+      const asked = (open > 0 ? open : slots) + handing.length;
       const now = this.clock();
-      const batch = await store.claim(asked, now, this.opts.leaseMs, this.finishedIds(), busy);
+      const batch = await store.claim(asked, now, this.opts.leaseMs, this.countedOut(handing), busy);
       const claimed = Array.isArray(batch) ? batch : batch.deliveries;
       if (!Array.isArray(batch)) {
         for (const note of batch.notes ?? []) this.opts.log.info(note);
         if (batch.wakeAt) this.wakeAt(batch.wakeAt, now);
       }
       if (loop.stopping) return store.release(claimed.map((d) => d.id)); // stop() began meanwhile: not started
-      const policies = Array.isArray(batch) ? undefined : batch.policies;
-      for (const d of claimed) this.start(d, d.webhookId === null ? null : (policies?.get(d.webhookId) ?? null));
+      this.handOver = new Set(Array.isArray(batch) ? [] : (batch.handOver ?? []));
+      this.place(claimed, handing, Array.isArray(batch) ? undefined : batch.policies);
       if (claimed.length >= asked || loop.woken) continue;
+      // the claim filled a webhook's slots: claim its successors now, not once an attempt ends
+      if (!handing.length && this.handOver.size && this.predecessors().length) continue;
       if (!Array.isArray(batch) && batch.heldByInFlight && this.inFlight.size) {
         // an attempt ending frees its webhook a slot (the claim counts it out through
         // finishedIds before its outcome is recorded): claim again then, not after them all
@@ -176,6 +224,90 @@ export class DeliveryWorker {
     await this.flush();
   }
 
+  /**
+   * The attempts in flight whose slot may be handed over (their webhook's slots were all
+   * taken at the last claim), that have no successor yet and started less than
+   * SUCCESSOR_WAIT_MS ago.
+   */
+  private predecessors(): string[] {
+    if (!this.handOver.size) return [];
+    const ids: string[] = [];
+    const youngerThan = performance.now() - this.successorWaitMs;
+    for (const [id, f] of this.inFlight) {
+      if (f.webhookId !== null && this.handOver.has(f.webhookId) && !f.successor && !f.failed && !f.handedBack && f.startedAt > youngerThan) ids.push(id);
+    }
+    return ids;
+  }
+
+  /**
+   * What a claim is told is not in flight (its webhooks' in-flight counts leave them out):
+   * attempts ended and not yet recorded, attempts whose slot a successor holds, and
+   * `handing`, whose slots this claim may give to successors. Each of these slots is held
+   * by at most one delivery that runs: the successor starts only once its predecessor ended.
+   */
+  private countedOut(handing: string[]): string[] {
+    const ids = [...this.finishedIds(), ...handing];
+    for (const [id, f] of this.inFlight) if (f.successor) ids.push(id);
+    return ids;
+  }
+
+  /**
+   * Starts what a claim took. A delivery of a webhook with predecessors counted out
+   * (`handing`) becomes the successor of one of them and waits for its attempt to end: the
+   * claim may have allowed it on that slot alone (one whose predecessor failed meanwhile is
+   * given back; one whose predecessor ended takes the slot at once). A delivery with no
+   * slot free in this worker waits for one.
+   */
+  private place(claimed: ClaimedDelivery[], handing: string[], policies: Map<string, SendPolicy> | undefined): void {
+    const slotsOf = new Map<string, string[]>();
+    for (const id of handing) {
+      const webhookId = this.inFlight.get(id)?.webhookId ?? null;
+      if (webhookId !== null) slotsOf.set(webhookId, [...(slotsOf.get(webhookId) ?? []), id]);
+    }
+    for (const d of claimed) {
+      const waiting = { d, policy: d.webhookId === null ? null : (policies?.get(d.webhookId) ?? null) };
+      const predecessor = d.webhookId === null ? undefined : slotsOf.get(d.webhookId)?.shift();
+      const running = predecessor === undefined ? undefined : this.inFlight.get(predecessor);
+      if (running?.failed) this.giveBack([d.id]);
+      else if (running && !running.successor) this.follow(running, waiting);
+      else if (this.inFlight.size < this.opts.concurrency) this.start(waiting.d, waiting.policy);
+      else this.queued.push(waiting);
+    }
+  }
+
+  /** `waiting` takes `running`'s slot when its attempt ends, unless that takes longer than SUCCESSOR_WAIT_MS. */
+  private follow(running: Running, waiting: Waiting): void {
+    running.successor = waiting;
+    waiting.timer = setTimeout(() => {
+      if (running.successor !== waiting) return;
+      running.successor = undefined;
+      running.handedBack = true;
+      this.giveBack([waiting.d.id]);
+    }, this.successorWaitMs);
+    waiting.timer.unref();
+  }
+
+  /** Gives back claims never started; on failure their leases run out. */
+  private giveBack(ids: string[]): void {
+    if (!ids.length) return;
+    this.opts.store.release(ids).catch((err) => this.opts.log.error(`giving back ${ids.length} claimed deliveries failed; they are claimed again once their leases end`, err));
+  }
+
+  /** An attempt ended: its successor takes its slot, or else the oldest delivery waiting for one. */
+  private ended(id: string): void {
+    const running = this.inFlight.get(id);
+    this.inFlight.delete(id);
+    const successor = running?.successor;
+    if (successor) {
+      clearTimeout(successor.timer);
+      if (this.loop.stopping) this.unstarted.push(successor.d.id);
+      else if (running.failed) this.giveBack([successor.d.id]);
+      else return this.start(successor.d, successor.policy);
+    }
+    const next = this.loop.stopping ? undefined : this.queued.shift();
+    if (next) this.start(next.d, next.policy);
+  }
+
   /** `policy`: its webhook's send-time policy as the claim read it */
   private start(d: ClaimedDelivery, policy: SendPolicy | null): void {
     // claimed again while its attempt still runs here, or after it ended while its outcome
@@ -183,20 +315,23 @@ export class DeliveryWorker {
     // time; the outcome being recorded decides what comes next
     if (this.inFlight.has(d.id) || this.awaitsRecording(d.id)) return;
     const controller = new AbortController();
-    this.inFlight.set(d.id, { controller, webhookId: d.webhookId });
-    void this.attempt(d, controller.signal, policy)
+    const running: Running = { controller, webhookId: d.webhookId, startedAt: performance.now() };
+    this.inFlight.set(d.id, running);
+    void this.attempt(d, controller.signal, policy, running)
       .catch((err) => {
+        running.failed = true;
         this.opts.log.error(`delivery ${d.id}: attempt failed unrecorded; its claim expires, its retry window still runs`, err);
         this.retakeAfterLease();
       })
       .finally(() => {
-        this.inFlight.delete(d.id);
+        this.ended(d.id);
         this.loop.signal();
       });
   }
 
-  private async attempt(d: ClaimedDelivery, signal: AbortSignal, policy: SendPolicy | null): Promise<void> {
+  private async attempt(d: ClaimedDelivery, signal: AbortSignal, policy: SendPolicy | null, running: Running): Promise<void> {
     if (!this.opts.policy.mayStart(d.firstAttemptAt, this.clock())) {
+      running.failed = true;
       return this.record(expiredOutcome(d, this.opts.policy.config.windowMs, this.clock(), this.opts.leaseMs));
     }
     const number = d.attemptCount + 1;
@@ -218,6 +353,7 @@ export class DeliveryWorker {
     } catch (err) {
       // another DESKHOOKS_SECRET_KEY sealed it: no later try can do better, so fail it
       // now rather than let the claim expire and the delivery loop unattempted forever
+      running.failed = true;
       return this.record(failedWithoutAttempt(d, `not sent: ${(err as Error).message}`, this.clock()));
     }
     // an answer that quotes the credentials back keeps them as *** (credentials.ts)
@@ -227,6 +363,7 @@ export class DeliveryWorker {
     const now = this.clock();
     const decision = this.opts.policy.decide({ result, attemptNumber: number, firstAttemptAt: d.firstAttemptAt ?? result.startedAt, now });
     const outcome = buildOutcome(d, result, decision, now);
+    if (decision.kind !== 'succeeded') running.failed = true;
     // the same attempt was claimed before and never recorded: the receiver may have had it twice
     await this.record(d.lostClaimUntil ? withNote(outcome, lostClaimNote(d, number, this.opts.leaseMs)) : outcome);
     if (decision.kind === 'failed' && decision.switchOff && d.webhookId && this.opts.store.switchOff) {
@@ -368,12 +505,24 @@ export class DeliveryWorker {
     void graceOver.then(() => (over = true));
     while (this.inFlight.size && !over) await Promise.race([this.loop.changed(), graceOver]);
     clearTimeout(timer);
+    // successors and deliveries waiting for a slot were never started: given back with the aborted
+    const unstarted = [...this.unstarted, ...this.queued.map((w) => w.d.id)];
+    this.queued = [];
+    for (const running of this.inFlight.values()) {
+      if (!running.successor) continue;
+      clearTimeout(running.successor.timer);
+      unstarted.push(running.successor.d.id);
+      running.successor = undefined;
+    }
     const aborted = [...this.inFlight.keys()];
     for (const { controller } of this.inFlight.values()) controller.abort();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
     if (this.retake) clearTimeout(this.retake.timer);
     await this.flush().catch((err) => this.opts.log.error('recording delivery outcomes at stop failed', err));
+    if (unstarted.length) {
+      await this.opts.store.release(unstarted).catch((err) => this.opts.log.error('giving back deliveries claimed and not started at stop failed', err));
+    }
     await this.opts.store.release(aborted).then(
       // the operator's record of what a stop cut short: those receivers may see these deliveries again
       () => aborted.length && this.opts.log.info(`stopping: ${aborted.length} attempt${aborted.length === 1 ? '' : 's'} still in flight after ${graceMs} ms aborted and released; ${aborted.length === 1 ? 'it is' : 'they are'} sent again (a receiver may see the same X-Deskhooks-Delivery twice)`),

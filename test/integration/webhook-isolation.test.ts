@@ -23,6 +23,21 @@ async function openCount(app: TestApp, webhookId: string): Promise<{ pending: nu
   return row;
 }
 
+/**
+ * The deliveries claimed for a webhook, once the successors claimed for its attempts in
+ * flight (worker.ts) were given back: an attempt still in flight after SUCCESSOR_WAIT_MS
+ * keeps none.
+ */
+async function settledCount(app: TestApp, webhookId: string, expected: { pending: number; inFlight: number }): Promise<void> {
+  let last: { pending: number; inFlight: number } | undefined;
+  await waitFor(async () => {
+    last = await openCount(app, webhookId);
+    return last.pending === expected.pending && last.inFlight === expected.inFlight;
+  }, { what: `${JSON.stringify(expected)} (last seen: ${JSON.stringify(last)})` }).catch((err) => {
+    throw new Error(`${(err as Error).message}; last seen ${JSON.stringify(last)}`);
+  });
+}
+
 describe.concurrent('isolation', () => {
   it('two workers keep one webhook to maxConcurrency 2: never 3 attempts in flight at the receiver', async ({ startApp, startReceiver, clock }) => {
     // attempts held by the receiver must not time out meanwhile
@@ -55,7 +70,8 @@ describe.concurrent('isolation', () => {
     const other = await startApp({ ...env, DESKHOOKS_ROLE: 'worker' }, { databaseUrl: app.databaseUrl, clock: clock.now });
     await Promise.race([other.worker!.wake(), receiver.waitForRequests(3)]);
     expect(receiver.requests).toHaveLength(2);
-    expect(await openCount(app, webhookId)).toEqual({ pending: 4, inFlight: 2 });
+    await settledCount(app, webhookId, { pending: 4, inFlight: 2 });
+    expect(receiver.requests).toHaveLength(2);
 
     // answered from now on; more deliveries while both workers claim
     hold = false;
@@ -65,6 +81,34 @@ describe.concurrent('isolation', () => {
     expect(receiver.requests).toHaveLength(12);
     expect(new Set(receiver.requests.map((r) => r.headers['x-deskhooks-delivery'])).size).toBe(12);
     expect(maxInFlight).toBe(2);
+  });
+
+  it('two workers handing slots over to successors keep a busy webhook to maxConcurrency 3 at the receiver; each delivery arrives once', async ({ startApp, startReceiver }) => {
+    const app = await startApp();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let n = 0;
+    const receiver = await startReceiver(
+      () =>
+        new Promise<Reply>((resolve) => {
+          inFlight++;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          // answers within 0–4 ms, in an order of their own
+          setTimeout(() => {
+            inFlight--;
+            resolve({ status: 200, body: 'ok' });
+          }, n++ % 5);
+        }),
+    );
+    const webhookId = await createWebhook(app, { ...jsonHook('Three slots', `${receiver.url}/busy`), maxConcurrency: 3 });
+    const other = await startApp({ DESKHOOKS_ROLE: 'worker' }, { databaseUrl: app.databaseUrl });
+    const ticketId = await createTicket(app, 'busy');
+    const ids = await Promise.all(Array.from({ length: 60 }, () => testWebhook(app, webhookId, ticketId)));
+    await Promise.all([drainWorker(app), drainWorker(other)]);
+    for (const id of ids) await deliveryReaches(app, id, 'SUCCEEDED');
+    expect(maxInFlight).toBeLessThanOrEqual(3);
+    expect(receiver.requests).toHaveLength(60);
+    expect(new Set(receiver.requests.map((r) => r.headers['x-deskhooks-delivery'])).size).toBe(60);
   });
 
   it('two workers share one rate limit: with 0.01 per second, one attempt per 100 s of the clock', async ({ app, startApp, startReceiver, clock }) => {
@@ -108,7 +152,8 @@ describe.concurrent('isolation', () => {
     for (let i = 0; i < 5; i++) fineIds.push(await testWebhook(app, fineId, ticketId));
     for (const id of fineIds) await deliveryReaches(app, id, 'SUCCEEDED');
     expect(hanging.requests).toHaveLength(10);
-    expect(await openCount(app, hangingId)).toEqual({ pending: 20, inFlight: 10 });
+    await settledCount(app, hangingId, { pending: 20, inFlight: 10 });
+    expect(hanging.requests).toHaveLength(10);
     await waitFor(() => app.worker!.busy === 10, { what: 'the worker to hold only the hanging webhook’s 10 attempts' });
   });
 
@@ -142,13 +187,26 @@ describe.concurrent('isolation', () => {
       const claim = createClaimer(pool, { probeIntervalMs: 30_000, retryWindowMs: 3_600_000, startDeadlineMs: 3_605_000 });
       const first = [await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId)];
       const all = await claim(10, new Date(), 60_000);
-      expect({ claimed: all.deliveries.map((d) => d.id), held: all.heldByInFlight }).toEqual({ claimed: first, held: false });
+      expect({ claimed: all.deliveries.map((d) => d.id), held: all.heldByInFlight, handOver: all.handOver }).toEqual({ claimed: first, held: false, handOver: [] });
 
+      // held: the webhook's slots may be handed over (breaker CLOSED, no rate limit, UNORDERED)
       const more = [await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId)];
       const cut = await claim(10, new Date(), 60_000);
-      expect({ claimed: cut.deliveries.map((d) => d.id), held: cut.heldByInFlight }).toEqual({ claimed: [more[0]], held: true });
+      expect({ claimed: cut.deliveries.map((d) => d.id), held: cut.heldByInFlight, handOver: cut.handOver }).toEqual({ claimed: [more[0]], held: true, handOver: [webhookId] });
       const full = await claim(10, new Date(), 60_000);
-      expect({ claimed: full.deliveries.map((d) => d.id), held: full.heldByInFlight }).toEqual({ claimed: [], held: true });
+      expect({ claimed: full.deliveries.map((d) => d.id), held: full.heldByInFlight, handOver: full.handOver }).toEqual({ claimed: [], held: true, handOver: [webhookId] });
+      // an attempt counted out (its slot handed over): one more is claimed in its place
+      const successor = await claim(10, new Date(), 60_000, [first[0]!]);
+      expect(successor.deliveries.map((d) => d.id)).toEqual([more[1]]);
+
+      // held, but a rate limit (tokens are spent at the claim) or PER_TICKET ordering: no hand-over
+      const limited = await createWebhook(app, { ...jsonHook('Limited', `${receiver.url}/limited`), maxConcurrency: 1, rateLimitPerSecond: 100 });
+      const ordered = await createWebhook(app, { ...jsonHook('Ordered', `${receiver.url}/ordered`), maxConcurrency: 1, ordering: 'PER_TICKET' as never });
+      const otherTicket = await createTicket(app, 'held too');
+      for (const hook of [limited, ordered]) for (const ticket of [ticketId, otherTicket]) await testWebhook(app, hook, ticket);
+      const neither = await claim(10, new Date(), 60_000);
+      expect(neither.deliveries.map((d) => d.webhookId).sort()).toEqual([limited, ordered].sort());
+      expect({ held: neither.heldByInFlight, handOver: neither.handOver }).toEqual({ held: true, handOver: [] });
     } finally {
       await pool.end();
     }

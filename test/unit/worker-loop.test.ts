@@ -54,6 +54,11 @@ class FakeStore implements WorkerStore {
       // the reserved slots: one each of webhooks with nothing in flight in the worker (scheduling.ts)
       .filter((r) => !reserved || (!reserved.busy.includes(r.webhookId ?? '1') && !taken.has(r.webhookId ?? '1') && taken.add(r.webhookId ?? '1')))
       .slice(0, limit);
+    return this.take(ready, t, leaseMs);
+  }
+
+  /** claims `ready` until `t + leaseMs` */
+  protected take(ready: Row[], t: number, leaseMs: number): ClaimedDelivery[] {
     const claimed = ready.map((r): ClaimedDelivery => {
       const before = r.firstAttemptAt;
       r.lockedUntil = t + leaseMs;
@@ -177,7 +182,7 @@ afterEach(async () => {
   errors.length = 0;
 });
 
-function worker(store: FakeStore, sender: FakeSender, clock: ManualClock, over: { concurrency?: number; retries?: Date[]; leaseMs?: number } = {}): DeliveryWorker {
+function worker(store: FakeStore, sender: FakeSender, clock: ManualClock, over: { concurrency?: number; retries?: Date[]; leaseMs?: number; successorWaitMs?: number } = {}): DeliveryWorker {
   const w = new DeliveryWorker({
     store,
     sender,
@@ -188,6 +193,7 @@ function worker(store: FakeStore, sender: FakeSender, clock: ManualClock, over: 
     leaseMs: over.leaseMs ?? LEASE,
     scheduleRetry: (at) => over.retries?.push(at),
     clock: clock.now,
+    ...(over.successorWaitMs === undefined ? {} : { successorWaitMs: over.successorWaitMs }),
   });
   workers.push(w);
   return w;
@@ -476,5 +482,177 @@ describe('delivery worker loop', () => {
     expect(batched!.delivery.request.body).toBeNull();
     // ticket work reads the whole answer (write-back, the success comment): it keeps it
     expect(store.withTicketWork[0]!.result.responseBody).toBe(answer);
+  });
+});
+
+/**
+ * One webhook ('1') with an in-flight limit as scheduling.ts counts it (claimed rows less
+ * those the worker reports not in flight), which tells the worker that its slots may be
+ * handed over when the limit cut a claim.
+ */
+class HandOverStore extends FakeStore {
+  constructor(readonly limit: number) {
+    super();
+  }
+  counted: string[][] = [];
+  override async claim(limit: number, now: Date, leaseMs: number, finished: string[] = []): Promise<ClaimBatch> {
+    this.counted.push(finished);
+    const t = now.getTime();
+    const inFlight = [...this.rows.values()].filter((r) => r.lockedUntil !== null && r.lockedUntil > t && !finished.includes(r.id)).length;
+    const room = Math.max(0, this.limit - inFlight);
+    const deliveries = (await super.claim(Math.min(limit, room), now, leaseMs)) as ClaimedDelivery[];
+    const due = [...this.rows.values()].some((r) => isOpen(r.status) && r.due !== null && r.due <= t && (r.lockedUntil === null || r.lockedUntil < t));
+    const held = due && room < limit;
+    return { deliveries, heldByInFlight: held, handOver: held ? ['1'] : [] };
+  }
+  claimedIds(): string[] {
+    return this.claims.flatMap((c) => c.ids);
+  }
+}
+
+describe('slot hand-over', () => {
+  it('a webhook at its limit: each attempt in flight gets a successor claimed beforehand, which starts the moment the attempt ends; never more than the limit at the receiver', async () => {
+    const clock = manualClock();
+    const store = new HandOverStore(2);
+    const sender = new FakeSender(clock);
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    for (const id of ids) {
+      store.add(id, clock.t);
+      sender.hold(id);
+    }
+    void worker(store, sender, clock, { concurrency: 8 }).wake();
+    // a and b in flight; c and d claimed as their successors, not sent
+    await waitFor(() => store.claimedIds().includes('d'), { timeoutMs: 5_000, what: 'the successors claimed' });
+    expect(sender.sent.map((s) => s.id)).toEqual(['a', 'b']);
+    expect(store.counted.at(-1)).toEqual(['a', 'b']); // counted out: their slots go to c and d
+    const claims = store.claims.length;
+
+    sender.finish('a');
+    await waitFor(() => sender.isHeld('c'), { timeoutMs: 5_000, what: "'c' sent in 'a''s slot" });
+    expect(store.claims.slice(claims).flatMap((c) => c.ids)).not.toContain('c'); // no claim between: it was claimed before
+    // the others, ended in any order: one at a time in each slot
+    for (const id of ['b', 'c', 'd', 'e', 'f', 'g', 'h']) {
+      await waitFor(() => sender.isHeld(id), { timeoutMs: 5_000, what: `'${id}' sent` });
+      sender.finish(id);
+    }
+    await waitFor(() => store.recorded.length === ids.length, { timeoutMs: 5_000, what: 'every outcome' });
+    expect(sender.maxInFlight).toBe(2);
+    expect(sender.sent.map((s) => s.id).sort()).toEqual(ids);
+    expect(store.released).toEqual([]);
+  });
+
+  it('a successor whose predecessor fails is given back, not sent in its slot: the next claim decides (the breaker may have opened)', async () => {
+    const clock = manualClock();
+    const store = new HandOverStore(1);
+    const sender = new FakeSender(clock);
+    for (const id of ['a', 'b']) {
+      store.add(id, clock.t);
+      sender.hold(id);
+    }
+    void worker(store, sender, clock, { concurrency: 8 }).wake();
+    await waitFor(() => store.claimedIds().includes('b'), { timeoutMs: 5_000, what: "'b' claimed as 'a''s successor" });
+    sender.finish('a', 503);
+    await waitFor(() => store.released.includes('b'), { timeoutMs: 5_000, what: "'b' given back" });
+    // claimed again on its own, then sent
+    await waitFor(() => sender.isHeld('b'), { timeoutMs: 5_000, what: "'b' sent after a claim of its own" });
+    expect(store.claimedIds().filter((id) => id === 'b')).toHaveLength(2);
+    sender.finish('b');
+    await waitFor(() => store.recorded.length === 2, { timeoutMs: 5_000, what: 'both outcomes' });
+    expect(store.recorded.map((o) => [o.delivery.id, o.update.status])).toEqual([['a', 'RETRYING'], ['b', 'SUCCEEDED']]);
+  });
+
+  it('a successor that waits longer than successorWaitMs is given back; its predecessor gets no other', async () => {
+    const clock = manualClock();
+    const store = new HandOverStore(1);
+    const sender = new FakeSender(clock);
+    for (const id of ['a', 'b', 'c']) {
+      store.add(id, clock.t);
+      sender.hold(id);
+    }
+    const w = worker(store, sender, clock, { concurrency: 8, successorWaitMs: 30 });
+    void w.wake();
+    await waitFor(() => store.released.includes('b'), { timeoutMs: 5_000, what: "'b' given back after 30 ms" });
+    const claims = store.claims.length;
+    void w.wake(); // a claim while 'a' still hangs
+    await waitFor(() => store.claims.length > claims, { timeoutMs: 5_000, what: 'a claim after the wake-up' });
+    expect(store.counted.at(-1)).toEqual([]); // 'a' counts as in flight again
+    expect(store.claims.slice(claims).flatMap((c) => c.ids)).toEqual([]);
+    expect(sender.sent.map((s) => s.id)).toEqual(['a']);
+    sender.finish('a');
+    for (const id of ['b', 'c']) {
+      await waitFor(() => sender.isHeld(id), { timeoutMs: 5_000, what: `'${id}' sent` });
+      sender.finish(id);
+    }
+    await waitFor(() => store.recorded.length === 3, { timeoutMs: 5_000, what: 'every outcome' });
+    expect(sender.maxInFlight).toBe(1);
+  });
+
+  it('stop gives back the successors never started, with the attempts it aborts', async () => {
+    const clock = manualClock();
+    const store = new HandOverStore(2);
+    const sender = new FakeSender(clock);
+    for (const id of ['a', 'b', 'c', 'd', 'e']) {
+      store.add(id, clock.t);
+      sender.hold(id);
+    }
+    const w = worker(store, sender, clock, { concurrency: 8 });
+    void w.wake();
+    await waitFor(() => store.claimedIds().includes('d'), { timeoutMs: 5_000, what: 'the successors claimed' });
+    await w.stop(10);
+    expect([...store.released].sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(sender.sent.map((s) => s.id)).toEqual(['a', 'b']);
+    expect(store.rows.get('c')!.lockedUntil).toBeNull();
+  });
+});
+
+describe('slot hand-over with two webhooks', () => {
+  it('deliveries of another webhook that come with the successors, beyond the free slots, wait for a slot: never more than the worker’s concurrency in flight', async () => {
+    const clock = manualClock();
+    /** webhook '1' holds one attempt at a time; '2' has no limit; after the first claim, another worker takes '1''s due delivery */
+    class TwoWebhooks extends FakeStore {
+      override async claim(limit: number, now: Date, leaseMs: number, finished: string[] = []): Promise<ClaimBatch> {
+        const t = now.getTime();
+        if (this.claims.length === 1) {
+          this.rows.get('b')!.lockedUntil = t + leaseMs; // taken by another worker
+          for (const id of ['x2', 'x3', 'x4']) this.rows.get(id)!.due = t; // due now
+        }
+        const live = (r: Row) => r.lockedUntil !== null && r.lockedUntil > t && !finished.includes(r.id);
+        let room = 1 - [...this.rows.values()].filter((r) => r.webhookId === '1' && live(r)).length;
+        let held = false;
+        const ready: Row[] = [];
+        for (const r of [...this.rows.values()].filter((r) => isOpen(r.status) && r.due !== null && r.due <= t && (r.lockedUntil === null || r.lockedUntil < t))) {
+          if (ready.length >= limit) break;
+          if (r.webhookId === '1' && room <= 0) {
+            held = true;
+            continue;
+          }
+          if (r.webhookId === '1') room--;
+          ready.push(r);
+        }
+        return { deliveries: this.take(ready, t, leaseMs), heldByInFlight: held, handOver: held ? ['1'] : [] };
+      }
+    }
+    const store = new TwoWebhooks();
+    const sender = new FakeSender(clock);
+    store.add('a', clock.t, { webhookId: '1' });
+    store.add('b', clock.t, { webhookId: '1' });
+    store.add('x1', clock.t, { webhookId: '2' });
+    for (const id of ['x2', 'x3', 'x4']) store.add(id, clock.t + MINUTE, { webhookId: '2' });
+    for (const id of ['a', 'x1', 'x2', 'x3', 'x4']) sender.hold(id);
+    void worker(store, sender, clock, { concurrency: 4 }).wake();
+    // first claim: a and x1 ('1' held at its limit); then one with a successor's slot for a (3 asked,
+    // 2 slots free): '1''s b is gone, so '2''s x2, x3 and x4 come instead, one more than the free slots
+    await waitFor(() => store.claims.length >= 2, { timeoutMs: 5_000, what: 'the successor claim' });
+    expect(store.claims.map((c) => c.ids)).toEqual([['a', 'x1'], ['x2', 'x3', 'x4']]);
+    await waitFor(() => sender.sent.length === 4, { timeoutMs: 5_000, what: 'four sent' });
+    expect(sender.sent.map((s) => s.id)).toEqual(['a', 'x1', 'x2', 'x3']);
+    sender.finish('x1');
+    await waitFor(() => sender.isHeld('x4'), { timeoutMs: 5_000, what: "'x4' sent in the slot 'x1' freed" });
+    for (const id of ['a', 'x2', 'x3', 'x4']) {
+      await waitFor(() => sender.isHeld(id) || store.status(id) === 'SUCCEEDED', { timeoutMs: 5_000, what: `'${id}' sent` });
+      sender.finish(id);
+    }
+    await waitFor(() => store.recorded.length === 5, { timeoutMs: 5_000, what: 'every outcome but b' });
+    expect(sender.maxInFlight).toBe(4);
   });
 });
