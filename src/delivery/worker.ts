@@ -138,6 +138,10 @@ export class DeliveryWorker {
   private queued: Waiting[] = [];
   /** successors not started because a stop began: given back by stop() */
   private unstarted: string[] = [];
+  /** a claim is on its way to the database (the drain makes one at a time) */
+  private claiming = false;
+  /** successors that waited too long while a claim was on its way: given back once it returned */
+  private givenBackAfterClaim: string[] = [];
   /** the webhooks whose slots the last claim found full, and which hand slots over (ClaimBatch.handOver) */
   private handOver = new Set<string>();
   private pending: Outcome[] = [];
@@ -197,7 +201,11 @@ export class DeliveryWorker {
       const handing = open > 0 ? this.predecessors() : [];
       const asked = (open > 0 ? open : slots) + handing.length;
       const now = this.clock();
-      const batch = await store.claim(asked, now, this.opts.leaseMs, this.countedOut(handing), busy);
+      this.claiming = true;
+      const batch = await store.claim(asked, now, this.opts.leaseMs, this.countedOut(handing), busy).finally(() => {
+        this.claiming = false;
+        this.giveBack(this.givenBackAfterClaim.splice(0));
+      });
       const claimed = Array.isArray(batch) ? batch : batch.deliveries;
       if (!Array.isArray(batch)) {
         for (const note of batch.notes ?? []) this.opts.log.info(note);
@@ -275,14 +283,21 @@ export class DeliveryWorker {
     }
   }
 
-  /** `waiting` takes `running`'s slot when its attempt ends, unless that takes longer than SUCCESSOR_WAIT_MS. */
+  /**
+   * `waiting` takes `running`'s slot when its attempt ends, unless that takes longer than
+   * SUCCESSOR_WAIT_MS. Then it is given back, and `running` counts as in flight again in
+   * the claims that follow. A claim on its way counted `running` out with `waiting` holding
+   * its slot: the give-back waits for that claim's return, so that no claim counts that
+   * slot as free while its attempt runs.
+   */
   private follow(running: Running, waiting: Waiting): void {
     running.successor = waiting;
     waiting.timer = setTimeout(() => {
       if (running.successor !== waiting) return;
       running.successor = undefined;
       running.handedBack = true;
-      this.giveBack([waiting.d.id]);
+      if (this.claiming) this.givenBackAfterClaim.push(waiting.d.id);
+      else this.giveBack([waiting.d.id]);
     }, this.successorWaitMs);
     waiting.timer.unref();
   }
@@ -506,7 +521,7 @@ export class DeliveryWorker {
     while (this.inFlight.size && !over) await Promise.race([this.loop.changed(), graceOver]);
     clearTimeout(timer);
     // successors and deliveries waiting for a slot were never started: given back with the aborted
-    const unstarted = [...this.unstarted, ...this.queued.map((w) => w.d.id)];
+    const unstarted = [...this.unstarted, ...this.givenBackAfterClaim.splice(0), ...this.queued.map((w) => w.d.id)];
     this.queued = [];
     for (const running of this.inFlight.values()) {
       if (!running.successor) continue;

@@ -243,13 +243,15 @@ const holdsOf = new WeakMap<BrowserContext, Hold[]>();
 /**
  * While `failing` is true, the page's requests for the named GraphQL operations fail: answered
  * as by a proxy whose upstream is down (`unavailable`: 503 with an HTML page), or refused as a
- * connection (`refused`); other requests go on as usual. Set `failing` to false to let them by.
+ * connection (`refused`); other requests go on as usual. Set `failing` to false to let them by;
+ * `failed` counts the requests failed so far.
  */
-export async function failOperations(page: Page, operations: readonly string[], how: 'unavailable' | 'refused' = 'unavailable'): Promise<{ failing: boolean }> {
-  const state = { failing: true };
+export async function failOperations(page: Page, operations: readonly string[], how: 'unavailable' | 'refused' = 'unavailable'): Promise<{ failing: boolean; failed: number }> {
+  const state = { failing: true, failed: 0 };
   const named = new RegExp(`(?:query|mutation|subscription)\\s+(?:${operations.join('|')})\\b`);
   await page.route('**/graphql', (route) => {
     if (!state.failing || !named.test(route.request().postData() ?? '')) return route.fallback();
+    state.failed++;
     return how === 'refused' ? route.abort('connectionrefused') : route.fulfill({ status: 503, contentType: 'text/html', body: '<html>Service Unavailable</html>' });
   });
   return state;

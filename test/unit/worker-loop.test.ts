@@ -587,6 +587,49 @@ describe('slot hand-over', () => {
     expect(sender.maxInFlight).toBe(1);
   });
 
+  it('a successor that waits too long while a claim is on its way is given back once that claim returned: the claim counted its predecessor out', async () => {
+    const clock = manualClock();
+    /** its claims wait at `gate` before they read the rows, as a claim on its way to a busy database */
+    class GatedStore extends HandOverStore {
+      gate: Promise<void> | null = null;
+      atGate = false;
+      override async claim(limit: number, now: Date, leaseMs: number, finished: string[] = []): Promise<ClaimBatch> {
+        if (this.gate) {
+          this.atGate = true;
+          await this.gate;
+        }
+        return super.claim(limit, now, leaseMs, finished);
+      }
+    }
+    const store = new GatedStore(1);
+    const sender = new FakeSender(clock);
+    for (const id of ['a', 'b', 'c']) {
+      store.add(id, clock.t);
+      sender.hold(id);
+    }
+    const w = worker(store, sender, clock, { concurrency: 8, successorWaitMs: 50 });
+    void w.wake();
+    await waitFor(() => store.claimedIds().includes('b'), { timeoutMs: 5_000, what: "'b' claimed as 'a''s successor" });
+    let openGate!: () => void;
+    store.gate = new Promise<void>((r) => (openGate = r));
+    void w.wake(); // a claim that counts 'a' out ('b' holds its slot), held on its way
+    await waitFor(() => store.atGate, { timeoutMs: 5_000, what: 'the claim at the gate' });
+    await new Promise((r) => setTimeout(r, 150)); // 'b' has waited its 50 ms
+    expect(store.released).toEqual([]); // not while that claim may still see 'b' holding 'a''s slot
+    openGate();
+    await waitFor(() => store.released.includes('b'), { timeoutMs: 5_000, what: "'b' given back after the claim" });
+    expect(store.counted.at(-1)).toEqual(['a']);
+    expect(sender.sent.map((s) => s.id)).toEqual(['a']);
+    store.gate = null;
+    sender.finish('a');
+    for (const id of ['b', 'c']) {
+      await waitFor(() => sender.isHeld(id), { timeoutMs: 5_000, what: `'${id}' sent` });
+      sender.finish(id);
+    }
+    await waitFor(() => store.recorded.length === 3, { timeoutMs: 5_000, what: 'every outcome' });
+    expect(sender.maxInFlight).toBe(1);
+  });
+
   it('stop gives back the successors never started, with the attempts it aborts', async () => {
     const clock = manualClock();
     const store = new HandOverStore(2);
