@@ -36,6 +36,8 @@
  *            --warmup: each server's closed loop before its measured one, the same for the anchor and
  *                   deskhooks; the figures are of servers in their steady state (see WARMUP)
  *            --max-concurrency=N: the bench webhook's maxConcurrency (default: the webhook default, 10)
+ *            --rate=N: the open loop at N mutations/s instead of half the measured rate (to compare latencies
+ *                   at one rate across runs or versions; the targets are for the default)
  *            --cpu: where the closed loops' CPU went (Linux /proc; scripts/bench-cpu.mjs), in ms per
  *                   mutation by process (the server and its threads, PostgreSQL, the receiver, this
  *                   script as the load generator, the rest of the machine), for deskhooks until the
@@ -71,6 +73,8 @@ const WAIT_MS = opt('wait', 60) * 1000;
 const CPU = flag('cpu');
 const WAL = flag('wal');
 const MAX_CONCURRENCY = text('max-concurrency') === undefined ? null : Math.round(opt('max-concurrency', 10));
+// the open loop's rate: half the closed loop's measured rate unless given
+const OPEN_RATE = text('rate') === undefined ? null : opt('rate', 100);
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const KEY = 'bench-e2e-admin-key-0123456789';
 const failures = [];
@@ -411,7 +415,7 @@ async function deskhooksPart(adminUrl, target) {
       wal,
     };
 
-    const rate = run.perSec / 2;
+    const rate = OPEN_RATE ?? run.perSec / 2;
     // connections to spare: a request waits for its time, never for a free connection
     const openClient = graphql(app.origin, 4 * CLIENTS);
     const open = await openLoop(openClient, rate, SECONDS).finally(() => openClient.close());

@@ -4,7 +4,8 @@
  *
  * - Isolation: at most `webhooks.max_concurrency` attempts of a webhook in flight (claimed,
  *   lease not expired, outcome not recorded: `locked_until > now`, less those the claiming
- *   worker reports ended but not yet recorded), and at most
+ *   worker reports ended but not yet recorded, or still running with their slot handed to a
+ *   successor that starts only when they end: worker.ts), and at most
  *   `rate_limit_per_second` started per second, from a token bucket holding at most
  *   max(1, rate) tokens (webhook_states.tokens / tokens_at). A webhook's due deliveries
  *   beyond its limits stay where they are; the other webhooks' are claimed past them.
