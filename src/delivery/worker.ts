@@ -61,7 +61,7 @@ export interface ReservedClaim {
  */
 export const SUCCESSOR_WAIT_MS = 1_000;
 
-/** A claimed delivery not yet started: it waits for its predecessor's attempt to end, or for a free slot. */
+/** A successor: a claimed delivery not yet started, waiting for its predecessor's attempt to end. */
 interface Waiting {
   d: ClaimedDelivery;
   policy: SendPolicy | null;
@@ -134,8 +134,6 @@ export class DeliveryWorker {
   private readonly successorWaitMs: number;
   /** each delivery in flight */
   private inFlight = new Map<string, Running>();
-  /** claimed with every slot of this worker taken: started, oldest claim first, as attempts end */
-  private queued: Waiting[] = [];
   /** successors not started because a stop began: given back by stop() */
   private unstarted: string[] = [];
   /** a claim is on its way to the database (the drain makes one at a time) */
@@ -179,7 +177,7 @@ export class DeliveryWorker {
     const minClaim = Math.max(1, Math.floor((concurrency - reserved) / 4));
     for (;;) {
       if (loop.stopping) return;
-      const free = concurrency - this.inFlight.size - this.queued.length;
+      const free = concurrency - this.inFlight.size;
       if (free <= 0) {
         await loop.changed();
         continue;
@@ -193,13 +191,14 @@ export class DeliveryWorker {
       if (loop.stopping) return;
       loop.takeWake();
       // the reserved slots go one each to webhooks with nothing in flight here
-      const slots = concurrency - this.inFlight.size - this.queued.length;
+      const slots = concurrency - this.inFlight.size;
       const open = slots - reserved;
       const busy = open > 0 ? undefined : { busy: [...new Set([...this.inFlight.values()].flatMap((f) => (f.webhookId === null ? [] : [f.webhookId])))] };
       // a webhook whose slots are all taken: a successor is claimed now for each of its
       // attempts in flight here, to start the moment that attempt ends (no claim between)
       const handing = open > 0 ? this.predecessors() : [];
-      const asked = (open > 0 ? open : slots) + handing.length;
+      const room = open > 0 ? open : slots;
+      const asked = room + handing.length;
       const now = this.clock();
       this.claiming = true;
       const batch = await store.claim(asked, now, this.opts.leaseMs, this.countedOut(handing), busy).finally(() => {
@@ -213,7 +212,7 @@ export class DeliveryWorker {
       }
       if (loop.stopping) return store.release(claimed.map((d) => d.id)); // stop() began meanwhile: not started
       this.handOver = new Set(Array.isArray(batch) ? [] : (batch.handOver ?? []));
-      this.place(claimed, handing, Array.isArray(batch) ? undefined : batch.policies);
+      this.place(claimed, handing, room, Array.isArray(batch) ? undefined : batch.policies);
       if (claimed.length >= asked || loop.woken) continue;
       // the claim filled a webhook's slots: claim its successors now, not once an attempt ends
       if (!handing.length && this.handOver.size && this.predecessors().length) continue;
@@ -260,46 +259,70 @@ export class DeliveryWorker {
   }
 
   /**
-   * Starts what a claim took. A delivery of a webhook with predecessors counted out
-   * (`handing`) becomes the successor of one of them and waits for its attempt to end: the
-   * claim may have allowed it on that slot alone (one whose predecessor failed meanwhile is
-   * given back; one whose predecessor ended takes the slot at once). A delivery with no
-   * slot free in this worker waits for one.
+   * Starts what a claim took, `room` of them at most (the slots it asked for besides the
+   * successors'). A delivery of a webhook with predecessors counted out (`handing`) becomes
+   * the successor of one of them and waits for its attempt to end: the claim may have
+   * allowed it on that slot alone. One whose predecessor failed while still in flight
+   * here is given back; one whose predecessor ended during the claim takes the slot at once
+   * (that attempt is over). What is beyond `room` (a hand-over claim asks for more than
+   * the free slots, and other webhooks' deliveries may fill it) is given back at once: a
+   * claimed delivery never waits for a slot, so it never outlives its lease unstarted.
    */
-  private place(claimed: ClaimedDelivery[], handing: string[], policies: Map<string, SendPolicy> | undefined): void {
+  private place(claimed: ClaimedDelivery[], handing: string[], room: number, policies: Map<string, SendPolicy> | undefined): void {
     const slotsOf = new Map<string, string[]>();
     for (const id of handing) {
       const webhookId = this.inFlight.get(id)?.webhookId ?? null;
       if (webhookId !== null) slotsOf.set(webhookId, [...(slotsOf.get(webhookId) ?? []), id]);
     }
+    const beyond: string[] = [];
     for (const d of claimed) {
-      const waiting = { d, policy: d.webhookId === null ? null : (policies?.get(d.webhookId) ?? null) };
+      // claimed again while its attempt runs here or its outcome waits (a lease ran out): start() leaves it be
+      if (this.inFlight.has(d.id) || this.awaitsRecording(d.id)) continue;
+      const policy = d.webhookId === null ? null : (policies?.get(d.webhookId) ?? null);
       const predecessor = d.webhookId === null ? undefined : slotsOf.get(d.webhookId)?.shift();
       const running = predecessor === undefined ? undefined : this.inFlight.get(predecessor);
-      if (running?.failed) this.giveBack([d.id]);
-      else if (running && !running.successor) this.follow(running, waiting);
-      else if (this.inFlight.size < this.opts.concurrency) this.start(waiting.d, waiting.policy);
-      else this.queued.push(waiting);
+      if (running?.failed) beyond.push(d.id);
+      else if (running && !running.successor) this.follow(running, { d, policy });
+      else if (room > 0) {
+        room--;
+        this.start(d, policy);
+      } else beyond.push(d.id);
     }
+    this.giveBack(beyond);
   }
 
-  /**
-   * `waiting` takes `running`'s slot when its attempt ends, unless that takes longer than
-   * SUCCESSOR_WAIT_MS. Then it is given back, and `running` counts as in flight again in
-   * the claims that follow. A claim on its way counted `running` out with `waiting` holding
-   * its slot: the give-back waits for that claim's return, so that no claim counts that
-   * slot as free while its attempt runs.
-   */
+  /** `waiting` takes `running`'s slot when its attempt ends, unless that takes longer than SUCCESSOR_WAIT_MS. */
   private follow(running: Running, waiting: Waiting): void {
     running.successor = waiting;
     waiting.timer = setTimeout(() => {
-      if (running.successor !== waiting) return;
-      running.successor = undefined;
-      running.handedBack = true;
-      if (this.claiming) this.givenBackAfterClaim.push(waiting.d.id);
-      else this.giveBack([waiting.d.id]);
+      if (running.successor === waiting) this.dropSuccessor(running);
     }, this.successorWaitMs);
     waiting.timer.unref();
+  }
+
+  /**
+   * Gives back the successor of `running`, an attempt still in flight, which then counts as
+   * in flight again in the claims that follow and gets no other successor. A claim on its
+   * way counted `running` out with the successor holding its slot: the give-back waits for
+   * that claim's return, so that no claim counts that slot as free while its attempt runs.
+   */
+  private dropSuccessor(running: Running): void {
+    const successor = running.successor;
+    if (!successor) return;
+    clearTimeout(successor.timer);
+    running.successor = undefined;
+    running.handedBack = true;
+    if (this.claiming) this.givenBackAfterClaim.push(successor.d.id);
+    else this.giveBack([successor.d.id]);
+  }
+
+  /**
+   * An attempt of `webhookId` failed: the successors waiting for its other attempts here are
+   * given back, so that the breaker, which that failure may open, decides at the next claim.
+   */
+  private failedAttemptOf(webhookId: string | null): void {
+    if (webhookId === null) return;
+    for (const running of this.inFlight.values()) if (running.webhookId === webhookId && running.successor) this.dropSuccessor(running);
   }
 
   /** Gives back claims never started; on failure their leases run out. */
@@ -308,19 +331,16 @@ export class DeliveryWorker {
     this.opts.store.release(ids).catch((err) => this.opts.log.error(`giving back ${ids.length} claimed deliveries failed; they are claimed again once their leases end`, err));
   }
 
-  /** An attempt ended: its successor takes its slot, or else the oldest delivery waiting for one. */
+  /** An attempt ended: its successor takes its slot (its own attempt is over, so it may be given back at once). */
   private ended(id: string): void {
     const running = this.inFlight.get(id);
     this.inFlight.delete(id);
     const successor = running?.successor;
-    if (successor) {
-      clearTimeout(successor.timer);
-      if (this.loop.stopping) this.unstarted.push(successor.d.id);
-      else if (running.failed) this.giveBack([successor.d.id]);
-      else return this.start(successor.d, successor.policy);
-    }
-    const next = this.loop.stopping ? undefined : this.queued.shift();
-    if (next) this.start(next.d, next.policy);
+    if (!successor) return;
+    clearTimeout(successor.timer);
+    if (this.loop.stopping) this.unstarted.push(successor.d.id);
+    else if (running.failed) this.giveBack([successor.d.id]);
+    else this.start(successor.d, successor.policy);
   }
 
   /** `policy`: its webhook's send-time policy as the claim read it */
@@ -378,7 +398,10 @@ export class DeliveryWorker {
     const now = this.clock();
     const decision = this.opts.policy.decide({ result, attemptNumber: number, firstAttemptAt: d.firstAttemptAt ?? result.startedAt, now });
     const outcome = buildOutcome(d, result, decision, now);
-    if (decision.kind !== 'succeeded') running.failed = true;
+    if (decision.kind !== 'succeeded') {
+      running.failed = true;
+      this.failedAttemptOf(d.webhookId);
+    }
     // the same attempt was claimed before and never recorded: the receiver may have had it twice
     await this.record(d.lostClaimUntil ? withNote(outcome, lostClaimNote(d, number, this.opts.leaseMs)) : outcome);
     if (decision.kind === 'failed' && decision.switchOff && d.webhookId && this.opts.store.switchOff) {
@@ -520,9 +543,8 @@ export class DeliveryWorker {
     void graceOver.then(() => (over = true));
     while (this.inFlight.size && !over) await Promise.race([this.loop.changed(), graceOver]);
     clearTimeout(timer);
-    // successors and deliveries waiting for a slot were never started: given back with the aborted
-    const unstarted = [...this.unstarted, ...this.givenBackAfterClaim.splice(0), ...this.queued.map((w) => w.d.id)];
-    this.queued = [];
+    // successors were never started: given back with the aborted
+    const unstarted = [...this.unstarted, ...this.givenBackAfterClaim.splice(0)];
     for (const running of this.inFlight.values()) {
       if (!running.successor) continue;
       clearTimeout(running.successor.timer);

@@ -561,6 +561,30 @@ describe('slot hand-over', () => {
     expect(store.recorded.map((o) => [o.delivery.id, o.update.status])).toEqual([['a', 'RETRYING'], ['b', 'SUCCEEDED']]);
   });
 
+  it('an attempt that fails gives back the successors of its webhook’s other attempts too: its failure may open the breaker', async () => {
+    const clock = manualClock();
+    const store = new HandOverStore(2);
+    const sender = new FakeSender(clock);
+    for (const id of ['a', 'b', 'c', 'd']) {
+      store.add(id, clock.t);
+      sender.hold(id);
+    }
+    // successors that would wait a minute: only the failure gives them back here
+    void worker(store, sender, clock, { concurrency: 8, successorWaitMs: 60_000 }).wake();
+    await waitFor(() => store.claimedIds().includes('d'), { timeoutMs: 5_000, what: 'the successors claimed' });
+    sender.finish('a', 503);
+    await waitFor(() => store.released.length === 2, { timeoutMs: 5_000, what: 'both successors given back' });
+    expect([...store.released].sort()).toEqual(['c', 'd']);
+    // each goes after a claim of its own (the next claim consults the breaker), within the limit
+    sender.finish('b');
+    for (const id of ['c', 'd']) {
+      await waitFor(() => sender.isHeld(id), { timeoutMs: 5_000, what: `'${id}' sent after a claim of its own` });
+      sender.finish(id);
+    }
+    await waitFor(() => store.recorded.length === 4, { timeoutMs: 5_000, what: 'every outcome' });
+    expect(sender.maxInFlight).toBe(2);
+  });
+
   it('a successor that waits longer than successorWaitMs is given back; its predecessor gets no other', async () => {
     const clock = manualClock();
     const store = new HandOverStore(1);
@@ -649,7 +673,7 @@ describe('slot hand-over', () => {
 });
 
 describe('slot hand-over with two webhooks', () => {
-  it('deliveries of another webhook that come with the successors, beyond the free slots, wait for a slot: never more than the worker’s concurrency in flight', async () => {
+  it('deliveries of another webhook that come with the successors, beyond the free slots, are given back at once: never more than the worker’s concurrency in flight', async () => {
     const clock = manualClock();
     /** webhook '1' holds one attempt at a time; '2' has no limit; after the first claim, another worker takes '1''s due delivery */
     class TwoWebhooks extends FakeStore {
@@ -687,10 +711,12 @@ describe('slot hand-over with two webhooks', () => {
     // 2 slots free): '1''s b is gone, so '2''s x2, x3 and x4 come instead, one more than the free slots
     await waitFor(() => store.claims.length >= 2, { timeoutMs: 5_000, what: 'the successor claim' });
     expect(store.claims.map((c) => c.ids)).toEqual([['a', 'x1'], ['x2', 'x3', 'x4']]);
-    await waitFor(() => sender.sent.length === 4, { timeoutMs: 5_000, what: 'four sent' });
+    await waitFor(() => sender.sent.length === 4 && store.released.length === 1, { timeoutMs: 5_000, what: 'four sent, one given back' });
     expect(sender.sent.map((s) => s.id)).toEqual(['a', 'x1', 'x2', 'x3']);
+    expect(store.released).toEqual(['x4']); // no slot for it: not kept waiting on its lease
     sender.finish('x1');
-    await waitFor(() => sender.isHeld('x4'), { timeoutMs: 5_000, what: "'x4' sent in the slot 'x1' freed" });
+    await waitFor(() => sender.isHeld('x4'), { timeoutMs: 5_000, what: "'x4' claimed again and sent in the slot 'x1' freed" });
+    expect(store.claims.at(-1)!.ids).toEqual(['x4']);
     for (const id of ['a', 'x2', 'x3', 'x4']) {
       await waitFor(() => sender.isHeld(id) || store.status(id) === 'SUCCEEDED', { timeoutMs: 5_000, what: `'${id}' sent` });
       sender.finish(id);
