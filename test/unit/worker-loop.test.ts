@@ -510,6 +510,15 @@ class HandOverStore extends FakeStore {
   }
 }
 
+/** Waits for each of `ids` to be sent and answers it, in turn; then for `outcomes` outcomes recorded in all. */
+async function answerInTurn(store: FakeStore, sender: FakeSender, ids: string[], outcomes: number): Promise<void> {
+  for (const id of ids) {
+    await waitFor(() => sender.isHeld(id), { timeoutMs: 5_000, what: `'${id}' sent` });
+    sender.finish(id);
+  }
+  await waitFor(() => store.recorded.length === outcomes, { timeoutMs: 5_000, what: 'every outcome' });
+}
+
 describe('slot hand-over', () => {
   it('a webhook at its limit: each attempt in flight gets a successor claimed beforehand, which starts the moment the attempt ends; never more than the limit at the receiver', async () => {
     const clock = manualClock();
@@ -577,11 +586,7 @@ describe('slot hand-over', () => {
     expect([...store.released].sort()).toEqual(['c', 'd']);
     // each goes after a claim of its own (the next claim consults the breaker), within the limit
     sender.finish('b');
-    for (const id of ['c', 'd']) {
-      await waitFor(() => sender.isHeld(id), { timeoutMs: 5_000, what: `'${id}' sent after a claim of its own` });
-      sender.finish(id);
-    }
-    await waitFor(() => store.recorded.length === 4, { timeoutMs: 5_000, what: 'every outcome' });
+    await answerInTurn(store, sender, ['c', 'd'], 4);
     expect(sender.maxInFlight).toBe(2);
   });
 
@@ -603,11 +608,7 @@ describe('slot hand-over', () => {
     expect(store.claims.slice(claims).flatMap((c) => c.ids)).toEqual([]);
     expect(sender.sent.map((s) => s.id)).toEqual(['a']);
     sender.finish('a');
-    for (const id of ['b', 'c']) {
-      await waitFor(() => sender.isHeld(id), { timeoutMs: 5_000, what: `'${id}' sent` });
-      sender.finish(id);
-    }
-    await waitFor(() => store.recorded.length === 3, { timeoutMs: 5_000, what: 'every outcome' });
+    await answerInTurn(store, sender, ['b', 'c'], 3);
     expect(sender.maxInFlight).toBe(1);
   });
 
@@ -646,11 +647,7 @@ describe('slot hand-over', () => {
     expect(sender.sent.map((s) => s.id)).toEqual(['a']);
     store.gate = null;
     sender.finish('a');
-    for (const id of ['b', 'c']) {
-      await waitFor(() => sender.isHeld(id), { timeoutMs: 5_000, what: `'${id}' sent` });
-      sender.finish(id);
-    }
-    await waitFor(() => store.recorded.length === 3, { timeoutMs: 5_000, what: 'every outcome' });
+    await answerInTurn(store, sender, ['b', 'c'], 3);
     expect(sender.maxInFlight).toBe(1);
   });
 
