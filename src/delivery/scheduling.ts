@@ -287,11 +287,10 @@ const claimSql = (allowed: string, claims = 'true') => `with allow as (
      -- one row even when nothing is claimed: held tells whether a webhook's in-flight limit may
      -- have held back some of its due deliveries (LOCK_SQL found one unclaimed), so that a slot
      -- freed claims again: its limit cut the claim (n < starts) and the claim took all it allowed
-     -- (fewer: it took every due one)
+     -- (fewer: it took every due one); held_webhooks: which webhooks
      select c.*, h.held, h.held_webhooks, ${claims} as ran
        from (select coalesce(bool_or(a.n < a.starts and coalesce(sp.n, 0) >= a.n), false) as held,
-                    array(select a2.webhook_id::text from allow a2 left join spent sp2 on sp2.webhook_id = a2.webhook_id
-                           where a2.n < a2.starts and coalesce(sp2.n, 0) >= a2.n) as held_webhooks
+                    coalesce(array_agg(a.webhook_id::text) filter (where a.n < a.starts and coalesce(sp.n, 0) >= a.n), '{}') as held_webhooks
                from allow a left join spent sp on sp.webhook_id = a.webhook_id) h
        left join claimed c on true`;
 // the allowances as the worker decided them from the locked states
