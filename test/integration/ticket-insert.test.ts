@@ -131,6 +131,18 @@ describe('ticket inserts', () => {
     }
   });
 
+  it('text that array literals treat specially reaches each ticket as written, in a shared statement', async () => {
+    const awkward = ['NULL', 'a "quoted", {braced} \\ back\\slash', 'line\nbreak\ttab', '', 'مرحبا 👋 zero\u200bwidth'];
+    const insert = ticketInserter(pool, false);
+    const out = await Promise.all(
+      awkward.map((text, i) => insert(row(`x${i}`, { title: text || 'empty description', description: text, customFields: { note: text, n: null, nested: { list: [text, 1] } } }))),
+    );
+    const { rows } = await pool.query(`select title, description, custom_fields from tickets where id = any($1::bigint[]) order by tickets.id`, [out.map((t) => t.id)]);
+    expect(rows.map((r) => r.description)).toEqual(awkward);
+    expect(rows.map((r) => r.custom_fields)).toEqual(awkward.map((text) => ({ note: text, n: null, nested: { list: [text, 1] } })));
+    expect(rows[0].title).toBe('NULL');
+  });
+
   it('one ticket on its own takes the single statement', async () => {
     const t = await insertTicket(pool, row('s1'));
     expect((await eventsOf([t.id])).map((e) => e.payload.ticket.id)).toEqual([t.id]);
