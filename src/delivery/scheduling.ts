@@ -78,7 +78,7 @@ export interface ClaimResult {
  * starts) and it is UNORDERED (a successor is claimed while its predecessor is still in
  * flight; PER_TICKET keeps a ticket's attempts one at a time).
  */
-const handsOverSlots = (s: LockedState): boolean => s.breaker === 'CLOSED' && !(s.rate_limit_per_second !== null && s.rate_limit_per_second > 0) && s.ordering !== 'PER_TICKET';
+const handsOverSlots = (s: LockedState): boolean => s.breaker === 'CLOSED' && !((s.rate_limit_per_second ?? 0) > 0) && s.ordering !== 'PER_TICKET';
 
 /** The webhooks of `held` (their in-flight limit cut the claim) whose slots may be handed over. */
 function handOverOf(states: LockedState[], held: string[]): string[] {

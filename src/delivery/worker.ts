@@ -312,8 +312,10 @@ export class DeliveryWorker {
     clearTimeout(successor.timer);
     running.successor = undefined;
     running.handedBack = true;
-    if (this.claiming) this.givenBackAfterClaim.push(successor.d.id);
-    else this.giveBack([successor.d.id]);
+    if (this.claiming) {
+      this.opts.log.debug(`delivery ${successor.d.id}: no longer waits for the attempt before it; given back once the claim under way returns`);
+      this.givenBackAfterClaim.push(successor.d.id);
+    } else this.giveBack([successor.d.id]);
   }
 
   /**

@@ -42,11 +42,10 @@ export interface InsertedTicket {
 export function ticketInserter(db: Queryable, wokenHere: boolean): (row: NewTicketRow) => Promise<InsertedTicket> {
   const one = (row: NewTicketRow) => insertTicket(db, row, wokenHere);
   return coalesced(async (rows: readonly NewTicketRow[]) => {
-    if (rows.length === 1) return [await one(rows[0]).catch((err: Error) => err)];
     try {
-      return await insertMany(db, rows, wokenHere);
+      return await insertTickets(db, rows, wokenHere);
     } catch (err) {
-      if (!isDatabaseError(err)) return rows.map(() => err as Error);
+      if (!isDatabaseError(err) || rows.length === 1) return rows.map(() => err as Error);
       // one after another, in the callers' order, as the shared statement would have
       const each: (InsertedTicket | Error)[] = [];
       for (const row of rows) each.push(await one(row).catch((e: Error) => e));
@@ -55,32 +54,18 @@ export function ticketInserter(db: Queryable, wokenHere: boolean): (row: NewTick
   });
 }
 
-const inserted = (row: { id: string | number; created_at: Date; updated_at: Date }): InsertedTicket => ({ id: String(row.id), createdAt: row.created_at, updatedAt: row.updated_at });
-
 /** One ticket and its event, in a statement of its own. */
 export async function insertTicket(db: Queryable, row: NewTicketRow, wokenHere = false): Promise<InsertedTicket> {
-  const { rows } = await db.query(
-    `with t as (
-       insert into tickets (title, description, status, priority, requester_id, assignee_id, parent_id, custom_fields, created_at, updated_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $9)
-       returning id, created_at, updated_at
-     ), e as (
-       insert into ticket_events (kind, ticket_id, type, payload, created_at)
-       select 'EVENT', t.id, 'TICKET_CREATED', jsonb_set($10::jsonb, '{ticket,id}', to_jsonb(t.id::text)), $9
-         from t where $10::jsonb is not null and set_config('deskhooks.events_woken_here', $11, true) is not null
-     )
-     select * from t`,
-    [row.title, row.description, row.status, row.priority, row.requesterId, row.assigneeId, row.parentId, JSON.stringify(row.customFields), row.createdAt, row.payload && JSON.stringify(row.payload), wokenHere ? 'on' : 'off'],
-  );
-  return inserted(rows[0]);
+  const [ticket] = await insertTickets(db, [row], wokenHere);
+  return ticket!;
 }
 
 /**
- * The tickets' ids are taken first (in the rows' order), so that each event is written
- * with its own ticket's id whatever order the insert returns its rows in.
+ * The tickets and their events, in one statement, results in the rows' order. The tickets'
+ * ids are taken first (in the rows' order), so that each event is written with its own
+ * ticket's id whatever order the insert returns its rows in.
  */
-async function insertMany(db: Queryable, rows: readonly NewTicketRow[], wokenHere: boolean): Promise<InsertedTicket[]> {
-  const column = <T>(of: (row: NewTicketRow) => T) => rows.map(of);
+async function insertTickets(db: Queryable, rows: readonly NewTicketRow[], wokenHere: boolean): Promise<InsertedTicket[]> {
   const { rows: out } = await db.query(
     `with input as materialized (
        select i.*, nextval(pg_get_serial_sequence('tickets', 'id')) as id
@@ -98,19 +83,19 @@ async function insertMany(db: Queryable, rows: readonly NewTicketRow[], wokenHer
      )
      select i.n, t.* from t join input i using (id) order by i.n`,
     [
-      column((r) => r.title),
-      column((r) => r.description),
-      column((r) => r.status),
-      column((r) => r.priority),
-      column((r) => r.requesterId),
-      column((r) => r.assigneeId),
-      column((r) => r.parentId),
-      column((r) => JSON.stringify(r.customFields)),
-      column((r) => r.createdAt),
-      column((r) => r.payload && JSON.stringify(r.payload)),
+      rows.map((r) => r.title),
+      rows.map((r) => r.description),
+      rows.map((r) => r.status),
+      rows.map((r) => r.priority),
+      rows.map((r) => r.requesterId),
+      rows.map((r) => r.assigneeId),
+      rows.map((r) => r.parentId),
+      rows.map((r) => JSON.stringify(r.customFields)),
+      rows.map((r) => r.createdAt),
+      rows.map((r) => r.payload && JSON.stringify(r.payload)),
       wokenHere ? 'on' : 'off',
     ],
   );
   if (out.length !== rows.length) throw new Error(`inserting ${rows.length} tickets returned ${out.length} rows`);
-  return out.map(inserted);
+  return out.map((r): InsertedTicket => ({ id: String(r.id), createdAt: r.created_at, updatedAt: r.updated_at }));
 }

@@ -27,7 +27,8 @@ const focusedText = (page: Page) => page.evaluate(() => ((globalThis as unknown 
  */
 async function tryAgainTwice(page: Page, read: { failing: boolean }, { scope, heading, headingId, shown }: { scope: Locator; heading: Locator; headingId: string; shown: Locator }) {
   let loads = 0;
-  page.on('load', () => loads++);
+  const counted = () => void loads++;
+  page.on('load', counted);
   const alert = scope.getByRole('alert').filter({ hasText: /HTTP 503|could not be reached/ });
   await alert.waitFor();
 
@@ -50,6 +51,7 @@ async function tryAgainTwice(page: Page, read: { failing: boolean }, { scope, he
   expect(await alert.count()).toBe(0);
   expect(await scope.getByRole('button', { name: 'Try again' }).count()).toBe(0);
   await expect.poll(() => focusedId(page)).toBe(headingId);
+  page.off('load', counted);
   expect(loads).toBe(0);
   expect(await runAxe(page)).toEqual([]);
 }

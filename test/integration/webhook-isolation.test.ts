@@ -30,11 +30,12 @@ async function openCount(app: TestApp, webhookId: string): Promise<{ pending: nu
  */
 async function settledCount(app: TestApp, webhookId: string, expected: { pending: number; inFlight: number }): Promise<void> {
   let last: { pending: number; inFlight: number } | undefined;
-  await waitFor(async () => {
+  const settled = async () => {
     last = await openCount(app, webhookId);
     return last.pending === expected.pending && last.inFlight === expected.inFlight;
-  }, { what: `${JSON.stringify(expected)} (last seen: ${JSON.stringify(last)})` }).catch((err) => {
-    throw new Error(`${(err as Error).message}; last seen ${JSON.stringify(last)}`);
+  };
+  await waitFor(settled, { what: JSON.stringify(expected) }).catch((err: Error) => {
+    throw new Error(`${err.message}; last seen ${JSON.stringify(last)}`);
   });
 }
 

@@ -174,12 +174,14 @@ class FakeSender {
 }
 
 const errors: string[] = [];
-const log: Logger = { info: () => {}, debug: () => {}, error: (m) => void errors.push(m) };
+const debugs: string[] = [];
+const log: Logger = { info: () => {}, debug: (m) => void debugs.push(m), error: (m) => void errors.push(m) };
 
 const workers: DeliveryWorker[] = [];
 afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.stop(10)));
   errors.length = 0;
+  debugs.length = 0;
 });
 
 function worker(store: FakeStore, sender: FakeSender, clock: ManualClock, over: { concurrency?: number; retries?: Date[]; leaseMs?: number; successorWaitMs?: number } = {}): DeliveryWorker {
@@ -639,8 +641,9 @@ describe('slot hand-over', () => {
     store.gate = new Promise<void>((r) => (openGate = r));
     void w.wake(); // a claim that counts 'a' out ('b' holds its slot), held on its way
     await waitFor(() => store.atGate, { timeoutMs: 5_000, what: 'the claim at the gate' });
-    await new Promise((r) => setTimeout(r, 150)); // 'b' has waited its 50 ms
-    expect(store.released).toEqual([]); // not while that claim may still see 'b' holding 'a''s slot
+    // 'b' has waited its 50 ms: not given back while that claim may still see it holding 'a''s slot
+    await waitFor(() => debugs.some((m) => m.startsWith('delivery b: ') && m.includes('once the claim under way returns')) || store.released.includes('b'), { timeoutMs: 5_000, what: "'b''s wait over" });
+    expect(store.released).toEqual([]);
     openGate();
     await waitFor(() => store.released.includes('b'), { timeoutMs: 5_000, what: "'b' given back after the claim" });
     expect(store.counted.at(-1)).toEqual(['a']);
