@@ -42,10 +42,11 @@ export interface InsertedTicket {
 export function ticketInserter(db: Queryable, wokenHere: boolean): (row: NewTicketRow) => Promise<InsertedTicket> {
   const one = (row: NewTicketRow) => insertTicket(db, row, wokenHere);
   return coalesced(async (rows: readonly NewTicketRow[]) => {
+    if (rows.length === 1) return [await one(rows[0]!).catch((err: Error) => err)];
     try {
       return await insertTickets(db, rows, wokenHere);
     } catch (err) {
-      if (!isDatabaseError(err) || rows.length === 1) return rows.map(() => err as Error);
+      if (!isDatabaseError(err)) return rows.map(() => err as Error);
       // one after another, in the callers' order, as the shared statement would have
       const each: (InsertedTicket | Error)[] = [];
       for (const row of rows) each.push(await one(row).catch((e: Error) => e));
@@ -54,10 +55,27 @@ export function ticketInserter(db: Queryable, wokenHere: boolean): (row: NewTick
   });
 }
 
-/** One ticket and its event, in a statement of its own. */
+const inserted = (row: { id: string | number; created_at: Date; updated_at: Date }): InsertedTicket => ({ id: String(row.id), createdAt: row.created_at, updatedAt: row.updated_at });
+
+/**
+ * One ticket and its event, in a statement of its own: a plain insert (its statement is what
+ * an error's log line shows, with its columns and placeholders).
+ */
 export async function insertTicket(db: Queryable, row: NewTicketRow, wokenHere = false): Promise<InsertedTicket> {
-  const [ticket] = await insertTickets(db, [row], wokenHere);
-  return ticket!;
+  const { rows } = await db.query(
+    `with t as (
+       insert into tickets (title, description, status, priority, requester_id, assignee_id, parent_id, custom_fields, created_at, updated_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $9)
+       returning id, created_at, updated_at
+     ), e as (
+       insert into ticket_events (kind, ticket_id, type, payload, created_at)
+       select 'EVENT', t.id, 'TICKET_CREATED', jsonb_set($10::jsonb, '{ticket,id}', to_jsonb(t.id::text)), $9
+         from t where $10::jsonb is not null and set_config('deskhooks.events_woken_here', $11, true) is not null
+     )
+     select * from t`,
+    [row.title, row.description, row.status, row.priority, row.requesterId, row.assigneeId, row.parentId, JSON.stringify(row.customFields), row.createdAt, row.payload && JSON.stringify(row.payload), wokenHere ? 'on' : 'off'],
+  );
+  return inserted(rows[0]);
 }
 
 /**
@@ -97,5 +115,5 @@ async function insertTickets(db: Queryable, rows: readonly NewTicketRow[], woken
     ],
   );
   if (out.length !== rows.length) throw new Error(`inserting ${rows.length} tickets returned ${out.length} rows`);
-  return out.map((r): InsertedTicket => ({ id: String(r.id), createdAt: r.created_at, updatedAt: r.updated_at }));
+  return out.map(inserted);
 }
