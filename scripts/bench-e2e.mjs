@@ -45,6 +45,8 @@
  *            --wal: what the closed loops wrote to PostgreSQL's write-ahead log per mutation (records,
  *                   the most frequent kinds, bytes; scripts/bench-wal.mjs), over the same spans as --cpu;
  *                   in the JSON as walPerMutation
+ *            --stages: where the open loop's latency went, per ticket from the times deskhooks recorded
+ *                   (latencyStages); in the JSON as latencyStagesMs
  */
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -72,6 +74,7 @@ const WAIT_MS = opt('wait', 60) * 1000;
 // the bench webhook's maxConcurrency (delivery-policy); default: the contract's default (10)
 const CPU = flag('cpu');
 const WAL = flag('wal');
+const STAGES = flag('stages');
 const MAX_CONCURRENCY = text('max-concurrency') === undefined ? null : Math.round(opt('max-concurrency', 10));
 // the open loop's rate: half the closed loop's measured rate unless given
 const OPEN_RATE = text('rate') === undefined ? null : opt('rate', 100);
@@ -424,13 +427,51 @@ async function deskhooksPart(adminUrl, target) {
     const openArrived = await waitArrivals(openIds);
     if (openArrived < openIds.length) failures.push(`deskhooks open loop: ${openIds.length - openArrived} of ${openIds.length} tickets' requests had not arrived after ${WAIT_MS / 1000} s`);
     const lat = open.records.filter((r) => arrivals.has(r.id)).map((r) => arrivals.get(r.id) - r.answered).sort((a, b) => a - b);
+    const stages = STAGES ? await latencyStages(url, open.records) : null;
     return {
       closed,
-      open: { rate, offered: open.offered, answered: openIds.length, arrived: openArrived, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), max: lat[lat.length - 1] },
+      open: { rate, offered: open.offered, answered: openIds.length, arrived: openArrived, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), max: lat[lat.length - 1], stages },
     };
   } finally {
     await client.close();
     await app.stop();
+  }
+}
+
+/**
+ * The open loop's latency by stage, per ticket that arrived, from the times deskhooks
+ * recorded (one machine, one clock; deskhooks' to the millisecond): the mutation's answer →
+ * `marked` (ticket_events.processed_at: a dispatcher batch took the event, after the batch
+ * under way and the claim) → `queued` (deliveries.created_at: the batch had loaded and judged
+ * it, and drafted the delivery) → `sent` (delivery_attempts.started_at: the batch wrote and
+ * committed, the worker was woken, claimed it and started the attempt) → the arrival at the
+ * receiver. p50 and p90 of each, in ms.
+ */
+async function latencyStages(url, records) {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    const { rows } = await db.query(
+      `select e.ticket_id::text as id, extract(epoch from e.processed_at) * 1000 as marked, extract(epoch from d.created_at) * 1000 as queued,
+              extract(epoch from a.started_at) * 1000 as sent
+         from ticket_events e join deliveries d on d.ticket_id = e.ticket_id join delivery_attempts a on a.delivery_id = d.id and a.number = 1
+        where e.ticket_id = any($1::bigint[]) and e.type = 'TICKET_CREATED'`,
+      [records.map((r) => String(r.id))],
+    );
+    const answered = new Map(records.map((r) => [String(r.id), r.answered]));
+    const spans = { answeredToMarked: [], markedToQueued: [], queuedToSent: [], sentToArrived: [] };
+    for (const r of rows) {
+      const arrived = arrivals.get(Number(r.id)) ?? arrivals.get(r.id);
+      if (arrived === undefined || !answered.has(r.id)) continue;
+      spans.answeredToMarked.push(r.marked - answered.get(r.id));
+      spans.markedToQueued.push(r.queued - r.marked);
+      spans.queuedToSent.push(r.sent - r.queued);
+      spans.sentToArrived.push(arrived - r.sent);
+    }
+    const of = (v) => (v.sort((a, b) => a - b), { p50: +pct(v, 50).toFixed(1), p90: +pct(v, 90).toFixed(1) });
+    return Object.fromEntries(Object.entries(spans).map(([k, v]) => [k, v.length ? of(v) : null]));
+  } finally {
+    await db.end();
   }
 }
 
@@ -599,6 +640,10 @@ try {
   say(`   open loop at ${o.rate.toFixed(0)}/s for ${SECONDS} s, mutation answered → request arrived (${o.arrived}/${o.answered} arrived, ${o.offered} offered):`);
   const ms = (x) => (x === undefined ? '–' : x.toFixed(1));
   say(`                  p50 ${ms(o.p50)} ms (target ≤ 25), p95 ${ms(o.p95)} ms, p99 ${ms(o.p99)} ms (target ≤ 150), max ${ms(o.max)} ms`);
+  if (o.stages) {
+    const st = (k) => (o.stages[k] ? `${ms(o.stages[k].p50)} (p90 ${ms(o.stages[k].p90)})` : '–');
+    say(`     by stage, p50 ms: answered → marked ${st('answeredToMarked')}, marked → queued ${st('markedToQueued')}, queued → sent ${st('queuedToSent')}, sent → arrived ${st('sentToArrived')}`);
+  }
 
   const c = await dispatcherPart(embedded.url);
   say(`c. dispatcher alone, ${c.events} TICKET_CREATED events × 10 rules, committed while it was stopped:`);
@@ -616,6 +661,7 @@ try {
     eventsPerSec: Math.round(c.perSec),
     ...(CPU ? { cpuMsPerMutation: { anchor: a.cpu, deskhooks: c1.cpu } } : {}),
     ...(WAL ? { walPerMutation: { anchor: a.wal, deskhooks: c1.wal } } : {}),
+    ...(o.stages ? { latencyStagesMs: o.stages } : {}),
   };
 } catch (err) {
   failures.push(`the run stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
