@@ -452,24 +452,28 @@ async function latencyStages(url, records) {
   await db.connect();
   try {
     const { rows } = await db.query(
-      `select e.ticket_id::text as id, extract(epoch from e.processed_at) * 1000 as marked, extract(epoch from d.created_at) * 1000 as queued,
-              extract(epoch from a.started_at) * 1000 as sent
+      `select e.ticket_id::text as id, extract(epoch from e.processed_at)::float8 * 1000 as marked, extract(epoch from d.created_at)::float8 * 1000 as queued,
+              extract(epoch from a.started_at)::float8 * 1000 as sent
          from ticket_events e join deliveries d on d.ticket_id = e.ticket_id join delivery_attempts a on a.delivery_id = d.id and a.number = 1
         where e.ticket_id = any($1::bigint[]) and e.type = 'TICKET_CREATED'`,
-      [records.map((r) => String(r.id))],
+      [records.map((r) => r.id)],
     );
-    const answered = new Map(records.map((r) => [String(r.id), r.answered]));
+    // ticket ids are the API's strings, here and in `arrivals`
+    const answered = new Map(records.map((r) => [r.id, r.answered]));
     const spans = { answeredToMarked: [], markedToQueued: [], queuedToSent: [], sentToArrived: [] };
     for (const r of rows) {
-      const arrived = arrivals.get(Number(r.id)) ?? arrivals.get(r.id);
-      if (arrived === undefined || !answered.has(r.id)) continue;
+      const arrived = arrivals.get(r.id);
+      if (arrived === undefined) continue;
       spans.answeredToMarked.push(r.marked - answered.get(r.id));
       spans.markedToQueued.push(r.queued - r.marked);
       spans.queuedToSent.push(r.sent - r.queued);
       spans.sentToArrived.push(arrived - r.sent);
     }
-    const of = (v) => (v.sort((a, b) => a - b), { p50: +pct(v, 50).toFixed(1), p90: +pct(v, 90).toFixed(1) });
-    return Object.fromEntries(Object.entries(spans).map(([k, v]) => [k, v.length ? of(v) : null]));
+    const percentiles = (v) => {
+      const sorted = v.sort((x, y) => x - y);
+      return { p50: +pct(sorted, 50).toFixed(1), p90: +pct(sorted, 90).toFixed(1) };
+    };
+    return Object.fromEntries(Object.entries(spans).map(([k, v]) => [k, v.length ? percentiles(v) : null]));
   } finally {
     await db.end();
   }

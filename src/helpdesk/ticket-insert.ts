@@ -58,8 +58,8 @@ export function ticketInserter(db: Queryable, wokenHere: boolean): (row: NewTick
 const inserted = (row: { id: string | number; created_at: Date; updated_at: Date }): InsertedTicket => ({ id: String(row.id), createdAt: row.created_at, updatedAt: row.updated_at });
 
 /**
- * One ticket and its event, in a statement of its own: a plain insert (its statement is what
- * an error's log line shows, with its columns and placeholders).
+ * One ticket and its event, in a plain insert of its own: a lone createTicket has nothing to
+ * share, and a refused one's log line shows this statement's columns and placeholders.
  */
 export async function insertTicket(db: Queryable, row: NewTicketRow, wokenHere = false): Promise<InsertedTicket> {
   const { rows } = await db.query(
