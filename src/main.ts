@@ -31,7 +31,7 @@ import {
   releaseWaitingTurns,
   unopenableSecrets,
 } from './delivery/index.js';
-import { batchEventHandler, createDefinitionCache, createRuleService, DEFINITIONS_CHANNEL, Dispatcher, outboxStore, TimerLoop, TIMERS_CHANNEL } from './dispatcher/index.js';
+import { batchEventHandler, createDefinitionCache, createRuleService, DEFINITIONS_CHANNEL, DISPATCH_LANES, Dispatcher, outboxStore, TimerLoop, TIMERS_CHANNEL } from './dispatcher/index.js';
 import { createJobEngine } from './queue/index.js';
 import { buildGraphQLSchema } from './resolvers/index.js';
 import { createHttpApp } from './http/index.js';
@@ -286,8 +286,8 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       : null;
     const definitions = createDefinitionCache((w) => deliveries.webhookDef(w));
     // the dispatcher's connections pipeline (a batch's statements that need no answer in
-    // between go in one round trip: src/db/sql.ts Transactions): one for its batch, one for a claim
-    const dispatchPool = runsApi ? new pg.Pool({ connectionString: databaseUrl, max: 2, connectionTimeoutMillis: 10_000, keepAlive: true, pipeline: true, ...settings }) : null;
+    // between go in one round trip: src/db/sql.ts Transactions): per lane, one for its batch, one for a claim
+    const dispatchPool = runsApi ? new pg.Pool({ connectionString: databaseUrl, max: 2 * DISPATCH_LANES, connectionTimeoutMillis: 10_000, keepAlive: true, pipeline: true, ...settings }) : null;
     if (dispatchPool) {
       reportConnectionErrors(dispatchPool, (err) => log.error('database connection error', err.message));
       prepareStatementsOf(dispatchPool);
@@ -302,6 +302,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
           } }),
           log,
           clock,
+          lanes: DISPATCH_LANES,
         })
       : null;
     // Ticket events committed without a NOTIFY (the dispatcher here takes them) are announced

@@ -5,6 +5,13 @@
  * which handles the whole batch in one transaction (batch.ts) and may claim the next batch
  * in it, with its commit (NextClaim): a drain of many batches then claims on its own once.
  * Like the delivery worker it never polls: it drains when woken (src/queue/drain.ts).
+ *
+ * A process's dispatcher drains in lanes, one batch at a time each, as separate processes
+ * would: an event committed while one lane's batch is under way is taken at once by an idle
+ * lane rather than wait for that batch to commit. A ticket's events still run in id order:
+ * a lane's claim passes over an event behind an earlier one of its ticket that another lane
+ * holds (that lane, woken too, claims it after its commit), and the batch's mark makes an
+ * event behind one that another process holds wait (batch.ts).
  */
 import type { Logger } from '../log.js';
 import { connectionLost, type Statement } from '../db/index.js';
@@ -24,8 +31,12 @@ export interface ClaimedEvent {
 
 /** What the dispatcher needs of the outbox. */
 export interface OutboxStore {
-  /** claims up to `limit` unprocessed events until `now + leaseMs`, counting a try for each */
-  claim(limit: number, now: Date, leaseMs: number): Promise<ClaimedEvent[]>;
+  /**
+   * claims up to `limit` unprocessed events until `now + leaseMs`, counting a try for each;
+   * none behind an earlier event of its ticket among `heldHere` (the events this process's
+   * other lanes hold)
+   */
+  claim(limit: number, now: Date, leaseMs: number, heldHere?: string[]): Promise<ClaimedEvent[]>;
   /**
    * Gives back these claims: each event still unprocessed and still under this claim (same
    * lease end; not taken over meanwhile) is claimable at once. Its try stays counted, so
@@ -33,8 +44,8 @@ export interface OutboxStore {
    * `untried` (a batch given up at stop, no failure) it is taken back.
    */
   release(claims: ClaimedEvent[], untried?: boolean): Promise<void>;
-  /** the claim as a statement that rides in a batch's commit (NextClaim); its time is `now()` as it is sent */
-  nextClaim?(limit: number, leaseMs: number, now: () => Date): NextClaim;
+  /** the claim as a statement that rides in a batch's commit (NextClaim); its time is `now()`, and the held events `heldHere()`, as it is sent */
+  nextClaim?(limit: number, leaseMs: number, now: () => Date, heldHere?: () => string[]): NextClaim;
 }
 
 /**
@@ -51,7 +62,12 @@ export interface NextClaim {
 const claimEvents = defineClaim<ClaimedEvent>(
   {
     table: 'ticket_events',
-    ready: 'processed_at is null',
+    // not behind an earlier event of its ticket that another lane of this process holds ($4):
+    // that lane claims it after its commit (a batch's transaction sees its own events processed)
+    ready: `processed_at is null
+            and not exists (select 1 from ticket_events earlier
+                             where earlier.ticket_id = ticket_events.ticket_id and earlier.processed_at is null
+                               and earlier.id < ticket_events.id and earlier.id = any($4::bigint[]))`,
     orderBy: 'id',
     set: 'tries = t.tries + 1',
     returning: `t.id, t.ticket_id, t.locked_until, t.kind, t.type,
@@ -73,9 +89,12 @@ const RELEASE_SQL = `update ticket_events t set locked_until = null, tries = cas
 
 export function outboxStore(db: Queryable): OutboxStore {
   return {
-    claim: (limit, now, leaseMs) => claimEvents(db, limit, now, leaseMs),
+    claim: (limit, now, leaseMs, heldHere = []) => claimEvents(db, limit, now, leaseMs, [heldHere]),
     release: async (claims, untried = false) => void (await db.query(RELEASE_SQL, [claims.map((c) => c.id), claims.map((c) => c.lockedUntil), untried])),
-    nextClaim: (limit, leaseMs, now) => ({ statement: () => ({ text: claimEvents.sql, values: [limit, now(), leaseMs] }), read: (rows) => rows.map(claimEvents.toRow) }),
+    nextClaim: (limit, leaseMs, now, heldHere = () => []) => ({
+      statement: () => ({ text: claimEvents.sql, values: [limit, now(), leaseMs, heldHere()] }),
+      read: (rows) => rows.map(claimEvents.toRow),
+    }),
   };
 }
 
@@ -103,6 +122,13 @@ export class DispatchStopped extends Error {
   }
 }
 
+/**
+ * The lanes of a process's dispatcher. Two: a batch is two round trips, and an event that
+ * waits for the batch under way waits about half of one; a second lane takes it at once. More
+ * lanes split the same events into smaller batches, each with its own round trips.
+ */
+export const DISPATCH_LANES = 2;
+
 export interface DispatcherOptions {
   outbox: OutboxStore;
   events: EventHandler;
@@ -113,11 +139,15 @@ export interface DispatcherOptions {
   leaseMs?: number;
   /** when events wait for an earlier event of their ticket: how soon to drain again */
   retryWaitingMs?: number;
+  /** drains side by side, one batch at a time each (default 1) */
+  lanes?: number;
 }
 
 export class Dispatcher {
   private readonly clock: () => Date;
-  private readonly loop: DrainLoop;
+  private readonly lanes: DrainLoop[];
+  /** the events of each lane's batch under way */
+  private readonly held = new Map<DrainLoop, string[]>();
   private retryTimer: NodeJS.Timeout | null = null;
   /** aborted by stop(): the running batch is given up after its event under way, so that a stop never waits for a whole batch */
   private readonly stopping = new AbortController();
@@ -126,34 +156,48 @@ export class Dispatcher {
 
   constructor(private readonly opts: DispatcherOptions) {
     this.clock = opts.clock ?? (() => new Date());
-    this.loop = new DrainLoop(() => this.drain(), (err) => opts.log.error('dispatcher drain failed; the next wake-up retries it', err));
+    this.lanes = Array.from({ length: Math.max(1, opts.lanes ?? 1) }, () => {
+      const lane: DrainLoop = new DrainLoop(() => this.drain(lane), (err) => opts.log.error('dispatcher drain failed; the next wake-up retries it', err));
+      return lane;
+    });
   }
 
-  /** Processes every pending event; concurrent calls share one drain. */
+  /**
+   * Processes every pending event; resolves once the drains that take it have ended. An
+   * idle lane claims what is pending now, and the lanes under way claim again after their
+   * batches (a wake-up during a drain is never lost, src/queue/drain.ts): an event behind
+   * one they hold is theirs to take.
+   */
   wake(): Promise<void> {
-    return this.loop.wake();
+    const busy = this.lanes.filter((l) => l.draining);
+    const idle = this.lanes.find((l) => !l.draining);
+    return Promise.all([...busy, ...(idle ? [idle] : [])].map((l) => l.wake())).then(() => undefined);
+  }
+
+  /** the events the lanes other than `lane` hold */
+  private heldBesides(lane: DrainLoop): string[] {
+    return [...this.held].flatMap(([l, ids]) => (l === lane ? [] : ids));
   }
 
   /** Wakes it unless it is stopping; tells whether it was woken (it takes work). */
   wakeIfRunning(): boolean {
-    if (this.loop.stopping) return false;
+    if (this.stopping.signal.aborted) return false;
     void this.wake();
     return true;
   }
 
-  /** No event is started after this; resolves when the running drain has ended. */
+  /** No event is started after this; resolves when the running drains have ended. */
   stop(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.stopping.abort();
-    return this.loop.stop();
+    return Promise.all(this.lanes.map((l) => l.stop())).then(() => undefined);
   }
 
-  private async drain(): Promise<void> {
+  private async drain(loop: DrainLoop): Promise<void> {
     const { outbox, events } = this.opts;
     const limit = this.opts.batchSize ?? 500;
     const leaseMs = this.opts.leaseMs ?? 60_000;
-    const loop = this.loop;
     /** claimed with the last batch's commit: the wake-ups before that claim was sent are answered by it */
     let claimedWithCommit: ClaimedEvent[] | null = null;
     try {
@@ -165,11 +209,15 @@ export class Dispatcher {
           await outbox.release(claims);
           for (const c of claims) this.toRelease.delete(c.id);
         }
-        const batch: ClaimedEvent[] = claimedWithCommit ?? (await outbox.claim(limit, this.clock(), leaseMs));
+        const batch: ClaimedEvent[] = claimedWithCommit ?? (await outbox.claim(limit, this.clock(), leaseMs, this.heldBesides(loop)));
         claimedWithCommit = null;
         if (batch.length) {
-          const next = this.nextClaim(limit, leaseMs);
+          const next = this.nextClaim(loop, limit, leaseMs);
+          this.held.set(loop, batch.map((e) => e.id));
           const handled: HandledBatch = await events.handle(batch, this.stopping.signal, next).catch((err) => (err instanceof DispatchStopped ? this.givenBack(batch) : this.failed(batch, err)));
+          // what it holds now: the batch its commit claimed
+          if (handled.next?.length) this.held.set(loop, handled.next.map((e) => e.id));
+          else this.held.delete(loop);
           if (handled.waiting || this.toRelease.size) this.drainAgainSoon();
           // the database is out of reach: the drain soon after (or the one the listener's
           // reconnection wakes) goes on
@@ -185,16 +233,16 @@ export class Dispatcher {
         if (batch.length < limit && !loop.woken) return;
       }
     } finally {
+      this.held.delete(loop);
       // claimed as a stop began: given back, no try of theirs
       if (claimedWithCommit?.length) await this.givenBack(claimedWithCommit);
     }
   }
 
   /** The next claim a batch sends with its commit, unless the dispatcher stops by then (NextClaim). */
-  private nextClaim(limit: number, leaseMs: number): (NextClaim & { asked: boolean }) | undefined {
-    const claim = this.opts.outbox.nextClaim?.(limit, leaseMs, this.clock);
+  private nextClaim(loop: DrainLoop, limit: number, leaseMs: number): (NextClaim & { asked: boolean }) | undefined {
+    const claim = this.opts.outbox.nextClaim?.(limit, leaseMs, this.clock, () => this.heldBesides(loop));
     if (!claim) return undefined;
-    const loop = this.loop;
     const next = {
       asked: false,
       statement() {
@@ -231,7 +279,7 @@ export class Dispatcher {
   }
 
   private drainAgainSoon(): void {
-    if (this.retryTimer || this.loop.stopping) return;
+    if (this.retryTimer || this.stopping.signal.aborted) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       void this.wake();

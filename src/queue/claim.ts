@@ -18,7 +18,7 @@ export interface Queryable {
 
 export interface ClaimSpec {
   table: string;
-  /** rows that may be claimed, besides an expired lease; `$2` is `now` */
+  /** rows that may be claimed, besides an expired lease; `$2` is `now`, `$4` on: the claim's `extra` values */
   ready: string;
   orderBy: string;
   /** more assignments made by the claim (the claimed row is `t`; `$2` is `now`) */
@@ -29,8 +29,9 @@ export interface ClaimSpec {
 }
 
 export interface Claim<R> {
-  (db: Queryable, limit: number, now: Date, leaseMs: number): Promise<R[]>;
-  /** the statement, for a caller that sends it itself (in another statement's round trip); `$1` is the limit, `$2` now, `$3` the lease in ms */
+  /** `extra`: the values of `ready`'s `$4` on */
+  (db: Queryable, limit: number, now: Date, leaseMs: number, extra?: unknown[]): Promise<R[]>;
+  /** the statement, for a caller that sends it itself (in another statement's round trip); `$1` is the limit, `$2` now, `$3` the lease in ms, then `extra` */
   readonly sql: string;
   /** a returned row as the claim hands it out */
   readonly toRow: (row: any) => R;
@@ -49,8 +50,8 @@ export function defineClaim<R>(spec: ClaimSpec, toRow: (row: any) => R): Claim<R
      update ${spec.table} t set locked_until = $2::timestamptz + make_interval(secs => $3::double precision / 1000)${spec.set ? `, ${spec.set}` : ''}
        from due where t.id = due.id
      returning ${spec.returning}`;
-  const claim = async (db: Queryable, limit: number, now: Date, leaseMs: number) => {
-    const { rows } = await db.query(sql, [limit, now, leaseMs]);
+  const claim = async (db: Queryable, limit: number, now: Date, leaseMs: number, extra: unknown[] = []) => {
+    const { rows } = await db.query(sql, [limit, now, leaseMs, ...extra]);
     return rows.map(toRow);
   };
   return Object.assign(claim, { sql, toRow });

@@ -23,6 +23,11 @@ export class DrainLoop {
     return this.stopped;
   }
 
+  /** the drain under way (null: none) */
+  get draining(): Promise<void> | null {
+    return this.running;
+  }
+
   /** a wake-up arrived since the drain last called takeWake() */
   get woken(): boolean {
     return this.again;

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { describe, expect } from 'vitest';
 import { createClaimer } from '../../src/delivery/scheduling.js';
 import { outboxStore } from '../../src/dispatcher/index.js';
-import { createTicket, createWebhook, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
+import { addReply, createTicket, createWebhook, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
 
 const SCHEDULING = { probeIntervalMs: 30_000, retryWindowMs: 3_600_000, startDeadlineMs: 3_605_000 };
 
@@ -60,6 +60,41 @@ describe('claims and the locks of referencing rows', () => {
     } finally {
       await lock.query('rollback');
       await lock.end();
+      await pool.end();
+    }
+  });
+
+  test('the dispatcher’s claim passes over an event behind an earlier one of its ticket that another lane of the process holds; behind one held elsewhere, or free, it takes it', async ({ startApp }) => {
+    const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1h' });
+    await app.dispatcher!.stop(); // the test claims
+    const ticket = await createTicket(app, 't');
+    await addReply(app, ticket, 'behind');
+    const other = await createTicket(app, 'other');
+    const pool = new pg.Pool({ connectionString: app.databaseUrl, max: 2 });
+    const outbox = outboxStore(pool);
+    const ids = async (where: string) => (await pool.query(`select id::text as id from ticket_events where ${where} order by id`)).rows.map((r) => r.id as string);
+    const free = () => pool.query(`update ticket_events set locked_until = null`);
+    try {
+      const [created, reply] = await ids(`ticket_id = ${Number(ticket)}`);
+      const [otherCreated] = await ids(`ticket_id = ${Number(other)}`);
+      const now = new Date();
+      // free: both, in order
+      expect((await outbox.claim(10, now, 60_000, [])).map((e) => e.id)).toEqual([created, reply, otherCreated]);
+      await free();
+      // the first held by another lane here: the one behind it is passed over, the other ticket's is not
+      expect((await outbox.claim(1, now, 60_000)).map((e) => e.id)).toEqual([created]);
+      expect((await outbox.claim(10, now, 60_000, [created])).map((e) => e.id)).toEqual([otherCreated]);
+      // …and likewise in the claim that rides with a batch's commit
+      await free();
+      await outbox.claim(1, now, 60_000);
+      const next = outbox.nextClaim!(10, 60_000, () => now, () => [created]);
+      const statement = next.statement()!;
+      expect(next.read((await pool.query(statement.text, statement.values)).rows).map((e) => e.id)).toEqual([otherCreated]);
+      // held by another process (its lease, not named): taken (its batch's mark makes it wait, batch.ts)
+      await free();
+      await outbox.claim(1, now, 60_000);
+      expect((await outbox.claim(10, now, 60_000)).map((e) => e.id)).toEqual([reply, otherCreated]);
+    } finally {
       await pool.end();
     }
   });

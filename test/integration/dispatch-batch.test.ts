@@ -48,6 +48,8 @@ interface PauseOptions {
   cancelAtStop?: boolean;
   /** events per batch at most (100) */
   batchSize?: number;
+  /** drains side by side (processor.ts; 1) */
+  lanes?: number;
 }
 
 /** Stops the app's dispatcher (events stay in the outbox) and gives one the test wakes. */
@@ -58,7 +60,7 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), op
   const errors: string[] = [];
   const log: Logger = { info: () => {}, debug: () => {}, error: (m) => void errors.push(m) };
   // as the app runs it: plain transactions on a pool of pipelining connections and prepared statements
-  const pool = new pg.Pool({ connectionString: proxy?.urlFor(app.databaseUrl) ?? app.databaseUrl, max: 2, pipeline: true, connectionTimeoutMillis: opts.behindProxy?.connectTimeoutMs });
+  const pool = new pg.Pool({ connectionString: proxy?.urlFor(app.databaseUrl) ?? app.databaseUrl, max: 2 * (opts.lanes ?? 1), pipeline: true, connectionTimeoutMillis: opts.behindProxy?.connectTimeoutMs });
   // as the app does: a connection lost while a batch holds it is reported, not thrown
   reportConnectionErrors(pool, () => {});
   prepareStatementsOf(pool);
@@ -97,7 +99,7 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), op
   const outbox = outboxStore(sqlOf(orm.em.fork()));
   let claims = 0;
   const counted: typeof outbox = { ...outbox, claim: (...args) => (claims++, outbox.claim(...args)) };
-  const dispatcher = new Dispatcher({ outbox: counted, events: counting, log, clock: clock.now, batchSize: opts.batchSize ?? 100, retryWaitingMs: opts.retryWaitingMs });
+  const dispatcher = new Dispatcher({ outbox: counted, events: counting, log, clock: clock.now, batchSize: opts.batchSize ?? 100, retryWaitingMs: opts.retryWaitingMs, lanes: opts.lanes });
   return {
     dispatcher,
     batches,
@@ -319,6 +321,51 @@ describe('a batch of ticket events', () => {
       expect(await unprocessedEvents(app)).toBe(0);
       expect(manual.errors).toEqual([]);
     } finally {
+      await manual.stop();
+    }
+  });
+
+  test('two lanes: an event committed while a batch is under way is taken at once by the other lane, which passes over the events behind that batch’s; the batch’s commit takes those next, in order, with no wait', async ({ startApp, startReceiver }) => {
+    const app = await startApp(PAUSED);
+    // a waiting event would come back only after a minute: the test would see it unprocessed
+    const manual = await pauseDispatching(app, testClock(), { lanes: 2, retryWaitingMs: 60_000 });
+    const receiver = await startReceiver();
+    const blocker = new pg.Client({ connectionString: app.databaseUrl });
+    await blocker.connect();
+    try {
+      const hook = await createWebhook(app, jsonHook('held', `${receiver.url}/held`));
+      await createRule(app, { name: 'send', events: ['TICKET_CREATED'], conditions: [{ field: 'title', operator: 'EQUALS', value: 'held' }], actions: [{ type: 'SEND_WEBHOOK', webhookId: hook }] });
+      await createRule(app, { name: 'note', position: 1, events: ['TICKET_CREATED'], conditions: [{ field: 'title', operator: 'EQUALS', value: 'other' }], actions: [{ type: 'ADD_COMMENT', value: 'seen' }] });
+      await createRule(app, { name: 'replies', position: 2, events: ['REPLY_ADDED'], actions: [{ type: 'ADD_COMMENT', value: 'reply seen' }] });
+      // the first batch at a version loads the definitions through the ORM; the next run on the plain connection
+      await createTicket(app, 'first');
+      await manual.dispatcher.wake();
+      const held = await createTicket(app, 'held');
+      // the batch's delivery (its foreign key on the webhook) waits for this lock: that lane's batch stays under way
+      await blocker.query('begin');
+      await blocker.query('select id from webhooks where id = $1 for update', [hook]);
+      const first = manual.dispatcher.wake();
+      const deliveryWaiting = `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'insert into deliveries %'`;
+      await waitFor(async () => (await sql(app, deliveryWaiting)).rows[0].n > 0, { what: 'the first lane’s batch to wait on the webhook' });
+      // the held ticket's next event, and another ticket's
+      await addReply(app, held, 'behind the held batch');
+      const other = await createTicket(app, 'other');
+      const second = manual.dispatcher.wake();
+      await waitFor(async () => (await texts(app, other)).length === 1, { what: 'the other lane to handle the other ticket' });
+      expect(await texts(app, held)).toEqual([]);
+      expect(manual.batches).toEqual([1, 1, 1]);
+
+      await blocker.query('rollback');
+      await Promise.all([first, second]);
+      await waitFor(async () => (await unprocessedEvents(app)) === 0, { what: 'the reply behind the held batch' });
+      expect(await texts(app, held)).toEqual(['reply seen']);
+      expect((await sql(app, `select count(*)::int as n from deliveries where ticket_id = $1`, [held])).rows[0].n).toBe(1);
+      // each taken once and none made to wait (a wait gives its try back and leaves a lease)
+      expect((await sql(app, `select tries, locked_until is null as free from ticket_events order by id`)).rows).toEqual(Array(4).fill({ tries: 1, free: true }));
+      expect(manual.batches).toEqual([1, 1, 1, 1]);
+      expect(manual.errors).toEqual([]);
+    } finally {
+      await blocker.end();
       await manual.stop();
     }
   });

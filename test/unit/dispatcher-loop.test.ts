@@ -32,12 +32,12 @@ class FakeOutbox implements OutboxStore {
     for (let i = 0; i < count; i++) this.events.push({ id: this.events.length + 1, ticketId, processed: false, lockedUntil: null, tries: 0 });
   }
 
-  async claim(limit: number, now: Date, leaseMs: number): Promise<ClaimedEvent[]> {
+  async claim(limit: number, now: Date, leaseMs: number, heldHere: string[] = []): Promise<ClaimedEvent[]> {
     if (this.failNext) {
       this.failNext = false;
       throw new Error('connection terminated');
     }
-    const rows = this.claimNow(limit, now, leaseMs);
+    const rows = this.claimNow(limit, now, leaseMs, heldHere);
     this.claims.push(rows.map((c) => c.id));
     return rows;
   }
@@ -45,20 +45,22 @@ class FakeOutbox implements OutboxStore {
   /** claims made with a batch's commit (FakeHandler.commitClaims) */
   claimsWithCommit: string[][] = [];
 
-  nextClaim(limit: number, leaseMs: number, now: () => Date): NextClaim {
+  nextClaim(limit: number, leaseMs: number, now: () => Date, heldHere: () => string[] = () => []): NextClaim {
     return {
       statement: () => ({ text: 'the claim' }),
       read: () => {
-        const rows = this.claimNow(limit, now(), leaseMs);
+        const rows = this.claimNow(limit, now(), leaseMs, heldHere());
         this.claimsWithCommit.push(rows.map((c) => c.id));
         return rows;
       },
     };
   }
 
-  private claimNow(limit: number, now: Date, leaseMs: number): ClaimedEvent[] {
+  private claimNow(limit: number, now: Date, leaseMs: number, heldHere: string[]): ClaimedEvent[] {
     const t = now.getTime();
-    const rows = this.events.filter((e) => !e.processed && (e.lockedUntil === null || e.lockedUntil < t)).slice(0, limit);
+    // as the statement: none behind an earlier event of its ticket that another lane holds
+    const behindHeld = (e: Event) => this.events.some((x) => x.ticketId === e.ticketId && !x.processed && x.id < e.id && heldHere.includes(String(x.id)));
+    const rows = this.events.filter((e) => !e.processed && (e.lockedUntil === null || e.lockedUntil < t) && !behindHeld(e)).slice(0, limit);
     for (const e of rows) {
       e.lockedUntil = t + leaseMs;
       e.tries++;
@@ -177,11 +179,11 @@ afterEach(async () => {
   errors.length = 0;
 });
 
-function setup(opts: { batchSize?: number; retryWaitingMs?: number } = {}): { clock: ManualClock; outbox: FakeOutbox; handler: FakeHandler; d: Dispatcher } {
+function setup(opts: { batchSize?: number; retryWaitingMs?: number; lanes?: number } = {}): { clock: ManualClock; outbox: FakeOutbox; handler: FakeHandler; d: Dispatcher } {
   const clock = manualClock();
   const outbox = new FakeOutbox();
   const handler = new FakeHandler(outbox, clock);
-  const d = new Dispatcher({ outbox, events: handler, log, clock: clock.now, batchSize: opts.batchSize ?? 100, leaseMs: LEASE, retryWaitingMs: opts.retryWaitingMs });
+  const d = new Dispatcher({ outbox, events: handler, log, clock: clock.now, batchSize: opts.batchSize ?? 100, leaseMs: LEASE, retryWaitingMs: opts.retryWaitingMs, lanes: opts.lanes });
   dispatchers.push(d);
   return { clock, outbox, handler, d };
 }
@@ -212,9 +214,9 @@ describe('dispatcher loop', () => {
     const drain = d.wake();
     await waitFor(() => handler.isHeld, { timeoutMs: 5_000, what: 'the first batch being handled' });
     outbox.add('b'); // committed after the drain's claim
-    expect(d.wake()).toBe(drain);
+    const again = d.wake();
     handler.release();
-    await drain;
+    await Promise.all([drain, again]);
     expect(handler.batches).toEqual([['1'], ['2']]);
     expect(outbox.claims).toEqual([['1'], ['2']]);
   });
@@ -405,5 +407,41 @@ describe('dispatcher loop, the next batch claimed with each commit', () => {
     clock.advance(LEASE + 1);
     await d.wake();
     expect(handler.handled).toEqual(['2', '1']);
+  });
+});
+
+describe('dispatcher loop in two lanes', () => {
+  it('a wake-up while a lane’s batch is under way starts the idle lane; the events it passes over (behind that batch’s) are claimed by the busy lane after its batch', async () => {
+    const { outbox, handler, d } = setup({ lanes: 2 });
+    outbox.add('a');
+    handler.hold();
+    const first = d.wake();
+    await waitFor(() => handler.isHeld, { what: 'the first lane’s batch to be under way' });
+    // committed after that lane claimed: its ticket's next event, and another ticket's
+    outbox.add('a');
+    outbox.add('b');
+    const second = d.wake();
+    await waitFor(() => handler.handled.includes('3'), { what: 'the idle lane to take the other ticket’s event' });
+    expect(handler.batches).toEqual([['1'], ['3']]);
+    handler.release();
+    await Promise.all([first, second]);
+    expect(handler.batches).toEqual([['1'], ['3'], ['2']]);
+    expect(handler.handled).toEqual(['3', '1', '2']);
+    expect(outbox.events.every((e) => e.processed && e.tries === 1)).toBe(true);
+  });
+
+  it('a stop ends every lane: the batch under way is given up, the idle lane claims nothing more', async () => {
+    const { outbox, handler, d } = setup({ lanes: 2 });
+    outbox.add('a');
+    handler.hold();
+    const running = d.wake();
+    await waitFor(() => handler.isHeld, { what: 'a batch under way' });
+    const stopped = d.stop();
+    handler.release();
+    await Promise.all([stopped, running]);
+    outbox.add('b');
+    await d.wake();
+    expect(outbox.claims).toEqual([['1']]);
+    expect(d.wakeIfRunning()).toBe(false);
   });
 });
