@@ -81,7 +81,14 @@ async function run(): Promise<void> {
   const inThread = config.role === 'all' && config.deliveryThread;
   // created first, so that it loads its modules while the main thread starts
   const thread = inThread ? startDeliveryThread(log, (reason) => stop(reason, 1)) : null;
-  const app = await startDeskhooks(config, { log, stopGraceMs: 5_000, worker: !inThread, stopAlongside: async () => thread?.stop(), deliveriesQueued: () => thread?.wake() });
+  const app = await startDeskhooks(config, {
+    log,
+    stopGraceMs: 5_000,
+    worker: !inThread,
+    stopAlongside: async () => thread?.stop(),
+    deliveriesQueued: () => thread?.wake(),
+    dispatcherSessions: (sessions) => thread?.dispatcherSessions(sessions),
+  });
   state.app = app;
   // it catches up on due deliveries when it has started (a worker's start drains)
   thread?.run(app.databaseUrl);
@@ -116,7 +123,7 @@ function startFailure(err: unknown): string {
 }
 
 /** Messages between the main thread and the delivery thread. */
-type ToThread = { run: string } | 'wake' | 'stop';
+type ToThread = { run: string } | { dispatcherSessions: number[] } | 'wake' | 'stop';
 type FromThread = 'started';
 
 /**
@@ -124,7 +131,10 @@ type FromThread = 'started';
  * the main thread's database (an embedded one included). `failed` is called when it fails
  * or exits unasked.
  */
-function startDeliveryThread(log: Logger, failed: (reason: string) => void): { run: (databaseUrl: string) => void; wake: () => void; stop: () => Promise<void> } {
+function startDeliveryThread(
+  log: Logger,
+  failed: (reason: string) => void,
+): { run: (databaseUrl: string) => void; wake: () => void; dispatcherSessions: (sessions: number[]) => void; stop: () => Promise<void> } {
   const thread = new Worker(new URL(import.meta.url));
   let stopping = false;
   const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
@@ -135,6 +145,8 @@ function startDeliveryThread(log: Logger, failed: (reason: string) => void): { r
     run: (databaseUrl) => thread.postMessage({ run: databaseUrl } satisfies ToThread),
     // new deliveries: its worker claims them now (a wake-up before it runs is not needed: it drains at start)
     wake: () => !stopping && thread.postMessage('wake' satisfies ToThread),
+    // the main thread's dispatcher's PostgreSQL sessions: their deliveries come with wake() above
+    dispatcherSessions: (sessions) => !stopping && thread.postMessage({ dispatcherSessions: sessions } satisfies ToThread),
     async stop() {
       stopping = true;
       thread.postMessage('stop' satisfies ToThread);
@@ -148,6 +160,8 @@ function deliveryThread(): void {
   let app: RunningApp | null = null;
   let starting: Promise<void> | null = null;
   let log: Logger | null = null;
+  /** the main thread's dispatcher's sessions: the deliveries they commit come with a 'wake' */
+  const wokenDirectlyBy = new Set<number>();
   const fail = (err: unknown) => {
     process.stderr.write(`deskhooks: the delivery thread failed: ${startFailure(err)}\n`);
     process.exit(1);
@@ -157,12 +171,17 @@ function deliveryThread(): void {
       void app?.worker?.wake();
       return;
     }
+    if (typeof m === 'object' && 'dispatcherSessions' in m) {
+      wokenDirectlyBy.clear();
+      for (const session of m.dispatcherSessions) wokenDirectlyBy.add(session);
+      return;
+    }
     if (m !== 'stop') {
       starting ??= (async () => {
         const config = loadConfig({ ...process.env, DESKHOOKS_ROLE: 'worker', DATABASE_URL: m.run });
         redactConsole();
         log = createLogger(config.logLevel);
-        app = await startDeskhooks(config, { log, stopGraceMs: 5_000, http: false });
+        app = await startDeskhooks(config, { log, stopGraceMs: 5_000, http: false, wokenDirectlyBy });
         parentPort!.postMessage('started' satisfies FromThread);
       })();
       starting.catch(fail);

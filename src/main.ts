@@ -74,6 +74,16 @@ export interface StartOptions {
    * round trip through PostgreSQL later (other processes still hear that one)
    */
   deliveriesQueued?: () => void;
+  /**
+   * Called with the PostgreSQL sessions of this process's dispatcher whenever they change,
+   * for a delivery worker outside it that deliveriesQueued wakes (src/cli.ts's delivery thread)
+   */
+  dispatcherSessions?: (sessions: number[]) => void;
+  /**
+   * The PostgreSQL sessions whose new deliveries wake this process's worker directly (the
+   * dispatcher's of the process it runs in, src/cli.ts): their notifications do not wake it again
+   */
+  wokenDirectlyBy?: ReadonlySet<number>;
 }
 
 /** How long /healthz waits for the database's answer to its `select 1`. */
@@ -288,10 +298,22 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     // the dispatcher's connections pipeline (a batch's statements that need no answer in
     // between go in one round trip: src/db/sql.ts Transactions): per lane, one for its batch, one for a claim
     const dispatchPool = runsApi ? new pg.Pool({ connectionString: databaseUrl, max: 2 * DISPATCH_LANES, connectionTimeoutMillis: 10_000, keepAlive: true, pipeline: true, ...settings }) : null;
+    /** the PostgreSQL sessions of the dispatcher here: the deliveries they commit wake the worker here directly (deliveriesQueued) */
+    const dispatcherSessions = new Set<number>();
     if (dispatchPool) {
       reportConnectionErrors(dispatchPool, (err) => log.error('database connection error', err.message));
       prepareStatementsOf(dispatchPool);
       onStop('dispatcher database pool', poolEnd(dispatchPool));
+      const sessionsChanged = (client: pg.PoolClient, joined: boolean) => {
+        // node-postgres keeps the session's backend process id from the startup, untyped
+        const session = (client as unknown as { processID: number | null }).processID;
+        if (session === null) return;
+        if (joined) dispatcherSessions.add(session);
+        else dispatcherSessions.delete(session);
+        opts.dispatcherSessions?.([...dispatcherSessions]);
+      };
+      dispatchPool.on('connect', (client) => sessionsChanged(client, true));
+      dispatchPool.on('remove', (client) => sessionsChanged(client, false));
     }
     const dispatcher = dispatchPool
       ? new Dispatcher({
@@ -345,8 +367,11 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
 
     // registered before the listener starts: it listens on them as it connects
     if (worker) {
-      void listener.on(DELIVERIES_CHANNEL, () => {
-        void worker.wake();
+      // new deliveries of this process's dispatcher have woken the worker already (other
+      // processes' workers still hear them); a worker awake claims once more for nothing
+      const wokenDirectly = (session: number) => dispatcherSessions.has(session) || (opts.wokenDirectlyBy?.has(session) ?? false);
+      void listener.on(DELIVERIES_CHANNEL, (_, session) => {
+        if (!wokenDirectly(session)) void worker.wake();
         textIndexer?.wake();
       });
     }

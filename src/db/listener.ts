@@ -5,7 +5,8 @@
 import pg from 'pg';
 import type { Logger } from '../log.js';
 
-export type NotificationHandler = (payload: string) => void;
+/** `session`: the PostgreSQL session (backend process id) that sent the notification */
+export type NotificationHandler = (payload: string, session: number) => void;
 
 export interface Listener {
   /**
@@ -40,7 +41,7 @@ export function createListener(connectionString: string, log: Logger, retryMs = 
     c.on('notification', (msg) => {
       for (const h of handlers.get(msg.channel) ?? []) {
         try {
-          h(msg.payload ?? '');
+          h(msg.payload ?? '', msg.processId);
         } catch (err) {
           log.error(`handler for ${msg.channel} failed`, err);
         }

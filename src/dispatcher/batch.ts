@@ -84,7 +84,7 @@ export interface BatchHandlerOptions {
    * Without it a stop waits for that statement.
    */
   cancelStatement?: CancelStatement;
-  /** called once a batch that queued deliveries has committed (the worker of this process starts at once; others hear the NOTIFY) */
+  /** called once a batch that queued deliveries has committed, or may have (its connection lost with the commit under way): the worker of this process starts at once; others hear the NOTIFY */
   deliveriesQueued?: () => void;
 }
 
@@ -187,6 +187,9 @@ async function handleBatch(opts: BatchHandlerOptions, clock: () => Date, claimed
   } catch (err) {
     // the statement the stop cancelled: the batch was given up, no failure of its events
     if (signal?.aborted && statementCancelled(err)) throw new DispatchStopped();
+    // the connection lost with the commit under way: it may have committed deliveries, whose
+    // notification this process's worker does not wait for (src/main.ts); a claim for nothing otherwise
+    if (connectionLost(err)) opts.deliveriesQueued?.();
     throw err;
   }
   for (const line of handled.givenUp) opts.log.error(line);

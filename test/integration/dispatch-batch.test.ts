@@ -34,6 +34,8 @@ interface ManualDispatcher {
   managedAtFlush: number[];
   /** claims sent on their own (not with a batch's commit) */
   claims: () => number;
+  /** how often the handler told that deliveries were (or may have been) committed: the wake-up of the process's worker */
+  queuedCalls: () => number;
   /** the statements each plain transaction's work sent itself (besides those sent with begin and commit) */
   workStatements: string[][];
   stop(): Promise<void>;
@@ -93,7 +95,17 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), op
       },
     },
   } as unknown as typeof orm;
-  const handler = batchEventHandler({ orm: watched, transactions, cancelStatement: opts.cancelAtStop ? statementCanceller(app.databaseUrl) : undefined, deliveries, definitions: createDefinitionCache((w) => deliveries.webhookDef(w)), log, clock: clock.now });
+  let queuedCalls = 0;
+  const handler = batchEventHandler({
+    orm: watched,
+    transactions,
+    cancelStatement: opts.cancelAtStop ? statementCanceller(app.databaseUrl) : undefined,
+    deliveries,
+    definitions: createDefinitionCache((w) => deliveries.webhookDef(w)),
+    log,
+    clock: clock.now,
+    deliveriesQueued: () => void queuedCalls++,
+  });
   const batches: number[] = [];
   const counting: EventHandler = { handle: (events, signal, next) => (batches.push(events.length), handler.handle(events, signal, next)) };
   const outbox = outboxStore(sqlOf(orm.em.fork()));
@@ -108,6 +120,7 @@ async function pauseDispatching(app: TestApp, clock: TestClock = testClock(), op
     proxy,
     managedAtFlush,
     claims: () => claims,
+    queuedCalls: () => queuedCalls,
     workStatements,
     stop: async () => {
       proxy?.release();
@@ -387,6 +400,32 @@ describe('a batch of ticket events', () => {
       // claimed twice each (the tries count: an event that breaks the connection itself is given up)
       expect((await sql(app, `select tries from ticket_events order by id`)).rows.map((r) => r.tries)).toEqual([2, 2, 2]);
       for (const [i, id] of ids.entries()) expect(await texts(app, id)).toEqual([`seen ${'abc'[i]}`]);
+    } finally {
+      await manual.stop();
+    }
+  });
+
+  test("the connection lost as a batch commits: the worker is woken all the same (the commit may have been made, and this process's worker hears no notification of it)", async ({ startApp, startReceiver }) => {
+    const app = await startApp(PAUSED);
+    const manual = await pauseDispatching(app, testClock(), { behindProxy: { connectTimeoutMs: 5_000 }, retryWaitingMs: 50 });
+    const proxy = manual.proxy!;
+    try {
+      const receiver = await startReceiver();
+      const hook = await createWebhook(app, jsonHook('hook', receiver.url));
+      await createRule(app, { name: 'send', events: ['TICKET_CREATED'], actions: [{ type: 'SEND_WEBHOOK', webhookId: hook }] });
+      // the first batch at a version loads the definitions through the ORM; the next runs on the proxied connection
+      await createTicket(app, 'warm-up');
+      await manual.dispatcher.wake();
+      expect(manual.queuedCalls()).toBe(1);
+      await createTicket(app, 'a');
+      proxy.dropOn(['commit'], 1);
+      await manual.dispatcher.wake();
+      expect(proxy.dropped).toBe(1);
+      await waitFor(async () => (await unprocessedEvents(app)) === 0, { what: 'the event handled after the drop' });
+      // once more for the batch whose commit was lost, and once for the one that committed
+      await waitFor(() => manual.queuedCalls() >= 3, { what: 'the wake-up after the committed batch', timeoutMs: 2_000 });
+      expect(manual.queuedCalls()).toBe(3);
+      expect((await sql(app, `select count(*)::int as n from deliveries`)).rows[0].n).toBe(2);
     } finally {
       await manual.stop();
     }

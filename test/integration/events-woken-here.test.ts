@@ -68,6 +68,44 @@ describe('ticket events woken in this process', () => {
     }
   });
 
+  test("deliveries the dispatcher here commits wake the worker here once: their notification does not wake it again; another session's does", async ({ startApp, startReceiver }) => {
+    const app = await startApp(NO_SWEEP);
+    const watch = await startReceiver();
+    await watchNewTickets(app, watch);
+    // the first batch at a new version of the rules loads them through the ORM, on the app's
+    // shared connections (src/dispatcher/batch.ts): its deliveries wake the worker by their notification
+    await arrived(watch, await createTicket(app, 'rules loaded'));
+    const worker = app.worker!;
+    /** for each wake-up of the worker: whether a notification called it (src/db/listener.ts) */
+    const byNotification: boolean[] = [];
+    const wake = worker.wake.bind(worker);
+    worker.wake = () => {
+      byNotification.push(/[\\/]db[\\/]listener\.[tj]s/.test(new Error().stack ?? ''));
+      return wake();
+    };
+    // the app's listener hands the notifications over in the order they were committed: once it
+    // hands over this mark (on the live feed's channel), it has handed over all before it
+    const feed = app.services.deliveryEvents;
+    const receive = feed.receive.bind(feed);
+    let marked = false;
+    feed.receive = (payload) => (payload === '"mark"' ? ((marked = true), Promise.resolve()) : receive(payload));
+    const other = new pg.Client({ connectionString: app.databaseUrl });
+    await other.connect();
+    try {
+      const ticket = await createTicket(app, 'woken once');
+      await arrived(watch, ticket);
+      expect(byNotification.filter((n) => !n).length).toBeGreaterThan(0);
+      // another session's notification on the same channel, after the dispatcher's; then the mark
+      await other.query(`select pg_notify('deskhooks_deliveries', ''), pg_notify('deskhooks_delivery_events', '"mark"')`);
+      await waitFor(() => marked, { what: 'the mark handed over by the listener' });
+      expect(byNotification.filter((n) => n)).toHaveLength(1);
+    } finally {
+      delete (worker as { wake?: unknown }).wake;
+      delete (feed as { receive?: unknown }).receive;
+      await other.end();
+    }
+  });
+
   test("the sweep job wakes the dispatcher and ends: a drain held up (a long batch) keeps it running no longer, so the job engine neither holds nor cancels it", async ({ startApp }) => {
     // sweeping every second; the job engine picks up every 250 ms (a quarter of the retry interval)
     const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1s', DESKHOOKS_RETRY_INTERVAL: '1s' });

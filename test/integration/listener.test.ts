@@ -61,7 +61,7 @@ it('stopped while it reconnects: the connection it was opening is closed once it
   }
 });
 
-it('a channel added while connected: on() resolves once the server listens on it, and a notification sent then is heard', async () => {
+it('a channel added while connected: on() resolves once the server listens on it, and a notification sent then is heard, with the session that sent it', async () => {
   const db = await createTestDatabase();
   const proxy = await startPgProxy(db.url);
   const notifier = new pg.Client({ connectionString: db.url });
@@ -74,7 +74,8 @@ it('a channel added while connected: on() resolves once the server listens on it
     proxy.stall(['listen "later"']);
     const sent = proxy.count('listen "later"');
     let listening = false;
-    const added = listener.on('later', (p) => heard.push(p)).then(() => (listening = true));
+    const sessions: number[] = [];
+    const added = listener.on('later', (p, session) => (heard.push(p), sessions.push(session))).then(() => (listening = true));
     await waitFor(() => sent() === 1, { what: 'the LISTEN to reach the proxy' });
     expect(listening).toBe(false);
     proxy.unstall();
@@ -82,6 +83,7 @@ it('a channel added while connected: on() resolves once the server listens on it
     await notifier.query(`select pg_notify('later', 'after on()')`);
     await waitFor(() => heard.length === 1, { what: 'the notification sent after on() resolved' });
     expect(heard).toEqual(['after on()']);
+    expect(sessions).toEqual([(await notifier.query('select pg_backend_pid() as pid')).rows[0].pid]);
   } finally {
     await listener.stop();
     await notifier.end();
