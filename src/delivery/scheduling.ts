@@ -63,6 +63,8 @@ export interface ClaimResult {
   wakeAt: Date | null;
   /** a webhook's in-flight limit held back some of its due deliveries: when one of its attempts ends, claim again */
   heldByInFlight: boolean;
+  /** a breaker's probe in flight held back its webhook's deliveries: once its outcome is recorded, claim again */
+  heldByProbe?: boolean;
   /** what changed a webhook's state, for the log */
   notes: string[];
   /** the send-time policies of the claimed deliveries' webhooks, read in the claim */
@@ -381,10 +383,13 @@ async function claimByDecisions(client: pg.PoolClient, limit: number, now: Date,
   const allowances: Allowance[] = [];
   const notes: string[] = [];
   let wakeAt: Date | null = null;
+  let heldByProbe = false;
   for (const s of states) {
     let v = allowanceOf(s, limit, now, config);
     if (v.switchOff && (await idleBreaker(client, s, now, config))) v = allowanceOf(s, limit, now, config, true);
     if (v.wakeAt && (!wakeAt || v.wakeAt < wakeAt)) wakeAt = v.wakeAt;
+    // a probe under way, or going now, holds the webhook's other deliveries until its outcome
+    if ((s.breaker === 'HALF_OPEN' && s.probe_in_flight) || v.allowance?.probe) heldByProbe = true;
     if (v.switchOff) {
       const cancelled = await switchOffWebhook(client, s.webhook_id, NO_DELIVERY, v.switchOff, now);
       notes.push(`webhook ${s.webhook_id} switched off: ${v.switchOff}; ${cancelled} open deliveries cancelled`);
@@ -426,7 +431,7 @@ async function claimByDecisions(client: pg.PoolClient, limit: number, now: Date,
       if (!wakeAt || at < wakeAt) wakeAt = at;
     }
   }
-  return { deliveries, wakeAt, heldByInFlight, notes, policies: new Map(states.map((s) => [s.webhook_id, sendPolicyOf(s)])), handOver: reserved ? [] : handOverOf(states, heldWebhooks) };
+  return { deliveries, wakeAt, heldByInFlight, heldByProbe, notes, policies: new Map(states.map((s) => [s.webhook_id, sendPolicyOf(s)])), handOver: reserved ? [] : handOverOf(states, heldWebhooks) };
 }
 
 /**

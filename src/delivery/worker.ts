@@ -35,6 +35,8 @@ export interface ClaimBatch {
   wakeAt?: Date | null;
   /** a webhook's in-flight limit held back some of its due deliveries: an attempt ending frees a slot to claim */
   heldByInFlight?: boolean;
+  /** a breaker's probe in flight held back its webhook's deliveries: its recorded outcome lets them go */
+  heldByProbe?: boolean;
   /** webhook state changes made by the claim, for the log */
   notes?: string[];
   /** the send-time policies (signing secrets, success rule) of the deliveries' webhooks; absent: unsigned, the default rule */
@@ -138,6 +140,13 @@ export class DeliveryWorker {
   private unstarted: string[] = [];
   /** a claim is on its way to the database (the drain makes one at a time) */
   private claiming = false;
+  /**
+   * The last claim may have left due deliveries behind (webhook limits, a probe, a full
+   * claim, slots kept for idle webhooks), which a recorded attempt may let go. When it left
+   * none, what became due since comes with its own wake-up (a new delivery's, a retry's
+   * job, a turn given).
+   */
+  private leftBehind = true;
   /** successors that waited too long while a claim was on its way: given back once it returned */
   private givenBackAfterClaim: string[] = [];
   /** the webhooks whose slots the last claim found full, and which hand slots over (ClaimBatch.handOver) */
@@ -201,11 +210,23 @@ export class DeliveryWorker {
       const asked = room + handing.length;
       const now = this.clock();
       this.claiming = true;
+      let gaveBack = false;
       const batch = await store.claim(asked, now, this.opts.leaseMs, this.countedOut(handing), busy).finally(() => {
         this.claiming = false;
-        this.giveBack(this.givenBackAfterClaim.splice(0));
+        const back = this.givenBackAfterClaim.splice(0);
+        gaveBack = back.length > 0;
+        this.giveBack(back);
       });
       const claimed = Array.isArray(batch) ? batch : batch.deliveries;
+      this.leftBehind =
+        gaveBack ||
+        Array.isArray(batch) ||
+        busy !== undefined ||
+        claimed.length >= asked ||
+        !!batch.heldByInFlight ||
+        !!batch.heldByProbe ||
+        !!batch.wakeAt ||
+        !!batch.handOver?.length;
       if (!Array.isArray(batch)) {
         for (const note of batch.notes ?? []) this.opts.log.info(note);
         if (batch.wakeAt) this.wakeAt(batch.wakeAt, now);
@@ -330,6 +351,8 @@ export class DeliveryWorker {
   /** Gives back claims never started; on failure their leases run out. */
   private giveBack(ids: string[]): void {
     if (!ids.length) return;
+    // due again: the claim after the next recorded attempt takes them
+    this.leftBehind = true;
     this.opts.store.release(ids).catch((err) => this.opts.log.error(`giving back ${ids.length} claimed deliveries failed; they are claimed again once their leases end`, err));
   }
 
@@ -517,9 +540,10 @@ export class DeliveryWorker {
 
   private afterRecord(outcomes: Outcome[]): void {
     this.opts.recorded?.();
-    // a webhook's recorded attempt frees one of its slots or lets its ticket's next delivery
-    // go (PER_TICKET): the deliveries held for that are claimed again now
-    if (outcomes.some((o) => o.delivery.webhookId !== null)) void this.wake();
+    // a webhook's recorded attempt frees one of its slots, or ends its breaker's probe: the
+    // deliveries the last claim (or one under way) left behind for that are claimed again
+    // now (a PER_TICKET ticket's next delivery is woken by the turn it is given)
+    if ((this.leftBehind || this.claiming) && outcomes.some((o) => o.delivery.webhookId !== null)) void this.wake();
     // each distinct retry time as it is: the job engine groups them (src/queue/jobs.ts runAt)
     const seen = new Set<number>();
     for (const o of outcomes) {

@@ -71,7 +71,8 @@ describe.concurrent('breaker', () => {
   });
 
   it('one probe at a time: a probe still in flight when the next interval comes (a request timeout longer than the interval) is not joined by another; its success closes the breaker', async ({ startApp, clock, startReceiver }) => {
-    const app = await startApp({ DESKHOOKS_REQUEST_TIMEOUT: '60s' }, { clock: clock.now });
+    // no sweep: what the probe's outcome lets go is claimed at once, not by a sweep
+    const app = await startApp({ DESKHOOKS_REQUEST_TIMEOUT: '60s', DESKHOOKS_SWEEP_INTERVAL: '1h' }, { clock: clock.now });
     let answerProbe: (() => void) | null = null;
     const receiver = await startReceiver((r) => {
       if (r.url === '/other') return { status: 200 };
@@ -105,6 +106,22 @@ describe.concurrent('breaker', () => {
     for (const id of held) await deliveryReaches(app, id, 'SUCCEEDED');
     expect((await health(app, webhookId)).health.breaker).toBe('CLOSED');
   }, 90_000);
+
+  it('a probe that succeeds lets the held deliveries go at once: its recorded outcome claims them, with no other wake-up', async ({ startApp, clock, startReceiver }) => {
+    // no sweep: nothing but the probe's outcome claims them
+    const app = await startApp({ DESKHOOKS_SWEEP_INTERVAL: '1h' }, { clock: clock.now });
+    const receiver = await startReceiver();
+    receiver.fallback = { status: 500 };
+    const webhookId = await createWebhook(app, { ...jsonHook('Back soon', `${receiver.url}/back`), maxConcurrency: 4 });
+    const ticketId = await createTicket(app, 'probe lets go');
+    await tenFailures(app, webhookId, ticketId);
+    const held = [await testWebhook(app, webhookId, ticketId), await testWebhook(app, webhookId, ticketId)];
+    receiver.fallback = { status: 200, body: 'ok' };
+    clock.advance(30_000);
+    void app.worker!.wake();
+    for (const id of held) await deliveryReaches(app, id, 'SUCCEEDED');
+    expect((await health(app, webhookId)).health.breaker).toBe('CLOSED');
+  });
 
   it('open for a whole retry window: the webhook is switched off, saying why, and its held deliveries are cancelled', async ({ app, clock, startReceiver }) => {
     const receiver = await startReceiver();

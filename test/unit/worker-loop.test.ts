@@ -375,6 +375,47 @@ describe('delivery worker loop', () => {
     await waitFor(() => store.status('silent') === 'SUCCEEDED', { timeoutMs: 5_000, what: 'the silent one recorded' });
   });
 
+  it('a recorded attempt claims again only when the last claim left due deliveries behind: after one that took every due one, nothing is claimed for nothing', async () => {
+    const clock = manualClock();
+    /** a claim that says what it held back (scheduling.ts): nothing, or held by an in-flight limit while `held` */
+    class TellingStore extends FakeStore {
+      held = false;
+      /** claims and recordings in their order */
+      log: string[] = [];
+      override async claim(limit: number, now: Date, leaseMs: number) {
+        const deliveries = (await super.claim(limit, now, leaseMs)) as ClaimedDelivery[];
+        this.log.push(`claimed ${deliveries.map((d) => d.id).join(',')}`);
+        return { deliveries, heldByInFlight: this.held };
+      }
+      override async record(outcomes: Outcome[]): Promise<Outcome[]> {
+        const recorded = await super.record(outcomes);
+        this.log.push(`recorded ${outcomes.map((o) => o.update.id).join(',')}`);
+        return recorded;
+      }
+    }
+    const store = new TellingStore();
+    const sender = new FakeSender(clock);
+    for (const id of ['a', 'b', 'c']) store.add(id, clock.t);
+    const w = worker(store, sender, clock, { concurrency: 8 });
+    void w.wake();
+    await waitFor(() => store.recorded.length === 3, { timeoutMs: 5_000, what: 'three outcomes' });
+    // a new delivery wakes the worker itself (its notification)
+    store.add('d', clock.t);
+    void w.wake();
+    await waitFor(() => store.recorded.length === 4, { timeoutMs: 5_000, what: "'d' recorded" });
+    expect(store.log).toEqual(['claimed a,b,c', 'recorded a,b,c', 'claimed d', 'recorded d']);
+
+    // a claim that held deliveries back: the recorded attempt claims again
+    store.held = true;
+    store.add('e', clock.t);
+    void w.wake();
+    const claimedAfterE = () => {
+      const recorded = store.log.indexOf('recorded e');
+      return recorded >= 0 && store.log.slice(recorded + 1).some((l) => l.startsWith('claimed'));
+    };
+    await waitFor(claimedAfterE, { timeoutMs: 5_000, what: "a claim after 'e' was recorded" });
+  });
+
   it("a webhook at its in-flight limit: an attempt ending claims its next delivery before the outcome is recorded, not after every attempt", async () => {
     const clock = manualClock();
     /** the webhook's in-flight limit as scheduling.ts counts it: claimed, less those the worker reports ended */
