@@ -75,6 +75,9 @@ describe('connection errors of a pool', () => {
       expect(
         await waitFor(async () => (await admin.query('select count(*)::int as n from pg_stat_activity where pid = $1', [pid])).rows[0].n === 0, { what: 'the session ended' }),
       ).toBe(true);
+      // and this process has read the end (a query sent before that goes out on the closed socket: EPIPE)
+      const pool = (connection as unknown as { getKnex(): { client: { pool: { free: { resource: { __knex__disposed?: unknown } }[] } } } }).getKnex().client.pool;
+      await waitFor(() => pool.free.some((f) => f.resource.__knex__disposed), { what: 'the pool to see its connection ended' });
       expect(await connection.execute('select 2 as n')).toEqual([{ n: 2 }]);
       expect(lines.join('\n')).toMatch(/ error database \(ORM\): Connection Error: \S/);
       expect(stdout.mock.calls.flat().join('\n')).not.toMatch(/Connection Error/);
