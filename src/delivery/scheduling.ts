@@ -63,7 +63,7 @@ export interface ClaimResult {
   wakeAt: Date | null;
   /** a webhook's in-flight limit held back some of its due deliveries: when one of its attempts ends, claim again */
   heldByInFlight: boolean;
-  /** a breaker's probe in flight held back its webhook's deliveries: once its outcome is recorded, claim again */
+  /** a breaker's probe (claimed by this claim or in flight) held back its webhook's other deliveries: once its outcome is recorded, claim again */
   heldByProbe?: boolean;
   /** what changed a webhook's state, for the log */
   notes: string[];

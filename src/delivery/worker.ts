@@ -35,7 +35,7 @@ export interface ClaimBatch {
   wakeAt?: Date | null;
   /** a webhook's in-flight limit held back some of its due deliveries: an attempt ending frees a slot to claim */
   heldByInFlight?: boolean;
-  /** a breaker's probe in flight held back its webhook's deliveries: its recorded outcome lets them go */
+  /** a breaker's probe (claimed by this claim or in flight) held back its webhook's other deliveries: its recorded outcome lets them go */
   heldByProbe?: boolean;
   /** webhook state changes made by the claim, for the log */
   notes?: string[];
