@@ -411,12 +411,18 @@ describe('dispatcher loop, the next batch claimed with each commit', () => {
 });
 
 describe('dispatcher loop in two lanes', () => {
+  /** two lanes, one of them handling ticket a's first event (held until handler.release()) */
+  async function oneLaneBusy() {
+    const lanes = setup({ lanes: 2 });
+    lanes.outbox.add('a');
+    lanes.handler.hold();
+    const running = lanes.d.wake();
+    await waitFor(() => lanes.handler.isHeld, { what: 'the first lane’s batch to be under way' });
+    return { ...lanes, running };
+  }
+
   it('a wake-up while a lane’s batch is under way starts the idle lane; the events it passes over (behind that batch’s) are claimed by the busy lane after its batch', async () => {
-    const { outbox, handler, d } = setup({ lanes: 2 });
-    outbox.add('a');
-    handler.hold();
-    const first = d.wake();
-    await waitFor(() => handler.isHeld, { what: 'the first lane’s batch to be under way' });
+    const { outbox, handler, d, running: first } = await oneLaneBusy();
     // committed after that lane claimed: its ticket's next event, and another ticket's
     outbox.add('a');
     outbox.add('b');
@@ -431,11 +437,7 @@ describe('dispatcher loop in two lanes', () => {
   });
 
   it('a stop ends every lane: the batch under way is given up, the idle lane claims nothing more', async () => {
-    const { outbox, handler, d } = setup({ lanes: 2 });
-    outbox.add('a');
-    handler.hold();
-    const running = d.wake();
-    await waitFor(() => handler.isHeld, { what: 'a batch under way' });
+    const { outbox, handler, d, running } = await oneLaneBusy();
     const stopped = d.stop();
     handler.release();
     await Promise.all([stopped, running]);
