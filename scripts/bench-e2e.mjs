@@ -41,7 +41,8 @@
  *            --cpu: where the closed loops' CPU went (Linux /proc; scripts/bench-cpu.mjs), in ms per
  *                   mutation by process (the server and its threads, PostgreSQL, the receiver, this
  *                   script as the load generator, the rest of the machine), for deskhooks until the
- *                   loop's last request arrived; in the JSON as cpuMsPerMutation
+ *                   loop's last request arrived, and the same for deskhooks' open loop (smaller
+ *                   batches cost more per mutation); in the JSON as cpuMsPerMutation
  *            --wal: what the closed loops wrote to PostgreSQL's write-ahead log per mutation (records,
  *                   the most frequent kinds, bytes; scripts/bench-wal.mjs), over the same spans as --cpu;
  *                   in the JSON as walPerMutation
@@ -421,16 +422,19 @@ async function deskhooksPart(adminUrl, target) {
     const rate = OPEN_RATE ?? run.perSec / 2;
     // connections to spare: a request waits for its time, never for a free connection
     const openClient = graphql(app.origin, 4 * CLIENTS);
+    const openCpuBefore = CPU ? cpuSnapshot([app.child.pid]) : null;
     const open = await openLoop(openClient, rate, SECONDS).finally(() => openClient.close());
     if (open.errors) failures.push(`deskhooks open loop: ${open.errors} createTicket errors (last: ${open.lastError?.message})`);
     const openIds = open.records.map((r) => r.id);
     const openArrived = await waitArrivals(openIds);
+    // the open loop's CPU: its mutations until their requests arrived
+    const openCpu = CPU ? cpuPerUnit(openCpuBefore, cpuSnapshot([app.child.pid]), open.records.length, { server: app.child.pid, receiver: receiver.child.pid, loadGenerator: process.pid }) : null;
     if (openArrived < openIds.length) failures.push(`deskhooks open loop: ${openIds.length - openArrived} of ${openIds.length} tickets' requests had not arrived after ${WAIT_MS / 1000} s`);
     const lat = open.records.filter((r) => arrivals.has(r.id)).map((r) => arrivals.get(r.id) - r.answered).sort((a, b) => a - b);
     const stages = STAGES ? await latencyStages(url, open.records) : null;
     return {
       closed,
-      open: { rate, offered: open.offered, answered: openIds.length, arrived: openArrived, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), max: lat[lat.length - 1], stages },
+      open: { rate, offered: open.offered, answered: openIds.length, arrived: openArrived, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), max: lat[lat.length - 1], stages, cpu: openCpu },
     };
   } finally {
     await client.close();
@@ -634,6 +638,7 @@ try {
     say(`   CPU per mutation in the closed loops, deskhooks' until the last request arrived (ms; the anchor's path has no rules and no deliveries):`);
     say(`     anchor     ${describeCpu(a.cpu)}`);
     say(`     deskhooks  ${describeCpu(c1.cpu)}`);
+    say(`     deskhooks' open loop (below), until its requests arrived: ${describeCpu(b.open.cpu)}`);
   }
   if (WAL) {
     say(`   PostgreSQL's write-ahead log per mutation in the closed loops (the same spans as CPU):`);
@@ -663,7 +668,7 @@ try {
     p95Ms: o.p95 === undefined ? null : +o.p95.toFixed(1),
     p99Ms: o.p99 === undefined ? null : +o.p99.toFixed(1),
     eventsPerSec: Math.round(c.perSec),
-    ...(CPU ? { cpuMsPerMutation: { anchor: a.cpu, deskhooks: c1.cpu } } : {}),
+    ...(CPU ? { cpuMsPerMutation: { anchor: a.cpu, deskhooks: c1.cpu, deskhooksOpenLoop: o.cpu } } : {}),
     ...(WAL ? { walPerMutation: { anchor: a.wal, deskhooks: c1.wal } } : {}),
     ...(o.stages ? { latencyStagesMs: o.stages } : {}),
   };

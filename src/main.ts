@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Config } from './config.js';
-import { startEmbeddedPostgres, type EmbeddedServer, openOrm, openRequestOrm, type Orm, createListener, closeOnQueryTimeout, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, statementCanceller, withStatementOnError, SESSION_SETTINGS, DELIVERY_SESSION_SETTINGS } from './db/index.js';
+import { startEmbeddedPostgres, type EmbeddedServer, openOrm, openRequestOrm, type Orm, createListener, closeOnQueryTimeout, poolEnd, poolTransactions, prepareStatementsOf, reportConnectionErrors, statementCanceller, withStatementOnError, SESSION_SETTINGS, DELIVERY_SESSION_SETTINGS, DISPATCH_SESSION_SETTINGS } from './db/index.js';
 import { createSecretBox, loadSecretKey } from './crypto/index.js';
 import { createLogger, type Logger } from './log.js';
 import { describeError, isDatabaseError } from './log-redact.js';
@@ -296,8 +296,9 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       : null;
     const definitions = createDefinitionCache((w) => deliveries.webhookDef(w));
     // the dispatcher's connections pipeline (a batch's statements that need no answer in
-    // between go in one round trip: src/db/sql.ts Transactions): per lane, one for its batch, one for a claim
-    const dispatchPool = runsApi ? new pg.Pool({ connectionString: databaseUrl, max: 2 * DISPATCH_LANES, connectionTimeoutMillis: 10_000, keepAlive: true, pipeline: true, ...settings }) : null;
+    // between go in one round trip: src/db/sql.ts Transactions): per lane, one for its batch,
+    // one for a claim; their commits do not wait for the disk (DISPATCH_SESSION_SETTINGS)
+    const dispatchPool = runsApi ? new pg.Pool({ connectionString: databaseUrl, max: 2 * DISPATCH_LANES, connectionTimeoutMillis: 10_000, keepAlive: true, pipeline: true, ...DISPATCH_SESSION_SETTINGS }) : null;
     /** the PostgreSQL sessions of the dispatcher here: the deliveries they commit wake the worker here directly (deliveriesQueued) */
     const dispatcherSessions = new Set<number>();
     if (dispatchPool) {

@@ -25,3 +25,20 @@ export const SESSION_SETTINGS = { idle_in_transaction_session_timeout: 60_000 } 
  * values, so generic plans use them too.
  */
 export const DELIVERY_SESSION_SETTINGS = { ...SESSION_SETTINGS, options: '-c plan_cache_mode=force_generic_plan' } as const;
+
+/**
+ * The dispatcher's sessions (its claims of ticket events and its batches): SESSION_SETTINGS,
+ * and their commits do not wait for the write-ahead log to reach the disk
+ * (synchronous_commit = off). Those waits were the largest part of a batch's latency: three
+ * per event on the way from a mutation to its webhook's request (claim, batch, the worker's
+ * claim). The database stays consistent; a crash of the database itself (not of a deskhooks
+ * process) may lose the dispatcher's last commits, those of the last 3 × wal_writer_delay
+ * (0.6 s by default): their events are unprocessed again and handled anew, as after a
+ * process killed mid-batch, so no rule runs twice with effect and none is lost. Nothing a
+ * batch wrote leaves the database before it is durable: its deliveries are sent only once a
+ * worker's claim of them has committed — synchronously (SESSION_SETTINGS,
+ * DELIVERY_SESSION_SETTINGS), and a flush covers everything committed before it, the batch
+ * included. Only people watching the console could see in that moment a post or queued
+ * delivery that such a crash takes back and the handling writes again.
+ */
+export const DISPATCH_SESSION_SETTINGS = { ...SESSION_SETTINGS, options: '-c synchronous_commit=off' } as const;
