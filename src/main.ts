@@ -64,9 +64,20 @@ export interface StartOptions {
   stopGraceMs?: number;
   /** false: role all without its delivery worker (src/cli.ts runs it in a thread) */
   worker?: boolean;
-  /** false: no HTTP server (a delivery thread: the process's main thread serves HTTP) */
+  /** false: no HTTP server (an engine thread: the process's main thread serves HTTP) */
   http?: boolean;
-  /** stopped side by side with the HTTP server and the worker, before anything they use (src/cli.ts's delivery thread) */
+  /**
+   * whether the dispatcher (with its timers) runs here; default: where the API runs.
+   * src/cli.ts runs it in a thread of its own: false on the main thread, true in that thread
+   */
+  dispatcher?: boolean;
+  /**
+   * Wakes this process's dispatcher when it runs outside this app (src/cli.ts's thread), for
+   * the tickets the API commits here; false when it no longer runs (the events are then
+   * announced to the other processes' dispatchers, as when this app's own has stopped)
+   */
+  dispatchElsewhere?: () => boolean;
+  /** stopped side by side with the HTTP server and the worker, before anything they use (src/cli.ts's engine threads) */
   stopAlongside?: () => Promise<void>;
   /**
    * Called when this process's dispatcher has committed new deliveries, for a delivery
@@ -213,7 +224,9 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     // the engines' connections (API requests have their own, below): a delivery worker's
     // claims and outcomes take several at once; the dispatcher, timers and indexer a few
     const runsWorker = config.role !== 'api' && opts.worker !== false;
-    const settings = config.role === 'worker' ? DELIVERY_SESSION_SETTINGS : SESSION_SETTINGS;
+    const runsApi = config.role !== 'worker';
+    const runsDispatcher = opts.dispatcher ?? runsApi;
+    const settings = config.role === 'worker' && !runsDispatcher ? DELIVERY_SESSION_SETTINGS : SESSION_SETTINGS;
     const pool = new pg.Pool({ connectionString: databaseUrl, max: runsWorker ? 20 : 10, connectionTimeoutMillis: 10_000, keepAlive: true, ...settings });
     // a connection's error (a database restart) must not kill the process
     reportConnectionErrors(pool, (err) => log.error('database connection error', err.message));
@@ -253,7 +266,6 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     }
     // the services resolvers and REST are handed (src/app-services.ts); deliveries below
     const users = createUserService({ db: withStatementOnError(requestPool), attemptInFlight: isAttemptInFlight });
-    const runsApi = config.role !== 'worker';
     const customFields = createCustomFieldService();
     const rules = createRuleService();
     const webhooks = createWebhookService({ box: secretBox, userAgent: `deskhooks/${VERSION}`, rulesUsing: rules.usingWebhook, clock: opts.clock, publicUrl: config.publicUrl });
@@ -298,7 +310,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     // the dispatcher's connections pipeline (a batch's statements that need no answer in
     // between go in one round trip: src/db/sql.ts Transactions): per lane, one for its batch,
     // one for a claim; their commits do not wait for the disk (DISPATCH_SESSION_SETTINGS)
-    const dispatchPool = runsApi ? new pg.Pool({ connectionString: databaseUrl, max: 2 * DISPATCH_LANES, connectionTimeoutMillis: 10_000, keepAlive: true, pipeline: true, ...DISPATCH_SESSION_SETTINGS }) : null;
+    const dispatchPool = runsDispatcher ? new pg.Pool({ connectionString: databaseUrl, max: 2 * DISPATCH_LANES, connectionTimeoutMillis: 10_000, keepAlive: true, pipeline: true, ...DISPATCH_SESSION_SETTINGS }) : null;
     /** the PostgreSQL sessions of the dispatcher here: the deliveries they commit wake the worker here directly (deliveriesQueued) */
     const dispatcherSessions = new Set<number>();
     if (dispatchPool) {
@@ -339,7 +351,11 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
         ? async () => {
             if (!dispatcher.wakeIfRunning()) await announceElsewhere();
           }
-        : undefined,
+        : opts.dispatchElsewhere
+          ? async () => {
+              if (!opts.dispatchElsewhere!()) await announceElsewhere();
+            }
+          : undefined,
     });
     // the TIMER rules' timers fire where the dispatcher runs; several processes share them (timers.ts)
     const timers = dispatcher ? new TimerLoop({ db: withStatementOnError(pool), log, clock, raised: () => void dispatcher.wake() }) : null;
