@@ -215,15 +215,23 @@ function graphql(origin, connections) {
  * database); called once the loop's work is done (for deskhooks: once its requests have arrived).
  */
 async function measuredClosedLoop(client, server, url, seconds = SECONDS) {
-  const roles = { server, receiver: receiver.child.pid, loadGenerator: process.pid };
   const wal = WAL ? await walSnapshot(url) : null;
-  const before = CPU ? cpuSnapshot([server]) : null;
+  const cpu = cpuMeter(server);
   const run = await closedLoop(client, seconds);
   return {
     ...run,
-    cpuSoFar: () => (CPU ? cpuPerUnit(before, cpuSnapshot([server]), run.records.length, roles) : null),
+    cpuSoFar: () => cpu.perUnit(run.records.length),
     walSoFar: async () => (WAL ? walPerUnit(wal, await walSnapshot(url), run.records.length, 10) : null),
   };
+}
+
+/**
+ * With --cpu: the CPU spent from now until `perUnit(count)` is called, per unit (cpuPerUnit,
+ * with `server`'s threads, the receiver and this script as the load generator); null without.
+ */
+function cpuMeter(server) {
+  const before = CPU ? cpuSnapshot([server]) : null;
+  return { perUnit: (count) => (CPU ? cpuPerUnit(before, cpuSnapshot([server]), count, { server, receiver: receiver.child.pid, loadGenerator: process.pid }) : null) };
 }
 
 /** CLIENTS clients, each sending its next createTicket when the previous one answered. */
@@ -422,19 +430,19 @@ async function deskhooksPart(adminUrl, target) {
     const rate = OPEN_RATE ?? run.perSec / 2;
     // connections to spare: a request waits for its time, never for a free connection
     const openClient = graphql(app.origin, 4 * CLIENTS);
-    const openCpuBefore = CPU ? cpuSnapshot([app.child.pid]) : null;
+    const openCpu = cpuMeter(app.child.pid);
     const open = await openLoop(openClient, rate, SECONDS).finally(() => openClient.close());
     if (open.errors) failures.push(`deskhooks open loop: ${open.errors} createTicket errors (last: ${open.lastError?.message})`);
     const openIds = open.records.map((r) => r.id);
     const openArrived = await waitArrivals(openIds);
     // the open loop's CPU: its mutations until their requests arrived
-    const openCpu = CPU ? cpuPerUnit(openCpuBefore, cpuSnapshot([app.child.pid]), open.records.length, { server: app.child.pid, receiver: receiver.child.pid, loadGenerator: process.pid }) : null;
+    const openCpuPerMutation = openCpu.perUnit(open.records.length);
     if (openArrived < openIds.length) failures.push(`deskhooks open loop: ${openIds.length - openArrived} of ${openIds.length} tickets' requests had not arrived after ${WAIT_MS / 1000} s`);
     const lat = open.records.filter((r) => arrivals.has(r.id)).map((r) => arrivals.get(r.id) - r.answered).sort((a, b) => a - b);
     const stages = STAGES ? await latencyStages(url, open.records) : null;
     return {
       closed,
-      open: { rate, offered: open.offered, answered: openIds.length, arrived: openArrived, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), max: lat[lat.length - 1], stages, cpu: openCpu },
+      open: { rate, offered: open.offered, answered: openIds.length, arrived: openArrived, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), max: lat[lat.length - 1], stages, cpu: openCpuPerMutation },
     };
   } finally {
     await client.close();

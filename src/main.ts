@@ -344,18 +344,16 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     // to the other processes' dispatchers when this one no longer takes work; a failure is
     // logged, their sweep finds the events.
     const announceElsewhere = () => announceTicketEvents(pool).catch((err) => log.error('could not wake the dispatchers of the other processes; their sweep finds the events', err));
-    // tickets created here go to this process's dispatcher without a NOTIFY
+    // tickets created here go to this process's dispatcher (here or in its own thread) without
+    // a NOTIFY, unless it no longer runs
+    const wakeDispatcherHere = dispatcher ? () => dispatcher.wakeIfRunning() : opts.dispatchElsewhere;
     const tickets = createTicketService({
       db: withStatementOnError(requestPool),
-      dispatchHere: dispatcher
+      dispatchHere: wakeDispatcherHere
         ? async () => {
-            if (!dispatcher.wakeIfRunning()) await announceElsewhere();
+            if (!wakeDispatcherHere()) await announceElsewhere();
           }
-        : opts.dispatchElsewhere
-          ? async () => {
-              if (!opts.dispatchElsewhere!()) await announceElsewhere();
-            }
-          : undefined,
+        : undefined,
     });
     // the TIMER rules' timers fire where the dispatcher runs; several processes share them (timers.ts)
     const timers = dispatcher ? new TimerLoop({ db: withStatementOnError(pool), log, clock, raised: () => void dispatcher.wake() }) : null;

@@ -29,9 +29,11 @@ export const DELIVERY_SESSION_SETTINGS = { ...SESSION_SETTINGS, options: '-c pla
 /**
  * The dispatcher's sessions (its claims of ticket events and its batches): SESSION_SETTINGS,
  * and their commits do not wait for the write-ahead log to reach the disk
- * (synchronous_commit = off). Those waits were the largest part of a batch's latency, and
- * two of the three on the way from a mutation to its webhook's request (the dispatcher's
- * claim and batch; the worker's claim keeps its wait, below). The database stays consistent; a crash of the database itself (not of a deskhooks
+ * (synchronous_commit = off): of the three commits on the way from a mutation to its
+ * webhook's request, the dispatcher's claim and batch do not wait for that flush, the
+ * largest part of a commit's round trip; the worker's claim does (below).
+ *
+ * The database stays consistent. A crash of the database itself (not of a deskhooks
  * process) may lose the dispatcher's last commits, those of the last 3 × wal_writer_delay
  * (0.6 s by default): their events are unprocessed again and handled anew, as after a
  * process killed mid-batch, so no rule runs twice with effect and none is lost. Nothing a

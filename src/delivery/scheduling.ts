@@ -64,7 +64,7 @@ export interface ClaimResult {
   /** a webhook's in-flight limit held back some of its due deliveries: when one of its attempts ends, claim again */
   heldByInFlight: boolean;
   /** a breaker's probe (claimed by this claim or in flight) held back its webhook's other deliveries: once its outcome is recorded, claim again */
-  heldByProbe?: boolean;
+  heldByProbe: boolean;
   /** what changed a webhook's state, for the log */
   notes: string[];
   /** the send-time policies of the claimed deliveries' webhooks, read in the claim */
@@ -350,7 +350,7 @@ export function createClaimer(pool: pg.Pool, config: SchedulingConfig) {
       const free = await claimFree(pool, limit, now, leaseMs);
       if (free.length >= limit) {
         freeRun++;
-        return { deliveries: free, wakeAt: null, heldByInFlight: false, notes: [] };
+        return { deliveries: free, wakeAt: null, heldByInFlight: false, heldByProbe: false, notes: [] };
       }
       freeRun = 0;
       const rest = await claimWithinLimits(pool, limit - free.length, now, leaseMs, config, finished);
@@ -485,6 +485,8 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
         deliveries: closed.deliveries,
         wakeAt: null,
         heldByInFlight: closed.held,
+        // every webhook of the claim has its breaker closed: no probe
+        heldByProbe: false,
         notes: [],
         policies: new Map(states.map((s) => [s.webhook_id, sendPolicyOf(s)])),
         handOver: handOverOf(states, closed.heldWebhooks),

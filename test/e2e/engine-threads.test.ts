@@ -6,11 +6,11 @@
  * work otherwise run once an hour here, so a lost wake-up shows as a request that never
  * comes. A SIGTERM stops all three.
  */
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { freePort } from '../../src/db/embedded.js';
 import { gqlAt, startCli, type Child } from '../support/child.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { it } from '../support/fixtures.js';
 import { tempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -21,11 +21,10 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-it('a ticket created through the API reaches its webhook by the threads’ wake-ups alone; SIGTERM stops all three threads', { timeout: 120_000 }, async () => {
+it('a ticket created through the API reaches its webhook by the threads’ wake-ups alone; SIGTERM stops all three threads', { timeout: 120_000 }, async ({ startReceiver }) => {
   const db: TestDatabase = await createTestDatabase();
   cleanups.push(() => db.drop());
-  const receiver: Receiver = await startReceiver();
-  cleanups.push(() => receiver.close());
+  const receiver = await startReceiver();
   const dataDir = tempDir('engine-threads');
   cleanups.push(async () => dataDir.remove());
   const child: Child = startCli({
@@ -58,7 +57,9 @@ it('a ticket created through the API reaches its webhook by the threads’ wake-
   // both threads have started (they start once the main thread listens): a ticket created
   // before would be found by their start's catch-up, not by a wake-up
   const started = () => (child.output().match(/dispatcher's thread started|delivery thread started/g) ?? []).length;
-  await waitFor(() => started() === 2, { what: `both engine threads to start; output: ${child.output()}`, timeoutMs: 30_000 });
+  await waitFor(() => started() === 2, { what: 'both engine threads to start', timeoutMs: 30_000 }).catch((err: Error) => {
+    throw new Error(`${err.message}; output: ${child.output()}`);
+  });
 
   const ids: string[] = [];
   for (const title of ['first', 'second']) {
