@@ -3,19 +3,41 @@
  * Authorization value kept with a delivery). Sealed form: v1.<iv>.<tag>.<ciphertext>,
  * base64url parts. The key is SHA-256 of DESKHOOKS_SECRET_KEY, or 32 random bytes
  * generated once into DATA_DIR/secret.key.
+ *
+ * The same key names things that must be the same wherever and whenever they are made
+ * again, and unguessable without the key (derivedId).
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface SecretBox {
   seal(plain: string): string;
   open(sealed: string): string;
+  /**
+   * A UUID (version 8, RFC 9562) derived from `name` within `purpose`: the same for the
+   * same name and key, in every process, and unguessable without the key.
+   */
+  derivedId(purpose: string, name: string): string;
 }
 
 export function createSecretBox(key: Buffer): SecretBox {
   if (key.length !== 32) throw new Error('secret key must be 32 bytes');
+  // one HMAC key per purpose, apart from the encryption key
+  const macKeys = new Map<string, Buffer>();
+  const macKey = (purpose: string) => {
+    let k = macKeys.get(purpose);
+    if (!k) macKeys.set(purpose, (k = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), `deskhooks ${purpose}`, 32))));
+    return k;
+  };
   return {
+    derivedId(purpose, name) {
+      const b = createHmac('sha256', macKey(purpose)).update(name, 'utf8').digest().subarray(0, 16);
+      b[6] = (b[6]! & 0x0f) | 0x80; // version 8
+      b[8] = (b[8]! & 0x3f) | 0x80; // variant 10
+      const h = b.toString('hex');
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    },
     seal(plain) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);

@@ -29,18 +29,22 @@ export const DELIVERY_SESSION_SETTINGS = { ...SESSION_SETTINGS, options: '-c pla
 /**
  * The dispatcher's sessions (its claims of ticket events and its batches): SESSION_SETTINGS,
  * and their commits do not wait for the write-ahead log to reach the disk
- * (synchronous_commit = off): of the three commits on the way from a mutation to its
- * webhook's request, the dispatcher's claim and batch do not wait for that flush, the
- * largest part of a commit's round trip; the worker's claim does (below).
+ * (synchronous_commit = off), the largest part of a commit's round trip. The worker's
+ * claims do not wait either (src/delivery/scheduling.ts, per transaction: its sessions also
+ * record outcomes, which do wait).
  *
  * The database stays consistent. A crash of the database itself (not of a deskhooks
- * process) may lose the dispatcher's last commits, those of the last 3 × wal_writer_delay
+ * process) may lose the last of these commits, those of the last 3 × wal_writer_delay
  * (0.6 s by default): their events are unprocessed again and handled anew, as after a
- * process killed mid-batch, so no rule runs twice with effect and none is lost. Nothing a
- * batch wrote leaves the database before it is durable: its deliveries are sent only once a
- * worker's claim of them has committed — synchronously (SESSION_SETTINGS,
- * DELIVERY_SESSION_SETTINGS), and a flush covers everything committed before it, the batch
- * included. Only people watching the console could see in that moment a post or queued
- * delivery that such a crash takes back and the handling writes again.
+ * process killed mid-batch, so no rule runs twice with effect and none is lost. A request
+ * may have gone out for a delivery such a crash took back: handling its event again makes
+ * it again with the same id (src/delivery/service.ts DeliveryOrigin), and it is sent again
+ * — the receiver sees the same X-Deskhooks-Delivery twice, as after a worker killed mid-send.
+ * That holds because every ticket event is durable before the dispatcher can read it: the
+ * transactions that raise events (the API's, the ORM's — the dispatcher's batches that run
+ * the helpdesk's actions included —, the timers', the recording of outcomes) commit
+ * synchronously, and a commit becomes visible only after its flush. People watching the
+ * console could see in that moment a post that such a crash takes back and the handling
+ * writes again.
  */
 export const DISPATCH_SESSION_SETTINGS = { ...SESSION_SETTINGS, options: '-c synchronous_commit=off' } as const;

@@ -53,6 +53,7 @@ export {
   type DeliveryDraft,
   type DeliveryPageResult,
   type DeliveryService,
+  type DeliveryOrigin,
   type DraftInput,
   type NewDelivery,
   type TicketDeliveryPage,

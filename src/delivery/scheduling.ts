@@ -468,7 +468,13 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
       preparing = false;
       if (prepare) claimPrepared.add(client);
     };
-    const begin = (prepareFirst: string) => `begin; set local plan_cache_mode = force_generic_plan; ${prepareFirst} execute ${LOCK_STATEMENT}(${sqlLiteral(now)})`;
+    // A claim's commit does not wait for the write-ahead log to reach the disk (as the
+    // dispatcher's do, src/db/session-settings.ts): a crash of the database may take back
+    // the last claims, and the batches that made their deliveries, while their requests are
+    // out. The deliveries are then claimed (or made again by their events, with the same
+    // ids: service.ts DeliveryOrigin) and sent again, as after a worker killed mid-send.
+    // The outcomes are recorded synchronously, which makes the claims before them durable.
+    const begin = (prepareFirst: string) => `begin; set local plan_cache_mode = force_generic_plan; set local synchronous_commit = off; ${prepareFirst} execute ${LOCK_STATEMENT}(${sqlLiteral(now)})`;
     const finishedIds = finished.filter((id) => UUID_PATTERN.test(id));
     if (reserved) return await claimByDecisions(client, limit, now, leaseMs, config, begin(prepare), finishedIds, reserved, prepared);
     // One round trip: lock, then claim in a second statement (its snapshot sees the claims

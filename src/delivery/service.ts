@@ -29,6 +29,24 @@ export interface NewDelivery {
   continuation?: Continuation | null;
   /** the post that raised the event: the request renders as of it ({answer_last} is that reply) */
   asOfPostId?: string | null;
+  /** a rule's delivery: where it comes from, which gives its id (DeliveryOrigin) */
+  origin?: DeliveryOrigin | null;
+}
+
+/**
+ * What a rule's delivery comes from: the ticket event the dispatcher handled, and the rule's
+ * action at `action` (its position in the rule). The delivery's id is derived from these
+ * (SecretBox.derivedId), so that handling the same event again gives the same id: after a
+ * crash of the database took back the batch that made the delivery while its request may
+ * already be out (src/db/session-settings.ts), the receiver sees the request again with the
+ * same X-Deskhooks-Delivery and can recognise it. Every ticket event is durable before the
+ * dispatcher sees it (its transaction commits synchronously), so its id is the same when it
+ * is handled again. Each action of a rule runs at most once per event: the ids are unique.
+ */
+export interface DeliveryOrigin {
+  eventId: string;
+  ruleId: string;
+  action: number;
 }
 
 /** A delivery to render: the webhook, and the ticket's context as of the event (webhook, delivery and now are set by the draft). */
@@ -39,6 +57,7 @@ export interface DraftInput {
   rule?: { id: string; name: string } | null;
   event?: TicketEventType | null;
   continuation?: Continuation | null;
+  origin?: DeliveryOrigin | null;
 }
 
 export interface DeliveryDraft extends NewDeliveryRow {
@@ -83,8 +102,9 @@ export async function findDelivery(em: EntityManager, id: string): Promise<Deliv
 export function createDeliveryService(box: SecretBox, userAgent: string, clock: () => Date = () => new Date(), publicUrl: string | null = null): DeliveryService {
   // which part of a search the trigram index looks up, from a sample of this database's deliveries
   const windows = createSearchWindows();
+  const idOf = (origin: DeliveryOrigin | null | undefined) => (origin ? box.derivedId('delivery', `${origin.eventId}/${origin.ruleId}/${origin.action}`) : randomUUID());
   const draft = (input: DraftInput): DeliveryDraft => {
-    const id = randomUUID();
+    const id = idOf(input.origin);
     const def = input.webhook;
     const createdAt = clock();
     const ctx: TemplateContext = { ...input.context, webhook: { id: def.id, name: def.name }, delivery: { id }, now: createdAt.toISOString() };
@@ -119,7 +139,7 @@ export function createDeliveryService(box: SecretBox, userAgent: string, clock: 
   const prepare = async (em: EntityManager, input: NewDelivery): Promise<Delivery> => {
     const def = webhookDef(input.webhook, box);
     const context = await buildTemplateContext(em, input.ticket, { event: input.event, rule: input.rule ?? null, temp: input.temp, asOfPostId: input.asOfPostId, publicUrl });
-    const d = draft({ webhook: def, ticketId: input.ticket.id, context, rule: input.rule, event: input.event, continuation: input.continuation });
+    const d = draft({ webhook: def, ticketId: input.ticket.id, context, rule: input.rule, event: input.event, continuation: input.continuation, origin: input.origin });
     const delivery = queueDelivery(em, d.fields, d.createdAt);
     if (d.failure) {
       await addPost(em, systemActor, input.ticket.id, 'COMMENT', d.ticketComment!);

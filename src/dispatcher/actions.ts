@@ -10,7 +10,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Ticket, Webhook } from '../db/index.js';
 import { systemActor, addPost, updateTicket, textProblem, TEXT_LIMITS } from '../helpdesk/index.js';
 import { isOneOf, TICKET_PRIORITIES, TICKET_STATUSES, type ActionDef, type Continuation, type TicketEventType } from '../domain/index.js';
-import { webhookOffMessage, type DeliveryService } from '../delivery/index.js';
+import { webhookOffMessage, type DeliveryOrigin, type DeliveryService } from '../delivery/index.js';
 import { buildTemplateContext, loadTicketForTemplates, compileTemplate, escapeText } from '../templates/index.js';
 import type { RuleDef } from './types.js';
 import { describeError, isDatabaseError } from '../log-redact.js';
@@ -18,6 +18,8 @@ import { DispatchStopped } from './processor.js';
 
 export interface ActionRun {
   rule: RuleDef;
+  /** the ticket event being handled (a continuation's own event for the rest of an awaited rule) */
+  eventId: string;
   ticketId: string;
   event: TicketEventType | null;
   /** index of the first action to run */
@@ -65,6 +67,11 @@ export function continuationAfter(run: ActionRun, index: number): Continuation |
     : null;
 }
 
+/** The origin of the delivery the SEND_WEBHOOK action at `index` makes (its id derives from it). */
+export function originOf(run: ActionRun, index: number): DeliveryOrigin {
+  return { eventId: run.eventId, ruleId: run.rule.id, action: index };
+}
+
 /** Renders an action value against the ticket as it is now, with the run's temp fields. */
 async function renderValue(em: EntityManager, deps: ActionRunnerDeps, ticket: Ticket, run: ActionRun, source: string): Promise<string> {
   const ctx = await buildTemplateContext(em, ticket, { event: run.event, rule: { id: run.rule.id, name: run.rule.name }, temp: run.temp, asOfPostId: run.asOfPostId, publicUrl: deps.deliveries.publicUrl });
@@ -79,7 +86,7 @@ async function runOne(em: EntityManager, deps: ActionRunnerDeps, run: ActionRun,
       if (!webhook) throw new Error(`webhook ${action.webhookId} no longer exists`);
       if (!webhook.enabled) throw new Error(webhookOffMessage(webhook));
       const continuation = continuationAfter(run, index);
-      await deps.deliveries.prepare(em, { webhook, ticket, rule: { id: run.rule.id, name: run.rule.name }, event: run.event, temp: run.temp, continuation, asOfPostId: run.asOfPostId });
+      await deps.deliveries.prepare(em, { webhook, ticket, rule: { id: run.rule.id, name: run.rule.name }, event: run.event, temp: run.temp, continuation, asOfPostId: run.asOfPostId, origin: originOf(run, index) });
       return continuation !== null;
     }
     case 'ADD_COMMENT':

@@ -57,7 +57,7 @@ import type { TicketState } from '../helpdesk/index.js';
 import { evaluate } from './evaluate.js';
 import { loadClocks } from './clocks.js';
 import { isTimeField } from './fields.js';
-import { actionFailure, continuationAfter, postText, runActions, type ActionRun } from './actions.js';
+import { actionFailure, continuationAfter, originOf, postText, runActions, type ActionRun } from './actions.js';
 import type { DefinitionCache, Definitions } from './definitions.js';
 import { DispatchStopped, type ClaimedEvent, type EventHandler, type HandledBatch, type NextClaim } from './processor.js';
 
@@ -444,7 +444,7 @@ class BatchRun {
       // the actions the run had (an edit meanwhile does not shift what comes next)
       const rule = this.defs.rules.find((r) => r.id === c.ruleId);
       const running = rule && c.actions ? { ...rule, actions: c.actions } : rule;
-      return running ? [{ rule: running, ticketId: e.ticket_id, event: c.event, from: c.nextAction, temp: c.temp ?? {}, asOfPostId: c.asOfPostId ?? null }] : [];
+      return running ? [{ rule: running, eventId: e.id, ticketId: e.ticket_id, event: c.event, from: c.nextAction, temp: c.temp ?? {}, asOfPostId: c.asOfPostId ?? null }] : [];
     }
     const payload = e.payload as EventPayload;
     const event = { type: e.type, changes: payload.changes ?? [], ruleId: payload.ruleId };
@@ -457,7 +457,7 @@ class BatchRun {
       lastReplyAuthor: !lastReply ? null : lastReply.author?.role === 'CLIENT' ? 'CLIENT' : 'STAFF',
       clocks: this.clocks.get(e.id),
     };
-    return evaluate(event, snapshot, this.defs.rules, this.defs.fields).map((rule) => ({ rule, ticketId: e.ticket_id, event: e.type, from: 0, temp: {}, asOfPostId }));
+    return evaluate(event, snapshot, this.defs.rules, this.defs.fields).map((rule) => ({ rule, eventId: e.id, ticketId: e.ticket_id, event: e.type, from: 0, temp: {}, asOfPostId }));
   }
 
   /** The last posts as of the event's post; without one, the batch's own posts are the newest. */
@@ -500,6 +500,7 @@ class BatchRun {
             rule: { id: rule.id, name: rule.name },
             event: run.event,
             continuation,
+            origin: originOf(run, i),
           });
           this.drafts.push(draft);
           if (draft.ticketComment) await this.addPost(ticket, 'COMMENT', draft.ticketComment);

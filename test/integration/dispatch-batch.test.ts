@@ -583,4 +583,50 @@ describe('a batch of ticket events', () => {
       await manual.stop();
     }
   });
+
+  test('an event handled again after a database crash took its batch back makes its deliveries again with the same ids, on the plain path and through the helpdesk: the receiver can recognise a request it had', async ({ startApp, startReceiver }) => {
+    const app = await startApp(PAUSED);
+    const manual = await pauseDispatching(app);
+    try {
+      const receiver = await startReceiver();
+      const a = await createWebhook(app, jsonHook('a', `${receiver.url}/a`));
+      const b = await createWebhook(app, jsonHook('b', `${receiver.url}/b`));
+      await createRule(app, { name: 'plain', events: ['TICKET_CREATED'], conditions: [{ field: 'title', operator: 'CONTAINS', value: 'plain' }], actions: [{ type: 'SEND_WEBHOOK', webhookId: a }, { type: 'SEND_WEBHOOK', webhookId: b }] });
+      await createRule(app, { name: 'helpdesk', position: 1, events: ['TICKET_CREATED'], conditions: [{ field: 'title', operator: 'CONTAINS', value: 'raise' }], actions: [{ type: 'SET_PRIORITY', value: 'HIGH' }, { type: 'SEND_WEBHOOK', webhookId: a }] });
+      // the first batch loads the definitions through the ORM; the next has them cached
+      await createTicket(app, 'no rule matches');
+      await manual.dispatcher.wake();
+      const plain = [await createTicket(app, 'plain 1'), await createTicket(app, 'plain 2')];
+      const plainBefore = manual.plainCommits();
+      await manual.dispatcher.wake();
+      // buffered actions only: the plain connection
+      expect(manual.plainCommits()).toBe(plainBefore + 1);
+      const raised = await createTicket(app, 'raise me');
+      await manual.dispatcher.wake();
+      const tickets = [...plain, raised];
+      const made = async () =>
+        (await sql(app, `select ticket_id::text as ticket, webhook_name as webhook, id from deliveries where ticket_id = any($1::bigint[]) order by ticket_id, webhook_name`, [tickets])).rows;
+      const first = await made();
+      expect(first.map((d) => `${d.ticket} ${d.webhook}`)).toEqual([`${plain[0]} a`, `${plain[0]} b`, `${plain[1]} a`, `${plain[1]} b`, `${raised} a`]);
+      expect(new Set(first.map((d) => d.id)).size).toBe(5);
+      await receiver.waitForRequests(5);
+      await waitFor(async () => (await sql(app, `select count(*)::int as n from deliveries where ticket_id = any($1::bigint[]) and status = 'SUCCEEDED'`, [tickets])).rows[0].n === 5, { what: 'the five deliveries to succeed' });
+
+      // the crash: the batches' writes and marks are gone (asynchronous commits), their requests went out
+      await sql(app, `delete from deliveries where ticket_id = any($1::bigint[])`, [tickets]);
+      await sql(app, `update ticket_events set processed_at = null, locked_until = null where ticket_id = any($1::bigint[])`, [tickets]);
+      await manual.dispatcher.wake();
+      // all three in one batch, through the helpdesk this time (the SET_PRIORITY)
+      expect(manual.batches.at(-1)).toBe(3);
+      expect(await made()).toEqual(first);
+      const requests = await receiver.waitForRequests(10);
+      const seen = new Map<string, number>();
+      for (const r of requests) seen.set(String(r.headers['x-deskhooks-delivery']), (seen.get(String(r.headers['x-deskhooks-delivery'])) ?? 0) + 1);
+      expect([...seen.keys()].sort()).toEqual(first.map((d) => d.id).sort());
+      expect([...seen.values()]).toEqual([2, 2, 2, 2, 2]);
+      expect(manual.errors).toEqual([]);
+    } finally {
+      await manual.stop();
+    }
+  });
 });

@@ -1,0 +1,35 @@
+/**
+ * src/crypto/secret-box.ts: ids derived from names with the key (the ids of rules' deliveries, src/delivery/service.ts DeliveryOrigin).
+ */
+import { describe, expect, it } from 'vitest';
+import { createSecretBox } from '../../src/crypto/secret-box.js';
+import { UUID_PATTERN } from '../../src/db/sql.js';
+
+const box = createSecretBox(Buffer.alloc(32, 1));
+
+describe('derivedId', () => {
+  it('is a version 8 UUID, the same for the same name, purpose and key (another box with the key: another process)', () => {
+    const id = box.derivedId('delivery', '12/3/0');
+    expect(id).toMatch(UUID_PATTERN);
+    expect(id[14]).toBe('8');
+    expect('89ab').toContain(id[19]);
+    expect(createSecretBox(Buffer.alloc(32, 1)).derivedId('delivery', '12/3/0')).toBe(id);
+  });
+
+  it('differs with the name, the purpose and the key', () => {
+    const ids = [
+      box.derivedId('delivery', '12/3/0'),
+      box.derivedId('delivery', '12/3/1'),
+      box.derivedId('delivery', '1/23/0'),
+      box.derivedId('other', '12/3/0'),
+      createSecretBox(Buffer.alloc(32, 2)).derivedId('delivery', '12/3/0'),
+    ];
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('is not the name’s plain hash: it cannot be computed without the key', async () => {
+    const { createHash } = await import('node:crypto');
+    const plain = createHash('sha256').update('12/3/0').digest('hex').slice(0, 12);
+    expect(box.derivedId('delivery', '12/3/0').replace(/-/g, '').slice(0, 12)).not.toBe(plain);
+  });
+});
