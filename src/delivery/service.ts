@@ -34,17 +34,20 @@ export interface NewDelivery {
 }
 
 /**
- * What a rule's delivery comes from: the ticket event the dispatcher handled, and the rule's
- * action at `action` (its position in the rule). The delivery's id is derived from these
- * (SecretBox.derivedId), so that handling the same event again gives the same id: after a
- * crash of the database took back the batch that made the delivery while its request may
- * already be out (src/db/session-settings.ts), the receiver sees the request again with the
- * same X-Deskhooks-Delivery and can recognise it. Every ticket event is durable before the
- * dispatcher sees it (its transaction commits synchronously), so its id is the same when it
- * is handled again. Each action of a rule runs at most once per event: the ids are unique.
+ * What a rule's delivery comes from: the ticket event the dispatcher handled (its id and the
+ * time it was recorded), and the rule's action at `action` (its position in the rule). The
+ * delivery's id is derived from these (SecretBox.derivedId), so that handling the same event
+ * again gives the same id: after a crash of the database took back the batch that made the
+ * delivery while its request may already be out (src/db/session-settings.ts), the receiver
+ * sees the request again with the same X-Deskhooks-Delivery and can recognise it. Every
+ * ticket event is durable before the dispatcher sees it (its transaction commits
+ * synchronously), so it is the same when handled again. Each action of a rule runs at most
+ * once per event: the ids are unique. The event's time keeps them unique where event ids
+ * start over: a database restored from a backup, or emptied, under the same secret key.
  */
 export interface DeliveryOrigin {
   eventId: string;
+  eventAt: Date;
   ruleId: string;
   action: number;
 }
@@ -102,7 +105,7 @@ export async function findDelivery(em: EntityManager, id: string): Promise<Deliv
 export function createDeliveryService(box: SecretBox, userAgent: string, clock: () => Date = () => new Date(), publicUrl: string | null = null): DeliveryService {
   // which part of a search the trigram index looks up, from a sample of this database's deliveries
   const windows = createSearchWindows();
-  const idOf = (origin: DeliveryOrigin | null | undefined) => (origin ? box.derivedId('delivery', `${origin.eventId}/${origin.ruleId}/${origin.action}`) : randomUUID());
+  const idOf = (origin: DeliveryOrigin | null | undefined) => (origin ? box.derivedId('delivery', `${origin.eventId}@${origin.eventAt.toISOString()}/${origin.ruleId}/${origin.action}`) : randomUUID());
   const draft = (input: DraftInput): DeliveryDraft => {
     const id = idOf(input.origin);
     const def = input.webhook;

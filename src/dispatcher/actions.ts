@@ -18,8 +18,9 @@ import { DispatchStopped } from './processor.js';
 
 export interface ActionRun {
   rule: RuleDef;
-  /** the ticket event being handled (a continuation's own event for the rest of an awaited rule) */
+  /** the ticket event being handled (a continuation's own event for the rest of an awaited rule), and when it was recorded */
   eventId: string;
+  eventAt: Date;
   ticketId: string;
   event: TicketEventType | null;
   /** index of the first action to run */
@@ -69,7 +70,7 @@ export function continuationAfter(run: ActionRun, index: number): Continuation |
 
 /** The origin of the delivery the SEND_WEBHOOK action at `index` makes (its id derives from it). */
 export function originOf(run: ActionRun, index: number): DeliveryOrigin {
-  return { eventId: run.eventId, ruleId: run.rule.id, action: index };
+  return { eventId: run.eventId, eventAt: run.eventAt, ruleId: run.rule.id, action: index };
 }
 
 /** Renders an action value against the ticket as it is now, with the run's temp fields. */

@@ -95,7 +95,8 @@ interface EventRow {
   type: TicketEventType;
   payload: any;
   tries: number;
-  created_at: Date;
+  /** a Date on the plain connection, text (with microseconds) through the ORM's */
+  created_at: Date | string;
   version: string;
 }
 
@@ -444,7 +445,7 @@ class BatchRun {
       // the actions the run had (an edit meanwhile does not shift what comes next)
       const rule = this.defs.rules.find((r) => r.id === c.ruleId);
       const running = rule && c.actions ? { ...rule, actions: c.actions } : rule;
-      return running ? [{ rule: running, eventId: e.id, ticketId: e.ticket_id, event: c.event, from: c.nextAction, temp: c.temp ?? {}, asOfPostId: c.asOfPostId ?? null }] : [];
+      return running ? [{ rule: running, eventId: e.id, eventAt: new Date(e.created_at), ticketId: e.ticket_id, event: c.event, from: c.nextAction, temp: c.temp ?? {}, asOfPostId: c.asOfPostId ?? null }] : [];
     }
     const payload = e.payload as EventPayload;
     const event = { type: e.type, changes: payload.changes ?? [], ruleId: payload.ruleId };
@@ -457,7 +458,7 @@ class BatchRun {
       lastReplyAuthor: !lastReply ? null : lastReply.author?.role === 'CLIENT' ? 'CLIENT' : 'STAFF',
       clocks: this.clocks.get(e.id),
     };
-    return evaluate(event, snapshot, this.defs.rules, this.defs.fields).map((rule) => ({ rule, eventId: e.id, ticketId: e.ticket_id, event: e.type, from: 0, temp: {}, asOfPostId }));
+    return evaluate(event, snapshot, this.defs.rules, this.defs.fields).map((rule) => ({ rule, eventId: e.id, eventAt: new Date(e.created_at), ticketId: e.ticket_id, event: e.type, from: 0, temp: {}, asOfPostId }));
   }
 
   /** The last posts as of the event's post; without one, the batch's own posts are the newest. */

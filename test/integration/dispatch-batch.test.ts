@@ -584,7 +584,7 @@ describe('a batch of ticket events', () => {
     }
   });
 
-  test('an event handled again after a database crash took its batch back makes its deliveries again with the same ids, on the plain path and through the helpdesk: the receiver can recognise a request it had', async ({ startApp, startReceiver }) => {
+  test('an event handled again after a database crash took its batch back makes its deliveries again with the same ids, on the plain path and through the helpdesk: the receiver can recognise a request it had; an event id recorded anew (a restored database) gets other ids', async ({ startApp, startReceiver }) => {
     const app = await startApp(PAUSED);
     const manual = await pauseDispatching(app);
     try {
@@ -624,6 +624,15 @@ describe('a batch of ticket events', () => {
       for (const r of requests) seen.set(String(r.headers['x-deskhooks-delivery']), (seen.get(String(r.headers['x-deskhooks-delivery'])) ?? 0) + 1);
       expect([...seen.keys()].sort()).toEqual(first.map((d) => d.id).sort());
       expect([...seen.values()]).toEqual([2, 2, 2, 2, 2]);
+
+      // event ids that start over (a database restored from a backup, or emptied): other events, other ids
+      await waitFor(async () => (await sql(app, `select count(*)::int as n from deliveries where ticket_id = any($1::bigint[]) and status = 'SUCCEEDED'`, [tickets])).rows[0].n === 5, { what: 'the five deliveries to succeed again' });
+      await sql(app, `delete from deliveries where ticket_id = any($1::bigint[])`, [tickets]);
+      await sql(app, `update ticket_events set processed_at = null, locked_until = null, created_at = created_at + interval '1 day' where ticket_id = any($1::bigint[])`, [tickets]);
+      await manual.dispatcher.wake();
+      const later = await made();
+      expect(later.map((d) => `${d.ticket} ${d.webhook}`)).toEqual(first.map((d) => `${d.ticket} ${d.webhook}`));
+      expect(later.filter((d) => first.some((f) => f.id === d.id))).toEqual([]);
       expect(manual.errors).toEqual([]);
     } finally {
       await manual.stop();
