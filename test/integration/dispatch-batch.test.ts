@@ -3,7 +3,8 @@
  * recorded while the app's own dispatcher is paused are handed to a dispatcher of the
  * test's in one batch, so what the batch guarantees is seen on purpose, not by timing:
  * each ticket's events in order (and seeing the changes of the ones before), a failing
- * event not holding back the others, definitions edited while a batch runs.
+ * event not holding back the others, definitions edited while a batch runs, the same
+ * delivery ids when a batch a database crash took back is handled again.
  */
 import { describe, expect } from 'vitest';
 import pg from 'pg';
@@ -609,8 +610,11 @@ describe('a batch of ticket events', () => {
       const first = await made();
       expect(first.map((d) => `${d.ticket} ${d.webhook}`)).toEqual([`${plain[0]} a`, `${plain[0]} b`, `${plain[1]} a`, `${plain[1]} b`, `${raised} a`]);
       expect(new Set(first.map((d) => d.id)).size).toBe(5);
+      // the deliveries' outcomes recorded before the test takes them back
+      const allSucceeded = () =>
+        waitFor(async () => (await sql(app, `select count(*)::int as n from deliveries where ticket_id = any($1::bigint[]) and status = 'SUCCEEDED'`, [tickets])).rows[0].n === 5, { what: 'the five deliveries to succeed' });
       await receiver.waitForRequests(5);
-      await waitFor(async () => (await sql(app, `select count(*)::int as n from deliveries where ticket_id = any($1::bigint[]) and status = 'SUCCEEDED'`, [tickets])).rows[0].n === 5, { what: 'the five deliveries to succeed' });
+      await allSucceeded();
 
       // the crash: the batches' writes and marks are gone (asynchronous commits), their requests went out
       await sql(app, `delete from deliveries where ticket_id = any($1::bigint[])`, [tickets]);
@@ -626,7 +630,7 @@ describe('a batch of ticket events', () => {
       expect([...seen.values()]).toEqual([2, 2, 2, 2, 2]);
 
       // event ids that start over (a database restored from a backup, or emptied): other events, other ids
-      await waitFor(async () => (await sql(app, `select count(*)::int as n from deliveries where ticket_id = any($1::bigint[]) and status = 'SUCCEEDED'`, [tickets])).rows[0].n === 5, { what: 'the five deliveries to succeed again' });
+      await allSucceeded();
       await sql(app, `delete from deliveries where ticket_id = any($1::bigint[])`, [tickets]);
       await sql(app, `update ticket_events set processed_at = null, locked_until = null, created_at = created_at + interval '1 day' where ticket_id = any($1::bigint[])`, [tickets]);
       await manual.dispatcher.wake();
