@@ -37,9 +37,10 @@ export const DELIVERY_SESSION_SETTINGS = { ...SESSION_SETTINGS, options: '-c pla
  * process) may lose the last of these commits, those of the last 3 × wal_writer_delay
  * (0.6 s by default): their events are unprocessed again and handled anew, as after a
  * process killed mid-batch, so no rule runs twice with effect and none is lost. A request
- * may have gone out for a delivery such a crash took back: handling its event again makes
- * it again with the same id (src/delivery/service.ts DeliveryOrigin), and it is sent again
- * — the receiver sees the same X-Deskhooks-Delivery twice, as after a worker killed mid-send.
+ * may have gone out for a delivery, or under a claim, such a crash took back: handling its
+ * event again makes the delivery again with the same id (src/delivery/service.ts
+ * DeliveryOrigin), and it is sent again — the receiver sees the same X-Deskhooks-Delivery
+ * twice, possibly overlapping (no lease holds a claim taken back; README, Deliveries).
  * That holds because every ticket event is durable before the dispatcher can read it: the
  * transactions that raise events (the API's, the ORM's — the dispatcher's batches that run
  * the helpdesk's actions included —, the timers', the recording of outcomes) commit

@@ -472,8 +472,10 @@ async function claimWithinLimits(pool: pg.Pool, limit: number, now: Date, leaseM
     // dispatcher's do, src/db/session-settings.ts): a crash of the database may take back
     // the last claims, and the batches that made their deliveries, while their requests are
     // out. The deliveries are then claimed (or made again by their events, with the same
-    // ids: service.ts DeliveryOrigin) and sent again, as after a worker killed mid-send.
-    // The outcomes are recorded synchronously, which makes the claims before them durable.
+    // ids: service.ts DeliveryOrigin) and sent again at once — unlike after a worker killed
+    // mid-send, no lease holds them, so the re-send may overlap the first attempt (README,
+    // Deliveries). The outcomes are recorded synchronously, which makes the claims before
+    // them durable.
     const begin = (prepareFirst: string) => `begin; set local plan_cache_mode = force_generic_plan; set local synchronous_commit = off; ${prepareFirst} execute ${LOCK_STATEMENT}(${sqlLiteral(now)})`;
     const finishedIds = finished.filter((id) => UUID_PATTERN.test(id));
     if (reserved) return await claimByDecisions(client, limit, now, leaseMs, config, begin(prepare), finishedIds, reserved, prepared);

@@ -35,7 +35,9 @@ export interface NewDelivery {
 
 /**
  * What a rule's delivery comes from: the ticket event the dispatcher handled (its id and the
- * time it was recorded), and the rule's action at `action` (its position in the rule). The
+ * time it was recorded), and the rule's action at `action` (its position in the rule), which
+ * sends to `webhookId` (a rule edited before the event is handled again may send elsewhere:
+ * another request, another id). The
  * delivery's id is derived from these (SecretBox.derivedId), so that handling the same event
  * again gives the same id: after a crash of the database took back the batch that made the
  * delivery while its request may already be out (src/db/session-settings.ts), the receiver
@@ -50,6 +52,7 @@ export interface DeliveryOrigin {
   eventAt: Date;
   ruleId: string;
   action: number;
+  webhookId: string;
 }
 
 /** A delivery to render: the webhook, and the ticket's context as of the event (webhook, delivery and now are set by the draft). */
@@ -105,7 +108,7 @@ export async function findDelivery(em: EntityManager, id: string): Promise<Deliv
 export function createDeliveryService(box: SecretBox, userAgent: string, clock: () => Date = () => new Date(), publicUrl: string | null = null): DeliveryService {
   // which part of a search the trigram index looks up, from a sample of this database's deliveries
   const windows = createSearchWindows();
-  const idOf = (origin: DeliveryOrigin | null | undefined) => (origin ? box.derivedId('delivery', `${origin.eventId}@${origin.eventAt.toISOString()}/${origin.ruleId}/${origin.action}`) : randomUUID());
+  const idOf = (origin: DeliveryOrigin | null | undefined) => (origin ? box.derivedId('delivery', `${origin.eventId}@${origin.eventAt.toISOString()}/${origin.ruleId}/${origin.action}/${origin.webhookId}`) : randomUUID());
   const draft = (input: DraftInput): DeliveryDraft => {
     const id = idOf(input.origin);
     const def = input.webhook;

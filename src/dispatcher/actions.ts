@@ -68,9 +68,9 @@ export function continuationAfter(run: ActionRun, index: number): Continuation |
     : null;
 }
 
-/** The origin of the delivery the SEND_WEBHOOK action at `index` makes (its id derives from it). */
-export function originOf(run: ActionRun, index: number): DeliveryOrigin {
-  return { eventId: run.eventId, eventAt: run.eventAt, ruleId: run.rule.id, action: index };
+/** The origin of the delivery the SEND_WEBHOOK action at `index` makes to `webhookId` (its id derives from it). */
+export function originOf(run: ActionRun, index: number, webhookId: string): DeliveryOrigin {
+  return { eventId: run.eventId, eventAt: run.eventAt, ruleId: run.rule.id, action: index, webhookId };
 }
 
 /** Renders an action value against the ticket as it is now, with the run's temp fields. */
@@ -87,7 +87,7 @@ async function runOne(em: EntityManager, deps: ActionRunnerDeps, run: ActionRun,
       if (!webhook) throw new Error(`webhook ${action.webhookId} no longer exists`);
       if (!webhook.enabled) throw new Error(webhookOffMessage(webhook));
       const continuation = continuationAfter(run, index);
-      await deps.deliveries.prepare(em, { webhook, ticket, rule: { id: run.rule.id, name: run.rule.name }, event: run.event, temp: run.temp, continuation, asOfPostId: run.asOfPostId, origin: originOf(run, index) });
+      await deps.deliveries.prepare(em, { webhook, ticket, rule: { id: run.rule.id, name: run.rule.name }, event: run.event, temp: run.temp, continuation, asOfPostId: run.asOfPostId, origin: originOf(run, index, webhook.id) });
       return continuation !== null;
     }
     case 'ADD_COMMENT':

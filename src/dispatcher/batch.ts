@@ -95,7 +95,7 @@ interface EventRow {
   type: TicketEventType;
   payload: any;
   tries: number;
-  /** a Date on the plain connection, text (with microseconds) through the ORM's */
+  /** a Date on the plain connection, text through the ORM's */
   created_at: Date | string;
   version: string;
 }
@@ -501,7 +501,7 @@ class BatchRun {
             rule: { id: rule.id, name: rule.name },
             event: run.event,
             continuation,
-            origin: originOf(run, i),
+            origin: originOf(run, i, webhook.def.id),
           });
           this.drafts.push(draft);
           if (draft.ticketComment) await this.addPost(ticket, 'COMMENT', draft.ticketComment);

@@ -585,14 +585,15 @@ describe('a batch of ticket events', () => {
     }
   });
 
-  test('an event handled again after a database crash took its batch back makes its deliveries again with the same ids, on the plain path and through the helpdesk: the receiver can recognise a request it had; an event id recorded anew (a restored database) gets other ids', async ({ startApp, startReceiver }) => {
+  test('an event handled again after a database crash took its batch back makes its deliveries again with the same ids, on the plain path and through the helpdesk: the receiver can recognise a request it had; an event id recorded anew (a restored database), or a rule sending elsewhere, gets other ids', async ({ startApp, startReceiver }) => {
     const app = await startApp(PAUSED);
     const manual = await pauseDispatching(app);
     try {
       const receiver = await startReceiver();
       const a = await createWebhook(app, jsonHook('a', `${receiver.url}/a`));
       const b = await createWebhook(app, jsonHook('b', `${receiver.url}/b`));
-      await createRule(app, { name: 'plain', events: ['TICKET_CREATED'], conditions: [{ field: 'title', operator: 'CONTAINS', value: 'plain' }], actions: [{ type: 'SEND_WEBHOOK', webhookId: a }, { type: 'SEND_WEBHOOK', webhookId: b }] });
+      const plainRule = { name: 'plain', events: ['TICKET_CREATED' as const], conditions: [{ field: 'title', operator: 'CONTAINS' as const, value: 'plain' }] };
+      const { id: plainRuleId } = await createRule(app, { ...plainRule, actions: [{ type: 'SEND_WEBHOOK', webhookId: a }, { type: 'SEND_WEBHOOK', webhookId: b }] });
       await createRule(app, { name: 'helpdesk', position: 1, events: ['TICKET_CREATED'], conditions: [{ field: 'title', operator: 'CONTAINS', value: 'raise' }], actions: [{ type: 'SET_PRIORITY', value: 'HIGH' }, { type: 'SEND_WEBHOOK', webhookId: a }] });
       // the first batch loads the definitions through the ORM; the next has them cached
       await createTicket(app, 'no rule matches');
@@ -637,6 +638,16 @@ describe('a batch of ticket events', () => {
       const later = await made();
       expect(later.map((d) => `${d.ticket} ${d.webhook}`)).toEqual(first.map((d) => `${d.ticket} ${d.webhook}`));
       expect(later.filter((d) => first.some((f) => f.id === d.id))).toEqual([]);
+
+      // a rule edited before its events are handled again (its webhooks swapped): other requests, other ids
+      await allSucceeded();
+      await app.ok(RlUpdateRuleDocument, { id: plainRuleId, input: { ...plainRule, actions: [{ type: 'SEND_WEBHOOK', webhookId: b }, { type: 'SEND_WEBHOOK', webhookId: a }] } });
+      await sql(app, `delete from deliveries where ticket_id = any($1::bigint[])`, [plain]);
+      await sql(app, `update ticket_events set processed_at = null, locked_until = null where ticket_id = any($1::bigint[])`, [plain]);
+      await manual.dispatcher.wake();
+      const swapped = (await made()).filter((d) => plain.includes(d.ticket));
+      expect(swapped).toHaveLength(4);
+      expect(swapped.filter((d) => later.some((l) => l.id === d.id))).toEqual([]);
       expect(manual.errors).toEqual([]);
     } finally {
       await manual.stop();
