@@ -275,8 +275,9 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const deliveryEvents = createDeliveryEventHub(feedLoader(pool), (m, e) => log.error(m, e));
     const listener = createListener(databaseUrl, log);
 
-    // The job engine first: the worker hands it its retry times, and its jobs wake the engines.
-    const jobs = await createJobEngine({
+    // The job engine first: the worker hands it its retry times, and its jobs wake the engines
+    // (none where no engine runs: role all's main thread, which serves the API alone).
+    const jobs = !runsWorker && !runsDispatcher ? null : await createJobEngine({
       pool,
       mongodbUrl: config.mongodbUrl,
       log,
@@ -287,7 +288,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     });
     // the search texts of deliveries are written where deliveries are sent (text-indexer.ts)
     const textIndexer = runsWorker ? new DeliveryTextIndexer({ db: withStatementOnError(pool), log }) : null;
-    const worker = runsWorker
+    const worker = jobs && runsWorker
       ? new DeliveryWorker({
           store: createWorkerStore(pool, orm, log, {
             probeIntervalMs: config.breakerProbeIntervalMs,
@@ -357,7 +358,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     });
     // the TIMER rules' timers fire where the dispatcher runs; several processes share them (timers.ts)
     const timers = dispatcher ? new TimerLoop({ db: withStatementOnError(pool), log, clock, raised: () => void dispatcher.wake() }) : null;
-    if (worker) {
+    if (jobs && worker) {
       // the jobs wake the worker and end: its drain logs its own errors, and a job slot held
       // by a drain waiting on a silent receiver would hold back the next retry's wake-up
       const wake = () => void worker.wake();
@@ -372,7 +373,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
       });
       jobs.every('deliveries.sweep', config.sweepIntervalMs);
     }
-    if (dispatcher) {
+    if (jobs && dispatcher) {
       // the ticket events left over (a lost notification, a process that died); it wakes the
       // dispatcher and ends, as the worker's jobs do: a run held by a long drain would keep the
       // sweep from the other processes and be cancelled by the job engine at its lock's end
@@ -404,8 +405,10 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     });
     await listener.start();
     onStop('notification listener', () => listener.stop());
-    await jobs.start();
-    onStop('job engine', () => jobs.stop());
+    if (jobs) {
+      await jobs.start();
+      onStop('job engine', () => jobs.stop());
+    }
     if (dispatcher) {
       // a wake-up it took while stopping is the other processes' to answer
       onStop('dispatcher', () => dispatcher.stop().then(announceElsewhere));
@@ -416,10 +419,10 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const webhookHealth = createWebhookHealthService(withStatementOnError(requestPool), clock);
     const services: AppServices = { config, orm: requestOrm, log, users, tickets, customFields, webhooks, rules, deliveries, deliveryEvents, webhookHealth };
     const schema = await buildGraphQLSchema();
-    // ready: the job engine runs, the database answers (within HEALTH_DATABASE_MS: a database
+    // ready: the job engine runs (where there is one), the database answers (within HEALTH_DATABASE_MS: a database
     // that hangs is not ready, and a load balancer's probe gets its answer), and wake-ups /
     // the live feed are heard
-    const isReady = async () => jobs.ready && listener.connected && (await answersWithin(requestPool.query('select 1'), HEALTH_DATABASE_MS));
+    const isReady = async () => (jobs?.ready ?? true) && listener.connected && (await answersWithin(requestPool.query('select 1'), HEALTH_DATABASE_MS));
     const app = opts.http === false ? null : await createHttpApp(services, schema, isReady, { api: runsApi, notifications: listener });
     const port = app ? await app.listen(config.port, config.host) : 0;
     // side by side, so that the stop stays within 10 s: requests get 3 s, attempts 5 s
