@@ -48,6 +48,10 @@
  *                   in the JSON as walPerMutation
  *            --stages: where the open loop's latency went, per ticket from the times deskhooks recorded
  *                   (latencyStages); in the JSON as latencyStagesMs
+ *            --statements: the statements PostgreSQL ran in deskhooks' open loop until its last request
+ *                   arrived, per mutation: how many, their execution time, the top ones by time
+ *                   (pg_stat_statements, loaded for the run: it slows every statement a little;
+ *                   scripts/bench-statements.mjs); in the JSON as openLoopStatementsPerMutation
  */
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -60,6 +64,7 @@ import { startEmbeddedPostgres, freePort } from '../dist/db/embedded.js';
 import { asJson, flag, now, opt, pct, say, sleep, text } from './bench-cli.mjs';
 import { cpuPerUnit, cpuSnapshot, describeCpu, mergeCpuPerUnit, waitForQuiet } from './bench-cpu.mjs';
 import { describeWal, mergeWalPerUnit, walPerUnit, walSnapshot } from './bench-wal.mjs';
+import { describeStatements, statementsPerUnit, statementsReset, STATEMENTS_SETTINGS } from './bench-statements.mjs';
 
 const SECONDS = opt('seconds', 10);
 const CLIENTS = Math.round(opt('clients', 32));
@@ -76,6 +81,7 @@ const WAIT_MS = opt('wait', 60) * 1000;
 const CPU = flag('cpu');
 const WAL = flag('wal');
 const STAGES = flag('stages');
+const STATEMENTS = flag('statements');
 const MAX_CONCURRENCY = text('max-concurrency') === undefined ? null : Math.round(opt('max-concurrency', 10));
 // the open loop's rate: half the closed loop's measured rate unless given
 const OPEN_RATE = text('rate') === undefined ? null : opt('rate', 100);
@@ -430,6 +436,7 @@ async function deskhooksPart(adminUrl, target) {
     const rate = OPEN_RATE ?? run.perSec / 2;
     // connections to spare: a request waits for its time, never for a free connection
     const openClient = graphql(app.origin, 4 * CLIENTS);
+    if (STATEMENTS) await statementsReset(url);
     const openCpu = cpuMeter(app.child.pid);
     const open = await openLoop(openClient, rate, SECONDS).finally(() => openClient.close());
     if (open.errors) failures.push(`deskhooks open loop: ${open.errors} createTicket errors (last: ${open.lastError?.message})`);
@@ -437,12 +444,13 @@ async function deskhooksPart(adminUrl, target) {
     const openArrived = await waitArrivals(openIds);
     // the open loop's CPU: its mutations until their requests arrived
     const openCpuPerMutation = openCpu.perUnit(open.records.length);
+    const statements = STATEMENTS ? await statementsPerUnit(url, open.records.length) : null;
     if (openArrived < openIds.length) failures.push(`deskhooks open loop: ${openIds.length - openArrived} of ${openIds.length} tickets' requests had not arrived after ${WAIT_MS / 1000} s`);
     const lat = open.records.filter((r) => arrivals.has(r.id)).map((r) => arrivals.get(r.id) - r.answered).sort((a, b) => a - b);
     const stages = STAGES ? await latencyStages(url, open.records) : null;
     return {
       closed,
-      open: { rate, offered: open.offered, answered: openIds.length, arrived: openArrived, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), max: lat[lat.length - 1], stages, cpu: openCpuPerMutation },
+      open: { rate, offered: open.offered, answered: openIds.length, arrived: openArrived, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), max: lat[lat.length - 1], stages, cpu: openCpuPerMutation, statements },
     };
   } finally {
     await client.close();
@@ -626,7 +634,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => v
 const started = now();
 let result = null;
 try {
-  embedded = await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
+  embedded = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), ...(STATEMENTS ? { settings: STATEMENTS_SETTINGS } : {}) });
   receiver = await forkServer('./bench-e2e-receiver.mjs');
   const target = `http://127.0.0.1:${receiver.port}/hook`;
   const ratio = (x, of) => `${(x / of).toFixed(2)}×`;
@@ -661,6 +669,7 @@ try {
     const st = (k) => (o.stages[k] ? `${ms(o.stages[k].p50)} (p90 ${ms(o.stages[k].p90)})` : '–');
     say(`     by stage, p50 ms: answered → marked ${st('answeredToMarked')}, marked → queued ${st('markedToQueued')}, queued → sent ${st('queuedToSent')}, sent → arrived ${st('sentToArrived')}`);
   }
+  if (o.statements) for (const line of describeStatements(o.statements)) say(`     ${line}`);
 
   const c = await dispatcherPart(embedded.url);
   say(`c. dispatcher alone, ${c.events} TICKET_CREATED events × 10 rules, committed while it was stopped:`);
@@ -679,6 +688,7 @@ try {
     ...(CPU ? { cpuMsPerMutation: { anchor: a.cpu, deskhooks: c1.cpu, deskhooksOpenLoop: o.cpu } } : {}),
     ...(WAL ? { walPerMutation: { anchor: a.wal, deskhooks: c1.wal } } : {}),
     ...(o.stages ? { latencyStagesMs: o.stages } : {}),
+    ...(o.statements ? { openLoopStatementsPerMutation: o.statements } : {}),
   };
 } catch (err) {
   failures.push(`the run stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
