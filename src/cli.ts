@@ -197,7 +197,7 @@ function engineThread(part: Part): void {
   parentPort!.on('message', (m: ToThread) => {
     if (m === 'dispatch') {
       // not started yet: its start drains; stopping: its stop announces what is left to the other processes
-      app?.dispatcher?.wakeIfRunning();
+      app?.dispatcher?.wakeForNewTickets();
       return;
     }
     if (typeof m === 'object' && 'run' in m) {

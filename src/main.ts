@@ -347,7 +347,7 @@ export async function startDeskhooks(config: Config, opts: StartOptions = {}): P
     const announceElsewhere = () => announceTicketEvents(pool).catch((err) => log.error('could not wake the dispatchers of the other processes; their sweep finds the events', err));
     // tickets created here go to this process's dispatcher (here or in its own thread) without
     // a NOTIFY, unless it no longer runs
-    const wakeDispatcherHere = dispatcher ? () => dispatcher.wakeIfRunning() : opts.dispatchElsewhere;
+    const wakeDispatcherHere = dispatcher ? () => dispatcher.wakeForNewTickets() : opts.dispatchElsewhere;
     const tickets = createTicketService({
       db: withStatementOnError(requestPool),
       dispatchHere: wakeDispatcherHere

@@ -179,10 +179,17 @@ export class Dispatcher {
     return [...this.held].flatMap(([l, ids]) => (l === lane ? [] : ids));
   }
 
-  /** Wakes it unless it is stopping; tells whether it was woken (it takes work). */
-  wakeIfRunning(): boolean {
+  /**
+   * Wakes it for the TICKET_CREATED events of tickets just created, unless it is stopping;
+   * tells whether it was woken (it takes them). No lane can hold an earlier event of a new
+   * ticket, so an idle lane takes them, and the lanes under way are not woken to claim again
+   * after their batches (that claim would find them taken); with no lane idle, the lanes
+   * under way are (wake).
+   */
+  wakeForNewTickets(): boolean {
     if (this.stopping.signal.aborted) return false;
-    void this.wake();
+    const idle = this.lanes.find((l) => !l.draining);
+    void (idle ? idle.wake() : this.wake());
     return true;
   }
 

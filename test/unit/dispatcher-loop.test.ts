@@ -436,6 +436,32 @@ describe('dispatcher loop in two lanes', () => {
     expect(outbox.events.every((e) => e.processed && e.tries === 1)).toBe(true);
   });
 
+  it('a wake-up for new tickets while a lane’s batch is under way starts the idle lane only: no earlier event of a new ticket can be held, so the busy lane does not claim again after its batch', async () => {
+    const { outbox, handler, d, running } = await oneLaneBusy();
+    outbox.add('b');
+    expect(d.wakeForNewTickets()).toBe(true);
+    await waitFor(() => handler.handled.includes('2'), { what: 'the idle lane to take the new ticket’s event' });
+    handler.release();
+    await running;
+    await waitFor(() => handler.handled.includes('1'), { what: 'the busy lane’s batch' });
+    // the busy lane's claim and the idle lane's: none for nothing after the busy lane's batch
+    expect(outbox.claims).toEqual([['1'], ['2']]);
+  });
+
+  it('a wake-up for new tickets with no lane idle wakes the lanes under way: they take the events after their batches', async () => {
+    const { outbox, handler, d } = setup({ lanes: 1 });
+    outbox.add('a');
+    handler.hold();
+    const running = d.wake();
+    await waitFor(() => handler.isHeld, { what: 'the lane’s batch to be under way' });
+    outbox.add('b');
+    expect(d.wakeForNewTickets()).toBe(true);
+    handler.release();
+    await running;
+    await waitFor(() => handler.handled.includes('2'), { what: 'the new ticket’s event, after the batch' });
+    expect(handler.batches).toEqual([['1'], ['2']]);
+  });
+
   it('a stop ends every lane: the batch under way is given up, the idle lane claims nothing more', async () => {
     const { outbox, handler, d, running } = await oneLaneBusy();
     const stopped = d.stop();
@@ -444,6 +470,6 @@ describe('dispatcher loop in two lanes', () => {
     outbox.add('b');
     await d.wake();
     expect(outbox.claims).toEqual([['1']]);
-    expect(d.wakeIfRunning()).toBe(false);
+    expect(d.wakeForNewTickets()).toBe(false);
   });
 });
