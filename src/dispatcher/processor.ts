@@ -148,6 +148,8 @@ export class Dispatcher {
   private readonly lanes: DrainLoop[];
   /** the events of each lane's batch under way */
   private readonly held = new Map<DrainLoop, string[]>();
+  /** the lanes whose batch under way offers the next claim to its commit, not sent yet (nextClaim) */
+  private readonly rideToCome = new Set<DrainLoop>();
   private retryTimer: NodeJS.Timeout | null = null;
   /** aborted by stop(): the running batch is given up after its event under way, so that a stop never waits for a whole batch */
   private readonly stopping = new AbortController();
@@ -182,14 +184,16 @@ export class Dispatcher {
   /**
    * Wakes it for the TICKET_CREATED events of tickets just created, unless it is stopping;
    * tells whether it was woken (it takes them). No lane can hold an earlier event of a new
-   * ticket, so an idle lane takes them, and the lanes under way are not woken to claim again
-   * after their batches (that claim would find them taken); with no lane idle, the lanes
-   * under way are (wake).
+   * ticket, so one lane takes them: an idle one, or else one under way, which claims them
+   * after its batch — with its commit when that claim is still to be sent. The other lanes
+   * are not woken to claim again after their batches (that claim would find them taken).
    */
   wakeForNewTickets(): boolean {
     if (this.stopping.signal.aborted) return false;
-    const idle = this.lanes.find((l) => !l.draining);
-    void (idle ? idle.wake() : this.wake());
+    // an idle lane, or else one lane under way, preferably one whose next claim rides on its
+    // batch's commit and is not sent yet (it answers the wake-up in the same round trip)
+    const lane = this.lanes.find((l) => !l.draining) ?? this.lanes.find((l) => this.rideToCome.has(l)) ?? this.lanes[0]!;
+    void lane.wake();
     return true;
   }
 
@@ -221,7 +225,10 @@ export class Dispatcher {
         if (batch.length) {
           const next = this.nextClaim(loop, limit, leaseMs);
           this.held.set(loop, batch.map((e) => e.id));
-          const handled: HandledBatch = await events.handle(batch, this.stopping.signal, next).catch((err) => (err instanceof DispatchStopped ? this.givenBack(batch) : this.failed(batch, err)));
+          const handled: HandledBatch = await events
+            .handle(batch, this.stopping.signal, next)
+            .catch((err) => (err instanceof DispatchStopped ? this.givenBack(batch) : this.failed(batch, err)))
+            .finally(() => this.rideToCome.delete(loop));
           // what it holds now: the batch its commit claimed
           if (handled.next?.length) this.held.set(loop, handled.next.map((e) => e.id));
           else this.held.delete(loop);
@@ -250,9 +257,11 @@ export class Dispatcher {
   private nextClaim(loop: DrainLoop, limit: number, leaseMs: number): (NextClaim & { asked: boolean }) | undefined {
     const claim = this.opts.outbox.nextClaim?.(limit, leaseMs, this.clock, () => this.heldBesides(loop));
     if (!claim) return undefined;
+    const rideToCome = this.rideToCome;
     const next = {
       asked: false,
       statement() {
+        rideToCome.delete(loop);
         if (loop.stopping) return null;
         next.asked = true;
         loop.takeWake();
@@ -260,6 +269,7 @@ export class Dispatcher {
       },
       read: claim.read,
     };
+    rideToCome.add(loop);
     return next;
   }
 

@@ -96,25 +96,32 @@ class FakeHandler implements EventHandler {
   failOnce: Error | null = null;
   /** events answered as waiting (not processed) the next time they come */
   waitOnce = new Set<string>();
-  private holdNext = false;
-  private held: (() => void) | null = null;
+  /** how many of the next batches wait for release() */
+  private holdNext = 0;
+  /** the batches waiting, first held first */
+  private held: (() => void)[] = [];
 
   constructor(
     private readonly outbox: FakeOutbox,
     private readonly clock: ManualClock,
   ) {}
 
-  /** the next batch waits for release() */
+  /** the next batch waits for release() (each call holds one more) */
   hold(): void {
-    this.holdNext = true;
+    this.holdNext++;
   }
 
+  /** lets the first batch held go on */
   release(): void {
-    this.held?.();
+    this.held.shift()?.();
   }
 
   get isHeld(): boolean {
-    return this.held !== null;
+    return this.held.length > 0;
+  }
+
+  get heldCount(): number {
+    return this.held.length;
   }
 
   /** claims the next batch with its commit when the dispatcher offers it (NextClaim), as the real handler does on a plain connection */
@@ -145,10 +152,9 @@ class FakeHandler implements EventHandler {
   private async handleBatch(events: ClaimedEvent[]): Promise<HandledBatch> {
     const ids = events.map((e) => e.id);
     this.batches.push(ids);
-    if (this.holdNext) {
-      this.holdNext = false;
-      await new Promise<void>((resolve) => (this.held = resolve));
-      this.held = null;
+    if (this.holdNext > 0) {
+      this.holdNext--;
+      await new Promise<void>((resolve) => this.held.push(resolve));
     }
     if (this.fail) throw new Error('the batch failed');
     if (this.failOnce) {
@@ -448,7 +454,34 @@ describe('dispatcher loop in two lanes', () => {
     expect(outbox.claims).toEqual([['1'], ['2']]);
   });
 
-  it('a wake-up for new tickets with no lane idle wakes the lanes under way: they take the events after their batches', async () => {
+  it('a wake-up for new tickets with no lane idle wakes one lane under way, the one whose commit has yet to send its claim: that claim takes them, and the lane whose claim went before claims nothing more', async () => {
+    const { outbox, handler, d } = setup({ lanes: 2 });
+    handler.commitClaims = true;
+    outbox.add('a');
+    handler.hold();
+    void d.wake();
+    await waitFor(() => handler.heldCount === 1, { what: 'the first lane’s batch under way' });
+    outbox.add('b');
+    handler.hold();
+    void d.wake();
+    await waitFor(() => handler.heldCount === 2, { what: 'the second lane’s batch under way' });
+    // the first lane's commit has sent its claim (it found nothing) when a new ticket's event comes
+    handler.afterCommit = () => {
+      handler.afterCommit = null;
+      outbox.add('c');
+      expect(d.wakeForNewTickets()).toBe(true);
+    };
+    handler.release();
+    await waitFor(() => handler.handled.includes('1'), { what: 'the first lane’s batch' });
+    handler.release();
+    await waitFor(() => handler.handled.includes('3'), { what: 'the new ticket’s event' });
+    expect(outbox.claims).toEqual([['1'], ['2']]);
+    expect(outbox.claimsWithCommit).toContainEqual(['3']);
+    expect(handler.handled.sort()).toEqual(['1', '2', '3']);
+    expect(outbox.get(3).tries).toBe(1);
+  });
+
+  it('a wake-up for new tickets with its one lane under way wakes that lane: it takes the events after its batch', async () => {
     const { outbox, handler, d } = setup({ lanes: 1 });
     outbox.add('a');
     handler.hold();
