@@ -37,15 +37,15 @@ export interface NewDelivery {
  * What a rule's delivery comes from: the ticket event the dispatcher handled (its id and the
  * time it was recorded), and the rule's action at `action` (its position in the rule), which
  * sends to `webhookId` (a rule edited before the event is handled again may send elsewhere:
- * another request, another id). The
- * delivery's id is derived from these (SecretBox.derivedId), so that handling the same event
- * again gives the same id: after a crash of the database took back the batch that made the
- * delivery while its request may already be out (src/db/session-settings.ts), the receiver
- * sees the request again with the same X-Deskhooks-Delivery and can recognise it. Every
- * ticket event is durable before the dispatcher sees it (its transaction commits
- * synchronously), so it is the same when handled again. Each action of a rule runs at most
- * once per event: the ids are unique. The event's time keeps them unique where event ids
- * start over: a database restored from a backup, or emptied, under the same secret key.
+ * another request, another id). The delivery's id is derived from these
+ * (SecretBox.derivedId of originName), so that handling the same event again gives the same
+ * id: after a crash of the database took back the batch that made the delivery while its
+ * request may already be out (src/db/session-settings.ts), the receiver sees the request
+ * again with the same X-Deskhooks-Delivery and can recognise it. Every ticket event is
+ * durable before the dispatcher sees it (its transaction commits synchronously), so it is
+ * the same when handled again. Each action of a rule runs at most once per event: the ids
+ * are unique. The event's time keeps them unique where event ids start over: a database
+ * restored from a backup, or emptied, under the same secret key.
  */
 export interface DeliveryOrigin {
   eventId: string;
@@ -54,6 +54,9 @@ export interface DeliveryOrigin {
   action: number;
   webhookId: string;
 }
+
+/** The name a rule's delivery id is derived from; changing it gives an event handled again across an upgrade other ids. */
+export const originName = (o: DeliveryOrigin): string => `${o.eventId}@${o.eventAt.toISOString()}/${o.ruleId}/${o.action}/${o.webhookId}`;
 
 /** A delivery to render: the webhook, and the ticket's context as of the event (webhook, delivery and now are set by the draft). */
 export interface DraftInput {
@@ -108,7 +111,7 @@ export async function findDelivery(em: EntityManager, id: string): Promise<Deliv
 export function createDeliveryService(box: SecretBox, userAgent: string, clock: () => Date = () => new Date(), publicUrl: string | null = null): DeliveryService {
   // which part of a search the trigram index looks up, from a sample of this database's deliveries
   const windows = createSearchWindows();
-  const idOf = (origin: DeliveryOrigin | null | undefined) => (origin ? box.derivedId('delivery', `${origin.eventId}@${origin.eventAt.toISOString()}/${origin.ruleId}/${origin.action}/${origin.webhookId}`) : randomUUID());
+  const idOf = (origin: DeliveryOrigin | null | undefined) => (origin ? box.derivedId('delivery', originName(origin)) : randomUUID());
   const draft = (input: DraftInput): DeliveryDraft => {
     const id = idOf(input.origin);
     const def = input.webhook;

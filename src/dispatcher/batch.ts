@@ -439,13 +439,15 @@ class BatchRun {
 
   /** The rule runs an event starts: the matched rules, or the rest of an awaited rule. */
   private runsOf(e: EventRow, ticket: TicketInBatch, asOfPostId: string | null): ActionRun[] {
+    // the event each run comes from (its deliveries' ids derive from it: DeliveryOrigin)
+    const ofEvent = { eventId: e.id, eventAt: new Date(e.created_at), ticketId: e.ticket_id };
     if (e.kind === 'CONTINUATION') {
       const c = e.payload as Continuation;
       // goes on only while the rule is enabled (disabled or deleted meanwhile: it stops), with
       // the actions the run had (an edit meanwhile does not shift what comes next)
       const rule = this.defs.rules.find((r) => r.id === c.ruleId);
       const running = rule && c.actions ? { ...rule, actions: c.actions } : rule;
-      return running ? [{ rule: running, eventId: e.id, eventAt: new Date(e.created_at), ticketId: e.ticket_id, event: c.event, from: c.nextAction, temp: c.temp ?? {}, asOfPostId: c.asOfPostId ?? null }] : [];
+      return running ? [{ rule: running, ...ofEvent, event: c.event, from: c.nextAction, temp: c.temp ?? {}, asOfPostId: c.asOfPostId ?? null }] : [];
     }
     const payload = e.payload as EventPayload;
     const event = { type: e.type, changes: payload.changes ?? [], ruleId: payload.ruleId };
@@ -458,7 +460,7 @@ class BatchRun {
       lastReplyAuthor: !lastReply ? null : lastReply.author?.role === 'CLIENT' ? 'CLIENT' : 'STAFF',
       clocks: this.clocks.get(e.id),
     };
-    return evaluate(event, snapshot, this.defs.rules, this.defs.fields).map((rule) => ({ rule, eventId: e.id, eventAt: new Date(e.created_at), ticketId: e.ticket_id, event: e.type, from: 0, temp: {}, asOfPostId }));
+    return evaluate(event, snapshot, this.defs.rules, this.defs.fields).map((rule) => ({ rule, ...ofEvent, event: e.type, from: 0, temp: {}, asOfPostId }));
   }
 
   /** The last posts as of the event's post; without one, the batch's own posts are the newest. */

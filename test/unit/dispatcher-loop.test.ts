@@ -449,7 +449,7 @@ describe('dispatcher loop in two lanes', () => {
     await waitFor(() => handler.handled.includes('2'), { what: 'the idle lane to take the new ticket’s event' });
     handler.release();
     await running;
-    await waitFor(() => handler.handled.includes('1'), { what: 'the busy lane’s batch' });
+    expect(handler.handled).toContain('1');
     // the busy lane's claim and the idle lane's: none for nothing after the busy lane's batch
     expect(outbox.claims).toEqual([['1'], ['2']]);
   });

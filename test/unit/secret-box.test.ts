@@ -1,9 +1,10 @@
 /**
- * src/crypto/secret-box.ts: ids derived from names with the key (the ids of rules' deliveries, src/delivery/service.ts DeliveryOrigin).
+ * src/crypto/secret-box.ts: ids derived from names with the key (the ids of rules' deliveries, src/delivery/service.ts DeliveryOrigin and originName).
  */
 import { describe, expect, it } from 'vitest';
 import { createSecretBox } from '../../src/crypto/secret-box.js';
 import { UUID_PATTERN } from '../../src/db/sql.js';
+import { originName } from '../../src/delivery/service.js';
 
 const box = createSecretBox(Buffer.alloc(32, 1));
 
@@ -29,5 +30,11 @@ describe('derivedId', () => {
 
   it('stays what it was (a known answer): a change to the derivation would give a redo after an upgrade other ids than the first handling', () => {
     expect(box.derivedId('delivery', '12@2026-12-03T10:00:00.000Z/3/0/4')).toBe('22f4381c-2e81-8f26-98e8-dfec0c696285');
+  });
+
+  it('a rule delivery’s name stays what it was: event id, event time, rule, action, webhook', () => {
+    const name = originName({ eventId: '12', eventAt: new Date('2026-12-03T10:00:00Z'), ruleId: '3', action: 0, webhookId: '4' });
+    expect(name).toBe('12@2026-12-03T10:00:00.000Z/3/0/4');
+    expect(box.derivedId('delivery', name)).toBe('22f4381c-2e81-8f26-98e8-dfec0c696285');
   });
 });
