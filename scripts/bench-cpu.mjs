@@ -49,12 +49,31 @@ export function cpuSnapshot(pids = []) {
   return { processes, threads };
 }
 
-/** Busy and idle jiffies of the whole machine (/proc/stat); null off Linux. */
+/**
+ * Busy and idle jiffies of the whole machine (/proc/stat), and stolen ones (a virtual
+ * machine's cores waiting while its host ran something else); null off Linux.
+ */
 function machineJiffies() {
   if (process.platform !== 'linux') return null;
   const [, ...v] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).map(Number);
-  const [user, nice, system, idle, iowait, irq, softirq] = v;
-  return { busy: user + nice + system + irq + softirq, idle: idle + iowait };
+  const [user, nice, system, idle, iowait, irq, softirq, steal = 0] = v;
+  return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal };
+}
+
+/**
+ * The share of the machine's core time, in %, that its host took (steal) from now until the
+ * returned function is called; null off Linux. A latency measured while the host takes a
+ * large share says more about the host than about deskhooks.
+ */
+export function stealMeter() {
+  const before = machineJiffies();
+  return () => {
+    const after = machineJiffies();
+    if (!before || !after) return null;
+    const steal = after.steal - before.steal;
+    const all = steal + after.busy - before.busy + after.idle - before.idle;
+    return all > 0 ? +((100 * steal) / all).toFixed(1) : 0;
+  };
 }
 
 /**

@@ -18,6 +18,9 @@
  *       backlogDrainMs = last mutation answered → last arrival;
  *     - open loop at half the measured mutation rate for SECONDS, sent on schedule whatever
  *       the answers: per ticket, arrival − its mutation's answer → p50/p95/p99.
+ *     For each loop, the share of the cores' time the host took (steal: a virtual machine's
+ *     cores waiting while its host runs something else), printed and in the JSON as
+ *     hostStealPercent: what tells a slow host from slow code.
  *  c. dispatcher alone (DESKHOOKS_ROLE=api: no delivery worker) on a fresh database with the
  *     same rules: EVENTS TICKET_CREATED events committed while no deskhooks runs (copies of
  *     one ticket and its outbox row exactly as the server wrote them, captured by a
@@ -62,7 +65,7 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import { startEmbeddedPostgres, freePort } from '../dist/db/embedded.js';
 import { asJson, flag, now, opt, pct, say, sleep, text } from './bench-cli.mjs';
-import { cpuPerUnit, cpuSnapshot, describeCpu, mergeCpuPerUnit, waitForQuiet } from './bench-cpu.mjs';
+import { cpuPerUnit, cpuSnapshot, describeCpu, mergeCpuPerUnit, stealMeter, waitForQuiet } from './bench-cpu.mjs';
 import { describeWal, mergeWalPerUnit, walPerUnit, walSnapshot } from './bench-wal.mjs';
 import { describeStatements, statementsPerUnit, statementsReset, STATEMENTS_SETTINGS } from './bench-statements.mjs';
 
@@ -265,7 +268,7 @@ async function closedLoop(client, seconds, clients = CLIENTS) {
   return { records, errors, lastError, t0, lastAnswered, perSec: records.length / ((lastAnswered - t0) / 1000) };
 }
 
-/** createTicket at `rate` per second for `seconds`, each sent on schedule whatever the answers. */
+/** createTicket at `rate` per second for `seconds`, each sent on schedule (to the timer's millisecond) whatever the answers. */
 async function openLoop(client, rate, seconds) {
   const total = Math.max(1, Math.round(rate * seconds));
   const records = [];
@@ -288,7 +291,9 @@ async function openLoop(client, rate, seconds) {
         ),
       );
     }
-    await sleep(1);
+    // asleep until the next one is due (not polling: the load generator shares the cores
+    // with what it measures, and a 1 ms poll cost ~7 % of one of them)
+    if (sent < total) await sleep(Math.max(1, t0 + (sent / rate) * 1000 - now()));
   }
   await Promise.all(pending);
   return { records, errors, lastError, offered: total, sent };
@@ -412,10 +417,12 @@ async function deskhooksPart(adminUrl, target) {
     const warm = await closedLoop(client, WARMUP);
     await waitArrivals(warm.records.map((r) => r.id));
 
+    const closedSteal = stealMeter();
     const run = await measuredClosedLoop(client, app.child.pid, url);
     if (run.errors) failures.push(`deskhooks closed loop: ${run.errors} createTicket errors (last: ${run.lastError?.message})`);
     const ids = run.records.map((r) => r.id);
     const arrived = await waitArrivals(ids);
+    const steal = closedSteal();
     const cpu = run.cpuSoFar(); // the loop and the backlog it left
     const wal = await run.walSoFar();
     if (arrived < ids.length) failures.push(`deskhooks closed loop: ${ids.length - arrived} of ${ids.length} tickets' requests had not arrived ${WAIT_MS / 1000} s after the last answer`);
@@ -428,6 +435,7 @@ async function deskhooksPart(adminUrl, target) {
       arrived,
       arrivalsPerSec: arrived / ((lastArrival - run.t0) / 1000),
       backlogDrainMs: Math.max(0, lastArrival - run.lastAnswered),
+      steal,
       health,
       cpu,
       wal,
@@ -438,19 +446,21 @@ async function deskhooksPart(adminUrl, target) {
     const openClient = graphql(app.origin, 4 * CLIENTS);
     if (STATEMENTS) await statementsReset(url);
     const openCpu = cpuMeter(app.child.pid);
+    const openSteal = stealMeter();
     const open = await openLoop(openClient, rate, SECONDS).finally(() => openClient.close());
     if (open.errors) failures.push(`deskhooks open loop: ${open.errors} createTicket errors (last: ${open.lastError?.message})`);
     const openIds = open.records.map((r) => r.id);
     const openArrived = await waitArrivals(openIds);
     // the open loop's CPU: its mutations until their requests arrived
     const openCpuPerMutation = openCpu.perUnit(open.records.length);
+    const openStealPercent = openSteal();
     const statements = STATEMENTS ? await statementsPerUnit(url, open.records.length) : null;
     if (openArrived < openIds.length) failures.push(`deskhooks open loop: ${openIds.length - openArrived} of ${openIds.length} tickets' requests had not arrived after ${WAIT_MS / 1000} s`);
     const lat = open.records.filter((r) => arrivals.has(r.id)).map((r) => arrivals.get(r.id) - r.answered).sort((a, b) => a - b);
     const stages = STAGES ? await latencyStages(url, open.records) : null;
     return {
       closed,
-      open: { rate, offered: open.offered, answered: openIds.length, arrived: openArrived, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), max: lat[lat.length - 1], stages, cpu: openCpuPerMutation, statements },
+      open: { rate, offered: open.offered, answered: openIds.length, arrived: openArrived, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), max: lat[lat.length - 1], stages, cpu: openCpuPerMutation, statements, steal: openStealPercent },
     };
   } finally {
     await client.close();
@@ -649,6 +659,7 @@ try {
   say(`   mutations      ${c1.mutationsPerSec.toFixed(0)}/s = ${ratio(c1.mutationsPerSec, a.perSec)} anchor        (target ≥ 0.70×)`);
   say(`   arrivals       ${c1.arrivalsPerSec.toFixed(0)}/s = ${ratio(c1.arrivalsPerSec, c1.mutationsPerSec)} mutations     (target ≥ 0.95×; ${c1.arrived}/${c1.count} arrived, counted from the first mutation sent to the last arrival)`);
   say(`   backlog drain  ${c1.backlogDrainMs.toFixed(0)} ms from the last answer to the last arrival   (target ≤ 1000 ms)`);
+  if (c1.steal !== null) say(`   the host took ${c1.steal} % of this machine's core time (steal) from the closed loop's start to its last arrival`);
   if (c1.health) say(`   the webhook after the closed loop: breaker ${c1.health.breaker}, ${c1.health.recentAttempts} attempts in 5 min, ${(100 * c1.health.recentFailureRate).toFixed(1)} % failed`);
   if (CPU) {
     say(`   CPU per mutation in the closed loops, deskhooks' until the last request arrived (ms; the anchor's path has no rules and no deliveries):`);
@@ -665,6 +676,7 @@ try {
   say(`   open loop at ${o.rate.toFixed(0)}/s for ${SECONDS} s, mutation answered → request arrived (${o.arrived}/${o.answered} arrived, ${o.offered} offered):`);
   const ms = (x) => (x === undefined ? '–' : x.toFixed(1));
   say(`                  p50 ${ms(o.p50)} ms (target ≤ 25), p95 ${ms(o.p95)} ms, p99 ${ms(o.p99)} ms (target ≤ 150), max ${ms(o.max)} ms`);
+  if (o.steal !== null) say(`     the host took ${o.steal} % of this machine's core time (steal) meanwhile, until the last arrival`);
   if (o.stages) {
     const st = (k) => (o.stages[k] ? `${ms(o.stages[k].p50)} (p90 ${ms(o.stages[k].p90)})` : '–');
     say(`     by stage, p50 ms: answered → marked ${st('answeredToMarked')}, marked → queued ${st('markedToQueued')}, queued → sent ${st('queuedToSent')}, sent → arrived ${st('sentToArrived')}`);
@@ -689,6 +701,7 @@ try {
     ...(WAL ? { walPerMutation: { anchor: a.wal, deskhooks: c1.wal } } : {}),
     ...(o.stages ? { latencyStagesMs: o.stages } : {}),
     ...(o.statements ? { openLoopStatementsPerMutation: o.statements } : {}),
+    ...(o.steal !== null ? { hostStealPercent: { closedLoop: c1.steal, openLoop: o.steal } } : {}),
   };
 } catch (err) {
   failures.push(`the run stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
