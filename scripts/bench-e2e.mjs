@@ -52,7 +52,7 @@
  *            --stages: where the open loop's latency went, per ticket from the times deskhooks recorded
  *                   (latencyStages); in the JSON as latencyStagesMs
  *            --statements: the statements PostgreSQL ran in deskhooks' open loop until its last request
- *                   arrived, per mutation: how many, their execution time, the top ones by time
+ *                   arrived, per mutation: how many, their execution and planning time, the top ones by time
  *                   (pg_stat_statements, loaded for the run: it slows every statement a little;
  *                   scripts/bench-statements.mjs); in the JSON as openLoopStatementsPerMutation
  */
