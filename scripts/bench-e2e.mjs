@@ -18,9 +18,9 @@
  *       backlogDrainMs = last mutation answered → last arrival;
  *     - open loop at half the measured mutation rate for SECONDS, sent on schedule whatever
  *       the answers: per ticket, arrival − its mutation's answer → p50/p95/p99.
- *     For each loop, the share of the cores' time the host took (steal: a virtual machine's
- *     cores waiting while its host runs something else), printed and in the JSON as
- *     hostStealPercent: what tells a slow host from slow code.
+ *     For each loop (and c's drain), the share of the cores' time the host took (steal: a
+ *     virtual machine's cores waiting while its host runs something else), printed and in the
+ *     JSON as hostStealPercent: what tells a slow host from slow code.
  *  c. dispatcher alone (DESKHOOKS_ROLE=api: no delivery worker) on a fresh database with the
  *     same rules: EVENTS TICKET_CREATED events committed while no deskhooks runs (copies of
  *     one ticket and its outbox row exactly as the server wrote them, captured by a
@@ -598,6 +598,7 @@ async function dispatcherPart(adminUrl) {
       if (!sawWaiter) await sleep(10);
     }
     const t0 = now();
+    const drainSteal = stealMeter();
     await lock.query('commit');
     // polled cheaply (the first unprocessed row through the partial index), counted at the end
     const deadline = t0 + WAIT_MS;
@@ -607,6 +608,7 @@ async function dispatcherPart(adminUrl) {
       left = (await db.query(`select 1 from ticket_events where processed_at is null limit 1`)).rowCount > 0;
     }
     const drainMs = now() - t0;
+    const steal = drainSteal();
     const pending = left ? Number((await db.query(`select count(*) n from ticket_events where processed_at is null`)).rows[0].n) : 0;
     const processed = pendingAtStart - pending;
     // counted once it has stopped: an unfinished drain goes on until then
@@ -619,7 +621,7 @@ async function dispatcherPart(adminUrl) {
     );
     if (pending > 0) failures.push(`dispatcher: ${pending} of ${pendingAtStart} events still unprocessed ${(drainMs / 1000).toFixed(0)} s after the lock's release (events/s is over those processed)`);
     if (rows[0].deliveries !== rows[0].processed) failures.push(`dispatcher: ${rows[0].processed} events processed but ${rows[0].deliveries} deliveries created (one each expected)`);
-    return { events: pendingAtStart, processed, drainMs, perSec: processed / (drainMs / 1000), deliveries: rows[0].deliveries, spanMs: Number(rows[0].span_ms ?? 0), sawWaiter };
+    return { events: pendingAtStart, processed, drainMs, perSec: processed / (drainMs / 1000), deliveries: rows[0].deliveries, spanMs: Number(rows[0].span_ms ?? 0), sawWaiter, steal };
   } finally {
     await lock.end().catch(() => {});
     await db.end().catch(() => {});
@@ -686,6 +688,7 @@ try {
   const c = await dispatcherPart(embedded.url);
   say(`c. dispatcher alone, ${c.events} TICKET_CREATED events × 10 rules, committed while it was stopped:`);
   say(`   ${c.perSec.toFixed(0)} events/s (target ≥ 3000): ${c.processed}/${c.events} processed${c.processed < c.events ? ' (INCOMPLETE: the wait is bounded by --wait)' : ''} in ${c.drainMs.toFixed(0)} ms from the release of the start lock${c.sawWaiter ? '' : ' (the dispatcher was not seen waiting on it within 15 s)'}; ${c.deliveries} deliveries by its stop; first to last processed_at ${c.spanMs.toFixed(0)} ms`);
+  if (c.steal !== null) say(`   the host took ${c.steal} % of this machine's core time (steal) during the drain`);
   if (duplicates) say(`   the receiver saw ${duplicates} duplicate arrivals`);
 
   result = {
@@ -701,7 +704,7 @@ try {
     ...(WAL ? { walPerMutation: { anchor: a.wal, deskhooks: c1.wal } } : {}),
     ...(o.stages ? { latencyStagesMs: o.stages } : {}),
     ...(o.statements ? { openLoopStatementsPerMutation: o.statements } : {}),
-    ...(o.steal !== null ? { hostStealPercent: { closedLoop: c1.steal, openLoop: o.steal } } : {}),
+    ...(o.steal !== null ? { hostStealPercent: { closedLoop: c1.steal, openLoop: o.steal, dispatcherDrain: c.steal } } : {}),
   };
 } catch (err) {
   failures.push(`the run stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
