@@ -10,6 +10,17 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../dist/db/embedded.js';
 
+/** Runs `work` with a client of `url`'s database, closed afterwards whatever happens. */
+export async function withClient(url, work) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * A new database `bench_<name>_<time>` on BENCH_DATABASE_URL's server, or on an embedded
  * PostgreSQL in a temporary folder. `stop()` stops the embedded server and removes the folder.

@@ -291,8 +291,8 @@ async function openLoop(client, rate, seconds) {
         ),
       );
     }
-    // asleep until the next one is due (not polling: the load generator shares the cores
-    // with what it measures, and a 1 ms poll cost ~7 % of one of them)
+    // asleep until the next one is due: the load generator shares the cores with what it
+    // measures, so it never polls
     if (sent < total) await sleep(Math.max(1, t0 + (sent / rate) * 1000 - now()));
   }
   await Promise.all(pending);

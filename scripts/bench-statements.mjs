@@ -6,20 +6,10 @@
  * loaded when the server starts (STATEMENTS_SETTINGS), which costs every statement a little:
  * a run that measures statements is not the one to quote the latencies of.
  */
-import pg from 'pg';
+import { withClient } from './bench-db.mjs';
 
 /** The server settings that load pg_stat_statements (the embedded server's `settings`). */
 export const STATEMENTS_SETTINGS = { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'top', 'pg_stat_statements.track_planning': 'on' };
-
-async function withClient(url, work) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Starts a phase: `url`'s database gets the extension (the embedded server's superuser) and the counts start from nothing. */
 export async function statementsReset(url) {

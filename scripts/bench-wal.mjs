@@ -6,20 +6,16 @@
  * full-page images, bytes) and pg_walinspect (records by resource manager and type) between
  * two snapshots. Both are the whole server's: a phase is measured while the others are idle.
  */
-import pg from 'pg';
+import { withClient } from './bench-db.mjs';
 
 /** The WAL position and counters now; `url`'s database gets pg_walinspect (the embedded server's superuser). */
 export async function walSnapshot(url) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+  return withClient(url, async (client) => {
     await client.query('create extension if not exists pg_walinspect');
     const { rows } = await client.query('select wal_records::bigint as records, wal_fpi::bigint as fpi, wal_bytes::bigint as bytes, pg_current_wal_lsn()::text as lsn from pg_stat_wal');
     const r = rows[0];
     return { url, records: Number(r.records), fpi: Number(r.fpi), bytes: Number(r.bytes), lsn: r.lsn };
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /**
@@ -28,9 +24,7 @@ export async function walSnapshot(url) {
  */
 export async function walPerUnit(before, after, count, top = 8) {
   const per = (x) => +(x / count).toFixed(2);
-  const client = new pg.Client({ connectionString: after.url });
-  await client.connect();
-  try {
+  return withClient(after.url, async (client) => {
     const { rows } = await client.query(
       `select "resource_manager/record_type" as kind, count from pg_get_wal_stats($1::pg_lsn, $2::pg_lsn, true) where count > 0 order by count desc limit $3`,
       [before.lsn, after.lsn, top],
@@ -41,9 +35,7 @@ export async function walPerUnit(before, after, count, top = 8) {
       bytes: Math.round((after.bytes - before.bytes) / count),
       byKind: Object.fromEntries(rows.map((r) => [r.kind, per(Number(r.count))])),
     };
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Sums phases measured apart ({ count, wal: walPerUnit's }), weighted by their counts (the anchor's two halves). */
