@@ -317,18 +317,31 @@ export async function deliveryReaches(app: TestApp, id: string, ...statuses: str
 
 /**
  * Outbox, delivery queue and search text queue empty, seen in one snapshot: everything the test caused
- * has been processed. Proves "nothing happened" without sleeping.
+ * has been processed. Proves "nothing happened" without sleeping. On a timeout the error names what
+ * was left (the events, deliveries and queued texts, with their leases and times).
  */
 export async function settled(app: TestApp, timeoutMs = 20_000): Promise<void> {
   const conn = app.services.orm.em.fork().getConnection();
-  await waitFor(async () => {
-    const [row] = await conn.execute(
-      `select (select count(*) from ticket_events where processed_at is null)::int as events,
-              (select count(*) from deliveries where status in ('PENDING', 'RETRYING'))::int as deliveries,
-              (select count(*) from delivery_text_queue)::int as texts`,
+  try {
+    await waitFor(async () => {
+      const [row] = await conn.execute(
+        `select (select count(*) from ticket_events where processed_at is null)::int as events,
+                (select count(*) from deliveries where status in ('PENDING', 'RETRYING'))::int as deliveries,
+                (select count(*) from delivery_text_queue)::int as texts`,
+      );
+      return row.events === 0 && row.deliveries === 0 && row.texts === 0;
+    }, { timeoutMs, what: 'the dispatcher, the delivery worker and the search text indexer to be idle' });
+  } catch (err) {
+    const [left] = await conn.execute(
+      `select now() as now,
+              (select json_agg(json_build_object('id', id, 'kind', kind, 'type', type, 'ticket', ticket_id, 'created', created_at, 'lockedUntil', locked_until, 'tries', tries) order by id)
+                 from ticket_events where processed_at is null) as events,
+              (select json_agg(json_build_object('id', id, 'status', status, 'attempts', attempt_count, 'next', next_attempt_at, 'lockedUntil', locked_until, 'lastError', last_error))
+                 from deliveries where status in ('PENDING', 'RETRYING')) as deliveries,
+              (select json_agg(delivery_id) from delivery_text_queue) as texts`,
     );
-    return row.events === 0 && row.deliveries === 0 && row.texts === 0;
-  }, { timeoutMs, what: 'the dispatcher, the delivery worker and the search text indexer to be idle' });
+    throw new Error(`${(err as Error).message}; left: ${JSON.stringify(left)}`);
+  }
 }
 
 /** Wakes the app's worker until a drain has claimed with the clock as it is now. */
