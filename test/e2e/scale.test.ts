@@ -23,7 +23,12 @@ const databases: TestDatabase[] = [];
 let receiver: Receiver;
 const children: Child[] = [];
 
-async function start(role: 'api' | 'worker', databaseUrl: string): Promise<Child> {
+/**
+ * `requestTimeout`: short where a worker is killed (its claims' lease, twice the timeout and
+ * 5 s, then ends soon); long enough elsewhere that a loaded machine's stall never times out
+ * an answer sent at once, which would send that delivery twice.
+ */
+async function start(role: 'api' | 'worker', databaseUrl: string, requestTimeout: string): Promise<Child> {
   const child = startChild({
     DATABASE_URL: databaseUrl,
     DATA_DIR: dataDir.path,
@@ -34,7 +39,7 @@ async function start(role: 'api' | 'worker', databaseUrl: string): Promise<Child
     BOOTSTRAP_ADMIN_EMAIL: 'admin@example.com',
     BOOTSTRAP_ADMIN_API_KEY: KEY,
     DESKHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
-    DESKHOOKS_REQUEST_TIMEOUT: '2s',
+    DESKHOOKS_REQUEST_TIMEOUT: requestTimeout,
     DESKHOOKS_RETRY_INTERVAL: '1s',
     DESKHOOKS_RETRY_WINDOW: '1m',
     DESKHOOKS_SWEEP_INTERVAL: '1s',
@@ -88,9 +93,10 @@ async function scenario(killOneWorker: boolean) {
   const database = await createTestDatabase({ empty: true });
   databases.push(database);
   const db = database.url;
-  const api = await start('api', db);
+  const requestTimeout = killOneWorker ? '2s' : '10s';
+  const api = await start('api', db, requestTimeout);
   const apiUrl = await api.url();
-  const workers = await Promise.all([start('worker', db), start('worker', db)]);
+  const workers = await Promise.all([start('worker', db, requestTimeout), start('worker', db, requestTimeout)]);
   mark('processes up');
   const ticketId = (await gql(apiUrl, `mutation { createTicket(input: { title: "scale", description: "d" }) { id } }`)).createTicket.id;
   const webhookId = (

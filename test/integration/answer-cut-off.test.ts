@@ -57,7 +57,8 @@ async function firstOutcome(app: TestApp, input: WebhookInput) {
 }
 
 describe.concurrent('an answer cut off mid-body', () => {
-  it('200 and headers, then a stall past the request timeout: RETRYING, the attempt timed out', async ({ app, onTestFinished }) => {
+  it('200 and headers, then a stall past the request timeout: RETRYING, the attempt timed out', async ({ startApp, clock, onTestFinished }) => {
+    const app = await startApp({ DESKHOOKS_REQUEST_TIMEOUT: '2s' }, { clock: clock.now });
     const receiver = await rawReceiver((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '64' });
       res.write('{"ok":'); // ...and never the rest

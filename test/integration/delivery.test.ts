@@ -22,9 +22,10 @@ import {
 
 type Delivery = DlDeliveryFieldsFragment;
 
-/** the fixture app's retry interval and window (clock time; test/support/fixtures.ts) and request timeout (real time; test/support/app.ts) */
+/** the fixture app's retry interval and window (clock time; test/support/fixtures.ts) */
 const INTERVAL = 60_000;
 const WINDOW = 4 * INTERVAL;
+/** the request timeout (real time) of the app that times an attempt out */
 const TIMEOUT = 2000;
 const FINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 const JSON_REPLY = { 'content-type': 'application/json' };
@@ -195,7 +196,8 @@ describe.concurrent('deliveries through the API against real receivers', () => {
   });
 
 
-  it('a receiver that never answers → an attempt without status code, ended by the request timeout; then retried at its slot', async ({ api, clock, startReceiver }) => {
+  it('a receiver that never answers → an attempt without status code, ended by the request timeout; then retried at its slot', async ({ startApp, clock, startReceiver }) => {
+    const api = deliveryApi(await startApp({ DESKHOOKS_REQUEST_TIMEOUT: `${TIMEOUT}ms` }, { clock: clock.now }));
     const { webhook, ticket, send, until } = api;
     const rx = await startReceiver();
     rx.script('hang');

@@ -6,9 +6,10 @@
 import { describe, expect } from 'vitest';
 import { comments, createTicket, createWebhook, deliveryReaches, drainWorker, jsonHook, test, testWebhook, type TestApp } from '../support/fixtures.js';
 
-// a long interval, so that only the moved clock makes the retry due
+// a long interval, so that only the moved clock makes the retry due; a 2 s request timeout,
+// so that a claim's lease is 2 × 2 s + 5 s (src/main.ts)
 const it = test.extend<{ app: TestApp }>({
-  app: async ({ startApp, clock }, use) => use(await startApp({ DESKHOOKS_RETRY_INTERVAL: '1m', DESKHOOKS_RETRY_WINDOW: '5m' }, { clock: clock.now })),
+  app: async ({ startApp, clock }, use) => use(await startApp({ DESKHOOKS_RETRY_INTERVAL: '1m', DESKHOOKS_RETRY_WINDOW: '5m', DESKHOOKS_REQUEST_TIMEOUT: '2s' }, { clock: clock.now })),
 });
 
 describe.concurrent('a retry found due after an outage', () => {

@@ -59,7 +59,9 @@ export async function startTestApp(env: Record<string, string> = {}, opts: TestA
       DESKHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
       DESKHOOKS_RETRY_INTERVAL: '1s',
       DESKHOOKS_RETRY_WINDOW: '4s',
-      DESKHOOKS_REQUEST_TIMEOUT: '2s',
+      // long enough that an answer sent at once is never timed out by a loaded machine's stall
+      // (the receivers answer at once unless a test says otherwise); a test about the timeout sets its own
+      DESKHOOKS_REQUEST_TIMEOUT: '10s',
       DESKHOOKS_SWEEP_INTERVAL: '1s',
       DESKHOOKS_LOG_LEVEL: process.env.DESKHOOKS_TEST_LOG ?? 'error',
       ...env,
