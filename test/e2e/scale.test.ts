@@ -24,9 +24,9 @@ let receiver: Receiver;
 const children: Child[] = [];
 
 /**
- * `requestTimeout`: short where a worker is killed (its claims' lease, twice the timeout and
- * 5 s, then ends soon); long enough elsewhere that a loaded machine's stall never times out
- * an answer sent at once, which would send that delivery twice.
+ * `requestTimeout`: short where a worker is killed, so that its claims' lease (twice the
+ * timeout and 5 s) ends soon; long enough elsewhere that a loaded machine's stall never times
+ * out an answer sent at once, which would send that delivery twice.
  */
 async function start(role: 'api' | 'worker', databaseUrl: string, requestTimeout: string): Promise<Child> {
   const child = startChild({

@@ -339,7 +339,7 @@ export async function settled(app: TestApp, timeoutMs = 20_000): Promise<void> {
               (select json_agg(json_build_object('id', id, 'status', status, 'attempts', attempt_count, 'next', next_attempt_at, 'lockedUntil', locked_until, 'lastError', last_error))
                  from deliveries where status in ('PENDING', 'RETRYING')) as deliveries,
               (select json_agg(delivery_id) from delivery_text_queue) as texts`,
-    );
+    ).catch((e: Error) => [`not read: ${e.message}`]);
     throw new Error(`${(err as Error).message}; left: ${JSON.stringify(left)}`);
   }
 }
