@@ -611,9 +611,17 @@ describe('a batch of ticket events', () => {
       const first = await made();
       expect(first.map((d) => `${d.ticket} ${d.webhook}`)).toEqual([`${plain[0]} a`, `${plain[0]} b`, `${plain[1]} a`, `${plain[1]} b`, `${raised} a`]);
       expect(new Set(first.map((d) => d.id)).size).toBe(5);
-      // the deliveries' outcomes recorded before the test takes them back
+      // the deliveries' outcomes recorded, and their search texts written, before the test takes
+      // them back (the search text indexer writing for a delivery the test deletes would deadlock with it)
       const allSucceeded = () =>
-        waitFor(async () => (await sql(app, `select count(*)::int as n from deliveries where ticket_id = any($1::bigint[]) and status = 'SUCCEEDED'`, [tickets])).rows[0].n === 5, { what: 'the five deliveries to succeed' });
+        waitFor(async () => {
+          const { rows: [r] } = await sql(
+            app,
+            `select (select count(*) from deliveries where ticket_id = any($1::bigint[]) and status = 'SUCCEEDED')::int as n, (select count(*) from delivery_text_queue)::int as queued`,
+            [tickets],
+          );
+          return r.n === 5 && r.queued === 0;
+        }, { what: 'the five deliveries to succeed and their search texts to be written' });
       await receiver.waitForRequests(5);
       await allSucceeded();
 
