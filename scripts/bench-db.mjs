@@ -21,6 +21,14 @@ export async function withClient(url, work) {
   }
 }
 
+/** Creates the database `name` on `adminUrl`'s server; returns its URL. */
+export async function createDatabase(adminUrl, name) {
+  await withClient(adminUrl, (admin) => admin.query(`create database ${name}`));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 /**
  * A new database `bench_<name>_<time>` on BENCH_DATABASE_URL's server, or on an embedded
  * PostgreSQL in a temporary folder. `stop()` stops the embedded server and removes the folder.
@@ -33,15 +41,8 @@ export async function benchDatabase(name) {
     embedded = await startEmbeddedPostgres({ dataDir: dir });
     adminUrl = embedded.url;
   }
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  const dbName = `bench_${name}_${Date.now()}`;
-  await admin.query(`create database ${dbName}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
   return {
-    url: url.toString(),
+    url: await createDatabase(adminUrl, `bench_${name}_${Date.now()}`),
     async stop() {
       await embedded?.stop();
       rmSync(dir, { recursive: true, force: true });

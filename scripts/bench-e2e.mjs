@@ -68,6 +68,7 @@ import { asJson, flag, now, opt, pct, say, sleep, text } from './bench-cli.mjs';
 import { cpuPerUnit, cpuSnapshot, describeCpu, mergeCpuPerUnit, stealMeter, waitForQuiet } from './bench-cpu.mjs';
 import { describeWal, mergeWalPerUnit, walPerUnit, walSnapshot } from './bench-wal.mjs';
 import { describeStatements, statementsPerUnit, statementsReset, STATEMENTS_SETTINGS } from './bench-statements.mjs';
+import { createDatabase, withClient } from './bench-db.mjs';
 
 const SECONDS = opt('seconds', 10);
 const CLIENTS = Math.round(opt('clients', 32));
@@ -120,16 +121,6 @@ async function stopChild(child, signal = 'SIGTERM') {
     child.kill('SIGKILL');
     await exited(child, 5_000);
   }
-}
-
-async function createDatabase(adminUrl, name) {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 /** Forks a helper that reports { port } over IPC once it listens. */
@@ -478,9 +469,7 @@ async function deskhooksPart(adminUrl, target) {
  * receiver. p50 and p90 of each, in ms.
  */
 async function latencyStages(url, records) {
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
-  try {
+  return withClient(url, async (db) => {
     const { rows } = await db.query(
       `select e.ticket_id::text as id, extract(epoch from e.processed_at)::float8 * 1000 as marked, extract(epoch from d.created_at)::float8 * 1000 as queued,
               extract(epoch from a.started_at)::float8 * 1000 as sent
@@ -504,9 +493,7 @@ async function latencyStages(url, records) {
       return { p50: +pct(sorted, 50).toFixed(1), p90: +pct(sorted, 90).toFixed(1) };
     };
     return Object.fromEntries(Object.entries(spans).map(([k, v]) => [k, v.length ? percentiles(v) : null]));
-  } finally {
-    await db.end();
-  }
+  });
 }
 
 // ---------------------------------------------------------------- c. the dispatcher alone

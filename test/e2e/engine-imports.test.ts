@@ -15,6 +15,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 function loadedBy(module: string, names: string[]): string[] {
   const probe = `
     import { createRequire } from 'node:module';
+    // what main.js imports first (src/main.ts): type-graphql's decorators need it loaded
     import 'reflect-metadata';
     await import(${JSON.stringify(`./dist/${module}`)});
     const cache = Object.keys(createRequire(import.meta.url).cache);
